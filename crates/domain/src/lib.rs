@@ -1,0 +1,23 @@
+//! The pure core of Kebao: identifiers, money, the registry of parties, users and roles,
+//! the event-log encoding. No IO, no async, no clock and no randomness: time and ids are
+//! passed in by the caller.
+
+pub mod error;
+pub mod event;
+pub mod industry;
+pub mod money;
+pub mod org;
+pub mod time_zone;
+pub mod uscc;
+pub mod user;
+
+pub use error::{FieldError, Invalid};
+pub use event::{EventDraft, EventRecord, Hash32, GENESIS_HASH};
+pub use industry::{IndustryCode, IndustryMap, ZoneIndustry};
+pub use money::Money;
+pub use org::{
+    LifecycleStage, NewOrganisation, OrgKind, OrgStatus, Qualification, QualificationKind,
+    YearlyFacts,
+};
+pub use uscc::Uscc;
+pub use user::{Role, Username};
