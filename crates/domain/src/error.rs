@@ -23,12 +23,7 @@ impl FieldError {
         message_zh: impl Into<String>,
         message_en: impl Into<String>,
     ) -> FieldError {
-        FieldError {
-            field: field.into(),
-            code,
-            message_zh: message_zh.into(),
-            message_en: message_en.into(),
-        }
+        FieldError { field: field.into(), code, message_zh: message_zh.into(), message_en: message_en.into() }
     }
 
     /// The same error, reported against another field name (a parser does not know
@@ -46,11 +41,7 @@ impl FieldError {
 
 impl fmt::Display for FieldError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}: {} ({})",
-            self.field, self.message_en, self.message_zh
-        )
+        write!(f, "{}: {} ({})", self.field, self.message_en, self.message_zh)
     }
 }
 

@@ -107,17 +107,12 @@ fn english_name(id: &str) -> &'static str {
 impl IndustryMap {
     /// Reads the `[[industry_tag]]` tables of a catalogue file.
     pub fn from_toml(text: &str) -> Result<IndustryMap, IndustryMapError> {
-        let file: CatalogueFile =
-            toml::from_str(text).map_err(|e| IndustryMapError::Toml(e.to_string()))?;
+        let file: CatalogueFile = toml::from_str(text).map_err(|e| IndustryMapError::Toml(e.to_string()))?;
         let mut tags = file.industry_tag;
         for tag in tags.iter_mut() {
             if tag.name_en.is_empty() {
                 let en = english_name(&tag.id);
-                tag.name_en = if en.is_empty() {
-                    tag.id.clone()
-                } else {
-                    en.to_owned()
-                };
+                tag.name_en = if en.is_empty() { tag.id.clone() } else { en.to_owned() };
             }
             for p in &tag.prefixes {
                 let shape = p.len() >= 2
@@ -125,19 +120,14 @@ impl IndustryMap {
                     && p.bytes().skip(1).all(|b| b.is_ascii_digit())
                     && p.len() <= 5;
                 if !shape {
-                    return Err(IndustryMapError::BadPrefix {
-                        tag: tag.id.clone(),
-                        prefix: p.clone(),
-                    });
+                    return Err(IndustryMapError::BadPrefix { tag: tag.id.clone(), prefix: p.clone() });
                 }
             }
         }
         let mut ids: Vec<&str> = tags.iter().map(|t| t.id.as_str()).collect();
         ids.sort_unstable();
         if let Some(w) = ids.windows(2).find(|w| w.first() == w.get(1)) {
-            return Err(IndustryMapError::Duplicate(
-                w.first().copied().unwrap_or_default().to_owned(),
-            ));
+            return Err(IndustryMapError::Duplicate(w.first().copied().unwrap_or_default().to_owned()));
         }
         Ok(IndustryMap { tags })
     }
@@ -156,11 +146,7 @@ impl IndustryMap {
     pub fn tags_for(&self, code: &IndustryCode) -> Vec<&str> {
         self.tags
             .iter()
-            .filter(|t| {
-                t.prefixes
-                    .iter()
-                    .any(|p| code.as_str().starts_with(p.as_str()))
-            })
+            .filter(|t| t.prefixes.iter().any(|p| code.as_str().starts_with(p.as_str())))
             .map(|t| t.id.as_str())
             .collect()
     }
@@ -187,11 +173,7 @@ mod tests {
         let map = IndustryMap::from_toml(ZONE).map_err(|e| e.to_string());
         let map = map.unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(map.tags().len(), 7);
-        let tags = |c: &str| {
-            IndustryCode::parse(c)
-                .map(|c| map.tags_for(&c).join(","))
-                .unwrap_or_default()
-        };
+        let tags = |c: &str| IndustryCode::parse(c).map(|c| map.tags_for(&c).join(",")).unwrap_or_default();
         // I6520 integrated-circuit design: IC tag, and modern services through the I65 prefix,
         // and digital economy does not list I652.
         assert_eq!(tags("I6520"), "ic_semiconductor_display,modern_services");
@@ -202,14 +184,8 @@ mod tests {
     #[test]
     fn bad_configuration_is_refused() {
         let dup = "[[industry_tag]]\nid='a'\nname_zh='甲'\ngb4754=['C39']\n[[industry_tag]]\nid='a'\nname_zh='乙'\ngb4754=['C38']\n";
-        assert!(matches!(
-            IndustryMap::from_toml(dup),
-            Err(IndustryMapError::Duplicate(_))
-        ));
+        assert!(matches!(IndustryMap::from_toml(dup), Err(IndustryMapError::Duplicate(_))));
         let bad = "[[industry_tag]]\nid='a'\nname_zh='甲'\ngb4754=['39']\n";
-        assert!(matches!(
-            IndustryMap::from_toml(bad),
-            Err(IndustryMapError::BadPrefix { .. })
-        ));
+        assert!(matches!(IndustryMap::from_toml(bad), Err(IndustryMapError::BadPrefix { .. })));
     }
 }

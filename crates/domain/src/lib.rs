@@ -16,8 +16,8 @@ pub use event::{EventDraft, EventRecord, Hash32, GENESIS_HASH};
 pub use industry::{IndustryCode, IndustryMap, ZoneIndustry};
 pub use money::Money;
 pub use org::{
-    LifecycleStage, NewOrganisation, OrgKind, OrgStatus, Qualification, QualificationKind,
-    YearlyFacts,
+    FactsInput, LifecycleStage, NewOrganisation, OrgKind, OrgStatus, Organisation, OrganisationInput,
+    Qualification, QualificationKind, YearlyFacts,
 };
 pub use uscc::Uscc;
-pub use user::{Role, Username};
+pub use user::{Role, User, Username};

@@ -34,20 +34,13 @@ impl Money {
     /// Parses an amount in yuan with at most two decimals (`12345.6`, `1,234.56`, `-3`).
     /// `field` names the input in the error.
     pub fn parse_yuan(input: &str, field: &str) -> Result<Money, FieldError> {
-        let s: String = input
-            .trim()
-            .chars()
-            .filter(|c| *c != ',' && *c != '，')
-            .collect();
+        let s: String = input.trim().chars().filter(|c| *c != ',' && *c != '，').collect();
         let bad = || {
             FieldError::new(
                 field,
                 "money_format",
                 format!("金额 `{}` 格式不正确：应为元，最多两位小数", input.trim()),
-                format!(
-                    "amount `{}` is malformed: give yuan with at most two decimals",
-                    input.trim()
-                ),
+                format!("amount `{}` is malformed: give yuan with at most two decimals", input.trim()),
             )
         };
         if s.is_empty() {
@@ -58,10 +51,7 @@ impl Money {
             None => (false, s.as_str()),
         };
         let (int, frac) = body.split_once('.').unwrap_or((body, ""));
-        if int.is_empty()
-            || frac.len() > 2
-            || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit())
-        {
+        if int.is_empty() || frac.len() > 2 || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) {
             return Err(bad());
         }
         let int: i64 = int.parse().map_err(|_| bad())?;
@@ -70,10 +60,7 @@ impl Money {
             1 => frac.parse::<i64>().map_err(|_| bad())? * 10,
             _ => frac.parse::<i64>().map_err(|_| bad())?,
         };
-        let fen = int
-            .checked_mul(100)
-            .and_then(|v| v.checked_add(frac_fen))
-            .ok_or_else(bad)?;
+        let fen = int.checked_mul(100).and_then(|v| v.checked_add(frac_fen)).ok_or_else(bad)?;
         Ok(Money(if neg { -fen } else { fen }))
     }
 
@@ -121,9 +108,6 @@ mod tests {
         assert!(p("99999999999999999999").is_err());
         assert_eq!(Money::from_fen(123_456_789).display_yuan(), "1,234,567.89");
         assert_eq!(Money::from_fen(-5).to_yuan_string(), "-0.05");
-        assert_eq!(
-            Money::from_fen(i64::MAX).checked_add(Money::from_fen(1)),
-            None
-        );
+        assert_eq!(Money::from_fen(i64::MAX).checked_add(Money::from_fen(1)), None);
     }
 }

@@ -145,11 +145,7 @@ pub fn text_field(
 ) -> Result<Option<String>, FieldError> {
     let v = value.trim();
     if v.is_empty() {
-        return if required {
-            Err(FieldError::required(field))
-        } else {
-            Ok(None)
-        };
+        return if required { Err(FieldError::required(field)) } else { Ok(None) };
     }
     let n = v.chars().count();
     if n > max {
@@ -202,24 +198,16 @@ fn enum_field<T>(
             field,
             "unknown_value",
             format!("`{v}` 不是有效取值，可选：{}", all.join("、")),
-            format!(
-                "`{v}` is not a valid value; choose one of {}",
-                all.join(", ")
-            ),
+            format!("`{v}` is not a valid value; choose one of {}", all.join(", ")),
         )
     })
 }
 
 impl NewOrganisation {
     /// Checks every field and reports every problem at once.
-    pub fn parse(
-        input: &OrganisationInput,
-        industries: &IndustryMap,
-    ) -> Result<NewOrganisation, Invalid> {
+    pub fn parse(input: &OrganisationInput, industries: &IndustryMap) -> Result<NewOrganisation, Invalid> {
         let mut c = Collector::default();
-        let name = c
-            .take(text_field("name", &input.name, true, NAME_MAX_CHARS))
-            .flatten();
+        let name = c.take(text_field("name", &input.name, true, NAME_MAX_CHARS)).flatten();
         let uscc = c.take(Uscc::parse(&input.uscc));
         let kinds: Vec<&str> = OrgKind::ALL.iter().map(|k| k.code()).collect();
         let kind = c.take(enum_field("kind", &input.kind, OrgKind::from_code, &kinds));
@@ -233,26 +221,14 @@ impl NewOrganisation {
         let lifecycle_stage = if input.lifecycle_stage.trim().is_empty() && !is_enterprise {
             None
         } else {
-            c.take(enum_field(
-                "lifecycle_stage",
-                &input.lifecycle_stage,
-                LifecycleStage::from_code,
-                &stages,
-            ))
+            c.take(enum_field("lifecycle_stage", &input.lifecycle_stage, LifecycleStage::from_code, &stages))
         };
         let founded_on = if input.founded_on.trim().is_empty() {
             None
         } else {
             c.take(parse_date("founded_on", &input.founded_on))
         };
-        let address = c
-            .take(text_field(
-                "address",
-                &input.address,
-                false,
-                ADDRESS_MAX_CHARS,
-            ))
-            .flatten();
+        let address = c.take(text_field("address", &input.address, false, ADDRESS_MAX_CHARS)).flatten();
         let parent_id = input.parent_id.trim();
         let parent_id = (!parent_id.is_empty()).then(|| parent_id.to_owned());
         if let (Some(k), Some(_)) = (kind, &parent_id) {
@@ -271,13 +247,7 @@ impl NewOrganisation {
         };
         let zone_industries = industry_code
             .as_ref()
-            .map(|code| {
-                industries
-                    .tags_for(code)
-                    .into_iter()
-                    .map(str::to_owned)
-                    .collect()
-            })
+            .map(|code| industries.tags_for(code).into_iter().map(str::to_owned).collect())
             .unwrap_or_default();
         Ok(NewOrganisation {
             name,
@@ -312,17 +282,10 @@ impl Qualification {
     ) -> Result<Qualification, Invalid> {
         let mut c = Collector::default();
         let kinds: Vec<&str> = QualificationKind::ALL.iter().map(|k| k.code()).collect();
-        let kind = c.take(enum_field(
-            "kind",
-            kind,
-            QualificationKind::from_code,
-            &kinds,
-        ));
+        let kind = c.take(enum_field("kind", kind, QualificationKind::from_code, &kinds));
         let from = c.take(parse_date("valid_from", valid_from));
         let to = c.take(parse_date("valid_to", valid_to));
-        let cert = c
-            .take(text_field("certificate_no", certificate_no, false, 64))
-            .flatten();
+        let cert = c.take(text_field("certificate_no", certificate_no, false, 64)).flatten();
         if let (Some(f), Some(t)) = (from, to) {
             if t < f {
                 c.push(FieldError::new(
@@ -335,12 +298,9 @@ impl Qualification {
         }
         c.finish()?;
         match (kind, from, to) {
-            (Some(kind), Some(valid_from), Some(valid_to)) => Ok(Qualification {
-                kind,
-                valid_from,
-                valid_to,
-                certificate_no: cert,
-            }),
+            (Some(kind), Some(valid_from), Some(valid_to)) => {
+                Ok(Qualification { kind, valid_from, valid_to, certificate_no: cert })
+            }
             _ => Err(Invalid(vec![FieldError::required("kind")])),
         }
     }
@@ -431,10 +391,7 @@ impl YearlyFacts {
                 format!("year {} is out of range (1949–2100)", self.year),
             ));
         }
-        for (field, v) in [
-            ("revenue_fen", self.revenue),
-            ("rnd_expense_fen", self.rnd_expense),
-        ] {
+        for (field, v) in [("revenue_fen", self.revenue), ("rnd_expense_fen", self.rnd_expense)] {
             if v.fen() < 0 {
                 c.push(negative(field, &v.fen().to_string()));
             }
@@ -443,14 +400,8 @@ impl YearlyFacts {
             c.push(FieldError::new(
                 "rnd_staff",
                 "exceeds_staff",
-                format!(
-                    "研发人员（{}）不能多于职工总数（{}）",
-                    self.rnd_staff, self.staff
-                ),
-                format!(
-                    "R&D staff ({}) cannot exceed total staff ({})",
-                    self.rnd_staff, self.staff
-                ),
+                format!("研发人员（{}）不能多于职工总数（{}）", self.rnd_staff, self.staff),
+                format!("R&D staff ({}) cannot exceed total staff ({})", self.rnd_staff, self.staff),
             ));
         }
         if self.export_share_bp > 10_000 {
@@ -562,8 +513,7 @@ mod tests {
     use super::*;
 
     fn map() -> IndustryMap {
-        IndustryMap::from_toml(include_str!("../../../data/catalogue.toml"))
-            .unwrap_or_else(|e| panic!("{e}"))
+        IndustryMap::from_toml(include_str!("../../../data/catalogue.toml")).unwrap_or_else(|e| panic!("{e}"))
     }
 
     fn input() -> OrganisationInput {
@@ -593,19 +543,14 @@ mod tests {
             lifecycle_stage: "growth".into(),
             ..input()
         };
-        let Err(Invalid(errs)) = NewOrganisation::parse(&bad, &map()) else {
-            panic!("accepted")
-        };
+        let Err(Invalid(errs)) = NewOrganisation::parse(&bad, &map()) else { panic!("accepted") };
         let fields: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["name", "uscc", "industry_code", "lifecycle_stage"]);
     }
 
     #[test]
     fn only_insurers_and_banks_have_branches() {
-        let branch = OrganisationInput {
-            parent_id: "x".into(),
-            ..input()
-        };
+        let branch = OrganisationInput { parent_id: "x".into(), ..input() };
         assert!(NewOrganisation::parse(&branch, &map()).is_err());
         let ins = OrganisationInput {
             kind: "insurer".into(),
@@ -626,26 +571,13 @@ mod tests {
             export_share_percent: "101".into(),
             ..FactsInput::default()
         };
-        let Err(Invalid(errs)) = YearlyFacts::parse(&f) else {
-            panic!("accepted")
-        };
+        let Err(Invalid(errs)) = YearlyFacts::parse(&f) else { panic!("accepted") };
         let codes: Vec<(&str, &str)> = errs.iter().map(|e| (e.field.as_str(), e.code)).collect();
         assert_eq!(codes, [("revenue_yuan", "negative")]);
-        let f = FactsInput {
-            revenue_yuan: "100".into(),
-            ..f
-        };
-        let Err(Invalid(errs)) = YearlyFacts::parse(&f) else {
-            panic!("accepted")
-        };
+        let f = FactsInput { revenue_yuan: "100".into(), ..f };
+        let Err(Invalid(errs)) = YearlyFacts::parse(&f) else { panic!("accepted") };
         let codes: Vec<(&str, &str)> = errs.iter().map(|e| (e.field.as_str(), e.code)).collect();
-        assert_eq!(
-            codes,
-            [
-                ("rnd_staff", "exceeds_staff"),
-                ("export_share_percent", "share_range")
-            ]
-        );
+        assert_eq!(codes, [("rnd_staff", "exceeds_staff"), ("export_share_percent", "share_range")]);
         let ok = FactsInput {
             year: "2025".into(),
             revenue_yuan: "1,000,000".into(),
@@ -656,9 +588,40 @@ mod tests {
             ..FactsInput::default()
         };
         let facts = YearlyFacts::parse(&ok).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(
-            (facts.revenue.fen(), facts.export_share_bp),
-            (100_000_000, 1250)
-        );
+        assert_eq!((facts.revenue.fen(), facts.export_share_bp), (100_000_000, 1250));
+    }
+}
+
+/// An organisation as registered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Organisation {
+    pub id: String,
+    pub name: String,
+    pub uscc: String,
+    pub kind: OrgKind,
+    pub status: OrgStatus,
+    pub industry_code: Option<String>,
+    pub zone_industries: Vec<String>,
+    pub lifecycle_stage: Option<LifecycleStage>,
+    pub founded_on: Option<Date>,
+    pub address: Option<String>,
+    pub parent_id: Option<String>,
+    pub created_at_us: i64,
+    pub updated_at_us: i64,
+}
+
+impl Organisation {
+    /// The submitted form of this organisation, for edit forms.
+    pub fn to_input(&self) -> OrganisationInput {
+        OrganisationInput {
+            name: self.name.clone(),
+            uscc: self.uscc.clone(),
+            kind: self.kind.code().to_owned(),
+            industry_code: self.industry_code.clone().unwrap_or_default(),
+            lifecycle_stage: self.lifecycle_stage.map(|s| s.code().to_owned()).unwrap_or_default(),
+            founded_on: self.founded_on.map(|d| d.to_string()).unwrap_or_default(),
+            address: self.address.clone().unwrap_or_default(),
+            parent_id: self.parent_id.clone().unwrap_or_default(),
+        }
     }
 }

@@ -28,14 +28,7 @@ pub fn to_unix_us(at: OffsetDateTime) -> i64 {
 /// `2026-11-28 20:08` in Shanghai time, for pages.
 pub fn display_local(at: OffsetDateTime) -> String {
     let l = at.to_offset(SHANGHAI);
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}",
-        l.year(),
-        u8::from(l.month()),
-        l.day(),
-        l.hour(),
-        l.minute()
-    )
+    format!("{:04}-{:02}-{:02} {:02}:{:02}", l.year(), u8::from(l.month()), l.day(), l.hour(), l.minute())
 }
 
 #[cfg(test)]

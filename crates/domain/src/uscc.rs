@@ -9,19 +9,14 @@ use crate::error::FieldError;
 use std::fmt;
 
 const ALPHABET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
-const WEIGHTS: [u32; 17] = [
-    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
-];
+const WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
 
 /// A syntactically valid unified social credit code with a correct check character.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Uscc(String);
 
 fn value_of(c: u8) -> Option<u32> {
-    ALPHABET
-        .iter()
-        .position(|&a| a == c)
-        .and_then(|p| u32::try_from(p).ok())
+    ALPHABET.iter().position(|&a| a == c).and_then(|p| u32::try_from(p).ok())
 }
 
 /// The check character for the first 17 characters, or `None` if one is outside the alphabet.
@@ -35,9 +30,7 @@ pub fn check_char(first17: &str) -> Option<char> {
         sum += value_of(*c)? * w;
     }
     let check = (31 - sum % 31) % 31;
-    ALPHABET
-        .get(usize::try_from(check).ok()?)
-        .map(|&b| char::from(b))
+    ALPHABET.get(usize::try_from(check).ok()?).map(|&b| char::from(b))
 }
 
 impl Uscc {
@@ -69,14 +62,13 @@ impl Uscc {
                 );
             }
         }
-        if let Some(bad) = s
-            .get(2..8)
-            .filter(|d| !d.bytes().all(|b| b.is_ascii_digit()))
-        {
+        if let Some(bad) = s.get(2..8).filter(|d| !d.bytes().all(|b| b.is_ascii_digit())) {
             return err(
                 "uscc_division",
                 format!("第3–8位为行政区划码，应为数字，而非 `{bad}`"),
-                format!("characters 3–8 are the administrative division code and must be digits, not `{bad}`"),
+                format!(
+                    "characters 3–8 are the administrative division code and must be digits, not `{bad}`"
+                ),
             );
         }
         let (body, given) = s.split_at(17);
@@ -118,14 +110,8 @@ mod tests {
     fn published_codes_parse() {
         // Codes of Huawei Technologies, Tencent (Shenzhen) and Alibaba (China), as published
         // in the national enterprise credit publicity system.
-        for code in [
-            "914403001922038216",
-            "91440300708461136T",
-            "91330100799655058B",
-        ] {
-            Uscc::parse(code)
-                .map_err(|e| e.to_string())
-                .unwrap_or_else(|e| panic!("{code}: {e}"));
+        for code in ["914403001922038216", "91440300708461136T", "91330100799655058B"] {
+            Uscc::parse(code).map_err(|e| e.to_string()).unwrap_or_else(|e| panic!("{code}: {e}"));
         }
     }
 
@@ -137,10 +123,7 @@ mod tests {
         assert_eq!(e("9144A300708461136T"), Some("uscc_division"));
         assert_eq!(e("91440300708461136X"), Some("uscc_check_digit"));
         assert_eq!(e(""), Some("required"));
-        let msg = Uscc::parse("91440300708461136X")
-            .err()
-            .map(|e| e.message_en)
-            .unwrap_or_default();
+        let msg = Uscc::parse("91440300708461136X").err().map(|e| e.message_en).unwrap_or_default();
         assert!(msg.contains("should be `T`"), "{msg}");
         assert_eq!(
             Uscc::parse(" 91440300708461136t ").map(|u| u.to_string()),

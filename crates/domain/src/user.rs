@@ -33,26 +33,18 @@ impl Role {
             R::ProductFiler | R::Underwriter | R::ClaimsHandler => kind == K::Insurer,
             R::BankOfficer => matches!(kind, K::Bank | K::Guarantor | K::Investor),
             R::Mediator => matches!(kind, K::ServiceBody | K::Government),
-            R::ZoneReviewer | R::ZoneApprover | R::Regulator | R::PlatformAdmin => {
-                kind == K::Government
-            }
+            R::ZoneReviewer | R::ZoneApprover | R::Regulator | R::PlatformAdmin => kind == K::Government,
         }
     }
 
     /// Whether the role administers its organisation's staff.
     pub fn is_admin(self) -> bool {
-        matches!(
-            self,
-            Role::EnterpriseAdmin | Role::OrgAdmin | Role::PlatformAdmin
-        )
+        matches!(self, Role::EnterpriseAdmin | Role::OrgAdmin | Role::PlatformAdmin)
     }
 
     /// Whether the role carries a statutory duty to read enterprise data (zone, regulator).
     pub fn has_statutory_duty(self) -> bool {
-        matches!(
-            self,
-            Role::ZoneReviewer | Role::ZoneApprover | Role::Regulator
-        )
+        matches!(self, Role::ZoneReviewer | Role::ZoneApprover | Role::Regulator)
     }
 }
 
@@ -68,8 +60,7 @@ impl Username {
             return Err(FieldError::required("username"));
         }
         let ok = (3..=32).contains(&s.len())
-            && s.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
+            && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
         if !ok {
             return Err(FieldError::new(
                 "username",
@@ -102,12 +93,7 @@ pub fn check_new_password(pw: &str) -> Result<(), FieldError> {
         ));
     }
     if n > 256 {
-        return Err(FieldError::new(
-            "password",
-            "too_long",
-            "密码过长",
-            "the password is too long",
-        ));
+        return Err(FieldError::new("password", "too_long", "密码过长", "the password is too long"));
     }
     Ok(())
 }
@@ -127,11 +113,26 @@ mod tests {
 
     #[test]
     fn usernames() {
-        assert_eq!(
-            Username::parse(" Zhang.San ").map(|u| u.as_str().to_owned()),
-            Ok("zhang.san".into())
-        );
+        assert_eq!(Username::parse(" Zhang.San ").map(|u| u.as_str().to_owned()), Ok("zhang.san".into()));
         assert!(Username::parse("张三").is_err());
         assert!(Username::parse("ab").is_err());
+    }
+}
+
+/// A user as stored (without the password hash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: String,
+    pub org_id: String,
+    pub username: String,
+    pub display_name: String,
+    pub roles: Vec<Role>,
+    pub active: bool,
+}
+
+impl User {
+    /// Whether the user holds `role`.
+    pub fn has(&self, role: Role) -> bool {
+        self.roles.contains(&role)
     }
 }

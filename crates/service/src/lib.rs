@@ -1,1 +1,246 @@
-//! placeholder
+//! Use cases. Each command runs in one database transaction: authorise → load → decide
+//! (in `domain`) → persist → append exactly one event → commit. Reads are authorised
+//! here too; nothing above this crate decides who may see what.
+
+pub mod audit;
+pub mod auth;
+pub mod authz;
+pub mod import;
+pub mod inbox;
+pub mod registry;
+pub mod tabular;
+pub mod users;
+
+use authz::{Action, Actor, Authz, Basis, Resource};
+use kebao_domain::event::{EventDraft, EventRecord};
+use kebao_domain::{FieldError, IndustryMap, Invalid};
+use kebao_store::{Store, StoreError, Tx};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+pub use kebao_domain as domain;
+pub use kebao_store as store;
+
+/// What went wrong, in terms a caller can act on. `web` maps each to an HTTP status.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// Input failed validation; nothing changed.
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    /// The object does not exist (or the actor may not know that it does).
+    #[error("not found")]
+    NotFound,
+    /// Not signed in, wrong credentials, or an expired session.
+    #[error("{0}")]
+    Unauthenticated(&'static str),
+    /// Authorisation denied the action.
+    #[error("not allowed: {action} ({reason})")]
+    Forbidden { action: &'static str, reason: String },
+    /// The change conflicts with what is stored (a duplicate, a stale state).
+    #[error("conflict: {}", .0.message_en)]
+    Conflict(FieldError),
+    /// The database is busy; try again.
+    #[error("busy, try again")]
+    Busy,
+    /// Anything else. The message is logged, not shown.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<FieldError> for ServiceError {
+    fn from(e: FieldError) -> Self {
+        ServiceError::Invalid(Invalid(vec![e]))
+    }
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => ServiceError::NotFound,
+            StoreError::Busy => ServiceError::Busy,
+            StoreError::Conflict(what) => ServiceError::Conflict(FieldError::new(
+                "",
+                "conflict",
+                format!("与已有数据冲突（{what}）"),
+                format!("conflicts with stored data (`{what}`)"),
+            )),
+            other => ServiceError::Internal(other.to_string()),
+        }
+    }
+}
+
+/// Result of a use case.
+pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
+
+/// The source of the current time (injected: tests and simulations fix it).
+pub trait Clock: Send + Sync + std::fmt::Debug {
+    /// Microseconds since the Unix epoch, UTC.
+    fn now_us(&self) -> i64;
+}
+
+/// The machine's clock.
+#[derive(Debug, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_us(&self) -> i64 {
+        domain::time_zone::to_unix_us(time::OffsetDateTime::now_utc())
+    }
+}
+
+/// A clock that stands still until moved (tests, the demo generator).
+#[derive(Debug)]
+pub struct FixedClock(std::sync::atomic::AtomicI64);
+
+impl FixedClock {
+    /// A clock at `us`.
+    pub fn new(us: i64) -> FixedClock {
+        FixedClock(std::sync::atomic::AtomicI64::new(us))
+    }
+
+    /// Moves the clock forward.
+    pub fn advance_us(&self, by: i64) {
+        self.0.fetch_add(by, Ordering::SeqCst);
+    }
+}
+
+impl Clock for FixedClock {
+    fn now_us(&self) -> i64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// A fresh identifier (UUIDv7: time-ordered, stable in URLs).
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// Settings of the service layer.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// How long a web session lasts without being renewed.
+    pub session_ttl_us: i64,
+    /// How long an API token lasts.
+    pub token_ttl_us: i64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config { session_ttl_us: 8 * 3600 * 1_000_000, token_ttl_us: 90 * 24 * 3600 * 1_000_000 }
+    }
+}
+
+/// The platform's use cases over one store.
+#[derive(Debug, Clone)]
+pub struct Service {
+    pub(crate) store: Store,
+    pub(crate) authz: Arc<Authz>,
+    pub(crate) industries: Arc<IndustryMap>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) config: Config,
+    fault_before_event: Arc<AtomicBool>,
+}
+
+/// The zone's catalogue file, embedded.
+pub const CATALOGUE: &str = include_str!("../../../data/catalogue.toml");
+
+impl Service {
+    /// A service over `store` with the given policies, industry map and clock.
+    pub fn new(
+        store: Store,
+        authz: Authz,
+        industries: IndustryMap,
+        clock: Arc<dyn Clock>,
+        config: Config,
+    ) -> Service {
+        Service {
+            store,
+            authz: Arc::new(authz),
+            industries: Arc::new(industries),
+            clock,
+            config,
+            fault_before_event: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// A service with the embedded policies and catalogue and the system clock.
+    pub fn with_defaults(store: Store) -> Result<Service> {
+        let authz = Authz::embedded().map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let industries =
+            IndustryMap::from_toml(CATALOGUE).map_err(|e| ServiceError::Internal(e.to_string()))?;
+        Ok(Service::new(store, authz, industries, Arc::new(SystemClock), Config::default()))
+    }
+
+    /// The store (for the binary's maintenance commands).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The zone's industry tags.
+    pub fn industries(&self) -> &IndustryMap {
+        &self.industries
+    }
+
+    /// Now, in microseconds.
+    pub fn now_us(&self) -> i64 {
+        self.clock.now_us()
+    }
+
+    /// Today's business date in Asia/Shanghai.
+    pub fn today(&self) -> time::Date {
+        domain::time_zone::business_date(domain::time_zone::from_unix_us(self.now_us()))
+    }
+
+    /// Test hook: the next command fails after its change and before its event, so that a
+    /// test can see both rolled back. Resets itself.
+    #[doc(hidden)]
+    pub fn inject_fault_before_event(&self) {
+        self.fault_before_event.store(true, Ordering::SeqCst);
+    }
+
+    /// Authorises or returns `Forbidden` naming the action.
+    pub(crate) fn require(
+        &self,
+        actor: &Actor,
+        action: Action,
+        resource: &Resource,
+        basis: &Basis,
+    ) -> Result<authz::Decided> {
+        let d = self.authz.decide(actor, action, resource, basis);
+        if d.allowed {
+            Ok(d)
+        } else {
+            let reason = if d.policies.is_empty() {
+                "no policy permits it".to_owned()
+            } else {
+                format!("forbidden by {}", d.policies.join(", "))
+            };
+            Err(ServiceError::Forbidden { action: action_name(action), reason })
+        }
+    }
+
+    /// Appends the command's one event and commits: the end of every command.
+    pub(crate) async fn finish(&self, mut tx: Tx, draft: EventDraft) -> Result<EventRecord> {
+        if self.fault_before_event.swap(false, Ordering::SeqCst) {
+            return Err(ServiceError::Internal("injected fault before the event".into()));
+        }
+        let rec = kebao_store::events::append(&mut tx, draft, self.now_us()).await?;
+        tx.commit().await?;
+        Ok(rec)
+    }
+}
+
+fn action_name(a: Action) -> &'static str {
+    match a {
+        Action::ReadProfile => "read an organisation's profile",
+        Action::ReadFacts => "read an enterprise's facts",
+        Action::WriteFacts => "report an enterprise's facts",
+        Action::UpdateOrg => "edit an organisation",
+        Action::VerifyOrg => "verify a registration",
+        Action::ManageStaff => "manage an organisation's staff",
+        Action::CreateOrg => "register an organisation",
+        Action::RegisterSelf => "register",
+        Action::ResetPassword => "reset a password",
+        Action::ReadAudit => "read the audit log",
+    }
+}

@@ -1,1 +1,246 @@
-//! placeholder
+//! The only place that writes SQL. One logical schema on SQLite (the embedded default)
+//! and PostgreSQL, through sqlx's `Any` driver with queries built at run time.
+//!
+//! Every write goes through a [`Tx`] from [`Store::begin_write`]; a command appends its
+//! event with [`events::append`] inside the same transaction. On SQLite one writer runs
+//! at a time (a process-wide mutex, plus `busy_timeout` for other processes); on
+//! PostgreSQL appends serialise on the `event_head` row lock, so the chain never forks.
+
+pub mod events;
+pub mod orgs;
+pub mod sessions;
+pub mod todos;
+pub mod users;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::{AnyPool, Executor};
+use std::borrow::Cow;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Which database is behind the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A storage failure, mapped from the driver.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The row asked for does not exist.
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness or foreign-key constraint refused the write.
+    #[error("conflict on `{0}`")]
+    Conflict(String),
+    /// Another process holds the database (SQLite); try again.
+    #[error("the database is busy; try again")]
+    Busy,
+    /// The URL or configuration is wrong.
+    #[error("{0}")]
+    Config(String),
+    /// Anything else the driver reported.
+    #[error("database error: {0}")]
+    Other(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> StoreError {
+        match &e {
+            sqlx::Error::RowNotFound => StoreError::NotFound,
+            sqlx::Error::Database(db) => {
+                let msg = db.message().to_owned();
+                if db.is_unique_violation() || db.is_foreign_key_violation() || db.is_check_violation() {
+                    let what = db.constraint().map(str::to_owned).unwrap_or(msg);
+                    StoreError::Conflict(what)
+                } else if msg.contains("database is locked") || msg.contains("database is busy") {
+                    StoreError::Busy
+                } else {
+                    StoreError::Other(msg)
+                }
+            }
+            _ => StoreError::Other(e.to_string()),
+        }
+    }
+}
+
+/// Result of a store call.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The connection pool and what is needed to use it safely.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    writer: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// A database transaction. Dropping it without [`Tx::commit`] rolls it back.
+pub struct Tx {
+    inner: sqlx::Transaction<'static, sqlx::Any>,
+    _writer: Option<tokio::sync::OwnedMutexGuard<()>>,
+    backend: Backend,
+}
+
+impl std::fmt::Debug for Tx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tx").field("backend", &self.backend).finish()
+    }
+}
+
+impl Tx {
+    /// Commits.
+    pub async fn commit(self) -> Result<()> {
+        self.inner.commit().await.map_err(StoreError::from)
+    }
+
+    /// The connection, for the repository functions.
+    pub fn conn(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.inner
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+}
+
+fn migrations(backend: Backend) -> Vec<Migration> {
+    let files: &[(i64, &str, &str)] = match backend {
+        Backend::Sqlite => &[(1, "registry", include_str!("../migrations/sqlite/0001_registry.sql"))],
+        Backend::Postgres => &[(1, "registry", include_str!("../migrations/postgres/0001_registry.sql"))],
+    };
+    files
+        .iter()
+        .map(|(v, d, sql)| {
+            Migration::new(*v, Cow::Borrowed(*d), MigrationType::Simple, Cow::Borrowed(*sql), false)
+        })
+        .collect()
+}
+
+/// Options for opening a store.
+#[derive(Debug, Clone)]
+pub struct OpenOptions {
+    /// Pool size (PostgreSQL; SQLite readers).
+    pub max_connections: u32,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        OpenOptions { max_connections: 8 }
+    }
+}
+
+impl Store {
+    /// Connects to `sqlite://PATH` (created if missing) or `postgres://…`. Does not migrate.
+    pub async fn connect(url: &str, opts: &OpenOptions) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::Config(format!(
+                "unsupported database url `{url}`: use sqlite://PATH or postgres://…"
+            )));
+        };
+        let url = match backend {
+            Backend::Sqlite if !url.contains("mode=") => {
+                format!("{url}{}mode=rwc", if url.contains('?') { '&' } else { '?' })
+            }
+            _ => url.to_owned(),
+        };
+        let options = AnyConnectOptions::from_str(&url).map_err(|e| StoreError::Config(e.to_string()))?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(opts.max_connections)
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // INVARIANT: money must survive a crash: WAL with synchronous=FULL.
+                        for pragma in [
+                            "PRAGMA journal_mode = WAL",
+                            "PRAGMA synchronous = FULL",
+                            "PRAGMA foreign_keys = ON",
+                            "PRAGMA busy_timeout = 10000",
+                        ] {
+                            conn.execute(pragma).await?;
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await
+            .map_err(StoreError::from)?;
+        Ok(Store { pool, backend, writer: Arc::new(tokio::sync::Mutex::new(())) })
+    }
+
+    /// Connects and brings the schema up to date.
+    pub async fn open(url: &str, opts: &OpenOptions) -> Result<Store> {
+        let store = Store::connect(url, opts).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Applies pending migrations; returns how many were applied.
+    pub async fn migrate(&self) -> Result<usize> {
+        let migrator = Migrator {
+            migrations: Cow::Owned(migrations(self.backend)),
+            ignore_missing: false,
+            locking: true,
+            no_tx: false,
+        };
+        let before = self.applied_migrations().await.unwrap_or(0);
+        migrator.run(&self.pool).await.map_err(|e| StoreError::Other(e.to_string()))?;
+        let after = self.applied_migrations().await.unwrap_or(before);
+        Ok(after.saturating_sub(before))
+    }
+
+    async fn applied_migrations(&self) -> Result<usize> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(usize::try_from(n).unwrap_or(0))
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The pool, for read-only queries outside a transaction.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// A transaction that may write. On SQLite it waits for the one writer slot.
+    pub async fn begin_write(&self) -> Result<Tx> {
+        let guard = match self.backend {
+            Backend::Sqlite => Some(self.writer.clone().lock_owned().await),
+            Backend::Postgres => None,
+        };
+        let inner = self.pool.begin().await?;
+        Ok(Tx { inner, _writer: guard, backend: self.backend })
+    }
+
+    /// A transaction for reading a consistent snapshot.
+    pub async fn begin_read(&self) -> Result<Tx> {
+        let inner = self.pool.begin().await?;
+        Ok(Tx { inner, _writer: None, backend: self.backend })
+    }
+
+    /// Closes the pool.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Reads an optional text column.
+pub(crate) fn opt_text(row: &sqlx::any::AnyRow, col: &str) -> Result<Option<String>> {
+    use sqlx::Row;
+    row.try_get::<Option<String>, _>(col).map_err(StoreError::from)
+}

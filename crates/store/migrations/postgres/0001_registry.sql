@@ -110,7 +110,7 @@ CREATE TABLE todos (
     link          TEXT NOT NULL,
     created_at_us BIGINT NOT NULL,
     done_at_us    BIGINT,
-    UNIQUE (kind, subject)
+    UNIQUE (kind, subject, org_id)
 );
 CREATE INDEX todos_open ON todos(org_id, role, done_at_us);
 

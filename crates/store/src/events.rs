@@ -1,0 +1,107 @@
+//! The append-only, hash-chained event log.
+
+use crate::{Backend, Result, StoreError, Tx};
+use kebao_domain::event::{EventDraft, EventRecord, Hash32, Head};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+fn hash_col(row: &AnyRow, col: &str) -> Result<Hash32> {
+    let s: String = row.try_get(col)?;
+    Hash32::from_hex(&s).ok_or_else(|| StoreError::Other(format!("event log: `{col}` is not a hash: `{s}`")))
+}
+
+fn record(row: &AnyRow) -> Result<EventRecord> {
+    let seq: i64 = row.try_get("seq")?;
+    Ok(EventRecord {
+        seq: u64::try_from(seq).unwrap_or(0),
+        at_us: row.try_get("at_us")?,
+        actor: row.try_get("actor")?,
+        action: row.try_get("action")?,
+        subject: row.try_get("subject")?,
+        payload: row.try_get("payload")?,
+        prev_hash: hash_col(row, "prev_hash")?,
+        hash: hash_col(row, "hash")?,
+    })
+}
+
+async fn lock_head(conn: &mut AnyConnection, backend: Backend) -> Result<Head> {
+    let sql = match backend {
+        Backend::Postgres => "SELECT seq, hash FROM event_head WHERE id = 1 FOR UPDATE",
+        Backend::Sqlite => "SELECT seq, hash FROM event_head WHERE id = 1",
+    };
+    let row = sqlx::query(sql).fetch_one(&mut *conn).await?;
+    let seq: i64 = row.try_get("seq")?;
+    Ok(Head { count: u64::try_from(seq).unwrap_or(0), hash: hash_col(&row, "hash")? })
+}
+
+/// Appends one event in the caller's transaction and returns it sealed.
+pub async fn append(tx: &mut Tx, draft: EventDraft, at_us: i64) -> Result<EventRecord> {
+    let backend = tx.backend();
+    let conn = tx.conn();
+    let head = lock_head(conn, backend).await?;
+    let rec = EventRecord::seal(draft, head.count + 1, at_us, head.hash);
+    let seq = i64::try_from(rec.seq).map_err(|_| StoreError::Other("event log full".into()))?;
+    sqlx::query(
+        "INSERT INTO events (seq, at_us, actor, action, subject, payload, prev_hash, hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(seq)
+    .bind(rec.at_us)
+    .bind(&rec.actor)
+    .bind(&rec.action)
+    .bind(&rec.subject)
+    .bind(&rec.payload)
+    .bind(rec.prev_hash.to_hex())
+    .bind(rec.hash.to_hex())
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("UPDATE event_head SET seq = $1, hash = $2 WHERE id = 1")
+        .bind(seq)
+        .bind(rec.hash.to_hex())
+        .execute(&mut *conn)
+        .await?;
+    Ok(rec)
+}
+
+/// Appends many events in order (bulk commands: one event per object created).
+pub async fn append_all(tx: &mut Tx, drafts: Vec<EventDraft>, at_us: i64) -> Result<u64> {
+    let mut n = 0;
+    for d in drafts {
+        append(tx, d, at_us).await?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// The head as recorded in the head row.
+pub async fn head(conn: &mut AnyConnection) -> Result<Head> {
+    let row = sqlx::query("SELECT seq, hash FROM event_head WHERE id = 1").fetch_one(&mut *conn).await?;
+    let seq: i64 = row.try_get("seq")?;
+    Ok(Head { count: u64::try_from(seq).unwrap_or(0), hash: hash_col(&row, "hash")? })
+}
+
+/// Up to `limit` events with `seq > after`, in sequence order (for verification and export).
+pub async fn page(conn: &mut AnyConnection, after: u64, limit: u32) -> Result<Vec<EventRecord>> {
+    let rows = sqlx::query(
+        "SELECT seq, at_us, actor, action, subject, payload, prev_hash, hash FROM events \
+         WHERE seq > $1 ORDER BY seq LIMIT $2",
+    )
+    .bind(i64::try_from(after).unwrap_or(i64::MAX))
+    .bind(i64::from(limit))
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(record).collect()
+}
+
+/// The newest events about one subject, newest first.
+pub async fn for_subject(conn: &mut AnyConnection, subject: &str, limit: u32) -> Result<Vec<EventRecord>> {
+    let rows = sqlx::query(
+        "SELECT seq, at_us, actor, action, subject, payload, prev_hash, hash FROM events \
+         WHERE subject = $1 ORDER BY seq DESC LIMIT $2",
+    )
+    .bind(subject)
+    .bind(i64::from(limit))
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(record).collect()
+}

@@ -1,0 +1,126 @@
+//! Web sessions and API tokens. Only SHA-256 hashes of the secrets are stored.
+
+use crate::{Result, StoreError};
+use sqlx::{AnyConnection, Row};
+
+/// A stored session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRow {
+    pub user_id: String,
+    pub csrf_token: String,
+    pub expires_at_us: i64,
+}
+
+/// Stores a new session.
+pub async fn create(conn: &mut AnyConnection, id_hash: &str, s: &SessionRow, at_us: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at_us, expires_at_us) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(id_hash)
+    .bind(&s.user_id)
+    .bind(&s.csrf_token)
+    .bind(at_us)
+    .bind(s.expires_at_us)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// A session by the hash of its id.
+pub async fn get(conn: &mut AnyConnection, id_hash: &str) -> Result<Option<SessionRow>> {
+    let row = sqlx::query("SELECT user_id, csrf_token, expires_at_us FROM sessions WHERE id_hash = $1")
+        .bind(id_hash)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.map(|r| {
+        Ok(SessionRow {
+            user_id: r.try_get("user_id")?,
+            csrf_token: r.try_get("csrf_token")?,
+            expires_at_us: r.try_get("expires_at_us")?,
+        })
+    })
+    .transpose()
+}
+
+/// Ends a session.
+pub async fn delete(conn: &mut AnyConnection, id_hash: &str) -> Result<()> {
+    sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(id_hash).execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// Ends every session of a user (after a password reset).
+pub async fn delete_for_user(conn: &mut AnyConnection, user_id: &str) -> Result<()> {
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// Removes expired sessions.
+pub async fn purge_expired(conn: &mut AnyConnection, now_us: i64) -> Result<u64> {
+    let r =
+        sqlx::query("DELETE FROM sessions WHERE expires_at_us < $1").bind(now_us).execute(&mut *conn).await?;
+    Ok(r.rows_affected())
+}
+
+/// A stored API token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRow {
+    pub id: String,
+    pub user_id: String,
+    pub name: String,
+    pub created_at_us: i64,
+    pub expires_at_us: i64,
+    pub revoked_at_us: Option<i64>,
+}
+
+/// Stores a token.
+pub async fn create_token(conn: &mut AnyConnection, t: &TokenRow, token_hash: &str) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO api_tokens (id, user_id, token_hash, name, created_at_us, expires_at_us) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&t.id)
+    .bind(&t.user_id)
+    .bind(token_hash)
+    .bind(&t.name)
+    .bind(t.created_at_us)
+    .bind(t.expires_at_us)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// A token by the hash of its secret.
+pub async fn find_token(conn: &mut AnyConnection, token_hash: &str) -> Result<Option<TokenRow>> {
+    let row = sqlx::query(
+        "SELECT id, user_id, name, created_at_us, expires_at_us, revoked_at_us FROM api_tokens WHERE token_hash = $1",
+    )
+    .bind(token_hash)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(|r| {
+        Ok(TokenRow {
+            id: r.try_get("id")?,
+            user_id: r.try_get("user_id")?,
+            name: r.try_get("name")?,
+            created_at_us: r.try_get("created_at_us")?,
+            expires_at_us: r.try_get("expires_at_us")?,
+            revoked_at_us: r.try_get("revoked_at_us")?,
+        })
+    })
+    .transpose()
+}
+
+/// Revokes a token of a user.
+pub async fn revoke_token(conn: &mut AnyConnection, id: &str, user_id: &str, at_us: i64) -> Result<()> {
+    let r = sqlx::query(
+        "UPDATE api_tokens SET revoked_at_us = $3 WHERE id = $1 AND user_id = $2 AND revoked_at_us IS NULL",
+    )
+    .bind(id)
+    .bind(user_id)
+    .bind(at_us)
+    .execute(&mut *conn)
+    .await?;
+    if r.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}

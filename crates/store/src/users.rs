@@ -1,0 +1,170 @@
+//! Users and their roles.
+
+use crate::{Result, StoreError};
+use kebao_domain::user::{Role, User};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+/// Inserts a user with roles.
+pub async fn insert(conn: &mut AnyConnection, user: &User, password_hash: &str, at_us: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO users (id, org_id, username, display_name, password_hash, active, created_at_us) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&user.id)
+    .bind(&user.org_id)
+    .bind(&user.username)
+    .bind(&user.display_name)
+    .bind(password_hash)
+    .bind(i64::from(user.active))
+    .bind(at_us)
+    .execute(&mut *conn)
+    .await?;
+    set_roles(conn, &user.id, &user.roles).await
+}
+
+/// Replaces a user's roles.
+pub async fn set_roles(conn: &mut AnyConnection, user_id: &str, roles: &[Role]) -> Result<()> {
+    sqlx::query("DELETE FROM user_roles WHERE user_id = $1").bind(user_id).execute(&mut *conn).await?;
+    for r in roles {
+        sqlx::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)")
+            .bind(user_id)
+            .bind(r.code())
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+async fn roles_of(conn: &mut AnyConnection, user_id: &str) -> Result<Vec<Role>> {
+    let rows = sqlx::query("SELECT role FROM user_roles WHERE user_id = $1 ORDER BY role")
+        .bind(user_id)
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut roles = Vec::with_capacity(rows.len());
+    for r in rows {
+        let code: String = r.try_get("role")?;
+        roles.push(
+            Role::from_code(&code)
+                .ok_or_else(|| StoreError::Other(format!("unknown stored role `{code}`")))?,
+        );
+    }
+    roles.sort();
+    Ok(roles)
+}
+
+fn user_row(row: &AnyRow) -> Result<User> {
+    let active: i64 = row.try_get("active")?;
+    Ok(User {
+        id: row.try_get("id")?,
+        org_id: row.try_get("org_id")?,
+        username: row.try_get("username")?,
+        display_name: row.try_get("display_name")?,
+        roles: Vec::new(),
+        active: active != 0,
+    })
+}
+
+/// One user.
+pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<User> {
+    let row = sqlx::query("SELECT id, org_id, username, display_name, active FROM users WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let mut u = user_row(&row)?;
+    u.roles = roles_of(conn, &u.id).await?;
+    Ok(u)
+}
+
+/// A user and the password hash, by login name.
+pub async fn find_for_login(conn: &mut AnyConnection, username: &str) -> Result<Option<(User, String)>> {
+    let Some(row) = sqlx::query(
+        "SELECT id, org_id, username, display_name, active, password_hash FROM users WHERE username = $1",
+    )
+    .bind(username)
+    .fetch_optional(&mut *conn)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let mut u = user_row(&row)?;
+    let hash: String = row.try_get("password_hash")?;
+    u.roles = roles_of(conn, &u.id).await?;
+    Ok(Some((u, hash)))
+}
+
+/// The users of one organisation, by login name.
+pub async fn list_by_org(conn: &mut AnyConnection, org_id: &str) -> Result<Vec<User>> {
+    let rows = sqlx::query(
+        "SELECT id, org_id, username, display_name, active FROM users WHERE org_id = $1 ORDER BY username",
+    )
+    .bind(org_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let mut u = user_row(r)?;
+        u.roles = roles_of(conn, &u.id).await?;
+        out.push(u);
+    }
+    Ok(out)
+}
+
+/// The active users of an organisation who hold a role (to address notifications).
+pub async fn with_role(conn: &mut AnyConnection, org_id: &str, role: Role) -> Result<Vec<String>> {
+    let rows = sqlx::query(
+        "SELECT u.id FROM users u JOIN user_roles r ON r.user_id = u.id \
+         WHERE u.org_id = $1 AND r.role = $2 AND u.active = 1 ORDER BY u.id",
+    )
+    .bind(org_id)
+    .bind(role.code())
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(|r| r.try_get("id").map_err(StoreError::from)).collect()
+}
+
+/// The ids of active users holding a role in any organisation.
+pub async fn any_with_role(conn: &mut AnyConnection, role: Role) -> Result<Vec<(String, String)>> {
+    let rows = sqlx::query(
+        "SELECT u.id, u.org_id FROM users u JOIN user_roles r ON r.user_id = u.id \
+         WHERE r.role = $1 AND u.active = 1 ORDER BY u.id",
+    )
+    .bind(role.code())
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(|r| Ok((r.try_get("id")?, r.try_get("org_id")?))).collect()
+}
+
+/// Sets a new password hash.
+pub async fn set_password(conn: &mut AnyConnection, id: &str, hash: &str) -> Result<()> {
+    let done = sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
+        .bind(id)
+        .bind(hash)
+        .execute(&mut *conn)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+/// Activates or deactivates a user.
+pub async fn set_active(conn: &mut AnyConnection, id: &str, active: bool) -> Result<()> {
+    let done = sqlx::query("UPDATE users SET active = $2 WHERE id = $1")
+        .bind(id)
+        .bind(i64::from(active))
+        .execute(&mut *conn)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+/// How many users there are.
+pub async fn count(conn: &mut AnyConnection) -> Result<u64> {
+    let n: i64 =
+        sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM users").fetch_one(&mut *conn).await?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
