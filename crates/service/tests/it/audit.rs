@@ -1,0 +1,112 @@
+use crate::contract;
+use crate::harness::*;
+use kebao_domain::event::{ChainBreak, Head};
+use kebao_service::audit::Verification;
+
+async fn verify(ctx: &Ctx, expect: Option<Head>) -> Verification {
+    ctx.svc.audit_verify(&operator(), expect, &mut |_, _| {}).await.unwrap()
+}
+
+/// What an attacker with write access to the database would do first.
+async fn drop_guards(ctx: &Ctx) {
+    let mut tx = ctx.store.begin_write().await.unwrap();
+    let stmts: &[&str] = match ctx.store.backend() {
+        kebao_store::Backend::Sqlite => {
+            &["DROP TRIGGER events_append_only_update", "DROP TRIGGER events_append_only_delete"]
+        }
+        kebao_store::Backend::Postgres => &[
+            "DROP TRIGGER events_append_only_update ON events",
+            "DROP TRIGGER events_append_only_truncate ON events",
+        ],
+    };
+    for s in stmts {
+        sqlx::query(s).execute(tx.conn()).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+}
+
+async fn exec(ctx: &Ctx, sql: &str) {
+    let mut tx = ctx.store.begin_write().await.unwrap();
+    sqlx::query(sql).execute(tx.conn()).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+async fn five_events(ctx: &Ctx) -> Head {
+    for i in 0..5 {
+        ctx.svc
+            .create_org(&operator(), &org_input(&format!("审计{i}"), &uscc(300 + i), "enterprise"))
+            .await
+            .unwrap();
+    }
+    match verify(ctx, None).await {
+        Verification::Sound(h) => {
+            assert_eq!(h, ctx.svc.audit_head(&operator()).await.unwrap());
+            assert_eq!(h.count, 5);
+            h
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+contract!(log_is_append_only, |ctx: Ctx| async move {
+    five_events(&ctx).await;
+    let mut tx = ctx.store.begin_write().await.unwrap();
+    assert!(sqlx::query("UPDATE events SET payload = '{}' WHERE seq = 2").execute(tx.conn()).await.is_err());
+    drop(tx);
+    let mut tx = ctx.store.begin_write().await.unwrap();
+    assert!(sqlx::query("DELETE FROM events WHERE seq = 5").execute(tx.conn()).await.is_err());
+});
+
+contract!(edited_event_is_found, |ctx: Ctx| async move {
+    five_events(&ctx).await;
+    drop_guards(&ctx).await;
+    exec(&ctx, "UPDATE events SET payload = '{\"kind\":\"bank\"}' WHERE seq = 3").await;
+    assert_eq!(verify(&ctx, None).await, Verification::Broken(ChainBreak::Altered { seq: 3 }));
+});
+
+contract!(deleted_event_is_found, |ctx: Ctx| async move {
+    five_events(&ctx).await;
+    drop_guards(&ctx).await;
+    exec(&ctx, "DELETE FROM events WHERE seq = 2").await;
+    assert_eq!(verify(&ctx, None).await, Verification::Broken(ChainBreak::Gap { expected: 2, found: 3 }));
+});
+
+contract!(reordered_events_are_found, |ctx: Ctx| async move {
+    five_events(&ctx).await;
+    drop_guards(&ctx).await;
+    // Swap the contents of #2 and #3 while keeping the numbering.
+    exec(&ctx, "UPDATE events SET seq = -2 WHERE seq = 2").await;
+    exec(&ctx, "UPDATE events SET seq = 2 WHERE seq = 3").await;
+    exec(&ctx, "UPDATE events SET seq = 3 WHERE seq = -2").await;
+    assert_eq!(verify(&ctx, None).await, Verification::Broken(ChainBreak::Altered { seq: 2 }));
+});
+
+contract!(truncated_tail_is_found, |ctx: Ctx| async move {
+    let head = five_events(&ctx).await;
+    drop_guards(&ctx).await;
+    // A careful attacker deletes the newest events and rewinds the head row too.
+    exec(&ctx, "DELETE FROM events WHERE seq > 3").await;
+    let mut tx = ctx.store.begin_write().await.unwrap();
+    let h3: String =
+        sqlx::query_scalar("SELECT hash FROM events WHERE seq = 3").fetch_one(tx.conn()).await.unwrap();
+    sqlx::query("UPDATE event_head SET seq = 3, hash = $1").bind(h3).execute(tx.conn()).await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(
+        matches!(verify(&ctx, None).await, Verification::Sound(h) if h.count == 3),
+        "undetectable without a recorded head"
+    );
+    assert_eq!(
+        verify(&ctx, Some(head)).await,
+        Verification::Broken(ChainBreak::Truncated { expected: 5, found: 3 })
+    );
+});
+
+contract!(truncation_without_rewinding_the_head_row_is_found, |ctx: Ctx| async move {
+    five_events(&ctx).await;
+    drop_guards(&ctx).await;
+    exec(&ctx, "DELETE FROM events WHERE seq = 5").await;
+    assert_eq!(
+        verify(&ctx, None).await,
+        Verification::Broken(ChainBreak::Truncated { expected: 5, found: 4 })
+    );
+});

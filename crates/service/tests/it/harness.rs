@@ -1,0 +1,182 @@
+//! Fresh databases per test, and a small zone to test against.
+
+use kebao_domain::org::OrganisationInput;
+use kebao_domain::user::Role;
+use kebao_domain::IndustryMap;
+use kebao_service::authz::{Actor, Authz};
+use kebao_service::users::NewUserInput;
+use kebao_service::{Config, FixedClock, Service, CATALOGUE};
+use kebao_store::{OpenOptions, Store};
+use std::future::Future;
+use std::sync::Arc;
+
+/// 2026-11-28 12:00 in Shanghai.
+pub const T0_US: i64 = 1_795_838_400_000_000;
+
+pub struct Ctx {
+    pub svc: Service,
+    pub clock: Arc<FixedClock>,
+    pub store: Store,
+}
+
+fn pg_admin_url() -> Option<String> {
+    match std::env::var("KEBAO_TEST_POSTGRES_URL") {
+        Ok(u) if !u.is_empty() => Some(u),
+        _ => {
+            if std::env::var("KEBAO_TEST_REQUIRE_POSTGRES").is_ok_and(|v| v == "1") {
+                panic!("KEBAO_TEST_REQUIRE_POSTGRES=1 but KEBAO_TEST_POSTGRES_URL is not set");
+            }
+            None
+        }
+    }
+}
+
+fn with_db(url: &str, db: &str) -> String {
+    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let cut = base.rfind('/').filter(|&i| i > "postgres://".len()).unwrap_or(base.len());
+    let mut out = format!("{}/{db}", &base[..cut]);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
+async fn ctx_on(url: &str) -> Ctx {
+    let store = Store::open(url, &OpenOptions::default()).await.expect("open store");
+    let clock = Arc::new(FixedClock::new(T0_US));
+    let svc = Service::new(
+        store.clone(),
+        Authz::embedded().expect("policies"),
+        IndustryMap::from_toml(CATALOGUE).expect("catalogue"),
+        clock.clone(),
+        Config::default(),
+    );
+    Ctx { svc, clock, store }
+}
+
+/// Runs `f` on a fresh SQLite database.
+pub async fn on_sqlite<F, Fut>(f: F)
+where
+    F: FnOnce(Ctx) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    let ctx = ctx_on(&url).await;
+    f(ctx).await;
+}
+
+/// Runs `f` on a fresh PostgreSQL database, if one is configured.
+pub async fn on_postgres<F, Fut>(f: F)
+where
+    F: FnOnce(Ctx) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let Some(admin) = pg_admin_url() else {
+        eprintln!("KEBAO_TEST_POSTGRES_URL not set: PostgreSQL variant not run");
+        return;
+    };
+    sqlx::any::install_default_drivers();
+    let name = format!("kebao_t_{}", uuid_simple());
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin).await.expect("connect admin");
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create database");
+    let ctx = ctx_on(&with_db(&admin, &name)).await;
+    let store = ctx.store.clone();
+    f(ctx).await;
+    store.close().await;
+    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await;
+}
+
+fn uuid_simple() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    format!("{}_{}_{}", std::process::id(), t % 1_000_000_000_000, N.fetch_add(1, Ordering::SeqCst))
+}
+
+/// Declares a contract test that runs on both backends.
+#[macro_export]
+macro_rules! contract {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                $crate::harness::on_sqlite($body).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                $crate::harness::on_postgres($body).await;
+            }
+        }
+    };
+}
+
+pub fn operator() -> Actor {
+    Actor::System { name: "test".into() }
+}
+
+pub fn org_input(name: &str, uscc: &str, kind: &str) -> OrganisationInput {
+    let enterprise = kind == "enterprise";
+    OrganisationInput {
+        name: name.into(),
+        uscc: uscc.into(),
+        kind: kind.into(),
+        industry_code: if enterprise { "C3976".into() } else { String::new() },
+        lifecycle_stage: if enterprise { "rnd".into() } else { String::new() },
+        ..OrganisationInput::default()
+    }
+}
+
+/// A valid USCC from a number (registration authority 9, division 420100).
+pub fn uscc(n: u32) -> String {
+    let body = format!("91420100{:09}", n);
+    kebao_domain::Uscc::complete(&body).expect("valid body").to_string()
+}
+
+/// A small zone: an enterprise, a bank, an insurer, the zone office; one user each.
+pub struct Zone {
+    pub enterprise: String,
+    pub bank: String,
+    pub ent_admin: Actor,
+    pub banker: Actor,
+    pub reviewer: Actor,
+    pub admin: Actor,
+    pub regulator: Actor,
+}
+
+pub const PW: &str = "correct horse battery";
+
+pub async fn user(svc: &Service, org: &str, name: &str, roles: &[Role]) -> Actor {
+    let input = NewUserInput { username: name.into(), display_name: name.into(), password: PW.into() };
+    let u = svc.add_user(&operator(), org, &input, roles).await.expect("add user");
+    svc.actor_for(u).await.expect("actor")
+}
+
+pub async fn zone(svc: &Service) -> Zone {
+    let op = operator();
+    let ent = svc.create_org(&op, &org_input("光谷激光科技有限公司", &uscc(1), "enterprise")).await.unwrap();
+    let bank = svc.create_org(&op, &org_input("汉口银行光谷支行", &uscc(2), "bank")).await.unwrap();
+    let _insurer =
+        svc.create_org(&op, &org_input("长江财产保险股份有限公司", &uscc(3), "insurer")).await.unwrap();
+    let gov = svc.create_org(&op, &org_input("东湖高新区管委会", &uscc(4), "government")).await.unwrap();
+    Zone {
+        ent_admin: user(svc, &ent.id, "ent.admin", &[Role::EnterpriseAdmin]).await,
+        banker: user(svc, &bank.id, "banker", &[Role::BankOfficer]).await,
+        reviewer: user(svc, &gov.id, "reviewer", &[Role::ZoneReviewer]).await,
+        admin: user(svc, &gov.id, "padmin", &[Role::PlatformAdmin]).await,
+        regulator: user(svc, &gov.id, "regulator", &[Role::Regulator]).await,
+        enterprise: ent.id,
+        bank: bank.id,
+    }
+}
+
+/// (organisations, events) right now, to show that a refused command changed nothing.
+pub async fn state(ctx: &Ctx) -> (u64, u64) {
+    let mut tx = ctx.store.begin_read().await.unwrap();
+    let orgs = kebao_store::orgs::count(tx.conn(), &Default::default()).await.unwrap();
+    let head = kebao_store::events::head(tx.conn()).await.unwrap();
+    (orgs, head.count)
+}

@@ -1,0 +1,11 @@
+//! Service tests: the contract suite, run on SQLite always and on PostgreSQL when
+//! `KEBAO_TEST_POSTGRES_URL` is set (CI sets it and `KEBAO_TEST_REQUIRE_POSTGRES=1`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+mod harness;
+
+mod audit;
+mod auth;
+mod import;
+mod registry;
