@@ -118,6 +118,19 @@ pub struct OrganisationInput {
     pub parent_id: String,
 }
 
+/// One organisation to import (a spreadsheet row, or a generated one), with its facts and qualifications.
+#[derive(Debug, Clone, Default)]
+pub struct ImportRow {
+    /// The spreadsheet row number (the header is row 1).
+    pub row: usize,
+    pub org: OrganisationInput,
+    /// The parent's USCC (branches), in the file or already registered.
+    pub parent_uscc: String,
+    pub facts: Vec<FactsInput>,
+    /// (kind, valid_from, valid_to, certificate_no)
+    pub qualifications: Vec<[String; 4]>,
+}
+
 /// A checked organisation, ready to be stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewOrganisation {

@@ -7,25 +7,13 @@ use crate::registry::SUPERVISION;
 use crate::tabular::{Table, TableError};
 use crate::{new_id, Result, Service, ServiceError};
 use kebao_domain::event::EventDraft;
+pub use kebao_domain::org::ImportRow;
 use kebao_domain::org::{
     FactsInput, NewOrganisation, OrgStatus, OrganisationInput, Qualification, YearlyFacts,
 };
 use kebao_domain::{FieldError, Invalid};
 use kebao_store::orgs::{self, OrgFilter};
 use std::collections::HashMap;
-
-/// One organisation to import, with its facts and qualifications.
-#[derive(Debug, Clone, Default)]
-pub struct ImportRow {
-    /// The spreadsheet row number (the header is row 1).
-    pub row: usize,
-    pub org: OrganisationInput,
-    /// The parent's USCC (branches), in the file or already registered.
-    pub parent_uscc: String,
-    pub facts: Vec<FactsInput>,
-    /// (kind, valid_from, valid_to, certificate_no)
-    pub qualifications: Vec<[String; 4]>,
-}
 
 /// A problem with one cell.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
