@@ -1,1 +1,506 @@
-fn main() {}
+//! `kebao`: the platform's one binary. Serves a zone, generates a demo zone, migrates,
+//! manages users, imports and exports the registry, and checks the audit log.
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use kebao_service::authz::{Actor, Authz};
+use kebao_service::import::{rows_from_table, ImportOptions};
+use kebao_service::tabular::{self, Format};
+use kebao_service::users::{parse_roles, NewUserInput};
+use kebao_service::{Config, Service, SystemClock, CATALOGUE};
+use kebao_store::{OpenOptions, Store};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(name = "kebao", version, about = "Kebao 科保 — the East Lake tech-insurance zone platform")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+struct Db {
+    /// Database: sqlite://PATH (created if missing) or postgres://…
+    #[arg(long = "database", env = "KEBAO_DATABASE_URL", default_value = "sqlite://kebao.db", global = true)]
+    url: String,
+    /// A directory of Cedar policies (*.cedar and schema.cedarschema) replacing the embedded ones.
+    #[arg(long, env = "KEBAO_POLICIES", global = true)]
+    policies: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the platform (web UI and JSON API).
+    Serve {
+        #[command(flatten)]
+        db: Db,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// Do not mark cookies Secure (only behind plain-HTTP proxies on other hosts).
+        #[arg(long)]
+        insecure_cookies: bool,
+    },
+    /// Create (or reuse) a demo zone in ./kebao-demo.db and serve it.
+    Demo {
+        /// Database (default: the demo file).
+        #[arg(long = "database", env = "KEBAO_DATABASE_URL", default_value = "sqlite://kebao-demo.db")]
+        url: String,
+        /// Enterprises to generate.
+        #[arg(long, default_value_t = 2000)]
+        enterprises: usize,
+        /// Seed of the generator: the same seed gives the same zone.
+        #[arg(long, default_value_t = 20200930)]
+        seed: u64,
+        /// Port on 127.0.0.1.
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// Generate only; do not start the server.
+        #[arg(long)]
+        no_serve: bool,
+    },
+    /// Bring the database schema up to date.
+    Migrate {
+        #[command(flatten)]
+        db: Db,
+    },
+    /// Users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// The registry of organisations.
+    Org {
+        #[command(subcommand)]
+        command: OrgCommand,
+    },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user to an organisation (by its USCC).
+    Add {
+        #[command(flatten)]
+        db: Db,
+        /// The organisation's unified social credit code.
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        username: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// Roles, comma-separated (e.g. zone_reviewer,platform_admin).
+        #[arg(long, value_delimiter = ',')]
+        roles: Vec<String>,
+        /// Read the password from standard input (otherwise a random one is printed).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Set a new password for a user (there is no mail server).
+    ResetPassword {
+        #[command(flatten)]
+        db: Db,
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum OrgCommand {
+    /// Import organisations from .csv or .xlsx; imports nothing if any row is bad.
+    Import {
+        #[command(flatten)]
+        db: Db,
+        file: PathBuf,
+        /// Import the good rows and report the bad ones.
+        #[arg(long)]
+        skip_invalid: bool,
+        /// Also write the row-by-row report to this CSV file.
+        #[arg(long)]
+        report: Option<PathBuf>,
+    },
+    /// Export organisations to .csv or .xlsx.
+    Export {
+        #[command(flatten)]
+        db: Db,
+        file: PathBuf,
+        /// Only this kind.
+        #[arg(long)]
+        kind: Option<String>,
+        /// Include each enterprise's newest facts where the actor may see them.
+        #[arg(long)]
+        with_facts: bool,
+        /// Run as this user, under their authorisation (default: the local operator).
+        #[arg(long = "as")]
+        as_user: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Print the head of the log: `COUNT:HASH`.
+    Head {
+        #[command(flatten)]
+        db: Db,
+    },
+    /// Check the whole hash chain; with --expect-head, also against a head recorded earlier.
+    Verify {
+        #[command(flatten)]
+        db: Db,
+        /// A head printed earlier by `kebao audit head`.
+        #[arg(long)]
+        expect_head: Option<String>,
+    },
+}
+
+fn operator() -> Actor {
+    let who = std::env::var("USER").unwrap_or_else(|_| "cli".to_owned());
+    Actor::System { name: format!("cli:{who}") }
+}
+
+fn load_authz(dir: Option<&Path>) -> Result<Authz> {
+    let Some(dir) = dir else { return Authz::embedded().context("embedded policies") };
+    let schema = std::fs::read_to_string(dir.join("schema.cedarschema"))
+        .with_context(|| format!("reading {}/schema.cedarschema", dir.display()))?;
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "cedar") {
+            let text =
+                std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+            files.push((path.display().to_string(), text));
+        }
+    }
+    files.sort();
+    let refs: Vec<(&str, &str)> = files.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    Authz::new(&schema, &refs).context("loading policies")
+}
+
+async fn service(url: &str, policies: Option<&Path>) -> Result<Service> {
+    let store = Store::open(url, &OpenOptions::default())
+        .await
+        .with_context(|| format!("opening database `{url}`"))?;
+    let industries = kebao_domain::IndustryMap::from_toml(CATALOGUE).context("the embedded catalogue")?;
+    Ok(Service::new(store, load_authz(policies)?, industries, Arc::new(SystemClock), Config::default()))
+}
+
+fn bar(total: u64, what: &str) -> ProgressBar {
+    let pb = ProgressBar::new(total);
+    pb.set_style(
+        ProgressStyle::with_template("{msg:>12} [{bar:40.cyan/blue}] {pos}/{len} ({per_sec}, {eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    pb.set_message(what.to_owned());
+    pb
+}
+
+fn read_password(from_stdin: bool) -> Result<(String, bool)> {
+    if from_stdin {
+        let mut s = String::new();
+        std::io::stdin().read_to_string(&mut s).context("reading the password from standard input")?;
+        Ok((s.trim_end_matches(['\n', '\r']).to_owned(), false))
+    } else {
+        Ok((kebao_service::auth::random_secret()?.get(..16).unwrap_or_default().to_owned(), true))
+    }
+}
+
+async fn serve(svc: Service, listen: &str, secure_cookies: bool) -> Result<()> {
+    let state = kebao_web::AppState::new(svc, kebao_web::Settings { secure_cookies, ..Default::default() });
+    let app = kebao_web::router(state);
+    let listener =
+        tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
+    tracing::info!("listening on http://{listen}");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .context("serving")
+}
+
+fn print_problems(report: &kebao_service::import::ImportReport) {
+    for p in &report.problems {
+        eprintln!("row {:>6}  {:<22} {} ({})", p.row, p.column, p.reason_en, p.reason_zh);
+    }
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Serve { db, listen, insecure_cookies } => {
+            let svc = service(&db.url, db.policies.as_deref()).await?;
+            println!("Kebao serving {} on http://{listen}", db.url);
+            serve(svc, &listen, !insecure_cookies).await
+        }
+        Command::Demo { url, enterprises, seed, port, no_serve } => {
+            demo(&url, enterprises, seed, port, no_serve).await
+        }
+        Command::Migrate { db } => {
+            let store = Store::connect(&db.url, &OpenOptions::default())
+                .await
+                .with_context(|| format!("opening `{}`", db.url))?;
+            let n = store.migrate().await?;
+            println!("applied {n} migration(s); the schema is up to date");
+            Ok(())
+        }
+        Command::User { command } => match command {
+            UserCommand::Add { db, org, username, name, roles, password_stdin } => {
+                let svc = service(&db.url, db.policies.as_deref()).await?;
+                let roles = parse_roles(&roles).map_err(|e| anyhow::anyhow!("{e}"))?;
+                let org_row = {
+                    let mut tx = svc.store().begin_read().await?;
+                    kebao_store::orgs::find_by_uscc(tx.conn(), &org.trim().to_ascii_uppercase()).await?
+                };
+                let Some(org_row) = org_row else {
+                    bail!("no organisation with the unified social credit code `{org}`")
+                };
+                let (password, generated) = read_password(password_stdin)?;
+                let input = NewUserInput { username, display_name: name, password: password.clone() };
+                let u = svc
+                    .add_user(&operator(), &org_row.id, &input, &roles)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                println!("added user {} ({}) to {}", u.username, u.id, org_row.name);
+                if generated {
+                    println!("password: {password}");
+                }
+                Ok(())
+            }
+            UserCommand::ResetPassword { db, username, password_stdin } => {
+                let svc = service(&db.url, db.policies.as_deref()).await?;
+                let (password, generated) = read_password(password_stdin)?;
+                let u = svc
+                    .reset_password(&operator(), &username, &password)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                println!("reset the password of {}; their sessions were ended", u.username);
+                if generated {
+                    println!("password: {password}");
+                }
+                Ok(())
+            }
+        },
+        Command::Org { command } => match command {
+            OrgCommand::Import { db, file, skip_invalid, report } => {
+                let svc = service(&db.url, db.policies.as_deref()).await?;
+                let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+                let format =
+                    Format::from_name(&file.to_string_lossy()).unwrap_or_else(|| Format::sniff(&bytes));
+                let table =
+                    tabular::read(&bytes, format).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+                let rows = rows_from_table(&table).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+                let pb = bar(rows.len() as u64, "importing");
+                let mut progress = |done: u64, total: u64| {
+                    pb.set_length(total);
+                    pb.set_position(done);
+                };
+                let r = svc
+                    .import_orgs(&operator(), rows, ImportOptions { skip_invalid }, &mut progress)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                pb.finish_and_clear();
+                print_problems(&r);
+                if let Some(path) = report {
+                    let t = tabular::Table {
+                        headers: vec![
+                            "row".into(),
+                            "column".into(),
+                            "code".into(),
+                            "reason_en".into(),
+                            "reason_zh".into(),
+                        ],
+                        rows: r
+                            .problems
+                            .iter()
+                            .map(|p| {
+                                vec![
+                                    p.row.to_string(),
+                                    p.column.clone(),
+                                    p.code.to_owned(),
+                                    p.reason_en.clone(),
+                                    p.reason_zh.clone(),
+                                ]
+                            })
+                            .collect(),
+                    };
+                    std::fs::write(&path, tabular::write_csv(&t).map_err(anyhow::Error::msg)?)
+                        .with_context(|| format!("writing {}", path.display()))?;
+                }
+                if !r.problems.is_empty() && !skip_invalid {
+                    bail!("{} problem(s) in {} row(s): nothing imported (use --skip-invalid to import the good rows)", r.problems.len(), r.rows);
+                }
+                println!("imported {} of {} row(s); skipped {}", r.imported, r.rows, r.skipped);
+                Ok(())
+            }
+            OrgCommand::Export { db, file, kind, with_facts, as_user } => {
+                let svc = service(&db.url, db.policies.as_deref()).await?;
+                let actor = match as_user {
+                    Some(u) => {
+                        let user = svc.find_user(&u).await.map_err(|e| anyhow::anyhow!("user `{u}`: {e}"))?;
+                        svc.actor_for(user).await.map_err(|e| anyhow::anyhow!("{e}"))?
+                    }
+                    None => operator(),
+                };
+                let mut filter = kebao_store::orgs::OrgFilter::default();
+                if let Some(k) = kind {
+                    filter.kind = Some(
+                        kebao_domain::OrgKind::from_code(&k)
+                            .with_context(|| format!("unknown kind `{k}`"))?,
+                    );
+                }
+                let format = Format::from_name(&file.to_string_lossy())
+                    .with_context(|| format!("{}: name the file .csv or .xlsx", file.display()))?;
+                let (table, withheld) =
+                    svc.export_orgs(&actor, &filter, with_facts).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                let bytes = match format {
+                    Format::Csv => tabular::write_csv(&table),
+                    Format::Xlsx => tabular::write_xlsx(&table, "organisations"),
+                }
+                .map_err(anyhow::Error::msg)?;
+                std::fs::write(&file, bytes).with_context(|| format!("writing {}", file.display()))?;
+                println!("exported {} organisation(s) to {}", table.rows.len(), file.display());
+                if withheld > 0 {
+                    println!("facts withheld for {withheld} enterprise(s): no lawful basis for this user");
+                }
+                Ok(())
+            }
+        },
+        Command::Audit { command } => match command {
+            AuditCommand::Head { db } => {
+                let svc = service(&db.url, db.policies.as_deref()).await?;
+                let h = svc.audit_head(&operator()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                println!("{h}");
+                Ok(())
+            }
+            AuditCommand::Verify { db, expect_head } => {
+                let svc = service(&db.url, db.policies.as_deref()).await?;
+                let expect = match expect_head {
+                    Some(s) => Some(kebao_domain::event::Head::parse(&s).with_context(|| {
+                        format!("`{s}` is not a head: write COUNT:HASH as `kebao audit head` prints it")
+                    })?),
+                    None => None,
+                };
+                let head = svc.audit_head(&operator()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                let pb = bar(head.count, "verifying");
+                let v = svc
+                    .audit_verify(&operator(), expect, &mut |done, _| pb.set_position(done))
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                pb.finish_and_clear();
+                match v {
+                    kebao_service::audit::Verification::Sound(h) => {
+                        println!("ok: {} events, every link holds; head {h}", h.count);
+                        Ok(())
+                    }
+                    kebao_service::audit::Verification::Broken(b) => bail!("the audit log is broken: {b}"),
+                }
+            }
+        },
+    }
+}
+
+async fn demo(url: &str, enterprises: usize, seed: u64, port: u16, no_serve: bool) -> Result<()> {
+    let svc = service(url, None).await?;
+    let existing = {
+        let mut tx = svc.store().begin_read().await?;
+        kebao_store::orgs::count(tx.conn(), &Default::default()).await?
+    };
+    let zone = kebao_sim::generate(
+        &kebao_sim::Options { seed, enterprises, ..Default::default() },
+        svc.industries(),
+    );
+    if existing == 0 {
+        let started = std::time::Instant::now();
+        let rows = zone.orgs.clone();
+        let pb = bar(rows.len() as u64, "generating");
+        let mut progress = |done: u64, total: u64| {
+            pb.set_length(total);
+            pb.set_position(done);
+        };
+        let r = svc
+            .import_orgs(
+                &Actor::System { name: "demo".into() },
+                rows,
+                ImportOptions::default(),
+                &mut progress,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        pb.finish_and_clear();
+        if !r.problems.is_empty() {
+            print_problems(&r);
+            bail!("the demo generator produced invalid rows");
+        }
+        let secs = started.elapsed().as_secs_f64();
+        println!(
+            "demo zone: {} organisations in {secs:.1} s ({:.0} rows/s)",
+            r.imported,
+            r.imported as f64 / secs
+        );
+        for u in &zone.users {
+            let org = {
+                let mut tx = svc.store().begin_read().await?;
+                kebao_store::orgs::find_by_uscc(tx.conn(), &u.org_uscc).await?
+            };
+            let Some(org) = org else { bail!("demo user {} has no organisation", u.username) };
+            let input = NewUserInput {
+                username: u.username.clone(),
+                display_name: u.display_name.clone(),
+                password: kebao_sim::DEMO_PASSWORD.into(),
+            };
+            svc.add_user(&Actor::System { name: "demo".into() }, &org.id, &input, &u.roles)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+    } else {
+        println!("reusing the demo zone in {url} ({existing} organisations)");
+    }
+    if no_serve {
+        return Ok(());
+    }
+    let listen = format!("127.0.0.1:{port}");
+    println!("\nKebao 科保 demo: http://{listen}/\n");
+    println!("Demo logins (password `{}`):", kebao_sim::DEMO_PASSWORD);
+    for u in &zone.users {
+        let roles: Vec<&str> = u.roles.iter().map(|r| r.label_en()).collect();
+        println!("  {:<18} {}", u.username, roles.join(", "));
+    }
+    println!();
+    serve(svc, &listen, true).await
+}
+
+fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("KEBAO_LOG")
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

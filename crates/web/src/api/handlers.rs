@@ -1,0 +1,272 @@
+//! API handlers: extract, call one service function, map the result.
+
+use super::dto::*;
+use super::{ApiJson, ApiQuery};
+use crate::error::{ApiError, ErrorBody};
+use crate::session::ApiActor;
+use crate::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use kebao_domain::org::{Qualification, YearlyFacts};
+use kebao_domain::Money;
+use kebao_service::authz::Actor;
+use kebao_service::users::{parse_roles, NewUserInput};
+
+type ApiResult<T> = Result<Json<T>, ApiError>;
+
+fn signed_in(actor: &Actor) -> Result<(), ApiError> {
+    match actor {
+        Actor::Anonymous => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "sign in or send a bearer token",
+            "请先登录或提供 API 令牌",
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn detail(v: &kebao_service::registry::OrgView) -> OrgDetailDto {
+    OrgDetailDto {
+        org: OrgDto::from(&v.org),
+        parent: v.parent.as_ref().map(OrgDto::from),
+        branches: v.branches.iter().map(OrgDto::from).collect(),
+        qualifications: v.qualifications.iter().map(QualificationDto::from).collect(),
+        facts: v.facts.as_ref().map(|f| f.iter().map(FactsDto::from).collect()),
+        facts_basis: v.facts_basis.to_owned(),
+        permissions: PermissionsDto {
+            edit: v.can_edit,
+            write_facts: v.can_write_facts,
+            verify: v.can_verify,
+            manage_staff: v.can_manage_staff,
+        },
+    }
+}
+
+/// Issue an API token for a user.
+#[utoipa::path(post, path = "/api/v1/auth/token", request_body = TokenRequestDto,
+    responses((status = 201, body = TokenDto), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)), tag = "auth")]
+pub async fn issue_token(
+    State(s): State<AppState>,
+    ApiJson(req): ApiJson<TokenRequestDto>,
+) -> Result<(StatusCode, Json<TokenDto>), ApiError> {
+    if !s.limiter.hit(&req.username.trim().to_ascii_lowercase()) {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many sign-in attempts; wait a minute",
+            "登录尝试过于频繁，请一分钟后再试",
+        ));
+    }
+    let (secret, row) = s.svc.issue_token(&req.username, &req.password, &req.name).await?;
+    Ok((StatusCode::CREATED, Json(TokenDto::new(secret, &row))))
+}
+
+/// The signed-in caller.
+#[utoipa::path(get, path = "/api/v1/me", responses((status = 200, body = MeDto), (status = 401, body = ErrorBody)), tag = "auth")]
+pub async fn me(ApiActor(actor): ApiActor) -> ApiResult<MeDto> {
+    match &actor {
+        Actor::User { user, org_kind } => {
+            Ok(Json(MeDto { user: UserDto::from(user), org_kind: org_kind.code().to_owned() }))
+        }
+        _ => Err(signed_in(&Actor::Anonymous).err().unwrap_or_else(|| ApiError::bad_request("no user"))),
+    }
+}
+
+/// The caller's to-dos and notifications.
+#[utoipa::path(get, path = "/api/v1/me/inbox", responses((status = 200, body = InboxDto), (status = 401, body = ErrorBody)), tag = "auth")]
+pub async fn inbox(State(s): State<AppState>, ApiActor(actor): ApiActor) -> ApiResult<InboxDto> {
+    signed_in(&actor)?;
+    Ok(Json(InboxDto::from(&s.svc.inbox(&actor).await?)))
+}
+
+/// The zone's industry tags ("5+2"; configuration).
+#[utoipa::path(get, path = "/api/v1/industries", responses((status = 200, body = [IndustryDto])), tag = "registry")]
+pub async fn industries(State(s): State<AppState>) -> Json<Vec<IndustryDto>> {
+    Json(
+        s.svc
+            .industries()
+            .tags()
+            .iter()
+            .map(|t| IndustryDto {
+                id: t.id.clone(),
+                name_zh: t.name_zh.clone(),
+                name_en: t.name_en.clone(),
+                gb4754_prefixes: t.prefixes.clone(),
+            })
+            .collect(),
+    )
+}
+
+/// An enterprise registers itself; it stays pending until a zone officer verifies it.
+#[utoipa::path(post, path = "/api/v1/register", request_body = RegisterDto,
+    responses((status = 201, body = OrgDto), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "registry")]
+pub async fn register(
+    State(s): State<AppState>,
+    ApiJson(req): ApiJson<RegisterDto>,
+) -> Result<(StatusCode, Json<OrgDto>), ApiError> {
+    let admin = NewUserInput {
+        username: req.admin.username,
+        display_name: req.admin.display_name,
+        password: req.admin.password,
+    };
+    let (org, _) = s.svc.register_self(&req.organisation.into(), &admin).await?;
+    Ok((StatusCode::CREATED, Json(OrgDto::from(&org))))
+}
+
+/// List organisations, with filters, search and cursor pagination.
+#[utoipa::path(get, path = "/api/v1/orgs", params(OrgQuery),
+    responses((status = 200, body = OrgPageDto), (status = 422, body = ErrorBody)), tag = "registry")]
+pub async fn list_orgs(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiQuery(q): ApiQuery<OrgQuery>,
+) -> ApiResult<OrgPageDto> {
+    let filter = q.to_filter().map_err(|e| ApiError::invalid(crate::error::details_of(&e)))?;
+    let page = s.svc.list_orgs(&actor, &filter, q.cursor.as_deref(), q.limit.unwrap_or(50)).await?;
+    Ok(Json(OrgPageDto {
+        items: page.items.iter().map(OrgDto::from).collect(),
+        next_cursor: page.next_cursor,
+        total: page.total,
+    }))
+}
+
+/// Register an organisation (zone officers, platform admins).
+#[utoipa::path(post, path = "/api/v1/orgs", request_body = OrgInputDto,
+    responses((status = 201, body = OrgDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "registry")]
+pub async fn create_org(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiJson(input): ApiJson<OrgInputDto>,
+) -> Result<(StatusCode, Json<OrgDto>), ApiError> {
+    signed_in(&actor)?;
+    let org = s.svc.create_org(&actor, &input.into()).await?;
+    Ok((StatusCode::CREATED, Json(OrgDto::from(&org))))
+}
+
+/// One organisation; facts only on a lawful basis (recorded when it is not the caller's own).
+#[utoipa::path(get, path = "/api/v1/orgs/{id}", params(("id" = String, Path)),
+    responses((status = 200, body = OrgDetailDto), (status = 404, body = ErrorBody)), tag = "registry")]
+pub async fn get_org(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<OrgDetailDto> {
+    Ok(Json(detail(&s.svc.get_org(&actor, &id).await?)))
+}
+
+/// Edit an organisation's registered details.
+#[utoipa::path(put, path = "/api/v1/orgs/{id}", params(("id" = String, Path)), request_body = OrgInputDto,
+    responses((status = 200, body = OrgDto), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "registry")]
+pub async fn update_org(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<OrgInputDto>,
+) -> ApiResult<OrgDto> {
+    signed_in(&actor)?;
+    Ok(Json(OrgDto::from(&s.svc.update_org(&actor, &id, &input.into()).await?)))
+}
+
+/// Verify or reject a pending registration (zone officers).
+#[utoipa::path(post, path = "/api/v1/orgs/{id}/verify", params(("id" = String, Path)), request_body = VerifyDto,
+    responses((status = 200, body = OrgDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)), tag = "registry")]
+pub async fn verify_org(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(v): ApiJson<VerifyDto>,
+) -> ApiResult<OrgDto> {
+    signed_in(&actor)?;
+    Ok(Json(OrgDto::from(&s.svc.verify_org(&actor, &id, v.approve).await?)))
+}
+
+/// Report one year of an enterprise's facts (the enterprise itself).
+#[utoipa::path(put, path = "/api/v1/orgs/{id}/facts/{year}", params(("id" = String, Path), ("year" = i32, Path)), request_body = FactsDto,
+    responses((status = 200, body = FactsDto), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "registry")]
+pub async fn put_facts(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path((id, year)): Path<(String, i32)>,
+    ApiJson(f): ApiJson<FactsDto>,
+) -> ApiResult<FactsDto> {
+    signed_in(&actor)?;
+    let facts = YearlyFacts {
+        year,
+        revenue: Money::from_fen(f.revenue_fen),
+        rnd_expense: Money::from_fen(f.rnd_expense_fen),
+        staff: f.staff,
+        rnd_staff: f.rnd_staff,
+        patents_granted: f.patents_granted,
+        patents_pending: f.patents_pending,
+        export_share_bp: f.export_share_bp,
+    };
+    Ok(Json(FactsDto::from(&s.svc.put_facts(&actor, &id, facts).await?)))
+}
+
+/// Add a qualification to an enterprise.
+#[utoipa::path(post, path = "/api/v1/orgs/{id}/qualifications", params(("id" = String, Path)), request_body = QualificationInputDto,
+    responses((status = 201, body = QualificationDto), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "registry")]
+pub async fn add_qualification(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(q): ApiJson<QualificationInputDto>,
+) -> Result<(StatusCode, Json<QualificationDto>), ApiError> {
+    signed_in(&actor)?;
+    let qual = Qualification::parse(&q.kind, &q.valid_from, &q.valid_to, &q.certificate_no)
+        .map_err(|e| ApiError::invalid(crate::error::details_of(&e)))?;
+    let qid = s.svc.add_qualification(&actor, &id, qual.clone()).await?;
+    Ok((StatusCode::CREATED, Json(QualificationDto::from(&(qid, qual)))))
+}
+
+/// An organisation's staff (its admin, platform admins).
+#[utoipa::path(get, path = "/api/v1/orgs/{id}/users", params(("id" = String, Path)),
+    responses((status = 200, body = [UserDto]), (status = 403, body = ErrorBody)), tag = "users")]
+pub async fn list_users(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Vec<UserDto>> {
+    signed_in(&actor)?;
+    Ok(Json(s.svc.list_staff(&actor, &id).await?.iter().map(UserDto::from).collect()))
+}
+
+/// Add a user to an organisation.
+#[utoipa::path(post, path = "/api/v1/orgs/{id}/users", params(("id" = String, Path)), request_body = NewUserDto,
+    responses((status = 201, body = UserDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "users")]
+pub async fn add_user(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(u): ApiJson<NewUserDto>,
+) -> Result<(StatusCode, Json<UserDto>), ApiError> {
+    signed_in(&actor)?;
+    let roles = parse_roles(&u.roles).map_err(|e| ApiError::invalid(crate::error::details_of(&e)))?;
+    let input = NewUserInput { username: u.username, display_name: u.display_name, password: u.password };
+    let user = s.svc.add_user(&actor, &id, &input, &roles).await?;
+    Ok((StatusCode::CREATED, Json(UserDto::from(&user))))
+}
+
+/// Change a user's roles or deactivate them.
+#[utoipa::path(put, path = "/api/v1/users/{id}", params(("id" = String, Path)), request_body = UserUpdateDto,
+    responses((status = 200, body = UserDto), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "users")]
+pub async fn update_user(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(u): ApiJson<UserUpdateDto>,
+) -> ApiResult<UserDto> {
+    signed_in(&actor)?;
+    let roles = parse_roles(&u.roles).map_err(|e| ApiError::invalid(crate::error::details_of(&e)))?;
+    Ok(Json(UserDto::from(&s.svc.update_staff(&actor, &id, &roles, u.active).await?)))
+}
+
+/// The head of the audit log: event count and newest hash.
+#[utoipa::path(get, path = "/api/v1/audit/head", responses((status = 200, body = HeadDto), (status = 403, body = ErrorBody)), tag = "audit")]
+pub async fn audit_head(State(s): State<AppState>, ApiActor(actor): ApiActor) -> ApiResult<HeadDto> {
+    signed_in(&actor)?;
+    let h = s.svc.audit_head(&actor).await?;
+    Ok(Json(HeadDto { count: h.count, hash: h.hash.to_hex() }))
+}

@@ -1,0 +1,118 @@
+//! The JSON API under `/api/v1`, documented by the OpenAPI 3.1 document at
+//! `/api/v1/openapi.json`, which is generated from these handlers and types.
+
+mod dto;
+mod handlers;
+
+pub use dto::*;
+
+use crate::error::ApiError;
+use crate::AppState;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::routing::{get, post, put};
+use axum::Router;
+use serde::de::DeserializeOwned;
+use utoipa::OpenApi;
+
+/// The API's routes.
+pub fn routes() -> Router<AppState> {
+    use handlers::*;
+    Router::new()
+        .route("/openapi.json", get(openapi_json))
+        .route("/auth/token", post(issue_token))
+        .route("/me", get(me))
+        .route("/me/inbox", get(inbox))
+        .route("/industries", get(industries))
+        .route("/register", post(register))
+        .route("/orgs", get(list_orgs).post(create_org))
+        .route("/orgs/{id}", get(get_org).put(update_org))
+        .route("/orgs/{id}/verify", post(verify_org))
+        .route("/orgs/{id}/facts/{year}", put(put_facts))
+        .route("/orgs/{id}/qualifications", post(add_qualification))
+        .route("/orgs/{id}/users", get(list_users).post(add_user))
+        .route("/users/{id}", put(update_user))
+        .route("/audit/head", get(audit_head))
+        .fallback(not_found)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(axum::http::StatusCode::NOT_FOUND, "not_found", "no such API endpoint", "接口不存在")
+}
+
+/// The OpenAPI document.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Kebao 科保 API", description = "The tech-insurance zone platform's JSON API. Errors are `{\"error\": {code, message, message_zh, details}}`."),
+    paths(
+        handlers::issue_token, handlers::me, handlers::inbox, handlers::industries, handlers::register,
+        handlers::list_orgs, handlers::create_org, handlers::get_org, handlers::update_org, handlers::verify_org,
+        handlers::put_facts, handlers::add_qualification, handlers::list_users, handlers::add_user,
+        handlers::update_user, handlers::audit_head
+    ),
+    components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
+    modifiers(&BearerAuth),
+    security(("bearer" = []))
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+async fn openapi_json() -> axum::Json<utoipa::openapi::OpenApi> {
+    axum::Json(ApiDoc::openapi())
+}
+
+/// A JSON body whose rejections are `ApiError`s.
+#[derive(Debug)]
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(ApiJson(v)),
+            Err(e) => {
+                let status = e.status();
+                let mut err = ApiError::bad_request(e.body_text());
+                if status == axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE {
+                    err = ApiError::new(
+                        status,
+                        "unsupported_media_type",
+                        "send JSON with `Content-Type: application/json`",
+                        "请以 JSON 格式提交",
+                    );
+                } else if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    err = ApiError::new(status, "payload_too_large", "the body is too large", "请求体过大");
+                }
+                Err(err)
+            }
+        }
+    }
+}
+
+/// A query string whose rejections are `ApiError`s.
+#[derive(Debug)]
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(ApiQuery(v)),
+            Err(e) => Err(ApiError::bad_request(e.body_text())),
+        }
+    }
+}
