@@ -476,6 +476,9 @@ async fn demo(url: &str, enterprises: usize, seed: u64, port: u16, no_serve: boo
         let roles: Vec<&str> = u.roles.iter().map(|r| r.label_en()).collect();
         println!("  {:<18} {}", u.username, roles.join(", "));
     }
+    for (_, u) in &zone.pending {
+        println!("  {:<18} Enterprise admin of a registration waiting for verification", u.username);
+    }
     println!();
     serve(svc, &listen, true).await
 }

@@ -46,6 +46,8 @@ pub struct Zone {
     /// Parents before their branches.
     pub orgs: Vec<ImportRow>,
     pub users: Vec<DemoUser>,
+    /// Enterprises that registered themselves and wait for verification, with their admins.
+    pub pending: Vec<(OrganisationInput, DemoUser)>,
 }
 
 /// Industry weights (share of enterprises) and traits: (tag, weight, R&D intensity,
@@ -207,6 +209,9 @@ fn enterprise(rng: &mut ChaCha8Rng, n: u64, industries: &IndustryMap, last_year:
     } else {
         1.0
     };
+    // Firm-level traits persist across years; each year adds a little noise.
+    let productivity = lognormal(rng, 1.0, 0.5);
+    let firm_intensity = rnd_int * lognormal(rng, 1.0, 0.4);
     let mut facts = Vec::new();
     for back in (0..3).rev() {
         let year = last_year - back;
@@ -215,8 +220,8 @@ fn enterprise(rng: &mut ChaCha8Rng, n: u64, industries: &IndustryMap, last_year:
         }
         let scale = growth.powi(-back);
         let staff = (staff_last * scale).round().max(2.0);
-        let revenue = staff * rev_per_head * rev_factor * lognormal(rng, 1.0, 0.5);
-        let intensity = (rnd_int * lognormal(rng, 1.0, 0.4)).min(0.9);
+        let revenue = staff * rev_per_head * rev_factor * productivity * lognormal(rng, 1.0, 0.08);
+        let intensity = (firm_intensity * lognormal(rng, 1.0, 0.08)).min(0.9);
         let rnd_expense =
             if stage == "rnd" { staff * 250_000.0 * lognormal(rng, 1.0, 0.3) } else { revenue * intensity };
         let rnd_staff = (staff * (0.15 + 0.5 * rng.random::<f64>())).round().min(staff);
@@ -411,7 +416,20 @@ pub fn generate(opts: &Options, industries: &IndustryMap) -> Zone {
         u("regulator", "监管人员", &[Role::Regulator], &regulator),
         u("platform.admin", "平台管理员", &[Role::PlatformAdmin], &zone_office),
     ];
-    Zone { orgs, users }
+    let pending = (0..3u64)
+        .map(|i| {
+            let mut row = enterprise(&mut rng, 9_000_000 + i, industries, opts.last_year);
+            row.org.uscc = uscc_for(9_000_000 + i, "91");
+            let admin = DemoUser {
+                username: format!("applicant{}", i + 1),
+                display_name: format!("申请企业管理员{}", i + 1),
+                roles: vec![Role::EnterpriseAdmin],
+                org_uscc: row.org.uscc.clone(),
+            };
+            (row.org, admin)
+        })
+        .collect();
+    Zone { orgs, users, pending }
 }
 
 #[cfg(test)]

@@ -1,0 +1,137 @@
+//! One end-to-end test in real headless Chromium, driven through chromedriver's W3C
+//! WebDriver protocol: sign in and open an organisation page.
+
+use crate::client::*;
+use serde_json::{json, Value};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+fn require() -> bool {
+    std::env::var("KEBAO_TEST_REQUIRE_CHROMIUM").is_ok_and(|v| v == "1")
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+struct Driver {
+    child: Child,
+    base: String,
+    http: reqwest::Client,
+    session: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+impl Driver {
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let url = format!("{}/session/{}{path}", self.base, self.session);
+        let mut req = self.http.request(method, url);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let v: Value = req.send().await.unwrap().json().await.unwrap();
+        if v["value"]["error"].is_string() {
+            panic!("webdriver {path}: {v}");
+        }
+        v["value"].clone()
+    }
+    async fn go(&self, url: &str) {
+        self.call(reqwest::Method::POST, "/url", Some(json!({"url": url}))).await;
+    }
+    async fn find(&self, css: &str) -> String {
+        let v = self
+            .call(reqwest::Method::POST, "/element", Some(json!({"using": "css selector", "value": css})))
+            .await;
+        v.as_object().and_then(|o| o.values().next()).and_then(Value::as_str).unwrap().to_owned()
+    }
+    async fn type_into(&self, css: &str, text: &str) {
+        let id = self.find(css).await;
+        self.call(reqwest::Method::POST, &format!("/element/{id}/value"), Some(json!({"text": text}))).await;
+    }
+    async fn click(&self, css: &str) {
+        let id = self.find(css).await;
+        self.call(reqwest::Method::POST, &format!("/element/{id}/click"), Some(json!({}))).await;
+    }
+    async fn text(&self, css: &str) -> String {
+        let id = self.find(css).await;
+        self.call(reqwest::Method::GET, &format!("/element/{id}/text"), None)
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+    async fn url(&self) -> String {
+        self.call(reqwest::Method::GET, "/url", None).await.as_str().unwrap_or_default().to_owned()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_and_open_an_organisation_in_chromium() {
+    let (chromium, chromedriver) = ("/usr/bin/chromium", "chromedriver");
+    let have = std::path::Path::new(chromium).exists()
+        && Command::new(chromedriver).arg("--version").output().is_ok();
+    if !have {
+        assert!(!require(), "KEBAO_TEST_REQUIRE_CHROMIUM=1 but chromium or chromedriver is missing");
+        eprintln!("chromium/chromedriver not installed: browser test not run");
+        return;
+    }
+    let app = app().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let site = format!("http://{}", listener.local_addr().unwrap());
+    let router = app.router.clone();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+
+    let port = free_port();
+    let child = Command::new(chromedriver)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let mut ready = false;
+    for _ in 0..100 {
+        if http.get(format!("{base}/status")).send().await.is_ok() {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(ready, "chromedriver did not start");
+    let profile = tempfile::tempdir().unwrap();
+    let caps = json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {
+        "binary": chromium,
+        "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--window-size=1280,1000", format!("--user-data-dir={}", profile.path().display())]}}}});
+    let v: Value =
+        http.post(format!("{base}/session")).json(&caps).send().await.unwrap().json().await.unwrap();
+    let session = v["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {v}")).to_owned();
+    let d = Driver { child, base, http, session };
+
+    d.go(&format!("{site}/login")).await;
+    d.type_into("#username", "ent.admin").await;
+    d.type_into("#password", PW).await;
+    d.click("#login-submit").await;
+    assert!(d.url().await.ends_with("/dashboard"), "signed in: {}", d.url().await);
+    d.go(&format!("{site}/orgs/{}", app.enterprise)).await;
+    assert_eq!(d.text("#org-name").await.split_whitespace().next(), Some("光谷激光科技有限公司"));
+    assert!(d.text("#facts").await.contains("9,876,543.21"), "own facts are shown");
+    let png = d.call(reqwest::Method::GET, "/screenshot", None).await;
+    assert!(png.as_str().is_some_and(|s| s.len() > 1000), "a screenshot was taken");
+    // A bank officer sees the page but not the facts.
+    d.call(reqwest::Method::DELETE, "/cookie", None).await;
+    d.go(&format!("{site}/login")).await;
+    d.type_into("#username", "banker").await;
+    d.type_into("#password", PW).await;
+    d.click("#login-submit").await;
+    d.go(&format!("{site}/orgs/{}", app.enterprise)).await;
+    assert!(d.text("#facts-withheld").await.contains("非公开"));
+    let _ = d.http.delete(format!("{}/session/{}", d.base, d.session)).send().await;
+}

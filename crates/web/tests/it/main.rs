@@ -1,0 +1,8 @@
+//! HTTP tests in process through the router, and one browser test in headless Chromium.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+mod api;
+mod browser;
+mod client;
+mod ui;

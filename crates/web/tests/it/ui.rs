@@ -1,0 +1,241 @@
+use crate::client::*;
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+
+async fn events(app: &App) -> u64 {
+    let mut tx = app.svc.store().begin_read().await.unwrap();
+    kebao_store::events::head(tx.conn()).await.unwrap().count
+}
+
+#[tokio::test]
+async fn public_pages_are_chinese_with_an_english_switch() {
+    let app = app().await;
+    let mut c = Client::new(&app);
+    let home = c.get("/").await;
+    assert_eq!(home.status, StatusCode::OK);
+    let t = home.text();
+    assert!(t.contains("lang=\"zh-CN\"") && t.contains("东湖科技保险创新示范区信息平台"));
+    assert!(t.contains("<svg"), "the industry chart");
+    let en = c.get("/?lang=en").await.text();
+    assert!(en.contains("East Lake Tech-Insurance Zone Platform"));
+    // The choice sticks.
+    assert!(c.get("/orgs").await.text().contains("Directory of parties"));
+    // 激光: "laser".
+    let dir = c.get("/orgs?lang=zh&q=%E6%BF%80%E5%85%89").await.text();
+    assert!(dir.contains("光谷激光科技有限公司") && !dir.contains("汉江银行"));
+}
+
+#[tokio::test]
+async fn login_wrong_password_and_logout() {
+    let app = app().await;
+    let mut c = Client::new(&app);
+    let before = events(&app).await;
+    let r = c.login("banker", "wrong password here").await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert!(r.text().contains("用户名或密码错误"));
+    assert!(!c.cookies.contains_key("kebao_session"));
+    assert_eq!(events(&app).await, before);
+    let r = c.login("banker", PW).await;
+    assert_eq!((r.status, r.location().as_str()), (StatusCode::SEE_OTHER, "/dashboard"));
+    let set = r
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        set.contains("kebao_session=")
+            && set.contains("HttpOnly")
+            && set.contains("Secure")
+            && set.contains("SameSite=Lax"),
+        "{set}"
+    );
+    assert!(c.get("/dashboard").await.text().contains("汉江银行光谷支行"));
+    let csrf = c.csrf().await;
+    let r = c.post_form("/logout", &[("csrf", &csrf)]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(c.get("/dashboard").await.location(), "/login?next=/dashboard");
+}
+
+#[tokio::test]
+async fn expired_session_sends_you_to_sign_in() {
+    let app = app().await;
+    let mut c = Client::new(&app);
+    c.login("reviewer", PW).await;
+    assert_eq!(c.get("/dashboard").await.status, StatusCode::OK);
+    app.clock.advance_us(9 * 3600 * 1_000_000);
+    let r = c.get("/dashboard").await;
+    assert_eq!((r.status, r.location().as_str()), (StatusCode::SEE_OTHER, "/login?expired=1"));
+    assert!(c.get("/login?expired=1").await.text().contains("登录已过期"));
+}
+
+#[tokio::test]
+async fn forged_or_missing_csrf_changes_nothing() {
+    let app = app().await;
+    let mut c = Client::new(&app);
+    c.login("reviewer", PW).await;
+    let before = events(&app).await;
+    let form = [("name", "伪造请求公司"), ("uscc", &uscc(60)), ("kind", "investor")];
+    let r = c.post_form("/orgs", &form).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let mut forged = form.to_vec();
+    forged.push(("csrf", "0000"));
+    assert_eq!(c.post_form("/orgs", &forged).await.status, StatusCode::FORBIDDEN);
+    // The login form too: no pre-sign-in token, no session.
+    let mut fresh = Client::new(&app);
+    let r = fresh.post_form("/login", &[("username", "reviewer"), ("password", PW)]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(events(&app).await, before);
+    // With the right token it goes through.
+    let token = c.csrf().await;
+    let mut ok = form.to_vec();
+    ok.push(("csrf", &token));
+    assert_eq!(c.post_form("/orgs", &ok).await.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn forms_show_inline_errors() {
+    let app = app().await;
+    let mut c = Client::new(&app);
+    c.login("reviewer", PW).await;
+    let token = c.csrf().await;
+    let r = c
+        .post_form(
+            "/orgs",
+            &[
+                ("csrf", &token),
+                ("name", "新公司"),
+                ("uscc", "91420100MA4K0000"),
+                ("kind", "enterprise"),
+                ("industry_code", "Z1"),
+                ("lifecycle_stage", "rnd"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let t = r.text();
+    assert!(t.contains("id=\"err-uscc\"") && t.contains("统一社会信用代码应为18位"), "{t}");
+    assert!(t.contains("id=\"err-industry_code\""));
+    assert!(t.contains("value=\"新公司\""), "the input is kept");
+    // Facts form on the organisation page (the enterprise itself).
+    let mut e = Client::new(&app);
+    e.login("ent.admin", PW).await;
+    let token = e.csrf().await;
+    let r = e
+        .post_form(
+            &format!("/orgs/{}/facts", app.enterprise),
+            &[("csrf", &token), ("year", "2024"), ("revenue_yuan", "-5"), ("staff", "3"), ("rnd_staff", "9")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let t = r.text();
+    assert!(t.contains("不能为负数"), "{t}");
+    let r = e
+        .post_form(
+            &format!("/orgs/{}/facts", app.enterprise),
+            &[
+                ("csrf", &token),
+                ("year", "2024"),
+                ("revenue_yuan", "1,200,000.50"),
+                ("staff", "30"),
+                ("rnd_staff", "9"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(e.get(&format!("/orgs/{}", app.enterprise)).await.text().contains("1,200,000.50"));
+}
+
+async fn upload(c: &mut Client<'_>, csrf: &str, filename: &str, bytes: Vec<u8>) -> crate::client::Resp {
+    let boundary = "----kebaotestboundary";
+    let mut body = Vec::new();
+    body.extend(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n").as_bytes(),
+    );
+    body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
+    body.extend(bytes);
+    body.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let req = Request::post("/orgs/import")
+        .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+        .body(Body::from(body))
+        .unwrap();
+    c.send(req).await
+}
+
+#[tokio::test]
+async fn bad_uploads_are_refused_and_change_nothing() {
+    let app = app().await;
+    let mut c = Client::new(&app);
+    c.login("reviewer", PW).await;
+    let token = c.csrf().await;
+    let before = events(&app).await;
+    // Not UTF-8.
+    let r =
+        upload(&mut c, &token, "orgs.csv", b"name,uscc,kind\n\xc4\xe3\xba\xc3,x,enterprise\n".to_vec()).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("UTF-8"));
+    // A missing column.
+    let r = upload(&mut c, &token, "orgs.csv", "name,kind\n甲,enterprise\n".as_bytes().to_vec()).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("uscc"));
+    // Too large.
+    let r =
+        upload(&mut c, &token, "orgs.csv", vec![b'a'; kebao_service::tabular::MAX_UPLOAD_BYTES + 10]).await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    // A bad row: nothing imported, row-by-row report.
+    let csv = format!("name,uscc,kind,industry_code,lifecycle_stage\n甲,{},enterprise,C3976,rnd\n乙,{}X,enterprise,C3976,rnd\n", uscc(70), uscc(71));
+    let r = upload(&mut c, &token, "orgs.csv", csv.clone().into_bytes()).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("id=\"import-report\"") && r.text().contains("<td class=\"num\">3</td>"));
+    // Without a CSRF token.
+    let r = upload(&mut c, "", "orgs.csv", csv.into_bytes()).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(events(&app).await, before);
+    // A good file imports.
+    let good =
+        format!("名称,统一社会信用代码,类型,行业代码,生命周期阶段\n甲,{},enterprise,C3976,研发\n", uscc(72));
+    let r = upload(&mut c, &token, "orgs.csv", good.into_bytes()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(events(&app).await, before + 1);
+}
+
+#[tokio::test]
+async fn self_registration_through_the_forms() {
+    let app = app().await;
+    let mut c = Client::new(&app);
+    let page = c.get("/register").await;
+    let token = hidden(&page.text(), "csrf");
+    let u = uscc(80);
+    let form = [
+        ("csrf", token.as_str()),
+        ("name", "自助注册科技有限公司"),
+        ("uscc", &u),
+        ("industry_code", "C2761"),
+        ("lifecycle_stage", "rnd"),
+        ("admin.username", "self.admin"),
+        ("admin.display_name", "赵总"),
+        ("admin.password", "short"),
+    ];
+    let r = c.post_form("/register", &form).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("id=\"err-admin.password\""));
+    let mut good = form.to_vec();
+    good.pop();
+    good.push(("admin.password", "long enough password"));
+    let r = c.post_form("/register", &good).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.text().contains("待管委会核验"));
+    // The reviewer sees the to-do and verifies.
+    let mut z = Client::new(&app);
+    z.login("reviewer", PW).await;
+    let dash = z.get("/dashboard").await.text();
+    assert!(dash.contains("核验企业注册：自助注册科技有限公司"), "{dash}");
+    let todos = dash.split("id=\"todos\"").nth(1).unwrap();
+    let org_id = todos.split("/orgs/").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let token = z.csrf().await;
+    let r =
+        z.post_form(&format!("/orgs/{org_id}/verify"), &[("csrf", &token), ("decision", "approve")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(z.get(&format!("/orgs/{org_id}")).await.text().contains("已核验"));
+}
