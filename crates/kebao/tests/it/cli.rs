@@ -1,0 +1,167 @@
+//! The `kebao` binary, run as a user would.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn kebao(db: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kebao"))
+        .args(args)
+        .env("KEBAO_DATABASE_URL", db)
+        .env("KEBAO_LOG", "warn")
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn uscc(n: u32) -> String {
+    kebao_domain::Uscc::complete(&format!("91420100{n:09}")).unwrap().to_string()
+}
+
+#[test]
+fn demo_import_export_and_audit() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("cli.db").display());
+    let o = kebao(&db, &["demo", "--enterprises", "30", "--seed", "7", "--no-serve", "--database", &db]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("demo zone:"));
+    // A second run reuses the database.
+    let o = kebao(&db, &["demo", "--no-serve", "--database", &db]);
+    assert!(stdout(&o).contains("reusing the demo zone"), "{}", stdout(&o));
+
+    // An import with one bad row imports nothing and says which row and column.
+    let csv = dir.path().join("in.csv");
+    std::fs::write(&csv, format!("name,uscc,kind,industry_code,lifecycle_stage,year,revenue_yuan\n甲,{},enterprise,C3976,rnd,2025,100\n乙,{},enterprise,C3976,rnd,2025,-100\n", uscc(901), uscc(902))).unwrap();
+    let head_before = stdout(&kebao(&db, &["audit", "head"]));
+    let o = kebao(&db, &["org", "import", csv.to_str().unwrap()]);
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(
+        err.contains("row      3") && err.contains("revenue_yuan") && err.contains("nothing imported"),
+        "{err}"
+    );
+    assert_eq!(stdout(&kebao(&db, &["audit", "head"])), head_before, "nothing changed");
+    // --skip-invalid imports the good row and writes the report.
+    let report = dir.path().join("report.csv");
+    let o = kebao(
+        &db,
+        &["org", "import", csv.to_str().unwrap(), "--skip-invalid", "--report", report.to_str().unwrap()],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("imported 1 of 2"));
+    assert!(std::fs::read_to_string(&report).unwrap().contains("negative"));
+    // A spreadsheet lacking a column.
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "name,kind\n甲,enterprise\n").unwrap();
+    let o = kebao(&db, &["org", "import", bad.to_str().unwrap()]);
+    assert!(!o.status.success() && stderr(&o).contains("lacks the required column `uscc`"), "{}", stderr(&o));
+
+    // Export as the operator includes facts; as the demo bank officer it withholds them.
+    let all = dir.path().join("all.xlsx");
+    let o = kebao(&db, &["org", "export", all.to_str().unwrap(), "--with-facts"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let bank = dir.path().join("bank.csv");
+    let o = kebao(
+        &db,
+        &[
+            "org",
+            "export",
+            bank.to_str().unwrap(),
+            "--with-facts",
+            "--as",
+            "bank.officer",
+            "--kind",
+            "enterprise",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("facts withheld for 31 enterprise(s)"), "{}", stdout(&o));
+    let text = std::fs::read_to_string(&bank).unwrap();
+    assert!(text.lines().skip(1).all(|l| l.ends_with(",,,,,,,")), "no facts in a bank's export");
+    let o = kebao(&db, &["org", "export", dir.path().join("x.pdf").to_str().unwrap()]);
+    assert!(!o.status.success() && stderr(&o).contains(".csv or .xlsx"));
+
+    // The audit log verifies, also against the head recorded before.
+    let head = stdout(&kebao(&db, &["audit", "head"]));
+    let o = kebao(&db, &["audit", "verify", "--expect-head", head.trim()]);
+    assert!(o.status.success() && stdout(&o).starts_with("ok: "), "{}{}", stdout(&o), stderr(&o));
+    let o = kebao(&db, &["audit", "verify", "--expect-head", "garbage"]);
+    assert!(!o.status.success() && stderr(&o).contains("is not a head"));
+    // A head from the future (more events than there are) means the tail was cut.
+    let (count, hash) = head.trim().split_once(':').unwrap();
+    let future = format!("{}:{hash}", count.parse::<u64>().unwrap() + 5);
+    let o = kebao(&db, &["audit", "verify", "--expect-head", &future]);
+    assert!(!o.status.success() && stderr(&o).contains("newest events were deleted"), "{}", stderr(&o));
+}
+
+#[test]
+fn users_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("u.db").display());
+    assert!(kebao(&db, &["demo", "--enterprises", "5", "--no-serve", "--database", &db]).status.success());
+    let zone_uscc = {
+        let csv = dir.path().join("gov.csv");
+        assert!(kebao(&db, &["org", "export", csv.to_str().unwrap(), "--kind", "government"])
+            .status
+            .success());
+        let text = std::fs::read_to_string(&csv).unwrap();
+        text.lines().find(|l| l.contains("管理委员会")).unwrap().split(',').nth(1).unwrap().to_owned()
+    };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kebao"))
+        .args([
+            "user",
+            "add",
+            "--org",
+            &zone_uscc,
+            "--username",
+            "new.reviewer",
+            "--name",
+            "新审核员",
+            "--roles",
+            "zone_reviewer",
+            "--password-stdin",
+        ])
+        .env("KEBAO_DATABASE_URL", &db)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"a long enough password\n").unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    // Wrong input: unknown role, a role that does not fit, an unknown organisation, a short password.
+    let o = kebao(
+        &db,
+        &["user", "add", "--org", &zone_uscc, "--username", "x.y", "--name", "X", "--roles", "astronaut"],
+    );
+    assert!(!o.status.success() && stderr(&o).contains("unknown role `astronaut`"), "{}", stderr(&o));
+    let o = kebao(
+        &db,
+        &["user", "add", "--org", &zone_uscc, "--username", "x.y", "--name", "X", "--roles", "underwriter"],
+    );
+    assert!(
+        !o.status.success() && stderr(&o).contains("cannot hold the role `underwriter`"),
+        "{}",
+        stderr(&o)
+    );
+    let o = kebao(
+        &db,
+        &["user", "add", "--org", &uscc(999), "--username", "x.y", "--name", "X", "--roles", "zone_reviewer"],
+    );
+    assert!(!o.status.success() && stderr(&o).contains("no organisation"), "{}", stderr(&o));
+    let o = kebao(&db, &["user", "reset-password", "--username", "new.reviewer"]);
+    assert!(o.status.success() && stdout(&o).contains("password: "), "{}", stderr(&o));
+    let o = kebao(&db, &["user", "reset-password", "--username", "nobody.here"]);
+    assert!(!o.status.success() && stderr(&o).contains("not found"), "{}", stderr(&o));
+    let o = kebao("sqlite:///nonexistent-dir/x.db", &["audit", "head"]);
+    assert!(!o.status.success() && stderr(&o).contains("opening database"), "{}", stderr(&o));
+    let o = kebao("mysql://x", &["audit", "head"]);
+    assert!(!o.status.success() && stderr(&o).contains("unsupported database url"), "{}", stderr(&o));
+}
