@@ -247,7 +247,7 @@ impl Service {
             ids.insert(uscc, (id.clone(), c.org.kind));
             good.push((row, id, c));
         }
-        report.problems.sort_by(|a, b| a.row.cmp(&b.row));
+        report.problems.sort_by_key(|p| p.row);
         if !report.problems.is_empty() && !opts.skip_invalid {
             report.skipped = report.rows;
             return Ok(report);

@@ -9,10 +9,13 @@ use std::fmt::Write;
 use std::sync::Mutex;
 use std::time::Instant;
 
-/// Counters kept in memory.
+/// (method, route template, status).
+type RouteKey = (String, String, u16);
+
+/// Counters kept in memory: per route, the request count and the seconds spent.
 #[derive(Debug, Default)]
 pub struct Metrics {
-    requests: Mutex<BTreeMap<(String, String, u16), (u64, f64)>>,
+    requests: Mutex<BTreeMap<RouteKey, (u64, f64)>>,
 }
 
 impl Metrics {

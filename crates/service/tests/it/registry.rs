@@ -81,7 +81,7 @@ contract!(injected_fault_rolls_back_change_and_event, |ctx: Ctx| async move {
 
 contract!(facts_need_a_lawful_basis, |ctx: Ctx| async move {
     let z = zone(&ctx.svc).await;
-    ctx.svc.put_facts(&z.ent_admin, &z.enterprise, facts(2025, 1_000_000_00)).await.unwrap();
+    ctx.svc.put_facts(&z.ent_admin, &z.enterprise, facts(2025, 100_000_000)).await.unwrap();
     // A bank cannot write or see an enterprise's facts.
     let e = ctx.svc.put_facts(&z.banker, &z.enterprise, facts(2025, 1)).await.unwrap_err();
     assert!(matches!(e, ServiceError::Forbidden { .. }), "{e:?}");

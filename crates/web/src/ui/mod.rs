@@ -1,6 +1,10 @@
 //! The server-rendered web UI: zh-CN first with an English switch, works without
 //! JavaScript, every form CSRF-protected.
 
+// Handlers return `Result<Response, Response>`: the error side is a finished page
+// (a redirect or an error page), as large as the success side by nature.
+#![allow(clippy::result_large_err, reason = "both sides of a handler result are responses")]
+
 mod pages;
 mod svg;
 
