@@ -5,7 +5,7 @@
 use crate::authz::{Action, Actor, Basis, Resource};
 use crate::registry::SUPERVISION;
 use crate::tabular::{Table, TableError};
-use crate::{new_id, Result, Service, ServiceError};
+use crate::{new_id, Result, Service};
 use kebao_domain::event::EventDraft;
 pub use kebao_domain::org::ImportRow;
 use kebao_domain::org::{
@@ -256,6 +256,7 @@ impl Service {
         let now = self.now_us();
         let batch = new_id();
         let actor_name = actor.log_name();
+        let mut log = kebao_store::events::Appender::start(&mut tx).await?;
         for (i, (_, id, c)) in good.iter().enumerate() {
             orgs::insert(tx.conn(), id, &c.org, OrgStatus::Verified, now).await?;
             for f in &c.facts {
@@ -271,7 +272,7 @@ impl Service {
                 id,
                 serde_json::json!({"kind": c.org.kind.code(), "status": "verified", "via": "import", "batch": batch, "facts_years": years, "qualifications": c.qualifications.len()}),
             );
-            kebao_store::events::append(&mut tx, draft, now).await?;
+            log.push(&mut tx, draft, now).await?;
             let done = u64::try_from(i + 1).unwrap_or(u64::MAX);
             if done % 1000 == 0 || done == total {
                 progress(done, total);
@@ -280,14 +281,11 @@ impl Service {
         if good.is_empty() && total == 0 {
             progress(0, 0);
         }
-        self.commit_bulk(tx).await?;
+        log.finish(&mut tx).await?;
+        tx.commit().await?;
         report.imported = good.len();
         report.skipped = report.rows - report.imported;
         Ok(report)
-    }
-
-    async fn commit_bulk(&self, tx: kebao_store::Tx) -> Result<()> {
-        tx.commit().await.map_err(ServiceError::from)
     }
 
     /// Exports organisations matching `filter` as a table. With `with_facts`, each row

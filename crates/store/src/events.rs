@@ -34,43 +34,69 @@ async fn lock_head(conn: &mut AnyConnection, backend: Backend) -> Result<Head> {
     Ok(Head { count: u64::try_from(seq).unwrap_or(0), hash: hash_col(&row, "hash")? })
 }
 
-/// Appends one event in the caller's transaction and returns it sealed.
-pub async fn append(tx: &mut Tx, draft: EventDraft, at_us: i64) -> Result<EventRecord> {
-    let backend = tx.backend();
-    let conn = tx.conn();
-    let head = lock_head(conn, backend).await?;
-    let rec = EventRecord::seal(draft, head.count + 1, at_us, head.hash);
-    let seq = i64::try_from(rec.seq).map_err(|_| StoreError::Other("event log full".into()))?;
-    sqlx::query(
-        "INSERT INTO events (seq, at_us, actor, action, subject, payload, prev_hash, hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(seq)
-    .bind(rec.at_us)
-    .bind(&rec.actor)
-    .bind(&rec.action)
-    .bind(&rec.subject)
-    .bind(&rec.payload)
-    .bind(rec.prev_hash.to_hex())
-    .bind(rec.hash.to_hex())
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query("UPDATE event_head SET seq = $1, hash = $2 WHERE id = 1")
-        .bind(seq)
-        .bind(rec.hash.to_hex())
-        .execute(&mut *conn)
-        .await?;
-    Ok(rec)
+/// Appends events in the caller's transaction. It locks the head row once, seals each
+/// event after the previous one, and writes the head row once at [`Appender::finish`]:
+/// a bulk command costs one statement per event, and on PostgreSQL the head row is not
+/// rewritten (and its versions piled up) once per event.
+#[derive(Debug)]
+pub struct Appender {
+    head: Head,
+    dirty: bool,
 }
 
-/// Appends many events in order (bulk commands: one event per object created).
-pub async fn append_all(tx: &mut Tx, drafts: Vec<EventDraft>, at_us: i64) -> Result<u64> {
-    let mut n = 0;
-    for d in drafts {
-        append(tx, d, at_us).await?;
-        n += 1;
+impl Appender {
+    /// Locks the head of the log for this transaction.
+    pub async fn start(tx: &mut Tx) -> Result<Appender> {
+        let backend = tx.backend();
+        let head = lock_head(tx.conn(), backend).await?;
+        Ok(Appender { head, dirty: false })
     }
-    Ok(n)
+
+    /// Seals and inserts the next event.
+    pub async fn push(&mut self, tx: &mut Tx, draft: EventDraft, at_us: i64) -> Result<EventRecord> {
+        let rec = EventRecord::seal(draft, self.head.count + 1, at_us, self.head.hash);
+        let seq = i64::try_from(rec.seq).map_err(|_| StoreError::Other("event log full".into()))?;
+        sqlx::query(
+            "INSERT INTO events (seq, at_us, actor, action, subject, payload, prev_hash, hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(seq)
+        .bind(rec.at_us)
+        .bind(&rec.actor)
+        .bind(&rec.action)
+        .bind(&rec.subject)
+        .bind(&rec.payload)
+        .bind(rec.prev_hash.to_hex())
+        .bind(rec.hash.to_hex())
+        .execute(tx.conn())
+        .await?;
+        self.head = Head { count: rec.seq, hash: rec.hash };
+        self.dirty = true;
+        Ok(rec)
+    }
+
+    /// Writes the new head row. Without it the transaction must not commit: the head row
+    /// would lag the log (which `kebao audit verify` reports).
+    pub async fn finish(self, tx: &mut Tx) -> Result<Head> {
+        if self.dirty {
+            let seq =
+                i64::try_from(self.head.count).map_err(|_| StoreError::Other("event log full".into()))?;
+            sqlx::query("UPDATE event_head SET seq = $1, hash = $2 WHERE id = 1")
+                .bind(seq)
+                .bind(self.head.hash.to_hex())
+                .execute(tx.conn())
+                .await?;
+        }
+        Ok(self.head)
+    }
+}
+
+/// Appends one event in the caller's transaction and returns it sealed.
+pub async fn append(tx: &mut Tx, draft: EventDraft, at_us: i64) -> Result<EventRecord> {
+    let mut a = Appender::start(tx).await?;
+    let rec = a.push(tx, draft, at_us).await?;
+    a.finish(tx).await?;
+    Ok(rec)
 }
 
 /// The head as recorded in the head row.

@@ -75,11 +75,10 @@ pub async fn insert(
     .bind(at_us)
     .execute(&mut *conn)
     .await?;
-    set_tags(conn, id, &org.zone_industries).await
+    insert_tags(conn, id, &org.zone_industries).await
 }
 
-async fn set_tags(conn: &mut AnyConnection, id: &str, tags: &[String]) -> Result<()> {
-    sqlx::query("DELETE FROM org_industries WHERE org_id = $1").bind(id).execute(&mut *conn).await?;
+async fn insert_tags(conn: &mut AnyConnection, id: &str, tags: &[String]) -> Result<()> {
     for tag in tags {
         sqlx::query("INSERT INTO org_industries (org_id, tag) VALUES ($1, $2)")
             .bind(id)
@@ -88,6 +87,11 @@ async fn set_tags(conn: &mut AnyConnection, id: &str, tags: &[String]) -> Result
             .await?;
     }
     Ok(())
+}
+
+async fn set_tags(conn: &mut AnyConnection, id: &str, tags: &[String]) -> Result<()> {
+    sqlx::query("DELETE FROM org_industries WHERE org_id = $1").bind(id).execute(&mut *conn).await?;
+    insert_tags(conn, id, tags).await
 }
 
 /// Replaces an organisation's registered details (kind and status are kept).

@@ -73,6 +73,12 @@ contract!(import_resolves_branches_in_file_order, |ctx: Ctx| async move {
         .unwrap();
     assert_eq!(report.imported, 3, "{:?}", report.problems);
     assert_eq!(calls.last(), Some(&(3, 3)));
+    // One event per organisation, chained, and the head row follows the log.
+    let v = ctx.svc.audit_verify(&operator(), None, &mut |_, _| {}).await.unwrap();
+    assert!(matches!(v, kebao_service::audit::Verification::Sound(h) if h.count == 3), "{v:?}");
+    ctx.svc.create_org(&operator(), &org_input("之后", &uscc(504), "enterprise")).await.unwrap();
+    let v = ctx.svc.audit_verify(&operator(), None, &mut |_, _| {}).await.unwrap();
+    assert!(matches!(v, kebao_service::audit::Verification::Sound(h) if h.count == 4), "{v:?}");
     // Export → import into a fresh zone round-trips (xlsx).
     let (table, _) = ctx.svc.export_orgs(&operator(), &Default::default(), true).await.unwrap();
     let bytes = tabular::write_xlsx(&table, "orgs").unwrap();
