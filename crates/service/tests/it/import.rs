@@ -76,15 +76,16 @@ contract!(import_resolves_branches_in_file_order, |ctx: Ctx| async move {
     // One event per organisation, chained, and the head row follows the log.
     let v = ctx.svc.audit_verify(&operator(), None, &mut |_, _| {}).await.unwrap();
     assert!(matches!(v, kebao_service::audit::Verification::Sound(h) if h.count == 3), "{v:?}");
-    ctx.svc.create_org(&operator(), &org_input("之后", &uscc(504), "enterprise")).await.unwrap();
-    let v = ctx.svc.audit_verify(&operator(), None, &mut |_, _| {}).await.unwrap();
-    assert!(matches!(v, kebao_service::audit::Verification::Sound(h) if h.count == 4), "{v:?}");
     // Export → import into a fresh zone round-trips (xlsx).
     let (table, _) = ctx.svc.export_orgs(&operator(), &Default::default(), true).await.unwrap();
     let bytes = tabular::write_xlsx(&table, "orgs").unwrap();
     let back = rows_from_table(&tabular::read(&bytes, Format::Xlsx).unwrap()).unwrap();
     assert_eq!(back.len(), 3);
     assert_eq!(back[2].parent_uscc, uscc(502));
+    // A single command after the bulk one links on.
+    ctx.svc.create_org(&operator(), &org_input("之后", &uscc(504), "enterprise")).await.unwrap();
+    let v = ctx.svc.audit_verify(&operator(), None, &mut |_, _| {}).await.unwrap();
+    assert!(matches!(v, kebao_service::audit::Verification::Sound(h) if h.count == 4), "{v:?}");
 });
 
 #[test]
