@@ -460,6 +460,21 @@ impl Service {
         Ok(id)
     }
 
+    /// Whether the actor may do a zone-wide action (to show or hide forms; the action
+    /// itself is authorised again when it runs).
+    pub fn may(&self, actor: &Actor, action: Action) -> bool {
+        self.authz.decide(actor, action, &Resource::Zone, &Basis::None).allowed
+    }
+
+    /// The id of the organisation registered with this USCC, if the actor may see it.
+    pub async fn org_id_by_uscc(&self, actor: &Actor, uscc: &str) -> Result<Option<String>> {
+        let mut tx = self.store.begin_read().await?;
+        let Some(org) = orgs::find_by_uscc(tx.conn(), &uscc.trim().to_ascii_uppercase()).await? else {
+            return Ok(None);
+        };
+        Ok(self.allowed(actor, Action::ReadProfile, &org).allowed.then_some(org.id))
+    }
+
     /// Counts for the public home page and dashboards: by kind and by zone industry.
     pub async fn registry_stats(&self) -> Result<(Vec<(String, u64)>, Vec<(String, u64)>)> {
         let mut tx = self.store.begin_read().await?;

@@ -1066,9 +1066,9 @@ fn org_fields(
     fields.push(f("address", "地址", "Address", &input.address, false, vec![], ""));
     if kind_choice {
         fields.push(f(
-            "parent_id",
-            "上级机构编号（分支机构）",
-            "Parent id (branches)",
+            "parent_uscc",
+            "上级机构统一社会信用代码（仅分支机构填写）",
+            "Parent's USCC (branches only)",
             &input.parent_id,
             false,
             vec![],
@@ -1088,7 +1088,8 @@ fn org_input(form: &HashMap<String, String>) -> OrganisationInput {
         lifecycle_stage: g("lifecycle_stage"),
         founded_on: g("founded_on"),
         address: g("address"),
-        parent_id: g("parent_id"),
+        // The form asks for the parent's USCC; `org_create` resolves it to an id.
+        parent_id: g("parent_uscc"),
     }
 }
 
@@ -1126,8 +1127,15 @@ fn form_page(
     )
 }
 
+fn forbidden_page(tr: Tr, c: Chrome) -> Response {
+    error_page(tr, c, ServiceError::Forbidden { action: "this", reason: String::new() })
+}
+
 async fn org_new(State(st): State<AppState>, Extension(tr): Extension<Tr>, headers: HeaderMap) -> Page {
-    let (c, _) = signed_in(&st, &headers, tr, "/orgs/new").await?;
+    let (c, s) = signed_in(&st, &headers, tr, "/orgs/new").await?;
+    if !st.svc.may(&s.actor, kebao_service::authz::Action::CreateOrg) {
+        return Err(forbidden_page(tr, c));
+    }
     let input = OrganisationInput { kind: "enterprise".into(), ..OrganisationInput::default() };
     let fields = org_fields(&st, tr, &input, &[], true);
     Ok(form_page(
@@ -1150,7 +1158,32 @@ async fn org_create(
     let (c, s) = signed_in(&st, &headers, tr, "/orgs/new").await?;
     check_csrf(&form, &s)?;
     let input = org_input(&form);
-    match st.svc.create_org(&s.actor, &input).await {
+    let mut to_create = input.clone();
+    if !input.parent_id.trim().is_empty() {
+        match st.svc.org_id_by_uscc(&s.actor, &input.parent_id).await {
+            Ok(Some(id)) => to_create.parent_id = id,
+            Ok(None) => {
+                let errs = vec![FieldError::new(
+                    "parent_uscc",
+                    "parent_unknown",
+                    "上级机构未登记",
+                    "no organisation is registered with this code",
+                )];
+                let fields = org_fields(&st, tr, &input, &errs, true);
+                return Ok(form_page(
+                    c,
+                    tr.t("登记机构", "Register an organisation").into(),
+                    "/orgs".into(),
+                    fields,
+                    &errs,
+                    tr.t("登记", "Register").into(),
+                    "/orgs".into(),
+                ));
+            }
+            Err(e) => return Err(error_page(tr, c, e)),
+        }
+    }
+    match st.svc.create_org(&s.actor, &to_create).await {
         Ok(o) => Ok(Redirect::to(&format!("/orgs/{}?saved=1", o.id)).into_response()),
         Err(ServiceError::Invalid(Invalid(errs))) => {
             let fields = org_fields(&st, tr, &input, &errs, true);
@@ -1496,7 +1529,10 @@ async fn staff_update(
 // Password reset (platform admin)
 
 async fn password_form(State(st): State<AppState>, Extension(tr): Extension<Tr>, headers: HeaderMap) -> Page {
-    let (c, _) = signed_in(&st, &headers, tr, "/admin/password").await?;
+    let (c, s) = signed_in(&st, &headers, tr, "/admin/password").await?;
+    if !st.svc.may(&s.actor, kebao_service::authz::Action::ResetPassword) {
+        return Err(forbidden_page(tr, c));
+    }
     let fields = password_fields(tr, "", &[]);
     Ok(form_page(
         c,
@@ -1592,7 +1628,10 @@ struct ImportTpl {
 }
 
 async fn import_form(State(st): State<AppState>, Extension(tr): Extension<Tr>, headers: HeaderMap) -> Page {
-    let (c, _) = signed_in(&st, &headers, tr, "/orgs/import").await?;
+    let (c, s) = signed_in(&st, &headers, tr, "/orgs/import").await?;
+    if !st.svc.may(&s.actor, kebao_service::authz::Action::CreateOrg) {
+        return Err(forbidden_page(tr, c));
+    }
     Ok(html(&ImportTpl { c, report: None, problems: Vec::new() }))
 }
 

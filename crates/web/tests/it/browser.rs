@@ -68,6 +68,19 @@ impl Driver {
     async fn url(&self) -> String {
         self.call(reqwest::Method::GET, "/url", None).await.as_str().unwrap_or_default().to_owned()
     }
+    /// Waits (up to 10 s) until the page's URL ends with `suffix`; a click returns before
+    /// the navigation it starts has finished.
+    async fn wait_for_url(&self, suffix: &str) -> String {
+        let mut url = String::new();
+        for _ in 0..100 {
+            url = self.url().await;
+            if url.ends_with(suffix) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        url
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -119,7 +132,8 @@ async fn sign_in_and_open_an_organisation_in_chromium() {
     d.type_into("#username", "ent.admin").await;
     d.type_into("#password", PW).await;
     d.click("#login-submit").await;
-    assert!(d.url().await.ends_with("/dashboard"), "signed in: {}", d.url().await);
+    let url = d.wait_for_url("/dashboard").await;
+    assert!(url.ends_with("/dashboard"), "signed in: {url}");
     d.go(&format!("{site}/orgs/{}", app.enterprise)).await;
     assert_eq!(d.text("#org-name").await.split_whitespace().next(), Some("光谷激光科技有限公司"));
     assert!(d.text("#facts").await.contains("9,876,543.21"), "own facts are shown");
@@ -131,6 +145,7 @@ async fn sign_in_and_open_an_organisation_in_chromium() {
     d.type_into("#username", "banker").await;
     d.type_into("#password", PW).await;
     d.click("#login-submit").await;
+    assert!(d.wait_for_url("/dashboard").await.ends_with("/dashboard"));
     d.go(&format!("{site}/orgs/{}", app.enterprise)).await;
     assert!(d.text("#facts-withheld").await.contains("非公开"));
     let _ = d.http.delete(format!("{}/session/{}", d.base, d.session)).send().await;

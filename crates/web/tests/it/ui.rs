@@ -118,9 +118,42 @@ async fn forms_show_inline_errors() {
     assert!(t.contains("id=\"err-uscc\"") && t.contains("统一社会信用代码应为18位"), "{t}");
     assert!(t.contains("id=\"err-industry_code\""));
     assert!(t.contains("value=\"新公司\""), "the input is kept");
+    // Branches name their parent by USCC.
+    let r = c
+        .post_form(
+            "/orgs",
+            &[
+                ("csrf", &token),
+                ("name", "汉江银行光谷分理处"),
+                ("uscc", &uscc(61)),
+                ("kind", "bank"),
+                ("parent_uscc", &uscc(999)),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("id=\"err-parent_uscc\""), "{}", r.text());
+    let r = c
+        .post_form(
+            "/orgs",
+            &[
+                ("csrf", &token),
+                ("name", "汉江银行光谷分理处"),
+                ("uscc", &uscc(61)),
+                ("kind", "bank"),
+                ("parent_uscc", &uscc(2)),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    assert!(c.get(&r.location()).await.text().contains("汉江银行光谷支行"), "the parent is shown");
     // Facts form on the organisation page (the enterprise itself).
     let mut e = Client::new(&app);
     e.login("ent.admin", PW).await;
+    // Zone-only pages are refused to an enterprise, not shown and then refused on submit.
+    for page in ["/orgs/new", "/orgs/import", "/admin/password"] {
+        assert_eq!(e.get(page).await.status, StatusCode::FORBIDDEN, "{page}");
+    }
     let token = e.csrf().await;
     let r = e
         .post_form(
