@@ -463,6 +463,15 @@ async fn demo(url: &str, enterprises: usize, seed: u64, port: u16, no_serve: boo
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
         }
+        // A few enterprises registered themselves and wait for the zone's reviewers.
+        for (org, admin) in &zone.pending {
+            let input = NewUserInput {
+                username: admin.username.clone(),
+                display_name: admin.display_name.clone(),
+                password: kebao_sim::DEMO_PASSWORD.into(),
+            };
+            svc.register_self(org, &input).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
     } else {
         println!("reusing the demo zone in {url} ({existing} organisations)");
     }

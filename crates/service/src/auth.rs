@@ -96,6 +96,8 @@ impl Service {
         let now = self.now_us();
         let expires_at_us = now.saturating_add(self.config.session_ttl_us);
         let mut tx = self.store.begin_write().await?;
+        // Expired sessions are of no use to anyone; sweep them while we are writing anyway.
+        sessions::purge_expired(tx.conn(), now).await?;
         let row = SessionRow { user_id: user.id.clone(), csrf_token: csrf_token.clone(), expires_at_us };
         sessions::create(tx.conn(), &secret_hash(&token), &row, now).await?;
         let draft =

@@ -31,6 +31,7 @@ fn demo_import_export_and_audit() {
     let o = kebao(&db, &["demo", "--enterprises", "30", "--seed", "7", "--no-serve", "--database", &db]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).contains("demo zone:"));
+    // Three self-registrations wait for the zone: the bank sees none of them in its export.
     // A second run reuses the database.
     let o = kebao(&db, &["demo", "--no-serve", "--database", &db]);
     assert!(stdout(&o).contains("reusing the demo zone"), "{}", stdout(&o));
