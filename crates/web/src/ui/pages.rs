@@ -937,7 +937,7 @@ async fn qual_post(
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/orgs/{id}?saved=1")).into_response()),
         Err(ServiceError::Invalid(Invalid(errs))) => {
-            let msgs = errs.iter().map(|e| tr.pick(e.message_zh.clone(), e.message_en.clone())).collect();
+            let msgs = texts(tr, &errs);
             render_org(&st, tr, c, &s.actor, &id, None, msgs)
                 .await
                 .map(|r| with_status(StatusCode::UNPROCESSABLE_ENTITY, r))
@@ -1149,6 +1149,22 @@ async fn org_new(State(st): State<AppState>, Extension(tr): Extension<Tr>, heade
     ))
 }
 
+/// The field errors of a refused form, or the error when it is not about the input.
+fn form_errors(e: ServiceError) -> Result<Vec<FieldError>, ServiceError> {
+    match e {
+        ServiceError::Invalid(Invalid(errs)) => Ok(errs),
+        ServiceError::Conflict(f) => Ok(vec![f]),
+        other => Err(other),
+    }
+}
+
+fn new_org_page(st: &AppState, c: Chrome, input: &OrganisationInput, errs: &[FieldError]) -> Response {
+    let tr = c.tr;
+    let fields = org_fields(st, tr, input, errs, true);
+    let heading = tr.t("登记机构", "Register an organisation").into();
+    form_page(c, heading, "/orgs".into(), fields, errs, tr.t("登记", "Register").into(), "/orgs".into())
+}
+
 async fn org_create(
     State(st): State<AppState>,
     Extension(tr): Extension<Tr>,
@@ -1158,59 +1174,35 @@ async fn org_create(
     let (c, s) = signed_in(&st, &headers, tr, "/orgs/new").await?;
     check_csrf(&form, &s)?;
     let input = org_input(&form);
+    // The form names a branch's parent by USCC; the service takes the parent's id.
     let mut to_create = input.clone();
     if !input.parent_id.trim().is_empty() {
         match st.svc.org_id_by_uscc(&s.actor, &input.parent_id).await {
             Ok(Some(id)) => to_create.parent_id = id,
             Ok(None) => {
-                let errs = vec![FieldError::new(
+                let e = FieldError::new(
                     "parent_uscc",
                     "parent_unknown",
                     "上级机构未登记",
                     "no organisation is registered with this code",
-                )];
-                let fields = org_fields(&st, tr, &input, &errs, true);
-                return Ok(form_page(
-                    c,
-                    tr.t("登记机构", "Register an organisation").into(),
-                    "/orgs".into(),
-                    fields,
-                    &errs,
-                    tr.t("登记", "Register").into(),
-                    "/orgs".into(),
-                ));
+                );
+                return Ok(new_org_page(&st, c, &input, &[e]));
             }
             Err(e) => return Err(error_page(tr, c, e)),
         }
     }
     match st.svc.create_org(&s.actor, &to_create).await {
         Ok(o) => Ok(Redirect::to(&format!("/orgs/{}?saved=1", o.id)).into_response()),
-        Err(ServiceError::Invalid(Invalid(errs))) => {
-            let fields = org_fields(&st, tr, &input, &errs, true);
-            Ok(form_page(
-                c,
-                tr.t("登记机构", "Register an organisation").into(),
-                "/orgs".into(),
-                fields,
-                &errs,
-                tr.t("登记", "Register").into(),
-                "/orgs".into(),
-            ))
-        }
-        Err(ServiceError::Conflict(f)) => {
-            let errs = vec![f];
-            let fields = org_fields(&st, tr, &input, &errs, true);
-            Ok(form_page(
-                c,
-                tr.t("登记机构", "Register an organisation").into(),
-                "/orgs".into(),
-                fields,
-                &errs,
-                tr.t("登记", "Register").into(),
-                "/orgs".into(),
-            ))
-        }
-        Err(e) => Err(error_page(tr, c, e)),
+        Err(e) => match form_errors(e) {
+            Ok(errs) => {
+                let errs: Vec<FieldError> = errs
+                    .into_iter()
+                    .map(|e| if e.field == "parent_id" { e.at("parent_uscc") } else { e })
+                    .collect();
+                Ok(new_org_page(&st, c, &input, &errs))
+            }
+            Err(e) => Err(error_page(tr, c, e)),
+        },
     }
 }
 
@@ -1250,27 +1242,26 @@ async fn org_update(
     let mut input = org_input(&form);
     match st.svc.update_org(&s.actor, &id, &input).await {
         Ok(_) => Ok(Redirect::to(&format!("/orgs/{id}?saved=1")).into_response()),
-        Err(e @ (ServiceError::Invalid(_) | ServiceError::Conflict(_))) => {
-            let errs = match e {
-                ServiceError::Invalid(Invalid(errs)) => errs,
-                ServiceError::Conflict(f) => vec![f],
-                _ => Vec::new(),
-            };
-            if let Ok(v) = st.svc.get_org(&s.actor, &id).await {
-                input.kind = v.org.kind.code().to_owned();
+        Err(e) => match form_errors(e) {
+            Ok(errs) => {
+                // The kind decides which fields are required; it is not on the edit form.
+                if let Ok(v) = st.svc.get_org(&s.actor, &id).await {
+                    input.kind = v.org.kind.code().to_owned();
+                }
+                let fields = org_fields(&st, tr, &input, &errs, false);
+                let (heading, submit) = (tr.t("编辑", "Edit").into(), tr.t("保存", "Save").into());
+                Ok(form_page(
+                    c,
+                    heading,
+                    format!("/orgs/{id}/edit"),
+                    fields,
+                    &errs,
+                    submit,
+                    format!("/orgs/{id}"),
+                ))
             }
-            let fields = org_fields(&st, tr, &input, &errs, false);
-            Ok(form_page(
-                c,
-                tr.t("编辑", "Edit").into(),
-                format!("/orgs/{id}/edit"),
-                fields,
-                &errs,
-                tr.t("保存", "Save").into(),
-                format!("/orgs/{id}"),
-            ))
-        }
-        Err(e) => Err(error_page(tr, c, e)),
+            Err(e) => Err(error_page(tr, c, e)),
+        },
     }
 }
 
@@ -1307,22 +1298,20 @@ fn register_fields(st: &AppState, tr: Tr, form: &HashMap<String, String>, errs: 
     fields
 }
 
+fn register_page(st: &AppState, c: Chrome, form: &HashMap<String, String>, errs: &[FieldError]) -> Response {
+    let tr = c.tr;
+    let fields = register_fields(st, tr, form, errs);
+    let heading = tr.t("企业注册", "Register your enterprise").into();
+    form_page(c, heading, "/register".into(), fields, errs, tr.t("提交注册", "Register").into(), "/".into())
+}
+
 async fn register_form(State(st): State<AppState>, Extension(tr): Extension<Tr>, headers: HeaderMap) -> Page {
     let (mut c, _) = chrome(&st, &headers, tr).await?;
     let token =
         pre_csrf_token(&headers).unwrap_or_else(|| kebao_service::auth::random_secret().unwrap_or_default());
     c.csrf = token.clone();
     c.notice = Some(("info", tr.t("注册后，企业信息须经管委会核验方可在名录中公开。", "After you register, the zone office verifies your enterprise before it appears in the directory.").to_owned()));
-    let fields = register_fields(&st, tr, &HashMap::new(), &[]);
-    let page = form_page(
-        c,
-        tr.t("企业注册", "Register your enterprise").into(),
-        "/register".into(),
-        fields,
-        &[],
-        tr.t("提交注册", "Register").into(),
-        "/".into(),
-    );
+    let page = register_page(&st, c, &HashMap::new(), &[]);
     Ok(pre_csrf_response(&st, page, &token))
 }
 
@@ -1361,32 +1350,10 @@ async fn register_post(
                 body: "<p><a class=\"button\" href=\"/login\">登录 Sign in</a></p>".into(),
             }))
         }
-        Err(ServiceError::Invalid(Invalid(errs))) => {
-            let fields = register_fields(&st, tr, &form, &errs);
-            Ok(form_page(
-                c,
-                tr.t("企业注册", "Register your enterprise").into(),
-                "/register".into(),
-                fields,
-                &errs,
-                tr.t("提交注册", "Register").into(),
-                "/".into(),
-            ))
-        }
-        Err(ServiceError::Conflict(f)) => {
-            let errs = vec![f];
-            let fields = register_fields(&st, tr, &form, &errs);
-            Ok(form_page(
-                c,
-                tr.t("企业注册", "Register your enterprise").into(),
-                "/register".into(),
-                fields,
-                &errs,
-                tr.t("提交注册", "Register").into(),
-                "/".into(),
-            ))
-        }
-        Err(e) => Err(error_page(tr, c, e)),
+        Err(e) => match form_errors(e) {
+            Ok(errs) => Ok(register_page(&st, c, &form, &errs)),
+            Err(e) => Err(error_page(tr, c, e)),
+        },
     }
 }
 
@@ -1474,14 +1441,9 @@ async fn staff_page(
     render_staff(&st, tr, c, &s.actor, &id, Vec::new(), None).await
 }
 
-fn messages(tr: Tr, e: &ServiceError) -> Option<Vec<String>> {
-    match e {
-        ServiceError::Invalid(Invalid(errs)) => {
-            Some(errs.iter().map(|f| tr.pick(f.message_zh.clone(), f.message_en.clone())).collect())
-        }
-        ServiceError::Conflict(f) => Some(vec![tr.pick(f.message_zh.clone(), f.message_en.clone())]),
-        _ => None,
-    }
+/// The messages of field errors, in the visitor's language.
+fn texts(tr: Tr, errs: &[FieldError]) -> Vec<String> {
+    errs.iter().map(|f| tr.pick(f.message_zh.clone(), f.message_en.clone())).collect()
 }
 
 async fn staff_add(
@@ -1498,9 +1460,9 @@ async fn staff_add(
         NewUserInput { username: g("username"), display_name: g("display_name"), password: g("password") };
     match st.svc.add_user(&s.actor, &id, &input, &roles_from_form(&form)).await {
         Ok(_) => Ok(Redirect::to(&format!("/orgs/{id}/staff?saved=1")).into_response()),
-        Err(e) => match messages(tr, &e) {
-            Some(msgs) => render_staff(&st, tr, c, &s.actor, &id, msgs, Some(&form)).await,
-            None => Err(error_page(tr, c, e)),
+        Err(e) => match form_errors(e) {
+            Ok(errs) => render_staff(&st, tr, c, &s.actor, &id, texts(tr, &errs), Some(&form)).await,
+            Err(e) => Err(error_page(tr, c, e)),
         },
     }
 }
@@ -1518,9 +1480,9 @@ async fn staff_update(
     match st.svc.update_staff(&s.actor, &user_id, &roles_from_form(&form), form.contains_key("active")).await
     {
         Ok(u) => Ok(Redirect::to(&format!("/orgs/{}/staff?saved=1", u.org_id)).into_response()),
-        Err(e) => match messages(tr, &e) {
-            Some(msgs) => render_staff(&st, tr, c, &s.actor, &org_id, msgs, None).await,
-            None => Err(error_page(tr, c, e)),
+        Err(e) => match form_errors(e) {
+            Ok(errs) => render_staff(&st, tr, c, &s.actor, &org_id, texts(tr, &errs), None).await,
+            Err(e) => Err(error_page(tr, c, e)),
         },
     }
 }
