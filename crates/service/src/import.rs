@@ -3,7 +3,6 @@
 //! and reason for each problem. What it imports, it imports in one transaction.
 
 use crate::authz::{Action, Actor, Basis, Resource};
-use crate::registry::SUPERVISION;
 use crate::tabular::{Table, TableError};
 use crate::{new_id, Result, Service};
 use kebao_domain::event::EventDraft;
@@ -375,7 +374,6 @@ impl Service {
                 None => break,
             }
         }
-        let _ = SUPERVISION;
         Ok((table, withheld))
     }
 }

@@ -15,14 +15,18 @@ use kebao_service::users::{parse_roles, NewUserInput};
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
 
+fn unauthenticated() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+        "sign in or send a bearer token",
+        "请先登录或提供 API 令牌",
+    )
+}
+
 fn signed_in(actor: &Actor) -> Result<(), ApiError> {
     match actor {
-        Actor::Anonymous => Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthenticated",
-            "sign in or send a bearer token",
-            "请先登录或提供 API 令牌",
-        )),
+        Actor::Anonymous => Err(unauthenticated()),
         _ => Ok(()),
     }
 }
@@ -70,7 +74,7 @@ pub async fn me(ApiActor(actor): ApiActor) -> ApiResult<MeDto> {
         Actor::User { user, org_kind } => {
             Ok(Json(MeDto { user: UserDto::from(user), org_kind: org_kind.code().to_owned() }))
         }
-        _ => Err(signed_in(&Actor::Anonymous).err().unwrap_or_else(|| ApiError::bad_request("no user"))),
+        _ => Err(unauthenticated()),
     }
 }
 
