@@ -221,7 +221,7 @@ async fn serve(svc: Service, listen: &str, secure_cookies: bool) -> Result<()> {
     let app = kebao_web::router(state);
     let listener =
         tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
-    tracing::info!("listening on http://{listen}");
+    println!("Kebao 科保 is serving http://{listen}/");
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
@@ -240,7 +240,6 @@ async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Serve { db, listen, insecure_cookies } => {
             let svc = service(&db.url, db.policies.as_deref()).await?;
-            println!("Kebao serving {} on http://{listen}", db.url);
             serve(svc, &listen, !insecure_cookies).await
         }
         Command::Demo { url, enterprises, seed, port, no_serve } => {
@@ -479,7 +478,7 @@ async fn demo(url: &str, enterprises: usize, seed: u64, port: u16, no_serve: boo
         return Ok(());
     }
     let listen = format!("127.0.0.1:{port}");
-    println!("\nKebao 科保 demo: http://{listen}/\n");
+    println!("\nKebao 科保 demo zone ({url})");
     println!("Demo logins (password `{}`):", kebao_sim::DEMO_PASSWORD);
     for u in &zone.users {
         let roles: Vec<&str> = u.roles.iter().map(|r| r.label_en()).collect();
