@@ -28,31 +28,15 @@ fn sort_levels(levels: &mut [String]) {
 }
 
 impl Factor {
-    /// A factor from one text value per row; levels sorted as R sorts them.
+    /// A factor from one text value per row; levels sorted as R sorts them. An empty or
+    /// `NA` cell is refused, naming its row.
     pub fn from_strings<S: AsRef<str>>(name: &str, values: &[S]) -> Result<Factor, GlmError> {
-        let mut index: HashMap<&str, u32> = HashMap::new();
-        let mut first_seen: Vec<String> = Vec::new();
-        let mut raw = Vec::with_capacity(values.len());
+        let mut coder = LevelCoder::default();
+        let mut codes = Vec::with_capacity(values.len());
         for (row, v) in values.iter().enumerate() {
-            let v = v.as_ref();
-            if v.trim().is_empty() || v.trim().eq_ignore_ascii_case("NA") {
-                return Err(GlmError::NotFinite { column: name.to_owned(), row: row + 1 });
-            }
-            let next = u32::try_from(first_seen.len()).unwrap_or(u32::MAX);
-            let code = *index.entry(v).or_insert_with(|| {
-                first_seen.push(v.to_owned());
-                next
-            });
-            raw.push(code);
+            codes.push(coder.code(name, v.as_ref(), row + 1)?);
         }
-        let mut sorted = first_seen.clone();
-        sort_levels(&mut sorted);
-        let remap: Vec<u32> = first_seen
-            .iter()
-            .map(|l| u32::try_from(sorted.iter().position(|s| s == l).unwrap_or(0)).unwrap_or(0))
-            .collect();
-        let codes = raw.into_iter().map(|c| remap.get(c as usize).copied().unwrap_or(0)).collect();
-        Ok(Factor { name: name.to_owned(), levels: sorted, codes })
+        Ok(coder.finish(name, codes))
     }
 
     /// A factor from codes and level names as they are (no sorting).
@@ -95,6 +79,47 @@ impl Factor {
     /// Its levels, the reference first.
     pub fn levels(&self) -> &[String] {
         &self.levels
+    }
+}
+
+/// Codes text values as they stream in (first seen, first coded), then sorts the levels
+/// as R does and renumbers: for reading large files without keeping every string.
+#[derive(Debug, Default)]
+pub struct LevelCoder {
+    index: HashMap<String, u32>,
+    first_seen: Vec<String>,
+}
+
+impl LevelCoder {
+    /// The provisional code of `value` in row `row` (1-based, for the error).
+    pub fn code(&mut self, column: &str, value: &str, row: usize) -> Result<u32, GlmError> {
+        let v = value.trim();
+        if v.is_empty() || v.eq_ignore_ascii_case("NA") {
+            return Err(GlmError::NotFinite { column: column.to_owned(), row });
+        }
+        if let Some(&c) = self.index.get(v) {
+            return Ok(c);
+        }
+        let c = u32::try_from(self.first_seen.len())
+            .map_err(|_| GlmError::Option(format!("`{column}` has too many levels")))?;
+        self.index.insert(v.to_owned(), c);
+        self.first_seen.push(v.to_owned());
+        Ok(c)
+    }
+
+    /// The factor, with levels sorted and codes renumbered.
+    pub fn finish(self, name: &str, mut codes: Vec<u32>) -> Factor {
+        let mut sorted = self.first_seen.clone();
+        sort_levels(&mut sorted);
+        let remap: Vec<u32> = self
+            .first_seen
+            .iter()
+            .map(|l| u32::try_from(sorted.iter().position(|s| s == l).unwrap_or(0)).unwrap_or(0))
+            .collect();
+        for c in &mut codes {
+            *c = remap.get(*c as usize).copied().unwrap_or(0);
+        }
+        Factor { name: name.to_owned(), levels: sorted, codes }
     }
 }
 

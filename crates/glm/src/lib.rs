@@ -24,7 +24,7 @@ mod fit;
 pub mod plan;
 mod stats;
 
-pub use design::{Data, Factor};
+pub use design::{Data, Factor, LevelCoder};
 pub use family::{Family, Link};
 pub use fit::{fit, Coefficient, Fit, Spec, TestKind};
 

@@ -10,6 +10,8 @@ use kebao_service::tabular::{self, Format};
 use kebao_service::users::{parse_roles, NewUserInput};
 use kebao_service::{Config, Service, SystemClock, CATALOGUE};
 use kebao_store::{OpenOptions, Store};
+mod fit;
+
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -82,6 +84,17 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Fit models from data (the analytics engines).
+    Fit {
+        #[command(subcommand)]
+        command: FitCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum FitCommand {
+    /// A generalised linear model (pricing): prints the coefficient table and `deviance: …`.
+    Glm(fit::GlmArgs),
 }
 
 #[derive(Subcommand)]
@@ -375,6 +388,7 @@ async fn run(cli: Cli) -> Result<()> {
                 Ok(())
             }
         },
+        Command::Fit { command: FitCommand::Glm(args) } => fit::run(&args),
         Command::Audit { command } => match command {
             AuditCommand::Head { db } => {
                 let svc = service(&db.url, db.policies.as_deref()).await?;

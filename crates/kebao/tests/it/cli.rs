@@ -166,3 +166,107 @@ fn users_from_the_command_line() {
     let o = kebao("mysql://x", &["audit", "head"]);
     assert!(!o.status.success() && stderr(&o).contains("unsupported database url"), "{}", stderr(&o));
 }
+
+#[test]
+fn fit_glm_from_the_command_line() {
+    let data =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/mass_insurance.csv");
+    let data = data.to_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("plan.json");
+    let o = kebao(
+        "sqlite://unused",
+        &[
+            "fit",
+            "glm",
+            "--data",
+            data,
+            "--family",
+            "poisson",
+            "--response",
+            "Claims",
+            "--offset",
+            "log:Holders",
+            "--factors",
+            "District,Group,Age",
+            "--plan",
+            plan.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("deviance: 51.4200327 on 54 degrees of freedom"), "{out}");
+    assert!(out.contains("Group>2l"));
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&plan).unwrap()).unwrap();
+    assert_eq!(json["schema"], "kebao.rating_plan/1");
+    assert_eq!(json["factors"][1]["name"], "Group");
+    // Wrong input: each gets a clear error and a non-zero exit.
+    let bad = |args: &[&str], expect: &str| {
+        let mut all = vec!["fit", "glm", "--data", data, "--response", "Claims"];
+        all.extend_from_slice(args);
+        let o = kebao("sqlite://unused", &all);
+        assert!(!o.status.success(), "{args:?} succeeded");
+        assert!(stderr(&o).contains(expect), "{args:?}: {}", stderr(&o));
+    };
+    bad(&["--family", "poison"], "unknown family `poison`");
+    bad(&["--family", "tweedie"], "needs --power");
+    bad(&["--family", "tweedie", "--power", "2.5"], "strictly between 1 and 2");
+    bad(&["--family", "poisson", "--factors", "Colour"], "no column `Colour`");
+    bad(
+        &["--family", "gamma", "--factors", "District", "--offset", "log:Holders", "--link", "logit"],
+        "logit link cannot be used",
+    );
+    bad(&["--family", "poisson", "--factors", "District", "--reference", "District=9"], "no level `9`");
+    let neg = dir.path().join("neg.csv");
+    std::fs::write(&neg, "Claims,Holders,g\n1,10,a\n-2,10,b\n3,0,a\n").unwrap();
+    let o = kebao(
+        "sqlite://unused",
+        &[
+            "fit",
+            "glm",
+            "--data",
+            neg.to_str().unwrap(),
+            "--family",
+            "poisson",
+            "--response",
+            "Claims",
+            "--factors",
+            "g",
+        ],
+    );
+    assert!(stderr(&o).contains("row 2: the response -2 is outside the support"), "{}", stderr(&o));
+    let o = kebao(
+        "sqlite://unused",
+        &[
+            "fit",
+            "glm",
+            "--data",
+            neg.to_str().unwrap(),
+            "--family",
+            "poisson",
+            "--response",
+            "Holders",
+            "--offset",
+            "log:Holders",
+        ],
+    );
+    assert!(stderr(&o).contains("line 4: exposure `Holders` is 0"), "{}", stderr(&o));
+    let gaps = dir.path().join("gaps.csv");
+    std::fs::write(&gaps, "Claims,x\n1,2\n,3\n").unwrap();
+    let o = kebao(
+        "sqlite://unused",
+        &[
+            "fit",
+            "glm",
+            "--data",
+            gaps.to_str().unwrap(),
+            "--family",
+            "poisson",
+            "--response",
+            "Claims",
+            "--numeric",
+            "x",
+        ],
+    );
+    assert!(stderr(&o).contains("line 3, column `Claims`: `` is not a number"), "{}", stderr(&o));
+}
