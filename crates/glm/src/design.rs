@@ -80,6 +80,11 @@ impl Factor {
     pub fn levels(&self) -> &[String] {
         &self.levels
     }
+
+    /// Each row's index into [`Factor::levels`].
+    pub fn codes_slice(&self) -> &[u32] {
+        &self.codes
+    }
 }
 
 /// Codes text values as they stream in (first seen, first coded), then sorts the levels

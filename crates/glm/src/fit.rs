@@ -24,7 +24,7 @@ pub struct Spec {
 }
 
 impl Spec {
-    /// A spec with the family's default link, no penalty, epsilon and β tolerance 1e-10,
+    /// A spec with the family's default link, no penalty, epsilon 1e-10, β tolerance 1e-8,
     /// at most 100 iterations.
     pub fn new(family: Family) -> Spec {
         Spec {
@@ -116,52 +116,172 @@ impl Normal {
     }
 }
 
-/// The columns one row touches: at most 1 + F + K, in increasing column order.
-struct Active {
-    cols: Vec<usize>,
-    vals: Vec<f64>,
+/// The rows as the hot loop reads them: prior weights and offsets materialised, and each
+/// row's factor columns precomputed (treatment coding: the reference level has none).
+struct Rows<'d> {
+    y: &'d [f64],
+    w: Vec<f64>,
+    off: Vec<f64>,
+    /// n × F column indices, row-major; `NONE` for a reference level.
+    fcols: Vec<u32>,
+    nf: usize,
+    intercept: bool,
+    numerics: Vec<&'d [f64]>,
+    numeric_start: usize,
 }
 
-impl Active {
-    fn fill(&mut self, data: &Data<'_>, layout: &Layout, i: usize) {
-        self.cols.clear();
-        self.vals.clear();
-        if layout.intercept {
-            self.cols.push(0);
-            self.vals.push(1.0);
-        }
-        for (f, start) in data.factors.iter().zip(&layout.factor_start) {
-            let c = f.codes.get(i).copied().unwrap_or(0) as usize;
-            if c > 0 {
-                self.cols.push(start + c - 1);
-                self.vals.push(1.0);
+const NONE: u32 = u32::MAX;
+
+impl<'d> Rows<'d> {
+    fn new(data: &Data<'d>, layout: &Layout) -> Rows<'d> {
+        let n = data.n();
+        let nf = data.factors.len();
+        let mut fcols = vec![NONE; n * nf];
+        for (f, (fac, start)) in data.factors.iter().zip(&layout.factor_start).enumerate() {
+            for (i, &c) in fac.codes.iter().enumerate() {
+                if c > 0 {
+                    if let Some(slot) = fcols.get_mut(i * nf + f) {
+                        *slot = u32::try_from(start + c as usize - 1).unwrap_or(NONE);
+                    }
+                }
             }
         }
-        for (k, (_, x)) in data.numerics.iter().enumerate() {
-            self.cols.push(layout.numeric_start + k);
-            self.vals.push(x.get(i).copied().unwrap_or(0.0));
+        Rows {
+            y: data.y,
+            w: (0..n).map(|i| data.weight(i)).collect(),
+            off: (0..n).map(|i| data.offset_at(i)).collect(),
+            fcols,
+            nf,
+            intercept: layout.intercept,
+            numerics: data.numerics.iter().map(|(_, x)| *x).collect(),
+            numeric_start: layout.numeric_start,
         }
-    }
-
-    fn dot(&self, beta: &[f64]) -> f64 {
-        self.cols.iter().zip(&self.vals).map(|(&c, &v)| beta.get(c).copied().unwrap_or(0.0) * v).sum()
     }
 }
 
-/// Adds one row to the normal equations: the upper triangle of X'WX and X'Wz. This is the
-/// hot loop; between two factors it adds to one cell of their count table.
-#[expect(clippy::indexing_slicing, reason = "columns come from the layout and are < p by construction")]
-fn accumulate(ne: &mut Normal, act: &Active, ww: f64, z: f64) {
+/// The outcome of one pass over the rows.
+struct Pass {
+    dev: f64,
+    valid: bool,
+}
+
+/// One pass over the rows. With `beta`, first sets η = offset + Xβ and μ = g⁻¹(η);
+/// otherwise uses η and μ as they are. Sums the deviance, and adds every row to the
+/// normal equations at μ (the next IRLS step), keeping each row's working weight in `ww`.
+/// Between two factors a row adds its weight to one cell of their count table, so the
+/// pass costs O(n·(F+K)²), whatever the number of levels.
+#[expect(clippy::indexing_slicing, reason = "every index is < n or < p by construction of Rows and Layout")]
+#[expect(clippy::too_many_arguments, reason = "the hot loop's state, kept flat on purpose")]
+fn pass(
+    rows: &Rows<'_>,
+    family: Family,
+    link: Link,
+    beta: Option<&[f64]>,
+    eta: &mut [f64],
+    mu: &mut [f64],
+    ww: &mut [f64],
+    ne: &mut Normal,
+) -> Pass {
+    ne.clear();
     let p = ne.p;
-    let n = act.cols.len();
-    for a in 0..n {
-        let (ca, va) = (act.cols[a], act.vals[a] * ww);
-        ne.b[ca] += va * z;
-        let row = ca * p;
-        for b in a..n {
-            ne.a[row + act.cols[b]] += va * act.vals[b];
+    let nf = rows.nf;
+    let ns = rows.numeric_start;
+    let mut dev = 0.0;
+    let mut valid = true;
+    let mut ones: Vec<usize> = vec![0; nf + 1];
+    let mut xs: Vec<f64> = vec![0.0; rows.numerics.len()];
+    for i in 0..rows.y.len() {
+        let fc = &rows.fcols[i * nf..(i + 1) * nf];
+        for (x, col) in xs.iter_mut().zip(&rows.numerics) {
+            *x = col[i];
+        }
+        if let Some(beta) = beta {
+            let mut e = rows.off[i];
+            if rows.intercept {
+                e += beta[0];
+            }
+            for &c in fc {
+                if c != NONE {
+                    e += beta[c as usize];
+                }
+            }
+            for (j, x) in xs.iter().enumerate() {
+                e += beta[ns + j] * x;
+            }
+            eta[i] = e;
+            mu[i] = link.inverse(e);
+        }
+        let (e, m, w, y) = (eta[i], mu[i], rows.w[i], rows.y[i]);
+        ww[i] = 0.0;
+        if w <= 0.0 {
+            continue;
+        }
+        if !family.valid_mu(m) {
+            valid = false;
+            continue;
+        }
+        let (unit, var) = family.deviance_and_variance(y, m, w);
+        dev += unit;
+        let d = link.mu_eta_at(e, m);
+        let wt = w * d * d / var;
+        if !(wt.is_finite() && wt > 0.0) {
+            continue;
+        }
+        ww[i] = wt;
+        let z = e - rows.off[i] + (y - m) / d;
+        let wz = wt * z;
+        let mut m = 0;
+        if rows.intercept {
+            ones[0] = 0;
+            m = 1;
+        }
+        for &c in fc {
+            if c != NONE {
+                ones[m] = c as usize;
+                m += 1;
+            }
+        }
+        // Intercept and factor columns (value 1): count tables.
+        let active = &ones[..m];
+        for (a, &ca) in active.iter().enumerate() {
+            ne.b[ca] += wz;
+            let arow = &mut ne.a[ca * p..(ca + 1) * p];
+            for &cb in &active[a..] {
+                arow[cb] += wt;
+            }
+            for (j, x) in xs.iter().enumerate() {
+                arow[ns + j] += wt * x;
+            }
+        }
+        // Numeric columns come after every factor column.
+        for (j, x) in xs.iter().enumerate() {
+            let v = wt * x;
+            ne.b[ns + j] += v * z;
+            let row = (ns + j) * p;
+            for (l, x2) in xs.iter().enumerate().skip(j) {
+                ne.a[row + ns + l] += v * x2;
+            }
         }
     }
+    Pass { dev, valid: valid && dev.is_finite() }
+}
+
+/// η and μ at β for prediction.
+#[expect(clippy::indexing_slicing, reason = "every index is < n or < p by construction of Rows and Layout")]
+fn linear_predictor(rows: &Rows<'_>, beta: &[f64], i: usize) -> f64 {
+    let mut e = rows.off[i];
+    if rows.intercept {
+        e += beta[0];
+    }
+    for &c in &rows.fcols[i * rows.nf..(i + 1) * rows.nf] {
+        if c != NONE {
+            e += beta[c as usize];
+        }
+    }
+    for (j, col) in rows.numerics.iter().enumerate() {
+        e += beta[rows.numeric_start + j] * col[i];
+    }
+    e
 }
 
 /// Flags columns that are linear combinations of earlier ones (R's rule: the column's
@@ -217,37 +337,21 @@ fn reduced(ne: &Normal, keep: &[usize], l2: f64, intercept: bool) -> (DMatrix<f6
     (a, b)
 }
 
-struct Pass {
-    dev: f64,
-    valid: bool,
-}
-
-/// η and μ for every row from β; the deviance.
-fn evaluate(
-    data: &Data<'_>,
-    layout: &Layout,
-    spec: &Spec,
-    beta: &[f64],
-    eta: &mut [f64],
-    mu: &mut [f64],
-    act: &mut Active,
-) -> Pass {
-    let (family, link) = (spec.family, spec.link);
-    let mut dev = 0.0;
-    let mut valid = true;
-    for (i, (e, m)) in eta.iter_mut().zip(mu.iter_mut()).enumerate() {
-        act.fill(data, layout, i);
-        *e = data.offset_at(i) + act.dot(beta);
-        *m = link.inverse(*e);
+/// Σwy / Σw·exp(offset): the intercept-only rate of a log-link model, when it is positive.
+fn start_rate(data: &Data<'_>, link: Link) -> Option<f64> {
+    if link != Link::Log {
+        return None;
+    }
+    let (mut swy, mut swe) = (0.0, 0.0);
+    for (i, &y) in data.y.iter().enumerate() {
         let w = data.weight(i);
         if w > 0.0 {
-            if !family.valid_mu(*m) {
-                valid = false;
-            }
-            dev += family.unit_deviance(data.y.get(i).copied().unwrap_or(0.0), *m, w);
+            swy += w * y;
+            swe += w * data.offset_at(i).exp();
         }
     }
-    Pass { dev, valid: valid && dev.is_finite() }
+    let rate = swy / swe;
+    (rate.is_finite() && rate > 0.0).then_some(rate)
 }
 
 fn penalty(beta: &[f64], l2: f64, intercept: bool) -> f64 {
@@ -278,50 +382,34 @@ pub fn fit(data: &Data<'_>, spec: &Spec) -> Result<Fit, GlmError> {
     }
     let layout = Layout::new(data);
     let p = layout.p;
-    let mut act = Active { cols: Vec::with_capacity(p), vals: Vec::with_capacity(p) };
+    let rows = Rows::new(data, &layout);
 
-    // Start from R's μ₀, not from β.
-    let mut mu: Vec<f64> =
-        (0..n).map(|i| family.mu_start(data.y.get(i).copied().unwrap_or(0.0), data.weight(i))).collect();
+    // Start from μ₀, not from β, and accumulate the first step's normal equations. With
+    // the log link, μ₀ is the intercept-and-offset-only fit (the overall rate times each
+    // row's exposure), which saves iterations on sparse counts; otherwise R's μ₀. The
+    // maximum-likelihood estimate, where both arrive, is the same.
+    let mut mu: Vec<f64> = match start_rate(data, link) {
+        Some(rate) => (0..n).map(|i| rate * data.offset_at(i).exp()).collect(),
+        None => {
+            (0..n).map(|i| family.mu_start(data.y.get(i).copied().unwrap_or(0.0), data.weight(i))).collect()
+        }
+    };
     let mut eta: Vec<f64> = mu.iter().map(|&m| link.link(m)).collect();
-    let mut dev_old: f64 = (0..n)
-        .filter(|&i| data.weight(i) > 0.0)
-        .map(|i| {
-            family.unit_deviance(
-                data.y.get(i).copied().unwrap_or(0.0),
-                mu.get(i).copied().unwrap_or(0.0),
-                data.weight(i),
-            )
-        })
-        .sum();
+    let mut ww = vec![0.0; n];
+    let mut ww_next = vec![0.0; n];
     let mut ne = Normal::new(p);
+    let mut ne_next = Normal::new(p);
+    let start = pass(&rows, family, link, None, &mut eta, &mut mu, &mut ww, &mut ne);
+    let mut dev_old = start.dev;
     let mut aliased: Option<Vec<bool>> = None;
     let mut beta = vec![0.0; p];
     let mut last_a = DMatrix::zeros(0, 0);
-    let mut last_ww = vec![0.0; n];
     let mut converged = false;
     let mut iterations = 0;
     let mut change = f64::INFINITY;
     let mut dev = dev_old;
     for iter in 1..=spec.max_iterations {
         iterations = iter;
-        ne.clear();
-        for i in 0..n {
-            let w = data.weight(i);
-            let (e, m) = (eta.get(i).copied().unwrap_or(0.0), mu.get(i).copied().unwrap_or(0.0));
-            let d = link.mu_eta(e);
-            let var = family.variance(m);
-            let ww = if w > 0.0 { w * d * d / var } else { 0.0 };
-            if let Some(slot) = last_ww.get_mut(i) {
-                *slot = if ww.is_finite() && ww > 0.0 { ww } else { 0.0 };
-            }
-            if !(ww.is_finite() && ww > 0.0) {
-                continue;
-            }
-            let z = e - data.offset_at(i) + (data.y.get(i).copied().unwrap_or(0.0) - m) / d;
-            act.fill(data, &layout, i);
-            accumulate(&mut ne, &act, ww, z);
-        }
         let alias = aliased.get_or_insert_with(|| aliased_columns(&ne));
         let keep: Vec<usize> = (0..p).filter(|&j| !alias.get(j).copied().unwrap_or(true)).collect();
         if keep.len() > n_obs {
@@ -339,10 +427,12 @@ pub fn fit(data: &Data<'_>, spec: &Spec) -> Result<Fit, GlmError> {
                 *t = *v;
             }
         }
-        let mut pass = evaluate(data, &layout, spec, &beta_new, &mut eta, &mut mu, &mut act);
+        // One pass: the fit at the new β, and the normal equations of the next step.
+        let mut step =
+            pass(&rows, family, link, Some(&beta_new), &mut eta, &mut mu, &mut ww_next, &mut ne_next);
         // Step halving when the step leaves the family's range (R does the same).
         let mut halvings = 0;
-        while !pass.valid {
+        while !step.valid {
             if iter == 1 || halvings >= 30 {
                 return Err(GlmError::Numerical(format!(
                     "no valid fitted values at iteration {iter}; the {} link may not suit this data",
@@ -352,23 +442,26 @@ pub fn fit(data: &Data<'_>, spec: &Spec) -> Result<Fit, GlmError> {
             for (nb, ob) in beta_new.iter_mut().zip(&beta) {
                 *nb = (*nb + ob) / 2.0;
             }
-            pass = evaluate(data, &layout, spec, &beta_new, &mut eta, &mut mu, &mut act);
+            step = pass(&rows, family, link, Some(&beta_new), &mut eta, &mut mu, &mut ww_next, &mut ne_next);
             halvings += 1;
         }
         let beta_change =
             beta_new.iter().zip(&beta).map(|(n, o)| (n - o).abs() / (n.abs() + 0.1)).fold(0.0f64, f64::max);
         beta = beta_new;
-        dev = pass.dev;
+        dev = step.dev;
         last_a = a;
         let objective = dev + penalty(&beta, spec.l2, layout.intercept);
-        let objective_old = dev_old;
-        change = (objective - objective_old).abs() / (objective.abs() + 0.1);
+        change = (objective - dev_old).abs() / (objective.abs() + 0.1);
         dev_old = objective;
         if change < spec.epsilon && beta_change < spec.beta_tolerance {
+            // `ww` still holds the weights of the system just solved (R's `weights`).
             converged = true;
             break;
         }
+        std::mem::swap(&mut ne, &mut ne_next);
+        std::mem::swap(&mut ww, &mut ww_next);
     }
+    let last_ww = ww;
     if !converged {
         return Err(GlmError::NoConvergence { iterations, change });
     }
@@ -570,13 +663,9 @@ impl Fit {
             factors.push(Factor { name: name.clone(), levels: levels.clone(), codes });
         }
         let encoded = Data { factors, intercept: self.intercept, ..data.clone() };
+        encoded.check()?;
         let layout = Layout::new(&encoded);
-        let mut act = Active { cols: Vec::new(), vals: Vec::new() };
-        Ok((0..encoded.n())
-            .map(|i| {
-                act.fill(&encoded, &layout, i);
-                self.link.inverse(encoded.offset_at(i) + act.dot(&self.beta))
-            })
-            .collect())
+        let rows = Rows::new(&encoded, &layout);
+        Ok((0..encoded.n()).map(|i| self.link.inverse(linear_predictor(&rows, &self.beta, i))).collect())
     }
 }
