@@ -56,8 +56,8 @@ if library == "glum":
         fit_s = time.perf_counter() - t
         coef = {"(Intercept)": float(m.intercept_)}
         coef.update({n: float(b) for n, b in zip(m.feature_names_, m.coef_)})
-        # glum names dummies "Area__B"; map to R's "AreaB".
-        coef = {k.replace("__", ""): v for k, v in coef.items()}
+        # glum names dummies "Area[B]"; map to R's "AreaB".
+        coef = {k.replace("[", "").replace("]", ""): v for k, v in coef.items()}
         report(model, fit_s, coef, {"iterations": int(m.n_iter_)})
 elif library == "statsmodels":
     import statsmodels.api as sm

@@ -159,6 +159,25 @@ impl<'d> Rows<'d> {
     }
 }
 
+/// Which information the IRLS weights come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Weights {
+    /// Expected (Fisher scoring, R's IRLS).
+    Fisher,
+    /// Observed (Newton–Raphson): for Gamma and Tweedie with the log link it converges
+    /// quadratically where Fisher scoring converges linearly. Same maximum.
+    Newton,
+}
+
+impl Weights {
+    fn for_model(family: Family, link: Link) -> Weights {
+        match (family, link) {
+            (Family::Gamma | Family::Tweedie(_), Link::Log) => Weights::Newton,
+            _ => Weights::Fisher,
+        }
+    }
+}
+
 /// The outcome of one pass over the rows.
 struct Pass {
     dev: f64,
@@ -176,6 +195,7 @@ fn pass(
     rows: &Rows<'_>,
     family: Family,
     link: Link,
+    mode: Weights,
     beta: Option<&[f64]>,
     eta: &mut [f64],
     mu: &mut [f64],
@@ -222,13 +242,24 @@ fn pass(
         }
         let (unit, var) = family.deviance_and_variance(y, m, w);
         dev += unit;
-        let d = link.mu_eta_at(e, m);
-        let wt = w * d * d / var;
+        let (wt, step) = match (mode, family) {
+            // Observed information, log link: −∂²ℓ/∂η² = w·μ^(1−p)·((2−p)μ + (p−1)y) and
+            // ∂ℓ/∂η = w·μ^(1−p)·(y − μ); μ^(1−p) = μ/V(μ).
+            (Weights::Newton, Family::Tweedie(p)) => {
+                let h = (2.0 - p) * m + (p - 1.0) * y;
+                (w * m / var * h, (y - m) / h)
+            }
+            (Weights::Newton, Family::Gamma) => (w * y / m, (y - m) / y),
+            _ => {
+                let d = link.mu_eta_at(e, m);
+                (w * d * d / var, (y - m) / d)
+            }
+        };
         if !(wt.is_finite() && wt > 0.0) {
             continue;
         }
         ww[i] = wt;
-        let z = e - rows.off[i] + (y - m) / d;
+        let z = e - rows.off[i] + step;
         let wz = wt * z;
         let mut m = 0;
         if rows.intercept {
@@ -399,11 +430,11 @@ pub fn fit(data: &Data<'_>, spec: &Spec) -> Result<Fit, GlmError> {
     let mut ww_next = vec![0.0; n];
     let mut ne = Normal::new(p);
     let mut ne_next = Normal::new(p);
-    let start = pass(&rows, family, link, None, &mut eta, &mut mu, &mut ww, &mut ne);
+    let mut mode = Weights::for_model(family, link);
+    let start = pass(&rows, family, link, mode, None, &mut eta, &mut mu, &mut ww, &mut ne);
     let mut dev_old = start.dev;
     let mut aliased: Option<Vec<bool>> = None;
     let mut beta = vec![0.0; p];
-    let mut last_a = DMatrix::zeros(0, 0);
     let mut converged = false;
     let mut iterations = 0;
     let mut change = f64::INFINITY;
@@ -416,10 +447,8 @@ pub fn fit(data: &Data<'_>, spec: &Spec) -> Result<Fit, GlmError> {
             return Err(GlmError::TooFewRows { n: n_obs, p: keep.len() });
         }
         let (a, b) = reduced(&ne, &keep, spec.l2, layout.intercept);
-        let chol = a
-            .clone()
-            .cholesky()
-            .ok_or_else(|| GlmError::Numerical("the weighted design is singular".into()))?;
+        let chol =
+            a.cholesky().ok_or_else(|| GlmError::Numerical("the weighted design is singular".into()))?;
         let sol = chol.solve(&b);
         let mut beta_new = vec![0.0; p];
         for (k, &j) in keep.iter().enumerate() {
@@ -429,7 +458,7 @@ pub fn fit(data: &Data<'_>, spec: &Spec) -> Result<Fit, GlmError> {
         }
         // One pass: the fit at the new β, and the normal equations of the next step.
         let mut step =
-            pass(&rows, family, link, Some(&beta_new), &mut eta, &mut mu, &mut ww_next, &mut ne_next);
+            pass(&rows, family, link, mode, Some(&beta_new), &mut eta, &mut mu, &mut ww_next, &mut ne_next);
         // Step halving when the step leaves the family's range (R does the same).
         let mut halvings = 0;
         while !step.valid {
@@ -442,34 +471,58 @@ pub fn fit(data: &Data<'_>, spec: &Spec) -> Result<Fit, GlmError> {
             for (nb, ob) in beta_new.iter_mut().zip(&beta) {
                 *nb = (*nb + ob) / 2.0;
             }
-            step = pass(&rows, family, link, Some(&beta_new), &mut eta, &mut mu, &mut ww_next, &mut ne_next);
+            step = pass(
+                &rows,
+                family,
+                link,
+                mode,
+                Some(&beta_new),
+                &mut eta,
+                &mut mu,
+                &mut ww_next,
+                &mut ne_next,
+            );
             halvings += 1;
         }
         let beta_change =
             beta_new.iter().zip(&beta).map(|(n, o)| (n - o).abs() / (n.abs() + 0.1)).fold(0.0f64, f64::max);
+        let objective = step.dev + penalty(&beta_new, spec.l2, layout.intercept);
+        if mode == Weights::Newton && iter > 1 && objective > dev_old * (1.0 + 1e-12) + 1e-12 {
+            // Newton overshot (far from the maximum the observed information can mislead):
+            // take the step back and go on by Fisher scoring, which R uses throughout.
+            mode = Weights::Fisher;
+            pass(&rows, family, link, mode, Some(&beta), &mut eta, &mut mu, &mut ww, &mut ne);
+            continue;
+        }
         beta = beta_new;
         dev = step.dev;
-        last_a = a;
-        let objective = dev + penalty(&beta, spec.l2, layout.intercept);
         change = (objective - dev_old).abs() / (objective.abs() + 0.1);
         dev_old = objective;
         if change < spec.epsilon && beta_change < spec.beta_tolerance {
-            // `ww` still holds the weights of the system just solved (R's `weights`).
             converged = true;
             break;
         }
         std::mem::swap(&mut ne, &mut ne_next);
         std::mem::swap(&mut ww, &mut ww_next);
     }
-    let last_ww = ww;
     if !converged {
         return Err(GlmError::NoConvergence { iterations, change });
     }
+    // Standard errors and the Pearson dispersion come from the expected (Fisher)
+    // information at the final fit, as R's do. The last pass accumulated it already
+    // unless the steps were Newton steps.
+    if mode == Weights::Newton {
+        pass(&rows, family, link, Weights::Fisher, None, &mut eta, &mut mu, &mut ww_next, &mut ne_next);
+    }
+    let last_ww = ww_next;
+    let alias_now = aliased.clone().unwrap_or_default();
+    let keep: Vec<usize> = (0..p).filter(|&j| !alias_now.get(j).copied().unwrap_or(true)).collect();
+    let (last_a, _) = reduced(&ne_next, &keep, spec.l2, layout.intercept);
     let alias = aliased.unwrap_or_default();
     let rank = alias.iter().filter(|a| !**a).count();
     let df_residual = n_obs.saturating_sub(rank);
-    // Pearson dispersion as R computes it: the last iteration's working weights times the
-    // squared working residuals at the final fit.
+    // Pearson dispersion: Fisher working weights times squared working residuals, both at
+    // the final fit.
     let dispersion = if family.fixed_dispersion() {
         1.0
     } else if df_residual == 0 {
