@@ -64,6 +64,10 @@ elif library == "statsmodels":
     fams = {"poisson": sm.families.Poisson(), "gamma": sm.families.Gamma(sm.families.links.Log()),
             "tweedie": sm.families.Tweedie(var_power=1.5, link=sm.families.links.Log())}
     for model, (d, y, w, off) in models.items():
+        if tight and model == "tweedie":
+            # statsmodels' Tweedie fit at tol=1e-12 grew past 23 GB and was killed by the
+            # kernel on these 24 GB machines; the default-tolerance fit is the reference.
+            continue
         X = pd.get_dummies(d[FACTORS], drop_first=True, dtype=float, prefix_sep="")
         X = pd.concat([X, d[NUMERIC].astype(float)], axis=1)
         X.insert(0, "(Intercept)", 1.0)

@@ -15,7 +15,8 @@ for line in open(sys.argv[1]):
         rows[(d["library"], d["model"])] = d
 
 def agreement(lib, model):
-    ref = rows.get(("statsmodels-tight", model))
+    # statsmodels at tol 1e-12 where it completes; its default fit (tol 1e-8) for Tweedie.
+    ref = rows.get(("statsmodels-tight", model)) or rows.get(("statsmodels", model))
     got = rows.get((lib, model))
     if not ref or not got:
         return float("nan")
@@ -37,7 +38,7 @@ print(f"{'model':<9} " + " ".join(f"{l + ' iters':>17}" for l in libs))
 for model in ["poisson", "gamma", "tweedie"]:
     print(f"{model:<9} " + " ".join(f"{str(rows.get((l, model), {}).get('iterations', '-')):>17}" for l in libs))
 print()
-print("largest relative coefficient difference from statsmodels (tol 1e-12):")
+print("largest relative coefficient difference from statsmodels (tol 1e-12; Tweedie: default tol 1e-8):")
 for model in ["poisson", "gamma", "tweedie"]:
     print(f"  {model:<9} " + "  ".join(f"{l}: {agreement(l, model):.1e}" for l in ["kebao", "glum", "glum-tight", "statsmodels"]))
 print()
