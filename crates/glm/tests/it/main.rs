@@ -14,7 +14,7 @@ use std::collections::HashMap;
 
 /// A CSV file of `../shared/data` as columns of text.
 pub fn table(name: &str) -> HashMap<String, Vec<String>> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data").join(name);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/reference").join(name);
     let mut r = csv::Reader::from_path(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let headers: Vec<String> = r.headers().unwrap().iter().map(str::to_owned).collect();
     let mut cols: HashMap<String, Vec<String>> = headers.iter().map(|h| (h.clone(), Vec::new())).collect();

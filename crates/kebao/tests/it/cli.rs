@@ -170,7 +170,7 @@ fn users_from_the_command_line() {
 #[test]
 fn fit_glm_from_the_command_line() {
     let data =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/mass_insurance.csv");
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/reference/mass_insurance.csv");
     let data = data.to_str().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let plan = dir.path().join("plan.json");
