@@ -1,0 +1,349 @@
+//! The operations of a build, each from one data set to the next.
+
+use crate::framework::{Framework, UnitData};
+use crate::CompositeError;
+use std::collections::HashMap;
+
+/// Units × columns, column-major; NaN is a missing value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dataset {
+    pub units: Vec<String>,
+    pub codes: Vec<String>,
+    pub columns: Vec<Vec<f64>>,
+}
+
+impl Dataset {
+    /// A column by code.
+    pub fn column(&self, code: &str) -> Option<&[f64]> {
+        self.codes.iter().position(|c| c == code).and_then(|i| self.columns.get(i)).map(Vec::as_slice)
+    }
+
+    /// One value.
+    pub fn value(&self, unit: &str, code: &str) -> Option<f64> {
+        let u = self.units.iter().position(|x| x == unit)?;
+        self.column(code)?.get(u).copied()
+    }
+}
+
+/// How missing values are filled.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Imputation {
+    /// The mean of the unit's group (a group column), per indicator (COINr `i_mean_grp`).
+    GroupMean(String),
+    /// The median of the unit's group (`i_median_grp`).
+    GroupMedian(String),
+    /// The indicator's mean over all units (`i_mean`).
+    Mean,
+    /// The indicator's median (`i_median`).
+    Median,
+    /// Leave missing values missing.
+    None,
+}
+
+/// How indicators are brought to a common scale.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Normalisation {
+    /// (x − min) / (max − min) · (hi − lo) + lo, after multiplying by the direction.
+    MinMax { lo: f64, hi: f64 },
+    /// (x − mean) / sd · sd_target + mean_target (sample sd), after the direction.
+    ZScore { mean: f64, sd: f64 },
+}
+
+/// How children's scores are combined into their parent's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Aggregation {
+    /// Σwx / Σw.
+    ArithmeticMean,
+    /// Π x^(w/Σw); needs positive values.
+    GeometricMean,
+    /// Σw / Σ(w/x); needs positive values.
+    HarmonicMean,
+}
+
+/// Step 1: x / denominator where the framework names one.
+pub fn denominate(data: &UnitData, fw: &Framework) -> Dataset {
+    let mut ds = Dataset { units: data.units.clone(), codes: Vec::new(), columns: Vec::new() };
+    for ind in fw.indicators() {
+        let x = data.indicators.get(&ind.code).cloned().unwrap_or_default();
+        let col = match ind.denominator.as_ref().and_then(|d| data.denominators.get(d)) {
+            Some(den) => x.iter().zip(den).map(|(a, b)| a / b).collect(),
+            None => x,
+        };
+        ds.codes.push(ind.code.clone());
+        ds.columns.push(col);
+    }
+    ds
+}
+
+fn mean(v: &[f64]) -> f64 {
+    let (s, n) = v.iter().filter(|x| !x.is_nan()).fold((0.0, 0usize), |(s, n), x| (s + x, n + 1));
+    if n == 0 {
+        f64::NAN
+    } else {
+        s / n as f64
+    }
+}
+
+fn median(v: &[f64]) -> f64 {
+    let mut x: Vec<f64> = v.iter().copied().filter(|x| !x.is_nan()).collect();
+    if x.is_empty() {
+        return f64::NAN;
+    }
+    x.sort_by(f64::total_cmp);
+    let n = x.len();
+    if n % 2 == 1 {
+        x.get(n / 2).copied().unwrap_or(f64::NAN)
+    } else {
+        (x.get(n / 2 - 1).copied().unwrap_or(f64::NAN) + x.get(n / 2).copied().unwrap_or(f64::NAN)) / 2.0
+    }
+}
+
+/// Step 2: fills missing values.
+pub fn impute(ds: &Dataset, how: &Imputation, data: &UnitData) -> Result<Dataset, CompositeError> {
+    let mut out = ds.clone();
+    let groups = match how {
+        Imputation::GroupMean(g) | Imputation::GroupMedian(g) => {
+            Some(data.groups.get(g).ok_or_else(|| CompositeError::MissingGroup(g.clone()))?)
+        }
+        _ => None,
+    };
+    for col in &mut out.columns {
+        if !col.iter().any(|x| x.is_nan()) {
+            continue;
+        }
+        let fill: Vec<f64> = match (how, groups) {
+            (Imputation::None, _) => continue,
+            (Imputation::Mean, _) => vec![mean(col); col.len()],
+            (Imputation::Median, _) => vec![median(col); col.len()],
+            (Imputation::GroupMean(_) | Imputation::GroupMedian(_), Some(groups)) => {
+                let mut by_group: HashMap<&str, Vec<f64>> = HashMap::new();
+                for (g, x) in groups.iter().zip(col.iter()) {
+                    by_group.entry(g.as_str()).or_default().push(*x);
+                }
+                let stat: HashMap<&str, f64> = by_group
+                    .into_iter()
+                    .map(|(g, v)| {
+                        (g, if matches!(how, Imputation::GroupMean(_)) { mean(&v) } else { median(&v) })
+                    })
+                    .collect();
+                groups.iter().map(|g| stat.get(g.as_str()).copied().unwrap_or(f64::NAN)).collect()
+            }
+            _ => continue,
+        };
+        for (x, f) in col.iter_mut().zip(fill) {
+            if x.is_nan() {
+                *x = f;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Step 3: keeps the units with at least `threshold` (0–1) of their indicators present.
+/// Returns the screened data and the removed units.
+pub fn screen(ds: &Dataset, threshold: f64) -> Result<(Dataset, Vec<String>), CompositeError> {
+    let k = ds.columns.len().max(1) as f64;
+    let keep: Vec<bool> = (0..ds.units.len())
+        .map(|u| {
+            ds.columns.iter().filter(|c| c.get(u).is_some_and(|x| !x.is_nan())).count() as f64 / k
+                >= threshold
+        })
+        .collect();
+    if !keep.iter().any(|k| *k) {
+        return Err(CompositeError::NoUnits(threshold));
+    }
+    let pick = |v: &[f64]| v.iter().zip(&keep).filter(|(_, k)| **k).map(|(x, _)| *x).collect::<Vec<f64>>();
+    let removed = ds.units.iter().zip(&keep).filter(|(_, k)| !**k).map(|(u, _)| u.clone()).collect();
+    Ok((
+        Dataset {
+            units: ds.units.iter().zip(&keep).filter(|(_, k)| **k).map(|(u, _)| u.clone()).collect(),
+            codes: ds.codes.clone(),
+            columns: ds.columns.iter().map(|c| pick(c)).collect(),
+        },
+        removed,
+    ))
+}
+
+/// COINr's sample-adjusted skewness G₁ (missing values ignored).
+pub fn skew(v: &[f64]) -> f64 {
+    let x: Vec<f64> = v.iter().copied().filter(|x| !x.is_nan()).collect();
+    let n = x.len() as f64;
+    let m = x.iter().sum::<f64>() / n;
+    let m2 = x.iter().map(|v| (v - m).powi(2)).sum::<f64>() / n;
+    let m3 = x.iter().map(|v| (v - m).powi(3)).sum::<f64>() / n;
+    m3 / m2.powf(1.5) * (n * (n - 1.0)).sqrt() / (n - 2.0)
+}
+
+/// COINr's sample-adjusted excess kurtosis G₂ (missing values ignored).
+pub fn kurtosis(v: &[f64]) -> f64 {
+    let x: Vec<f64> = v.iter().copied().filter(|x| !x.is_nan()).collect();
+    let n = x.len() as f64;
+    let m = x.iter().sum::<f64>() / n;
+    let s2 = x.iter().map(|v| (v - m).powi(2)).sum::<f64>();
+    let s4 = x.iter().map(|v| (v - m).powi(4)).sum::<f64>();
+    n * (n + 1.0) * (n - 1.0) * s4 / ((n - 2.0) * (n - 3.0) * s2 * s2)
+        - 3.0 * (n - 1.0).powi(2) / ((n - 2.0) * (n - 3.0))
+}
+
+/// Thresholds of the treatment check.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TreatSpec {
+    pub winmax: usize,
+    pub skew_threshold: f64,
+    pub kurtosis_threshold: f64,
+}
+
+impl Default for TreatSpec {
+    fn default() -> Self {
+        TreatSpec { winmax: 5, skew_threshold: 2.0, kurtosis_threshold: 3.5 }
+    }
+}
+
+impl TreatSpec {
+    /// COINr's `check_SkewKurt`: passes unless both |skew| and kurtosis are too high.
+    pub fn passes(&self, x: &[f64]) -> bool {
+        skew(x).abs() < self.skew_threshold || kurtosis(x) < self.kurtosis_threshold
+    }
+}
+
+/// What treatment did to one indicator.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Treatment {
+    /// It passed as it was.
+    None,
+    /// Winsorised this many points.
+    Winsorised(usize),
+    /// Winsorising did not make it pass; log_CT was applied to the raw values.
+    LogCt { winsorised_tried: usize },
+}
+
+/// Winsorises one point at a time (COINr `winsorise`, `winchange = TRUE`).
+fn winsorise(x: &[f64], spec: &TreatSpec) -> (Vec<f64>, usize, bool) {
+    let mut y = x.to_vec();
+    let mut n = 0;
+    for _ in 0..spec.winmax {
+        if spec.passes(&y) {
+            return (y, n, true);
+        }
+        let present = y.iter().copied().filter(|v| !v.is_nan());
+        let (target, replacement) = if skew(&y) >= 0.0 {
+            let max = present.clone().fold(f64::NEG_INFINITY, f64::max);
+            (max, y.iter().copied().filter(|v| !v.is_nan() && *v != max).fold(f64::NEG_INFINITY, f64::max))
+        } else {
+            let min = present.clone().fold(f64::INFINITY, f64::min);
+            (min, y.iter().copied().filter(|v| !v.is_nan() && *v != min).fold(f64::INFINITY, f64::min))
+        };
+        if !replacement.is_finite() {
+            break;
+        }
+        for v in &mut y {
+            if *v == target {
+                *v = replacement;
+            }
+        }
+        n += 1;
+    }
+    let ok = spec.passes(&y);
+    (y, n, ok)
+}
+
+/// COINr's `log_CT`: ln(x − min + 0.01·(max − min)).
+fn log_ct(x: &[f64]) -> Vec<f64> {
+    let present = x.iter().copied().filter(|v| !v.is_nan());
+    let min = present.clone().fold(f64::INFINITY, f64::min);
+    let max = present.fold(f64::NEG_INFINITY, f64::max);
+    x.iter().map(|v| (v - min + 0.01 * (max - min)).ln()).collect()
+}
+
+/// Step 4: COINr's default outlier treatment, per indicator.
+pub fn treat(ds: &Dataset, spec: &TreatSpec) -> (Dataset, Vec<Treatment>) {
+    let mut out = ds.clone();
+    let mut what = Vec::with_capacity(ds.columns.len());
+    for col in &mut out.columns {
+        if spec.passes(col) {
+            what.push(Treatment::None);
+            continue;
+        }
+        let (w, n, ok) = winsorise(col, spec);
+        if ok {
+            *col = w;
+            what.push(Treatment::Winsorised(n));
+        } else {
+            *col = log_ct(col);
+            what.push(Treatment::LogCt { winsorised_tried: n });
+        }
+    }
+    (out, what)
+}
+
+/// Step 5: normalises every indicator, after multiplying by its direction.
+pub fn normalise(ds: &Dataset, fw: &Framework, how: Normalisation) -> Result<Dataset, CompositeError> {
+    let mut out = ds.clone();
+    for (code, col) in out.codes.iter().zip(out.columns.iter_mut()) {
+        let dir = fw.nodes.iter().find(|n| &n.code == code).map_or(1.0, |n| n.direction);
+        let x: Vec<f64> = col.iter().map(|v| v * dir).collect();
+        let present: Vec<f64> = x.iter().copied().filter(|v| !v.is_nan()).collect();
+        *col = match how {
+            Normalisation::MinMax { lo, hi } => {
+                let min = present.iter().copied().fold(f64::INFINITY, f64::min);
+                let max = present.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                if max.partial_cmp(&min) != Some(std::cmp::Ordering::Greater) {
+                    return Err(CompositeError::Degenerate(code.clone()));
+                }
+                x.iter().map(|v| (v - min) / (max - min) * (hi - lo) + lo).collect()
+            }
+            Normalisation::ZScore { mean: m0, sd: s0 } => {
+                let n = present.len() as f64;
+                let m = present.iter().sum::<f64>() / n;
+                let sd = (present.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+                if sd.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
+                    return Err(CompositeError::Degenerate(code.clone()));
+                }
+                x.iter().map(|v| (v - m) / sd * s0 + m0).collect()
+            }
+        };
+    }
+    Ok(out)
+}
+
+/// Step 6: adds a column per aggregate, bottom-up.
+pub fn aggregate(ds: &Dataset, fw: &Framework, how: Aggregation) -> Dataset {
+    let mut out = ds.clone();
+    let n = ds.units.len();
+    for agg in fw.aggregates_bottom_up() {
+        let kids: Vec<(f64, Vec<f64>)> = fw
+            .children(&agg.code)
+            .filter_map(|k| out.column(&k.code).map(|c| (k.weight, c.to_vec())))
+            .collect();
+        let col: Vec<f64> = (0..n)
+            .map(|u| {
+                let present: Vec<(f64, f64)> = kids
+                    .iter()
+                    .filter_map(|(w, c)| c.get(u).copied().filter(|x| !x.is_nan()).map(|x| (*w, x)))
+                    .collect();
+                let sw: f64 = present.iter().map(|(w, _)| w).sum();
+                if present.is_empty() || sw <= 0.0 {
+                    return f64::NAN;
+                }
+                match how {
+                    Aggregation::ArithmeticMean => present.iter().map(|(w, x)| w * x).sum::<f64>() / sw,
+                    Aggregation::GeometricMean => {
+                        (present.iter().map(|(w, x)| w * x.ln()).sum::<f64>() / sw).exp()
+                    }
+                    Aggregation::HarmonicMean => sw / present.iter().map(|(w, x)| w / x).sum::<f64>(),
+                }
+            })
+            .collect();
+        out.codes.push(agg.code.clone());
+        out.columns.push(col);
+    }
+    out
+}
+
+/// COINr's ranks: highest first, ties share the lowest rank; missing scores get none.
+pub fn ranks(scores: &[f64]) -> Vec<Option<usize>> {
+    scores
+        .iter()
+        .map(|&s| (!s.is_nan()).then(|| 1 + scores.iter().filter(|&&o| !o.is_nan() && o > s).count()))
+        .collect()
+}

@@ -1,0 +1,162 @@
+//! The composite engine against COINr 1.1.14's own output for its default build of the
+//! ASEM example (`data/reference/asem/coinr-default`), stage by stage, to 1e-9.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use kebao_composite::{Build, BuildSpec, CompositeError, Dataset, Framework, UnitData};
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+fn path(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/reference/asem").join(name)
+}
+
+fn read(name: &str) -> String {
+    std::fs::read_to_string(path(name)).unwrap()
+}
+
+/// A COINr CSV output: uCode → column → value.
+fn coinr(name: &str) -> HashMap<String, HashMap<String, f64>> {
+    let mut r = csv::Reader::from_path(path(name)).unwrap();
+    let h: Vec<String> = r.headers().unwrap().iter().map(str::to_owned).collect();
+    let mut out = HashMap::new();
+    for rec in r.records() {
+        let rec = rec.unwrap();
+        let u = rec.get(0).unwrap().to_owned();
+        let row: HashMap<String, f64> = h
+            .iter()
+            .zip(rec.iter())
+            .skip(1)
+            .filter_map(|(k, v)| v.parse::<f64>().ok().map(|v| (k.clone(), v)))
+            .collect();
+        out.insert(u, row);
+    }
+    out
+}
+
+fn asem() -> (Framework, UnitData) {
+    let fw = Framework::from_imeta_csv(&read("asem_iMeta.csv")).unwrap();
+    let data = UnitData::from_idata_csv(&read("asem_iData.csv"), &fw).unwrap();
+    (fw, data)
+}
+
+fn assert_stage(ds: &Dataset, file: &str, tol: f64) {
+    let reference = coinr(file);
+    assert_eq!(ds.units.len(), reference.len(), "{file}: units");
+    let mut worst = 0.0f64;
+    for (u, row) in &reference {
+        for (code, want) in row {
+            let Some(got) = ds.value(u, code) else { continue };
+            let err = (got - want).abs() / want.abs().max(1.0);
+            assert!(err <= tol, "{file}: {u}/{code}: {got} vs COINr {want}");
+            worst = worst.max(err);
+        }
+    }
+    eprintln!("{file}: largest difference {worst:.1e}");
+}
+
+#[test]
+fn coinr_default_build_stage_by_stage() {
+    let (fw, data) = asem();
+    assert_eq!(fw.indicators().count(), 49);
+    let b = Build::run(&fw, &data, &BuildSpec::coinr_default("EurAsia_group")).unwrap();
+    assert_stage(b.stage("Denominated").unwrap(), "coinr-default/dset_Denominated.csv", 1e-12);
+    assert_stage(b.stage("Imputed").unwrap(), "coinr-default/dset_Imputed.csv", 1e-12);
+    assert_stage(b.stage("Screened").unwrap(), "coinr-default/dset_Screened.csv", 1e-12);
+    assert_stage(b.stage("Treated").unwrap(), "coinr-default/dset_Treated.csv", 1e-12);
+    assert_stage(b.stage("Normalised").unwrap(), "coinr-default/dset_Normalised.csv", 1e-11);
+    assert_stage(b.stage("Aggregated").unwrap(), "coinr-default/dset_Aggregated.csv", 1e-11);
+    assert!(b.removed_units.is_empty());
+}
+
+#[test]
+fn treatment_matches_coinr_details() {
+    let (fw, data) = asem();
+    let b = Build::run(&fw, &data, &BuildSpec::coinr_default("EurAsia_group")).unwrap();
+    let mut r = csv::Reader::from_path(path("coinr-default/treat_details.csv")).unwrap();
+    let mut checked = 0;
+    for rec in r.records() {
+        let rec = rec.unwrap();
+        let code = rec.get(0).unwrap();
+        let nwin = rec.get(4).unwrap();
+        let d = b.treat_details.iter().find(|d| d.code == code).unwrap();
+        match (&d.treatment, nwin) {
+            (kebao_composite::Treatment::None, "") | (kebao_composite::Treatment::None, "NA") => {}
+            (kebao_composite::Treatment::Winsorised(n), w) => assert_eq!(n.to_string(), w, "{code}"),
+            (kebao_composite::Treatment::LogCt { .. }, _) => {}
+            (t, w) => panic!("{code}: {t:?} vs COINr nwin `{w}`"),
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, 49);
+}
+
+/// COINr's published results: index, aggregates and ranks; CHE first at 68.3837….
+#[test]
+fn coinr_default_results() {
+    let (fw, data) = asem();
+    let b = Build::run(&fw, &data, &BuildSpec::coinr_default("EurAsia_group")).unwrap();
+    let res = &b.results;
+    assert_eq!(res.codes[..3], ["Index".to_owned(), "Conn".to_owned(), "Sust".to_owned()]);
+    let reference = coinr("coinr-default/asem_results.csv");
+    for (i, u) in res.units.iter().enumerate() {
+        let want = &reference[u];
+        assert_eq!(res.ranks[i].map(|r| r as f64), Some(want["Rank"]), "{u} rank");
+        for (k, code) in res.codes.iter().enumerate() {
+            // The file has 10 decimals.
+            assert!(
+                (res.scores[k][i] - want[code]).abs() < 1e-9,
+                "{u}/{code}: {} vs {}",
+                res.scores[k][i],
+                want[code]
+            );
+        }
+    }
+    let che = res.units.iter().position(|u| u == "CHE").unwrap();
+    assert_eq!(res.ranks[che], Some(1));
+    assert!((res.scores[0][che] - 68.3837242383).abs() < 1e-9);
+}
+
+#[test]
+fn bad_frameworks_and_data_are_named() {
+    let head = "iCode,iName,Level,Parent,Direction,Weight,Type\n";
+    let fw = |rows: &str| Framework::from_imeta_csv(&format!("{head}{rows}"));
+    assert_eq!(
+        fw("a,A,1,X,1,1,Indicator\nI,Index,2,,1,1,Aggregate\n").unwrap_err(),
+        CompositeError::Orphan { code: "a".into(), parent: "X".into() }
+    );
+    assert!(matches!(
+        fw("a,A,1,B,1,1,Indicator\nB,B,2,C,1,1,Aggregate\nC,C,3,B,1,1,Aggregate\nI,I,4,,1,1,Aggregate\n"),
+        Err(CompositeError::Cycle(_)) | Err(CompositeError::Childless(_))
+    ));
+    assert_eq!(
+        fw("a,A,1,I,1,1,Indicator\nI,Index,2,,1,1,Aggregate\nJ,J,2,,1,1,Aggregate\n").unwrap_err(),
+        CompositeError::Roots("I, J".into())
+    );
+    assert_eq!(
+        fw("a,A,1,I,1,1,Indicator\na,A,1,I,1,1,Indicator\nI,Index,2,,1,1,Aggregate\n").unwrap_err(),
+        CompositeError::Duplicate("a".into())
+    );
+    assert_eq!(
+        fw("a,A,1,I,1,-1,Indicator\nI,Index,2,,1,1,Aggregate\n").unwrap_err(),
+        CompositeError::Weight { code: "a".into(), weight: -1.0 }
+    );
+    let ok = fw("a,A,1,I,1,1,Indicator\nb,B,1,I,1,1,Indicator\nI,Index,2,,1,1,Aggregate\n").unwrap();
+    assert_eq!(
+        UnitData::from_idata_csv("uCode,a\nX,1\n", &ok).unwrap_err(),
+        CompositeError::MissingIndicator("b".into())
+    );
+    assert_eq!(
+        UnitData::from_idata_csv("uCode,a,b\nX,1,oops\n", &ok).unwrap_err(),
+        CompositeError::NotNumber { unit: "X".into(), column: "b".into(), value: "oops".into() }
+    );
+    assert_eq!(
+        UnitData::from_idata_csv("uCode,a,b\nX,1,2\nX,3,4\n", &ok).unwrap_err(),
+        CompositeError::DuplicateUnit("X".into())
+    );
+    // A constant indicator cannot be min-max normalised: named, not a NaN result.
+    let d = UnitData::from_idata_csv("uCode,a,b\nX,1,2\nY,1,3\nZ,1,5\n", &ok).unwrap();
+    let spec = BuildSpec { treatment: None, ..BuildSpec::coinr_default("none") };
+    let spec = BuildSpec { imputation: kebao_composite::Imputation::None, ..spec };
+    assert_eq!(Build::run(&ok, &d, &spec).unwrap_err(), CompositeError::Degenerate("a".into()));
+}
