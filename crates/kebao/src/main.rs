@@ -11,6 +11,7 @@ use kebao_service::users::{parse_roles, NewUserInput};
 use kebao_service::{Config, Service, SystemClock, CATALOGUE};
 use kebao_store::{OpenOptions, Store};
 mod fit;
+mod index;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -84,11 +85,22 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Composite indices (the development index engine).
+    Index {
+        #[command(subcommand)]
+        command: IndexCommand,
+    },
     /// Fit models from data (the analytics engines).
     Fit {
         #[command(subcommand)]
         command: FitCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum IndexCommand {
+    /// Build an index from COINr-shaped iMeta and iData files (COINr's default pipeline).
+    Build(index::BuildArgs),
 }
 
 #[derive(Subcommand)]
@@ -389,6 +401,7 @@ async fn run(cli: Cli) -> Result<()> {
             }
         },
         Command::Fit { command: FitCommand::Glm(args) } => fit::run(&args),
+        Command::Index { command: IndexCommand::Build(args) } => index::build(&args),
         Command::Audit { command } => match command {
             AuditCommand::Head { db } => {
                 let svc = service(&db.url, db.policies.as_deref()).await?;

@@ -270,3 +270,57 @@ fn fit_glm_from_the_command_line() {
     );
     assert!(stderr(&o).contains("line 3, column `Claims`: `` is not a number"), "{}", stderr(&o));
 }
+
+#[test]
+fn index_build_reproduces_coinr() {
+    let asem = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/reference/asem");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("results.csv");
+    let (fw, data) = (asem.join("asem_iMeta.csv"), asem.join("asem_iData.csv"));
+    let o = kebao(
+        "sqlite://unused",
+        &[
+            "index",
+            "build",
+            "--framework",
+            fw.to_str().unwrap(),
+            "--data",
+            data.to_str().unwrap(),
+            "--group",
+            "EurAsia_group",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("1. CHE      68.3837242383"), "{}", stdout(&o));
+    let ours = std::fs::read_to_string(&out).unwrap();
+    let coinr = std::fs::read_to_string(asem.join("coinr-default/asem_results.csv")).unwrap();
+    // Same rows in the same order, same values to the 10 decimals COINr printed.
+    let norm = |s: &str| {
+        s.trim_start_matches('\u{feff}').replace('"', "").lines().map(str::to_owned).collect::<Vec<_>>()
+    };
+    assert_eq!(norm(&ours).len(), norm(&coinr).len());
+    for (a, b) in norm(&ours).iter().zip(norm(&coinr)).skip(1) {
+        let (a, b): (Vec<&str>, Vec<&str>) = (a.split(',').collect(), b.split(',').collect());
+        assert_eq!(a[..2], b[..2]);
+        for (x, y) in a.iter().zip(&b).skip(2) {
+            assert!((x.parse::<f64>().unwrap() - y.parse::<f64>().unwrap()).abs() < 1e-9, "{x} vs {y}");
+        }
+    }
+    assert!(out.with_extension("xlsx").exists());
+    let o = kebao(
+        "sqlite://unused",
+        &[
+            "index",
+            "build",
+            "--framework",
+            data.to_str().unwrap(),
+            "--data",
+            data.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert!(!o.status.success() && stderr(&o).contains("iMeta"), "{}", stderr(&o));
+}
