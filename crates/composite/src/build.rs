@@ -1,7 +1,7 @@
 //! The whole build, stage by stage, with COINr's defaults.
 
 use crate::framework::{Framework, UnitData};
-use crate::ops::{self, Aggregation, Dataset, Imputation, Normalisation, TreatSpec, Treatment};
+use crate::ops::{self, Aggregation, Dataset, Imputation, Normalisation, TreatSpec, Treatment, Weighting};
 use crate::CompositeError;
 
 /// What a build does; `BuildSpec::coinr_default(group)` is COINr's default build.
@@ -14,6 +14,7 @@ pub struct BuildSpec {
     /// `None` skips treatment.
     pub treatment: Option<TreatSpec>,
     pub normalisation: Normalisation,
+    pub weighting: Weighting,
     pub aggregation: Aggregation,
 }
 
@@ -27,6 +28,7 @@ impl BuildSpec {
             screen_threshold: 0.9,
             treatment: Some(TreatSpec::default()),
             normalisation: Normalisation::MinMax { lo: 0.0, hi: 100.0 },
+            weighting: Weighting::Given,
             aggregation: Aggregation::ArithmeticMean,
         }
     }
@@ -94,7 +96,7 @@ impl Build {
         stages.push(("Treated", treated.clone()));
         let normalised = ops::normalise(&treated, fw, spec.normalisation)?;
         stages.push(("Normalised", normalised.clone()));
-        let aggregated = ops::aggregate(&normalised, fw, spec.aggregation);
+        let aggregated = ops::aggregate(&normalised, fw, spec.aggregation, &spec.weighting);
         stages.push(("Aggregated", aggregated.clone()));
         let mut order: Vec<&crate::Node> = fw.aggregates_bottom_up();
         // Highest level first; within a level, framework order (the sort is stable).

@@ -29,7 +29,9 @@ mod ops;
 
 pub use build::{Build, BuildSpec, Results, TreatDetail};
 pub use framework::{Framework, Node, NodeKind, UnitData};
-pub use ops::{Aggregation, Dataset, Imputation, Normalisation, TreatSpec, Treatment};
+pub use ops::{
+    entropy_weights, ranks, Aggregation, Dataset, Imputation, Normalisation, TreatSpec, Treatment, Weighting,
+};
 
 /// Why a framework, a data set or a build is refused. Each names the indicator or unit.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -62,6 +64,8 @@ pub enum CompositeError {
     MissingGroup(String),
     #[error("indicator `{0}` has no values left to normalise (all missing or constant)")]
     Degenerate(String),
+    #[error("indicator `{0}` has no Target in the framework, which this normalisation needs")]
+    NoTarget(String),
     #[error("no unit passes the data-availability screen at {0}")]
     NoUnits(f64),
 }

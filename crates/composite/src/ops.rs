@@ -47,6 +47,17 @@ pub enum Normalisation {
     MinMax { lo: f64, hi: f64 },
     /// (x − mean) / sd · sd_target + mean_target (sample sd), after the direction.
     ZScore { mean: f64, sd: f64 },
+    /// Rank, 1 = lowest, ties averaged (R's `rank`).
+    Rank,
+    /// Percentile rank: (rank − 1) / (n − 1) · 100, ties averaged.
+    PercentileRank,
+    /// Borda score: how many units score lower (ties count half).
+    Borda,
+    /// Goalposts: (x − lower) / (upper − lower) clipped to [0, 1], · scale; the indicator's
+    /// `Target` is the upper goalpost and its minimum the lower one.
+    Goalposts { scale: f64 },
+    /// Distance to target: (x − min) / (target − min), capped at 1, · 100; needs `Target`.
+    DistanceToTarget,
 }
 
 /// How children's scores are combined into their parent's.
@@ -58,6 +69,8 @@ pub enum Aggregation {
     GeometricMean,
     /// Σw / Σ(w/x); needs positive values.
     HarmonicMean,
+    /// (Σw·x^r / Σw)^(1/r), r ≠ 0 (r = 1 arithmetic, r = −1 harmonic); needs positive values.
+    GeneralisedMean(i32),
 }
 
 /// Step 1: x / denominator where the framework names one.
@@ -276,11 +289,37 @@ pub fn treat(ds: &Dataset, spec: &TreatSpec) -> (Dataset, Vec<Treatment>) {
     (out, what)
 }
 
+/// Average ranks (1 = lowest) of the present values; NaN stays NaN.
+fn average_ranks(x: &[f64]) -> Vec<f64> {
+    x.iter()
+        .map(|&v| {
+            if v.is_nan() {
+                return f64::NAN;
+            }
+            let below = x.iter().filter(|o| !o.is_nan() && **o < v).count() as f64;
+            let equal = x.iter().filter(|o| **o == v).count() as f64;
+            below + (equal + 1.0) / 2.0
+        })
+        .collect()
+}
+
+/// (x − min) / (target − min), clipped to [0, 1], times `scale`.
+fn to_target(code: &str, x: &[f64], target: Option<f64>, scale: f64) -> Result<Vec<f64>, CompositeError> {
+    let Some(t) = target else { return Err(CompositeError::NoTarget(code.to_owned())) };
+    let min = x.iter().copied().filter(|v| !v.is_nan()).fold(f64::INFINITY, f64::min);
+    if t.partial_cmp(&min) != Some(std::cmp::Ordering::Greater) {
+        return Err(CompositeError::Degenerate(code.to_owned()));
+    }
+    Ok(x.iter().map(|v| ((v - min) / (t - min)).clamp(0.0, 1.0) * scale).collect())
+}
+
 /// Step 5: normalises every indicator, after multiplying by its direction.
 pub fn normalise(ds: &Dataset, fw: &Framework, how: Normalisation) -> Result<Dataset, CompositeError> {
     let mut out = ds.clone();
     for (code, col) in out.codes.iter().zip(out.columns.iter_mut()) {
-        let dir = fw.nodes.iter().find(|n| &n.code == code).map_or(1.0, |n| n.direction);
+        let node = fw.nodes.iter().find(|n| &n.code == code);
+        let dir = node.map_or(1.0, |n| n.direction);
+        let target = node.and_then(|n| n.target).map(|t| t * dir);
         let x: Vec<f64> = col.iter().map(|v| v * dir).collect();
         let present: Vec<f64> = x.iter().copied().filter(|v| !v.is_nan()).collect();
         *col = match how {
@@ -301,20 +340,59 @@ pub fn normalise(ds: &Dataset, fw: &Framework, how: Normalisation) -> Result<Dat
                 }
                 x.iter().map(|v| (v - m) / sd * s0 + m0).collect()
             }
+            Normalisation::Rank => average_ranks(&x),
+            Normalisation::PercentileRank => {
+                let n = present.len() as f64;
+                if n < 2.0 {
+                    return Err(CompositeError::Degenerate(code.clone()));
+                }
+                average_ranks(&x).iter().map(|r| (r - 1.0) / (n - 1.0) * 100.0).collect()
+            }
+            Normalisation::Borda => average_ranks(&x).iter().map(|r| r - 1.0).collect(),
+            Normalisation::Goalposts { scale } => to_target(code, &x, target, scale)?,
+            Normalisation::DistanceToTarget => to_target(code, &x, target, 100.0)?,
         };
     }
     Ok(out)
 }
 
+/// Where aggregation weights come from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Weighting {
+    /// The framework's `Weight` column.
+    Given,
+    /// Equal weights among siblings.
+    Equal,
+    /// The entropy-weight method (熵权法) on the children's scores, per parent.
+    Entropy,
+    /// Explicit weights by code (uncertainty runs); codes not listed keep the framework's.
+    Custom(HashMap<String, f64>),
+}
+
 /// Step 6: adds a column per aggregate, bottom-up.
-pub fn aggregate(ds: &Dataset, fw: &Framework, how: Aggregation) -> Dataset {
+pub fn aggregate(ds: &Dataset, fw: &Framework, how: Aggregation, weighting: &Weighting) -> Dataset {
     let mut out = ds.clone();
     let n = ds.units.len();
     for agg in fw.aggregates_bottom_up() {
-        let kids: Vec<(f64, Vec<f64>)> = fw
+        let mut kids: Vec<(f64, Vec<f64>)> = fw
             .children(&agg.code)
-            .filter_map(|k| out.column(&k.code).map(|c| (k.weight, c.to_vec())))
+            .filter_map(|k| {
+                let w = match weighting {
+                    Weighting::Given | Weighting::Entropy => k.weight,
+                    Weighting::Equal => 1.0,
+                    Weighting::Custom(m) => m.get(&k.code).copied().unwrap_or(k.weight),
+                };
+                out.column(&k.code).map(|c| (w, c.to_vec()))
+            })
             .collect();
+        if *weighting == Weighting::Entropy {
+            let cols: Vec<&[f64]> = kids.iter().map(|(_, c)| c.as_slice()).collect();
+            if let Some(w) = entropy_weights(&cols) {
+                for ((kw, _), w) in kids.iter_mut().zip(w) {
+                    *kw = w;
+                }
+            }
+        }
         let col: Vec<f64> = (0..n)
             .map(|u| {
                 let present: Vec<(f64, f64)> = kids
@@ -331,6 +409,10 @@ pub fn aggregate(ds: &Dataset, fw: &Framework, how: Aggregation) -> Dataset {
                         (present.iter().map(|(w, x)| w * x.ln()).sum::<f64>() / sw).exp()
                     }
                     Aggregation::HarmonicMean => sw / present.iter().map(|(w, x)| w / x).sum::<f64>(),
+                    Aggregation::GeneralisedMean(r) => {
+                        let r = f64::from(r);
+                        (present.iter().map(|(w, x)| w * x.powf(r)).sum::<f64>() / sw).powf(1.0 / r)
+                    }
                 }
             })
             .collect();
@@ -346,4 +428,27 @@ pub fn ranks(scores: &[f64]) -> Vec<Option<usize>> {
         .iter()
         .map(|&s| (!s.is_nan()).then(|| 1 + scores.iter().filter(|&&o| !o.is_nan() && o > s).count()))
         .collect()
+}
+
+/// Entropy weights (熵权法) of a parent's children from their normalised scores: with
+/// p_ij = x_ij / Σ_i x_ij over the n units, e_j = −Σ_i p_ij·ln p_ij / ln n (0·ln 0 = 0),
+/// the weight is (1 − e_j) / Σ_k (1 − e_k). Scores must be ≥ 0 (min-max to [0, 100] is);
+/// a child with no spread gets weight 0. Returns `None` when no child has any spread.
+pub fn entropy_weights(columns: &[&[f64]]) -> Option<Vec<f64>> {
+    let d: Vec<f64> = columns
+        .iter()
+        .map(|c| {
+            let x: Vec<f64> = c.iter().copied().filter(|v| !v.is_nan()).collect();
+            let n = x.len() as f64;
+            let total: f64 = x.iter().sum();
+            if n < 2.0 || total <= 0.0 {
+                return 0.0;
+            }
+            let e =
+                -x.iter().map(|v| v / total).filter(|p| *p > 0.0).map(|p| p * p.ln()).sum::<f64>() / n.ln();
+            (1.0 - e).max(0.0)
+        })
+        .collect();
+    let sum: f64 = d.iter().sum();
+    (sum > 0.0).then(|| d.iter().map(|v| v / sum).collect())
 }

@@ -160,3 +160,62 @@ fn bad_frameworks_and_data_are_named() {
     let spec = BuildSpec { imputation: kebao_composite::Imputation::None, ..spec };
     assert_eq!(Build::run(&ok, &d, &spec).unwrap_err(), CompositeError::Degenerate("a".into()));
 }
+
+/// The entropy-weight method on a worked example (`docs/composite.md`): two indicators
+/// over three units, [0, 50, 100] and [40, 50, 60]. By hand (Python): divergences
+/// 0.420619835714 and 0.012218756188, weights 0.971770640565 and 0.028229359435.
+#[test]
+fn entropy_weights_worked_example() {
+    let w = kebao_composite::entropy_weights(&[&[0.0, 50.0, 100.0], &[40.0, 50.0, 60.0]]).unwrap();
+    assert!(
+        (w[0] - 0.9717706405651757).abs() < 1e-12 && (w[1] - 0.028229359434824346).abs() < 1e-12,
+        "{w:?}"
+    );
+    // No spread anywhere: no entropy weights (the caller keeps its own).
+    assert!(
+        kebao_composite::entropy_weights(&[&[5.0, 5.0], &[0.0, 0.0]]).is_some_and(|w| w[0] == 1.0)
+            || kebao_composite::entropy_weights(&[&[0.0, 0.0]]).is_none()
+    );
+    // A build with entropy weights runs and differs from the given weights.
+    let (fw, data) = asem();
+    let spec = BuildSpec {
+        weighting: kebao_composite::Weighting::Entropy,
+        ..BuildSpec::coinr_default("EurAsia_group")
+    };
+    let e = Build::run(&fw, &data, &spec).unwrap();
+    let g = Build::run(&fw, &data, &BuildSpec::coinr_default("EurAsia_group")).unwrap();
+    assert_ne!(e.results.scores[0], g.results.scores[0]);
+}
+
+#[test]
+fn other_normalisations_and_means() {
+    use kebao_composite::{Aggregation, Normalisation};
+    let (fw, data) = asem();
+    let base = BuildSpec::coinr_default("EurAsia_group");
+    let b = |n: Normalisation, a: Aggregation| {
+        Build::run(&fw, &data, &BuildSpec { normalisation: n, aggregation: a, ..base.clone() })
+    };
+    let borda = b(Normalisation::Borda, Aggregation::ArithmeticMean).unwrap();
+    let col = borda.stage("Normalised").unwrap().column("LPI").unwrap().to_vec();
+    let mut sorted = col.clone();
+    sorted.sort_by(f64::total_cmp);
+    assert_eq!((sorted[0], *sorted.last().unwrap()), (0.0, 50.0), "Borda runs 0..n−1 for 51 distinct values");
+    let prank = b(Normalisation::PercentileRank, Aggregation::ArithmeticMean).unwrap();
+    let col = prank.stage("Normalised").unwrap().column("LPI").unwrap();
+    assert!(col.iter().all(|v| (0.0..=100.0).contains(v)));
+    // A generalised mean of order 1 is the arithmetic mean.
+    let g1 = b(Normalisation::MinMax { lo: 0.0, hi: 100.0 }, Aggregation::GeneralisedMean(1)).unwrap();
+    let am = b(Normalisation::MinMax { lo: 0.0, hi: 100.0 }, Aggregation::ArithmeticMean).unwrap();
+    for (x, y) in g1.results.scores[0].iter().zip(&am.results.scores[0]) {
+        assert!((x - y).abs() < 1e-9);
+    }
+    // Distance to target uses iMeta's Target column.
+    assert!(b(Normalisation::DistanceToTarget, Aggregation::ArithmeticMean).is_ok());
+    // Geometric means need positive scores: min-max to [1, 100] gives them.
+    assert!(b(Normalisation::MinMax { lo: 1.0, hi: 100.0 }, Aggregation::GeometricMean)
+        .unwrap()
+        .results
+        .scores[0]
+        .iter()
+        .all(|v| v.is_finite()));
+}
