@@ -26,6 +26,7 @@
 mod build;
 mod framework;
 mod ops;
+pub mod uncertainty;
 
 pub use build::{Build, BuildSpec, Results, TreatDetail};
 pub use framework::{Framework, Node, NodeKind, UnitData};
