@@ -375,12 +375,12 @@ pub fn sensitivity(
     sobol_indices(&f_a, &f_b, &f_ab, 500, seed.wrapping_add(1))
         .into_iter()
         .zip(&model.inputs)
-        .map(|((first, first_ci, total, total_ci), input)| SensitivityIndex {
+        .map(|(e, input)| SensitivityIndex {
             input: (*input).to_owned(),
-            first,
-            first_ci,
-            total,
-            total_ci,
+            first: e.first,
+            first_ci: e.first_ci,
+            total: e.total,
+            total_ci: e.total_ci,
         })
         .collect()
 }
