@@ -34,6 +34,157 @@ pub struct BuildArgs {
     pub out: PathBuf,
 }
 
+/// Options of `kebao index uncertainty`.
+#[derive(clap::Args, Debug)]
+pub struct UncertaintyArgs {
+    /// The framework: COINr's iMeta (CSV).
+    #[arg(long)]
+    pub framework: PathBuf,
+    /// The data: COINr's iData (CSV).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Group column for imputation by group mean.
+    #[arg(long)]
+    pub group: Option<String>,
+    /// Monte Carlo runs.
+    #[arg(long, default_value_t = 1000)]
+    pub runs: usize,
+    /// Relative noise on every weight.
+    #[arg(long, default_value_t = 0.25)]
+    pub weight_noise: f64,
+    /// Normalisation alternatives, the nominal first: minmax, zscore, rank, prank, borda.
+    #[arg(long, value_delimiter = ',', default_value = "minmax")]
+    pub normalisations: Vec<String>,
+    /// Aggregation alternatives, the nominal first: arithmetic, geometric, harmonic.
+    #[arg(long, value_delimiter = ',', default_value = "arithmetic")]
+    pub aggregations: Vec<String>,
+    /// Also estimate sensitivity indices with this many base samples (N·(k+2) runs).
+    #[arg(long)]
+    pub sensitivity: Option<usize>,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Write the rank statistics here (CSV).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+fn normalisation(name: &str, geometric: bool) -> Result<Normalisation> {
+    // Geometric and harmonic means need positive scores: min-max then runs 1–100.
+    let lo = if geometric { 1.0 } else { 0.0 };
+    Ok(match name.trim() {
+        "minmax" => Normalisation::MinMax { lo, hi: 100.0 },
+        "zscore" => Normalisation::ZScore { mean: 10.0, sd: 1.0 },
+        "rank" => Normalisation::Rank,
+        "prank" => Normalisation::PercentileRank,
+        "borda" => Normalisation::Borda,
+        other => bail!("unknown normalisation `{other}`: use minmax, zscore, rank, prank or borda"),
+    })
+}
+
+fn aggregation(name: &str) -> Result<Aggregation> {
+    Ok(match name.trim() {
+        "arithmetic" => Aggregation::ArithmeticMean,
+        "geometric" => Aggregation::GeometricMean,
+        "harmonic" => Aggregation::HarmonicMean,
+        other => bail!("unknown aggregation `{other}`: use arithmetic, geometric or harmonic"),
+    })
+}
+
+/// Runs `kebao index uncertainty`.
+pub fn uncertainty(args: &UncertaintyArgs) -> Result<()> {
+    use kebao_composite::uncertainty::{self, Model, UncertaintySpec};
+    let read = |p: &PathBuf| std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()));
+    let fw = Framework::from_imeta_csv(&read(&args.framework)?)?;
+    let data = UnitData::from_idata_csv(&read(&args.data)?, &fw)?;
+    if args.runs == 0 {
+        bail!("--runs must be at least 1");
+    }
+    if !(0.0..1.0).contains(&args.weight_noise) {
+        bail!("--weight-noise is a share between 0 and 1, not {}", args.weight_noise);
+    }
+    let aggregations = args.aggregations.iter().map(|a| aggregation(a)).collect::<Result<Vec<_>>>()?;
+    let geometric = aggregations.iter().any(|a| !matches!(a, Aggregation::ArithmeticMean));
+    let normalisations =
+        args.normalisations.iter().map(|n| normalisation(n, geometric)).collect::<Result<Vec<_>>>()?;
+    let mut base = BuildSpec::coinr_default(args.group.as_deref().unwrap_or(""));
+    if args.group.is_none() {
+        base.imputation = Imputation::Mean;
+    }
+    base.normalisation = normalisations.first().copied().unwrap_or(base.normalisation);
+    base.aggregation = aggregations.first().copied().unwrap_or(base.aggregation);
+    let spec = UncertaintySpec {
+        seed: args.seed,
+        weight_noise: args.weight_noise,
+        normalisations,
+        aggregations,
+        imputations: vec![base.imputation.clone()],
+    };
+    let model = Model::new(&fw, &data, &base, &spec)?;
+    let pb = crate::bar(args.runs as u64, "runs");
+    let started = std::time::Instant::now();
+    let stats = uncertainty::uncertainty(&model, args.runs, args.seed, &mut |d, t| {
+        pb.set_length(t as u64);
+        pb.set_position(d as u64);
+    });
+    pb.finish_and_clear();
+    println!(
+        "{} runs over {} in {:.2} s",
+        args.runs,
+        model.inputs().join(", "),
+        started.elapsed().as_secs_f64()
+    );
+    let mut sorted = stats.clone();
+    sorted.sort_by_key(|s| s.nominal);
+    println!("{:<8} {:>7} {:>7} {:>7} {:>7}", "unit", "nominal", "median", "q05", "q95");
+    for s in sorted.iter().take(15) {
+        println!("{:<8} {:>7} {:>7.1} {:>7.1} {:>7.1}", s.unit, s.nominal, s.median, s.q05, s.q95);
+    }
+    if let Some(path) = &args.out {
+        let table = Table {
+            headers: ["uCode", "nominal", "median", "q05", "q95"].iter().map(|h| (*h).to_owned()).collect(),
+            rows: sorted
+                .iter()
+                .map(|s| {
+                    vec![
+                        s.unit.clone(),
+                        s.nominal.to_string(),
+                        s.median.to_string(),
+                        s.q05.to_string(),
+                        s.q95.to_string(),
+                    ]
+                })
+                .collect(),
+        };
+        std::fs::write(path, tabular::write_csv(&table).map_err(anyhow::Error::msg)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+        println!("rank statistics written to {}", path.display());
+    }
+    if let Some(n) = args.sensitivity {
+        let k = model.inputs().len();
+        if k == 0 {
+            bail!("nothing is uncertain: give --weight-noise, or several normalisations or aggregations");
+        }
+        let pb = crate::bar((n * (k + 2)) as u64, "sensitivity");
+        let idx = uncertainty::sensitivity(&model, n, args.seed, &mut |d, t| {
+            pb.set_length(t as u64);
+            pb.set_position(d as u64);
+        });
+        pb.finish_and_clear();
+        println!("sensitivity of the mean absolute rank shift ({} runs):", n * (k + 2));
+        println!(
+            "{:<14} {:>8} {:>19} {:>8} {:>19}",
+            "input", "first", "90 % interval", "total", "90 % interval"
+        );
+        for i in &idx {
+            println!(
+                "{:<14} {:>8.3} [{:>7.3}, {:>7.3}] {:>8.3} [{:>7.3}, {:>7.3}]",
+                i.input, i.first, i.first_ci.0, i.first_ci.1, i.total, i.total_ci.0, i.total_ci.1
+            );
+        }
+    }
+    Ok(())
+}
+
 /// Runs `kebao index build`.
 pub fn build(args: &BuildArgs) -> Result<()> {
     let read = |p: &PathBuf| std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()));

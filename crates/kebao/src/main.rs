@@ -101,6 +101,8 @@ enum Command {
 enum IndexCommand {
     /// Build an index from COINr-shaped iMeta and iData files (COINr's default pipeline).
     Build(index::BuildArgs),
+    /// Uncertainty and sensitivity of the index's ranks to weights, normalisation and aggregation.
+    Uncertainty(index::UncertaintyArgs),
 }
 
 #[derive(Subcommand)]
@@ -220,7 +222,7 @@ async fn service(url: &str, policies: Option<&Path>) -> Result<Service> {
     Ok(Service::new(store, load_authz(policies)?, industries, Arc::new(SystemClock), Config::default()))
 }
 
-fn bar(total: u64, what: &str) -> ProgressBar {
+pub(crate) fn bar(total: u64, what: &str) -> ProgressBar {
     let pb = ProgressBar::new(total);
     pb.set_style(
         ProgressStyle::with_template("{msg:>12} [{bar:40.cyan/blue}] {pos}/{len} ({per_sec}, {eta})")
@@ -402,6 +404,7 @@ async fn run(cli: Cli) -> Result<()> {
         },
         Command::Fit { command: FitCommand::Glm(args) } => fit::run(&args),
         Command::Index { command: IndexCommand::Build(args) } => index::build(&args),
+        Command::Index { command: IndexCommand::Uncertainty(args) } => index::uncertainty(&args),
         Command::Audit { command } => match command {
             AuditCommand::Head { db } => {
                 let svc = service(&db.url, db.policies.as_deref()).await?;

@@ -324,3 +324,37 @@ fn index_build_reproduces_coinr() {
     );
     assert!(!o.status.success() && stderr(&o).contains("iMeta"), "{}", stderr(&o));
 }
+
+#[test]
+fn index_uncertainty_runs_and_refuses_nonsense() {
+    let asem = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/reference/asem");
+    let (fw, data) = (asem.join("asem_iMeta.csv"), asem.join("asem_iData.csv"));
+    let base = [
+        "index",
+        "uncertainty",
+        "--framework",
+        fw.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "--group",
+        "EurAsia_group",
+    ];
+    let mut args = base.to_vec();
+    args.extend(["--runs", "100", "--aggregations", "arithmetic,geometric", "--sensitivity", "20"]);
+    let o = kebao("sqlite://unused", &args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("100 runs over weights, aggregation") && out.contains("CHE            1"), "{out}");
+    assert!(out.contains("sensitivity of the mean absolute rank shift (80 runs)"), "{out}");
+    for (extra, expect) in [
+        (vec!["--runs", "0"], "--runs must be at least 1"),
+        (vec!["--weight-noise", "1.5"], "--weight-noise is a share"),
+        (vec!["--aggregations", "median"], "unknown aggregation `median`"),
+        (vec!["--weight-noise", "0", "--sensitivity", "10"], "nothing is uncertain"),
+    ] {
+        let mut a = base.to_vec();
+        a.extend(extra);
+        let o = kebao("sqlite://unused", &a);
+        assert!(!o.status.success() && stderr(&o).contains(expect), "{}", stderr(&o));
+    }
+}
