@@ -289,18 +289,28 @@ pub fn treat(ds: &Dataset, spec: &TreatSpec) -> (Dataset, Vec<Treatment>) {
     (out, what)
 }
 
-/// Average ranks (1 = lowest) of the present values; NaN stays NaN.
+/// Average ranks (1 = lowest) of the present values; NaN stays NaN. O(n log n).
 fn average_ranks(x: &[f64]) -> Vec<f64> {
-    x.iter()
-        .map(|&v| {
-            if v.is_nan() {
-                return f64::NAN;
+    let mut order: Vec<usize> = (0..x.len()).filter(|&i| x.get(i).is_some_and(|v| !v.is_nan())).collect();
+    order.sort_by(|&a, &b| x.get(a).copied().unwrap_or(0.0).total_cmp(&x.get(b).copied().unwrap_or(0.0)));
+    let mut out = vec![f64::NAN; x.len()];
+    let mut i = 0;
+    while i < order.len() {
+        let v = order.get(i).and_then(|&k| x.get(k)).copied();
+        let mut j = i;
+        while j + 1 < order.len() && order.get(j + 1).and_then(|&k| x.get(k)).copied() == v {
+            j += 1;
+        }
+        // Positions i..=j (0-based) share the average of ranks i+1..=j+1.
+        let avg = (i + j) as f64 / 2.0 + 1.0;
+        for &k in order.get(i..=j).unwrap_or(&[]) {
+            if let Some(o) = out.get_mut(k) {
+                *o = avg;
             }
-            let below = x.iter().filter(|o| !o.is_nan() && **o < v).count() as f64;
-            let equal = x.iter().filter(|o| **o == v).count() as f64;
-            below + (equal + 1.0) / 2.0
-        })
-        .collect()
+        }
+        i = j + 1;
+    }
+    out
 }
 
 /// (x − min) / (target − min), clipped to [0, 1], times `scale`.
@@ -423,11 +433,27 @@ pub fn aggregate(ds: &Dataset, fw: &Framework, how: Aggregation, weighting: &Wei
 }
 
 /// COINr's ranks: highest first, ties share the lowest rank; missing scores get none.
+/// O(n log n).
 pub fn ranks(scores: &[f64]) -> Vec<Option<usize>> {
-    scores
-        .iter()
-        .map(|&s| (!s.is_nan()).then(|| 1 + scores.iter().filter(|&&o| !o.is_nan() && o > s).count()))
-        .collect()
+    let mut order: Vec<usize> =
+        (0..scores.len()).filter(|&i| scores.get(i).is_some_and(|v| !v.is_nan())).collect();
+    order.sort_by(|&a, &b| {
+        scores.get(b).copied().unwrap_or(0.0).total_cmp(&scores.get(a).copied().unwrap_or(0.0))
+    });
+    let mut out = vec![None; scores.len()];
+    let mut prev: Option<(f64, usize)> = None;
+    for (pos, &k) in order.iter().enumerate() {
+        let v = scores.get(k).copied().unwrap_or(f64::NAN);
+        let rank = match prev {
+            Some((pv, pr)) if pv == v => pr,
+            _ => pos + 1,
+        };
+        prev = Some((v, rank));
+        if let Some(o) = out.get_mut(k) {
+            *o = Some(rank);
+        }
+    }
+    out
 }
 
 /// Entropy weights (熵权法) of a parent's children from their normalised scores: with
@@ -451,4 +477,18 @@ pub fn entropy_weights(columns: &[&[f64]]) -> Option<Vec<f64>> {
         .collect();
     let sum: f64 = d.iter().sum();
     (sum > 0.0).then(|| d.iter().map(|v| v / sum).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranks_and_ties() {
+        let nan = f64::NAN;
+        assert_eq!(ranks(&[3.0, 5.0, 3.0, nan, 1.0]), vec![Some(2), Some(1), Some(2), None, Some(4)]);
+        let r = average_ranks(&[3.0, 5.0, 3.0, nan, 1.0]);
+        assert_eq!((r[0], r[1], r[2], r[4]), (2.5, 4.0, 2.5, 1.0));
+        assert!(r[3].is_nan());
+    }
 }
