@@ -96,7 +96,7 @@ impl Build {
         stages.push(("Treated", treated.clone()));
         let normalised = ops::normalise(&treated, fw, spec.normalisation)?;
         stages.push(("Normalised", normalised.clone()));
-        let aggregated = ops::aggregate(&normalised, fw, spec.aggregation, &spec.weighting);
+        let aggregated = ops::aggregate(&normalised, fw, spec.aggregation, &spec.weighting)?;
         stages.push(("Aggregated", aggregated.clone()));
         let mut order: Vec<&crate::Node> = fw.aggregates_bottom_up();
         // Highest level first; within a level, framework order (the sort is stable).

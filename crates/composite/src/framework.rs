@@ -170,6 +170,10 @@ impl Framework {
             if !self.nodes.iter().any(|n| n.parent.as_deref() == Some(a.code.as_str())) {
                 return Err(CompositeError::Childless(a.code.clone()));
             }
+            let total: f64 = self.children(&a.code).map(|c| c.weight).sum();
+            if total <= 0.0 {
+                return Err(CompositeError::ZeroWeights(a.code.clone()));
+            }
         }
         Ok(())
     }
@@ -259,6 +263,11 @@ impl UnitData {
                     })?;
                     data.denominators.insert(d.clone(), v);
                 }
+            }
+        }
+        for ind in fw.indicators() {
+            if data.indicators.get(&ind.code).is_some_and(|v| v.iter().all(|x| x.is_nan())) {
+                return Err(CompositeError::AllMissing(ind.code.clone()));
             }
         }
         for g in &fw.groups {

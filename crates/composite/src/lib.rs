@@ -67,6 +67,12 @@ pub enum CompositeError {
     Degenerate(String),
     #[error("indicator `{0}` has no Target in the framework, which this normalisation needs")]
     NoTarget(String),
+    #[error("indicator `{0}` has no values at all")]
+    AllMissing(String),
+    #[error("aggregate `{0}`: its children's weights sum to zero")]
+    ZeroWeights(String),
+    #[error("aggregate `{aggregate}`, unit `{unit}`: the {mean} mean needs positive scores, and `{child}` is {value}")]
+    NonPositive { aggregate: String, unit: String, child: String, value: f64, mean: &'static str },
     #[error("no unit passes the data-availability screen at {0}")]
     NoUnits(f64),
 }

@@ -379,8 +379,14 @@ pub enum Weighting {
     Custom(HashMap<String, f64>),
 }
 
-/// Step 6: adds a column per aggregate, bottom-up.
-pub fn aggregate(ds: &Dataset, fw: &Framework, how: Aggregation, weighting: &Weighting) -> Dataset {
+/// Step 6: adds a column per aggregate, bottom-up. Means other than the arithmetic one
+/// refuse non-positive scores, naming the aggregate, unit and child.
+pub fn aggregate(
+    ds: &Dataset,
+    fw: &Framework,
+    how: Aggregation,
+    weighting: &Weighting,
+) -> Result<Dataset, CompositeError> {
     let mut out = ds.clone();
     let n = ds.units.len();
     for agg in fw.aggregates_bottom_up() {
@@ -400,6 +406,29 @@ pub fn aggregate(ds: &Dataset, fw: &Framework, how: Aggregation, weighting: &Wei
             if let Some(w) = entropy_weights(&cols) {
                 for ((kw, _), w) in kids.iter_mut().zip(w) {
                     *kw = w;
+                }
+            }
+        }
+        let needs_positive = match how {
+            Aggregation::ArithmeticMean => false,
+            Aggregation::GeometricMean | Aggregation::HarmonicMean => true,
+            Aggregation::GeneralisedMean(r) => r < 0,
+        };
+        if needs_positive {
+            let mean = match how {
+                Aggregation::GeometricMean => "geometric",
+                Aggregation::HarmonicMean => "harmonic",
+                _ => "generalised",
+            };
+            for (child, (_, c)) in fw.children(&agg.code).zip(&kids) {
+                if let Some((u, v)) = c.iter().enumerate().find(|(_, v)| !v.is_nan() && **v <= 0.0) {
+                    return Err(CompositeError::NonPositive {
+                        aggregate: agg.code.clone(),
+                        unit: out.units.get(u).cloned().unwrap_or_default(),
+                        child: child.code.clone(),
+                        value: *v,
+                        mean,
+                    });
                 }
             }
         }
@@ -429,7 +458,7 @@ pub fn aggregate(ds: &Dataset, fw: &Framework, how: Aggregation, weighting: &Wei
         out.codes.push(agg.code.clone());
         out.columns.push(col);
     }
-    out
+    Ok(out)
 }
 
 /// COINr's ranks: highest first, ties share the lowest rank; missing scores get none.

@@ -123,7 +123,13 @@ impl<'a> Model<'a> {
             units.get_or_insert_with(|| treated.units.clone());
             let mut per_norm = Vec::new();
             for n in &spec.normalisations {
-                per_norm.push(ops::normalise(&treated, fw, *n)?);
+                let ds = ops::normalise(&treated, fw, *n)?;
+                // Every combination must aggregate (e.g. positive scores for a geometric
+                // mean); checked once here, so that runs cannot fail.
+                for a in &spec.aggregations {
+                    ops::aggregate(&ds, fw, *a, &Weighting::Given)?;
+                }
+                per_norm.push(ds);
             }
             normalised.push(per_norm);
         }
@@ -194,7 +200,9 @@ impl<'a> Model<'a> {
             .get(pick(agg, self.aggregations.len()))
             .copied()
             .unwrap_or(Aggregation::ArithmeticMean);
-        let aggregated = ops::aggregate(ds, self.fw, how, &weighting);
+        // INVARIANT: `Model::new` aggregated every normalisation × aggregation pair, and
+        // weight noise keeps weights positive, so this cannot fail.
+        let Ok(aggregated) = ops::aggregate(ds, self.fw, how, &weighting) else { return Vec::new() };
         let root = self.fw.root().map(|r| r.code.as_str()).unwrap_or("");
         ops::ranks(aggregated.column(root).unwrap_or(&[]))
     }

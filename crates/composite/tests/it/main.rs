@@ -314,3 +314,38 @@ fn uncertainty_and_sensitivity_on_asem() {
         assert!(i.first_ci.0 <= i.first_ci.1 && i.total_ci.0 <= i.total_ci.1);
     }
 }
+
+#[test]
+fn more_bad_input_is_named() {
+    use kebao_composite::{Aggregation, Normalisation};
+    let head = "iCode,iName,Level,Parent,Direction,Weight,Type\n";
+    let fw = Framework::from_imeta_csv(&format!(
+        "{head}a,A,1,I,1,1,Indicator\nb,B,1,I,1,1,Indicator\nI,Index,2,,1,1,Aggregate\n"
+    ))
+    .unwrap();
+    assert_eq!(
+        UnitData::from_idata_csv("uCode,a,b\nX,NA,1\nY,,2\n", &fw).unwrap_err(),
+        CompositeError::AllMissing("a".into())
+    );
+    assert_eq!(
+        Framework::from_imeta_csv(&format!(
+            "{head}a,A,1,I,1,0,Indicator\nb,B,1,I,1,0,Indicator\nI,Index,2,,1,1,Aggregate\n"
+        ))
+        .unwrap_err(),
+        CompositeError::ZeroWeights("I".into())
+    );
+    let d = UnitData::from_idata_csv("uCode,a,b\nX,1,1\nY,2,2\nZ,3,5\n", &fw).unwrap();
+    let spec = BuildSpec {
+        treatment: None,
+        imputation: kebao_composite::Imputation::None,
+        ..BuildSpec::coinr_default("")
+    };
+    // Min-max to [0, 100] puts a 0 in every column: a geometric mean is refused, by name.
+    let geo = BuildSpec { aggregation: Aggregation::GeometricMean, ..spec.clone() };
+    assert!(
+        matches!(Build::run(&fw, &d, &geo).unwrap_err(), CompositeError::NonPositive { ref aggregate, ref unit, .. } if aggregate == "I" && unit == "X")
+    );
+    let z = BuildSpec { normalisation: Normalisation::ZScore { mean: 0.0, sd: 1.0 }, ..spec.clone() };
+    let flat = UnitData::from_idata_csv("uCode,a,b\nX,1,1\nY,1,2\nZ,1,5\n", &fw).unwrap();
+    assert_eq!(Build::run(&fw, &flat, &z).unwrap_err(), CompositeError::Degenerate("a".into()));
+}
