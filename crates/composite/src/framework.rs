@@ -56,6 +56,48 @@ fn records(text: &str, file: &'static str) -> Result<(Vec<String>, Vec<Vec<Strin
     Ok((headers, rows))
 }
 
+/// Rows of a TOML array of tables (`[[name]]`), as text cells under the union of keys.
+fn toml_records(
+    text: &str,
+    file: &'static str,
+    name: &str,
+) -> Result<(Vec<String>, Vec<Vec<String>>), CompositeError> {
+    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| parse_err(file, e.to_string()))?;
+    let Some(toml::Value::Array(items)) = table.get(name) else {
+        return Err(parse_err(file, format!("no `[[{name}]]` tables")));
+    };
+    let mut headers: Vec<String> = Vec::new();
+    for item in items {
+        let toml::Value::Table(t) = item else {
+            return Err(parse_err(file, format!("`{name}` entries must be tables")));
+        };
+        for k in t.keys() {
+            if !headers.contains(k) {
+                headers.push(k.clone());
+            }
+        }
+    }
+    let rows = items
+        .iter()
+        .map(|item| {
+            headers
+                .iter()
+                .map(|h| match item.get(h) {
+                    None => String::new(),
+                    Some(toml::Value::String(s)) => s.clone(),
+                    Some(toml::Value::Integer(i)) => i.to_string(),
+                    Some(toml::Value::Float(f)) => f.to_string(),
+                    Some(toml::Value::Boolean(b)) => b.to_string(),
+                    // Dates, arrays and tables are not cells; they read as a value that is
+                    // refused where a number is needed and ignored elsewhere.
+                    Some(_) => "#unsupported".to_owned(),
+                })
+                .collect()
+        })
+        .collect();
+    Ok((headers, rows))
+}
+
 fn missing(cell: &str) -> bool {
     cell.is_empty() || cell.eq_ignore_ascii_case("NA")
 }
@@ -64,8 +106,18 @@ impl Framework {
     /// Reads COINr's `iMeta` CSV: iCode, iName, Level, Parent, Direction, Weight, Type,
     /// Denominator, Target (other columns are ignored).
     pub fn from_imeta_csv(text: &str) -> Result<Framework, CompositeError> {
+        let (headers, rows) = records(text, "iMeta")?;
+        Framework::from_rows(&headers, &rows)
+    }
+
+    /// Reads the same columns from TOML: an array of `[[iMeta]]` tables.
+    pub fn from_imeta_toml(text: &str) -> Result<Framework, CompositeError> {
+        let (headers, rows) = toml_records(text, "iMeta", "iMeta")?;
+        Framework::from_rows(&headers, &rows)
+    }
+
+    fn from_rows(headers: &[String], rows: &[Vec<String>]) -> Result<Framework, CompositeError> {
         const F: &str = "iMeta";
-        let (headers, rows) = records(text, F)?;
         let col = |name: &str| {
             headers.iter().position(|h| h == name).ok_or_else(|| parse_err(F, format!("no column `{name}`")))
         };
@@ -77,7 +129,7 @@ impl Framework {
         let cell = |r: &Vec<String>, i: usize| r.get(i).cloned().unwrap_or_default();
         let mut fw = Framework { nodes: Vec::new(), groups: Vec::new(), denominators: Vec::new() };
         let mut seen = HashSet::new();
-        for r in &rows {
+        for r in rows {
             let code = cell(r, ic);
             if code.is_empty() {
                 return Err(parse_err(F, "a row has no iCode"));
@@ -217,8 +269,22 @@ impl UnitData {
     /// Reads COINr's `iData` CSV for a framework: `uCode`, the framework's group and
     /// denominator columns, and every indicator (`NA` or empty = missing).
     pub fn from_idata_csv(text: &str, fw: &Framework) -> Result<UnitData, CompositeError> {
+        let (headers, rows) = records(text, "iData")?;
+        UnitData::from_rows(&headers, &rows, fw)
+    }
+
+    /// Reads the same from TOML: an array of `[[iData]]` tables, one per unit.
+    pub fn from_idata_toml(text: &str, fw: &Framework) -> Result<UnitData, CompositeError> {
+        let (headers, rows) = toml_records(text, "iData", "iData")?;
+        UnitData::from_rows(&headers, &rows, fw)
+    }
+
+    fn from_rows(
+        headers: &[String],
+        rows: &[Vec<String>],
+        fw: &Framework,
+    ) -> Result<UnitData, CompositeError> {
         const F: &str = "iData";
-        let (headers, rows) = records(text, F)?;
         let iu =
             headers.iter().position(|h| h == "uCode").ok_or_else(|| parse_err(F, "no column `uCode`"))?;
         let units: Vec<String> = rows.iter().map(|r| r.get(iu).cloned().unwrap_or_default()).collect();

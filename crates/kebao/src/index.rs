@@ -10,10 +10,10 @@ use std::path::PathBuf;
 /// Options of `kebao index build`.
 #[derive(clap::Args, Debug)]
 pub struct BuildArgs {
-    /// The framework: COINr's iMeta (CSV).
+    /// The framework: COINr's iMeta (.csv, or .toml with `[[iMeta]]` tables).
     #[arg(long)]
     pub framework: PathBuf,
-    /// The data: COINr's iData (CSV).
+    /// The data: COINr's iData (.csv, or .toml with `[[iData]]` tables).
     #[arg(long)]
     pub data: PathBuf,
     /// Group column for imputation by group mean (COINr's `i_mean_grp`); without it,
@@ -37,10 +37,10 @@ pub struct BuildArgs {
 /// Options of `kebao index uncertainty`.
 #[derive(clap::Args, Debug)]
 pub struct UncertaintyArgs {
-    /// The framework: COINr's iMeta (CSV).
+    /// The framework: COINr's iMeta (.csv, or .toml with `[[iMeta]]` tables).
     #[arg(long)]
     pub framework: PathBuf,
-    /// The data: COINr's iData (CSV).
+    /// The data: COINr's iData (.csv, or .toml with `[[iData]]` tables).
     #[arg(long)]
     pub data: PathBuf,
     /// Group column for imputation by group mean.
@@ -93,9 +93,7 @@ fn aggregation(name: &str) -> Result<Aggregation> {
 /// Runs `kebao index uncertainty`.
 pub fn uncertainty(args: &UncertaintyArgs) -> Result<()> {
     use kebao_composite::uncertainty::{self, Model, UncertaintySpec};
-    let read = |p: &PathBuf| std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()));
-    let fw = Framework::from_imeta_csv(&read(&args.framework)?)?;
-    let data = UnitData::from_idata_csv(&read(&args.data)?, &fw)?;
+    let (fw, data) = load(&args.framework, &args.data)?;
     if args.runs == 0 {
         bail!("--runs must be at least 1");
     }
@@ -185,11 +183,26 @@ pub fn uncertainty(args: &UncertaintyArgs) -> Result<()> {
     Ok(())
 }
 
+/// Reads a framework and data, CSV or TOML by extension.
+fn load(framework: &PathBuf, data: &PathBuf) -> Result<(Framework, UnitData)> {
+    let read = |p: &PathBuf| std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()));
+    let is_toml = |p: &PathBuf| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("toml"));
+    let fw = if is_toml(framework) {
+        Framework::from_imeta_toml(&read(framework)?)?
+    } else {
+        Framework::from_imeta_csv(&read(framework)?)?
+    };
+    let d = if is_toml(data) {
+        UnitData::from_idata_toml(&read(data)?, &fw)?
+    } else {
+        UnitData::from_idata_csv(&read(data)?, &fw)?
+    };
+    Ok((fw, d))
+}
+
 /// Runs `kebao index build`.
 pub fn build(args: &BuildArgs) -> Result<()> {
-    let read = |p: &PathBuf| std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()));
-    let fw = Framework::from_imeta_csv(&read(&args.framework)?)?;
-    let data = UnitData::from_idata_csv(&read(&args.data)?, &fw)?;
+    let (fw, data) = load(&args.framework, &args.data)?;
     if !(0.0..=1.0).contains(&args.screen) {
         bail!("--screen is a share between 0 and 1, not {}", args.screen);
     }

@@ -349,3 +349,36 @@ fn more_bad_input_is_named() {
     let flat = UnitData::from_idata_csv("uCode,a,b\nX,1,1\nY,1,2\nZ,1,5\n", &fw).unwrap();
     assert_eq!(Build::run(&fw, &flat, &z).unwrap_err(), CompositeError::Degenerate("a".into()));
 }
+
+/// TOML input gives the same build as CSV.
+#[test]
+fn toml_inputs_match_csv() {
+    let (fw, data) = asem();
+    // Convert the ASEM CSVs to TOML arrays of tables.
+    let to_toml = |csv_text: &str, name: &str| {
+        let mut r = csv::Reader::from_reader(csv_text.as_bytes());
+        let h: Vec<String> = r.headers().unwrap().iter().map(str::to_owned).collect();
+        let mut out = String::new();
+        for rec in r.records() {
+            out.push_str(&format!("[[{name}]]\n"));
+            for (k, v) in h.iter().zip(rec.unwrap().iter()) {
+                if v.is_empty() {
+                    continue;
+                }
+                match v.parse::<f64>() {
+                    Ok(x) => out.push_str(&format!("{k} = {x:?}\n")),
+                    Err(_) => out.push_str(&format!("{k} = {v:?}\n")),
+                }
+            }
+        }
+        out
+    };
+    let fw_t = Framework::from_imeta_toml(&to_toml(&read("asem_iMeta.csv"), "iMeta")).unwrap();
+    assert_eq!(fw_t.nodes.len(), fw.nodes.len());
+    let data_t = UnitData::from_idata_toml(&to_toml(&read("asem_iData.csv"), "iData"), &fw_t).unwrap();
+    let spec = BuildSpec::coinr_default("EurAsia_group");
+    let a = Build::run(&fw, &data, &spec).unwrap();
+    let b = Build::run(&fw_t, &data_t, &spec).unwrap();
+    assert_eq!(a.results, b.results);
+    assert!(matches!(Framework::from_imeta_toml("x = 1"), Err(CompositeError::Parse { .. })));
+}
