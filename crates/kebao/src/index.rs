@@ -32,6 +32,9 @@ pub struct BuildArgs {
     /// The results table (CSV); an .xlsx is written beside it.
     #[arg(long)]
     pub out: PathBuf,
+    /// Also write every stage (Denominated … Aggregated) as CSV into this directory.
+    #[arg(long)]
+    pub stages: Option<PathBuf>,
 }
 
 /// Options of `kebao index uncertainty`.
@@ -283,5 +286,30 @@ pub fn build(args: &BuildArgs) -> Result<()> {
         );
     }
     println!("results written to {} and {}", args.out.display(), xlsx.display());
+    if let Some(dir) = &args.stages {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        for (name, ds) in &b.stages {
+            let mut headers = vec!["uCode".to_owned()];
+            headers.extend(ds.codes.iter().cloned());
+            let rows = ds
+                .units
+                .iter()
+                .enumerate()
+                .map(|(i, u)| {
+                    let mut row = vec![u.clone()];
+                    row.extend(ds.columns.iter().map(|c| {
+                        c.get(i)
+                            .map(|v| if v.is_nan() { String::new() } else { v.to_string() })
+                            .unwrap_or_default()
+                    }));
+                    row
+                })
+                .collect();
+            let path = dir.join(format!("dset_{name}.csv"));
+            std::fs::write(&path, tabular::write_csv(&Table { headers, rows }).map_err(anyhow::Error::msg)?)
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
+        println!("stages written to {}", dir.display());
+    }
     Ok(())
 }
