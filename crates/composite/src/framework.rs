@@ -284,6 +284,22 @@ impl UnitData {
         rows: &[Vec<String>],
         fw: &Framework,
     ) -> Result<UnitData, CompositeError> {
+        let data = UnitData::from_rows_lenient(headers, rows, fw)?;
+        for ind in fw.indicators() {
+            if data.indicators.get(&ind.code).is_some_and(|v| v.iter().all(|x| x.is_nan())) {
+                return Err(CompositeError::AllMissing(ind.code.clone()));
+            }
+        }
+        Ok(data)
+    }
+
+    /// As `from_rows`, but an all-missing indicator is allowed (a panel period may lack
+    /// one that other periods have).
+    fn from_rows_lenient(
+        headers: &[String],
+        rows: &[Vec<String>],
+        fw: &Framework,
+    ) -> Result<UnitData, CompositeError> {
         const F: &str = "iData";
         let iu =
             headers.iter().position(|h| h == "uCode").ok_or_else(|| parse_err(F, "no column `uCode`"))?;
@@ -331,11 +347,6 @@ impl UnitData {
                 }
             }
         }
-        for ind in fw.indicators() {
-            if data.indicators.get(&ind.code).is_some_and(|v| v.iter().all(|x| x.is_nan())) {
-                return Err(CompositeError::AllMissing(ind.code.clone()));
-            }
-        }
         for g in &fw.groups {
             if let Some(i) = headers.iter().position(|h| h == g) {
                 data.groups
@@ -343,5 +354,73 @@ impl UnitData {
             }
         }
         Ok(data)
+    }
+}
+
+/// A panel: the same units and indicators over several periods (COINr's `iData` with a
+/// `Time` column), one [`UnitData`] per period, earliest first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Panel {
+    pub periods: Vec<(String, UnitData)>,
+}
+
+/// How a panel fills a unit's missing value from its other periods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PanelImputation {
+    /// The unit's value in the nearest earlier period that has one (carried forward).
+    Previous,
+    /// The unit's value in the most recent period that has one, earlier or later.
+    Latest,
+}
+
+impl Panel {
+    /// Reads a panel `iData` CSV, split by the `time` column.
+    pub fn from_idata_csv(text: &str, fw: &Framework, time: &str) -> Result<Panel, CompositeError> {
+        let (headers, rows) = records(text, "iData")?;
+        let it = headers
+            .iter()
+            .position(|h| h == time)
+            .ok_or_else(|| parse_err("iData", format!("no time column `{time}`")))?;
+        let mut times: Vec<String> = rows.iter().map(|r| r.get(it).cloned().unwrap_or_default()).collect();
+        times.sort_by(|a, b| match (a.parse::<f64>(), b.parse::<f64>()) {
+            (Ok(x), Ok(y)) => x.total_cmp(&y),
+            _ => a.cmp(b),
+        });
+        times.dedup();
+        let mut periods = Vec::new();
+        for t in times {
+            let sub: Vec<Vec<String>> = rows.iter().filter(|r| r.get(it) == Some(&t)).cloned().collect();
+            periods.push((t, UnitData::from_rows_lenient(&headers, &sub, fw)?));
+        }
+        Ok(Panel { periods })
+    }
+
+    /// Fills missing indicator values from the same unit's other periods.
+    pub fn impute(&self, how: PanelImputation) -> Panel {
+        let mut out = self.clone();
+        for (p, (_, data)) in out.periods.iter_mut().enumerate() {
+            let units = data.units.clone();
+            for (code, col) in data.indicators.iter_mut() {
+                for (u, x) in col.iter_mut().enumerate() {
+                    if !x.is_nan() {
+                        continue;
+                    }
+                    let unit = units.get(u).map(String::as_str).unwrap_or("");
+                    let value_at = |q: usize| -> Option<f64> {
+                        let (_, d) = self.periods.get(q)?;
+                        let i = d.units.iter().position(|v| v == unit)?;
+                        d.indicators.get(code)?.get(i).copied().filter(|v| !v.is_nan())
+                    };
+                    let found = match how {
+                        PanelImputation::Previous => (0..p).rev().find_map(value_at),
+                        PanelImputation::Latest => (0..self.periods.len()).rev().find_map(value_at),
+                    };
+                    if let Some(v) = found {
+                        *x = v;
+                    }
+                }
+            }
+        }
+        out
     }
 }

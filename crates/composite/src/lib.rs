@@ -29,7 +29,7 @@ mod ops;
 pub mod uncertainty;
 
 pub use build::{Build, BuildSpec, Results, TreatDetail};
-pub use framework::{Framework, Node, NodeKind, UnitData};
+pub use framework::{Framework, Node, NodeKind, Panel, PanelImputation, UnitData};
 pub use ops::{
     entropy_weights, ranks, Aggregation, Dataset, Imputation, Normalisation, TreatSpec, Treatment, Weighting,
 };

@@ -382,3 +382,77 @@ fn toml_inputs_match_csv() {
     assert_eq!(a.results, b.results);
     assert!(matches!(Framework::from_imeta_toml("x = 1"), Err(CompositeError::Parse { .. })));
 }
+
+/// Panel imputation on COINr's ASEM panel (5 years): a missing value takes the unit's
+/// previous observed value (or its most recent one), and every year then builds.
+#[test]
+fn panel_imputation_and_builds_per_period() {
+    use kebao_composite::{Panel, PanelImputation};
+    let (fw, _) = asem();
+    let panel = Panel::from_idata_csv(&read("asem_iData_panel.csv"), &fw, "Time").unwrap();
+    assert_eq!(
+        panel.periods.iter().map(|(t, _)| t.as_str()).collect::<Vec<_>>(),
+        ["2018", "2019", "2020", "2021", "2022"]
+    );
+    let prev = panel.impute(PanelImputation::Previous);
+    let latest = panel.impute(PanelImputation::Latest);
+    let mut checked = 0;
+    for (p, (_, d)) in panel.periods.iter().enumerate() {
+        for (code, col) in &d.indicators {
+            for (u, x) in col.iter().enumerate() {
+                if !x.is_nan() {
+                    continue;
+                }
+                let unit = &d.units[u];
+                let at = |q: usize| -> Option<f64> {
+                    let dq = &panel.periods[q].1;
+                    let i = dq.units.iter().position(|v| v == unit)?;
+                    dq.indicators[code].get(i).copied().filter(|v| !v.is_nan())
+                };
+                let want_prev = (0..p).rev().find_map(at);
+                let got_prev = prev.periods[p].1.indicators[code][u];
+                match want_prev {
+                    Some(w) => {
+                        assert_eq!(got_prev, w, "{unit}/{code} in period {p}");
+                        checked += 1;
+                    }
+                    None => assert!(got_prev.is_nan(), "nothing earlier to carry forward"),
+                }
+                let want_latest = (0..panel.periods.len()).rev().find_map(at);
+                assert_eq!(
+                    latest.periods[p].1.indicators[code][u].to_bits(),
+                    want_latest.unwrap_or(f64::NAN).to_bits()
+                );
+                if want_latest.is_some() {
+                    checked += 1;
+                }
+            }
+        }
+    }
+    // In COINr's ASEM panel every gap is the same unit missing in every year, so nothing
+    // can be carried over (the loop above checked that nothing was invented).
+    assert_eq!(checked, 0);
+    // A small panel with real gaps.
+    let head = "iCode,iName,Level,Parent,Direction,Weight,Type\n";
+    let sfw = Framework::from_imeta_csv(&format!(
+        "{head}a,A,1,I,1,1,Indicator\nb,B,1,I,1,1,Indicator\nI,Index,2,,1,1,Aggregate\n"
+    ))
+    .unwrap();
+    let p = Panel::from_idata_csv(
+        "uCode,Time,a,b\nX,2021,1,10\nY,2021,2,\nX,2022,,11\nY,2022,3,\nX,2023,,12\nY,2023,4,30\n",
+        &sfw,
+        "Time",
+    )
+    .unwrap();
+    let (sprev, slatest) = (p.impute(PanelImputation::Previous), p.impute(PanelImputation::Latest));
+    let a = |pn: &Panel, t: usize, u: usize| pn.periods[t].1.indicators["a"][u];
+    let b = |pn: &Panel, t: usize, u: usize| pn.periods[t].1.indicators["b"][u];
+    assert_eq!((a(&sprev, 1, 0), a(&sprev, 2, 0)), (1.0, 1.0), "X's a carried forward from 2021");
+    assert!(b(&sprev, 0, 1).is_nan() && b(&sprev, 1, 1).is_nan(), "Y's b has nothing earlier");
+    assert_eq!((b(&slatest, 0, 1), b(&slatest, 1, 1)), (30.0, 30.0), "latest takes Y's 2023 value");
+    for (t, d) in &latest.periods {
+        let b = Build::run(&fw, d, &BuildSpec::coinr_default("EurAsia_group"))
+            .unwrap_or_else(|e| panic!("{t}: {e}"));
+        assert_eq!(b.results.units.len(), 51, "{t}");
+    }
+}
