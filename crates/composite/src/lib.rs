@@ -31,7 +31,8 @@ pub mod uncertainty;
 pub use build::{Build, BuildSpec, Results, TreatDetail};
 pub use framework::{Framework, Node, NodeKind, Panel, PanelImputation, UnitData};
 pub use ops::{
-    entropy_weights, ranks, Aggregation, Dataset, Imputation, Normalisation, TreatSpec, Treatment, Weighting,
+    entropy_weights, pca_weights, ranks, Aggregation, Dataset, Imputation, Normalisation, TreatSpec,
+    Treatment, Weighting,
 };
 
 /// Why a framework, a data set or a build is refused. Each names the indicator or unit.

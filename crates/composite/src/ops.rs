@@ -375,6 +375,10 @@ pub enum Weighting {
     Equal,
     /// The entropy-weight method (熵权法) on the children's scores, per parent.
     Entropy,
+    /// PCA weights per parent: the squared loadings of the first principal component of
+    /// the children's correlation matrix (they sum to 1), as the OECD/JRC Handbook derives
+    /// weights from a one-factor structure.
+    Pca,
     /// Explicit weights by code (uncertainty runs); codes not listed keep the framework's.
     Custom(HashMap<String, f64>),
 }
@@ -394,16 +398,18 @@ pub fn aggregate(
             .children(&agg.code)
             .filter_map(|k| {
                 let w = match weighting {
-                    Weighting::Given | Weighting::Entropy => k.weight,
+                    Weighting::Given | Weighting::Entropy | Weighting::Pca => k.weight,
                     Weighting::Equal => 1.0,
                     Weighting::Custom(m) => m.get(&k.code).copied().unwrap_or(k.weight),
                 };
                 out.column(&k.code).map(|c| (w, c.to_vec()))
             })
             .collect();
-        if *weighting == Weighting::Entropy {
+        if matches!(weighting, Weighting::Entropy | Weighting::Pca) {
             let cols: Vec<&[f64]> = kids.iter().map(|(_, c)| c.as_slice()).collect();
-            if let Some(w) = entropy_weights(&cols) {
+            let derived =
+                if *weighting == Weighting::Entropy { entropy_weights(&cols) } else { pca_weights(&cols) };
+            if let Some(w) = derived {
                 for ((kw, _), w) in kids.iter_mut().zip(w) {
                     *kw = w;
                 }
@@ -520,4 +526,46 @@ mod tests {
         assert_eq!((r[0], r[1], r[2], r[4]), (2.5, 4.0, 2.5, 1.0));
         assert!(r[3].is_nan());
     }
+}
+
+/// PCA weights of a parent's children: the squared first-component loadings of their
+/// correlation matrix over the units with every child present. `None` with fewer than
+/// two children or three complete units, or a child without spread.
+pub fn pca_weights(columns: &[&[f64]]) -> Option<Vec<f64>> {
+    let k = columns.len();
+    if k < 2 {
+        return None;
+    }
+    let n = columns.first()?.len();
+    let rows: Vec<usize> =
+        (0..n).filter(|&i| columns.iter().all(|c| c.get(i).is_some_and(|v| !v.is_nan()))).collect();
+    if rows.len() < 3 {
+        return None;
+    }
+    let m = rows.len() as f64;
+    let z: Vec<Vec<f64>> = columns
+        .iter()
+        .map(|c| {
+            let x: Vec<f64> = rows.iter().filter_map(|&i| c.get(i).copied()).collect();
+            let mean = x.iter().sum::<f64>() / m;
+            let sd = (x.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (m - 1.0)).sqrt();
+            x.iter().map(|v| (v - mean) / sd).collect()
+        })
+        .collect();
+    if z.iter().flatten().any(|v| !v.is_finite()) {
+        return None;
+    }
+    let corr = nalgebra::DMatrix::from_fn(k, k, |a, b| {
+        let (za, zb) = (z.get(a), z.get(b));
+        match (za, zb) {
+            (Some(za), Some(zb)) => za.iter().zip(zb).map(|(x, y)| x * y).sum::<f64>() / (m - 1.0),
+            _ => 0.0,
+        }
+    });
+    let eig = corr.symmetric_eigen();
+    let top = eig.eigenvalues.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map(|(i, _)| i)?;
+    let v = eig.eigenvectors.column(top);
+    let w: Vec<f64> = v.iter().map(|x| x * x).collect();
+    let sum: f64 = w.iter().sum();
+    (sum > 0.0).then(|| w.iter().map(|x| x / sum).collect())
 }

@@ -2,7 +2,7 @@
 
 use anyhow::{bail, Context, Result};
 use kebao_composite::{
-    Aggregation, Build, BuildSpec, Framework, Imputation, Normalisation, Treatment, UnitData,
+    Aggregation, Build, BuildSpec, Framework, Imputation, Normalisation, Treatment, UnitData, Weighting,
 };
 use kebao_service::tabular::{self, Table};
 use std::path::PathBuf;
@@ -29,6 +29,9 @@ pub struct BuildArgs {
     /// Aggregation: arithmetic | geometric | harmonic.
     #[arg(long, default_value = "arithmetic")]
     pub aggregation: String,
+    /// Weights: given (iMeta's) | equal | entropy (熵权法) | pca.
+    #[arg(long, default_value = "given")]
+    pub weights: String,
     /// The results table (CSV); an .xlsx is written beside it.
     #[arg(long)]
     pub out: PathBuf,
@@ -61,6 +64,9 @@ pub struct UncertaintyArgs {
     /// Aggregation alternatives, the nominal first: arithmetic, geometric, harmonic.
     #[arg(long, value_delimiter = ',', default_value = "arithmetic")]
     pub aggregations: Vec<String>,
+    /// Imputation alternatives, the nominal first: group (needs --group), mean, median.
+    #[arg(long, value_delimiter = ',', default_value = "group")]
+    pub imputations: Vec<String>,
     /// Also estimate sensitivity indices with this many base samples (N·(k+2) runs).
     #[arg(long)]
     pub sensitivity: Option<usize>,
@@ -113,12 +119,23 @@ pub fn uncertainty(args: &UncertaintyArgs) -> Result<()> {
     }
     base.normalisation = normalisations.first().copied().unwrap_or(base.normalisation);
     base.aggregation = aggregations.first().copied().unwrap_or(base.aggregation);
+    let imputations = args
+        .imputations
+        .iter()
+        .map(|i| match (i.trim(), &args.group) {
+            ("group", Some(g)) => Ok(Imputation::GroupMean(g.clone())),
+            ("group", None) | ("mean", _) => Ok(Imputation::Mean),
+            ("median", _) => Ok(Imputation::Median),
+            (other, _) => Err(anyhow::anyhow!("unknown imputation `{other}`: use group, mean or median")),
+        })
+        .collect::<Result<Vec<_>>>()?;
+    base.imputation = imputations.first().cloned().unwrap_or(base.imputation);
     let spec = UncertaintySpec {
         seed: args.seed,
         weight_noise: args.weight_noise,
         normalisations,
         aggregations,
-        imputations: vec![base.imputation.clone()],
+        imputations,
     };
     let model = Model::new(&fw, &data, &base, &spec)?;
     let pb = crate::bar(args.runs as u64, "runs");
@@ -217,11 +234,13 @@ pub fn build(args: &BuildArgs) -> Result<()> {
         screen_threshold: args.screen,
         treatment: if args.no_treat { None } else { BuildSpec::coinr_default("").treatment },
         normalisation: Normalisation::MinMax { lo: 0.0, hi: 100.0 },
-        aggregation: match args.aggregation.as_str() {
-            "arithmetic" => Aggregation::ArithmeticMean,
-            "geometric" => Aggregation::GeometricMean,
-            "harmonic" => Aggregation::HarmonicMean,
-            other => bail!("unknown aggregation `{other}`: use arithmetic, geometric or harmonic"),
+        aggregation: aggregation(&args.aggregation)?,
+        weighting: match args.weights.as_str() {
+            "given" => Weighting::Given,
+            "equal" => Weighting::Equal,
+            "entropy" => Weighting::Entropy,
+            "pca" => Weighting::Pca,
+            other => bail!("unknown weights `{other}`: use given, equal, entropy or pca"),
         },
         ..BuildSpec::coinr_default("")
     };

@@ -456,3 +456,24 @@ fn panel_imputation_and_builds_per_period() {
         assert_eq!(b.results.units.len(), 51, "{t}");
     }
 }
+
+/// PCA weights: for two children the correlation matrix [[1, r], [r, 1]] has first
+/// eigenvector (1, 1)/√2 whatever r > 0, so the weights are ½ and ½; a third child that is
+/// noise gets less weight than two that move together.
+#[test]
+fn pca_weights_follow_the_first_component() {
+    let w = kebao_composite::pca_weights(&[&[1.0, 2.0, 3.0, 5.0], &[2.0, 2.5, 4.0, 9.0]]).unwrap();
+    assert!((w[0] - 0.5).abs() < 1e-12 && (w[1] - 0.5).abs() < 1e-12, "{w:?}");
+    let w = kebao_composite::pca_weights(&[
+        &[1.0, 2.0, 3.0, 4.0, 5.0],
+        &[1.1, 2.1, 2.9, 4.2, 5.0],
+        &[3.0, 1.0, 4.0, 1.0, 5.0],
+    ])
+    .unwrap();
+    assert!(w[2] < w[0] && w[2] < w[1] && (w.iter().sum::<f64>() - 1.0).abs() < 1e-12, "{w:?}");
+    assert!(kebao_composite::pca_weights(&[&[1.0, 1.0, 1.0], &[1.0, 2.0, 3.0]]).is_none(), "no spread");
+    let (fw, data) = asem();
+    let spec =
+        BuildSpec { weighting: kebao_composite::Weighting::Pca, ..BuildSpec::coinr_default("EurAsia_group") };
+    assert!(Build::run(&fw, &data, &spec).unwrap().results.scores[0].iter().all(|v| v.is_finite()));
+}

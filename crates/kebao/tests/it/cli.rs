@@ -340,16 +340,29 @@ fn index_uncertainty_runs_and_refuses_nonsense() {
         "EurAsia_group",
     ];
     let mut args = base.to_vec();
-    args.extend(["--runs", "100", "--aggregations", "arithmetic,geometric", "--sensitivity", "20"]);
+    args.extend([
+        "--runs",
+        "100",
+        "--aggregations",
+        "arithmetic,geometric",
+        "--imputations",
+        "group,median",
+        "--sensitivity",
+        "20",
+    ]);
     let o = kebao("sqlite://unused", &args);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
-    assert!(out.contains("100 runs over weights, aggregation") && out.contains("CHE            1"), "{out}");
-    assert!(out.contains("sensitivity of the mean absolute rank shift (80 runs)"), "{out}");
+    assert!(
+        out.contains("100 runs over weights, aggregation, imputation") && out.contains("CHE            1"),
+        "{out}"
+    );
+    assert!(out.contains("sensitivity of the mean absolute rank shift (100 runs)"), "{out}");
     for (extra, expect) in [
         (vec!["--runs", "0"], "--runs must be at least 1"),
         (vec!["--weight-noise", "1.5"], "--weight-noise is a share"),
         (vec!["--aggregations", "median"], "unknown aggregation `median`"),
+        (vec!["--imputations", "magic"], "unknown imputation `magic`"),
         (vec!["--weight-noise", "0", "--sensitivity", "10"], "nothing is uncertain"),
     ] {
         let mut a = base.to_vec();
