@@ -514,20 +514,6 @@ pub fn entropy_weights(columns: &[&[f64]]) -> Option<Vec<f64>> {
     (sum > 0.0).then(|| d.iter().map(|v| v / sum).collect())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ranks_and_ties() {
-        let nan = f64::NAN;
-        assert_eq!(ranks(&[3.0, 5.0, 3.0, nan, 1.0]), vec![Some(2), Some(1), Some(2), None, Some(4)]);
-        let r = average_ranks(&[3.0, 5.0, 3.0, nan, 1.0]);
-        assert_eq!((r[0], r[1], r[2], r[4]), (2.5, 4.0, 2.5, 1.0));
-        assert!(r[3].is_nan());
-    }
-}
-
 /// PCA weights of a parent's children: the squared first-component loadings of their
 /// correlation matrix over the units with every child present. `None` with fewer than
 /// two children or three complete units, or a child without spread.
@@ -568,4 +554,18 @@ pub fn pca_weights(columns: &[&[f64]]) -> Option<Vec<f64>> {
     let w: Vec<f64> = v.iter().map(|x| x * x).collect();
     let sum: f64 = w.iter().sum();
     (sum > 0.0).then(|| w.iter().map(|x| x / sum).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranks_and_ties() {
+        let nan = f64::NAN;
+        assert_eq!(ranks(&[3.0, 5.0, 3.0, nan, 1.0]), vec![Some(2), Some(1), Some(2), None, Some(4)]);
+        let r = average_ranks(&[3.0, 5.0, 3.0, nan, 1.0]);
+        assert_eq!((r[0], r[1], r[2], r[4]), (2.5, 4.0, 2.5, 1.0));
+        assert!(r[3].is_nan());
+    }
 }
