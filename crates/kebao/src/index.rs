@@ -16,28 +16,47 @@ pub struct BuildArgs {
     /// The data: COINr's iData (.csv, or .toml with `[[iData]]` tables).
     #[arg(long)]
     pub data: PathBuf,
-    /// Group column for imputation by group mean (COINr's `i_mean_grp`); without it,
+    /// A TOML file of build options (`group`, `screen`, `treat`, `normalisation`,
+    /// `weights`, `aggregation`); options given on the command line win.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Group column for imputation by group mean (COINr's `i_mean_grp`); without one,
     /// missing values take the indicator's mean.
     #[arg(long)]
     pub group: Option<String>,
-    /// Minimum share of indicators a unit needs (0–1).
-    #[arg(long, default_value_t = 0.9)]
-    pub screen: f64,
+    /// Minimum share of indicators a unit needs (0–1; default 0.9).
+    #[arg(long)]
+    pub screen: Option<f64>,
     /// Skip the outlier treatment.
     #[arg(long)]
     pub no_treat: bool,
-    /// Aggregation: arithmetic | geometric | harmonic.
-    #[arg(long, default_value = "arithmetic")]
-    pub aggregation: String,
-    /// Weights: given (iMeta's) | equal | entropy (熵权法) | pca.
-    #[arg(long, default_value = "given")]
-    pub weights: String,
+    /// Normalisation: minmax (0–100, default) | zscore | rank | prank | borda | distance.
+    #[arg(long)]
+    pub normalisation: Option<String>,
+    /// Aggregation: arithmetic (default) | geometric | harmonic.
+    #[arg(long)]
+    pub aggregation: Option<String>,
+    /// Weights: given (iMeta's, default) | equal | entropy (熵权法) | pca.
+    #[arg(long)]
+    pub weights: Option<String>,
     /// The results table (CSV); an .xlsx is written beside it.
     #[arg(long)]
     pub out: PathBuf,
     /// Also write every stage (Denominated … Aggregated) as CSV into this directory.
     #[arg(long)]
     pub stages: Option<PathBuf>,
+}
+
+/// The `--config` file of `kebao index build`.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BuildConfig {
+    group: Option<String>,
+    screen: Option<f64>,
+    treat: Option<bool>,
+    normalisation: Option<String>,
+    weights: Option<String>,
+    aggregation: Option<String>,
 }
 
 /// Options of `kebao index uncertainty`.
@@ -223,19 +242,38 @@ fn load(framework: &PathBuf, data: &PathBuf) -> Result<(Framework, UnitData)> {
 /// Runs `kebao index build`.
 pub fn build(args: &BuildArgs) -> Result<()> {
     let (fw, data) = load(&args.framework, &args.data)?;
-    if !(0.0..=1.0).contains(&args.screen) {
-        bail!("--screen is a share between 0 and 1, not {}", args.screen);
+    let config: BuildConfig = match &args.config {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            toml::from_str(&text).with_context(|| format!("{}: not a build configuration", p.display()))?
+        }
+        None => BuildConfig::default(),
+    };
+    let group = args.group.clone().or(config.group);
+    let screen = args.screen.or(config.screen).unwrap_or(0.9);
+    if !(0.0..=1.0).contains(&screen) {
+        bail!("the screen threshold is a share between 0 and 1, not {screen}");
     }
+    let treat = !args.no_treat && config.treat.unwrap_or(true);
+    let aggregation_name =
+        args.aggregation.clone().or(config.aggregation).unwrap_or_else(|| "arithmetic".into());
+    let agg = aggregation(&aggregation_name)?;
+    let positive = agg != Aggregation::ArithmeticMean;
+    let norm_name = args.normalisation.clone().or(config.normalisation).unwrap_or_else(|| "minmax".into());
+    let norm = match norm_name.as_str() {
+        "distance" => Normalisation::DistanceToTarget,
+        other => normalisation(other, positive)?,
+    };
     let spec = BuildSpec {
-        imputation: match &args.group {
+        imputation: match &group {
             Some(g) => Imputation::GroupMean(g.clone()),
             None => Imputation::Mean,
         },
-        screen_threshold: args.screen,
-        treatment: if args.no_treat { None } else { BuildSpec::coinr_default("").treatment },
-        normalisation: Normalisation::MinMax { lo: 0.0, hi: 100.0 },
-        aggregation: aggregation(&args.aggregation)?,
-        weighting: match args.weights.as_str() {
+        screen_threshold: screen,
+        treatment: if treat { BuildSpec::coinr_default("").treatment } else { None },
+        normalisation: norm,
+        aggregation: agg,
+        weighting: match args.weights.clone().or(config.weights).unwrap_or_else(|| "given".into()).as_str() {
             "given" => Weighting::Given,
             "equal" => Weighting::Equal,
             "entropy" => Weighting::Entropy,
