@@ -15,7 +15,7 @@ fn cargo_tree(package: &str) -> String {
 
 #[test]
 fn the_pure_core_does_no_io() {
-    for package in ["kebao-domain", "kebao-sim", "kebao-glm", "kebao-composite"] {
+    for package in ["kebao-domain", "kebao-sim", "kebao-glm", "kebao-composite", "kebao-scorecard"] {
         let tree = cargo_tree(package);
         for forbidden in ["tokio ", "sqlx ", "axum ", "hyper ", "reqwest "] {
             assert!(

@@ -1,0 +1,122 @@
+//! The scorecard engine on UCI German credit with the fixed 700/300 split, beside
+//! optbinning's default pipeline (test AUC 0.8014; IV of the checking-account status 0.6388).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use kebao_scorecard::{auc, confusion, ks, psi, Column, Frame, Scorecard, ScorecardError, ScorecardOptions};
+
+pub struct Split {
+    pub train: Frame,
+    pub test: Frame,
+    pub y_train: Vec<f64>,
+    pub y_test: Vec<f64>,
+}
+
+/// Numeric where every value parses, categorical otherwise.
+pub fn german() -> Split {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/reference/germancredit_split.csv");
+    let mut r = csv::Reader::from_path(path).unwrap();
+    let headers: Vec<String> = r.headers().unwrap().iter().map(str::to_owned).collect();
+    let rows: Vec<Vec<String>> =
+        r.records().map(|x| x.unwrap().iter().map(str::to_owned).collect()).collect();
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let (it, is) = (col("creditability"), col("split"));
+    let pick = |train: bool| -> (Frame, Vec<f64>) {
+        let sel: Vec<&Vec<String>> = rows.iter().filter(|r| (r[is] == "train") == train).collect();
+        let mut frame = Frame::default();
+        for (i, h) in headers.iter().enumerate() {
+            if i == it || i == is {
+                continue;
+            }
+            let vals: Vec<&str> = sel.iter().map(|r| r[i].as_str()).collect();
+            let nums: Option<Vec<f64>> = rows.iter().map(|r| r[i].parse::<f64>().ok()).collect();
+            frame.columns.push(if nums.is_some() {
+                Column::Numeric { name: h.clone(), values: vals.iter().map(|v| v.parse().unwrap()).collect() }
+            } else {
+                Column::Categorical {
+                    name: h.clone(),
+                    values: vals.iter().map(|v| (!v.is_empty()).then(|| (*v).to_owned())).collect(),
+                }
+            });
+        }
+        (frame, sel.iter().map(|r| f64::from(u8::from(r[it] == "bad"))).collect())
+    };
+    let (train, y_train) = pick(true);
+    let (test, y_test) = pick(false);
+    Split { train, test, y_train, y_test }
+}
+
+#[test]
+fn german_credit_beside_optbinning() {
+    let s = german();
+    assert_eq!((s.y_train.len(), s.y_test.len()), (700, 300));
+    let card = Scorecard::fit(&s.train, &s.y_train, &ScorecardOptions::default()).unwrap();
+    let status = card.all_binnings.iter().find(|b| b.name == "status_of_existing_checking_account").unwrap();
+    // optbinning: IV 0.6388 (4 categories, none merged).
+    assert_eq!(status.bins.len(), 4);
+    assert!((status.iv - 0.6388).abs() < 1e-4, "IV {}", status.iv);
+    let scored = card.score(&s.test).unwrap();
+    let p: Vec<f64> = scored.iter().map(|x| x.probability).collect();
+    let y: Vec<u8> = s.y_test.iter().map(|v| *v as u8).collect();
+    let a = auc(&p, &y);
+    eprintln!("test AUC {a:.4}, KS {:.4}", ks(&p, &y));
+    assert!(a >= 0.79, "test AUC {a}");
+    // Scores and probabilities agree: higher score, lower probability of default.
+    let sc: Vec<f64> = scored.iter().map(|x| -x.score).collect();
+    assert!((auc(&sc, &y) - a).abs() < 1e-12);
+    let c = confusion(&p, &y, 0.5);
+    assert_eq!(c.true_positive + c.false_positive + c.true_negative + c.false_negative, 300);
+    // Reason codes name the costliest bins.
+    assert!(scored.iter().any(|x| !x.reasons.is_empty()));
+    // The model round-trips through JSON.
+    let back = Scorecard::from_json(&card.to_json()).unwrap();
+    assert_eq!(back.score(&s.test).unwrap(), scored);
+    // PSI of train against test scores is small (same population).
+    let train_scores: Vec<f64> = card.score(&s.train).unwrap().iter().map(|x| x.score).collect();
+    let test_scores: Vec<f64> = scored.iter().map(|x| x.score).collect();
+    assert!(psi(&train_scores, &test_scores, 10) < 0.1);
+}
+
+#[test]
+fn bad_input_is_named() {
+    let s = german();
+    let bad: Vec<f64> = s.y_train.iter().map(|v| v * 2.0).collect();
+    assert!(matches!(
+        Scorecard::fit(&s.train, &bad, &ScorecardOptions::default()),
+        Err(ScorecardError::Target { .. })
+    ));
+    let ones = vec![1.0; s.y_train.len()];
+    assert_eq!(
+        Scorecard::fit(&s.train, &ones, &ScorecardOptions::default()).unwrap_err(),
+        ScorecardError::OneClass(1)
+    );
+    // Constant and all-missing columns are left out with a reason; NaN is a missing bin;
+    // infinities are refused.
+    let n = s.y_train.len();
+    let mut f = s.train.clone();
+    f.columns.push(Column::Numeric { name: "constant".into(), values: vec![3.0; n] });
+    f.columns.push(Column::Numeric { name: "empty".into(), values: vec![f64::NAN; n] });
+    let card = Scorecard::fit(&f, &s.y_train, &ScorecardOptions::default()).unwrap();
+    assert!(
+        card.excluded.iter().any(|(c, _)| c == "constant") && card.excluded.iter().any(|(c, _)| c == "empty")
+    );
+    let mut g = s.train.clone();
+    g.columns.push(Column::Numeric {
+        name: "inf".into(),
+        values: (0..n).map(|i| if i == 5 { f64::INFINITY } else { 1.0 }).collect(),
+    });
+    assert_eq!(
+        Scorecard::fit(&g, &s.y_train, &ScorecardOptions::default()).unwrap_err(),
+        ScorecardError::NotFinite { column: "inf".into(), row: 6, value: f64::INFINITY }
+    );
+    // An unseen category at scoring time gets the rare bin or neutral points, never a panic.
+    let mut t = s.test.clone();
+    if let Column::Categorical { values, .. } = &mut t.columns[0] {
+        values[0] = Some("never seen".into());
+        values[1] = None;
+    }
+    let card = Scorecard::fit(&s.train, &s.y_train, &ScorecardOptions::default()).unwrap();
+    let out = card.score(&t).unwrap();
+    assert!(out[0].score.is_finite() && out[1].score.is_finite());
+}
