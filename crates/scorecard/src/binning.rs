@@ -16,7 +16,7 @@ pub enum Trend {
     Peak,
     /// Falls then rises.
     Valley,
-    /// The better (by IV) of ascending and descending.
+    /// The best (by IV) of ascending, descending, peak and valley.
     Auto,
 }
 
@@ -234,7 +234,7 @@ type Partition = (Vec<(usize, usize)>, f64, Trend);
 
 fn best_of(pre: &[Counts], total: Counts, opts: &BinningOptions) -> Partition {
     let trends: &[Trend] = match opts.trend {
-        Trend::Auto => &[Trend::Ascending, Trend::Descending],
+        Trend::Auto => &[Trend::Ascending, Trend::Descending, Trend::Peak, Trend::Valley],
         t => match t {
             Trend::Ascending => &[Trend::Ascending],
             Trend::Descending => &[Trend::Descending],

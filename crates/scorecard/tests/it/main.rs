@@ -120,3 +120,13 @@ fn bad_input_is_named() {
     let out = card.score(&t).unwrap();
     assert!(out[0].score.is_finite() && out[1].score.is_finite());
 }
+
+#[test]
+#[ignore = "prints the IV table beside optbinning's; run with --ignored --nocapture"]
+fn print_iv_table() {
+    let s = german();
+    let card = Scorecard::fit(&s.train, &s.y_train, &ScorecardOptions::default()).unwrap();
+    for b in &card.all_binnings {
+        eprintln!("{}\t{:.6}\t{}", b.name, b.iv, b.bins.len());
+    }
+}
