@@ -12,6 +12,7 @@ use kebao_service::{Config, Service, SystemClock, CATALOGUE};
 use kebao_store::{OpenOptions, Store};
 mod fit;
 mod index;
+mod score;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -90,6 +91,8 @@ enum Command {
         #[command(subcommand)]
         command: IndexCommand,
     },
+    /// Score records with a scorecard model (writes scores and reason codes).
+    Score(score::ScoreArgs),
     /// Fit models from data (the analytics engines).
     Fit {
         #[command(subcommand)]
@@ -109,6 +112,8 @@ enum IndexCommand {
 enum FitCommand {
     /// A generalised linear model (pricing): prints the coefficient table and `deviance: …`.
     Glm(fit::GlmArgs),
+    /// A credit scorecard (risk lab): binning tables, IV ranking, scorecard, test metrics.
+    Scorecard(score::FitArgs),
 }
 
 #[derive(Subcommand)]
@@ -403,6 +408,8 @@ async fn run(cli: Cli) -> Result<()> {
             }
         },
         Command::Fit { command: FitCommand::Glm(args) } => fit::run(&args),
+        Command::Fit { command: FitCommand::Scorecard(args) } => score::fit(&args),
+        Command::Score(args) => score::score(&args),
         Command::Index { command: IndexCommand::Build(args) } => index::build(&args),
         Command::Index { command: IndexCommand::Uncertainty(args) } => index::uncertainty(&args),
         Command::Audit { command } => match command {

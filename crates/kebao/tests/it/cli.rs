@@ -371,3 +371,55 @@ fn index_uncertainty_runs_and_refuses_nonsense() {
         assert!(!o.status.success() && stderr(&o).contains(expect), "{}", stderr(&o));
     }
 }
+
+#[test]
+fn scorecard_fit_and_score() {
+    let data =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/reference/germancredit_split.csv");
+    let data = data.to_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("card.json");
+    let o = kebao(
+        "sqlite://unused",
+        &[
+            "fit",
+            "scorecard",
+            "--data",
+            data,
+            "--target",
+            "creditability",
+            "--bad",
+            "bad",
+            "--split-col",
+            "split",
+            "--out",
+            model.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let auc: f64 = out.lines().find_map(|l| l.strip_prefix("test AUC: ")).unwrap().parse().unwrap();
+    assert!(auc >= 0.79, "{auc}");
+    assert!(out.contains("IV ranking:") && out.contains("status_of_existing_checking_account"));
+    let scored = dir.path().join("scored.csv");
+    let o = kebao(
+        "sqlite://unused",
+        &["score", "--model", model.to_str().unwrap(), "--data", data, "--out", scored.to_str().unwrap()],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&scored).unwrap();
+    assert_eq!(text.lines().count(), 1001);
+    assert!(text.contains("reason_1"));
+    // Wrong input.
+    let o = kebao("sqlite://unused", &["fit", "scorecard", "--data", data, "--target", "creditability"]);
+    assert!(!o.status.success() && stderr(&o).contains("not 0/1"), "{}", stderr(&o));
+    let o = kebao("sqlite://unused", &["fit", "scorecard", "--data", data, "--target", "nope"]);
+    assert!(!o.status.success() && stderr(&o).contains("no column `nope`"), "{}", stderr(&o));
+    let o = kebao(
+        "sqlite://unused",
+        &["fit", "scorecard", "--data", data, "--target", "creditability", "--bad", "nobody"],
+    );
+    assert!(!o.status.success() && stderr(&o).contains("single class"), "{}", stderr(&o));
+    let o = kebao("sqlite://unused", &["score", "--model", data, "--data", data]);
+    assert!(!o.status.success() && stderr(&o).contains("not a scorecard model"), "{}", stderr(&o));
+}
