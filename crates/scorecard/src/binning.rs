@@ -276,11 +276,20 @@ pub fn bin_numeric(name: &str, x: &[f64], y: &[u8], opts: &BinningOptions) -> Va
             }
         }
     }
+    // Counts in (lo, hi] by binary search over the sorted values and a prefix of events.
+    let mut ev_prefix = Vec::with_capacity(n + 1);
+    ev_prefix.push(0u64);
+    for &(_, t) in &pairs {
+        ev_prefix.push(ev_prefix.last().copied().unwrap_or(0) + u64::from(t));
+    }
     let count_between = |lo: Option<f64>, hi: Option<f64>| -> Counts {
-        pairs
-            .iter()
-            .filter(|(v, _)| lo.is_none_or(|l| *v > l) && hi.is_none_or(|h| *v <= h))
-            .fold(Counts::default(), |c, (_, t)| c.add(Counts { n: 1, ev: u64::from(*t) }))
+        let a = lo.map_or(0, |l| pairs.partition_point(|(v, _)| *v <= l));
+        let b = hi.map_or(n, |h| pairs.partition_point(|(v, _)| *v <= h));
+        if b <= a {
+            return Counts::default();
+        }
+        let ev = ev_prefix.get(b).copied().unwrap_or(0) - ev_prefix.get(a).copied().unwrap_or(0);
+        Counts { n: (b - a) as u64, ev }
     };
     let min_pre = (opts.min_prebin_share * total.n as f64).ceil() as u64;
     // Drop cut points that leave a pre-bin smaller than the minimum.
@@ -346,15 +355,14 @@ pub fn bin_numeric(name: &str, x: &[f64], y: &[u8], opts: &BinningOptions) -> Va
 /// ones grouped, then merged optimally with an ascending event rate.
 pub fn bin_categorical(name: &str, x: &[Option<String>], y: &[u8], opts: &BinningOptions) -> VariableBinning {
     let total = Counts { n: y.len() as u64, ev: y.iter().map(|&t| u64::from(t)).sum() };
-    let mut cats: Vec<(String, Counts)> = Vec::new();
+    let mut by_name: std::collections::HashMap<&str, Counts> = std::collections::HashMap::new();
     for (v, t) in x.iter().zip(y) {
         let Some(v) = v else { continue };
-        let c = Counts { n: 1, ev: u64::from(*t) };
-        match cats.iter_mut().find(|(k, _)| k == v) {
-            Some((_, acc)) => *acc = acc.add(c),
-            None => cats.push((v.clone(), c)),
-        }
+        let e = by_name.entry(v.as_str()).or_default();
+        *e = e.add(Counts { n: 1, ev: u64::from(*t) });
     }
+    let mut cats: Vec<(String, Counts)> = by_name.into_iter().map(|(k, c)| (k.to_owned(), c)).collect();
+    cats.sort_by(|a, b| a.0.cmp(&b.0));
     let min_pre = (opts.min_prebin_share * total.n as f64).ceil() as u64;
     type Categories = Vec<(String, Counts)>;
     let (mut common, rare): (Categories, Categories) = cats.into_iter().partition(|(_, c)| c.n >= min_pre);
@@ -421,6 +429,24 @@ impl VariableBinning {
         match &self.binning {
             Binning::Numeric { edges } => Ok(edges.iter().take_while(|e| v > **e).count()),
             Binning::Categorical { .. } => Err(false),
+        }
+    }
+
+    /// Category → bin, for scoring many rows.
+    pub fn category_index(&self) -> std::collections::HashMap<&str, usize> {
+        match &self.binning {
+            Binning::Categorical { groups, .. } => {
+                groups.iter().enumerate().flat_map(|(k, g)| g.iter().map(move |c| (c.as_str(), k))).collect()
+            }
+            Binning::Numeric { .. } => std::collections::HashMap::new(),
+        }
+    }
+
+    /// The bin of an unseen category, if there is a bin of rare categories.
+    pub fn unseen_bin(&self) -> Option<usize> {
+        match &self.binning {
+            Binning::Categorical { unseen_bin, .. } => *unseen_bin,
+            Binning::Numeric { .. } => None,
         }
     }
 

@@ -147,13 +147,21 @@ fn woe_column(b: &VariableBinning, col: &Column) -> Vec<f64> {
                 Err(false) => b.missing.woe,
             })
             .collect(),
-        Column::Categorical { values, .. } => values
-            .iter()
-            .map(|v| match v {
-                None => b.missing.woe,
-                Some(s) => b.category_bin(Some(s)).and_then(|k| b.bins.get(k)).map_or(0.0, |s| s.woe),
-            })
-            .collect(),
+        Column::Categorical { values, .. } => {
+            let index = b.category_index();
+            values
+                .iter()
+                .map(|v| match v {
+                    None => b.missing.woe,
+                    Some(s) => index
+                        .get(s.as_str())
+                        .copied()
+                        .or(b.unseen_bin())
+                        .and_then(|k| b.bins.get(k))
+                        .map_or(0.0, |s| s.woe),
+                })
+                .collect()
+        }
     }
 }
 
@@ -288,47 +296,85 @@ impl Scorecard {
             .collect::<Result<_, _>>()?;
         let factor = self.options.pdo / std::f64::consts::LN_2;
         let offset = self.options.base_score - factor * self.options.base_odds.ln();
+        let indexes: Vec<std::collections::HashMap<&str, usize>> =
+            self.variables.iter().map(|v| v.binning.category_index()).collect();
+        let best: Vec<f64> = self
+            .variables
+            .iter()
+            .map(|v| v.points.iter().copied().fold(f64::NEG_INFINITY, f64::max))
+            .collect();
+        /// Where a value fell, resolved to a label only for the reasons shown.
+        enum Place {
+            Bin(usize),
+            Special,
+            Missing,
+            Unseen,
+        }
+        let mut parts: Vec<(usize, Place, f64)> = Vec::with_capacity(self.variables.len());
         Ok((0..n)
             .map(|r| {
+                parts.clear();
                 let mut total = 0.0;
-                let mut reasons = Vec::new();
-                for (v, col) in self.variables.iter().zip(&cols) {
-                    let (label, pts) = match col {
-                        Column::Numeric { values, .. } => {
-                            match v.binning.numeric_bin(values.get(r).copied().unwrap_or(f64::NAN)) {
-                                Ok(k) => (
-                                    v.binning.bins.get(k).map_or(String::new(), |s| s.label.clone()),
-                                    v.points.get(k).copied().unwrap_or(v.neutral_points),
-                                ),
-                                Err(true) => ("Special".to_owned(), v.special_points),
-                                Err(false) => ("Missing".to_owned(), v.missing_points),
-                            }
-                        }
+                for (j, (v, col)) in self.variables.iter().zip(&cols).enumerate() {
+                    let (place, pts) = match col {
+                        Column::Numeric { values, .. } => match v
+                            .binning
+                            .numeric_bin(values.get(r).copied().unwrap_or(f64::NAN))
+                        {
+                            Ok(k) => (Place::Bin(k), v.points.get(k).copied().unwrap_or(v.neutral_points)),
+                            Err(true) => (Place::Special, v.special_points),
+                            Err(false) => (Place::Missing, v.missing_points),
+                        },
                         Column::Categorical { values, .. } => {
                             match values.get(r).and_then(|x| x.as_deref()) {
-                                None => ("Missing".to_owned(), v.missing_points),
-                                Some(s) => match v.binning.category_bin(Some(s)) {
-                                    Some(k) => (
-                                        v.binning.bins.get(k).map_or(String::new(), |b| b.label.clone()),
-                                        v.points.get(k).copied().unwrap_or(v.neutral_points),
-                                    ),
-                                    None => (format!("unseen `{s}`"), v.neutral_points),
+                                None => (Place::Missing, v.missing_points),
+                                Some(s) => match indexes
+                                    .get(j)
+                                    .and_then(|ix| ix.get(s))
+                                    .copied()
+                                    .or(v.binning.unseen_bin())
+                                {
+                                    Some(k) => {
+                                        (Place::Bin(k), v.points.get(k).copied().unwrap_or(v.neutral_points))
+                                    }
+                                    None => (Place::Unseen, v.neutral_points),
                                 },
                             }
                         }
                     };
                     total += pts;
-                    let best = v.points.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-                    reasons.push(Reason {
-                        variable: v.binning.name.clone(),
-                        bin: label,
-                        points: pts,
-                        points_lost: (best - pts).max(0.0),
-                    });
+                    parts.push((j, place, pts));
                 }
-                reasons.sort_by(|a, b| b.points_lost.total_cmp(&a.points_lost));
-                reasons.retain(|r| r.points_lost > 0.0);
-                reasons.truncate(3);
+                let lost = |j: usize, pts: f64| (best.get(j).copied().unwrap_or(pts) - pts).max(0.0);
+                parts.sort_by(|a, b| lost(b.0, b.2).total_cmp(&lost(a.0, a.2)));
+                let reasons = parts
+                    .iter()
+                    .filter(|(j, _, pts)| lost(*j, *pts) > 0.0)
+                    .take(3)
+                    .filter_map(|(j, place, pts)| {
+                        let v = self.variables.get(*j)?;
+                        let bin = match place {
+                            Place::Bin(k) => {
+                                v.binning.bins.get(*k).map_or(String::new(), |s| s.label.clone())
+                            }
+                            Place::Special => "Special".to_owned(),
+                            Place::Missing => "Missing".to_owned(),
+                            Place::Unseen => match cols.get(*j) {
+                                Some(Column::Categorical { values, .. }) => format!(
+                                    "unseen `{}`",
+                                    values.get(r).and_then(|x| x.as_deref()).unwrap_or("")
+                                ),
+                                _ => "unseen".to_owned(),
+                            },
+                        };
+                        Some(Reason {
+                            variable: v.binning.name.clone(),
+                            bin,
+                            points: *pts,
+                            points_lost: lost(*j, *pts),
+                        })
+                    })
+                    .collect();
                 // η = (offset − score) / factor.
                 let eta = (offset - total) / factor;
                 Scored { score: total, probability: 1.0 / (1.0 + (-eta).exp()), reasons }
