@@ -24,5 +24,8 @@ t = time.perf_counter()
 p = sc.predict_proba(df.iloc[n_train:])[:, 1]
 s = sc.score(df.iloc[n_train:])
 score_s = time.perf_counter() - t
+summary = sc.binning_process_.summary().set_index("name")
+for name in df.columns:
+    print(f"{name}\t{summary.loc[name, 'iv']:.6f}\t{summary.loc[name, 'n_bins']}", file=sys.stderr)
 print(json.dumps({"library": "optbinning", "load_s": load_s, "fit_s": fit_s, "score_s": score_s,
                   "test_auc": roc_auc_score(y[n_train:], p)}))

@@ -58,6 +58,9 @@ fn main() -> Result<()> {
     let t = Instant::now();
     let card = Scorecard::fit(&train, y.get(..n_train).unwrap_or(&[]), &ScorecardOptions::default())?;
     let fit_s = t.elapsed().as_secs_f64();
+    for b in &card.all_binnings {
+        eprintln!("{}\t{:.6}\t{}\t{:?}", b.name, b.iv, b.bins.len(), b.trend);
+    }
     let t = Instant::now();
     let scored = card.score(&test)?;
     let score_s = t.elapsed().as_secs_f64();

@@ -24,7 +24,7 @@ pub struct FitArgs {
     #[arg(long, value_delimiter = ',')]
     pub exclude: Vec<String>,
     /// Leave out variables with a lower information value.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.005)]
     pub min_iv: f64,
     /// L2 penalty of the logistic regression.
     #[arg(long, default_value_t = 0.0)]

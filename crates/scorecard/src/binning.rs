@@ -27,7 +27,8 @@ pub struct BinningOptions {
     pub max_prebins: usize,
     /// Pre-bins and categories below this share of the rows are merged.
     pub min_prebin_share: f64,
-    /// Every final bin holds at least this share of the non-missing rows.
+    /// Every final bin holds at least this share of the rows (0 = no constraint beyond the
+    /// pre-bins, optbinning's default).
     pub min_bin_share: f64,
     pub max_bins: Option<usize>,
     /// Every final bin holds at least this many events and this many non-events.
@@ -35,6 +36,10 @@ pub struct BinningOptions {
     pub trend: Trend,
     /// Numeric values kept apart in their own bin (e.g. −999 "not applicable").
     pub special_values: Vec<f64>,
+    /// Categories below this share are grouped into one bin of rare categories (which
+    /// also takes unseen categories at scoring time); `None` keeps every category
+    /// (optbinning's `cat_cutoff`, default none).
+    pub cat_cutoff: Option<f64>,
 }
 
 impl Default for BinningOptions {
@@ -42,11 +47,12 @@ impl Default for BinningOptions {
         BinningOptions {
             max_prebins: 20,
             min_prebin_share: 0.05,
-            min_bin_share: 0.05,
+            min_bin_share: 0.0,
             max_bins: None,
             min_events: 1,
             trend: Trend::Auto,
             special_values: Vec::new(),
+            cat_cutoff: None,
         }
     }
 }
@@ -254,6 +260,75 @@ fn best_of(pre: &[Counts], total: Counts, opts: &BinningOptions) -> Partition {
     best.unwrap_or_else(|| (vec![(0, pre.len().saturating_sub(1))], 0.0, opts.trend))
 }
 
+fn event_prefix(pairs: &[(f64, u8)]) -> Vec<u64> {
+    let mut p = Vec::with_capacity(pairs.len() + 1);
+    p.push(0u64);
+    for &(_, t) in pairs {
+        p.push(p.last().copied().unwrap_or(0) + u64::from(t));
+    }
+    p
+}
+
+/// Best-first Gini splits of sorted (value, event) pairs into at most `max_leaves`
+/// segments of at least `min_leaf` rows; returns the cut values, ascending.
+fn tree_cuts(pairs: &[(f64, u8)], max_leaves: usize, min_leaf: usize) -> Vec<f64> {
+    let prefix = event_prefix(pairs);
+    let ev = |a: usize, b: usize| {
+        (prefix.get(b).copied().unwrap_or(0) - prefix.get(a).copied().unwrap_or(0)) as f64
+    };
+    // Weighted Gini impurity n·(1 − p² − (1 − p)²) = 2·e·(n − e)/n.
+    let impurity = |a: usize, b: usize| {
+        let n = (b - a) as f64;
+        if n == 0.0 {
+            0.0
+        } else {
+            let e = ev(a, b);
+            2.0 * e * (n - e) / n
+        }
+    };
+    let best_split = |a: usize, b: usize| -> Option<(f64, usize)> {
+        if b - a < 2 * min_leaf {
+            return None;
+        }
+        let parent = impurity(a, b);
+        let mut best: Option<(f64, usize)> = None;
+        for p in (a + min_leaf)..=(b - min_leaf) {
+            let (lo, hi) = (pairs.get(p - 1).map(|x| x.0), pairs.get(p).map(|x| x.0));
+            if lo == hi {
+                continue;
+            }
+            let gain = parent - impurity(a, p) - impurity(p, b);
+            if gain > 1e-12 && best.is_none_or(|(g, _)| gain > g) {
+                best = Some((gain, p));
+            }
+        }
+        best
+    };
+    let mut leaves: Vec<(usize, usize, Option<(f64, usize)>)> =
+        vec![(0, pairs.len(), best_split(0, pairs.len()))];
+    while leaves.len() < max_leaves {
+        let Some((i, _)) = leaves
+            .iter()
+            .enumerate()
+            .filter_map(|(i, l)| l.2.map(|(g, _)| (i, g)))
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+        else {
+            break;
+        };
+        let (a, b, split) = leaves.swap_remove(i);
+        let Some((_, p)) = split else { break };
+        leaves.push((a, p, best_split(a, p)));
+        leaves.push((p, b, best_split(p, b)));
+    }
+    let mut cuts: Vec<f64> = leaves
+        .iter()
+        .filter(|(a, _, _)| *a > 0)
+        .filter_map(|&(a, _, _)| Some((pairs.get(a - 1)?.0 + pairs.get(a)?.0) / 2.0))
+        .collect();
+    cuts.sort_by(f64::total_cmp);
+    cuts
+}
+
 fn fmt_edge(x: f64) -> String {
     let s = format!("{x:.6}");
     s.trim_end_matches('0').trim_end_matches('.').to_owned()
@@ -264,24 +339,16 @@ pub fn bin_numeric(name: &str, x: &[f64], y: &[u8], opts: &BinningOptions) -> Va
     let is_special = |v: f64| opts.special_values.contains(&v);
     let mut pairs: Vec<(f64, u8)> =
         x.iter().zip(y).filter(|(v, _)| !v.is_nan() && !is_special(**v)).map(|(v, t)| (*v, *t)).collect();
-    pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    pairs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
     let total = Counts { n: y.len() as u64, ev: y.iter().map(|&t| u64::from(t)).sum() };
-    // Pre-bins: quantile cut points over the distinct values, then small pre-bins merged.
+    // Pre-bins: a classification tree's splits (optbinning's default pre-binning): the leaf
+    // with the best Gini gain is split, at a midpoint between distinct values, until there are
+    // `max_prebins` leaves or no split leaves both sides with the minimum share.
     let n = pairs.len();
-    let mut cuts: Vec<f64> = Vec::new();
-    for k in 1..opts.max_prebins.max(1) {
-        if let Some(&(v, _)) = pairs.get(k * n / opts.max_prebins.max(1)) {
-            if cuts.last().is_none_or(|l| v > *l) && pairs.last().is_some_and(|l| v < l.0) {
-                cuts.push(v);
-            }
-        }
-    }
+    let min_leaf = ((opts.min_prebin_share * total.n as f64).ceil() as usize).max(1);
+    let cuts = tree_cuts(&pairs, opts.max_prebins.max(1), min_leaf);
     // Counts in (lo, hi] by binary search over the sorted values and a prefix of events.
-    let mut ev_prefix = Vec::with_capacity(n + 1);
-    ev_prefix.push(0u64);
-    for &(_, t) in &pairs {
-        ev_prefix.push(ev_prefix.last().copied().unwrap_or(0) + u64::from(t));
-    }
+    let ev_prefix = event_prefix(&pairs);
     let count_between = |lo: Option<f64>, hi: Option<f64>| -> Counts {
         let a = lo.map_or(0, |l| pairs.partition_point(|(v, _)| *v <= l));
         let b = hi.map_or(n, |h| pairs.partition_point(|(v, _)| *v <= h));
@@ -363,7 +430,7 @@ pub fn bin_categorical(name: &str, x: &[Option<String>], y: &[u8], opts: &Binnin
     }
     let mut cats: Vec<(String, Counts)> = by_name.into_iter().map(|(k, c)| (k.to_owned(), c)).collect();
     cats.sort_by(|a, b| a.0.cmp(&b.0));
-    let min_pre = (opts.min_prebin_share * total.n as f64).ceil() as u64;
+    let min_pre = opts.cat_cutoff.map_or(0, |c| (c * total.n as f64).ceil() as u64);
     type Categories = Vec<(String, Counts)>;
     let (mut common, rare): (Categories, Categories) = cats.into_iter().partition(|(_, c)| c.n >= min_pre);
     let mut groups: Vec<(Vec<String>, Counts)> = common.drain(..).map(|(k, c)| (vec![k], c)).collect();

@@ -40,7 +40,9 @@ pub struct Frame {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScorecardOptions {
     pub binning: BinningOptions,
-    /// Variables with a lower IV are left out (0 keeps every variable with any IV).
+    /// Variables with a lower IV are left out. The default, 0.005, drops only variables with
+    /// no signal to speak of (the usual rule of thumb, 0.02, also drops weak but real ones);
+    /// 0 keeps every variable with any IV.
     pub min_iv: f64,
     /// Of two variables whose WoE values correlate beyond this (absolute), the one with
     /// the lower IV is left out.
@@ -59,7 +61,7 @@ impl Default for ScorecardOptions {
     fn default() -> Self {
         ScorecardOptions {
             binning: BinningOptions::default(),
-            min_iv: 0.0,
+            min_iv: 0.005,
             max_correlation: None,
             l2: 0.0,
             pdo: 20.0,
