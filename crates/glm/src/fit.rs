@@ -209,7 +209,8 @@ fn pass(
     let mut dev = 0.0;
     let mut valid = true;
     let mut ones: Vec<usize> = vec![0; nf + 1];
-    let mut xs: Vec<f64> = vec![0.0; rows.numerics.len()];
+    let k = rows.numerics.len();
+    let mut xs: Vec<f64> = vec![0.0; k];
     for i in 0..rows.y.len() {
         let fc = &rows.fcols[i * nf..(i + 1) * nf];
         for (x, col) in xs.iter_mut().zip(&rows.numerics) {
@@ -280,17 +281,18 @@ fn pass(
             for &cb in &active[a..] {
                 arow[cb] += wt;
             }
-            for (j, x) in xs.iter().enumerate() {
-                arow[ns + j] += wt * x;
+            for (a, x) in arow[ns..ns + k].iter_mut().zip(&xs) {
+                *a += wt * x;
             }
         }
-        // Numeric columns come after every factor column.
+        // Numeric columns come after every factor column; slices let the compiler drop the
+        // bounds checks and vectorise.
         for (j, x) in xs.iter().enumerate() {
             let v = wt * x;
             ne.b[ns + j] += v * z;
-            let row = (ns + j) * p;
-            for (l, x2) in xs.iter().enumerate().skip(j) {
-                ne.a[row + ns + l] += v * x2;
+            let row = (ns + j) * p + ns;
+            for (a, x2) in ne.a[row + j..row + k].iter_mut().zip(&xs[j..]) {
+                *a += v * x2;
             }
         }
     }
@@ -368,6 +370,22 @@ fn reduced(ne: &Normal, keep: &[usize], l2: f64, intercept: bool) -> (DMatrix<f6
     (a, b)
 }
 
+/// The weighted mean of y, the intercept-only fit of a logit model without an offset
+/// (R starts each row at (wy + ½)/(w + 1), which is further from it on rare events).
+fn start_mean(data: &Data<'_>, family: Family, link: Link) -> Option<f64> {
+    if family != Family::Binomial || link != Link::Logit || data.offset.is_some() {
+        return None;
+    }
+    let (mut swy, mut sw) = (0.0, 0.0);
+    for (i, &y) in data.y.iter().enumerate() {
+        let w = data.weight(i);
+        swy += w * y;
+        sw += w;
+    }
+    let mean = swy / sw;
+    (mean > 0.0 && mean < 1.0).then_some(mean)
+}
+
 /// Σwy / Σw·exp(offset): the intercept-only rate of a log-link model, when it is positive.
 fn start_rate(data: &Data<'_>, link: Link) -> Option<f64> {
     if link != Link::Log {
@@ -419,9 +437,10 @@ pub fn fit(data: &Data<'_>, spec: &Spec) -> Result<Fit, GlmError> {
     // the log link, μ₀ is the intercept-and-offset-only fit (the overall rate times each
     // row's exposure), which saves iterations on sparse counts; otherwise R's μ₀. The
     // maximum-likelihood estimate, where both arrive, is the same.
-    let mut mu: Vec<f64> = match start_rate(data, link) {
-        Some(rate) => (0..n).map(|i| rate * data.offset_at(i).exp()).collect(),
-        None => {
+    let mut mu: Vec<f64> = match (start_rate(data, link), start_mean(data, family, link)) {
+        (Some(rate), _) => (0..n).map(|i| rate * data.offset_at(i).exp()).collect(),
+        (None, Some(mean)) => vec![mean; n],
+        (None, None) => {
             (0..n).map(|i| family.mu_start(data.y.get(i).copied().unwrap_or(0.0), data.weight(i))).collect()
         }
     };

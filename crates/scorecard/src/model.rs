@@ -243,8 +243,9 @@ impl Scorecard {
         for (name, (_, w)) in names.iter().zip(&chosen) {
             data = data.numeric(name, w);
         }
-        let model = fit(&data, &Spec::new(Family::Binomial).l2(opts.l2))
-            .map_err(|e| ScorecardError::Fit(e.to_string()))?;
+        // Points are printed to a tenth: coefficients to 1e-6 are plenty.
+        let spec = Spec { beta_tolerance: 1e-6, ..Spec::new(Family::Binomial).l2(opts.l2) };
+        let model = fit(&data, &spec).map_err(|e| ScorecardError::Fit(e.to_string()))?;
         let intercept = model.coefficient("(Intercept)").and_then(|c| c.estimate).unwrap_or(0.0);
         let factor = opts.pdo / std::f64::consts::LN_2;
         let offset = opts.base_score - factor * opts.base_odds.ln();
