@@ -304,8 +304,9 @@ fn tree_cuts(pairs: &[(f64, u8)], max_leaves: usize, min_leaf: usize) -> Vec<f64
         }
         best
     };
-    let mut leaves: Vec<(usize, usize, Option<(f64, usize)>)> =
-        vec![(0, pairs.len(), best_split(0, pairs.len()))];
+    /// A segment [start, end) and its best split (gain, position).
+    type Leaf = (usize, usize, Option<(f64, usize)>);
+    let mut leaves: Vec<Leaf> = vec![(0, pairs.len(), best_split(0, pairs.len()))];
     while leaves.len() < max_leaves {
         let Some((i, _)) = leaves
             .iter()
