@@ -244,7 +244,14 @@ impl Scorecard {
             data = data.numeric(name, w);
         }
         // Points are printed to a tenth: coefficients to 1e-6 are plenty.
-        let spec = Spec { beta_tolerance: 1e-6, ..Spec::new(Family::Binomial).l2(opts.l2) };
+        // Start where a WoE model usually ends: the intercept at the overall log-odds, and
+        // every coefficient at −1 (WoE is already the log-odds contribution of the bin, with
+        // the opposite sign).
+        let mean = yf.iter().sum::<f64>() / yf.len() as f64;
+        let mut start = vec![(mean / (1.0 - mean)).ln()];
+        start.extend(std::iter::repeat_n(-1.0, names.len()));
+        let spec =
+            Spec { beta_tolerance: 1e-6, start: Some(start), ..Spec::new(Family::Binomial).l2(opts.l2) };
         let model = fit(&data, &spec).map_err(|e| ScorecardError::Fit(e.to_string()))?;
         let intercept = model.coefficient("(Intercept)").and_then(|c| c.estimate).unwrap_or(0.0);
         let factor = opts.pdo / std::f64::consts::LN_2;

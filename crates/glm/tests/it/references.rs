@@ -281,3 +281,23 @@ fn identity_link_and_plan_refusal() {
     let id = fit(&g, &Spec::new(Family::Gaussian).link(Link::Identity)).unwrap();
     assert!(RatingPlan::from_fit(&id, "incidents", None, &[]).is_err());
 }
+
+/// R's `start`: from the fitted coefficients the fit is done at once, with the same result;
+/// a start of the wrong length is refused.
+#[test]
+fn starting_coefficients() {
+    let (y, off, ty, year, period, _) = ships();
+    let data = Data::new(&y)
+        .offset(&off)
+        .factor(factor("type", &ty))
+        .factor(factor("year", &year))
+        .factor(factor("period", &period));
+    let f = fit(&data, &Spec::new(Family::Poisson)).unwrap();
+    let warm = fit(&data, &Spec { start: Some(f.beta().to_vec()), ..Spec::new(Family::Poisson) }).unwrap();
+    assert!(warm.iterations < f.iterations, "{} vs {}", warm.iterations, f.iterations);
+    assert!((warm.deviance - f.deviance).abs() < 1e-9);
+    assert!(matches!(
+        fit(&data, &Spec { start: Some(vec![0.0; 2]), ..Spec::new(Family::Poisson) }),
+        Err(kebao_glm::GlmError::Option(_))
+    ));
+}
