@@ -26,6 +26,16 @@ pub struct FitArgs {
     /// Leave out variables with a lower information value.
     #[arg(long, default_value_t = 0.005)]
     pub min_iv: f64,
+    /// Of two variables whose WoE values correlate beyond this, keep the one with more IV.
+    #[arg(long)]
+    pub max_corr: Option<f64>,
+    /// Group categories below this share into one bin of rare categories (which also takes
+    /// unseen categories when scoring).
+    #[arg(long)]
+    pub cat_cutoff: Option<f64>,
+    /// Numeric values kept in a bin of their own (e.g. -999), comma-separated.
+    #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
+    pub special: Vec<f64>,
     /// L2 penalty of the logistic regression.
     #[arg(long, default_value_t = 0.0)]
     pub l2: f64,
@@ -183,7 +193,14 @@ pub fn fit(args: &FitArgs) -> Result<()> {
     let y_test: Vec<u8> = y.iter().zip(&is_train).filter(|(_, t)| !**t).map(|(v, _)| *v as u8).collect();
     let train = frame(&headers, &train_rows, &numeric, &skip)?;
     let test = frame(&headers, &test_rows, &numeric, &skip)?;
-    let opts = ScorecardOptions { min_iv: args.min_iv, l2: args.l2, ..ScorecardOptions::default() };
+    let mut opts = ScorecardOptions {
+        min_iv: args.min_iv,
+        l2: args.l2,
+        max_correlation: args.max_corr,
+        ..ScorecardOptions::default()
+    };
+    opts.binning.cat_cutoff = args.cat_cutoff;
+    opts.binning.special_values.clone_from(&args.special);
     let started = std::time::Instant::now();
     let card = Scorecard::fit(&train, &y_train, &opts)?;
     let fit_s = started.elapsed().as_secs_f64();

@@ -392,6 +392,57 @@ impl Scorecard {
             .collect())
     }
 
+    /// Characteristic stability index per variable: the PSI of the share of rows in each bin
+    /// (regular, special, missing), `actual` against `expected` (shares floored at 1e-4).
+    pub fn csi(&self, expected: &Frame, actual: &Frame) -> Result<Vec<(String, f64)>, ScorecardError> {
+        let shares = |frame: &Frame, v: &ScoredVariable| -> Result<Vec<f64>, ScorecardError> {
+            let col = frame
+                .columns
+                .iter()
+                .find(|c| c.name() == v.binning.name)
+                .ok_or_else(|| ScorecardError::UnknownColumn(v.binning.name.clone()))?;
+            let k = v.binning.bins.len();
+            let mut counts = vec![0.0; k + 3];
+            match col {
+                Column::Numeric { values, .. } => {
+                    for &x in values {
+                        let slot = match v.binning.numeric_bin(x) {
+                            Ok(b) => b,
+                            Err(true) => k,
+                            Err(false) => k + 1,
+                        };
+                        if let Some(c) = counts.get_mut(slot) {
+                            *c += 1.0;
+                        }
+                    }
+                }
+                Column::Categorical { values, .. } => {
+                    let index = v.binning.category_index();
+                    for x in values {
+                        let slot = match x {
+                            None => k + 1,
+                            Some(s) => {
+                                index.get(s.as_str()).copied().or(v.binning.unseen_bin()).unwrap_or(k + 2)
+                            }
+                        };
+                        if let Some(c) = counts.get_mut(slot) {
+                            *c += 1.0;
+                        }
+                    }
+                }
+            }
+            let n: f64 = counts.iter().sum();
+            Ok(counts.iter().map(|c| (c / n.max(1.0)).max(1e-4)).collect())
+        };
+        self.variables
+            .iter()
+            .map(|v| {
+                let (e, a) = (shares(expected, v)?, shares(actual, v)?);
+                Ok((v.binning.name.clone(), e.iter().zip(&a).map(|(e, a)| (a - e) * (a / e).ln()).sum()))
+            })
+            .collect()
+    }
+
     /// The model as JSON.
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_default()

@@ -130,3 +130,20 @@ fn print_iv_table() {
         eprintln!("{}\t{:.6}\t{}", b.name, b.iv, b.bins.len());
     }
 }
+
+#[test]
+fn stability_and_options() {
+    let s = german();
+    let card = Scorecard::fit(&s.train, &s.y_train, &ScorecardOptions::default()).unwrap();
+    let same = card.csi(&s.train, &s.train).unwrap();
+    assert!(same.iter().all(|(_, v)| v.abs() < 1e-12));
+    let csi = card.csi(&s.train, &s.test).unwrap();
+    assert_eq!(csi.len(), card.variables.len());
+    assert!(csi.iter().all(|(_, v)| *v >= 0.0 && *v < 0.25), "{csi:?}");
+    // Correlation filtering and rare-category grouping.
+    let mut opts = ScorecardOptions { max_correlation: Some(0.2), ..ScorecardOptions::default() };
+    opts.binning.cat_cutoff = Some(0.05);
+    let filtered = Scorecard::fit(&s.train, &s.y_train, &opts).unwrap();
+    assert!(filtered.variables.len() < card.variables.len());
+    assert!(filtered.excluded.iter().any(|(_, why)| why.starts_with("correlation")));
+}
