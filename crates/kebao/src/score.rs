@@ -263,6 +263,15 @@ pub fn fit(args: &FitArgs) -> Result<()> {
         "confusion at p ≥ 0.5: TP {} FP {} TN {} FN {}",
         c.true_positive, c.false_positive, c.true_negative, c.false_negative
     );
+    let train_scores: Vec<f64> = card.score(&train)?.iter().map(|s| s.score).collect();
+    let test_scores: Vec<f64> = scored.iter().map(|s| s.score).collect();
+    println!(
+        "score PSI (test against training): {:.4}",
+        kebao_scorecard::psi(&train_scores, &test_scores, 10)
+    );
+    for (name, csi) in card.csi(&train, &test)? {
+        println!("  CSI {name:<56} {csi:.4}");
+    }
     if let Some(path) = &args.out {
         std::fs::write(path, card.to_json()).with_context(|| format!("writing {}", path.display()))?;
         println!("model written to {}", path.display());

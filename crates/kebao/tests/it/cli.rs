@@ -401,6 +401,11 @@ fn scorecard_fit_and_score() {
     let auc: f64 = out.lines().find_map(|l| l.strip_prefix("test AUC: ")).unwrap().parse().unwrap();
     assert!(auc >= 0.79, "{auc}");
     assert!(out.contains("IV ranking:") && out.contains("status_of_existing_checking_account"));
+    assert!(
+        out.contains("score PSI (test against training)")
+            && out.contains("CSI status_of_existing_checking_account"),
+        "{out}"
+    );
     let scored = dir.path().join("scored.csv");
     let o = kebao(
         "sqlite://unused",
