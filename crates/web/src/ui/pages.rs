@@ -111,6 +111,28 @@ async fn chrome(
     Ok((Chrome { tr, user, csrf, unread, notice: None }, s))
 }
 
+/// A signed-in visitor of a UI page: the page chrome, the session and the language. Anyone
+/// else is redirected to the login page, and back here after signing in.
+pub struct Authed {
+    pub c: Chrome,
+    pub s: SessionInfo,
+    pub tr: Tr,
+}
+
+impl axum::extract::FromRequestParts<AppState> for Authed {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, Response> {
+        let tr = parts.extensions.get::<Tr>().copied().unwrap_or_default();
+        let here = parts.uri.path().to_owned();
+        let (c, s) = signed_in(state, &parts.headers, tr, &here).await?;
+        Ok(Authed { c, s, tr })
+    }
+}
+
 /// The signed-in user, or a redirect to the login page.
 async fn signed_in(
     state: &AppState,
@@ -401,8 +423,7 @@ struct DashboardTpl {
     notes: Vec<(String, String, String, bool)>,
 }
 
-async fn dashboard(State(st): State<AppState>, Extension(tr): Extension<Tr>, headers: HeaderMap) -> Page {
-    let (c, s) = signed_in(&st, &headers, tr, "/dashboard").await?;
+async fn dashboard(State(st): State<AppState>, Authed { c, s, tr }: Authed) -> Page {
     let Actor::User { user, .. } = &s.actor else { return Err(Redirect::to("/login").into_response()) };
     let inbox = st.svc.inbox(&s.actor).await.map_err(|e| error_page(tr, chrome_blank(tr), e))?;
     let org =
@@ -477,11 +498,9 @@ async fn dashboard(State(st): State<AppState>, Extension(tr): Extension<Tr>, hea
 
 async fn notifications_read(
     State(st): State<AppState>,
-    Extension(tr): Extension<Tr>,
-    headers: HeaderMap,
+    Authed { c: _, s, tr }: Authed,
     Form(form): Form<HashMap<String, String>>,
 ) -> Page {
-    let (_, s) = signed_in(&st, &headers, tr, "/dashboard").await?;
     check_csrf(&form, &s)?;
     st.svc.mark_notifications_read(&s.actor).await.map_err(|e| error_page(tr, chrome_blank(tr), e))?;
     Ok(Redirect::to("/dashboard").into_response())
@@ -899,12 +918,10 @@ async fn org_detail(
 
 async fn facts_post(
     State(st): State<AppState>,
-    Extension(tr): Extension<Tr>,
-    headers: HeaderMap,
+    Authed { c, s, tr }: Authed,
     Path(id): Path<String>,
     Form(form): Form<HashMap<String, String>>,
 ) -> Page {
-    let (c, s) = signed_in(&st, &headers, tr, &format!("/orgs/{id}")).await?;
     check_csrf(&form, &s)?;
     let result = match YearlyFacts::parse(&facts_input(&form)) {
         Ok(f) => st.svc.put_facts(&s.actor, &id, f).await.map(|_| ()),
@@ -921,12 +938,10 @@ async fn facts_post(
 
 async fn qual_post(
     State(st): State<AppState>,
-    Extension(tr): Extension<Tr>,
-    headers: HeaderMap,
+    Authed { c, s, tr }: Authed,
     Path(id): Path<String>,
     Form(form): Form<HashMap<String, String>>,
 ) -> Page {
-    let (c, s) = signed_in(&st, &headers, tr, &format!("/orgs/{id}")).await?;
     check_csrf(&form, &s)?;
     let g = |k: &str| form.get(k).cloned().unwrap_or_default();
     let result =
@@ -948,12 +963,10 @@ async fn qual_post(
 
 async fn verify_post(
     State(st): State<AppState>,
-    Extension(tr): Extension<Tr>,
-    headers: HeaderMap,
+    Authed { c, s, tr }: Authed,
     Path(id): Path<String>,
     Form(form): Form<HashMap<String, String>>,
 ) -> Page {
-    let (c, s) = signed_in(&st, &headers, tr, &format!("/orgs/{id}")).await?;
     check_csrf(&form, &s)?;
     let approve = form.get("decision").is_some_and(|d| d == "approve");
     match st.svc.verify_org(&s.actor, &id, approve).await {
@@ -1131,8 +1144,7 @@ fn forbidden_page(tr: Tr, c: Chrome) -> Response {
     error_page(tr, c, ServiceError::Forbidden { action: "this", reason: String::new() })
 }
 
-async fn org_new(State(st): State<AppState>, Extension(tr): Extension<Tr>, headers: HeaderMap) -> Page {
-    let (c, s) = signed_in(&st, &headers, tr, "/orgs/new").await?;
+async fn org_new(State(st): State<AppState>, Authed { c, s, tr }: Authed) -> Page {
     if !st.svc.may(&s.actor, kebao_service::authz::Action::CreateOrg) {
         return Err(forbidden_page(tr, c));
     }
@@ -1167,11 +1179,9 @@ fn new_org_page(st: &AppState, c: Chrome, input: &OrganisationInput, errs: &[Fie
 
 async fn org_create(
     State(st): State<AppState>,
-    Extension(tr): Extension<Tr>,
-    headers: HeaderMap,
+    Authed { c, s, tr }: Authed,
     Form(form): Form<HashMap<String, String>>,
 ) -> Page {
-    let (c, s) = signed_in(&st, &headers, tr, "/orgs/new").await?;
     check_csrf(&form, &s)?;
     let input = org_input(&form);
     // The form names a branch's parent by USCC; the service takes the parent's id.
@@ -1206,13 +1216,7 @@ async fn org_create(
     }
 }
 
-async fn org_edit(
-    State(st): State<AppState>,
-    Extension(tr): Extension<Tr>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Page {
-    let (c, s) = signed_in(&st, &headers, tr, &format!("/orgs/{id}/edit")).await?;
+async fn org_edit(State(st): State<AppState>, Authed { c, s, tr }: Authed, Path(id): Path<String>) -> Page {
     let v = st.svc.get_org(&s.actor, &id).await.map_err(|e| error_page(tr, chrome_blank(tr), e))?;
     if !v.can_edit {
         return Err(error_page(tr, c, ServiceError::Forbidden { action: "edit", reason: String::new() }));
@@ -1232,12 +1236,10 @@ async fn org_edit(
 
 async fn org_update(
     State(st): State<AppState>,
-    Extension(tr): Extension<Tr>,
-    headers: HeaderMap,
+    Authed { c, s, tr }: Authed,
     Path(id): Path<String>,
     Form(form): Form<HashMap<String, String>>,
 ) -> Page {
-    let (c, s) = signed_in(&st, &headers, tr, &format!("/orgs/{id}/edit")).await?;
     check_csrf(&form, &s)?;
     let mut input = org_input(&form);
     match st.svc.update_org(&s.actor, &id, &input).await {
@@ -1429,12 +1431,10 @@ async fn render_staff(
 
 async fn staff_page(
     State(st): State<AppState>,
-    Extension(tr): Extension<Tr>,
-    headers: HeaderMap,
+    Authed { mut c, s, tr }: Authed,
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Page {
-    let (mut c, s) = signed_in(&st, &headers, tr, &format!("/orgs/{id}/staff")).await?;
     if q.contains_key("saved") {
         c.notice = Some(("ok", tr.t("已保存。", "Saved.").to_owned()));
     }
@@ -1448,12 +1448,10 @@ fn texts(tr: Tr, errs: &[FieldError]) -> Vec<String> {
 
 async fn staff_add(
     State(st): State<AppState>,
-    Extension(tr): Extension<Tr>,
-    headers: HeaderMap,
+    Authed { c, s, tr }: Authed,
     Path(id): Path<String>,
     Form(form): Form<HashMap<String, String>>,
 ) -> Page {
-    let (c, s) = signed_in(&st, &headers, tr, &format!("/orgs/{id}/staff")).await?;
     check_csrf(&form, &s)?;
     let g = |k: &str| form.get(k).cloned().unwrap_or_default();
     let input =
@@ -1469,13 +1467,11 @@ async fn staff_add(
 
 async fn staff_update(
     State(st): State<AppState>,
-    Extension(tr): Extension<Tr>,
-    headers: HeaderMap,
+    Authed { c, s, tr }: Authed,
     Path(user_id): Path<String>,
     Form(form): Form<HashMap<String, String>>,
 ) -> Page {
     let org_id = form.get("org_id").cloned().unwrap_or_default();
-    let (c, s) = signed_in(&st, &headers, tr, &format!("/orgs/{org_id}/staff")).await?;
     check_csrf(&form, &s)?;
     match st.svc.update_staff(&s.actor, &user_id, &roles_from_form(&form), form.contains_key("active")).await
     {
@@ -1490,8 +1486,7 @@ async fn staff_update(
 // ---------------------------------------------------------------------------------------
 // Password reset (platform admin)
 
-async fn password_form(State(st): State<AppState>, Extension(tr): Extension<Tr>, headers: HeaderMap) -> Page {
-    let (c, s) = signed_in(&st, &headers, tr, "/admin/password").await?;
+async fn password_form(State(st): State<AppState>, Authed { c, s, tr }: Authed) -> Page {
     if !st.svc.may(&s.actor, kebao_service::authz::Action::ResetPassword) {
         return Err(forbidden_page(tr, c));
     }
@@ -1541,11 +1536,9 @@ fn password_fields(tr: Tr, username: &str, errs: &[FieldError]) -> Vec<Field> {
 
 async fn password_post(
     State(st): State<AppState>,
-    Extension(tr): Extension<Tr>,
-    headers: HeaderMap,
+    Authed { mut c, s, tr }: Authed,
     Form(form): Form<HashMap<String, String>>,
 ) -> Page {
-    let (mut c, s) = signed_in(&st, &headers, tr, "/admin/password").await?;
     check_csrf(&form, &s)?;
     let username = form.get("username").cloned().unwrap_or_default();
     let password = form.get("password").cloned().unwrap_or_default();
@@ -1589,20 +1582,14 @@ struct ImportTpl {
     problems: Vec<(usize, String, String)>,
 }
 
-async fn import_form(State(st): State<AppState>, Extension(tr): Extension<Tr>, headers: HeaderMap) -> Page {
-    let (c, s) = signed_in(&st, &headers, tr, "/orgs/import").await?;
+async fn import_form(State(st): State<AppState>, Authed { c, s, tr }: Authed) -> Page {
     if !st.svc.may(&s.actor, kebao_service::authz::Action::CreateOrg) {
         return Err(forbidden_page(tr, c));
     }
     Ok(html(&ImportTpl { c, report: None, problems: Vec::new() }))
 }
 
-async fn import_template(
-    State(st): State<AppState>,
-    Extension(tr): Extension<Tr>,
-    headers: HeaderMap,
-) -> Page {
-    signed_in(&st, &headers, tr, "/orgs/import").await?;
+async fn import_template(Authed { tr, .. }: Authed) -> Page {
     let table = Table {
         headers: COLUMNS.iter().map(|(c, _, _)| (*c).to_owned()).collect(),
         rows: vec![COLUMNS.iter().map(|(_, zh, _)| format!("（{zh}）")).collect()],
