@@ -289,13 +289,13 @@ async fn run(cli: Cli) -> Result<()> {
             UserCommand::Add { db, org, username, name, roles, password_stdin } => {
                 let svc = service(&db.url, db.policies.as_deref()).await?;
                 let roles = parse_roles(&roles).map_err(|e| anyhow::anyhow!("{e}"))?;
-                let org_row = {
-                    let mut tx = svc.store().begin_read().await?;
-                    kebao_store::orgs::find_by_uscc(tx.conn(), &org.trim().to_ascii_uppercase()).await?
-                };
-                let Some(org_row) = org_row else {
+                let Some(org_id) =
+                    svc.org_id_by_uscc(&operator(), &org).await.map_err(|e| anyhow::anyhow!("{e}"))?
+                else {
                     bail!("no organisation with the unified social credit code `{org}`")
                 };
+                let org_row =
+                    svc.get_org(&operator(), &org_id).await.map_err(|e| anyhow::anyhow!("{e}"))?.org;
                 let (password, generated) = read_password(password_stdin)?;
                 let input = NewUserInput { username, display_name: name, password: password.clone() };
                 let u = svc
@@ -448,10 +448,12 @@ async fn run(cli: Cli) -> Result<()> {
 
 async fn demo(url: &str, enterprises: usize, seed: u64, port: u16, no_serve: bool) -> Result<()> {
     let svc = service(url, None).await?;
-    let existing = {
-        let mut tx = svc.store().begin_read().await?;
-        kebao_store::orgs::count(tx.conn(), &Default::default()).await?
-    };
+    let demo_actor = Actor::System { name: "demo".into() };
+    let existing = svc
+        .list_orgs(&demo_actor, &Default::default(), None, 1)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .total;
     let zone = kebao_sim::generate(
         &kebao_sim::Options { seed, enterprises, ..Default::default() },
         svc.industries(),
@@ -465,12 +467,7 @@ async fn demo(url: &str, enterprises: usize, seed: u64, port: u16, no_serve: boo
             pb.set_position(done);
         };
         let r = svc
-            .import_orgs(
-                &Actor::System { name: "demo".into() },
-                rows,
-                ImportOptions::default(),
-                &mut progress,
-            )
+            .import_orgs(&demo_actor, rows, ImportOptions::default(), &mut progress)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         pb.finish_and_clear();
@@ -485,19 +482,15 @@ async fn demo(url: &str, enterprises: usize, seed: u64, port: u16, no_serve: boo
             r.imported as f64 / secs
         );
         for u in &zone.users {
-            let org = {
-                let mut tx = svc.store().begin_read().await?;
-                kebao_store::orgs::find_by_uscc(tx.conn(), &u.org_uscc).await?
-            };
-            let Some(org) = org else { bail!("demo user {} has no organisation", u.username) };
+            let org =
+                svc.org_id_by_uscc(&demo_actor, &u.org_uscc).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let Some(org_id) = org else { bail!("demo user {} has no organisation", u.username) };
             let input = NewUserInput {
                 username: u.username.clone(),
                 display_name: u.display_name.clone(),
                 password: kebao_sim::DEMO_PASSWORD.into(),
             };
-            svc.add_user(&Actor::System { name: "demo".into() }, &org.id, &input, &u.roles)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            svc.add_user(&demo_actor, &org_id, &input, &u.roles).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         }
         // A few enterprises registered themselves and wait for the zone's reviewers.
         for (org, admin) in &zone.pending {
