@@ -29,7 +29,7 @@ impl Service {
         &self,
         actor: &Actor,
         expect: Option<Head>,
-        progress: &mut dyn FnMut(u64, u64),
+        progress: &mut (dyn FnMut(u64, u64) + Send),
     ) -> Result<Verification> {
         self.require(actor, Action::ReadAudit, &Resource::Zone, &Basis::None)?;
         let mut tx = self.store.begin_read().await?;
@@ -65,5 +65,14 @@ impl Service {
         self.require(actor, Action::ReadAudit, &Resource::Zone, &Basis::None)?;
         let mut tx = self.store.begin_read().await?;
         Ok(events::for_subject(tx.conn(), subject, limit).await?)
+    }
+}
+
+impl Service {
+    /// The newest events of the whole log (for auditors).
+    pub async fn recent_events(&self, actor: &Actor, limit: u32) -> Result<Vec<EventRecord>> {
+        self.require(actor, Action::ReadAudit, &Resource::Zone, &Basis::None)?;
+        let mut tx = self.store.begin_read().await?;
+        Ok(events::latest(tx.conn(), limit).await?)
     }
 }

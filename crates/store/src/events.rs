@@ -131,3 +131,14 @@ pub async fn for_subject(conn: &mut AnyConnection, subject: &str, limit: u32) ->
     .await?;
     rows.iter().map(record).collect()
 }
+
+/// The newest events, newest first.
+pub async fn latest(conn: &mut AnyConnection, limit: u32) -> Result<Vec<EventRecord>> {
+    let rows = sqlx::query(
+        "SELECT seq, at_us, actor, action, subject, payload, prev_hash, hash FROM events ORDER BY seq DESC LIMIT $1",
+    )
+    .bind(i64::from(limit))
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(record).collect()
+}

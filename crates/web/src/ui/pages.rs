@@ -47,6 +47,7 @@ pub fn routes() -> Router<AppState> {
         .route("/orgs/{id}/staff", get(staff_page).post(staff_add))
         .route("/users/{id}", post(staff_update))
         .route("/admin/password", get(password_form).post(password_post))
+        .route("/audit", get(audit_page))
         .layer(axum::middleware::from_fn(super::language))
 }
 
@@ -467,6 +468,9 @@ async fn dashboard(State(st): State<AppState>, Authed { c, s, tr }: Authed) -> P
     }
     if has(Role::Regulator) {
         links.push(("/orgs?kind=insurer".into(), tr.t("保险机构名录", "Insurers").to_owned()));
+    }
+    if has(Role::Regulator) || has(Role::PlatformAdmin) || has(Role::ZoneApprover) {
+        links.push(("/audit".into(), tr.t("审计日志", "Audit log").to_owned()));
     }
     links.push(("/orgs".into(), tr.t("机构名录", "Directory").to_owned()));
     let when = |us: i64| kebao_domain::time_zone::display_local(kebao_domain::time_zone::from_unix_us(us));
@@ -1717,4 +1721,56 @@ async fn import_post(
         }
         Err(e) => Err(error_page(tr, c, e)),
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Audit log (regulator, platform admin, zone approver)
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct AuditTpl {
+    c: Chrome,
+    count: u64,
+    hash: String,
+    verified: Option<String>,
+    events: Vec<(u64, String, String, String, String)>,
+}
+
+async fn audit_page(
+    State(st): State<AppState>,
+    Authed { c, s, tr }: Authed,
+    Query(q): Query<HashMap<String, String>>,
+) -> Page {
+    let head = match st.svc.audit_head(&s.actor).await {
+        Ok(h) => h,
+        Err(e) => return Err(error_page(tr, c, e)),
+    };
+    let verified = if q.contains_key("verify") {
+        match st
+            .svc
+            .audit_verify(&s.actor, None, &mut |_, _| {})
+            .await
+            .map_err(|e| error_page(tr, chrome_blank(tr), e))?
+        {
+            kebao_service::audit::Verification::Sound(h) => Some(tr.pick(
+                format!("完好：{} 个事件，每一环均可验证", h.count),
+                format!("sound: {} events, every link holds", h.count),
+            )),
+            kebao_service::audit::Verification::Broken(b) => {
+                Some(tr.pick(format!("已损坏：{b}"), format!("broken: {b}")))
+            }
+        }
+    } else {
+        None
+    };
+    let when = |us: i64| kebao_domain::time_zone::display_local(kebao_domain::time_zone::from_unix_us(us));
+    let events = st
+        .svc
+        .recent_events(&s.actor, 50)
+        .await
+        .map_err(|e| error_page(tr, chrome_blank(tr), e))?
+        .into_iter()
+        .map(|e| (e.seq, when(e.at_us), e.actor, e.action, e.subject))
+        .collect();
+    Ok(html(&AuditTpl { c, count: head.count, hash: head.hash.to_hex(), verified, events }))
 }

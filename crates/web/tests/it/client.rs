@@ -60,6 +60,7 @@ pub async fn app() -> App {
         (&ent.id, "ent.admin", Role::EnterpriseAdmin),
         (&bank.id, "banker", Role::BankOfficer),
         (&gov.id, "reviewer", Role::ZoneReviewer),
+        (&gov.id, "regulator", Role::Regulator),
     ] {
         let input = NewUserInput { username: name.into(), display_name: name.into(), password: PW.into() };
         svc.add_user(&op, o, &input, &[role]).await.unwrap();

@@ -272,3 +272,20 @@ async fn self_registration_through_the_forms() {
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert!(z.get(&format!("/orgs/{org_id}")).await.text().contains("已核验"));
 }
+
+#[tokio::test]
+async fn audit_page_for_auditors_only() {
+    let app = app().await;
+    let mut r = Client::new(&app);
+    r.login("regulator", PW).await;
+    let before = events(&app).await;
+    let page = r.get("/audit?verify=1").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let t = page.text();
+    assert!(t.contains(&format!("id=\"head-count\">{before}<")), "{t}");
+    assert!(t.contains("完好") && t.contains("org.created"), "{t}");
+    assert!(r.get("/dashboard").await.text().contains("href=\"/audit\""));
+    let mut b = Client::new(&app);
+    b.login("banker", PW).await;
+    assert_eq!(b.get("/audit").await.status, StatusCode::FORBIDDEN);
+}
