@@ -2,11 +2,15 @@
 //! the event-log encoding. No IO, no async, no clock and no randomness: time and ids are
 //! passed in by the caller.
 
+pub mod catalogue;
 pub mod error;
 pub mod event;
 pub mod industry;
 pub mod money;
 pub mod org;
+pub mod product;
+pub mod publicity;
+pub mod search;
 pub mod time_zone;
 pub mod uscc;
 pub mod user;

@@ -4,7 +4,10 @@ use crate::error::FieldError;
 use std::fmt;
 
 /// An amount in fen. Arithmetic is checked; overflow is an error, never a wrap.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
+#[serde(transparent)]
 pub struct Money(i64);
 
 impl Money {

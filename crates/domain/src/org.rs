@@ -46,6 +46,20 @@ macro_rules! string_enum {
                 f.write_str(self.code())
             }
         }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.code())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;
+                $name::from_code(&s)
+                    .ok_or_else(|| serde::de::Error::custom(format!("unknown {} `{}`", stringify!($name), s)))
+            }
+        }
     };
 }
 pub(crate) use string_enum;

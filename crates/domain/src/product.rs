@@ -1,0 +1,660 @@
+//! Insurers' product filings and the zone's regional registration (区域性科技保险产品注册制).
+//!
+//! An insurer files a product of a catalogue type with its own content. Each change is a
+//! new version; a version moves through review to approval (which gives a registration
+//! number) or rejection, and an approved version is published and may be withdrawn. The
+//! platform shows insurers' filed terms; it never quotes or compares prices
+//! (`rules.md` §11.1).
+
+use crate::catalogue::Catalogue;
+use crate::error::{Collector, FieldError, Invalid};
+use crate::industry::IndustryMap;
+use crate::money::Money;
+use crate::org::{string_enum, LifecycleStage, QualificationKind};
+
+string_enum! {
+    /// Where a filed version stands.
+    FilingStatus {
+        Draft = "draft", "草稿", "Draft";
+        InReview = "in_review", "审核中", "In review";
+        ChangesRequested = "changes_requested", "退回修改", "Changes requested";
+        Approved = "approved", "已注册", "Registered";
+        Rejected = "rejected", "未通过", "Rejected";
+        Published = "published", "已发布", "Published";
+        Withdrawn = "withdrawn", "已下架", "Withdrawn";
+        Superseded = "superseded", "已被新版本取代", "Superseded";
+    }
+}
+
+string_enum! {
+    /// What the premium is computed on (the insurer's filed basis; the platform computes nothing).
+    PremiumBasis {
+        SumInsured = "sum_insured", "保险金额×费率", "Rate on the sum insured";
+        Limit = "limit", "责任限额×费率", "Rate on the limit of liability";
+        Revenue = "revenue", "营业收入×费率", "Rate on revenue";
+        PerHead = "per_head", "按人数", "Per head";
+        PerUnit = "per_unit", "按台（套）/件", "Per unit";
+        LoanPrincipal = "loan_principal", "贷款本金×费率", "Rate on the loan principal";
+        Fixed = "fixed", "固定保费", "Fixed premium";
+    }
+}
+
+string_enum! {
+    /// A step of a filing's life.
+    Transition {
+        Submit = "submit", "提交审核", "Submit for review";
+        RequestChanges = "request_changes", "退回修改", "Request changes";
+        Approve = "approve", "批准注册", "Approve";
+        Reject = "reject", "不予注册", "Reject";
+        Publish = "publish", "发布", "Publish";
+        Withdraw = "withdraw", "下架", "Withdraw";
+    }
+}
+
+impl FilingStatus {
+    /// Whether the insurer may still change the content and documents.
+    pub fn is_editable(self) -> bool {
+        matches!(self, FilingStatus::Draft | FilingStatus::ChangesRequested)
+    }
+
+    /// Whether the version is still being worked (so no second open version may start).
+    pub fn is_open(self) -> bool {
+        matches!(self, FilingStatus::Draft | FilingStatus::InReview | FilingStatus::ChangesRequested)
+    }
+
+    /// The state after `t`, or why `t` is not possible from here.
+    pub fn apply(self, t: Transition) -> Result<FilingStatus, FieldError> {
+        use FilingStatus as S;
+        use Transition as T;
+        let next = match (self, t) {
+            (S::Draft | S::ChangesRequested, T::Submit) => S::InReview,
+            (S::InReview, T::RequestChanges) => S::ChangesRequested,
+            (S::InReview, T::Approve) => S::Approved,
+            (S::InReview, T::Reject) => S::Rejected,
+            (S::Approved | S::Withdrawn, T::Publish) => S::Published,
+            (S::Published, T::Withdraw) => S::Withdrawn,
+            (from, t) => {
+                let (zh, en) = match (from, t) {
+                    (S::Approved | S::Published | S::Withdrawn | S::Superseded, T::Approve) => (
+                        "该版本已批准注册，不能重复批准".to_owned(),
+                        "this version is already approved; it cannot be approved twice".to_owned(),
+                    ),
+                    (S::Rejected, _) => (
+                        "该版本已被驳回，不能再操作；请新建版本重新备案".to_owned(),
+                        "this version was rejected and is closed; file a new version".to_owned(),
+                    ),
+                    _ => (
+                        format!("当前状态为「{}」，不能执行「{}」", from.label_zh(), t.label_zh()),
+                        format!("a version that is `{}` cannot be sent to `{}`", from.code(), t.code()),
+                    ),
+                };
+                return Err(FieldError::new("status", "bad_transition", zh, en));
+            }
+        };
+        Ok(next)
+    }
+}
+
+/// The zone reviewer's checklist: every item must be ticked before approval.
+pub const CHECKLIST: &[(&str, &str, &str)] = &[
+    (
+        "nfra_filed",
+        "条款和费率已按监管规定报备（附备案材料）",
+        "Wording and rates are filed with the regulator (evidence attached)",
+    ),
+    ("type_matches", "保险责任与所选产品类型一致", "Cover matches the product type chosen"),
+    ("exclusions_prominent", "责任免除条款已显著提示", "Exclusions are stated prominently"),
+    ("limits_sound", "责任限额与免赔额清晰、合理", "Limits and deductibles are clear and sound"),
+    (
+        "eligibility_clear",
+        "适用企业范围（行业、阶段、资质）清晰",
+        "Eligibility (industries, stages, qualifications) is clear",
+    ),
+    ("contact_valid", "联系人和联系方式有效", "The contact is valid"),
+    ("no_price_claims", "无比价、排名或夸大宣传内容", "No price comparisons, rankings or exaggerated claims"),
+];
+
+/// One coverage of a product: what is paid, up to what, after what deductible.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Coverage {
+    pub name: String,
+    /// The limit of liability (per event unless the note says otherwise).
+    pub limit: Money,
+    pub deductible: Money,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// Who may buy the product. Empty lists mean "any".
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct Eligibility {
+    /// Zone industry tags (5+2).
+    pub industries: Vec<String>,
+    pub stages: Vec<LifecycleStage>,
+    /// The enterprise must hold at least one of these.
+    pub qualifications: Vec<QualificationKind>,
+}
+
+/// Whom to ask about the product.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct Contact {
+    pub name: String,
+    pub phone: String,
+    pub email: String,
+}
+
+/// The checked content of one version of a product.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ProductContent {
+    pub type_id: String,
+    pub name: String,
+    pub summary: String,
+    pub coverages: Vec<Coverage>,
+    pub eligibility: Eligibility,
+    pub term_months: u16,
+    pub premium_basis: PremiumBasis,
+    /// The insurer's own words on the rate (its filed range); shown, never computed with.
+    pub rate_text: String,
+    pub contact: Contact,
+}
+
+/// A coverage as submitted.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct CoverageInput {
+    #[serde(default)]
+    pub name: String,
+    /// Yuan, as typed.
+    #[serde(default)]
+    pub limit_yuan: String,
+    #[serde(default)]
+    pub deductible_yuan: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// A product as submitted (form, API body, demo generator): raw, not yet checked.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct ProductInput {
+    #[serde(default)]
+    pub type_id: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub summary: String,
+    #[serde(default)]
+    pub coverages: Vec<CoverageInput>,
+    #[serde(default)]
+    pub industries: Vec<String>,
+    #[serde(default)]
+    pub stages: Vec<String>,
+    #[serde(default)]
+    pub qualifications: Vec<String>,
+    #[serde(default)]
+    pub term_months: String,
+    #[serde(default)]
+    pub premium_basis: String,
+    #[serde(default)]
+    pub rate_text: String,
+    #[serde(default)]
+    pub contact_name: String,
+    #[serde(default)]
+    pub contact_phone: String,
+    #[serde(default)]
+    pub contact_email: String,
+}
+
+impl ProductInput {
+    /// The input that reproduces `c` (to edit a stored version).
+    pub fn from_content(c: &ProductContent) -> ProductInput {
+        ProductInput {
+            type_id: c.type_id.clone(),
+            name: c.name.clone(),
+            summary: c.summary.clone(),
+            coverages: c
+                .coverages
+                .iter()
+                .map(|v| CoverageInput {
+                    name: v.name.clone(),
+                    limit_yuan: v.limit.to_yuan_string(),
+                    deductible_yuan: v.deductible.to_yuan_string(),
+                    note: v.note.clone(),
+                })
+                .collect(),
+            industries: c.eligibility.industries.clone(),
+            stages: c.eligibility.stages.iter().map(|s| s.code().to_owned()).collect(),
+            qualifications: c.eligibility.qualifications.iter().map(|q| q.code().to_owned()).collect(),
+            term_months: c.term_months.to_string(),
+            premium_basis: c.premium_basis.code().to_owned(),
+            rate_text: c.rate_text.clone(),
+            contact_name: c.contact.name.clone(),
+            contact_phone: c.contact.phone.clone(),
+            contact_email: c.contact.email.clone(),
+        }
+    }
+}
+
+/// The most coverages a product may list.
+pub const MAX_COVERAGES: usize = 20;
+
+fn text(c: &mut Collector, field: &str, v: &str, min: usize, max: usize) -> String {
+    let v = v.trim();
+    let n = v.chars().count();
+    if n == 0 && min > 0 {
+        c.push(FieldError::required(field));
+    } else if n < min || n > max {
+        c.push(FieldError::new(
+            field,
+            "length",
+            format!("长度应为 {min}–{max} 个字符（现为 {n} 个）"),
+            format!("must be {min} to {max} characters long (it is {n})"),
+        ));
+    }
+    v.to_owned()
+}
+
+impl ProductContent {
+    /// Checks a submission against the catalogue and the zone's industry tags; reports
+    /// every problem at once.
+    pub fn parse(
+        input: &ProductInput,
+        catalogue: &Catalogue,
+        industries: &IndustryMap,
+    ) -> Result<ProductContent, Invalid> {
+        let mut c = Collector::default();
+        let type_id = input.type_id.trim().to_owned();
+        let ty = if type_id.is_empty() {
+            c.push(FieldError::required("type_id"));
+            None
+        } else {
+            let t = catalogue.get(&type_id);
+            if t.is_none() {
+                c.push(FieldError::new(
+                    "type_id",
+                    "unknown_type",
+                    format!("产品类型 `{type_id}` 不在产品目录中"),
+                    format!("product type `{type_id}` is not in the catalogue"),
+                ));
+            }
+            t
+        };
+        let name = text(&mut c, "name", &input.name, 2, 80);
+        let summary = text(&mut c, "summary", &input.summary, 0, 4000);
+        let mut coverages = Vec::new();
+        let rows: Vec<&CoverageInput> = input
+            .coverages
+            .iter()
+            .filter(|r| !(r.name.trim().is_empty() && r.limit_yuan.trim().is_empty()))
+            .collect();
+        if rows.is_empty() {
+            c.push(FieldError::new(
+                "coverages",
+                "required",
+                "至少填写一项保险责任（名称和限额）",
+                "list at least one coverage (name and limit)",
+            ));
+        }
+        if rows.len() > MAX_COVERAGES {
+            c.push(FieldError::new(
+                "coverages",
+                "too_many",
+                format!("保险责任最多 {MAX_COVERAGES} 项"),
+                format!("at most {MAX_COVERAGES} coverages"),
+            ));
+        }
+        for (i, r) in rows.iter().enumerate().take(MAX_COVERAGES) {
+            let f = |k: &str| format!("coverages[{i}].{k}");
+            let cname = text(&mut c, &f("name"), &r.name, 1, 100);
+            let limit = c.take(Money::parse_yuan(&r.limit_yuan, &f("limit_yuan")));
+            let ded = if r.deductible_yuan.trim().is_empty() {
+                Some(Money::ZERO)
+            } else {
+                c.take(Money::parse_yuan(&r.deductible_yuan, &f("deductible_yuan")))
+            };
+            let note = text(&mut c, &f("note"), &r.note, 0, 200);
+            if coverages.iter().any(|v: &Coverage| v.name == cname) {
+                c.push(FieldError::new(
+                    f("name"),
+                    "duplicate",
+                    format!("保险责任「{cname}」重复"),
+                    format!("coverage `{cname}` is listed twice"),
+                ));
+            }
+            if let (Some(limit), Some(ded)) = (limit, ded) {
+                if limit.fen() <= 0 {
+                    c.push(FieldError::new(
+                        f("limit_yuan"),
+                        "not_positive",
+                        "责任限额须大于零",
+                        "the limit must be greater than zero",
+                    ));
+                } else if ded.fen() < 0 {
+                    c.push(FieldError::new(
+                        f("deductible_yuan"),
+                        "negative",
+                        "免赔额不能为负",
+                        "the deductible cannot be negative",
+                    ));
+                } else if limit <= ded {
+                    c.push(FieldError::new(
+                        f("limit_yuan"),
+                        "limit_below_deductible",
+                        format!("责任限额（{}）须高于免赔额（{}）", limit.display_yuan(), ded.display_yuan()),
+                        format!(
+                            "the limit ({}) must be above the deductible ({})",
+                            limit.display_yuan(),
+                            ded.display_yuan()
+                        ),
+                    ));
+                }
+                coverages.push(Coverage { name: cname, limit, deductible: ded, note });
+            }
+        }
+        let mut tags = Vec::new();
+        for t in input.industries.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+            if industries.tag(t).is_none() {
+                c.push(FieldError::new(
+                    "industries",
+                    "unknown_industry",
+                    format!("行业标签 `{t}` 不存在"),
+                    format!("industry tag `{t}` does not exist"),
+                ));
+            } else if !tags.iter().any(|x: &String| x == t) {
+                tags.push(t.to_owned());
+            }
+        }
+        let mut stages = Vec::new();
+        for s in input.stages.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+            match LifecycleStage::from_code(s) {
+                Some(st) if !stages.contains(&st) => stages.push(st),
+                Some(_) => {}
+                None => c.push(FieldError::new(
+                    "stages",
+                    "unknown_stage",
+                    format!("生命周期阶段 `{s}` 不存在"),
+                    format!("life-cycle stage `{s}` does not exist"),
+                )),
+            }
+        }
+        if stages.is_empty() {
+            if let Some(t) = ty {
+                stages = t.stages();
+            }
+        }
+        stages.sort();
+        let mut quals = Vec::new();
+        for s in input.qualifications.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+            match QualificationKind::from_code(s) {
+                Some(q) if !quals.contains(&q) => quals.push(q),
+                Some(_) => {}
+                None => c.push(FieldError::new(
+                    "qualifications",
+                    "unknown_qualification",
+                    format!("资质 `{s}` 不存在"),
+                    format!("qualification `{s}` does not exist"),
+                )),
+            }
+        }
+        quals.sort();
+        let term = input.term_months.trim();
+        let term_months = if term.is_empty() {
+            ty.and_then(|t| t.term_months).and_then(|m| u16::try_from(m).ok()).unwrap_or(12)
+        } else {
+            match term.parse::<u16>() {
+                Ok(m) if (1..=120).contains(&m) => m,
+                _ => {
+                    c.push(FieldError::new(
+                        "term_months",
+                        "range",
+                        format!("保险期间应为 1–120 个月的整数（现为 `{term}`）"),
+                        format!("the term must be a whole number of months from 1 to 120 (it is `{term}`)"),
+                    ));
+                    12
+                }
+            }
+        };
+        let basis_in = input.premium_basis.trim();
+        let premium_basis = if basis_in.is_empty() {
+            c.push(FieldError::required("premium_basis"));
+            PremiumBasis::SumInsured
+        } else {
+            PremiumBasis::from_code(basis_in).unwrap_or_else(|| {
+                c.push(FieldError::new(
+                    "premium_basis",
+                    "unknown_basis",
+                    format!("保费计算基础 `{basis_in}` 不存在"),
+                    format!("premium basis `{basis_in}` does not exist"),
+                ));
+                PremiumBasis::SumInsured
+            })
+        };
+        let rate_text = text(&mut c, "rate_text", &input.rate_text, 0, 500);
+        let contact_name = text(&mut c, "contact_name", &input.contact_name, 1, 40);
+        let phone = input.contact_phone.trim().to_owned();
+        let phone_ok = (7..=20).contains(&phone.len())
+            && phone.bytes().all(|b| b.is_ascii_digit() || b"-+ ()".contains(&b))
+            && phone.bytes().filter(u8::is_ascii_digit).count() >= 7;
+        if phone.is_empty() {
+            c.push(FieldError::required("contact_phone"));
+        } else if !phone_ok {
+            c.push(FieldError::new(
+                "contact_phone",
+                "phone_format",
+                format!("联系电话 `{phone}` 格式不正确"),
+                format!("phone number `{phone}` is malformed"),
+            ));
+        }
+        let email = input.contact_email.trim().to_owned();
+        if !email.is_empty() {
+            let ok = email.len() <= 100
+                && email.split_once('@').is_some_and(|(a, b)| !a.is_empty() && b.contains('.'))
+                && !email.contains(char::is_whitespace);
+            if !ok {
+                c.push(FieldError::new(
+                    "contact_email",
+                    "email_format",
+                    format!("电子邮箱 `{email}` 格式不正确"),
+                    format!("e-mail address `{email}` is malformed"),
+                ));
+            }
+        }
+        c.finish()?;
+        Ok(ProductContent {
+            type_id,
+            name,
+            summary,
+            coverages,
+            eligibility: Eligibility { industries: tags, stages, qualifications: quals },
+            term_months,
+            premium_basis,
+            rate_text,
+            contact: Contact { name: contact_name, phone, email },
+        })
+    }
+
+    /// Whether the product is open to an enterprise of these industries and stage ("any" when
+    /// the filing names none).
+    pub fn covers(&self, industry: Option<&str>, stage: Option<LifecycleStage>) -> bool {
+        let ind = match industry {
+            None => true,
+            Some(t) => {
+                self.eligibility.industries.is_empty() || self.eligibility.industries.iter().any(|x| x == t)
+            }
+        };
+        let st = match stage {
+            None => true,
+            Some(s) => self.eligibility.stages.is_empty() || self.eligibility.stages.contains(&s),
+        };
+        ind && st
+    }
+}
+
+/// The registration number of the `seq`-th approval of `year`: `DHKB-2026-0007`.
+pub fn registration_number(year: i32, seq: u32) -> String {
+    format!("DHKB-{year}-{seq:04}")
+}
+
+/// Limits on filed documents.
+pub mod documents {
+    use crate::error::FieldError;
+
+    /// The largest document accepted (bytes).
+    pub const MAX_BYTES: usize = 10 * 1024 * 1024;
+    /// The most documents on one version.
+    pub const MAX_PER_VERSION: usize = 20;
+    /// Accepted file types (by extension), with their media type.
+    pub const TYPES: &[(&str, &str)] = &[
+        ("pdf", "application/pdf"),
+        ("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+        ("doc", "application/msword"),
+        ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        ("png", "image/png"),
+        ("jpg", "image/jpeg"),
+        ("jpeg", "image/jpeg"),
+        ("txt", "text/plain; charset=utf-8"),
+    ];
+
+    /// Checks a document's name and size; returns the cleaned file name and its media type.
+    pub fn check(file_name: &str, bytes: &[u8]) -> Result<(String, &'static str), FieldError> {
+        let name: String = file_name
+            .rsplit(['/', '\\'])
+            .next()
+            .unwrap_or_default()
+            .chars()
+            .filter(|c| !c.is_control())
+            .collect();
+        let name = name.trim().to_owned();
+        if name.is_empty() || name.chars().count() > 120 {
+            return Err(FieldError::new(
+                "document",
+                "file_name",
+                "文件名为空或过长（最多 120 个字符）",
+                "the file name is empty or longer than 120 characters",
+            ));
+        }
+        if bytes.is_empty() {
+            return Err(FieldError::new("document", "empty", "文件为空", "the file is empty"));
+        }
+        if bytes.len() > MAX_BYTES {
+            return Err(too_large(bytes.len()));
+        }
+        let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+        let Some((_, mime)) = TYPES.iter().find(|(e, _)| *e == ext) else {
+            return Err(FieldError::new(
+                "document",
+                "file_type",
+                format!("不支持的文件类型 `{ext}`：请上传 PDF、Word、Excel、PNG、JPG 或 TXT"),
+                format!("file type `{ext}` is not accepted: upload PDF, Word, Excel, PNG, JPG or TXT"),
+            ));
+        };
+        if ext == "pdf" && !bytes.starts_with(b"%PDF") {
+            return Err(FieldError::new(
+                "document",
+                "file_content",
+                "文件扩展名为 PDF，但内容不是 PDF",
+                "the file is named .pdf but is not a PDF",
+            ));
+        }
+        Ok((name, mime))
+    }
+
+    /// The error for a document over [`MAX_BYTES`].
+    pub fn too_large(len: usize) -> FieldError {
+        let mib = |b: usize| b as f64 / 1024.0 / 1024.0;
+        FieldError::new(
+            "document",
+            "too_large",
+            format!("文件过大：{:.1} MiB，上限为 {:.0} MiB", mib(len), mib(MAX_BYTES)),
+            format!("the file is too large: {:.1} MiB, the limit is {:.0} MiB", mib(len), mib(MAX_BYTES)),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ZONE: &str = include_str!("../../../data/catalogue.toml");
+
+    fn setup() -> (Catalogue, IndustryMap) {
+        let c = Catalogue::from_toml(ZONE).unwrap_or_else(|e| panic!("{e}"));
+        let m = IndustryMap::from_toml(ZONE).unwrap_or_else(|e| panic!("{e}"));
+        (c, m)
+    }
+
+    pub(crate) fn good() -> ProductInput {
+        ProductInput {
+            type_id: "patent_enforcement".into(),
+            name: "专利执行保险（东湖版）".into(),
+            summary: "为专利权人维权提供调查费、诉讼费和律师费保障。".into(),
+            coverages: vec![CoverageInput {
+                name: "维权费用".into(),
+                limit_yuan: "500000".into(),
+                deductible_yuan: "5000".into(),
+                note: String::new(),
+            }],
+            industries: vec!["optoelectronics".into()],
+            stages: vec![],
+            qualifications: vec!["high_tech".into()],
+            term_months: "12".into(),
+            premium_basis: "limit".into(),
+            rate_text: "费率 1.0%–1.2%".into(),
+            contact_name: "王经理".into(),
+            contact_phone: "027-87654321".into(),
+            contact_email: "ip@example.cn".into(),
+        }
+    }
+
+    #[test]
+    fn a_good_filing_parses_with_the_type_stages_by_default() {
+        let (c, m) = setup();
+        let p = ProductContent::parse(&good(), &c, &m).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(p.eligibility.stages, vec![LifecycleStage::Commercialisation, LifecycleStage::Market]);
+        assert_eq!(p.coverages.first().map(|v| v.limit.fen()), Some(50_000_000));
+        assert!(p.covers(Some("optoelectronics"), Some(LifecycleStage::Market)));
+        assert!(!p.covers(Some("bio"), None));
+        assert_eq!(ProductContent::parse(&ProductInput::from_content(&p), &c, &m).ok(), Some(p));
+    }
+
+    #[test]
+    fn bad_filings_name_every_problem() {
+        let (c, m) = setup();
+        let mut bad = good();
+        bad.type_id = "no_such_type".into();
+        bad.coverages[0].limit_yuan = "1000".into();
+        bad.coverages[0].deductible_yuan = "5000".into();
+        bad.contact_phone = "call me".into();
+        bad.term_months = "0".into();
+        let e = ProductContent::parse(&bad, &c, &m).err().map(|e| e.0).unwrap_or_default();
+        let codes: Vec<&str> = e.iter().map(|e| e.code).collect();
+        assert_eq!(codes, vec!["unknown_type", "limit_below_deductible", "range", "phone_format"]);
+        assert!(e[1].message_zh.contains("须高于免赔额"), "{}", e[1].message_zh);
+    }
+
+    #[test]
+    fn transitions_follow_the_registration_process() {
+        use FilingStatus as S;
+        use Transition as T;
+        assert_eq!(S::Draft.apply(T::Submit).ok(), Some(S::InReview));
+        assert_eq!(S::InReview.apply(T::Approve).ok(), Some(S::Approved));
+        assert_eq!(S::Approved.apply(T::Approve).err().map(|e| e.code), Some("bad_transition"));
+        assert!(S::Approved.apply(T::Approve).err().is_some_and(|e| e.message_en.contains("twice")));
+        assert!(S::Draft.apply(T::Publish).is_err());
+        assert_eq!(S::Published.apply(T::Withdraw).ok(), Some(S::Withdrawn));
+        assert_eq!(S::Withdrawn.apply(T::Publish).ok(), Some(S::Published));
+        assert!(S::Rejected.apply(T::Submit).is_err());
+        assert_eq!(registration_number(2026, 7), "DHKB-2026-0007");
+    }
+
+    #[test]
+    fn documents_are_checked() {
+        assert!(documents::check("wording.pdf", b"%PDF-1.7 ...").is_ok());
+        assert_eq!(documents::check("x.pdf", b"<html>").err().map(|e| e.code), Some("file_content"));
+        assert_eq!(documents::check("x.exe", b"MZ").err().map(|e| e.code), Some("file_type"));
+        let big = vec![b'a'; documents::MAX_BYTES + 1];
+        assert_eq!(documents::check("x.txt", &big).err().map(|e| e.code), Some("too_large"));
+        assert_eq!(
+            documents::check("../../etc/条款.txt", b"a").ok().map(|(n, _)| n),
+            Some("条款.txt".into())
+        );
+    }
+}

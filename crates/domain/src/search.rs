@@ -1,0 +1,96 @@
+//! Tokens for full-text search in Chinese and English, the same on both stores.
+//!
+//! Neither SQLite's FTS5 (its trigram tokenizer finds nothing for a two-character query)
+//! nor PostgreSQL's parsers segment Chinese. So, as Lucene's `CJKAnalyzer` does, a run of
+//! CJK characters is indexed as its overlapping bigrams (`责任险` → `责任 任险`), a lone
+//! CJK character as itself, and other letters and digits as lower-case words. The store
+//! indexes the token text with a whitespace tokenizer; a query run becomes a phrase of
+//! its bigrams, so `责任险` matches `…责任险…` and not `责任…保险`.
+
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F
+        | 0x3040..=0x30FF | 0xAC00..=0xD7AF)
+}
+
+#[derive(PartialEq)]
+enum Kind {
+    Cjk,
+    Word,
+    Other,
+}
+
+fn kind(c: char) -> Kind {
+    if is_cjk(c) {
+        Kind::Cjk
+    } else if c.is_alphanumeric() {
+        Kind::Word
+    } else {
+        Kind::Other
+    }
+}
+
+/// The text split into runs, each run as its tokens (bigrams for CJK, one word otherwise).
+pub fn runs(text: &str) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    let mut cur: Vec<char> = Vec::new();
+    let mut cur_kind = Kind::Other;
+    let flush = |cur: &mut Vec<char>, k: &Kind, out: &mut Vec<Vec<String>>| {
+        match k {
+            Kind::Cjk if cur.len() == 1 => out.push(vec![cur.iter().collect()]),
+            Kind::Cjk => out.push(cur.windows(2).map(|w| w.iter().collect()).collect()),
+            Kind::Word if !cur.is_empty() => out.push(vec![cur.iter().collect::<String>().to_lowercase()]),
+            _ => {}
+        }
+        cur.clear();
+    };
+    // Full-width letters and digits are folded to ASCII first.
+    for c in text.chars().map(fold_width) {
+        let k = kind(c);
+        if k != cur_kind {
+            flush(&mut cur, &cur_kind, &mut out);
+            cur_kind = k;
+        }
+        if cur_kind != Kind::Other {
+            cur.push(c);
+        }
+    }
+    flush(&mut cur, &cur_kind, &mut out);
+    out
+}
+
+fn fold_width(c: char) -> char {
+    match c as u32 {
+        0xFF10..=0xFF19 | 0xFF21..=0xFF3A | 0xFF41..=0xFF5A => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+        _ => c,
+    }
+}
+
+/// The token text to index: every token, space-separated, in order.
+pub fn index_text(text: &str) -> String {
+    runs(text).into_iter().flatten().collect::<Vec<_>>().join(" ")
+}
+
+/// A query as phrases (each run of the query), all of which must match. Empty when the
+/// query has no letters, digits or CJK characters.
+pub fn query_phrases(query: &str) -> Vec<Vec<String>> {
+    runs(query).into_iter().take(16).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cjk_runs_become_bigrams_and_words_lower_case() {
+        assert_eq!(index_text("首台(套)重大技术装备"), "首台 套 重大 大技 技术 术装 装备");
+        assert_eq!(
+            index_text("专利执行保险 IP Insurance-2024"),
+            "专利 利执 执行 行保 保险 ip insurance 2024"
+        );
+        assert_eq!(index_text("ＡＢＣ１２"), "abc12");
+        assert_eq!(query_phrases("责任险"), vec![vec!["责任".to_owned(), "任险".to_owned()]]);
+        assert_eq!(query_phrases("专利 保险"), vec![vec!["专利".to_owned()], vec!["保险".to_owned()]]);
+        assert!(query_phrases("  ，。!").is_empty());
+    }
+}
