@@ -81,7 +81,7 @@ impl ArticleContent {
 
 fn safe_url(url: &str) -> bool {
     let u = url.trim().to_ascii_lowercase();
-    let scheme_end = u.find(|c: char| c == ':' || c == '/' || c == '?' || c == '#');
+    let scheme_end = u.find([':', '/', '?', '#']);
     match scheme_end {
         Some(i) if u.as_bytes().get(i) == Some(&b':') => {
             let scheme = u.get(..i).unwrap_or_default();
