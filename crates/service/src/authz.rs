@@ -17,8 +17,10 @@ use std::str::FromStr;
 /// The embedded schema.
 pub const SCHEMA: &str = include_str!("../../../data/policies/schema.cedarschema");
 /// The embedded policy files.
-pub const POLICIES: &[(&str, &str)] =
-    &[("registry.cedar", include_str!("../../../data/policies/registry.cedar"))];
+pub const POLICIES: &[(&str, &str)] = &[
+    ("registry.cedar", include_str!("../../../data/policies/registry.cedar")),
+    ("products.cedar", include_str!("../../../data/policies/products.cedar")),
+];
 
 /// Who is asking.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,6 +70,12 @@ pub enum Action {
     RegisterSelf,
     ResetPassword,
     ReadAudit,
+    FileProduct,
+    EditProduct,
+    ReviewProduct,
+    ReadProduct,
+    WritePublicity,
+    LoadCatalogue,
 }
 
 impl Action {
@@ -83,6 +91,12 @@ impl Action {
             Action::RegisterSelf => "register_self",
             Action::ResetPassword => "reset_password",
             Action::ReadAudit => "read_audit",
+            Action::FileProduct => "file_product",
+            Action::EditProduct => "edit_product",
+            Action::ReviewProduct => "review_product",
+            Action::ReadProduct => "read_product",
+            Action::WritePublicity => "write_publicity",
+            Action::LoadCatalogue => "load_catalogue",
         }
     }
 }
@@ -92,6 +106,8 @@ impl Action {
 pub enum Resource {
     /// An organisation, with what the policies look at.
     Org { id: String, kind: OrgKind, status: OrgStatus },
+    /// An insurer's product; `published` when the version concerned is the public one.
+    Product { id: String, insurer_id: String, published: bool },
     /// The zone as a whole.
     Zone,
 }
@@ -247,6 +263,16 @@ impl Authz {
                 let attrs = HashMap::from([
                     ("kind".to_owned(), RestrictedExpression::new_string(kind.code().to_owned())),
                     ("status".to_owned(), RestrictedExpression::new_string(status.code().to_owned())),
+                ]);
+                entities.push(Entity::new(r.clone(), attrs, HashSet::new()).map_err(|e| e.to_string())?);
+                r
+            }
+            Resource::Product { id, insurer_id, published } => {
+                let r = uid("Kebao::Product", id)?;
+                let insurer = uid("Kebao::Organisation", insurer_id)?;
+                let attrs = HashMap::from([
+                    ("insurer".to_owned(), RestrictedExpression::new_entity_uid(insurer)),
+                    ("published".to_owned(), RestrictedExpression::new_bool(*published)),
                 ]);
                 entities.push(Entity::new(r.clone(), attrs, HashSet::new()).map_err(|e| e.to_string())?);
                 r

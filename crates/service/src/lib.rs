@@ -7,6 +7,8 @@ pub mod auth;
 pub mod authz;
 pub mod import;
 pub mod inbox;
+pub mod products;
+pub mod publicity;
 pub mod registry;
 pub mod tabular;
 pub mod users;
@@ -138,6 +140,7 @@ pub struct Service {
     pub(crate) industries: Arc<IndustryMap>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) config: Config,
+    pub(crate) catalogue: Arc<std::sync::RwLock<Arc<kebao_domain::catalogue::Catalogue>>>,
     fault_before_event: Arc<AtomicBool>,
 }
 
@@ -153,7 +156,14 @@ impl Service {
         clock: Arc<dyn Clock>,
         config: Config,
     ) -> Service {
+        // The embedded catalogue is checked by the domain's tests; an empty one is only a
+        // fallback that `restore_catalogue` replaces.
+        let catalogue = kebao_domain::catalogue::Catalogue::from_toml(CATALOGUE).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "the embedded catalogue does not load");
+            kebao_domain::catalogue::Catalogue::empty()
+        });
         Service {
+            catalogue: Arc::new(std::sync::RwLock::new(Arc::new(catalogue))),
             store,
             authz: Arc::new(authz),
             industries: Arc::new(industries),
@@ -242,5 +252,11 @@ fn action_name(a: Action) -> &'static str {
         Action::RegisterSelf => "register",
         Action::ResetPassword => "reset a password",
         Action::ReadAudit => "read the audit log",
+        Action::FileProduct => "file a product",
+        Action::EditProduct => "change a product filing",
+        Action::ReviewProduct => "review a product filing",
+        Action::ReadProduct => "read a product filing",
+        Action::WritePublicity => "write in the publicity section",
+        Action::LoadCatalogue => "load a product catalogue",
     }
 }

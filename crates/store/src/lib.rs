@@ -8,6 +8,7 @@
 
 pub mod events;
 pub mod orgs;
+pub mod products;
 pub mod sessions;
 pub mod todos;
 pub mod users;
@@ -110,8 +111,14 @@ impl Tx {
 
 fn migrations(backend: Backend) -> Vec<Migration> {
     let files: &[(i64, &str, &str)] = match backend {
-        Backend::Sqlite => &[(1, "registry", include_str!("../migrations/sqlite/0001_registry.sql"))],
-        Backend::Postgres => &[(1, "registry", include_str!("../migrations/postgres/0001_registry.sql"))],
+        Backend::Sqlite => &[
+            (1, "registry", include_str!("../migrations/sqlite/0001_registry.sql")),
+            (2, "products", include_str!("../migrations/sqlite/0002_products.sql")),
+        ],
+        Backend::Postgres => &[
+            (1, "registry", include_str!("../migrations/postgres/0001_registry.sql")),
+            (2, "products", include_str!("../migrations/postgres/0002_products.sql")),
+        ],
     };
     files
         .iter()
