@@ -18,11 +18,13 @@ pub struct Todo {
     pub done_at_us: Option<i64>,
 }
 
-/// Opens a to-do.
+/// Opens a to-do; one that was done about the same subject opens again.
 pub async fn add_todo(conn: &mut AnyConnection, t: &Todo) -> Result<()> {
     sqlx::query(
         "INSERT INTO todos (id, org_id, role, kind, subject, title_zh, title_en, link, created_at_us) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (kind, subject, org_id) DO UPDATE SET \
+         done_at_us = NULL, created_at_us = excluded.created_at_us, title_zh = excluded.title_zh, \
+         title_en = excluded.title_en, link = excluded.link, role = excluded.role",
     )
     .bind(&t.id)
     .bind(&t.org_id)

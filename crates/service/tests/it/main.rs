@@ -8,4 +8,5 @@ mod harness;
 mod audit;
 mod auth;
 mod import;
+mod products;
 mod registry;
