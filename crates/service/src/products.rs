@@ -731,7 +731,7 @@ impl Service {
         let version = newest.version + 1;
         let now = self.now_us();
         store::insert_version(tx.conn(), id, version, &newest.content, &actor.log_name(), now).await?;
-        store::copy_documents(tx.conn(), id, newest.version, version, &mut new_id).await?;
+        store::copy_documents(tx.conn(), id, newest.version, version, new_id).await?;
         let draft = EventDraft::new(
             &actor.log_name(),
             "product.version_created",

@@ -575,7 +575,7 @@ pub async fn copy_documents(
     product_id: &str,
     from: i64,
     to: i64,
-    new_ids: &mut dyn FnMut() -> String,
+    new_ids: fn() -> String,
 ) -> Result<()> {
     for d in documents(conn, product_id, from).await? {
         sqlx::query(

@@ -3,6 +3,7 @@
 
 mod dto;
 mod handlers;
+pub(crate) mod products;
 
 pub use dto::*;
 
@@ -33,6 +34,28 @@ pub fn routes() -> Router<AppState> {
         .route("/orgs/{id}/users", get(list_users).post(add_user))
         .route("/users/{id}", put(update_user))
         .route("/audit/head", get(audit_head))
+        .route("/product-types", get(products::list_types))
+        .route("/product-types/{id}", get(products::get_type))
+        .route("/catalogue", post(products::load_catalogue))
+        .route("/products", get(products::portal))
+        .route("/products/matrix", get(products::matrix))
+        .route("/products/roster", get(products::roster))
+        .route("/products/{id}", get(products::get_product))
+        .route("/filings", get(products::my_filings).post(products::file_product))
+        .route("/filings/review-queue", get(products::review_queue))
+        .route("/filings/checklist", get(products::checklist_items))
+        .route("/filings/{id}", put(products::update_filing))
+        .route("/filings/{id}/documents", post(products::upload_document))
+        .route("/filings/{id}/submit", post(products::submit))
+        .route("/filings/{id}/comments", post(products::comment))
+        .route("/filings/{id}/checklist", put(products::set_checklist))
+        .route("/filings/{id}/review", post(products::review))
+        .route("/filings/{id}/publish", post(products::publish))
+        .route("/filings/{id}/withdraw", post(products::withdraw))
+        .route("/filings/{id}/versions", post(products::new_version))
+        .route("/documents/{id}", get(products::download_document))
+        .route("/articles", get(products::list_articles).post(products::create_article))
+        .route("/articles/{id}", get(products::get_article).put(products::update_article))
         .fallback(not_found)
 }
 
@@ -48,7 +71,13 @@ async fn not_found() -> ApiError {
         handlers::issue_token, handlers::me, handlers::inbox, handlers::industries, handlers::register,
         handlers::list_orgs, handlers::create_org, handlers::get_org, handlers::update_org, handlers::verify_org,
         handlers::put_facts, handlers::add_qualification, handlers::list_users, handlers::add_user,
-        handlers::update_user, handlers::audit_head
+        handlers::update_user, handlers::audit_head,
+        products::list_types, products::get_type, products::load_catalogue, products::portal, products::matrix,
+        products::roster, products::get_product, products::file_product, products::my_filings,
+        products::review_queue, products::checklist_items, products::update_filing, products::upload_document,
+        products::download_document, products::submit, products::comment, products::set_checklist,
+        products::review, products::publish, products::withdraw, products::new_version,
+        products::list_articles, products::get_article, products::create_article, products::update_article
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
     modifiers(&BearerAuth),
