@@ -692,7 +692,7 @@ pub async fn upload_document(
     multipart: Multipart,
 ) -> Result<(StatusCode, Json<DocumentDto>), ApiError> {
     signed_in(&actor)?;
-    let (name, bytes) = read_upload(multipart).await?;
+    let (name, bytes, _) = read_upload(multipart).await?;
     let doc = s.svc.add_product_document(&actor, &id, &name, &bytes).await.map_err(too_large_is_413)?;
     Ok((StatusCode::CREATED, Json(DocumentDto::from(&doc))))
 }
@@ -707,9 +707,10 @@ fn too_large_is_413(e: kebao_service::ServiceError) -> ApiError {
     err
 }
 
-/// Reads the `file` field of a multipart upload. Fields other than `file` and `csrf` are refused.
-pub(crate) async fn read_upload(mut multipart: Multipart) -> Result<(String, Vec<u8>), ApiError> {
+/// Reads the `file` field of a multipart upload, and the `csrf` field (the UI's forms).
+pub(crate) async fn read_upload(mut multipart: Multipart) -> Result<(String, Vec<u8>, String), ApiError> {
     let mut found = None;
+    let mut csrf = String::new();
     loop {
         let field = match multipart.next_field().await {
             Ok(Some(f)) => f,
@@ -722,12 +723,15 @@ pub(crate) async fn read_upload(mut multipart: Multipart) -> Result<(String, Vec
                 let bytes = field.bytes().await.map_err(|e| upload_error(e.status(), &e.body_text()))?;
                 found = Some((name, bytes.to_vec()));
             }
+            Some("csrf") => {
+                csrf = field.text().await.map_err(|e| upload_error(e.status(), &e.body_text()))?;
+            }
             _ => {
                 let _ = field.bytes().await;
             }
         }
     }
-    found.ok_or_else(|| {
+    found.map(|(n, b)| (n, b, csrf)).ok_or_else(|| {
         ApiError::invalid(vec![crate::error::ErrorDetail {
             field: "file".into(),
             code: "required".into(),

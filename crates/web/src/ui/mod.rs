@@ -6,9 +6,13 @@
 #![allow(clippy::result_large_err, reason = "both sides of a handler result are responses")]
 
 mod pages;
+mod products;
 mod svg;
 
-pub use pages::routes;
+/// The UI's routes.
+pub fn routes() -> axum::Router<AppState> {
+    pages::routes().merge(products::routes().layer(axum::middleware::from_fn(language)))
+}
 
 use crate::session::{self, LANG_COOKIE};
 use crate::AppState;

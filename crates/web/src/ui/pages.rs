@@ -63,13 +63,15 @@ pub struct Chrome {
 /// The signed-in user, as the header shows them.
 pub struct UserChrome {
     pub display_name: String,
+    /// Files products (insurers) or reviews filings (the zone).
+    pub filings: bool,
     pub zone: bool,
     pub platform_admin: bool,
 }
 
-type Page = Result<Response, Response>;
+pub(super) type Page = Result<Response, Response>;
 
-fn html<T: Template>(t: &T) -> Response {
+pub(super) fn html<T: Template>(t: &T) -> Response {
     match t.render() {
         Ok(s) => Html(s).into_response(),
         Err(e) => {
@@ -79,13 +81,13 @@ fn html<T: Template>(t: &T) -> Response {
     }
 }
 
-fn with_status(status: StatusCode, resp: Response) -> Response {
+pub(super) fn with_status(status: StatusCode, resp: Response) -> Response {
     let mut r = resp;
     *r.status_mut() = status;
     r
 }
 
-async fn chrome(
+pub(super) async fn chrome(
     state: &AppState,
     headers: &HeaderMap,
     tr: Tr,
@@ -99,6 +101,11 @@ async fn chrome(
             }
             info.actor.user().map(|u| UserChrome {
                 display_name: u.display_name.clone(),
+                filings: u.roles.iter().any(|r| {
+                    matches!(r, Role::ProductFiler | Role::ZoneReviewer | Role::ZoneApprover)
+                        || (*r == Role::OrgAdmin
+                            && matches!(&info.actor, Actor::User { org_kind, .. } if *org_kind == OrgKind::Insurer))
+                }),
                 zone: u
                     .roles
                     .iter()
@@ -148,7 +155,7 @@ async fn signed_in(
     }
 }
 
-fn urlencode(s: &str) -> String {
+pub(super) fn urlencode(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || b"-_.~/".contains(&b) {
@@ -160,7 +167,7 @@ fn urlencode(s: &str) -> String {
     out
 }
 
-fn check_csrf(form: &HashMap<String, String>, s: &SessionInfo) -> Result<(), Response> {
+pub(super) fn check_csrf(form: &HashMap<String, String>, s: &SessionInfo) -> Result<(), Response> {
     let sent = form.get("csrf").map_or("", String::as_str);
     if same_secret(sent, &s.csrf_token) {
         Ok(())
@@ -169,13 +176,13 @@ fn check_csrf(form: &HashMap<String, String>, s: &SessionInfo) -> Result<(), Res
     }
 }
 
-fn csrf_page() -> Response {
+pub(super) fn csrf_page() -> Response {
     (StatusCode::FORBIDDEN, Html("<!doctype html><meta charset=utf-8><title>403</title><p>表单安全校验失败，请返回并刷新页面后重试。<br>The form's security token is missing or wrong: go back, reload the page and try again.</p>"))
         .into_response()
 }
 
 /// A page for an error from the service.
-fn error_page(tr: Tr, c: Chrome, e: ServiceError) -> Response {
+pub(super) fn error_page(tr: Tr, c: Chrome, e: ServiceError) -> Response {
     let (status, zh, en) = match &e {
         ServiceError::NotFound => (StatusCode::NOT_FOUND, "未找到该页面或记录。", "Not found."),
         ServiceError::Forbidden { .. } => {
@@ -216,7 +223,7 @@ fn error_page(tr: Tr, c: Chrome, e: ServiceError) -> Response {
     )
 }
 
-fn escape(s: &str) -> String {
+pub(super) fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
@@ -267,7 +274,7 @@ async fn home(State(st): State<AppState>, Extension(tr): Extension<Tr>, headers:
     Ok(html(&HomeTpl { c, stats, chart }))
 }
 
-fn chrome_blank(tr: Tr) -> Chrome {
+pub(super) fn chrome_blank(tr: Tr) -> Chrome {
     Chrome { tr, user: None, csrf: String::new(), unread: 0, notice: None }
 }
 
@@ -1144,7 +1151,7 @@ fn form_page(
     )
 }
 
-fn forbidden_page(tr: Tr, c: Chrome) -> Response {
+pub(super) fn forbidden_page(tr: Tr, c: Chrome) -> Response {
     error_page(tr, c, ServiceError::Forbidden { action: "this", reason: String::new() })
 }
 
@@ -1166,7 +1173,7 @@ async fn org_new(State(st): State<AppState>, Authed { c, s, tr }: Authed) -> Pag
 }
 
 /// The field errors of a refused form, or the error when it is not about the input.
-fn form_errors(e: ServiceError) -> Result<Vec<FieldError>, ServiceError> {
+pub(super) fn form_errors(e: ServiceError) -> Result<Vec<FieldError>, ServiceError> {
     match e {
         ServiceError::Invalid(Invalid(errs)) => Ok(errs),
         ServiceError::Conflict(f) => Ok(vec![f]),
