@@ -98,6 +98,47 @@ enum Command {
         #[command(subcommand)]
         command: FitCommand,
     },
+    /// The catalogue of product types.
+    Catalogue {
+        #[command(subcommand)]
+        command: CatalogueCommand,
+    },
+    /// Insurers' products.
+    Product {
+        #[command(subcommand)]
+        command: ProductCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum CatalogueCommand {
+    /// Check a catalogue file without loading it.
+    Check {
+        /// The TOML file (the shape of data/catalogue.toml).
+        file: PathBuf,
+    },
+    /// Load a catalogue file into the database; a running server uses it after a restart.
+    Load {
+        #[command(flatten)]
+        db: Db,
+        file: PathBuf,
+    },
+    /// List the product types in force.
+    List {
+        #[command(flatten)]
+        db: Db,
+    },
+}
+
+#[derive(Subcommand)]
+enum ProductCommand {
+    /// Write the registered-product roster (.xlsx or .csv).
+    Roster {
+        #[command(flatten)]
+        db: Db,
+        /// Output file; the extension picks the format.
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -224,7 +265,10 @@ async fn service(url: &str, policies: Option<&Path>) -> Result<Service> {
         .await
         .with_context(|| format!("opening database `{url}`"))?;
     let industries = kebao_domain::IndustryMap::from_toml(CATALOGUE).context("the embedded catalogue")?;
-    Ok(Service::new(store, load_authz(policies)?, industries, Arc::new(SystemClock), Config::default()))
+    let svc =
+        Service::new(store, load_authz(policies)?, industries, Arc::new(SystemClock), Config::default());
+    svc.use_stored_catalogue().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(svc)
 }
 
 pub(crate) fn bar(total: u64, what: &str) -> ProgressBar {
@@ -272,6 +316,7 @@ async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Serve { db, listen, insecure_cookies } => {
             let svc = service(&db.url, db.policies.as_deref()).await?;
+            svc.restore_catalogue().await.map_err(|e| anyhow::anyhow!("{e}"))?;
             serve(svc, &listen, !insecure_cookies).await
         }
         Command::Demo { url, enterprises, seed, port, no_serve } => {
@@ -412,6 +457,51 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Score(args) => score::score(&args),
         Command::Index { command: IndexCommand::Build(args) } => index::build(&args),
         Command::Index { command: IndexCommand::Uncertainty(args) } => index::uncertainty(&args),
+        Command::Catalogue { command } => catalogue_command(command).await,
+        Command::Product { command: ProductCommand::Roster { db, file } } => {
+            let svc = service(&db.url, db.policies.as_deref()).await?;
+            let format = Format::from_name(&file.to_string_lossy())
+                .with_context(|| format!("`{}`: name the file .xlsx or .csv", file.display()))?;
+            let rows = svc.registered_roster().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let table = tabular::Table {
+                headers: [
+                    "registration_no",
+                    "product",
+                    "insurer",
+                    "type",
+                    "nfra_class",
+                    "version",
+                    "status",
+                    "approved_on",
+                ]
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect(),
+                rows: rows
+                    .iter()
+                    .map(|r| {
+                        vec![
+                            r.registration_no.clone(),
+                            r.product_name.clone(),
+                            r.insurer.clone(),
+                            r.type_name.clone(),
+                            r.nfra_class.clone(),
+                            r.version.to_string(),
+                            r.status.code().to_owned(),
+                            r.approved_on.clone(),
+                        ]
+                    })
+                    .collect(),
+            };
+            let bytes = match format {
+                Format::Csv => tabular::write_csv(&table),
+                Format::Xlsx => tabular::write_xlsx(&table, "registered products"),
+            }
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            std::fs::write(&file, bytes).with_context(|| format!("writing {}", file.display()))?;
+            println!("{} registered versions written to {}", rows.len(), file.display());
+            Ok(())
+        }
         Command::Audit { command } => match command {
             AuditCommand::Head { db } => {
                 let svc = service(&db.url, db.policies.as_deref()).await?;
@@ -444,6 +534,135 @@ async fn run(cli: Cli) -> Result<()> {
             }
         },
     }
+}
+
+async fn catalogue_command(command: CatalogueCommand) -> Result<()> {
+    match command {
+        CatalogueCommand::Check { file } => {
+            let text =
+                std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+            let c = kebao_domain::catalogue::Catalogue::from_toml(&text)
+                .with_context(|| format!("`{}` is not a valid catalogue", file.display()))?;
+            println!(
+                "{}: {} product types, {} subsidy rules, sha256 {}",
+                file.display(),
+                c.types().len(),
+                c.subsidy_rules().len(),
+                c.hash()
+            );
+            Ok(())
+        }
+        CatalogueCommand::Load { db, file } => {
+            let text =
+                std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+            let svc = service(&db.url, db.policies.as_deref()).await?;
+            let c = svc
+                .load_catalogue(&operator(), &text, &file.display().to_string())
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", cli_error(&e)))?;
+            println!("loaded {} product types (sha256 {})", c.types().len(), c.hash());
+            Ok(())
+        }
+        CatalogueCommand::List { db } => {
+            let svc = service(&db.url, db.policies.as_deref()).await?;
+            let c = svc.catalogue();
+            for t in c.types() {
+                println!(
+                    "{:<32} {:<8} part {} {}",
+                    t.id,
+                    t.rate_confidence().code(),
+                    t.nfra().part(),
+                    t.name_zh
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+/// A service error as one line for the terminal, with the field messages in both languages.
+fn cli_error(e: &kebao_service::ServiceError) -> String {
+    match e {
+        kebao_service::ServiceError::Invalid(inv) => inv
+            .0
+            .iter()
+            .map(|f| format!("{}: {} ({})", f.field, f.message_en, f.message_zh))
+            .collect::<Vec<_>>()
+            .join("; "),
+        kebao_service::ServiceError::Conflict(f) => format!("{} ({})", f.message_en, f.message_zh),
+        other => other.to_string(),
+    }
+}
+
+async fn seed_products(svc: &Service, zone: &kebao_sim::Zone, seed: u64) -> Result<()> {
+    use kebao_service::products::Review;
+    use kebao_sim::products::Outcome;
+    let demo = Actor::System { name: "demo".into() };
+    let err = |e: kebao_service::ServiceError| anyhow::anyhow!("{}", cli_error(&e));
+    // Hubei branches file locally; the demo filer's branch first.
+    let mut insurers: Vec<(String, String)> = zone
+        .orgs
+        .iter()
+        .filter(|o| o.org.kind == "insurer" && o.org.name.ends_with("湖北分公司"))
+        .map(|o| (o.org.uscc.clone(), o.org.name.clone()))
+        .collect();
+    if let Some(u) = zone.users.iter().find(|u| u.username == "ins.filer") {
+        insurers.sort_by_key(|(uscc, _)| *uscc != u.org_uscc);
+    }
+    let filings = kebao_sim::products::filings(seed, &svc.catalogue(), &insurers);
+    let pb = bar(filings.len() as u64, "filings");
+    let all_items: Vec<String> =
+        kebao_domain::product::CHECKLIST.iter().map(|(c, _, _)| (*c).to_owned()).collect();
+    for f in &filings {
+        let insurer = svc.org_id_by_uscc(&demo, &f.insurer_uscc).await.map_err(err)?;
+        let Some(insurer) = insurer else { bail!("demo insurer {} is missing", f.insurer_uscc) };
+        let id = svc.file_product(&demo, &insurer, &f.input).await.map_err(err)?;
+        svc.add_product_document(&demo, &id, &f.document.0, &f.document.1).await.map_err(err)?;
+        let approve = |id: String| {
+            let items = all_items.clone();
+            let demo = demo.clone();
+            async move {
+                svc.submit_product(&demo, &id).await?;
+                svc.set_product_checklist(&demo, &id, &items).await?;
+                svc.review_product(&demo, &id, &Review::Approve).await?;
+                svc.publish_product(&demo, &id).await?;
+                Ok::<_, kebao_service::ServiceError>(())
+            }
+        };
+        match f.outcome {
+            Outcome::Draft => {}
+            Outcome::InReview => svc.submit_product(&demo, &id).await.map_err(err)?,
+            Outcome::ChangesRequested => {
+                svc.submit_product(&demo, &id).await.map_err(err)?;
+                svc.review_product(&demo, &id, &Review::RequestChanges { reason: f.reason.clone() })
+                    .await
+                    .map_err(err)?;
+            }
+            Outcome::Rejected => {
+                svc.submit_product(&demo, &id).await.map_err(err)?;
+                svc.review_product(&demo, &id, &Review::Reject { reason: f.reason.clone() })
+                    .await
+                    .map_err(err)?;
+            }
+            Outcome::Published => approve(id.clone()).await.map_err(err)?,
+            Outcome::Withdrawn => {
+                approve(id.clone()).await.map_err(err)?;
+                svc.withdraw_product(&demo, &id).await.map_err(err)?;
+            }
+            Outcome::PublishedWithNewVersion => {
+                approve(id.clone()).await.map_err(err)?;
+                svc.new_product_version(&demo, &id).await.map_err(err)?;
+                svc.submit_product(&demo, &id).await.map_err(err)?;
+            }
+        }
+        pb.inc(1);
+    }
+    pb.finish_and_clear();
+    for a in kebao_sim::products::articles() {
+        svc.create_article(&demo, a.kind, a.title, a.body_md, true).await.map_err(err)?;
+    }
+    println!("demo products: {} filings by {} insurers", filings.len(), insurers.len());
+    Ok(())
 }
 
 async fn demo(url: &str, enterprises: usize, seed: u64, port: u16, no_serve: bool) -> Result<()> {
@@ -503,6 +722,12 @@ async fn demo(url: &str, enterprises: usize, seed: u64, port: u16, no_serve: boo
         }
     } else {
         println!("reusing the demo zone in {url} ({existing} organisations)");
+    }
+    svc.restore_catalogue().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let filed: u64 =
+        svc.filing_stats().await.map_err(|e| anyhow::anyhow!("{e}"))?.iter().map(|(_, n)| n).sum();
+    if filed == 0 {
+        seed_products(&svc, &zone, seed).await?;
     }
     if no_serve {
         return Ok(());

@@ -147,7 +147,23 @@ impl Service {
         }
     }
 
-    /// At start: takes the catalogue last loaded into the store, or records the embedded one.
+    /// Takes the catalogue last loaded into the store, if any; changes nothing. Returns
+    /// whether one was stored.
+    pub async fn use_stored_catalogue(&self) -> Result<bool> {
+        let mut tx = self.store.begin_read().await?;
+        match store::current_catalogue(tx.conn()).await? {
+            Some(file) => {
+                let c = Catalogue::from_toml(&file.body)
+                    .map_err(|e| ServiceError::Internal(format!("stored catalogue #{}: {e}", file.seq)))?;
+                self.set_catalogue(c);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// At start of a server: takes the catalogue last loaded into the store, or records
+    /// the embedded one (so that what the zone runs on is on the record).
     pub async fn restore_catalogue(&self) -> Result<()> {
         let mut tx = self.store.begin_write().await?;
         match store::current_catalogue(tx.conn()).await? {

@@ -6,6 +6,8 @@
 //! on the industry, qualifications are drawn with rates of the order seen in Wuhan's
 //! public lists. Organisation names are fictional.
 
+pub mod products;
+
 use kebao_domain::org::{FactsInput, ImportRow, OrganisationInput};
 use kebao_domain::user::Role;
 use kebao_domain::{IndustryMap, Uscc};
