@@ -610,37 +610,51 @@ async fn seed_products(svc: &Service, zone: &kebao_sim::Zone, seed: u64) -> Resu
         insurers.sort_by_key(|(uscc, _)| *uscc != u.org_uscc);
     }
     let filings = kebao_sim::products::filings(seed, &svc.catalogue(), &insurers);
+    // The demo's own filer and reviewer act where they can, so their pages show their names.
+    let as_user = |name: &'static str| async move {
+        match svc.find_user(name).await {
+            Ok(u) => svc.actor_for(u).await.ok(),
+            Err(_) => None,
+        }
+    };
+    let reviewer = as_user("zone.reviewer").await.unwrap_or_else(|| demo.clone());
+    let filer = as_user("ins.filer").await;
     let pb = bar(filings.len() as u64, "filings");
     let all_items: Vec<String> =
         kebao_domain::product::CHECKLIST.iter().map(|(c, _, _)| (*c).to_owned()).collect();
     for f in &filings {
         let insurer = svc.org_id_by_uscc(&demo, &f.insurer_uscc).await.map_err(err)?;
         let Some(insurer) = insurer else { bail!("demo insurer {} is missing", f.insurer_uscc) };
-        let id = svc.file_product(&demo, &insurer, &f.input).await.map_err(err)?;
-        svc.add_product_document(&demo, &id, &f.document.0, &f.document.1).await.map_err(err)?;
+        let by = match &filer {
+            Some(a) if a.org_id() == Some(insurer.as_str()) => a.clone(),
+            _ => demo.clone(),
+        };
+        let id = svc.file_product(&by, &insurer, &f.input).await.map_err(err)?;
+        svc.add_product_document(&by, &id, &f.document.0, &f.document.1).await.map_err(err)?;
         let approve = |id: String| {
             let items = all_items.clone();
-            let demo = demo.clone();
+            let (by, reviewer) = (by.clone(), reviewer.clone());
             async move {
-                svc.submit_product(&demo, &id).await?;
-                svc.set_product_checklist(&demo, &id, &items).await?;
-                svc.review_product(&demo, &id, &Review::Approve).await?;
-                svc.publish_product(&demo, &id).await?;
+                svc.submit_product(&by, &id).await?;
+                svc.set_product_checklist(&reviewer, &id, &items).await?;
+                svc.review_product(&reviewer, &id, &Review::Approve).await?;
+                svc.publish_product(&by, &id).await?;
                 Ok::<_, kebao_service::ServiceError>(())
             }
         };
+        let demo = by.clone();
         match f.outcome {
             Outcome::Draft => {}
             Outcome::InReview => svc.submit_product(&demo, &id).await.map_err(err)?,
             Outcome::ChangesRequested => {
                 svc.submit_product(&demo, &id).await.map_err(err)?;
-                svc.review_product(&demo, &id, &Review::RequestChanges { reason: f.reason.clone() })
+                svc.review_product(&reviewer, &id, &Review::RequestChanges { reason: f.reason.clone() })
                     .await
                     .map_err(err)?;
             }
             Outcome::Rejected => {
                 svc.submit_product(&demo, &id).await.map_err(err)?;
-                svc.review_product(&demo, &id, &Review::Reject { reason: f.reason.clone() })
+                svc.review_product(&reviewer, &id, &Review::Reject { reason: f.reason.clone() })
                     .await
                     .map_err(err)?;
             }
@@ -659,7 +673,7 @@ async fn seed_products(svc: &Service, zone: &kebao_sim::Zone, seed: u64) -> Resu
     }
     pb.finish_and_clear();
     for a in kebao_sim::products::articles() {
-        svc.create_article(&demo, a.kind, a.title, a.body_md, true).await.map_err(err)?;
+        svc.create_article(&reviewer, a.kind, a.title, a.body_md, true).await.map_err(err)?;
     }
     println!("demo products: {} filings by {} insurers", filings.len(), insurers.len());
     Ok(())

@@ -88,9 +88,11 @@ pub fn filings(seed: u64, catalogue: &Catalogue, insurers: &[(String, String)]) 
     }
     // Most types get one or two insurers' products; a few stay gaps.
     for (ti, t) in types.iter().enumerate() {
-        if ti % 6 == 5 {
+        if ti % 6 == 4 {
             continue;
         }
+        // Risks as the catalogue writes them; cross-references to other types are not cover.
+        let risks: Vec<String> = t.risks.iter().filter(|r| !r.contains('_')).cloned().collect();
         let n = if rng.random::<f64>() < 0.4 { 2 } else { 1 };
         for k in 0..n {
             let (uscc, name) = insurers.get((ti * 3 + k * 5) % insurers.len()).cloned().unwrap_or_default();
@@ -98,8 +100,7 @@ pub fn filings(seed: u64, catalogue: &Catalogue, insurers: &[(String, String)]) 
             let confirmed_limit = t.limits.get("per_event").and_then(toml::Value::as_integer).filter(|_| {
                 t.limits.get("confidence").and_then(toml::Value::as_str).is_some_and(|c| c != "U")
             });
-            let coverages: Vec<CoverageInput> = t
-                .risks
+            let coverages: Vec<CoverageInput> = risks
                 .iter()
                 .take(4)
                 .map(|r| {
@@ -138,7 +139,7 @@ pub fn filings(seed: u64, catalogue: &Catalogue, insurers: &[(String, String)]) 
                     note: String::new(),
                 });
             }
-            let industries: Vec<String> = if rng.random::<f64>() < 0.55 {
+            let industries: Vec<String> = if rng.random::<f64>() < 0.2 {
                 Vec::new()
             } else {
                 let all = [
@@ -168,7 +169,11 @@ pub fn filings(seed: u64, catalogue: &Catalogue, insurers: &[(String, String)]) 
             let summary = format!(
                 "{}面向东湖示范区科技企业，保障{}。条款和费率以本公司向监管部门报备的版本为准。",
                 t.name_zh,
-                t.risks.iter().take(3).cloned().collect::<Vec<_>>().join("；")
+                if risks.is_empty() {
+                    t.name_zh.clone()
+                } else {
+                    risks.iter().take(3).cloned().collect::<Vec<_>>().join("；")
+                }
             );
             let basis = match t.product_line() {
                 ProductLine::Health | ProductLine::Accident => "per_head",
@@ -213,7 +218,7 @@ pub fn filings(seed: u64, catalogue: &Catalogue, insurers: &[(String, String)]) 
                 input,
                 outcome,
                 reason: String::new(),
-                document: (format!("{}条款.txt", t.name_zh), wording(&t.name_zh, &t.risks).into_bytes()),
+                document: (format!("{}条款.txt", t.name_zh), wording(&t.name_zh, &risks).into_bytes()),
             });
         }
     }

@@ -241,6 +241,7 @@ struct MatrixTpl {
     /// (stage code, label, cells of (count, industry id)).
     rows: Vec<MatrixRow>,
     gaps: usize,
+    thin: usize,
     cells: usize,
 }
 
@@ -260,7 +261,8 @@ async fn matrix(State(st): State<AppState>, Extension(tr): Extension<Tr>, header
         .collect();
     let cells = rows.iter().map(|r| r.2.len()).sum();
     let gaps = rows.iter().flat_map(|r| r.2.iter()).filter(|(n, _)| *n == 0).count();
-    Ok(html(&MatrixTpl { c, industries, rows, gaps, cells }))
+    let thin = rows.iter().flat_map(|r| r.2.iter()).filter(|(n, _)| *n == 1).count();
+    Ok(html(&MatrixTpl { c, industries, rows, gaps, thin, cells }))
 }
 
 async fn roster_xlsx(State(st): State<AppState>, Extension(tr): Extension<Tr>) -> Page {

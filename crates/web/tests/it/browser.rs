@@ -74,7 +74,7 @@ impl Driver {
         let mut url = String::new();
         for _ in 0..100 {
             url = self.url().await;
-            if url.ends_with(suffix) {
+            if url.contains(suffix) {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -94,6 +94,30 @@ async fn sign_in_and_open_an_organisation_in_chromium() {
         return;
     }
     let app = app().await;
+    // One published product for the portal.
+    let op = kebao_service::authz::Actor::System { name: "test".into() };
+    let ins =
+        app.svc.create_org(&op, &org("楚天财产保险股份有限公司湖北分公司", 31, "insurer")).await.unwrap();
+    let input = kebao_domain::product::ProductInput {
+        type_id: "patent_enforcement".into(),
+        name: "专利执行保险（光谷版）".into(),
+        coverages: vec![kebao_domain::product::CoverageInput {
+            name: "维权费用".into(),
+            limit_yuan: "500000".into(),
+            ..Default::default()
+        }],
+        premium_basis: "limit".into(),
+        contact_name: "王经理".into(),
+        contact_phone: "027-87654321".into(),
+        ..Default::default()
+    };
+    let pid = app.svc.file_product(&op, &ins.id, &input).await.unwrap();
+    app.svc.submit_product(&op, &pid).await.unwrap();
+    let items: Vec<String> =
+        kebao_domain::product::CHECKLIST.iter().map(|(c, _, _)| (*c).to_owned()).collect();
+    app.svc.set_product_checklist(&op, &pid, &items).await.unwrap();
+    app.svc.review_product(&op, &pid, &kebao_service::products::Review::Approve).await.unwrap();
+    app.svc.publish_product(&op, &pid).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let site = format!("http://{}", listener.local_addr().unwrap());
     let router = app.router.clone();
@@ -148,5 +172,13 @@ async fn sign_in_and_open_an_organisation_in_chromium() {
     assert!(d.wait_for_url("/dashboard").await.ends_with("/dashboard"));
     d.go(&format!("{site}/orgs/{}", app.enterprise)).await;
     assert!(d.text("#facts-withheld").await.contains("非公开"));
+    // The product portal: a Chinese search in the browser.
+    d.go(&format!("{site}/products")).await;
+    d.type_into("#portal-filters input[name=q]", "专利").await;
+    d.click("#portal-filters button[type=submit]").await;
+    let url = d.wait_for_url("q=%E4%B8%93%E5%88%A9").await;
+    assert!(url.contains("q=%E4%B8%93%E5%88%A9"), "{url}");
+    assert!(d.text("#result-count").await.contains('1'));
+    assert!(d.text("#product-list").await.contains("专利执行保险（光谷版）"));
     let _ = d.http.delete(format!("{}/session/{}", d.base, d.session)).send().await;
 }

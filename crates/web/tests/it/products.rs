@@ -1,0 +1,430 @@
+//! The product catalogue over HTTP: the API, the portal pages and the filing workspace.
+
+use crate::client::*;
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use kebao_domain::user::Role;
+use kebao_service::authz::Actor;
+use kebao_service::users::NewUserInput;
+use serde_json::json;
+
+async fn events(app: &App) -> u64 {
+    let op = Actor::System { name: "t".into() };
+    app.svc.audit_head(&op).await.unwrap().count
+}
+
+/// Two insurers with a product filer each.
+async fn insurers(app: &App) -> (String, String) {
+    let op = Actor::System { name: "test".into() };
+    let a = app.svc.create_org(&op, &org("楚天财产保险股份有限公司湖北分公司", 31, "insurer")).await.unwrap();
+    let b = app.svc.create_org(&op, &org("江城科技保险股份有限公司", 32, "insurer")).await.unwrap();
+    for (o, name) in [(&a.id, "filer"), (&b.id, "filer2")] {
+        let input = NewUserInput { username: name.into(), display_name: name.into(), password: PW.into() };
+        app.svc.add_user(&op, o, &input, &[Role::ProductFiler]).await.unwrap();
+    }
+    (a.id, b.id)
+}
+
+fn filing(type_id: &str, name: &str, limit: &str, deductible: &str) -> serde_json::Value {
+    json!({
+        "type_id": type_id, "name": name, "summary": format!("{name}：为东湖科技企业提供保障。"),
+        "coverages": [{"name": "维权费用", "limit_yuan": limit, "deductible_yuan": deductible}],
+        "premium_basis": "limit", "rate_text": "按备案费率", "contact_name": "王经理", "contact_phone": "027-87654321"
+    })
+}
+
+fn multipart(field_csrf: Option<&str>, filename: &str, bytes: Vec<u8>) -> (String, Vec<u8>) {
+    let boundary = "----kebaoproductboundary";
+    let mut body = Vec::new();
+    if let Some(t) = field_csrf {
+        body.extend(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{t}\r\n")
+                .as_bytes(),
+        );
+    }
+    body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
+    body.extend(bytes);
+    body.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+async fn upload_api(c: &mut Client<'_>, token: &str, id: &str, filename: &str, bytes: Vec<u8>) -> Resp {
+    let (ctype, body) = multipart(None, filename, bytes);
+    let req = Request::post(format!("/api/v1/filings/{id}/documents"))
+        .header(header::CONTENT_TYPE, ctype)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Body::from(body))
+        .unwrap();
+    c.send(req).await
+}
+
+/// Files, submits, approves and publishes through the API; returns the product id.
+async fn registered(c: &mut Client<'_>, filer: &str, zone: &str, body: serde_json::Value) -> String {
+    let r = c.json("POST", "/api/v1/filings", Some(filer), body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let id = r.json()["id"].as_str().unwrap().to_owned();
+    let r = c.json("POST", &format!("/api/v1/filings/{id}/submit"), Some(filer), json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let items: Vec<&str> = kebao_domain::product::CHECKLIST.iter().map(|(c, _, _)| *c).collect();
+    let r =
+        c.json("PUT", &format!("/api/v1/filings/{id}/checklist"), Some(zone), json!({"items": items})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let r = c
+        .json("POST", &format!("/api/v1/filings/{id}/review"), Some(zone), json!({"decision": "approve"}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let r = c.json("POST", &format!("/api/v1/filings/{id}/publish"), Some(filer), json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    id
+}
+
+#[tokio::test]
+async fn the_api_files_reviews_publishes_and_refuses_bad_input() {
+    let app = app().await;
+    insurers(&app).await;
+    let mut c = Client::new(&app);
+    let filer = c.token("filer").await;
+    let filer2 = c.token("filer2").await;
+    let zone = c.token("reviewer").await;
+    let ent = c.token("ent.admin").await;
+    let before = events(&app).await;
+    // A type that does not exist; a limit below the deductible.
+    let r =
+        c.json("POST", "/api/v1/filings", Some(&filer), filing("flying_car", "飞行汽车险", "100", "0")).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.json()["error"]["details"][0]["code"], "unknown_type");
+    let r = c
+        .json(
+            "POST",
+            "/api/v1/filings",
+            Some(&filer),
+            filing("patent_enforcement", "专利执行保险", "1000", "5000"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let d = &r.json()["error"]["details"][0];
+    assert_eq!(
+        (d["code"].as_str(), d["field"].as_str()),
+        (Some("limit_below_deductible"), Some("coverages[0].limit_yuan"))
+    );
+    assert!(d["message_zh"].as_str().unwrap().contains("免赔额"));
+    // An enterprise cannot file; nobody without a session can.
+    let r = c
+        .json(
+            "POST",
+            "/api/v1/filings",
+            Some(&ent),
+            filing("patent_enforcement", "专利执行保险", "500000", "0"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = c
+        .json("POST", "/api/v1/filings", None, filing("patent_enforcement", "专利执行保险", "500000", "0"))
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(events(&app).await, before);
+
+    let r = c
+        .json(
+            "POST",
+            "/api/v1/filings",
+            Some(&filer),
+            filing("patent_enforcement", "专利执行保险（光谷版）", "500000", "5000"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let id = r.json()["id"].as_str().unwrap().to_owned();
+    assert_eq!(r.json()["shown"]["status"], "draft");
+    // Another insurer: cannot see the draft, cannot edit it.
+    assert_eq!(c.get_auth(&format!("/api/v1/products/{id}"), &filer2).await.status, StatusCode::NOT_FOUND);
+    let r = c
+        .json(
+            "PUT",
+            &format!("/api/v1/filings/{id}"),
+            Some(&filer2),
+            filing("patent_enforcement", "改名", "500000", "0"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // An enterprise user reaching the reviewer's work.
+    assert_eq!(c.get_auth("/api/v1/filings/review-queue", &ent).await.status, StatusCode::FORBIDDEN);
+    let r = c
+        .json("POST", &format!("/api/v1/filings/{id}/review"), Some(&ent), json!({"decision": "approve"}))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // Documents: stored with their hash; an oversized one is refused with 413.
+    let r = upload_api(&mut c, &filer, &id, "条款.pdf", b"%PDF-1.7 wording".to_vec()).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let doc = r.json();
+    assert_eq!(doc["sha256"].as_str().unwrap().len(), 64);
+    let before_big = events(&app).await;
+    let r = upload_api(&mut c, &filer, &id, "big.pdf", {
+        let mut v = b"%PDF".to_vec();
+        v.resize(kebao_domain::product::documents::MAX_BYTES + 1, b'a');
+        v
+    })
+    .await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.text());
+    assert_eq!(r.json()["error"]["details"][0]["code"], "too_large");
+    let r = upload_api(&mut c, &filer, &id, "huge.pdf", vec![b'a'; kebao_web::MAX_BODY_BYTES + 10]).await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.text());
+    assert_eq!(events(&app).await, before_big);
+    let r = c.get_auth(doc["url"].as_str().unwrap(), &filer).await;
+    assert_eq!((r.status, r.body.as_slice()), (StatusCode::OK, &b"%PDF-1.7 wording"[..]));
+    assert_eq!(r.headers["x-content-sha256"].to_str().unwrap(), doc["sha256"].as_str().unwrap());
+    assert_eq!(c.get_auth(doc["url"].as_str().unwrap(), &filer2).await.status, StatusCode::NOT_FOUND);
+    // Review: approve; approving again is a conflict that changes nothing.
+    c.json("POST", &format!("/api/v1/filings/{id}/submit"), Some(&filer), json!({})).await;
+    let items: Vec<&str> = kebao_domain::product::CHECKLIST.iter().map(|(c, _, _)| *c).collect();
+    c.json("PUT", &format!("/api/v1/filings/{id}/checklist"), Some(&zone), json!({"items": items})).await;
+    let r = c
+        .json("POST", &format!("/api/v1/filings/{id}/review"), Some(&zone), json!({"decision": "approve"}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["shown"]["registration_no"], "DHKB-2026-0001");
+    let after = events(&app).await;
+    let r = c
+        .json("POST", &format!("/api/v1/filings/{id}/review"), Some(&zone), json!({"decision": "approve"}))
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert_eq!(r.json()["error"]["details"][0]["code"], "bad_transition");
+    assert!(r.json()["error"]["message_zh"].as_str().unwrap().contains("不能重复批准"));
+    assert_eq!(events(&app).await, after);
+    let r = c
+        .json("POST", &format!("/api/v1/filings/{id}/review"), Some(&zone), json!({"decision": "maybe"}))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Publish: public, searchable, on the roster.
+    let r = c.json("POST", &format!("/api/v1/filings/{id}/publish"), Some(&filer), json!({})).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let r = c.get("/api/v1/products?q=%E4%B8%93%E5%88%A9").await; // 专利
+    assert_eq!(r.json()["total"], 1);
+    assert_eq!(r.json()["items"][0]["id"], id.as_str());
+    let r = c.get(&format!("/api/v1/products/{id}")).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.json()["comments"].as_array().unwrap().is_empty());
+    assert_eq!(c.get("/api/v1/products/roster").await.json()[0]["registration_no"], "DHKB-2026-0001");
+    assert_eq!(c.get("/api/v1/products?stage=moon").await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(c.get("/api/v1/product-types").await.json().as_array().unwrap().len(), 39);
+    let t = c.get("/api/v1/product-types/rd_liability").await.json();
+    assert_eq!((t["nfra_part"].as_u64(), t["line"].as_str()), (Some(1), Some("liability")));
+    // The OpenAPI document lists the new endpoints.
+    let spec = c.get("/api/v1/openapi.json").await.json();
+    assert!(spec["paths"]["/api/v1/filings/{id}/review"].is_object());
+}
+
+#[tokio::test]
+async fn the_portal_pages_search_filter_and_export() {
+    let app = app().await;
+    insurers(&app).await;
+    let mut c = Client::new(&app);
+    let filer = c.token("filer").await;
+    let filer2 = c.token("filer2").await;
+    let zone = c.token("reviewer").await;
+    registered(&mut c, &filer, &zone, filing("patent_insurance", "知识产权综合保险", "300000", "0")).await;
+    let mut b = filing("first_set_equipment", "首台（套）重大技术装备综合保险", "10000000", "50000");
+    b["coverages"][0]["name"] = json!("质量风险");
+    registered(&mut c, &filer2, &zone, b).await;
+    let mut p = filing("product_liability", "高新技术产品责任险", "2000000", "2000");
+    p["stages"] = json!(["market"]);
+    registered(&mut c, &filer, &zone, p).await;
+    for (q, name) in [
+        ("专利", "知识产权综合保险"),
+        ("首台", "首台（套）重大技术装备综合保险"),
+        ("责任险", "高新技术产品责任险"),
+    ] {
+        let r = c.get(&format!("/products?q={}", enc(q))).await;
+        assert_eq!(r.status, StatusCode::OK);
+        let t = r.text();
+        assert!(t.contains(name), "{q}: {t}");
+        assert!(t.contains("共 1 款产品"), "{q}");
+    }
+    let r = c.get("/products?stage=rnd").await;
+    assert!(r.text().contains("共 0 款产品"));
+    let r = c.get("/products?line=spaceship").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("险类 `spaceship` 不存在"));
+    // The matrix marks gaps.
+    let r = c.get("/products/matrix").await;
+    assert!(r.text().contains("class=\"num gap\""));
+    // The type catalogue labels unconfirmed numbers.
+    let r = c.get("/product-types").await;
+    assert!(r.text().contains("示意值，未经确认"));
+    let r = c.get("/product-types/patent_agent_pi?lang=en").await;
+    assert!(r.text().contains("6000000") && r.text().contains("Confirmed"), "{}", r.text());
+    // The roster as Excel.
+    let r = c.get("/products/roster.xlsx").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.starts_with(b"PK"));
+    let t = kebao_service::tabular::read(&r.body, kebao_service::tabular::Format::Xlsx).unwrap();
+    assert_eq!(t.rows.len(), 3);
+    assert_eq!(t.rows[0][0], "DHKB-2026-0001");
+}
+
+#[tokio::test]
+async fn the_filing_workspace_and_reviewer_pages_keep_to_their_roles() {
+    let app = app().await;
+    insurers(&app).await;
+    let mut filer = Client::new(&app);
+    filer.login("filer", PW).await;
+    let csrf = filer.csrf().await;
+    let before = events(&app).await;
+    // A bad form shows inline errors and changes nothing.
+    let r = filer
+        .post_form(
+            "/filings",
+            &[
+                ("csrf", &csrf),
+                ("type_id", "rd_liability"),
+                ("name", "研发责任险"),
+                ("cov0_name", "责任"),
+                ("cov0_limit", "1000"),
+                ("cov0_deductible", "5000"),
+                ("premium_basis", "limit"),
+                ("contact_name", "王"),
+                ("contact_phone", "027-87654321"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("须高于免赔额"), "{}", r.text());
+    assert_eq!(events(&app).await, before);
+    let r = filer
+        .post_form(
+            "/filings",
+            &[
+                ("csrf", &csrf),
+                ("type_id", "rd_liability"),
+                ("name", "研发责任险"),
+                ("cov0_name", "责任"),
+                ("cov0_limit", "1000000"),
+                ("cov0_deductible", "5000"),
+                ("stages", "rnd"),
+                ("stages", "market"),
+                ("industries", "bio"),
+                ("premium_basis", "limit"),
+                ("contact_name", "王"),
+                ("contact_phone", "027-87654321"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let path = r.location();
+    let id = path.trim_start_matches("/filings/").to_owned();
+    let page = filer.get(&path).await.text();
+    assert!(page.contains("研发、市场") && page.contains("生物"), "{page}");
+    // Upload through the form; an oversized file is refused on the page.
+    let (ctype, body) = multipart(Some(&csrf), "条款.txt", "第一条 保险责任".as_bytes().to_vec());
+    let r = filer
+        .send(
+            Request::post(format!("/filings/{id}/documents"))
+                .header(header::CONTENT_TYPE, ctype)
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let (ctype, body) =
+        multipart(Some(&csrf), "big.txt", vec![b'a'; kebao_domain::product::documents::MAX_BYTES + 1]);
+    let r = filer
+        .send(
+            Request::post(format!("/filings/{id}/documents"))
+                .header(header::CONTENT_TYPE, ctype)
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("文件过大"), "{}", r.text());
+    let r = filer.post_form(&format!("/filings/{id}/action"), &[("csrf", &csrf), ("do", "submit")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    // An enterprise user cannot reach the reviewer's pages or forms.
+    let mut ent = Client::new(&app);
+    ent.login("ent.admin", PW).await;
+    let ecsrf = ent.csrf().await;
+    assert_eq!(ent.get(&format!("/filings/{id}")).await.status, StatusCode::NOT_FOUND);
+    let r =
+        ent.post_form(&format!("/filings/{id}/review"), &[("csrf", &ecsrf), ("decision", "approve")]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(!ent.get("/filings").await.text().contains("研发责任险"));
+    // The reviewer: the checklist must be complete to approve.
+    let mut zone = Client::new(&app);
+    zone.login("reviewer", PW).await;
+    let zcsrf = zone.csrf().await;
+    assert!(zone.get("/filings").await.text().contains("研发责任险"));
+    let r =
+        zone.post_form(&format!("/filings/{id}/review"), &[("csrf", &zcsrf), ("decision", "approve")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("核查清单未完成"));
+    let mut form: Vec<(&str, &str)> = vec![("csrf", &zcsrf)];
+    form.extend(kebao_domain::product::CHECKLIST.iter().map(|(c, _, _)| ("items", *c)));
+    assert_eq!(
+        zone.post_form(&format!("/filings/{id}/checklist"), &form).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let r =
+        zone.post_form(&format!("/filings/{id}/review"), &[("csrf", &zcsrf), ("decision", "approve")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let r =
+        zone.post_form(&format!("/filings/{id}/review"), &[("csrf", &zcsrf), ("decision", "approve")]).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(r.text().contains("不能重复批准"));
+    assert!(filer.get(&path).await.text().contains("DHKB-2026-0001"));
+    // Another insurer's filer editing the product is refused.
+    let mut other = Client::new(&app);
+    other.login("filer2", PW).await;
+    let ocsrf = other.csrf().await;
+    let r = other
+        .post_form(
+            &format!("/filings/{id}/edit"),
+            &[
+                ("csrf", &ocsrf),
+                ("type_id", "rd_liability"),
+                ("name", "篡改"),
+                ("cov0_name", "责任"),
+                ("cov0_limit", "1000000"),
+                ("premium_basis", "limit"),
+                ("contact_name", "王"),
+                ("contact_phone", "027-87654321"),
+            ],
+        )
+        .await;
+    assert!(r.status == StatusCode::FORBIDDEN || r.status == StatusCode::NOT_FOUND, "{}", r.status);
+    assert!(!filer.get(&path).await.text().contains("篡改"));
+}
+
+#[tokio::test]
+async fn markdown_in_the_publicity_section_cannot_inject_script() {
+    let app = app().await;
+    let mut c = Client::new(&app);
+    c.login("reviewer", PW).await;
+    let csrf = c.csrf().await;
+    let body = "**案情**\n\n<script>alert('x')</script>\n\n<img src=x onerror=alert(1)>\n\n[点我](javascript:alert(1))";
+    let r = c
+        .post_form(
+            "/publicity",
+            &[("csrf", &csrf), ("kind", "case"), ("title", "演示案例"), ("body_md", body), ("publish", "1")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let mut anon = Client::new(&app);
+    let page = anon.get(&r.location()).await.text();
+    assert!(page.contains("<strong>案情</strong>"));
+    assert!(!page.contains("<script>alert"), "{page}");
+    assert!(!page.contains("<img src=x"), "{page}");
+    assert!(!page.contains("href=\"javascript:"), "{page}");
+    let list = anon.get("/api/v1/articles").await.json();
+    assert!(!list[0]["body_html"].as_str().unwrap().contains("<script>"));
+    // Enterprise users do not write here; bad input is refused with messages.
+    let mut ent = Client::new(&app);
+    ent.login("ent.admin", PW).await;
+    let ecsrf = ent.csrf().await;
+    let r = ent
+        .post_form("/publicity", &[("csrf", &ecsrf), ("kind", "case"), ("title", "x"), ("body_md", "y")])
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r =
+        c.post_form("/publicity", &[("csrf", &csrf), ("kind", "case"), ("title", ""), ("body_md", "")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("此项为必填项"));
+}
