@@ -36,7 +36,7 @@ pub fn routes() -> Router<AppState> {
         .route("/products/matrix", get(matrix))
         .route("/products/roster.xlsx", get(roster_xlsx))
         .route("/products/{id}", get(product_page))
-        .route("/product-types", get(types_page))
+        .route("/product-types", get(types_page).post(catalogue_upload))
         .route("/product-types/{id}", get(type_page))
         .route("/filings", get(filings).post(filing_create))
         .route("/filings/new", get(filing_new))
@@ -969,10 +969,64 @@ struct TypeRow {
 struct TypesTpl {
     c: Chrome,
     groups: Vec<(String, u8, Vec<TypeRow>)>,
+    admin: bool,
+    hash: String,
+    errors: Vec<String>,
 }
 
 async fn types_page(State(st): State<AppState>, Extension(tr): Extension<Tr>, headers: HeaderMap) -> Page {
-    let (c, _) = chrome(&st, &headers, tr).await?;
+    let (c, s) = chrome(&st, &headers, tr).await?;
+    let admin = s.is_some_and(|s| s.actor.user().is_some_and(|u| u.has(Role::PlatformAdmin)));
+    Ok(types_tpl(&st, c, admin, Vec::new()))
+}
+
+/// A platform admin loads a new catalogue file from the page.
+async fn catalogue_upload(
+    State(st): State<AppState>,
+    Authed { c, s, tr }: Authed,
+    multipart: Multipart,
+) -> Page {
+    let admin = s.actor.user().is_some_and(|u| u.has(Role::PlatformAdmin));
+    let (name, bytes, csrf) = match read_upload(multipart).await {
+        Ok(x) => x,
+        Err(api) => {
+            let msg = tr.pick(api.body.message_zh.clone(), api.body.message.clone());
+            return Err(with_status(StatusCode::UNPROCESSABLE_ENTITY, types_tpl(&st, c, admin, vec![msg])));
+        }
+    };
+    if !same_secret(&csrf, &s.csrf_token) {
+        return Err(csrf_page());
+    }
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(_) => {
+            let msg = tr.t("文件不是 UTF-8 编码的 TOML", "the file is not UTF-8 TOML").to_owned();
+            return Err(with_status(StatusCode::UNPROCESSABLE_ENTITY, types_tpl(&st, c, admin, vec![msg])));
+        }
+    };
+    match st.svc.load_catalogue(&s.actor, &text, &name).await {
+        Ok(_) => Ok(Redirect::to("/product-types").into_response()),
+        Err(ServiceError::Forbidden { .. }) => Err(super::pages::forbidden_page(tr, c)),
+        Err(e) => {
+            let status = if matches!(e, ServiceError::Conflict(_)) {
+                StatusCode::CONFLICT
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            match form_errors(e) {
+                Ok(errs) => {
+                    let msgs =
+                        errs.iter().map(|f| tr.pick(f.message_zh.clone(), f.message_en.clone())).collect();
+                    Err(with_status(status, types_tpl(&st, c, admin, msgs)))
+                }
+                Err(other) => Err(error_page(tr, c, other)),
+            }
+        }
+    }
+}
+
+fn types_tpl(st: &AppState, c: Chrome, admin: bool, errors: Vec<String>) -> Response {
+    let tr = c.tr;
     let cat = st.svc.catalogue();
     let groups = NfraClass::ALL
         .iter()
@@ -996,7 +1050,7 @@ async fn types_page(State(st): State<AppState>, Extension(tr): Extension<Tr>, he
             (tr.t(class.label_zh(), class.label_en()).to_owned(), class.part(), rows)
         })
         .collect();
-    Ok(html(&TypesTpl { c, groups }))
+    html(&TypesTpl { c, groups, admin, hash: cat.hash().to_owned(), errors })
 }
 
 struct FigureRow {

@@ -428,3 +428,37 @@ async fn markdown_in_the_publicity_section_cannot_inject_script() {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().contains("此项为必填项"));
 }
+
+#[tokio::test]
+async fn platform_admins_load_a_catalogue_from_the_page() {
+    let app = app().await;
+    let op = Actor::System { name: "test".into() };
+    let gov = app.svc.org_id_by_uscc(&op, &uscc(3)).await.unwrap().unwrap();
+    let input =
+        NewUserInput { username: "padmin".into(), display_name: "padmin".into(), password: PW.into() };
+    app.svc.add_user(&op, &gov, &input, &[Role::PlatformAdmin]).await.unwrap();
+    let send = |csrf: &str, text: &str| {
+        let (ctype, body) = multipart(Some(csrf), "catalogue.toml", text.as_bytes().to_vec());
+        Request::post("/product-types").header(header::CONTENT_TYPE, ctype).body(Body::from(body)).unwrap()
+    };
+    let mut zone = Client::new(&app);
+    zone.login("reviewer", PW).await;
+    let zcsrf = zone.csrf().await;
+    assert!(!zone.get("/product-types").await.text().contains("name=\"file\""));
+    let r = zone.send(send(&zcsrf, kebao_service::CATALOGUE)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let mut admin = Client::new(&app);
+    admin.login("padmin", PW).await;
+    let csrf = admin.csrf().await;
+    let before = events(&app).await;
+    let r = admin.send(send(&csrf, "[[product]]\nid = 'x'\n")).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("产品目录文件有误"), "{}", r.text());
+    assert_eq!(events(&app).await, before);
+    let mut bigger = kebao_service::CATALOGUE.to_owned();
+    bigger.push_str("\n[[product]]\nid='quantum_rd'\nname_zh='量子研发中断保险'\nnfra_class='科技研发、成果转化风险类'\nline='property'\nlifecycle=['研发']\n");
+    let r = admin.send(send(&csrf, &bigger)).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    assert!(admin.get("/product-types").await.text().contains("量子研发中断保险"));
+    assert_eq!(events(&app).await, before + 1);
+}
