@@ -6,6 +6,7 @@ pub mod catalogue;
 pub mod error;
 pub mod event;
 pub mod industry;
+pub mod merkle;
 pub mod money;
 pub mod org;
 pub mod product;
