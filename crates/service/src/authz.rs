@@ -20,6 +20,7 @@ pub const SCHEMA: &str = include_str!("../../../data/policies/schema.cedarschema
 pub const POLICIES: &[(&str, &str)] = &[
     ("registry.cedar", include_str!("../../../data/policies/registry.cedar")),
     ("products.cedar", include_str!("../../../data/policies/products.cedar")),
+    ("consent.cedar", include_str!("../../../data/policies/consent.cedar")),
 ];
 
 /// Who is asking.
@@ -61,7 +62,8 @@ impl Actor {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
     ReadProfile,
-    ReadFacts,
+    /// Reading an enterprise's non-public data: decided with [`Authz::decide_read`].
+    ReadEnterpriseData,
     WriteFacts,
     UpdateOrg,
     VerifyOrg,
@@ -76,13 +78,15 @@ pub enum Action {
     ReadProduct,
     WritePublicity,
     LoadCatalogue,
+    GrantConsent,
+    ImportCreditData,
 }
 
 impl Action {
     fn name(self) -> &'static str {
         match self {
             Action::ReadProfile => "read_profile",
-            Action::ReadFacts => "read_facts",
+            Action::ReadEnterpriseData => "read_enterprise_data",
             Action::WriteFacts => "write_facts",
             Action::UpdateOrg => "update_org",
             Action::VerifyOrg => "verify_org",
@@ -97,6 +101,8 @@ impl Action {
             Action::ReadProduct => "read_product",
             Action::WritePublicity => "write_publicity",
             Action::LoadCatalogue => "load_catalogue",
+            Action::GrantConsent => "grant_consent",
+            Action::ImportCreditData => "import_credit_data",
         }
     }
 }
@@ -119,6 +125,8 @@ pub enum Basis {
     Own,
     /// A statutory duty (zone officers, the regulator), for a purpose.
     StatutoryDuty { purpose: String },
+    /// The enterprise's consent, for the consent's purpose.
+    Consent { purpose: String, consent_id: String },
     /// No basis.
     None,
 }
@@ -129,16 +137,29 @@ impl Basis {
         match self {
             Basis::Own => "own",
             Basis::StatutoryDuty { .. } => "statutory_duty",
+            Basis::Consent { .. } => "consent",
             Basis::None => "none",
         }
     }
 
-    fn purpose(&self) -> &str {
+    /// The purpose stated with the basis.
+    pub fn purpose(&self) -> &str {
         match self {
-            Basis::StatutoryDuty { purpose } => purpose,
+            Basis::StatutoryDuty { purpose } | Basis::Consent { purpose, .. } => purpose,
             _ => "",
         }
     }
+}
+
+/// What a read of enterprise data is about (the context of `read_enterprise_data`).
+#[derive(Debug, Clone)]
+pub struct ReadContext<'a> {
+    pub scope: &'a str,
+    pub data_class: &'a str,
+    pub purpose: &'a str,
+    /// The business date as `yyyymmdd`.
+    pub today: i64,
+    pub consent: Option<&'a kebao_domain::consent::Consent>,
 }
 
 /// A decision and why.
@@ -221,6 +242,67 @@ impl Authz {
         }
     }
 
+    /// Decides a read of an enterprise's non-public data: one scope, of one data class,
+    /// for a purpose, on a basis — with the consent the basis names, if any. This is the
+    /// one check every such read passes (API, UI, export, CLI).
+    pub fn decide_read(
+        &self,
+        actor: &Actor,
+        enterprise: &Resource,
+        basis: &Basis,
+        read: &ReadContext<'_>,
+    ) -> Decided {
+        type Extra = (Vec<(String, RestrictedExpression)>, Vec<Entity>);
+        let extra = || -> Result<Extra, String> {
+            let mut ctx = vec![
+                ("scope".to_owned(), RestrictedExpression::new_string(read.scope.to_owned())),
+                ("data_class".to_owned(), RestrictedExpression::new_string(read.data_class.to_owned())),
+                ("purpose".to_owned(), RestrictedExpression::new_string(read.purpose.to_owned())),
+                ("today".to_owned(), RestrictedExpression::new_long(read.today)),
+            ];
+            let mut entities = Vec::new();
+            if let Some(c) = read.consent {
+                let cu = uid("Kebao::Consent", &c.id)?;
+                let scopes = c.scopes.iter().map(|s| RestrictedExpression::new_string(s.code().to_owned()));
+                let attrs = HashMap::from([
+                    (
+                        "enterprise".to_owned(),
+                        RestrictedExpression::new_entity_uid(uid("Kebao::Organisation", &c.enterprise_id)?),
+                    ),
+                    (
+                        "grantee".to_owned(),
+                        RestrictedExpression::new_entity_uid(uid("Kebao::Organisation", &c.grantee_id)?),
+                    ),
+                    ("kind".to_owned(), RestrictedExpression::new_string(c.kind.code().to_owned())),
+                    ("scopes".to_owned(), RestrictedExpression::new_set(scopes)),
+                    ("purpose".to_owned(), RestrictedExpression::new_string(c.purpose.code().to_owned())),
+                    ("active".to_owned(), RestrictedExpression::new_bool(c.revoked_at_us.is_none())),
+                    (
+                        "valid_from".to_owned(),
+                        RestrictedExpression::new_long(kebao_domain::consent::date_number(c.valid_from)),
+                    ),
+                    (
+                        "expires_on".to_owned(),
+                        RestrictedExpression::new_long(kebao_domain::consent::date_number(c.expires_on)),
+                    ),
+                ]);
+                entities.push(Entity::new(cu.clone(), attrs, HashSet::new()).map_err(|e| e.to_string())?);
+                ctx.push(("consent".to_owned(), RestrictedExpression::new_entity_uid(cu)));
+            }
+            Ok((ctx, entities))
+        };
+        let result = extra().and_then(|(ctx, entities)| {
+            self.try_decide_with(actor, Action::ReadEnterpriseData, enterprise, basis, ctx, entities)
+        });
+        match result {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::error!(error = %e, "authorisation request could not be built; denied");
+                Decided { allowed: false, policies: Vec::new(), basis: basis.code() }
+            }
+        }
+    }
+
     fn try_decide(
         &self,
         actor: &Actor,
@@ -228,7 +310,19 @@ impl Authz {
         resource: &Resource,
         basis: &Basis,
     ) -> Result<Decided, String> {
-        let mut entities: Vec<Entity> = Vec::new();
+        self.try_decide_with(actor, action, resource, basis, Vec::new(), Vec::new())
+    }
+
+    fn try_decide_with(
+        &self,
+        actor: &Actor,
+        action: Action,
+        resource: &Resource,
+        basis: &Basis,
+        extra_context: Vec<(String, RestrictedExpression)>,
+        extra_entities: Vec<Entity>,
+    ) -> Result<Decided, String> {
+        let mut entities: Vec<Entity> = extra_entities;
         let principal = match actor {
             Actor::User { user, org_kind } => {
                 let org = uid("Kebao::Organisation", &user.org_id)?;
@@ -284,7 +378,9 @@ impl Authz {
             ("purpose".to_owned(), RestrictedExpression::new_string(basis.purpose().to_owned())),
         ])
         .map_err(|e| e.to_string())?;
-        let context = Context::from_pairs([("basis".to_owned(), basis_rec)]).map_err(|e| e.to_string())?;
+        let mut pairs = vec![("basis".to_owned(), basis_rec)];
+        pairs.extend(extra_context);
+        let context = Context::from_pairs(pairs).map_err(|e| e.to_string())?;
         let action_uid = uid("Kebao::Action", action.name())?;
         let request = Request::new(principal, action_uid, res, context, Some(&self.schema))
             .map_err(|e| e.to_string())?;

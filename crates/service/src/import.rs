@@ -296,6 +296,18 @@ impl Service {
         filter: &OrgFilter,
         with_facts: bool,
     ) -> Result<(Table, usize)> {
+        self.export_orgs_for(actor, filter, with_facts, None).await
+    }
+
+    /// The same, for a stated purpose: facts of other enterprises appear only under a consent
+    /// covering that purpose (or a statutory duty), through the same check as every read.
+    pub async fn export_orgs_for(
+        &self,
+        actor: &Actor,
+        filter: &OrgFilter,
+        with_facts: bool,
+        purpose: Option<kebao_domain::consent::Purpose>,
+    ) -> Result<(Table, usize)> {
         let headers: Vec<String> = COLUMNS
             .iter()
             .filter(|(c, _, _)| with_facts || !FACT_COLUMNS.contains(c))
@@ -332,14 +344,21 @@ impl Service {
                     parent_uscc,
                 ];
                 if with_facts {
-                    let basis = self.basis_for(actor, &o);
-                    let d = self.authz.decide(
-                        actor,
-                        Action::ReadFacts,
-                        &crate::registry::org_resource(&o),
-                        &basis,
-                    );
-                    let latest = if d.allowed && o.kind == kebao_domain::OrgKind::Enterprise {
+                    let d = if o.kind == kebao_domain::OrgKind::Enterprise {
+                        Some(
+                            self.check_read(
+                                actor,
+                                &o,
+                                kebao_domain::consent::DataScope::FinancialFacts,
+                                kebao_domain::consent::DataClass::Enterprise,
+                                purpose,
+                            )
+                            .await?,
+                        )
+                    } else {
+                        None
+                    };
+                    let latest = if let Some(d) = d.filter(|d| d.allowed) {
                         let mut tx = self.store.begin_read().await?;
                         let f = orgs::facts(tx.conn(), &o.id).await?.into_iter().next();
                         drop(tx);

@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod auth;
 pub mod authz;
+pub mod consent;
 pub mod import;
 pub mod inbox;
 pub mod products;
@@ -243,7 +244,7 @@ impl Service {
 fn action_name(a: Action) -> &'static str {
     match a {
         Action::ReadProfile => "read an organisation's profile",
-        Action::ReadFacts => "read an enterprise's facts",
+        Action::ReadEnterpriseData => "read an enterprise's data",
         Action::WriteFacts => "report an enterprise's facts",
         Action::UpdateOrg => "edit an organisation",
         Action::VerifyOrg => "verify a registration",
@@ -258,5 +259,7 @@ fn action_name(a: Action) -> &'static str {
         Action::ReadProduct => "read a product filing",
         Action::WritePublicity => "write in the publicity section",
         Action::LoadCatalogue => "load a product catalogue",
+        Action::GrantConsent => "grant or revoke a consent",
+        Action::ImportCreditData => "import external credit data",
     }
 }

@@ -364,6 +364,17 @@ impl Service {
     /// One organisation with what the actor may see. A read of another organisation's
     /// facts on a statutory basis is recorded in the event log with its basis.
     pub async fn get_org(&self, actor: &Actor, id: &str) -> Result<OrgView> {
+        self.get_org_for(actor, id, None).await
+    }
+
+    /// One organisation; its facts on the reader's lawful basis, which for a consent needs
+    /// the purpose of the read.
+    pub async fn get_org_for(
+        &self,
+        actor: &Actor,
+        id: &str,
+        purpose: Option<kebao_domain::consent::Purpose>,
+    ) -> Result<OrgView> {
         let mut tx = self.store.begin_read().await?;
         let org = orgs::get(tx.conn(), id).await?;
         if !self.allowed(actor, Action::ReadProfile, &org).allowed {
@@ -377,19 +388,39 @@ impl Service {
         let branch_filter = OrgFilter { parent_id: Some(org.id.clone()), ..OrgFilter::default() };
         let branches = orgs::list(tx.conn(), &branch_filter, None, MAX_PAGE).await?;
         let qualifications = orgs::qualifications(tx.conn(), id).await?;
-        let facts_decision = self.allowed(actor, Action::ReadFacts, &org);
-        let facts = if facts_decision.allowed { Some(orgs::facts(tx.conn(), id).await?) } else { None };
         drop(tx);
-        if facts_decision.allowed && facts_decision.basis != "own" {
-            self.record_read(actor, &org, &facts_decision, "facts").await?;
+        let facts_decision = if org.kind == OrgKind::Enterprise {
+            Some(
+                self.check_read(
+                    actor,
+                    &org,
+                    kebao_domain::consent::DataScope::FinancialFacts,
+                    kebao_domain::consent::DataClass::Enterprise,
+                    purpose,
+                )
+                .await?,
+            )
+        } else {
+            None
+        };
+        let allowed = facts_decision.as_ref().is_some_and(|d| d.allowed);
+        let facts = if allowed {
+            let mut tx = self.store.begin_read().await?;
+            Some(orgs::facts(tx.conn(), id).await?)
+        } else {
+            None
+        };
+        if let Some(d) = facts_decision.as_ref().filter(|d| d.allowed && d.basis != "own") {
+            self.record_read(actor, &org, d, "facts").await?;
         }
+        let facts_basis = facts_decision.as_ref().filter(|d| d.allowed).map_or("none", |d| d.basis);
         Ok(OrgView {
             can_edit: self.allowed(actor, Action::UpdateOrg, &org).allowed,
             can_write_facts: self.allowed(actor, Action::WriteFacts, &org).allowed,
             can_verify: org.status == OrgStatus::Pending
                 && self.allowed(actor, Action::VerifyOrg, &org).allowed,
             can_manage_staff: self.allowed(actor, Action::ManageStaff, &org).allowed,
-            facts_basis: facts_decision.basis,
+            facts_basis,
             org,
             parent,
             branches,
@@ -398,12 +429,13 @@ impl Service {
         })
     }
 
-    /// Records that `actor` read `what` of another organisation, with the basis and policies.
+    /// Records that `actor` read `what` of another organisation, with the basis, purpose,
+    /// consent and policies.
     pub(crate) async fn record_read(
         &self,
         actor: &Actor,
         org: &Organisation,
-        d: &Decided,
+        d: &crate::consent::ReadCheck,
         what: &str,
     ) -> Result<()> {
         let tx = self.store.begin_write().await?;
@@ -411,7 +443,10 @@ impl Service {
             &actor.log_name(),
             "enterprise_data.read",
             &org.id,
-            serde_json::json!({"data": what, "basis": d.basis, "purpose": SUPERVISION, "policies": d.policies}),
+            serde_json::json!({
+                "data": what, "reader_org": actor.org_id(), "basis": d.basis, "purpose": d.purpose,
+                "consent": d.consent_id, "policies": d.policies,
+            }),
         );
         self.finish(tx, draft).await?;
         Ok(())

@@ -6,6 +6,7 @@
 //! at a time (a process-wide mutex, plus `busy_timeout` for other processes); on
 //! PostgreSQL appends serialise on the `event_head` row lock, so the chain never forks.
 
+pub mod consents;
 pub mod events;
 pub mod orgs;
 pub mod products;
@@ -114,10 +115,12 @@ fn migrations(backend: Backend) -> Vec<Migration> {
         Backend::Sqlite => &[
             (1, "registry", include_str!("../migrations/sqlite/0001_registry.sql")),
             (2, "products", include_str!("../migrations/sqlite/0002_products.sql")),
+            (3, "consent", include_str!("../migrations/sqlite/0003_consent.sql")),
         ],
         Backend::Postgres => &[
             (1, "registry", include_str!("../migrations/postgres/0001_registry.sql")),
             (2, "products", include_str!("../migrations/postgres/0002_products.sql")),
+            (3, "consent", include_str!("../migrations/postgres/0003_consent.sql")),
         ],
     };
     files

@@ -101,7 +101,7 @@ contract!(facts_need_a_lawful_basis, |ctx: Ctx| async move {
     let h = ctx.svc.history(&operator(), &z.enterprise, 1).await.unwrap();
     assert_eq!(h[0].action, "enterprise_data.read");
     assert!(
-        h[0].payload.contains("statutory_duty") && h[0].payload.contains("statutory-facts-read"),
+        h[0].payload.contains("statutory_duty") && h[0].payload.contains("statutory-enterprise-data"),
         "{}",
         h[0].payload
     );
