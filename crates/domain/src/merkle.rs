@@ -261,6 +261,160 @@ impl TreeHead {
     }
 }
 
+/// A signed tree head as published (JSON, hex hashes).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PublishedHead {
+    pub tree_size: u64,
+    pub root_hash: String,
+    pub timestamp_us: i64,
+    /// ed25519 signature of [`TreeHead::signed_bytes`], hex.
+    pub signature: String,
+    /// The platform's ed25519 public key, hex.
+    pub public_key: String,
+}
+
+/// An event as a proof carries it, so that its leaf hash can be recomputed.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ProvenEvent {
+    pub seq: u64,
+    pub at_us: i64,
+    pub actor: String,
+    pub action: String,
+    pub subject: String,
+    pub payload: String,
+}
+
+/// An inclusion proof (`kebao.inclusion/1`): the event, its RFC 9162 §2.1 audit path and
+/// the signed tree head it leads to.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct InclusionProof {
+    pub format: String,
+    /// 0-based: event `seq` is leaf `seq - 1`.
+    pub leaf_index: u64,
+    pub event: ProvenEvent,
+    pub leaf_hash: String,
+    pub inclusion_path: Vec<String>,
+    pub tree_head: PublishedHead,
+}
+
+/// A consistency proof (`kebao.consistency/1`) between two tree sizes.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ConsistencyProof {
+    pub format: String,
+    pub first: u64,
+    pub second: u64,
+    pub proof: Vec<String>,
+}
+
+/// The format names.
+pub const INCLUSION_FORMAT: &str = "kebao.inclusion/1";
+pub const CONSISTENCY_FORMAT: &str = "kebao.consistency/1";
+
+fn hex32(s: &str, what: &str) -> Result<Hash32, String> {
+    Hash32::from_hex(s).ok_or_else(|| format!("{what} is not 64 hex digits"))
+}
+
+impl PublishedHead {
+    /// From a signed head.
+    pub fn new(head: &TreeHead, signature: &[u8; 64], public_key: &[u8; 32]) -> PublishedHead {
+        PublishedHead {
+            tree_size: head.tree_size,
+            root_hash: head.root_hash.to_hex(),
+            timestamp_us: head.timestamp_us,
+            signature: hex::encode(signature),
+            public_key: hex::encode(public_key),
+        }
+    }
+
+    /// Checks the signature (and, when given, that the key is the pinned one); returns the head.
+    pub fn verify(&self, pinned_key: Option<&[u8; 32]>) -> Result<TreeHead, String> {
+        let head = TreeHead {
+            tree_size: self.tree_size,
+            root_hash: hex32(&self.root_hash, "root_hash")?,
+            timestamp_us: self.timestamp_us,
+        };
+        let mut key = [0u8; 32];
+        hex::decode_to_slice(self.public_key.trim(), &mut key)
+            .map_err(|_| "public_key is not 64 hex digits")?;
+        if let Some(pinned) = pinned_key {
+            if pinned != &key {
+                return Err("the tree head is signed by another key than the platform's published key".into());
+            }
+        }
+        let mut sig = [0u8; 64];
+        hex::decode_to_slice(self.signature.trim(), &mut sig)
+            .map_err(|_| "signature is not 128 hex digits")?;
+        if !head.verify(&key, &sig) {
+            return Err("the tree head's signature does not verify".into());
+        }
+        Ok(head)
+    }
+}
+
+impl InclusionProof {
+    /// Verifies the proof: the event's leaf hash, the audit path up to the signed root, the
+    /// signature, and — when given — that the signed head is the published one.
+    pub fn verify(
+        &self,
+        published: Option<&PublishedHead>,
+        pinned_key: Option<&[u8; 32]>,
+    ) -> Result<TreeHead, String> {
+        if self.format != INCLUSION_FORMAT {
+            return Err(format!("unknown proof format `{}`", self.format));
+        }
+        let head = self.tree_head.verify(pinned_key)?;
+        if let Some(p) = published {
+            let ph = p.verify(pinned_key)?;
+            if ph.tree_size != head.tree_size || ph.root_hash != head.root_hash {
+                return Err(format!(
+                    "the proof is for tree size {} but the published head is for size {}: ask for a proof against the published head, or check consistency between the two",
+                    head.tree_size, ph.tree_size
+                ));
+            }
+        }
+        let e = &self.event;
+        if e.seq == 0 || e.seq - 1 != self.leaf_index {
+            return Err("the leaf index does not match the event's sequence number".into());
+        }
+        let leaf = crate::event::leaf_hash(&crate::event::leaf_bytes(
+            e.seq, e.at_us, &e.actor, &e.action, &e.subject, &e.payload,
+        ));
+        if leaf.to_hex() != self.leaf_hash.trim() {
+            return Err("the event's contents do not match its leaf hash (the event was altered)".into());
+        }
+        let path = self
+            .inclusion_path
+            .iter()
+            .map(|h| hex32(h, "an audit path hash"))
+            .collect::<Result<Vec<_>, _>>()?;
+        verify_inclusion(self.leaf_index, head.tree_size, &leaf, &path, &head.root_hash)
+            .map_err(|e| e.to_string())?;
+        Ok(head)
+    }
+}
+
+impl ConsistencyProof {
+    /// Verifies the proof between two published heads.
+    pub fn verify(
+        &self,
+        old: &PublishedHead,
+        new: &PublishedHead,
+        pinned_key: Option<&[u8; 32]>,
+    ) -> Result<(), String> {
+        if self.format != CONSISTENCY_FORMAT {
+            return Err(format!("unknown proof format `{}`", self.format));
+        }
+        let a = old.verify(pinned_key)?;
+        let b = new.verify(pinned_key)?;
+        if a.tree_size != self.first || b.tree_size != self.second {
+            return Err("the proof's sizes are not those of the two tree heads".into());
+        }
+        let proof = self.proof.iter().map(|h| hex32(h, "a proof hash")).collect::<Result<Vec<_>, _>>()?;
+        verify_consistency(a.tree_size, b.tree_size, &a.root_hash, &b.root_hash, &proof)
+            .map_err(|e| e.to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

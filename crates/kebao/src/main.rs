@@ -10,6 +10,7 @@ use kebao_service::tabular::{self, Format};
 use kebao_service::users::{parse_roles, NewUserInput};
 use kebao_service::{Config, Service, SystemClock, CATALOGUE};
 use kebao_store::{OpenOptions, Store};
+mod credit;
 mod fit;
 mod index;
 mod score;
@@ -33,6 +34,9 @@ struct Db {
     /// A directory of Cedar policies (*.cedar and schema.cedarschema) replacing the embedded ones.
     #[arg(long, env = "KEBAO_POLICIES", global = true)]
     policies: Option<PathBuf>,
+    /// The platform's ed25519 key for signed tree heads (64 hex digits; created by `serve`).
+    #[arg(long, env = "KEBAO_SIGNING_KEY", default_value = "kebao-signing.key", global = true)]
+    signing_key: PathBuf,
 }
 
 #[derive(Subcommand)]
@@ -103,6 +107,11 @@ enum Command {
         #[command(subcommand)]
         command: CatalogueCommand,
     },
+    /// Credit information under consent.
+    Credit {
+        #[command(subcommand)]
+        command: CreditCommand,
+    },
     /// Insurers' products.
     Product {
         #[command(subcommand)]
@@ -127,6 +136,32 @@ enum CatalogueCommand {
     List {
         #[command(flatten)]
         db: Db,
+    },
+}
+
+#[derive(Subcommand)]
+enum CreditCommand {
+    /// Import records exported by an external source (CSV or .xlsx: uscc, kind, title, detail, occurred_on, person_name).
+    Import {
+        #[command(flatten)]
+        db: Db,
+        /// provincial_credit | tax | ip_office | personal_credit
+        #[arg(long)]
+        source: String,
+        file: PathBuf,
+    },
+    /// A credit report, read as a user (the read is checked and logged like any other).
+    Report {
+        #[command(flatten)]
+        db: Db,
+        /// The reader's user name.
+        #[arg(long = "as")]
+        as_user: String,
+        /// The enterprise's unified social credit code.
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        purpose: String,
     },
 }
 
@@ -227,6 +262,41 @@ enum AuditCommand {
         #[command(flatten)]
         db: Db,
     },
+    /// Sign and publish a tree head for the log as it is now; prints it as JSON.
+    SignHead {
+        #[command(flatten)]
+        db: Db,
+    },
+    /// Write the inclusion proof of event SEQ (JSON) against the newest signed tree head.
+    Prove {
+        #[command(flatten)]
+        db: Db,
+        #[arg(long)]
+        seq: u64,
+    },
+    /// Check an inclusion proof offline against a published tree head and/or the platform's public key.
+    VerifyProof {
+        /// The proof (JSON, `kebao.inclusion/1`).
+        proof: PathBuf,
+        /// A published tree head (JSON), as the portal shows it.
+        #[arg(long)]
+        tree_head: Option<PathBuf>,
+        /// The platform's published public key (hex).
+        #[arg(long)]
+        public_key: Option<String>,
+    },
+    /// Check that a newer published tree head extends an older one.
+    VerifyConsistency {
+        #[arg(long)]
+        old: PathBuf,
+        #[arg(long)]
+        new: PathBuf,
+        /// The proof (JSON, `kebao.consistency/1`).
+        #[arg(long)]
+        proof: PathBuf,
+        #[arg(long)]
+        public_key: Option<String>,
+    },
     /// Check the whole hash chain; with --expect-head, also against a head recorded earlier.
     Verify {
         #[command(flatten)]
@@ -258,6 +328,17 @@ fn load_authz(dir: Option<&Path>) -> Result<Authz> {
     files.sort();
     let refs: Vec<(&str, &str)> = files.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
     Authz::new(&schema, &refs).context("loading policies")
+}
+
+/// The service with the platform's signing key, if the file exists (or is to be created).
+fn with_key(svc: Service, path: &Path, create: bool) -> Result<Service> {
+    match credit::signing_key(path, create)? {
+        Some(k) => Ok(svc.with_signing_key(k)),
+        None => bail!(
+            "no signing key at {} (the server creates one at its first start; or pass --signing-key)",
+            path.display()
+        ),
+    }
 }
 
 async fn service(url: &str, policies: Option<&Path>) -> Result<Service> {
@@ -293,6 +374,17 @@ fn read_password(from_stdin: bool) -> Result<(String, bool)> {
 }
 
 async fn serve(svc: Service, listen: &str, secure_cookies: bool) -> Result<()> {
+    // Publish a signed tree head now and every five minutes while the log grows.
+    let signer = svc.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(300));
+        loop {
+            tick.tick().await;
+            if let Err(e) = signer.sign_tree_head().await {
+                tracing::warn!(error = %e, "could not sign a tree head");
+            }
+        }
+    });
     let state = kebao_web::AppState::new(svc, kebao_web::Settings { secure_cookies, ..Default::default() });
     let app = kebao_web::router(state);
     let listener =
@@ -315,7 +407,7 @@ fn print_problems(report: &kebao_service::import::ImportReport) {
 async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Serve { db, listen, insecure_cookies } => {
-            let svc = service(&db.url, db.policies.as_deref()).await?;
+            let svc = with_key(service(&db.url, db.policies.as_deref()).await?, &db.signing_key, true)?;
             svc.restore_catalogue().await.map_err(|e| anyhow::anyhow!("{e}"))?;
             serve(svc, &listen, !insecure_cookies).await
         }
@@ -502,7 +594,50 @@ async fn run(cli: Cli) -> Result<()> {
             println!("{} registered versions written to {}", rows.len(), file.display());
             Ok(())
         }
+        Command::Credit { command } => match command {
+            CreditCommand::Import { db, source, file } => {
+                let svc = service(&db.url, db.policies.as_deref()).await?;
+                let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+                let format =
+                    Format::from_name(&file.to_string_lossy()).unwrap_or_else(|| Format::sniff(&bytes));
+                let table =
+                    tabular::read(&bytes, format).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+                let src = kebao_service::consent::FileSource { source, table };
+                let n = svc
+                    .import_external(&operator(), &src)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{}", cli_error(&e)))?;
+                println!("imported {n} records");
+                Ok(())
+            }
+            CreditCommand::Report { db, as_user, org, purpose } => {
+                let svc = service(&db.url, db.policies.as_deref()).await?;
+                let user =
+                    svc.find_user(&as_user).await.map_err(|e| anyhow::anyhow!("user `{as_user}`: {e}"))?;
+                let actor = svc.actor_for(user).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                credit::report(&svc, &actor, &org, &purpose).await
+            }
+        },
         Command::Audit { command } => match command {
+            AuditCommand::SignHead { db } => {
+                let svc = with_key(service(&db.url, db.policies.as_deref()).await?, &db.signing_key, false)?;
+                let h = svc.sign_tree_head().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                println!("{}", serde_json::to_string_pretty(&h)?);
+                Ok(())
+            }
+            AuditCommand::Prove { db, seq } => {
+                let svc = with_key(service(&db.url, db.policies.as_deref()).await?, &db.signing_key, false)?;
+                let p = svc.inclusion_proof(&operator(), seq).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                println!("{}", serde_json::to_string_pretty(&p)?);
+                Ok(())
+            }
+            AuditCommand::VerifyProof { proof, tree_head, public_key } => {
+                credit::verify_proof(&proof, tree_head.as_ref(), public_key.as_deref())
+            }
+            AuditCommand::VerifyConsistency { old, new, proof, public_key } => {
+                credit::verify_consistency(&old, &new, &proof, public_key.as_deref())
+            }
+
             AuditCommand::Head { db } => {
                 let svc = service(&db.url, db.policies.as_deref()).await?;
                 let h = svc.audit_head(&operator()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -527,7 +662,13 @@ async fn run(cli: Cli) -> Result<()> {
                 match v {
                     kebao_service::audit::Verification::Sound(h) => {
                         println!("ok: {} events, every link holds; head {h}", h.count);
-                        Ok(())
+                        match svc.verify_tree_heads().await.map_err(|e| anyhow::anyhow!("{e}"))? {
+                            Ok(n) => {
+                                println!("ok: the log matches all {n} signed tree heads");
+                                Ok(())
+                            }
+                            Err(e) => bail!("the audit log is broken: {e}"),
+                        }
                     }
                     kebao_service::audit::Verification::Broken(b) => bail!("the audit log is broken: {b}"),
                 }
@@ -680,7 +821,8 @@ async fn seed_products(svc: &Service, zone: &kebao_sim::Zone, seed: u64) -> Resu
 }
 
 async fn demo(url: &str, enterprises: usize, seed: u64, port: u16, no_serve: bool) -> Result<()> {
-    let svc = service(url, None).await?;
+    let key = std::env::var("KEBAO_SIGNING_KEY").unwrap_or_else(|_| "kebao-demo-signing.key".to_owned());
+    let svc = with_key(service(url, None).await?, Path::new(&key), true)?;
     let demo_actor = Actor::System { name: "demo".into() };
     let existing = svc
         .list_orgs(&demo_actor, &Default::default(), None, 1)

@@ -12,6 +12,7 @@ pub mod products;
 pub mod publicity;
 pub mod registry;
 pub mod tabular;
+pub mod transparency;
 pub mod users;
 
 use authz::{Action, Actor, Authz, Basis, Resource};
@@ -142,6 +143,10 @@ pub struct Service {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) config: Config,
     pub(crate) catalogue: Arc<std::sync::RwLock<Arc<kebao_domain::catalogue::Catalogue>>>,
+    /// The platform's key for signed tree heads (none: heads are not signed here).
+    pub(crate) signer: Option<Arc<ed25519_dalek::SigningKey>>,
+    /// The event log's leaf hashes, cached in order (the Merkle tree's leaves).
+    pub(crate) leaves: Arc<tokio::sync::Mutex<Vec<kebao_domain::event::Hash32>>>,
     fault_before_event: Arc<AtomicBool>,
 }
 
@@ -165,6 +170,8 @@ impl Service {
         });
         Service {
             catalogue: Arc::new(std::sync::RwLock::new(Arc::new(catalogue))),
+            signer: None,
+            leaves: Arc::default(),
             store,
             authz: Arc::new(authz),
             industries: Arc::new(industries),
@@ -180,6 +187,12 @@ impl Service {
         let industries =
             IndustryMap::from_toml(CATALOGUE).map_err(|e| ServiceError::Internal(e.to_string()))?;
         Ok(Service::new(store, authz, industries, Arc::new(SystemClock), Config::default()))
+    }
+
+    /// The same service, signing tree heads with `key`.
+    pub fn with_signing_key(mut self, key: ed25519_dalek::SigningKey) -> Service {
+        self.signer = Some(Arc::new(key));
+        self
     }
 
     /// The store (for the binary's maintenance commands).
