@@ -172,7 +172,13 @@ impl Service {
     ) -> Result<ReadCheck> {
         let today = self.today();
         let mut chosen: Option<Consent> = None;
-        let basis = match self.basis_for(actor, org) {
+        // Personal data of named people: only the person's consent opens it to others, the
+        // zone's officers included.
+        let own_basis = match self.basis_for(actor, org) {
+            Basis::StatutoryDuty { .. } if class == DataClass::Personal => Basis::None,
+            b => b,
+        };
+        let basis = match own_basis {
             Basis::None => match (actor.org_id(), purpose) {
                 (Some(reader), Some(p)) => {
                     let mut tx = self.store.begin_read().await?;

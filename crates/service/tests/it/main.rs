@@ -7,6 +7,7 @@ mod harness;
 
 mod audit;
 mod auth;
+mod consent;
 mod import;
 mod products;
 mod registry;
