@@ -8,6 +8,7 @@ use crate::{new_id, Result, Service, ServiceError};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use kebao_domain::event::EventDraft;
+use kebao_domain::FieldError;
 use kebao_domain::org::OrgKind;
 use kebao_domain::user::{User, Username};
 use kebao_store::sessions::{SessionRow, TokenRow};
@@ -62,6 +63,40 @@ pub struct SessionInfo {
 }
 
 const WRONG_LOGIN: &str = "wrong user name or password";
+
+/// What a third party's API key may do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyLimits {
+    pub id: String,
+    pub scopes: Vec<String>,
+    pub rate_per_minute: u32,
+}
+
+/// The scopes an API key may carry: (code, zh, en). Each opens the read (GET) endpoints
+/// under its path prefixes, and nothing else.
+pub const API_SCOPES: &[(&str, &str, &str)] = &[
+    ("products:read", "产品目录与产品", "Products and the catalogue"),
+    ("orgs:read", "机构名录", "The directory of parties"),
+    ("credit:read", "经授权的信用报告", "Credit reports under consent"),
+    ("consents:read", "授权记录", "Consents"),
+    ("transparency:read", "树头与证明", "Tree heads and proofs"),
+];
+
+fn scope_prefixes(scope: &str) -> &'static [&'static str] {
+    match scope {
+        "products:read" => &["/api/v1/products", "/api/v1/product-types"],
+        "orgs:read" => &["/api/v1/orgs", "/api/v1/industries"],
+        "credit:read" => &["/api/v1/credit-reports/"],
+        "consents:read" => &["/api/v1/consents"],
+        "transparency:read" => &["/api/v1/transparency/"],
+        _ => &[],
+    }
+}
+
+/// Whether an API key with `scopes` may call `path` (`read`: a GET or HEAD).
+pub fn key_allows(scopes: &[String], read: bool, path: &str) -> bool {
+    read && scopes.iter().any(|s| scope_prefixes(s).iter().any(|p| path.starts_with(p)))
+}
 
 impl Service {
     /// The actor for a stored user (looks up the organisation's kind).
@@ -158,6 +193,8 @@ impl Service {
             created_at_us: now,
             expires_at_us: now.saturating_add(self.config.token_ttl_us),
             revoked_at_us: None,
+            scopes: None,
+            rate_per_minute: None,
         };
         let mut tx = self.store.begin_write().await?;
         sessions::create_token(tx.conn(), &row, &secret_hash(&secret)).await?;
@@ -173,6 +210,11 @@ impl Service {
 
     /// The actor behind an API token.
     pub async fn token_actor(&self, secret: &str) -> Result<Actor> {
+        Ok(self.token_auth(secret).await?.0)
+    }
+
+    /// The actor of a token, and the limits when it is a third party's API key.
+    pub async fn token_auth(&self, secret: &str) -> Result<(Actor, Option<KeyLimits>)> {
         let mut tx = self.store.begin_read().await?;
         let row = sessions::find_token(tx.conn(), &secret_hash(secret))
             .await?
@@ -188,7 +230,82 @@ impl Service {
             return Err(ServiceError::Unauthenticated("the account is deactivated"));
         }
         let org = orgs::get(tx.conn(), &user.org_id).await?;
-        Ok(Actor::User { user, org_kind: org.kind })
+        let key = row.scopes.as_ref().map(|s| KeyLimits {
+            id: row.id.clone(),
+            scopes: s.split(',').filter(|x| !x.is_empty()).map(str::to_owned).collect(),
+            rate_per_minute: row.rate_per_minute.and_then(|r| u32::try_from(r).ok()).unwrap_or(60),
+        });
+        Ok((Actor::User { user, org_kind: org.kind }, key))
+    }
+
+    /// Issues an API key for a third-party application (第三方合作机构): it acts as the
+    /// signed-in user, only on the read endpoints of its scopes, at most `rate_per_minute`
+    /// requests a minute. The secret is shown once.
+    pub async fn issue_api_key(
+        &self,
+        actor: &Actor,
+        name: &str,
+        scopes: &[String],
+        rate_per_minute: u32,
+    ) -> Result<(String, TokenRow)> {
+        let user = actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
+        let mut errs = Vec::new();
+        let name = match kebao_domain::org::text_field("name", name, true, 64) {
+            Ok(n) => n.unwrap_or_default(),
+            Err(e) => {
+                errs.push(e);
+                String::new()
+            }
+        };
+        let mut clean: Vec<String> = Vec::new();
+        for s in scopes.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+            if !API_SCOPES.iter().any(|(c, _, _)| *c == s) {
+                errs.push(FieldError::new(
+                    "scopes",
+                    "unknown_scope",
+                    format!("授权范围 `{s}` 不存在"),
+                    format!("scope `{s}` does not exist: use {}", API_SCOPES.iter().map(|x| x.0).collect::<Vec<_>>().join(", ")),
+                ));
+            } else if !clean.iter().any(|c| c == s) {
+                clean.push(s.to_owned());
+            }
+        }
+        if clean.is_empty() && errs.is_empty() {
+            errs.push(FieldError::new("scopes", "required", "请至少选择一项授权范围", "choose at least one scope"));
+        }
+        if !(1..=600).contains(&rate_per_minute) {
+            errs.push(FieldError::new(
+                "rate_per_minute",
+                "range",
+                "每分钟请求上限应为 1–600",
+                "the rate limit is 1 to 600 requests a minute",
+            ));
+        }
+        if !errs.is_empty() {
+            return Err(kebao_domain::Invalid(errs).into());
+        }
+        let secret = format!("{TOKEN_PREFIX}{}", random_secret()?);
+        let now = self.now_us();
+        let row = TokenRow {
+            id: new_id(),
+            user_id: user.id.clone(),
+            name,
+            created_at_us: now,
+            expires_at_us: now.saturating_add(self.config.token_ttl_us),
+            revoked_at_us: None,
+            scopes: Some(clean.join(",")),
+            rate_per_minute: Some(i64::from(rate_per_minute)),
+        };
+        let mut tx = self.store.begin_write().await?;
+        sessions::create_token(tx.conn(), &row, &secret_hash(&secret)).await?;
+        let draft = EventDraft::new(
+            &actor.log_name(),
+            "api_key.issued",
+            &row.id,
+            serde_json::json!({"user": user.id, "scopes": clean, "rate_per_minute": rate_per_minute}),
+        );
+        self.finish(tx, draft).await?;
+        Ok((secret, row))
     }
 
     /// Revokes one of the actor's own API tokens.

@@ -70,12 +70,16 @@ pub struct TokenRow {
     pub created_at_us: i64,
     pub expires_at_us: i64,
     pub revoked_at_us: Option<i64>,
+    /// An API key's scopes (comma-separated); `None` for a user's full token.
+    pub scopes: Option<String>,
+    pub rate_per_minute: Option<i64>,
 }
 
 /// Stores a token.
 pub async fn create_token(conn: &mut AnyConnection, t: &TokenRow, token_hash: &str) -> Result<()> {
     sqlx::query(
-        "INSERT INTO api_tokens (id, user_id, token_hash, name, created_at_us, expires_at_us) VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO api_tokens (id, user_id, token_hash, name, created_at_us, expires_at_us, scopes, rate_per_minute) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(&t.id)
     .bind(&t.user_id)
@@ -83,6 +87,8 @@ pub async fn create_token(conn: &mut AnyConnection, t: &TokenRow, token_hash: &s
     .bind(&t.name)
     .bind(t.created_at_us)
     .bind(t.expires_at_us)
+    .bind(t.scopes.clone())
+    .bind(t.rate_per_minute)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -91,7 +97,8 @@ pub async fn create_token(conn: &mut AnyConnection, t: &TokenRow, token_hash: &s
 /// A token by the hash of its secret.
 pub async fn find_token(conn: &mut AnyConnection, token_hash: &str) -> Result<Option<TokenRow>> {
     let row = sqlx::query(
-        "SELECT id, user_id, name, created_at_us, expires_at_us, revoked_at_us FROM api_tokens WHERE token_hash = $1",
+        "SELECT id, user_id, name, created_at_us, expires_at_us, revoked_at_us, scopes, rate_per_minute FROM api_tokens \
+         WHERE token_hash = $1",
     )
     .bind(token_hash)
     .fetch_optional(&mut *conn)
@@ -104,6 +111,8 @@ pub async fn find_token(conn: &mut AnyConnection, token_hash: &str) -> Result<Op
             created_at_us: r.try_get("created_at_us")?,
             expires_at_us: r.try_get("expires_at_us")?,
             revoked_at_us: r.try_get("revoked_at_us")?,
+            scopes: crate::opt_text(&r, "scopes")?,
+            rate_per_minute: r.try_get("rate_per_minute")?,
         })
     })
     .transpose()

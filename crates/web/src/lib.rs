@@ -21,6 +21,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub metrics: Arc<metrics::Metrics>,
     pub limiter: Arc<session::RateLimiter>,
+    /// Per-key request counters of third-party API keys (each key carries its limit).
+    pub key_limiter: Arc<session::RateLimiter>,
 }
 
 /// Web settings.
@@ -42,7 +44,13 @@ impl AppState {
     /// State over a service.
     pub fn new(svc: Service, settings: Settings) -> AppState {
         let limiter = session::RateLimiter::new(settings.login_attempts_per_minute);
-        AppState { svc, settings: Arc::new(settings), metrics: Arc::default(), limiter: Arc::new(limiter) }
+        AppState {
+            svc,
+            settings: Arc::new(settings),
+            metrics: Arc::default(),
+            limiter: Arc::new(limiter),
+            key_limiter: Arc::new(session::RateLimiter::new(60)),
+        }
     }
 }
 

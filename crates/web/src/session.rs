@@ -71,7 +71,28 @@ impl FromRequestParts<AppState> for ApiActor {
                     "请使用 Bearer 令牌",
                 )
             })?;
-            return Ok(ApiActor(state.svc.token_actor(token.trim()).await?));
+            let (actor, key) = state.svc.token_auth(token.trim()).await?;
+            if let Some(k) = key {
+                let path = parts.uri.path();
+                let read = matches!(parts.method, Method::GET | Method::HEAD);
+                if !kebao_service::auth::key_allows(&k.scopes, read, path) {
+                    return Err(ApiError::new(
+                        StatusCode::FORBIDDEN,
+                        "scope_missing",
+                        format!("this API key's scopes ({}) do not cover {} {path}", k.scopes.join(", "), parts.method),
+                        "该 API 密钥的授权范围不包含此接口",
+                    ));
+                }
+                if !state.key_limiter.hit_limit(&k.id, k.rate_per_minute) {
+                    return Err(ApiError::new(
+                        StatusCode::TOO_MANY_REQUESTS,
+                        "rate_limited",
+                        format!("this API key is limited to {} requests a minute", k.rate_per_minute),
+                        format!("该 API 密钥每分钟最多 {} 次请求", k.rate_per_minute),
+                    ));
+                }
+            }
+            return Ok(ApiActor(actor));
         }
         let jar = CookieJar::from_headers(&parts.headers);
         let Some(c) = jar.get(SESSION_COOKIE) else { return Ok(ApiActor(Actor::Anonymous)) };
@@ -122,6 +143,11 @@ impl RateLimiter {
 
     /// Counts a hit; `false` when the key is over its limit.
     pub fn hit(&self, key: &str) -> bool {
+        self.hit_limit(key, self.per_minute)
+    }
+
+    /// Counts a hit against a limit of the key's own (API keys carry theirs).
+    pub fn hit_limit(&self, key: &str, per_minute: u32) -> bool {
         let Ok(mut w) = self.windows.lock() else { return true };
         let now = Instant::now();
         if w.len() > 10_000 {
@@ -132,6 +158,6 @@ impl RateLimiter {
             *e = (now, 0);
         }
         e.1 += 1;
-        e.1 <= self.per_minute
+        e.1 <= per_minute
     }
 }

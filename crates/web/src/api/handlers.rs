@@ -150,14 +150,28 @@ pub async fn create_org(
 }
 
 /// One organisation; facts only on a lawful basis (recorded when it is not the caller's own).
-#[utoipa::path(get, path = "/api/v1/orgs/{id}", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/orgs/{id}", params(("id" = String, Path), OptionalPurpose),
     responses((status = 200, body = OrgDetailDto), (status = 404, body = ErrorBody)), tag = "registry")]
 pub async fn get_org(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<OptionalPurpose>,
 ) -> ApiResult<OrgDetailDto> {
-    Ok(Json(detail(&s.svc.get_org(&actor, &id).await?)))
+    let purpose = match q.purpose.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+        None => None,
+        Some(p) => Some(super::credit::parse_purpose(p)?),
+    };
+    Ok(Json(detail(&s.svc.get_org_for(&actor, &id, purpose).await?)))
+}
+
+/// The purpose of a read of another enterprise's data (needed for a consent to apply).
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub struct OptionalPurpose {
+    /// loan_review | underwriting | guarantee_review | investment_due_diligence | subsidy_review
+    pub purpose: Option<String>,
 }
 
 /// Edit an organisation's registered details.

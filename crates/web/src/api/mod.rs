@@ -3,6 +3,7 @@
 
 mod dto;
 mod handlers;
+pub(crate) mod credit;
 pub(crate) mod products;
 
 pub use dto::*;
@@ -56,6 +57,16 @@ pub fn routes() -> Router<AppState> {
         .route("/documents/{id}", get(products::download_document))
         .route("/articles", get(products::list_articles).post(products::create_article))
         .route("/articles/{id}", get(products::get_article).put(products::update_article))
+        .route("/consents", get(credit::mine).post(credit::grant))
+        .route("/consents/{id}", get(credit::get_consent))
+        .route("/consents/{id}/evidence", get(credit::evidence))
+        .route("/consents/{id}/revoke", post(credit::revoke))
+        .route("/credit-reports/{org_id}", get(credit::report))
+        .route("/orgs/{id}/access-log", get(credit::access_log))
+        .route("/transparency/tree-heads", get(credit::tree_heads))
+        .route("/transparency/inclusion/{seq}", get(credit::inclusion))
+        .route("/transparency/consistency", get(credit::consistency))
+        .route("/api-keys", post(credit::issue_key))
         .fallback(not_found)
 }
 
@@ -77,7 +88,9 @@ async fn not_found() -> ApiError {
         products::review_queue, products::checklist_items, products::update_filing, products::upload_document,
         products::download_document, products::submit, products::comment, products::set_checklist,
         products::review, products::publish, products::withdraw, products::new_version,
-        products::list_articles, products::get_article, products::create_article, products::update_article
+        products::list_articles, products::get_article, products::create_article, products::update_article,
+        credit::grant, credit::mine, credit::get_consent, credit::evidence, credit::revoke, credit::report,
+        credit::access_log, credit::tree_heads, credit::inclusion, credit::consistency, credit::issue_key
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
     modifiers(&BearerAuth),

@@ -781,7 +781,21 @@ async fn render_org(
     form: Option<(&HashMap<String, String>, &[FieldError])>,
     qual_errors: Vec<String>,
 ) -> Page {
-    let v = match st.svc.get_org(actor, id).await {
+    render_org_for(st, tr, c, actor, id, form, qual_errors, None).await
+}
+
+#[allow(clippy::too_many_arguments, reason = "the page's inputs")]
+async fn render_org_for(
+    st: &AppState,
+    tr: Tr,
+    c: Chrome,
+    actor: &Actor,
+    id: &str,
+    form: Option<(&HashMap<String, String>, &[FieldError])>,
+    qual_errors: Vec<String>,
+    purpose: Option<kebao_domain::consent::Purpose>,
+) -> Page {
+    let v = match st.svc.get_org_for(actor, id, purpose).await {
         Ok(v) => v,
         Err(e) => return Err(error_page(tr, c, e)),
     };
@@ -924,7 +938,8 @@ async fn org_detail(
     if q.contains_key("saved") {
         c.notice = Some(("ok", tr.t("已保存。", "Saved.").to_owned()));
     }
-    render_org(&st, tr, c, &actor, &id, None, Vec::new()).await
+    let purpose = q.get("purpose").and_then(|p| kebao_domain::consent::Purpose::from_code(p));
+    render_org_for(&st, tr, c, &actor, &id, None, Vec::new(), purpose).await
 }
 
 async fn facts_post(
