@@ -8,9 +8,9 @@ use crate::{new_id, Result, Service, ServiceError};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use kebao_domain::event::EventDraft;
-use kebao_domain::FieldError;
 use kebao_domain::org::OrgKind;
 use kebao_domain::user::{User, Username};
+use kebao_domain::FieldError;
 use kebao_store::sessions::{SessionRow, TokenRow};
 use kebao_store::{orgs, sessions, users};
 use sha2::{Digest, Sha256};
@@ -264,14 +264,22 @@ impl Service {
                     "scopes",
                     "unknown_scope",
                     format!("授权范围 `{s}` 不存在"),
-                    format!("scope `{s}` does not exist: use {}", API_SCOPES.iter().map(|x| x.0).collect::<Vec<_>>().join(", ")),
+                    format!(
+                        "scope `{s}` does not exist: use {}",
+                        API_SCOPES.iter().map(|x| x.0).collect::<Vec<_>>().join(", ")
+                    ),
                 ));
             } else if !clean.iter().any(|c| c == s) {
                 clean.push(s.to_owned());
             }
         }
         if clean.is_empty() && errs.is_empty() {
-            errs.push(FieldError::new("scopes", "required", "请至少选择一项授权范围", "choose at least one scope"));
+            errs.push(FieldError::new(
+                "scopes",
+                "required",
+                "请至少选择一项授权范围",
+                "choose at least one scope",
+            ));
         }
         if !(1..=600).contains(&rate_per_minute) {
             errs.push(FieldError::new(

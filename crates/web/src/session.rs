@@ -79,7 +79,11 @@ impl FromRequestParts<AppState> for ApiActor {
                     return Err(ApiError::new(
                         StatusCode::FORBIDDEN,
                         "scope_missing",
-                        format!("this API key's scopes ({}) do not cover {} {path}", k.scopes.join(", "), parts.method),
+                        format!(
+                            "this API key's scopes ({}) do not cover {} {path}",
+                            k.scopes.join(", "),
+                            parts.method
+                        ),
                         "该 API 密钥的授权范围不包含此接口",
                     ));
                 }

@@ -100,15 +100,16 @@ pub(crate) async fn read_form(
         let field = match m.next_field().await {
             Ok(Some(f)) => f,
             Ok(None) => break,
-            Err(e) => return Err(ApiError::new(e.status(), "bad_multipart", e.body_text(), "上传内容有误或过大")),
+            Err(e) => {
+                return Err(ApiError::new(e.status(), "bad_multipart", e.body_text(), "上传内容有误或过大"))
+            }
         };
         let name = field.name().unwrap_or_default().to_owned();
         if name == file_field {
             let fname = field.file_name().unwrap_or_default().to_owned();
-            let bytes = field
-                .bytes()
-                .await
-                .map_err(|e| ApiError::new(e.status(), "bad_multipart", e.body_text(), "上传内容有误或过大"))?;
+            let bytes = field.bytes().await.map_err(|e| {
+                ApiError::new(e.status(), "bad_multipart", e.body_text(), "上传内容有误或过大")
+            })?;
             file = Some((fname, bytes.to_vec()));
         } else {
             let text = field
@@ -187,7 +188,11 @@ pub async fn get_consent(
 /// The signed authorisation file.
 #[utoipa::path(get, path = "/api/v1/consents/{id}/evidence", params(("id" = String, Path)),
     responses((status = 200, description = "the file"), (status = 404, body = ErrorBody)), tag = "consent")]
-pub async fn evidence(State(s): State<AppState>, ApiActor(actor): ApiActor, Path(id): Path<String>) -> Result<Response, ApiError> {
+pub async fn evidence(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     let (v, body) = s.svc.consent_evidence(&actor, &id).await?;
     let doc = kebao_store::products::Document {
         id: v.consent.id.clone(),
@@ -206,7 +211,11 @@ pub async fn evidence(State(s): State<AppState>, ApiActor(actor): ApiActor, Path
 /// Revoke a consent (the enterprise); reads under it stop at once.
 #[utoipa::path(post, path = "/api/v1/consents/{id}/revoke", params(("id" = String, Path)),
     responses((status = 200, body = ConsentDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)), tag = "consent")]
-pub async fn revoke(State(s): State<AppState>, ApiActor(actor): ApiActor, Path(id): Path<String>) -> ApiResult<ConsentDto> {
+pub async fn revoke(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<ConsentDto> {
     signed_in(&actor)?;
     s.svc.revoke_consent(&actor, &id).await?;
     Ok(Json(consent_dto(&s.svc.consent(&actor, &id).await?)))
@@ -292,7 +301,12 @@ pub(crate) fn report_dto(r: &CreditReport) -> ReportDto {
                 fields: s
                     .fields
                     .iter()
-                    .map(|(k, zh, en, v)| FieldDto { key: k.clone(), label_zh: zh.clone(), label_en: en.clone(), values: v.clone() })
+                    .map(|(k, zh, en, v)| FieldDto {
+                        key: k.clone(),
+                        label_zh: zh.clone(),
+                        label_en: en.clone(),
+                        values: v.clone(),
+                    })
                     .collect(),
             })
             .collect(),
@@ -349,7 +363,11 @@ pub(crate) fn access_dto(a: &AccessEntry) -> AccessDto {
 /// Who looked at an enterprise's data (the enterprise itself, and the zone's auditors).
 #[utoipa::path(get, path = "/api/v1/orgs/{id}/access-log", params(("id" = String, Path)),
     responses((status = 200, body = Vec<AccessDto>), (status = 403, body = ErrorBody)), tag = "consent")]
-pub async fn access_log(State(s): State<AppState>, ApiActor(actor): ApiActor, Path(id): Path<String>) -> ApiResult<Vec<AccessDto>> {
+pub async fn access_log(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Vec<AccessDto>> {
     signed_in(&actor)?;
     Ok(Json(s.svc.access_log(&actor, &id).await?.iter().map(access_dto).collect()))
 }
@@ -365,7 +383,10 @@ pub struct HeadsDto {
 /// Published signed tree heads (public).
 #[utoipa::path(get, path = "/api/v1/transparency/tree-heads", responses((status = 200, body = HeadsDto)), tag = "transparency")]
 pub async fn tree_heads(State(s): State<AppState>) -> ApiResult<HeadsDto> {
-    Ok(Json(HeadsDto { public_key: s.svc.public_key().map(hex_key), tree_heads: s.svc.tree_heads(100).await? }))
+    Ok(Json(HeadsDto {
+        public_key: s.svc.public_key().map(hex_key),
+        tree_heads: s.svc.tree_heads(100).await?,
+    }))
 }
 
 fn hex_key(k: [u8; 32]) -> String {
@@ -375,9 +396,14 @@ fn hex_key(k: [u8; 32]) -> String {
 /// The inclusion proof of an event (`kebao.inclusion/1`), for the enterprise it is about.
 #[utoipa::path(get, path = "/api/v1/transparency/inclusion/{seq}", params(("seq" = u64, Path)),
     responses((status = 200, description = "kebao.inclusion/1 JSON"), (status = 404, body = ErrorBody)), tag = "transparency")]
-pub async fn inclusion(State(s): State<AppState>, ApiActor(actor): ApiActor, Path(seq): Path<u64>) -> Result<Response, ApiError> {
+pub async fn inclusion(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(seq): Path<u64>,
+) -> Result<Response, ApiError> {
     let p: InclusionProof = s.svc.inclusion_proof(&actor, seq).await?;
-    let body = serde_json::to_vec_pretty(&p).map_err(|e| ApiError::from(kebao_service::ServiceError::Internal(e.to_string())))?;
+    let body = serde_json::to_vec_pretty(&p)
+        .map_err(|e| ApiError::from(kebao_service::ServiceError::Internal(e.to_string())))?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/json".to_owned()),
@@ -400,7 +426,10 @@ pub struct ConsistencyParams {
 /// A consistency proof between two tree sizes (public).
 #[utoipa::path(get, path = "/api/v1/transparency/consistency", params(ConsistencyParams),
     responses((status = 200, description = "kebao.consistency/1 JSON"), (status = 422, body = ErrorBody)), tag = "transparency")]
-pub async fn consistency(State(s): State<AppState>, ApiQuery(p): ApiQuery<ConsistencyParams>) -> Result<Json<ConsistencyProof>, ApiError> {
+pub async fn consistency(
+    State(s): State<AppState>,
+    ApiQuery(p): ApiQuery<ConsistencyParams>,
+) -> Result<Json<ConsistencyProof>, ApiError> {
     Ok(Json(s.svc.consistency_proof(p.first, p.second).await?))
 }
 

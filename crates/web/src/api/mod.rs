@@ -1,9 +1,9 @@
 //! The JSON API under `/api/v1`, documented by the OpenAPI 3.1 document at
 //! `/api/v1/openapi.json`, which is generated from these handlers and types.
 
+pub(crate) mod credit;
 mod dto;
 mod handlers;
-pub(crate) mod credit;
 pub(crate) mod products;
 
 pub use dto::*;

@@ -5,13 +5,16 @@
 // (a redirect or an error page), as large as the success side by nature.
 #![allow(clippy::result_large_err, reason = "both sides of a handler result are responses")]
 
+mod credit;
 mod pages;
 mod products;
 mod svg;
 
 /// The UI's routes.
 pub fn routes() -> axum::Router<AppState> {
-    pages::routes().merge(products::routes().layer(axum::middleware::from_fn(language)))
+    pages::routes()
+        .merge(products::routes().layer(axum::middleware::from_fn(language)))
+        .merge(credit::routes().layer(axum::middleware::from_fn(language)))
 }
 
 use crate::session::{self, LANG_COOKIE};
