@@ -820,6 +820,121 @@ async fn seed_products(svc: &Service, zone: &kebao_sim::Zone, seed: u64) -> Resu
     Ok(())
 }
 
+/// The demo enterprise's consents, external credit records, a bank's read and a refused
+/// attempt, so that the consent pages and "who looked at my data" have something to show.
+async fn seed_consents(svc: &Service, zone: &kebao_sim::Zone) -> Result<()> {
+    use kebao_domain::consent::{ConsentInput, Purpose};
+    let err = |e: kebao_service::ServiceError| anyhow::anyhow!("{}", cli_error(&e));
+    let actor = |name: &'static str| async move {
+        let u = svc.find_user(name).await?;
+        svc.actor_for(u).await
+    };
+    let ent = actor("ent.admin").await.map_err(err)?;
+    let bank = actor("bank.officer").await.map_err(err)?;
+    let guarantor = actor("guarantor.officer").await.map_err(err)?;
+    let ent_id = ent.org_id().unwrap_or_default().to_owned();
+    let ent_uscc =
+        zone.users.iter().find(|u| u.username == "ent.admin").map(|u| u.org_uscc.clone()).unwrap_or_default();
+    let op = Actor::System { name: "demo".into() };
+    let rec =
+        |kind: &str, title: &str, detail: &str, on: &str, person: &str| kebao_service::consent::RecordInput {
+            uscc: ent_uscc.clone(),
+            kind: kind.into(),
+            title: title.into(),
+            detail: detail.into(),
+            occurred_on: on.into(),
+            person_name: person.into(),
+        };
+    struct Src(&'static str, Vec<kebao_service::consent::RecordInput>);
+    impl kebao_service::consent::CreditSource for Src {
+        fn source(&self) -> &str {
+            self.0
+        }
+        fn records(&self) -> std::result::Result<Vec<kebao_service::consent::RecordInput>, String> {
+            Ok(self.1.clone())
+        }
+    }
+    let sources = [
+        Src(
+            "provincial_credit",
+            vec![
+                rec("legal_representative", "法定代表人", "张伟（董事长）", "2019-03-12", ""),
+                rec("honour", "守合同重信用企业", "湖北省市场监督管理局公示（演示）", "2024-06-30", ""),
+                rec("loan", "流动资金贷款", "汉江银行，500 万元，已按期结清（演示）", "2023-09-01", ""),
+            ],
+        ),
+        Src("tax", vec![rec("tax_rating", "纳税信用 A 级", "2024 年度（演示）", "2025-04-15", "")]),
+        Src(
+            "ip_office",
+            vec![rec("patent_grant", "发明专利授权", "一种激光器温控装置（演示）", "2025-02-20", "")],
+        ),
+        Src(
+            "personal_credit",
+            vec![rec(
+                "person_credit_record",
+                "个人征信查询结果",
+                "无逾期记录（演示，经本人同意查询）",
+                "2026-10-10",
+                "张伟",
+            )],
+        ),
+    ];
+    for s in &sources {
+        svc.import_external(&op, s).await.map_err(err)?;
+    }
+    let today = svc.today();
+    let bank_org = bank.org_id().unwrap_or_default().to_owned();
+    let guarantor_org = guarantor.org_id().unwrap_or_default().to_owned();
+    let consent = |grantee: &str, scopes: &[&str], kind: &str| ConsentInput {
+        grantee_id: grantee.into(),
+        kind: kind.into(),
+        scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+        purpose: "loan_review".into(),
+        valid_from: today.to_string(),
+        expires_on: (today + time::Duration::days(180)).to_string(),
+        signer_name: "张伟".into(),
+        signer_title: "法定代表人".into(),
+        person_name: if kind == "personal" { "张伟".into() } else { String::new() },
+        person_role: if kind == "personal" { "legal_representative".into() } else { String::new() },
+    };
+    let evidence =
+        "企业信用信息查询授权书（演示文本）\n授权汉江银行为贷款审查查询本企业信用信息。\n签署：张伟"
+            .as_bytes();
+    svc.grant_consent(
+        &ent,
+        &ent_id,
+        &consent(&bank_org, &["profile", "financial_facts", "ip", "loans"], "enterprise"),
+        "查询授权书.txt",
+        evidence,
+    )
+    .await
+    .map_err(err)?;
+    svc.grant_consent(
+        &ent,
+        &ent_id,
+        &consent(&bank_org, &[], "personal"),
+        "个人信息查询同意书.txt",
+        evidence,
+    )
+    .await
+    .map_err(err)?;
+    let revoked = svc
+        .grant_consent(
+            &ent,
+            &ent_id,
+            &consent(&guarantor_org, &["profile", "loans"], "enterprise"),
+            "担保查询授权书.txt",
+            evidence,
+        )
+        .await
+        .map_err(err)?;
+    svc.revoke_consent(&ent, &revoked.consent.id).await.map_err(err)?;
+    svc.credit_report(&bank, &ent_id, Purpose::LoanReview).await.map_err(err)?;
+    let _ = svc.credit_report(&guarantor, &ent_id, Purpose::GuaranteeReview).await;
+    println!("demo consents: 3 consents (one revoked), 6 external records, 2 queries");
+    Ok(())
+}
+
 async fn demo(url: &str, enterprises: usize, seed: u64, port: u16, no_serve: bool) -> Result<()> {
     let key = std::env::var("KEBAO_SIGNING_KEY").unwrap_or_else(|_| "kebao-demo-signing.key".to_owned());
     let svc = with_key(service(url, None).await?, Path::new(&key), true)?;
@@ -884,6 +999,19 @@ async fn demo(url: &str, enterprises: usize, seed: u64, port: u16, no_serve: boo
         svc.filing_stats().await.map_err(|e| anyhow::anyhow!("{e}"))?.iter().map(|(_, n)| n).sum();
     if filed == 0 {
         seed_products(&svc, &zone, seed).await?;
+    }
+    let consents_seeded = match svc.find_user("ent.admin").await {
+        Ok(u) => {
+            let a = svc.actor_for(u).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            !svc.my_consents(&a).await.map_err(|e| anyhow::anyhow!("{e}"))?.is_empty()
+        }
+        Err(_) => true,
+    };
+    if !consents_seeded {
+        seed_consents(&svc, &zone).await?;
+    }
+    if let Err(e) = svc.sign_tree_head().await {
+        eprintln!("warning: could not sign a tree head: {e}");
     }
     if no_serve {
         return Ok(());

@@ -61,7 +61,10 @@ pub const MAX_BODY_BYTES: usize = 12 * 1024 * 1024;
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(ui::routes())
-        .nest("/api/v1", api::routes())
+        .nest(
+            "/api/v1",
+            api::routes().layer(axum::middleware::from_fn_with_state(state.clone(), session::api_key_guard)),
+        )
         .route("/healthz", get(health))
         .route("/metrics", get(metrics::render))
         .route("/static/{file}", get(ui::static_file))

@@ -71,31 +71,7 @@ impl FromRequestParts<AppState> for ApiActor {
                     "请使用 Bearer 令牌",
                 )
             })?;
-            let (actor, key) = state.svc.token_auth(token.trim()).await?;
-            if let Some(k) = key {
-                let path = parts.uri.path();
-                let read = matches!(parts.method, Method::GET | Method::HEAD);
-                if !kebao_service::auth::key_allows(&k.scopes, read, path) {
-                    return Err(ApiError::new(
-                        StatusCode::FORBIDDEN,
-                        "scope_missing",
-                        format!(
-                            "this API key's scopes ({}) do not cover {} {path}",
-                            k.scopes.join(", "),
-                            parts.method
-                        ),
-                        "该 API 密钥的授权范围不包含此接口",
-                    ));
-                }
-                if !state.key_limiter.hit_limit(&k.id, k.rate_per_minute) {
-                    return Err(ApiError::new(
-                        StatusCode::TOO_MANY_REQUESTS,
-                        "rate_limited",
-                        format!("this API key is limited to {} requests a minute", k.rate_per_minute),
-                        format!("该 API 密钥每分钟最多 {} 次请求", k.rate_per_minute),
-                    ));
-                }
-            }
+            let (actor, _) = state.svc.token_auth(token.trim()).await?;
             return Ok(ApiActor(actor));
         }
         let jar = CookieJar::from_headers(&parts.headers);
@@ -109,6 +85,59 @@ impl FromRequestParts<AppState> for ApiActor {
         }
         Ok(ApiActor(info.actor))
     }
+}
+
+/// Third parties' API keys: every request made with one — public endpoints included — must
+/// be a read within the key's scopes and within its rate. Runs before the handlers.
+pub async fn api_key_guard(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let token = req
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_owned());
+    if let Some(token) = token {
+        let key = match state.svc.token_auth(&token).await {
+            Ok((_, key)) => key,
+            Err(e) => return ApiError::from(e).into_response(),
+        };
+        if let Some(k) = key {
+            // Inside `nest` the URI lost its `/api/v1` prefix; the scopes name full paths.
+            let path = req
+                .extensions()
+                .get::<axum::extract::OriginalUri>()
+                .map_or_else(|| req.uri().path().to_owned(), |u| u.path().to_owned());
+            let read = matches!(*req.method(), Method::GET | Method::HEAD);
+            if !kebao_service::auth::key_allows(&k.scopes, read, &path) {
+                return ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "scope_missing",
+                    format!(
+                        "this API key's scopes ({}) do not cover {} {path}",
+                        k.scopes.join(", "),
+                        req.method()
+                    ),
+                    "该 API 密钥的授权范围不包含此接口",
+                )
+                .into_response();
+            }
+            if !state.key_limiter.hit_limit(&k.id, k.rate_per_minute) {
+                return ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "rate_limited",
+                    format!("this API key is limited to {} requests a minute", k.rate_per_minute),
+                    format!("该 API 密钥每分钟最多 {} 次请求", k.rate_per_minute),
+                )
+                .into_response();
+            }
+        }
+    }
+    next.run(req).await
 }
 
 /// The error for a missing or forged CSRF token.

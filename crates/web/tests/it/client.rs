@@ -51,7 +51,8 @@ pub async fn app() -> App {
         IndustryMap::from_toml(CATALOGUE).unwrap(),
         clock.clone(),
         Config::default(),
-    );
+    )
+    .with_signing_key(ed25519_dalek::SigningKey::from_bytes(&[1u8; 32]));
     let op = Actor::System { name: "test".into() };
     let ent = svc.create_org(&op, &org("光谷激光科技有限公司", 1, "enterprise")).await.unwrap();
     let bank = svc.create_org(&op, &org("汉江银行光谷支行", 2, "bank")).await.unwrap();

@@ -5,5 +5,6 @@
 mod api;
 mod browser;
 mod client;
+mod credit;
 mod products;
 mod ui;
