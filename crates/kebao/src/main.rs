@@ -252,6 +252,9 @@ enum OrgCommand {
         /// Run as this user, under their authorisation (default: the local operator).
         #[arg(long = "as")]
         as_user: Option<String>,
+        /// The purpose of the read: other enterprises' facts appear only under a consent for it.
+        #[arg(long)]
+        purpose: Option<String>,
     },
 }
 
@@ -511,7 +514,20 @@ async fn run(cli: Cli) -> Result<()> {
                 println!("imported {} of {} row(s); skipped {}", r.imported, r.rows, r.skipped);
                 Ok(())
             }
-            OrgCommand::Export { db, file, kind, with_facts, as_user } => {
+            OrgCommand::Export { db, file, kind, with_facts, as_user, purpose } => {
+                let purpose = match purpose {
+                    None => None,
+                    Some(p) => Some(kebao_domain::consent::Purpose::from_code(&p).with_context(|| {
+                        format!(
+                            "purpose `{p}` is not on the list: {}",
+                            kebao_domain::consent::Purpose::ALL
+                                .iter()
+                                .map(|x| x.code())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )
+                    })?),
+                };
                 let svc = service(&db.url, db.policies.as_deref()).await?;
                 let actor = match as_user {
                     Some(u) => {
@@ -529,8 +545,10 @@ async fn run(cli: Cli) -> Result<()> {
                 }
                 let format = Format::from_name(&file.to_string_lossy())
                     .with_context(|| format!("{}: name the file .csv or .xlsx", file.display()))?;
-                let (table, withheld) =
-                    svc.export_orgs(&actor, &filter, with_facts).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                let (table, withheld) = svc
+                    .export_orgs_for(&actor, &filter, with_facts, purpose)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
                 let bytes = match format {
                     Format::Csv => tabular::write_csv(&table),
                     Format::Xlsx => tabular::write_xlsx(&table, "organisations"),

@@ -8,6 +8,10 @@ fn kebao(db: &str, args: &[&str]) -> Output {
         .args(args)
         .env("KEBAO_DATABASE_URL", db)
         .env("KEBAO_LOG", "warn")
+        .env(
+            "KEBAO_SIGNING_KEY",
+            std::env::temp_dir().join(format!("kebao-cli-test-{}.key", std::process::id())),
+        )
         .output()
         .unwrap()
 }
@@ -427,4 +431,86 @@ fn scorecard_fit_and_score() {
     assert!(!o.status.success() && stderr(&o).contains("single class"), "{}", stderr(&o));
     let o = kebao("sqlite://unused", &["score", "--model", data, "--data", data]);
     assert!(!o.status.success() && stderr(&o).contains("not a scorecard model"), "{}", stderr(&o));
+}
+
+#[test]
+fn consent_credit_reports_and_proofs_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("c.db").display());
+    let o = kebao(&db, &["demo", "--enterprises", "30", "--seed", "7", "--no-serve", "--database", &db]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("demo consents:"), "{}", stdout(&o));
+    let industries = kebao_domain::IndustryMap::from_toml(kebao_service::CATALOGUE).unwrap();
+    let zone = kebao_sim::generate(
+        &kebao_sim::Options { seed: 7, enterprises: 30, ..Default::default() },
+        &industries,
+    );
+    let ent = zone.users.iter().find(|u| u.username == "ent.admin").unwrap().org_uscc.clone();
+    // The bank reads under its consent; the read names its basis; others are withheld.
+    let o =
+        kebao(&db, &["credit", "report", "--as", "bank.officer", "--org", &ent, "--purpose", "loan_review"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("[financial_facts / enterprise] basis consent"), "{out}");
+    assert!(out.contains("[policies_claims / sensitive_personal] withheld"), "{out}");
+    // The wrong purpose, an unknown purpose, a revoked consent: refused with a reason.
+    let o =
+        kebao(&db, &["credit", "report", "--as", "bank.officer", "--org", &ent, "--purpose", "underwriting"]);
+    assert!(!o.status.success() && stderr(&o).contains("not for this purpose"), "{}", stderr(&o));
+    let o =
+        kebao(&db, &["credit", "report", "--as", "bank.officer", "--org", &ent, "--purpose", "curiosity"]);
+    assert!(!o.status.success() && stderr(&o).contains("not on the list"), "{}", stderr(&o));
+    let o = kebao(
+        &db,
+        &["credit", "report", "--as", "guarantor.officer", "--org", &ent, "--purpose", "loan_review"],
+    );
+    assert!(!o.status.success() && stderr(&o).contains("revoked"), "{}", stderr(&o));
+    // Exports go through the same check: facts only under the consent's purpose.
+    let out_csv = dir.path().join("e.csv");
+    let o = kebao(
+        &db,
+        &[
+            "org",
+            "export",
+            out_csv.to_str().unwrap(),
+            "--kind",
+            "enterprise",
+            "--with-facts",
+            "--as",
+            "bank.officer",
+            "--purpose",
+            "loan_review",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&out_csv).unwrap();
+    let with_facts: Vec<&str> = text.lines().filter(|l| l.contains(&ent)).collect();
+    assert_eq!(with_facts.len(), 1);
+    assert!(with_facts[0].split(',').filter(|c| !c.is_empty()).count() > 10, "{}", with_facts[0]);
+    // A proof of an event verifies against a signed head; a doctored one does not.
+    let sth = dir.path().join("sth.json");
+    let o = kebao(&db, &["audit", "sign-head"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    std::fs::write(&sth, stdout(&o)).unwrap();
+    let proof = dir.path().join("p.json");
+    let o = kebao(&db, &["audit", "prove", "--seq", "5"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    std::fs::write(&proof, stdout(&o)).unwrap();
+    let o =
+        kebao(&db, &["audit", "verify-proof", proof.to_str().unwrap(), "--tree-head", sth.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).starts_with("ok: event #5"));
+    let bad =
+        stdout(&kebao(&db, &["audit", "prove", "--seq", "5"])).replacen("\"actor\": \"", "\"actor\": \"x", 1);
+    std::fs::write(&proof, bad).unwrap();
+    let o =
+        kebao(&db, &["audit", "verify-proof", proof.to_str().unwrap(), "--tree-head", sth.to_str().unwrap()]);
+    assert!(!o.status.success() && stderr(&o).contains("altered"), "{}", stderr(&o));
+    // Not JSON at all.
+    std::fs::write(&proof, "nonsense").unwrap();
+    let o = kebao(&db, &["audit", "verify-proof", proof.to_str().unwrap()]);
+    assert!(!o.status.success() && stderr(&o).contains("is not a Kebao inclusion proof"), "{}", stderr(&o));
+    // The whole log matches its signed heads.
+    let o = kebao(&db, &["audit", "verify"]);
+    assert!(o.status.success() && stdout(&o).contains("signed tree heads"), "{}{}", stdout(&o), stderr(&o));
 }

@@ -105,6 +105,8 @@ pub struct OrgQuery {
     pub cursor: Option<String>,
     /// Page size, 1–200 (default 50).
     pub limit: Option<u32>,
+    /// Exports: the purpose of reading other enterprises' facts (a consent must cover it).
+    pub purpose: Option<String>,
 }
 
 /// A page of organisations.

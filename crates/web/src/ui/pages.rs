@@ -676,7 +676,9 @@ async fn orgs_list(
 async fn export(st: AppState, tr: Tr, headers: HeaderMap, q: OrgQuery, format: Format) -> Page {
     let (c, s) = signed_in(&st, &headers, tr, "/orgs").await?;
     let filter = q.to_filter().map_err(|e| error_page(tr, chrome_blank(tr), ServiceError::Invalid(e)))?;
-    let (table, _) = st.svc.export_orgs(&s.actor, &filter, true).await.map_err(|e| error_page(tr, c, e))?;
+    let purpose = q.purpose.as_deref().and_then(kebao_domain::consent::Purpose::from_code);
+    let (table, _) =
+        st.svc.export_orgs_for(&s.actor, &filter, true, purpose).await.map_err(|e| error_page(tr, c, e))?;
     let (bytes, ctype, ext) = match format {
         Format::Csv => (tabular::write_csv(&table), "text/csv; charset=utf-8", "csv"),
         Format::Xlsx => (
