@@ -170,6 +170,20 @@ impl Service {
         class: DataClass,
         purpose: Option<Purpose>,
     ) -> Result<ReadCheck> {
+        self.check_read_with(actor, org, scope, class, purpose, None).await
+    }
+
+    /// The same check with the consents between the enterprise and the reader already
+    /// loaded (a report checks many scopes against the same consents).
+    pub(crate) async fn check_read_with(
+        &self,
+        actor: &Actor,
+        org: &Organisation,
+        scope: DataScope,
+        class: DataClass,
+        purpose: Option<Purpose>,
+        preloaded: Option<&[Consent]>,
+    ) -> Result<ReadCheck> {
         let today = self.today();
         let mut chosen: Option<Consent> = None;
         // Personal data of named people: only the person's consent opens it to others, the
@@ -181,17 +195,19 @@ impl Service {
         let basis = match own_basis {
             Basis::None => match (actor.org_id(), purpose) {
                 (Some(reader), Some(p)) => {
-                    let mut tx = self.store.begin_read().await?;
                     let want = if class == DataClass::Personal {
                         ConsentKind::Personal
                     } else {
                         ConsentKind::Enterprise
                     };
-                    let mut all: Vec<Consent> = store::between(tx.conn(), &org.id, reader)
-                        .await?
-                        .into_iter()
-                        .filter(|c| c.kind == want)
-                        .collect();
+                    let loaded = match preloaded {
+                        Some(c) => c.to_vec(),
+                        None => {
+                            let mut tx = self.store.begin_read().await?;
+                            store::between(tx.conn(), &org.id, reader).await?
+                        }
+                    };
+                    let mut all: Vec<Consent> = loaded.into_iter().filter(|c| c.kind == want).collect();
                     all.sort_by_key(|c| c.distance(scope, p, today));
                     chosen = all.into_iter().next();
                     match &chosen {
@@ -435,9 +451,17 @@ impl Service {
                 pairs.push((f.scope, f.class));
             }
         }
+        let consents = match actor.org_id() {
+            Some(reader) if reader != org.id => {
+                let mut tx = self.store.begin_read().await?;
+                store::between(tx.conn(), &org.id, reader).await?
+            }
+            _ => Vec::new(),
+        };
         let mut sections = Vec::new();
         for (scope, class) in pairs {
-            let check = self.check_read(actor, &org, scope, class, Some(purpose)).await?;
+            let check =
+                self.check_read_with(actor, &org, scope, class, Some(purpose), Some(&consents)).await?;
             let fields = if check.allowed {
                 self.report_fields(&org, scope, class, actor, purpose).await?
             } else {
