@@ -80,8 +80,8 @@ async fn run(url: &str, label: &str, args: &Args) -> Result<()> {
         let e = svc.create_org(&op, &org(&format!("企业{i}"), 100 + i, "enterprise")?).await.map_err(err)?;
         let facts = YearlyFacts {
             year: 2025,
-            revenue: Money::from_fen(1_000_000_00),
-            rnd_expense: Money::from_fen(100_000_00),
+            revenue: Money::from_fen(100_000_000),
+            rnd_expense: Money::from_fen(10_000_000),
             staff: 50,
             rnd_staff: 10,
             patents_granted: 3,
@@ -118,7 +118,7 @@ async fn run(url: &str, label: &str, args: &Args) -> Result<()> {
     // Authorised reads: the whole credit report, checked scope by scope, logged durably.
     let t = Instant::now();
     for i in 0..args.reads {
-        let e = &ents[(i % args.enterprises) as usize];
+        let e = ents.get((i % args.enterprises) as usize).context("no enterprise")?;
         svc.credit_report(&banker, &e.id, Purpose::LoanReview).await.map_err(err)?;
     }
     let authorised = t.elapsed().as_secs_f64();
@@ -126,7 +126,7 @@ async fn run(url: &str, label: &str, args: &Args) -> Result<()> {
     // external records of the report's scopes — no checks, no consent look-up, no event.
     let t = Instant::now();
     for i in 0..args.reads {
-        let e = &ents[(i % args.enterprises) as usize];
+        let e = ents.get((i % args.enterprises) as usize).context("no enterprise")?;
         let mut tx = store.begin_read().await?;
         kebao_store::orgs::get(tx.conn(), &e.id).await?;
         kebao_store::orgs::facts(tx.conn(), &e.id).await?;
