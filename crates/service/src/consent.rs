@@ -474,10 +474,15 @@ impl Service {
             .filter(|s| s.check.allowed)
             .map(|s| format!("{}:{}", s.scope.code(), s.class.code()))
             .collect();
-        let refused: Vec<String> = sections
+        let refused: Vec<serde_json::Value> = sections
             .iter()
             .filter(|s| !s.check.allowed)
-            .map(|s| format!("{}:{}", s.scope.code(), s.class.code()))
+            .map(|s| {
+                serde_json::json!({
+                    "section": format!("{}:{}", s.scope.code(), s.class.code()),
+                    "reason": s.check.reason_en, "policies": s.check.policies,
+                })
+            })
             .collect();
         let mut consents: Vec<String> = sections.iter().filter_map(|s| s.check.consent_id.clone()).collect();
         consents.sort();
