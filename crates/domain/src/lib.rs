@@ -7,6 +7,7 @@ pub mod consent;
 pub mod error;
 pub mod event;
 pub mod industry;
+pub mod ledger;
 pub mod merkle;
 pub mod money;
 pub mod org;

@@ -80,6 +80,7 @@ pub enum Action {
     LoadCatalogue,
     GrantConsent,
     ImportCreditData,
+    WriteLedger,
 }
 
 impl Action {
@@ -103,6 +104,7 @@ impl Action {
             Action::LoadCatalogue => "load_catalogue",
             Action::GrantConsent => "grant_consent",
             Action::ImportCreditData => "import_credit_data",
+            Action::WriteLedger => "write_ledger",
         }
     }
 }

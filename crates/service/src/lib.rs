@@ -8,6 +8,7 @@ pub mod authz;
 pub mod consent;
 pub mod import;
 pub mod inbox;
+pub mod ledger;
 pub mod products;
 pub mod publicity;
 pub mod registry;
@@ -274,5 +275,6 @@ fn action_name(a: Action) -> &'static str {
         Action::LoadCatalogue => "load a product catalogue",
         Action::GrantConsent => "grant or revoke a consent",
         Action::ImportCreditData => "import external credit data",
+        Action::WriteLedger => "write to the ledger",
     }
 }

@@ -8,6 +8,7 @@
 
 pub mod consents;
 pub mod events;
+pub mod ledger;
 pub mod orgs;
 pub mod products;
 pub mod sessions;
@@ -116,11 +117,13 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (1, "registry", include_str!("../migrations/sqlite/0001_registry.sql")),
             (2, "products", include_str!("../migrations/sqlite/0002_products.sql")),
             (3, "consent", include_str!("../migrations/sqlite/0003_consent.sql")),
+            (4, "ledger", include_str!("../migrations/sqlite/0004_ledger.sql")),
         ],
         Backend::Postgres => &[
             (1, "registry", include_str!("../migrations/postgres/0001_registry.sql")),
             (2, "products", include_str!("../migrations/postgres/0002_products.sql")),
             (3, "consent", include_str!("../migrations/postgres/0003_consent.sql")),
+            (4, "ledger", include_str!("../migrations/postgres/0004_ledger.sql")),
         ],
     };
     files

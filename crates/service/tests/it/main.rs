@@ -9,5 +9,6 @@ mod audit;
 mod auth;
 mod consent;
 mod import;
+mod ledger;
 mod products;
 mod registry;

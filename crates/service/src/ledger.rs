@@ -1,0 +1,346 @@
+//! The ledger (C8): accounts, transfers (batches with linked chains, two-phase transfers,
+//! idempotent replays), balances and verification. Other commands (premiums, claims,
+//! subsidies) record their money through [`Service::apply_transfers`] inside their own
+//! transaction; the operator and tests use [`Service::create_transfers`].
+
+use crate::authz::{Action, Actor, Basis, Resource};
+use crate::{Result, Service, ServiceError};
+use kebao_domain::event::EventDraft;
+use kebao_domain::ledger::{
+    self as rules, Account, AccountFlags, PendingState, StoredTransfer, Transfer, TransferResult,
+};
+use kebao_domain::FieldError;
+use kebao_store::{ledger as store, Tx};
+
+/// An account to open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAccount {
+    pub id: String,
+    pub owner_id: String,
+    pub kind: String,
+    pub flags: AccountFlags,
+}
+
+/// What `kebao ledger verify` found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerReport {
+    pub accounts: usize,
+    pub transfers: usize,
+    pub debits_posted: i64,
+    pub credits_posted: i64,
+    pub debits_pending: i64,
+    pub credits_pending: i64,
+    /// Everything wrong: totals that differ, flags broken, balances that the transfers do not explain.
+    pub problems: Vec<String>,
+}
+
+/// How often a batch is retried after losing a race (PostgreSQL) or a busy database.
+const ATTEMPTS: usize = 8;
+
+impl Service {
+    /// Opens an account. The same id with the same fields is the same account; with other
+    /// fields it is a conflict.
+    pub async fn open_account(&self, actor: &Actor, a: &NewAccount) -> Result<Account> {
+        self.require(actor, Action::WriteLedger, &Resource::Zone, &Basis::None)?;
+        if a.id.trim().is_empty() || a.id.len() > 128 {
+            return Err(FieldError::new(
+                "id",
+                "id_shape",
+                "账户编号为 1–128 个字符",
+                "an account id is 1 to 128 characters",
+            )
+            .into());
+        }
+        let want = Account {
+            id: a.id.clone(),
+            owner_id: a.owner_id.clone(),
+            kind: a.kind.clone(),
+            currency: "CNY".into(),
+            flags: a.flags,
+            debits_pending: 0,
+            debits_posted: 0,
+            credits_pending: 0,
+            credits_posted: 0,
+        };
+        let mut tx = self.store.begin_write().await?;
+        let backend = self.store.backend();
+        if let Some(existing) =
+            store::accounts_for_update(tx.conn(), &[a.id.as_str()], backend).await?.into_iter().next()
+        {
+            let same = existing.owner_id == want.owner_id
+                && existing.kind == want.kind
+                && existing.flags == want.flags;
+            return if same {
+                Ok(existing)
+            } else {
+                Err(ServiceError::Conflict(FieldError::new(
+                    "id",
+                    "exists_with_different_fields",
+                    "该账户编号已用于另一账户",
+                    format!("account `{}` exists with other fields", a.id),
+                )))
+            };
+        }
+        store::insert_account(tx.conn(), &want, self.now_us()).await?;
+        let draft = EventDraft::new(
+            &actor.log_name(),
+            "ledger.account_opened",
+            &a.id,
+            serde_json::json!({"owner": a.owner_id, "kind": a.kind, "flags": a.flags}),
+        );
+        self.finish(tx, draft).await?;
+        Ok(want)
+    }
+
+    /// Applies a batch of transfers in the caller's transaction: chains of linked
+    /// transfers apply all or nothing; a replayed id is compared with what is stored.
+    pub(crate) async fn apply_transfers(&self, tx: &mut Tx, ts: &[Transfer]) -> Result<Vec<TransferResult>> {
+        let backend = self.store.backend();
+        // Lock every account of the batch up front, in id order: no deadlocks between batches.
+        let mut ids: Vec<&str> =
+            ts.iter().flat_map(|t| [t.debit_account_id.as_str(), t.credit_account_id.as_str()]).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        store::accounts_for_update(tx.conn(), &ids, backend).await?;
+        let now = self.now_us();
+        let mut results = vec![TransferResult::Ok; ts.len()];
+        let mut i = 0;
+        while i < ts.len() {
+            let mut j = i;
+            while ts.get(j).is_some_and(|t| t.flags.linked) && j + 1 < ts.len() {
+                j += 1;
+            }
+            if ts.get(j).is_some_and(|t| t.flags.linked) {
+                // The batch ends inside a chain.
+                for (k, r) in results.iter_mut().enumerate().take(j + 1).skip(i) {
+                    *r = if k == j {
+                        TransferResult::LinkedEventChainOpen
+                    } else {
+                        TransferResult::LinkedEventFailed
+                    };
+                }
+                i = j + 1;
+                continue;
+            }
+            let chain = j > i;
+            if chain {
+                store::savepoint(tx.conn(), "ledger_chain").await?;
+            }
+            let mut failed = None;
+            for k in i..=j {
+                let Some(t) = ts.get(k) else { break };
+                let r = self.apply_one(tx, t, now).await?;
+                if let Some(slot) = results.get_mut(k) {
+                    *slot = r;
+                }
+                if !matches!(r, TransferResult::Ok | TransferResult::Exists) {
+                    failed = Some(k);
+                    break;
+                }
+            }
+            if chain {
+                match failed {
+                    Some(f) => {
+                        store::rollback_to(tx.conn(), "ledger_chain").await?;
+                        for k in i..=j {
+                            if k != f {
+                                if let Some(slot) = results.get_mut(k) {
+                                    *slot = TransferResult::LinkedEventFailed;
+                                }
+                            }
+                        }
+                    }
+                    None => store::release(tx.conn(), "ledger_chain").await?,
+                }
+            }
+            i = j + 1;
+        }
+        Ok(results)
+    }
+
+    async fn apply_one(&self, tx: &mut Tx, t: &Transfer, now: i64) -> Result<TransferResult> {
+        let backend = self.store.backend();
+        if let Err(r) = rules::check_shape(t) {
+            return Ok(r);
+        }
+        if let Some(existing) = store::transfer(tx.conn(), &t.id, backend).await? {
+            return Ok(rules::compare_existing(&existing.transfer, t));
+        }
+        let accs = store::accounts_for_update(
+            tx.conn(),
+            &[t.debit_account_id.as_str(), t.credit_account_id.as_str()],
+            backend,
+        )
+        .await?;
+        let Some(mut debit) = accs.iter().find(|a| a.id == t.debit_account_id).cloned() else {
+            return Ok(TransferResult::DebitAccountNotFound);
+        };
+        let Some(mut credit) = accs.iter().find(|a| a.id == t.credit_account_id).cloned() else {
+            return Ok(TransferResult::CreditAccountNotFound);
+        };
+        let pending = match &t.pending_id {
+            Some(p) => store::transfer(tx.conn(), p, backend).await?,
+            None => None,
+        };
+        let effect = match rules::apply(t, &mut debit, &mut credit, pending.as_ref()) {
+            Ok(e) => e,
+            Err(r) => return Ok(r),
+        };
+        store::set_balances(tx.conn(), &debit).await?;
+        store::set_balances(tx.conn(), &credit).await?;
+        store::insert_transfer(
+            tx.conn(),
+            &StoredTransfer {
+                transfer: t.clone(),
+                applied_amount: effect.applied,
+                state: if t.flags.pending { PendingState::Pending } else { PendingState::None },
+                timestamp_us: now,
+            },
+        )
+        .await?;
+        if let (Some(p), Some(state)) = (&t.pending_id, effect.resolves) {
+            store::set_state(tx.conn(), p, state).await?;
+        }
+        Ok(TransferResult::Ok)
+    }
+
+    /// Creates a batch of transfers (the operator). One event records the batch when
+    /// anything applied; when nothing did, nothing changes. Retries a batch that lost a
+    /// race for the same id or found the database busy.
+    pub async fn create_transfers(&self, actor: &Actor, ts: &[Transfer]) -> Result<Vec<TransferResult>> {
+        self.require(actor, Action::WriteLedger, &Resource::Zone, &Basis::None)?;
+        let mut last = None;
+        for attempt in 0..ATTEMPTS {
+            let mut tx = self.store.begin_write().await?;
+            match self.apply_transfers(&mut tx, ts).await {
+                Ok(results) => {
+                    if !results.contains(&TransferResult::Ok) {
+                        return Ok(results);
+                    }
+                    let summary: Vec<(String, &str)> =
+                        ts.iter().zip(&results).map(|(t, r)| (t.id.clone(), r.code())).collect();
+                    let subject = ts.first().map(|t| t.event_ref.clone()).unwrap_or_default();
+                    let draft = EventDraft::new(
+                        &actor.log_name(),
+                        "ledger.transfers",
+                        &subject,
+                        serde_json::json!({"transfers": summary}),
+                    );
+                    match self.finish(tx, draft).await {
+                        Ok(_) => return Ok(results),
+                        Err(e @ (ServiceError::Busy | ServiceError::Conflict(_))) => last = Some(e),
+                        Err(e) => return Err(e),
+                    }
+                }
+                Err(e @ (ServiceError::Busy | ServiceError::Conflict(_))) => last = Some(e),
+                Err(e) => return Err(e),
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(2 << attempt.min(6))).await;
+        }
+        Err(last.unwrap_or(ServiceError::Busy))
+    }
+
+    /// Accounts: an organisation's own, or all of them for the zone's auditors.
+    pub async fn ledger_accounts(&self, actor: &Actor, owner_id: Option<&str>) -> Result<Vec<Account>> {
+        let auditor = matches!(actor, Actor::System { .. })
+            || actor.user().is_some_and(|u| {
+                u.roles
+                    .iter()
+                    .any(|r| r.has_statutory_duty() || *r == kebao_domain::user::Role::PlatformAdmin)
+            });
+        let mut tx = self.store.begin_read().await?;
+        match (owner_id, auditor) {
+            (None, true) => Ok(store::all_accounts(tx.conn()).await?),
+            (Some(o), true) => Ok(store::accounts_of(tx.conn(), o).await?),
+            (Some(o), false) if actor.org_id() == Some(o) => Ok(store::accounts_of(tx.conn(), o).await?),
+            (None, false) => match actor.org_id() {
+                Some(o) => Ok(store::accounts_of(tx.conn(), o).await?),
+                None => Err(ServiceError::Unauthenticated("sign in first")),
+            },
+            _ => Err(ServiceError::Forbidden {
+                action: "read another organisation's accounts",
+                reason: "not an auditor".into(),
+            }),
+        }
+    }
+
+    /// Checks the ledger: total debits equal total credits (posted and pending), every
+    /// flagged account keeps its flag, and every balance is what the transfers add up to.
+    pub async fn ledger_verify(&self) -> Result<LedgerReport> {
+        let mut tx = self.store.begin_read().await?;
+        let accounts = store::all_accounts(tx.conn()).await?;
+        let mut expect: std::collections::HashMap<String, [i64; 4]> =
+            accounts.iter().map(|a| (a.id.clone(), [0i64; 4])).collect();
+        let mut problems = Vec::new();
+        let mut after = String::new();
+        let mut transfers = 0usize;
+        loop {
+            let page = store::transfers_after(tx.conn(), &after, 5_000).await.map_err(ServiceError::from)?;
+            let Some(last) = page.last() else { break };
+            after = last.transfer.id.clone();
+            for st in &page {
+                transfers += 1;
+                let t = &st.transfer;
+                let (pending, posted) = if t.flags.post_pending {
+                    (0, st.applied_amount)
+                } else if t.flags.void_pending {
+                    (0, 0)
+                } else if t.flags.pending {
+                    (if st.state == PendingState::Pending { t.amount } else { 0 }, 0)
+                } else {
+                    (0, t.amount)
+                };
+                match expect.get_mut(&t.debit_account_id) {
+                    Some(e) => {
+                        e[0] += pending;
+                        e[1] += posted;
+                    }
+                    None => problems.push(format!("transfer {} debits an unknown account", t.id)),
+                }
+                match expect.get_mut(&t.credit_account_id) {
+                    Some(e) => {
+                        e[2] += pending;
+                        e[3] += posted;
+                    }
+                    None => problems.push(format!("transfer {} credits an unknown account", t.id)),
+                }
+            }
+        }
+        let sum = |f: fn(&Account) -> i64| accounts.iter().map(f).fold(0i64, i64::saturating_add);
+        let (dp, dq, cp, cq) = (
+            sum(|a| a.debits_posted),
+            sum(|a| a.debits_pending),
+            sum(|a| a.credits_posted),
+            sum(|a| a.credits_pending),
+        );
+        if dp != cp {
+            problems.push(format!("posted debits {dp} ≠ posted credits {cp}"));
+        }
+        if dq != cq {
+            problems.push(format!("pending debits {dq} ≠ pending credits {cq}"));
+        }
+        for a in &accounts {
+            if !a.flags_hold() {
+                problems.push(format!("account {} breaks its balance flag", a.id));
+            }
+            let got = [a.debits_pending, a.debits_posted, a.credits_pending, a.credits_posted];
+            if expect.get(&a.id) != Some(&got) {
+                problems.push(format!(
+                    "account {}'s balances {:?} are not what its transfers add up to {:?}",
+                    a.id,
+                    got,
+                    expect.get(&a.id)
+                ));
+            }
+        }
+        Ok(LedgerReport {
+            accounts: accounts.len(),
+            transfers,
+            debits_posted: dp,
+            credits_posted: cp,
+            debits_pending: dq,
+            credits_pending: cq,
+            problems,
+        })
+    }
+}

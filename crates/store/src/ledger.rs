@@ -1,0 +1,205 @@
+//! The ledger's accounts and transfers. Balances change only together with the transfer
+//! that changes them, in the caller's transaction; on PostgreSQL the touched rows are
+//! locked in id order (no deadlocks), on SQLite the one writer serialises.
+
+use crate::{Backend, Result, StoreError};
+use kebao_domain::ledger::{Account, AccountFlags, PendingState, StoredTransfer, Transfer, TransferFlags};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+const ACCOUNT_COLS: &str = "id, owner_id, kind, currency, debits_must_not_exceed_credits, \
+    credits_must_not_exceed_debits, debits_pending, debits_posted, credits_pending, credits_posted";
+
+fn flag(r: &AnyRow, col: &str) -> Result<bool> {
+    Ok(r.try_get::<i64, _>(col)? != 0)
+}
+
+fn account_row(r: &AnyRow) -> Result<Account> {
+    Ok(Account {
+        id: r.try_get("id")?,
+        owner_id: r.try_get("owner_id")?,
+        kind: r.try_get("kind")?,
+        currency: r.try_get("currency")?,
+        flags: AccountFlags {
+            debits_must_not_exceed_credits: flag(r, "debits_must_not_exceed_credits")?,
+            credits_must_not_exceed_debits: flag(r, "credits_must_not_exceed_debits")?,
+        },
+        debits_pending: r.try_get("debits_pending")?,
+        debits_posted: r.try_get("debits_posted")?,
+        credits_pending: r.try_get("credits_pending")?,
+        credits_posted: r.try_get("credits_posted")?,
+    })
+}
+
+/// Opens an account (balances zero).
+pub async fn insert_account(conn: &mut AnyConnection, a: &Account, at_us: i64) -> Result<()> {
+    sqlx::query(&format!("INSERT INTO ledger_accounts ({ACCOUNT_COLS}, created_at_us) VALUES ($1, $2, $3, $4, $5, $6, 0, 0, 0, 0, $7)"))
+        .bind(&a.id)
+        .bind(&a.owner_id)
+        .bind(&a.kind)
+        .bind(&a.currency)
+        .bind(i64::from(a.flags.debits_must_not_exceed_credits))
+        .bind(i64::from(a.flags.credits_must_not_exceed_debits))
+        .bind(at_us)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Accounts by id, locked for update on PostgreSQL (in id order).
+pub async fn accounts_for_update(
+    conn: &mut AnyConnection,
+    ids: &[&str],
+    backend: Backend,
+) -> Result<Vec<Account>> {
+    let mut sorted: Vec<&str> = ids.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let lock = if backend == Backend::Postgres { " FOR UPDATE" } else { "" };
+    let mut out = Vec::new();
+    for id in sorted {
+        let sql = format!("SELECT {ACCOUNT_COLS} FROM ledger_accounts WHERE id = $1{lock}");
+        if let Some(r) = sqlx::query(&sql).bind(id).fetch_optional(&mut *conn).await? {
+            out.push(account_row(&r)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Writes an account's balances.
+pub async fn set_balances(conn: &mut AnyConnection, a: &Account) -> Result<()> {
+    sqlx::query(
+        "UPDATE ledger_accounts SET debits_pending = $1, debits_posted = $2, credits_pending = $3, credits_posted = $4 \
+         WHERE id = $5",
+    )
+    .bind(a.debits_pending)
+    .bind(a.debits_posted)
+    .bind(a.credits_pending)
+    .bind(a.credits_posted)
+    .bind(&a.id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Every account (for verification and dashboards).
+pub async fn all_accounts(conn: &mut AnyConnection) -> Result<Vec<Account>> {
+    let sql = format!("SELECT {ACCOUNT_COLS} FROM ledger_accounts ORDER BY id");
+    sqlx::query(&sql).fetch_all(&mut *conn).await?.iter().map(account_row).collect()
+}
+
+/// One organisation's accounts.
+pub async fn accounts_of(conn: &mut AnyConnection, owner_id: &str) -> Result<Vec<Account>> {
+    let sql = format!("SELECT {ACCOUNT_COLS} FROM ledger_accounts WHERE owner_id = $1 ORDER BY id");
+    sqlx::query(&sql).bind(owner_id).fetch_all(&mut *conn).await?.iter().map(account_row).collect()
+}
+
+const TRANSFER_COLS: &str = "id, debit_account_id, credit_account_id, amount, pending_id, code, event_ref, \
+    flag_linked, flag_pending, flag_post_pending, flag_void_pending, applied_amount, state, timestamp_us";
+
+fn transfer_row(r: &AnyRow) -> Result<StoredTransfer> {
+    let state: String = r.try_get("state")?;
+    let code: i64 = r.try_get("code")?;
+    Ok(StoredTransfer {
+        transfer: Transfer {
+            id: r.try_get("id")?,
+            debit_account_id: r.try_get("debit_account_id")?,
+            credit_account_id: r.try_get("credit_account_id")?,
+            amount: r.try_get("amount")?,
+            pending_id: crate::opt_text(r, "pending_id")?,
+            code: u16::try_from(code).map_err(|_| StoreError::Other(format!("transfer code {code}")))?,
+            event_ref: r.try_get("event_ref")?,
+            flags: TransferFlags {
+                linked: flag(r, "flag_linked")?,
+                pending: flag(r, "flag_pending")?,
+                post_pending: flag(r, "flag_post_pending")?,
+                void_pending: flag(r, "flag_void_pending")?,
+            },
+        },
+        applied_amount: r.try_get("applied_amount")?,
+        state: PendingState::from_code(&state)
+            .ok_or_else(|| StoreError::Other(format!("transfer state `{state}`")))?,
+        timestamp_us: r.try_get("timestamp_us")?,
+    })
+}
+
+/// A transfer by id, locked for update on PostgreSQL.
+pub async fn transfer(
+    conn: &mut AnyConnection,
+    id: &str,
+    backend: Backend,
+) -> Result<Option<StoredTransfer>> {
+    let lock = if backend == Backend::Postgres { " FOR UPDATE" } else { "" };
+    let sql = format!("SELECT {TRANSFER_COLS} FROM ledger_transfers WHERE id = $1{lock}");
+    sqlx::query(&sql).bind(id).fetch_optional(&mut *conn).await?.as_ref().map(transfer_row).transpose()
+}
+
+/// Stores an applied transfer.
+pub async fn insert_transfer(conn: &mut AnyConnection, t: &StoredTransfer) -> Result<()> {
+    let f = t.transfer.flags;
+    sqlx::query(&format!(
+        "INSERT INTO ledger_transfers ({TRANSFER_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+    ))
+    .bind(&t.transfer.id)
+    .bind(&t.transfer.debit_account_id)
+    .bind(&t.transfer.credit_account_id)
+    .bind(t.transfer.amount)
+    .bind(t.transfer.pending_id.clone())
+    .bind(i64::from(t.transfer.code))
+    .bind(&t.transfer.event_ref)
+    .bind(i64::from(f.linked))
+    .bind(i64::from(f.pending))
+    .bind(i64::from(f.post_pending))
+    .bind(i64::from(f.void_pending))
+    .bind(t.applied_amount)
+    .bind(t.state.code())
+    .bind(t.timestamp_us)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Marks a pending transfer posted or voided.
+pub async fn set_state(conn: &mut AnyConnection, id: &str, state: PendingState) -> Result<()> {
+    sqlx::query("UPDATE ledger_transfers SET state = $1 WHERE id = $2")
+        .bind(state.code())
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Every transfer, in id order, page by page (for verification).
+pub async fn transfers_after(
+    conn: &mut AnyConnection,
+    after: &str,
+    limit: u32,
+) -> Result<Vec<StoredTransfer>> {
+    let sql = format!("SELECT {TRANSFER_COLS} FROM ledger_transfers WHERE id > $1 ORDER BY id LIMIT $2");
+    sqlx::query(&sql)
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(transfer_row)
+        .collect()
+}
+
+/// Savepoints, for linked chains that apply all or nothing inside a batch.
+pub async fn savepoint(conn: &mut AnyConnection, name: &str) -> Result<()> {
+    sqlx::query(&format!("SAVEPOINT {name}")).execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// Undoes everything since the savepoint.
+pub async fn rollback_to(conn: &mut AnyConnection, name: &str) -> Result<()> {
+    sqlx::query(&format!("ROLLBACK TO SAVEPOINT {name}")).execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// Forgets the savepoint, keeping what was done.
+pub async fn release(conn: &mut AnyConnection, name: &str) -> Result<()> {
+    sqlx::query(&format!("RELEASE SAVEPOINT {name}")).execute(&mut *conn).await?;
+    Ok(())
+}
