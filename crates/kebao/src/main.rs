@@ -107,6 +107,11 @@ enum Command {
         #[command(subcommand)]
         command: CatalogueCommand,
     },
+    /// The double-entry ledger.
+    Ledger {
+        #[command(subcommand)]
+        command: LedgerCommand,
+    },
     /// Credit information under consent.
     Credit {
         #[command(subcommand)]
@@ -134,6 +139,16 @@ enum CatalogueCommand {
     },
     /// List the product types in force.
     List {
+        #[command(flatten)]
+        db: Db,
+    },
+}
+
+#[derive(Subcommand)]
+enum LedgerCommand {
+    /// Check that total debits equal total credits, that no flagged account breaks its flag,
+    /// and that every balance is what its transfers add up to.
+    Verify {
         #[command(flatten)]
         db: Db,
     },
@@ -611,6 +626,22 @@ async fn run(cli: Cli) -> Result<()> {
             std::fs::write(&file, bytes).with_context(|| format!("writing {}", file.display()))?;
             println!("{} registered versions written to {}", rows.len(), file.display());
             Ok(())
+        }
+        Command::Ledger { command: LedgerCommand::Verify { db } } => {
+            let svc = service(&db.url, db.policies.as_deref()).await?;
+            let r = svc.ledger_verify().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            if r.problems.is_empty() {
+                println!(
+                    "ok: {} accounts, {} transfers; posted debits = posted credits = {} fen; pending {} fen; every flag holds",
+                    r.accounts, r.transfers, r.debits_posted, r.debits_pending
+                );
+                Ok(())
+            } else {
+                for p in &r.problems {
+                    eprintln!("{p}");
+                }
+                bail!("the ledger does not balance: {} problem(s)", r.problems.len())
+            }
         }
         Command::Credit { command } => match command {
             CreditCommand::Import { db, source, file } => {

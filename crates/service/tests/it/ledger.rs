@@ -3,7 +3,10 @@
 //! different fields), every result and every balance compared after each step, on both
 //! stores; and a concurrency stress test. The seed is printed on failure.
 
-#![allow(clippy::needless_range_loop, reason = "the model follows the index arithmetic of the rules it restates")]
+#![allow(
+    clippy::needless_range_loop,
+    reason = "the model follows the index arithmetic of the rules it restates"
+)]
 
 use crate::contract;
 use crate::harness::*;
@@ -353,6 +356,16 @@ contract!(random_batches_match_the_model_after_every_step, |ctx: Ctx| async move
     let r = ctx.svc.create_transfers(&operator(), &[tr("bad".into(), "a", "a", 5)]).await.unwrap();
     assert_eq!(r, vec![TransferResult::AccountsMustBeDifferent]);
     assert_eq!(state(&ctx).await.1, before);
+    // A balance edited behind the ledger's back is found.
+    let mut tx = ctx.store.begin_write().await.unwrap();
+    sqlx::query("UPDATE ledger_accounts SET credits_posted = credits_posted + 1 WHERE id = 'sink'")
+        .execute(&mut *tx.conn())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let report = ctx.svc.ledger_verify().await.unwrap();
+    assert!(report.problems.iter().any(|p| p.contains("posted debits")), "{:?}", report.problems);
+    assert!(report.problems.iter().any(|p| p.contains("account sink")), "{:?}", report.problems);
 });
 
 contract!(many_writers_at_once_leave_a_sound_ledger, |ctx: Ctx| async move {
