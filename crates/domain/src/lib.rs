@@ -13,6 +13,7 @@ pub mod money;
 pub mod org;
 pub mod product;
 pub mod publicity;
+pub mod rating;
 pub mod search;
 pub mod time_zone;
 pub mod uscc;
