@@ -11,6 +11,7 @@ pub mod inbox;
 pub mod ledger;
 pub mod products;
 pub mod publicity;
+pub mod rating;
 pub mod registry;
 pub mod tabular;
 pub mod transparency;

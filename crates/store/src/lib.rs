@@ -11,6 +11,7 @@ pub mod events;
 pub mod ledger;
 pub mod orgs;
 pub mod products;
+pub mod rating;
 pub mod sessions;
 pub mod todos;
 pub mod users;
@@ -118,12 +119,14 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (2, "products", include_str!("../migrations/sqlite/0002_products.sql")),
             (3, "consent", include_str!("../migrations/sqlite/0003_consent.sql")),
             (4, "ledger", include_str!("../migrations/sqlite/0004_ledger.sql")),
+            (5, "rating", include_str!("../migrations/sqlite/0005_rating.sql")),
         ],
         Backend::Postgres => &[
             (1, "registry", include_str!("../migrations/postgres/0001_registry.sql")),
             (2, "products", include_str!("../migrations/postgres/0002_products.sql")),
             (3, "consent", include_str!("../migrations/postgres/0003_consent.sql")),
             (4, "ledger", include_str!("../migrations/postgres/0004_ledger.sql")),
+            (5, "rating", include_str!("../migrations/postgres/0005_rating.sql")),
         ],
     };
     files

@@ -11,4 +11,5 @@ mod consent;
 mod import;
 mod ledger;
 mod products;
+mod rating;
 mod registry;
