@@ -107,6 +107,11 @@ enum Command {
         #[command(subcommand)]
         command: CatalogueCommand,
     },
+    /// Rating plans.
+    Rating {
+        #[command(subcommand)]
+        command: RatingCommand,
+    },
     /// The double-entry ledger.
     Ledger {
         #[command(subcommand)]
@@ -141,6 +146,38 @@ enum CatalogueCommand {
     List {
         #[command(flatten)]
         db: Db,
+    },
+}
+
+#[derive(Subcommand)]
+enum RatingCommand {
+    /// File a GLM plan written by `kebao fit glm --plan` as a product's rating plan.
+    ImportGlm {
+        #[command(flatten)]
+        db: Db,
+        /// The insurer's product filer or admin.
+        #[arg(long = "as")]
+        as_user: String,
+        #[arg(long)]
+        product: String,
+        /// YYYY-MM-DD.
+        #[arg(long)]
+        effective_from: String,
+        /// The GLM plan (kebao.rating_plan/1).
+        #[arg(long)]
+        plan: PathBuf,
+        /// GLM factor name = platform variable (industry, stage, size_band, limit_band,
+        /// deductible_band, claims_history); repeat.
+        #[arg(long = "map")]
+        mapping: Vec<String>,
+        /// What the base rate multiplies: limit | sum_insured | revenue | flat.
+        #[arg(long, default_value = "limit")]
+        basis: String,
+        /// Multiplies the GLM base (e.g. severity × loading) into the base rate.
+        #[arg(long, default_value = "1")]
+        loading: String,
+        #[arg(long, default_value_t = 0)]
+        min_premium: i64,
     },
 }
 
@@ -625,6 +662,49 @@ async fn run(cli: Cli) -> Result<()> {
             .map_err(|e| anyhow::anyhow!("{e}"))?;
             std::fs::write(&file, bytes).with_context(|| format!("writing {}", file.display()))?;
             println!("{} registered versions written to {}", rows.len(), file.display());
+            Ok(())
+        }
+        Command::Rating {
+            command:
+                RatingCommand::ImportGlm {
+                    db,
+                    as_user,
+                    product,
+                    effective_from,
+                    plan,
+                    mapping,
+                    basis,
+                    loading,
+                    min_premium,
+                },
+        } => {
+            let svc = service(&db.url, db.policies.as_deref()).await?;
+            let user = svc.find_user(&as_user).await.map_err(|e| anyhow::anyhow!("user `{as_user}`: {e}"))?;
+            let actor = svc.actor_for(user).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let text =
+                std::fs::read_to_string(&plan).with_context(|| format!("reading {}", plan.display()))?;
+            let glm: serde_json::Value =
+                serde_json::from_str(&text).with_context(|| format!("{} is not JSON", plan.display()))?;
+            let mut map = Vec::new();
+            for m in &mapping {
+                let (a, b) =
+                    m.split_once('=').with_context(|| format!("--map `{m}`: write GLM_NAME=variable"))?;
+                map.push((a.trim().to_owned(), b.trim().to_owned()));
+            }
+            let row = svc
+                .import_glm_rating_plan(
+                    &actor,
+                    &product,
+                    &effective_from,
+                    &glm,
+                    &map,
+                    &basis,
+                    &loading,
+                    min_premium,
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", cli_error(&e)))?;
+            println!("filed rating plan version {} in force from {}", row.version, row.effective_from);
             Ok(())
         }
         Command::Ledger { command: LedgerCommand::Verify { db } } => {

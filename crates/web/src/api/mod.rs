@@ -54,6 +54,8 @@ pub fn routes() -> Router<AppState> {
         .route("/filings/{id}/publish", post(products::publish))
         .route("/filings/{id}/withdraw", post(products::withdraw))
         .route("/filings/{id}/versions", post(products::new_version))
+        .route("/filings/{id}/rating-plans", get(products::rating_plans).post(products::file_rating_plan))
+        .route("/products/{id}/quote", post(products::quote))
         .route("/documents/{id}", get(products::download_document))
         .route("/articles", get(products::list_articles).post(products::create_article))
         .route("/articles/{id}", get(products::get_article).put(products::update_article))
@@ -90,7 +92,8 @@ async fn not_found() -> ApiError {
         products::review, products::publish, products::withdraw, products::new_version,
         products::list_articles, products::get_article, products::create_article, products::update_article,
         credit::grant, credit::mine, credit::get_consent, credit::evidence, credit::revoke, credit::report,
-        credit::access_log, credit::tree_heads, credit::inclusion, credit::consistency, credit::issue_key
+        credit::access_log, credit::tree_heads, credit::inclusion, credit::consistency, credit::issue_key,
+        products::file_rating_plan, products::rating_plans, products::quote
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
     modifiers(&BearerAuth),

@@ -1063,3 +1063,155 @@ pub async fn update_article(
         &s.svc.update_article(&actor, &id, &a.kind, &a.title, &a.body_md, a.publish).await?,
     )))
 }
+
+/// A rating plan to file.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RatingPlanInputDto {
+    /// YYYY-MM-DD.
+    pub effective_from: String,
+    /// `kebao.rating/1`: basis, base, bands, factor tables, min/max premium, factor floor/cap
+    /// (see docs/rating-plan.md).
+    #[schema(value_type = Object)]
+    pub plan: kebao_domain::rating::PlanDoc,
+}
+
+/// A filed rating plan.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RatingPlanDto {
+    pub id: String,
+    pub version: i64,
+    pub effective_from: String,
+    #[schema(value_type = Object)]
+    pub plan: kebao_domain::rating::PlanDoc,
+}
+
+fn plan_dto(r: &kebao_store::rating::PlanRow) -> RatingPlanDto {
+    RatingPlanDto {
+        id: r.id.clone(),
+        version: r.version,
+        effective_from: r.effective_from.to_string(),
+        plan: r.doc.clone(),
+    }
+}
+
+/// File a rating plan for the insurer's product, in force from a date.
+#[utoipa::path(post, path = "/api/v1/filings/{id}/rating-plans", params(("id" = String, Path)), request_body = RatingPlanInputDto,
+    responses((status = 201, body = RatingPlanDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "rating")]
+pub async fn file_rating_plan(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<RatingPlanInputDto>,
+) -> Result<(StatusCode, Json<RatingPlanDto>), ApiError> {
+    signed_in(&actor)?;
+    let row = s.svc.file_rating_plan(&actor, &id, &body.effective_from, body.plan).await?;
+    Ok((StatusCode::CREATED, Json(plan_dto(&row))))
+}
+
+/// A product's rating plans (its insurer and the zone).
+#[utoipa::path(get, path = "/api/v1/filings/{id}/rating-plans", params(("id" = String, Path)),
+    responses((status = 200, body = Vec<RatingPlanDto>), (status = 404, body = ErrorBody)), tag = "rating")]
+pub async fn rating_plans(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Vec<RatingPlanDto>> {
+    Ok(Json(s.svc.rating_plans(&actor, &id).await?.iter().map(plan_dto).collect()))
+}
+
+/// What to quote.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct QuoteRequestDto {
+    pub limit_yuan: String,
+    pub deductible_yuan: String,
+    pub sum_insured_yuan: String,
+    pub revenue_yuan: String,
+    /// Zone industry tag.
+    pub industry: Option<String>,
+    /// Life-cycle stage code.
+    pub stage: Option<String>,
+    pub claims_3y: u32,
+    /// The quote date (YYYY-MM-DD; default today): picks the plan in force.
+    pub on: Option<String>,
+}
+
+/// A quote: the insurer's premium by its filed plan, with every step.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QuoteDto {
+    pub product_id: String,
+    pub product_name: String,
+    /// The quote is this insurer's.
+    pub insurer_name: String,
+    pub plan_version: i64,
+    pub effective_from: String,
+    pub on: String,
+    pub premium_yuan: String,
+    #[schema(value_type = Vec<Object>)]
+    pub steps: Vec<kebao_domain::rating::Step>,
+}
+
+pub(crate) fn quote_input(q: &QuoteRequestDto) -> Result<kebao_domain::rating::QuoteInput, ApiError> {
+    let mut errs = Vec::new();
+    let mut money = |v: &str, f: &str| {
+        if v.trim().is_empty() {
+            return kebao_domain::Money::ZERO;
+        }
+        kebao_domain::Money::parse_yuan(v, f).unwrap_or_else(|e| {
+            errs.push(e);
+            kebao_domain::Money::ZERO
+        })
+    };
+    let input = kebao_domain::rating::QuoteInput {
+        limit: money(&q.limit_yuan, "limit_yuan"),
+        deductible: money(&q.deductible_yuan, "deductible_yuan"),
+        sum_insured: money(&q.sum_insured_yuan, "sum_insured_yuan"),
+        revenue: money(&q.revenue_yuan, "revenue_yuan"),
+        industry: q.industry.clone().filter(|s| !s.trim().is_empty()),
+        stage: match q.stage.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => None,
+            Some(s) => match LifecycleStage::from_code(s) {
+                Some(st) => Some(st),
+                None => {
+                    errs.push(FieldError::new(
+                        "stage",
+                        "unknown_stage",
+                        format!("生命周期阶段 `{s}` 不存在"),
+                        format!("stage `{s}` does not exist"),
+                    ));
+                    None
+                }
+            },
+        },
+        claims_3y: q.claims_3y,
+    };
+    if errs.is_empty() {
+        Ok(input)
+    } else {
+        Err(ApiError::invalid(crate::error::details_of(&Invalid(errs))))
+    }
+}
+
+/// Quote a published product by its insurer's filed rating plan. Never compared across insurers.
+#[utoipa::path(post, path = "/api/v1/products/{id}/quote", params(("id" = String, Path)), request_body = QuoteRequestDto,
+    responses((status = 200, body = QuoteDto), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "rating")]
+pub async fn quote(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(q): ApiJson<QuoteRequestDto>,
+) -> ApiResult<QuoteDto> {
+    let input = quote_input(&q)?;
+    let v = s.svc.quote(&actor, &id, &input, q.on.as_deref()).await?;
+    Ok(Json(QuoteDto {
+        product_id: v.product_id,
+        product_name: v.product_name,
+        insurer_name: v.insurer_name,
+        plan_version: v.plan_version,
+        effective_from: v.effective_from.to_string(),
+        on: v.on.to_string(),
+        premium_yuan: v.quote.premium.to_yuan_string(),
+        steps: v.quote.steps,
+    }))
+}

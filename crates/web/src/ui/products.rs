@@ -48,6 +48,8 @@ pub fn routes() -> Router<AppState> {
         .route("/filings/{id}/checklist", post(filing_checklist))
         .route("/filings/{id}/review", post(filing_review))
         .route("/documents/{id}", get(document_download))
+        .route("/products/{id}/quote", get(quote_page))
+        .route("/filings/{id}/rating-plans", post(rating_plan_post))
         .route("/publicity", get(articles_page).post(article_create))
         .route("/publicity/new", get(article_new))
         .route("/publicity/{id}", get(article_page))
@@ -391,6 +393,8 @@ struct ProductTpl {
     checklist: Vec<(String, String, bool)>,
     public_version: Option<i64>,
     errors: Vec<String>,
+    /// (version, effective from) of the filed rating plans, for the insurer and the zone.
+    plans: Vec<(i64, String)>,
 }
 
 fn product_tpl(st: &AppState, c: Chrome, v: &ProductView, actor: &Actor, errors: Vec<String>) -> ProductTpl {
@@ -529,6 +533,7 @@ fn product_tpl(st: &AppState, c: Chrome, v: &ProductView, actor: &Actor, errors:
             .collect(),
         public_version: v.product.public_version,
         errors,
+        plans: Vec::new(),
         c,
     }
 }
@@ -549,7 +554,13 @@ async fn product_page(
             return Err(error_page(tr, c2, e));
         }
     };
-    Ok(html(&product_tpl(&st, c, &v, &actor, Vec::new())))
+    let mut tpl = product_tpl(&st, c, &v, &actor, Vec::new());
+    if tpl.workspace {
+        if let Ok(plans) = st.svc.rating_plans(&actor, &id).await {
+            tpl.plans = plans.iter().map(|p| (p.version, p.effective_from.to_string())).collect();
+        }
+    }
+    Ok(html(&tpl))
 }
 
 /// The product page again, with the errors of a refused action (status 422 or 409).
@@ -1334,5 +1345,124 @@ async fn article_update(
             Ok(errs) => Err(article_form(c, format!("/publicity/{id}/edit"), &form, &errs)),
             Err(other) => Err(error_page(c.tr, c, other)),
         },
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Quotes and rating plans
+
+#[derive(Template)]
+#[template(path = "quote.html")]
+struct QuoteTpl {
+    c: Chrome,
+    id: String,
+    name: String,
+    insurer: String,
+    f: HashMap<String, String>,
+    industries: Options,
+    stages: Options,
+    result: Option<kebao_service::rating::QuoteView>,
+    errors: Vec<String>,
+}
+
+impl QuoteTpl {
+    fn fv(&self, k: &str) -> String {
+        self.f.get(k).cloned().unwrap_or_default()
+    }
+}
+
+async fn quote_page(
+    State(st): State<AppState>,
+    Extension(tr): Extension<Tr>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(f): Query<HashMap<String, String>>,
+) -> Page {
+    let (c, s) = chrome(&st, &headers, tr).await?;
+    let actor = s.map(|s| s.actor).unwrap_or(Actor::Anonymous);
+    let v = match st.svc.product(&actor, &id).await {
+        Ok(v) if v.public.is_some() => v,
+        Ok(_) => return Err(error_page(tr, c, ServiceError::NotFound)),
+        Err(e) => return Err(error_page(tr, c, e)),
+    };
+    let g = |k: &str| f.get(k).cloned().unwrap_or_default();
+    let mut errors = Vec::new();
+    let mut result = None;
+    if f.contains_key("limit_yuan") {
+        let req = crate::api::products::QuoteRequestDto {
+            limit_yuan: g("limit_yuan"),
+            deductible_yuan: g("deductible_yuan"),
+            sum_insured_yuan: g("sum_insured_yuan"),
+            revenue_yuan: g("revenue_yuan"),
+            industry: f.get("industry").cloned(),
+            stage: f.get("stage").cloned(),
+            claims_3y: g("claims_3y").trim().parse().unwrap_or(0),
+            on: f.get("on").cloned(),
+        };
+        match crate::api::products::quote_input(&req) {
+            Err(api) => errors
+                .extend(api.body.details.iter().map(|d| tr.pick(d.message_zh.clone(), d.message_en.clone()))),
+            Ok(input) => match st.svc.quote(&actor, &id, &input, req.on.as_deref()).await {
+                Ok(q) => result = Some(q),
+                Err(e) => match form_errors(e) {
+                    Ok(errs) => errors
+                        .extend(errs.iter().map(|e| tr.pick(e.message_zh.clone(), e.message_en.clone()))),
+                    Err(other) => return Err(error_page(tr, chrome_blank(tr), other)),
+                },
+            },
+        }
+    }
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let shown = v.public.as_ref().map(|p| p.content.name.clone()).unwrap_or_default();
+    Ok(with_status(
+        status,
+        html(&QuoteTpl {
+            id,
+            name: shown,
+            insurer: v.product.insurer_name.clone(),
+            industries: opts(
+                st.svc
+                    .industries()
+                    .tags()
+                    .iter()
+                    .map(|t| (t.id.clone(), tr.t(&t.name_zh, &t.name_en).to_owned())),
+                &g("industry"),
+            ),
+            stages: opts(
+                LifecycleStage::ALL.iter().map(|s| (s.code().to_owned(), stage_label(tr, *s))),
+                &g("stage"),
+            ),
+            f,
+            result,
+            errors,
+            c,
+        }),
+    ))
+}
+
+async fn rating_plan_post(
+    State(st): State<AppState>,
+    Authed { c, s, .. }: Authed,
+    Path(id): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Page {
+    check_csrf(&form, &s)?;
+    let text = form.get("plan").cloned().unwrap_or_default();
+    let r = match serde_json::from_str::<kebao_domain::rating::PlanDoc>(&text) {
+        Ok(doc) => st
+            .svc
+            .file_rating_plan(&s.actor, &id, form.get("effective_from").map_or("", String::as_str), doc)
+            .await
+            .map(|_| ()),
+        Err(e) => Err(ServiceError::from(FieldError::new(
+            "plan",
+            "json",
+            format!("费率表不是有效的 JSON（kebao.rating/1）：{e}"),
+            format!("the plan is not valid kebao.rating/1 JSON: {e}"),
+        ))),
+    };
+    match r {
+        Ok(()) => Ok(Redirect::to(&format!("/filings/{id}#rating")).into_response()),
+        Err(e) => Err(product_with_errors(&st, c, &s.actor, &id, e).await),
     }
 }

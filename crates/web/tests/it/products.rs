@@ -462,3 +462,43 @@ async fn platform_admins_load_a_catalogue_from_the_page() {
     assert!(admin.get("/product-types").await.text().contains("量子研发中断保险"));
     assert_eq!(events(&app).await, before + 1);
 }
+
+#[tokio::test]
+async fn quotes_run_the_insurers_filed_plan_through_the_api_and_the_page() {
+    let app = app().await;
+    insurers(&app).await;
+    let mut c = Client::new(&app);
+    let filer = c.token("filer").await;
+    let zone = c.token("reviewer").await;
+    let id = registered(&mut c, &filer, &zone, filing("rd_liability", "研发责任险", "1000000", "0")).await;
+    let quote = json!({"limit_yuan": "1000000", "claims_3y": 1});
+    // No plan yet: a clear 409.
+    let r = c.json("POST", &format!("/api/v1/products/{id}/quote"), None, quote.clone()).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert_eq!(r.json()["error"]["details"][0]["code"], "no_plan");
+    let plan = json!({"effective_from": "2026-01-01", "plan": {"basis": "limit", "base": "0.008",
+        "factors": [{"variable": "claims_history", "levels": [["0", "0.9"], ["1", "1.2"], ["2+", "1.6"]]}],
+        "min_premium_yuan": 1000}});
+    let r = c.json("POST", &format!("/api/v1/filings/{id}/rating-plans"), Some(&zone), plan.clone()).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = c.json("POST", &format!("/api/v1/filings/{id}/rating-plans"), Some(&filer), plan).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let r = c.json("POST", &format!("/api/v1/products/{id}/quote"), None, quote).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let q = r.json();
+    assert_eq!(
+        (q["premium_yuan"].as_str(), q["insurer_name"].as_str()),
+        (Some("9600.00"), Some("楚天财产保险股份有限公司湖北分公司"))
+    );
+    assert_eq!(q["steps"].as_array().unwrap().len(), 3);
+    let r = c.json("POST", &format!("/api/v1/products/{id}/quote"), None, json!({"limit_yuan": "abc"})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // The page shows the same premium and the trace.
+    let page = c.get(&format!("/products/{id}/quote?limit_yuan=1000000&claims_3y=1")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.text().contains("id=\"premium\">9,600.00") && page.text().contains("id=\"trace\""),
+        "{}",
+        page.text()
+    );
+}
