@@ -864,6 +864,44 @@ fn cli_error(e: &kebao_service::ServiceError) -> String {
     }
 }
 
+/// An illustrative rating plan for a demo product: base rates by line are invented for the
+/// demo (no tariff is confirmed in the catalogue) and labelled so on the pages that matter.
+fn demo_plan(cat: &kebao_domain::catalogue::Catalogue, type_id: &str) -> kebao_domain::rating::PlanDoc {
+    use kebao_domain::catalogue::ProductLine as L;
+    use kebao_domain::rating::{Band, FactorTable, PlanDoc, RateBasis, RatingVariable as V};
+    let line = cat.get(type_id).map(|t| t.product_line()).unwrap_or(L::Composite);
+    let base = match line {
+        L::Property => "0.0025",
+        L::Liability => "0.006",
+        L::Surety | L::Credit => "0.012",
+        L::Health => "0.03",
+        L::Accident => "0.004",
+        L::Ip => "0.02",
+        L::Composite => "0.01",
+    };
+    let lv = |pairs: &[(&str, &str)]| pairs.iter().map(|(a, b)| ((*a).to_owned(), (*b).to_owned())).collect();
+    PlanDoc {
+        basis: RateBasis::Limit,
+        base: base.into(),
+        size_bands: vec![
+            Band { key: "micro".into(), up_to_yuan: Some(5_000_000) },
+            Band { key: "small".into(), up_to_yuan: Some(50_000_000) },
+            Band { key: "medium".into(), up_to_yuan: Some(500_000_000) },
+            Band { key: "large".into(), up_to_yuan: None },
+        ],
+        limit_bands: vec![],
+        deductible_bands: vec![],
+        factors: vec![
+            FactorTable { variable: V::SizeBand, levels: lv(&[("micro", "0.85"), ("small", "0.95"), ("medium", "1"), ("large", "1.1")]), default: None },
+            FactorTable { variable: V::ClaimsHistory, levels: lv(&[("0", "0.9"), ("1", "1.15"), ("2+", "1.4")]), default: None },
+        ],
+        min_premium_yuan: 2_000,
+        max_premium_yuan: None,
+        factor_floor: Some("0.7".into()),
+        factor_cap: Some("1.5".into()),
+    }
+}
+
 async fn seed_products(svc: &Service, zone: &kebao_sim::Zone, seed: u64) -> Result<()> {
     use kebao_service::products::Review;
     use kebao_sim::products::Outcome;
@@ -928,7 +966,11 @@ async fn seed_products(svc: &Service, zone: &kebao_sim::Zone, seed: u64) -> Resu
                     .await
                     .map_err(err)?;
             }
-            Outcome::Published => approve(id.clone()).await.map_err(err)?,
+            Outcome::Published => {
+                approve(id.clone()).await.map_err(err)?;
+                let plan = demo_plan(&svc.catalogue(), &f.input.type_id);
+                svc.file_rating_plan(&demo, &id, "2026-01-01", plan).await.map_err(err)?;
+            }
             Outcome::Withdrawn => {
                 approve(id.clone()).await.map_err(err)?;
                 svc.withdraw_product(&demo, &id).await.map_err(err)?;
