@@ -11,6 +11,7 @@ pub mod ledger;
 pub mod merkle;
 pub mod money;
 pub mod org;
+pub mod policy;
 pub mod product;
 pub mod publicity;
 pub mod rating;

@@ -79,6 +79,9 @@ pub struct PlanDoc {
     pub factor_floor: Option<String>,
     #[serde(default)]
     pub factor_cap: Option<String>,
+    /// The insurer's auto-accept, refer and decline rules for applications.
+    #[serde(default)]
+    pub underwriting: crate::policy::UnderwritingRules,
 }
 
 /// A checked factor table: the variable, its levels' factors, the default factor.
@@ -468,6 +471,7 @@ pub fn from_glm(
         max_premium_yuan: None,
         factor_floor: None,
         factor_cap: None,
+        underwriting: crate::policy::UnderwritingRules::default(),
     })
 }
 
@@ -517,6 +521,7 @@ mod tests {
             max_premium_yuan: Some(200_000),
             factor_floor: Some("0.7".into()),
             factor_cap: Some("1.6".into()),
+            underwriting: crate::policy::UnderwritingRules::default(),
         }
     }
 

@@ -892,13 +892,26 @@ fn demo_plan(cat: &kebao_domain::catalogue::Catalogue, type_id: &str) -> kebao_d
         limit_bands: vec![],
         deductible_bands: vec![],
         factors: vec![
-            FactorTable { variable: V::SizeBand, levels: lv(&[("micro", "0.85"), ("small", "0.95"), ("medium", "1"), ("large", "1.1")]), default: None },
-            FactorTable { variable: V::ClaimsHistory, levels: lv(&[("0", "0.9"), ("1", "1.15"), ("2+", "1.4")]), default: None },
+            FactorTable {
+                variable: V::SizeBand,
+                levels: lv(&[("micro", "0.85"), ("small", "0.95"), ("medium", "1"), ("large", "1.1")]),
+                default: None,
+            },
+            FactorTable {
+                variable: V::ClaimsHistory,
+                levels: lv(&[("0", "0.9"), ("1", "1.15"), ("2+", "1.4")]),
+                default: None,
+            },
         ],
         min_premium_yuan: 2_000,
         max_premium_yuan: None,
         factor_floor: Some("0.7".into()),
         factor_cap: Some("1.5".into()),
+        underwriting: kebao_domain::policy::UnderwritingRules {
+            auto_accept_max_limit_yuan: Some(5_000_000),
+            decline_claims_3y: Some(4),
+            refer_if_claims: true,
+        },
     }
 }
 

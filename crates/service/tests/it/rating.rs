@@ -26,6 +26,7 @@ fn plan(base: &str, min: i64) -> PlanDoc {
         max_premium_yuan: None,
         factor_floor: None,
         factor_cap: None,
+        underwriting: Default::default(),
     }
 }
 
