@@ -92,6 +92,34 @@ impl Service {
         Ok(want)
     }
 
+    /// Opens an account in the caller's transaction unless it exists (the accounts other
+    /// commands keep for an organisation).
+    pub(crate) async fn ensure_account(
+        &self,
+        tx: &mut Tx,
+        id: &str,
+        owner_id: &str,
+        kind: &str,
+        flags: AccountFlags,
+    ) -> Result<()> {
+        let backend = self.store.backend();
+        if store::accounts_for_update(tx.conn(), &[id], backend).await?.is_empty() {
+            let a = Account {
+                id: id.to_owned(),
+                owner_id: owner_id.to_owned(),
+                kind: kind.to_owned(),
+                currency: "CNY".into(),
+                flags,
+                debits_pending: 0,
+                debits_posted: 0,
+                credits_pending: 0,
+                credits_posted: 0,
+            };
+            store::insert_account(tx.conn(), &a, self.now_us()).await?;
+        }
+        Ok(())
+    }
+
     /// Applies a batch of transfers in the caller's transaction: chains of linked
     /// transfers apply all or nothing; a replayed id is compared with what is stored.
     pub(crate) async fn apply_transfers(&self, tx: &mut Tx, ts: &[Transfer]) -> Result<Vec<TransferResult>> {

@@ -9,6 +9,7 @@ pub mod consent;
 pub mod import;
 pub mod inbox;
 pub mod ledger;
+pub mod policies;
 pub mod products;
 pub mod publicity;
 pub mod rating;

@@ -21,6 +21,12 @@ pub struct QuoteView {
     pub effective_from: Date,
     pub on: Date,
     pub quote: Quote,
+    /// The insurer's underwriting rules filed with the plan.
+    pub underwriting: kebao_domain::policy::UnderwritingRules,
+    /// The public version's content (coverages, term …).
+    pub content: kebao_domain::product::ProductContent,
+    pub product_version: i64,
+    pub insurer_id: String,
 }
 
 fn parse_date(field: &str, s: &str) -> Result<Date> {
@@ -168,16 +174,16 @@ impl Service {
             )));
         };
         let versions = products_store::versions(tx.conn(), product_id).await?;
-        let name = versions
-            .iter()
-            .find(|v| v.version == pv)
-            .map(|v| v.content.name.clone())
-            .unwrap_or(p.name.clone());
+        let shown = versions.into_iter().find(|v| v.version == pv).ok_or(ServiceError::NotFound)?;
         let plan = Plan::parse(row.doc.clone())?;
         let quote = plan.quote(input)?;
         Ok(QuoteView {
+            underwriting: row.doc.underwriting.clone(),
+            product_version: pv,
+            insurer_id: p.insurer_id.clone(),
             product_id: p.id,
-            product_name: name,
+            product_name: shown.content.name.clone(),
+            content: shown.content,
             insurer_name: p.insurer_name,
             plan_version: row.version,
             effective_from: row.effective_from,

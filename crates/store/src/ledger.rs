@@ -203,3 +203,15 @@ pub async fn release(conn: &mut AnyConnection, name: &str) -> Result<()> {
     sqlx::query(&format!("RELEASE SAVEPOINT {name}")).execute(&mut *conn).await?;
     Ok(())
 }
+
+/// The sum applied by transfers of one business event with one code (premiums paid on a policy …).
+pub async fn sum_for_event(conn: &mut AnyConnection, event_ref: &str, code: u16) -> Result<i64> {
+    let n: Option<i64> = sqlx::query_scalar(
+        "SELECT CAST(SUM(applied_amount) AS BIGINT) FROM ledger_transfers WHERE event_ref = $1 AND code = $2",
+    )
+    .bind(event_ref)
+    .bind(i64::from(code))
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(n.unwrap_or(0))
+}

@@ -10,6 +10,7 @@ pub mod consents;
 pub mod events;
 pub mod ledger;
 pub mod orgs;
+pub mod policies;
 pub mod products;
 pub mod rating;
 pub mod sessions;
@@ -120,6 +121,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (3, "consent", include_str!("../migrations/sqlite/0003_consent.sql")),
             (4, "ledger", include_str!("../migrations/sqlite/0004_ledger.sql")),
             (5, "rating", include_str!("../migrations/sqlite/0005_rating.sql")),
+            (6, "policies", include_str!("../migrations/sqlite/0006_policies.sql")),
         ],
         Backend::Postgres => &[
             (1, "registry", include_str!("../migrations/postgres/0001_registry.sql")),
@@ -127,6 +129,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (3, "consent", include_str!("../migrations/postgres/0003_consent.sql")),
             (4, "ledger", include_str!("../migrations/postgres/0004_ledger.sql")),
             (5, "rating", include_str!("../migrations/postgres/0005_rating.sql")),
+            (6, "policies", include_str!("../migrations/postgres/0006_policies.sql")),
         ],
     };
     files

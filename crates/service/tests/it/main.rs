@@ -10,6 +10,7 @@ mod auth;
 mod consent;
 mod import;
 mod ledger;
+mod policies;
 mod products;
 mod rating;
 mod registry;

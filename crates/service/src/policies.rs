@@ -1,0 +1,503 @@
+//! Applications, underwriting, binding and premiums (C4). An enterprise applies from the
+//! insurer's quote; the insurer's own rules accept, refer or decline; an underwriter decides
+//! referred applications within their authority; binding issues a policy with a number and
+//! a schedule, and records the premium due in the ledger. Premium received is recorded by
+//! the insurer, as a ledger transfer against the receivable (never more than is due).
+
+use crate::authz::Actor;
+use crate::{new_id, Result, Service, ServiceError};
+use kebao_domain::event::EventDraft;
+use kebao_domain::ledger::{AccountFlags, Transfer, TransferFlags, TransferResult};
+use kebao_domain::org::OrgKind;
+use kebao_domain::policy::{codes, policy_number, within_authority, ApplicationStatus, Decision};
+use kebao_domain::rating::QuoteInput;
+use kebao_domain::user::Role;
+use kebao_domain::{FieldError, Money};
+use kebao_store::policies::{self as store, ApplicationRow, PolicyRow};
+use kebao_store::todos::{self, Notification, Todo};
+use kebao_store::{orgs, users, Tx};
+use time::Date;
+
+/// A policy with its parties and what has been paid.
+#[derive(Debug, Clone)]
+pub struct PolicyView {
+    pub policy: PolicyRow,
+    pub insurer_name: String,
+    pub enterprise_name: String,
+    pub paid: Money,
+    pub schedule: serde_json::Value,
+}
+
+/// The ledger accounts of a policy's premium: the policy's own receivable (credits may not
+/// exceed debits: no more can be received than is due), the insurer's written premium and
+/// cash received.
+fn accounts(insurer: &str, policy: &str) -> (String, String, String) {
+    (
+        format!("pol:{policy}:premium_receivable"),
+        format!("ins:{insurer}:premium_written"),
+        format!("ins:{insurer}:cash"),
+    )
+}
+
+fn day(field: &str, s: &str) -> Result<Date> {
+    Date::parse(s.trim(), time::macros::format_description!("[year]-[month]-[day]")).map_err(|_| {
+        FieldError::new(
+            field,
+            "date_format",
+            format!("日期 `{s}` 应为 YYYY-MM-DD"),
+            format!("date `{s}` must be YYYY-MM-DD"),
+        )
+        .into()
+    })
+}
+
+impl Service {
+    /// An enterprise applies for a published product at the insurer's quote. The insurer's
+    /// rules decide at once: accept (and bind), refer to an underwriter, or decline.
+    pub async fn apply_for_policy(
+        &self,
+        actor: &Actor,
+        product_id: &str,
+        input: &QuoteInput,
+        start: &str,
+    ) -> Result<ApplicationRow> {
+        let user = actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
+        let enterprise = matches!(actor, Actor::User { org_kind, .. } if *org_kind == OrgKind::Enterprise);
+        if !enterprise || !(user.has(Role::EnterpriseAdmin) || user.has(Role::EnterpriseStaff)) {
+            return Err(ServiceError::Forbidden {
+                action: "apply for a policy",
+                reason: "only an enterprise's own staff apply".into(),
+            });
+        }
+        let start_date = day("start_date", start)?;
+        if start_date < self.today() {
+            return Err(FieldError::new(
+                "start_date",
+                "in_the_past",
+                "起保日不能早于今天",
+                "cover cannot start in the past",
+            )
+            .into());
+        }
+        let q = self.quote(actor, product_id, input, Some(start)).await?;
+        let months = u8::try_from(q.content.term_months.min(120)).unwrap_or(12);
+        let end = add_months(start_date, months) - time::Duration::days(1);
+        let decision = q.underwriting.decide(input.limit, input.claims_3y);
+        let now = self.now_us();
+        let mut row = ApplicationRow {
+            id: new_id(),
+            product_id: product_id.to_owned(),
+            product_version: q.product_version,
+            insurer_id: q.insurer_id.clone(),
+            enterprise_id: user.org_id.clone(),
+            applicant: actor.log_name(),
+            input: serde_json::to_string(input).map_err(|e| ServiceError::Internal(e.to_string()))?,
+            start_date: start_date.to_string(),
+            end_date: end.to_string(),
+            premium_fen: q.quote.premium.fen(),
+            plan_version: q.plan_version,
+            trace: serde_json::to_string(&q.quote.steps)
+                .map_err(|e| ServiceError::Internal(e.to_string()))?,
+            status: ApplicationStatus::Referred,
+            reasons: Vec::new(),
+            decided_by: None,
+            decided_at_us: None,
+            created_at_us: now,
+        };
+        let mut tx = self.store.begin_write().await?;
+        let mut number = None;
+        match &decision {
+            Decision::Accept => {
+                row.status = ApplicationStatus::Accepted;
+                row.decided_by = Some("rules:auto_accept".into());
+                row.decided_at_us = Some(now);
+                store::insert_application(tx.conn(), &row).await?;
+                number = Some(self.bind(&mut tx, &row, &q.content, "rules:auto_accept").await?);
+                row.status = ApplicationStatus::Bound;
+            }
+            Decision::Refer(reasons) => {
+                row.reasons = reasons.clone();
+                store::insert_application(tx.conn(), &row).await?;
+                todos::add_todo(
+                    tx.conn(),
+                    &Todo {
+                        id: new_id(),
+                        org_id: row.insurer_id.clone(),
+                        role: Role::Underwriter.code().to_owned(),
+                        kind: "underwrite".to_owned(),
+                        subject: row.id.clone(),
+                        title_zh: format!("核保：{}（{}）", q.product_name, reasons.join("；")),
+                        title_en: format!("Underwrite an application for {}", q.product_name),
+                        link: "/underwriting".to_owned(),
+                        created_at_us: now,
+                        done_at_us: None,
+                    },
+                )
+                .await?;
+            }
+            Decision::Decline(reasons) => {
+                row.status = ApplicationStatus::Declined;
+                row.reasons = reasons.clone();
+                row.decided_by = Some("rules:decline".into());
+                row.decided_at_us = Some(now);
+                store::insert_application(tx.conn(), &row).await?;
+            }
+        }
+        let draft = EventDraft::new(
+            &actor.log_name(),
+            "application.submitted",
+            &row.id,
+            serde_json::json!({"product": product_id, "status": row.status.code(), "premium_fen": row.premium_fen,
+                "plan_version": row.plan_version, "reasons": row.reasons, "policy": number}),
+        );
+        self.finish(tx, draft).await?;
+        Ok(row)
+    }
+
+    /// Issues the policy of an accepted application and records the premium due.
+    async fn bind(
+        &self,
+        tx: &mut Tx,
+        a: &ApplicationRow,
+        content: &kebao_domain::product::ProductContent,
+        by: &str,
+    ) -> Result<String> {
+        let now = self.now_us();
+        let seq = store::next_policy_seq(tx.conn(), self.today().year()).await?;
+        let number = policy_number(self.today().year(), seq);
+        let schedule = serde_json::json!({"product": content, "rated": serde_json::from_str::<serde_json::Value>(&a.input).unwrap_or_default(),
+            "plan_version": a.plan_version, "trace": serde_json::from_str::<serde_json::Value>(&a.trace).unwrap_or_default()});
+        let policy = PolicyRow {
+            id: new_id(),
+            number: number.clone(),
+            application_id: a.id.clone(),
+            product_id: a.product_id.clone(),
+            insurer_id: a.insurer_id.clone(),
+            enterprise_id: a.enterprise_id.clone(),
+            start_date: a.start_date.clone(),
+            end_date: a.end_date.clone(),
+            premium_fen: a.premium_fen,
+            schedule: schedule.to_string(),
+            bound_by: by.to_owned(),
+            bound_at_us: now,
+        };
+        store::insert_policy(tx.conn(), &policy).await?;
+        let (receivable, written, cash) = accounts(&a.insurer_id, &policy.id);
+        let guard = AccountFlags { credits_must_not_exceed_debits: true, ..Default::default() };
+        self.ensure_account(tx, &receivable, &a.insurer_id, "premium_receivable", guard).await?;
+        self.ensure_account(tx, &written, &a.insurer_id, "premium_written", AccountFlags::default()).await?;
+        self.ensure_account(tx, &cash, &a.insurer_id, "cash_received", AccountFlags::default()).await?;
+        if a.premium_fen > 0 {
+            let due = Transfer {
+                id: format!("premium-due:{}", policy.id),
+                debit_account_id: receivable,
+                credit_account_id: written,
+                amount: a.premium_fen,
+                pending_id: None,
+                code: codes::PREMIUM_DUE,
+                event_ref: policy.id.clone(),
+                flags: TransferFlags::default(),
+            };
+            let r = self.apply_transfers(tx, &[due]).await?;
+            if r.first() != Some(&TransferResult::Ok) {
+                return Err(ServiceError::Internal(format!("premium due not recorded: {r:?}")));
+            }
+        }
+        if a.status != ApplicationStatus::Bound {
+            let from = if a.status == ApplicationStatus::Referred {
+                ApplicationStatus::Referred
+            } else {
+                ApplicationStatus::Accepted
+            };
+            store::decide(tx.conn(), &a.id, from, ApplicationStatus::Bound, &a.reasons, by, now).await?;
+        }
+        Ok(number)
+    }
+
+    /// Referred applications of the underwriter's insurer, oldest first.
+    pub async fn underwriting_queue(&self, actor: &Actor) -> Result<Vec<ApplicationRow>> {
+        let user = actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
+        if !user.has(Role::Underwriter) {
+            return Err(ServiceError::Forbidden {
+                action: "see the underwriting queue",
+                reason: "underwriters only".into(),
+            });
+        }
+        let mut tx = self.store.begin_read().await?;
+        Ok(store::applications_of_insurer(tx.conn(), &user.org_id, ApplicationStatus::Referred).await?)
+    }
+
+    /// An underwriter accepts (and binds) or declines a referred application.
+    pub async fn decide_application(
+        &self,
+        actor: &Actor,
+        id: &str,
+        accept: bool,
+        reason: &str,
+    ) -> Result<ApplicationRow> {
+        let user = actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?.clone();
+        let mut tx = self.store.begin_write().await?;
+        let a = store::application(tx.conn(), id).await?;
+        if !user.has(Role::Underwriter) || user.org_id != a.insurer_id {
+            return Err(ServiceError::Forbidden {
+                action: "underwrite this application",
+                reason: "only the insurer's underwriters".into(),
+            });
+        }
+        if a.status != ApplicationStatus::Referred {
+            return Err(ServiceError::Conflict(FieldError::new(
+                "status",
+                "not_referred",
+                format!("该投保申请状态为「{}」，无需核保", a.status.label_zh()),
+                format!("the application is `{}`, not referred", a.status.code()),
+            )));
+        }
+        let now = self.now_us();
+        let number = if accept {
+            let authority = store::authority(tx.conn(), &user.id).await?.ok_or_else(|| {
+                ServiceError::from(FieldError::new(
+                    "authority",
+                    "no_authority",
+                    "您尚未获授核保权限，请联系机构管理员",
+                    "you have no underwriting authority; ask your organisation's admin",
+                ))
+            })?;
+            within_authority(
+                Money::from_fen(
+                    serde_json::from_str::<QuoteInput>(&a.input).map(|q| q.limit.fen()).unwrap_or(i64::MAX),
+                ),
+                authority,
+            )?;
+            let versions = kebao_store::products::versions(tx.conn(), &a.product_id).await?;
+            let content = versions
+                .into_iter()
+                .find(|v| v.version == a.product_version)
+                .map(|v| v.content)
+                .ok_or(ServiceError::NotFound)?;
+            Some(self.bind(&mut tx, &a, &content, &actor.log_name()).await?)
+        } else {
+            let r = reason.trim();
+            if r.chars().count() < 2 {
+                return Err(FieldError::new(
+                    "reason",
+                    "reason_required",
+                    "拒保须写明理由",
+                    "a decline states its reasons",
+                )
+                .into());
+            }
+            store::decide(
+                tx.conn(),
+                id,
+                ApplicationStatus::Referred,
+                ApplicationStatus::Declined,
+                &[r.to_owned()],
+                &actor.log_name(),
+                now,
+            )
+            .await?;
+            None
+        };
+        todos::close_todo(tx.conn(), "underwrite", id, now).await?;
+        for admin in users::with_role(tx.conn(), &a.enterprise_id, Role::EnterpriseAdmin).await? {
+            let (zh, en) = match &number {
+                Some(n) => {
+                    (format!("投保已承保，保单号 {n}"), format!("Your application is accepted: policy {n}"))
+                }
+                None => ("投保申请被拒保".to_owned(), "Your application was declined".to_owned()),
+            };
+            todos::notify(
+                tx.conn(),
+                &Notification {
+                    id: new_id(),
+                    user_id: admin,
+                    title_zh: zh,
+                    title_en: en,
+                    link: "/policies".into(),
+                    created_at_us: now,
+                    read_at_us: None,
+                },
+            )
+            .await?;
+        }
+        let action = if accept { "application.accepted" } else { "application.declined" };
+        self.finish(
+            tx,
+            EventDraft::new(
+                &actor.log_name(),
+                action,
+                id,
+                serde_json::json!({"policy": number, "reason": reason}),
+            ),
+        )
+        .await?;
+        let mut tx = self.store.begin_read().await?;
+        Ok(store::application(tx.conn(), id).await?)
+    }
+
+    /// An insurer's admin sets an underwriter's authority (the largest limit they may accept).
+    pub async fn set_underwriter_authority(
+        &self,
+        actor: &Actor,
+        username: &str,
+        max_limit_yuan: i64,
+    ) -> Result<()> {
+        let admin = actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
+        let target = self.find_user(username).await?;
+        if !admin.has(Role::OrgAdmin) || admin.org_id != target.org_id || !target.has(Role::Underwriter) {
+            return Err(ServiceError::Forbidden {
+                action: "set underwriting authority",
+                reason: "an insurer's admin, for its own underwriters".into(),
+            });
+        }
+        if max_limit_yuan < 0 {
+            return Err(FieldError::new(
+                "max_limit_yuan",
+                "negative",
+                "权限不能为负",
+                "the authority cannot be negative",
+            )
+            .into());
+        }
+        let mut tx = self.store.begin_write().await?;
+        store::set_authority(tx.conn(), &target.id, max_limit_yuan).await?;
+        let draft = EventDraft::new(
+            &actor.log_name(),
+            "underwriter.authority_set",
+            &target.id,
+            serde_json::json!({"max_limit_yuan": max_limit_yuan}),
+        );
+        self.finish(tx, draft).await?;
+        Ok(())
+    }
+
+    /// The insurer records premium received on a policy; `reference` (the bank's payment
+    /// reference) makes the record idempotent. More than is due is refused.
+    pub async fn record_premium_paid(
+        &self,
+        actor: &Actor,
+        policy_id: &str,
+        amount: Money,
+        reference: &str,
+    ) -> Result<()> {
+        let user = actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?.clone();
+        let reference = reference.trim();
+        if reference.is_empty() || reference.len() > 64 {
+            return Err(FieldError::new(
+                "reference",
+                "required",
+                "请填写付款凭证号（1–64 个字符）",
+                "give the payment reference (1 to 64 characters)",
+            )
+            .into());
+        }
+        if amount.fen() <= 0 {
+            return Err(FieldError::new(
+                "amount_yuan",
+                "not_positive",
+                "金额须大于零",
+                "the amount must be above zero",
+            )
+            .into());
+        }
+        let mut tx = self.store.begin_write().await?;
+        let p = store::policy(tx.conn(), policy_id).await?;
+        if user.org_id != p.insurer_id
+            || !(user.has(Role::Underwriter) || user.has(Role::OrgAdmin) || user.has(Role::ClaimsHandler))
+        {
+            return Err(ServiceError::Forbidden {
+                action: "record premium",
+                reason: "the policy's insurer only".into(),
+            });
+        }
+        let (receivable, _, cash) = accounts(&p.insurer_id, &p.id);
+        let t = Transfer {
+            id: format!("premium-paid:{}:{reference}", p.id),
+            debit_account_id: cash,
+            credit_account_id: receivable,
+            amount: amount.fen(),
+            pending_id: None,
+            code: codes::PREMIUM_PAID,
+            event_ref: p.id.clone(),
+            flags: TransferFlags::default(),
+        };
+        let r = self.apply_transfers(&mut tx, &[t]).await?;
+        match r.first() {
+            Some(TransferResult::Ok) => {}
+            Some(TransferResult::Exists) => return Ok(()),
+            Some(TransferResult::ExceedsDebits) => {
+                return Err(FieldError::new(
+                    "amount_yuan",
+                    "exceeds_due",
+                    "超过该保单尚未收取的保费",
+                    "more than the premium still due on the policy",
+                )
+                .into())
+            }
+            Some(other) => {
+                return Err(ServiceError::Conflict(FieldError::new(
+                    "reference",
+                    other.code(),
+                    other.label_zh(),
+                    other.label_en(),
+                )))
+            }
+            None => return Err(ServiceError::Internal("no ledger result".into())),
+        }
+        let draft = EventDraft::new(
+            &actor.log_name(),
+            "premium.paid",
+            &p.id,
+            serde_json::json!({"amount_fen": amount.fen(), "reference": reference}),
+        );
+        self.finish(tx, draft).await?;
+        Ok(())
+    }
+
+    /// A policy, for its enterprise, its insurer and the zone.
+    pub async fn policy(&self, actor: &Actor, id: &str) -> Result<PolicyView> {
+        let mut tx = self.store.begin_read().await?;
+        let p = store::policy(tx.conn(), id).await?;
+        let ok = actor.org_id().is_some_and(|o| o == p.enterprise_id || o == p.insurer_id)
+            || matches!(actor, Actor::System { .. })
+            || actor.user().is_some_and(|u| u.roles.iter().any(|r| r.has_statutory_duty()));
+        if !ok {
+            return Err(ServiceError::NotFound);
+        }
+        let paid = kebao_store::ledger::sum_for_event(tx.conn(), &p.id, codes::PREMIUM_PAID).await?;
+        let insurer = orgs::get(tx.conn(), &p.insurer_id).await?;
+        let ent = orgs::get(tx.conn(), &p.enterprise_id).await?;
+        let schedule = serde_json::from_str(&p.schedule).unwrap_or_default();
+        Ok(PolicyView {
+            insurer_name: insurer.name,
+            enterprise_name: ent.name,
+            paid: Money::from_fen(paid),
+            schedule,
+            policy: p,
+        })
+    }
+
+    /// The actor's organisation's policies (as enterprise or insurer).
+    pub async fn my_policies(&self, actor: &Actor) -> Result<Vec<PolicyRow>> {
+        let org = actor.org_id().ok_or(ServiceError::Unauthenticated("sign in first"))?.to_owned();
+        let mut tx = self.store.begin_read().await?;
+        Ok(store::policies_of(tx.conn(), &org).await?)
+    }
+
+    /// The actor's enterprise's applications.
+    pub async fn my_applications(&self, actor: &Actor) -> Result<Vec<ApplicationRow>> {
+        let org = actor.org_id().ok_or(ServiceError::Unauthenticated("sign in first"))?.to_owned();
+        let mut tx = self.store.begin_read().await?;
+        Ok(store::applications_of_enterprise(tx.conn(), &org).await?)
+    }
+}
+
+/// `d` plus `months` calendar months (the day clamped to the month's end).
+fn add_months(d: Date, months: u8) -> Date {
+    let total = i32::from(u8::from(d.month())) - 1 + i32::from(months);
+    let year = d.year() + total / 12;
+    let month =
+        time::Month::try_from(u8::try_from(total % 12 + 1).unwrap_or(1)).unwrap_or(time::Month::January);
+    let last = time::util::days_in_month(month, year);
+    Date::from_calendar_date(year, month, d.day().min(last)).unwrap_or(d)
+}

@@ -1,0 +1,126 @@
+//! Applications, underwriting, binding and premiums in the ledger, on both stores.
+
+use crate::contract;
+use crate::harness::*;
+use kebao_domain::policy::{ApplicationStatus, UnderwritingRules};
+use kebao_domain::product::{CoverageInput, ProductInput, CHECKLIST};
+use kebao_domain::rating::{FactorTable, PlanDoc, QuoteInput, RateBasis, RatingVariable};
+use kebao_domain::user::Role;
+use kebao_domain::Money;
+use kebao_service::products::Review;
+use kebao_service::ServiceError;
+
+contract!(apply_underwrite_bind_and_record_premium, |ctx: Ctx| async move {
+    let z = zone(&ctx.svc).await;
+    let op = operator();
+    let ins = ctx
+        .svc
+        .create_org(&op, &org_input("楚天财产保险股份有限公司湖北分公司", &uscc(51), "insurer"))
+        .await
+        .unwrap();
+    let filer = user(&ctx.svc, &ins.id, "filer.p", &[Role::ProductFiler]).await;
+    let uw = user(&ctx.svc, &ins.id, "uw.p", &[Role::Underwriter]).await;
+    let admin = user(&ctx.svc, &ins.id, "admin.p", &[Role::OrgAdmin]).await;
+    let other =
+        ctx.svc.create_org(&op, &org_input("江城科技保险股份有限公司", &uscc(52), "insurer")).await.unwrap();
+    let other_uw = user(&ctx.svc, &other.id, "uw.x", &[Role::Underwriter]).await;
+    let input = ProductInput {
+        type_id: "rd_liability".into(),
+        name: "研发责任险".into(),
+        coverages: vec![CoverageInput {
+            name: "责任".into(),
+            limit_yuan: "2000000".into(),
+            ..Default::default()
+        }],
+        premium_basis: "limit".into(),
+        contact_name: "王".into(),
+        contact_phone: "027-87654321".into(),
+        ..Default::default()
+    };
+    let pid = ctx.svc.file_product(&filer, &ins.id, &input).await.unwrap();
+    ctx.svc.submit_product(&filer, &pid).await.unwrap();
+    let items: Vec<String> = CHECKLIST.iter().map(|(c, _, _)| (*c).to_owned()).collect();
+    ctx.svc.set_product_checklist(&z.reviewer, &pid, &items).await.unwrap();
+    ctx.svc.review_product(&z.reviewer, &pid, &Review::Approve).await.unwrap();
+    ctx.svc.publish_product(&filer, &pid).await.unwrap();
+    let plan = PlanDoc {
+        basis: RateBasis::Limit,
+        base: "0.01".into(),
+        size_bands: vec![],
+        limit_bands: vec![],
+        deductible_bands: vec![],
+        factors: vec![FactorTable {
+            variable: RatingVariable::ClaimsHistory,
+            levels: vec![("0".into(), "1".into()), ("1".into(), "1.2".into()), ("2+".into(), "1.5".into())],
+            default: None,
+        }],
+        min_premium_yuan: 500,
+        max_premium_yuan: None,
+        factor_floor: None,
+        factor_cap: None,
+        underwriting: UnderwritingRules {
+            auto_accept_max_limit_yuan: Some(1_000_000),
+            decline_claims_3y: Some(3),
+            refer_if_claims: false,
+        },
+    };
+    ctx.svc.file_rating_plan(&filer, &pid, "2026-01-01", plan).await.unwrap();
+    let q = |limit_yuan: i64, claims: u32| QuoteInput {
+        limit: Money::from_fen(limit_yuan * 100),
+        claims_3y: claims,
+        ..Default::default()
+    };
+    // Within the insurer's auto-accept rule: bound at once, premium due in the ledger.
+    let a = ctx.svc.apply_for_policy(&z.ent_admin, &pid, &q(500_000, 0), "2026-12-01").await.unwrap();
+    assert_eq!(a.status, ApplicationStatus::Bound);
+    let policies = ctx.svc.my_policies(&z.ent_admin).await.unwrap();
+    assert_eq!(policies.len(), 1);
+    assert_eq!(
+        (policies[0].number.as_str(), policies[0].end_date.as_str()),
+        ("DHKB-P-2026-000001", "2027-11-30")
+    );
+    assert_eq!(policies[0].premium_fen, 500_000);
+    // Over the rule's limit: referred; an underwriter within authority binds.
+    let b = ctx.svc.apply_for_policy(&z.ent_admin, &pid, &q(1_500_000, 0), "2026-12-01").await.unwrap();
+    assert_eq!(b.status, ApplicationStatus::Referred);
+    assert!(b.reasons[0].contains("超过自动承保上限"));
+    assert_eq!(ctx.svc.underwriting_queue(&uw).await.unwrap().len(), 1);
+    let e = ctx.svc.decide_application(&uw, &b.id, true, "").await.unwrap_err();
+    assert!(matches!(&e, ServiceError::Invalid(i) if i.0[0].code == "no_authority"), "{e:?}");
+    ctx.svc.set_underwriter_authority(&admin, "uw.p", 1_000_000).await.unwrap();
+    let e = ctx.svc.decide_application(&uw, &b.id, true, "").await.unwrap_err();
+    assert!(matches!(&e, ServiceError::Invalid(i) if i.0[0].code == "over_authority"), "{e:?}");
+    let e = ctx.svc.decide_application(&other_uw, &b.id, true, "").await.unwrap_err();
+    assert!(matches!(e, ServiceError::Forbidden { .. }));
+    ctx.svc.set_underwriter_authority(&admin, "uw.p", 2_000_000).await.unwrap();
+    let b = ctx.svc.decide_application(&uw, &b.id, true, "").await.unwrap();
+    assert_eq!(b.status, ApplicationStatus::Bound);
+    let e = ctx.svc.decide_application(&uw, &b.id, true, "").await.unwrap_err();
+    assert!(matches!(&e, ServiceError::Conflict(f) if f.code == "not_referred"), "{e:?}");
+    // Declined by rule, with the reason.
+    let c = ctx.svc.apply_for_policy(&z.ent_admin, &pid, &q(100_000, 3), "2026-12-01").await.unwrap();
+    assert_eq!(c.status, ApplicationStatus::Declined);
+    assert!(c.reasons[0].contains("拒保标准"));
+    // Bad applications change nothing.
+    let before = state(&ctx).await.1;
+    let e = ctx.svc.apply_for_policy(&z.ent_admin, &pid, &q(100_000, 0), "2020-01-01").await.unwrap_err();
+    assert!(matches!(&e, ServiceError::Invalid(i) if i.0[0].code == "in_the_past"), "{e:?}");
+    let e = ctx.svc.apply_for_policy(&z.banker, &pid, &q(100_000, 0), "2026-12-01").await.unwrap_err();
+    assert!(matches!(e, ServiceError::Forbidden { .. }));
+    assert_eq!(state(&ctx).await.1, before);
+    // Premium received: never more than due; the same reference twice counts once.
+    let p1 =
+        &ctx.svc.my_policies(&uw).await.unwrap().into_iter().find(|p| p.number.ends_with("000001")).unwrap();
+    let e = ctx.svc.record_premium_paid(&uw, &p1.id, Money::from_fen(500_001), "BANK-1").await.unwrap_err();
+    assert!(matches!(&e, ServiceError::Invalid(i) if i.0[0].code == "exceeds_due"), "{e:?}");
+    ctx.svc.record_premium_paid(&uw, &p1.id, Money::from_fen(300_000), "BANK-1").await.unwrap();
+    ctx.svc.record_premium_paid(&uw, &p1.id, Money::from_fen(300_000), "BANK-1").await.unwrap();
+    assert_eq!(ctx.svc.policy(&z.ent_admin, &p1.id).await.unwrap().paid, Money::from_fen(300_000));
+    let e = ctx.svc.record_premium_paid(&z.ent_admin, &p1.id, Money::from_fen(1), "X").await.unwrap_err();
+    assert!(matches!(e, ServiceError::Forbidden { .. }));
+    assert!(matches!(ctx.svc.policy(&z.banker, &p1.id).await, Err(ServiceError::NotFound)));
+    let report = ctx.svc.ledger_verify().await.unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    // Two premiums due (5,000 + 15,000 yuan) and 3,000 received.
+    assert_eq!(report.debits_posted, 500_000 + 1_500_000 + 300_000);
+});
