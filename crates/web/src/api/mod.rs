@@ -2,6 +2,7 @@
 //! `/api/v1/openapi.json`, which is generated from these handlers and types.
 
 pub(crate) mod credit;
+pub(crate) mod policies;
 mod dto;
 mod handlers;
 pub(crate) mod products;
@@ -56,6 +57,14 @@ pub fn routes() -> Router<AppState> {
         .route("/filings/{id}/versions", post(products::new_version))
         .route("/filings/{id}/rating-plans", get(products::rating_plans).post(products::file_rating_plan))
         .route("/products/{id}/quote", post(products::quote))
+        .route("/products/{id}/apply", post(policies::apply))
+        .route("/applications", get(policies::my_applications))
+        .route("/applications/{id}/decision", post(policies::decide))
+        .route("/underwriting/queue", get(policies::queue))
+        .route("/underwriters/{username}/authority", put(policies::set_authority))
+        .route("/policies", get(policies::my_policies))
+        .route("/policies/{id}", get(policies::get_policy))
+        .route("/policies/{id}/premium-payments", post(policies::pay))
         .route("/documents/{id}", get(products::download_document))
         .route("/articles", get(products::list_articles).post(products::create_article))
         .route("/articles/{id}", get(products::get_article).put(products::update_article))
@@ -93,7 +102,9 @@ async fn not_found() -> ApiError {
         products::list_articles, products::get_article, products::create_article, products::update_article,
         credit::grant, credit::mine, credit::get_consent, credit::evidence, credit::revoke, credit::report,
         credit::access_log, credit::tree_heads, credit::inclusion, credit::consistency, credit::issue_key,
-        products::file_rating_plan, products::rating_plans, products::quote
+        products::file_rating_plan, products::rating_plans, products::quote,
+        policies::apply, policies::my_applications, policies::queue, policies::decide, policies::set_authority,
+        policies::my_policies, policies::get_policy, policies::pay
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
     modifiers(&BearerAuth),

@@ -1,0 +1,217 @@
+//! The policy API: applications from quotes, underwriting, policies and premiums.
+
+use super::products::{quote_input, QuoteRequestDto};
+use super::ApiJson;
+use crate::error::{ApiError, ErrorBody};
+use crate::session::ApiActor;
+use crate::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use kebao_domain::time_zone::from_unix_us;
+use kebao_domain::Money;
+use kebao_service::authz::Actor;
+use kebao_service::policies::PolicyView;
+use kebao_store::policies::{ApplicationRow, PolicyRow};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+type ApiResult<T> = Result<Json<T>, ApiError>;
+
+fn rfc3339(us: i64) -> String {
+    from_unix_us(us).format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}
+
+fn signed_in(actor: &Actor) -> Result<(), ApiError> {
+    match actor {
+        Actor::Anonymous => Err(ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "sign in or send a bearer token", "请先登录或提供 API 令牌")),
+        _ => Ok(()),
+    }
+}
+
+/// An application.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApplicationDto {
+    pub id: String,
+    pub product_id: String,
+    /// referred | accepted | declined | bound
+    pub status: String,
+    pub reasons: Vec<String>,
+    pub premium_yuan: String,
+    pub plan_version: i64,
+    pub start_date: String,
+    pub end_date: String,
+    pub submitted_at: String,
+}
+
+pub(crate) fn application_dto(a: &ApplicationRow) -> ApplicationDto {
+    ApplicationDto {
+        id: a.id.clone(),
+        product_id: a.product_id.clone(),
+        status: a.status.code().to_owned(),
+        reasons: a.reasons.clone(),
+        premium_yuan: Money::from_fen(a.premium_fen).to_yuan_string(),
+        plan_version: a.plan_version,
+        start_date: a.start_date.clone(),
+        end_date: a.end_date.clone(),
+        submitted_at: rfc3339(a.created_at_us),
+    }
+}
+
+/// An application: the quote's inputs and the start of cover.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApplyDto {
+    /// What the insurer quotes on (as for `/products/{id}/quote`).
+    pub quote: QuoteRequestDto,
+    /// YYYY-MM-DD, today or later.
+    pub start_date: String,
+}
+
+/// Apply for a published product at its insurer's quote. The insurer's rules accept (and
+/// bind), refer to an underwriter or decline at once.
+#[utoipa::path(post, path = "/api/v1/products/{id}/apply", params(("id" = String, Path)), request_body = ApplyDto,
+    responses((status = 201, body = ApplicationDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "policies")]
+pub async fn apply(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ApplyDto>,
+) -> Result<(StatusCode, Json<ApplicationDto>), ApiError> {
+    signed_in(&actor)?;
+    let input = quote_input(&body.quote)?;
+    let a = s.svc.apply_for_policy(&actor, &id, &input, &body.start_date).await?;
+    Ok((StatusCode::CREATED, Json(application_dto(&a))))
+}
+
+/// The caller's enterprise's applications.
+#[utoipa::path(get, path = "/api/v1/applications", responses((status = 200, body = Vec<ApplicationDto>)), tag = "policies")]
+pub async fn my_applications(State(s): State<AppState>, ApiActor(actor): ApiActor) -> ApiResult<Vec<ApplicationDto>> {
+    signed_in(&actor)?;
+    Ok(Json(s.svc.my_applications(&actor).await?.iter().map(application_dto).collect()))
+}
+
+/// Referred applications of the underwriter's insurer.
+#[utoipa::path(get, path = "/api/v1/underwriting/queue", responses((status = 200, body = Vec<ApplicationDto>), (status = 403, body = ErrorBody)), tag = "policies")]
+pub async fn queue(State(s): State<AppState>, ApiActor(actor): ApiActor) -> ApiResult<Vec<ApplicationDto>> {
+    signed_in(&actor)?;
+    Ok(Json(s.svc.underwriting_queue(&actor).await?.iter().map(application_dto).collect()))
+}
+
+/// An underwriter's decision.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionDto {
+    pub accept: bool,
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// Accept (and bind, within your authority) or decline a referred application.
+#[utoipa::path(post, path = "/api/v1/applications/{id}/decision", params(("id" = String, Path)), request_body = DecisionDto,
+    responses((status = 200, body = ApplicationDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "policies")]
+pub async fn decide(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(d): ApiJson<DecisionDto>,
+) -> ApiResult<ApplicationDto> {
+    signed_in(&actor)?;
+    Ok(Json(application_dto(&s.svc.decide_application(&actor, &id, d.accept, &d.reason).await?)))
+}
+
+/// An underwriter's authority.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AuthorityDto {
+    pub max_limit_yuan: i64,
+}
+
+/// Set an underwriter's authority (the insurer's admin).
+#[utoipa::path(put, path = "/api/v1/underwriters/{username}/authority", params(("username" = String, Path)), request_body = AuthorityDto,
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "policies")]
+pub async fn set_authority(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(username): Path<String>,
+    ApiJson(a): ApiJson<AuthorityDto>,
+) -> Result<StatusCode, ApiError> {
+    signed_in(&actor)?;
+    s.svc.set_underwriter_authority(&actor, &username, a.max_limit_yuan).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A policy.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PolicyDto {
+    pub id: String,
+    pub number: String,
+    pub product_id: String,
+    pub insurer_id: String,
+    pub enterprise_id: String,
+    pub start_date: String,
+    pub end_date: String,
+    pub premium_yuan: String,
+    /// Present on `GET /policies/{id}`.
+    pub paid_yuan: Option<String>,
+    /// The schedule: product content, rated inputs, plan version and quote trace.
+    #[schema(value_type = Object)]
+    pub schedule: Option<serde_json::Value>,
+    pub bound_at: String,
+}
+
+pub(crate) fn policy_dto(p: &PolicyRow, view: Option<&PolicyView>) -> PolicyDto {
+    PolicyDto {
+        id: p.id.clone(),
+        number: p.number.clone(),
+        product_id: p.product_id.clone(),
+        insurer_id: p.insurer_id.clone(),
+        enterprise_id: p.enterprise_id.clone(),
+        start_date: p.start_date.clone(),
+        end_date: p.end_date.clone(),
+        premium_yuan: Money::from_fen(p.premium_fen).to_yuan_string(),
+        paid_yuan: view.map(|v| v.paid.to_yuan_string()),
+        schedule: view.map(|v| v.schedule.clone()),
+        bound_at: rfc3339(p.bound_at_us),
+    }
+}
+
+/// The caller's organisation's policies (as enterprise or insurer).
+#[utoipa::path(get, path = "/api/v1/policies", responses((status = 200, body = Vec<PolicyDto>)), tag = "policies")]
+pub async fn my_policies(State(s): State<AppState>, ApiActor(actor): ApiActor) -> ApiResult<Vec<PolicyDto>> {
+    signed_in(&actor)?;
+    Ok(Json(s.svc.my_policies(&actor).await?.iter().map(|p| policy_dto(p, None)).collect()))
+}
+
+/// One policy with its schedule and the premium received.
+#[utoipa::path(get, path = "/api/v1/policies/{id}", params(("id" = String, Path)),
+    responses((status = 200, body = PolicyDto), (status = 404, body = ErrorBody)), tag = "policies")]
+pub async fn get_policy(State(s): State<AppState>, ApiActor(actor): ApiActor, Path(id): Path<String>) -> ApiResult<PolicyDto> {
+    let v = s.svc.policy(&actor, &id).await?;
+    Ok(Json(policy_dto(&v.policy, Some(&v))))
+}
+
+/// Premium received.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentDto {
+    pub amount_yuan: String,
+    /// The bank's payment reference; the same reference twice is recorded once.
+    pub reference: String,
+}
+
+/// Record premium received on a policy (the policy's insurer).
+#[utoipa::path(post, path = "/api/v1/policies/{id}/premium-payments", params(("id" = String, Path)), request_body = PaymentDto,
+    responses((status = 200, body = PolicyDto), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "policies")]
+pub async fn pay(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(p): ApiJson<PaymentDto>,
+) -> ApiResult<PolicyDto> {
+    signed_in(&actor)?;
+    let amount = Money::parse_yuan(&p.amount_yuan, "amount_yuan").map_err(|e| ApiError::invalid(crate::error::details_of(&kebao_domain::Invalid(vec![e]))))?;
+    s.svc.record_premium_paid(&actor, &id, amount, &p.reference).await?;
+    let v = s.svc.policy(&actor, &id).await?;
+    Ok(Json(policy_dto(&v.policy, Some(&v))))
+}
