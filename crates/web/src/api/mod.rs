@@ -2,9 +2,9 @@
 //! `/api/v1/openapi.json`, which is generated from these handlers and types.
 
 pub(crate) mod credit;
-pub(crate) mod policies;
 mod dto;
 mod handlers;
+pub(crate) mod policies;
 pub(crate) mod products;
 
 pub use dto::*;

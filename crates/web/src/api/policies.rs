@@ -24,7 +24,12 @@ fn rfc3339(us: i64) -> String {
 
 fn signed_in(actor: &Actor) -> Result<(), ApiError> {
     match actor {
-        Actor::Anonymous => Err(ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "sign in or send a bearer token", "请先登录或提供 API 令牌")),
+        Actor::Anonymous => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "sign in or send a bearer token",
+            "请先登录或提供 API 令牌",
+        )),
         _ => Ok(()),
     }
 }
@@ -86,7 +91,10 @@ pub async fn apply(
 
 /// The caller's enterprise's applications.
 #[utoipa::path(get, path = "/api/v1/applications", responses((status = 200, body = Vec<ApplicationDto>)), tag = "policies")]
-pub async fn my_applications(State(s): State<AppState>, ApiActor(actor): ApiActor) -> ApiResult<Vec<ApplicationDto>> {
+pub async fn my_applications(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> ApiResult<Vec<ApplicationDto>> {
     signed_in(&actor)?;
     Ok(Json(s.svc.my_applications(&actor).await?.iter().map(application_dto).collect()))
 }
@@ -186,7 +194,11 @@ pub async fn my_policies(State(s): State<AppState>, ApiActor(actor): ApiActor) -
 /// One policy with its schedule and the premium received.
 #[utoipa::path(get, path = "/api/v1/policies/{id}", params(("id" = String, Path)),
     responses((status = 200, body = PolicyDto), (status = 404, body = ErrorBody)), tag = "policies")]
-pub async fn get_policy(State(s): State<AppState>, ApiActor(actor): ApiActor, Path(id): Path<String>) -> ApiResult<PolicyDto> {
+pub async fn get_policy(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<PolicyDto> {
     let v = s.svc.policy(&actor, &id).await?;
     Ok(Json(policy_dto(&v.policy, Some(&v))))
 }
@@ -210,7 +222,8 @@ pub async fn pay(
     ApiJson(p): ApiJson<PaymentDto>,
 ) -> ApiResult<PolicyDto> {
     signed_in(&actor)?;
-    let amount = Money::parse_yuan(&p.amount_yuan, "amount_yuan").map_err(|e| ApiError::invalid(crate::error::details_of(&kebao_domain::Invalid(vec![e]))))?;
+    let amount = Money::parse_yuan(&p.amount_yuan, "amount_yuan")
+        .map_err(|e| ApiError::invalid(crate::error::details_of(&kebao_domain::Invalid(vec![e]))))?;
     s.svc.record_premium_paid(&actor, &id, amount, &p.reference).await?;
     let v = s.svc.policy(&actor, &id).await?;
     Ok(Json(policy_dto(&v.policy, Some(&v))))

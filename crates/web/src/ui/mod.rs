@@ -7,6 +7,7 @@
 
 mod credit;
 mod pages;
+mod policies;
 mod products;
 mod svg;
 
@@ -15,6 +16,7 @@ pub fn routes() -> axum::Router<AppState> {
     pages::routes()
         .merge(products::routes().layer(axum::middleware::from_fn(language)))
         .merge(credit::routes().layer(axum::middleware::from_fn(language)))
+        .merge(policies::routes().layer(axum::middleware::from_fn(language)))
 }
 
 use crate::session::{self, LANG_COOKIE};

@@ -1363,6 +1363,7 @@ struct QuoteTpl {
     stages: Options,
     result: Option<kebao_service::rating::QuoteView>,
     errors: Vec<String>,
+    can_apply: bool,
 }
 
 impl QuoteTpl {
@@ -1435,6 +1436,8 @@ async fn quote_page(
             f,
             result,
             errors,
+            can_apply: matches!(&actor, Actor::User { org_kind, user } if *org_kind == kebao_domain::org::OrgKind::Enterprise
+                && (user.has(Role::EnterpriseAdmin) || user.has(Role::EnterpriseStaff))),
             c,
         }),
     ))

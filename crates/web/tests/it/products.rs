@@ -502,3 +502,110 @@ async fn quotes_run_the_insurers_filed_plan_through_the_api_and_the_page() {
         page.text()
     );
 }
+
+#[tokio::test]
+async fn apply_from_a_quote_underwrite_and_print_the_policy() {
+    let app = app().await;
+    insurers(&app).await;
+    let op = Actor::System { name: "t".into() };
+    let ins = app.svc.org_id_by_uscc(&op, &uscc(31)).await.unwrap().unwrap();
+    for (name, role) in [("uw.one", Role::Underwriter), ("insadmin", Role::OrgAdmin)] {
+        let input = NewUserInput { username: name.into(), display_name: name.into(), password: PW.into() };
+        app.svc.add_user(&op, &ins, &input, &[role]).await.unwrap();
+    }
+    let mut c = Client::new(&app);
+    let filer = c.token("filer").await;
+    let zone = c.token("reviewer").await;
+    let id = registered(&mut c, &filer, &zone, filing("rd_liability", "研发责任险", "1000000", "0")).await;
+    let plan = json!({"effective_from": "2026-01-01", "plan": {"basis": "limit", "base": "0.01",
+        "min_premium_yuan": 1000, "underwriting": {"auto_accept_max_limit_yuan": 1000000}}});
+    assert_eq!(
+        c.json("POST", &format!("/api/v1/filings/{id}/rating-plans"), Some(&filer), plan).await.status,
+        StatusCode::CREATED
+    );
+    // Through the API: within the rule, bound at once.
+    let ent = c.token("ent.admin").await;
+    let r = c
+        .json(
+            "POST",
+            &format!("/api/v1/products/{id}/apply"),
+            Some(&ent),
+            json!({"quote": {"limit_yuan": "500000"}, "start_date": "2026-12-01"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    assert_eq!(r.json()["status"], "bound");
+    let r = c
+        .json(
+            "POST",
+            &format!("/api/v1/products/{id}/apply"),
+            Some(&ent),
+            json!({"quote": {"limit_yuan": "500000"}, "start_date": "2026-12-01", "extra": 1}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "an unknown field is refused");
+    // Through the pages: the quote page's apply form, then the underwriter's queue.
+    let mut e = Client::new(&app);
+    e.login("ent.admin", PW).await;
+    let csrf = e.csrf().await;
+    let page = e.get(&format!("/products/{id}/quote?limit_yuan=2000000")).await.text();
+    assert!(page.contains("id=\"apply-form\""), "{page}");
+    let r = e
+        .post_form(
+            &format!("/products/{id}/apply"),
+            &[("csrf", &csrf), ("limit_yuan", "2000000"), ("claims_3y", "0"), ("start_date", "2026-12-15")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let list = e.get("/policies").await.text();
+    assert!(list.contains("待核保") && list.contains("DHKB-P-2026-000001"), "{list}");
+    let mut admin = Client::new(&app);
+    let at = admin.token("insadmin").await;
+    let r = admin
+        .json("PUT", "/api/v1/underwriters/uw.one/authority", Some(&at), json!({"max_limit_yuan": 5000000}))
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    let mut u = Client::new(&app);
+    u.login("uw.one", PW).await;
+    let ucsrf = u.csrf().await;
+    let queue = u.get("/underwriting").await.text();
+    assert!(queue.contains("超过自动承保上限"), "{queue}");
+    let app_id = {
+        let t = c.token("uw.one").await;
+        c.get_auth("/api/v1/underwriting/queue", &t).await.json()[0]["id"].as_str().unwrap().to_owned()
+    };
+    let r =
+        u.post_form(&format!("/underwriting/{app_id}"), &[("csrf", &ucsrf), ("decision", "accept")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    // The enterprise prints its second policy; the insurer records the premium.
+    let pols = c.get_auth("/api/v1/policies", &ent).await.json();
+    let second = pols.as_array().unwrap().iter().find(|p| p["number"] == "DHKB-P-2026-000002").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let page = e.get(&format!("/policies/{second}")).await.text();
+    assert!(
+        page.contains("DHKB-P-2026-000002")
+            && page.contains("20,000.00")
+            && !page.contains("id=\"record-premium\""),
+        "{page}"
+    );
+    let r = u
+        .post_form(
+            &format!("/policies/{second}/premium"),
+            &[("csrf", &ucsrf), ("amount_yuan", "30000"), ("reference", "B1")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("超过该保单尚未收取的保费"));
+    let r = u
+        .post_form(
+            &format!("/policies/{second}/premium"),
+            &[("csrf", &ucsrf), ("amount_yuan", "20000"), ("reference", "B1")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let p = c.get_auth(&format!("/api/v1/policies/{second}"), &ent).await.json();
+    assert_eq!(p["paid_yuan"], "20000.00");
+    assert!(app.svc.ledger_verify().await.unwrap().problems.is_empty());
+}
