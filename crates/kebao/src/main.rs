@@ -1004,6 +1004,63 @@ async fn seed_products(svc: &Service, zone: &kebao_sim::Zone, seed: u64) -> Resu
     Ok(())
 }
 
+/// The demo enterprise's applications: one bound by the insurer's rules (premium partly
+/// received), one waiting in `ins.underwriter`'s queue.
+async fn seed_policies(svc: &Service) -> Result<()> {
+    let err = |e: kebao_service::ServiceError| anyhow::anyhow!("{}", cli_error(&e));
+    let actor = |name: &'static str| async move {
+        let u = svc.find_user(name).await?;
+        svc.actor_for(u).await
+    };
+    let ent = actor("ent.admin").await.map_err(err)?;
+    let uw = actor("ins.underwriter").await.map_err(err)?;
+    let admin = actor("ins.admin").await.map_err(err)?;
+    svc.set_underwriter_authority(&admin, "ins.underwriter", 10_000_000).await.map_err(err)?;
+    let portal = svc
+        .portal(&kebao_service::products::PortalQuery { per_page: 100, ..Default::default() })
+        .await
+        .map_err(err)?;
+    let mine = uw.org_id().unwrap_or_default().to_owned();
+    let mut quoted = Vec::new();
+    for it in &portal.items {
+        let has_plan = svc
+            .rating_plans(&kebao_service::authz::Actor::System { name: "demo".into() }, &it.product.id)
+            .await
+            .map(|p| !p.is_empty())
+            .unwrap_or(false);
+        if has_plan {
+            quoted.push((it.product.id.clone(), it.product.insurer_id == mine));
+        }
+    }
+    let start = (svc.today() + time::Duration::days(3)).to_string();
+    let q = |limit: i64| kebao_domain::rating::QuoteInput {
+        limit: kebao_domain::Money::from_fen(limit * 100),
+        revenue: kebao_domain::Money::from_fen(3_000_000_000),
+        ..Default::default()
+    };
+    // Bound by the rules (within 5,000,000 yuan), on the demo insurer's product if it has one.
+    let first = quoted.iter().find(|(_, m)| *m).or(quoted.first()).map(|(id, _)| id.clone());
+    if let Some(pid) = first {
+        svc.apply_for_policy(&ent, &pid, &q(2_000_000), &start).await.map_err(err)?;
+        // Referred: over the auto-accept limit.
+        svc.apply_for_policy(&ent, &pid, &q(8_000_000), &start).await.map_err(err)?;
+        if let Some(p) = svc.my_policies(&ent).await.map_err(err)?.first() {
+            if p.insurer_id == mine {
+                svc.record_premium_paid(
+                    &uw,
+                    &p.id,
+                    kebao_domain::Money::from_fen(p.premium_fen / 2),
+                    "DEMO-BANK-0001",
+                )
+                .await
+                .map_err(err)?;
+            }
+        }
+    }
+    println!("demo policies: one bound, one referred to ins.underwriter");
+    Ok(())
+}
+
 /// The demo enterprise's consents, external credit records, a bank's read and a refused
 /// attempt, so that the consent pages and "who looked at my data" have something to show.
 async fn seed_consents(svc: &Service, zone: &kebao_sim::Zone) -> Result<()> {
@@ -1193,6 +1250,7 @@ async fn demo(url: &str, enterprises: usize, seed: u64, port: u16, no_serve: boo
     };
     if !consents_seeded {
         seed_consents(&svc, &zone).await?;
+        seed_policies(&svc).await?;
     }
     if let Err(e) = svc.sign_tree_head().await {
         eprintln!("warning: could not sign a tree head: {e}");

@@ -105,6 +105,9 @@ struct PolicyTpl {
     period: String,
     premium: String,
     paid: String,
+    /// The limit and deductible insured by this policy (as rated).
+    limit: String,
+    deductible: String,
     coverages: Vec<(String, String, String)>,
     trace: Vec<(String, String, String, String)>,
     can_record: bool,
@@ -168,6 +171,12 @@ async fn render_policy(st: &AppState, c: Chrome, actor: &Actor, id: &str, errors
             period: format!("{} — {}", v.policy.start_date, v.policy.end_date),
             premium: Money::from_fen(v.policy.premium_fen).display_yuan(),
             paid: v.paid.display_yuan(),
+            limit: Money::from_fen(sched.pointer("/rated/limit").and_then(|x| x.as_i64()).unwrap_or(0))
+                .display_yuan(),
+            deductible: Money::from_fen(
+                sched.pointer("/rated/deductible").and_then(|x| x.as_i64()).unwrap_or(0),
+            )
+            .display_yuan(),
             coverages,
             trace,
             can_record,
