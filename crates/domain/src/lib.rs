@@ -3,6 +3,7 @@
 //! passed in by the caller.
 
 pub mod catalogue;
+pub mod claim;
 pub mod consent;
 pub mod error;
 pub mod event;

@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod auth;
 pub mod authz;
+pub mod claims;
 pub mod consent;
 pub mod import;
 pub mod inbox;
@@ -129,11 +130,17 @@ pub struct Config {
     pub session_ttl_us: i64,
     /// How long an API token lasts.
     pub token_ttl_us: i64,
+    /// Claims deadlines (defaults recalled from the Insurance Law, unconfirmed).
+    pub claim_deadlines: kebao_domain::claim::Deadlines,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Config { session_ttl_us: 8 * 3600 * 1_000_000, token_ttl_us: 90 * 24 * 3600 * 1_000_000 }
+        Config {
+            session_ttl_us: 8 * 3600 * 1_000_000,
+            token_ttl_us: 90 * 24 * 3600 * 1_000_000,
+            claim_deadlines: kebao_domain::claim::Deadlines::default(),
+        }
     }
 }
 

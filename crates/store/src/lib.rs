@@ -6,6 +6,7 @@
 //! at a time (a process-wide mutex, plus `busy_timeout` for other processes); on
 //! PostgreSQL appends serialise on the `event_head` row lock, so the chain never forks.
 
+pub mod claims;
 pub mod consents;
 pub mod events;
 pub mod ledger;
@@ -122,6 +123,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (4, "ledger", include_str!("../migrations/sqlite/0004_ledger.sql")),
             (5, "rating", include_str!("../migrations/sqlite/0005_rating.sql")),
             (6, "policies", include_str!("../migrations/sqlite/0006_policies.sql")),
+            (7, "claims", include_str!("../migrations/sqlite/0007_claims.sql")),
         ],
         Backend::Postgres => &[
             (1, "registry", include_str!("../migrations/postgres/0001_registry.sql")),
@@ -130,6 +132,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (4, "ledger", include_str!("../migrations/postgres/0004_ledger.sql")),
             (5, "rating", include_str!("../migrations/postgres/0005_rating.sql")),
             (6, "policies", include_str!("../migrations/postgres/0006_policies.sql")),
+            (7, "claims", include_str!("../migrations/postgres/0007_claims.sql")),
         ],
     };
     files

@@ -7,10 +7,22 @@ use kebao_domain::product::{CoverageInput, ProductInput, CHECKLIST};
 use kebao_domain::rating::{FactorTable, PlanDoc, QuoteInput, RateBasis, RatingVariable};
 use kebao_domain::user::Role;
 use kebao_domain::Money;
+use kebao_service::authz::Actor;
 use kebao_service::products::Review;
 use kebao_service::ServiceError;
 
-contract!(apply_underwrite_bind_and_record_premium, |ctx: Ctx| async move {
+struct Setup {
+    z: Zone,
+    filer: Actor,
+    uw: Actor,
+    admin: Actor,
+    other_uw: Actor,
+    ins: String,
+    pid: String,
+}
+
+/// An insurer with a published product and a plan that auto-accepts up to 1,000,000 yuan.
+async fn setup(ctx: &Ctx) -> Setup {
     let z = zone(&ctx.svc).await;
     let op = operator();
     let ins = ctx
@@ -65,6 +77,11 @@ contract!(apply_underwrite_bind_and_record_premium, |ctx: Ctx| async move {
         },
     };
     ctx.svc.file_rating_plan(&filer, &pid, "2026-01-01", plan).await.unwrap();
+    Setup { z, filer, uw, admin, other_uw, ins: ins.id, pid }
+}
+
+contract!(apply_underwrite_bind_and_record_premium, |ctx: Ctx| async move {
+    let Setup { z, uw, admin, other_uw, pid, .. } = setup(&ctx).await;
     let q = |limit_yuan: i64, claims: u32| QuoteInput {
         limit: Money::from_fen(limit_yuan * 100),
         claims_3y: claims,
@@ -123,4 +140,85 @@ contract!(apply_underwrite_bind_and_record_premium, |ctx: Ctx| async move {
     assert!(report.problems.is_empty(), "{:?}", report.problems);
     // Two premiums due (5,000 + 15,000 yuan) and 3,000 received.
     assert_eq!(report.debits_posted, 500_000 + 1_500_000 + 300_000);
+});
+
+contract!(claims_go_from_notice_to_payment_through_the_ledger, |ctx: Ctx| async move {
+    use kebao_domain::claim::{ClaimOutcome, ClaimStatus};
+    let Setup { z, filer, ins, pid, .. } = setup(&ctx).await;
+    let handler = user(&ctx.svc, &ins, "claims.h", &[Role::ClaimsHandler]).await;
+    let q = QuoteInput {
+        limit: Money::from_fen(80_000_000),
+        deductible: Money::from_fen(500_000),
+        ..Default::default()
+    };
+    ctx.svc.apply_for_policy(&z.ent_admin, &pid, &q, "2026-11-28").await.unwrap();
+    let policy = ctx.svc.my_policies(&z.ent_admin).await.unwrap().remove(0);
+    // Bad notices change nothing.
+    let before = state(&ctx).await.1;
+    let e = ctx
+        .svc
+        .report_claim(&z.ent_admin, &policy.id, "2026-01-01", "研发样机起火受损", Money::from_fen(100))
+        .await
+        .unwrap_err();
+    assert!(matches!(&e, ServiceError::Invalid(i) if i.0[0].code == "outside_cover"), "{e:?}");
+    let e = ctx
+        .svc
+        .report_claim(&z.banker, &policy.id, "2026-11-28", "研发样机起火受损", Money::from_fen(100))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, ServiceError::NotFound | ServiceError::Forbidden { .. }), "{e:?}");
+    assert_eq!(state(&ctx).await.1, before);
+    let c = ctx
+        .svc
+        .report_claim(
+            &z.ent_admin,
+            &policy.id,
+            "2026-11-28",
+            "研发样机起火，第三方设备受损",
+            Money::from_fen(90_000_000),
+        )
+        .await
+        .unwrap();
+    assert_eq!(c.status, ClaimStatus::Reported);
+    // Only the insurer's claims handlers work it.
+    assert!(matches!(ctx.svc.assign_claim(&filer, &c.id).await, Err(ServiceError::Forbidden { .. })));
+    ctx.svc.assign_claim(&handler, &c.id).await.unwrap();
+    ctx.svc.set_claim_reserve(&handler, &c.id, Money::from_fen(60_000_000)).await.unwrap();
+    ctx.svc.set_claim_reserve(&handler, &c.id, Money::from_fen(79_500_000)).await.unwrap();
+    // Over the limit less the deductible (795,000 yuan) is refused; the full payment is capped.
+    let e = ctx
+        .svc
+        .decide_claim(&handler, &c.id, ClaimOutcome::Pay, Money::from_fen(80_000_000), "")
+        .await
+        .unwrap_err();
+    assert!(matches!(&e, ServiceError::Invalid(i) if i.0[0].code == "above_limit"), "{e:?}");
+    let d = ctx.svc.decide_claim(&handler, &c.id, ClaimOutcome::Pay, Money::ZERO, "").await.unwrap();
+    assert_eq!(d.decided_fen, 79_500_000);
+    let v = ctx.svc.claim(&z.ent_admin, &c.id).await.unwrap();
+    assert_eq!(v.clocks.len(), 3);
+    // Payments: never more than decided; the same reference once; all paid closes the claim.
+    let e = ctx.svc.pay_claim(&handler, &c.id, Money::from_fen(80_000_000), "P1").await.unwrap_err();
+    assert!(matches!(&e, ServiceError::Invalid(i) if i.0[0].code == "exceeds_decided"), "{e:?}");
+    ctx.svc.pay_claim(&handler, &c.id, Money::from_fen(50_000_000), "P1").await.unwrap();
+    ctx.svc.pay_claim(&handler, &c.id, Money::from_fen(50_000_000), "P1").await.unwrap();
+    let done = ctx.svc.pay_claim(&handler, &c.id, Money::from_fen(29_500_000), "P2").await.unwrap();
+    assert_eq!((done.status, done.paid_fen), (ClaimStatus::Closed, 79_500_000));
+    // Reopen, re-reserve, deny with a reason, close.
+    let e = ctx.svc.reopen_claim(&handler, &c.id, "").await.unwrap_err();
+    assert!(matches!(&e, ServiceError::Invalid(_)), "{e:?}");
+    ctx.svc.reopen_claim(&handler, &c.id, "发现新的损失材料").await.unwrap();
+    ctx.svc.set_claim_reserve(&handler, &c.id, Money::from_fen(1_000_000)).await.unwrap();
+    let e = ctx.svc.decide_claim(&handler, &c.id, ClaimOutcome::Deny, Money::ZERO, "").await.unwrap_err();
+    assert!(matches!(&e, ServiceError::Invalid(i) if i.0[0].code == "reason_required"), "{e:?}");
+    ctx.svc
+        .decide_claim(&handler, &c.id, ClaimOutcome::Deny, Money::ZERO, "新材料所涉损失属责任免除")
+        .await
+        .unwrap();
+    ctx.svc.close_claim(&handler, &c.id).await.unwrap();
+    let report = ctx.svc.ledger_verify().await.unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    assert_eq!((report.debits_pending, report.credits_pending), (0, 0), "no reserve is left pending");
+    let m = ctx.svc.claim_metrics().await.unwrap();
+    assert_eq!(m.len(), 1);
+    assert!((m[0].payout_ratio - 79_500_000.0 / 90_000_000.0).abs() < 1e-9, "{m:?}");
 });

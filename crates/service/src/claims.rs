@@ -1,0 +1,555 @@
+//! Claims (C5): first notice by the enterprise; assignment, reserve, decision and payment
+//! by the insurer's claims handler; close and reopen. Money moves in the ledger: the
+//! reserve is a pending transfer from the insurer's claims expense to the claim's payable,
+//! posted (in whole or part) or voided by the decision; payments go from the payable to the
+//! insurer's cash, never more than was decided.
+
+use crate::authz::Actor;
+use crate::{new_id, Result, Service, ServiceError};
+use kebao_domain::claim::{check_decision, clocks, ClaimOutcome, ClaimStatus, Clock, Deadlines};
+use kebao_domain::event::EventDraft;
+use kebao_domain::ledger::{AccountFlags, Transfer, TransferFlags, TransferResult};
+use kebao_domain::user::Role;
+use kebao_domain::{FieldError, Money};
+use kebao_store::claims::{self as store, ClaimRow};
+use kebao_store::todos::{self, Todo};
+use kebao_store::Tx;
+use time::Date;
+
+/// Ledger codes of claims.
+pub mod codes {
+    pub const RESERVE: u16 = 201;
+    pub const PAYMENT: u16 = 202;
+}
+
+/// A claim with its clocks.
+#[derive(Debug, Clone)]
+pub struct ClaimView {
+    pub claim: ClaimRow,
+    pub policy_number: String,
+    pub clocks: Vec<Clock>,
+}
+
+/// Claims metrics of one insurer, for the evaluation of institutions.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClaimMetrics {
+    pub insurer_id: String,
+    pub closed: usize,
+    /// Mean days from report to close.
+    pub mean_cycle_days: f64,
+    /// Paid ÷ claimed over closed claims.
+    pub payout_ratio: f64,
+}
+
+fn day(field: &str, s: &str) -> Result<Date> {
+    Date::parse(s.trim(), time::macros::format_description!("[year]-[month]-[day]")).map_err(|_| {
+        FieldError::new(
+            field,
+            "date_format",
+            format!("日期 `{s}` 应为 YYYY-MM-DD"),
+            format!("date `{s}` must be YYYY-MM-DD"),
+        )
+        .into()
+    })
+}
+
+fn accounts(insurer: &str, claim: &str) -> (String, String, String) {
+    (format!("ins:{insurer}:claims_expense"), format!("clm:{claim}:payable"), format!("ins:{insurer}:cash"))
+}
+
+fn wrong_status(c: &ClaimRow, wanted: &str) -> ServiceError {
+    ServiceError::Conflict(FieldError::new(
+        "status",
+        "wrong_status",
+        format!("该理赔状态为「{}」，{wanted}", c.status.label_zh()),
+        format!("the claim is `{}`", c.status.code()),
+    ))
+}
+
+impl Service {
+    /// The deadlines in force (configuration; defaults recalled from the Insurance Law).
+    pub fn claim_deadlines(&self) -> Deadlines {
+        self.config.claim_deadlines
+    }
+
+    fn handler_of(&self, actor: &Actor, c: &ClaimRow) -> Result<()> {
+        match actor.user() {
+            Some(u) if u.org_id == c.insurer_id && u.has(Role::ClaimsHandler) => Ok(()),
+            _ => Err(ServiceError::Forbidden {
+                action: "handle this claim",
+                reason: "the insurer's claims handlers only".into(),
+            }),
+        }
+    }
+
+    async fn ledger(&self, tx: &mut Tx, t: Transfer) -> Result<TransferResult> {
+        Ok(self.apply_transfers(tx, &[t]).await?.into_iter().next().unwrap_or(TransferResult::Overflow))
+    }
+
+    /// First notice of loss, by the insured enterprise.
+    pub async fn report_claim(
+        &self,
+        actor: &Actor,
+        policy_id: &str,
+        loss_date: &str,
+        description: &str,
+        claimed: Money,
+    ) -> Result<ClaimRow> {
+        let p = self.policy(actor, policy_id).await?.policy;
+        let user = actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
+        if user.org_id != p.enterprise_id
+            || !(user.has(Role::EnterpriseAdmin) || user.has(Role::EnterpriseStaff))
+        {
+            return Err(ServiceError::Forbidden {
+                action: "report a claim",
+                reason: "the insured enterprise only".into(),
+            });
+        }
+        let loss = day("loss_date", loss_date)?;
+        let (start, end) = (day("start_date", &p.start_date)?, day("end_date", &p.end_date)?);
+        let mut errs = Vec::new();
+        if loss < start || loss > end || loss > self.today() {
+            errs.push(FieldError::new(
+                "loss_date",
+                "outside_cover",
+                format!("出险日期须在保险期间内（{start} — {end}）且不晚于今天"),
+                format!("the loss date must be within the cover ({start} to {end}) and not in the future"),
+            ));
+        }
+        let d = description.trim();
+        if d.chars().count() < 5 || d.chars().count() > 4000 {
+            errs.push(FieldError::new(
+                "description",
+                "length",
+                "请描述出险经过（5–4000 字）",
+                "describe the loss (5 to 4,000 characters)",
+            ));
+        }
+        if claimed.fen() <= 0 {
+            errs.push(FieldError::new(
+                "claimed_yuan",
+                "not_positive",
+                "索赔金额须大于零",
+                "the claimed amount must be above zero",
+            ));
+        }
+        if !errs.is_empty() {
+            return Err(kebao_domain::Invalid(errs).into());
+        }
+        let now = self.now_us();
+        let c = ClaimRow {
+            id: new_id(),
+            policy_id: p.id.clone(),
+            insurer_id: p.insurer_id.clone(),
+            enterprise_id: p.enterprise_id.clone(),
+            loss_date: loss.to_string(),
+            description: d.to_owned(),
+            claimed_fen: claimed.fen(),
+            status: ClaimStatus::Reported,
+            handler: None,
+            reserve_fen: 0,
+            reserve_seq: 0,
+            outcome: None,
+            decided_fen: 0,
+            reason: None,
+            paid_fen: 0,
+            reported_on: self.today().to_string(),
+            decided_on: None,
+            reported_at_us: now,
+            closed_at_us: None,
+            reopened: 0,
+        };
+        let mut tx = self.store.begin_write().await?;
+        store::insert(tx.conn(), &c).await?;
+        todos::add_todo(
+            tx.conn(),
+            &Todo {
+                id: new_id(),
+                org_id: c.insurer_id.clone(),
+                role: Role::ClaimsHandler.code().to_owned(),
+                kind: "claim".to_owned(),
+                subject: c.id.clone(),
+                title_zh: format!("新报案：保单 {}，索赔 {} 元", p.number, claimed.display_yuan()),
+                title_en: format!("New claim on policy {}", p.number),
+                link: format!("/claims/{}", c.id),
+                created_at_us: now,
+                done_at_us: None,
+            },
+        )
+        .await?;
+        let draft = EventDraft::new(
+            &actor.log_name(),
+            "claim.reported",
+            &c.id,
+            serde_json::json!({"policy": p.id, "claimed_fen": c.claimed_fen}),
+        );
+        self.finish(tx, draft).await?;
+        Ok(c)
+    }
+
+    /// A claims handler takes the claim and starts the investigation.
+    pub async fn assign_claim(&self, actor: &Actor, id: &str) -> Result<ClaimRow> {
+        let mut tx = self.store.begin_write().await?;
+        let mut c = store::get(tx.conn(), id).await?;
+        self.handler_of(actor, &c)?;
+        if c.status != ClaimStatus::Reported {
+            return Err(wrong_status(&c, "无法再次分派"));
+        }
+        c.status = ClaimStatus::Investigating;
+        c.handler = Some(actor.log_name());
+        store::update(tx.conn(), &c, ClaimStatus::Reported).await?;
+        self.finish(tx, EventDraft::new(&actor.log_name(), "claim.assigned", id, serde_json::json!({})))
+            .await?;
+        Ok(c)
+    }
+
+    /// Sets (or changes) the reserve: the previous pending reserve is voided and a new one made.
+    pub async fn set_claim_reserve(&self, actor: &Actor, id: &str, amount: Money) -> Result<ClaimRow> {
+        if amount.fen() <= 0 {
+            return Err(FieldError::new(
+                "amount_yuan",
+                "not_positive",
+                "准备金须大于零",
+                "the reserve must be above zero",
+            )
+            .into());
+        }
+        let mut tx = self.store.begin_write().await?;
+        let mut c = store::get(tx.conn(), id).await?;
+        self.handler_of(actor, &c)?;
+        if c.status != ClaimStatus::Investigating {
+            return Err(wrong_status(&c, "不能调整准备金"));
+        }
+        let (expense, payable, _) = accounts(&c.insurer_id, &c.id);
+        self.ensure_account(&mut tx, &expense, &c.insurer_id, "claims_expense", AccountFlags::default())
+            .await?;
+        self.ensure_account(
+            &mut tx,
+            &payable,
+            &c.insurer_id,
+            "claim_payable",
+            AccountFlags { debits_must_not_exceed_credits: true, ..Default::default() },
+        )
+        .await?;
+        // A live reserve (pending) is released before the new one is made.
+        if c.reserve_fen > 0 {
+            let void = Transfer {
+                id: format!("claim-reserve:{}:{}:void", c.id, c.reserve_seq),
+                debit_account_id: expense.clone(),
+                credit_account_id: payable.clone(),
+                amount: 0,
+                pending_id: Some(format!("claim-reserve:{}:{}", c.id, c.reserve_seq)),
+                code: codes::RESERVE,
+                event_ref: c.id.clone(),
+                flags: TransferFlags { void_pending: true, ..Default::default() },
+            };
+            let r = self.ledger(&mut tx, void).await?;
+            if r != TransferResult::Ok {
+                return Err(ServiceError::Internal(format!("reserve not released: {}", r.code())));
+            }
+        }
+        c.reserve_seq += 1;
+        let t = Transfer {
+            id: format!("claim-reserve:{}:{}", c.id, c.reserve_seq),
+            debit_account_id: expense,
+            credit_account_id: payable,
+            amount: amount.fen(),
+            pending_id: None,
+            code: codes::RESERVE,
+            event_ref: c.id.clone(),
+            flags: TransferFlags { pending: true, ..Default::default() },
+        };
+        let r = self.ledger(&mut tx, t).await?;
+        if r != TransferResult::Ok {
+            return Err(ServiceError::Internal(format!("reserve not recorded: {}", r.code())));
+        }
+        c.reserve_fen = amount.fen();
+        store::update(tx.conn(), &c, ClaimStatus::Investigating).await?;
+        self.finish(
+            tx,
+            EventDraft::new(
+                &actor.log_name(),
+                "claim.reserved",
+                id,
+                serde_json::json!({"reserve_fen": amount.fen()}),
+            ),
+        )
+        .await?;
+        Ok(c)
+    }
+
+    /// Decides the claim: pay (in full: amount 0 means the claim capped by limit less
+    /// deductible), partial or deny, with a reason. Posts or voids the reserve.
+    pub async fn decide_claim(
+        &self,
+        actor: &Actor,
+        id: &str,
+        outcome: ClaimOutcome,
+        amount: Money,
+        reason: &str,
+    ) -> Result<ClaimRow> {
+        let mut tx = self.store.begin_write().await?;
+        let mut c = store::get(tx.conn(), id).await?;
+        self.handler_of(actor, &c)?;
+        if c.status != ClaimStatus::Investigating {
+            return Err(wrong_status(&c, "不能作出决定"));
+        }
+        let p = kebao_store::policies::policy(tx.conn(), &c.policy_id).await?;
+        let sched: serde_json::Value = serde_json::from_str(&p.schedule).unwrap_or_default();
+        let limit = Money::from_fen(sched.pointer("/rated/limit").and_then(|v| v.as_i64()).unwrap_or(0));
+        let deductible =
+            Money::from_fen(sched.pointer("/rated/deductible").and_then(|v| v.as_i64()).unwrap_or(0));
+        let pay = check_decision(outcome, amount, Money::from_fen(c.claimed_fen), limit, deductible, reason)?;
+        let (expense, payable, _) = accounts(&c.insurer_id, &c.id);
+        if outcome != ClaimOutcome::Deny && pay.fen() > c.reserve_fen {
+            return Err(FieldError::new(
+                "amount_yuan",
+                "above_reserve",
+                format!(
+                    "赔付金额超过准备金（{} 元），请先调整准备金",
+                    Money::from_fen(c.reserve_fen).display_yuan()
+                ),
+                "the amount exceeds the reserve; raise the reserve first",
+            )
+            .into());
+        }
+        if c.reserve_fen > 0 {
+            let t = Transfer {
+                id: format!("claim-decision:{}:{}", c.id, c.reserve_seq),
+                debit_account_id: expense,
+                credit_account_id: payable,
+                amount: pay.fen(),
+                pending_id: Some(format!("claim-reserve:{}:{}", c.id, c.reserve_seq)),
+                code: codes::RESERVE,
+                event_ref: c.id.clone(),
+                flags: if outcome == ClaimOutcome::Deny {
+                    TransferFlags { void_pending: true, ..Default::default() }
+                } else {
+                    TransferFlags { post_pending: true, ..Default::default() }
+                },
+            };
+            let t = if outcome == ClaimOutcome::Deny { Transfer { amount: 0, ..t } } else { t };
+            let r = self.ledger(&mut tx, t).await?;
+            if r != TransferResult::Ok {
+                return Err(ServiceError::Internal(format!(
+                    "decision not recorded in the ledger: {}",
+                    r.code()
+                )));
+            }
+        }
+        c.status = ClaimStatus::Decided;
+        // The reserve is now posted (or voided): none is pending.
+        c.reserve_fen = 0;
+        c.outcome = Some(outcome);
+        c.decided_fen = pay.fen();
+        c.reason = Some(reason.trim().to_owned()).filter(|r| !r.is_empty());
+        c.decided_on = Some(self.today().to_string());
+        store::update(tx.conn(), &c, ClaimStatus::Investigating).await?;
+        todos::close_todo(tx.conn(), "claim", id, self.now_us()).await?;
+        let draft = EventDraft::new(
+            &actor.log_name(),
+            "claim.decided",
+            id,
+            serde_json::json!({"outcome": outcome.code(), "amount_fen": pay.fen(), "reason": c.reason}),
+        );
+        self.finish(tx, draft).await?;
+        Ok(c)
+    }
+
+    /// Records a payment of the decided amount (by reference; the same reference once).
+    /// When all is paid the claim closes.
+    pub async fn pay_claim(
+        &self,
+        actor: &Actor,
+        id: &str,
+        amount: Money,
+        reference: &str,
+    ) -> Result<ClaimRow> {
+        let reference = reference.trim();
+        if reference.is_empty() || reference.len() > 64 {
+            return Err(FieldError::new(
+                "reference",
+                "required",
+                "请填写付款凭证号",
+                "give the payment reference",
+            )
+            .into());
+        }
+        if amount.fen() <= 0 {
+            return Err(FieldError::new(
+                "amount_yuan",
+                "not_positive",
+                "金额须大于零",
+                "the amount must be above zero",
+            )
+            .into());
+        }
+        let mut tx = self.store.begin_write().await?;
+        let mut c = store::get(tx.conn(), id).await?;
+        self.handler_of(actor, &c)?;
+        if c.status != ClaimStatus::Decided || c.outcome == Some(ClaimOutcome::Deny) {
+            return Err(wrong_status(&c, "没有待支付的赔款"));
+        }
+        let (_, payable, cash) = accounts(&c.insurer_id, &c.id);
+        self.ensure_account(&mut tx, &cash, &c.insurer_id, "cash_received", AccountFlags::default()).await?;
+        let t = Transfer {
+            id: format!("claim-paid:{}:{reference}", c.id),
+            debit_account_id: payable,
+            credit_account_id: cash,
+            amount: amount.fen(),
+            pending_id: None,
+            code: codes::PAYMENT,
+            event_ref: c.id.clone(),
+            flags: TransferFlags::default(),
+        };
+        match self.ledger(&mut tx, t).await? {
+            TransferResult::Ok => {}
+            TransferResult::Exists => return Ok(c),
+            TransferResult::ExceedsCredits => {
+                return Err(FieldError::new(
+                    "amount_yuan",
+                    "exceeds_decided",
+                    "超过尚未支付的赔款",
+                    "more than the decided amount still unpaid",
+                )
+                .into())
+            }
+            other => {
+                return Err(ServiceError::Conflict(FieldError::new(
+                    "reference",
+                    other.code(),
+                    other.label_zh(),
+                    other.label_en(),
+                )))
+            }
+        }
+        c.paid_fen += amount.fen();
+        if c.paid_fen >= c.decided_fen {
+            c.status = ClaimStatus::Closed;
+            c.closed_at_us = Some(self.now_us());
+        }
+        store::update(tx.conn(), &c, ClaimStatus::Decided).await?;
+        let draft = EventDraft::new(
+            &actor.log_name(),
+            "claim.paid",
+            id,
+            serde_json::json!({"amount_fen": amount.fen(), "reference": reference}),
+        );
+        self.finish(tx, draft).await?;
+        Ok(c)
+    }
+
+    /// Closes a denied claim (after the refusal notice).
+    pub async fn close_claim(&self, actor: &Actor, id: &str) -> Result<ClaimRow> {
+        let mut tx = self.store.begin_write().await?;
+        let mut c = store::get(tx.conn(), id).await?;
+        self.handler_of(actor, &c)?;
+        if c.status != ClaimStatus::Decided || c.outcome != Some(ClaimOutcome::Deny) {
+            return Err(wrong_status(&c, "只有拒赔的案件可直接结案"));
+        }
+        c.status = ClaimStatus::Closed;
+        c.closed_at_us = Some(self.now_us());
+        store::update(tx.conn(), &c, ClaimStatus::Decided).await?;
+        self.finish(tx, EventDraft::new(&actor.log_name(), "claim.closed", id, serde_json::json!({})))
+            .await?;
+        Ok(c)
+    }
+
+    /// Reopens a closed claim for further investigation.
+    pub async fn reopen_claim(&self, actor: &Actor, id: &str, reason: &str) -> Result<ClaimRow> {
+        let mut tx = self.store.begin_write().await?;
+        let mut c = store::get(tx.conn(), id).await?;
+        self.handler_of(actor, &c)?;
+        if c.status != ClaimStatus::Closed {
+            return Err(wrong_status(&c, "只有已结案的案件可重开"));
+        }
+        if reason.trim().chars().count() < 2 {
+            return Err(FieldError::new(
+                "reason",
+                "reason_required",
+                "重开须写明理由",
+                "a reopening states its reasons",
+            )
+            .into());
+        }
+        c.status = ClaimStatus::Investigating;
+        c.reopened += 1;
+        c.closed_at_us = None;
+        // A new decision needs a new reserve.
+        c.reserve_fen = 0;
+        c.outcome = None;
+        store::update(tx.conn(), &c, ClaimStatus::Closed).await?;
+        self.finish(
+            tx,
+            EventDraft::new(
+                &actor.log_name(),
+                "claim.reopened",
+                id,
+                serde_json::json!({"reason": reason.trim()}),
+            ),
+        )
+        .await?;
+        Ok(c)
+    }
+
+    /// A claim with its clocks, for the enterprise, the insurer and the zone.
+    pub async fn claim(&self, actor: &Actor, id: &str) -> Result<ClaimView> {
+        let mut tx = self.store.begin_read().await?;
+        let c = store::get(tx.conn(), id).await?;
+        let ok = actor.org_id().is_some_and(|o| o == c.enterprise_id || o == c.insurer_id)
+            || matches!(actor, Actor::System { .. })
+            || actor.user().is_some_and(|u| u.roles.iter().any(|r| r.has_statutory_duty()));
+        if !ok {
+            return Err(ServiceError::NotFound);
+        }
+        let p = kebao_store::policies::policy(tx.conn(), &c.policy_id).await?;
+        let reported = day("reported_on", &c.reported_on)?;
+        let decided = match (&c.decided_on, c.outcome) {
+            (Some(d), Some(o)) => Some((day("decided_on", d)?, o)),
+            _ => None,
+        };
+        let clocks =
+            clocks(&self.claim_deadlines(), reported, decided, c.status == ClaimStatus::Closed, self.today());
+        Ok(ClaimView { claim: c, policy_number: p.number, clocks })
+    }
+
+    /// Claims of the actor's organisation.
+    pub async fn my_claims(&self, actor: &Actor) -> Result<Vec<ClaimRow>> {
+        let org = actor.org_id().ok_or(ServiceError::Unauthenticated("sign in first"))?.to_owned();
+        let mut tx = self.store.begin_read().await?;
+        Ok(store::of_org(tx.conn(), &org).await?)
+    }
+
+    /// Cycle time and payout ratio per insurer over closed claims.
+    pub async fn claim_metrics(&self) -> Result<Vec<ClaimMetrics>> {
+        let mut tx = self.store.begin_read().await?;
+        let all = store::all(tx.conn()).await?;
+        let mut out: Vec<ClaimMetrics> = Vec::new();
+        for c in all.iter().filter(|c| c.status == ClaimStatus::Closed) {
+            let days = c.closed_at_us.map_or(0.0, |t| (t - c.reported_at_us) as f64 / 86_400_000_000.0);
+            match out.iter_mut().find(|m| m.insurer_id == c.insurer_id) {
+                Some(m) => {
+                    m.mean_cycle_days += days;
+                    m.payout_ratio += c.paid_fen as f64;
+                    m.closed += 1;
+                }
+                None => out.push(ClaimMetrics {
+                    insurer_id: c.insurer_id.clone(),
+                    closed: 1,
+                    mean_cycle_days: days,
+                    payout_ratio: c.paid_fen as f64,
+                }),
+            }
+        }
+        for m in &mut out {
+            let claimed: i64 = all
+                .iter()
+                .filter(|c| c.status == ClaimStatus::Closed && c.insurer_id == m.insurer_id)
+                .map(|c| c.claimed_fen)
+                .sum();
+            m.mean_cycle_days /= m.closed as f64;
+            m.payout_ratio = if claimed > 0 { m.payout_ratio / claimed as f64 } else { 0.0 };
+        }
+        Ok(out)
+    }
+}
