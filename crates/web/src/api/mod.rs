@@ -65,6 +65,10 @@ pub fn routes() -> Router<AppState> {
         .route("/policies", get(policies::my_policies))
         .route("/policies/{id}", get(policies::get_policy))
         .route("/policies/{id}/premium-payments", post(policies::pay))
+        .route("/policies/{id}/claims", post(policies::report_claim))
+        .route("/claims", get(policies::my_claims))
+        .route("/claims/{id}", get(policies::get_claim))
+        .route("/claims/{id}/steps", post(policies::claim_step))
         .route("/documents/{id}", get(products::download_document))
         .route("/articles", get(products::list_articles).post(products::create_article))
         .route("/articles/{id}", get(products::get_article).put(products::update_article))
@@ -104,7 +108,8 @@ async fn not_found() -> ApiError {
         credit::access_log, credit::tree_heads, credit::inclusion, credit::consistency, credit::issue_key,
         products::file_rating_plan, products::rating_plans, products::quote,
         policies::apply, policies::my_applications, policies::queue, policies::decide, policies::set_authority,
-        policies::my_policies, policies::get_policy, policies::pay
+        policies::my_policies, policies::get_policy, policies::pay, policies::report_claim, policies::my_claims,
+        policies::get_claim, policies::claim_step
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
     modifiers(&BearerAuth),

@@ -228,3 +228,171 @@ pub async fn pay(
     let v = s.svc.policy(&actor, &id).await?;
     Ok(Json(policy_dto(&v.policy, Some(&v))))
 }
+
+/// A claim.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClaimDto {
+    pub id: String,
+    pub policy_id: String,
+    /// reported | investigating | decided | closed
+    pub status: String,
+    pub loss_date: String,
+    pub description: String,
+    pub claimed_yuan: String,
+    pub reserve_yuan: String,
+    /// pay | partial | deny
+    pub outcome: Option<String>,
+    pub decided_yuan: String,
+    pub paid_yuan: String,
+    pub reason: Option<String>,
+    pub reopened: i64,
+    /// Deadline clocks (on `GET /claims/{id}`): label, due date, days left (none once met).
+    #[schema(value_type = Vec<Object>)]
+    pub clocks: Vec<serde_json::Value>,
+}
+
+pub(crate) fn claim_dto(
+    c: &kebao_store::claims::ClaimRow,
+    clocks: &[kebao_domain::claim::Clock],
+) -> ClaimDto {
+    let y = |f: i64| Money::from_fen(f).to_yuan_string();
+    ClaimDto {
+        id: c.id.clone(),
+        policy_id: c.policy_id.clone(),
+        status: c.status.code().to_owned(),
+        loss_date: c.loss_date.clone(),
+        description: c.description.clone(),
+        claimed_yuan: y(c.claimed_fen),
+        reserve_yuan: y(c.reserve_fen),
+        outcome: c.outcome.map(|o| o.code().to_owned()),
+        decided_yuan: y(c.decided_fen),
+        paid_yuan: y(c.paid_fen),
+        reason: c.reason.clone(),
+        reopened: c.reopened,
+        clocks: clocks
+            .iter()
+            .map(|k| serde_json::json!({"label_zh": k.label_zh, "label_en": k.label_en, "due": k.due.to_string(), "days_left": k.days_left}))
+            .collect(),
+    }
+}
+
+fn money(v: &str, field: &str) -> Result<Money, ApiError> {
+    Money::parse_yuan(v, field)
+        .map_err(|e| ApiError::invalid(crate::error::details_of(&kebao_domain::Invalid(vec![e]))))
+}
+
+/// A first notice of loss.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimInputDto {
+    pub loss_date: String,
+    pub description: String,
+    pub claimed_yuan: String,
+}
+
+/// Report a claim on a policy (the insured enterprise).
+#[utoipa::path(post, path = "/api/v1/policies/{id}/claims", params(("id" = String, Path)), request_body = ClaimInputDto,
+    responses((status = 201, body = ClaimDto), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "claims")]
+pub async fn report_claim(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<ClaimInputDto>,
+) -> Result<(StatusCode, Json<ClaimDto>), ApiError> {
+    signed_in(&actor)?;
+    let c = s
+        .svc
+        .report_claim(&actor, &id, &b.loss_date, &b.description, money(&b.claimed_yuan, "claimed_yuan")?)
+        .await?;
+    Ok((StatusCode::CREATED, Json(claim_dto(&c, &[]))))
+}
+
+/// The caller's organisation's claims (as enterprise or insurer).
+#[utoipa::path(get, path = "/api/v1/claims", responses((status = 200, body = Vec<ClaimDto>)), tag = "claims")]
+pub async fn my_claims(State(s): State<AppState>, ApiActor(actor): ApiActor) -> ApiResult<Vec<ClaimDto>> {
+    signed_in(&actor)?;
+    Ok(Json(s.svc.my_claims(&actor).await?.iter().map(|c| claim_dto(c, &[])).collect()))
+}
+
+/// One claim with its deadline clocks.
+#[utoipa::path(get, path = "/api/v1/claims/{id}", params(("id" = String, Path)), responses((status = 200, body = ClaimDto), (status = 404, body = ErrorBody)), tag = "claims")]
+pub async fn get_claim(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<ClaimDto> {
+    let v = s.svc.claim(&actor, &id).await?;
+    Ok(Json(claim_dto(&v.claim, &v.clocks)))
+}
+
+/// A claims handler's step: `assign`, `reserve` (amount), `decide` (outcome, amount, reason),
+/// `pay` (amount, reference), `close`, `reopen` (reason).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClaimStepDto {
+    pub step: String,
+    pub amount_yuan: String,
+    /// pay | partial | deny
+    pub outcome: String,
+    pub reason: String,
+    pub reference: String,
+}
+
+/// Work a claim (the insurer's claims handlers).
+#[utoipa::path(post, path = "/api/v1/claims/{id}/steps", params(("id" = String, Path)), request_body = ClaimStepDto,
+    responses((status = 200, body = ClaimDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "claims")]
+pub async fn claim_step(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<ClaimStepDto>,
+) -> ApiResult<ClaimDto> {
+    signed_in(&actor)?;
+    claim_step_run(&s, &actor, &id, &b).await?;
+    let v = s.svc.claim(&actor, &id).await?;
+    Ok(Json(claim_dto(&v.claim, &v.clocks)))
+}
+
+pub(crate) async fn claim_step_run(
+    s: &AppState,
+    actor: &Actor,
+    id: &str,
+    b: &ClaimStepDto,
+) -> Result<(), ApiError> {
+    let amount = || {
+        if b.amount_yuan.trim().is_empty() {
+            Ok(Money::ZERO)
+        } else {
+            money(&b.amount_yuan, "amount_yuan")
+        }
+    };
+    match b.step.as_str() {
+        "assign" => s.svc.assign_claim(actor, id).await.map(|_| ())?,
+        "reserve" => s.svc.set_claim_reserve(actor, id, amount()?).await.map(|_| ())?,
+        "decide" => {
+            let outcome = kebao_domain::claim::ClaimOutcome::from_code(&b.outcome).ok_or_else(|| {
+                ApiError::invalid(vec![crate::error::ErrorDetail {
+                    field: "outcome".into(),
+                    code: "unknown_outcome".into(),
+                    message_zh: "理赔结论应为 pay、partial 或 deny".into(),
+                    message_en: "the outcome is pay, partial or deny".into(),
+                }])
+            })?;
+            s.svc.decide_claim(actor, id, outcome, amount()?, &b.reason).await.map(|_| ())?
+        }
+        "pay" => s.svc.pay_claim(actor, id, amount()?, &b.reference).await.map(|_| ())?,
+        "close" => s.svc.close_claim(actor, id).await.map(|_| ())?,
+        "reopen" => s.svc.reopen_claim(actor, id, &b.reason).await.map(|_| ())?,
+        other => {
+            return Err(ApiError::invalid(vec![crate::error::ErrorDetail {
+                field: "step".into(),
+                code: "unknown_step".into(),
+                message_zh: format!("步骤 `{other}` 不存在"),
+                message_en: format!(
+                    "step `{other}` does not exist: use assign, reserve, decide, pay, close or reopen"
+                ),
+            }]))
+        }
+    }
+    Ok(())
+}

@@ -24,6 +24,182 @@ pub fn routes() -> Router<AppState> {
         .route("/policies/{id}/premium", post(premium_post))
         .route("/underwriting", get(queue_page))
         .route("/underwriting/{id}", post(decide_post))
+        .route("/policies/{id}/claims", post(claim_report))
+        .route("/claims", get(claims_page))
+        .route("/claims/{id}", get(claim_page).post(claim_step_post))
+}
+
+struct ClaimRowT {
+    id: String,
+    loss_date: String,
+    status: String,
+    claimed: String,
+    paid: String,
+}
+
+#[derive(Template)]
+#[template(path = "claims.html")]
+struct ClaimsTpl {
+    c: Chrome,
+    rows: Vec<ClaimRowT>,
+}
+
+async fn claims_page(State(st): State<AppState>, Authed { c, s, tr }: Authed) -> Page {
+    let list =
+        st.svc.my_claims(&s.actor).await.map_err(|e| error_page(tr, super::pages::chrome_blank(tr), e))?;
+    Ok(html(&ClaimsTpl {
+        rows: list
+            .iter()
+            .map(|x| ClaimRowT {
+                id: x.id.clone(),
+                loss_date: x.loss_date.clone(),
+                status: tr.t(x.status.label_zh(), x.status.label_en()).to_owned(),
+                claimed: Money::from_fen(x.claimed_fen).display_yuan(),
+                paid: Money::from_fen(x.paid_fen).display_yuan(),
+            })
+            .collect(),
+        c,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "claim.html")]
+struct ClaimTpl {
+    c: Chrome,
+    id: String,
+    policy_number: String,
+    status: String,
+    status_code: String,
+    loss_date: String,
+    description: String,
+    claimed: String,
+    reserve: String,
+    outcome: String,
+    decided: String,
+    paid: String,
+    reason: String,
+    clocks: Vec<(String, String, String, bool)>,
+    handler: bool,
+    errors: Vec<String>,
+}
+
+async fn render_claim(st: &AppState, c: Chrome, actor: &Actor, id: &str, errors: Vec<String>) -> Response {
+    let tr = c.tr;
+    let v = match st.svc.claim(actor, id).await {
+        Ok(v) => v,
+        Err(e) => return error_page(tr, c, e),
+    };
+    let x = &v.claim;
+    let handler = actor.user().is_some_and(|u| u.org_id == x.insurer_id && u.has(Role::ClaimsHandler));
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    with_status(
+        status,
+        html(&ClaimTpl {
+            id: x.id.clone(),
+            policy_number: v.policy_number.clone(),
+            status: tr.t(x.status.label_zh(), x.status.label_en()).to_owned(),
+            status_code: x.status.code().to_owned(),
+            loss_date: x.loss_date.clone(),
+            description: x.description.clone(),
+            claimed: Money::from_fen(x.claimed_fen).display_yuan(),
+            reserve: Money::from_fen(x.reserve_fen).display_yuan(),
+            outcome: x.outcome.map(|o| tr.t(o.label_zh(), o.label_en()).to_owned()).unwrap_or_default(),
+            decided: Money::from_fen(x.decided_fen).display_yuan(),
+            paid: Money::from_fen(x.paid_fen).display_yuan(),
+            reason: x.reason.clone().unwrap_or_default(),
+            clocks: v
+                .clocks
+                .iter()
+                .map(|k| {
+                    let left = match k.days_left {
+                        None => tr.t("已完成", "met").to_owned(),
+                        Some(d) if d < 0 => format!("{} {}", tr.t("已逾期", "overdue by"), -d),
+                        Some(d) => format!("{} {}", tr.t("剩余天数", "days left"), d),
+                    };
+                    (
+                        tr.t(k.label_zh, k.label_en).to_owned(),
+                        k.due.to_string(),
+                        left,
+                        k.days_left.is_some_and(|d| d < 0),
+                    )
+                })
+                .collect(),
+            handler,
+            errors,
+            c,
+        }),
+    )
+}
+
+async fn claim_page(State(st): State<AppState>, Authed { c, s, .. }: Authed, Path(id): Path<String>) -> Page {
+    Ok(render_claim(&st, c, &s.actor, &id, Vec::new()).await)
+}
+
+async fn claim_step_post(
+    State(st): State<AppState>,
+    Authed { c, s, tr }: Authed,
+    Path(id): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Page {
+    check_csrf(&form, &s)?;
+    let g = |k: &str| form.get(k).cloned().unwrap_or_default();
+    let step = crate::api::policies::ClaimStepDto {
+        step: g("step"),
+        amount_yuan: g("amount_yuan"),
+        outcome: g("outcome"),
+        reason: g("reason"),
+        reference: g("reference"),
+    };
+    match crate::api::policies::claim_step_run(&st, &s.actor, &id, &step).await {
+        Ok(()) => Ok(Redirect::to(&format!("/claims/{id}")).into_response()),
+        Err(api) if api.status == StatusCode::UNPROCESSABLE_ENTITY || api.status == StatusCode::CONFLICT => {
+            let msgs = if api.body.details.is_empty() {
+                vec![tr.pick(api.body.message_zh.clone(), api.body.message.clone())]
+            } else {
+                api.body.details.iter().map(|d| tr.pick(d.message_zh.clone(), d.message_en.clone())).collect()
+            };
+            Err(render_claim(&st, c, &s.actor, &id, msgs).await)
+        }
+        Err(api) => Err(with_status(
+            api.status,
+            render_claim(
+                &st,
+                c,
+                &s.actor,
+                &id,
+                vec![tr.pick(api.body.message_zh.clone(), api.body.message.clone())],
+            )
+            .await,
+        )),
+    }
+}
+
+async fn claim_report(
+    State(st): State<AppState>,
+    Authed { c, s, tr }: Authed,
+    Path(id): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Page {
+    check_csrf(&form, &s)?;
+    let g = |k: &str| form.get(k).cloned().unwrap_or_default();
+    let r = match Money::parse_yuan(&g("claimed_yuan"), "claimed_yuan") {
+        Ok(m) => st.svc.report_claim(&s.actor, &id, &g("loss_date"), &g("description"), m).await,
+        Err(e) => Err(e.into()),
+    };
+    match r {
+        Ok(claim) => Ok(Redirect::to(&format!("/claims/{}", claim.id)).into_response()),
+        Err(e) => match form_errors(e) {
+            Ok(errs) => Err(render_policy(
+                &st,
+                c,
+                &s.actor,
+                &id,
+                errs.iter().map(|f| tr.pick(f.message_zh.clone(), f.message_en.clone())).collect(),
+            )
+            .await),
+            Err(other) => Err(error_page(tr, c, other)),
+        },
+    }
 }
 
 struct AppRow {
@@ -111,6 +287,7 @@ struct PolicyTpl {
     coverages: Vec<(String, String, String)>,
     trace: Vec<(String, String, String, String)>,
     can_record: bool,
+    can_claim: bool,
     errors: Vec<String>,
 }
 
@@ -180,6 +357,10 @@ async fn render_policy(st: &AppState, c: Chrome, actor: &Actor, id: &str, errors
             coverages,
             trace,
             can_record,
+            can_claim: actor.user().is_some_and(|u| {
+                u.org_id == v.policy.enterprise_id
+                    && (u.has(Role::EnterpriseAdmin) || u.has(Role::EnterpriseStaff))
+            }),
             errors,
             c,
         }),

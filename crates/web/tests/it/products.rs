@@ -609,3 +609,90 @@ async fn apply_from_a_quote_underwrite_and_print_the_policy() {
     assert_eq!(p["paid_yuan"], "20000.00");
     assert!(app.svc.ledger_verify().await.unwrap().problems.is_empty());
 }
+
+#[tokio::test]
+async fn claims_from_the_policy_page_to_payment() {
+    let app = app().await;
+    insurers(&app).await;
+    let op = Actor::System { name: "t".into() };
+    let ins = app.svc.org_id_by_uscc(&op, &uscc(31)).await.unwrap().unwrap();
+    let input =
+        NewUserInput { username: "claims.one".into(), display_name: "理赔员".into(), password: PW.into() };
+    app.svc.add_user(&op, &ins, &input, &[Role::ClaimsHandler]).await.unwrap();
+    let mut c = Client::new(&app);
+    let filer = c.token("filer").await;
+    let zone = c.token("reviewer").await;
+    let id = registered(&mut c, &filer, &zone, filing("rd_liability", "研发责任险", "1000000", "0")).await;
+    let plan = json!({"effective_from": "2026-01-01", "plan": {"basis": "limit", "base": "0.01", "min_premium_yuan": 1000,
+        "underwriting": {"auto_accept_max_limit_yuan": 1000000}}});
+    c.json("POST", &format!("/api/v1/filings/{id}/rating-plans"), Some(&filer), plan).await;
+    let ent = c.token("ent.admin").await;
+    c.json(
+        "POST",
+        &format!("/api/v1/products/{id}/apply"),
+        Some(&ent),
+        json!({"quote": {"limit_yuan": "500000"}, "start_date": "2026-11-28"}),
+    )
+    .await;
+    let policy = c.get_auth("/api/v1/policies", &ent).await.json()[0]["id"].as_str().unwrap().to_owned();
+    let mut e = Client::new(&app);
+    e.login("ent.admin", PW).await;
+    let csrf = e.csrf().await;
+    assert!(e.get(&format!("/policies/{policy}")).await.text().contains("id=\"report-claim\""));
+    let r = e
+        .post_form(
+            &format!("/policies/{policy}/claims"),
+            &[
+                ("csrf", &csrf),
+                ("loss_date", "2026-11-28"),
+                ("claimed_yuan", "-5"),
+                ("description", "样机起火"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = e
+        .post_form(
+            &format!("/policies/{policy}/claims"),
+            &[
+                ("csrf", &csrf),
+                ("loss_date", "2026-11-28"),
+                ("claimed_yuan", "100000"),
+                ("description", "研发样机起火，第三方受损"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let claim = r.location();
+    let mut h = Client::new(&app);
+    h.login("claims.one", PW).await;
+    let hc = h.csrf().await;
+    for (step, extra) in [
+        ("assign", vec![]),
+        ("reserve", vec![("amount_yuan", "100000")]),
+        ("decide", vec![("outcome", "pay")]),
+    ] {
+        let mut form = vec![("csrf", hc.as_str()), ("step", step)];
+        form.extend(extra);
+        let r = h.post_form(&claim, &form).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{step}: {}", r.text());
+    }
+    let r = h
+        .post_form(&claim, &[("csrf", &hc), ("step", "pay"), ("amount_yuan", "200000"), ("reference", "C1")])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("超过尚未支付的赔款"), "{}", r.text());
+    let r = h
+        .post_form(&claim, &[("csrf", &hc), ("step", "pay"), ("amount_yuan", "100000"), ("reference", "C1")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let page = e.get(&claim).await.text();
+    assert!(
+        page.contains("已结案") && page.contains("100,000.00") && page.contains("id=\"clocks\""),
+        "{page}"
+    );
+    // The enterprise cannot work the claim.
+    let r = e.post_form(&claim, &[("csrf", &csrf), ("step", "reopen"), ("reason", "再查")]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(app.svc.ledger_verify().await.unwrap().problems.is_empty());
+}
