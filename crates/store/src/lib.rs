@@ -8,6 +8,7 @@
 
 pub mod claims;
 pub mod consents;
+pub mod disputes;
 pub mod events;
 pub mod ledger;
 pub mod orgs;
@@ -124,6 +125,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (5, "rating", include_str!("../migrations/sqlite/0005_rating.sql")),
             (6, "policies", include_str!("../migrations/sqlite/0006_policies.sql")),
             (7, "claims", include_str!("../migrations/sqlite/0007_claims.sql")),
+            (8, "disputes", include_str!("../migrations/sqlite/0008_disputes.sql")),
         ],
         Backend::Postgres => &[
             (1, "registry", include_str!("../migrations/postgres/0001_registry.sql")),
@@ -133,6 +135,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (5, "rating", include_str!("../migrations/postgres/0005_rating.sql")),
             (6, "policies", include_str!("../migrations/postgres/0006_policies.sql")),
             (7, "claims", include_str!("../migrations/postgres/0007_claims.sql")),
+            (8, "disputes", include_str!("../migrations/postgres/0008_disputes.sql")),
         ],
     };
     files

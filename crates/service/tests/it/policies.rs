@@ -222,3 +222,56 @@ contract!(claims_go_from_notice_to_payment_through_the_ledger, |ctx: Ctx| async 
     assert_eq!(m.len(), 1);
     assert!((m[0].payout_ratio - 79_500_000.0 / 90_000_000.0).abs() < 1e-9, "{m:?}");
 });
+
+contract!(a_complaint_goes_to_mediation_and_is_concluded, |ctx: Ctx| async move {
+    use kebao_domain::claim::ClaimOutcome;
+    use kebao_domain::dispute::{DisputeStatus, Forum};
+    let Setup { z, ins, pid, .. } = setup(&ctx).await;
+    let handler = user(&ctx.svc, &ins, "claims.d", &[Role::ClaimsHandler]).await;
+    let centre = ctx
+        .svc
+        .create_org(&operator(), &org_input("东湖科技保险纠纷调解中心", &uscc(61), "service_body"))
+        .await
+        .unwrap();
+    let mediator = user(&ctx.svc, &centre.id, "mediator.d", &[Role::Mediator]).await;
+    let q = QuoteInput { limit: Money::from_fen(50_000_000), ..Default::default() };
+    ctx.svc.apply_for_policy(&z.ent_admin, &pid, &q, "2026-11-28").await.unwrap();
+    let policy = ctx.svc.my_policies(&z.ent_admin).await.unwrap().remove(0);
+    let c = ctx
+        .svc
+        .report_claim(
+            &z.ent_admin,
+            &policy.id,
+            "2026-11-28",
+            "设备损坏导致第三方索赔",
+            Money::from_fen(1_000_000),
+        )
+        .await
+        .unwrap();
+    // No complaint before a decision.
+    let e = ctx.svc.complain(&z.ent_admin, &c.id, "不同意处理方式").await.unwrap_err();
+    assert!(matches!(&e, ServiceError::Conflict(f) if f.code == "not_decided"), "{e:?}");
+    ctx.svc.assign_claim(&handler, &c.id).await.unwrap();
+    ctx.svc.decide_claim(&handler, &c.id, ClaimOutcome::Deny, Money::ZERO, "属于责任免除").await.unwrap();
+    let d = ctx.svc.complain(&z.ent_admin, &c.id, "拒赔理由不成立，事故不属免责范围").await.unwrap();
+    assert_eq!(d.status, DisputeStatus::Complained);
+    let e = ctx.svc.complain(&z.ent_admin, &c.id, "再次投诉同一案件").await.unwrap_err();
+    assert!(matches!(&e, ServiceError::Conflict(f) if f.code == "already_open"), "{e:?}");
+    // Only mediators mediate; the mediator who took it records and concludes.
+    assert!(matches!(ctx.svc.take_dispute(&handler, &d.id).await, Err(ServiceError::Forbidden { .. })));
+    ctx.svc.take_dispute(&mediator, &d.id).await.unwrap();
+    ctx.svc.record_session(&mediator, &d.id, "2026-11-28", "双方陈述，保险机构同意复核").await.unwrap();
+    let e = ctx.svc.conclude_dispute(&mediator, &d.id, false, None, "未达成一致").await.unwrap_err();
+    assert!(matches!(&e, ServiceError::Invalid(i) if i.0[0].code == "required"), "{e:?}");
+    let done = ctx
+        .svc
+        .conclude_dispute(&mediator, &d.id, false, Some(Forum::Arbitration), "未达成一致，申请仲裁")
+        .await
+        .unwrap();
+    assert_eq!((done.status, done.forum), (DisputeStatus::Escalated, Some(Forum::Arbitration)));
+    let v = ctx.svc.dispute(&z.ent_admin, &d.id).await.unwrap();
+    assert_eq!(v.deadlines.len(), 2);
+    assert!(v.deadlines.iter().all(|x| x.3), "both deadlines met");
+    assert!(matches!(ctx.svc.dispute(&z.banker, &d.id).await, Err(ServiceError::NotFound)));
+    assert_eq!(ctx.svc.disputes(&mediator).await.unwrap().len(), 1);
+});
