@@ -69,6 +69,9 @@ pub fn routes() -> Router<AppState> {
         .route("/claims", get(policies::my_claims))
         .route("/claims/{id}", get(policies::get_claim))
         .route("/claims/{id}/steps", post(policies::claim_step))
+        .route("/claims/{id}/complaints", post(policies::complain))
+        .route("/disputes", get(policies::disputes))
+        .route("/disputes/{id}/steps", post(policies::dispute_step))
         .route("/documents/{id}", get(products::download_document))
         .route("/articles", get(products::list_articles).post(products::create_article))
         .route("/articles/{id}", get(products::get_article).put(products::update_article))
@@ -109,7 +112,7 @@ async fn not_found() -> ApiError {
         products::file_rating_plan, products::rating_plans, products::quote,
         policies::apply, policies::my_applications, policies::queue, policies::decide, policies::set_authority,
         policies::my_policies, policies::get_policy, policies::pay, policies::report_claim, policies::my_claims,
-        policies::get_claim, policies::claim_step
+        policies::get_claim, policies::claim_step, policies::complain, policies::disputes, policies::dispute_step
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
     modifiers(&BearerAuth),

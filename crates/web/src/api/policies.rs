@@ -396,3 +396,115 @@ pub(crate) async fn claim_step_run(
     }
     Ok(())
 }
+
+/// A dispute.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DisputeDto {
+    pub id: String,
+    pub claim_id: String,
+    /// complained | mediating | settled | escalated
+    pub status: String,
+    pub complaint: String,
+    pub mediator: Option<String>,
+    #[schema(value_type = Vec<Object>)]
+    pub sessions: Vec<kebao_store::disputes::Session>,
+    pub outcome: Option<String>,
+    /// arbitration | court
+    pub forum: Option<String>,
+    pub complained_on: String,
+}
+
+pub(crate) fn dispute_dto(d: &kebao_store::disputes::DisputeRow) -> DisputeDto {
+    DisputeDto {
+        id: d.id.clone(),
+        claim_id: d.claim_id.clone(),
+        status: d.status.code().to_owned(),
+        complaint: d.complaint.clone(),
+        mediator: d.mediator.clone(),
+        sessions: d.sessions.clone(),
+        outcome: d.outcome.clone(),
+        forum: d.forum.map(|f| f.code().to_owned()),
+        complained_on: d.complained_on.clone(),
+    }
+}
+
+/// A complaint.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ComplaintDto {
+    pub complaint: String,
+}
+
+/// Complain about a claim decision (the insured enterprise).
+#[utoipa::path(post, path = "/api/v1/claims/{id}/complaints", params(("id" = String, Path)), request_body = ComplaintDto,
+    responses((status = 201, body = DisputeDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)), tag = "disputes")]
+pub async fn complain(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<ComplaintDto>,
+) -> Result<(StatusCode, Json<DisputeDto>), ApiError> {
+    signed_in(&actor)?;
+    Ok((StatusCode::CREATED, Json(dispute_dto(&s.svc.complain(&actor, &id, &b.complaint).await?))))
+}
+
+/// Disputes the caller may see.
+#[utoipa::path(get, path = "/api/v1/disputes", responses((status = 200, body = Vec<DisputeDto>)), tag = "disputes")]
+pub async fn disputes(State(s): State<AppState>, ApiActor(actor): ApiActor) -> ApiResult<Vec<DisputeDto>> {
+    signed_in(&actor)?;
+    Ok(Json(s.svc.disputes(&actor).await?.iter().map(dispute_dto).collect()))
+}
+
+/// A mediator's step: `take`, `session` (on, notes), `settle` (outcome), `escalate` (forum, outcome).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct DisputeStepDto {
+    pub step: String,
+    pub on: String,
+    pub notes: String,
+    pub outcome: String,
+    /// arbitration | court
+    pub forum: String,
+}
+
+/// Mediate a dispute (mediators).
+#[utoipa::path(post, path = "/api/v1/disputes/{id}/steps", params(("id" = String, Path)), request_body = DisputeStepDto,
+    responses((status = 200, body = DisputeDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "disputes")]
+pub async fn dispute_step(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<DisputeStepDto>,
+) -> ApiResult<DisputeDto> {
+    signed_in(&actor)?;
+    dispute_step_run(&s, &actor, &id, &b).await?;
+    Ok(Json(dispute_dto(&s.svc.dispute(&actor, &id).await?.dispute)))
+}
+
+pub(crate) async fn dispute_step_run(
+    s: &AppState,
+    actor: &Actor,
+    id: &str,
+    b: &DisputeStepDto,
+) -> Result<(), ApiError> {
+    use kebao_domain::dispute::Forum;
+    match b.step.as_str() {
+        "take" => s.svc.take_dispute(actor, id).await.map(|_| ())?,
+        "session" => s.svc.record_session(actor, id, &b.on, &b.notes).await.map(|_| ())?,
+        "settle" => s.svc.conclude_dispute(actor, id, true, None, &b.outcome).await.map(|_| ())?,
+        "escalate" => s
+            .svc
+            .conclude_dispute(actor, id, false, Forum::from_code(&b.forum), &b.outcome)
+            .await
+            .map(|_| ())?,
+        other => {
+            return Err(ApiError::invalid(vec![crate::error::ErrorDetail {
+                field: "step".into(),
+                code: "unknown_step".into(),
+                message_zh: format!("步骤 `{other}` 不存在"),
+                message_en: format!("step `{other}` does not exist: use take, session, settle or escalate"),
+            }]))
+        }
+    }
+    Ok(())
+}

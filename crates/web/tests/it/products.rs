@@ -695,4 +695,29 @@ async fn claims_from_the_policy_page_to_payment() {
     let r = e.post_form(&claim, &[("csrf", &csrf), ("step", "reopen"), ("reason", "再查")]).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert!(app.svc.ledger_verify().await.unwrap().problems.is_empty());
+    // It may complain; a mediator takes the case and settles it.
+    assert!(e.get(&claim).await.text().contains("id=\"complain\""));
+    let r = e
+        .post_form(&format!("{claim}/complaint"), &[("csrf", &csrf), ("complaint", "赔付金额未包括鉴定费用")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let dispute = r.location();
+    let centre = app.svc.create_org(&op, &org("东湖科技保险纠纷调解中心", 61, "service_body")).await.unwrap();
+    let input =
+        NewUserInput {
+            username: "mediator.one".into(), display_name: "调解员".into(), password: PW.into()
+        };
+    app.svc.add_user(&op, &centre.id, &input, &[Role::Mediator]).await.unwrap();
+    let mut m = Client::new(&app);
+    m.login("mediator.one", PW).await;
+    let mc = m.csrf().await;
+    assert!(m.get("/disputes").await.text().contains("赔付金额未包括鉴定费用"));
+    assert_eq!(m.post_form(&dispute, &[("csrf", &mc), ("step", "take")]).await.status, StatusCode::SEE_OTHER);
+    let r = m.post_form(&dispute, &[("csrf", &mc), ("step", "escalate"), ("outcome", "x")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = m
+        .post_form(&dispute, &[("csrf", &mc), ("step", "settle"), ("outcome", "保险机构补付鉴定费 3,000 元")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(e.get(&dispute).await.text().contains("调解成功"));
 }
