@@ -5,6 +5,7 @@
 pub mod catalogue;
 pub mod claim;
 pub mod consent;
+pub mod cover;
 pub mod dispute;
 pub mod error;
 pub mod event;

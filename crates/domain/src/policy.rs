@@ -16,6 +16,14 @@ string_enum! {
     }
 }
 
+string_enum! {
+    /// Whether a policy still runs.
+    PolicyStatus {
+        InForce = "in_force", "有效", "In force";
+        Cancelled = "cancelled", "已退保/解除", "Cancelled";
+    }
+}
+
 /// The insurer's own underwriting rules, filed with its rating plan.
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct UnderwritingRules {
@@ -93,6 +101,19 @@ pub mod codes {
     pub const PREMIUM_DUE: u16 = 101;
     /// Premium received: cash against the receivable.
     pub const PREMIUM_PAID: u16 = 102;
+    /// Additional premium due on an endorsement.
+    pub const PREMIUM_ADDITIONAL: u16 = 103;
+    /// Premium no longer due (an endorsement lowering the premium, or a cancellation):
+    /// written premium against the receivable.
+    pub const PREMIUM_RETURNED: u16 = 104;
+    /// Premium paid that is owed back: written premium against the policy's refund payable.
+    pub const REFUND_DUE: u16 = 105;
+    /// A refund paid to the policyholder: the refund payable against cash.
+    pub const REFUND_PAID: u16 = 106;
+    /// A co-insurer's share of written premium (lead's written premium against the follower's).
+    pub const COINSURANCE_PREMIUM: u16 = 111;
+    /// A co-insurer's share of a claim payment (follower's claims expense against the lead's).
+    pub const COINSURANCE_CLAIM: u16 = 112;
 }
 
 #[cfg(test)]

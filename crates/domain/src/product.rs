@@ -156,6 +156,10 @@ pub struct ProductContent {
     /// The insurer's own words on the rate (its filed range); shown, never computed with.
     pub rate_text: String,
     pub contact: Contact,
+    /// How unearned premium is refunded when the policyholder cancels (filings made before
+    /// this field existed are pro rata).
+    #[serde(default)]
+    pub refund: crate::cover::RefundMethod,
 }
 
 /// A coverage as submitted.
@@ -201,6 +205,12 @@ pub struct ProductInput {
     pub contact_phone: String,
     #[serde(default)]
     pub contact_email: String,
+    /// `pro_rata` (default) or `short_rate`.
+    #[serde(default)]
+    pub refund_method: String,
+    /// `months:percent` pairs when `refund_method` is `short_rate`.
+    #[serde(default)]
+    pub short_rate_table: String,
 }
 
 impl ProductInput {
@@ -229,6 +239,8 @@ impl ProductInput {
             contact_name: c.contact.name.clone(),
             contact_phone: c.contact.phone.clone(),
             contact_email: c.contact.email.clone(),
+            refund_method: c.refund.code().to_owned(),
+            short_rate_table: c.refund.table_text(),
         }
     }
 }
@@ -412,6 +424,13 @@ impl ProductContent {
                 }
             }
         };
+        let refund = c
+            .take(crate::cover::RefundMethod::parse(
+                &input.refund_method,
+                &input.short_rate_table,
+                term_months,
+            ))
+            .unwrap_or_default();
         let basis_in = input.premium_basis.trim();
         let premium_basis = if basis_in.is_empty() {
             c.push(FieldError::required("premium_basis"));
@@ -468,6 +487,7 @@ impl ProductContent {
             premium_basis,
             rate_text,
             contact: Contact { name: contact_name, phone, email },
+            refund,
         })
     }
 
@@ -601,6 +621,7 @@ mod tests {
             contact_name: "王经理".into(),
             contact_phone: "027-87654321".into(),
             contact_email: "ip@example.cn".into(),
+            ..Default::default()
         }
     }
 

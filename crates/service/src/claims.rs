@@ -16,6 +16,9 @@ use kebao_store::todos::{self, Todo};
 use kebao_store::Tx;
 use time::Date;
 
+/// The most documents one claim may carry.
+pub const MAX_CLAIM_DOCUMENTS: usize = 20;
+
 /// Ledger codes of claims.
 pub mod codes {
     pub const RESERVE: u16 = 201;
@@ -28,6 +31,7 @@ pub struct ClaimView {
     pub claim: ClaimRow,
     pub policy_number: String,
     pub clocks: Vec<Clock>,
+    pub documents: Vec<store::ClaimDocument>,
 }
 
 /// Claims metrics of one insurer, for the evaluation of institutions.
@@ -106,7 +110,10 @@ impl Service {
             });
         }
         let loss = day("loss_date", loss_date)?;
-        let (start, end) = (day("start_date", &p.start_date)?, day("end_date", &p.end_date)?);
+        let (start, mut end) = (day("start_date", &p.start_date)?, day("end_date", &p.end_date)?);
+        if let Some(c) = &p.cancelled_on {
+            end = end.min(day("cancelled_on", c)?);
+        }
         let mut errs = Vec::new();
         if loss < start || loss > end || loss > self.today() {
             errs.push(FieldError::new(
@@ -423,6 +430,7 @@ impl Service {
                 )))
             }
         }
+        self.coinsurance_claim(&mut tx, &c.policy_id, &c.id, amount.fen(), reference).await?;
         c.paid_fen += amount.fen();
         if c.paid_fen >= c.decided_fen {
             c.status = ClaimStatus::Closed;
@@ -510,7 +518,75 @@ impl Service {
         };
         let clocks =
             clocks(&self.claim_deadlines(), reported, decided, c.status == ClaimStatus::Closed, self.today());
-        Ok(ClaimView { claim: c, policy_number: p.number, clocks })
+        let documents = store::documents(tx.conn(), &c.id).await?;
+        Ok(ClaimView { claim: c, policy_number: p.number, clocks, documents })
+    }
+
+    /// The insured enterprise or the insurer's claims handler attaches a document to a
+    /// claim (at most ten MiB, twenty per claim; stored once per content hash).
+    pub async fn add_claim_document(
+        &self,
+        actor: &Actor,
+        claim_id: &str,
+        file_name: &str,
+        bytes: &[u8],
+    ) -> Result<store::ClaimDocument> {
+        let (name, mime) = kebao_domain::product::documents::check(file_name, bytes)?;
+        let user = actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
+        let mut tx = self.store.begin_write().await?;
+        let c = store::get(tx.conn(), claim_id).await?;
+        let may = (user.org_id == c.enterprise_id
+            && (user.has(Role::EnterpriseAdmin) || user.has(Role::EnterpriseStaff)))
+            || (user.org_id == c.insurer_id && user.has(Role::ClaimsHandler));
+        if !may {
+            return Err(ServiceError::Forbidden {
+                action: "attach a claim document",
+                reason: "the insured enterprise or the insurer's claims handler".into(),
+            });
+        }
+        if store::documents(tx.conn(), claim_id).await?.len() >= MAX_CLAIM_DOCUMENTS {
+            return Err(FieldError::new(
+                "document",
+                "too_many",
+                format!("每个理赔最多 {MAX_CLAIM_DOCUMENTS} 份材料"),
+                format!("at most {MAX_CLAIM_DOCUMENTS} documents per claim"),
+            )
+            .into());
+        }
+        use sha2::Digest;
+        let d = store::ClaimDocument {
+            id: new_id(),
+            claim_id: c.id.clone(),
+            file_name: name,
+            media_type: mime.to_owned(),
+            sha256: hex::encode(sha2::Sha256::digest(bytes)),
+            size: i64::try_from(bytes.len()).unwrap_or(i64::MAX),
+            uploaded_by: actor.log_name(),
+            uploaded_at_us: self.now_us(),
+        };
+        store::insert_document(tx.conn(), &d, bytes, self.store.backend()).await?;
+        let draft = EventDraft::new(
+            &actor.log_name(),
+            "claim.document_added",
+            &c.id,
+            serde_json::json!({"document": d.id, "file_name": d.file_name, "sha256": d.sha256, "size": d.size}),
+        );
+        self.finish(tx, draft).await?;
+        Ok(d)
+    }
+
+    /// A claim document with its body, for whoever may see the claim.
+    pub async fn claim_document(
+        &self,
+        actor: &Actor,
+        doc_id: &str,
+    ) -> Result<(store::ClaimDocument, Vec<u8>)> {
+        let (d, body) = {
+            let mut tx = self.store.begin_read().await?;
+            store::document(tx.conn(), doc_id).await?
+        };
+        self.claim(actor, &d.claim_id).await?;
+        Ok((d, body))
     }
 
     /// Claims of the actor's organisation.

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod authz;
 pub mod claims;
 pub mod consent;
+pub mod cover;
 pub mod disputes;
 pub mod import;
 pub mod inbox;

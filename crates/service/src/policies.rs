@@ -79,7 +79,21 @@ impl Service {
             )
             .into());
         }
-        let q = self.quote(actor, product_id, input, Some(start)).await?;
+        self.submit_application(actor, product_id, input, start_date, None).await
+    }
+
+    /// Rates, decides and stores an application (a new one, or a renewal of a policy).
+    pub(crate) async fn submit_application(
+        &self,
+        actor: &Actor,
+        product_id: &str,
+        input: &QuoteInput,
+        start_date: Date,
+        renewal_of: Option<String>,
+    ) -> Result<ApplicationRow> {
+        let user = actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
+        let start = start_date.to_string();
+        let q = self.quote(actor, product_id, input, Some(&start)).await?;
         let months = u8::try_from(q.content.term_months.min(120)).unwrap_or(12);
         let end = add_months(start_date, months) - time::Duration::days(1);
         let decision = q.underwriting.decide(input.limit, input.claims_3y);
@@ -103,6 +117,7 @@ impl Service {
             decided_by: None,
             decided_at_us: None,
             created_at_us: now,
+            renewal_of: renewal_of.clone(),
         };
         let mut tx = self.store.begin_write().await?;
         let mut number = None;
@@ -148,7 +163,7 @@ impl Service {
             "application.submitted",
             &row.id,
             serde_json::json!({"product": product_id, "status": row.status.code(), "premium_fen": row.premium_fen,
-                "plan_version": row.plan_version, "reasons": row.reasons, "policy": number}),
+                "plan_version": row.plan_version, "reasons": row.reasons, "policy": number, "renewal_of": renewal_of}),
         );
         self.finish(tx, draft).await?;
         Ok(row)
@@ -180,6 +195,9 @@ impl Service {
             schedule: schedule.to_string(),
             bound_by: by.to_owned(),
             bound_at_us: now,
+            status: kebao_domain::policy::PolicyStatus::InForce,
+            cancelled_on: None,
+            input: a.input.clone(),
         };
         store::insert_policy(tx.conn(), &policy).await?;
         let (receivable, written, cash) = accounts(&a.insurer_id, &policy.id);
@@ -458,7 +476,12 @@ impl Service {
     pub async fn policy(&self, actor: &Actor, id: &str) -> Result<PolicyView> {
         let mut tx = self.store.begin_read().await?;
         let p = store::policy(tx.conn(), id).await?;
-        let ok = actor.org_id().is_some_and(|o| o == p.enterprise_id || o == p.insurer_id)
+        let coinsurer = match actor.org_id() {
+            Some(o) => store::shares(tx.conn(), &p.id).await?.iter().any(|(s, _)| s == o),
+            None => false,
+        };
+        let ok = coinsurer
+            || actor.org_id().is_some_and(|o| o == p.enterprise_id || o == p.insurer_id)
             || matches!(actor, Actor::System { .. })
             || actor.user().is_some_and(|u| u.roles.iter().any(|r| r.has_statutory_duty()));
         if !ok {

@@ -182,6 +182,11 @@ pub fn filings(seed: u64, catalogue: &Catalogue, insurers: &[(String, String)]) 
                 ProductLine::Ip => "limit",
                 _ => "sum_insured",
             };
+            let refund_method = if t.term_months.unwrap_or(12) == 12 && pname.len() % 2 == 0 {
+                "short_rate"
+            } else {
+                "pro_rata"
+            };
             let input = ProductInput {
                 type_id: t.id.clone(),
                 name: pname,
@@ -196,6 +201,10 @@ pub fn filings(seed: u64, catalogue: &Catalogue, insurers: &[(String, String)]) 
                 contact_name: pick(&mut rng, &["王经理", "李经理", "陈经理", "刘经理", "张经理"][..]).into(),
                 contact_phone: format!("027-8{:07}", rng.random_range(0..10_000_000u32)),
                 contact_email: String::new(),
+                // Some insurers file the common short-rate table for cancellations by the
+                // policyholder; the others refund pro rata.
+                refund_method: refund_method.into(),
+                short_rate_table: kebao_domain::cover::typical_short_rate_table().table_text(),
             };
             let x: f64 = rng.random();
             let outcome = if x < 0.62 {

@@ -141,3 +141,71 @@ pub async fn all(conn: &mut AnyConnection) -> Result<Vec<ClaimRow>> {
     let sql = format!("SELECT {COLS} FROM claims ORDER BY insurer_id, reported_at_us");
     sqlx::query(&sql).fetch_all(&mut *conn).await?.iter().map(row).collect()
 }
+
+/// A document attached to a claim (without its body).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimDocument {
+    pub id: String,
+    pub claim_id: String,
+    pub file_name: String,
+    pub media_type: String,
+    pub sha256: String,
+    pub size: i64,
+    pub uploaded_by: String,
+    pub uploaded_at_us: i64,
+}
+
+const CDOC_COLS: &str = "id, claim_id, file_name, media_type, sha256, size, uploaded_by, uploaded_at_us";
+
+fn cdoc_row(r: &sqlx::any::AnyRow) -> Result<ClaimDocument> {
+    Ok(ClaimDocument {
+        id: r.try_get("id")?,
+        claim_id: r.try_get("claim_id")?,
+        file_name: r.try_get("file_name")?,
+        media_type: r.try_get("media_type")?,
+        sha256: r.try_get("sha256")?,
+        size: r.try_get("size")?,
+        uploaded_by: r.try_get("uploaded_by")?,
+        uploaded_at_us: r.try_get("uploaded_at_us")?,
+    })
+}
+
+/// Stores a claim document and its body (once per content hash).
+pub async fn insert_document(
+    conn: &mut AnyConnection,
+    d: &ClaimDocument,
+    body: &[u8],
+    backend: crate::Backend,
+) -> Result<()> {
+    crate::products::insert_blob(conn, &d.sha256, body, backend).await?;
+    sqlx::query(&format!(
+        "INSERT INTO claim_documents ({CDOC_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+    ))
+    .bind(&d.id)
+    .bind(&d.claim_id)
+    .bind(&d.file_name)
+    .bind(&d.media_type)
+    .bind(&d.sha256)
+    .bind(d.size)
+    .bind(&d.uploaded_by)
+    .bind(d.uploaded_at_us)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// A claim's documents, oldest first.
+pub async fn documents(conn: &mut AnyConnection, claim_id: &str) -> Result<Vec<ClaimDocument>> {
+    let sql =
+        format!("SELECT {CDOC_COLS} FROM claim_documents WHERE claim_id = $1 ORDER BY uploaded_at_us, id");
+    sqlx::query(&sql).bind(claim_id).fetch_all(&mut *conn).await?.iter().map(cdoc_row).collect()
+}
+
+/// A claim document with its body.
+pub async fn document(conn: &mut AnyConnection, id: &str) -> Result<(ClaimDocument, Vec<u8>)> {
+    let sql = "SELECT d.id, d.claim_id, d.file_name, d.media_type, d.sha256, d.size, d.uploaded_by, \
+               d.uploaded_at_us, b.content FROM claim_documents d JOIN blobs b ON b.sha256 = d.sha256 WHERE d.id = $1";
+    let r = sqlx::query(sql).bind(id).fetch_optional(&mut *conn).await?.ok_or(crate::StoreError::NotFound)?;
+    let body: Vec<u8> = r.try_get("content")?;
+    Ok((cdoc_row(&r)?, body))
+}

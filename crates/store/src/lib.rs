@@ -126,6 +126,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (6, "policies", include_str!("../migrations/sqlite/0006_policies.sql")),
             (7, "claims", include_str!("../migrations/sqlite/0007_claims.sql")),
             (8, "disputes", include_str!("../migrations/sqlite/0008_disputes.sql")),
+            (9, "cover", include_str!("../migrations/sqlite/0009_cover.sql")),
         ],
         Backend::Postgres => &[
             (1, "registry", include_str!("../migrations/postgres/0001_registry.sql")),
@@ -136,6 +137,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (6, "policies", include_str!("../migrations/postgres/0006_policies.sql")),
             (7, "claims", include_str!("../migrations/postgres/0007_claims.sql")),
             (8, "disputes", include_str!("../migrations/postgres/0008_disputes.sql")),
+            (9, "cover", include_str!("../migrations/postgres/0009_cover.sql")),
         ],
     };
     files

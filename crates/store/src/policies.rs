@@ -1,7 +1,7 @@
 //! Applications, underwriters' authority and policies.
 
 use crate::{Result, StoreError};
-use kebao_domain::policy::ApplicationStatus;
+use kebao_domain::policy::{ApplicationStatus, PolicyStatus};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
@@ -25,11 +25,13 @@ pub struct ApplicationRow {
     pub decided_by: Option<String>,
     pub decided_at_us: Option<i64>,
     pub created_at_us: i64,
+    /// The policy this application renews.
+    pub renewal_of: Option<String>,
 }
 
 const APP_COLS: &str =
     "id, product_id, product_version, insurer_id, enterprise_id, applicant, input, start_date, \
-    end_date, premium_fen, plan_version, trace, status, reasons, decided_by, decided_at_us, created_at_us";
+    end_date, premium_fen, plan_version, trace, status, reasons, decided_by, decided_at_us, created_at_us, renewal_of";
 
 fn app_row(r: &AnyRow) -> Result<ApplicationRow> {
     let status: String = r.try_get("status")?;
@@ -53,6 +55,7 @@ fn app_row(r: &AnyRow) -> Result<ApplicationRow> {
         decided_by: crate::opt_text(r, "decided_by")?,
         decided_at_us: r.try_get("decided_at_us")?,
         created_at_us: r.try_get("created_at_us")?,
+        renewal_of: crate::opt_text(r, "renewal_of")?,
     })
 }
 
@@ -60,7 +63,7 @@ fn app_row(r: &AnyRow) -> Result<ApplicationRow> {
 pub async fn insert_application(conn: &mut AnyConnection, a: &ApplicationRow) -> Result<()> {
     let reasons = serde_json::to_string(&a.reasons).map_err(|e| StoreError::Other(e.to_string()))?;
     sqlx::query(&format!(
-        "INSERT INTO applications ({APP_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
+        "INSERT INTO applications ({APP_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
     ))
     .bind(&a.id)
     .bind(&a.product_id)
@@ -79,6 +82,7 @@ pub async fn insert_application(conn: &mut AnyConnection, a: &ApplicationRow) ->
     .bind(a.decided_by.clone())
     .bind(a.decided_at_us)
     .bind(a.created_at_us)
+    .bind(a.renewal_of.clone())
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -196,11 +200,16 @@ pub struct PolicyRow {
     pub schedule: String,
     pub bound_by: String,
     pub bound_at_us: i64,
+    /// `in_force` or `cancelled`.
+    pub status: PolicyStatus,
+    pub cancelled_on: Option<String>,
+    /// The rated inputs now in force (changed by endorsements), as JSON.
+    pub input: String,
 }
 
 const POLICY_COLS: &str =
     "id, number, application_id, product_id, insurer_id, enterprise_id, start_date, end_date, \
-    premium_fen, schedule, bound_by, bound_at_us";
+    premium_fen, schedule, bound_by, bound_at_us, status, cancelled_on, input";
 
 fn policy_row(r: &AnyRow) -> Result<PolicyRow> {
     Ok(PolicyRow {
@@ -216,13 +225,19 @@ fn policy_row(r: &AnyRow) -> Result<PolicyRow> {
         schedule: r.try_get("schedule")?,
         bound_by: r.try_get("bound_by")?,
         bound_at_us: r.try_get("bound_at_us")?,
+        status: {
+            let s: String = r.try_get("status")?;
+            PolicyStatus::from_code(&s).ok_or_else(|| StoreError::Other(format!("policy status `{s}`")))?
+        },
+        cancelled_on: crate::opt_text(r, "cancelled_on")?,
+        input: crate::opt_text(r, "input")?.unwrap_or_default(),
     })
 }
 
 /// Stores a policy.
 pub async fn insert_policy(conn: &mut AnyConnection, p: &PolicyRow) -> Result<()> {
     sqlx::query(&format!(
-        "INSERT INTO policies ({POLICY_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+        "INSERT INTO policies ({POLICY_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
     ))
     .bind(&p.id)
     .bind(&p.number)
@@ -236,6 +251,9 @@ pub async fn insert_policy(conn: &mut AnyConnection, p: &PolicyRow) -> Result<()
     .bind(&p.schedule)
     .bind(&p.bound_by)
     .bind(p.bound_at_us)
+    .bind(p.status.code())
+    .bind(p.cancelled_on.clone())
+    .bind(&p.input)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -248,8 +266,167 @@ pub async fn policy(conn: &mut AnyConnection, id: &str) -> Result<PolicyRow> {
     policy_row(&r)
 }
 
-/// Policies of an organisation (as enterprise or insurer), newest first.
+/// Policies of an organisation (as enterprise, insurer or co-insurer), newest first.
 pub async fn policies_of(conn: &mut AnyConnection, org_id: &str) -> Result<Vec<PolicyRow>> {
-    let sql = format!("SELECT {POLICY_COLS} FROM policies WHERE enterprise_id = $1 OR insurer_id = $1 ORDER BY bound_at_us DESC, id");
+    let sql = format!(
+        "SELECT {POLICY_COLS} FROM policies WHERE enterprise_id = $1 OR insurer_id = $1 \
+         OR id IN (SELECT policy_id FROM coinsurance_shares WHERE insurer_id = $1) ORDER BY bound_at_us DESC, id"
+    );
     sqlx::query(&sql).bind(org_id).fetch_all(&mut *conn).await?.iter().map(policy_row).collect()
+}
+
+/// Every policy (the zone's overview), newest first.
+pub async fn all_policies(conn: &mut AnyConnection) -> Result<Vec<PolicyRow>> {
+    let sql = format!("SELECT {POLICY_COLS} FROM policies ORDER BY bound_at_us DESC, id");
+    sqlx::query(&sql).fetch_all(&mut *conn).await?.iter().map(policy_row).collect()
+}
+
+/// Sets a policy's full-term premium and rated inputs (an endorsement); `Conflict` unless
+/// the policy is still in force.
+pub async fn update_terms(conn: &mut AnyConnection, id: &str, premium_fen: i64, input: &str) -> Result<()> {
+    let n =
+        sqlx::query("UPDATE policies SET premium_fen = $1, input = $2 WHERE id = $3 AND status = 'in_force'")
+            .bind(premium_fen)
+            .bind(input)
+            .bind(id)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+    if n != 1 {
+        return Err(StoreError::Conflict("policies.status".into()));
+    }
+    Ok(())
+}
+
+/// Cancels a policy in force from the day after `last_day`.
+pub async fn cancel(conn: &mut AnyConnection, id: &str, last_day: &str) -> Result<()> {
+    let n = sqlx::query(
+        "UPDATE policies SET status = 'cancelled', cancelled_on = $1 WHERE id = $2 AND status = 'in_force'",
+    )
+    .bind(last_day)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if n != 1 {
+        return Err(StoreError::Conflict("policies.status".into()));
+    }
+    Ok(())
+}
+
+/// An endorsement (a change of terms, or the cancellation).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndorsementRow {
+    pub id: String,
+    pub policy_id: String,
+    pub seq: i64,
+    /// `change` or `cancel`.
+    pub kind: String,
+    pub effective_date: String,
+    pub input: Option<String>,
+    pub old_premium_fen: i64,
+    pub new_premium_fen: i64,
+    /// Premium due added (positive) or returned (negative).
+    pub adjustment_fen: i64,
+    pub explanation: String,
+    pub reason: String,
+    pub made_by: String,
+    pub made_at_us: i64,
+}
+
+const END_COLS: &str = "id, policy_id, seq, kind, effective_date, input, old_premium_fen, new_premium_fen, \
+    adjustment_fen, explanation, reason, made_by, made_at_us";
+
+/// Stores an endorsement; its `seq` must be the next of the policy (else `Conflict`).
+pub async fn insert_endorsement(conn: &mut AnyConnection, e: &EndorsementRow) -> Result<()> {
+    sqlx::query(&format!(
+        "INSERT INTO endorsements ({END_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+    ))
+    .bind(&e.id)
+    .bind(&e.policy_id)
+    .bind(e.seq)
+    .bind(&e.kind)
+    .bind(&e.effective_date)
+    .bind(e.input.clone())
+    .bind(e.old_premium_fen)
+    .bind(e.new_premium_fen)
+    .bind(e.adjustment_fen)
+    .bind(&e.explanation)
+    .bind(&e.reason)
+    .bind(&e.made_by)
+    .bind(e.made_at_us)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// A policy's endorsements in order.
+pub async fn endorsements(conn: &mut AnyConnection, policy_id: &str) -> Result<Vec<EndorsementRow>> {
+    let sql = format!("SELECT {END_COLS} FROM endorsements WHERE policy_id = $1 ORDER BY seq");
+    let rows = sqlx::query(&sql).bind(policy_id).fetch_all(&mut *conn).await?;
+    rows.iter()
+        .map(|r| {
+            Ok(EndorsementRow {
+                id: r.try_get("id")?,
+                policy_id: r.try_get("policy_id")?,
+                seq: r.try_get("seq")?,
+                kind: r.try_get("kind")?,
+                effective_date: r.try_get("effective_date")?,
+                input: crate::opt_text(r, "input")?,
+                old_premium_fen: r.try_get("old_premium_fen")?,
+                new_premium_fen: r.try_get("new_premium_fen")?,
+                adjustment_fen: r.try_get("adjustment_fen")?,
+                explanation: r.try_get("explanation")?,
+                reason: r.try_get("reason")?,
+                made_by: r.try_get("made_by")?,
+                made_at_us: r.try_get("made_at_us")?,
+            })
+        })
+        .collect()
+}
+
+/// A policy's co-insurance shares (insurer, basis points), the lead first; empty when the
+/// policy is not co-insured.
+pub async fn shares(conn: &mut AnyConnection, policy_id: &str) -> Result<Vec<(String, u32)>> {
+    let rows = sqlx::query(
+        "SELECT insurer_id, share_bp FROM coinsurance_shares WHERE policy_id = $1 ORDER BY lead DESC, insurer_id",
+    )
+    .bind(policy_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let bp: i64 = r.try_get("share_bp")?;
+            Ok((
+                r.try_get("insurer_id")?,
+                u32::try_from(bp).map_err(|_| StoreError::Other("share_bp".into()))?,
+            ))
+        })
+        .collect()
+}
+
+/// Records a policy's shares (the first is the lead); the primary key refuses a second set.
+pub async fn insert_shares(
+    conn: &mut AnyConnection,
+    policy_id: &str,
+    shares: &[(String, u32)],
+) -> Result<()> {
+    for (i, (org, bp)) in shares.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO coinsurance_shares (policy_id, insurer_id, share_bp, lead) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(policy_id)
+        .bind(org)
+        .bind(i64::from(*bp))
+        .bind(i64::from(i == 0))
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// The application renewing a policy (not declined), if any.
+pub async fn renewal_of(conn: &mut AnyConnection, policy_id: &str) -> Result<Option<ApplicationRow>> {
+    let sql = format!("SELECT {APP_COLS} FROM applications WHERE renewal_of = $1 AND status <> 'declined'");
+    sqlx::query(&sql).bind(policy_id).fetch_optional(&mut *conn).await?.as_ref().map(app_row).transpose()
 }

@@ -511,10 +511,10 @@ pub struct Document {
     pub uploaded_at_us: i64,
 }
 
-/// Stores a document and its body (once per content hash).
-pub async fn insert_document(
+/// Stores a body once per content hash.
+pub async fn insert_blob(
     conn: &mut AnyConnection,
-    d: &Document,
+    sha256: &str,
     body: &[u8],
     backend: Backend,
 ) -> Result<()> {
@@ -524,7 +524,19 @@ pub async fn insert_document(
             "INSERT INTO blobs (sha256, size, content) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
         }
     };
-    sqlx::query(sql).bind(&d.sha256).bind(d.size).bind(body.to_vec()).execute(&mut *conn).await?;
+    let size = i64::try_from(body.len()).map_err(|_| StoreError::Other("blob size".into()))?;
+    sqlx::query(sql).bind(sha256).bind(size).bind(body.to_vec()).execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// Stores a document and its body (once per content hash).
+pub async fn insert_document(
+    conn: &mut AnyConnection,
+    d: &Document,
+    body: &[u8],
+    backend: Backend,
+) -> Result<()> {
+    insert_blob(conn, &d.sha256, body, backend).await?;
     sqlx::query(
         "INSERT INTO product_documents (id, product_id, version, file_name, media_type, sha256, size, \
          uploaded_by, uploaded_at_us) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",

@@ -275,3 +275,170 @@ contract!(a_complaint_goes_to_mediation_and_is_concluded, |ctx: Ctx| async move 
     assert!(matches!(ctx.svc.dispute(&z.banker, &d.id).await, Err(ServiceError::NotFound)));
     assert_eq!(ctx.svc.disputes(&mediator).await.unwrap().len(), 1);
 });
+
+contract!(endorse_coinsure_cancel_refund_and_renew, |ctx: Ctx| async move {
+    use kebao_domain::claim::ClaimOutcome;
+    use kebao_domain::policy::PolicyStatus;
+    let Setup { z, uw, admin, other_uw, ins, pid, .. } = setup(&ctx).await;
+    let other = other_uw.org_id().unwrap().to_owned();
+    let handler = user(&ctx.svc, &ins, "claims.c", &[Role::ClaimsHandler]).await;
+    let q = |limit_yuan: i64| QuoteInput { limit: Money::from_fen(limit_yuan * 100), ..Default::default() };
+    ctx.svc.apply_for_policy(&z.ent_admin, &pid, &q(500_000), "2026-11-28").await.unwrap();
+    ctx.svc.apply_for_policy(&z.ent_admin, &pid, &q(200_000), "2026-12-01").await.unwrap();
+    let mine = ctx.svc.my_policies(&z.ent_admin).await.unwrap();
+    let p1 = mine.iter().find(|p| p.start_date == "2026-11-28").unwrap().clone();
+    let p2 = mine.iter().find(|p| p.start_date == "2026-12-01").unwrap().clone();
+    assert_eq!((p1.premium_fen, p1.end_date.as_str()), (500_000, "2027-11-27"));
+    ctx.svc.record_premium_paid(&uw, &p1.id, Money::from_fen(200_000), "BANK-7").await.unwrap();
+
+    // Bad endorsements change nothing.
+    let before = state(&ctx).await.1;
+    let e = ctx
+        .svc
+        .endorse_policy(&z.ent_admin, &p1.id, &q(1_000_000), "2026-12-28", "提高限额")
+        .await
+        .unwrap_err();
+    assert!(matches!(e, ServiceError::Forbidden { .. }));
+    let e = ctx.svc.endorse_policy(&uw, &p1.id, &q(1_000_000), "2026-12-28", "提高限额").await.unwrap_err();
+    assert!(matches!(&e, ServiceError::Invalid(i) if i.0[0].code == "over_authority"), "{e:?}");
+    let e =
+        ctx.svc.endorse_policy(&admin, &p1.id, &q(1_000_000), "2028-01-01", "提高限额").await.unwrap_err();
+    assert!(matches!(&e, ServiceError::Invalid(i) if i.0[0].code == "outside_term"), "{e:?}");
+    let e = ctx.svc.endorse_policy(&admin, &p1.id, &q(1_000_000), "2026-12-28", " ").await.unwrap_err();
+    assert!(matches!(&e, ServiceError::Invalid(i) if i.0[0].code == "reason_required"), "{e:?}");
+    assert_eq!(state(&ctx).await.1, before);
+    // The limit doubles from 28 December: (10,000 − 5,000) × 335 / 365 days = 4,589.04 yuan more.
+    let out = ctx.svc.endorse_policy(&admin, &p1.id, &q(1_000_000), "2026-12-28", "提高限额").await.unwrap();
+    assert_eq!(out.endorsement.adjustment_fen, 458_904);
+    let v = ctx.svc.policy(&z.ent_admin, &p1.id).await.unwrap();
+    assert_eq!(v.policy.premium_fen, 1_000_000);
+
+    // Co-insurance: the follower takes 30 % of the written premium so far.
+    let e = ctx.svc.set_coinsurance(&admin, &p1.id, &[(other.clone(), 10_000)]).await.unwrap_err();
+    assert!(matches!(&e, ServiceError::Invalid(i) if i.0[0].code == "shares"), "{e:?}");
+    let e = ctx.svc.set_coinsurance(&admin, &p1.id, &[(z.bank.clone(), 3_000)]).await.unwrap_err();
+    assert!(matches!(&e, ServiceError::Invalid(i) if i.0[0].code == "not_insurer"), "{e:?}");
+    assert!(matches!(
+        ctx.svc.set_coinsurance(&other_uw, &p1.id, &[(other.clone(), 3_000)]).await,
+        Err(ServiceError::Forbidden { .. })
+    ));
+    let shares = ctx.svc.set_coinsurance(&admin, &p1.id, &[(other.clone(), 3_000)]).await.unwrap();
+    assert_eq!(shares, vec![(ins.clone(), 7_000), (other.clone(), 3_000)]);
+    let e = ctx.svc.set_coinsurance(&admin, &p1.id, &[(other.clone(), 2_000)]).await.unwrap_err();
+    assert!(matches!(&e, ServiceError::Conflict(f) if f.code == "already_shared"), "{e:?}");
+    assert!(ctx.svc.policy(&other_uw, &p1.id).await.is_ok());
+    assert!(ctx.svc.my_policies(&other_uw).await.unwrap().iter().any(|p| p.id == p1.id));
+    let balance = |ctx: &Ctx, id: String| {
+        let svc = ctx.svc.clone();
+        let other = other.clone();
+        async move {
+            let accs = svc.ledger_accounts(&operator(), Some(&other)).await.unwrap();
+            accs.into_iter()
+                .find(|a| a.id == id)
+                .map(|a| (a.debits_posted, a.credits_posted))
+                .unwrap_or_default()
+        }
+    };
+    // (500,000 + 458,904) × 30 % = 287,671.2 fen.
+    assert_eq!(balance(&ctx, format!("ins:{other}:premium_written")).await, (0, 287_671));
+
+    // A claim paid on the co-insured policy: the follower bears 30 % of each payment.
+    ctx.clock.advance_us(60 * 86_400_000_000);
+    let c = ctx
+        .svc
+        .report_claim(&z.ent_admin, &p1.id, "2027-01-10", "研发样机起火受损", Money::from_fen(1_000_000))
+        .await
+        .unwrap();
+    ctx.svc.assign_claim(&handler, &c.id).await.unwrap();
+    ctx.svc.set_claim_reserve(&handler, &c.id, Money::from_fen(1_000_000)).await.unwrap();
+    // A claim is open: the policy cannot be cancelled yet.
+    let e = ctx.svc.cancel_policy(&z.ent_admin, &p1.id, "2027-01-27", "企业停产").await.unwrap_err();
+    assert!(matches!(&e, ServiceError::Conflict(f) if f.code == "open_claim"), "{e:?}");
+    ctx.svc.decide_claim(&handler, &c.id, ClaimOutcome::Pay, Money::from_fen(1_000_000), "").await.unwrap();
+    ctx.svc.pay_claim(&handler, &c.id, Money::from_fen(1_000_000), "CLM-1").await.unwrap();
+    assert_eq!(balance(&ctx, format!("ins:{other}:claims_expense")).await, (300_000, 0));
+
+    // Cancellation by the policyholder (the filing refunds pro rata): 304 of 365 days unearned
+    // at the premium now in force = 8,328.77 yuan; 7,589.04 were still unpaid, so 739.73 yuan
+    // of the 2,000 paid go back (2,000 − 1,260.27 earned).
+    let before = state(&ctx).await.1;
+    assert!(matches!(
+        ctx.svc.cancel_policy(&z.banker, &p1.id, "2027-01-27", "企业停产").await,
+        Err(ServiceError::Forbidden { .. })
+    ));
+    let e = ctx.svc.cancel_policy(&z.ent_admin, &p1.id, "2026-12-01", "企业停产").await.unwrap_err();
+    assert!(matches!(&e, ServiceError::Invalid(i) if i.0[0].code == "in_the_past"), "{e:?}");
+    assert_eq!(state(&ctx).await.1, before);
+    let out = ctx.svc.cancel_policy(&z.ent_admin, &p1.id, "2027-01-27", "企业停产").await.unwrap();
+    assert_eq!((out.written_off_fen, out.refund_fen), (758_904, 73_973));
+    assert_eq!(out.endorsement.new_premium_fen, 126_027);
+    let v = ctx.svc.policy(&z.ent_admin, &p1.id).await.unwrap();
+    assert_eq!(
+        (v.policy.status, v.policy.cancelled_on.as_deref()),
+        (PolicyStatus::Cancelled, Some("2027-01-27"))
+    );
+    let e = ctx.svc.cancel_policy(&z.ent_admin, &p1.id, "2027-01-27", "企业停产").await.unwrap_err();
+    assert!(matches!(&e, ServiceError::Conflict(f) if f.code == "not_in_force"), "{e:?}");
+    let e = ctx.svc.endorse_policy(&admin, &p1.id, &q(600_000), "2027-02-01", "降低限额").await.unwrap_err();
+    assert!(matches!(&e, ServiceError::Conflict(f) if f.code == "not_in_force"), "{e:?}");
+    let e = ctx.svc.renew_policy(&z.ent_admin, &p1.id).await.unwrap_err();
+    assert!(matches!(&e, ServiceError::Conflict(f) if f.code == "not_in_force"), "{e:?}");
+    // The follower gives back its 30 % of the returned premium: 287,671 − 249,863.
+    assert_eq!(balance(&ctx, format!("ins:{other}:premium_written")).await, (249_863, 287_671));
+    // The refund: never more than owed, once per reference.
+    let e = ctx.svc.record_refund_paid(&uw, &p1.id, Money::from_fen(73_974), "RF-1").await.unwrap_err();
+    assert!(matches!(&e, ServiceError::Invalid(i) if i.0[0].code == "exceeds_refund"), "{e:?}");
+    ctx.svc.record_refund_paid(&uw, &p1.id, Money::from_fen(73_973), "RF-1").await.unwrap();
+    ctx.svc.record_refund_paid(&uw, &p1.id, Money::from_fen(73_973), "RF-1").await.unwrap();
+    let (ends, named, pos) = ctx.svc.policy_changes(&z.ent_admin, &p1.id).await.unwrap();
+    assert_eq!(ends.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(), ["change", "cancel"]);
+    assert_eq!(named.len(), 2);
+    assert_eq!((pos.due, pos.paid, pos.refund_due, pos.refund_paid), (200_000, 200_000, 73_973, 73_973));
+    assert_eq!(pos.outstanding(), -73_973);
+
+    // Renewal: a new application for the next term, rated with this year's claim counted.
+    let r = ctx.svc.renew_policy(&z.ent_admin, &p2.id).await.unwrap();
+    assert_eq!(
+        (r.status, r.renewal_of.as_deref(), r.start_date.as_str()),
+        (ApplicationStatus::Bound, Some(p2.id.as_str()), "2027-12-01")
+    );
+    assert_eq!(r.premium_fen, 240_000);
+    let e = ctx.svc.renew_policy(&z.ent_admin, &p2.id).await.unwrap_err();
+    assert!(matches!(&e, ServiceError::Conflict(f) if f.code == "already_renewed"), "{e:?}");
+    assert!(matches!(ctx.svc.renew_policy(&z.banker, &p2.id).await, Err(ServiceError::NotFound)));
+    let report = ctx.svc.ledger_verify().await.unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+});
+
+contract!(claim_documents_are_kept_with_their_hash, |ctx: Ctx| async move {
+    let Setup { z, ins, pid, filer, .. } = setup(&ctx).await;
+    let handler = user(&ctx.svc, &ins, "claims.d", &[Role::ClaimsHandler]).await;
+    let q = QuoteInput { limit: Money::from_fen(50_000_000), ..Default::default() };
+    ctx.svc.apply_for_policy(&z.ent_admin, &pid, &q, "2026-11-28").await.unwrap();
+    let p = ctx.svc.my_policies(&z.ent_admin).await.unwrap().remove(0);
+    let c = ctx
+        .svc
+        .report_claim(&z.ent_admin, &p.id, "2026-11-28", "实验室设备进水损坏", Money::from_fen(100_000))
+        .await
+        .unwrap();
+    let pdf = b"%PDF-1.4 loss assessment".to_vec();
+    let d = ctx.svc.add_claim_document(&z.ent_admin, &c.id, "定损报告.pdf", &pdf).await.unwrap();
+    ctx.svc.add_claim_document(&handler, &c.id, "查勘照片.pdf", &pdf).await.unwrap();
+    let before = state(&ctx).await.1;
+    let big = vec![b'%'; 10 * 1024 * 1024 + 1];
+    assert!(matches!(
+        ctx.svc.add_claim_document(&z.ent_admin, &c.id, "big.pdf", &big).await,
+        Err(ServiceError::Invalid(_))
+    ));
+    assert!(matches!(
+        ctx.svc.add_claim_document(&filer, &c.id, "x.pdf", &pdf).await,
+        Err(ServiceError::Forbidden { .. })
+    ));
+    assert_eq!(state(&ctx).await.1, before);
+    let v = ctx.svc.claim(&handler, &c.id).await.unwrap();
+    assert_eq!(v.documents.len(), 2);
+    assert_eq!(v.documents[0].sha256, v.documents[1].sha256);
+    let (doc, body) = ctx.svc.claim_document(&handler, &d.id).await.unwrap();
+    assert_eq!((doc.file_name.as_str(), body), ("定损报告.pdf", pdf));
+    assert!(matches!(ctx.svc.claim_document(&z.banker, &d.id).await, Err(ServiceError::NotFound)));
+});

@@ -240,6 +240,12 @@ pub struct FilingInputDto {
     pub contact_name: String,
     pub contact_phone: String,
     pub contact_email: String,
+    /// `pro_rata` (default) or `short_rate`.
+    #[serde(default)]
+    pub refund_method: String,
+    /// `months:percent` pairs, e.g. `1:10 2:20 … 12:100`, when the method is `short_rate`.
+    #[serde(default)]
+    pub short_rate_table: String,
 }
 
 impl From<FilingInputDto> for ProductInput {
@@ -267,6 +273,8 @@ impl From<FilingInputDto> for ProductInput {
             contact_name: d.contact_name,
             contact_phone: d.contact_phone,
             contact_email: d.contact_email,
+            refund_method: d.refund_method,
+            short_rate_table: d.short_rate_table,
         }
     }
 }
@@ -290,6 +298,9 @@ pub struct VersionDto {
     pub contact_name: String,
     pub contact_phone: String,
     pub contact_email: String,
+    /// `pro_rata` or `short_rate`, with the table.
+    pub refund_method: String,
+    pub short_rate_table: String,
     /// Ticked checklist items (zone review).
     pub checklist: Vec<String>,
     pub decision_reason: Option<String>,
@@ -326,6 +337,8 @@ impl From<&VersionRow> for VersionDto {
             contact_name: c.contact.name.clone(),
             contact_phone: c.contact.phone.clone(),
             contact_email: c.contact.email.clone(),
+            refund_method: c.refund.code().to_owned(),
+            short_rate_table: c.refund.table_text(),
             checklist: v.checklist.clone(),
             decision_reason: v.decision_reason.clone(),
             submitted_at: v.submitted_at_us.map(rfc3339),

@@ -888,6 +888,8 @@ fn input_from_form(form: &[(String, String)]) -> ProductInput {
         contact_name: one("contact_name"),
         contact_phone: one("contact_phone"),
         contact_email: one("contact_email"),
+        refund_method: one("refund_method"),
+        short_rate_table: one("short_rate_table"),
     }
 }
 
