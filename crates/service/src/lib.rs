@@ -12,6 +12,7 @@ pub mod disputes;
 pub mod import;
 pub mod inbox;
 pub mod ledger;
+pub mod overview;
 pub mod policies;
 pub mod products;
 pub mod publicity;

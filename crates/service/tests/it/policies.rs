@@ -406,6 +406,18 @@ contract!(endorse_coinsure_cancel_refund_and_renew, |ctx: Ctx| async move {
     let e = ctx.svc.renew_policy(&z.ent_admin, &p2.id).await.unwrap_err();
     assert!(matches!(&e, ServiceError::Conflict(f) if f.code == "already_renewed"), "{e:?}");
     assert!(matches!(ctx.svc.renew_policy(&z.banker, &p2.id).await, Err(ServiceError::NotFound)));
+    // The zone's overview, from the ledger and the registers.
+    assert!(matches!(ctx.svc.insurance_overview(&z.ent_admin).await, Err(ServiceError::Forbidden { .. })));
+    let o = ctx.svc.insurance_overview(&z.regulator).await.unwrap();
+    let lead = o.lines.iter().find(|l| l.insurer_id == ins).unwrap();
+    assert_eq!((lead.policies_in_force, lead.policies_cancelled, lead.claims_closed), (2, 1, 1));
+    assert_eq!(lead.received_fen, 200_000 - 73_973);
+    assert_eq!(lead.payout_ratio, Some(1.0));
+    let follower = o.lines.iter().find(|l| l.insurer_id == other).unwrap();
+    assert_eq!((follower.written_fen, follower.policies_in_force), (287_671 - 249_863, 0));
+    assert_eq!(o.total.written_fen, lead.written_fen + follower.written_fen);
+    // Premium due on three bindings and one endorsement, less what was returned.
+    assert_eq!(o.total.written_fen, 500_000 + 200_000 + 240_000 + 458_904 - 832_877);
     let report = ctx.svc.ledger_verify().await.unwrap();
     assert!(report.problems.is_empty(), "{:?}", report.problems);
 });
