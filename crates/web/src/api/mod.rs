@@ -72,6 +72,15 @@ pub fn routes() -> Router<AppState> {
         .route("/claims/{id}/complaints", post(policies::complain))
         .route("/disputes", get(policies::disputes))
         .route("/disputes/{id}/steps", post(policies::dispute_step))
+        .route("/policies/{id}/endorsements", post(policies::endorse))
+        .route("/policies/{id}/cancellation", post(policies::cancel))
+        .route("/policies/{id}/refund-payments", post(policies::refund))
+        .route("/policies/{id}/renewal", post(policies::renew))
+        .route("/policies/{id}/coinsurance", put(policies::coinsure))
+        .route("/policies/{id}/changes", get(policies::policy_changes))
+        .route("/claims/{id}/documents", post(policies::upload_claim_document).get(policies::claim_documents))
+        .route("/claim-documents/{id}", get(policies::download_claim_document))
+        .route("/zone/insurance-overview", get(policies::overview))
         .route("/documents/{id}", get(products::download_document))
         .route("/articles", get(products::list_articles).post(products::create_article))
         .route("/articles/{id}", get(products::get_article).put(products::update_article))
@@ -112,7 +121,10 @@ async fn not_found() -> ApiError {
         products::file_rating_plan, products::rating_plans, products::quote,
         policies::apply, policies::my_applications, policies::queue, policies::decide, policies::set_authority,
         policies::my_policies, policies::get_policy, policies::pay, policies::report_claim, policies::my_claims,
-        policies::get_claim, policies::claim_step, policies::complain, policies::disputes, policies::dispute_step
+        policies::get_claim, policies::claim_step, policies::complain, policies::disputes, policies::dispute_step,
+        policies::endorse, policies::cancel, policies::refund, policies::renew, policies::coinsure,
+        policies::policy_changes, policies::upload_claim_document, policies::claim_documents,
+        policies::download_claim_document, policies::overview
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
     modifiers(&BearerAuth),

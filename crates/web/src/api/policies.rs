@@ -160,6 +160,10 @@ pub struct PolicyDto {
     pub start_date: String,
     pub end_date: String,
     pub premium_yuan: String,
+    /// in_force | cancelled
+    pub status: String,
+    /// The last day of cover of a cancelled policy.
+    pub cancelled_on: Option<String>,
     /// Present on `GET /policies/{id}`.
     pub paid_yuan: Option<String>,
     /// The schedule: product content, rated inputs, plan version and quote trace.
@@ -178,6 +182,8 @@ pub(crate) fn policy_dto(p: &PolicyRow, view: Option<&PolicyView>) -> PolicyDto 
         start_date: p.start_date.clone(),
         end_date: p.end_date.clone(),
         premium_yuan: Money::from_fen(p.premium_fen).to_yuan_string(),
+        status: p.status.code().to_owned(),
+        cancelled_on: p.cancelled_on.clone(),
         paid_yuan: view.map(|v| v.paid.to_yuan_string()),
         schedule: view.map(|v| v.schedule.clone()),
         bound_at: rfc3339(p.bound_at_us),
@@ -507,4 +513,345 @@ pub(crate) async fn dispute_step_run(
         }
     }
     Ok(())
+}
+
+/// An endorsement or the cancellation of a policy.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EndorsementDto {
+    pub id: String,
+    pub seq: i64,
+    /// change | cancel
+    pub kind: String,
+    pub effective_date: String,
+    pub old_premium_yuan: String,
+    /// For a cancellation: the premium earned.
+    pub new_premium_yuan: String,
+    /// Premium due added (positive) or returned (negative).
+    pub adjustment_yuan: String,
+    pub explanation: String,
+    pub reason: String,
+    pub made_by: String,
+    pub made_at: String,
+    /// Of a return: the unpaid premium written off, and the refund owed to the policyholder.
+    pub written_off_yuan: Option<String>,
+    pub refund_yuan: Option<String>,
+}
+
+pub(crate) fn endorsement_dto(
+    e: &kebao_store::policies::EndorsementRow,
+    outcome: Option<&kebao_service::cover::EndorsementOutcome>,
+) -> EndorsementDto {
+    let y = |f: i64| Money::from_fen(f).to_yuan_string();
+    EndorsementDto {
+        id: e.id.clone(),
+        seq: e.seq,
+        kind: e.kind.clone(),
+        effective_date: e.effective_date.clone(),
+        old_premium_yuan: y(e.old_premium_fen),
+        new_premium_yuan: y(e.new_premium_fen),
+        adjustment_yuan: y(e.adjustment_fen),
+        explanation: e.explanation.clone(),
+        reason: e.reason.clone(),
+        made_by: e.made_by.clone(),
+        made_at: rfc3339(e.made_at_us),
+        written_off_yuan: outcome.map(|o| y(o.written_off_fen)),
+        refund_yuan: outcome.map(|o| y(o.refund_fen)),
+    }
+}
+
+/// An endorsement: the new rated terms and when they take effect.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EndorseDto {
+    /// The terms now in force, as for a quote (`on` is ignored: the policy's own plan rates them).
+    pub quote: QuoteRequestDto,
+    /// YYYY-MM-DD within the policy term, not before the previous endorsement.
+    pub effective_date: String,
+    pub reason: String,
+}
+
+/// Endorse a policy (the insurer's underwriter within authority, or its admin): the policy's
+/// plan rates the new terms; the change of premium is due pro rata to the days left.
+#[utoipa::path(post, path = "/api/v1/policies/{id}/endorsements", params(("id" = String, Path)), request_body = EndorseDto,
+    responses((status = 201, body = EndorsementDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "policies")]
+pub async fn endorse(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<EndorseDto>,
+) -> Result<(StatusCode, Json<EndorsementDto>), ApiError> {
+    signed_in(&actor)?;
+    let input = quote_input(&b.quote)?;
+    let o = s.svc.endorse_policy(&actor, &id, &input, &b.effective_date, &b.reason).await?;
+    Ok((StatusCode::CREATED, Json(endorsement_dto(&o.endorsement, Some(&o)))))
+}
+
+/// A cancellation.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancelDto {
+    /// The last day of cover (YYYY-MM-DD; yesterday at the earliest).
+    pub last_day: String,
+    pub reason: String,
+}
+
+/// Cancel a policy: by the policyholder's admin (refund by the filing's method) or by the
+/// insurer (pro rata). Refused while a claim on the policy is open.
+#[utoipa::path(post, path = "/api/v1/policies/{id}/cancellation", params(("id" = String, Path)), request_body = CancelDto,
+    responses((status = 201, body = EndorsementDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "policies")]
+pub async fn cancel(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<CancelDto>,
+) -> Result<(StatusCode, Json<EndorsementDto>), ApiError> {
+    signed_in(&actor)?;
+    let o = s.svc.cancel_policy(&actor, &id, &b.last_day, &b.reason).await?;
+    Ok((StatusCode::CREATED, Json(endorsement_dto(&o.endorsement, Some(&o)))))
+}
+
+/// Record a refund paid to the policyholder (the insurer; never more than owed).
+#[utoipa::path(post, path = "/api/v1/policies/{id}/refund-payments", params(("id" = String, Path)), request_body = PaymentDto,
+    responses((status = 200, body = PolicyChangesDto), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "policies")]
+pub async fn refund(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(p): ApiJson<PaymentDto>,
+) -> ApiResult<PolicyChangesDto> {
+    signed_in(&actor)?;
+    s.svc.record_refund_paid(&actor, &id, money(&p.amount_yuan, "amount_yuan")?, &p.reference).await?;
+    changes_dto(&s, &actor, &id).await.map(Json)
+}
+
+/// Apply to renew a policy for the next term (the insured enterprise): decided by the
+/// insurer's rules like any application.
+#[utoipa::path(post, path = "/api/v1/policies/{id}/renewal", params(("id" = String, Path)),
+    responses((status = 201, body = ApplicationDto), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), tag = "policies")]
+pub async fn renew(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<ApplicationDto>), ApiError> {
+    signed_in(&actor)?;
+    let a = s.svc.renew_policy(&actor, &id).await?;
+    Ok((StatusCode::CREATED, Json(application_dto(&a))))
+}
+
+/// A co-insurer's share.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShareDto {
+    pub insurer_id: String,
+    #[serde(default)]
+    pub insurer_name: String,
+    /// Basis points (3000 = 30 %).
+    pub share_bp: u32,
+}
+
+/// The followers' shares; the lead insurer keeps the rest.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CoinsuranceDto {
+    pub followers: Vec<ShareDto>,
+}
+
+/// Share a policy with co-insurers (the lead insurer; once, before any claim).
+#[utoipa::path(put, path = "/api/v1/policies/{id}/coinsurance", params(("id" = String, Path)), request_body = CoinsuranceDto,
+    responses((status = 200, body = PolicyChangesDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "policies")]
+pub async fn coinsure(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<CoinsuranceDto>,
+) -> ApiResult<PolicyChangesDto> {
+    signed_in(&actor)?;
+    let followers: Vec<(String, u32)> = b.followers.into_iter().map(|f| (f.insurer_id, f.share_bp)).collect();
+    s.svc.set_coinsurance(&actor, &id, &followers).await?;
+    changes_dto(&s, &actor, &id).await.map(Json)
+}
+
+/// A policy's endorsements, co-insurance and premium position.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PolicyChangesDto {
+    /// in_force | cancelled
+    pub status: String,
+    pub cancelled_on: Option<String>,
+    pub endorsements: Vec<EndorsementDto>,
+    /// Empty when not co-insured; the lead first.
+    pub coinsurance: Vec<ShareDto>,
+    pub premium_due_yuan: String,
+    pub premium_paid_yuan: String,
+    pub refund_due_yuan: String,
+    pub refund_paid_yuan: String,
+}
+
+async fn changes_dto(s: &AppState, actor: &Actor, id: &str) -> Result<PolicyChangesDto, ApiError> {
+    let v = s.svc.policy(actor, id).await?;
+    let (ends, shares, pos) = s.svc.policy_changes(actor, id).await?;
+    let y = |f: i64| Money::from_fen(f).to_yuan_string();
+    Ok(PolicyChangesDto {
+        status: v.policy.status.code().to_owned(),
+        cancelled_on: v.policy.cancelled_on.clone(),
+        endorsements: ends.iter().map(|e| endorsement_dto(e, None)).collect(),
+        coinsurance: shares
+            .into_iter()
+            .map(|(insurer_id, insurer_name, share_bp)| ShareDto { insurer_id, insurer_name, share_bp })
+            .collect(),
+        premium_due_yuan: y(pos.due),
+        premium_paid_yuan: y(pos.paid),
+        refund_due_yuan: y(pos.refund_due),
+        refund_paid_yuan: y(pos.refund_paid),
+    })
+}
+
+/// A policy's endorsements, co-insurance shares and premium position.
+#[utoipa::path(get, path = "/api/v1/policies/{id}/changes", params(("id" = String, Path)),
+    responses((status = 200, body = PolicyChangesDto), (status = 404, body = ErrorBody)), tag = "policies")]
+pub async fn policy_changes(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<PolicyChangesDto> {
+    changes_dto(&s, &actor, &id).await.map(Json)
+}
+
+/// A claim document.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClaimDocumentDto {
+    pub id: String,
+    pub file_name: String,
+    pub media_type: String,
+    pub sha256: String,
+    pub size: i64,
+    pub uploaded_by: String,
+    pub uploaded_at: String,
+}
+
+pub(crate) fn claim_document_dto(d: &kebao_store::claims::ClaimDocument) -> ClaimDocumentDto {
+    ClaimDocumentDto {
+        id: d.id.clone(),
+        file_name: d.file_name.clone(),
+        media_type: d.media_type.clone(),
+        sha256: d.sha256.clone(),
+        size: d.size,
+        uploaded_by: d.uploaded_by.clone(),
+        uploaded_at: rfc3339(d.uploaded_at_us),
+    }
+}
+
+/// Attach a document to a claim (multipart field `file`; at most 10 MiB; the insured
+/// enterprise or the insurer's claims handler).
+#[utoipa::path(post, path = "/api/v1/claims/{id}/documents", params(("id" = String, Path)),
+    request_body(content_type = "multipart/form-data", description = "field `file`"),
+    responses((status = 201, body = ClaimDocumentDto), (status = 403, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "claims")]
+pub async fn upload_claim_document(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    multipart: axum::extract::Multipart,
+) -> Result<(StatusCode, Json<ClaimDocumentDto>), ApiError> {
+    signed_in(&actor)?;
+    let (name, bytes, _) = super::products::read_upload(multipart).await?;
+    let d = s
+        .svc
+        .add_claim_document(&actor, &id, &name, &bytes)
+        .await
+        .map_err(super::products::too_large_is_413)?;
+    Ok((StatusCode::CREATED, Json(claim_document_dto(&d))))
+}
+
+/// A claim's documents.
+#[utoipa::path(get, path = "/api/v1/claims/{id}/documents", params(("id" = String, Path)),
+    responses((status = 200, body = Vec<ClaimDocumentDto>), (status = 404, body = ErrorBody)), tag = "claims")]
+pub async fn claim_documents(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Vec<ClaimDocumentDto>> {
+    let v = s.svc.claim(&actor, &id).await?;
+    Ok(Json(v.documents.iter().map(claim_document_dto).collect()))
+}
+
+/// Download a claim document (whoever may see the claim).
+#[utoipa::path(get, path = "/api/v1/claim-documents/{id}", params(("id" = String, Path)),
+    responses((status = 200, description = "the file"), (status = 404, body = ErrorBody)), tag = "claims")]
+pub async fn download_claim_document(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> Result<axum::response::Response, ApiError> {
+    let (d, body) = s.svc.claim_document(&actor, &id).await?;
+    let doc = kebao_store::products::Document {
+        id: d.id,
+        product_id: String::new(),
+        version: 0,
+        file_name: d.file_name,
+        media_type: d.media_type,
+        sha256: d.sha256,
+        size: d.size,
+        uploaded_by: d.uploaded_by,
+        uploaded_at_us: d.uploaded_at_us,
+    };
+    Ok(super::products::document_response(&doc, body))
+}
+
+/// One insurer's line of the zone's overview (amounts in yuan).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OverviewLineDto {
+    pub insurer_id: String,
+    pub insurer_name: String,
+    pub policies_in_force: u64,
+    pub policies_cancelled: u64,
+    pub written_premium_yuan: String,
+    pub received_premium_yuan: String,
+    pub claims_open: u64,
+    pub claims_closed: u64,
+    pub claimed_closed_yuan: String,
+    pub paid_yuan: String,
+    pub mean_cycle_days: Option<f64>,
+    /// Paid ÷ claimed over closed claims.
+    pub payout_ratio: Option<f64>,
+    pub disputes_open: u64,
+    pub disputes_settled: u64,
+    pub disputes_escalated: u64,
+}
+
+pub(crate) fn overview_line_dto(l: &kebao_service::overview::InsurerLine) -> OverviewLineDto {
+    let y = |f: i64| Money::from_fen(f).to_yuan_string();
+    OverviewLineDto {
+        insurer_id: l.insurer_id.clone(),
+        insurer_name: l.insurer_name.clone(),
+        policies_in_force: l.policies_in_force,
+        policies_cancelled: l.policies_cancelled,
+        written_premium_yuan: y(l.written_fen),
+        received_premium_yuan: y(l.received_fen),
+        claims_open: l.claims_open,
+        claims_closed: l.claims_closed,
+        claimed_closed_yuan: y(l.claimed_fen),
+        paid_yuan: y(l.paid_fen),
+        mean_cycle_days: l.mean_cycle_days,
+        payout_ratio: l.payout_ratio,
+        disputes_open: l.disputes_open,
+        disputes_settled: l.disputes_settled,
+        disputes_escalated: l.disputes_escalated,
+    }
+}
+
+/// The zone's insurance overview.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OverviewDto {
+    pub insurers: Vec<OverviewLineDto>,
+    pub total: OverviewLineDto,
+}
+
+/// The zone's insurance overview per insurer (zone officers and the regulator).
+#[utoipa::path(get, path = "/api/v1/zone/insurance-overview", responses((status = 200, body = OverviewDto), (status = 403, body = ErrorBody)), tag = "policies")]
+pub async fn overview(State(s): State<AppState>, ApiActor(actor): ApiActor) -> ApiResult<OverviewDto> {
+    signed_in(&actor)?;
+    let o = s.svc.insurance_overview(&actor).await?;
+    Ok(Json(OverviewDto {
+        insurers: o.lines.iter().map(overview_line_dto).collect(),
+        total: overview_line_dto(&o.total),
+    }))
 }

@@ -710,7 +710,7 @@ pub async fn upload_document(
     Ok((StatusCode::CREATED, Json(DocumentDto::from(&doc))))
 }
 
-fn too_large_is_413(e: kebao_service::ServiceError) -> ApiError {
+pub(crate) fn too_large_is_413(e: kebao_service::ServiceError) -> ApiError {
     let big =
         matches!(&e, kebao_service::ServiceError::Invalid(i) if i.0.iter().any(|f| f.code == "too_large"));
     let mut err = ApiError::from(e);

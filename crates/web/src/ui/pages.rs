@@ -66,6 +66,8 @@ pub struct UserChrome {
     /// Files products (insurers) or reviews filings (the zone).
     pub filings: bool,
     pub zone: bool,
+    /// Zone officers and the regulator (the insurance overview).
+    pub statutory: bool,
     pub platform_admin: bool,
 }
 
@@ -110,6 +112,7 @@ pub(super) async fn chrome(
                     .roles
                     .iter()
                     .any(|r| matches!(r, Role::ZoneReviewer | Role::ZoneApprover | Role::PlatformAdmin)),
+                statutory: u.roles.iter().any(|r| r.has_statutory_duty()),
                 platform_admin: u.has(Role::PlatformAdmin),
             })
         }

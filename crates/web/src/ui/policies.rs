@@ -30,6 +30,10 @@ pub fn routes() -> Router<AppState> {
         .route("/claims/{id}/complaint", post(complaint_post))
         .route("/disputes", get(disputes_page))
         .route("/disputes/{id}", get(dispute_page).post(dispute_step_post))
+        .route("/policies/{id}/change", post(change_post))
+        .route("/claims/{id}/documents", post(claim_document_upload))
+        .route("/claim-documents/{id}", get(claim_document_download))
+        .route("/zone/insurance", get(overview_page))
 }
 
 async fn complaint_post(
@@ -214,6 +218,9 @@ struct ClaimTpl {
     handler: bool,
     can_complain: bool,
     errors: Vec<String>,
+    /// id, name, size, sha256, uploaded by.
+    documents: Vec<(String, String, String, String, String)>,
+    can_upload: bool,
 }
 
 async fn render_claim(st: &AppState, c: Chrome, actor: &Actor, id: &str, errors: Vec<String>) -> Response {
@@ -257,6 +264,24 @@ async fn render_claim(st: &AppState, c: Chrome, actor: &Actor, id: &str, errors:
                     )
                 })
                 .collect(),
+            documents: v
+                .documents
+                .iter()
+                .map(|d| {
+                    (
+                        d.id.clone(),
+                        d.file_name.clone(),
+                        format!("{:.1} KiB", d.size as f64 / 1024.0),
+                        d.sha256.clone(),
+                        d.uploaded_by.clone(),
+                    )
+                })
+                .collect(),
+            can_upload: handler
+                || actor.user().is_some_and(|u| {
+                    u.org_id == x.enterprise_id
+                        && (u.has(Role::EnterpriseAdmin) || u.has(Role::EnterpriseStaff))
+                }),
             handler,
             can_complain: actor.user().is_some_and(|u| u.org_id == x.enterprise_id)
                 && matches!(
@@ -407,6 +432,9 @@ async fn policies_page(State(st): State<AppState>, Authed { c, s, tr }: Authed) 
     }))
 }
 
+/// seq, kind, effective, old, new, adjustment, explanation, reason.
+type EndorsementLine = (i64, String, String, String, String, String, String, String);
+
 #[derive(Template)]
 #[template(path = "policy.html")]
 struct PolicyTpl {
@@ -427,6 +455,31 @@ struct PolicyTpl {
     can_record: bool,
     can_claim: bool,
     errors: Vec<String>,
+    in_force: bool,
+    status: String,
+    /// Premium due now, refund owed and refunded (display).
+    due: String,
+    refund_due: String,
+    refund_paid: String,
+    refund_owed: bool,
+    has_refund: bool,
+    refund_method: String,
+    /// seq, kind, effective, old, new, adjustment, explanation, reason.
+    endorsements: Vec<EndorsementLine>,
+    /// insurer, share (percent).
+    shares: Vec<(String, String)>,
+    /// The insurer's underwriters and admin change the policy; the enterprise's admin cancels
+    /// and renews.
+    insurer_staff: bool,
+    enterprise_admin: bool,
+    can_coinsure: bool,
+    insurers: Vec<(String, String)>,
+    /// The terms now in force, to prefill the endorsement form (yuan).
+    cur_limit: String,
+    cur_deductible: String,
+    cur_sum_insured: String,
+    cur_revenue: String,
+    today: String,
 }
 
 async fn render_policy(st: &AppState, c: Chrome, actor: &Actor, id: &str, errors: Vec<String>) -> Response {
@@ -474,6 +527,39 @@ async fn render_policy(st: &AppState, c: Chrome, actor: &Actor, id: &str, errors
     let can_record = actor.user().is_some_and(|u| {
         u.org_id == v.policy.insurer_id && (u.has(Role::Underwriter) || u.has(Role::OrgAdmin))
     });
+    let (ends, shares, pos) = match st.svc.policy_changes(actor, id).await {
+        Ok(x) => x,
+        Err(e) => return error_page(tr, c, e),
+    };
+    let y = |f: i64| Money::from_fen(f).display_yuan();
+    let current: kebao_domain::rating::QuoteInput = serde_json::from_str(&v.policy.input)
+        .or_else(|_| serde_json::from_value(sched.get("rated").cloned().unwrap_or_default()))
+        .unwrap_or_default();
+    let in_force = v.policy.status == kebao_domain::policy::PolicyStatus::InForce;
+    let insurers = if can_record && in_force && shares.is_empty() {
+        let f =
+            kebao_store::orgs::OrgFilter { kind: Some(kebao_domain::OrgKind::Insurer), ..Default::default() };
+        st.svc
+            .list_orgs(actor, &f, None, 200)
+            .await
+            .map(|p| {
+                p.items.into_iter().filter(|o| o.id != v.policy.insurer_id).map(|o| (o.id, o.name)).collect()
+            })
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let refund_method = sched
+        .pointer("/product/refund/method")
+        .and_then(|m| m.as_str())
+        .map_or(tr.t("按日比例", "pro rata"), |m| {
+            if m == "short_rate" {
+                tr.t("短期费率表", "short-rate table")
+            } else {
+                tr.t("按日比例", "pro rata")
+            }
+        })
+        .to_owned();
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     with_status(
         status,
@@ -500,6 +586,54 @@ async fn render_policy(st: &AppState, c: Chrome, actor: &Actor, id: &str, errors
                     && (u.has(Role::EnterpriseAdmin) || u.has(Role::EnterpriseStaff))
             }),
             errors,
+            in_force,
+            status: tr.t(v.policy.status.label_zh(), v.policy.status.label_en()).to_owned()
+                + &v.policy
+                    .cancelled_on
+                    .as_ref()
+                    .map(|d| format!("（{} {d}）", tr.t("保障至", "cover ended")))
+                    .unwrap_or_default(),
+            due: y(pos.due),
+            refund_due: y(pos.refund_due),
+            refund_paid: y(pos.refund_paid),
+            refund_owed: pos.refund_due > pos.refund_paid,
+            has_refund: pos.refund_due > 0,
+            refund_method,
+            endorsements: ends
+                .iter()
+                .map(|e| {
+                    (
+                        e.seq,
+                        if e.kind == "cancel" {
+                            tr.t("退保/解除", "cancellation")
+                        } else {
+                            tr.t("批改", "endorsement")
+                        }
+                        .to_owned(),
+                        e.effective_date.clone(),
+                        y(e.old_premium_fen),
+                        y(e.new_premium_fen),
+                        y(e.adjustment_fen),
+                        e.explanation.clone(),
+                        e.reason.clone(),
+                    )
+                })
+                .collect(),
+            shares: shares
+                .iter()
+                .map(|(_, name, bp)| (name.clone(), format!("{}.{:02}%", bp / 100, bp % 100)))
+                .collect(),
+            insurer_staff: can_record,
+            enterprise_admin: actor
+                .user()
+                .is_some_and(|u| u.org_id == v.policy.enterprise_id && u.has(Role::EnterpriseAdmin)),
+            can_coinsure: !insurers.is_empty(),
+            insurers,
+            cur_limit: current.limit.to_yuan_string(),
+            cur_deductible: current.deductible.to_yuan_string(),
+            cur_sum_insured: current.sum_insured.to_yuan_string(),
+            cur_revenue: current.revenue.to_yuan_string(),
+            today: st.svc.today().to_string(),
             c,
         }),
     )
@@ -612,4 +746,226 @@ async fn decide_post(
         Err(e @ ServiceError::Forbidden { .. }) => Err(error_page(tr, c, e)),
         Err(e) => Err(error_page(tr, c, e)),
     }
+}
+
+/// The policy page's change forms: `action` is endorse, cancel, refund, renew or coinsure.
+async fn change_post(
+    State(st): State<AppState>,
+    Authed { c, s, tr }: Authed,
+    Path(id): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Page {
+    check_csrf(&form, &s)?;
+    let g = |k: &str| form.get(k).cloned().unwrap_or_default();
+    let money = |k: &str| -> Result<Money, ServiceError> {
+        let v = g(k);
+        if v.trim().is_empty() {
+            Ok(Money::ZERO)
+        } else {
+            Money::parse_yuan(&v, k).map_err(ServiceError::from)
+        }
+    };
+    let r: Result<String, ServiceError> = async {
+        match g("action").as_str() {
+            "endorse" => {
+                let current: kebao_domain::rating::QuoteInput = st
+                    .svc
+                    .policy(&s.actor, &id)
+                    .await
+                    .ok()
+                    .and_then(|v| serde_json::from_str(&v.policy.input).ok())
+                    .unwrap_or_default();
+                let input = kebao_domain::rating::QuoteInput {
+                    limit: money("limit_yuan")?,
+                    deductible: money("deductible_yuan")?,
+                    sum_insured: money("sum_insured_yuan")?,
+                    revenue: money("revenue_yuan")?,
+                    ..current
+                };
+                st.svc.endorse_policy(&s.actor, &id, &input, &g("effective_date"), &g("reason")).await?;
+                Ok(format!("/policies/{id}#changes"))
+            }
+            "cancel" => {
+                st.svc.cancel_policy(&s.actor, &id, &g("last_day"), &g("reason")).await?;
+                Ok(format!("/policies/{id}#changes"))
+            }
+            "refund" => {
+                st.svc.record_refund_paid(&s.actor, &id, money("amount_yuan")?, &g("reference")).await?;
+                Ok(format!("/policies/{id}#changes"))
+            }
+            "renew" => {
+                st.svc.renew_policy(&s.actor, &id).await?;
+                Ok("/policies".to_owned())
+            }
+            "coinsure" => {
+                let pct = g("share_percent");
+                let bp = pct
+                    .trim()
+                    .trim_end_matches('%')
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|p| p.is_finite() && *p > 0.0 && *p < 100.0)
+                    .map(|p| (p * 100.0).round() as u32)
+                    .ok_or_else(|| {
+                        ServiceError::from(FieldError::new(
+                            "share_percent",
+                            "share",
+                            format!("共保份额 `{pct}` 应为 0 到 100 之间的百分数"),
+                            format!("the share `{pct}` must be a percentage between 0 and 100"),
+                        ))
+                    })?;
+                st.svc.set_coinsurance(&s.actor, &id, &[(g("insurer_id"), bp)]).await?;
+                Ok(format!("/policies/{id}#changes"))
+            }
+            other => Err(FieldError::new(
+                "action",
+                "unknown_action",
+                format!("未知操作 `{other}`"),
+                format!("unknown action `{other}`"),
+            )
+            .into()),
+        }
+    }
+    .await;
+    match r {
+        Ok(to) => Ok(Redirect::to(&to).into_response()),
+        Err(e) => match form_errors(e) {
+            Ok(errs) => Err(render_policy(
+                &st,
+                c,
+                &s.actor,
+                &id,
+                errs.iter().map(|f| tr.pick(f.message_zh.clone(), f.message_en.clone())).collect(),
+            )
+            .await),
+            Err(other) => Err(error_page(tr, c, other)),
+        },
+    }
+}
+
+async fn claim_document_upload(
+    State(st): State<AppState>,
+    Authed { c, s, tr }: Authed,
+    Path(id): Path<String>,
+    multipart: axum::extract::Multipart,
+) -> Page {
+    let (name, bytes, csrf) = match crate::api::products::read_upload(multipart).await {
+        Ok(x) => x,
+        Err(api) => {
+            let msg = api
+                .body
+                .details
+                .first()
+                .map(|d| tr.pick(d.message_zh.clone(), d.message_en.clone()))
+                .unwrap_or_else(|| tr.pick(api.body.message_zh.clone(), api.body.message.clone()));
+            return Err(with_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                render_claim(&st, c, &s.actor, &id, vec![msg]).await,
+            ));
+        }
+    };
+    if !crate::session::same_secret(&csrf, &s.csrf_token) {
+        return Err(super::pages::csrf_page());
+    }
+    match st.svc.add_claim_document(&s.actor, &id, &name, &bytes).await {
+        Ok(_) => Ok(Redirect::to(&format!("/claims/{id}#documents")).into_response()),
+        Err(e) => match form_errors(e) {
+            Ok(errs) => Err(render_claim(
+                &st,
+                c,
+                &s.actor,
+                &id,
+                errs.iter().map(|f| tr.pick(f.message_zh.clone(), f.message_en.clone())).collect(),
+            )
+            .await),
+            Err(other) => Err(error_page(tr, c, other)),
+        },
+    }
+}
+
+async fn claim_document_download(
+    State(st): State<AppState>,
+    Authed { c, s, tr }: Authed,
+    Path(id): Path<String>,
+) -> Page {
+    let (d, body) = st.svc.claim_document(&s.actor, &id).await.map_err(|e| error_page(tr, c, e))?;
+    let doc = kebao_store::products::Document {
+        id: d.id,
+        product_id: String::new(),
+        version: 0,
+        file_name: d.file_name,
+        media_type: d.media_type,
+        sha256: d.sha256,
+        size: d.size,
+        uploaded_by: d.uploaded_by,
+        uploaded_at_us: d.uploaded_at_us,
+    };
+    Ok(crate::api::products::document_response(&doc, body))
+}
+
+struct OverviewRow {
+    name: String,
+    in_force: u64,
+    cancelled: u64,
+    written: String,
+    received: String,
+    open: u64,
+    closed: u64,
+    paid: String,
+    cycle: String,
+    payout: String,
+    disputes: String,
+}
+
+#[derive(Template)]
+#[template(path = "zone_insurance.html")]
+struct OverviewTpl {
+    c: Chrome,
+    rows: Vec<OverviewRow>,
+    total: OverviewRow,
+    written_chart: String,
+    payout_chart: String,
+}
+
+async fn overview_page(State(st): State<AppState>, Authed { c, s, tr }: Authed) -> Page {
+    let o = st
+        .svc
+        .insurance_overview(&s.actor)
+        .await
+        .map_err(|e| error_page(tr, super::pages::chrome_blank(tr), e))?;
+    let row = |l: &kebao_service::overview::InsurerLine| OverviewRow {
+        name: l.insurer_name.clone(),
+        in_force: l.policies_in_force,
+        cancelled: l.policies_cancelled,
+        written: Money::from_fen(l.written_fen).display_yuan(),
+        received: Money::from_fen(l.received_fen).display_yuan(),
+        open: l.claims_open,
+        closed: l.claims_closed,
+        paid: Money::from_fen(l.paid_fen).display_yuan(),
+        cycle: l.mean_cycle_days.map_or("—".into(), |d| format!("{d:.1}")),
+        payout: l.payout_ratio.map_or("—".into(), |r| format!("{:.1}%", r * 100.0)),
+        disputes: format!("{} / {} / {}", l.disputes_open, l.disputes_settled, l.disputes_escalated),
+    };
+    let written: Vec<(String, f64)> = o
+        .lines
+        .iter()
+        .filter(|l| l.written_fen != 0)
+        .map(|l| (l.insurer_name.clone(), l.written_fen as f64 / 100.0))
+        .collect();
+    let payout: Vec<(String, f64)> = o
+        .lines
+        .iter()
+        .filter_map(|l| l.payout_ratio.map(|r| (l.insurer_name.clone(), (r * 1000.0).round() / 10.0)))
+        .collect();
+    Ok(html(&OverviewTpl {
+        rows: o.lines.iter().map(row).collect(),
+        total: row(&o.total),
+        written_chart: if written.is_empty() {
+            String::new()
+        } else {
+            super::svg::hbar(&written, tr.t(" 元", " yuan"))
+        },
+        payout_chart: if payout.is_empty() { String::new() } else { super::svg::hbar(&payout, "%") },
+        c,
+    }))
 }

@@ -375,6 +375,7 @@ struct ProductTpl {
     term: String,
     premium_basis: String,
     rate_text: String,
+    refund: String,
     contact: String,
     registration_no: String,
     version: i64,
@@ -460,6 +461,14 @@ fn product_tpl(st: &AppState, c: Chrome, v: &ProductView, actor: &Actor, errors:
         term: format!("{} {}", content.term_months, tr.t("个月", "months")),
         premium_basis: tr.t(content.premium_basis.label_zh(), content.premium_basis.label_en()).to_owned(),
         rate_text: content.rate_text.clone(),
+        refund: match &content.refund {
+            kebao_domain::cover::RefundMethod::ProRata => tr.t("按日比例", "pro rata").to_owned(),
+            m => format!(
+                "{}：{}",
+                tr.t("短期费率表（月数:已赚%）", "short-rate table (months:% earned)"),
+                m.table_text()
+            ),
+        },
         contact: [
             content.contact.name.as_str(),
             content.contact.phone.as_str(),

@@ -721,3 +721,214 @@ async fn claims_from_the_policy_page_to_payment() {
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert!(e.get(&dispute).await.text().contains("调解成功"));
 }
+
+#[tokio::test]
+async fn endorse_coinsure_cancel_refund_renew_and_the_zone_overview() {
+    let app = app().await;
+    let (ins, other) = insurers(&app).await;
+    let op = Actor::System { name: "t".into() };
+    let input =
+        NewUserInput { username: "insadmin".into(), display_name: "管理员".into(), password: PW.into() };
+    app.svc.add_user(&op, &ins, &input, &[Role::OrgAdmin]).await.unwrap();
+    let mut c = Client::new(&app);
+    let filer = c.token("filer").await;
+    let zone = c.token("reviewer").await;
+    // The filing sets the refund method; a broken short-rate table is refused.
+    let mut bad = filing("rd_liability", "研发责任险", "1000000", "0");
+    bad["refund_method"] = json!("short_rate");
+    bad["short_rate_table"] = json!("1:10 6:100");
+    let r = c.json("POST", "/api/v1/filings", Some(&filer), bad).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("short_rate_table"), "{}", r.text());
+    let mut body = filing("rd_liability", "研发责任险", "1000000", "0");
+    body["refund_method"] = json!("short_rate");
+    body["short_rate_table"] = json!(kebao_domain::cover::typical_short_rate_table().table_text());
+    let id = registered(&mut c, &filer, &zone, body).await;
+    assert!(c.get(&format!("/products/{id}")).await.text().contains("短期费率表"));
+    let plan = json!({"effective_from": "2026-01-01", "plan": {"basis": "limit", "base": "0.01", "min_premium_yuan": 1000,
+        "underwriting": {"auto_accept_max_limit_yuan": 2000000}}});
+    c.json("POST", &format!("/api/v1/filings/{id}/rating-plans"), Some(&filer), plan).await;
+    let ent = c.token("ent.admin").await;
+    for start in ["2026-11-28", "2026-12-01"] {
+        let r = c
+            .json(
+                "POST",
+                &format!("/api/v1/products/{id}/apply"),
+                Some(&ent),
+                json!({"quote": {"limit_yuan": "500000"}, "start_date": start}),
+            )
+            .await;
+        assert_eq!(r.json()["status"], "bound", "{}", r.text());
+    }
+    let pols = c.get_auth("/api/v1/policies", &ent).await.json();
+    let pick = |start: &str| {
+        pols.as_array().unwrap().iter().find(|p| p["start_date"] == start).unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let (p1, p2) = (pick("2026-11-28"), pick("2026-12-01"));
+    let admin = c.token("insadmin").await;
+    let r = c
+        .json(
+            "POST",
+            &format!("/api/v1/policies/{p1}/premium-payments"),
+            Some(&admin),
+            json!({"amount_yuan": "2000", "reference": "B-1"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+
+    // The insurer's admin endorses from the policy page: the limit doubles from today.
+    let mut a = Client::new(&app);
+    a.login("insadmin", PW).await;
+    let ac = a.csrf().await;
+    let page = a.get(&format!("/policies/{p1}")).await.text();
+    assert!(page.contains("id=\"endorse\"") && page.contains("id=\"coinsure\""), "{page}");
+    let form = |limit: &'static str, from: &'static str| {
+        vec![
+            ("action", "endorse"),
+            ("limit_yuan", limit),
+            ("effective_date", from),
+            ("reason", "研发扩产，提高限额"),
+        ]
+    };
+    let mut f = vec![("csrf", ac.as_str())];
+    f.extend(form("1000000", "2030-01-01"));
+    let r = a.post_form(&format!("/policies/{p1}/change"), &f).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("批改生效日须在保险期间内"), "{}", r.text());
+    let mut f = vec![("csrf", ac.as_str())];
+    f.extend(form("1000000", "2026-11-28"));
+    assert_eq!(a.post_form(&format!("/policies/{p1}/change"), &f).await.status, StatusCode::SEE_OTHER);
+    let page = a.get(&format!("/policies/{p1}")).await.text();
+    assert!(page.contains("id=\"endorsements\"") && page.contains("10,000.00"), "{page}");
+    // Co-insurance through the API.
+    let r = c
+        .json(
+            "PUT",
+            &format!("/api/v1/policies/{p1}/coinsurance"),
+            Some(&admin),
+            json!({"followers": [{"insurer_id": other, "share_bp": 3000}]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["coinsurance"][1]["share_bp"], 3000);
+
+    // The enterprise cancels from the page: one month begun, 10 % earned by the filed table.
+    let mut e = Client::new(&app);
+    e.login("ent.admin", PW).await;
+    let ec = e.csrf().await;
+    let page = e.get(&format!("/policies/{p1}")).await.text();
+    assert!(
+        page.contains("id=\"cancel\"") && page.contains("id=\"renew\"") && !page.contains("id=\"endorse\"")
+    );
+    let r = e
+        .post_form(
+            &format!("/policies/{p1}/change"),
+            &[("csrf", &ec), ("action", "cancel"), ("last_day", "2026-11-28"), ("reason", "企业迁出示范区")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let ch = c.get_auth(&format!("/api/v1/policies/{p1}/changes"), &ent).await.json();
+    // Due 10,000 yuan; earned 1,000; paid 2,000: 1,000 goes back.
+    assert_eq!(
+        (ch["status"].as_str(), ch["refund_due_yuan"].as_str()),
+        (Some("cancelled"), Some("1000.00")),
+        "{ch}"
+    );
+    let r = c
+        .json(
+            "POST",
+            &format!("/api/v1/policies/{p1}/refund-payments"),
+            Some(&admin),
+            json!({"amount_yuan": "1000.01", "reference": "R-1"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = c
+        .json(
+            "POST",
+            &format!("/api/v1/policies/{p1}/refund-payments"),
+            Some(&admin),
+            json!({"amount_yuan": "1000.00", "reference": "R-1"}),
+        )
+        .await;
+    assert_eq!(r.json()["refund_paid_yuan"], "1000.00", "{}", r.text());
+    assert!(e.get(&format!("/policies/{p1}")).await.text().contains("已退保"));
+
+    // Claim documents from the claim page, then the claim blocks a cancellation.
+    let r = c
+        .json(
+            "POST",
+            &format!("/api/v1/policies/{p2}/claims"),
+            Some(&ent),
+            json!({"loss_date": "2026-12-01", "description": "实验室设备进水损坏", "claimed_yuan": "8000"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "a loss after today is refused: {}", r.text());
+    let r = c
+        .json(
+            "POST",
+            &format!("/api/v1/products/{id}/apply"),
+            Some(&ent),
+            json!({"quote": {"limit_yuan": "300000"}, "start_date": "2026-11-28"}),
+        )
+        .await;
+    assert_eq!(r.json()["status"], "bound", "{}", r.text());
+    let pols = c.get_auth("/api/v1/policies", &ent).await.json();
+    let p3 = pols.as_array().unwrap().iter().find(|p| p["premium_yuan"] == "3000.00").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = c
+        .json(
+            "POST",
+            &format!("/api/v1/policies/{p3}/claims"),
+            Some(&ent),
+            json!({"loss_date": "2026-11-28", "description": "实验室设备进水损坏", "claimed_yuan": "8000"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let claim = r.json()["id"].as_str().unwrap().to_owned();
+    let (ctype, body) = multipart(Some(&ec), "定损报告.pdf", b"%PDF-1.4 loss".to_vec());
+    let req = Request::post(format!("/claims/{claim}/documents"))
+        .header(header::CONTENT_TYPE, ctype)
+        .body(Body::from(body))
+        .unwrap();
+    let r = e.send(req).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let page = e.get(&format!("/claims/{claim}")).await.text();
+    assert!(page.contains("定损报告.pdf"), "{page}");
+    let docs = c.get_auth(&format!("/api/v1/claims/{claim}/documents"), &ent).await.json();
+    let doc = docs[0]["id"].as_str().unwrap().to_owned();
+    let r = e.get(&format!("/claim-documents/{doc}")).await;
+    assert_eq!((r.status, r.text()), (StatusCode::OK, "%PDF-1.4 loss".to_owned()));
+    let r = c
+        .json(
+            "POST",
+            &format!("/api/v1/policies/{p3}/cancellation"),
+            Some(&ent),
+            json!({"last_day": "2026-11-28", "reason": "企业停产"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    // Renewal through the API.
+    let r = c.json("POST", &format!("/api/v1/policies/{p2}/renewal"), Some(&ent), json!({})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    assert_eq!(r.json()["start_date"], "2027-12-01");
+
+    // The zone officer's overview.
+    let mut z = Client::new(&app);
+    z.login("reviewer", PW).await;
+    let page = z.get("/zone/insurance").await.text();
+    assert!(
+        page.contains("id=\"overview\"") && page.contains("楚天财产保险") && page.contains("<svg"),
+        "{page}"
+    );
+    assert_eq!(e.get("/zone/insurance").await.status, StatusCode::FORBIDDEN);
+    let o = c.get_auth("/api/v1/zone/insurance-overview", &zone).await.json();
+    assert_eq!(o["total"]["policies_cancelled"], 1, "{o}");
+    assert_eq!(o["insurers"].as_array().unwrap().len(), 2, "{o}");
+    assert!(app.svc.ledger_verify().await.unwrap().problems.is_empty());
+}
