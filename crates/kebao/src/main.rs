@@ -1057,7 +1057,111 @@ async fn seed_policies(svc: &Service) -> Result<()> {
             }
         }
     }
-    println!("demo policies: one bound, one referred to ins.underwriter");
+    if let Some(pid) = quoted.iter().find(|(_, m)| *m).map(|(id, _)| id.clone()) {
+        seed_policy_life(svc, &pid, &ent, &uw, &admin).await?;
+    }
+    println!("demo policies: one bound, one referred to ins.underwriter, one endorsed and co-insured with a paid claim in mediation, one cancelled with its refund paid");
+    Ok(())
+}
+
+/// Cover that has lived a little: a policy starting today, paid, endorsed, co-insured,
+/// with a claim (documents, reserve, partial payment) and a complaint taken to mediation;
+/// and a policy cancelled by the enterprise with its refund paid.
+async fn seed_policy_life(
+    svc: &Service,
+    pid: &str,
+    ent: &kebao_service::authz::Actor,
+    uw: &kebao_service::authz::Actor,
+    admin: &kebao_service::authz::Actor,
+) -> Result<()> {
+    use kebao_domain::Money;
+    let err = |e: kebao_service::ServiceError| anyhow::anyhow!("{}", cli_error(&e));
+    let actor = |name: &'static str| async move {
+        let u = svc.find_user(name).await?;
+        svc.actor_for(u).await
+    };
+    let claims = actor("ins.claims").await.map_err(err)?;
+    let mediator = actor("mediator").await.map_err(err)?;
+    let today = svc.today().to_string();
+    let q = |limit: i64| kebao_domain::rating::QuoteInput {
+        limit: Money::from_fen(limit * 100),
+        revenue: Money::from_fen(3_000_000_000),
+        ..Default::default()
+    };
+    let bind = |limit: i64| {
+        let today = today.clone();
+        async move {
+            let a = svc.apply_for_policy(ent, pid, &q(limit), &today).await.map_err(err)?;
+            let p = svc.my_policies(ent).await.map_err(err)?.into_iter().find(|p| p.application_id == a.id);
+            p.ok_or_else(|| anyhow::anyhow!("demo: the application for {limit} yuan was not bound"))
+        }
+    };
+    let p = bind(1_000_000).await?;
+    svc.record_premium_paid(uw, &p.id, Money::from_fen(p.premium_fen), "DEMO-BANK-0002")
+        .await
+        .map_err(err)?;
+    svc.endorse_policy(admin, &p.id, &q(1_500_000), &today, "企业新增研发项目，提高责任限额")
+        .await
+        .map_err(err)?;
+    let op = kebao_service::authz::Actor::System { name: "demo".into() };
+    let filter =
+        kebao_store::orgs::OrgFilter { kind: Some(kebao_domain::OrgKind::Insurer), ..Default::default() };
+    let other = svc
+        .list_orgs(&op, &filter, None, 100)
+        .await
+        .map_err(err)?
+        .items
+        .into_iter()
+        .find(|o| Some(o.id.as_str()) != uw.org_id() && o.parent_id.is_none());
+    if let Some(o) = other {
+        svc.set_coinsurance(admin, &p.id, &[(o.id, 3_000)]).await.map_err(err)?;
+    }
+    let c = svc
+        .report_claim(
+            ent,
+            &p.id,
+            &today,
+            "中试线调试时样机过热起火，波及合作方租用的检测设备",
+            Money::from_fen(32_000_000),
+        )
+        .await
+        .map_err(err)?;
+    svc.add_claim_document(
+        ent,
+        &c.id,
+        "出险经过说明.txt",
+        "中试线样机过热起火，现场照片与消防记录另附。".as_bytes(),
+    )
+    .await
+    .map_err(err)?;
+    svc.assign_claim(&claims, &c.id).await.map_err(err)?;
+    svc.set_claim_reserve(&claims, &c.id, Money::from_fen(30_000_000)).await.map_err(err)?;
+    svc.decide_claim(
+        &claims,
+        &c.id,
+        kebao_domain::claim::ClaimOutcome::Partial,
+        Money::from_fen(24_000_000),
+        "检测设备租赁损失按合同约定的赔偿限额计算，停工损失不属保险责任",
+    )
+    .await
+    .map_err(err)?;
+    svc.pay_claim(&claims, &c.id, Money::from_fen(24_000_000), "DEMO-CLM-0001").await.map_err(err)?;
+    let d = svc.complain(ent, &c.id, "停工损失系事故直接导致，请求调解").await.map_err(err)?;
+    svc.take_dispute(&mediator, &d.id).await.map_err(err)?;
+    svc.record_session(&mediator, &d.id, &today, "双方到场陈述，保险机构同意复核停工损失凭证")
+        .await
+        .map_err(err)?;
+    // Cancelled by the enterprise the day cover starts: the filed method returns the rest.
+    let p2 = bind(500_000).await?;
+    svc.record_premium_paid(uw, &p2.id, Money::from_fen(p2.premium_fen), "DEMO-BANK-0003")
+        .await
+        .map_err(err)?;
+    let out = svc.cancel_policy(ent, &p2.id, &today, "项目终止，不再需要该保障").await.map_err(err)?;
+    if out.refund_fen > 0 {
+        svc.record_refund_paid(uw, &p2.id, Money::from_fen(out.refund_fen), "DEMO-REFUND-0001")
+            .await
+            .map_err(err)?;
+    }
     Ok(())
 }
 

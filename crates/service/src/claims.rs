@@ -561,7 +561,7 @@ impl Service {
             media_type: mime.to_owned(),
             sha256: hex::encode(sha2::Sha256::digest(bytes)),
             size: i64::try_from(bytes.len()).unwrap_or(i64::MAX),
-            uploaded_by: actor.log_name(),
+            uploaded_by: format!("{}（{}）", user.display_name, user.username),
             uploaded_at_us: self.now_us(),
         };
         store::insert_document(tx.conn(), &d, bytes, self.store.backend()).await?;

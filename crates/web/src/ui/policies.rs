@@ -572,12 +572,8 @@ async fn render_policy(st: &AppState, c: Chrome, actor: &Actor, id: &str, errors
             period: format!("{} — {}", v.policy.start_date, v.policy.end_date),
             premium: Money::from_fen(v.policy.premium_fen).display_yuan(),
             paid: v.paid.display_yuan(),
-            limit: Money::from_fen(sched.pointer("/rated/limit").and_then(|x| x.as_i64()).unwrap_or(0))
-                .display_yuan(),
-            deductible: Money::from_fen(
-                sched.pointer("/rated/deductible").and_then(|x| x.as_i64()).unwrap_or(0),
-            )
-            .display_yuan(),
+            limit: current.limit.display_yuan(),
+            deductible: current.deductible.display_yuan(),
             coverages,
             trace,
             can_record,

@@ -17,17 +17,24 @@ pub fn hbar(items: &[(String, f64)], unit: &str) -> String {
     let mut s = format!(
         "<svg role=\"img\" viewBox=\"0 0 {width} {height}\" width=\"100%\" style=\"max-width:{width}px\" xmlns=\"http://www.w3.org/2000/svg\">"
     );
-    for (i, (label, v)) in items.iter().enumerate() {
+    for (i, (full, v)) in items.iter().enumerate() {
         let y = i * row + 5;
         let w = (v / max * bar_w).max(1.0);
+        // Long names are shortened to fit; the bar's tooltip keeps the whole name.
+        let label = if full.chars().count() > 15 {
+            format!("{}…", full.chars().take(14).collect::<String>())
+        } else {
+            full.clone()
+        };
         let _ = write!(
             s,
             "<text x=\"{x}\" y=\"{ty}\" text-anchor=\"end\" font-size=\"13\" fill=\"#1f2933\">{l}</text>\
-             <rect x=\"{bx}\" y=\"{y}\" width=\"{w:.1}\" height=\"20\" rx=\"3\" fill=\"#2f6fb8\"><title>{l}: {v}{u}</title></rect>\
+             <rect x=\"{bx}\" y=\"{y}\" width=\"{w:.1}\" height=\"20\" rx=\"3\" fill=\"#2f6fb8\"><title>{f}: {v}{u}</title></rect>\
              <text x=\"{vx:.1}\" y=\"{ty}\" font-size=\"12\" fill=\"#5f6b7a\">{v}{u}</text>",
             x = label_w - 8.0,
             ty = y + 15,
-            l = esc(label),
+            l = esc(&label),
+            f = esc(full),
             bx = label_w,
             vx = label_w + w + 6.0,
             u = esc(unit),
