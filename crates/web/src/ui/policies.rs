@@ -34,6 +34,7 @@ pub fn routes() -> Router<AppState> {
         .route("/claims/{id}/documents", post(claim_document_upload))
         .route("/claim-documents/{id}", get(claim_document_download))
         .route("/zone/insurance", get(overview_page))
+        .route("/zone/insurance.xlsx", get(overview_xlsx))
 }
 
 async fn complaint_post(
@@ -964,4 +965,72 @@ async fn overview_page(State(st): State<AppState>, Authed { c, s, tr }: Authed) 
         payout_chart: if payout.is_empty() { String::new() } else { super::svg::hbar(&payout, "%") },
         c,
     }))
+}
+
+/// The overview as a workbook (yuan as numbers with two decimals, ratios in percent).
+async fn overview_xlsx(State(st): State<AppState>, Authed { s, tr, .. }: Authed) -> Page {
+    let o = st
+        .svc
+        .insurance_overview(&s.actor)
+        .await
+        .map_err(|e| error_page(tr, super::pages::chrome_blank(tr), e))?;
+    let y = |f: i64| Money::from_fen(f).to_yuan_string();
+    let line = |l: &kebao_service::overview::InsurerLine| {
+        vec![
+            l.insurer_name.clone(),
+            l.policies_in_force.to_string(),
+            l.policies_cancelled.to_string(),
+            y(l.written_fen),
+            y(l.received_fen),
+            l.claims_open.to_string(),
+            l.claims_closed.to_string(),
+            y(l.claimed_fen),
+            y(l.paid_fen),
+            l.mean_cycle_days.map(|d| format!("{d:.1}")).unwrap_or_default(),
+            l.payout_ratio.map(|r| format!("{:.1}", r * 100.0)).unwrap_or_default(),
+            l.disputes_open.to_string(),
+            l.disputes_settled.to_string(),
+            l.disputes_escalated.to_string(),
+        ]
+    };
+    let mut rows: Vec<Vec<String>> = o.lines.iter().map(line).collect();
+    rows.push(line(&o.total));
+    let table = kebao_service::tabular::Table {
+        headers: [
+            "保险机构",
+            "有效保单",
+            "已退保",
+            "签单保费（净，元）",
+            "实收保费（净，元）",
+            "未结案",
+            "已结案",
+            "结案索赔额（元）",
+            "已赔付（元）",
+            "平均结案天数",
+            "赔付率（%）",
+            "调解进行中",
+            "调解成功",
+            "转仲裁或诉讼",
+        ]
+        .iter()
+        .map(|h| (*h).to_owned())
+        .collect(),
+        rows,
+    };
+    let bytes = kebao_service::tabular::write_xlsx(&table, "insurance overview")
+        .map_err(|e| error_page(tr, super::pages::chrome_blank(tr), ServiceError::Internal(e)))?;
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                "attachment; filename=\"kebao-insurance-overview.xlsx\"".to_owned(),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }

@@ -927,6 +927,11 @@ async fn endorse_coinsure_cancel_refund_renew_and_the_zone_overview() {
         "{page}"
     );
     assert_eq!(e.get("/zone/insurance").await.status, StatusCode::FORBIDDEN);
+    let x = z.get("/zone/insurance.xlsx").await;
+    assert_eq!(x.status, StatusCode::OK);
+    let t = kebao_service::tabular::read(&x.body, kebao_service::tabular::Format::Xlsx).unwrap();
+    assert_eq!(t.rows.len(), 3, "two insurers and the total");
+    assert_eq!(t.rows[2][2], "1", "one cancelled policy in the total");
     let o = c.get_auth("/api/v1/zone/insurance-overview", &zone).await.json();
     assert_eq!(o["total"]["policies_cancelled"], 1, "{o}");
     assert_eq!(o["insurers"].as_array().unwrap().len(), 2, "{o}");
