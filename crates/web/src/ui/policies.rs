@@ -232,6 +232,17 @@ async fn render_claim(st: &AppState, c: Chrome, actor: &Actor, id: &str, errors:
     };
     let x = &v.claim;
     let handler = actor.user().is_some_and(|u| u.org_id == x.insurer_id && u.has(Role::ClaimsHandler));
+    let disputed = st.svc.disputes(actor).await.map(|ds| {
+        ds.iter().any(|d| {
+            d.claim_id == x.id
+                && matches!(
+                    d.status,
+                    kebao_domain::dispute::DisputeStatus::Complained
+                        | kebao_domain::dispute::DisputeStatus::Mediating
+                )
+        })
+    });
+    let disputed = disputed.unwrap_or(false);
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     with_status(
         status,
@@ -284,7 +295,8 @@ async fn render_claim(st: &AppState, c: Chrome, actor: &Actor, id: &str, errors:
                         && (u.has(Role::EnterpriseAdmin) || u.has(Role::EnterpriseStaff))
                 }),
             handler,
-            can_complain: actor.user().is_some_and(|u| u.org_id == x.enterprise_id)
+            can_complain: !disputed
+                && actor.user().is_some_and(|u| u.org_id == x.enterprise_id)
                 && matches!(
                     x.status,
                     kebao_domain::claim::ClaimStatus::Decided | kebao_domain::claim::ClaimStatus::Closed
