@@ -19,6 +19,7 @@ pub mod product;
 pub mod publicity;
 pub mod rating;
 pub mod search;
+pub mod subsidy;
 pub mod time_zone;
 pub mod uscc;
 pub mod user;

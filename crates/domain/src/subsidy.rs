@@ -1,0 +1,725 @@
+//! Premium subsidies and insurance compensation (C6): programmes as dated, versioned rule
+//! sets, and the eligibility check that returns the amount with a trace (naming the cap that
+//! bound) or every rule that failed, with its reason.
+//!
+//! Amounts are integer fen; shares and rate caps are basis points (1 bp = 0.01 %). Each
+//! amount is rounded once, half away from zero, to the fen.
+
+use crate::catalogue::Confidence;
+use crate::cover::round_div;
+use crate::error::FieldError;
+use crate::org::{string_enum, QualificationKind};
+use time::Date;
+
+string_enum! {
+    /// Who runs a programme and how its money moves.
+    ProgrammeKind {
+        Zone = "zone", "示范区保费补贴", "Zone premium subsidy";
+        NationalFirstSet = "national_first_set", "首台（套）保险补偿（国家）", "National first-set compensation";
+        NationalNewMaterial = "national_new_material", "新材料首批次保险补偿（国家）", "National first-batch new-material compensation";
+    }
+}
+
+string_enum! {
+    /// Which date picks the programme version that applies.
+    VersionDate {
+        PolicyStart = "policy_start", "按保单起保日", "The policy's start date";
+        ApplicationDate = "application_date", "按申请日", "The application date";
+    }
+}
+
+string_enum! {
+    /// Which year a per-enterprise-per-year cap counts in.
+    CapYear {
+        PolicyStart = "policy_start", "起保日所在年度", "The year the policy starts";
+        Application = "application", "申请日所在年度", "The year of the application";
+    }
+}
+
+string_enum! {
+    /// What a premium rate above the cap does.
+    RateCapAction {
+        Reject = "reject", "不予补贴", "Reject the application";
+        CapBase = "cap_base", "按上限费率计算补贴基数", "Cap the subsidy base at the capped rate";
+    }
+}
+
+string_enum! {
+    /// Which premium the share is taken of.
+    PremiumBasis {
+        Invoiced = "invoiced", "发票保费", "Premium invoiced";
+        Paid = "paid", "实际缴纳保费", "Premium actually paid";
+    }
+}
+
+/// A product group's shares by year of cover (the first entry for the first year; the last
+/// applies to later years): step-down is a falling list.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ShareGroup {
+    pub name: String,
+    pub product_types: Vec<String>,
+    pub share_bp_by_year: Vec<u32>,
+}
+
+/// The new-material limit: the subsidised limit is at most `multiple` × the contract amount
+/// and at most `cap_yuan`; above it, the premium is subsidised pro rata.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct LimitRule {
+    pub multiple: u32,
+    pub cap_yuan: i64,
+}
+
+/// The auto-grant flow (免申即享): eligible policies go onto a notice list and the
+/// enterprise confirms within so many working days, or the grant lapses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AutoGrant {
+    pub confirm_working_days: u32,
+}
+
+/// One version of a programme. Every number carries the programme's confidence; a
+/// programme whose numbers are not a rule of this zone says so in `label_zh`/`label_en`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Programme {
+    pub id: String,
+    pub version: u32,
+    pub name_zh: String,
+    pub name_en: String,
+    pub kind: ProgrammeKind,
+    /// The document the rules come from.
+    pub source: String,
+    pub confidence: Confidence,
+    /// Shown wherever the programme's numbers are (e.g. "example from Suzhou, not a Donghu rule").
+    #[serde(default)]
+    pub label_zh: String,
+    #[serde(default)]
+    pub label_en: String,
+    pub valid_from: Date,
+    #[serde(default)]
+    pub valid_to: Option<Date>,
+    pub version_date: VersionDate,
+    pub groups: Vec<ShareGroup>,
+    /// The enterprise holds at least one of these, valid on the version date (empty: none needed).
+    #[serde(default)]
+    pub qualifications_any: Vec<QualificationKind>,
+    /// The enterprise is tagged with one of these zone industries (empty: any).
+    #[serde(default)]
+    pub industries_any: Vec<String>,
+    /// Registration: the USCC's division code (characters 3–8) starts with one of these.
+    #[serde(default)]
+    pub registered_in: Vec<String>,
+    /// Premium rate = premium ÷ sum insured (or limit), capped at this many basis points.
+    #[serde(default)]
+    pub rate_cap_bp: Option<u32>,
+    pub rate_cap_action: RateCapAction,
+    pub premium_basis: PremiumBasis,
+    #[serde(default)]
+    pub per_policy_cap_yuan: Option<i64>,
+    #[serde(default)]
+    pub per_enterprise_year_cap_yuan: Option<i64>,
+    pub cap_year: CapYear,
+    /// Years of cover that may be subsidised.
+    #[serde(default)]
+    pub max_years: Option<u32>,
+    /// Cover must run without a gap from one policy to the next.
+    #[serde(default)]
+    pub continuous: bool,
+    #[serde(default)]
+    pub min_cumulative_premium_yuan: Option<i64>,
+    /// The longest policy term subsidised.
+    #[serde(default)]
+    pub max_term_months: Option<u32>,
+    /// Programmes in the same group never both pay for one policy.
+    #[serde(default)]
+    pub no_stacking_group: Option<String>,
+    /// Application windows (inclusive); empty: always open.
+    #[serde(default)]
+    pub windows: Vec<(Date, Date)>,
+    /// The budget of this version (zone programmes; national money is not the zone's).
+    #[serde(default)]
+    pub budget_yuan: Option<i64>,
+    #[serde(default)]
+    pub limit_rule: Option<LimitRule>,
+    #[serde(default)]
+    pub exclude_related_party: bool,
+    #[serde(default)]
+    pub exclude_already_compensated: bool,
+    /// Public notice (公示) period in working days.
+    pub notice_working_days: u32,
+    /// Years an enterprise is banned after a clawback for fraud.
+    pub ban_years: u32,
+    #[serde(default)]
+    pub auto_grant: Option<AutoGrant>,
+}
+
+/// The shipped programmes (embedded; a zone loads new versions as files).
+pub const SHIPPED: &str = include_str!("../../../data/subsidy/programmes.toml");
+
+#[derive(serde::Deserialize)]
+struct File {
+    programme: Vec<Programme>,
+}
+
+/// Reads programmes from TOML, checking each.
+pub fn parse_programmes(text: &str) -> Result<Vec<Programme>, FieldError> {
+    let f: File = toml::from_str(text).map_err(|e| {
+        FieldError::new(
+            "programmes",
+            "toml",
+            format!("补贴方案文件格式错误：{e}"),
+            format!("the programme file is malformed: {e}"),
+        )
+    })?;
+    for p in &f.programme {
+        p.check()?;
+    }
+    Ok(f.programme)
+}
+
+impl Programme {
+    /// Checks the rule set for contradictions.
+    pub fn check(&self) -> Result<(), FieldError> {
+        let bad = |zh: String, en: String| FieldError::new("programme", "programme", zh, en);
+        if self.groups.is_empty()
+            || self.groups.iter().any(|g| g.share_bp_by_year.is_empty() || g.product_types.is_empty())
+        {
+            return Err(bad(
+                format!("方案 {} 须列出产品组及各年度补贴比例", self.id),
+                format!("programme {} needs product groups with shares by year", self.id),
+            ));
+        }
+        if self.groups.iter().flat_map(|g| g.share_bp_by_year.iter()).any(|s| *s > 10_000) {
+            return Err(bad(
+                format!("方案 {} 的补贴比例超过 100%", self.id),
+                format!("programme {} has a share above 100%", self.id),
+            ));
+        }
+        if self.valid_to.is_some_and(|t| t < self.valid_from) || self.windows.iter().any(|(a, b)| b < a) {
+            return Err(bad(
+                format!("方案 {} 的日期区间颠倒", self.id),
+                format!("programme {} has a date range the wrong way round", self.id),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether this version is in force on `d`.
+    pub fn in_force_on(&self, d: Date) -> bool {
+        d >= self.valid_from && self.valid_to.is_none_or(|t| d <= t)
+    }
+
+    /// The product group of a product type.
+    pub fn group_of(&self, product_type: &str) -> Option<&ShareGroup> {
+        self.groups.iter().find(|g| g.product_types.iter().any(|t| t == product_type))
+    }
+}
+
+/// Picks the version of programme `id` in force on the date the programme says.
+pub fn version_for<'a>(
+    versions: &'a [Programme],
+    id: &str,
+    policy_start: Date,
+    applied_on: Date,
+) -> Option<&'a Programme> {
+    versions
+        .iter()
+        .filter(|p| p.id == id)
+        .filter(|p| {
+            p.in_force_on(match p.version_date {
+                VersionDate::PolicyStart => policy_start,
+                VersionDate::ApplicationDate => applied_on,
+            })
+        })
+        .max_by_key(|p| (p.valid_from, p.version))
+}
+
+/// What the check needs to know about a policy, its enterprise and what was granted before.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Case {
+    pub product_type: String,
+    pub premium_invoiced_fen: i64,
+    pub premium_paid_fen: i64,
+    /// Sum insured, or the limit where the product has none (the premium rate's denominator).
+    pub sum_insured_fen: i64,
+    pub limit_fen: i64,
+    pub policy_start: Option<Date>,
+    pub policy_end: Option<Date>,
+    pub applied_on: Option<Date>,
+    pub qualifications: Vec<(QualificationKind, Date, Date)>,
+    pub industries: Vec<String>,
+    pub uscc: String,
+    /// Which year of subsidised cover this policy is (1 = the first).
+    pub year_of_cover: u32,
+    /// The previous policy of the same kind ended the day before this one starts (or none).
+    pub continuous: bool,
+    pub cumulative_premium_fen: i64,
+    /// Already granted to the enterprise in this programme in the cap year.
+    pub granted_in_cap_year_fen: i64,
+    /// Budget still free in this programme version (none: no budget).
+    pub budget_left_fen: Option<i64>,
+    /// The policy already has a grant from a programme of the same no-stacking group.
+    pub stacked: bool,
+    pub contract_amount_fen: Option<i64>,
+    pub related_party: bool,
+    pub already_compensated: bool,
+    /// The enterprise is banned from the programme until this date.
+    pub banned_until: Option<Date>,
+}
+
+/// One line of the computation.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Step {
+    pub label_zh: String,
+    pub label_en: String,
+    pub value_fen: i64,
+}
+
+/// A rule that failed.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Failure {
+    pub rule: String,
+    pub reason_zh: String,
+    pub reason_en: String,
+}
+
+/// An eligible case: the amount, how it was reached, and which cap bound (if any).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Grant {
+    pub programme_id: String,
+    pub programme_version: u32,
+    pub amount_fen: i64,
+    pub steps: Vec<Step>,
+    pub bound_by: Option<String>,
+}
+
+fn yuan(f: i64) -> String {
+    crate::Money::from_fen(f).to_yuan_string()
+}
+
+fn pct(bp: u32) -> String {
+    format!("{}.{:02}%", bp / 100, bp % 100)
+}
+
+/// Runs the programme's rules over a case: the grant, or every rule that failed.
+pub fn assess(p: &Programme, c: &Case) -> Result<Grant, Vec<Failure>> {
+    let mut fail = Vec::new();
+    let mut no = |rule: &str, zh: String, en: String| {
+        fail.push(Failure { rule: rule.to_owned(), reason_zh: zh, reason_en: en })
+    };
+    let on = match p.version_date {
+        VersionDate::PolicyStart => c.policy_start,
+        VersionDate::ApplicationDate => c.applied_on,
+    };
+    let group = p.group_of(&c.product_type);
+    if group.is_none() {
+        no(
+            "product_type",
+            format!("产品类型 {} 不在本方案补贴范围内", c.product_type),
+            format!("product type {} is not covered by the programme", c.product_type),
+        );
+    }
+    if let Some(d) = on {
+        if !p.in_force_on(d) {
+            no(
+                "version",
+                format!("本方案版本不适用于 {d}"),
+                format!("this programme version does not apply on {d}"),
+            );
+        }
+    }
+    if let (Some(d), false) = (c.applied_on, p.windows.is_empty()) {
+        if !p.windows.iter().any(|(a, b)| d >= *a && d <= *b) {
+            no("window", format!("{d} 不在申报期内"), format!("{d} is outside the application windows"));
+        }
+    }
+    if let (Some(until), Some(d)) = (c.banned_until, c.applied_on) {
+        if d < until {
+            no(
+                "banned",
+                format!("企业因被追回补贴，{until} 前不得申请"),
+                format!("the enterprise is banned from applying until {until} after a clawback"),
+            );
+        }
+    }
+    if !p.qualifications_any.is_empty() {
+        let d = on.unwrap_or(Date::MIN);
+        let ok = c
+            .qualifications
+            .iter()
+            .any(|(k, from, to)| p.qualifications_any.contains(k) && *from <= d && d <= *to);
+        if !ok {
+            let names: Vec<&str> = p.qualifications_any.iter().map(|q| q.label_zh()).collect();
+            no(
+                "qualification",
+                format!("须在 {d} 持有有效资质之一：{}", names.join("、")),
+                format!("needs one of the qualifications, valid on {d}"),
+            );
+        }
+    }
+    if !p.industries_any.is_empty() && !c.industries.iter().any(|i| p.industries_any.contains(i)) {
+        no(
+            "industry",
+            "企业不属于本方案支持的产业".into(),
+            "the enterprise is not in an industry the programme supports".into(),
+        );
+    }
+    if !p.registered_in.is_empty() {
+        let division = c.uscc.get(2..8).unwrap_or_default();
+        if !p.registered_in.iter().any(|r| division.starts_with(r.as_str())) {
+            no(
+                "registration",
+                format!("企业登记机关行政区划码 {division} 不在本方案范围内"),
+                format!("the enterprise's registration division {division} is outside the programme"),
+            );
+        }
+    }
+    if let (Some(max), Some(s), Some(e)) = (p.max_term_months, c.policy_start, c.policy_end) {
+        let months = crate::cover::months_begun(s, e);
+        if u32::from(months) > max {
+            no(
+                "term",
+                format!("保险期间 {months} 个月，超过 {max} 个月"),
+                format!("the term of {months} months exceeds {max}"),
+            );
+        }
+    }
+    if let Some(max) = p.max_years {
+        if c.year_of_cover > max {
+            no(
+                "max_years",
+                format!("已连续补贴 {} 年，最多 {max} 年", c.year_of_cover - 1),
+                format!("already subsidised for {} years, at most {max}", c.year_of_cover - 1),
+            );
+        }
+    }
+    if p.continuous && c.year_of_cover > 1 && !c.continuous {
+        no("continuous", "续保须连续不断档".into(), "cover must continue without a gap".into());
+    }
+    if let Some(min) = p.min_cumulative_premium_yuan {
+        if c.cumulative_premium_fen < min.saturating_mul(100) {
+            no(
+                "min_cumulative_premium",
+                format!("累计保费 {} 元未达 {min} 元", yuan(c.cumulative_premium_fen)),
+                format!("cumulative premium {} is below {min} yuan", yuan(c.cumulative_premium_fen)),
+            );
+        }
+    }
+    if c.stacked {
+        no(
+            "no_stacking",
+            "该保单已获同类补贴，不得重复享受".into(),
+            "the policy already has a subsidy of the same kind (no stacking)".into(),
+        );
+    }
+    if p.exclude_related_party && c.related_party {
+        no(
+            "related_party",
+            "用户为关联企业或贸易商，不予补贴".into(),
+            "the user is a related party or a trader".into(),
+        );
+    }
+    if p.exclude_already_compensated && c.already_compensated {
+        no("already_compensated", "该项目已获补偿".into(), "the project has already been compensated".into());
+    }
+    if c.premium_paid_fen <= 0 && p.premium_basis == PremiumBasis::Paid {
+        no("premium_paid", "保费尚未缴纳".into(), "no premium has been paid".into());
+    }
+    let mut base = match p.premium_basis {
+        PremiumBasis::Invoiced => c.premium_invoiced_fen,
+        PremiumBasis::Paid => c.premium_paid_fen.min(c.premium_invoiced_fen),
+    };
+    let mut steps = vec![Step {
+        label_zh: format!("补贴基数：{}", p.premium_basis.label_zh()),
+        label_en: format!("base: {}", p.premium_basis.label_en()),
+        value_fen: base,
+    }];
+    if let Some(cap) = p.rate_cap_bp {
+        let over = c.sum_insured_fen <= 0
+            || i128::from(c.premium_invoiced_fen) * 10_000 > i128::from(cap) * i128::from(c.sum_insured_fen);
+        if over {
+            match p.rate_cap_action {
+                RateCapAction::Reject => no(
+                    "rate_cap",
+                    format!("费率（保费 ÷ 保险金额）超过 {}", pct(cap)),
+                    format!("the premium rate (premium ÷ sum insured) exceeds {}", pct(cap)),
+                ),
+                RateCapAction::CapBase => {
+                    let capped = round_div(i128::from(c.sum_insured_fen.max(0)) * i128::from(cap), 10_000);
+                    base = base.min(capped);
+                    steps.push(Step {
+                        label_zh: format!("费率超过 {}，基数按上限费率计算", pct(cap)),
+                        label_en: format!("rate above {}: base at the capped rate", pct(cap)),
+                        value_fen: base,
+                    });
+                }
+            }
+        }
+    }
+    if let (Some(rule), Some(contract)) = (p.limit_rule, c.contract_amount_fen) {
+        let allowed =
+            (contract.saturating_mul(i64::from(rule.multiple))).min(rule.cap_yuan.saturating_mul(100));
+        if c.limit_fen > allowed && c.limit_fen > 0 {
+            base = round_div(i128::from(base) * i128::from(allowed), i128::from(c.limit_fen));
+            steps.push(Step {
+                label_zh: format!(
+                    "限额超过 min({}×合同金额, {} 元)，按比例计算",
+                    rule.multiple, rule.cap_yuan
+                ),
+                label_en: format!(
+                    "limit above min({}× contract, {} yuan): pro rata",
+                    rule.multiple, rule.cap_yuan
+                ),
+                value_fen: base,
+            });
+        }
+    } else if p.limit_rule.is_some() {
+        no("contract_amount", "须填写采购合同金额".into(), "the purchase-contract amount is required".into());
+    }
+    if !fail.is_empty() {
+        return Err(fail);
+    }
+    let Some(group) = group else { return Err(fail) };
+    let idx = usize::try_from(c.year_of_cover.max(1) - 1).unwrap_or(usize::MAX);
+    let share = group.share_bp_by_year.get(idx).or(group.share_bp_by_year.last()).copied().unwrap_or(0);
+    let mut amount = round_div(i128::from(base) * i128::from(share), 10_000);
+    steps.push(Step {
+        label_zh: format!("{}，第 {} 年，补贴 {}", group.name, c.year_of_cover.max(1), pct(share)),
+        label_en: format!("{}, year {}, share {}", group.name, c.year_of_cover.max(1), pct(share)),
+        value_fen: amount,
+    });
+    let mut bound_by = None;
+    let mut cap =
+        |amount: &mut i64, limit: i64, code: &str, zh: String, en: String, steps: &mut Vec<Step>| {
+            if *amount > limit {
+                *amount = limit.max(0);
+                bound_by = Some(code.to_owned());
+                steps.push(Step { label_zh: zh, label_en: en, value_fen: *amount });
+            }
+        };
+    if let Some(c1) = p.per_policy_cap_yuan {
+        cap(
+            &mut amount,
+            c1.saturating_mul(100),
+            "per_policy_cap",
+            format!("单张保单上限 {c1} 元"),
+            format!("per-policy cap {c1} yuan"),
+            &mut steps,
+        );
+    }
+    if let Some(c2) = p.per_enterprise_year_cap_yuan {
+        let left = c2.saturating_mul(100) - c.granted_in_cap_year_fen;
+        cap(
+            &mut amount,
+            left,
+            "per_enterprise_year_cap",
+            format!("每户每年上限 {c2} 元（本年已获 {} 元）", yuan(c.granted_in_cap_year_fen)),
+            format!(
+                "per-enterprise-per-year cap {c2} yuan ({} granted this year)",
+                yuan(c.granted_in_cap_year_fen)
+            ),
+            &mut steps,
+        );
+    }
+    if let Some(left) = c.budget_left_fen {
+        cap(
+            &mut amount,
+            left,
+            "budget",
+            format!("预算余额 {} 元", yuan(left)),
+            format!("budget left {} yuan", yuan(left)),
+            &mut steps,
+        );
+    }
+    if amount <= 0 {
+        let why = bound_by.clone().unwrap_or_default();
+        return Err(vec![Failure {
+            rule: if why.is_empty() { "zero".into() } else { why },
+            reason_zh: "可补贴金额为零（上限或预算已用尽）".into(),
+            reason_en: "nothing left to grant (a cap or the budget is used up)".into(),
+        }]);
+    }
+    Ok(Grant {
+        programme_id: p.id.clone(),
+        programme_version: p.version,
+        amount_fen: amount,
+        steps,
+        bound_by,
+    })
+}
+
+/// Working days by a holiday calendar with make-up working days (调休), from configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct Calendar {
+    /// Where the dates come from and how sure they are.
+    #[serde(default)]
+    pub source: String,
+    pub confidence: Option<Confidence>,
+    #[serde(default)]
+    pub holidays: Vec<Date>,
+    /// Weekend days that are working days.
+    #[serde(default)]
+    pub workdays: Vec<Date>,
+}
+
+/// The shipped calendar.
+pub const SHIPPED_CALENDAR: &str = include_str!("../../../data/subsidy/calendar.toml");
+
+impl Calendar {
+    /// Reads a calendar file.
+    pub fn parse(text: &str) -> Result<Calendar, FieldError> {
+        toml::from_str(text).map_err(|e| {
+            FieldError::new(
+                "calendar",
+                "toml",
+                format!("工作日历格式错误：{e}"),
+                format!("the calendar is malformed: {e}"),
+            )
+        })
+    }
+
+    /// Whether `d` is a working day.
+    pub fn is_working(&self, d: Date) -> bool {
+        if self.workdays.contains(&d) {
+            return true;
+        }
+        let weekend = matches!(d.weekday(), time::Weekday::Saturday | time::Weekday::Sunday);
+        !weekend && !self.holidays.contains(&d)
+    }
+
+    /// The `n`-th working day after `d` (not counting `d`).
+    pub fn add_working_days(&self, d: Date, n: u32) -> Date {
+        let mut day = d;
+        let mut left = n;
+        while left > 0 {
+            day = day.next_day().unwrap_or(day);
+            if self.is_working(day) {
+                left -= 1;
+            }
+        }
+        day
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::inconsistent_digit_grouping)] // amounts written yuan_fen
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    fn shipped() -> Vec<Programme> {
+        parse_programmes(SHIPPED).unwrap()
+    }
+
+    fn case(product: &str, premium: i64, sum_insured: i64) -> Case {
+        Case {
+            product_type: product.into(),
+            premium_invoiced_fen: premium,
+            premium_paid_fen: premium,
+            sum_insured_fen: sum_insured,
+            limit_fen: sum_insured,
+            policy_start: Some(date!(2026 - 03 - 01)),
+            policy_end: Some(date!(2027 - 02 - 28)),
+            applied_on: Some(date!(2026 - 04 - 01)),
+            qualifications: vec![(QualificationKind::HighTech, date!(2025 - 01 - 01), date!(2027 - 12 - 31))],
+            industries: vec!["光电子信息".into()],
+            uscc: "91420100MA4KXXXX0X".into(),
+            year_of_cover: 1,
+            continuous: true,
+            cumulative_premium_fen: premium,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn shipped_programmes_parse_and_pick_their_version() {
+        let ps = shipped();
+        for id in ["first_set", "new_material", "zone_tech_insurance"] {
+            assert!(ps.iter().any(|p| p.id == id), "{id}");
+        }
+        let v = version_for(&ps, "first_set", date!(2023 - 06 - 01), date!(2024 - 07 - 01)).unwrap();
+        assert_eq!(v.version, 2015);
+        let v = version_for(&ps, "first_set", date!(2024 - 06 - 01), date!(2024 - 07 - 01)).unwrap();
+        assert_eq!(v.version, 2024);
+        let zone = ps.iter().find(|p| p.id == "zone_tech_insurance").unwrap();
+        assert_eq!(zone.confidence, Confidence::Unconfirmed);
+        assert!(zone.label_en.contains("not a Donghu rule"));
+    }
+
+    #[test]
+    fn zone_subsidy_is_half_the_premium_up_to_the_yearly_cap() {
+        let ps = shipped();
+        let zone = ps.iter().find(|p| p.id == "zone_tech_insurance").unwrap();
+        let g = assess(zone, &case("rd_liability", 20_000_00, 5_000_000_00)).unwrap();
+        assert_eq!((g.amount_fen, g.bound_by.as_deref()), (10_000_00, None));
+        let mut c = case("rd_liability", 800_000_00, 50_000_000_00);
+        c.granted_in_cap_year_fen = 150_000_00;
+        let g = assess(zone, &c).unwrap();
+        assert_eq!((g.amount_fen, g.bound_by.as_deref()), (150_000_00, Some("per_enterprise_year_cap")));
+        let mut c = case("rd_liability", 20_000_00, 5_000_000_00);
+        c.qualifications.clear();
+        c.product_type = "no_such_type".into();
+        let f = assess(zone, &c).unwrap_err();
+        let rules: Vec<&str> = f.iter().map(|x| x.rule.as_str()).collect();
+        assert!(rules.contains(&"product_type") && rules.contains(&"qualification"), "{rules:?}");
+    }
+
+    #[test]
+    fn first_set_rate_cap_years_and_cumulative_premium() {
+        let ps = shipped();
+        let v2015 = version_for(&ps, "first_set", date!(2020 - 01 - 01), date!(2020 - 02 - 01)).unwrap();
+        // 3 % cap: 40,000 on 1,000,000 is 4 % — the 2015 rules reject it.
+        let mut c = case("first_set_equipment", 40_000_00, 1_000_000_00);
+        c.policy_start = Some(date!(2020 - 01 - 01));
+        c.policy_end = Some(date!(2020 - 12 - 31));
+        c.applied_on = Some(date!(2020 - 02 - 01));
+        c.cumulative_premium_fen = 250_000_00;
+        assert_eq!(assess(v2015, &c).unwrap_err()[0].rule, "rate_cap");
+        c.premium_invoiced_fen = 30_000_00;
+        c.premium_paid_fen = 30_000_00;
+        assert_eq!(assess(v2015, &c).unwrap().amount_fen, 24_000_00);
+        c.cumulative_premium_fen = 100_000_00;
+        assert_eq!(assess(v2015, &c).unwrap_err()[0].rule, "min_cumulative_premium");
+        c.cumulative_premium_fen = 250_000_00;
+        c.year_of_cover = 4;
+        assert_eq!(assess(v2015, &c).unwrap_err()[0].rule, "max_years");
+        c.year_of_cover = 2;
+        c.continuous = false;
+        assert_eq!(assess(v2015, &c).unwrap_err()[0].rule, "continuous");
+    }
+
+    #[test]
+    fn new_material_limit_is_pro_rata() {
+        let ps = shipped();
+        let v = version_for(&ps, "new_material", date!(2020 - 01 - 01), date!(2020 - 02 - 01)).unwrap();
+        let mut c = case("new_material_first_batch", 300_000_00, 100_000_000_00);
+        c.policy_start = Some(date!(2020 - 01 - 01));
+        c.policy_end = Some(date!(2020 - 12 - 31));
+        c.applied_on = Some(date!(2020 - 02 - 01));
+        // Limit 100 million on a contract of 10 million: 50 million may be subsidised, half.
+        c.contract_amount_fen = Some(10_000_000_00);
+        let g = assess(v, &c).unwrap();
+        assert_eq!(g.amount_fen, 120_000_00, "{:?}", g.steps);
+        c.related_party = true;
+        assert_eq!(assess(v, &c).unwrap_err()[0].rule, "related_party");
+    }
+
+    #[test]
+    fn working_days_skip_weekends_and_holidays_and_count_make_up_days() {
+        let cal = Calendar {
+            holidays: vec![
+                date!(2025 - 10 - 01),
+                date!(2025 - 10 - 02),
+                date!(2025 - 10 - 03),
+                date!(2025 - 10 - 06),
+                date!(2025 - 10 - 07),
+                date!(2025 - 10 - 08),
+            ],
+            workdays: vec![date!(2025 - 09 - 28), date!(2025 - 10 - 11)],
+            ..Default::default()
+        };
+        // From Friday 26 September: Sunday 28th is a make-up day, then 29, 30, then 9, 10, 11 (Saturday, make-up).
+        assert_eq!(cal.add_working_days(date!(2025 - 09 - 26), 1), date!(2025 - 09 - 28));
+        assert_eq!(cal.add_working_days(date!(2025 - 09 - 26), 5), date!(2025 - 10 - 10));
+        assert_eq!(cal.add_working_days(date!(2025 - 09 - 26), 6), date!(2025 - 10 - 11));
+        assert!(!cal.is_working(date!(2025 - 10 - 04)));
+    }
+}
