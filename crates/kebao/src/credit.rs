@@ -16,21 +16,34 @@ pub fn signing_key(path: &Path, create: bool) -> Result<Option<ed25519_dalek::Si
         }
         let mut seed = [0u8; 32];
         getrandom::fill(&mut seed).map_err(|e| anyhow::anyhow!("no randomness for a key: {e}"))?;
+        // Written whole to a private temporary file, then linked into place: the link fails
+        // if another process created the key first (then that key is read below), and a
+        // reader never sees a half-written key.
+        let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
         let mut opts = std::fs::OpenOptions::new();
-        opts.write(true).create_new(true);
+        opts.write(true).create(true).truncate(true);
         #[cfg(unix)]
         {
             use std::os::unix::fs::OpenOptionsExt;
             opts.mode(0o600);
         }
-        let mut f =
-            opts.open(path).with_context(|| format!("creating the signing key {}", path.display()))?;
+        let mut f = opts.open(&tmp).with_context(|| format!("creating the signing key {}", tmp.display()))?;
         std::io::Write::write_all(&mut f, hex::encode(seed).as_bytes())?;
-        eprintln!(
-            "created the platform's signing key {} (keep it secret; publish its public key)",
-            path.display()
-        );
-        return Ok(Some(ed25519_dalek::SigningKey::from_bytes(&seed)));
+        f.sync_all()?;
+        drop(f);
+        let linked = std::fs::hard_link(&tmp, path);
+        let _ = std::fs::remove_file(&tmp);
+        match linked {
+            Ok(()) => {
+                eprintln!(
+                    "created the platform's signing key {} (keep it secret; publish its public key)",
+                    path.display()
+                );
+                return Ok(Some(ed25519_dalek::SigningKey::from_bytes(&seed)));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e).with_context(|| format!("creating the signing key {}", path.display())),
+        }
     }
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let mut seed = [0u8; 32];
