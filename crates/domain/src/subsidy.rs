@@ -21,6 +21,60 @@ string_enum! {
 }
 
 string_enum! {
+    /// Where a subsidy application (or a national qualification / funding file) stands.
+    SubsidyStatus {
+        Submitted = "submitted", "已申请", "Submitted";
+        LocalReviewed = "local_reviewed", "属地初审通过", "Local review passed";
+        InNotice = "in_notice", "公示中", "In public notice";
+        Approved = "approved", "已批准", "Approved";
+        Disbursed = "disbursed", "已拨付", "Disbursed";
+        Rejected = "rejected", "未通过", "Rejected";
+        ClawedBack = "clawed_back", "已追回", "Clawed back";
+        Offered = "offered", "免申即享待确认", "Offered, awaiting confirmation";
+        Lapsed = "lapsed", "逾期未确认", "Lapsed";
+        Recommended = "recommended", "示范区已推荐", "Recommended by the zone";
+        Forwarded = "forwarded", "已报送部委", "Forwarded to the ministries";
+        Qualified = "qualified", "资格审定通过", "Qualified";
+        NotQualified = "not_qualified", "资格审定未通过", "Not qualified";
+        Granted = "granted", "部委已核定补偿", "Granted by the ministries";
+        Refused = "refused", "部委未予补偿", "Refused by the ministries";
+    }
+}
+
+impl SubsidyStatus {
+    /// Whether the budget holds a reservation for the application.
+    pub fn holds_budget(self) -> bool {
+        matches!(self, SubsidyStatus::InNotice | SubsidyStatus::Approved)
+    }
+
+    /// Whether the application is finished.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            SubsidyStatus::Disbursed
+                | SubsidyStatus::Rejected
+                | SubsidyStatus::ClawedBack
+                | SubsidyStatus::Lapsed
+                | SubsidyStatus::NotQualified
+                | SubsidyStatus::Granted
+                | SubsidyStatus::Refused
+        )
+    }
+}
+
+/// Ledger codes of subsidies.
+pub mod codes {
+    /// The zone appropriates a programme's budget.
+    pub const BUDGET: u16 = 301;
+    /// Budget reserved for an application (pending; posted on disbursement, voided on rejection).
+    pub const RESERVE: u16 = 302;
+    /// Paid to the enterprise.
+    pub const DISBURSE: u16 = 303;
+    /// Clawed back from the enterprise.
+    pub const CLAWBACK: u16 = 304;
+}
+
+string_enum! {
     /// Which date picks the programme version that applies.
     VersionDate {
         PolicyStart = "policy_start", "按保单起保日", "The policy's start date";

@@ -18,6 +18,7 @@ pub mod products;
 pub mod publicity;
 pub mod rating;
 pub mod registry;
+pub mod subsidies;
 pub mod tabular;
 pub mod transparency;
 pub mod users;

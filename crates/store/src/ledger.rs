@@ -66,6 +66,12 @@ pub async fn accounts_for_update(
     Ok(out)
 }
 
+/// One account, without a lock (reads).
+pub async fn account(conn: &mut AnyConnection, id: &str) -> Result<Option<Account>> {
+    let sql = format!("SELECT {ACCOUNT_COLS} FROM ledger_accounts WHERE id = $1");
+    sqlx::query(&sql).bind(id).fetch_optional(&mut *conn).await?.as_ref().map(account_row).transpose()
+}
+
 /// Writes an account's balances.
 pub async fn set_balances(conn: &mut AnyConnection, a: &Account) -> Result<()> {
     sqlx::query(

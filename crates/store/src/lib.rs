@@ -16,6 +16,7 @@ pub mod policies;
 pub mod products;
 pub mod rating;
 pub mod sessions;
+pub mod subsidies;
 pub mod todos;
 pub mod users;
 
@@ -127,6 +128,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (7, "claims", include_str!("../migrations/sqlite/0007_claims.sql")),
             (8, "disputes", include_str!("../migrations/sqlite/0008_disputes.sql")),
             (9, "cover", include_str!("../migrations/sqlite/0009_cover.sql")),
+            (10, "subsidy", include_str!("../migrations/sqlite/0010_subsidy.sql")),
         ],
         Backend::Postgres => &[
             (1, "registry", include_str!("../migrations/postgres/0001_registry.sql")),
@@ -138,6 +140,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (7, "claims", include_str!("../migrations/postgres/0007_claims.sql")),
             (8, "disputes", include_str!("../migrations/postgres/0008_disputes.sql")),
             (9, "cover", include_str!("../migrations/postgres/0009_cover.sql")),
+            (10, "subsidy", include_str!("../migrations/postgres/0010_subsidy.sql")),
         ],
     };
     files

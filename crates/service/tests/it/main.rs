@@ -14,3 +14,4 @@ mod policies;
 mod products;
 mod rating;
 mod registry;
+mod subsidies;

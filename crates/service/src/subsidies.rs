@@ -1,0 +1,1406 @@
+//! Premium subsidies and insurance compensation (C6).
+//!
+//! Zone programmes: the enterprise applies from a policy (the application is filled in from
+//! it) → local review (a zone reviewer) → department review (a zone approver who is not the
+//! local reviewer) reserves the amount in the programme's budget with a pending ledger
+//! transfer → public notice for so many working days, open to objections → approval →
+//! disbursement (posted) or rejection (voided) → clawback on surrender or fraud (fraud bans
+//! the enterprise). The budget account may never be debited beyond what was appropriated, so
+//! the budget can never be overspent, whatever races.
+//!
+//! The auto-grant flow (免申即享) puts eligible policies on a notice list; the enterprise
+//! confirms within the programme's working days, or the offer lapses.
+//!
+//! National compensation (first-set, new material): qualification first, then funding. The
+//! zone recommends and forwards; the ministries' decision is recorded when it comes back; the
+//! money is central, not the zone's budget.
+
+use crate::authz::Actor;
+use crate::{new_id, Result, Service, ServiceError};
+use kebao_domain::event::EventDraft;
+use kebao_domain::ledger::{AccountFlags, Transfer, TransferFlags, TransferResult};
+use kebao_domain::subsidy::{
+    assess, codes, parse_programmes, Calendar, CapYear, Case, Failure, Grant, Programme, ProgrammeKind,
+    SubsidyStatus, SHIPPED, SHIPPED_CALENDAR,
+};
+use kebao_domain::user::Role;
+use kebao_domain::{FieldError, Invalid, Money};
+use kebao_store::subsidies::{self as store, Objection, ProgrammeRow, SubsidyRow};
+use kebao_store::{ledger, orgs, policies, Tx};
+use std::collections::BTreeMap;
+use time::Date;
+
+/// What the applicant declares beyond the policy (shown on the application, checked by review).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Declarations {
+    /// Purchase-contract amount (new material), yuan.
+    #[serde(default)]
+    pub contract_amount_yuan: Option<i64>,
+    /// The user of the equipment or material is a related party or a trader.
+    #[serde(default)]
+    pub related_party: bool,
+    /// The project has already been compensated.
+    #[serde(default)]
+    pub already_compensated: bool,
+}
+
+/// A programme's money and applications, for the dashboard.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProgrammeStats {
+    pub programme_id: String,
+    pub name_zh: String,
+    pub budget_fen: Option<i64>,
+    pub reserved_fen: i64,
+    pub disbursed_fen: i64,
+    pub by_status: BTreeMap<String, u64>,
+    /// Amount approved or paid by zone industry tag (yuan).
+    pub by_industry: BTreeMap<String, i64>,
+}
+
+/// The result of a what-if run: nothing is written.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct WhatIf {
+    pub policies_assessed: usize,
+    pub eligible: usize,
+    pub cost_fen: i64,
+    pub enterprises: usize,
+    pub by_industry: BTreeMap<String, i64>,
+    /// How often each rule failed.
+    pub failures: BTreeMap<String, usize>,
+}
+
+/// Parameters a what-if run may change.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WhatIfParams {
+    pub share_bp: Option<u32>,
+    pub per_enterprise_year_cap_yuan: Option<i64>,
+    pub per_policy_cap_yuan: Option<i64>,
+    pub rate_cap_bp: Option<u32>,
+}
+
+fn budget_account(p: &Programme) -> String {
+    format!("sub:{}:{}:budget", p.id, p.version)
+}
+
+const APPROPRIATION: &str = "gov:zone:subsidy_appropriation";
+
+fn conflict(code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> ServiceError {
+    ServiceError::Conflict(FieldError::new("status", code, zh, en))
+}
+
+fn failures_error(f: &[Failure]) -> ServiceError {
+    Invalid(
+        f.iter()
+            .map(|x| FieldError::new("eligibility", "ineligible", x.reason_zh.clone(), x.reason_en.clone()))
+            .collect(),
+    )
+    .into()
+}
+
+fn day(s: &str) -> Option<Date> {
+    Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).ok()
+}
+
+fn zone_staff(actor: &Actor, role: Role) -> Result<kebao_domain::user::User> {
+    let u = actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
+    if u.has(role) {
+        Ok(u.clone())
+    } else {
+        Err(ServiceError::Forbidden {
+            action: "work on subsidies",
+            reason: format!("needs the role {}", role.code()),
+        })
+    }
+}
+
+impl Service {
+    /// The programme versions: those loaded into the store, or the shipped ones before any load.
+    pub async fn subsidy_programmes(&self) -> Result<Vec<Programme>> {
+        let mut tx = self.store.begin_read().await?;
+        let rows = store::programmes(tx.conn()).await?;
+        if rows.is_empty() {
+            return Ok(parse_programmes(SHIPPED)?);
+        }
+        rows.iter()
+            .map(|r| serde_json::from_str(&r.doc).map_err(|e| ServiceError::Internal(e.to_string())))
+            .collect()
+    }
+
+    /// The working-day calendar in force.
+    pub async fn subsidy_calendar(&self) -> Result<Calendar> {
+        let mut tx = self.store.begin_read().await?;
+        match store::setting(tx.conn(), "calendar").await? {
+            Some(t) => Ok(Calendar::parse(&t)?),
+            None => Ok(Calendar::parse(SHIPPED_CALENDAR)?),
+        }
+    }
+
+    /// Stores the shipped programmes on first use and appropriates their budgets.
+    async fn ensure_programmes(&self, tx: &mut Tx) -> Result<Vec<Programme>> {
+        let rows = store::programmes(tx.conn()).await?;
+        if !rows.is_empty() {
+            return rows
+                .iter()
+                .map(|r| serde_json::from_str(&r.doc).map_err(|e| ServiceError::Internal(e.to_string())))
+                .collect();
+        }
+        let ps = parse_programmes(SHIPPED)?;
+        for p in &ps {
+            self.store_programme(tx, p, "system:shipped").await?;
+        }
+        Ok(ps)
+    }
+
+    async fn store_programme(&self, tx: &mut Tx, p: &Programme, by: &str) -> Result<()> {
+        let doc = serde_json::to_string(p).map_err(|e| ServiceError::Internal(e.to_string()))?;
+        store::insert_programme(
+            tx.conn(),
+            &ProgrammeRow {
+                id: p.id.clone(),
+                version: i64::from(p.version),
+                doc,
+                loaded_by: by.to_owned(),
+                loaded_at_us: self.now_us(),
+            },
+        )
+        .await
+        .map_err(|e| match e {
+            kebao_store::StoreError::Conflict(_) => conflict(
+                "version_exists",
+                format!("方案 {} 第 {} 版已存在", p.id, p.version),
+                format!("programme {} version {} already exists", p.id, p.version),
+            ),
+            other => other.into(),
+        })?;
+        if let (ProgrammeKind::Zone, Some(b)) = (p.kind, p.budget_yuan) {
+            let acc = budget_account(p);
+            let zone = self.zone_office(tx).await?;
+            self.ensure_account(tx, APPROPRIATION, &zone, "subsidy_appropriation", AccountFlags::default())
+                .await?;
+            let guard = AccountFlags { debits_must_not_exceed_credits: true, ..Default::default() };
+            self.ensure_account(tx, &acc, &zone, "subsidy_budget", guard).await?;
+            if b > 0 {
+                let t = Transfer {
+                    id: format!("subsidy-budget:{}:{}", p.id, p.version),
+                    debit_account_id: APPROPRIATION.to_owned(),
+                    credit_account_id: acc,
+                    amount: b.saturating_mul(100),
+                    pending_id: None,
+                    code: codes::BUDGET,
+                    event_ref: format!("{}:{}", p.id, p.version),
+                    flags: TransferFlags::default(),
+                };
+                self.expect_ok(tx, &[t]).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The zone office: the organisation of the zone's approvers (it owns the budget accounts).
+    async fn zone_office(&self, tx: &mut Tx) -> Result<String> {
+        for role in [Role::ZoneApprover, Role::ZoneReviewer] {
+            if let Some((_, org)) =
+                kebao_store::users::any_with_role(tx.conn(), role).await?.into_iter().next()
+            {
+                return Ok(org);
+            }
+        }
+        Err(conflict(
+            "no_zone_office",
+            "平台尚未登记示范区管委会的审批人员，无法设立补贴预算",
+            "no zone approver is registered yet, so no budget can be set up",
+        ))
+    }
+
+    async fn expect_ok(&self, tx: &mut Tx, ts: &[Transfer]) -> Result<TransferResult> {
+        let r = self.apply_transfers(tx, ts).await?;
+        match r.iter().find(|x| **x != TransferResult::Ok) {
+            None => Ok(TransferResult::Ok),
+            Some(TransferResult::ExceedsCredits) => Err(conflict(
+                "budget_exhausted",
+                "预算余额不足，无法为该申请预留资金",
+                "the budget left cannot hold this application",
+            )),
+            Some(bad) => Err(ServiceError::Conflict(FieldError::new(
+                "ledger",
+                bad.code(),
+                bad.label_zh(),
+                bad.label_en(),
+            ))),
+        }
+    }
+
+    /// Loads programme versions from TOML (zone approvers and platform admins); each new
+    /// version's budget is appropriated. Nothing is stored if any version is bad or exists.
+    pub async fn load_subsidy_programmes(&self, actor: &Actor, text: &str) -> Result<Vec<(String, u32)>> {
+        let u = actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
+        if !(u.has(Role::ZoneApprover) || u.has(Role::PlatformAdmin)) {
+            return Err(ServiceError::Forbidden {
+                action: "load subsidy programmes",
+                reason: "zone approvers and platform admins".into(),
+            });
+        }
+        let ps = parse_programmes(text)?;
+        let mut tx = self.store.begin_write().await?;
+        self.ensure_programmes(&mut tx).await?;
+        for p in &ps {
+            self.store_programme(&mut tx, p, &actor.log_name()).await?;
+        }
+        let loaded: Vec<(String, u32)> = ps.iter().map(|p| (p.id.clone(), p.version)).collect();
+        let draft = EventDraft::new(
+            &actor.log_name(),
+            "subsidy.programmes_loaded",
+            "subsidy",
+            serde_json::json!({"versions": loaded}),
+        );
+        self.finish(tx, draft).await?;
+        Ok(loaded)
+    }
+
+    /// Replaces the working-day calendar (zone approvers and platform admins).
+    pub async fn set_subsidy_calendar(&self, actor: &Actor, text: &str) -> Result<Calendar> {
+        let u = actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
+        if !(u.has(Role::ZoneApprover) || u.has(Role::PlatformAdmin)) {
+            return Err(ServiceError::Forbidden {
+                action: "set the calendar",
+                reason: "zone approvers and platform admins".into(),
+            });
+        }
+        let cal = Calendar::parse(text)?;
+        let mut tx = self.store.begin_write().await?;
+        store::set_setting(tx.conn(), "calendar", text).await?;
+        let draft = EventDraft::new(
+            &actor.log_name(),
+            "subsidy.calendar_set",
+            "calendar",
+            serde_json::json!({"holidays": cal.holidays.len(), "workdays": cal.workdays.len()}),
+        );
+        self.finish(tx, draft).await?;
+        Ok(cal)
+    }
+
+    /// Budget left in a programme version (none: no zone budget).
+    async fn budget_left(&self, tx: &mut Tx, p: &Programme) -> Result<Option<i64>> {
+        if p.kind != ProgrammeKind::Zone || p.budget_yuan.is_none() {
+            return Ok(None);
+        }
+        let a = ledger::account(tx.conn(), &budget_account(p)).await?;
+        Ok(a.map(|a| a.credits_posted - a.debits_posted - a.debits_pending))
+    }
+
+    /// Builds the case for a policy under a programme.
+    async fn case_for(
+        &self,
+        tx: &mut Tx,
+        programmes: &[Programme],
+        programme_id: &str,
+        policy_id: &str,
+        decl: &Declarations,
+        with_budget: bool,
+    ) -> Result<(Programme, Case, kebao_store::policies::PolicyRow)> {
+        let p = policies::policy(tx.conn(), policy_id).await?;
+        let today = self.today();
+        let start = day(&p.start_date).ok_or_else(|| ServiceError::Internal("policy start".into()))?;
+        let prog = kebao_domain::subsidy::version_for(programmes, programme_id, start, today)
+            .cloned()
+            .ok_or_else(|| {
+                ServiceError::from(FieldError::new(
+                    "programme",
+                    "no_version",
+                    format!("补贴方案 `{programme_id}` 没有适用于该保单的版本"),
+                    format!("programme `{programme_id}` has no version that applies to this policy"),
+                ))
+            })?;
+        let org = orgs::get(tx.conn(), &p.enterprise_id).await?;
+        let quals = orgs::qualifications(tx.conn(), &p.enterprise_id).await?;
+        let sched: serde_json::Value = serde_json::from_str(&p.schedule).unwrap_or_default();
+        let product_type =
+            sched.pointer("/product/type_id").and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+        let input: kebao_domain::rating::QuoteInput = serde_json::from_str(&p.input).unwrap_or_default();
+        let pos = self.premium_position(tx, &p.id).await?;
+        let refunded = pos.refund_paid;
+        // Earlier applications of the enterprise in this programme.
+        let mine = store::list(tx.conn(), Some(&p.enterprise_id)).await?;
+        let live = |a: &&SubsidyRow| {
+            a.programme_id == prog.id
+                && a.stage == "subsidy"
+                && (a.status.holds_budget()
+                    || a.status == SubsidyStatus::Disbursed
+                    || a.status == SubsidyStatus::Granted)
+        };
+        let cap_year = i64::from(match prog.cap_year {
+            CapYear::PolicyStart => start.year(),
+            CapYear::Application => today.year(),
+        });
+        let granted_in_year: i64 = mine
+            .iter()
+            .filter(live)
+            .filter(|a| a.cap_year == cap_year && a.policy_id.as_deref() != Some(&p.id))
+            .map(|a| a.amount_fen)
+            .sum();
+        let earlier_years =
+            mine.iter().filter(live).filter(|a| a.policy_id.as_deref() != Some(&p.id)).count();
+        let app = policies::application(tx.conn(), &p.application_id).await?;
+        let continuous = match &app.renewal_of {
+            Some(prev) => {
+                let prev = policies::policy(tx.conn(), prev).await?;
+                day(&prev.end_date).and_then(|d| d.next_day()) == Some(start)
+            }
+            None => false,
+        };
+        let all_pols = policies::policies_of(tx.conn(), &p.enterprise_id).await?;
+        let mut cumulative = 0;
+        for q in
+            all_pols.iter().filter(|q| q.enterprise_id == p.enterprise_id && q.product_id == p.product_id)
+        {
+            cumulative += self.premium_position(tx, &q.id).await?.due;
+        }
+        let mut stacked = false;
+        if let Some(group) = &prog.no_stacking_group {
+            let dead = |st: SubsidyStatus| {
+                matches!(
+                    st,
+                    SubsidyStatus::Rejected
+                        | SubsidyStatus::Lapsed
+                        | SubsidyStatus::ClawedBack
+                        | SubsidyStatus::NotQualified
+                        | SubsidyStatus::Refused
+                )
+            };
+            for a in mine.iter().filter(|a| {
+                a.policy_id.as_deref() == Some(p.id.as_str()) && a.programme_id != prog.id && !dead(a.status)
+            }) {
+                stacked |= programmes
+                    .iter()
+                    .any(|x| x.id == a.programme_id && x.no_stacking_group.as_ref() == Some(group));
+            }
+        }
+        let banned_until = store::ban(tx.conn(), &p.enterprise_id, &prog.id).await?.and_then(|d| day(&d));
+        let budget_left = if with_budget { self.budget_left(tx, &prog).await? } else { None };
+        let case = Case {
+            product_type,
+            premium_invoiced_fen: pos.due - pos.refund_due,
+            premium_paid_fen: pos.paid - refunded,
+            sum_insured_fen: if input.sum_insured.fen() > 0 {
+                input.sum_insured.fen()
+            } else {
+                input.limit.fen()
+            },
+            limit_fen: input.limit.fen(),
+            policy_start: Some(start),
+            policy_end: day(&p.cancelled_on.clone().unwrap_or(p.end_date.clone())),
+            applied_on: Some(today),
+            qualifications: quals.iter().map(|(_, q)| (q.kind, q.valid_from, q.valid_to)).collect(),
+            industries: org.zone_industries.clone(),
+            uscc: org.uscc.clone(),
+            year_of_cover: u32::try_from(earlier_years + 1).unwrap_or(u32::MAX),
+            continuous,
+            cumulative_premium_fen: cumulative,
+            granted_in_cap_year_fen: granted_in_year,
+            budget_left_fen: budget_left,
+            stacked,
+            contract_amount_fen: decl.contract_amount_yuan.map(|y| y.saturating_mul(100)),
+            related_party: decl.related_party,
+            already_compensated: decl.already_compensated,
+            banned_until,
+        };
+        Ok((prog, case, p))
+    }
+
+    fn may_see_policy(actor: &Actor, p: &kebao_store::policies::PolicyRow) -> bool {
+        matches!(actor, Actor::System { .. })
+            || actor.org_id() == Some(p.enterprise_id.as_str())
+            || actor.user().is_some_and(|u| u.roles.iter().any(|r| r.has_statutory_duty()))
+    }
+
+    /// The eligibility check for a policy: the amount with its trace, or every failed rule.
+    pub async fn check_subsidy(
+        &self,
+        actor: &Actor,
+        policy_id: &str,
+        programme_id: &str,
+        decl: &Declarations,
+    ) -> Result<(Programme, std::result::Result<Grant, Vec<Failure>>)> {
+        let programmes = self.subsidy_programmes().await?;
+        let mut tx = self.store.begin_read().await?;
+        let (prog, case, p) =
+            self.case_for(&mut tx, &programmes, programme_id, policy_id, decl, true).await?;
+        if !Self::may_see_policy(actor, &p) {
+            return Err(ServiceError::NotFound);
+        }
+        let r = assess(&prog, &case);
+        Ok((prog, r))
+    }
+
+    /// The enterprise applies for a zone subsidy on one of its policies (or, for a national
+    /// programme, files its qualification or funding application through the zone).
+    pub async fn apply_subsidy(
+        &self,
+        actor: &Actor,
+        policy_id: &str,
+        programme_id: &str,
+        stage: &str,
+        decl: &Declarations,
+    ) -> Result<SubsidyRow> {
+        let u = actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?.clone();
+        let mut tx = self.store.begin_write().await?;
+        let programmes = self.ensure_programmes(&mut tx).await?;
+        let (prog, case, p) =
+            self.case_for(&mut tx, &programmes, programme_id, policy_id, decl, false).await?;
+        if u.org_id != p.enterprise_id || !u.has(Role::EnterpriseAdmin) {
+            return Err(ServiceError::Forbidden {
+                action: "apply for a subsidy",
+                reason: "the policyholder's admin".into(),
+            });
+        }
+        let (track, stage) = match (prog.kind, stage) {
+            (ProgrammeKind::Zone, "" | "subsidy") => ("zone", "subsidy"),
+            (ProgrammeKind::Zone, other) => {
+                return Err(FieldError::new(
+                    "stage",
+                    "bad_stage",
+                    format!("示范区方案没有 `{other}` 阶段"),
+                    format!("a zone programme has no stage `{other}`"),
+                )
+                .into())
+            }
+            (_, "qualification") => ("national", "qualification"),
+            (_, "funding") => ("national", "funding"),
+            (_, other) => {
+                return Err(FieldError::new(
+                    "stage",
+                    "bad_stage",
+                    format!("国家补偿须注明阶段 qualification 或 funding（现为 `{other}`）"),
+                    format!("a national file is `qualification` or `funding` (not `{other}`)"),
+                )
+                .into())
+            }
+        };
+        let today = self.today();
+        if stage == "funding" {
+            let since = today - time::Duration::days(3 * 365);
+            let qualified = store::list(tx.conn(), Some(&p.enterprise_id)).await?.into_iter().any(|a| {
+                a.programme_id == prog.id
+                    && a.stage == "qualification"
+                    && a.status == SubsidyStatus::Qualified
+                    && day(&a.applied_on).is_some_and(|d| d >= since)
+            });
+            if !qualified {
+                return Err(conflict(
+                    "not_qualified",
+                    "须先通过资格审定（三年内有效），再申请补偿资金",
+                    "the qualification must be granted first (valid three years)",
+                ));
+            }
+        }
+        let grant = if stage == "qualification" {
+            // The ministries qualify the product; the platform records the file.
+            None
+        } else {
+            Some(assess(&prog, &case).map_err(|f| failures_error(&f))?)
+        };
+        let now = self.now_us();
+        let cap_year = i64::from(match prog.cap_year {
+            CapYear::PolicyStart => case.policy_start.map_or(today.year(), |d| d.year()),
+            CapYear::Application => today.year(),
+        });
+        let a = SubsidyRow {
+            id: new_id(),
+            programme_id: prog.id.clone(),
+            programme_version: i64::from(prog.version),
+            track: track.to_owned(),
+            stage: stage.to_owned(),
+            policy_id: Some(p.id.clone()),
+            enterprise_id: p.enterprise_id.clone(),
+            status: SubsidyStatus::Submitted,
+            amount_fen: grant.as_ref().map_or(0, |g| g.amount_fen),
+            trace: serde_json::to_string(&grant).map_err(|e| ServiceError::Internal(e.to_string()))?,
+            facts: serde_json::to_string(decl).map_err(|e| ServiceError::Internal(e.to_string()))?,
+            applied_on: today.to_string(),
+            cap_year,
+            local_reviewer: None,
+            dept_reviewer: None,
+            notice_from: None,
+            notice_to: None,
+            confirm_by: None,
+            reason: None,
+            decision_ref: None,
+            created_at_us: now,
+            updated_at_us: now,
+        };
+        store::insert(tx.conn(), &a).await.map_err(|e| match e {
+            kebao_store::StoreError::Conflict(_) => conflict(
+                "already_applied",
+                "该保单已有进行中的申请",
+                "the policy already has a live application in this programme",
+            ),
+            other => other.into(),
+        })?;
+        let draft = EventDraft::new(
+            &actor.log_name(),
+            "subsidy.applied",
+            &a.id,
+            serde_json::json!({"programme": prog.id, "version": prog.version, "stage": stage, "policy": p.id, "amount_fen": a.amount_fen}),
+        );
+        self.finish(tx, draft).await?;
+        Ok(a)
+    }
+
+    /// Attaches a document to an application (its enterprise, before the review ends).
+    pub async fn add_subsidy_document(
+        &self,
+        actor: &Actor,
+        id: &str,
+        file_name: &str,
+        bytes: &[u8],
+    ) -> Result<()> {
+        let (name, mime) = kebao_domain::product::documents::check(file_name, bytes)?;
+        let mut tx = self.store.begin_write().await?;
+        let a = store::get(tx.conn(), id).await?;
+        if actor.org_id() != Some(a.enterprise_id.as_str()) {
+            return Err(ServiceError::Forbidden {
+                action: "attach a document",
+                reason: "the applicant only".into(),
+            });
+        }
+        if a.status.is_final() {
+            return Err(conflict("final", "申请已办结，不能再补充材料", "the application is finished"));
+        }
+        use sha2::Digest;
+        let sha = hex::encode(sha2::Sha256::digest(bytes));
+        store::insert_document(
+            tx.conn(),
+            &new_id(),
+            id,
+            &name,
+            mime,
+            &sha,
+            bytes,
+            &actor.log_name(),
+            self.now_us(),
+            self.store.backend(),
+        )
+        .await?;
+        let draft = EventDraft::new(
+            &actor.log_name(),
+            "subsidy.document_added",
+            id,
+            serde_json::json!({"file_name": name, "sha256": sha}),
+        );
+        self.finish(tx, draft).await?;
+        Ok(())
+    }
+
+    async fn load_app(&self, tx: &mut Tx, id: &str) -> Result<(SubsidyRow, Programme)> {
+        let a = store::get(tx.conn(), id).await?;
+        let programmes = self.ensure_programmes(tx).await?;
+        let p = programmes
+            .into_iter()
+            .find(|p| p.id == a.programme_id && i64::from(p.version) == a.programme_version)
+            .ok_or_else(|| ServiceError::Internal("programme version missing".into()))?;
+        Ok((a, p))
+    }
+
+    async fn save(
+        &self,
+        tx: Tx,
+        actor: &Actor,
+        a: &mut SubsidyRow,
+        from: SubsidyStatus,
+        action: &str,
+        extra: serde_json::Value,
+    ) -> Result<SubsidyRow> {
+        let mut tx = tx;
+        a.updated_at_us = self.now_us();
+        store::update(tx.conn(), a, from).await?;
+        let draft = EventDraft::new(
+            &actor.log_name(),
+            action,
+            &a.id,
+            serde_json::json!({"from": from.code(), "to": a.status.code(), "detail": extra}),
+        );
+        self.finish(tx, draft).await?;
+        Ok(a.clone())
+    }
+
+    fn reserve_transfer(p: &Programme, a: &SubsidyRow) -> Transfer {
+        Transfer {
+            id: format!("subsidy-reserve:{}", a.id),
+            debit_account_id: budget_account(p),
+            credit_account_id: format!("sub:app:{}:payable", a.id),
+            amount: a.amount_fen,
+            pending_id: None,
+            code: codes::RESERVE,
+            event_ref: a.id.clone(),
+            flags: TransferFlags { pending: true, ..Default::default() },
+        }
+    }
+
+    async fn reserve(&self, tx: &mut Tx, p: &Programme, a: &SubsidyRow) -> Result<()> {
+        let payable = format!("sub:app:{}:payable", a.id);
+        let guard = AccountFlags { debits_must_not_exceed_credits: true, ..Default::default() };
+        self.ensure_account(tx, &payable, &a.enterprise_id, "subsidy_payable", guard).await?;
+        self.expect_ok(tx, &[Self::reserve_transfer(p, a)]).await?;
+        Ok(())
+    }
+
+    async fn release(&self, tx: &mut Tx, p: &Programme, a: &SubsidyRow, post: bool) -> Result<()> {
+        let r = Self::reserve_transfer(p, a);
+        let t = Transfer {
+            id: format!("subsidy-{}:{}", if post { "post" } else { "void" }, a.id),
+            amount: 0,
+            pending_id: Some(r.id.clone()),
+            flags: TransferFlags { post_pending: post, void_pending: !post, ..Default::default() },
+            ..r
+        };
+        self.expect_ok(tx, &[t]).await?;
+        Ok(())
+    }
+
+    /// Local review by a zone reviewer: pass to the department, or reject with reasons.
+    pub async fn subsidy_local_review(
+        &self,
+        actor: &Actor,
+        id: &str,
+        pass: bool,
+        reason: &str,
+    ) -> Result<SubsidyRow> {
+        let u = zone_staff(actor, Role::ZoneReviewer)?;
+        let mut tx = self.store.begin_write().await?;
+        let (mut a, _) = self.load_app(&mut tx, id).await?;
+        if a.track != "zone" || a.status != SubsidyStatus::Submitted {
+            return Err(conflict(
+                "wrong_status",
+                format!("申请状态为「{}」，不能初审", a.status.label_zh()),
+                format!("the application is `{}`", a.status.code()),
+            ));
+        }
+        a.local_reviewer = Some(u.id.clone());
+        if pass {
+            a.status = SubsidyStatus::LocalReviewed;
+        } else {
+            a.status = SubsidyStatus::Rejected;
+            a.reason = Some(required_reason(reason)?);
+        }
+        let extra = serde_json::json!({"pass": pass, "reason": reason});
+        self.save(tx, actor, &mut a, SubsidyStatus::Submitted, "subsidy.local_reviewed", extra).await
+    }
+
+    /// Department review by a zone approver who did not do the local review: re-runs the
+    /// rules, reserves the amount in the budget (pending) and opens the public notice; or
+    /// rejects. Refused when the budget cannot hold the amount.
+    pub async fn subsidy_department_review(
+        &self,
+        actor: &Actor,
+        id: &str,
+        pass: bool,
+        reason: &str,
+    ) -> Result<SubsidyRow> {
+        let u = zone_staff(actor, Role::ZoneApprover)?;
+        let mut tx = self.store.begin_write().await?;
+        let (mut a, prog) = self.load_app(&mut tx, id).await?;
+        if a.track != "zone" || a.status != SubsidyStatus::LocalReviewed {
+            return Err(conflict(
+                "wrong_status",
+                format!("申请状态为「{}」，不能复审", a.status.label_zh()),
+                format!("the application is `{}`", a.status.code()),
+            ));
+        }
+        if a.local_reviewer.as_deref() == Some(u.id.as_str()) {
+            return Err(ServiceError::Forbidden {
+                action: "review this application again",
+                reason: "maker-checker: the department reviewer must not be the local reviewer".into(),
+            });
+        }
+        a.dept_reviewer = Some(u.id.clone());
+        if !pass {
+            a.status = SubsidyStatus::Rejected;
+            a.reason = Some(required_reason(reason)?);
+            let extra = serde_json::json!({"pass": false, "reason": reason});
+            return self
+                .save(tx, actor, &mut a, SubsidyStatus::LocalReviewed, "subsidy.department_reviewed", extra)
+                .await;
+        }
+        // The caps may have moved since the application: assess again (without the budget,
+        // which the reservation itself enforces).
+        let programmes = self.ensure_programmes(&mut tx).await?;
+        let decl: Declarations = serde_json::from_str(&a.facts).unwrap_or_default();
+        let policy_id = a.policy_id.clone().unwrap_or_default();
+        let (_, case, _) =
+            self.case_for(&mut tx, &programmes, &a.programme_id, &policy_id, &decl, false).await?;
+        let grant = assess(&prog, &case).map_err(|f| failures_error(&f))?;
+        a.amount_fen = grant.amount_fen;
+        a.trace = serde_json::to_string(&Some(&grant)).map_err(|e| ServiceError::Internal(e.to_string()))?;
+        self.reserve(&mut tx, &prog, &a).await?;
+        let cal = self.subsidy_calendar().await?;
+        let today = self.today();
+        a.status = SubsidyStatus::InNotice;
+        a.notice_from = Some(today.to_string());
+        a.notice_to = Some(cal.add_working_days(today, prog.notice_working_days).to_string());
+        let extra = serde_json::json!({"pass": true, "amount_fen": a.amount_fen, "notice_to": a.notice_to});
+        self.save(tx, actor, &mut a, SubsidyStatus::LocalReviewed, "subsidy.department_reviewed", extra).await
+    }
+
+    /// Anyone signed in may object during the public notice.
+    pub async fn object_to_subsidy(&self, actor: &Actor, id: &str, text: &str) -> Result<Objection> {
+        actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
+        let text = text.trim();
+        if text.chars().count() < 5 || text.chars().count() > 2000 {
+            return Err(FieldError::new(
+                "text",
+                "length",
+                "请写明异议及理由（5–2000 字）",
+                "state the objection and its grounds (5 to 2,000 characters)",
+            )
+            .into());
+        }
+        let mut tx = self.store.begin_write().await?;
+        let a = store::get(tx.conn(), id).await?;
+        let open = a.status == SubsidyStatus::InNotice
+            && a.notice_to.as_deref().and_then(day).is_some_and(|d| self.today() <= d);
+        if !open {
+            return Err(conflict(
+                "not_in_notice",
+                "该申请不在公示期内",
+                "the application is not in its public notice",
+            ));
+        }
+        let o = Objection {
+            id: new_id(),
+            application_id: id.to_owned(),
+            author: actor.log_name(),
+            text: text.to_owned(),
+            resolution: None,
+            upheld: None,
+            at_us: self.now_us(),
+        };
+        store::insert_objection(tx.conn(), &o).await?;
+        let draft = EventDraft::new(
+            &actor.log_name(),
+            "subsidy.objection",
+            id,
+            serde_json::json!({"objection": o.id}),
+        );
+        self.finish(tx, draft).await?;
+        Ok(o)
+    }
+
+    /// A zone approver resolves an objection; an upheld one rejects the application and
+    /// releases its reservation.
+    pub async fn resolve_subsidy_objection(
+        &self,
+        actor: &Actor,
+        id: &str,
+        objection_id: &str,
+        upheld: bool,
+        resolution: &str,
+    ) -> Result<SubsidyRow> {
+        zone_staff(actor, Role::ZoneApprover)?;
+        let resolution = required_reason(resolution)?;
+        let mut tx = self.store.begin_write().await?;
+        let (mut a, prog) = self.load_app(&mut tx, id).await?;
+        if !store::objections(tx.conn(), id).await?.iter().any(|o| o.id == objection_id) {
+            return Err(ServiceError::NotFound);
+        }
+        store::resolve_objection(tx.conn(), objection_id, upheld, &resolution).await.map_err(
+            |e| match e {
+                kebao_store::StoreError::Conflict(_) => {
+                    conflict("resolved", "该异议已处理", "the objection is already resolved")
+                }
+                other => other.into(),
+            },
+        )?;
+        let from = a.status;
+        if upheld && from.holds_budget() {
+            self.release(&mut tx, &prog, &a, false).await?;
+            a.status = SubsidyStatus::Rejected;
+            a.reason = Some(format!("公示异议成立：{resolution}"));
+        }
+        let extra = serde_json::json!({"objection": objection_id, "upheld": upheld});
+        self.save(tx, actor, &mut a, from, "subsidy.objection_resolved", extra).await
+    }
+
+    /// Approval after the notice period with no open objection.
+    pub async fn approve_subsidy(&self, actor: &Actor, id: &str) -> Result<SubsidyRow> {
+        zone_staff(actor, Role::ZoneApprover)?;
+        let mut tx = self.store.begin_write().await?;
+        let (mut a, _) = self.load_app(&mut tx, id).await?;
+        if a.status != SubsidyStatus::InNotice {
+            return Err(conflict(
+                "wrong_status",
+                format!("申请状态为「{}」，不能批准", a.status.label_zh()),
+                format!("the application is `{}`", a.status.code()),
+            ));
+        }
+        let ends = a.notice_to.as_deref().and_then(day).unwrap_or(Date::MAX);
+        if self.today() <= ends {
+            return Err(conflict(
+                "notice_running",
+                format!("公示期至 {ends}，期满后方可批准"),
+                format!("the public notice runs until {ends}"),
+            ));
+        }
+        if store::objections(tx.conn(), id).await?.iter().any(|o| o.upheld.is_none()) {
+            return Err(conflict("open_objection", "有未处理的公示异议", "an objection is still open"));
+        }
+        a.status = SubsidyStatus::Approved;
+        let extra = serde_json::json!({});
+        self.save(tx, actor, &mut a, SubsidyStatus::InNotice, "subsidy.approved", extra).await
+    }
+
+    /// Disbursement: the reservation is posted and paid to the enterprise (by reference).
+    pub async fn disburse_subsidy(&self, actor: &Actor, id: &str, reference: &str) -> Result<SubsidyRow> {
+        zone_staff(actor, Role::ZoneApprover)?;
+        let reference = reference.trim();
+        if reference.is_empty() || reference.len() > 64 {
+            return Err(FieldError::new(
+                "reference",
+                "required",
+                "请填写拨付凭证号（1–64 个字符）",
+                "give the payment reference (1 to 64 characters)",
+            )
+            .into());
+        }
+        let mut tx = self.store.begin_write().await?;
+        let (mut a, prog) = self.load_app(&mut tx, id).await?;
+        if a.status != SubsidyStatus::Approved {
+            return Err(conflict(
+                "wrong_status",
+                format!("申请状态为「{}」，不能拨付", a.status.label_zh()),
+                format!("the application is `{}`", a.status.code()),
+            ));
+        }
+        self.release(&mut tx, &prog, &a, true).await?;
+        let received = format!("org:{}:subsidies_received", a.enterprise_id);
+        self.ensure_account(
+            &mut tx,
+            &received,
+            &a.enterprise_id,
+            "subsidies_received",
+            AccountFlags::default(),
+        )
+        .await?;
+        let pay = Transfer {
+            id: format!("subsidy-paid:{}", a.id),
+            debit_account_id: format!("sub:app:{}:payable", a.id),
+            credit_account_id: received,
+            amount: a.amount_fen,
+            pending_id: None,
+            code: codes::DISBURSE,
+            event_ref: a.id.clone(),
+            flags: TransferFlags::default(),
+        };
+        self.expect_ok(&mut tx, &[pay]).await?;
+        a.status = SubsidyStatus::Disbursed;
+        a.decision_ref = Some(reference.to_owned());
+        let extra = serde_json::json!({"reference": reference, "amount_fen": a.amount_fen});
+        self.save(tx, actor, &mut a, SubsidyStatus::Approved, "subsidy.disbursed", extra).await
+    }
+
+    /// Rejects a zone application before disbursement, releasing any reservation.
+    pub async fn reject_subsidy(&self, actor: &Actor, id: &str, reason: &str) -> Result<SubsidyRow> {
+        zone_staff(actor, Role::ZoneApprover)?;
+        let reason = required_reason(reason)?;
+        let mut tx = self.store.begin_write().await?;
+        let (mut a, prog) = self.load_app(&mut tx, id).await?;
+        let from = a.status;
+        if a.track == "national"
+            || !matches!(
+                from,
+                SubsidyStatus::Submitted
+                    | SubsidyStatus::LocalReviewed
+                    | SubsidyStatus::InNotice
+                    | SubsidyStatus::Approved
+            )
+        {
+            return Err(conflict(
+                "wrong_status",
+                format!("申请状态为「{}」，不能驳回", from.label_zh()),
+                format!("the application is `{}`", from.code()),
+            ));
+        }
+        if from.holds_budget() {
+            self.release(&mut tx, &prog, &a, false).await?;
+        }
+        a.status = SubsidyStatus::Rejected;
+        a.reason = Some(reason.clone());
+        let extra = serde_json::json!({"reason": reason});
+        self.save(tx, actor, &mut a, from, "subsidy.rejected", extra).await
+    }
+
+    /// Claws back a disbursed subsidy (the policy was surrendered, or fraud was found); fraud
+    /// also bans the enterprise from the programme for the programme's ban period.
+    pub async fn claw_back_subsidy(
+        &self,
+        actor: &Actor,
+        id: &str,
+        fraud: bool,
+        reason: &str,
+    ) -> Result<SubsidyRow> {
+        zone_staff(actor, Role::ZoneApprover)?;
+        let reason = required_reason(reason)?;
+        let mut tx = self.store.begin_write().await?;
+        let (mut a, prog) = self.load_app(&mut tx, id).await?;
+        if a.status != SubsidyStatus::Disbursed {
+            return Err(conflict(
+                "wrong_status",
+                "只有已拨付的补贴可以追回",
+                "only a disbursed subsidy can be clawed back",
+            ));
+        }
+        let t = Transfer {
+            id: format!("subsidy-clawback:{}", a.id),
+            debit_account_id: format!("org:{}:subsidies_received", a.enterprise_id),
+            credit_account_id: APPROPRIATION.to_owned(),
+            amount: a.amount_fen,
+            pending_id: None,
+            code: codes::CLAWBACK,
+            event_ref: a.id.clone(),
+            flags: TransferFlags::default(),
+        };
+        self.expect_ok(&mut tx, &[t]).await?;
+        let mut ban = None;
+        if fraud && prog.ban_years > 0 {
+            let today = self.today();
+            let until = Date::from_calendar_date(
+                today.year() + i32::try_from(prog.ban_years).unwrap_or(3),
+                today.month(),
+                today.day().min(28),
+            )
+            .unwrap_or(today);
+            store::set_ban(tx.conn(), &a.enterprise_id, &a.programme_id, &until.to_string(), &reason).await?;
+            ban = Some(until.to_string());
+        }
+        a.status = SubsidyStatus::ClawedBack;
+        a.reason = Some(reason.clone());
+        let extra = serde_json::json!({"fraud": fraud, "reason": reason, "banned_until": ban});
+        self.save(tx, actor, &mut a, SubsidyStatus::Disbursed, "subsidy.clawed_back", extra).await
+    }
+
+    /// The auto-grant flow: every in-force policy eligible under the programme and without an
+    /// application goes onto the notice list as an offer the enterprise confirms. Offers past
+    /// their confirmation date lapse. Returns the number of new offers.
+    pub async fn offer_auto_grants(&self, actor: &Actor, programme_id: &str) -> Result<usize> {
+        zone_staff(actor, Role::ZoneApprover)?;
+        let mut tx = self.store.begin_write().await?;
+        let programmes = self.ensure_programmes(&mut tx).await?;
+        let today = self.today();
+        let Some(prog) = programmes
+            .iter()
+            .filter(|p| p.id == programme_id && p.in_force_on(today))
+            .max_by_key(|p| p.version)
+            .cloned()
+        else {
+            return Err(FieldError::new(
+                "programme",
+                "no_version",
+                format!("方案 `{programme_id}` 今天没有有效版本"),
+                format!("programme `{programme_id}` has no version in force today"),
+            )
+            .into());
+        };
+        let Some(auto) = prog.auto_grant else {
+            return Err(conflict("no_auto_grant", "该方案未设免申即享", "the programme has no auto-grant"));
+        };
+        self.lapse_offers(&mut tx, actor).await?;
+        let cal = self.subsidy_calendar().await?;
+        let mut n = 0;
+        let all = policies::all_policies(tx.conn()).await?;
+        let existing = store::list(tx.conn(), None).await?;
+        for p in all.iter().filter(|p| p.status == kebao_domain::policy::PolicyStatus::InForce) {
+            if existing.iter().any(|a| {
+                a.policy_id.as_deref() == Some(&p.id)
+                    && a.programme_id == prog.id
+                    && !matches!(a.status, SubsidyStatus::Rejected | SubsidyStatus::Lapsed)
+            }) {
+                continue;
+            }
+            let Ok((_, case, _)) =
+                self.case_for(&mut tx, &programmes, &prog.id, &p.id, &Declarations::default(), false).await
+            else {
+                continue;
+            };
+            let Ok(grant) = assess(&prog, &case) else { continue };
+            let now = self.now_us();
+            let a = SubsidyRow {
+                id: new_id(),
+                programme_id: prog.id.clone(),
+                programme_version: i64::from(prog.version),
+                track: "auto".into(),
+                stage: "subsidy".into(),
+                policy_id: Some(p.id.clone()),
+                enterprise_id: p.enterprise_id.clone(),
+                status: SubsidyStatus::Offered,
+                amount_fen: grant.amount_fen,
+                trace: serde_json::to_string(&Some(&grant))
+                    .map_err(|e| ServiceError::Internal(e.to_string()))?,
+                facts: "{}".into(),
+                applied_on: today.to_string(),
+                cap_year: i64::from(today.year()),
+                local_reviewer: None,
+                dept_reviewer: None,
+                notice_from: None,
+                notice_to: None,
+                confirm_by: Some(cal.add_working_days(today, auto.confirm_working_days).to_string()),
+                reason: None,
+                decision_ref: None,
+                created_at_us: now,
+                updated_at_us: now,
+            };
+            store::insert(tx.conn(), &a).await?;
+            n += 1;
+        }
+        let draft = EventDraft::new(
+            &actor.log_name(),
+            "subsidy.auto_offered",
+            &prog.id,
+            serde_json::json!({"offers": n, "version": prog.version}),
+        );
+        self.finish(tx, draft).await?;
+        Ok(n)
+    }
+
+    async fn lapse_offers(&self, tx: &mut Tx, _actor: &Actor) -> Result<()> {
+        let today = self.today();
+        for mut a in store::list(tx.conn(), None).await? {
+            if a.status == SubsidyStatus::Offered
+                && a.confirm_by.as_deref().and_then(day).is_some_and(|d| today > d)
+            {
+                a.status = SubsidyStatus::Lapsed;
+                a.updated_at_us = self.now_us();
+                store::update(tx.conn(), &a, SubsidyStatus::Offered).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The enterprise confirms an offer in time: the amount is reserved and the public notice opens.
+    pub async fn confirm_subsidy_offer(&self, actor: &Actor, id: &str) -> Result<SubsidyRow> {
+        let u = actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?.clone();
+        let mut tx = self.store.begin_write().await?;
+        let (mut a, prog) = self.load_app(&mut tx, id).await?;
+        if u.org_id != a.enterprise_id || !u.has(Role::EnterpriseAdmin) {
+            return Err(ServiceError::Forbidden {
+                action: "confirm the offer",
+                reason: "the enterprise's admin".into(),
+            });
+        }
+        if a.status != SubsidyStatus::Offered {
+            return Err(conflict(
+                "wrong_status",
+                format!("状态为「{}」，无需确认", a.status.label_zh()),
+                format!("the offer is `{}`", a.status.code()),
+            ));
+        }
+        let today = self.today();
+        if a.confirm_by.as_deref().and_then(day).is_some_and(|d| today > d) {
+            a.status = SubsidyStatus::Lapsed;
+            let extra = serde_json::json!({});
+            self.save(tx, actor, &mut a, SubsidyStatus::Offered, "subsidy.lapsed", extra).await?;
+            return Err(conflict(
+                "lapsed",
+                "已超过确认期限，视为放弃",
+                "the confirmation period has passed; the offer lapsed",
+            ));
+        }
+        self.reserve(&mut tx, &prog, &a).await?;
+        let cal = self.subsidy_calendar().await?;
+        a.status = SubsidyStatus::InNotice;
+        a.notice_from = Some(today.to_string());
+        a.notice_to = Some(cal.add_working_days(today, prog.notice_working_days).to_string());
+        let extra = serde_json::json!({"amount_fen": a.amount_fen});
+        self.save(tx, actor, &mut a, SubsidyStatus::Offered, "subsidy.confirmed", extra).await
+    }
+
+    /// National files: the zone recommends (a reviewer), forwards (an approver), and records
+    /// the ministries' decision (an approver) with its reference and, for funding, the amount.
+    pub async fn national_step(
+        &self,
+        actor: &Actor,
+        id: &str,
+        step: &str,
+        approved: bool,
+        amount: Money,
+        reference: &str,
+    ) -> Result<SubsidyRow> {
+        let mut tx = self.store.begin_write().await?;
+        let (mut a, _) = self.load_app(&mut tx, id).await?;
+        if a.track != "national" {
+            return Err(conflict("not_national", "这不是国家补偿申报", "this is not a national file"));
+        }
+        let from = a.status;
+        match (step, from) {
+            ("recommend", SubsidyStatus::Submitted) => {
+                let u = zone_staff(actor, Role::ZoneReviewer)?;
+                a.local_reviewer = Some(u.id);
+                a.status = if approved { SubsidyStatus::Recommended } else { SubsidyStatus::Rejected };
+                if !approved {
+                    a.reason = Some(required_reason(reference)?);
+                }
+            }
+            ("forward", SubsidyStatus::Recommended) => {
+                let u = zone_staff(actor, Role::ZoneApprover)?;
+                a.dept_reviewer = Some(u.id);
+                a.status = SubsidyStatus::Forwarded;
+            }
+            ("decision", SubsidyStatus::Forwarded) => {
+                zone_staff(actor, Role::ZoneApprover)?;
+                let r = reference.trim();
+                if r.is_empty() || r.len() > 100 {
+                    return Err(FieldError::new(
+                        "reference",
+                        "required",
+                        "请填写部委批复文号",
+                        "give the ministries' decision reference",
+                    )
+                    .into());
+                }
+                a.decision_ref = Some(r.to_owned());
+                a.status = match (a.stage.as_str(), approved) {
+                    ("qualification", true) => SubsidyStatus::Qualified,
+                    ("qualification", false) => SubsidyStatus::NotQualified,
+                    (_, true) => {
+                        if amount.fen() <= 0 {
+                            return Err(FieldError::new(
+                                "amount_yuan",
+                                "not_positive",
+                                "请填写核定的补偿金额",
+                                "give the amount granted",
+                            )
+                            .into());
+                        }
+                        a.amount_fen = amount.fen();
+                        SubsidyStatus::Granted
+                    }
+                    (_, false) => SubsidyStatus::Refused,
+                };
+            }
+            _ => {
+                return Err(conflict(
+                    "wrong_status",
+                    format!("状态为「{}」，不能执行 `{step}`", from.label_zh()),
+                    format!("cannot `{step}` a file that is `{}`", from.code()),
+                ));
+            }
+        }
+        let extra = serde_json::json!({"step": step, "approved": approved, "reference": reference, "amount_fen": amount.fen()});
+        self.save(tx, actor, &mut a, from, "subsidy.national_step", extra).await
+    }
+
+    /// Applications the actor may see: its enterprise's, or all for the zone.
+    pub async fn subsidy_applications(&self, actor: &Actor) -> Result<Vec<SubsidyRow>> {
+        let zone = actor.user().is_some_and(|u| u.roles.iter().any(|r| r.has_statutory_duty()));
+        let mut tx = self.store.begin_read().await?;
+        if zone || matches!(actor, Actor::System { .. }) {
+            Ok(store::list(tx.conn(), None).await?)
+        } else {
+            let org = actor.org_id().ok_or(ServiceError::Unauthenticated("sign in first"))?.to_owned();
+            Ok(store::list(tx.conn(), Some(&org)).await?)
+        }
+    }
+
+    /// One application with its objections and documents.
+    pub async fn subsidy_application(
+        &self,
+        actor: &Actor,
+        id: &str,
+    ) -> Result<(SubsidyRow, Vec<Objection>, Vec<(String, String, String, i64)>)> {
+        let mut tx = self.store.begin_read().await?;
+        let a = store::get(tx.conn(), id).await?;
+        let zone = actor.user().is_some_and(|u| u.roles.iter().any(|r| r.has_statutory_duty()));
+        // In public notice the application is public to signed-in users (that is what a notice is).
+        if !(zone
+            || actor.org_id() == Some(a.enterprise_id.as_str())
+            || (a.status == SubsidyStatus::InNotice && actor.user().is_some()))
+        {
+            return Err(ServiceError::NotFound);
+        }
+        let objections = store::objections(tx.conn(), id).await?;
+        let docs = store::documents(tx.conn(), id).await?;
+        Ok((a, objections, docs))
+    }
+
+    /// The public notice roster: applications in notice (or of one status), with the enterprise's name.
+    pub async fn subsidy_roster(&self, status: SubsidyStatus) -> Result<Vec<(SubsidyRow, String, String)>> {
+        let mut tx = self.store.begin_read().await?;
+        let mut out = Vec::new();
+        for a in store::list(tx.conn(), None).await?.into_iter().filter(|a| a.status == status) {
+            let org = orgs::get(tx.conn(), &a.enterprise_id).await?;
+            let number = match &a.policy_id {
+                Some(p) => policies::policy(tx.conn(), p).await?.number,
+                None => String::new(),
+            };
+            out.push((a, org.name, number));
+        }
+        Ok(out)
+    }
+
+    /// The programme dashboard: budget used, applications by state, amounts by industry.
+    pub async fn subsidy_dashboard(&self, actor: &Actor) -> Result<Vec<ProgrammeStats>> {
+        if !actor.user().is_some_and(|u| u.roles.iter().any(|r| r.has_statutory_duty()))
+            && !matches!(actor, Actor::System { .. })
+        {
+            return Err(ServiceError::Forbidden {
+                action: "see the subsidy dashboard",
+                reason: "zone officers and the regulator".into(),
+            });
+        }
+        let programmes = self.subsidy_programmes().await?;
+        let mut tx = self.store.begin_read().await?;
+        let apps = store::list(tx.conn(), None).await?;
+        let mut out: Vec<ProgrammeStats> = Vec::new();
+        for p in &programmes {
+            if out.iter().any(|s| s.programme_id == p.id) {
+                continue;
+            }
+            let versions: Vec<&Programme> = programmes.iter().filter(|x| x.id == p.id).collect();
+            let latest = versions.iter().max_by_key(|x| x.version).copied().unwrap_or(p);
+            let mut s = ProgrammeStats {
+                programme_id: p.id.clone(),
+                name_zh: latest.name_zh.clone(),
+                budget_fen: versions
+                    .iter()
+                    .filter_map(|v| v.budget_yuan)
+                    .map(|b| b.saturating_mul(100))
+                    .reduce(|a, b| a + b),
+                ..Default::default()
+            };
+            for a in apps.iter().filter(|a| a.programme_id == p.id) {
+                *s.by_status.entry(a.status.code().to_owned()).or_default() += 1;
+                if a.status.holds_budget() {
+                    s.reserved_fen += a.amount_fen;
+                }
+                if matches!(a.status, SubsidyStatus::Disbursed | SubsidyStatus::Granted) {
+                    s.disbursed_fen += a.amount_fen;
+                }
+                if a.status.holds_budget()
+                    || matches!(a.status, SubsidyStatus::Disbursed | SubsidyStatus::Granted)
+                {
+                    let org = orgs::get(tx.conn(), &a.enterprise_id).await?;
+                    let tag = org.zone_industries.first().cloned().unwrap_or_else(|| "其他".into());
+                    *s.by_industry.entry(tag).or_default() += a.amount_fen;
+                }
+            }
+            out.push(s);
+        }
+        Ok(out)
+    }
+
+    /// Re-runs a programme's rules with other parameters over the zone's policies in force:
+    /// the cost, the enterprises reached and the split by industry. Nothing is written.
+    pub async fn subsidy_what_if(
+        &self,
+        actor: &Actor,
+        programme_id: &str,
+        params: &WhatIfParams,
+    ) -> Result<WhatIf> {
+        if !actor.user().is_some_and(|u| u.roles.iter().any(|r| r.has_statutory_duty()))
+            && !matches!(actor, Actor::System { .. })
+        {
+            return Err(ServiceError::Forbidden {
+                action: "run a what-if",
+                reason: "zone officers and the regulator".into(),
+            });
+        }
+        let mut programmes = self.subsidy_programmes().await?;
+        let today = self.today();
+        let Some(base) =
+            programmes.iter().filter(|p| p.id == programme_id).max_by_key(|p| p.version).cloned()
+        else {
+            return Err(FieldError::new(
+                "programme",
+                "unknown_programme",
+                format!("补贴方案 `{programme_id}` 不存在"),
+                format!("programme `{programme_id}` does not exist"),
+            )
+            .into());
+        };
+        let mut p = base.clone();
+        if let Some(s) = params.share_bp {
+            if s > 10_000 {
+                return Err(FieldError::new(
+                    "share",
+                    "range",
+                    "补贴比例须在 0–100% 之间",
+                    "the share must lie between 0 and 100%",
+                )
+                .into());
+            }
+            for g in &mut p.groups {
+                g.share_bp_by_year = vec![s];
+            }
+        }
+        if params.per_enterprise_year_cap_yuan.is_some() {
+            p.per_enterprise_year_cap_yuan = params.per_enterprise_year_cap_yuan;
+        }
+        if params.per_policy_cap_yuan.is_some() {
+            p.per_policy_cap_yuan = params.per_policy_cap_yuan;
+        }
+        if params.rate_cap_bp.is_some() {
+            p.rate_cap_bp = params.rate_cap_bp;
+        }
+        // The what-if version applies to every policy under review, whatever its dates.
+        p.valid_from = Date::MIN;
+        p.valid_to = None;
+        p.windows.clear();
+        programmes.retain(|x| x.id != programme_id);
+        programmes.push(p.clone());
+        let mut tx = self.store.begin_read().await?;
+        let mut out = WhatIf::default();
+        let mut granted: BTreeMap<String, i64> = BTreeMap::new();
+        let mut per_year_enterprise: BTreeMap<(String, i32), i64> = BTreeMap::new();
+        for pol in policies::all_policies(tx.conn())
+            .await?
+            .iter()
+            .filter(|x| x.status == kebao_domain::policy::PolicyStatus::InForce)
+        {
+            out.policies_assessed += 1;
+            let Ok((_, mut case, _)) = self
+                .case_for(&mut tx, &programmes, programme_id, &pol.id, &Declarations::default(), false)
+                .await
+            else {
+                continue;
+            };
+            let year = case.policy_start.map_or(today.year(), |d| d.year());
+            // Caps count what this run grants, not what was granted before.
+            case.granted_in_cap_year_fen =
+                per_year_enterprise.get(&(pol.enterprise_id.clone(), year)).copied().unwrap_or(0);
+            case.year_of_cover = 1;
+            case.stacked = false;
+            case.applied_on = case.policy_start;
+            match assess(&p, &case) {
+                Ok(g) => {
+                    out.eligible += 1;
+                    out.cost_fen += g.amount_fen;
+                    *granted.entry(pol.enterprise_id.clone()).or_default() += g.amount_fen;
+                    *per_year_enterprise.entry((pol.enterprise_id.clone(), year)).or_default() +=
+                        g.amount_fen;
+                    let org = orgs::get(tx.conn(), &pol.enterprise_id).await?;
+                    let tag = org.zone_industries.first().cloned().unwrap_or_else(|| "其他".into());
+                    *out.by_industry.entry(tag).or_default() += g.amount_fen;
+                }
+                Err(fs) => {
+                    for f in fs {
+                        *out.failures.entry(f.rule).or_default() += 1;
+                    }
+                }
+            }
+        }
+        out.enterprises = granted.len();
+        Ok(out)
+    }
+}
+
+fn required_reason(r: &str) -> Result<String> {
+    let r = r.trim();
+    if r.chars().count() < 2 || r.chars().count() > 500 {
+        return Err(FieldError::new(
+            "reason",
+            "reason_required",
+            "请写明理由（2–500 字）",
+            "state the reason (2 to 500 characters)",
+        )
+        .into());
+    }
+    Ok(r.to_owned())
+}

@@ -1,0 +1,372 @@
+//! Premium subsidies and compensation, on both stores: eligibility, the zone workflow with
+//! maker-checker, public notice and objections, the budget under racing approvals, clawback
+//! and bans, auto-grant, national files, what-if.
+
+use crate::contract;
+use crate::harness::*;
+use kebao_domain::org::{Qualification, QualificationKind};
+use kebao_domain::policy::UnderwritingRules;
+use kebao_domain::product::{CoverageInput, ProductInput, CHECKLIST};
+use kebao_domain::rating::{PlanDoc, QuoteInput, RateBasis};
+use kebao_domain::subsidy::SubsidyStatus;
+use kebao_domain::user::Role;
+use kebao_domain::Money;
+use kebao_service::authz::Actor;
+use kebao_service::products::Review;
+use kebao_service::subsidies::{Declarations, WhatIfParams};
+use kebao_service::ServiceError;
+use time::macros::date;
+
+struct Setup {
+    z: Zone,
+    uw: Actor,
+    approver: Actor,
+    both: Actor,
+}
+
+const DAY: i64 = 86_400_000_000;
+
+/// A product of `type_id` published with a plan at 1 % of the limit (auto-accepted).
+async fn product(ctx: &Ctx, z: &Zone, ins: &str, filer: &Actor, type_id: &str) -> String {
+    let input = ProductInput {
+        type_id: type_id.into(),
+        name: format!("{type_id} 产品"),
+        coverages: vec![CoverageInput {
+            name: "责任".into(),
+            limit_yuan: "50000000".into(),
+            ..Default::default()
+        }],
+        premium_basis: "limit".into(),
+        contact_name: "王".into(),
+        contact_phone: "027-87654321".into(),
+        ..Default::default()
+    };
+    let pid = ctx.svc.file_product(filer, ins, &input).await.unwrap();
+    ctx.svc.submit_product(filer, &pid).await.unwrap();
+    let items: Vec<String> = CHECKLIST.iter().map(|(c, _, _)| (*c).to_owned()).collect();
+    ctx.svc.set_product_checklist(&z.reviewer, &pid, &items).await.unwrap();
+    ctx.svc.review_product(&z.reviewer, &pid, &Review::Approve).await.unwrap();
+    ctx.svc.publish_product(filer, &pid).await.unwrap();
+    let plan = PlanDoc {
+        basis: RateBasis::Limit,
+        base: "0.01".into(),
+        size_bands: vec![],
+        limit_bands: vec![],
+        deductible_bands: vec![],
+        factors: vec![],
+        min_premium_yuan: 100,
+        max_premium_yuan: None,
+        factor_floor: None,
+        factor_cap: None,
+        underwriting: UnderwritingRules {
+            auto_accept_max_limit_yuan: Some(100_000_000),
+            ..Default::default()
+        },
+    };
+    ctx.svc.file_rating_plan(filer, &pid, "2026-01-01", plan).await.unwrap();
+    pid
+}
+
+/// Binds a policy with `limit_yuan` (premium 1 %) from today and records the premium paid.
+async fn paid_policy(ctx: &Ctx, s: &Setup, pid: &str, limit_yuan: i64) -> String {
+    let q = QuoteInput { limit: Money::from_fen(limit_yuan * 100), ..Default::default() };
+    let a = ctx.svc.apply_for_policy(&s.z.ent_admin, pid, &q, &ctx.svc.today().to_string()).await.unwrap();
+    let p = ctx
+        .svc
+        .my_policies(&s.z.ent_admin)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| p.application_id == a.id)
+        .unwrap();
+    ctx.svc
+        .record_premium_paid(&s.uw, &p.id, Money::from_fen(p.premium_fen), &format!("B-{}", p.id))
+        .await
+        .unwrap();
+    p.id
+}
+
+async fn setup(ctx: &Ctx) -> (Setup, String, String) {
+    let z = zone(&ctx.svc).await;
+    let op = operator();
+    let q = Qualification {
+        kind: QualificationKind::HighTech,
+        valid_from: date!(2025 - 01 - 01),
+        valid_to: date!(2028 - 12 - 31),
+        certificate_no: None,
+    };
+    ctx.svc.add_qualification(&op, &z.enterprise, q).await.unwrap();
+    let ins = ctx
+        .svc
+        .create_org(&op, &org_input("楚天财产保险股份有限公司湖北分公司", &uscc(51), "insurer"))
+        .await
+        .unwrap();
+    let filer = user(&ctx.svc, &ins.id, "filer.s", &[Role::ProductFiler]).await;
+    let uw = user(&ctx.svc, &ins.id, "uw.s", &[Role::Underwriter]).await;
+    let gov = ctx.svc.org_id_by_uscc(&op, &uscc(4)).await.unwrap().unwrap();
+    let approver = user(&ctx.svc, &gov, "approver", &[Role::ZoneApprover]).await;
+    let both = user(&ctx.svc, &gov, "both.roles", &[Role::ZoneReviewer, Role::ZoneApprover]).await;
+    let rd = product(ctx, &z, &ins.id, &filer, "rd_liability").await;
+    let fs = product(ctx, &z, &ins.id, &filer, "first_set_equipment").await;
+    (Setup { z, uw, approver, both }, rd, fs)
+}
+
+contract!(zone_subsidy_from_application_to_clawback, |ctx: Ctx| async move {
+    let (s, rd, _) = setup(&ctx).await;
+    let pol = paid_policy(&ctx, &s, &rd, 2_000_000).await;
+    // Eligible: half the 20,000 yuan paid, under the example programme.
+    let (prog, r) = ctx
+        .svc
+        .check_subsidy(&s.z.ent_admin, &pol, "zone_tech_insurance", &Declarations::default())
+        .await
+        .unwrap();
+    assert!(prog.label_en.contains("not a Donghu rule"));
+    assert_eq!(r.unwrap().amount_fen, 1_000_000);
+    assert!(matches!(
+        ctx.svc.check_subsidy(&s.z.banker, &pol, "zone_tech_insurance", &Declarations::default()).await,
+        Err(ServiceError::NotFound)
+    ));
+    // Bad applications change nothing.
+    let before = state(&ctx).await.1;
+    assert!(matches!(
+        ctx.svc.apply_subsidy(&s.z.banker, &pol, "zone_tech_insurance", "", &Declarations::default()).await,
+        Err(ServiceError::Forbidden { .. })
+    ));
+    let e = ctx
+        .svc
+        .apply_subsidy(&s.z.ent_admin, &pol, "first_set", "subsidy", &Declarations::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(&e, ServiceError::Invalid(i) if i.0[0].code == "bad_stage"), "{e:?}");
+    assert_eq!(state(&ctx).await.1, before);
+    let a = ctx
+        .svc
+        .apply_subsidy(&s.z.ent_admin, &pol, "zone_tech_insurance", "", &Declarations::default())
+        .await
+        .unwrap();
+    assert_eq!((a.status, a.amount_fen), (SubsidyStatus::Submitted, 1_000_000));
+    let e = ctx
+        .svc
+        .apply_subsidy(&s.z.ent_admin, &pol, "zone_tech_insurance", "", &Declarations::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(&e, ServiceError::Conflict(f) if f.code == "already_applied"), "{e:?}");
+    // Local review, then maker-checker: the local reviewer may not also do the department review.
+    assert!(matches!(
+        ctx.svc.subsidy_local_review(&s.approver, &a.id, true, "").await,
+        Err(ServiceError::Forbidden { .. })
+    ));
+    ctx.svc.subsidy_local_review(&s.both, &a.id, true, "").await.unwrap();
+    assert!(matches!(
+        ctx.svc.subsidy_department_review(&s.both, &a.id, true, "").await,
+        Err(ServiceError::Forbidden { .. })
+    ));
+    let a = ctx.svc.subsidy_department_review(&s.approver, &a.id, true, "").await.unwrap();
+    assert_eq!(a.status, SubsidyStatus::InNotice);
+    // Five working days from Saturday 28 November 2026: 4 December.
+    assert_eq!((a.notice_from.as_deref(), a.notice_to.as_deref()), (Some("2026-11-28"), Some("2026-12-04")));
+    let e = ctx.svc.approve_subsidy(&s.approver, &a.id).await.unwrap_err();
+    assert!(matches!(&e, ServiceError::Conflict(f) if f.code == "notice_running"), "{e:?}");
+    // An objection during the notice blocks approval until resolved.
+    assert!(ctx.svc.object_to_subsidy(&s.z.banker, &a.id, "短").await.is_err());
+    let o = ctx.svc.object_to_subsidy(&s.z.banker, &a.id, "该企业已停产，保单实际未生效").await.unwrap();
+    ctx.clock.advance_us(7 * DAY);
+    assert!(ctx.svc.object_to_subsidy(&s.z.banker, &a.id, "公示期后提出的异议").await.is_err());
+    let e = ctx.svc.approve_subsidy(&s.approver, &a.id).await.unwrap_err();
+    assert!(matches!(&e, ServiceError::Conflict(f) if f.code == "open_objection"), "{e:?}");
+    ctx.svc
+        .resolve_subsidy_objection(&s.approver, &a.id, &o.id, false, "经核实企业正常经营，异议不成立")
+        .await
+        .unwrap();
+    let a = ctx.svc.approve_subsidy(&s.approver, &a.id).await.unwrap();
+    assert_eq!(a.status, SubsidyStatus::Approved);
+    let a = ctx.svc.disburse_subsidy(&s.approver, &a.id, "GK-2026-001").await.unwrap();
+    assert_eq!(a.status, SubsidyStatus::Disbursed);
+    let dash = ctx.svc.subsidy_dashboard(&s.z.regulator).await.unwrap();
+    let zone = dash.iter().find(|d| d.programme_id == "zone_tech_insurance").unwrap();
+    assert_eq!((zone.budget_fen, zone.disbursed_fen), (Some(500_000_000), 1_000_000));
+    // Fraud: clawed back and banned for the programme's period.
+    let a = ctx.svc.claw_back_subsidy(&s.approver, &a.id, true, "伪造保费支付凭证").await.unwrap();
+    assert_eq!(a.status, SubsidyStatus::ClawedBack);
+    let pol2 = paid_policy(&ctx, &s, &rd, 1_000_000).await;
+    let (_, r) = ctx
+        .svc
+        .check_subsidy(&s.z.ent_admin, &pol2, "zone_tech_insurance", &Declarations::default())
+        .await
+        .unwrap();
+    assert!(r.unwrap_err().iter().any(|f| f.rule == "banned"));
+    let report = ctx.svc.ledger_verify().await.unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+});
+
+contract!(the_budget_is_never_overspent_by_racing_approvals, |ctx: Ctx| async move {
+    let (s, rd, _) = setup(&ctx).await;
+    // A programme with exactly 30,000 yuan and no caps: three 10,000 grants fit to the last yuan.
+    let toml = r#"
+[[programme]]
+id = "race"
+version = 1
+name_zh = "预算竞争测试"
+name_en = "Budget race"
+kind = "zone"
+source = "test"
+confidence = "U"
+valid_from = "2026-01-01"
+version_date = "application_date"
+rate_cap_action = "cap_base"
+premium_basis = "paid"
+cap_year = "application"
+budget_yuan = 30000
+notice_working_days = 5
+ban_years = 3
+[[programme.groups]]
+name = "all"
+product_types = ["rd_liability"]
+share_bp_by_year = [5000]
+"#;
+    assert!(matches!(
+        ctx.svc.load_subsidy_programmes(&s.z.ent_admin, toml).await,
+        Err(ServiceError::Forbidden { .. })
+    ));
+    ctx.svc.load_subsidy_programmes(&s.approver, toml).await.unwrap();
+    let e = ctx.svc.load_subsidy_programmes(&s.approver, toml).await.unwrap_err();
+    assert!(matches!(&e, ServiceError::Conflict(f) if f.code == "version_exists"), "{e:?}");
+    let mut ids = Vec::new();
+    for _ in 0..8 {
+        let pol = paid_policy(&ctx, &s, &rd, 2_000_000).await;
+        let a =
+            ctx.svc.apply_subsidy(&s.z.ent_admin, &pol, "race", "", &Declarations::default()).await.unwrap();
+        assert_eq!(a.amount_fen, 1_000_000);
+        ctx.svc.subsidy_local_review(&s.z.reviewer, &a.id, true, "").await.unwrap();
+        ids.push(a.id);
+    }
+    let mut tasks = Vec::new();
+    for id in ids.clone() {
+        let svc = ctx.svc.clone();
+        let approver = s.approver.clone();
+        tasks
+            .push(tokio::spawn(async move { svc.subsidy_department_review(&approver, &id, true, "").await }));
+    }
+    let mut ok = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(a) => {
+                assert_eq!(a.status, SubsidyStatus::InNotice);
+                ok += 1;
+            }
+            Err(ServiceError::Conflict(f)) => assert_eq!(f.code, "budget_exhausted"),
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(ok, 3, "exactly the applications that fit");
+    let apps = ctx.svc.subsidy_applications(&s.z.regulator).await.unwrap();
+    let in_notice: Vec<_> =
+        apps.iter().filter(|a| a.programme_id == "race" && a.status == SubsidyStatus::InNotice).collect();
+    assert_eq!(in_notice.len(), 3);
+    assert_eq!(
+        apps.iter().filter(|a| a.programme_id == "race" && a.status == SubsidyStatus::LocalReviewed).count(),
+        5
+    );
+    // Rejecting one frees its reservation for the next.
+    ctx.svc.reject_subsidy(&s.approver, &in_notice[0].id, "材料不全").await.unwrap();
+    let waiting =
+        apps.iter().find(|a| a.programme_id == "race" && a.status == SubsidyStatus::LocalReviewed).unwrap();
+    ctx.svc.subsidy_department_review(&s.approver, &waiting.id, true, "").await.unwrap();
+    let report = ctx.svc.ledger_verify().await.unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+});
+
+contract!(auto_grant_national_files_and_what_if, |ctx: Ctx| async move {
+    let (s, rd, fs) = setup(&ctx).await;
+    let pol = paid_policy(&ctx, &s, &rd, 1_000_000).await;
+    let fp = paid_policy(&ctx, &s, &fs, 1_000_000).await;
+    // What-if changes nothing and reports the cost.
+    let before = state(&ctx).await.1;
+    let w = ctx
+        .svc
+        .subsidy_what_if(
+            &s.z.regulator,
+            "zone_tech_insurance",
+            &WhatIfParams { share_bp: Some(3_000), ..Default::default() },
+        )
+        .await
+        .unwrap();
+    assert_eq!((w.eligible, w.cost_fen, w.enterprises), (1, 300_000, 1), "{w:?}");
+    assert_eq!(w.by_industry.values().sum::<i64>(), 300_000);
+    assert!(w.failures.contains_key("product_type"), "the first-set policy is not covered: {w:?}");
+    assert!(ctx
+        .svc
+        .subsidy_what_if(&s.z.ent_admin, "zone_tech_insurance", &WhatIfParams::default())
+        .await
+        .is_err());
+    assert_eq!(state(&ctx).await.1, before);
+    // Auto-grant: the eligible policy is offered; the enterprise confirms in time.
+    let n = ctx.svc.offer_auto_grants(&s.approver, "zone_tech_insurance").await.unwrap();
+    assert_eq!(n, 1);
+    assert_eq!(ctx.svc.offer_auto_grants(&s.approver, "zone_tech_insurance").await.unwrap(), 0);
+    let offer = ctx
+        .svc
+        .subsidy_applications(&s.z.ent_admin)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|a| a.policy_id.as_deref() == Some(&pol))
+        .unwrap();
+    assert_eq!((offer.status, offer.confirm_by.as_deref()), (SubsidyStatus::Offered, Some("2026-12-02")));
+    let a = ctx.svc.confirm_subsidy_offer(&s.z.ent_admin, &offer.id).await.unwrap();
+    assert_eq!(a.status, SubsidyStatus::InNotice);
+    // National first-set: qualification first, then funding through the zone.
+    let e = ctx
+        .svc
+        .apply_subsidy(&s.z.ent_admin, &fp, "first_set", "funding", &Declarations::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(&e, ServiceError::Conflict(f) if f.code == "not_qualified"), "{e:?}");
+    let q = ctx
+        .svc
+        .apply_subsidy(&s.z.ent_admin, &fp, "first_set", "qualification", &Declarations::default())
+        .await
+        .unwrap();
+    assert_eq!(q.programme_version, 2024);
+    let e = ctx.svc.national_step(&s.approver, &q.id, "forward", true, Money::ZERO, "").await.unwrap_err();
+    assert!(matches!(&e, ServiceError::Conflict(f) if f.code == "wrong_status"), "{e:?}");
+    ctx.svc.national_step(&s.z.reviewer, &q.id, "recommend", true, Money::ZERO, "").await.unwrap();
+    ctx.svc.national_step(&s.approver, &q.id, "forward", true, Money::ZERO, "").await.unwrap();
+    let q = ctx
+        .svc
+        .national_step(&s.approver, &q.id, "decision", true, Money::ZERO, "工信部装备函〔2026〕12号")
+        .await
+        .unwrap();
+    assert_eq!(q.status, SubsidyStatus::Qualified);
+    let f = ctx
+        .svc
+        .apply_subsidy(&s.z.ent_admin, &fp, "first_set", "funding", &Declarations::default())
+        .await
+        .unwrap();
+    // 80 % of the 10,000 yuan actually paid.
+    assert_eq!(f.amount_fen, 800_000);
+    ctx.svc.national_step(&s.z.reviewer, &f.id, "recommend", true, Money::ZERO, "").await.unwrap();
+    ctx.svc.national_step(&s.approver, &f.id, "forward", true, Money::ZERO, "").await.unwrap();
+    let f = ctx
+        .svc
+        .national_step(&s.approver, &f.id, "decision", true, Money::from_fen(800_000), "财建〔2026〕88号")
+        .await
+        .unwrap();
+    assert_eq!((f.status, f.amount_fen), (SubsidyStatus::Granted, 800_000));
+    // An offer not confirmed in time lapses.
+    let pol3 = paid_policy(&ctx, &s, &rd, 1_000_000).await;
+    ctx.svc.offer_auto_grants(&s.approver, "zone_tech_insurance").await.unwrap();
+    let offer = ctx
+        .svc
+        .subsidy_applications(&s.z.ent_admin)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|a| a.policy_id.as_deref() == Some(&pol3))
+        .unwrap();
+    ctx.clock.advance_us(10 * DAY);
+    let e = ctx.svc.confirm_subsidy_offer(&s.z.ent_admin, &offer.id).await.unwrap_err();
+    assert!(matches!(&e, ServiceError::Conflict(f) if f.code == "lapsed"), "{e:?}");
+    let report = ctx.svc.ledger_verify().await.unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+});
