@@ -1220,6 +1220,18 @@ impl Service {
         Ok((a, objections, docs))
     }
 
+    /// The enterprise's name and the policy's number of an application (shown on its page;
+    /// the caller has already been allowed to see the application).
+    pub async fn subsidy_parties(&self, a: &SubsidyRow) -> Result<(String, String)> {
+        let mut tx = self.store.begin_read().await?;
+        let name = orgs::get(tx.conn(), &a.enterprise_id).await?.name;
+        let number = match &a.policy_id {
+            Some(p) => policies::policy(tx.conn(), p).await?.number,
+            None => String::new(),
+        };
+        Ok((name, number))
+    }
+
     /// The public notice roster: applications in notice (or of one status), with the enterprise's name.
     pub async fn subsidy_roster(&self, status: SubsidyStatus) -> Result<Vec<(SubsidyRow, String, String)>> {
         let mut tx = self.store.begin_read().await?;

@@ -6,6 +6,7 @@ mod dto;
 mod handlers;
 pub(crate) mod policies;
 pub(crate) mod products;
+pub(crate) mod subsidies;
 
 pub use dto::*;
 
@@ -81,6 +82,18 @@ pub fn routes() -> Router<AppState> {
         .route("/claims/{id}/documents", post(policies::upload_claim_document).get(policies::claim_documents))
         .route("/claim-documents/{id}", get(policies::download_claim_document))
         .route("/zone/insurance-overview", get(policies::overview))
+        .route("/subsidy/programmes", get(subsidies::programmes).post(subsidies::load))
+        .route("/subsidy/calendar", put(subsidies::calendar))
+        .route("/subsidy/programmes/{id}/offers", post(subsidies::offers))
+        .route("/subsidy/programmes/{id}/what-if", post(subsidies::what_if))
+        .route("/subsidy/dashboard", get(subsidies::dashboard))
+        .route("/policies/{id}/subsidy-check", post(subsidies::check))
+        .route("/subsidies", get(subsidies::list).post(subsidies::apply))
+        .route("/subsidies/{id}", get(subsidies::get))
+        .route("/subsidies/{id}/steps", post(subsidies::step))
+        .route("/subsidies/{id}/objections", post(subsidies::object))
+        .route("/subsidies/{id}/objections/{objection_id}", post(subsidies::resolve))
+        .route("/subsidies/{id}/documents", post(subsidies::upload))
         .route("/documents/{id}", get(products::download_document))
         .route("/articles", get(products::list_articles).post(products::create_article))
         .route("/articles/{id}", get(products::get_article).put(products::update_article))
@@ -124,7 +137,10 @@ async fn not_found() -> ApiError {
         policies::get_claim, policies::claim_step, policies::complain, policies::disputes, policies::dispute_step,
         policies::endorse, policies::cancel, policies::refund, policies::renew, policies::coinsure,
         policies::policy_changes, policies::upload_claim_document, policies::claim_documents,
-        policies::download_claim_document, policies::overview
+        policies::download_claim_document, policies::overview,
+        subsidies::programmes, subsidies::load, subsidies::calendar, subsidies::check, subsidies::apply,
+        subsidies::list, subsidies::get, subsidies::step, subsidies::object, subsidies::resolve, subsidies::upload,
+        subsidies::offers, subsidies::dashboard, subsidies::what_if
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
     modifiers(&BearerAuth),

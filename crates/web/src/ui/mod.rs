@@ -9,6 +9,7 @@ mod credit;
 mod pages;
 mod policies;
 mod products;
+mod subsidies;
 mod svg;
 
 /// The UI's routes.
@@ -17,6 +18,7 @@ pub fn routes() -> axum::Router<AppState> {
         .merge(products::routes().layer(axum::middleware::from_fn(language)))
         .merge(credit::routes().layer(axum::middleware::from_fn(language)))
         .merge(policies::routes().layer(axum::middleware::from_fn(language)))
+        .merge(subsidies::routes().layer(axum::middleware::from_fn(language)))
 }
 
 use crate::session::{self, LANG_COOKIE};

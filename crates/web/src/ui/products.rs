@@ -64,7 +64,7 @@ fn stage_label(tr: Tr, s: LifecycleStage) -> String {
     tr.t(s.label_zh(), s.label_en()).to_owned()
 }
 
-fn industry_label(st: &AppState, tr: Tr, id: &str) -> String {
+pub(super) fn industry_label(st: &AppState, tr: Tr, id: &str) -> String {
     st.svc
         .industries()
         .tag(id)

@@ -937,3 +937,138 @@ async fn endorse_coinsure_cancel_refund_renew_and_the_zone_overview() {
     assert_eq!(o["insurers"].as_array().unwrap().len(), 2, "{o}");
     assert!(app.svc.ledger_verify().await.unwrap().problems.is_empty());
 }
+
+#[tokio::test]
+async fn subsidies_from_the_policy_page_through_review_notice_and_dashboard() {
+    let app = app().await;
+    let (ins, _) = insurers(&app).await;
+    let op = Actor::System { name: "t".into() };
+    let gov = app.svc.org_id_by_uscc(&op, &uscc(3)).await.unwrap().unwrap();
+    for (org, name, role) in [(&ins, "uw.sub", Role::Underwriter), (&gov, "approver", Role::ZoneApprover)] {
+        let input = NewUserInput { username: name.into(), display_name: name.into(), password: PW.into() };
+        app.svc.add_user(&op, org, &input, &[role]).await.unwrap();
+    }
+    let q = kebao_domain::org::Qualification {
+        kind: kebao_domain::org::QualificationKind::TechSme,
+        valid_from: time::macros::date!(2026 - 01 - 01),
+        valid_to: time::macros::date!(2026 - 12 - 31),
+        certificate_no: Some("2026420100001".into()),
+    };
+    app.svc.add_qualification(&op, &app.enterprise, q).await.unwrap();
+    let mut c = Client::new(&app);
+    let filer = c.token("filer").await;
+    let zone = c.token("reviewer").await;
+    let id = registered(&mut c, &filer, &zone, filing("rd_liability", "研发责任险", "5000000", "0")).await;
+    let plan = json!({"effective_from": "2026-01-01", "plan": {"basis": "limit", "base": "0.01", "min_premium_yuan": 1000,
+        "underwriting": {"auto_accept_max_limit_yuan": 5000000}}});
+    c.json("POST", &format!("/api/v1/filings/{id}/rating-plans"), Some(&filer), plan).await;
+    let ent = c.token("ent.admin").await;
+    c.json(
+        "POST",
+        &format!("/api/v1/products/{id}/apply"),
+        Some(&ent),
+        json!({"quote": {"limit_yuan": "2000000"}, "start_date": "2026-11-28"}),
+    )
+    .await;
+    let pol = c.get_auth("/api/v1/policies", &ent).await.json()[0]["id"].as_str().unwrap().to_owned();
+    let uw = c.token("uw.sub").await;
+    let r = c
+        .json(
+            "POST",
+            &format!("/api/v1/policies/{pol}/premium-payments"),
+            Some(&uw),
+            json!({"amount_yuan": "20000", "reference": "B-9"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+
+    // The enterprise checks from its policy: half of the premium paid, with the example's caveat.
+    let mut e = Client::new(&app);
+    e.login("ent.admin", PW).await;
+    let ec = e.csrf().await;
+    assert!(e.get(&format!("/policies/{pol}")).await.text().contains("id=\"subsidy-link\""));
+    let page = e.get(&format!("/policies/{pol}/subsidy?programme=zone_tech_insurance")).await.text();
+    assert!(
+        page.contains("id=\"amount\"") && page.contains("10,000.00") && page.contains("并非东湖规则"),
+        "{page}"
+    );
+    let r = c
+        .json(
+            "POST",
+            &format!("/api/v1/policies/{pol}/subsidy-check"),
+            Some(&ent),
+            json!({"programme_id": "no_such"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    let r = e
+        .post_form(
+            &format!("/policies/{pol}/subsidy"),
+            &[("csrf", &ec), ("programme", "zone_tech_insurance")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let sub = r.location();
+    let sid = sub.trim_start_matches("/subsidies/").to_owned();
+    // Local review on the page, department review through the API.
+    let mut z = Client::new(&app);
+    z.login("reviewer", PW).await;
+    let zc = z.csrf().await;
+    let r = z.post_form(&sub, &[("csrf", &zc), ("step", "local_review"), ("pass", "1")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let approver = c.token("approver").await;
+    let r = c
+        .json(
+            "POST",
+            &format!("/api/v1/subsidies/{sid}/steps"),
+            Some(&approver),
+            json!({"step": "department_review", "pass": true}),
+        )
+        .await;
+    assert_eq!(r.json()["status"], "in_notice", "{}", r.text());
+    let r = c
+        .json("POST", &format!("/api/v1/subsidies/{sid}/steps"), Some(&approver), json!({"step": "approve"}))
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "the notice is still running");
+    // The public notice needs no login; objections do.
+    let mut anon = Client::new(&app);
+    let page = anon.get("/subsidies/notice").await.text();
+    assert!(page.contains("光谷激光科技有限公司") && page.contains("10,000.00"), "{page}");
+    let x = anon.get("/subsidies/notice.xlsx").await;
+    let t = kebao_service::tabular::read(&x.body, kebao_service::tabular::Format::Xlsx).unwrap();
+    assert_eq!(t.rows.len(), 1);
+    let mut b = Client::new(&app);
+    b.login("banker", PW).await;
+    let bc = b.csrf().await;
+    let r =
+        b.post_form(&format!("{sub}/objection"), &[("csrf", &bc), ("text", "该企业保费系关联方代缴")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    assert!(e.get(&sub).await.text().contains("该企业保费系关联方代缴"));
+    // The dashboard and a what-if run; bad parameters get a clear error; enterprises are kept out.
+    let mut a = Client::new(&app);
+    a.login("approver", PW).await;
+    let page = a.get("/subsidies/dashboard?programme=zone_tech_insurance&share_percent=30").await.text();
+    assert!(
+        page.contains("id=\"what-if-result\"") && page.contains("6,000.00") && page.contains("<svg"),
+        "{page}"
+    );
+    let page = a.get("/subsidies/dashboard?programme=zone_tech_insurance&share_percent=150").await.text();
+    assert!(page.contains("id=\"errors\""), "{page}");
+    assert_eq!(e.get("/subsidies/dashboard").await.status, StatusCode::FORBIDDEN);
+    let w = c
+        .json(
+            "POST",
+            "/api/v1/subsidy/programmes/zone_tech_insurance/what-if",
+            Some(&zone),
+            json!({"share_percent": 30}),
+        )
+        .await
+        .json();
+    assert_eq!(w["cost_yuan"], "6000.00", "{w}");
+    let progs = c.get_auth("/api/v1/subsidy/programmes", &ent).await.json();
+    assert!(progs
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["id"] == "zone_tech_insurance" && p["confidence"] == "U"));
+}

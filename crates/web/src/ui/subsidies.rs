@@ -1,0 +1,696 @@
+//! UI of premium subsidies: the check and application from a policy, the applications and
+//! their workflow, the public notice (no login), the zone's dashboard with what-if runs.
+
+use super::pages::{
+    check_csrf, chrome, chrome_blank, error_page, form_errors, html, with_status, Authed, Chrome, Page,
+};
+use super::Tr;
+use crate::api::subsidies::{what_if_params, SubsidyStepDto, WhatIfDto};
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Form, Router};
+use kebao_domain::subsidy::{Grant, Programme, SubsidyStatus};
+use kebao_domain::user::Role;
+use kebao_domain::Money;
+use kebao_service::authz::Actor;
+use kebao_service::subsidies::Declarations;
+use kebao_service::ServiceError;
+use std::collections::HashMap;
+
+/// Routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/subsidies", get(list_page))
+        .route("/subsidies/notice", get(notice_page))
+        .route("/subsidies/notice.xlsx", get(notice_xlsx))
+        .route("/subsidies/dashboard", get(dashboard_page))
+        .route("/subsidies/offers", post(offers_post))
+        .route("/subsidies/{id}", get(detail_page).post(step_post))
+        .route("/subsidies/{id}/objection", post(object_post))
+        .route("/subsidies/{id}/objections/{oid}", post(resolve_post))
+        .route("/subsidies/{id}/documents", post(upload_post))
+        .route("/policies/{id}/subsidy", get(check_page).post(apply_post))
+}
+
+fn yuan(f: i64) -> String {
+    Money::from_fen(f).display_yuan()
+}
+
+fn zone(actor: &Actor) -> bool {
+    actor.user().is_some_and(|u| u.roles.iter().any(|r| r.has_statutory_duty()))
+}
+
+fn msgs(tr: Tr, e: ServiceError) -> Result<Vec<String>, ServiceError> {
+    form_errors(e)
+        .map(|errs| errs.iter().map(|f| tr.pick(f.message_zh.clone(), f.message_en.clone())).collect())
+}
+
+struct Row {
+    id: String,
+    programme: String,
+    stage: String,
+    status: String,
+    status_code: String,
+    amount: String,
+    applied_on: String,
+    notice: String,
+}
+
+fn row(tr: Tr, names: &HashMap<String, String>, a: &kebao_store::subsidies::SubsidyRow) -> Row {
+    Row {
+        id: a.id.clone(),
+        programme: format!(
+            "{}（{}）",
+            names.get(&a.programme_id).cloned().unwrap_or_else(|| a.programme_id.clone()),
+            a.programme_version
+        ),
+        stage: match a.stage.as_str() {
+            "qualification" => tr.t("资格审定", "qualification"),
+            "funding" => tr.t("资金申请", "funding"),
+            _ if a.track == "auto" => tr.t("免申即享", "auto-grant"),
+            _ => tr.t("保费补贴", "subsidy"),
+        }
+        .to_owned(),
+        status: tr.t(a.status.label_zh(), a.status.label_en()).to_owned(),
+        status_code: a.status.code().to_owned(),
+        amount: yuan(a.amount_fen),
+        applied_on: a.applied_on.clone(),
+        notice: match (&a.notice_from, &a.notice_to, &a.confirm_by) {
+            (Some(f), Some(t), _) => format!("{f} — {t}"),
+            (_, _, Some(c)) if a.status == SubsidyStatus::Offered => {
+                format!("{} {c}", tr.t("确认截止", "confirm by"))
+            }
+            _ => String::new(),
+        },
+    }
+}
+
+async fn names(st: &AppState) -> HashMap<String, String> {
+    st.svc.subsidy_programmes().await.unwrap_or_default().into_iter().map(|p| (p.id, p.name_zh)).collect()
+}
+
+#[derive(Template)]
+#[template(path = "subsidies.html")]
+struct ListTpl {
+    c: Chrome,
+    rows: Vec<Row>,
+    zone: bool,
+}
+
+async fn list_page(State(st): State<AppState>, Authed { c, s, tr }: Authed) -> Page {
+    let apps =
+        st.svc.subsidy_applications(&s.actor).await.map_err(|e| error_page(tr, chrome_blank(tr), e))?;
+    let n = names(&st).await;
+    Ok(html(&ListTpl { rows: apps.iter().map(|a| row(tr, &n, a)).collect(), zone: zone(&s.actor), c }))
+}
+
+#[derive(Template)]
+#[template(path = "subsidy.html")]
+struct DetailTpl {
+    c: Chrome,
+    r: Row,
+    label: String,
+    unconfirmed: bool,
+    policy: String,
+    enterprise: String,
+    reason: String,
+    decision_ref: String,
+    steps: Vec<(String, String)>,
+    declarations: String,
+    documents: Vec<(String, String, String)>,
+    objections: Vec<(String, String, String, bool)>,
+    errors: Vec<String>,
+    applicant: bool,
+    reviewer: bool,
+    approver: bool,
+    track: String,
+    can_object: bool,
+}
+
+async fn render_detail(st: &AppState, c: Chrome, actor: &Actor, id: &str, errors: Vec<String>) -> Response {
+    let tr = c.tr;
+    let (a, objections, docs) = match st.svc.subsidy_application(actor, id).await {
+        Ok(x) => x,
+        Err(e) => return error_page(tr, c, e),
+    };
+    let programmes = st.svc.subsidy_programmes().await.unwrap_or_default();
+    let prog =
+        programmes.iter().find(|p| p.id == a.programme_id && i64::from(p.version) == a.programme_version);
+    let n = names(st).await;
+    let grant: Option<Grant> = serde_json::from_str(&a.trace).ok().flatten();
+    let (enterprise, policy) = st.svc.subsidy_parties(&a).await.unwrap_or_default();
+    let u = actor.user();
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    with_status(
+        status,
+        html(&DetailTpl {
+            r: row(tr, &n, &a),
+            label: prog.map(|p| tr.pick(p.label_zh.clone(), p.label_en.clone())).unwrap_or_default(),
+            unconfirmed: prog.is_some_and(|p| !p.confidence.is_fact()),
+            policy,
+            enterprise,
+            reason: a.reason.clone().unwrap_or_default(),
+            decision_ref: a.decision_ref.clone().unwrap_or_default(),
+            steps: grant
+                .map(|g| {
+                    g.steps
+                        .iter()
+                        .map(|s| (tr.pick(s.label_zh.clone(), s.label_en.clone()), yuan(s.value_fen)))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            declarations: a.facts.clone(),
+            documents: docs
+                .iter()
+                .map(|(_, name, sha, size)| {
+                    (name.clone(), format!("{:.1} KiB", *size as f64 / 1024.0), sha.clone())
+                })
+                .collect(),
+            objections: objections
+                .iter()
+                .map(|o| {
+                    let state = match o.upheld {
+                        None => tr.t("待处理", "open").to_owned(),
+                        Some(true) => format!(
+                            "{}：{}",
+                            tr.t("成立", "upheld"),
+                            o.resolution.clone().unwrap_or_default()
+                        ),
+                        Some(false) => format!(
+                            "{}：{}",
+                            tr.t("不成立", "dismissed"),
+                            o.resolution.clone().unwrap_or_default()
+                        ),
+                    };
+                    (o.id.clone(), o.text.clone(), state, o.upheld.is_none())
+                })
+                .collect(),
+            errors,
+            applicant: u.is_some_and(|u| u.org_id == a.enterprise_id && u.has(Role::EnterpriseAdmin)),
+            reviewer: u.is_some_and(|u| u.has(Role::ZoneReviewer)),
+            approver: u.is_some_and(|u| u.has(Role::ZoneApprover)),
+            track: a.track.clone(),
+            can_object: a.status == SubsidyStatus::InNotice && u.is_some(),
+            c,
+        }),
+    )
+}
+
+async fn detail_page(
+    State(st): State<AppState>,
+    Authed { c, s, .. }: Authed,
+    Path(id): Path<String>,
+) -> Page {
+    Ok(render_detail(&st, c, &s.actor, &id, Vec::new()).await)
+}
+
+async fn step_post(
+    State(st): State<AppState>,
+    Authed { c, s, tr }: Authed,
+    Path(id): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Page {
+    check_csrf(&form, &s)?;
+    let g = |k: &str| form.get(k).cloned().unwrap_or_default();
+    let step = SubsidyStepDto {
+        step: g("step"),
+        pass: g("pass") == "1",
+        reason: g("reason"),
+        reference: g("reference"),
+        amount_yuan: g("amount_yuan"),
+        fraud: g("fraud") == "1",
+    };
+    match crate::api::subsidies::step_run(&st, &s.actor, &id, &step).await {
+        Ok(()) => Ok(Redirect::to(&format!("/subsidies/{id}")).into_response()),
+        Err(api) => {
+            let m = if api.body.details.is_empty() {
+                vec![tr.pick(api.body.message_zh.clone(), api.body.message.clone())]
+            } else {
+                api.body.details.iter().map(|d| tr.pick(d.message_zh.clone(), d.message_en.clone())).collect()
+            };
+            let code = if api.status == StatusCode::CONFLICT {
+                StatusCode::UNPROCESSABLE_ENTITY
+            } else {
+                api.status
+            };
+            Err(with_status(code, render_detail(&st, c, &s.actor, &id, m).await))
+        }
+    }
+}
+
+async fn object_post(
+    State(st): State<AppState>,
+    Authed { c, s, tr }: Authed,
+    Path(id): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Page {
+    check_csrf(&form, &s)?;
+    match st.svc.object_to_subsidy(&s.actor, &id, form.get("text").map_or("", String::as_str)).await {
+        Ok(_) => Ok(Redirect::to(&format!("/subsidies/{id}#objections")).into_response()),
+        Err(e) => match msgs(tr, e) {
+            Ok(m) => Err(render_detail(&st, c, &s.actor, &id, m).await),
+            Err(other) => Err(error_page(tr, c, other)),
+        },
+    }
+}
+
+async fn resolve_post(
+    State(st): State<AppState>,
+    Authed { c, s, tr }: Authed,
+    Path((id, oid)): Path<(String, String)>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Page {
+    check_csrf(&form, &s)?;
+    let upheld = form.get("upheld").is_some_and(|v| v == "1");
+    match st
+        .svc
+        .resolve_subsidy_objection(
+            &s.actor,
+            &id,
+            &oid,
+            upheld,
+            form.get("resolution").map_or("", String::as_str),
+        )
+        .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/subsidies/{id}#objections")).into_response()),
+        Err(e) => match msgs(tr, e) {
+            Ok(m) => Err(render_detail(&st, c, &s.actor, &id, m).await),
+            Err(other) => Err(error_page(tr, c, other)),
+        },
+    }
+}
+
+async fn upload_post(
+    State(st): State<AppState>,
+    Authed { c, s, tr }: Authed,
+    Path(id): Path<String>,
+    multipart: axum::extract::Multipart,
+) -> Page {
+    let (name, bytes, csrf) = match crate::api::products::read_upload(multipart).await {
+        Ok(x) => x,
+        Err(api) => {
+            let m = api
+                .body
+                .details
+                .first()
+                .map(|d| tr.pick(d.message_zh.clone(), d.message_en.clone()))
+                .unwrap_or_else(|| tr.pick(api.body.message_zh.clone(), api.body.message.clone()));
+            return Err(with_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                render_detail(&st, c, &s.actor, &id, vec![m]).await,
+            ));
+        }
+    };
+    if !crate::session::same_secret(&csrf, &s.csrf_token) {
+        return Err(super::pages::csrf_page());
+    }
+    match st.svc.add_subsidy_document(&s.actor, &id, &name, &bytes).await {
+        Ok(()) => Ok(Redirect::to(&format!("/subsidies/{id}#documents")).into_response()),
+        Err(e) => match msgs(tr, e) {
+            Ok(m) => Err(render_detail(&st, c, &s.actor, &id, m).await),
+            Err(other) => Err(error_page(tr, c, other)),
+        },
+    }
+}
+
+#[derive(Template)]
+#[template(path = "subsidy_check.html")]
+struct CheckTpl {
+    c: Chrome,
+    policy_id: String,
+    programmes: Vec<(String, String, bool)>,
+    programme: String,
+    stages: Vec<(String, String, bool)>,
+    national: bool,
+    contract: String,
+    related: bool,
+    compensated: bool,
+    checked: bool,
+    eligible: bool,
+    amount: String,
+    bound_by: String,
+    label: String,
+    unconfirmed: bool,
+    steps: Vec<(String, String)>,
+    failures: Vec<String>,
+    errors: Vec<String>,
+}
+
+fn decl(q: &HashMap<String, String>) -> Declarations {
+    Declarations {
+        contract_amount_yuan: q.get("contract_amount_yuan").and_then(|v| v.trim().parse::<i64>().ok()),
+        related_party: q.get("related_party").is_some_and(|v| v == "1"),
+        already_compensated: q.get("already_compensated").is_some_and(|v| v == "1"),
+    }
+}
+
+async fn render_check(
+    st: &AppState,
+    c: Chrome,
+    actor: &Actor,
+    id: &str,
+    q: &HashMap<String, String>,
+    errors: Vec<String>,
+) -> Response {
+    let tr = c.tr;
+    let all = st.svc.subsidy_programmes().await.unwrap_or_default();
+    let mut ids: Vec<&Programme> = Vec::new();
+    for p in &all {
+        if !ids.iter().any(|x| x.id == p.id) {
+            ids.push(p);
+        }
+    }
+    let programme = q.get("programme").cloned().unwrap_or_default();
+    let stage = q.get("stage").cloned().unwrap_or_default();
+    let national =
+        ids.iter().any(|p| p.id == programme && p.kind != kebao_domain::subsidy::ProgrammeKind::Zone);
+    let mut t = CheckTpl {
+        policy_id: id.to_owned(),
+        programmes: ids
+            .iter()
+            .map(|p| (p.id.clone(), tr.pick(p.name_zh.clone(), p.name_en.clone()), p.id == programme))
+            .collect(),
+        programme: programme.clone(),
+        stages: [("qualification", "资格审定", "qualification"), ("funding", "资金申请", "funding")]
+            .iter()
+            .map(|(code, zh, en)| ((*code).to_owned(), tr.t(zh, en).to_owned(), stage == *code))
+            .collect(),
+        national,
+        contract: q.get("contract_amount_yuan").cloned().unwrap_or_default(),
+        related: q.get("related_party").is_some_and(|v| v == "1"),
+        compensated: q.get("already_compensated").is_some_and(|v| v == "1"),
+        checked: false,
+        eligible: false,
+        amount: String::new(),
+        bound_by: String::new(),
+        label: String::new(),
+        unconfirmed: false,
+        steps: Vec::new(),
+        failures: Vec::new(),
+        errors,
+        c,
+    };
+    if !programme.is_empty() {
+        match st.svc.check_subsidy(actor, id, &programme, &decl(q)).await {
+            Ok((p, r)) => {
+                t.checked = true;
+                t.label = tr.pick(p.label_zh.clone(), p.label_en.clone());
+                t.unconfirmed = !p.confidence.is_fact();
+                match r {
+                    Ok(g) => {
+                        t.eligible = true;
+                        t.amount = yuan(g.amount_fen);
+                        t.bound_by = g.bound_by.clone().unwrap_or_default();
+                        t.steps = g
+                            .steps
+                            .iter()
+                            .map(|s| (tr.pick(s.label_zh.clone(), s.label_en.clone()), yuan(s.value_fen)))
+                            .collect();
+                    }
+                    Err(f) => {
+                        t.failures =
+                            f.iter().map(|x| tr.pick(x.reason_zh.clone(), x.reason_en.clone())).collect()
+                    }
+                }
+            }
+            Err(e) => match msgs(tr, e) {
+                Ok(m) => t.errors.extend(m),
+                Err(other) => return error_page(tr, t.c, other),
+            },
+        }
+    }
+    let code = if t.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    with_status(code, html(&t))
+}
+
+async fn check_page(
+    State(st): State<AppState>,
+    Authed { c, s, .. }: Authed,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Page {
+    Ok(render_check(&st, c, &s.actor, &id, &q, Vec::new()).await)
+}
+
+async fn apply_post(
+    State(st): State<AppState>,
+    Authed { c, s, tr }: Authed,
+    Path(id): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Page {
+    check_csrf(&form, &s)?;
+    let programme = form.get("programme").cloned().unwrap_or_default();
+    let stage = form.get("stage").cloned().unwrap_or_default();
+    match st.svc.apply_subsidy(&s.actor, &id, &programme, &stage, &decl(&form)).await {
+        Ok(a) => Ok(Redirect::to(&format!("/subsidies/{}", a.id)).into_response()),
+        Err(e) => match msgs(tr, e) {
+            Ok(m) => Err(render_check(&st, c, &s.actor, &id, &form, m).await),
+            Err(other) => Err(error_page(tr, c, other)),
+        },
+    }
+}
+
+#[derive(Template)]
+#[template(path = "subsidy_notice.html")]
+struct NoticeTpl {
+    c: Chrome,
+    rows: Vec<(String, String, String, String, String, String)>,
+}
+
+async fn notice_rows(
+    st: &AppState,
+) -> Result<Vec<(String, String, String, String, String, String)>, ServiceError> {
+    let n = names(st).await;
+    Ok(st
+        .svc
+        .subsidy_roster(SubsidyStatus::InNotice)
+        .await?
+        .into_iter()
+        .map(|(a, ent, number)| {
+            (
+                a.id.clone(),
+                ent,
+                n.get(&a.programme_id).cloned().unwrap_or_else(|| a.programme_id.clone()),
+                number,
+                yuan(a.amount_fen),
+                format!("{} — {}", a.notice_from.unwrap_or_default(), a.notice_to.unwrap_or_default()),
+            )
+        })
+        .collect())
+}
+
+async fn notice_page(State(st): State<AppState>, Extension(tr): Extension<Tr>, headers: HeaderMap) -> Page {
+    let (c, _) = chrome(&st, &headers, tr).await?;
+    let rows = notice_rows(&st).await.map_err(|e| error_page(tr, chrome_blank(tr), e))?;
+    Ok(html(&NoticeTpl { rows, c }))
+}
+
+async fn notice_xlsx(State(st): State<AppState>, Extension(tr): Extension<Tr>) -> Page {
+    let rows = notice_rows(&st).await.map_err(|e| error_page(tr, chrome_blank(tr), e))?;
+    let table = kebao_service::tabular::Table {
+        headers: ["申请编号", "企业名称", "补贴项目", "保单号", "拟补贴金额", "公示期"]
+            .iter()
+            .map(|h| (*h).to_owned())
+            .collect(),
+        rows: rows.into_iter().map(|r| vec![r.0, r.1, r.2, r.3, r.4, r.5]).collect(),
+    };
+    let bytes = kebao_service::tabular::write_xlsx(&table, "public notice")
+        .map_err(|e| error_page(tr, chrome_blank(tr), ServiceError::Internal(e)))?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned(),
+            ),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"kebao-subsidy-notice.xlsx\"".to_owned()),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+struct ProgCard {
+    id: String,
+    name: String,
+    budget: String,
+    reserved: String,
+    disbursed: String,
+    budget_chart: String,
+    status_chart: String,
+    industry_chart: String,
+    auto: bool,
+}
+
+#[derive(Template)]
+#[template(path = "subsidy_dashboard.html")]
+struct DashTpl {
+    c: Chrome,
+    cards: Vec<ProgCard>,
+    programmes: Vec<(String, u32, String, String, String, String, bool)>,
+    approver: bool,
+    what_if: Option<(String, usize, usize, String, usize, String)>,
+    wi_programme: String,
+    wi_options: Vec<(String, String)>,
+    wi_share: String,
+    wi_cap: String,
+    errors: Vec<String>,
+    notice: String,
+}
+
+async fn dashboard_page(
+    State(st): State<AppState>,
+    Authed { c, s, tr }: Authed,
+    Query(q): Query<HashMap<String, String>>,
+) -> Page {
+    let stats = st.svc.subsidy_dashboard(&s.actor).await.map_err(|e| error_page(tr, chrome_blank(tr), e))?;
+    let all = st.svc.subsidy_programmes().await.map_err(|e| error_page(tr, chrome_blank(tr), e))?;
+    let mut errors = Vec::new();
+    let wi_programme = q.get("programme").cloned().unwrap_or_default();
+    let wi_share = q.get("share_percent").cloned().unwrap_or_default();
+    let wi_cap = q.get("per_enterprise_year_cap_yuan").cloned().unwrap_or_default();
+    let mut what_if = None;
+    if !wi_programme.is_empty() {
+        let share = wi_share.trim();
+        let cap = wi_cap.trim();
+        let dto = WhatIfDto {
+            share_percent: if share.is_empty() { None } else { share.parse().ok().or(Some(f64::NAN)) },
+            per_enterprise_year_cap_yuan: if cap.is_empty() { None } else { cap.parse().ok().or(Some(-1)) },
+            ..Default::default()
+        };
+        match what_if_params(&dto) {
+            Err(api) => errors
+                .extend(api.body.details.iter().map(|d| tr.pick(d.message_zh.clone(), d.message_en.clone()))),
+            Ok(params) => match st.svc.subsidy_what_if(&s.actor, &wi_programme, &params).await {
+                Ok(w) => {
+                    let split: Vec<String> = w
+                        .by_industry
+                        .iter()
+                        .map(|(k, v)| format!("{} {}", super::products::industry_label(&st, tr, k), yuan(*v)))
+                        .collect();
+                    what_if = Some((
+                        yuan(w.cost_fen),
+                        w.eligible,
+                        w.enterprises,
+                        split.join("；"),
+                        w.policies_assessed,
+                        w.failures.iter().map(|(k, v)| format!("{k} ×{v}")).collect::<Vec<_>>().join("，"),
+                    ));
+                }
+                Err(e) => match msgs(tr, e) {
+                    Ok(m) => errors.extend(m),
+                    Err(other) => return Err(error_page(tr, c, other)),
+                },
+            },
+        }
+    }
+    let cards = stats
+        .iter()
+        .map(|x| {
+            let budget_chart = match x.budget_fen {
+                Some(b) => super::svg::hbar(
+                    &[
+                        (tr.t("已拨付", "disbursed").to_owned(), x.disbursed_fen as f64 / 100.0),
+                        (tr.t("已预留", "reserved").to_owned(), x.reserved_fen as f64 / 100.0),
+                        (
+                            tr.t("可用余额", "left").to_owned(),
+                            (b - x.disbursed_fen - x.reserved_fen).max(0) as f64 / 100.0,
+                        ),
+                    ],
+                    tr.t(" 元", " yuan"),
+                ),
+                None => String::new(),
+            };
+            let status_items: Vec<(String, f64)> = x
+                .by_status
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        SubsidyStatus::from_code(k)
+                            .map_or(k.clone(), |s| tr.t(s.label_zh(), s.label_en()).to_owned()),
+                        *v as f64,
+                    )
+                })
+                .collect();
+            let industry_items: Vec<(String, f64)> = x
+                .by_industry
+                .iter()
+                .map(|(k, v)| (super::products::industry_label(&st, tr, k), *v as f64 / 100.0))
+                .collect();
+            ProgCard {
+                id: x.programme_id.clone(),
+                name: x.name_zh.clone(),
+                budget: x.budget_fen.map(yuan).unwrap_or_else(|| {
+                    tr.t("中央财政（不占示范区预算）", "central money (not the zone's budget)").to_owned()
+                }),
+                reserved: yuan(x.reserved_fen),
+                disbursed: yuan(x.disbursed_fen),
+                budget_chart,
+                status_chart: if status_items.is_empty() {
+                    String::new()
+                } else {
+                    super::svg::hbar(&status_items, "")
+                },
+                industry_chart: if industry_items.is_empty() {
+                    String::new()
+                } else {
+                    super::svg::hbar(&industry_items, tr.t(" 元", " yuan"))
+                },
+                auto: all.iter().any(|p| p.id == x.programme_id && p.auto_grant.is_some()),
+            }
+        })
+        .collect();
+    Ok(html(&DashTpl {
+        cards,
+        programmes: all
+            .iter()
+            .map(|p| {
+                (
+                    p.id.clone(),
+                    p.version,
+                    tr.pick(p.name_zh.clone(), p.name_en.clone()),
+                    format!("{} — {}", p.valid_from, p.valid_to.map(|d| d.to_string()).unwrap_or_default()),
+                    p.source.clone(),
+                    tr.pick(p.label_zh.clone(), p.label_en.clone()),
+                    !p.confidence.is_fact(),
+                )
+            })
+            .collect(),
+        approver: s.actor.user().is_some_and(|u| u.has(Role::ZoneApprover)),
+        what_if,
+        wi_options: {
+            let mut o: Vec<(String, String)> = Vec::new();
+            for p in &all {
+                if !o.iter().any(|(id, _)| *id == p.id) {
+                    o.push((p.id.clone(), tr.pick(p.name_zh.clone(), p.name_en.clone())));
+                }
+            }
+            o
+        },
+        wi_programme,
+        wi_share,
+        wi_cap,
+        errors,
+        notice: q
+            .get("offers")
+            .map(|n| format!("{} {n}", tr.t("新增免申即享名单：", "new auto-grant offers:")))
+            .unwrap_or_default(),
+        c,
+    }))
+}
+
+async fn offers_post(
+    State(st): State<AppState>,
+    Authed { c, s, tr }: Authed,
+    Form(form): Form<HashMap<String, String>>,
+) -> Page {
+    check_csrf(&form, &s)?;
+    match st.svc.offer_auto_grants(&s.actor, form.get("programme").map_or("", String::as_str)).await {
+        Ok(n) => Ok(Redirect::to(&format!("/subsidies/dashboard?offers={n}")).into_response()),
+        Err(e) => Err(error_page(tr, c, e)),
+    }
+}
