@@ -14,6 +14,7 @@ mod credit;
 mod fit;
 mod index;
 mod score;
+mod subsidy;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -126,6 +127,11 @@ enum Command {
     Product {
         #[command(subcommand)]
         command: ProductCommand,
+    },
+    /// Premium subsidies: programmes, eligibility checks, what-if runs.
+    Subsidy {
+        #[command(subcommand)]
+        command: subsidy::SubsidyCommand,
     },
 }
 
@@ -707,6 +713,7 @@ async fn run(cli: Cli) -> Result<()> {
             println!("filed rating plan version {} in force from {}", row.version, row.effective_from);
             Ok(())
         }
+        Command::Subsidy { command } => subsidy::run(command).await,
         Command::Ledger { command: LedgerCommand::Verify { db } } => {
             let svc = service(&db.url, db.policies.as_deref()).await?;
             let r = svc.ledger_verify().await.map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -1284,6 +1291,11 @@ async fn demo(url: &str, enterprises: usize, seed: u64, port: u16, no_serve: boo
     let key = std::env::var("KEBAO_SIGNING_KEY").unwrap_or_else(|_| "kebao-demo-signing.key".to_owned());
     let svc = with_key(service(url, None).await?, Path::new(&key), true)?;
     let demo_actor = Actor::System { name: "demo".into() };
+    // The demo's history is generated over its last four weeks on a clock of its own (so that
+    // notice periods and deadlines have run), then the server runs on the real clock.
+    let real_now = kebao_service::Clock::now_us(&SystemClock);
+    let demo_clock = Arc::new(kebao_service::FixedClock::new(real_now - 28 * DEMO_DAY_US));
+    let seeding = svc.clone().with_clock(demo_clock.clone());
     let existing = svc
         .list_orgs(&demo_actor, &Default::default(), None, 1)
         .await
@@ -1318,14 +1330,17 @@ async fn demo(url: &str, enterprises: usize, seed: u64, port: u16, no_serve: boo
         );
         for u in &zone.users {
             let org =
-                svc.org_id_by_uscc(&demo_actor, &u.org_uscc).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                seeding.org_id_by_uscc(&demo_actor, &u.org_uscc).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             let Some(org_id) = org else { bail!("demo user {} has no organisation", u.username) };
             let input = NewUserInput {
                 username: u.username.clone(),
                 display_name: u.display_name.clone(),
                 password: kebao_sim::DEMO_PASSWORD.into(),
             };
-            svc.add_user(&demo_actor, &org_id, &input, &u.roles).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            seeding
+                .add_user(&demo_actor, &org_id, &input, &u.roles)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
         }
         // A few enterprises registered themselves and wait for the zone's reviewers.
         for (org, admin) in &zone.pending {
@@ -1334,27 +1349,30 @@ async fn demo(url: &str, enterprises: usize, seed: u64, port: u16, no_serve: boo
                 display_name: admin.display_name.clone(),
                 password: kebao_sim::DEMO_PASSWORD.into(),
             };
-            svc.register_self(org, &input).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            seeding.register_self(org, &input).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         }
     } else {
         println!("reusing the demo zone in {url} ({existing} organisations)");
     }
-    svc.restore_catalogue().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    seeding.restore_catalogue().await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let filed: u64 =
-        svc.filing_stats().await.map_err(|e| anyhow::anyhow!("{e}"))?.iter().map(|(_, n)| n).sum();
+        seeding.filing_stats().await.map_err(|e| anyhow::anyhow!("{e}"))?.iter().map(|(_, n)| n).sum();
     if filed == 0 {
-        seed_products(&svc, &zone, seed).await?;
+        seed_products(&seeding, &zone, seed).await?;
     }
-    let consents_seeded = match svc.find_user("ent.admin").await {
+    let consents_seeded = match seeding.find_user("ent.admin").await {
         Ok(u) => {
-            let a = svc.actor_for(u).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-            !svc.my_consents(&a).await.map_err(|e| anyhow::anyhow!("{e}"))?.is_empty()
+            let a = seeding.actor_for(u).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            !seeding.my_consents(&a).await.map_err(|e| anyhow::anyhow!("{e}"))?.is_empty()
         }
         Err(_) => true,
     };
     if !consents_seeded {
-        seed_consents(&svc, &zone).await?;
-        seed_policies(&svc).await?;
+        seed_consents(&seeding, &zone).await?;
+        demo_clock.advance_us(DEMO_DAY_US);
+        seed_policies(&seeding).await?;
+        demo_clock.advance_us(DEMO_DAY_US);
+        seed_subsidies(&seeding, &demo_clock, real_now).await?;
     }
     if let Err(e) = svc.sign_tree_head().await {
         eprintln!("warning: could not sign a tree head: {e}");
@@ -1399,4 +1417,233 @@ fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+const DEMO_DAY_US: i64 = 86_400_000_000;
+
+/// Subsidy applications in every state across the programmes. The demo insurer files four
+/// products of subsidised types; three demo enterprises buy cover; the zone's reviewer and
+/// approver work the applications over the demo's weeks (the clock moves so that notice
+/// periods run out), leaving some in review and one in public notice now.
+async fn seed_subsidies(svc: &Service, clock: &kebao_service::FixedClock, real_now_us: i64) -> Result<()> {
+    use kebao_domain::product::{CoverageInput, ProductInput, CHECKLIST};
+    use kebao_domain::Money;
+    use kebao_service::products::Review;
+    use kebao_service::subsidies::Declarations;
+    let err = |e: kebao_service::ServiceError| anyhow::anyhow!("{}", cli_error(&e));
+    let actor = |name: String| async move {
+        let u = svc.find_user(&name).await?;
+        svc.actor_for(u).await
+    };
+    let filer = actor("ins.filer".into()).await.map_err(err)?;
+    let uw = actor("ins.underwriter".into()).await.map_err(err)?;
+    let reviewer = actor("zone.reviewer".into()).await.map_err(err)?;
+    let approver = actor("zone.approver".into()).await.map_err(err)?;
+    let bank = actor("bank.officer".into()).await.map_err(err)?;
+    let ent = actor("ent.admin".into()).await.map_err(err)?;
+    let insurer = filer.org_id().unwrap_or_default().to_owned();
+    let op = Actor::System { name: "demo".into() };
+    // Two more enterprises of other industries join the demo enterprise as applicants.
+    let page = svc
+        .list_orgs(
+            &op,
+            &kebao_store::orgs::OrgFilter {
+                kind: Some(kebao_domain::OrgKind::Enterprise),
+                ..Default::default()
+            },
+            None,
+            200,
+        )
+        .await
+        .map_err(err)?;
+    let ent_org = ent.org_id().unwrap_or_default().to_owned();
+    let first = page.items.iter().find(|o| o.id == ent_org).and_then(|o| o.zone_industries.first().cloned());
+    let mut applicants = vec![ent.clone()];
+    let mut seen = first.into_iter().collect::<Vec<_>>();
+    for o in
+        page.items.iter().filter(|o| o.id != ent_org && o.status == kebao_domain::org::OrgStatus::Verified)
+    {
+        let Some(tag) = o.zone_industries.first() else { continue };
+        if seen.contains(tag) || applicants.len() >= 3 {
+            continue;
+        }
+        seen.push(tag.clone());
+        let name = format!("ent{}.admin", applicants.len() + 1);
+        let input = NewUserInput {
+            username: name.clone(),
+            display_name: format!("{}管理员", o.name),
+            password: kebao_sim::DEMO_PASSWORD.into(),
+        };
+        svc.add_user(&op, &o.id, &input, &[kebao_domain::user::Role::EnterpriseAdmin]).await.map_err(err)?;
+        let q = kebao_domain::org::Qualification {
+            kind: kebao_domain::org::QualificationKind::TechSme,
+            valid_from: svc.today() - time::Duration::days(200),
+            valid_to: svc.today() + time::Duration::days(500),
+            certificate_no: Some(format!("2026420100{:05}", applicants.len())),
+        };
+        svc.add_qualification(&op, &o.id, q).await.map_err(err)?;
+        applicants.push(actor(name).await.map_err(err)?);
+    }
+    // The demo insurer files products of subsidised types.
+    let items: Vec<String> = CHECKLIST.iter().map(|(c, _, _)| (*c).to_owned()).collect();
+    let mut pids = std::collections::HashMap::new();
+    for (ty, name) in [
+        ("rd_liability", "楚天研发责任保险（光谷版）"),
+        ("product_quality_guarantee", "楚天产品质量保证保险"),
+        ("first_set_equipment", "楚天首台（套）重大技术装备综合保险"),
+        ("new_material_first_batch", "楚天新材料首批次应用综合保险"),
+    ] {
+        let input = ProductInput {
+            type_id: ty.into(),
+            name: name.into(),
+            summary: "东湖科技保险创新示范区备案产品（演示）。".into(),
+            coverages: vec![CoverageInput {
+                name: "保险责任".into(),
+                limit_yuan: "50000000".into(),
+                ..Default::default()
+            }],
+            premium_basis: "limit".into(),
+            term_months: "12".into(),
+            rate_text: "按本公司备案费率表，依风险状况浮动".into(),
+            contact_name: "王经理".into(),
+            contact_phone: "027-87650000".into(),
+            ..Default::default()
+        };
+        let id = svc.file_product(&filer, &insurer, &input).await.map_err(err)?;
+        svc.submit_product(&filer, &id).await.map_err(err)?;
+        svc.set_product_checklist(&reviewer, &id, &items).await.map_err(err)?;
+        svc.review_product(&reviewer, &id, &Review::Approve).await.map_err(err)?;
+        svc.publish_product(&filer, &id).await.map_err(err)?;
+        svc.file_rating_plan(&filer, &id, "2026-01-01", demo_plan(&svc.catalogue(), ty))
+            .await
+            .map_err(err)?;
+        pids.insert(ty, id);
+    }
+    let pid = |ty: &str| pids.get(ty).cloned().unwrap_or_default();
+    let bind = |who: kebao_service::authz::Actor, product: String, limit: i64| {
+        let uw = uw.clone();
+        async move {
+            let q = kebao_domain::rating::QuoteInput {
+                limit: Money::from_fen(limit * 100),
+                revenue: Money::from_fen(3_000_000_000),
+                ..Default::default()
+            };
+            let a = svc.apply_for_policy(&who, &product, &q, &svc.today().to_string()).await?;
+            let p = svc.my_policies(&who).await?.into_iter().find(|p| p.application_id == a.id);
+            let p = p.ok_or(kebao_service::ServiceError::NotFound)?;
+            svc.record_premium_paid(
+                &uw,
+                &p.id,
+                Money::from_fen(p.premium_fen),
+                &format!("DEMO-SUB-{}", p.number),
+            )
+            .await?;
+            Ok::<String, kebao_service::ServiceError>(p.id)
+        }
+    };
+    let none = Declarations::default();
+    let zone = "zone_tech_insurance";
+    let apply =
+        |who: kebao_service::authz::Actor,
+         pol: String,
+         prog: &'static str,
+         stage: &'static str,
+         decl: Declarations| async move { svc.apply_subsidy(&who, &pol, prog, stage, &decl).await };
+    let who = |i: usize| applicants.get(i).cloned().unwrap_or_else(|| ent.clone());
+    // Zone programme: eight policies, one per state.
+    let mut zone_apps = Vec::new();
+    for (i, (ty, limit)) in [
+        ("rd_liability", 1_000_000),
+        ("product_quality_guarantee", 800_000),
+        ("rd_liability", 1_500_000),
+        ("rd_liability", 600_000),
+        ("product_quality_guarantee", 1_200_000),
+        ("rd_liability", 900_000),
+        ("product_quality_guarantee", 700_000),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let w = who(i % 3);
+        let pol = bind(w.clone(), pid(ty), *limit).await.map_err(err)?;
+        zone_apps.push(apply(w, pol, zone, "", none.clone()).await.map_err(err)?.id);
+    }
+    let z = |i: usize| zone_apps.get(i).cloned().unwrap_or_default();
+    // 0 stays submitted; 1 passes local review; 5 is rejected locally.
+    svc.subsidy_local_review(&reviewer, &z(1), true, "材料齐全").await.map_err(err)?;
+    svc.subsidy_local_review(&reviewer, &z(5), false, "保费支付凭证与发票金额不一致").await.map_err(err)?;
+    for i in [2, 3, 4, 6] {
+        svc.subsidy_local_review(&reviewer, &z(i), true, "材料齐全").await.map_err(err)?;
+    }
+    for i in [3, 4, 6] {
+        svc.subsidy_department_review(&approver, &z(i), true, "同意公示").await.map_err(err)?;
+    }
+    // An offer that will lapse: a policy bought now, offered tomorrow, never confirmed.
+    let lapse_pol = bind(who(1), pid("rd_liability"), 500_000).await.map_err(err)?;
+    clock.advance_us(DEMO_DAY_US);
+    svc.offer_auto_grants(&approver, zone).await.map_err(err)?;
+    // National first-set: one qualified and granted; one forwarded; one just filed.
+    // New material: one recommended; one not qualified.
+    let fs1 = bind(who(0), pid("first_set_equipment"), 2_000_000).await.map_err(err)?;
+    let fs2 = bind(who(1), pid("first_set_equipment"), 3_000_000).await.map_err(err)?;
+    let fs3 = bind(who(2), pid("first_set_equipment"), 1_000_000).await.map_err(err)?;
+    let nm1 = bind(who(0), pid("new_material_first_batch"), 4_000_000).await.map_err(err)?;
+    let nm2 = bind(who(2), pid("new_material_first_batch"), 2_000_000).await.map_err(err)?;
+    let q1 = apply(who(0), fs1.clone(), "first_set", "qualification", none.clone()).await.map_err(err)?.id;
+    let q2 = apply(who(1), fs2, "first_set", "qualification", none.clone()).await.map_err(err)?.id;
+    apply(who(2), fs3, "first_set", "qualification", none.clone()).await.map_err(err)?;
+    let contract = Declarations { contract_amount_yuan: Some(1_500_000), ..Default::default() };
+    let n1 = apply(who(0), nm1, "new_material", "qualification", contract.clone()).await.map_err(err)?.id;
+    let n2 = apply(who(2), nm2, "new_material", "qualification", contract).await.map_err(err)?.id;
+    for id in [&q1, &q2, &n1, &n2] {
+        svc.national_step(&reviewer, id, "recommend", true, Money::ZERO, "").await.map_err(err)?;
+    }
+    for id in [&q1, &q2, &n2] {
+        svc.national_step(&approver, id, "forward", true, Money::ZERO, "").await.map_err(err)?;
+    }
+    clock.advance_us(9 * DEMO_DAY_US);
+    svc.national_step(&approver, &q1, "decision", true, Money::ZERO, "工信厅装函〔2026〕（演示）1号")
+        .await
+        .map_err(err)?;
+    svc.national_step(&approver, &n2, "decision", false, Money::ZERO, "工信厅原函〔2026〕（演示）2号")
+        .await
+        .map_err(err)?;
+    let f1 = apply(who(0), fs1, "first_set", "funding", none.clone()).await.map_err(err)?;
+    svc.national_step(&reviewer, &f1.id, "recommend", true, Money::ZERO, "").await.map_err(err)?;
+    svc.national_step(&approver, &f1.id, "forward", true, Money::ZERO, "").await.map_err(err)?;
+    svc.national_step(
+        &approver,
+        &f1.id,
+        "decision",
+        true,
+        Money::from_fen(f1.amount_fen),
+        "财建〔2026〕（演示）3号",
+    )
+    .await
+    .map_err(err)?;
+    // The zone notices have run: approve 3, 4 and 6; pay 4 and 6; claw back 6 (the policy
+    // was surrendered).
+    for i in [3, 4, 6] {
+        svc.approve_subsidy(&approver, &z(i)).await.map_err(err)?;
+    }
+    svc.disburse_subsidy(&approver, &z(4), "GKQ-2026-0001").await.map_err(err)?;
+    svc.disburse_subsidy(&approver, &z(6), "GKQ-2026-0002").await.map_err(err)?;
+    svc.claw_back_subsidy(&approver, &z(6), false, "企业退保，按规定追回已拨付补贴").await.map_err(err)?;
+    // Now: the lapsed offer lapses with a new round, which offers a fresh policy; one
+    // application enters its public notice with an objection.
+    let now = kebao_service::Clock::now_us(clock);
+    if real_now_us > now {
+        clock.advance_us(real_now_us - now - DEMO_DAY_US);
+    }
+    bind(who(2), pid("product_quality_guarantee"), 500_000).await.map_err(err)?;
+    svc.offer_auto_grants(&approver, zone).await.map_err(err)?;
+    svc.subsidy_department_review(&approver, &z(2), true, "同意公示").await.map_err(err)?;
+    svc.object_to_subsidy(&bank, &z(2), "据了解该企业研发项目已于上月终止，请核实保单是否仍然有效")
+        .await
+        .map_err(err)?;
+    let _ = lapse_pol;
+    println!(
+        "demo subsidies: applications in every state across the zone, first-set and new-material programmes"
+    );
+    Ok(())
 }

@@ -204,6 +204,12 @@ impl Service {
     }
 
     /// The same service, signing tree heads with `key`.
+    /// The same service on another clock (the demo generator writes its history on one).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Service {
+        self.clock = clock;
+        self
+    }
+
     pub fn with_signing_key(mut self, key: ed25519_dalek::SigningKey) -> Service {
         self.signer = Some(Arc::new(key));
         self

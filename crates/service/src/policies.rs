@@ -500,6 +500,15 @@ impl Service {
         })
     }
 
+    /// The id of the policy with this number (`DHKB-P-…`), if the actor may see it.
+    pub async fn policy_id_by_number(&self, actor: &Actor, number: &str) -> Result<String> {
+        let id = {
+            let mut tx = self.store.begin_read().await?;
+            store::policy_by_number(tx.conn(), number.trim()).await?.id
+        };
+        self.policy(actor, &id).await.map(|v| v.policy.id)
+    }
+
     /// The actor's organisation's policies (as enterprise or insurer).
     pub async fn my_policies(&self, actor: &Actor) -> Result<Vec<PolicyRow>> {
         let org = actor.org_id().ok_or(ServiceError::Unauthenticated("sign in first"))?.to_owned();

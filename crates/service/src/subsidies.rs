@@ -135,6 +135,15 @@ impl Service {
         }
     }
 
+    /// The calendar, read in the caller's transaction (never a second connection while a
+    /// write transaction holds one).
+    async fn calendar_in(tx: &mut Tx) -> Result<Calendar> {
+        match store::setting(tx.conn(), "calendar").await? {
+            Some(t) => Ok(Calendar::parse(&t)?),
+            None => Ok(Calendar::parse(SHIPPED_CALENDAR)?),
+        }
+    }
+
     /// Stores the shipped programmes on first use and appropriates their budgets.
     async fn ensure_programmes(&self, tx: &mut Tx) -> Result<Vec<Programme>> {
         let rows = store::programmes(tx.conn()).await?;
@@ -732,7 +741,7 @@ impl Service {
         a.amount_fen = grant.amount_fen;
         a.trace = serde_json::to_string(&Some(&grant)).map_err(|e| ServiceError::Internal(e.to_string()))?;
         self.reserve(&mut tx, &prog, &a).await?;
-        let cal = self.subsidy_calendar().await?;
+        let cal = Self::calendar_in(&mut tx).await?;
         let today = self.today();
         a.status = SubsidyStatus::InNotice;
         a.notice_from = Some(today.to_string());
@@ -1003,15 +1012,16 @@ impl Service {
             return Err(conflict("no_auto_grant", "该方案未设免申即享", "the programme has no auto-grant"));
         };
         self.lapse_offers(&mut tx, actor).await?;
-        let cal = self.subsidy_calendar().await?;
+        let cal = Self::calendar_in(&mut tx).await?;
         let mut n = 0;
         let all = policies::all_policies(tx.conn()).await?;
         let existing = store::list(tx.conn(), None).await?;
         for p in all.iter().filter(|p| p.status == kebao_domain::policy::PolicyStatus::InForce) {
             if existing.iter().any(|a| {
                 a.policy_id.as_deref() == Some(&p.id)
+                    // One offer or application per policy: a lapsed offer was waived, a
+                    // rejected application was decided.
                     && a.programme_id == prog.id
-                    && !matches!(a.status, SubsidyStatus::Rejected | SubsidyStatus::Lapsed)
             }) {
                 continue;
             }
@@ -1104,7 +1114,7 @@ impl Service {
             ));
         }
         self.reserve(&mut tx, &prog, &a).await?;
-        let cal = self.subsidy_calendar().await?;
+        let cal = Self::calendar_in(&mut tx).await?;
         a.status = SubsidyStatus::InNotice;
         a.notice_from = Some(today.to_string());
         a.notice_to = Some(cal.add_working_days(today, prog.notice_working_days).to_string());

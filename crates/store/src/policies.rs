@@ -430,3 +430,10 @@ pub async fn renewal_of(conn: &mut AnyConnection, policy_id: &str) -> Result<Opt
     let sql = format!("SELECT {APP_COLS} FROM applications WHERE renewal_of = $1 AND status <> 'declined'");
     sqlx::query(&sql).bind(policy_id).fetch_optional(&mut *conn).await?.as_ref().map(app_row).transpose()
 }
+
+/// A policy by its number.
+pub async fn policy_by_number(conn: &mut AnyConnection, number: &str) -> Result<PolicyRow> {
+    let sql = format!("SELECT {POLICY_COLS} FROM policies WHERE number = $1");
+    let r = sqlx::query(&sql).bind(number).fetch_optional(&mut *conn).await?.ok_or(StoreError::NotFound)?;
+    policy_row(&r)
+}

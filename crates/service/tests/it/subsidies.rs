@@ -259,6 +259,20 @@ share_bp_by_year = [5000]
         }
     }
     assert_eq!(ok, 3, "exactly the applications that fit");
+    let gov = ctx.svc.org_id_by_uscc(&operator(), &uscc(4)).await.unwrap().unwrap();
+    let budget = ctx
+        .svc
+        .ledger_accounts(&operator(), Some(&gov))
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|a| a.id == "sub:race:1:budget")
+        .unwrap();
+    assert_eq!(
+        (budget.credits_posted, budget.debits_pending, budget.debits_posted),
+        (3_000_000, 3_000_000, 0),
+        "to the last yuan"
+    );
     let apps = ctx.svc.subsidy_applications(&s.z.regulator).await.unwrap();
     let in_notice: Vec<_> =
         apps.iter().filter(|a| a.programme_id == "race" && a.status == SubsidyStatus::InNotice).collect();

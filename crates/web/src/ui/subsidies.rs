@@ -163,7 +163,29 @@ async fn render_detail(st: &AppState, c: Chrome, actor: &Actor, id: &str, errors
                         .collect()
                 })
                 .unwrap_or_default(),
-            declarations: a.facts.clone(),
+            declarations: {
+                let d: Declarations = serde_json::from_str(&a.facts).unwrap_or_default();
+                let mut parts = Vec::new();
+                if let Some(c) = d.contract_amount_yuan {
+                    parts.push(format!(
+                        "{} {}",
+                        tr.t("采购合同金额", "contract amount"),
+                        yuan(c.saturating_mul(100))
+                    ));
+                }
+                parts.push(
+                    if d.related_party {
+                        tr.t("用户为关联方或贸易商", "the user is a related party or trader")
+                    } else {
+                        tr.t("用户非关联方", "the user is not a related party")
+                    }
+                    .to_owned(),
+                );
+                if d.already_compensated {
+                    parts.push(tr.t("项目已获补偿", "already compensated").to_owned());
+                }
+                parts.join("；")
+            },
             documents: docs
                 .iter()
                 .map(|(_, name, sha, size)| {
@@ -327,6 +349,7 @@ struct CheckTpl {
     programme: String,
     stages: Vec<(String, String, bool)>,
     national: bool,
+    qualification: bool,
     contract: String,
     related: bool,
     compensated: bool,
@@ -359,10 +382,13 @@ async fn render_check(
 ) -> Response {
     let tr = c.tr;
     let all = st.svc.subsidy_programmes().await.unwrap_or_default();
+    // One entry per programme, named by its newest version.
     let mut ids: Vec<&Programme> = Vec::new();
     for p in &all {
-        if !ids.iter().any(|x| x.id == p.id) {
-            ids.push(p);
+        match ids.iter_mut().find(|x| x.id == p.id) {
+            Some(x) if x.version < p.version => *x = p,
+            Some(_) => {}
+            None => ids.push(p),
         }
     }
     let programme = q.get("programme").cloned().unwrap_or_default();
@@ -381,6 +407,7 @@ async fn render_check(
             .map(|(code, zh, en)| ((*code).to_owned(), tr.t(zh, en).to_owned(), stage == *code))
             .collect(),
         national,
+        qualification: national && stage == "qualification",
         contract: q.get("contract_amount_yuan").cloned().unwrap_or_default(),
         related: q.get("related_party").is_some_and(|v| v == "1"),
         compensated: q.get("already_compensated").is_some_and(|v| v == "1"),
