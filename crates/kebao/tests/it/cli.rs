@@ -40,6 +40,35 @@ fn demo_import_export_and_audit() {
     let o = kebao(&db, &["demo", "--no-serve", "--database", &db]);
     assert!(stdout(&o).contains("reusing the demo zone"), "{}", stdout(&o));
 
+    // Subsidies from the command line: the programmes with their caveats, a what-if run
+    // that changes nothing, a policy check, and bad input refused.
+    let o = kebao(&db, &["subsidy", "programmes"]);
+    assert!(
+        stdout(&o).contains("zone_tech_insurance") && stdout(&o).contains("not a Donghu rule"),
+        "{}",
+        stdout(&o)
+    );
+    let head = stdout(&kebao(&db, &["audit", "head"]));
+    let o = kebao(&db, &["subsidy", "what-if", "--programme", "zone_tech_insurance", "--share", "30"]);
+    assert!(o.status.success() && stdout(&o).contains("cost:"), "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(stdout(&kebao(&db, &["audit", "head"])), head, "a what-if writes nothing");
+    let o = kebao(&db, &["subsidy", "what-if", "--programme", "zone_tech_insurance", "--share", "150"]);
+    assert!(!o.status.success() && stderr(&o).contains("0 to 100"), "{}", stderr(&o));
+    let o = kebao(&db, &["subsidy", "what-if", "--programme", "no_such"]);
+    assert!(!o.status.success() && stderr(&o).contains("does not exist"), "{}", stderr(&o));
+    let o = kebao(
+        &db,
+        &["subsidy", "check", "--policy", "DHKB-P-2026-000001", "--programme", "zone_tech_insurance"],
+    );
+    assert!(stdout(&o).contains("zone_tech_insurance v1"), "{}{}", stdout(&o), stderr(&o));
+    let o = kebao(
+        &db,
+        &["subsidy", "check", "--policy", "DHKB-P-1999-000001", "--programme", "zone_tech_insurance"],
+    );
+    assert!(!o.status.success() && stderr(&o).contains("DHKB-P-1999-000001"), "{}", stderr(&o));
+    let o = kebao(&db, &["ledger", "verify"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+
     // An import with one bad row imports nothing and says which row and column.
     let csv = dir.path().join("in.csv");
     std::fs::write(&csv, format!("name,uscc,kind,industry_code,lifecycle_stage,year,revenue_yuan\n甲,{},enterprise,C3976,rnd,2025,100\n乙,{},enterprise,C3976,rnd,2025,-100\n", uscc(901), uscc(902))).unwrap();
