@@ -1587,18 +1587,20 @@ async fn seed_subsidies(svc: &Service, clock: &kebao_service::FixedClock, real_n
     let fs1 = bind(who(0), pid("first_set_equipment"), 2_000_000).await.map_err(err)?;
     let fs2 = bind(who(1), pid("first_set_equipment"), 3_000_000).await.map_err(err)?;
     let fs3 = bind(who(2), pid("first_set_equipment"), 1_000_000).await.map_err(err)?;
+    let fs4 = bind(who(1), pid("first_set_equipment"), 1_500_000).await.map_err(err)?;
     let nm1 = bind(who(0), pid("new_material_first_batch"), 4_000_000).await.map_err(err)?;
     let nm2 = bind(who(2), pid("new_material_first_batch"), 2_000_000).await.map_err(err)?;
     let q1 = apply(who(0), fs1.clone(), "first_set", "qualification", none.clone()).await.map_err(err)?.id;
     let q2 = apply(who(1), fs2, "first_set", "qualification", none.clone()).await.map_err(err)?.id;
+    let q4 = apply(who(1), fs4.clone(), "first_set", "qualification", none.clone()).await.map_err(err)?.id;
     apply(who(2), fs3, "first_set", "qualification", none.clone()).await.map_err(err)?;
     let contract = Declarations { contract_amount_yuan: Some(1_500_000), ..Default::default() };
     let n1 = apply(who(0), nm1, "new_material", "qualification", contract.clone()).await.map_err(err)?.id;
     let n2 = apply(who(2), nm2, "new_material", "qualification", contract).await.map_err(err)?.id;
-    for id in [&q1, &q2, &n1, &n2] {
+    for id in [&q1, &q2, &q4, &n1, &n2] {
         svc.national_step(&reviewer, id, "recommend", true, Money::ZERO, "").await.map_err(err)?;
     }
-    for id in [&q1, &q2, &n2] {
+    for id in [&q1, &q2, &q4, &n2] {
         svc.national_step(&approver, id, "forward", true, Money::ZERO, "").await.map_err(err)?;
     }
     clock.advance_us(9 * DEMO_DAY_US);
@@ -1618,6 +1620,22 @@ async fn seed_subsidies(svc: &Service, clock: &kebao_service::FixedClock, real_n
         true,
         Money::from_fen(f1.amount_fen),
         "财建〔2026〕（演示）3号",
+    )
+    .await
+    .map_err(err)?;
+    svc.national_step(&approver, &q4, "decision", true, Money::ZERO, "工信厅装函〔2026〕（演示）4号")
+        .await
+        .map_err(err)?;
+    let f4 = apply(who(1), fs4, "first_set", "funding", none.clone()).await.map_err(err)?;
+    svc.national_step(&reviewer, &f4.id, "recommend", true, Money::ZERO, "").await.map_err(err)?;
+    svc.national_step(&approver, &f4.id, "forward", true, Money::ZERO, "").await.map_err(err)?;
+    svc.national_step(
+        &approver,
+        &f4.id,
+        "decision",
+        false,
+        Money::ZERO,
+        "财建〔2026〕（演示）5号：装备未列入当期目录",
     )
     .await
     .map_err(err)?;
