@@ -625,9 +625,49 @@ impl Service {
                         })
                         .collect()
                 }
-                // No module of the platform holds these yet (policies C4, subsidies C6,
-                // scores C9 results): the report says so rather than show anything.
-                "policies" | "subsidy_records" | "scores" => Vec::new(),
+                "policies" => {
+                    let claims = kebao_store::claims::of_org(tx.conn(), &org.id).await?;
+                    let mut lines = Vec::new();
+                    for p in kebao_store::policies::policies_of(tx.conn(), &org.id).await? {
+                        if p.enterprise_id != org.id {
+                            continue;
+                        }
+                        let mine: Vec<_> = claims.iter().filter(|c| c.policy_id == p.id).collect();
+                        let paid: i64 = mine.iter().map(|c| c.paid_fen).sum();
+                        lines.push(format!(
+                            "{} {}–{}，保费 {} 元，{}；理赔 {} 件，已赔付 {} 元",
+                            p.number,
+                            p.start_date,
+                            p.end_date,
+                            kebao_domain::Money::from_fen(p.premium_fen).display_yuan(),
+                            p.status.label_zh(),
+                            mine.len(),
+                            kebao_domain::Money::from_fen(paid).display_yuan()
+                        ));
+                    }
+                    lines
+                }
+                "subsidy_records" => kebao_store::subsidies::list(tx.conn(), Some(&org.id))
+                    .await?
+                    .into_iter()
+                    .filter(|a| {
+                        use kebao_domain::subsidy::SubsidyStatus as S;
+                        matches!(a.status, S::Approved | S::Disbursed | S::Granted | S::ClawedBack)
+                    })
+                    .map(|a| {
+                        format!(
+                            "{} {} v{}：{}，{} 元",
+                            a.applied_on,
+                            a.programme_id,
+                            a.programme_version,
+                            a.status.label_zh(),
+                            kebao_domain::Money::from_fen(a.amount_fen).display_yuan()
+                        )
+                    })
+                    .collect(),
+                // No module of the platform stores scores of enterprises yet (the scorecard
+                // engine scores files): the report says so rather than show anything.
+                "scores" => Vec::new(),
                 _ => Vec::new(),
             };
             out.push((f.key.to_owned(), f.label_zh.to_owned(), f.label_en.to_owned(), value));

@@ -182,6 +182,26 @@ contract!(zone_subsidy_from_application_to_clawback, |ctx: Ctx| async move {
     assert_eq!(a.status, SubsidyStatus::Approved);
     let a = ctx.svc.disburse_subsidy(&s.approver, &a.id, "GK-2026-001").await.unwrap();
     assert_eq!(a.status, SubsidyStatus::Disbursed);
+    // The enterprise's own credit report now lists its policies and subsidies.
+    let r = ctx
+        .svc
+        .credit_report(&s.z.ent_admin, &s.z.enterprise, kebao_domain::consent::Purpose::SubsidyReview)
+        .await
+        .unwrap();
+    let field = |k: &str| {
+        r.sections
+            .iter()
+            .flat_map(|x| x.fields.iter())
+            .find(|f| f.0 == k)
+            .map(|f| f.3.clone())
+            .unwrap_or_default()
+    };
+    assert!(field("policies").iter().any(|v| v.starts_with("DHKB-P-")), "{:?}", field("policies"));
+    assert!(
+        field("subsidy_records").iter().any(|v| v.contains("zone_tech_insurance") && v.contains("10,000.00")),
+        "{:?}",
+        field("subsidy_records")
+    );
     let dash = ctx.svc.subsidy_dashboard(&s.z.regulator).await.unwrap();
     let zone = dash.iter().find(|d| d.programme_id == "zone_tech_insurance").unwrap();
     assert_eq!((zone.budget_fen, zone.disbursed_fen), (Some(500_000_000), 1_000_000));
