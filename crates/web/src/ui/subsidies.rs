@@ -89,8 +89,11 @@ fn row(tr: Tr, names: &HashMap<String, String>, a: &kebao_store::subsidies::Subs
     }
 }
 
-async fn names(st: &AppState) -> HashMap<String, String> {
-    st.svc.subsidy_programmes().await.unwrap_or_default().into_iter().map(|p| (p.id, p.name_zh)).collect()
+/// Programme names in the page's language (the newest version's).
+async fn names(st: &AppState, tr: Tr) -> HashMap<String, String> {
+    let mut ps = st.svc.subsidy_programmes().await.unwrap_or_default();
+    ps.sort_by_key(|p| p.version);
+    ps.into_iter().map(|p| (p.id, tr.pick(p.name_zh, p.name_en))).collect()
 }
 
 #[derive(Template)]
@@ -104,7 +107,7 @@ struct ListTpl {
 async fn list_page(State(st): State<AppState>, Authed { c, s, tr }: Authed) -> Page {
     let apps =
         st.svc.subsidy_applications(&s.actor).await.map_err(|e| error_page(tr, chrome_blank(tr), e))?;
-    let n = names(&st).await;
+    let n = names(&st, tr).await;
     Ok(html(&ListTpl { rows: apps.iter().map(|a| row(tr, &n, a)).collect(), zone: zone(&s.actor), c }))
 }
 
@@ -140,7 +143,7 @@ async fn render_detail(st: &AppState, c: Chrome, actor: &Actor, id: &str, errors
     let programmes = st.svc.subsidy_programmes().await.unwrap_or_default();
     let prog =
         programmes.iter().find(|p| p.id == a.programme_id && i64::from(p.version) == a.programme_version);
-    let n = names(st).await;
+    let n = names(st, tr).await;
     let grant: Option<Grant> = serde_json::from_str(&a.trace).ok().flatten();
     let (enterprise, policy) = st.svc.subsidy_parties(&a).await.unwrap_or_default();
     let u = actor.user();
@@ -491,8 +494,9 @@ struct NoticeTpl {
 
 async fn notice_rows(
     st: &AppState,
+    tr: Tr,
 ) -> Result<Vec<(String, String, String, String, String, String)>, ServiceError> {
-    let n = names(st).await;
+    let n = names(st, tr).await;
     Ok(st
         .svc
         .subsidy_roster(SubsidyStatus::InNotice)
@@ -513,12 +517,12 @@ async fn notice_rows(
 
 async fn notice_page(State(st): State<AppState>, Extension(tr): Extension<Tr>, headers: HeaderMap) -> Page {
     let (c, _) = chrome(&st, &headers, tr).await?;
-    let rows = notice_rows(&st).await.map_err(|e| error_page(tr, chrome_blank(tr), e))?;
+    let rows = notice_rows(&st, tr).await.map_err(|e| error_page(tr, chrome_blank(tr), e))?;
     Ok(html(&NoticeTpl { rows, c }))
 }
 
 async fn notice_xlsx(State(st): State<AppState>, Extension(tr): Extension<Tr>) -> Page {
-    let rows = notice_rows(&st).await.map_err(|e| error_page(tr, chrome_blank(tr), e))?;
+    let rows = notice_rows(&st, tr).await.map_err(|e| error_page(tr, chrome_blank(tr), e))?;
     let table = kebao_service::tabular::Table {
         headers: ["申请编号", "企业名称", "补贴项目", "保单号", "拟补贴金额", "公示期"]
             .iter()
@@ -650,7 +654,11 @@ async fn dashboard_page(
                 .collect();
             ProgCard {
                 id: x.programme_id.clone(),
-                name: x.name_zh.clone(),
+                name: all
+                    .iter()
+                    .filter(|p| p.id == x.programme_id)
+                    .max_by_key(|p| p.version)
+                    .map_or_else(|| x.name_zh.clone(), |p| tr.pick(p.name_zh.clone(), p.name_en.clone())),
                 budget: x.budget_fen.map(yuan).unwrap_or_else(|| {
                     tr.t("中央财政（不占示范区预算）", "central money (not the zone's budget)").to_owned()
                 }),
