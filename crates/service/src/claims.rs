@@ -372,25 +372,7 @@ impl Service {
         amount: Money,
         reference: &str,
     ) -> Result<ClaimRow> {
-        let reference = reference.trim();
-        if reference.is_empty() || reference.len() > 64 {
-            return Err(FieldError::new(
-                "reference",
-                "required",
-                "请填写付款凭证号",
-                "give the payment reference",
-            )
-            .into());
-        }
-        if amount.fen() <= 0 {
-            return Err(FieldError::new(
-                "amount_yuan",
-                "not_positive",
-                "金额须大于零",
-                "the amount must be above zero",
-            )
-            .into());
-        }
+        let reference = crate::ledger::payment_input(reference, amount)?;
         let mut tx = self.store.begin_write().await?;
         let mut c = store::get(tx.conn(), id).await?;
         self.handler_of(actor, &c)?;
@@ -409,26 +391,16 @@ impl Service {
             event_ref: c.id.clone(),
             flags: TransferFlags::default(),
         };
-        match self.ledger(&mut tx, t).await? {
-            TransferResult::Ok => {}
-            TransferResult::Exists => return Ok(c),
-            TransferResult::ExceedsCredits => {
-                return Err(FieldError::new(
-                    "amount_yuan",
-                    "exceeds_decided",
-                    "超过尚未支付的赔款",
-                    "more than the decided amount still unpaid",
-                )
-                .into())
-            }
-            other => {
-                return Err(ServiceError::Conflict(FieldError::new(
-                    "reference",
-                    other.code(),
-                    other.label_zh(),
-                    other.label_en(),
-                )))
-            }
+        let r = self.ledger(&mut tx, t).await?;
+        let recorded = crate::ledger::payment_outcome(
+            Some(&r),
+            TransferResult::ExceedsCredits,
+            "exceeds_decided",
+            "超过尚未支付的赔款",
+            "more than the decided amount still unpaid",
+        )?;
+        if !recorded {
+            return Ok(c);
         }
         self.coinsurance_claim(&mut tx, &c.policy_id, &c.id, amount.fen(), reference).await?;
         c.paid_fen += amount.fen();

@@ -472,25 +472,7 @@ impl Service {
         amount: Money,
         reference: &str,
     ) -> Result<()> {
-        let reference = reference.trim();
-        if reference.is_empty() || reference.len() > 64 {
-            return Err(FieldError::new(
-                "reference",
-                "required",
-                "请填写付款凭证号（1–64 个字符）",
-                "give the payment reference (1 to 64 characters)",
-            )
-            .into());
-        }
-        if amount.fen() <= 0 {
-            return Err(FieldError::new(
-                "amount_yuan",
-                "not_positive",
-                "金额须大于零",
-                "the amount must be above zero",
-            )
-            .into());
-        }
+        let reference = crate::ledger::payment_input(reference, amount)?;
         let mut tx = self.store.begin_write().await?;
         let p = store::policy(tx.conn(), policy_id).await?;
         self.insurer_staff(actor, &p)?;
@@ -509,27 +491,16 @@ impl Service {
             event_ref: p.id.clone(),
             flags: TransferFlags::default(),
         };
-        match self.apply_transfers(&mut tx, &[t]).await?.first() {
-            Some(TransferResult::Ok) => {}
-            Some(TransferResult::Exists) => return Ok(()),
-            Some(TransferResult::ExceedsCredits) => {
-                return Err(FieldError::new(
-                    "amount_yuan",
-                    "exceeds_refund",
-                    "超过应退还投保人的保费",
-                    "more than the refund owed to the policyholder",
-                )
-                .into())
-            }
-            Some(other) => {
-                return Err(ServiceError::Conflict(FieldError::new(
-                    "reference",
-                    other.code(),
-                    other.label_zh(),
-                    other.label_en(),
-                )))
-            }
-            None => return Err(ServiceError::Internal("no ledger result".into())),
+        let r = self.apply_transfers(&mut tx, &[t]).await?;
+        let recorded = crate::ledger::payment_outcome(
+            r.first(),
+            TransferResult::ExceedsCredits,
+            "exceeds_refund",
+            "超过应退还投保人的保费",
+            "more than the refund owed to the policyholder",
+        )?;
+        if !recorded {
+            return Ok(());
         }
         let draft = EventDraft::new(
             &actor.log_name(),

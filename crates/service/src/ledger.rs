@@ -372,3 +372,52 @@ impl Service {
         })
     }
 }
+
+/// Checks a recorded payment's bank reference (1–64 characters, trimmed) and amount (above
+/// zero): the same rules wherever money is recorded. Returns the trimmed reference.
+pub(crate) fn payment_input(reference: &str, amount: kebao_domain::Money) -> Result<&str> {
+    let reference = reference.trim();
+    if reference.is_empty() || reference.len() > 64 {
+        return Err(FieldError::new(
+            "reference",
+            "required",
+            "请填写付款凭证号（1–64 个字符）",
+            "give the payment reference (1 to 64 characters)",
+        )
+        .into());
+    }
+    if amount.fen() <= 0 {
+        return Err(FieldError::new(
+            "amount_yuan",
+            "not_positive",
+            "金额须大于零",
+            "the amount must be above zero",
+        )
+        .into());
+    }
+    Ok(reference)
+}
+
+/// What became of a payment transfer: `Ok(true)` recorded, `Ok(false)` the same reference was
+/// recorded before; refused when it exceeds what its flagged account allows (`over`, with the
+/// given code and messages) or for any other ledger reason.
+pub(crate) fn payment_outcome(
+    r: Option<&TransferResult>,
+    over: TransferResult,
+    code: &'static str,
+    zh: &'static str,
+    en: &'static str,
+) -> Result<bool> {
+    match r {
+        Some(TransferResult::Ok) => Ok(true),
+        Some(TransferResult::Exists) => Ok(false),
+        Some(x) if *x == over => Err(FieldError::new("amount_yuan", code, zh, en).into()),
+        Some(other) => Err(ServiceError::Conflict(FieldError::new(
+            "reference",
+            other.code(),
+            other.label_zh(),
+            other.label_en(),
+        ))),
+        None => Err(ServiceError::Internal("no ledger result".into())),
+    }
+}

@@ -399,25 +399,7 @@ impl Service {
         reference: &str,
     ) -> Result<()> {
         let user = actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?.clone();
-        let reference = reference.trim();
-        if reference.is_empty() || reference.len() > 64 {
-            return Err(FieldError::new(
-                "reference",
-                "required",
-                "请填写付款凭证号（1–64 个字符）",
-                "give the payment reference (1 to 64 characters)",
-            )
-            .into());
-        }
-        if amount.fen() <= 0 {
-            return Err(FieldError::new(
-                "amount_yuan",
-                "not_positive",
-                "金额须大于零",
-                "the amount must be above zero",
-            )
-            .into());
-        }
+        let reference = crate::ledger::payment_input(reference, amount)?;
         let mut tx = self.store.begin_write().await?;
         let p = store::policy(tx.conn(), policy_id).await?;
         if user.org_id != p.insurer_id
@@ -440,27 +422,15 @@ impl Service {
             flags: TransferFlags::default(),
         };
         let r = self.apply_transfers(&mut tx, &[t]).await?;
-        match r.first() {
-            Some(TransferResult::Ok) => {}
-            Some(TransferResult::Exists) => return Ok(()),
-            Some(TransferResult::ExceedsDebits) => {
-                return Err(FieldError::new(
-                    "amount_yuan",
-                    "exceeds_due",
-                    "超过该保单尚未收取的保费",
-                    "more than the premium still due on the policy",
-                )
-                .into())
-            }
-            Some(other) => {
-                return Err(ServiceError::Conflict(FieldError::new(
-                    "reference",
-                    other.code(),
-                    other.label_zh(),
-                    other.label_en(),
-                )))
-            }
-            None => return Err(ServiceError::Internal("no ledger result".into())),
+        let recorded = crate::ledger::payment_outcome(
+            r.first(),
+            TransferResult::ExceedsDebits,
+            "exceeds_due",
+            "超过该保单尚未收取的保费",
+            "more than the premium still due on the policy",
+        )?;
+        if !recorded {
+            return Ok(());
         }
         let draft = EventDraft::new(
             &actor.log_name(),

@@ -1201,6 +1201,36 @@ pub(super) fn form_errors(e: ServiceError) -> Result<Vec<FieldError>, ServiceErr
     }
 }
 
+/// A form's errors as messages in the page's language (other errors pass through).
+pub(super) fn form_messages(tr: Tr, e: ServiceError) -> Result<Vec<String>, ServiceError> {
+    form_errors(e)
+        .map(|errs| errs.iter().map(|f| tr.pick(f.message_zh.clone(), f.message_en.clone())).collect())
+}
+
+/// Reads a page's file upload (field `file`) and checks its CSRF field. `Err(Ok(message))`
+/// is a problem to show on the page; `Err(Err(response))` a refused form.
+pub(super) async fn page_upload(
+    multipart: axum::extract::Multipart,
+    s: &SessionInfo,
+    tr: Tr,
+) -> Result<(String, Vec<u8>), Result<String, Response>> {
+    let (name, bytes, csrf) = match crate::api::products::read_upload(multipart).await {
+        Ok(x) => x,
+        Err(api) => {
+            return Err(Ok(api
+                .body
+                .details
+                .first()
+                .map(|d| tr.pick(d.message_zh.clone(), d.message_en.clone()))
+                .unwrap_or_else(|| tr.pick(api.body.message_zh.clone(), api.body.message.clone()))))
+        }
+    };
+    if !crate::session::same_secret(&csrf, &s.csrf_token) {
+        return Err(Err(csrf_page()));
+    }
+    Ok((name, bytes))
+}
+
 fn new_org_page(st: &AppState, c: Chrome, input: &OrganisationInput, errs: &[FieldError]) -> Response {
     let tr = c.tr;
     let fields = org_fields(st, tr, input, errs, true);

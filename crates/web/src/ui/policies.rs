@@ -1,6 +1,6 @@
 //! UI of applications, underwriting and policies.
 
-use super::pages::{check_csrf, error_page, form_errors, html, with_status, Authed, Chrome, Page};
+use super::pages::{check_csrf, error_page, form_messages, html, with_status, Authed, Chrome, Page};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
@@ -46,15 +46,8 @@ async fn complaint_post(
     check_csrf(&form, &s)?;
     match st.svc.complain(&s.actor, &id, form.get("complaint").map_or("", String::as_str)).await {
         Ok(d) => Ok(Redirect::to(&format!("/disputes/{}", d.id)).into_response()),
-        Err(e) => match form_errors(e) {
-            Ok(errs) => Err(render_claim(
-                &st,
-                c,
-                &s.actor,
-                &id,
-                errs.iter().map(|f| tr.pick(f.message_zh.clone(), f.message_en.clone())).collect(),
-            )
-            .await),
+        Err(e) => match form_messages(tr, e) {
+            Ok(m) => Err(render_claim(&st, c, &s.actor, &id, m).await),
             Err(other) => Err(error_page(tr, c, other)),
         },
     }
@@ -364,15 +357,8 @@ async fn claim_report(
     };
     match r {
         Ok(claim) => Ok(Redirect::to(&format!("/claims/{}", claim.id)).into_response()),
-        Err(e) => match form_errors(e) {
-            Ok(errs) => Err(render_policy(
-                &st,
-                c,
-                &s.actor,
-                &id,
-                errs.iter().map(|f| tr.pick(f.message_zh.clone(), f.message_en.clone())).collect(),
-            )
-            .await),
+        Err(e) => match form_messages(tr, e) {
+            Ok(m) => Err(render_policy(&st, c, &s.actor, &id, m).await),
             Err(other) => Err(error_page(tr, c, other)),
         },
     }
@@ -670,15 +656,8 @@ async fn premium_post(
     };
     match r {
         Ok(()) => Ok(Redirect::to(&format!("/policies/{id}")).into_response()),
-        Err(e) => match form_errors(e) {
-            Ok(errs) => Err(render_policy(
-                &st,
-                c,
-                &s.actor,
-                &id,
-                errs.iter().map(|f| tr.pick(f.message_zh.clone(), f.message_en.clone())).collect(),
-            )
-            .await),
+        Err(e) => match form_messages(tr, e) {
+            Ok(m) => Err(render_policy(&st, c, &s.actor, &id, m).await),
             Err(other) => Err(error_page(tr, c, other)),
         },
     }
@@ -838,15 +817,8 @@ async fn change_post(
     .await;
     match r {
         Ok(to) => Ok(Redirect::to(&to).into_response()),
-        Err(e) => match form_errors(e) {
-            Ok(errs) => Err(render_policy(
-                &st,
-                c,
-                &s.actor,
-                &id,
-                errs.iter().map(|f| tr.pick(f.message_zh.clone(), f.message_en.clone())).collect(),
-            )
-            .await),
+        Err(e) => match form_messages(tr, e) {
+            Ok(m) => Err(render_policy(&st, c, &s.actor, &id, m).await),
             Err(other) => Err(error_page(tr, c, other)),
         },
     }
@@ -858,35 +830,20 @@ async fn claim_document_upload(
     Path(id): Path<String>,
     multipart: axum::extract::Multipart,
 ) -> Page {
-    let (name, bytes, csrf) = match crate::api::products::read_upload(multipart).await {
+    let (name, bytes) = match super::pages::page_upload(multipart, &s, tr).await {
         Ok(x) => x,
-        Err(api) => {
-            let msg = api
-                .body
-                .details
-                .first()
-                .map(|d| tr.pick(d.message_zh.clone(), d.message_en.clone()))
-                .unwrap_or_else(|| tr.pick(api.body.message_zh.clone(), api.body.message.clone()));
+        Err(Ok(msg)) => {
             return Err(with_status(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 render_claim(&st, c, &s.actor, &id, vec![msg]).await,
-            ));
+            ))
         }
+        Err(Err(refused)) => return Err(refused),
     };
-    if !crate::session::same_secret(&csrf, &s.csrf_token) {
-        return Err(super::pages::csrf_page());
-    }
     match st.svc.add_claim_document(&s.actor, &id, &name, &bytes).await {
         Ok(_) => Ok(Redirect::to(&format!("/claims/{id}#documents")).into_response()),
-        Err(e) => match form_errors(e) {
-            Ok(errs) => Err(render_claim(
-                &st,
-                c,
-                &s.actor,
-                &id,
-                errs.iter().map(|f| tr.pick(f.message_zh.clone(), f.message_en.clone())).collect(),
-            )
-            .await),
+        Err(e) => match form_messages(tr, e) {
+            Ok(m) => Err(render_claim(&st, c, &s.actor, &id, m).await),
             Err(other) => Err(error_page(tr, c, other)),
         },
     }

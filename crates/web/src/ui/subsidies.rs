@@ -2,7 +2,7 @@
 //! their workflow, the public notice (no login), the zone's dashboard with what-if runs.
 
 use super::pages::{
-    check_csrf, chrome, chrome_blank, error_page, form_errors, html, with_status, Authed, Chrome, Page,
+    check_csrf, chrome, chrome_blank, error_page, form_messages, html, with_status, Authed, Chrome, Page,
 };
 use super::Tr;
 use crate::api::subsidies::{what_if_params, SubsidyStepDto, WhatIfDto};
@@ -42,11 +42,6 @@ fn yuan(f: i64) -> String {
 
 fn zone(actor: &Actor) -> bool {
     actor.user().is_some_and(|u| u.roles.iter().any(|r| r.has_statutory_duty()))
-}
-
-fn msgs(tr: Tr, e: ServiceError) -> Result<Vec<String>, ServiceError> {
-    form_errors(e)
-        .map(|errs| errs.iter().map(|f| tr.pick(f.message_zh.clone(), f.message_en.clone())).collect())
 }
 
 struct Row {
@@ -276,7 +271,7 @@ async fn object_post(
     check_csrf(&form, &s)?;
     match st.svc.object_to_subsidy(&s.actor, &id, form.get("text").map_or("", String::as_str)).await {
         Ok(_) => Ok(Redirect::to(&format!("/subsidies/{id}#objections")).into_response()),
-        Err(e) => match msgs(tr, e) {
+        Err(e) => match form_messages(tr, e) {
             Ok(m) => Err(render_detail(&st, c, &s.actor, &id, m).await),
             Err(other) => Err(error_page(tr, c, other)),
         },
@@ -303,7 +298,7 @@ async fn resolve_post(
         .await
     {
         Ok(_) => Ok(Redirect::to(&format!("/subsidies/{id}#objections")).into_response()),
-        Err(e) => match msgs(tr, e) {
+        Err(e) => match form_messages(tr, e) {
             Ok(m) => Err(render_detail(&st, c, &s.actor, &id, m).await),
             Err(other) => Err(error_page(tr, c, other)),
         },
@@ -316,27 +311,19 @@ async fn upload_post(
     Path(id): Path<String>,
     multipart: axum::extract::Multipart,
 ) -> Page {
-    let (name, bytes, csrf) = match crate::api::products::read_upload(multipart).await {
+    let (name, bytes) = match super::pages::page_upload(multipart, &s, tr).await {
         Ok(x) => x,
-        Err(api) => {
-            let m = api
-                .body
-                .details
-                .first()
-                .map(|d| tr.pick(d.message_zh.clone(), d.message_en.clone()))
-                .unwrap_or_else(|| tr.pick(api.body.message_zh.clone(), api.body.message.clone()));
+        Err(Ok(msg)) => {
             return Err(with_status(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                render_detail(&st, c, &s.actor, &id, vec![m]).await,
-            ));
+                render_detail(&st, c, &s.actor, &id, vec![msg]).await,
+            ))
         }
+        Err(Err(refused)) => return Err(refused),
     };
-    if !crate::session::same_secret(&csrf, &s.csrf_token) {
-        return Err(super::pages::csrf_page());
-    }
     match st.svc.add_subsidy_document(&s.actor, &id, &name, &bytes).await {
         Ok(()) => Ok(Redirect::to(&format!("/subsidies/{id}#documents")).into_response()),
-        Err(e) => match msgs(tr, e) {
+        Err(e) => match form_messages(tr, e) {
             Ok(m) => Err(render_detail(&st, c, &s.actor, &id, m).await),
             Err(other) => Err(error_page(tr, c, other)),
         },
@@ -448,7 +435,7 @@ async fn render_check(
                     }
                 }
             }
-            Err(e) => match msgs(tr, e) {
+            Err(e) => match form_messages(tr, e) {
                 Ok(m) => t.errors.extend(m),
                 Err(other) => return error_page(tr, t.c, other),
             },
@@ -478,7 +465,7 @@ async fn apply_post(
     let stage = form.get("stage").cloned().unwrap_or_default();
     match st.svc.apply_subsidy(&s.actor, &id, &programme, &stage, &decl(&form)).await {
         Ok(a) => Ok(Redirect::to(&format!("/subsidies/{}", a.id)).into_response()),
-        Err(e) => match msgs(tr, e) {
+        Err(e) => match form_messages(tr, e) {
             Ok(m) => Err(render_check(&st, c, &s.actor, &id, &form, m).await),
             Err(other) => Err(error_page(tr, c, other)),
         },
@@ -612,7 +599,7 @@ async fn dashboard_page(
                         w.failures.iter().map(|(k, v)| format!("{k} ×{v}")).collect::<Vec<_>>().join("，"),
                     ));
                 }
-                Err(e) => match msgs(tr, e) {
+                Err(e) => match form_messages(tr, e) {
                     Ok(m) => errors.extend(m),
                     Err(other) => return Err(error_page(tr, c, other)),
                 },
