@@ -1,5 +1,6 @@
 //! One end-to-end test in real headless Chromium, driven through chromedriver's W3C
-//! WebDriver protocol: sign in and open an organisation page.
+//! WebDriver protocol: sign in, open an organisation page, search the portal, apply at a
+//! quote, report a claim and check a subsidy.
 
 use crate::client::*;
 use serde_json::{json, Value};
@@ -118,6 +119,11 @@ async fn sign_in_and_open_an_organisation_in_chromium() {
     app.svc.set_product_checklist(&op, &pid, &items).await.unwrap();
     app.svc.review_product(&op, &pid, &kebao_service::products::Review::Approve).await.unwrap();
     app.svc.publish_product(&op, &pid).await.unwrap();
+    let plan: kebao_domain::rating::PlanDoc =
+        serde_json::from_value(json!({"basis": "limit", "base": "0.02",
+        "min_premium_yuan": 500, "underwriting": {"auto_accept_max_limit_yuan": 1000000}}))
+        .unwrap();
+    app.svc.file_rating_plan(&op, &pid, "2026-01-01", plan).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let site = format!("http://{}", listener.local_addr().unwrap());
     let router = app.router.clone();
@@ -180,5 +186,37 @@ async fn sign_in_and_open_an_organisation_in_chromium() {
     assert!(url.contains("q=%E4%B8%93%E5%88%A9"), "{url}");
     assert!(d.text("#result-count").await.contains('1'));
     assert!(d.text("#product-list").await.contains("专利执行保险（光谷版）"));
+    // The enterprise applies at the insurer's quote, reports a claim from its policy, and
+    // checks a subsidy: the product is not one the zone subsidises, and the page says so.
+    d.call(reqwest::Method::DELETE, "/cookie", None).await;
+    d.go(&format!("{site}/login")).await;
+    d.type_into("#username", "ent.admin").await;
+    d.type_into("#password", PW).await;
+    d.click("#login-submit").await;
+    assert!(d.wait_for_url("/dashboard").await.ends_with("/dashboard"));
+    d.go(&format!("{site}/products/{pid}/quote?limit_yuan=100000")).await;
+    assert!(d.text("#apply-form").await.contains("起保日"));
+    d.click("#apply").await;
+    assert!(d.wait_for_url("/policies").await.ends_with("/policies"));
+    let ent = app.svc.actor_for(app.svc.find_user("ent.admin").await.unwrap()).await.unwrap();
+    let policy = app.svc.my_policies(&ent).await.unwrap().remove(0);
+    assert_eq!(policy.premium_fen, 200_000, "2 % of 100,000 yuan, by the filed plan");
+    d.go(&format!("{site}/policies/{}", policy.id)).await;
+    d.call(
+        reqwest::Method::POST,
+        "/execute/sync",
+        Some(json!({"script": "document.getElementById('loss_date').value = '2026-11-28';", "args": []})),
+    )
+    .await;
+    d.type_into("#claimed_yuan", "30000").await;
+    d.type_into("#description", "维权诉讼中产生律师费").await;
+    d.click("#report-claim button[type=submit]").await;
+    assert!(d.wait_for_url("/claims/").await.contains("/claims/"));
+    assert_eq!(d.text("#claim-status").await, "已报案");
+    d.go(&format!("{site}/policies/{}/subsidy", policy.id)).await;
+    d.click("#programme option[value=zone_tech_insurance]").await;
+    d.click("form[method=get] button[type=submit]").await;
+    assert!(d.wait_for_url("programme=zone_tech_insurance").await.contains("programme=zone_tech_insurance"));
+    assert!(d.text("#failures").await.contains("不在本方案补贴范围内"), "{}", d.text("#result").await);
     let _ = d.http.delete(format!("{}/session/{}", d.base, d.session)).send().await;
 }
