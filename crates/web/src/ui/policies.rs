@@ -35,6 +35,8 @@ pub fn routes() -> Router<AppState> {
         .route("/claim-documents/{id}", get(claim_document_download))
         .route("/zone/insurance", get(overview_page))
         .route("/zone/insurance.xlsx", get(overview_xlsx))
+        .route("/policies.xlsx", get(policies_xlsx))
+        .route("/claims.xlsx", get(claims_xlsx))
 }
 
 async fn complaint_post(
@@ -1002,4 +1004,85 @@ async fn overview_xlsx(State(st): State<AppState>, Authed { s, tr, .. }: Authed)
         bytes,
     )
         .into_response())
+}
+
+fn xlsx_response(table: &kebao_service::tabular::Table, sheet: &str, file: &str, tr: super::Tr) -> Page {
+    let bytes = kebao_service::tabular::write_xlsx(table, sheet)
+        .map_err(|e| error_page(tr, super::pages::chrome_blank(tr), ServiceError::Internal(e)))?;
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned(),
+            ),
+            (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file}\"")),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// The organisation's policies as a workbook (as enterprise, insurer or co-insurer).
+async fn policies_xlsx(State(st): State<AppState>, Authed { s, tr, .. }: Authed) -> Page {
+    let pols =
+        st.svc.my_policies(&s.actor).await.map_err(|e| error_page(tr, super::pages::chrome_blank(tr), e))?;
+    let y = |f: i64| Money::from_fen(f).to_yuan_string();
+    let table = kebao_service::tabular::Table {
+        headers: ["保单号", "起保日", "终止日", "年化保费（元）", "状态", "退保/解除后保障至"]
+            .iter()
+            .map(|h| (*h).to_owned())
+            .collect(),
+        rows: pols
+            .iter()
+            .map(|p| {
+                vec![
+                    p.number.clone(),
+                    p.start_date.clone(),
+                    p.end_date.clone(),
+                    y(p.premium_fen),
+                    p.status.label_zh().to_owned(),
+                    p.cancelled_on.clone().unwrap_or_default(),
+                ]
+            })
+            .collect(),
+    };
+    xlsx_response(&table, "policies", "kebao-policies.xlsx", tr)
+}
+
+/// The organisation's claims as a workbook.
+async fn claims_xlsx(State(st): State<AppState>, Authed { s, tr, .. }: Authed) -> Page {
+    let claims =
+        st.svc.my_claims(&s.actor).await.map_err(|e| error_page(tr, super::pages::chrome_blank(tr), e))?;
+    let y = |f: i64| Money::from_fen(f).to_yuan_string();
+    let table = kebao_service::tabular::Table {
+        headers: [
+            "报案日",
+            "出险日期",
+            "状态",
+            "索赔金额（元）",
+            "结论",
+            "核定金额（元）",
+            "已赔付（元）",
+            "理由",
+        ]
+        .iter()
+        .map(|h| (*h).to_owned())
+        .collect(),
+        rows: claims
+            .iter()
+            .map(|c| {
+                vec![
+                    c.reported_on.clone(),
+                    c.loss_date.clone(),
+                    c.status.label_zh().to_owned(),
+                    y(c.claimed_fen),
+                    c.outcome.map(|o| o.label_zh().to_owned()).unwrap_or_default(),
+                    y(c.decided_fen),
+                    y(c.paid_fen),
+                    c.reason.clone().unwrap_or_default(),
+                ]
+            })
+            .collect(),
+    };
+    xlsx_response(&table, "claims", "kebao-claims.xlsx", tr)
 }

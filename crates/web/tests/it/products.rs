@@ -927,6 +927,13 @@ async fn endorse_coinsure_cancel_refund_renew_and_the_zone_overview() {
         "{page}"
     );
     assert_eq!(e.get("/zone/insurance").await.status, StatusCode::FORBIDDEN);
+    let x = e.get("/policies.xlsx").await;
+    let t = kebao_service::tabular::read(&x.body, kebao_service::tabular::Format::Xlsx).unwrap();
+    assert_eq!(t.rows.len(), 4, "the enterprise's policies, incl. the renewal");
+    assert!(t.rows.iter().any(|r| r[4] == "已退保/解除"), "{:?}", t.rows);
+    let x = e.get("/claims.xlsx").await;
+    let t = kebao_service::tabular::read(&x.body, kebao_service::tabular::Format::Xlsx).unwrap();
+    assert_eq!(t.rows.len(), 1);
     let x = z.get("/zone/insurance.xlsx").await;
     assert_eq!(x.status, StatusCode::OK);
     let t = kebao_service::tabular::read(&x.body, kebao_service::tabular::Format::Xlsx).unwrap();
