@@ -30,9 +30,19 @@ pub struct PremiumPosition {
 }
 
 impl PremiumPosition {
-    /// Premium still to be received.
+    /// The policyholder's net position: premium still to be received, or (negative) owed back.
     pub fn outstanding(&self) -> i64 {
         self.due - self.refund_due - self.paid
+    }
+
+    /// What the policy's receivable account holds: premium due and not yet received.
+    pub fn receivable(&self) -> i64 {
+        self.due - self.paid
+    }
+
+    /// The premium for the term, net of everything returned (written off or refunded).
+    pub fn net(&self) -> i64 {
+        self.due - self.refund_due
     }
 }
 
@@ -216,7 +226,8 @@ impl Service {
         } else if delta < 0 {
             let back = -delta;
             let pos = self.premium_position(tx, &p.id).await?;
-            let write_off = back.min(pos.outstanding().max(0));
+            // What the receivable still holds can be written off; the rest was paid and is owed back.
+            let write_off = back.min(pos.receivable().max(0));
             let refund = back - write_off;
             let payable = refund_payable(&p.id);
             let guard = AccountFlags { debits_must_not_exceed_credits: true, ..Default::default() };
@@ -427,7 +438,7 @@ impl Service {
             .map(|v| v.content.refund)
             .unwrap_or_default();
         let pos = self.premium_position(&mut tx, &p.id).await?;
-        let e = earned(&method, pos.due, p.premium_fen, start, end, last, by_insurer)?;
+        let e = earned(&method, pos.net(), p.premium_fen, start, end, last, by_insurer)?;
         let kind_zh = if by_insurer {
             "保险人解除合同，按日比例"
         } else {
@@ -440,7 +451,7 @@ impl Service {
             kind: "cancel".into(),
             effective_date: last.next_day().unwrap_or(last).to_string(),
             input: None,
-            old_premium_fen: pos.due,
+            old_premium_fen: pos.net(),
             new_premium_fen: e.earned_fen,
             adjustment_fen: -e.refund_fen,
             explanation: format!("{kind_zh}：{}", e.explanation),
@@ -628,7 +639,7 @@ impl Service {
         }
         store::insert_shares(tx.conn(), &p.id, &shares).await?;
         let pos = self.premium_position(&mut tx, &p.id).await?;
-        self.coinsurance_premium(&mut tx, &p, pos.due - pos.refund_due, "0").await?;
+        self.coinsurance_premium(&mut tx, &p, pos.net(), "0").await?;
         let draft = EventDraft::new(
             &actor.log_name(),
             "policy.coinsured",

@@ -388,7 +388,7 @@ impl Service {
         let budget_left = if with_budget { self.budget_left(tx, &prog).await? } else { None };
         let case = Case {
             product_type,
-            premium_invoiced_fen: pos.due - pos.refund_due,
+            premium_invoiced_fen: pos.net(),
             premium_paid_fen: pos.paid - refunded,
             sum_insured_fen: if input.sum_insured.fen() > 0 {
                 input.sum_insured.fen()

@@ -454,3 +454,29 @@ contract!(claim_documents_are_kept_with_their_hash, |ctx: Ctx| async move {
     assert_eq!((doc.file_name.as_str(), body), ("定损报告.pdf", pdf));
     assert!(matches!(ctx.svc.claim_document(&z.banker, &d.id).await, Err(ServiceError::NotFound)));
 });
+
+contract!(returns_write_off_the_unpaid_first_and_refund_the_rest, |ctx: Ctx| async move {
+    let Setup { z, uw, admin, pid, .. } = setup(&ctx).await;
+    let q = |limit_yuan: i64| QuoteInput { limit: Money::from_fen(limit_yuan * 100), ..Default::default() };
+    ctx.svc.apply_for_policy(&z.ent_admin, &pid, &q(500_000), "2026-11-28").await.unwrap();
+    let p = ctx.svc.my_policies(&z.ent_admin).await.unwrap().remove(0);
+    ctx.svc.record_premium_paid(&uw, &p.id, Money::from_fen(500_000), "B-1").await.unwrap();
+    // Paid in full, then halved from the start: nothing is unpaid, so all 2,500 is owed back.
+    let o = ctx.svc.endorse_policy(&admin, &p.id, &q(250_000), "2026-11-28", "缩小保障范围").await.unwrap();
+    assert_eq!((o.endorsement.adjustment_fen, o.written_off_fen, o.refund_fen), (-250_000, 0, 250_000));
+    // Raised to 10,000 a year: 7,500 more is due and unpaid.
+    let o = ctx.svc.endorse_policy(&admin, &p.id, &q(1_000_000), "2026-11-28", "扩大保障范围").await.unwrap();
+    assert_eq!(o.endorsement.adjustment_fen, 750_000);
+    // Down to 1,000 a year: 9,000 comes back — the 7,500 unpaid is written off, 1,500 more is owed back.
+    let o = ctx.svc.endorse_policy(&admin, &p.id, &q(100_000), "2026-11-28", "缩小保障范围").await.unwrap();
+    assert_eq!((o.written_off_fen, o.refund_fen), (750_000, 150_000));
+    let (_, _, pos) = ctx.svc.policy_changes(&z.ent_admin, &p.id).await.unwrap();
+    assert_eq!((pos.receivable(), pos.outstanding(), pos.net()), (0, -400_000, 100_000));
+    // Cancelled after its first day: 1 of 365 days of 1,000 yuan is earned (2.74).
+    let o = ctx.svc.cancel_policy(&z.ent_admin, &p.id, "2026-11-28", "企业停产").await.unwrap();
+    assert_eq!((o.endorsement.new_premium_fen, o.refund_fen), (274, 99_726));
+    let (_, _, pos) = ctx.svc.policy_changes(&z.ent_admin, &p.id).await.unwrap();
+    assert_eq!(pos.refund_due, 499_726, "4,997.26 of the 5,000 paid goes back");
+    let report = ctx.svc.ledger_verify().await.unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+});
