@@ -247,6 +247,12 @@ impl Programme {
                 format!("programme {} has a share above 100%", self.id),
             ));
         }
+        if self.kind == ProgrammeKind::Zone && self.budget_yuan.is_none_or(|b| b <= 0) {
+            return Err(bad(
+                format!("示范区方案 {} 须写明预算（budget_yuan）", self.id),
+                format!("zone programme {} must state its budget (budget_yuan)", self.id),
+            ));
+        }
         if self.valid_to.is_some_and(|t| t < self.valid_from) || self.windows.iter().any(|(a, b)| b < a) {
             return Err(bad(
                 format!("方案 {} 的日期区间颠倒", self.id),

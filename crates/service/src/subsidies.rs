@@ -332,7 +332,7 @@ impl Service {
         let mine = store::list(tx.conn(), Some(&p.enterprise_id)).await?;
         let live = |a: &&SubsidyRow| {
             a.programme_id == prog.id
-                && a.stage == "subsidy"
+                && (a.stage == "subsidy" || a.stage == "funding")
                 && (a.status.holds_budget()
                     || a.status == SubsidyStatus::Disbursed
                     || a.status == SubsidyStatus::Granted)
@@ -347,9 +347,23 @@ impl Service {
             .filter(|a| a.cap_year == cap_year && a.policy_id.as_deref() != Some(&p.id))
             .map(|a| a.amount_fen)
             .sum();
-        let earlier_years =
-            mine.iter().filter(live).filter(|a| a.policy_id.as_deref() != Some(&p.id)).count();
         let app = policies::application(tx.conn(), &p.application_id).await?;
+        // Years of cover already subsidised: the earlier policies of this one's renewal chain
+        // that the programme paid for (other cover of the enterprise does not count).
+        let mut earlier_years = 0usize;
+        let mut prev = app.renewal_of.clone();
+        let mut hops = 0;
+        while let Some(prev_id) = prev.take() {
+            hops += 1;
+            if hops > 50 {
+                break;
+            }
+            if mine.iter().filter(live).any(|a| a.policy_id.as_deref() == Some(prev_id.as_str())) {
+                earlier_years += 1;
+            }
+            let pp = policies::policy(tx.conn(), &prev_id).await?;
+            prev = policies::application(tx.conn(), &pp.application_id).await?.renewal_of;
+        }
         let continuous = match &app.renewal_of {
             Some(prev) => {
                 let prev = policies::policy(tx.conn(), prev).await?;

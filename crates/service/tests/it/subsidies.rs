@@ -404,3 +404,75 @@ contract!(auto_grant_national_files_and_what_if, |ctx: Ctx| async move {
     let report = ctx.svc.ledger_verify().await.unwrap();
     assert!(report.problems.is_empty(), "{:?}", report.problems);
 });
+
+contract!(years_of_cover_follow_the_renewal_chain, |ctx: Ctx| async move {
+    let (s, rd, _) = setup(&ctx).await;
+    let toml = r#"
+[[programme]]
+id = "stepdown"
+version = 1
+name_zh = "逐年退坡测试"
+name_en = "Step-down"
+kind = "zone"
+source = "test"
+confidence = "U"
+valid_from = "2026-01-01"
+version_date = "application_date"
+rate_cap_action = "cap_base"
+premium_basis = "paid"
+cap_year = "policy_start"
+max_years = 2
+continuous = true
+budget_yuan = 100000
+notice_working_days = 5
+ban_years = 3
+[[programme.groups]]
+name = "all"
+product_types = ["rd_liability"]
+share_bp_by_year = [5000, 3000]
+"#;
+    let no_budget = toml.replace("budget_yuan = 100000\n", "");
+    let e = ctx.svc.load_subsidy_programmes(&s.approver, &no_budget).await.unwrap_err();
+    assert!(matches!(&e, ServiceError::Invalid(i) if i.0[0].message_en.contains("budget")), "{e:?}");
+    ctx.svc.load_subsidy_programmes(&s.approver, toml).await.unwrap();
+    let a = paid_policy(&ctx, &s, &rd, 1_000_000).await;
+    let app =
+        ctx.svc.apply_subsidy(&s.z.ent_admin, &a, "stepdown", "", &Declarations::default()).await.unwrap();
+    assert_eq!(app.amount_fen, 500_000, "year 1: 50 %");
+    ctx.svc.subsidy_local_review(&s.z.reviewer, &app.id, true, "").await.unwrap();
+    ctx.svc.subsidy_department_review(&s.approver, &app.id, true, "").await.unwrap();
+    let renewal = |pol: String| {
+        let svc = ctx.svc.clone();
+        let ent = s.z.ent_admin.clone();
+        let uw = s.uw.clone();
+        async move {
+            let r = svc.renew_policy(&ent, &pol).await.unwrap();
+            let p =
+                svc.my_policies(&ent).await.unwrap().into_iter().find(|p| p.application_id == r.id).unwrap();
+            svc.record_premium_paid(&uw, &p.id, Money::from_fen(p.premium_fen), &format!("R-{}", p.id))
+                .await
+                .unwrap();
+            p.id
+        }
+    };
+    // The renewal, continuous with the first year: the second year's 30 %.
+    let b = renewal(a.clone()).await;
+    let (_, r) =
+        ctx.svc.check_subsidy(&s.z.ent_admin, &b, "stepdown", &Declarations::default()).await.unwrap();
+    let g = r.unwrap();
+    assert_eq!(g.amount_fen, 300_000, "{:?}", g.steps);
+    let app_b =
+        ctx.svc.apply_subsidy(&s.z.ent_admin, &b, "stepdown", "", &Declarations::default()).await.unwrap();
+    ctx.svc.subsidy_local_review(&s.z.reviewer, &app_b.id, true, "").await.unwrap();
+    ctx.svc.subsidy_department_review(&s.approver, &app_b.id, true, "").await.unwrap();
+    // A third year is beyond the programme's two.
+    let c = renewal(b).await;
+    let (_, r) =
+        ctx.svc.check_subsidy(&s.z.ent_admin, &c, "stepdown", &Declarations::default()).await.unwrap();
+    assert!(r.unwrap_err().iter().any(|f| f.rule == "max_years"));
+    // Another policy of the same enterprise starts again at year 1.
+    let other = paid_policy(&ctx, &s, &rd, 1_000_000).await;
+    let (_, r) =
+        ctx.svc.check_subsidy(&s.z.ent_admin, &other, "stepdown", &Declarations::default()).await.unwrap();
+    assert_eq!(r.unwrap().amount_fen, 500_000);
+});
