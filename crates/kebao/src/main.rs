@@ -1390,6 +1390,11 @@ async fn demo(url: &str, enterprises: usize, seed: u64, port: u16, no_serve: boo
     for (_, u) in &zone.pending {
         println!("  {:<18} Enterprise admin of a registration waiting for verification", u.username);
     }
+    for name in ["ent2.admin", "ent3.admin"] {
+        if svc.find_user(name).await.is_ok() {
+            println!("  {name:<18} Enterprise admin (another demo enterprise with subsidy applications)");
+        }
+    }
     println!();
     serve(svc, &listen, true).await
 }
