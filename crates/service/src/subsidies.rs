@@ -1240,7 +1240,15 @@ impl Service {
             return Err(ServiceError::NotFound);
         }
         let objections = store::objections(tx.conn(), id).await?;
-        let docs = store::documents(tx.conn(), id).await?;
+        // The public sees what the notice publishes; the applicant's documents and declarations
+        // stay with the applicant and the zone.
+        let insider =
+            zone || actor.org_id() == Some(a.enterprise_id.as_str()) || matches!(actor, Actor::System { .. });
+        let docs = if insider { store::documents(tx.conn(), id).await? } else { Vec::new() };
+        let mut a = a;
+        if !insider {
+            a.facts = "{}".into();
+        }
         Ok((a, objections, docs))
     }
 

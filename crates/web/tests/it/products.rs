@@ -1051,6 +1051,10 @@ async fn subsidies_from_the_policy_page_through_review_notice_and_dashboard() {
         b.post_form(&format!("{sub}/objection"), &[("csrf", &bc), ("text", "该企业保费系关联方代缴")]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     assert!(e.get(&sub).await.text().contains("该企业保费系关联方代缴"));
+    let r =
+        c.json("GET", &format!("/api/v1/subsidies/{sid}"), Some(&b.token("banker").await), json!(null)).await;
+    assert_eq!(r.status, StatusCode::OK, "in notice, the application is public to signed-in users");
+    assert_eq!(r.json()["declarations"], json!({}), "but not the applicant's declarations");
     // The dashboard and a what-if run; bad parameters get a clear error; enterprises are kept out.
     let mut a = Client::new(&app);
     a.login("approver", PW).await;
