@@ -161,7 +161,9 @@ async fn render_detail(st: &AppState, c: Chrome, actor: &Actor, id: &str, errors
                         .collect()
                 })
                 .unwrap_or_default(),
-            declarations: {
+            declarations: if a.facts == "{}" {
+                String::new()
+            } else {
                 let d: Declarations = serde_json::from_str(&a.facts).unwrap_or_default();
                 let mut parts = Vec::new();
                 if let Some(c) = d.contract_amount_yuan {
