@@ -2,6 +2,7 @@
 //! my data", the verifiable log (tree heads, inclusion and consistency proofs) and scoped
 //! API keys for third-party applications.
 
+use super::{rfc3339, signed_in};
 use super::{ApiJson, ApiQuery};
 use crate::error::{ApiError, ErrorBody, ErrorDetail};
 use crate::session::ApiActor;
@@ -12,30 +13,12 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use kebao_domain::consent::{ConsentInput, Purpose};
 use kebao_domain::merkle::{ConsistencyProof, InclusionProof, PublishedHead};
-use kebao_domain::time_zone::from_unix_us;
-use kebao_service::authz::Actor;
 use kebao_service::consent::{AccessEntry, ConsentView, CreditReport};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use utoipa::{IntoParams, ToSchema};
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
-
-fn rfc3339(us: i64) -> String {
-    from_unix_us(us).format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
-}
-
-fn signed_in(actor: &Actor) -> Result<(), ApiError> {
-    match actor {
-        Actor::Anonymous => Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthenticated",
-            "sign in or send a bearer token",
-            "请先登录或提供 API 令牌",
-        )),
-        _ => Ok(()),
-    }
-}
 
 /// A consent, as its receipt states it: who, what, why, until when.
 #[derive(Debug, Serialize, ToSchema)]

@@ -1,14 +1,10 @@
 //! Wire types, converted from domain types by hand.
 
+use super::rfc3339;
 use kebao_domain::org::{Organisation, OrganisationInput, Qualification, YearlyFacts};
-use kebao_domain::time_zone::from_unix_us;
 use kebao_domain::User;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-
-fn rfc3339(us: i64) -> String {
-    from_unix_us(us).format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
-}
 
 /// An organisation.
 #[derive(Debug, Serialize, ToSchema)]

@@ -1,6 +1,7 @@
 //! API handlers: extract, call one service function, map the result.
 
 use super::dto::*;
+use super::signed_in;
 use super::{ApiJson, ApiQuery};
 use crate::error::{ApiError, ErrorBody};
 use crate::session::ApiActor;
@@ -22,13 +23,6 @@ fn unauthenticated() -> ApiError {
         "sign in or send a bearer token",
         "请先登录或提供 API 令牌",
     )
-}
-
-fn signed_in(actor: &Actor) -> Result<(), ApiError> {
-    match actor {
-        Actor::Anonymous => Err(unauthenticated()),
-        _ => Ok(()),
-    }
 }
 
 fn detail(v: &kebao_service::registry::OrgView) -> OrgDetailDto {

@@ -110,6 +110,26 @@ pub fn routes() -> Router<AppState> {
         .fallback(not_found)
 }
 
+/// RFC 3339 (UTC) of a timestamp in microseconds.
+pub(crate) fn rfc3339(us: i64) -> String {
+    kebao_domain::time_zone::from_unix_us(us)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// 401 for a caller who is neither signed in nor sending a token.
+pub(crate) fn signed_in(actor: &kebao_service::authz::Actor) -> Result<(), ApiError> {
+    match actor {
+        kebao_service::authz::Actor::Anonymous => Err(ApiError::new(
+            axum::http::StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "sign in or send a bearer token",
+            "请先登录或提供 API 令牌",
+        )),
+        _ => Ok(()),
+    }
+}
+
 async fn not_found() -> ApiError {
     ApiError::new(axum::http::StatusCode::NOT_FOUND, "not_found", "no such API endpoint", "接口不存在")
 }

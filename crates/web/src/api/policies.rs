@@ -2,13 +2,13 @@
 
 use super::products::{quote_input, QuoteRequestDto};
 use super::ApiJson;
+use super::{rfc3339, signed_in};
 use crate::error::{ApiError, ErrorBody};
 use crate::session::ApiActor;
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use kebao_domain::time_zone::from_unix_us;
 use kebao_domain::Money;
 use kebao_service::authz::Actor;
 use kebao_service::policies::PolicyView;
@@ -17,22 +17,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
-
-fn rfc3339(us: i64) -> String {
-    from_unix_us(us).format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
-}
-
-fn signed_in(actor: &Actor) -> Result<(), ApiError> {
-    match actor {
-        Actor::Anonymous => Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthenticated",
-            "sign in or send a bearer token",
-            "请先登录或提供 API 令牌",
-        )),
-        _ => Ok(()),
-    }
-}
 
 /// An application.
 #[derive(Debug, Serialize, ToSchema)]

@@ -1,6 +1,7 @@
 //! The product catalogue API: product types, insurers' filings, the zone's review, the
 //! public portal, the registered roster and the publicity section.
 
+use super::{rfc3339, signed_in};
 use super::{ApiJson, ApiQuery};
 use crate::error::{ApiError, ErrorBody};
 use crate::session::ApiActor;
@@ -13,31 +14,13 @@ use kebao_domain::catalogue::{Confidence, ProductLine, ProductType};
 use kebao_domain::org::LifecycleStage;
 use kebao_domain::product::{CoverageInput, ProductInput, CHECKLIST};
 use kebao_domain::publicity::{render_markdown, ArticleKind};
-use kebao_domain::time_zone::from_unix_us;
 use kebao_domain::{FieldError, Invalid};
-use kebao_service::authz::Actor;
 use kebao_service::products::{PortalQuery, ProductListItem, ProductView, Review};
 use kebao_store::products::{Article, Comment, Document, VersionRow};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
-
-fn rfc3339(us: i64) -> String {
-    from_unix_us(us).format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
-}
-
-fn signed_in(actor: &Actor) -> Result<(), ApiError> {
-    match actor {
-        Actor::Anonymous => Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthenticated",
-            "sign in or send a bearer token",
-            "请先登录或提供 API 令牌",
-        )),
-        _ => Ok(()),
-    }
-}
 
 /// A number the catalogue states, with how far it is confirmed.
 #[derive(Debug, Serialize, ToSchema)]

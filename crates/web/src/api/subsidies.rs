@@ -2,6 +2,7 @@
 //! auto-grant offers, national files, the dashboard and what-if runs.
 
 use super::ApiJson;
+use super::{rfc3339, signed_in};
 use crate::error::{ApiError, ErrorBody, ErrorDetail};
 use crate::session::ApiActor;
 use crate::AppState;
@@ -9,7 +10,6 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use kebao_domain::subsidy::{Failure, Grant, Programme, Step};
-use kebao_domain::time_zone::from_unix_us;
 use kebao_domain::Money;
 use kebao_service::authz::Actor;
 use kebao_service::subsidies::{Declarations, WhatIfParams};
@@ -18,22 +18,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
-
-fn rfc3339(us: i64) -> String {
-    from_unix_us(us).format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
-}
-
-fn signed_in(actor: &Actor) -> Result<(), ApiError> {
-    match actor {
-        Actor::Anonymous => Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthenticated",
-            "sign in or send a bearer token",
-            "请先登录或提供 API 令牌",
-        )),
-        _ => Ok(()),
-    }
-}
 
 fn yuan(f: i64) -> String {
     Money::from_fen(f).to_yuan_string()
