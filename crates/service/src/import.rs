@@ -120,6 +120,13 @@ fn problem(row: usize, e: FieldError) -> RowProblem {
 }
 
 impl Service {
+    /// Refuses an actor who may not import organisations. Callers check it BEFORE they
+    /// read or parse an upload: reading a spreadsheet costs memory and time, and only
+    /// those who may import should be able to spend them.
+    pub fn authorize_import(&self, actor: &Actor) -> Result<()> {
+        self.require(actor, Action::CreateOrg, &Resource::Zone, &Basis::None).map(|_| ())
+    }
+
     /// Imports organisations. `progress(done, total)` is called as rows are written.
     pub async fn import_orgs(
         &self,
@@ -128,7 +135,7 @@ impl Service {
         opts: ImportOptions,
         progress: &mut (dyn FnMut(u64, u64) + Send),
     ) -> Result<ImportReport> {
-        self.require(actor, Action::CreateOrg, &Resource::Zone, &Basis::None)?;
+        self.authorize_import(actor)?;
         let mut report = ImportReport { rows: rows.len(), ..ImportReport::default() };
         let mut checked: Vec<(usize, Checked)> = Vec::with_capacity(rows.len());
         let mut seen: HashMap<String, usize> = HashMap::new();

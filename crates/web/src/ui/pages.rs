@@ -1674,6 +1674,11 @@ async fn import_post(
     mut mp: Multipart,
 ) -> Page {
     let (mut c, s) = signed_in(&st, &headers, tr, "/orgs/import").await?;
+    // Authorised before the upload is read or parsed: a spreadsheet costs memory and time
+    // to read, which only those who may import get to spend.
+    if let Err(e) = st.svc.authorize_import(&s.actor) {
+        return Err(error_page(tr, c, e));
+    }
     let mut csrf = String::new();
     let mut file: Option<(String, Vec<u8>)> = None;
     let mut skip_invalid = false;

@@ -233,6 +233,59 @@ async fn bad_uploads_are_refused_and_change_nothing() {
     assert_eq!(events(&app).await, before + 1);
 }
 
+/// A 5 KB workbook: a header row and one number at `XFD1048576`, the last cell Excel has.
+/// Read as calamine's dense grid it asked for 512 GiB and aborted the server.
+fn far_cell_bomb() -> Vec<u8> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.write_string(0, 0, "name").unwrap();
+    sheet.write_string(0, 1, "uscc").unwrap();
+    sheet.write_number(1_048_575, 16_383, 1).unwrap();
+    book.save_to_buffer().unwrap()
+}
+
+#[tokio::test]
+async fn a_spreadsheet_bomb_is_refused_before_it_is_read_and_the_server_keeps_answering() {
+    let app = app().await;
+    let bomb = far_cell_bomb();
+    assert!(bomb.len() < 8 * 1024, "{} bytes", bomb.len());
+    // A user who has just registered an enterprise (pending) may not import: 403 before
+    // the file is read (read, it would be refused with 422 instead).
+    let mut p = Client::new(&app);
+    let token = hidden(&p.get("/register").await.text(), "csrf");
+    let form = [
+        ("csrf", token.as_str()),
+        ("name", "待核验科技有限公司"),
+        ("uscc", &uscc(90)),
+        ("industry_code", "C2761"),
+        ("lifecycle_stage", "rnd"),
+        ("admin.username", "pending.admin"),
+        ("admin.display_name", "钱总"),
+        ("admin.password", "long enough password"),
+    ];
+    assert_eq!(p.post_form("/register", &form).await.status, StatusCode::OK);
+    p.login("pending.admin", "long enough password").await;
+    let token = p.csrf().await;
+    let before = events(&app).await;
+    let r = upload(&mut p, &token, "orgs.xlsx", bomb.clone()).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    assert_eq!(events(&app).await, before);
+    // A reviewer, who may import, gets a clean refusal, quickly.
+    let mut z = Client::new(&app);
+    z.login("reviewer", PW).await;
+    let token = z.csrf().await;
+    let before = events(&app).await;
+    let start = std::time::Instant::now();
+    let r = upload(&mut z, &token, "orgs.xlsx", bomb).await;
+    assert!(start.elapsed() < std::time::Duration::from_secs(10), "took {:?}", start.elapsed());
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert!(r.text().contains("文件超过 200000 行"), "{}", r.text());
+    // The server keeps answering, and nothing changed.
+    assert_eq!(z.get("/healthz").await.status, StatusCode::OK);
+    assert_eq!(z.get("/orgs/import").await.status, StatusCode::OK);
+    assert_eq!(events(&app).await, before);
+}
+
 #[tokio::test]
 async fn self_registration_through_the_forms() {
     let app = app().await;
