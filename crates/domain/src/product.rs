@@ -533,17 +533,30 @@ pub mod documents {
         ("txt", "text/plain; charset=utf-8"),
     ];
 
+    /// The most characters in a document's file name.
+    pub const MAX_NAME_CHARS: usize = 120;
+
+    /// An uploaded file name as the platform keeps and shows it: the last path component
+    /// only, without control characters and without the bidirectional controls that make
+    /// `invoice\u{202E}fdp.exe` display as `invoiceexe.pdf`, trimmed. Every upload path
+    /// (product, claim and subsidy documents, consent evidence) goes through [`check`],
+    /// which calls this and then caps the length at [`MAX_NAME_CHARS`].
+    pub fn clean_file_name(raw: &str) -> String {
+        let last = raw.rsplit(['/', '\\']).next().unwrap_or_default();
+        let name: String = last.chars().filter(|&c| !c.is_control() && !is_bidi_control(c)).collect();
+        name.trim().to_owned()
+    }
+
+    /// Unicode's bidirectional formatting characters (UAX #9): marks, embeddings,
+    /// overrides and isolates.
+    fn is_bidi_control(c: char) -> bool {
+        matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    }
+
     /// Checks a document's name and size; returns the cleaned file name and its media type.
     pub fn check(file_name: &str, bytes: &[u8]) -> Result<(String, &'static str), FieldError> {
-        let name: String = file_name
-            .rsplit(['/', '\\'])
-            .next()
-            .unwrap_or_default()
-            .chars()
-            .filter(|c| !c.is_control())
-            .collect();
-        let name = name.trim().to_owned();
-        if name.is_empty() || name.chars().count() > 120 {
+        let name = clean_file_name(file_name);
+        if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
             return Err(FieldError::new(
                 "document",
                 "file_name",
@@ -594,6 +607,23 @@ mod tests {
     use super::*;
 
     const ZONE: &str = include_str!("../../../data/catalogue.toml");
+
+    #[test]
+    fn file_names_lose_bidi_controls_control_characters_and_paths() {
+        assert_eq!(documents::clean_file_name("invoice\u{202E}fdp.exe"), "invoicefdp.exe");
+        assert_eq!(
+            documents::clean_file_name("a\u{200E}b\u{200F}c\u{202A}d\u{2066}e\u{2069}f\u{061C}.pdf"),
+            "abcdef.pdf"
+        );
+        assert_eq!(documents::clean_file_name("..\\..\\C:\\tmp/x/报告\u{0}\n.pdf "), "报告.pdf");
+        // The override no longer hides the real extension: refused as an .exe.
+        let e = documents::check("invoice\u{202E}fdp.exe", b"MZ").unwrap_err();
+        assert_eq!(e.code, "file_type");
+        let (name, _) = documents::check("合同\u{202E}.pdf", b"%PDF-1.7").unwrap();
+        assert_eq!(name, "合同.pdf");
+        let long = format!("{}.pdf", "名".repeat(documents::MAX_NAME_CHARS));
+        assert_eq!(documents::check(&long, b"%PDF").unwrap_err().code, "file_name");
+    }
 
     fn setup() -> (Catalogue, IndustryMap) {
         let c = Catalogue::from_toml(ZONE).unwrap_or_else(|e| panic!("{e}"));

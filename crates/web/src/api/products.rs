@@ -761,10 +761,11 @@ pub async fn download_document(
 }
 
 pub(crate) fn document_response(doc: &Document, body: Vec<u8>) -> Response {
+    // Cleaned again: names stored before uploads were cleaned of bidi controls may hold them.
+    let name = kebao_domain::product::documents::clean_file_name(&doc.file_name);
     let ascii: String =
-        doc.file_name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' { c } else { '_' }).collect();
-    let encoded: String = doc
-        .file_name
+        name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' { c } else { '_' }).collect();
+    let encoded: String = name
         .bytes()
         .map(|b| {
             if b.is_ascii_alphanumeric() || b == b'.' {
