@@ -451,7 +451,8 @@ async fn serve(svc: Service, listen: &str, secure_cookies: bool) -> Result<()> {
     let listener =
         tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
     println!("Kebao 科保 is serving http://{listen}/");
-    axum::serve(listener, app)
+    // With each connection's peer address, for the per-address limits (anonymous search).
+    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

@@ -860,7 +860,7 @@ impl Service {
                 && q.type_id.as_deref().is_none_or(|t| it.product.type_id == t)
         });
         if let Some(text) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-            let phrases = search::query_phrases(text);
+            let phrases = search::query_phrases(text).map_err(|e| Invalid(vec![e]))?;
             let mut tx = self.store.begin_read().await?;
             let hits = store::search(tx.conn(), &phrases, self.store.backend()).await?;
             let mut ranked = Vec::new();

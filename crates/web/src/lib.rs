@@ -23,6 +23,8 @@ pub struct AppState {
     pub limiter: Arc<session::RateLimiter>,
     /// Per-key request counters of third-party API keys (each key carries its limit).
     pub key_limiter: Arc<session::RateLimiter>,
+    /// Anonymous searches per client address.
+    pub search_limiter: Arc<session::RateLimiter>,
 }
 
 /// Web settings.
@@ -50,6 +52,7 @@ impl AppState {
             metrics: Arc::default(),
             limiter: Arc::new(limiter),
             key_limiter: Arc::new(session::RateLimiter::new(60)),
+            search_limiter: Arc::new(session::RateLimiter::new(session::ANONYMOUS_SEARCHES_PER_MINUTE)),
         }
     }
 }

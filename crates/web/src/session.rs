@@ -194,3 +194,48 @@ impl RateLimiter {
         e.1 <= per_minute
     }
 }
+
+/// Searches with a query that one anonymous client address may make a minute. Signed-in
+/// users and API keys (which carry their own rate) are not counted.
+pub const ANONYMOUS_SEARCHES_PER_MINUTE: u32 = 30;
+
+/// The client's address: the peer of the connection, as `kebao serve` records it
+/// (`into_make_service_with_connect_info`); `None` in process, as in tests.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddr(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let peer = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>();
+        Ok(ClientAddr(peer.map(|c| c.0.ip())))
+    }
+}
+
+/// Counts an anonymous search from this address; `false` when it is over
+/// [`ANONYMOUS_SEARCHES_PER_MINUTE`]. An IPv6 client is counted by its /64, which one
+/// host can fill with addresses.
+pub fn anonymous_search_allowed(state: &AppState, addr: ClientAddr) -> bool {
+    let key = match addr.0 {
+        None => "unknown".to_owned(),
+        Some(std::net::IpAddr::V4(ip)) => ip.to_string(),
+        Some(std::net::IpAddr::V6(ip)) => {
+            let [a, b, c, d, ..] = ip.segments();
+            format!("{a:x}:{b:x}:{c:x}:{d:x}::/64")
+        }
+    };
+    state.search_limiter.hit(&key)
+}
+
+/// The refusal of an anonymous search over its rate.
+pub fn search_rate_error() -> ApiError {
+    ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+        format!(
+            "too many searches from this address: at most {ANONYMOUS_SEARCHES_PER_MINUTE} a minute without signing in; wait a minute or sign in"
+        ),
+        format!("该地址搜索过于频繁：未登录时每分钟最多 {ANONYMOUS_SEARCHES_PER_MINUTE} 次，请稍后再试或登录"),
+    )
+}

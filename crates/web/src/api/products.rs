@@ -519,6 +519,10 @@ impl PortalParams {
                 v
             }
         };
+        let q = nonempty(&self.q);
+        if let Some(Err(e)) = q.as_deref().map(kebao_domain::search::query_phrases) {
+            errs.push(e);
+        }
         if !errs.is_empty() {
             return Err(Invalid(errs));
         }
@@ -528,7 +532,7 @@ impl PortalParams {
             line,
             insurer_id: nonempty(&self.insurer),
             type_id: nonempty(&self.type_id),
-            q: nonempty(&self.q),
+            q,
             page: self.page.unwrap_or(1),
             per_page: self.per_page.unwrap_or(20),
         })
@@ -547,11 +551,20 @@ pub struct PortalPageDto {
 /// Published products: filtered by 5+2 industry, stage, line and insurer, searched in
 /// Chinese or English, paged. Ordered by relevance or name, never by price.
 #[utoipa::path(get, path = "/api/v1/products", params(PortalParams),
-    responses((status = 200, body = PortalPageDto), (status = 422, body = ErrorBody)), tag = "portal")]
+    responses((status = 200, body = PortalPageDto), (status = 422, body = ErrorBody),
+        (status = 429, description = "anonymous searches from one address over their rate", body = ErrorBody)), tag = "portal")]
 pub async fn portal(
     State(s): State<AppState>,
+    // The portal is public: a stale cookie or token makes the caller anonymous, not refused.
+    actor: Result<ApiActor, ApiError>,
+    addr: crate::session::ClientAddr,
     ApiQuery(p): ApiQuery<PortalParams>,
 ) -> ApiResult<PortalPageDto> {
+    let anonymous = !matches!(actor, Ok(ApiActor(a)) if !matches!(a, kebao_service::authz::Actor::Anonymous));
+    let searching = p.q.as_deref().is_some_and(|q| !q.trim().is_empty());
+    if searching && anonymous && !crate::session::anonymous_search_allowed(&s, addr) {
+        return Err(crate::session::search_rate_error());
+    }
     let q = p.to_query().map_err(|e| ApiError::invalid(crate::error::details_of(&e)))?;
     let page = s.svc.portal(&q).await?;
     Ok(Json(PortalPageDto {

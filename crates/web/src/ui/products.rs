@@ -150,6 +150,8 @@ struct PortalTpl {
     pages: u32,
     query: String,
     error: Option<String>,
+    /// What is wrong with the search query, shown at the search field.
+    q_error: Option<String>,
 }
 
 fn query_string(p: &HashMap<String, String>) -> String {
@@ -167,9 +169,10 @@ async fn portal(
     State(st): State<AppState>,
     Extension(tr): Extension<Tr>,
     headers: HeaderMap,
+    addr: crate::session::ClientAddr,
     Query(p): Query<HashMap<String, String>>,
 ) -> Page {
-    let (c, _) = chrome(&st, &headers, tr).await?;
+    let (c, session) = chrome(&st, &headers, tr).await?;
     let g = |k: &str| p.get(k).cloned().filter(|v| !v.trim().is_empty());
     let params = PortalParams {
         industry: g("industry"),
@@ -181,23 +184,33 @@ async fn portal(
         page: g("page").and_then(|v| v.parse().ok()),
         per_page: Some(20),
     };
-    let (page, error) = match params.to_query() {
-        Ok(q) => (st.svc.portal(&q).await.map_err(|e| error_page(tr, chrome_blank(tr), e))?, None),
-        Err(e) => {
-            let msg =
-                e.0.iter()
-                    .map(|f| tr.pick(f.message_zh.clone(), f.message_en.clone()))
-                    .collect::<Vec<_>>()
-                    .join("；");
-            let empty =
-                kebao_service::products::PortalPage { items: Vec::new(), total: 0, page: 1, pages: 1 };
-            (empty, Some(msg))
+    let empty = || kebao_service::products::PortalPage { items: Vec::new(), total: 0, page: 1, pages: 1 };
+    let limited =
+        params.q.is_some() && session.is_none() && !crate::session::anonymous_search_allowed(&st, addr);
+    let (page, error, q_error) = if limited {
+        let e = crate::session::search_rate_error();
+        (empty(), Some(tr.pick(e.body.message_zh, e.body.message)), None)
+    } else {
+        match params.to_query() {
+            Ok(q) => (st.svc.portal(&q).await.map_err(|e| error_page(tr, chrome_blank(tr), e))?, None, None),
+            Err(e) => {
+                let join = |q: bool| {
+                    let msgs: Vec<String> =
+                        e.0.iter()
+                            .filter(|f| (f.field == "q") == q)
+                            .map(|f| tr.pick(f.message_zh.clone(), f.message_en.clone()))
+                            .collect();
+                    (!msgs.is_empty()).then(|| msgs.join("；"))
+                };
+                (empty(), join(false), join(true))
+            }
         }
     };
     let insurers = st.svc.portal_insurers().await.map_err(|e| error_page(tr, chrome_blank(tr), e))?;
     let sel = |k: &str| p.get(k).cloned().unwrap_or_default();
     let tpl = PortalTpl {
-        q: sel("q"),
+        // Echoed back only as long as a query may be.
+        q: sel("q").chars().take(kebao_domain::search::MAX_QUERY_CHARS).collect(),
         industries: opts(
             st.svc
                 .industries()
@@ -223,9 +236,12 @@ async fn portal(
         pages: page.pages,
         query: query_string(&p),
         error,
+        q_error,
         c,
     };
-    Ok(if tpl.error.is_some() {
+    Ok(if limited {
+        with_status(StatusCode::TOO_MANY_REQUESTS, html(&tpl))
+    } else if tpl.error.is_some() || tpl.q_error.is_some() {
         with_status(StatusCode::UNPROCESSABLE_ENTITY, html(&tpl))
     } else {
         html(&tpl)

