@@ -243,6 +243,33 @@ contract!(bad_filings_get_clear_errors_and_change_nothing, |ctx: Ctx| async move
     assert!(matches!(&e, Err(ServiceError::Conflict(f)) if f.code == "not_editable"), "{e:?}");
 });
 
+contract!(uploaded_file_names_lose_bidi_overrides_and_paths, |ctx: Ctx| async move {
+    let _z = zone(&ctx.svc).await;
+    let ins = insurers(&ctx).await;
+    let id = ctx
+        .svc
+        .file_product(
+            &ins.filer_a,
+            &ins.a,
+            &input("first_set_equipment", "首台（套）综合保险", "5000000", "0"),
+        )
+        .await
+        .unwrap();
+    // `invoice\u{202E}fdp.exe` shows as `invoiceexe.pdf`; cleaned, it is the .exe it is.
+    let e = ctx.svc.add_product_document(&ins.filer_a, &id, "invoice\u{202E}fdp.exe", b"MZ").await;
+    assert!(
+        matches!(&e, Err(ServiceError::Invalid(i)) if i.0.iter().any(|f| f.code == "file_type")),
+        "{e:?}"
+    );
+    let d = ctx
+        .svc
+        .add_product_document(&ins.filer_a, &id, "C:\\fake\\条款\u{202E}\u{2066}\u{200F}.pdf", b"%PDF-1.7 x")
+        .await
+        .unwrap();
+    let (got, _) = ctx.svc.product_document(&ins.filer_a, &d.id).await.unwrap();
+    assert_eq!(got.file_name, "条款.pdf");
+});
+
 contract!(documents_are_stored_with_their_hash_and_shown_to_those_who_may, |ctx: Ctx| async move {
     let z = zone(&ctx.svc).await;
     let ins = insurers(&ctx).await;
