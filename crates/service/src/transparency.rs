@@ -114,6 +114,7 @@ impl Service {
                 action: e.action,
                 subject: e.subject,
                 payload: e.payload,
+                ledger: e.ledger,
             },
             leaf_hash: leaf.to_hex(),
             inclusion_path: path.iter().map(Hash32::to_hex).collect(),
