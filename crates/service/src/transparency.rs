@@ -74,7 +74,9 @@ impl Service {
         let published = PublishedHead::new(&signed.head, &signed.signature, &signed.public_key);
         if let Some(j) = &self.head_journal {
             j.record(&published).map_err(|e| {
-                ServiceError::Internal(format!("tree head {size} was signed but not kept outside the database: {e}"))
+                ServiceError::Internal(format!(
+                    "tree head {size} was signed but not kept outside the database: {e}"
+                ))
             })?;
         }
         Ok(published)
@@ -217,7 +219,9 @@ impl Service {
         for p in recorded {
             let head = match p.verify(None) {
                 Ok(h) => h,
-                Err(e) => return Ok(Err(format!("a tree head kept outside the database does not verify: {e}"))),
+                Err(e) => {
+                    return Ok(Err(format!("a tree head kept outside the database does not verify: {e}")))
+                }
             };
             let size = head.tree_size;
             match store::head_of_size(tx.conn(), size).await? {
@@ -237,7 +241,9 @@ impl Service {
             }
             let n = usize::try_from(size).unwrap_or(usize::MAX);
             let Some(sub) = leaves.get(..n) else {
-                return Ok(Err(format!("the log is shorter than signed tree head {size}, kept outside the database")));
+                return Ok(Err(format!(
+                    "the log is shorter than signed tree head {size}, kept outside the database"
+                )));
             };
             if merkle::root(sub) != head.root_hash {
                 return Ok(Err(format!(

@@ -583,7 +583,12 @@ fn deleted_tree_heads_are_found_by_the_copy_beside_the_key() {
     // Each head signed is also a line of the journal beside the key.
     assert_eq!(std::fs::read_to_string(&journal).unwrap().lines().count(), 2);
     let o = kebao(&db, &["audit", "verify"]);
-    assert!(o.status.success() && stdout(&o).contains("all 2 signed tree heads recorded in"), "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        o.status.success() && stdout(&o).contains("all 2 signed tree heads recorded in"),
+        "{}{}",
+        stdout(&o),
+        stderr(&o)
+    );
 
     // Deleting the heads from the database (as a rewrite of the log would) is seen.
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
@@ -596,9 +601,5 @@ fn deleted_tree_heads_are_found_by_the_copy_beside_the_key() {
     });
     let o = kebao(&db, &["audit", "verify"]);
     assert!(!o.status.success(), "{}", stdout(&o));
-    assert!(
-        stderr(&o).contains("kept outside the database, is missing from the database"),
-        "{}",
-        stderr(&o)
-    );
+    assert!(stderr(&o).contains("kept outside the database, is missing from the database"), "{}", stderr(&o));
 }

@@ -55,7 +55,7 @@ fn json(body: &str) -> serde_json::Value {
 
 /// The scenario on one database (created empty by the caller).
 fn payments_survive_a_kill(db: &str) {
-    let o = kebao(db, &["demo", "--enterprises", "5", "--seed", "3", "--no-serve", "--database", db]);
+    let o = kebao(db, &["demo", "--enterprises", "30", "--seed", "7", "--no-serve", "--database", db]);
     assert!(o.status.success(), "{}", stderr(&o));
     let port = free_port();
     let mut server = serve(db, port);

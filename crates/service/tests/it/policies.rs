@@ -535,10 +535,16 @@ contract!(a_consistent_ledger_edit_is_found, |ctx: Ctx| async move {
     // Around the triggers: lower the amount and both balances to match. The table alone
     // balances; the event that recorded the payment does not agree.
     drop_ledger_guards(&ctx).await;
-    exec_sql(&ctx, &format!("UPDATE ledger_transfers SET amount = 100000, applied_amount = 100000 WHERE id = '{id}'"))
-        .await;
-    exec_sql(&ctx, &format!("UPDATE ledger_accounts SET debits_posted = debits_posted - 200000 WHERE id = '{debit}'"))
-        .await;
+    exec_sql(
+        &ctx,
+        &format!("UPDATE ledger_transfers SET amount = 100000, applied_amount = 100000 WHERE id = '{id}'"),
+    )
+    .await;
+    exec_sql(
+        &ctx,
+        &format!("UPDATE ledger_accounts SET debits_posted = debits_posted - 200000 WHERE id = '{debit}'"),
+    )
+    .await;
     exec_sql(
         &ctx,
         &format!("UPDATE ledger_accounts SET credits_posted = credits_posted - 200000 WHERE id = '{credit}'"),
@@ -555,8 +561,11 @@ contract!(a_consistent_ledger_edit_is_found, |ctx: Ctx| async move {
 
     // Deleted, with the balances taken back: still found, by the event that recorded it.
     exec_sql(&ctx, &delete).await;
-    exec_sql(&ctx, &format!("UPDATE ledger_accounts SET debits_posted = debits_posted - 100000 WHERE id = '{debit}'"))
-        .await;
+    exec_sql(
+        &ctx,
+        &format!("UPDATE ledger_accounts SET debits_posted = debits_posted - 100000 WHERE id = '{debit}'"),
+    )
+    .await;
     exec_sql(
         &ctx,
         &format!("UPDATE ledger_accounts SET credits_posted = credits_posted - 100000 WHERE id = '{credit}'"),
