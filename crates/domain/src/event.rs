@@ -13,6 +13,11 @@
 //! str  = u32 big-endian byte length ‖ UTF-8 bytes
 //! ```
 //!
+//! An event that wrote ledger transfers is sealed as format version 0x02: the same fields,
+//! then `ledger str`, the canonical JSON list of those transfers
+//! ([`crate::ledger::encode_entries`]), so that the chain commits to every fen the ledger
+//! holds. Events without transfers keep version 0x01, byte for byte.
+//!
 //! `leaf_hash = SHA-256(0x00 ‖ leaf)` is the RFC 9162 leaf hash, so a Merkle tree can be
 //! built over the same leaves later. The chain is
 //! `hash[n] = SHA-256(0x02 ‖ hash[n−1] ‖ leaf_hash[n])` with `hash[0]` = 32 zero bytes;
@@ -64,6 +69,9 @@ pub struct EventDraft {
     pub subject: String,
     /// JSON text.
     pub payload: String,
+    /// The canonical list of the ledger transfers the command wrote (JSON text), if any.
+    /// The store fills it from the transaction; commands leave it `None`.
+    pub ledger: Option<String>,
 }
 
 impl EventDraft {
@@ -74,6 +82,7 @@ impl EventDraft {
             action: action.to_owned(),
             subject: subject.to_owned(),
             payload: payload.to_string(),
+            ledger: None,
         }
     }
 }
@@ -87,6 +96,8 @@ pub struct EventRecord {
     pub action: String,
     pub subject: String,
     pub payload: String,
+    /// The ledger transfers the event's command wrote (canonical JSON), covered by the hash.
+    pub ledger: Option<String>,
     pub prev_hash: Hash32,
     pub hash: Hash32,
 }
@@ -97,7 +108,7 @@ fn put_str(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(s.as_bytes());
 }
 
-/// The canonical leaf bytes.
+/// The canonical leaf bytes of an event without ledger transfers (format version 0x01).
 pub fn leaf_bytes(seq: u64, at_us: i64, actor: &str, action: &str, subject: &str, payload: &str) -> Vec<u8> {
     let mut out =
         Vec::with_capacity(1 + 16 + 16 + actor.len() + action.len() + subject.len() + payload.len());
@@ -108,6 +119,27 @@ pub fn leaf_bytes(seq: u64, at_us: i64, actor: &str, action: &str, subject: &str
     put_str(&mut out, action);
     put_str(&mut out, subject);
     put_str(&mut out, payload);
+    out
+}
+
+/// The canonical leaf bytes of any event: version 0x01 without ledger transfers, version
+/// 0x02 (the same fields, then `ledger str`) with them.
+pub fn event_leaf_bytes(
+    seq: u64,
+    at_us: i64,
+    actor: &str,
+    action: &str,
+    subject: &str,
+    payload: &str,
+    ledger: Option<&str>,
+) -> Vec<u8> {
+    let mut out = leaf_bytes(seq, at_us, actor, action, subject, payload);
+    if let Some(ledger) = ledger {
+        if let Some(version) = out.first_mut() {
+            *version = 2;
+        }
+        put_str(&mut out, ledger);
+    }
     out
 }
 
@@ -131,24 +163,37 @@ pub fn chain_hash(prev: &Hash32, leaf: &Hash32) -> Hash32 {
 impl EventRecord {
     /// Seals a draft as event `seq` at `at_us` after `prev`.
     pub fn seal(draft: EventDraft, seq: u64, at_us: i64, prev: Hash32) -> EventRecord {
-        let leaf = leaf_bytes(seq, at_us, &draft.actor, &draft.action, &draft.subject, &draft.payload);
-        let hash = chain_hash(&prev, &leaf_hash(&leaf));
-        EventRecord {
+        let mut e = EventRecord {
             seq,
             at_us,
             actor: draft.actor,
             action: draft.action,
             subject: draft.subject,
             payload: draft.payload,
+            ledger: draft.ledger,
             prev_hash: prev,
-            hash,
-        }
+            hash: GENESIS_HASH,
+        };
+        e.hash = e.recompute();
+        e
+    }
+
+    /// The RFC 9162 leaf hash of the event's canonical bytes.
+    pub fn leaf_hash(&self) -> Hash32 {
+        leaf_hash(&event_leaf_bytes(
+            self.seq,
+            self.at_us,
+            &self.actor,
+            &self.action,
+            &self.subject,
+            &self.payload,
+            self.ledger.as_deref(),
+        ))
     }
 
     /// The hash this event should have, recomputed from its contents.
     pub fn recompute(&self) -> Hash32 {
-        let leaf = leaf_bytes(self.seq, self.at_us, &self.actor, &self.action, &self.subject, &self.payload);
-        chain_hash(&self.prev_hash, &leaf_hash(&leaf))
+        chain_hash(&self.prev_hash, &self.leaf_hash())
     }
 }
 
@@ -300,7 +345,13 @@ mod tests {
         // Pinned so that the encoding cannot change without a deliberate migration; the
         // value was computed independently with Python's hashlib from the layout above.
         let e = EventRecord::seal(
-            EventDraft { actor: "a".into(), action: "b".into(), subject: "c".into(), payload: "{}".into() },
+            EventDraft {
+                actor: "a".into(),
+                action: "b".into(),
+                subject: "c".into(),
+                payload: "{}".into(),
+                ledger: None,
+            },
             1,
             0,
             GENESIS_HASH,
@@ -308,5 +359,27 @@ mod tests {
         assert_eq!(leaf_bytes(1, 0, "a", "b", "c", "{}").len(), 1 + 8 + 8 + 4 * 4 + 5);
         assert_eq!(e.hash.to_hex(), "cbcba7f6ddff6ce4d2151eac0ce323894ca011ef5faf27eb52ebd0495ed84d4a");
         assert_eq!(e.hash, chain_hash(&GENESIS_HASH, &leaf_hash(&leaf_bytes(1, 0, "a", "b", "c", "{}"))));
+    }
+
+    #[test]
+    fn the_ledger_field_is_covered_by_the_hash() {
+        // Version 0x02 appends `ledger str`; pinned with Python's hashlib like the above.
+        let draft = EventDraft {
+            actor: "a".into(),
+            action: "b".into(),
+            subject: "c".into(),
+            payload: "{}".into(),
+            ledger: Some("[]".into()),
+        };
+        let e = EventRecord::seal(draft, 1, 0, GENESIS_HASH);
+        let leaf = event_leaf_bytes(1, 0, "a", "b", "c", "{}", Some("[]"));
+        assert_eq!((leaf.first(), leaf.len()), (Some(&2), 1 + 8 + 8 + 5 * 4 + 7));
+        assert_eq!(e.hash.to_hex(), "55b76017a75e425bb3e0d6c2453e14a23607936e2339198df2f132e8089cb3fe");
+        assert_eq!(event_leaf_bytes(1, 0, "a", "b", "c", "{}", None), leaf_bytes(1, 0, "a", "b", "c", "{}"));
+        let mut edited = e.clone();
+        edited.ledger = Some("[{}]".into());
+        assert_ne!(edited.recompute(), e.hash);
+        edited.ledger = None;
+        assert_ne!(edited.recompute(), e.hash, "dropping the field is seen too");
     }
 }

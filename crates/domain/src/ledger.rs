@@ -265,6 +265,128 @@ pub fn apply(
     Ok(effect)
 }
 
+/// One transfer as the event log records it: everything a `ledger_transfers` row holds
+/// that matters (its state is not stored: a pending transfer is resolved by the later
+/// post or void that names it). The field order is the canonical JSON order.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LedgerEntry {
+    pub id: String,
+    pub debit_account_id: String,
+    pub credit_account_id: String,
+    pub amount: i64,
+    pub pending_id: Option<String>,
+    pub code: u16,
+    pub event_ref: String,
+    pub flags: TransferFlags,
+    pub applied_amount: i64,
+    pub timestamp_us: i64,
+}
+
+impl LedgerEntry {
+    /// The entry of a stored transfer.
+    pub fn of(t: &StoredTransfer) -> LedgerEntry {
+        let tr = &t.transfer;
+        LedgerEntry {
+            id: tr.id.clone(),
+            debit_account_id: tr.debit_account_id.clone(),
+            credit_account_id: tr.credit_account_id.clone(),
+            amount: tr.amount,
+            pending_id: tr.pending_id.clone(),
+            code: tr.code,
+            event_ref: tr.event_ref.clone(),
+            flags: tr.flags,
+            applied_amount: t.applied_amount,
+            timestamp_us: t.timestamp_us,
+        }
+    }
+
+    /// The names of the fields in which a stored transfer differs from this entry, each with
+    /// the stored and the recorded value (`amount: 100 ≠ 1000`).
+    pub fn differences(&self, stored: &StoredTransfer) -> Vec<String> {
+        let other = LedgerEntry::of(stored);
+        let mut out = Vec::new();
+        let mut cmp = |name: &str, a: String, b: String| {
+            if a != b {
+                out.push(format!("{name}: {a} in the table, {b} in the event"));
+            }
+        };
+        cmp("debit_account_id", other.debit_account_id, self.debit_account_id.clone());
+        cmp("credit_account_id", other.credit_account_id, self.credit_account_id.clone());
+        cmp("amount", other.amount.to_string(), self.amount.to_string());
+        cmp("pending_id", format!("{:?}", other.pending_id), format!("{:?}", self.pending_id));
+        cmp("code", other.code.to_string(), self.code.to_string());
+        cmp("event_ref", other.event_ref, self.event_ref.clone());
+        cmp("flags", format!("{:?}", other.flags), format!("{:?}", self.flags));
+        cmp("applied_amount", other.applied_amount.to_string(), self.applied_amount.to_string());
+        cmp("timestamp_us", other.timestamp_us.to_string(), self.timestamp_us.to_string());
+        out
+    }
+}
+
+/// The canonical text of the transfers one command wrote, in the order written: a compact
+/// JSON array of [`LedgerEntry`] objects, fields in declaration order (`docs/ledger.md`).
+pub fn encode_entries(transfers: &[StoredTransfer]) -> String {
+    let entries: Vec<LedgerEntry> = transfers.iter().map(LedgerEntry::of).collect();
+    serde_json::to_string(&entries).unwrap_or_default()
+}
+
+/// Reads the text [`encode_entries`] wrote.
+pub fn decode_entries(text: &str) -> Result<Vec<LedgerEntry>, String> {
+    serde_json::from_str(text).map_err(|e| format!("not a list of ledger transfers: {e}"))
+}
+
+/// Balances recomputed from transfers: `[debits_pending, debits_posted, credits_pending,
+/// credits_posted]` per account id.
+pub type Recomputed = std::collections::BTreeMap<String, [i64; 4]>;
+
+/// Recomputes every account's balances from the transfers in the order they were written
+/// (a post or void after the pending transfer it names), and lists what cannot be
+/// explained: a post or void of an unknown or already resolved transfer, an overflow.
+pub fn replay(entries: &[LedgerEntry]) -> (Recomputed, Vec<String>) {
+    let mut out = Recomputed::new();
+    let mut problems = Vec::new();
+    // Pending transfers not yet resolved, with their amounts.
+    let mut open: std::collections::HashMap<&str, i64> = std::collections::HashMap::new();
+    for e in entries {
+        let f = e.flags;
+        let (pending, posted) = if f.post_pending || f.void_pending {
+            let full = match e.pending_id.as_deref().and_then(|p| open.remove(p)) {
+                Some(full) => full,
+                None => {
+                    problems.push(format!(
+                        "transfer {} resolves {:?}, which is not an open pending transfer",
+                        e.id, e.pending_id
+                    ));
+                    continue;
+                }
+            };
+            (full.checked_neg(), if f.post_pending { Some(e.applied_amount) } else { Some(0) })
+        } else if f.pending {
+            open.insert(e.id.as_str(), e.amount);
+            (Some(e.amount), Some(0))
+        } else {
+            (Some(0), Some(e.amount))
+        };
+        let (Some(pending), Some(posted)) = (pending, posted) else {
+            problems.push(format!("transfer {} overflows", e.id));
+            continue;
+        };
+        for (account, first) in [(&e.debit_account_id, 0usize), (&e.credit_account_id, 2usize)] {
+            let b = out.entry(account.clone()).or_insert([0; 4]);
+            let sum = |slot: Option<&mut i64>, by: i64| match slot {
+                Some(v) => v.checked_add(by).map(|n| *v = n).is_some(),
+                None => false,
+            };
+            let ok = sum(b.get_mut(first), pending) && sum(b.get_mut(first + 1), posted);
+            if !ok {
+                problems.push(format!("transfer {} overflows account {account}", e.id));
+            }
+        }
+    }
+    (out, problems)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -350,5 +472,36 @@ mod tests {
         assert_eq!(check_shape(&tr("", "a", "b", 1)), Err(TransferResult::IdMustNotBeEmpty));
         assert_eq!(check_shape(&tr("x", "a", "a", 1)), Err(TransferResult::AccountsMustBeDifferent));
         assert_eq!(check_shape(&tr("x", "a", "b", 0)), Err(TransferResult::AmountMustNotBeZero));
+    }
+
+    #[test]
+    fn entries_round_trip_and_replay_to_the_balances() {
+        let mut p = tr("p", "a", "b", 300);
+        p.flags.pending = true;
+        let mut post = tr("q", "a", "b", 250);
+        post.pending_id = Some("p".into());
+        post.flags.post_pending = true;
+        let stored = |t: &Transfer, applied: i64| StoredTransfer {
+            transfer: t.clone(),
+            applied_amount: applied,
+            state: PendingState::None,
+            timestamp_us: 7,
+        };
+        let ts = [stored(&tr("1", "b", "a", 500), 500), stored(&p, 300), stored(&post, 250)];
+        let text = encode_entries(&ts);
+        assert!(text.starts_with(r#"[{"id":"1","debit_account_id":"b","credit_account_id":"a","amount":500,"pending_id":null,"code":1,"event_ref":"e","flags":{"linked":false,"pending":false,"post_pending":false,"void_pending":false},"applied_amount":500,"timestamp_us":7}"#), "{text}");
+        let entries = decode_entries(&text).unwrap();
+        assert_eq!(entries.len(), 3);
+        let (balances, problems) = replay(&entries);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(balances.get("a"), Some(&[0, 250, 0, 500]));
+        assert_eq!(balances.get("b"), Some(&[0, 500, 0, 250]));
+        // A second post of the same pending transfer is not explained.
+        let (_, problems) = replay(&[entries[1].clone(), entries[2].clone(), entries[2].clone()]);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        let mut changed = ts[0].clone();
+        changed.transfer.amount = 50;
+        assert_eq!(entries[0].differences(&changed), vec!["amount: 50 in the table, 500 in the event"]);
+        assert!(decode_entries("[{\"id\":1}]").is_err());
     }
 }

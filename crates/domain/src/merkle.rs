@@ -282,6 +282,9 @@ pub struct ProvenEvent {
     pub action: String,
     pub subject: String,
     pub payload: String,
+    /// The ledger transfers the event recorded (version 0x02 leaves); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ledger: Option<String>,
 }
 
 /// An inclusion proof (`kebao.inclusion/1`): the event, its RFC 9162 §2.1 audit path and
@@ -376,8 +379,14 @@ impl InclusionProof {
         if e.seq == 0 || e.seq - 1 != self.leaf_index {
             return Err("the leaf index does not match the event's sequence number".into());
         }
-        let leaf = crate::event::leaf_hash(&crate::event::leaf_bytes(
-            e.seq, e.at_us, &e.actor, &e.action, &e.subject, &e.payload,
+        let leaf = crate::event::leaf_hash(&crate::event::event_leaf_bytes(
+            e.seq,
+            e.at_us,
+            &e.actor,
+            &e.action,
+            &e.subject,
+            &e.payload,
+            e.ledger.as_deref(),
         ));
         if leaf.to_hex() != self.leaf_hash.trim() {
             return Err("the event's contents do not match its leaf hash (the event was altered)".into());

@@ -52,6 +52,57 @@ pub fn signing_key(path: &Path, create: bool) -> Result<Option<ed25519_dalek::Si
     Ok(Some(ed25519_dalek::SigningKey::from_bytes(&seed)))
 }
 
+/// Where the signed tree heads are kept beside the key: `<signing-key>.heads`.
+pub fn head_journal_path(key: &Path) -> PathBuf {
+    let mut p = key.as_os_str().to_owned();
+    p.push(".heads");
+    PathBuf::from(p)
+}
+
+/// The append-only file of signed tree heads beside the signing key: one JSON line per head,
+/// appended (and synced) when the head is signed. `kebao audit verify` reads it back.
+#[derive(Debug)]
+pub struct FileJournal {
+    pub path: PathBuf,
+}
+
+impl kebao_service::transparency::HeadJournal for FileJournal {
+    fn record(&self, head: &PublishedHead) -> std::result::Result<(), String> {
+        use std::io::Write;
+        let mut line = serde_json::to_string(head).map_err(|e| e.to_string())?;
+        line.push('\n');
+        let mut opts = std::fs::OpenOptions::new();
+        opts.append(true).create(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        // One write of one line with O_APPEND: a server and a CLI appending at once do not
+        // interleave their lines.
+        let mut f = opts.open(&self.path).map_err(|e| format!("{}: {e}", self.path.display()))?;
+        f.write_all(line.as_bytes()).map_err(|e| format!("{}: {e}", self.path.display()))?;
+        f.sync_all().map_err(|e| format!("{}: {e}", self.path.display()))
+    }
+}
+
+/// The heads kept in the journal, oldest first (none if there is no journal yet).
+pub fn read_head_journal(path: &Path) -> Result<Vec<PublishedHead>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    };
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| {
+            serde_json::from_str(l)
+                .with_context(|| format!("{} line {}: not a signed tree head", path.display(), i + 1))
+        })
+        .collect()
+}
+
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result<T> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     serde_json::from_str(&text).with_context(|| format!("{} is not a {what}", path.display()))
@@ -77,7 +128,11 @@ pub fn verify_proof(proof: &Path, tree_head: Option<&PathBuf>, public_key: Optio
     };
     let key = pinned(public_key)?;
     if published.is_none() && key.is_none() {
-        eprintln!("warning: neither --tree-head nor --public-key given: the proof is checked against the head it carries");
+        // The head a proof carries is signed by whichever key the proof also carries: on
+        // its own it proves nothing.
+        bail!(
+            "give --tree-head (a head the platform published) or --public-key (the platform's key): a proof checked only against the head it carries proves nothing"
+        );
     }
     match p.verify(published.as_ref(), key.as_ref()) {
         Ok(h) => {

@@ -394,7 +394,9 @@ fn load_authz(dir: Option<&Path>) -> Result<Authz> {
 /// The service with the platform's signing key, if the file exists (or is to be created).
 fn with_key(svc: Service, path: &Path, create: bool) -> Result<Service> {
     match credit::signing_key(path, create)? {
-        Some(k) => Ok(svc.with_signing_key(k)),
+        Some(k) => Ok(svc
+            .with_signing_key(k)
+            .with_head_journal(Arc::new(credit::FileJournal { path: credit::head_journal_path(path) }))),
         None => bail!(
             "no signing key at {} (the server creates one at its first start; or pass --signing-key)",
             path.display()
@@ -800,12 +802,30 @@ async fn run(cli: Cli) -> Result<()> {
                     kebao_service::audit::Verification::Sound(h) => {
                         println!("ok: {} events, every link holds; head {h}", h.count);
                         match svc.verify_tree_heads().await.map_err(|e| anyhow::anyhow!("{e}"))? {
-                            Ok(n) => {
-                                println!("ok: the log matches all {n} signed tree heads");
-                                Ok(())
-                            }
+                            Ok(n) => println!("ok: the log matches all {n} signed tree heads"),
                             Err(e) => bail!("the audit log is broken: {e}"),
                         }
+                        let journal = credit::head_journal_path(&db.signing_key);
+                        let kept = credit::read_head_journal(&journal)?;
+                        match svc.verify_recorded_heads(&kept).await.map_err(|e| anyhow::anyhow!("{e}"))? {
+                            Ok(n) => println!(
+                                "ok: the database keeps all {n} signed tree heads recorded in {}",
+                                journal.display()
+                            ),
+                            Err(e) => bail!("the audit log is broken: {e}"),
+                        }
+                        let r = svc.ledger_verify().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                        if !r.problems.is_empty() {
+                            for p in &r.problems {
+                                eprintln!("{p}");
+                            }
+                            bail!(
+                                "the audit log is broken: the ledger is not what the log records ({} problem(s))",
+                                r.problems.len()
+                            );
+                        }
+                        println!("ok: the ledger's {} transfers are the ones the log records", r.transfers);
+                        Ok(())
                     }
                     kebao_service::audit::Verification::Broken(b) => bail!("the audit log is broken: {b}"),
                 }

@@ -5,12 +5,12 @@
 
 use crate::authz::{Action, Actor, Basis, Resource};
 use crate::{Result, Service, ServiceError};
-use kebao_domain::event::EventDraft;
+use kebao_domain::event::{EventDraft, Verifier};
 use kebao_domain::ledger::{
-    self as rules, Account, AccountFlags, PendingState, StoredTransfer, Transfer, TransferResult,
+    self as rules, Account, AccountFlags, LedgerEntry, PendingState, StoredTransfer, Transfer, TransferResult,
 };
 use kebao_domain::FieldError;
-use kebao_store::{ledger as store, Tx};
+use kebao_store::{events, ledger as store, Tx};
 
 /// An account to open.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -152,7 +152,7 @@ impl Service {
             }
             let chain = j > i;
             if chain {
-                store::savepoint(tx.conn(), "ledger_chain").await?;
+                store::savepoint(tx, "ledger_chain").await?;
             }
             let mut failed = None;
             for k in i..=j {
@@ -169,7 +169,7 @@ impl Service {
             if chain {
                 match failed {
                     Some(f) => {
-                        store::rollback_to(tx.conn(), "ledger_chain").await?;
+                        store::rollback_to(tx, "ledger_chain").await?;
                         for k in i..=j {
                             if k != f {
                                 if let Some(slot) = results.get_mut(k) {
@@ -178,7 +178,7 @@ impl Service {
                             }
                         }
                     }
-                    None => store::release(tx.conn(), "ledger_chain").await?,
+                    None => store::release(tx, "ledger_chain").await?,
                 }
             }
             i = j + 1;
@@ -216,8 +216,10 @@ impl Service {
         };
         store::set_balances(tx.conn(), &debit).await?;
         store::set_balances(tx.conn(), &credit).await?;
+        // The pending transfer this one posts or voids is not changed: its state is read from
+        // this transfer from now on (`effect.resolves` is what that read will say).
         store::insert_transfer(
-            tx.conn(),
+            tx,
             &StoredTransfer {
                 transfer: t.clone(),
                 applied_amount: effect.applied,
@@ -226,9 +228,6 @@ impl Service {
             },
         )
         .await?;
-        if let (Some(p), Some(state)) = (&t.pending_id, effect.resolves) {
-            store::set_state(tx.conn(), p, state).await?;
-        }
         Ok(TransferResult::Ok)
     }
 
@@ -293,21 +292,23 @@ impl Service {
     }
 
     /// Checks the ledger: total debits equal total credits (posted and pending), every
-    /// flagged account keeps its flag, and every balance is what the transfers add up to.
+    /// flagged account keeps its flag, every balance is what the transfers add up to, and
+    /// the ledger is what the event log says it is — the chain holds, every transfer in the
+    /// table is recorded by exactly one event with the same fields, every recorded transfer
+    /// is in the table, and the balances recomputed from the events alone are the accounts'.
     pub async fn ledger_verify(&self) -> Result<LedgerReport> {
-        let mut tx = self.store.begin_read().await?;
+        let mut tx = self.store.begin_snapshot().await?;
         let accounts = store::all_accounts(tx.conn()).await?;
         let mut expect: std::collections::HashMap<String, [i64; 4]> =
             accounts.iter().map(|a| (a.id.clone(), [0i64; 4])).collect();
         let mut problems = Vec::new();
         let mut after = String::new();
-        let mut transfers = 0usize;
+        let mut table: std::collections::BTreeMap<String, StoredTransfer> = std::collections::BTreeMap::new();
         loop {
             let page = store::transfers_after(tx.conn(), &after, 5_000).await.map_err(ServiceError::from)?;
             let Some(last) = page.last() else { break };
             after = last.transfer.id.clone();
-            for st in &page {
-                transfers += 1;
+            for st in page {
                 let t = &st.transfer;
                 let (pending, posted) = if t.flags.post_pending {
                     (0, st.applied_amount)
@@ -332,8 +333,11 @@ impl Service {
                     }
                     None => problems.push(format!("transfer {} credits an unknown account", t.id)),
                 }
+                table.insert(t.id.clone(), st);
             }
         }
+        let transfers = table.len();
+        problems.extend(self.ledger_against_events(&mut tx, &accounts, &table).await?);
         let sum = |f: fn(&Account) -> i64| accounts.iter().map(f).fold(0i64, i64::saturating_add);
         let (dp, dq, cp, cq) = (
             sum(|a| a.debits_posted),
@@ -370,6 +374,93 @@ impl Service {
             credits_pending: cq,
             problems,
         })
+    }
+}
+
+impl Service {
+    /// The ledger as the event log records it, compared with the tables: what differs, by
+    /// transfer and by account (see [`Service::ledger_verify`]).
+    async fn ledger_against_events(
+        &self,
+        tx: &mut Tx,
+        accounts: &[Account],
+        table: &std::collections::BTreeMap<String, StoredTransfer>,
+    ) -> Result<Vec<String>> {
+        let mut problems = Vec::new();
+        let mut chain = Verifier::new(None);
+        let mut chain_sound = true;
+        let mut recorded: Vec<(u64, LedgerEntry)> = Vec::new();
+        let mut recorded_by: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
+        let mut after = 0u64;
+        loop {
+            let page = events::page(tx.conn(), after, 5_000).await?;
+            let Some(last) = page.last() else { break };
+            after = last.seq;
+            for e in page {
+                if chain_sound {
+                    if let Err(b) = chain.push(&e) {
+                        problems.push(format!("the event log is broken: {b}"));
+                        chain_sound = false;
+                    }
+                }
+                let Some(text) = &e.ledger else { continue };
+                match rules::decode_entries(text) {
+                    Err(why) => {
+                        problems.push(format!("event #{}'s ledger field is unreadable: {why}", e.seq))
+                    }
+                    Ok(entries) => {
+                        for entry in entries {
+                            if let Some(first) = recorded_by.insert(entry.id.clone(), e.seq) {
+                                problems.push(format!(
+                                    "transfer {} is recorded twice, by event #{first} and event #{}",
+                                    entry.id, e.seq
+                                ));
+                                continue;
+                            }
+                            recorded.push((e.seq, entry));
+                        }
+                    }
+                }
+            }
+        }
+        for (seq, entry) in &recorded {
+            match table.get(&entry.id) {
+                None => problems.push(format!(
+                    "transfer {} recorded by event #{seq} is missing from the ledger (deleted?)",
+                    entry.id
+                )),
+                Some(st) => {
+                    let diffs = entry.differences(st);
+                    if !diffs.is_empty() {
+                        problems.push(format!(
+                            "transfer {} differs from what event #{seq} recorded: {}",
+                            entry.id,
+                            diffs.join("; ")
+                        ));
+                    }
+                }
+            }
+        }
+        for id in table.keys().filter(|id| !recorded_by.contains_key(*id)) {
+            problems.push(format!("transfer {id} is in the ledger but no event records it"));
+        }
+        let entries: Vec<LedgerEntry> = recorded.into_iter().map(|(_, e)| e).collect();
+        let (balances, unexplained) = rules::replay(&entries);
+        problems.extend(unexplained);
+        for a in accounts {
+            let got = [a.debits_pending, a.debits_posted, a.credits_pending, a.credits_posted];
+            let want = balances.get(&a.id).copied().unwrap_or([0; 4]);
+            if got != want {
+                problems.push(format!(
+                    "account {}'s balances {got:?} are not what the event log's transfers add up to {want:?}",
+                    a.id
+                ));
+            }
+        }
+        for id in balances.keys().filter(|id| !accounts.iter().any(|a| &a.id == *id)) {
+            problems.push(format!("the event log's transfers name account {id}, which does not exist"));
+        }
+        Ok(problems)
     }
 }
 

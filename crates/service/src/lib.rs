@@ -159,6 +159,8 @@ pub struct Service {
     pub(crate) catalogue: Arc<std::sync::RwLock<Arc<kebao_domain::catalogue::Catalogue>>>,
     /// The platform's key for signed tree heads (none: heads are not signed here).
     pub(crate) signer: Option<Arc<ed25519_dalek::SigningKey>>,
+    /// Where each newly signed tree head is also kept, outside the database.
+    pub(crate) head_journal: Option<Arc<dyn transparency::HeadJournal>>,
     /// The event log's leaf hashes, cached in order (the Merkle tree's leaves).
     pub(crate) leaves: Arc<tokio::sync::Mutex<Vec<kebao_domain::event::Hash32>>>,
     fault_before_event: Arc<AtomicBool>,
@@ -185,6 +187,7 @@ impl Service {
         Service {
             catalogue: Arc::new(std::sync::RwLock::new(Arc::new(catalogue))),
             signer: None,
+            head_journal: None,
             leaves: Arc::default(),
             store,
             authz: Arc::new(authz),

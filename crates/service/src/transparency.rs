@@ -16,10 +16,24 @@ use kebao_store::events;
 /// Events read per page when the tree catches up with the log.
 const PAGE: u32 = 5_000;
 
+/// A copy of the signed tree heads kept outside the database (the binary appends them to
+/// a file beside the signing key), so that a rewrite of the log that also deletes or
+/// rewrites the `tree_heads` rows is still seen by [`Service::verify_recorded_heads`].
+pub trait HeadJournal: Send + Sync + std::fmt::Debug {
+    /// Keeps one newly signed head; called after the head is committed.
+    fn record(&self, head: &PublishedHead) -> std::result::Result<(), String>;
+}
+
 impl Service {
     /// The platform's public key, if a signing key is configured.
     pub fn public_key(&self) -> Option<[u8; 32]> {
         self.signer.as_ref().map(|k| k.verifying_key().to_bytes())
+    }
+
+    /// The same service, keeping every head it signs in `journal` as well.
+    pub fn with_head_journal(mut self, journal: std::sync::Arc<dyn HeadJournal>) -> Service {
+        self.head_journal = Some(journal);
+        self
     }
 
     /// Brings the cached leaf hashes up to the log's end; returns their count.
@@ -57,7 +71,15 @@ impl Service {
             SignedHead { head, signature: head.sign(&key), public_key: key.verifying_key().to_bytes() };
         store::insert_head(tx.conn(), &signed).await?;
         tx.commit().await?;
-        Ok(PublishedHead::new(&signed.head, &signed.signature, &signed.public_key))
+        let published = PublishedHead::new(&signed.head, &signed.signature, &signed.public_key);
+        if let Some(j) = &self.head_journal {
+            j.record(&published).map_err(|e| {
+                ServiceError::Internal(format!(
+                    "tree head {size} was signed but not kept outside the database: {e}"
+                ))
+            })?;
+        }
+        Ok(published)
     }
 
     /// The published tree heads, newest first.
@@ -114,6 +136,7 @@ impl Service {
                 action: e.action,
                 subject: e.subject,
                 payload: e.payload,
+                ledger: e.ledger,
             },
             leaf_hash: leaf.to_hex(),
             inclusion_path: path.iter().map(Hash32::to_hex).collect(),
@@ -175,5 +198,60 @@ impl Service {
             }
         }
         Ok(Ok(heads.len()))
+    }
+
+    /// Checks heads kept outside the database (oldest first) against the database and the
+    /// log: each must still be in `tree_heads`, unchanged, and match the log's leaves. A
+    /// head seen before that is gone means the log was rewritten and its heads deleted.
+    pub async fn verify_recorded_heads(
+        &self,
+        recorded: &[PublishedHead],
+    ) -> Result<std::result::Result<usize, String>> {
+        let mut tx = self.store.begin_snapshot().await?;
+        let mut leaves: Vec<Hash32> = Vec::new();
+        loop {
+            let more = store::leaf_hashes(tx.conn(), leaves.len() as u64, PAGE).await?;
+            if more.is_empty() {
+                break;
+            }
+            leaves.extend(more);
+        }
+        for p in recorded {
+            let head = match p.verify(None) {
+                Ok(h) => h,
+                Err(e) => {
+                    return Ok(Err(format!("a tree head kept outside the database does not verify: {e}")))
+                }
+            };
+            let size = head.tree_size;
+            match store::head_of_size(tx.conn(), size).await? {
+                None => {
+                    return Ok(Err(format!(
+                        "signed tree head {size} (root {}), kept outside the database, is missing from the database: the log or its heads were rewritten",
+                        head.root_hash
+                    )))
+                }
+                Some(h) if h.head != head => {
+                    return Ok(Err(format!(
+                        "signed tree head {size} in the database differs from the one kept outside it (root {} there, {} here)",
+                        h.head.root_hash, head.root_hash
+                    )))
+                }
+                Some(_) => {}
+            }
+            let n = usize::try_from(size).unwrap_or(usize::MAX);
+            let Some(sub) = leaves.get(..n) else {
+                return Ok(Err(format!(
+                    "the log is shorter than signed tree head {size}, kept outside the database"
+                )));
+            };
+            if merkle::root(sub) != head.root_hash {
+                return Ok(Err(format!(
+                    "the log no longer matches signed tree head {size} (root {}), kept outside the database: an event at or before #{size} was altered",
+                    head.root_hash
+                )));
+            }
+        }
+        Ok(Ok(recorded.len()))
     }
 }

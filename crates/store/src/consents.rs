@@ -2,7 +2,7 @@
 
 use crate::{opt_text, Backend, Result, StoreError};
 use kebao_domain::consent::{Consent, ConsentKind, DataClass, DataScope, PersonRole, Purpose};
-use kebao_domain::event::Hash32;
+use kebao_domain::event::{EventRecord, Hash32};
 use kebao_domain::merkle::TreeHead;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -335,12 +335,5 @@ pub async fn head_of_size(conn: &mut AnyConnection, size: u64) -> Result<Option<
 /// Every event's leaf hash after `after` (in order), at most `limit`.
 pub async fn leaf_hashes(conn: &mut AnyConnection, after: u64, limit: u32) -> Result<Vec<Hash32>> {
     let page = crate::events::page(conn, after, limit).await?;
-    Ok(page
-        .iter()
-        .map(|e| {
-            kebao_domain::event::leaf_hash(&kebao_domain::event::leaf_bytes(
-                e.seq, e.at_us, &e.actor, &e.action, &e.subject, &e.payload,
-            ))
-        })
-        .collect())
+    Ok(page.iter().map(EventRecord::leaf_hash).collect())
 }

@@ -19,6 +19,7 @@ fn record(row: &AnyRow) -> Result<EventRecord> {
         action: row.try_get("action")?,
         subject: row.try_get("subject")?,
         payload: row.try_get("payload")?,
+        ledger: crate::opt_text(row, "ledger")?,
         prev_hash: hash_col(row, "prev_hash")?,
         hash: hash_col(row, "hash")?,
     })
@@ -52,13 +53,21 @@ impl Appender {
         Ok(Appender { head, dirty: false })
     }
 
-    /// Seals and inserts the next event.
-    pub async fn push(&mut self, tx: &mut Tx, draft: EventDraft, at_us: i64) -> Result<EventRecord> {
+    /// Seals and inserts the next event. It records the ledger transfers the transaction
+    /// wrote since the previous event (`docs/ledger.md`), so that its hash covers them.
+    pub async fn push(&mut self, tx: &mut Tx, mut draft: EventDraft, at_us: i64) -> Result<EventRecord> {
+        let transfers = tx.take_transfers();
+        if !transfers.is_empty() {
+            if draft.ledger.is_some() {
+                return Err(StoreError::Other("an event draft brought its own ledger field".into()));
+            }
+            draft.ledger = Some(kebao_domain::ledger::encode_entries(&transfers));
+        }
         let rec = EventRecord::seal(draft, self.head.count + 1, at_us, self.head.hash);
         let seq = i64::try_from(rec.seq).map_err(|_| StoreError::Other("event log full".into()))?;
         sqlx::query(
-            "INSERT INTO events (seq, at_us, actor, action, subject, payload, prev_hash, hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO events (seq, at_us, actor, action, subject, payload, ledger, prev_hash, hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(seq)
         .bind(rec.at_us)
@@ -66,6 +75,7 @@ impl Appender {
         .bind(&rec.action)
         .bind(&rec.subject)
         .bind(&rec.payload)
+        .bind(rec.ledger.clone())
         .bind(rec.prev_hash.to_hex())
         .bind(rec.hash.to_hex())
         .execute(tx.conn())
@@ -109,7 +119,7 @@ pub async fn head(conn: &mut AnyConnection) -> Result<Head> {
 /// Up to `limit` events with `seq > after`, in sequence order (for verification and export).
 pub async fn page(conn: &mut AnyConnection, after: u64, limit: u32) -> Result<Vec<EventRecord>> {
     let rows = sqlx::query(
-        "SELECT seq, at_us, actor, action, subject, payload, prev_hash, hash FROM events \
+        "SELECT seq, at_us, actor, action, subject, payload, ledger, prev_hash, hash FROM events \
          WHERE seq > $1 ORDER BY seq LIMIT $2",
     )
     .bind(i64::try_from(after).unwrap_or(i64::MAX))
@@ -122,7 +132,7 @@ pub async fn page(conn: &mut AnyConnection, after: u64, limit: u32) -> Result<Ve
 /// The newest events about one subject, newest first.
 pub async fn for_subject(conn: &mut AnyConnection, subject: &str, limit: u32) -> Result<Vec<EventRecord>> {
     let rows = sqlx::query(
-        "SELECT seq, at_us, actor, action, subject, payload, prev_hash, hash FROM events \
+        "SELECT seq, at_us, actor, action, subject, payload, ledger, prev_hash, hash FROM events \
          WHERE subject = $1 ORDER BY seq DESC LIMIT $2",
     )
     .bind(subject)
@@ -135,7 +145,7 @@ pub async fn for_subject(conn: &mut AnyConnection, subject: &str, limit: u32) ->
 /// The newest events, newest first.
 pub async fn latest(conn: &mut AnyConnection, limit: u32) -> Result<Vec<EventRecord>> {
     let rows = sqlx::query(
-        "SELECT seq, at_us, actor, action, subject, payload, prev_hash, hash FROM events ORDER BY seq DESC LIMIT $1",
+        "SELECT seq, at_us, actor, action, subject, payload, ledger, prev_hash, hash FROM events ORDER BY seq DESC LIMIT $1",
     )
     .bind(i64::from(limit))
     .fetch_all(&mut *conn)

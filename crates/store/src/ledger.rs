@@ -1,8 +1,12 @@
 //! The ledger's accounts and transfers. Balances change only together with the transfer
 //! that changes them, in the caller's transaction; on PostgreSQL the touched rows are
 //! locked in id order (no deadlocks), on SQLite the one writer serialises.
+//!
+//! Transfers are append-only (triggers refuse UPDATE and DELETE): a pending transfer's
+//! state is read from the post or void that names it, and every transfer written is
+//! handed to the transaction's next event, whose hash covers it (`docs/ledger.md`).
 
-use crate::{Backend, Result, StoreError};
+use crate::{Backend, Result, StoreError, Tx};
 use kebao_domain::ledger::{Account, AccountFlags, PendingState, StoredTransfer, Transfer, TransferFlags};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -103,6 +107,17 @@ pub async fn accounts_of(conn: &mut AnyConnection, owner_id: &str) -> Result<Vec
 const TRANSFER_COLS: &str = "id, debit_account_id, credit_account_id, amount, pending_id, code, event_ref, \
     flag_linked, flag_pending, flag_post_pending, flag_void_pending, applied_amount, state, timestamp_us";
 
+/// The columns read back, with a pending transfer's state derived from the (at most one,
+/// by a unique index) post or void that names it.
+const TRANSFER_SELECT: &str = "SELECT t.id, t.debit_account_id, t.credit_account_id, t.amount, t.pending_id, \
+    t.code, t.event_ref, t.flag_linked, t.flag_pending, t.flag_post_pending, t.flag_void_pending, \
+    t.applied_amount, t.timestamp_us, \
+    CASE WHEN t.flag_pending = 0 THEN 'none' \
+         WHEN EXISTS (SELECT 1 FROM ledger_transfers r WHERE r.pending_id = t.id AND r.flag_post_pending = 1) THEN 'posted' \
+         WHEN EXISTS (SELECT 1 FROM ledger_transfers r WHERE r.pending_id = t.id AND r.flag_void_pending = 1) THEN 'voided' \
+         ELSE 'pending' END AS state \
+    FROM ledger_transfers t";
+
 fn transfer_row(r: &AnyRow) -> Result<StoredTransfer> {
     let state: String = r.try_get("state")?;
     let code: i64 = r.try_get("code")?;
@@ -136,12 +151,14 @@ pub async fn transfer(
     backend: Backend,
 ) -> Result<Option<StoredTransfer>> {
     let lock = if backend == Backend::Postgres { " FOR UPDATE" } else { "" };
-    let sql = format!("SELECT {TRANSFER_COLS} FROM ledger_transfers WHERE id = $1{lock}");
+    let sql = format!("{TRANSFER_SELECT} WHERE t.id = $1{lock}");
     sqlx::query(&sql).bind(id).fetch_optional(&mut *conn).await?.as_ref().map(transfer_row).transpose()
 }
 
-/// Stores an applied transfer.
-pub async fn insert_transfer(conn: &mut AnyConnection, t: &StoredTransfer) -> Result<()> {
+/// Stores an applied transfer, and hands it to the transaction's next event.
+pub async fn insert_transfer(tx: &mut Tx, t: &StoredTransfer) -> Result<()> {
+    // Stored as it was at insertion; later states are derived (see `TRANSFER_SELECT`).
+    let state = if t.transfer.flags.pending { PendingState::Pending } else { PendingState::None };
     let f = t.transfer.flags;
     sqlx::query(&format!(
         "INSERT INTO ledger_transfers ({TRANSFER_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
@@ -158,20 +175,11 @@ pub async fn insert_transfer(conn: &mut AnyConnection, t: &StoredTransfer) -> Re
     .bind(i64::from(f.post_pending))
     .bind(i64::from(f.void_pending))
     .bind(t.applied_amount)
-    .bind(t.state.code())
+    .bind(state.code())
     .bind(t.timestamp_us)
-    .execute(&mut *conn)
+    .execute(tx.conn())
     .await?;
-    Ok(())
-}
-
-/// Marks a pending transfer posted or voided.
-pub async fn set_state(conn: &mut AnyConnection, id: &str, state: PendingState) -> Result<()> {
-    sqlx::query("UPDATE ledger_transfers SET state = $1 WHERE id = $2")
-        .bind(state.code())
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
+    tx.transfers.push(StoredTransfer { state, ..t.clone() });
     Ok(())
 }
 
@@ -181,7 +189,7 @@ pub async fn transfers_after(
     after: &str,
     limit: u32,
 ) -> Result<Vec<StoredTransfer>> {
-    let sql = format!("SELECT {TRANSFER_COLS} FROM ledger_transfers WHERE id > $1 ORDER BY id LIMIT $2");
+    let sql = format!("{TRANSFER_SELECT} WHERE t.id > $1 ORDER BY t.id LIMIT $2");
     sqlx::query(&sql)
         .bind(after)
         .bind(i64::from(limit))
@@ -192,21 +200,26 @@ pub async fn transfers_after(
         .collect()
 }
 
-/// Savepoints, for linked chains that apply all or nothing inside a batch.
-pub async fn savepoint(conn: &mut AnyConnection, name: &str) -> Result<()> {
-    sqlx::query(&format!("SAVEPOINT {name}")).execute(&mut *conn).await?;
+/// Savepoints, for linked chains that apply all or nothing inside a batch (one at a time).
+pub async fn savepoint(tx: &mut Tx, name: &str) -> Result<()> {
+    sqlx::query(&format!("SAVEPOINT {name}")).execute(tx.conn()).await?;
+    tx.transfers_mark = Some(tx.transfers.len());
     Ok(())
 }
 
-/// Undoes everything since the savepoint.
-pub async fn rollback_to(conn: &mut AnyConnection, name: &str) -> Result<()> {
-    sqlx::query(&format!("ROLLBACK TO SAVEPOINT {name}")).execute(&mut *conn).await?;
+/// Undoes everything since the savepoint, including the transfers handed to the next event.
+pub async fn rollback_to(tx: &mut Tx, name: &str) -> Result<()> {
+    sqlx::query(&format!("ROLLBACK TO SAVEPOINT {name}")).execute(tx.conn()).await?;
+    if let Some(mark) = tx.transfers_mark.take() {
+        tx.transfers.truncate(mark);
+    }
     Ok(())
 }
 
 /// Forgets the savepoint, keeping what was done.
-pub async fn release(conn: &mut AnyConnection, name: &str) -> Result<()> {
-    sqlx::query(&format!("RELEASE SAVEPOINT {name}")).execute(&mut *conn).await?;
+pub async fn release(tx: &mut Tx, name: &str) -> Result<()> {
+    sqlx::query(&format!("RELEASE SAVEPOINT {name}")).execute(tx.conn()).await?;
+    tx.transfers_mark = None;
     Ok(())
 }
 

@@ -91,6 +91,13 @@ pub struct Tx {
     inner: sqlx::Transaction<'static, sqlx::Any>,
     _writer: Option<tokio::sync::OwnedMutexGuard<()>>,
     backend: Backend,
+    /// Ledger transfers written in this transaction and not yet recorded by an event.
+    // INVARIANT: emptied by the next event appended ([`events::Appender::push`]); a
+    // transaction that still holds some refuses to commit, so no transfer is stored
+    // without the event that commits to it.
+    transfers: Vec<kebao_domain::ledger::StoredTransfer>,
+    /// The length of `transfers` at the open savepoint, if any.
+    transfers_mark: Option<usize>,
 }
 
 impl std::fmt::Debug for Tx {
@@ -102,7 +109,19 @@ impl std::fmt::Debug for Tx {
 impl Tx {
     /// Commits.
     pub async fn commit(self) -> Result<()> {
+        if !self.transfers.is_empty() {
+            return Err(StoreError::Other(format!(
+                "{} ledger transfer(s) written without an event recording them",
+                self.transfers.len()
+            )));
+        }
         self.inner.commit().await.map_err(StoreError::from)
+    }
+
+    /// The transfers written since the last event, to be recorded by the next one.
+    pub(crate) fn take_transfers(&mut self) -> Vec<kebao_domain::ledger::StoredTransfer> {
+        self.transfers_mark = self.transfers_mark.map(|_| 0);
+        std::mem::take(&mut self.transfers)
     }
 
     /// The connection, for the repository functions.
@@ -129,6 +148,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (8, "disputes", include_str!("../migrations/sqlite/0008_disputes.sql")),
             (9, "cover", include_str!("../migrations/sqlite/0009_cover.sql")),
             (10, "subsidy", include_str!("../migrations/sqlite/0010_subsidy.sql")),
+            (12, "ledger_bound", include_str!("../migrations/sqlite/0012_ledger_bound.sql")),
         ],
         Backend::Postgres => &[
             (1, "registry", include_str!("../migrations/postgres/0001_registry.sql")),
@@ -141,6 +161,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (8, "disputes", include_str!("../migrations/postgres/0008_disputes.sql")),
             (9, "cover", include_str!("../migrations/postgres/0009_cover.sql")),
             (10, "subsidy", include_str!("../migrations/postgres/0010_subsidy.sql")),
+            (12, "ledger_bound", include_str!("../migrations/postgres/0012_ledger_bound.sql")),
         ],
     };
     files
@@ -254,13 +275,26 @@ impl Store {
             Backend::Postgres => None,
         };
         let inner = self.pool.begin().await?;
-        Ok(Tx { inner, _writer: guard, backend: self.backend })
+        Ok(Tx { inner, _writer: guard, backend: self.backend, transfers: Vec::new(), transfers_mark: None })
     }
 
     /// A transaction for reading a consistent snapshot.
     pub async fn begin_read(&self) -> Result<Tx> {
         let inner = self.pool.begin().await?;
-        Ok(Tx { inner, _writer: None, backend: self.backend })
+        Ok(Tx { inner, _writer: None, backend: self.backend, transfers: Vec::new(), transfers_mark: None })
+    }
+
+    /// A read transaction in which every statement sees the same snapshot (PostgreSQL's
+    /// REPEATABLE READ; a SQLite read transaction already does), for verifications that
+    /// compare several tables while writers go on.
+    pub async fn begin_snapshot(&self) -> Result<Tx> {
+        let mut tx = self.begin_read().await?;
+        if self.backend == Backend::Postgres {
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                .execute(tx.conn())
+                .await?;
+        }
+        Ok(tx)
     }
 
     /// Closes the pool.

@@ -3,24 +3,30 @@
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
-fn kebao(db: &str, args: &[&str]) -> Output {
+pub(crate) fn kebao(db: &str, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_kebao"))
         .args(args)
         .env("KEBAO_DATABASE_URL", db)
         .env("KEBAO_LOG", "warn")
-        .env(
-            "KEBAO_SIGNING_KEY",
-            std::env::temp_dir().join(format!("kebao-cli-test-{}.key", std::process::id())),
-        )
+        .env("KEBAO_SIGNING_KEY", key_for(db))
         .output()
         .unwrap()
 }
 
-fn stdout(o: &Output) -> String {
+/// One signing key (and so one `.heads` journal) per database: tests run in parallel, and
+/// the heads one database signed are not another's.
+pub(crate) fn key_for(db: &str) -> std::path::PathBuf {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    db.hash(&mut h);
+    std::env::temp_dir().join(format!("kebao-cli-test-{}-{:016x}.key", std::process::id(), h.finish()))
+}
+
+pub(crate) fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
-fn stderr(o: &Output) -> String {
+pub(crate) fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
@@ -535,6 +541,10 @@ fn consent_credit_reports_and_proofs_from_the_command_line() {
     let o =
         kebao(&db, &["audit", "verify-proof", proof.to_str().unwrap(), "--tree-head", sth.to_str().unwrap()]);
     assert!(!o.status.success() && stderr(&o).contains("altered"), "{}", stderr(&o));
+    // A proof checked against nothing but the head it carries proves nothing: refused.
+    std::fs::write(&proof, stdout(&kebao(&db, &["audit", "prove", "--seq", "5"]))).unwrap();
+    let o = kebao(&db, &["audit", "verify-proof", proof.to_str().unwrap()]);
+    assert!(!o.status.success() && stderr(&o).contains("give --tree-head"), "{}", stderr(&o));
     // Not JSON at all.
     std::fs::write(&proof, "nonsense").unwrap();
     let o = kebao(&db, &["audit", "verify-proof", proof.to_str().unwrap()]);
@@ -542,4 +552,54 @@ fn consent_credit_reports_and_proofs_from_the_command_line() {
     // The whole log matches its signed heads.
     let o = kebao(&db, &["audit", "verify"]);
     assert!(o.status.success() && stdout(&o).contains("signed tree heads"), "{}{}", stdout(&o), stderr(&o));
+}
+
+#[test]
+fn deleted_tree_heads_are_found_by_the_copy_beside_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("heads.db").display());
+    std::fs::write(key_for(&db), "07".repeat(32)).unwrap();
+    let journal = format!("{}.heads", key_for(&db).display());
+    let _ = std::fs::remove_file(&journal);
+    let import = |from: u32| {
+        let csv = dir.path().join(format!("orgs{from}.csv"));
+        std::fs::write(
+            &csv,
+            format!(
+                "name,uscc,kind,industry_code,lifecycle_stage,year,revenue_yuan\n甲{from},{},enterprise,C3976,rnd,2025,100\n乙{from},{},enterprise,C3976,rnd,2025,100\n",
+                uscc(from),
+                uscc(from + 1)
+            ),
+        )
+        .unwrap();
+        let o = kebao(&db, &["org", "import", csv.to_str().unwrap()]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    };
+    import(701);
+    assert!(kebao(&db, &["audit", "sign-head"]).status.success());
+    import(711);
+    let o = kebao(&db, &["audit", "sign-head"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // Each head signed is also a line of the journal beside the key.
+    assert_eq!(std::fs::read_to_string(&journal).unwrap().lines().count(), 2);
+    let o = kebao(&db, &["audit", "verify"]);
+    assert!(
+        o.status.success() && stdout(&o).contains("all 2 signed tree heads recorded in"),
+        "{}{}",
+        stdout(&o),
+        stderr(&o)
+    );
+
+    // Deleting the heads from the database (as a rewrite of the log would) is seen.
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let store = kebao_store::Store::open(&db, &kebao_store::OpenOptions::default()).await.unwrap();
+        let mut tx = store.begin_write().await.unwrap();
+        sqlx::query("DELETE FROM tree_heads").execute(tx.conn()).await.unwrap();
+        tx.commit().await.unwrap();
+        store.close().await;
+    });
+    let o = kebao(&db, &["audit", "verify"]);
+    assert!(!o.status.success(), "{}", stdout(&o));
+    assert!(stderr(&o).contains("kept outside the database, is missing from the database"), "{}", stderr(&o));
 }

@@ -480,3 +480,112 @@ contract!(returns_write_off_the_unpaid_first_and_refund_the_rest, |ctx: Ctx| asy
     let report = ctx.svc.ledger_verify().await.unwrap();
     assert!(report.problems.is_empty(), "{:?}", report.problems);
 });
+
+/// What an attacker with write access to the database would do to the ledger.
+async fn drop_ledger_guards(ctx: &Ctx) {
+    let stmts: &[&str] = match ctx.store.backend() {
+        kebao_store::Backend::Sqlite => &[
+            "DROP TRIGGER ledger_transfers_append_only_update",
+            "DROP TRIGGER ledger_transfers_append_only_delete",
+        ],
+        kebao_store::Backend::Postgres => &[
+            "DROP TRIGGER ledger_transfers_append_only_update ON ledger_transfers",
+            "DROP TRIGGER ledger_transfers_append_only_truncate ON ledger_transfers",
+        ],
+    };
+    for s in stmts {
+        exec_sql(ctx, s).await;
+    }
+}
+
+async fn exec_sql(ctx: &Ctx, sql: &str) {
+    let mut tx = ctx.store.begin_write().await.unwrap();
+    sqlx::query(sql).execute(tx.conn()).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+async fn ledger_problems(ctx: &Ctx) -> String {
+    ctx.svc.ledger_verify().await.unwrap().problems.join("\n")
+}
+
+contract!(a_consistent_ledger_edit_is_found, |ctx: Ctx| async move {
+    let Setup { z, uw, pid, .. } = setup(&ctx).await;
+    let q = QuoteInput { limit: Money::from_fen(50_000_000), ..Default::default() };
+    ctx.svc.apply_for_policy(&z.ent_admin, &pid, &q, "2026-12-01").await.unwrap();
+    let p = ctx.svc.my_policies(&uw).await.unwrap().remove(0);
+    ctx.svc.record_premium_paid(&uw, &p.id, Money::from_fen(300_000), "BANK-1").await.unwrap();
+    assert_eq!(ledger_problems(&ctx).await, "");
+    let id = format!("premium-paid:{}:BANK-1", p.id);
+    let mut tx = ctx.store.begin_write().await.unwrap();
+    let (debit, credit): (String, String) =
+        sqlx::query_as("SELECT debit_account_id, credit_account_id FROM ledger_transfers WHERE id = $1")
+            .bind(&id)
+            .fetch_one(tx.conn())
+            .await
+            .unwrap();
+    // Transfers are append-only: the database refuses to change or delete one.
+    let update = format!("UPDATE ledger_transfers SET amount = 100000 WHERE id = '{id}'");
+    assert!(sqlx::query(&update).execute(tx.conn()).await.is_err());
+    drop(tx);
+    let mut tx = ctx.store.begin_write().await.unwrap();
+    let delete = format!("DELETE FROM ledger_transfers WHERE id = '{id}'");
+    assert!(sqlx::query(&delete).execute(tx.conn()).await.is_err());
+    drop(tx);
+
+    // Around the triggers: lower the amount and both balances to match. The table alone
+    // balances; the event that recorded the payment does not agree.
+    drop_ledger_guards(&ctx).await;
+    exec_sql(
+        &ctx,
+        &format!("UPDATE ledger_transfers SET amount = 100000, applied_amount = 100000 WHERE id = '{id}'"),
+    )
+    .await;
+    exec_sql(
+        &ctx,
+        &format!("UPDATE ledger_accounts SET debits_posted = debits_posted - 200000 WHERE id = '{debit}'"),
+    )
+    .await;
+    exec_sql(
+        &ctx,
+        &format!("UPDATE ledger_accounts SET credits_posted = credits_posted - 200000 WHERE id = '{credit}'"),
+    )
+    .await;
+    let problems = ledger_problems(&ctx).await;
+    assert!(
+        problems.contains(&format!("transfer {id} differs from what event #"))
+            && problems.contains("amount: 100000 in the table, 300000 in the event"),
+        "{problems}"
+    );
+    assert!(problems.contains(&format!("account {debit}'s balances")), "{problems}");
+    assert!(!problems.contains("posted debits"), "the table itself balances: {problems}");
+
+    // Deleted, with the balances taken back: still found, by the event that recorded it.
+    exec_sql(&ctx, &delete).await;
+    exec_sql(
+        &ctx,
+        &format!("UPDATE ledger_accounts SET debits_posted = debits_posted - 100000 WHERE id = '{debit}'"),
+    )
+    .await;
+    exec_sql(
+        &ctx,
+        &format!("UPDATE ledger_accounts SET credits_posted = credits_posted - 100000 WHERE id = '{credit}'"),
+    )
+    .await;
+    let problems = ledger_problems(&ctx).await;
+    assert!(problems.contains(&format!("transfer {id} recorded by event #")), "{problems}");
+    assert!(problems.contains("is missing from the ledger"), "{problems}");
+
+    // A transfer no event records (and the balances to match) is found too.
+    exec_sql(
+        &ctx,
+        &format!(
+            "INSERT INTO ledger_transfers (id, debit_account_id, credit_account_id, amount, pending_id, code, \
+             event_ref, flag_linked, flag_pending, flag_post_pending, flag_void_pending, applied_amount, state, \
+             timestamp_us) SELECT 'forged', debit_account_id, credit_account_id, amount, NULL, code, event_ref, \
+             0, 0, 0, 0, amount, 'none', timestamp_us FROM ledger_transfers WHERE id <> '{id}' LIMIT 1"
+        ),
+    )
+    .await;
+    let problems = ledger_problems(&ctx).await;
+    assert!(problems.contains("transfer forged is in the ledger but no event records it"), "{problems}");
+});
