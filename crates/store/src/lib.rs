@@ -129,6 +129,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (8, "disputes", include_str!("../migrations/sqlite/0008_disputes.sql")),
             (9, "cover", include_str!("../migrations/sqlite/0009_cover.sql")),
             (10, "subsidy", include_str!("../migrations/sqlite/0010_subsidy.sql")),
+            (13, "credentials", include_str!("../migrations/sqlite/0013_credentials.sql")),
         ],
         Backend::Postgres => &[
             (1, "registry", include_str!("../migrations/postgres/0001_registry.sql")),
@@ -141,6 +142,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (8, "disputes", include_str!("../migrations/postgres/0008_disputes.sql")),
             (9, "cover", include_str!("../migrations/postgres/0009_cover.sql")),
             (10, "subsidy", include_str!("../migrations/postgres/0010_subsidy.sql")),
+            (13, "credentials", include_str!("../migrations/postgres/0013_credentials.sql")),
         ],
     };
     files
