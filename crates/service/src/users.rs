@@ -214,7 +214,7 @@ impl Service {
     ) -> Result<User> {
         let me = actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
         let mut c = Collector::default();
-        c.take(check_new_password(new_password));
+        c.take(check_new_password(new_password).map_err(|e| e.at("new_password")));
         if !current.is_empty() && current == new_password {
             c.take::<()>(Err(FieldError::new(
                 "new_password",

@@ -153,6 +153,26 @@ fn migrations(backend: Backend) -> Vec<Migration> {
         .collect()
 }
 
+/// Creates a missing SQLite database file readable by its owner only (0600): it holds
+/// password hashes. SQLite gives the `-wal` and `-shm` files the database file's mode.
+fn create_private_file(url: &str) {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or("");
+    let path = rest.split('?').next().unwrap_or("");
+    if path.is_empty() || path.starts_with(':') || url.contains("mode=memory") || url.contains("mode=ro") {
+        return;
+    }
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    // An existing file is left as it is; a missing directory and the like SQLite reports in
+    // its own words.
+    let _ = opts.open(path);
+}
+
 /// Options for opening a store.
 #[derive(Debug, Clone)]
 pub struct OpenOptions {
@@ -179,6 +199,9 @@ impl Store {
                 "unsupported database url `{url}`: use sqlite://PATH or postgres://…"
             )));
         };
+        if backend == Backend::Sqlite {
+            create_private_file(url);
+        }
         let url = match backend {
             Backend::Sqlite if !url.contains("mode=") => {
                 format!("{url}{}mode=rwc", if url.contains('?') { '&' } else { '?' })
