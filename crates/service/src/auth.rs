@@ -292,7 +292,12 @@ impl Service {
 
     /// The failed sign-in attempts since `since_us`, newest first (for monitoring).
     pub async fn failed_logins(&self, actor: &Actor, since_us: i64) -> Result<Vec<sessions::LoginAttempt>> {
-        self.require(actor, crate::authz::Action::ResetPassword, &crate::authz::Resource::Zone, &crate::authz::Basis::None)?;
+        self.require(
+            actor,
+            crate::authz::Action::ResetPassword,
+            &crate::authz::Resource::Zone,
+            &crate::authz::Basis::None,
+        )?;
         let mut tx = self.store.begin_read().await?;
         Ok(sessions::failed_logins_since(tx.conn(), since_us, 1000).await?)
     }

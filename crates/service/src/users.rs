@@ -255,8 +255,11 @@ impl Service {
                 sessions::revoke_tokens_for_user(tx.conn(), &me.id, now).await?;
             }
         }
-        self.finish(tx, EventDraft::new(&actor.log_name(), "user.password_changed", &me.id, serde_json::json!({})))
-            .await?;
+        self.finish(
+            tx,
+            EventDraft::new(&actor.log_name(), "user.password_changed", &me.id, serde_json::json!({})),
+        )
+        .await?;
         let mut tx = self.store.begin_read().await?;
         Ok(users::get(tx.conn(), &me.id).await?)
     }

@@ -66,11 +66,12 @@ pub async fn delete_for_user_except(conn: &mut AnyConnection, user_id: &str, kee
 
 /// Revokes every API token and key of a user that is not yet revoked; returns how many.
 pub async fn revoke_tokens_for_user(conn: &mut AnyConnection, user_id: &str, at_us: i64) -> Result<u64> {
-    let r = sqlx::query("UPDATE api_tokens SET revoked_at_us = $2 WHERE user_id = $1 AND revoked_at_us IS NULL")
-        .bind(user_id)
-        .bind(at_us)
-        .execute(&mut *conn)
-        .await?;
+    let r =
+        sqlx::query("UPDATE api_tokens SET revoked_at_us = $2 WHERE user_id = $1 AND revoked_at_us IS NULL")
+            .bind(user_id)
+            .bind(at_us)
+            .execute(&mut *conn)
+            .await?;
     Ok(r.rows_affected())
 }
 
@@ -203,7 +204,11 @@ pub async fn record_login_attempt(conn: &mut AnyConnection, a: &LoginAttempt) ->
 }
 
 /// The failed sign-in attempts since `since_us`, newest first, at most `limit`.
-pub async fn failed_logins_since(conn: &mut AnyConnection, since_us: i64, limit: i64) -> Result<Vec<LoginAttempt>> {
+pub async fn failed_logins_since(
+    conn: &mut AnyConnection,
+    since_us: i64,
+    limit: i64,
+) -> Result<Vec<LoginAttempt>> {
     let rows = sqlx::query(
         "SELECT id, username, address, succeeded, reason, at_us FROM login_attempts \
          WHERE succeeded = 0 AND at_us >= $1 ORDER BY at_us DESC, id LIMIT $2",

@@ -70,11 +70,13 @@ fn user_row(row: &AnyRow) -> Result<User> {
 
 /// One user.
 pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<User> {
-    let row = sqlx::query("SELECT id, org_id, username, display_name, active, must_change_password FROM users WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or(StoreError::NotFound)?;
+    let row = sqlx::query(
+        "SELECT id, org_id, username, display_name, active, must_change_password FROM users WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(StoreError::NotFound)?;
     let mut u = user_row(&row)?;
     u.roles = roles_of(conn, &u.id).await?;
     Ok(u)

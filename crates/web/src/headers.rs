@@ -36,7 +36,10 @@ pub async fn security_headers(State(state): State<AppState>, req: Request, next:
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     if state.settings.hsts {
-        h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000; includeSubDomains"));
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
     }
     resp
 }
@@ -60,7 +63,9 @@ pub async fn body_deadline(State(state): State<AppState>, req: Request, next: Ne
     let read = axum::body::to_bytes(body, crate::MAX_BODY_BYTES);
     match tokio::time::timeout(state.settings.body_timeout, read).await {
         Ok(Ok(bytes)) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
-        Ok(Err(_)) => (StatusCode::PAYLOAD_TOO_LARGE, "the request body is too large or broken\n").into_response(),
+        Ok(Err(_)) => {
+            (StatusCode::PAYLOAD_TOO_LARGE, "the request body is too large or broken\n").into_response()
+        }
         Err(_) => {
             let mut resp =
                 (StatusCode::REQUEST_TIMEOUT, "the request body did not arrive in time\n").into_response();

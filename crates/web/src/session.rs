@@ -229,8 +229,7 @@ pub fn client_address(
     extensions: &axum::http::Extensions,
     trusted: &[std::net::IpAddr],
 ) -> String {
-    let peer =
-        extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+    let peer = extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
     let Some(peer) = peer else { return "unknown".to_owned() };
     if !trusted.contains(&peer) {
         return peer.to_string();

@@ -22,7 +22,10 @@ contract!(reset_revokes_sessions_tokens_and_keys, |ctx: Ctx| async move {
     let (key, _) = ctx.svc.issue_api_key(&z.banker, "partner", &scopes(&["orgs:read"]), 60).await.unwrap();
     ctx.svc.reset_password(&z.admin, "banker", "another long one").await.unwrap();
     assert!(ctx.svc.session(&s.token).await.is_err(), "the session ended");
-    assert!(matches!(ctx.svc.token_auth(&token).await, Err(ServiceError::Unauthenticated(_))), "token revoked");
+    assert!(
+        matches!(ctx.svc.token_auth(&token).await, Err(ServiceError::Unauthenticated(_))),
+        "token revoked"
+    );
     assert!(matches!(ctx.svc.token_auth(&key).await, Err(ServiceError::Unauthenticated(_))), "key revoked");
     // The administrator chose the password: the user must change it, and gets no API token
     // with it until then.
@@ -43,7 +46,9 @@ contract!(deactivation_revokes_tokens, |ctx: Ctx| async move {
     assert!(ctx.svc.token_auth(&token).await.is_err());
     // Reactivated, the old token stays revoked.
     ctx.svc.update_staff(&z.ent_admin, &staff_user.id, &[Role::EnterpriseStaff], true).await.unwrap();
-    assert!(matches!(ctx.svc.token_auth(&token).await, Err(ServiceError::Unauthenticated(m)) if m.contains("revoked")));
+    assert!(
+        matches!(ctx.svc.token_auth(&token).await, Err(ServiceError::Unauthenticated(m)) if m.contains("revoked"))
+    );
     assert!(!staff.must_change_password);
 });
 
@@ -60,7 +65,8 @@ contract!(own_password_change_keeps_only_the_credential_in_use, |ctx: Ctx| async
         (PW, "short", "new_password"),
         (PW, PW, "new_password"),
     ] {
-        let e = ctx.svc.change_own_password(&z.banker, InUse::Session(&here.token), cur, new).await.unwrap_err();
+        let e =
+            ctx.svc.change_own_password(&z.banker, InUse::Session(&here.token), cur, new).await.unwrap_err();
         match e {
             ServiceError::Invalid(inv) => assert!(inv.0.iter().any(|f| f.field == field), "{field}: {inv:?}"),
             e => panic!("{field}: {e:?}"),
@@ -82,7 +88,10 @@ contract!(own_password_change_keeps_only_the_credential_in_use, |ctx: Ctx| async
     let (t1, _) = ctx.svc.issue_token("banker", "a brand new password", "one").await.unwrap();
     let (t2, _) = ctx.svc.issue_token("banker", "a brand new password", "two").await.unwrap();
     let me = ctx.svc.token_actor(&t1).await.unwrap();
-    ctx.svc.change_own_password(&me, InUse::Token(&t1), "a brand new password", "yet another password").await.unwrap();
+    ctx.svc
+        .change_own_password(&me, InUse::Token(&t1), "a brand new password", "yet another password")
+        .await
+        .unwrap();
     assert!(ctx.svc.token_auth(&t1).await.is_ok());
     assert!(ctx.svc.token_auth(&t2).await.is_err());
     assert!(ctx.svc.session(&here.token).await.is_err());
@@ -91,13 +100,17 @@ contract!(own_password_change_keeps_only_the_credential_in_use, |ctx: Ctx| async
 contract!(a_password_set_by_an_admin_must_be_changed, |ctx: Ctx| async move {
     let z = zone(&ctx.svc).await;
     // An organisation's admin adds a colleague with a password they chose.
-    let input = NewUserInput { username: "ent.new".into(), display_name: "新同事".into(), password: PW.into() };
+    let input =
+        NewUserInput { username: "ent.new".into(), display_name: "新同事".into(), password: PW.into() };
     let u = ctx.svc.add_user(&z.ent_admin, &z.enterprise, &input, &[Role::EnterpriseStaff]).await.unwrap();
     assert!(u.must_change_password);
     let s = ctx.svc.login("ent.new", PW).await.unwrap();
     let info = ctx.svc.session(&s.token).await.unwrap();
     assert!(info.must_change_password());
-    ctx.svc.change_own_password(&info.actor, InUse::Session(&s.token), PW, "my own secret words").await.unwrap();
+    ctx.svc
+        .change_own_password(&info.actor, InUse::Session(&s.token), PW, "my own secret words")
+        .await
+        .unwrap();
     let info = ctx.svc.session(&s.token).await.unwrap();
     assert!(!info.must_change_password(), "changed: the flag is off");
     // Code acting as the operator (tests, the demo) leaves it off unless it asks.

@@ -348,7 +348,11 @@ fn fresh_pre_csrf(st: &AppState) -> String {
 
 /// The pre-sign-in form's token, when the form and the cookie carry the same one and the
 /// server issued it (a cookie an attacker planted is refused).
-fn checked_pre_csrf(st: &AppState, headers: &HeaderMap, form: &HashMap<String, String>) -> Result<String, Response> {
+fn checked_pre_csrf(
+    st: &AppState,
+    headers: &HeaderMap,
+    form: &HashMap<String, String>,
+) -> Result<String, Response> {
     let sent = form.get("csrf").map_or("", String::as_str);
     match pre_csrf_token(headers) {
         Some(t) if !sent.is_empty() && same_secret(sent, &t) && st.form_tokens.verify(&t, now_s(st)) => Ok(t),
@@ -440,7 +444,10 @@ async fn login_post(
         }
         Err(ServiceError::Unauthenticated(_)) => {
             st.throttle.failed(&address, &username);
-            Ok(again(tr.t("用户名或密码错误。", "Wrong user name or password.").to_owned(), StatusCode::UNAUTHORIZED))
+            Ok(again(
+                tr.t("用户名或密码错误。", "Wrong user name or password.").to_owned(),
+                StatusCode::UNAUTHORIZED,
+            ))
         }
         Err(e) => Err(error_page(tr, chrome_blank(tr), e)),
     }
@@ -1722,11 +1729,17 @@ fn own_password_page(c: Chrome, errs: &[FieldError]) -> Response {
 async fn own_session(st: &AppState, headers: &HeaderMap, tr: Tr) -> Result<(Chrome, SessionInfo), Response> {
     match chrome_any(st, headers, tr).await? {
         (c, Some(s)) => Ok((c, s)),
-        (_, None) => Err(Redirect::to(&format!("/login?next={}", urlencode(OWN_PASSWORD_PAGE))).into_response()),
+        (_, None) => {
+            Err(Redirect::to(&format!("/login?next={}", urlencode(OWN_PASSWORD_PAGE))).into_response())
+        }
     }
 }
 
-async fn own_password_form(State(st): State<AppState>, Extension(tr): Extension<Tr>, headers: HeaderMap) -> Page {
+async fn own_password_form(
+    State(st): State<AppState>,
+    Extension(tr): Extension<Tr>,
+    headers: HeaderMap,
+) -> Page {
     let (mut c, s) = own_session(&st, &headers, tr).await?;
     if s.must_change_password() {
         c.notice = Some((

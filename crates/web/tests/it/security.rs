@@ -12,91 +12,91 @@ use std::net::SocketAddr;
 /// Every API route and the scope that opens it to an API key (None: closed to keys). A
 /// route added to `api/mod.rs` without a line here fails `every_api_route_has_a_scope_decision`.
 const ROUTE_SCOPES: &[(&str, Option<&str>)] = &[
-        ("/api/v1/openapi.json", None),
-        ("/api/v1/auth/token", None),
-        ("/api/v1/me", None),
-        ("/api/v1/me/inbox", None),
-        ("/api/v1/me/password", None),
-        ("/api/v1/industries", Some("orgs:read")),
-        ("/api/v1/register", None),
-        ("/api/v1/orgs", Some("orgs:read")),
-        ("/api/v1/orgs/{id}", Some("orgs:read")),
-        ("/api/v1/orgs/{id}/verify", None),
-        ("/api/v1/orgs/{id}/facts/{year}", None),
-        ("/api/v1/orgs/{id}/qualifications", None),
-        ("/api/v1/orgs/{id}/users", None),
-        ("/api/v1/users/{id}", None),
-        ("/api/v1/audit/head", None),
-        ("/api/v1/product-types", Some("products:read")),
-        ("/api/v1/product-types/{id}", Some("products:read")),
-        ("/api/v1/catalogue", None),
-        ("/api/v1/products", Some("products:read")),
-        ("/api/v1/products/matrix", Some("products:read")),
-        ("/api/v1/products/roster", Some("products:read")),
-        ("/api/v1/products/{id}", Some("products:read")),
-        ("/api/v1/filings", None),
-        ("/api/v1/filings/review-queue", None),
-        ("/api/v1/filings/checklist", None),
-        ("/api/v1/filings/{id}", None),
-        ("/api/v1/filings/{id}/documents", None),
-        ("/api/v1/filings/{id}/submit", None),
-        ("/api/v1/filings/{id}/comments", None),
-        ("/api/v1/filings/{id}/checklist", None),
-        ("/api/v1/filings/{id}/review", None),
-        ("/api/v1/filings/{id}/publish", None),
-        ("/api/v1/filings/{id}/withdraw", None),
-        ("/api/v1/filings/{id}/versions", None),
-        ("/api/v1/filings/{id}/rating-plans", None),
-        ("/api/v1/products/{id}/quote", None),
-        ("/api/v1/products/{id}/apply", None),
-        ("/api/v1/applications", None),
-        ("/api/v1/applications/{id}/decision", None),
-        ("/api/v1/underwriting/queue", None),
-        ("/api/v1/underwriters/{username}/authority", None),
-        ("/api/v1/policies", None),
-        ("/api/v1/policies/{id}", None),
-        ("/api/v1/policies/{id}/premium-payments", None),
-        ("/api/v1/policies/{id}/claims", None),
-        ("/api/v1/claims", None),
-        ("/api/v1/claims/{id}", None),
-        ("/api/v1/claims/{id}/steps", None),
-        ("/api/v1/claims/{id}/complaints", None),
-        ("/api/v1/disputes", None),
-        ("/api/v1/disputes/{id}/steps", None),
-        ("/api/v1/policies/{id}/endorsements", None),
-        ("/api/v1/policies/{id}/cancellation", None),
-        ("/api/v1/policies/{id}/refund-payments", None),
-        ("/api/v1/policies/{id}/renewal", None),
-        ("/api/v1/policies/{id}/coinsurance", None),
-        ("/api/v1/policies/{id}/changes", None),
-        ("/api/v1/claims/{id}/documents", None),
-        ("/api/v1/claim-documents/{id}", None),
-        ("/api/v1/zone/insurance-overview", None),
-        ("/api/v1/subsidy/programmes", None),
-        ("/api/v1/subsidy/calendar", None),
-        ("/api/v1/subsidy/programmes/{id}/offers", None),
-        ("/api/v1/subsidy/programmes/{id}/what-if", None),
-        ("/api/v1/subsidy/dashboard", None),
-        ("/api/v1/policies/{id}/subsidy-check", None),
-        ("/api/v1/subsidies", None),
-        ("/api/v1/subsidies/{id}", None),
-        ("/api/v1/subsidies/{id}/steps", None),
-        ("/api/v1/subsidies/{id}/objections", None),
-        ("/api/v1/subsidies/{id}/objections/{objection_id}", None),
-        ("/api/v1/subsidies/{id}/documents", None),
-        ("/api/v1/documents/{id}", None),
-        ("/api/v1/articles", None),
-        ("/api/v1/articles/{id}", None),
-        ("/api/v1/consents", Some("consents:read")),
-        ("/api/v1/consents/{id}", Some("consents:read")),
-        ("/api/v1/consents/{id}/evidence", Some("consents:read")),
-        ("/api/v1/consents/{id}/revoke", None),
-        ("/api/v1/credit-reports/{org_id}", Some("credit:read")),
-        ("/api/v1/orgs/{id}/access-log", None),
-        ("/api/v1/transparency/tree-heads", Some("transparency:read")),
-        ("/api/v1/transparency/inclusion/{seq}", Some("transparency:read")),
-        ("/api/v1/transparency/consistency", Some("transparency:read")),
-        ("/api/v1/api-keys", None),
+    ("/api/v1/openapi.json", None),
+    ("/api/v1/auth/token", None),
+    ("/api/v1/me", None),
+    ("/api/v1/me/inbox", None),
+    ("/api/v1/me/password", None),
+    ("/api/v1/industries", Some("orgs:read")),
+    ("/api/v1/register", None),
+    ("/api/v1/orgs", Some("orgs:read")),
+    ("/api/v1/orgs/{id}", Some("orgs:read")),
+    ("/api/v1/orgs/{id}/verify", None),
+    ("/api/v1/orgs/{id}/facts/{year}", None),
+    ("/api/v1/orgs/{id}/qualifications", None),
+    ("/api/v1/orgs/{id}/users", None),
+    ("/api/v1/users/{id}", None),
+    ("/api/v1/audit/head", None),
+    ("/api/v1/product-types", Some("products:read")),
+    ("/api/v1/product-types/{id}", Some("products:read")),
+    ("/api/v1/catalogue", None),
+    ("/api/v1/products", Some("products:read")),
+    ("/api/v1/products/matrix", Some("products:read")),
+    ("/api/v1/products/roster", Some("products:read")),
+    ("/api/v1/products/{id}", Some("products:read")),
+    ("/api/v1/filings", None),
+    ("/api/v1/filings/review-queue", None),
+    ("/api/v1/filings/checklist", None),
+    ("/api/v1/filings/{id}", None),
+    ("/api/v1/filings/{id}/documents", None),
+    ("/api/v1/filings/{id}/submit", None),
+    ("/api/v1/filings/{id}/comments", None),
+    ("/api/v1/filings/{id}/checklist", None),
+    ("/api/v1/filings/{id}/review", None),
+    ("/api/v1/filings/{id}/publish", None),
+    ("/api/v1/filings/{id}/withdraw", None),
+    ("/api/v1/filings/{id}/versions", None),
+    ("/api/v1/filings/{id}/rating-plans", None),
+    ("/api/v1/products/{id}/quote", None),
+    ("/api/v1/products/{id}/apply", None),
+    ("/api/v1/applications", None),
+    ("/api/v1/applications/{id}/decision", None),
+    ("/api/v1/underwriting/queue", None),
+    ("/api/v1/underwriters/{username}/authority", None),
+    ("/api/v1/policies", None),
+    ("/api/v1/policies/{id}", None),
+    ("/api/v1/policies/{id}/premium-payments", None),
+    ("/api/v1/policies/{id}/claims", None),
+    ("/api/v1/claims", None),
+    ("/api/v1/claims/{id}", None),
+    ("/api/v1/claims/{id}/steps", None),
+    ("/api/v1/claims/{id}/complaints", None),
+    ("/api/v1/disputes", None),
+    ("/api/v1/disputes/{id}/steps", None),
+    ("/api/v1/policies/{id}/endorsements", None),
+    ("/api/v1/policies/{id}/cancellation", None),
+    ("/api/v1/policies/{id}/refund-payments", None),
+    ("/api/v1/policies/{id}/renewal", None),
+    ("/api/v1/policies/{id}/coinsurance", None),
+    ("/api/v1/policies/{id}/changes", None),
+    ("/api/v1/claims/{id}/documents", None),
+    ("/api/v1/claim-documents/{id}", None),
+    ("/api/v1/zone/insurance-overview", None),
+    ("/api/v1/subsidy/programmes", None),
+    ("/api/v1/subsidy/calendar", None),
+    ("/api/v1/subsidy/programmes/{id}/offers", None),
+    ("/api/v1/subsidy/programmes/{id}/what-if", None),
+    ("/api/v1/subsidy/dashboard", None),
+    ("/api/v1/policies/{id}/subsidy-check", None),
+    ("/api/v1/subsidies", None),
+    ("/api/v1/subsidies/{id}", None),
+    ("/api/v1/subsidies/{id}/steps", None),
+    ("/api/v1/subsidies/{id}/objections", None),
+    ("/api/v1/subsidies/{id}/objections/{objection_id}", None),
+    ("/api/v1/subsidies/{id}/documents", None),
+    ("/api/v1/documents/{id}", None),
+    ("/api/v1/articles", None),
+    ("/api/v1/articles/{id}", None),
+    ("/api/v1/consents", Some("consents:read")),
+    ("/api/v1/consents/{id}", Some("consents:read")),
+    ("/api/v1/consents/{id}/evidence", Some("consents:read")),
+    ("/api/v1/consents/{id}/revoke", None),
+    ("/api/v1/credit-reports/{org_id}", Some("credit:read")),
+    ("/api/v1/orgs/{id}/access-log", None),
+    ("/api/v1/transparency/tree-heads", Some("transparency:read")),
+    ("/api/v1/transparency/inclusion/{seq}", Some("transparency:read")),
+    ("/api/v1/transparency/consistency", Some("transparency:read")),
+    ("/api/v1/api-keys", None),
 ];
 
 fn declared_routes() -> Vec<String> {
@@ -142,14 +142,21 @@ async fn an_orgs_key_reads_the_directory_only() {
     let mut c = Client::new(&app);
     let token = c.token("banker").await;
     let r = c
-        .json("POST", "/api/v1/api-keys", Some(&token), json!({"name": "crm", "scopes": ["orgs:read"], "rate_per_minute": 60}))
+        .json(
+            "POST",
+            "/api/v1/api-keys",
+            Some(&token),
+            json!({"name": "crm", "scopes": ["orgs:read"], "rate_per_minute": 60}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let key = r.json()["key"].as_str().unwrap().to_owned();
     let ent = app.enterprise.clone();
     assert_eq!(c.get_auth("/api/v1/orgs", &key).await.status, StatusCode::OK);
     assert_eq!(c.get_auth(&format!("/api/v1/orgs/{ent}"), &key).await.status, StatusCode::OK);
-    for path in [format!("/api/v1/orgs/{ent}/access-log"), format!("/api/v1/orgs/{ent}/users"), "/api/v1/me".into()] {
+    for path in
+        [format!("/api/v1/orgs/{ent}/access-log"), format!("/api/v1/orgs/{ent}/users"), "/api/v1/me".into()]
+    {
         let r = c.get_auth(&path, &key).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{path}: {}", r.text());
         assert_eq!(r.json()["error"]["code"], "scope_missing", "{path}");
@@ -164,7 +171,12 @@ async fn the_regulator_gets_no_api_key() {
     let mut c = Client::new(&app);
     let token = c.token("regulator").await;
     let r = c
-        .json("POST", "/api/v1/api-keys", Some(&token), json!({"name": "x", "scopes": ["orgs:read"], "rate_per_minute": 60}))
+        .json(
+            "POST",
+            "/api/v1/api-keys",
+            Some(&token),
+            json!({"name": "x", "scopes": ["orgs:read"], "rate_per_minute": 60}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
 }
@@ -195,7 +207,8 @@ async fn spraying_one_password_over_many_names_is_throttled_by_address() {
     let token = login_token(&mut attacker).await;
     let mut statuses = Vec::new();
     for i in 0..23 {
-        let r = login_from(&mut attacker, &token, "203.0.113.9", &format!("user{i:02}"), "Spring2026!!").await;
+        let r =
+            login_from(&mut attacker, &token, "203.0.113.9", &format!("user{i:02}"), "Spring2026!!").await;
         statuses.push(r.status);
     }
     let limit = Settings::default().login_failures_per_address as usize;
@@ -215,11 +228,16 @@ async fn the_real_user_signs_in_while_an_attacker_is_held_back() {
     let token = login_token(&mut attacker).await;
     let mut last = StatusCode::OK;
     for i in 0..10 {
-        last = login_from(&mut attacker, &token, "203.0.113.9", "banker", &format!("guess number {i}")).await.status;
+        last = login_from(&mut attacker, &token, "203.0.113.9", "banker", &format!("guess number {i}"))
+            .await
+            .status;
     }
     assert_eq!(last, StatusCode::TOO_MANY_REQUESTS, "the attacker is held back");
     // Even the right password does not pass from the attacker's address now…
-    assert_eq!(login_from(&mut attacker, &token, "203.0.113.9", "banker", PW).await.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        login_from(&mut attacker, &token, "203.0.113.9", "banker", PW).await.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
     // …but the owner, elsewhere, signs in.
     let mut owner = Client::new(&app);
     let token = login_token(&mut owner).await;
@@ -236,7 +254,9 @@ async fn the_token_endpoint_is_throttled_too() {
     for _ in 0..7 {
         let req = Request::post("/api/v1/auth/token")
             .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(json!({"username": "banker", "password": "not it at all", "name": "x"}).to_string()))
+            .body(Body::from(
+                json!({"username": "banker", "password": "not it at all", "name": "x"}).to_string(),
+            ))
             .unwrap();
         statuses.push(c.send(from("203.0.113.9", req)).await.status);
     }
@@ -252,7 +272,11 @@ async fn forwarded_for_counts_only_from_a_trusted_proxy() {
     ext.insert(ConnectInfo::<SocketAddr>("10.0.0.1:5000".parse().unwrap()));
     let proxies = ["10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap()];
     assert_eq!(kebao_web::session::client_address(&h, &ext, &proxies), "198.51.100.7");
-    assert_eq!(kebao_web::session::client_address(&h, &ext, &[]), "10.0.0.1", "untrusted: the header is ignored");
+    assert_eq!(
+        kebao_web::session::client_address(&h, &ext, &[]),
+        "10.0.0.1",
+        "untrusted: the header is ignored"
+    );
 }
 
 #[tokio::test]
@@ -261,7 +285,8 @@ async fn login_csrf_refuses_a_planted_cookie() {
     let mut c = Client::new(&app);
     // The attacker plants a cookie of their choosing and submits the same value.
     c.cookies.insert("kebao_pre".into(), "attacker-chosen".into());
-    let r = c.post_form("/login", &[("csrf", "attacker-chosen"), ("username", "banker"), ("password", PW)]).await;
+    let r =
+        c.post_form("/login", &[("csrf", "attacker-chosen"), ("username", "banker"), ("password", PW)]).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     // A forged token in the server's format fails too.
     let forged = "1795838400.00.00";
@@ -289,7 +314,11 @@ async fn security_headers_on_public_signed_in_and_api_responses() {
         assert_eq!(public.headers[name], value, "{name}");
     }
     let csp = public.headers["content-security-policy"].to_str().unwrap();
-    assert!(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-eval"));
+    assert!(
+        csp.contains("script-src 'self'")
+            && csp.contains("frame-ancestors 'none'")
+            && !csp.contains("unsafe-eval")
+    );
     assert!(!csp.split(';').any(|d| d.contains("script-src") && d.contains("unsafe-inline")));
     assert!(public.headers.get("cache-control").is_none(), "public pages may be cached");
     assert!(public.headers.get("strict-transport-security").is_none(), "no HSTS unless configured");
@@ -333,22 +362,51 @@ async fn a_password_set_by_an_admin_is_changed_first() {
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert_eq!(r.json()["error"]["code"], "password_change_required");
     let r = c
-        .json("POST", "/api/v1/auth/token", None, json!({"username": "ent.admin", "password": "set by the admin", "name": "x"}))
+        .json(
+            "POST",
+            "/api/v1/auth/token",
+            None,
+            json!({"username": "ent.admin", "password": "set by the admin", "name": "x"}),
+        )
         .await;
     assert_eq!(r.json()["error"]["code"], "password_change_required", "{}", r.text());
     // The change page: mismatch and a wrong current password are refused with messages.
     let r = c
-        .post_form("/account/password", &[("csrf", &csrf), ("current_password", "set by the admin"), ("new_password", "my very own words"), ("new_password_again", "different")])
+        .post_form(
+            "/account/password",
+            &[
+                ("csrf", &csrf),
+                ("current_password", "set by the admin"),
+                ("new_password", "my very own words"),
+                ("new_password_again", "different"),
+            ],
+        )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().contains("两次输入的新密码不一致"));
     let r = c
-        .post_form("/account/password", &[("csrf", &csrf), ("current_password", "wrong!wrong!"), ("new_password", "my very own words"), ("new_password_again", "my very own words")])
+        .post_form(
+            "/account/password",
+            &[
+                ("csrf", &csrf),
+                ("current_password", "wrong!wrong!"),
+                ("new_password", "my very own words"),
+                ("new_password_again", "my very own words"),
+            ],
+        )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().contains("当前密码不正确"));
     let r = c
-        .post_form("/account/password", &[("csrf", &csrf), ("current_password", "set by the admin"), ("new_password", "my very own words"), ("new_password_again", "my very own words")])
+        .post_form(
+            "/account/password",
+            &[
+                ("csrf", &csrf),
+                ("current_password", "set by the admin"),
+                ("new_password", "my very own words"),
+                ("new_password_again", "my very own words"),
+            ],
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert_eq!(c.get("/dashboard").await.status, StatusCode::OK, "changed: the session goes on");
@@ -362,16 +420,30 @@ async fn own_password_change_over_the_api() {
     let t1 = c.token("banker").await;
     let t2 = c.token("banker").await;
     let r = c
-        .json("PUT", "/api/v1/me/password", Some(&t1), json!({"current_password": "nope nope nope", "new_password": "a new long password"}))
+        .json(
+            "PUT",
+            "/api/v1/me/password",
+            Some(&t1),
+            json!({"current_password": "nope nope nope", "new_password": "a new long password"}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
     let r = c
-        .json("PUT", "/api/v1/me/password", Some(&t1), json!({"current_password": PW, "new_password": "a new long password"}))
+        .json(
+            "PUT",
+            "/api/v1/me/password",
+            Some(&t1),
+            json!({"current_password": PW, "new_password": "a new long password"}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert_eq!(r.json()["user"]["must_change_password"], false);
     assert_eq!(c.get_auth("/api/v1/me", &t1).await.status, StatusCode::OK, "the token in use stays");
-    assert_eq!(c.get_auth("/api/v1/me", &t2).await.status, StatusCode::UNAUTHORIZED, "other tokens are revoked");
+    assert_eq!(
+        c.get_auth("/api/v1/me", &t2).await.status,
+        StatusCode::UNAUTHORIZED,
+        "other tokens are revoked"
+    );
 }
 
 #[tokio::test]
@@ -389,7 +461,10 @@ async fn a_body_that_never_arrives_gets_408() {
         .unwrap();
     let started = std::time::Instant::now();
     let mut buf = vec![0u8; 4096];
-    let n = tokio::time::timeout(std::time::Duration::from_secs(5), s.read(&mut buf)).await.expect("answered in time").unwrap();
+    let n = tokio::time::timeout(std::time::Duration::from_secs(5), s.read(&mut buf))
+        .await
+        .expect("answered in time")
+        .unwrap();
     let head = String::from_utf8_lossy(&buf[..n]);
     assert!(head.starts_with("HTTP/1.1 408"), "{head}");
     assert!(started.elapsed() < std::time::Duration::from_secs(3));
