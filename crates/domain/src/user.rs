@@ -128,6 +128,9 @@ pub struct User {
     pub display_name: String,
     pub roles: Vec<Role>,
     pub active: bool,
+    /// The password was set by someone else (an administrator, the operator) and must be
+    /// changed before the user does anything else.
+    pub must_change_password: bool,
 }
 
 impl User {

@@ -40,6 +40,17 @@ struct Db {
     signing_key: PathBuf,
 }
 
+/// How the web edge sees its clients.
+#[derive(Args, Clone, Default)]
+struct WebArgs {
+    /// The platform is served over TLS (usually ended at a proxy): send HSTS.
+    #[arg(long, env = "KEBAO_HSTS")]
+    hsts: bool,
+    /// A proxy whose X-Forwarded-For is believed for the client's address (repeatable).
+    #[arg(long = "trusted-proxy", env = "KEBAO_TRUSTED_PROXIES", value_delimiter = ',')]
+    trusted_proxies: Vec<std::net::IpAddr>,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Serve the platform (web UI and JSON API).
@@ -52,6 +63,8 @@ enum Command {
         /// Do not mark cookies Secure (only behind plain-HTTP proxies on other hosts).
         #[arg(long)]
         insecure_cookies: bool,
+        #[command(flatten)]
+        web: WebArgs,
     },
     /// Create (or reuse) a demo zone in ./kebao-demo.db and serve it.
     Demo {
@@ -436,7 +449,7 @@ fn read_password(from_stdin: bool) -> Result<(String, bool)> {
     }
 }
 
-async fn serve(svc: Service, listen: &str, secure_cookies: bool) -> Result<()> {
+async fn serve(svc: Service, listen: &str, secure_cookies: bool, web: WebArgs) -> Result<()> {
     // Publish a signed tree head now and every five minutes while the log grows.
     let signer = svc.clone();
     tokio::spawn(async move {
@@ -448,12 +461,18 @@ async fn serve(svc: Service, listen: &str, secure_cookies: bool) -> Result<()> {
             }
         }
     });
-    let state = kebao_web::AppState::new(svc, kebao_web::Settings { secure_cookies, ..Default::default() });
+    let settings = kebao_web::Settings {
+        secure_cookies,
+        hsts: web.hsts,
+        trusted_proxies: web.trusted_proxies,
+        ..Default::default()
+    };
+    let state = kebao_web::AppState::new(svc, settings);
     let app = kebao_web::router(state);
     let listener =
         tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
     println!("Kebao 科保 is serving http://{listen}/");
-    // With each connection's peer address, for the per-address limits (anonymous search).
+    // The peer's address feeds the sign-in throttle and the anonymous search limit.
     axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
@@ -470,10 +489,10 @@ fn print_problems(report: &kebao_service::import::ImportReport) {
 
 async fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Serve { db, listen, insecure_cookies } => {
+        Command::Serve { db, listen, insecure_cookies, web } => {
             let svc = with_key(service(&db.url, db.policies.as_deref()).await?, &db.signing_key, true)?;
             svc.restore_catalogue().await.map_err(|e| anyhow::anyhow!("{e}"))?;
-            serve(svc, &listen, !insecure_cookies).await
+            serve(svc, &listen, !insecure_cookies, web).await
         }
         Command::Demo { url, enterprises, seed, port, no_serve } => {
             demo(&url, enterprises, seed, port, no_serve).await
@@ -499,8 +518,10 @@ async fn run(cli: Cli) -> Result<()> {
                     svc.get_org(&operator(), &org_id).await.map_err(|e| anyhow::anyhow!("{e}"))?.org;
                 let (password, generated) = read_password(password_stdin)?;
                 let input = NewUserInput { username, display_name: name, password: password.clone() };
+                // The operator chose this password: the user changes it at the first sign-in.
+                let opts = kebao_service::users::AddUserOptions { must_change_password: true };
                 let u = svc
-                    .add_user(&operator(), &org_row.id, &input, &roles)
+                    .add_user_with(&operator(), &org_row.id, &input, &roles, opts)
                     .await
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
                 println!("added user {} ({}) to {}", u.username, u.id, org_row.name);
@@ -516,7 +537,10 @@ async fn run(cli: Cli) -> Result<()> {
                     .reset_password(&operator(), &username, &password)
                     .await
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
-                println!("reset the password of {}; their sessions were ended", u.username);
+                println!(
+                    "reset the password of {}; their sessions and API tokens were ended, and they change it at the next sign-in",
+                    u.username
+                );
                 if generated {
                     println!("password: {password}");
                 }
@@ -1417,7 +1441,7 @@ async fn demo(url: &str, enterprises: usize, seed: u64, port: u16, no_serve: boo
         }
     }
     println!();
-    serve(svc, &listen, true).await
+    serve(svc, &listen, true, WebArgs::default()).await
 }
 
 fn main() -> std::process::ExitCode {

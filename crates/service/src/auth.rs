@@ -14,6 +14,10 @@ use kebao_domain::FieldError;
 use kebao_store::sessions::{SessionRow, TokenRow};
 use kebao_store::{orgs, sessions, users};
 use sha2::{Digest, Sha256};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Semaphore;
 
 /// Prefix of API tokens, so that leaked ones are easy to recognise.
 pub const TOKEN_PREFIX: &str = "kb_";
@@ -30,6 +34,11 @@ pub fn secret_hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
+/// SHA-256 of bytes (for the web edge's form tokens).
+pub fn sha256(bytes: &[u8]) -> [u8; 32] {
+    Sha256::digest(bytes).into()
+}
+
 /// Hashes a password with argon2id and a random salt.
 pub fn hash_password(password: &str) -> Result<String> {
     let mut salt = [0u8; 16];
@@ -43,6 +52,97 @@ pub fn hash_password(password: &str) -> Result<String> {
 
 fn verify_password(hash: &str, password: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+}
+
+/// Bounds the password checks that run at once. An argon2id check holds 19 MiB for its
+/// duration, so unbounded concurrency lets a few clients sending wrong passwords exhaust
+/// memory; a check runs on the blocking pool, holding a permit, and a caller that waits
+/// longer than `wait` for one gets `Busy`.
+#[derive(Debug)]
+pub struct PasswordGate {
+    permits: Arc<Semaphore>,
+    limit: usize,
+    wait: Duration,
+    // INVARIANT: `in_flight <= limit`; each running check holds one permit and one count.
+    in_flight: Arc<AtomicUsize>,
+    peak: Arc<AtomicUsize>,
+}
+
+/// Counts a running check until dropped (also when the caller gave up waiting for it).
+struct InFlight(Arc<AtomicUsize>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl PasswordGate {
+    /// At most `limit` (at least 1) checks at once; a caller waits at most `wait`.
+    pub fn new(limit: usize, wait: Duration) -> PasswordGate {
+        let limit = limit.max(1);
+        PasswordGate {
+            permits: Arc::new(Semaphore::new(limit)),
+            limit,
+            wait,
+            in_flight: Arc::default(),
+            peak: Arc::default(),
+        }
+    }
+
+    /// The bound.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// Checks running now.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::SeqCst)
+    }
+
+    /// The most checks that ever ran at once.
+    pub fn peak(&self) -> usize {
+        self.peak.load(Ordering::SeqCst)
+    }
+
+    /// Runs `work` (a password check) under a permit on the blocking pool.
+    pub async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+        let permit = match tokio::time::timeout(self.wait, self.permits.clone().acquire_owned()).await {
+            Ok(Ok(p)) => p,
+            Ok(Err(_)) => return Err(ServiceError::Internal("the password gate is closed".into())),
+            Err(_) => return Err(ServiceError::Busy),
+        };
+        let n = self.in_flight.fetch_add(1, Ordering::SeqCst).saturating_add(1);
+        self.peak.fetch_max(n, Ordering::SeqCst);
+        let counted = InFlight(self.in_flight.clone());
+        // The permit and the count move into the task: they are released when the hash is
+        // done, even if the request that asked for it has gone.
+        tokio::task::spawn_blocking(move || {
+            let out = work();
+            drop(counted);
+            drop(permit);
+            out
+        })
+        .await
+        .map_err(|e| ServiceError::Internal(format!("password check failed: {e}")))
+    }
+}
+
+/// The credential a request came with, which a change of one's own password leaves valid.
+#[derive(Debug, Clone, Copy)]
+pub enum InUse<'a> {
+    /// The secret of the web session's cookie.
+    Session(&'a str),
+    /// The secret of the bearer token.
+    Token(&'a str),
+    None,
+}
+
+/// Who asks to sign in, for the record of attempts.
+#[derive(Debug, Clone, Default)]
+pub struct Attempt {
+    /// The client's address as the edge determined it.
+    pub address: String,
 }
 
 /// A signed-in web session, as handed to the browser once.
@@ -62,6 +162,13 @@ pub struct SessionInfo {
     pub csrf_token: String,
 }
 
+impl SessionInfo {
+    /// Whether the user must change their password before doing anything else.
+    pub fn must_change_password(&self) -> bool {
+        self.actor.user().is_some_and(|u| u.must_change_password)
+    }
+}
+
 const WRONG_LOGIN: &str = "wrong user name or password";
 
 /// What a third party's API key may do.
@@ -73,7 +180,7 @@ pub struct KeyLimits {
 }
 
 /// The scopes an API key may carry: (code, zh, en). Each opens the read (GET) endpoints
-/// under its path prefixes, and nothing else.
+/// named for it in [`KEY_ROUTES`], and nothing else.
 pub const API_SCOPES: &[(&str, &str, &str)] = &[
     ("products:read", "产品目录与产品", "Products and the catalogue"),
     ("orgs:read", "机构名录", "The directory of parties"),
@@ -82,20 +189,32 @@ pub const API_SCOPES: &[(&str, &str, &str)] = &[
     ("transparency:read", "树头与证明", "Tree heads and proofs"),
 ];
 
-fn scope_prefixes(scope: &str) -> &'static [&'static str] {
-    match scope {
-        "products:read" => &["/api/v1/products", "/api/v1/product-types"],
-        "orgs:read" => &["/api/v1/orgs", "/api/v1/industries"],
-        "credit:read" => &["/api/v1/credit-reports/"],
-        "consents:read" => &["/api/v1/consents"],
-        "transparency:read" => &["/api/v1/transparency/"],
-        _ => &[],
-    }
-}
+/// Which scope opens which API route, by the route's template as the router declares it
+/// (axum's `MatchedPath`). A route not listed here is closed to API keys: a new route is
+/// closed until someone decides otherwise (a test lists every route and its decision).
+pub const KEY_ROUTES: &[(&str, &str)] = &[
+    ("products:read", "/api/v1/product-types"),
+    ("products:read", "/api/v1/product-types/{id}"),
+    ("products:read", "/api/v1/products"),
+    ("products:read", "/api/v1/products/matrix"),
+    ("products:read", "/api/v1/products/roster"),
+    ("products:read", "/api/v1/products/{id}"),
+    ("orgs:read", "/api/v1/industries"),
+    ("orgs:read", "/api/v1/orgs"),
+    ("orgs:read", "/api/v1/orgs/{id}"),
+    ("credit:read", "/api/v1/credit-reports/{org_id}"),
+    ("consents:read", "/api/v1/consents"),
+    ("consents:read", "/api/v1/consents/{id}"),
+    ("consents:read", "/api/v1/consents/{id}/evidence"),
+    ("transparency:read", "/api/v1/transparency/tree-heads"),
+    ("transparency:read", "/api/v1/transparency/inclusion/{seq}"),
+    ("transparency:read", "/api/v1/transparency/consistency"),
+];
 
-/// Whether an API key with `scopes` may call `path` (`read`: a GET or HEAD).
-pub fn key_allows(scopes: &[String], read: bool, path: &str) -> bool {
-    read && scopes.iter().any(|s| scope_prefixes(s).iter().any(|p| path.starts_with(p)))
+/// Whether an API key with `scopes` may call the route `route` (its template, e.g.
+/// `/api/v1/orgs/{id}`; `read`: a GET or HEAD).
+pub fn key_allows(scopes: &[String], read: bool, route: &str) -> bool {
+    read && KEY_ROUTES.iter().any(|(scope, r)| *r == route && scopes.iter().any(|s| s == scope))
 }
 
 impl Service {
@@ -106,26 +225,91 @@ impl Service {
         Ok(Actor::User { user, org_kind: org.kind })
     }
 
-    async fn check_login(&self, username: &str, password: &str) -> Result<User> {
-        let name = Username::parse(username).map_err(|_| ServiceError::Unauthenticated(WRONG_LOGIN))?;
+    /// The bound on concurrent password checks.
+    pub fn password_gate(&self) -> &PasswordGate {
+        &self.password_gate
+    }
+
+    /// Checks a password against a stored hash, within the gate.
+    pub(crate) async fn password_matches(&self, hash: String, password: &str) -> Result<bool> {
+        let password = password.to_owned();
+        self.password_gate.run(move || verify_password(&hash, &password)).await
+    }
+
+    /// Checks a user name and password; a failure is recorded with `attempt`.
+    async fn check_login(&self, username: &str, password: &str, attempt: &Attempt) -> Result<User> {
+        let typed = username.trim().to_ascii_lowercase();
+        let Ok(name) = Username::parse(username) else {
+            self.record_attempt(&typed, attempt, false, "bad_name").await;
+            return Err(ServiceError::Unauthenticated(WRONG_LOGIN));
+        };
         let mut tx = self.store.begin_read().await?;
         let found = users::find_for_login(tx.conn(), name.as_str()).await?;
         drop(tx);
-        match found {
-            Some((user, hash)) if user.active && verify_password(&hash, password) => Ok(user),
-            Some(_) => Err(ServiceError::Unauthenticated(WRONG_LOGIN)),
+        let reason = match found {
+            Some((user, hash)) => {
+                if self.password_matches(hash, password).await? {
+                    if user.active {
+                        return Ok(user);
+                    }
+                    "inactive"
+                } else {
+                    "wrong_password"
+                }
+            }
             None => {
                 // Spend the same time as a real check, so that timing does not tell which
                 // user names exist.
-                let _ = verify_password(dummy_hash(), password);
-                Err(ServiceError::Unauthenticated(WRONG_LOGIN))
+                let _ = self.password_matches(dummy_hash().to_owned(), password).await?;
+                "unknown_user"
             }
+        };
+        self.record_attempt(name.as_str(), attempt, false, reason).await;
+        Err(ServiceError::Unauthenticated(WRONG_LOGIN))
+    }
+
+    /// Records a sign-in attempt. A failure to record is logged: it must not turn a wrong
+    /// password into a server error, nor a right one into a refusal.
+    async fn record_attempt(&self, username: &str, attempt: &Attempt, succeeded: bool, reason: &str) {
+        let row = sessions::LoginAttempt {
+            id: new_id(),
+            username: username.chars().take(64).collect(),
+            address: attempt.address.chars().take(64).collect(),
+            succeeded,
+            reason: reason.to_owned(),
+            at_us: self.now_us(),
+        };
+        let done = async {
+            let mut tx = self.store.begin_write().await?;
+            sessions::record_login_attempt(tx.conn(), &row).await?;
+            tx.commit().await
         }
+        .await;
+        if let Err(e) = done {
+            tracing::warn!(error = %e, "could not record a sign-in attempt");
+        }
+    }
+
+    /// The failed sign-in attempts since `since_us`, newest first (for monitoring).
+    pub async fn failed_logins(&self, actor: &Actor, since_us: i64) -> Result<Vec<sessions::LoginAttempt>> {
+        self.require(
+            actor,
+            crate::authz::Action::ResetPassword,
+            &crate::authz::Resource::Zone,
+            &crate::authz::Basis::None,
+        )?;
+        let mut tx = self.store.begin_read().await?;
+        Ok(sessions::failed_logins_since(tx.conn(), since_us, 1000).await?)
     }
 
     /// Signs a user in and opens a web session.
     pub async fn login(&self, username: &str, password: &str) -> Result<NewSession> {
-        let user = self.check_login(username, password).await?;
+        self.login_from(username, password, &Attempt::default()).await
+    }
+
+    /// Signs a user in from a client (its address is recorded with the attempt).
+    pub async fn login_from(&self, username: &str, password: &str, attempt: &Attempt) -> Result<NewSession> {
+        let user = self.check_login(username, password, attempt).await?;
         let token = random_secret()?;
         let csrf_token = random_secret()?;
         let now = self.now_us();
@@ -135,6 +319,15 @@ impl Service {
         sessions::purge_expired(tx.conn(), now).await?;
         let row = SessionRow { user_id: user.id.clone(), csrf_token: csrf_token.clone(), expires_at_us };
         sessions::create(tx.conn(), &secret_hash(&token), &row, now).await?;
+        let ok = sessions::LoginAttempt {
+            id: new_id(),
+            username: user.username.clone(),
+            address: attempt.address.chars().take(64).collect(),
+            succeeded: true,
+            reason: "ok".to_owned(),
+            at_us: now,
+        };
+        sessions::record_login_attempt(tx.conn(), &ok).await?;
         let draft =
             EventDraft::new(&format!("user:{}", user.id), "session.opened", &user.id, serde_json::json!({}));
         self.finish(tx, draft).await?;
@@ -181,7 +374,21 @@ impl Service {
         password: &str,
         name: &str,
     ) -> Result<(String, TokenRow)> {
-        let user = self.check_login(username, password).await?;
+        self.issue_token_from(username, password, name, &Attempt::default()).await
+    }
+
+    /// [`Service::issue_token`] for a client whose address is recorded with the attempt.
+    pub async fn issue_token_from(
+        &self,
+        username: &str,
+        password: &str,
+        name: &str,
+        attempt: &Attempt,
+    ) -> Result<(String, TokenRow)> {
+        let user = self.check_login(username, password, attempt).await?;
+        if user.must_change_password {
+            return Err(password_change_required());
+        }
         let name =
             kebao_domain::org::text_field("name", name, false, 64)?.unwrap_or_else(|| "api".to_owned());
         let secret = format!("{TOKEN_PREFIX}{}", random_secret()?);
@@ -249,6 +456,13 @@ impl Service {
         rate_per_minute: u32,
     ) -> Result<(String, TokenRow)> {
         let user = actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
+        // The regulator only reads: it may not hand its access on to a third party's key.
+        if user.roles.iter().all(|r| *r == kebao_domain::Role::Regulator) {
+            return Err(ServiceError::Forbidden {
+                action: "issue_api_key",
+                reason: "the regulator's access is read-only and is not handed on to API keys".into(),
+            });
+        }
         let mut errs = Vec::new();
         let name = match kebao_domain::org::text_field("name", name, true, 64) {
             Ok(n) => n.unwrap_or_default(),
@@ -324,6 +538,14 @@ impl Service {
         let draft = EventDraft::new(&actor.log_name(), "api_token.revoked", token_id, serde_json::json!({}));
         self.finish(tx, draft).await?;
         Ok(())
+    }
+}
+
+/// The refusal for a user who must first change the password an administrator set.
+pub fn password_change_required() -> ServiceError {
+    ServiceError::Forbidden {
+        action: "password_change_required",
+        reason: "change the password an administrator set before anything else".into(),
     }
 }
 

@@ -233,6 +233,17 @@ impl Authz {
         self.policies.policies().count()
     }
 
+    /// Whether the schema lets the actor's kind of principal ask for `action` at all (only
+    /// anonymous visitors are looked at; the other principals are in every action).
+    fn principal_may_ask(&self, actor: &Actor, action: &EntityUid) -> bool {
+        if !matches!(actor, Actor::Anonymous) {
+            return true;
+        }
+        self.schema
+            .principals_for_action(action)
+            .is_some_and(|mut types| types.any(|t| t.to_string() == "Kebao::Anonymous"))
+    }
+
     /// Decides one request. Any error building the request is a denial.
     pub fn decide(&self, actor: &Actor, action: Action, resource: &Resource, basis: &Basis) -> Decided {
         match self.try_decide(actor, action, resource, basis) {
@@ -324,6 +335,12 @@ impl Authz {
         extra_context: Vec<(String, RestrictedExpression)>,
         extra_entities: Vec<Entity>,
     ) -> Result<Decided, String> {
+        let action_uid = uid("Kebao::Action", action.name())?;
+        if !self.principal_may_ask(actor, &action_uid) {
+            // The schema already says no: an anonymous visitor is not a principal of this
+            // action (write actions). That is a known denial, not a failure to decide.
+            return Ok(Decided { allowed: false, policies: Vec::new(), basis: basis.code() });
+        }
         let mut entities: Vec<Entity> = extra_entities;
         let principal = match actor {
             Actor::User { user, org_kind } => {
@@ -383,7 +400,6 @@ impl Authz {
         let mut pairs = vec![("basis".to_owned(), basis_rec)];
         pairs.extend(extra_context);
         let context = Context::from_pairs(pairs).map_err(|e| e.to_string())?;
-        let action_uid = uid("Kebao::Action", action.name())?;
         let request = Request::new(principal, action_uid, res, context, Some(&self.schema))
             .map_err(|e| e.to_string())?;
         let entities = Entities::from_entities(entities, Some(&self.schema)).map_err(|e| e.to_string())?;

@@ -136,6 +136,10 @@ pub struct Config {
     pub token_ttl_us: i64,
     /// Claims deadlines (defaults recalled from the Insurance Law, unconfirmed).
     pub claim_deadlines: kebao_domain::claim::Deadlines,
+    /// How many password checks (argon2id, 19 MiB each) may run at once.
+    pub password_checks: usize,
+    /// How long a sign-in waits for a free password check before it is refused as busy.
+    pub password_wait_ms: u64,
 }
 
 impl Default for Config {
@@ -144,6 +148,8 @@ impl Default for Config {
             session_ttl_us: 8 * 3600 * 1_000_000,
             token_ttl_us: 90 * 24 * 3600 * 1_000_000,
             claim_deadlines: kebao_domain::claim::Deadlines::default(),
+            password_checks: 3,
+            password_wait_ms: 5_000,
         }
     }
 }
@@ -164,6 +170,8 @@ pub struct Service {
     /// The event log's leaf hashes, cached in order (the Merkle tree's leaves).
     pub(crate) leaves: Arc<tokio::sync::Mutex<Vec<kebao_domain::event::Hash32>>>,
     fault_before_event: Arc<AtomicBool>,
+    /// The bound on concurrent password checks.
+    pub(crate) password_gate: Arc<auth::PasswordGate>,
 }
 
 /// The zone's catalogue file, embedded.
@@ -184,7 +192,12 @@ impl Service {
             tracing::error!(error = %e, "the embedded catalogue does not load");
             kebao_domain::catalogue::Catalogue::empty()
         });
+        let password_gate = Arc::new(auth::PasswordGate::new(
+            config.password_checks,
+            std::time::Duration::from_millis(config.password_wait_ms),
+        ));
         Service {
+            password_gate,
             catalogue: Arc::new(std::sync::RwLock::new(Arc::new(catalogue))),
             signer: None,
             head_journal: None,

@@ -203,6 +203,8 @@ impl Service {
             display_name,
             roles: vec![Role::EnterpriseAdmin],
             active: true,
+            // The applicant chose this password themselves.
+            must_change_password: false,
         };
         users::insert(tx.conn(), &user, &hash, now).await?;
         let mut zone_orgs: Vec<String> = users::any_with_role(tx.conn(), Role::ZoneReviewer)

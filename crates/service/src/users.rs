@@ -1,7 +1,7 @@
 //! Users: an organisation's admin manages its own staff; a platform admin can reset a
 //! password (there is no mail server).
 
-use crate::auth::{hash_password, roles_fit};
+use crate::auth::{hash_password, roles_fit, secret_hash, InUse};
 use crate::authz::{Action, Actor, Basis, Resource};
 use crate::registry::org_resource;
 use crate::{new_id, Result, Service, ServiceError};
@@ -68,14 +68,38 @@ pub fn parse_roles(codes: &[String]) -> Result<Vec<Role>, Invalid> {
     Ok(roles)
 }
 
+/// How a user is added.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AddUserOptions {
+    /// The password was chosen by whoever adds the user, so the user must change it at the
+    /// first sign-in.
+    pub must_change_password: bool,
+}
+
 impl Service {
-    /// Adds a user to an organisation (its admin, a platform admin, or the operator).
+    /// Adds a user to an organisation (its admin, a platform admin, or the operator). A
+    /// person who adds a user chooses the password for them, so it must be changed at the
+    /// first sign-in; code acting as the operator (the CLI, the demo, tests) says what it
+    /// wants with [`Service::add_user_with`] and otherwise leaves the password as it is.
     pub async fn add_user(
         &self,
         actor: &Actor,
         org_id: &str,
         input: &NewUserInput,
         roles: &[Role],
+    ) -> Result<User> {
+        let opts = AddUserOptions { must_change_password: matches!(actor, Actor::User { .. }) };
+        self.add_user_with(actor, org_id, input, roles, opts).await
+    }
+
+    /// Adds a user, saying whether the password must be changed at the first sign-in.
+    pub async fn add_user_with(
+        &self,
+        actor: &Actor,
+        org_id: &str,
+        input: &NewUserInput,
+        roles: &[Role],
+        opts: AddUserOptions,
     ) -> Result<User> {
         let mut tx = self.store.begin_write().await?;
         let org = orgs::get(tx.conn(), org_id).await?;
@@ -92,6 +116,7 @@ impl Service {
             display_name,
             roles: roles.to_vec(),
             active: true,
+            must_change_password: opts.must_change_password,
         };
         users::insert(tx.conn(), &user, &hash, self.now_us()).await?;
         let roles: Vec<&str> = user.roles.iter().map(|r| r.code()).collect();
@@ -139,7 +164,9 @@ impl Service {
         users::set_roles(tx.conn(), user_id, roles).await?;
         users::set_active(tx.conn(), user_id, active).await?;
         if !active {
+            // A deactivated user's credentials end with the account, not at their expiry.
             sessions::delete_for_user(tx.conn(), user_id).await?;
+            sessions::revoke_tokens_for_user(tx.conn(), user_id, self.now_us()).await?;
         }
         let codes: Vec<&str> = roles.iter().map(|r| r.code()).collect();
         let draft = EventDraft::new(
@@ -153,22 +180,88 @@ impl Service {
         Ok(users::get(tx.conn(), user_id).await?)
     }
 
-    /// Sets a new password for a user (platform admin or the operator) and ends their sessions.
+    /// Sets a new password for a user (platform admin or the operator), ends their sessions
+    /// and revokes their API tokens and keys; the user must change the password at the next
+    /// sign-in.
     pub async fn reset_password(&self, actor: &Actor, username: &str, new_password: &str) -> Result<User> {
         self.require(actor, Action::ResetPassword, &Resource::Zone, &Basis::None)?;
         let name = Username::parse(username)?;
         check_new_password(new_password)?;
+        let hash = hash_password(new_password)?;
         let mut tx = self.store.begin_write().await?;
         let (user, _) =
             users::find_for_login(tx.conn(), name.as_str()).await?.ok_or(ServiceError::NotFound)?;
-        users::set_password(tx.conn(), &user.id, &hash_password(new_password)?).await?;
+        users::set_password(tx.conn(), &user.id, &hash, true).await?;
         sessions::delete_for_user(tx.conn(), &user.id).await?;
+        sessions::revoke_tokens_for_user(tx.conn(), &user.id, self.now_us()).await?;
         self.finish(
             tx,
             EventDraft::new(&actor.log_name(), "user.password_reset", &user.id, serde_json::json!({})),
         )
         .await?;
         Ok(user)
+    }
+
+    /// Changes the signed-in user's own password (the current one is required). Every other
+    /// credential of the user ends: their other sessions, and their API tokens and keys but
+    /// the one in use.
+    pub async fn change_own_password(
+        &self,
+        actor: &Actor,
+        in_use: InUse<'_>,
+        current: &str,
+        new_password: &str,
+    ) -> Result<User> {
+        let me = actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
+        let mut c = Collector::default();
+        c.take(check_new_password(new_password).map_err(|e| e.at("new_password")));
+        if !current.is_empty() && current == new_password {
+            c.take::<()>(Err(FieldError::new(
+                "new_password",
+                "unchanged",
+                "新密码不能与当前密码相同",
+                "the new password must differ from the current one",
+            )));
+        }
+        c.finish()?;
+        let stored = {
+            let mut tx = self.store.begin_read().await?;
+            users::password_hash(tx.conn(), &me.id).await?
+        };
+        if !self.password_matches(stored, current).await? {
+            return Err(Invalid(vec![FieldError::new(
+                "current_password",
+                "wrong_password",
+                "当前密码不正确",
+                "the current password is wrong",
+            )])
+            .into());
+        }
+        let hash = hash_password(new_password)?;
+        let now = self.now_us();
+        let mut tx = self.store.begin_write().await?;
+        users::set_password(tx.conn(), &me.id, &hash, false).await?;
+        match in_use {
+            InUse::Session(secret) => {
+                sessions::delete_for_user_except(tx.conn(), &me.id, &secret_hash(secret)).await?;
+                sessions::revoke_tokens_for_user(tx.conn(), &me.id, now).await?;
+            }
+            InUse::Token(secret) => {
+                sessions::delete_for_user(tx.conn(), &me.id).await?;
+                sessions::revoke_tokens_for_user_except(tx.conn(), &me.id, &secret_hash(secret), now).await?;
+            }
+            InUse::None => {
+                sessions::delete_for_user(tx.conn(), &me.id).await?;
+                sessions::revoke_tokens_for_user(tx.conn(), &me.id, now).await?;
+            }
+        }
+        self.finish(
+            tx,
+            EventDraft::new(&actor.log_name(), "user.password_changed", &me.id, serde_json::json!({})),
+        )
+        .await?;
+        let mut tx = self.store.begin_read().await?;
+        Ok(users::get(tx.conn(), &me.id).await?)
     }
 
     /// A user by login name (for the operator's CLI).

@@ -149,6 +149,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (9, "cover", include_str!("../migrations/sqlite/0009_cover.sql")),
             (10, "subsidy", include_str!("../migrations/sqlite/0010_subsidy.sql")),
             (12, "ledger_bound", include_str!("../migrations/sqlite/0012_ledger_bound.sql")),
+            (13, "credentials", include_str!("../migrations/sqlite/0013_credentials.sql")),
         ],
         Backend::Postgres => &[
             (1, "registry", include_str!("../migrations/postgres/0001_registry.sql")),
@@ -162,6 +163,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (9, "cover", include_str!("../migrations/postgres/0009_cover.sql")),
             (10, "subsidy", include_str!("../migrations/postgres/0010_subsidy.sql")),
             (12, "ledger_bound", include_str!("../migrations/postgres/0012_ledger_bound.sql")),
+            (13, "credentials", include_str!("../migrations/postgres/0013_credentials.sql")),
         ],
     };
     files
@@ -170,6 +172,26 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             Migration::new(*v, Cow::Borrowed(*d), MigrationType::Simple, Cow::Borrowed(*sql), false)
         })
         .collect()
+}
+
+/// Creates a missing SQLite database file readable by its owner only (0600): it holds
+/// password hashes. SQLite gives the `-wal` and `-shm` files the database file's mode.
+fn create_private_file(url: &str) {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or("");
+    let path = rest.split('?').next().unwrap_or("");
+    if path.is_empty() || path.starts_with(':') || url.contains("mode=memory") || url.contains("mode=ro") {
+        return;
+    }
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    // An existing file is left as it is; a missing directory and the like SQLite reports in
+    // its own words.
+    let _ = opts.open(path);
 }
 
 /// Options for opening a store.
@@ -198,6 +220,9 @@ impl Store {
                 "unsupported database url `{url}`: use sqlite://PATH or postgres://…"
             )));
         };
+        if backend == Backend::Sqlite {
+            create_private_file(url);
+        }
         let url = match backend {
             Backend::Sqlite if !url.contains("mode=") => {
                 format!("{url}{}mode=rwc", if url.contains('?') { '&' } else { '?' })

@@ -54,6 +54,45 @@ pub async fn delete_for_user(conn: &mut AnyConnection, user_id: &str) -> Result<
     Ok(())
 }
 
+/// Ends every session of a user but one (`keep`: the hash of the session that stays).
+pub async fn delete_for_user_except(conn: &mut AnyConnection, user_id: &str, keep: &str) -> Result<()> {
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2")
+        .bind(user_id)
+        .bind(keep)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Revokes every API token and key of a user that is not yet revoked; returns how many.
+pub async fn revoke_tokens_for_user(conn: &mut AnyConnection, user_id: &str, at_us: i64) -> Result<u64> {
+    let r =
+        sqlx::query("UPDATE api_tokens SET revoked_at_us = $2 WHERE user_id = $1 AND revoked_at_us IS NULL")
+            .bind(user_id)
+            .bind(at_us)
+            .execute(&mut *conn)
+            .await?;
+    Ok(r.rows_affected())
+}
+
+/// Revokes every API token and key of a user but one (`keep`: the hash of its secret).
+pub async fn revoke_tokens_for_user_except(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    keep: &str,
+    at_us: i64,
+) -> Result<u64> {
+    let r = sqlx::query(
+        "UPDATE api_tokens SET revoked_at_us = $2 WHERE user_id = $1 AND revoked_at_us IS NULL AND token_hash <> $3",
+    )
+    .bind(user_id)
+    .bind(at_us)
+    .bind(keep)
+    .execute(&mut *conn)
+    .await?;
+    Ok(r.rows_affected())
+}
+
 /// Removes expired sessions.
 pub async fn purge_expired(conn: &mut AnyConnection, now_us: i64) -> Result<u64> {
     let r =
@@ -132,4 +171,63 @@ pub async fn revoke_token(conn: &mut AnyConnection, id: &str, user_id: &str, at_
         return Err(StoreError::NotFound);
     }
     Ok(())
+}
+
+/// One sign-in attempt, as recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginAttempt {
+    pub id: String,
+    /// The user name as typed (folded to lower case), known or not.
+    pub username: String,
+    /// The client's address (as far as the server can tell).
+    pub address: String,
+    pub succeeded: bool,
+    /// `ok`, `wrong_password`, `throttled`, …
+    pub reason: String,
+    pub at_us: i64,
+}
+
+/// Records a sign-in attempt.
+pub async fn record_login_attempt(conn: &mut AnyConnection, a: &LoginAttempt) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO login_attempts (id, username, address, succeeded, reason, at_us) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&a.id)
+    .bind(&a.username)
+    .bind(&a.address)
+    .bind(i64::from(a.succeeded))
+    .bind(&a.reason)
+    .bind(a.at_us)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The failed sign-in attempts since `since_us`, newest first, at most `limit`.
+pub async fn failed_logins_since(
+    conn: &mut AnyConnection,
+    since_us: i64,
+    limit: i64,
+) -> Result<Vec<LoginAttempt>> {
+    let rows = sqlx::query(
+        "SELECT id, username, address, succeeded, reason, at_us FROM login_attempts \
+         WHERE succeeded = 0 AND at_us >= $1 ORDER BY at_us DESC, id LIMIT $2",
+    )
+    .bind(since_us)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let ok: i64 = r.try_get("succeeded")?;
+            Ok(LoginAttempt {
+                id: r.try_get("id")?,
+                username: r.try_get("username")?,
+                address: r.try_get("address")?,
+                succeeded: ok != 0,
+                reason: r.try_get("reason")?,
+                at_us: r.try_get("at_us")?,
+            })
+        })
+        .collect()
 }

@@ -8,8 +8,8 @@ use sqlx::{AnyConnection, Row};
 /// Inserts a user with roles.
 pub async fn insert(conn: &mut AnyConnection, user: &User, password_hash: &str, at_us: i64) -> Result<()> {
     sqlx::query(
-        "INSERT INTO users (id, org_id, username, display_name, password_hash, active, created_at_us) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO users (id, org_id, username, display_name, password_hash, active, created_at_us, must_change_password) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(&user.id)
     .bind(&user.org_id)
@@ -18,6 +18,7 @@ pub async fn insert(conn: &mut AnyConnection, user: &User, password_hash: &str, 
     .bind(password_hash)
     .bind(i64::from(user.active))
     .bind(at_us)
+    .bind(i64::from(user.must_change_password))
     .execute(&mut *conn)
     .await?;
     set_roles(conn, &user.id, &user.roles).await
@@ -55,6 +56,7 @@ async fn roles_of(conn: &mut AnyConnection, user_id: &str) -> Result<Vec<Role>> 
 
 fn user_row(row: &AnyRow) -> Result<User> {
     let active: i64 = row.try_get("active")?;
+    let must_change: i64 = row.try_get("must_change_password")?;
     Ok(User {
         id: row.try_get("id")?,
         org_id: row.try_get("org_id")?,
@@ -62,16 +64,19 @@ fn user_row(row: &AnyRow) -> Result<User> {
         display_name: row.try_get("display_name")?,
         roles: Vec::new(),
         active: active != 0,
+        must_change_password: must_change != 0,
     })
 }
 
 /// One user.
 pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<User> {
-    let row = sqlx::query("SELECT id, org_id, username, display_name, active FROM users WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or(StoreError::NotFound)?;
+    let row = sqlx::query(
+        "SELECT id, org_id, username, display_name, active, must_change_password FROM users WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(StoreError::NotFound)?;
     let mut u = user_row(&row)?;
     u.roles = roles_of(conn, &u.id).await?;
     Ok(u)
@@ -80,7 +85,7 @@ pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<User> {
 /// A user and the password hash, by login name.
 pub async fn find_for_login(conn: &mut AnyConnection, username: &str) -> Result<Option<(User, String)>> {
     let Some(row) = sqlx::query(
-        "SELECT id, org_id, username, display_name, active, password_hash FROM users WHERE username = $1",
+        "SELECT id, org_id, username, display_name, active, must_change_password, password_hash FROM users WHERE username = $1",
     )
     .bind(username)
     .fetch_optional(&mut *conn)
@@ -97,7 +102,7 @@ pub async fn find_for_login(conn: &mut AnyConnection, username: &str) -> Result<
 /// The users of one organisation, by login name.
 pub async fn list_by_org(conn: &mut AnyConnection, org_id: &str) -> Result<Vec<User>> {
     let rows = sqlx::query(
-        "SELECT id, org_id, username, display_name, active FROM users WHERE org_id = $1 ORDER BY username",
+        "SELECT id, org_id, username, display_name, active, must_change_password FROM users WHERE org_id = $1 ORDER BY username",
     )
     .bind(org_id)
     .fetch_all(&mut *conn)
@@ -136,17 +141,28 @@ pub async fn any_with_role(conn: &mut AnyConnection, role: Role) -> Result<Vec<(
     rows.iter().map(|r| Ok((r.try_get("id")?, r.try_get("org_id")?))).collect()
 }
 
-/// Sets a new password hash.
-pub async fn set_password(conn: &mut AnyConnection, id: &str, hash: &str) -> Result<()> {
-    let done = sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
+/// Sets a new password hash; `must_change`: whether the user must change it at the next
+/// sign-in (it was set by someone else).
+pub async fn set_password(conn: &mut AnyConnection, id: &str, hash: &str, must_change: bool) -> Result<()> {
+    let done = sqlx::query("UPDATE users SET password_hash = $2, must_change_password = $3 WHERE id = $1")
         .bind(id)
         .bind(hash)
+        .bind(i64::from(must_change))
         .execute(&mut *conn)
         .await?;
     if done.rows_affected() == 0 {
         return Err(StoreError::NotFound);
     }
     Ok(())
+}
+
+/// The password hash of a user (to check the old password on a change).
+pub async fn password_hash(conn: &mut AnyConnection, id: &str) -> Result<String> {
+    sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(StoreError::NotFound)
 }
 
 /// Activates or deactivates a user.

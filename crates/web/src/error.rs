@@ -97,6 +97,9 @@ impl From<ServiceError> for ApiError {
             ServiceError::Unauthenticated(m) => {
                 ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", m, "用户名或密码错误，或尚未登录")
             }
+            ServiceError::Forbidden { action: "password_change_required", .. } => {
+                crate::session::password_change_error()
+            }
             ServiceError::Forbidden { action, reason } => ApiError::new(
                 StatusCode::FORBIDDEN,
                 "forbidden",

@@ -1,5 +1,5 @@
-//! Who is asking: session cookies (web), bearer tokens (machines), CSRF checks, and the
-//! sign-in rate limit.
+//! Who is asking: session cookies (web), bearer tokens (machines), CSRF checks, the
+//! client's address, and the sign-in throttle.
 
 use crate::error::ApiError;
 use crate::AppState;
@@ -72,7 +72,7 @@ impl FromRequestParts<AppState> for ApiActor {
                 )
             })?;
             let (actor, _) = state.svc.token_auth(token.trim()).await?;
-            return Ok(ApiActor(actor));
+            return must_have_changed(parts, actor).map(ApiActor);
         }
         let jar = CookieJar::from_headers(&parts.headers);
         let Some(c) = jar.get(SESSION_COOKIE) else { return Ok(ApiActor(Actor::Anonymous)) };
@@ -83,8 +83,32 @@ impl FromRequestParts<AppState> for ApiActor {
                 return Err(csrf_error());
             }
         }
-        Ok(ApiActor(info.actor))
+        must_have_changed(parts, info.actor).map(ApiActor)
     }
+}
+
+/// The API path where a user changes their own password (relative to `/api/v1`).
+pub const OWN_PASSWORD_PATH: &str = "/me/password";
+
+/// A user whose password was set by an administrator may only change it (and see who they
+/// are) until they have.
+fn must_have_changed(parts: &Parts, actor: Actor) -> Result<Actor, ApiError> {
+    let path = parts.uri.path();
+    let exempt = path == OWN_PASSWORD_PATH || path == "/me";
+    if actor.user().is_some_and(|u| u.must_change_password) && !exempt {
+        return Err(password_change_error());
+    }
+    Ok(actor)
+}
+
+/// The refusal while a password set by an administrator has not been changed.
+pub fn password_change_error() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "password_change_required",
+        "change the password an administrator set first: PUT /api/v1/me/password",
+        "请先修改管理员为您设置的密码（PUT /api/v1/me/password）",
+    )
 }
 
 /// Third parties' API keys: every request made with one — public endpoints included — must
@@ -107,13 +131,15 @@ pub async fn api_key_guard(
             Err(e) => return ApiError::from(e).into_response(),
         };
         if let Some(k) = key {
-            // Inside `nest` the URI lost its `/api/v1` prefix; the scopes name full paths.
+            // The route as declared (`/api/v1/orgs/{id}`), not the path as sent: a key's
+            // scopes open named routes, and a route nobody named is closed to keys.
+            let route = req.extensions().get::<axum::extract::MatchedPath>().map(|m| m.as_str().to_owned());
             let path = req
                 .extensions()
                 .get::<axum::extract::OriginalUri>()
                 .map_or_else(|| req.uri().path().to_owned(), |u| u.path().to_owned());
             let read = matches!(*req.method(), Method::GET | Method::HEAD);
-            if !kebao_service::auth::key_allows(&k.scopes, read, &path) {
+            if !route.as_deref().is_some_and(|r| kebao_service::auth::key_allows(&k.scopes, read, r)) {
                 return ApiError::new(
                     StatusCode::FORBIDDEN,
                     "scope_missing",
@@ -161,7 +187,7 @@ pub async fn ui_session(state: &AppState, headers: &HeaderMap) -> Result<Option<
     }
 }
 
-/// Fixed-window counter per key (sign-in attempts per user name).
+/// Fixed-window counter per key (API keys' requests).
 #[derive(Debug)]
 pub struct RateLimiter {
     per_minute: u32,
@@ -195,35 +221,237 @@ impl RateLimiter {
     }
 }
 
+/// The client's address: the TCP peer, or — when the peer is one of the trusted proxies —
+/// the nearest address in `X-Forwarded-For` that is not itself a trusted proxy. Without a
+/// trusted proxy the header is ignored, since any client can send it.
+pub fn client_address(
+    headers: &HeaderMap,
+    extensions: &axum::http::Extensions,
+    trusted: &[std::net::IpAddr],
+) -> String {
+    let peer = extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+    let Some(peer) = peer else { return "unknown".to_owned() };
+    if !trusted.contains(&peer) {
+        return peer.to_string();
+    }
+    let forwarded: Vec<std::net::IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|a| a.trim().parse().ok())
+        .collect();
+    forwarded.iter().rev().find(|a| !trusted.contains(a)).copied().unwrap_or(peer).to_string()
+}
+
+/// The client's address of a request (see [`client_address`]).
+#[derive(Debug, Clone)]
+pub struct ClientAddr(pub String);
+
+impl FromRequestParts<AppState> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(client_address(&parts.headers, &parts.extensions, &state.settings.trusted_proxies)))
+    }
+}
+
+/// Why a sign-in is refused before the password is looked at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Throttled {
+    /// Too many failures from this address, whatever the user names.
+    Address { retry_after_s: u64 },
+    /// Too many failures for this user name from this address.
+    Account { retry_after_s: u64 },
+}
+
+impl Throttled {
+    /// Seconds until the client may try again.
+    pub fn retry_after_s(self) -> u64 {
+        match self {
+            Throttled::Address { retry_after_s } | Throttled::Account { retry_after_s } => retry_after_s,
+        }
+    }
+}
+
+/// The sign-in throttle. It counts failed sign-ins per client address and per (user name,
+/// address) pair, in windows that double each time a client is held back again (backoff),
+/// up to an hour. One address spraying a password over many names hits the address limit;
+/// guessing one user's password from one address hits the pair limit; neither locks the
+/// real user out, who signs in from another address.
+#[derive(Debug)]
+pub struct LoginThrottle {
+    per_address: u32,
+    per_pair: u32,
+    window: Duration,
+    // key → (window start, failures, times held back)
+    counts: Mutex<HashMap<String, (Instant, u32, u32)>>,
+}
+
+const MAX_BACKOFF: Duration = Duration::from_secs(3600);
+
+impl LoginThrottle {
+    /// At most `per_address` failures per address and `per_pair` per (name, address) within
+    /// `window` (doubled for each repeat offence).
+    pub fn new(per_address: u32, per_pair: u32, window: Duration) -> LoginThrottle {
+        LoginThrottle { per_address, per_pair, window, counts: Mutex::new(HashMap::new()) }
+    }
+
+    fn keys(address: &str, username: &str) -> (String, String) {
+        (format!("a\0{address}"), format!("p\0{}\0{address}", username.trim().to_ascii_lowercase()))
+    }
+
+    fn span(&self, strikes: u32) -> Duration {
+        self.window.saturating_mul(1u32 << strikes.min(12)).min(MAX_BACKOFF.max(self.window))
+    }
+
+    /// Whether a sign-in from `address` as `username` may go ahead.
+    pub fn check(&self, address: &str, username: &str) -> Result<(), Throttled> {
+        let Ok(m) = self.counts.lock() else { return Ok(()) };
+        let now = Instant::now();
+        let (a, p) = Self::keys(address, username);
+        for (key, limit, is_address) in [(a, self.per_address, true), (p, self.per_pair, false)] {
+            if let Some((start, n, strikes)) = m.get(&key).copied() {
+                let span = self.span(strikes);
+                let elapsed = now.duration_since(start);
+                if n >= limit && elapsed < span {
+                    let retry_after_s = span.saturating_sub(elapsed).as_secs().max(1);
+                    return Err(if is_address {
+                        Throttled::Address { retry_after_s }
+                    } else {
+                        Throttled::Account { retry_after_s }
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Counts a failed sign-in.
+    pub fn failed(&self, address: &str, username: &str) {
+        let Ok(mut m) = self.counts.lock() else { return };
+        let now = Instant::now();
+        if m.len() > 50_000 {
+            let max = MAX_BACKOFF.max(self.window);
+            m.retain(|_, (start, _, _)| now.duration_since(*start) < max);
+        }
+        let (a, p) = Self::keys(address, username);
+        for (key, limit) in [(a, self.per_address), (p, self.per_pair)] {
+            let span_of = |strikes| self.span(strikes);
+            let e = m.entry(key).or_insert((now, 0, 0));
+            if now.duration_since(e.0) >= span_of(e.2) {
+                // A client that was held back and fails again right after waiting waits
+                // twice as long next time; one that stayed away long starts afresh.
+                let strikes = if e.1 >= limit && now.duration_since(e.0) < span_of(e.2).saturating_mul(2) {
+                    e.2.saturating_add(1)
+                } else {
+                    0
+                };
+                *e = (now, 0, strikes);
+            }
+            e.1 = e.1.saturating_add(1);
+        }
+    }
+
+    /// A successful sign-in clears the pair's failures (not the address's).
+    pub fn succeeded(&self, address: &str, username: &str) {
+        let Ok(mut m) = self.counts.lock() else { return };
+        m.remove(&Self::keys(address, username).1);
+    }
+}
+
+/// The 429 of the API's token endpoint when sign-ins are throttled.
+pub fn throttled_error(t: Throttled) -> ApiError {
+    let s = t.retry_after_s();
+    ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+        format!("too many failed sign-ins; try again in {s} seconds"),
+        format!("登录失败次数过多，请 {s} 秒后再试"),
+    )
+}
+
+/// The login form's CSRF token: a fresh nonce and an HMAC-SHA256 of it (with its time of
+/// issue) under the server's secret. The form and the pre-sign-in cookie carry the same
+/// token; a value the server did not issue — one an attacker planted as a cookie — or an
+/// old one is refused.
+#[derive(Debug)]
+pub struct FormTokens {
+    key: [u8; 32],
+    ttl: Duration,
+}
+
+impl FormTokens {
+    /// Tokens under a fresh random key, valid for `ttl`.
+    pub fn new(ttl: Duration) -> FormTokens {
+        let mut key = [0u8; 32];
+        if getrandom_fill(&mut key).is_err() {
+            // `issue` needs randomness too, so no token is issued under this key.
+            tracing::error!("no randomness for the form-token key");
+        }
+        FormTokens { key, ttl }
+    }
+
+    /// A new token, issued at `now_s` (seconds since the epoch).
+    pub fn issue(&self, now_s: u64) -> Option<String> {
+        let nonce = kebao_service::auth::random_secret().ok()?;
+        let body = format!("{now_s}.{nonce}");
+        let mac = hex::encode(hmac_sha256(&self.key, body.as_bytes()));
+        Some(format!("{body}.{mac}"))
+    }
+
+    /// Whether `token` was issued by this server and is still fresh.
+    pub fn verify(&self, token: &str, now_s: u64) -> bool {
+        let Some((body, mac)) = token.rsplit_once('.') else { return false };
+        let Some((issued, _)) = body.split_once('.') else { return false };
+        let Ok(issued) = issued.parse::<u64>() else { return false };
+        let expected = hex::encode(hmac_sha256(&self.key, body.as_bytes()));
+        same_secret(mac, &expected) && issued <= now_s && now_s - issued <= self.ttl.as_secs()
+    }
+}
+
+fn getrandom_fill(buf: &mut [u8; 32]) -> Result<(), ()> {
+    let s = kebao_service::auth::random_secret().map_err(|_| ())?;
+    let bytes = hex::decode(s).map_err(|_| ())?;
+    if bytes.len() != buf.len() {
+        return Err(());
+    }
+    buf.copy_from_slice(&bytes);
+    Ok(())
+}
+
+/// HMAC-SHA256 (RFC 2104) over SHA-256, which is already a dependency.
+fn hmac_sha256(key: &[u8; 32], msg: &[u8]) -> [u8; 32] {
+    use kebao_service::auth::sha256;
+    let mut ipad = [0x36u8; 64];
+    let mut opad = [0x5cu8; 64];
+    for (i, k) in key.iter().enumerate() {
+        if let (Some(a), Some(b)) = (ipad.get_mut(i), opad.get_mut(i)) {
+            *a ^= k;
+            *b ^= k;
+        }
+    }
+    let mut inner = ipad.to_vec();
+    inner.extend_from_slice(msg);
+    let mut outer = opad.to_vec();
+    outer.extend_from_slice(&sha256(&inner));
+    sha256(&outer)
+}
+
 /// Searches with a query that one anonymous client address may make a minute. Signed-in
 /// users and API keys (which carry their own rate) are not counted.
 pub const ANONYMOUS_SEARCHES_PER_MINUTE: u32 = 30;
-
-/// The client's address: the peer of the connection, as `kebao serve` records it
-/// (`into_make_service_with_connect_info`); `None` in process, as in tests.
-#[derive(Debug, Clone, Copy)]
-pub struct ClientAddr(pub Option<std::net::IpAddr>);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let peer = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>();
-        Ok(ClientAddr(peer.map(|c| c.0.ip())))
-    }
-}
 
 /// Counts an anonymous search from this address; `false` when it is over
 /// [`ANONYMOUS_SEARCHES_PER_MINUTE`]. An IPv6 client is counted by its /64, which one
 /// host can fill with addresses.
 pub fn anonymous_search_allowed(state: &AppState, addr: ClientAddr) -> bool {
-    let key = match addr.0 {
-        None => "unknown".to_owned(),
-        Some(std::net::IpAddr::V4(ip)) => ip.to_string(),
-        Some(std::net::IpAddr::V6(ip)) => {
+    let key = match addr.0.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(ip)) => {
             let [a, b, c, d, ..] = ip.segments();
             format!("{a:x}:{b:x}:{c:x}:{d:x}::/64")
         }
+        _ => addr.0,
     };
     state.search_limiter.hit(&key)
 }

@@ -603,3 +603,28 @@ fn deleted_tree_heads_are_found_by_the_copy_beside_the_key() {
     assert!(!o.status.success(), "{}", stdout(&o));
     assert!(stderr(&o).contains("kept outside the database, is missing from the database"), "{}", stderr(&o));
 }
+
+#[test]
+fn passwords_the_operator_sets_are_changed_first_and_the_database_is_private() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.db");
+    let db = format!("sqlite://{}", path.display());
+    assert!(kebao(&db, &["demo", "--enterprises", "5", "--no-serve", "--database", &db]).status.success());
+    // The file holds password hashes: its owner alone reads it.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "database file mode {mode:o}");
+    }
+    let o = kebao(&db, &["user", "reset-password", "--username", "ent.admin"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let store = kebao_store::Store::open(&db, &kebao_store::OpenOptions::default()).await.unwrap();
+        let svc = kebao_service::Service::with_defaults(store).unwrap();
+        // The demo's logins browse without a forced change; a reset by the operator forces one.
+        assert!(!svc.find_user("bank.officer").await.unwrap().must_change_password);
+        assert!(svc.find_user("ent.admin").await.unwrap().must_change_password);
+    });
+}

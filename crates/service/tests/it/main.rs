@@ -8,6 +8,7 @@ mod harness;
 mod audit;
 mod auth;
 mod consent;
+mod credentials;
 mod import;
 mod ledger;
 mod policies;

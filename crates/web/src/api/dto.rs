@@ -208,6 +208,9 @@ pub struct UserDto {
     pub display_name: String,
     pub roles: Vec<String>,
     pub active: bool,
+    /// The password was set by an administrator and must be changed (`PUT /api/v1/me/password`)
+    /// before anything else.
+    pub must_change_password: bool,
 }
 
 impl From<&User> for UserDto {
@@ -219,6 +222,7 @@ impl From<&User> for UserDto {
             display_name: u.display_name.clone(),
             roles: u.roles.iter().map(|r| r.code().to_owned()).collect(),
             active: u.active,
+            must_change_password: u.must_change_password,
         }
     }
 }
@@ -273,6 +277,15 @@ pub struct TokenRequestDto {
     pub password: String,
     /// A name to recognise the token by.
     pub name: String,
+}
+
+/// A change of one's own password.
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct PasswordChangeDto {
+    pub current_password: String,
+    /// At least 10 characters, and not the current one.
+    pub new_password: String,
 }
 
 /// A new API token; the secret is shown once.

@@ -4,7 +4,7 @@ use super::dto::*;
 use super::signed_in;
 use super::{ApiJson, ApiQuery};
 use crate::error::{ApiError, ErrorBody};
-use crate::session::ApiActor;
+use crate::session::{ApiActor, ClientAddr};
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -47,18 +47,60 @@ fn detail(v: &kebao_service::registry::OrgView) -> OrgDetailDto {
     responses((status = 201, body = TokenDto), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)), tag = "auth")]
 pub async fn issue_token(
     State(s): State<AppState>,
+    ClientAddr(address): ClientAddr,
     ApiJson(req): ApiJson<TokenRequestDto>,
 ) -> Result<(StatusCode, Json<TokenDto>), ApiError> {
-    if !s.limiter.hit(&req.username.trim().to_ascii_lowercase()) {
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            "too many sign-in attempts; wait a minute",
-            "登录尝试过于频繁，请一分钟后再试",
-        ));
+    s.throttle.check(&address, &req.username).map_err(crate::session::throttled_error)?;
+    let attempt = kebao_service::auth::Attempt { address: address.clone() };
+    match s.svc.issue_token_from(&req.username, &req.password, &req.name, &attempt).await {
+        Ok((secret, row)) => {
+            s.throttle.succeeded(&address, &req.username);
+            Ok((StatusCode::CREATED, Json(TokenDto::new(secret, &row))))
+        }
+        Err(e) => {
+            if matches!(e, kebao_service::ServiceError::Unauthenticated(_)) {
+                s.throttle.failed(&address, &req.username);
+            }
+            Err(e.into())
+        }
     }
-    let (secret, row) = s.svc.issue_token(&req.username, &req.password, &req.name).await?;
-    Ok((StatusCode::CREATED, Json(TokenDto::new(secret, &row))))
+}
+
+/// Change one's own password (the current one is required). Every other credential of
+/// the user ends: other sessions, and API tokens and keys but the one in use.
+#[utoipa::path(put, path = "/api/v1/me/password", request_body = PasswordChangeDto,
+    responses((status = 200, body = MeDto), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "auth")]
+pub async fn change_password(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    headers: axum::http::HeaderMap,
+    ApiJson(req): ApiJson<PasswordChangeDto>,
+) -> ApiResult<MeDto> {
+    signed_in(&actor)?;
+    let bearer = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_owned());
+    let cookie = axum_extra::extract::cookie::CookieJar::from_headers(&headers)
+        .get(crate::session::SESSION_COOKIE)
+        .map(|c| c.value().to_owned());
+    let in_use = match (&bearer, &cookie) {
+        (Some(t), _) => kebao_service::auth::InUse::Token(t),
+        (None, Some(c)) => kebao_service::auth::InUse::Session(c),
+        (None, None) => kebao_service::auth::InUse::None,
+    };
+    s.svc.change_own_password(&actor, in_use, &req.current_password, &req.new_password).await?;
+    let me = match &actor {
+        Actor::User { user, .. } => s.svc.actor_for(s.svc.find_user(&user.username).await?).await?,
+        _ => return Err(unauthenticated()),
+    };
+    match me {
+        Actor::User { user, org_kind } => {
+            Ok(Json(MeDto { user: UserDto::from(&user), org_kind: org_kind.code().to_owned() }))
+        }
+        _ => Err(unauthenticated()),
+    }
 }
 
 /// The signed-in caller.

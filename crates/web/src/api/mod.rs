@@ -27,6 +27,7 @@ pub fn routes() -> Router<AppState> {
         .route("/auth/token", post(issue_token))
         .route("/me", get(me))
         .route("/me/inbox", get(inbox))
+        .route("/me/password", put(change_password))
         .route("/industries", get(industries))
         .route("/register", post(register))
         .route("/orgs", get(list_orgs).post(create_org))
@@ -139,7 +140,7 @@ async fn not_found() -> ApiError {
 #[openapi(
     info(title = "Kebao 科保 API", description = "The tech-insurance zone platform's JSON API. Errors are `{\"error\": {code, message, message_zh, details}}`."),
     paths(
-        handlers::issue_token, handlers::me, handlers::inbox, handlers::industries, handlers::register,
+        handlers::issue_token, handlers::me, handlers::change_password, handlers::inbox, handlers::industries, handlers::register,
         handlers::list_orgs, handlers::create_org, handlers::get_org, handlers::update_org, handlers::verify_org,
         handlers::put_facts, handlers::add_qualification, handlers::list_users, handlers::add_user,
         handlers::update_user, handlers::audit_head,

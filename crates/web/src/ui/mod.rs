@@ -79,6 +79,7 @@ pub async fn language(mut req: Request, next: Next) -> Response {
 }
 
 const CSS: &str = include_str!("../../static/kebao.css");
+const JS: &str = include_str!("../../static/kebao.js");
 
 /// `GET /static/{file}`.
 pub async fn static_file(Path(file): Path<String>) -> Response {
@@ -86,6 +87,14 @@ pub async fn static_file(Path(file): Path<String>) -> Response {
         "kebao.css" => (
             [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "max-age=3600")],
             CSS,
+        )
+            .into_response(),
+        "kebao.js" => (
+            [
+                (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+                (header::CACHE_CONTROL, "max-age=3600"),
+            ],
+            JS,
         )
             .into_response(),
         _ => StatusCode::NOT_FOUND.into_response(),

@@ -2,7 +2,7 @@
 
 use super::{current, svg, Tr};
 use crate::api::OrgQuery;
-use crate::session::{cookie, expired_cookie, same_secret, PRE_CSRF_COOKIE, SESSION_COOKIE};
+use crate::session::{cookie, expired_cookie, same_secret, ClientAddr, PRE_CSRF_COOKIE, SESSION_COOKIE};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
@@ -47,6 +47,7 @@ pub fn routes() -> Router<AppState> {
         .route("/orgs/{id}/staff", get(staff_page).post(staff_add))
         .route("/users/{id}", post(staff_update))
         .route("/admin/password", get(password_form).post(password_post))
+        .route(OWN_PASSWORD_PAGE, get(own_password_form).post(own_password_post))
         .route("/audit", get(audit_page))
         .layer(axum::middleware::from_fn(super::language))
 }
@@ -89,7 +90,22 @@ pub(super) fn with_status(status: StatusCode, resp: Response) -> Response {
     r
 }
 
+/// The page chrome and the session, if any. Until a password set by an administrator is
+/// changed, every page that looks at the session leads to the change instead.
 pub(super) async fn chrome(
+    state: &AppState,
+    headers: &HeaderMap,
+    tr: Tr,
+) -> Result<(Chrome, Option<SessionInfo>), Response> {
+    let (c, s) = chrome_any(state, headers, tr).await?;
+    if s.as_ref().is_some_and(SessionInfo::must_change_password) {
+        return Err(Redirect::to(OWN_PASSWORD_PAGE).into_response());
+    }
+    Ok((c, s))
+}
+
+/// [`chrome`] for the pages a user who must change their password may still see.
+async fn chrome_any(
     state: &AppState,
     headers: &HeaderMap,
     tr: Tr,
@@ -158,6 +174,9 @@ async fn signed_in(
     }
 }
 
+/// Where a signed-in user changes their own password.
+pub(super) const OWN_PASSWORD_PAGE: &str = "/account/password";
+
 pub(super) fn urlencode(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
@@ -215,7 +234,7 @@ pub(super) fn error_page(tr: Tr, c: Chrome, e: ServiceError) -> Response {
         _ => String::new(),
     };
     let body = format!(
-        "<p>{}</p><p>{}</p><p><a href=\"javascript:history.back()\">{}</a></p>",
+        "<p>{}</p><p>{}</p><p><a href=\"/\" data-back>{}</a></p>",
         tr.t(zh, en),
         escape(&detail),
         tr.t("返回", "Back")
@@ -317,6 +336,30 @@ fn pre_csrf_token(headers: &HeaderMap) -> Option<String> {
         .map(|c| c.value().to_owned())
 }
 
+fn now_s(st: &AppState) -> u64 {
+    u64::try_from(st.svc.now_us() / 1_000_000).unwrap_or(0)
+}
+
+/// A fresh server-issued token for a pre-sign-in form (login, registration): whatever
+/// cookie the browser brought, it gets a new one.
+fn fresh_pre_csrf(st: &AppState) -> String {
+    st.form_tokens.issue(now_s(st)).unwrap_or_default()
+}
+
+/// The pre-sign-in form's token, when the form and the cookie carry the same one and the
+/// server issued it (a cookie an attacker planted is refused).
+fn checked_pre_csrf(
+    st: &AppState,
+    headers: &HeaderMap,
+    form: &HashMap<String, String>,
+) -> Result<String, Response> {
+    let sent = form.get("csrf").map_or("", String::as_str);
+    match pre_csrf_token(headers) {
+        Some(t) if !sent.is_empty() && same_secret(sent, &t) && st.form_tokens.verify(&t, now_s(st)) => Ok(t),
+        _ => Err(csrf_page()),
+    }
+}
+
 async fn login_form(
     State(st): State<AppState>,
     Extension(tr): Extension<Tr>,
@@ -333,8 +376,7 @@ async fn login_form(
             tr.t("登录已过期，请重新登录。", "Your session has expired; please sign in again.").to_owned(),
         ));
     }
-    let token =
-        pre_csrf_token(&headers).unwrap_or_else(|| kebao_service::auth::random_secret().unwrap_or_default());
+    let token = fresh_pre_csrf(&st);
     let page = html(&LoginTpl {
         c,
         error: None,
@@ -348,19 +390,19 @@ async fn login_form(
 async fn login_post(
     State(st): State<AppState>,
     Extension(tr): Extension<Tr>,
+    ClientAddr(address): ClientAddr,
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Page {
-    let sent = form.get("csrf").map_or("", String::as_str);
-    match pre_csrf_token(&headers) {
-        Some(t) if !sent.is_empty() && same_secret(sent, &t) => {}
-        _ => return Ok(csrf_page()),
-    }
+    let token = match checked_pre_csrf(&st, &headers, &form) {
+        Ok(t) => t,
+        Err(r) => return Ok(r),
+    };
     let username = form.get("username").cloned().unwrap_or_default();
     let password = form.get("password").cloned().unwrap_or_default();
     let next = safe_next(form.get("next"));
     let again = |error: String, status: StatusCode| {
-        let token = pre_csrf_token(&headers).unwrap_or_default();
+        let token = token.clone();
         with_status(
             status,
             html(&LoginTpl {
@@ -372,14 +414,22 @@ async fn login_post(
             }),
         )
     };
-    if !st.limiter.hit(&username.trim().to_ascii_lowercase()) {
+    if let Err(t) = st.throttle.check(&address, &username) {
+        let s = t.retry_after_s();
+        tracing::warn!(address = %address, "sign-in throttled");
         return Ok(again(
-            tr.t("登录尝试过于频繁，请一分钟后再试。", "Too many attempts; wait a minute.").to_owned(),
+            tr.pick(
+                format!("登录失败次数过多，请 {s} 秒后再试。"),
+                format!("Too many failed sign-ins; try again in {s} seconds."),
+            ),
             StatusCode::TOO_MANY_REQUESTS,
         ));
     }
-    match st.svc.login(&username, &password).await {
+    let attempt = kebao_service::auth::Attempt { address: address.clone() };
+    match st.svc.login_from(&username, &password, &attempt).await {
         Ok(s) => {
+            st.throttle.succeeded(&address, &username);
+            let next = if s.user.must_change_password { OWN_PASSWORD_PAGE.to_owned() } else { next.clone() };
             let mut resp = Redirect::to(&next).into_response();
             let ttl = time::Duration::microseconds(s.expires_at_us - st.svc.now_us());
             for c in [
@@ -392,10 +442,13 @@ async fn login_post(
             }
             Ok(resp)
         }
-        Err(ServiceError::Unauthenticated(_)) => Ok(again(
-            tr.t("用户名或密码错误。", "Wrong user name or password.").to_owned(),
-            StatusCode::UNAUTHORIZED,
-        )),
+        Err(ServiceError::Unauthenticated(_)) => {
+            st.throttle.failed(&address, &username);
+            Ok(again(
+                tr.t("用户名或密码错误。", "Wrong user name or password.").to_owned(),
+                StatusCode::UNAUTHORIZED,
+            ))
+        }
         Err(e) => Err(error_page(tr, chrome_blank(tr), e)),
     }
 }
@@ -406,7 +459,7 @@ async fn logout(
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Page {
-    let (_, s) = chrome(&st, &headers, tr).await?;
+    let s = current(&st, &headers).await?;
     if let Some(s) = s {
         check_csrf(&form, &s)?;
         if let Some(c) = axum_extra::extract::cookie::CookieJar::from_headers(&headers).get(SESSION_COOKIE) {
@@ -1370,8 +1423,7 @@ fn register_page(st: &AppState, c: Chrome, form: &HashMap<String, String>, errs:
 
 async fn register_form(State(st): State<AppState>, Extension(tr): Extension<Tr>, headers: HeaderMap) -> Page {
     let (mut c, _) = chrome(&st, &headers, tr).await?;
-    let token =
-        pre_csrf_token(&headers).unwrap_or_else(|| kebao_service::auth::random_secret().unwrap_or_default());
+    let token = fresh_pre_csrf(&st);
     c.csrf = token.clone();
     c.notice = Some(("info", tr.t("注册后，企业信息须经管委会核验方可在名录中公开。", "After you register, the zone office verifies your enterprise before it appears in the directory.").to_owned()));
     let page = register_page(&st, c, &HashMap::new(), &[]);
@@ -1384,10 +1436,9 @@ async fn register_post(
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Page {
-    let sent = form.get("csrf").map_or("", String::as_str);
-    let token = match pre_csrf_token(&headers) {
-        Some(t) if !sent.is_empty() && same_secret(sent, &t) => t,
-        _ => return Ok(csrf_page()),
+    let token = match checked_pre_csrf(&st, &headers, &form) {
+        Ok(t) => t,
+        Err(r) => return Ok(r),
     };
     let (mut c, _) = chrome(&st, &headers, tr).await?;
     c.csrf = token;
@@ -1630,6 +1681,120 @@ async fn password_post(
         tr.t("重置", "Reset").into(),
         "/dashboard".into(),
     ))
+}
+
+// ---------------------------------------------------------------------------------------
+// One's own password
+
+fn own_password_fields(tr: Tr, errs: &[FieldError]) -> Vec<Field> {
+    let err = |name: &str| {
+        errs.iter()
+            .filter(|e| e.field == name)
+            .map(|e| tr.pick(e.message_zh.clone(), e.message_en.clone()))
+            .collect::<Vec<_>>()
+            .join("；")
+    };
+    let field = |name: &str, label: &str| Field {
+        name: name.into(),
+        label: label.into(),
+        value: String::new(),
+        error: err(name),
+        required: true,
+        options: vec![],
+        hint: String::new(),
+        type_: "password".into(),
+    };
+    vec![
+        field("current_password", tr.t("当前密码", "Current password")),
+        field("new_password", tr.t("新密码（至少10位）", "New password (10+ characters)")),
+        field("new_password_again", tr.t("再次输入新密码", "New password again")),
+    ]
+}
+
+fn own_password_page(c: Chrome, errs: &[FieldError]) -> Response {
+    let tr = c.tr;
+    form_page(
+        c,
+        tr.t("修改密码", "Change your password").into(),
+        OWN_PASSWORD_PAGE.into(),
+        own_password_fields(tr, errs),
+        errs,
+        tr.t("修改", "Change").into(),
+        "/dashboard".into(),
+    )
+}
+
+/// The signed-in user's session for the password page (which a user who must change their
+/// password may see), or a redirect to sign in.
+async fn own_session(st: &AppState, headers: &HeaderMap, tr: Tr) -> Result<(Chrome, SessionInfo), Response> {
+    match chrome_any(st, headers, tr).await? {
+        (c, Some(s)) => Ok((c, s)),
+        (_, None) => {
+            Err(Redirect::to(&format!("/login?next={}", urlencode(OWN_PASSWORD_PAGE))).into_response())
+        }
+    }
+}
+
+async fn own_password_form(
+    State(st): State<AppState>,
+    Extension(tr): Extension<Tr>,
+    headers: HeaderMap,
+) -> Page {
+    let (mut c, s) = own_session(&st, &headers, tr).await?;
+    if s.must_change_password() {
+        c.notice = Some((
+            "info",
+            tr.t(
+                "您的密码由管理员设置，请先修改密码后再继续使用。",
+                "An administrator set your password: change it before you go on.",
+            )
+            .to_owned(),
+        ));
+    }
+    Ok(own_password_page(c, &[]))
+}
+
+async fn own_password_post(
+    State(st): State<AppState>,
+    Extension(tr): Extension<Tr>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Page {
+    let (mut c, s) = own_session(&st, &headers, tr).await?;
+    check_csrf(&form, &s)?;
+    let g = |k: &str| form.get(k).cloned().unwrap_or_default();
+    let (current_pw, new_pw) = (g("current_password"), g("new_password"));
+    if new_pw != g("new_password_again") {
+        let errs = [FieldError::new(
+            "new_password_again",
+            "mismatch",
+            "两次输入的新密码不一致",
+            "the two new passwords differ",
+        )];
+        return Ok(with_status(StatusCode::UNPROCESSABLE_ENTITY, own_password_page(c, &errs)));
+    }
+    let cookie = axum_extra::extract::cookie::CookieJar::from_headers(&headers)
+        .get(SESSION_COOKIE)
+        .map(|c| c.value().to_owned())
+        .unwrap_or_default();
+    let in_use = kebao_service::auth::InUse::Session(&cookie);
+    match st.svc.change_own_password(&s.actor, in_use, &current_pw, &new_pw).await {
+        Ok(_) => {
+            c.notice = Some((
+                "ok",
+                tr.t(
+                    "密码已修改；您在其他地方的登录和 API 令牌均已失效。",
+                    "Your password was changed; your other sessions and API tokens were ended.",
+                )
+                .to_owned(),
+            ));
+            Ok(own_password_page(c, &[]))
+        }
+        Err(ServiceError::Invalid(Invalid(errs))) => {
+            Ok(with_status(StatusCode::UNPROCESSABLE_ENTITY, own_password_page(c, &errs)))
+        }
+        Err(e) => Err(error_page(tr, c, e)),
+    }
 }
 
 // ---------------------------------------------------------------------------------------

@@ -7,4 +7,5 @@ mod browser;
 mod client;
 mod credit;
 mod products;
+mod security;
 mod ui;

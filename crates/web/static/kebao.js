@@ -1,0 +1,13 @@
+// The UI works without JavaScript; this file only adds conveniences. It is a file rather
+// than inline script so that the content security policy can forbid inline script.
+document.addEventListener("click", function (e) {
+  var t = e.target;
+  if (!(t instanceof Element)) return;
+  if (t.closest("[data-print]")) {
+    e.preventDefault();
+    window.print();
+  } else if (t.closest("a[data-back]") && window.history.length > 1) {
+    e.preventDefault();
+    window.history.back();
+  }
+});
