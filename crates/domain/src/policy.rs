@@ -97,6 +97,10 @@ pub const MAX_START_AHEAD_MONTHS: u16 = 12;
 /// The longest term of cover in months (a product's term is 1 to 120 months).
 pub const MAX_TERM_MONTHS: u16 = 120;
 
+/// How far ahead any cover may start, renewals included: a renewal starts where the cover it
+/// renews ends, which may itself have started up to a year ahead and run the longest term.
+pub const MAX_RENEWAL_AHEAD_MONTHS: u16 = MAX_START_AHEAD_MONTHS + MAX_TERM_MONTHS;
+
 /// A policy's period of cover, both days included.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CoverPeriod {
@@ -104,13 +108,14 @@ pub struct CoverPeriod {
     pub end: Date,
 }
 
-/// The period of cover of a policy that starts on `start` for `term_months`, asked for on
-/// `today`. Cover starts no earlier than today (no backdating) and at most
-/// [`MAX_START_AHEAD_MONTHS`] ahead; the term is 1 to [`MAX_TERM_MONTHS`] months; the last day
-/// is the day before the same date `term_months` later (the month's last day where that date
-/// does not exist), so the end always lies after the start.
+/// The period of cover of a policy (or renewal) that starts on `start` for `term_months`,
+/// asked for on `today`. Cover starts no earlier than today (no backdating) and at most
+/// [`MAX_RENEWAL_AHEAD_MONTHS`] ahead (a new application keeps to the narrower
+/// [`check_start`]); the term is 1 to [`MAX_TERM_MONTHS`] months; the last day is the day
+/// before the same date `term_months` later (the month's last day where that date does not
+/// exist), so the end always lies after the start.
 pub fn cover_period(start: Date, term_months: u16, today: Date) -> Result<CoverPeriod, FieldError> {
-    check_start(start, today)?;
+    start_within(start, today, MAX_RENEWAL_AHEAD_MONTHS)?;
     if term_months == 0 || term_months > MAX_TERM_MONTHS {
         return Err(FieldError::new(
             "term_months",
@@ -131,9 +136,13 @@ pub fn cover_period(start: Date, term_months: u16, today: Date) -> Result<CoverP
     Ok(CoverPeriod { start, end })
 }
 
-/// The start of cover asked for on `today`: not before today (no backdating) and at most
-/// [`MAX_START_AHEAD_MONTHS`] ahead. Part of [`cover_period`], usable before the term is known.
+/// The start of new cover asked for on `today`: not before today (no backdating) and at
+/// most [`MAX_START_AHEAD_MONTHS`] ahead.
 pub fn check_start(start: Date, today: Date) -> Result<(), FieldError> {
+    start_within(start, today, MAX_START_AHEAD_MONTHS)
+}
+
+fn start_within(start: Date, today: Date, ahead_months: u16) -> Result<(), FieldError> {
     if start < today {
         return Err(FieldError::new(
             "start_date",
@@ -142,14 +151,15 @@ pub fn check_start(start: Date, today: Date) -> Result<(), FieldError> {
             "cover cannot start in the past",
         ));
     }
-    let latest = add_months(today, MAX_START_AHEAD_MONTHS).unwrap_or(Date::MAX);
+    let latest = add_months(today, ahead_months).unwrap_or(Date::MAX);
     if start > latest {
-        let l = latest;
         return Err(FieldError::new(
             "start_date",
             "too_far_ahead",
-            format!("起保日 {start} 过远：最晚为今天起一年内（{l}）"),
-            format!("cover starting on {start} is too far ahead: it must start within a year, by {l}"),
+            format!("起保日 {start} 过远：最晚为 {latest}（今天起 {ahead_months} 个月内）"),
+            format!(
+                "cover starting on {start} is too far ahead: it must start by {latest} (within {ahead_months} months)"
+            ),
         ));
     }
     Ok(())
@@ -229,11 +239,17 @@ mod tests {
         // Month ends: 31 January plus one month is 28 February; cover ends the day before.
         assert_eq!(cover_period(d(2027, 1, 31), 1, today).unwrap().end, d(2027, 2, 27));
         assert_eq!(cover_period(today, 120, today).unwrap().end, d(2036, 11, 27));
-        // The last day a year ahead is allowed; the day after is not.
-        assert!(cover_period(d(2027, 11, 28), 12, today).is_ok());
-        let e = cover_period(d(2027, 11, 29), 12, today).unwrap_err();
+        // New cover: the last day a year ahead is allowed; the day after is not.
+        assert_eq!(check_start(d(2027, 11, 28), today), Ok(()));
+        let e = check_start(d(2027, 11, 29), today).unwrap_err();
         assert_eq!((e.field.as_str(), e.code), ("start_date", "too_far_ahead"));
         assert!(e.message_zh.contains("2027-11-28") && e.message_en.contains("2027-11-28"), "{e:?}");
+        assert_eq!(check_start(d(2026, 11, 27), today).err().map(|e| e.code), Some("in_the_past"));
+        // A renewal starts where the cover it renews ends: up to eleven years ahead.
+        assert!(cover_period(d(2028, 11, 28), 12, today).is_ok());
+        assert!(cover_period(d(2037, 11, 28), 12, today).is_ok());
+        let e = cover_period(d(2037, 11, 29), 12, today).unwrap_err();
+        assert_eq!((e.code, e.message_en.contains("2037-11-28")), ("too_far_ahead", true), "{e:?}");
         // The attacker's date, and the last date there is.
         let e = cover_period(d(9999, 12, 31), 12, today).unwrap_err();
         assert_eq!((e.field.as_str(), e.code), ("start_date", "too_far_ahead"));
