@@ -98,6 +98,30 @@ pub fn clocks(
     out
 }
 
+/// Checks a claimed amount: above zero and at most the largest limit a policy can have
+/// ([`crate::rating::MAX_QUOTE_FEN`], 10^12 yuan), so that sums over claims cannot overflow.
+/// A claim above its own policy's limit is accepted: payment is capped ([`claim_cap`]).
+pub fn check_claimed(claimed: Money) -> Result<(), FieldError> {
+    if claimed.fen() <= 0 {
+        return Err(FieldError::new(
+            "claimed_yuan",
+            "not_positive",
+            "索赔金额须大于零",
+            "the claimed amount must be above zero",
+        ));
+    }
+    let max = Money::from_fen(crate::rating::MAX_QUOTE_FEN);
+    if claimed > max {
+        return Err(FieldError::new(
+            "claimed_yuan",
+            "too_large",
+            format!("索赔金额过大：最多 {} 元", max.display_yuan()),
+            format!("the claimed amount is too large: at most {} yuan", max.display_yuan()),
+        ));
+    }
+    Ok(())
+}
+
 /// The most a claim may still be reserved, decided or paid: the policy's limit net of the
 /// deductible, less what is already `committed` against the limit (what the policy's other
 /// claims were decided or paid, and what this claim paid before it was reopened). Never
@@ -270,7 +294,10 @@ mod tests {
         assert!(e.message_zh.starts_with("准备金") && e.message_en.starts_with("the reserve"));
         let e = check_within_cap(CapUse::Payment, Money::from_fen(750_001), cap).unwrap_err();
         assert!(e.message_en.starts_with("the payment"), "{e:?}");
-        // A claim above the cap may be made; the decision is what is capped.
+        // A claim above the cap may be made, up to 10^12 yuan; the decision is what is capped.
+        assert_eq!(check_claimed(Money::from_fen(crate::rating::MAX_QUOTE_FEN)), Ok(()));
+        assert_eq!(check_claimed(Money::from_fen(i64::MAX)).err().map(|e| e.code), Some("too_large"));
+        assert_eq!(check_claimed(Money::ZERO).err().map(|e| e.code), Some("not_positive"));
         let claimed = Money::from_fen(5_000_000);
         assert_eq!(check_decision(ClaimOutcome::Pay, Money::ZERO, claimed, cap, ""), Ok(cap));
         assert_eq!(

@@ -7,7 +7,8 @@
 use crate::authz::Actor;
 use crate::{new_id, Result, Service, ServiceError};
 use kebao_domain::claim::{
-    check_decision, check_within_cap, claim_cap, clocks, CapUse, ClaimOutcome, ClaimStatus, Clock, Deadlines,
+    check_claimed, check_decision, check_within_cap, claim_cap, clocks, CapUse, ClaimOutcome, ClaimStatus,
+    Clock, Deadlines,
 };
 use kebao_domain::event::EventDraft;
 use kebao_domain::ledger::{AccountFlags, Transfer, TransferFlags, TransferResult};
@@ -163,13 +164,8 @@ impl Service {
                 "describe the loss (5 to 4,000 characters)",
             ));
         }
-        if claimed.fen() <= 0 {
-            errs.push(FieldError::new(
-                "claimed_yuan",
-                "not_positive",
-                "索赔金额须大于零",
-                "the claimed amount must be above zero",
-            ));
+        if let Err(e) = check_claimed(claimed) {
+            errs.push(e);
         }
         if !errs.is_empty() {
             return Err(kebao_domain::Invalid(errs).into());

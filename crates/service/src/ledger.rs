@@ -318,17 +318,19 @@ impl Service {
                 } else {
                     (0, t.amount)
                 };
+                // Saturating: a sum beyond i64 cannot equal a stored balance, so it is reported
+                // below as a problem rather than panicking.
                 match expect.get_mut(&t.debit_account_id) {
                     Some(e) => {
-                        e[0] += pending;
-                        e[1] += posted;
+                        e[0] = e[0].saturating_add(pending);
+                        e[1] = e[1].saturating_add(posted);
                     }
                     None => problems.push(format!("transfer {} debits an unknown account", t.id)),
                 }
                 match expect.get_mut(&t.credit_account_id) {
                     Some(e) => {
-                        e[2] += pending;
-                        e[3] += posted;
+                        e[2] = e[2].saturating_add(pending);
+                        e[3] = e[3].saturating_add(posted);
                     }
                     None => problems.push(format!("transfer {} credits an unknown account", t.id)),
                 }

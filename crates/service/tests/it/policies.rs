@@ -511,7 +511,9 @@ contract!(claim_amounts_stay_within_the_remaining_limit_net_of_the_deductible, |
             .await
         }
     };
-    // A claim above the limit is accepted; its cap is stated.
+    // A claim above the limit is accepted, up to 10^12 yuan; its cap is stated.
+    let e = report(MAX_FEN).await.unwrap_err();
+    assert!(matches!(&e, ServiceError::Invalid(i) if i.0[0].code == "too_large"), "{e:?}");
     let c1 = report(100_000_000).await.unwrap();
     assert_eq!(c1.claimed_fen, 100_000_000);
     assert_eq!(ctx.svc.claim(&z.ent_admin, &c1.id).await.unwrap().cap, Money::from_fen(79_500_000));
