@@ -64,10 +64,14 @@ fn day(field: &str, s: &str) -> Result<Date> {
     })
 }
 
-/// A policy's limit and deductible, from its schedule (what was rated).
-fn cover_of(schedule: &str) -> (Money, Money) {
-    let sched: serde_json::Value = serde_json::from_str(schedule).unwrap_or_default();
-    let fen = |p: &str| Money::from_fen(sched.pointer(p).and_then(|v| v.as_i64()).unwrap_or(0));
+/// A policy's limit and deductible: the terms in force (as last endorsed), else the
+/// schedule's (what was rated at binding).
+fn cover_of(p: &kebao_store::policies::PolicyRow) -> (Money, Money) {
+    if let Ok(q) = serde_json::from_str::<kebao_domain::rating::QuoteInput>(&p.input) {
+        return (q.limit, q.deductible);
+    }
+    let sched: serde_json::Value = serde_json::from_str(&p.schedule).unwrap_or_default();
+    let fen = |k: &str| Money::from_fen(sched.pointer(k).and_then(|v| v.as_i64()).unwrap_or(0));
     (fen("/rated/limit"), fen("/rated/deductible"))
 }
 
@@ -106,7 +110,7 @@ impl Service {
     /// so that two claims on one policy cannot both use the same remainder.
     async fn cap_of(&self, tx: &mut Tx, c: &ClaimRow) -> Result<Money> {
         let p = kebao_store::policies::policy(tx.conn(), &c.policy_id).await?;
-        let (limit, deductible) = cover_of(&p.schedule);
+        let (limit, deductible) = cover_of(&p);
         let mut committed = Money::from_fen(c.paid_fen);
         for o in store::of_org(tx.conn(), &c.enterprise_id).await? {
             if o.policy_id == c.policy_id && o.id != c.id {

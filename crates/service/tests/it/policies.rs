@@ -488,7 +488,7 @@ const MAX_FEN: i64 = i64::MAX;
 
 contract!(claim_amounts_stay_within_the_remaining_limit_net_of_the_deductible, |ctx: Ctx| async move {
     use kebao_domain::claim::ClaimOutcome;
-    let Setup { z, ins, pid, .. } = setup(&ctx).await;
+    let Setup { z, admin, ins, pid, .. } = setup(&ctx).await;
     let handler = user(&ctx.svc, &ins, "claims.cap", &[Role::ClaimsHandler]).await;
     // Limit 800,000 yuan, deductible 5,000: 795,000 yuan can be paid on the policy in all.
     let q = QuoteInput {
@@ -584,6 +584,11 @@ contract!(claim_amounts_stay_within_the_remaining_limit_net_of_the_deductible, |
     ctx.svc.reopen_claim(&handler, &c2.id, "发现新的损失材料").await.unwrap();
     let e = ctx.svc.set_claim_reserve(&handler, &c2.id, Money::from_fen(1)).await.unwrap_err();
     assert!(matches!(&e, ServiceError::Invalid(i) if i.0[0].code == "above_limit"), "{e:?}");
+    // An endorsement raising the limit to 900,000 yuan leaves 100,000 for it.
+    let raised = QuoteInput { limit: Money::from_fen(90_000_000), ..q.clone() };
+    ctx.svc.endorse_policy(&admin, &policy.id, &raised, "2026-11-28", "提高责任限额").await.unwrap();
+    assert_eq!(ctx.svc.claim(&z.ent_admin, &c3.id).await.unwrap().cap, Money::from_fen(10_000_000));
+    ctx.svc.set_claim_reserve(&handler, &c3.id, Money::from_fen(100)).await.unwrap();
 
     // An amount that would overflow a balance is a conflict with a clear code, never a 500:
     // the insurer's cash has a payment already, so the largest amount cannot be added to it.
@@ -598,7 +603,11 @@ contract!(claim_amounts_stay_within_the_remaining_limit_net_of_the_deductible, |
     assert_eq!(state(&ctx).await.1, before);
     let report = ctx.svc.ledger_verify().await.unwrap();
     assert!(report.problems.is_empty(), "{:?}", report.problems);
-    assert_eq!((report.debits_pending, report.credits_pending), (0, 0));
+    assert_eq!(
+        (report.debits_pending, report.credits_pending),
+        (100, 100),
+        "only the last reserve is pending"
+    );
 });
 
 contract!(cover_dates_and_quote_amounts_are_bounded, |ctx: Ctx| async move {
