@@ -5,6 +5,7 @@
 use crate::error::FieldError;
 use crate::money::Money;
 use crate::org::string_enum;
+use time::Date;
 
 string_enum! {
     /// Where an application stands.
@@ -90,6 +91,90 @@ pub fn within_authority(limit: Money, authority_yuan: i64) -> Result<(), FieldEr
     }
 }
 
+/// How far ahead cover may start: at most this many months after the day of application.
+pub const MAX_START_AHEAD_MONTHS: u16 = 12;
+
+/// The longest term of cover in months (a product's term is 1 to 120 months).
+pub const MAX_TERM_MONTHS: u16 = 120;
+
+/// How far ahead any cover may start, renewals included: a renewal starts where the cover it
+/// renews ends, which may itself have started up to a year ahead and run the longest term.
+pub const MAX_RENEWAL_AHEAD_MONTHS: u16 = MAX_START_AHEAD_MONTHS + MAX_TERM_MONTHS;
+
+/// A policy's period of cover, both days included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CoverPeriod {
+    pub start: Date,
+    pub end: Date,
+}
+
+/// The period of cover of a policy (or renewal) that starts on `start` for `term_months`,
+/// asked for on `today`. Cover starts no earlier than today (no backdating) and at most
+/// [`MAX_RENEWAL_AHEAD_MONTHS`] ahead (a new application keeps to the narrower
+/// [`check_start`]); the term is 1 to [`MAX_TERM_MONTHS`] months; the last day is the day
+/// before the same date `term_months` later (the month's last day where that date does not
+/// exist), so the end always lies after the start.
+pub fn cover_period(start: Date, term_months: u16, today: Date) -> Result<CoverPeriod, FieldError> {
+    start_within(start, today, MAX_RENEWAL_AHEAD_MONTHS)?;
+    if term_months == 0 || term_months > MAX_TERM_MONTHS {
+        return Err(FieldError::new(
+            "term_months",
+            "range",
+            format!("保险期间应为 1–{MAX_TERM_MONTHS} 个月（现为 {term_months}）"),
+            format!("the term must be 1 to {MAX_TERM_MONTHS} months (it is {term_months})"),
+        ));
+    }
+    let end = add_months(start, term_months).and_then(Date::previous_day).filter(|e| *e > start);
+    let Some(end) = end else {
+        return Err(FieldError::new(
+            "start_date",
+            "out_of_range",
+            format!("起保日 {start} 加保险期间超出可表示的日期"),
+            format!("cover from {start} for {term_months} months ends beyond the dates that can be kept"),
+        ));
+    };
+    Ok(CoverPeriod { start, end })
+}
+
+/// The start of new cover asked for on `today`: not before today (no backdating) and at
+/// most [`MAX_START_AHEAD_MONTHS`] ahead.
+pub fn check_start(start: Date, today: Date) -> Result<(), FieldError> {
+    start_within(start, today, MAX_START_AHEAD_MONTHS)
+}
+
+fn start_within(start: Date, today: Date, ahead_months: u16) -> Result<(), FieldError> {
+    if start < today {
+        return Err(FieldError::new(
+            "start_date",
+            "in_the_past",
+            "起保日不能早于今天",
+            "cover cannot start in the past",
+        ));
+    }
+    let latest = add_months(today, ahead_months).unwrap_or(Date::MAX);
+    if start > latest {
+        return Err(FieldError::new(
+            "start_date",
+            "too_far_ahead",
+            format!("起保日 {start} 过远：最晚为 {latest}（今天起 {ahead_months} 个月内）"),
+            format!(
+                "cover starting on {start} is too far ahead: it must start by {latest} (within {ahead_months} months)"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The same day `months` later, or the last day of that month where the day does not exist;
+/// none beyond the last representable date.
+pub fn add_months(d: Date, months: u16) -> Option<Date> {
+    let total = i32::from(u8::from(d.month())) - 1 + i32::from(months);
+    let year = d.year().checked_add(total / 12)?;
+    let month = time::Month::try_from(u8::try_from(total % 12 + 1).ok()?).ok()?;
+    let last = time::util::days_in_month(month, year);
+    Date::from_calendar_date(year, month, d.day().min(last)).ok()
+}
+
 /// The policy number of the `seq`-th policy bound in `year`: `DHKB-P-2026-000042`.
 pub fn policy_number(year: i32, seq: u32) -> String {
     format!("DHKB-P-{year}-{seq:06}")
@@ -140,5 +225,40 @@ mod tests {
             Some("over_authority")
         );
         assert_eq!(policy_number(2026, 42), "DHKB-P-2026-000042");
+    }
+
+    fn d(y: i32, m: u8, day: u8) -> Date {
+        Date::from_calendar_date(y, time::Month::try_from(m).unwrap(), day).unwrap()
+    }
+
+    #[test]
+    fn cover_starts_within_a_year_and_ends_after_it_starts() {
+        let today = d(2026, 11, 28);
+        let p = cover_period(d(2026, 12, 1), 12, today).unwrap();
+        assert_eq!((p.start, p.end), (d(2026, 12, 1), d(2027, 11, 30)));
+        // Month ends: 31 January plus one month is 28 February; cover ends the day before.
+        assert_eq!(cover_period(d(2027, 1, 31), 1, today).unwrap().end, d(2027, 2, 27));
+        assert_eq!(cover_period(today, 120, today).unwrap().end, d(2036, 11, 27));
+        // New cover: the last day a year ahead is allowed; the day after is not.
+        assert_eq!(check_start(d(2027, 11, 28), today), Ok(()));
+        let e = check_start(d(2027, 11, 29), today).unwrap_err();
+        assert_eq!((e.field.as_str(), e.code), ("start_date", "too_far_ahead"));
+        assert!(e.message_zh.contains("2027-11-28") && e.message_en.contains("2027-11-28"), "{e:?}");
+        assert_eq!(check_start(d(2026, 11, 27), today).err().map(|e| e.code), Some("in_the_past"));
+        // A renewal starts where the cover it renews ends: up to eleven years ahead.
+        assert!(cover_period(d(2028, 11, 28), 12, today).is_ok());
+        assert!(cover_period(d(2037, 11, 28), 12, today).is_ok());
+        let e = cover_period(d(2037, 11, 29), 12, today).unwrap_err();
+        assert_eq!((e.code, e.message_en.contains("2037-11-28")), ("too_far_ahead", true), "{e:?}");
+        // The attacker's date, and the last date there is.
+        let e = cover_period(d(9999, 12, 31), 12, today).unwrap_err();
+        assert_eq!((e.field.as_str(), e.code), ("start_date", "too_far_ahead"));
+        let e = cover_period(d(9999, 12, 31), 12, d(9999, 12, 31)).unwrap_err();
+        assert_eq!((e.field.as_str(), e.code), ("start_date", "out_of_range"));
+        assert_eq!(cover_period(d(2026, 11, 27), 12, today).err().map(|e| e.code), Some("in_the_past"));
+        assert_eq!(cover_period(today, 0, today).err().map(|e| e.field), Some("term_months".into()));
+        assert_eq!(cover_period(today, 121, today).err().map(|e| e.code), Some("range"));
+        assert_eq!(add_months(d(9999, 12, 1), 1), None);
+        assert_eq!(add_months(d(2024, 2, 29), 12), Some(d(2025, 2, 28)));
     }
 }

@@ -233,6 +233,100 @@ pub struct QuoteInput {
     pub claims_3y: u32,
 }
 
+/// The largest amount a quote takes, in fen: 10^12 yuan (a trillion), far above any cover
+/// written in the zone and far below where sums of amounts could overflow.
+pub const MAX_QUOTE_FEN: i64 = 100_000_000_000_000;
+
+/// A quote's input as the user typed it (the API's body, a page's form): amounts in yuan.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct QuoteFields {
+    pub limit_yuan: String,
+    pub deductible_yuan: String,
+    pub sum_insured_yuan: String,
+    pub revenue_yuan: String,
+    /// Zone industry tag.
+    pub industry: Option<String>,
+    /// Life-cycle stage code.
+    pub stage: Option<String>,
+    pub claims_3y: u32,
+}
+
+impl QuoteInput {
+    /// Parses what the user typed: amounts in yuan (blank is zero), a known stage, and the
+    /// rules of [`QuoteInput::check`]. Every problem is returned, each naming its field.
+    pub fn parse(f: &QuoteFields) -> Result<QuoteInput, Invalid> {
+        let mut c = Collector::default();
+        let mut money = |v: &str, field: &str| {
+            if v.trim().is_empty() {
+                return Money::ZERO;
+            }
+            c.take(Money::parse_yuan(v, field)).unwrap_or(Money::ZERO)
+        };
+        let mut input = QuoteInput {
+            limit: money(&f.limit_yuan, "limit_yuan"),
+            deductible: money(&f.deductible_yuan, "deductible_yuan"),
+            sum_insured: money(&f.sum_insured_yuan, "sum_insured_yuan"),
+            revenue: money(&f.revenue_yuan, "revenue_yuan"),
+            industry: f.industry.clone().filter(|s| !s.trim().is_empty()),
+            stage: None,
+            claims_3y: f.claims_3y,
+        };
+        if let Some(s) = f.stage.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            input.stage = c.take(LifecycleStage::from_code(s).ok_or_else(|| {
+                FieldError::new(
+                    "stage",
+                    "unknown_stage",
+                    format!("生命周期阶段 `{s}` 不存在"),
+                    format!("stage `{s}` does not exist"),
+                )
+            }));
+        }
+        if let Err(Invalid(es)) = input.check() {
+            es.into_iter().for_each(|e| c.push(e));
+        }
+        c.finish().map(|()| input)
+    }
+
+    /// The rules every quote's amounts keep, however they came (a form, the API, the CLI, a
+    /// renewal): no amount is negative or above [`MAX_QUOTE_FEN`], and a deductible is below
+    /// the limit. Errors name the form's fields (`limit_yuan` …).
+    pub fn check(&self) -> Result<(), Invalid> {
+        let mut c = Collector::default();
+        let max = Money::from_fen(MAX_QUOTE_FEN);
+        for (field, zh, en, m) in [
+            ("limit_yuan", "责任限额", "the limit", self.limit),
+            ("deductible_yuan", "免赔额", "the deductible", self.deductible),
+            ("sum_insured_yuan", "保险金额", "the sum insured", self.sum_insured),
+            ("revenue_yuan", "营业收入", "the revenue", self.revenue),
+        ] {
+            if m < Money::ZERO {
+                c.push(FieldError::new(
+                    field,
+                    "negative",
+                    format!("{zh}不能为负数"),
+                    format!("{en} cannot be negative"),
+                ));
+            } else if m > max {
+                c.push(FieldError::new(
+                    field,
+                    "too_large",
+                    format!("{zh}过大：最多 {} 元", max.display_yuan()),
+                    format!("{en} is too large: at most {} yuan", max.display_yuan()),
+                ));
+            }
+        }
+        if self.deductible > Money::ZERO && self.deductible >= self.limit {
+            c.push(FieldError::new(
+                "deductible_yuan",
+                "deductible_not_below_limit",
+                "免赔额须低于责任限额",
+                "the deductible must be below the limit",
+            ));
+        }
+        c.finish()
+    }
+}
+
 /// One line of a quote's trace.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Step {
@@ -265,6 +359,12 @@ fn band_of(bands: &[Band], m: Money) -> Option<String> {
 impl Plan {
     /// Evaluates the plan. A level the plan cannot rate is an error naming it.
     pub fn quote(&self, q: &QuoteInput) -> Result<Quote, FieldError> {
+        // Callers check the input first to report every problem; this keeps the rule for all.
+        if let Err(Invalid(es)) = q.check() {
+            if let Some(e) = es.into_iter().next() {
+                return Err(e);
+            }
+        }
         let mut steps = Vec::new();
         let (mut v, base_detail) = match self.doc.basis {
             RateBasis::Flat => (self.base, format!("{} 元", self.base)),
@@ -593,5 +693,48 @@ mod tests {
         assert_eq!(plan.quote(&q).map(|q| q.premium), Ok(Money::from_fen(1_221_403)));
         let e = from_glm(&glm, &[], RateBasis::Limit, "1", 0).err().map(|e| e.0[0].code);
         assert_eq!(e, Some("unmapped_factor"));
+    }
+
+    #[test]
+    fn quote_inputs_refuse_negative_huge_and_deductibles_not_below_the_limit() {
+        let fields = |limit: &str, deductible: &str, revenue: &str| QuoteFields {
+            limit_yuan: limit.into(),
+            deductible_yuan: deductible.into(),
+            revenue_yuan: revenue.into(),
+            ..Default::default()
+        };
+        let ok = QuoteInput::parse(&fields("1,000,000", "10000", "5000000")).unwrap();
+        assert_eq!((ok.limit.fen(), ok.deductible.fen()), (100_000_000, 1_000_000));
+        let codes = |f: QuoteFields| {
+            QuoteInput::parse(&f)
+                .err()
+                .map(|e| e.0.into_iter().map(|e| (e.field, e.code)).collect::<Vec<_>>())
+                .unwrap_or_default()
+        };
+        assert_eq!(codes(fields("1000", "", "-1")), vec![("revenue_yuan".into(), "negative")]);
+        assert_eq!(
+            codes(fields("1000", "1000", "")),
+            vec![("deductible_yuan".into(), "deductible_not_below_limit")]
+        );
+        // i64::MAX fen (92 quadrillion yuan) parses but is refused; 10^12 yuan is the most.
+        assert_eq!(codes(fields("92233720368547758.07", "", "")), vec![("limit_yuan".into(), "too_large")]);
+        assert_eq!(
+            codes(fields("92233720368547758.08", "", "")),
+            vec![("limit_yuan".into(), "money_format")]
+        );
+        assert!(QuoteInput::parse(&fields("1000000000000", "", "")).is_ok());
+        assert_eq!(codes(fields("1000000000000.01", "", "")), vec![("limit_yuan".into(), "too_large")]);
+        // Every problem at once, with the stage.
+        let mut all = fields("-5", "-1", "-2");
+        all.stage = Some("nope".into());
+        let got = codes(all);
+        assert_eq!(got.len(), 4, "{got:?}");
+        let e = QuoteInput::parse(&fields("-5", "", "")).unwrap_err();
+        assert!(e.0[0].message_zh.contains("责任限额") && e.0[0].message_en.contains("the limit"));
+        // The plan applies the same rule to inputs that did not come through a form.
+        let plan = Plan::parse(sample()).unwrap_or_else(|e| panic!("{e}"));
+        let mut q = input(1_000_000);
+        q.revenue = Money::from_fen(-1);
+        assert_eq!(plan.quote(&q).err().map(|e| e.code), Some("negative"));
     }
 }

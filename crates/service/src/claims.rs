@@ -6,7 +6,10 @@
 
 use crate::authz::Actor;
 use crate::{new_id, Result, Service, ServiceError};
-use kebao_domain::claim::{check_decision, clocks, ClaimOutcome, ClaimStatus, Clock, Deadlines};
+use kebao_domain::claim::{
+    check_claimed, check_decision, check_within_cap, claim_cap, clocks, CapUse, ClaimOutcome, ClaimStatus,
+    Clock, Deadlines,
+};
 use kebao_domain::event::EventDraft;
 use kebao_domain::ledger::{AccountFlags, Transfer, TransferFlags, TransferResult};
 use kebao_domain::user::Role;
@@ -32,6 +35,10 @@ pub struct ClaimView {
     pub policy_number: String,
     pub clocks: Vec<Clock>,
     pub documents: Vec<store::ClaimDocument>,
+    /// The most this claim can be paid in all: the policy's limit net of the deductible, less
+    /// what its other claims were decided or paid. A claim may ask for more; payment is
+    /// capped here.
+    pub cap: Money,
 }
 
 /// Claims metrics of one insurer, for the evaluation of institutions.
@@ -55,6 +62,17 @@ fn day(field: &str, s: &str) -> Result<Date> {
         )
         .into()
     })
+}
+
+/// A policy's limit and deductible: the terms in force (as last endorsed), else the
+/// schedule's (what was rated at binding).
+fn cover_of(p: &kebao_store::policies::PolicyRow) -> (Money, Money) {
+    if let Ok(q) = serde_json::from_str::<kebao_domain::rating::QuoteInput>(&p.input) {
+        return (q.limit, q.deductible);
+    }
+    let sched: serde_json::Value = serde_json::from_str(&p.schedule).unwrap_or_default();
+    let fen = |k: &str| Money::from_fen(sched.pointer(k).and_then(|v| v.as_i64()).unwrap_or(0));
+    (fen("/rated/limit"), fen("/rated/deductible"))
 }
 
 fn accounts(insurer: &str, claim: &str) -> (String, String, String) {
@@ -84,6 +102,24 @@ impl Service {
                 reason: "the insurer's claims handlers only".into(),
             }),
         }
+    }
+
+    /// The most this claim may still be reserved, decided or paid ([`claim_cap`]): the
+    /// policy's limit net of the deductible, less what its other claims were decided or paid
+    /// and what this claim paid before a reopening. Read in the caller's write transaction,
+    /// so that two claims on one policy cannot both use the same remainder.
+    async fn cap_of(&self, tx: &mut Tx, c: &ClaimRow) -> Result<Money> {
+        let p = kebao_store::policies::policy(tx.conn(), &c.policy_id).await?;
+        let (limit, deductible) = cover_of(&p);
+        let mut committed = Money::from_fen(c.paid_fen);
+        for o in store::of_org(tx.conn(), &c.enterprise_id).await? {
+            if o.policy_id == c.policy_id && o.id != c.id {
+                committed = committed
+                    .checked_add(Money::from_fen(o.decided_fen.max(o.paid_fen)))
+                    .ok_or_else(crate::ledger::amount_overflow)?;
+            }
+        }
+        Ok(claim_cap(limit, deductible, committed))
     }
 
     async fn ledger(&self, tx: &mut Tx, t: Transfer) -> Result<TransferResult> {
@@ -132,13 +168,8 @@ impl Service {
                 "describe the loss (5 to 4,000 characters)",
             ));
         }
-        if claimed.fen() <= 0 {
-            errs.push(FieldError::new(
-                "claimed_yuan",
-                "not_positive",
-                "索赔金额须大于零",
-                "the claimed amount must be above zero",
-            ));
+        if let Err(e) = check_claimed(claimed) {
+            errs.push(e);
         }
         if !errs.is_empty() {
             return Err(kebao_domain::Invalid(errs).into());
@@ -227,6 +258,8 @@ impl Service {
         if c.status != ClaimStatus::Investigating {
             return Err(wrong_status(&c, "不能调整准备金"));
         }
+        let cap = self.cap_of(&mut tx, &c).await?;
+        check_within_cap(CapUse::Reserve, amount, cap)?;
         let (expense, payable, _) = accounts(&c.insurer_id, &c.id);
         self.ensure_account(&mut tx, &expense, &c.insurer_id, "claims_expense", AccountFlags::default())
             .await?;
@@ -252,7 +285,7 @@ impl Service {
             };
             let r = self.ledger(&mut tx, void).await?;
             if r != TransferResult::Ok {
-                return Err(ServiceError::Internal(format!("reserve not released: {}", r.code())));
+                return Err(crate::ledger::unexpected(r, "reserve not released"));
             }
         }
         c.reserve_seq += 1;
@@ -268,7 +301,7 @@ impl Service {
         };
         let r = self.ledger(&mut tx, t).await?;
         if r != TransferResult::Ok {
-            return Err(ServiceError::Internal(format!("reserve not recorded: {}", r.code())));
+            return Err(crate::ledger::unexpected(r, "reserve not recorded"));
         }
         c.reserve_fen = amount.fen();
         store::update(tx.conn(), &c, ClaimStatus::Investigating).await?;
@@ -301,12 +334,8 @@ impl Service {
         if c.status != ClaimStatus::Investigating {
             return Err(wrong_status(&c, "不能作出决定"));
         }
-        let p = kebao_store::policies::policy(tx.conn(), &c.policy_id).await?;
-        let sched: serde_json::Value = serde_json::from_str(&p.schedule).unwrap_or_default();
-        let limit = Money::from_fen(sched.pointer("/rated/limit").and_then(|v| v.as_i64()).unwrap_or(0));
-        let deductible =
-            Money::from_fen(sched.pointer("/rated/deductible").and_then(|v| v.as_i64()).unwrap_or(0));
-        let pay = check_decision(outcome, amount, Money::from_fen(c.claimed_fen), limit, deductible, reason)?;
+        let cap = self.cap_of(&mut tx, &c).await?;
+        let pay = check_decision(outcome, amount, Money::from_fen(c.claimed_fen), cap, reason)?;
         let (expense, payable, _) = accounts(&c.insurer_id, &c.id);
         if outcome != ClaimOutcome::Deny && pay.fen() > c.reserve_fen {
             return Err(FieldError::new(
@@ -338,10 +367,7 @@ impl Service {
             let t = if outcome == ClaimOutcome::Deny { Transfer { amount: 0, ..t } } else { t };
             let r = self.ledger(&mut tx, t).await?;
             if r != TransferResult::Ok {
-                return Err(ServiceError::Internal(format!(
-                    "decision not recorded in the ledger: {}",
-                    r.code()
-                )));
+                return Err(crate::ledger::unexpected(r, "decision not recorded in the ledger"));
             }
         }
         c.status = ClaimStatus::Decided;
@@ -376,21 +402,26 @@ impl Service {
         let mut tx = self.store.begin_write().await?;
         let mut c = store::get(tx.conn(), id).await?;
         self.handler_of(actor, &c)?;
-        if c.status != ClaimStatus::Decided || c.outcome == Some(ClaimOutcome::Deny) {
-            return Err(wrong_status(&c, "没有待支付的赔款"));
-        }
         let (_, payable, cash) = accounts(&c.insurer_id, &c.id);
-        self.ensure_account(&mut tx, &cash, &c.insurer_id, "cash_received", AccountFlags::default()).await?;
         let t = Transfer {
             id: format!("claim-paid:{}:{reference}", c.id),
             debit_account_id: payable,
-            credit_account_id: cash,
+            credit_account_id: cash.clone(),
             amount: amount.fen(),
             pending_id: None,
             code: codes::PAYMENT,
             event_ref: c.id.clone(),
             flags: TransferFlags::default(),
         };
+        // A replay answers as the first time, even once the payment has closed the claim.
+        if self.payment_replayed(&mut tx, &t).await? {
+            return Ok(c);
+        }
+        if c.status != ClaimStatus::Decided || c.outcome == Some(ClaimOutcome::Deny) {
+            return Err(wrong_status(&c, "没有待支付的赔款"));
+        }
+        let cap = self.cap_of(&mut tx, &c).await?;
+        self.ensure_account(&mut tx, &cash, &c.insurer_id, "cash_received", AccountFlags::default()).await?;
         let r = self.ledger(&mut tx, t).await?;
         let recorded = crate::ledger::payment_outcome(
             Some(&r),
@@ -402,8 +433,11 @@ impl Service {
         if !recorded {
             return Ok(c);
         }
+        // The ledger keeps payments within the decision; the decision was within the cap.
+        // INVARIANT: what is paid on the policy never exceeds its limit net of the deductible.
+        check_within_cap(CapUse::Payment, amount, cap)?;
         self.coinsurance_claim(&mut tx, &c.policy_id, &c.id, amount.fen(), reference).await?;
-        c.paid_fen += amount.fen();
+        c.paid_fen = c.paid_fen.checked_add(amount.fen()).ok_or_else(crate::ledger::amount_overflow)?;
         if c.paid_fen >= c.decided_fen {
             c.status = ClaimStatus::Closed;
             c.closed_at_us = Some(self.now_us());
@@ -491,7 +525,9 @@ impl Service {
         let clocks =
             clocks(&self.claim_deadlines(), reported, decided, c.status == ClaimStatus::Closed, self.today());
         let documents = store::documents(tx.conn(), &c.id).await?;
-        Ok(ClaimView { claim: c, policy_number: p.number, clocks, documents })
+        let left = self.cap_of(&mut tx, &c).await?;
+        let cap = left.checked_add(Money::from_fen(c.paid_fen)).unwrap_or(left);
+        Ok(ClaimView { claim: c, policy_number: p.number, clocks, documents, cap })
     }
 
     /// The insured enterprise or the insurer's claims handler attaches a document to a

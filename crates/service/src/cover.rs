@@ -116,6 +116,9 @@ impl Service {
             return Ok(());
         }
         let r = self.apply_transfers(tx, ts).await?;
+        if r.contains(&TransferResult::Overflow) {
+            return Err(crate::ledger::amount_overflow());
+        }
         if let Some(bad) = r.iter().find(|x| **x != TransferResult::Ok) {
             return Err(ServiceError::Conflict(FieldError::new(
                 "ledger",
@@ -502,6 +505,9 @@ impl Service {
             event_ref: p.id.clone(),
             flags: TransferFlags::default(),
         };
+        if self.payment_replayed(&mut tx, &t).await? {
+            return Ok(());
+        }
         let r = self.apply_transfers(&mut tx, &[t]).await?;
         let recorded = crate::ledger::payment_outcome(
             r.first(),

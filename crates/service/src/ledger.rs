@@ -319,17 +319,19 @@ impl Service {
                 } else {
                     (0, t.amount)
                 };
+                // Saturating: a sum beyond i64 cannot equal a stored balance, so it is reported
+                // below as a problem rather than panicking.
                 match expect.get_mut(&t.debit_account_id) {
                     Some(e) => {
-                        e[0] += pending;
-                        e[1] += posted;
+                        e[0] = e[0].saturating_add(pending);
+                        e[1] = e[1].saturating_add(posted);
                     }
                     None => problems.push(format!("transfer {} debits an unknown account", t.id)),
                 }
                 match expect.get_mut(&t.credit_account_id) {
                     Some(e) => {
-                        e[2] += pending;
-                        e[3] += posted;
+                        e[2] = e[2].saturating_add(pending);
+                        e[3] = e[3].saturating_add(posted);
                     }
                     None => problems.push(format!("transfer {} credits an unknown account", t.id)),
                 }
@@ -489,9 +491,62 @@ pub(crate) fn payment_input(reference: &str, amount: kebao_domain::Money) -> Res
     Ok(reference)
 }
 
-/// What became of a payment transfer: `Ok(true)` recorded, `Ok(false)` the same reference was
-/// recorded before; refused when it exceeds what its flagged account allows (`over`, with the
-/// given code and messages) or for any other ledger reason.
+/// The refusal of an amount that would overflow a balance or a total: a conflict the user
+/// can act on (`amount_overflow`, 409), never an internal error.
+pub(crate) fn amount_overflow() -> ServiceError {
+    ServiceError::Conflict(FieldError::new(
+        "amount_yuan",
+        "amount_overflow",
+        "金额过大：记账后余额或合计将超出可表示范围，未作任何变更",
+        "the amount is too large: a balance or total would overflow; nothing was changed",
+    ))
+}
+
+/// A ledger result a command did not expect: an overflow is [`amount_overflow`]; anything
+/// else is an internal error (`what` names the step for the log).
+pub(crate) fn unexpected(r: TransferResult, what: &str) -> ServiceError {
+    match r {
+        TransferResult::Overflow => amount_overflow(),
+        other => ServiceError::Internal(format!("{what}: {}", other.code())),
+    }
+}
+
+impl Service {
+    /// One rule for every recorded payment (premium, refund, claim), checked before anything
+    /// else about the payment: a payment whose transfer id (built from the payment reference)
+    /// is stored already is a replay. An exact replay (same reference, same content) returns
+    /// `Ok(true)`: the caller answers as it did the first time and changes nothing. The same
+    /// reference with other content (another amount, another policy or claim) is a conflict
+    /// naming what differs. `Ok(false)`: a new payment.
+    pub(crate) async fn payment_replayed(&self, tx: &mut Tx, t: &Transfer) -> Result<bool> {
+        let Some(stored) = store::transfer(tx.conn(), &t.id, self.store.backend()).await? else {
+            return Ok(false);
+        };
+        match rules::compare_existing(&stored.transfer, t) {
+            TransferResult::Exists => Ok(true),
+            other => Err(reused_reference(other)),
+        }
+    }
+}
+
+/// The same payment reference recorded before with other content.
+fn reused_reference(r: TransferResult) -> ServiceError {
+    ServiceError::Conflict(FieldError::new(
+        "reference",
+        r.code(),
+        format!("该付款凭证号已登记过另一笔付款（{}），请核对凭证号", r.label_zh()),
+        format!(
+            "this payment reference was recorded for a different payment ({}); check the reference",
+            r.label_en().to_lowercase()
+        ),
+    ))
+}
+
+/// What became of a new payment transfer (after [`Service::payment_replayed`]): `Ok(true)`
+/// recorded; `Ok(false)` only if the same transfer was stored meanwhile (the replay rule
+/// answers the same). Refused when it exceeds what its flagged account allows (`over`, with
+/// the given code and messages), as [`amount_overflow`] when a balance would overflow, or for
+/// any other ledger reason.
 pub(crate) fn payment_outcome(
     r: Option<&TransferResult>,
     over: TransferResult,
@@ -503,6 +558,8 @@ pub(crate) fn payment_outcome(
         Some(TransferResult::Ok) => Ok(true),
         Some(TransferResult::Exists) => Ok(false),
         Some(x) if *x == over => Err(FieldError::new("amount_yuan", code, zh, en).into()),
+        Some(TransferResult::Overflow) => Err(amount_overflow()),
+        Some(other) if other.code().starts_with("exists_with_") => Err(reused_reference(*other)),
         Some(other) => Err(ServiceError::Conflict(FieldError::new(
             "reference",
             other.code(),

@@ -9,7 +9,10 @@ use crate::{new_id, Result, Service, ServiceError};
 use kebao_domain::event::EventDraft;
 use kebao_domain::ledger::{AccountFlags, Transfer, TransferFlags, TransferResult};
 use kebao_domain::org::OrgKind;
-use kebao_domain::policy::{codes, policy_number, within_authority, ApplicationStatus, Decision};
+use kebao_domain::policy::{
+    check_start, codes, cover_period, policy_number, within_authority, ApplicationStatus, CoverPeriod,
+    Decision,
+};
 use kebao_domain::rating::QuoteInput;
 use kebao_domain::user::Role;
 use kebao_domain::{FieldError, Money};
@@ -70,15 +73,8 @@ impl Service {
             });
         }
         let start_date = day("start_date", start)?;
-        if start_date < self.today() {
-            return Err(FieldError::new(
-                "start_date",
-                "in_the_past",
-                "起保日不能早于今天",
-                "cover cannot start in the past",
-            )
-            .into());
-        }
+        // Before the quote: a start outside the window needs no plan to be refused.
+        check_start(start_date, self.today())?;
         self.submit_application(actor, product_id, input, start_date, None).await
     }
 
@@ -94,8 +90,7 @@ impl Service {
         let user = actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
         let start = start_date.to_string();
         let q = self.quote(actor, product_id, input, Some(&start)).await?;
-        let months = u8::try_from(q.content.term_months.min(120)).unwrap_or(12);
-        let end = add_months(start_date, months) - time::Duration::days(1);
+        let CoverPeriod { end, .. } = cover_period(start_date, q.content.term_months, self.today())?;
         let decision = q.underwriting.decide(input.limit, input.claims_3y);
         let now = self.now_us();
         let mut row = ApplicationRow {
@@ -217,8 +212,10 @@ impl Service {
                 flags: TransferFlags::default(),
             };
             let r = self.apply_transfers(tx, &[due]).await?;
-            if r.first() != Some(&TransferResult::Ok) {
-                return Err(ServiceError::Internal(format!("premium due not recorded: {r:?}")));
+            match r.first() {
+                Some(TransferResult::Ok) => {}
+                Some(bad) => return Err(crate::ledger::unexpected(*bad, "premium due not recorded")),
+                None => return Err(ServiceError::Internal("premium due not recorded".into())),
             }
         }
         if a.status != ApplicationStatus::Bound {
@@ -421,6 +418,9 @@ impl Service {
             event_ref: p.id.clone(),
             flags: TransferFlags::default(),
         };
+        if self.payment_replayed(&mut tx, &t).await? {
+            return Ok(());
+        }
         let r = self.apply_transfers(&mut tx, &[t]).await?;
         let recorded = crate::ledger::payment_outcome(
             r.first(),
@@ -492,14 +492,4 @@ impl Service {
         let mut tx = self.store.begin_read().await?;
         Ok(store::applications_of_enterprise(tx.conn(), &org).await?)
     }
-}
-
-/// `d` plus `months` calendar months (the day clamped to the month's end).
-fn add_months(d: Date, months: u8) -> Date {
-    let total = i32::from(u8::from(d.month())) - 1 + i32::from(months);
-    let year = d.year() + total / 12;
-    let month =
-        time::Month::try_from(u8::try_from(total % 12 + 1).unwrap_or(1)).unwrap_or(time::Month::January);
-    let last = time::util::days_in_month(month, year);
-    Date::from_calendar_date(year, month, d.day().min(last)).unwrap_or(d)
 }

@@ -153,6 +153,7 @@ impl Service {
         input: &QuoteInput,
         on: Option<&str>,
     ) -> Result<QuoteView> {
+        input.check()?;
         let on = match on.map(str::trim).filter(|s| !s.is_empty()) {
             Some(s) => parse_date("on", s)?,
             None => self.today(),

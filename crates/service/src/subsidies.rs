@@ -230,6 +230,7 @@ impl Service {
                 "预算余额不足，无法为该申请预留资金",
                 "the budget left cannot hold this application",
             )),
+            Some(TransferResult::Overflow) => Err(crate::ledger::amount_overflow()),
             Some(bad) => Err(ServiceError::Conflict(FieldError::new(
                 "ledger",
                 bad.code(),

@@ -207,7 +207,9 @@ contract!(claims_go_from_notice_to_payment_through_the_ledger, |ctx: Ctx| async 
     let e = ctx.svc.reopen_claim(&handler, &c.id, "").await.unwrap_err();
     assert!(matches!(&e, ServiceError::Invalid(_)), "{e:?}");
     ctx.svc.reopen_claim(&handler, &c.id, "发现新的损失材料").await.unwrap();
-    ctx.svc.set_claim_reserve(&handler, &c.id, Money::from_fen(1_000_000)).await.unwrap();
+    // The limit net of the deductible is paid out: no further reserve can be made.
+    let e = ctx.svc.set_claim_reserve(&handler, &c.id, Money::from_fen(1_000_000)).await.unwrap_err();
+    assert!(matches!(&e, ServiceError::Invalid(i) if i.0[0].code == "above_limit"), "{e:?}");
     let e = ctx.svc.decide_claim(&handler, &c.id, ClaimOutcome::Deny, Money::ZERO, "").await.unwrap_err();
     assert!(matches!(&e, ServiceError::Invalid(i) if i.0[0].code == "reason_required"), "{e:?}");
     ctx.svc
@@ -588,4 +590,242 @@ contract!(a_consistent_ledger_edit_is_found, |ctx: Ctx| async move {
     .await;
     let problems = ledger_problems(&ctx).await;
     assert!(problems.contains("transfer forged is in the ledger but no event records it"), "{problems}");
+
+/// The largest amount in fen: 92,233,720,368,547,758.07 yuan.
+const MAX_FEN: i64 = i64::MAX;
+
+contract!(claim_amounts_stay_within_the_remaining_limit_net_of_the_deductible, |ctx: Ctx| async move {
+    use kebao_domain::claim::ClaimOutcome;
+    let Setup { z, admin, ins, pid, .. } = setup(&ctx).await;
+    let handler = user(&ctx.svc, &ins, "claims.cap", &[Role::ClaimsHandler]).await;
+    // Limit 800,000 yuan, deductible 5,000: 795,000 yuan can be paid on the policy in all.
+    let q = QuoteInput {
+        limit: Money::from_fen(80_000_000),
+        deductible: Money::from_fen(500_000),
+        ..Default::default()
+    };
+    ctx.svc.apply_for_policy(&z.ent_admin, &pid, &q, "2026-11-28").await.unwrap();
+    let policy = ctx.svc.my_policies(&z.ent_admin).await.unwrap().remove(0);
+    let report = |claimed_fen: i64| {
+        let (svc, who, pol) = (&ctx.svc, &z.ent_admin, &policy.id);
+        async move {
+            svc.report_claim(
+                who,
+                pol,
+                "2026-11-28",
+                "研发样机起火，第三方设备受损",
+                Money::from_fen(claimed_fen),
+            )
+            .await
+        }
+    };
+    // A claim above the limit is accepted, up to 10^12 yuan; its cap is stated.
+    let e = report(MAX_FEN).await.unwrap_err();
+    assert!(matches!(&e, ServiceError::Invalid(i) if i.0[0].code == "too_large"), "{e:?}");
+    let c1 = report(100_000_000).await.unwrap();
+    assert_eq!(c1.claimed_fen, 100_000_000);
+    assert_eq!(ctx.svc.claim(&z.ent_admin, &c1.id).await.unwrap().cap, Money::from_fen(79_500_000));
+    ctx.svc.assign_claim(&handler, &c1.id).await.unwrap();
+
+    // The attacker's reserve of 92,233,720,368,547,758.07 yuan is refused with a clear error.
+    let before = state(&ctx).await.1;
+    let e = ctx.svc.set_claim_reserve(&handler, &c1.id, Money::from_fen(MAX_FEN)).await.unwrap_err();
+    match &e {
+        ServiceError::Invalid(i) => {
+            assert_eq!((i.0[0].field.as_str(), i.0[0].code), ("amount_yuan", "above_limit"));
+            assert!(i.0[0].message_zh.contains("795,000.00"), "{e:?}");
+            assert!(i.0[0].message_en.contains("795,000.00"), "{e:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let e = ctx.svc.set_claim_reserve(&handler, &c1.id, Money::from_fen(79_500_001)).await.unwrap_err();
+    assert!(matches!(&e, ServiceError::Invalid(i) if i.0[0].code == "above_limit"), "{e:?}");
+    assert_eq!(state(&ctx).await.1, before, "refused reserves change nothing");
+    // A normal reserve for that insurer works afterwards, at the cap exactly.
+    ctx.svc.set_claim_reserve(&handler, &c1.id, Money::from_fen(79_500_000)).await.unwrap();
+    // Decided in part: 500,000 yuan of the limit are used.
+    let e = ctx
+        .svc
+        .decide_claim(&handler, &c1.id, ClaimOutcome::Partial, Money::from_fen(79_500_001), "部分")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, ServiceError::Invalid(i) if i.0[0].code == "above_claimed" || i.0[0].code == "above_limit")
+    );
+    ctx.svc
+        .decide_claim(&handler, &c1.id, ClaimOutcome::Partial, Money::from_fen(50_000_000), "部分属免责")
+        .await
+        .unwrap();
+
+    // A second claim on the same policy: only 295,000 yuan are left.
+    let c2 = report(40_000_000).await.unwrap();
+    assert_eq!(ctx.svc.claim(&z.ent_admin, &c2.id).await.unwrap().cap, Money::from_fen(29_500_000));
+    ctx.svc.assign_claim(&handler, &c2.id).await.unwrap();
+    let before = state(&ctx).await.1;
+    let e = ctx.svc.set_claim_reserve(&handler, &c2.id, Money::from_fen(29_500_001)).await.unwrap_err();
+    assert!(matches!(&e, ServiceError::Invalid(i) if i.0[0].code == "above_limit"), "{e:?}");
+    let e = ctx.svc.set_claim_reserve(&handler, &c2.id, Money::from_fen(MAX_FEN)).await.unwrap_err();
+    assert!(matches!(&e, ServiceError::Invalid(i) if i.0[0].code == "above_limit"), "{e:?}");
+    assert_eq!(state(&ctx).await.1, before);
+    ctx.svc.set_claim_reserve(&handler, &c2.id, Money::from_fen(29_500_000)).await.unwrap();
+    // A decision above what is left is refused; in full means capped at what is left.
+    let e = ctx
+        .svc
+        .decide_claim(&handler, &c2.id, ClaimOutcome::Partial, Money::from_fen(29_500_001), "部分")
+        .await
+        .unwrap_err();
+    assert!(matches!(&e, ServiceError::Invalid(i) if i.0[0].code == "above_limit"), "{e:?}");
+    let d = ctx.svc.decide_claim(&handler, &c2.id, ClaimOutcome::Pay, Money::ZERO, "").await.unwrap();
+    assert_eq!(d.decided_fen, 29_500_000);
+    // Payments above what was decided (and so above the limit left) are refused.
+    let e = ctx.svc.pay_claim(&handler, &c2.id, Money::from_fen(29_500_001), "CAP-1").await.unwrap_err();
+    assert!(matches!(&e, ServiceError::Invalid(i) if i.0[0].code == "exceeds_decided"), "{e:?}");
+    ctx.svc.pay_claim(&handler, &c2.id, Money::from_fen(29_500_000), "CAP-1").await.unwrap();
+    ctx.svc.pay_claim(&handler, &c1.id, Money::from_fen(50_000_000), "CAP-2").await.unwrap();
+    // The limit is used up: a third claim is accepted and can be reserved nothing.
+    let c3 = report(100).await.unwrap();
+    assert_eq!(ctx.svc.claim(&z.ent_admin, &c3.id).await.unwrap().cap, Money::ZERO);
+    ctx.svc.assign_claim(&handler, &c3.id).await.unwrap();
+    let e = ctx.svc.set_claim_reserve(&handler, &c3.id, Money::from_fen(1)).await.unwrap_err();
+    assert!(matches!(&e, ServiceError::Invalid(i) if i.0[0].code == "above_limit"), "{e:?}");
+    // A reopened claim counts what it paid already.
+    ctx.svc.reopen_claim(&handler, &c2.id, "发现新的损失材料").await.unwrap();
+    let e = ctx.svc.set_claim_reserve(&handler, &c2.id, Money::from_fen(1)).await.unwrap_err();
+    assert!(matches!(&e, ServiceError::Invalid(i) if i.0[0].code == "above_limit"), "{e:?}");
+    // An endorsement raising the limit to 900,000 yuan leaves 100,000 for it.
+    let raised = QuoteInput { limit: Money::from_fen(90_000_000), ..q.clone() };
+    ctx.svc.endorse_policy(&admin, &policy.id, &raised, "2026-11-28", "提高责任限额").await.unwrap();
+    assert_eq!(ctx.svc.claim(&z.ent_admin, &c3.id).await.unwrap().cap, Money::from_fen(10_000_000));
+    ctx.svc.set_claim_reserve(&handler, &c3.id, Money::from_fen(100)).await.unwrap();
+
+    // An amount that would overflow a balance is a conflict with a clear code, never a 500:
+    // the insurer's cash has a payment already, so the largest amount cannot be added to it.
+    ctx.svc.record_premium_paid(&handler, &policy.id, Money::from_fen(100), "OVF-0").await.unwrap();
+    let before = state(&ctx).await.1;
+    let e = ctx
+        .svc
+        .record_premium_paid(&handler, &policy.id, Money::from_fen(MAX_FEN), "OVF-1")
+        .await
+        .unwrap_err();
+    assert!(matches!(&e, ServiceError::Conflict(f) if f.code == "amount_overflow"), "{e:?}");
+    assert_eq!(state(&ctx).await.1, before);
+    let report = ctx.svc.ledger_verify().await.unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    assert_eq!(
+        (report.debits_pending, report.credits_pending),
+        (100, 100),
+        "only the last reserve is pending"
+    );
+});
+
+contract!(cover_dates_and_quote_amounts_are_bounded, |ctx: Ctx| async move {
+    let Setup { z, pid, .. } = setup(&ctx).await;
+    let q = QuoteInput { limit: Money::from_fen(50_000_000), ..Default::default() };
+    let before = state(&ctx).await.1;
+    // Cover starting on the last day of the calendar, or just over a year ahead, is refused.
+    for start in ["9999-12-31", "2027-11-29"] {
+        let e = ctx.svc.apply_for_policy(&z.ent_admin, &pid, &q, start).await.unwrap_err();
+        match &e {
+            ServiceError::Invalid(i) => {
+                assert_eq!((i.0[0].field.as_str(), i.0[0].code), ("start_date", "too_far_ahead"));
+                assert!(i.0[0].message_zh.contains("2027-11-28") && i.0[0].message_en.contains("2027-11-28"));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    let e = ctx.svc.apply_for_policy(&z.ent_admin, &pid, &q, "2026-11-27").await.unwrap_err();
+    assert!(matches!(&e, ServiceError::Invalid(i) if i.0[0].code == "in_the_past"), "{e:?}");
+    // Quotes: a negative revenue, a deductible not below the limit and a 92-quadrillion
+    // limit are each refused, naming the field; nothing is applied for.
+    let bad = [
+        (QuoteInput { revenue: Money::from_fen(-100), ..q.clone() }, "revenue_yuan", "negative"),
+        (
+            QuoteInput { deductible: Money::from_fen(50_000_000), ..q.clone() },
+            "deductible_yuan",
+            "deductible_not_below_limit",
+        ),
+        (QuoteInput { limit: Money::from_fen(MAX_FEN), ..q.clone() }, "limit_yuan", "too_large"),
+    ];
+    for (input, field, code) in &bad {
+        let e = ctx.svc.quote(&z.ent_admin, &pid, input, None).await.unwrap_err();
+        assert!(
+            matches!(&e, ServiceError::Invalid(i) if i.0[0].field == *field && i.0[0].code == *code),
+            "{e:?}"
+        );
+        let e = ctx.svc.apply_for_policy(&z.ent_admin, &pid, input, "2026-12-01").await.unwrap_err();
+        assert!(matches!(&e, ServiceError::Invalid(i) if i.0[0].code == *code), "{e:?}");
+    }
+    assert_eq!(state(&ctx).await.1, before, "nothing was applied for");
+    // The last day a year ahead binds, for the product's twelve months.
+    let a = ctx.svc.apply_for_policy(&z.ent_admin, &pid, &q, "2027-11-28").await.unwrap();
+    assert_eq!((a.start_date.as_str(), a.end_date.as_str()), ("2027-11-28", "2028-11-27"));
+});
+
+contract!(payment_replays_answer_alike_for_premium_refund_and_claim, |ctx: Ctx| async move {
+    use kebao_domain::claim::{ClaimOutcome, ClaimStatus};
+    let Setup { z, uw, ins, pid, .. } = setup(&ctx).await;
+    let handler = user(&ctx.svc, &ins, "claims.rp", &[Role::ClaimsHandler]).await;
+    let q = |limit_yuan: i64| QuoteInput { limit: Money::from_fen(limit_yuan * 100), ..Default::default() };
+    ctx.svc.apply_for_policy(&z.ent_admin, &pid, &q(500_000), "2026-11-28").await.unwrap();
+    ctx.svc.apply_for_policy(&z.ent_admin, &pid, &q(300_000), "2026-11-28").await.unwrap();
+    let mine = ctx.svc.my_policies(&z.ent_admin).await.unwrap();
+    let p1 = mine.iter().find(|p| p.premium_fen == 500_000).unwrap().clone();
+    let p2 = mine.iter().find(|p| p.premium_fen == 300_000).unwrap().clone();
+    let conflict = |e: &ServiceError, code: &str| matches!(e, ServiceError::Conflict(f) if f.code == code && f.field == "reference");
+
+    // Premium: an exact replay answers as the first time and changes nothing; the same
+    // reference with another amount or on another policy is a conflict.
+    ctx.svc.record_premium_paid(&uw, &p1.id, Money::from_fen(500_000), "PREM-1").await.unwrap();
+    let before = state(&ctx).await.1;
+    ctx.svc.record_premium_paid(&uw, &p1.id, Money::from_fen(500_000), "PREM-1").await.unwrap();
+    ctx.svc.record_premium_paid(&uw, &p1.id, Money::from_fen(500_000), " PREM-1 ").await.unwrap();
+    let e = ctx.svc.record_premium_paid(&uw, &p1.id, Money::from_fen(400_000), "PREM-1").await.unwrap_err();
+    assert!(conflict(&e, "exists_with_different_amount"), "{e:?}");
+    assert_eq!(state(&ctx).await.1, before);
+    assert_eq!(ctx.svc.policy(&z.ent_admin, &p1.id).await.unwrap().paid, Money::from_fen(500_000));
+
+    // Refund: the same rule.
+    let out = ctx.svc.cancel_policy(&z.ent_admin, &p1.id, "2026-11-28", "企业停产").await.unwrap();
+    assert!(out.refund_fen > 1, "{out:?}");
+    let refund = Money::from_fen(out.refund_fen);
+    ctx.svc.record_refund_paid(&uw, &p1.id, refund, "RF-9").await.unwrap();
+    let before = state(&ctx).await.1;
+    ctx.svc.record_refund_paid(&uw, &p1.id, refund, "RF-9").await.unwrap();
+    let e = ctx.svc.record_refund_paid(&uw, &p1.id, Money::from_fen(1), "RF-9").await.unwrap_err();
+    assert!(conflict(&e, "exists_with_different_amount"), "{e:?}");
+    assert_eq!(state(&ctx).await.1, before);
+    let (_, _, pos) = ctx.svc.policy_changes(&z.ent_admin, &p1.id).await.unwrap();
+    assert_eq!(pos.refund_paid, out.refund_fen);
+
+    // Claim payment: the same rule, also once the payment has closed the claim.
+    let c = ctx
+        .svc
+        .report_claim(
+            &z.ent_admin,
+            &p2.id,
+            "2026-11-28",
+            "设备损坏导致第三方索赔",
+            Money::from_fen(1_000_000),
+        )
+        .await
+        .unwrap();
+    ctx.svc.assign_claim(&handler, &c.id).await.unwrap();
+    ctx.svc.set_claim_reserve(&handler, &c.id, Money::from_fen(1_000_000)).await.unwrap();
+    ctx.svc.decide_claim(&handler, &c.id, ClaimOutcome::Pay, Money::ZERO, "").await.unwrap();
+    let first = ctx.svc.pay_claim(&handler, &c.id, Money::from_fen(400_000), "CLM-9").await.unwrap();
+    let again = ctx.svc.pay_claim(&handler, &c.id, Money::from_fen(400_000), "CLM-9").await.unwrap();
+    assert_eq!((again.paid_fen, again.status), (first.paid_fen, first.status));
+    let done = ctx.svc.pay_claim(&handler, &c.id, Money::from_fen(600_000), "CLM-10").await.unwrap();
+    assert_eq!((done.status, done.paid_fen), (ClaimStatus::Closed, 1_000_000));
+    let before = state(&ctx).await.1;
+    let replay = ctx.svc.pay_claim(&handler, &c.id, Money::from_fen(600_000), "CLM-10").await.unwrap();
+    assert_eq!((replay.status, replay.paid_fen), (ClaimStatus::Closed, 1_000_000));
+    let e = ctx.svc.pay_claim(&handler, &c.id, Money::from_fen(500_000), "CLM-10").await.unwrap_err();
+    assert!(conflict(&e, "exists_with_different_amount"), "{e:?}");
+    // A new reference on a closed claim is still refused by its status.
+    let e = ctx.svc.pay_claim(&handler, &c.id, Money::from_fen(1), "CLM-11").await.unwrap_err();
+    assert!(matches!(&e, ServiceError::Conflict(f) if f.code == "wrong_status"), "{e:?}");
+    assert_eq!(state(&ctx).await.1, before);
+    let report = ctx.svc.ledger_verify().await.unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
 });

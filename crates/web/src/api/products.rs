@@ -1163,44 +1163,17 @@ pub struct QuoteDto {
 }
 
 pub(crate) fn quote_input(q: &QuoteRequestDto) -> Result<kebao_domain::rating::QuoteInput, ApiError> {
-    let mut errs = Vec::new();
-    let mut money = |v: &str, f: &str| {
-        if v.trim().is_empty() {
-            return kebao_domain::Money::ZERO;
-        }
-        kebao_domain::Money::parse_yuan(v, f).unwrap_or_else(|e| {
-            errs.push(e);
-            kebao_domain::Money::ZERO
-        })
-    };
-    let input = kebao_domain::rating::QuoteInput {
-        limit: money(&q.limit_yuan, "limit_yuan"),
-        deductible: money(&q.deductible_yuan, "deductible_yuan"),
-        sum_insured: money(&q.sum_insured_yuan, "sum_insured_yuan"),
-        revenue: money(&q.revenue_yuan, "revenue_yuan"),
-        industry: q.industry.clone().filter(|s| !s.trim().is_empty()),
-        stage: match q.stage.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            None => None,
-            Some(s) => match LifecycleStage::from_code(s) {
-                Some(st) => Some(st),
-                None => {
-                    errs.push(FieldError::new(
-                        "stage",
-                        "unknown_stage",
-                        format!("生命周期阶段 `{s}` 不存在"),
-                        format!("stage `{s}` does not exist"),
-                    ));
-                    None
-                }
-            },
-        },
+    let fields = kebao_domain::rating::QuoteFields {
+        limit_yuan: q.limit_yuan.clone(),
+        deductible_yuan: q.deductible_yuan.clone(),
+        sum_insured_yuan: q.sum_insured_yuan.clone(),
+        revenue_yuan: q.revenue_yuan.clone(),
+        industry: q.industry.clone(),
+        stage: q.stage.clone(),
         claims_3y: q.claims_3y,
     };
-    if errs.is_empty() {
-        Ok(input)
-    } else {
-        Err(ApiError::invalid(crate::error::details_of(&Invalid(errs))))
-    }
+    kebao_domain::rating::QuoteInput::parse(&fields)
+        .map_err(|e| ApiError::invalid(crate::error::details_of(&e)))
 }
 
 /// Quote a published product by its insurer's filed rating plan. Never compared across insurers.

@@ -205,6 +205,9 @@ struct ClaimTpl {
     loss_date: String,
     description: String,
     claimed: String,
+    /// The most the claim can be paid, and whether the claim asks for more.
+    cap: String,
+    above_cap: bool,
     reserve: String,
     outcome: String,
     decided: String,
@@ -249,6 +252,8 @@ async fn render_claim(st: &AppState, c: Chrome, actor: &Actor, id: &str, errors:
             loss_date: x.loss_date.clone(),
             description: x.description.clone(),
             claimed: Money::from_fen(x.claimed_fen).display_yuan(),
+            cap: v.cap.display_yuan(),
+            above_cap: Money::from_fen(x.claimed_fen) > v.cap,
             reserve: Money::from_fen(x.reserve_fen).display_yuan(),
             outcome: x.outcome.map(|o| tr.t(o.label_zh(), o.label_en()).to_owned()).unwrap_or_default(),
             decided: Money::from_fen(x.decided_fen).display_yuan(),

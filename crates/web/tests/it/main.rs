@@ -6,6 +6,7 @@ mod api;
 mod browser;
 mod client;
 mod credit;
+mod money_bounds;
 mod products;
 mod security;
 mod ui;

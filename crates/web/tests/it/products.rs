@@ -14,7 +14,7 @@ async fn events(app: &App) -> u64 {
 }
 
 /// Two insurers with a product filer each.
-async fn insurers(app: &App) -> (String, String) {
+pub(crate) async fn insurers(app: &App) -> (String, String) {
     let op = Actor::System { name: "test".into() };
     let a = app.svc.create_org(&op, &org("楚天财产保险股份有限公司湖北分公司", 31, "insurer")).await.unwrap();
     let b = app.svc.create_org(&op, &org("江城科技保险股份有限公司", 32, "insurer")).await.unwrap();
@@ -25,7 +25,7 @@ async fn insurers(app: &App) -> (String, String) {
     (a.id, b.id)
 }
 
-fn filing(type_id: &str, name: &str, limit: &str, deductible: &str) -> serde_json::Value {
+pub(crate) fn filing(type_id: &str, name: &str, limit: &str, deductible: &str) -> serde_json::Value {
     json!({
         "type_id": type_id, "name": name, "summary": format!("{name}：为东湖科技企业提供保障。"),
         "coverages": [{"name": "维权费用", "limit_yuan": limit, "deductible_yuan": deductible}],
@@ -59,7 +59,12 @@ async fn upload_api(c: &mut Client<'_>, token: &str, id: &str, filename: &str, b
 }
 
 /// Files, submits, approves and publishes through the API; returns the product id.
-async fn registered(c: &mut Client<'_>, filer: &str, zone: &str, body: serde_json::Value) -> String {
+pub(crate) async fn registered(
+    c: &mut Client<'_>,
+    filer: &str,
+    zone: &str,
+    body: serde_json::Value,
+) -> String {
     let r = c.json("POST", "/api/v1/filings", Some(filer), body).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let id = r.json()["id"].as_str().unwrap().to_owned();
