@@ -158,7 +158,7 @@ pub async fn mine(State(s): State<AppState>, ApiActor(actor): ApiActor) -> ApiRe
 }
 
 /// One consent: its receipt.
-#[utoipa::path(get, path = "/api/v1/consents/{id}", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/consents/{id}", security((), ("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = ConsentDto), (status = 404, body = ErrorBody)), tag = "consent")]
 pub async fn get_consent(
     State(s): State<AppState>,
@@ -169,7 +169,7 @@ pub async fn get_consent(
 }
 
 /// The signed authorisation file.
-#[utoipa::path(get, path = "/api/v1/consents/{id}/evidence", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/consents/{id}/evidence", security((), ("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, description = "the file"), (status = 404, body = ErrorBody)), tag = "consent")]
 pub async fn evidence(
     State(s): State<AppState>,
@@ -364,7 +364,7 @@ pub struct HeadsDto {
 }
 
 /// Published signed tree heads (public).
-#[utoipa::path(get, path = "/api/v1/transparency/tree-heads", responses((status = 200, body = HeadsDto)), tag = "transparency")]
+#[utoipa::path(get, path = "/api/v1/transparency/tree-heads", security((), ("bearer" = [])), responses((status = 200, body = HeadsDto)), tag = "transparency")]
 pub async fn tree_heads(State(s): State<AppState>) -> ApiResult<HeadsDto> {
     Ok(Json(HeadsDto {
         public_key: s.svc.public_key().map(hex_key),
@@ -377,7 +377,7 @@ fn hex_key(k: [u8; 32]) -> String {
 }
 
 /// The inclusion proof of an event (`kebao.inclusion/1`), for the enterprise it is about.
-#[utoipa::path(get, path = "/api/v1/transparency/inclusion/{seq}", params(("seq" = u64, Path)),
+#[utoipa::path(get, path = "/api/v1/transparency/inclusion/{seq}", security((), ("bearer" = [])), params(("seq" = u64, Path)),
     responses((status = 200, description = "kebao.inclusion/1 JSON"), (status = 404, body = ErrorBody)), tag = "transparency")]
 pub async fn inclusion(
     State(s): State<AppState>,
@@ -407,7 +407,7 @@ pub struct ConsistencyParams {
 }
 
 /// A consistency proof between two tree sizes (public).
-#[utoipa::path(get, path = "/api/v1/transparency/consistency", params(ConsistencyParams),
+#[utoipa::path(get, path = "/api/v1/transparency/consistency", security((), ("bearer" = [])), params(ConsistencyParams),
     responses((status = 200, description = "kebao.consistency/1 JSON"), (status = 422, body = ErrorBody)), tag = "transparency")]
 pub async fn consistency(
     State(s): State<AppState>,

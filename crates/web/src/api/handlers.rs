@@ -43,7 +43,7 @@ fn detail(v: &kebao_service::registry::OrgView) -> OrgDetailDto {
 }
 
 /// Issue an API token for a user.
-#[utoipa::path(post, path = "/api/v1/auth/token", request_body = TokenRequestDto,
+#[utoipa::path(post, path = "/api/v1/auth/token", security((), ("bearer" = [])), request_body = TokenRequestDto,
     responses((status = 201, body = TokenDto), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)), tag = "auth")]
 pub async fn issue_token(
     State(s): State<AppState>,
@@ -80,7 +80,7 @@ pub async fn inbox(State(s): State<AppState>, ApiActor(actor): ApiActor) -> ApiR
 }
 
 /// The zone's industry tags ("5+2"; configuration).
-#[utoipa::path(get, path = "/api/v1/industries", responses((status = 200, body = [IndustryDto])), tag = "registry")]
+#[utoipa::path(get, path = "/api/v1/industries", security((), ("bearer" = [])), responses((status = 200, body = [IndustryDto])), tag = "registry")]
 pub async fn industries(State(s): State<AppState>) -> Json<Vec<IndustryDto>> {
     Json(
         s.svc
@@ -98,7 +98,7 @@ pub async fn industries(State(s): State<AppState>) -> Json<Vec<IndustryDto>> {
 }
 
 /// An enterprise registers itself; it stays pending until a zone officer verifies it.
-#[utoipa::path(post, path = "/api/v1/register", request_body = RegisterDto,
+#[utoipa::path(post, path = "/api/v1/register", security((), ("bearer" = [])), request_body = RegisterDto,
     responses((status = 201, body = OrgDto), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "registry")]
 pub async fn register(
     State(s): State<AppState>,
@@ -114,7 +114,7 @@ pub async fn register(
 }
 
 /// List organisations, with filters, search and cursor pagination.
-#[utoipa::path(get, path = "/api/v1/orgs", params(OrgQuery),
+#[utoipa::path(get, path = "/api/v1/orgs", security((), ("bearer" = [])), params(OrgQuery),
     responses((status = 200, body = OrgPageDto), (status = 422, body = ErrorBody)), tag = "registry")]
 pub async fn list_orgs(
     State(s): State<AppState>,
@@ -144,7 +144,7 @@ pub async fn create_org(
 }
 
 /// One organisation; facts only on a lawful basis (recorded when it is not the caller's own).
-#[utoipa::path(get, path = "/api/v1/orgs/{id}", params(("id" = String, Path), OptionalPurpose),
+#[utoipa::path(get, path = "/api/v1/orgs/{id}", security((), ("bearer" = [])), params(("id" = String, Path), OptionalPurpose),
     responses((status = 200, body = OrgDetailDto), (status = 404, body = ErrorBody)), tag = "registry")]
 pub async fn get_org(
     State(s): State<AppState>,

@@ -162,8 +162,8 @@ async fn not_found() -> ApiError {
         subsidies::list, subsidies::get, subsidies::step, subsidies::object, subsidies::resolve, subsidies::upload,
         subsidies::offers, subsidies::dashboard, subsidies::what_if
     ),
-    components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
-    modifiers(&BearerAuth),
+    components(schemas(crate::error::ErrorBody, crate::error::ErrorInfo, crate::error::ErrorDetail)),
+    modifiers(&BearerAuth, &CommonResponses),
     security(("bearer" = []))
 )]
 pub struct ApiDoc;
@@ -179,6 +179,59 @@ impl utoipa::Modify for BearerAuth {
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
     }
+}
+
+/// The error responses that come from the edge rather than from one handler, added to every
+/// operation that can give them (an operation's own annotation, if it names the status,
+/// wins): a bad, expired or out-of-scope bearer token or API key (401, 403, 429, from the
+/// token check in front of every route), a busy database (503), a malformed query or body
+/// (400, from `ApiQuery` / `ApiJson`), a body of the wrong type or size (413, 415), an
+/// unknown id in the path (404). Each is the `ErrorBody` envelope.
+struct CommonResponses;
+
+impl utoipa::Modify for CommonResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::ParameterIn;
+        for item in openapi.paths.paths.values_mut() {
+            let ops = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+            for op in ops.into_iter().flatten() {
+                let params = op.parameters.as_deref().unwrap_or_default();
+                let in_path = params.iter().any(|p| matches!(p.parameter_in, ParameterIn::Path));
+                let in_query = params.iter().any(|p| matches!(p.parameter_in, ParameterIn::Query));
+                let has_body = op.request_body.is_some();
+                let mut common = vec![
+                    ("401", "no valid bearer token or session where one is needed, or a bad or expired one"),
+                    ("403", "not allowed to the caller, or outside the API key's scopes"),
+                    ("429", "over the API key's (or the sign-in) rate limit"),
+                    ("503", "the database is busy; try again"),
+                ];
+                if in_path {
+                    common.push(("404", "no such resource (or not visible to the caller)"));
+                }
+                if in_query || has_body {
+                    common.push(("400", "the query or body is malformed"));
+                }
+                if has_body {
+                    common.push(("413", "the body is too large"));
+                    common.push(("415", "the body is not of the documented media type"));
+                    common.push(("422", "the input is invalid; see `details`"));
+                }
+                for (status, description) in common {
+                    op.responses.responses.entry(status.to_owned()).or_insert_with(|| error_response(description));
+                }
+            }
+        }
+    }
+}
+
+/// A response whose body is the `ErrorBody` envelope.
+fn error_response(description: &str) -> utoipa::openapi::RefOr<utoipa::openapi::Response> {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    ResponseBuilder::new()
+        .description(description)
+        .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build())
+        .build()
+        .into()
 }
 
 async fn openapi_json() -> axum::Json<utoipa::openapi::OpenApi> {

@@ -182,7 +182,7 @@ pub async fn my_policies(State(s): State<AppState>, ApiActor(actor): ApiActor) -
 }
 
 /// One policy with its schedule and the premium received.
-#[utoipa::path(get, path = "/api/v1/policies/{id}", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/policies/{id}", security((), ("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = PolicyDto), (status = 404, body = ErrorBody)), tag = "policies")]
 pub async fn get_policy(
     State(s): State<AppState>,
@@ -305,7 +305,7 @@ pub async fn my_claims(State(s): State<AppState>, ApiActor(actor): ApiActor) -> 
 }
 
 /// One claim with its deadline clocks.
-#[utoipa::path(get, path = "/api/v1/claims/{id}", params(("id" = String, Path)), responses((status = 200, body = ClaimDto), (status = 404, body = ErrorBody)), tag = "claims")]
+#[utoipa::path(get, path = "/api/v1/claims/{id}", security((), ("bearer" = [])), params(("id" = String, Path)), responses((status = 200, body = ClaimDto), (status = 404, body = ErrorBody)), tag = "claims")]
 pub async fn get_claim(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -690,7 +690,7 @@ async fn changes_dto(s: &AppState, actor: &Actor, id: &str) -> Result<PolicyChan
 }
 
 /// A policy's endorsements, co-insurance shares and premium position.
-#[utoipa::path(get, path = "/api/v1/policies/{id}/changes", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/policies/{id}/changes", security((), ("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = PolicyChangesDto), (status = 404, body = ErrorBody)), tag = "policies")]
 pub async fn policy_changes(
     State(s): State<AppState>,
@@ -746,7 +746,7 @@ pub async fn upload_claim_document(
 }
 
 /// A claim's documents.
-#[utoipa::path(get, path = "/api/v1/claims/{id}/documents", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/claims/{id}/documents", security((), ("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = Vec<ClaimDocumentDto>), (status = 404, body = ErrorBody)), tag = "claims")]
 pub async fn claim_documents(
     State(s): State<AppState>,
@@ -758,7 +758,7 @@ pub async fn claim_documents(
 }
 
 /// Download a claim document (whoever may see the claim).
-#[utoipa::path(get, path = "/api/v1/claim-documents/{id}", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/claim-documents/{id}", security((), ("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, description = "the file"), (status = 404, body = ErrorBody)), tag = "claims")]
 pub async fn download_claim_document(
     State(s): State<AppState>,

@@ -141,14 +141,14 @@ pub(crate) fn type_dto(s: &AppState, t: &ProductType) -> ProductTypeDto {
 }
 
 /// The catalogue's product types.
-#[utoipa::path(get, path = "/api/v1/product-types", responses((status = 200, body = Vec<ProductTypeDto>)), tag = "catalogue")]
+#[utoipa::path(get, path = "/api/v1/product-types", security((), ("bearer" = [])), responses((status = 200, body = Vec<ProductTypeDto>)), tag = "catalogue")]
 pub async fn list_types(State(s): State<AppState>) -> Json<Vec<ProductTypeDto>> {
     let cat = s.svc.catalogue();
     Json(cat.types().iter().map(|t| type_dto(&s, t)).collect())
 }
 
 /// One product type.
-#[utoipa::path(get, path = "/api/v1/product-types/{id}", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/product-types/{id}", security((), ("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = ProductTypeDto), (status = 404, body = ErrorBody)), tag = "catalogue")]
 pub async fn get_type(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<ProductTypeDto> {
     let cat = s.svc.catalogue();
@@ -546,7 +546,7 @@ pub struct PortalPageDto {
 
 /// Published products: filtered by 5+2 industry, stage, line and insurer, searched in
 /// Chinese or English, paged. Ordered by relevance or name, never by price.
-#[utoipa::path(get, path = "/api/v1/products", params(PortalParams),
+#[utoipa::path(get, path = "/api/v1/products", security((), ("bearer" = [])), params(PortalParams),
     responses((status = 200, body = PortalPageDto), (status = 422, body = ErrorBody)), tag = "portal")]
 pub async fn portal(
     State(s): State<AppState>,
@@ -572,7 +572,7 @@ pub struct MatrixDto {
 }
 
 /// Where registered products exist, by life-cycle stage × industry.
-#[utoipa::path(get, path = "/api/v1/products/matrix", responses((status = 200, body = MatrixDto)), tag = "portal")]
+#[utoipa::path(get, path = "/api/v1/products/matrix", security((), ("bearer" = [])), responses((status = 200, body = MatrixDto)), tag = "portal")]
 pub async fn matrix(State(s): State<AppState>) -> ApiResult<MatrixDto> {
     let m = s.svc.product_matrix().await?;
     Ok(Json(MatrixDto {
@@ -596,7 +596,7 @@ pub struct RosterDto {
 }
 
 /// The registered-product roster (Excel: `/products/roster.xlsx`).
-#[utoipa::path(get, path = "/api/v1/products/roster", responses((status = 200, body = Vec<RosterDto>)), tag = "portal")]
+#[utoipa::path(get, path = "/api/v1/products/roster", security((), ("bearer" = [])), responses((status = 200, body = Vec<RosterDto>)), tag = "portal")]
 pub async fn roster(State(s): State<AppState>) -> ApiResult<Vec<RosterDto>> {
     Ok(Json(
         s.svc
@@ -619,7 +619,7 @@ pub async fn roster(State(s): State<AppState>) -> ApiResult<Vec<RosterDto>> {
 
 /// One product: the public version for everyone; every version, documents and review
 /// comments for its insurer and the zone. Others' drafts are not found.
-#[utoipa::path(get, path = "/api/v1/products/{id}", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/products/{id}", security((), ("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = ProductDto), (status = 404, body = ErrorBody)), tag = "portal")]
 pub async fn get_product(
     State(s): State<AppState>,
@@ -749,7 +749,7 @@ fn upload_error(status: StatusCode, text: &str) -> ApiError {
 }
 
 /// Download a document (if the caller may see its version).
-#[utoipa::path(get, path = "/api/v1/documents/{id}", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/documents/{id}", security((), ("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, description = "the file"), (status = 404, body = ErrorBody)), tag = "filings")]
 pub async fn download_document(
     State(s): State<AppState>,
@@ -840,7 +840,7 @@ pub struct ChecklistItemDto {
 }
 
 /// The zone's review checklist: every item must be ticked before approval.
-#[utoipa::path(get, path = "/api/v1/filings/checklist", responses((status = 200, body = Vec<ChecklistItemDto>)), tag = "filings")]
+#[utoipa::path(get, path = "/api/v1/filings/checklist", security((), ("bearer" = [])), responses((status = 200, body = Vec<ChecklistItemDto>)), tag = "filings")]
 pub async fn checklist_items() -> Json<Vec<ChecklistItemDto>> {
     Json(
         CHECKLIST
@@ -1001,7 +1001,7 @@ pub struct ArticleParams {
 }
 
 /// Published articles (drafts too for the zone officers who write them).
-#[utoipa::path(get, path = "/api/v1/articles", params(ArticleParams), responses((status = 200, body = Vec<ArticleDto>)), tag = "publicity")]
+#[utoipa::path(get, path = "/api/v1/articles", security((), ("bearer" = [])), params(ArticleParams), responses((status = 200, body = Vec<ArticleDto>)), tag = "publicity")]
 pub async fn list_articles(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -1022,7 +1022,7 @@ pub async fn list_articles(
 }
 
 /// One article.
-#[utoipa::path(get, path = "/api/v1/articles/{id}", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/articles/{id}", security((), ("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = ArticleDto), (status = 404, body = ErrorBody)), tag = "publicity")]
 pub async fn get_article(
     State(s): State<AppState>,
@@ -1106,7 +1106,7 @@ pub async fn file_rating_plan(
 }
 
 /// A product's rating plans (its insurer and the zone).
-#[utoipa::path(get, path = "/api/v1/filings/{id}/rating-plans", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/filings/{id}/rating-plans", security((), ("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = Vec<RatingPlanDto>), (status = 404, body = ErrorBody)), tag = "rating")]
 pub async fn rating_plans(
     State(s): State<AppState>,
@@ -1190,7 +1190,7 @@ pub(crate) fn quote_input(q: &QuoteRequestDto) -> Result<kebao_domain::rating::Q
 }
 
 /// Quote a published product by its insurer's filed rating plan. Never compared across insurers.
-#[utoipa::path(post, path = "/api/v1/products/{id}/quote", params(("id" = String, Path)), request_body = QuoteRequestDto,
+#[utoipa::path(post, path = "/api/v1/products/{id}/quote", security((), ("bearer" = [])), params(("id" = String, Path)), request_body = QuoteRequestDto,
     responses((status = 200, body = QuoteDto), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "rating")]
 pub async fn quote(
     State(s): State<AppState>,

@@ -62,7 +62,7 @@ pub(crate) fn programme_dto(p: &Programme) -> ProgrammeDto {
 }
 
 /// The programme versions in force and past.
-#[utoipa::path(get, path = "/api/v1/subsidy/programmes", responses((status = 200, body = Vec<ProgrammeDto>)), tag = "subsidies")]
+#[utoipa::path(get, path = "/api/v1/subsidy/programmes", security((), ("bearer" = [])), responses((status = 200, body = Vec<ProgrammeDto>)), tag = "subsidies")]
 pub async fn programmes(State(s): State<AppState>) -> ApiResult<Vec<ProgrammeDto>> {
     Ok(Json(s.svc.subsidy_programmes().await?.iter().map(programme_dto).collect()))
 }
@@ -304,7 +304,7 @@ pub(crate) fn subsidy_dto(
 /// An application.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ApplyDto {
+pub struct SubsidyApplyDto {
     pub policy_id: String,
     pub programme_id: String,
     /// `subsidy` (zone programmes; default) or `qualification` / `funding` (national).
@@ -315,12 +315,12 @@ pub struct ApplyDto {
 }
 
 /// Apply from a policy (the policyholder's admin); refused with every failed rule.
-#[utoipa::path(post, path = "/api/v1/subsidies", request_body = ApplyDto,
+#[utoipa::path(post, path = "/api/v1/subsidies", request_body = SubsidyApplyDto,
     responses((status = 201, body = SubsidyDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "subsidies")]
 pub async fn apply(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
-    ApiJson(b): ApiJson<ApplyDto>,
+    ApiJson(b): ApiJson<SubsidyApplyDto>,
 ) -> Result<(StatusCode, Json<SubsidyDto>), ApiError> {
     signed_in(&actor)?;
     let a = s
@@ -338,7 +338,7 @@ pub async fn list(State(s): State<AppState>, ApiActor(actor): ApiActor) -> ApiRe
 }
 
 /// One application with its objections and documents.
-#[utoipa::path(get, path = "/api/v1/subsidies/{id}", params(("id" = String, Path)), responses((status = 200, body = SubsidyDto), (status = 404, body = ErrorBody)), tag = "subsidies")]
+#[utoipa::path(get, path = "/api/v1/subsidies/{id}", security((), ("bearer" = [])), params(("id" = String, Path)), responses((status = 200, body = SubsidyDto), (status = 404, body = ErrorBody)), tag = "subsidies")]
 pub async fn get(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
