@@ -1,12 +1,11 @@
 //! API handlers: extract, call one service function, map the result.
 
 use super::dto::*;
-use super::signed_in;
-use super::{ApiJson, ApiQuery};
+use super::{ApiJson, ApiPath, ApiQuery, SignedIn};
 use crate::error::{ApiError, ErrorBody};
 use crate::session::ApiActor;
 use crate::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use kebao_domain::org::{Qualification, YearlyFacts};
@@ -74,8 +73,7 @@ pub async fn me(ApiActor(actor): ApiActor) -> ApiResult<MeDto> {
 
 /// The caller's to-dos and notifications.
 #[utoipa::path(get, path = "/api/v1/me/inbox", responses((status = 200, body = InboxDto), (status = 401, body = ErrorBody)), tag = "auth")]
-pub async fn inbox(State(s): State<AppState>, ApiActor(actor): ApiActor) -> ApiResult<InboxDto> {
-    signed_in(&actor)?;
+pub async fn inbox(State(s): State<AppState>, SignedIn(actor): SignedIn) -> ApiResult<InboxDto> {
     Ok(Json(InboxDto::from(&s.svc.inbox(&actor).await?)))
 }
 
@@ -135,10 +133,9 @@ pub async fn list_orgs(
     responses((status = 201, body = OrgDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "registry")]
 pub async fn create_org(
     State(s): State<AppState>,
-    ApiActor(actor): ApiActor,
+    SignedIn(actor): SignedIn,
     ApiJson(input): ApiJson<OrgInputDto>,
 ) -> Result<(StatusCode, Json<OrgDto>), ApiError> {
-    signed_in(&actor)?;
     let org = s.svc.create_org(&actor, &input.into()).await?;
     Ok((StatusCode::CREATED, Json(OrgDto::from(&org))))
 }
@@ -149,7 +146,7 @@ pub async fn create_org(
 pub async fn get_org(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<OptionalPurpose>,
 ) -> ApiResult<OrgDetailDto> {
     let purpose = match q.purpose.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
@@ -173,11 +170,10 @@ pub struct OptionalPurpose {
     responses((status = 200, body = OrgDto), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "registry")]
 pub async fn update_org(
     State(s): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    SignedIn(actor): SignedIn,
+    ApiPath(id): ApiPath<String>,
     ApiJson(input): ApiJson<OrgInputDto>,
 ) -> ApiResult<OrgDto> {
-    signed_in(&actor)?;
     Ok(Json(OrgDto::from(&s.svc.update_org(&actor, &id, &input.into()).await?)))
 }
 
@@ -186,11 +182,10 @@ pub async fn update_org(
     responses((status = 200, body = OrgDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)), tag = "registry")]
 pub async fn verify_org(
     State(s): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    SignedIn(actor): SignedIn,
+    ApiPath(id): ApiPath<String>,
     ApiJson(v): ApiJson<VerifyDto>,
 ) -> ApiResult<OrgDto> {
-    signed_in(&actor)?;
     Ok(Json(OrgDto::from(&s.svc.verify_org(&actor, &id, v.approve).await?)))
 }
 
@@ -199,11 +194,10 @@ pub async fn verify_org(
     responses((status = 200, body = FactsDto), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "registry")]
 pub async fn put_facts(
     State(s): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Path((id, year)): Path<(String, i32)>,
+    SignedIn(actor): SignedIn,
+    ApiPath((id, year)): ApiPath<(String, i32)>,
     ApiJson(f): ApiJson<FactsDto>,
 ) -> ApiResult<FactsDto> {
-    signed_in(&actor)?;
     let facts = YearlyFacts {
         year,
         revenue: Money::from_fen(f.revenue_fen),
@@ -222,11 +216,10 @@ pub async fn put_facts(
     responses((status = 201, body = QualificationDto), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "registry")]
 pub async fn add_qualification(
     State(s): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    SignedIn(actor): SignedIn,
+    ApiPath(id): ApiPath<String>,
     ApiJson(q): ApiJson<QualificationInputDto>,
 ) -> Result<(StatusCode, Json<QualificationDto>), ApiError> {
-    signed_in(&actor)?;
     let qual = Qualification::parse(&q.kind, &q.valid_from, &q.valid_to, &q.certificate_no)
         .map_err(|e| ApiError::invalid(crate::error::details_of(&e)))?;
     let qid = s.svc.add_qualification(&actor, &id, qual.clone()).await?;
@@ -238,10 +231,9 @@ pub async fn add_qualification(
     responses((status = 200, body = [UserDto]), (status = 403, body = ErrorBody)), tag = "users")]
 pub async fn list_users(
     State(s): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    SignedIn(actor): SignedIn,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Vec<UserDto>> {
-    signed_in(&actor)?;
     Ok(Json(s.svc.list_staff(&actor, &id).await?.iter().map(UserDto::from).collect()))
 }
 
@@ -250,11 +242,10 @@ pub async fn list_users(
     responses((status = 201, body = UserDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "users")]
 pub async fn add_user(
     State(s): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    SignedIn(actor): SignedIn,
+    ApiPath(id): ApiPath<String>,
     ApiJson(u): ApiJson<NewUserDto>,
 ) -> Result<(StatusCode, Json<UserDto>), ApiError> {
-    signed_in(&actor)?;
     let roles = parse_roles(&u.roles).map_err(|e| ApiError::invalid(crate::error::details_of(&e)))?;
     let input = NewUserInput { username: u.username, display_name: u.display_name, password: u.password };
     let user = s.svc.add_user(&actor, &id, &input, &roles).await?;
@@ -266,19 +257,17 @@ pub async fn add_user(
     responses((status = 200, body = UserDto), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "users")]
 pub async fn update_user(
     State(s): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    SignedIn(actor): SignedIn,
+    ApiPath(id): ApiPath<String>,
     ApiJson(u): ApiJson<UserUpdateDto>,
 ) -> ApiResult<UserDto> {
-    signed_in(&actor)?;
     let roles = parse_roles(&u.roles).map_err(|e| ApiError::invalid(crate::error::details_of(&e)))?;
     Ok(Json(UserDto::from(&s.svc.update_staff(&actor, &id, &roles, u.active).await?)))
 }
 
 /// The head of the audit log: event count and newest hash.
 #[utoipa::path(get, path = "/api/v1/audit/head", responses((status = 200, body = HeadDto), (status = 403, body = ErrorBody)), tag = "audit")]
-pub async fn audit_head(State(s): State<AppState>, ApiActor(actor): ApiActor) -> ApiResult<HeadDto> {
-    signed_in(&actor)?;
+pub async fn audit_head(State(s): State<AppState>, SignedIn(actor): SignedIn) -> ApiResult<HeadDto> {
     let h = s.svc.audit_head(&actor).await?;
     Ok(Json(HeadDto { count: h.count, hash: h.hash.to_hex() }))
 }

@@ -130,6 +130,21 @@ pub(crate) fn signed_in(actor: &kebao_service::authz::Actor) -> Result<(), ApiEr
     }
 }
 
+/// The actor of a request that needs one: anonymous callers get 401 before the body is read,
+/// so that an unauthenticated request is told to sign in rather than how its body is wrong.
+#[derive(Debug, Clone)]
+pub struct SignedIn(pub kebao_service::authz::Actor);
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let crate::session::ApiActor(actor) = crate::session::ApiActor::from_request_parts(parts, state).await?;
+        signed_in(&actor)?;
+        Ok(SignedIn(actor))
+    }
+}
+
 async fn not_found() -> ApiError {
     ApiError::new(axum::http::StatusCode::NOT_FOUND, "not_found", "no such API endpoint", "接口不存在")
 }
@@ -208,13 +223,15 @@ impl utoipa::Modify for CommonResponses {
                 if in_path {
                     common.push(("404", "no such resource (or not visible to the caller)"));
                 }
+                if in_path || in_query || has_body {
+                    common.push(("400", "the path, query or body is malformed"));
+                }
                 if in_query || has_body {
-                    common.push(("400", "the query or body is malformed"));
+                    common.push(("422", "the input is invalid; see `details`"));
                 }
                 if has_body {
                     common.push(("413", "the body is too large"));
                     common.push(("415", "the body is not of the documented media type"));
-                    common.push(("422", "the input is invalid; see `details`"));
                 }
                 for (status, description) in common {
                     op.responses.responses.entry(status.to_owned()).or_insert_with(|| error_response(description));
@@ -234,8 +251,55 @@ fn error_response(description: &str) -> utoipa::openapi::RefOr<utoipa::openapi::
         .into()
 }
 
-async fn openapi_json() -> axum::Json<utoipa::openapi::OpenApi> {
-    axum::Json(ApiDoc::openapi())
+/// The OpenAPI document as served: `ApiDoc` with every integer's range written out.
+pub fn openapi_document() -> serde_json::Value {
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+    bound_integers(&mut doc);
+    doc
+}
+
+async fn openapi_json() -> axum::Json<serde_json::Value> {
+    axum::Json(openapi_document())
+}
+
+/// utoipa names an integer's Rust width as a format (`uint16`, `uint32` …, feature
+/// `non_strict_integers`) that JSON Schema tools do not know; left so, or as the `int32` that
+/// utoipa would otherwise write for a `u32`, a client could not tell which values the server
+/// accepts (2^31 is a valid `u32`, 70,000 is not a `u16`). Rewrite each into the standard
+/// format with `minimum` and `maximum`, keeping any tighter bound an annotation set.
+fn bound_integers(v: &mut serde_json::Value) {
+    use serde_json::Value;
+    match v {
+        Value::Object(map) => {
+            let bounds: Option<(i64, u64, Option<&str>)> = match map.get("format").and_then(Value::as_str) {
+                Some("int8") => Some((i64::from(i8::MIN), 127, Some("int32"))),
+                Some("int16") => Some((i64::from(i16::MIN), 32_767, Some("int32"))),
+                Some("uint8") => Some((0, u64::from(u8::MAX), Some("int32"))),
+                Some("uint16") => Some((0, u64::from(u16::MAX), Some("int32"))),
+                Some("uint32") => Some((0, u64::from(u32::MAX), Some("int64"))),
+                Some("uint64") => Some((0, u64::MAX, None)),
+                _ => None,
+            };
+            if let Some((min, max, format)) = bounds {
+                match format {
+                    Some(f) => map.insert("format".to_owned(), Value::from(f)),
+                    None => map.remove("format"),
+                };
+                // Lossy casts only compare; an annotation's own bound is kept as written.
+                let tighter_min = map.get("minimum").and_then(Value::as_f64).is_some_and(|m| m > min as f64);
+                let tighter_max = map.get("maximum").and_then(Value::as_f64).is_some_and(|m| m < max as f64);
+                if !tighter_min {
+                    map.insert("minimum".to_owned(), Value::from(min));
+                }
+                if !tighter_max {
+                    map.insert("maximum".to_owned(), Value::from(max));
+                }
+            }
+            map.values_mut().for_each(bound_integers);
+        }
+        Value::Array(items) => items.iter_mut().for_each(bound_integers),
+        _ => {}
+    }
 }
 
 /// A JSON body whose rejections are `ApiError`s.
@@ -263,6 +327,22 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                 }
                 Err(err)
             }
+        }
+    }
+}
+
+/// Path parameters whose rejections (a segment that is not a number, not UTF-8 …) are
+/// `ApiError`s: 400 in the error envelope, like every other error of the API.
+#[derive(Debug)]
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(ApiPath(v)),
+            Err(e) => Err(ApiError::bad_request(e.body_text())),
         }
     }
 }

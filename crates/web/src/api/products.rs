@@ -1,12 +1,12 @@
 //! The product catalogue API: product types, insurers' filings, the zone's review, the
 //! public portal, the registered roster and the publicity section.
 
-use super::{rfc3339, signed_in};
-use super::{ApiJson, ApiQuery};
+use super::rfc3339;
+use super::{ApiJson, ApiPath, ApiQuery, SignedIn};
 use crate::error::{ApiError, ErrorBody};
 use crate::session::ApiActor;
 use crate::AppState;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Multipart, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -150,7 +150,7 @@ pub async fn list_types(State(s): State<AppState>) -> Json<Vec<ProductTypeDto>> 
 /// One product type.
 #[utoipa::path(get, path = "/api/v1/product-types/{id}", security((), ("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = ProductTypeDto), (status = 404, body = ErrorBody)), tag = "catalogue")]
-pub async fn get_type(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<ProductTypeDto> {
+pub async fn get_type(State(s): State<AppState>, ApiPath(id): ApiPath<String>) -> ApiResult<ProductTypeDto> {
     let cat = s.svc.catalogue();
     let t = cat.get(&id).ok_or_else(|| ApiError::from(kebao_service::ServiceError::NotFound))?;
     Ok(Json(type_dto(&s, t)))
@@ -179,10 +179,9 @@ pub struct CatalogueDto {
     responses((status = 200, body = CatalogueDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "catalogue")]
 pub async fn load_catalogue(
     State(s): State<AppState>,
-    ApiActor(actor): ApiActor,
+    SignedIn(actor): SignedIn,
     ApiJson(body): ApiJson<CatalogueLoadDto>,
 ) -> ApiResult<CatalogueDto> {
-    signed_in(&actor)?;
     let source = if body.source.trim().is_empty() { "api".to_owned() } else { body.source };
     let c = s.svc.load_catalogue(&actor, &body.toml, &source).await?;
     Ok(Json(CatalogueDto { hash: c.hash().to_owned(), types: c.types().len() }))
@@ -624,7 +623,7 @@ pub async fn roster(State(s): State<AppState>) -> ApiResult<Vec<RosterDto>> {
 pub async fn get_product(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<ProductDto> {
     Ok(Json(product_dto(&s.svc.product(&actor, &id).await?)))
 }
@@ -634,10 +633,9 @@ pub async fn get_product(
     responses((status = 201, body = ProductDto), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "filings")]
 pub async fn file_product(
     State(s): State<AppState>,
-    ApiActor(actor): ApiActor,
+    SignedIn(actor): SignedIn,
     ApiJson(mut body): ApiJson<FilingInputDto>,
 ) -> Result<(StatusCode, Json<ProductDto>), ApiError> {
-    signed_in(&actor)?;
     let insurer = body.insurer_id.take().or_else(|| actor.org_id().map(str::to_owned)).unwrap_or_default();
     let id = s.svc.file_product(&actor, &insurer, &body.into()).await?;
     Ok((StatusCode::CREATED, Json(product_dto(&s.svc.product(&actor, &id).await?))))
@@ -647,9 +645,8 @@ pub async fn file_product(
 #[utoipa::path(get, path = "/api/v1/filings", responses((status = 200, body = Vec<ProductSummaryDto>), (status = 401, body = ErrorBody)), tag = "filings")]
 pub async fn my_filings(
     State(s): State<AppState>,
-    ApiActor(actor): ApiActor,
+    SignedIn(actor): SignedIn,
 ) -> ApiResult<Vec<ProductSummaryDto>> {
-    signed_in(&actor)?;
     Ok(Json(s.svc.my_products(&actor).await?.iter().map(ProductSummaryDto::from).collect()))
 }
 
@@ -657,9 +654,8 @@ pub async fn my_filings(
 #[utoipa::path(get, path = "/api/v1/filings/review-queue", responses((status = 200, body = Vec<ProductSummaryDto>), (status = 403, body = ErrorBody)), tag = "filings")]
 pub async fn review_queue(
     State(s): State<AppState>,
-    ApiActor(actor): ApiActor,
+    SignedIn(actor): SignedIn,
 ) -> ApiResult<Vec<ProductSummaryDto>> {
-    signed_in(&actor)?;
     Ok(Json(s.svc.review_queue(&actor).await?.iter().map(ProductSummaryDto::from).collect()))
 }
 
@@ -668,11 +664,10 @@ pub async fn review_queue(
     responses((status = 200, body = ProductDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "filings")]
 pub async fn update_filing(
     State(s): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    SignedIn(actor): SignedIn,
+    ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<FilingInputDto>,
 ) -> ApiResult<ProductDto> {
-    signed_in(&actor)?;
     s.svc.update_product(&actor, &id, &body.into()).await?;
     Ok(Json(product_dto(&s.svc.product(&actor, &id).await?)))
 }
@@ -683,11 +678,10 @@ pub async fn update_filing(
     responses((status = 201, body = DocumentDto), (status = 403, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "filings")]
 pub async fn upload_document(
     State(s): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    SignedIn(actor): SignedIn,
+    ApiPath(id): ApiPath<String>,
     multipart: Multipart,
 ) -> Result<(StatusCode, Json<DocumentDto>), ApiError> {
-    signed_in(&actor)?;
     let (name, bytes, _) = read_upload(multipart).await?;
     let doc = s.svc.add_product_document(&actor, &id, &name, &bytes).await.map_err(too_large_is_413)?;
     Ok((StatusCode::CREATED, Json(DocumentDto::from(&doc))))
@@ -754,7 +748,7 @@ fn upload_error(status: StatusCode, text: &str) -> ApiError {
 pub async fn download_document(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let (doc, body) = s.svc.product_document(&actor, &id).await?;
     Ok(document_response(&doc, body))
@@ -794,10 +788,9 @@ pub(crate) fn document_response(doc: &Document, body: Vec<u8>) -> Response {
     responses((status = 200, body = ProductDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)), tag = "filings")]
 pub async fn submit(
     State(s): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    SignedIn(actor): SignedIn,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<ProductDto> {
-    signed_in(&actor)?;
     s.svc.submit_product(&actor, &id).await?;
     Ok(Json(product_dto(&s.svc.product(&actor, &id).await?)))
 }
@@ -814,11 +807,10 @@ pub struct CommentInputDto {
     responses((status = 200, body = ProductDto), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "filings")]
 pub async fn comment(
     State(s): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    SignedIn(actor): SignedIn,
+    ApiPath(id): ApiPath<String>,
     ApiJson(c): ApiJson<CommentInputDto>,
 ) -> ApiResult<ProductDto> {
-    signed_in(&actor)?;
     s.svc.comment_product(&actor, &id, &c.body).await?;
     Ok(Json(product_dto(&s.svc.product(&actor, &id).await?)))
 }
@@ -859,11 +851,10 @@ pub async fn checklist_items() -> Json<Vec<ChecklistItemDto>> {
     responses((status = 200, body = ProductDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "filings")]
 pub async fn set_checklist(
     State(s): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    SignedIn(actor): SignedIn,
+    ApiPath(id): ApiPath<String>,
     ApiJson(c): ApiJson<ChecklistDto>,
 ) -> ApiResult<ProductDto> {
-    signed_in(&actor)?;
     s.svc.set_product_checklist(&actor, &id, &c.items).await?;
     Ok(Json(product_dto(&s.svc.product(&actor, &id).await?)))
 }
@@ -885,11 +876,10 @@ pub struct ReviewDto {
     responses((status = 200, body = ProductDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "filings")]
 pub async fn review(
     State(s): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    SignedIn(actor): SignedIn,
+    ApiPath(id): ApiPath<String>,
     ApiJson(r): ApiJson<ReviewDto>,
 ) -> ApiResult<ProductDto> {
-    signed_in(&actor)?;
     let review = parse_review(&r.decision, &r.reason)?;
     s.svc.review_product(&actor, &id, &review).await?;
     Ok(Json(product_dto(&s.svc.product(&actor, &id).await?)))
@@ -916,10 +906,9 @@ macro_rules! product_action {
             responses((status = 200, body = ProductDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)), tag = "filings")]
         pub async fn $name(
             State(s): State<AppState>,
-            ApiActor(actor): ApiActor,
-            Path(id): Path<String>,
+            SignedIn(actor): SignedIn,
+            ApiPath(id): ApiPath<String>,
         ) -> ApiResult<ProductDto> {
-            signed_in(&actor)?;
             s.svc.$call(&actor, &id).await?;
             Ok(Json(product_dto(&s.svc.product(&actor, &id).await?)))
         }
@@ -1027,7 +1016,7 @@ pub async fn list_articles(
 pub async fn get_article(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<ArticleDto> {
     Ok(Json(ArticleDto::from(&s.svc.article(&actor, &id).await?)))
 }
@@ -1037,10 +1026,9 @@ pub async fn get_article(
     responses((status = 201, body = ArticleDto), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "publicity")]
 pub async fn create_article(
     State(s): State<AppState>,
-    ApiActor(actor): ApiActor,
+    SignedIn(actor): SignedIn,
     ApiJson(a): ApiJson<ArticleInputDto>,
 ) -> Result<(StatusCode, Json<ArticleDto>), ApiError> {
-    signed_in(&actor)?;
     let art = s.svc.create_article(&actor, &a.kind, &a.title, &a.body_md, a.publish).await?;
     Ok((StatusCode::CREATED, Json(ArticleDto::from(&art))))
 }
@@ -1050,11 +1038,10 @@ pub async fn create_article(
     responses((status = 200, body = ArticleDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "publicity")]
 pub async fn update_article(
     State(s): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    SignedIn(actor): SignedIn,
+    ApiPath(id): ApiPath<String>,
     ApiJson(a): ApiJson<ArticleInputDto>,
 ) -> ApiResult<ArticleDto> {
-    signed_in(&actor)?;
     Ok(Json(ArticleDto::from(
         &s.svc.update_article(&actor, &id, &a.kind, &a.title, &a.body_md, a.publish).await?,
     )))
@@ -1096,11 +1083,10 @@ fn plan_dto(r: &kebao_store::rating::PlanRow) -> RatingPlanDto {
     responses((status = 201, body = RatingPlanDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "rating")]
 pub async fn file_rating_plan(
     State(s): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    SignedIn(actor): SignedIn,
+    ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<RatingPlanInputDto>,
 ) -> Result<(StatusCode, Json<RatingPlanDto>), ApiError> {
-    signed_in(&actor)?;
     let row = s.svc.file_rating_plan(&actor, &id, &body.effective_from, body.plan).await?;
     Ok((StatusCode::CREATED, Json(plan_dto(&row))))
 }
@@ -1111,7 +1097,7 @@ pub async fn file_rating_plan(
 pub async fn rating_plans(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Vec<RatingPlanDto>> {
     Ok(Json(s.svc.rating_plans(&actor, &id).await?.iter().map(plan_dto).collect()))
 }
@@ -1195,7 +1181,7 @@ pub(crate) fn quote_input(q: &QuoteRequestDto) -> Result<kebao_domain::rating::Q
 pub async fn quote(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(q): ApiJson<QuoteRequestDto>,
 ) -> ApiResult<QuoteDto> {
     let input = quote_input(&q)?;
