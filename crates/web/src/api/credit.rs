@@ -3,7 +3,7 @@
 //! API keys for third-party applications.
 
 use super::rfc3339;
-use super::{ApiJson, ApiPath, ApiQuery, SignedIn};
+use super::{ApiJson, ApiMultipart, ApiPath, ApiQuery, SignedIn};
 use crate::error::{ApiError, ErrorBody, ErrorDetail};
 use crate::session::ApiActor;
 use crate::AppState;
@@ -133,7 +133,7 @@ pub(crate) fn consent_input(f: &HashMap<String, Vec<String>>) -> ConsentInput {
 pub async fn grant(
     State(s): State<AppState>,
     SignedIn(actor): SignedIn,
-    m: Multipart,
+    ApiMultipart(m): ApiMultipart,
 ) -> Result<(StatusCode, Json<ConsentDto>), ApiError> {
     let (fields, file) = read_form(m, "evidence").await?;
     let Some((name, bytes)) = file else {

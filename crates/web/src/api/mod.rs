@@ -331,6 +331,31 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     }
 }
 
+/// A multipart form (uploads) whose rejections (no or a bad `boundary`, not multipart) are
+/// `ApiError`s in the error envelope.
+#[derive(Debug)]
+pub struct ApiMultipart(pub axum::extract::Multipart);
+
+impl<S: Send + Sync> FromRequest<S> for ApiMultipart {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Multipart::from_request(req, state).await {
+            Ok(m) => Ok(ApiMultipart(m)),
+            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => Err(ApiError::new(
+                e.status(),
+                "payload_too_large",
+                "the body is too large",
+                "请求体过大",
+            )),
+            Err(e) => Err(ApiError::bad_request(format!(
+                "send `multipart/form-data` with a boundary: {}",
+                e.body_text()
+            ))),
+        }
+    }
+}
+
 /// Path parameters whose rejections (a segment that is not a number, not UTF-8 …) are
 /// `ApiError`s: 400 in the error envelope, like every other error of the API.
 #[derive(Debug)]

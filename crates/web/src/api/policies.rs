@@ -1,7 +1,7 @@
 //! The policy API: applications from quotes, underwriting, policies and premiums.
 
 use super::products::{quote_input, QuoteRequestDto};
-use super::{ApiJson, ApiPath, SignedIn};
+use super::{ApiJson, ApiMultipart, ApiPath, SignedIn};
 use super::rfc3339;
 use crate::error::{ApiError, ErrorBody};
 use crate::session::ApiActor;
@@ -715,7 +715,7 @@ pub async fn upload_claim_document(
     State(s): State<AppState>,
     SignedIn(actor): SignedIn,
     ApiPath(id): ApiPath<String>,
-    multipart: axum::extract::Multipart,
+    ApiMultipart(multipart): ApiMultipart,
 ) -> Result<(StatusCode, Json<ClaimDocumentDto>), ApiError> {
     let (name, bytes, _) = super::products::read_upload(multipart).await?;
     let d = s

@@ -2,7 +2,7 @@
 //! public portal, the registered roster and the publicity section.
 
 use super::rfc3339;
-use super::{ApiJson, ApiPath, ApiQuery, SignedIn};
+use super::{ApiJson, ApiMultipart, ApiPath, ApiQuery, SignedIn};
 use crate::error::{ApiError, ErrorBody};
 use crate::session::ApiActor;
 use crate::AppState;
@@ -680,7 +680,7 @@ pub async fn upload_document(
     State(s): State<AppState>,
     SignedIn(actor): SignedIn,
     ApiPath(id): ApiPath<String>,
-    multipart: Multipart,
+    ApiMultipart(multipart): ApiMultipart,
 ) -> Result<(StatusCode, Json<DocumentDto>), ApiError> {
     let (name, bytes, _) = read_upload(multipart).await?;
     let doc = s.svc.add_product_document(&actor, &id, &name, &bytes).await.map_err(too_large_is_413)?;

@@ -1,7 +1,7 @@
 //! The subsidy API: programmes, eligibility checks, applications and their workflow,
 //! auto-grant offers, national files, the dashboard and what-if runs.
 
-use super::{ApiJson, ApiPath, SignedIn};
+use super::{ApiJson, ApiMultipart, ApiPath, SignedIn};
 use super::rfc3339;
 use crate::error::{ApiError, ErrorBody, ErrorDetail};
 use crate::session::ApiActor;
@@ -465,7 +465,7 @@ pub async fn upload(
     State(s): State<AppState>,
     SignedIn(actor): SignedIn,
     ApiPath(id): ApiPath<String>,
-    multipart: axum::extract::Multipart,
+    ApiMultipart(multipart): ApiMultipart,
 ) -> Result<StatusCode, ApiError> {
     let (name, bytes, _) = super::products::read_upload(multipart).await?;
     s.svc
