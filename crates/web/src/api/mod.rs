@@ -262,7 +262,7 @@ async fn openapi_json() -> axum::Json<serde_json::Value> {
     axum::Json(openapi_document())
 }
 
-/// utoipa names an integer's Rust width as a format (`uint16`, `uint32` …, feature
+/// utoipa names an integer's Rust width as a format (`u-int16`, `u-int32` …, feature
 /// `non_strict_integers`) that JSON Schema tools do not know; left so, or as the `int32` that
 /// utoipa would otherwise write for a `u32`, a client could not tell which values the server
 /// accepts (2^31 is a valid `u32`, 70,000 is not a `u16`). Rewrite each into the standard
@@ -274,10 +274,10 @@ fn bound_integers(v: &mut serde_json::Value) {
             let bounds: Option<(i64, u64, Option<&str>)> = match map.get("format").and_then(Value::as_str) {
                 Some("int8") => Some((i64::from(i8::MIN), 127, Some("int32"))),
                 Some("int16") => Some((i64::from(i16::MIN), 32_767, Some("int32"))),
-                Some("uint8") => Some((0, u64::from(u8::MAX), Some("int32"))),
-                Some("uint16") => Some((0, u64::from(u16::MAX), Some("int32"))),
-                Some("uint32") => Some((0, u64::from(u32::MAX), Some("int64"))),
-                Some("uint64") => Some((0, u64::MAX, None)),
+                Some("u-int8" | "uint8") => Some((0, u64::from(u8::MAX), Some("int32"))),
+                Some("u-int16" | "uint16") => Some((0, u64::from(u16::MAX), Some("int32"))),
+                Some("u-int32" | "uint32") => Some((0, u64::from(u32::MAX), Some("int64"))),
+                Some("u-int64" | "uint64") => Some((0, u64::MAX, None)),
                 _ => None,
             };
             if let Some((min, max, format)) = bounds {

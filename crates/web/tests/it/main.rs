@@ -6,5 +6,6 @@ mod api;
 mod browser;
 mod client;
 mod credit;
+mod openapi;
 mod products;
 mod ui;
