@@ -24,7 +24,10 @@ say() { printf '== %s\n' "$*"; }
 st="$venv/bin/schemathesis"
 if ! "$st" --version 2>/dev/null | grep -qF "$SCHEMATHESIS_VERSION"; then
   say "installing schemathesis $SCHEMATHESIS_VERSION into $venv"
-  python3 -m venv "$venv"
+  python3 -m venv "$venv" || {
+    echo "python3 -m venv failed (on Debian: apt-get install python3-venv)" >&2
+    exit 1
+  }
   "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 
