@@ -139,7 +139,8 @@ impl FromRequestParts<AppState> for SignedIn {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let crate::session::ApiActor(actor) = crate::session::ApiActor::from_request_parts(parts, state).await?;
+        let crate::session::ApiActor(actor) =
+            crate::session::ApiActor::from_request_parts(parts, state).await?;
         signed_in(&actor)?;
         Ok(SignedIn(actor))
     }
@@ -234,7 +235,10 @@ impl utoipa::Modify for CommonResponses {
                     common.push(("415", "the body is not of the documented media type"));
                 }
                 for (status, description) in common {
-                    op.responses.responses.entry(status.to_owned()).or_insert_with(|| error_response(description));
+                    op.responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| error_response(description));
                 }
             }
         }
@@ -246,7 +250,10 @@ fn error_response(description: &str) -> utoipa::openapi::RefOr<utoipa::openapi::
     use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
     ResponseBuilder::new()
         .description(description)
-        .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build())
+        .content(
+            "application/json",
+            ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build(),
+        )
         .build()
         .into()
 }
@@ -342,12 +349,9 @@ impl<S: Send + Sync> FromRequest<S> for ApiMultipart {
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         match axum::extract::Multipart::from_request(req, state).await {
             Ok(m) => Ok(ApiMultipart(m)),
-            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => Err(ApiError::new(
-                e.status(),
-                "payload_too_large",
-                "the body is too large",
-                "请求体过大",
-            )),
+            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(ApiError::new(e.status(), "payload_too_large", "the body is too large", "请求体过大"))
+            }
             Err(e) => Err(ApiError::bad_request(format!(
                 "send `multipart/form-data` with a boundary: {}",
                 e.body_text()

@@ -1,8 +1,8 @@
 //! The policy API: applications from quotes, underwriting, policies and premiums.
 
 use super::products::{quote_input, QuoteRequestDto};
-use super::{ApiJson, ApiMultipart, ApiPath, SignedIn};
 use super::rfc3339;
+use super::{ApiJson, ApiMultipart, ApiPath, SignedIn};
 use crate::error::{ApiError, ErrorBody};
 use crate::session::ApiActor;
 use crate::AppState;

@@ -1,8 +1,8 @@
 //! The subsidy API: programmes, eligibility checks, applications and their workflow,
 //! auto-grant offers, national files, the dashboard and what-if runs.
 
-use super::{ApiJson, ApiMultipart, ApiPath, SignedIn};
 use super::rfc3339;
+use super::{ApiJson, ApiMultipart, ApiPath, SignedIn};
 use crate::error::{ApiError, ErrorBody, ErrorDetail};
 use crate::session::ApiActor;
 use crate::AppState;

@@ -60,8 +60,7 @@ async fn every_error_response_is_documented_as_the_envelope_it_is() {
         for (status, resp) in responses {
             if status.as_str() >= "400" {
                 assert_eq!(
-                    resp["content"]["application/json"]["schema"]["$ref"],
-                    "#/components/schemas/ErrorBody",
+                    resp["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/ErrorBody",
                     "{m} {path} {status}"
                 );
             }
@@ -101,12 +100,20 @@ async fn one_schema_per_name_and_apply_bodies_are_their_own() {
             .unwrap()
             .to_owned();
         let name = r.rsplit('/').next().unwrap().to_owned();
-        doc["components"]["schemas"][&name]["properties"].as_object().unwrap().keys().cloned().collect::<Vec<_>>()
+        doc["components"]["schemas"][&name]["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>()
     };
     let policy = body_schema("/api/v1/products/{id}/apply");
     assert!(policy.contains(&"quote".to_owned()) && policy.contains(&"start_date".to_owned()), "{policy:?}");
     let subsidy = body_schema("/api/v1/subsidies");
-    assert!(subsidy.contains(&"policy_id".to_owned()) && subsidy.contains(&"programme_id".to_owned()), "{subsidy:?}");
+    assert!(
+        subsidy.contains(&"policy_id".to_owned()) && subsidy.contains(&"programme_id".to_owned()),
+        "{subsidy:?}"
+    );
 
     // utoipa keys schemas by name, so a second type of the same name silently replaces the
     // first in the document: look for it in the source.
@@ -128,7 +135,8 @@ async fn one_schema_per_name_and_apply_bodies_are_their_own() {
             for line in text.lines().map(str::trim) {
                 if line.starts_with("#[derive(") && line.contains("ToSchema") {
                     derives_schema = true;
-                } else if derives_schema && (line.starts_with("pub struct ") || line.starts_with("pub enum ")) {
+                } else if derives_schema && (line.starts_with("pub struct ") || line.starts_with("pub enum "))
+                {
                     let name: String = line
                         .split_whitespace()
                         .nth(2)
