@@ -16,9 +16,9 @@ pub struct ErrorDetail {
     pub message_en: String,
 }
 
-/// The error body: `{"error": {…}}`.
+/// What went wrong: the object under `error` in every error response.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct ErrorBody {
+pub struct ErrorInfo {
     /// A stable machine code (`validation_failed`, `not_found`, `forbidden` …).
     pub code: String,
     /// English message.
@@ -28,16 +28,23 @@ pub struct ErrorBody {
     pub details: Vec<ErrorDetail>,
 }
 
+/// The body of every error response: `{"error": {code, message, message_zh, details}}`.
+/// The OpenAPI document names this schema for every 4xx and 5xx response.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorInfo,
+}
+
 /// An error response.
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,
-    pub body: ErrorBody,
+    pub body: ErrorInfo,
 }
 
 #[derive(Serialize)]
 struct Envelope<'a> {
-    error: &'a ErrorBody,
+    error: &'a ErrorInfo,
 }
 
 impl ApiError {
@@ -45,7 +52,7 @@ impl ApiError {
     pub fn new(status: StatusCode, code: &str, en: impl Into<String>, zh: impl Into<String>) -> ApiError {
         ApiError {
             status,
-            body: ErrorBody {
+            body: ErrorInfo {
                 code: code.into(),
                 message: en.into(),
                 message_zh: zh.into(),

@@ -2,12 +2,12 @@
 //! my data", the verifiable log (tree heads, inclusion and consistency proofs) and scoped
 //! API keys for third-party applications.
 
-use super::{rfc3339, signed_in};
-use super::{ApiJson, ApiQuery};
+use super::rfc3339;
+use super::{ApiJson, ApiMultipart, ApiPath, ApiQuery, SignedIn};
 use crate::error::{ApiError, ErrorBody, ErrorDetail};
 use crate::session::ApiActor;
 use crate::AppState;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Multipart, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -132,10 +132,9 @@ pub(crate) fn consent_input(f: &HashMap<String, Vec<String>>) -> ConsentInput {
     responses((status = 201, body = ConsentDto), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "consent")]
 pub async fn grant(
     State(s): State<AppState>,
-    ApiActor(actor): ApiActor,
-    m: Multipart,
+    SignedIn(actor): SignedIn,
+    ApiMultipart(m): ApiMultipart,
 ) -> Result<(StatusCode, Json<ConsentDto>), ApiError> {
-    signed_in(&actor)?;
     let (fields, file) = read_form(m, "evidence").await?;
     let Some((name, bytes)) = file else {
         return Err(ApiError::invalid(vec![ErrorDetail {
@@ -152,29 +151,28 @@ pub async fn grant(
 
 /// Consents the caller's organisation gave (an enterprise) or was given (anyone else).
 #[utoipa::path(get, path = "/api/v1/consents", responses((status = 200, body = Vec<ConsentDto>), (status = 401, body = ErrorBody)), tag = "consent")]
-pub async fn mine(State(s): State<AppState>, ApiActor(actor): ApiActor) -> ApiResult<Vec<ConsentDto>> {
-    signed_in(&actor)?;
+pub async fn mine(State(s): State<AppState>, SignedIn(actor): SignedIn) -> ApiResult<Vec<ConsentDto>> {
     Ok(Json(s.svc.my_consents(&actor).await?.iter().map(consent_dto).collect()))
 }
 
 /// One consent: its receipt.
-#[utoipa::path(get, path = "/api/v1/consents/{id}", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/consents/{id}", security((), ("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = ConsentDto), (status = 404, body = ErrorBody)), tag = "consent")]
 pub async fn get_consent(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<ConsentDto> {
     Ok(Json(consent_dto(&s.svc.consent(&actor, &id).await?)))
 }
 
 /// The signed authorisation file.
-#[utoipa::path(get, path = "/api/v1/consents/{id}/evidence", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/consents/{id}/evidence", security((), ("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, description = "the file"), (status = 404, body = ErrorBody)), tag = "consent")]
 pub async fn evidence(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let (v, body) = s.svc.consent_evidence(&actor, &id).await?;
     let doc = kebao_store::products::Document {
@@ -196,10 +194,9 @@ pub async fn evidence(
     responses((status = 200, body = ConsentDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)), tag = "consent")]
 pub async fn revoke(
     State(s): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    SignedIn(actor): SignedIn,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<ConsentDto> {
-    signed_in(&actor)?;
     s.svc.revoke_consent(&actor, &id).await?;
     Ok(Json(consent_dto(&s.svc.consent(&actor, &id).await?)))
 }
@@ -302,11 +299,10 @@ pub(crate) fn report_dto(r: &CreditReport) -> ReportDto {
     responses((status = 200, body = ReportDto), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "consent")]
 pub async fn report(
     State(s): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Path(org_id): Path<String>,
+    SignedIn(actor): SignedIn,
+    ApiPath(org_id): ApiPath<String>,
     ApiQuery(p): ApiQuery<PurposeParams>,
 ) -> ApiResult<ReportDto> {
-    signed_in(&actor)?;
     let purpose = parse_purpose(&p.purpose)?;
     Ok(Json(report_dto(&s.svc.credit_report(&actor, &org_id, purpose).await?)))
 }
@@ -348,10 +344,9 @@ pub(crate) fn access_dto(a: &AccessEntry) -> AccessDto {
     responses((status = 200, body = Vec<AccessDto>), (status = 403, body = ErrorBody)), tag = "consent")]
 pub async fn access_log(
     State(s): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    SignedIn(actor): SignedIn,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Vec<AccessDto>> {
-    signed_in(&actor)?;
     Ok(Json(s.svc.access_log(&actor, &id).await?.iter().map(access_dto).collect()))
 }
 
@@ -364,7 +359,7 @@ pub struct HeadsDto {
 }
 
 /// Published signed tree heads (public).
-#[utoipa::path(get, path = "/api/v1/transparency/tree-heads", responses((status = 200, body = HeadsDto)), tag = "transparency")]
+#[utoipa::path(get, path = "/api/v1/transparency/tree-heads", security((), ("bearer" = [])), responses((status = 200, body = HeadsDto)), tag = "transparency")]
 pub async fn tree_heads(State(s): State<AppState>) -> ApiResult<HeadsDto> {
     Ok(Json(HeadsDto {
         public_key: s.svc.public_key().map(hex_key),
@@ -377,12 +372,12 @@ fn hex_key(k: [u8; 32]) -> String {
 }
 
 /// The inclusion proof of an event (`kebao.inclusion/1`), for the enterprise it is about.
-#[utoipa::path(get, path = "/api/v1/transparency/inclusion/{seq}", params(("seq" = u64, Path)),
+#[utoipa::path(get, path = "/api/v1/transparency/inclusion/{seq}", security((), ("bearer" = [])), params(("seq" = u64, Path)),
     responses((status = 200, description = "kebao.inclusion/1 JSON"), (status = 404, body = ErrorBody)), tag = "transparency")]
 pub async fn inclusion(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(seq): Path<u64>,
+    ApiPath(seq): ApiPath<u64>,
 ) -> Result<Response, ApiError> {
     let p: InclusionProof = s.svc.inclusion_proof(&actor, seq).await?;
     let body = serde_json::to_vec_pretty(&p)
@@ -407,7 +402,7 @@ pub struct ConsistencyParams {
 }
 
 /// A consistency proof between two tree sizes (public).
-#[utoipa::path(get, path = "/api/v1/transparency/consistency", params(ConsistencyParams),
+#[utoipa::path(get, path = "/api/v1/transparency/consistency", security((), ("bearer" = [])), params(ConsistencyParams),
     responses((status = 200, description = "kebao.consistency/1 JSON"), (status = 422, body = ErrorBody)), tag = "transparency")]
 pub async fn consistency(
     State(s): State<AppState>,
@@ -446,10 +441,9 @@ pub struct ApiKeyDto {
     responses((status = 201, body = ApiKeyDto), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "auth")]
 pub async fn issue_key(
     State(s): State<AppState>,
-    ApiActor(actor): ApiActor,
+    SignedIn(actor): SignedIn,
     ApiJson(r): ApiJson<ApiKeyRequestDto>,
 ) -> Result<(StatusCode, Json<ApiKeyDto>), ApiError> {
-    signed_in(&actor)?;
     let (secret, row) = s.svc.issue_api_key(&actor, &r.name, &r.scopes, r.rate_per_minute).await?;
     Ok((
         StatusCode::CREATED,

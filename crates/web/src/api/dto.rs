@@ -84,6 +84,7 @@ impl From<OrgInputDto> for OrganisationInput {
 /// Filters and paging of the organisation list.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(default)]
+#[into_params(parameter_in = Query)]
 pub struct OrgQuery {
     /// Organisation kind.
     pub kind: Option<String>,

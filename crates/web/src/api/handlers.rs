@@ -1,12 +1,11 @@
 //! API handlers: extract, call one service function, map the result.
 
 use super::dto::*;
-use super::signed_in;
-use super::{ApiJson, ApiQuery};
+use super::{ApiJson, ApiPath, ApiQuery, SignedIn};
 use crate::error::{ApiError, ErrorBody};
 use crate::session::{ApiActor, ClientAddr};
 use crate::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use kebao_domain::org::{Qualification, YearlyFacts};
@@ -43,7 +42,7 @@ fn detail(v: &kebao_service::registry::OrgView) -> OrgDetailDto {
 }
 
 /// Issue an API token for a user.
-#[utoipa::path(post, path = "/api/v1/auth/token", request_body = TokenRequestDto,
+#[utoipa::path(post, path = "/api/v1/auth/token", security((), ("bearer" = [])), request_body = TokenRequestDto,
     responses((status = 201, body = TokenDto), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)), tag = "auth")]
 pub async fn issue_token(
     State(s): State<AppState>,
@@ -116,13 +115,12 @@ pub async fn me(ApiActor(actor): ApiActor) -> ApiResult<MeDto> {
 
 /// The caller's to-dos and notifications.
 #[utoipa::path(get, path = "/api/v1/me/inbox", responses((status = 200, body = InboxDto), (status = 401, body = ErrorBody)), tag = "auth")]
-pub async fn inbox(State(s): State<AppState>, ApiActor(actor): ApiActor) -> ApiResult<InboxDto> {
-    signed_in(&actor)?;
+pub async fn inbox(State(s): State<AppState>, SignedIn(actor): SignedIn) -> ApiResult<InboxDto> {
     Ok(Json(InboxDto::from(&s.svc.inbox(&actor).await?)))
 }
 
 /// The zone's industry tags ("5+2"; configuration).
-#[utoipa::path(get, path = "/api/v1/industries", responses((status = 200, body = [IndustryDto])), tag = "registry")]
+#[utoipa::path(get, path = "/api/v1/industries", security((), ("bearer" = [])), responses((status = 200, body = [IndustryDto])), tag = "registry")]
 pub async fn industries(State(s): State<AppState>) -> Json<Vec<IndustryDto>> {
     Json(
         s.svc
@@ -140,7 +138,7 @@ pub async fn industries(State(s): State<AppState>) -> Json<Vec<IndustryDto>> {
 }
 
 /// An enterprise registers itself; it stays pending until a zone officer verifies it.
-#[utoipa::path(post, path = "/api/v1/register", request_body = RegisterDto,
+#[utoipa::path(post, path = "/api/v1/register", security((), ("bearer" = [])), request_body = RegisterDto,
     responses((status = 201, body = OrgDto), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "registry")]
 pub async fn register(
     State(s): State<AppState>,
@@ -156,7 +154,7 @@ pub async fn register(
 }
 
 /// List organisations, with filters, search and cursor pagination.
-#[utoipa::path(get, path = "/api/v1/orgs", params(OrgQuery),
+#[utoipa::path(get, path = "/api/v1/orgs", security((), ("bearer" = [])), params(OrgQuery),
     responses((status = 200, body = OrgPageDto), (status = 422, body = ErrorBody)), tag = "registry")]
 pub async fn list_orgs(
     State(s): State<AppState>,
@@ -177,21 +175,20 @@ pub async fn list_orgs(
     responses((status = 201, body = OrgDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "registry")]
 pub async fn create_org(
     State(s): State<AppState>,
-    ApiActor(actor): ApiActor,
+    SignedIn(actor): SignedIn,
     ApiJson(input): ApiJson<OrgInputDto>,
 ) -> Result<(StatusCode, Json<OrgDto>), ApiError> {
-    signed_in(&actor)?;
     let org = s.svc.create_org(&actor, &input.into()).await?;
     Ok((StatusCode::CREATED, Json(OrgDto::from(&org))))
 }
 
 /// One organisation; facts only on a lawful basis (recorded when it is not the caller's own).
-#[utoipa::path(get, path = "/api/v1/orgs/{id}", params(("id" = String, Path), OptionalPurpose),
+#[utoipa::path(get, path = "/api/v1/orgs/{id}", security((), ("bearer" = [])), params(("id" = String, Path), OptionalPurpose),
     responses((status = 200, body = OrgDetailDto), (status = 404, body = ErrorBody)), tag = "registry")]
 pub async fn get_org(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<OptionalPurpose>,
 ) -> ApiResult<OrgDetailDto> {
     let purpose = match q.purpose.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
@@ -215,11 +212,10 @@ pub struct OptionalPurpose {
     responses((status = 200, body = OrgDto), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "registry")]
 pub async fn update_org(
     State(s): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    SignedIn(actor): SignedIn,
+    ApiPath(id): ApiPath<String>,
     ApiJson(input): ApiJson<OrgInputDto>,
 ) -> ApiResult<OrgDto> {
-    signed_in(&actor)?;
     Ok(Json(OrgDto::from(&s.svc.update_org(&actor, &id, &input.into()).await?)))
 }
 
@@ -228,11 +224,10 @@ pub async fn update_org(
     responses((status = 200, body = OrgDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)), tag = "registry")]
 pub async fn verify_org(
     State(s): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    SignedIn(actor): SignedIn,
+    ApiPath(id): ApiPath<String>,
     ApiJson(v): ApiJson<VerifyDto>,
 ) -> ApiResult<OrgDto> {
-    signed_in(&actor)?;
     Ok(Json(OrgDto::from(&s.svc.verify_org(&actor, &id, v.approve).await?)))
 }
 
@@ -241,11 +236,10 @@ pub async fn verify_org(
     responses((status = 200, body = FactsDto), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "registry")]
 pub async fn put_facts(
     State(s): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Path((id, year)): Path<(String, i32)>,
+    SignedIn(actor): SignedIn,
+    ApiPath((id, year)): ApiPath<(String, i32)>,
     ApiJson(f): ApiJson<FactsDto>,
 ) -> ApiResult<FactsDto> {
-    signed_in(&actor)?;
     let facts = YearlyFacts {
         year,
         revenue: Money::from_fen(f.revenue_fen),
@@ -264,11 +258,10 @@ pub async fn put_facts(
     responses((status = 201, body = QualificationDto), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "registry")]
 pub async fn add_qualification(
     State(s): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    SignedIn(actor): SignedIn,
+    ApiPath(id): ApiPath<String>,
     ApiJson(q): ApiJson<QualificationInputDto>,
 ) -> Result<(StatusCode, Json<QualificationDto>), ApiError> {
-    signed_in(&actor)?;
     let qual = Qualification::parse(&q.kind, &q.valid_from, &q.valid_to, &q.certificate_no)
         .map_err(|e| ApiError::invalid(crate::error::details_of(&e)))?;
     let qid = s.svc.add_qualification(&actor, &id, qual.clone()).await?;
@@ -280,10 +273,9 @@ pub async fn add_qualification(
     responses((status = 200, body = [UserDto]), (status = 403, body = ErrorBody)), tag = "users")]
 pub async fn list_users(
     State(s): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    SignedIn(actor): SignedIn,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Vec<UserDto>> {
-    signed_in(&actor)?;
     Ok(Json(s.svc.list_staff(&actor, &id).await?.iter().map(UserDto::from).collect()))
 }
 
@@ -292,11 +284,10 @@ pub async fn list_users(
     responses((status = 201, body = UserDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "users")]
 pub async fn add_user(
     State(s): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    SignedIn(actor): SignedIn,
+    ApiPath(id): ApiPath<String>,
     ApiJson(u): ApiJson<NewUserDto>,
 ) -> Result<(StatusCode, Json<UserDto>), ApiError> {
-    signed_in(&actor)?;
     let roles = parse_roles(&u.roles).map_err(|e| ApiError::invalid(crate::error::details_of(&e)))?;
     let input = NewUserInput { username: u.username, display_name: u.display_name, password: u.password };
     let user = s.svc.add_user(&actor, &id, &input, &roles).await?;
@@ -308,19 +299,17 @@ pub async fn add_user(
     responses((status = 200, body = UserDto), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "users")]
 pub async fn update_user(
     State(s): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    SignedIn(actor): SignedIn,
+    ApiPath(id): ApiPath<String>,
     ApiJson(u): ApiJson<UserUpdateDto>,
 ) -> ApiResult<UserDto> {
-    signed_in(&actor)?;
     let roles = parse_roles(&u.roles).map_err(|e| ApiError::invalid(crate::error::details_of(&e)))?;
     Ok(Json(UserDto::from(&s.svc.update_staff(&actor, &id, &roles, u.active).await?)))
 }
 
 /// The head of the audit log: event count and newest hash.
 #[utoipa::path(get, path = "/api/v1/audit/head", responses((status = 200, body = HeadDto), (status = 403, body = ErrorBody)), tag = "audit")]
-pub async fn audit_head(State(s): State<AppState>, ApiActor(actor): ApiActor) -> ApiResult<HeadDto> {
-    signed_in(&actor)?;
+pub async fn audit_head(State(s): State<AppState>, SignedIn(actor): SignedIn) -> ApiResult<HeadDto> {
     let h = s.svc.audit_head(&actor).await?;
     Ok(Json(HeadDto { count: h.count, hash: h.hash.to_hex() }))
 }

@@ -131,6 +131,22 @@ pub(crate) fn signed_in(actor: &kebao_service::authz::Actor) -> Result<(), ApiEr
     }
 }
 
+/// The actor of a request that needs one: anonymous callers get 401 before the body is read,
+/// so that an unauthenticated request is told to sign in rather than how its body is wrong.
+#[derive(Debug, Clone)]
+pub struct SignedIn(pub kebao_service::authz::Actor);
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let crate::session::ApiActor(actor) =
+            crate::session::ApiActor::from_request_parts(parts, state).await?;
+        signed_in(&actor)?;
+        Ok(SignedIn(actor))
+    }
+}
+
 async fn not_found() -> ApiError {
     ApiError::new(axum::http::StatusCode::NOT_FOUND, "not_found", "no such API endpoint", "接口不存在")
 }
@@ -163,8 +179,8 @@ async fn not_found() -> ApiError {
         subsidies::list, subsidies::get, subsidies::step, subsidies::object, subsidies::resolve, subsidies::upload,
         subsidies::offers, subsidies::dashboard, subsidies::what_if
     ),
-    components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
-    modifiers(&BearerAuth),
+    components(schemas(crate::error::ErrorBody, crate::error::ErrorInfo, crate::error::ErrorDetail)),
+    modifiers(&BearerAuth, &CommonResponses),
     security(("bearer" = []))
 )]
 pub struct ApiDoc;
@@ -182,8 +198,116 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
-async fn openapi_json() -> axum::Json<utoipa::openapi::OpenApi> {
-    axum::Json(ApiDoc::openapi())
+/// The error responses that come from the edge rather than from one handler, added to every
+/// operation that can give them (an operation's own annotation, if it names the status,
+/// wins): a bad, expired or out-of-scope bearer token or API key (401, 403, 429, from the
+/// token check in front of every route), a busy database (503), a malformed query or body
+/// (400, from `ApiQuery` / `ApiJson`), a body of the wrong type or size (413, 415), an
+/// unknown id in the path (404). Each is the `ErrorBody` envelope.
+struct CommonResponses;
+
+impl utoipa::Modify for CommonResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::ParameterIn;
+        for item in openapi.paths.paths.values_mut() {
+            let ops = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+            for op in ops.into_iter().flatten() {
+                let params = op.parameters.as_deref().unwrap_or_default();
+                let in_path = params.iter().any(|p| matches!(p.parameter_in, ParameterIn::Path));
+                let in_query = params.iter().any(|p| matches!(p.parameter_in, ParameterIn::Query));
+                let has_body = op.request_body.is_some();
+                let mut common = vec![
+                    ("401", "no valid bearer token or session where one is needed, or a bad or expired one"),
+                    ("403", "not allowed to the caller, or outside the API key's scopes"),
+                    ("429", "over the API key's (or the sign-in) rate limit"),
+                    ("503", "the database is busy; try again"),
+                ];
+                if in_path {
+                    common.push(("404", "no such resource (or not visible to the caller)"));
+                }
+                if in_path || in_query || has_body {
+                    common.push(("400", "the path, query or body is malformed"));
+                }
+                if in_query || has_body {
+                    common.push(("422", "the input is invalid; see `details`"));
+                }
+                if has_body {
+                    common.push(("413", "the body is too large"));
+                    common.push(("415", "the body is not of the documented media type"));
+                }
+                for (status, description) in common {
+                    op.responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| error_response(description));
+                }
+            }
+        }
+    }
+}
+
+/// A response whose body is the `ErrorBody` envelope.
+fn error_response(description: &str) -> utoipa::openapi::RefOr<utoipa::openapi::Response> {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/json",
+            ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build(),
+        )
+        .build()
+        .into()
+}
+
+/// The OpenAPI document as served: `ApiDoc` with every integer's range written out.
+pub fn openapi_document() -> serde_json::Value {
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+    bound_integers(&mut doc);
+    doc
+}
+
+async fn openapi_json() -> axum::Json<serde_json::Value> {
+    axum::Json(openapi_document())
+}
+
+/// utoipa names an integer's Rust width as a format (`u-int16`, `u-int32` …, feature
+/// `non_strict_integers`) that JSON Schema tools do not know; left so, or as the `int32` that
+/// utoipa would otherwise write for a `u32`, a client could not tell which values the server
+/// accepts (2^31 is a valid `u32`, 70,000 is not a `u16`). Rewrite each into the standard
+/// format with `minimum` and `maximum`, keeping any tighter bound an annotation set.
+fn bound_integers(v: &mut serde_json::Value) {
+    use serde_json::Value;
+    match v {
+        Value::Object(map) => {
+            let bounds: Option<(i64, u64, Option<&str>)> = match map.get("format").and_then(Value::as_str) {
+                Some("int8") => Some((i64::from(i8::MIN), 127, Some("int32"))),
+                Some("int16") => Some((i64::from(i16::MIN), 32_767, Some("int32"))),
+                Some("u-int8" | "uint8") => Some((0, u64::from(u8::MAX), Some("int32"))),
+                Some("u-int16" | "uint16") => Some((0, u64::from(u16::MAX), Some("int32"))),
+                Some("u-int32" | "uint32") => Some((0, u64::from(u32::MAX), Some("int64"))),
+                Some("u-int64" | "uint64") => Some((0, u64::MAX, None)),
+                _ => None,
+            };
+            if let Some((min, max, format)) = bounds {
+                match format {
+                    Some(f) => map.insert("format".to_owned(), Value::from(f)),
+                    None => map.remove("format"),
+                };
+                // Lossy casts only compare; an annotation's own bound is kept as written.
+                let tighter_min = map.get("minimum").and_then(Value::as_f64).is_some_and(|m| m > min as f64);
+                let tighter_max = map.get("maximum").and_then(Value::as_f64).is_some_and(|m| m < max as f64);
+                if !tighter_min {
+                    map.insert("minimum".to_owned(), Value::from(min));
+                }
+                if !tighter_max {
+                    map.insert("maximum".to_owned(), Value::from(max));
+                }
+            }
+            map.values_mut().for_each(bound_integers);
+        }
+        Value::Array(items) => items.iter_mut().for_each(bound_integers),
+        _ => {}
+    }
 }
 
 /// A JSON body whose rejections are `ApiError`s.
@@ -211,6 +335,44 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                 }
                 Err(err)
             }
+        }
+    }
+}
+
+/// A multipart form (uploads) whose rejections (no or a bad `boundary`, not multipart) are
+/// `ApiError`s in the error envelope.
+#[derive(Debug)]
+pub struct ApiMultipart(pub axum::extract::Multipart);
+
+impl<S: Send + Sync> FromRequest<S> for ApiMultipart {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Multipart::from_request(req, state).await {
+            Ok(m) => Ok(ApiMultipart(m)),
+            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(ApiError::new(e.status(), "payload_too_large", "the body is too large", "请求体过大"))
+            }
+            Err(e) => Err(ApiError::bad_request(format!(
+                "send `multipart/form-data` with a boundary: {}",
+                e.body_text()
+            ))),
+        }
+    }
+}
+
+/// Path parameters whose rejections (a segment that is not a number, not UTF-8 …) are
+/// `ApiError`s: 400 in the error envelope, like every other error of the API.
+#[derive(Debug)]
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(ApiPath(v)),
+            Err(e) => Err(ApiError::bad_request(e.body_text())),
         }
     }
 }

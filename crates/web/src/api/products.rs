@@ -1,12 +1,12 @@
 //! The product catalogue API: product types, insurers' filings, the zone's review, the
 //! public portal, the registered roster and the publicity section.
 
-use super::{rfc3339, signed_in};
-use super::{ApiJson, ApiQuery};
+use super::rfc3339;
+use super::{ApiJson, ApiMultipart, ApiPath, ApiQuery, SignedIn};
 use crate::error::{ApiError, ErrorBody};
 use crate::session::ApiActor;
 use crate::AppState;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Multipart, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -141,16 +141,16 @@ pub(crate) fn type_dto(s: &AppState, t: &ProductType) -> ProductTypeDto {
 }
 
 /// The catalogue's product types.
-#[utoipa::path(get, path = "/api/v1/product-types", responses((status = 200, body = Vec<ProductTypeDto>)), tag = "catalogue")]
+#[utoipa::path(get, path = "/api/v1/product-types", security((), ("bearer" = [])), responses((status = 200, body = Vec<ProductTypeDto>)), tag = "catalogue")]
 pub async fn list_types(State(s): State<AppState>) -> Json<Vec<ProductTypeDto>> {
     let cat = s.svc.catalogue();
     Json(cat.types().iter().map(|t| type_dto(&s, t)).collect())
 }
 
 /// One product type.
-#[utoipa::path(get, path = "/api/v1/product-types/{id}", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/product-types/{id}", security((), ("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = ProductTypeDto), (status = 404, body = ErrorBody)), tag = "catalogue")]
-pub async fn get_type(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<ProductTypeDto> {
+pub async fn get_type(State(s): State<AppState>, ApiPath(id): ApiPath<String>) -> ApiResult<ProductTypeDto> {
     let cat = s.svc.catalogue();
     let t = cat.get(&id).ok_or_else(|| ApiError::from(kebao_service::ServiceError::NotFound))?;
     Ok(Json(type_dto(&s, t)))
@@ -179,10 +179,9 @@ pub struct CatalogueDto {
     responses((status = 200, body = CatalogueDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "catalogue")]
 pub async fn load_catalogue(
     State(s): State<AppState>,
-    ApiActor(actor): ApiActor,
+    SignedIn(actor): SignedIn,
     ApiJson(body): ApiJson<CatalogueLoadDto>,
 ) -> ApiResult<CatalogueDto> {
-    signed_in(&actor)?;
     let source = if body.source.trim().is_empty() { "api".to_owned() } else { body.source };
     let c = s.svc.load_catalogue(&actor, &body.toml, &source).await?;
     Ok(Json(CatalogueDto { hash: c.hash().to_owned(), types: c.types().len() }))
@@ -550,7 +549,7 @@ pub struct PortalPageDto {
 
 /// Published products: filtered by 5+2 industry, stage, line and insurer, searched in
 /// Chinese or English, paged. Ordered by relevance or name, never by price.
-#[utoipa::path(get, path = "/api/v1/products", params(PortalParams),
+#[utoipa::path(get, path = "/api/v1/products", security((), ("bearer" = [])), params(PortalParams),
     responses((status = 200, body = PortalPageDto), (status = 422, body = ErrorBody),
         (status = 429, description = "anonymous searches from one address over their rate", body = ErrorBody)), tag = "portal")]
 pub async fn portal(
@@ -585,7 +584,7 @@ pub struct MatrixDto {
 }
 
 /// Where registered products exist, by life-cycle stage × industry.
-#[utoipa::path(get, path = "/api/v1/products/matrix", responses((status = 200, body = MatrixDto)), tag = "portal")]
+#[utoipa::path(get, path = "/api/v1/products/matrix", security((), ("bearer" = [])), responses((status = 200, body = MatrixDto)), tag = "portal")]
 pub async fn matrix(State(s): State<AppState>) -> ApiResult<MatrixDto> {
     let m = s.svc.product_matrix().await?;
     Ok(Json(MatrixDto {
@@ -609,7 +608,7 @@ pub struct RosterDto {
 }
 
 /// The registered-product roster (Excel: `/products/roster.xlsx`).
-#[utoipa::path(get, path = "/api/v1/products/roster", responses((status = 200, body = Vec<RosterDto>)), tag = "portal")]
+#[utoipa::path(get, path = "/api/v1/products/roster", security((), ("bearer" = [])), responses((status = 200, body = Vec<RosterDto>)), tag = "portal")]
 pub async fn roster(State(s): State<AppState>) -> ApiResult<Vec<RosterDto>> {
     Ok(Json(
         s.svc
@@ -632,12 +631,12 @@ pub async fn roster(State(s): State<AppState>) -> ApiResult<Vec<RosterDto>> {
 
 /// One product: the public version for everyone; every version, documents and review
 /// comments for its insurer and the zone. Others' drafts are not found.
-#[utoipa::path(get, path = "/api/v1/products/{id}", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/products/{id}", security((), ("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = ProductDto), (status = 404, body = ErrorBody)), tag = "portal")]
 pub async fn get_product(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<ProductDto> {
     Ok(Json(product_dto(&s.svc.product(&actor, &id).await?)))
 }
@@ -647,10 +646,9 @@ pub async fn get_product(
     responses((status = 201, body = ProductDto), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "filings")]
 pub async fn file_product(
     State(s): State<AppState>,
-    ApiActor(actor): ApiActor,
+    SignedIn(actor): SignedIn,
     ApiJson(mut body): ApiJson<FilingInputDto>,
 ) -> Result<(StatusCode, Json<ProductDto>), ApiError> {
-    signed_in(&actor)?;
     let insurer = body.insurer_id.take().or_else(|| actor.org_id().map(str::to_owned)).unwrap_or_default();
     let id = s.svc.file_product(&actor, &insurer, &body.into()).await?;
     Ok((StatusCode::CREATED, Json(product_dto(&s.svc.product(&actor, &id).await?))))
@@ -660,9 +658,8 @@ pub async fn file_product(
 #[utoipa::path(get, path = "/api/v1/filings", responses((status = 200, body = Vec<ProductSummaryDto>), (status = 401, body = ErrorBody)), tag = "filings")]
 pub async fn my_filings(
     State(s): State<AppState>,
-    ApiActor(actor): ApiActor,
+    SignedIn(actor): SignedIn,
 ) -> ApiResult<Vec<ProductSummaryDto>> {
-    signed_in(&actor)?;
     Ok(Json(s.svc.my_products(&actor).await?.iter().map(ProductSummaryDto::from).collect()))
 }
 
@@ -670,9 +667,8 @@ pub async fn my_filings(
 #[utoipa::path(get, path = "/api/v1/filings/review-queue", responses((status = 200, body = Vec<ProductSummaryDto>), (status = 403, body = ErrorBody)), tag = "filings")]
 pub async fn review_queue(
     State(s): State<AppState>,
-    ApiActor(actor): ApiActor,
+    SignedIn(actor): SignedIn,
 ) -> ApiResult<Vec<ProductSummaryDto>> {
-    signed_in(&actor)?;
     Ok(Json(s.svc.review_queue(&actor).await?.iter().map(ProductSummaryDto::from).collect()))
 }
 
@@ -681,11 +677,10 @@ pub async fn review_queue(
     responses((status = 200, body = ProductDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "filings")]
 pub async fn update_filing(
     State(s): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    SignedIn(actor): SignedIn,
+    ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<FilingInputDto>,
 ) -> ApiResult<ProductDto> {
-    signed_in(&actor)?;
     s.svc.update_product(&actor, &id, &body.into()).await?;
     Ok(Json(product_dto(&s.svc.product(&actor, &id).await?)))
 }
@@ -696,11 +691,10 @@ pub async fn update_filing(
     responses((status = 201, body = DocumentDto), (status = 403, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "filings")]
 pub async fn upload_document(
     State(s): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
-    multipart: Multipart,
+    SignedIn(actor): SignedIn,
+    ApiPath(id): ApiPath<String>,
+    ApiMultipart(multipart): ApiMultipart,
 ) -> Result<(StatusCode, Json<DocumentDto>), ApiError> {
-    signed_in(&actor)?;
     let (name, bytes, _) = read_upload(multipart).await?;
     let doc = s.svc.add_product_document(&actor, &id, &name, &bytes).await.map_err(too_large_is_413)?;
     Ok((StatusCode::CREATED, Json(DocumentDto::from(&doc))))
@@ -762,12 +756,12 @@ fn upload_error(status: StatusCode, text: &str) -> ApiError {
 }
 
 /// Download a document (if the caller may see its version).
-#[utoipa::path(get, path = "/api/v1/documents/{id}", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/documents/{id}", security((), ("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, description = "the file"), (status = 404, body = ErrorBody)), tag = "filings")]
 pub async fn download_document(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let (doc, body) = s.svc.product_document(&actor, &id).await?;
     Ok(document_response(&doc, body))
@@ -808,10 +802,9 @@ pub(crate) fn document_response(doc: &Document, body: Vec<u8>) -> Response {
     responses((status = 200, body = ProductDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)), tag = "filings")]
 pub async fn submit(
     State(s): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    SignedIn(actor): SignedIn,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<ProductDto> {
-    signed_in(&actor)?;
     s.svc.submit_product(&actor, &id).await?;
     Ok(Json(product_dto(&s.svc.product(&actor, &id).await?)))
 }
@@ -828,11 +821,10 @@ pub struct CommentInputDto {
     responses((status = 200, body = ProductDto), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "filings")]
 pub async fn comment(
     State(s): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    SignedIn(actor): SignedIn,
+    ApiPath(id): ApiPath<String>,
     ApiJson(c): ApiJson<CommentInputDto>,
 ) -> ApiResult<ProductDto> {
-    signed_in(&actor)?;
     s.svc.comment_product(&actor, &id, &c.body).await?;
     Ok(Json(product_dto(&s.svc.product(&actor, &id).await?)))
 }
@@ -854,7 +846,7 @@ pub struct ChecklistItemDto {
 }
 
 /// The zone's review checklist: every item must be ticked before approval.
-#[utoipa::path(get, path = "/api/v1/filings/checklist", responses((status = 200, body = Vec<ChecklistItemDto>)), tag = "filings")]
+#[utoipa::path(get, path = "/api/v1/filings/checklist", security((), ("bearer" = [])), responses((status = 200, body = Vec<ChecklistItemDto>)), tag = "filings")]
 pub async fn checklist_items() -> Json<Vec<ChecklistItemDto>> {
     Json(
         CHECKLIST
@@ -873,11 +865,10 @@ pub async fn checklist_items() -> Json<Vec<ChecklistItemDto>> {
     responses((status = 200, body = ProductDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "filings")]
 pub async fn set_checklist(
     State(s): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    SignedIn(actor): SignedIn,
+    ApiPath(id): ApiPath<String>,
     ApiJson(c): ApiJson<ChecklistDto>,
 ) -> ApiResult<ProductDto> {
-    signed_in(&actor)?;
     s.svc.set_product_checklist(&actor, &id, &c.items).await?;
     Ok(Json(product_dto(&s.svc.product(&actor, &id).await?)))
 }
@@ -899,11 +890,10 @@ pub struct ReviewDto {
     responses((status = 200, body = ProductDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "filings")]
 pub async fn review(
     State(s): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    SignedIn(actor): SignedIn,
+    ApiPath(id): ApiPath<String>,
     ApiJson(r): ApiJson<ReviewDto>,
 ) -> ApiResult<ProductDto> {
-    signed_in(&actor)?;
     let review = parse_review(&r.decision, &r.reason)?;
     s.svc.review_product(&actor, &id, &review).await?;
     Ok(Json(product_dto(&s.svc.product(&actor, &id).await?)))
@@ -930,10 +920,9 @@ macro_rules! product_action {
             responses((status = 200, body = ProductDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)), tag = "filings")]
         pub async fn $name(
             State(s): State<AppState>,
-            ApiActor(actor): ApiActor,
-            Path(id): Path<String>,
+            SignedIn(actor): SignedIn,
+            ApiPath(id): ApiPath<String>,
         ) -> ApiResult<ProductDto> {
-            signed_in(&actor)?;
             s.svc.$call(&actor, &id).await?;
             Ok(Json(product_dto(&s.svc.product(&actor, &id).await?)))
         }
@@ -1015,7 +1004,7 @@ pub struct ArticleParams {
 }
 
 /// Published articles (drafts too for the zone officers who write them).
-#[utoipa::path(get, path = "/api/v1/articles", params(ArticleParams), responses((status = 200, body = Vec<ArticleDto>)), tag = "publicity")]
+#[utoipa::path(get, path = "/api/v1/articles", security((), ("bearer" = [])), params(ArticleParams), responses((status = 200, body = Vec<ArticleDto>)), tag = "publicity")]
 pub async fn list_articles(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -1036,12 +1025,12 @@ pub async fn list_articles(
 }
 
 /// One article.
-#[utoipa::path(get, path = "/api/v1/articles/{id}", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/articles/{id}", security((), ("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = ArticleDto), (status = 404, body = ErrorBody)), tag = "publicity")]
 pub async fn get_article(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<ArticleDto> {
     Ok(Json(ArticleDto::from(&s.svc.article(&actor, &id).await?)))
 }
@@ -1051,10 +1040,9 @@ pub async fn get_article(
     responses((status = 201, body = ArticleDto), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "publicity")]
 pub async fn create_article(
     State(s): State<AppState>,
-    ApiActor(actor): ApiActor,
+    SignedIn(actor): SignedIn,
     ApiJson(a): ApiJson<ArticleInputDto>,
 ) -> Result<(StatusCode, Json<ArticleDto>), ApiError> {
-    signed_in(&actor)?;
     let art = s.svc.create_article(&actor, &a.kind, &a.title, &a.body_md, a.publish).await?;
     Ok((StatusCode::CREATED, Json(ArticleDto::from(&art))))
 }
@@ -1064,11 +1052,10 @@ pub async fn create_article(
     responses((status = 200, body = ArticleDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "publicity")]
 pub async fn update_article(
     State(s): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    SignedIn(actor): SignedIn,
+    ApiPath(id): ApiPath<String>,
     ApiJson(a): ApiJson<ArticleInputDto>,
 ) -> ApiResult<ArticleDto> {
-    signed_in(&actor)?;
     Ok(Json(ArticleDto::from(
         &s.svc.update_article(&actor, &id, &a.kind, &a.title, &a.body_md, a.publish).await?,
     )))
@@ -1110,22 +1097,21 @@ fn plan_dto(r: &kebao_store::rating::PlanRow) -> RatingPlanDto {
     responses((status = 201, body = RatingPlanDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "rating")]
 pub async fn file_rating_plan(
     State(s): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    SignedIn(actor): SignedIn,
+    ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<RatingPlanInputDto>,
 ) -> Result<(StatusCode, Json<RatingPlanDto>), ApiError> {
-    signed_in(&actor)?;
     let row = s.svc.file_rating_plan(&actor, &id, &body.effective_from, body.plan).await?;
     Ok((StatusCode::CREATED, Json(plan_dto(&row))))
 }
 
 /// A product's rating plans (its insurer and the zone).
-#[utoipa::path(get, path = "/api/v1/filings/{id}/rating-plans", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/filings/{id}/rating-plans", security((), ("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = Vec<RatingPlanDto>), (status = 404, body = ErrorBody)), tag = "rating")]
 pub async fn rating_plans(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Vec<RatingPlanDto>> {
     Ok(Json(s.svc.rating_plans(&actor, &id).await?.iter().map(plan_dto).collect()))
 }
@@ -1177,12 +1163,12 @@ pub(crate) fn quote_input(q: &QuoteRequestDto) -> Result<kebao_domain::rating::Q
 }
 
 /// Quote a published product by its insurer's filed rating plan. Never compared across insurers.
-#[utoipa::path(post, path = "/api/v1/products/{id}/quote", params(("id" = String, Path)), request_body = QuoteRequestDto,
+#[utoipa::path(post, path = "/api/v1/products/{id}/quote", security((), ("bearer" = [])), params(("id" = String, Path)), request_body = QuoteRequestDto,
     responses((status = 200, body = QuoteDto), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "rating")]
 pub async fn quote(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(q): ApiJson<QuoteRequestDto>,
 ) -> ApiResult<QuoteDto> {
     let input = quote_input(&q)?;

@@ -1,12 +1,12 @@
 //! The subsidy API: programmes, eligibility checks, applications and their workflow,
 //! auto-grant offers, national files, the dashboard and what-if runs.
 
-use super::ApiJson;
-use super::{rfc3339, signed_in};
+use super::rfc3339;
+use super::{ApiJson, ApiMultipart, ApiPath, SignedIn};
 use crate::error::{ApiError, ErrorBody, ErrorDetail};
 use crate::session::ApiActor;
 use crate::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use kebao_domain::subsidy::{Failure, Grant, Programme, Step};
@@ -62,7 +62,7 @@ pub(crate) fn programme_dto(p: &Programme) -> ProgrammeDto {
 }
 
 /// The programme versions in force and past.
-#[utoipa::path(get, path = "/api/v1/subsidy/programmes", responses((status = 200, body = Vec<ProgrammeDto>)), tag = "subsidies")]
+#[utoipa::path(get, path = "/api/v1/subsidy/programmes", security((), ("bearer" = [])), responses((status = 200, body = Vec<ProgrammeDto>)), tag = "subsidies")]
 pub async fn programmes(State(s): State<AppState>) -> ApiResult<Vec<ProgrammeDto>> {
     Ok(Json(s.svc.subsidy_programmes().await?.iter().map(programme_dto).collect()))
 }
@@ -79,10 +79,9 @@ pub struct TomlDto {
     responses((status = 201, body = Vec<ProgrammeDto>), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "subsidies")]
 pub async fn load(
     State(s): State<AppState>,
-    ApiActor(actor): ApiActor,
+    SignedIn(actor): SignedIn,
     ApiJson(b): ApiJson<TomlDto>,
 ) -> Result<(StatusCode, Json<Vec<ProgrammeDto>>), ApiError> {
-    signed_in(&actor)?;
     let loaded = s.svc.load_subsidy_programmes(&actor, &b.toml).await?;
     let all = s.svc.subsidy_programmes().await?;
     let out = all
@@ -98,10 +97,9 @@ pub async fn load(
     responses((status = 204), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "subsidies")]
 pub async fn calendar(
     State(s): State<AppState>,
-    ApiActor(actor): ApiActor,
+    SignedIn(actor): SignedIn,
     ApiJson(b): ApiJson<TomlDto>,
 ) -> Result<StatusCode, ApiError> {
-    signed_in(&actor)?;
     s.svc.set_subsidy_calendar(&actor, &b.toml).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -211,11 +209,10 @@ pub(crate) fn check_dto(p: &Programme, r: &Result<Grant, Vec<Failure>>) -> Check
     responses((status = 200, body = CheckResultDto), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "subsidies")]
 pub async fn check(
     State(s): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    SignedIn(actor): SignedIn,
+    ApiPath(id): ApiPath<String>,
     ApiJson(b): ApiJson<CheckDto>,
 ) -> ApiResult<CheckResultDto> {
-    signed_in(&actor)?;
     let (p, r) = s.svc.check_subsidy(&actor, &id, &b.programme_id, &(&b.declarations).into()).await?;
     Ok(Json(check_dto(&p, &r)))
 }
@@ -304,7 +301,7 @@ pub(crate) fn subsidy_dto(
 /// An application.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ApplyDto {
+pub struct SubsidyApplyDto {
     pub policy_id: String,
     pub programme_id: String,
     /// `subsidy` (zone programmes; default) or `qualification` / `funding` (national).
@@ -315,14 +312,13 @@ pub struct ApplyDto {
 }
 
 /// Apply from a policy (the policyholder's admin); refused with every failed rule.
-#[utoipa::path(post, path = "/api/v1/subsidies", request_body = ApplyDto,
-    responses((status = 201, body = SubsidyDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "subsidies")]
+#[utoipa::path(post, path = "/api/v1/subsidies", request_body = SubsidyApplyDto,
+    responses((status = 201, body = SubsidyDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "subsidies")]
 pub async fn apply(
     State(s): State<AppState>,
-    ApiActor(actor): ApiActor,
-    ApiJson(b): ApiJson<ApplyDto>,
+    SignedIn(actor): SignedIn,
+    ApiJson(b): ApiJson<SubsidyApplyDto>,
 ) -> Result<(StatusCode, Json<SubsidyDto>), ApiError> {
-    signed_in(&actor)?;
     let a = s
         .svc
         .apply_subsidy(&actor, &b.policy_id, &b.programme_id, &b.stage, &(&b.declarations).into())
@@ -332,17 +328,16 @@ pub async fn apply(
 
 /// Applications: the caller's enterprise's, or all for the zone.
 #[utoipa::path(get, path = "/api/v1/subsidies", responses((status = 200, body = Vec<SubsidyDto>)), tag = "subsidies")]
-pub async fn list(State(s): State<AppState>, ApiActor(actor): ApiActor) -> ApiResult<Vec<SubsidyDto>> {
-    signed_in(&actor)?;
+pub async fn list(State(s): State<AppState>, SignedIn(actor): SignedIn) -> ApiResult<Vec<SubsidyDto>> {
     Ok(Json(s.svc.subsidy_applications(&actor).await?.iter().map(|a| subsidy_dto(a, &[], &[])).collect()))
 }
 
 /// One application with its objections and documents.
-#[utoipa::path(get, path = "/api/v1/subsidies/{id}", params(("id" = String, Path)), responses((status = 200, body = SubsidyDto), (status = 404, body = ErrorBody)), tag = "subsidies")]
+#[utoipa::path(get, path = "/api/v1/subsidies/{id}", security((), ("bearer" = [])), params(("id" = String, Path)), responses((status = 200, body = SubsidyDto), (status = 404, body = ErrorBody)), tag = "subsidies")]
 pub async fn get(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<SubsidyDto> {
     let (a, o, d) = s.svc.subsidy_application(&actor, &id).await?;
     Ok(Json(subsidy_dto(&a, &o, &d)))
@@ -408,11 +403,10 @@ pub(crate) async fn step_run(
     responses((status = 200, body = SubsidyDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "subsidies")]
 pub async fn step(
     State(s): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    SignedIn(actor): SignedIn,
+    ApiPath(id): ApiPath<String>,
     ApiJson(b): ApiJson<SubsidyStepDto>,
 ) -> ApiResult<SubsidyDto> {
-    signed_in(&actor)?;
     step_run(&s, &actor, &id, &b).await?;
     let (a, o, d) = s.svc.subsidy_application(&actor, &id).await?;
     Ok(Json(subsidy_dto(&a, &o, &d)))
@@ -430,11 +424,10 @@ pub struct ObjectDto {
     responses((status = 201, body = ObjectionDto), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "subsidies")]
 pub async fn object(
     State(s): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    SignedIn(actor): SignedIn,
+    ApiPath(id): ApiPath<String>,
     ApiJson(b): ApiJson<ObjectDto>,
 ) -> Result<(StatusCode, Json<ObjectionDto>), ApiError> {
-    signed_in(&actor)?;
     let o = s.svc.object_to_subsidy(&actor, &id, &b.text).await?;
     Ok((
         StatusCode::CREATED,
@@ -455,11 +448,10 @@ pub struct ResolveDto {
     responses((status = 200, body = SubsidyDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)), tag = "subsidies")]
 pub async fn resolve(
     State(s): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Path((id, oid)): Path<(String, String)>,
+    SignedIn(actor): SignedIn,
+    ApiPath((id, oid)): ApiPath<(String, String)>,
     ApiJson(b): ApiJson<ResolveDto>,
 ) -> ApiResult<SubsidyDto> {
-    signed_in(&actor)?;
     s.svc.resolve_subsidy_objection(&actor, &id, &oid, b.upheld, &b.resolution).await?;
     let (a, o, d) = s.svc.subsidy_application(&actor, &id).await?;
     Ok(Json(subsidy_dto(&a, &o, &d)))
@@ -471,11 +463,10 @@ pub async fn resolve(
     responses((status = 201), (status = 403, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "subsidies")]
 pub async fn upload(
     State(s): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
-    multipart: axum::extract::Multipart,
+    SignedIn(actor): SignedIn,
+    ApiPath(id): ApiPath<String>,
+    ApiMultipart(multipart): ApiMultipart,
 ) -> Result<StatusCode, ApiError> {
-    signed_in(&actor)?;
     let (name, bytes, _) = super::products::read_upload(multipart).await?;
     s.svc
         .add_subsidy_document(&actor, &id, &name, &bytes)
@@ -495,10 +486,9 @@ pub struct OffersDto {
     responses((status = 200, body = OffersDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)), tag = "subsidies")]
 pub async fn offers(
     State(s): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    SignedIn(actor): SignedIn,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<OffersDto> {
-    signed_in(&actor)?;
     Ok(Json(OffersDto { offers: s.svc.offer_auto_grants(&actor, &id).await? }))
 }
 
@@ -519,8 +509,7 @@ pub struct DashboardDto {
 
 /// The programme dashboard (zone officers and the regulator).
 #[utoipa::path(get, path = "/api/v1/subsidy/dashboard", responses((status = 200, body = Vec<DashboardDto>), (status = 403, body = ErrorBody)), tag = "subsidies")]
-pub async fn dashboard(State(s): State<AppState>, ApiActor(actor): ApiActor) -> ApiResult<Vec<DashboardDto>> {
-    signed_in(&actor)?;
+pub async fn dashboard(State(s): State<AppState>, SignedIn(actor): SignedIn) -> ApiResult<Vec<DashboardDto>> {
     let d = s.svc.subsidy_dashboard(&actor).await?;
     Ok(Json(
         d.into_iter()
@@ -599,11 +588,10 @@ pub(crate) fn what_if_params(d: &WhatIfDto) -> Result<WhatIfParams, ApiError> {
     responses((status = 200, body = WhatIfResultDto), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "subsidies")]
 pub async fn what_if(
     State(s): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    SignedIn(actor): SignedIn,
+    ApiPath(id): ApiPath<String>,
     ApiJson(b): ApiJson<WhatIfDto>,
 ) -> ApiResult<WhatIfResultDto> {
-    signed_in(&actor)?;
     let w = s.svc.subsidy_what_if(&actor, &id, &what_if_params(&b)?).await?;
     Ok(Json(WhatIfResultDto {
         policies_assessed: w.policies_assessed,

@@ -7,6 +7,7 @@ mod browser;
 mod client;
 mod credit;
 mod money_bounds;
+mod openapi;
 mod products;
 mod security;
 mod ui;
