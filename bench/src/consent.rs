@@ -155,6 +155,7 @@ fn decisions(n: u32) -> Result<()> {
         display_name: "b".into(),
         roles: vec![Role::BankOfficer],
         active: true,
+        must_change_password: false,
     };
     let actor = Actor::User { user, org_kind: kebao_domain::OrgKind::Bank };
     let today = time::Date::from_calendar_date(2026, time::Month::November, 28)?;

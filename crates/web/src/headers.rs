@@ -59,18 +59,42 @@ pub async fn body_deadline(State(state): State<AppState>, req: Request, next: Ne
     if !has_body {
         return next.run(req).await;
     }
+    let api = req.uri().path().starts_with("/api/");
     let (parts, body) = req.into_parts();
     let read = axum::body::to_bytes(body, crate::MAX_BODY_BYTES);
+    let limit_mib = crate::MAX_BODY_BYTES / 1024 / 1024;
     match tokio::time::timeout(state.settings.body_timeout, read).await {
         Ok(Ok(bytes)) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
-        Ok(Err(_)) => {
-            (StatusCode::PAYLOAD_TOO_LARGE, "the request body is too large or broken\n").into_response()
-        }
+        Ok(Err(_)) => refusal(
+            api,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("the request body is larger than {limit_mib} MiB, or broken"),
+            format!("请求内容超过 {limit_mib} MiB 或已损坏"),
+        ),
         Err(_) => {
-            let mut resp =
-                (StatusCode::REQUEST_TIMEOUT, "the request body did not arrive in time\n").into_response();
+            let mut resp = refusal(
+                api,
+                StatusCode::REQUEST_TIMEOUT,
+                "body_timeout",
+                "the request body did not arrive in time".to_owned(),
+                "请求内容未在时限内送达".to_owned(),
+            );
             resp.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
             resp
         }
     }
+}
+
+/// A refusal before any handler ran: the API's error envelope, or a short page in both
+/// languages for a browser.
+fn refusal(api: bool, status: StatusCode, code: &str, en: String, zh: String) -> Response {
+    if api {
+        return crate::error::ApiError::new(status, code, en, zh).into_response();
+    }
+    let page = format!(
+        "<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\"><title>科保 Kebao</title>\
+         <p>{zh}。</p><p lang=\"en\">{en}.</p><p><a href=\"/\">返回首页 / Home</a></p></html>"
+    );
+    (status, axum::response::Html(page)).into_response()
 }

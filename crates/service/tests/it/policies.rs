@@ -590,6 +590,7 @@ contract!(a_consistent_ledger_edit_is_found, |ctx: Ctx| async move {
     .await;
     let problems = ledger_problems(&ctx).await;
     assert!(problems.contains("transfer forged is in the ledger but no event records it"), "{problems}");
+});
 
 /// The largest amount in fen: 92,233,720,368,547,758.07 yuan.
 const MAX_FEN: i64 = i64::MAX;

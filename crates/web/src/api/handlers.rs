@@ -71,11 +71,10 @@ pub async fn issue_token(
     responses((status = 200, body = MeDto), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "auth")]
 pub async fn change_password(
     State(s): State<AppState>,
-    ApiActor(actor): ApiActor,
+    SignedIn(actor): SignedIn,
     headers: axum::http::HeaderMap,
     ApiJson(req): ApiJson<PasswordChangeDto>,
 ) -> ApiResult<MeDto> {
-    signed_in(&actor)?;
     let bearer = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
