@@ -457,12 +457,12 @@ impl Service {
     ) -> Result<(String, TokenRow)> {
         let user = actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
         // The regulator only reads: it may not hand its access on to a third party's key.
-        if user.roles.iter().all(|r| *r == kebao_domain::Role::Regulator) {
-            return Err(ServiceError::Forbidden {
-                action: "issue_api_key",
-                reason: "the regulator's access is read-only and is not handed on to API keys".into(),
-            });
-        }
+        self.require(
+            actor,
+            crate::authz::Action::IssueApiKey,
+            &crate::authz::Resource::Zone,
+            &crate::authz::Basis::None,
+        )?;
         let mut errs = Vec::new();
         let name = match kebao_domain::org::text_field("name", name, true, 64) {
             Ok(n) => n.unwrap_or_default(),
@@ -541,13 +541,7 @@ impl Service {
     }
 }
 
-/// The refusal for a user who must first change the password an administrator set.
-pub fn password_change_required() -> ServiceError {
-    ServiceError::Forbidden {
-        action: "password_change_required",
-        reason: "change the password an administrator set before anything else".into(),
-    }
-}
+pub use crate::authz::password_change_required;
 
 /// A hash of a random password, to keep look-ups of unknown names as slow as real ones.
 fn dummy_hash() -> &'static str {

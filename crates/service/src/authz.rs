@@ -5,12 +5,13 @@
 //! the texts in). Each policy is re-identified by its `@id` annotation so that the
 //! decision names the policies that decided.
 
+use crate::{Result, Service, ServiceError};
 use cedar_policy::{
     Authorizer, Context, Decision, Entities, Entity, EntityId, EntityTypeName, EntityUid, PolicyId,
     PolicySet, Request, RestrictedExpression, Schema, ValidationMode, Validator,
 };
 use kebao_domain::org::{OrgKind, OrgStatus};
-use kebao_domain::user::User;
+use kebao_domain::user::{Role, User};
 use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 
@@ -21,6 +22,11 @@ pub const POLICIES: &[(&str, &str)] = &[
     ("registry.cedar", include_str!("../../../data/policies/registry.cedar")),
     ("products.cedar", include_str!("../../../data/policies/products.cedar")),
     ("consent.cedar", include_str!("../../../data/policies/consent.cedar")),
+    ("policies.cedar", include_str!("../../../data/policies/policies.cedar")),
+    ("claims.cedar", include_str!("../../../data/policies/claims.cedar")),
+    ("disputes.cedar", include_str!("../../../data/policies/disputes.cedar")),
+    ("subsidies.cedar", include_str!("../../../data/policies/subsidies.cedar")),
+    ("zone.cedar", include_str!("../../../data/policies/zone.cedar")),
 ];
 
 /// Who is asking.
@@ -81,6 +87,44 @@ pub enum Action {
     GrantConsent,
     ImportCreditData,
     WriteLedger,
+    ApplyForPolicy,
+    ReadUnderwritingQueue,
+    Underwrite,
+    SetUnderwriterAuthority,
+    RecordPremium,
+    EndorsePolicy,
+    WaiveAuthority,
+    CancelPolicy,
+    RecordRefund,
+    SetCoinsurance,
+    ReportClaim,
+    HandleClaim,
+    AttachClaimDocument,
+    Complain,
+    Mediate,
+    MediateDispute,
+    LoadSubsidyProgrammes,
+    SetSubsidyCalendar,
+    ApplySubsidy,
+    AttachSubsidyDocument,
+    ReviewSubsidyLocally,
+    DecideSubsidies,
+    ReviewSubsidyForDepartment,
+    ConfirmSubsidyOffer,
+    ReadSubsidyStatistics,
+    ReadInsuranceOverview,
+    ReviewProductQueue,
+    ReadAnyAccounts,
+    ReadAccessLog,
+    ReadDispute,
+    ReadAllDisputes,
+    ReadClaim,
+    ReadPolicy,
+    ReadSubsidy,
+    ReadSubsidyDetails,
+    ReadAllSubsidies,
+    CheckSubsidy,
+    IssueApiKey,
 }
 
 impl Action {
@@ -105,6 +149,209 @@ impl Action {
             Action::GrantConsent => "grant_consent",
             Action::ImportCreditData => "import_credit_data",
             Action::WriteLedger => "write_ledger",
+            Action::ApplyForPolicy => "apply_for_policy",
+            Action::ReadUnderwritingQueue => "read_underwriting_queue",
+            Action::Underwrite => "underwrite",
+            Action::SetUnderwriterAuthority => "set_underwriter_authority",
+            Action::RecordPremium => "record_premium",
+            Action::EndorsePolicy => "endorse_policy",
+            Action::WaiveAuthority => "waive_authority",
+            Action::CancelPolicy => "cancel_policy",
+            Action::RecordRefund => "record_refund",
+            Action::SetCoinsurance => "set_coinsurance",
+            Action::ReportClaim => "report_claim",
+            Action::HandleClaim => "handle_claim",
+            Action::AttachClaimDocument => "attach_claim_document",
+            Action::Complain => "complain",
+            Action::Mediate => "mediate",
+            Action::MediateDispute => "mediate_dispute",
+            Action::LoadSubsidyProgrammes => "load_subsidy_programmes",
+            Action::SetSubsidyCalendar => "set_subsidy_calendar",
+            Action::ApplySubsidy => "apply_subsidy",
+            Action::AttachSubsidyDocument => "attach_subsidy_document",
+            Action::ReviewSubsidyLocally => "review_subsidy_locally",
+            Action::DecideSubsidies => "decide_subsidies",
+            Action::ReviewSubsidyForDepartment => "review_subsidy_for_department",
+            Action::ConfirmSubsidyOffer => "confirm_subsidy_offer",
+            Action::ReadSubsidyStatistics => "read_subsidy_statistics",
+            Action::ReadInsuranceOverview => "read_insurance_overview",
+            Action::ReviewProductQueue => "review_product_queue",
+            Action::ReadAnyAccounts => "read_any_accounts",
+            Action::ReadAccessLog => "read_access_log",
+            Action::ReadDispute => "read_dispute",
+            Action::ReadAllDisputes => "read_all_disputes",
+            Action::ReadClaim => "read_claim",
+            Action::ReadPolicy => "read_policy",
+            Action::ReadSubsidy => "read_subsidy",
+            Action::ReadSubsidyDetails => "read_subsidy_details",
+            Action::ReadAllSubsidies => "read_all_subsidies",
+            Action::CheckSubsidy => "check_subsidy",
+            Action::IssueApiKey => "issue_api_key",
+        }
+    }
+
+    /// Every action, in the schema's order (the candidates of [`Authz::allowed_actions`]).
+    pub const ALL: &'static [Action] = &[
+        Action::ReadProfile,
+        Action::ReadEnterpriseData,
+        Action::WriteFacts,
+        Action::UpdateOrg,
+        Action::VerifyOrg,
+        Action::ManageStaff,
+        Action::CreateOrg,
+        Action::RegisterSelf,
+        Action::ResetPassword,
+        Action::ReadAudit,
+        Action::FileProduct,
+        Action::EditProduct,
+        Action::ReviewProduct,
+        Action::ReadProduct,
+        Action::WritePublicity,
+        Action::LoadCatalogue,
+        Action::GrantConsent,
+        Action::ImportCreditData,
+        Action::WriteLedger,
+        Action::ApplyForPolicy,
+        Action::ReadUnderwritingQueue,
+        Action::Underwrite,
+        Action::SetUnderwriterAuthority,
+        Action::RecordPremium,
+        Action::EndorsePolicy,
+        Action::WaiveAuthority,
+        Action::CancelPolicy,
+        Action::RecordRefund,
+        Action::SetCoinsurance,
+        Action::ReportClaim,
+        Action::HandleClaim,
+        Action::AttachClaimDocument,
+        Action::Complain,
+        Action::Mediate,
+        Action::MediateDispute,
+        Action::LoadSubsidyProgrammes,
+        Action::SetSubsidyCalendar,
+        Action::ApplySubsidy,
+        Action::AttachSubsidyDocument,
+        Action::ReviewSubsidyLocally,
+        Action::DecideSubsidies,
+        Action::ReviewSubsidyForDepartment,
+        Action::ConfirmSubsidyOffer,
+        Action::ReadSubsidyStatistics,
+        Action::ReadInsuranceOverview,
+        Action::ReviewProductQueue,
+        Action::ReadAnyAccounts,
+        Action::ReadAccessLog,
+        Action::ReadDispute,
+        Action::ReadAllDisputes,
+        Action::ReadClaim,
+        Action::ReadPolicy,
+        Action::ReadSubsidy,
+        Action::ReadSubsidyDetails,
+        Action::ReadAllSubsidies,
+        Action::CheckSubsidy,
+        Action::IssueApiKey,
+    ];
+
+    /// The action as a refusal names it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Action::ReadProfile => "read an organisation's profile",
+            Action::ReadEnterpriseData => "read an enterprise's data",
+            Action::WriteFacts => "report an enterprise's facts",
+            Action::UpdateOrg => "edit an organisation",
+            Action::VerifyOrg => "verify a registration",
+            Action::ManageStaff => "manage an organisation's staff",
+            Action::CreateOrg => "register an organisation",
+            Action::RegisterSelf => "register",
+            Action::ResetPassword => "reset a password",
+            Action::ReadAudit => "read the audit log",
+            Action::FileProduct => "file a product",
+            Action::EditProduct => "change a product filing",
+            Action::ReviewProduct => "review a product filing",
+            Action::ReadProduct => "read a product filing",
+            Action::WritePublicity => "write in the publicity section",
+            Action::LoadCatalogue => "load a product catalogue",
+            Action::GrantConsent => "grant or revoke a consent",
+            Action::ImportCreditData => "import external credit data",
+            Action::WriteLedger => "write to the ledger",
+            Action::ApplyForPolicy => "apply for a policy",
+            Action::ReadUnderwritingQueue => "see the underwriting queue",
+            Action::Underwrite => "underwrite this application",
+            Action::SetUnderwriterAuthority => "set underwriting authority",
+            Action::RecordPremium => "record premium",
+            Action::EndorsePolicy => "change this policy",
+            Action::WaiveAuthority => "exceed an underwriting authority",
+            Action::CancelPolicy => "cancel this policy",
+            Action::RecordRefund => "change this policy",
+            Action::SetCoinsurance => "change this policy",
+            Action::ReportClaim => "report a claim",
+            Action::HandleClaim => "handle this claim",
+            Action::AttachClaimDocument => "attach a claim document",
+            Action::Complain => "complain about this claim",
+            Action::Mediate => "mediate",
+            Action::MediateDispute => "mediate this dispute",
+            Action::LoadSubsidyProgrammes => "load subsidy programmes",
+            Action::SetSubsidyCalendar => "set the calendar",
+            Action::ApplySubsidy => "apply for a subsidy",
+            Action::AttachSubsidyDocument => "attach a document",
+            Action::ReviewSubsidyLocally => "work on subsidies",
+            Action::DecideSubsidies => "work on subsidies",
+            Action::ReviewSubsidyForDepartment => "review this application again",
+            Action::ConfirmSubsidyOffer => "confirm the offer",
+            Action::ReadSubsidyStatistics => "see the subsidy dashboard",
+            Action::ReadInsuranceOverview => "see the zone's insurance overview",
+            Action::ReviewProductQueue => "review product filings",
+            Action::ReadAnyAccounts => "read another organisation's accounts",
+            Action::ReadAccessLog => "see who read an enterprise's data",
+            Action::ReadDispute => "read this dispute",
+            Action::ReadAllDisputes => "read every dispute",
+            Action::ReadClaim => "read this claim",
+            Action::ReadPolicy => "read this policy",
+            Action::ReadSubsidy => "read this subsidy application",
+            Action::ReadSubsidyDetails => "read an application's documents",
+            Action::ReadAllSubsidies => "read every subsidy application",
+            Action::CheckSubsidy => "check a policy's subsidy",
+            Action::IssueApiKey => "issue_api_key",
+        }
+    }
+
+    /// The rule a refusal states, for the actions whose policies state one plainly.
+    fn rule(self) -> Option<&'static str> {
+        match self {
+            Action::ApplyForPolicy => Some("only an enterprise's own staff apply"),
+            Action::ReadUnderwritingQueue => Some("underwriters only"),
+            Action::Underwrite => Some("only the insurer's underwriters"),
+            Action::SetUnderwriterAuthority => Some("an insurer's admin, for its own underwriters"),
+            Action::RecordPremium => Some("the policy's insurer only"),
+            Action::EndorsePolicy => Some("the policy's insurer only"),
+            Action::WaiveAuthority => Some("the insurer's admin only"),
+            Action::CancelPolicy => Some("the policyholder's admin or the insurer"),
+            Action::RecordRefund => Some("the policy's insurer only"),
+            Action::SetCoinsurance => Some("the policy's insurer only"),
+            Action::ReportClaim => Some("the insured enterprise only"),
+            Action::HandleClaim => Some("the insurer's claims handlers only"),
+            Action::AttachClaimDocument => Some("the insured enterprise or the insurer's claims handler"),
+            Action::Complain => Some("the insured enterprise only"),
+            Action::Mediate => Some("mediators only"),
+            Action::MediateDispute => Some("the dispute's mediator, while mediating"),
+            Action::LoadSubsidyProgrammes => Some("zone approvers and platform admins"),
+            Action::SetSubsidyCalendar => Some("zone approvers and platform admins"),
+            Action::ApplySubsidy => Some("the policyholder's admin"),
+            Action::AttachSubsidyDocument => Some("the applicant only"),
+            Action::ReviewSubsidyLocally => Some("needs the role zone_reviewer"),
+            Action::DecideSubsidies => Some("needs the role zone_approver"),
+            Action::ReviewSubsidyForDepartment => {
+                Some("maker-checker: the department reviewer must not be the local reviewer")
+            }
+            Action::ConfirmSubsidyOffer => Some("the enterprise's admin"),
+            Action::ReadSubsidyStatistics => Some("zone officers and the regulator"),
+            Action::ReadInsuranceOverview => Some("zone officers and the regulator"),
+            Action::ReviewProductQueue => Some("only zone reviewers and approvers review filings"),
+            Action::ReadAnyAccounts => Some("not an auditor"),
+            Action::ReadAccessLog => Some("only the enterprise itself"),
+            Action::IssueApiKey => {
+                Some("the regulator's access is read-only and is not handed on to API keys")
+            }
+            _ => None,
         }
     }
 }
@@ -118,6 +365,49 @@ pub enum Resource {
     Product { id: String, insurer_id: String, published: bool },
     /// The zone as a whole.
     Zone,
+    /// A user, as the object of an action (an underwriter's authority).
+    User { id: String, org_id: String, roles: Vec<Role>, active: bool },
+    /// An application for a policy (C4).
+    Application(Case),
+    /// A policy (C4, C5).
+    Policy(Case),
+    /// A claim (C6).
+    Claim(Case),
+    /// A dispute about a claim (C6); the assignee is its mediator.
+    Dispute(Case),
+    /// A subsidy application (C6); there is no insurer; the assignee is its local reviewer.
+    Subsidy(Case),
+}
+
+/// What the policies see of an application, a policy, a claim, a dispute or a subsidy
+/// application: its parties, its state and the user it is assigned to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Case {
+    pub id: String,
+    pub enterprise_id: String,
+    /// Empty for a subsidy application.
+    pub insurer_id: String,
+    /// The status code.
+    pub status: String,
+    /// The assigned user's id (a dispute's mediator, a subsidy's local reviewer).
+    pub assignee: Option<String>,
+}
+
+impl Resource {
+    /// The Cedar entity type of the resource.
+    fn type_name(&self) -> &'static str {
+        match self {
+            Resource::Org { .. } => "Kebao::Organisation",
+            Resource::Product { .. } => "Kebao::Product",
+            Resource::Zone => "Kebao::Zone",
+            Resource::User { .. } => "Kebao::User",
+            Resource::Application(_) => "Kebao::Application",
+            Resource::Policy(_) => "Kebao::Policy",
+            Resource::Claim(_) => "Kebao::Claim",
+            Resource::Dispute(_) => "Kebao::Dispute",
+            Resource::Subsidy(_) => "Kebao::SubsidyApplication",
+        }
+    }
 }
 
 /// The lawful basis for touching another organisation's data (C10).
@@ -391,6 +681,53 @@ impl Authz {
                 r
             }
             Resource::Zone => uid("Kebao::Zone", "zone")?,
+            Resource::User { id, org_id, roles, active } => {
+                let r = uid("Kebao::User", id)?;
+                // Asking about oneself: the principal's entity is already there.
+                if actor.user().is_none_or(|u| u.id != *id) {
+                    let roles = roles.iter().map(|r| RestrictedExpression::new_string(r.code().to_owned()));
+                    let org = uid("Kebao::Organisation", org_id)?;
+                    let attrs = HashMap::from([
+                        ("org".to_owned(), RestrictedExpression::new_entity_uid(org.clone())),
+                        ("roles".to_owned(), RestrictedExpression::new_set(roles)),
+                        ("active".to_owned(), RestrictedExpression::new_bool(*active)),
+                    ]);
+                    entities.push(
+                        Entity::new(r.clone(), attrs, HashSet::from([org])).map_err(|e| e.to_string())?,
+                    );
+                }
+                r
+            }
+            Resource::Application(c)
+            | Resource::Policy(c)
+            | Resource::Claim(c)
+            | Resource::Dispute(c)
+            | Resource::Subsidy(c) => {
+                let r = uid(resource.type_name(), &c.id)?;
+                let mut attrs = HashMap::from([
+                    (
+                        "enterprise".to_owned(),
+                        RestrictedExpression::new_entity_uid(uid("Kebao::Organisation", &c.enterprise_id)?),
+                    ),
+                    ("status".to_owned(), RestrictedExpression::new_string(c.status.clone())),
+                ]);
+                if !matches!(resource, Resource::Subsidy(_)) {
+                    attrs.insert(
+                        "insurer".to_owned(),
+                        RestrictedExpression::new_entity_uid(uid("Kebao::Organisation", &c.insurer_id)?),
+                    );
+                }
+                if matches!(resource, Resource::Dispute(_) | Resource::Subsidy(_)) {
+                    if let Some(a) = &c.assignee {
+                        attrs.insert(
+                            "assignee".to_owned(),
+                            RestrictedExpression::new_entity_uid(uid("Kebao::User", a)?),
+                        );
+                    }
+                }
+                entities.push(Entity::new(r.clone(), attrs, HashSet::new()).map_err(|e| e.to_string())?);
+                r
+            }
         };
         let basis_rec = RestrictedExpression::new_record([
             ("kind".to_owned(), RestrictedExpression::new_string(basis.code().to_owned())),
@@ -412,5 +749,90 @@ impl Authz {
             policies: response.diagnostics().reason().map(ToString::to_string).collect(),
             basis: basis.code(),
         })
+    }
+}
+
+impl Authz {
+    /// The actions `actor` may take on `resource` now: Cedar is asked about each action the
+    /// schema allows on the resource's kind (reads of enterprise data, which need a scope and
+    /// a purpose, are asked with [`Authz::decide_read`] instead and are not listed). The
+    /// basis is the actor's own when the resource is the actor's organisation.
+    pub fn allowed_actions(&self, actor: &Actor, resource: &Resource) -> Vec<Action> {
+        let basis = match resource {
+            Resource::Org { id, .. } if actor.org_id() == Some(id.as_str()) => Basis::Own,
+            _ => Basis::None,
+        };
+        let ty = resource.type_name();
+        Action::ALL
+            .iter()
+            .copied()
+            .filter(|a| *a != Action::ReadEnterpriseData)
+            .filter(|a| {
+                uid("Kebao::Action", a.name()).is_ok_and(|au| {
+                    self.schema
+                        .resources_for_action(&au)
+                        .is_some_and(|mut ts| ts.any(|t| t.to_string() == ty))
+                })
+            })
+            .filter(|a| self.decide(actor, *a, resource, &basis).allowed)
+            .collect()
+    }
+}
+
+impl Service {
+    /// Authorises or returns `Forbidden` naming the action.
+    pub(crate) fn require(
+        &self,
+        actor: &Actor,
+        action: Action,
+        resource: &Resource,
+        basis: &Basis,
+    ) -> Result<Decided> {
+        let d = self.authz.decide(actor, action, resource, basis);
+        if d.allowed {
+            Ok(d)
+        } else {
+            Err(refusal(action, &d))
+        }
+    }
+
+    /// Whether `actor` may take `action` on `resource` (for choices that are not refusals,
+    /// such as whether an underwriting authority binds the actor).
+    pub(crate) fn allows(&self, actor: &Actor, action: Action, resource: &Resource) -> bool {
+        self.authz.decide(actor, action, resource, &Basis::None).allowed
+    }
+
+    /// The refusal of an action the caller has found not allowed (with [`Service::allows`]).
+    pub(crate) fn refused(&self, actor: &Actor, action: Action, resource: &Resource) -> ServiceError {
+        refusal(action, &self.authz.decide(actor, action, resource, &Basis::None))
+    }
+
+    /// The actions `actor` may take on `resource` now (see [`Authz::allowed_actions`]).
+    pub fn allowed_actions(&self, actor: &Actor, resource: &Resource) -> Vec<Action> {
+        self.authz.allowed_actions(actor, resource)
+    }
+}
+
+/// The refusal of a decision that did not allow.
+fn refusal(action: Action, d: &Decided) -> ServiceError {
+    let reason = match action.rule() {
+        Some(rule) => rule.to_owned(),
+        None if d.policies.is_empty() => "no policy permits it".to_owned(),
+        None => format!("forbidden by {}", d.policies.join(", ")),
+    };
+    ServiceError::Forbidden { action: action.label(), reason }
+}
+
+/// The refusal of a read whose every part Cedar refused (a credit report's sections are
+/// decided one by one with [`Authz::decide_read`]; when none is allowed the read is refused).
+pub(crate) fn all_parts_refused(action: &'static str, reason: String) -> ServiceError {
+    ServiceError::Forbidden { action, reason }
+}
+
+/// The refusal for a user who must first change the password an administrator set.
+pub fn password_change_required() -> ServiceError {
+    ServiceError::Forbidden {
+        action: "password_change_required",
+        reason: "change the password an administrator set before anything else".into(),
     }
 }

@@ -4,7 +4,7 @@
 //! posted (in whole or part) or voided by the decision; payments go from the payable to the
 //! insurer's cash, never more than was decided.
 
-use crate::authz::Actor;
+use crate::authz::{Action, Actor, Basis, Case, Resource};
 use crate::{new_id, Result, Service, ServiceError};
 use kebao_domain::claim::{
     check_claimed, check_decision, check_within_cap, claim_cap, clocks, CapUse, ClaimOutcome, ClaimStatus,
@@ -95,13 +95,7 @@ impl Service {
     }
 
     fn handler_of(&self, actor: &Actor, c: &ClaimRow) -> Result<()> {
-        match actor.user() {
-            Some(u) if u.org_id == c.insurer_id && u.has(Role::ClaimsHandler) => Ok(()),
-            _ => Err(ServiceError::Forbidden {
-                action: "handle this claim",
-                reason: "the insurer's claims handlers only".into(),
-            }),
-        }
+        self.require(actor, Action::HandleClaim, &claim_resource(c), &Basis::None).map(|_| ())
     }
 
     /// The most this claim may still be reserved, decided or paid ([`claim_cap`]): the
@@ -136,15 +130,8 @@ impl Service {
         claimed: Money,
     ) -> Result<ClaimRow> {
         let p = self.policy(actor, policy_id).await?.policy;
-        let user = actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
-        if user.org_id != p.enterprise_id
-            || !(user.has(Role::EnterpriseAdmin) || user.has(Role::EnterpriseStaff))
-        {
-            return Err(ServiceError::Forbidden {
-                action: "report a claim",
-                reason: "the insured enterprise only".into(),
-            });
-        }
+        actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
+        self.require(actor, Action::ReportClaim, &crate::policies::policy_resource(&p), &Basis::None)?;
         let loss = day("loss_date", loss_date)?;
         let (start, mut end) = (day("start_date", &p.start_date)?, day("end_date", &p.end_date)?);
         if let Some(c) = &p.cancelled_on {
@@ -510,10 +497,8 @@ impl Service {
     pub async fn claim(&self, actor: &Actor, id: &str) -> Result<ClaimView> {
         let mut tx = self.store.begin_read().await?;
         let c = store::get(tx.conn(), id).await?;
-        let ok = actor.org_id().is_some_and(|o| o == c.enterprise_id || o == c.insurer_id)
-            || matches!(actor, Actor::System { .. })
-            || actor.user().is_some_and(|u| u.roles.iter().any(|r| r.has_statutory_duty()));
-        if !ok {
+        // Not a party or the zone: the claim is not shown to exist.
+        if !self.allows(actor, Action::ReadClaim, &claim_resource(&c)) {
             return Err(ServiceError::NotFound);
         }
         let p = kebao_store::policies::policy(tx.conn(), &c.policy_id).await?;
@@ -543,15 +528,7 @@ impl Service {
         let user = actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
         let mut tx = self.store.begin_write().await?;
         let c = store::get(tx.conn(), claim_id).await?;
-        let may = (user.org_id == c.enterprise_id
-            && (user.has(Role::EnterpriseAdmin) || user.has(Role::EnterpriseStaff)))
-            || (user.org_id == c.insurer_id && user.has(Role::ClaimsHandler));
-        if !may {
-            return Err(ServiceError::Forbidden {
-                action: "attach a claim document",
-                reason: "the insured enterprise or the insurer's claims handler".into(),
-            });
-        }
+        self.require(actor, Action::AttachClaimDocument, &claim_resource(&c), &Basis::None)?;
         if store::documents(tx.conn(), claim_id).await?.len() >= MAX_CLAIM_DOCUMENTS {
             return Err(FieldError::new(
                 "document",
@@ -636,4 +613,15 @@ impl Service {
         }
         Ok(out)
     }
+}
+
+/// What the policies see of a claim.
+pub(crate) fn claim_resource(c: &ClaimRow) -> Resource {
+    Resource::Claim(Case {
+        id: c.id.clone(),
+        enterprise_id: c.enterprise_id.clone(),
+        insurer_id: c.insurer_id.clone(),
+        status: c.status.code().to_owned(),
+        assignee: None,
+    })
 }

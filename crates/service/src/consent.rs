@@ -510,10 +510,7 @@ impl Service {
         if allowed.is_empty() {
             let first = sections.iter().find(|s| s.class != DataClass::SensitivePersonal);
             let why = first.map(|s| s.check.reason_en.clone()).unwrap_or_default();
-            return Err(ServiceError::Forbidden {
-                action: "read this enterprise's credit report",
-                reason: why,
-            });
+            return Err(crate::authz::all_parts_refused("read this enterprise's credit report", why));
         }
         Ok(CreditReport { org, purpose, sections, event_seq: rec.seq, generated_at_us: rec.at_us })
     }
@@ -805,14 +802,7 @@ impl Service {
     pub async fn access_log(&self, actor: &Actor, org_id: &str) -> Result<Vec<AccessEntry>> {
         let mut tx = self.store.begin_read().await?;
         let org = orgs::get(tx.conn(), org_id).await?;
-        let own = actor.org_id() == Some(org.id.as_str()) || matches!(actor, Actor::System { .. });
-        let auditor = actor.user().is_some_and(|u| u.roles.iter().any(|r| r.has_statutory_duty()));
-        if !(own || auditor) {
-            return Err(ServiceError::Forbidden {
-                action: "see who read an enterprise's data",
-                reason: "only the enterprise itself".into(),
-            });
-        }
+        self.require(actor, Action::ReadAccessLog, &crate::registry::org_resource(&org), &Basis::None)?;
         let evs = events::for_subject(tx.conn(), &org.id, 1000).await?;
         let mut out = Vec::new();
         for e in evs {

@@ -4,7 +4,8 @@
 //! increases the policy's receivable; returned premium first reduces what is still unpaid
 //! and the rest becomes a refund payable to the policyholder (never paid out twice).
 
-use crate::authz::Actor;
+use crate::authz::{Action, Actor, Basis};
+use crate::policies::policy_resource;
 use crate::{new_id, Result, Service, ServiceError};
 use kebao_domain::cover::{check_shares, earned, pro_rata_adjustment, split_by_shares, WHOLE_BP};
 use kebao_domain::event::EventDraft;
@@ -12,7 +13,6 @@ use kebao_domain::ledger::{AccountFlags, Transfer, TransferFlags, TransferResult
 use kebao_domain::org::OrgKind;
 use kebao_domain::policy::{codes, within_authority, PolicyStatus};
 use kebao_domain::rating::{Plan, QuoteInput};
-use kebao_domain::user::Role;
 use kebao_domain::{FieldError, Money};
 use kebao_store::policies::{self as store, ApplicationRow, EndorsementRow, PolicyRow};
 use kebao_store::{orgs, Tx};
@@ -93,21 +93,6 @@ impl Service {
         let refund_paid =
             kebao_store::ledger::sum_for_event(tx.conn(), policy_id, codes::REFUND_PAID).await?;
         Ok(PremiumPosition { due: due + additional - returned, paid, refund_due, refund_paid })
-    }
-
-    /// The insurer's staff who act on its policies: underwriters and the org admin.
-    fn insurer_staff(&self, actor: &Actor, p: &PolicyRow) -> Result<()> {
-        let ok = actor
-            .user()
-            .is_some_and(|u| u.org_id == p.insurer_id && (u.has(Role::Underwriter) || u.has(Role::OrgAdmin)));
-        if ok {
-            Ok(())
-        } else {
-            Err(ServiceError::Forbidden {
-                action: "change this policy",
-                reason: "the policy's insurer only".into(),
-            })
-        }
     }
 
     /// Applies one batch of transfers that must all succeed.
@@ -295,12 +280,13 @@ impl Service {
         }
         let mut tx = self.store.begin_write().await?;
         let p = store::policy(tx.conn(), policy_id).await?;
-        self.insurer_staff(actor, &p)?;
+        let resource = policy_resource(&p);
+        self.require(actor, Action::EndorsePolicy, &resource, &Basis::None)?;
         if p.status != PolicyStatus::InForce {
             return Err(conflict("not_in_force", "保单已退保或解除，不能批改", "the policy is cancelled"));
         }
         let user = actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
-        if !user.has(Role::OrgAdmin) {
+        if !self.allows(actor, Action::WaiveAuthority, &resource) {
             let authority = store::authority(tx.conn(), &user.id).await?.unwrap_or(0);
             within_authority(input.limit, authority)?;
         }
@@ -391,14 +377,7 @@ impl Service {
         let p = store::policy(tx.conn(), policy_id).await?;
         let user = actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
         let by_insurer = user.org_id == p.insurer_id;
-        if by_insurer {
-            self.insurer_staff(actor, &p)?;
-        } else if !(user.org_id == p.enterprise_id && user.has(Role::EnterpriseAdmin)) {
-            return Err(ServiceError::Forbidden {
-                action: "cancel this policy",
-                reason: "the policyholder's admin or the insurer".into(),
-            });
-        }
+        self.require(actor, Action::CancelPolicy, &policy_resource(&p), &Basis::None)?;
         if p.status != PolicyStatus::InForce {
             return Err(conflict("not_in_force", "保单已退保或解除", "the policy is already cancelled"));
         }
@@ -489,7 +468,7 @@ impl Service {
         let reference = crate::ledger::payment_input(reference, amount)?;
         let mut tx = self.store.begin_write().await?;
         let p = store::policy(tx.conn(), policy_id).await?;
-        self.insurer_staff(actor, &p)?;
+        self.require(actor, Action::RecordRefund, &policy_resource(&p), &Basis::None)?;
         let payable = refund_payable(&p.id);
         let cash = format!("ins:{}:cash", p.insurer_id);
         let guard = AccountFlags { debits_must_not_exceed_credits: true, ..Default::default() };
@@ -592,7 +571,7 @@ impl Service {
     ) -> Result<Vec<(String, u32)>> {
         let mut tx = self.store.begin_write().await?;
         let p = store::policy(tx.conn(), policy_id).await?;
-        self.insurer_staff(actor, &p)?;
+        self.require(actor, Action::SetCoinsurance, &policy_resource(&p), &Basis::None)?;
         if p.status != PolicyStatus::InForce {
             return Err(conflict("not_in_force", "保单已退保或解除", "the policy is cancelled"));
         }

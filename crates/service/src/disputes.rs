@@ -2,7 +2,7 @@
 //! the case, records sessions and concludes it — settled, or escalated to arbitration or a
 //! court. Every step is an event; deadlines are configuration.
 
-use crate::authz::Actor;
+use crate::authz::{Action, Actor, Basis, Case, Resource};
 use crate::{new_id, Result, Service, ServiceError};
 use kebao_domain::claim::ClaimStatus;
 use kebao_domain::dispute::{DisputeDeadlines, DisputeStatus, Forum};
@@ -46,13 +46,8 @@ impl Service {
         let complaint = text("complaint", complaint, 5)?;
         let v = self.claim(actor, claim_id).await?;
         let c = v.claim;
-        let user = actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
-        if user.org_id != c.enterprise_id {
-            return Err(ServiceError::Forbidden {
-                action: "complain about this claim",
-                reason: "the insured enterprise only".into(),
-            });
-        }
+        actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
+        self.require(actor, Action::Complain, &crate::claims::claim_resource(&c), &Basis::None)?;
         if !matches!(c.status, ClaimStatus::Decided | ClaimStatus::Closed) {
             return Err(ServiceError::Conflict(FieldError::new(
                 "claim",
@@ -127,16 +122,17 @@ impl Service {
         Ok(d)
     }
 
-    fn mediator(actor: &Actor) -> Result<(String, String)> {
-        match actor.user() {
-            Some(u) if u.has(Role::Mediator) => Ok((actor.log_name(), u.org_id.clone())),
-            _ => Err(ServiceError::Forbidden { action: "mediate", reason: "mediators only".into() }),
-        }
+    fn mediator(&self, actor: &Actor) -> Result<(String, String)> {
+        self.require(actor, Action::Mediate, &Resource::Zone, &Basis::None)?;
+        // Mediators are users; the operator, whom the policies allow everything, has no
+        // organisation to record as the mediating centre.
+        let u = actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
+        Ok((actor.log_name(), u.org_id.clone()))
     }
 
     /// A mediator takes the complaint.
     pub async fn take_dispute(&self, actor: &Actor, id: &str) -> Result<DisputeRow> {
-        let (who, org) = Self::mediator(actor)?;
+        let (who, org) = self.mediator(actor)?;
         let mut tx = self.store.begin_write().await?;
         let mut d = store::get(tx.conn(), id).await?;
         if d.status != DisputeStatus::Complained {
@@ -160,7 +156,7 @@ impl Service {
 
     /// The mediator records a session.
     pub async fn record_session(&self, actor: &Actor, id: &str, on: &str, notes: &str) -> Result<DisputeRow> {
-        let (who, _) = Self::mediator(actor)?;
+        self.mediator(actor)?;
         let notes = text("notes", notes, 2)?;
         let on = time::Date::parse(on.trim(), time::macros::format_description!("[year]-[month]-[day]"))
             .map_err(|_| {
@@ -173,12 +169,7 @@ impl Service {
             })?;
         let mut tx = self.store.begin_write().await?;
         let mut d = store::get(tx.conn(), id).await?;
-        if d.status != DisputeStatus::Mediating || d.mediator.as_deref() != Some(who.as_str()) {
-            return Err(ServiceError::Forbidden {
-                action: "record a session",
-                reason: "the dispute's mediator, while mediating".into(),
-            });
-        }
+        self.require(actor, Action::MediateDispute, &dispute_resource(&d), &Basis::None)?;
         d.sessions.push(Session { on: on.to_string(), notes });
         store::update(tx.conn(), &d, DisputeStatus::Mediating).await?;
         self.finish(
@@ -203,7 +194,7 @@ impl Service {
         forum: Option<Forum>,
         outcome: &str,
     ) -> Result<DisputeRow> {
-        let (who, _) = Self::mediator(actor)?;
+        self.mediator(actor)?;
         let outcome = text("outcome", outcome, 2)?;
         if !settled && forum.is_none() {
             return Err(FieldError::new(
@@ -216,12 +207,7 @@ impl Service {
         }
         let mut tx = self.store.begin_write().await?;
         let mut d = store::get(tx.conn(), id).await?;
-        if d.status != DisputeStatus::Mediating || d.mediator.as_deref() != Some(who.as_str()) {
-            return Err(ServiceError::Forbidden {
-                action: "conclude the dispute",
-                reason: "the dispute's mediator, while mediating".into(),
-            });
-        }
+        self.require(actor, Action::MediateDispute, &dispute_resource(&d), &Basis::None)?;
         d.status = if settled { DisputeStatus::Settled } else { DisputeStatus::Escalated };
         d.forum = if settled { None } else { forum };
         d.outcome = Some(outcome);
@@ -241,12 +227,8 @@ impl Service {
     pub async fn dispute(&self, actor: &Actor, id: &str) -> Result<DisputeView> {
         let mut tx = self.store.begin_read().await?;
         let d = store::get(tx.conn(), id).await?;
-        let mediator = actor.user().is_some_and(|u| u.has(Role::Mediator));
-        let ok = actor.org_id().is_some_and(|o| o == d.enterprise_id || o == d.insurer_id)
-            || mediator
-            || matches!(actor, Actor::System { .. })
-            || actor.user().is_some_and(|u| u.roles.iter().any(|r| r.has_statutory_duty()));
-        if !ok {
+        // Not a party, a mediator or the zone: the dispute is not shown to exist.
+        if !self.allows(actor, Action::ReadDispute, &dispute_resource(&d)) {
             return Err(ServiceError::NotFound);
         }
         let dl = self.dispute_deadlines();
@@ -274,10 +256,7 @@ impl Service {
 
     /// Disputes the actor may see: mediators and the zone see all; parties their own.
     pub async fn disputes(&self, actor: &Actor) -> Result<Vec<DisputeRow>> {
-        let all = matches!(actor, Actor::System { .. })
-            || actor
-                .user()
-                .is_some_and(|u| u.has(Role::Mediator) || u.roles.iter().any(|r| r.has_statutory_duty()));
+        let all = self.allows(actor, Action::ReadAllDisputes, &Resource::Zone);
         let mut tx = self.store.begin_read().await?;
         if all {
             Ok(store::list(tx.conn(), None).await?)
@@ -286,4 +265,15 @@ impl Service {
             Ok(store::list(tx.conn(), Some(org)).await?)
         }
     }
+}
+
+/// What the policies see of a dispute: its parties, its state and its mediator (a user).
+fn dispute_resource(d: &DisputeRow) -> Resource {
+    Resource::Dispute(Case {
+        id: d.id.clone(),
+        enterprise_id: d.enterprise_id.clone(),
+        insurer_id: d.insurer_id.clone(),
+        status: d.status.code().to_owned(),
+        assignee: d.mediator.as_deref().and_then(|m| m.strip_prefix("user:")).map(str::to_owned),
+    })
 }

@@ -269,12 +269,7 @@ impl Service {
 
     /// Accounts: an organisation's own, or all of them for the zone's auditors.
     pub async fn ledger_accounts(&self, actor: &Actor, owner_id: Option<&str>) -> Result<Vec<Account>> {
-        let auditor = matches!(actor, Actor::System { .. })
-            || actor.user().is_some_and(|u| {
-                u.roles
-                    .iter()
-                    .any(|r| r.has_statutory_duty() || *r == kebao_domain::user::Role::PlatformAdmin)
-            });
+        let auditor = self.allows(actor, Action::ReadAnyAccounts, &Resource::Zone);
         let mut tx = self.store.begin_read().await?;
         match (owner_id, auditor) {
             (None, true) => Ok(store::all_accounts(tx.conn()).await?),
@@ -284,10 +279,7 @@ impl Service {
                 Some(o) => Ok(store::accounts_of(tx.conn(), o).await?),
                 None => Err(ServiceError::Unauthenticated("sign in first")),
             },
-            _ => Err(ServiceError::Forbidden {
-                action: "read another organisation's accounts",
-                reason: "not an auditor".into(),
-            }),
+            _ => Err(self.refused(actor, Action::ReadAnyAccounts, &Resource::Zone)),
         }
     }
 

@@ -23,7 +23,7 @@ pub mod tabular;
 pub mod transparency;
 pub mod users;
 
-use authz::{Action, Actor, Authz, Basis, Resource};
+use authz::Authz;
 use kebao_domain::event::{EventDraft, EventRecord};
 use kebao_domain::{FieldError, IndustryMap, Invalid};
 use kebao_store::{Store, StoreError, Tx};
@@ -258,27 +258,6 @@ impl Service {
         self.fault_before_event.store(true, Ordering::SeqCst);
     }
 
-    /// Authorises or returns `Forbidden` naming the action.
-    pub(crate) fn require(
-        &self,
-        actor: &Actor,
-        action: Action,
-        resource: &Resource,
-        basis: &Basis,
-    ) -> Result<authz::Decided> {
-        let d = self.authz.decide(actor, action, resource, basis);
-        if d.allowed {
-            Ok(d)
-        } else {
-            let reason = if d.policies.is_empty() {
-                "no policy permits it".to_owned()
-            } else {
-                format!("forbidden by {}", d.policies.join(", "))
-            };
-            Err(ServiceError::Forbidden { action: action_name(action), reason })
-        }
-    }
-
     /// Appends the command's one event and commits: the end of every command.
     pub(crate) async fn finish(&self, mut tx: Tx, draft: EventDraft) -> Result<EventRecord> {
         if self.fault_before_event.swap(false, Ordering::SeqCst) {
@@ -287,29 +266,5 @@ impl Service {
         let rec = kebao_store::events::append(&mut tx, draft, self.now_us()).await?;
         tx.commit().await?;
         Ok(rec)
-    }
-}
-
-fn action_name(a: Action) -> &'static str {
-    match a {
-        Action::ReadProfile => "read an organisation's profile",
-        Action::ReadEnterpriseData => "read an enterprise's data",
-        Action::WriteFacts => "report an enterprise's facts",
-        Action::UpdateOrg => "edit an organisation",
-        Action::VerifyOrg => "verify a registration",
-        Action::ManageStaff => "manage an organisation's staff",
-        Action::CreateOrg => "register an organisation",
-        Action::RegisterSelf => "register",
-        Action::ResetPassword => "reset a password",
-        Action::ReadAudit => "read the audit log",
-        Action::FileProduct => "file a product",
-        Action::EditProduct => "change a product filing",
-        Action::ReviewProduct => "review a product filing",
-        Action::ReadProduct => "read a product filing",
-        Action::WritePublicity => "write in the publicity section",
-        Action::LoadCatalogue => "load a product catalogue",
-        Action::GrantConsent => "grant or revoke a consent",
-        Action::ImportCreditData => "import external credit data",
-        Action::WriteLedger => "write to the ledger",
     }
 }

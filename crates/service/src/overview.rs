@@ -2,8 +2,8 @@
 //! written and received premium (from the ledger), claims and their cycle time and payout,
 //! and disputes. For zone officers and the regulator, on their statutory basis.
 
-use crate::authz::Actor;
-use crate::{Result, Service, ServiceError};
+use crate::authz::{Action, Actor, Basis, Resource};
+use crate::{Result, Service};
 use kebao_domain::claim::ClaimStatus;
 use kebao_domain::dispute::DisputeStatus;
 use kebao_domain::policy::{codes, PolicyStatus};
@@ -46,14 +46,7 @@ pub struct InsuranceOverview {
 impl Service {
     /// The zone's insurance overview (zone officers and the regulator).
     pub async fn insurance_overview(&self, actor: &Actor) -> Result<InsuranceOverview> {
-        let ok = matches!(actor, Actor::System { .. })
-            || actor.user().is_some_and(|u| u.roles.iter().any(|r| r.has_statutory_duty()));
-        if !ok {
-            return Err(ServiceError::Forbidden {
-                action: "see the zone's insurance overview",
-                reason: "zone officers and the regulator".into(),
-            });
-        }
+        self.require(actor, Action::ReadInsuranceOverview, &Resource::Zone, &Basis::None)?;
         let mut tx = self.store.begin_read().await?;
         let mut map: BTreeMap<String, InsurerLine> = BTreeMap::new();
         fn line<'a>(map: &'a mut BTreeMap<String, InsurerLine>, id: &str) -> &'a mut InsurerLine {

@@ -4,11 +4,10 @@
 //! a schedule, and records the premium due in the ledger. Premium received is recorded by
 //! the insurer, as a ledger transfer against the receivable (never more than is due).
 
-use crate::authz::Actor;
+use crate::authz::{Action, Actor, Basis, Case, Resource};
 use crate::{new_id, Result, Service, ServiceError};
 use kebao_domain::event::EventDraft;
 use kebao_domain::ledger::{AccountFlags, Transfer, TransferFlags, TransferResult};
-use kebao_domain::org::OrgKind;
 use kebao_domain::policy::{
     check_start, codes, cover_period, policy_number, within_authority, ApplicationStatus, CoverPeriod,
     Decision,
@@ -64,14 +63,8 @@ impl Service {
         input: &QuoteInput,
         start: &str,
     ) -> Result<ApplicationRow> {
-        let user = actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
-        let enterprise = matches!(actor, Actor::User { org_kind, .. } if *org_kind == OrgKind::Enterprise);
-        if !enterprise || !(user.has(Role::EnterpriseAdmin) || user.has(Role::EnterpriseStaff)) {
-            return Err(ServiceError::Forbidden {
-                action: "apply for a policy",
-                reason: "only an enterprise's own staff apply".into(),
-            });
-        }
+        actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
+        self.require(actor, Action::ApplyForPolicy, &Resource::Zone, &Basis::None)?;
         let start_date = day("start_date", start)?;
         // Before the quote: a start outside the window needs no plan to be refused.
         check_start(start_date, self.today())?;
@@ -232,12 +225,7 @@ impl Service {
     /// Referred applications of the underwriter's insurer, oldest first.
     pub async fn underwriting_queue(&self, actor: &Actor) -> Result<Vec<ApplicationRow>> {
         let user = actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
-        if !user.has(Role::Underwriter) {
-            return Err(ServiceError::Forbidden {
-                action: "see the underwriting queue",
-                reason: "underwriters only".into(),
-            });
-        }
+        self.require(actor, Action::ReadUnderwritingQueue, &Resource::Zone, &Basis::None)?;
         let mut tx = self.store.begin_read().await?;
         Ok(store::applications_of_insurer(tx.conn(), &user.org_id, ApplicationStatus::Referred).await?)
     }
@@ -253,12 +241,7 @@ impl Service {
         let user = actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?.clone();
         let mut tx = self.store.begin_write().await?;
         let a = store::application(tx.conn(), id).await?;
-        if !user.has(Role::Underwriter) || user.org_id != a.insurer_id {
-            return Err(ServiceError::Forbidden {
-                action: "underwrite this application",
-                reason: "only the insurer's underwriters".into(),
-            });
-        }
+        self.require(actor, Action::Underwrite, &application_resource(&a), &Basis::None)?;
         if a.status != ApplicationStatus::Referred {
             return Err(ServiceError::Conflict(FieldError::new(
                 "status",
@@ -357,14 +340,15 @@ impl Service {
         username: &str,
         max_limit_yuan: i64,
     ) -> Result<()> {
-        let admin = actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
+        actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
         let target = self.find_user(username).await?;
-        if !admin.has(Role::OrgAdmin) || admin.org_id != target.org_id || !target.has(Role::Underwriter) {
-            return Err(ServiceError::Forbidden {
-                action: "set underwriting authority",
-                reason: "an insurer's admin, for its own underwriters".into(),
-            });
-        }
+        let resource = Resource::User {
+            id: target.id.clone(),
+            org_id: target.org_id.clone(),
+            roles: target.roles.clone(),
+            active: target.active,
+        };
+        self.require(actor, Action::SetUnderwriterAuthority, &resource, &Basis::None)?;
         if max_limit_yuan < 0 {
             return Err(FieldError::new(
                 "max_limit_yuan",
@@ -395,18 +379,11 @@ impl Service {
         amount: Money,
         reference: &str,
     ) -> Result<()> {
-        let user = actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?.clone();
+        actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
         let reference = crate::ledger::payment_input(reference, amount)?;
         let mut tx = self.store.begin_write().await?;
         let p = store::policy(tx.conn(), policy_id).await?;
-        if user.org_id != p.insurer_id
-            || !(user.has(Role::Underwriter) || user.has(Role::OrgAdmin) || user.has(Role::ClaimsHandler))
-        {
-            return Err(ServiceError::Forbidden {
-                action: "record premium",
-                reason: "the policy's insurer only".into(),
-            });
-        }
+        self.require(actor, Action::RecordPremium, &policy_resource(&p), &Basis::None)?;
         let (receivable, _, cash) = accounts(&p.insurer_id, &p.id);
         let t = Transfer {
             id: format!("premium-paid:{}:{reference}", p.id),
@@ -450,11 +427,8 @@ impl Service {
             Some(o) => store::shares(tx.conn(), &p.id).await?.iter().any(|(s, _)| s == o),
             None => false,
         };
-        let ok = coinsurer
-            || actor.org_id().is_some_and(|o| o == p.enterprise_id || o == p.insurer_id)
-            || matches!(actor, Actor::System { .. })
-            || actor.user().is_some_and(|u| u.roles.iter().any(|r| r.has_statutory_duty()));
-        if !ok {
+        // Not a party, a co-insurer or the zone: the policy is not shown to exist.
+        if !(coinsurer || self.allows(actor, Action::ReadPolicy, &policy_resource(&p))) {
             return Err(ServiceError::NotFound);
         }
         let paid = kebao_store::ledger::sum_for_event(tx.conn(), &p.id, codes::PREMIUM_PAID).await?;
@@ -492,4 +466,26 @@ impl Service {
         let mut tx = self.store.begin_read().await?;
         Ok(store::applications_of_enterprise(tx.conn(), &org).await?)
     }
+}
+
+/// What the policies see of an application.
+pub(crate) fn application_resource(a: &ApplicationRow) -> Resource {
+    Resource::Application(Case {
+        id: a.id.clone(),
+        enterprise_id: a.enterprise_id.clone(),
+        insurer_id: a.insurer_id.clone(),
+        status: a.status.code().to_owned(),
+        assignee: None,
+    })
+}
+
+/// What the policies see of a policy.
+pub(crate) fn policy_resource(p: &PolicyRow) -> Resource {
+    Resource::Policy(Case {
+        id: p.id.clone(),
+        enterprise_id: p.enterprise_id.clone(),
+        insurer_id: p.insurer_id.clone(),
+        status: p.status.code().to_owned(),
+        assignee: None,
+    })
 }

@@ -831,13 +831,8 @@ impl Service {
 
     /// Filings waiting for the zone (in review first, then those sent back).
     pub async fn review_queue(&self, actor: &Actor) -> Result<Vec<ProductListItem>> {
-        let user = actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
-        if !(user.has(Role::ZoneReviewer) || user.has(Role::ZoneApprover)) {
-            return Err(ServiceError::Forbidden {
-                action: "review product filings",
-                reason: "only zone reviewers and approvers review filings".into(),
-            });
-        }
+        actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
+        self.require(actor, Action::ReviewProductQueue, &Resource::Zone, &Basis::None)?;
         let mut tx = self.store.begin_read().await?;
         let mut rows = store::review_queue(tx.conn()).await?;
         rows.sort_by_key(|(_, v)| (v.status != FilingStatus::InReview, v.submitted_at_us));

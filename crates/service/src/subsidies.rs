@@ -15,7 +15,7 @@
 //! zone recommends and forwards; the ministries' decision is recorded when it comes back; the
 //! money is central, not the zone's budget.
 
-use crate::authz::Actor;
+use crate::authz::{self, Action, Actor, Basis, Resource};
 use crate::{new_id, Result, Service, ServiceError};
 use kebao_domain::event::EventDraft;
 use kebao_domain::ledger::{AccountFlags, Transfer, TransferFlags, TransferResult};
@@ -101,19 +101,26 @@ fn day(s: &str) -> Option<Date> {
     Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).ok()
 }
 
-fn zone_staff(actor: &Actor, role: Role) -> Result<kebao_domain::user::User> {
-    let u = actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
-    if u.has(role) {
-        Ok(u.clone())
-    } else {
-        Err(ServiceError::Forbidden {
-            action: "work on subsidies",
-            reason: format!("needs the role {}", role.code()),
-        })
-    }
+/// What the policies see of a subsidy application: its applicant, its state and its local
+/// reviewer.
+fn subsidy_resource(a: &SubsidyRow) -> Resource {
+    Resource::Subsidy(authz::Case {
+        id: a.id.clone(),
+        enterprise_id: a.enterprise_id.clone(),
+        insurer_id: String::new(),
+        status: a.status.code().to_owned(),
+        assignee: a.local_reviewer.clone(),
+    })
 }
 
 impl Service {
+    /// The signed-in zone officer, if the policies let them take this zone-wide step.
+    fn zone_staff(&self, actor: &Actor, action: Action) -> Result<kebao_domain::user::User> {
+        let u = actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
+        self.require(actor, action, &Resource::Zone, &Basis::None)?;
+        Ok(u.clone())
+    }
+
     /// The programme versions: those loaded into the store, or the shipped ones before any load.
     pub async fn subsidy_programmes(&self) -> Result<Vec<Programme>> {
         let mut tx = self.store.begin_read().await?;
@@ -243,13 +250,8 @@ impl Service {
     /// Loads programme versions from TOML (zone approvers and platform admins); each new
     /// version's budget is appropriated. Nothing is stored if any version is bad or exists.
     pub async fn load_subsidy_programmes(&self, actor: &Actor, text: &str) -> Result<Vec<(String, u32)>> {
-        let u = actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
-        if !(u.has(Role::ZoneApprover) || u.has(Role::PlatformAdmin)) {
-            return Err(ServiceError::Forbidden {
-                action: "load subsidy programmes",
-                reason: "zone approvers and platform admins".into(),
-            });
-        }
+        actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
+        self.require(actor, Action::LoadSubsidyProgrammes, &Resource::Zone, &Basis::None)?;
         let ps = parse_programmes(text)?;
         let mut tx = self.store.begin_write().await?;
         self.ensure_programmes(&mut tx).await?;
@@ -269,13 +271,8 @@ impl Service {
 
     /// Replaces the working-day calendar (zone approvers and platform admins).
     pub async fn set_subsidy_calendar(&self, actor: &Actor, text: &str) -> Result<Calendar> {
-        let u = actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
-        if !(u.has(Role::ZoneApprover) || u.has(Role::PlatformAdmin)) {
-            return Err(ServiceError::Forbidden {
-                action: "set the calendar",
-                reason: "zone approvers and platform admins".into(),
-            });
-        }
+        actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
+        self.require(actor, Action::SetSubsidyCalendar, &Resource::Zone, &Basis::None)?;
         let cal = Calendar::parse(text)?;
         let mut tx = self.store.begin_write().await?;
         store::set_setting(tx.conn(), "calendar", text).await?;
@@ -431,10 +428,8 @@ impl Service {
         Ok((prog, case, p))
     }
 
-    fn may_see_policy(actor: &Actor, p: &kebao_store::policies::PolicyRow) -> bool {
-        matches!(actor, Actor::System { .. })
-            || actor.org_id() == Some(p.enterprise_id.as_str())
-            || actor.user().is_some_and(|u| u.roles.iter().any(|r| r.has_statutory_duty()))
+    fn may_see_policy(&self, actor: &Actor, p: &kebao_store::policies::PolicyRow) -> bool {
+        self.allows(actor, Action::CheckSubsidy, &crate::policies::policy_resource(p))
     }
 
     /// The eligibility check for a policy: the amount with its trace, or every failed rule.
@@ -449,7 +444,7 @@ impl Service {
         let mut tx = self.store.begin_read().await?;
         let (prog, case, p) =
             self.case_for(&mut tx, &programmes, programme_id, policy_id, decl, true).await?;
-        if !Self::may_see_policy(actor, &p) {
+        if !self.may_see_policy(actor, &p) {
             return Err(ServiceError::NotFound);
         }
         let r = assess(&prog, &case);
@@ -466,17 +461,12 @@ impl Service {
         stage: &str,
         decl: &Declarations,
     ) -> Result<SubsidyRow> {
-        let u = actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?.clone();
+        actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
         let mut tx = self.store.begin_write().await?;
         let programmes = self.ensure_programmes(&mut tx).await?;
         let (prog, case, p) =
             self.case_for(&mut tx, &programmes, programme_id, policy_id, decl, false).await?;
-        if u.org_id != p.enterprise_id || !u.has(Role::EnterpriseAdmin) {
-            return Err(ServiceError::Forbidden {
-                action: "apply for a subsidy",
-                reason: "the policyholder's admin".into(),
-            });
-        }
+        self.require(actor, Action::ApplySubsidy, &crate::policies::policy_resource(&p), &Basis::None)?;
         let (track, stage) = match (prog.kind, stage) {
             (ProgrammeKind::Zone, "" | "subsidy") => ("zone", "subsidy"),
             (ProgrammeKind::Zone, other) => {
@@ -581,12 +571,7 @@ impl Service {
         let (name, mime) = kebao_domain::product::documents::check(file_name, bytes)?;
         let mut tx = self.store.begin_write().await?;
         let a = store::get(tx.conn(), id).await?;
-        if actor.org_id() != Some(a.enterprise_id.as_str()) {
-            return Err(ServiceError::Forbidden {
-                action: "attach a document",
-                reason: "the applicant only".into(),
-            });
-        }
+        self.require(actor, Action::AttachSubsidyDocument, &subsidy_resource(&a), &Basis::None)?;
         if a.status.is_final() {
             return Err(conflict("final", "申请已办结，不能再补充材料", "the application is finished"));
         }
@@ -689,7 +674,7 @@ impl Service {
         pass: bool,
         reason: &str,
     ) -> Result<SubsidyRow> {
-        let u = zone_staff(actor, Role::ZoneReviewer)?;
+        let u = self.zone_staff(actor, Action::ReviewSubsidyLocally)?;
         let mut tx = self.store.begin_write().await?;
         let (mut a, _) = self.load_app(&mut tx, id).await?;
         if a.track != "zone" || a.status != SubsidyStatus::Submitted {
@@ -720,7 +705,7 @@ impl Service {
         pass: bool,
         reason: &str,
     ) -> Result<SubsidyRow> {
-        let u = zone_staff(actor, Role::ZoneApprover)?;
+        let u = self.zone_staff(actor, Action::DecideSubsidies)?;
         let mut tx = self.store.begin_write().await?;
         let (mut a, prog) = self.load_app(&mut tx, id).await?;
         if a.track != "zone" || a.status != SubsidyStatus::LocalReviewed {
@@ -730,12 +715,7 @@ impl Service {
                 format!("the application is `{}`", a.status.code()),
             ));
         }
-        if a.local_reviewer.as_deref() == Some(u.id.as_str()) {
-            return Err(ServiceError::Forbidden {
-                action: "review this application again",
-                reason: "maker-checker: the department reviewer must not be the local reviewer".into(),
-            });
-        }
+        self.require(actor, Action::ReviewSubsidyForDepartment, &subsidy_resource(&a), &Basis::None)?;
         a.dept_reviewer = Some(u.id.clone());
         if !pass {
             a.status = SubsidyStatus::Rejected;
@@ -819,7 +799,7 @@ impl Service {
         upheld: bool,
         resolution: &str,
     ) -> Result<SubsidyRow> {
-        zone_staff(actor, Role::ZoneApprover)?;
+        self.zone_staff(actor, Action::DecideSubsidies)?;
         let resolution = required_reason(resolution)?;
         let mut tx = self.store.begin_write().await?;
         let (mut a, prog) = self.load_app(&mut tx, id).await?;
@@ -846,7 +826,7 @@ impl Service {
 
     /// Approval after the notice period with no open objection.
     pub async fn approve_subsidy(&self, actor: &Actor, id: &str) -> Result<SubsidyRow> {
-        zone_staff(actor, Role::ZoneApprover)?;
+        self.zone_staff(actor, Action::DecideSubsidies)?;
         let mut tx = self.store.begin_write().await?;
         let (mut a, _) = self.load_app(&mut tx, id).await?;
         if a.status != SubsidyStatus::InNotice {
@@ -874,7 +854,7 @@ impl Service {
 
     /// Disbursement: the reservation is posted and paid to the enterprise (by reference).
     pub async fn disburse_subsidy(&self, actor: &Actor, id: &str, reference: &str) -> Result<SubsidyRow> {
-        zone_staff(actor, Role::ZoneApprover)?;
+        self.zone_staff(actor, Action::DecideSubsidies)?;
         let reference = reference.trim();
         if reference.is_empty() || reference.len() > 64 {
             return Err(FieldError::new(
@@ -923,7 +903,7 @@ impl Service {
 
     /// Rejects a zone application before disbursement, releasing any reservation.
     pub async fn reject_subsidy(&self, actor: &Actor, id: &str, reason: &str) -> Result<SubsidyRow> {
-        zone_staff(actor, Role::ZoneApprover)?;
+        self.zone_staff(actor, Action::DecideSubsidies)?;
         let reason = required_reason(reason)?;
         let mut tx = self.store.begin_write().await?;
         let (mut a, prog) = self.load_app(&mut tx, id).await?;
@@ -961,7 +941,7 @@ impl Service {
         fraud: bool,
         reason: &str,
     ) -> Result<SubsidyRow> {
-        zone_staff(actor, Role::ZoneApprover)?;
+        self.zone_staff(actor, Action::DecideSubsidies)?;
         let reason = required_reason(reason)?;
         let mut tx = self.store.begin_write().await?;
         let (mut a, prog) = self.load_app(&mut tx, id).await?;
@@ -1005,7 +985,7 @@ impl Service {
     /// application goes onto the notice list as an offer the enterprise confirms. Offers past
     /// their confirmation date lapse. Returns the number of new offers.
     pub async fn offer_auto_grants(&self, actor: &Actor, programme_id: &str) -> Result<usize> {
-        zone_staff(actor, Role::ZoneApprover)?;
+        self.zone_staff(actor, Action::DecideSubsidies)?;
         let mut tx = self.store.begin_write().await?;
         let programmes = self.ensure_programmes(&mut tx).await?;
         let today = self.today();
@@ -1101,15 +1081,10 @@ impl Service {
 
     /// The enterprise confirms an offer in time: the amount is reserved and the public notice opens.
     pub async fn confirm_subsidy_offer(&self, actor: &Actor, id: &str) -> Result<SubsidyRow> {
-        let u = actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?.clone();
+        actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
         let mut tx = self.store.begin_write().await?;
         let (mut a, prog) = self.load_app(&mut tx, id).await?;
-        if u.org_id != a.enterprise_id || !u.has(Role::EnterpriseAdmin) {
-            return Err(ServiceError::Forbidden {
-                action: "confirm the offer",
-                reason: "the enterprise's admin".into(),
-            });
-        }
+        self.require(actor, Action::ConfirmSubsidyOffer, &subsidy_resource(&a), &Basis::None)?;
         if a.status != SubsidyStatus::Offered {
             return Err(conflict(
                 "wrong_status",
@@ -1156,7 +1131,7 @@ impl Service {
         let from = a.status;
         match (step, from) {
             ("recommend", SubsidyStatus::Submitted) => {
-                let u = zone_staff(actor, Role::ZoneReviewer)?;
+                let u = self.zone_staff(actor, Action::ReviewSubsidyLocally)?;
                 a.local_reviewer = Some(u.id);
                 a.status = if approved { SubsidyStatus::Recommended } else { SubsidyStatus::Rejected };
                 if !approved {
@@ -1164,12 +1139,12 @@ impl Service {
                 }
             }
             ("forward", SubsidyStatus::Recommended) => {
-                let u = zone_staff(actor, Role::ZoneApprover)?;
+                let u = self.zone_staff(actor, Action::DecideSubsidies)?;
                 a.dept_reviewer = Some(u.id);
                 a.status = SubsidyStatus::Forwarded;
             }
             ("decision", SubsidyStatus::Forwarded) => {
-                zone_staff(actor, Role::ZoneApprover)?;
+                self.zone_staff(actor, Action::DecideSubsidies)?;
                 let r = reference.trim();
                 if r.is_empty() || r.len() > 100 {
                     return Err(FieldError::new(
@@ -1214,9 +1189,9 @@ impl Service {
 
     /// Applications the actor may see: its enterprise's, or all for the zone.
     pub async fn subsidy_applications(&self, actor: &Actor) -> Result<Vec<SubsidyRow>> {
-        let zone = actor.user().is_some_and(|u| u.roles.iter().any(|r| r.has_statutory_duty()));
+        let all = self.allows(actor, Action::ReadAllSubsidies, &Resource::Zone);
         let mut tx = self.store.begin_read().await?;
-        if zone || matches!(actor, Actor::System { .. }) {
+        if all {
             Ok(store::list(tx.conn(), None).await?)
         } else {
             let org = actor.org_id().ok_or(ServiceError::Unauthenticated("sign in first"))?.to_owned();
@@ -1232,19 +1207,15 @@ impl Service {
     ) -> Result<(SubsidyRow, Vec<Objection>, Vec<(String, String, String, i64)>)> {
         let mut tx = self.store.begin_read().await?;
         let a = store::get(tx.conn(), id).await?;
-        let zone = actor.user().is_some_and(|u| u.roles.iter().any(|r| r.has_statutory_duty()));
+        let resource = subsidy_resource(&a);
         // In public notice the application is public to signed-in users (that is what a notice is).
-        if !(zone
-            || actor.org_id() == Some(a.enterprise_id.as_str())
-            || (a.status == SubsidyStatus::InNotice && actor.user().is_some()))
-        {
+        if !self.allows(actor, Action::ReadSubsidy, &resource) {
             return Err(ServiceError::NotFound);
         }
         let objections = store::objections(tx.conn(), id).await?;
         // The public sees what the notice publishes; the applicant's documents and declarations
         // stay with the applicant and the zone.
-        let insider =
-            zone || actor.org_id() == Some(a.enterprise_id.as_str()) || matches!(actor, Actor::System { .. });
+        let insider = self.allows(actor, Action::ReadSubsidyDetails, &resource);
         let docs = if insider { store::documents(tx.conn(), id).await? } else { Vec::new() };
         let mut a = a;
         if !insider {
@@ -1282,14 +1253,7 @@ impl Service {
 
     /// The programme dashboard: budget used, applications by state, amounts by industry.
     pub async fn subsidy_dashboard(&self, actor: &Actor) -> Result<Vec<ProgrammeStats>> {
-        if !actor.user().is_some_and(|u| u.roles.iter().any(|r| r.has_statutory_duty()))
-            && !matches!(actor, Actor::System { .. })
-        {
-            return Err(ServiceError::Forbidden {
-                action: "see the subsidy dashboard",
-                reason: "zone officers and the regulator".into(),
-            });
-        }
+        self.require(actor, Action::ReadSubsidyStatistics, &Resource::Zone, &Basis::None)?;
         let programmes = self.subsidy_programmes().await?;
         let mut tx = self.store.begin_read().await?;
         let apps = store::list(tx.conn(), None).await?;
@@ -1339,14 +1303,7 @@ impl Service {
         programme_id: &str,
         params: &WhatIfParams,
     ) -> Result<WhatIf> {
-        if !actor.user().is_some_and(|u| u.roles.iter().any(|r| r.has_statutory_duty()))
-            && !matches!(actor, Actor::System { .. })
-        {
-            return Err(ServiceError::Forbidden {
-                action: "run a what-if",
-                reason: "zone officers and the regulator".into(),
-            });
-        }
+        self.require(actor, Action::ReadSubsidyStatistics, &Resource::Zone, &Basis::None)?;
         let mut programmes = self.subsidy_programmes().await?;
         let today = self.today();
         let Some(base) =

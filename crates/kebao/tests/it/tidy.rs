@@ -44,6 +44,33 @@ fn only_store_writes_sql() {
     }
 }
 
+/// One authorisation path: who may do what is decided by Cedar in `service/src/authz.rs`.
+/// No other service file refuses by hand or tests a user's roles.
+#[test]
+fn only_authz_decides_who_may() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let dir = root.join("service").join("src");
+    let mut found = Vec::new();
+    for entry in walk(&dir) {
+        if entry.file_name().is_some_and(|n| n == "authz.rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&entry).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            for needle in ["ServiceError::Forbidden", ".has(Role::"] {
+                if line.contains(needle) {
+                    found.push(format!("{}:{}: `{needle}`", entry.display(), n + 1));
+                }
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "authorisation belongs in service/src/authz.rs (a Cedar policy and `require`):\n{}",
+        found.join("\n")
+    );
+}
+
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(dir).unwrap() {

@@ -7,6 +7,7 @@ mod harness;
 
 mod audit;
 mod auth;
+mod authz;
 mod consent;
 mod credentials;
 mod import;
