@@ -9,6 +9,7 @@ mod audit;
 mod auth;
 mod consent;
 mod credentials;
+mod ids;
 mod import;
 mod ledger;
 mod policies;
