@@ -16,4 +16,5 @@ mod policies;
 mod products;
 mod rating;
 mod registry;
+mod schema;
 mod subsidies;
