@@ -1340,7 +1340,9 @@ async fn demo(url: &str, enterprises: usize, seed: u64, port: u16, no_serve: boo
     // notice periods and deadlines have run), then the server runs on the real clock.
     let real_now = kebao_service::Clock::now_us(&SystemClock);
     let demo_clock = Arc::new(kebao_service::FixedClock::new(real_now - 28 * DEMO_DAY_US));
-    let seeding = svc.clone().with_clock(demo_clock.clone());
+    // Its ids come from a source seeded like the zone, so that the same seed gives the same ids.
+    let seeding =
+        svc.clone().with_clock(demo_clock.clone()).with_ids(Arc::new(kebao_service::SeededIds::new(seed)));
     let existing = svc
         .list_orgs(&demo_actor, &Default::default(), None, 1)
         .await

@@ -4,7 +4,7 @@
 //! secrets; only their SHA-256 is stored, so a copy of the database opens no session.
 
 use crate::authz::Actor;
-use crate::{new_id, Result, Service, ServiceError};
+use crate::{Result, Service, ServiceError};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use kebao_domain::event::EventDraft;
@@ -272,7 +272,7 @@ impl Service {
     /// password into a server error, nor a right one into a refusal.
     async fn record_attempt(&self, username: &str, attempt: &Attempt, succeeded: bool, reason: &str) {
         let row = sessions::LoginAttempt {
-            id: new_id(),
+            id: self.new_id(),
             username: username.chars().take(64).collect(),
             address: attempt.address.chars().take(64).collect(),
             succeeded,
@@ -320,7 +320,7 @@ impl Service {
         let row = SessionRow { user_id: user.id.clone(), csrf_token: csrf_token.clone(), expires_at_us };
         sessions::create(tx.conn(), &secret_hash(&token), &row, now).await?;
         let ok = sessions::LoginAttempt {
-            id: new_id(),
+            id: self.new_id(),
             username: user.username.clone(),
             address: attempt.address.chars().take(64).collect(),
             succeeded: true,
@@ -394,7 +394,7 @@ impl Service {
         let secret = format!("{TOKEN_PREFIX}{}", random_secret()?);
         let now = self.now_us();
         let row = TokenRow {
-            id: new_id(),
+            id: self.new_id(),
             user_id: user.id.clone(),
             name,
             created_at_us: now,
@@ -509,7 +509,7 @@ impl Service {
         let secret = format!("{TOKEN_PREFIX}{}", random_secret()?);
         let now = self.now_us();
         let row = TokenRow {
-            id: new_id(),
+            id: self.new_id(),
             user_id: user.id.clone(),
             name,
             created_at_us: now,

@@ -5,7 +5,7 @@
 //! insurer's cash, never more than was decided.
 
 use crate::authz::{Action, Actor, Basis, Case, Resource};
-use crate::{new_id, Result, Service, ServiceError};
+use crate::{Result, Service, ServiceError};
 use kebao_domain::claim::{
     check_claimed, check_decision, check_within_cap, claim_cap, clocks, CapUse, ClaimOutcome, ClaimStatus,
     Clock, Deadlines,
@@ -163,7 +163,7 @@ impl Service {
         }
         let now = self.now_us();
         let c = ClaimRow {
-            id: new_id(),
+            id: self.new_id(),
             policy_id: p.id.clone(),
             insurer_id: p.insurer_id.clone(),
             enterprise_id: p.enterprise_id.clone(),
@@ -189,7 +189,7 @@ impl Service {
         todos::add_todo(
             tx.conn(),
             &Todo {
-                id: new_id(),
+                id: self.new_id(),
                 org_id: c.insurer_id.clone(),
                 role: Role::ClaimsHandler.code().to_owned(),
                 kind: "claim".to_owned(),
@@ -540,7 +540,7 @@ impl Service {
         }
         use sha2::Digest;
         let d = store::ClaimDocument {
-            id: new_id(),
+            id: self.new_id(),
             claim_id: c.id.clone(),
             file_name: name,
             media_type: mime.to_owned(),

@@ -4,7 +4,7 @@
 
 use crate::authz::{Action, Actor, Basis, ReadContext, Resource};
 use crate::registry::{org_resource, SUPERVISION};
-use crate::{new_id, Result, Service, ServiceError};
+use crate::{Result, Service, ServiceError};
 use kebao_domain::consent::{
     date_number, Consent, ConsentInput, ConsentKind, ConsentState, DataClass, DataScope, NewConsent, Purpose,
     REPORT_FIELDS,
@@ -314,7 +314,7 @@ impl Service {
         }
         use sha2::Digest;
         let consent = Consent {
-            id: new_id(),
+            id: self.new_id(),
             enterprise_id: ent.id.clone(),
             grantee_id: grantee.id.clone(),
             kind: new.kind,
@@ -327,7 +327,7 @@ impl Service {
             person_name: new.person_name,
             person_role: new.person_role,
             evidence_sha256: hex::encode(sha2::Sha256::digest(evidence)),
-            evidence_document_id: new_id(),
+            evidence_document_id: self.new_id(),
             revoked_at_us: None,
             created_at_us: self.now_us(),
             created_by: actor.log_name(),
@@ -698,7 +698,7 @@ impl Service {
             )])
         })?;
         let mut tx = self.store.begin_write().await?;
-        let batch = new_id();
+        let batch = self.new_id();
         let now = self.now_us();
         let mut errs = Vec::new();
         let mut out = Vec::new();
@@ -766,7 +766,7 @@ impl Service {
                 continue;
             }
             out.push(ExternalRecord {
-                id: new_id(),
+                id: self.new_id(),
                 org_id: org.id,
                 source: src.clone(),
                 kind: r.kind.trim().to_owned(),

@@ -6,7 +6,7 @@
 
 use crate::authz::{Action, Actor, Basis};
 use crate::policies::policy_resource;
-use crate::{new_id, Result, Service, ServiceError};
+use crate::{Result, Service, ServiceError};
 use kebao_domain::cover::{check_shares, earned, pro_rata_adjustment, split_by_shares, WHOLE_BP};
 use kebao_domain::event::EventDraft;
 use kebao_domain::ledger::{AccountFlags, Transfer, TransferFlags, TransferResult};
@@ -323,7 +323,7 @@ impl Service {
             kebao_domain::cover::days_inclusive(start, end),
         );
         let e = EndorsementRow {
-            id: new_id(),
+            id: self.new_id(),
             policy_id: p.id.clone(),
             seq,
             kind: "change".into(),
@@ -427,7 +427,7 @@ impl Service {
             "投保人退保，按备案方式"
         };
         let e_row = EndorsementRow {
-            id: new_id(),
+            id: self.new_id(),
             policy_id: p.id.clone(),
             seq,
             kind: "cancel".into(),

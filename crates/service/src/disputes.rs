@@ -3,7 +3,7 @@
 //! court. Every step is an event; deadlines are configuration.
 
 use crate::authz::{Action, Actor, Basis, Case, Resource};
-use crate::{new_id, Result, Service, ServiceError};
+use crate::{Result, Service, ServiceError};
 use kebao_domain::claim::ClaimStatus;
 use kebao_domain::dispute::{DisputeDeadlines, DisputeStatus, Forum};
 use kebao_domain::event::EventDraft;
@@ -67,7 +67,7 @@ impl Service {
         }
         let now = self.now_us();
         let d = DisputeRow {
-            id: new_id(),
+            id: self.new_id(),
             claim_id: c.id.clone(),
             enterprise_id: c.enterprise_id.clone(),
             insurer_id: c.insurer_id.clone(),
@@ -95,7 +95,7 @@ impl Service {
             todos::add_todo(
                 tx.conn(),
                 &Todo {
-                    id: new_id(),
+                    id: self.new_id(),
                     org_id: org,
                     role: Role::Mediator.code().to_owned(),
                     kind: "mediate".into(),

@@ -4,7 +4,7 @@
 
 use crate::authz::{Action, Actor, Basis, Resource};
 use crate::tabular::{Table, TableError};
-use crate::{new_id, Result, Service};
+use crate::{Result, Service};
 use kebao_domain::event::EventDraft;
 pub use kebao_domain::org::ImportRow;
 use kebao_domain::org::{
@@ -249,7 +249,7 @@ impl Service {
                     }
                 }
             }
-            let id = new_id();
+            let id = self.new_id();
             ids.insert(uscc, (id.clone(), c.org.kind));
             good.push((row, id, c));
         }
@@ -260,7 +260,7 @@ impl Service {
         }
         let total = u64::try_from(good.len()).unwrap_or(u64::MAX);
         let now = self.now_us();
-        let batch = new_id();
+        let batch = self.new_id();
         let actor_name = actor.log_name();
         let mut log = kebao_store::events::Appender::start(&mut tx).await?;
         for (i, (_, id, c)) in good.iter().enumerate() {
@@ -269,7 +269,7 @@ impl Service {
                 orgs::upsert_facts(tx.conn(), id, f, now).await?;
             }
             for q in &c.qualifications {
-                orgs::add_qualification(tx.conn(), &new_id(), id, q).await?;
+                orgs::add_qualification(tx.conn(), &self.new_id(), id, q).await?;
             }
             let years: Vec<i32> = c.facts.iter().map(|f| f.year).collect();
             let draft = EventDraft::new(

@@ -122,9 +122,72 @@ impl Clock for FixedClock {
     }
 }
 
-/// A fresh identifier (UUIDv7: time-ordered, stable in URLs).
-pub fn new_id() -> String {
-    uuid::Uuid::now_v7().to_string()
+/// Where new identifiers come from (injected beside the [`Clock`]: tests and the demo
+/// generator use a seeded source, so that the same commands give the same ids).
+pub trait IdSource: Send + Sync + std::fmt::Debug {
+    /// A fresh UUIDv7, created at `now_us` (the service's clock).
+    fn next_id(&self, now_us: i64) -> uuid::Uuid;
+}
+
+/// Random UUIDv7s from the machine's clock (the behaviour before ids were injected:
+/// time-ordered and monotonic within the process).
+#[derive(Debug, Default)]
+pub struct RandomIds;
+
+impl IdSource for RandomIds {
+    fn next_id(&self, _now_us: i64) -> uuid::Uuid {
+        uuid::Uuid::now_v7()
+    }
+}
+
+/// Deterministic UUIDv7-shaped ids: the injected clock's millisecond, then a counter (so that
+/// ids sort in the order they were made, even on a clock that stands still or goes back),
+/// then bits from a ChaCha stream seeded by `seed`. Two sources with the same seed, asked
+/// at the same times, give the same ids.
+#[derive(Debug)]
+pub struct SeededIds(std::sync::Mutex<SeededState>);
+
+#[derive(Debug)]
+struct SeededState {
+    rng: rand_chacha::ChaCha8Rng,
+    /// How many ids were made (42 bits are used: the ids stay ordered for 4.3e12 of them).
+    count: u64,
+    /// The largest millisecond used so far.
+    last_ms: u64,
+}
+
+impl SeededIds {
+    /// A source seeded by `seed`.
+    pub fn new(seed: u64) -> SeededIds {
+        use rand::SeedableRng;
+        SeededIds(std::sync::Mutex::new(SeededState {
+            rng: rand_chacha::ChaCha8Rng::seed_from_u64(seed),
+            count: 0,
+            last_ms: 0,
+        }))
+    }
+}
+
+impl IdSource for SeededIds {
+    fn next_id(&self, now_us: i64) -> uuid::Uuid {
+        use rand::RngCore;
+        // The state is consistent after any panic elsewhere: a poisoned lock is still usable.
+        let mut s = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let ms = u64::try_from(now_us.div_euclid(1000)).unwrap_or(0).max(s.last_ms) & 0xFFFF_FFFF_FFFF;
+        s.last_ms = ms;
+        let n = s.count & 0x3FF_FFFF_FFFF;
+        s.count = s.count.wrapping_add(1);
+        let random = u128::from(s.rng.next_u32());
+        // unix_ts_ms (48) | ver 7 (4) | rand_a: counter high 12 | var 0b10 (2) | rand_b: counter
+        // low 30, random 32.
+        let value = (u128::from(ms) << 80)
+            | (0x7 << 76)
+            | (u128::from(n >> 30) << 64)
+            | (0b10 << 62)
+            | (u128::from(n & 0x3FFF_FFFF) << 32)
+            | random;
+        uuid::Uuid::from_u128(value)
+    }
 }
 
 /// Settings of the service layer.
@@ -161,6 +224,8 @@ pub struct Service {
     pub(crate) authz: Arc<Authz>,
     pub(crate) industries: Arc<IndustryMap>,
     pub(crate) clock: Arc<dyn Clock>,
+    /// Where new ids come from.
+    pub(crate) ids: Arc<dyn IdSource>,
     pub(crate) config: Config,
     pub(crate) catalogue: Arc<std::sync::RwLock<Arc<kebao_domain::catalogue::Catalogue>>>,
     /// The platform's key for signed tree heads (none: heads are not signed here).
@@ -206,6 +271,7 @@ impl Service {
             authz: Arc::new(authz),
             industries: Arc::new(industries),
             clock,
+            ids: Arc::new(RandomIds),
             config,
             fault_before_event: Arc::new(AtomicBool::new(false)),
         }
@@ -219,13 +285,19 @@ impl Service {
         Ok(Service::new(store, authz, industries, Arc::new(SystemClock), Config::default()))
     }
 
-    /// The same service, signing tree heads with `key`.
     /// The same service on another clock (the demo generator writes its history on one).
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Service {
         self.clock = clock;
         self
     }
 
+    /// The same service taking new ids from `ids` (tests and the demo generator seed one).
+    pub fn with_ids(mut self, ids: Arc<dyn IdSource>) -> Service {
+        self.ids = ids;
+        self
+    }
+
+    /// The same service, signing tree heads with `key`.
     pub fn with_signing_key(mut self, key: ed25519_dalek::SigningKey) -> Service {
         self.signer = Some(Arc::new(key));
         self
@@ -244,6 +316,12 @@ impl Service {
     /// Now, in microseconds.
     pub fn now_us(&self) -> i64 {
         self.clock.now_us()
+    }
+
+    /// A fresh identifier from the injected id source (UUIDv7 text: time-ordered, stable in
+    /// URLs).
+    pub fn new_id(&self) -> String {
+        self.ids.next_id(self.now_us()).to_string()
     }
 
     /// Today's business date in Asia/Shanghai.

@@ -5,7 +5,7 @@
 //! the insurer, as a ledger transfer against the receivable (never more than is due).
 
 use crate::authz::{Action, Actor, Basis, Case, Resource};
-use crate::{new_id, Result, Service, ServiceError};
+use crate::{Result, Service, ServiceError};
 use kebao_domain::event::EventDraft;
 use kebao_domain::ledger::{AccountFlags, Transfer, TransferFlags, TransferResult};
 use kebao_domain::policy::{
@@ -87,7 +87,7 @@ impl Service {
         let decision = q.underwriting.decide(input.limit, input.claims_3y);
         let now = self.now_us();
         let mut row = ApplicationRow {
-            id: new_id(),
+            id: self.new_id(),
             product_id: product_id.to_owned(),
             product_version: q.product_version,
             insurer_id: q.insurer_id.clone(),
@@ -124,7 +124,7 @@ impl Service {
                 todos::add_todo(
                     tx.conn(),
                     &Todo {
-                        id: new_id(),
+                        id: self.new_id(),
                         org_id: row.insurer_id.clone(),
                         role: Role::Underwriter.code().to_owned(),
                         kind: "underwrite".to_owned(),
@@ -171,7 +171,7 @@ impl Service {
         let schedule = serde_json::json!({"product": content, "rated": serde_json::from_str::<serde_json::Value>(&a.input).unwrap_or_default(),
             "plan_version": a.plan_version, "trace": serde_json::from_str::<serde_json::Value>(&a.trace).unwrap_or_default()});
         let policy = PolicyRow {
-            id: new_id(),
+            id: self.new_id(),
             number: number.clone(),
             application_id: a.id.clone(),
             product_id: a.product_id.clone(),
@@ -307,7 +307,7 @@ impl Service {
             todos::notify(
                 tx.conn(),
                 &Notification {
-                    id: new_id(),
+                    id: self.new_id(),
                     user_id: admin,
                     title_zh: zh,
                     title_en: en,

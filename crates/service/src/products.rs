@@ -5,7 +5,7 @@
 //! (`rules.md` §11.1): the portal orders by relevance (search) or name.
 
 use crate::authz::{Action, Actor, Basis, Resource};
-use crate::{new_id, Result, Service, ServiceError};
+use crate::{Result, Service, ServiceError};
 use kebao_domain::catalogue::{Catalogue, ProductLine};
 use kebao_domain::event::EventDraft;
 use kebao_domain::org::{LifecycleStage, OrgKind};
@@ -272,7 +272,7 @@ impl Service {
             .into());
         }
         let content = ProductContent::parse(input, &self.catalogue(), &self.industries)?;
-        let id = new_id();
+        let id = self.new_id();
         let now = self.now_us();
         store::insert_product(tx.conn(), &id, insurer_id, &content, &actor.log_name(), now).await?;
         let draft = EventDraft::new(
@@ -342,7 +342,7 @@ impl Service {
         }
         use sha2::Digest;
         let doc = Document {
-            id: new_id(),
+            id: self.new_id(),
             product_id: id.to_owned(),
             version: v.version,
             file_name: name,
@@ -395,7 +395,7 @@ impl Service {
             todos::add_todo(
                 tx.conn(),
                 &Todo {
-                    id: new_id(),
+                    id: self.new_id(),
                     org_id: zone_org,
                     role: Role::ZoneReviewer.code().to_owned(),
                     kind: "review_product".to_owned(),
@@ -441,7 +441,7 @@ impl Service {
         store::insert_comment(
             tx.conn(),
             &Comment {
-                id: new_id(),
+                id: self.new_id(),
                 product_id: p.id.clone(),
                 version,
                 author: actor.log_name(),
@@ -609,7 +609,7 @@ impl Service {
             todos::notify(
                 tx.conn(),
                 &Notification {
-                    id: new_id(),
+                    id: self.new_id(),
                     user_id,
                     title_zh: zh.clone(),
                     title_en: en.clone(),
@@ -747,7 +747,7 @@ impl Service {
         let version = newest.version + 1;
         let now = self.now_us();
         store::insert_version(tx.conn(), id, version, &newest.content, &actor.log_name(), now).await?;
-        store::copy_documents(tx.conn(), id, newest.version, version, new_id).await?;
+        store::copy_documents(tx.conn(), id, newest.version, version, &|| self.new_id()).await?;
         let draft = EventDraft::new(
             &actor.log_name(),
             "product.version_created",

@@ -2,7 +2,7 @@
 //! Markdown, published on the portal.
 
 use crate::authz::{Action, Actor, Basis, Resource};
-use crate::{new_id, Result, Service, ServiceError};
+use crate::{Result, Service, ServiceError};
 use kebao_domain::event::EventDraft;
 use kebao_domain::publicity::{ArticleContent, ArticleKind};
 use kebao_store::products::{self as store, Article};
@@ -25,7 +25,7 @@ impl Service {
         let c = ArticleContent::parse(kind, title, body)?;
         let now = self.now_us();
         let a = Article {
-            id: new_id(),
+            id: self.new_id(),
             kind: c.kind,
             title: c.title,
             body_md: c.body_md,

@@ -3,7 +3,7 @@
 //! insurer's name. The platform never compares quotes across insurers.
 
 use crate::authz::{Action, Actor, Basis, Resource};
-use crate::{new_id, Result, Service, ServiceError};
+use crate::{Result, Service, ServiceError};
 use kebao_domain::event::EventDraft;
 use kebao_domain::rating::{Plan, PlanDoc, Quote, QuoteInput, RateBasis, RatingVariable};
 use kebao_domain::{FieldError, Invalid};
@@ -70,7 +70,7 @@ impl Service {
             )));
         }
         let row = PlanRow {
-            id: new_id(),
+            id: self.new_id(),
             product_id: product_id.to_owned(),
             version: existing.iter().map(|r| r.version).max().unwrap_or(0) + 1,
             effective_from: from,

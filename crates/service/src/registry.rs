@@ -1,7 +1,7 @@
 //! The registry of parties (C1): organisations, branches, qualifications, yearly facts.
 
 use crate::authz::{Action, Actor, Basis, Decided, Resource};
-use crate::{new_id, Result, Service, ServiceError};
+use crate::{Result, Service, ServiceError};
 use kebao_domain::event::EventDraft;
 use kebao_domain::org::{
     NewOrganisation, OrgKind, OrgStatus, Organisation, OrganisationInput, Qualification, YearlyFacts,
@@ -134,7 +134,7 @@ impl Service {
         if let Some(existing) = orgs::find_by_uscc(tx.conn(), new.uscc.as_str()).await? {
             return Err(ServiceError::Conflict(Self::duplicate_uscc(new.uscc.as_str(), &existing.name)));
         }
-        let id = new_id();
+        let id = self.new_id();
         let now = self.now_us();
         orgs::insert(tx.conn(), &id, &new, OrgStatus::Verified, now).await?;
         let draft = EventDraft::new(
@@ -193,11 +193,11 @@ impl Service {
                 crate::users::duplicate_username(username.as_str()).at("admin.username"),
             ));
         }
-        let id = new_id();
+        let id = self.new_id();
         let now = self.now_us();
         orgs::insert(tx.conn(), &id, &new, OrgStatus::Pending, now).await?;
         let user = kebao_domain::User {
-            id: new_id(),
+            id: self.new_id(),
             org_id: id.clone(),
             username: username.as_str().to_owned(),
             display_name,
@@ -217,7 +217,7 @@ impl Service {
             todos::add_todo(
                 tx.conn(),
                 &Todo {
-                    id: new_id(),
+                    id: self.new_id(),
                     org_id: zone_org,
                     role: Role::ZoneReviewer.code().to_owned(),
                     kind: "verify_org".to_owned(),
@@ -271,7 +271,7 @@ impl Service {
             todos::notify(
                 tx.conn(),
                 &Notification {
-                    id: new_id(),
+                    id: self.new_id(),
                     user_id: admin,
                     title_zh: zh.to_owned(),
                     title_en: en.to_owned(),
@@ -485,7 +485,7 @@ impl Service {
         let mut tx = self.store.begin_write().await?;
         let org = orgs::get(tx.conn(), org_id).await?;
         self.require(actor, Action::WriteFacts, &org_resource(&org), &self.basis_for(actor, &org))?;
-        let id = new_id();
+        let id = self.new_id();
         orgs::add_qualification(tx.conn(), &id, org_id, &q).await?;
         let draft = EventDraft::new(
             &actor.log_name(),

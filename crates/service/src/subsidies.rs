@@ -16,7 +16,7 @@
 //! money is central, not the zone's budget.
 
 use crate::authz::{self, Action, Actor, Basis, Resource};
-use crate::{new_id, Result, Service, ServiceError};
+use crate::{Result, Service, ServiceError};
 use kebao_domain::event::EventDraft;
 use kebao_domain::ledger::{AccountFlags, Transfer, TransferFlags, TransferResult};
 use kebao_domain::subsidy::{
@@ -519,7 +519,7 @@ impl Service {
             CapYear::Application => today.year(),
         });
         let a = SubsidyRow {
-            id: new_id(),
+            id: self.new_id(),
             programme_id: prog.id.clone(),
             programme_version: i64::from(prog.version),
             track: track.to_owned(),
@@ -579,7 +579,7 @@ impl Service {
         let sha = hex::encode(sha2::Sha256::digest(bytes));
         store::insert_document(
             tx.conn(),
-            &new_id(),
+            &self.new_id(),
             id,
             &name,
             mime,
@@ -770,7 +770,7 @@ impl Service {
             ));
         }
         let o = Objection {
-            id: new_id(),
+            id: self.new_id(),
             application_id: id.to_owned(),
             author: actor.log_name(),
             text: text.to_owned(),
@@ -1028,7 +1028,7 @@ impl Service {
             let Ok(grant) = assess(&prog, &case) else { continue };
             let now = self.now_us();
             let a = SubsidyRow {
-                id: new_id(),
+                id: self.new_id(),
                 programme_id: prog.id.clone(),
                 programme_version: i64::from(prog.version),
                 track: "auto".into(),

@@ -4,7 +4,7 @@
 use crate::auth::{hash_password, roles_fit, secret_hash, InUse};
 use crate::authz::{Action, Actor, Basis, Resource};
 use crate::registry::org_resource;
-use crate::{new_id, Result, Service, ServiceError};
+use crate::{Result, Service, ServiceError};
 use kebao_domain::error::Collector;
 use kebao_domain::event::EventDraft;
 use kebao_domain::org::{text_field, OrgKind};
@@ -110,7 +110,7 @@ impl Service {
         }
         let hash = hash_password(&password)?;
         let user = User {
-            id: new_id(),
+            id: self.new_id(),
             org_id: org_id.to_owned(),
             username: username.as_str().to_owned(),
             display_name,

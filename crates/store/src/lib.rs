@@ -15,6 +15,7 @@ pub mod orgs;
 pub mod policies;
 pub mod products;
 pub mod rating;
+pub mod schema;
 pub mod sessions;
 pub mod subsidies;
 pub mod todos;

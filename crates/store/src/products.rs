@@ -587,7 +587,7 @@ pub async fn copy_documents(
     product_id: &str,
     from: i64,
     to: i64,
-    new_ids: fn() -> String,
+    new_ids: &(dyn Fn() -> String + Send + Sync),
 ) -> Result<()> {
     for d in documents(conn, product_id, from).await? {
         sqlx::query(

@@ -5,13 +5,16 @@ use kebao_domain::user::Role;
 use kebao_domain::IndustryMap;
 use kebao_service::authz::{Actor, Authz};
 use kebao_service::users::NewUserInput;
-use kebao_service::{Config, FixedClock, Service, CATALOGUE};
+use kebao_service::{Config, FixedClock, SeededIds, Service, CATALOGUE};
 use kebao_store::{OpenOptions, Store};
 use std::future::Future;
 use std::sync::Arc;
 
 /// 2026-11-28 12:00 in Shanghai.
 pub const T0_US: i64 = 1_795_838_400_000_000;
+
+/// The seed of every test service's id source (ids are deterministic in tests).
+pub const ID_SEED: u64 = 14;
 
 pub struct Ctx {
     pub svc: Service,
@@ -51,7 +54,8 @@ async fn ctx_on(url: &str) -> Ctx {
         IndustryMap::from_toml(CATALOGUE).expect("catalogue"),
         clock.clone(),
         Config::default(),
-    );
+    )
+    .with_ids(Arc::new(SeededIds::new(ID_SEED)));
     Ctx { svc, clock, store }
 }
 

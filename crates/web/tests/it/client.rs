@@ -52,6 +52,8 @@ pub async fn app() -> App {
         clock.clone(),
         Config::default(),
     )
+    // Ids are deterministic in tests.
+    .with_ids(Arc::new(kebao_service::SeededIds::new(14)))
     .with_signing_key(ed25519_dalek::SigningKey::from_bytes(&[1u8; 32]));
     let op = Actor::System { name: "test".into() };
     let ent = svc.create_org(&op, &org("光谷激光科技有限公司", 1, "enterprise")).await.unwrap();
