@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod error;
+pub mod forms;
 pub mod headers;
 pub mod metrics;
 pub mod session;

@@ -6,7 +6,7 @@ use super::pages::{
     chrome, chrome_blank, csrf_page, error_page, form_errors, html, with_status, Authed, Chrome, Page,
 };
 use super::Tr;
-use crate::api::credit::{consent_input, read_form};
+use crate::forms::consent::{consent_input, read_form};
 use crate::session::same_secret;
 use crate::AppState;
 use askama::Template;
@@ -289,7 +289,7 @@ async fn consent_evidence(
         uploaded_by: String::new(),
         uploaded_at_us: 0,
     };
-    Ok(crate::api::products::document_response(&doc, body))
+    Ok(crate::forms::products::document_response(&doc, body))
 }
 
 struct SectionT {

@@ -1,7 +1,7 @@
 //! UI pages and form handlers.
 
 use super::{current, svg, Tr};
-use crate::api::OrgQuery;
+use crate::forms::registry::OrgQuery;
 use crate::session::{cookie, expired_cookie, same_secret, ClientAddr, PRE_CSRF_COOKIE, SESSION_COOKIE};
 use crate::AppState;
 use askama::Template;
@@ -1267,7 +1267,7 @@ pub(super) async fn page_upload(
     s: &SessionInfo,
     tr: Tr,
 ) -> Result<(String, Vec<u8>), Result<String, Response>> {
-    let (name, bytes, csrf) = match crate::api::products::read_upload(multipart).await {
+    let (name, bytes, csrf) = match crate::forms::products::read_upload(multipart).await {
         Ok(x) => x,
         Err(api) => {
             return Err(Ok(api

@@ -141,14 +141,14 @@ async fn dispute_step_post(
 ) -> Page {
     check_csrf(&form, &s)?;
     let g = |k: &str| form.get(k).cloned().unwrap_or_default();
-    let step = crate::api::policies::DisputeStepDto {
+    let step = crate::forms::disputes::DisputeStepDto {
         step: g("step"),
         on: g("on"),
         notes: g("notes"),
         outcome: g("outcome"),
         forum: g("forum"),
     };
-    match crate::api::policies::dispute_step_run(&st, &s.actor, &id, &step).await {
+    match crate::forms::disputes::dispute_step_run(&st, &s.actor, &id, &step).await {
         Ok(()) => Ok(Redirect::to(&format!("/disputes/{id}")).into_response()),
         Err(api) => {
             let msgs = if api.body.details.is_empty() {
@@ -319,14 +319,14 @@ async fn claim_step_post(
 ) -> Page {
     check_csrf(&form, &s)?;
     let g = |k: &str| form.get(k).cloned().unwrap_or_default();
-    let step = crate::api::policies::ClaimStepDto {
+    let step = crate::forms::claims::ClaimStepDto {
         step: g("step"),
         amount_yuan: g("amount_yuan"),
         outcome: g("outcome"),
         reason: g("reason"),
         reference: g("reference"),
     };
-    match crate::api::policies::claim_step_run(&st, &s.actor, &id, &step).await {
+    match crate::forms::claims::claim_step_run(&st, &s.actor, &id, &step).await {
         Ok(()) => Ok(Redirect::to(&format!("/claims/{id}")).into_response()),
         Err(api) if api.status == StatusCode::UNPROCESSABLE_ENTITY || api.status == StatusCode::CONFLICT => {
             let msgs = if api.body.details.is_empty() {
@@ -678,7 +678,7 @@ async fn apply(
 ) -> Page {
     check_csrf(&form, &s)?;
     let g = |k: &str| form.get(k).cloned().unwrap_or_default();
-    let req = crate::api::products::QuoteRequestDto {
+    let req = crate::forms::products::QuoteRequestDto {
         limit_yuan: g("limit_yuan"),
         deductible_yuan: g("deductible_yuan"),
         sum_insured_yuan: g("sum_insured_yuan"),
@@ -688,7 +688,7 @@ async fn apply(
         claims_3y: g("claims_3y").trim().parse().unwrap_or(0),
         on: None,
     };
-    let input = match crate::api::products::quote_input(&req) {
+    let input = match crate::forms::products::quote_input(&req) {
         Ok(i) => i,
         Err(api) => {
             let msg = api
@@ -873,7 +873,7 @@ async fn claim_document_download(
         uploaded_by: d.uploaded_by,
         uploaded_at_us: d.uploaded_at_us,
     };
-    Ok(crate::api::products::document_response(&doc, body))
+    Ok(crate::forms::products::document_response(&doc, body))
 }
 
 struct OverviewRow {

@@ -7,7 +7,7 @@ use super::pages::{
     Page,
 };
 use super::Tr;
-use crate::api::products::{document_response, parse_review, read_upload, PortalParams};
+use crate::forms::products::{document_response, parse_review, read_upload, PortalParams};
 use crate::session::same_secret;
 use crate::AppState;
 use askama::Template;
@@ -1417,7 +1417,7 @@ async fn quote_page(
     let mut errors = Vec::new();
     let mut result = None;
     if f.contains_key("limit_yuan") {
-        let req = crate::api::products::QuoteRequestDto {
+        let req = crate::forms::products::QuoteRequestDto {
             limit_yuan: g("limit_yuan"),
             deductible_yuan: g("deductible_yuan"),
             sum_insured_yuan: g("sum_insured_yuan"),
@@ -1427,7 +1427,7 @@ async fn quote_page(
             claims_3y: g("claims_3y").trim().parse().unwrap_or(0),
             on: f.get("on").cloned(),
         };
-        match crate::api::products::quote_input(&req) {
+        match crate::forms::products::quote_input(&req) {
             Err(api) => errors
                 .extend(api.body.details.iter().map(|d| tr.pick(d.message_zh.clone(), d.message_en.clone()))),
             Ok(input) => match st.svc.quote(&actor, &id, &input, req.on.as_deref()).await {

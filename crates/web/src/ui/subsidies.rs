@@ -5,7 +5,7 @@ use super::pages::{
     check_csrf, chrome, chrome_blank, error_page, form_messages, html, with_status, Authed, Chrome, Page,
 };
 use super::Tr;
-use crate::api::subsidies::{what_if_params, SubsidyStepDto, WhatIfDto};
+use crate::forms::subsidies::{what_if_params, SubsidyStepDto, WhatIfDto};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -246,7 +246,7 @@ async fn step_post(
         amount_yuan: g("amount_yuan"),
         fraud: g("fraud") == "1",
     };
-    match crate::api::subsidies::step_run(&st, &s.actor, &id, &step).await {
+    match crate::forms::subsidies::step_run(&st, &s.actor, &id, &step).await {
         Ok(()) => Ok(Redirect::to(&format!("/subsidies/{id}")).into_response()),
         Err(api) => {
             let m = if api.body.details.is_empty() {
