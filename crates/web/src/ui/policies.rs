@@ -1,6 +1,6 @@
 //! UI of applications, underwriting and policies.
 
-use super::pages::{check_csrf, error_page, form_messages, html, with_status, Authed, Chrome, Page};
+use super::kit::{check_csrf, error_page, form_messages, html, with_status, Authed, Chrome, Page};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
@@ -64,7 +64,7 @@ struct DisputesTpl {
 
 async fn disputes_page(State(st): State<AppState>, Authed { c, s, tr }: Authed) -> Page {
     let list =
-        st.svc.disputes(&s.actor).await.map_err(|e| error_page(tr, super::pages::chrome_blank(tr), e))?;
+        st.svc.disputes(&s.actor).await.map_err(|e| error_page(tr, super::kit::chrome_blank(tr), e))?;
     Ok(html(&DisputesTpl {
         rows: list
             .iter()
@@ -178,7 +178,7 @@ struct ClaimsTpl {
 
 async fn claims_page(State(st): State<AppState>, Authed { c, s, tr }: Authed) -> Page {
     let list =
-        st.svc.my_claims(&s.actor).await.map_err(|e| error_page(tr, super::pages::chrome_blank(tr), e))?;
+        st.svc.my_claims(&s.actor).await.map_err(|e| error_page(tr, super::kit::chrome_blank(tr), e))?;
     Ok(html(&ClaimsTpl {
         rows: list
             .iter()
@@ -413,15 +413,12 @@ async fn policies_page(State(st): State<AppState>, Authed { c, s, tr }: Authed) 
     let enterprise =
         matches!(&s.actor, Actor::User { org_kind, .. } if *org_kind == kebao_domain::OrgKind::Enterprise);
     let apps = if enterprise {
-        st.svc
-            .my_applications(&s.actor)
-            .await
-            .map_err(|e| error_page(tr, super::pages::chrome_blank(tr), e))?
+        st.svc.my_applications(&s.actor).await.map_err(|e| error_page(tr, super::kit::chrome_blank(tr), e))?
     } else {
         Vec::new()
     };
     let pols =
-        st.svc.my_policies(&s.actor).await.map_err(|e| error_page(tr, super::pages::chrome_blank(tr), e))?;
+        st.svc.my_policies(&s.actor).await.map_err(|e| error_page(tr, super::kit::chrome_blank(tr), e))?;
     Ok(html(&PoliciesTpl {
         apps: apps.iter().map(|a| app_row(&c, a)).collect(),
         policies: pols
@@ -719,7 +716,7 @@ async fn queue_page(State(st): State<AppState>, Authed { c, s, tr }: Authed) -> 
         .svc
         .underwriting_queue(&s.actor)
         .await
-        .map_err(|e| error_page(tr, super::pages::chrome_blank(tr), e))?;
+        .map_err(|e| error_page(tr, super::kit::chrome_blank(tr), e))?;
     Ok(html(&QueueTpl { apps: apps.iter().map(|a| app_row(&c, a)).collect(), c }))
 }
 
@@ -837,7 +834,7 @@ async fn claim_document_upload(
     Path(id): Path<String>,
     multipart: axum::extract::Multipart,
 ) -> Page {
-    let (name, bytes) = match super::pages::page_upload(multipart, &s, tr).await {
+    let (name, bytes) = match super::kit::page_upload(multipart, &s, tr).await {
         Ok(x) => x,
         Err(Ok(msg)) => {
             return Err(with_status(
@@ -905,7 +902,7 @@ async fn overview_page(State(st): State<AppState>, Authed { c, s, tr }: Authed) 
         .svc
         .insurance_overview(&s.actor)
         .await
-        .map_err(|e| error_page(tr, super::pages::chrome_blank(tr), e))?;
+        .map_err(|e| error_page(tr, super::kit::chrome_blank(tr), e))?;
     let row = |l: &kebao_service::overview::InsurerLine| OverviewRow {
         name: l.insurer_name.clone(),
         in_force: l.policies_in_force,
@@ -949,7 +946,7 @@ async fn overview_xlsx(State(st): State<AppState>, Authed { s, tr, .. }: Authed)
         .svc
         .insurance_overview(&s.actor)
         .await
-        .map_err(|e| error_page(tr, super::pages::chrome_blank(tr), e))?;
+        .map_err(|e| error_page(tr, super::kit::chrome_blank(tr), e))?;
     let y = |f: i64| Money::from_fen(f).to_yuan_string();
     let line = |l: &kebao_service::overview::InsurerLine| {
         vec![
@@ -994,7 +991,7 @@ async fn overview_xlsx(State(st): State<AppState>, Authed { s, tr, .. }: Authed)
         rows,
     };
     let bytes = kebao_service::tabular::write_xlsx(&table, "insurance overview")
-        .map_err(|e| error_page(tr, super::pages::chrome_blank(tr), ServiceError::Internal(e)))?;
+        .map_err(|e| error_page(tr, super::kit::chrome_blank(tr), ServiceError::Internal(e)))?;
     Ok((
         [
             (
@@ -1013,7 +1010,7 @@ async fn overview_xlsx(State(st): State<AppState>, Authed { s, tr, .. }: Authed)
 
 fn xlsx_response(table: &kebao_service::tabular::Table, sheet: &str, file: &str, tr: super::Tr) -> Page {
     let bytes = kebao_service::tabular::write_xlsx(table, sheet)
-        .map_err(|e| error_page(tr, super::pages::chrome_blank(tr), ServiceError::Internal(e)))?;
+        .map_err(|e| error_page(tr, super::kit::chrome_blank(tr), ServiceError::Internal(e)))?;
     Ok((
         [
             (
@@ -1030,7 +1027,7 @@ fn xlsx_response(table: &kebao_service::tabular::Table, sheet: &str, file: &str,
 /// The organisation's policies as a workbook (as enterprise, insurer or co-insurer).
 async fn policies_xlsx(State(st): State<AppState>, Authed { s, tr, .. }: Authed) -> Page {
     let pols =
-        st.svc.my_policies(&s.actor).await.map_err(|e| error_page(tr, super::pages::chrome_blank(tr), e))?;
+        st.svc.my_policies(&s.actor).await.map_err(|e| error_page(tr, super::kit::chrome_blank(tr), e))?;
     let y = |f: i64| Money::from_fen(f).to_yuan_string();
     let table = kebao_service::tabular::Table {
         headers: ["保单号", "起保日", "终止日", "年化保费（元）", "状态", "退保/解除后保障至"]
@@ -1057,7 +1054,7 @@ async fn policies_xlsx(State(st): State<AppState>, Authed { s, tr, .. }: Authed)
 /// The organisation's claims as a workbook.
 async fn claims_xlsx(State(st): State<AppState>, Authed { s, tr, .. }: Authed) -> Page {
     let claims =
-        st.svc.my_claims(&s.actor).await.map_err(|e| error_page(tr, super::pages::chrome_blank(tr), e))?;
+        st.svc.my_claims(&s.actor).await.map_err(|e| error_page(tr, super::kit::chrome_blank(tr), e))?;
     let y = |f: i64| Money::from_fen(f).to_yuan_string();
     let table = kebao_service::tabular::Table {
         headers: [

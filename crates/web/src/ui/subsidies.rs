@@ -1,7 +1,7 @@
 //! UI of premium subsidies: the check and application from a policy, the applications and
 //! their workflow, the public notice (no login), the zone's dashboard with what-if runs.
 
-use super::pages::{
+use super::kit::{
     check_csrf, chrome, chrome_blank, error_page, form_messages, html, with_status, Authed, Chrome, Page,
 };
 use super::Tr;
@@ -313,7 +313,7 @@ async fn upload_post(
     Path(id): Path<String>,
     multipart: axum::extract::Multipart,
 ) -> Page {
-    let (name, bytes) = match super::pages::page_upload(multipart, &s, tr).await {
+    let (name, bytes) = match super::kit::page_upload(multipart, &s, tr).await {
         Ok(x) => x,
         Err(Ok(msg)) => {
             return Err(with_status(
