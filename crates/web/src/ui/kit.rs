@@ -335,3 +335,63 @@ pub(super) async fn page_upload(
     }
     Ok((name, bytes))
 }
+
+/// A field of a form page.
+pub(super) struct Field {
+    pub(super) name: String,
+    pub(super) label: String,
+    pub(super) value: String,
+    pub(super) error: String,
+    pub(super) required: bool,
+    pub(super) options: Vec<(String, String)>,
+    pub(super) hint: String,
+    pub(super) type_: String,
+}
+
+#[derive(Template)]
+#[template(path = "org_form.html")]
+pub(super) struct FormTpl {
+    c: Chrome,
+    heading: String,
+    action: String,
+    csrf: String,
+    fields: Vec<Field>,
+    errors: Vec<String>,
+    general_errors: Vec<String>,
+    submit: String,
+    cancel: String,
+}
+
+pub(super) fn form_page(
+    c: Chrome,
+    heading: String,
+    action: String,
+    fields: Vec<Field>,
+    errs: &[FieldError],
+    submit: String,
+    cancel: String,
+) -> Response {
+    let tr = c.tr;
+    let known: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+    let general_errors = errs
+        .iter()
+        .filter(|e| !known.contains(&e.field.as_str()))
+        .map(|e| tr.pick(e.message_zh.clone(), e.message_en.clone()))
+        .collect();
+    let csrf = c.csrf.clone();
+    let status = if errs.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    with_status(
+        status,
+        html(&FormTpl {
+            c,
+            heading,
+            action,
+            csrf,
+            fields,
+            errors: errs.iter().map(|e| e.field.clone()).collect(),
+            general_errors,
+            submit,
+            cancel,
+        }),
+    )
+}

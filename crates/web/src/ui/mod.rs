@@ -5,11 +5,14 @@
 // (a redirect or an error page), as large as the success side by nature.
 #![allow(clippy::result_large_err, reason = "both sides of a handler result are responses")]
 
+mod account;
+mod audit;
 mod credit;
+mod home;
 mod kit;
-mod pages;
 mod policies;
 mod products;
+mod registry;
 mod subsidies;
 mod svg;
 
@@ -17,7 +20,10 @@ pub use kit::{language, Tr};
 
 /// The UI's routes.
 pub fn routes() -> axum::Router<AppState> {
-    pages::routes()
+    home::routes()
+        .merge(account::routes().layer(axum::middleware::from_fn(language)))
+        .merge(registry::routes().layer(axum::middleware::from_fn(language)))
+        .merge(audit::routes().layer(axum::middleware::from_fn(language)))
         .merge(products::routes().layer(axum::middleware::from_fn(language)))
         .merge(credit::routes().layer(axum::middleware::from_fn(language)))
         .merge(policies::routes().layer(axum::middleware::from_fn(language)))
