@@ -7,7 +7,9 @@
 
 mod account;
 mod audit;
+mod claims;
 mod credit;
+mod disputes;
 mod home;
 mod kit;
 mod policies;
@@ -27,6 +29,8 @@ pub fn routes() -> axum::Router<AppState> {
         .merge(products::routes().layer(axum::middleware::from_fn(language)))
         .merge(credit::routes().layer(axum::middleware::from_fn(language)))
         .merge(policies::routes().layer(axum::middleware::from_fn(language)))
+        .merge(claims::routes().layer(axum::middleware::from_fn(language)))
+        .merge(disputes::routes().layer(axum::middleware::from_fn(language)))
         .merge(subsidies::routes().layer(axum::middleware::from_fn(language)))
 }
 
