@@ -18,6 +18,12 @@ use utoipa::ToSchema;
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
 
+pub(crate) use crate::forms::claims::claim_step_run;
+use crate::forms::claims::money;
+pub use crate::forms::claims::ClaimStepDto;
+pub(crate) use crate::forms::disputes::dispute_step_run;
+pub use crate::forms::disputes::DisputeStepDto;
+
 /// An application.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ApplicationDto {
@@ -259,11 +265,6 @@ pub(crate) fn claim_dto(
     }
 }
 
-fn money(v: &str, field: &str) -> Result<Money, ApiError> {
-    Money::parse_yuan(v, field)
-        .map_err(|e| ApiError::invalid(crate::error::details_of(&kebao_domain::Invalid(vec![e]))))
-}
-
 /// A first notice of loss.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -306,19 +307,6 @@ pub async fn get_claim(
     Ok(Json(claim_dto(&v.claim, &v.clocks)))
 }
 
-/// A claims handler's step: `assign`, `reserve` (amount), `decide` (outcome, amount, reason),
-/// `pay` (amount, reference), `close`, `reopen` (reason).
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(default, deny_unknown_fields)]
-pub struct ClaimStepDto {
-    pub step: String,
-    pub amount_yuan: String,
-    /// pay | partial | deny
-    pub outcome: String,
-    pub reason: String,
-    pub reference: String,
-}
-
 /// Work a claim (the insurer's claims handlers).
 #[utoipa::path(post, path = "/api/v1/claims/{id}/steps", params(("id" = String, Path)), request_body = ClaimStepDto,
     responses((status = 200, body = ClaimDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "claims")]
@@ -331,50 +319,6 @@ pub async fn claim_step(
     claim_step_run(&s, &actor, &id, &b).await?;
     let v = s.svc.claim(&actor, &id).await?;
     Ok(Json(claim_dto(&v.claim, &v.clocks)))
-}
-
-pub(crate) async fn claim_step_run(
-    s: &AppState,
-    actor: &Actor,
-    id: &str,
-    b: &ClaimStepDto,
-) -> Result<(), ApiError> {
-    let amount = || {
-        if b.amount_yuan.trim().is_empty() {
-            Ok(Money::ZERO)
-        } else {
-            money(&b.amount_yuan, "amount_yuan")
-        }
-    };
-    match b.step.as_str() {
-        "assign" => s.svc.assign_claim(actor, id).await.map(|_| ())?,
-        "reserve" => s.svc.set_claim_reserve(actor, id, amount()?).await.map(|_| ())?,
-        "decide" => {
-            let outcome = kebao_domain::claim::ClaimOutcome::from_code(&b.outcome).ok_or_else(|| {
-                ApiError::invalid(vec![crate::error::ErrorDetail {
-                    field: "outcome".into(),
-                    code: "unknown_outcome".into(),
-                    message_zh: "理赔结论应为 pay、partial 或 deny".into(),
-                    message_en: "the outcome is pay, partial or deny".into(),
-                }])
-            })?;
-            s.svc.decide_claim(actor, id, outcome, amount()?, &b.reason).await.map(|_| ())?
-        }
-        "pay" => s.svc.pay_claim(actor, id, amount()?, &b.reference).await.map(|_| ())?,
-        "close" => s.svc.close_claim(actor, id).await.map(|_| ())?,
-        "reopen" => s.svc.reopen_claim(actor, id, &b.reason).await.map(|_| ())?,
-        other => {
-            return Err(ApiError::invalid(vec![crate::error::ErrorDetail {
-                field: "step".into(),
-                code: "unknown_step".into(),
-                message_zh: format!("步骤 `{other}` 不存在"),
-                message_en: format!(
-                    "step `{other}` does not exist: use assign, reserve, decide, pay, close or reopen"
-                ),
-            }]))
-        }
-    }
-    Ok(())
 }
 
 /// A dispute.
@@ -433,18 +377,6 @@ pub async fn disputes(State(s): State<AppState>, SignedIn(actor): SignedIn) -> A
     Ok(Json(s.svc.disputes(&actor).await?.iter().map(dispute_dto).collect()))
 }
 
-/// A mediator's step: `take`, `session` (on, notes), `settle` (outcome), `escalate` (forum, outcome).
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(default, deny_unknown_fields)]
-pub struct DisputeStepDto {
-    pub step: String,
-    pub on: String,
-    pub notes: String,
-    pub outcome: String,
-    /// arbitration | court
-    pub forum: String,
-}
-
 /// Mediate a dispute (mediators).
 #[utoipa::path(post, path = "/api/v1/disputes/{id}/steps", params(("id" = String, Path)), request_body = DisputeStepDto,
     responses((status = 200, body = DisputeDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "disputes")]
@@ -456,34 +388,6 @@ pub async fn dispute_step(
 ) -> ApiResult<DisputeDto> {
     dispute_step_run(&s, &actor, &id, &b).await?;
     Ok(Json(dispute_dto(&s.svc.dispute(&actor, &id).await?.dispute)))
-}
-
-pub(crate) async fn dispute_step_run(
-    s: &AppState,
-    actor: &Actor,
-    id: &str,
-    b: &DisputeStepDto,
-) -> Result<(), ApiError> {
-    use kebao_domain::dispute::Forum;
-    match b.step.as_str() {
-        "take" => s.svc.take_dispute(actor, id).await.map(|_| ())?,
-        "session" => s.svc.record_session(actor, id, &b.on, &b.notes).await.map(|_| ())?,
-        "settle" => s.svc.conclude_dispute(actor, id, true, None, &b.outcome).await.map(|_| ())?,
-        "escalate" => s
-            .svc
-            .conclude_dispute(actor, id, false, Forum::from_code(&b.forum), &b.outcome)
-            .await
-            .map(|_| ())?,
-        other => {
-            return Err(ApiError::invalid(vec![crate::error::ErrorDetail {
-                field: "step".into(),
-                code: "unknown_step".into(),
-                message_zh: format!("步骤 `{other}` 不存在"),
-                message_en: format!("step `{other}` does not exist: use take, session, settle or escalate"),
-            }]))
-        }
-    }
-    Ok(())
 }
 
 /// An endorsement or the cancellation of a policy.

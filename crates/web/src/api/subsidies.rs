@@ -3,7 +3,7 @@
 
 use super::rfc3339;
 use super::{ApiJson, ApiMultipart, ApiPath, SignedIn};
-use crate::error::{ApiError, ErrorBody, ErrorDetail};
+use crate::error::{ApiError, ErrorBody};
 use crate::session::ApiActor;
 use crate::AppState;
 use axum::extract::State;
@@ -11,13 +11,15 @@ use axum::http::StatusCode;
 use axum::Json;
 use kebao_domain::subsidy::{Failure, Grant, Programme, Step};
 use kebao_domain::Money;
-use kebao_service::authz::Actor;
-use kebao_service::subsidies::{Declarations, WhatIfParams};
+use kebao_service::subsidies::Declarations;
 use kebao_store::subsidies::{Objection, SubsidyRow};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
+
+pub(crate) use crate::forms::subsidies::{step_run, what_if_params};
+pub use crate::forms::subsidies::{SubsidyStepDto, WhatIfDto};
 
 fn yuan(f: i64) -> String {
     Money::from_fen(f).to_yuan_string()
@@ -343,61 +345,6 @@ pub async fn get(
     Ok(Json(subsidy_dto(&a, &o, &d)))
 }
 
-/// A workflow step: `local_review` and `department_review` (pass, reason), `approve`,
-/// `disburse` (reference), `reject` (reason), `claw_back` (fraud, reason), `confirm` (an
-/// auto-grant offer), and for national files `recommend` (pass, reason), `forward`,
-/// `decision` (pass, reference, amount_yuan).
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(default, deny_unknown_fields)]
-pub struct SubsidyStepDto {
-    pub step: String,
-    pub pass: bool,
-    pub reason: String,
-    pub reference: String,
-    pub amount_yuan: String,
-    pub fraud: bool,
-}
-
-pub(crate) async fn step_run(
-    s: &AppState,
-    actor: &Actor,
-    id: &str,
-    b: &SubsidyStepDto,
-) -> Result<(), ApiError> {
-    let svc = &s.svc;
-    match b.step.as_str() {
-        "local_review" => svc.subsidy_local_review(actor, id, b.pass, &b.reason).await.map(|_| ())?,
-        "department_review" => {
-            svc.subsidy_department_review(actor, id, b.pass, &b.reason).await.map(|_| ())?
-        }
-        "approve" => svc.approve_subsidy(actor, id).await.map(|_| ())?,
-        "disburse" => svc.disburse_subsidy(actor, id, &b.reference).await.map(|_| ())?,
-        "reject" => svc.reject_subsidy(actor, id, &b.reason).await.map(|_| ())?,
-        "claw_back" => svc.claw_back_subsidy(actor, id, b.fraud, &b.reason).await.map(|_| ())?,
-        "confirm" => svc.confirm_subsidy_offer(actor, id).await.map(|_| ())?,
-        "recommend" | "forward" | "decision" => {
-            let amount = if b.amount_yuan.trim().is_empty() {
-                Money::ZERO
-            } else {
-                Money::parse_yuan(&b.amount_yuan, "amount_yuan").map_err(|e| {
-                    ApiError::invalid(crate::error::details_of(&kebao_domain::Invalid(vec![e])))
-                })?
-            };
-            let reference = if b.step == "recommend" { &b.reason } else { &b.reference };
-            svc.national_step(actor, id, &b.step, b.pass, amount, reference).await.map(|_| ())?
-        }
-        other => {
-            return Err(ApiError::invalid(vec![ErrorDetail {
-                field: "step".into(),
-                code: "unknown_step".into(),
-                message_zh: format!("步骤 `{other}` 不存在"),
-                message_en: format!("step `{other}` does not exist"),
-            }]))
-        }
-    }
-    Ok(())
-}
-
 /// Work an application.
 #[utoipa::path(post, path = "/api/v1/subsidies/{id}/steps", params(("id" = String, Path)), request_body = SubsidyStepDto,
     responses((status = 200, body = SubsidyDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "subsidies")]
@@ -526,18 +473,6 @@ pub async fn dashboard(State(s): State<AppState>, SignedIn(actor): SignedIn) -> 
     ))
 }
 
-/// Other parameters for a what-if run (omitted: as the programme has them).
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(default, deny_unknown_fields)]
-pub struct WhatIfDto {
-    /// Percent of the premium, for every product group and year.
-    pub share_percent: Option<f64>,
-    pub per_enterprise_year_cap_yuan: Option<i64>,
-    pub per_policy_cap_yuan: Option<i64>,
-    /// Premium-rate cap, percent.
-    pub rate_cap_percent: Option<f64>,
-}
-
 /// What a run would cost.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WhatIfResultDto {
@@ -549,38 +484,6 @@ pub struct WhatIfResultDto {
     pub by_industry: std::collections::BTreeMap<String, String>,
     #[schema(value_type = Object)]
     pub failures: std::collections::BTreeMap<String, usize>,
-}
-
-pub(crate) fn what_if_params(d: &WhatIfDto) -> Result<WhatIfParams, ApiError> {
-    let bp = |v: Option<f64>, field: &str| -> Result<Option<u32>, ApiError> {
-        match v {
-            None => Ok(None),
-            Some(p) if p.is_finite() && (0.0..=100.0).contains(&p) => Ok(Some((p * 100.0).round() as u32)),
-            Some(p) => Err(ApiError::invalid(vec![ErrorDetail {
-                field: field.into(),
-                code: "range".into(),
-                message_zh: format!("{p} 应在 0 到 100 之间"),
-                message_en: format!("{p} must lie between 0 and 100"),
-            }])),
-        }
-    };
-    let neg = |v: Option<i64>, field: &str| -> Result<Option<i64>, ApiError> {
-        match v {
-            Some(x) if x < 0 => Err(ApiError::invalid(vec![ErrorDetail {
-                field: field.into(),
-                code: "negative".into(),
-                message_zh: "上限不能为负".into(),
-                message_en: "a cap cannot be negative".into(),
-            }])),
-            other => Ok(other),
-        }
-    };
-    Ok(WhatIfParams {
-        share_bp: bp(d.share_percent, "share_percent")?,
-        per_enterprise_year_cap_yuan: neg(d.per_enterprise_year_cap_yuan, "per_enterprise_year_cap_yuan")?,
-        per_policy_cap_yuan: neg(d.per_policy_cap_yuan, "per_policy_cap_yuan")?,
-        rate_cap_bp: bp(d.rate_cap_percent, "rate_cap_percent")?,
-    })
 }
 
 /// Re-run a programme with other parameters over the zone's policies in force. Nothing changes.

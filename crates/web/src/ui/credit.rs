@@ -2,11 +2,11 @@
 //! credit report a bank reads under consent, "who looked at my data" with proofs, the
 //! published tree heads, and API keys for third-party applications.
 
-use super::pages::{
+use super::kit::{
     chrome, chrome_blank, csrf_page, error_page, form_errors, html, with_status, Authed, Chrome, Page,
 };
 use super::Tr;
-use crate::api::credit::{consent_input, read_form};
+use crate::forms::consent::{consent_input, read_form};
 use crate::session::same_secret;
 use crate::AppState;
 use askama::Template;
@@ -214,7 +214,7 @@ async fn consent_create(State(st): State<AppState>, Authed { c, s, tr }: Authed,
     let enterprise = s.actor.org_id().unwrap_or_default().to_owned();
     match st.svc.grant_consent(&s.actor, &enterprise, &input, &name, &bytes).await {
         Ok(v) => Ok(Redirect::to(&format!("/consents/{}", v.consent.id)).into_response()),
-        Err(ServiceError::Forbidden { .. }) => Err(super::pages::forbidden_page(tr, c)),
+        Err(ServiceError::Forbidden { .. }) => Err(super::kit::forbidden_page(tr, c)),
         Err(e) => match form_errors(e) {
             Ok(errs) => Err(consents_tpl(&st, c, &s.actor, echo, &errs).await),
             Err(other) => Err(error_page(tr, c, other)),
@@ -265,7 +265,7 @@ async fn consent_revoke(
     Path(id): Path<String>,
     Form(form): Form<HashMap<String, String>>,
 ) -> Page {
-    super::pages::check_csrf(&form, &s)?;
+    super::kit::check_csrf(&form, &s)?;
     match st.svc.revoke_consent(&s.actor, &id).await {
         Ok(()) => Ok(Redirect::to(&format!("/consents/{id}")).into_response()),
         Err(e) => Err(error_page(tr, c, e)),
@@ -289,7 +289,7 @@ async fn consent_evidence(
         uploaded_by: String::new(),
         uploaded_at_us: 0,
     };
-    Ok(crate::api::products::document_response(&doc, body))
+    Ok(crate::forms::products::document_response(&doc, body))
 }
 
 struct SectionT {
@@ -375,7 +375,7 @@ struct AccessTpl {
 
 async fn access_page(State(st): State<AppState>, Authed { c, s, tr }: Authed) -> Page {
     let Some(org_id) = s.actor.org_id().map(str::to_owned) else {
-        return Err(super::pages::forbidden_page(tr, c));
+        return Err(super::kit::forbidden_page(tr, c));
     };
     let log = st.svc.access_log(&s.actor, &org_id).await.map_err(|e| error_page(tr, chrome_blank(tr), e))?;
     let org = st.svc.get_org(&s.actor, &org_id).await.map_err(|e| error_page(tr, chrome_blank(tr), e))?;
@@ -456,7 +456,7 @@ async fn keys_create(
     Form(form): Form<Vec<(String, String)>>,
 ) -> Page {
     let map: HashMap<String, String> = form.iter().filter(|(k, _)| k != "scopes").cloned().collect();
-    super::pages::check_csrf(&map, &s)?;
+    super::kit::check_csrf(&map, &s)?;
     let chosen: Vec<String> = form.iter().filter(|(k, _)| k == "scopes").map(|(_, v)| v.clone()).collect();
     let rate = map.get("rate_per_minute").and_then(|r| r.trim().parse::<u32>().ok()).unwrap_or(0);
     match st.svc.issue_api_key(&s.actor, map.get("name").map_or("", String::as_str), &chosen, rate).await {

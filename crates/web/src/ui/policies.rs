@@ -1,6 +1,6 @@
 //! UI of applications, underwriting and policies.
 
-use super::pages::{check_csrf, error_page, form_messages, html, with_status, Authed, Chrome, Page};
+use super::kit::{check_csrf, error_page, form_messages, html, with_status, Authed, Chrome, Page};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
@@ -24,351 +24,10 @@ pub fn routes() -> Router<AppState> {
         .route("/policies/{id}/premium", post(premium_post))
         .route("/underwriting", get(queue_page))
         .route("/underwriting/{id}", post(decide_post))
-        .route("/policies/{id}/claims", post(claim_report))
-        .route("/claims", get(claims_page))
-        .route("/claims/{id}", get(claim_page).post(claim_step_post))
-        .route("/claims/{id}/complaint", post(complaint_post))
-        .route("/disputes", get(disputes_page))
-        .route("/disputes/{id}", get(dispute_page).post(dispute_step_post))
         .route("/policies/{id}/change", post(change_post))
-        .route("/claims/{id}/documents", post(claim_document_upload))
-        .route("/claim-documents/{id}", get(claim_document_download))
         .route("/zone/insurance", get(overview_page))
         .route("/zone/insurance.xlsx", get(overview_xlsx))
         .route("/policies.xlsx", get(policies_xlsx))
-        .route("/claims.xlsx", get(claims_xlsx))
-}
-
-async fn complaint_post(
-    State(st): State<AppState>,
-    Authed { c, s, tr }: Authed,
-    Path(id): Path<String>,
-    Form(form): Form<HashMap<String, String>>,
-) -> Page {
-    check_csrf(&form, &s)?;
-    match st.svc.complain(&s.actor, &id, form.get("complaint").map_or("", String::as_str)).await {
-        Ok(d) => Ok(Redirect::to(&format!("/disputes/{}", d.id)).into_response()),
-        Err(e) => match form_messages(tr, e) {
-            Ok(m) => Err(render_claim(&st, c, &s.actor, &id, m).await),
-            Err(other) => Err(error_page(tr, c, other)),
-        },
-    }
-}
-
-#[derive(Template)]
-#[template(path = "disputes.html")]
-struct DisputesTpl {
-    c: Chrome,
-    rows: Vec<(String, String, String, String)>,
-}
-
-async fn disputes_page(State(st): State<AppState>, Authed { c, s, tr }: Authed) -> Page {
-    let list =
-        st.svc.disputes(&s.actor).await.map_err(|e| error_page(tr, super::pages::chrome_blank(tr), e))?;
-    Ok(html(&DisputesTpl {
-        rows: list
-            .iter()
-            .map(|d| {
-                (
-                    d.id.clone(),
-                    d.complained_on.clone(),
-                    tr.t(d.status.label_zh(), d.status.label_en()).to_owned(),
-                    d.complaint.chars().take(60).collect(),
-                )
-            })
-            .collect(),
-        c,
-    }))
-}
-
-#[derive(Template)]
-#[template(path = "dispute.html")]
-struct DisputeTpl {
-    c: Chrome,
-    id: String,
-    claim_id: String,
-    status: String,
-    status_code: String,
-    complaint: String,
-    sessions: Vec<(String, String)>,
-    outcome: String,
-    forum: String,
-    deadlines: Vec<(String, String, bool)>,
-    mediator: bool,
-    errors: Vec<String>,
-}
-
-async fn render_dispute(st: &AppState, c: Chrome, actor: &Actor, id: &str, errors: Vec<String>) -> Response {
-    let tr = c.tr;
-    let v = match st.svc.dispute(actor, id).await {
-        Ok(v) => v,
-        Err(e) => return error_page(tr, c, e),
-    };
-    let d = &v.dispute;
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    with_status(
-        status,
-        html(&DisputeTpl {
-            id: d.id.clone(),
-            claim_id: d.claim_id.clone(),
-            status: tr.t(d.status.label_zh(), d.status.label_en()).to_owned(),
-            status_code: d.status.code().to_owned(),
-            complaint: d.complaint.clone(),
-            sessions: d.sessions.iter().map(|x| (x.on.clone(), x.notes.clone())).collect(),
-            outcome: d.outcome.clone().unwrap_or_default(),
-            forum: d.forum.map(|f| tr.t(f.label_zh(), f.label_en()).to_owned()).unwrap_or_default(),
-            deadlines: v.deadlines.iter().map(|x| (tr.t(x.0, x.1).to_owned(), x.2.clone(), x.3)).collect(),
-            mediator: actor.user().is_some_and(|u| u.has(Role::Mediator)),
-            errors,
-            c,
-        }),
-    )
-}
-
-async fn dispute_page(
-    State(st): State<AppState>,
-    Authed { c, s, .. }: Authed,
-    Path(id): Path<String>,
-) -> Page {
-    Ok(render_dispute(&st, c, &s.actor, &id, Vec::new()).await)
-}
-
-async fn dispute_step_post(
-    State(st): State<AppState>,
-    Authed { c, s, tr }: Authed,
-    Path(id): Path<String>,
-    Form(form): Form<HashMap<String, String>>,
-) -> Page {
-    check_csrf(&form, &s)?;
-    let g = |k: &str| form.get(k).cloned().unwrap_or_default();
-    let step = crate::api::policies::DisputeStepDto {
-        step: g("step"),
-        on: g("on"),
-        notes: g("notes"),
-        outcome: g("outcome"),
-        forum: g("forum"),
-    };
-    match crate::api::policies::dispute_step_run(&st, &s.actor, &id, &step).await {
-        Ok(()) => Ok(Redirect::to(&format!("/disputes/{id}")).into_response()),
-        Err(api) => {
-            let msgs = if api.body.details.is_empty() {
-                vec![tr.pick(api.body.message_zh.clone(), api.body.message.clone())]
-            } else {
-                api.body.details.iter().map(|d| tr.pick(d.message_zh.clone(), d.message_en.clone())).collect()
-            };
-            Err(with_status(api.status, render_dispute(&st, c, &s.actor, &id, msgs).await))
-        }
-    }
-}
-
-struct ClaimRowT {
-    id: String,
-    loss_date: String,
-    status: String,
-    claimed: String,
-    paid: String,
-}
-
-#[derive(Template)]
-#[template(path = "claims.html")]
-struct ClaimsTpl {
-    c: Chrome,
-    rows: Vec<ClaimRowT>,
-}
-
-async fn claims_page(State(st): State<AppState>, Authed { c, s, tr }: Authed) -> Page {
-    let list =
-        st.svc.my_claims(&s.actor).await.map_err(|e| error_page(tr, super::pages::chrome_blank(tr), e))?;
-    Ok(html(&ClaimsTpl {
-        rows: list
-            .iter()
-            .map(|x| ClaimRowT {
-                id: x.id.clone(),
-                loss_date: x.loss_date.clone(),
-                status: tr.t(x.status.label_zh(), x.status.label_en()).to_owned(),
-                claimed: Money::from_fen(x.claimed_fen).display_yuan(),
-                paid: Money::from_fen(x.paid_fen).display_yuan(),
-            })
-            .collect(),
-        c,
-    }))
-}
-
-#[derive(Template)]
-#[template(path = "claim.html")]
-struct ClaimTpl {
-    c: Chrome,
-    id: String,
-    policy_number: String,
-    status: String,
-    status_code: String,
-    loss_date: String,
-    description: String,
-    claimed: String,
-    /// The most the claim can be paid, and whether the claim asks for more.
-    cap: String,
-    above_cap: bool,
-    reserve: String,
-    outcome: String,
-    decided: String,
-    paid: String,
-    reason: String,
-    clocks: Vec<(String, String, String, bool)>,
-    handler: bool,
-    can_complain: bool,
-    errors: Vec<String>,
-    /// id, name, size, sha256, uploaded by.
-    documents: Vec<(String, String, String, String, String)>,
-    can_upload: bool,
-}
-
-async fn render_claim(st: &AppState, c: Chrome, actor: &Actor, id: &str, errors: Vec<String>) -> Response {
-    let tr = c.tr;
-    let v = match st.svc.claim(actor, id).await {
-        Ok(v) => v,
-        Err(e) => return error_page(tr, c, e),
-    };
-    let x = &v.claim;
-    let handler = actor.user().is_some_and(|u| u.org_id == x.insurer_id && u.has(Role::ClaimsHandler));
-    let disputed = st.svc.disputes(actor).await.map(|ds| {
-        ds.iter().any(|d| {
-            d.claim_id == x.id
-                && matches!(
-                    d.status,
-                    kebao_domain::dispute::DisputeStatus::Complained
-                        | kebao_domain::dispute::DisputeStatus::Mediating
-                )
-        })
-    });
-    let disputed = disputed.unwrap_or(false);
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    with_status(
-        status,
-        html(&ClaimTpl {
-            id: x.id.clone(),
-            policy_number: v.policy_number.clone(),
-            status: tr.t(x.status.label_zh(), x.status.label_en()).to_owned(),
-            status_code: x.status.code().to_owned(),
-            loss_date: x.loss_date.clone(),
-            description: x.description.clone(),
-            claimed: Money::from_fen(x.claimed_fen).display_yuan(),
-            cap: v.cap.display_yuan(),
-            above_cap: Money::from_fen(x.claimed_fen) > v.cap,
-            reserve: Money::from_fen(x.reserve_fen).display_yuan(),
-            outcome: x.outcome.map(|o| tr.t(o.label_zh(), o.label_en()).to_owned()).unwrap_or_default(),
-            decided: Money::from_fen(x.decided_fen).display_yuan(),
-            paid: Money::from_fen(x.paid_fen).display_yuan(),
-            reason: x.reason.clone().unwrap_or_default(),
-            clocks: v
-                .clocks
-                .iter()
-                .map(|k| {
-                    let left = match k.days_left {
-                        None => tr.t("已完成", "met").to_owned(),
-                        Some(d) if d < 0 => format!("{} {}", tr.t("已逾期", "overdue by"), -d),
-                        Some(d) => format!("{} {}", tr.t("剩余天数", "days left"), d),
-                    };
-                    (
-                        tr.t(k.label_zh, k.label_en).to_owned(),
-                        k.due.to_string(),
-                        left,
-                        k.days_left.is_some_and(|d| d < 0),
-                    )
-                })
-                .collect(),
-            documents: v
-                .documents
-                .iter()
-                .map(|d| {
-                    (
-                        d.id.clone(),
-                        d.file_name.clone(),
-                        format!("{:.1} KiB", d.size as f64 / 1024.0),
-                        d.sha256.clone(),
-                        d.uploaded_by.clone(),
-                    )
-                })
-                .collect(),
-            can_upload: handler
-                || actor.user().is_some_and(|u| {
-                    u.org_id == x.enterprise_id
-                        && (u.has(Role::EnterpriseAdmin) || u.has(Role::EnterpriseStaff))
-                }),
-            handler,
-            can_complain: !disputed
-                && actor.user().is_some_and(|u| u.org_id == x.enterprise_id)
-                && matches!(
-                    x.status,
-                    kebao_domain::claim::ClaimStatus::Decided | kebao_domain::claim::ClaimStatus::Closed
-                ),
-            errors,
-            c,
-        }),
-    )
-}
-
-async fn claim_page(State(st): State<AppState>, Authed { c, s, .. }: Authed, Path(id): Path<String>) -> Page {
-    Ok(render_claim(&st, c, &s.actor, &id, Vec::new()).await)
-}
-
-async fn claim_step_post(
-    State(st): State<AppState>,
-    Authed { c, s, tr }: Authed,
-    Path(id): Path<String>,
-    Form(form): Form<HashMap<String, String>>,
-) -> Page {
-    check_csrf(&form, &s)?;
-    let g = |k: &str| form.get(k).cloned().unwrap_or_default();
-    let step = crate::api::policies::ClaimStepDto {
-        step: g("step"),
-        amount_yuan: g("amount_yuan"),
-        outcome: g("outcome"),
-        reason: g("reason"),
-        reference: g("reference"),
-    };
-    match crate::api::policies::claim_step_run(&st, &s.actor, &id, &step).await {
-        Ok(()) => Ok(Redirect::to(&format!("/claims/{id}")).into_response()),
-        Err(api) if api.status == StatusCode::UNPROCESSABLE_ENTITY || api.status == StatusCode::CONFLICT => {
-            let msgs = if api.body.details.is_empty() {
-                vec![tr.pick(api.body.message_zh.clone(), api.body.message.clone())]
-            } else {
-                api.body.details.iter().map(|d| tr.pick(d.message_zh.clone(), d.message_en.clone())).collect()
-            };
-            Err(render_claim(&st, c, &s.actor, &id, msgs).await)
-        }
-        Err(api) => Err(with_status(
-            api.status,
-            render_claim(
-                &st,
-                c,
-                &s.actor,
-                &id,
-                vec![tr.pick(api.body.message_zh.clone(), api.body.message.clone())],
-            )
-            .await,
-        )),
-    }
-}
-
-async fn claim_report(
-    State(st): State<AppState>,
-    Authed { c, s, tr }: Authed,
-    Path(id): Path<String>,
-    Form(form): Form<HashMap<String, String>>,
-) -> Page {
-    check_csrf(&form, &s)?;
-    let g = |k: &str| form.get(k).cloned().unwrap_or_default();
-    let r = match Money::parse_yuan(&g("claimed_yuan"), "claimed_yuan") {
-        Ok(m) => st.svc.report_claim(&s.actor, &id, &g("loss_date"), &g("description"), m).await,
-        Err(e) => Err(e.into()),
-    };
-    match r {
-        Ok(claim) => Ok(Redirect::to(&format!("/claims/{}", claim.id)).into_response()),
-        Err(e) => match form_messages(tr, e) {
-            Ok(m) => Err(render_policy(&st, c, &s.actor, &id, m).await),
-            Err(other) => Err(error_page(tr, c, other)),
-        },
-    }
 }
 
 struct AppRow {
@@ -413,15 +72,12 @@ async fn policies_page(State(st): State<AppState>, Authed { c, s, tr }: Authed) 
     let enterprise =
         matches!(&s.actor, Actor::User { org_kind, .. } if *org_kind == kebao_domain::OrgKind::Enterprise);
     let apps = if enterprise {
-        st.svc
-            .my_applications(&s.actor)
-            .await
-            .map_err(|e| error_page(tr, super::pages::chrome_blank(tr), e))?
+        st.svc.my_applications(&s.actor).await.map_err(|e| error_page(tr, super::kit::chrome_blank(tr), e))?
     } else {
         Vec::new()
     };
     let pols =
-        st.svc.my_policies(&s.actor).await.map_err(|e| error_page(tr, super::pages::chrome_blank(tr), e))?;
+        st.svc.my_policies(&s.actor).await.map_err(|e| error_page(tr, super::kit::chrome_blank(tr), e))?;
     Ok(html(&PoliciesTpl {
         apps: apps.iter().map(|a| app_row(&c, a)).collect(),
         policies: pols
@@ -488,7 +144,13 @@ struct PolicyTpl {
     today: String,
 }
 
-async fn render_policy(st: &AppState, c: Chrome, actor: &Actor, id: &str, errors: Vec<String>) -> Response {
+pub(super) async fn render_policy(
+    st: &AppState,
+    c: Chrome,
+    actor: &Actor,
+    id: &str,
+    errors: Vec<String>,
+) -> Response {
     let tr = c.tr;
     let v = match st.svc.policy(actor, id).await {
         Ok(v) => v,
@@ -678,7 +340,7 @@ async fn apply(
 ) -> Page {
     check_csrf(&form, &s)?;
     let g = |k: &str| form.get(k).cloned().unwrap_or_default();
-    let req = crate::api::products::QuoteRequestDto {
+    let req = crate::forms::products::QuoteRequestDto {
         limit_yuan: g("limit_yuan"),
         deductible_yuan: g("deductible_yuan"),
         sum_insured_yuan: g("sum_insured_yuan"),
@@ -688,7 +350,7 @@ async fn apply(
         claims_3y: g("claims_3y").trim().parse().unwrap_or(0),
         on: None,
     };
-    let input = match crate::api::products::quote_input(&req) {
+    let input = match crate::forms::products::quote_input(&req) {
         Ok(i) => i,
         Err(api) => {
             let msg = api
@@ -719,7 +381,7 @@ async fn queue_page(State(st): State<AppState>, Authed { c, s, tr }: Authed) -> 
         .svc
         .underwriting_queue(&s.actor)
         .await
-        .map_err(|e| error_page(tr, super::pages::chrome_blank(tr), e))?;
+        .map_err(|e| error_page(tr, super::kit::chrome_blank(tr), e))?;
     Ok(html(&QueueTpl { apps: apps.iter().map(|a| app_row(&c, a)).collect(), c }))
 }
 
@@ -831,51 +493,6 @@ async fn change_post(
     }
 }
 
-async fn claim_document_upload(
-    State(st): State<AppState>,
-    Authed { c, s, tr }: Authed,
-    Path(id): Path<String>,
-    multipart: axum::extract::Multipart,
-) -> Page {
-    let (name, bytes) = match super::pages::page_upload(multipart, &s, tr).await {
-        Ok(x) => x,
-        Err(Ok(msg)) => {
-            return Err(with_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                render_claim(&st, c, &s.actor, &id, vec![msg]).await,
-            ))
-        }
-        Err(Err(refused)) => return Err(refused),
-    };
-    match st.svc.add_claim_document(&s.actor, &id, &name, &bytes).await {
-        Ok(_) => Ok(Redirect::to(&format!("/claims/{id}#documents")).into_response()),
-        Err(e) => match form_messages(tr, e) {
-            Ok(m) => Err(render_claim(&st, c, &s.actor, &id, m).await),
-            Err(other) => Err(error_page(tr, c, other)),
-        },
-    }
-}
-
-async fn claim_document_download(
-    State(st): State<AppState>,
-    Authed { c, s, tr }: Authed,
-    Path(id): Path<String>,
-) -> Page {
-    let (d, body) = st.svc.claim_document(&s.actor, &id).await.map_err(|e| error_page(tr, c, e))?;
-    let doc = kebao_store::products::Document {
-        id: d.id,
-        product_id: String::new(),
-        version: 0,
-        file_name: d.file_name,
-        media_type: d.media_type,
-        sha256: d.sha256,
-        size: d.size,
-        uploaded_by: d.uploaded_by,
-        uploaded_at_us: d.uploaded_at_us,
-    };
-    Ok(crate::api::products::document_response(&doc, body))
-}
-
 struct OverviewRow {
     name: String,
     in_force: u64,
@@ -905,7 +522,7 @@ async fn overview_page(State(st): State<AppState>, Authed { c, s, tr }: Authed) 
         .svc
         .insurance_overview(&s.actor)
         .await
-        .map_err(|e| error_page(tr, super::pages::chrome_blank(tr), e))?;
+        .map_err(|e| error_page(tr, super::kit::chrome_blank(tr), e))?;
     let row = |l: &kebao_service::overview::InsurerLine| OverviewRow {
         name: l.insurer_name.clone(),
         in_force: l.policies_in_force,
@@ -949,7 +566,7 @@ async fn overview_xlsx(State(st): State<AppState>, Authed { s, tr, .. }: Authed)
         .svc
         .insurance_overview(&s.actor)
         .await
-        .map_err(|e| error_page(tr, super::pages::chrome_blank(tr), e))?;
+        .map_err(|e| error_page(tr, super::kit::chrome_blank(tr), e))?;
     let y = |f: i64| Money::from_fen(f).to_yuan_string();
     let line = |l: &kebao_service::overview::InsurerLine| {
         vec![
@@ -994,7 +611,7 @@ async fn overview_xlsx(State(st): State<AppState>, Authed { s, tr, .. }: Authed)
         rows,
     };
     let bytes = kebao_service::tabular::write_xlsx(&table, "insurance overview")
-        .map_err(|e| error_page(tr, super::pages::chrome_blank(tr), ServiceError::Internal(e)))?;
+        .map_err(|e| error_page(tr, super::kit::chrome_blank(tr), ServiceError::Internal(e)))?;
     Ok((
         [
             (
@@ -1011,9 +628,14 @@ async fn overview_xlsx(State(st): State<AppState>, Authed { s, tr, .. }: Authed)
         .into_response())
 }
 
-fn xlsx_response(table: &kebao_service::tabular::Table, sheet: &str, file: &str, tr: super::Tr) -> Page {
+pub(super) fn xlsx_response(
+    table: &kebao_service::tabular::Table,
+    sheet: &str,
+    file: &str,
+    tr: super::Tr,
+) -> Page {
     let bytes = kebao_service::tabular::write_xlsx(table, sheet)
-        .map_err(|e| error_page(tr, super::pages::chrome_blank(tr), ServiceError::Internal(e)))?;
+        .map_err(|e| error_page(tr, super::kit::chrome_blank(tr), ServiceError::Internal(e)))?;
     Ok((
         [
             (
@@ -1030,7 +652,7 @@ fn xlsx_response(table: &kebao_service::tabular::Table, sheet: &str, file: &str,
 /// The organisation's policies as a workbook (as enterprise, insurer or co-insurer).
 async fn policies_xlsx(State(st): State<AppState>, Authed { s, tr, .. }: Authed) -> Page {
     let pols =
-        st.svc.my_policies(&s.actor).await.map_err(|e| error_page(tr, super::pages::chrome_blank(tr), e))?;
+        st.svc.my_policies(&s.actor).await.map_err(|e| error_page(tr, super::kit::chrome_blank(tr), e))?;
     let y = |f: i64| Money::from_fen(f).to_yuan_string();
     let table = kebao_service::tabular::Table {
         headers: ["保单号", "起保日", "终止日", "年化保费（元）", "状态", "退保/解除后保障至"]
@@ -1052,42 +674,4 @@ async fn policies_xlsx(State(st): State<AppState>, Authed { s, tr, .. }: Authed)
             .collect(),
     };
     xlsx_response(&table, "policies", "kebao-policies.xlsx", tr)
-}
-
-/// The organisation's claims as a workbook.
-async fn claims_xlsx(State(st): State<AppState>, Authed { s, tr, .. }: Authed) -> Page {
-    let claims =
-        st.svc.my_claims(&s.actor).await.map_err(|e| error_page(tr, super::pages::chrome_blank(tr), e))?;
-    let y = |f: i64| Money::from_fen(f).to_yuan_string();
-    let table = kebao_service::tabular::Table {
-        headers: [
-            "报案日",
-            "出险日期",
-            "状态",
-            "索赔金额（元）",
-            "结论",
-            "核定金额（元）",
-            "已赔付（元）",
-            "理由",
-        ]
-        .iter()
-        .map(|h| (*h).to_owned())
-        .collect(),
-        rows: claims
-            .iter()
-            .map(|c| {
-                vec![
-                    c.reported_on.clone(),
-                    c.loss_date.clone(),
-                    c.status.label_zh().to_owned(),
-                    y(c.claimed_fen),
-                    c.outcome.map(|o| o.label_zh().to_owned()).unwrap_or_default(),
-                    y(c.decided_fen),
-                    y(c.paid_fen),
-                    c.reason.clone().unwrap_or_default(),
-                ]
-            })
-            .collect(),
-    };
-    xlsx_response(&table, "claims", "kebao-claims.xlsx", tr)
 }

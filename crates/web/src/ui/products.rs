@@ -2,12 +2,12 @@
 //! life-cycle × industry matrix, the catalogue of product types, insurers' filings and the
 //! zone's review, and the publicity section.
 
-use super::pages::{
+use super::kit::{
     check_csrf, chrome, chrome_blank, csrf_page, error_page, form_errors, html, with_status, Authed, Chrome,
     Page,
 };
 use super::Tr;
-use crate::api::products::{document_response, parse_review, read_upload, PortalParams};
+use crate::forms::products::{document_response, parse_review, read_upload, PortalParams};
 use crate::session::same_secret;
 use crate::AppState;
 use askama::Template;
@@ -159,7 +159,7 @@ fn query_string(p: &HashMap<String, String>) -> String {
     keys.sort();
     keys.iter()
         .filter_map(|k| {
-            p.get(*k).filter(|v| !v.is_empty()).map(|v| format!("{k}={}", super::pages::urlencode(v)))
+            p.get(*k).filter(|v| !v.is_empty()).map(|v| format!("{k}={}", super::kit::urlencode(v)))
         })
         .collect::<Vec<_>>()
         .join("&")
@@ -929,7 +929,7 @@ async fn filing_new(
     let insurer =
         matches!(&s.actor, Actor::User { org_kind, .. } if *org_kind == kebao_domain::org::OrgKind::Insurer);
     if !insurer || !s.actor.user().is_some_and(|u| u.has(Role::ProductFiler) || u.has(Role::OrgAdmin)) {
-        return Err(super::pages::forbidden_page(tr, c));
+        return Err(super::kit::forbidden_page(tr, c));
     }
     let input = ProductInput {
         type_id: q.get("type").cloned().unwrap_or_default(),
@@ -966,7 +966,7 @@ async fn filing_edit(
         Err(e) => return Err(error_page(tr, c, e)),
     };
     if !v.can_edit {
-        return Err(super::pages::forbidden_page(tr, c));
+        return Err(super::kit::forbidden_page(tr, c));
     }
     let input = ProductInput::from_content(&v.shown.content);
     Ok(product_form(&st, c, &input, false, format!("/filings/{id}/edit"), &[]))
@@ -1044,7 +1044,7 @@ async fn catalogue_upload(
     };
     match st.svc.load_catalogue(&s.actor, &text, &name).await {
         Ok(_) => Ok(Redirect::to("/product-types").into_response()),
-        Err(ServiceError::Forbidden { .. }) => Err(super::pages::forbidden_page(tr, c)),
+        Err(ServiceError::Forbidden { .. }) => Err(super::kit::forbidden_page(tr, c)),
         Err(e) => {
             let status = if matches!(e, ServiceError::Conflict(_)) {
                 StatusCode::CONFLICT
@@ -1313,7 +1313,7 @@ fn article_form(c: Chrome, action: String, form: &HashMap<String, String>, errs:
 
 async fn article_new(State(st): State<AppState>, Authed { c, s, tr }: Authed) -> Page {
     if !st.svc.may_write_publicity(&s.actor) {
-        return Err(super::pages::forbidden_page(tr, c));
+        return Err(super::kit::forbidden_page(tr, c));
     }
     let form = HashMap::from([("kind".to_owned(), "notice".to_owned())]);
     Ok(article_form(c, "/publicity".into(), &form, &[]))
@@ -1342,7 +1342,7 @@ async fn article_edit(
     Path(id): Path<String>,
 ) -> Page {
     if !st.svc.may_write_publicity(&s.actor) {
-        return Err(super::pages::forbidden_page(tr, c));
+        return Err(super::kit::forbidden_page(tr, c));
     }
     let a = match st.svc.article(&s.actor, &id).await {
         Ok(a) => a,
@@ -1417,7 +1417,7 @@ async fn quote_page(
     let mut errors = Vec::new();
     let mut result = None;
     if f.contains_key("limit_yuan") {
-        let req = crate::api::products::QuoteRequestDto {
+        let req = crate::forms::products::QuoteRequestDto {
             limit_yuan: g("limit_yuan"),
             deductible_yuan: g("deductible_yuan"),
             sum_insured_yuan: g("sum_insured_yuan"),
@@ -1427,7 +1427,7 @@ async fn quote_page(
             claims_3y: g("claims_3y").trim().parse().unwrap_or(0),
             on: f.get("on").cloned(),
         };
-        match crate::api::products::quote_input(&req) {
+        match crate::forms::products::quote_input(&req) {
             Err(api) => errors
                 .extend(api.body.details.iter().map(|d| tr.pick(d.message_zh.clone(), d.message_en.clone()))),
             Ok(input) => match st.svc.quote(&actor, &id, &input, req.on.as_deref()).await {

@@ -1,11 +1,11 @@
 //! UI of premium subsidies: the check and application from a policy, the applications and
 //! their workflow, the public notice (no login), the zone's dashboard with what-if runs.
 
-use super::pages::{
+use super::kit::{
     check_csrf, chrome, chrome_blank, error_page, form_messages, html, with_status, Authed, Chrome, Page,
 };
 use super::Tr;
-use crate::api::subsidies::{what_if_params, SubsidyStepDto, WhatIfDto};
+use crate::forms::subsidies::{what_if_params, SubsidyStepDto, WhatIfDto};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -246,7 +246,7 @@ async fn step_post(
         amount_yuan: g("amount_yuan"),
         fraud: g("fraud") == "1",
     };
-    match crate::api::subsidies::step_run(&st, &s.actor, &id, &step).await {
+    match crate::forms::subsidies::step_run(&st, &s.actor, &id, &step).await {
         Ok(()) => Ok(Redirect::to(&format!("/subsidies/{id}")).into_response()),
         Err(api) => {
             let m = if api.body.details.is_empty() {
@@ -313,7 +313,7 @@ async fn upload_post(
     Path(id): Path<String>,
     multipart: axum::extract::Multipart,
 ) -> Page {
-    let (name, bytes) = match super::pages::page_upload(multipart, &s, tr).await {
+    let (name, bytes) = match super::kit::page_upload(multipart, &s, tr).await {
         Ok(x) => x,
         Err(Ok(msg)) => {
             return Err(with_status(

@@ -1,0 +1,325 @@
+//! Claims: reporting, the claims handlers' steps, claim documents and the claims export.
+
+use super::kit::{check_csrf, error_page, form_messages, html, with_status, Authed, Chrome, Page};
+use super::policies::{render_policy, xlsx_response};
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use kebao_domain::user::Role;
+use kebao_domain::Money;
+use kebao_service::authz::Actor;
+use std::collections::HashMap;
+
+/// Routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/policies/{id}/claims", post(claim_report))
+        .route("/claims", get(claims_page))
+        .route("/claims/{id}", get(claim_page).post(claim_step_post))
+        .route("/claims/{id}/documents", post(claim_document_upload))
+        .route("/claim-documents/{id}", get(claim_document_download))
+        .route("/claims.xlsx", get(claims_xlsx))
+}
+
+struct ClaimRowT {
+    id: String,
+    loss_date: String,
+    status: String,
+    claimed: String,
+    paid: String,
+}
+
+#[derive(Template)]
+#[template(path = "claims.html")]
+struct ClaimsTpl {
+    c: Chrome,
+    rows: Vec<ClaimRowT>,
+}
+
+async fn claims_page(State(st): State<AppState>, Authed { c, s, tr }: Authed) -> Page {
+    let list =
+        st.svc.my_claims(&s.actor).await.map_err(|e| error_page(tr, super::kit::chrome_blank(tr), e))?;
+    Ok(html(&ClaimsTpl {
+        rows: list
+            .iter()
+            .map(|x| ClaimRowT {
+                id: x.id.clone(),
+                loss_date: x.loss_date.clone(),
+                status: tr.t(x.status.label_zh(), x.status.label_en()).to_owned(),
+                claimed: Money::from_fen(x.claimed_fen).display_yuan(),
+                paid: Money::from_fen(x.paid_fen).display_yuan(),
+            })
+            .collect(),
+        c,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "claim.html")]
+struct ClaimTpl {
+    c: Chrome,
+    id: String,
+    policy_number: String,
+    status: String,
+    status_code: String,
+    loss_date: String,
+    description: String,
+    claimed: String,
+    /// The most the claim can be paid, and whether the claim asks for more.
+    cap: String,
+    above_cap: bool,
+    reserve: String,
+    outcome: String,
+    decided: String,
+    paid: String,
+    reason: String,
+    clocks: Vec<(String, String, String, bool)>,
+    handler: bool,
+    can_complain: bool,
+    errors: Vec<String>,
+    /// id, name, size, sha256, uploaded by.
+    documents: Vec<(String, String, String, String, String)>,
+    can_upload: bool,
+}
+
+pub(super) async fn render_claim(
+    st: &AppState,
+    c: Chrome,
+    actor: &Actor,
+    id: &str,
+    errors: Vec<String>,
+) -> Response {
+    let tr = c.tr;
+    let v = match st.svc.claim(actor, id).await {
+        Ok(v) => v,
+        Err(e) => return error_page(tr, c, e),
+    };
+    let x = &v.claim;
+    let handler = actor.user().is_some_and(|u| u.org_id == x.insurer_id && u.has(Role::ClaimsHandler));
+    let disputed = st.svc.disputes(actor).await.map(|ds| {
+        ds.iter().any(|d| {
+            d.claim_id == x.id
+                && matches!(
+                    d.status,
+                    kebao_domain::dispute::DisputeStatus::Complained
+                        | kebao_domain::dispute::DisputeStatus::Mediating
+                )
+        })
+    });
+    let disputed = disputed.unwrap_or(false);
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    with_status(
+        status,
+        html(&ClaimTpl {
+            id: x.id.clone(),
+            policy_number: v.policy_number.clone(),
+            status: tr.t(x.status.label_zh(), x.status.label_en()).to_owned(),
+            status_code: x.status.code().to_owned(),
+            loss_date: x.loss_date.clone(),
+            description: x.description.clone(),
+            claimed: Money::from_fen(x.claimed_fen).display_yuan(),
+            cap: v.cap.display_yuan(),
+            above_cap: Money::from_fen(x.claimed_fen) > v.cap,
+            reserve: Money::from_fen(x.reserve_fen).display_yuan(),
+            outcome: x.outcome.map(|o| tr.t(o.label_zh(), o.label_en()).to_owned()).unwrap_or_default(),
+            decided: Money::from_fen(x.decided_fen).display_yuan(),
+            paid: Money::from_fen(x.paid_fen).display_yuan(),
+            reason: x.reason.clone().unwrap_or_default(),
+            clocks: v
+                .clocks
+                .iter()
+                .map(|k| {
+                    let left = match k.days_left {
+                        None => tr.t("已完成", "met").to_owned(),
+                        Some(d) if d < 0 => format!("{} {}", tr.t("已逾期", "overdue by"), -d),
+                        Some(d) => format!("{} {}", tr.t("剩余天数", "days left"), d),
+                    };
+                    (
+                        tr.t(k.label_zh, k.label_en).to_owned(),
+                        k.due.to_string(),
+                        left,
+                        k.days_left.is_some_and(|d| d < 0),
+                    )
+                })
+                .collect(),
+            documents: v
+                .documents
+                .iter()
+                .map(|d| {
+                    (
+                        d.id.clone(),
+                        d.file_name.clone(),
+                        format!("{:.1} KiB", d.size as f64 / 1024.0),
+                        d.sha256.clone(),
+                        d.uploaded_by.clone(),
+                    )
+                })
+                .collect(),
+            can_upload: handler
+                || actor.user().is_some_and(|u| {
+                    u.org_id == x.enterprise_id
+                        && (u.has(Role::EnterpriseAdmin) || u.has(Role::EnterpriseStaff))
+                }),
+            handler,
+            can_complain: !disputed
+                && actor.user().is_some_and(|u| u.org_id == x.enterprise_id)
+                && matches!(
+                    x.status,
+                    kebao_domain::claim::ClaimStatus::Decided | kebao_domain::claim::ClaimStatus::Closed
+                ),
+            errors,
+            c,
+        }),
+    )
+}
+
+async fn claim_page(State(st): State<AppState>, Authed { c, s, .. }: Authed, Path(id): Path<String>) -> Page {
+    Ok(render_claim(&st, c, &s.actor, &id, Vec::new()).await)
+}
+
+async fn claim_step_post(
+    State(st): State<AppState>,
+    Authed { c, s, tr }: Authed,
+    Path(id): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Page {
+    check_csrf(&form, &s)?;
+    let g = |k: &str| form.get(k).cloned().unwrap_or_default();
+    let step = crate::forms::claims::ClaimStepDto {
+        step: g("step"),
+        amount_yuan: g("amount_yuan"),
+        outcome: g("outcome"),
+        reason: g("reason"),
+        reference: g("reference"),
+    };
+    match crate::forms::claims::claim_step_run(&st, &s.actor, &id, &step).await {
+        Ok(()) => Ok(Redirect::to(&format!("/claims/{id}")).into_response()),
+        Err(api) if api.status == StatusCode::UNPROCESSABLE_ENTITY || api.status == StatusCode::CONFLICT => {
+            let msgs = if api.body.details.is_empty() {
+                vec![tr.pick(api.body.message_zh.clone(), api.body.message.clone())]
+            } else {
+                api.body.details.iter().map(|d| tr.pick(d.message_zh.clone(), d.message_en.clone())).collect()
+            };
+            Err(render_claim(&st, c, &s.actor, &id, msgs).await)
+        }
+        Err(api) => Err(with_status(
+            api.status,
+            render_claim(
+                &st,
+                c,
+                &s.actor,
+                &id,
+                vec![tr.pick(api.body.message_zh.clone(), api.body.message.clone())],
+            )
+            .await,
+        )),
+    }
+}
+
+async fn claim_report(
+    State(st): State<AppState>,
+    Authed { c, s, tr }: Authed,
+    Path(id): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Page {
+    check_csrf(&form, &s)?;
+    let g = |k: &str| form.get(k).cloned().unwrap_or_default();
+    let r = match Money::parse_yuan(&g("claimed_yuan"), "claimed_yuan") {
+        Ok(m) => st.svc.report_claim(&s.actor, &id, &g("loss_date"), &g("description"), m).await,
+        Err(e) => Err(e.into()),
+    };
+    match r {
+        Ok(claim) => Ok(Redirect::to(&format!("/claims/{}", claim.id)).into_response()),
+        Err(e) => match form_messages(tr, e) {
+            Ok(m) => Err(render_policy(&st, c, &s.actor, &id, m).await),
+            Err(other) => Err(error_page(tr, c, other)),
+        },
+    }
+}
+
+async fn claim_document_upload(
+    State(st): State<AppState>,
+    Authed { c, s, tr }: Authed,
+    Path(id): Path<String>,
+    multipart: axum::extract::Multipart,
+) -> Page {
+    let (name, bytes) = match super::kit::page_upload(multipart, &s, tr).await {
+        Ok(x) => x,
+        Err(Ok(msg)) => {
+            return Err(with_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                render_claim(&st, c, &s.actor, &id, vec![msg]).await,
+            ))
+        }
+        Err(Err(refused)) => return Err(refused),
+    };
+    match st.svc.add_claim_document(&s.actor, &id, &name, &bytes).await {
+        Ok(_) => Ok(Redirect::to(&format!("/claims/{id}#documents")).into_response()),
+        Err(e) => match form_messages(tr, e) {
+            Ok(m) => Err(render_claim(&st, c, &s.actor, &id, m).await),
+            Err(other) => Err(error_page(tr, c, other)),
+        },
+    }
+}
+
+async fn claim_document_download(
+    State(st): State<AppState>,
+    Authed { c, s, tr }: Authed,
+    Path(id): Path<String>,
+) -> Page {
+    let (d, body) = st.svc.claim_document(&s.actor, &id).await.map_err(|e| error_page(tr, c, e))?;
+    let doc = kebao_store::products::Document {
+        id: d.id,
+        product_id: String::new(),
+        version: 0,
+        file_name: d.file_name,
+        media_type: d.media_type,
+        sha256: d.sha256,
+        size: d.size,
+        uploaded_by: d.uploaded_by,
+        uploaded_at_us: d.uploaded_at_us,
+    };
+    Ok(crate::forms::products::document_response(&doc, body))
+}
+
+/// The organisation's claims as a workbook.
+async fn claims_xlsx(State(st): State<AppState>, Authed { s, tr, .. }: Authed) -> Page {
+    let claims =
+        st.svc.my_claims(&s.actor).await.map_err(|e| error_page(tr, super::kit::chrome_blank(tr), e))?;
+    let y = |f: i64| Money::from_fen(f).to_yuan_string();
+    let table = kebao_service::tabular::Table {
+        headers: [
+            "报案日",
+            "出险日期",
+            "状态",
+            "索赔金额（元）",
+            "结论",
+            "核定金额（元）",
+            "已赔付（元）",
+            "理由",
+        ]
+        .iter()
+        .map(|h| (*h).to_owned())
+        .collect(),
+        rows: claims
+            .iter()
+            .map(|c| {
+                vec![
+                    c.reported_on.clone(),
+                    c.loss_date.clone(),
+                    c.status.label_zh().to_owned(),
+                    y(c.claimed_fen),
+                    c.outcome.map(|o| o.label_zh().to_owned()).unwrap_or_default(),
+                    y(c.decided_fen),
+                    y(c.paid_fen),
+                    c.reason.clone().unwrap_or_default(),
+                ]
+            })
+            .collect(),
+    };
+    xlsx_response(&table, "claims", "kebao-claims.xlsx", tr)
+}

@@ -1,0 +1,163 @@
+//! The home page and the dashboard.
+
+use super::kit::{check_csrf, chrome, chrome_blank, error_page, html, Authed, Chrome, Page};
+use super::{svg, Tr};
+use crate::AppState;
+use askama::Template;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::{get, post};
+use axum::{Extension, Form, Router};
+use kebao_domain::org::OrgKind;
+use kebao_domain::user::Role;
+use kebao_service::authz::Actor;
+use std::collections::HashMap;
+
+/// The home page and the dashboard.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/dashboard", get(dashboard))
+        .route("/notifications/read", post(notifications_read))
+        .layer(axum::middleware::from_fn(super::language))
+}
+
+// ---------------------------------------------------------------------------------------
+// Home
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomeTpl {
+    c: Chrome,
+    stats: Vec<(String, u64)>,
+    chart: String,
+}
+
+async fn home(State(st): State<AppState>, Extension(tr): Extension<Tr>, headers: HeaderMap) -> Page {
+    let (c, _) = chrome(&st, &headers, tr).await?;
+    let (by_kind, by_industry) =
+        st.svc.registry_stats().await.map_err(|e| error_page(tr, chrome_blank(tr), e))?;
+    let count = |k: OrgKind| by_kind.iter().find(|(c, _)| c == k.code()).map_or(0, |x| x.1);
+    let stats = vec![
+        (tr.t("登记科技企业", "Tech enterprises").to_owned(), count(OrgKind::Enterprise)),
+        (tr.t("保险机构（含分支）", "Insurers (with branches)").to_owned(), count(OrgKind::Insurer)),
+        (tr.t("银行（含分支）", "Banks (with branches)").to_owned(), count(OrgKind::Bank)),
+        (
+            tr.t("担保、创投与服务机构", "Guarantors, investors, service bodies").to_owned(),
+            count(OrgKind::Guarantor) + count(OrgKind::Investor) + count(OrgKind::ServiceBody),
+        ),
+    ];
+    let items: Vec<(String, f64)> = st
+        .svc
+        .industries()
+        .tags()
+        .iter()
+        .map(|t| {
+            let n = by_industry.iter().find(|(id, _)| *id == t.id).map_or(0, |x| x.1);
+            (tr.pick(t.name_zh.clone(), t.name_en.clone()), n as f64)
+        })
+        .collect();
+    let chart = svg::hbar(&items, tr.t(" 家", ""));
+    Ok(html(&HomeTpl { c, stats, chart }))
+}
+
+// ---------------------------------------------------------------------------------------
+// Dashboard
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardTpl {
+    c: Chrome,
+    org_name: String,
+    roles: String,
+    links: Vec<(String, String)>,
+    todos: Vec<(String, String, String)>,
+    notes: Vec<(String, String, String, bool)>,
+}
+
+async fn dashboard(State(st): State<AppState>, Authed { c, s, tr }: Authed) -> Page {
+    let Actor::User { user, .. } = &s.actor else { return Err(Redirect::to("/login").into_response()) };
+    let inbox = st.svc.inbox(&s.actor).await.map_err(|e| error_page(tr, chrome_blank(tr), e))?;
+    let org =
+        st.svc.get_org(&s.actor, &user.org_id).await.map_err(|e| error_page(tr, chrome_blank(tr), e))?;
+    let mut links =
+        vec![(format!("/orgs/{}", user.org_id), tr.t("本机构信息", "My organisation").to_owned())];
+    let has = |r: Role| user.has(r);
+    if has(Role::EnterpriseAdmin) || has(Role::EnterpriseStaff) {
+        links.push((
+            format!("/orgs/{}#facts", user.org_id),
+            tr.t("填报年度经营数据", "Report yearly facts").to_owned(),
+        ));
+    }
+    if user.roles.iter().any(|r| r.is_admin()) {
+        links.push((
+            format!("/orgs/{}/staff", user.org_id),
+            tr.t("管理本机构人员", "Manage my staff").to_owned(),
+        ));
+    }
+    if has(Role::ZoneReviewer) || has(Role::ZoneApprover) {
+        links.push((
+            "/orgs?status=pending".into(),
+            tr.t("待核验的企业注册", "Registrations to verify").to_owned(),
+        ));
+        links.push(("/orgs/new".into(), tr.t("登记新机构", "Register an organisation").to_owned()));
+        links.push(("/orgs/import".into(), tr.t("批量导入机构", "Import organisations").to_owned()));
+    }
+    if has(Role::PlatformAdmin) {
+        links.push(("/admin/password".into(), tr.t("重置用户密码", "Reset a password").to_owned()));
+    }
+    if has(Role::BankOfficer)
+        || has(Role::Underwriter)
+        || has(Role::ProductFiler)
+        || has(Role::ClaimsHandler)
+        || has(Role::Mediator)
+    {
+        links.push((
+            "/orgs?kind=enterprise".into(),
+            tr.t("科技企业名录", "Tech enterprise directory").to_owned(),
+        ));
+    }
+    if has(Role::Regulator) {
+        links.push(("/orgs?kind=insurer".into(), tr.t("保险机构名录", "Insurers").to_owned()));
+    }
+    if has(Role::Regulator) || has(Role::PlatformAdmin) || has(Role::ZoneApprover) {
+        links.push(("/audit".into(), tr.t("审计日志", "Audit log").to_owned()));
+    }
+    links.push(("/orgs".into(), tr.t("机构名录", "Directory").to_owned()));
+    let when = |us: i64| kebao_domain::time_zone::display_local(kebao_domain::time_zone::from_unix_us(us));
+    let roles = user.roles.iter().map(|r| tr.t(r.label_zh(), r.label_en())).collect::<Vec<_>>().join(" · ");
+    Ok(html(&DashboardTpl {
+        c,
+        org_name: org.org.name,
+        roles,
+        links,
+        todos: inbox
+            .todos
+            .iter()
+            .map(|t| (t.link.clone(), tr.pick(t.title_zh.clone(), t.title_en.clone()), when(t.created_at_us)))
+            .collect(),
+        notes: inbox
+            .notifications
+            .iter()
+            .map(|n| {
+                (
+                    n.link.clone(),
+                    tr.pick(n.title_zh.clone(), n.title_en.clone()),
+                    when(n.created_at_us),
+                    n.read_at_us.is_some(),
+                )
+            })
+            .collect(),
+    }))
+}
+
+async fn notifications_read(
+    State(st): State<AppState>,
+    Authed { c: _, s, tr }: Authed,
+    Form(form): Form<HashMap<String, String>>,
+) -> Page {
+    check_csrf(&form, &s)?;
+    st.svc.mark_notifications_read(&s.actor).await.map_err(|e| error_page(tr, chrome_blank(tr), e))?;
+    Ok(Redirect::to("/dashboard").into_response())
+}
