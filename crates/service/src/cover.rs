@@ -294,7 +294,10 @@ impl Service {
             .into());
         }
         let mut tx = self.store.begin_write().await?;
-        let p = store::policy(tx.conn(), policy_id).await?;
+        // Locked until the commit: its checks (in force, no claims yet) hold against a
+        // cancellation or a claim running concurrently.
+        let backend = tx.backend();
+        let p = store::policy_for_update(tx.conn(), policy_id, backend).await?;
         self.insurer_staff(actor, &p)?;
         if p.status != PolicyStatus::InForce {
             return Err(conflict("not_in_force", "保单已退保或解除，不能批改", "the policy is cancelled"));
@@ -388,7 +391,10 @@ impl Service {
             .into());
         }
         let mut tx = self.store.begin_write().await?;
-        let p = store::policy(tx.conn(), policy_id).await?;
+        // Locked until the commit, so that a claim reported meanwhile is either seen among
+        // the open claims below or sees this cancellation.
+        let backend = tx.backend();
+        let p = store::policy_for_update(tx.conn(), policy_id, backend).await?;
         let user = actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
         let by_insurer = user.org_id == p.insurer_id;
         if by_insurer {
@@ -591,7 +597,10 @@ impl Service {
         followers: &[(String, u32)],
     ) -> Result<Vec<(String, u32)>> {
         let mut tx = self.store.begin_write().await?;
-        let p = store::policy(tx.conn(), policy_id).await?;
+        // Locked until the commit: its checks (in force, no claims yet) hold against a
+        // cancellation or a claim running concurrently.
+        let backend = tx.backend();
+        let p = store::policy_for_update(tx.conn(), policy_id, backend).await?;
         self.insurer_staff(actor, &p)?;
         if p.status != PolicyStatus::InForce {
             return Err(conflict("not_in_force", "保单已退保或解除", "the policy is cancelled"));

@@ -115,6 +115,28 @@ impl Service {
             renewal_of: renewal_of.clone(),
         };
         let mut tx = self.store.begin_write().await?;
+        if let Some(old) = &renewal_of {
+            // The renewed policy is checked again, locked, in the write transaction: a
+            // cancellation or another renewal committed since the caller's read is seen.
+            let backend = tx.backend();
+            let p = store::policy_for_update(tx.conn(), old, backend).await?;
+            if p.status != kebao_domain::policy::PolicyStatus::InForce {
+                return Err(ServiceError::Conflict(FieldError::new(
+                    "policy",
+                    "not_in_force",
+                    "已退保的保单不能续保",
+                    "a cancelled policy cannot be renewed",
+                )));
+            }
+            if store::renewal_of(tx.conn(), &p.id).await?.is_some() {
+                return Err(ServiceError::Conflict(FieldError::new(
+                    "policy",
+                    "already_renewed",
+                    "该保单已提交续保申请",
+                    "a renewal of this policy has already been applied for",
+                )));
+            }
+        }
         let mut number = None;
         match &decision {
             Decision::Accept => {
@@ -442,10 +464,10 @@ impl Service {
         Ok(())
     }
 
-    /// A policy, for its enterprise, its insurer and the zone.
-    pub async fn policy(&self, actor: &Actor, id: &str) -> Result<PolicyView> {
-        let mut tx = self.store.begin_read().await?;
-        let p = store::policy(tx.conn(), id).await?;
+    /// `NotFound` unless the actor may see the policy: its enterprise, its insurer or a
+    /// co-insurer, the system, or a role with a statutory duty. Read in the caller's
+    /// transaction (a write transaction's, where a command goes on to change things).
+    pub(crate) async fn policy_visible(&self, tx: &mut Tx, actor: &Actor, p: &PolicyRow) -> Result<()> {
         let coinsurer = match actor.org_id() {
             Some(o) => store::shares(tx.conn(), &p.id).await?.iter().any(|(s, _)| s == o),
             None => false,
@@ -454,9 +476,18 @@ impl Service {
             || actor.org_id().is_some_and(|o| o == p.enterprise_id || o == p.insurer_id)
             || matches!(actor, Actor::System { .. })
             || actor.user().is_some_and(|u| u.roles.iter().any(|r| r.has_statutory_duty()));
-        if !ok {
-            return Err(ServiceError::NotFound);
+        if ok {
+            Ok(())
+        } else {
+            Err(ServiceError::NotFound)
         }
+    }
+
+    /// A policy, for its enterprise, its insurer and the zone.
+    pub async fn policy(&self, actor: &Actor, id: &str) -> Result<PolicyView> {
+        let mut tx = self.store.begin_read().await?;
+        let p = store::policy(tx.conn(), id).await?;
+        self.policy_visible(&mut tx, actor, &p).await?;
         let paid = kebao_store::ledger::sum_for_event(tx.conn(), &p.id, codes::PREMIUM_PAID).await?;
         let insurer = orgs::get(tx.conn(), &p.insurer_id).await?;
         let ent = orgs::get(tx.conn(), &p.enterprise_id).await?;

@@ -830,3 +830,50 @@ contract!(payment_replays_answer_alike_for_premium_refund_and_claim, |ctx: Ctx| 
     let report = ctx.svc.ledger_verify().await.unwrap();
     assert!(report.problems.is_empty(), "{:?}", report.problems);
 });
+
+contract!(a_claim_and_a_cancellation_racing_never_both_succeed, |ctx: Ctx| async move {
+    use kebao_domain::policy::PolicyStatus;
+    let Setup { z, pid, .. } = setup(&ctx).await;
+    let q = QuoteInput { limit: Money::from_fen(50_000_000), ..Default::default() };
+    const ROUNDS: usize = 6;
+    for _ in 0..ROUNDS {
+        ctx.svc.apply_for_policy(&z.ent_admin, &pid, &q, "2026-11-28").await.unwrap();
+    }
+    let policies = ctx.svc.my_policies(&z.ent_admin).await.unwrap();
+    assert_eq!(policies.len(), ROUNDS);
+    // Ten days on: the cancellation ends cover yesterday, the loss is today. Whichever
+    // commits first wins; the other must see it (outside the cover, or a claim is open).
+    ctx.clock.advance_us(10 * 86_400_000_000);
+    for p in &policies {
+        let (svc, who, id) = (ctx.svc.clone(), z.ent_admin.clone(), p.id.clone());
+        let claim = tokio::spawn(async move {
+            svc.report_claim(&who, &id, "2026-12-08", "研发样机起火受损", Money::from_fen(100_000)).await
+        });
+        let (svc, who, id) = (ctx.svc.clone(), z.ent_admin.clone(), p.id.clone());
+        let cancel =
+            tokio::spawn(async move { svc.cancel_policy(&who, &id, "2026-12-07", "企业停产").await });
+        let (claim, cancel) = tokio::join!(claim, cancel);
+        let (claim, cancel) = (claim.unwrap(), cancel.unwrap());
+        match (&claim, &cancel) {
+            (Ok(_), Err(ServiceError::Conflict(f))) => assert_eq!(f.code, "open_claim"),
+            (Err(ServiceError::Invalid(i)), Ok(_)) => assert_eq!(i.0[0].code, "outside_cover"),
+            other => panic!("exactly one of the claim and the cancellation must succeed: {other:?}"),
+        }
+        let now = ctx.svc.policy(&z.ent_admin, &p.id).await.unwrap().policy;
+        let claims: Vec<_> = ctx
+            .svc
+            .my_claims(&z.ent_admin)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|c| c.policy_id == p.id)
+            .collect();
+        assert_eq!(now.status == PolicyStatus::Cancelled, claims.is_empty(), "{:?} {claims:?}", now.status);
+    }
+    // A stranger still does not see the policy, in the write transaction too.
+    let e = ctx
+        .svc
+        .report_claim(&z.banker, &policies[0].id, "2026-12-08", "研发样机起火受损", Money::from_fen(1))
+        .await;
+    assert!(matches!(e, Err(ServiceError::NotFound)), "{e:?}");
+});
