@@ -137,6 +137,7 @@ impl Service {
                 )));
             }
         }
+        self.check_eligibility(&mut tx, &row.enterprise_id, &q.content.eligibility).await?;
         let mut number = None;
         match &decision {
             Decision::Accept => {
@@ -184,6 +185,45 @@ impl Service {
         );
         self.finish(tx, draft).await?;
         Ok(row)
+    }
+
+    /// Whether the actor's enterprise may apply for a product of this content today: the
+    /// reasons it may not (as [`Service::apply_for_policy`] would refuse), read now.
+    pub async fn eligibility_for(
+        &self,
+        actor: &Actor,
+        eligibility: &kebao_domain::product::Eligibility,
+    ) -> Result<()> {
+        let org = actor.org_id().ok_or(ServiceError::Unauthenticated("sign in first"))?.to_owned();
+        let mut tx = self.store.begin_read().await?;
+        self.check_eligibility(&mut tx, &org, eligibility).await
+    }
+
+    /// Refuses an application, naming every reason, when the enterprise is outside the
+    /// filing's eligibility (5+2 industries, life-cycle stages, qualifications held today)
+    /// or its registration is not yet verified. Read in the application's write transaction.
+    async fn check_eligibility(
+        &self,
+        tx: &mut Tx,
+        enterprise_id: &str,
+        eligibility: &kebao_domain::product::Eligibility,
+    ) -> Result<()> {
+        let org = orgs::get(tx.conn(), enterprise_id).await?;
+        let today = self.today();
+        let qualifications = orgs::qualifications(tx.conn(), enterprise_id)
+            .await?
+            .into_iter()
+            .filter(|(_, q)| q.valid_on(today))
+            .map(|(_, q)| q.kind)
+            .collect();
+        let facts = kebao_domain::product::EnterpriseFacts {
+            verified: org.status == kebao_domain::org::OrgStatus::Verified,
+            zone_industries: org.zone_industries,
+            stage: org.lifecycle_stage,
+            qualifications,
+        };
+        eligibility.check(&facts, &self.industries)?;
+        Ok(())
     }
 
     /// Issues the policy of an accepted application and records the premium due.
