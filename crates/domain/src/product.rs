@@ -135,6 +135,94 @@ pub struct Eligibility {
     pub qualifications: Vec<QualificationKind>,
 }
 
+/// What the check of a filing's eligibility knows of the applying enterprise.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct EnterpriseFacts {
+    /// Whether the zone has verified its registration.
+    pub verified: bool,
+    /// The zone industry tags (5+2) of its industry code.
+    pub zone_industries: Vec<String>,
+    pub stage: Option<LifecycleStage>,
+    /// The qualifications it holds on the day of the application.
+    pub qualifications: Vec<QualificationKind>,
+}
+
+impl Eligibility {
+    /// Checks an applying enterprise against the filed eligibility; names every condition it
+    /// fails, in zh-CN and English: registration not yet verified, none of its industries
+    /// (or its stage) among the filed ones, none of the required qualifications held.
+    /// `industries` gives the tags' names.
+    pub fn check(&self, e: &EnterpriseFacts, industries: &IndustryMap) -> Result<(), Invalid> {
+        let mut errs = Vec::new();
+        if !e.verified {
+            errs.push(FieldError::new(
+                "registration",
+                "not_verified",
+                "企业登记尚未经园区核验，核验通过后方可投保",
+                "the enterprise's registration is not yet verified by the zone; apply once it is",
+            ));
+        }
+        let name = |t: &str| match industries.tag(t) {
+            Some(z) => (z.name_zh.clone(), z.name_en.clone()),
+            None => (t.to_owned(), t.to_owned()),
+        };
+        let list = |items: Vec<(String, String)>| {
+            let zh: Vec<String> = items.iter().map(|i| i.0.clone()).collect();
+            let en: Vec<String> = items.into_iter().map(|i| i.1).collect();
+            (zh.join("、"), en.join(", "))
+        };
+        if !self.industries.is_empty() && !e.zone_industries.iter().any(|t| self.industries.contains(t)) {
+            let (want_zh, want_en) = list(self.industries.iter().map(|t| name(t)).collect());
+            let (has_zh, has_en) = if e.zone_industries.is_empty() {
+                ("不属于园区“5+2”产业".to_owned(), "none of the zone's 5+2 industries".to_owned())
+            } else {
+                list(e.zone_industries.iter().map(|t| name(t)).collect())
+            };
+            errs.push(FieldError::new(
+                "industry",
+                "industry_not_eligible",
+                format!("该产品仅承保以下产业的企业：{want_zh}；本企业所属产业：{has_zh}"),
+                format!("the product covers enterprises of {want_en} only; this enterprise is in {has_en}"),
+            ));
+        }
+        if !self.stages.is_empty() && !e.stage.is_some_and(|s| self.stages.contains(&s)) {
+            let want_zh: Vec<&str> = self.stages.iter().map(|s| s.label_zh()).collect();
+            let want_en: Vec<&str> = self.stages.iter().map(|s| s.label_en()).collect();
+            let (has_zh, has_en) =
+                e.stage.map_or(("未登记", "not recorded"), |s| (s.label_zh(), s.label_en()));
+            errs.push(FieldError::new(
+                "lifecycle_stage",
+                "stage_not_eligible",
+                format!("该产品仅承保处于以下阶段的企业：{}；本企业所处阶段：{has_zh}", want_zh.join("、")),
+                format!(
+                    "the product covers enterprises at the {} stage only; this enterprise's stage is {has_en}",
+                    want_en.join(", ")
+                ),
+            ));
+        }
+        if !self.qualifications.is_empty()
+            && !e.qualifications.iter().any(|q| self.qualifications.contains(q))
+        {
+            let want_zh: Vec<&str> = self.qualifications.iter().map(|q| q.label_zh()).collect();
+            let want_en: Vec<&str> = self.qualifications.iter().map(|q| q.label_en()).collect();
+            errs.push(FieldError::new(
+                "qualifications",
+                "qualification_missing",
+                format!("该产品要求企业持有以下资质之一（在有效期内）：{}；本企业未持有", want_zh.join("、")),
+                format!(
+                    "the product requires one of these qualifications, valid today: {}; the enterprise holds none",
+                    want_en.join(", ")
+                ),
+            ));
+        }
+        if errs.is_empty() {
+            Ok(())
+        } else {
+            Err(Invalid(errs))
+        }
+    }
+}
+
 /// Whom to ask about the product.
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Contact {
@@ -623,6 +711,90 @@ mod tests {
         assert_eq!(name, "合同.pdf");
         let long = format!("{}.pdf", "名".repeat(documents::MAX_NAME_CHARS));
         assert_eq!(documents::check(&long, b"%PDF").unwrap_err().code, "file_name");
+    }
+
+    fn eligible() -> (Eligibility, EnterpriseFacts) {
+        let el = Eligibility {
+            industries: vec!["optoelectronics".into()],
+            stages: vec![LifecycleStage::Rnd, LifecycleStage::Production],
+            qualifications: vec![QualificationKind::HighTech, QualificationKind::Specialised],
+        };
+        let e = EnterpriseFacts {
+            verified: true,
+            zone_industries: vec!["optoelectronics".into()],
+            stage: Some(LifecycleStage::Rnd),
+            qualifications: vec![QualificationKind::Specialised],
+        };
+        (el, e)
+    }
+
+    fn refusals(el: &Eligibility, e: &EnterpriseFacts) -> Vec<(String, &'static str, String, String)> {
+        let (_, m) = setup();
+        match el.check(e, &m) {
+            Ok(()) => Vec::new(),
+            Err(Invalid(v)) => v.into_iter().map(|f| (f.field, f.code, f.message_zh, f.message_en)).collect(),
+        }
+    }
+
+    #[test]
+    fn an_eligible_enterprise_passes_and_an_open_filing_takes_anyone_verified() {
+        let (el, e) = eligible();
+        assert!(refusals(&el, &e).is_empty());
+        let anyone = EnterpriseFacts { verified: true, ..Default::default() };
+        assert!(refusals(&Eligibility::default(), &anyone).is_empty());
+    }
+
+    #[test]
+    fn an_unverified_registration_is_refused_by_name() {
+        let (el, e) = eligible();
+        let r = refusals(&el, &EnterpriseFacts { verified: false, ..e });
+        assert_eq!(r.len(), 1);
+        assert_eq!((r[0].0.as_str(), r[0].1), ("registration", "not_verified"));
+        assert!(r[0].2.contains("尚未经园区核验") && r[0].3.contains("not yet verified"), "{r:?}");
+    }
+
+    #[test]
+    fn an_industry_outside_the_filing_is_named() {
+        let (el, e) = eligible();
+        let r = refusals(
+            &el,
+            &EnterpriseFacts { zone_industries: vec!["ic_semiconductor_display".into()], ..e.clone() },
+        );
+        assert_eq!(r.len(), 1);
+        assert_eq!((r[0].0.as_str(), r[0].1), ("industry", "industry_not_eligible"));
+        assert!(r[0].2.contains("光电子信息") && r[0].2.contains("集成电路和半导体显示"), "{r:?}");
+        assert!(r[0].3.contains("Optoelectronics") && r[0].3.contains("Integrated circuits"), "{r:?}");
+        let r = refusals(&el, &EnterpriseFacts { zone_industries: vec![], ..e });
+        assert_eq!(r[0].1, "industry_not_eligible");
+        assert!(r[0].2.contains("不属于园区"), "{r:?}");
+    }
+
+    #[test]
+    fn a_stage_outside_the_filing_is_named() {
+        let (el, e) = eligible();
+        let r = refusals(&el, &EnterpriseFacts { stage: Some(LifecycleStage::Overseas), ..e.clone() });
+        assert_eq!(r.len(), 1);
+        assert_eq!((r[0].0.as_str(), r[0].1), ("lifecycle_stage", "stage_not_eligible"));
+        assert!(r[0].2.contains("研发、生产") && r[0].2.contains("出海"), "{r:?}");
+        assert!(r[0].3.contains("R&D, Production") && r[0].3.contains("Overseas"), "{r:?}");
+        let r = refusals(&el, &EnterpriseFacts { stage: None, ..e });
+        assert_eq!(r[0].1, "stage_not_eligible");
+    }
+
+    #[test]
+    fn a_missing_qualification_is_named_and_every_failure_is_listed() {
+        let (el, e) = eligible();
+        let r = refusals(&el, &EnterpriseFacts { qualifications: vec![QualificationKind::Gazelle], ..e });
+        assert_eq!(r.len(), 1);
+        assert_eq!((r[0].0.as_str(), r[0].1), ("qualifications", "qualification_missing"));
+        assert!(r[0].2.contains("高新技术企业") && r[0].2.contains("专精特新"), "{r:?}");
+        assert!(r[0].3.contains("High-tech enterprise"), "{r:?}");
+        let r = refusals(&el, &EnterpriseFacts::default());
+        let codes: Vec<&str> = r.iter().map(|x| x.1).collect();
+        assert_eq!(
+            codes,
+            ["not_verified", "industry_not_eligible", "stage_not_eligible", "qualification_missing"]
+        );
     }
 
     fn setup() -> (Catalogue, IndustryMap) {

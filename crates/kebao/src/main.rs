@@ -1080,7 +1080,9 @@ async fn seed_policies(svc: &Service) -> Result<()> {
             .await
             .map(|p| !p.is_empty())
             .unwrap_or(false);
-        if has_plan {
+        // Only products the demo enterprise is eligible for (industries, stages, qualifications).
+        let eligible = svc.eligibility_for(&ent, &it.version.content.eligibility).await.is_ok();
+        if has_plan && eligible {
             quoted.push((it.product.id.clone(), it.product.insurer_id == mine));
         }
     }
@@ -1417,9 +1419,10 @@ async fn demo(url: &str, enterprises: usize, seed: u64, port: u16, no_serve: boo
     if !consents_seeded {
         seed_consents(&seeding, &zone).await?;
         demo_clock.advance_us(DEMO_DAY_US);
+        let subsidised = seed_subsidised_products(&seeding).await?;
         seed_policies(&seeding).await?;
         demo_clock.advance_us(DEMO_DAY_US);
-        seed_subsidies(&seeding, &demo_clock, real_now).await?;
+        seed_subsidies(&seeding, &demo_clock, real_now, &subsidised).await?;
     }
     if let Err(e) = svc.sign_tree_head().await {
         eprintln!("warning: could not sign a tree head: {e}");
@@ -1473,27 +1476,82 @@ fn main() -> std::process::ExitCode {
 
 const DEMO_DAY_US: i64 = 86_400_000_000;
 
-/// Subsidy applications in every state across the programmes. The demo insurer files four
-/// products of subsidised types; three demo enterprises buy cover; the zone's reviewer and
-/// approver work the applications over the demo's weeks (the clock moves so that notice
-/// periods run out), leaving some in review and one in public notice now.
-async fn seed_subsidies(svc: &Service, clock: &kebao_service::FixedClock, real_now_us: i64) -> Result<()> {
+/// The demo insurer's products of subsidised types, open to enterprises at every stage.
+/// Filed before the demo policies, so that the demo enterprise has products of the demo
+/// insurer it is eligible for.
+async fn seed_subsidised_products(svc: &Service) -> Result<std::collections::HashMap<&'static str, String>> {
     use kebao_domain::product::{CoverageInput, ProductInput, CHECKLIST};
-    use kebao_domain::Money;
     use kebao_service::products::Review;
-    use kebao_service::subsidies::Declarations;
     let err = |e: kebao_service::ServiceError| anyhow::anyhow!("{}", cli_error(&e));
     let actor = |name: String| async move {
         let u = svc.find_user(&name).await?;
         svc.actor_for(u).await
     };
     let filer = actor("ins.filer".into()).await.map_err(err)?;
+    let reviewer = actor("zone.reviewer".into()).await.map_err(err)?;
+    let insurer = filer.org_id().unwrap_or_default().to_owned();
+    // The demo insurer files products of subsidised types.
+    let items: Vec<String> = CHECKLIST.iter().map(|(c, _, _)| (*c).to_owned()).collect();
+    let mut pids = std::collections::HashMap::new();
+    for (ty, name) in [
+        ("rd_liability", "楚天研发责任保险（光谷版）"),
+        ("product_quality_guarantee", "楚天产品质量保证保险"),
+        ("first_set_equipment", "楚天首台（套）重大技术装备综合保险"),
+        ("new_material_first_batch", "楚天新材料首批次应用综合保险"),
+    ] {
+        let input = ProductInput {
+            type_id: ty.into(),
+            name: name.into(),
+            summary: "东湖科技保险创新示范区备案产品（演示）。".into(),
+            coverages: vec![CoverageInput {
+                name: "保险责任".into(),
+                limit_yuan: "50000000".into(),
+                ..Default::default()
+            }],
+            premium_basis: "limit".into(),
+            term_months: "12".into(),
+            rate_text: "按本公司备案费率表，依风险状况浮动".into(),
+            contact_name: "王经理".into(),
+            contact_phone: "027-87650000".into(),
+            // Open to the applicants below at whatever stage they are.
+            stages: kebao_domain::org::LifecycleStage::ALL.iter().map(|s| s.code().to_owned()).collect(),
+            ..Default::default()
+        };
+        let id = svc.file_product(&filer, &insurer, &input).await.map_err(err)?;
+        svc.submit_product(&filer, &id).await.map_err(err)?;
+        svc.set_product_checklist(&reviewer, &id, &items).await.map_err(err)?;
+        svc.review_product(&reviewer, &id, &Review::Approve).await.map_err(err)?;
+        svc.publish_product(&filer, &id).await.map_err(err)?;
+        svc.file_rating_plan(&filer, &id, "2026-01-01", demo_plan(&svc.catalogue(), ty))
+            .await
+            .map_err(err)?;
+        pids.insert(ty, id);
+    }
+    Ok(pids)
+}
+
+/// Subsidy applications in every state across the programmes. The demo insurer files four
+/// products of subsidised types; three demo enterprises buy cover; the zone's reviewer and
+/// approver work the applications over the demo's weeks (the clock moves so that notice
+/// periods run out), leaving some in review and one in public notice now.
+async fn seed_subsidies(
+    svc: &Service,
+    clock: &kebao_service::FixedClock,
+    real_now_us: i64,
+    pids: &std::collections::HashMap<&'static str, String>,
+) -> Result<()> {
+    use kebao_domain::Money;
+    use kebao_service::subsidies::Declarations;
+    let err = |e: kebao_service::ServiceError| anyhow::anyhow!("{}", cli_error(&e));
+    let actor = |name: String| async move {
+        let u = svc.find_user(&name).await?;
+        svc.actor_for(u).await
+    };
     let uw = actor("ins.underwriter".into()).await.map_err(err)?;
     let reviewer = actor("zone.reviewer".into()).await.map_err(err)?;
     let approver = actor("zone.approver".into()).await.map_err(err)?;
     let bank = actor("bank.officer".into()).await.map_err(err)?;
     let ent = actor("ent.admin".into()).await.map_err(err)?;
-    let insurer = filer.org_id().unwrap_or_default().to_owned();
     let op = Actor::System { name: "demo".into() };
     // Two more enterprises of other industries join the demo enterprise as applicants.
     let page = svc
@@ -1535,41 +1593,6 @@ async fn seed_subsidies(svc: &Service, clock: &kebao_service::FixedClock, real_n
         };
         svc.add_qualification(&op, &o.id, q).await.map_err(err)?;
         applicants.push(actor(name).await.map_err(err)?);
-    }
-    // The demo insurer files products of subsidised types.
-    let items: Vec<String> = CHECKLIST.iter().map(|(c, _, _)| (*c).to_owned()).collect();
-    let mut pids = std::collections::HashMap::new();
-    for (ty, name) in [
-        ("rd_liability", "楚天研发责任保险（光谷版）"),
-        ("product_quality_guarantee", "楚天产品质量保证保险"),
-        ("first_set_equipment", "楚天首台（套）重大技术装备综合保险"),
-        ("new_material_first_batch", "楚天新材料首批次应用综合保险"),
-    ] {
-        let input = ProductInput {
-            type_id: ty.into(),
-            name: name.into(),
-            summary: "东湖科技保险创新示范区备案产品（演示）。".into(),
-            coverages: vec![CoverageInput {
-                name: "保险责任".into(),
-                limit_yuan: "50000000".into(),
-                ..Default::default()
-            }],
-            premium_basis: "limit".into(),
-            term_months: "12".into(),
-            rate_text: "按本公司备案费率表，依风险状况浮动".into(),
-            contact_name: "王经理".into(),
-            contact_phone: "027-87650000".into(),
-            ..Default::default()
-        };
-        let id = svc.file_product(&filer, &insurer, &input).await.map_err(err)?;
-        svc.submit_product(&filer, &id).await.map_err(err)?;
-        svc.set_product_checklist(&reviewer, &id, &items).await.map_err(err)?;
-        svc.review_product(&reviewer, &id, &Review::Approve).await.map_err(err)?;
-        svc.publish_product(&filer, &id).await.map_err(err)?;
-        svc.file_rating_plan(&filer, &id, "2026-01-01", demo_plan(&svc.catalogue(), ty))
-            .await
-            .map_err(err)?;
-        pids.insert(ty, id);
     }
     let pid = |ty: &str| pids.get(ty).cloned().unwrap_or_default();
     let bind = |who: kebao_service::authz::Actor, product: String, limit: i64| {

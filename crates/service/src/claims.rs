@@ -88,10 +88,21 @@ fn wrong_status(c: &ClaimRow, wanted: &str) -> ServiceError {
     ))
 }
 
+/// `NotFound` unless the actor may see the claim: its enterprise, its insurer, the system
+/// or a role with a statutory duty.
 impl Service {
     /// The deadlines in force (configuration; defaults recalled from the Insurance Law).
     pub fn claim_deadlines(&self) -> Deadlines {
         self.config.claim_deadlines
+    }
+
+    /// Not a party or the zone: the claim is not shown to exist.
+    pub(crate) fn claim_visible(&self, actor: &Actor, c: &ClaimRow) -> Result<()> {
+        if self.allows(actor, Action::ReadClaim, &claim_resource(c)) {
+            Ok(())
+        } else {
+            Err(ServiceError::NotFound)
+        }
     }
 
     fn handler_of(&self, actor: &Actor, c: &ClaimRow) -> Result<()> {
@@ -102,8 +113,15 @@ impl Service {
     /// policy's limit net of the deductible, less what its other claims were decided or paid
     /// and what this claim paid before a reopening. Read in the caller's write transaction,
     /// so that two claims on one policy cannot both use the same remainder.
-    async fn cap_of(&self, tx: &mut Tx, c: &ClaimRow) -> Result<Money> {
-        let p = kebao_store::policies::policy(tx.conn(), &c.policy_id).await?;
+    /// A write path (`lock`) locks the policy until its commit (on PostgreSQL; SQLite has
+    /// one writer), so that the remainder it reads is not used concurrently.
+    async fn cap_of(&self, tx: &mut Tx, c: &ClaimRow, lock: bool) -> Result<Money> {
+        let p = if lock {
+            let backend = tx.backend();
+            kebao_store::policies::policy_for_update(tx.conn(), &c.policy_id, backend).await?
+        } else {
+            kebao_store::policies::policy(tx.conn(), &c.policy_id).await?
+        };
         let (limit, deductible) = cover_of(&p);
         let mut committed = Money::from_fen(c.paid_fen);
         for o in store::of_org(tx.conn(), &c.enterprise_id).await? {
@@ -129,7 +147,12 @@ impl Service {
         description: &str,
         claimed: Money,
     ) -> Result<ClaimRow> {
-        let p = self.policy(actor, policy_id).await?.policy;
+        // The policy is read, locked, checked and the claim written in one write
+        // transaction: a cancellation committed meanwhile is seen (it waits, or is waited for).
+        let mut tx = self.store.begin_write().await?;
+        let backend = tx.backend();
+        let p = kebao_store::policies::policy_for_update(tx.conn(), policy_id, backend).await?;
+        self.policy_visible(&mut tx, actor, &p).await?;
         actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
         self.require(actor, Action::ReportClaim, &crate::policies::policy_resource(&p), &Basis::None)?;
         let loss = day("loss_date", loss_date)?;
@@ -184,7 +207,6 @@ impl Service {
             closed_at_us: None,
             reopened: 0,
         };
-        let mut tx = self.store.begin_write().await?;
         store::insert(tx.conn(), &c).await?;
         todos::add_todo(
             tx.conn(),
@@ -245,7 +267,7 @@ impl Service {
         if c.status != ClaimStatus::Investigating {
             return Err(wrong_status(&c, "不能调整准备金"));
         }
-        let cap = self.cap_of(&mut tx, &c).await?;
+        let cap = self.cap_of(&mut tx, &c, true).await?;
         check_within_cap(CapUse::Reserve, amount, cap)?;
         let (expense, payable, _) = accounts(&c.insurer_id, &c.id);
         self.ensure_account(&mut tx, &expense, &c.insurer_id, "claims_expense", AccountFlags::default())
@@ -321,7 +343,7 @@ impl Service {
         if c.status != ClaimStatus::Investigating {
             return Err(wrong_status(&c, "不能作出决定"));
         }
-        let cap = self.cap_of(&mut tx, &c).await?;
+        let cap = self.cap_of(&mut tx, &c, true).await?;
         let pay = check_decision(outcome, amount, Money::from_fen(c.claimed_fen), cap, reason)?;
         let (expense, payable, _) = accounts(&c.insurer_id, &c.id);
         if outcome != ClaimOutcome::Deny && pay.fen() > c.reserve_fen {
@@ -407,7 +429,7 @@ impl Service {
         if c.status != ClaimStatus::Decided || c.outcome == Some(ClaimOutcome::Deny) {
             return Err(wrong_status(&c, "没有待支付的赔款"));
         }
-        let cap = self.cap_of(&mut tx, &c).await?;
+        let cap = self.cap_of(&mut tx, &c, true).await?;
         self.ensure_account(&mut tx, &cash, &c.insurer_id, "cash_received", AccountFlags::default()).await?;
         let r = self.ledger(&mut tx, t).await?;
         let recorded = crate::ledger::payment_outcome(
@@ -497,10 +519,7 @@ impl Service {
     pub async fn claim(&self, actor: &Actor, id: &str) -> Result<ClaimView> {
         let mut tx = self.store.begin_read().await?;
         let c = store::get(tx.conn(), id).await?;
-        // Not a party or the zone: the claim is not shown to exist.
-        if !self.allows(actor, Action::ReadClaim, &claim_resource(&c)) {
-            return Err(ServiceError::NotFound);
-        }
+        self.claim_visible(actor, &c)?;
         let p = kebao_store::policies::policy(tx.conn(), &c.policy_id).await?;
         let reported = day("reported_on", &c.reported_on)?;
         let decided = match (&c.decided_on, c.outcome) {
@@ -510,7 +529,7 @@ impl Service {
         let clocks =
             clocks(&self.claim_deadlines(), reported, decided, c.status == ClaimStatus::Closed, self.today());
         let documents = store::documents(tx.conn(), &c.id).await?;
-        let left = self.cap_of(&mut tx, &c).await?;
+        let left = self.cap_of(&mut tx, &c, false).await?;
         let cap = left.checked_add(Money::from_fen(c.paid_fen)).unwrap_or(left);
         Ok(ClaimView { claim: c, policy_number: p.number, clocks, documents, cap })
     }

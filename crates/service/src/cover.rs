@@ -279,7 +279,10 @@ impl Service {
             .into());
         }
         let mut tx = self.store.begin_write().await?;
-        let p = store::policy(tx.conn(), policy_id).await?;
+        // Locked until the commit: its checks (in force, no claims yet) hold against a
+        // cancellation or a claim running concurrently.
+        let backend = tx.backend();
+        let p = store::policy_for_update(tx.conn(), policy_id, backend).await?;
         let resource = policy_resource(&p);
         self.require(actor, Action::EndorsePolicy, &resource, &Basis::None)?;
         if p.status != PolicyStatus::InForce {
@@ -374,7 +377,10 @@ impl Service {
             .into());
         }
         let mut tx = self.store.begin_write().await?;
-        let p = store::policy(tx.conn(), policy_id).await?;
+        // Locked until the commit, so that a claim reported meanwhile is either seen among
+        // the open claims below or sees this cancellation.
+        let backend = tx.backend();
+        let p = store::policy_for_update(tx.conn(), policy_id, backend).await?;
         let user = actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
         let by_insurer = user.org_id == p.insurer_id;
         self.require(actor, Action::CancelPolicy, &policy_resource(&p), &Basis::None)?;
@@ -570,7 +576,10 @@ impl Service {
         followers: &[(String, u32)],
     ) -> Result<Vec<(String, u32)>> {
         let mut tx = self.store.begin_write().await?;
-        let p = store::policy(tx.conn(), policy_id).await?;
+        // Locked until the commit: its checks (in force, no claims yet) hold against a
+        // cancellation or a claim running concurrently.
+        let backend = tx.backend();
+        let p = store::policy_for_update(tx.conn(), policy_id, backend).await?;
         self.require(actor, Action::SetCoinsurance, &policy_resource(&p), &Basis::None)?;
         if p.status != PolicyStatus::InForce {
             return Err(conflict("not_in_force", "保单已退保或解除", "the policy is cancelled"));

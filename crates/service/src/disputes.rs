@@ -44,8 +44,12 @@ impl Service {
     /// The insured enterprise complains about a decided or closed claim.
     pub async fn complain(&self, actor: &Actor, claim_id: &str, complaint: &str) -> Result<DisputeRow> {
         let complaint = text("complaint", complaint, 5)?;
-        let v = self.claim(actor, claim_id).await?;
-        let c = v.claim;
+        // The claim is read, locked and checked in the write transaction that opens the
+        // dispute: a reopening committed meanwhile is seen.
+        let mut tx = self.store.begin_write().await?;
+        let backend = tx.backend();
+        let c = kebao_store::claims::get_for_update(tx.conn(), claim_id, backend).await?;
+        self.claim_visible(actor, &c)?;
         actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
         self.require(actor, Action::Complain, &crate::claims::claim_resource(&c), &Basis::None)?;
         if !matches!(c.status, ClaimStatus::Decided | ClaimStatus::Closed) {
@@ -56,7 +60,6 @@ impl Service {
                 "the claim has no decision to complain about yet",
             )));
         }
-        let mut tx = self.store.begin_write().await?;
         if store::open_for_claim(tx.conn(), claim_id).await? {
             return Err(ServiceError::Conflict(FieldError::new(
                 "claim",

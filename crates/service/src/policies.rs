@@ -108,6 +108,29 @@ impl Service {
             renewal_of: renewal_of.clone(),
         };
         let mut tx = self.store.begin_write().await?;
+        if let Some(old) = &renewal_of {
+            // The renewed policy is checked again, locked, in the write transaction: a
+            // cancellation or another renewal committed since the caller's read is seen.
+            let backend = tx.backend();
+            let p = store::policy_for_update(tx.conn(), old, backend).await?;
+            if p.status != kebao_domain::policy::PolicyStatus::InForce {
+                return Err(ServiceError::Conflict(FieldError::new(
+                    "policy",
+                    "not_in_force",
+                    "已退保的保单不能续保",
+                    "a cancelled policy cannot be renewed",
+                )));
+            }
+            if store::renewal_of(tx.conn(), &p.id).await?.is_some() {
+                return Err(ServiceError::Conflict(FieldError::new(
+                    "policy",
+                    "already_renewed",
+                    "该保单已提交续保申请",
+                    "a renewal of this policy has already been applied for",
+                )));
+            }
+        }
+        self.check_eligibility(&mut tx, &row.enterprise_id, &q.content.eligibility).await?;
         let mut number = None;
         match &decision {
             Decision::Accept => {
@@ -155,6 +178,45 @@ impl Service {
         );
         self.finish(tx, draft).await?;
         Ok(row)
+    }
+
+    /// Whether the actor's enterprise may apply for a product of this content today: the
+    /// reasons it may not (as [`Service::apply_for_policy`] would refuse), read now.
+    pub async fn eligibility_for(
+        &self,
+        actor: &Actor,
+        eligibility: &kebao_domain::product::Eligibility,
+    ) -> Result<()> {
+        let org = actor.org_id().ok_or(ServiceError::Unauthenticated("sign in first"))?.to_owned();
+        let mut tx = self.store.begin_read().await?;
+        self.check_eligibility(&mut tx, &org, eligibility).await
+    }
+
+    /// Refuses an application, naming every reason, when the enterprise is outside the
+    /// filing's eligibility (5+2 industries, life-cycle stages, qualifications held today)
+    /// or its registration is not yet verified. Read in the application's write transaction.
+    async fn check_eligibility(
+        &self,
+        tx: &mut Tx,
+        enterprise_id: &str,
+        eligibility: &kebao_domain::product::Eligibility,
+    ) -> Result<()> {
+        let org = orgs::get(tx.conn(), enterprise_id).await?;
+        let today = self.today();
+        let qualifications = orgs::qualifications(tx.conn(), enterprise_id)
+            .await?
+            .into_iter()
+            .filter(|(_, q)| q.valid_on(today))
+            .map(|(_, q)| q.kind)
+            .collect();
+        let facts = kebao_domain::product::EnterpriseFacts {
+            verified: org.status == kebao_domain::org::OrgStatus::Verified,
+            zone_industries: org.zone_industries,
+            stage: org.lifecycle_stage,
+            qualifications,
+        };
+        eligibility.check(&facts, &self.industries)?;
+        Ok(())
     }
 
     /// Issues the policy of an accepted application and records the premium due.
@@ -419,18 +481,26 @@ impl Service {
         Ok(())
     }
 
-    /// A policy, for its enterprise, its insurer and the zone.
-    pub async fn policy(&self, actor: &Actor, id: &str) -> Result<PolicyView> {
-        let mut tx = self.store.begin_read().await?;
-        let p = store::policy(tx.conn(), id).await?;
+    /// `NotFound` unless the actor may see the policy: its enterprise, its insurer or a
+    /// co-insurer, the system, or a role with a statutory duty. Read in the caller's
+    /// transaction (a write transaction's, where a command goes on to change things).
+    pub(crate) async fn policy_visible(&self, tx: &mut Tx, actor: &Actor, p: &PolicyRow) -> Result<()> {
         let coinsurer = match actor.org_id() {
             Some(o) => store::shares(tx.conn(), &p.id).await?.iter().any(|(s, _)| s == o),
             None => false,
         };
         // Not a party, a co-insurer or the zone: the policy is not shown to exist.
-        if !(coinsurer || self.allows(actor, Action::ReadPolicy, &policy_resource(&p))) {
+        if !(coinsurer || self.allows(actor, Action::ReadPolicy, &policy_resource(p))) {
             return Err(ServiceError::NotFound);
         }
+        Ok(())
+    }
+
+    /// A policy, for its enterprise, its insurer and the zone.
+    pub async fn policy(&self, actor: &Actor, id: &str) -> Result<PolicyView> {
+        let mut tx = self.store.begin_read().await?;
+        let p = store::policy(tx.conn(), id).await?;
+        self.policy_visible(&mut tx, actor, &p).await?;
         let paid = kebao_store::ledger::sum_for_event(tx.conn(), &p.id, codes::PREMIUM_PAID).await?;
         let insurer = orgs::get(tx.conn(), &p.insurer_id).await?;
         let ent = orgs::get(tx.conn(), &p.enterprise_id).await?;

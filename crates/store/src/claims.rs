@@ -130,6 +130,14 @@ pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<ClaimRow> {
     row(&sqlx::query(&sql).bind(id).fetch_optional(&mut *conn).await?.ok_or(StoreError::NotFound)?)
 }
 
+/// A claim by id, read in a write transaction and locked there until it ends (on
+/// PostgreSQL `FOR UPDATE`; SQLite has one writer at a time).
+pub async fn get_for_update(conn: &mut AnyConnection, id: &str, backend: crate::Backend) -> Result<ClaimRow> {
+    let lock = if backend == crate::Backend::Postgres { " FOR UPDATE" } else { "" };
+    let sql = format!("SELECT {COLS} FROM claims WHERE id = $1{lock}");
+    row(&sqlx::query(&sql).bind(id).fetch_optional(&mut *conn).await?.ok_or(StoreError::NotFound)?)
+}
+
 /// Claims of an organisation (as enterprise or insurer), newest first.
 pub async fn of_org(conn: &mut AnyConnection, org_id: &str) -> Result<Vec<ClaimRow>> {
     let sql = format!("SELECT {COLS} FROM claims WHERE enterprise_id = $1 OR insurer_id = $1 ORDER BY reported_at_us DESC, id");

@@ -266,6 +266,20 @@ pub async fn policy(conn: &mut AnyConnection, id: &str) -> Result<PolicyRow> {
     policy_row(&r)
 }
 
+/// A policy by id, read in a write transaction and locked there until it ends (on
+/// PostgreSQL `FOR UPDATE`; SQLite has one writer at a time): a check made on it holds
+/// until the commit, against a cancellation, a claim or a renewal running concurrently.
+pub async fn policy_for_update(
+    conn: &mut AnyConnection,
+    id: &str,
+    backend: crate::Backend,
+) -> Result<PolicyRow> {
+    let lock = if backend == crate::Backend::Postgres { " FOR UPDATE" } else { "" };
+    let sql = format!("SELECT {POLICY_COLS} FROM policies WHERE id = $1{lock}");
+    let r = sqlx::query(&sql).bind(id).fetch_optional(&mut *conn).await?.ok_or(StoreError::NotFound)?;
+    policy_row(&r)
+}
+
 /// Policies of an organisation (as enterprise, insurer or co-insurer), newest first.
 pub async fn policies_of(conn: &mut AnyConnection, org_id: &str) -> Result<Vec<PolicyRow>> {
     let sql = format!(

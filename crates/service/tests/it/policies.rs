@@ -36,7 +36,12 @@ async fn setup(ctx: &Ctx) -> Setup {
     let other =
         ctx.svc.create_org(&op, &org_input("江城科技保险股份有限公司", &uscc(52), "insurer")).await.unwrap();
     let other_uw = user(&ctx.svc, &other.id, "uw.x", &[Role::Underwriter]).await;
-    let input = ProductInput {
+    let pid = publish(ctx, &z, &filer, rd_liability()).await;
+    Setup { z, filer, uw, admin, other_uw, ins: ins.id, pid }
+}
+
+fn rd_liability() -> ProductInput {
+    ProductInput {
         type_id: "rd_liability".into(),
         name: "研发责任险".into(),
         coverages: vec![CoverageInput {
@@ -48,8 +53,15 @@ async fn setup(ctx: &Ctx) -> Setup {
         contact_name: "王".into(),
         contact_phone: "027-87654321".into(),
         ..Default::default()
-    };
-    let pid = ctx.svc.file_product(&filer, &ins.id, &input).await.unwrap();
+    }
+}
+
+/// Files, registers and publishes a product of the filer's insurer, with a plan that
+/// auto-accepts up to 1,000,000 yuan.
+async fn publish(ctx: &Ctx, z: &Zone, filer: &Actor, input: ProductInput) -> String {
+    let filer = filer.clone();
+    let ins = filer.org_id().unwrap().to_owned();
+    let pid = ctx.svc.file_product(&filer, &ins, &input).await.unwrap();
     ctx.svc.submit_product(&filer, &pid).await.unwrap();
     let items: Vec<String> = CHECKLIST.iter().map(|(c, _, _)| (*c).to_owned()).collect();
     ctx.svc.set_product_checklist(&z.reviewer, &pid, &items).await.unwrap();
@@ -77,7 +89,7 @@ async fn setup(ctx: &Ctx) -> Setup {
         },
     };
     ctx.svc.file_rating_plan(&filer, &pid, "2026-01-01", plan).await.unwrap();
-    Setup { z, filer, uw, admin, other_uw, ins: ins.id, pid }
+    pid
 }
 
 contract!(apply_underwrite_bind_and_record_premium, |ctx: Ctx| async move {
@@ -829,4 +841,149 @@ contract!(payment_replays_answer_alike_for_premium_refund_and_claim, |ctx: Ctx| 
     assert_eq!(state(&ctx).await.1, before);
     let report = ctx.svc.ledger_verify().await.unwrap();
     assert!(report.problems.is_empty(), "{:?}", report.problems);
+});
+
+contract!(a_claim_and_a_cancellation_racing_never_both_succeed, |ctx: Ctx| async move {
+    use kebao_domain::policy::PolicyStatus;
+    let Setup { z, pid, .. } = setup(&ctx).await;
+    let q = QuoteInput { limit: Money::from_fen(50_000_000), ..Default::default() };
+    const ROUNDS: usize = 6;
+    for _ in 0..ROUNDS {
+        ctx.svc.apply_for_policy(&z.ent_admin, &pid, &q, "2026-11-28").await.unwrap();
+    }
+    let policies = ctx.svc.my_policies(&z.ent_admin).await.unwrap();
+    assert_eq!(policies.len(), ROUNDS);
+    // Ten days on: the cancellation ends cover yesterday, the loss is today. Whichever
+    // commits first wins; the other must see it (outside the cover, or a claim is open).
+    ctx.clock.advance_us(10 * 86_400_000_000);
+    for p in &policies {
+        let (svc, who, id) = (ctx.svc.clone(), z.ent_admin.clone(), p.id.clone());
+        let claim = tokio::spawn(async move {
+            svc.report_claim(&who, &id, "2026-12-08", "研发样机起火受损", Money::from_fen(100_000)).await
+        });
+        let (svc, who, id) = (ctx.svc.clone(), z.ent_admin.clone(), p.id.clone());
+        let cancel =
+            tokio::spawn(async move { svc.cancel_policy(&who, &id, "2026-12-07", "企业停产").await });
+        let (claim, cancel) = tokio::join!(claim, cancel);
+        let (claim, cancel) = (claim.unwrap(), cancel.unwrap());
+        match (&claim, &cancel) {
+            (Ok(_), Err(ServiceError::Conflict(f))) => assert_eq!(f.code, "open_claim"),
+            (Err(ServiceError::Invalid(i)), Ok(_)) => assert_eq!(i.0[0].code, "outside_cover"),
+            other => panic!("exactly one of the claim and the cancellation must succeed: {other:?}"),
+        }
+        let now = ctx.svc.policy(&z.ent_admin, &p.id).await.unwrap().policy;
+        let claims: Vec<_> = ctx
+            .svc
+            .my_claims(&z.ent_admin)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|c| c.policy_id == p.id)
+            .collect();
+        assert_eq!(now.status == PolicyStatus::Cancelled, claims.is_empty(), "{:?} {claims:?}", now.status);
+    }
+    // A stranger still does not see the policy, in the write transaction too.
+    let e = ctx
+        .svc
+        .report_claim(&z.banker, &policies[0].id, "2026-12-08", "研发样机起火受损", Money::from_fen(1))
+        .await;
+    assert!(matches!(e, Err(ServiceError::NotFound)), "{e:?}");
+});
+
+/// A product for optoelectronics enterprises at the R&D stage holding a high-tech
+/// qualification, and an enterprise user of a new enterprise (industry code, stage) that
+/// holds the high-tech qualification: eligible but for what the test changes.
+async fn restricted(ctx: &Ctx, code: &str, stage: &str, n: u32) -> (Setup, String, Actor) {
+    let s = setup(ctx).await;
+    let input = ProductInput {
+        name: "光电子研发责任险".into(),
+        industries: vec!["optoelectronics".into()],
+        stages: vec!["rnd".into()],
+        qualifications: vec!["high_tech".into()],
+        ..rd_liability()
+    };
+    let pid = publish(ctx, &s.z, &s.filer, input).await;
+    let mut o = org_input(&format!("光谷测试企业{n}有限公司"), &uscc(70 + n), "enterprise");
+    o.industry_code = code.into();
+    o.lifecycle_stage = stage.into();
+    let org = ctx.svc.create_org(&operator(), &o).await.unwrap();
+    high_tech(ctx, &org.id).await;
+    let ent = user(&ctx.svc, &org.id, &format!("ent.e{n}"), &[Role::EnterpriseAdmin]).await;
+    (s, pid, ent)
+}
+
+async fn high_tech(ctx: &Ctx, org: &str) {
+    let q = kebao_domain::org::Qualification::parse("high_tech", "2026-01-01", "2028-12-31", "GR2026420001")
+        .unwrap();
+    ctx.svc.add_qualification(&operator(), org, q).await.unwrap();
+}
+
+/// Applies and expects a refusal with exactly this reason, which changes nothing.
+async fn refused_for(ctx: &Ctx, ent: &Actor, pid: &str, field: &str, code: &str) -> (String, String) {
+    let q = QuoteInput { limit: Money::from_fen(50_000_000), ..Default::default() };
+    let before = state(ctx).await;
+    let e = ctx.svc.apply_for_policy(ent, pid, &q, "2026-11-28").await.unwrap_err();
+    let ServiceError::Invalid(i) = &e else { panic!("{e:?}") };
+    assert_eq!(i.0.len(), 1, "{e:?}");
+    assert_eq!((i.0[0].field.as_str(), i.0[0].code), (field, code), "{e:?}");
+    assert_eq!(state(ctx).await, before, "a refused application changes nothing");
+    assert!(ctx.svc.my_applications(ent).await.unwrap().is_empty());
+    (i.0[0].message_zh.clone(), i.0[0].message_en.clone())
+}
+
+contract!(an_eligible_enterprise_is_accepted, |ctx: Ctx| async move {
+    let (_, pid, ent) = restricted(&ctx, "C3976", "rnd", 1).await;
+    let q = QuoteInput { limit: Money::from_fen(50_000_000), ..Default::default() };
+    let a = ctx.svc.apply_for_policy(&ent, &pid, &q, "2026-11-28").await.unwrap();
+    assert_eq!(a.status, ApplicationStatus::Bound);
+});
+
+contract!(an_application_outside_the_filed_industries_is_refused, |ctx: Ctx| async move {
+    // C3973 is in the integrated circuits tag, not optoelectronics.
+    let (_, pid, ent) = restricted(&ctx, "C3973", "rnd", 2).await;
+    let (zh, en) = refused_for(&ctx, &ent, &pid, "industry", "industry_not_eligible").await;
+    assert!(zh.contains("光电子信息") && zh.contains("集成电路"), "{zh}");
+    assert!(en.contains("Optoelectronics"), "{en}");
+});
+
+contract!(an_application_outside_the_filed_stages_is_refused, |ctx: Ctx| async move {
+    let (_, pid, ent) = restricted(&ctx, "C3976", "overseas", 3).await;
+    let (zh, en) = refused_for(&ctx, &ent, &pid, "lifecycle_stage", "stage_not_eligible").await;
+    assert!(zh.contains("研发") && zh.contains("出海"), "{zh}");
+    assert!(en.contains("R&D") && en.contains("Overseas"), "{en}");
+});
+
+contract!(an_application_without_a_required_qualification_is_refused, |ctx: Ctx| async move {
+    let (s, pid, _) = restricted(&ctx, "C3976", "rnd", 4).await;
+    // The zone's own enterprise (optoelectronics, R&D) holds no qualification yet.
+    let (zh, en) = refused_for(&ctx, &s.z.ent_admin, &pid, "qualifications", "qualification_missing").await;
+    assert!(zh.contains("高新技术企业"), "{zh}");
+    assert!(en.contains("High-tech enterprise"), "{en}");
+    // Once it holds one, the same application goes through.
+    high_tech(&ctx, &s.z.enterprise).await;
+    let q = QuoteInput { limit: Money::from_fen(50_000_000), ..Default::default() };
+    ctx.svc.apply_for_policy(&s.z.ent_admin, &pid, &q, "2026-11-28").await.unwrap();
+});
+
+contract!(an_application_by_an_unverified_enterprise_is_refused, |ctx: Ctx| async move {
+    let (s, pid, _) = restricted(&ctx, "C3976", "rnd", 5).await;
+    let admin = kebao_service::users::NewUserInput {
+        username: "self.admin".into(),
+        display_name: "自注册".into(),
+        password: PW.into(),
+    };
+    let (org, u) = ctx
+        .svc
+        .register_self(&org_input("自注册光电有限公司", &uscc(90), "enterprise"), &admin)
+        .await
+        .unwrap();
+    high_tech(&ctx, &org.id).await;
+    let ent = ctx.svc.actor_for(u).await.unwrap();
+    let (zh, en) = refused_for(&ctx, &ent, &pid, "registration", "not_verified").await;
+    assert!(zh.contains("尚未经园区核验") && en.contains("not yet verified"), "{zh} {en}");
+    // An open filing refuses it too: verification comes first.
+    refused_for(&ctx, &ent, &s.pid, "registration", "not_verified").await;
+    ctx.svc.verify_org(&s.z.reviewer, &org.id, true).await.unwrap();
+    let q = QuoteInput { limit: Money::from_fen(50_000_000), ..Default::default() };
+    ctx.svc.apply_for_policy(&ent, &pid, &q, "2026-11-28").await.unwrap();
 });

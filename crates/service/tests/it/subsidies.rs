@@ -39,6 +39,9 @@ async fn product(ctx: &Ctx, z: &Zone, ins: &str, filer: &Actor, type_id: &str) -
         premium_basis: "limit".into(),
         contact_name: "王".into(),
         contact_phone: "027-87654321".into(),
+        // Open to the test enterprise (R&D) whatever the type's stages: applications check
+        // the filed eligibility.
+        stages: vec!["rnd".into(), "commercialisation".into(), "market".into()],
         ..Default::default()
     };
     let pid = ctx.svc.file_product(filer, ins, &input).await.unwrap();

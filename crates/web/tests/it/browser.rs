@@ -110,6 +110,8 @@ async fn sign_in_and_open_an_organisation_in_chromium() {
         premium_basis: "limit".into(),
         contact_name: "王经理".into(),
         contact_phone: "027-87654321".into(),
+        // Open to the test enterprise (R&D): applications check the filed stages.
+        stages: vec!["rnd".into(), "commercialisation".into(), "market".into()],
         ..Default::default()
     };
     let pid = app.svc.file_product(&op, &ins.id, &input).await.unwrap();

@@ -1149,3 +1149,53 @@ async fn long_search_queries_are_refused_fast_and_anonymous_search_is_rate_limit
         );
     }
 }
+
+#[tokio::test]
+async fn an_ineligible_application_is_refused_with_its_reasons_by_the_api_and_the_page() {
+    let app = app().await;
+    insurers(&app).await;
+    let mut c = Client::new(&app);
+    let filer = c.token("filer").await;
+    let zone = c.token("reviewer").await;
+    // For high-tech enterprises at the production stage: the test enterprise (R&D, no
+    // qualification) fails on both.
+    let mut body = filing("rd_liability", "研发责任险（高新版）", "1000000", "0");
+    body["stages"] = json!(["production"]);
+    body["qualifications"] = json!(["high_tech"]);
+    let id = registered(&mut c, &filer, &zone, body).await;
+    let plan = json!({"effective_from": "2026-01-01", "plan": {"basis": "limit", "base": "0.01",
+        "min_premium_yuan": 1000, "underwriting": {"auto_accept_max_limit_yuan": 1000000}}});
+    let r = c.json("POST", &format!("/api/v1/filings/{id}/rating-plans"), Some(&filer), plan).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let ent = c.token("ent.admin").await;
+    let before = events(&app).await;
+    let r = c
+        .json(
+            "POST",
+            &format!("/api/v1/products/{id}/apply"),
+            Some(&ent),
+            json!({"quote": {"limit_yuan": "500000"}, "start_date": "2026-12-01"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    let details = r.json()["error"]["details"].clone();
+    let codes: Vec<&str> = details.as_array().unwrap().iter().map(|d| d["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["stage_not_eligible", "qualification_missing"], "{details}");
+    assert!(details[0]["message_zh"].as_str().unwrap().contains("生产"), "{details}");
+    assert!(details[1]["message_en"].as_str().unwrap().contains("High-tech enterprise"), "{details}");
+    assert_eq!(events(&app).await, before, "a refused application changes nothing");
+    // The apply step on the page shows the same reasons.
+    let mut e = Client::new(&app);
+    e.login("ent.admin", PW).await;
+    let csrf = e.csrf().await;
+    let before = events(&app).await;
+    let r = e
+        .post_form(
+            &format!("/products/{id}/apply"),
+            &[("csrf", &csrf), ("limit_yuan", "500000"), ("claims_3y", "0"), ("start_date", "2026-12-15")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert!(r.text().contains("生产") && r.text().contains("高新技术企业"), "{}", r.text());
+    assert_eq!(events(&app).await, before);
+}
