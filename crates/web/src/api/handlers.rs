@@ -192,7 +192,7 @@ pub async fn get_org(
 ) -> ApiResult<OrgDetailDto> {
     let purpose = match q.purpose.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
         None => None,
-        Some(p) => Some(super::credit::parse_purpose(p)?),
+        Some(p) => Some(super::consent::parse_purpose(p)?),
     };
     Ok(Json(detail(&s.svc.get_org_for(&actor, &id, purpose).await?)))
 }

@@ -1,7 +1,7 @@
 //! The JSON API under `/api/v1`, documented by the OpenAPI 3.1 document at
 //! `/api/v1/openapi.json`, which is generated from these handlers and types.
 
-pub(crate) mod credit;
+pub(crate) mod consent;
 mod dto;
 mod handlers;
 pub(crate) mod policies;
@@ -98,16 +98,16 @@ pub fn routes() -> Router<AppState> {
         .route("/documents/{id}", get(products::download_document))
         .route("/articles", get(products::list_articles).post(products::create_article))
         .route("/articles/{id}", get(products::get_article).put(products::update_article))
-        .route("/consents", get(credit::mine).post(credit::grant))
-        .route("/consents/{id}", get(credit::get_consent))
-        .route("/consents/{id}/evidence", get(credit::evidence))
-        .route("/consents/{id}/revoke", post(credit::revoke))
-        .route("/credit-reports/{org_id}", get(credit::report))
-        .route("/orgs/{id}/access-log", get(credit::access_log))
-        .route("/transparency/tree-heads", get(credit::tree_heads))
-        .route("/transparency/inclusion/{seq}", get(credit::inclusion))
-        .route("/transparency/consistency", get(credit::consistency))
-        .route("/api-keys", post(credit::issue_key))
+        .route("/consents", get(consent::mine).post(consent::grant))
+        .route("/consents/{id}", get(consent::get_consent))
+        .route("/consents/{id}/evidence", get(consent::evidence))
+        .route("/consents/{id}/revoke", post(consent::revoke))
+        .route("/credit-reports/{org_id}", get(consent::report))
+        .route("/orgs/{id}/access-log", get(consent::access_log))
+        .route("/transparency/tree-heads", get(consent::tree_heads))
+        .route("/transparency/inclusion/{seq}", get(consent::inclusion))
+        .route("/transparency/consistency", get(consent::consistency))
+        .route("/api-keys", post(consent::issue_key))
         .fallback(not_found)
 }
 
@@ -166,8 +166,8 @@ async fn not_found() -> ApiError {
         products::download_document, products::submit, products::comment, products::set_checklist,
         products::review, products::publish, products::withdraw, products::new_version,
         products::list_articles, products::get_article, products::create_article, products::update_article,
-        credit::grant, credit::mine, credit::get_consent, credit::evidence, credit::revoke, credit::report,
-        credit::access_log, credit::tree_heads, credit::inclusion, credit::consistency, credit::issue_key,
+        consent::grant, consent::mine, consent::get_consent, consent::evidence, consent::revoke, consent::report,
+        consent::access_log, consent::tree_heads, consent::inclusion, consent::consistency, consent::issue_key,
         products::file_rating_plan, products::rating_plans, products::quote,
         policies::apply, policies::my_applications, policies::queue, policies::decide, policies::set_authority,
         policies::my_policies, policies::get_policy, policies::pay, policies::report_claim, policies::my_claims,

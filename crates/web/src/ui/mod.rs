@@ -8,7 +8,7 @@
 mod account;
 mod audit;
 mod claims;
-mod credit;
+mod consent;
 mod disputes;
 mod home;
 mod kit;
@@ -27,7 +27,7 @@ pub fn routes() -> axum::Router<AppState> {
         .merge(registry::routes().layer(axum::middleware::from_fn(language)))
         .merge(audit::routes().layer(axum::middleware::from_fn(language)))
         .merge(products::routes().layer(axum::middleware::from_fn(language)))
-        .merge(credit::routes().layer(axum::middleware::from_fn(language)))
+        .merge(consent::routes().layer(axum::middleware::from_fn(language)))
         .merge(policies::routes().layer(axum::middleware::from_fn(language)))
         .merge(claims::routes().layer(axum::middleware::from_fn(language)))
         .merge(disputes::routes().layer(axum::middleware::from_fn(language)))
