@@ -334,3 +334,42 @@ pub(crate) fn opt_text(row: &sqlx::any::AnyRow, col: &str) -> Result<Option<Stri
     use sqlx::Row;
     row.try_get::<Option<String>, _>(col).map_err(StoreError::from)
 }
+
+/// A stored value that does not parse: the database holds what no command writes.
+pub(crate) fn bad_value(col: &str, v: &str) -> StoreError {
+    StoreError::Other(format!("stored `{col}` has an unknown value `{v}`"))
+}
+
+/// A stored `YYYY-MM-DD` date (the one way dates are read back).
+pub(crate) fn date_col(row: &sqlx::any::AnyRow, col: &str) -> Result<time::Date> {
+    use sqlx::Row;
+    let s: String = row.try_get(col)?;
+    parse_stored_date(col, &s)
+}
+
+/// A stored optional `YYYY-MM-DD` date.
+pub(crate) fn opt_date_col(row: &sqlx::any::AnyRow, col: &str) -> Result<Option<time::Date>> {
+    match opt_text(row, col)? {
+        None => Ok(None),
+        Some(s) => parse_stored_date(col, &s).map(Some),
+    }
+}
+
+fn parse_stored_date(col: &str, s: &str) -> Result<time::Date> {
+    time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]"))
+        .map_err(|_| bad_value(col, s))
+}
+
+/// A stored JSON column read into its domain type (a value no command wrote is an error, never
+/// a default).
+pub(crate) fn json_col<T: serde::de::DeserializeOwned>(row: &sqlx::any::AnyRow, col: &str) -> Result<T> {
+    use sqlx::Row;
+    let s: String = row.try_get(col)?;
+    serde_json::from_str(&s)
+        .map_err(|e| StoreError::Other(format!("stored `{col}` is not what was written: {e}")))
+}
+
+/// A value written to a JSON column.
+pub(crate) fn to_json<T: serde::Serialize + ?Sized>(v: &T) -> Result<String> {
+    serde_json::to_string(v).map_err(|e| StoreError::Other(e.to_string()))
+}

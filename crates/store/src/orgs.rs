@@ -17,15 +17,6 @@ fn bad(col: &str, v: &str) -> StoreError {
     StoreError::Other(format!("stored `{col}` has an unknown value `{v}`"))
 }
 
-fn date_col(row: &AnyRow, col: &str) -> Result<Option<Date>> {
-    match opt_text(row, col)? {
-        None => Ok(None),
-        Some(s) => Date::parse(&s, time::macros::format_description!("[year]-[month]-[day]"))
-            .map(Some)
-            .map_err(|_| bad(col, &s)),
-    }
-}
-
 fn org_row(row: &AnyRow) -> Result<Organisation> {
     let kind: String = row.try_get("kind")?;
     let status: String = row.try_get("status")?;
@@ -42,7 +33,7 @@ fn org_row(row: &AnyRow) -> Result<Organisation> {
             None => None,
             Some(s) => Some(LifecycleStage::from_code(&s).ok_or_else(|| bad("lifecycle_stage", &s))?),
         },
-        founded_on: date_col(row, "founded_on")?,
+        founded_on: crate::opt_date_col(row, "founded_on")?,
         address: opt_text(row, "address")?,
         parent_id: opt_text(row, "parent_id")?,
         created_at_us: row.try_get("created_at_us")?,
@@ -410,8 +401,8 @@ pub async fn qualifications(conn: &mut AnyConnection, org_id: &str) -> Result<Ve
                 r.try_get("id")?,
                 Qualification {
                     kind: QualificationKind::from_code(&kind).ok_or_else(|| bad("kind", &kind))?,
-                    valid_from: date_col(r, "valid_from")?.ok_or_else(|| bad("valid_from", ""))?,
-                    valid_to: date_col(r, "valid_to")?.ok_or_else(|| bad("valid_to", ""))?,
+                    valid_from: crate::date_col(r, "valid_from")?,
+                    valid_to: crate::date_col(r, "valid_to")?,
                     certificate_no: opt_text(r, "certificate_no")?,
                 },
             ))

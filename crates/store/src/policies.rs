@@ -35,7 +35,6 @@ const APP_COLS: &str =
 
 fn app_row(r: &AnyRow) -> Result<ApplicationRow> {
     let status: String = r.try_get("status")?;
-    let reasons: String = r.try_get("reasons")?;
     Ok(ApplicationRow {
         id: r.try_get("id")?,
         product_id: r.try_get("product_id")?,
@@ -51,7 +50,7 @@ fn app_row(r: &AnyRow) -> Result<ApplicationRow> {
         trace: r.try_get("trace")?,
         status: ApplicationStatus::from_code(&status)
             .ok_or_else(|| StoreError::Other(format!("status `{status}`")))?,
-        reasons: serde_json::from_str(&reasons).map_err(|e| StoreError::Other(e.to_string()))?,
+        reasons: crate::json_col(r, "reasons")?,
         decided_by: crate::opt_text(r, "decided_by")?,
         decided_at_us: r.try_get("decided_at_us")?,
         created_at_us: r.try_get("created_at_us")?,
@@ -61,7 +60,7 @@ fn app_row(r: &AnyRow) -> Result<ApplicationRow> {
 
 /// Stores an application.
 pub async fn insert_application(conn: &mut AnyConnection, a: &ApplicationRow) -> Result<()> {
-    let reasons = serde_json::to_string(&a.reasons).map_err(|e| StoreError::Other(e.to_string()))?;
+    let reasons = crate::to_json(&a.reasons)?;
     sqlx::query(&format!(
         "INSERT INTO applications ({APP_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
     ))
@@ -98,7 +97,7 @@ pub async fn decide(
     by: &str,
     at_us: i64,
 ) -> Result<()> {
-    let reasons = serde_json::to_string(reasons).map_err(|e| StoreError::Other(e.to_string()))?;
+    let reasons = crate::to_json(reasons)?;
     let n = sqlx::query(
         "UPDATE applications SET status = $1, reasons = $2, decided_by = $3, decided_at_us = $4 WHERE id = $5 AND status = $6",
     )

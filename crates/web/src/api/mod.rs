@@ -1,7 +1,9 @@
 //! The JSON API under `/api/v1`, documented by the OpenAPI 3.1 document at
 //! `/api/v1/openapi.json`, which is generated from these handlers and types.
 
+pub(crate) mod claims;
 pub(crate) mod consent;
+pub(crate) mod disputes;
 mod dto;
 mod handlers;
 pub(crate) mod policies;
@@ -67,21 +69,21 @@ pub fn routes() -> Router<AppState> {
         .route("/policies", get(policies::my_policies))
         .route("/policies/{id}", get(policies::get_policy))
         .route("/policies/{id}/premium-payments", post(policies::pay))
-        .route("/policies/{id}/claims", post(policies::report_claim))
-        .route("/claims", get(policies::my_claims))
-        .route("/claims/{id}", get(policies::get_claim))
-        .route("/claims/{id}/steps", post(policies::claim_step))
-        .route("/claims/{id}/complaints", post(policies::complain))
-        .route("/disputes", get(policies::disputes))
-        .route("/disputes/{id}/steps", post(policies::dispute_step))
+        .route("/policies/{id}/claims", post(claims::report_claim))
+        .route("/claims", get(claims::my_claims))
+        .route("/claims/{id}", get(claims::get_claim))
+        .route("/claims/{id}/steps", post(claims::claim_step))
+        .route("/claims/{id}/complaints", post(disputes::complain))
+        .route("/disputes", get(disputes::disputes))
+        .route("/disputes/{id}/steps", post(disputes::dispute_step))
         .route("/policies/{id}/endorsements", post(policies::endorse))
         .route("/policies/{id}/cancellation", post(policies::cancel))
         .route("/policies/{id}/refund-payments", post(policies::refund))
         .route("/policies/{id}/renewal", post(policies::renew))
         .route("/policies/{id}/coinsurance", put(policies::coinsure))
         .route("/policies/{id}/changes", get(policies::policy_changes))
-        .route("/claims/{id}/documents", post(policies::upload_claim_document).get(policies::claim_documents))
-        .route("/claim-documents/{id}", get(policies::download_claim_document))
+        .route("/claims/{id}/documents", post(claims::upload_claim_document).get(claims::claim_documents))
+        .route("/claim-documents/{id}", get(claims::download_claim_document))
         .route("/zone/insurance-overview", get(policies::overview))
         .route("/subsidy/programmes", get(subsidies::programmes).post(subsidies::load))
         .route("/subsidy/calendar", put(subsidies::calendar))
@@ -170,11 +172,11 @@ async fn not_found() -> ApiError {
         consent::access_log, consent::tree_heads, consent::inclusion, consent::consistency, consent::issue_key,
         products::file_rating_plan, products::rating_plans, products::quote,
         policies::apply, policies::my_applications, policies::queue, policies::decide, policies::set_authority,
-        policies::my_policies, policies::get_policy, policies::pay, policies::report_claim, policies::my_claims,
-        policies::get_claim, policies::claim_step, policies::complain, policies::disputes, policies::dispute_step,
+        policies::my_policies, policies::get_policy, policies::pay, claims::report_claim, claims::my_claims,
+        claims::get_claim, claims::claim_step, disputes::complain, disputes::disputes, disputes::dispute_step,
         policies::endorse, policies::cancel, policies::refund, policies::renew, policies::coinsure,
-        policies::policy_changes, policies::upload_claim_document, policies::claim_documents,
-        policies::download_claim_document, policies::overview,
+        policies::policy_changes, claims::upload_claim_document, claims::claim_documents,
+        claims::download_claim_document, policies::overview,
         subsidies::programmes, subsidies::load, subsidies::calendar, subsidies::check, subsidies::apply,
         subsidies::list, subsidies::get, subsidies::step, subsidies::object, subsidies::resolve, subsidies::upload,
         subsidies::offers, subsidies::dashboard, subsidies::what_if
