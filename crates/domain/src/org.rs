@@ -652,3 +652,20 @@ impl Organisation {
         }
     }
 }
+
+/// Filters for the organisation list. Every field narrows; `None` means any.
+#[derive(Debug, Clone, Default)]
+pub struct OrgFilter {
+    pub kind: Option<OrgKind>,
+    pub status: Option<OrgStatus>,
+    pub industry: Option<String>,
+    pub stage: Option<LifecycleStage>,
+    /// Holds this qualification, valid on `today`.
+    pub qualification: Option<QualificationKind>,
+    /// The business date for qualification validity.
+    pub today: Option<Date>,
+    /// Name contains (case-insensitive), or USCC starts with.
+    pub q: Option<String>,
+    /// Children of this organisation.
+    pub parent_id: Option<String>,
+}

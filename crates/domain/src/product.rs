@@ -690,6 +690,54 @@ pub mod documents {
     }
 }
 
+/// A product: one insurer's filing line for one type, across versions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Product {
+    pub id: String,
+    pub insurer_id: String,
+    pub insurer_name: String,
+    pub type_id: String,
+    pub name: String,
+    /// The published version, if any.
+    pub public_version: Option<i64>,
+    pub created_at_us: i64,
+    pub updated_at_us: i64,
+}
+
+/// One version of a product.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProductVersion {
+    pub product_id: String,
+    pub version: i64,
+    pub status: FilingStatus,
+    pub content: ProductContent,
+    /// Ticked checklist items.
+    pub checklist: Vec<String>,
+    pub decision_reason: Option<String>,
+    pub registration_no: Option<String>,
+    pub created_by: String,
+    pub created_at_us: i64,
+    pub updated_at_us: i64,
+    pub submitted_at_us: Option<i64>,
+    pub decided_at_us: Option<i64>,
+    pub published_at_us: Option<i64>,
+}
+
+/// A review comment or decision note.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewComment {
+    pub id: String,
+    pub product_id: String,
+    pub version: i64,
+    /// The actor as the event log names it.
+    pub author: String,
+    pub author_name: String,
+    /// `comment`, `request_changes`, `approve`, `reject`, `reply`.
+    pub kind: String,
+    pub body: String,
+    pub created_at_us: i64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -111,6 +111,22 @@ pub fn render_markdown(md: &str) -> String {
     html
 }
 
+/// A publicity article.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Article {
+    pub id: String,
+    pub kind: ArticleKind,
+    pub title: String,
+    pub body_md: String,
+    /// `draft` or `published`.
+    pub status: String,
+    pub author: String,
+    pub author_name: String,
+    pub created_at_us: i64,
+    pub updated_at_us: i64,
+    pub published_at_us: Option<i64>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -139,3 +139,17 @@ impl User {
         self.roles.contains(&role)
     }
 }
+
+/// An API token or key as kept: its secret is never stored, only a hash of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiToken {
+    pub id: String,
+    pub user_id: String,
+    pub name: String,
+    pub created_at_us: i64,
+    pub expires_at_us: i64,
+    pub revoked_at_us: Option<i64>,
+    /// An API key's scopes (comma-separated); `None` for a user's full token.
+    pub scopes: Option<String>,
+    pub rate_per_minute: Option<i64>,
+}

@@ -621,7 +621,7 @@ async fn run(cli: Cli) -> Result<()> {
                     }
                     None => operator(),
                 };
-                let mut filter = kebao_store::orgs::OrgFilter::default();
+                let mut filter = kebao_domain::org::OrgFilter::default();
                 if let Some(k) = kind {
                     filter.kind = Some(
                         kebao_domain::OrgKind::from_code(&k)
@@ -1159,7 +1159,7 @@ async fn seed_policy_life(
         .map_err(err)?;
     let op = kebao_service::authz::Actor::System { name: "demo".into() };
     let filter =
-        kebao_store::orgs::OrgFilter { kind: Some(kebao_domain::OrgKind::Insurer), ..Default::default() };
+        kebao_domain::org::OrgFilter { kind: Some(kebao_domain::OrgKind::Insurer), ..Default::default() };
     let other = svc
         .list_orgs(&op, &filter, None, 100)
         .await
@@ -1557,7 +1557,7 @@ async fn seed_subsidies(
     let page = svc
         .list_orgs(
             &op,
-            &kebao_store::orgs::OrgFilter {
+            &kebao_domain::org::OrgFilter {
                 kind: Some(kebao_domain::OrgKind::Enterprise),
                 ..Default::default()
             },

@@ -15,6 +15,13 @@ pub enum Verification {
 }
 
 impl Service {
+    /// How many events the log holds: whether the database answers, for the health check
+    /// and the metrics page (a count, nothing of the events' content).
+    pub async fn log_size(&self) -> Result<u64> {
+        let mut tx = self.store.begin_read().await?;
+        Ok(events::head(tx.conn()).await?.count)
+    }
+
     /// The current head of the log.
     pub async fn audit_head(&self, actor: &Actor) -> Result<Head> {
         self.require(actor, Action::ReadAudit, &Resource::Zone, &Basis::None)?;

@@ -9,9 +9,10 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::Argon2;
 use kebao_domain::event::EventDraft;
 use kebao_domain::org::OrgKind;
+use kebao_domain::user::ApiToken;
 use kebao_domain::user::{User, Username};
 use kebao_domain::FieldError;
-use kebao_store::sessions::{SessionRow, TokenRow};
+use kebao_store::sessions::SessionRow;
 use kebao_store::{orgs, sessions, users};
 use sha2::{Digest, Sha256};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -282,7 +283,7 @@ impl Service {
         let done = async {
             let mut tx = self.store.begin_write().await?;
             sessions::record_login_attempt(tx.conn(), &row).await?;
-            tx.commit().await
+            tx.commit_unlogged(kebao_store::Unlogged::LoginAttempt).await
         }
         .await;
         if let Err(e) = done {
@@ -373,7 +374,7 @@ impl Service {
         username: &str,
         password: &str,
         name: &str,
-    ) -> Result<(String, TokenRow)> {
+    ) -> Result<(String, ApiToken)> {
         self.issue_token_from(username, password, name, &Attempt::default()).await
     }
 
@@ -384,7 +385,7 @@ impl Service {
         password: &str,
         name: &str,
         attempt: &Attempt,
-    ) -> Result<(String, TokenRow)> {
+    ) -> Result<(String, ApiToken)> {
         let user = self.check_login(username, password, attempt).await?;
         if user.must_change_password {
             return Err(password_change_required());
@@ -393,7 +394,7 @@ impl Service {
             kebao_domain::org::text_field("name", name, false, 64)?.unwrap_or_else(|| "api".to_owned());
         let secret = format!("{TOKEN_PREFIX}{}", random_secret()?);
         let now = self.now_us();
-        let row = TokenRow {
+        let row = ApiToken {
             id: self.new_id(),
             user_id: user.id.clone(),
             name,
@@ -454,7 +455,7 @@ impl Service {
         name: &str,
         scopes: &[String],
         rate_per_minute: u32,
-    ) -> Result<(String, TokenRow)> {
+    ) -> Result<(String, ApiToken)> {
         let user = actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
         // The regulator only reads: it may not hand its access on to a third party's key.
         self.require(
@@ -508,7 +509,7 @@ impl Service {
         }
         let secret = format!("{TOKEN_PREFIX}{}", random_secret()?);
         let now = self.now_us();
-        let row = TokenRow {
+        let row = ApiToken {
             id: self.new_id(),
             user_id: user.id.clone(),
             name,

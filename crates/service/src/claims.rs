@@ -115,7 +115,7 @@ impl Service {
     /// so that two claims on one policy cannot both use the same remainder.
     /// A write path (`lock`) locks the policy until its commit (on PostgreSQL; SQLite has
     /// one writer), so that the remainder it reads is not used concurrently.
-    async fn cap_of(&self, tx: &mut Tx, c: &ClaimRow, lock: bool) -> Result<Money> {
+    async fn cap_of(&self, tx: &mut impl kebao_store::Conn, c: &ClaimRow, lock: bool) -> Result<Money> {
         let p = if lock {
             let backend = tx.backend();
             kebao_store::policies::policy_for_update(tx.conn(), &c.policy_id, backend).await?

@@ -82,7 +82,11 @@ fn refund_payable(policy: &str) -> String {
 
 impl Service {
     /// The policy's premium in the ledger.
-    pub(crate) async fn premium_position(&self, tx: &mut Tx, policy_id: &str) -> Result<PremiumPosition> {
+    pub(crate) async fn premium_position(
+        &self,
+        tx: &mut impl kebao_store::Conn,
+        policy_id: &str,
+    ) -> Result<PremiumPosition> {
         let due = kebao_store::ledger::sum_for_event(tx.conn(), policy_id, codes::PREMIUM_DUE).await?;
         let additional =
             kebao_store::ledger::sum_for_event(tx.conn(), policy_id, codes::PREMIUM_ADDITIONAL).await?;

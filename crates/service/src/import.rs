@@ -7,11 +7,12 @@ use crate::tabular::{Table, TableError};
 use crate::{Result, Service};
 use kebao_domain::event::EventDraft;
 pub use kebao_domain::org::ImportRow;
+use kebao_domain::org::OrgFilter;
 use kebao_domain::org::{
     FactsInput, NewOrganisation, OrgStatus, OrganisationInput, Qualification, YearlyFacts,
 };
 use kebao_domain::{FieldError, Invalid};
-use kebao_store::orgs::{self, OrgFilter};
+use kebao_store::orgs;
 use std::collections::HashMap;
 
 /// A problem with one cell.
@@ -288,7 +289,10 @@ impl Service {
             progress(0, 0);
         }
         log.finish(&mut tx).await?;
-        tx.commit().await?;
+        if !good.is_empty() {
+            // One event per organisation created; with none, nothing was written.
+            tx.commit().await?;
+        }
         report.imported = good.len();
         report.skipped = report.rows - report.imported;
         Ok(report)

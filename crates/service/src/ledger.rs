@@ -376,7 +376,7 @@ impl Service {
     /// transfer and by account (see [`Service::ledger_verify`]).
     async fn ledger_against_events(
         &self,
-        tx: &mut Tx,
+        tx: &mut impl kebao_store::Conn,
         accounts: &[Account],
         table: &std::collections::BTreeMap<String, StoredTransfer>,
     ) -> Result<Vec<String>> {

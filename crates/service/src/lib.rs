@@ -31,7 +31,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 pub use kebao_domain as domain;
-pub use kebao_store as store;
 
 /// What went wrong, in terms a caller can act on. `web` maps each to an HTTP status.
 #[derive(Debug, thiserror::Error)]
@@ -277,6 +276,18 @@ impl Service {
         }
     }
 
+    /// A service over the database at `url`, opened with the default options and migrated.
+    pub async fn open(
+        url: &str,
+        authz: Authz,
+        industries: IndustryMap,
+        clock: Arc<dyn Clock>,
+        config: Config,
+    ) -> Result<Service> {
+        let store = Store::open(url, &kebao_store::OpenOptions::default()).await?;
+        Ok(Service::new(store, authz, industries, clock, config))
+    }
+
     /// A service with the embedded policies and catalogue and the system clock.
     pub fn with_defaults(store: Store) -> Result<Service> {
         let authz = Authz::embedded().map_err(|e| ServiceError::Internal(e.to_string()))?;
@@ -301,11 +312,6 @@ impl Service {
     pub fn with_signing_key(mut self, key: ed25519_dalek::SigningKey) -> Service {
         self.signer = Some(Arc::new(key));
         self
-    }
-
-    /// The store (for the binary's maintenance commands).
-    pub fn store(&self) -> &Store {
-        &self.store
     }
 
     /// The zone's industry tags.

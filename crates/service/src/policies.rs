@@ -197,7 +197,7 @@ impl Service {
     /// or its registration is not yet verified. Read in the application's write transaction.
     async fn check_eligibility(
         &self,
-        tx: &mut Tx,
+        tx: &mut impl kebao_store::Conn,
         enterprise_id: &str,
         eligibility: &kebao_domain::product::Eligibility,
     ) -> Result<()> {
@@ -484,7 +484,12 @@ impl Service {
     /// `NotFound` unless the actor may see the policy: its enterprise, its insurer or a
     /// co-insurer, the system, or a role with a statutory duty. Read in the caller's
     /// transaction (a write transaction's, where a command goes on to change things).
-    pub(crate) async fn policy_visible(&self, tx: &mut Tx, actor: &Actor, p: &PolicyRow) -> Result<()> {
+    pub(crate) async fn policy_visible(
+        &self,
+        tx: &mut impl kebao_store::Conn,
+        actor: &Actor,
+        p: &PolicyRow,
+    ) -> Result<()> {
         let coinsurer = match actor.org_id() {
             Some(o) => store::shares(tx.conn(), &p.id).await?.iter().any(|(s, _)| s == o),
             None => false,

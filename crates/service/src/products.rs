@@ -10,13 +10,12 @@ use kebao_domain::catalogue::{Catalogue, ProductLine};
 use kebao_domain::event::EventDraft;
 use kebao_domain::org::{LifecycleStage, OrgKind};
 use kebao_domain::product::{
-    documents, registration_number, FilingStatus, ProductContent, ProductInput, Transition, CHECKLIST,
+    documents, registration_number, FilingStatus, Product, ProductContent, ProductInput, ProductVersion,
+    ReviewComment, Transition, CHECKLIST,
 };
 use kebao_domain::user::Role;
 use kebao_domain::{search, FieldError, Invalid};
-use kebao_store::products::{
-    self as store, Comment, Document, ProductFilter, ProductRow, StatusChange, VersionRow,
-};
+use kebao_store::products::{self as store, Document, ProductFilter, StatusChange};
 use kebao_store::todos::{self, Notification, Todo};
 use kebao_store::{orgs, users, Tx};
 use std::sync::Arc;
@@ -24,16 +23,16 @@ use std::sync::Arc;
 /// A product as one actor sees it.
 #[derive(Debug, Clone)]
 pub struct ProductView {
-    pub product: ProductRow,
+    pub product: Product,
     /// The version shown: the public one for the public, the newest for its insurer and the zone.
-    pub shown: VersionRow,
+    pub shown: ProductVersion,
     /// The published version, if any.
-    pub public: Option<VersionRow>,
+    pub public: Option<ProductVersion>,
     /// Every version the actor may see, newest first.
-    pub versions: Vec<VersionRow>,
+    pub versions: Vec<ProductVersion>,
     pub documents: Vec<Document>,
     /// Review comments (insurer and zone only).
-    pub comments: Vec<Comment>,
+    pub comments: Vec<ReviewComment>,
     pub can_edit: bool,
     pub can_review: bool,
     pub can_publish: bool,
@@ -44,9 +43,9 @@ pub struct ProductView {
 /// A row of a product list.
 #[derive(Debug, Clone)]
 pub struct ProductListItem {
-    pub product: ProductRow,
+    pub product: Product,
     /// The version the list shows (the public one on the portal; the newest for insurers).
-    pub version: VersionRow,
+    pub version: ProductVersion,
     pub type_name: String,
     pub line: ProductLine,
 }
@@ -108,7 +107,7 @@ pub struct RosterRow {
     pub industries: String,
 }
 
-fn product_resource(p: &ProductRow, published: bool) -> Resource {
+fn product_resource(p: &Product, published: bool) -> Resource {
     Resource::Product { id: p.id.clone(), insurer_id: p.insurer_id.clone(), published }
 }
 
@@ -224,7 +223,11 @@ impl Service {
         Ok(self.catalogue())
     }
 
-    async fn load_product(&self, tx: &mut Tx, id: &str) -> Result<(ProductRow, Vec<VersionRow>)> {
+    async fn load_product(
+        &self,
+        tx: &mut impl kebao_store::Conn,
+        id: &str,
+    ) -> Result<(Product, Vec<ProductVersion>)> {
         let p = store::get_product(tx.conn(), id).await?;
         let vs = store::versions(tx.conn(), id).await?;
         if vs.is_empty() {
@@ -234,7 +237,7 @@ impl Service {
     }
 
     /// The newest version (every product has one).
-    fn newest(vs: &[VersionRow]) -> Result<&VersionRow> {
+    fn newest(vs: &[ProductVersion]) -> Result<&ProductVersion> {
         vs.first().ok_or_else(|| ServiceError::Internal("product without versions".into()))
     }
 
@@ -426,7 +429,7 @@ impl Service {
         &self,
         tx: &mut Tx,
         actor: &Actor,
-        p: &ProductRow,
+        p: &Product,
         version: i64,
         kind: &str,
         body: &str,
@@ -440,7 +443,7 @@ impl Service {
         };
         store::insert_comment(
             tx.conn(),
-            &Comment {
+            &ReviewComment {
                 id: self.new_id(),
                 product_id: p.id.clone(),
                 version,
@@ -525,7 +528,7 @@ impl Service {
 
     /// The zone decides on the version in review: changes requested, approved (with a
     /// registration number) or rejected. Approval needs the whole checklist ticked.
-    pub async fn review_product(&self, actor: &Actor, id: &str, review: &Review) -> Result<VersionRow> {
+    pub async fn review_product(&self, actor: &Actor, id: &str, review: &Review) -> Result<ProductVersion> {
         let reason = match review {
             Review::RequestChanges { reason } | Review::Reject { reason } => {
                 Some(reason_text(reason, "reason")?)
@@ -802,7 +805,7 @@ impl Service {
         })
     }
 
-    fn list_item(&self, product: ProductRow, version: VersionRow) -> ProductListItem {
+    fn list_item(&self, product: Product, version: ProductVersion) -> ProductListItem {
         let cat = self.catalogue();
         let t = cat.get(&product.type_id);
         ProductListItem {

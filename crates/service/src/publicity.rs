@@ -4,8 +4,9 @@
 use crate::authz::{Action, Actor, Basis, Resource};
 use crate::{Result, Service, ServiceError};
 use kebao_domain::event::EventDraft;
+use kebao_domain::publicity::Article;
 use kebao_domain::publicity::{ArticleContent, ArticleKind};
-use kebao_store::products::{self as store, Article};
+use kebao_store::products as store;
 
 impl Service {
     fn author_name(actor: &Actor) -> String {

@@ -3,12 +3,13 @@
 use crate::authz::{Action, Actor, Basis, Decided, Resource};
 use crate::{Result, Service, ServiceError};
 use kebao_domain::event::EventDraft;
+use kebao_domain::org::OrgFilter;
 use kebao_domain::org::{
     NewOrganisation, OrgKind, OrgStatus, Organisation, OrganisationInput, Qualification, YearlyFacts,
 };
 use kebao_domain::user::Role;
 use kebao_domain::{FieldError, Invalid};
-use kebao_store::orgs::{self, OrgCursor, OrgFilter};
+use kebao_store::orgs::{self, OrgCursor};
 use kebao_store::todos::{self, Notification, Todo};
 use kebao_store::{users, Tx};
 

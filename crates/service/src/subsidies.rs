@@ -287,7 +287,7 @@ impl Service {
     }
 
     /// Budget left in a programme version (none: no zone budget).
-    async fn budget_left(&self, tx: &mut Tx, p: &Programme) -> Result<Option<i64>> {
+    async fn budget_left(&self, tx: &mut impl kebao_store::Conn, p: &Programme) -> Result<Option<i64>> {
         if p.kind != ProgrammeKind::Zone || p.budget_yuan.is_none() {
             return Ok(None);
         }
@@ -298,7 +298,7 @@ impl Service {
     /// Builds the case for a policy under a programme.
     async fn case_for(
         &self,
-        tx: &mut Tx,
+        tx: &mut impl kebao_store::Conn,
         programmes: &[Programme],
         programme_id: &str,
         policy_id: &str,

@@ -70,7 +70,7 @@ impl Service {
         let signed =
             SignedHead { head, signature: head.sign(&key), public_key: key.verifying_key().to_bytes() };
         store::insert_head(tx.conn(), &signed).await?;
-        tx.commit().await?;
+        tx.commit_unlogged(kebao_store::Unlogged::TreeHeadSigning).await?;
         let published = PublishedHead::new(&signed.head, &signed.signature, &signed.public_key);
         if let Some(j) = &self.head_journal {
             j.record(&published).map_err(|e| {

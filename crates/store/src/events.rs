@@ -96,6 +96,7 @@ impl Appender {
                 .bind(self.head.hash.to_hex())
                 .execute(tx.conn())
                 .await?;
+            tx.mark_logged();
         }
         Ok(self.head)
     }

@@ -87,7 +87,9 @@ pub struct Store {
     writer: Arc<tokio::sync::Mutex<()>>,
 }
 
-/// A database transaction. Dropping it without [`Tx::commit`] rolls it back.
+/// A write transaction. Dropping it without committing rolls it back. It commits only when
+/// an event recorded its command ([`Tx::commit`], after [`events::append`] or an
+/// [`events::Appender`] wrote the head), or for one of the named [`Unlogged`] reasons.
 pub struct Tx {
     inner: sqlx::Transaction<'static, sqlx::Any>,
     _writer: Option<tokio::sync::OwnedMutexGuard<()>>,
@@ -99,6 +101,72 @@ pub struct Tx {
     transfers: Vec<kebao_domain::ledger::StoredTransfer>,
     /// The length of `transfers` at the open savepoint, if any.
     transfers_mark: Option<usize>,
+    /// Whether an event has been appended (and the head row written) in this transaction.
+    logged: bool,
+}
+
+/// Why a write transaction may commit without a command event: each is named in
+/// `ARCHITECTURE.md`, and nothing else commits unlogged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unlogged {
+    /// A sign-in attempt recorded for throttling: bookkeeping of the gate, not a command.
+    LoginAttempt,
+    /// A signed tree head: it signs the log, so it cannot itself be an entry of the log.
+    TreeHeadSigning,
+    /// A test that writes behind the service's back on purpose: to damage the database and
+    /// show that the verifiers find it, or to set up a state no command makes.
+    Tampering,
+}
+
+/// A read-only transaction: it can read a consistent view, and it cannot commit (dropping
+/// it ends it). Writes belong in a [`Tx`].
+pub struct ReadTx {
+    inner: sqlx::Transaction<'static, sqlx::Any>,
+    backend: Backend,
+}
+
+/// What both kinds of transaction offer to code that only reads: the connection.
+pub trait Conn: Send {
+    /// The connection, for the repository functions.
+    fn conn(&mut self) -> &mut sqlx::AnyConnection;
+    /// Which database this is.
+    fn backend(&self) -> Backend;
+}
+
+impl Conn for ReadTx {
+    fn conn(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.inner
+    }
+    fn backend(&self) -> Backend {
+        self.backend
+    }
+}
+
+impl Conn for Tx {
+    fn conn(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.inner
+    }
+    fn backend(&self) -> Backend {
+        self.backend
+    }
+}
+
+impl std::fmt::Debug for ReadTx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReadTx").field("backend", &self.backend).finish()
+    }
+}
+
+impl ReadTx {
+    /// The connection, for the repository functions.
+    pub fn conn(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.inner
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
 }
 
 impl std::fmt::Debug for Tx {
@@ -108,8 +176,29 @@ impl std::fmt::Debug for Tx {
 }
 
 impl Tx {
-    /// Commits.
+    /// Commits the command whose event was appended in this transaction; without that event
+    /// it refuses (see [`Tx::commit_unlogged`] for the named exceptions).
     pub async fn commit(self) -> Result<()> {
+        if !self.logged {
+            return Err(StoreError::Other(
+                "a write transaction commits only with the event that records it".into(),
+            ));
+        }
+        self.commit_inner().await
+    }
+
+    /// Commits without a command event, for one of the named reasons.
+    pub async fn commit_unlogged(self, why: Unlogged) -> Result<()> {
+        let _ = why;
+        self.commit_inner().await
+    }
+
+    /// Marks that an event was appended and the head row written.
+    pub(crate) fn mark_logged(&mut self) {
+        self.logged = true;
+    }
+
+    async fn commit_inner(self) -> Result<()> {
         if !self.transfers.is_empty() {
             return Err(StoreError::Other(format!(
                 "{} ledger transfer(s) written without an event recording them",
@@ -301,19 +390,26 @@ impl Store {
             Backend::Postgres => None,
         };
         let inner = self.pool.begin().await?;
-        Ok(Tx { inner, _writer: guard, backend: self.backend, transfers: Vec::new(), transfers_mark: None })
+        Ok(Tx {
+            inner,
+            _writer: guard,
+            backend: self.backend,
+            transfers: Vec::new(),
+            transfers_mark: None,
+            logged: false,
+        })
     }
 
     /// A transaction for reading a consistent snapshot.
-    pub async fn begin_read(&self) -> Result<Tx> {
+    pub async fn begin_read(&self) -> Result<ReadTx> {
         let inner = self.pool.begin().await?;
-        Ok(Tx { inner, _writer: None, backend: self.backend, transfers: Vec::new(), transfers_mark: None })
+        Ok(ReadTx { inner, backend: self.backend })
     }
 
     /// A read transaction in which every statement sees the same snapshot (PostgreSQL's
     /// REPEATABLE READ; a SQLite read transaction already does), for verifications that
     /// compare several tables while writers go on.
-    pub async fn begin_snapshot(&self) -> Result<Tx> {
+    pub async fn begin_snapshot(&self) -> Result<ReadTx> {
         let mut tx = self.begin_read().await?;
         if self.backend == Backend::Postgres {
             sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")

@@ -2,13 +2,12 @@
 
 use crate::{opt_text, Result, StoreError};
 use kebao_domain::org::{
-    LifecycleStage, NewOrganisation, OrgKind, OrgStatus, Organisation, Qualification, QualificationKind,
-    YearlyFacts,
+    LifecycleStage, NewOrganisation, OrgFilter, OrgKind, OrgStatus, Organisation, Qualification,
+    QualificationKind, YearlyFacts,
 };
 use kebao_domain::Money;
 use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::{AnyConnection, Arguments, Row};
-use time::Date;
 
 const ORG_COLS: &str = "o.id, o.name, o.uscc, o.kind, o.status, o.industry_code, o.lifecycle_stage, \
                         o.founded_on, o.address, o.parent_id, o.created_at_us, o.updated_at_us";
@@ -177,23 +176,6 @@ pub async fn existing_usccs(conn: &mut AnyConnection, usccs: &[String]) -> Resul
         }
     }
     Ok(found)
-}
-
-/// Filters for the organisation list. Every field narrows; `None` means any.
-#[derive(Debug, Clone, Default)]
-pub struct OrgFilter {
-    pub kind: Option<OrgKind>,
-    pub status: Option<OrgStatus>,
-    pub industry: Option<String>,
-    pub stage: Option<LifecycleStage>,
-    /// Holds this qualification, valid on `today`.
-    pub qualification: Option<QualificationKind>,
-    /// The business date for qualification validity.
-    pub today: Option<Date>,
-    /// Name contains (case-insensitive), or USCC starts with.
-    pub q: Option<String>,
-    /// Children of this organisation.
-    pub parent_id: Option<String>,
 }
 
 /// Keyset position: the last row of the previous page.

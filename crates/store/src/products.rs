@@ -2,8 +2,8 @@
 //! versions, review comments, documents, the publicity section and product search.
 
 use crate::{opt_text, Backend, Result, StoreError};
-use kebao_domain::product::{FilingStatus, ProductContent};
-use kebao_domain::publicity::ArticleKind;
+use kebao_domain::product::{FilingStatus, Product, ProductContent, ProductVersion, ReviewComment};
+use kebao_domain::publicity::{Article, ArticleKind};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
@@ -78,39 +78,6 @@ pub async fn used_type_ids(conn: &mut AnyConnection) -> Result<Vec<String>> {
 // ---------------------------------------------------------------------------
 // Products and versions
 
-/// A product: one insurer's filing line for one type, across versions.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProductRow {
-    pub id: String,
-    pub insurer_id: String,
-    pub insurer_name: String,
-    pub type_id: String,
-    pub name: String,
-    /// The published version, if any.
-    pub public_version: Option<i64>,
-    pub created_at_us: i64,
-    pub updated_at_us: i64,
-}
-
-/// One version of a product.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VersionRow {
-    pub product_id: String,
-    pub version: i64,
-    pub status: FilingStatus,
-    pub content: ProductContent,
-    /// Ticked checklist items.
-    pub checklist: Vec<String>,
-    pub decision_reason: Option<String>,
-    pub registration_no: Option<String>,
-    pub created_by: String,
-    pub created_at_us: i64,
-    pub updated_at_us: i64,
-    pub submitted_at_us: Option<i64>,
-    pub decided_at_us: Option<i64>,
-    pub published_at_us: Option<i64>,
-}
-
 const PRODUCT_COLS: &str =
     "p.id, p.insurer_id, o.name AS insurer_name, p.type_id, p.name, p.public_version, \
                             p.created_at_us, p.updated_at_us";
@@ -118,8 +85,8 @@ const VERSION_COLS: &str = "v.product_id, v.version, v.status, v.content, v.chec
                             v.registration_no, v.created_by, v.created_at_us, v.updated_at_us, \
                             v.submitted_at_us, v.decided_at_us, v.published_at_us";
 
-fn product_row(r: &AnyRow) -> Result<ProductRow> {
-    Ok(ProductRow {
+fn product_row(r: &AnyRow) -> Result<Product> {
+    Ok(Product {
         id: r.try_get("id")?,
         insurer_id: r.try_get("insurer_id")?,
         insurer_name: r.try_get("insurer_name")?,
@@ -131,11 +98,11 @@ fn product_row(r: &AnyRow) -> Result<ProductRow> {
     })
 }
 
-fn version_row(r: &AnyRow) -> Result<VersionRow> {
+fn version_row(r: &AnyRow) -> Result<ProductVersion> {
     let status: String = r.try_get("status")?;
     let content: String = r.try_get("content")?;
     let checklist: String = r.try_get("checklist")?;
-    Ok(VersionRow {
+    Ok(ProductVersion {
         product_id: r.try_get("product_id")?,
         version: r.try_get("version")?,
         status: FilingStatus::from_code(&status).ok_or_else(|| bad("status", &status))?,
@@ -336,7 +303,7 @@ pub async fn next_registration_seq(conn: &mut AnyConnection, year: i32) -> Resul
 }
 
 /// A product.
-pub async fn get_product(conn: &mut AnyConnection, id: &str) -> Result<ProductRow> {
+pub async fn get_product(conn: &mut AnyConnection, id: &str) -> Result<Product> {
     let sql = format!(
         "SELECT {PRODUCT_COLS} FROM products p JOIN organisations o ON o.id = p.insurer_id WHERE p.id = $1"
     );
@@ -345,7 +312,7 @@ pub async fn get_product(conn: &mut AnyConnection, id: &str) -> Result<ProductRo
 }
 
 /// Every version of a product, newest first.
-pub async fn versions(conn: &mut AnyConnection, product_id: &str) -> Result<Vec<VersionRow>> {
+pub async fn versions(conn: &mut AnyConnection, product_id: &str) -> Result<Vec<ProductVersion>> {
     let sql = format!(
         "SELECT {VERSION_COLS} FROM product_versions v WHERE v.product_id = $1 ORDER BY v.version DESC"
     );
@@ -367,7 +334,7 @@ pub struct ProductFilter {
 pub async fn list(
     conn: &mut AnyConnection,
     f: &ProductFilter,
-) -> Result<Vec<(ProductRow, VersionRow, Option<VersionRow>)>> {
+) -> Result<Vec<(Product, ProductVersion, Option<ProductVersion>)>> {
     let mut cond = Vec::new();
     if f.insurer_id.is_some() {
         cond.push("p.insurer_id = $1".to_owned());
@@ -393,7 +360,7 @@ pub async fn list(
     if let Some(i) = &f.insurer_id {
         q = q.bind(i.clone());
     }
-    let mut all: std::collections::HashMap<String, Vec<VersionRow>> = std::collections::HashMap::new();
+    let mut all: std::collections::HashMap<String, Vec<ProductVersion>> = std::collections::HashMap::new();
     for r in q.fetch_all(&mut *conn).await? {
         let v = version_row(&r)?;
         all.entry(v.product_id.clone()).or_default().push(v);
@@ -410,7 +377,7 @@ pub async fn list(
 }
 
 /// Versions waiting for (or back from) review, oldest submission first.
-pub async fn review_queue(conn: &mut AnyConnection) -> Result<Vec<(ProductRow, VersionRow)>> {
+pub async fn review_queue(conn: &mut AnyConnection) -> Result<Vec<(Product, ProductVersion)>> {
     let sql = format!(
         "SELECT {PRODUCT_COLS}, {VERSION_COLS} FROM product_versions v JOIN products p ON p.id = v.product_id \
          JOIN organisations o ON o.id = p.insurer_id WHERE v.status IN ('in_review', 'changes_requested') \
@@ -435,23 +402,8 @@ pub async fn count_by_status(conn: &mut AnyConnection) -> Result<Vec<(String, u6
 // ---------------------------------------------------------------------------
 // Comments
 
-/// A review comment or decision note.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Comment {
-    pub id: String,
-    pub product_id: String,
-    pub version: i64,
-    /// The actor as the event log names it.
-    pub author: String,
-    pub author_name: String,
-    /// `comment`, `request_changes`, `approve`, `reject`, `reply`.
-    pub kind: String,
-    pub body: String,
-    pub created_at_us: i64,
-}
-
 /// Adds a comment.
-pub async fn insert_comment(conn: &mut AnyConnection, c: &Comment) -> Result<()> {
+pub async fn insert_comment(conn: &mut AnyConnection, c: &ReviewComment) -> Result<()> {
     sqlx::query(
         "INSERT INTO product_comments (id, product_id, version, author, author_name, kind, body, created_at_us) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -470,7 +422,7 @@ pub async fn insert_comment(conn: &mut AnyConnection, c: &Comment) -> Result<()>
 }
 
 /// A product's comments, oldest first.
-pub async fn comments(conn: &mut AnyConnection, product_id: &str) -> Result<Vec<Comment>> {
+pub async fn comments(conn: &mut AnyConnection, product_id: &str) -> Result<Vec<ReviewComment>> {
     let rows = sqlx::query(
         "SELECT id, product_id, version, author, author_name, kind, body, created_at_us FROM product_comments \
          WHERE product_id = $1 ORDER BY created_at_us, id",
@@ -480,7 +432,7 @@ pub async fn comments(conn: &mut AnyConnection, product_id: &str) -> Result<Vec<
     .await?;
     rows.iter()
         .map(|r| {
-            Ok(Comment {
+            Ok(ReviewComment {
                 id: r.try_get("id")?,
                 product_id: r.try_get("product_id")?,
                 version: r.try_get("version")?,
@@ -693,22 +645,6 @@ pub async fn search(
 
 // ---------------------------------------------------------------------------
 // Articles
-
-/// A publicity article.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Article {
-    pub id: String,
-    pub kind: ArticleKind,
-    pub title: String,
-    pub body_md: String,
-    /// `draft` or `published`.
-    pub status: String,
-    pub author: String,
-    pub author_name: String,
-    pub created_at_us: i64,
-    pub updated_at_us: i64,
-    pub published_at_us: Option<i64>,
-}
 
 const ARTICLE_COLS: &str =
     "id, kind, title, body_md, status, author, author_name, created_at_us, updated_at_us, published_at_us";

@@ -1,7 +1,7 @@
 //! A description of the migrated schema, read back from the database's catalogue, so that a
 //! test can show that the SQLite and PostgreSQL migrations build the same tables.
 
-use crate::{Backend, Result, Tx};
+use crate::{Backend, Result};
 use sqlx::Row;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -29,14 +29,14 @@ pub struct SchemaDesc {
 }
 
 /// Reads the schema of the database behind `tx`.
-pub async fn describe(tx: &mut Tx) -> Result<SchemaDesc> {
+pub async fn describe(tx: &mut impl crate::Conn) -> Result<SchemaDesc> {
     match tx.backend() {
         Backend::Sqlite => describe_sqlite(tx).await,
         Backend::Postgres => describe_postgres(tx).await,
     }
 }
 
-async fn describe_sqlite(tx: &mut Tx) -> Result<SchemaDesc> {
+async fn describe_sqlite(tx: &mut impl crate::Conn) -> Result<SchemaDesc> {
     let conn = tx.conn();
     let mut out = SchemaDesc::default();
     let rows = sqlx::query(
@@ -110,7 +110,7 @@ async fn describe_sqlite(tx: &mut Tx) -> Result<SchemaDesc> {
     Ok(out)
 }
 
-async fn describe_postgres(tx: &mut Tx) -> Result<SchemaDesc> {
+async fn describe_postgres(tx: &mut impl crate::Conn) -> Result<SchemaDesc> {
     let conn = tx.conn();
     let mut out = SchemaDesc::default();
     let rows = sqlx::query(

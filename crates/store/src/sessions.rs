@@ -1,6 +1,7 @@
 //! Web sessions and API tokens. Only SHA-256 hashes of the secrets are stored.
 
 use crate::{Result, StoreError};
+use kebao_domain::user::ApiToken;
 use sqlx::{AnyConnection, Row};
 
 /// A stored session.
@@ -100,22 +101,8 @@ pub async fn purge_expired(conn: &mut AnyConnection, now_us: i64) -> Result<u64>
     Ok(r.rows_affected())
 }
 
-/// A stored API token.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TokenRow {
-    pub id: String,
-    pub user_id: String,
-    pub name: String,
-    pub created_at_us: i64,
-    pub expires_at_us: i64,
-    pub revoked_at_us: Option<i64>,
-    /// An API key's scopes (comma-separated); `None` for a user's full token.
-    pub scopes: Option<String>,
-    pub rate_per_minute: Option<i64>,
-}
-
 /// Stores a token.
-pub async fn create_token(conn: &mut AnyConnection, t: &TokenRow, token_hash: &str) -> Result<()> {
+pub async fn create_token(conn: &mut AnyConnection, t: &ApiToken, token_hash: &str) -> Result<()> {
     sqlx::query(
         "INSERT INTO api_tokens (id, user_id, token_hash, name, created_at_us, expires_at_us, scopes, rate_per_minute) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -134,7 +121,7 @@ pub async fn create_token(conn: &mut AnyConnection, t: &TokenRow, token_hash: &s
 }
 
 /// A token by the hash of its secret.
-pub async fn find_token(conn: &mut AnyConnection, token_hash: &str) -> Result<Option<TokenRow>> {
+pub async fn find_token(conn: &mut AnyConnection, token_hash: &str) -> Result<Option<ApiToken>> {
     let row = sqlx::query(
         "SELECT id, user_id, name, created_at_us, expires_at_us, revoked_at_us, scopes, rate_per_minute FROM api_tokens \
          WHERE token_hash = $1",
@@ -143,7 +130,7 @@ pub async fn find_token(conn: &mut AnyConnection, token_hash: &str) -> Result<Op
     .fetch_optional(&mut *conn)
     .await?;
     row.map(|r| {
-        Ok(TokenRow {
+        Ok(ApiToken {
             id: r.try_get("id")?,
             user_id: r.try_get("user_id")?,
             name: r.try_get("name")?,

@@ -40,7 +40,7 @@ pub fn router(state: AppState) -> Router {
 
 async fn health(axum::extract::State(state): axum::extract::State<AppState>) -> axum::response::Response {
     use axum::response::IntoResponse;
-    match state.svc.store().begin_read().await {
+    match state.svc.log_size().await {
         Ok(_) => (axum::http::StatusCode::OK, "ok\n").into_response(),
         Err(e) => {
             tracing::error!(error = %e, "health check: database unavailable");

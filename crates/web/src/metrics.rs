@@ -72,10 +72,7 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
 
 /// `GET /metrics`.
 pub async fn render(State(state): State<AppState>) -> Response {
-    let events = match state.svc.store().begin_read().await {
-        Ok(mut tx) => kebao_service::store::events::head(tx.conn()).await.ok().map(|h| h.count),
-        Err(_) => None,
-    };
+    let events = state.svc.log_size().await.ok();
     ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.text(events))
         .into_response()
 }

@@ -22,13 +22,13 @@ async fn drop_guards(ctx: &Ctx) {
     for s in stmts {
         sqlx::query(s).execute(tx.conn()).await.unwrap();
     }
-    tx.commit().await.unwrap();
+    tx.commit_unlogged(kebao_store::Unlogged::Tampering).await.unwrap();
 }
 
 async fn exec(ctx: &Ctx, sql: &str) {
     let mut tx = ctx.store.begin_write().await.unwrap();
     sqlx::query(sql).execute(tx.conn()).await.unwrap();
-    tx.commit().await.unwrap();
+    tx.commit_unlogged(kebao_store::Unlogged::Tampering).await.unwrap();
 }
 
 async fn five_events(ctx: &Ctx) -> Head {
@@ -90,7 +90,7 @@ contract!(truncated_tail_is_found, |ctx: Ctx| async move {
     let h3: String =
         sqlx::query_scalar("SELECT hash FROM events WHERE seq = 3").fetch_one(tx.conn()).await.unwrap();
     sqlx::query("UPDATE event_head SET seq = 3, hash = $1").bind(h3).execute(tx.conn()).await.unwrap();
-    tx.commit().await.unwrap();
+    tx.commit_unlogged(kebao_store::Unlogged::Tampering).await.unwrap();
     assert!(
         matches!(verify(&ctx, None).await, Verification::Sound(h) if h.count == 3),
         "undetectable without a recorded head"

@@ -348,7 +348,7 @@ contract!(the_authorisation_matrix_matches_the_reviewed_oracle, |ctx: Ctx| async
                     kebao_store::consents::insert(tx.conn(), &c, &ev, PDF, ctx.store.backend())
                         .await
                         .unwrap();
-                    tx.commit().await.unwrap();
+                    tx.commit_unlogged(kebao_store::Unlogged::Tampering).await.unwrap();
                 }
             }
             actors.insert(key.clone(), (actor, org.id));
@@ -433,7 +433,7 @@ contract!(the_query_log_is_a_verifiable_merkle_tree, |ctx: Ctx| async move {
         .execute(&mut *conn)
         .await
         .unwrap();
-    tx.commit().await.unwrap();
+    tx.commit_unlogged(kebao_store::Unlogged::Tampering).await.unwrap();
     let v = svc.audit_verify(&operator(), None, &mut |_, _| {}).await.unwrap();
     assert!(matches!(v, kebao_service::audit::Verification::Broken(_)));
     let t = svc.verify_tree_heads().await.unwrap();

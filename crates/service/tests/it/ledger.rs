@@ -362,7 +362,7 @@ contract!(random_batches_match_the_model_after_every_step, |ctx: Ctx| async move
         .execute(&mut *tx.conn())
         .await
         .unwrap();
-    tx.commit().await.unwrap();
+    tx.commit_unlogged(kebao_store::Unlogged::Tampering).await.unwrap();
     let report = ctx.svc.ledger_verify().await.unwrap();
     assert!(report.problems.iter().any(|p| p.contains("posted debits")), "{:?}", report.problems);
     assert!(report.problems.iter().any(|p| p.contains("account sink")), "{:?}", report.problems);

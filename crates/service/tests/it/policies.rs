@@ -515,7 +515,7 @@ async fn drop_ledger_guards(ctx: &Ctx) {
 async fn exec_sql(ctx: &Ctx, sql: &str) {
     let mut tx = ctx.store.begin_write().await.unwrap();
     sqlx::query(sql).execute(tx.conn()).await.unwrap();
-    tx.commit().await.unwrap();
+    tx.commit_unlogged(kebao_store::Unlogged::Tampering).await.unwrap();
 }
 
 async fn ledger_problems(ctx: &Ctx) -> String {

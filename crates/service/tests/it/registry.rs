@@ -1,10 +1,10 @@
 use crate::contract;
 use crate::harness::*;
+use kebao_domain::org::OrgFilter;
 use kebao_domain::org::{FactsInput, OrgKind, OrgStatus, Qualification, YearlyFacts};
 use kebao_domain::Money;
 use kebao_service::users::NewUserInput;
 use kebao_service::ServiceError;
-use kebao_store::orgs::OrgFilter;
 
 fn facts(year: i32, revenue_fen: i64) -> YearlyFacts {
     YearlyFacts {

@@ -275,7 +275,7 @@ pub struct TokenDto {
 }
 
 impl TokenDto {
-    pub(crate) fn new(secret: String, row: &kebao_service::store::sessions::TokenRow) -> TokenDto {
+    pub(crate) fn new(secret: String, row: &kebao_domain::user::ApiToken) -> TokenDto {
         TokenDto { id: row.id.clone(), token: secret, expires_at: rfc3339(row.expires_at_us) }
     }
 }

@@ -12,9 +12,11 @@ use axum::response::Response;
 use axum::Json;
 use kebao_domain::catalogue::{Confidence, ProductType};
 use kebao_domain::product::{CoverageInput, ProductInput, CHECKLIST};
+use kebao_domain::product::{ProductVersion, ReviewComment};
+use kebao_domain::publicity::Article;
 use kebao_domain::publicity::{render_markdown, ArticleKind};
 use kebao_service::products::{ProductListItem, ProductView};
-use kebao_store::products::{Article, Comment, Document, VersionRow};
+use kebao_store::products::Document;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -292,8 +294,8 @@ pub struct VersionDto {
     pub published_at: Option<String>,
 }
 
-impl From<&VersionRow> for VersionDto {
-    fn from(v: &VersionRow) -> VersionDto {
+impl From<&ProductVersion> for VersionDto {
+    fn from(v: &ProductVersion) -> VersionDto {
         let c = &v.content;
         VersionDto {
             version: v.version,
@@ -367,8 +369,8 @@ pub struct CommentDto {
     pub at: String,
 }
 
-impl From<&Comment> for CommentDto {
-    fn from(c: &Comment) -> CommentDto {
+impl From<&ReviewComment> for CommentDto {
+    fn from(c: &ReviewComment) -> CommentDto {
         CommentDto {
             version: c.version,
             author_name: c.author_name.clone(),

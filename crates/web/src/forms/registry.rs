@@ -30,7 +30,7 @@ pub struct OrgQuery {
 
 impl OrgQuery {
     /// The store filter, or field errors for values that are not codes.
-    pub fn to_filter(&self) -> Result<kebao_service::store::orgs::OrgFilter, kebao_domain::Invalid> {
+    pub fn to_filter(&self) -> Result<kebao_domain::org::OrgFilter, kebao_domain::Invalid> {
         use kebao_domain::org::{LifecycleStage, OrgKind, OrgStatus, QualificationKind};
         use kebao_domain::FieldError;
         let mut errs = Vec::new();
@@ -52,7 +52,7 @@ impl OrgQuery {
             }
             r
         }
-        let filter = kebao_service::store::orgs::OrgFilter {
+        let filter = kebao_domain::org::OrgFilter {
             kind: opt(&self.kind, "kind", OrgKind::from_code, &mut errs),
             status: opt(&self.status, "status", OrgStatus::from_code, &mut errs),
             industry: self.industry.clone().filter(|s| !s.trim().is_empty()),

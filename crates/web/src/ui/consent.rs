@@ -123,7 +123,7 @@ async fn consents_tpl(
         for kind in
             [OrgKind::Bank, OrgKind::Insurer, OrgKind::Guarantor, OrgKind::Investor, OrgKind::ServiceBody]
         {
-            let filter = kebao_store::orgs::OrgFilter { kind: Some(kind), ..Default::default() };
+            let filter = kebao_domain::org::OrgFilter { kind: Some(kind), ..Default::default() };
             if let Ok(page) = st.svc.list_orgs(actor, &filter, None, 200).await {
                 for o in page.items {
                     let sel = f.get("grantee_id") == Some(&o.id);

@@ -206,7 +206,7 @@ pub(super) async fn render_policy(
     let in_force = v.policy.status == kebao_domain::policy::PolicyStatus::InForce;
     let insurers = if can_record && in_force && shares.is_empty() {
         let f =
-            kebao_store::orgs::OrgFilter { kind: Some(kebao_domain::OrgKind::Insurer), ..Default::default() };
+            kebao_domain::org::OrgFilter { kind: Some(kebao_domain::OrgKind::Insurer), ..Default::default() };
         st.svc
             .list_orgs(actor, &f, None, 200)
             .await

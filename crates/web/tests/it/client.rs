@@ -8,7 +8,6 @@ use kebao_domain::IndustryMap;
 use kebao_service::authz::{Actor, Authz};
 use kebao_service::users::NewUserInput;
 use kebao_service::{Config, FixedClock, Service, CATALOGUE};
-use kebao_store::{OpenOptions, Store};
 use kebao_web::{router, AppState, Settings};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -43,15 +42,16 @@ pub fn org(name: &str, n: u32, kind: &str) -> OrganisationInput {
 pub async fn app() -> App {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("web.db").display());
-    let store = Store::open(&url, &OpenOptions::default()).await.unwrap();
     let clock = Arc::new(FixedClock::new(1_795_838_400_000_000));
-    let svc = Service::new(
-        store,
+    let svc = Service::open(
+        &url,
         Authz::embedded().unwrap(),
         IndustryMap::from_toml(CATALOGUE).unwrap(),
         clock.clone(),
         Config::default(),
     )
+    .await
+    .unwrap()
     // Ids are deterministic in tests.
     .with_ids(Arc::new(kebao_service::SeededIds::new(14)))
     .with_signing_key(ed25519_dalek::SigningKey::from_bytes(&[1u8; 32]));
