@@ -10,7 +10,7 @@ use cedar_policy::{
     Authorizer, Context, Decision, Entities, Entity, EntityId, EntityTypeName, EntityUid, PolicyId,
     PolicySet, Request, RestrictedExpression, Schema, ValidationMode, Validator,
 };
-use kebao_domain::org::{OrgKind, OrgStatus};
+use kebao_domain::org::{OrgKind, OrgStatus, Organisation};
 use kebao_domain::user::{Role, User};
 use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
@@ -125,6 +125,9 @@ pub enum Action {
     ReadAllSubsidies,
     CheckSubsidy,
     IssueApiKey,
+    /// A statutory duty over the zone's enterprises (zone officers, the regulator): the basis
+    /// for reading their non-public data, recorded as such.
+    Supervise,
 }
 
 impl Action {
@@ -187,6 +190,7 @@ impl Action {
             Action::ReadAllSubsidies => "read_all_subsidies",
             Action::CheckSubsidy => "check_subsidy",
             Action::IssueApiKey => "issue_api_key",
+            Action::Supervise => "supervise",
         }
     }
 
@@ -249,6 +253,7 @@ impl Action {
         Action::ReadAllSubsidies,
         Action::CheckSubsidy,
         Action::IssueApiKey,
+        Action::Supervise,
     ];
 
     /// The action as a refusal names it.
@@ -310,7 +315,8 @@ impl Action {
             Action::ReadSubsidyDetails => "read an application's documents",
             Action::ReadAllSubsidies => "read every subsidy application",
             Action::CheckSubsidy => "check a policy's subsidy",
-            Action::IssueApiKey => "issue_api_key",
+            Action::IssueApiKey => "issue an API key",
+            Action::Supervise => "act on a statutory duty over the zone",
         }
     }
 
@@ -779,7 +785,75 @@ impl Authz {
     }
 }
 
+/// The purpose recorded when a zone officer or regulator reads enterprise data.
+pub const SUPERVISION: &str = "supervision";
+
+/// An organisation as the policies see it.
+pub(crate) fn org_resource(org: &Organisation) -> Resource {
+    Resource::Org { id: org.id.clone(), kind: org.kind, status: org.status }
+}
+
+/// What an actor may do now on the zone and on its own organisation: the UI's menus and
+/// dashboard are drawn from this answer, never from roles.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Abilities {
+    /// Actions on the zone as a whole.
+    pub zone: Vec<Action>,
+    /// Actions on the actor's own organisation.
+    pub own_org: Vec<Action>,
+}
+
+impl Abilities {
+    /// Whether the actor may take `a` on the zone.
+    pub fn on_zone(&self, a: Action) -> bool {
+        self.zone.contains(&a)
+    }
+
+    /// Whether the actor may take `a` on its own organisation.
+    pub fn on_own_org(&self, a: Action) -> bool {
+        self.own_org.contains(&a)
+    }
+}
+
 impl Service {
+    /// The lawful basis the actor has for an organisation's non-public data: its own, or a
+    /// statutory duty the policies grant (`supervise`).
+    pub(crate) fn basis_for(&self, actor: &Actor, org: &Organisation) -> Basis {
+        match actor {
+            Actor::User { user, .. } if user.org_id == org.id => Basis::Own,
+            Actor::User { .. } if self.supervises(actor) => {
+                Basis::StatutoryDuty { purpose: SUPERVISION.to_owned() }
+            }
+            Actor::System { .. } => Basis::Own,
+            _ => Basis::None,
+        }
+    }
+
+    /// Whether the actor holds a statutory duty over the zone.
+    pub(crate) fn supervises(&self, actor: &Actor) -> bool {
+        self.allows(actor, Action::Supervise, &Resource::Zone)
+    }
+
+    /// What the actor may do now on the zone and on its own organisation.
+    pub async fn abilities(&self, actor: &Actor) -> Result<Abilities> {
+        let zone = self.authz.allowed_actions(actor, &Resource::Zone);
+        let own_org = match actor.org_id() {
+            Some(id) => {
+                let mut tx = self.store.begin_read().await?;
+                let org = kebao_store::orgs::get(tx.conn(), id).await?;
+                self.authz.allowed_actions(actor, &org_resource(&org))
+            }
+            None => Vec::new(),
+        };
+        Ok(Abilities { zone, own_org })
+    }
+
+    /// Whether `actor` may take `action` on `resource` now (for what a page offers; the
+    /// command itself decides again).
+    pub fn may_on(&self, actor: &Actor, action: Action, resource: &Resource) -> bool {
+        self.allows(actor, action, resource)
+    }
+
     /// Authorises or returns `Forbidden` naming the action.
     pub(crate) fn require(
         &self,

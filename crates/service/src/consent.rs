@@ -2,8 +2,7 @@
 //! every such read passes, the credit report assembled from the allowed scopes only,
 //! external credit sources, and the enterprise's view of who looked at its data.
 
-use crate::authz::{Action, Actor, Basis, ReadContext, Resource};
-use crate::registry::{org_resource, SUPERVISION};
+use crate::authz::{org_resource, Action, Actor, Basis, ReadContext, Resource, SUPERVISION};
 use crate::{Result, Service, ServiceError};
 use kebao_domain::consent::{
     date_number, Consent, ConsentInput, ConsentKind, ConsentState, DataClass, DataScope, NewConsent, Purpose,
@@ -403,7 +402,7 @@ impl Service {
         drop(tx);
         let mine = actor.org_id().is_some_and(|o| o == c.enterprise_id || o == c.grantee_id)
             || matches!(actor, Actor::System { .. })
-            || actor.user().is_some_and(|u| u.roles.iter().any(|r| r.has_statutory_duty()));
+            || self.supervises(actor);
         if !mine {
             return Err(ServiceError::NotFound);
         }
@@ -802,7 +801,7 @@ impl Service {
     pub async fn access_log(&self, actor: &Actor, org_id: &str) -> Result<Vec<AccessEntry>> {
         let mut tx = self.store.begin_read().await?;
         let org = orgs::get(tx.conn(), org_id).await?;
-        self.require(actor, Action::ReadAccessLog, &crate::registry::org_resource(&org), &Basis::None)?;
+        self.require(actor, Action::ReadAccessLog, &crate::authz::org_resource(&org), &Basis::None)?;
         let evs = events::for_subject(tx.conn(), &org.id, 1000).await?;
         let mut out = Vec::new();
         for e in evs {

@@ -262,7 +262,7 @@ impl Service {
         self.require(
             actor,
             Action::FileProduct,
-            &crate::registry::org_resource(&insurer),
+            &crate::authz::org_resource(&insurer),
             &self.basis_for(actor, &insurer),
         )?;
         if insurer.kind != OrgKind::Insurer {

@@ -1,6 +1,6 @@
 //! The registry of parties (C1): organisations, branches, qualifications, yearly facts.
 
-use crate::authz::{Action, Actor, Basis, Decided, Resource};
+use crate::authz::{org_resource, Action, Actor, Basis, Decided, Resource};
 use crate::{Result, Service, ServiceError};
 use kebao_domain::event::EventDraft;
 use kebao_domain::org::OrgFilter;
@@ -43,9 +43,6 @@ pub struct OrgView {
     pub can_manage_staff: bool,
 }
 
-/// The purpose recorded when a zone officer or regulator reads enterprise data.
-pub const SUPERVISION: &str = "supervision";
-
 fn encode_cursor(c: &OrgCursor) -> String {
     hex::encode(format!("{}\u{1f}{}", c.name, c.id))
 }
@@ -65,23 +62,7 @@ fn decode_cursor(s: &str) -> Result<OrgCursor> {
     Ok(OrgCursor { name: name.to_owned(), id: id.to_owned() })
 }
 
-pub(crate) fn org_resource(org: &Organisation) -> Resource {
-    Resource::Org { id: org.id.clone(), kind: org.kind, status: org.status }
-}
-
 impl Service {
-    /// The lawful basis the actor has for an organisation's non-public data.
-    pub(crate) fn basis_for(&self, actor: &Actor, org: &Organisation) -> Basis {
-        match actor {
-            Actor::User { user, .. } if user.org_id == org.id => Basis::Own,
-            Actor::User { user, .. } if user.roles.iter().any(|r| r.has_statutory_duty()) => {
-                Basis::StatutoryDuty { purpose: SUPERVISION.to_owned() }
-            }
-            Actor::System { .. } => Basis::Own,
-            _ => Basis::None,
-        }
-    }
-
     fn allowed(&self, actor: &Actor, action: Action, org: &Organisation) -> Decided {
         self.authz.decide(actor, action, &org_resource(org), &self.basis_for(actor, org))
     }

@@ -2,7 +2,7 @@
 //! heads (the platform's ed25519 key), inclusion proofs for enterprises and consistency
 //! proofs for anyone.
 
-use crate::authz::Actor;
+use crate::authz::{Action, Actor, Resource};
 use crate::{Result, Service, ServiceError};
 use kebao_domain::event::Hash32;
 use kebao_domain::merkle::{
@@ -103,11 +103,8 @@ impl Service {
         let mine = actor.org_id().is_some_and(|o| o == e.subject)
             || e.actor == actor.log_name()
             || matches!(actor, Actor::System { .. })
-            || actor.user().is_some_and(|u| {
-                u.roles
-                    .iter()
-                    .any(|r| r.has_statutory_duty() || *r == kebao_domain::user::Role::PlatformAdmin)
-            });
+            || self.supervises(actor)
+            || self.allows(actor, Action::ReadAudit, &Resource::Zone);
         if !mine {
             return Err(ServiceError::NotFound);
         }

@@ -2,8 +2,7 @@
 //! password (there is no mail server).
 
 use crate::auth::{hash_password, roles_fit, secret_hash, InUse};
-use crate::authz::{Action, Actor, Basis, Resource};
-use crate::registry::org_resource;
+use crate::authz::{org_resource, Action, Actor, Basis, Resource};
 use crate::{Result, Service, ServiceError};
 use kebao_domain::error::Collector;
 use kebao_domain::event::EventDraft;

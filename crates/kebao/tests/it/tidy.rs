@@ -252,6 +252,52 @@ fn only_authz_decides_who_may() {
     );
 }
 
+/// The web crate sees the service and the domain only: it neither depends on the store nor
+/// reaches it through the service.
+#[test]
+fn web_depends_on_service_and_domain_only() {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = Command::new(cargo)
+        .args([
+            "tree",
+            "--offline",
+            "-e",
+            "normal,dev,build",
+            "--depth",
+            "1",
+            "--prefix",
+            "none",
+            "-p",
+            "kebao-web",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("cargo tree runs");
+    assert!(out.status.success(), "cargo tree failed: {}", String::from_utf8_lossy(&out.stderr));
+    let tree = String::from_utf8(out.stdout).unwrap();
+    let ours: Vec<&str> = tree.lines().filter(|l| l.starts_with("kebao-")).collect();
+    assert!(
+        ours.iter().all(|l| ["kebao-web ", "kebao-service ", "kebao-domain ", "kebao-sim "]
+            .iter()
+            .any(|p| l.starts_with(p))),
+        "kebao-web may depend on kebao-service and kebao-domain (and kebao-sim for its tests) only:\n{}",
+        ours.join("\n")
+    );
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("web");
+    let mut found = Vec::new();
+    for entry in walk(&root) {
+        let text = std::fs::read_to_string(&entry).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            for needle in ["kebao_store", "kebao_service::store"] {
+                if line.contains(needle) {
+                    found.push(format!("{}:{}: `{needle}`", entry.display(), n + 1));
+                }
+            }
+        }
+    }
+    assert!(found.is_empty(), "the web reaches the store:\n{}", found.join("\n"));
+}
+
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(dir).unwrap() {

@@ -713,11 +713,11 @@ contract!(claim_amounts_stay_within_the_remaining_limit_net_of_the_deductible, |
 
     // An amount that would overflow a balance is a conflict with a clear code, never a 500:
     // the insurer's cash has a payment already, so the largest amount cannot be added to it.
-    ctx.svc.record_premium_paid(&handler, &policy.id, Money::from_fen(100), "OVF-0").await.unwrap();
+    ctx.svc.record_premium_paid(&admin, &policy.id, Money::from_fen(100), "OVF-0").await.unwrap();
     let before = state(&ctx).await.1;
     let e = ctx
         .svc
-        .record_premium_paid(&handler, &policy.id, Money::from_fen(MAX_FEN), "OVF-1")
+        .record_premium_paid(&admin, &policy.id, Money::from_fen(MAX_FEN), "OVF-1")
         .await
         .unwrap_err();
     assert!(matches!(&e, ServiceError::Conflict(f) if f.code == "amount_overflow"), "{e:?}");

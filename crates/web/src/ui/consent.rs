@@ -18,9 +18,8 @@ use axum::{Extension, Form, Router};
 use kebao_domain::consent::{DataScope, PersonRole, Purpose};
 use kebao_domain::org::OrgKind;
 use kebao_domain::time_zone::{from_unix_us, SHANGHAI};
-use kebao_domain::user::Role;
 use kebao_domain::FieldError;
-use kebao_service::authz::Actor;
+use kebao_service::authz::{Action, Actor};
 use kebao_service::consent::ConsentView;
 use kebao_service::ServiceError;
 use std::collections::HashMap;
@@ -116,8 +115,12 @@ async fn consents_tpl(
         Ok(l) => l,
         Err(e) => return error_page(tr, c, e),
     };
+    let ab = match st.svc.abilities(actor).await {
+        Ok(ab) => ab,
+        Err(e) => return error_page(tr, c, e),
+    };
     let enterprise = matches!(actor, Actor::User { org_kind, .. } if *org_kind == OrgKind::Enterprise);
-    let can_grant = enterprise && actor.user().is_some_and(|u| u.has(Role::EnterpriseAdmin));
+    let can_grant = ab.on_own_org(Action::GrantConsent);
     let mut grantees = Vec::new();
     if can_grant {
         for kind in
@@ -242,8 +245,13 @@ async fn consent_page(
     Path(id): Path<String>,
 ) -> Page {
     let v = st.svc.consent(&s.actor, &id).await.map_err(|e| error_page(tr, chrome_blank(tr), e))?;
-    let admin = s.actor.user().is_some_and(|u| u.has(Role::EnterpriseAdmin))
-        && s.actor.org_id() == Some(v.consent.enterprise_id.as_str());
+    let admin = s.actor.org_id() == Some(v.consent.enterprise_id.as_str())
+        && st
+            .svc
+            .abilities(&s.actor)
+            .await
+            .map_err(|e| error_page(tr, chrome_blank(tr), e))?
+            .on_own_org(Action::GrantConsent);
     let can_read = s.actor.org_id() == Some(v.consent.grantee_id.as_str())
         && v.state == kebao_domain::consent::ConsentState::Valid;
     Ok(html(&ConsentTpl {

@@ -10,8 +10,7 @@ use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::{Extension, Form, Router};
 use kebao_domain::org::OrgKind;
-use kebao_domain::user::Role;
-use kebao_service::authz::Actor;
+use kebao_service::authz::{Action, Actor};
 use std::collections::HashMap;
 
 /// The home page and the dashboard.
@@ -83,20 +82,20 @@ async fn dashboard(State(st): State<AppState>, Authed { c, s, tr }: Authed) -> P
         st.svc.get_org(&s.actor, &user.org_id).await.map_err(|e| error_page(tr, chrome_blank(tr), e))?;
     let mut links =
         vec![(format!("/orgs/{}", user.org_id), tr.t("本机构信息", "My organisation").to_owned())];
-    let has = |r: Role| user.has(r);
-    if has(Role::EnterpriseAdmin) || has(Role::EnterpriseStaff) {
+    let ab = st.svc.abilities(&s.actor).await.map_err(|e| error_page(tr, chrome_blank(tr), e))?;
+    if ab.on_own_org(Action::WriteFacts) {
         links.push((
             format!("/orgs/{}#facts", user.org_id),
             tr.t("填报年度经营数据", "Report yearly facts").to_owned(),
         ));
     }
-    if user.roles.iter().any(|r| r.is_admin()) {
+    if ab.on_own_org(Action::ManageStaff) {
         links.push((
             format!("/orgs/{}/staff", user.org_id),
             tr.t("管理本机构人员", "Manage my staff").to_owned(),
         ));
     }
-    if has(Role::ZoneReviewer) || has(Role::ZoneApprover) {
+    if ab.on_zone(Action::CreateOrg) && ab.on_zone(Action::Supervise) {
         links.push((
             "/orgs?status=pending".into(),
             tr.t("待核验的企业注册", "Registrations to verify").to_owned(),
@@ -104,24 +103,20 @@ async fn dashboard(State(st): State<AppState>, Authed { c, s, tr }: Authed) -> P
         links.push(("/orgs/new".into(), tr.t("登记新机构", "Register an organisation").to_owned()));
         links.push(("/orgs/import".into(), tr.t("批量导入机构", "Import organisations").to_owned()));
     }
-    if has(Role::PlatformAdmin) {
+    if ab.on_zone(Action::ResetPassword) {
         links.push(("/admin/password".into(), tr.t("重置用户密码", "Reset a password").to_owned()));
     }
-    if has(Role::BankOfficer)
-        || has(Role::Underwriter)
-        || has(Role::ProductFiler)
-        || has(Role::ClaimsHandler)
-        || has(Role::Mediator)
-    {
+    // Enterprises apply for cover; every other party works with the enterprises.
+    if !ab.on_zone(Action::ApplyForPolicy) && !ab.on_zone(Action::CreateOrg) {
         links.push((
             "/orgs?kind=enterprise".into(),
             tr.t("科技企业名录", "Tech enterprise directory").to_owned(),
         ));
     }
-    if has(Role::Regulator) {
+    if ab.on_zone(Action::Supervise) && !ab.on_zone(Action::CreateOrg) {
         links.push(("/orgs?kind=insurer".into(), tr.t("保险机构名录", "Insurers").to_owned()));
     }
-    if has(Role::Regulator) || has(Role::PlatformAdmin) || has(Role::ZoneApprover) {
+    if ab.on_zone(Action::ReadAudit) {
         links.push(("/audit".into(), tr.t("审计日志", "Audit log").to_owned()));
     }
     links.push(("/orgs".into(), tr.t("机构名录", "Directory").to_owned()));

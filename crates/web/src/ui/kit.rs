@@ -10,11 +10,9 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::CookieJar;
-use kebao_domain::org::OrgKind;
-use kebao_domain::user::Role;
 use kebao_domain::{FieldError, Invalid};
 use kebao_service::auth::SessionInfo;
-use kebao_service::authz::Actor;
+use kebao_service::authz::{Abilities, Action};
 use kebao_service::ServiceError;
 use std::collections::HashMap;
 /// Picks zh-CN or English text.
@@ -149,19 +147,19 @@ pub(super) async fn chrome_any(
             if let Ok(inbox) = state.svc.inbox(&info.actor).await {
                 unread = inbox.unread;
             }
+            let ab = match state.svc.abilities(&info.actor).await {
+                Ok(ab) => ab,
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not read what the user may do; the menu is bare");
+                    Abilities::default()
+                }
+            };
             info.actor.user().map(|u| UserChrome {
                 display_name: u.display_name.clone(),
-                filings: u.roles.iter().any(|r| {
-                    matches!(r, Role::ProductFiler | Role::ZoneReviewer | Role::ZoneApprover)
-                        || (*r == Role::OrgAdmin
-                            && matches!(&info.actor, Actor::User { org_kind, .. } if *org_kind == OrgKind::Insurer))
-                }),
-                zone: u
-                    .roles
-                    .iter()
-                    .any(|r| matches!(r, Role::ZoneReviewer | Role::ZoneApprover | Role::PlatformAdmin)),
-                statutory: u.roles.iter().any(|r| r.has_statutory_duty()),
-                platform_admin: u.has(Role::PlatformAdmin),
+                filings: ab.on_zone(Action::ReviewProductQueue) || ab.on_own_org(Action::FileProduct),
+                zone: ab.on_zone(Action::CreateOrg),
+                statutory: ab.on_zone(Action::ReadInsuranceOverview),
+                platform_admin: ab.on_zone(Action::ResetPassword),
             })
         }
         None => None,

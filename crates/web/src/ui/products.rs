@@ -21,9 +21,8 @@ use kebao_domain::org::{LifecycleStage, QualificationKind};
 use kebao_domain::product::{CoverageInput, PremiumBasis, ProductInput, CHECKLIST};
 use kebao_domain::publicity::{render_markdown, ArticleKind};
 use kebao_domain::time_zone::{business_date, from_unix_us};
-use kebao_domain::user::Role;
 use kebao_domain::FieldError;
-use kebao_service::authz::Actor;
+use kebao_service::authz::{Action, Actor, Resource};
 use kebao_service::products::{ProductListItem, ProductView};
 use kebao_service::tabular::{self, Table};
 use kebao_service::ServiceError;
@@ -419,17 +418,17 @@ fn product_tpl(st: &AppState, c: Chrome, v: &ProductView, actor: &Actor, errors:
     let cat = st.svc.catalogue();
     let t = cat.get(&v.product.type_id);
     let content = &v.shown.content;
+    // The product as its unpublished versions are: who may read or work on the filing.
+    let draft = Resource::Product {
+        id: v.product.id.clone(),
+        insurer_id: v.product.insurer_id.clone(),
+        published: false,
+    };
     let workspace = !v.comments.is_empty()
         || v.versions.len() > 1
         || v.shown.status != kebao_domain::product::FilingStatus::Published
-        || actor.user().is_some_and(|u| {
-            u.org_id == v.product.insurer_id || u.roles.iter().any(|r| r.has_statutory_duty())
-        });
-    let can_comment = v.can_edit
-        || v.can_review
-        || actor.user().is_some_and(|u| {
-            u.org_id == v.product.insurer_id && (u.has(Role::ProductFiler) || u.has(Role::OrgAdmin))
-        });
+        || st.svc.may_on(actor, Action::ReadProduct, &draft);
+    let can_comment = v.can_edit || v.can_review || st.svc.may_on(actor, Action::EditProduct, &draft);
     ProductTpl {
         id: v.product.id.clone(),
         name: content.name.clone(),
@@ -739,10 +738,11 @@ struct FilingsTpl {
 }
 
 async fn filings(State(st): State<AppState>, Authed { c, s, tr }: Authed) -> Page {
-    let zone = s.actor.user().is_some_and(|u| u.has(Role::ZoneReviewer) || u.has(Role::ZoneApprover));
+    let ab = st.svc.abilities(&s.actor).await.map_err(|e| error_page(tr, chrome_blank(tr), e))?;
+    let zone = ab.on_zone(Action::ReviewProductQueue);
     let items = if zone { st.svc.review_queue(&s.actor).await } else { st.svc.my_products(&s.actor).await };
     let items = items.map_err(|e| error_page(tr, chrome_blank(tr), e))?;
-    let can_file = s.actor.user().is_some_and(|u| u.has(Role::ProductFiler) || (u.has(Role::OrgAdmin) && matches!(&s.actor, Actor::User { org_kind, .. } if *org_kind == kebao_domain::org::OrgKind::Insurer)));
+    let can_file = ab.on_own_org(Action::FileProduct);
     let heading = if zone {
         tr.t("产品注册审核", "Product registration review")
     } else {
@@ -926,9 +926,8 @@ async fn filing_new(
     Authed { c, s, tr }: Authed,
     Query(q): Query<HashMap<String, String>>,
 ) -> Page {
-    let insurer =
-        matches!(&s.actor, Actor::User { org_kind, .. } if *org_kind == kebao_domain::org::OrgKind::Insurer);
-    if !insurer || !s.actor.user().is_some_and(|u| u.has(Role::ProductFiler) || u.has(Role::OrgAdmin)) {
+    let ab = st.svc.abilities(&s.actor).await.map_err(|e| error_page(tr, chrome_blank(tr), e))?;
+    if !ab.on_own_org(Action::FileProduct) {
         return Err(super::kit::forbidden_page(tr, c));
     }
     let input = ProductInput {
@@ -1014,7 +1013,7 @@ struct TypesTpl {
 
 async fn types_page(State(st): State<AppState>, Extension(tr): Extension<Tr>, headers: HeaderMap) -> Page {
     let (c, s) = chrome(&st, &headers, tr).await?;
-    let admin = s.is_some_and(|s| s.actor.user().is_some_and(|u| u.has(Role::PlatformAdmin)));
+    let admin = s.is_some_and(|s| st.svc.may_on(&s.actor, Action::LoadCatalogue, &Resource::Zone));
     Ok(types_tpl(&st, c, admin, Vec::new()))
 }
 
@@ -1024,7 +1023,7 @@ async fn catalogue_upload(
     Authed { c, s, tr }: Authed,
     multipart: Multipart,
 ) -> Page {
-    let admin = s.actor.user().is_some_and(|u| u.has(Role::PlatformAdmin));
+    let admin = st.svc.may_on(&s.actor, Action::LoadCatalogue, &Resource::Zone);
     let (name, bytes, csrf) = match read_upload(multipart).await {
         Ok(x) => x,
         Err(api) => {
@@ -1147,9 +1146,15 @@ async fn type_page(
     };
     let page = st.svc.portal(&q).await.map_err(|e| error_page(tr, chrome_blank(tr), e))?;
     let conf = |c: Confidence| tr.t(c.label_zh(), c.label_en()).to_owned();
-    let can_file = s.as_ref().is_some_and(|s| {
-        matches!(&s.actor, Actor::User { org_kind, user } if *org_kind == kebao_domain::org::OrgKind::Insurer && (user.has(Role::ProductFiler) || user.has(Role::OrgAdmin)))
-    });
+    let can_file = match &s {
+        Some(s) => st
+            .svc
+            .abilities(&s.actor)
+            .await
+            .map_err(|e| error_page(tr, chrome_blank(tr), e))?
+            .on_own_org(Action::FileProduct),
+        None => false,
+    };
     Ok(html(&TypeTpl {
         nfra: tr.t(t.nfra().label_zh(), t.nfra().label_en()).to_owned(),
         part: t.nfra().part(),
@@ -1463,8 +1468,7 @@ async fn quote_page(
             f,
             result,
             errors,
-            can_apply: matches!(&actor, Actor::User { org_kind, user } if *org_kind == kebao_domain::org::OrgKind::Enterprise
-                && (user.has(Role::EnterpriseAdmin) || user.has(Role::EnterpriseStaff))),
+            can_apply: st.svc.may_on(&actor, Action::ApplyForPolicy, &Resource::Zone),
             c,
         }),
     ))

@@ -20,7 +20,7 @@ use kebao_domain::org::{
 };
 use kebao_domain::user::Role;
 use kebao_domain::{FieldError, Invalid, Money};
-use kebao_service::authz::Actor;
+use kebao_service::authz::{Action, Actor, Resource};
 use kebao_service::import::{rows_from_table, ImportOptions, ImportReport, COLUMNS};
 use kebao_service::tabular::{self, Format, Table};
 use kebao_service::users::NewUserInput;
@@ -160,7 +160,9 @@ async fn orgs_list(
             ),
         ),
     };
-    let show_status = matches!(&actor, Actor::User { user, .. } if user.roles.iter().any(|r| r.has_statutory_duty() || *r == Role::PlatformAdmin));
+    // Those who oversee or register organisations see where each registration stands.
+    let show_status = st.svc.may_on(&actor, Action::Supervise, &Resource::Zone)
+        || st.svc.may_on(&actor, Action::CreateOrg, &Resource::Zone);
     let ind_sel = q.industry.as_deref();
     let industries = st
         .svc
