@@ -601,93 +601,12 @@ pub fn registration_number(year: i32, seq: u32) -> String {
     format!("DHKB-{year}-{seq:04}")
 }
 
-/// Limits on filed documents.
+/// Limits on filed documents (the checks live in [`crate::attachment`]; these names stay
+/// for the callers that use them).
 pub mod documents {
-    use crate::error::FieldError;
-
-    /// The largest document accepted (bytes).
-    pub const MAX_BYTES: usize = 10 * 1024 * 1024;
-    /// The most documents on one version.
-    pub const MAX_PER_VERSION: usize = 20;
-    /// Accepted file types (by extension), with their media type.
-    pub const TYPES: &[(&str, &str)] = &[
-        ("pdf", "application/pdf"),
-        ("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
-        ("doc", "application/msword"),
-        ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        ("png", "image/png"),
-        ("jpg", "image/jpeg"),
-        ("jpeg", "image/jpeg"),
-        ("txt", "text/plain; charset=utf-8"),
-    ];
-
-    /// The most characters in a document's file name.
-    pub const MAX_NAME_CHARS: usize = 120;
-
-    /// An uploaded file name as the platform keeps and shows it: the last path component
-    /// only, without control characters and without the bidirectional controls that make
-    /// `invoice\u{202E}fdp.exe` display as `invoiceexe.pdf`, trimmed. Every upload path
-    /// (product, claim and subsidy documents, consent evidence) goes through [`check`],
-    /// which calls this and then caps the length at [`MAX_NAME_CHARS`].
-    pub fn clean_file_name(raw: &str) -> String {
-        let last = raw.rsplit(['/', '\\']).next().unwrap_or_default();
-        let name: String = last.chars().filter(|&c| !c.is_control() && !is_bidi_control(c)).collect();
-        name.trim().to_owned()
-    }
-
-    /// Unicode's bidirectional formatting characters (UAX #9): marks, embeddings,
-    /// overrides and isolates.
-    fn is_bidi_control(c: char) -> bool {
-        matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
-    }
-
-    /// Checks a document's name and size; returns the cleaned file name and its media type.
-    pub fn check(file_name: &str, bytes: &[u8]) -> Result<(String, &'static str), FieldError> {
-        let name = clean_file_name(file_name);
-        if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
-            return Err(FieldError::new(
-                "document",
-                "file_name",
-                "文件名为空或过长（最多 120 个字符）",
-                "the file name is empty or longer than 120 characters",
-            ));
-        }
-        if bytes.is_empty() {
-            return Err(FieldError::new("document", "empty", "文件为空", "the file is empty"));
-        }
-        if bytes.len() > MAX_BYTES {
-            return Err(too_large(bytes.len()));
-        }
-        let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
-        let Some((_, mime)) = TYPES.iter().find(|(e, _)| *e == ext) else {
-            return Err(FieldError::new(
-                "document",
-                "file_type",
-                format!("不支持的文件类型 `{ext}`：请上传 PDF、Word、Excel、PNG、JPG 或 TXT"),
-                format!("file type `{ext}` is not accepted: upload PDF, Word, Excel, PNG, JPG or TXT"),
-            ));
-        };
-        if ext == "pdf" && !bytes.starts_with(b"%PDF") {
-            return Err(FieldError::new(
-                "document",
-                "file_content",
-                "文件扩展名为 PDF，但内容不是 PDF",
-                "the file is named .pdf but is not a PDF",
-            ));
-        }
-        Ok((name, mime))
-    }
-
-    /// The error for a document over [`MAX_BYTES`].
-    pub fn too_large(len: usize) -> FieldError {
-        let mib = |b: usize| b as f64 / 1024.0 / 1024.0;
-        FieldError::new(
-            "document",
-            "too_large",
-            format!("文件过大：{:.1} MiB，上限为 {:.0} MiB", mib(len), mib(MAX_BYTES)),
-            format!("the file is too large: {:.1} MiB, the limit is {:.0} MiB", mib(len), mib(MAX_BYTES)),
-        )
-    }
+    pub use crate::attachment::{
+        check, clean_file_name, too_large, MAX_BYTES, MAX_NAME_CHARS, MAX_PER_VERSION, TYPES,
+    };
 }
 
 /// A product: one insurer's filing line for one type, across versions.
@@ -743,23 +662,6 @@ mod tests {
     use super::*;
 
     const ZONE: &str = include_str!("../../../data/catalogue.toml");
-
-    #[test]
-    fn file_names_lose_bidi_controls_control_characters_and_paths() {
-        assert_eq!(documents::clean_file_name("invoice\u{202E}fdp.exe"), "invoicefdp.exe");
-        assert_eq!(
-            documents::clean_file_name("a\u{200E}b\u{200F}c\u{202A}d\u{2066}e\u{2069}f\u{061C}.pdf"),
-            "abcdef.pdf"
-        );
-        assert_eq!(documents::clean_file_name("..\\..\\C:\\tmp/x/报告\u{0}\n.pdf "), "报告.pdf");
-        // The override no longer hides the real extension: refused as an .exe.
-        let e = documents::check("invoice\u{202E}fdp.exe", b"MZ").unwrap_err();
-        assert_eq!(e.code, "file_type");
-        let (name, _) = documents::check("合同\u{202E}.pdf", b"%PDF-1.7").unwrap();
-        assert_eq!(name, "合同.pdf");
-        let long = format!("{}.pdf", "名".repeat(documents::MAX_NAME_CHARS));
-        assert_eq!(documents::check(&long, b"%PDF").unwrap_err().code, "file_name");
-    }
 
     fn eligible() -> (Eligibility, EnterpriseFacts) {
         let el = Eligibility {
@@ -914,18 +816,5 @@ mod tests {
         assert_eq!(S::Withdrawn.apply(T::Publish).ok(), Some(S::Published));
         assert!(S::Rejected.apply(T::Submit).is_err());
         assert_eq!(registration_number(2026, 7), "DHKB-2026-0007");
-    }
-
-    #[test]
-    fn documents_are_checked() {
-        assert!(documents::check("wording.pdf", b"%PDF-1.7 ...").is_ok());
-        assert_eq!(documents::check("x.pdf", b"<html>").err().map(|e| e.code), Some("file_content"));
-        assert_eq!(documents::check("x.exe", b"MZ").err().map(|e| e.code), Some("file_type"));
-        let big = vec![b'a'; documents::MAX_BYTES + 1];
-        assert_eq!(documents::check("x.txt", &big).err().map(|e| e.code), Some("too_large"));
-        assert_eq!(
-            documents::check("../../etc/条款.txt", b"a").ok().map(|(n, _)| n),
-            Some("条款.txt".into())
-        );
     }
 }

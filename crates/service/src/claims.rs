@@ -6,6 +6,7 @@
 
 use crate::authz::{Action, Actor, Basis, Case, Resource};
 use crate::{Result, Service, ServiceError};
+use kebao_domain::attachment::{Attachment, Owner, OwnerKind};
 use kebao_domain::claim::{
     check_claimed, check_decision, check_within_cap, claim_cap, clocks, CapUse, ClaimOutcome, ClaimStatus,
     Clock, Deadlines,
@@ -20,7 +21,7 @@ use kebao_store::Tx;
 use time::Date;
 
 /// The most documents one claim may carry.
-pub const MAX_CLAIM_DOCUMENTS: usize = 20;
+pub const MAX_CLAIM_DOCUMENTS: usize = kebao_domain::attachment::MAX_PER_CLAIM;
 
 /// Ledger codes of claims.
 pub mod codes {
@@ -34,7 +35,7 @@ pub struct ClaimView {
     pub claim: ClaimRow,
     pub policy_number: String,
     pub clocks: Vec<Clock>,
-    pub documents: Vec<store::ClaimDocument>,
+    pub documents: Vec<Attachment>,
     /// The most this claim can be paid in all: the policy's limit net of the deductible, less
     /// what its other claims were decided or paid. A claim may ask for more; payment is
     /// capped here.
@@ -528,7 +529,7 @@ impl Service {
         };
         let clocks =
             clocks(&self.claim_deadlines(), reported, decided, c.status == ClaimStatus::Closed, self.today());
-        let documents = store::documents(tx.conn(), &c.id).await?;
+        let documents = kebao_store::attachments::of_owner(tx.conn(), &Owner::claim(&c.id)).await?;
         let left = self.cap_of(&mut tx, &c, false).await?;
         let cap = left.checked_add(Money::from_fen(c.paid_fen)).unwrap_or(left);
         Ok(ClaimView { claim: c, policy_number: p.number, clocks, documents, cap })
@@ -542,55 +543,17 @@ impl Service {
         claim_id: &str,
         file_name: &str,
         bytes: &[u8],
-    ) -> Result<store::ClaimDocument> {
-        let (name, mime) = kebao_domain::product::documents::check(file_name, bytes)?;
-        let user = actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
-        let mut tx = self.store.begin_write().await?;
-        let c = store::get(tx.conn(), claim_id).await?;
-        self.require(actor, Action::AttachClaimDocument, &claim_resource(&c), &Basis::None)?;
-        if store::documents(tx.conn(), claim_id).await?.len() >= MAX_CLAIM_DOCUMENTS {
-            return Err(FieldError::new(
-                "document",
-                "too_many",
-                format!("每个理赔最多 {MAX_CLAIM_DOCUMENTS} 份材料"),
-                format!("at most {MAX_CLAIM_DOCUMENTS} documents per claim"),
-            )
-            .into());
-        }
-        use sha2::Digest;
-        let d = store::ClaimDocument {
-            id: self.new_id(),
-            claim_id: c.id.clone(),
-            file_name: name,
-            media_type: mime.to_owned(),
-            sha256: hex::encode(sha2::Sha256::digest(bytes)),
-            size: i64::try_from(bytes.len()).unwrap_or(i64::MAX),
-            uploaded_by: format!("{}（{}）", user.display_name, user.username),
-            uploaded_at_us: self.now_us(),
-        };
-        store::insert_document(tx.conn(), &d, bytes, self.store.backend()).await?;
-        let draft = EventDraft::new(
-            &actor.log_name(),
-            "claim.document_added",
-            &c.id,
-            serde_json::json!({"document": d.id, "file_name": d.file_name, "sha256": d.sha256, "size": d.size}),
-        );
-        self.finish(tx, draft).await?;
-        Ok(d)
+    ) -> Result<Attachment> {
+        self.attach(actor, &Owner::claim(claim_id), file_name, bytes).await
     }
 
     /// A claim document with its body, for whoever may see the claim.
-    pub async fn claim_document(
-        &self,
-        actor: &Actor,
-        doc_id: &str,
-    ) -> Result<(store::ClaimDocument, Vec<u8>)> {
-        let (d, body) = {
-            let mut tx = self.store.begin_read().await?;
-            store::document(tx.conn(), doc_id).await?
-        };
-        self.claim(actor, &d.claim_id).await?;
-        Ok((d, body))
+    pub async fn claim_document(&self, actor: &Actor, doc_id: &str) -> Result<(Attachment, Vec<u8>)> {
+        let (a, body) = self.attachment(actor, doc_id).await?;
+        if a.owner.kind != OwnerKind::Claim {
+            return Err(ServiceError::NotFound);
+        }
+        Ok((a, body))
     }
 
     /// Claims of the actor's organisation.

@@ -4,13 +4,13 @@
 
 use crate::authz::{org_resource, Action, Actor, Basis, ReadContext, Resource, SUPERVISION};
 use crate::{Result, Service, ServiceError};
+use kebao_domain::attachment::{Attachment, NewAttachment, Owner};
 use kebao_domain::consent::{
     date_number, Consent, ConsentInput, ConsentKind, ConsentState, DataClass, DataScope, NewConsent, Purpose,
     REPORT_FIELDS,
 };
 use kebao_domain::event::{EventDraft, EventRecord};
 use kebao_domain::org::{OrgKind, Organisation};
-use kebao_domain::product::documents;
 use kebao_domain::{FieldError, Invalid};
 use kebao_store::consents::{self as store, Evidence, ExternalRecord};
 use kebao_store::{events, orgs};
@@ -287,8 +287,7 @@ impl Service {
         let ent = orgs::get(tx.conn(), enterprise_id).await?;
         self.require(actor, Action::GrantConsent, &org_resource(&ent), &self.basis_for(actor, &ent))?;
         let new = NewConsent::parse(input, self.today())?;
-        let (file_name, media_type) =
-            documents::check(evidence_name, evidence).map_err(|e| e.at("evidence"))?;
+        let file = NewAttachment::parse(evidence_name, evidence).map_err(|e| e.at("evidence"))?;
         let grantee = match orgs::get(tx.conn(), &new.grantee_id).await {
             Ok(g) => g,
             Err(kebao_store::StoreError::NotFound) => {
@@ -311,7 +310,6 @@ impl Service {
             )])
             .into());
         }
-        use sha2::Digest;
         let consent = Consent {
             id: self.new_id(),
             enterprise_id: ent.id.clone(),
@@ -325,14 +323,23 @@ impl Service {
             signer_title: new.signer_title,
             person_name: new.person_name,
             person_role: new.person_role,
-            evidence_sha256: hex::encode(sha2::Sha256::digest(evidence)),
+            evidence_sha256: file.sha256.clone(),
             evidence_document_id: self.new_id(),
             revoked_at_us: None,
             created_at_us: self.now_us(),
             created_by: actor.log_name(),
         };
-        let ev = Evidence { file_name, media_type: media_type.to_owned() };
-        store::insert(tx.conn(), &consent, &ev, evidence, self.store.backend()).await?;
+        let ev = Evidence { file_name: file.file_name.clone(), media_type: file.media_type.to_owned() };
+        // The signed authorisation is an attachment owned by the consent, under the id the
+        // consent names; the consent's event records its hash.
+        let file = file.into_attachment(
+            consent.evidence_document_id.clone(),
+            Owner::consent(&consent.id),
+            consent.created_by.clone(),
+            consent.created_at_us,
+        );
+        kebao_store::attachments::insert(tx.conn(), &file, evidence, self.store.backend()).await?;
+        store::insert(tx.conn(), &consent, &ev).await?;
         let draft = EventDraft::new(
             &actor.log_name(),
             "consent.granted",
@@ -409,12 +416,14 @@ impl Service {
         self.consent_view(c, e).await
     }
 
-    /// The signed authorisation of a consent.
-    pub async fn consent_evidence(&self, actor: &Actor, id: &str) -> Result<(ConsentView, Vec<u8>)> {
+    /// The signed authorisation of a consent (the attachment the consent names).
+    pub async fn consent_evidence(&self, actor: &Actor, id: &str) -> Result<(Attachment, Vec<u8>)> {
         let v = self.consent(actor, id).await?;
-        let mut tx = self.store.begin_read().await?;
-        let body = store::evidence_body(tx.conn(), &v.consent.evidence_sha256).await?;
-        Ok((v, body))
+        let (a, body) = self.attachment(actor, &v.consent.evidence_document_id).await?;
+        if a.owner != Owner::consent(id) {
+            return Err(ServiceError::NotFound);
+        }
+        Ok((a, body))
     }
 
     /// Consents the actor's organisation gave (an enterprise) or was given (anyone else).

@@ -6,16 +6,17 @@
 
 use crate::authz::{Action, Actor, Basis, Resource};
 use crate::{Result, Service, ServiceError};
+use kebao_domain::attachment::{Attachment, Owner, OwnerKind};
 use kebao_domain::catalogue::{Catalogue, ProductLine};
 use kebao_domain::event::EventDraft;
 use kebao_domain::org::{LifecycleStage, OrgKind};
 use kebao_domain::product::{
-    documents, registration_number, FilingStatus, Product, ProductContent, ProductInput, ProductVersion,
-    ReviewComment, Transition, CHECKLIST,
+    registration_number, FilingStatus, Product, ProductContent, ProductInput, ProductVersion, ReviewComment,
+    Transition, CHECKLIST,
 };
 use kebao_domain::user::Role;
 use kebao_domain::{search, FieldError, Invalid};
-use kebao_store::products::{self as store, Document, ProductFilter, StatusChange};
+use kebao_store::products::{self as store, ProductFilter, StatusChange};
 use kebao_store::todos::{self, Notification, Todo};
 use kebao_store::{orgs, users, Tx};
 use std::sync::Arc;
@@ -30,7 +31,7 @@ pub struct ProductView {
     pub public: Option<ProductVersion>,
     /// Every version the actor may see, newest first.
     pub versions: Vec<ProductVersion>,
-    pub documents: Vec<Document>,
+    pub documents: Vec<Attachment>,
     /// Review comments (insurer and zone only).
     pub comments: Vec<ReviewComment>,
     pub can_edit: bool,
@@ -107,7 +108,7 @@ pub struct RosterRow {
     pub industries: String,
 }
 
-fn product_resource(p: &Product, published: bool) -> Resource {
+pub(crate) fn product_resource(p: &Product, published: bool) -> Resource {
     Resource::Product { id: p.id.clone(), insurer_id: p.insurer_id.clone(), published }
 }
 
@@ -318,65 +319,29 @@ impl Service {
         Ok(())
     }
 
-    /// Attaches a document to the open version; stored once per content hash.
+    /// Attaches a document to the open (newest) version; stored once per content hash.
     pub async fn add_product_document(
         &self,
         actor: &Actor,
         id: &str,
         file_name: &str,
         bytes: &[u8],
-    ) -> Result<Document> {
-        let (name, mime) = documents::check(file_name, bytes)?;
-        let mut tx = self.store.begin_write().await?;
-        let (p, vs) = self.load_product(&mut tx, id).await?;
-        self.require(actor, Action::EditProduct, &product_resource(&p, false), &Basis::Own)?;
-        let v = Self::newest(&vs)?;
-        if !v.status.is_editable() {
-            return Err(conflict(not_editable(v.status)));
-        }
-        if store::documents(tx.conn(), id, v.version).await?.len() >= documents::MAX_PER_VERSION {
-            return Err(Invalid(vec![FieldError::new(
-                "document",
-                "too_many",
-                format!("每个版本最多 {} 份文件", documents::MAX_PER_VERSION),
-                format!("at most {} documents per version", documents::MAX_PER_VERSION),
-            )])
-            .into());
-        }
-        use sha2::Digest;
-        let doc = Document {
-            id: self.new_id(),
-            product_id: id.to_owned(),
-            version: v.version,
-            file_name: name,
-            media_type: mime.to_owned(),
-            sha256: hex::encode(sha2::Sha256::digest(bytes)),
-            size: i64::try_from(bytes.len()).unwrap_or(i64::MAX),
-            uploaded_by: actor.log_name(),
-            uploaded_at_us: self.now_us(),
+    ) -> Result<Attachment> {
+        let newest = {
+            let mut tx = self.store.begin_read().await?;
+            let (_, vs) = self.load_product(&mut tx, id).await?;
+            Self::newest(&vs)?.version
         };
-        store::insert_document(tx.conn(), &doc, bytes, self.store.backend()).await?;
-        let draft = EventDraft::new(
-            &actor.log_name(),
-            "product.document_added",
-            id,
-            serde_json::json!({"version": v.version, "document": doc.id, "sha256": doc.sha256, "size": doc.size}),
-        );
-        self.finish(tx, draft).await?;
-        Ok(doc)
+        self.attach(actor, &Owner::product_version(id, newest), file_name, bytes).await
     }
 
     /// A document and its body, if the actor may see the version it belongs to.
-    pub async fn product_document(&self, actor: &Actor, doc_id: &str) -> Result<(Document, Vec<u8>)> {
-        let mut tx = self.store.begin_read().await?;
-        let (doc, body) = store::document(tx.conn(), doc_id).await?;
-        let p = store::get_product(tx.conn(), &doc.product_id).await?;
-        let public = p.public_version == Some(doc.version);
-        if !self.authz.decide(actor, Action::ReadProduct, &product_resource(&p, public), &Basis::None).allowed
-        {
+    pub async fn product_document(&self, actor: &Actor, doc_id: &str) -> Result<(Attachment, Vec<u8>)> {
+        let (a, body) = self.attachment(actor, doc_id).await?;
+        if a.owner.kind != OwnerKind::ProductVersion {
             return Err(ServiceError::NotFound);
         }
-        Ok((doc, body))
+        Ok((a, body))
     }
 
     /// The insurer submits the open version for review; zone reviewers get a to-do.
@@ -750,7 +715,13 @@ impl Service {
         let version = newest.version + 1;
         let now = self.now_us();
         store::insert_version(tx.conn(), id, version, &newest.content, &actor.log_name(), now).await?;
-        store::copy_documents(tx.conn(), id, newest.version, version, &|| self.new_id()).await?;
+        kebao_store::attachments::copy(
+            tx.conn(),
+            &Owner::product_version(id, newest.version),
+            &Owner::product_version(id, version),
+            &|| self.new_id(),
+        )
+        .await?;
         let draft = EventDraft::new(
             &actor.log_name(),
             "product.version_created",
@@ -781,7 +752,8 @@ impl Service {
                 _ => return Err(ServiceError::NotFound),
             }
         };
-        let documents = store::documents(tx.conn(), id, shown.version).await?;
+        let documents =
+            kebao_store::attachments::of_owner(tx.conn(), &Owner::product_version(id, shown.version)).await?;
         let comments = if all { store::comments(tx.conn(), id).await? } else { Vec::new() };
         let res = product_resource(&p, false);
         let can_edit_any = self.authz.decide(actor, Action::EditProduct, &res, &Basis::Own).allowed;
@@ -976,7 +948,7 @@ impl Service {
     }
 }
 
-fn not_editable(s: FilingStatus) -> FieldError {
+pub(crate) fn not_editable(s: FilingStatus) -> FieldError {
     FieldError::new(
         "status",
         "not_editable",

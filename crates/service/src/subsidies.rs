@@ -103,7 +103,7 @@ fn day(s: &str) -> Option<Date> {
 
 /// What the policies see of a subsidy application: its applicant, its state and its local
 /// reviewer.
-fn subsidy_resource(a: &SubsidyRow) -> Resource {
+pub(crate) fn subsidy_resource(a: &SubsidyRow) -> Resource {
     Resource::Subsidy(authz::Case {
         id: a.id.clone(),
         enterprise_id: a.enterprise_id.clone(),
@@ -568,35 +568,8 @@ impl Service {
         file_name: &str,
         bytes: &[u8],
     ) -> Result<()> {
-        let (name, mime) = kebao_domain::product::documents::check(file_name, bytes)?;
-        let mut tx = self.store.begin_write().await?;
-        let a = store::get(tx.conn(), id).await?;
-        self.require(actor, Action::AttachSubsidyDocument, &subsidy_resource(&a), &Basis::None)?;
-        if a.status.is_final() {
-            return Err(conflict("final", "申请已办结，不能再补充材料", "the application is finished"));
-        }
-        use sha2::Digest;
-        let sha = hex::encode(sha2::Sha256::digest(bytes));
-        store::insert_document(
-            tx.conn(),
-            &self.new_id(),
-            id,
-            &name,
-            mime,
-            &sha,
-            bytes,
-            &actor.log_name(),
-            self.now_us(),
-            self.store.backend(),
-        )
-        .await?;
-        let draft = EventDraft::new(
-            &actor.log_name(),
-            "subsidy.document_added",
-            id,
-            serde_json::json!({"file_name": name, "sha256": sha}),
-        );
-        self.finish(tx, draft).await?;
+        self.attach(actor, &kebao_domain::attachment::Owner::subsidy_application(id), file_name, bytes)
+            .await?;
         Ok(())
     }
 
@@ -1216,7 +1189,16 @@ impl Service {
         // The public sees what the notice publishes; the applicant's documents and declarations
         // stay with the applicant and the zone.
         let insider = self.allows(actor, Action::ReadSubsidyDetails, &resource);
-        let docs = if insider { store::documents(tx.conn(), id).await? } else { Vec::new() };
+        let docs = if insider {
+            let owner = kebao_domain::attachment::Owner::subsidy_application(id);
+            kebao_store::attachments::of_owner(tx.conn(), &owner)
+                .await?
+                .into_iter()
+                .map(|d| (d.id, d.file_name, d.sha256, d.size))
+                .collect()
+        } else {
+            Vec::new()
+        };
         let mut a = a;
         if !insider {
             a.facts = "{}".into();

@@ -1,6 +1,6 @@
 //! Consents, external credit records and signed tree heads.
 
-use crate::{opt_text, Backend, Result, StoreError};
+use crate::{opt_text, Result, StoreError};
 use kebao_domain::consent::{Consent, ConsentKind, DataClass, DataScope, PersonRole, Purpose};
 use kebao_domain::event::{EventRecord, Hash32};
 use kebao_domain::merkle::TreeHead;
@@ -66,26 +66,9 @@ fn consent_row(r: &AnyRow) -> Result<(Consent, Evidence)> {
     Ok((c, e))
 }
 
-/// Stores a consent and its evidence body (once per hash).
-pub async fn insert(
-    conn: &mut AnyConnection,
-    c: &Consent,
-    evidence: &Evidence,
-    body: &[u8],
-    backend: Backend,
-) -> Result<()> {
-    let sql = match backend {
-        Backend::Sqlite => "INSERT OR IGNORE INTO blobs (sha256, size, content) VALUES ($1, $2, $3)",
-        Backend::Postgres => {
-            "INSERT INTO blobs (sha256, size, content) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
-        }
-    };
-    sqlx::query(sql)
-        .bind(&c.evidence_sha256)
-        .bind(i64::try_from(body.len()).unwrap_or(i64::MAX))
-        .bind(body.to_vec())
-        .execute(&mut *conn)
-        .await?;
+/// Stores a consent (its evidence file is stored first, as an attachment owned by it:
+/// `crate::attachments::insert`).
+pub async fn insert(conn: &mut AnyConnection, c: &Consent, evidence: &Evidence) -> Result<()> {
     let scopes = c.scopes.iter().map(|s| s.code()).collect::<Vec<_>>().join(",");
     sqlx::query(&format!(
         "INSERT INTO consents ({CONSENT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
@@ -120,16 +103,6 @@ pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<(Consent, Evidenc
     let sql = format!("SELECT {CONSENT_COLS} FROM consents WHERE id = $1");
     let r = sqlx::query(&sql).bind(id).fetch_optional(&mut *conn).await?.ok_or(StoreError::NotFound)?;
     consent_row(&r)
-}
-
-/// A consent's evidence body.
-pub async fn evidence_body(conn: &mut AnyConnection, sha256: &str) -> Result<Vec<u8>> {
-    let r = sqlx::query("SELECT content FROM blobs WHERE sha256 = $1")
-        .bind(sha256)
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-    Ok(r.try_get("content")?)
 }
 
 /// Consents an enterprise gave (newest first).

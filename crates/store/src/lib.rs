@@ -6,6 +6,7 @@
 //! at a time (a process-wide mutex, plus `busy_timeout` for other processes); on
 //! PostgreSQL appends serialise on the `event_head` row lock, so the chain never forks.
 
+pub mod attachments;
 pub mod claims;
 pub mod consents;
 pub mod disputes;
@@ -240,6 +241,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (10, "subsidy", include_str!("../migrations/sqlite/0010_subsidy.sql")),
             (12, "ledger_bound", include_str!("../migrations/sqlite/0012_ledger_bound.sql")),
             (13, "credentials", include_str!("../migrations/sqlite/0013_credentials.sql")),
+            (14, "attachments", include_str!("../migrations/sqlite/0014_attachments.sql")),
         ],
         Backend::Postgres => &[
             (1, "registry", include_str!("../migrations/postgres/0001_registry.sql")),
@@ -254,6 +256,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (10, "subsidy", include_str!("../migrations/postgres/0010_subsidy.sql")),
             (12, "ledger_bound", include_str!("../migrations/postgres/0012_ledger_bound.sql")),
             (13, "credentials", include_str!("../migrations/postgres/0013_credentials.sql")),
+            (14, "attachments", include_str!("../migrations/postgres/0014_attachments.sql")),
         ],
     };
     files
@@ -354,8 +357,16 @@ impl Store {
 
     /// Applies pending migrations; returns how many were applied.
     pub async fn migrate(&self) -> Result<usize> {
+        self.migrate_up_to(i64::MAX).await
+    }
+
+    /// Applies pending migrations up to and including version `last` (tests of a migration
+    /// build a database at the version before it); returns how many were applied.
+    pub async fn migrate_up_to(&self, last: i64) -> Result<usize> {
         let migrator = Migrator {
-            migrations: Cow::Owned(migrations(self.backend)),
+            migrations: Cow::Owned(
+                migrations(self.backend).into_iter().filter(|m| m.version <= last).collect(),
+            ),
             ignore_missing: false,
             locking: true,
             no_tx: false,

@@ -1,4 +1,4 @@
-//! Subsidy programmes, applications, objections, documents and bans.
+//! Subsidy programmes, applications, objections and bans (their documents are attachments).
 
 use crate::{opt_text, Result, StoreError};
 use kebao_domain::subsidy::SubsidyStatus;
@@ -282,52 +282,6 @@ pub async fn objections(conn: &mut AnyConnection, application_id: &str) -> Resul
                 at_us: r.try_get("at_us")?,
             })
         })
-        .collect()
-}
-
-/// Attaches a document (body stored once per hash).
-#[allow(clippy::too_many_arguments)]
-pub async fn insert_document(
-    conn: &mut AnyConnection,
-    id: &str,
-    application_id: &str,
-    file_name: &str,
-    media_type: &str,
-    sha256: &str,
-    body: &[u8],
-    uploaded_by: &str,
-    at_us: i64,
-    backend: crate::Backend,
-) -> Result<()> {
-    crate::products::insert_blob(conn, sha256, body, backend).await?;
-    sqlx::query(
-        "INSERT INTO subsidy_documents (id, application_id, file_name, media_type, sha256, size, uploaded_by, uploaded_at_us) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(id)
-    .bind(application_id)
-    .bind(file_name)
-    .bind(media_type)
-    .bind(sha256)
-    .bind(i64::try_from(body.len()).unwrap_or(i64::MAX))
-    .bind(uploaded_by)
-    .bind(at_us)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
-}
-
-/// An application's documents: (id, file name, sha256, size).
-pub async fn documents(
-    conn: &mut AnyConnection,
-    application_id: &str,
-) -> Result<Vec<(String, String, String, i64)>> {
-    let rows = sqlx::query("SELECT id, file_name, sha256, size FROM subsidy_documents WHERE application_id = $1 ORDER BY uploaded_at_us, id")
-        .bind(application_id)
-        .fetch_all(&mut *conn)
-        .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get("id")?, r.try_get("file_name")?, r.try_get("sha256")?, r.try_get("size")?)))
         .collect()
 }
 

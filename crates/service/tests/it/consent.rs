@@ -345,9 +345,15 @@ contract!(the_authorisation_matrix_matches_the_reviewed_oracle, |ctx: Ctx| async
                         file_name: "a.pdf".into(),
                         media_type: "application/pdf".into(),
                     };
-                    kebao_store::consents::insert(tx.conn(), &c, &ev, PDF, ctx.store.backend())
-                        .await
-                        .unwrap();
+                    kebao_store::attachments::insert_blob(
+                        tx.conn(),
+                        &c.evidence_sha256,
+                        PDF,
+                        ctx.store.backend(),
+                    )
+                    .await
+                    .unwrap();
+                    kebao_store::consents::insert(tx.conn(), &c, &ev).await.unwrap();
                     tx.commit_unlogged(kebao_store::Unlogged::Tampering).await.unwrap();
                 }
             }

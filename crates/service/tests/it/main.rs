@@ -5,6 +5,7 @@
 
 mod harness;
 
+mod attachments;
 mod audit;
 mod auth;
 mod authz;

@@ -715,11 +715,8 @@ contract!(claim_amounts_stay_within_the_remaining_limit_net_of_the_deductible, |
     // the insurer's cash has a payment already, so the largest amount cannot be added to it.
     ctx.svc.record_premium_paid(&admin, &policy.id, Money::from_fen(100), "OVF-0").await.unwrap();
     let before = state(&ctx).await.1;
-    let e = ctx
-        .svc
-        .record_premium_paid(&admin, &policy.id, Money::from_fen(MAX_FEN), "OVF-1")
-        .await
-        .unwrap_err();
+    let e =
+        ctx.svc.record_premium_paid(&admin, &policy.id, Money::from_fen(MAX_FEN), "OVF-1").await.unwrap_err();
     assert!(matches!(&e, ServiceError::Conflict(f) if f.code == "amount_overflow"), "{e:?}");
     assert_eq!(state(&ctx).await.1, before);
     let report = ctx.svc.ledger_verify().await.unwrap();

@@ -133,7 +133,7 @@ pub struct ClaimDocumentDto {
     pub uploaded_at: String,
 }
 
-pub(crate) fn claim_document_dto(d: &kebao_store::claims::ClaimDocument) -> ClaimDocumentDto {
+pub(crate) fn claim_document_dto(d: &kebao_domain::attachment::Attachment) -> ClaimDocumentDto {
     ClaimDocumentDto {
         id: d.id.clone(),
         file_name: d.file_name.clone(),
@@ -186,16 +186,5 @@ pub async fn download_claim_document(
     ApiPath(id): ApiPath<String>,
 ) -> Result<axum::response::Response, ApiError> {
     let (d, body) = s.svc.claim_document(&actor, &id).await?;
-    let doc = kebao_store::products::Document {
-        id: d.id,
-        product_id: String::new(),
-        version: 0,
-        file_name: d.file_name,
-        media_type: d.media_type,
-        sha256: d.sha256,
-        size: d.size,
-        uploaded_by: d.uploaded_by,
-        uploaded_at_us: d.uploaded_at_us,
-    };
-    Ok(super::products::document_response(&doc, body))
+    Ok(crate::forms::attachments::attachment_response(&d, body))
 }

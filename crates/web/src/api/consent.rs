@@ -123,19 +123,8 @@ pub async fn evidence(
     ApiActor(actor): ApiActor,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
-    let (v, body) = s.svc.consent_evidence(&actor, &id).await?;
-    let doc = kebao_store::products::Document {
-        id: v.consent.id.clone(),
-        product_id: String::new(),
-        version: 0,
-        file_name: v.evidence.file_name.clone(),
-        media_type: v.evidence.media_type.clone(),
-        sha256: v.consent.evidence_sha256.clone(),
-        size: i64::try_from(body.len()).unwrap_or(0),
-        uploaded_by: String::new(),
-        uploaded_at_us: 0,
-    };
-    Ok(super::products::document_response(&doc, body))
+    let (a, body) = s.svc.consent_evidence(&actor, &id).await?;
+    Ok(crate::forms::attachments::attachment_response(&a, body))
 }
 
 /// Revoke a consent (the enterprise); reads under it stop at once.

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`, documented by the OpenAPI 3.1 document at
 //! `/api/v1/openapi.json`, which is generated from these handlers and types.
 
+pub(crate) mod attachments;
 pub(crate) mod claims;
 pub(crate) mod consent;
 pub(crate) mod disputes;
@@ -98,6 +99,7 @@ pub fn routes() -> Router<AppState> {
         .route("/subsidies/{id}/objections/{objection_id}", post(subsidies::resolve))
         .route("/subsidies/{id}/documents", post(subsidies::upload))
         .route("/documents/{id}", get(products::download_document))
+        .route("/attachments/{id}", get(attachments::download))
         .route("/articles", get(products::list_articles).post(products::create_article))
         .route("/articles/{id}", get(products::get_article).put(products::update_article))
         .route("/consents", get(consent::mine).post(consent::grant))
@@ -179,7 +181,7 @@ async fn not_found() -> ApiError {
         claims::download_claim_document, policies::overview,
         subsidies::programmes, subsidies::load, subsidies::calendar, subsidies::check, subsidies::apply,
         subsidies::list, subsidies::get, subsidies::step, subsidies::object, subsidies::resolve, subsidies::upload,
-        subsidies::offers, subsidies::dashboard, subsidies::what_if
+        subsidies::offers, subsidies::dashboard, subsidies::what_if, attachments::download
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorInfo, crate::error::ErrorDetail)),
     modifiers(&BearerAuth, &CommonResponses),

@@ -10,19 +10,20 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
+use kebao_domain::attachment::Attachment;
 use kebao_domain::catalogue::{Confidence, ProductType};
 use kebao_domain::product::{CoverageInput, ProductInput, CHECKLIST};
 use kebao_domain::product::{ProductVersion, ReviewComment};
 use kebao_domain::publicity::Article;
 use kebao_domain::publicity::{render_markdown, ArticleKind};
 use kebao_service::products::{ProductListItem, ProductView};
-use kebao_store::products::Document;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
 
-pub(crate) use crate::forms::products::{document_response, parse_review, quote_input, read_upload};
+pub(crate) use crate::forms::attachments::{attachment_response, read_upload, too_large_is_413};
+pub(crate) use crate::forms::products::{parse_review, quote_input};
 pub use crate::forms::products::{PortalParams, QuoteRequestDto};
 
 /// A number the catalogue states, with how far it is confirmed.
@@ -345,8 +346,8 @@ pub struct DocumentDto {
     pub url: String,
 }
 
-impl From<&Document> for DocumentDto {
-    fn from(d: &Document) -> DocumentDto {
+impl From<&Attachment> for DocumentDto {
+    fn from(d: &Attachment) -> DocumentDto {
         DocumentDto {
             id: d.id.clone(),
             file_name: d.file_name.clone(),
@@ -627,16 +628,6 @@ pub async fn upload_document(
     Ok((StatusCode::CREATED, Json(DocumentDto::from(&doc))))
 }
 
-pub(crate) fn too_large_is_413(e: kebao_service::ServiceError) -> ApiError {
-    let big =
-        matches!(&e, kebao_service::ServiceError::Invalid(i) if i.0.iter().any(|f| f.code == "too_large"));
-    let mut err = ApiError::from(e);
-    if big {
-        err.status = StatusCode::PAYLOAD_TOO_LARGE;
-    }
-    err
-}
-
 /// Download a document (if the caller may see its version).
 #[utoipa::path(get, path = "/api/v1/documents/{id}", security((), ("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, description = "the file"), (status = 404, body = ErrorBody)), tag = "filings")]
@@ -646,7 +637,7 @@ pub async fn download_document(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let (doc, body) = s.svc.product_document(&actor, &id).await?;
-    Ok(document_response(&doc, body))
+    Ok(attachment_response(&doc, body))
 }
 
 /// Submit the open version for review.

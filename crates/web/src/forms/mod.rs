@@ -2,6 +2,7 @@
 //! query and body types, multipart readers, and the `*_run` functions that turn one
 //! workflow step into one service call. One module per capability, as in the other layers.
 
+pub mod attachments;
 pub mod claims;
 pub mod consent;
 pub mod disputes;

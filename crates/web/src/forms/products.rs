@@ -1,14 +1,10 @@
-//! Products: portal filters, uploads and downloads, reviews, quotes.
+//! Products: portal filters, reviews, quotes (uploads and downloads: `forms::attachments`).
 
 use crate::error::ApiError;
-use axum::extract::Multipart;
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
 use kebao_domain::catalogue::ProductLine;
 use kebao_domain::org::LifecycleStage;
 use kebao_domain::{FieldError, Invalid};
 use kebao_service::products::{PortalQuery, Review};
-use kebao_store::products::Document;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
@@ -88,80 +84,7 @@ impl PortalParams {
     }
 }
 
-/// Reads the `file` field of a multipart upload, and the `csrf` field (the UI's forms).
-pub(crate) async fn read_upload(mut multipart: Multipart) -> Result<(String, Vec<u8>, String), ApiError> {
-    let mut found = None;
-    let mut csrf = String::new();
-    loop {
-        let field = match multipart.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(e) => return Err(upload_error(e.status(), &e.body_text())),
-        };
-        match field.name() {
-            Some("file") => {
-                let name = field.file_name().unwrap_or_default().to_owned();
-                let bytes = field.bytes().await.map_err(|e| upload_error(e.status(), &e.body_text()))?;
-                found = Some((name, bytes.to_vec()));
-            }
-            Some("csrf") => {
-                csrf = field.text().await.map_err(|e| upload_error(e.status(), &e.body_text()))?;
-            }
-            _ => {
-                let _ = field.bytes().await;
-            }
-        }
-    }
-    found.map(|(n, b)| (n, b, csrf)).ok_or_else(|| {
-        ApiError::invalid(vec![crate::error::ErrorDetail {
-            field: "file".into(),
-            code: "required".into(),
-            message_zh: "请选择要上传的文件".into(),
-            message_en: "choose a file to upload (multipart field `file`)".into(),
-        }])
-    })
-}
-
-fn upload_error(status: StatusCode, text: &str) -> ApiError {
-    if status == StatusCode::PAYLOAD_TOO_LARGE {
-        let f = kebao_domain::product::documents::too_large(crate::MAX_BODY_BYTES + 1);
-        let mut e = ApiError::new(status, "too_large", f.message_en.clone(), f.message_zh.clone());
-        e.body.details = crate::error::details_of(&Invalid(vec![f]));
-        e
-    } else {
-        ApiError::bad_request(text.to_owned())
-    }
-}
-
-pub(crate) fn document_response(doc: &Document, body: Vec<u8>) -> Response {
-    // Cleaned again: names stored before uploads were cleaned of bidi controls may hold them.
-    let name = kebao_domain::product::documents::clean_file_name(&doc.file_name);
-    let ascii: String =
-        name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' { c } else { '_' }).collect();
-    let encoded: String = name
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b == b'.' {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
-    (
-        [
-            (header::CONTENT_TYPE, doc.media_type.clone()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"),
-            ),
-            (header::HeaderName::from_static("x-content-sha256"), doc.sha256.clone()),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
-        ],
-        body,
-    )
-        .into_response()
-}
+pub(crate) use crate::forms::attachments::read_upload;
 
 pub(crate) fn parse_review(decision: &str, reason: &str) -> Result<Review, ApiError> {
     match decision.trim() {

@@ -272,18 +272,7 @@ async fn claim_document_download(
     Path(id): Path<String>,
 ) -> Page {
     let (d, body) = st.svc.claim_document(&s.actor, &id).await.map_err(|e| error_page(tr, c, e))?;
-    let doc = kebao_store::products::Document {
-        id: d.id,
-        product_id: String::new(),
-        version: 0,
-        file_name: d.file_name,
-        media_type: d.media_type,
-        sha256: d.sha256,
-        size: d.size,
-        uploaded_by: d.uploaded_by,
-        uploaded_at_us: d.uploaded_at_us,
-    };
-    Ok(crate::forms::products::document_response(&doc, body))
+    Ok(crate::forms::attachments::attachment_response(&d, body))
 }
 
 /// The organisation's claims as a workbook.

@@ -285,19 +285,8 @@ async fn consent_evidence(
     Authed { c, s, tr }: Authed,
     Path(id): Path<String>,
 ) -> Page {
-    let (v, body) = st.svc.consent_evidence(&s.actor, &id).await.map_err(|e| error_page(tr, c, e))?;
-    let doc = kebao_store::products::Document {
-        id: v.consent.id.clone(),
-        product_id: String::new(),
-        version: 0,
-        file_name: v.evidence.file_name.clone(),
-        media_type: v.evidence.media_type.clone(),
-        sha256: v.consent.evidence_sha256.clone(),
-        size: 0,
-        uploaded_by: String::new(),
-        uploaded_at_us: 0,
-    };
-    Ok(crate::forms::products::document_response(&doc, body))
+    let (a, body) = st.svc.consent_evidence(&s.actor, &id).await.map_err(|e| error_page(tr, c, e))?;
+    Ok(crate::forms::attachments::attachment_response(&a, body))
 }
 
 struct SectionT {

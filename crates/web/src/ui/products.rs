@@ -7,7 +7,8 @@ use super::kit::{
     Page,
 };
 use super::Tr;
-use crate::forms::products::{document_response, parse_review, read_upload, PortalParams};
+use crate::forms::attachments::{attachment_response, read_upload};
+use crate::forms::products::{parse_review, PortalParams};
 use crate::session::same_secret;
 use crate::AppState;
 use askama::Template;
@@ -721,7 +722,7 @@ async fn document_download(
     let (c, s) = chrome(&st, &headers, tr).await?;
     let actor = s.map(|s| s.actor).unwrap_or(Actor::Anonymous);
     let (doc, body) = st.svc.product_document(&actor, &id).await.map_err(|e| error_page(tr, c, e))?;
-    Ok(document_response(&doc, body))
+    Ok(attachment_response(&doc, body))
 }
 
 // ---------------------------------------------------------------------------------------

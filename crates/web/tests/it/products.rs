@@ -909,6 +909,12 @@ async fn endorse_coinsure_cancel_refund_renew_and_the_zone_overview() {
     let doc = docs[0]["id"].as_str().unwrap().to_owned();
     let r = e.get(&format!("/claim-documents/{doc}")).await;
     assert_eq!((r.status, r.text()), (StatusCode::OK, "%PDF-1.4 loss".to_owned()));
+    // The one attachment path serves the same file; a caller who may not see the claim is
+    // told it does not exist.
+    let r = c.get_auth(&format!("/api/v1/attachments/{doc}"), &ent).await;
+    assert_eq!((r.status, r.text()), (StatusCode::OK, "%PDF-1.4 loss".to_owned()));
+    let r = Client::new(&app).get(&format!("/api/v1/attachments/{doc}")).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text());
     let r = c
         .json(
             "POST",

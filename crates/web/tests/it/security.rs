@@ -85,6 +85,9 @@ const ROUTE_SCOPES: &[(&str, Option<&str>)] = &[
     ("/api/v1/subsidies/{id}/objections/{objection_id}", None),
     ("/api/v1/subsidies/{id}/documents", None),
     ("/api/v1/documents/{id}", None),
+    // An attachment's owner may be of any kind (a consent's evidence among them): no one
+    // scope fits, so closed to keys; consent evidence stays open under `/consents/{id}/evidence`.
+    ("/api/v1/attachments/{id}", None),
     ("/api/v1/articles", None),
     ("/api/v1/articles/{id}", None),
     ("/api/v1/consents", Some("consents:read")),

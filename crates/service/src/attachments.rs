@@ -1,0 +1,171 @@
+//! Attachments (issue 14 §4): one upload path and one download path for the files of
+//! product versions, claims, subsidy applications and consents. Who may attach or read is
+//! the owner's rule: the owner's existing Cedar actions (edit or read a product, attach a
+//! claim or subsidy document, read a claim or an application's details) and, for a
+//! consent, the consent's own visibility.
+
+use crate::authz::{Action, Actor, Basis};
+use crate::{Result, Service, ServiceError};
+use kebao_domain::attachment::{Attachment, NewAttachment, Owner, OwnerKind};
+use kebao_domain::event::EventDraft;
+use kebao_domain::FieldError;
+use kebao_store::{attachments as store, Tx};
+
+impl Service {
+    /// Attaches an uploaded file to its owner: checks the file, authorises the actor by the
+    /// owner's rule, checks the owner's state and its limit, stores the file and records one
+    /// event — in one write transaction.
+    pub async fn attach(
+        &self,
+        actor: &Actor,
+        owner: &Owner,
+        file_name: &str,
+        bytes: &[u8],
+    ) -> Result<Attachment> {
+        let new = NewAttachment::parse(file_name, bytes)?;
+        let mut tx = self.store.begin_write().await?;
+        let uploaded_by = self.may_attach(&mut tx, actor, owner).await?;
+        if let Some(max) = owner.kind.max_per_owner() {
+            if store::count(tx.conn(), owner).await? >= max {
+                return Err(owner.kind.too_many().into());
+            }
+        }
+        let a = new.into_attachment(self.new_id(), owner.clone(), uploaded_by, self.now_us());
+        store::insert(tx.conn(), &a, bytes, self.store.backend()).await?;
+        self.finish(tx, attached_event(actor, &a)).await?;
+        Ok(a)
+    }
+
+    /// An owner's attachments, oldest first, for whoever may read them.
+    pub async fn attachments(&self, actor: &Actor, owner: &Owner) -> Result<Vec<Attachment>> {
+        let mut tx = self.store.begin_read().await?;
+        self.may_read_attachments(&mut tx, actor, owner).await?;
+        Ok(store::of_owner(tx.conn(), owner).await?)
+    }
+
+    /// One attachment with its body, for whoever may read its owner's attachments; others
+    /// are told it does not exist.
+    pub async fn attachment(&self, actor: &Actor, id: &str) -> Result<(Attachment, Vec<u8>)> {
+        let mut tx = self.store.begin_read().await?;
+        let (a, body) = store::get_with_body(tx.conn(), id).await?;
+        self.may_read_attachments(&mut tx, actor, &a.owner).await?;
+        Ok((a, body))
+    }
+
+    /// Whether the actor may read the owner's attachments (`NotFound` when not).
+    pub(crate) async fn may_read_attachments(
+        &self,
+        tx: &mut impl kebao_store::Conn,
+        actor: &Actor,
+        owner: &Owner,
+    ) -> Result<()> {
+        match owner.kind {
+            OwnerKind::ProductVersion => {
+                let p = kebao_store::products::get_product(tx.conn(), &owner.id).await?;
+                let public = p.public_version.is_some() && p.public_version == owner.version;
+                let res = crate::products::product_resource(&p, public);
+                if !self.allows(actor, Action::ReadProduct, &res) {
+                    return Err(ServiceError::NotFound);
+                }
+            }
+            OwnerKind::Claim => {
+                let c = kebao_store::claims::get(tx.conn(), &owner.id).await?;
+                self.claim_visible(actor, &c)?;
+            }
+            OwnerKind::SubsidyApplication => {
+                let s = kebao_store::subsidies::get(tx.conn(), &owner.id).await?;
+                // The public sees what a notice publishes; the applicant's documents stay with
+                // the applicant and the zone.
+                if !self.allows(actor, Action::ReadSubsidyDetails, &crate::subsidies::subsidy_resource(&s)) {
+                    return Err(ServiceError::NotFound);
+                }
+            }
+            OwnerKind::Consent => {
+                self.consent(actor, &owner.id).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the actor may attach a file to the owner now; returns how the uploader is
+    /// recorded.
+    async fn may_attach(&self, tx: &mut Tx, actor: &Actor, owner: &Owner) -> Result<String> {
+        match owner.kind {
+            OwnerKind::ProductVersion => {
+                let p = kebao_store::products::get_product(tx.conn(), &owner.id).await?;
+                self.require(
+                    actor,
+                    Action::EditProduct,
+                    &crate::products::product_resource(&p, false),
+                    &Basis::Own,
+                )?;
+                let vs = kebao_store::products::versions(tx.conn(), &owner.id).await?;
+                let newest =
+                    vs.first().ok_or_else(|| ServiceError::Internal("product without versions".into()))?;
+                if Some(newest.version) != owner.version || !newest.status.is_editable() {
+                    let status = match owner.version {
+                        Some(v) => vs.iter().find(|x| x.version == v).map_or(newest.status, |x| x.status),
+                        None => newest.status,
+                    };
+                    return Err(ServiceError::Conflict(crate::products::not_editable(status)));
+                }
+                Ok(actor.log_name())
+            }
+            OwnerKind::Claim => {
+                let user = actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
+                let c =
+                    kebao_store::claims::get_for_update(tx.conn(), &owner.id, self.store.backend()).await?;
+                self.require(
+                    actor,
+                    Action::AttachClaimDocument,
+                    &crate::claims::claim_resource(&c),
+                    &Basis::None,
+                )?;
+                Ok(format!("{}（{}）", user.display_name, user.username))
+            }
+            OwnerKind::SubsidyApplication => {
+                let a = kebao_store::subsidies::get(tx.conn(), &owner.id).await?;
+                let res = crate::subsidies::subsidy_resource(&a);
+                self.require(actor, Action::AttachSubsidyDocument, &res, &Basis::None)?;
+                if a.status.is_final() {
+                    return Err(ServiceError::Conflict(FieldError::new(
+                        "status",
+                        "final",
+                        "申请已办结，不能再补充材料",
+                        "the application is finished",
+                    )));
+                }
+                Ok(actor.log_name())
+            }
+            OwnerKind::Consent => Err(ServiceError::Conflict(FieldError::new(
+                "evidence",
+                "given_with_consent",
+                "授权书随授权一并提交，不能另行补充",
+                "a consent's signed authorisation is given with the consent, not attached later",
+            ))),
+        }
+    }
+}
+
+/// The one event of an upload (the kinds and fields the log has always had per owner).
+fn attached_event(actor: &Actor, a: &Attachment) -> EventDraft {
+    let (kind, payload) = match a.owner.kind {
+        OwnerKind::ProductVersion => (
+            "product.document_added",
+            serde_json::json!({"version": a.owner.version, "document": a.id, "sha256": a.sha256, "size": a.size}),
+        ),
+        OwnerKind::Claim => (
+            "claim.document_added",
+            serde_json::json!({"document": a.id, "file_name": a.file_name, "sha256": a.sha256, "size": a.size}),
+        ),
+        OwnerKind::SubsidyApplication => (
+            "subsidy.document_added",
+            serde_json::json!({"document": a.id, "file_name": a.file_name, "sha256": a.sha256}),
+        ),
+        OwnerKind::Consent => (
+            "consent.evidence_added",
+            serde_json::json!({"document": a.id, "file_name": a.file_name, "sha256": a.sha256}),
+        ),
+    };
+    EventDraft::new(&actor.log_name(), kind, &a.owner.id, payload)
+}
