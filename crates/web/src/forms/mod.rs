@@ -5,6 +5,7 @@
 pub mod claims;
 pub mod consent;
 pub mod disputes;
+pub mod policies;
 pub mod products;
 pub mod registry;
 pub mod subsidies;
