@@ -2,8 +2,9 @@
 //! auto-accept rules, or an underwriter within their authority. Premium due and premium
 //! paid are ledger transfers between the insurer's accounts, as evidence.
 
-use crate::error::FieldError;
+use crate::error::{Collector, FieldError, Invalid};
 use crate::money::Money;
+use crate::org::parse_date;
 use crate::org::string_enum;
 use crate::product::ProductContent;
 use crate::rating::{QuoteInput, Step};
@@ -253,6 +254,68 @@ impl UnderwritingRules {
     }
 }
 
+/// A change of a policy's terms as asked for (the new rated inputs come parsed as a quote's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEndorsement {
+    pub effective_date: Date,
+    pub reason: String,
+}
+
+impl NewEndorsement {
+    /// Parses the effective date (`YYYY-MM-DD`) and the reason (2 to 500 characters),
+    /// naming every bad field.
+    pub fn parse(effective_date: &str, reason: &str) -> Result<NewEndorsement, Invalid> {
+        let mut c = Collector::default();
+        let effective_date = c.take(parse_date("effective_date", effective_date));
+        let reason = c.take(reason_of(
+            reason,
+            "请写明批改原因（2–500 字）",
+            "state the reason for the endorsement (2 to 500 characters)",
+        ));
+        c.finish()?;
+        match (effective_date, reason) {
+            (Some(effective_date), Some(reason)) => Ok(NewEndorsement { effective_date, reason }),
+            _ => Err(Invalid(Vec::new())),
+        }
+    }
+}
+
+/// A cancellation as asked for: the last day of cover and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCancellation {
+    pub last_day: Date,
+    pub reason: String,
+}
+
+impl NewCancellation {
+    /// Parses the last day of cover (`YYYY-MM-DD`) and the reason (2 to 500 characters),
+    /// naming every bad field.
+    pub fn parse(last_day: &str, reason: &str) -> Result<NewCancellation, Invalid> {
+        let mut c = Collector::default();
+        let last_day = c.take(parse_date("last_day", last_day));
+        let reason = c.take(reason_of(
+            reason,
+            "请写明退保或解除原因（2–500 字）",
+            "state the reason (2 to 500 characters)",
+        ));
+        c.finish()?;
+        match (last_day, reason) {
+            (Some(last_day), Some(reason)) => Ok(NewCancellation { last_day, reason }),
+            _ => Err(Invalid(Vec::new())),
+        }
+    }
+}
+
+fn reason_of(reason: &str, zh: &'static str, en: &'static str) -> Result<String, FieldError> {
+    let r = reason.trim();
+    let n = r.chars().count();
+    if (2..=500).contains(&n) {
+        Ok(r.to_owned())
+    } else {
+        Err(FieldError::new("reason", "reason_required", zh, en))
+    }
+}
+
 /// An underwriter may accept an application whose limit is within their authority.
 pub fn within_authority(limit: Money, authority_yuan: i64) -> Result<(), FieldError> {
     if limit.fen() <= authority_yuan.saturating_mul(100) {
@@ -404,6 +467,20 @@ mod tests {
             Some("over_authority")
         );
         assert_eq!(policy_number(2026, 42), "DHKB-P-2026-000042");
+    }
+
+    #[test]
+    fn endorsements_and_cancellations_parse_at_the_edge() {
+        let e = NewEndorsement::parse(" 2026-12-01 ", " 提高限额 ").unwrap();
+        assert_eq!((e.effective_date, e.reason.as_str()), (d(2026, 12, 1), "提高限额"));
+        let bad = NewEndorsement::parse("12/01/2026", "x").unwrap_err();
+        let fields: Vec<_> = bad.0.iter().map(|e| (e.field.as_str(), e.code)).collect();
+        assert_eq!(fields, [("effective_date", "date_format"), ("reason", "reason_required")]);
+        let c = NewCancellation::parse("2027-01-27", "企业停产").unwrap();
+        assert_eq!(c.last_day, d(2027, 1, 27));
+        let bad = NewCancellation::parse("", &"长".repeat(501)).unwrap_err();
+        let fields: Vec<_> = bad.0.iter().map(|e| (e.field.as_str(), e.code)).collect();
+        assert_eq!(fields, [("last_day", "required"), ("reason", "reason_required")]);
     }
 
     #[test]

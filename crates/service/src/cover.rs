@@ -10,9 +10,10 @@ use crate::{Result, Service, ServiceError};
 use kebao_domain::cover::{check_shares, earned, pro_rata_adjustment, split_by_shares, WHOLE_BP};
 use kebao_domain::event::EventDraft;
 use kebao_domain::ledger::{AccountFlags, Transfer, TransferFlags, TransferResult};
-use kebao_domain::org::{parse_date, OrgKind};
+use kebao_domain::org::OrgKind;
 use kebao_domain::policy::{
-    codes, within_authority, Application, Endorsement, EndorsementKind, Policy, PolicyStep,
+    codes, within_authority, Application, Endorsement, EndorsementKind, NewCancellation, NewEndorsement,
+    Policy, PolicyStep,
 };
 use kebao_domain::rating::{Plan, QuoteInput};
 use kebao_domain::{FieldError, Money};
@@ -247,17 +248,8 @@ impl Service {
         effective: &str,
         reason: &str,
     ) -> Result<EndorsementOutcome> {
-        let from = parse_date("effective_date", effective)?;
-        let reason = reason.trim();
-        if reason.chars().count() < 2 || reason.chars().count() > 500 {
-            return Err(FieldError::new(
-                "reason",
-                "reason_required",
-                "请写明批改原因（2–500 字）",
-                "state the reason for the endorsement (2 to 500 characters)",
-            )
-            .into());
-        }
+        let NewEndorsement { effective_date: from, reason } = NewEndorsement::parse(effective, reason)?;
+        let reason = reason.as_str();
         let mut tx = self.store.begin_write().await?;
         // Locked until the commit: its checks (in force, no claims yet) hold against a
         // cancellation or a claim running concurrently.
@@ -342,17 +334,8 @@ impl Service {
         last_day: &str,
         reason: &str,
     ) -> Result<EndorsementOutcome> {
-        let last = parse_date("last_day", last_day)?;
-        let reason = reason.trim();
-        if reason.chars().count() < 2 || reason.chars().count() > 500 {
-            return Err(FieldError::new(
-                "reason",
-                "reason_required",
-                "请写明退保或解除原因（2–500 字）",
-                "state the reason (2 to 500 characters)",
-            )
-            .into());
-        }
+        let NewCancellation { last_day: last, reason } = NewCancellation::parse(last_day, reason)?;
+        let reason = reason.as_str();
         let mut tx = self.store.begin_write().await?;
         // Locked until the commit, so that a claim reported meanwhile is either seen among
         // the open claims below or sees this cancellation.

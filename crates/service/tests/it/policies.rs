@@ -990,3 +990,38 @@ contract!(an_application_by_an_unverified_enterprise_is_refused, |ctx: Ctx| asyn
     let q = QuoteInput { limit: Money::from_fen(50_000_000), ..Default::default() };
     ctx.svc.apply_for_policy(&ent, &pid, &q, "2026-11-28").await.unwrap();
 });
+
+contract!(actions_are_the_steps_the_state_allows_that_cedar_allows, |ctx: Ctx| async move {
+    use kebao_domain::policy::PolicyStep as P;
+    let Setup { z, uw, admin, other_uw, pid, .. } = setup(&ctx).await;
+    let q = |limit_yuan: i64| QuoteInput { limit: Money::from_fen(limit_yuan * 100), ..Default::default() };
+    // A referred application: its insurer's underwriter may accept or decline; nobody else.
+    let b = ctx.svc.apply_for_policy(&z.ent_admin, &pid, &q(1_500_000), "2026-12-01").await.unwrap();
+    assert_eq!(
+        ctx.svc.application_actions(&uw, &b.id).await.unwrap(),
+        [ApplicationStep::Accept, ApplicationStep::Decline]
+    );
+    assert!(ctx.svc.application_actions(&other_uw, &b.id).await.unwrap().is_empty());
+    assert!(ctx.svc.application_actions(&z.ent_admin, &b.id).await.unwrap().is_empty());
+    assert!(matches!(ctx.svc.application_actions(&uw, "nope").await, Err(ServiceError::NotFound)));
+    // Bound: nothing is left to decide.
+    ctx.svc.set_underwriter_authority(&admin, "uw.p", 2_000_000).await.unwrap();
+    ctx.svc.decide_application(&uw, &b.id, ApplicationStep::Accept, "").await.unwrap();
+    assert!(ctx.svc.application_actions(&uw, &b.id).await.unwrap().is_empty());
+    let p = ctx.svc.my_policies(&z.ent_admin).await.unwrap().remove(0);
+    assert_eq!(
+        ctx.svc.policy_actions(&z.ent_admin, &p.id).await.unwrap(),
+        [P::Cancel, P::Renew, P::ReportClaim]
+    );
+    assert_eq!(
+        ctx.svc.policy_actions(&uw, &p.id).await.unwrap(),
+        [P::PayPremium, P::Endorse, P::Cancel, P::Refund, P::Coinsure]
+    );
+    assert!(ctx.svc.policy_actions(&other_uw, &p.id).await.unwrap().is_empty());
+    assert!(ctx.svc.policy_actions(&z.banker, &p.id).await.unwrap().is_empty());
+    assert!(matches!(ctx.svc.policy_actions(&uw, "nope").await, Err(ServiceError::NotFound)));
+    // Cancelled: premium and refunds are still recorded, and claims for losses in cover reported.
+    ctx.svc.cancel_policy(&z.ent_admin, &p.id, "2026-12-15", "企业迁出").await.unwrap();
+    assert_eq!(ctx.svc.policy_actions(&z.ent_admin, &p.id).await.unwrap(), [P::ReportClaim]);
+    assert_eq!(ctx.svc.policy_actions(&uw, &p.id).await.unwrap(), [P::PayPremium, P::Refund]);
+});
