@@ -2,9 +2,12 @@
 //! auto-accept rules, or an underwriter within their authority. Premium due and premium
 //! paid are ledger transfers between the insurer's accounts, as evidence.
 
-use crate::error::FieldError;
+use crate::error::{Collector, FieldError, Invalid};
 use crate::money::Money;
+use crate::org::parse_date;
 use crate::org::string_enum;
+use crate::product::ProductContent;
+use crate::rating::{QuoteInput, Step};
 use time::Date;
 
 string_enum! {
@@ -23,6 +26,183 @@ string_enum! {
         InForce = "in_force", "有效", "In force";
         Cancelled = "cancelled", "已退保/解除", "Cancelled";
     }
+}
+
+string_enum! {
+    /// A step of an application's workflow: the insurer's rules or an underwriter accept or
+    /// decline a referred application; an accepted one is bound (a policy is issued).
+    ApplicationStep {
+        Accept = "accept", "承保", "Accept";
+        Decline = "decline", "拒保", "Decline";
+        Bind = "bind", "出单", "Bind";
+    }
+}
+
+impl ApplicationStatus {
+    /// The state after `step`, or why `step` is not possible from here. An application is
+    /// submitted `referred`; the insurer's rules or an underwriter accept or decline it.
+    pub fn apply(self, step: ApplicationStep) -> Result<ApplicationStatus, FieldError> {
+        use ApplicationStatus as S;
+        use ApplicationStep as T;
+        match (self, step) {
+            (S::Referred, T::Accept) => Ok(S::Accepted),
+            (S::Referred, T::Decline) => Ok(S::Declined),
+            (S::Accepted, T::Bind) => Ok(S::Bound),
+            (from, T::Accept | T::Decline) => Err(FieldError::new(
+                "status",
+                "not_referred",
+                format!("该投保申请状态为「{}」，无需核保", from.label_zh()),
+                format!("the application is `{}`, not referred", from.code()),
+            )),
+            (from, t) => Err(FieldError::new(
+                "status",
+                "bad_transition",
+                format!("投保申请当前状态为「{}」，不能执行「{}」", from.label_zh(), t.label_zh()),
+                format!("an application that is `{}` cannot be sent to `{}`", from.code(), t.code()),
+            )),
+        }
+    }
+
+    /// The steps possible from this state.
+    pub fn steps(self) -> Vec<ApplicationStep> {
+        ApplicationStep::ALL.iter().copied().filter(|t| self.apply(*t).is_ok()).collect()
+    }
+}
+
+string_enum! {
+    /// What may be done to a policy (the codes the API and the policy page's forms send).
+    PolicyStep {
+        PayPremium = "pay_premium", "登记保费到账", "Record premium received";
+        Endorse = "endorse", "批改", "Endorse";
+        Cancel = "cancel", "退保/解除", "Cancel";
+        Refund = "refund", "登记退费", "Record a refund";
+        Renew = "renew", "续保", "Renew";
+        Coinsure = "coinsure", "设定共保", "Share with co-insurers";
+        ReportClaim = "report_claim", "报案", "Report a claim";
+    }
+}
+
+impl PolicyStatus {
+    /// The state after `step`, or why `step` is not possible from here. A cancelled policy
+    /// still takes premium and refund records, and claims for losses within its cover.
+    pub fn apply(self, step: PolicyStep) -> Result<PolicyStatus, FieldError> {
+        use PolicyStatus as S;
+        use PolicyStep as T;
+        match (self, step) {
+            (S::InForce, T::Cancel) => Ok(S::Cancelled),
+            (S::InForce, _) => Ok(S::InForce),
+            (S::Cancelled, T::PayPremium | T::Refund | T::ReportClaim) => Ok(S::Cancelled),
+            (S::Cancelled, t) => {
+                let (zh, en) = match t {
+                    T::Endorse => ("保单已退保或解除，不能批改", "the policy is cancelled"),
+                    T::Cancel => ("保单已退保或解除", "the policy is already cancelled"),
+                    T::Renew => ("已退保的保单不能续保", "a cancelled policy cannot be renewed"),
+                    _ => ("保单已退保或解除", "the policy is cancelled"),
+                };
+                Err(FieldError::new("policy", "not_in_force", zh, en))
+            }
+        }
+    }
+
+    /// The steps possible from this state.
+    pub fn steps(self) -> Vec<PolicyStep> {
+        PolicyStep::ALL.iter().copied().filter(|t| self.apply(*t).is_ok()).collect()
+    }
+}
+
+string_enum! {
+    /// What an endorsement did.
+    EndorsementKind {
+        Change = "change", "批改", "Endorsement";
+        Cancel = "cancel", "退保/解除", "Cancellation";
+    }
+}
+
+/// An application for cover at the insurer's quote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Application {
+    pub id: String,
+    pub product_id: String,
+    pub product_version: i64,
+    pub insurer_id: String,
+    pub enterprise_id: String,
+    pub applicant: String,
+    /// What was rated.
+    pub input: QuoteInput,
+    pub start_date: Date,
+    pub end_date: Date,
+    pub premium: Money,
+    pub plan_version: i64,
+    /// How the premium came about.
+    pub trace: Vec<Step>,
+    pub status: ApplicationStatus,
+    pub reasons: Vec<String>,
+    pub decided_by: Option<String>,
+    pub decided_at_us: Option<i64>,
+    pub created_at_us: i64,
+    /// The policy this application renews.
+    pub renewal_of: Option<String>,
+}
+
+/// A policy's schedule: the product's content as filed, the rated inputs at binding, the
+/// plan version that rated them and the quote's trace.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PolicySchedule {
+    pub product: ProductContent,
+    pub rated: QuoteInput,
+    pub plan_version: i64,
+    pub trace: Vec<Step>,
+}
+
+/// A policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Policy {
+    pub id: String,
+    pub number: String,
+    pub application_id: String,
+    pub product_id: String,
+    pub insurer_id: String,
+    pub enterprise_id: String,
+    pub start_date: Date,
+    pub end_date: Date,
+    /// The full-term premium now in force.
+    pub premium: Money,
+    pub schedule: PolicySchedule,
+    pub bound_by: String,
+    pub bound_at_us: i64,
+    pub status: PolicyStatus,
+    /// The last day of cover of a cancelled policy.
+    pub cancelled_on: Option<Date>,
+    /// The rated inputs now in force (changed by endorsements; at binding, the schedule's).
+    pub input: QuoteInput,
+}
+
+impl Policy {
+    /// The last day of cover: the end of the term, or of a cancellation before it.
+    pub fn last_day(&self) -> Date {
+        self.cancelled_on.map_or(self.end_date, |c| c.min(self.end_date))
+    }
+}
+
+/// An endorsement: a change of terms, or the cancellation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endorsement {
+    pub id: String,
+    pub policy_id: String,
+    pub seq: i64,
+    pub kind: EndorsementKind,
+    pub effective_date: Date,
+    /// The new rated inputs of a change.
+    pub input: Option<QuoteInput>,
+    pub old_premium: Money,
+    /// For a cancellation: the premium earned.
+    pub new_premium: Money,
+    /// Premium due added (positive) or returned (negative).
+    pub adjustment: Money,
+    pub explanation: String,
+    pub reason: String,
+    pub made_by: String,
+    pub made_at_us: i64,
 }
 
 /// The insurer's own underwriting rules, filed with its rating plan.
@@ -71,6 +251,68 @@ impl UnderwritingRules {
         } else {
             Decision::Refer(refer)
         }
+    }
+}
+
+/// A change of a policy's terms as asked for (the new rated inputs come parsed as a quote's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEndorsement {
+    pub effective_date: Date,
+    pub reason: String,
+}
+
+impl NewEndorsement {
+    /// Parses the effective date (`YYYY-MM-DD`) and the reason (2 to 500 characters),
+    /// naming every bad field.
+    pub fn parse(effective_date: &str, reason: &str) -> Result<NewEndorsement, Invalid> {
+        let mut c = Collector::default();
+        let effective_date = c.take(parse_date("effective_date", effective_date));
+        let reason = c.take(reason_of(
+            reason,
+            "请写明批改原因（2–500 字）",
+            "state the reason for the endorsement (2 to 500 characters)",
+        ));
+        c.finish()?;
+        match (effective_date, reason) {
+            (Some(effective_date), Some(reason)) => Ok(NewEndorsement { effective_date, reason }),
+            _ => Err(Invalid(Vec::new())),
+        }
+    }
+}
+
+/// A cancellation as asked for: the last day of cover and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCancellation {
+    pub last_day: Date,
+    pub reason: String,
+}
+
+impl NewCancellation {
+    /// Parses the last day of cover (`YYYY-MM-DD`) and the reason (2 to 500 characters),
+    /// naming every bad field.
+    pub fn parse(last_day: &str, reason: &str) -> Result<NewCancellation, Invalid> {
+        let mut c = Collector::default();
+        let last_day = c.take(parse_date("last_day", last_day));
+        let reason = c.take(reason_of(
+            reason,
+            "请写明退保或解除原因（2–500 字）",
+            "state the reason (2 to 500 characters)",
+        ));
+        c.finish()?;
+        match (last_day, reason) {
+            (Some(last_day), Some(reason)) => Ok(NewCancellation { last_day, reason }),
+            _ => Err(Invalid(Vec::new())),
+        }
+    }
+}
+
+fn reason_of(reason: &str, zh: &'static str, en: &'static str) -> Result<String, FieldError> {
+    let r = reason.trim();
+    let n = r.chars().count();
+    if (2..=500).contains(&n) {
+        Ok(r.to_owned())
+    } else {
+        Err(FieldError::new("reason", "reason_required", zh, en))
     }
 }
 
@@ -225,6 +467,76 @@ mod tests {
             Some("over_authority")
         );
         assert_eq!(policy_number(2026, 42), "DHKB-P-2026-000042");
+    }
+
+    #[test]
+    fn endorsements_and_cancellations_parse_at_the_edge() {
+        let e = NewEndorsement::parse(" 2026-12-01 ", " 提高限额 ").unwrap();
+        assert_eq!((e.effective_date, e.reason.as_str()), (d(2026, 12, 1), "提高限额"));
+        let bad = NewEndorsement::parse("12/01/2026", "x").unwrap_err();
+        let fields: Vec<_> = bad.0.iter().map(|e| (e.field.as_str(), e.code)).collect();
+        assert_eq!(fields, [("effective_date", "date_format"), ("reason", "reason_required")]);
+        let c = NewCancellation::parse("2027-01-27", "企业停产").unwrap();
+        assert_eq!(c.last_day, d(2027, 1, 27));
+        let bad = NewCancellation::parse("", &"长".repeat(501)).unwrap_err();
+        let fields: Vec<_> = bad.0.iter().map(|e| (e.field.as_str(), e.code)).collect();
+        assert_eq!(fields, [("last_day", "required"), ("reason", "reason_required")]);
+    }
+
+    #[test]
+    fn every_application_step_from_every_state() {
+        use ApplicationStatus as S;
+        use ApplicationStep as T;
+        let expected = |s: S, t: T| match (s, t) {
+            (S::Referred, T::Accept) => Some(S::Accepted),
+            (S::Referred, T::Decline) => Some(S::Declined),
+            (S::Accepted, T::Bind) => Some(S::Bound),
+            _ => None,
+        };
+        for s in S::ALL {
+            for t in T::ALL {
+                let got = s.apply(*t);
+                assert_eq!(got.as_ref().ok().copied(), expected(*s, *t), "{s} --{t}-->");
+                if let Err(e) = got {
+                    assert_eq!(e.field, "status");
+                    assert!(e.message_zh.contains(s.label_zh()), "{e:?}");
+                    assert!(e.message_en.contains(s.code()), "{e:?}");
+                    let code =
+                        if matches!(t, T::Accept | T::Decline) { "not_referred" } else { "bad_transition" };
+                    assert_eq!(e.code, code);
+                }
+            }
+            assert_eq!(
+                s.steps(),
+                T::ALL.iter().copied().filter(|t| expected(*s, *t).is_some()).collect::<Vec<_>>()
+            );
+        }
+    }
+
+    #[test]
+    fn every_policy_step_from_every_state() {
+        use PolicyStatus as S;
+        use PolicyStep as T;
+        let expected = |s: S, t: T| match (s, t) {
+            (S::InForce, T::Cancel) => Some(S::Cancelled),
+            (S::InForce, _) => Some(S::InForce),
+            (S::Cancelled, T::PayPremium | T::Refund | T::ReportClaim) => Some(S::Cancelled),
+            (S::Cancelled, _) => None,
+        };
+        for s in S::ALL {
+            for t in T::ALL {
+                let got = s.apply(*t);
+                assert_eq!(got.as_ref().ok().copied(), expected(*s, *t), "{s} --{t}-->");
+                if let Err(e) = got {
+                    assert_eq!((e.field.as_str(), e.code), ("policy", "not_in_force"));
+                }
+            }
+            assert_eq!(
+                s.steps(),
+                T::ALL.iter().copied().filter(|t| expected(*s, *t).is_some()).collect::<Vec<_>>()
+            );
+        }
+        assert_eq!(S::InForce.steps().len(), T::ALL.len());
     }
 
     fn d(y: i32, m: u8, day: u8) -> Date {

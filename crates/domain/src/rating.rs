@@ -221,6 +221,18 @@ impl Plan {
     }
 }
 
+/// A rating plan as filed for a product: its version, in force from a date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FiledPlan {
+    pub id: String,
+    pub product_id: String,
+    pub version: i64,
+    pub effective_from: time::Date,
+    pub doc: PlanDoc,
+    pub created_by: String,
+    pub created_at_us: i64,
+}
+
 /// What a quote is about.
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct QuoteInput {

@@ -1103,7 +1103,7 @@ async fn seed_policies(svc: &Service) -> Result<()> {
                 svc.record_premium_paid(
                     &uw,
                     &p.id,
-                    kebao_domain::Money::from_fen(p.premium_fen / 2),
+                    kebao_domain::Money::from_fen(p.premium.fen() / 2),
                     "DEMO-BANK-0001",
                 )
                 .await
@@ -1151,9 +1151,7 @@ async fn seed_policy_life(
         }
     };
     let p = bind(1_000_000).await?;
-    svc.record_premium_paid(uw, &p.id, Money::from_fen(p.premium_fen), "DEMO-BANK-0002")
-        .await
-        .map_err(err)?;
+    svc.record_premium_paid(uw, &p.id, p.premium, "DEMO-BANK-0002").await.map_err(err)?;
     svc.endorse_policy(admin, &p.id, &q(1_500_000), &today, "企业新增研发项目，提高责任限额")
         .await
         .map_err(err)?;
@@ -1207,9 +1205,7 @@ async fn seed_policy_life(
         .map_err(err)?;
     // Cancelled by the enterprise the day cover starts: the filed method returns the rest.
     let p2 = bind(500_000).await?;
-    svc.record_premium_paid(uw, &p2.id, Money::from_fen(p2.premium_fen), "DEMO-BANK-0003")
-        .await
-        .map_err(err)?;
+    svc.record_premium_paid(uw, &p2.id, p2.premium, "DEMO-BANK-0003").await.map_err(err)?;
     let out = svc.cancel_policy(ent, &p2.id, &today, "项目终止，不再需要该保障").await.map_err(err)?;
     if out.refund_fen > 0 {
         svc.record_refund_paid(uw, &p2.id, Money::from_fen(out.refund_fen), "DEMO-REFUND-0001")
@@ -1606,13 +1602,7 @@ async fn seed_subsidies(
             let a = svc.apply_for_policy(&who, &product, &q, &svc.today().to_string()).await?;
             let p = svc.my_policies(&who).await?.into_iter().find(|p| p.application_id == a.id);
             let p = p.ok_or(kebao_service::ServiceError::NotFound)?;
-            svc.record_premium_paid(
-                &uw,
-                &p.id,
-                Money::from_fen(p.premium_fen),
-                &format!("DEMO-SUB-{}", p.number),
-            )
-            .await?;
+            svc.record_premium_paid(&uw, &p.id, p.premium, &format!("DEMO-SUB-{}", p.number)).await?;
             Ok::<String, kebao_service::ServiceError>(p.id)
         }
     };

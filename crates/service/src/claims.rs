@@ -67,13 +67,8 @@ fn day(field: &str, s: &str) -> Result<Date> {
 
 /// A policy's limit and deductible: the terms in force (as last endorsed), else the
 /// schedule's (what was rated at binding).
-fn cover_of(p: &kebao_store::policies::PolicyRow) -> (Money, Money) {
-    if let Ok(q) = serde_json::from_str::<kebao_domain::rating::QuoteInput>(&p.input) {
-        return (q.limit, q.deductible);
-    }
-    let sched: serde_json::Value = serde_json::from_str(&p.schedule).unwrap_or_default();
-    let fen = |k: &str| Money::from_fen(sched.pointer(k).and_then(|v| v.as_i64()).unwrap_or(0));
-    (fen("/rated/limit"), fen("/rated/deductible"))
+fn cover_of(p: &kebao_domain::policy::Policy) -> (Money, Money) {
+    (p.input.limit, p.input.deductible)
 }
 
 fn accounts(insurer: &str, claim: &str) -> (String, String, String) {
@@ -157,10 +152,7 @@ impl Service {
         actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
         self.require(actor, Action::ReportClaim, &crate::policies::policy_resource(&p), &Basis::None)?;
         let loss = day("loss_date", loss_date)?;
-        let (start, mut end) = (day("start_date", &p.start_date)?, day("end_date", &p.end_date)?);
-        if let Some(c) = &p.cancelled_on {
-            end = end.min(day("cancelled_on", c)?);
-        }
+        let (start, end) = (p.start_date, p.last_day());
         let mut errs = Vec::new();
         if loss < start || loss > end || loss > self.today() {
             errs.push(FieldError::new(

@@ -644,7 +644,7 @@ impl Service {
                             p.number,
                             p.start_date,
                             p.end_date,
-                            kebao_domain::Money::from_fen(p.premium_fen).display_yuan(),
+                            p.premium.display_yuan(),
                             p.status.label_zh(),
                             mine.len(),
                             kebao_domain::Money::from_fen(paid).display_yuan()

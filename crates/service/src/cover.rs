@@ -4,17 +4,20 @@
 //! increases the policy's receivable; returned premium first reduces what is still unpaid
 //! and the rest becomes a refund payable to the policyholder (never paid out twice).
 
-use crate::authz::{Action, Actor, Basis};
-use crate::policies::policy_resource;
+use crate::authz::{Actor, Basis};
+use crate::policies::{policy_resource, policy_step_action};
 use crate::{Result, Service, ServiceError};
 use kebao_domain::cover::{check_shares, earned, pro_rata_adjustment, split_by_shares, WHOLE_BP};
 use kebao_domain::event::EventDraft;
 use kebao_domain::ledger::{AccountFlags, Transfer, TransferFlags, TransferResult};
 use kebao_domain::org::OrgKind;
-use kebao_domain::policy::{codes, within_authority, PolicyStatus};
+use kebao_domain::policy::{
+    codes, within_authority, Application, Endorsement, EndorsementKind, NewCancellation, NewEndorsement,
+    Policy, PolicyStep,
+};
 use kebao_domain::rating::{Plan, QuoteInput};
 use kebao_domain::{FieldError, Money};
-use kebao_store::policies::{self as store, ApplicationRow, EndorsementRow, PolicyRow};
+use kebao_store::policies as store;
 use kebao_store::{orgs, Tx};
 use time::Date;
 
@@ -49,27 +52,11 @@ impl PremiumPosition {
 /// What an endorsement or cancellation did.
 #[derive(Debug, Clone)]
 pub struct EndorsementOutcome {
-    pub endorsement: EndorsementRow,
+    pub endorsement: Endorsement,
     /// The premium no longer due (cancellations and reductions), split: unpaid part
     /// written off, paid part to refund.
     pub written_off_fen: i64,
     pub refund_fen: i64,
-}
-
-fn parse_day(field: &str, s: &str) -> Result<Date> {
-    Date::parse(s.trim(), time::macros::format_description!("[year]-[month]-[day]")).map_err(|_| {
-        FieldError::new(
-            field,
-            "date_format",
-            format!("日期 `{s}` 应为 YYYY-MM-DD"),
-            format!("date `{s}` must be YYYY-MM-DD"),
-        )
-        .into()
-    })
-}
-
-fn stored_day(s: &str) -> Result<Date> {
-    parse_day("date", s).map_err(|_| ServiceError::Internal(format!("stored date `{s}`")))
 }
 
 fn conflict(code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> ServiceError {
@@ -120,7 +107,7 @@ impl Service {
     }
 
     /// Co-insurers' shares of a change in written premium (`amount` of either sign).
-    async fn coinsurance_premium(&self, tx: &mut Tx, p: &PolicyRow, amount: i64, key: &str) -> Result<()> {
+    async fn coinsurance_premium(&self, tx: &mut Tx, p: &Policy, amount: i64, key: &str) -> Result<()> {
         let shares = store::shares(tx.conn(), &p.id).await?;
         if shares.is_empty() || amount == 0 {
             return Ok(());
@@ -185,13 +172,7 @@ impl Service {
     /// Changes the premium due by `delta` (fen): more is added to the receivable; less first
     /// writes off what is unpaid, and the rest becomes a refund payable. Returns (written
     /// off, refund).
-    async fn change_premium_due(
-        &self,
-        tx: &mut Tx,
-        p: &PolicyRow,
-        delta: i64,
-        key: &str,
-    ) -> Result<(i64, i64)> {
+    async fn change_premium_due(&self, tx: &mut Tx, p: &Policy, delta: i64, key: &str) -> Result<(i64, i64)> {
         let receivable = format!("pol:{}:premium_receivable", p.id);
         let written = format!("ins:{}:premium_written", p.insurer_id);
         let mk = |id: String, debit: &str, credit: &str, amount: i64, code: u16, linked: bool| Transfer {
@@ -256,7 +237,7 @@ impl Service {
 
     async fn next_seq(&self, tx: &mut Tx, policy_id: &str) -> Result<(i64, Option<Date>)> {
         let all = store::endorsements(tx.conn(), policy_id).await?;
-        let last = all.last().map(|e| stored_day(&e.effective_date)).transpose()?;
+        let last = all.last().map(|e| e.effective_date);
         Ok((all.len() as i64 + 1, last))
     }
 
@@ -271,33 +252,22 @@ impl Service {
         effective: &str,
         reason: &str,
     ) -> Result<EndorsementOutcome> {
-        let from = parse_day("effective_date", effective)?;
-        let reason = reason.trim();
-        if reason.chars().count() < 2 || reason.chars().count() > 500 {
-            return Err(FieldError::new(
-                "reason",
-                "reason_required",
-                "请写明批改原因（2–500 字）",
-                "state the reason for the endorsement (2 to 500 characters)",
-            )
-            .into());
-        }
+        let NewEndorsement { effective_date: from, reason } = NewEndorsement::parse(effective, reason)?;
+        let reason = reason.as_str();
         let mut tx = self.store.begin_write().await?;
         // Locked until the commit: its checks (in force, no claims yet) hold against a
         // cancellation or a claim running concurrently.
         let backend = tx.backend();
         let p = store::policy_for_update(tx.conn(), policy_id, backend).await?;
         let resource = policy_resource(&p);
-        self.require(actor, Action::EndorsePolicy, &resource, &Basis::None)?;
-        if p.status != PolicyStatus::InForce {
-            return Err(conflict("not_in_force", "保单已退保或解除，不能批改", "the policy is cancelled"));
-        }
+        self.require(actor, policy_step_action(PolicyStep::Endorse), &resource, &Basis::None)?;
+        p.status.apply(PolicyStep::Endorse).map_err(ServiceError::Conflict)?;
         let user = actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
-        if !self.allows(actor, Action::WaiveAuthority, &resource) {
+        if !self.allows(actor, crate::authz::Action::WaiveAuthority, &resource) {
             let authority = store::authority(tx.conn(), &user.id).await?.unwrap_or(0);
             within_authority(input.limit, authority)?;
         }
-        let (start, end) = (stored_day(&p.start_date)?, stored_day(&p.end_date)?);
+        let (start, end) = (p.start_date, p.end_date);
         let (seq, last) = self.next_seq(&mut tx, &p.id).await?;
         if last.is_some_and(|l| from < l) {
             return Err(FieldError::new(
@@ -316,43 +286,42 @@ impl Service {
             .ok_or_else(|| ServiceError::Internal("the policy's rating plan is missing".into()))?;
         let quote = Plan::parse(row.doc)?.quote(input)?;
         let new_fen = quote.premium.fen();
-        let adjustment = pro_rata_adjustment(p.premium_fen, new_fen, start, end, from)?;
-        let input_json = serde_json::to_string(input).map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let adjustment = pro_rata_adjustment(p.premium.fen(), new_fen, start, end, from)?;
         let explanation = format!(
             "（新年保费 {} − 原年保费 {}）× 剩余 {} / {} 天 / (new {} − old {}) × {} of {} days left",
             Money::from_fen(new_fen).to_yuan_string(),
-            Money::from_fen(p.premium_fen).to_yuan_string(),
+            p.premium.to_yuan_string(),
             kebao_domain::cover::days_inclusive(from, end),
             kebao_domain::cover::days_inclusive(start, end),
             Money::from_fen(new_fen).to_yuan_string(),
-            Money::from_fen(p.premium_fen).to_yuan_string(),
+            p.premium.to_yuan_string(),
             kebao_domain::cover::days_inclusive(from, end),
             kebao_domain::cover::days_inclusive(start, end),
         );
-        let e = EndorsementRow {
+        let e = Endorsement {
             id: self.new_id(),
             policy_id: p.id.clone(),
             seq,
-            kind: "change".into(),
-            effective_date: from.to_string(),
-            input: Some(input_json.clone()),
-            old_premium_fen: p.premium_fen,
-            new_premium_fen: new_fen,
-            adjustment_fen: adjustment,
+            kind: EndorsementKind::Change,
+            effective_date: from,
+            input: Some(input.clone()),
+            old_premium: p.premium,
+            new_premium: quote.premium,
+            adjustment: Money::from_fen(adjustment),
             explanation,
             reason: reason.to_owned(),
             made_by: actor.log_name(),
             made_at_us: self.now_us(),
         };
         store::insert_endorsement(tx.conn(), &e).await?;
-        store::update_terms(tx.conn(), &p.id, new_fen, &input_json).await?;
+        store::update_terms(tx.conn(), &p.id, quote.premium, input).await?;
         let (written_off, refund) =
             self.change_premium_due(&mut tx, &p, adjustment, &seq.to_string()).await?;
         let draft = EventDraft::new(
             &actor.log_name(),
             "policy.endorsed",
             &p.id,
-            serde_json::json!({"seq": seq, "effective": e.effective_date, "old_premium_fen": p.premium_fen,
+            serde_json::json!({"seq": seq, "effective": e.effective_date.to_string(), "old_premium_fen": p.premium.fen(),
                 "new_premium_fen": new_fen, "adjustment_fen": adjustment, "reason": reason}),
         );
         self.finish(tx, draft).await?;
@@ -369,17 +338,8 @@ impl Service {
         last_day: &str,
         reason: &str,
     ) -> Result<EndorsementOutcome> {
-        let last = parse_day("last_day", last_day)?;
-        let reason = reason.trim();
-        if reason.chars().count() < 2 || reason.chars().count() > 500 {
-            return Err(FieldError::new(
-                "reason",
-                "reason_required",
-                "请写明退保或解除原因（2–500 字）",
-                "state the reason (2 to 500 characters)",
-            )
-            .into());
-        }
+        let NewCancellation { last_day: last, reason } = NewCancellation::parse(last_day, reason)?;
+        let reason = reason.as_str();
         let mut tx = self.store.begin_write().await?;
         // Locked until the commit, so that a claim reported meanwhile is either seen among
         // the open claims below or sees this cancellation.
@@ -387,10 +347,8 @@ impl Service {
         let p = store::policy_for_update(tx.conn(), policy_id, backend).await?;
         let user = actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
         let by_insurer = user.org_id == p.insurer_id;
-        self.require(actor, Action::CancelPolicy, &policy_resource(&p), &Basis::None)?;
-        if p.status != PolicyStatus::InForce {
-            return Err(conflict("not_in_force", "保单已退保或解除", "the policy is already cancelled"));
-        }
+        self.require(actor, policy_step_action(PolicyStep::Cancel), &policy_resource(&p), &Basis::None)?;
+        let cancelled = p.status.apply(PolicyStep::Cancel).map_err(ServiceError::Conflict)?;
         if last < self.today().previous_day().unwrap_or(last) {
             return Err(FieldError::new(
                 "last_day",
@@ -411,7 +369,7 @@ impl Service {
                 "a claim on the policy is open; close it first",
             ));
         }
-        let (start, end) = (stored_day(&p.start_date)?, stored_day(&p.end_date)?);
+        let (start, end) = (p.start_date, p.end_date);
         let (seq, prev) = self.next_seq(&mut tx, &p.id).await?;
         if prev.is_some_and(|d| last < d.previous_day().unwrap_or(d)) {
             return Err(FieldError::new(
@@ -430,29 +388,30 @@ impl Service {
             .map(|v| v.content.refund)
             .unwrap_or_default();
         let pos = self.premium_position(&mut tx, &p.id).await?;
-        let e = earned(&method, pos.net(), p.premium_fen, start, end, last, by_insurer)?;
+        let e = earned(&method, pos.net(), p.premium.fen(), start, end, last, by_insurer)?;
         let kind_zh = if by_insurer {
             "保险人解除合同，按日比例"
         } else {
             "投保人退保，按备案方式"
         };
-        let e_row = EndorsementRow {
+        let e_row = Endorsement {
             id: self.new_id(),
             policy_id: p.id.clone(),
             seq,
-            kind: "cancel".into(),
-            effective_date: last.next_day().unwrap_or(last).to_string(),
+            kind: EndorsementKind::Cancel,
+            effective_date: last.next_day().unwrap_or(last),
             input: None,
-            old_premium_fen: pos.net(),
-            new_premium_fen: e.earned_fen,
-            adjustment_fen: -e.refund_fen,
+            old_premium: Money::from_fen(pos.net()),
+            new_premium: Money::from_fen(e.earned_fen),
+            adjustment: Money::from_fen(-e.refund_fen),
             explanation: format!("{kind_zh}：{}", e.explanation),
             reason: reason.to_owned(),
             made_by: actor.log_name(),
             made_at_us: self.now_us(),
         };
         store::insert_endorsement(tx.conn(), &e_row).await?;
-        store::cancel(tx.conn(), &p.id, &last.to_string()).await?;
+        debug_assert_eq!(cancelled, kebao_domain::policy::PolicyStatus::Cancelled);
+        store::cancel(tx.conn(), &p.id, last).await?;
         let (written_off, refund) =
             self.change_premium_due(&mut tx, &p, -e.refund_fen, &seq.to_string()).await?;
         let draft = EventDraft::new(
@@ -478,7 +437,8 @@ impl Service {
         let reference = crate::ledger::payment_input(reference, amount)?;
         let mut tx = self.store.begin_write().await?;
         let p = store::policy(tx.conn(), policy_id).await?;
-        self.require(actor, Action::RecordRefund, &policy_resource(&p), &Basis::None)?;
+        self.require(actor, policy_step_action(PolicyStep::Refund), &policy_resource(&p), &Basis::None)?;
+        p.status.apply(PolicyStep::Refund).map_err(ServiceError::Conflict)?;
         let payable = refund_payable(&p.id);
         let cash = format!("ins:{}:cash", p.insurer_id);
         let guard = AccountFlags { debits_must_not_exceed_credits: true, ..Default::default() };
@@ -521,21 +481,14 @@ impl Service {
     /// The enterprise asks to renew a policy: a new application for the next term on the
     /// same product at the terms now in force, with the claims of the last three years
     /// counted afresh; the insurer's rules decide it as any application.
-    pub async fn renew_policy(&self, actor: &Actor, policy_id: &str) -> Result<ApplicationRow> {
+    pub async fn renew_policy(&self, actor: &Actor, policy_id: &str) -> Result<Application> {
         let (p, input) = {
             let mut tx = self.store.begin_read().await?;
             let p = store::policy(tx.conn(), policy_id).await?;
-            let user = actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
-            if user.org_id != p.enterprise_id {
-                return Err(ServiceError::NotFound);
-            }
-            if p.status != PolicyStatus::InForce {
-                return Err(conflict(
-                    "not_in_force",
-                    "已退保的保单不能续保",
-                    "a cancelled policy cannot be renewed",
-                ));
-            }
+            self.policy_visible(&mut tx, actor, &p).await?;
+            actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
+            self.require(actor, policy_step_action(PolicyStep::Renew), &policy_resource(&p), &Basis::None)?;
+            p.status.apply(PolicyStep::Renew).map_err(ServiceError::Conflict)?;
             if store::renewal_of(tx.conn(), &p.id).await?.is_some() {
                 return Err(conflict(
                     "already_renewed",
@@ -543,13 +496,7 @@ impl Service {
                     "a renewal of this policy has already been applied for",
                 ));
             }
-            let json = if p.input.is_empty() {
-                store::application(tx.conn(), &p.application_id).await?.input
-            } else {
-                p.input.clone()
-            };
-            let mut input: QuoteInput =
-                serde_json::from_str(&json).map_err(|e| ServiceError::Internal(e.to_string()))?;
+            let mut input = p.input.clone();
             let since = self.today() - time::Duration::days(3 * 365);
             let claims = kebao_store::claims::of_org(tx.conn(), &p.enterprise_id).await?;
             input.claims_3y = u32::try_from(
@@ -564,7 +511,7 @@ impl Service {
             .unwrap_or(u32::MAX);
             (p, input)
         };
-        let start = stored_day(&p.end_date)?.next_day().unwrap_or(self.today());
+        let start = p.end_date.next_day().unwrap_or(self.today());
         let start = start.max(self.today());
         self.submit_application(actor, &p.product_id, &input, start, Some(p.id.clone())).await
     }
@@ -584,10 +531,8 @@ impl Service {
         // cancellation or a claim running concurrently.
         let backend = tx.backend();
         let p = store::policy_for_update(tx.conn(), policy_id, backend).await?;
-        self.require(actor, Action::SetCoinsurance, &policy_resource(&p), &Basis::None)?;
-        if p.status != PolicyStatus::InForce {
-            return Err(conflict("not_in_force", "保单已退保或解除", "the policy is cancelled"));
-        }
+        self.require(actor, policy_step_action(PolicyStep::Coinsure), &policy_resource(&p), &Basis::None)?;
+        p.status.apply(PolicyStep::Coinsure).map_err(ServiceError::Conflict)?;
         if !store::shares(tx.conn(), &p.id).await?.is_empty() {
             return Err(conflict(
                 "already_shared",
@@ -648,13 +593,29 @@ impl Service {
         Ok(shares)
     }
 
+    /// The insurers the policy's lead may name as co-insurers (id, name): every other
+    /// insurer the actor may list; empty unless the actor may set co-insurance now.
+    pub async fn coinsurer_candidates(
+        &self,
+        actor: &Actor,
+        policy_id: &str,
+    ) -> Result<Vec<(String, String)>> {
+        if !self.policy_actions(actor, policy_id).await?.contains(&PolicyStep::Coinsure) {
+            return Ok(Vec::new());
+        }
+        let lead = self.policy(actor, policy_id).await?.policy.insurer_id;
+        let f = kebao_domain::org::OrgFilter { kind: Some(OrgKind::Insurer), ..Default::default() };
+        let page = self.list_orgs(actor, &f, None, 200).await?;
+        Ok(page.items.into_iter().filter(|o| o.id != lead).map(|o| (o.id, o.name)).collect())
+    }
+
     /// A policy's endorsements, co-insurance shares (with names) and premium position, for
     /// whoever may see the policy.
     pub async fn policy_changes(
         &self,
         actor: &Actor,
         policy_id: &str,
-    ) -> Result<(Vec<EndorsementRow>, Vec<(String, String, u32)>, PremiumPosition)> {
+    ) -> Result<(Vec<Endorsement>, Vec<(String, String, u32)>, PremiumPosition)> {
         self.policy(actor, policy_id).await?;
         let mut tx = self.store.begin_read().await?;
         let ends = store::endorsements(tx.conn(), policy_id).await?;

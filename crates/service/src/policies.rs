@@ -8,14 +8,15 @@ use crate::authz::{Action, Actor, Basis, Case, Resource};
 use crate::{Result, Service, ServiceError};
 use kebao_domain::event::EventDraft;
 use kebao_domain::ledger::{AccountFlags, Transfer, TransferFlags, TransferResult};
+use kebao_domain::org::parse_date;
 use kebao_domain::policy::{
-    check_start, codes, cover_period, policy_number, within_authority, ApplicationStatus, CoverPeriod,
-    Decision,
+    check_start, codes, cover_period, policy_number, within_authority, Application, ApplicationStatus,
+    ApplicationStep, CoverPeriod, Decision, Policy, PolicySchedule, PolicyStatus, PolicyStep,
 };
 use kebao_domain::rating::QuoteInput;
 use kebao_domain::user::Role;
 use kebao_domain::{FieldError, Money};
-use kebao_store::policies::{self as store, ApplicationRow, PolicyRow};
+use kebao_store::policies as store;
 use kebao_store::todos::{self, Notification, Todo};
 use kebao_store::{orgs, users, Tx};
 use time::Date;
@@ -23,11 +24,30 @@ use time::Date;
 /// A policy with its parties and what has been paid.
 #[derive(Debug, Clone)]
 pub struct PolicyView {
-    pub policy: PolicyRow,
+    pub policy: Policy,
     pub insurer_name: String,
     pub enterprise_name: String,
     pub paid: Money,
-    pub schedule: serde_json::Value,
+}
+
+/// The Cedar action that decides who may take a step on an application.
+pub(crate) fn application_step_action(step: ApplicationStep) -> Action {
+    match step {
+        ApplicationStep::Accept | ApplicationStep::Decline | ApplicationStep::Bind => Action::Underwrite,
+    }
+}
+
+/// The Cedar action that decides who may take a step on a policy.
+pub(crate) fn policy_step_action(step: PolicyStep) -> Action {
+    match step {
+        PolicyStep::PayPremium => Action::RecordPremium,
+        PolicyStep::Endorse => Action::EndorsePolicy,
+        PolicyStep::Cancel => Action::CancelPolicy,
+        PolicyStep::Refund => Action::RecordRefund,
+        PolicyStep::Renew => Action::RenewPolicy,
+        PolicyStep::Coinsure => Action::SetCoinsurance,
+        PolicyStep::ReportClaim => Action::ReportClaim,
+    }
 }
 
 /// The ledger accounts of a policy's premium: the policy's own receivable (credits may not
@@ -41,18 +61,6 @@ fn accounts(insurer: &str, policy: &str) -> (String, String, String) {
     )
 }
 
-fn day(field: &str, s: &str) -> Result<Date> {
-    Date::parse(s.trim(), time::macros::format_description!("[year]-[month]-[day]")).map_err(|_| {
-        FieldError::new(
-            field,
-            "date_format",
-            format!("日期 `{s}` 应为 YYYY-MM-DD"),
-            format!("date `{s}` must be YYYY-MM-DD"),
-        )
-        .into()
-    })
-}
-
 impl Service {
     /// An enterprise applies for a published product at the insurer's quote. The insurer's
     /// rules decide at once: accept (and bind), refer to an underwriter, or decline.
@@ -62,10 +70,10 @@ impl Service {
         product_id: &str,
         input: &QuoteInput,
         start: &str,
-    ) -> Result<ApplicationRow> {
+    ) -> Result<Application> {
         actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
         self.require(actor, Action::ApplyForPolicy, &Resource::Zone, &Basis::None)?;
-        let start_date = day("start_date", start)?;
+        let start_date = parse_date("start_date", start)?;
         // Before the quote: a start outside the window needs no plan to be refused.
         check_start(start_date, self.today())?;
         self.submit_application(actor, product_id, input, start_date, None).await
@@ -79,27 +87,27 @@ impl Service {
         input: &QuoteInput,
         start_date: Date,
         renewal_of: Option<String>,
-    ) -> Result<ApplicationRow> {
+    ) -> Result<Application> {
         let user = actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
         let start = start_date.to_string();
         let q = self.quote(actor, product_id, input, Some(&start)).await?;
         let CoverPeriod { end, .. } = cover_period(start_date, q.content.term_months, self.today())?;
         let decision = q.underwriting.decide(input.limit, input.claims_3y);
         let now = self.now_us();
-        let mut row = ApplicationRow {
+        let mut row = Application {
             id: self.new_id(),
             product_id: product_id.to_owned(),
             product_version: q.product_version,
             insurer_id: q.insurer_id.clone(),
             enterprise_id: user.org_id.clone(),
             applicant: actor.log_name(),
-            input: serde_json::to_string(input).map_err(|e| ServiceError::Internal(e.to_string()))?,
-            start_date: start_date.to_string(),
-            end_date: end.to_string(),
-            premium_fen: q.quote.premium.fen(),
+            input: input.clone(),
+            start_date,
+            end_date: end,
+            premium: q.quote.premium,
             plan_version: q.plan_version,
-            trace: serde_json::to_string(&q.quote.steps)
-                .map_err(|e| ServiceError::Internal(e.to_string()))?,
+            trace: q.quote.steps.clone(),
+            // Submitted referred; the insurer's rules accept or decline it at once.
             status: ApplicationStatus::Referred,
             reasons: Vec::new(),
             decided_by: None,
@@ -113,14 +121,7 @@ impl Service {
             // cancellation or another renewal committed since the caller's read is seen.
             let backend = tx.backend();
             let p = store::policy_for_update(tx.conn(), old, backend).await?;
-            if p.status != kebao_domain::policy::PolicyStatus::InForce {
-                return Err(ServiceError::Conflict(FieldError::new(
-                    "policy",
-                    "not_in_force",
-                    "已退保的保单不能续保",
-                    "a cancelled policy cannot be renewed",
-                )));
-            }
+            p.status.apply(PolicyStep::Renew).map_err(ServiceError::Conflict)?;
             if store::renewal_of(tx.conn(), &p.id).await?.is_some() {
                 return Err(ServiceError::Conflict(FieldError::new(
                     "policy",
@@ -134,12 +135,11 @@ impl Service {
         let mut number = None;
         match &decision {
             Decision::Accept => {
-                row.status = ApplicationStatus::Accepted;
+                row.status = row.status.apply(ApplicationStep::Accept).map_err(ServiceError::Conflict)?;
                 row.decided_by = Some("rules:auto_accept".into());
                 row.decided_at_us = Some(now);
                 store::insert_application(tx.conn(), &row).await?;
-                number = Some(self.bind(&mut tx, &row, &q.content, "rules:auto_accept").await?);
-                row.status = ApplicationStatus::Bound;
+                number = Some(self.bind(&mut tx, &mut row, &q.content, "rules:auto_accept").await?);
             }
             Decision::Refer(reasons) => {
                 row.reasons = reasons.clone();
@@ -162,7 +162,7 @@ impl Service {
                 .await?;
             }
             Decision::Decline(reasons) => {
-                row.status = ApplicationStatus::Declined;
+                row.status = row.status.apply(ApplicationStep::Decline).map_err(ServiceError::Conflict)?;
                 row.reasons = reasons.clone();
                 row.decided_by = Some("rules:decline".into());
                 row.decided_at_us = Some(now);
@@ -173,7 +173,7 @@ impl Service {
             &actor.log_name(),
             "application.submitted",
             &row.id,
-            serde_json::json!({"product": product_id, "status": row.status.code(), "premium_fen": row.premium_fen,
+            serde_json::json!({"product": product_id, "status": row.status.code(), "premium_fen": row.premium.fen(),
                 "plan_version": row.plan_version, "reasons": row.reasons, "policy": number, "renewal_of": renewal_of}),
         );
         self.finish(tx, draft).await?;
@@ -219,33 +219,40 @@ impl Service {
         Ok(())
     }
 
-    /// Issues the policy of an accepted application and records the premium due.
+    /// Issues the policy of an accepted application (stored as accepted), records the
+    /// premium due and marks the application bound.
     async fn bind(
         &self,
         tx: &mut Tx,
-        a: &ApplicationRow,
+        a: &mut Application,
         content: &kebao_domain::product::ProductContent,
         by: &str,
     ) -> Result<String> {
+        let from = a.status;
+        a.status = a.status.apply(ApplicationStep::Bind).map_err(ServiceError::Conflict)?;
         let now = self.now_us();
         let seq = store::next_policy_seq(tx.conn(), self.today().year()).await?;
         let number = policy_number(self.today().year(), seq);
-        let schedule = serde_json::json!({"product": content, "rated": serde_json::from_str::<serde_json::Value>(&a.input).unwrap_or_default(),
-            "plan_version": a.plan_version, "trace": serde_json::from_str::<serde_json::Value>(&a.trace).unwrap_or_default()});
-        let policy = PolicyRow {
+        let schedule = PolicySchedule {
+            product: content.clone(),
+            rated: a.input.clone(),
+            plan_version: a.plan_version,
+            trace: a.trace.clone(),
+        };
+        let policy = Policy {
             id: self.new_id(),
             number: number.clone(),
             application_id: a.id.clone(),
             product_id: a.product_id.clone(),
             insurer_id: a.insurer_id.clone(),
             enterprise_id: a.enterprise_id.clone(),
-            start_date: a.start_date.clone(),
-            end_date: a.end_date.clone(),
-            premium_fen: a.premium_fen,
-            schedule: schedule.to_string(),
+            start_date: a.start_date,
+            end_date: a.end_date,
+            premium: a.premium,
+            schedule,
             bound_by: by.to_owned(),
             bound_at_us: now,
-            status: kebao_domain::policy::PolicyStatus::InForce,
+            status: PolicyStatus::InForce,
             cancelled_on: None,
             input: a.input.clone(),
         };
@@ -255,12 +262,12 @@ impl Service {
         self.ensure_account(tx, &receivable, &a.insurer_id, "premium_receivable", guard).await?;
         self.ensure_account(tx, &written, &a.insurer_id, "premium_written", AccountFlags::default()).await?;
         self.ensure_account(tx, &cash, &a.insurer_id, "cash_received", AccountFlags::default()).await?;
-        if a.premium_fen > 0 {
+        if a.premium > Money::ZERO {
             let due = Transfer {
                 id: format!("premium-due:{}", policy.id),
                 debit_account_id: receivable,
                 credit_account_id: written,
-                amount: a.premium_fen,
+                amount: a.premium.fen(),
                 pending_id: None,
                 code: codes::PREMIUM_DUE,
                 event_ref: policy.id.clone(),
@@ -273,19 +280,12 @@ impl Service {
                 None => return Err(ServiceError::Internal("premium due not recorded".into())),
             }
         }
-        if a.status != ApplicationStatus::Bound {
-            let from = if a.status == ApplicationStatus::Referred {
-                ApplicationStatus::Referred
-            } else {
-                ApplicationStatus::Accepted
-            };
-            store::decide(tx.conn(), &a.id, from, ApplicationStatus::Bound, &a.reasons, by, now).await?;
-        }
+        store::decide(tx.conn(), a, from).await?;
         Ok(number)
     }
 
     /// Referred applications of the underwriter's insurer, oldest first.
-    pub async fn underwriting_queue(&self, actor: &Actor) -> Result<Vec<ApplicationRow>> {
+    pub async fn underwriting_queue(&self, actor: &Actor) -> Result<Vec<Application>> {
         let user = actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
         self.require(actor, Action::ReadUnderwritingQueue, &Resource::Zone, &Basis::None)?;
         let mut tx = self.store.begin_read().await?;
@@ -297,22 +297,20 @@ impl Service {
         &self,
         actor: &Actor,
         id: &str,
-        accept: bool,
+        step: ApplicationStep,
         reason: &str,
-    ) -> Result<ApplicationRow> {
+    ) -> Result<Application> {
         let user = actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?.clone();
         let mut tx = self.store.begin_write().await?;
-        let a = store::application(tx.conn(), id).await?;
-        self.require(actor, Action::Underwrite, &application_resource(&a), &Basis::None)?;
-        if a.status != ApplicationStatus::Referred {
-            return Err(ServiceError::Conflict(FieldError::new(
-                "status",
-                "not_referred",
-                format!("该投保申请状态为「{}」，无需核保", a.status.label_zh()),
-                format!("the application is `{}`, not referred", a.status.code()),
-            )));
-        }
+        let backend = tx.backend();
+        let mut a = store::application_for_update(tx.conn(), id, backend).await?;
+        self.require(actor, application_step_action(step), &application_resource(&a), &Basis::None)?;
+        let from = a.status;
+        a.status = a.status.apply(step).map_err(ServiceError::Conflict)?;
+        let accept = step == ApplicationStep::Accept;
         let now = self.now_us();
+        a.decided_by = Some(actor.log_name());
+        a.decided_at_us = Some(now);
         let number = if accept {
             let authority = store::authority(tx.conn(), &user.id).await?.ok_or_else(|| {
                 ServiceError::from(FieldError::new(
@@ -322,19 +320,15 @@ impl Service {
                     "you have no underwriting authority; ask your organisation's admin",
                 ))
             })?;
-            within_authority(
-                Money::from_fen(
-                    serde_json::from_str::<QuoteInput>(&a.input).map(|q| q.limit.fen()).unwrap_or(i64::MAX),
-                ),
-                authority,
-            )?;
+            within_authority(a.input.limit, authority)?;
             let versions = kebao_store::products::versions(tx.conn(), &a.product_id).await?;
             let content = versions
                 .into_iter()
                 .find(|v| v.version == a.product_version)
                 .map(|v| v.content)
                 .ok_or(ServiceError::NotFound)?;
-            Some(self.bind(&mut tx, &a, &content, &actor.log_name()).await?)
+            store::decide(tx.conn(), &a, from).await?;
+            Some(self.bind(&mut tx, &mut a, &content, &actor.log_name()).await?)
         } else {
             let r = reason.trim();
             if r.chars().count() < 2 {
@@ -346,16 +340,8 @@ impl Service {
                 )
                 .into());
             }
-            store::decide(
-                tx.conn(),
-                id,
-                ApplicationStatus::Referred,
-                ApplicationStatus::Declined,
-                &[r.to_owned()],
-                &actor.log_name(),
-                now,
-            )
-            .await?;
+            a.reasons = vec![r.to_owned()];
+            store::decide(tx.conn(), &a, from).await?;
             None
         };
         todos::close_todo(tx.conn(), "underwrite", id, now).await?;
@@ -445,7 +431,8 @@ impl Service {
         let reference = crate::ledger::payment_input(reference, amount)?;
         let mut tx = self.store.begin_write().await?;
         let p = store::policy(tx.conn(), policy_id).await?;
-        self.require(actor, Action::RecordPremium, &policy_resource(&p), &Basis::None)?;
+        self.require(actor, policy_step_action(PolicyStep::PayPremium), &policy_resource(&p), &Basis::None)?;
+        p.status.apply(PolicyStep::PayPremium).map_err(ServiceError::Conflict)?;
         let (receivable, _, cash) = accounts(&p.insurer_id, &p.id);
         let t = Transfer {
             id: format!("premium-paid:{}:{reference}", p.id),
@@ -488,7 +475,7 @@ impl Service {
         &self,
         tx: &mut impl kebao_store::Conn,
         actor: &Actor,
-        p: &PolicyRow,
+        p: &Policy,
     ) -> Result<()> {
         let coinsurer = match actor.org_id() {
             Some(o) => store::shares(tx.conn(), &p.id).await?.iter().any(|(s, _)| s == o),
@@ -509,12 +496,10 @@ impl Service {
         let paid = kebao_store::ledger::sum_for_event(tx.conn(), &p.id, codes::PREMIUM_PAID).await?;
         let insurer = orgs::get(tx.conn(), &p.insurer_id).await?;
         let ent = orgs::get(tx.conn(), &p.enterprise_id).await?;
-        let schedule = serde_json::from_str(&p.schedule).unwrap_or_default();
         Ok(PolicyView {
             insurer_name: insurer.name,
             enterprise_name: ent.name,
             paid: Money::from_fen(paid),
-            schedule,
             policy: p,
         })
     }
@@ -529,22 +514,64 @@ impl Service {
     }
 
     /// The actor's organisation's policies (as enterprise or insurer).
-    pub async fn my_policies(&self, actor: &Actor) -> Result<Vec<PolicyRow>> {
+    pub async fn my_policies(&self, actor: &Actor) -> Result<Vec<Policy>> {
         let org = actor.org_id().ok_or(ServiceError::Unauthenticated("sign in first"))?.to_owned();
         let mut tx = self.store.begin_read().await?;
         Ok(store::policies_of(tx.conn(), &org).await?)
     }
 
     /// The actor's enterprise's applications.
-    pub async fn my_applications(&self, actor: &Actor) -> Result<Vec<ApplicationRow>> {
+    pub async fn my_applications(&self, actor: &Actor) -> Result<Vec<Application>> {
         let org = actor.org_id().ok_or(ServiceError::Unauthenticated("sign in first"))?.to_owned();
         let mut tx = self.store.begin_read().await?;
         Ok(store::applications_of_enterprise(tx.conn(), &org).await?)
     }
+
+    /// The steps the actor may take on an application now: those its state allows that
+    /// Cedar allows this actor. Empty when the actor may not see it.
+    pub async fn application_actions(&self, actor: &Actor, id: &str) -> Result<Vec<ApplicationStep>> {
+        let a = {
+            let mut tx = self.store.begin_read().await?;
+            store::application(tx.conn(), id).await?
+        };
+        let resource = application_resource(&a);
+        Ok(a.status
+            .steps()
+            .into_iter()
+            .filter(|s| self.allows(actor, application_step_action(*s), &resource))
+            .collect())
+    }
+
+    /// The steps the actor may take on a policy now: those its state allows that Cedar
+    /// allows this actor (co-insurance only while no shares are set, renewal only while none
+    /// is applied for). Empty when the actor may not see the policy.
+    pub async fn policy_actions(&self, actor: &Actor, id: &str) -> Result<Vec<PolicyStep>> {
+        let mut tx = self.store.begin_read().await?;
+        let p = store::policy(tx.conn(), id).await?;
+        if self.policy_visible(&mut tx, actor, &p).await.is_err() {
+            return Ok(Vec::new());
+        }
+        let resource = policy_resource(&p);
+        let mut steps = Vec::new();
+        for s in p.status.steps() {
+            if !self.allows(actor, policy_step_action(s), &resource) {
+                continue;
+            }
+            let open = match s {
+                PolicyStep::Coinsure => store::shares(tx.conn(), &p.id).await?.is_empty(),
+                PolicyStep::Renew => store::renewal_of(tx.conn(), &p.id).await?.is_none(),
+                _ => true,
+            };
+            if open {
+                steps.push(s);
+            }
+        }
+        Ok(steps)
+    }
 }
 
 /// What the policies see of an application.
-pub(crate) fn application_resource(a: &ApplicationRow) -> Resource {
+pub(crate) fn application_resource(a: &Application) -> Resource {
     Resource::Application(Case {
         id: a.id.clone(),
         enterprise_id: a.enterprise_id.clone(),
@@ -555,7 +582,7 @@ pub(crate) fn application_resource(a: &ApplicationRow) -> Resource {
 }
 
 /// What the policies see of a policy.
-pub(crate) fn policy_resource(p: &PolicyRow) -> Resource {
+pub fn policy_resource(p: &Policy) -> Resource {
     Resource::Policy(Case {
         id: p.id.clone(),
         enterprise_id: p.enterprise_id.clone(),

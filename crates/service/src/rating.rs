@@ -5,10 +5,11 @@
 use crate::authz::{Action, Actor, Basis, Resource};
 use crate::{Result, Service, ServiceError};
 use kebao_domain::event::EventDraft;
-use kebao_domain::rating::{Plan, PlanDoc, Quote, QuoteInput, RateBasis, RatingVariable};
+use kebao_domain::org::parse_date;
+use kebao_domain::rating::{FiledPlan, Plan, PlanDoc, Quote, QuoteInput, RateBasis, RatingVariable};
 use kebao_domain::{FieldError, Invalid};
 use kebao_store::products as products_store;
-use kebao_store::rating::{self as store, PlanRow};
+use kebao_store::rating as store;
 use time::Date;
 
 /// A quote and whose it is.
@@ -29,18 +30,6 @@ pub struct QuoteView {
     pub insurer_id: String,
 }
 
-fn parse_date(field: &str, s: &str) -> Result<Date> {
-    Date::parse(s.trim(), time::macros::format_description!("[year]-[month]-[day]")).map_err(|_| {
-        FieldError::new(
-            field,
-            "date_format",
-            format!("日期 `{s}` 应为 YYYY-MM-DD"),
-            format!("date `{s}` must be YYYY-MM-DD"),
-        )
-        .into()
-    })
-}
-
 impl Service {
     /// The insurer files a rating plan for its product, in force from `effective_from`.
     pub async fn file_rating_plan(
@@ -49,7 +38,7 @@ impl Service {
         product_id: &str,
         effective_from: &str,
         doc: PlanDoc,
-    ) -> Result<PlanRow> {
+    ) -> Result<FiledPlan> {
         let from = parse_date("effective_from", effective_from)?;
         let plan = Plan::parse(doc)?;
         let mut tx = self.store.begin_write().await?;
@@ -69,7 +58,7 @@ impl Service {
                 format!("a plan is already in force from {from}; choose another date"),
             )));
         }
-        let row = PlanRow {
+        let row = FiledPlan {
             id: self.new_id(),
             product_id: product_id.to_owned(),
             version: existing.iter().map(|r| r.version).max().unwrap_or(0) + 1,
@@ -101,7 +90,7 @@ impl Service {
         basis: &str,
         loading: &str,
         min_premium_yuan: i64,
-    ) -> Result<PlanRow> {
+    ) -> Result<FiledPlan> {
         let mut errs = Vec::new();
         let mut map = Vec::new();
         for (name, var) in mapping {
@@ -135,7 +124,7 @@ impl Service {
     }
 
     /// A product's rating plans (its insurer and the zone).
-    pub async fn rating_plans(&self, actor: &Actor, product_id: &str) -> Result<Vec<PlanRow>> {
+    pub async fn rating_plans(&self, actor: &Actor, product_id: &str) -> Result<Vec<FiledPlan>> {
         let mut tx = self.store.begin_read().await?;
         let p = products_store::get_product(tx.conn(), product_id).await?;
         let res = Resource::Product { id: p.id.clone(), insurer_id: p.insurer_id.clone(), published: false };

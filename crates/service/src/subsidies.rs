@@ -304,10 +304,10 @@ impl Service {
         policy_id: &str,
         decl: &Declarations,
         with_budget: bool,
-    ) -> Result<(Programme, Case, kebao_store::policies::PolicyRow)> {
+    ) -> Result<(Programme, Case, kebao_domain::policy::Policy)> {
         let p = policies::policy(tx.conn(), policy_id).await?;
         let today = self.today();
-        let start = day(&p.start_date).ok_or_else(|| ServiceError::Internal("policy start".into()))?;
+        let start = p.start_date;
         let prog = kebao_domain::subsidy::version_for(programmes, programme_id, start, today)
             .cloned()
             .ok_or_else(|| {
@@ -320,10 +320,8 @@ impl Service {
             })?;
         let org = orgs::get(tx.conn(), &p.enterprise_id).await?;
         let quals = orgs::qualifications(tx.conn(), &p.enterprise_id).await?;
-        let sched: serde_json::Value = serde_json::from_str(&p.schedule).unwrap_or_default();
-        let product_type =
-            sched.pointer("/product/type_id").and_then(|v| v.as_str()).unwrap_or_default().to_owned();
-        let input: kebao_domain::rating::QuoteInput = serde_json::from_str(&p.input).unwrap_or_default();
+        let product_type = p.schedule.product.type_id.clone();
+        let input = p.input.clone();
         let pos = self.premium_position(tx, &p.id).await?;
         let refunded = pos.refund_paid;
         // Earlier applications of the enterprise in this programme.
@@ -365,7 +363,7 @@ impl Service {
         let continuous = match &app.renewal_of {
             Some(prev) => {
                 let prev = policies::policy(tx.conn(), prev).await?;
-                day(&prev.end_date).and_then(|d| d.next_day()) == Some(start)
+                prev.end_date.next_day() == Some(start)
             }
             None => false,
         };
@@ -409,7 +407,7 @@ impl Service {
             },
             limit_fen: input.limit.fen(),
             policy_start: Some(start),
-            policy_end: day(&p.cancelled_on.clone().unwrap_or(p.end_date.clone())),
+            policy_end: Some(p.cancelled_on.unwrap_or(p.end_date)),
             applied_on: Some(today),
             qualifications: quals.iter().map(|(_, q)| (q.kind, q.valid_from, q.valid_to)).collect(),
             industries: org.zone_industries.clone(),
@@ -428,7 +426,7 @@ impl Service {
         Ok((prog, case, p))
     }
 
-    fn may_see_policy(&self, actor: &Actor, p: &kebao_store::policies::PolicyRow) -> bool {
+    fn may_see_policy(&self, actor: &Actor, p: &kebao_domain::policy::Policy) -> bool {
         self.allows(actor, Action::CheckSubsidy, &crate::policies::policy_resource(p))
     }
 

@@ -1,55 +1,35 @@
 //! Applications, underwriters' authority and policies.
 
 use crate::{Result, StoreError};
-use kebao_domain::policy::{ApplicationStatus, PolicyStatus};
+use kebao_domain::policy::{
+    Application, ApplicationStatus, Endorsement, EndorsementKind, Policy, PolicySchedule, PolicyStatus,
+};
+use kebao_domain::rating::QuoteInput;
+use kebao_domain::Money;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
-
-/// An application as stored (the quote inputs and trace as JSON).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApplicationRow {
-    pub id: String,
-    pub product_id: String,
-    pub product_version: i64,
-    pub insurer_id: String,
-    pub enterprise_id: String,
-    pub applicant: String,
-    pub input: String,
-    pub start_date: String,
-    pub end_date: String,
-    pub premium_fen: i64,
-    pub plan_version: i64,
-    pub trace: String,
-    pub status: ApplicationStatus,
-    pub reasons: Vec<String>,
-    pub decided_by: Option<String>,
-    pub decided_at_us: Option<i64>,
-    pub created_at_us: i64,
-    /// The policy this application renews.
-    pub renewal_of: Option<String>,
-}
+use time::Date;
 
 const APP_COLS: &str =
     "id, product_id, product_version, insurer_id, enterprise_id, applicant, input, start_date, \
     end_date, premium_fen, plan_version, trace, status, reasons, decided_by, decided_at_us, created_at_us, renewal_of";
 
-fn app_row(r: &AnyRow) -> Result<ApplicationRow> {
+fn app_row(r: &AnyRow) -> Result<Application> {
     let status: String = r.try_get("status")?;
-    Ok(ApplicationRow {
+    Ok(Application {
         id: r.try_get("id")?,
         product_id: r.try_get("product_id")?,
         product_version: r.try_get("product_version")?,
         insurer_id: r.try_get("insurer_id")?,
         enterprise_id: r.try_get("enterprise_id")?,
         applicant: r.try_get("applicant")?,
-        input: r.try_get("input")?,
-        start_date: r.try_get("start_date")?,
-        end_date: r.try_get("end_date")?,
-        premium_fen: r.try_get("premium_fen")?,
+        input: crate::json_col(r, "input")?,
+        start_date: crate::date_col(r, "start_date")?,
+        end_date: crate::date_col(r, "end_date")?,
+        premium: Money::from_fen(r.try_get("premium_fen")?),
         plan_version: r.try_get("plan_version")?,
-        trace: r.try_get("trace")?,
-        status: ApplicationStatus::from_code(&status)
-            .ok_or_else(|| StoreError::Other(format!("status `{status}`")))?,
+        trace: crate::json_col(r, "trace")?,
+        status: ApplicationStatus::from_code(&status).ok_or_else(|| crate::bad_value("status", &status))?,
         reasons: crate::json_col(r, "reasons")?,
         decided_by: crate::opt_text(r, "decided_by")?,
         decided_at_us: r.try_get("decided_at_us")?,
@@ -59,8 +39,10 @@ fn app_row(r: &AnyRow) -> Result<ApplicationRow> {
 }
 
 /// Stores an application.
-pub async fn insert_application(conn: &mut AnyConnection, a: &ApplicationRow) -> Result<()> {
+pub async fn insert_application(conn: &mut AnyConnection, a: &Application) -> Result<()> {
     let reasons = crate::to_json(&a.reasons)?;
+    let input = crate::to_json(&a.input)?;
+    let trace = crate::to_json(&a.trace)?;
     sqlx::query(&format!(
         "INSERT INTO applications ({APP_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
     ))
@@ -70,12 +52,12 @@ pub async fn insert_application(conn: &mut AnyConnection, a: &ApplicationRow) ->
     .bind(&a.insurer_id)
     .bind(&a.enterprise_id)
     .bind(&a.applicant)
-    .bind(&a.input)
-    .bind(&a.start_date)
-    .bind(&a.end_date)
-    .bind(a.premium_fen)
+    .bind(input)
+    .bind(a.start_date.to_string())
+    .bind(a.end_date.to_string())
+    .bind(a.premium.fen())
     .bind(a.plan_version)
-    .bind(&a.trace)
+    .bind(trace)
     .bind(a.status.code())
     .bind(reasons)
     .bind(a.decided_by.clone())
@@ -87,25 +69,18 @@ pub async fn insert_application(conn: &mut AnyConnection, a: &ApplicationRow) ->
     Ok(())
 }
 
-/// Moves an application from `from` to `to`; `Conflict` when it is no longer `from`.
-pub async fn decide(
-    conn: &mut AnyConnection,
-    id: &str,
-    from: ApplicationStatus,
-    to: ApplicationStatus,
-    reasons: &[String],
-    by: &str,
-    at_us: i64,
-) -> Result<()> {
-    let reasons = crate::to_json(reasons)?;
+/// Writes an application's decision (its status, reasons, who and when) if it is still
+/// `from` in the database; `Conflict` when it is no longer.
+pub async fn decide(conn: &mut AnyConnection, a: &Application, from: ApplicationStatus) -> Result<()> {
+    let reasons = crate::to_json(&a.reasons)?;
     let n = sqlx::query(
         "UPDATE applications SET status = $1, reasons = $2, decided_by = $3, decided_at_us = $4 WHERE id = $5 AND status = $6",
     )
-    .bind(to.code())
+    .bind(a.status.code())
     .bind(reasons)
-    .bind(by)
-    .bind(at_us)
-    .bind(id)
+    .bind(a.decided_by.clone())
+    .bind(a.decided_at_us)
+    .bind(&a.id)
     .bind(from.code())
     .execute(&mut *conn)
     .await?
@@ -117,8 +92,21 @@ pub async fn decide(
 }
 
 /// An application.
-pub async fn application(conn: &mut AnyConnection, id: &str) -> Result<ApplicationRow> {
+pub async fn application(conn: &mut AnyConnection, id: &str) -> Result<Application> {
     let sql = format!("SELECT {APP_COLS} FROM applications WHERE id = $1");
+    let r = sqlx::query(&sql).bind(id).fetch_optional(&mut *conn).await?.ok_or(StoreError::NotFound)?;
+    app_row(&r)
+}
+
+/// An application, read in a write transaction and locked there until it ends (on
+/// PostgreSQL `FOR UPDATE`; SQLite has one writer at a time).
+pub async fn application_for_update(
+    conn: &mut AnyConnection,
+    id: &str,
+    backend: crate::Backend,
+) -> Result<Application> {
+    let lock = if backend == crate::Backend::Postgres { " FOR UPDATE" } else { "" };
+    let sql = format!("SELECT {APP_COLS} FROM applications WHERE id = $1{lock}");
     let r = sqlx::query(&sql).bind(id).fetch_optional(&mut *conn).await?.ok_or(StoreError::NotFound)?;
     app_row(&r)
 }
@@ -128,7 +116,7 @@ pub async fn applications_of_insurer(
     conn: &mut AnyConnection,
     insurer_id: &str,
     status: ApplicationStatus,
-) -> Result<Vec<ApplicationRow>> {
+) -> Result<Vec<Application>> {
     let sql = format!("SELECT {APP_COLS} FROM applications WHERE insurer_id = $1 AND status = $2 ORDER BY created_at_us, id");
     sqlx::query(&sql)
         .bind(insurer_id)
@@ -144,7 +132,7 @@ pub async fn applications_of_insurer(
 pub async fn applications_of_enterprise(
     conn: &mut AnyConnection,
     enterprise_id: &str,
-) -> Result<Vec<ApplicationRow>> {
+) -> Result<Vec<Application>> {
     let sql = format!(
         "SELECT {APP_COLS} FROM applications WHERE enterprise_id = $1 ORDER BY created_at_us DESC, id"
     );
@@ -183,58 +171,41 @@ pub async fn next_policy_seq(conn: &mut AnyConnection, year: i32) -> Result<u32>
     u32::try_from(n).map_err(|_| StoreError::Other("policy counter out of range".into()))
 }
 
-/// A policy.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PolicyRow {
-    pub id: String,
-    pub number: String,
-    pub application_id: String,
-    pub product_id: String,
-    pub insurer_id: String,
-    pub enterprise_id: String,
-    pub start_date: String,
-    pub end_date: String,
-    pub premium_fen: i64,
-    /// The schedule: product content and the rated inputs, as JSON.
-    pub schedule: String,
-    pub bound_by: String,
-    pub bound_at_us: i64,
-    /// `in_force` or `cancelled`.
-    pub status: PolicyStatus,
-    pub cancelled_on: Option<String>,
-    /// The rated inputs now in force (changed by endorsements), as JSON.
-    pub input: String,
-}
-
 const POLICY_COLS: &str =
     "id, number, application_id, product_id, insurer_id, enterprise_id, start_date, end_date, \
     premium_fen, schedule, bound_by, bound_at_us, status, cancelled_on, input";
 
-fn policy_row(r: &AnyRow) -> Result<PolicyRow> {
-    Ok(PolicyRow {
+fn policy_row(r: &AnyRow) -> Result<Policy> {
+    let schedule: PolicySchedule = crate::json_col(r, "schedule")?;
+    // Policies bound before endorsements existed keep their rated inputs in the schedule only.
+    let input = match crate::opt_text(r, "input")?.filter(|s| !s.is_empty()) {
+        Some(_) => crate::json_col(r, "input")?,
+        None => schedule.rated.clone(),
+    };
+    let status: String = r.try_get("status")?;
+    Ok(Policy {
         id: r.try_get("id")?,
         number: r.try_get("number")?,
         application_id: r.try_get("application_id")?,
         product_id: r.try_get("product_id")?,
         insurer_id: r.try_get("insurer_id")?,
         enterprise_id: r.try_get("enterprise_id")?,
-        start_date: r.try_get("start_date")?,
-        end_date: r.try_get("end_date")?,
-        premium_fen: r.try_get("premium_fen")?,
-        schedule: r.try_get("schedule")?,
+        start_date: crate::date_col(r, "start_date")?,
+        end_date: crate::date_col(r, "end_date")?,
+        premium: Money::from_fen(r.try_get("premium_fen")?),
+        schedule,
         bound_by: r.try_get("bound_by")?,
         bound_at_us: r.try_get("bound_at_us")?,
-        status: {
-            let s: String = r.try_get("status")?;
-            PolicyStatus::from_code(&s).ok_or_else(|| StoreError::Other(format!("policy status `{s}`")))?
-        },
-        cancelled_on: crate::opt_text(r, "cancelled_on")?,
-        input: crate::opt_text(r, "input")?.unwrap_or_default(),
+        status: PolicyStatus::from_code(&status).ok_or_else(|| crate::bad_value("status", &status))?,
+        cancelled_on: crate::opt_date_col(r, "cancelled_on")?,
+        input,
     })
 }
 
 /// Stores a policy.
-pub async fn insert_policy(conn: &mut AnyConnection, p: &PolicyRow) -> Result<()> {
+pub async fn insert_policy(conn: &mut AnyConnection, p: &Policy) -> Result<()> {
+    let schedule = crate::to_json(&p.schedule)?;
+    let input = crate::to_json(&p.input)?;
     sqlx::query(&format!(
         "INSERT INTO policies ({POLICY_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
     ))
@@ -244,22 +215,22 @@ pub async fn insert_policy(conn: &mut AnyConnection, p: &PolicyRow) -> Result<()
     .bind(&p.product_id)
     .bind(&p.insurer_id)
     .bind(&p.enterprise_id)
-    .bind(&p.start_date)
-    .bind(&p.end_date)
-    .bind(p.premium_fen)
-    .bind(&p.schedule)
+    .bind(p.start_date.to_string())
+    .bind(p.end_date.to_string())
+    .bind(p.premium.fen())
+    .bind(schedule)
     .bind(&p.bound_by)
     .bind(p.bound_at_us)
     .bind(p.status.code())
-    .bind(p.cancelled_on.clone())
-    .bind(&p.input)
+    .bind(p.cancelled_on.map(|d| d.to_string()))
+    .bind(input)
     .execute(&mut *conn)
     .await?;
     Ok(())
 }
 
 /// A policy by id.
-pub async fn policy(conn: &mut AnyConnection, id: &str) -> Result<PolicyRow> {
+pub async fn policy(conn: &mut AnyConnection, id: &str) -> Result<Policy> {
     let sql = format!("SELECT {POLICY_COLS} FROM policies WHERE id = $1");
     let r = sqlx::query(&sql).bind(id).fetch_optional(&mut *conn).await?.ok_or(StoreError::NotFound)?;
     policy_row(&r)
@@ -272,7 +243,7 @@ pub async fn policy_for_update(
     conn: &mut AnyConnection,
     id: &str,
     backend: crate::Backend,
-) -> Result<PolicyRow> {
+) -> Result<Policy> {
     let lock = if backend == crate::Backend::Postgres { " FOR UPDATE" } else { "" };
     let sql = format!("SELECT {POLICY_COLS} FROM policies WHERE id = $1{lock}");
     let r = sqlx::query(&sql).bind(id).fetch_optional(&mut *conn).await?.ok_or(StoreError::NotFound)?;
@@ -280,7 +251,7 @@ pub async fn policy_for_update(
 }
 
 /// Policies of an organisation (as enterprise, insurer or co-insurer), newest first.
-pub async fn policies_of(conn: &mut AnyConnection, org_id: &str) -> Result<Vec<PolicyRow>> {
+pub async fn policies_of(conn: &mut AnyConnection, org_id: &str) -> Result<Vec<Policy>> {
     let sql = format!(
         "SELECT {POLICY_COLS} FROM policies WHERE enterprise_id = $1 OR insurer_id = $1 \
          OR id IN (SELECT policy_id FROM coinsurance_shares WHERE insurer_id = $1) ORDER BY bound_at_us DESC, id"
@@ -289,17 +260,23 @@ pub async fn policies_of(conn: &mut AnyConnection, org_id: &str) -> Result<Vec<P
 }
 
 /// Every policy (the zone's overview), newest first.
-pub async fn all_policies(conn: &mut AnyConnection) -> Result<Vec<PolicyRow>> {
+pub async fn all_policies(conn: &mut AnyConnection) -> Result<Vec<Policy>> {
     let sql = format!("SELECT {POLICY_COLS} FROM policies ORDER BY bound_at_us DESC, id");
     sqlx::query(&sql).fetch_all(&mut *conn).await?.iter().map(policy_row).collect()
 }
 
 /// Sets a policy's full-term premium and rated inputs (an endorsement); `Conflict` unless
 /// the policy is still in force.
-pub async fn update_terms(conn: &mut AnyConnection, id: &str, premium_fen: i64, input: &str) -> Result<()> {
+pub async fn update_terms(
+    conn: &mut AnyConnection,
+    id: &str,
+    premium: Money,
+    input: &QuoteInput,
+) -> Result<()> {
+    let input = crate::to_json(input)?;
     let n =
         sqlx::query("UPDATE policies SET premium_fen = $1, input = $2 WHERE id = $3 AND status = 'in_force'")
-            .bind(premium_fen)
+            .bind(premium.fen())
             .bind(input)
             .bind(id)
             .execute(&mut *conn)
@@ -312,11 +289,11 @@ pub async fn update_terms(conn: &mut AnyConnection, id: &str, premium_fen: i64, 
 }
 
 /// Cancels a policy in force from the day after `last_day`.
-pub async fn cancel(conn: &mut AnyConnection, id: &str, last_day: &str) -> Result<()> {
+pub async fn cancel(conn: &mut AnyConnection, id: &str, last_day: Date) -> Result<()> {
     let n = sqlx::query(
         "UPDATE policies SET status = 'cancelled', cancelled_on = $1 WHERE id = $2 AND status = 'in_force'",
     )
-    .bind(last_day)
+    .bind(last_day.to_string())
     .bind(id)
     .execute(&mut *conn)
     .await?
@@ -327,43 +304,24 @@ pub async fn cancel(conn: &mut AnyConnection, id: &str, last_day: &str) -> Resul
     Ok(())
 }
 
-/// An endorsement (a change of terms, or the cancellation).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EndorsementRow {
-    pub id: String,
-    pub policy_id: String,
-    pub seq: i64,
-    /// `change` or `cancel`.
-    pub kind: String,
-    pub effective_date: String,
-    pub input: Option<String>,
-    pub old_premium_fen: i64,
-    pub new_premium_fen: i64,
-    /// Premium due added (positive) or returned (negative).
-    pub adjustment_fen: i64,
-    pub explanation: String,
-    pub reason: String,
-    pub made_by: String,
-    pub made_at_us: i64,
-}
-
 const END_COLS: &str = "id, policy_id, seq, kind, effective_date, input, old_premium_fen, new_premium_fen, \
     adjustment_fen, explanation, reason, made_by, made_at_us";
 
 /// Stores an endorsement; its `seq` must be the next of the policy (else `Conflict`).
-pub async fn insert_endorsement(conn: &mut AnyConnection, e: &EndorsementRow) -> Result<()> {
+pub async fn insert_endorsement(conn: &mut AnyConnection, e: &Endorsement) -> Result<()> {
+    let input = e.input.as_ref().map(crate::to_json).transpose()?;
     sqlx::query(&format!(
         "INSERT INTO endorsements ({END_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
     ))
     .bind(&e.id)
     .bind(&e.policy_id)
     .bind(e.seq)
-    .bind(&e.kind)
-    .bind(&e.effective_date)
-    .bind(e.input.clone())
-    .bind(e.old_premium_fen)
-    .bind(e.new_premium_fen)
-    .bind(e.adjustment_fen)
+    .bind(e.kind.code())
+    .bind(e.effective_date.to_string())
+    .bind(input)
+    .bind(e.old_premium.fen())
+    .bind(e.new_premium.fen())
+    .bind(e.adjustment.fen())
     .bind(&e.explanation)
     .bind(&e.reason)
     .bind(&e.made_by)
@@ -374,21 +332,25 @@ pub async fn insert_endorsement(conn: &mut AnyConnection, e: &EndorsementRow) ->
 }
 
 /// A policy's endorsements in order.
-pub async fn endorsements(conn: &mut AnyConnection, policy_id: &str) -> Result<Vec<EndorsementRow>> {
+pub async fn endorsements(conn: &mut AnyConnection, policy_id: &str) -> Result<Vec<Endorsement>> {
     let sql = format!("SELECT {END_COLS} FROM endorsements WHERE policy_id = $1 ORDER BY seq");
     let rows = sqlx::query(&sql).bind(policy_id).fetch_all(&mut *conn).await?;
     rows.iter()
         .map(|r| {
-            Ok(EndorsementRow {
+            let kind: String = r.try_get("kind")?;
+            Ok(Endorsement {
                 id: r.try_get("id")?,
                 policy_id: r.try_get("policy_id")?,
                 seq: r.try_get("seq")?,
-                kind: r.try_get("kind")?,
-                effective_date: r.try_get("effective_date")?,
-                input: crate::opt_text(r, "input")?,
-                old_premium_fen: r.try_get("old_premium_fen")?,
-                new_premium_fen: r.try_get("new_premium_fen")?,
-                adjustment_fen: r.try_get("adjustment_fen")?,
+                kind: EndorsementKind::from_code(&kind).ok_or_else(|| crate::bad_value("kind", &kind))?,
+                effective_date: crate::date_col(r, "effective_date")?,
+                input: match crate::opt_text(r, "input")? {
+                    Some(_) => Some(crate::json_col(r, "input")?),
+                    None => None,
+                },
+                old_premium: Money::from_fen(r.try_get("old_premium_fen")?),
+                new_premium: Money::from_fen(r.try_get("new_premium_fen")?),
+                adjustment: Money::from_fen(r.try_get("adjustment_fen")?),
                 explanation: r.try_get("explanation")?,
                 reason: r.try_get("reason")?,
                 made_by: r.try_get("made_by")?,
@@ -439,13 +401,13 @@ pub async fn insert_shares(
 }
 
 /// The application renewing a policy (not declined), if any.
-pub async fn renewal_of(conn: &mut AnyConnection, policy_id: &str) -> Result<Option<ApplicationRow>> {
+pub async fn renewal_of(conn: &mut AnyConnection, policy_id: &str) -> Result<Option<Application>> {
     let sql = format!("SELECT {APP_COLS} FROM applications WHERE renewal_of = $1 AND status <> 'declined'");
     sqlx::query(&sql).bind(policy_id).fetch_optional(&mut *conn).await?.as_ref().map(app_row).transpose()
 }
 
 /// A policy by its number.
-pub async fn policy_by_number(conn: &mut AnyConnection, number: &str) -> Result<PolicyRow> {
+pub async fn policy_by_number(conn: &mut AnyConnection, number: &str) -> Result<Policy> {
     let sql = format!("SELECT {POLICY_COLS} FROM policies WHERE number = $1");
     let r = sqlx::query(&sql).bind(number).fetch_optional(&mut *conn).await?.ok_or(StoreError::NotFound)?;
     policy_row(&r)

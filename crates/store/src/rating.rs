@@ -1,33 +1,17 @@
 //! Rating plans, versioned by effective date.
 
-use crate::{Result, StoreError};
-use kebao_domain::rating::PlanDoc;
+use crate::Result;
+use kebao_domain::rating::FiledPlan;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
-use time::Date;
 
-/// A stored plan.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PlanRow {
-    pub id: String,
-    pub product_id: String,
-    pub version: i64,
-    pub effective_from: Date,
-    pub doc: PlanDoc,
-    pub created_by: String,
-    pub created_at_us: i64,
-}
-
-fn row(r: &AnyRow) -> Result<PlanRow> {
-    let d: String = r.try_get("effective_from")?;
-    let doc: String = r.try_get("doc")?;
-    Ok(PlanRow {
+fn row(r: &AnyRow) -> Result<FiledPlan> {
+    Ok(FiledPlan {
         id: r.try_get("id")?,
         product_id: r.try_get("product_id")?,
         version: r.try_get("version")?,
-        effective_from: Date::parse(&d, time::macros::format_description!("[year]-[month]-[day]"))
-            .map_err(|_| StoreError::Other(format!("stored date `{d}`")))?,
-        doc: serde_json::from_str(&doc).map_err(|e| StoreError::Other(format!("stored plan: {e}")))?,
+        effective_from: crate::date_col(r, "effective_from")?,
+        doc: crate::json_col(r, "doc")?,
         created_by: r.try_get("created_by")?,
         created_at_us: r.try_get("created_at_us")?,
     })
@@ -36,8 +20,8 @@ fn row(r: &AnyRow) -> Result<PlanRow> {
 const COLS: &str = "id, product_id, version, effective_from, doc, created_by, created_at_us";
 
 /// Stores a plan as the product's next version.
-pub async fn insert(conn: &mut AnyConnection, p: &PlanRow) -> Result<()> {
-    let doc = serde_json::to_string(&p.doc).map_err(|e| StoreError::Other(e.to_string()))?;
+pub async fn insert(conn: &mut AnyConnection, p: &FiledPlan) -> Result<()> {
+    let doc = crate::to_json(&p.doc)?;
     sqlx::query(&format!("INSERT INTO rating_plans ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"))
         .bind(&p.id)
         .bind(&p.product_id)
@@ -52,7 +36,7 @@ pub async fn insert(conn: &mut AnyConnection, p: &PlanRow) -> Result<()> {
 }
 
 /// A product's plans, newest effective date first.
-pub async fn for_product(conn: &mut AnyConnection, product_id: &str) -> Result<Vec<PlanRow>> {
+pub async fn for_product(conn: &mut AnyConnection, product_id: &str) -> Result<Vec<FiledPlan>> {
     let sql = format!("SELECT {COLS} FROM rating_plans WHERE product_id = $1 ORDER BY effective_from DESC");
     sqlx::query(&sql).bind(product_id).fetch_all(&mut *conn).await?.iter().map(row).collect()
 }

@@ -104,7 +104,7 @@ async fn setup(ctx: &Ctx) -> Setup {
         .into_iter()
         .find(|p| p.application_id == a.id)
         .unwrap();
-    ctx.svc.record_premium_paid(&uw, &p.id, Money::from_fen(p.premium_fen), "B-1").await.unwrap();
+    ctx.svc.record_premium_paid(&uw, &p.id, p.premium, "B-1").await.unwrap();
     let subsidy = ctx
         .svc
         .apply_subsidy(&z.ent_admin, &p.id, "zone_tech_insurance", "", &Declarations::default())

@@ -55,6 +55,7 @@ fn allowed_actions_on_a_policy() {
         &[
             Action::ReadPolicy,
             Action::CancelPolicy,
+            Action::RenewPolicy,
             Action::ReportClaim,
             Action::ApplySubsidy,
             Action::CheckSubsidy,
@@ -63,7 +64,7 @@ fn allowed_actions_on_a_policy() {
     let ent_staff = actor("u2", "ent", OrgKind::Enterprise, &[Role::EnterpriseStaff]);
     same(
         authz.allowed_actions(&ent_staff, &policy),
-        &[Action::ReadPolicy, Action::ReportClaim, Action::CheckSubsidy],
+        &[Action::ReadPolicy, Action::RenewPolicy, Action::ReportClaim, Action::CheckSubsidy],
     );
     let uw = actor("u3", "ins", OrgKind::Insurer, &[Role::Underwriter]);
     same(

@@ -2,7 +2,7 @@
 
 use crate::contract;
 use crate::harness::*;
-use kebao_domain::policy::{ApplicationStatus, UnderwritingRules};
+use kebao_domain::policy::{ApplicationStatus, ApplicationStep, UnderwritingRules};
 use kebao_domain::product::{CoverageInput, ProductInput, CHECKLIST};
 use kebao_domain::rating::{FactorTable, PlanDoc, QuoteInput, RateBasis, RatingVariable};
 use kebao_domain::user::Role;
@@ -105,26 +105,26 @@ contract!(apply_underwrite_bind_and_record_premium, |ctx: Ctx| async move {
     let policies = ctx.svc.my_policies(&z.ent_admin).await.unwrap();
     assert_eq!(policies.len(), 1);
     assert_eq!(
-        (policies[0].number.as_str(), policies[0].end_date.as_str()),
+        (policies[0].number.as_str(), policies[0].end_date.to_string().as_str()),
         ("DHKB-P-2026-000001", "2027-11-30")
     );
-    assert_eq!(policies[0].premium_fen, 500_000);
+    assert_eq!(policies[0].premium.fen(), 500_000);
     // Over the rule's limit: referred; an underwriter within authority binds.
     let b = ctx.svc.apply_for_policy(&z.ent_admin, &pid, &q(1_500_000, 0), "2026-12-01").await.unwrap();
     assert_eq!(b.status, ApplicationStatus::Referred);
     assert!(b.reasons[0].contains("超过自动承保上限"));
     assert_eq!(ctx.svc.underwriting_queue(&uw).await.unwrap().len(), 1);
-    let e = ctx.svc.decide_application(&uw, &b.id, true, "").await.unwrap_err();
+    let e = ctx.svc.decide_application(&uw, &b.id, ApplicationStep::Accept, "").await.unwrap_err();
     assert!(matches!(&e, ServiceError::Invalid(i) if i.0[0].code == "no_authority"), "{e:?}");
     ctx.svc.set_underwriter_authority(&admin, "uw.p", 1_000_000).await.unwrap();
-    let e = ctx.svc.decide_application(&uw, &b.id, true, "").await.unwrap_err();
+    let e = ctx.svc.decide_application(&uw, &b.id, ApplicationStep::Accept, "").await.unwrap_err();
     assert!(matches!(&e, ServiceError::Invalid(i) if i.0[0].code == "over_authority"), "{e:?}");
-    let e = ctx.svc.decide_application(&other_uw, &b.id, true, "").await.unwrap_err();
+    let e = ctx.svc.decide_application(&other_uw, &b.id, ApplicationStep::Accept, "").await.unwrap_err();
     assert!(matches!(e, ServiceError::Forbidden { .. }));
     ctx.svc.set_underwriter_authority(&admin, "uw.p", 2_000_000).await.unwrap();
-    let b = ctx.svc.decide_application(&uw, &b.id, true, "").await.unwrap();
+    let b = ctx.svc.decide_application(&uw, &b.id, ApplicationStep::Accept, "").await.unwrap();
     assert_eq!(b.status, ApplicationStatus::Bound);
-    let e = ctx.svc.decide_application(&uw, &b.id, true, "").await.unwrap_err();
+    let e = ctx.svc.decide_application(&uw, &b.id, ApplicationStep::Accept, "").await.unwrap_err();
     assert!(matches!(&e, ServiceError::Conflict(f) if f.code == "not_referred"), "{e:?}");
     // Declined by rule, with the reason.
     let c = ctx.svc.apply_for_policy(&z.ent_admin, &pid, &q(100_000, 3), "2026-12-01").await.unwrap();
@@ -300,9 +300,9 @@ contract!(endorse_coinsure_cancel_refund_and_renew, |ctx: Ctx| async move {
     ctx.svc.apply_for_policy(&z.ent_admin, &pid, &q(500_000), "2026-11-28").await.unwrap();
     ctx.svc.apply_for_policy(&z.ent_admin, &pid, &q(200_000), "2026-12-01").await.unwrap();
     let mine = ctx.svc.my_policies(&z.ent_admin).await.unwrap();
-    let p1 = mine.iter().find(|p| p.start_date == "2026-11-28").unwrap().clone();
-    let p2 = mine.iter().find(|p| p.start_date == "2026-12-01").unwrap().clone();
-    assert_eq!((p1.premium_fen, p1.end_date.as_str()), (500_000, "2027-11-27"));
+    let p1 = mine.iter().find(|p| p.start_date.to_string() == "2026-11-28").unwrap().clone();
+    let p2 = mine.iter().find(|p| p.start_date.to_string() == "2026-12-01").unwrap().clone();
+    assert_eq!((p1.premium.fen(), p1.end_date.to_string().as_str()), (500_000, "2027-11-27"));
     ctx.svc.record_premium_paid(&uw, &p1.id, Money::from_fen(200_000), "BANK-7").await.unwrap();
 
     // Bad endorsements change nothing.
@@ -323,9 +323,9 @@ contract!(endorse_coinsure_cancel_refund_and_renew, |ctx: Ctx| async move {
     assert_eq!(state(&ctx).await.1, before);
     // The limit doubles from 28 December: (10,000 − 5,000) × 335 / 365 days = 4,589.04 yuan more.
     let out = ctx.svc.endorse_policy(&admin, &p1.id, &q(1_000_000), "2026-12-28", "提高限额").await.unwrap();
-    assert_eq!(out.endorsement.adjustment_fen, 458_904);
+    assert_eq!(out.endorsement.adjustment.fen(), 458_904);
     let v = ctx.svc.policy(&z.ent_admin, &p1.id).await.unwrap();
-    assert_eq!(v.policy.premium_fen, 1_000_000);
+    assert_eq!(v.policy.premium.fen(), 1_000_000);
 
     // Co-insurance: the follower takes 30 % of the written premium so far.
     let e = ctx.svc.set_coinsurance(&admin, &p1.id, &[(other.clone(), 10_000)]).await.unwrap_err();
@@ -385,10 +385,10 @@ contract!(endorse_coinsure_cancel_refund_and_renew, |ctx: Ctx| async move {
     assert_eq!(state(&ctx).await.1, before);
     let out = ctx.svc.cancel_policy(&z.ent_admin, &p1.id, "2027-01-27", "企业停产").await.unwrap();
     assert_eq!((out.written_off_fen, out.refund_fen), (758_904, 73_973));
-    assert_eq!(out.endorsement.new_premium_fen, 126_027);
+    assert_eq!(out.endorsement.new_premium.fen(), 126_027);
     let v = ctx.svc.policy(&z.ent_admin, &p1.id).await.unwrap();
     assert_eq!(
-        (v.policy.status, v.policy.cancelled_on.as_deref()),
+        (v.policy.status, v.policy.cancelled_on.map(|d| d.to_string()).as_deref()),
         (PolicyStatus::Cancelled, Some("2027-01-27"))
     );
     let e = ctx.svc.cancel_policy(&z.ent_admin, &p1.id, "2027-01-27", "企业停产").await.unwrap_err();
@@ -405,7 +405,7 @@ contract!(endorse_coinsure_cancel_refund_and_renew, |ctx: Ctx| async move {
     ctx.svc.record_refund_paid(&uw, &p1.id, Money::from_fen(73_973), "RF-1").await.unwrap();
     ctx.svc.record_refund_paid(&uw, &p1.id, Money::from_fen(73_973), "RF-1").await.unwrap();
     let (ends, named, pos) = ctx.svc.policy_changes(&z.ent_admin, &p1.id).await.unwrap();
-    assert_eq!(ends.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(), ["change", "cancel"]);
+    assert_eq!(ends.iter().map(|e| e.kind.code()).collect::<Vec<_>>(), ["change", "cancel"]);
     assert_eq!(named.len(), 2);
     assert_eq!((pos.due, pos.paid, pos.refund_due, pos.refund_paid), (200_000, 200_000, 73_973, 73_973));
     assert_eq!(pos.outstanding(), -73_973);
@@ -413,10 +413,10 @@ contract!(endorse_coinsure_cancel_refund_and_renew, |ctx: Ctx| async move {
     // Renewal: a new application for the next term, rated with this year's claim counted.
     let r = ctx.svc.renew_policy(&z.ent_admin, &p2.id).await.unwrap();
     assert_eq!(
-        (r.status, r.renewal_of.as_deref(), r.start_date.as_str()),
+        (r.status, r.renewal_of.as_deref(), r.start_date.to_string().as_str()),
         (ApplicationStatus::Bound, Some(p2.id.as_str()), "2027-12-01")
     );
-    assert_eq!(r.premium_fen, 240_000);
+    assert_eq!(r.premium.fen(), 240_000);
     let e = ctx.svc.renew_policy(&z.ent_admin, &p2.id).await.unwrap_err();
     assert!(matches!(&e, ServiceError::Conflict(f) if f.code == "already_renewed"), "{e:?}");
     assert!(matches!(ctx.svc.renew_policy(&z.banker, &p2.id).await, Err(ServiceError::NotFound)));
@@ -477,10 +477,10 @@ contract!(returns_write_off_the_unpaid_first_and_refund_the_rest, |ctx: Ctx| asy
     ctx.svc.record_premium_paid(&uw, &p.id, Money::from_fen(500_000), "B-1").await.unwrap();
     // Paid in full, then halved from the start: nothing is unpaid, so all 2,500 is owed back.
     let o = ctx.svc.endorse_policy(&admin, &p.id, &q(250_000), "2026-11-28", "缩小保障范围").await.unwrap();
-    assert_eq!((o.endorsement.adjustment_fen, o.written_off_fen, o.refund_fen), (-250_000, 0, 250_000));
+    assert_eq!((o.endorsement.adjustment.fen(), o.written_off_fen, o.refund_fen), (-250_000, 0, 250_000));
     // Raised to 10,000 a year: 7,500 more is due and unpaid.
     let o = ctx.svc.endorse_policy(&admin, &p.id, &q(1_000_000), "2026-11-28", "扩大保障范围").await.unwrap();
-    assert_eq!(o.endorsement.adjustment_fen, 750_000);
+    assert_eq!(o.endorsement.adjustment.fen(), 750_000);
     // Down to 1,000 a year: 9,000 comes back — the 7,500 unpaid is written off, 1,500 more is owed back.
     let o = ctx.svc.endorse_policy(&admin, &p.id, &q(100_000), "2026-11-28", "缩小保障范围").await.unwrap();
     assert_eq!((o.written_off_fen, o.refund_fen), (750_000, 150_000));
@@ -488,7 +488,7 @@ contract!(returns_write_off_the_unpaid_first_and_refund_the_rest, |ctx: Ctx| asy
     assert_eq!((pos.receivable(), pos.outstanding(), pos.net()), (0, -400_000, 100_000));
     // Cancelled after its first day: 1 of 365 days of 1,000 yuan is earned (2.74).
     let o = ctx.svc.cancel_policy(&z.ent_admin, &p.id, "2026-11-28", "企业停产").await.unwrap();
-    assert_eq!((o.endorsement.new_premium_fen, o.refund_fen), (274, 99_726));
+    assert_eq!((o.endorsement.new_premium.fen(), o.refund_fen), (274, 99_726));
     let (_, _, pos) = ctx.svc.policy_changes(&z.ent_admin, &p.id).await.unwrap();
     assert_eq!(pos.refund_due, 499_726, "4,997.26 of the 5,000 paid goes back");
     let report = ctx.svc.ledger_verify().await.unwrap();
@@ -768,7 +768,10 @@ contract!(cover_dates_and_quote_amounts_are_bounded, |ctx: Ctx| async move {
     assert_eq!(state(&ctx).await.1, before, "nothing was applied for");
     // The last day a year ahead binds, for the product's twelve months.
     let a = ctx.svc.apply_for_policy(&z.ent_admin, &pid, &q, "2027-11-28").await.unwrap();
-    assert_eq!((a.start_date.as_str(), a.end_date.as_str()), ("2027-11-28", "2028-11-27"));
+    assert_eq!(
+        (a.start_date.to_string().as_str(), a.end_date.to_string().as_str()),
+        ("2027-11-28", "2028-11-27")
+    );
 });
 
 contract!(payment_replays_answer_alike_for_premium_refund_and_claim, |ctx: Ctx| async move {
@@ -779,8 +782,8 @@ contract!(payment_replays_answer_alike_for_premium_refund_and_claim, |ctx: Ctx| 
     ctx.svc.apply_for_policy(&z.ent_admin, &pid, &q(500_000), "2026-11-28").await.unwrap();
     ctx.svc.apply_for_policy(&z.ent_admin, &pid, &q(300_000), "2026-11-28").await.unwrap();
     let mine = ctx.svc.my_policies(&z.ent_admin).await.unwrap();
-    let p1 = mine.iter().find(|p| p.premium_fen == 500_000).unwrap().clone();
-    let p2 = mine.iter().find(|p| p.premium_fen == 300_000).unwrap().clone();
+    let p1 = mine.iter().find(|p| p.premium.fen() == 500_000).unwrap().clone();
+    let p2 = mine.iter().find(|p| p.premium.fen() == 300_000).unwrap().clone();
     let conflict = |e: &ServiceError, code: &str| matches!(e, ServiceError::Conflict(f) if f.code == code && f.field == "reference");
 
     // Premium: an exact replay answers as the first time and changes nothing; the same
@@ -983,4 +986,39 @@ contract!(an_application_by_an_unverified_enterprise_is_refused, |ctx: Ctx| asyn
     ctx.svc.verify_org(&s.z.reviewer, &org.id, true).await.unwrap();
     let q = QuoteInput { limit: Money::from_fen(50_000_000), ..Default::default() };
     ctx.svc.apply_for_policy(&ent, &pid, &q, "2026-11-28").await.unwrap();
+});
+
+contract!(actions_are_the_steps_the_state_allows_that_cedar_allows, |ctx: Ctx| async move {
+    use kebao_domain::policy::PolicyStep as P;
+    let Setup { z, uw, admin, other_uw, pid, .. } = setup(&ctx).await;
+    let q = |limit_yuan: i64| QuoteInput { limit: Money::from_fen(limit_yuan * 100), ..Default::default() };
+    // A referred application: its insurer's underwriter may accept or decline; nobody else.
+    let b = ctx.svc.apply_for_policy(&z.ent_admin, &pid, &q(1_500_000), "2026-12-01").await.unwrap();
+    assert_eq!(
+        ctx.svc.application_actions(&uw, &b.id).await.unwrap(),
+        [ApplicationStep::Accept, ApplicationStep::Decline]
+    );
+    assert!(ctx.svc.application_actions(&other_uw, &b.id).await.unwrap().is_empty());
+    assert!(ctx.svc.application_actions(&z.ent_admin, &b.id).await.unwrap().is_empty());
+    assert!(matches!(ctx.svc.application_actions(&uw, "nope").await, Err(ServiceError::NotFound)));
+    // Bound: nothing is left to decide.
+    ctx.svc.set_underwriter_authority(&admin, "uw.p", 2_000_000).await.unwrap();
+    ctx.svc.decide_application(&uw, &b.id, ApplicationStep::Accept, "").await.unwrap();
+    assert!(ctx.svc.application_actions(&uw, &b.id).await.unwrap().is_empty());
+    let p = ctx.svc.my_policies(&z.ent_admin).await.unwrap().remove(0);
+    assert_eq!(
+        ctx.svc.policy_actions(&z.ent_admin, &p.id).await.unwrap(),
+        [P::Cancel, P::Renew, P::ReportClaim]
+    );
+    assert_eq!(
+        ctx.svc.policy_actions(&uw, &p.id).await.unwrap(),
+        [P::PayPremium, P::Endorse, P::Cancel, P::Refund, P::Coinsure]
+    );
+    assert!(ctx.svc.policy_actions(&other_uw, &p.id).await.unwrap().is_empty());
+    assert!(ctx.svc.policy_actions(&z.banker, &p.id).await.unwrap().is_empty());
+    assert!(matches!(ctx.svc.policy_actions(&uw, "nope").await, Err(ServiceError::NotFound)));
+    // Cancelled: premium and refunds are still recorded, and claims for losses in cover reported.
+    ctx.svc.cancel_policy(&z.ent_admin, &p.id, "2026-12-15", "企业迁出").await.unwrap();
+    assert_eq!(ctx.svc.policy_actions(&z.ent_admin, &p.id).await.unwrap(), [P::ReportClaim]);
+    assert_eq!(ctx.svc.policy_actions(&uw, &p.id).await.unwrap(), [P::PayPremium, P::Refund]);
 });

@@ -83,7 +83,7 @@ async fn paid_policy(ctx: &Ctx, s: &Setup, pid: &str, limit_yuan: i64) -> String
         .find(|p| p.application_id == a.id)
         .unwrap();
     ctx.svc
-        .record_premium_paid(&s.uw, &p.id, Money::from_fen(p.premium_fen), &format!("B-{}", p.id))
+        .record_premium_paid(&s.uw, &p.id, Money::from_fen(p.premium.fen()), &format!("B-{}", p.id))
         .await
         .unwrap();
     p.id
@@ -452,7 +452,7 @@ share_bp_by_year = [5000, 3000]
             let r = svc.renew_policy(&ent, &pol).await.unwrap();
             let p =
                 svc.my_policies(&ent).await.unwrap().into_iter().find(|p| p.application_id == r.id).unwrap();
-            svc.record_premium_paid(&uw, &p.id, Money::from_fen(p.premium_fen), &format!("R-{}", p.id))
+            svc.record_premium_paid(&uw, &p.id, Money::from_fen(p.premium.fen()), &format!("R-{}", p.id))
                 .await
                 .unwrap();
             p.id

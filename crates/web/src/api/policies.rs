@@ -9,10 +9,10 @@ use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
+use kebao_domain::policy::{Application, ApplicationStep, Endorsement, Policy, PolicySchedule};
 use kebao_domain::Money;
 use kebao_service::authz::Actor;
 use kebao_service::policies::PolicyView;
-use kebao_store::policies::{ApplicationRow, PolicyRow};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -35,16 +35,16 @@ pub struct ApplicationDto {
     pub submitted_at: String,
 }
 
-pub(crate) fn application_dto(a: &ApplicationRow) -> ApplicationDto {
+pub(crate) fn application_dto(a: &Application) -> ApplicationDto {
     ApplicationDto {
         id: a.id.clone(),
         product_id: a.product_id.clone(),
         status: a.status.code().to_owned(),
         reasons: a.reasons.clone(),
-        premium_yuan: Money::from_fen(a.premium_fen).to_yuan_string(),
+        premium_yuan: a.premium.to_yuan_string(),
         plan_version: a.plan_version,
-        start_date: a.start_date.clone(),
-        end_date: a.end_date.clone(),
+        start_date: a.start_date.to_string(),
+        end_date: a.end_date.to_string(),
         submitted_at: rfc3339(a.created_at_us),
     }
 }
@@ -107,7 +107,8 @@ pub async fn decide(
     ApiPath(id): ApiPath<String>,
     ApiJson(d): ApiJson<DecisionDto>,
 ) -> ApiResult<ApplicationDto> {
-    Ok(Json(application_dto(&s.svc.decide_application(&actor, &id, d.accept, &d.reason).await?)))
+    let step = if d.accept { ApplicationStep::Accept } else { ApplicationStep::Decline };
+    Ok(Json(application_dto(&s.svc.decide_application(&actor, &id, step, &d.reason).await?)))
 }
 
 /// An underwriter's authority.
@@ -149,24 +150,24 @@ pub struct PolicyDto {
     pub paid_yuan: Option<String>,
     /// The schedule: product content, rated inputs, plan version and quote trace.
     #[schema(value_type = Object)]
-    pub schedule: Option<serde_json::Value>,
+    pub schedule: Option<PolicySchedule>,
     pub bound_at: String,
 }
 
-pub(crate) fn policy_dto(p: &PolicyRow, view: Option<&PolicyView>) -> PolicyDto {
+pub(crate) fn policy_dto(p: &Policy, view: Option<&PolicyView>) -> PolicyDto {
     PolicyDto {
         id: p.id.clone(),
         number: p.number.clone(),
         product_id: p.product_id.clone(),
         insurer_id: p.insurer_id.clone(),
         enterprise_id: p.enterprise_id.clone(),
-        start_date: p.start_date.clone(),
-        end_date: p.end_date.clone(),
-        premium_yuan: Money::from_fen(p.premium_fen).to_yuan_string(),
+        start_date: p.start_date.to_string(),
+        end_date: p.end_date.to_string(),
+        premium_yuan: p.premium.to_yuan_string(),
         status: p.status.code().to_owned(),
-        cancelled_on: p.cancelled_on.clone(),
+        cancelled_on: p.cancelled_on.map(|d| d.to_string()),
         paid_yuan: view.map(|v| v.paid.to_yuan_string()),
-        schedule: view.map(|v| v.schedule.clone()),
+        schedule: view.map(|v| v.policy.schedule.clone()),
         bound_at: rfc3339(p.bound_at_us),
     }
 }
@@ -237,18 +238,18 @@ pub struct EndorsementDto {
 }
 
 pub(crate) fn endorsement_dto(
-    e: &kebao_store::policies::EndorsementRow,
+    e: &Endorsement,
     outcome: Option<&kebao_service::cover::EndorsementOutcome>,
 ) -> EndorsementDto {
     let y = |f: i64| Money::from_fen(f).to_yuan_string();
     EndorsementDto {
         id: e.id.clone(),
         seq: e.seq,
-        kind: e.kind.clone(),
-        effective_date: e.effective_date.clone(),
-        old_premium_yuan: y(e.old_premium_fen),
-        new_premium_yuan: y(e.new_premium_fen),
-        adjustment_yuan: y(e.adjustment_fen),
+        kind: e.kind.code().to_owned(),
+        effective_date: e.effective_date.to_string(),
+        old_premium_yuan: e.old_premium.to_yuan_string(),
+        new_premium_yuan: e.new_premium.to_yuan_string(),
+        adjustment_yuan: e.adjustment.to_yuan_string(),
         explanation: e.explanation.clone(),
         reason: e.reason.clone(),
         made_by: e.made_by.clone(),
@@ -386,7 +387,7 @@ async fn changes_dto(s: &AppState, actor: &Actor, id: &str) -> Result<PolicyChan
     let y = |f: i64| Money::from_fen(f).to_yuan_string();
     Ok(PolicyChangesDto {
         status: v.policy.status.code().to_owned(),
-        cancelled_on: v.policy.cancelled_on.clone(),
+        cancelled_on: v.policy.cancelled_on.map(|d| d.to_string()),
         endorsements: ends.iter().map(|e| endorsement_dto(e, None)).collect(),
         coinsurance: shares
             .into_iter()

@@ -912,7 +912,7 @@ pub struct RatingPlanDto {
     pub plan: kebao_domain::rating::PlanDoc,
 }
 
-fn plan_dto(r: &kebao_store::rating::PlanRow) -> RatingPlanDto {
+fn plan_dto(r: &kebao_domain::rating::FiledPlan) -> RatingPlanDto {
     RatingPlanDto {
         id: r.id.clone(),
         version: r.version,

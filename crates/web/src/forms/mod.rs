@@ -6,6 +6,7 @@ pub mod attachments;
 pub mod claims;
 pub mod consent;
 pub mod disputes;
+pub mod policies;
 pub mod products;
 pub mod registry;
 pub mod subsidies;

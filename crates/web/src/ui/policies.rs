@@ -8,10 +8,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
-use kebao_domain::policy::ApplicationStatus;
-use kebao_domain::user::Role;
+use kebao_domain::policy::{Application, ApplicationStep, EndorsementKind, PolicyStep};
 use kebao_domain::{FieldError, Money};
-use kebao_service::authz::Actor;
+use kebao_service::authz::{Action, Actor};
 use kebao_service::ServiceError;
 use std::collections::HashMap;
 
@@ -38,17 +37,24 @@ struct AppRow {
     reasons: String,
     premium: String,
     period: String,
+    /// The decisions the viewer may take now (code, label), from the service.
+    steps: Vec<(String, String)>,
 }
 
-fn app_row(c: &Chrome, a: &kebao_store::policies::ApplicationRow) -> AppRow {
+fn app_row(c: &Chrome, a: &Application, steps: &[ApplicationStep]) -> AppRow {
+    let label = |s: ApplicationStep| match s {
+        ApplicationStep::Accept => c.tr.t("承保并出单", "Accept and bind"),
+        _ => c.tr.t(s.label_zh(), s.label_en()),
+    };
     AppRow {
         id: a.id.clone(),
         product_id: a.product_id.clone(),
         status: c.tr.t(a.status.label_zh(), a.status.label_en()).to_owned(),
         status_code: a.status.code().to_owned(),
         reasons: a.reasons.join("；"),
-        premium: Money::from_fen(a.premium_fen).display_yuan(),
+        premium: a.premium.display_yuan(),
         period: format!("{} — {}", a.start_date, a.end_date),
+        steps: steps.iter().map(|s| (s.code().to_owned(), label(*s).to_owned())).collect(),
     }
 }
 
@@ -79,14 +85,14 @@ async fn policies_page(State(st): State<AppState>, Authed { c, s, tr }: Authed) 
     let pols =
         st.svc.my_policies(&s.actor).await.map_err(|e| error_page(tr, super::kit::chrome_blank(tr), e))?;
     Ok(html(&PoliciesTpl {
-        apps: apps.iter().map(|a| app_row(&c, a)).collect(),
+        apps: apps.iter().map(|a| app_row(&c, a, &[])).collect(),
         policies: pols
             .iter()
             .map(|p| PolicyRowT {
                 id: p.id.clone(),
                 number: p.number.clone(),
                 period: format!("{} — {}", p.start_date, p.end_date),
-                premium: Money::from_fen(p.premium_fen).display_yuan(),
+                premium: p.premium.display_yuan(),
             })
             .collect(),
         enterprise,
@@ -114,26 +120,28 @@ struct PolicyTpl {
     deductible: String,
     coverages: Vec<(String, String, String)>,
     trace: Vec<(String, String, String, String)>,
+    /// What the viewer may do now (from the service's `policy_actions`).
     can_record: bool,
     can_claim: bool,
+    can_endorse: bool,
+    can_refund: bool,
+    can_cancel: bool,
+    can_renew: bool,
+    can_subsidy: bool,
+    /// The viewer is the policyholder (the cancellation form's wording).
+    holder: bool,
     errors: Vec<String>,
-    in_force: bool,
     status: String,
     /// Premium due now, refund owed and refunded (display).
     due: String,
     refund_due: String,
     refund_paid: String,
-    refund_owed: bool,
     has_refund: bool,
     refund_method: String,
     /// seq, kind, effective, old, new, adjustment, explanation, reason.
     endorsements: Vec<EndorsementLine>,
     /// insurer, share (percent).
     shares: Vec<(String, String)>,
-    /// The insurer's underwriters and admin change the policy; the enterprise's admin cancels
-    /// and renews.
-    insurer_staff: bool,
-    enterprise_admin: bool,
     can_coinsure: bool,
     insurers: Vec<(String, String)>,
     /// The terms now in force, to prefill the endorsement form (yuan).
@@ -156,78 +164,47 @@ pub(super) async fn render_policy(
         Ok(v) => v,
         Err(e) => return error_page(tr, c, e),
     };
-    let sched = &v.schedule;
+    let sched = &v.policy.schedule;
     let coverages = sched
-        .pointer("/product/coverages")
-        .and_then(|v| v.as_array())
-        .map(|a| {
-            a.iter()
-                .map(|x| {
-                    let m = |k: &str| {
-                        Money::from_fen(x.get(k).and_then(|v| v.as_i64()).unwrap_or(0)).display_yuan()
-                    };
-                    (
-                        x.get("name").and_then(|v| v.as_str()).unwrap_or_default().to_owned(),
-                        m("limit"),
-                        m("deductible"),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+        .product
+        .coverages
+        .iter()
+        .map(|x| (x.name.clone(), x.limit.display_yuan(), x.deductible.display_yuan()))
+        .collect();
     let trace = sched
-        .get("trace")
-        .and_then(|v| v.as_array())
-        .map(|a| {
-            a.iter()
-                .map(|s| {
-                    let g = |k: &str| s.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
-                    (
-                        if tr.en { g("label_en") } else { g("label_zh") },
-                        g("detail"),
-                        g("factor"),
-                        g("running"),
-                    )
-                })
-                .collect()
+        .trace
+        .iter()
+        .map(|s| {
+            (
+                if tr.en { s.label_en.clone() } else { s.label_zh.clone() },
+                s.detail.clone(),
+                s.factor.clone().unwrap_or_default(),
+                s.running.clone(),
+            )
         })
-        .unwrap_or_default();
-    let can_record = actor.user().is_some_and(|u| {
-        u.org_id == v.policy.insurer_id && (u.has(Role::Underwriter) || u.has(Role::OrgAdmin))
-    });
+        .collect();
+    let steps = match st.svc.policy_actions(actor, id).await {
+        Ok(x) => x,
+        Err(e) => return error_page(tr, c, e),
+    };
+    let may = |s: PolicyStep| steps.contains(&s);
     let (ends, shares, pos) = match st.svc.policy_changes(actor, id).await {
         Ok(x) => x,
         Err(e) => return error_page(tr, c, e),
     };
     let y = |f: i64| Money::from_fen(f).display_yuan();
-    let current: kebao_domain::rating::QuoteInput = serde_json::from_str(&v.policy.input)
-        .or_else(|_| serde_json::from_value(sched.get("rated").cloned().unwrap_or_default()))
-        .unwrap_or_default();
-    let in_force = v.policy.status == kebao_domain::policy::PolicyStatus::InForce;
-    let insurers = if can_record && in_force && shares.is_empty() {
-        let f =
-            kebao_domain::org::OrgFilter { kind: Some(kebao_domain::OrgKind::Insurer), ..Default::default() };
-        st.svc
-            .list_orgs(actor, &f, None, 200)
-            .await
-            .map(|p| {
-                p.items.into_iter().filter(|o| o.id != v.policy.insurer_id).map(|o| (o.id, o.name)).collect()
-            })
-            .unwrap_or_default()
-    } else {
-        Vec::new()
-    };
-    let refund_method = sched
-        .pointer("/product/refund/method")
-        .and_then(|m| m.as_str())
-        .map_or(tr.t("按日比例", "pro rata"), |m| {
-            if m == "short_rate" {
-                tr.t("短期费率表", "short-rate table")
-            } else {
-                tr.t("按日比例", "pro rata")
-            }
-        })
-        .to_owned();
+    let current = &v.policy.input;
+    let insurers = st.svc.coinsurer_candidates(actor, id).await.unwrap_or_default();
+    let refund_method = match sched.product.refund {
+        kebao_domain::cover::RefundMethod::ShortRate { .. } => tr.t("短期费率表", "short-rate table"),
+        kebao_domain::cover::RefundMethod::ProRata => tr.t("按日比例", "pro rata"),
+    }
+    .to_owned();
+    let holder = actor.org_id() == Some(v.policy.enterprise_id.as_str());
+    let can_subsidy = st
+        .svc
+        .allowed_actions(actor, &kebao_service::policies::policy_resource(&v.policy))
+        .contains(&Action::ApplySubsidy);
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     with_status(
         status,
@@ -236,21 +213,23 @@ pub(super) async fn render_policy(
             number: v.policy.number.clone(),
             insurer: v.insurer_name.clone(),
             enterprise: v.enterprise_name.clone(),
-            product: sched.pointer("/product/name").and_then(|v| v.as_str()).unwrap_or_default().to_owned(),
+            product: sched.product.name.clone(),
             period: format!("{} — {}", v.policy.start_date, v.policy.end_date),
-            premium: Money::from_fen(v.policy.premium_fen).display_yuan(),
+            premium: v.policy.premium.display_yuan(),
             paid: v.paid.display_yuan(),
             limit: current.limit.display_yuan(),
             deductible: current.deductible.display_yuan(),
             coverages,
             trace,
-            can_record,
-            can_claim: actor.user().is_some_and(|u| {
-                u.org_id == v.policy.enterprise_id
-                    && (u.has(Role::EnterpriseAdmin) || u.has(Role::EnterpriseStaff))
-            }),
+            can_record: may(PolicyStep::PayPremium),
+            can_claim: may(PolicyStep::ReportClaim),
+            can_endorse: may(PolicyStep::Endorse),
+            can_refund: may(PolicyStep::Refund) && pos.refund_due > pos.refund_paid,
+            can_cancel: may(PolicyStep::Cancel),
+            can_renew: may(PolicyStep::Renew),
+            can_subsidy,
+            holder,
             errors,
-            in_force,
             status: tr.t(v.policy.status.label_zh(), v.policy.status.label_en()).to_owned()
                 + &v.policy
                     .cancelled_on
@@ -260,7 +239,6 @@ pub(super) async fn render_policy(
             due: y(pos.due),
             refund_due: y(pos.refund_due),
             refund_paid: y(pos.refund_paid),
-            refund_owed: pos.refund_due > pos.refund_paid,
             has_refund: pos.refund_due > 0,
             refund_method,
             endorsements: ends
@@ -268,16 +246,15 @@ pub(super) async fn render_policy(
                 .map(|e| {
                     (
                         e.seq,
-                        if e.kind == "cancel" {
-                            tr.t("退保/解除", "cancellation")
-                        } else {
-                            tr.t("批改", "endorsement")
+                        match e.kind {
+                            EndorsementKind::Cancel => tr.t("退保/解除", "cancellation"),
+                            EndorsementKind::Change => tr.t("批改", "endorsement"),
                         }
                         .to_owned(),
-                        e.effective_date.clone(),
-                        y(e.old_premium_fen),
-                        y(e.new_premium_fen),
-                        y(e.adjustment_fen),
+                        e.effective_date.to_string(),
+                        e.old_premium.display_yuan(),
+                        e.new_premium.display_yuan(),
+                        e.adjustment.display_yuan(),
                         e.explanation.clone(),
                         e.reason.clone(),
                     )
@@ -287,10 +264,6 @@ pub(super) async fn render_policy(
                 .iter()
                 .map(|(_, name, bp)| (name.clone(), format!("{}.{:02}%", bp / 100, bp % 100)))
                 .collect(),
-            insurer_staff: can_record,
-            enterprise_admin: actor
-                .user()
-                .is_some_and(|u| u.org_id == v.policy.enterprise_id && u.has(Role::EnterpriseAdmin)),
             can_coinsure: !insurers.is_empty(),
             insurers,
             cur_limit: current.limit.to_yuan_string(),
@@ -382,7 +355,16 @@ async fn queue_page(State(st): State<AppState>, Authed { c, s, tr }: Authed) -> 
         .underwriting_queue(&s.actor)
         .await
         .map_err(|e| error_page(tr, super::kit::chrome_blank(tr), e))?;
-    Ok(html(&QueueTpl { apps: apps.iter().map(|a| app_row(&c, a)).collect(), c }))
+    let mut rows = Vec::new();
+    for a in &apps {
+        let steps = st
+            .svc
+            .application_actions(&s.actor, &a.id)
+            .await
+            .map_err(|e| error_page(tr, super::kit::chrome_blank(tr), e))?;
+        rows.push(app_row(&c, a, &steps));
+    }
+    Ok(html(&QueueTpl { apps: rows, c }))
 }
 
 async fn decide_post(
@@ -392,15 +374,14 @@ async fn decide_post(
     Form(form): Form<HashMap<String, String>>,
 ) -> Page {
     check_csrf(&form, &s)?;
-    let accept = form.get("decision").is_some_and(|d| d == "accept");
-    match st
-        .svc
-        .decide_application(&s.actor, &id, accept, form.get("reason").map_or("", String::as_str))
-        .await
+    let decision = form.get("decision").map_or("", String::as_str);
+    let step = match crate::forms::policies::application_step("decision", decision) {
+        Ok(step) => step,
+        Err(e) => return Err(error_page(tr, c, e.into())),
+    };
+    match st.svc.decide_application(&s.actor, &id, step, form.get("reason").map_or("", String::as_str)).await
     {
-        Ok(a) if a.status == ApplicationStatus::Bound => Ok(Redirect::to("/underwriting").into_response()),
         Ok(_) => Ok(Redirect::to("/underwriting").into_response()),
-        Err(e @ ServiceError::Forbidden { .. }) => Err(error_page(tr, c, e)),
         Err(e) => Err(error_page(tr, c, e)),
     }
 }
@@ -423,15 +404,9 @@ async fn change_post(
         }
     };
     let r: Result<String, ServiceError> = async {
-        match g("action").as_str() {
-            "endorse" => {
-                let current: kebao_domain::rating::QuoteInput = st
-                    .svc
-                    .policy(&s.actor, &id)
-                    .await
-                    .ok()
-                    .and_then(|v| serde_json::from_str(&v.policy.input).ok())
-                    .unwrap_or_default();
+        match crate::forms::policies::policy_step("action", &g("action"))? {
+            PolicyStep::Endorse => {
+                let current = st.svc.policy(&s.actor, &id).await.map(|v| v.policy.input).unwrap_or_default();
                 let input = kebao_domain::rating::QuoteInput {
                     limit: money("limit_yuan")?,
                     deductible: money("deductible_yuan")?,
@@ -442,19 +417,23 @@ async fn change_post(
                 st.svc.endorse_policy(&s.actor, &id, &input, &g("effective_date"), &g("reason")).await?;
                 Ok(format!("/policies/{id}#changes"))
             }
-            "cancel" => {
+            PolicyStep::Cancel => {
                 st.svc.cancel_policy(&s.actor, &id, &g("last_day"), &g("reason")).await?;
                 Ok(format!("/policies/{id}#changes"))
             }
-            "refund" => {
+            PolicyStep::Refund => {
                 st.svc.record_refund_paid(&s.actor, &id, money("amount_yuan")?, &g("reference")).await?;
                 Ok(format!("/policies/{id}#changes"))
             }
-            "renew" => {
+            PolicyStep::Renew => {
                 st.svc.renew_policy(&s.actor, &id).await?;
                 Ok("/policies".to_owned())
             }
-            "coinsure" => {
+            PolicyStep::PayPremium => {
+                st.svc.record_premium_paid(&s.actor, &id, money("amount_yuan")?, &g("reference")).await?;
+                Ok(format!("/policies/{id}"))
+            }
+            PolicyStep::Coinsure => {
                 let pct = g("share_percent");
                 let bp = pct
                     .trim()
@@ -474,13 +453,7 @@ async fn change_post(
                 st.svc.set_coinsurance(&s.actor, &id, &[(g("insurer_id"), bp)]).await?;
                 Ok(format!("/policies/{id}#changes"))
             }
-            other => Err(FieldError::new(
-                "action",
-                "unknown_action",
-                format!("未知操作 `{other}`"),
-                format!("unknown action `{other}`"),
-            )
-            .into()),
+            PolicyStep::ReportClaim => Ok(format!("/policies/{id}#report-claim")),
         }
     }
     .await;
@@ -653,7 +626,6 @@ pub(super) fn xlsx_response(
 async fn policies_xlsx(State(st): State<AppState>, Authed { s, tr, .. }: Authed) -> Page {
     let pols =
         st.svc.my_policies(&s.actor).await.map_err(|e| error_page(tr, super::kit::chrome_blank(tr), e))?;
-    let y = |f: i64| Money::from_fen(f).to_yuan_string();
     let table = kebao_service::tabular::Table {
         headers: ["保单号", "起保日", "终止日", "年化保费（元）", "状态", "退保/解除后保障至"]
             .iter()
@@ -664,11 +636,11 @@ async fn policies_xlsx(State(st): State<AppState>, Authed { s, tr, .. }: Authed)
             .map(|p| {
                 vec![
                     p.number.clone(),
-                    p.start_date.clone(),
-                    p.end_date.clone(),
-                    y(p.premium_fen),
+                    p.start_date.to_string(),
+                    p.end_date.to_string(),
+                    p.premium.to_yuan_string(),
                     p.status.label_zh().to_owned(),
-                    p.cancelled_on.clone().unwrap_or_default(),
+                    p.cancelled_on.map(|d| d.to_string()).unwrap_or_default(),
                 ]
             })
             .collect(),

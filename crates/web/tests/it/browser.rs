@@ -202,7 +202,7 @@ async fn sign_in_and_open_an_organisation_in_chromium() {
     assert!(d.wait_for_url("/policies").await.ends_with("/policies"));
     let ent = app.svc.actor_for(app.svc.find_user("ent.admin").await.unwrap()).await.unwrap();
     let policy = app.svc.my_policies(&ent).await.unwrap().remove(0);
-    assert_eq!(policy.premium_fen, 200_000, "2 % of 100,000 yuan, by the filed plan");
+    assert_eq!(policy.premium.fen(), 200_000, "2 % of 100,000 yuan, by the filed plan");
     d.go(&format!("{site}/policies/{}", policy.id)).await;
     d.call(
         reqwest::Method::POST,
