@@ -255,6 +255,25 @@ fn only_authz_decides_who_may() {
     );
 }
 
+/// Pages offer what the service says the actor may do (`abilities`, `may_on`, the
+/// `*_actions` of each capability), never what the page works out from roles.
+#[test]
+fn pages_ask_what_the_actor_may_do() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("web").join("src");
+    let mut found = Vec::new();
+    for entry in walk(&root) {
+        let text = std::fs::read_to_string(&entry).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            for needle in [".has(Role::", "has_statutory_duty", ".is_admin()"] {
+                if line.contains(needle) {
+                    found.push(format!("{}:{}: `{needle}`", entry.display(), n + 1));
+                }
+            }
+        }
+    }
+    assert!(found.is_empty(), "a page decides from roles:\n{}", found.join("\n"));
+}
+
 /// The web crate sees the service and the domain only: it neither depends on the store nor
 /// reaches it through the service.
 #[test]

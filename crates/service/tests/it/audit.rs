@@ -110,3 +110,31 @@ contract!(truncation_without_rewinding_the_head_row_is_found, |ctx: Ctx| async m
         Verification::Broken(ChainBreak::Truncated { expected: 5, found: 4 })
     );
 });
+
+// A write transaction commits only with the event that records its command: a change
+// without one is refused at commit and nothing of it is kept. (A read transaction has no
+// commit at all: `ReadTx` offers none.)
+contract!(a_write_without_its_event_does_not_commit, |ctx: Ctx| async move {
+    let org = ctx.svc.create_org(&operator(), &org_input("未记录测试企业", &uscc(71), "enterprise")).await.unwrap();
+    let before = ctx.svc.log_size().await.unwrap();
+    let todo = kebao_store::todos::Todo {
+        id: "t-unlogged".into(),
+        org_id: org.id.clone(),
+        role: "zone_reviewer".into(),
+        kind: "check".into(),
+        subject: "s-unlogged".into(),
+        title_zh: "未记录".into(),
+        title_en: "unlogged".into(),
+        link: "/".into(),
+        created_at_us: 1,
+        done_at_us: None,
+    };
+    let mut tx = ctx.store.begin_write().await.unwrap();
+    kebao_store::todos::add_todo(tx.conn(), &todo).await.unwrap();
+    let e = tx.commit().await.unwrap_err();
+    assert!(e.to_string().contains("only with the event"), "{e}");
+    let mut tx = ctx.store.begin_read().await.unwrap();
+    let open = kebao_store::todos::open_todos(tx.conn(), &org.id, &["zone_reviewer"], 10).await.unwrap();
+    assert!(open.is_empty(), "{open:?}");
+    assert_eq!(ctx.svc.log_size().await.unwrap(), before);
+});
