@@ -91,6 +91,32 @@ string_enum! {
     }
 }
 
+impl Stage {
+    /// The track and stage of a new application under a programme of `kind`, from the stage
+    /// the applicant names (empty or `subsidy` for a zone programme; `qualification` or
+    /// `funding` for a national one).
+    pub fn parse_for(kind: ProgrammeKind, stage: &str) -> Result<(Track, Stage), FieldError> {
+        let stage = stage.trim();
+        match (kind, stage) {
+            (ProgrammeKind::Zone, "" | "subsidy") => Ok((Track::Zone, Stage::Subsidy)),
+            (ProgrammeKind::Zone, other) => Err(FieldError::new(
+                "stage",
+                "bad_stage",
+                format!("示范区方案没有 `{other}` 阶段"),
+                format!("a zone programme has no stage `{other}`"),
+            )),
+            (_, "qualification") => Ok((Track::National, Stage::Qualification)),
+            (_, "funding") => Ok((Track::National, Stage::Funding)),
+            (_, other) => Err(FieldError::new(
+                "stage",
+                "bad_stage",
+                format!("国家补偿须注明阶段 qualification 或 funding（现为 `{other}`）"),
+                format!("a national file is `qualification` or `funding` (not `{other}`)"),
+            )),
+        }
+    }
+}
+
 string_enum! {
     /// A step of the workflow (the codes the API and the forms send).
     SubsidyStep {
@@ -1160,6 +1186,20 @@ mod tests {
         o.confirm_by = Some(date!(2026 - 12 - 02));
         assert!(!o.offer_expired(date!(2026 - 12 - 02)) && o.offer_expired(date!(2026 - 12 - 03)));
         assert!(!SubsidyStep::Lapse.is_manual());
+    }
+
+    #[test]
+    fn the_stage_named_fits_the_programme() {
+        assert_eq!(Stage::parse_for(ProgrammeKind::Zone, ""), Ok((Track::Zone, Stage::Subsidy)));
+        assert_eq!(
+            Stage::parse_for(ProgrammeKind::NationalFirstSet, "funding"),
+            Ok((Track::National, Stage::Funding))
+        );
+        for (kind, stage) in
+            [(ProgrammeKind::Zone, "funding"), (ProgrammeKind::NationalNewMaterial, "subsidy")]
+        {
+            assert_eq!(Stage::parse_for(kind, stage).map_err(|e| e.code), Err("bad_stage"));
+        }
     }
 
     #[test]

@@ -531,29 +531,7 @@ impl Service {
         let (prog, case, p) =
             self.case_for(&mut tx, &programmes, programme_id, policy_id, decl, false).await?;
         self.require(actor, Action::ApplySubsidy, &crate::policies::policy_resource(&p), &Basis::None)?;
-        let (track, stage) = match (prog.kind, stage) {
-            (ProgrammeKind::Zone, "" | "subsidy") => (Track::Zone, Stage::Subsidy),
-            (ProgrammeKind::Zone, other) => {
-                return Err(FieldError::new(
-                    "stage",
-                    "bad_stage",
-                    format!("示范区方案没有 `{other}` 阶段"),
-                    format!("a zone programme has no stage `{other}`"),
-                )
-                .into())
-            }
-            (_, "qualification") => (Track::National, Stage::Qualification),
-            (_, "funding") => (Track::National, Stage::Funding),
-            (_, other) => {
-                return Err(FieldError::new(
-                    "stage",
-                    "bad_stage",
-                    format!("国家补偿须注明阶段 qualification 或 funding（现为 `{other}`）"),
-                    format!("a national file is `qualification` or `funding` (not `{other}`)"),
-                )
-                .into())
-            }
-        };
+        let (track, stage) = Stage::parse_for(prog.kind, stage)?;
         let today = self.today();
         if stage == Stage::Funding {
             let since = today - time::Duration::days(3 * 365);
@@ -1133,7 +1111,8 @@ impl Service {
                     .into());
                 }
                 a.decision_ref = Some(r.to_owned());
-                if to == SubsidyStatus::Granted {
+                // Funding granted: the ministries' amount.
+                if to.is_paid() {
                     if amount.fen() <= 0 {
                         return Err(FieldError::new(
                             "amount_yuan",
