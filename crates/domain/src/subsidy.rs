@@ -669,6 +669,34 @@ pub struct Grant {
     pub bound_by: Option<String>,
 }
 
+/// The words for a rule or cap `assess` names (`Failure::rule`, `Grant::bound_by`).
+pub fn rule_label(rule: &str) -> Option<(&'static str, &'static str)> {
+    Some(match rule {
+        "product_type" => ("产品类型", "product type"),
+        "version" => ("方案版本", "programme version"),
+        "window" => ("申报期", "application window"),
+        "banned" => ("禁止申请期", "ban after a clawback"),
+        "qualification" => ("企业资质", "qualification"),
+        "industry" => ("支持产业", "industry"),
+        "registration" => ("登记地", "place of registration"),
+        "term" => ("保险期间", "policy term"),
+        "max_years" => ("补贴年限", "years of subsidy"),
+        "continuous" => ("连续投保", "continuous cover"),
+        "min_cumulative_premium" => ("累计保费下限", "minimum cumulative premium"),
+        "no_stacking" => ("不得重复享受", "no stacking"),
+        "related_party" => ("关联方", "related party"),
+        "already_compensated" => ("已获补偿", "already compensated"),
+        "premium_paid" => ("保费缴纳", "premium paid"),
+        "rate_cap" => ("费率上限", "premium-rate cap"),
+        "contract_amount" => ("采购合同金额", "contract amount"),
+        "zero" => ("可补贴金额为零", "nothing to grant"),
+        "per_policy_cap" => ("单张保单上限", "per-policy cap"),
+        "per_enterprise_year_cap" => ("每户每年上限", "per-enterprise-per-year cap"),
+        "budget" => ("预算余额", "budget left"),
+        _ => return None,
+    })
+}
+
 fn yuan(f: i64) -> String {
     crate::Money::from_fen(f).to_yuan_string()
 }
@@ -1200,6 +1228,28 @@ mod tests {
         {
             assert_eq!(Stage::parse_for(kind, stage).map_err(|e| e.code), Err("bad_stage"));
         }
+    }
+
+    #[test]
+    fn the_rules_assess_names_have_words() {
+        let ps = shipped();
+        let zone = ps.iter().find(|p| p.id == "zone_tech_insurance").unwrap();
+        let mut c = case("no_such_type", 20_000_00, 0);
+        c.qualifications.clear();
+        c.industries.clear();
+        c.uscc = "91990100MA4KXXXX0X".into();
+        c.stacked = true;
+        c.premium_paid_fen = 0;
+        c.banned_until = Some(date!(2030 - 01 - 01));
+        let fails = assess(zone, &c).unwrap_err();
+        assert!(fails.len() >= 4, "{fails:?}");
+        for f in &fails {
+            assert!(rule_label(&f.rule).is_some(), "{}", f.rule);
+        }
+        for code in ["per_policy_cap", "per_enterprise_year_cap", "budget", "zero", "rate_cap", "max_years"] {
+            assert!(rule_label(code).is_some(), "{code}");
+        }
+        assert_eq!(rule_label("no_such_rule"), None);
     }
 
     #[test]

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Form, Router};
 use kebao_domain::subsidy::{
-    Declarations, Programme, Stage, SubsidyApplication, SubsidyStatus, SubsidyStep, Track,
+    rule_label, Declarations, Programme, Stage, SubsidyApplication, SubsidyStatus, SubsidyStep, Track,
 };
 use kebao_domain::Money;
 use kebao_service::authz::Actor;
@@ -226,6 +226,11 @@ async fn render_detail(st: &AppState, c: Chrome, actor: &Actor, id: &str, errors
             c,
         }),
     )
+}
+
+/// A rule or cap of the assessment, in words (its code where the domain has none).
+fn rule_words(tr: Tr, code: &str) -> String {
+    rule_label(code).map_or_else(|| code.to_owned(), |(zh, en)| tr.t(zh, en).to_owned())
 }
 
 /// What the applicant declared, in words.
@@ -450,7 +455,7 @@ async fn render_check(
                     Ok(g) => {
                         t.eligible = true;
                         t.amount = yuan(g.amount_fen);
-                        t.bound_by = g.bound_by.clone().unwrap_or_default();
+                        t.bound_by = g.bound_by.as_deref().map(|b| rule_words(tr, b)).unwrap_or_default();
                         t.steps = g
                             .steps
                             .iter()
@@ -628,7 +633,11 @@ async fn dashboard_page(
                         w.enterprises,
                         split.join("；"),
                         w.policies_assessed,
-                        w.failures.iter().map(|(k, v)| format!("{k} ×{v}")).collect::<Vec<_>>().join("，"),
+                        w.failures
+                            .iter()
+                            .map(|(k, v)| format!("{} ×{v}", rule_words(tr, k)))
+                            .collect::<Vec<_>>()
+                            .join("，"),
                     ));
                 }
                 Err(e) => match form_messages(tr, e) {
