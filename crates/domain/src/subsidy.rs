@@ -202,6 +202,42 @@ pub struct Declarations {
     pub already_compensated: bool,
 }
 
+/// The declarations as a form sends them (strings as typed, ticks as flags).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(default)]
+pub struct DeclarationsInput {
+    pub contract_amount_yuan: String,
+    pub related_party: bool,
+    pub already_compensated: bool,
+}
+
+impl Declarations {
+    /// Checks what a form declares: the contract amount, if given, is whole yuan above zero.
+    pub fn parse(input: &DeclarationsInput) -> Result<Declarations, FieldError> {
+        let v = input.contract_amount_yuan.trim().replace([',', '，'], "");
+        let contract_amount_yuan = if v.is_empty() {
+            None
+        } else {
+            match v.parse::<i64>() {
+                Ok(y) if y > 0 => Some(y),
+                _ => {
+                    return Err(FieldError::new(
+                        "contract_amount_yuan",
+                        "whole_yuan",
+                        format!("采购合同金额 `{v}` 应为正整数（元）"),
+                        format!("the contract amount `{v}` must be whole yuan above zero"),
+                    ))
+                }
+            }
+        };
+        Ok(Declarations {
+            contract_amount_yuan,
+            related_party: input.related_party,
+            already_compensated: input.already_compensated,
+        })
+    }
+}
+
 /// A subsidy application, or a national qualification or funding file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SubsidyApplication {
@@ -1250,6 +1286,22 @@ mod tests {
             assert!(rule_label(code).is_some(), "{code}");
         }
         assert_eq!(rule_label("no_such_rule"), None);
+    }
+
+    #[test]
+    fn declarations_are_checked_at_the_edge() {
+        let mut i = DeclarationsInput { contract_amount_yuan: " 1,500,000 ".into(), ..Default::default() };
+        assert_eq!(Declarations::parse(&i).unwrap().contract_amount_yuan, Some(1_500_000));
+        i.contract_amount_yuan = String::new();
+        assert_eq!(Declarations::parse(&i).unwrap().contract_amount_yuan, None);
+        for bad in ["abc", "-5", "0", "12.5"] {
+            i.contract_amount_yuan = bad.into();
+            assert_eq!(
+                Declarations::parse(&i).map_err(|e| e.field),
+                Err("contract_amount_yuan".into()),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -14,9 +14,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Form, Router};
 use kebao_domain::subsidy::{
-    rule_label, Declarations, Programme, Stage, SubsidyApplication, SubsidyStatus, SubsidyStep, Track,
+    rule_label, Declarations, DeclarationsInput, Programme, Stage, SubsidyApplication, SubsidyStatus,
+    SubsidyStep, Track,
 };
-use kebao_domain::Money;
+use kebao_domain::{FieldError, Money};
 use kebao_service::authz::Actor;
 use kebao_service::ServiceError;
 use std::collections::HashMap;
@@ -387,12 +388,13 @@ struct CheckTpl {
     errors: Vec<String>,
 }
 
-fn decl(q: &HashMap<String, String>) -> Declarations {
-    Declarations {
-        contract_amount_yuan: q.get("contract_amount_yuan").and_then(|v| v.trim().parse::<i64>().ok()),
+/// The declarations a form sends, checked.
+fn decl(q: &HashMap<String, String>) -> Result<Declarations, FieldError> {
+    Declarations::parse(&DeclarationsInput {
+        contract_amount_yuan: q.get("contract_amount_yuan").cloned().unwrap_or_default(),
         related_party: q.get("related_party").is_some_and(|v| v == "1"),
         already_compensated: q.get("already_compensated").is_some_and(|v| v == "1"),
-    }
+    })
 }
 
 async fn render_check(
@@ -446,7 +448,11 @@ async fn render_check(
         c,
     };
     if !programme.is_empty() {
-        match st.svc.check_subsidy(actor, id, &programme, &decl(q)).await {
+        let checked = match decl(q) {
+            Ok(d) => st.svc.check_subsidy(actor, id, &programme, &d).await,
+            Err(e) => Err(e.into()),
+        };
+        match checked {
             Ok((p, r)) => {
                 t.checked = true;
                 t.label = tr.pick(p.label_zh.clone(), p.label_en.clone());
@@ -496,7 +502,11 @@ async fn apply_post(
     check_csrf(&form, &s)?;
     let programme = form.get("programme").cloned().unwrap_or_default();
     let stage = form.get("stage").cloned().unwrap_or_default();
-    match st.svc.apply_subsidy(&s.actor, &id, &programme, &stage, &decl(&form)).await {
+    let applied = match decl(&form) {
+        Ok(d) => st.svc.apply_subsidy(&s.actor, &id, &programme, &stage, &d).await,
+        Err(e) => Err(e.into()),
+    };
+    match applied {
         Ok(a) => Ok(Redirect::to(&format!("/subsidies/{}", a.id)).into_response()),
         Err(e) => match form_messages(tr, e) {
             Ok(m) => Err(render_check(&st, c, &s.actor, &id, &form, m).await),
