@@ -9,6 +9,7 @@ use crate::catalogue::Confidence;
 use crate::cover::round_div;
 use crate::error::FieldError;
 use crate::org::{string_enum, QualificationKind};
+use crate::Money;
 use time::Date;
 
 string_enum! {
@@ -47,6 +48,16 @@ impl SubsidyStatus {
         matches!(self, SubsidyStatus::InNotice | SubsidyStatus::Approved)
     }
 
+    /// Whether money was paid (zone) or granted (ministries).
+    pub fn is_paid(self) -> bool {
+        matches!(self, SubsidyStatus::Disbursed | SubsidyStatus::Granted)
+    }
+
+    /// Whether the application ended without money (it no longer stands in the way of another).
+    pub fn ended_without_money(self) -> bool {
+        self.is_final() && !self.is_paid()
+    }
+
     /// Whether the application is finished.
     pub fn is_final(self) -> bool {
         matches!(
@@ -60,6 +71,349 @@ impl SubsidyStatus {
                 | SubsidyStatus::Refused
         )
     }
+}
+
+string_enum! {
+    /// Which flow an application follows.
+    Track {
+        Zone = "zone", "示范区申请", "Zone application";
+        Auto = "auto", "免申即享", "Auto-grant";
+        National = "national", "国家补偿申报", "National file";
+    }
+}
+
+string_enum! {
+    /// What an application asks for.
+    Stage {
+        Subsidy = "subsidy", "保费补贴", "Premium subsidy";
+        Qualification = "qualification", "资格审定", "Qualification";
+        Funding = "funding", "资金申请", "Funding";
+    }
+}
+
+impl Stage {
+    /// The track and stage of a new application under a programme of `kind`, from the stage
+    /// the applicant names (empty or `subsidy` for a zone programme; `qualification` or
+    /// `funding` for a national one).
+    pub fn parse_for(kind: ProgrammeKind, stage: &str) -> Result<(Track, Stage), FieldError> {
+        let stage = stage.trim();
+        match (kind, stage) {
+            (ProgrammeKind::Zone, "" | "subsidy") => Ok((Track::Zone, Stage::Subsidy)),
+            (ProgrammeKind::Zone, other) => Err(FieldError::new(
+                "stage",
+                "bad_stage",
+                format!("示范区方案没有 `{other}` 阶段"),
+                format!("a zone programme has no stage `{other}`"),
+            )),
+            (_, "qualification") => Ok((Track::National, Stage::Qualification)),
+            (_, "funding") => Ok((Track::National, Stage::Funding)),
+            (_, other) => Err(FieldError::new(
+                "stage",
+                "bad_stage",
+                format!("国家补偿须注明阶段 qualification 或 funding（现为 `{other}`）"),
+                format!("a national file is `qualification` or `funding` (not `{other}`)"),
+            )),
+        }
+    }
+}
+
+string_enum! {
+    /// A step of the workflow (the codes the API and the forms send).
+    SubsidyStep {
+        LocalReview = "local_review", "属地初审", "Local review";
+        DepartmentReview = "department_review", "部门复审", "Department review";
+        Approve = "approve", "批准", "Approve";
+        Disburse = "disburse", "拨付", "Disburse";
+        Reject = "reject", "驳回", "Reject";
+        ClawBack = "claw_back", "追回", "Claw back";
+        Confirm = "confirm", "确认享受", "Confirm the offer";
+        Lapse = "lapse", "逾期未确认", "Lapse";
+        Recommend = "recommend", "示范区推荐", "Recommend";
+        Forward = "forward", "报送部委", "Forward to the ministries";
+        Decision = "decision", "登记部委决定", "Record the ministries' decision";
+    }
+}
+
+impl SubsidyStep {
+    /// Whether the step is taken by a person (a lapse happens by the clock).
+    pub fn is_manual(self) -> bool {
+        self != SubsidyStep::Lapse
+    }
+}
+
+impl SubsidyStatus {
+    /// The state after `step` when it goes the applicant's way (a review that passes, a
+    /// decision that grants), or why `step` is not possible from here. What a refusal or the
+    /// stage makes of it is [`SubsidyApplication::apply`].
+    pub fn apply(self, step: SubsidyStep) -> Result<SubsidyStatus, FieldError> {
+        use SubsidyStatus as S;
+        use SubsidyStep as T;
+        let next = match (self, step) {
+            (S::Submitted, T::LocalReview) => S::LocalReviewed,
+            (S::LocalReviewed, T::DepartmentReview) => S::InNotice,
+            (S::InNotice, T::Approve) => S::Approved,
+            (S::Approved, T::Disburse) => S::Disbursed,
+            (S::Submitted | S::LocalReviewed | S::InNotice | S::Approved, T::Reject) => S::Rejected,
+            (S::Disbursed, T::ClawBack) => S::ClawedBack,
+            (S::Offered, T::Confirm) => S::InNotice,
+            (S::Offered, T::Lapse) => S::Lapsed,
+            (S::Submitted, T::Recommend) => S::Recommended,
+            (S::Recommended, T::Forward) => S::Forwarded,
+            (S::Forwarded, T::Decision) => S::Granted,
+            (from, t) => return Err(bad_transition(from, t)),
+        };
+        Ok(next)
+    }
+
+    /// The steps possible from this state (on some track).
+    pub fn steps(self) -> Vec<SubsidyStep> {
+        SubsidyStep::ALL.iter().copied().filter(|t| self.apply(*t).is_ok()).collect()
+    }
+}
+
+fn bad_transition(from: SubsidyStatus, t: SubsidyStep) -> FieldError {
+    let (zh, en) = match (from, t) {
+        (SubsidyStatus::Disbursed | SubsidyStatus::ClawedBack, SubsidyStep::Reject) => (
+            "补贴已拨付，不能驳回；如需收回请追回".to_owned(),
+            "the subsidy is paid and cannot be rejected; claw it back instead".to_owned(),
+        ),
+        (_, SubsidyStep::ClawBack) => {
+            ("只有已拨付的补贴可以追回".to_owned(), "only a disbursed subsidy can be clawed back".to_owned())
+        }
+        _ => (
+            format!("申请状态为「{}」，不能执行「{}」", from.label_zh(), t.label_zh()),
+            format!("an application that is `{}` cannot take the step `{}`", from.code(), t.code()),
+        ),
+    };
+    FieldError::new("status", "bad_transition", zh, en)
+}
+
+/// What the applicant declares beyond the policy (shown on the application, checked by review).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Declarations {
+    /// Purchase-contract amount (new material), yuan.
+    #[serde(default)]
+    pub contract_amount_yuan: Option<i64>,
+    /// The user of the equipment or material is a related party or a trader.
+    #[serde(default)]
+    pub related_party: bool,
+    /// The project has already been compensated.
+    #[serde(default)]
+    pub already_compensated: bool,
+}
+
+/// The declarations as a form sends them (strings as typed, ticks as flags).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(default)]
+pub struct DeclarationsInput {
+    pub contract_amount_yuan: String,
+    pub related_party: bool,
+    pub already_compensated: bool,
+}
+
+impl Declarations {
+    /// Checks what a form declares: the contract amount, if given, is whole yuan above zero.
+    pub fn parse(input: &DeclarationsInput) -> Result<Declarations, FieldError> {
+        let v = input.contract_amount_yuan.trim().replace([',', '，'], "");
+        let contract_amount_yuan = if v.is_empty() {
+            None
+        } else {
+            match v.parse::<i64>() {
+                Ok(y) if y > 0 => Some(y),
+                _ => {
+                    return Err(FieldError::new(
+                        "contract_amount_yuan",
+                        "whole_yuan",
+                        format!("采购合同金额 `{v}` 应为正整数（元）"),
+                        format!("the contract amount `{v}` must be whole yuan above zero"),
+                    ))
+                }
+            }
+        };
+        Ok(Declarations {
+            contract_amount_yuan,
+            related_party: input.related_party,
+            already_compensated: input.already_compensated,
+        })
+    }
+}
+
+/// A subsidy application, or a national qualification or funding file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubsidyApplication {
+    pub id: String,
+    pub programme_id: String,
+    pub programme_version: u32,
+    pub track: Track,
+    pub stage: Stage,
+    pub policy_id: Option<String>,
+    pub enterprise_id: String,
+    pub status: SubsidyStatus,
+    pub amount: Money,
+    /// The assessment that gave the amount (none at the qualification stage).
+    pub grant: Option<Grant>,
+    /// What the applicant declared; `None` where nothing was (an offer) or the reader may not see it.
+    pub declarations: Option<Declarations>,
+    pub applied_on: Date,
+    /// The year a per-enterprise-per-year cap counts the amount in.
+    pub cap_year: i32,
+    pub local_reviewer: Option<String>,
+    pub dept_reviewer: Option<String>,
+    pub notice_from: Option<Date>,
+    pub notice_to: Option<Date>,
+    pub confirm_by: Option<Date>,
+    pub reason: Option<String>,
+    /// The payment reference (zone) or the ministries' decision reference (national files).
+    pub decision_ref: Option<String>,
+    pub created_at_us: i64,
+    pub updated_at_us: i64,
+}
+
+impl SubsidyApplication {
+    /// Whether `step` belongs to this application's track.
+    fn on_track(&self, step: SubsidyStep) -> bool {
+        use SubsidyStep as T;
+        match self.track {
+            Track::National => matches!(step, T::Recommend | T::Forward | T::Decision),
+            Track::Zone => !matches!(step, T::Recommend | T::Forward | T::Decision | T::Confirm | T::Lapse),
+            Track::Auto => !matches!(
+                step,
+                T::Recommend | T::Forward | T::Decision | T::LocalReview | T::DepartmentReview
+            ),
+        }
+    }
+
+    /// The state after `step` (`pass`: the review passes, the decision grants), or why not.
+    pub fn apply(&self, step: SubsidyStep, pass: bool) -> Result<SubsidyStatus, FieldError> {
+        use SubsidyStatus as S;
+        use SubsidyStep as T;
+        if !self.on_track(step) {
+            return Err(FieldError::new(
+                "step",
+                "wrong_track",
+                format!("「{}」不能执行「{}」", self.track.label_zh(), step.label_zh()),
+                format!("a `{}` application has no step `{}`", self.track.code(), step.code()),
+            ));
+        }
+        let next = self.status.apply(step)?;
+        Ok(match (step, pass) {
+            (T::LocalReview | T::DepartmentReview | T::Recommend, false) => S::Rejected,
+            (T::Decision, _) => match (self.stage, pass) {
+                (Stage::Qualification, true) => S::Qualified,
+                (Stage::Qualification, false) => S::NotQualified,
+                (_, true) => S::Granted,
+                (_, false) => S::Refused,
+            },
+            _ => next,
+        })
+    }
+
+    /// The steps possible now on this application's track (the lapse included).
+    pub fn steps(&self) -> Vec<SubsidyStep> {
+        self.status.steps().into_iter().filter(|t| self.on_track(*t)).collect()
+    }
+
+    /// Whether the public notice is open on `today`.
+    pub fn notice_open(&self, today: Date) -> bool {
+        self.status == SubsidyStatus::InNotice && self.notice_to.is_some_and(|d| today <= d)
+    }
+
+    /// Whether an offer's confirmation period has passed on `today`.
+    pub fn offer_expired(&self, today: Date) -> bool {
+        self.status == SubsidyStatus::Offered && self.confirm_by.is_some_and(|d| today > d)
+    }
+
+    /// Whether this is a qualification granted on or after `since` (a funding file needs one).
+    pub fn qualified_since(&self, since: Date) -> bool {
+        self.stage == Stage::Qualification
+            && self.status == SubsidyStatus::Qualified
+            && self.applied_on >= since
+    }
+
+    /// Why the application may not be approved yet on `today`: the notice still runs, or an
+    /// objection is open.
+    pub fn check_approval(&self, today: Date, open_objections: usize) -> Result<(), FieldError> {
+        let ends = self.notice_to.unwrap_or(Date::MAX);
+        if today <= ends {
+            return Err(FieldError::new(
+                "status",
+                "notice_running",
+                format!("公示期至 {ends}，期满后方可批准"),
+                format!("the public notice runs until {ends}"),
+            ));
+        }
+        if open_objections > 0 {
+            return Err(FieldError::new(
+                "status",
+                "open_objection",
+                "有未处理的公示异议",
+                "an objection is still open",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether the amount counts against the caps (reserved, paid or granted).
+    pub fn counts(&self) -> bool {
+        matches!(self.stage, Stage::Subsidy | Stage::Funding)
+            && (self.status.holds_budget() || self.status.is_paid())
+    }
+}
+
+/// An objection raised during the public notice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Objection {
+    pub id: String,
+    pub application_id: String,
+    pub author: String,
+    pub text: String,
+    /// How it was resolved: upheld or not, and why; `None` while open.
+    pub resolution: Option<Resolution>,
+    pub at_us: i64,
+}
+
+/// The resolution of an objection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolution {
+    pub upheld: bool,
+    pub text: String,
+}
+
+impl Objection {
+    /// The objection's text, checked (5 to 2,000 characters).
+    pub fn parse_text(text: &str) -> Result<String, FieldError> {
+        let t = text.trim();
+        let n = t.chars().count();
+        if !(5..=2000).contains(&n) {
+            return Err(FieldError::new(
+                "text",
+                "length",
+                "请写明异议及理由（5–2000 字）",
+                "state the objection and its grounds (5 to 2,000 characters)",
+            ));
+        }
+        Ok(t.to_owned())
+    }
+
+    /// Whether the objection is still open.
+    pub fn is_open(&self) -> bool {
+        self.resolution.is_none()
+    }
+}
+
+/// A reason given with a refusal, a rejection or a resolution (2 to 500 characters).
+pub fn parse_reason(r: &str) -> Result<String, FieldError> {
+    let r = r.trim();
+    let n = r.chars().count();
+    if !(2..=500).contains(&n) {
+        return Err(FieldError::new(
+            "reason",
+            "reason_required",
+            "请写明理由（2–500 字）",
+            "state the reason (2 to 500 characters)",
+        ));
+    }
+    Ok(r.to_owned())
 }
 
 /// Ledger codes of subsidies.
@@ -349,6 +703,34 @@ pub struct Grant {
     pub amount_fen: i64,
     pub steps: Vec<Step>,
     pub bound_by: Option<String>,
+}
+
+/// The words for a rule or cap `assess` names (`Failure::rule`, `Grant::bound_by`).
+pub fn rule_label(rule: &str) -> Option<(&'static str, &'static str)> {
+    Some(match rule {
+        "product_type" => ("产品类型", "product type"),
+        "version" => ("方案版本", "programme version"),
+        "window" => ("申报期", "application window"),
+        "banned" => ("禁止申请期", "ban after a clawback"),
+        "qualification" => ("企业资质", "qualification"),
+        "industry" => ("支持产业", "industry"),
+        "registration" => ("登记地", "place of registration"),
+        "term" => ("保险期间", "policy term"),
+        "max_years" => ("补贴年限", "years of subsidy"),
+        "continuous" => ("连续投保", "continuous cover"),
+        "min_cumulative_premium" => ("累计保费下限", "minimum cumulative premium"),
+        "no_stacking" => ("不得重复享受", "no stacking"),
+        "related_party" => ("关联方", "related party"),
+        "already_compensated" => ("已获补偿", "already compensated"),
+        "premium_paid" => ("保费缴纳", "premium paid"),
+        "rate_cap" => ("费率上限", "premium-rate cap"),
+        "contract_amount" => ("采购合同金额", "contract amount"),
+        "zero" => ("可补贴金额为零", "nothing to grant"),
+        "per_policy_cap" => ("单张保单上限", "per-policy cap"),
+        "per_enterprise_year_cap" => ("每户每年上限", "per-enterprise-per-year cap"),
+        "budget" => ("预算余额", "budget left"),
+        _ => return None,
+    })
 }
 
 fn yuan(f: i64) -> String {
@@ -760,6 +1142,174 @@ mod tests {
         assert_eq!(g.amount_fen, 120_000_00, "{:?}", g.steps);
         c.related_party = true;
         assert_eq!(assess(v, &c).unwrap_err()[0].rule, "related_party");
+    }
+
+    #[test]
+    fn every_state_and_step_against_the_table() {
+        use SubsidyStatus as S;
+        use SubsidyStep as T;
+        let table: &[(S, T, S)] = &[
+            (S::Submitted, T::LocalReview, S::LocalReviewed),
+            (S::Submitted, T::Reject, S::Rejected),
+            (S::Submitted, T::Recommend, S::Recommended),
+            (S::LocalReviewed, T::DepartmentReview, S::InNotice),
+            (S::LocalReviewed, T::Reject, S::Rejected),
+            (S::InNotice, T::Approve, S::Approved),
+            (S::InNotice, T::Reject, S::Rejected),
+            (S::Approved, T::Disburse, S::Disbursed),
+            (S::Approved, T::Reject, S::Rejected),
+            (S::Disbursed, T::ClawBack, S::ClawedBack),
+            (S::Offered, T::Confirm, S::InNotice),
+            (S::Offered, T::Lapse, S::Lapsed),
+            (S::Recommended, T::Forward, S::Forwarded),
+            (S::Forwarded, T::Decision, S::Granted),
+        ];
+        for from in S::ALL {
+            for step in T::ALL {
+                let expected = table.iter().find(|(f, t, _)| f == from && t == step).map(|x| x.2);
+                match (from.apply(*step), expected) {
+                    (Ok(to), Some(e)) => assert_eq!(to, e, "{from} {step}"),
+                    (Err(e), None) => {
+                        assert_eq!((e.field.as_str(), e.code), ("status", "bad_transition"), "{from} {step}");
+                        assert!(!e.message_zh.is_empty() && !e.message_en.is_empty());
+                    }
+                    (got, want) => panic!("{from} {step}: got {got:?}, want {want:?}"),
+                }
+            }
+            let steps: Vec<T> = table.iter().filter(|x| x.0 == *from).map(|x| x.1).collect();
+            let mut got = from.steps();
+            got.sort();
+            let mut want = steps;
+            want.sort();
+            assert_eq!(got, want, "{from}");
+        }
+        // A paid subsidy is finished but may still be clawed back; a qualification leads to
+        // a funding file, not to a step of its own.
+        for s in S::ALL {
+            let open = !s.is_final() && *s != S::Qualified || *s == S::Disbursed;
+            assert_eq!(!s.steps().is_empty(), open, "{s}");
+        }
+    }
+
+    fn application(track: Track, stage: Stage, status: SubsidyStatus) -> SubsidyApplication {
+        SubsidyApplication {
+            id: "a".into(),
+            programme_id: "p".into(),
+            programme_version: 1,
+            track,
+            stage,
+            policy_id: None,
+            enterprise_id: "e".into(),
+            status,
+            amount: Money::ZERO,
+            grant: None,
+            declarations: None,
+            applied_on: date!(2026 - 11 - 28),
+            cap_year: 2026,
+            local_reviewer: None,
+            dept_reviewer: None,
+            notice_from: None,
+            notice_to: None,
+            confirm_by: None,
+            reason: None,
+            decision_ref: None,
+            created_at_us: 0,
+            updated_at_us: 0,
+        }
+    }
+
+    #[test]
+    fn the_track_the_outcome_and_the_stage_decide_the_rest() {
+        use SubsidyStatus as S;
+        use SubsidyStep as T;
+        let zone = application(Track::Zone, Stage::Subsidy, S::Submitted);
+        assert_eq!(zone.steps(), vec![T::LocalReview, T::Reject]);
+        assert_eq!(zone.apply(T::LocalReview, true), Ok(S::LocalReviewed));
+        assert_eq!(zone.apply(T::LocalReview, false), Ok(S::Rejected));
+        assert_eq!(zone.apply(T::Recommend, true).map_err(|e| e.code), Err("wrong_track"));
+        let national = application(Track::National, Stage::Qualification, S::Submitted);
+        assert_eq!(national.steps(), vec![T::Recommend]);
+        assert_eq!(national.apply(T::Recommend, false), Ok(S::Rejected));
+        assert_eq!(national.apply(T::Reject, true).map_err(|e| e.code), Err("wrong_track"));
+        assert_eq!(national.apply(T::Forward, true).map_err(|e| e.code), Err("bad_transition"));
+        for (stage, pass, to) in [
+            (Stage::Qualification, true, S::Qualified),
+            (Stage::Qualification, false, S::NotQualified),
+            (Stage::Funding, true, S::Granted),
+            (Stage::Funding, false, S::Refused),
+        ] {
+            assert_eq!(application(Track::National, stage, S::Forwarded).apply(T::Decision, pass), Ok(to));
+        }
+        let offer = application(Track::Auto, Stage::Subsidy, S::Offered);
+        assert_eq!(offer.steps(), vec![T::Confirm, T::Lapse]);
+        assert_eq!(
+            application(Track::Auto, Stage::Subsidy, S::InNotice).steps(),
+            vec![T::Approve, T::Reject]
+        );
+        let mut o = offer.clone();
+        o.confirm_by = Some(date!(2026 - 12 - 02));
+        assert!(!o.offer_expired(date!(2026 - 12 - 02)) && o.offer_expired(date!(2026 - 12 - 03)));
+        assert!(!SubsidyStep::Lapse.is_manual());
+    }
+
+    #[test]
+    fn the_stage_named_fits_the_programme() {
+        assert_eq!(Stage::parse_for(ProgrammeKind::Zone, ""), Ok((Track::Zone, Stage::Subsidy)));
+        assert_eq!(
+            Stage::parse_for(ProgrammeKind::NationalFirstSet, "funding"),
+            Ok((Track::National, Stage::Funding))
+        );
+        for (kind, stage) in
+            [(ProgrammeKind::Zone, "funding"), (ProgrammeKind::NationalNewMaterial, "subsidy")]
+        {
+            assert_eq!(Stage::parse_for(kind, stage).map_err(|e| e.code), Err("bad_stage"));
+        }
+    }
+
+    #[test]
+    fn the_rules_assess_names_have_words() {
+        let ps = shipped();
+        let zone = ps.iter().find(|p| p.id == "zone_tech_insurance").unwrap();
+        let mut c = case("no_such_type", 20_000_00, 0);
+        c.qualifications.clear();
+        c.industries.clear();
+        c.uscc = "91990100MA4KXXXX0X".into();
+        c.stacked = true;
+        c.premium_paid_fen = 0;
+        c.banned_until = Some(date!(2030 - 01 - 01));
+        let fails = assess(zone, &c).unwrap_err();
+        assert!(fails.len() >= 4, "{fails:?}");
+        for f in &fails {
+            assert!(rule_label(&f.rule).is_some(), "{}", f.rule);
+        }
+        for code in ["per_policy_cap", "per_enterprise_year_cap", "budget", "zero", "rate_cap", "max_years"] {
+            assert!(rule_label(code).is_some(), "{code}");
+        }
+        assert_eq!(rule_label("no_such_rule"), None);
+    }
+
+    #[test]
+    fn declarations_are_checked_at_the_edge() {
+        let mut i = DeclarationsInput { contract_amount_yuan: " 1,500,000 ".into(), ..Default::default() };
+        assert_eq!(Declarations::parse(&i).unwrap().contract_amount_yuan, Some(1_500_000));
+        i.contract_amount_yuan = String::new();
+        assert_eq!(Declarations::parse(&i).unwrap().contract_amount_yuan, None);
+        for bad in ["abc", "-5", "0", "12.5"] {
+            i.contract_amount_yuan = bad.into();
+            assert_eq!(
+                Declarations::parse(&i).map_err(|e| e.field),
+                Err("contract_amount_yuan".into()),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn objections_and_reasons_have_bounds() {
+        assert_eq!(Objection::parse_text("短").map_err(|e| e.code), Err("length"));
+        assert!(Objection::parse_text("该企业已停产，保单实际未生效").is_ok());
+        assert_eq!(parse_reason(" x ").map_err(|e| e.code), Err("reason_required"));
+        assert_eq!(parse_reason(" 材料不全 ").as_deref(), Ok("材料不全"));
     }
 
     #[test]

@@ -1536,6 +1536,7 @@ async fn seed_subsidies(
     real_now_us: i64,
     pids: &std::collections::HashMap<&'static str, String>,
 ) -> Result<()> {
+    use kebao_domain::subsidy::SubsidyStep;
     use kebao_domain::Money;
     use kebao_service::subsidies::Declarations;
     let err = |e: kebao_service::ServiceError| anyhow::anyhow!("{}", cli_error(&e));
@@ -1663,41 +1664,55 @@ async fn seed_subsidies(
     let n1 = apply(who(0), nm1, "new_material", "qualification", contract.clone()).await.map_err(err)?.id;
     let n2 = apply(who(2), nm2, "new_material", "qualification", contract).await.map_err(err)?.id;
     for id in [&q1, &q2, &q4, &n1, &n2] {
-        svc.national_step(&reviewer, id, "recommend", true, Money::ZERO, "").await.map_err(err)?;
+        svc.national_step(&reviewer, id, SubsidyStep::Recommend, true, Money::ZERO, "").await.map_err(err)?;
     }
     for id in [&q1, &q2, &q4, &n2] {
-        svc.national_step(&approver, id, "forward", true, Money::ZERO, "").await.map_err(err)?;
+        svc.national_step(&approver, id, SubsidyStep::Forward, true, Money::ZERO, "").await.map_err(err)?;
     }
     clock.advance_us(9 * DEMO_DAY_US);
-    svc.national_step(&approver, &q1, "decision", true, Money::ZERO, "工信厅装函〔2026〕（演示）1号")
-        .await
-        .map_err(err)?;
-    svc.national_step(&approver, &n2, "decision", false, Money::ZERO, "工信厅原函〔2026〕（演示）2号")
-        .await
-        .map_err(err)?;
-    let f1 = apply(who(0), fs1, "first_set", "funding", none.clone()).await.map_err(err)?;
-    svc.national_step(&reviewer, &f1.id, "recommend", true, Money::ZERO, "").await.map_err(err)?;
-    svc.national_step(&approver, &f1.id, "forward", true, Money::ZERO, "").await.map_err(err)?;
     svc.national_step(
         &approver,
-        &f1.id,
-        "decision",
+        &q1,
+        SubsidyStep::Decision,
         true,
-        Money::from_fen(f1.amount_fen),
-        "财建〔2026〕（演示）3号",
+        Money::ZERO,
+        "工信厅装函〔2026〕（演示）1号",
     )
     .await
     .map_err(err)?;
-    svc.national_step(&approver, &q4, "decision", true, Money::ZERO, "工信厅装函〔2026〕（演示）4号")
+    svc.national_step(
+        &approver,
+        &n2,
+        SubsidyStep::Decision,
+        false,
+        Money::ZERO,
+        "工信厅原函〔2026〕（演示）2号",
+    )
+    .await
+    .map_err(err)?;
+    let f1 = apply(who(0), fs1, "first_set", "funding", none.clone()).await.map_err(err)?;
+    svc.national_step(&reviewer, &f1.id, SubsidyStep::Recommend, true, Money::ZERO, "").await.map_err(err)?;
+    svc.national_step(&approver, &f1.id, SubsidyStep::Forward, true, Money::ZERO, "").await.map_err(err)?;
+    svc.national_step(&approver, &f1.id, SubsidyStep::Decision, true, f1.amount, "财建〔2026〕（演示）3号")
         .await
         .map_err(err)?;
+    svc.national_step(
+        &approver,
+        &q4,
+        SubsidyStep::Decision,
+        true,
+        Money::ZERO,
+        "工信厅装函〔2026〕（演示）4号",
+    )
+    .await
+    .map_err(err)?;
     let f4 = apply(who(1), fs4, "first_set", "funding", none.clone()).await.map_err(err)?;
-    svc.national_step(&reviewer, &f4.id, "recommend", true, Money::ZERO, "").await.map_err(err)?;
-    svc.national_step(&approver, &f4.id, "forward", true, Money::ZERO, "").await.map_err(err)?;
+    svc.national_step(&reviewer, &f4.id, SubsidyStep::Recommend, true, Money::ZERO, "").await.map_err(err)?;
+    svc.national_step(&approver, &f4.id, SubsidyStep::Forward, true, Money::ZERO, "").await.map_err(err)?;
     svc.national_step(
         &approver,
         &f4.id,
-        "decision",
+        SubsidyStep::Decision,
         false,
         Money::ZERO,
         "财建〔2026〕（演示）5号：装备未列入当期目录",

@@ -666,7 +666,7 @@ impl Service {
                             a.programme_id,
                             a.programme_version,
                             a.status.label_zh(),
-                            kebao_domain::Money::from_fen(a.amount_fen).display_yuan()
+                            a.amount.display_yuan()
                         )
                     })
                     .collect(),

@@ -20,28 +20,38 @@ use crate::{Result, Service, ServiceError};
 use kebao_domain::event::EventDraft;
 use kebao_domain::ledger::{AccountFlags, Transfer, TransferFlags, TransferResult};
 use kebao_domain::subsidy::{
-    assess, codes, parse_programmes, Calendar, CapYear, Case, Failure, Grant, Programme, ProgrammeKind,
-    SubsidyStatus, SHIPPED, SHIPPED_CALENDAR,
+    assess, codes, parse_programmes, parse_reason, Calendar, CapYear, Case, Failure, Grant, Objection,
+    Programme, ProgrammeKind, Resolution, Stage, SubsidyApplication, SubsidyStatus, SubsidyStep, Track,
+    SHIPPED, SHIPPED_CALENDAR,
 };
 use kebao_domain::user::Role;
 use kebao_domain::{FieldError, Invalid, Money};
-use kebao_store::subsidies::{self as store, Objection, ProgrammeRow, SubsidyRow};
+use kebao_store::subsidies as store;
 use kebao_store::{ledger, orgs, policies, Tx};
 use std::collections::BTreeMap;
 use time::Date;
 
-/// What the applicant declares beyond the policy (shown on the application, checked by review).
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Declarations {
-    /// Purchase-contract amount (new material), yuan.
-    #[serde(default)]
-    pub contract_amount_yuan: Option<i64>,
-    /// The user of the equipment or material is a related party or a trader.
-    #[serde(default)]
-    pub related_party: bool,
-    /// The project has already been compensated.
-    #[serde(default)]
-    pub already_compensated: bool,
+/// What the applicant declares (a domain type; named here too for the service's callers).
+pub use kebao_domain::subsidy::Declarations;
+
+/// What else a reader may do on an application's page, besides its steps.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SubsidyRights {
+    /// Attach documents (the applicant, before the application is finished).
+    pub attach: bool,
+    /// Resolve objections (a zone approver).
+    pub resolve_objections: bool,
+    /// Object (anyone signed in, while the notice is open).
+    pub object: bool,
+}
+
+/// What a zone officer may do across the programmes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SubsidyZoneRights {
+    /// The dashboard and what-if runs.
+    pub statistics: bool,
+    /// Auto-grant offers (and the other decisions).
+    pub decide: bool,
 }
 
 /// A programme's money and applications, for the dashboard.
@@ -97,13 +107,31 @@ fn failures_error(f: &[Failure]) -> ServiceError {
     .into()
 }
 
-fn day(s: &str) -> Option<Date> {
-    Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).ok()
+/// The Cedar action that decides who may take a step: the one place steps meet actions.
+fn step_action(step: SubsidyStep) -> Action {
+    use SubsidyStep as T;
+    match step {
+        T::LocalReview | T::Recommend => Action::ReviewSubsidyLocally,
+        T::DepartmentReview => Action::ReviewSubsidyForDepartment,
+        T::Confirm => Action::ConfirmSubsidyOffer,
+        T::Approve | T::Disburse | T::Reject | T::ClawBack | T::Lapse | T::Forward | T::Decision => {
+            Action::DecideSubsidies
+        }
+    }
+}
+
+/// What the action is asked about: the application itself (the applicant's own steps and
+/// maker-checker), or the zone (its officers' duties).
+fn step_resource(action: Action, a: &SubsidyApplication) -> Resource {
+    match action {
+        Action::ReviewSubsidyForDepartment | Action::ConfirmSubsidyOffer => subsidy_resource(a),
+        _ => Resource::Zone,
+    }
 }
 
 /// What the policies see of a subsidy application: its applicant, its state and its local
 /// reviewer.
-pub(crate) fn subsidy_resource(a: &SubsidyRow) -> Resource {
+pub(crate) fn subsidy_resource(a: &SubsidyApplication) -> Resource {
     Resource::Subsidy(authz::Case {
         id: a.id.clone(),
         enterprise_id: a.enterprise_id.clone(),
@@ -121,16 +149,75 @@ impl Service {
         Ok(u.clone())
     }
 
+    /// What the actor may do to the application now: the steps its state and track allow,
+    /// of those the ones Cedar allows this actor. Nothing when the actor may not see it.
+    pub async fn subsidy_actions(&self, actor: &Actor, id: &str) -> Result<Vec<SubsidyStep>> {
+        let mut tx = self.store.begin_read().await?;
+        let a = store::get(tx.conn(), id).await?;
+        Ok(self.steps_for(actor, &a))
+    }
+
+    fn steps_for(&self, actor: &Actor, a: &SubsidyApplication) -> Vec<SubsidyStep> {
+        if actor.user().is_none() || !self.allows(actor, Action::ReadSubsidy, &subsidy_resource(a)) {
+            return Vec::new();
+        }
+        a.steps()
+            .into_iter()
+            .filter(|t| t.is_manual())
+            .filter(|t| {
+                let action = step_action(*t);
+                self.allows(actor, action, &step_resource(action, a))
+            })
+            .collect()
+    }
+
+    /// What else the actor may do on the application's page.
+    pub fn subsidy_rights(&self, actor: &Actor, a: &SubsidyApplication) -> SubsidyRights {
+        let signed_in = actor.user().is_some();
+        SubsidyRights {
+            attach: signed_in
+                && !a.status.is_final()
+                && self.allows(actor, Action::AttachSubsidyDocument, &subsidy_resource(a)),
+            resolve_objections: signed_in && self.allows(actor, Action::DecideSubsidies, &Resource::Zone),
+            object: signed_in && a.notice_open(self.today()),
+        }
+    }
+
+    /// What the actor may do across the programmes.
+    pub fn subsidy_zone_rights(&self, actor: &Actor) -> SubsidyZoneRights {
+        SubsidyZoneRights {
+            statistics: self.allows(actor, Action::ReadSubsidyStatistics, &Resource::Zone),
+            decide: actor.user().is_some() && self.allows(actor, Action::DecideSubsidies, &Resource::Zone),
+        }
+    }
+
+    /// Opens the write transaction of a step: the application read locked, the step
+    /// authorised by Cedar, and the state it leads to (`pass`: the review passes, the
+    /// decision grants) decided by the domain.
+    async fn begin_step(
+        &self,
+        actor: &Actor,
+        id: &str,
+        step: SubsidyStep,
+        pass: bool,
+    ) -> Result<(Tx, SubsidyApplication, Programme, SubsidyStatus)> {
+        actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
+        let mut tx = self.store.begin_write().await?;
+        let (a, prog) = self.load_app(&mut tx, id).await?;
+        let action = step_action(step);
+        self.require(actor, action, &step_resource(action, &a), &Basis::None)?;
+        let to = a.apply(step, pass).map_err(ServiceError::Conflict)?;
+        Ok((tx, a, prog, to))
+    }
+
     /// The programme versions: those loaded into the store, or the shipped ones before any load.
     pub async fn subsidy_programmes(&self) -> Result<Vec<Programme>> {
         let mut tx = self.store.begin_read().await?;
-        let rows = store::programmes(tx.conn()).await?;
-        if rows.is_empty() {
+        let stored = store::programmes(tx.conn()).await?;
+        if stored.is_empty() {
             return Ok(parse_programmes(SHIPPED)?);
         }
-        rows.iter()
-            .map(|r| serde_json::from_str(&r.doc).map_err(|e| ServiceError::Internal(e.to_string())))
-            .collect()
+        Ok(stored)
     }
 
     /// The working-day calendar in force.
@@ -153,12 +240,9 @@ impl Service {
 
     /// Stores the shipped programmes on first use and appropriates their budgets.
     async fn ensure_programmes(&self, tx: &mut Tx) -> Result<Vec<Programme>> {
-        let rows = store::programmes(tx.conn()).await?;
-        if !rows.is_empty() {
-            return rows
-                .iter()
-                .map(|r| serde_json::from_str(&r.doc).map_err(|e| ServiceError::Internal(e.to_string())))
-                .collect();
+        let stored = store::programmes(tx.conn()).await?;
+        if !stored.is_empty() {
+            return Ok(stored);
         }
         let ps = parse_programmes(SHIPPED)?;
         for p in &ps {
@@ -168,19 +252,7 @@ impl Service {
     }
 
     async fn store_programme(&self, tx: &mut Tx, p: &Programme, by: &str) -> Result<()> {
-        let doc = serde_json::to_string(p).map_err(|e| ServiceError::Internal(e.to_string()))?;
-        store::insert_programme(
-            tx.conn(),
-            &ProgrammeRow {
-                id: p.id.clone(),
-                version: i64::from(p.version),
-                doc,
-                loaded_by: by.to_owned(),
-                loaded_at_us: self.now_us(),
-            },
-        )
-        .await
-        .map_err(|e| match e {
+        store::insert_programme(tx.conn(), p, by, self.now_us()).await.map_err(|e| match e {
             kebao_store::StoreError::Conflict(_) => conflict(
                 "version_exists",
                 format!("方案 {} 第 {} 版已存在", p.id, p.version),
@@ -326,22 +398,16 @@ impl Service {
         let refunded = pos.refund_paid;
         // Earlier applications of the enterprise in this programme.
         let mine = store::list(tx.conn(), Some(&p.enterprise_id)).await?;
-        let live = |a: &&SubsidyRow| {
-            a.programme_id == prog.id
-                && (a.stage == "subsidy" || a.stage == "funding")
-                && (a.status.holds_budget()
-                    || a.status == SubsidyStatus::Disbursed
-                    || a.status == SubsidyStatus::Granted)
-        };
-        let cap_year = i64::from(match prog.cap_year {
+        let live = |a: &&SubsidyApplication| a.programme_id == prog.id && a.counts();
+        let cap_year = match prog.cap_year {
             CapYear::PolicyStart => start.year(),
             CapYear::Application => today.year(),
-        });
+        };
         let granted_in_year: i64 = mine
             .iter()
             .filter(live)
             .filter(|a| a.cap_year == cap_year && a.policy_id.as_deref() != Some(&p.id))
-            .map(|a| a.amount_fen)
+            .map(|a| a.amount.fen())
             .sum();
         let app = policies::application(tx.conn(), &p.application_id).await?;
         // Years of cover already subsidised: the earlier policies of this one's renewal chain
@@ -376,25 +442,17 @@ impl Service {
         }
         let mut stacked = false;
         if let Some(group) = &prog.no_stacking_group {
-            let dead = |st: SubsidyStatus| {
-                matches!(
-                    st,
-                    SubsidyStatus::Rejected
-                        | SubsidyStatus::Lapsed
-                        | SubsidyStatus::ClawedBack
-                        | SubsidyStatus::NotQualified
-                        | SubsidyStatus::Refused
-                )
-            };
             for a in mine.iter().filter(|a| {
-                a.policy_id.as_deref() == Some(p.id.as_str()) && a.programme_id != prog.id && !dead(a.status)
+                a.policy_id.as_deref() == Some(p.id.as_str())
+                    && a.programme_id != prog.id
+                    && !a.status.ended_without_money()
             }) {
                 stacked |= programmes
                     .iter()
                     .any(|x| x.id == a.programme_id && x.no_stacking_group.as_ref() == Some(group));
             }
         }
-        let banned_until = store::ban(tx.conn(), &p.enterprise_id, &prog.id).await?.and_then(|d| day(&d));
+        let banned_until = store::ban(tx.conn(), &p.enterprise_id, &prog.id).await?;
         let budget_left = if with_budget { self.budget_left(tx, &prog).await? } else { None };
         let case = Case {
             product_type,
@@ -458,45 +516,21 @@ impl Service {
         programme_id: &str,
         stage: &str,
         decl: &Declarations,
-    ) -> Result<SubsidyRow> {
+    ) -> Result<SubsidyApplication> {
         actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
         let mut tx = self.store.begin_write().await?;
         let programmes = self.ensure_programmes(&mut tx).await?;
         let (prog, case, p) =
             self.case_for(&mut tx, &programmes, programme_id, policy_id, decl, false).await?;
         self.require(actor, Action::ApplySubsidy, &crate::policies::policy_resource(&p), &Basis::None)?;
-        let (track, stage) = match (prog.kind, stage) {
-            (ProgrammeKind::Zone, "" | "subsidy") => ("zone", "subsidy"),
-            (ProgrammeKind::Zone, other) => {
-                return Err(FieldError::new(
-                    "stage",
-                    "bad_stage",
-                    format!("示范区方案没有 `{other}` 阶段"),
-                    format!("a zone programme has no stage `{other}`"),
-                )
-                .into())
-            }
-            (_, "qualification") => ("national", "qualification"),
-            (_, "funding") => ("national", "funding"),
-            (_, other) => {
-                return Err(FieldError::new(
-                    "stage",
-                    "bad_stage",
-                    format!("国家补偿须注明阶段 qualification 或 funding（现为 `{other}`）"),
-                    format!("a national file is `qualification` or `funding` (not `{other}`)"),
-                )
-                .into())
-            }
-        };
+        let (track, stage) = Stage::parse_for(prog.kind, stage)?;
         let today = self.today();
-        if stage == "funding" {
+        if stage == Stage::Funding {
             let since = today - time::Duration::days(3 * 365);
-            let qualified = store::list(tx.conn(), Some(&p.enterprise_id)).await?.into_iter().any(|a| {
-                a.programme_id == prog.id
-                    && a.stage == "qualification"
-                    && a.status == SubsidyStatus::Qualified
-                    && day(&a.applied_on).is_some_and(|d| d >= since)
-            });
+            let qualified = store::list(tx.conn(), Some(&p.enterprise_id))
+                .await?
+                .into_iter()
+                .any(|a| a.programme_id == prog.id && a.qualified_since(since));
             if !qualified {
                 return Err(conflict(
                     "not_qualified",
@@ -505,30 +539,30 @@ impl Service {
                 ));
             }
         }
-        let grant = if stage == "qualification" {
+        let grant = if stage == Stage::Qualification {
             // The ministries qualify the product; the platform records the file.
             None
         } else {
             Some(assess(&prog, &case).map_err(|f| failures_error(&f))?)
         };
         let now = self.now_us();
-        let cap_year = i64::from(match prog.cap_year {
+        let cap_year = match prog.cap_year {
             CapYear::PolicyStart => case.policy_start.map_or(today.year(), |d| d.year()),
             CapYear::Application => today.year(),
-        });
-        let a = SubsidyRow {
+        };
+        let a = SubsidyApplication {
             id: self.new_id(),
             programme_id: prog.id.clone(),
-            programme_version: i64::from(prog.version),
-            track: track.to_owned(),
-            stage: stage.to_owned(),
+            programme_version: prog.version,
+            track,
+            stage,
             policy_id: Some(p.id.clone()),
             enterprise_id: p.enterprise_id.clone(),
             status: SubsidyStatus::Submitted,
-            amount_fen: grant.as_ref().map_or(0, |g| g.amount_fen),
-            trace: serde_json::to_string(&grant).map_err(|e| ServiceError::Internal(e.to_string()))?,
-            facts: serde_json::to_string(decl).map_err(|e| ServiceError::Internal(e.to_string()))?,
-            applied_on: today.to_string(),
+            amount: Money::from_fen(grant.as_ref().map_or(0, |g| g.amount_fen)),
+            grant,
+            declarations: Some(decl.clone()),
+            applied_on: today,
             cap_year,
             local_reviewer: None,
             dept_reviewer: None,
@@ -552,7 +586,7 @@ impl Service {
             &actor.log_name(),
             "subsidy.applied",
             &a.id,
-            serde_json::json!({"programme": prog.id, "version": prog.version, "stage": stage, "policy": p.id, "amount_fen": a.amount_fen}),
+            serde_json::json!({"programme": prog.id, "version": prog.version, "stage": stage.code(), "policy": p.id, "amount_fen": a.amount.fen()}),
         );
         self.finish(tx, draft).await?;
         Ok(a)
@@ -571,12 +605,13 @@ impl Service {
         Ok(())
     }
 
-    async fn load_app(&self, tx: &mut Tx, id: &str) -> Result<(SubsidyRow, Programme)> {
-        let a = store::get(tx.conn(), id).await?;
+    /// The application, read locked in the write transaction, and its programme version.
+    async fn load_app(&self, tx: &mut Tx, id: &str) -> Result<(SubsidyApplication, Programme)> {
+        let a = store::get_for_update(tx.conn(), id, self.store.backend()).await?;
         let programmes = self.ensure_programmes(tx).await?;
         let p = programmes
             .into_iter()
-            .find(|p| p.id == a.programme_id && i64::from(p.version) == a.programme_version)
+            .find(|p| p.id == a.programme_id && p.version == a.programme_version)
             .ok_or_else(|| ServiceError::Internal("programme version missing".into()))?;
         Ok((a, p))
     }
@@ -585,11 +620,11 @@ impl Service {
         &self,
         tx: Tx,
         actor: &Actor,
-        a: &mut SubsidyRow,
+        a: &mut SubsidyApplication,
         from: SubsidyStatus,
         action: &str,
         extra: serde_json::Value,
-    ) -> Result<SubsidyRow> {
+    ) -> Result<SubsidyApplication> {
         let mut tx = tx;
         a.updated_at_us = self.now_us();
         store::update(tx.conn(), a, from).await?;
@@ -603,12 +638,12 @@ impl Service {
         Ok(a.clone())
     }
 
-    fn reserve_transfer(p: &Programme, a: &SubsidyRow) -> Transfer {
+    fn reserve_transfer(p: &Programme, a: &SubsidyApplication) -> Transfer {
         Transfer {
             id: format!("subsidy-reserve:{}", a.id),
             debit_account_id: budget_account(p),
             credit_account_id: format!("sub:app:{}:payable", a.id),
-            amount: a.amount_fen,
+            amount: a.amount.fen(),
             pending_id: None,
             code: codes::RESERVE,
             event_ref: a.id.clone(),
@@ -616,7 +651,7 @@ impl Service {
         }
     }
 
-    async fn reserve(&self, tx: &mut Tx, p: &Programme, a: &SubsidyRow) -> Result<()> {
+    async fn reserve(&self, tx: &mut Tx, p: &Programme, a: &SubsidyApplication) -> Result<()> {
         let payable = format!("sub:app:{}:payable", a.id);
         let guard = AccountFlags { debits_must_not_exceed_credits: true, ..Default::default() };
         self.ensure_account(tx, &payable, &a.enterprise_id, "subsidy_payable", guard).await?;
@@ -624,7 +659,7 @@ impl Service {
         Ok(())
     }
 
-    async fn release(&self, tx: &mut Tx, p: &Programme, a: &SubsidyRow, post: bool) -> Result<()> {
+    async fn release(&self, tx: &mut Tx, p: &Programme, a: &SubsidyApplication, post: bool) -> Result<()> {
         let r = Self::reserve_transfer(p, a);
         let t = Transfer {
             id: format!("subsidy-{}:{}", if post { "post" } else { "void" }, a.id),
@@ -637,6 +672,16 @@ impl Service {
         Ok(())
     }
 
+    /// Reserves the amount in the budget and opens the public notice from today.
+    async fn open_notice(&self, tx: &mut Tx, prog: &Programme, a: &mut SubsidyApplication) -> Result<()> {
+        self.reserve(tx, prog, a).await?;
+        let cal = Self::calendar_in(tx).await?;
+        let today = self.today();
+        a.notice_from = Some(today);
+        a.notice_to = Some(cal.add_working_days(today, prog.notice_working_days));
+        Ok(())
+    }
+
     /// Local review by a zone reviewer: pass to the department, or reject with reasons.
     pub async fn subsidy_local_review(
         &self,
@@ -644,26 +689,16 @@ impl Service {
         id: &str,
         pass: bool,
         reason: &str,
-    ) -> Result<SubsidyRow> {
-        let u = self.zone_staff(actor, Action::ReviewSubsidyLocally)?;
-        let mut tx = self.store.begin_write().await?;
-        let (mut a, _) = self.load_app(&mut tx, id).await?;
-        if a.track != "zone" || a.status != SubsidyStatus::Submitted {
-            return Err(conflict(
-                "wrong_status",
-                format!("申请状态为「{}」，不能初审", a.status.label_zh()),
-                format!("the application is `{}`", a.status.code()),
-            ));
+    ) -> Result<SubsidyApplication> {
+        let (tx, mut a, _, to) = self.begin_step(actor, id, SubsidyStep::LocalReview, pass).await?;
+        let from = a.status;
+        a.local_reviewer = actor.user().map(|u| u.id.clone());
+        if !pass {
+            a.reason = Some(parse_reason(reason)?);
         }
-        a.local_reviewer = Some(u.id.clone());
-        if pass {
-            a.status = SubsidyStatus::LocalReviewed;
-        } else {
-            a.status = SubsidyStatus::Rejected;
-            a.reason = Some(required_reason(reason)?);
-        }
+        a.status = to;
         let extra = serde_json::json!({"pass": pass, "reason": reason});
-        self.save(tx, actor, &mut a, SubsidyStatus::Submitted, "subsidy.local_reviewed", extra).await
+        self.save(tx, actor, &mut a, from, "subsidy.local_reviewed", extra).await
     }
 
     /// Department review by a zone approver who did not do the local review: re-runs the
@@ -675,65 +710,41 @@ impl Service {
         id: &str,
         pass: bool,
         reason: &str,
-    ) -> Result<SubsidyRow> {
-        let u = self.zone_staff(actor, Action::DecideSubsidies)?;
-        let mut tx = self.store.begin_write().await?;
-        let (mut a, prog) = self.load_app(&mut tx, id).await?;
-        if a.track != "zone" || a.status != SubsidyStatus::LocalReviewed {
-            return Err(conflict(
-                "wrong_status",
-                format!("申请状态为「{}」，不能复审", a.status.label_zh()),
-                format!("the application is `{}`", a.status.code()),
-            ));
-        }
-        self.require(actor, Action::ReviewSubsidyForDepartment, &subsidy_resource(&a), &Basis::None)?;
-        a.dept_reviewer = Some(u.id.clone());
+    ) -> Result<SubsidyApplication> {
+        let (mut tx, mut a, prog, to) =
+            self.begin_step(actor, id, SubsidyStep::DepartmentReview, pass).await?;
+        let from = a.status;
+        a.dept_reviewer = actor.user().map(|u| u.id.clone());
         if !pass {
-            a.status = SubsidyStatus::Rejected;
-            a.reason = Some(required_reason(reason)?);
+            a.reason = Some(parse_reason(reason)?);
+            a.status = to;
             let extra = serde_json::json!({"pass": false, "reason": reason});
-            return self
-                .save(tx, actor, &mut a, SubsidyStatus::LocalReviewed, "subsidy.department_reviewed", extra)
-                .await;
+            return self.save(tx, actor, &mut a, from, "subsidy.department_reviewed", extra).await;
         }
         // The caps may have moved since the application: assess again (without the budget,
         // which the reservation itself enforces).
         let programmes = self.ensure_programmes(&mut tx).await?;
-        let decl: Declarations = serde_json::from_str(&a.facts).unwrap_or_default();
+        let decl = a.declarations.clone().unwrap_or_default();
         let policy_id = a.policy_id.clone().unwrap_or_default();
         let (_, case, _) =
             self.case_for(&mut tx, &programmes, &a.programme_id, &policy_id, &decl, false).await?;
         let grant = assess(&prog, &case).map_err(|f| failures_error(&f))?;
-        a.amount_fen = grant.amount_fen;
-        a.trace = serde_json::to_string(&Some(&grant)).map_err(|e| ServiceError::Internal(e.to_string()))?;
-        self.reserve(&mut tx, &prog, &a).await?;
-        let cal = Self::calendar_in(&mut tx).await?;
-        let today = self.today();
-        a.status = SubsidyStatus::InNotice;
-        a.notice_from = Some(today.to_string());
-        a.notice_to = Some(cal.add_working_days(today, prog.notice_working_days).to_string());
-        let extra = serde_json::json!({"pass": true, "amount_fen": a.amount_fen, "notice_to": a.notice_to});
-        self.save(tx, actor, &mut a, SubsidyStatus::LocalReviewed, "subsidy.department_reviewed", extra).await
+        a.amount = Money::from_fen(grant.amount_fen);
+        a.grant = Some(grant);
+        self.open_notice(&mut tx, &prog, &mut a).await?;
+        a.status = to;
+        let notice_to = a.notice_to.map(|d| d.to_string());
+        let extra = serde_json::json!({"pass": true, "amount_fen": a.amount.fen(), "notice_to": notice_to});
+        self.save(tx, actor, &mut a, from, "subsidy.department_reviewed", extra).await
     }
 
     /// Anyone signed in may object during the public notice.
     pub async fn object_to_subsidy(&self, actor: &Actor, id: &str, text: &str) -> Result<Objection> {
         actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
-        let text = text.trim();
-        if text.chars().count() < 5 || text.chars().count() > 2000 {
-            return Err(FieldError::new(
-                "text",
-                "length",
-                "请写明异议及理由（5–2000 字）",
-                "state the objection and its grounds (5 to 2,000 characters)",
-            )
-            .into());
-        }
+        let text = Objection::parse_text(text)?;
         let mut tx = self.store.begin_write().await?;
-        let a = store::get(tx.conn(), id).await?;
-        let open = a.status == SubsidyStatus::InNotice
-            && a.notice_to.as_deref().and_then(day).is_some_and(|d| self.today() <= d);
-        if !open {
+        let a = store::get_for_update(tx.conn(), id, self.store.backend()).await?;
+        if !a.notice_open(self.today()) {
             return Err(conflict(
                 "not_in_notice",
                 "该申请不在公示期内",
@@ -744,9 +755,8 @@ impl Service {
             id: self.new_id(),
             application_id: id.to_owned(),
             author: actor.log_name(),
-            text: text.to_owned(),
+            text,
             resolution: None,
-            upheld: None,
             at_us: self.now_us(),
         };
         store::insert_objection(tx.conn(), &o).await?;
@@ -769,63 +779,50 @@ impl Service {
         objection_id: &str,
         upheld: bool,
         resolution: &str,
-    ) -> Result<SubsidyRow> {
+    ) -> Result<SubsidyApplication> {
         self.zone_staff(actor, Action::DecideSubsidies)?;
-        let resolution = required_reason(resolution)?;
+        let resolution = Resolution { upheld, text: parse_reason(resolution)? };
         let mut tx = self.store.begin_write().await?;
         let (mut a, prog) = self.load_app(&mut tx, id).await?;
         if !store::objections(tx.conn(), id).await?.iter().any(|o| o.id == objection_id) {
             return Err(ServiceError::NotFound);
         }
-        store::resolve_objection(tx.conn(), objection_id, upheld, &resolution).await.map_err(
-            |e| match e {
-                kebao_store::StoreError::Conflict(_) => {
-                    conflict("resolved", "该异议已处理", "the objection is already resolved")
-                }
-                other => other.into(),
-            },
-        )?;
+        store::resolve_objection(tx.conn(), objection_id, &resolution).await.map_err(|e| match e {
+            kebao_store::StoreError::Conflict(_) => {
+                conflict("resolved", "该异议已处理", "the objection is already resolved")
+            }
+            other => other.into(),
+        })?;
         let from = a.status;
         if upheld && from.holds_budget() {
+            let to = a.apply(SubsidyStep::Reject, true).map_err(ServiceError::Conflict)?;
             self.release(&mut tx, &prog, &a, false).await?;
-            a.status = SubsidyStatus::Rejected;
-            a.reason = Some(format!("公示异议成立：{resolution}"));
+            a.status = to;
+            a.reason = Some(format!("公示异议成立：{}", resolution.text));
         }
         let extra = serde_json::json!({"objection": objection_id, "upheld": upheld});
         self.save(tx, actor, &mut a, from, "subsidy.objection_resolved", extra).await
     }
 
     /// Approval after the notice period with no open objection.
-    pub async fn approve_subsidy(&self, actor: &Actor, id: &str) -> Result<SubsidyRow> {
-        self.zone_staff(actor, Action::DecideSubsidies)?;
-        let mut tx = self.store.begin_write().await?;
-        let (mut a, _) = self.load_app(&mut tx, id).await?;
-        if a.status != SubsidyStatus::InNotice {
-            return Err(conflict(
-                "wrong_status",
-                format!("申请状态为「{}」，不能批准", a.status.label_zh()),
-                format!("the application is `{}`", a.status.code()),
-            ));
-        }
-        let ends = a.notice_to.as_deref().and_then(day).unwrap_or(Date::MAX);
-        if self.today() <= ends {
-            return Err(conflict(
-                "notice_running",
-                format!("公示期至 {ends}，期满后方可批准"),
-                format!("the public notice runs until {ends}"),
-            ));
-        }
-        if store::objections(tx.conn(), id).await?.iter().any(|o| o.upheld.is_none()) {
-            return Err(conflict("open_objection", "有未处理的公示异议", "an objection is still open"));
-        }
-        a.status = SubsidyStatus::Approved;
+    pub async fn approve_subsidy(&self, actor: &Actor, id: &str) -> Result<SubsidyApplication> {
+        let (mut tx, mut a, _, to) = self.begin_step(actor, id, SubsidyStep::Approve, true).await?;
+        let open = store::objections(tx.conn(), id).await?.iter().filter(|o| o.is_open()).count();
+        a.check_approval(self.today(), open).map_err(ServiceError::Conflict)?;
+        let from = a.status;
+        a.status = to;
         let extra = serde_json::json!({});
-        self.save(tx, actor, &mut a, SubsidyStatus::InNotice, "subsidy.approved", extra).await
+        self.save(tx, actor, &mut a, from, "subsidy.approved", extra).await
     }
 
     /// Disbursement: the reservation is posted and paid to the enterprise (by reference).
-    pub async fn disburse_subsidy(&self, actor: &Actor, id: &str, reference: &str) -> Result<SubsidyRow> {
-        self.zone_staff(actor, Action::DecideSubsidies)?;
+    pub async fn disburse_subsidy(
+        &self,
+        actor: &Actor,
+        id: &str,
+        reference: &str,
+    ) -> Result<SubsidyApplication> {
+        let (mut tx, mut a, prog, to) = self.begin_step(actor, id, SubsidyStep::Disburse, true).await?;
         let reference = reference.trim();
         if reference.is_empty() || reference.len() > 64 {
             return Err(FieldError::new(
@@ -835,15 +832,6 @@ impl Service {
                 "give the payment reference (1 to 64 characters)",
             )
             .into());
-        }
-        let mut tx = self.store.begin_write().await?;
-        let (mut a, prog) = self.load_app(&mut tx, id).await?;
-        if a.status != SubsidyStatus::Approved {
-            return Err(conflict(
-                "wrong_status",
-                format!("申请状态为「{}」，不能拨付", a.status.label_zh()),
-                format!("the application is `{}`", a.status.code()),
-            ));
         }
         self.release(&mut tx, &prog, &a, true).await?;
         let received = format!("org:{}:subsidies_received", a.enterprise_id);
@@ -859,45 +847,29 @@ impl Service {
             id: format!("subsidy-paid:{}", a.id),
             debit_account_id: format!("sub:app:{}:payable", a.id),
             credit_account_id: received,
-            amount: a.amount_fen,
+            amount: a.amount.fen(),
             pending_id: None,
             code: codes::DISBURSE,
             event_ref: a.id.clone(),
             flags: TransferFlags::default(),
         };
         self.expect_ok(&mut tx, &[pay]).await?;
-        a.status = SubsidyStatus::Disbursed;
+        let from = a.status;
+        a.status = to;
         a.decision_ref = Some(reference.to_owned());
-        let extra = serde_json::json!({"reference": reference, "amount_fen": a.amount_fen});
-        self.save(tx, actor, &mut a, SubsidyStatus::Approved, "subsidy.disbursed", extra).await
+        let extra = serde_json::json!({"reference": reference, "amount_fen": a.amount.fen()});
+        self.save(tx, actor, &mut a, from, "subsidy.disbursed", extra).await
     }
 
     /// Rejects a zone application before disbursement, releasing any reservation.
-    pub async fn reject_subsidy(&self, actor: &Actor, id: &str, reason: &str) -> Result<SubsidyRow> {
-        self.zone_staff(actor, Action::DecideSubsidies)?;
-        let reason = required_reason(reason)?;
-        let mut tx = self.store.begin_write().await?;
-        let (mut a, prog) = self.load_app(&mut tx, id).await?;
+    pub async fn reject_subsidy(&self, actor: &Actor, id: &str, reason: &str) -> Result<SubsidyApplication> {
+        let (mut tx, mut a, prog, to) = self.begin_step(actor, id, SubsidyStep::Reject, true).await?;
+        let reason = parse_reason(reason)?;
         let from = a.status;
-        if a.track == "national"
-            || !matches!(
-                from,
-                SubsidyStatus::Submitted
-                    | SubsidyStatus::LocalReviewed
-                    | SubsidyStatus::InNotice
-                    | SubsidyStatus::Approved
-            )
-        {
-            return Err(conflict(
-                "wrong_status",
-                format!("申请状态为「{}」，不能驳回", from.label_zh()),
-                format!("the application is `{}`", from.code()),
-            ));
-        }
         if from.holds_budget() {
             self.release(&mut tx, &prog, &a, false).await?;
         }
-        a.status = SubsidyStatus::Rejected;
+        a.status = to;
         a.reason = Some(reason.clone());
         let extra = serde_json::json!({"reason": reason});
         self.save(tx, actor, &mut a, from, "subsidy.rejected", extra).await
@@ -911,23 +883,14 @@ impl Service {
         id: &str,
         fraud: bool,
         reason: &str,
-    ) -> Result<SubsidyRow> {
-        self.zone_staff(actor, Action::DecideSubsidies)?;
-        let reason = required_reason(reason)?;
-        let mut tx = self.store.begin_write().await?;
-        let (mut a, prog) = self.load_app(&mut tx, id).await?;
-        if a.status != SubsidyStatus::Disbursed {
-            return Err(conflict(
-                "wrong_status",
-                "只有已拨付的补贴可以追回",
-                "only a disbursed subsidy can be clawed back",
-            ));
-        }
+    ) -> Result<SubsidyApplication> {
+        let (mut tx, mut a, prog, to) = self.begin_step(actor, id, SubsidyStep::ClawBack, true).await?;
+        let reason = parse_reason(reason)?;
         let t = Transfer {
             id: format!("subsidy-clawback:{}", a.id),
             debit_account_id: format!("org:{}:subsidies_received", a.enterprise_id),
             credit_account_id: APPROPRIATION.to_owned(),
-            amount: a.amount_fen,
+            amount: a.amount.fen(),
             pending_id: None,
             code: codes::CLAWBACK,
             event_ref: a.id.clone(),
@@ -943,13 +906,14 @@ impl Service {
                 today.day().min(28),
             )
             .unwrap_or(today);
-            store::set_ban(tx.conn(), &a.enterprise_id, &a.programme_id, &until.to_string(), &reason).await?;
+            store::set_ban(tx.conn(), &a.enterprise_id, &a.programme_id, until, &reason).await?;
             ban = Some(until.to_string());
         }
-        a.status = SubsidyStatus::ClawedBack;
+        let from = a.status;
+        a.status = to;
         a.reason = Some(reason.clone());
         let extra = serde_json::json!({"fraud": fraud, "reason": reason, "banned_until": ban});
-        self.save(tx, actor, &mut a, SubsidyStatus::Disbursed, "subsidy.clawed_back", extra).await
+        self.save(tx, actor, &mut a, from, "subsidy.clawed_back", extra).await
     }
 
     /// The auto-grant flow: every in-force policy eligible under the programme and without an
@@ -977,7 +941,7 @@ impl Service {
         let Some(auto) = prog.auto_grant else {
             return Err(conflict("no_auto_grant", "该方案未设免申即享", "the programme has no auto-grant"));
         };
-        self.lapse_offers(&mut tx, actor).await?;
+        self.lapse_offers(&mut tx).await?;
         let cal = Self::calendar_in(&mut tx).await?;
         let mut n = 0;
         let all = policies::all_policies(tx.conn()).await?;
@@ -998,26 +962,25 @@ impl Service {
             };
             let Ok(grant) = assess(&prog, &case) else { continue };
             let now = self.now_us();
-            let a = SubsidyRow {
+            let a = SubsidyApplication {
                 id: self.new_id(),
                 programme_id: prog.id.clone(),
-                programme_version: i64::from(prog.version),
-                track: "auto".into(),
-                stage: "subsidy".into(),
+                programme_version: prog.version,
+                track: Track::Auto,
+                stage: Stage::Subsidy,
                 policy_id: Some(p.id.clone()),
                 enterprise_id: p.enterprise_id.clone(),
                 status: SubsidyStatus::Offered,
-                amount_fen: grant.amount_fen,
-                trace: serde_json::to_string(&Some(&grant))
-                    .map_err(|e| ServiceError::Internal(e.to_string()))?,
-                facts: "{}".into(),
-                applied_on: today.to_string(),
-                cap_year: i64::from(today.year()),
+                amount: Money::from_fen(grant.amount_fen),
+                grant: Some(grant),
+                declarations: None,
+                applied_on: today,
+                cap_year: today.year(),
                 local_reviewer: None,
                 dept_reviewer: None,
                 notice_from: None,
                 notice_to: None,
-                confirm_by: Some(cal.add_working_days(today, auto.confirm_working_days).to_string()),
+                confirm_by: Some(cal.add_working_days(today, auto.confirm_working_days)),
                 reason: None,
                 decision_ref: None,
                 created_at_us: now,
@@ -1036,51 +999,38 @@ impl Service {
         Ok(n)
     }
 
-    async fn lapse_offers(&self, tx: &mut Tx, _actor: &Actor) -> Result<()> {
+    /// Offers past their confirmation date lapse (in the caller's transaction and event).
+    async fn lapse_offers(&self, tx: &mut Tx) -> Result<()> {
         let today = self.today();
         for mut a in store::list(tx.conn(), None).await? {
-            if a.status == SubsidyStatus::Offered
-                && a.confirm_by.as_deref().and_then(day).is_some_and(|d| today > d)
-            {
-                a.status = SubsidyStatus::Lapsed;
+            if a.offer_expired(today) {
+                let from = a.status;
+                a.status = a.apply(SubsidyStep::Lapse, true).map_err(ServiceError::Conflict)?;
                 a.updated_at_us = self.now_us();
-                store::update(tx.conn(), &a, SubsidyStatus::Offered).await?;
+                store::update(tx.conn(), &a, from).await?;
             }
         }
         Ok(())
     }
 
     /// The enterprise confirms an offer in time: the amount is reserved and the public notice opens.
-    pub async fn confirm_subsidy_offer(&self, actor: &Actor, id: &str) -> Result<SubsidyRow> {
-        actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
-        let mut tx = self.store.begin_write().await?;
-        let (mut a, prog) = self.load_app(&mut tx, id).await?;
-        self.require(actor, Action::ConfirmSubsidyOffer, &subsidy_resource(&a), &Basis::None)?;
-        if a.status != SubsidyStatus::Offered {
-            return Err(conflict(
-                "wrong_status",
-                format!("状态为「{}」，无需确认", a.status.label_zh()),
-                format!("the offer is `{}`", a.status.code()),
-            ));
-        }
-        let today = self.today();
-        if a.confirm_by.as_deref().and_then(day).is_some_and(|d| today > d) {
-            a.status = SubsidyStatus::Lapsed;
+    pub async fn confirm_subsidy_offer(&self, actor: &Actor, id: &str) -> Result<SubsidyApplication> {
+        let (mut tx, mut a, prog, to) = self.begin_step(actor, id, SubsidyStep::Confirm, true).await?;
+        let from = a.status;
+        if a.offer_expired(self.today()) {
+            a.status = a.apply(SubsidyStep::Lapse, true).map_err(ServiceError::Conflict)?;
             let extra = serde_json::json!({});
-            self.save(tx, actor, &mut a, SubsidyStatus::Offered, "subsidy.lapsed", extra).await?;
+            self.save(tx, actor, &mut a, from, "subsidy.lapsed", extra).await?;
             return Err(conflict(
                 "lapsed",
                 "已超过确认期限，视为放弃",
                 "the confirmation period has passed; the offer lapsed",
             ));
         }
-        self.reserve(&mut tx, &prog, &a).await?;
-        let cal = Self::calendar_in(&mut tx).await?;
-        a.status = SubsidyStatus::InNotice;
-        a.notice_from = Some(today.to_string());
-        a.notice_to = Some(cal.add_working_days(today, prog.notice_working_days).to_string());
-        let extra = serde_json::json!({"amount_fen": a.amount_fen});
-        self.save(tx, actor, &mut a, SubsidyStatus::Offered, "subsidy.confirmed", extra).await
+        self.open_notice(&mut tx, &prog, &mut a).await?;
+        a.status = to;
+        let extra = serde_json::json!({"amount_fen": a.amount.fen()});
+        self.save(tx, actor, &mut a, from, "subsidy.confirmed", extra).await
     }
 
     /// National files: the zone recommends (a reviewer), forwards (an approver), and records
@@ -1089,33 +1039,32 @@ impl Service {
         &self,
         actor: &Actor,
         id: &str,
-        step: &str,
+        step: SubsidyStep,
         approved: bool,
         amount: Money,
         reference: &str,
-    ) -> Result<SubsidyRow> {
-        let mut tx = self.store.begin_write().await?;
-        let (mut a, _) = self.load_app(&mut tx, id).await?;
-        if a.track != "national" {
-            return Err(conflict("not_national", "这不是国家补偿申报", "this is not a national file"));
+    ) -> Result<SubsidyApplication> {
+        if !matches!(step, SubsidyStep::Recommend | SubsidyStep::Forward | SubsidyStep::Decision) {
+            return Err(FieldError::new(
+                "step",
+                "not_national",
+                format!("「{}」不是国家补偿申报的步骤", step.label_zh()),
+                format!("`{}` is not a step of a national file", step.code()),
+            )
+            .into());
         }
+        let (tx, mut a, _, to) = self.begin_step(actor, id, step, approved).await?;
         let from = a.status;
-        match (step, from) {
-            ("recommend", SubsidyStatus::Submitted) => {
-                let u = self.zone_staff(actor, Action::ReviewSubsidyLocally)?;
-                a.local_reviewer = Some(u.id);
-                a.status = if approved { SubsidyStatus::Recommended } else { SubsidyStatus::Rejected };
+        let who = actor.user().map(|u| u.id.clone());
+        match step {
+            SubsidyStep::Recommend => {
+                a.local_reviewer = who;
                 if !approved {
-                    a.reason = Some(required_reason(reference)?);
+                    a.reason = Some(parse_reason(reference)?);
                 }
             }
-            ("forward", SubsidyStatus::Recommended) => {
-                let u = self.zone_staff(actor, Action::DecideSubsidies)?;
-                a.dept_reviewer = Some(u.id);
-                a.status = SubsidyStatus::Forwarded;
-            }
-            ("decision", SubsidyStatus::Forwarded) => {
-                self.zone_staff(actor, Action::DecideSubsidies)?;
+            SubsidyStep::Forward => a.dept_reviewer = who,
+            _ => {
                 let r = reference.trim();
                 if r.is_empty() || r.len() > 100 {
                     return Err(FieldError::new(
@@ -1127,39 +1076,28 @@ impl Service {
                     .into());
                 }
                 a.decision_ref = Some(r.to_owned());
-                a.status = match (a.stage.as_str(), approved) {
-                    ("qualification", true) => SubsidyStatus::Qualified,
-                    ("qualification", false) => SubsidyStatus::NotQualified,
-                    (_, true) => {
-                        if amount.fen() <= 0 {
-                            return Err(FieldError::new(
-                                "amount_yuan",
-                                "not_positive",
-                                "请填写核定的补偿金额",
-                                "give the amount granted",
-                            )
-                            .into());
-                        }
-                        a.amount_fen = amount.fen();
-                        SubsidyStatus::Granted
+                // Funding granted: the ministries' amount.
+                if to.is_paid() {
+                    if amount.fen() <= 0 {
+                        return Err(FieldError::new(
+                            "amount_yuan",
+                            "not_positive",
+                            "请填写核定的补偿金额",
+                            "give the amount granted",
+                        )
+                        .into());
                     }
-                    (_, false) => SubsidyStatus::Refused,
-                };
-            }
-            _ => {
-                return Err(conflict(
-                    "wrong_status",
-                    format!("状态为「{}」，不能执行 `{step}`", from.label_zh()),
-                    format!("cannot `{step}` a file that is `{}`", from.code()),
-                ));
+                    a.amount = amount;
+                }
             }
         }
-        let extra = serde_json::json!({"step": step, "approved": approved, "reference": reference, "amount_fen": amount.fen()});
+        a.status = to;
+        let extra = serde_json::json!({"step": step.code(), "approved": approved, "reference": reference, "amount_fen": amount.fen()});
         self.save(tx, actor, &mut a, from, "subsidy.national_step", extra).await
     }
 
     /// Applications the actor may see: its enterprise's, or all for the zone.
-    pub async fn subsidy_applications(&self, actor: &Actor) -> Result<Vec<SubsidyRow>> {
+    pub async fn subsidy_applications(&self, actor: &Actor) -> Result<Vec<SubsidyApplication>> {
         let all = self.allows(actor, Action::ReadAllSubsidies, &Resource::Zone);
         let mut tx = self.store.begin_read().await?;
         if all {
@@ -1175,7 +1113,7 @@ impl Service {
         &self,
         actor: &Actor,
         id: &str,
-    ) -> Result<(SubsidyRow, Vec<Objection>, Vec<(String, String, String, i64)>)> {
+    ) -> Result<(SubsidyApplication, Vec<Objection>, Vec<(String, String, String, i64)>)> {
         let mut tx = self.store.begin_read().await?;
         let a = store::get(tx.conn(), id).await?;
         let resource = subsidy_resource(&a);
@@ -1199,14 +1137,14 @@ impl Service {
         };
         let mut a = a;
         if !insider {
-            a.facts = "{}".into();
+            a.declarations = None;
         }
         Ok((a, objections, docs))
     }
 
     /// The enterprise's name and the policy's number of an application (shown on its page;
     /// the caller has already been allowed to see the application).
-    pub async fn subsidy_parties(&self, a: &SubsidyRow) -> Result<(String, String)> {
+    pub async fn subsidy_parties(&self, a: &SubsidyApplication) -> Result<(String, String)> {
         let mut tx = self.store.begin_read().await?;
         let name = orgs::get(tx.conn(), &a.enterprise_id).await?.name;
         let number = match &a.policy_id {
@@ -1217,7 +1155,10 @@ impl Service {
     }
 
     /// The public notice roster: applications in notice (or of one status), with the enterprise's name.
-    pub async fn subsidy_roster(&self, status: SubsidyStatus) -> Result<Vec<(SubsidyRow, String, String)>> {
+    pub async fn subsidy_roster(
+        &self,
+        status: SubsidyStatus,
+    ) -> Result<Vec<(SubsidyApplication, String, String)>> {
         let mut tx = self.store.begin_read().await?;
         let mut out = Vec::new();
         for a in store::list(tx.conn(), None).await?.into_iter().filter(|a| a.status == status) {
@@ -1257,17 +1198,15 @@ impl Service {
             for a in apps.iter().filter(|a| a.programme_id == p.id) {
                 *s.by_status.entry(a.status.code().to_owned()).or_default() += 1;
                 if a.status.holds_budget() {
-                    s.reserved_fen += a.amount_fen;
+                    s.reserved_fen += a.amount.fen();
                 }
-                if matches!(a.status, SubsidyStatus::Disbursed | SubsidyStatus::Granted) {
-                    s.disbursed_fen += a.amount_fen;
+                if a.status.is_paid() {
+                    s.disbursed_fen += a.amount.fen();
                 }
-                if a.status.holds_budget()
-                    || matches!(a.status, SubsidyStatus::Disbursed | SubsidyStatus::Granted)
-                {
+                if a.status.holds_budget() || a.status.is_paid() {
                     let org = orgs::get(tx.conn(), &a.enterprise_id).await?;
                     let tag = org.zone_industries.first().cloned().unwrap_or_else(|| "其他".into());
-                    *s.by_industry.entry(tag).or_default() += a.amount_fen;
+                    *s.by_industry.entry(tag).or_default() += a.amount.fen();
                 }
             }
             out.push(s);
@@ -1371,18 +1310,4 @@ impl Service {
         out.enterprises = granted.len();
         Ok(out)
     }
-}
-
-fn required_reason(r: &str) -> Result<String> {
-    let r = r.trim();
-    if r.chars().count() < 2 || r.chars().count() > 500 {
-        return Err(FieldError::new(
-            "reason",
-            "reason_required",
-            "请写明理由（2–500 字）",
-            "state the reason (2 to 500 characters)",
-        )
-        .into());
-    }
-    Ok(r.to_owned())
 }

@@ -115,7 +115,8 @@ contract!(truncation_without_rewinding_the_head_row_is_found, |ctx: Ctx| async m
 // without one is refused at commit and nothing of it is kept. (A read transaction has no
 // commit at all: `ReadTx` offers none.)
 contract!(a_write_without_its_event_does_not_commit, |ctx: Ctx| async move {
-    let org = ctx.svc.create_org(&operator(), &org_input("未记录测试企业", &uscc(71), "enterprise")).await.unwrap();
+    let org =
+        ctx.svc.create_org(&operator(), &org_input("未记录测试企业", &uscc(71), "enterprise")).await.unwrap();
     let before = ctx.svc.log_size().await.unwrap();
     let todo = kebao_store::todos::Todo {
         id: "t-unlogged".into(),

@@ -8,7 +8,7 @@ use kebao_domain::org::{Qualification, QualificationKind};
 use kebao_domain::policy::UnderwritingRules;
 use kebao_domain::product::{CoverageInput, ProductInput, CHECKLIST};
 use kebao_domain::rating::{PlanDoc, QuoteInput, RateBasis};
-use kebao_domain::subsidy::SubsidyStatus;
+use kebao_domain::subsidy::{SubsidyStatus, SubsidyStep};
 use kebao_domain::user::Role;
 use kebao_domain::Money;
 use kebao_service::authz::Actor;
@@ -147,7 +147,7 @@ contract!(zone_subsidy_from_application_to_clawback, |ctx: Ctx| async move {
         .apply_subsidy(&s.z.ent_admin, &pol, "zone_tech_insurance", "", &Declarations::default())
         .await
         .unwrap();
-    assert_eq!((a.status, a.amount_fen), (SubsidyStatus::Submitted, 1_000_000));
+    assert_eq!((a.status, a.amount.fen()), (SubsidyStatus::Submitted, 1_000_000));
     let e = ctx
         .svc
         .apply_subsidy(&s.z.ent_admin, &pol, "zone_tech_insurance", "", &Declarations::default())
@@ -159,7 +159,23 @@ contract!(zone_subsidy_from_application_to_clawback, |ctx: Ctx| async move {
         ctx.svc.subsidy_local_review(&s.approver, &a.id, true, "").await,
         Err(ServiceError::Forbidden { .. })
     ));
+    assert_eq!(
+        ctx.svc.subsidy_actions(&s.z.reviewer, &a.id).await.unwrap(),
+        vec![SubsidyStep::LocalReview],
+        "a reviewer reviews; rejecting is the approver's"
+    );
     ctx.svc.subsidy_local_review(&s.both, &a.id, true, "").await.unwrap();
+    // What each may do now: the state's steps that Cedar allows them (maker-checker included).
+    let actions = |who: Actor| {
+        let svc = ctx.svc.clone();
+        let id = a.id.clone();
+        async move { svc.subsidy_actions(&who, &id).await.unwrap() }
+    };
+    assert_eq!(actions(s.approver.clone()).await, vec![SubsidyStep::DepartmentReview, SubsidyStep::Reject]);
+    assert_eq!(actions(s.both.clone()).await, vec![SubsidyStep::Reject]);
+    assert_eq!(actions(s.z.ent_admin.clone()).await, vec![]);
+    assert_eq!(actions(s.z.banker.clone()).await, vec![]);
+    assert!(matches!(ctx.svc.subsidy_actions(&s.approver, "no-such").await, Err(ServiceError::NotFound)));
     assert!(matches!(
         ctx.svc.subsidy_department_review(&s.both, &a.id, true, "").await,
         Err(ServiceError::Forbidden { .. })
@@ -167,7 +183,7 @@ contract!(zone_subsidy_from_application_to_clawback, |ctx: Ctx| async move {
     let a = ctx.svc.subsidy_department_review(&s.approver, &a.id, true, "").await.unwrap();
     assert_eq!(a.status, SubsidyStatus::InNotice);
     // Five working days from Saturday 28 November 2026: 4 December.
-    assert_eq!((a.notice_from.as_deref(), a.notice_to.as_deref()), (Some("2026-11-28"), Some("2026-12-04")));
+    assert_eq!((a.notice_from, a.notice_to), (Some(date!(2026 - 11 - 28)), Some(date!(2026 - 12 - 04))));
     let e = ctx.svc.approve_subsidy(&s.approver, &a.id).await.unwrap_err();
     assert!(matches!(&e, ServiceError::Conflict(f) if f.code == "notice_running"), "{e:?}");
     // An objection during the notice blocks approval until resolved.
@@ -259,7 +275,7 @@ share_bp_by_year = [5000]
         let pol = paid_policy(&ctx, &s, &rd, 2_000_000).await;
         let a =
             ctx.svc.apply_subsidy(&s.z.ent_admin, &pol, "race", "", &Declarations::default()).await.unwrap();
-        assert_eq!(a.amount_fen, 1_000_000);
+        assert_eq!(a.amount.fen(), 1_000_000);
         ctx.svc.subsidy_local_review(&s.z.reviewer, &a.id, true, "").await.unwrap();
         ids.push(a.id);
     }
@@ -349,7 +365,7 @@ contract!(auto_grant_national_files_and_what_if, |ctx: Ctx| async move {
         .into_iter()
         .find(|a| a.policy_id.as_deref() == Some(&pol))
         .unwrap();
-    assert_eq!((offer.status, offer.confirm_by.as_deref()), (SubsidyStatus::Offered, Some("2026-12-02")));
+    assert_eq!((offer.status, offer.confirm_by), (SubsidyStatus::Offered, Some(date!(2026 - 12 - 02))));
     let a = ctx.svc.confirm_subsidy_offer(&s.z.ent_admin, &offer.id).await.unwrap();
     assert_eq!(a.status, SubsidyStatus::InNotice);
     // National first-set: qualification first, then funding through the zone.
@@ -365,13 +381,24 @@ contract!(auto_grant_national_files_and_what_if, |ctx: Ctx| async move {
         .await
         .unwrap();
     assert_eq!(q.programme_version, 2024);
-    let e = ctx.svc.national_step(&s.approver, &q.id, "forward", true, Money::ZERO, "").await.unwrap_err();
-    assert!(matches!(&e, ServiceError::Conflict(f) if f.code == "wrong_status"), "{e:?}");
-    ctx.svc.national_step(&s.z.reviewer, &q.id, "recommend", true, Money::ZERO, "").await.unwrap();
-    ctx.svc.national_step(&s.approver, &q.id, "forward", true, Money::ZERO, "").await.unwrap();
+    let e = ctx
+        .svc
+        .national_step(&s.approver, &q.id, SubsidyStep::Forward, true, Money::ZERO, "")
+        .await
+        .unwrap_err();
+    assert!(matches!(&e, ServiceError::Conflict(f) if f.code == "bad_transition"), "{e:?}");
+    ctx.svc.national_step(&s.z.reviewer, &q.id, SubsidyStep::Recommend, true, Money::ZERO, "").await.unwrap();
+    ctx.svc.national_step(&s.approver, &q.id, SubsidyStep::Forward, true, Money::ZERO, "").await.unwrap();
     let q = ctx
         .svc
-        .national_step(&s.approver, &q.id, "decision", true, Money::ZERO, "工信部装备函〔2026〕12号")
+        .national_step(
+            &s.approver,
+            &q.id,
+            SubsidyStep::Decision,
+            true,
+            Money::ZERO,
+            "工信部装备函〔2026〕12号",
+        )
         .await
         .unwrap();
     assert_eq!(q.status, SubsidyStatus::Qualified);
@@ -381,15 +408,22 @@ contract!(auto_grant_national_files_and_what_if, |ctx: Ctx| async move {
         .await
         .unwrap();
     // 80 % of the 10,000 yuan actually paid.
-    assert_eq!(f.amount_fen, 800_000);
-    ctx.svc.national_step(&s.z.reviewer, &f.id, "recommend", true, Money::ZERO, "").await.unwrap();
-    ctx.svc.national_step(&s.approver, &f.id, "forward", true, Money::ZERO, "").await.unwrap();
+    assert_eq!(f.amount.fen(), 800_000);
+    ctx.svc.national_step(&s.z.reviewer, &f.id, SubsidyStep::Recommend, true, Money::ZERO, "").await.unwrap();
+    ctx.svc.national_step(&s.approver, &f.id, SubsidyStep::Forward, true, Money::ZERO, "").await.unwrap();
     let f = ctx
         .svc
-        .national_step(&s.approver, &f.id, "decision", true, Money::from_fen(800_000), "财建〔2026〕88号")
+        .national_step(
+            &s.approver,
+            &f.id,
+            SubsidyStep::Decision,
+            true,
+            Money::from_fen(800_000),
+            "财建〔2026〕88号",
+        )
         .await
         .unwrap();
-    assert_eq!((f.status, f.amount_fen), (SubsidyStatus::Granted, 800_000));
+    assert_eq!((f.status, f.amount.fen()), (SubsidyStatus::Granted, 800_000));
     // An offer not confirmed in time lapses.
     let pol3 = paid_policy(&ctx, &s, &rd, 1_000_000).await;
     ctx.svc.offer_auto_grants(&s.approver, "zone_tech_insurance").await.unwrap();
@@ -441,7 +475,7 @@ share_bp_by_year = [5000, 3000]
     let a = paid_policy(&ctx, &s, &rd, 1_000_000).await;
     let app =
         ctx.svc.apply_subsidy(&s.z.ent_admin, &a, "stepdown", "", &Declarations::default()).await.unwrap();
-    assert_eq!(app.amount_fen, 500_000, "year 1: 50 %");
+    assert_eq!(app.amount.fen(), 500_000, "year 1: 50 %");
     ctx.svc.subsidy_local_review(&s.z.reviewer, &app.id, true, "").await.unwrap();
     ctx.svc.subsidy_department_review(&s.approver, &app.id, true, "").await.unwrap();
     let renewal = |pol: String| {

@@ -9,10 +9,8 @@ use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use kebao_domain::subsidy::{Failure, Grant, Programme, Step};
+use kebao_domain::subsidy::{Declarations, Failure, Grant, Objection, Programme, Step, SubsidyApplication};
 use kebao_domain::Money;
-use kebao_service::subsidies::Declarations;
-use kebao_store::subsidies::{Objection, SubsidyRow};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -260,41 +258,47 @@ pub struct ObjectionDto {
     pub at: String,
 }
 
+fn objection_dto(o: &Objection) -> ObjectionDto {
+    ObjectionDto {
+        id: o.id.clone(),
+        text: o.text.clone(),
+        upheld: o.resolution.as_ref().map(|r| r.upheld),
+        resolution: o.resolution.as_ref().map(|r| r.text.clone()),
+        at: rfc3339(o.at_us),
+    }
+}
+
 pub(crate) fn subsidy_dto(
-    a: &SubsidyRow,
+    a: &SubsidyApplication,
     objections: &[Objection],
     docs: &[(String, String, String, i64)],
 ) -> SubsidyDto {
-    let grant: Option<Grant> = serde_json::from_str(&a.trace).ok().flatten();
+    let day = |d: Option<time::Date>| d.map(|d| d.to_string());
     SubsidyDto {
         id: a.id.clone(),
         programme_id: a.programme_id.clone(),
-        programme_version: a.programme_version,
-        track: a.track.clone(),
-        stage: a.stage.clone(),
+        programme_version: i64::from(a.programme_version),
+        track: a.track.code().to_owned(),
+        stage: a.stage.code().to_owned(),
         policy_id: a.policy_id.clone(),
         enterprise_id: a.enterprise_id.clone(),
         status: a.status.code().to_owned(),
         status_zh: a.status.label_zh().to_owned(),
-        amount_yuan: yuan(a.amount_fen),
-        applied_on: a.applied_on.clone(),
-        notice_from: a.notice_from.clone(),
-        notice_to: a.notice_to.clone(),
-        confirm_by: a.confirm_by.clone(),
+        amount_yuan: a.amount.to_yuan_string(),
+        applied_on: a.applied_on.to_string(),
+        notice_from: day(a.notice_from),
+        notice_to: day(a.notice_to),
+        confirm_by: day(a.confirm_by),
         reason: a.reason.clone(),
         decision_ref: a.decision_ref.clone(),
-        steps: grant.map(|g| steps(&g.steps)).unwrap_or_default(),
-        declarations: serde_json::from_str(&a.facts).unwrap_or_default(),
-        objections: objections
-            .iter()
-            .map(|o| ObjectionDto {
-                id: o.id.clone(),
-                text: o.text.clone(),
-                upheld: o.upheld,
-                resolution: o.resolution.clone(),
-                at: rfc3339(o.at_us),
-            })
-            .collect(),
+        steps: a.grant.as_ref().map(|g| steps(&g.steps)).unwrap_or_default(),
+        // Hidden from readers outside the applicant and the zone: an empty object.
+        declarations: a
+            .declarations
+            .as_ref()
+            .and_then(|d| serde_json::to_value(d).ok())
+            .unwrap_or_else(|| serde_json::json!({})),
+        objections: objections.iter().map(objection_dto).collect(),
         documents: docs.to_vec(),
         updated_at: rfc3339(a.updated_at_us),
     }
@@ -376,10 +380,7 @@ pub async fn object(
     ApiJson(b): ApiJson<ObjectDto>,
 ) -> Result<(StatusCode, Json<ObjectionDto>), ApiError> {
     let o = s.svc.object_to_subsidy(&actor, &id, &b.text).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(ObjectionDto { id: o.id, text: o.text, upheld: None, resolution: None, at: rfc3339(o.at_us) }),
-    ))
+    Ok((StatusCode::CREATED, Json(objection_dto(&o))))
 }
 
 /// An objection's resolution.

@@ -2,6 +2,7 @@
 
 use crate::error::{ApiError, ErrorDetail};
 use crate::AppState;
+use kebao_domain::subsidy::SubsidyStep;
 use kebao_domain::Money;
 use kebao_service::authz::Actor;
 use kebao_service::subsidies::WhatIfParams;
@@ -23,24 +24,44 @@ pub struct SubsidyStepDto {
     pub fraud: bool,
 }
 
+/// The step a request names, parsed at the edge (unknown, or the clock's own lapse: 422 on
+/// `step`).
+pub(crate) fn parse_step(code: &str) -> Result<SubsidyStep, ApiError> {
+    match SubsidyStep::from_code(code) {
+        Some(s) if s.is_manual() && s.code() == code.trim() => Ok(s),
+        _ => Err(unknown_step(code)),
+    }
+}
+
+fn unknown_step(code: &str) -> ApiError {
+    ApiError::invalid(vec![ErrorDetail {
+        field: "step".into(),
+        code: "unknown_step".into(),
+        message_zh: format!("步骤 `{code}` 不存在"),
+        message_en: format!("step `{code}` does not exist"),
+    }])
+}
+
 pub(crate) async fn step_run(
     s: &AppState,
     actor: &Actor,
     id: &str,
     b: &SubsidyStepDto,
 ) -> Result<(), ApiError> {
+    use SubsidyStep as T;
     let svc = &s.svc;
-    match b.step.as_str() {
-        "local_review" => svc.subsidy_local_review(actor, id, b.pass, &b.reason).await.map(|_| ())?,
-        "department_review" => {
+    let step = parse_step(&b.step)?;
+    match step {
+        T::LocalReview => svc.subsidy_local_review(actor, id, b.pass, &b.reason).await.map(|_| ())?,
+        T::DepartmentReview => {
             svc.subsidy_department_review(actor, id, b.pass, &b.reason).await.map(|_| ())?
         }
-        "approve" => svc.approve_subsidy(actor, id).await.map(|_| ())?,
-        "disburse" => svc.disburse_subsidy(actor, id, &b.reference).await.map(|_| ())?,
-        "reject" => svc.reject_subsidy(actor, id, &b.reason).await.map(|_| ())?,
-        "claw_back" => svc.claw_back_subsidy(actor, id, b.fraud, &b.reason).await.map(|_| ())?,
-        "confirm" => svc.confirm_subsidy_offer(actor, id).await.map(|_| ())?,
-        "recommend" | "forward" | "decision" => {
+        T::Approve => svc.approve_subsidy(actor, id).await.map(|_| ())?,
+        T::Disburse => svc.disburse_subsidy(actor, id, &b.reference).await.map(|_| ())?,
+        T::Reject => svc.reject_subsidy(actor, id, &b.reason).await.map(|_| ())?,
+        T::ClawBack => svc.claw_back_subsidy(actor, id, b.fraud, &b.reason).await.map(|_| ())?,
+        T::Confirm => svc.confirm_subsidy_offer(actor, id).await.map(|_| ())?,
+        T::Recommend | T::Forward | T::Decision => {
             let amount = if b.amount_yuan.trim().is_empty() {
                 Money::ZERO
             } else {
@@ -48,17 +69,11 @@ pub(crate) async fn step_run(
                     ApiError::invalid(crate::error::details_of(&kebao_domain::Invalid(vec![e])))
                 })?
             };
-            let reference = if b.step == "recommend" { &b.reason } else { &b.reference };
-            svc.national_step(actor, id, &b.step, b.pass, amount, reference).await.map(|_| ())?
+            let reference = if step == T::Recommend { &b.reason } else { &b.reference };
+            svc.national_step(actor, id, step, b.pass, amount, reference).await.map(|_| ())?
         }
-        other => {
-            return Err(ApiError::invalid(vec![ErrorDetail {
-                field: "step".into(),
-                code: "unknown_step".into(),
-                message_zh: format!("步骤 `{other}` 不存在"),
-                message_en: format!("step `{other}` does not exist"),
-            }]))
-        }
+        // Parsed away above: offers lapse by the clock.
+        T::Lapse => return Err(unknown_step(step.code())),
     }
     Ok(())
 }

@@ -13,11 +13,12 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Form, Router};
-use kebao_domain::subsidy::{Grant, Programme, SubsidyStatus};
-use kebao_domain::user::Role;
-use kebao_domain::Money;
+use kebao_domain::subsidy::{
+    rule_label, Declarations, DeclarationsInput, Programme, Stage, SubsidyApplication, SubsidyStatus,
+    SubsidyStep, Track,
+};
+use kebao_domain::{FieldError, Money};
 use kebao_service::authz::Actor;
-use kebao_service::subsidies::Declarations;
 use kebao_service::ServiceError;
 use std::collections::HashMap;
 
@@ -40,10 +41,6 @@ fn yuan(f: i64) -> String {
     Money::from_fen(f).display_yuan()
 }
 
-fn zone(actor: &Actor) -> bool {
-    actor.user().is_some_and(|u| u.roles.iter().any(|r| r.has_statutory_duty()))
-}
-
 struct Row {
     id: String,
     programme: String,
@@ -55,7 +52,7 @@ struct Row {
     notice: String,
 }
 
-fn row(tr: Tr, names: &HashMap<String, String>, a: &kebao_store::subsidies::SubsidyRow) -> Row {
+fn row(tr: Tr, names: &HashMap<String, String>, a: &SubsidyApplication) -> Row {
     Row {
         id: a.id.clone(),
         programme: format!(
@@ -63,18 +60,18 @@ fn row(tr: Tr, names: &HashMap<String, String>, a: &kebao_store::subsidies::Subs
             names.get(&a.programme_id).cloned().unwrap_or_else(|| a.programme_id.clone()),
             a.programme_version
         ),
-        stage: match a.stage.as_str() {
-            "qualification" => tr.t("资格审定", "qualification"),
-            "funding" => tr.t("资金申请", "funding"),
-            _ if a.track == "auto" => tr.t("免申即享", "auto-grant"),
-            _ => tr.t("保费补贴", "subsidy"),
+        stage: match a.stage {
+            Stage::Qualification => tr.t("资格审定", "qualification"),
+            Stage::Funding => tr.t("资金申请", "funding"),
+            Stage::Subsidy if a.track == Track::Auto => tr.t("免申即享", "auto-grant"),
+            Stage::Subsidy => tr.t("保费补贴", "subsidy"),
         }
         .to_owned(),
         status: tr.t(a.status.label_zh(), a.status.label_en()).to_owned(),
         status_code: a.status.code().to_owned(),
-        amount: yuan(a.amount_fen),
-        applied_on: a.applied_on.clone(),
-        notice: match (&a.notice_from, &a.notice_to, &a.confirm_by) {
+        amount: a.amount.display_yuan(),
+        applied_on: a.applied_on.to_string(),
+        notice: match (a.notice_from, a.notice_to, a.confirm_by) {
             (Some(f), Some(t), _) => format!("{f} — {t}"),
             (_, _, Some(c)) if a.status == SubsidyStatus::Offered => {
                 format!("{} {c}", tr.t("确认截止", "confirm by"))
@@ -103,7 +100,8 @@ async fn list_page(State(st): State<AppState>, Authed { c, s, tr }: Authed) -> P
     let apps =
         st.svc.subsidy_applications(&s.actor).await.map_err(|e| error_page(tr, chrome_blank(tr), e))?;
     let n = names(&st, tr).await;
-    Ok(html(&ListTpl { rows: apps.iter().map(|a| row(tr, &n, a)).collect(), zone: zone(&s.actor), c }))
+    let zone = st.svc.subsidy_zone_rights(&s.actor).statistics;
+    Ok(html(&ListTpl { rows: apps.iter().map(|a| row(tr, &n, a)).collect(), zone, c }))
 }
 
 #[derive(Template)]
@@ -122,11 +120,49 @@ struct DetailTpl {
     documents: Vec<(String, String, String)>,
     objections: Vec<(String, String, String, bool)>,
     errors: Vec<String>,
-    applicant: bool,
-    reviewer: bool,
-    approver: bool,
-    track: String,
+    /// The steps the service says the reader may take now.
+    can: Can,
+    attach: bool,
+    resolve: bool,
     can_object: bool,
+}
+
+/// Which step forms the page shows.
+#[derive(Default)]
+struct Can {
+    local_review: bool,
+    department_review: bool,
+    approve: bool,
+    disburse: bool,
+    reject: bool,
+    claw_back: bool,
+    confirm: bool,
+    recommend: bool,
+    forward: bool,
+    decision: bool,
+}
+
+impl Can {
+    fn of(steps: &[SubsidyStep]) -> Can {
+        let mut c = Can::default();
+        for s in steps {
+            let flag = match s {
+                SubsidyStep::LocalReview => &mut c.local_review,
+                SubsidyStep::DepartmentReview => &mut c.department_review,
+                SubsidyStep::Approve => &mut c.approve,
+                SubsidyStep::Disburse => &mut c.disburse,
+                SubsidyStep::Reject => &mut c.reject,
+                SubsidyStep::ClawBack => &mut c.claw_back,
+                SubsidyStep::Confirm => &mut c.confirm,
+                SubsidyStep::Recommend => &mut c.recommend,
+                SubsidyStep::Forward => &mut c.forward,
+                SubsidyStep::Decision => &mut c.decision,
+                SubsidyStep::Lapse => continue,
+            };
+            *flag = true;
+        }
+        c
+    }
 }
 
 async fn render_detail(st: &AppState, c: Chrome, actor: &Actor, id: &str, errors: Vec<String>) -> Response {
@@ -136,12 +172,11 @@ async fn render_detail(st: &AppState, c: Chrome, actor: &Actor, id: &str, errors
         Err(e) => return error_page(tr, c, e),
     };
     let programmes = st.svc.subsidy_programmes().await.unwrap_or_default();
-    let prog =
-        programmes.iter().find(|p| p.id == a.programme_id && i64::from(p.version) == a.programme_version);
+    let prog = programmes.iter().find(|p| p.id == a.programme_id && p.version == a.programme_version);
     let n = names(st, tr).await;
-    let grant: Option<Grant> = serde_json::from_str(&a.trace).ok().flatten();
     let (enterprise, policy) = st.svc.subsidy_parties(&a).await.unwrap_or_default();
-    let u = actor.user();
+    let steps = st.svc.subsidy_actions(actor, id).await.unwrap_or_default();
+    let rights = st.svc.subsidy_rights(actor, &a);
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     with_status(
         status,
@@ -153,7 +188,9 @@ async fn render_detail(st: &AppState, c: Chrome, actor: &Actor, id: &str, errors
             enterprise,
             reason: a.reason.clone().unwrap_or_default(),
             decision_ref: a.decision_ref.clone().unwrap_or_default(),
-            steps: grant
+            steps: a
+                .grant
+                .as_ref()
                 .map(|g| {
                     g.steps
                         .iter()
@@ -161,30 +198,9 @@ async fn render_detail(st: &AppState, c: Chrome, actor: &Actor, id: &str, errors
                         .collect()
                 })
                 .unwrap_or_default(),
-            declarations: if a.facts == "{}" {
-                String::new()
-            } else {
-                let d: Declarations = serde_json::from_str(&a.facts).unwrap_or_default();
-                let mut parts = Vec::new();
-                if let Some(c) = d.contract_amount_yuan {
-                    parts.push(format!(
-                        "{} {}",
-                        tr.t("采购合同金额", "contract amount"),
-                        yuan(c.saturating_mul(100))
-                    ));
-                }
-                parts.push(
-                    if d.related_party {
-                        tr.t("用户为关联方或贸易商", "the user is a related party or trader")
-                    } else {
-                        tr.t("用户非关联方", "the user is not a related party")
-                    }
-                    .to_owned(),
-                );
-                if d.already_compensated {
-                    parts.push(tr.t("项目已获补偿", "already compensated").to_owned());
-                }
-                parts.join("；")
+            declarations: match &a.declarations {
+                None => String::new(),
+                Some(d) => declared(tr, d),
             },
             documents: docs
                 .iter()
@@ -195,31 +211,47 @@ async fn render_detail(st: &AppState, c: Chrome, actor: &Actor, id: &str, errors
             objections: objections
                 .iter()
                 .map(|o| {
-                    let state = match o.upheld {
+                    let state = match &o.resolution {
                         None => tr.t("待处理", "open").to_owned(),
-                        Some(true) => format!(
-                            "{}：{}",
-                            tr.t("成立", "upheld"),
-                            o.resolution.clone().unwrap_or_default()
-                        ),
-                        Some(false) => format!(
-                            "{}：{}",
-                            tr.t("不成立", "dismissed"),
-                            o.resolution.clone().unwrap_or_default()
-                        ),
+                        Some(r) if r.upheld => format!("{}：{}", tr.t("成立", "upheld"), r.text),
+                        Some(r) => format!("{}：{}", tr.t("不成立", "dismissed"), r.text),
                     };
-                    (o.id.clone(), o.text.clone(), state, o.upheld.is_none())
+                    (o.id.clone(), o.text.clone(), state, o.is_open())
                 })
                 .collect(),
             errors,
-            applicant: u.is_some_and(|u| u.org_id == a.enterprise_id && u.has(Role::EnterpriseAdmin)),
-            reviewer: u.is_some_and(|u| u.has(Role::ZoneReviewer)),
-            approver: u.is_some_and(|u| u.has(Role::ZoneApprover)),
-            track: a.track.clone(),
-            can_object: a.status == SubsidyStatus::InNotice && u.is_some(),
+            can: Can::of(&steps),
+            attach: rights.attach,
+            resolve: rights.resolve_objections,
+            can_object: rights.object,
             c,
         }),
     )
+}
+
+/// A rule or cap of the assessment, in words (its code where the domain has none).
+fn rule_words(tr: Tr, code: &str) -> String {
+    rule_label(code).map_or_else(|| code.to_owned(), |(zh, en)| tr.t(zh, en).to_owned())
+}
+
+/// What the applicant declared, in words.
+fn declared(tr: Tr, d: &Declarations) -> String {
+    let mut parts = Vec::new();
+    if let Some(c) = d.contract_amount_yuan {
+        parts.push(format!("{} {}", tr.t("采购合同金额", "contract amount"), yuan(c.saturating_mul(100))));
+    }
+    parts.push(
+        if d.related_party {
+            tr.t("用户为关联方或贸易商", "the user is a related party or trader")
+        } else {
+            tr.t("用户非关联方", "the user is not a related party")
+        }
+        .to_owned(),
+    );
+    if d.already_compensated {
+        parts.push(tr.t("项目已获补偿", "already compensated").to_owned());
+    }
+    parts.join("；")
 }
 
 async fn detail_page(
@@ -356,12 +388,13 @@ struct CheckTpl {
     errors: Vec<String>,
 }
 
-fn decl(q: &HashMap<String, String>) -> Declarations {
-    Declarations {
-        contract_amount_yuan: q.get("contract_amount_yuan").and_then(|v| v.trim().parse::<i64>().ok()),
+/// The declarations a form sends, checked.
+fn decl(q: &HashMap<String, String>) -> Result<Declarations, FieldError> {
+    Declarations::parse(&DeclarationsInput {
+        contract_amount_yuan: q.get("contract_amount_yuan").cloned().unwrap_or_default(),
         related_party: q.get("related_party").is_some_and(|v| v == "1"),
         already_compensated: q.get("already_compensated").is_some_and(|v| v == "1"),
-    }
+    })
 }
 
 async fn render_check(
@@ -415,7 +448,11 @@ async fn render_check(
         c,
     };
     if !programme.is_empty() {
-        match st.svc.check_subsidy(actor, id, &programme, &decl(q)).await {
+        let checked = match decl(q) {
+            Ok(d) => st.svc.check_subsidy(actor, id, &programme, &d).await,
+            Err(e) => Err(e.into()),
+        };
+        match checked {
             Ok((p, r)) => {
                 t.checked = true;
                 t.label = tr.pick(p.label_zh.clone(), p.label_en.clone());
@@ -424,7 +461,7 @@ async fn render_check(
                     Ok(g) => {
                         t.eligible = true;
                         t.amount = yuan(g.amount_fen);
-                        t.bound_by = g.bound_by.clone().unwrap_or_default();
+                        t.bound_by = g.bound_by.as_deref().map(|b| rule_words(tr, b)).unwrap_or_default();
                         t.steps = g
                             .steps
                             .iter()
@@ -465,7 +502,11 @@ async fn apply_post(
     check_csrf(&form, &s)?;
     let programme = form.get("programme").cloned().unwrap_or_default();
     let stage = form.get("stage").cloned().unwrap_or_default();
-    match st.svc.apply_subsidy(&s.actor, &id, &programme, &stage, &decl(&form)).await {
+    let applied = match decl(&form) {
+        Ok(d) => st.svc.apply_subsidy(&s.actor, &id, &programme, &stage, &d).await,
+        Err(e) => Err(e.into()),
+    };
+    match applied {
         Ok(a) => Ok(Redirect::to(&format!("/subsidies/{}", a.id)).into_response()),
         Err(e) => match form_messages(tr, e) {
             Ok(m) => Err(render_check(&st, c, &s.actor, &id, &form, m).await),
@@ -497,8 +538,12 @@ async fn notice_rows(
                 ent,
                 n.get(&a.programme_id).cloned().unwrap_or_else(|| a.programme_id.clone()),
                 number,
-                yuan(a.amount_fen),
-                format!("{} — {}", a.notice_from.unwrap_or_default(), a.notice_to.unwrap_or_default()),
+                a.amount.display_yuan(),
+                format!(
+                    "{} — {}",
+                    a.notice_from.map(|d| d.to_string()).unwrap_or_default(),
+                    a.notice_to.map(|d| d.to_string()).unwrap_or_default()
+                ),
             )
         })
         .collect())
@@ -598,7 +643,11 @@ async fn dashboard_page(
                         w.enterprises,
                         split.join("；"),
                         w.policies_assessed,
-                        w.failures.iter().map(|(k, v)| format!("{k} ×{v}")).collect::<Vec<_>>().join("，"),
+                        w.failures
+                            .iter()
+                            .map(|(k, v)| format!("{} ×{v}", rule_words(tr, k)))
+                            .collect::<Vec<_>>()
+                            .join("，"),
                     ));
                 }
                 Err(e) => match form_messages(tr, e) {
@@ -684,7 +733,7 @@ async fn dashboard_page(
                 )
             })
             .collect(),
-        approver: s.actor.user().is_some_and(|u| u.has(Role::ZoneApprover)),
+        approver: st.svc.subsidy_zone_rights(&s.actor).decide,
         what_if,
         wi_options: {
             let mut o: Vec<(String, String)> = Vec::new();

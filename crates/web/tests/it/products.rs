@@ -1032,6 +1032,10 @@ async fn subsidies_from_the_policy_page_through_review_notice_and_dashboard() {
     let mut z = Client::new(&app);
     z.login("reviewer", PW).await;
     let zc = z.csrf().await;
+    // The page offers what the service says each reader may do now.
+    assert!(z.get(&sub).await.text().contains("value=\"local_review\""));
+    let mine = e.get(&sub).await.text();
+    assert!(!mine.contains("value=\"local_review\"") && mine.contains("/documents\""), "{mine}");
     let r = z.post_form(&sub, &[("csrf", &zc), ("step", "local_review"), ("pass", "1")]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     let approver = c.token("approver").await;
@@ -1044,6 +1048,10 @@ async fn subsidies_from_the_policy_page_through_review_notice_and_dashboard() {
         )
         .await;
     assert_eq!(r.json()["status"], "in_notice", "{}", r.text());
+    let r = c
+        .json("POST", &format!("/api/v1/subsidies/{sid}/steps"), Some(&approver), json!({"step": "lapse"}))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "offers lapse by the clock: {}", r.text());
     let r = c
         .json("POST", &format!("/api/v1/subsidies/{sid}/steps"), Some(&approver), json!({"step": "approve"}))
         .await;
