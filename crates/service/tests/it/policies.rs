@@ -1005,3 +1005,64 @@ contract!(an_application_by_an_unverified_enterprise_is_refused, |ctx: Ctx| asyn
     let q = QuoteInput { limit: Money::from_fen(50_000_000), ..Default::default() };
     ctx.svc.apply_for_policy(&ent, &pid, &q, "2026-11-28").await.unwrap();
 });
+
+contract!(claim_and_dispute_actions_are_what_the_state_and_cedar_allow, |ctx: Ctx| async move {
+    use kebao_domain::claim::{ClaimOutcome, ClaimStep as S};
+    use kebao_domain::dispute::DisputeStep as D;
+    let Setup { z, ins, pid, .. } = setup(&ctx).await;
+    let handler = user(&ctx.svc, &ins, "claims.x", &[Role::ClaimsHandler]).await;
+    let centre = ctx
+        .svc
+        .create_org(&operator(), &org_input("东湖科技保险纠纷调解中心", &uscc(62), "service_body"))
+        .await
+        .unwrap();
+    let mediator = user(&ctx.svc, &centre.id, "mediator.x", &[Role::Mediator]).await;
+    let other_mediator = user(&ctx.svc, &centre.id, "mediator.y", &[Role::Mediator]).await;
+    let q = QuoteInput { limit: Money::from_fen(50_000_000), ..Default::default() };
+    ctx.svc.apply_for_policy(&z.ent_admin, &pid, &q, "2026-11-28").await.unwrap();
+    let policy = ctx.svc.my_policies(&z.ent_admin).await.unwrap().remove(0);
+    let c = ctx
+        .svc
+        .report_claim(
+            &z.ent_admin,
+            &policy.id,
+            &ClaimInput::new("2026-11-28", "设备损坏导致第三方索赔", Money::from_fen(1_000_000)),
+        )
+        .await
+        .unwrap();
+    let actions = |who: &Actor| {
+        let (svc, who, id) = (ctx.svc.clone(), who.clone(), c.id.clone());
+        async move { svc.claim_actions(&who, &id).await.unwrap() }
+    };
+    assert_eq!(actions(&handler).await, vec![S::Assign]);
+    assert_eq!(actions(&z.ent_admin).await, vec![]);
+    assert_eq!(actions(&z.banker).await, vec![], "a stranger may do nothing (and sees nothing)");
+    assert!(matches!(ctx.svc.claim_actions(&handler, "no-such-claim").await, Err(ServiceError::NotFound)));
+    ctx.svc.assign_claim(&handler, &c.id).await.unwrap();
+    assert_eq!(actions(&handler).await, vec![S::Reserve, S::Decide]);
+    ctx.svc.decide_claim(&handler, &c.id, ClaimOutcome::Deny, Money::ZERO, "属于责任免除").await.unwrap();
+    assert_eq!(actions(&handler).await, vec![S::Close], "a denied claim has nothing to pay");
+    assert_eq!(actions(&z.ent_admin).await, vec![S::Complain]);
+    let d = ctx.svc.complain(&z.ent_admin, &c.id, "拒赔理由不成立，事故不属免责范围").await.unwrap();
+    assert_eq!(actions(&z.ent_admin).await, vec![], "one open dispute at a time");
+    let dispute_actions = |who: &Actor| {
+        let (svc, who, id) = (ctx.svc.clone(), who.clone(), d.id.clone());
+        async move { svc.dispute_actions(&who, &id).await.unwrap() }
+    };
+    assert_eq!(dispute_actions(&mediator).await, vec![D::Take]);
+    assert_eq!(dispute_actions(&z.ent_admin).await, vec![]);
+    assert_eq!(dispute_actions(&handler).await, vec![]);
+    assert_eq!(dispute_actions(&z.banker).await, vec![]);
+    assert!(matches!(
+        ctx.svc.dispute_actions(&mediator, "no-such-dispute").await,
+        Err(ServiceError::NotFound)
+    ));
+    ctx.svc.take_dispute(&mediator, &d.id).await.unwrap();
+    assert_eq!(dispute_actions(&mediator).await, vec![D::Session, D::Settle, D::Escalate]);
+    assert_eq!(dispute_actions(&other_mediator).await, vec![], "only the dispute's own mediator");
+    ctx.svc.conclude_dispute(&mediator, &d.id, true, None, "保险机构同意补付").await.unwrap();
+    assert_eq!(dispute_actions(&mediator).await, vec![]);
+    assert_eq!(actions(&z.ent_admin).await, vec![S::Complain], "the dispute is over");
+    ctx.svc.close_claim(&handler, &c.id).await.unwrap();
+    assert_eq!(actions(&handler).await, vec![S::Reopen]);
+});
