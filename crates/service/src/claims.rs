@@ -106,8 +106,9 @@ impl Service {
         }
     }
 
-    fn handler_of(&self, actor: &Actor, c: &Claim) -> Result<()> {
-        self.require(actor, Action::HandleClaim, &claim_resource(c), &Basis::None).map(|_| ())
+    /// Cedar's answer to the actor taking `step` on the claim ([`claim_step_action`]).
+    pub(crate) fn may_take(&self, actor: &Actor, c: &Claim, step: ClaimStep) -> Result<()> {
+        self.require(actor, claim_step_action(step), &claim_resource(c), &Basis::None).map(|_| ())
     }
 
     /// The most this claim may still be reserved, decided or paid ([`claim_cap`]): the
@@ -210,7 +211,7 @@ impl Service {
         let mut tx = self.store.begin_write().await?;
         let backend = tx.backend();
         let mut c = store::get_for_update(tx.conn(), id, backend).await?;
-        self.handler_of(actor, &c)?;
+        self.may_take(actor, &c, ClaimStep::Assign)?;
         let from = c.status;
         c.status = c.apply(ClaimStep::Assign).map_err(refused)?;
         c.handler = Some(actor.log_name());
@@ -234,7 +235,7 @@ impl Service {
         let mut tx = self.store.begin_write().await?;
         let backend = tx.backend();
         let mut c = store::get_for_update(tx.conn(), id, backend).await?;
-        self.handler_of(actor, &c)?;
+        self.may_take(actor, &c, ClaimStep::Reserve)?;
         let from = c.status;
         c.status = c.apply(ClaimStep::Reserve).map_err(refused)?;
         let cap = self.cap_of(&mut tx, &c, true).await?;
@@ -310,7 +311,7 @@ impl Service {
         let mut tx = self.store.begin_write().await?;
         let backend = tx.backend();
         let mut c = store::get_for_update(tx.conn(), id, backend).await?;
-        self.handler_of(actor, &c)?;
+        self.may_take(actor, &c, ClaimStep::Decide)?;
         let from = c.status;
         let to = c.apply(ClaimStep::Decide).map_err(refused)?;
         let cap = self.cap_of(&mut tx, &c, true).await?;
@@ -372,7 +373,7 @@ impl Service {
         let mut tx = self.store.begin_write().await?;
         let backend = tx.backend();
         let mut c = store::get_for_update(tx.conn(), id, backend).await?;
-        self.handler_of(actor, &c)?;
+        self.may_take(actor, &c, ClaimStep::Pay)?;
         let (_, payable, cash) = accounts(&c.insurer_id, &c.id);
         let t = Transfer {
             id: format!("claim-paid:{}:{reference}", c.id),
@@ -429,7 +430,7 @@ impl Service {
         let mut tx = self.store.begin_write().await?;
         let backend = tx.backend();
         let mut c = store::get_for_update(tx.conn(), id, backend).await?;
-        self.handler_of(actor, &c)?;
+        self.may_take(actor, &c, ClaimStep::Close)?;
         let from = c.status;
         c.status = c.apply(ClaimStep::Close).map_err(refused)?;
         c.closed_at_us = Some(self.now_us());
@@ -444,7 +445,7 @@ impl Service {
         let mut tx = self.store.begin_write().await?;
         let backend = tx.backend();
         let mut c = store::get_for_update(tx.conn(), id, backend).await?;
-        self.handler_of(actor, &c)?;
+        self.may_take(actor, &c, ClaimStep::Reopen)?;
         let from = c.status;
         let to = c.apply(ClaimStep::Reopen).map_err(refused)?;
         if reason.trim().chars().count() < 2 {

@@ -47,7 +47,7 @@ impl Service {
         let c = kebao_store::claims::get_for_update(tx.conn(), claim_id, backend).await?;
         self.claim_visible(actor, &c)?;
         actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
-        self.require(actor, Action::Complain, &crate::claims::claim_resource(&c), &Basis::None)?;
+        self.may_take(actor, &c, ClaimStep::Complain)?;
         // A complaint leaves the claim as it is; its state must allow one (decided or closed).
         c.apply(ClaimStep::Complain).map_err(ServiceError::Conflict)?;
         if store::open_for_claim(tx.conn(), claim_id).await? {
@@ -148,7 +148,12 @@ impl Service {
         let mut tx = self.store.begin_write().await?;
         let backend = tx.backend();
         let mut d = store::get_for_update(tx.conn(), id, backend).await?;
-        self.require(actor, Action::MediateDispute, &dispute_resource(&d), &Basis::None)?;
+        self.require(
+            actor,
+            dispute_step_action(DisputeStep::Session).0,
+            &dispute_resource(&d),
+            &Basis::None,
+        )?;
         let from = d.status;
         d.status = d.status.apply(DisputeStep::Session).map_err(ServiceError::Conflict)?;
         let on = session.on;
@@ -190,9 +195,9 @@ impl Service {
         let mut tx = self.store.begin_write().await?;
         let backend = tx.backend();
         let mut d = store::get_for_update(tx.conn(), id, backend).await?;
-        self.require(actor, Action::MediateDispute, &dispute_resource(&d), &Basis::None)?;
-        let from = d.status;
         let step = if settled { DisputeStep::Settle } else { DisputeStep::Escalate };
+        self.require(actor, dispute_step_action(step).0, &dispute_resource(&d), &Basis::None)?;
+        let from = d.status;
         d.status = d.status.apply(step).map_err(ServiceError::Conflict)?;
         d.forum = if settled { None } else { forum };
         d.outcome = Some(outcome);
@@ -221,8 +226,8 @@ impl Service {
             .steps()
             .into_iter()
             .filter(|s| {
-                // The state after the step is what Cedar sees for the dispute's own steps
-                // (a mediator mediates while mediating): ask about the dispute as it stands.
+                // Taking is asked of the zone (any mediator, who must be a user to record
+                // the centre); the rest of the dispute as it stands (its own mediator).
                 let (action, on_dispute) = dispute_step_action(*s);
                 if on_dispute {
                     self.allows(actor, action, &resource)
