@@ -3,9 +3,9 @@
 //! payment through the ledger, close and reopen — with deadline clocks whose lengths are
 //! configuration.
 
-use crate::error::FieldError;
+use crate::error::{Collector, FieldError, Invalid};
 use crate::money::Money;
-use crate::org::string_enum;
+use crate::org::{parse_date, string_enum};
 use time::Date;
 
 string_enum! {
@@ -24,6 +24,190 @@ string_enum! {
         Pay = "pay", "全额赔付", "Pay in full";
         Partial = "partial", "部分赔付", "Pay in part";
         Deny = "deny", "拒赔", "Deny";
+    }
+}
+
+string_enum! {
+    /// A step of a claim's workflow (the codes are what the API and the forms send).
+    /// `complain` opens a dispute about the decision; the claim's status stays.
+    ClaimStep {
+        Assign = "assign", "接案并开始查勘", "Take the claim";
+        Reserve = "reserve", "设定准备金", "Set the reserve";
+        Decide = "decide", "作出理赔决定", "Decide";
+        Pay = "pay", "登记赔款支付", "Record a payment";
+        Close = "close", "结案", "Close";
+        Reopen = "reopen", "重开", "Reopen";
+        Complain = "complain", "投诉并申请调解", "Complain";
+    }
+}
+
+impl ClaimStatus {
+    /// The status after `step`, or why `step` is not possible from here. Guards that depend on
+    /// more than the status (the outcome, what is paid) are [`Claim::apply`]'s.
+    pub fn apply(self, step: ClaimStep) -> Result<ClaimStatus, FieldError> {
+        use ClaimStatus as S;
+        use ClaimStep as T;
+        let next = match (self, step) {
+            (S::Reported, T::Assign) => S::Investigating,
+            (S::Investigating, T::Reserve) => S::Investigating,
+            (S::Investigating, T::Decide) => S::Decided,
+            (S::Decided, T::Pay) => S::Decided,
+            (S::Decided, T::Close) => S::Closed,
+            (S::Closed, T::Reopen) => S::Investigating,
+            (S::Decided | S::Closed, T::Complain) => self,
+            (from, t) => {
+                return Err(FieldError::new(
+                    "status",
+                    "bad_transition",
+                    format!("该理赔状态为「{}」，不能执行「{}」", from.label_zh(), t.label_zh()),
+                    format!("a claim that is `{}` cannot take the step `{}`", from.code(), t.code()),
+                ))
+            }
+        };
+        Ok(next)
+    }
+
+    /// The steps possible from this status.
+    pub fn steps(self) -> Vec<ClaimStep> {
+        ClaimStep::ALL.iter().copied().filter(|s| self.apply(*s).is_ok()).collect()
+    }
+}
+
+/// A claim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    pub id: String,
+    pub policy_id: String,
+    pub insurer_id: String,
+    pub enterprise_id: String,
+    pub loss_date: Date,
+    pub description: String,
+    pub claimed: Money,
+    pub status: ClaimStatus,
+    /// The claims handler who took it (`user:…`).
+    pub handler: Option<String>,
+    /// The reserve pending in the ledger (zero once decided).
+    pub reserve: Money,
+    /// How many reserves were made (the ledger ids of the reserves count with it).
+    pub reserve_seq: i64,
+    pub outcome: Option<ClaimOutcome>,
+    pub decided: Money,
+    pub reason: Option<String>,
+    pub paid: Money,
+    pub reported_on: Date,
+    pub decided_on: Option<Date>,
+    pub reported_at_us: i64,
+    pub closed_at_us: Option<i64>,
+    pub reopened: i64,
+}
+
+impl Claim {
+    /// The status after `step`, with the guards that depend on the outcome: a denied claim
+    /// has nothing to pay and closes; a paid claim closes once all it was decided is paid.
+    /// Refusals keep the claim's codes: `not_decided` (a complaint before a decision),
+    /// `wrong_status` (any other step the state does not allow).
+    pub fn apply(&self, step: ClaimStep) -> Result<ClaimStatus, FieldError> {
+        let next = self.status.apply(step).map_err(|e| {
+            if step == ClaimStep::Complain {
+                FieldError::new(
+                    "claim",
+                    "not_decided",
+                    "理赔尚未作出决定，暂不能投诉",
+                    "the claim has no decision to complain about yet",
+                )
+            } else {
+                FieldError { code: "wrong_status", ..e }
+            }
+        })?;
+        let refuse = |zh: &str, en: &str| {
+            Err(FieldError::new(
+                "status",
+                "wrong_status",
+                format!("该理赔状态为「{}」，{zh}", self.status.label_zh()),
+                format!("the claim is `{}`: {en}", self.status.code()),
+            ))
+        };
+        match step {
+            ClaimStep::Pay if self.outcome == Some(ClaimOutcome::Deny) || self.paid >= self.decided => {
+                refuse("没有待支付的赔款", "nothing is left to pay")
+            }
+            ClaimStep::Close if self.outcome != Some(ClaimOutcome::Deny) && self.paid < self.decided => {
+                refuse("只有拒赔或已全部支付的案件可结案", "only a denied or fully paid claim closes")
+            }
+            _ => Ok(next),
+        }
+    }
+
+    /// The steps possible now.
+    pub fn steps(&self) -> Vec<ClaimStep> {
+        ClaimStep::ALL.iter().copied().filter(|s| self.apply(*s).is_ok()).collect()
+    }
+}
+
+/// A first notice of loss as received (form or API body): raw text.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(default)]
+pub struct ClaimInput {
+    pub loss_date: String,
+    pub description: String,
+    pub claimed_yuan: String,
+}
+
+impl ClaimInput {
+    /// An input from typed values (the CLI, tests).
+    pub fn new(loss_date: &str, description: &str, claimed: Money) -> ClaimInput {
+        ClaimInput {
+            loss_date: loss_date.to_owned(),
+            description: description.to_owned(),
+            claimed_yuan: claimed.to_yuan_string(),
+        }
+    }
+}
+
+/// A checked first notice of loss.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewClaim {
+    pub loss_date: Date,
+    pub description: String,
+    pub claimed: Money,
+}
+
+impl NewClaim {
+    /// Checks every field against the policy's cover (`start` to `end`, the cancellation
+    /// included) and `today`, and reports every problem at once.
+    pub fn parse(input: &ClaimInput, start: Date, end: Date, today: Date) -> Result<NewClaim, Invalid> {
+        let mut c = Collector::default();
+        let loss = c.take(parse_date("loss_date", &input.loss_date));
+        if let Some(loss) = loss {
+            if loss < start || loss > end || loss > today {
+                c.push(FieldError::new(
+                    "loss_date",
+                    "outside_cover",
+                    format!("出险日期须在保险期间内（{start} — {end}）且不晚于今天"),
+                    format!(
+                        "the loss date must be within the cover ({start} to {end}) and not in the future"
+                    ),
+                ));
+            }
+        }
+        let d = input.description.trim();
+        if d.chars().count() < 5 || d.chars().count() > 4000 {
+            c.push(FieldError::new(
+                "description",
+                "length",
+                "请描述出险经过（5–4000 字）",
+                "describe the loss (5 to 4,000 characters)",
+            ));
+        }
+        let claimed = c.take(Money::parse_yuan(&input.claimed_yuan, "claimed_yuan"));
+        if let Some(m) = claimed {
+            c.take(check_claimed(m));
+        }
+        c.finish()?;
+        let (Some(loss_date), Some(claimed)) = (loss, claimed) else {
+            return Err(Invalid(vec![FieldError::required("loss_date")]));
+        };
+        Ok(NewClaim { loss_date, description: d.to_owned(), claimed })
     }
 }
 
@@ -311,5 +495,132 @@ mod tests {
             check_decision(ClaimOutcome::Pay, Money::ZERO, claimed, Money::ZERO, "").err().map(|e| e.code),
             Some("above_limit")
         );
+    }
+
+    #[test]
+    fn every_status_and_step_against_the_table() {
+        use ClaimStatus as S;
+        use ClaimStep as T;
+        let expected = |s: S, t: T| -> Option<S> {
+            match (s, t) {
+                (S::Reported, T::Assign) => Some(S::Investigating),
+                (S::Investigating, T::Reserve) => Some(S::Investigating),
+                (S::Investigating, T::Decide) => Some(S::Decided),
+                (S::Decided, T::Pay) => Some(S::Decided),
+                (S::Decided, T::Close) => Some(S::Closed),
+                (S::Closed, T::Reopen) => Some(S::Investigating),
+                (S::Decided, T::Complain) => Some(S::Decided),
+                (S::Closed, T::Complain) => Some(S::Closed),
+                _ => None,
+            }
+        };
+        for &s in S::ALL {
+            for &t in T::ALL {
+                let got = s.apply(t);
+                assert_eq!(got.as_ref().ok().copied(), expected(s, t), "{s} × {t}");
+                if let Err(e) = got {
+                    assert_eq!((e.field.as_str(), e.code), ("status", "bad_transition"));
+                    assert!(
+                        e.message_zh.contains(s.label_zh()) && e.message_zh.contains(t.label_zh()),
+                        "{e:?}"
+                    );
+                    assert!(e.message_en.contains(s.code()) && e.message_en.contains(t.code()), "{e:?}");
+                }
+            }
+            let steps: Vec<T> = T::ALL.iter().copied().filter(|t| expected(s, *t).is_some()).collect();
+            assert_eq!(s.steps(), steps, "{s}");
+        }
+    }
+
+    fn claim(status: ClaimStatus, outcome: Option<ClaimOutcome>, decided: i64, paid: i64) -> Claim {
+        Claim {
+            id: "c".into(),
+            policy_id: "p".into(),
+            insurer_id: "i".into(),
+            enterprise_id: "e".into(),
+            loss_date: d(2026, 11, 1),
+            description: "样机起火受损".into(),
+            claimed: Money::from_fen(1_000),
+            status,
+            handler: None,
+            reserve: Money::ZERO,
+            reserve_seq: 0,
+            outcome,
+            decided: Money::from_fen(decided),
+            reason: None,
+            paid: Money::from_fen(paid),
+            reported_on: d(2026, 11, 1),
+            decided_on: None,
+            reported_at_us: 0,
+            closed_at_us: None,
+            reopened: 0,
+        }
+    }
+
+    #[test]
+    fn the_outcome_decides_pay_and_close() {
+        use ClaimOutcome as O;
+        use ClaimStatus as S;
+        use ClaimStep as T;
+        // Every status × step × kind of decision: the claim allows what its status allows,
+        // except paying a denied (or fully paid) claim and closing one with money still owed.
+        for &s in S::ALL {
+            for (outcome, decided, paid) in
+                [(None, 0, 0), (Some(O::Deny), 0, 0), (Some(O::Pay), 1_000, 0), (Some(O::Partial), 500, 200)]
+            {
+                let c = claim(s, outcome, decided, paid);
+                for &t in T::ALL {
+                    let owed = paid < decided;
+                    let allowed = match t {
+                        T::Pay => s.apply(t).is_ok() && outcome != Some(O::Deny) && owed,
+                        T::Close => s.apply(t).is_ok() && (outcome == Some(O::Deny) || !owed),
+                        _ => s.apply(t).is_ok(),
+                    };
+                    let got = c.apply(t);
+                    assert_eq!(got.is_ok(), allowed, "{s} × {t} with {outcome:?} {decided}/{paid}");
+                    match got {
+                        Ok(next) => assert_eq!(Ok(next), s.apply(t)),
+                        Err(e) if t == T::Complain => {
+                            assert_eq!((e.field.as_str(), e.code), ("claim", "not_decided"))
+                        }
+                        Err(e) => assert_eq!((e.field.as_str(), e.code), ("status", "wrong_status")),
+                    }
+                }
+                let steps: Vec<T> = T::ALL.iter().copied().filter(|t| c.apply(*t).is_ok()).collect();
+                assert_eq!(c.steps(), steps);
+            }
+        }
+        // Paid in full: closes; a denial closes at once.
+        assert_eq!(claim(S::Decided, Some(O::Pay), 1_000, 1_000).apply(T::Close), Ok(S::Closed));
+        assert_eq!(claim(S::Decided, Some(O::Deny), 0, 0).apply(T::Close), Ok(S::Closed));
+        assert!(claim(S::Decided, Some(O::Deny), 0, 0).apply(T::Pay).is_err());
+    }
+
+    #[test]
+    fn a_notice_is_parsed_at_the_edge() {
+        let (start, end, today) = (d(2026, 11, 1), d(2027, 10, 31), d(2026, 11, 28));
+        let ok = NewClaim::parse(
+            &ClaimInput::new("2026-11-20", "研发样机起火受损", Money::from_fen(100)),
+            start,
+            end,
+            today,
+        );
+        assert_eq!(ok.map(|n| (n.loss_date, n.claimed)), Ok((d(2026, 11, 20), Money::from_fen(100))));
+        let input = ClaimInput {
+            loss_date: "2026-11-29".into(),
+            description: "火".into(),
+            claimed_yuan: "-5".into(),
+        };
+        let e = NewClaim::parse(&input, start, end, today).unwrap_err();
+        let fields: Vec<(&str, &str)> = e.0.iter().map(|f| (f.field.as_str(), f.code)).collect();
+        assert_eq!(fields[0], ("loss_date", "outside_cover"));
+        assert_eq!(fields[1], ("description", "length"));
+        assert_eq!(fields[2].0, "claimed_yuan");
+        let input = ClaimInput {
+            loss_date: "28/11/2026".into(),
+            ..ClaimInput::new("", "研发样机起火受损", Money::from_fen(1))
+        };
+        let e = NewClaim::parse(&input, start, end, today).unwrap_err();
+        assert_eq!((e.0[0].field.as_str(), e.0[0].code), ("loss_date", "date_format"));
     }
 }

@@ -1172,9 +1172,11 @@ async fn seed_policy_life(
         .report_claim(
             ent,
             &p.id,
-            &today,
-            "中试线调试时样机过热起火，波及合作方租用的检测设备",
-            Money::from_fen(32_000_000),
+            &kebao_domain::claim::ClaimInput::new(
+                &today,
+                "中试线调试时样机过热起火，波及合作方租用的检测设备",
+                Money::from_fen(32_000_000),
+            ),
         )
         .await
         .map_err(err)?;

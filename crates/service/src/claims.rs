@@ -8,17 +8,16 @@ use crate::authz::{Action, Actor, Basis, Case, Resource};
 use crate::{Result, Service, ServiceError};
 use kebao_domain::attachment::{Attachment, Owner, OwnerKind};
 use kebao_domain::claim::{
-    check_claimed, check_decision, check_within_cap, claim_cap, clocks, CapUse, ClaimOutcome, ClaimStatus,
-    Clock, Deadlines,
+    check_decision, check_within_cap, claim_cap, clocks, CapUse, Claim, ClaimInput, ClaimOutcome,
+    ClaimStatus, ClaimStep, Clock, Deadlines, NewClaim,
 };
 use kebao_domain::event::EventDraft;
 use kebao_domain::ledger::{AccountFlags, Transfer, TransferFlags, TransferResult};
 use kebao_domain::user::Role;
 use kebao_domain::{FieldError, Money};
-use kebao_store::claims::{self as store, ClaimRow};
+use kebao_store::claims as store;
 use kebao_store::todos::{self, Todo};
 use kebao_store::Tx;
-use time::Date;
 
 /// The most documents one claim may carry.
 pub const MAX_CLAIM_DOCUMENTS: usize = kebao_domain::attachment::MAX_PER_CLAIM;
@@ -32,7 +31,7 @@ pub mod codes {
 /// A claim with its clocks.
 #[derive(Debug, Clone)]
 pub struct ClaimView {
-    pub claim: ClaimRow,
+    pub claim: Claim,
     pub policy_number: String,
     pub clocks: Vec<Clock>,
     pub documents: Vec<Attachment>,
@@ -53,18 +52,6 @@ pub struct ClaimMetrics {
     pub payout_ratio: f64,
 }
 
-fn day(field: &str, s: &str) -> Result<Date> {
-    Date::parse(s.trim(), time::macros::format_description!("[year]-[month]-[day]")).map_err(|_| {
-        FieldError::new(
-            field,
-            "date_format",
-            format!("日期 `{s}` 应为 YYYY-MM-DD"),
-            format!("date `{s}` must be YYYY-MM-DD"),
-        )
-        .into()
-    })
-}
-
 /// A policy's limit and deductible: the terms in force (as last endorsed), else the
 /// schedule's (what was rated at binding).
 fn cover_of(p: &kebao_domain::policy::Policy) -> (Money, Money) {
@@ -75,13 +62,22 @@ fn accounts(insurer: &str, claim: &str) -> (String, String, String) {
     (format!("ins:{insurer}:claims_expense"), format!("clm:{claim}:payable"), format!("ins:{insurer}:cash"))
 }
 
-fn wrong_status(c: &ClaimRow, wanted: &str) -> ServiceError {
-    ServiceError::Conflict(FieldError::new(
-        "status",
-        "wrong_status",
-        format!("该理赔状态为「{}」，{wanted}", c.status.label_zh()),
-        format!("the claim is `{}`", c.status.code()),
-    ))
+/// The step refused by the claim's state (a conflict with what the claim is now).
+fn refused(e: FieldError) -> ServiceError {
+    ServiceError::Conflict(e)
+}
+
+/// The Cedar action that decides who may take a step of a claim (the one mapping).
+pub(crate) fn claim_step_action(step: ClaimStep) -> Action {
+    match step {
+        ClaimStep::Assign
+        | ClaimStep::Reserve
+        | ClaimStep::Decide
+        | ClaimStep::Pay
+        | ClaimStep::Close
+        | ClaimStep::Reopen => Action::HandleClaim,
+        ClaimStep::Complain => Action::Complain,
+    }
 }
 
 /// `NotFound` unless the actor may see the claim: its enterprise, its insurer, the system
@@ -93,7 +89,7 @@ impl Service {
     }
 
     /// Not a party or the zone: the claim is not shown to exist.
-    pub(crate) fn claim_visible(&self, actor: &Actor, c: &ClaimRow) -> Result<()> {
+    pub(crate) fn claim_visible(&self, actor: &Actor, c: &Claim) -> Result<()> {
         if self.allows(actor, Action::ReadClaim, &claim_resource(c)) {
             Ok(())
         } else {
@@ -101,8 +97,9 @@ impl Service {
         }
     }
 
-    fn handler_of(&self, actor: &Actor, c: &ClaimRow) -> Result<()> {
-        self.require(actor, Action::HandleClaim, &claim_resource(c), &Basis::None).map(|_| ())
+    /// Cedar's answer to the actor taking `step` on the claim ([`claim_step_action`]).
+    pub(crate) fn may_take(&self, actor: &Actor, c: &Claim, step: ClaimStep) -> Result<()> {
+        self.require(actor, claim_step_action(step), &claim_resource(c), &Basis::None).map(|_| ())
     }
 
     /// The most this claim may still be reserved, decided or paid ([`claim_cap`]): the
@@ -111,7 +108,7 @@ impl Service {
     /// so that two claims on one policy cannot both use the same remainder.
     /// A write path (`lock`) locks the policy until its commit (on PostgreSQL; SQLite has
     /// one writer), so that the remainder it reads is not used concurrently.
-    async fn cap_of(&self, tx: &mut impl kebao_store::Conn, c: &ClaimRow, lock: bool) -> Result<Money> {
+    async fn cap_of(&self, tx: &mut impl kebao_store::Conn, c: &Claim, lock: bool) -> Result<Money> {
         let p = if lock {
             let backend = tx.backend();
             kebao_store::policies::policy_for_update(tx.conn(), &c.policy_id, backend).await?
@@ -119,11 +116,11 @@ impl Service {
             kebao_store::policies::policy(tx.conn(), &c.policy_id).await?
         };
         let (limit, deductible) = cover_of(&p);
-        let mut committed = Money::from_fen(c.paid_fen);
+        let mut committed = c.paid;
         for o in store::of_org(tx.conn(), &c.enterprise_id).await? {
             if o.policy_id == c.policy_id && o.id != c.id {
                 committed = committed
-                    .checked_add(Money::from_fen(o.decided_fen.max(o.paid_fen)))
+                    .checked_add(o.decided.max(o.paid))
                     .ok_or_else(crate::ledger::amount_overflow)?;
             }
         }
@@ -135,14 +132,7 @@ impl Service {
     }
 
     /// First notice of loss, by the insured enterprise.
-    pub async fn report_claim(
-        &self,
-        actor: &Actor,
-        policy_id: &str,
-        loss_date: &str,
-        description: &str,
-        claimed: Money,
-    ) -> Result<ClaimRow> {
+    pub async fn report_claim(&self, actor: &Actor, policy_id: &str, input: &ClaimInput) -> Result<Claim> {
         // The policy is read, locked, checked and the claim written in one write
         // transaction: a cancellation committed meanwhile is seen (it waits, or is waited for).
         let mut tx = self.store.begin_write().await?;
@@ -151,50 +141,26 @@ impl Service {
         self.policy_visible(&mut tx, actor, &p).await?;
         actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
         self.require(actor, Action::ReportClaim, &crate::policies::policy_resource(&p), &Basis::None)?;
-        let loss = day("loss_date", loss_date)?;
         let (start, end) = (p.start_date, p.last_day());
-        let mut errs = Vec::new();
-        if loss < start || loss > end || loss > self.today() {
-            errs.push(FieldError::new(
-                "loss_date",
-                "outside_cover",
-                format!("出险日期须在保险期间内（{start} — {end}）且不晚于今天"),
-                format!("the loss date must be within the cover ({start} to {end}) and not in the future"),
-            ));
-        }
-        let d = description.trim();
-        if d.chars().count() < 5 || d.chars().count() > 4000 {
-            errs.push(FieldError::new(
-                "description",
-                "length",
-                "请描述出险经过（5–4000 字）",
-                "describe the loss (5 to 4,000 characters)",
-            ));
-        }
-        if let Err(e) = check_claimed(claimed) {
-            errs.push(e);
-        }
-        if !errs.is_empty() {
-            return Err(kebao_domain::Invalid(errs).into());
-        }
+        let new = NewClaim::parse(input, start, end, self.today())?;
         let now = self.now_us();
-        let c = ClaimRow {
+        let c = Claim {
             id: self.new_id(),
             policy_id: p.id.clone(),
             insurer_id: p.insurer_id.clone(),
             enterprise_id: p.enterprise_id.clone(),
-            loss_date: loss.to_string(),
-            description: d.to_owned(),
-            claimed_fen: claimed.fen(),
+            loss_date: new.loss_date,
+            description: new.description,
+            claimed: new.claimed,
             status: ClaimStatus::Reported,
             handler: None,
-            reserve_fen: 0,
+            reserve: Money::ZERO,
             reserve_seq: 0,
             outcome: None,
-            decided_fen: 0,
+            decided: Money::ZERO,
             reason: None,
-            paid_fen: 0,
-            reported_on: self.today().to_string(),
+            paid: Money::ZERO,
+            reported_on: self.today(),
             decided_on: None,
             reported_at_us: now,
             closed_at_us: None,
@@ -209,7 +175,7 @@ impl Service {
                 role: Role::ClaimsHandler.code().to_owned(),
                 kind: "claim".to_owned(),
                 subject: c.id.clone(),
-                title_zh: format!("新报案：保单 {}，索赔 {} 元", p.number, claimed.display_yuan()),
+                title_zh: format!("新报案：保单 {}，索赔 {} 元", p.number, c.claimed.display_yuan()),
                 title_en: format!("New claim on policy {}", p.number),
                 link: format!("/claims/{}", c.id),
                 created_at_us: now,
@@ -221,30 +187,29 @@ impl Service {
             &actor.log_name(),
             "claim.reported",
             &c.id,
-            serde_json::json!({"policy": p.id, "claimed_fen": c.claimed_fen}),
+            serde_json::json!({"policy": p.id, "claimed_fen": c.claimed.fen()}),
         );
         self.finish(tx, draft).await?;
         Ok(c)
     }
 
     /// A claims handler takes the claim and starts the investigation.
-    pub async fn assign_claim(&self, actor: &Actor, id: &str) -> Result<ClaimRow> {
+    pub async fn assign_claim(&self, actor: &Actor, id: &str) -> Result<Claim> {
         let mut tx = self.store.begin_write().await?;
-        let mut c = store::get(tx.conn(), id).await?;
-        self.handler_of(actor, &c)?;
-        if c.status != ClaimStatus::Reported {
-            return Err(wrong_status(&c, "无法再次分派"));
-        }
-        c.status = ClaimStatus::Investigating;
+        let backend = tx.backend();
+        let mut c = store::get_for_update(tx.conn(), id, backend).await?;
+        self.may_take(actor, &c, ClaimStep::Assign)?;
+        let from = c.status;
+        c.status = c.apply(ClaimStep::Assign).map_err(refused)?;
         c.handler = Some(actor.log_name());
-        store::update(tx.conn(), &c, ClaimStatus::Reported).await?;
+        store::update(tx.conn(), &c, from).await?;
         self.finish(tx, EventDraft::new(&actor.log_name(), "claim.assigned", id, serde_json::json!({})))
             .await?;
         Ok(c)
     }
 
     /// Sets (or changes) the reserve: the previous pending reserve is voided and a new one made.
-    pub async fn set_claim_reserve(&self, actor: &Actor, id: &str, amount: Money) -> Result<ClaimRow> {
+    pub async fn set_claim_reserve(&self, actor: &Actor, id: &str, amount: Money) -> Result<Claim> {
         if amount.fen() <= 0 {
             return Err(FieldError::new(
                 "amount_yuan",
@@ -255,11 +220,11 @@ impl Service {
             .into());
         }
         let mut tx = self.store.begin_write().await?;
-        let mut c = store::get(tx.conn(), id).await?;
-        self.handler_of(actor, &c)?;
-        if c.status != ClaimStatus::Investigating {
-            return Err(wrong_status(&c, "不能调整准备金"));
-        }
+        let backend = tx.backend();
+        let mut c = store::get_for_update(tx.conn(), id, backend).await?;
+        self.may_take(actor, &c, ClaimStep::Reserve)?;
+        let from = c.status;
+        c.status = c.apply(ClaimStep::Reserve).map_err(refused)?;
         let cap = self.cap_of(&mut tx, &c, true).await?;
         check_within_cap(CapUse::Reserve, amount, cap)?;
         let (expense, payable, _) = accounts(&c.insurer_id, &c.id);
@@ -274,7 +239,7 @@ impl Service {
         )
         .await?;
         // A live reserve (pending) is released before the new one is made.
-        if c.reserve_fen > 0 {
+        if c.reserve.fen() > 0 {
             let void = Transfer {
                 id: format!("claim-reserve:{}:{}:void", c.id, c.reserve_seq),
                 debit_account_id: expense.clone(),
@@ -305,8 +270,8 @@ impl Service {
         if r != TransferResult::Ok {
             return Err(crate::ledger::unexpected(r, "reserve not recorded"));
         }
-        c.reserve_fen = amount.fen();
-        store::update(tx.conn(), &c, ClaimStatus::Investigating).await?;
+        c.reserve = amount;
+        store::update(tx.conn(), &c, from).await?;
         self.finish(
             tx,
             EventDraft::new(
@@ -329,29 +294,26 @@ impl Service {
         outcome: ClaimOutcome,
         amount: Money,
         reason: &str,
-    ) -> Result<ClaimRow> {
+    ) -> Result<Claim> {
         let mut tx = self.store.begin_write().await?;
-        let mut c = store::get(tx.conn(), id).await?;
-        self.handler_of(actor, &c)?;
-        if c.status != ClaimStatus::Investigating {
-            return Err(wrong_status(&c, "不能作出决定"));
-        }
+        let backend = tx.backend();
+        let mut c = store::get_for_update(tx.conn(), id, backend).await?;
+        self.may_take(actor, &c, ClaimStep::Decide)?;
+        let from = c.status;
+        let to = c.apply(ClaimStep::Decide).map_err(refused)?;
         let cap = self.cap_of(&mut tx, &c, true).await?;
-        let pay = check_decision(outcome, amount, Money::from_fen(c.claimed_fen), cap, reason)?;
+        let pay = check_decision(outcome, amount, c.claimed, cap, reason)?;
         let (expense, payable, _) = accounts(&c.insurer_id, &c.id);
-        if outcome != ClaimOutcome::Deny && pay.fen() > c.reserve_fen {
+        if outcome != ClaimOutcome::Deny && pay > c.reserve {
             return Err(FieldError::new(
                 "amount_yuan",
                 "above_reserve",
-                format!(
-                    "赔付金额超过准备金（{} 元），请先调整准备金",
-                    Money::from_fen(c.reserve_fen).display_yuan()
-                ),
+                format!("赔付金额超过准备金（{} 元），请先调整准备金", c.reserve.display_yuan()),
                 "the amount exceeds the reserve; raise the reserve first",
             )
             .into());
         }
-        if c.reserve_fen > 0 {
+        if c.reserve.fen() > 0 {
             let t = Transfer {
                 id: format!("claim-decision:{}:{}", c.id, c.reserve_seq),
                 debit_account_id: expense,
@@ -372,14 +334,14 @@ impl Service {
                 return Err(crate::ledger::unexpected(r, "decision not recorded in the ledger"));
             }
         }
-        c.status = ClaimStatus::Decided;
+        c.status = to;
         // The reserve is now posted (or voided): none is pending.
-        c.reserve_fen = 0;
+        c.reserve = Money::ZERO;
         c.outcome = Some(outcome);
-        c.decided_fen = pay.fen();
+        c.decided = pay;
         c.reason = Some(reason.trim().to_owned()).filter(|r| !r.is_empty());
-        c.decided_on = Some(self.today().to_string());
-        store::update(tx.conn(), &c, ClaimStatus::Investigating).await?;
+        c.decided_on = Some(self.today());
+        store::update(tx.conn(), &c, from).await?;
         todos::close_todo(tx.conn(), "claim", id, self.now_us()).await?;
         let draft = EventDraft::new(
             &actor.log_name(),
@@ -393,17 +355,12 @@ impl Service {
 
     /// Records a payment of the decided amount (by reference; the same reference once).
     /// When all is paid the claim closes.
-    pub async fn pay_claim(
-        &self,
-        actor: &Actor,
-        id: &str,
-        amount: Money,
-        reference: &str,
-    ) -> Result<ClaimRow> {
+    pub async fn pay_claim(&self, actor: &Actor, id: &str, amount: Money, reference: &str) -> Result<Claim> {
         let reference = crate::ledger::payment_input(reference, amount)?;
         let mut tx = self.store.begin_write().await?;
-        let mut c = store::get(tx.conn(), id).await?;
-        self.handler_of(actor, &c)?;
+        let backend = tx.backend();
+        let mut c = store::get_for_update(tx.conn(), id, backend).await?;
+        self.may_take(actor, &c, ClaimStep::Pay)?;
         let (_, payable, cash) = accounts(&c.insurer_id, &c.id);
         let t = Transfer {
             id: format!("claim-paid:{}:{reference}", c.id),
@@ -419,9 +376,8 @@ impl Service {
         if self.payment_replayed(&mut tx, &t).await? {
             return Ok(c);
         }
-        if c.status != ClaimStatus::Decided || c.outcome == Some(ClaimOutcome::Deny) {
-            return Err(wrong_status(&c, "没有待支付的赔款"));
-        }
+        let from = c.status;
+        c.status = c.apply(ClaimStep::Pay).map_err(refused)?;
         let cap = self.cap_of(&mut tx, &c, true).await?;
         self.ensure_account(&mut tx, &cash, &c.insurer_id, "cash_received", AccountFlags::default()).await?;
         let r = self.ledger(&mut tx, t).await?;
@@ -439,12 +395,13 @@ impl Service {
         // INVARIANT: what is paid on the policy never exceeds its limit net of the deductible.
         check_within_cap(CapUse::Payment, amount, cap)?;
         self.coinsurance_claim(&mut tx, &c.policy_id, &c.id, amount.fen(), reference).await?;
-        c.paid_fen = c.paid_fen.checked_add(amount.fen()).ok_or_else(crate::ledger::amount_overflow)?;
-        if c.paid_fen >= c.decided_fen {
-            c.status = ClaimStatus::Closed;
+        c.paid = c.paid.checked_add(amount).ok_or_else(crate::ledger::amount_overflow)?;
+        // All that was decided is paid: the claim closes.
+        if let Ok(closed) = c.apply(ClaimStep::Close) {
+            c.status = closed;
             c.closed_at_us = Some(self.now_us());
         }
-        store::update(tx.conn(), &c, ClaimStatus::Decided).await?;
+        store::update(tx.conn(), &c, from).await?;
         let draft = EventDraft::new(
             &actor.log_name(),
             "claim.paid",
@@ -456,29 +413,28 @@ impl Service {
     }
 
     /// Closes a denied claim (after the refusal notice).
-    pub async fn close_claim(&self, actor: &Actor, id: &str) -> Result<ClaimRow> {
+    pub async fn close_claim(&self, actor: &Actor, id: &str) -> Result<Claim> {
         let mut tx = self.store.begin_write().await?;
-        let mut c = store::get(tx.conn(), id).await?;
-        self.handler_of(actor, &c)?;
-        if c.status != ClaimStatus::Decided || c.outcome != Some(ClaimOutcome::Deny) {
-            return Err(wrong_status(&c, "只有拒赔的案件可直接结案"));
-        }
-        c.status = ClaimStatus::Closed;
+        let backend = tx.backend();
+        let mut c = store::get_for_update(tx.conn(), id, backend).await?;
+        self.may_take(actor, &c, ClaimStep::Close)?;
+        let from = c.status;
+        c.status = c.apply(ClaimStep::Close).map_err(refused)?;
         c.closed_at_us = Some(self.now_us());
-        store::update(tx.conn(), &c, ClaimStatus::Decided).await?;
+        store::update(tx.conn(), &c, from).await?;
         self.finish(tx, EventDraft::new(&actor.log_name(), "claim.closed", id, serde_json::json!({})))
             .await?;
         Ok(c)
     }
 
     /// Reopens a closed claim for further investigation.
-    pub async fn reopen_claim(&self, actor: &Actor, id: &str, reason: &str) -> Result<ClaimRow> {
+    pub async fn reopen_claim(&self, actor: &Actor, id: &str, reason: &str) -> Result<Claim> {
         let mut tx = self.store.begin_write().await?;
-        let mut c = store::get(tx.conn(), id).await?;
-        self.handler_of(actor, &c)?;
-        if c.status != ClaimStatus::Closed {
-            return Err(wrong_status(&c, "只有已结案的案件可重开"));
-        }
+        let backend = tx.backend();
+        let mut c = store::get_for_update(tx.conn(), id, backend).await?;
+        self.may_take(actor, &c, ClaimStep::Reopen)?;
+        let from = c.status;
+        let to = c.apply(ClaimStep::Reopen).map_err(refused)?;
         if reason.trim().chars().count() < 2 {
             return Err(FieldError::new(
                 "reason",
@@ -488,13 +444,13 @@ impl Service {
             )
             .into());
         }
-        c.status = ClaimStatus::Investigating;
+        c.status = to;
         c.reopened += 1;
         c.closed_at_us = None;
         // A new decision needs a new reserve.
-        c.reserve_fen = 0;
+        c.reserve = Money::ZERO;
         c.outcome = None;
-        store::update(tx.conn(), &c, ClaimStatus::Closed).await?;
+        store::update(tx.conn(), &c, from).await?;
         self.finish(
             tx,
             EventDraft::new(
@@ -508,22 +464,46 @@ impl Service {
         Ok(c)
     }
 
+    /// What the actor may do to the claim now: the steps its state allows (no complaint while
+    /// a dispute about it is open) that Cedar allows this actor. Nothing when the actor may
+    /// not see it.
+    pub async fn claim_actions(&self, actor: &Actor, id: &str) -> Result<Vec<ClaimStep>> {
+        let mut tx = self.store.begin_read().await?;
+        let c = store::get(tx.conn(), id).await?;
+        let resource = claim_resource(&c);
+        if !self.allows(actor, Action::ReadClaim, &resource) {
+            return Ok(Vec::new());
+        }
+        let disputed = kebao_store::disputes::open_for_claim(tx.conn(), id).await?;
+        Ok(c.steps()
+            .into_iter()
+            .filter(|s| !(disputed && *s == ClaimStep::Complain))
+            .filter(|s| self.allows(actor, claim_step_action(*s), &resource))
+            .collect())
+    }
+
+    /// Whether the actor may attach a document to the claim (the claim page's upload form).
+    pub fn may_attach_claim_document(&self, actor: &Actor, c: &Claim) -> bool {
+        self.allows(actor, Action::AttachClaimDocument, &claim_resource(c))
+    }
+
     /// A claim with its clocks, for the enterprise, the insurer and the zone.
     pub async fn claim(&self, actor: &Actor, id: &str) -> Result<ClaimView> {
         let mut tx = self.store.begin_read().await?;
         let c = store::get(tx.conn(), id).await?;
         self.claim_visible(actor, &c)?;
         let p = kebao_store::policies::policy(tx.conn(), &c.policy_id).await?;
-        let reported = day("reported_on", &c.reported_on)?;
-        let decided = match (&c.decided_on, c.outcome) {
-            (Some(d), Some(o)) => Some((day("decided_on", d)?, o)),
-            _ => None,
-        };
-        let clocks =
-            clocks(&self.claim_deadlines(), reported, decided, c.status == ClaimStatus::Closed, self.today());
+        let decided = c.decided_on.zip(c.outcome);
+        let clocks = clocks(
+            &self.claim_deadlines(),
+            c.reported_on,
+            decided,
+            c.status == ClaimStatus::Closed,
+            self.today(),
+        );
         let documents = kebao_store::attachments::of_owner(tx.conn(), &Owner::claim(&c.id)).await?;
         let left = self.cap_of(&mut tx, &c, false).await?;
-        let cap = left.checked_add(Money::from_fen(c.paid_fen)).unwrap_or(left);
+        let cap = left.checked_add(c.paid).unwrap_or(left);
         Ok(ClaimView { claim: c, policy_number: p.number, clocks, documents, cap })
     }
 
@@ -549,7 +529,7 @@ impl Service {
     }
 
     /// Claims of the actor's organisation.
-    pub async fn my_claims(&self, actor: &Actor) -> Result<Vec<ClaimRow>> {
+    pub async fn my_claims(&self, actor: &Actor) -> Result<Vec<Claim>> {
         let org = actor.org_id().ok_or(ServiceError::Unauthenticated("sign in first"))?.to_owned();
         let mut tx = self.store.begin_read().await?;
         Ok(store::of_org(tx.conn(), &org).await?)
@@ -565,14 +545,14 @@ impl Service {
             match out.iter_mut().find(|m| m.insurer_id == c.insurer_id) {
                 Some(m) => {
                     m.mean_cycle_days += days;
-                    m.payout_ratio += c.paid_fen as f64;
+                    m.payout_ratio += c.paid.fen() as f64;
                     m.closed += 1;
                 }
                 None => out.push(ClaimMetrics {
                     insurer_id: c.insurer_id.clone(),
                     closed: 1,
                     mean_cycle_days: days,
-                    payout_ratio: c.paid_fen as f64,
+                    payout_ratio: c.paid.fen() as f64,
                 }),
             }
         }
@@ -580,7 +560,7 @@ impl Service {
             let claimed: i64 = all
                 .iter()
                 .filter(|c| c.status == ClaimStatus::Closed && c.insurer_id == m.insurer_id)
-                .map(|c| c.claimed_fen)
+                .map(|c| c.claimed.fen())
                 .sum();
             m.mean_cycle_days /= m.closed as f64;
             m.payout_ratio = if claimed > 0 { m.payout_ratio / claimed as f64 } else { 0.0 };
@@ -590,7 +570,7 @@ impl Service {
 }
 
 /// What the policies see of a claim.
-pub(crate) fn claim_resource(c: &ClaimRow) -> Resource {
+pub(crate) fn claim_resource(c: &Claim) -> Resource {
     Resource::Claim(Case {
         id: c.id.clone(),
         enterprise_id: c.enterprise_id.clone(),

@@ -638,7 +638,7 @@ impl Service {
                             continue;
                         }
                         let mine: Vec<_> = claims.iter().filter(|c| c.policy_id == p.id).collect();
-                        let paid: i64 = mine.iter().map(|c| c.paid_fen).sum();
+                        let paid: i64 = mine.iter().map(|c| c.paid.fen()).sum();
                         lines.push(format!(
                             "{} {}–{}，保费 {} 元，{}；理赔 {} 件，已赔付 {} 元",
                             p.number,

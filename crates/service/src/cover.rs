@@ -499,16 +499,8 @@ impl Service {
             let mut input = p.input.clone();
             let since = self.today() - time::Duration::days(3 * 365);
             let claims = kebao_store::claims::of_org(tx.conn(), &p.enterprise_id).await?;
-            input.claims_3y = u32::try_from(
-                claims
-                    .iter()
-                    .filter(|c| {
-                        Date::parse(&c.loss_date, time::macros::format_description!("[year]-[month]-[day]"))
-                            .is_ok_and(|d| d >= since)
-                    })
-                    .count(),
-            )
-            .unwrap_or(u32::MAX);
+            input.claims_3y =
+                u32::try_from(claims.iter().filter(|c| c.loss_date >= since).count()).unwrap_or(u32::MAX);
             (p, input)
         };
         let start = p.end_date.next_day().unwrap_or(self.today());

@@ -4,35 +4,31 @@
 
 use crate::authz::{Action, Actor, Basis, Case, Resource};
 use crate::{Result, Service, ServiceError};
-use kebao_domain::claim::ClaimStatus;
-use kebao_domain::dispute::{DisputeDeadlines, DisputeStatus, Forum};
+use kebao_domain::claim::ClaimStep;
+use kebao_domain::dispute::{
+    text, ComplaintInput, Dispute, DisputeDeadlines, DisputeStatus, DisputeStep, Forum, NewComplaint, Session,
+};
 use kebao_domain::event::EventDraft;
 use kebao_domain::user::Role;
 use kebao_domain::FieldError;
-use kebao_store::disputes::{self as store, DisputeRow, Session};
+use kebao_store::disputes as store;
 use kebao_store::todos::{self, Todo};
 
 /// A dispute with its deadlines.
 #[derive(Debug, Clone)]
 pub struct DisputeView {
-    pub dispute: DisputeRow,
+    pub dispute: Dispute,
     /// (label zh, label en, due date, met).
     pub deadlines: Vec<(&'static str, &'static str, String, bool)>,
 }
 
-fn text(field: &str, s: &str, min: usize) -> Result<String> {
-    let t = s.trim();
-    let n = t.chars().count();
-    if n < min || n > 4000 {
-        return Err(FieldError::new(
-            field,
-            "length",
-            format!("请填写 {min}–4000 个字符"),
-            format!("write {min} to 4,000 characters"),
-        )
-        .into());
+/// The Cedar action that decides who may take a step of a dispute (the one mapping): taking
+/// a complaint is for any mediator; the rest for the dispute's own mediator while mediating.
+fn dispute_step_action(step: DisputeStep) -> (Action, bool) {
+    match step {
+        DisputeStep::Take => (Action::Mediate, false),
+        DisputeStep::Session | DisputeStep::Settle | DisputeStep::Escalate => (Action::MediateDispute, true),
     }
-    Ok(t.to_owned())
 }
 
 impl Service {
@@ -42,8 +38,8 @@ impl Service {
     }
 
     /// The insured enterprise complains about a decided or closed claim.
-    pub async fn complain(&self, actor: &Actor, claim_id: &str, complaint: &str) -> Result<DisputeRow> {
-        let complaint = text("complaint", complaint, 5)?;
+    pub async fn complain(&self, actor: &Actor, claim_id: &str, complaint: &str) -> Result<Dispute> {
+        let complaint = NewComplaint::parse(&ComplaintInput { complaint: complaint.to_owned() })?.complaint;
         // The claim is read, locked and checked in the write transaction that opens the
         // dispute: a reopening committed meanwhile is seen.
         let mut tx = self.store.begin_write().await?;
@@ -51,15 +47,9 @@ impl Service {
         let c = kebao_store::claims::get_for_update(tx.conn(), claim_id, backend).await?;
         self.claim_visible(actor, &c)?;
         actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
-        self.require(actor, Action::Complain, &crate::claims::claim_resource(&c), &Basis::None)?;
-        if !matches!(c.status, ClaimStatus::Decided | ClaimStatus::Closed) {
-            return Err(ServiceError::Conflict(FieldError::new(
-                "claim",
-                "not_decided",
-                "理赔尚未作出决定，暂不能投诉",
-                "the claim has no decision to complain about yet",
-            )));
-        }
+        self.may_take(actor, &c, ClaimStep::Complain)?;
+        // A complaint leaves the claim as it is; its state must allow one (decided or closed).
+        c.apply(ClaimStep::Complain).map_err(ServiceError::Conflict)?;
         if store::open_for_claim(tx.conn(), claim_id).await? {
             return Err(ServiceError::Conflict(FieldError::new(
                 "claim",
@@ -69,7 +59,7 @@ impl Service {
             )));
         }
         let now = self.now_us();
-        let d = DisputeRow {
+        let d = Dispute {
             id: self.new_id(),
             claim_id: c.id.clone(),
             enterprise_id: c.enterprise_id.clone(),
@@ -81,7 +71,7 @@ impl Service {
             sessions: Vec::new(),
             outcome: None,
             forum: None,
-            complained_on: self.today().to_string(),
+            complained_on: self.today(),
             accepted_on: None,
             concluded_on: None,
             created_at_us: now,
@@ -134,23 +124,17 @@ impl Service {
     }
 
     /// A mediator takes the complaint.
-    pub async fn take_dispute(&self, actor: &Actor, id: &str) -> Result<DisputeRow> {
+    pub async fn take_dispute(&self, actor: &Actor, id: &str) -> Result<Dispute> {
         let (who, org) = self.mediator(actor)?;
         let mut tx = self.store.begin_write().await?;
-        let mut d = store::get(tx.conn(), id).await?;
-        if d.status != DisputeStatus::Complained {
-            return Err(ServiceError::Conflict(FieldError::new(
-                "status",
-                "not_open",
-                "该纠纷已被受理或已结束",
-                "the dispute was already taken or concluded",
-            )));
-        }
-        d.status = DisputeStatus::Mediating;
+        let backend = tx.backend();
+        let mut d = store::get_for_update(tx.conn(), id, backend).await?;
+        let from = d.status;
+        d.status = d.status.apply(DisputeStep::Take).map_err(ServiceError::Conflict)?;
         d.mediator = Some(who);
         d.mediator_org = Some(org);
-        d.accepted_on = Some(self.today().to_string());
-        store::update(tx.conn(), &d, DisputeStatus::Complained).await?;
+        d.accepted_on = Some(self.today());
+        store::update(tx.conn(), &d, from).await?;
         todos::close_todo(tx.conn(), "mediate", id, self.now_us()).await?;
         self.finish(tx, EventDraft::new(&actor.log_name(), "dispute.taken", id, serde_json::json!({})))
             .await?;
@@ -158,23 +142,23 @@ impl Service {
     }
 
     /// The mediator records a session.
-    pub async fn record_session(&self, actor: &Actor, id: &str, on: &str, notes: &str) -> Result<DisputeRow> {
+    pub async fn record_session(&self, actor: &Actor, id: &str, on: &str, notes: &str) -> Result<Dispute> {
         self.mediator(actor)?;
-        let notes = text("notes", notes, 2)?;
-        let on = time::Date::parse(on.trim(), time::macros::format_description!("[year]-[month]-[day]"))
-            .map_err(|_| {
-                ServiceError::from(FieldError::new(
-                    "on",
-                    "date_format",
-                    "日期应为 YYYY-MM-DD",
-                    "the date is YYYY-MM-DD",
-                ))
-            })?;
+        let session = Session::parse(on, notes)?;
         let mut tx = self.store.begin_write().await?;
-        let mut d = store::get(tx.conn(), id).await?;
-        self.require(actor, Action::MediateDispute, &dispute_resource(&d), &Basis::None)?;
-        d.sessions.push(Session { on: on.to_string(), notes });
-        store::update(tx.conn(), &d, DisputeStatus::Mediating).await?;
+        let backend = tx.backend();
+        let mut d = store::get_for_update(tx.conn(), id, backend).await?;
+        self.require(
+            actor,
+            dispute_step_action(DisputeStep::Session).0,
+            &dispute_resource(&d),
+            &Basis::None,
+        )?;
+        let from = d.status;
+        d.status = d.status.apply(DisputeStep::Session).map_err(ServiceError::Conflict)?;
+        let on = session.on;
+        d.sessions.push(session);
+        store::update(tx.conn(), &d, from).await?;
         self.finish(
             tx,
             EventDraft::new(
@@ -196,7 +180,7 @@ impl Service {
         settled: bool,
         forum: Option<Forum>,
         outcome: &str,
-    ) -> Result<DisputeRow> {
+    ) -> Result<Dispute> {
         self.mediator(actor)?;
         let outcome = text("outcome", outcome, 2)?;
         if !settled && forum.is_none() {
@@ -209,13 +193,16 @@ impl Service {
             .into());
         }
         let mut tx = self.store.begin_write().await?;
-        let mut d = store::get(tx.conn(), id).await?;
-        self.require(actor, Action::MediateDispute, &dispute_resource(&d), &Basis::None)?;
-        d.status = if settled { DisputeStatus::Settled } else { DisputeStatus::Escalated };
+        let backend = tx.backend();
+        let mut d = store::get_for_update(tx.conn(), id, backend).await?;
+        let step = if settled { DisputeStep::Settle } else { DisputeStep::Escalate };
+        self.require(actor, dispute_step_action(step).0, &dispute_resource(&d), &Basis::None)?;
+        let from = d.status;
+        d.status = d.status.apply(step).map_err(ServiceError::Conflict)?;
         d.forum = if settled { None } else { forum };
         d.outcome = Some(outcome);
-        d.concluded_on = Some(self.today().to_string());
-        store::update(tx.conn(), &d, DisputeStatus::Mediating).await?;
+        d.concluded_on = Some(self.today());
+        store::update(tx.conn(), &d, from).await?;
         let draft = EventDraft::new(
             &actor.log_name(),
             if settled { "dispute.settled" } else { "dispute.escalated" },
@@ -224,6 +211,31 @@ impl Service {
         );
         self.finish(tx, draft).await?;
         Ok(d)
+    }
+
+    /// What the actor may do to the dispute now: the steps its state allows that Cedar allows
+    /// this actor. Nothing when the actor may not see it.
+    pub async fn dispute_actions(&self, actor: &Actor, id: &str) -> Result<Vec<DisputeStep>> {
+        let mut tx = self.store.begin_read().await?;
+        let d = store::get(tx.conn(), id).await?;
+        let resource = dispute_resource(&d);
+        if !self.allows(actor, Action::ReadDispute, &resource) {
+            return Ok(Vec::new());
+        }
+        Ok(d.status
+            .steps()
+            .into_iter()
+            .filter(|s| {
+                // Taking is asked of the zone (any mediator, who must be a user to record
+                // the centre); the rest of the dispute as it stands (its own mediator).
+                let (action, on_dispute) = dispute_step_action(*s);
+                if on_dispute {
+                    self.allows(actor, action, &resource)
+                } else {
+                    actor.user().is_some() && self.allows(actor, action, &Resource::Zone)
+                }
+            })
+            .collect())
     }
 
     /// A dispute with its deadlines, for its parties, its mediator's centre and the zone.
@@ -235,18 +247,13 @@ impl Service {
             return Err(ServiceError::NotFound);
         }
         let dl = self.dispute_deadlines();
-        let parse =
-            |s: &str| time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).ok();
-        let mut deadlines = Vec::new();
-        if let Some(c) = parse(&d.complained_on) {
-            deadlines.push((
-                "受理投诉",
-                "Take the complaint",
-                (c + time::Duration::days(dl.accept_days)).to_string(),
-                d.accepted_on.is_some(),
-            ));
-        }
-        if let Some(a) = d.accepted_on.as_deref().and_then(parse) {
+        let mut deadlines = vec![(
+            "受理投诉",
+            "Take the complaint",
+            (d.complained_on + time::Duration::days(dl.accept_days)).to_string(),
+            d.accepted_on.is_some(),
+        )];
+        if let Some(a) = d.accepted_on {
             deadlines.push((
                 "完成调解",
                 "Conclude the mediation",
@@ -258,7 +265,7 @@ impl Service {
     }
 
     /// Disputes the actor may see: mediators and the zone see all; parties their own.
-    pub async fn disputes(&self, actor: &Actor) -> Result<Vec<DisputeRow>> {
+    pub async fn disputes(&self, actor: &Actor) -> Result<Vec<Dispute>> {
         let all = self.allows(actor, Action::ReadAllDisputes, &Resource::Zone);
         let mut tx = self.store.begin_read().await?;
         if all {
@@ -271,7 +278,7 @@ impl Service {
 }
 
 /// What the policies see of a dispute: its parties, its state and its mediator (a user).
-fn dispute_resource(d: &DisputeRow) -> Resource {
+fn dispute_resource(d: &Dispute) -> Resource {
     Resource::Dispute(Case {
         id: d.id.clone(),
         enterprise_id: d.enterprise_id.clone(),

@@ -66,11 +66,11 @@ impl Service {
         let mut cycle: Vec<(String, f64)> = Vec::new();
         for c in claims::all(tx.conn()).await? {
             let l = line(&mut map, &c.insurer_id);
-            l.paid_fen += c.paid_fen;
+            l.paid_fen += c.paid.fen();
             if c.status == ClaimStatus::Closed {
                 l.claims_closed += 1;
-                l.claimed_fen += c.claimed_fen;
-                l.closed_paid_fen += c.paid_fen;
+                l.claimed_fen += c.claimed.fen();
+                l.closed_paid_fen += c.paid.fen();
                 if let Some(t) = c.closed_at_us {
                     cycle.push((c.insurer_id.clone(), (t - c.reported_at_us) as f64 / 86_400_000_000.0));
                 }

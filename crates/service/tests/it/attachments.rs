@@ -116,9 +116,11 @@ async fn setup(ctx: &Ctx) -> Setup {
         .report_claim(
             &z.ent_admin,
             &p.id,
-            &ctx.svc.today().to_string(),
-            "实验室设备进水损坏",
-            Money::from_fen(100_000),
+            &kebao_domain::claim::ClaimInput::new(
+                &ctx.svc.today().to_string(),
+                "实验室设备进水损坏",
+                Money::from_fen(100_000),
+            ),
         )
         .await
         .unwrap()

@@ -2,6 +2,7 @@
 
 use crate::contract;
 use crate::harness::*;
+use kebao_domain::claim::ClaimInput;
 use kebao_domain::policy::{ApplicationStatus, ApplicationStep, UnderwritingRules};
 use kebao_domain::product::{CoverageInput, ProductInput, CHECKLIST};
 use kebao_domain::rating::{FactorTable, PlanDoc, QuoteInput, RateBasis, RatingVariable};
@@ -169,13 +170,21 @@ contract!(claims_go_from_notice_to_payment_through_the_ledger, |ctx: Ctx| async 
     let before = state(&ctx).await.1;
     let e = ctx
         .svc
-        .report_claim(&z.ent_admin, &policy.id, "2026-01-01", "研发样机起火受损", Money::from_fen(100))
+        .report_claim(
+            &z.ent_admin,
+            &policy.id,
+            &ClaimInput::new("2026-01-01", "研发样机起火受损", Money::from_fen(100)),
+        )
         .await
         .unwrap_err();
     assert!(matches!(&e, ServiceError::Invalid(i) if i.0[0].code == "outside_cover"), "{e:?}");
     let e = ctx
         .svc
-        .report_claim(&z.banker, &policy.id, "2026-11-28", "研发样机起火受损", Money::from_fen(100))
+        .report_claim(
+            &z.banker,
+            &policy.id,
+            &ClaimInput::new("2026-11-28", "研发样机起火受损", Money::from_fen(100)),
+        )
         .await
         .unwrap_err();
     assert!(matches!(e, ServiceError::NotFound | ServiceError::Forbidden { .. }), "{e:?}");
@@ -185,9 +194,7 @@ contract!(claims_go_from_notice_to_payment_through_the_ledger, |ctx: Ctx| async 
         .report_claim(
             &z.ent_admin,
             &policy.id,
-            "2026-11-28",
-            "研发样机起火，第三方设备受损",
-            Money::from_fen(90_000_000),
+            &ClaimInput::new("2026-11-28", "研发样机起火，第三方设备受损", Money::from_fen(90_000_000)),
         )
         .await
         .unwrap();
@@ -205,7 +212,7 @@ contract!(claims_go_from_notice_to_payment_through_the_ledger, |ctx: Ctx| async 
         .unwrap_err();
     assert!(matches!(&e, ServiceError::Invalid(i) if i.0[0].code == "above_limit"), "{e:?}");
     let d = ctx.svc.decide_claim(&handler, &c.id, ClaimOutcome::Pay, Money::ZERO, "").await.unwrap();
-    assert_eq!(d.decided_fen, 79_500_000);
+    assert_eq!(d.decided.fen(), 79_500_000);
     let v = ctx.svc.claim(&z.ent_admin, &c.id).await.unwrap();
     assert_eq!(v.clocks.len(), 3);
     // Payments: never more than decided; the same reference once; all paid closes the claim.
@@ -214,7 +221,7 @@ contract!(claims_go_from_notice_to_payment_through_the_ledger, |ctx: Ctx| async 
     ctx.svc.pay_claim(&handler, &c.id, Money::from_fen(50_000_000), "P1").await.unwrap();
     ctx.svc.pay_claim(&handler, &c.id, Money::from_fen(50_000_000), "P1").await.unwrap();
     let done = ctx.svc.pay_claim(&handler, &c.id, Money::from_fen(29_500_000), "P2").await.unwrap();
-    assert_eq!((done.status, done.paid_fen), (ClaimStatus::Closed, 79_500_000));
+    assert_eq!((done.status, done.paid.fen()), (ClaimStatus::Closed, 79_500_000));
     // Reopen, re-reserve, deny with a reason, close.
     let e = ctx.svc.reopen_claim(&handler, &c.id, "").await.unwrap_err();
     assert!(matches!(&e, ServiceError::Invalid(_)), "{e:?}");
@@ -256,9 +263,7 @@ contract!(a_complaint_goes_to_mediation_and_is_concluded, |ctx: Ctx| async move 
         .report_claim(
             &z.ent_admin,
             &policy.id,
-            "2026-11-28",
-            "设备损坏导致第三方索赔",
-            Money::from_fen(1_000_000),
+            &ClaimInput::new("2026-11-28", "设备损坏导致第三方索赔", Money::from_fen(1_000_000)),
         )
         .await
         .unwrap();
@@ -360,7 +365,11 @@ contract!(endorse_coinsure_cancel_refund_and_renew, |ctx: Ctx| async move {
     ctx.clock.advance_us(60 * 86_400_000_000);
     let c = ctx
         .svc
-        .report_claim(&z.ent_admin, &p1.id, "2027-01-10", "研发样机起火受损", Money::from_fen(1_000_000))
+        .report_claim(
+            &z.ent_admin,
+            &p1.id,
+            &ClaimInput::new("2027-01-10", "研发样机起火受损", Money::from_fen(1_000_000)),
+        )
         .await
         .unwrap();
     ctx.svc.assign_claim(&handler, &c.id).await.unwrap();
@@ -444,7 +453,11 @@ contract!(claim_documents_are_kept_with_their_hash, |ctx: Ctx| async move {
     let p = ctx.svc.my_policies(&z.ent_admin).await.unwrap().remove(0);
     let c = ctx
         .svc
-        .report_claim(&z.ent_admin, &p.id, "2026-11-28", "实验室设备进水损坏", Money::from_fen(100_000))
+        .report_claim(
+            &z.ent_admin,
+            &p.id,
+            &ClaimInput::new("2026-11-28", "实验室设备进水损坏", Money::from_fen(100_000)),
+        )
         .await
         .unwrap();
     let pdf = b"%PDF-1.4 loss assessment".to_vec();
@@ -625,9 +638,7 @@ contract!(claim_amounts_stay_within_the_remaining_limit_net_of_the_deductible, |
             svc.report_claim(
                 who,
                 pol,
-                "2026-11-28",
-                "研发样机起火，第三方设备受损",
-                Money::from_fen(claimed_fen),
+                &ClaimInput::new("2026-11-28", "研发样机起火，第三方设备受损", Money::from_fen(claimed_fen)),
             )
             .await
         }
@@ -636,7 +647,7 @@ contract!(claim_amounts_stay_within_the_remaining_limit_net_of_the_deductible, |
     let e = report(MAX_FEN).await.unwrap_err();
     assert!(matches!(&e, ServiceError::Invalid(i) if i.0[0].code == "too_large"), "{e:?}");
     let c1 = report(100_000_000).await.unwrap();
-    assert_eq!(c1.claimed_fen, 100_000_000);
+    assert_eq!(c1.claimed.fen(), 100_000_000);
     assert_eq!(ctx.svc.claim(&z.ent_admin, &c1.id).await.unwrap().cap, Money::from_fen(79_500_000));
     ctx.svc.assign_claim(&handler, &c1.id).await.unwrap();
 
@@ -689,7 +700,7 @@ contract!(claim_amounts_stay_within_the_remaining_limit_net_of_the_deductible, |
         .unwrap_err();
     assert!(matches!(&e, ServiceError::Invalid(i) if i.0[0].code == "above_limit"), "{e:?}");
     let d = ctx.svc.decide_claim(&handler, &c2.id, ClaimOutcome::Pay, Money::ZERO, "").await.unwrap();
-    assert_eq!(d.decided_fen, 29_500_000);
+    assert_eq!(d.decided.fen(), 29_500_000);
     // Payments above what was decided (and so above the limit left) are refused.
     let e = ctx.svc.pay_claim(&handler, &c2.id, Money::from_fen(29_500_001), "CAP-1").await.unwrap_err();
     assert!(matches!(&e, ServiceError::Invalid(i) if i.0[0].code == "exceeds_decided"), "{e:?}");
@@ -816,9 +827,7 @@ contract!(payment_replays_answer_alike_for_premium_refund_and_claim, |ctx: Ctx| 
         .report_claim(
             &z.ent_admin,
             &p2.id,
-            "2026-11-28",
-            "设备损坏导致第三方索赔",
-            Money::from_fen(1_000_000),
+            &ClaimInput::new("2026-11-28", "设备损坏导致第三方索赔", Money::from_fen(1_000_000)),
         )
         .await
         .unwrap();
@@ -827,12 +836,12 @@ contract!(payment_replays_answer_alike_for_premium_refund_and_claim, |ctx: Ctx| 
     ctx.svc.decide_claim(&handler, &c.id, ClaimOutcome::Pay, Money::ZERO, "").await.unwrap();
     let first = ctx.svc.pay_claim(&handler, &c.id, Money::from_fen(400_000), "CLM-9").await.unwrap();
     let again = ctx.svc.pay_claim(&handler, &c.id, Money::from_fen(400_000), "CLM-9").await.unwrap();
-    assert_eq!((again.paid_fen, again.status), (first.paid_fen, first.status));
+    assert_eq!((again.paid, again.status), (first.paid, first.status));
     let done = ctx.svc.pay_claim(&handler, &c.id, Money::from_fen(600_000), "CLM-10").await.unwrap();
-    assert_eq!((done.status, done.paid_fen), (ClaimStatus::Closed, 1_000_000));
+    assert_eq!((done.status, done.paid.fen()), (ClaimStatus::Closed, 1_000_000));
     let before = state(&ctx).await.1;
     let replay = ctx.svc.pay_claim(&handler, &c.id, Money::from_fen(600_000), "CLM-10").await.unwrap();
-    assert_eq!((replay.status, replay.paid_fen), (ClaimStatus::Closed, 1_000_000));
+    assert_eq!((replay.status, replay.paid.fen()), (ClaimStatus::Closed, 1_000_000));
     let e = ctx.svc.pay_claim(&handler, &c.id, Money::from_fen(500_000), "CLM-10").await.unwrap_err();
     assert!(conflict(&e, "exists_with_different_amount"), "{e:?}");
     // A new reference on a closed claim is still refused by its status.
@@ -859,7 +868,12 @@ contract!(a_claim_and_a_cancellation_racing_never_both_succeed, |ctx: Ctx| async
     for p in &policies {
         let (svc, who, id) = (ctx.svc.clone(), z.ent_admin.clone(), p.id.clone());
         let claim = tokio::spawn(async move {
-            svc.report_claim(&who, &id, "2026-12-08", "研发样机起火受损", Money::from_fen(100_000)).await
+            svc.report_claim(
+                &who,
+                &id,
+                &ClaimInput::new("2026-12-08", "研发样机起火受损", Money::from_fen(100_000)),
+            )
+            .await
         });
         let (svc, who, id) = (ctx.svc.clone(), z.ent_admin.clone(), p.id.clone());
         let cancel =
@@ -885,7 +899,11 @@ contract!(a_claim_and_a_cancellation_racing_never_both_succeed, |ctx: Ctx| async
     // A stranger still does not see the policy, in the write transaction too.
     let e = ctx
         .svc
-        .report_claim(&z.banker, &policies[0].id, "2026-12-08", "研发样机起火受损", Money::from_fen(1))
+        .report_claim(
+            &z.banker,
+            &policies[0].id,
+            &ClaimInput::new("2026-12-08", "研发样机起火受损", Money::from_fen(1)),
+        )
         .await;
     assert!(matches!(e, Err(ServiceError::NotFound)), "{e:?}");
 });
@@ -1021,4 +1039,65 @@ contract!(actions_are_the_steps_the_state_allows_that_cedar_allows, |ctx: Ctx| a
     ctx.svc.cancel_policy(&z.ent_admin, &p.id, "2026-12-15", "企业迁出").await.unwrap();
     assert_eq!(ctx.svc.policy_actions(&z.ent_admin, &p.id).await.unwrap(), [P::ReportClaim]);
     assert_eq!(ctx.svc.policy_actions(&uw, &p.id).await.unwrap(), [P::PayPremium, P::Refund]);
+});
+
+contract!(claim_and_dispute_actions_are_what_the_state_and_cedar_allow, |ctx: Ctx| async move {
+    use kebao_domain::claim::{ClaimOutcome, ClaimStep as S};
+    use kebao_domain::dispute::DisputeStep as D;
+    let Setup { z, ins, pid, .. } = setup(&ctx).await;
+    let handler = user(&ctx.svc, &ins, "claims.x", &[Role::ClaimsHandler]).await;
+    let centre = ctx
+        .svc
+        .create_org(&operator(), &org_input("东湖科技保险纠纷调解中心", &uscc(62), "service_body"))
+        .await
+        .unwrap();
+    let mediator = user(&ctx.svc, &centre.id, "mediator.x", &[Role::Mediator]).await;
+    let other_mediator = user(&ctx.svc, &centre.id, "mediator.y", &[Role::Mediator]).await;
+    let q = QuoteInput { limit: Money::from_fen(50_000_000), ..Default::default() };
+    ctx.svc.apply_for_policy(&z.ent_admin, &pid, &q, "2026-11-28").await.unwrap();
+    let policy = ctx.svc.my_policies(&z.ent_admin).await.unwrap().remove(0);
+    let c = ctx
+        .svc
+        .report_claim(
+            &z.ent_admin,
+            &policy.id,
+            &ClaimInput::new("2026-11-28", "设备损坏导致第三方索赔", Money::from_fen(1_000_000)),
+        )
+        .await
+        .unwrap();
+    let actions = |who: &Actor| {
+        let (svc, who, id) = (ctx.svc.clone(), who.clone(), c.id.clone());
+        async move { svc.claim_actions(&who, &id).await.unwrap() }
+    };
+    assert_eq!(actions(&handler).await, vec![S::Assign]);
+    assert_eq!(actions(&z.ent_admin).await, vec![]);
+    assert_eq!(actions(&z.banker).await, vec![], "a stranger may do nothing (and sees nothing)");
+    assert!(matches!(ctx.svc.claim_actions(&handler, "no-such-claim").await, Err(ServiceError::NotFound)));
+    ctx.svc.assign_claim(&handler, &c.id).await.unwrap();
+    assert_eq!(actions(&handler).await, vec![S::Reserve, S::Decide]);
+    ctx.svc.decide_claim(&handler, &c.id, ClaimOutcome::Deny, Money::ZERO, "属于责任免除").await.unwrap();
+    assert_eq!(actions(&handler).await, vec![S::Close], "a denied claim has nothing to pay");
+    assert_eq!(actions(&z.ent_admin).await, vec![S::Complain]);
+    let d = ctx.svc.complain(&z.ent_admin, &c.id, "拒赔理由不成立，事故不属免责范围").await.unwrap();
+    assert_eq!(actions(&z.ent_admin).await, vec![], "one open dispute at a time");
+    let dispute_actions = |who: &Actor| {
+        let (svc, who, id) = (ctx.svc.clone(), who.clone(), d.id.clone());
+        async move { svc.dispute_actions(&who, &id).await.unwrap() }
+    };
+    assert_eq!(dispute_actions(&mediator).await, vec![D::Take]);
+    assert_eq!(dispute_actions(&z.ent_admin).await, vec![]);
+    assert_eq!(dispute_actions(&handler).await, vec![]);
+    assert_eq!(dispute_actions(&z.banker).await, vec![]);
+    assert!(matches!(
+        ctx.svc.dispute_actions(&mediator, "no-such-dispute").await,
+        Err(ServiceError::NotFound)
+    ));
+    ctx.svc.take_dispute(&mediator, &d.id).await.unwrap();
+    assert_eq!(dispute_actions(&mediator).await, vec![D::Session, D::Settle, D::Escalate]);
+    assert_eq!(dispute_actions(&other_mediator).await, vec![], "only the dispute's own mediator");
+    ctx.svc.conclude_dispute(&mediator, &d.id, true, None, "保险机构同意补付").await.unwrap();
+    assert_eq!(dispute_actions(&mediator).await, vec![]);
+    assert_eq!(actions(&z.ent_admin).await, vec![S::Complain], "the dispute is over");
+    ctx.svc.close_claim(&handler, &c.id).await.unwrap();
+    assert_eq!(actions(&handler).await, vec![S::Reopen]);
 });

@@ -8,14 +8,13 @@ use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use kebao_domain::Money;
+use kebao_domain::claim::{Claim, ClaimInput};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
 
 pub(crate) use crate::forms::claims::claim_step_run;
-use crate::forms::claims::money;
 pub use crate::forms::claims::ClaimStepDto;
 
 /// A claim.
@@ -40,22 +39,18 @@ pub struct ClaimDto {
     pub clocks: Vec<serde_json::Value>,
 }
 
-pub(crate) fn claim_dto(
-    c: &kebao_store::claims::ClaimRow,
-    clocks: &[kebao_domain::claim::Clock],
-) -> ClaimDto {
-    let y = |f: i64| Money::from_fen(f).to_yuan_string();
+pub(crate) fn claim_dto(c: &Claim, clocks: &[kebao_domain::claim::Clock]) -> ClaimDto {
     ClaimDto {
         id: c.id.clone(),
         policy_id: c.policy_id.clone(),
         status: c.status.code().to_owned(),
-        loss_date: c.loss_date.clone(),
+        loss_date: c.loss_date.to_string(),
         description: c.description.clone(),
-        claimed_yuan: y(c.claimed_fen),
-        reserve_yuan: y(c.reserve_fen),
+        claimed_yuan: c.claimed.to_yuan_string(),
+        reserve_yuan: c.reserve.to_yuan_string(),
         outcome: c.outcome.map(|o| o.code().to_owned()),
-        decided_yuan: y(c.decided_fen),
-        paid_yuan: y(c.paid_fen),
+        decided_yuan: c.decided.to_yuan_string(),
+        paid_yuan: c.paid.to_yuan_string(),
         reason: c.reason.clone(),
         reopened: c.reopened,
         clocks: clocks
@@ -83,10 +78,9 @@ pub async fn report_claim(
     ApiPath(id): ApiPath<String>,
     ApiJson(b): ApiJson<ClaimInputDto>,
 ) -> Result<(StatusCode, Json<ClaimDto>), ApiError> {
-    let c = s
-        .svc
-        .report_claim(&actor, &id, &b.loss_date, &b.description, money(&b.claimed_yuan, "claimed_yuan")?)
-        .await?;
+    let input =
+        ClaimInput { loss_date: b.loss_date, description: b.description, claimed_yuan: b.claimed_yuan };
+    let c = s.svc.report_claim(&actor, &id, &input).await?;
     Ok((StatusCode::CREATED, Json(claim_dto(&c, &[]))))
 }
 

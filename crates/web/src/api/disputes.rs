@@ -6,6 +6,7 @@ use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
+use kebao_domain::dispute::Dispute;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -24,24 +25,35 @@ pub struct DisputeDto {
     pub complaint: String,
     pub mediator: Option<String>,
     #[schema(value_type = Vec<Object>)]
-    pub sessions: Vec<kebao_store::disputes::Session>,
+    pub sessions: Vec<SessionDto>,
     pub outcome: Option<String>,
     /// arbitration | court
     pub forum: Option<String>,
     pub complained_on: String,
 }
 
-pub(crate) fn dispute_dto(d: &kebao_store::disputes::DisputeRow) -> DisputeDto {
+/// A mediation session: its date (`YYYY-MM-DD`) and notes.
+#[derive(Debug, Serialize)]
+pub struct SessionDto {
+    pub on: String,
+    pub notes: String,
+}
+
+pub(crate) fn dispute_dto(d: &Dispute) -> DisputeDto {
     DisputeDto {
         id: d.id.clone(),
         claim_id: d.claim_id.clone(),
         status: d.status.code().to_owned(),
         complaint: d.complaint.clone(),
         mediator: d.mediator.clone(),
-        sessions: d.sessions.clone(),
+        sessions: d
+            .sessions
+            .iter()
+            .map(|x| SessionDto { on: x.on.to_string(), notes: x.notes.clone() })
+            .collect(),
         outcome: d.outcome.clone(),
         forum: d.forum.map(|f| f.code().to_owned()),
-        complained_on: d.complained_on.clone(),
+        complained_on: d.complained_on.to_string(),
     }
 }
 

@@ -1,7 +1,8 @@
-//! Claims: a claims handler's step.
+//! Claims: a claims handler's step, parsed into a [`ClaimStep`] and dispatched by it.
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorDetail};
 use crate::AppState;
+use kebao_domain::claim::{ClaimOutcome, ClaimStep};
 use kebao_domain::Money;
 use kebao_service::authz::Actor;
 use serde::Deserialize;
@@ -20,6 +21,26 @@ pub struct ClaimStepDto {
     pub reference: String,
 }
 
+fn invalid(field: &str, code: &str, zh: String, en: String) -> ApiError {
+    ApiError::invalid(vec![ErrorDetail {
+        field: field.into(),
+        code: code.into(),
+        message_zh: zh,
+        message_en: en,
+    }])
+}
+
+/// A step the handlers' endpoint does not take (unknown, or a complaint, which has its own
+/// form and endpoint): 422 naming `step`.
+fn unknown_step(b: &ClaimStepDto) -> ApiError {
+    invalid(
+        "step",
+        "unknown_step",
+        format!("步骤 `{}` 不存在", b.step),
+        format!("step `{}` does not exist: use assign, reserve, decide, pay, close or reopen", b.step),
+    )
+}
+
 pub(crate) async fn claim_step_run(
     s: &AppState,
     actor: &Actor,
@@ -33,33 +54,27 @@ pub(crate) async fn claim_step_run(
             money(&b.amount_yuan, "amount_yuan")
         }
     };
-    match b.step.as_str() {
-        "assign" => s.svc.assign_claim(actor, id).await.map(|_| ())?,
-        "reserve" => s.svc.set_claim_reserve(actor, id, amount()?).await.map(|_| ())?,
-        "decide" => {
-            let outcome = kebao_domain::claim::ClaimOutcome::from_code(&b.outcome).ok_or_else(|| {
-                ApiError::invalid(vec![crate::error::ErrorDetail {
-                    field: "outcome".into(),
-                    code: "unknown_outcome".into(),
-                    message_zh: "理赔结论应为 pay、partial 或 deny".into(),
-                    message_en: "the outcome is pay, partial or deny".into(),
-                }])
+    let Some(step) = ClaimStep::from_code(&b.step) else {
+        return Err(unknown_step(b));
+    };
+    match step {
+        ClaimStep::Assign => s.svc.assign_claim(actor, id).await.map(|_| ())?,
+        ClaimStep::Reserve => s.svc.set_claim_reserve(actor, id, amount()?).await.map(|_| ())?,
+        ClaimStep::Decide => {
+            let outcome = ClaimOutcome::from_code(&b.outcome).ok_or_else(|| {
+                invalid(
+                    "outcome",
+                    "unknown_outcome",
+                    "理赔结论应为 pay、partial 或 deny".into(),
+                    "the outcome is pay, partial or deny".into(),
+                )
             })?;
             s.svc.decide_claim(actor, id, outcome, amount()?, &b.reason).await.map(|_| ())?
         }
-        "pay" => s.svc.pay_claim(actor, id, amount()?, &b.reference).await.map(|_| ())?,
-        "close" => s.svc.close_claim(actor, id).await.map(|_| ())?,
-        "reopen" => s.svc.reopen_claim(actor, id, &b.reason).await.map(|_| ())?,
-        other => {
-            return Err(ApiError::invalid(vec![crate::error::ErrorDetail {
-                field: "step".into(),
-                code: "unknown_step".into(),
-                message_zh: format!("步骤 `{other}` 不存在"),
-                message_en: format!(
-                    "step `{other}` does not exist: use assign, reserve, decide, pay, close or reopen"
-                ),
-            }]))
-        }
+        ClaimStep::Pay => s.svc.pay_claim(actor, id, amount()?, &b.reference).await.map(|_| ())?,
+        ClaimStep::Close => s.svc.close_claim(actor, id).await.map(|_| ())?,
+        ClaimStep::Reopen => s.svc.reopen_claim(actor, id, &b.reason).await.map(|_| ())?,
+        ClaimStep::Complain => return Err(unknown_step(b)),
     }
     Ok(())
 }

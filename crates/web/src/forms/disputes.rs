@@ -1,7 +1,8 @@
-//! Disputes: a mediator's step.
+//! Disputes: a mediator's step, parsed into a [`DisputeStep`] and dispatched by it.
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorDetail};
 use crate::AppState;
+use kebao_domain::dispute::{DisputeStep, Forum};
 use kebao_service::authz::Actor;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -18,30 +19,33 @@ pub struct DisputeStepDto {
     pub forum: String,
 }
 
+/// The step the form or body names (unknown: 422 naming `step`).
+pub(crate) fn dispute_step(b: &DisputeStepDto) -> Result<DisputeStep, ApiError> {
+    DisputeStep::from_code(&b.step).ok_or_else(|| {
+        ApiError::invalid(vec![ErrorDetail {
+            field: "step".into(),
+            code: "unknown_step".into(),
+            message_zh: format!("步骤 `{}` 不存在", b.step),
+            message_en: format!("step `{}` does not exist: use take, session, settle or escalate", b.step),
+        }])
+    })
+}
+
 pub(crate) async fn dispute_step_run(
     s: &AppState,
     actor: &Actor,
     id: &str,
     b: &DisputeStepDto,
 ) -> Result<(), ApiError> {
-    use kebao_domain::dispute::Forum;
-    match b.step.as_str() {
-        "take" => s.svc.take_dispute(actor, id).await.map(|_| ())?,
-        "session" => s.svc.record_session(actor, id, &b.on, &b.notes).await.map(|_| ())?,
-        "settle" => s.svc.conclude_dispute(actor, id, true, None, &b.outcome).await.map(|_| ())?,
-        "escalate" => s
+    match dispute_step(b)? {
+        DisputeStep::Take => s.svc.take_dispute(actor, id).await.map(|_| ())?,
+        DisputeStep::Session => s.svc.record_session(actor, id, &b.on, &b.notes).await.map(|_| ())?,
+        DisputeStep::Settle => s.svc.conclude_dispute(actor, id, true, None, &b.outcome).await.map(|_| ())?,
+        DisputeStep::Escalate => s
             .svc
             .conclude_dispute(actor, id, false, Forum::from_code(&b.forum), &b.outcome)
             .await
             .map(|_| ())?,
-        other => {
-            return Err(ApiError::invalid(vec![crate::error::ErrorDetail {
-                field: "step".into(),
-                code: "unknown_step".into(),
-                message_zh: format!("步骤 `{other}` 不存在"),
-                message_en: format!("step `{other}` does not exist: use take, session, settle or escalate"),
-            }]))
-        }
     }
     Ok(())
 }

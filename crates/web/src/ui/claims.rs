@@ -9,8 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
-use kebao_domain::user::Role;
-use kebao_domain::Money;
+use kebao_domain::claim::{ClaimInput, ClaimStep};
 use kebao_service::authz::Actor;
 use std::collections::HashMap;
 
@@ -48,14 +47,46 @@ async fn claims_page(State(st): State<AppState>, Authed { c, s, tr }: Authed) ->
             .iter()
             .map(|x| ClaimRowT {
                 id: x.id.clone(),
-                loss_date: x.loss_date.clone(),
+                loss_date: x.loss_date.to_string(),
                 status: tr.t(x.status.label_zh(), x.status.label_en()).to_owned(),
-                claimed: Money::from_fen(x.claimed_fen).display_yuan(),
-                paid: Money::from_fen(x.paid_fen).display_yuan(),
+                claimed: x.claimed.display_yuan(),
+                paid: x.paid.display_yuan(),
             })
             .collect(),
         c,
     }))
+}
+
+/// The steps shown on a claim's page.
+#[derive(Default)]
+struct StepsT {
+    assign: bool,
+    reserve: bool,
+    decide: bool,
+    pay: bool,
+    close: bool,
+    reopen: bool,
+    complain: bool,
+}
+
+impl StepsT {
+    fn of(steps: &[ClaimStep]) -> StepsT {
+        let has = |s: ClaimStep| steps.contains(&s);
+        StepsT {
+            assign: has(ClaimStep::Assign),
+            reserve: has(ClaimStep::Reserve),
+            decide: has(ClaimStep::Decide),
+            pay: has(ClaimStep::Pay),
+            close: has(ClaimStep::Close),
+            reopen: has(ClaimStep::Reopen),
+            complain: has(ClaimStep::Complain),
+        }
+    }
+
+    /// Whether any of the handlers' steps is shown.
+    fn handles(&self) -> bool {
+        self.assign || self.reserve || self.decide || self.pay || self.close || self.reopen
+    }
 }
 
 #[derive(Template)]
@@ -78,8 +109,8 @@ struct ClaimTpl {
     paid: String,
     reason: String,
     clocks: Vec<(String, String, String, bool)>,
-    handler: bool,
-    can_complain: bool,
+    /// What the actor may do now (the service's `claim_actions`).
+    a: StepsT,
     errors: Vec<String>,
     /// id, name, size, sha256, uploaded by.
     documents: Vec<(String, String, String, String, String)>,
@@ -99,18 +130,11 @@ pub(super) async fn render_claim(
         Err(e) => return error_page(tr, c, e),
     };
     let x = &v.claim;
-    let handler = actor.user().is_some_and(|u| u.org_id == x.insurer_id && u.has(Role::ClaimsHandler));
-    let disputed = st.svc.disputes(actor).await.map(|ds| {
-        ds.iter().any(|d| {
-            d.claim_id == x.id
-                && matches!(
-                    d.status,
-                    kebao_domain::dispute::DisputeStatus::Complained
-                        | kebao_domain::dispute::DisputeStatus::Mediating
-                )
-        })
-    });
-    let disputed = disputed.unwrap_or(false);
+    let steps = match st.svc.claim_actions(actor, id).await {
+        Ok(steps) => steps,
+        Err(e) => return error_page(tr, c, e),
+    };
+    let can_upload = st.svc.may_attach_claim_document(actor, x);
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     with_status(
         status,
@@ -119,15 +143,15 @@ pub(super) async fn render_claim(
             policy_number: v.policy_number.clone(),
             status: tr.t(x.status.label_zh(), x.status.label_en()).to_owned(),
             status_code: x.status.code().to_owned(),
-            loss_date: x.loss_date.clone(),
+            loss_date: x.loss_date.to_string(),
             description: x.description.clone(),
-            claimed: Money::from_fen(x.claimed_fen).display_yuan(),
+            claimed: x.claimed.display_yuan(),
             cap: v.cap.display_yuan(),
-            above_cap: Money::from_fen(x.claimed_fen) > v.cap,
-            reserve: Money::from_fen(x.reserve_fen).display_yuan(),
+            above_cap: x.claimed > v.cap,
+            reserve: x.reserve.display_yuan(),
             outcome: x.outcome.map(|o| tr.t(o.label_zh(), o.label_en()).to_owned()).unwrap_or_default(),
-            decided: Money::from_fen(x.decided_fen).display_yuan(),
-            paid: Money::from_fen(x.paid_fen).display_yuan(),
+            decided: x.decided.display_yuan(),
+            paid: x.paid.display_yuan(),
             reason: x.reason.clone().unwrap_or_default(),
             clocks: v
                 .clocks
@@ -159,18 +183,8 @@ pub(super) async fn render_claim(
                     )
                 })
                 .collect(),
-            can_upload: handler
-                || actor.user().is_some_and(|u| {
-                    u.org_id == x.enterprise_id
-                        && (u.has(Role::EnterpriseAdmin) || u.has(Role::EnterpriseStaff))
-                }),
-            handler,
-            can_complain: !disputed
-                && actor.user().is_some_and(|u| u.org_id == x.enterprise_id)
-                && matches!(
-                    x.status,
-                    kebao_domain::claim::ClaimStatus::Decided | kebao_domain::claim::ClaimStatus::Closed
-                ),
+            can_upload,
+            a: StepsT::of(&steps),
             errors,
             c,
         }),
@@ -228,11 +242,12 @@ async fn claim_report(
 ) -> Page {
     check_csrf(&form, &s)?;
     let g = |k: &str| form.get(k).cloned().unwrap_or_default();
-    let r = match Money::parse_yuan(&g("claimed_yuan"), "claimed_yuan") {
-        Ok(m) => st.svc.report_claim(&s.actor, &id, &g("loss_date"), &g("description"), m).await,
-        Err(e) => Err(e.into()),
+    let input = ClaimInput {
+        loss_date: g("loss_date"),
+        description: g("description"),
+        claimed_yuan: g("claimed_yuan"),
     };
-    match r {
+    match st.svc.report_claim(&s.actor, &id, &input).await {
         Ok(claim) => Ok(Redirect::to(&format!("/claims/{}", claim.id)).into_response()),
         Err(e) => match form_messages(tr, e) {
             Ok(m) => Err(render_policy(&st, c, &s.actor, &id, m).await),
@@ -279,7 +294,6 @@ async fn claim_document_download(
 async fn claims_xlsx(State(st): State<AppState>, Authed { s, tr, .. }: Authed) -> Page {
     let claims =
         st.svc.my_claims(&s.actor).await.map_err(|e| error_page(tr, super::kit::chrome_blank(tr), e))?;
-    let y = |f: i64| Money::from_fen(f).to_yuan_string();
     let table = kebao_service::tabular::Table {
         headers: [
             "报案日",
@@ -298,13 +312,13 @@ async fn claims_xlsx(State(st): State<AppState>, Authed { s, tr, .. }: Authed) -
             .iter()
             .map(|c| {
                 vec![
-                    c.reported_on.clone(),
-                    c.loss_date.clone(),
+                    c.reported_on.to_string(),
+                    c.loss_date.to_string(),
                     c.status.label_zh().to_owned(),
-                    y(c.claimed_fen),
+                    c.claimed.to_yuan_string(),
                     c.outcome.map(|o| o.label_zh().to_owned()).unwrap_or_default(),
-                    y(c.decided_fen),
-                    y(c.paid_fen),
+                    c.decided.to_yuan_string(),
+                    c.paid.to_yuan_string(),
                     c.reason.clone().unwrap_or_default(),
                 ]
             })

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
-use kebao_domain::user::Role;
+use kebao_domain::dispute::DisputeStep;
 use kebao_service::authz::Actor;
 use std::collections::HashMap;
 
@@ -53,7 +53,7 @@ async fn disputes_page(State(st): State<AppState>, Authed { c, s, tr }: Authed) 
             .map(|d| {
                 (
                     d.id.clone(),
-                    d.complained_on.clone(),
+                    d.complained_on.to_string(),
                     tr.t(d.status.label_zh(), d.status.label_en()).to_owned(),
                     d.complaint.chars().take(60).collect(),
                 )
@@ -70,13 +70,16 @@ struct DisputeTpl {
     id: String,
     claim_id: String,
     status: String,
-    status_code: String,
     complaint: String,
     sessions: Vec<(String, String)>,
     outcome: String,
     forum: String,
     deadlines: Vec<(String, String, bool)>,
-    mediator: bool,
+    /// What the actor may do now (the service's `dispute_actions`).
+    take: bool,
+    session: bool,
+    /// Settle or escalate: (code, label) of each step allowed.
+    conclude: Vec<(&'static str, String)>,
     errors: Vec<String>,
 }
 
@@ -87,6 +90,21 @@ async fn render_dispute(st: &AppState, c: Chrome, actor: &Actor, id: &str, error
         Err(e) => return error_page(tr, c, e),
     };
     let d = &v.dispute;
+    let steps = match st.svc.dispute_actions(actor, id).await {
+        Ok(steps) => steps,
+        Err(e) => return error_page(tr, c, e),
+    };
+    let conclude = steps
+        .iter()
+        .filter(|s| matches!(s, DisputeStep::Settle | DisputeStep::Escalate))
+        .map(|s| {
+            let label = match s {
+                DisputeStep::Escalate => tr.t("转仲裁或诉讼", "Escalate"),
+                _ => tr.t("调解成功", "Settled"),
+            };
+            (s.code(), label.to_owned())
+        })
+        .collect();
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     with_status(
         status,
@@ -94,13 +112,14 @@ async fn render_dispute(st: &AppState, c: Chrome, actor: &Actor, id: &str, error
             id: d.id.clone(),
             claim_id: d.claim_id.clone(),
             status: tr.t(d.status.label_zh(), d.status.label_en()).to_owned(),
-            status_code: d.status.code().to_owned(),
             complaint: d.complaint.clone(),
-            sessions: d.sessions.iter().map(|x| (x.on.clone(), x.notes.clone())).collect(),
+            sessions: d.sessions.iter().map(|x| (x.on.to_string(), x.notes.clone())).collect(),
             outcome: d.outcome.clone().unwrap_or_default(),
             forum: d.forum.map(|f| tr.t(f.label_zh(), f.label_en()).to_owned()).unwrap_or_default(),
             deadlines: v.deadlines.iter().map(|x| (tr.t(x.0, x.1).to_owned(), x.2.clone(), x.3)).collect(),
-            mediator: actor.user().is_some_and(|u| u.has(Role::Mediator)),
+            take: steps.contains(&DisputeStep::Take),
+            session: steps.contains(&DisputeStep::Session),
+            conclude,
             errors,
             c,
         }),
