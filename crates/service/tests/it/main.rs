@@ -8,6 +8,7 @@ mod harness;
 mod audit;
 mod auth;
 mod authz;
+mod authz_c4_c6;
 mod consent;
 mod credentials;
 mod ids;
