@@ -54,14 +54,19 @@ fn steps(resource: &str) -> &'static [&'static str] {
 // actions the actor may take on the resource and on the zone, maps them to step codes, and
 // keeps the steps that today's service guards allow in the resource's state. When
 // `application_actions`, `policy_actions`, `claim_actions`, `dispute_actions` and
-// `subsidy_actions` exist, the body of `observed` becomes (with `op` unused):
+// `subsidy_actions` exist, the body of `observed` becomes:
 //
-//     match resource {
-//         "application" => svc.application_actions(actor, id).await,
-//         "policy" => svc.policy_actions(actor, id).await,
-//         ...
+//     fn codes<S: Copy>(v: Vec<S>, code: fn(S) -> &'static str) -> BTreeSet<String> {
+//         v.into_iter().map(|s| code(s).to_owned()).collect()
 //     }
-//     .unwrap().into_iter().map(|s| s.code().to_owned()).collect()
+//     match resource {
+//         "application" => codes(svc.application_actions(actor, id).await.unwrap(), ApplicationStep::code),
+//         "policy" => codes(svc.policy_actions(actor, id).await.unwrap(), PolicyStep::code),
+//         "claim" => codes(svc.claim_actions(actor, id).await.unwrap(), ClaimStep::code),
+//         "dispute" => codes(svc.dispute_actions(actor, id).await.unwrap(), DisputeStep::code),
+//         "subsidy" => codes(svc.subsidy_actions(actor, id).await.unwrap(), SubsidyStep::code),
+//         other => panic!("unknown resource {other}"),
+//     }
 //
 // and `shim_case`, `shim_zone_actions`, `shim_state_allows` and `shim_cedar_allows` are deleted.
 // ---------------------------------------------------------------------------------------
