@@ -9,6 +9,7 @@ mod attachments;
 mod audit;
 mod auth;
 mod authz;
+mod authz_c4_c6;
 mod consent;
 mod credentials;
 mod ids;
