@@ -9,15 +9,16 @@
 
 use crate::contract;
 use crate::harness::*;
-use kebao_domain::claim::ClaimOutcome;
-use kebao_domain::dispute::Forum;
+use kebao_domain::claim::{ClaimInput, ClaimOutcome, ClaimStep};
+use kebao_domain::dispute::{DisputeStep, Forum};
 use kebao_domain::org::{Qualification, QualificationKind};
-use kebao_domain::policy::UnderwritingRules;
+use kebao_domain::policy::{ApplicationStep, PolicyStep, UnderwritingRules};
 use kebao_domain::product::{CoverageInput, ProductInput, CHECKLIST};
 use kebao_domain::rating::{PlanDoc, QuoteInput, RateBasis};
+use kebao_domain::subsidy::SubsidyStep;
 use kebao_domain::user::Role;
 use kebao_domain::Money;
-use kebao_service::authz::{Action, Actor, Case, Resource};
+use kebao_service::authz::Actor;
 use kebao_service::products::Review;
 use kebao_service::subsidies::Declarations;
 use kebao_service::Service;
@@ -49,180 +50,30 @@ fn steps(resource: &str) -> &'static [&'static str] {
     }
 }
 
-// ---------------------------------------------------------------------------------------
-// SHIM until the *_actions methods land: `observed` asks Cedar (`allowed_actions`) which
-// actions the actor may take on the resource and on the zone, maps them to step codes, and
-// keeps the steps that today's service guards allow in the resource's state. When
-// `application_actions`, `policy_actions`, `claim_actions`, `dispute_actions` and
-// `subsidy_actions` exist, the body of `observed` becomes:
-//
-//     fn codes<S: Copy>(v: Vec<S>, code: fn(S) -> &'static str) -> BTreeSet<String> {
-//         v.into_iter().map(|s| code(s).to_owned()).collect()
-//     }
-//     match resource {
-//         "application" => codes(svc.application_actions(actor, id).await.unwrap(), ApplicationStep::code),
-//         "policy" => codes(svc.policy_actions(actor, id).await.unwrap(), PolicyStep::code),
-//         "claim" => codes(svc.claim_actions(actor, id).await.unwrap(), ClaimStep::code),
-//         "dispute" => codes(svc.dispute_actions(actor, id).await.unwrap(), DisputeStep::code),
-//         "subsidy" => codes(svc.subsidy_actions(actor, id).await.unwrap(), SubsidyStep::code),
-//         other => panic!("unknown resource {other}"),
-//     }
-//
-// and `shim_case`, `shim_zone_actions`, `shim_state_allows` and `shim_cedar_allows` are deleted.
-// ---------------------------------------------------------------------------------------
-
 /// The steps (codes) `actor` may take on resource `id` now, as the service says.
 async fn observed(svc: &Service, actor: &Actor, resource: &str, id: &str) -> BTreeSet<String> {
-    let (res, state) = shim_case(svc, resource, id).await;
-    let on_res = svc.allowed_actions(actor, &res);
-    let on_zone =
-        if matches!(resource, "dispute" | "subsidy") { shim_zone_actions(svc, actor) } else { Vec::new() };
-    let enterprise = match &res {
-        Resource::Policy(c) => c.enterprise_id.clone(),
-        _ => String::new(),
-    };
-    steps(resource)
-        .iter()
-        .filter(|s| shim_state_allows(resource, &state, s))
-        .filter(|s| shim_cedar_allows(resource, s, actor, &on_res, &on_zone, &enterprise))
-        .map(|s| (*s).to_owned())
-        .collect()
-}
-
-/// SHIM: the zone-wide actions of the actor (they do not depend on the resource: asked once
-/// per actor, which keeps the test fast).
-fn shim_zone_actions(svc: &Service, actor: &Actor) -> Vec<Action> {
-    static CACHE: std::sync::OnceLock<std::sync::Mutex<BTreeMap<String, Vec<Action>>>> =
-        std::sync::OnceLock::new();
-    let key = format!("{actor:?}");
-    let cache = CACHE.get_or_init(Default::default);
-    if let Some(a) = cache.lock().unwrap().get(&key) {
-        return a.clone();
+    fn codes<S: Copy>(v: Vec<S>, code: fn(S) -> &'static str) -> BTreeSet<String> {
+        v.into_iter().map(|s| code(s).to_owned()).collect()
     }
-    let a = svc.allowed_actions(actor, &Resource::Zone);
-    cache.lock().unwrap().insert(key, a.clone());
-    a
-}
-
-/// SHIM: what the policies see of the resource, and its state as the CSV names it.
-async fn shim_case(svc: &Service, resource: &str, id: &str) -> (Resource, String) {
-    let op = operator();
-    let state = state_of(svc, resource, id).await;
-    let case =
-        |id: &str, enterprise_id: &str, insurer_id: &str, status: &str, assignee: Option<String>| Case {
-            id: id.to_owned(),
-            enterprise_id: enterprise_id.to_owned(),
-            insurer_id: insurer_id.to_owned(),
-            status: status.to_owned(),
-            assignee,
-        };
-    let res = match resource {
-        "application" => {
-            let mut tx = svc.store().begin_read().await.unwrap();
-            let a = kebao_store::policies::application(tx.conn(), id).await.unwrap();
-            Resource::Application(case(&a.id, &a.enterprise_id, &a.insurer_id, a.status.code(), None))
-        }
-        "policy" => {
-            let p = svc.policy(&op, id).await.unwrap().policy;
-            Resource::Policy(case(&p.id, &p.enterprise_id, &p.insurer_id, p.status.code(), None))
-        }
-        "claim" => {
-            let c = svc.claim(&op, id).await.unwrap().claim;
-            Resource::Claim(case(&c.id, &c.enterprise_id, &c.insurer_id, c.status.code(), None))
-        }
-        "dispute" => {
-            let d = svc.dispute(&op, id).await.unwrap().dispute;
-            let mediator = d.mediator.as_deref().and_then(|m| m.strip_prefix("user:")).map(str::to_owned);
-            Resource::Dispute(case(&d.id, &d.enterprise_id, &d.insurer_id, d.status.code(), mediator))
-        }
-        "subsidy" => {
-            let a = svc.subsidy_application(&op, id).await.unwrap().0;
-            Resource::Subsidy(case(&a.id, &a.enterprise_id, "", a.status.code(), a.local_reviewer.clone()))
-        }
+    match resource {
+        "application" => codes(svc.application_actions(actor, id).await.unwrap(), ApplicationStep::code),
+        "policy" => codes(svc.policy_actions(actor, id).await.unwrap(), PolicyStep::code),
+        "claim" => codes(svc.claim_actions(actor, id).await.unwrap(), ClaimStep::code),
+        "dispute" => codes(svc.dispute_actions(actor, id).await.unwrap(), DisputeStep::code),
+        "subsidy" => codes(svc.subsidy_actions(actor, id).await.unwrap(), SubsidyStep::code),
         other => panic!("unknown resource {other}"),
-    };
-    (res, state)
-}
-
-/// SHIM: the status guards of today's service commands (`a.status != …` before the write).
-fn shim_state_allows(resource: &str, state: &str, step: &str) -> bool {
-    let (track, status) = state.split_once(':').unwrap_or(("", state));
-    match (resource, step) {
-        // decide_application: referred only; binding happens inside the acceptance.
-        ("application", "accept" | "decline") => status == "referred",
-        ("application", "bind") => status == "accepted",
-        // record_premium_paid, record_refund_paid and report_claim do not look at the status
-        // (report_claim checks that the loss date is within the cover).
-        ("policy", "pay_premium" | "refund" | "report_claim") => true,
-        ("policy", "endorse" | "cancel" | "coinsure" | "renew") => status == "in_force",
-        ("claim", "assign") => status == "reported",
-        ("claim", "reserve" | "decide") => status == "investigating",
-        ("claim", "pay") => status == "decided_pay",
-        ("claim", "close") => status == "decided_deny",
-        ("claim", "reopen") => status == "closed",
-        ("claim", "complain") => matches!(status, "decided_pay" | "decided_deny" | "closed"),
-        ("dispute", "take") => status == "complained",
-        // record_session and conclude_dispute leave the status to Cedar (`mediating`).
-        ("dispute", "session" | "settle" | "escalate") => true,
-        ("subsidy", "local_review") => track == "zone" && status == "submitted",
-        ("subsidy", "department_review") => track == "zone" && status == "local_reviewed",
-        ("subsidy", "approve") => status == "in_notice",
-        ("subsidy", "disburse") => status == "approved",
-        ("subsidy", "reject") => {
-            track != "national" && matches!(status, "submitted" | "local_reviewed" | "in_notice" | "approved")
-        }
-        ("subsidy", "claw_back") => status == "disbursed",
-        ("subsidy", "confirm") => status == "offered",
-        ("subsidy", "recommend") => track == "national" && status == "submitted",
-        ("subsidy", "forward") => track == "national" && status == "recommended",
-        ("subsidy", "decision") => track == "national" && status == "forwarded",
-        other => panic!("no guard for {other:?}"),
-    }
-}
-
-/// SHIM: the Cedar action(s) each step's command requires today.
-fn shim_cedar_allows(
-    resource: &str,
-    step: &str,
-    actor: &Actor,
-    on_res: &[Action],
-    on_zone: &[Action],
-    enterprise: &str,
-) -> bool {
-    let res = |a: Action| on_res.contains(&a);
-    let zone = |a: Action| on_zone.contains(&a);
-    match (resource, step) {
-        ("application", _) => res(Action::Underwrite),
-        ("policy", "pay_premium") => res(Action::RecordPremium),
-        ("policy", "endorse") => res(Action::EndorsePolicy),
-        ("policy", "cancel") => res(Action::CancelPolicy),
-        ("policy", "refund") => res(Action::RecordRefund),
-        ("policy", "coinsure") => res(Action::SetCoinsurance),
-        ("policy", "report_claim") => res(Action::ReportClaim),
-        // renew_policy asks no Cedar action: the actor's organisation is the policyholder.
-        ("policy", "renew") => actor.org_id() == Some(enterprise),
-        ("claim", "complain") => res(Action::Complain),
-        ("claim", _) => res(Action::HandleClaim),
-        ("dispute", "take") => zone(Action::Mediate),
-        ("dispute", _) => zone(Action::Mediate) && res(Action::MediateDispute),
-        ("subsidy", "local_review" | "recommend") => zone(Action::ReviewSubsidyLocally),
-        ("subsidy", "department_review") => {
-            zone(Action::DecideSubsidies) && res(Action::ReviewSubsidyForDepartment)
-        }
-        ("subsidy", "confirm") => res(Action::ConfirmSubsidyOffer),
-        ("subsidy", _) => zone(Action::DecideSubsidies),
-        other => panic!("no action for {other:?}"),
     }
 }
 
 /// The state of a resource as the CSV names it: the status code; a claim's decision split
 /// by outcome (`decided_pay` for pay or partial, `decided_deny`); a subsidy application's
 /// status prefixed by its track (`zone:`, `auto:` for auto-grant offers, `national:`).
-async fn state_of(svc: &Service, resource: &str, id: &str) -> String {
+async fn state_of(ctx: &Ctx, resource: &str, id: &str) -> String {
+    let svc = &ctx.svc;
     let op = operator();
     match resource {
         "application" => {
-            let mut tx = svc.store().begin_read().await.unwrap();
+            let mut tx = ctx.store.begin_read().await.unwrap();
             kebao_store::policies::application(tx.conn(), id).await.unwrap().status.code().to_owned()
         }
         "policy" => svc.policy(&op, id).await.unwrap().policy.status.code().to_owned(),
@@ -388,9 +239,7 @@ async fn policy(svc: &Service, w: &World, pid: &str, paid: bool) -> String {
     let p = svc.my_policies(ent).await.unwrap().into_iter().find(|p| p.application_id == app).unwrap();
     if paid {
         let uw = w.own(Role::Underwriter);
-        svc.record_premium_paid(uw, &p.id, Money::from_fen(p.premium_fen), &format!("B-{}", p.id))
-            .await
-            .unwrap();
+        svc.record_premium_paid(uw, &p.id, p.premium, &format!("B-{}", p.id)).await.unwrap();
     }
     p.id
 }
@@ -469,7 +318,16 @@ async fn build(ctx: &Ctx, w: &World) -> BTreeMap<(String, String), String> {
         let svc = svc.clone();
         let who = if step == "recommend" { reviewer.clone() } else { approver.clone() };
         async move {
-            svc.national_step(&who, &id, step, pass, Money::from_fen(amount), reference).await.unwrap();
+            svc.national_step(
+                &who,
+                &id,
+                SubsidyStep::from_code(step).unwrap(),
+                pass,
+                Money::from_fen(amount),
+                reference,
+            )
+            .await
+            .unwrap();
         }
     };
     let mut nat = BTreeMap::new();
@@ -514,10 +372,14 @@ async fn build(ctx: &Ctx, w: &World) -> BTreeMap<(String, String), String> {
         let svc = svc.clone();
         let (ent, cover, today) = (ent.clone(), cover.clone(), today.clone());
         async move {
-            svc.report_claim(&ent, &cover, &today, "研发样机起火，设备受损", Money::from_fen(5_000_000))
-                .await
-                .unwrap()
-                .id
+            svc.report_claim(
+                &ent,
+                &cover,
+                &ClaimInput::new(&today, "研发样机起火，设备受损", Money::from_fen(5_000_000)),
+            )
+            .await
+            .unwrap()
+            .id
         }
     };
     let denied = || {
@@ -574,7 +436,7 @@ contract!(the_c4_c6_matrix_holds, |ctx: Ctx| async move {
     assert_eq!(w.enterprise, w.own(Role::EnterpriseAdmin).org_id().unwrap());
     let built = build(&ctx, &w).await;
     for ((resource, state), id) in &built {
-        assert_eq!(&state_of(svc, resource, id).await, state, "the {resource} built as {state} ({id})");
+        assert_eq!(&state_of(&ctx, resource, id).await, state, "the {resource} built as {state} ({id})");
     }
     let fixtures = started.elapsed();
 
