@@ -746,7 +746,7 @@ impl Service {
                 continue;
             };
             let on = r.occurred_on.trim();
-            if time::Date::parse(on, time::macros::format_description!("[year]-[month]-[day]")).is_err() {
+            if kebao_domain::org::parse_date("occurred_on", on).is_err() {
                 errs.push(FieldError::new(
                     f("occurred_on"),
                     "date_format",
