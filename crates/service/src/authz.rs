@@ -534,15 +534,17 @@ impl Authz {
         self.policies.policies().count()
     }
 
-    /// Whether the schema lets the actor's kind of principal ask for `action` at all (only
-    /// anonymous visitors are looked at; the other principals are in every action).
+    /// Whether the schema lets the actor's kind of principal ask for `action` at all (an
+    /// anonymous visitor registers; a user does not): asking otherwise is a known denial.
     fn principal_may_ask(&self, actor: &Actor, action: &EntityUid) -> bool {
-        if !matches!(actor, Actor::Anonymous) {
-            return true;
-        }
+        let kind = match actor {
+            Actor::User { .. } => "Kebao::User",
+            Actor::System { .. } => "Kebao::System",
+            Actor::Anonymous => "Kebao::Anonymous",
+        };
         self.schema
             .principals_for_action(action)
-            .is_some_and(|mut types| types.any(|t| t.to_string() == "Kebao::Anonymous"))
+            .is_some_and(|mut types| types.any(|t| t.to_string() == kind))
     }
 
     /// Decides one request. Any error building the request is a denial.
@@ -780,9 +782,11 @@ impl Authz {
             .filter(|a| *a != Action::ReadEnterpriseData)
             .filter(|a| {
                 uid("Kebao::Action", a.name()).is_ok_and(|au| {
-                    self.schema
-                        .resources_for_action(&au)
-                        .is_some_and(|mut ts| ts.any(|t| t.to_string() == ty))
+                    self.principal_may_ask(actor, &au)
+                        && self
+                            .schema
+                            .resources_for_action(&au)
+                            .is_some_and(|mut ts| ts.any(|t| t.to_string() == ty))
                 })
             })
             .filter(|a| self.decide(actor, *a, resource, &basis).allowed)

@@ -154,7 +154,15 @@ impl Service {
     pub async fn subsidy_actions(&self, actor: &Actor, id: &str) -> Result<Vec<SubsidyStep>> {
         let mut tx = self.store.begin_read().await?;
         let a = store::get(tx.conn(), id).await?;
-        Ok(self.steps_for(actor, &a))
+        let mut steps = self.steps_for(actor, &a);
+        if steps.contains(&SubsidyStep::Approve) {
+            // Approval waits for the end of the public notice and for every objection.
+            let open = store::objections(tx.conn(), id).await?.iter().filter(|o| o.is_open()).count();
+            if a.check_approval(self.today(), open).is_err() {
+                steps.retain(|s| *s != SubsidyStep::Approve);
+            }
+        }
+        Ok(steps)
     }
 
     fn steps_for(&self, actor: &Actor, a: &SubsidyApplication) -> Vec<SubsidyStep> {

@@ -186,6 +186,8 @@ contract!(zone_subsidy_from_application_to_clawback, |ctx: Ctx| async move {
     assert_eq!((a.notice_from, a.notice_to), (Some(date!(2026 - 11 - 28)), Some(date!(2026 - 12 - 04))));
     let e = ctx.svc.approve_subsidy(&s.approver, &a.id).await.unwrap_err();
     assert!(matches!(&e, ServiceError::Conflict(f) if f.code == "notice_running"), "{e:?}");
+    // Nor while the notice runs.
+    assert_eq!(actions(s.approver.clone()).await, vec![SubsidyStep::Reject]);
     // An objection during the notice blocks approval until resolved.
     assert!(ctx.svc.object_to_subsidy(&s.z.banker, &a.id, "短").await.is_err());
     let o = ctx.svc.object_to_subsidy(&s.z.banker, &a.id, "该企业已停产，保单实际未生效").await.unwrap();
@@ -193,6 +195,8 @@ contract!(zone_subsidy_from_application_to_clawback, |ctx: Ctx| async move {
     assert!(ctx.svc.object_to_subsidy(&s.z.banker, &a.id, "公示期后提出的异议").await.is_err());
     let e = ctx.svc.approve_subsidy(&s.approver, &a.id).await.unwrap_err();
     assert!(matches!(&e, ServiceError::Conflict(f) if f.code == "open_objection"), "{e:?}");
+    // The approver is not offered what would be refused: no approval while an objection is open.
+    assert_eq!(actions(s.approver.clone()).await, vec![SubsidyStep::Reject]);
     ctx.svc
         .resolve_subsidy_objection(&s.approver, &a.id, &o.id, false, "经核实企业正常经营，异议不成立")
         .await

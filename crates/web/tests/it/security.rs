@@ -506,3 +506,22 @@ async fn anonymous_page_views_log_no_errors() {
     }
     assert_eq!(errors.load(std::sync::atomic::Ordering::SeqCst), 0, "anonymous views logged errors");
 }
+
+/// Drawing the menus asks Cedar what the user may do: a page a signed-in user views logs no
+/// error either (asking about an action the user's kind of principal cannot take is a known
+/// denial, not a malformed request).
+#[tokio::test]
+async fn signed_in_page_views_log_no_errors() {
+    let app = app().await;
+    let errors = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let _guard = tracing::subscriber::set_default(ErrorCount(errors.clone()));
+    for user in ["ent.admin", "reviewer", "regulator", "banker"] {
+        let mut c = Client::new(&app);
+        assert_eq!(c.login(user, PW).await.status, StatusCode::SEE_OTHER, "{user}");
+        for page in ["/dashboard", "/products", "/policies", "/claims", "/subsidies", "/consents"] {
+            let r = c.get(page).await;
+            assert_eq!(r.status, StatusCode::OK, "{user} {page}");
+        }
+    }
+    assert_eq!(errors.load(std::sync::atomic::Ordering::SeqCst), 0, "signed-in views logged errors");
+}
