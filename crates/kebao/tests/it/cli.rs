@@ -634,7 +634,8 @@ fn passwords_the_operator_sets_are_changed_first_and_the_database_is_private() {
 enum Reader {
     /// `| head -n 1`: the first line is read, then the read end is closed.
     HeadOne,
-    /// The read end is closed before the command starts: its first write meets `EPIPE`.
+    /// The read end is closed as the command starts, long before it has read its input and
+    /// printed anything: its first write meets `EPIPE`.
     Gone,
 }
 
@@ -659,9 +660,9 @@ fn kebao_into_closed_pipe(args: &[&str], reader: Reader) -> (std::process::ExitS
             child
         }
         Reader::Gone => {
-            let (read_end, write_end) = std::io::pipe().unwrap();
-            drop(read_end);
-            cmd.stdout(write_end).spawn().unwrap()
+            let mut child = cmd.stdout(Stdio::piped()).spawn().unwrap();
+            drop(child.stdout.take());
+            child
         }
     };
     let mut err = String::new();
@@ -681,65 +682,76 @@ fn a_closed_pipe_ends_the_command_quietly() {
     let credit = credit.to_str().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let file = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
-    // Each command, with the file it writes and then arguments that do not name a file.
-    let build = |out: &str| {
-        ["index", "build", "--framework", fw, "--data", data, "--group", "EurAsia_group", "--out", out]
-            .map(str::to_owned)
-            .to_vec()
-    };
-    let uncertainty = |out: &str| {
-        [
-            "index",
+    // Each command; `OUT` stands for the file it writes.
+    let commands = [
+        (
+            "build",
+            vec![
+                "index",
+                "build",
+                "--framework",
+                fw,
+                "--data",
+                data,
+                "--group",
+                "EurAsia_group",
+                "--out",
+                "OUT",
+            ],
+        ),
+        (
             "uncertainty",
-            "--framework",
-            fw,
-            "--data",
-            data,
-            "--group",
-            "EurAsia_group",
-            "--runs",
-            "50",
-            "--aggregations",
-            "arithmetic,geometric",
-            "--sensitivity",
-            "5",
-            "--out",
-            out,
-        ]
-        .map(str::to_owned)
-        .to_vec()
-    };
-    let scorecard = |out: &str| {
-        [
-            "fit",
+            vec![
+                "index",
+                "uncertainty",
+                "--framework",
+                fw,
+                "--data",
+                data,
+                "--group",
+                "EurAsia_group",
+                "--runs",
+                "50",
+                "--aggregations",
+                "arithmetic,geometric",
+                "--sensitivity",
+                "5",
+                "--out",
+                "OUT",
+            ],
+        ),
+        (
             "scorecard",
-            "--data",
-            credit,
-            "--target",
-            "creditability",
-            "--bad",
-            "bad",
-            "--split-col",
-            "split",
-            "--out",
-            out,
-        ]
-        .map(str::to_owned)
-        .to_vec()
+            vec![
+                "fit",
+                "scorecard",
+                "--data",
+                credit,
+                "--target",
+                "creditability",
+                "--bad",
+                "bad",
+                "--split-col",
+                "split",
+                "--out",
+                "OUT",
+            ],
+        ),
+    ];
+    let args = |a: &[&str], out: &str| -> Vec<String> {
+        a.iter().map(|x| if *x == "OUT" { out.to_owned() } else { (*x).to_owned() }).collect()
     };
-    let commands: [(&str, &dyn Fn(&str) -> Vec<String>); 3] =
-        [("build", &build), ("uncertainty", &uncertainty), ("scorecard", &scorecard)];
-    for (name, args) in commands {
+    for (name, command) in commands {
         // The file as the command writes it with standard output read to the end.
         let reference = file(&format!("{name}-reference"));
-        let a = args(&reference);
+        let a = args(&command, &reference);
         let o = kebao("sqlite://unused", &a.iter().map(String::as_str).collect::<Vec<_>>());
         assert!(o.status.success(), "{name}: {}", stderr(&o));
         assert!(stdout(&o).lines().count() > 5, "{name} prints a lot: {}", stdout(&o));
         let reference = std::fs::read(&reference).unwrap();
         for reader in [Reader::HeadOne, Reader::Gone] {
             let out = file(&format!("{name}-{reader:?}"));
-            let a = args(&out);
+            let a = args(&command, &out);
             let (status, err) =
                 kebao_into_closed_pipe(&a.iter().map(String::as_str).collect::<Vec<_>>(), reader);
             assert!(!err.contains("panicked"), "{name}, {reader:?}: {err}");
