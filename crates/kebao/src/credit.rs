@@ -136,9 +136,13 @@ pub fn verify_proof(proof: &Path, tree_head: Option<&PathBuf>, public_key: Optio
     }
     match p.verify(published.as_ref(), key.as_ref()) {
         Ok(h) => {
-            println!(
+            outln!(
                 "ok: event #{} ({}, {}) is in the log at tree size {} (root {})",
-                p.event.seq, p.event.action, p.event.subject, h.tree_size, h.root_hash
+                p.event.seq,
+                p.event.action,
+                p.event.subject,
+                h.tree_size,
+                h.root_hash
             );
             Ok(())
         }
@@ -153,9 +157,10 @@ pub fn verify_consistency(old: &Path, new: &Path, proof: &Path, public_key: Opti
     let p: ConsistencyProof = read_json(proof, "Kebao consistency proof")?;
     match p.verify(&a, &b, pinned(public_key)?.as_ref()) {
         Ok(()) => {
-            println!(
+            outln!(
                 "ok: the log at size {} extends the log at size {} without changing it",
-                b.tree_size, a.tree_size
+                b.tree_size,
+                a.tree_size
             );
             Ok(())
         }
@@ -183,15 +188,15 @@ pub async fn report(
         .map_err(|e| anyhow::anyhow!("{e}"))?
         .with_context(|| format!("no organisation has the code `{org}`"))?;
     let r = svc.credit_report(actor, &id, purpose).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    println!("{} {} — purpose {} (event #{})", r.org.name, r.org.uscc, r.purpose.code(), r.event_seq);
+    outln!("{} {} — purpose {} (event #{})", r.org.name, r.org.uscc, r.purpose.code(), r.event_seq);
     for s in &r.sections {
         if s.check.allowed {
-            println!("[{} / {}] basis {}", s.scope.code(), s.class.code(), s.check.basis);
+            outln!("[{} / {}] basis {}", s.scope.code(), s.class.code(), s.check.basis);
             for (_, zh, _, v) in &s.fields {
-                println!("  {zh}: {}", if v.is_empty() { "—".to_owned() } else { v.join("; ") });
+                outln!("  {zh}: {}", if v.is_empty() { "—".to_owned() } else { v.join("; ") });
             }
         } else {
-            println!("[{} / {}] withheld: {}", s.scope.code(), s.class.code(), s.check.reason_en);
+            outln!("[{} / {}] withheld: {}", s.scope.code(), s.class.code(), s.check.reason_en);
         }
     }
     Ok(())

@@ -218,7 +218,7 @@ pub fn run(args: &GlmArgs) -> Result<()> {
         });
         let plan = RatingPlan::from_fit(&model, &args.response, exposure.as_deref(), &values)?;
         std::fs::write(path, plan.to_json()).with_context(|| format!("writing {}", path.display()))?;
-        println!("rating plan written to {}", path.display());
+        outln!("rating plan written to {}", path.display());
     }
     Ok(())
 }
@@ -239,7 +239,7 @@ pub fn print_fit(f: &Fit) {
         Family::Tweedie(p) => format!(", power {p}"),
         _ => String::new(),
     };
-    println!(
+    outln!(
         "family: {}{power} ({} link); {} observations; {} iterations",
         f.family.name(),
         f.link.name(),
@@ -251,20 +251,20 @@ pub fn print_fit(f: &Fit) {
         TestKind::T => ("t value", "Pr(>|t|)"),
     };
     let width = f.coefficients.iter().map(|c| c.name.chars().count()).max().unwrap_or(10).max(11);
-    println!("{:<width$} {:>14} {:>12} {:>10} {:>10}", "", "Estimate", "Std. Error", stat, pcol);
+    outln!("{:<width$} {:>14} {:>12} {:>10} {:>10}", "", "Estimate", "Std. Error", stat, pcol);
     for c in &f.coefficients {
         match (c.estimate, c.std_error, c.statistic, c.p_value) {
             (Some(e), Some(s), Some(z), Some(p)) => {
-                println!("{:<width$} {e:>14.8} {s:>12.8} {z:>10.4} {:>10}", c.name, p_text(p))
+                outln!("{:<width$} {e:>14.8} {s:>12.8} {z:>10.4} {:>10}", c.name, p_text(p))
             }
-            _ => println!("{:<width$} {:>14} {:>12} {:>10} {:>10}", c.name, "aliased", "", "", ""),
+            _ => outln!("{:<width$} {:>14} {:>12} {:>10} {:>10}", c.name, "aliased", "", "", ""),
         }
     }
     let aliased = f.coefficients.iter().filter(|c| c.estimate.is_none()).count();
     if aliased > 0 {
-        println!("({aliased} coefficient(s) not defined because of singularities)");
+        outln!("({aliased} coefficient(s) not defined because of singularities)");
     }
-    println!(
+    outln!(
         "dispersion: {}",
         if f.family.fixed_dispersion() {
             "1 (fixed)".to_owned()
@@ -272,13 +272,13 @@ pub fn print_fit(f: &Fit) {
             format!("{:.8} (Pearson)", f.dispersion)
         }
     );
-    println!("null deviance: {:.7} on {} degrees of freedom", f.null_deviance, f.df_null);
-    println!("deviance: {:.7} on {} degrees of freedom", f.deviance, f.df_residual);
+    outln!("null deviance: {:.7} on {} degrees of freedom", f.null_deviance, f.df_null);
+    outln!("deviance: {:.7} on {} degrees of freedom", f.deviance, f.df_residual);
     match f.aic {
-        Some(a) => println!("AIC: {a:.5}"),
-        None => println!("AIC: not defined for this family"),
+        Some(a) => outln!("AIC: {a:.5}"),
+        None => outln!("AIC: not defined for this family"),
     }
     if f.l2 > 0.0 {
-        println!("L2 penalty: {}", f.l2);
+        outln!("L2 penalty: {}", f.l2);
     }
 }

@@ -164,7 +164,7 @@ pub fn uncertainty(args: &UncertaintyArgs) -> Result<()> {
         pb.set_position(d as u64);
     });
     pb.finish_and_clear();
-    println!(
+    outln!(
         "{} runs over {} in {:.2} s",
         args.runs,
         model.inputs().join(", "),
@@ -172,9 +172,9 @@ pub fn uncertainty(args: &UncertaintyArgs) -> Result<()> {
     );
     let mut sorted = stats.clone();
     sorted.sort_by_key(|s| s.nominal);
-    println!("{:<8} {:>7} {:>7} {:>7} {:>7}", "unit", "nominal", "median", "q05", "q95");
+    outln!("{:<8} {:>7} {:>7} {:>7} {:>7}", "unit", "nominal", "median", "q05", "q95");
     for s in sorted.iter().take(15) {
-        println!("{:<8} {:>7} {:>7.1} {:>7.1} {:>7.1}", s.unit, s.nominal, s.median, s.q05, s.q95);
+        outln!("{:<8} {:>7} {:>7.1} {:>7.1} {:>7.1}", s.unit, s.nominal, s.median, s.q05, s.q95);
     }
     if let Some(path) = &args.out {
         let table = Table {
@@ -194,12 +194,16 @@ pub fn uncertainty(args: &UncertaintyArgs) -> Result<()> {
         };
         std::fs::write(path, tabular::write_csv(&table).map_err(anyhow::Error::msg)?)
             .with_context(|| format!("writing {}", path.display()))?;
-        println!("rank statistics written to {}", path.display());
+        outln!("rank statistics written to {}", path.display());
     }
     if let Some(n) = args.sensitivity {
         let k = model.inputs().len();
         if k == 0 {
             bail!("nothing is uncertain: give --weight-noise, or several normalisations or aggregations");
+        }
+        if crate::out::closed() {
+            // The indices would only be printed, and nobody reads standard output any more.
+            return Ok(());
         }
         let pb = crate::bar((n * (k + 2)) as u64, "sensitivity");
         let idx = uncertainty::sensitivity(&model, n, args.seed, &mut |d, t| {
@@ -207,15 +211,25 @@ pub fn uncertainty(args: &UncertaintyArgs) -> Result<()> {
             pb.set_position(d as u64);
         });
         pb.finish_and_clear();
-        println!("sensitivity of the mean absolute rank shift ({} runs):", n * (k + 2));
-        println!(
+        outln!("sensitivity of the mean absolute rank shift ({} runs):", n * (k + 2));
+        outln!(
             "{:<14} {:>8} {:>19} {:>8} {:>19}",
-            "input", "first", "90 % interval", "total", "90 % interval"
+            "input",
+            "first",
+            "90 % interval",
+            "total",
+            "90 % interval"
         );
         for i in &idx {
-            println!(
+            outln!(
                 "{:<14} {:>8.3} [{:>7.3}, {:>7.3}] {:>8.3} [{:>7.3}, {:>7.3}]",
-                i.input, i.first, i.first_ci.0, i.first_ci.1, i.total, i.total_ci.0, i.total_ci.1
+                i.input,
+                i.first,
+                i.first_ci.0,
+                i.first_ci.1,
+                i.total,
+                i.total_ci.0,
+                i.total_ci.1
             );
         }
     }
@@ -322,7 +336,7 @@ pub fn build(args: &BuildArgs) -> Result<()> {
             Treatment::LogCt { .. } => Some(format!("{} (log_CT)", d.code)),
         })
         .collect();
-    println!(
+    outln!(
         "{} units × {} indicators, {} aggregates; built in {:.2} ms",
         r.units.len(),
         fw.indicators().count(),
@@ -330,19 +344,19 @@ pub fn build(args: &BuildArgs) -> Result<()> {
         secs * 1e3
     );
     if !b.removed_units.is_empty() {
-        println!("screened out ({}): {}", b.removed_units.len(), b.removed_units.join(", "));
+        outln!("screened out ({}): {}", b.removed_units.len(), b.removed_units.join(", "));
     }
-    println!("treated ({}): {}", treated.len(), treated.join(", "));
-    println!("top units:");
+    outln!("treated ({}): {}", treated.len(), treated.join(", "));
+    outln!("top units:");
     for row in table.rows.iter().take(10) {
-        println!(
+        outln!(
             "  {:>3}. {:<8} {}",
             row.get(1).map_or("", String::as_str),
             row.first().map_or("", String::as_str),
             row.get(2).map_or("", String::as_str)
         );
     }
-    println!("results written to {} and {}", args.out.display(), xlsx.display());
+    outln!("results written to {} and {}", args.out.display(), xlsx.display());
     if let Some(dir) = &args.stages {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         for (name, ds) in &b.stages {
@@ -366,7 +380,7 @@ pub fn build(args: &BuildArgs) -> Result<()> {
             std::fs::write(&path, tabular::write_csv(&Table { headers, rows }).map_err(anyhow::Error::msg)?)
                 .with_context(|| format!("writing {}", path.display()))?;
         }
-        println!("stages written to {}", dir.display());
+        outln!("stages written to {}", dir.display());
     }
     Ok(())
 }

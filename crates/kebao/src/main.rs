@@ -10,6 +10,8 @@ use kebao_service::tabular::{self, Format};
 use kebao_service::users::{parse_roles, NewUserInput};
 use kebao_service::{Config, Service, SystemClock, CATALOGUE};
 use kebao_store::{OpenOptions, Store};
+#[macro_use]
+mod out;
 mod credit;
 mod fit;
 mod index;
@@ -471,7 +473,7 @@ async fn serve(svc: Service, listen: &str, secure_cookies: bool, web: WebArgs) -
     let app = kebao_web::router(state);
     let listener =
         tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
-    println!("Kebao 科保 is serving http://{listen}/");
+    outln!("Kebao 科保 is serving http://{listen}/");
     // The peer's address feeds the sign-in throttle and the anonymous search limit.
     axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(async {
@@ -502,7 +504,7 @@ async fn run(cli: Cli) -> Result<()> {
                 .await
                 .with_context(|| format!("opening `{}`", db.url))?;
             let n = store.migrate().await?;
-            println!("applied {n} migration(s); the schema is up to date");
+            outln!("applied {n} migration(s); the schema is up to date");
             Ok(())
         }
         Command::User { command } => match command {
@@ -524,9 +526,9 @@ async fn run(cli: Cli) -> Result<()> {
                     .add_user_with(&operator(), &org_row.id, &input, &roles, opts)
                     .await
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
-                println!("added user {} ({}) to {}", u.username, u.id, org_row.name);
+                outln!("added user {} ({}) to {}", u.username, u.id, org_row.name);
                 if generated {
-                    println!("password: {password}");
+                    outln!("password: {password}");
                 }
                 Ok(())
             }
@@ -537,12 +539,12 @@ async fn run(cli: Cli) -> Result<()> {
                     .reset_password(&operator(), &username, &password)
                     .await
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
-                println!(
+                outln!(
                     "reset the password of {}; their sessions and API tokens were ended, and they change it at the next sign-in",
                     u.username
                 );
                 if generated {
-                    println!("password: {password}");
+                    outln!("password: {password}");
                 }
                 Ok(())
             }
@@ -596,7 +598,7 @@ async fn run(cli: Cli) -> Result<()> {
                 if !r.problems.is_empty() && !skip_invalid {
                     bail!("{} problem(s) in {} row(s): nothing imported (use --skip-invalid to import the good rows)", r.problems.len(), r.rows);
                 }
-                println!("imported {} of {} row(s); skipped {}", r.imported, r.rows, r.skipped);
+                outln!("imported {} of {} row(s); skipped {}", r.imported, r.rows, r.skipped);
                 Ok(())
             }
             OrgCommand::Export { db, file, kind, with_facts, as_user, purpose } => {
@@ -640,9 +642,9 @@ async fn run(cli: Cli) -> Result<()> {
                 }
                 .map_err(anyhow::Error::msg)?;
                 std::fs::write(&file, bytes).with_context(|| format!("writing {}", file.display()))?;
-                println!("exported {} organisation(s) to {}", table.rows.len(), file.display());
+                outln!("exported {} organisation(s) to {}", table.rows.len(), file.display());
                 if withheld > 0 {
-                    println!("facts withheld for {withheld} enterprise(s): no lawful basis for this user");
+                    outln!("facts withheld for {withheld} enterprise(s): no lawful basis for this user");
                 }
                 Ok(())
             }
@@ -694,7 +696,7 @@ async fn run(cli: Cli) -> Result<()> {
             }
             .map_err(|e| anyhow::anyhow!("{e}"))?;
             std::fs::write(&file, bytes).with_context(|| format!("writing {}", file.display()))?;
-            println!("{} registered versions written to {}", rows.len(), file.display());
+            outln!("{} registered versions written to {}", rows.len(), file.display());
             Ok(())
         }
         Command::Rating {
@@ -737,7 +739,7 @@ async fn run(cli: Cli) -> Result<()> {
                 )
                 .await
                 .map_err(|e| anyhow::anyhow!("{}", cli_error(&e)))?;
-            println!("filed rating plan version {} in force from {}", row.version, row.effective_from);
+            outln!("filed rating plan version {} in force from {}", row.version, row.effective_from);
             Ok(())
         }
         Command::Subsidy { command } => subsidy::run(command).await,
@@ -745,7 +747,7 @@ async fn run(cli: Cli) -> Result<()> {
             let svc = service(&db.url, db.policies.as_deref()).await?;
             let r = svc.ledger_verify().await.map_err(|e| anyhow::anyhow!("{e}"))?;
             if r.problems.is_empty() {
-                println!(
+                outln!(
                     "ok: {} accounts, {} transfers; posted debits = posted credits = {} fen; pending {} fen; every flag holds",
                     r.accounts, r.transfers, r.debits_posted, r.debits_pending
                 );
@@ -770,7 +772,7 @@ async fn run(cli: Cli) -> Result<()> {
                     .import_external(&operator(), &src)
                     .await
                     .map_err(|e| anyhow::anyhow!("{}", cli_error(&e)))?;
-                println!("imported {n} records");
+                outln!("imported {n} records");
                 Ok(())
             }
             CreditCommand::Report { db, as_user, org, purpose } => {
@@ -785,13 +787,13 @@ async fn run(cli: Cli) -> Result<()> {
             AuditCommand::SignHead { db } => {
                 let svc = with_key(service(&db.url, db.policies.as_deref()).await?, &db.signing_key, false)?;
                 let h = svc.sign_tree_head().await.map_err(|e| anyhow::anyhow!("{e}"))?;
-                println!("{}", serde_json::to_string_pretty(&h)?);
+                outln!("{}", serde_json::to_string_pretty(&h)?);
                 Ok(())
             }
             AuditCommand::Prove { db, seq } => {
                 let svc = with_key(service(&db.url, db.policies.as_deref()).await?, &db.signing_key, false)?;
                 let p = svc.inclusion_proof(&operator(), seq).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-                println!("{}", serde_json::to_string_pretty(&p)?);
+                outln!("{}", serde_json::to_string_pretty(&p)?);
                 Ok(())
             }
             AuditCommand::VerifyProof { proof, tree_head, public_key } => {
@@ -804,7 +806,7 @@ async fn run(cli: Cli) -> Result<()> {
             AuditCommand::Head { db } => {
                 let svc = service(&db.url, db.policies.as_deref()).await?;
                 let h = svc.audit_head(&operator()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-                println!("{h}");
+                outln!("{h}");
                 Ok(())
             }
             AuditCommand::Verify { db, expect_head } => {
@@ -824,15 +826,15 @@ async fn run(cli: Cli) -> Result<()> {
                 pb.finish_and_clear();
                 match v {
                     kebao_service::audit::Verification::Sound(h) => {
-                        println!("ok: {} events, every link holds; head {h}", h.count);
+                        outln!("ok: {} events, every link holds; head {h}", h.count);
                         match svc.verify_tree_heads().await.map_err(|e| anyhow::anyhow!("{e}"))? {
-                            Ok(n) => println!("ok: the log matches all {n} signed tree heads"),
+                            Ok(n) => outln!("ok: the log matches all {n} signed tree heads"),
                             Err(e) => bail!("the audit log is broken: {e}"),
                         }
                         let journal = credit::head_journal_path(&db.signing_key);
                         let kept = credit::read_head_journal(&journal)?;
                         match svc.verify_recorded_heads(&kept).await.map_err(|e| anyhow::anyhow!("{e}"))? {
-                            Ok(n) => println!(
+                            Ok(n) => outln!(
                                 "ok: the database keeps all {n} signed tree heads recorded in {}",
                                 journal.display()
                             ),
@@ -848,7 +850,7 @@ async fn run(cli: Cli) -> Result<()> {
                                 r.problems.len()
                             );
                         }
-                        println!("ok: the ledger's {} transfers are the ones the log records", r.transfers);
+                        outln!("ok: the ledger's {} transfers are the ones the log records", r.transfers);
                         Ok(())
                     }
                     kebao_service::audit::Verification::Broken(b) => bail!("the audit log is broken: {b}"),
@@ -865,7 +867,7 @@ async fn catalogue_command(command: CatalogueCommand) -> Result<()> {
                 std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
             let c = kebao_domain::catalogue::Catalogue::from_toml(&text)
                 .with_context(|| format!("`{}` is not a valid catalogue", file.display()))?;
-            println!(
+            outln!(
                 "{}: {} product types, {} subsidy rules, sha256 {}",
                 file.display(),
                 c.types().len(),
@@ -882,14 +884,14 @@ async fn catalogue_command(command: CatalogueCommand) -> Result<()> {
                 .load_catalogue(&operator(), &text, &file.display().to_string())
                 .await
                 .map_err(|e| anyhow::anyhow!("{}", cli_error(&e)))?;
-            println!("loaded {} product types (sha256 {})", c.types().len(), c.hash());
+            outln!("loaded {} product types (sha256 {})", c.types().len(), c.hash());
             Ok(())
         }
         CatalogueCommand::List { db } => {
             let svc = service(&db.url, db.policies.as_deref()).await?;
             let c = svc.catalogue();
             for t in c.types() {
-                println!(
+                outln!(
                     "{:<32} {:<8} part {} {}",
                     t.id,
                     t.rate_confidence().code(),
@@ -1052,7 +1054,7 @@ async fn seed_products(svc: &Service, zone: &kebao_sim::Zone, seed: u64) -> Resu
     for a in kebao_sim::products::articles() {
         svc.create_article(&reviewer, a.kind, a.title, a.body_md, true).await.map_err(err)?;
     }
-    println!("demo products: {} filings by {} insurers", filings.len(), insurers.len());
+    outln!("demo products: {} filings by {} insurers", filings.len(), insurers.len());
     Ok(())
 }
 
@@ -1114,7 +1116,7 @@ async fn seed_policies(svc: &Service) -> Result<()> {
     if let Some(pid) = quoted.iter().find(|(_, m)| *m).map(|(id, _)| id.clone()) {
         seed_policy_life(svc, &pid, &ent, &uw, &admin).await?;
     }
-    println!("demo policies: one bound, one referred to ins.underwriter, one endorsed and co-insured with a paid claim in mediation, one cancelled with its refund paid");
+    outln!("demo policies: one bound, one referred to ins.underwriter, one endorsed and co-insured with a paid claim in mediation, one cancelled with its refund paid");
     Ok(())
 }
 
@@ -1328,7 +1330,7 @@ async fn seed_consents(svc: &Service, zone: &kebao_sim::Zone) -> Result<()> {
     svc.revoke_consent(&ent, &revoked.consent.id).await.map_err(err)?;
     svc.credit_report(&bank, &ent_id, Purpose::LoanReview).await.map_err(err)?;
     let _ = svc.credit_report(&guarantor, &ent_id, Purpose::GuaranteeReview).await;
-    println!("demo consents: 3 consents (one revoked), 6 external records, 2 queries");
+    outln!("demo consents: 3 consents (one revoked), 6 external records, 2 queries");
     Ok(())
 }
 
@@ -1370,7 +1372,7 @@ async fn demo(url: &str, enterprises: usize, seed: u64, port: u16, no_serve: boo
             bail!("the demo generator produced invalid rows");
         }
         let secs = started.elapsed().as_secs_f64();
-        println!(
+        outln!(
             "demo zone: {} organisations in {secs:.1} s ({:.0} rows/s)",
             r.imported,
             r.imported as f64 / secs
@@ -1399,7 +1401,7 @@ async fn demo(url: &str, enterprises: usize, seed: u64, port: u16, no_serve: boo
             seeding.register_self(org, &input).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         }
     } else {
-        println!("reusing the demo zone in {url} ({existing} organisations)");
+        outln!("reusing the demo zone in {url} ({existing} organisations)");
     }
     seeding.restore_catalogue().await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let filed: u64 =
@@ -1429,21 +1431,21 @@ async fn demo(url: &str, enterprises: usize, seed: u64, port: u16, no_serve: boo
         return Ok(());
     }
     let listen = format!("127.0.0.1:{port}");
-    println!("\nKebao 科保 demo zone ({url})");
-    println!("Demo logins (password `{}`):", kebao_sim::DEMO_PASSWORD);
+    outln!("\nKebao 科保 demo zone ({url})");
+    outln!("Demo logins (password `{}`):", kebao_sim::DEMO_PASSWORD);
     for u in &zone.users {
         let roles: Vec<&str> = u.roles.iter().map(|r| r.label_en()).collect();
-        println!("  {:<18} {}", u.username, roles.join(", "));
+        outln!("  {:<18} {}", u.username, roles.join(", "));
     }
     for (_, u) in &zone.pending {
-        println!("  {:<18} Enterprise admin of a registration waiting for verification", u.username);
+        outln!("  {:<18} Enterprise admin of a registration waiting for verification", u.username);
     }
     for name in ["ent2.admin", "ent3.admin"] {
         if svc.find_user(name).await.is_ok() {
-            println!("  {name:<18} Enterprise admin (another demo enterprise with subsidy applications)");
+            outln!("  {name:<18} Enterprise admin (another demo enterprise with subsidy applications)");
         }
     }
-    println!();
+    outln!();
     serve(svc, &listen, true, WebArgs::default()).await
 }
 
@@ -1463,8 +1465,13 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    match rt.block_on(run(cli)) {
+    let result = rt.block_on(run(cli));
+    // Whatever the command printed is flushed now; a closed pipe (`| head`) is no error.
+    let result = result.and_then(|()| out::finish().context("writing to standard output"));
+    match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
+        // The reader of standard output went away: the command ends quietly, as `head` expects.
+        Err(e) if out::is_broken_pipe(&e) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
             std::process::ExitCode::FAILURE
@@ -1742,7 +1749,7 @@ async fn seed_subsidies(
         .await
         .map_err(err)?;
     let _ = lapse_pol;
-    println!(
+    outln!(
         "demo subsidies: applications in every state across the zone, first-set and new-material programmes"
     );
     Ok(())

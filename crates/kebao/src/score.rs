@@ -207,10 +207,16 @@ pub fn fit(args: &FitArgs) -> Result<()> {
     // Binning tables.
     for v in &card.variables {
         let b = &v.binning;
-        println!("\n{} (IV {:.4}, {:?})", b.name, b.iv, b.trend);
-        println!(
+        outln!("\n{} (IV {:.4}, {:?})", b.name, b.iv, b.trend);
+        outln!(
             "  {:<48} {:>7} {:>7} {:>7} {:>8} {:>7} {:>7}",
-            "bin", "count", "events", "rate", "WoE", "IV", "points"
+            "bin",
+            "count",
+            "events",
+            "rate",
+            "WoE",
+            "IV",
+            "points"
         );
         for (s, p) in b
             .bins
@@ -222,59 +228,64 @@ pub fn fit(args: &FitArgs) -> Result<()> {
                 continue;
             }
             let label: String = s.label.chars().take(48).collect();
-            println!(
+            outln!(
                 "  {:<48} {:>7} {:>7} {:>7.4} {:>8.4} {:>7.4} {:>7.1}",
-                label, s.count, s.events, s.event_rate, s.woe, s.iv, p
+                label,
+                s.count,
+                s.events,
+                s.event_rate,
+                s.woe,
+                s.iv,
+                p
             );
         }
     }
     let mut ranking: Vec<_> = card.all_binnings.iter().collect();
     ranking.sort_by(|a, b| b.iv.total_cmp(&a.iv));
-    println!("\nIV ranking:");
+    outln!("\nIV ranking:");
     for b in ranking {
         let used = card.variables.iter().any(|v| v.binning.name == b.name);
-        println!("  {:<58} {:>8.4} {}", b.name, b.iv, if used { "" } else { "(left out)" });
+        outln!("  {:<58} {:>8.4} {}", b.name, b.iv, if used { "" } else { "(left out)" });
     }
-    println!(
+    outln!(
         "\nscorecard: base {} points at odds {}:1, {} points to double the odds",
-        opts.base_score, opts.base_odds, opts.pdo
+        opts.base_score,
+        opts.base_odds,
+        opts.pdo
     );
-    println!("  {:<58} {:>10} {:>10} {:>10}", "variable", "coef", "std.err", "p-value");
+    outln!("  {:<58} {:>10} {:>10} {:>10}", "variable", "coef", "std.err", "p-value");
     for v in &card.variables {
-        println!(
-            "  {:<58} {:>10.4} {:>10.4} {:>10.4}",
-            v.binning.name, v.coefficient, v.std_error, v.p_value
-        );
+        outln!("  {:<58} {:>10.4} {:>10.4} {:>10.4}", v.binning.name, v.coefficient, v.std_error, v.p_value);
     }
     let scored = card.score(&test)?;
     let p: Vec<f64> = scored.iter().map(|s| s.probability).collect();
     let a = auc(&p, &y_test);
     let c = confusion(&p, &y_test, 0.5);
-    println!(
+    outln!(
         "\ntest rows: {} ({} events); fitted in {:.3} s",
         y_test.len(),
         y_test.iter().filter(|&&t| t == 1).count(),
         fit_s
     );
-    println!("test AUC: {a:.4}");
-    println!("test Gini: {:.4}", 2.0 * a - 1.0);
-    println!("test KS: {:.4}", ks(&p, &y_test));
-    println!(
+    outln!("test AUC: {a:.4}");
+    outln!("test Gini: {:.4}", 2.0 * a - 1.0);
+    outln!("test KS: {:.4}", ks(&p, &y_test));
+    outln!(
         "confusion at p ≥ 0.5: TP {} FP {} TN {} FN {}",
-        c.true_positive, c.false_positive, c.true_negative, c.false_negative
+        c.true_positive,
+        c.false_positive,
+        c.true_negative,
+        c.false_negative
     );
     let train_scores: Vec<f64> = card.score(&train)?.iter().map(|s| s.score).collect();
     let test_scores: Vec<f64> = scored.iter().map(|s| s.score).collect();
-    println!(
-        "score PSI (test against training): {:.4}",
-        kebao_scorecard::psi(&train_scores, &test_scores, 10)
-    );
+    outln!("score PSI (test against training): {:.4}", kebao_scorecard::psi(&train_scores, &test_scores, 10));
     for (name, csi) in card.csi(&train, &test)? {
-        println!("  CSI {name:<56} {csi:.4}");
+        outln!("  CSI {name:<56} {csi:.4}");
     }
     if let Some(path) = &args.out {
         std::fs::write(path, card.to_json()).with_context(|| format!("writing {}", path.display()))?;
-        println!("model written to {}", path.display());
+        outln!("model written to {}", path.display());
     }
     Ok(())
 }
@@ -326,16 +337,10 @@ pub fn score(args: &ScoreArgs) -> Result<()> {
     match &args.out {
         Some(p) => {
             std::fs::write(p, bytes).with_context(|| format!("writing {}", p.display()))?;
-            println!("scored {} records into {}", scored.len(), p.display());
+            outln!("scored {} records into {}", scored.len(), p.display());
         }
-        None => {
-            use std::io::Write;
-            // A closed pipe (`| head`) ends the output quietly, not with a panic.
-            match std::io::stdout().lock().write_all(&bytes) {
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-                other => other.context("writing to standard output")?,
-            }
-        }
+        // A closed pipe (`| head`) ends the output quietly, not with a panic.
+        None => crate::out::write_all(&bytes),
     }
     Ok(())
 }

@@ -90,7 +90,7 @@ pub async fn run(cmd: SubsidyCommand) -> Result<()> {
             let svc = service(&db.url, db.policies.as_deref()).await?;
             for p in svc.subsidy_programmes().await.map_err(err)? {
                 let to = p.valid_to.map(|d| d.to_string()).unwrap_or_default();
-                println!(
+                outln!(
                     "{}\tv{}\t{} — {}\t[{}]\t{}",
                     p.id,
                     p.version,
@@ -100,7 +100,7 @@ pub async fn run(cmd: SubsidyCommand) -> Result<()> {
                     p.name_zh
                 );
                 if !p.label_en.is_empty() {
-                    println!("\t\t{}", p.label_en);
+                    outln!("\t\t{}", p.label_en);
                 }
             }
             Ok(())
@@ -114,13 +114,13 @@ pub async fn run(cmd: SubsidyCommand) -> Result<()> {
                 .map_err(|e| anyhow::anyhow!("policy `{policy}`: {}", cli_error(&e)))?;
             let decl = Declarations { contract_amount_yuan: contract_amount, ..Default::default() };
             let (p, r) = svc.check_subsidy(&op, &id, &programme, &decl).await.map_err(err)?;
-            println!("{} v{} [{}] {}", p.id, p.version, p.confidence.code(), p.label_en);
+            outln!("{} v{} [{}] {}", p.id, p.version, p.confidence.code(), p.label_en);
             match r {
                 Ok(g) => {
                     for s in &g.steps {
-                        println!("  {:<60} {:>16}", s.label_en, yuan(s.value_fen));
+                        outln!("  {:<60} {:>16}", s.label_en, yuan(s.value_fen));
                     }
-                    println!(
+                    outln!(
                         "eligible: {} yuan{}",
                         yuan(g.amount_fen),
                         g.bound_by.map(|b| format!(" (bound by {b})")).unwrap_or_default()
@@ -129,7 +129,7 @@ pub async fn run(cmd: SubsidyCommand) -> Result<()> {
                 }
                 Err(fs) => {
                     for f in &fs {
-                        println!("  {}: {} ({})", f.rule, f.reason_en, f.reason_zh);
+                        outln!("  {}: {} ({})", f.rule, f.reason_en, f.reason_zh);
                     }
                     anyhow::bail!("not eligible: {} rule(s) failed", fs.len())
                 }
@@ -150,14 +150,14 @@ pub async fn run(cmd: SubsidyCommand) -> Result<()> {
                 rate_cap_bp: percent(rate_cap, "rate-cap")?,
             };
             let w = svc.subsidy_what_if(&operator(), &programme, &params).await.map_err(err)?;
-            println!("policies assessed: {}", w.policies_assessed);
-            println!("eligible: {} policies, {} enterprises", w.eligible, w.enterprises);
-            println!("cost: {} yuan", yuan(w.cost_fen));
+            outln!("policies assessed: {}", w.policies_assessed);
+            outln!("eligible: {} policies, {} enterprises", w.eligible, w.enterprises);
+            outln!("cost: {} yuan", yuan(w.cost_fen));
             for (k, v) in &w.by_industry {
-                println!("  {k:<24} {:>16}", yuan(*v));
+                outln!("  {k:<24} {:>16}", yuan(*v));
             }
             for (k, v) in &w.failures {
-                println!("  failed {k}: {v}");
+                outln!("  failed {k}: {v}");
             }
             Ok(())
         }
@@ -167,7 +167,7 @@ pub async fn run(cmd: SubsidyCommand) -> Result<()> {
             let text =
                 std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
             for (id, v) in svc.load_subsidy_programmes(&a, &text).await.map_err(err)? {
-                println!("loaded {id} v{v}");
+                outln!("loaded {id} v{v}");
             }
             Ok(())
         }
@@ -177,7 +177,7 @@ pub async fn run(cmd: SubsidyCommand) -> Result<()> {
             let text =
                 std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
             let cal = svc.set_subsidy_calendar(&a, &text).await.map_err(err)?;
-            println!(
+            outln!(
                 "calendar set: {} holidays, {} make-up working days",
                 cal.holidays.len(),
                 cal.workdays.len()

@@ -628,3 +628,144 @@ fn passwords_the_operator_sets_are_changed_first_and_the_database_is_private() {
         assert!(svc.find_user("ent.admin").await.unwrap().must_change_password);
     });
 }
+
+/// How standard output goes away under a command that prints to it.
+#[derive(Clone, Copy, Debug)]
+enum Reader {
+    /// `| head -n 1`: the first line is read, then the read end is closed.
+    HeadOne,
+    /// The read end is closed as the command starts, long before it has read its input and
+    /// printed anything: its first write meets `EPIPE`.
+    Gone,
+}
+
+/// Runs the binary with standard output a pipe that `reader` closes; returns the exit status
+/// and standard error.
+fn kebao_into_closed_pipe(args: &[&str], reader: Reader) -> (std::process::ExitStatus, String) {
+    use std::io::{BufRead, Read};
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kebao"));
+    cmd.args(args)
+        .env("KEBAO_DATABASE_URL", "sqlite://unused")
+        .env("KEBAO_LOG", "warn")
+        .stdin(Stdio::null())
+        .stderr(Stdio::piped());
+    let mut child = match reader {
+        Reader::HeadOne => {
+            let mut child = cmd.stdout(Stdio::piped()).spawn().unwrap();
+            let mut lines = std::io::BufReader::new(child.stdout.take().unwrap());
+            let mut first = String::new();
+            lines.read_line(&mut first).unwrap();
+            assert!(!first.is_empty(), "{args:?} printed nothing");
+            drop(lines);
+            child
+        }
+        Reader::Gone => {
+            let mut child = cmd.stdout(Stdio::piped()).spawn().unwrap();
+            drop(child.stdout.take());
+            child
+        }
+    };
+    let mut err = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    (child.wait().unwrap(), err)
+}
+
+/// `kebao index build … | head -n 1` and friends: a closed pipe ends the command quietly with
+/// status 0 (no panic, no 101), and the files the command writes are written in full.
+#[test]
+fn a_closed_pipe_ends_the_command_quietly() {
+    let asem = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/reference/asem");
+    let (fw, data) = (asem.join("asem_iMeta.csv"), asem.join("asem_iData.csv"));
+    let (fw, data) = (fw.to_str().unwrap(), data.to_str().unwrap());
+    let credit =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/reference/germancredit_split.csv");
+    let credit = credit.to_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
+    // Each command; `OUT` stands for the file it writes.
+    let commands = [
+        (
+            "build",
+            vec![
+                "index",
+                "build",
+                "--framework",
+                fw,
+                "--data",
+                data,
+                "--group",
+                "EurAsia_group",
+                "--out",
+                "OUT",
+            ],
+        ),
+        (
+            "uncertainty",
+            vec![
+                "index",
+                "uncertainty",
+                "--framework",
+                fw,
+                "--data",
+                data,
+                "--group",
+                "EurAsia_group",
+                "--runs",
+                "50",
+                "--aggregations",
+                "arithmetic,geometric",
+                "--sensitivity",
+                "5",
+                "--out",
+                "OUT",
+            ],
+        ),
+        (
+            "scorecard",
+            vec![
+                "fit",
+                "scorecard",
+                "--data",
+                credit,
+                "--target",
+                "creditability",
+                "--bad",
+                "bad",
+                "--split-col",
+                "split",
+                "--out",
+                "OUT",
+            ],
+        ),
+    ];
+    let args = |a: &[&str], out: &str| -> Vec<String> {
+        a.iter().map(|x| if *x == "OUT" { out.to_owned() } else { (*x).to_owned() }).collect()
+    };
+    for (name, command) in commands {
+        // The file as the command writes it with standard output read to the end.
+        let reference = file(&format!("{name}-reference"));
+        let a = args(&command, &reference);
+        let o = kebao("sqlite://unused", &a.iter().map(String::as_str).collect::<Vec<_>>());
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+        assert!(stdout(&o).lines().count() > 5, "{name} prints a lot: {}", stdout(&o));
+        let reference = std::fs::read(&reference).unwrap();
+        for reader in [Reader::HeadOne, Reader::Gone] {
+            let out = file(&format!("{name}-{reader:?}"));
+            let a = args(&command, &out);
+            let (status, err) =
+                kebao_into_closed_pipe(&a.iter().map(String::as_str).collect::<Vec<_>>(), reader);
+            assert!(!err.contains("panicked"), "{name}, {reader:?}: {err}");
+            assert_eq!(status.code(), Some(0), "{name}, {reader:?}: {err}");
+            assert!(
+                std::fs::read(&out).unwrap() == reference,
+                "{name}, {reader:?}: the --out file is not complete"
+            );
+        }
+    }
+    // Scores to standard output, the one command whose product is standard output.
+    let model = file("scorecard-reference");
+    for reader in [Reader::HeadOne, Reader::Gone] {
+        let (status, err) = kebao_into_closed_pipe(&["score", "--model", &model, "--data", credit], reader);
+        assert!(!err.contains("panicked") && status.code() == Some(0), "score, {reader:?}: {status} {err}");
+    }
+}

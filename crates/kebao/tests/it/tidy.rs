@@ -336,3 +336,27 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// The binary writes standard output through `out.rs` only: `println!` panics on a closed
+/// pipe (`kebao … | head -n 1`), the `out` writer ends the output quietly.
+#[test]
+fn the_binary_prints_through_one_writer() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut found = Vec::new();
+    for entry in walk(&root) {
+        if entry.file_name().is_some_and(|n| n == "out.rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&entry).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            for needle in ["println!", "print!", "io::stdout()"] {
+                // `eprintln!` and `eprint!` write to standard error, which may stay.
+                let hit = line.match_indices(needle).any(|(i, _)| !line[..i].ends_with('e'));
+                if hit {
+                    found.push(format!("{}:{}: `{needle}`", entry.display(), n + 1));
+                }
+            }
+        }
+    }
+    assert!(found.is_empty(), "print through `outln!` (crates/kebao/src/out.rs):\n{}", found.join("\n"));
+}
