@@ -358,6 +358,13 @@ impl SubsidyApplication {
         matches!(self.stage, Stage::Subsidy | Stage::Funding)
             && (self.status.holds_budget() || self.status.is_paid())
     }
+
+    /// Whether money was granted on the policy: approved, disbursed, or granted by the
+    /// ministries (a qualification grants nothing; a clawed-back grant no longer counts).
+    pub fn compensated(&self) -> bool {
+        matches!(self.stage, Stage::Subsidy | Stage::Funding)
+            && (self.status == SubsidyStatus::Approved || self.status.is_paid())
+    }
 }
 
 /// An objection raised during the public notice.
@@ -520,6 +527,11 @@ pub struct Programme {
     pub rate_cap_bp: Option<u32>,
     pub rate_cap_action: RateCapAction,
     pub premium_basis: PremiumBasis,
+    /// The premium must be paid in full before an application (rules.md §5, "post-payment
+    /// (premium fully paid)"). Unset: true for zone programmes, false for national ones
+    /// (which subsidise the premium actually paid). Read it through `requires_full_payment()`.
+    #[serde(default)]
+    pub requires_full_payment: Option<bool>,
     #[serde(default)]
     pub per_policy_cap_yuan: Option<i64>,
     #[serde(default)]
@@ -621,6 +633,12 @@ impl Programme {
         d >= self.valid_from && self.valid_to.is_none_or(|t| d <= t)
     }
 
+    /// Whether the premium must be paid in full before an application (default: zone
+    /// programmes yes, national programmes no).
+    pub fn requires_full_payment(&self) -> bool {
+        self.requires_full_payment.unwrap_or(self.kind == ProgrammeKind::Zone)
+    }
+
     /// The product group of a product type.
     pub fn group_of(&self, product_type: &str) -> Option<&ShareGroup> {
         self.groups.iter().find(|g| g.product_types.iter().any(|t| t == product_type))
@@ -674,7 +692,11 @@ pub struct Case {
     pub stacked: bool,
     pub contract_amount_fen: Option<i64>,
     pub related_party: bool,
+    /// The applicant declares the project already compensated.
     pub already_compensated: bool,
+    /// The programmes that already granted money for this policy on the platform (approved,
+    /// disbursed or granted by the ministries), whatever the applicant declares.
+    pub compensated_under: Vec<String>,
     /// The enterprise is banned from the programme until this date.
     pub banned_until: Option<Date>,
 }
@@ -859,10 +881,32 @@ pub fn assess(p: &Programme, c: &Case) -> Result<Grant, Vec<Failure>> {
             "the user is a related party or a trader".into(),
         );
     }
-    if p.exclude_already_compensated && c.already_compensated {
+    if p.exclude_already_compensated && !c.compensated_under.is_empty() {
+        let under = c.compensated_under.join("、");
+        let under_en = c.compensated_under.join(", ");
+        no(
+            "already_compensated",
+            format!("平台记录显示该保单已获补偿（方案：{under}）"),
+            format!("the platform's records show the policy already compensated (programme: {under_en})"),
+        );
+    } else if p.exclude_already_compensated && c.already_compensated {
         no("already_compensated", "该项目已获补偿".into(), "the project has already been compensated".into());
     }
-    if c.premium_paid_fen <= 0 && p.premium_basis == PremiumBasis::Paid {
+    if p.requires_full_payment() && c.premium_paid_fen < c.premium_invoiced_fen {
+        no(
+            "premium_paid",
+            format!(
+                "保费未缴清：已缴 {} 元，应缴 {} 元；本方案须缴清全部保费后方可申请",
+                yuan(c.premium_paid_fen.max(0)),
+                yuan(c.premium_invoiced_fen)
+            ),
+            format!(
+                "the premium is not fully paid: {} yuan paid of {} yuan due; the programme requires the full premium paid before an application",
+                yuan(c.premium_paid_fen.max(0)),
+                yuan(c.premium_invoiced_fen)
+            ),
+        );
+    } else if c.premium_paid_fen <= 0 && p.premium_basis == PremiumBasis::Paid {
         no("premium_paid", "保费尚未缴纳".into(), "no premium has been paid".into());
     }
     let mut base = match p.premium_basis {
@@ -1264,6 +1308,56 @@ mod tests {
         {
             assert_eq!(Stage::parse_for(kind, stage).map_err(|e| e.code), Err("bad_stage"));
         }
+    }
+
+    #[test]
+    fn a_zone_programme_refuses_a_premium_not_fully_paid() {
+        let ps = shipped();
+        let zone = ps.iter().find(|p| p.id == "zone_tech_insurance").unwrap();
+        assert!(zone.requires_full_payment());
+        // 12,000 of 20,000 yuan paid: refused, naming the rule and both amounts.
+        let mut c = case("rd_liability", 20_000_00, 5_000_000_00);
+        c.premium_paid_fen = 12_000_00;
+        let f = assess(zone, &c).unwrap_err();
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].rule, "premium_paid");
+        assert!(f[0].reason_en.contains("12000.00 yuan paid of 20000.00 yuan due"), "{f:?}");
+        assert!(f[0].reason_zh.contains("已缴 12000.00 元，应缴 20000.00 元"), "{f:?}");
+        c.premium_paid_fen = 20_000_00;
+        assert_eq!(assess(zone, &c).unwrap().amount_fen, 10_000_00);
+        // The setting can be turned off: the paid part is then the base, as before.
+        let mut lax = zone.clone();
+        lax.requires_full_payment = Some(false);
+        c.premium_paid_fen = 12_000_00;
+        assert_eq!(assess(&lax, &c).unwrap().amount_fen, 6_000_00);
+        // National programmes subsidise the premium actually paid (rules.md §3.1): unchanged.
+        let v2024 = version_for(&ps, "first_set", date!(2026 - 03 - 01), date!(2026 - 04 - 01)).unwrap();
+        assert!(!v2024.requires_full_payment());
+        let mut c = case("first_set_equipment", 30_000_00, 1_000_000_00);
+        c.cumulative_premium_fen = 250_000_00;
+        c.premium_paid_fen = 10_000_00;
+        assert_eq!(assess(v2024, &c).unwrap().amount_fen, 8_000_00);
+        // The file states it; unset, the kind decides.
+        let text = SHIPPED.replace("requires_full_payment = true\n", "");
+        let zone =
+            parse_programmes(&text).unwrap().into_iter().find(|p| p.id == "zone_tech_insurance").unwrap();
+        assert_eq!((zone.requires_full_payment, zone.requires_full_payment()), (None, true));
+    }
+
+    #[test]
+    fn already_compensated_on_the_platform_whatever_is_declared() {
+        let ps = shipped();
+        let v = version_for(&ps, "new_material", date!(2026 - 03 - 01), date!(2026 - 04 - 01)).unwrap();
+        let mut c = case("new_material_first_batch", 300_000_00, 100_000_000_00);
+        c.contract_amount_fen = Some(100_000_000_00);
+        assert!(assess(v, &c).is_ok());
+        c.compensated_under = vec!["first_set".into()];
+        let f = assess(v, &c).unwrap_err();
+        assert_eq!(f[0].rule, "already_compensated");
+        assert!(f[0].reason_en.contains("first_set") && f[0].reason_zh.contains("平台记录"), "{f:?}");
+        // Declared too: one failure, the platform's.
+        c.already_compensated = true;
+        assert_eq!(assess(v, &c).unwrap_err().len(), 1);
     }
 
     #[test]

@@ -27,6 +27,12 @@ pub enum SubsidyCommand {
         /// Purchase-contract amount in yuan (new material).
         #[arg(long)]
         contract_amount: Option<i64>,
+        /// Declare the user of the equipment or material a related party or a trader.
+        #[arg(long)]
+        related_party: bool,
+        /// Declare the project already compensated (the platform's own grants are checked anyway).
+        #[arg(long)]
+        already_compensated: bool,
     },
     /// Re-run a programme's rules with other parameters over the zone's policies in force.
     /// Nothing is written.
@@ -105,14 +111,23 @@ pub async fn run(cmd: SubsidyCommand) -> Result<()> {
             }
             Ok(())
         }
-        SubsidyCommand::Check { db, policy, programme, contract_amount } => {
+        SubsidyCommand::Check {
+            db,
+            policy,
+            programme,
+            contract_amount,
+            related_party,
+            already_compensated,
+        } => {
             let svc = service(&db.url, db.policies.as_deref()).await?;
             let op = operator();
             let id = svc
                 .policy_id_by_number(&op, &policy)
                 .await
                 .map_err(|e| anyhow::anyhow!("policy `{policy}`: {}", cli_error(&e)))?;
-            let decl = Declarations { contract_amount_yuan: contract_amount, ..Default::default() };
+            // The declarations the API's check and application take.
+            let decl =
+                Declarations { contract_amount_yuan: contract_amount, related_party, already_compensated };
             let (p, r) = svc.check_subsidy(&op, &id, &programme, &decl).await.map_err(err)?;
             outln!("{} v{} [{}] {}", p.id, p.version, p.confidence.code(), p.label_en);
             match r {

@@ -460,6 +460,16 @@ impl Service {
                     .any(|x| x.id == a.programme_id && x.no_stacking_group.as_ref() == Some(group));
             }
         }
+        // Already compensated: the platform's own grants on this policy under another programme,
+        // whatever the applicant declares.
+        let mut compensated_under: Vec<String> = Vec::new();
+        for a in mine.iter().filter(|a| {
+            a.policy_id.as_deref() == Some(p.id.as_str()) && a.programme_id != prog.id && a.compensated()
+        }) {
+            if !compensated_under.contains(&a.programme_id) {
+                compensated_under.push(a.programme_id.clone());
+            }
+        }
         let banned_until = store::ban(tx.conn(), &p.enterprise_id, &prog.id).await?;
         let budget_left = if with_budget { self.budget_left(tx, &prog).await? } else { None };
         let case = Case {
@@ -487,6 +497,7 @@ impl Service {
             contract_amount_fen: decl.contract_amount_yuan.map(|y| y.saturating_mul(100)),
             related_party: decl.related_party,
             already_compensated: decl.already_compensated,
+            compensated_under,
             banned_until,
         };
         Ok((prog, case, p))

@@ -67,6 +67,22 @@ fn demo_import_export_and_audit() {
         &["subsidy", "check", "--policy", "DHKB-P-2026-000001", "--programme", "zone_tech_insurance"],
     );
     assert!(stdout(&o).contains("zone_tech_insurance v1"), "{}{}", stdout(&o), stderr(&o));
+    // The declarations the API takes reach the rules: related party, already compensated.
+    let check = |extra: &[&str]| {
+        let mut args =
+            vec!["subsidy", "check", "--policy", "DHKB-P-2026-000001", "--programme", "new_material"];
+        args.extend_from_slice(extra);
+        stdout(&kebao(&db, &args))
+    };
+    let plain = check(&[]);
+    assert!(plain.contains("new_material v2024"), "{plain}");
+    assert!(!plain.contains("related_party:") && !plain.contains("already_compensated:"), "{plain}");
+    let declared = check(&["--related-party", "--already-compensated", "--contract-amount", "1500000"]);
+    assert!(
+        declared.contains("related_party: the user is a related party")
+            && declared.contains("already_compensated: the project has already been compensated"),
+        "{declared}"
+    );
     let o = kebao(
         &db,
         &["subsidy", "check", "--policy", "DHKB-P-1999-000001", "--programme", "zone_tech_insurance"],

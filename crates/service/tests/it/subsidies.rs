@@ -517,3 +517,93 @@ share_bp_by_year = [5000, 3000]
         ctx.svc.check_subsidy(&s.z.ent_admin, &other, "stepdown", &Declarations::default()).await.unwrap();
     assert_eq!(r.unwrap().amount_fen, 500_000);
 });
+
+contract!(already_compensated_is_checked_against_the_platforms_grants, |ctx: Ctx| async move {
+    let (s, rd, _) = setup(&ctx).await;
+    // Two programmes cover the same product type and belong to no no-stacking group; the
+    // second excludes a policy already compensated.
+    let first = r#"
+[[programme]]
+id = "comp_first"
+version = 1
+name_zh = "先行补贴"
+name_en = "First grant"
+kind = "zone"
+source = "test"
+confidence = "U"
+valid_from = "2026-01-01"
+version_date = "application_date"
+rate_cap_action = "cap_base"
+premium_basis = "paid"
+cap_year = "application"
+budget_yuan = 100000
+notice_working_days = 5
+ban_years = 3
+[[programme.groups]]
+name = "all"
+product_types = ["rd_liability"]
+share_bp_by_year = [5000]
+"#;
+    let second = first
+        .replace("comp_first", "comp_second")
+        .replace("ban_years = 3\n", "ban_years = 3\nexclude_already_compensated = true\n");
+    ctx.svc.load_subsidy_programmes(&s.approver, first).await.unwrap();
+    ctx.svc.load_subsidy_programmes(&s.approver, &second).await.unwrap();
+    let pol = paid_policy(&ctx, &s, &rd, 1_000_000).await;
+    let other = paid_policy(&ctx, &s, &rd, 1_000_000).await;
+    let none = Declarations::default();
+    let a = ctx.svc.apply_subsidy(&s.z.ent_admin, &pol, "comp_first", "", &none).await.unwrap();
+    ctx.svc.subsidy_local_review(&s.z.reviewer, &a.id, true, "").await.unwrap();
+    ctx.svc.subsidy_department_review(&s.approver, &a.id, true, "").await.unwrap();
+    // In notice nothing is granted yet.
+    let (_, r) = ctx.svc.check_subsidy(&s.z.ent_admin, &pol, "comp_second", &none).await.unwrap();
+    assert_eq!(r.unwrap().amount_fen, 500_000);
+    ctx.clock.advance_us(8 * DAY);
+    ctx.svc.approve_subsidy(&s.approver, &a.id).await.unwrap();
+    // Approved under the first programme: the second refuses the policy though nothing is
+    // declared, and says where the record comes from.
+    let (_, r) = ctx.svc.check_subsidy(&s.z.ent_admin, &pol, "comp_second", &none).await.unwrap();
+    let f = r.unwrap_err();
+    let f = f.iter().find(|f| f.rule == "already_compensated").expect("already_compensated");
+    assert!(f.reason_en.contains("comp_first") && f.reason_zh.contains("comp_first"), "{f:?}");
+    let e = ctx.svc.apply_subsidy(&s.z.ent_admin, &pol, "comp_second", "", &none).await.unwrap_err();
+    assert!(format!("{e:?}").contains("already compensated"), "{e:?}");
+    ctx.svc.disburse_subsidy(&s.approver, &a.id, "GK-COMP-1").await.unwrap();
+    let (_, r) = ctx.svc.check_subsidy(&s.z.ent_admin, &pol, "comp_second", &none).await.unwrap();
+    assert!(r.unwrap_err().iter().any(|f| f.rule == "already_compensated"));
+    // Another policy of the enterprise is not compensated; declaring it still refuses it.
+    let (_, r) = ctx.svc.check_subsidy(&s.z.ent_admin, &other, "comp_second", &none).await.unwrap();
+    assert_eq!(r.unwrap().amount_fen, 500_000);
+    let declared = Declarations { already_compensated: true, ..Default::default() };
+    let (_, r) = ctx.svc.check_subsidy(&s.z.ent_admin, &other, "comp_second", &declared).await.unwrap();
+    assert!(r.unwrap_err().iter().any(|f| f.rule == "already_compensated"));
+    // A grant clawed back no longer counts.
+    ctx.svc.claw_back_subsidy(&s.approver, &a.id, false, "企业退保，按规定追回已拨付补贴").await.unwrap();
+    let (_, r) = ctx.svc.check_subsidy(&s.z.ent_admin, &pol, "comp_second", &none).await.unwrap();
+    assert!(r.map_or_else(|f| !f.iter().any(|f| f.rule == "already_compensated"), |_| true));
+});
+
+contract!(a_zone_programme_refuses_a_premium_not_fully_paid, |ctx: Ctx| async move {
+    let (s, rd, _) = setup(&ctx).await;
+    let q = QuoteInput { limit: Money::from_fen(2_000_000 * 100), ..Default::default() };
+    let a = ctx.svc.apply_for_policy(&s.z.ent_admin, &rd, &q, &ctx.svc.today().to_string()).await.unwrap();
+    let p = ctx
+        .svc
+        .my_policies(&s.z.ent_admin)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| p.application_id == a.id)
+        .unwrap();
+    let half = Money::from_fen(p.premium.fen() / 2);
+    ctx.svc.record_premium_paid(&s.uw, &p.id, half, &format!("B-{}", p.id)).await.unwrap();
+    let none = Declarations::default();
+    let (_, r) = ctx.svc.check_subsidy(&s.z.ent_admin, &p.id, "zone_tech_insurance", &none).await.unwrap();
+    let f = r.unwrap_err();
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(f[0].rule, "premium_paid");
+    assert!(f[0].reason_en.contains("10000.00 yuan paid of 20000.00 yuan due"), "{f:?}");
+    ctx.svc.record_premium_paid(&s.uw, &p.id, half, &format!("B2-{}", p.id)).await.unwrap();
+    let (_, r) = ctx.svc.check_subsidy(&s.z.ent_admin, &p.id, "zone_tech_insurance", &none).await.unwrap();
+    assert_eq!(r.unwrap().amount_fen, 1_000_000);
+});
