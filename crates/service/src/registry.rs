@@ -485,6 +485,32 @@ impl Service {
         self.authz.decide(actor, action, &Resource::Zone, &Basis::None).allowed
     }
 
+    /// The names of the organisations among `ids` whose profile the actor may read, so that a
+    /// work list names its parties; the others are left out.
+    pub async fn org_names(
+        &self,
+        actor: &Actor,
+        ids: &[&str],
+    ) -> Result<std::collections::HashMap<String, String>> {
+        let mut tx = self.store.begin_read().await?;
+        let mut out = std::collections::HashMap::new();
+        for id in ids {
+            if out.contains_key(*id) {
+                continue;
+            }
+            match orgs::get(tx.conn(), id).await {
+                Ok(org) => {
+                    if self.allowed(actor, Action::ReadProfile, &org).allowed {
+                        out.insert(org.id, org.name);
+                    }
+                }
+                Err(kebao_store::StoreError::NotFound) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(out)
+    }
+
     /// The id of the organisation registered with this USCC, if the actor may see it.
     pub async fn org_id_by_uscc(&self, actor: &Actor, uscc: &str) -> Result<Option<String>> {
         let mut tx = self.store.begin_read().await?;

@@ -32,6 +32,10 @@ pub fn routes() -> Router<AppState> {
 struct AppRow {
     id: String,
     product_id: String,
+    /// The product's name (or a generic label when the viewer may not read it).
+    product: String,
+    /// The applicant enterprise's name.
+    applicant: String,
     status: String,
     status_code: String,
     reasons: String,
@@ -41,7 +45,27 @@ struct AppRow {
     steps: Vec<(String, String)>,
 }
 
-fn app_row(c: &Chrome, a: &Application, steps: &[ApplicationStep]) -> AppRow {
+/// The names a list of applications shows: products and applicant enterprises.
+struct AppNames {
+    products: HashMap<String, String>,
+    orgs: HashMap<String, String>,
+}
+
+async fn app_names(st: &AppState, actor: &Actor, apps: &[Application]) -> AppNames {
+    let mut products = HashMap::new();
+    for a in apps {
+        if !products.contains_key(&a.product_id) {
+            if let Ok(v) = st.svc.product(actor, &a.product_id).await {
+                products.insert(a.product_id.clone(), v.shown.content.name.clone());
+            }
+        }
+    }
+    let ids: Vec<&str> = apps.iter().map(|a| a.enterprise_id.as_str()).collect();
+    let orgs = st.svc.org_names(actor, &ids).await.unwrap_or_default();
+    AppNames { products, orgs }
+}
+
+fn app_row(c: &Chrome, a: &Application, steps: &[ApplicationStep], names: &AppNames) -> AppRow {
     let label = |s: ApplicationStep| match s {
         ApplicationStep::Accept => c.tr.t("承保并出单", "Accept and bind"),
         _ => c.tr.t(s.label_zh(), s.label_en()),
@@ -49,6 +73,12 @@ fn app_row(c: &Chrome, a: &Application, steps: &[ApplicationStep]) -> AppRow {
     AppRow {
         id: a.id.clone(),
         product_id: a.product_id.clone(),
+        product: names
+            .products
+            .get(&a.product_id)
+            .cloned()
+            .unwrap_or_else(|| c.tr.t("查看产品", "product").to_owned()),
+        applicant: names.orgs.get(&a.enterprise_id).cloned().unwrap_or_default(),
         status: c.tr.t(a.status.label_zh(), a.status.label_en()).to_owned(),
         status_code: a.status.code().to_owned(),
         reasons: a.reasons.join("；"),
@@ -84,8 +114,9 @@ async fn policies_page(State(st): State<AppState>, Authed { c, s, tr }: Authed) 
     };
     let pols =
         st.svc.my_policies(&s.actor).await.map_err(|e| error_page(tr, super::kit::chrome_blank(tr), e))?;
+    let names = app_names(&st, &s.actor, &apps).await;
     Ok(html(&PoliciesTpl {
-        apps: apps.iter().map(|a| app_row(&c, a, &[])).collect(),
+        apps: apps.iter().map(|a| app_row(&c, a, &[], &names)).collect(),
         policies: pols
             .iter()
             .map(|p| PolicyRowT {
@@ -355,6 +386,7 @@ async fn queue_page(State(st): State<AppState>, Authed { c, s, tr }: Authed) -> 
         .underwriting_queue(&s.actor)
         .await
         .map_err(|e| error_page(tr, super::kit::chrome_blank(tr), e))?;
+    let names = app_names(&st, &s.actor, &apps).await;
     let mut rows = Vec::new();
     for a in &apps {
         let steps = st
@@ -362,7 +394,7 @@ async fn queue_page(State(st): State<AppState>, Authed { c, s, tr }: Authed) -> 
             .application_actions(&s.actor, &a.id)
             .await
             .map_err(|e| error_page(tr, super::kit::chrome_blank(tr), e))?;
-        rows.push(app_row(&c, a, &steps));
+        rows.push(app_row(&c, a, &steps, &names));
     }
     Ok(html(&QueueTpl { apps: rows, c }))
 }

@@ -43,6 +43,8 @@ fn yuan(f: i64) -> String {
 
 struct Row {
     id: String,
+    /// The applicant enterprise's name (filled in where a list shows it).
+    enterprise: String,
     programme: String,
     stage: String,
     status: String,
@@ -55,6 +57,7 @@ struct Row {
 fn row(tr: Tr, names: &HashMap<String, String>, a: &SubsidyApplication) -> Row {
     Row {
         id: a.id.clone(),
+        enterprise: String::new(),
         programme: format!(
             "{}（{}）",
             names.get(&a.programme_id).cloned().unwrap_or_else(|| a.programme_id.clone()),
@@ -101,7 +104,18 @@ async fn list_page(State(st): State<AppState>, Authed { c, s, tr }: Authed) -> P
         st.svc.subsidy_applications(&s.actor).await.map_err(|e| error_page(tr, chrome_blank(tr), e))?;
     let n = names(&st, tr).await;
     let zone = st.svc.subsidy_zone_rights(&s.actor).statistics;
-    Ok(html(&ListTpl { rows: apps.iter().map(|a| row(tr, &n, a)).collect(), zone, c }))
+    let ids: Vec<&str> = apps.iter().map(|a| a.enterprise_id.as_str()).collect();
+    let enterprises =
+        st.svc.org_names(&s.actor, &ids).await.map_err(|e| error_page(tr, chrome_blank(tr), e))?;
+    let rows = apps
+        .iter()
+        .map(|a| {
+            let mut r = row(tr, &n, a);
+            r.enterprise = enterprises.get(&a.enterprise_id).cloned().unwrap_or_default();
+            r
+        })
+        .collect();
+    Ok(html(&ListTpl { rows, zone, c }))
 }
 
 #[derive(Template)]

@@ -575,6 +575,8 @@ async fn apply_from_a_quote_underwrite_and_print_the_policy() {
     let ucsrf = u.csrf().await;
     let queue = u.get("/underwriting").await.text();
     assert!(queue.contains("超过自动承保上限"), "{queue}");
+    // The work list names the applicant.
+    assert!(queue.contains("光谷激光科技有限公司"), "{queue}");
     let app_id = {
         let t = c.token("uw.one").await;
         c.get_auth("/api/v1/underwriting/queue", &t).await.json()[0]["id"].as_str().unwrap().to_owned()
@@ -1032,6 +1034,9 @@ async fn subsidies_from_the_policy_page_through_review_notice_and_dashboard() {
     let mut z = Client::new(&app);
     z.login("reviewer", PW).await;
     let zc = z.csrf().await;
+    // The zone's work list names the applicant.
+    let list = z.get("/subsidies").await.text();
+    assert!(list.contains("光谷激光科技有限公司"), "{list}");
     // The page offers what the service says each reader may do now.
     assert!(z.get(&sub).await.text().contains("value=\"local_review\""));
     let mine = e.get(&sub).await.text();
