@@ -39,6 +39,8 @@ pub struct ClaimView {
     /// what its other claims were decided or paid. A claim may ask for more; payment is
     /// capped here.
     pub cap: Money,
+    /// The insured enterprise, the insurer and the product.
+    pub parties: crate::worklists::Parties,
 }
 
 /// Claims metrics of one insurer, for the evaluation of institutions.
@@ -504,7 +506,8 @@ impl Service {
         let documents = kebao_store::attachments::of_owner(tx.conn(), &Owner::claim(&c.id)).await?;
         let left = self.cap_of(&mut tx, &c, false).await?;
         let cap = left.checked_add(c.paid).unwrap_or(left);
-        Ok(ClaimView { claim: c, policy_number: p.number, clocks, documents, cap })
+        let parties = crate::worklists::parties_of_policy(&mut tx, &p).await?;
+        Ok(ClaimView { claim: c, policy_number: p.number, clocks, documents, cap, parties })
     }
 
     /// The insured enterprise or the insurer's claims handler attaches a document to a

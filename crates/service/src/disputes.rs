@@ -20,6 +20,10 @@ pub struct DisputeView {
     pub dispute: Dispute,
     /// (label zh, label en, due date, met).
     pub deadlines: Vec<(&'static str, &'static str, String, bool)>,
+    /// The claim complained of (its amounts, outcome and reason).
+    pub claim: Option<kebao_domain::claim::Claim>,
+    /// The complainant, the insurer, the policy and its product.
+    pub parties: crate::worklists::Parties,
 }
 
 /// The Cedar action that decides who may take a step of a dispute (the one mapping): taking
@@ -132,10 +136,31 @@ impl Service {
         let from = d.status;
         d.status = d.status.apply(DisputeStep::Take).map_err(ServiceError::Conflict)?;
         d.mediator = Some(who);
-        d.mediator_org = Some(org);
+        d.mediator_org = Some(org.clone());
         d.accepted_on = Some(self.today());
         store::update(tx.conn(), &d, from).await?;
         todos::close_todo(tx.conn(), "mediate", id, self.now_us()).await?;
+        // While the mediation runs, it is the mediating centre's work.
+        let holder =
+            kebao_store::orgs::get(tx.conn(), &d.enterprise_id).await.map(|o| o.name).unwrap_or_default();
+        todos::add_todo(
+            tx.conn(),
+            &Todo {
+                id: self.new_id(),
+                org_id: org,
+                role: Role::Mediator.code().to_owned(),
+                kind: "mediating".into(),
+                subject: d.id.clone(),
+                title_zh: format!("调解进行中：{holder}的投诉（记录调解或结束调解）"),
+                title_en: format!(
+                    "Mediation under way: the complaint of {holder} (record a session or conclude)"
+                ),
+                link: format!("/disputes/{}", d.id),
+                created_at_us: self.now_us(),
+                done_at_us: None,
+            },
+        )
+        .await?;
         self.finish(tx, EventDraft::new(&actor.log_name(), "dispute.taken", id, serde_json::json!({})))
             .await?;
         Ok(d)
@@ -203,6 +228,7 @@ impl Service {
         d.outcome = Some(outcome);
         d.concluded_on = Some(self.today());
         store::update(tx.conn(), &d, from).await?;
+        todos::close_todo(tx.conn(), "mediating", id, self.now_us()).await?;
         let draft = EventDraft::new(
             &actor.log_name(),
             if settled { "dispute.settled" } else { "dispute.escalated" },
@@ -261,7 +287,14 @@ impl Service {
                 d.concluded_on.is_some(),
             ));
         }
-        Ok(DisputeView { dispute: d, deadlines })
+        // The claim complained of, as the dispute's readers (its mediator too) see it.
+        let claim = match kebao_store::claims::get(tx.conn(), &d.claim_id).await {
+            Ok(c) => Some(c),
+            Err(kebao_store::StoreError::NotFound) => None,
+            Err(e) => return Err(e.into()),
+        };
+        let parties = crate::worklists::parties_of_dispute(&mut tx, &d, claim.as_ref()).await?;
+        Ok(DisputeView { dispute: d, deadlines, claim, parties })
     }
 
     /// Disputes the actor may see: mediators and the zone see all; parties their own.

@@ -23,6 +23,7 @@ pub mod subsidies;
 pub mod tabular;
 pub mod transparency;
 pub mod users;
+pub mod worklists;
 
 use authz::Authz;
 use kebao_domain::event::{EventDraft, EventRecord};

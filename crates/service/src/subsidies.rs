@@ -601,6 +601,7 @@ impl Service {
             ),
             other => other.into(),
         })?;
+        self.sync_subsidy_todo(&mut tx, &a, &prog).await?;
         let draft = EventDraft::new(
             &actor.log_name(),
             "subsidy.applied",
@@ -647,6 +648,12 @@ impl Service {
         let mut tx = tx;
         a.updated_at_us = self.now_us();
         store::update(tx.conn(), a, from).await?;
+        let programmes = self.ensure_programmes(&mut tx).await?;
+        if let Some(prog) =
+            programmes.iter().find(|p| p.id == a.programme_id && p.version == a.programme_version)
+        {
+            self.sync_subsidy_todo(&mut tx, a, prog).await?;
+        }
         let draft = EventDraft::new(
             &actor.log_name(),
             action,
@@ -655,6 +662,72 @@ impl Service {
         );
         self.finish(tx, draft).await?;
         Ok(a.clone())
+    }
+
+    /// Makes the application's next step the to-do of whoever takes it: a submitted one the
+    /// zone reviewers'; a reviewed one, one in notice, an approved one and the national file
+    /// the approvers'; an offer the enterprise's administrator's. A finished one is no one's.
+    pub(crate) async fn sync_subsidy_todo(
+        &self,
+        tx: &mut Tx,
+        a: &SubsidyApplication,
+        prog: &Programme,
+    ) -> Result<()> {
+        use kebao_store::todos::{self, Todo};
+        let now = self.now_us();
+        todos::close_todo(tx.conn(), "subsidy", &a.id, now).await?;
+        let (role, zh, en) = match a.status {
+            SubsidyStatus::Submitted => (Role::ZoneReviewer, "属地初审", "local review"),
+            SubsidyStatus::LocalReviewed => (Role::ZoneApprover, "部门复审", "department review"),
+            SubsidyStatus::InNotice => {
+                (Role::ZoneApprover, "公示期满后批准", "approval when the notice ends")
+            }
+            SubsidyStatus::Approved => (Role::ZoneApprover, "拨付", "disbursement"),
+            SubsidyStatus::Recommended => (Role::ZoneApprover, "报送部委", "forwarding to the ministries"),
+            SubsidyStatus::Forwarded => (Role::ZoneApprover, "登记部委决定", "the ministries' decision"),
+            SubsidyStatus::Offered => (Role::EnterpriseAdmin, "确认享受免申即享补贴", "confirming the offer"),
+            _ => return Ok(()),
+        };
+        let applicant = orgs::get(tx.conn(), &a.enterprise_id).await.map(|o| o.name).unwrap_or_default();
+        let orgs_for: Vec<String> = if role == Role::EnterpriseAdmin {
+            vec![a.enterprise_id.clone()]
+        } else {
+            let mut v: Vec<String> = kebao_store::users::any_with_role(tx.conn(), role)
+                .await?
+                .into_iter()
+                .map(|(_, o)| o)
+                .collect();
+            v.sort();
+            v.dedup();
+            v
+        };
+        for org in orgs_for {
+            todos::add_todo(
+                tx.conn(),
+                &Todo {
+                    id: self.new_id(),
+                    org_id: org,
+                    role: role.code().to_owned(),
+                    kind: "subsidy".into(),
+                    subject: a.id.clone(),
+                    title_zh: format!(
+                        "补贴申请待{zh}：{applicant}（{}，{} 元）",
+                        prog.name_zh,
+                        a.amount.display_yuan()
+                    ),
+                    title_en: format!(
+                        "Subsidy application awaiting {en}: {applicant} ({}, {} yuan)",
+                        prog.name_en,
+                        a.amount.display_yuan()
+                    ),
+                    link: format!("/subsidies/{}", a.id),
+                    created_at_us: now,
+                    done_at_us: None,
+                },
+            )
+            .await?;
+        }
+        Ok(())
     }
 
     fn reserve_transfer(p: &Programme, a: &SubsidyApplication) -> Transfer {
@@ -1006,6 +1079,7 @@ impl Service {
                 updated_at_us: now,
             };
             store::insert(tx.conn(), &a).await?;
+            self.sync_subsidy_todo(&mut tx, &a, &prog).await?;
             n += 1;
         }
         let draft = EventDraft::new(
@@ -1027,6 +1101,7 @@ impl Service {
                 a.status = a.apply(SubsidyStep::Lapse, true).map_err(ServiceError::Conflict)?;
                 a.updated_at_us = self.now_us();
                 store::update(tx.conn(), &a, from).await?;
+                kebao_store::todos::close_todo(tx.conn(), "subsidy", &a.id, self.now_us()).await?;
             }
         }
         Ok(())

@@ -11,3 +11,10 @@ document.addEventListener("click", function (e) {
     window.history.back();
   }
 });
+// A form whose effect cannot be undone asks first (data-confirm holds the question).
+document.addEventListener("submit", function (e) {
+  var f = e.target;
+  if (!(f instanceof HTMLFormElement)) return;
+  var q = f.getAttribute("data-confirm");
+  if (q && !window.confirm(q)) e.preventDefault();
+});

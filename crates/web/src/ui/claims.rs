@@ -1,15 +1,17 @@
 //! Claims: reporting, the claims handlers' steps, claim documents and the claims export.
 
-use super::kit::{check_csrf, error_page, form_messages, html, with_status, Authed, Chrome, Page};
+use super::kit::{
+    check_csrf, error_page, form_messages, html, list_query, with_status, Authed, Chrome, ListNav, Page,
+};
 use super::policies::{render_policy, xlsx_response};
 use crate::AppState;
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
-use kebao_domain::claim::{ClaimInput, ClaimStep};
+use kebao_domain::claim::{ClaimInput, ClaimStatus, ClaimStep};
 use kebao_service::authz::Actor;
 use std::collections::HashMap;
 
@@ -26,6 +28,11 @@ pub fn routes() -> Router<AppState> {
 
 struct ClaimRowT {
     id: String,
+    policy_id: String,
+    policy_number: String,
+    holder: String,
+    insurer: String,
+    product: String,
     loss_date: String,
     status: String,
     claimed: String,
@@ -37,22 +44,49 @@ struct ClaimRowT {
 struct ClaimsTpl {
     c: Chrome,
     rows: Vec<ClaimRowT>,
+    nav: ListNav,
 }
 
-async fn claims_page(State(st): State<AppState>, Authed { c, s, tr }: Authed) -> Page {
-    let list =
-        st.svc.my_claims(&s.actor).await.map_err(|e| error_page(tr, super::kit::chrome_blank(tr), e))?;
+async fn claims_page(
+    State(st): State<AppState>,
+    Authed { c, s, tr }: Authed,
+    Query(q): Query<HashMap<String, String>>,
+) -> Page {
+    let query = list_query(&q);
+    let listed = st
+        .svc
+        .claim_list(&s.actor, &query)
+        .await
+        .map_err(|e| error_page(tr, super::kit::chrome_blank(tr), e))?;
     Ok(html(&ClaimsTpl {
-        rows: list
+        rows: listed
+            .rows
             .iter()
-            .map(|x| ClaimRowT {
-                id: x.id.clone(),
-                loss_date: x.loss_date.to_string(),
-                status: tr.t(x.status.label_zh(), x.status.label_en()).to_owned(),
-                claimed: x.claimed.display_yuan(),
-                paid: x.paid.display_yuan(),
+            .map(|i| ClaimRowT {
+                id: i.claim.id.clone(),
+                policy_id: i.claim.policy_id.clone(),
+                policy_number: i.parties.policy_number.clone(),
+                holder: i.parties.holder.clone(),
+                insurer: i.parties.insurer.clone(),
+                product: i.parties.product.clone(),
+                loss_date: i.claim.loss_date.to_string(),
+                status: tr.t(i.claim.status.label_zh(), i.claim.status.label_en()).to_owned(),
+                claimed: i.claim.claimed.display_yuan(),
+                paid: i.claim.paid.display_yuan(),
             })
             .collect(),
+        nav: ListNav {
+            base: "/claims",
+            q: query.q.trim().to_owned(),
+            status: query.status.trim().to_owned(),
+            statuses: ClaimStatus::ALL
+                .iter()
+                .map(|s| (s.code().to_owned(), tr.t(s.label_zh(), s.label_en()).to_owned()))
+                .collect(),
+            page: listed.page,
+            pages: listed.pages,
+            total: listed.total,
+        },
         c,
     }))
 }
@@ -95,6 +129,10 @@ struct ClaimTpl {
     c: Chrome,
     id: String,
     policy_number: String,
+    policy_id: String,
+    holder: String,
+    insurer: String,
+    product: String,
     status: String,
     status_code: String,
     loss_date: String,
@@ -141,6 +179,10 @@ pub(super) async fn render_claim(
         html(&ClaimTpl {
             id: x.id.clone(),
             policy_number: v.policy_number.clone(),
+            policy_id: x.policy_id.clone(),
+            holder: v.parties.holder.clone(),
+            insurer: v.parties.insurer.clone(),
+            product: v.parties.product.clone(),
             status: tr.t(x.status.label_zh(), x.status.label_en()).to_owned(),
             status_code: x.status.code().to_owned(),
             loss_date: x.loss_date.to_string(),
@@ -211,7 +253,7 @@ async fn claim_step_post(
         reference: g("reference"),
     };
     match crate::forms::claims::claim_step_run(&st, &s.actor, &id, &step).await {
-        Ok(()) => Ok(Redirect::to(&format!("/claims/{id}")).into_response()),
+        Ok(()) => Ok(Redirect::to(&format!("/claims/{id}?done=claim_step")).into_response()),
         Err(api) if api.status == StatusCode::UNPROCESSABLE_ENTITY || api.status == StatusCode::CONFLICT => {
             let msgs = if api.body.details.is_empty() {
                 vec![tr.pick(api.body.message_zh.clone(), api.body.message.clone())]
@@ -248,7 +290,7 @@ async fn claim_report(
         claimed_yuan: g("claimed_yuan"),
     };
     match st.svc.report_claim(&s.actor, &id, &input).await {
-        Ok(claim) => Ok(Redirect::to(&format!("/claims/{}", claim.id)).into_response()),
+        Ok(claim) => Ok(Redirect::to(&format!("/claims/{}?done=claim", claim.id)).into_response()),
         Err(e) => match form_messages(tr, e) {
             Ok(m) => Err(render_policy(&st, c, &s.actor, &id, m).await),
             Err(other) => Err(error_page(tr, c, other)),

@@ -275,7 +275,7 @@ async fn consent_revoke(
 ) -> Page {
     super::kit::check_csrf(&form, &s)?;
     match st.svc.revoke_consent(&s.actor, &id).await {
-        Ok(()) => Ok(Redirect::to(&format!("/consents/{id}")).into_response()),
+        Ok(()) => Ok(Redirect::to(&format!("/consents/{id}?done=revoked")).into_response()),
         Err(e) => Err(error_page(tr, c, e)),
     }
 }

@@ -1,15 +1,17 @@
 //! Disputes: complaints against claim decisions and their mediation.
 
 use super::claims::render_claim;
-use super::kit::{check_csrf, error_page, form_messages, html, with_status, Authed, Chrome, Page};
+use super::kit::{
+    check_csrf, error_page, form_messages, html, list_query, with_status, Authed, Chrome, ListNav, Page,
+};
 use crate::AppState;
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
-use kebao_domain::dispute::DisputeStep;
+use kebao_domain::dispute::{DisputeStatus, DisputeStep};
 use kebao_service::authz::Actor;
 use std::collections::HashMap;
 
@@ -29,7 +31,7 @@ async fn complaint_post(
 ) -> Page {
     check_csrf(&form, &s)?;
     match st.svc.complain(&s.actor, &id, form.get("complaint").map_or("", String::as_str)).await {
-        Ok(d) => Ok(Redirect::to(&format!("/disputes/{}", d.id)).into_response()),
+        Ok(d) => Ok(Redirect::to(&format!("/disputes/{}?done=dispute", d.id)).into_response()),
         Err(e) => match form_messages(tr, e) {
             Ok(m) => Err(render_claim(&st, c, &s.actor, &id, m).await),
             Err(other) => Err(error_page(tr, c, other)),
@@ -37,28 +39,65 @@ async fn complaint_post(
     }
 }
 
+struct DisputeRowT {
+    id: String,
+    complained_on: String,
+    holder: String,
+    insurer: String,
+    policy_number: String,
+    claimed: String,
+    decided: String,
+    status: String,
+    complaint: String,
+}
+
 #[derive(Template)]
 #[template(path = "disputes.html")]
 struct DisputesTpl {
     c: Chrome,
-    rows: Vec<(String, String, String, String)>,
+    rows: Vec<DisputeRowT>,
+    nav: ListNav,
 }
 
-async fn disputes_page(State(st): State<AppState>, Authed { c, s, tr }: Authed) -> Page {
-    let list =
-        st.svc.disputes(&s.actor).await.map_err(|e| error_page(tr, super::kit::chrome_blank(tr), e))?;
+async fn disputes_page(
+    State(st): State<AppState>,
+    Authed { c, s, tr }: Authed,
+    Query(q): Query<HashMap<String, String>>,
+) -> Page {
+    let query = list_query(&q);
+    let listed = st
+        .svc
+        .dispute_list(&s.actor, &query)
+        .await
+        .map_err(|e| error_page(tr, super::kit::chrome_blank(tr), e))?;
     Ok(html(&DisputesTpl {
-        rows: list
+        rows: listed
+            .rows
             .iter()
-            .map(|d| {
-                (
-                    d.id.clone(),
-                    d.complained_on.to_string(),
-                    tr.t(d.status.label_zh(), d.status.label_en()).to_owned(),
-                    d.complaint.chars().take(60).collect(),
-                )
+            .map(|i| DisputeRowT {
+                id: i.dispute.id.clone(),
+                complained_on: i.dispute.complained_on.to_string(),
+                holder: i.parties.holder.clone(),
+                insurer: i.parties.insurer.clone(),
+                policy_number: i.parties.policy_number.clone(),
+                claimed: i.claimed.display_yuan(),
+                decided: i.decided.display_yuan(),
+                status: tr.t(i.dispute.status.label_zh(), i.dispute.status.label_en()).to_owned(),
+                complaint: i.dispute.complaint.chars().take(60).collect(),
             })
             .collect(),
+        nav: ListNav {
+            base: "/disputes",
+            q: query.q.trim().to_owned(),
+            status: query.status.trim().to_owned(),
+            statuses: DisputeStatus::ALL
+                .iter()
+                .map(|s| (s.code().to_owned(), tr.t(s.label_zh(), s.label_en()).to_owned()))
+                .collect(),
+            page: listed.page,
+            pages: listed.pages,
+            total: listed.total,
+        },
         c,
     }))
 }
@@ -69,6 +108,17 @@ struct DisputeTpl {
     c: Chrome,
     id: String,
     claim_id: String,
+    holder: String,
+    insurer: String,
+    policy_number: String,
+    product: String,
+    /// Whether the viewer may open the claim itself (its parties and the zone; a mediator
+    /// sees what the dispute shows of it).
+    claim_link: bool,
+    claimed: String,
+    /// The claim's decision: (label, amount, reason), empty before one.
+    decision: Option<(String, String, String)>,
+    paid: String,
     status: String,
     complaint: String,
     sessions: Vec<(String, String)>,
@@ -111,6 +161,22 @@ async fn render_dispute(st: &AppState, c: Chrome, actor: &Actor, id: &str, error
         html(&DisputeTpl {
             id: d.id.clone(),
             claim_id: d.claim_id.clone(),
+            holder: v.parties.holder.clone(),
+            insurer: v.parties.insurer.clone(),
+            policy_number: v.parties.policy_number.clone(),
+            product: v.parties.product.clone(),
+            claim_link: st.svc.claim(actor, &d.claim_id).await.is_ok(),
+            claimed: v.claim.as_ref().map(|c| c.claimed.display_yuan()).unwrap_or_default(),
+            decision: v.claim.as_ref().and_then(|c| {
+                c.outcome.map(|o| {
+                    (
+                        tr.t(o.label_zh(), o.label_en()).to_owned(),
+                        c.decided.display_yuan(),
+                        c.reason.clone().unwrap_or_default(),
+                    )
+                })
+            }),
+            paid: v.claim.as_ref().map(|c| c.paid.display_yuan()).unwrap_or_default(),
             status: tr.t(d.status.label_zh(), d.status.label_en()).to_owned(),
             complaint: d.complaint.clone(),
             sessions: d.sessions.iter().map(|x| (x.on.to_string(), x.notes.clone())).collect(),
@@ -150,7 +216,7 @@ async fn dispute_step_post(
         forum: g("forum"),
     };
     match crate::forms::disputes::dispute_step_run(&st, &s.actor, &id, &step).await {
-        Ok(()) => Ok(Redirect::to(&format!("/disputes/{id}")).into_response()),
+        Ok(()) => Ok(Redirect::to(&format!("/disputes/{id}?done=dispute_step")).into_response()),
         Err(api) => {
             let msgs = if api.body.details.is_empty() {
                 vec![tr.pick(api.body.message_zh.clone(), api.body.message.clone())]

@@ -73,6 +73,84 @@ struct DashboardTpl {
     links: Vec<(String, String)>,
     todos: Vec<(String, String, String)>,
     notes: Vec<(String, String, String, bool)>,
+    /// The enterprise's own cases under way: (link, what, where it stands / what to do).
+    underway: Vec<(String, String, String)>,
+    enterprise: bool,
+}
+
+/// An enterprise's cases that wait on someone: applications with the insurer, premiums
+/// unpaid, claims open, subsidy applications in review.
+async fn underway(st: &AppState, actor: &Actor, tr: super::kit::Tr) -> Vec<(String, String, String)> {
+    use kebao_domain::policy::ApplicationStatus;
+    let mut out = Vec::new();
+    if let Ok(apps) = st.svc.my_applications(actor).await {
+        for a in apps {
+            let what = match a.status {
+                ApplicationStatus::Referred => tr
+                    .t("保险机构核保中，请等待结果", "With the insurer's underwriter; wait for the decision"),
+                ApplicationStatus::Accepted => {
+                    tr.t("已承保，待保险机构出单", "Accepted; the insurer issues the policy")
+                }
+                _ => continue,
+            };
+            let product =
+                st.svc.product(actor, &a.product_id).await.map(|v| v.shown.content.name).unwrap_or_default();
+            out.push((
+                "/policies".to_owned(),
+                format!("{} {}", tr.t("投保申请", "Application:"), product),
+                what.to_owned(),
+            ));
+        }
+    }
+    let q = kebao_service::worklists::ListQuery { status: "in_force".into(), ..Default::default() };
+    if let Ok(list) = st.svc.policy_list(actor, &q).await {
+        for i in list.rows {
+            if let Ok(v) = st.svc.policy(actor, &i.policy.id).await {
+                if v.paid < v.policy.premium {
+                    let due = v.policy.premium.checked_sub(v.paid).unwrap_or(v.policy.premium);
+                    out.push((
+                        format!("/policies/{}", i.policy.id),
+                        format!("{} {} · {}", tr.t("保单", "Policy"), i.policy.number, i.parties.product),
+                        format!(
+                            "{} {} {}",
+                            tr.t("保费待缴", "Premium due:"),
+                            due.display_yuan(),
+                            tr.t(
+                                "元，请按保单页的缴费说明付款并上传凭证",
+                                "yuan: pay as the policy page says and upload the evidence"
+                            )
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    let q = kebao_service::worklists::ListQuery::default();
+    if let Ok(list) = st.svc.claim_list(actor, &q).await {
+        for i in list.rows.into_iter().filter(|i| i.claim.status != kebao_domain::claim::ClaimStatus::Closed)
+        {
+            out.push((
+                format!("/claims/{}", i.claim.id),
+                format!("{} {} · {}", tr.t("理赔", "Claim"), i.parties.policy_number, i.claim.loss_date),
+                tr.t(i.claim.status.label_zh(), i.claim.status.label_en()).to_owned(),
+            ));
+        }
+    }
+    if let Ok(apps) = st.svc.subsidy_applications(actor).await {
+        for a in apps.into_iter().filter(|a| !a.status.is_final()) {
+            out.push((
+                format!("/subsidies/{}", a.id),
+                format!(
+                    "{} {} {}",
+                    tr.t("补贴申请", "Subsidy application"),
+                    a.amount.display_yuan(),
+                    tr.t("元", "yuan")
+                ),
+                tr.t(a.status.label_zh(), a.status.label_en()).to_owned(),
+            ));
+        }
+    }
+    out
 }
 
 async fn dashboard(State(st): State<AppState>, Authed { c, s, tr }: Authed) -> Page {
@@ -122,8 +200,12 @@ async fn dashboard(State(st): State<AppState>, Authed { c, s, tr }: Authed) -> P
     links.push(("/orgs".into(), tr.t("机构名录", "Directory").to_owned()));
     let when = |us: i64| kebao_domain::time_zone::display_local(kebao_domain::time_zone::from_unix_us(us));
     let roles = user.roles.iter().map(|r| tr.t(r.label_zh(), r.label_en())).collect::<Vec<_>>().join(" · ");
+    let enterprise = ab.on_zone(Action::ApplyForPolicy);
+    let underway = if enterprise { underway(&st, &s.actor, tr).await } else { Vec::new() };
     Ok(html(&DashboardTpl {
         c,
+        underway,
+        enterprise,
         org_name: org.org.name,
         roles,
         links,

@@ -10,7 +10,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::CookieJar;
-use kebao_domain::{FieldError, Invalid};
+use kebao_domain::{FieldError, Invalid, OrgKind};
 use kebao_service::auth::SessionInfo;
 use kebao_service::authz::{Abilities, Action};
 use kebao_service::ServiceError;
@@ -89,6 +89,8 @@ pub struct Chrome {
     pub csrf: String,
     pub unread: usize,
     pub notice: Option<(&'static str, String)>,
+    /// Today, for the heading of printed pages.
+    pub today: String,
 }
 
 /// The signed-in user, as the header shows them.
@@ -100,6 +102,14 @@ pub struct UserChrome {
     /// Zone officers and the regulator (the insurance overview).
     pub statutory: bool,
     pub platform_admin: bool,
+    /// The daily pages of this user's roles (the menu shows these only).
+    pub policies: bool,
+    pub underwriting: bool,
+    pub claims: bool,
+    pub disputes: bool,
+    pub subsidies: bool,
+    pub consents: bool,
+    pub audit: bool,
 }
 
 pub(super) type Page = Result<Response, Response>;
@@ -154,18 +164,33 @@ pub(super) async fn chrome_any(
                     Abilities::default()
                 }
             };
+            let kind = match &info.actor {
+                kebao_service::authz::Actor::User { org_kind, .. } => Some(*org_kind),
+                _ => None,
+            };
+            let enterprise = kind == Some(OrgKind::Enterprise);
+            let insurer = kind == Some(OrgKind::Insurer);
+            let supervisor = ab.on_zone(Action::Supervise);
             info.actor.user().map(|u| UserChrome {
                 display_name: u.display_name.clone(),
                 filings: ab.on_zone(Action::ReviewProductQueue) || ab.on_own_org(Action::FileProduct),
                 zone: ab.on_zone(Action::CreateOrg),
                 statutory: ab.on_zone(Action::ReadInsuranceOverview),
                 platform_admin: ab.on_zone(Action::ResetPassword),
+                policies: enterprise || insurer || supervisor,
+                underwriting: ab.on_zone(Action::ReadUnderwritingQueue),
+                claims: enterprise || insurer || supervisor,
+                disputes: enterprise || insurer || supervisor || ab.on_zone(Action::Mediate),
+                subsidies: enterprise || supervisor,
+                consents: enterprise
+                    || matches!(kind, Some(OrgKind::Bank | OrgKind::Guarantor | OrgKind::Insurer)),
+                audit: ab.on_zone(Action::ReadAudit),
             })
         }
         None => None,
     };
     let csrf = s.as_ref().map(|i| i.csrf_token.clone()).unwrap_or_default();
-    Ok((Chrome { tr, user, csrf, unread, notice: None }, s))
+    Ok((Chrome { tr, user, csrf, unread, notice: None, today: state.svc.today().to_string() }, s))
 }
 
 /// A signed-in visitor of a UI page: the page chrome, the session and the language. Anyone
@@ -185,9 +210,39 @@ impl axum::extract::FromRequestParts<AppState> for Authed {
     ) -> Result<Self, Response> {
         let tr = parts.extensions.get::<Tr>().copied().unwrap_or_default();
         let here = parts.uri.path().to_owned();
-        let (c, s) = signed_in(state, &parts.headers, tr, &here).await?;
+        let (mut c, s) = signed_in(state, &parts.headers, tr, &here).await?;
+        // What a redirect after a command says happened (`?done=code`, from a fixed list).
+        if let Some(done) = parts.uri.query().and_then(|q| {
+            q.split('&').find_map(|kv| kv.strip_prefix("done=")).and_then(|code| done_notice(tr, code))
+        }) {
+            c.notice = Some(("ok", done));
+        }
         Ok(Authed { c, s, tr })
     }
+}
+
+/// The message for a `?done=` code: what the command the user just gave did, and what
+/// happens next. Unknown codes say nothing (the code is never echoed).
+pub(super) fn done_notice(tr: Tr, code: &str) -> Option<String> {
+    let (zh, en) = match code {
+        "applied" => (
+            "投保申请已提交。保险机构按其规则自动承保，或转核保人员审核，结果见下方“投保申请”。",
+            "Application sent. The insurer accepts it by its rules or refers it to an underwriter; see Applications below.",
+        ),
+        "premium" => ("保费收款已登记。", "Premium receipt recorded."),
+        "accept" => ("已承保并出单，投保企业会在其工作台看到保单。", "Accepted and bound; the enterprise sees the policy on its dashboard."),
+        "decline" => ("已拒保，理由已告知投保企业。", "Declined; the enterprise is told the reasons."),
+        "claim" => ("已报案。保险机构理赔人员接案后会与贵企业联系。", "Claim reported. The insurer's claims handler takes it and contacts you."),
+        "claim_step" => ("理赔处理已记录。", "Claim step recorded."),
+        "subsidy" => ("补贴申请已提交，进入属地初审。", "Subsidy application submitted for local review."),
+        "subsidy_step" => ("审核结果已记录。", "Review recorded."),
+        "dispute" => ("投诉已提交，调解机构受理后会联系双方。", "Complaint filed; a mediation centre takes it and contacts both parties."),
+        "dispute_step" => ("调解记录已保存。", "Mediation record saved."),
+        "revoked" => ("授权已撤回，此后的查询将被拒绝。", "Consent revoked; later queries are refused."),
+        "changed" => ("保单变更已生效。", "Policy change in force."),
+        _ => return None,
+    };
+    Some(tr.t(zh, en).to_owned())
 }
 
 /// The signed-in user, or a redirect to the login page.
@@ -288,7 +343,7 @@ pub(super) struct SimpleTpl {
 }
 
 pub(super) fn chrome_blank(tr: Tr) -> Chrome {
-    Chrome { tr, user: None, csrf: String::new(), unread: 0, notice: None }
+    Chrome { tr, user: None, csrf: String::new(), unread: 0, notice: None, today: String::new() }
 }
 
 pub(super) fn forbidden_page(tr: Tr, c: Chrome) -> Response {
@@ -392,4 +447,41 @@ pub(super) fn form_page(
             cancel,
         }),
     )
+}
+
+/// The filter form and pager of a work list (`list_nav.html`).
+pub struct ListNav {
+    /// The list's path, e.g. `/policies`.
+    pub base: &'static str,
+    pub q: String,
+    pub status: String,
+    /// (code, label) of each status the list may be filtered by.
+    pub statuses: Vec<(String, String)>,
+    pub page: u32,
+    pub pages: u32,
+    pub total: usize,
+}
+
+impl ListNav {
+    /// The link to another page of the same filter.
+    pub fn link(&self, page: u32) -> String {
+        format!("{}?q={}&status={}&page={}", self.base, urlencode(&self.q), urlencode(&self.status), page)
+    }
+
+    pub fn prev(&self) -> u32 {
+        self.page.saturating_sub(1)
+    }
+
+    pub fn next(&self) -> u32 {
+        self.page.saturating_add(1)
+    }
+}
+
+/// The work-list query of a page's URL (`q`, `status`, `page`).
+pub(super) fn list_query(q: &HashMap<String, String>) -> kebao_service::worklists::ListQuery {
+    kebao_service::worklists::ListQuery {
+        q: q.get("q").cloned().unwrap_or_default(),
+        status: q.get("status").cloned().unwrap_or_default(),
+        page: q.get("page").and_then(|p| p.trim().parse().ok()).unwrap_or(1),
+    }
 }

@@ -1,9 +1,11 @@
 //! UI of applications, underwriting and policies.
 
-use super::kit::{check_csrf, error_page, form_messages, html, with_status, Authed, Chrome, Page};
+use super::kit::{
+    check_csrf, error_page, form_messages, html, list_query, with_status, Authed, Chrome, ListNav, Page,
+};
 use crate::AppState;
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -11,6 +13,7 @@ use axum::{Form, Router};
 use kebao_domain::policy::{Application, ApplicationStep, EndorsementKind, PolicyStep};
 use kebao_domain::{FieldError, Money};
 use kebao_service::authz::{Action, Actor};
+use kebao_service::worklists::PolicyState;
 use kebao_service::ServiceError;
 use std::collections::HashMap;
 
@@ -91,8 +94,13 @@ fn app_row(c: &Chrome, a: &Application, steps: &[ApplicationStep], names: &AppNa
 struct PolicyRowT {
     id: String,
     number: String,
+    holder: String,
+    insurer: String,
+    product: String,
     period: String,
     premium: String,
+    status: String,
+    status_code: &'static str,
 }
 
 #[derive(Template)]
@@ -102,9 +110,14 @@ struct PoliciesTpl {
     apps: Vec<AppRow>,
     policies: Vec<PolicyRowT>,
     enterprise: bool,
+    nav: ListNav,
 }
 
-async fn policies_page(State(st): State<AppState>, Authed { c, s, tr }: Authed) -> Page {
+async fn policies_page(
+    State(st): State<AppState>,
+    Authed { c, s, tr }: Authed,
+    Query(q): Query<HashMap<String, String>>,
+) -> Page {
     let enterprise =
         matches!(&s.actor, Actor::User { org_kind, .. } if *org_kind == kebao_domain::OrgKind::Enterprise);
     let apps = if enterprise {
@@ -112,21 +125,43 @@ async fn policies_page(State(st): State<AppState>, Authed { c, s, tr }: Authed) 
     } else {
         Vec::new()
     };
-    let pols =
-        st.svc.my_policies(&s.actor).await.map_err(|e| error_page(tr, super::kit::chrome_blank(tr), e))?;
+    let query = list_query(&q);
+    let listed = st
+        .svc
+        .policy_list(&s.actor, &query)
+        .await
+        .map_err(|e| error_page(tr, super::kit::chrome_blank(tr), e))?;
     let names = app_names(&st, &s.actor, &apps).await;
     Ok(html(&PoliciesTpl {
         apps: apps.iter().map(|a| app_row(&c, a, &[], &names)).collect(),
-        policies: pols
+        policies: listed
+            .rows
             .iter()
-            .map(|p| PolicyRowT {
-                id: p.id.clone(),
-                number: p.number.clone(),
-                period: format!("{} — {}", p.start_date, p.end_date),
-                premium: p.premium.display_yuan(),
+            .map(|i| PolicyRowT {
+                id: i.policy.id.clone(),
+                number: i.policy.number.clone(),
+                holder: i.parties.holder.clone(),
+                insurer: i.parties.insurer.clone(),
+                product: i.parties.product.clone(),
+                period: format!("{} — {}", i.policy.start_date, i.policy.last_day()),
+                premium: i.policy.premium.display_yuan(),
+                status: tr.t(i.state.label_zh(), i.state.label_en()).to_owned(),
+                status_code: i.state.code(),
             })
             .collect(),
         enterprise,
+        nav: ListNav {
+            base: "/policies",
+            q: query.q.trim().to_owned(),
+            status: query.status.trim().to_owned(),
+            statuses: PolicyState::ALL
+                .iter()
+                .map(|s| (s.code().to_owned(), tr.t(s.label_zh(), s.label_en()).to_owned()))
+                .collect(),
+            page: listed.page,
+            pages: listed.pages,
+            total: listed.total,
+        },
         c,
     }))
 }
@@ -328,7 +363,7 @@ async fn premium_post(
         Err(e) => Err(e.into()),
     };
     match r {
-        Ok(()) => Ok(Redirect::to(&format!("/policies/{id}")).into_response()),
+        Ok(()) => Ok(Redirect::to(&format!("/policies/{id}?done=premium")).into_response()),
         Err(e) => match form_messages(tr, e) {
             Ok(m) => Err(render_policy(&st, c, &s.actor, &id, m).await),
             Err(other) => Err(error_page(tr, c, other)),
@@ -354,6 +389,15 @@ async fn apply(
         claims_3y: g("claims_3y").trim().parse().unwrap_or(0),
         on: None,
     };
+    if g("confirm") != "yes" {
+        let e = FieldError::new(
+            "confirm",
+            "required",
+            "请阅读保险条款与报价，勾选确认后再投保",
+            "read the terms and the quote and tick the confirmation before applying",
+        );
+        return Err(with_status(StatusCode::UNPROCESSABLE_ENTITY, error_page(tr, c, e.into())));
+    }
     let input = match crate::forms::products::quote_input(&req) {
         Ok(i) => i,
         Err(api) => {
@@ -368,7 +412,7 @@ async fn apply(
         }
     };
     match st.svc.apply_for_policy(&s.actor, &id, &input, &g("start_date")).await {
-        Ok(_) => Ok(Redirect::to("/policies").into_response()),
+        Ok(_) => Ok(Redirect::to("/policies?done=applied").into_response()),
         Err(e) => Err(error_page(tr, c, e)),
     }
 }
@@ -413,7 +457,7 @@ async fn decide_post(
     };
     match st.svc.decide_application(&s.actor, &id, step, form.get("reason").map_or("", String::as_str)).await
     {
-        Ok(_) => Ok(Redirect::to("/underwriting").into_response()),
+        Ok(_) => Ok(Redirect::to(&format!("/underwriting?done={}", step.code())).into_response()),
         Err(e) => Err(error_page(tr, c, e)),
     }
 }

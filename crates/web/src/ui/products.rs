@@ -1397,6 +1397,8 @@ struct QuoteTpl {
     result: Option<kebao_service::rating::QuoteView>,
     errors: Vec<String>,
     can_apply: bool,
+    /// Why the viewer's enterprise may not apply (empty: it may), from the service's check.
+    ineligible: Vec<String>,
 }
 
 impl QuoteTpl {
@@ -1418,6 +1420,36 @@ async fn quote_page(
         Ok(v) if v.public.is_some() => v,
         Ok(_) => return Err(error_page(tr, c, ServiceError::NotFound)),
         Err(e) => return Err(error_page(tr, c, e)),
+    };
+    let can_apply = st.svc.may_on(&actor, Action::ApplyForPolicy, &Resource::Zone);
+    let mut f = f;
+    // An enterprise's first quote starts from what the registry holds about it.
+    if can_apply && !f.contains_key("limit_yuan") {
+        if let Some(org_id) = actor.org_id().map(str::to_owned) {
+            if let Ok(view) = st.svc.get_org(&actor, &org_id).await {
+                if let Some(tag) = view.org.zone_industries.first() {
+                    f.insert("industry".into(), tag.clone());
+                }
+                if let Some(stage) = view.org.lifecycle_stage {
+                    f.insert("stage".into(), stage.code().to_owned());
+                }
+                if let Some(latest) = view.facts.as_ref().and_then(|fs| fs.first()) {
+                    f.insert("revenue_yuan".into(), latest.revenue.to_yuan_string());
+                }
+            }
+        }
+    }
+    let ineligible = match (&v.public, can_apply) {
+        (Some(p), true) => match st.svc.eligibility_for(&actor, &p.content.eligibility).await {
+            Ok(()) => Vec::new(),
+            Err(e) => match form_errors(e) {
+                Ok(errs) => {
+                    errs.iter().map(|e| tr.pick(e.message_zh.clone(), e.message_en.clone())).collect()
+                }
+                Err(other) => vec![tr.pick(other.to_string(), other.to_string())],
+            },
+        },
+        _ => Vec::new(),
     };
     let g = |k: &str| f.get(k).cloned().unwrap_or_default();
     let mut errors = Vec::new();
@@ -1469,7 +1501,8 @@ async fn quote_page(
             f,
             result,
             errors,
-            can_apply: st.svc.may_on(&actor, Action::ApplyForPolicy, &Resource::Zone),
+            can_apply,
+            ineligible,
             c,
         }),
     ))

@@ -293,7 +293,7 @@ async fn step_post(
         fraud: g("fraud") == "1",
     };
     match crate::forms::subsidies::step_run(&st, &s.actor, &id, &step).await {
-        Ok(()) => Ok(Redirect::to(&format!("/subsidies/{id}")).into_response()),
+        Ok(()) => Ok(Redirect::to(&format!("/subsidies/{id}?done=subsidy_step")).into_response()),
         Err(api) => {
             let m = if api.body.details.is_empty() {
                 vec![tr.pick(api.body.message_zh.clone(), api.body.message.clone())]
@@ -521,7 +521,7 @@ async fn apply_post(
         Err(e) => Err(e.into()),
     };
     match applied {
-        Ok(a) => Ok(Redirect::to(&format!("/subsidies/{}", a.id)).into_response()),
+        Ok(a) => Ok(Redirect::to(&format!("/subsidies/{}?done=subsidy", a.id)).into_response()),
         Err(e) => match form_messages(tr, e) {
             Ok(m) => Err(render_check(&st, c, &s.actor, &id, &form, m).await),
             Err(other) => Err(error_page(tr, c, other)),

@@ -198,8 +198,13 @@ async fn sign_in_and_open_an_organisation_in_chromium() {
     assert!(d.wait_for_url("/dashboard").await.ends_with("/dashboard"));
     d.go(&format!("{site}/products/{pid}/quote?limit_yuan=100000")).await;
     assert!(d.text("#apply-form").await.contains("起保日"));
+    // Binding needs the explicit confirmation: the browser will not submit without it.
     d.click("#apply").await;
-    assert!(d.wait_for_url("/policies").await.ends_with("/policies"));
+    assert!(d.url().await.contains("/quote"), "the unticked form is not sent");
+    d.click("#apply-form input[name=confirm]").await;
+    d.click("#apply").await;
+    assert!(d.wait_for_url("/policies?done=applied").await.ends_with("/policies?done=applied"));
+    assert!(d.text(".notice").await.contains("投保申请已提交"));
     let ent = app.svc.actor_for(app.svc.find_user("ent.admin").await.unwrap()).await.unwrap();
     let policy = app.svc.my_policies(&ent).await.unwrap().remove(0);
     assert_eq!(policy.premium.fen(), 200_000, "2 % of 100,000 yuan, by the filed plan");

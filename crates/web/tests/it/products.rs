@@ -555,10 +555,28 @@ async fn apply_from_a_quote_underwrite_and_print_the_policy() {
     let csrf = e.csrf().await;
     let page = e.get(&format!("/products/{id}/quote?limit_yuan=2000000")).await.text();
     assert!(page.contains("id=\"apply-form\""), "{page}");
+    // The quote form starts from the registry, and the apply step states whose quote it is.
+    assert!(page.contains("平台仅提供技术服务"), "{page}");
+    let before = events(&app).await;
     let r = e
         .post_form(
             &format!("/products/{id}/apply"),
             &[("csrf", &csrf), ("limit_yuan", "2000000"), ("claims_3y", "0"), ("start_date", "2026-12-15")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "no application without the confirmation");
+    assert!(r.text().contains("勾选确认"), "{}", r.text());
+    assert_eq!(events(&app).await, before, "an unconfirmed application changes nothing");
+    let r = e
+        .post_form(
+            &format!("/products/{id}/apply"),
+            &[
+                ("csrf", &csrf),
+                ("limit_yuan", "2000000"),
+                ("claims_3y", "0"),
+                ("start_date", "2026-12-15"),
+                ("confirm", "yes"),
+            ],
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
@@ -670,7 +688,7 @@ async fn claims_from_the_policy_page_to_payment() {
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
-    let claim = r.location();
+    let claim = r.location().split('?').next().unwrap_or_default().to_owned();
     let mut h = Client::new(&app);
     h.login("claims.one", PW).await;
     let hc = h.csrf().await;
@@ -708,7 +726,7 @@ async fn claims_from_the_policy_page_to_payment() {
         .post_form(&format!("{claim}/complaint"), &[("csrf", &csrf), ("complaint", "赔付金额未包括鉴定费用")])
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
-    let dispute = r.location();
+    let dispute = r.location().split('?').next().unwrap_or_default().to_owned();
     let centre = app.svc.create_org(&op, &org("东湖科技保险纠纷调解中心", 61, "service_body")).await.unwrap();
     let input =
         NewUserInput {
@@ -1028,7 +1046,7 @@ async fn subsidies_from_the_policy_page_through_review_notice_and_dashboard() {
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
-    let sub = r.location();
+    let sub = r.location().split('?').next().unwrap_or_default().to_owned();
     let sid = sub.trim_start_matches("/subsidies/").to_owned();
     // Local review on the page, department review through the API.
     let mut z = Client::new(&app);
@@ -1211,10 +1229,20 @@ async fn an_ineligible_application_is_refused_with_its_reasons_by_the_api_and_th
     let r = e
         .post_form(
             &format!("/products/{id}/apply"),
-            &[("csrf", &csrf), ("limit_yuan", "500000"), ("claims_3y", "0"), ("start_date", "2026-12-15")],
+            &[
+                ("csrf", &csrf),
+                ("limit_yuan", "500000"),
+                ("claims_3y", "0"),
+                ("start_date", "2026-12-15"),
+                ("confirm", "yes"),
+            ],
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
     assert!(r.text().contains("生产") && r.text().contains("高新技术企业"), "{}", r.text());
     assert_eq!(events(&app).await, before);
+    // The quote page says so before anyone tries: the reasons, and no apply form.
+    let page = e.get(&format!("/products/{id}/quote?limit_yuan=500000")).await.text();
+    assert!(page.contains("id=\"ineligible\"") && page.contains("高新技术企业"), "{page}");
+    assert!(!page.contains("id=\"apply-form\""), "{page}");
 }
