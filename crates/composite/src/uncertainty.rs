@@ -28,6 +28,9 @@ use std::collections::HashMap;
 /// How many noisy weight sets the weights input chooses among.
 pub const WEIGHT_SETS: usize = 100;
 
+/// The most alternatives (or noise levels) one assumption may have.
+pub const MAX_ALTERNATIVES: usize = 20;
+
 /// The uncertain assumptions.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UncertaintySpec {
@@ -75,12 +78,19 @@ impl UncertaintySpec {
     /// Refuses empty alternatives, noise outside [0, 1) and noise levels the framework lacks.
     fn check(&self, fw: &Framework) -> Result<(), CompositeError> {
         let bad = |option: &'static str, message: String| Err(CompositeError::BadOption { option, message });
-        if self.normalisations.is_empty()
-            || self.aggregations.is_empty()
-            || self.imputations.is_empty()
-            || self.treatments.is_empty()
-        {
+        let counts = [
+            self.normalisations.len(),
+            self.aggregations.len(),
+            self.imputations.len(),
+            self.treatments.len(),
+        ];
+        if counts.contains(&0) {
             return bad("uncertainty", "every assumption needs at least its nominal alternative".into());
+        }
+        // Every combination is prepared in memory.
+        if counts.iter().chain([&self.winmax.len(), &self.noise_levels.len()]).any(|n| *n > MAX_ALTERNATIVES)
+        {
+            return bad("uncertainty", format!("at most {MAX_ALTERNATIVES} alternatives per assumption"));
         }
         let mut levels: Vec<u32> = fw.nodes.iter().filter(|n| n.parent.is_some()).map(|n| n.level).collect();
         levels.sort_unstable();

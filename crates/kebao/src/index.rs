@@ -190,7 +190,8 @@ impl BuildConfig {
 struct UncertaintyConfig {
     runs: Option<usize>,
     weight_noise: Option<f64>,
-    noise_levels: Option<Vec<String>>,
+    /// Levels (`2`) or level=factor strings (`"2=0.25"`).
+    noise_levels: Option<Vec<toml::Value>>,
     normalisations: Option<Vec<String>>,
     aggregations: Option<Vec<String>>,
     imputations: Option<Vec<String>>,
@@ -350,6 +351,9 @@ fn treatment(name: &str, spec: TreatSpec) -> Result<Option<TreatSpec>> {
     })
 }
 
+/// The most Monte Carlo runs or sensitivity base samples.
+const MAX_RUNS: usize = 1_000_000;
+
 /// Runs `kebao index uncertainty`.
 pub fn uncertainty(args: &UncertaintyArgs) -> Result<()> {
     use kebao_composite::uncertainty::{self, Model, UncertaintySpec};
@@ -369,6 +373,10 @@ pub fn uncertainty(args: &UncertaintyArgs) -> Result<()> {
     let sensitivity = args.sensitivity.or(u.sensitivity);
     if runs == 0 {
         bail!("--runs must be at least 1");
+    }
+    // Each run keeps a rank per unit, and each sensitivity sample a row of inputs.
+    if runs > MAX_RUNS || sensitivity.is_some_and(|n| n > MAX_RUNS) {
+        bail!("--runs 与 --sensitivity 最多 {MAX_RUNS} / --runs and --sensitivity are at most {MAX_RUNS}");
     }
     if !(0.0..1.0).contains(&weight_noise) {
         bail!("--weight-noise is a share between 0 and 1, not {weight_noise}");
@@ -392,7 +400,17 @@ pub fn uncertainty(args: &UncertaintyArgs) -> Result<()> {
                 other => normalisation(other, positive, &norm),
             })
             .collect::<Result<Vec<_>>>()?;
-    let noise_levels = match args.noise_levels.clone().or(u.noise_levels) {
+    let from_file = u.noise_levels.map(|v| {
+        v.iter()
+            .map(|x| match x {
+                toml::Value::String(s) => s.clone(),
+                toml::Value::Integer(i) => i.to_string(),
+                // Refused below as not a level.
+                _ => "(not a level)".to_owned(),
+            })
+            .collect::<Vec<_>>()
+    });
+    let noise_levels = match args.noise_levels.clone().or(from_file) {
         Some(items) => noise_levels(&items, weight_noise)?,
         None => Vec::new(),
     };

@@ -291,6 +291,13 @@ fn uncertainty_noise_on_chosen_levels_winmax_and_treatments() {
         let err = Model::new(&fw, &data, &base, &bad).err().unwrap();
         assert!(matches!(err, CompositeError::BadOption { option: "noise levels", .. }), "{err}");
     }
+    // Every combination is prepared in memory: the alternatives are bounded.
+    let many = UncertaintySpec {
+        winmax: (0..=kebao_composite::uncertainty::MAX_ALTERNATIVES).collect(),
+        ..spec.clone()
+    };
+    let err = Model::new(&fw, &data, &base, &many).err().unwrap();
+    assert!(matches!(err, CompositeError::BadOption { option: "uncertainty", .. }), "{err}");
     // winmax 5 (nominal) against 0 (straight to log_CT), and treatment against none.
     let spec = UncertaintySpec {
         winmax: vec![5, 0],

@@ -205,6 +205,7 @@ fn index_uncertainty_takes_coinr_s_options() {
         (vec!["--noise-levels", "two"], "`two` is not a level"),
         (vec!["--treatments", "trim"], "unknown treatment `trim`"),
         (vec!["--normalisations", "zscore", "--zscore-sd", "-1"], "--zscore-sd"),
+        (vec!["--runs", "2000000"], "at most 1000000"),
     ] {
         let o = run(&extra);
         assert!(!o.status.success() && stderr(&o).contains(expect), "{extra:?}: {}", stderr(&o));
