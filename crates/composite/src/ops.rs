@@ -445,7 +445,8 @@ pub enum Weighting {
     /// included; here their absolute values are taken unless `signed` is set. Signed
     /// loadings are oriented so that they sum to more than zero (a principal component's
     /// sign is arbitrary, and Σwx / Σw does not change when every sign flips), and refused
-    /// with any mean but the arithmetic one (negative weights break the others).
+    /// with any mean but the arithmetic one (negative weights break the others). The PCA
+    /// runs on the scores being aggregated (COINr's `dset = "Normalised"` at level 1).
     Pca { level: u32, signed: bool },
     /// Explicit weights by code (uncertainty runs); codes not listed keep the framework's.
     Custom(HashMap<String, f64>),
