@@ -1,7 +1,9 @@
 //! The whole build, stage by stage, with COINr's defaults.
 
 use crate::framework::{Framework, UnitData};
-use crate::ops::{self, Aggregation, Dataset, Imputation, Normalisation, TreatSpec, Treatment, Weighting};
+use crate::ops::{
+    self, Aggregation, Dataset, EffectiveWeight, Imputation, Normalisation, TreatSpec, Treatment, Weighting,
+};
 use crate::CompositeError;
 
 /// What a build does; `BuildSpec::coinr_default(group)` is COINr's default build.
@@ -27,7 +29,7 @@ impl BuildSpec {
             imputation: Imputation::GroupMean(group.to_owned()),
             screen_threshold: 0.9,
             treatment: Some(TreatSpec::default()),
-            normalisation: Normalisation::MinMax { lo: 0.0, hi: 100.0 },
+            normalisation: Normalisation::COINR_MINMAX,
             weighting: Weighting::Given,
             aggregation: Aggregation::ArithmeticMean,
         }
@@ -60,12 +62,17 @@ pub struct Build {
     pub stages: Vec<(&'static str, Dataset)>,
     pub removed_units: Vec<String>,
     pub treat_details: Vec<TreatDetail>,
+    /// The weights the aggregation used, child by child, lowest level first.
+    pub weights: Vec<EffectiveWeight>,
     pub results: Results,
 }
 
 impl Build {
     /// Runs a build.
     pub fn run(fw: &Framework, data: &UnitData, spec: &BuildSpec) -> Result<Build, CompositeError> {
+        // Options are checked before any work.
+        spec.normalisation.check()?;
+        spec.weighting.check(fw, spec.aggregation)?;
         let mut stages = Vec::new();
         let raw = ops::denominate(
             data,
@@ -96,7 +103,8 @@ impl Build {
         stages.push(("Treated", treated.clone()));
         let normalised = ops::normalise(&treated, fw, spec.normalisation)?;
         stages.push(("Normalised", normalised.clone()));
-        let aggregated = ops::aggregate(&normalised, fw, spec.aggregation, &spec.weighting)?;
+        let (aggregated, weights) =
+            ops::aggregate_weighted(&normalised, fw, spec.aggregation, &spec.weighting)?;
         stages.push(("Aggregated", aggregated.clone()));
         let mut order: Vec<&crate::Node> = fw.aggregates_bottom_up();
         // Highest level first; within a level, framework order (the sort is stable).
@@ -115,6 +123,7 @@ impl Build {
                 .zip(details)
                 .map(|(code, treatment)| TreatDetail { code, treatment })
                 .collect(),
+            weights,
             results: Results { units: aggregated.units.clone(), codes, scores, ranks },
         })
     }

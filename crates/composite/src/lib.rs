@@ -17,7 +17,10 @@
 //!    highest value while the skew is ≥ 0, else the minimum by the next lowest — up to 5
 //!    points, stopping as soon as it passes. If it still fails, the raw values are
 //!    transformed instead by COINr's `log_CT`: ln(x − min + 0.01·(max − min)).
-//! 5. **Normalise**: min-max to [0, 100] after multiplying by the indicator's direction.
+//! 5. **Normalise**: min-max to [0, 100] after multiplying by the indicator's direction
+//!    (COINr's `n_minmax` with `l_u = c(0, 100)`; other normalisations take COINr's
+//!    parameters and defaults too: z-score `m_sd = c(0, 1)`, ranks with ties at the
+//!    lowest rank, `ties.method = "min"`).
 //! 6. **Aggregate**: at each level, the weighted arithmetic mean of the children's scores
 //!    with the `iMeta` weights (missing children skipped, the others' weights rescaled).
 //!
@@ -31,8 +34,8 @@ pub mod uncertainty;
 pub use build::{Build, BuildSpec, Results, TreatDetail};
 pub use framework::{Framework, Node, NodeKind, Panel, PanelImputation, UnitData};
 pub use ops::{
-    entropy_weights, pca_weights, ranks, Aggregation, Dataset, Imputation, Normalisation, TreatSpec,
-    Treatment, Weighting,
+    entropy_weights, pca_loadings, rank_values, ranks, Aggregation, Dataset, EffectiveWeight, Imputation,
+    Normalisation, Ties, TreatSpec, Treatment, Weighting,
 };
 
 /// Why a framework, a data set or a build is refused. Each names the indicator or unit.
@@ -76,4 +79,10 @@ pub enum CompositeError {
     NonPositive { aggregate: String, unit: String, child: String, value: f64, mean: &'static str },
     #[error("no unit passes the data-availability screen at {0}")]
     NoUnits(f64),
+    #[error("{option}: {message}")]
+    BadOption { option: &'static str, message: String },
+    #[error("PCA weights: level {level} has no groups to weight; choose one of the levels {levels}")]
+    PcaLevel { level: u32, levels: String },
+    #[error("signed PCA loadings can be negative weights, which the {0} mean cannot take; use the arithmetic mean or absolute loadings")]
+    SignedWeights(&'static str),
 }

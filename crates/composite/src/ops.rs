@@ -47,17 +47,69 @@ pub enum Normalisation {
     MinMax { lo: f64, hi: f64 },
     /// (x − mean) / sd · sd_target + mean_target (sample sd), after the direction.
     ZScore { mean: f64, sd: f64 },
-    /// Rank, 1 = lowest, ties averaged (R's `rank`).
-    Rank,
-    /// Percentile rank: (rank − 1) / (n − 1) · 100, ties averaged.
-    PercentileRank,
-    /// Borda score: how many units score lower (ties count half).
-    Borda,
+    /// Rank, 1 = lowest (COINr `n_rank`, R's `rank`); ties by `ties`.
+    Rank { ties: Ties },
+    /// Percentile rank in [0, 1]: (rank − 1) / (n − 1), n the present values (COINr `n_prank`).
+    PercentileRank { ties: Ties },
+    /// Borda score: rank − 1 (COINr `n_borda`); with `Ties::Min`, how many units score lower.
+    Borda { ties: Ties },
     /// Goalposts: (x − lower) / (upper − lower) clipped to [0, 1], · scale; the indicator's
     /// `Target` is the upper goalpost and its minimum the lower one.
     Goalposts { scale: f64 },
     /// Distance to target: (x − min) / (target − min), capped at 1, · 100; needs `Target`.
     DistanceToTarget,
+}
+
+/// How rank-based normalisations rank tied values (R's `ties.method`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Ties {
+    /// Ties share the lowest of their ranks (COINr's default, `ties.method = "min"`):
+    /// 1, 2, 2, 4.
+    #[default]
+    Min,
+    /// Ties share the average of their ranks (R's default, `"average"`): 1, 2.5, 2.5, 4.
+    Average,
+}
+
+impl Normalisation {
+    /// COINr's `n_minmax` default: `l_u = c(0, 100)`.
+    pub const COINR_MINMAX: Normalisation = Normalisation::MinMax { lo: 0.0, hi: 100.0 };
+    /// COINr's `n_zscore` default: `m_sd = c(0, 1)`.
+    pub const COINR_ZSCORE: Normalisation = Normalisation::ZScore { mean: 0.0, sd: 1.0 };
+
+    /// Refuses parameters that cannot normalise (COINr's `stopifnot`s and more): finite
+    /// numbers, lower < upper, sd > 0, scale > 0.
+    pub fn check(&self) -> Result<(), CompositeError> {
+        let bad = |option: &'static str, message: String| Err(CompositeError::BadOption { option, message });
+        match *self {
+            Normalisation::MinMax { lo, hi } => {
+                if !(lo.is_finite() && hi.is_finite()) {
+                    return bad("minmax", format!("the range [{lo}, {hi}] must be finite numbers"));
+                }
+                if lo >= hi {
+                    return bad("minmax", format!("the lower bound {lo} must be below the upper bound {hi}"));
+                }
+            }
+            Normalisation::ZScore { mean, sd } => {
+                if !(mean.is_finite() && sd.is_finite()) {
+                    return bad("zscore", format!("the mean {mean} and sd {sd} must be finite numbers"));
+                }
+                if sd <= 0.0 {
+                    return bad("zscore", format!("the standard deviation must be > 0, not {sd}"));
+                }
+            }
+            Normalisation::Goalposts { scale } => {
+                if !(scale.is_finite() && scale > 0.0) {
+                    return bad("goalposts", format!("the scale must be a finite number > 0, not {scale}"));
+                }
+            }
+            Normalisation::Rank { .. }
+            | Normalisation::PercentileRank { .. }
+            | Normalisation::Borda { .. }
+            | Normalisation::DistanceToTarget => {}
+        }
+        Ok(())
+    }
 }
 
 /// How children's scores are combined into their parent's.
@@ -198,17 +250,23 @@ pub fn kurtosis(v: &[f64]) -> f64 {
         - 3.0 * (n - 1.0).powi(2) / ((n - 2.0) * (n - 3.0))
 }
 
-/// Thresholds of the treatment check.
+/// The outlier treatment: COINr `Treat`'s `global_specs` (`f1 = "winsorise"`,
+/// `f1_para = list(winmax, skew_thresh, kurt_thresh)`, `f2 = "log_CT"`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TreatSpec {
+    /// The most points winsorised per indicator (COINr default 5).
     pub winmax: usize,
     pub skew_threshold: f64,
     pub kurtosis_threshold: f64,
+    /// Whether an indicator that winsorising does not bring to pass is log_CT-transformed
+    /// instead (COINr's `f2 = "log_CT"`, the default); without it the winsorised values are
+    /// kept (`f2 = NULL`).
+    pub log_fallback: bool,
 }
 
 impl Default for TreatSpec {
     fn default() -> Self {
-        TreatSpec { winmax: 5, skew_threshold: 2.0, kurtosis_threshold: 3.5 }
+        TreatSpec { winmax: 5, skew_threshold: 2.0, kurtosis_threshold: 3.5, log_fallback: true }
     }
 }
 
@@ -278,7 +336,7 @@ pub fn treat(ds: &Dataset, spec: &TreatSpec) -> (Dataset, Vec<Treatment>) {
             continue;
         }
         let (w, n, ok) = winsorise(col, spec);
-        if ok {
+        if ok || !spec.log_fallback {
             *col = w;
             what.push(Treatment::Winsorised(n));
         } else {
@@ -289,8 +347,9 @@ pub fn treat(ds: &Dataset, spec: &TreatSpec) -> (Dataset, Vec<Treatment>) {
     (out, what)
 }
 
-/// Average ranks (1 = lowest) of the present values; NaN stays NaN. O(n log n).
-fn average_ranks(x: &[f64]) -> Vec<f64> {
+/// Ranks (1 = lowest) of the present values, ties by `ties`; NaN stays NaN (R's
+/// `rank(x, ties.method, na.last = "keep")`). O(n log n).
+pub fn rank_values(x: &[f64], ties: Ties) -> Vec<f64> {
     let mut order: Vec<usize> = (0..x.len()).filter(|&i| x.get(i).is_some_and(|v| !v.is_nan())).collect();
     order.sort_by(|&a, &b| x.get(a).copied().unwrap_or(0.0).total_cmp(&x.get(b).copied().unwrap_or(0.0)));
     let mut out = vec![f64::NAN; x.len()];
@@ -301,11 +360,14 @@ fn average_ranks(x: &[f64]) -> Vec<f64> {
         while j + 1 < order.len() && order.get(j + 1).and_then(|&k| x.get(k)).copied() == v {
             j += 1;
         }
-        // Positions i..=j (0-based) share the average of ranks i+1..=j+1.
-        let avg = (i + j) as f64 / 2.0 + 1.0;
+        // Positions i..=j (0-based) hold ranks i+1..=j+1: the lowest, or their average.
+        let shared = match ties {
+            Ties::Min => (i + 1) as f64,
+            Ties::Average => (i + j) as f64 / 2.0 + 1.0,
+        };
         for &k in order.get(i..=j).unwrap_or(&[]) {
             if let Some(o) = out.get_mut(k) {
-                *o = avg;
+                *o = shared;
             }
         }
         i = j + 1;
@@ -325,6 +387,7 @@ fn to_target(code: &str, x: &[f64], target: Option<f64>, scale: f64) -> Result<V
 
 /// Step 5: normalises every indicator, after multiplying by its direction.
 pub fn normalise(ds: &Dataset, fw: &Framework, how: Normalisation) -> Result<Dataset, CompositeError> {
+    how.check()?;
     let mut out = ds.clone();
     for (code, col) in out.codes.iter().zip(out.columns.iter_mut()) {
         let node = fw.nodes.iter().find(|n| &n.code == code);
@@ -350,15 +413,15 @@ pub fn normalise(ds: &Dataset, fw: &Framework, how: Normalisation) -> Result<Dat
                 }
                 x.iter().map(|v| (v - m) / sd * s0 + m0).collect()
             }
-            Normalisation::Rank => average_ranks(&x),
-            Normalisation::PercentileRank => {
+            Normalisation::Rank { ties } => rank_values(&x, ties),
+            Normalisation::PercentileRank { ties } => {
                 let n = present.len() as f64;
                 if n < 2.0 {
                     return Err(CompositeError::Degenerate(code.clone()));
                 }
-                average_ranks(&x).iter().map(|r| (r - 1.0) / (n - 1.0) * 100.0).collect()
+                rank_values(&x, ties).iter().map(|r| (r - 1.0) / (n - 1.0)).collect()
             }
-            Normalisation::Borda => average_ranks(&x).iter().map(|r| r - 1.0).collect(),
+            Normalisation::Borda { ties } => rank_values(&x, ties).iter().map(|r| r - 1.0).collect(),
             Normalisation::Goalposts { scale } => to_target(code, &x, target, scale)?,
             Normalisation::DistanceToTarget => to_target(code, &x, target, 100.0)?,
         };
@@ -375,12 +438,55 @@ pub enum Weighting {
     Equal,
     /// The entropy-weight method (熵权法) on the children's scores, per parent.
     Entropy,
-    /// PCA weights per parent: the squared loadings of the first principal component of
-    /// the children's correlation matrix (they sum to 1), as the OECD/JRC Handbook derives
-    /// weights from a one-factor structure.
-    Pca,
+    /// COINr's PCA weights (`get_PCA`, `by_groups = TRUE`): at one `level`, the weights of
+    /// each group of siblings are the loadings of the first principal component of their
+    /// scores (correlation matrix, units with every sibling present); every other level
+    /// keeps the framework's weights. COINr takes the loadings as they come, signs
+    /// included; here their absolute values are taken unless `signed` is set. Signed
+    /// loadings are oriented so that they sum to more than zero (a principal component's
+    /// sign is arbitrary, and Σwx / Σw does not change when every sign flips), and refused
+    /// with any mean but the arithmetic one (negative weights break the others). The PCA
+    /// runs on the scores being aggregated (COINr's `dset = "Normalised"` at level 1).
+    Pca { level: u32, signed: bool },
     /// Explicit weights by code (uncertainty runs); codes not listed keep the framework's.
     Custom(HashMap<String, f64>),
+}
+
+impl Weighting {
+    /// COINr's `get_PCA` default: level 1 (the indicators), absolute loadings.
+    pub const COINR_PCA: Weighting = Weighting::Pca { level: 1, signed: false };
+
+    /// Refuses a PCA level without groups and signed loadings with a non-arithmetic mean.
+    pub fn check(&self, fw: &Framework, how: Aggregation) -> Result<(), CompositeError> {
+        let Weighting::Pca { level, signed } = *self else { return Ok(()) };
+        let mut levels: Vec<u32> = fw.nodes.iter().filter(|n| n.parent.is_some()).map(|n| n.level).collect();
+        levels.sort_unstable();
+        levels.dedup();
+        if !levels.contains(&level) {
+            return Err(CompositeError::PcaLevel {
+                level,
+                levels: levels.iter().map(u32::to_string).collect::<Vec<_>>().join(", "),
+            });
+        }
+        if signed && how != Aggregation::ArithmeticMean {
+            return Err(CompositeError::SignedWeights(match how {
+                Aggregation::GeometricMean => "geometric",
+                Aggregation::HarmonicMean => "harmonic",
+                _ => "generalised",
+            }));
+        }
+        Ok(())
+    }
+}
+
+/// A weight as a build used it: after entropy, PCA, equal or given weights, before the
+/// aggregation divides by the siblings' sum.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EffectiveWeight {
+    pub code: String,
+    pub level: u32,
+    pub parent: String,
+    pub weight: f64,
 }
 
 /// Step 6: adds a column per aggregate, bottom-up. Means other than the arithmetic one
@@ -391,29 +497,62 @@ pub fn aggregate(
     how: Aggregation,
     weighting: &Weighting,
 ) -> Result<Dataset, CompositeError> {
+    aggregate_weighted(ds, fw, how, weighting).map(|(d, _)| d)
+}
+
+/// As [`aggregate`], also returning the weights it used, child by child, lowest level first.
+pub fn aggregate_weighted(
+    ds: &Dataset,
+    fw: &Framework,
+    how: Aggregation,
+    weighting: &Weighting,
+) -> Result<(Dataset, Vec<EffectiveWeight>), CompositeError> {
+    weighting.check(fw, how)?;
     let mut out = ds.clone();
+    let mut used = Vec::new();
     let n = ds.units.len();
     for agg in fw.aggregates_bottom_up() {
         let mut kids: Vec<(f64, Vec<f64>)> = fw
             .children(&agg.code)
             .filter_map(|k| {
                 let w = match weighting {
-                    Weighting::Given | Weighting::Entropy | Weighting::Pca => k.weight,
+                    Weighting::Given | Weighting::Entropy | Weighting::Pca { .. } => k.weight,
                     Weighting::Equal => 1.0,
                     Weighting::Custom(m) => m.get(&k.code).copied().unwrap_or(k.weight),
                 };
                 out.column(&k.code).map(|c| (w, c.to_vec()))
             })
             .collect();
-        if matches!(weighting, Weighting::Entropy | Weighting::Pca) {
-            let cols: Vec<&[f64]> = kids.iter().map(|(_, c)| c.as_slice()).collect();
-            let derived =
-                if *weighting == Weighting::Entropy { entropy_weights(&cols) } else { pca_weights(&cols) };
-            if let Some(w) = derived {
-                for ((kw, _), w) in kids.iter_mut().zip(w) {
-                    *kw = w;
-                }
+        let derived = match *weighting {
+            Weighting::Entropy => {
+                let cols: Vec<&[f64]> = kids.iter().map(|(_, c)| c.as_slice()).collect();
+                entropy_weights(&cols)
             }
+            Weighting::Pca { level, signed } if fw.children(&agg.code).all(|k| k.level == level) => {
+                let cols: Vec<&[f64]> = kids.iter().map(|(_, c)| c.as_slice()).collect();
+                pca_loadings(&cols).map(|l| if signed { l } else { l.iter().map(|v| v.abs()).collect() })
+            }
+            _ => None,
+        };
+        if let Some(w) = derived {
+            for ((kw, _), w) in kids.iter_mut().zip(w) {
+                *kw = w;
+            }
+        }
+        if matches!(weighting, Weighting::Pca { signed: true, .. }) {
+            let sum: f64 = kids.iter().map(|(w, _)| w).sum();
+            let size: f64 = kids.iter().map(|(w, _)| w.abs()).sum();
+            if sum <= 1e-12 * size {
+                return Err(CompositeError::ZeroWeights(agg.code.clone()));
+            }
+        }
+        for (child, (w, _)) in fw.children(&agg.code).zip(&kids) {
+            used.push(EffectiveWeight {
+                code: child.code.clone(),
+                level: child.level,
+                parent: agg.code.clone(),
+                weight: *w,
+            });
         }
         let needs_positive = match how {
             Aggregation::ArithmeticMean => false,
@@ -464,7 +603,7 @@ pub fn aggregate(
         out.codes.push(agg.code.clone());
         out.columns.push(col);
     }
-    Ok(out)
+    Ok((out, used))
 }
 
 /// COINr's ranks: highest first, ties share the lowest rank; missing scores get none.
@@ -514,10 +653,12 @@ pub fn entropy_weights(columns: &[&[f64]]) -> Option<Vec<f64>> {
     (sum > 0.0).then(|| d.iter().map(|v| v / sum).collect())
 }
 
-/// PCA weights of a parent's children: the squared first-component loadings of their
-/// correlation matrix over the units with every child present. `None` with fewer than
-/// two children or three complete units, or a child without spread.
-pub fn pca_weights(columns: &[&[f64]]) -> Option<Vec<f64>> {
+/// The first principal component's loadings of a parent's children (COINr's
+/// `prcomp(center = TRUE, scale = TRUE)$rotation[, 1]`): the unit eigenvector of the
+/// largest eigenvalue of their correlation matrix over the units with every child
+/// present, its sign chosen so that the loadings sum to ≥ 0 (R's sign is arbitrary).
+/// `None` with fewer than two children or three complete units, or a child without spread.
+pub fn pca_loadings(columns: &[&[f64]]) -> Option<Vec<f64>> {
     let k = columns.len();
     if k < 2 {
         return None;
@@ -550,10 +691,9 @@ pub fn pca_weights(columns: &[&[f64]]) -> Option<Vec<f64>> {
     });
     let eig = corr.symmetric_eigen();
     let top = eig.eigenvalues.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map(|(i, _)| i)?;
-    let v = eig.eigenvectors.column(top);
-    let w: Vec<f64> = v.iter().map(|x| x * x).collect();
-    let sum: f64 = w.iter().sum();
-    (sum > 0.0).then(|| w.iter().map(|x| x / sum).collect())
+    let v: Vec<f64> = eig.eigenvectors.column(top).iter().copied().collect();
+    let sign = if v.iter().sum::<f64>() < 0.0 { -1.0 } else { 1.0 };
+    Some(v.iter().map(|x| x * sign).collect())
 }
 
 #[cfg(test)]
@@ -564,8 +704,12 @@ mod tests {
     fn ranks_and_ties() {
         let nan = f64::NAN;
         assert_eq!(ranks(&[3.0, 5.0, 3.0, nan, 1.0]), vec![Some(2), Some(1), Some(2), None, Some(4)]);
-        let r = average_ranks(&[3.0, 5.0, 3.0, nan, 1.0]);
+        let r = rank_values(&[3.0, 5.0, 3.0, nan, 1.0], Ties::Average);
         assert_eq!((r[0], r[1], r[2], r[4]), (2.5, 4.0, 2.5, 1.0));
+        assert!(r[3].is_nan());
+        // COINr's default: R's rank(c(3, 5, 3, NA, 1), ties.method = "min", na.last = "keep").
+        let r = rank_values(&[3.0, 5.0, 3.0, nan, 1.0], Ties::Min);
+        assert_eq!((r[0], r[1], r[2], r[4]), (2.0, 4.0, 2.0, 1.0));
         assert!(r[3].is_nan());
     }
 }

@@ -1,9 +1,12 @@
 //! Uncertainty and sensitivity analysis of a build (what COINr's `get_sensitivity` does).
 //!
-//! Each uncertain assumption is an input u ∈ [0, 1]: the weights (u picks one of
-//! [`WEIGHT_SETS`] noisy weight sets, each weight × (1 + U(−noise, +noise)), fixed by the
-//! seed), and the choice of normalisation, aggregation and imputation (u picks one of
-//! the alternatives; the first is the nominal one). A run maps u to the index's ranks.
+//! Each uncertain assumption is an input u ∈ [0, 1] (COINr's `SA_specs`, all of type
+//! `"discrete"`): the weights (u picks one of [`WEIGHT_SETS`] noisy weight sets, each
+//! weight × (1 + U(−noise, +noise)), fixed by the seed, on every level or only on chosen
+//! levels with a noise factor each — COINr's `get_noisy_weights(w, noise_specs)`), and the
+//! choice of normalisation, aggregation, imputation, the winsorisation limit (COINr's
+//! `winmax`) and the outlier treatment (u picks one of the alternatives; the first is the
+//! nominal one). A run maps u to the index's ranks.
 //!
 //! - **Uncertainty**: `runs` random u; per unit the nominal rank, the median rank and the
 //!   5 % and 95 % quantiles (R's type 7).
@@ -16,7 +19,7 @@
 
 use crate::build::{Build, BuildSpec};
 use crate::framework::{Framework, UnitData};
-use crate::ops::{self, Aggregation, Dataset, Imputation, Normalisation, Weighting};
+use crate::ops::{self, Aggregation, Dataset, Imputation, Normalisation, TreatSpec, Weighting};
 use crate::CompositeError;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -25,16 +28,27 @@ use std::collections::HashMap;
 /// How many noisy weight sets the weights input chooses among.
 pub const WEIGHT_SETS: usize = 100;
 
+/// The most alternatives (or noise levels) one assumption may have.
+pub const MAX_ALTERNATIVES: usize = 20;
+
 /// The uncertain assumptions.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UncertaintySpec {
     pub seed: u64,
-    /// Relative noise on every weight (0 = none).
+    /// Relative noise on every weight (0 = none), unless `noise_levels` names levels.
     pub weight_noise: f64,
+    /// COINr's `noise_specs`: (level, noise factor) pairs; only these levels' weights get
+    /// noise. Empty: `weight_noise` on every level.
+    pub noise_levels: Vec<(u32, f64)>,
     /// Alternatives, the nominal first; one entry = not uncertain.
     pub normalisations: Vec<Normalisation>,
     pub aggregations: Vec<Aggregation>,
     pub imputations: Vec<Imputation>,
+    /// Outlier-treatment alternatives (`None` = no treatment), the nominal first.
+    pub treatments: Vec<Option<TreatSpec>>,
+    /// Alternatives for the `winmax` of every treatment (COINr's vignette varies it over
+    /// 1:5), the nominal first; empty: each treatment keeps its own.
+    pub winmax: Vec<usize>,
 }
 
 impl UncertaintySpec {
@@ -43,10 +57,63 @@ impl UncertaintySpec {
         UncertaintySpec {
             seed: 1,
             weight_noise: 0.0,
+            noise_levels: Vec::new(),
             normalisations: vec![base.normalisation],
             aggregations: vec![base.aggregation],
             imputations: vec![base.imputation.clone()],
+            treatments: vec![base.treatment],
+            winmax: Vec::new(),
         }
+    }
+
+    /// The noise factor of a level's weights.
+    fn noise(&self, level: u32) -> f64 {
+        if self.noise_levels.is_empty() {
+            self.weight_noise
+        } else {
+            self.noise_levels.iter().find(|(l, _)| *l == level).map_or(0.0, |(_, f)| *f)
+        }
+    }
+
+    /// Refuses empty alternatives, noise outside [0, 1) and noise levels the framework lacks.
+    fn check(&self, fw: &Framework) -> Result<(), CompositeError> {
+        let bad = |option: &'static str, message: String| Err(CompositeError::BadOption { option, message });
+        let counts = [
+            self.normalisations.len(),
+            self.aggregations.len(),
+            self.imputations.len(),
+            self.treatments.len(),
+        ];
+        if counts.contains(&0) {
+            return bad("uncertainty", "every assumption needs at least its nominal alternative".into());
+        }
+        // Every combination is prepared in memory.
+        if counts.iter().chain([&self.winmax.len(), &self.noise_levels.len()]).any(|n| *n > MAX_ALTERNATIVES)
+        {
+            return bad("uncertainty", format!("at most {MAX_ALTERNATIVES} alternatives per assumption"));
+        }
+        let mut levels: Vec<u32> = fw.nodes.iter().filter(|n| n.parent.is_some()).map(|n| n.level).collect();
+        levels.sort_unstable();
+        levels.dedup();
+        for (i, (level, f)) in self.noise_levels.iter().enumerate() {
+            if !levels.contains(level) {
+                let levels = levels.iter().map(u32::to_string).collect::<Vec<_>>().join(", ");
+                return bad("noise levels", format!("level {level} has no weights to vary; use {levels}"));
+            }
+            if self.noise_levels.iter().take(i).any(|(l, _)| l == level) {
+                return bad("noise levels", format!("level {level} is given twice"));
+            }
+            if !(0.0..1.0).contains(f) {
+                return bad("noise levels", format!("level {level}: the noise factor {f} must be in [0, 1)"));
+            }
+        }
+        if !(0.0..1.0).contains(&self.weight_noise) {
+            return bad("weight noise", format!("{} must be in [0, 1)", self.weight_noise));
+        }
+        for n in &self.normalisations {
+            n.check()?;
+        }
+        Ok(())
     }
 }
 
@@ -82,8 +149,11 @@ pub struct SensitivityIndex {
 /// The prepared model: everything that does not change between runs is computed once.
 pub struct Model<'a> {
     fw: &'a Framework,
-    /// Normalised data per (imputation, normalisation) alternative.
-    normalised: Vec<Vec<Dataset>>,
+    /// Normalised data per alternative, indexed (imputation, treatment, winmax,
+    /// normalisation) in that nesting.
+    normalised: Vec<Dataset>,
+    /// How many alternatives: imputation, treatment, winmax, normalisation.
+    dims: [usize; 4],
     aggregations: Vec<Aggregation>,
     weight_sets: Vec<HashMap<String, f64>>,
     inputs: Vec<&'static str>,
@@ -104,34 +174,46 @@ impl<'a> Model<'a> {
         base: &BuildSpec,
         spec: &UncertaintySpec,
     ) -> Result<Model<'a>, CompositeError> {
+        spec.check(fw)?;
         let nominal_build = Build::run(fw, data, base)?;
+        let winmax: Vec<Option<usize>> =
+            if spec.winmax.is_empty() { vec![None] } else { spec.winmax.iter().copied().map(Some).collect() };
+        let dims = [spec.imputations.len(), spec.treatments.len(), winmax.len(), spec.normalisations.len()];
         let mut normalised = Vec::new();
         let mut units: Option<Vec<String>> = None;
         for imp in &spec.imputations {
             let b = Build::run(fw, data, &BuildSpec { imputation: imp.clone(), ..base.clone() })?;
-            let treated = b.stage("Treated").cloned().unwrap_or_else(|| Dataset {
+            let screened = b.stage("Screened").cloned().unwrap_or_else(|| Dataset {
                 units: Vec::new(),
                 codes: Vec::new(),
                 columns: Vec::new(),
             });
-            if units.as_ref().is_some_and(|u| *u != treated.units) {
+            if units.as_ref().is_some_and(|u| *u != screened.units) {
                 return Err(CompositeError::Parse {
                     file: "uncertainty",
                     message: "imputation alternatives screen different units".into(),
                 });
             }
-            units.get_or_insert_with(|| treated.units.clone());
-            let mut per_norm = Vec::new();
-            for n in &spec.normalisations {
-                let ds = ops::normalise(&treated, fw, *n)?;
-                // Every combination must aggregate (e.g. positive scores for a geometric
-                // mean); checked once here, so that runs cannot fail.
-                for a in &spec.aggregations {
-                    ops::aggregate(&ds, fw, *a, &Weighting::Given)?;
+            units.get_or_insert_with(|| screened.units.clone());
+            for t in &spec.treatments {
+                for w in &winmax {
+                    let treated = match t {
+                        Some(t) => {
+                            ops::treat(&screened, &TreatSpec { winmax: w.unwrap_or(t.winmax), ..*t }).0
+                        }
+                        None => screened.clone(),
+                    };
+                    for n in &spec.normalisations {
+                        let ds = ops::normalise(&treated, fw, *n)?;
+                        // Every combination must aggregate (e.g. positive scores for a geometric
+                        // mean); checked once here, so that runs cannot fail.
+                        for a in &spec.aggregations {
+                            ops::aggregate(&ds, fw, *a, &Weighting::Given)?;
+                        }
+                        normalised.push(ds);
+                    }
                 }
-                per_norm.push(ds);
             }
-            normalised.push(per_norm);
         }
         let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
         let weight_sets = (0..WEIGHT_SETS)
@@ -139,15 +221,18 @@ impl<'a> Model<'a> {
                 fw.nodes
                     .iter()
                     .map(|n| {
-                        (
-                            n.code.clone(),
-                            n.weight * (1.0 + spec.weight_noise * (2.0 * rng.random::<f64>() - 1.0)),
-                        )
+                        let noise = spec.noise(n.level);
+                        let w = if noise > 0.0 {
+                            n.weight * (1.0 + noise * (2.0 * rng.random::<f64>() - 1.0))
+                        } else {
+                            n.weight
+                        };
+                        (n.code.clone(), w)
                     })
                     .collect()
             })
             .collect();
-        let has_noise = spec.weight_noise > 0.0;
+        let has_noise = fw.nodes.iter().any(|n| spec.noise(n.level) > 0.0);
         let mut inputs = Vec::new();
         if has_noise {
             inputs.push("weights");
@@ -161,9 +246,16 @@ impl<'a> Model<'a> {
         if spec.imputations.len() > 1 {
             inputs.push("imputation");
         }
+        if winmax.len() > 1 {
+            inputs.push("winmax");
+        }
+        if spec.treatments.len() > 1 {
+            inputs.push("treatment");
+        }
         Ok(Model {
             fw,
             normalised,
+            dims,
             aggregations: spec.aggregations.clone(),
             weight_sets,
             inputs,
@@ -171,6 +263,11 @@ impl<'a> Model<'a> {
             nominal: nominal_build.results.ranks,
             has_noise,
         })
+    }
+
+    /// The noisy weight sets the weights input chooses among (code → weight).
+    pub fn weight_sets(&self) -> &[HashMap<String, f64>] {
+        &self.weight_sets
     }
 
     /// The uncertain inputs, in the order `run` reads them.
@@ -182,12 +279,16 @@ impl<'a> Model<'a> {
     pub fn run(&self, u: &[f64]) -> Vec<Option<usize>> {
         let mut it = u.iter().copied();
         let mut next = |on: bool| if on { it.next().unwrap_or(0.0) } else { 0.0 };
+        let [n_imp, n_treat, n_win, n_norm] = self.dims;
         let w = next(self.has_noise);
-        let norm = next(self.normalised.first().map_or(0, Vec::len) > 1);
+        let norm = pick(next(n_norm > 1), n_norm);
         let agg = next(self.aggregations.len() > 1);
-        let imp = next(self.normalised.len() > 1);
-        let per_norm = self.normalised.get(pick(imp, self.normalised.len()));
-        let Some(ds) = per_norm.and_then(|v| v.get(pick(norm, v.len()))) else { return Vec::new() };
+        let imp = pick(next(n_imp > 1), n_imp);
+        let win = pick(next(n_win > 1), n_win);
+        let treat = pick(next(n_treat > 1), n_treat);
+        let Some(ds) = self.normalised.get(((imp * n_treat + treat) * n_win + win) * n_norm + norm) else {
+            return Vec::new();
+        };
         let weighting = if self.has_noise {
             self.weight_sets
                 .get(pick(w, self.weight_sets.len()))

@@ -251,10 +251,11 @@ enum ProductCommand {
 
 #[derive(Subcommand)]
 enum IndexCommand {
-    /// Build an index from COINr-shaped iMeta and iData files (COINr's default pipeline).
-    Build(index::BuildArgs),
-    /// Uncertainty and sensitivity of the index's ranks to weights, normalisation and aggregation.
-    Uncertainty(index::UncertaintyArgs),
+    /// Build an index from COINr-shaped iMeta and iData files (COINr's default pipeline and options).
+    Build(Box<index::BuildArgs>),
+    /// Uncertainty and sensitivity of the index's ranks to weights (on chosen levels),
+    /// normalisation, aggregation, imputation, the winsorisation limit and the treatment.
+    Uncertainty(Box<index::UncertaintyArgs>),
 }
 
 #[derive(Subcommand)]

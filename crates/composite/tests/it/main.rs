@@ -195,14 +195,17 @@ fn other_normalisations_and_means() {
     let b = |n: Normalisation, a: Aggregation| {
         Build::run(&fw, &data, &BuildSpec { normalisation: n, aggregation: a, ..base.clone() })
     };
-    let borda = b(Normalisation::Borda, Aggregation::ArithmeticMean).unwrap();
+    let borda = b(Normalisation::Borda { ties: Default::default() }, Aggregation::ArithmeticMean).unwrap();
     let col = borda.stage("Normalised").unwrap().column("LPI").unwrap().to_vec();
     let mut sorted = col.clone();
     sorted.sort_by(f64::total_cmp);
     assert_eq!((sorted[0], *sorted.last().unwrap()), (0.0, 50.0), "Borda runs 0..n−1 for 51 distinct values");
-    let prank = b(Normalisation::PercentileRank, Aggregation::ArithmeticMean).unwrap();
+    let prank =
+        b(Normalisation::PercentileRank { ties: Default::default() }, Aggregation::ArithmeticMean).unwrap();
     let col = prank.stage("Normalised").unwrap().column("LPI").unwrap();
-    assert!(col.iter().all(|v| (0.0..=100.0).contains(v)));
+    // COINr's n_prank: (rank − 1) / (n − 1), in [0, 1].
+    assert!(col.iter().all(|v| (0.0..=1.0).contains(v)));
+    assert!(col.contains(&0.0) && col.contains(&1.0));
     // A generalised mean of order 1 is the arithmetic mean.
     let g1 = b(Normalisation::MinMax { lo: 0.0, hi: 100.0 }, Aggregation::GeneralisedMean(1)).unwrap();
     let am = b(Normalisation::MinMax { lo: 0.0, hi: 100.0 }, Aggregation::ArithmeticMean).unwrap();
@@ -290,6 +293,7 @@ fn uncertainty_and_sensitivity_on_asem() {
         ],
         aggregations: vec![Aggregation::ArithmeticMean, Aggregation::GeometricMean],
         imputations: vec![base.imputation.clone()],
+        ..UncertaintySpec::nominal(&base)
     };
     // Geometric means need positive scores; z-scores around 10 with sd 2 are, min-max 0 is not,
     // so the geometric alternative is taken with min-max to [1, 100] instead.
@@ -457,23 +461,29 @@ fn panel_imputation_and_builds_per_period() {
     }
 }
 
-/// PCA weights: for two children the correlation matrix [[1, r], [r, 1]] has first
-/// eigenvector (1, 1)/√2 whatever r > 0, so the weights are ½ and ½; a third child that is
-/// noise gets less weight than two that move together.
+/// PCA loadings: for two children the correlation matrix [[1, r], [r, 1]] has first
+/// eigenvector (1, 1)/√2 whatever r > 0; a third child that is noise gets a smaller
+/// loading than two that move together.
 #[test]
-fn pca_weights_follow_the_first_component() {
-    let w = kebao_composite::pca_weights(&[&[1.0, 2.0, 3.0, 5.0], &[2.0, 2.5, 4.0, 9.0]]).unwrap();
-    assert!((w[0] - 0.5).abs() < 1e-12 && (w[1] - 0.5).abs() < 1e-12, "{w:?}");
-    let w = kebao_composite::pca_weights(&[
+fn pca_loadings_follow_the_first_component() {
+    let w = kebao_composite::pca_loadings(&[&[1.0, 2.0, 3.0, 5.0], &[2.0, 2.5, 4.0, 9.0]]).unwrap();
+    let h = std::f64::consts::FRAC_1_SQRT_2;
+    assert!((w[0] - h).abs() < 1e-12 && (w[1] - h).abs() < 1e-12, "{w:?}");
+    let w = kebao_composite::pca_loadings(&[
         &[1.0, 2.0, 3.0, 4.0, 5.0],
         &[1.1, 2.1, 2.9, 4.2, 5.0],
         &[3.0, 1.0, 4.0, 1.0, 5.0],
     ])
     .unwrap();
-    assert!(w[2] < w[0] && w[2] < w[1] && (w.iter().sum::<f64>() - 1.0).abs() < 1e-12, "{w:?}");
-    assert!(kebao_composite::pca_weights(&[&[1.0, 1.0, 1.0], &[1.0, 2.0, 3.0]]).is_none(), "no spread");
+    assert!(w[2].abs() < w[0] && w[2].abs() < w[1], "{w:?}");
+    assert!((w.iter().map(|x| x * x).sum::<f64>() - 1.0).abs() < 1e-12, "unit length: {w:?}");
+    assert!(kebao_composite::pca_loadings(&[&[1.0, 1.0, 1.0], &[1.0, 2.0, 3.0]]).is_none(), "no spread");
     let (fw, data) = asem();
-    let spec =
-        BuildSpec { weighting: kebao_composite::Weighting::Pca, ..BuildSpec::coinr_default("EurAsia_group") };
+    let spec = BuildSpec {
+        weighting: kebao_composite::Weighting::COINR_PCA,
+        ..BuildSpec::coinr_default("EurAsia_group")
+    };
     assert!(Build::run(&fw, &data, &spec).unwrap().results.scores[0].iter().all(|v| v.is_finite()));
 }
+
+mod options;

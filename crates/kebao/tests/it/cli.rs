@@ -698,8 +698,26 @@ fn a_closed_pipe_ends_the_command_quietly() {
     let credit = credit.to_str().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let file = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
+    let results = file("weights-results.csv");
     // Each command; `OUT` stands for the file it writes.
     let commands = [
+        (
+            "weights",
+            vec![
+                "index",
+                "build",
+                "--framework",
+                fw,
+                "--data",
+                data,
+                "--weights",
+                "pca",
+                "--out",
+                &results,
+                "--weights-out",
+                "OUT",
+            ],
+        ),
         (
             "build",
             vec![

@@ -4,4 +4,5 @@
 
 mod cli;
 mod crash;
+mod index_options;
 mod tidy;
