@@ -607,3 +607,67 @@ contract!(a_zone_programme_refuses_a_premium_not_fully_paid, |ctx: Ctx| async mo
     let (_, r) = ctx.svc.check_subsidy(&s.z.ent_admin, &p.id, "zone_tech_insurance", &none).await.unwrap();
     assert_eq!(r.unwrap().amount_fen, 1_000_000);
 });
+
+contract!(work_lists_name_the_parties_and_to_dos_reach_whoever_acts_next, |ctx: Ctx| async move {
+    use kebao_service::worklists::{ListQuery, PolicyState};
+    let (s, rd, _) = setup(&ctx).await;
+    let pol = paid_policy(&ctx, &s, &rd, 2_000_000).await;
+    // The policyholder's list names the parties, the product and where the policy stands.
+    let mine = ctx.svc.policy_list(&s.z.ent_admin, &ListQuery::default()).await.unwrap();
+    assert_eq!(mine.total, 1);
+    let row = &mine.rows[0];
+    assert_eq!(row.policy.id, pol);
+    assert_eq!(row.parties.holder, "光谷激光科技有限公司");
+    assert_eq!(row.parties.insurer, "楚天财产保险股份有限公司湖北分公司");
+    assert_eq!(row.parties.product, "rd_liability 产品");
+    assert_eq!(row.state, PolicyState::InForce);
+    // The zone's officers and the regulator see every policy; a bank none of them.
+    for officer in [&s.z.reviewer, &s.z.regulator, &s.approver] {
+        let all = ctx.svc.policy_list(officer, &ListQuery::default()).await.unwrap();
+        assert!(all.rows.iter().any(|r| r.policy.id == pol));
+    }
+    assert_eq!(ctx.svc.policy_list(&s.z.banker, &ListQuery::default()).await.unwrap().total, 0);
+    // Filters: by a party's name, by status; bad filters are refused with the field named.
+    let q = |q: &str, status: &str| ListQuery { q: q.into(), status: status.into(), page: 1 };
+    assert_eq!(ctx.svc.policy_list(&s.z.reviewer, &q("楚天", "")).await.unwrap().total, 1);
+    assert_eq!(ctx.svc.policy_list(&s.z.reviewer, &q("光谷激光", "in_force")).await.unwrap().total, 1);
+    assert_eq!(ctx.svc.policy_list(&s.z.reviewer, &q("", "cancelled")).await.unwrap().total, 0);
+    assert_eq!(ctx.svc.policy_list(&s.z.reviewer, &q("无此企业", "")).await.unwrap().total, 0);
+    for bad in [q(&"长".repeat(101), ""), q("", "bogus")] {
+        match ctx.svc.policy_list(&s.z.reviewer, &bad).await {
+            Err(ServiceError::Invalid(i)) => assert!(i.0[0].field == "q" || i.0[0].field == "status"),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+    // A subsidy application is the zone reviewers' to-do, naming the applicant; after the
+    // local review it is the approvers'; once rejected it is no one's.
+    let a = ctx
+        .svc
+        .apply_subsidy(&s.z.ent_admin, &pol, "zone_tech_insurance", "", &Declarations::default())
+        .await
+        .unwrap();
+    let link = format!("/subsidies/{}", a.id);
+    let todo_of = |actor: Actor| {
+        let ctx = &ctx;
+        let link = link.clone();
+        async move {
+            ctx.svc
+                .inbox(&actor)
+                .await
+                .unwrap()
+                .todos
+                .into_iter()
+                .find(|t| t.link == link)
+                .map(|t| t.title_zh)
+        }
+    };
+    let t = todo_of(s.z.reviewer.clone()).await.expect("the reviewer's to-do");
+    assert!(t.contains("光谷激光科技有限公司") && t.contains("属地初审"), "{t}");
+    assert!(todo_of(s.approver.clone()).await.is_none(), "not yet the approver's");
+    ctx.svc.subsidy_local_review(&s.z.reviewer, &a.id, true, "").await.unwrap();
+    assert!(todo_of(s.z.reviewer.clone()).await.is_none(), "the reviewer's to-do is done");
+    let t = todo_of(s.approver.clone()).await.expect("the approver's to-do");
+    assert!(t.contains("部门复审"), "{t}");
+    ctx.svc.reject_subsidy(&s.approver, &a.id, "材料不全，请补正后重新申请").await.unwrap();
+    assert!(todo_of(s.approver.clone()).await.is_none(), "a rejected application is no one's work");
+});
