@@ -83,12 +83,15 @@ fn main() -> Result<()> {
     let u = UncertaintySpec {
         seed: 1,
         weight_noise: 0.25,
+        noise_levels: Vec::new(),
         normalisations: vec![
             Normalisation::MinMax { lo: 1.0, hi: 100.0 },
             Normalisation::ZScore { mean: 10.0, sd: 1.0 },
         ],
         aggregations: vec![Aggregation::ArithmeticMean, Aggregation::GeometricMean],
         imputations: vec![spec.imputation.clone()],
+        treatments: vec![spec.treatment],
+        winmax: Vec::new(),
     };
     let t = Instant::now();
     let model = Model::new(&fw, &data, &spec, &u)?;
