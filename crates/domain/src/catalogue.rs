@@ -120,6 +120,9 @@ pub struct Figure {
 pub struct ProductType {
     pub id: String,
     pub name_zh: String,
+    /// The English name (the Chinese one when the file gives none).
+    #[serde(default)]
+    pub name_en: String,
     #[serde(default)]
     pub aliases: Vec<String>,
     #[serde(default)]
@@ -163,6 +166,15 @@ pub struct ProductType {
 }
 
 impl ProductType {
+    /// The name in English, or the Chinese one when the file gives no English name.
+    pub fn name_en(&self) -> &str {
+        if self.name_en.is_empty() {
+            &self.name_zh
+        } else {
+            &self.name_en
+        }
+    }
+
     /// The reporting class.
     pub fn nfra(&self) -> NfraClass {
         NfraClass::from_code(&self.nfra_class).unwrap_or(NfraClass::ByEntity)

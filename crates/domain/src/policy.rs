@@ -178,6 +178,14 @@ pub struct Policy {
 }
 
 impl Policy {
+    /// The premium earned by `as_of` (inclusive): the full-term premium pro rata by day of
+    /// cover run, counting the first day; nothing before the start, nothing after the last
+    /// day of cover (a cancelled policy earns up to its cancellation). Rounded half away from
+    /// zero to the fen. The one definition every report and scheme guard uses.
+    pub fn earned_premium(&self, as_of: Date) -> Money {
+        earned_premium(self.premium, self.start_date, self.end_date, self.last_day(), as_of)
+    }
+
     /// The last day of cover: the end of the term, or of a cancellation before it.
     pub fn last_day(&self) -> Date {
         self.cancelled_on.map_or(self.end_date, |c| c.min(self.end_date))
@@ -572,5 +580,64 @@ mod tests {
         assert_eq!(cover_period(today, 121, today).err().map(|e| e.code), Some("range"));
         assert_eq!(add_months(d(9999, 12, 1), 1), None);
         assert_eq!(add_months(d(2024, 2, 29), 12), Some(d(2025, 2, 28)));
+    }
+}
+
+/// The premium earned by `as_of` of a term `start..=end` whose cover ends on `last_day`:
+/// see [`Policy::earned_premium`].
+pub fn earned_premium(premium: Money, start: Date, end: Date, last_day: Date, as_of: Date) -> Money {
+    let term = (end - start).whole_days() + 1;
+    let until = as_of.min(last_day);
+    let run = ((until - start).whole_days() + 1).clamp(0, term.max(0));
+    if term <= 0 || run == 0 {
+        return Money::ZERO;
+    }
+    let num = i128::from(premium.fen()) * i128::from(run);
+    let den = i128::from(term);
+    let q = (2 * num + den) / (2 * den);
+    Money::from_fen(i64::try_from(q).unwrap_or(i64::MAX))
+}
+
+/// The loss ratio: incurred (paid plus case reserves) ÷ earned premium; `None` while
+/// nothing is earned.
+pub fn loss_ratio(incurred: Money, earned: Money) -> Option<f64> {
+    (earned.fen() > 0).then(|| incurred.fen() as f64 / earned.fen() as f64)
+}
+
+#[cfg(test)]
+mod earned_tests {
+    use super::*;
+    use time::macros::date;
+
+    /// (premium, start, end, cancelled on) → the earned function at a date.
+    fn policy(
+        premium_fen: i64,
+        start: Date,
+        end: Date,
+        cancelled_on: Option<Date>,
+    ) -> impl Fn(Date) -> Money {
+        move |as_of| {
+            let last = cancelled_on.map_or(end, |c| c.min(end));
+            earned_premium(Money::from_fen(premium_fen), start, end, last, as_of)
+        }
+    }
+
+    #[test]
+    fn premium_is_earned_pro_rata_by_day_and_the_loss_ratio_uses_it() {
+        // 365 days of cover for 3,650.00 yuan: 10.00 a day.
+        let p = policy(365_000, date!(2026 - 01 - 01), date!(2026 - 12 - 31), None);
+        assert_eq!(p(date!(2025 - 12 - 31)), Money::ZERO, "before the start");
+        assert_eq!(p(date!(2026 - 01 - 01)).fen(), 1_000, "the first day counts");
+        assert_eq!(p(date!(2026 - 01 - 31)).fen(), 31_000);
+        assert_eq!(p(date!(2027 - 06 - 30)).fen(), 365_000, "never more than the premium");
+        // Cancelled after 10 days: earns 10 days whatever the date.
+        let c = policy(365_000, date!(2026 - 01 - 01), date!(2026 - 12 - 31), Some(date!(2026 - 01 - 10)));
+        assert_eq!(c(date!(2026 - 06 - 30)).fen(), 10_000);
+        // Rounding half away from zero: 100.00 over 3 days, one day run = 33.33.
+        let r = policy(10_000, date!(2026 - 01 - 01), date!(2026 - 01 - 03), None);
+        assert_eq!(r(date!(2026 - 01 - 01)).fen(), 3_333);
+        assert_eq!(r(date!(2026 - 01 - 02)).fen(), 6_667);
+        assert_eq!(loss_ratio(Money::from_fen(15_500), Money::from_fen(31_000)), Some(0.5));
+        assert_eq!(loss_ratio(Money::from_fen(1), Money::ZERO), None);
     }
 }

@@ -6,7 +6,8 @@ use crate::authz::{Action, Actor, Basis, Resource};
 use crate::{Result, Service};
 use kebao_domain::claim::ClaimStatus;
 use kebao_domain::dispute::DisputeStatus;
-use kebao_domain::policy::{codes, PolicyStatus};
+use kebao_domain::policy::{codes, loss_ratio, PolicyStatus};
+use kebao_domain::Money;
 use kebao_store::{claims, disputes, ledger, orgs, policies};
 use std::collections::BTreeMap;
 
@@ -31,6 +32,14 @@ pub struct InsurerLine {
     pub mean_cycle_days: Option<f64>,
     /// Paid ÷ claimed over closed claims.
     pub payout_ratio: Option<f64>,
+    /// Premium earned to date on the policies it leads ([`Policy::earned_premium`]).
+    ///
+    /// [`Policy::earned_premium`]: kebao_domain::policy::Policy::earned_premium
+    pub earned_fen: i64,
+    /// Incurred: paid on all claims plus the reserves of open ones.
+    pub incurred_fen: i64,
+    /// Incurred ÷ earned ([`kebao_domain::policy::loss_ratio`]).
+    pub loss_ratio: Option<f64>,
     pub disputes_open: u64,
     pub disputes_settled: u64,
     pub disputes_escalated: u64,
@@ -53,6 +62,7 @@ impl Service {
             map.entry(id.to_owned())
                 .or_insert_with(|| InsurerLine { insurer_id: id.to_owned(), ..Default::default() })
         }
+        let today = self.today();
         for p in policies::all_policies(tx.conn()).await? {
             let received = ledger::sum_for_event(tx.conn(), &p.id, codes::PREMIUM_PAID).await?
                 - ledger::sum_for_event(tx.conn(), &p.id, codes::REFUND_PAID).await?;
@@ -62,11 +72,13 @@ impl Service {
                 PolicyStatus::Cancelled => l.policies_cancelled += 1,
             }
             l.received_fen += received;
+            l.earned_fen += p.earned_premium(today).fen();
         }
         let mut cycle: Vec<(String, f64)> = Vec::new();
         for c in claims::all(tx.conn()).await? {
             let l = line(&mut map, &c.insurer_id);
             l.paid_fen += c.paid.fen();
+            l.incurred_fen += c.paid.fen() + c.reserve.fen();
             if c.status == ClaimStatus::Closed {
                 l.claims_closed += 1;
                 l.claimed_fen += c.claimed.fen();
@@ -92,13 +104,16 @@ impl Service {
         }
         let mean = |d: &[f64]| (!d.is_empty()).then(|| d.iter().sum::<f64>() / d.len() as f64);
         let ratio = |paid: i64, claimed: i64| (claimed > 0).then(|| paid as f64 / claimed as f64);
-        let mut total = InsurerLine { insurer_name: "合计 / Total".into(), ..Default::default() };
+        let mut total = InsurerLine::default();
         let mut lines: Vec<InsurerLine> = Vec::new();
         for (_, mut l) in map {
             l.insurer_name = orgs::get(tx.conn(), &l.insurer_id).await.map(|o| o.name).unwrap_or_default();
             let days: Vec<f64> = cycle.iter().filter(|(i, _)| *i == l.insurer_id).map(|(_, d)| *d).collect();
             l.mean_cycle_days = mean(&days);
             l.payout_ratio = ratio(l.closed_paid_fen, l.claimed_fen);
+            l.loss_ratio = loss_ratio(Money::from_fen(l.incurred_fen), Money::from_fen(l.earned_fen));
+            total.earned_fen += l.earned_fen;
+            total.incurred_fen += l.incurred_fen;
             total.policies_in_force += l.policies_in_force;
             total.policies_cancelled += l.policies_cancelled;
             total.written_fen += l.written_fen;
@@ -116,6 +131,7 @@ impl Service {
         let all_days: Vec<f64> = cycle.iter().map(|(_, d)| *d).collect();
         total.mean_cycle_days = mean(&all_days);
         total.payout_ratio = ratio(total.closed_paid_fen, total.claimed_fen);
+        total.loss_ratio = loss_ratio(Money::from_fen(total.incurred_fen), Money::from_fen(total.earned_fen));
         lines.sort_by(|a, b| {
             b.written_fen.cmp(&a.written_fen).then_with(|| a.insurer_name.cmp(&b.insurer_name))
         });

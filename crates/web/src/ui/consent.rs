@@ -67,14 +67,21 @@ fn row(tr: Tr, v: &ConsentView) -> ConsentRow {
         enterprise: v.enterprise_name.clone(),
         grantee: v.grantee_name.clone(),
         kind: tr.t(c.kind.label_zh(), c.kind.label_en()).to_owned(),
-        scopes: c.scopes.iter().map(|s| tr.t(s.label_zh(), s.label_en())).collect::<Vec<_>>().join("、"),
+        scopes: c
+            .scopes
+            .iter()
+            .map(|s| tr.t(s.label_zh(), s.label_en()))
+            .collect::<Vec<_>>()
+            .join(tr.t("、", ", ")),
         purpose: tr.t(c.purpose.label_zh(), c.purpose.label_en()).to_owned(),
         purpose_code: c.purpose.code().to_owned(),
         period: format!("{} — {}", c.valid_from, c.expires_on),
         state: tr.t(v.state.label_zh(), v.state.label_en()).to_owned(),
         state_code: v.state.code().to_owned(),
         person: match (&c.person_name, c.person_role) {
-            (Some(n), Some(r)) => format!("{n}（{}）", tr.t(r.label_zh(), r.label_en())),
+            (Some(n), Some(r)) => {
+                format!("{n}{}{}{}", tr.t("（", " ("), tr.t(r.label_zh(), r.label_en()), tr.t("）", ")"))
+            }
             _ => String::new(),
         },
     }
@@ -132,7 +139,13 @@ async fn consents_tpl(
                     let sel = f.get("grantee_id") == Some(&o.id);
                     grantees.push((
                         o.id.clone(),
-                        format!("{}（{}）", o.name, tr.t(kind.label_zh(), kind.label_en())),
+                        format!(
+                            "{}{}{}{}",
+                            o.name,
+                            tr.t("（", " ("),
+                            tr.t(kind.label_zh(), kind.label_en()),
+                            tr.t("）", ")")
+                        ),
                         sel,
                     ));
                 }
@@ -395,7 +408,16 @@ async fn access_page(State(st): State<AppState>, Authed { c, s, tr }: Authed) ->
                     tr.t("已读取", "read")
                 }
                 .to_owned(),
-                scopes: a.scopes.join("，"),
+                scopes: a
+                    .scopes
+                    .iter()
+                    .map(|s| {
+                        DataScope::from_code(s)
+                            .map(|d| tr.t(d.label_zh(), d.label_en()).to_owned())
+                            .unwrap_or_else(|| s.clone())
+                    })
+                    .collect::<Vec<_>>()
+                    .join(tr.t("、", ", ")),
             })
             .collect(),
         c,

@@ -314,7 +314,7 @@ pub(super) fn error_page(tr: Tr, c: Chrome, e: ServiceError) -> Response {
             .iter()
             .map(|f| tr.pick(f.message_zh.clone(), f.message_en.clone()))
             .collect::<Vec<_>>()
-            .join("；"),
+            .join(tr.t("；", "; ")),
         ServiceError::Conflict(f) => tr.pick(f.message_zh.clone(), f.message_en.clone()),
         _ => String::new(),
     };
@@ -463,6 +463,14 @@ pub struct ListNav {
 }
 
 impl ListNav {
+    /// The search box's label: what the free text is matched against.
+    pub fn search_label(&self) -> (&'static str, &'static str) {
+        match self.base {
+            "/admin/users" => ("搜索（姓名、登录名、机构）", "Search (name, username, organisation)"),
+            _ => ("搜索（编号、当事人、产品）", "Search (number, party, product)"),
+        }
+    }
+
     /// The link to another page of the same filter.
     pub fn link(&self, page: u32) -> String {
         format!("{}?q={}&status={}&page={}", self.base, urlencode(&self.q), urlencode(&self.status), page)
@@ -484,4 +492,19 @@ pub(super) fn list_query(q: &HashMap<String, String>) -> kebao_service::worklist
         status: q.get("status").cloned().unwrap_or_default(),
         page: q.get("page").and_then(|p| p.trim().parse().ok()).unwrap_or(1),
     }
+}
+
+/// A quote step's looked-up value as a person reads it: a life-cycle stage, a zone industry
+/// or a standard revenue band by its label; numbers and an insurer's own band names as they are.
+pub(super) fn step_detail(tr: Tr, industries: &kebao_domain::IndustryMap, detail: &str) -> String {
+    if let Some(s) = kebao_domain::LifecycleStage::from_code(detail) {
+        if s.code() == detail {
+            return tr.t(s.label_zh(), s.label_en()).to_owned();
+        }
+    }
+    if let Some(t) = industries.tag(detail) {
+        return tr.t(&t.name_zh, &t.name_en).to_owned();
+    }
+    let (zh, en) = kebao_domain::keys::band_label(detail);
+    tr.t(zh, en).to_owned()
 }

@@ -84,7 +84,7 @@ fn app_row(c: &Chrome, a: &Application, steps: &[ApplicationStep], names: &AppNa
         applicant: names.orgs.get(&a.enterprise_id).cloned().unwrap_or_default(),
         status: c.tr.t(a.status.label_zh(), a.status.label_en()).to_owned(),
         status_code: a.status.code().to_owned(),
-        reasons: a.reasons.join("；"),
+        reasons: a.reasons.join(c.tr.t("；", "; ")),
         premium: a.premium.display_yuan(),
         period: format!("{} — {}", a.start_date, a.end_date),
         steps: steps.iter().map(|s| (s.code().to_owned(), label(*s).to_owned())).collect(),
@@ -243,7 +243,7 @@ pub(super) async fn render_policy(
         .map(|s| {
             (
                 if tr.en { s.label_en.clone() } else { s.label_zh.clone() },
-                s.detail.clone(),
+                super::kit::step_detail(tr, st.svc.industries(), &s.detail),
                 s.factor.clone().unwrap_or_default(),
                 s.running.clone(),
             )
@@ -407,7 +407,7 @@ async fn apply(
                 .iter()
                 .map(|d| tr.pick(d.message_zh.clone(), d.message_en.clone()))
                 .collect::<Vec<_>>()
-                .join("；");
+                .join(tr.t("；", "; "));
             return Err(error_page(tr, c, FieldError::new("quote", "invalid", msg.clone(), msg).into()));
         }
     };
@@ -553,6 +553,8 @@ struct OverviewRow {
     paid: String,
     cycle: String,
     payout: String,
+    earned: String,
+    loss_ratio: String,
     disputes: String,
 }
 
@@ -573,7 +575,13 @@ async fn overview_page(State(st): State<AppState>, Authed { c, s, tr }: Authed) 
         .await
         .map_err(|e| error_page(tr, super::kit::chrome_blank(tr), e))?;
     let row = |l: &kebao_service::overview::InsurerLine| OverviewRow {
-        name: l.insurer_name.clone(),
+        name: if l.insurer_id.is_empty() {
+            tr.t("合计", "Total").to_owned()
+        } else {
+            l.insurer_name.clone()
+        },
+        earned: Money::from_fen(l.earned_fen).display_yuan(),
+        loss_ratio: l.loss_ratio.map_or("—".into(), |r| format!("{:.1}%", r * 100.0)),
         in_force: l.policies_in_force,
         cancelled: l.policies_cancelled,
         written: Money::from_fen(l.written_fen).display_yuan(),
@@ -619,7 +627,7 @@ async fn overview_xlsx(State(st): State<AppState>, Authed { s, tr, .. }: Authed)
     let y = |f: i64| Money::from_fen(f).to_yuan_string();
     let line = |l: &kebao_service::overview::InsurerLine| {
         vec![
-            l.insurer_name.clone(),
+            if l.insurer_id.is_empty() { tr.t("合计", "Total").to_owned() } else { l.insurer_name.clone() },
             l.policies_in_force.to_string(),
             l.policies_cancelled.to_string(),
             y(l.written_fen),
@@ -630,6 +638,9 @@ async fn overview_xlsx(State(st): State<AppState>, Authed { s, tr, .. }: Authed)
             y(l.paid_fen),
             l.mean_cycle_days.map(|d| format!("{d:.1}")).unwrap_or_default(),
             l.payout_ratio.map(|r| format!("{:.1}", r * 100.0)).unwrap_or_default(),
+            y(l.earned_fen),
+            y(l.incurred_fen),
+            l.loss_ratio.map(|r| format!("{:.1}", r * 100.0)).unwrap_or_default(),
             l.disputes_open.to_string(),
             l.disputes_settled.to_string(),
             l.disputes_escalated.to_string(),
@@ -649,7 +660,10 @@ async fn overview_xlsx(State(st): State<AppState>, Authed { s, tr, .. }: Authed)
             "结案索赔额（元）",
             "已赔付（元）",
             "平均结案天数",
-            "赔付率（%）",
+            "结案赔付比（已赔÷索赔，%）",
+            "已赚保费（元）",
+            "已发生赔款（已付+未决，元）",
+            "赔付率（已发生÷已赚，%）",
             "调解进行中",
             "调解成功",
             "转仲裁或诉讼",

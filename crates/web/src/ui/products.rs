@@ -102,7 +102,12 @@ fn card(st: &AppState, tr: Tr, it: &ProductListItem) -> Card {
         id: it.product.id.clone(),
         name: c.name.clone(),
         insurer: it.product.insurer_name.clone(),
-        type_name: it.type_name.clone(),
+        type_name: st
+            .svc
+            .catalogue()
+            .get(&it.product.type_id)
+            .map(|t| tr.t(&t.name_zh, t.name_en()).to_owned())
+            .unwrap_or_else(|| it.type_name.clone()),
         line: tr.t(it.line.label_zh(), it.line.label_en()).to_owned(),
         stages: c.eligibility.stages.iter().map(|s| stage_label(tr, *s)).collect::<Vec<_>>().join(" · "),
         industries: if c.eligibility.industries.is_empty() {
@@ -200,7 +205,7 @@ async fn portal(
                             .filter(|f| (f.field == "q") == q)
                             .map(|f| tr.pick(f.message_zh.clone(), f.message_en.clone()))
                             .collect();
-                    (!msgs.is_empty()).then(|| msgs.join("；"))
+                    (!msgs.is_empty()).then(|| msgs.join(tr.t("；", "; ")))
                 };
                 (empty(), join(false), join(true))
             }
@@ -435,7 +440,9 @@ fn product_tpl(st: &AppState, c: Chrome, v: &ProductView, actor: &Actor, errors:
         name: content.name.clone(),
         insurer: v.product.insurer_name.clone(),
         type_id: v.product.type_id.clone(),
-        type_name: t.map(|t| t.name_zh.clone()).unwrap_or_else(|| v.product.type_id.clone()),
+        type_name: t
+            .map(|t| tr.t(&t.name_zh, t.name_en()).to_owned())
+            .unwrap_or_else(|| v.product.type_id.clone()),
         nfra: t.map(|t| tr.t(t.nfra().label_zh(), t.nfra().label_en()).to_owned()).unwrap_or_default(),
         line: t
             .map(|t| tr.t(t.product_line().label_zh(), t.product_line().label_en()).to_owned())
@@ -451,7 +458,13 @@ fn product_tpl(st: &AppState, c: Chrome, v: &ProductView, actor: &Actor, errors:
                 note: x.note.clone(),
             })
             .collect(),
-        stages: content.eligibility.stages.iter().map(|s| stage_label(tr, *s)).collect::<Vec<_>>().join("、"),
+        stages: content
+            .eligibility
+            .stages
+            .iter()
+            .map(|s| stage_label(tr, *s))
+            .collect::<Vec<_>>()
+            .join(tr.t("、", ", ")),
         industries: if content.eligibility.industries.is_empty() {
             tr.t("不限", "Any").to_owned()
         } else {
@@ -461,7 +474,7 @@ fn product_tpl(st: &AppState, c: Chrome, v: &ProductView, actor: &Actor, errors:
                 .iter()
                 .map(|i| industry_label(st, tr, i))
                 .collect::<Vec<_>>()
-                .join("、")
+                .join(tr.t("、", ", "))
         },
         qualifications: if content.eligibility.qualifications.is_empty() {
             tr.t("无要求", "None required").to_owned()
@@ -791,7 +804,7 @@ impl ProductFormTpl {
             .filter(|(f, _)| f == field || f.starts_with(&format!("{field}[")))
             .map(|(_, m)| m.clone())
             .collect::<Vec<_>>()
-            .join("；")
+            .join(self.c.tr.t("；", "; "))
     }
 }
 
@@ -811,7 +824,7 @@ fn product_form(
             .types()
             .iter()
             .filter(|t| t.nfra() == *class)
-            .map(|t| (t.id.clone(), t.name_zh.clone(), t.id == input.type_id))
+            .map(|t| (t.id.clone(), tr.t(&t.name_zh, t.name_en()).to_owned(), t.id == input.type_id))
             .collect();
         if !items.is_empty() {
             groups.push((tr.t(class.label_zh(), class.label_en()).to_owned(), items));
@@ -846,7 +859,10 @@ fn product_form(
         .to_owned(),
         action,
         new,
-        type_name: cat.get(&input.type_id).map(|t| t.name_zh.clone()).unwrap_or_default(),
+        type_name: cat
+            .get(&input.type_id)
+            .map(|t| tr.t(&t.name_zh, t.name_en()).to_owned())
+            .unwrap_or_default(),
         types: groups,
         coverages,
         industries: st
@@ -1075,9 +1091,14 @@ fn types_tpl(st: &AppState, c: Chrome, admin: bool, errors: Vec<String>) -> Resp
                 .filter(|t| t.nfra() == *class)
                 .map(|t| TypeRow {
                     id: t.id.clone(),
-                    name: t.name_zh.clone(),
+                    name: tr.t(&t.name_zh, t.name_en()).to_owned(),
                     line: tr.t(t.product_line().label_zh(), t.product_line().label_en()).to_owned(),
-                    stages: t.stages().iter().map(|s| stage_label(tr, *s)).collect::<Vec<_>>().join("、"),
+                    stages: t
+                        .stages()
+                        .iter()
+                        .map(|s| stage_label(tr, *s))
+                        .collect::<Vec<_>>()
+                        .join(tr.t("、", ", ")),
                     plan_named: t.plan_named,
                     rate_confidence: tr
                         .t(t.rate_confidence().label_zh(), t.rate_confidence().label_en())
@@ -1160,7 +1181,7 @@ async fn type_page(
         nfra: tr.t(t.nfra().label_zh(), t.nfra().label_en()).to_owned(),
         part: t.nfra().part(),
         line: tr.t(t.product_line().label_zh(), t.product_line().label_en()).to_owned(),
-        stages: t.stages().iter().map(|s| stage_label(tr, *s)).collect::<Vec<_>>().join("、"),
+        stages: t.stages().iter().map(|s| stage_label(tr, *s)).collect::<Vec<_>>().join(tr.t("、", ", ")),
         figures: t
             .figures()
             .into_iter()
@@ -1397,6 +1418,7 @@ struct QuoteTpl {
     result: Option<kebao_service::rating::QuoteView>,
     errors: Vec<String>,
     can_apply: bool,
+    industries_map: kebao_domain::IndustryMap,
     /// Why the viewer's enterprise may not apply (empty: it may), from the service's check.
     ineligible: Vec<String>,
 }
@@ -1404,6 +1426,10 @@ struct QuoteTpl {
 impl QuoteTpl {
     fn fv(&self, k: &str) -> String {
         self.f.get(k).cloned().unwrap_or_default()
+    }
+
+    fn detail(&self, d: &str) -> String {
+        super::kit::step_detail(self.c.tr, &self.industries_map, d)
     }
 }
 
@@ -1503,6 +1529,7 @@ async fn quote_page(
             errors,
             can_apply,
             ineligible,
+            industries_map: st.svc.industries().clone(),
             c,
         }),
     ))

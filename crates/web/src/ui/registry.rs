@@ -145,7 +145,7 @@ async fn orgs_list(
                     e.iter()
                         .map(|f| tr.pick(f.message_zh.clone(), f.message_en.clone()))
                         .collect::<Vec<_>>()
-                        .join("；"),
+                        .join(tr.t("；", "; ")),
                 ),
             ),
             Err(e) => return Err(error_page(tr, c, e)),
@@ -156,7 +156,7 @@ async fn orgs_list(
                 e.iter()
                     .map(|f| format!("{}: {}", f.field, tr.pick(f.message_zh.clone(), f.message_en.clone())))
                     .collect::<Vec<_>>()
-                    .join("；"),
+                    .join(tr.t("；", "; ")),
             ),
         ),
     };
@@ -548,7 +548,7 @@ pub(super) fn org_fields(
             .filter(|e| e.field == name)
             .map(|e| tr.pick(e.message_zh.clone(), e.message_en.clone()))
             .collect::<Vec<_>>()
-            .join("；")
+            .join(tr.t("；", "; "))
     };
     let f = |name: &str,
              zh: &str,

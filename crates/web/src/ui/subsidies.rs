@@ -58,11 +58,10 @@ fn row(tr: Tr, names: &HashMap<String, String>, a: &SubsidyApplication) -> Row {
     Row {
         id: a.id.clone(),
         enterprise: String::new(),
-        programme: format!(
-            "{}（{}）",
-            names.get(&a.programme_id).cloned().unwrap_or_else(|| a.programme_id.clone()),
-            a.programme_version
-        ),
+        programme: names
+            .get(&a.programme_id)
+            .cloned()
+            .unwrap_or_else(|| tr.t("其他方案", "another programme").to_owned()),
         stage: match a.stage {
             Stage::Qualification => tr.t("资格审定", "qualification"),
             Stage::Funding => tr.t("资金申请", "funding"),

@@ -28,7 +28,7 @@ pub fn hbar(items: &[(String, f64)], unit: &str) -> String {
         };
         let _ = write!(
             s,
-            "<text x=\"{x}\" y=\"{ty}\" text-anchor=\"end\" font-size=\"13\" fill=\"#1f2933\">{l}</text>\
+            "<text x=\"{x}\" y=\"{ty}\" text-anchor=\"end\" font-size=\"13\" fill=\"#1f2933\" translate=\"no\">{l}</text>\
              <rect x=\"{bx}\" y=\"{y}\" width=\"{w:.1}\" height=\"20\" rx=\"3\" fill=\"#2f6fb8\"><title>{f}: {v}{u}</title></rect>\
              <text x=\"{vx:.1}\" y=\"{ty}\" font-size=\"12\" fill=\"#5f6b7a\">{v}{u}</text>",
             x = label_w - 8.0,
