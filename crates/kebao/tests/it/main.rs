@@ -6,3 +6,7 @@ mod cli;
 mod crash;
 mod index_options;
 mod tidy;
+mod walks;
+#[allow(dead_code)] // the role walks use part of the shared driver
+#[path = "../../../web/tests/it/webdriver.rs"]
+mod webdriver;

@@ -3,97 +3,11 @@
 //! quote, report a claim and check a subsidy.
 
 use crate::client::*;
-use serde_json::{json, Value};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
-
-fn require() -> bool {
-    std::env::var("KEBAO_TEST_REQUIRE_CHROMIUM").is_ok_and(|v| v == "1")
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-struct Driver {
-    child: Child,
-    base: String,
-    http: reqwest::Client,
-    session: String,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-    }
-}
-
-impl Driver {
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
-        let url = format!("{}/session/{}{path}", self.base, self.session);
-        let mut req = self.http.request(method, url);
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let v: Value = req.send().await.unwrap().json().await.unwrap();
-        if v["value"]["error"].is_string() {
-            panic!("webdriver {path}: {v}");
-        }
-        v["value"].clone()
-    }
-    async fn go(&self, url: &str) {
-        self.call(reqwest::Method::POST, "/url", Some(json!({"url": url}))).await;
-    }
-    async fn find(&self, css: &str) -> String {
-        let v = self
-            .call(reqwest::Method::POST, "/element", Some(json!({"using": "css selector", "value": css})))
-            .await;
-        v.as_object().and_then(|o| o.values().next()).and_then(Value::as_str).unwrap().to_owned()
-    }
-    async fn type_into(&self, css: &str, text: &str) {
-        let id = self.find(css).await;
-        self.call(reqwest::Method::POST, &format!("/element/{id}/value"), Some(json!({"text": text}))).await;
-    }
-    async fn click(&self, css: &str) {
-        let id = self.find(css).await;
-        self.call(reqwest::Method::POST, &format!("/element/{id}/click"), Some(json!({}))).await;
-    }
-    async fn text(&self, css: &str) -> String {
-        let id = self.find(css).await;
-        self.call(reqwest::Method::GET, &format!("/element/{id}/text"), None)
-            .await
-            .as_str()
-            .unwrap_or_default()
-            .to_owned()
-    }
-    async fn url(&self) -> String {
-        self.call(reqwest::Method::GET, "/url", None).await.as_str().unwrap_or_default().to_owned()
-    }
-    /// Waits (up to 10 s) until the page's URL ends with `suffix`; a click returns before
-    /// the navigation it starts has finished.
-    async fn wait_for_url(&self, suffix: &str) -> String {
-        let mut url = String::new();
-        for _ in 0..100 {
-            url = self.url().await;
-            if url.contains(suffix) {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        url
-    }
-}
+use crate::webdriver::Driver;
+use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_in_and_open_an_organisation_in_chromium() {
-    let (chromium, chromedriver) = ("/usr/bin/chromium", "chromedriver");
-    let have = std::path::Path::new(chromium).exists()
-        && Command::new(chromedriver).arg("--version").output().is_ok();
-    if !have {
-        assert!(!require(), "KEBAO_TEST_REQUIRE_CHROMIUM=1 but chromium or chromedriver is missing");
-        eprintln!("chromium/chromedriver not installed: browser test not run");
-        return;
-    }
     let app = app().await;
     // One published product for the portal.
     let op = kebao_service::authz::Actor::System { name: "test".into() };
@@ -131,34 +45,7 @@ async fn sign_in_and_open_an_organisation_in_chromium() {
     let router = app.router.clone();
     tokio::spawn(async move { axum::serve(listener, router).await });
 
-    let port = free_port();
-    let child = Command::new(chromedriver)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    let http = reqwest::Client::new();
-    let mut ready = false;
-    for _ in 0..100 {
-        if http.get(format!("{base}/status")).send().await.is_ok() {
-            ready = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(ready, "chromedriver did not start");
-    let profile = tempfile::tempdir().unwrap();
-    let caps = json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {
-        "binary": chromium,
-        "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--window-size=1280,1000", format!("--user-data-dir={}", profile.path().display())]}}}});
-    let v: Value =
-        http.post(format!("{base}/session")).json(&caps).send().await.unwrap().json().await.unwrap();
-    let session = v["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {v}")).to_owned();
-    let d = Driver { child, base, http, session };
+    let Some(d) = Driver::start(1280, 1000).await else { return };
 
     d.go(&format!("{site}/login")).await;
     d.type_into("#username", "ent.admin").await;
@@ -169,8 +56,7 @@ async fn sign_in_and_open_an_organisation_in_chromium() {
     d.go(&format!("{site}/orgs/{}", app.enterprise)).await;
     assert_eq!(d.text("#org-name").await.split_whitespace().next(), Some("光谷激光科技有限公司"));
     assert!(d.text("#facts").await.contains("9,876,543.21"), "own facts are shown");
-    let png = d.call(reqwest::Method::GET, "/screenshot", None).await;
-    assert!(png.as_str().is_some_and(|s| s.len() > 1000), "a screenshot was taken");
+    assert!(d.screenshot().await.len() > 1000, "a screenshot was taken");
     // A bank officer sees the page but not the facts.
     d.call(reqwest::Method::DELETE, "/cookie", None).await;
     d.go(&format!("{site}/login")).await;
@@ -225,5 +111,5 @@ async fn sign_in_and_open_an_organisation_in_chromium() {
     d.click("form[method=get] button[type=submit]").await;
     assert!(d.wait_for_url("programme=zone_tech_insurance").await.contains("programme=zone_tech_insurance"));
     assert!(d.text("#failures").await.contains("不在本方案补贴范围内"), "{}", d.text("#result").await);
-    let _ = d.http.delete(format!("{}/session/{}", d.base, d.session)).send().await;
+    d.quit().await;
 }

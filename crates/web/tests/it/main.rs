@@ -11,3 +11,5 @@ mod openapi;
 mod products;
 mod security;
 mod ui;
+#[allow(dead_code)] // shared with the role walks in crates/kebao, which use the rest
+mod webdriver;

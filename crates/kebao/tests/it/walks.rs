@@ -1,0 +1,345 @@
+//! Each role's working day, walked in headless Chromium against the demo zone as a user
+//! starts it (`kebao demo`): the pages the role uses daily and one action, at desktop width
+//! and at 390 px, in Chinese and in English. A page fails when it answers 4xx or 5xx, when
+//! it scrolls sideways, when it shows an internal key (the domain's enum codes, the
+//! catalogue's type ids, rating band keys), or when the English page shows Chinese text that
+//! is not data (names, addresses and free text, read from the database).
+//!
+//! Text marked `translate="no"` (a proper name shortened to fit a chart, an official
+//! document's title) and code samples are not checked.
+//!
+//! Set `KEBAO_WALK_SHOTS=DIR` to keep a screenshot of every page walked.
+
+use crate::cli::key_for;
+use crate::webdriver::Driver;
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const PW: &str = "kebao-demo-2026";
+
+/// A role's day: its demo login, the pages it opens, and a link it follows from the first
+/// list (a case it works on).
+struct Day {
+    login: &'static str,
+    pages: &'static [&'static str],
+    follow: Option<(&'static str, &'static str)>,
+}
+
+const DAYS: &[Day] = &[
+    Day {
+        login: "ent.admin",
+        pages: &["/dashboard", "/policies", "/claims", "/disputes", "/subsidies", "/consents", "/products"],
+        follow: Some(("/policies", "#policies a[href^='/policies/']")),
+    },
+    Day {
+        login: "ins.underwriter",
+        pages: &["/dashboard", "/underwriting", "/policies"],
+        follow: Some(("/policies", "#policies a[href^='/policies/']")),
+    },
+    Day {
+        login: "ins.claims",
+        pages: &["/dashboard", "/claims", "/disputes"],
+        follow: Some(("/claims", "#claims a[href^='/claims/']")),
+    },
+    Day {
+        login: "ins.filer",
+        pages: &["/dashboard", "/filings"],
+        follow: Some(("/filings", "a[href^='/filings/']")),
+    },
+    Day {
+        login: "zone.reviewer",
+        pages: &["/dashboard", "/subsidies", "/filings", "/orgs?status=pending", "/policies", "/claims"],
+        follow: Some(("/subsidies", "a[href^='/subsidies/']")),
+    },
+    Day {
+        login: "zone.approver",
+        pages: &["/dashboard", "/subsidies", "/subsidies/dashboard", "/zone/insurance", "/disputes"],
+        follow: Some(("/subsidies", "a[href^='/subsidies/']")),
+    },
+    Day {
+        login: "regulator",
+        pages: &["/dashboard", "/zone/insurance", "/policies", "/claims", "/disputes", "/audit"],
+        follow: Some(("/disputes", "#disputes a[href^='/disputes/']")),
+    },
+    Day {
+        login: "mediator",
+        pages: &["/dashboard", "/disputes"],
+        follow: Some(("/disputes", "#disputes a[href^='/disputes/']")),
+    },
+    Day { login: "bank.officer", pages: &["/dashboard", "/consents", "/orgs?kind=enterprise"], follow: None },
+    Day {
+        login: "platform.admin",
+        pages: &["/dashboard", "/admin/users", "/audit", "/audit?kind=policy", "/admin/password"],
+        follow: None,
+    },
+];
+
+/// The demo server: the binary, on a fresh database, killed when dropped.
+struct Demo {
+    child: Child,
+    site: String,
+    db: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+async fn demo() -> Demo {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("walk.db").display());
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = Command::new(env!("CARGO_BIN_EXE_kebao"))
+        .args(["demo", "--enterprises", "20", "--port", &port.to_string(), "--database", &db])
+        .env("KEBAO_LOG", "warn")
+        .env("KEBAO_SIGNING_KEY", key_for(&db))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let site = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    for _ in 0..600 {
+        if http.get(format!("{site}/login")).send().await.is_ok_and(|r| r.status().is_success()) {
+            return Demo { child, site, db, _dir: dir };
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the demo did not start within a minute");
+}
+
+/// Every text the database holds as data (names, addresses, free text, JSON string leaves),
+/// longest first: these may be in any language on any page.
+async fn data_strings(db: &str) -> Vec<String> {
+    use sqlx::{Connection, Row};
+    let mut conn = sqlx::SqliteConnection::connect(db).await.unwrap();
+    // Configuration with labels in both languages is not data: the page must pick one.
+    let skip = [
+        "_sqlx_migrations",
+        "catalogues",
+        "subsidy_programmes",
+        "subsidy_settings",
+        "events",
+        "event_head",
+        "tree_heads",
+        "todos",
+        "notifications",
+        "sessions",
+        "login_attempts",
+        "ledger_accounts",
+        "ledger_transfers",
+        "blobs",
+    ];
+    let tables: Vec<String> = sqlx::query("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .fetch_all(&mut conn)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get::<String, _>(0))
+        .filter(|t| !skip.contains(&t.as_str()) && !t.starts_with("product_search"))
+        .collect();
+    let mut out = BTreeSet::new();
+    fn leaves(v: &Value, out: &mut BTreeSet<String>) {
+        match v {
+            Value::String(s) => {
+                out.insert(s.clone());
+            }
+            Value::Array(a) => a.iter().for_each(|x| leaves(x, out)),
+            Value::Object(o) => o.values().for_each(|x| leaves(x, out)),
+            _ => {}
+        }
+    }
+    for t in tables {
+        for row in sqlx::query(&format!("SELECT * FROM \"{t}\"")).fetch_all(&mut conn).await.unwrap() {
+            for (i, _) in row.columns().iter().enumerate() {
+                let Ok(Some(s)) = row.try_get::<Option<String>, _>(i) else { continue };
+                match serde_json::from_str::<Value>(&s) {
+                    Ok(v @ (Value::Object(_) | Value::Array(_))) => leaves(&v, &mut out),
+                    _ => {
+                        out.insert(s);
+                    }
+                }
+            }
+        }
+    }
+    let mut v: Vec<String> = out.into_iter().filter(|s| s.chars().count() >= 2).collect();
+    v.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    v
+}
+
+fn is_cjk(c: char) -> bool {
+    matches!(c, '\u{3000}'..='\u{303f}' | '\u{3400}'..='\u{4dbf}' | '\u{4e00}'..='\u{9fff}' | '\u{ff00}'..='\u{ffef}')
+}
+
+/// What a page shows, as the browser renders it.
+struct Seen {
+    status: u64,
+    scroll_width: u64,
+    width: u64,
+    text: String,
+}
+
+async fn look(d: &Driver) -> Seen {
+    let v = d
+        .exec(
+            "const n = performance.getEntriesByType('navigation')[0];\
+             const b = document.body.cloneNode(true);\
+             b.querySelectorAll('code, pre, kbd, script, style, [translate=no]').forEach(e => e.remove());\
+             document.body.appendChild(b); b.style.position='absolute'; b.style.left='-99999px';\
+             const t = b.innerText; b.remove();\
+             return {status: n ? n.responseStatus : 0, sw: document.documentElement.scrollWidth,\
+                     w: window.innerWidth, text: t};",
+        )
+        .await;
+    Seen {
+        status: v["status"].as_u64().unwrap_or(0),
+        scroll_width: v["sw"].as_u64().unwrap_or(0),
+        width: v["w"].as_u64().unwrap_or(0),
+        text: v["text"].as_str().unwrap_or_default().to_owned(),
+    }
+}
+
+/// The problems of one page: (what, where).
+fn problems(seen: &Seen, en: bool, data: &[String], keys: &BTreeSet<String>) -> Vec<String> {
+    let mut out = Vec::new();
+    if seen.status >= 400 {
+        out.push(format!("HTTP {}", seen.status));
+    }
+    if seen.scroll_width > seen.width + 1 {
+        out.push(format!("scrolls sideways: {} px wide in a {} px window", seen.scroll_width, seen.width));
+    }
+    // Data shortened to fit a card ends in `…`: the shown part is the start of a data text.
+    let mut text = without_shortened_data(&seen.text, data);
+    for s in data {
+        if text.contains(s.as_str()) {
+            text = text.replace(s.as_str(), " ");
+        }
+    }
+    // The language switch names the other language in it; the brand is 科保 Kebao.
+    let text = text.replace("中文", " ").replace("科保", " ");
+    for word in text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+        if keys.contains(word) && (!en || word.contains('_')) {
+            let line = text.lines().find(|l| l.contains(word)).unwrap_or_default();
+            out.push(format!("internal key `{word}`: {}", line.trim().chars().take(80).collect::<String>()));
+        }
+    }
+    if en {
+        let mut shown = 0;
+        for line in text.lines() {
+            if line.chars().any(is_cjk) && shown < 4 {
+                out.push(format!(
+                    "Chinese on the English page: {}",
+                    line.trim().chars().take(80).collect::<String>()
+                ));
+                shown += 1;
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn squeeze(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// `text` without the shortened data it shows: at each `…`, the longest run of at least ten
+/// characters before it that a data text (whitespace squeezed) starts with.
+fn without_shortened_data(text: &str, data: &[String]) -> String {
+    if !text.contains('…') {
+        return text.to_owned();
+    }
+    let data: Vec<String> = data.iter().map(|d| squeeze(d)).filter(|d| d.chars().count() >= 10).collect();
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        let mut rest = line;
+        while let Some(p) = rest.find('…') {
+            let before = &rest[..p];
+            let cut = before
+                .char_indices()
+                .map(|(i, _)| i)
+                .find(|&i| {
+                    let cand = squeeze(&before[i..]);
+                    cand.chars().count() >= 10 && data.iter().any(|d| d.starts_with(&cand))
+                })
+                .unwrap_or(p);
+            out.push_str(&before[..cut]);
+            if cut == p {
+                out.push('…');
+            }
+            rest = &rest[p + '…'.len_utf8()..];
+        }
+        out.push_str(rest);
+        out.push('\n');
+    }
+    out
+}
+
+fn with_lang(path: &str, en: bool) -> String {
+    let sep = if path.contains('?') { '&' } else { '?' };
+    format!("{path}{sep}lang={}", if en { "en" } else { "zh" })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_role_walks_its_day_at_desktop_and_phone_width_in_both_languages() {
+    let Some(desk) = Driver::start(1280, 900).await else { return };
+    let Some(phone) = Driver::start(390, 844).await else { return };
+    let demo = demo().await;
+    let data = data_strings(&demo.db).await;
+    let cat = kebao_domain::catalogue::Catalogue::from_toml(kebao_service::CATALOGUE).unwrap();
+    let keys: BTreeSet<String> = kebao_domain::keys::all_keys(&cat).into_iter().collect();
+    let shots = std::env::var("KEBAO_WALK_SHOTS").ok().map(std::path::PathBuf::from);
+    let mut failures: Vec<String> = Vec::new();
+    for (d, width) in [(&desk, "desktop"), (&phone, "390px")] {
+        for day in DAYS {
+            d.sign_in(&demo.site, day.login, PW).await;
+            for en in [false, true] {
+                let mut pages: Vec<String> = day.pages.iter().map(|p| (*p).to_owned()).collect();
+                if let Some((list, link)) = day.follow {
+                    d.go(&format!("{}{}", demo.site, with_lang(list, en))).await;
+                    let href = d
+                        .exec(&format!(
+                            "const a = document.querySelector(\"{link}\"); return a ? a.getAttribute('href') : null;"
+                        ))
+                        .await;
+                    match href.as_str() {
+                        Some(h) => pages.push(h.to_owned()),
+                        None => failures
+                            .push(format!("{} {width}: {list} has no case to open ({link})", day.login)),
+                    }
+                }
+                for page in &pages {
+                    d.go(&format!("{}{}", demo.site, with_lang(page, en))).await;
+                    let seen = look(d).await;
+                    for p in problems(&seen, en, &data, &keys) {
+                        failures.push(format!(
+                            "{} {width} {} {page}: {p}",
+                            day.login,
+                            if en { "en" } else { "zh" }
+                        ));
+                    }
+                    if let Some(dir) = &shots {
+                        let png = d.screenshot().await;
+                        let name = format!(
+                            "{}-{width}-{}-{}.png.b64",
+                            day.login,
+                            if en { "en" } else { "zh" },
+                            page.trim_start_matches('/').replace(['/', '?', '=', '&'], "_")
+                        );
+                        std::fs::create_dir_all(dir).unwrap();
+                        std::fs::write(dir.join(name), png).unwrap();
+                    }
+                }
+            }
+        }
+    }
+    desk.quit().await;
+    phone.quit().await;
+    assert!(failures.is_empty(), "{} problems on the walks:\n{}", failures.len(), failures.join("\n"));
+}
