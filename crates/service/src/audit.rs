@@ -3,7 +3,10 @@
 use crate::authz::{Action, Actor, Basis, Resource};
 use crate::{Result, Service};
 use kebao_domain::event::{ChainBreak, EventRecord, Head, Verifier};
-use kebao_store::events;
+use kebao_store::events::{self, EventFilter};
+use kebao_store::ReadTx;
+use kebao_store::{claims, consents, disputes, orgs, policies, products, subsidies, users, StoreError};
+use std::collections::HashMap;
 
 /// The result of a verification.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,7 +17,196 @@ pub enum Verification {
     Broken(ChainBreak),
 }
 
+/// What the audit page asks for.
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery {
+    /// The kind of action (one of [`kebao_domain::event::ACTION_KINDS`]).
+    pub kind: Option<String>,
+    /// Only what this user did (a user id).
+    pub user: Option<String>,
+    /// Only events about this subject (an id).
+    pub subject: Option<String>,
+    /// Older than this sequence number (the next page).
+    pub before: Option<u64>,
+}
+
+/// What an event is about, named.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubjectRef {
+    /// `org`, `user`, `product`, `policy`, `claim`, `dispute`, `subsidy`, `consent`, or
+    /// `other` (the web links the known ones).
+    pub kind: &'static str,
+    pub id: String,
+    /// A name a person recognises (organisation name, policy number …), or the short id.
+    pub name: String,
+}
+
+/// One row of the audit page: the event with its actor and subject named.
+#[derive(Debug, Clone)]
+pub struct AuditRow {
+    pub event: EventRecord,
+    /// The user's display name and organisation, or the system process's name.
+    pub actor_name: String,
+    /// The acting user's id, when a user acted.
+    pub actor_user: Option<String>,
+    pub subject: SubjectRef,
+}
+
+/// One page of the audit log, newest first.
+#[derive(Debug, Clone)]
+pub struct AuditPage {
+    pub rows: Vec<AuditRow>,
+    /// The `before` of the next (older) page, if there is one.
+    pub next_before: Option<u64>,
+}
+
+/// Events per audit page.
+pub const AUDIT_PAGE: u32 = 50;
+
+fn short(id: &str) -> String {
+    id.chars().take(8).collect()
+}
+
+fn found<T>(r: std::result::Result<T, StoreError>) -> Result<Option<T>> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(StoreError::NotFound) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn org_name(tx: &mut ReadTx, cache: &mut HashMap<String, String>, id: &str) -> Result<Option<String>> {
+    if let Some(n) = cache.get(id) {
+        return Ok(Some(n.clone()));
+    }
+    let n = found(orgs::get(tx.conn(), id).await)?.map(|o| o.name);
+    if let Some(n) = &n {
+        cache.insert(id.to_owned(), n.clone());
+    }
+    Ok(n)
+}
+
+async fn actor_name(tx: &mut ReadTx, cache: &mut HashMap<String, String>, actor: &str) -> Result<String> {
+    if let Some(id) = actor.strip_prefix("user:") {
+        if let Some(u) = found(users::get(tx.conn(), id).await)? {
+            let org = org_name(tx, cache, &u.org_id).await?.unwrap_or_default();
+            return Ok(if org.is_empty() { u.display_name } else { format!("{} · {org}", u.display_name) });
+        }
+        return Ok(short(id));
+    }
+    Ok(match actor.strip_prefix("system:") {
+        Some(name) => format!("kebao {name}"),
+        None => actor.to_owned(),
+    })
+}
+
+async fn subject_ref(
+    tx: &mut ReadTx,
+    cache: &mut HashMap<String, String>,
+    action: &str,
+    id: &str,
+) -> Result<SubjectRef> {
+    let kind = action.split('.').next().unwrap_or("");
+    let named = |kind: &'static str, name: String| SubjectRef { kind, id: id.to_owned(), name };
+    let got = match kind {
+        "org" | "qualification" | "facts" | "credit_report" | "credit_data" | "enterprise_data" => {
+            org_name(tx, cache, id).await?.map(|n| named("org", n))
+        }
+        "user" | "session" | "api_token" | "api_key" | "underwriter" | "notifications" | "admin" => {
+            found(users::get(tx.conn(), id).await)?
+                .map(|u| named("user", format!("{} ({})", u.display_name, u.username)))
+        }
+        "product" | "rating_plan" => found(products::get_product(tx.conn(), id).await)?
+            .map(|p| named("product", format!("{} · {}", p.name, p.insurer_name))),
+        "policy" | "premium" => {
+            found(policies::policy(tx.conn(), id).await)?.map(|p| named("policy", p.number))
+        }
+        "application" => match found(policies::application(tx.conn(), id).await)? {
+            Some(a) => org_name(tx, cache, &a.enterprise_id).await?.map(|n| named("application", n)),
+            None => None,
+        },
+        "claim" => match found(claims::get(tx.conn(), id).await)? {
+            Some(c) => {
+                let number = found(policies::policy(tx.conn(), &c.policy_id).await)?
+                    .map(|p| p.number)
+                    .unwrap_or_default();
+                let org = org_name(tx, cache, &c.enterprise_id).await?.unwrap_or_default();
+                Some(named("claim", format!("{org} · {number}")))
+            }
+            None => None,
+        },
+        "dispute" => match found(disputes::get(tx.conn(), id).await)? {
+            Some(d) => org_name(tx, cache, &d.enterprise_id).await?.map(|n| named("dispute", n)),
+            None => None,
+        },
+        "subsidy" => match found(subsidies::get(tx.conn(), id).await)? {
+            Some(a) => org_name(tx, cache, &a.enterprise_id).await?.map(|n| named("subsidy", n)),
+            None => None,
+        },
+        "consent" => match found(consents::get(tx.conn(), id).await)? {
+            Some((c, _)) => org_name(tx, cache, &c.enterprise_id).await?.map(|n| named("consent", n)),
+            None => None,
+        },
+        _ => None,
+    };
+    Ok(match got {
+        Some(r) => r,
+        // Events about many objects (a catalogue, a batch of transfers) name none.
+        None => SubjectRef { kind: "other", id: id.to_owned(), name: short(id) },
+    })
+}
+
 impl Service {
+    /// One page of the audit log, filtered, with the actors and subjects named.
+    pub async fn audit_events(&self, actor: &Actor, q: &AuditQuery) -> Result<AuditPage> {
+        self.require(actor, Action::ReadAudit, &Resource::Zone, &Basis::None)?;
+        if let Some(k) = &q.kind {
+            if !kebao_domain::event::ACTION_KINDS.iter().any(|x| x.0 == k) {
+                return Err(kebao_domain::FieldError::new(
+                    "kind",
+                    "unknown",
+                    format!("未知的事件类别“{k}”"),
+                    format!("unknown kind of event `{k}`"),
+                )
+                .into());
+            }
+        }
+        for (field, v) in [("user", &q.user), ("subject", &q.subject)] {
+            if v.as_ref().is_some_and(|v| v.len() > 100) {
+                return Err(kebao_domain::FieldError::new(
+                    field,
+                    "too_long",
+                    "过长（最多 100 个字符）",
+                    "too long (at most 100 characters)",
+                )
+                .into());
+            }
+        }
+        let f = EventFilter {
+            kind: q.kind.clone(),
+            actor: q.user.as_ref().map(|u| format!("user:{u}")),
+            subject: q.subject.clone(),
+            before: q.before,
+        };
+        let mut tx = self.store.begin_read().await?;
+        let mut events = events::search(tx.conn(), &f, AUDIT_PAGE + 1).await?;
+        let next_before = if events.len() > AUDIT_PAGE as usize {
+            events.truncate(AUDIT_PAGE as usize);
+            events.last().map(|e| e.seq)
+        } else {
+            None
+        };
+        let mut cache = HashMap::new();
+        let mut rows = Vec::with_capacity(events.len());
+        for e in events {
+            let actor_name = actor_name(&mut tx, &mut cache, &e.actor).await?;
+            let subject = subject_ref(&mut tx, &mut cache, &e.action, &e.subject).await?;
+            let actor_user = e.actor.strip_prefix("user:").map(str::to_owned);
+            rows.push(AuditRow { event: e, actor_name, actor_user, subject });
+        }
+        Ok(AuditPage { rows, next_before })
+    }
+
     /// How many events the log holds: whether the database answers, for the health check
     /// and the metrics page (a count, nothing of the events' content).
     pub async fn log_size(&self) -> Result<u64> {

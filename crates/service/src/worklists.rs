@@ -119,6 +119,16 @@ pub struct DisputeItem {
     pub parties: Parties,
 }
 
+/// A user in the platform administrator's list.
+#[derive(Debug, Clone)]
+pub struct UserItem {
+    pub user: kebao_domain::user::User,
+    pub org_name: String,
+}
+
+/// The status filter of the user list.
+pub const USER_STATES: [&str; 3] = ["active", "inactive", "must_change_password"];
+
 impl ListQuery {
     /// The query checked: text trimmed and bounded, a known status code (checked by the
     /// caller's `known`), a page from 1.
@@ -371,5 +381,35 @@ impl Service {
             }
         }
         Ok(page_of(out, page))
+    }
+}
+
+impl Service {
+    /// Every user of the platform, named with their organisation, filtered by name, login
+    /// name or organisation and by state (`active`, `inactive`, `must_change_password`):
+    /// the platform administrator's list.
+    pub async fn user_list(&self, actor: &Actor, query: &ListQuery) -> Result<Listed<UserItem>> {
+        self.require(actor, Action::ListUsers, &Resource::Zone, &crate::authz::Basis::None)?;
+        let (q, status, page) = query.checked(&USER_STATES)?;
+        let mut tx = self.store.begin_read().await?;
+        let all: Vec<UserItem> = kebao_store::users::all_with_org(tx.conn())
+            .await?
+            .into_iter()
+            .filter(|(u, org)| {
+                let state_ok = match status.as_deref() {
+                    None => true,
+                    Some("active") => u.active,
+                    Some("inactive") => !u.active,
+                    Some(_) => u.must_change_password,
+                };
+                state_ok && matches(&q, &[&u.username, &u.display_name, org])
+            })
+            .map(|(user, org_name)| UserItem { user, org_name })
+            .collect();
+        let mut listed = page_of(all, page);
+        for item in &mut listed.rows {
+            kebao_store::users::with_roles(tx.conn(), std::slice::from_mut(&mut item.user)).await?;
+        }
+        Ok(listed)
     }
 }

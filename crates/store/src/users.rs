@@ -99,6 +99,26 @@ pub async fn find_for_login(conn: &mut AnyConnection, username: &str) -> Result<
     Ok(Some((u, hash)))
 }
 
+/// Every user with the name of their organisation, by organisation and login name,
+/// without their roles (see [`with_roles`]).
+pub async fn all_with_org(conn: &mut AnyConnection) -> Result<Vec<(User, String)>> {
+    let rows = sqlx::query(
+        "SELECT u.id, u.org_id, u.username, u.display_name, u.active, u.must_change_password, o.name AS org_name \
+         FROM users u JOIN organisations o ON o.id = u.org_id ORDER BY o.name, u.username",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(|r| Ok((user_row(r)?, r.try_get::<String, _>("org_name")?))).collect()
+}
+
+/// Fills in the roles of each user.
+pub async fn with_roles(conn: &mut AnyConnection, users: &mut [User]) -> Result<()> {
+    for u in users {
+        u.roles = roles_of(conn, &u.id).await?;
+    }
+    Ok(())
+}
+
 /// The users of one organisation, by login name.
 pub async fn list_by_org(conn: &mut AnyConnection, org_id: &str) -> Result<Vec<User>> {
     let rows = sqlx::query(

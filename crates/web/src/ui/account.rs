@@ -2,8 +2,8 @@
 
 use super::kit::{
     check_csrf, chrome, chrome_any, chrome_blank, csrf_page, current, error_page, forbidden_page,
-    form_errors, form_page, html, urlencode, with_status, Authed, Chrome, Field, Page, SimpleTpl,
-    OWN_PASSWORD_PAGE,
+    form_errors, form_page, html, list_query, urlencode, with_status, Authed, Chrome, Field, ListNav, Page,
+    SimpleTpl, OWN_PASSWORD_PAGE,
 };
 use super::registry::{org_fields, org_input};
 use super::Tr;
@@ -28,6 +28,7 @@ pub fn routes() -> Router<AppState> {
         .route("/logout", post(logout))
         .route("/register", get(register_form).post(register_post))
         .route("/admin/password", get(password_form).post(password_post))
+        .route("/admin/users", get(users_page))
         .route(OWN_PASSWORD_PAGE, get(own_password_form).post(own_password_post))
 }
 
@@ -216,7 +217,7 @@ fn register_fields(st: &AppState, tr: Tr, form: &HashMap<String, String>, errs: 
             .filter(|e| e.field == name)
             .map(|e| tr.pick(e.message_zh.clone(), e.message_en.clone()))
             .collect::<Vec<_>>()
-            .join("；")
+            .join(tr.t("；", "; "))
     };
     for (name, zh, en, ty) in [
         ("admin.username", "管理员用户名", "Admin user name", "text"),
@@ -319,7 +320,7 @@ fn password_fields(tr: Tr, username: &str, errs: &[FieldError]) -> Vec<Field> {
             .filter(|e| e.field == name)
             .map(|e| tr.pick(e.message_zh.clone(), e.message_en.clone()))
             .collect::<Vec<_>>()
-            .join("；")
+            .join(tr.t("；", "; "))
     };
     vec![
         Field {
@@ -391,7 +392,7 @@ fn own_password_fields(tr: Tr, errs: &[FieldError]) -> Vec<Field> {
             .filter(|e| e.field == name)
             .map(|e| tr.pick(e.message_zh.clone(), e.message_en.clone()))
             .collect::<Vec<_>>()
-            .join("；")
+            .join(tr.t("；", "; "))
     };
     let field = |name: &str, label: &str| Field {
         name: name.into(),
@@ -494,4 +495,80 @@ async fn own_password_post(
         }
         Err(e) => Err(error_page(tr, c, e)),
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Every user (platform administrator)
+
+struct UserRowT {
+    name: String,
+    username: String,
+    org_id: String,
+    org: String,
+    roles: String,
+    state: String,
+    active: bool,
+}
+
+#[derive(Template)]
+#[template(path = "users.html")]
+struct UsersTpl {
+    c: Chrome,
+    rows: Vec<UserRowT>,
+    nav: ListNav,
+}
+
+async fn users_page(
+    State(st): State<AppState>,
+    Authed { c, s, tr }: Authed,
+    Query(q): Query<HashMap<String, String>>,
+) -> Page {
+    let query = list_query(&q);
+    let listed = st.svc.user_list(&s.actor, &query).await.map_err(|e| error_page(tr, chrome_blank(tr), e))?;
+    let rows = listed
+        .rows
+        .iter()
+        .map(|i| {
+            let u = &i.user;
+            UserRowT {
+                name: u.display_name.clone(),
+                username: u.username.clone(),
+                org_id: u.org_id.clone(),
+                org: i.org_name.clone(),
+                roles: u
+                    .roles
+                    .iter()
+                    .map(|r| tr.t(r.label_zh(), r.label_en()))
+                    .collect::<Vec<_>>()
+                    .join(tr.t("、", ", ")),
+                state: if !u.active {
+                    tr.t("已停用", "Deactivated")
+                } else if u.must_change_password {
+                    tr.t("待修改初始密码", "Must change the password set for them")
+                } else {
+                    tr.t("正常", "Active")
+                }
+                .to_owned(),
+                active: u.active,
+            }
+        })
+        .collect();
+    let statuses = vec![
+        ("active".to_owned(), tr.t("正常", "Active").to_owned()),
+        ("inactive".to_owned(), tr.t("已停用", "Deactivated").to_owned()),
+        ("must_change_password".to_owned(), tr.t("待修改初始密码", "Must change the password").to_owned()),
+    ];
+    Ok(html(&UsersTpl {
+        c,
+        rows,
+        nav: ListNav {
+            base: "/admin/users",
+            q: query.q.trim().to_owned(),
+            status: query.status.trim().to_owned(),
+            statuses,
+            page: listed.page,
+            pages: listed.pages,
+            total: listed.total,
+        },
+    }))
 }

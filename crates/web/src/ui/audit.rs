@@ -1,11 +1,14 @@
 //! The audit log (regulator, platform admin, zone approver).
 
-use super::kit::{chrome_blank, error_page, html, Authed, Chrome, Page};
+use super::kit::{chrome_blank, error_page, html, urlencode, Authed, Chrome, Page};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::routing::get;
 use axum::Router;
+use kebao_domain::event::{action_kind_label, action_label, ACTION_KINDS};
+use kebao_service::audit::AuditQuery;
+use kebao_service::ServiceError;
 use std::collections::HashMap;
 
 /// The audit log's route.
@@ -23,7 +26,33 @@ struct AuditTpl {
     count: u64,
     hash: String,
     verified: Option<String>,
-    events: Vec<(u64, String, String, String, String)>,
+    rows: Vec<AuditRowView>,
+    /// (code, label) of each kind of event, for the filter.
+    kinds: Vec<(String, String)>,
+    kind: String,
+    /// Whose actions or which object the list is narrowed to, named.
+    narrowed: Vec<(String, String)>,
+    /// The link to the next (older) page.
+    older: Option<String>,
+    /// Whether this is not the newest page.
+    paged: bool,
+    errors: Vec<String>,
+    /// The narrowing kept when the kind filter changes (hidden fields).
+    keep: Vec<(&'static str, String)>,
+}
+
+struct AuditRowView {
+    seq: u64,
+    at: String,
+    actor: String,
+    /// Link narrowing the list to this user's actions.
+    actor_link: Option<String>,
+    action: String,
+    subject: String,
+    /// The object's own page, when there is one.
+    subject_page: Option<String>,
+    /// Link narrowing the list to this object.
+    subject_link: String,
 }
 
 async fn audit_page(
@@ -54,13 +83,126 @@ async fn audit_page(
         None
     };
     let when = |us: i64| kebao_domain::time_zone::display_local(kebao_domain::time_zone::from_unix_us(us));
-    let events = st
-        .svc
-        .recent_events(&s.actor, 50)
-        .await
-        .map_err(|e| error_page(tr, chrome_blank(tr), e))?
+    let nonempty = |k: &str| q.get(k).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+    let mut errors = Vec::new();
+    let before = match nonempty("before").map(|b| b.parse::<u64>()) {
+        None => None,
+        Some(Ok(b)) => Some(b),
+        Some(Err(_)) => {
+            errors.push(
+                tr.t("页码无效，已显示最新的事件。", "Invalid page; the newest events are shown.").to_owned(),
+            );
+            None
+        }
+    };
+    let aq =
+        AuditQuery { kind: nonempty("kind"), user: nonempty("user"), subject: nonempty("subject"), before };
+    let page = match st.svc.audit_events(&s.actor, &aq).await {
+        Ok(p) => p,
+        Err(ServiceError::Invalid(inv)) => {
+            for e in &inv.0 {
+                errors.push(tr.pick(e.message_zh.clone(), e.message_en.clone()));
+            }
+            st.svc
+                .audit_events(&s.actor, &AuditQuery::default())
+                .await
+                .map_err(|e| error_page(tr, chrome_blank(tr), e))?
+        }
+        Err(e) => return Err(error_page(tr, chrome_blank(tr), e)),
+    };
+    let kind = if errors.is_empty() { aq.kind.clone().unwrap_or_default() } else { String::new() };
+    let filter_link = |kind: &str, user: Option<&str>, subject: Option<&str>| {
+        let mut l = format!("/audit?kind={}", urlencode(kind));
+        if let Some(u) = user {
+            l.push_str(&format!("&user={}", urlencode(u)));
+        }
+        if let Some(sj) = subject {
+            l.push_str(&format!("&subject={}", urlencode(sj)));
+        }
+        l
+    };
+    let mut narrowed = Vec::new();
+    let rows: Vec<AuditRowView> = page
+        .rows
         .into_iter()
-        .map(|e| (e.seq, when(e.at_us), e.actor, e.action, e.subject))
+        .map(|r| {
+            let e = &r.event;
+            let action = match action_label(&e.action) {
+                Some((zh, en)) => tr.t(zh, en).to_owned(),
+                None => match action_kind_label(&e.action) {
+                    Some((zh, en)) => tr.pick(format!("{zh}（其他操作）"), format!("{en} (other)")),
+                    None => tr.t("其他操作", "Other action").to_owned(),
+                },
+            };
+            let subject_page = match r.subject.kind {
+                "org" => Some(format!("/orgs/{}", r.subject.id)),
+                "policy" => Some(format!("/policies/{}", r.subject.id)),
+                "claim" => Some(format!("/claims/{}", r.subject.id)),
+                "dispute" => Some(format!("/disputes/{}", r.subject.id)),
+                "subsidy" => Some(format!("/subsidies/{}", r.subject.id)),
+                "product" => Some(format!("/products/{}", r.subject.id)),
+                "consent" => Some(format!("/consents/{}", r.subject.id)),
+                _ => None,
+            };
+            AuditRowView {
+                seq: e.seq,
+                at: when(e.at_us),
+                actor: r.actor_name.clone(),
+                actor_link: r.actor_user.as_deref().map(|u| filter_link("", Some(u), None)),
+                action,
+                subject: r.subject.name.clone(),
+                subject_page,
+                subject_link: filter_link("", None, Some(&r.subject.id)),
+            }
+        })
         .collect();
-    Ok(html(&AuditTpl { c, count: head.count, hash: head.hash.to_hex(), verified, events }))
+    if errors.is_empty() {
+        if let Some(u) = &aq.user {
+            let name = rows
+                .iter()
+                .find(|r| r.actor_link.as_deref() == Some(filter_link("", Some(u), None).as_str()))
+                .map(|r| r.actor.clone())
+                .unwrap_or_else(|| u.clone());
+            narrowed.push((tr.t("操作人", "Actor").to_owned(), name));
+        }
+        if let Some(sj) = &aq.subject {
+            let name = rows
+                .iter()
+                .find(|r| r.subject_link == filter_link("", None, Some(sj)))
+                .map(|r| r.subject.clone())
+                .unwrap_or_else(|| sj.clone());
+            narrowed.push((tr.t("对象", "Subject").to_owned(), name));
+        }
+    }
+    let older = page.next_before.map(|b| {
+        let mut l = filter_link(&kind, aq.user.as_deref(), aq.subject.as_deref());
+        if !errors.is_empty() {
+            l = "/audit?kind=".to_owned();
+        }
+        format!("{l}&before={b}")
+    });
+    let mut keep = Vec::new();
+    if errors.is_empty() {
+        if let Some(u) = &aq.user {
+            keep.push(("user", u.clone()));
+        }
+        if let Some(sj) = &aq.subject {
+            keep.push(("subject", sj.clone()));
+        }
+    }
+    let kinds = ACTION_KINDS.iter().map(|k| (k.0.to_owned(), tr.t(k.1, k.2).to_owned())).collect();
+    Ok(html(&AuditTpl {
+        c,
+        count: head.count,
+        hash: head.hash.to_hex(),
+        verified,
+        rows,
+        kinds,
+        kind,
+        narrowed,
+        older,
+        paged: before.is_some(),
+        errors,
+        keep,
+    }))
 }
