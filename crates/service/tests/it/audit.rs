@@ -2,6 +2,7 @@ use crate::contract;
 use crate::harness::*;
 use kebao_domain::event::{ChainBreak, Head};
 use kebao_service::audit::Verification;
+use kebao_service::ServiceError;
 
 async fn verify(ctx: &Ctx, expect: Option<Head>) -> Verification {
     ctx.svc.audit_verify(&operator(), expect, &mut |_, _| {}).await.unwrap()
@@ -138,4 +139,75 @@ contract!(a_write_without_its_event_does_not_commit, |ctx: Ctx| async move {
     let open = kebao_store::todos::open_todos(tx.conn(), &org.id, &["zone_reviewer"], 10).await.unwrap();
     assert!(open.is_empty(), "{open:?}");
     assert_eq!(ctx.svc.log_size().await.unwrap(), before);
+});
+
+contract!(the_audit_page_names_who_did_what_to_whom_filters_and_pages, |ctx: Ctx| async move {
+    use kebao_service::audit::{AuditQuery, AUDIT_PAGE};
+    let z = zone(&ctx.svc).await;
+    // A person's sign-in is named by person and organisation, its subject the user.
+    let s = ctx.svc.login("banker", PW).await.unwrap();
+    let banker = ctx.svc.session(&s.token).await.unwrap().actor;
+    let banker_id = banker.user().unwrap().id.clone();
+    let all = ctx.svc.audit_events(&z.regulator, &AuditQuery::default()).await.unwrap();
+    let newest = &all.rows[0];
+    assert_eq!(newest.event.action, "session.opened");
+    assert_eq!(newest.actor_name, "banker · 汉口银行光谷支行");
+    assert_eq!(newest.actor_user.as_deref(), Some(banker_id.as_str()));
+    assert_eq!((newest.subject.kind, newest.subject.name.as_str()), ("user", "banker (banker)"));
+    // Organisations created by the operator: named, by kind.
+    let orgs = AuditQuery { kind: Some("org".into()), ..Default::default() };
+    let orgs = ctx.svc.audit_events(&z.regulator, &orgs).await.unwrap();
+    assert_eq!(orgs.rows.len(), 4, "{:?}", orgs.rows.iter().map(|r| &r.event.action).collect::<Vec<_>>());
+    assert!(orgs.rows.iter().all(|r| r.subject.kind == "org" && r.event.action.starts_with("org.")));
+    assert!(orgs.rows.iter().any(|r| r.subject.name == "汉口银行光谷支行"));
+    // By person; by subject.
+    let mine = AuditQuery { user: Some(banker_id.clone()), ..Default::default() };
+    let mine = ctx.svc.audit_events(&z.regulator, &mine).await.unwrap();
+    assert!(!mine.rows.is_empty() && mine.rows.iter().all(|r| r.event.actor == format!("user:{banker_id}")));
+    let about = AuditQuery { subject: Some(z.bank.clone()), ..Default::default() };
+    let about = ctx.svc.audit_events(&z.regulator, &about).await.unwrap();
+    assert!(!about.rows.is_empty() && about.rows.iter().all(|r| r.event.subject == z.bank));
+    // Pages: newest first, each older than the last, none twice.
+    for _ in 0..AUDIT_PAGE {
+        ctx.svc.login("banker", PW).await.unwrap();
+    }
+    let first = ctx.svc.audit_events(&z.regulator, &AuditQuery::default()).await.unwrap();
+    assert_eq!(first.rows.len(), AUDIT_PAGE as usize);
+    let before = first.next_before.expect("an older page");
+    let second = AuditQuery { before: Some(before), ..Default::default() };
+    let second = ctx.svc.audit_events(&z.regulator, &second).await.unwrap();
+    assert!(second.rows.iter().all(|r| r.event.seq < before));
+    assert!(first.rows.windows(2).all(|w| w[0].event.seq > w[1].event.seq));
+    // Unknown kinds and overlong filters are refused; only auditors read the log.
+    let bad = AuditQuery { kind: Some("org%".into()), ..Default::default() };
+    assert!(matches!(ctx.svc.audit_events(&z.regulator, &bad).await, Err(ServiceError::Invalid(_))));
+    let long = AuditQuery { subject: Some("x".repeat(101)), ..Default::default() };
+    assert!(matches!(ctx.svc.audit_events(&z.regulator, &long).await, Err(ServiceError::Invalid(_))));
+    assert!(matches!(
+        ctx.svc.audit_events(&z.banker, &AuditQuery::default()).await,
+        Err(ServiceError::Forbidden { .. })
+    ));
+});
+
+contract!(the_platform_administrator_lists_every_user_with_their_organisation, |ctx: Ctx| async move {
+    use kebao_service::worklists::ListQuery;
+    let z = zone(&ctx.svc).await;
+    let all = ctx.svc.user_list(&z.admin, &ListQuery::default()).await.unwrap();
+    assert_eq!(all.total, 5);
+    let banker = all.rows.iter().find(|i| i.user.username == "banker").unwrap();
+    assert_eq!(banker.org_name, "汉口银行光谷支行");
+    assert_eq!(banker.user.roles, vec![kebao_domain::user::Role::BankOfficer]);
+    let q = ListQuery { q: "汉口".into(), ..Default::default() };
+    let found = ctx.svc.user_list(&z.admin, &q).await.unwrap();
+    assert_eq!(found.rows.iter().map(|i| i.user.username.as_str()).collect::<Vec<_>>(), ["banker"]);
+    let q = ListQuery { status: "inactive".into(), ..Default::default() };
+    assert_eq!(ctx.svc.user_list(&z.admin, &q).await.unwrap().total, 0);
+    let q = ListQuery { status: "gone".into(), ..Default::default() };
+    assert!(matches!(ctx.svc.user_list(&z.admin, &q).await, Err(ServiceError::Invalid(_))));
+    for who in [&z.banker, &z.regulator, &z.ent_admin] {
+        assert!(matches!(
+            ctx.svc.user_list(who, &ListQuery::default()).await,
+            Err(ServiceError::Forbidden { .. })
+        ));
+    }
 });
