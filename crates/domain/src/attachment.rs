@@ -14,6 +14,7 @@ string_enum! {
         Claim = "claim", "理赔", "Claim";
         SubsidyApplication = "subsidy_application", "补贴申请", "Subsidy application";
         Consent = "consent", "授权", "Consent";
+        PremiumPayment = "premium_payment", "缴费凭证", "Payment evidence";
     }
 }
 
@@ -25,6 +26,7 @@ impl OwnerKind {
             OwnerKind::Claim => Some(MAX_PER_CLAIM),
             OwnerKind::SubsidyApplication => None,
             OwnerKind::Consent => Some(1),
+            OwnerKind::PremiumPayment => Some(MAX_PER_PAYMENT),
         }
     }
 
@@ -49,6 +51,12 @@ impl OwnerKind {
                 "too_many",
                 format!("每个申请最多 {n} 份材料"),
                 format!("at most {n} documents per application"),
+            ),
+            OwnerKind::PremiumPayment => FieldError::new(
+                "evidence",
+                "too_many",
+                format!("每张保单最多 {n} 份缴费凭证"),
+                format!("at most {n} payment documents per policy"),
             ),
             OwnerKind::Consent => FieldError::new(
                 "evidence",
@@ -149,6 +157,9 @@ pub const MAX_BYTES: usize = 10 * 1024 * 1024;
 pub const MAX_PER_VERSION: usize = 20;
 /// The most documents on one claim.
 pub const MAX_PER_CLAIM: usize = 20;
+
+/// Payment evidence documents per policy.
+pub const MAX_PER_PAYMENT: usize = 10;
 /// Accepted file types (by extension), with their media type.
 pub const TYPES: &[(&str, &str)] = &[
     ("pdf", "application/pdf"),

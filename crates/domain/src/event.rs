@@ -459,6 +459,8 @@ pub fn action_label(action: &str) -> Option<(&'static str, &'static str)> {
         "policy.coinsured" => ("设定共保份额", "Co-insurance set"),
         "premium.paid" => ("登记保费收款", "Premium recorded"),
         "premium.refunded" => ("退还保费", "Premium refunded"),
+        "premium.evidence_added" => ("上传缴费凭证", "Payment evidence added"),
+        "org.collection_account_set" => ("登记收款账户", "Collection account set"),
         "claim.reported" => ("报案", "Claim reported"),
         "claim.assigned" => ("理赔接案", "Claim assigned"),
         "claim.reserved" => ("立案估损", "Claim reserved"),

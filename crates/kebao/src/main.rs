@@ -1071,6 +1071,16 @@ async fn seed_policies(svc: &Service) -> Result<()> {
     let uw = actor("ins.underwriter").await.map_err(err)?;
     let admin = actor("ins.admin").await.map_err(err)?;
     svc.set_underwriter_authority(&admin, "ins.underwriter", 10_000_000).await.map_err(err)?;
+    // Where its policyholders pay (shown on every policy page with premium due).
+    let insurer = admin.org_id().unwrap_or_default().to_owned();
+    let name = svc.get_org(&admin, &insurer).await.map_err(err)?.org.name;
+    let account = kebao_domain::policy::CollectionAccount {
+        bank: "中国工商银行武汉东湖开发区支行".into(),
+        account_name: name,
+        account_no: "3202 0261 0900 0018 826".into(),
+        note: String::new(),
+    };
+    svc.set_collection_account(&admin, &insurer, &account).await.map_err(err)?;
     let portal = svc
         .portal(&kebao_service::products::PortalQuery { per_page: 100, ..Default::default() })
         .await

@@ -32,6 +32,10 @@ impl Service {
         }
         let a = new.into_attachment(self.new_id(), owner.clone(), uploaded_by, self.now_us());
         store::insert(tx.conn(), &a, bytes, self.store.backend()).await?;
+        if owner.kind == OwnerKind::PremiumPayment {
+            let p = kebao_store::policies::policy(tx.conn(), &owner.id).await?;
+            self.payment_evidence_todo(&mut tx, &p).await?;
+        }
         self.finish(tx, attached_event(actor, &a)).await?;
         Ok(a)
     }
@@ -82,6 +86,10 @@ impl Service {
             }
             OwnerKind::Consent => {
                 self.consent(actor, &owner.id).await?;
+            }
+            OwnerKind::PremiumPayment => {
+                let p = kebao_store::policies::policy(tx.conn(), &owner.id).await?;
+                self.policy_visible(tx, actor, &p).await?;
             }
         }
         Ok(())
@@ -137,6 +145,32 @@ impl Service {
                 }
                 Ok(actor.log_name())
             }
+            OwnerKind::PremiumPayment => {
+                let user = actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
+                let p = kebao_store::policies::policy(tx.conn(), &owner.id).await?;
+                self.policy_visible(tx, actor, &p).await?;
+                self.require(
+                    actor,
+                    Action::SubmitPaymentEvidence,
+                    &crate::policies::policy_resource(&p),
+                    &Basis::None,
+                )?;
+                let paid = kebao_store::ledger::sum_for_event(
+                    tx.conn(),
+                    &p.id,
+                    kebao_domain::policy::codes::PREMIUM_PAID,
+                )
+                .await?;
+                if paid >= p.premium.fen() {
+                    return Err(ServiceError::Conflict(FieldError::new(
+                        "evidence",
+                        "paid",
+                        "该保单的保费已全部登记收讫，无需再上传凭证",
+                        "the premium on this policy is recorded as paid in full",
+                    )));
+                }
+                Ok(format!("{}（{}）", user.display_name, user.username))
+            }
             OwnerKind::Consent => Err(ServiceError::Conflict(FieldError::new(
                 "evidence",
                 "given_with_consent",
@@ -161,6 +195,10 @@ fn attached_event(actor: &Actor, a: &Attachment) -> EventDraft {
         OwnerKind::SubsidyApplication => (
             "subsidy.document_added",
             serde_json::json!({"document": a.id, "file_name": a.file_name, "sha256": a.sha256}),
+        ),
+        OwnerKind::PremiumPayment => (
+            "premium.evidence_added",
+            serde_json::json!({"document": a.id, "file_name": a.file_name, "sha256": a.sha256, "size": a.size}),
         ),
         OwnerKind::Consent => (
             "consent.evidence_added",

@@ -14,6 +14,7 @@ pub mod import;
 pub mod inbox;
 pub mod ledger;
 pub mod overview;
+pub mod payments;
 pub mod policies;
 pub mod products;
 pub mod publicity;

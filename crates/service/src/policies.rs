@@ -458,6 +458,10 @@ impl Service {
         if !recorded {
             return Ok(());
         }
+        let paid = kebao_store::ledger::sum_for_event(tx.conn(), &p.id, codes::PREMIUM_PAID).await?;
+        if paid >= p.premium.fen() {
+            todos::close_todo(tx.conn(), "premium_evidence", &p.id, self.now_us()).await?;
+        }
         let draft = EventDraft::new(
             &actor.log_name(),
             "premium.paid",

@@ -242,6 +242,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (12, "ledger_bound", include_str!("../migrations/sqlite/0012_ledger_bound.sql")),
             (13, "credentials", include_str!("../migrations/sqlite/0013_credentials.sql")),
             (14, "attachments", include_str!("../migrations/sqlite/0014_attachments.sql")),
+            (15, "collection_accounts", include_str!("../migrations/sqlite/0015_collection_accounts.sql")),
         ],
         Backend::Postgres => &[
             (1, "registry", include_str!("../migrations/postgres/0001_registry.sql")),
@@ -257,6 +258,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (12, "ledger_bound", include_str!("../migrations/postgres/0012_ledger_bound.sql")),
             (13, "credentials", include_str!("../migrations/postgres/0013_credentials.sql")),
             (14, "attachments", include_str!("../migrations/postgres/0014_attachments.sql")),
+            (15, "collection_accounts", include_str!("../migrations/postgres/0015_collection_accounts.sql")),
         ],
     };
     files

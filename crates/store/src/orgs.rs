@@ -391,3 +391,48 @@ pub async fn qualifications(conn: &mut AnyConnection, org_id: &str) -> Result<Ve
         })
         .collect()
 }
+
+/// Where an insurer collects premiums, if it said.
+pub async fn collection_account(
+    conn: &mut AnyConnection,
+    org_id: &str,
+) -> Result<Option<kebao_domain::policy::CollectionAccount>> {
+    let row =
+        sqlx::query("SELECT bank, account_name, account_no, note FROM collection_accounts WHERE org_id = $1")
+            .bind(org_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    row.map(|r| {
+        Ok(kebao_domain::policy::CollectionAccount {
+            bank: r.try_get("bank")?,
+            account_name: r.try_get("account_name")?,
+            account_no: r.try_get("account_no")?,
+            note: r.try_get("note")?,
+        })
+    })
+    .transpose()
+}
+
+/// Sets (or replaces) an insurer's collection account.
+pub async fn set_collection_account(
+    conn: &mut AnyConnection,
+    org_id: &str,
+    a: &kebao_domain::policy::CollectionAccount,
+    at_us: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO collection_accounts (org_id, bank, account_name, account_no, note, updated_at_us) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (org_id) DO UPDATE SET bank = excluded.bank, \
+         account_name = excluded.account_name, account_no = excluded.account_no, note = excluded.note, \
+         updated_at_us = excluded.updated_at_us",
+    )
+    .bind(org_id)
+    .bind(&a.bank)
+    .bind(&a.account_name)
+    .bind(&a.account_no)
+    .bind(&a.note)
+    .bind(at_us)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}

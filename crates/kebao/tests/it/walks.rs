@@ -87,6 +87,7 @@ struct Demo {
 impl Drop for Demo {
     fn drop(&mut self) {
         let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
@@ -103,10 +104,12 @@ async fn demo() -> Demo {
         .spawn()
         .unwrap();
     let site = format!("http://127.0.0.1:{port}");
+    // Killed and reaped when dropped, also when the demo never answers.
+    let demo = Demo { child, site, db, _dir: dir };
     let http = reqwest::Client::new();
     for _ in 0..600 {
-        if http.get(format!("{site}/login")).send().await.is_ok_and(|r| r.status().is_success()) {
-            return Demo { child, site, db, _dir: dir };
+        if http.get(format!("{}/login", demo.site)).send().await.is_ok_and(|r| r.status().is_success()) {
+            return demo;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

@@ -1101,3 +1101,68 @@ contract!(claim_and_dispute_actions_are_what_the_state_and_cedar_allow, |ctx: Ct
     ctx.svc.close_claim(&handler, &c.id).await.unwrap();
     assert_eq!(actions(&handler).await, vec![S::Reopen]);
 });
+
+contract!(the_policyholder_pays_to_the_insurers_account_and_the_insurer_confirms, |ctx: Ctx| async move {
+    use kebao_domain::policy::CollectionAccount;
+    use kebao_service::payments::evidence_owner;
+    let Setup { z, uw, admin, ins, pid, other_uw, .. } = setup(&ctx).await;
+    let q = QuoteInput { limit: Money::from_fen(50_000_000), ..Default::default() };
+    ctx.svc.apply_for_policy(&z.ent_admin, &pid, &q, "2026-12-01").await.unwrap();
+    let p = ctx.svc.my_policies(&z.ent_admin).await.unwrap().remove(0);
+    // No account yet: the holder is told what is due and the reference, and no account.
+    let i = ctx.svc.payment_instructions(&z.ent_admin, &p.id).await.unwrap();
+    assert_eq!(
+        (i.account, i.reference.as_str(), i.due, i.can_submit),
+        (None, p.number.as_str(), p.premium, true)
+    );
+    // The insurer's admin gives its account; bad input changes nothing, each error at its field.
+    let before = state(&ctx).await;
+    let bad = CollectionAccount {
+        bank: "x".into(),
+        account_name: "".into(),
+        account_no: "12ab".into(),
+        note: "".into(),
+    };
+    let e = ctx.svc.set_collection_account(&admin, &ins, &bad).await.unwrap_err();
+    let ServiceError::Invalid(inv) = e else { panic!("{e:?}") };
+    let mut fields: Vec<&str> = inv.0.iter().map(|f| f.field.as_str()).collect();
+    fields.sort();
+    assert_eq!(fields, ["account_name", "account_no", "bank"]);
+    let good = CollectionAccount {
+        bank: "中国工商银行武汉东湖开发区支行".into(),
+        account_name: "楚天财产保险股份有限公司湖北分公司".into(),
+        account_no: " 3202 0261 0900 0018 826 ".into(),
+        note: "".into(),
+    };
+    for who in [&uw, &z.ent_admin, &other_uw] {
+        assert!(matches!(
+            ctx.svc.set_collection_account(who, &ins, &good).await,
+            Err(ServiceError::Forbidden { .. })
+        ));
+    }
+    assert_eq!(state(&ctx).await, before);
+    ctx.svc.set_collection_account(&admin, &ins, &good).await.unwrap();
+    let i = ctx.svc.payment_instructions(&z.ent_admin, &p.id).await.unwrap();
+    assert_eq!(i.account.unwrap().account_no, "3202 0261 0900 0018 826");
+    // The holder uploads its bank receipt: the insurer's underwriters get a to-do.
+    let pdf = b"%PDF-1.4 bank receipt".to_vec();
+    let owner = evidence_owner(&p.id);
+    assert!(matches!(ctx.svc.attach(&uw, &owner, "x.pdf", &pdf).await, Err(ServiceError::Forbidden { .. })));
+    assert!(matches!(ctx.svc.attach(&z.banker, &owner, "x.pdf", &pdf).await, Err(ServiceError::NotFound)));
+    ctx.svc.attach(&z.ent_admin, &owner, "回单.pdf", &pdf).await.unwrap();
+    let todos = ctx.svc.inbox(&uw).await.unwrap().todos;
+    let t = todos.iter().find(|t| t.kind == "premium_evidence").expect("a to-do for the underwriter");
+    assert!(t.title_zh.contains(&p.number) && t.link == format!("/policies/{}", p.id), "{t:?}");
+    let seen = ctx.svc.payment_instructions(&uw, &p.id).await.unwrap();
+    assert_eq!((seen.evidence.len(), seen.can_submit), (1, false));
+    // Recorded in part: still a to-do; in full: done, and no more evidence is taken.
+    let half = Money::from_fen(p.premium.fen() / 2);
+    ctx.svc.record_premium_paid(&uw, &p.id, half, "B-1").await.unwrap();
+    assert!(ctx.svc.inbox(&uw).await.unwrap().todos.iter().any(|t| t.kind == "premium_evidence"));
+    ctx.svc.record_premium_paid(&uw, &p.id, p.premium.checked_sub(half).unwrap(), "B-2").await.unwrap();
+    assert!(!ctx.svc.inbox(&uw).await.unwrap().todos.iter().any(|t| t.kind == "premium_evidence"));
+    let i = ctx.svc.payment_instructions(&z.ent_admin, &p.id).await.unwrap();
+    assert_eq!((i.due, i.can_submit), (Money::ZERO, false));
+    let e = ctx.svc.attach(&z.ent_admin, &owner, "again.pdf", &pdf).await.unwrap_err();
+    assert!(matches!(&e, ServiceError::Conflict(f) if f.code == "paid"), "{e:?}");
+});

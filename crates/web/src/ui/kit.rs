@@ -230,6 +230,10 @@ pub(super) fn done_notice(tr: Tr, code: &str) -> Option<String> {
             "Application sent. The insurer accepts it by its rules or refers it to an underwriter; see Applications below.",
         ),
         "premium" => ("保费收款已登记。", "Premium receipt recorded."),
+        "evidence" => (
+            "缴费凭证已上传，保险机构核对到账后登记收款。",
+            "Payment evidence uploaded; the insurer records the premium once it sees the money.",
+        ),
         "accept" => ("已承保并出单，投保企业会在其工作台看到保单。", "Accepted and bound; the enterprise sees the policy on its dashboard."),
         "decline" => ("已拒保，理由已告知投保企业。", "Declined; the enterprise is told the reasons."),
         "claim" => ("已报案。保险机构理赔人员接案后会与贵企业联系。", "Claim reported. The insurer's claims handler takes it and contacts you."),

@@ -24,6 +24,8 @@ pub fn routes() -> Router<AppState> {
         .route("/policies", get(policies_page))
         .route("/policies/{id}", get(policy_page))
         .route("/policies/{id}/premium", post(premium_post))
+        .route("/policies/{id}/payment-evidence", post(evidence_upload))
+        .route("/policies/{id}/payment-evidence/{doc}", get(evidence_download))
         .route("/underwriting", get(queue_page))
         .route("/underwriting/{id}", post(decide_post))
         .route("/policies/{id}/change", post(change_post))
@@ -216,6 +218,20 @@ struct PolicyTpl {
     cur_sum_insured: String,
     cur_revenue: String,
     today: String,
+    /// How to pay what is due (shown while premium is due, or evidence was given).
+    pay: Option<PayView>,
+}
+
+/// The payment card of a policy page.
+pub(super) struct PayView {
+    /// Bank, account name, account number, note: the insurer's collection account.
+    account: Option<(String, String, String, String)>,
+    reference: String,
+    due: String,
+    due_zero: bool,
+    /// Id, file name, when uploaded.
+    evidence: Vec<(String, String, String)>,
+    can_submit: bool,
 }
 
 pub(super) async fn render_policy(
@@ -271,10 +287,32 @@ pub(super) async fn render_policy(
         .svc
         .allowed_actions(actor, &kebao_service::policies::policy_resource(&v.policy))
         .contains(&Action::ApplySubsidy);
+    let pay = match st.svc.payment_instructions(actor, id).await {
+        Ok(p) if p.due > Money::ZERO || !p.evidence.is_empty() => Some(PayView {
+            account: p.account.map(|a| (a.bank, a.account_name, a.account_no, a.note)),
+            reference: p.reference,
+            due: p.due.display_yuan(),
+            due_zero: p.due == Money::ZERO,
+            evidence: p
+                .evidence
+                .iter()
+                .map(|a| {
+                    let at = kebao_domain::time_zone::display_local(kebao_domain::time_zone::from_unix_us(
+                        a.uploaded_at_us,
+                    ));
+                    (a.id.clone(), a.file_name.clone(), at)
+                })
+                .collect(),
+            can_submit: p.can_submit,
+        }),
+        Ok(_) => None,
+        Err(e) => return error_page(tr, c, e),
+    };
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     with_status(
         status,
         html(&PolicyTpl {
+            pay,
             id: v.policy.id.clone(),
             number: v.policy.number.clone(),
             insurer: v.insurer_name.clone(),
@@ -736,4 +774,44 @@ async fn policies_xlsx(State(st): State<AppState>, Authed { s, tr, .. }: Authed)
             .collect(),
     };
     xlsx_response(&table, "policies", "kebao-policies.xlsx", tr)
+}
+
+async fn evidence_upload(
+    State(st): State<AppState>,
+    Authed { c, s, tr }: Authed,
+    Path(id): Path<String>,
+    multipart: axum::extract::Multipart,
+) -> Page {
+    let (name, bytes) = match super::kit::page_upload(multipart, &s, tr).await {
+        Ok(x) => x,
+        Err(Ok(msg)) => {
+            return Err(with_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                render_policy(&st, c, &s.actor, &id, vec![msg]).await,
+            ))
+        }
+        Err(Err(refused)) => return Err(refused),
+    };
+    let owner = kebao_service::payments::evidence_owner(&id);
+    match st.svc.attach(&s.actor, &owner, &name, &bytes).await {
+        Ok(_) => Ok(Redirect::to(&format!("/policies/{id}?done=evidence#pay")).into_response()),
+        Err(e) => match form_messages(tr, e) {
+            Ok(m) => Err(render_policy(&st, c, &s.actor, &id, m).await),
+            Err(other) => Err(error_page(tr, c, other)),
+        },
+    }
+}
+
+async fn evidence_download(
+    State(st): State<AppState>,
+    Authed { c, s, tr }: Authed,
+    Path((id, doc)): Path<(String, String)>,
+) -> Page {
+    match st.svc.attachment(&s.actor, &doc).await {
+        Ok((a, body)) if a.owner == kebao_service::payments::evidence_owner(&id) => {
+            Ok(crate::forms::attachments::attachment_response(&a, body))
+        }
+        Ok(_) => Err(error_page(tr, c, kebao_service::ServiceError::NotFound)),
+        Err(e) => Err(error_page(tr, c, e)),
+    }
 }

@@ -40,6 +40,7 @@ pub fn routes() -> Router<AppState> {
         .route("/orgs/{id}/edit", get(org_edit).post(org_update))
         .route("/orgs/{id}/facts", post(facts_post))
         .route("/orgs/{id}/qualifications", post(qual_post))
+        .route("/orgs/{id}/collection-account", post(account_post))
         .route("/orgs/{id}/verify", post(verify_post))
         .route("/orgs/{id}/staff", get(staff_page).post(staff_add))
         .route("/users/{id}", post(staff_update))
@@ -277,7 +278,19 @@ struct OrgTpl {
     can_write_facts: bool,
     can_verify: bool,
     can_staff: bool,
+    /// An insurer's collection account (bank, account name, number, note), if given.
+    is_insurer: bool,
+    account: Option<(String, String, String, String)>,
+    /// The account form (name, label, value, error), for whoever may edit the insurer.
+    account_fields: Vec<(String, String, String, String)>,
 }
+
+const ACCOUNT_FIELDS: &[(&str, &str, &str)] = &[
+    ("account_name", "户名", "Account name"),
+    ("bank", "开户行", "Bank"),
+    ("account_no", "账号", "Account number"),
+    ("note", "付款说明（可选）", "Note to payers (optional)"),
+];
 
 const FACT_FIELDS: &[(&str, &str, &str)] = &[
     ("year", "年度", "Year"),
@@ -392,6 +405,36 @@ async fn render_org_for(
                 .collect()
         })
         .unwrap_or_default();
+    let is_insurer = o.kind == OrgKind::Insurer;
+    let account =
+        if is_insurer { st.svc.collection_account(actor, &o.id).await.ok().flatten() } else { None };
+    let account_form = form.filter(|(f, _)| f.contains_key("account_no")).map(|(f, _)| f);
+    let account_fields = if is_insurer && v.can_edit {
+        ACCOUNT_FIELDS
+            .iter()
+            .map(|(name, zh, en)| {
+                let stored = account.as_ref().map(|a| match *name {
+                    "account_name" => a.account_name.clone(),
+                    "bank" => a.bank.clone(),
+                    "account_no" => a.account_no.clone(),
+                    _ => a.note.clone(),
+                });
+                let value = match account_form {
+                    Some(f) => f.get(*name).cloned().unwrap_or_default(),
+                    None => stored.unwrap_or_default(),
+                };
+                let error = if account_form.is_some() {
+                    errors.get(name).cloned().unwrap_or_default()
+                } else {
+                    String::new()
+                };
+                ((*name).to_owned(), tr.t(zh, en).to_owned(), value, error)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let form = form.filter(|(f, _)| !f.contains_key("account_no"));
     let fact_fields = FACT_FIELDS
         .iter()
         .map(|(name, zh, en)| {
@@ -452,6 +495,9 @@ async fn render_org_for(
         can_write_facts: v.can_write_facts,
         can_verify: v.can_verify,
         can_staff: v.can_manage_staff,
+        is_insurer,
+        account: account.map(|a| (a.bank, a.account_name, a.account_no, a.note)),
+        account_fields,
         c,
     };
     let status = if form.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
@@ -1025,6 +1071,29 @@ async fn import_post(
             });
             let status = if ok || skip_invalid { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
             Ok(with_status(status, html(&ImportTpl { c, report: Some(report), problems })))
+        }
+        Err(e) => Err(error_page(tr, c, e)),
+    }
+}
+
+async fn account_post(
+    State(st): State<AppState>,
+    Authed { c, s, tr }: Authed,
+    Path(id): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Page {
+    check_csrf(&form, &s)?;
+    let g = |k: &str| form.get(k).cloned().unwrap_or_default();
+    let account = kebao_domain::policy::CollectionAccount {
+        bank: g("bank"),
+        account_name: g("account_name"),
+        account_no: g("account_no"),
+        note: g("note"),
+    };
+    match st.svc.set_collection_account(&s.actor, &id, &account).await {
+        Ok(()) => Ok(Redirect::to(&format!("/orgs/{id}?saved=1#account")).into_response()),
+        Err(ServiceError::Invalid(inv)) => {
+            render_org(&st, tr, c, &s.actor, &id, Some((&form, &inv.0)), Vec::new()).await
         }
         Err(e) => Err(error_page(tr, c, e)),
     }

@@ -398,6 +398,8 @@ struct CheckTpl {
     unconfirmed: bool,
     steps: Vec<(String, String)>,
     failures: Vec<String>,
+    /// The premium is not (fully) paid: link to the policy's payment card.
+    pay_first: bool,
     errors: Vec<String>,
 }
 
@@ -457,6 +459,7 @@ async fn render_check(
         unconfirmed: false,
         steps: Vec::new(),
         failures: Vec::new(),
+        pay_first: false,
         errors,
         c,
     };
@@ -482,8 +485,23 @@ async fn render_check(
                             .collect();
                     }
                     Err(f) => {
-                        t.failures =
-                            f.iter().map(|x| tr.pick(x.reason_zh.clone(), x.reason_en.clone())).collect()
+                        t.failures = f
+                            .iter()
+                            .map(|x| {
+                                let reason = tr.pick(x.reason_zh.clone(), x.reason_en.clone());
+                                if x.rule == "premium_paid" {
+                                    // What to do next: pay, and show the insurer the receipt.
+                                    reason
+                                        + tr.t(
+                                            "。下一步：按保单页“缴纳保费”中的账户和附言付款并上传银行回单，保险机构登记收款后再申请。",
+                                            ". Next: pay as the policy page's “Paying the premium” says and upload the bank's receipt; apply once the insurer has recorded the payment.",
+                                        )
+                                } else {
+                                    reason
+                                }
+                            })
+                            .collect();
+                        t.pay_first = f.iter().any(|x| x.rule == "premium_paid");
                     }
                 }
             }

@@ -335,7 +335,12 @@ async fn audit_page_for_auditors_only() {
     assert_eq!(page.status, StatusCode::OK);
     let t = page.text();
     assert!(t.contains(&format!("id=\"head-count\">{before}<")), "{t}");
-    assert!(t.contains("完好") && t.contains("org.created"), "{t}");
+    // Actions read as words, never as the log's codes.
+    assert!(t.contains("完好") && t.contains("创建机构") && !t.contains("org.created"), "{t}");
+    let orgs = r.get("/audit?kind=org").await.text();
+    assert!(orgs.contains("创建机构") && !orgs.contains(">登录<"), "{orgs}");
+    let bad = r.get("/audit?kind=nope").await;
+    assert!(bad.status == StatusCode::OK && bad.text().contains("未知的事件类别"));
     assert!(r.get("/dashboard").await.text().contains("href=\"/audit\""));
     let mut b = Client::new(&app);
     b.login("banker", PW).await;
