@@ -337,8 +337,9 @@ async fn audit_page_for_auditors_only() {
     assert!(t.contains(&format!("id=\"head-count\">{before}<")), "{t}");
     // Actions read as words, never as the log's codes.
     assert!(t.contains("完好") && t.contains("创建机构") && !t.contains("org.created"), "{t}");
+    assert!(t.contains("<td>登录</td>"), "the regulator's sign-in is listed");
     let orgs = r.get("/audit?kind=org").await.text();
-    assert!(orgs.contains("创建机构") && !orgs.contains(">登录<"), "{orgs}");
+    assert!(orgs.contains("创建机构") && !orgs.contains("<td>登录</td>"), "{orgs}");
     let bad = r.get("/audit?kind=nope").await;
     assert!(bad.status == StatusCode::OK && bad.text().contains("未知的事件类别"));
     assert!(r.get("/dashboard").await.text().contains("href=\"/audit\""));
