@@ -285,105 +285,6 @@ impl Verifier {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn log(n: u64) -> Vec<EventRecord> {
-        let mut prev = GENESIS_HASH;
-        (1..=n)
-            .map(|i| {
-                let e = EventRecord::seal(
-                    EventDraft::new("u1", "org.created", &format!("o{i}"), serde_json::json!({"i": i})),
-                    i,
-                    1_700_000_000_000_000 + i as i64,
-                    prev,
-                );
-                prev = e.hash;
-                e
-            })
-            .collect()
-    }
-
-    fn verify(events: &[EventRecord], expect: Option<Head>) -> Result<Head, ChainBreak> {
-        let mut v = Verifier::new(expect);
-        for e in events {
-            v.push(e)?;
-        }
-        v.finish()
-    }
-
-    #[test]
-    fn a_sound_log_verifies() {
-        let l = log(5);
-        let head = verify(&l, None).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(head.count, 5);
-        assert_eq!(verify(&l, Some(head)), Ok(head));
-        assert_eq!(Head::parse(&head.to_string()), Some(head));
-    }
-
-    #[test]
-    fn tampering_is_named() {
-        let mut l = log(5);
-        if let Some(e) = l.get_mut(2) {
-            e.payload = "{\"i\":99}".into();
-        }
-        assert_eq!(verify(&l, None), Err(ChainBreak::Altered { seq: 3 }));
-        let mut l = log(5);
-        l.remove(1);
-        assert_eq!(verify(&l, None), Err(ChainBreak::Gap { expected: 2, found: 3 }));
-        let mut l = log(5);
-        l.swap(1, 2);
-        assert_eq!(verify(&l, None), Err(ChainBreak::Gap { expected: 2, found: 3 }));
-        let full = log(5);
-        let head = verify(&full, None).ok();
-        assert_eq!(verify(&full[..3], head), Err(ChainBreak::Truncated { expected: 5, found: 3 }));
-    }
-
-    #[test]
-    fn encoding_is_pinned() {
-        // Pinned so that the encoding cannot change without a deliberate migration; the
-        // value was computed independently with Python's hashlib from the layout above.
-        let e = EventRecord::seal(
-            EventDraft {
-                actor: "a".into(),
-                action: "b".into(),
-                subject: "c".into(),
-                payload: "{}".into(),
-                ledger: None,
-            },
-            1,
-            0,
-            GENESIS_HASH,
-        );
-        assert_eq!(leaf_bytes(1, 0, "a", "b", "c", "{}").len(), 1 + 8 + 8 + 4 * 4 + 5);
-        assert_eq!(e.hash.to_hex(), "cbcba7f6ddff6ce4d2151eac0ce323894ca011ef5faf27eb52ebd0495ed84d4a");
-        assert_eq!(e.hash, chain_hash(&GENESIS_HASH, &leaf_hash(&leaf_bytes(1, 0, "a", "b", "c", "{}"))));
-    }
-
-    #[test]
-    fn the_ledger_field_is_covered_by_the_hash() {
-        // Version 0x02 appends `ledger str`; pinned with Python's hashlib like the above.
-        let draft = EventDraft {
-            actor: "a".into(),
-            action: "b".into(),
-            subject: "c".into(),
-            payload: "{}".into(),
-            ledger: Some("[]".into()),
-        };
-        let e = EventRecord::seal(draft, 1, 0, GENESIS_HASH);
-        let leaf = event_leaf_bytes(1, 0, "a", "b", "c", "{}", Some("[]"));
-        assert_eq!((leaf.first(), leaf.len()), (Some(&2), 1 + 8 + 8 + 5 * 4 + 7));
-        assert_eq!(e.hash.to_hex(), "55b76017a75e425bb3e0d6c2453e14a23607936e2339198df2f132e8089cb3fe");
-        assert_eq!(event_leaf_bytes(1, 0, "a", "b", "c", "{}", None), leaf_bytes(1, 0, "a", "b", "c", "{}"));
-        let mut edited = e.clone();
-        edited.ledger = Some("[{}]".into());
-        assert_ne!(edited.recompute(), e.hash);
-        edited.ledger = None;
-        assert_ne!(edited.recompute(), e.hash, "dropping the field is seen too");
-    }
-}
-
 /// What each kind of event is about (the part of the action before the dot), with its
 /// labels: the audit page's filter.
 pub const ACTION_KINDS: &[(&str, &str, &str)] = &[
@@ -510,4 +411,103 @@ pub fn action_label(action: &str) -> Option<(&'static str, &'static str)> {
 pub fn action_kind_label(action: &str) -> Option<(&'static str, &'static str)> {
     let kind = action.split('.').next()?;
     ACTION_KINDS.iter().find(|k| k.0 == kind).map(|k| (k.1, k.2))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn log(n: u64) -> Vec<EventRecord> {
+        let mut prev = GENESIS_HASH;
+        (1..=n)
+            .map(|i| {
+                let e = EventRecord::seal(
+                    EventDraft::new("u1", "org.created", &format!("o{i}"), serde_json::json!({"i": i})),
+                    i,
+                    1_700_000_000_000_000 + i as i64,
+                    prev,
+                );
+                prev = e.hash;
+                e
+            })
+            .collect()
+    }
+
+    fn verify(events: &[EventRecord], expect: Option<Head>) -> Result<Head, ChainBreak> {
+        let mut v = Verifier::new(expect);
+        for e in events {
+            v.push(e)?;
+        }
+        v.finish()
+    }
+
+    #[test]
+    fn a_sound_log_verifies() {
+        let l = log(5);
+        let head = verify(&l, None).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(head.count, 5);
+        assert_eq!(verify(&l, Some(head)), Ok(head));
+        assert_eq!(Head::parse(&head.to_string()), Some(head));
+    }
+
+    #[test]
+    fn tampering_is_named() {
+        let mut l = log(5);
+        if let Some(e) = l.get_mut(2) {
+            e.payload = "{\"i\":99}".into();
+        }
+        assert_eq!(verify(&l, None), Err(ChainBreak::Altered { seq: 3 }));
+        let mut l = log(5);
+        l.remove(1);
+        assert_eq!(verify(&l, None), Err(ChainBreak::Gap { expected: 2, found: 3 }));
+        let mut l = log(5);
+        l.swap(1, 2);
+        assert_eq!(verify(&l, None), Err(ChainBreak::Gap { expected: 2, found: 3 }));
+        let full = log(5);
+        let head = verify(&full, None).ok();
+        assert_eq!(verify(&full[..3], head), Err(ChainBreak::Truncated { expected: 5, found: 3 }));
+    }
+
+    #[test]
+    fn encoding_is_pinned() {
+        // Pinned so that the encoding cannot change without a deliberate migration; the
+        // value was computed independently with Python's hashlib from the layout above.
+        let e = EventRecord::seal(
+            EventDraft {
+                actor: "a".into(),
+                action: "b".into(),
+                subject: "c".into(),
+                payload: "{}".into(),
+                ledger: None,
+            },
+            1,
+            0,
+            GENESIS_HASH,
+        );
+        assert_eq!(leaf_bytes(1, 0, "a", "b", "c", "{}").len(), 1 + 8 + 8 + 4 * 4 + 5);
+        assert_eq!(e.hash.to_hex(), "cbcba7f6ddff6ce4d2151eac0ce323894ca011ef5faf27eb52ebd0495ed84d4a");
+        assert_eq!(e.hash, chain_hash(&GENESIS_HASH, &leaf_hash(&leaf_bytes(1, 0, "a", "b", "c", "{}"))));
+    }
+
+    #[test]
+    fn the_ledger_field_is_covered_by_the_hash() {
+        // Version 0x02 appends `ledger str`; pinned with Python's hashlib like the above.
+        let draft = EventDraft {
+            actor: "a".into(),
+            action: "b".into(),
+            subject: "c".into(),
+            payload: "{}".into(),
+            ledger: Some("[]".into()),
+        };
+        let e = EventRecord::seal(draft, 1, 0, GENESIS_HASH);
+        let leaf = event_leaf_bytes(1, 0, "a", "b", "c", "{}", Some("[]"));
+        assert_eq!((leaf.first(), leaf.len()), (Some(&2), 1 + 8 + 8 + 5 * 4 + 7));
+        assert_eq!(e.hash.to_hex(), "55b76017a75e425bb3e0d6c2453e14a23607936e2339198df2f132e8089cb3fe");
+        assert_eq!(event_leaf_bytes(1, 0, "a", "b", "c", "{}", None), leaf_bytes(1, 0, "a", "b", "c", "{}"));
+        let mut edited = e.clone();
+        edited.ledger = Some("[{}]".into());
+        assert_ne!(edited.recompute(), e.hash);
+        edited.ledger = None;
+        assert_ne!(edited.recompute(), e.hash, "dropping the field is seen too");
+    }
 }

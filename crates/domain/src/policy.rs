@@ -451,6 +451,66 @@ pub mod codes {
     pub const COINSURANCE_CLAIM: u16 = 112;
 }
 
+/// Where an insurer collects premiums: its policyholders pay into this account with the
+/// policy number as the payment reference.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct CollectionAccount {
+    /// The bank and branch (开户行).
+    pub bank: String,
+    /// The account holder's name (户名).
+    pub account_name: String,
+    /// The account number (账号): digits, spaces and hyphens.
+    pub account_no: String,
+    /// Anything else the payer must know (at most 200 characters; may be empty).
+    #[serde(default)]
+    pub note: String,
+}
+
+impl CollectionAccount {
+    /// The account as typed, trimmed and checked; every field's error at once.
+    pub fn parse(
+        bank: &str,
+        account_name: &str,
+        account_no: &str,
+        note: &str,
+    ) -> Result<CollectionAccount, Invalid> {
+        let mut errors = Vec::new();
+        let mut text = |field: &'static str, v: &str, min: usize, max: usize, zh: &str, en: &str| {
+            let v = v.trim();
+            let n = v.chars().count();
+            if n < min || n > max || v.chars().any(char::is_control) {
+                errors.push(FieldError::new(
+                    field,
+                    if n < min { "required" } else { "length" },
+                    format!("{zh}须为 {min}–{max} 个字符"),
+                    format!("{en} must be {min}–{max} characters"),
+                ));
+            }
+            v.to_owned()
+        };
+        let bank = text("bank", bank, 2, 60, "开户行", "the bank");
+        let account_name = text("account_name", account_name, 2, 100, "户名", "the account name");
+        let note = text("note", note, 0, 200, "说明", "the note");
+        let account_no = account_no.trim().to_owned();
+        let digits = account_no.chars().filter(char::is_ascii_digit).count();
+        if !(6..=34).contains(&digits)
+            || !account_no.chars().all(|c| c.is_ascii_digit() || c == ' ' || c == '-')
+        {
+            errors.push(FieldError::new(
+                "account_no",
+                "format",
+                "账号须为 6–34 位数字（可含空格或连字符）",
+                "the account number must be 6–34 digits (spaces and hyphens allowed)",
+            ));
+        }
+        if errors.is_empty() {
+            Ok(CollectionAccount { bank, account_name, account_no, note })
+        } else {
+            Err(Invalid(errors))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -639,65 +699,5 @@ mod earned_tests {
         assert_eq!(r(date!(2026 - 01 - 02)).fen(), 6_667);
         assert_eq!(loss_ratio(Money::from_fen(15_500), Money::from_fen(31_000)), Some(0.5));
         assert_eq!(loss_ratio(Money::from_fen(1), Money::ZERO), None);
-    }
-}
-
-/// Where an insurer collects premiums: its policyholders pay into this account with the
-/// policy number as the payment reference.
-#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
-pub struct CollectionAccount {
-    /// The bank and branch (开户行).
-    pub bank: String,
-    /// The account holder's name (户名).
-    pub account_name: String,
-    /// The account number (账号): digits, spaces and hyphens.
-    pub account_no: String,
-    /// Anything else the payer must know (at most 200 characters; may be empty).
-    #[serde(default)]
-    pub note: String,
-}
-
-impl CollectionAccount {
-    /// The account as typed, trimmed and checked; every field's error at once.
-    pub fn parse(
-        bank: &str,
-        account_name: &str,
-        account_no: &str,
-        note: &str,
-    ) -> Result<CollectionAccount, Invalid> {
-        let mut errors = Vec::new();
-        let mut text = |field: &'static str, v: &str, min: usize, max: usize, zh: &str, en: &str| {
-            let v = v.trim();
-            let n = v.chars().count();
-            if n < min || n > max || v.chars().any(char::is_control) {
-                errors.push(FieldError::new(
-                    field,
-                    if n < min { "required" } else { "length" },
-                    format!("{zh}须为 {min}–{max} 个字符"),
-                    format!("{en} must be {min}–{max} characters"),
-                ));
-            }
-            v.to_owned()
-        };
-        let bank = text("bank", bank, 2, 60, "开户行", "the bank");
-        let account_name = text("account_name", account_name, 2, 100, "户名", "the account name");
-        let note = text("note", note, 0, 200, "说明", "the note");
-        let account_no = account_no.trim().to_owned();
-        let digits = account_no.chars().filter(char::is_ascii_digit).count();
-        if !(6..=34).contains(&digits)
-            || !account_no.chars().all(|c| c.is_ascii_digit() || c == ' ' || c == '-')
-        {
-            errors.push(FieldError::new(
-                "account_no",
-                "format",
-                "账号须为 6–34 位数字（可含空格或连字符）",
-                "the account number must be 6–34 digits (spaces and hyphens allowed)",
-            ));
-        }
-        if errors.is_empty() {
-            Ok(CollectionAccount { bank, account_name, account_no, note })
-        } else {
-            Err(Invalid(errors))
-        }
     }
 }

@@ -31,6 +31,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health))
         .route("/metrics", get(metrics::render))
         .route("/static/{file}", get(ui::static_file))
+        .fallback(ui::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(state.clone(), headers::body_deadline))
         .layer(axum::middleware::from_fn_with_state(state.clone(), headers::security_headers))

@@ -43,13 +43,7 @@ impl Tr {
 
 /// Sets the language from `?lang=` (remembered in a cookie), else the cookie, else zh-CN.
 pub async fn language(mut req: Request, next: Next) -> Response {
-    let from_query = req.uri().query().and_then(|q| {
-        q.split('&').find_map(|kv| match kv {
-            "lang=en" => Some(true),
-            "lang=zh" => Some(false),
-            _ => None,
-        })
-    });
+    let from_query = query_language(req.uri());
     let from_cookie = CookieJar::from_headers(req.headers()).get(LANG_COOKIE).map(|c| c.value() == "en");
     let tr = Tr { en: from_query.or(from_cookie).unwrap_or(false) };
     req.extensions_mut().insert(tr);
@@ -62,6 +56,22 @@ pub async fn language(mut req: Request, next: Next) -> Response {
         }
     }
     resp
+}
+
+/// The page's language for a request outside the [`language`] layer.
+pub(super) fn language_of(uri: &axum::http::Uri, headers: &HeaderMap) -> Tr {
+    let from_cookie = CookieJar::from_headers(headers).get(LANG_COOKIE).map(|c| c.value() == "en");
+    Tr { en: query_language(uri).or(from_cookie).unwrap_or(false) }
+}
+
+fn query_language(uri: &axum::http::Uri) -> Option<bool> {
+    uri.query().and_then(|q| {
+        q.split('&').find_map(|kv| match kv {
+            "lang=en" => Some(true),
+            "lang=zh" => Some(false),
+            _ => None,
+        })
+    })
 }
 
 /// The session of a request, and whether it expired.

@@ -34,6 +34,24 @@ pub fn routes() -> axum::Router<AppState> {
         .merge(subsidies::routes().layer(axum::middleware::from_fn(language)))
 }
 
+/// Any path no route answers: a page that says so (in the page's language, with the menu),
+/// or for `/api/…` the API's JSON error.
+pub async fn not_found(
+    axum::extract::State(st): axum::extract::State<AppState>,
+    uri: axum::http::Uri,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    let tr = kit::language_of(&uri, &headers);
+    if uri.path().starts_with("/api/") {
+        return crate::error::ApiError::from(kebao_service::ServiceError::NotFound).into_response();
+    }
+    let c = match kit::chrome_any(&st, &headers, tr).await {
+        Ok((c, _)) => c,
+        Err(r) => return r,
+    };
+    kit::error_page(tr, c, kebao_service::ServiceError::NotFound)
+}
+
 use crate::AppState;
 use axum::extract::Path;
 use axum::http::{header, StatusCode};

@@ -371,3 +371,23 @@ async fn csv_exports_do_not_carry_formulas() {
     assert!(names.contains(&evil), "{names:?}");
     assert!(!String::from_utf8_lossy(&x.body).contains("<f>"));
 }
+
+#[tokio::test]
+async fn an_unknown_address_answers_with_a_page_that_says_so() {
+    let app = app().await;
+    let mut anon = Client::new(&app);
+    let r = anon.get("/no-such-page").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let t = r.text();
+    assert!(t.contains("<!doctype html>") && t.contains("未找到该页面或记录"), "{t}");
+    let en = anon.get("/no-such-page?lang=en").await.text();
+    assert!(en.contains("Not found."), "{en}");
+    let api = anon.get("/api/v1/no-such-thing").await;
+    assert_eq!(api.status, StatusCode::NOT_FOUND);
+    let body: serde_json::Value = serde_json::from_str(&api.text()).expect("a JSON error");
+    assert!(body["error"].is_object(), "{body}");
+    // Signed in, the page keeps the menu.
+    let mut r = Client::new(&app);
+    r.login("regulator", PW).await;
+    assert!(r.get("/no-such-page").await.text().contains("href=\"/dashboard\""));
+}
