@@ -39,7 +39,8 @@ struct AppRow {
     product_id: String,
     /// The product's name (or a generic label when the viewer may not read it).
     product: String,
-    /// The applicant enterprise's name.
+    /// The applicant enterprise's id and name.
+    applicant_id: String,
     applicant: String,
     status: String,
     status_code: String,
@@ -83,6 +84,7 @@ fn app_row(c: &Chrome, a: &Application, steps: &[ApplicationStep], names: &AppNa
             .get(&a.product_id)
             .cloned()
             .unwrap_or_else(|| c.tr.t("查看产品", "product").to_owned()),
+        applicant_id: a.enterprise_id.clone(),
         applicant: names.orgs.get(&a.enterprise_id).cloned().unwrap_or_default(),
         status: c.tr.t(a.status.label_zh(), a.status.label_en()).to_owned(),
         status_code: a.status.code().to_owned(),
@@ -460,25 +462,48 @@ async fn apply(
 struct QueueTpl {
     c: Chrome,
     apps: Vec<AppRow>,
+    /// A refused decision: the application, its errors and the reason typed.
+    failed: Option<(String, Vec<String>, String)>,
+}
+
+impl QueueTpl {
+    fn errors_for(&self, id: &str) -> &[String] {
+        self.failed.as_ref().filter(|f| f.0 == id).map_or(&[], |f| f.1.as_slice())
+    }
+
+    fn typed(&self, id: &str) -> &str {
+        self.failed.as_ref().filter(|f| f.0 == id).map_or("", |f| f.2.as_str())
+    }
 }
 
 async fn queue_page(State(st): State<AppState>, Authed { c, s, tr }: Authed) -> Page {
+    render_queue(&st, c, &s.actor, tr, None).await
+}
+
+async fn render_queue(
+    st: &AppState,
+    c: Chrome,
+    actor: &Actor,
+    tr: super::Tr,
+    failed: Option<(String, Vec<String>, String)>,
+) -> Page {
     let apps = st
         .svc
-        .underwriting_queue(&s.actor)
+        .underwriting_queue(actor)
         .await
         .map_err(|e| error_page(tr, super::kit::chrome_blank(tr), e))?;
-    let names = app_names(&st, &s.actor, &apps).await;
+    let names = app_names(st, actor, &apps).await;
     let mut rows = Vec::new();
     for a in &apps {
         let steps = st
             .svc
-            .application_actions(&s.actor, &a.id)
+            .application_actions(actor, &a.id)
             .await
             .map_err(|e| error_page(tr, super::kit::chrome_blank(tr), e))?;
         rows.push(app_row(&c, a, &steps, &names));
     }
-    Ok(html(&QueueTpl { apps: rows, c }))
+    let status = if failed.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    Ok(with_status(status, html(&QueueTpl { apps: rows, failed, c })))
 }
 
 async fn decide_post(
@@ -493,10 +518,14 @@ async fn decide_post(
         Ok(step) => step,
         Err(e) => return Err(error_page(tr, c, e.into())),
     };
-    match st.svc.decide_application(&s.actor, &id, step, form.get("reason").map_or("", String::as_str)).await
-    {
+    let reason = form.get("reason").map_or("", String::as_str);
+    match st.svc.decide_application(&s.actor, &id, step, reason).await {
         Ok(_) => Ok(Redirect::to(&format!("/underwriting?done={}", step.code())).into_response()),
-        Err(e) => Err(error_page(tr, c, e)),
+        // Shown at the application's row, with what was typed kept.
+        Err(e) => match form_messages(tr, e) {
+            Ok(m) => render_queue(&st, c, &s.actor, tr, Some((id, m, reason.to_owned()))).await,
+            Err(other) => Err(error_page(tr, c, other)),
+        },
     }
 }
 

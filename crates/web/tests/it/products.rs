@@ -599,6 +599,20 @@ async fn apply_from_a_quote_underwrite_and_print_the_policy() {
         let t = c.token("uw.one").await;
         c.get_auth("/api/v1/underwriting/queue", &t).await.json()[0]["id"].as_str().unwrap().to_owned()
     };
+    // Declining without a reason: the queue again, the error at the application's row, what
+    // was typed kept; nothing decided.
+    let r = u
+        .post_form(
+            &format!("/underwriting/{app_id}"),
+            &[("csrf", &ucsrf), ("decision", "decline"), ("reason", " ")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let t = r.text();
+    assert!(
+        t.contains("id=\"queue\"") && t.contains("role=\"alert\"") && t.contains("光谷激光科技有限公司"),
+        "{t}"
+    );
     let r =
         u.post_form(&format!("/underwriting/{app_id}"), &[("csrf", &ucsrf), ("decision", "accept")]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
