@@ -240,6 +240,17 @@ pub fn too_large(len: usize) -> FieldError {
     )
 }
 
+/// The error for an upload cut off at the request's size limit (its size is not known).
+pub fn over_limit() -> FieldError {
+    let mib = MAX_BYTES as f64 / 1024.0 / 1024.0;
+    FieldError::new(
+        "document",
+        "too_large",
+        format!("文件过大：上限为 {mib:.0} MiB"),
+        format!("the file is too large: the limit is {mib:.0} MiB"),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

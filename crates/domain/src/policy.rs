@@ -235,24 +235,78 @@ pub enum Decision {
     Decline(Vec<String>),
 }
 
+/// A reason of the underwriting rules as stored: `@code k=v;k=v`, rendered in the reader's
+/// language by [`reason_text`]. An underwriter's own words are stored as typed.
+pub fn reason_code(code: &str, params: &[(&str, String)]) -> String {
+    let ps: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    if ps.is_empty() {
+        format!("@{code}")
+    } else {
+        format!("@{code} {}", ps.join(";"))
+    }
+}
+
+/// A stored reason in Chinese (`en = false`) or English: the rules' reasons from their code
+/// and parameters; anything else (an underwriter's words, a reason stored before codes) as
+/// it is.
+pub fn reason_text(stored: &str, en: bool) -> String {
+    let Some(rest) = stored.strip_prefix('@') else { return stored.to_owned() };
+    let (code, params) = rest.split_once(' ').unwrap_or((rest, ""));
+    let p = |k: &str| {
+        params
+            .split(';')
+            .find_map(|kv| kv.split_once('=').filter(|(kk, _)| *kk == k).map(|(_, v)| v.to_owned()))
+            .unwrap_or_default()
+    };
+    match (code, en) {
+        ("decline_claims", false) => format!("近三年出险 {} 次，达到拒保标准（{} 次）", p("claims"), p("n")),
+        ("decline_claims", true) => {
+            format!("{} claims in three years, at or over the insurer's limit of {}", p("claims"), p("n"))
+        }
+        ("no_auto_rule", false) => "保险机构未设自动承保规则，须人工核保".to_owned(),
+        ("no_auto_rule", true) => {
+            "the insurer has no automatic acceptance rule: an underwriter decides".to_owned()
+        }
+        ("over_auto_limit", false) => format!("责任限额 {} 元超过自动承保上限 {} 元", p("limit"), p("max")),
+        ("over_auto_limit", true) => {
+            format!(
+                "the limit of {} yuan is over the automatic acceptance limit of {} yuan",
+                p("limit"),
+                p("max")
+            )
+        }
+        ("claims_in_3y", false) => format!("近三年出险 {} 次", p("claims")),
+        ("claims_in_3y", true) => format!("{} claims in three years", p("claims")),
+        _ => stored.to_owned(),
+    }
+}
+
 impl UnderwritingRules {
-    /// Applies the rules to an application's limit and claims history; reasons in zh-CN.
+    /// Applies the rules to an application's limit and claims history; reasons as codes
+    /// ([`reason_code`]), rendered with [`reason_text`].
     pub fn decide(&self, limit: Money, claims_3y: u32) -> Decision {
         if let Some(n) = self.decline_claims_3y {
             if claims_3y >= n {
-                return Decision::Decline(vec![format!("近三年出险 {claims_3y} 次，达到拒保标准（{n} 次）")]);
+                return Decision::Decline(vec![reason_code(
+                    "decline_claims",
+                    &[("claims", claims_3y.to_string()), ("n", n.to_string())],
+                )]);
             }
         }
         let mut refer = Vec::new();
         match self.auto_accept_max_limit_yuan {
-            None => refer.push("保险机构未设自动承保规则，须人工核保".to_owned()),
-            Some(max) if limit.fen() > max.saturating_mul(100) => {
-                refer.push(format!("责任限额 {} 元超过自动承保上限 {max} 元", limit.to_yuan_string()))
-            }
+            None => refer.push(reason_code("no_auto_rule", &[])),
+            Some(max) if limit.fen() > max.saturating_mul(100) => refer.push(reason_code(
+                "over_auto_limit",
+                &[
+                    ("limit", limit.display_yuan()),
+                    ("max", Money::from_fen(max.saturating_mul(100)).display_yuan()),
+                ],
+            )),
             _ => {}
         }
         if self.refer_if_claims && claims_3y > 0 {
-            refer.push(format!("近三年出险 {claims_3y} 次"));
+            refer.push(reason_code("claims_in_3y", &[("claims", claims_3y.to_string())]));
         }
         if refer.is_empty() {
             Decision::Accept
@@ -524,10 +578,25 @@ mod tests {
         };
         assert_eq!(rules.decide(Money::from_fen(100_000_000), 0), Decision::Accept);
         assert!(
-            matches!(rules.decide(Money::from_fen(1_000_000_000), 0), Decision::Refer(r) if r[0].contains("超过自动承保上限"))
+            matches!(rules.decide(Money::from_fen(1_000_000_000), 0), Decision::Refer(r) if reason_text(&r[0], false).contains("超过自动承保上限"))
         );
         assert!(matches!(rules.decide(Money::from_fen(100), 1), Decision::Refer(r) if r.len() == 1));
         assert!(matches!(rules.decide(Money::from_fen(100), 3), Decision::Decline(_)));
+        // Reasons are stored as codes and read in either language; an underwriter's own words
+        // stay as typed.
+        let Decision::Refer(r) = rules.decide(Money::from_fen(1_000_000_000), 0) else { panic!() };
+        assert_eq!(r, ["@over_auto_limit limit=10,000,000.00;max=5,000,000.00"]);
+        assert_eq!(
+            reason_text(&r[0], true),
+            "the limit of 10,000,000.00 yuan is over the automatic acceptance limit of 5,000,000.00 yuan"
+        );
+        let Decision::Decline(d) = rules.decide(Money::from_fen(100), 4) else { panic!() };
+        assert_eq!(reason_text(&d[0], false), "近三年出险 4 次，达到拒保标准（3 次）");
+        assert_eq!(
+            reason_text("@no_auto_rule", true),
+            "the insurer has no automatic acceptance rule: an underwriter decides"
+        );
+        assert_eq!(reason_text("资料不全", true), "资料不全");
         assert!(matches!(UnderwritingRules::default().decide(Money::from_fen(1), 0), Decision::Refer(_)));
         assert!(within_authority(Money::from_fen(100_000), 1_000).is_ok());
         assert_eq!(

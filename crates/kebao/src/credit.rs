@@ -193,7 +193,8 @@ pub async fn report(
         if s.check.allowed {
             outln!("[{} / {}] basis {}", s.scope.code(), s.class.code(), s.check.basis);
             for (_, zh, _, v) in &s.fields {
-                outln!("  {zh}: {}", if v.is_empty() { "—".to_owned() } else { v.join("; ") });
+                let lines: Vec<&str> = v.iter().map(|l| l.zh.as_str()).collect();
+                outln!("  {zh}: {}", if lines.is_empty() { "—".to_owned() } else { lines.join("; ") });
             }
         } else {
             outln!("[{} / {}] withheld: {}", s.scope.code(), s.class.code(), s.check.reason_en);

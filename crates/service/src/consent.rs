@@ -35,7 +35,22 @@ pub struct ReportSection {
     pub class: DataClass,
     pub check: ReadCheck,
     /// (field key, label zh, label en, value lines) — empty when refused.
-    pub fields: Vec<(String, String, String, Vec<String>)>,
+    pub fields: Vec<(String, String, String, Vec<ReportLine>)>,
+}
+
+/// One line of a credit report's field, in both languages (data such as names and
+/// external records' text stay as recorded in both).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportLine {
+    pub zh: String,
+    pub en: String,
+}
+
+impl ReportLine {
+    /// A line that is data only (the same in both languages).
+    fn data(s: String) -> ReportLine {
+        ReportLine { zh: s.clone(), en: s }
+    }
 }
 
 /// A credit report: what the reader was allowed to see, and what not and why.
@@ -530,40 +545,64 @@ impl Service {
         class: DataClass,
         actor: &Actor,
         purpose: Purpose,
-    ) -> Result<Vec<(String, String, String, Vec<String>)>> {
+    ) -> Result<Vec<(String, String, String, Vec<ReportLine>)>> {
         let mut tx = self.store.begin_read().await?;
         let mut out = Vec::new();
-        let ext = |rs: &[ExternalRecord], kinds: &[&str]| -> Vec<String> {
+        let record_line = |r: &ExternalRecord| {
+            let who = r.person_name.as_deref().map(|p| format!("[{p}] ")).unwrap_or_default();
+            ReportLine {
+                zh: format!("{} {who}{}：{}（{}）", r.occurred_on, r.title, r.detail, r.source),
+                en: format!("{} {who}{}: {} ({})", r.occurred_on, r.title, r.detail, r.source),
+            }
+        };
+        let ext = |rs: &[ExternalRecord], kinds: &[&str]| -> Vec<ReportLine> {
             rs.iter()
                 .filter(|r| r.class == class && (kinds.is_empty() || kinds.contains(&r.kind.as_str())))
-                .map(|r| {
-                    let who = r.person_name.as_deref().map(|p| format!("[{p}] ")).unwrap_or_default();
-                    format!("{} {who}{}：{}（{}）", r.occurred_on, r.title, r.detail, r.source)
-                })
+                .map(record_line)
                 .collect()
         };
         let records = store::records(tx.conn(), &org.id, scope).await?;
         for f in REPORT_FIELDS.iter().filter(|f| f.scope == scope && f.class == class) {
-            let value: Vec<String> = match f.key {
-                "name" => vec![org.name.clone()],
-                "uscc" => vec![org.uscc.clone()],
-                "industry" => vec![format!(
-                    "{} {}",
-                    org.industry_code.clone().unwrap_or_default(),
-                    org.zone_industries
-                        .iter()
-                        .filter_map(|t| self.industries.tag(t).map(|x| x.name_zh.clone()))
-                        .collect::<Vec<_>>()
-                        .join("、")
-                )],
-                "stage" => vec![org.lifecycle_stage.map(|s| s.label_zh().to_owned()).unwrap_or_default()],
-                "founded_on" => vec![org.founded_on.map(|d| d.to_string()).unwrap_or_default()],
-                "address" => vec![org.address.clone().unwrap_or_default()],
+            let value: Vec<ReportLine> = match f.key {
+                "name" => vec![ReportLine::data(org.name.clone())],
+                "uscc" => vec![ReportLine::data(org.uscc.clone())],
+                "industry" => {
+                    let code = org.industry_code.clone().unwrap_or_default();
+                    let names = |en: bool| {
+                        org.zone_industries
+                            .iter()
+                            .filter_map(|t| {
+                                self.industries.tag(t).map(|x| {
+                                    if en {
+                                        x.name_en.clone()
+                                    } else {
+                                        x.name_zh.clone()
+                                    }
+                                })
+                            })
+                            .collect::<Vec<_>>()
+                    };
+                    vec![ReportLine {
+                        zh: format!("{code} {}", names(false).join("、")),
+                        en: format!("{code} {}", names(true).join(", ")),
+                    }]
+                }
+                "stage" => vec![org
+                    .lifecycle_stage
+                    .map(|s| ReportLine { zh: s.label_zh().to_owned(), en: s.label_en().to_owned() })
+                    .unwrap_or_else(|| ReportLine::data(String::new()))],
+                "founded_on" => {
+                    vec![ReportLine::data(org.founded_on.map(|d| d.to_string()).unwrap_or_default())]
+                }
+                "address" => vec![ReportLine::data(org.address.clone().unwrap_or_default())],
                 "legal_representative" => ext(&records, &["legal_representative"]),
                 "qualifications" => orgs::qualifications(tx.conn(), &org.id)
                     .await?
                     .into_iter()
-                    .map(|(_, q)| format!("{} {}–{}", q.kind.label_zh(), q.valid_from, q.valid_to))
+                    .map(|(_, q)| ReportLine {
+                        zh: format!("{} {}–{}", q.kind.label_zh(), q.valid_from, q.valid_to),
+                        en: format!("{} {}–{}", q.kind.label_en(), q.valid_from, q.valid_to),
+                    })
                     .collect(),
                 "public_credit_records" => {
                     ext(&records, &["administrative_penalty", "court_judgment", "dishonest_debtor", "honour"])
@@ -571,8 +610,8 @@ impl Service {
                 "facts" => orgs::facts(tx.conn(), &org.id)
                     .await?
                     .into_iter()
-                    .map(|y| {
-                        format!(
+                    .map(|y| ReportLine {
+                        zh: format!(
                             "{}年：营业收入 {} 元，研发投入 {} 元，员工 {} 人（研发 {} 人），出口占比 {:.1}%",
                             y.year,
                             y.revenue.display_yuan(),
@@ -580,7 +619,16 @@ impl Service {
                             y.staff,
                             y.rnd_staff,
                             f64::from(y.export_share_bp) / 100.0
-                        )
+                        ),
+                        en: format!(
+                            "{}: revenue {} yuan, R&D {} yuan, {} staff ({} in R&D), exports {:.1}%",
+                            y.year,
+                            y.revenue.display_yuan(),
+                            y.rnd_expense.display_yuan(),
+                            y.staff,
+                            y.rnd_staff,
+                            f64::from(y.export_share_bp) / 100.0
+                        ),
                     })
                     .collect(),
                 "tax_records" => ext(&records, &["tax_rating", "tax_arrears"]),
@@ -588,11 +636,15 @@ impl Service {
                     .await?
                     .into_iter()
                     .take(1)
-                    .map(|y| {
-                        format!(
+                    .map(|y| ReportLine {
+                        zh: format!(
                             "{}年：授权 {} 件，申请中 {} 件",
                             y.year, y.patents_granted, y.patents_pending
-                        )
+                        ),
+                        en: format!(
+                            "{}: {} granted, {} pending",
+                            y.year, y.patents_granted, y.patents_pending
+                        ),
                     })
                     .collect(),
                 "ip_office_records" => ext(&records, &[]),
@@ -618,16 +670,7 @@ impl Service {
                     records
                         .iter()
                         .filter(|r| r.person_name.as_ref().is_some_and(|p| people.contains(p)))
-                        .map(|r| {
-                            format!(
-                                "{} [{}] {}：{}（{}）",
-                                r.occurred_on,
-                                r.person_name.clone().unwrap_or_default(),
-                                r.title,
-                                r.detail,
-                                r.source
-                            )
-                        })
+                        .map(record_line)
                         .collect()
                 }
                 "policies" => {
@@ -639,37 +682,62 @@ impl Service {
                         }
                         let mine: Vec<_> = claims.iter().filter(|c| c.policy_id == p.id).collect();
                         let paid: i64 = mine.iter().map(|c| c.paid.fen()).sum();
-                        lines.push(format!(
-                            "{} {}–{}，保费 {} 元，{}；理赔 {} 件，已赔付 {} 元",
-                            p.number,
-                            p.start_date,
-                            p.end_date,
-                            p.premium.display_yuan(),
-                            p.status.label_zh(),
-                            mine.len(),
-                            kebao_domain::Money::from_fen(paid).display_yuan()
-                        ));
+                        let paid = kebao_domain::Money::from_fen(paid).display_yuan();
+                        lines.push(ReportLine {
+                            zh: format!(
+                                "{} {}–{}，保费 {} 元，{}；理赔 {} 件，已赔付 {paid} 元",
+                                p.number,
+                                p.start_date,
+                                p.end_date,
+                                p.premium.display_yuan(),
+                                p.status.label_zh(),
+                                mine.len(),
+                            ),
+                            en: format!(
+                                "{} {}–{}, premium {} yuan, {}; {} claims, {paid} yuan paid",
+                                p.number,
+                                p.start_date,
+                                p.end_date,
+                                p.premium.display_yuan(),
+                                p.status.label_en(),
+                                mine.len(),
+                            ),
+                        });
                     }
                     lines
                 }
-                "subsidy_records" => kebao_store::subsidies::list(tx.conn(), Some(&org.id))
-                    .await?
-                    .into_iter()
-                    .filter(|a| {
-                        use kebao_domain::subsidy::SubsidyStatus as S;
-                        matches!(a.status, S::Approved | S::Disbursed | S::Granted | S::ClawedBack)
-                    })
-                    .map(|a| {
-                        format!(
-                            "{} {} v{}：{}，{} 元",
-                            a.applied_on,
-                            a.programme_id,
-                            a.programme_version,
-                            a.status.label_zh(),
-                            a.amount.display_yuan()
-                        )
-                    })
-                    .collect(),
+                "subsidy_records" => {
+                    let progs = kebao_store::subsidies::programmes(tx.conn()).await?;
+                    kebao_store::subsidies::list(tx.conn(), Some(&org.id))
+                        .await?
+                        .into_iter()
+                        .filter(|a| {
+                            use kebao_domain::subsidy::SubsidyStatus as S;
+                            matches!(a.status, S::Approved | S::Disbursed | S::Granted | S::ClawedBack)
+                        })
+                        .map(|a| {
+                            let (zh, en) = progs
+                                .iter()
+                                .find(|p| p.id == a.programme_id)
+                                .map(|p| (p.name_zh.clone(), p.name_en.clone()))
+                                .unwrap_or_else(|| (a.programme_id.clone(), a.programme_id.clone()));
+                            ReportLine {
+                                zh: format!(
+                                    "{} {zh}：{}，{} 元",
+                                    a.applied_on,
+                                    a.status.label_zh(),
+                                    a.amount.display_yuan()
+                                ),
+                                en: format!(
+                                    "{} {en}: {}, {} yuan",
+                                    a.applied_on,
+                                    a.status.label_en(),
+                                    a.amount.display_yuan()
+                                ),
+                            }
+                        })
+                        .collect()
+                }
                 // No module of the platform stores scores of enterprises yet (the scorecard
                 // engine scores files): the report says so rather than show anything.
                 "scores" => Vec::new(),

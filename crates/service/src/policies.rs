@@ -10,8 +10,9 @@ use kebao_domain::event::EventDraft;
 use kebao_domain::ledger::{AccountFlags, Transfer, TransferFlags, TransferResult};
 use kebao_domain::org::parse_date;
 use kebao_domain::policy::{
-    check_start, codes, cover_period, policy_number, within_authority, Application, ApplicationStatus,
-    ApplicationStep, CoverPeriod, Decision, Policy, PolicySchedule, PolicyStatus, PolicyStep,
+    check_start, codes, cover_period, policy_number, reason_text, within_authority, Application,
+    ApplicationStatus, ApplicationStep, CoverPeriod, Decision, Policy, PolicySchedule, PolicyStatus,
+    PolicyStep,
 };
 use kebao_domain::rating::QuoteInput;
 use kebao_domain::user::Role;
@@ -152,8 +153,16 @@ impl Service {
                         role: Role::Underwriter.code().to_owned(),
                         kind: "underwrite".to_owned(),
                         subject: row.id.clone(),
-                        title_zh: format!("核保：{}（{}）", q.product_name, reasons.join("；")),
-                        title_en: format!("Underwrite an application for {}", q.product_name),
+                        title_zh: format!(
+                            "核保：{}（{}）",
+                            q.product_name,
+                            reasons.iter().map(|r| reason_text(r, false)).collect::<Vec<_>>().join("；")
+                        ),
+                        title_en: format!(
+                            "Underwrite an application for {} ({})",
+                            q.product_name,
+                            reasons.iter().map(|r| reason_text(r, true)).collect::<Vec<_>>().join("; ")
+                        ),
                         link: "/underwriting".to_owned(),
                         created_at_us: now,
                         done_at_us: None,

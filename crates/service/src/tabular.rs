@@ -93,6 +93,22 @@ pub enum TableError {
     TooMuchText { limit: usize },
     #[error("the Excel file unpacks to more than {limit} bytes (or {per_part} bytes in one part, or {parts} parts); it is refused as a possible zip bomb")]
     Unpacked { limit: u64, per_part: u64, parts: usize },
+    #[error("this is a {0} file, not a spreadsheet: upload an Excel (.xlsx) or CSV (UTF-8) file")]
+    NotATable(&'static str),
+}
+
+/// What a file that is not a table is, from its first bytes (`None`: it may be one).
+fn not_a_table(bytes: &[u8]) -> Option<&'static str> {
+    const SIGNATURES: &[(&[u8], &str)] = &[
+        (b"%PDF", "PDF"),
+        (b"\x89PNG", "PNG"),
+        (b"\xFF\xD8\xFF", "JPEG"),
+        (b"GIF8", "GIF"),
+        (b"\xD0\xCF\x11\xE0", "Excel 97–2003 (.xls) / Word (.doc)"),
+        (b"Rar!", "RAR"),
+        (b"7z\xBC\xAF", "7z"),
+    ];
+    SIGNATURES.iter().find(|(sig, _)| bytes.starts_with(sig)).map(|(_, kind)| *kind)
 }
 
 impl TableError {
@@ -115,6 +131,9 @@ impl TableError {
             TableError::Unpacked { limit, per_part, parts } => format!(
                 "Excel 文件解压后超过 {limit} 字节（或单个部件超过 {per_part} 字节，或超过 {parts} 个部件），疑为压缩炸弹，已拒绝"
             ),
+            TableError::NotATable(kind) => {
+                format!("这是 {kind} 文件，不是表格：请上传 Excel（.xlsx）或 CSV（UTF-8）文件")
+            }
         }
     }
 
@@ -133,6 +152,7 @@ impl TableError {
             TableError::CellTooLong { .. } => "cell_too_long",
             TableError::TooMuchText { .. } => "too_much_text",
             TableError::Unpacked { .. } => "xlsx_unpacks_too_large",
+            TableError::NotATable(_) => "not_a_table",
         }
     }
 }
@@ -141,6 +161,9 @@ impl TableError {
 pub fn read(bytes: &[u8], format: Format) -> Result<Table, TableError> {
     if bytes.len() > MAX_UPLOAD_BYTES {
         return Err(TableError::TooLarge { size: bytes.len(), limit: MAX_UPLOAD_BYTES });
+    }
+    if let Some(kind) = not_a_table(bytes) {
+        return Err(TableError::NotATable(kind));
     }
     match format {
         Format::Csv => read_csv(bytes),
@@ -433,6 +456,11 @@ mod tests {
         assert_eq!(read(&csv, Format::sniff(&csv)), Ok(t.clone()));
         let xlsx = write_xlsx(&t, "orgs").unwrap_or_default();
         assert_eq!(Format::sniff(&xlsx), Format::Xlsx);
+        // A PDF or an image is named for what it is, whatever its name says.
+        for (bytes, kind) in [(&b"%PDF-1.4 name,uscc"[..], "PDF"), (&b"\x89PNG\r\n"[..], "PNG")] {
+            assert_eq!(read(bytes, Format::Csv), Err(TableError::NotATable(kind)));
+            assert_eq!(read(bytes, Format::Xlsx), Err(TableError::NotATable(kind)));
+        }
         assert_eq!(read(&xlsx, Format::Xlsx), Ok(t));
     }
 

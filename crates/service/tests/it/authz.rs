@@ -59,12 +59,19 @@ fn allowed_actions_on_a_policy() {
             Action::ReportClaim,
             Action::ApplySubsidy,
             Action::CheckSubsidy,
+            Action::SubmitPaymentEvidence,
         ],
     );
     let ent_staff = actor("u2", "ent", OrgKind::Enterprise, &[Role::EnterpriseStaff]);
     same(
         authz.allowed_actions(&ent_staff, &policy),
-        &[Action::ReadPolicy, Action::RenewPolicy, Action::ReportClaim, Action::CheckSubsidy],
+        &[
+            Action::ReadPolicy,
+            Action::RenewPolicy,
+            Action::ReportClaim,
+            Action::CheckSubsidy,
+            Action::SubmitPaymentEvidence,
+        ],
     );
     let uw = actor("u3", "ins", OrgKind::Insurer, &[Role::Underwriter]);
     same(

@@ -113,7 +113,7 @@ contract!(apply_underwrite_bind_and_record_premium, |ctx: Ctx| async move {
     // Over the rule's limit: referred; an underwriter within authority binds.
     let b = ctx.svc.apply_for_policy(&z.ent_admin, &pid, &q(1_500_000, 0), "2026-12-01").await.unwrap();
     assert_eq!(b.status, ApplicationStatus::Referred);
-    assert!(b.reasons[0].contains("超过自动承保上限"));
+    assert!(kebao_domain::policy::reason_text(&b.reasons[0], false).contains("超过自动承保上限"));
     assert_eq!(ctx.svc.underwriting_queue(&uw).await.unwrap().len(), 1);
     let e = ctx.svc.decide_application(&uw, &b.id, ApplicationStep::Accept, "").await.unwrap_err();
     assert!(matches!(&e, ServiceError::Invalid(i) if i.0[0].code == "no_authority"), "{e:?}");
@@ -130,7 +130,7 @@ contract!(apply_underwrite_bind_and_record_premium, |ctx: Ctx| async move {
     // Declined by rule, with the reason.
     let c = ctx.svc.apply_for_policy(&z.ent_admin, &pid, &q(100_000, 3), "2026-12-01").await.unwrap();
     assert_eq!(c.status, ApplicationStatus::Declined);
-    assert!(c.reasons[0].contains("拒保标准"));
+    assert!(kebao_domain::policy::reason_text(&c.reasons[0], false).contains("拒保标准"));
     // Bad applications change nothing.
     let before = state(&ctx).await.1;
     let e = ctx.svc.apply_for_policy(&z.ent_admin, &pid, &q(100_000, 0), "2020-01-01").await.unwrap_err();

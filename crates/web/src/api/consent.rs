@@ -181,7 +181,10 @@ pub struct FieldDto {
     pub key: String,
     pub label_zh: String,
     pub label_en: String,
+    /// The lines in Chinese.
     pub values: Vec<String>,
+    /// The same lines in English (data such as names and records' text as recorded).
+    pub values_en: Vec<String>,
 }
 
 /// A credit report.
@@ -223,7 +226,8 @@ pub(crate) fn report_dto(r: &CreditReport) -> ReportDto {
                         key: k.clone(),
                         label_zh: zh.clone(),
                         label_en: en.clone(),
-                        values: v.clone(),
+                        values: v.iter().map(|l| l.zh.clone()).collect(),
+                        values_en: v.iter().map(|l| l.en.clone()).collect(),
                     })
                     .collect(),
             })

@@ -27,7 +27,10 @@ pub struct ApplicationDto {
     pub product_id: String,
     /// referred | accepted | declined | bound
     pub status: String,
+    /// Why it was referred or declined, in Chinese.
     pub reasons: Vec<String>,
+    /// The same in English (an underwriter's own words as typed).
+    pub reasons_en: Vec<String>,
     pub premium_yuan: String,
     pub plan_version: i64,
     pub start_date: String,
@@ -40,7 +43,8 @@ pub(crate) fn application_dto(a: &Application) -> ApplicationDto {
         id: a.id.clone(),
         product_id: a.product_id.clone(),
         status: a.status.code().to_owned(),
-        reasons: a.reasons.clone(),
+        reasons: a.reasons.iter().map(|r| kebao_domain::policy::reason_text(r, false)).collect(),
+        reasons_en: a.reasons.iter().map(|r| kebao_domain::policy::reason_text(r, true)).collect(),
         premium_yuan: a.premium.to_yuan_string(),
         plan_version: a.plan_version,
         start_date: a.start_date.to_string(),

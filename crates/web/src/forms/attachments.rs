@@ -44,7 +44,8 @@ pub(crate) async fn read_upload(mut multipart: Multipart) -> Result<(String, Vec
 
 fn upload_error(status: StatusCode, text: &str) -> ApiError {
     if status == StatusCode::PAYLOAD_TOO_LARGE {
-        let f = kebao_domain::attachment::too_large(crate::MAX_BODY_BYTES + 1);
+        // Cut off at the body limit: the file's real size is not known, only that it is over.
+        let f = kebao_domain::attachment::over_limit();
         let mut e = ApiError::new(status, "too_large", f.message_en.clone(), f.message_zh.clone());
         e.body.details = crate::error::details_of(&Invalid(vec![f]));
         e

@@ -3,7 +3,7 @@
 use super::kit::{
     check_csrf, error_page, form_messages, html, list_query, with_status, Authed, Chrome, ListNav, Page,
 };
-use super::policies::{render_policy, xlsx_response};
+use super::policies::xlsx_response;
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -291,8 +291,18 @@ async fn claim_report(
     };
     match st.svc.report_claim(&s.actor, &id, &input).await {
         Ok(claim) => Ok(Redirect::to(&format!("/claims/{}?done=claim", claim.id)).into_response()),
-        Err(e) => match form_messages(tr, e) {
-            Ok(m) => Err(render_policy(&st, c, &s.actor, &id, m).await),
+        // The form again, with what was typed and each error at its field.
+        Err(e) => match super::kit::form_errors(e) {
+            Ok(errs) => {
+                const FIELDS: [&str; 3] = ["loss_date", "claimed_yuan", "description"];
+                let other: Vec<String> = errs
+                    .iter()
+                    .filter(|f| !FIELDS.contains(&f.field.as_str()))
+                    .map(|f| tr.pick(f.message_zh.clone(), f.message_en.clone()))
+                    .collect();
+                let typed = super::policies::Typed::new(form, &errs, tr);
+                Err(super::policies::render_policy_typed(&st, c, &s.actor, &id, other, typed).await)
+            }
             Err(other) => Err(error_page(tr, c, other)),
         },
     }

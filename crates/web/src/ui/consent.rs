@@ -356,7 +356,12 @@ async fn report_page(
                 fields: x
                     .fields
                     .iter()
-                    .map(|(_, zh, en, v)| (tr.pick(zh.clone(), en.clone()), v.clone()))
+                    .map(|(_, zh, en, v)| {
+                        (
+                            tr.pick(zh.clone(), en.clone()),
+                            v.iter().map(|l| tr.pick(l.zh.clone(), l.en.clone())).collect(),
+                        )
+                    })
                     .collect(),
             })
             .collect(),

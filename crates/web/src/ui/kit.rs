@@ -31,13 +31,25 @@ impl Tr {
         }
     }
 
-    /// The same for owned text.
+    /// The same for owned text (messages): the backticks the service puts around a user's
+    /// input become quotation marks, as a person reads them.
     pub fn pick(&self, zh: String, en: String) -> String {
-        if self.en {
-            en
-        } else {
-            zh
+        let text = if self.en { en } else { zh };
+        if !text.contains('`') {
+            return text;
         }
+        let (open, close) = if self.en { ('‘', '’') } else { ('“', '”') };
+        let mut out = String::with_capacity(text.len() + 8);
+        let mut inside = false;
+        for ch in text.chars() {
+            if ch == '`' {
+                out.push(if inside { close } else { open });
+                inside = !inside;
+            } else {
+                out.push(ch);
+            }
+        }
+        out
     }
 }
 

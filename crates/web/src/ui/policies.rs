@@ -88,7 +88,12 @@ fn app_row(c: &Chrome, a: &Application, steps: &[ApplicationStep], names: &AppNa
         applicant: names.orgs.get(&a.enterprise_id).cloned().unwrap_or_default(),
         status: c.tr.t(a.status.label_zh(), a.status.label_en()).to_owned(),
         status_code: a.status.code().to_owned(),
-        reasons: a.reasons.join(c.tr.t("；", "; ")),
+        reasons: a
+            .reasons
+            .iter()
+            .map(|r| kebao_domain::policy::reason_text(r, c.tr.en))
+            .collect::<Vec<_>>()
+            .join(c.tr.t("；", "; ")),
         premium: a.premium.display_yuan(),
         period: format!("{} — {}", a.start_date, a.end_date),
         steps: steps.iter().map(|s| (s.code().to_owned(), label(*s).to_owned())).collect(),
@@ -222,6 +227,51 @@ struct PolicyTpl {
     today: String,
     /// How to pay what is due (shown while premium is due, or evidence was given).
     pay: Option<PayView>,
+    /// What was typed into a form that was refused, and each field's error.
+    typed: Typed,
+}
+
+impl PolicyTpl {
+    /// The claim form's fields: name and label.
+    fn claim_fields(&self) -> [(&'static str, &'static str); 3] {
+        let tr = self.c.tr;
+        [
+            ("loss_date", tr.t("出险日期", "Date of loss")),
+            ("claimed_yuan", tr.t("索赔金额（元）", "Amount claimed (yuan)")),
+            ("description", tr.t("出险经过", "What happened")),
+        ]
+    }
+}
+
+/// A refused form's input, to show again with each error at its field.
+#[derive(Default)]
+pub(super) struct Typed {
+    pub(super) values: HashMap<String, String>,
+    pub(super) errors: HashMap<String, String>,
+}
+
+impl Typed {
+    /// A refused form: what was typed and the errors by field (errors of no field of the
+    /// form are the page's).
+    pub(super) fn new(
+        values: HashMap<String, String>,
+        errors: &[kebao_domain::FieldError],
+        tr: super::Tr,
+    ) -> Typed {
+        let errors = errors
+            .iter()
+            .map(|e| (e.field.clone(), tr.pick(e.message_zh.clone(), e.message_en.clone())))
+            .collect();
+        Typed { values, errors }
+    }
+
+    pub(super) fn value(&self, field: &str) -> &str {
+        self.values.get(field).map_or("", String::as_str)
+    }
+
+    pub(super) fn error(&self, field: &str) -> &str {
+        self.errors.get(field).map_or("", String::as_str)
+    }
 }
 
 /// The payment card of a policy page.
@@ -242,6 +292,19 @@ pub(super) async fn render_policy(
     actor: &Actor,
     id: &str,
     errors: Vec<String>,
+) -> Response {
+    render_policy_typed(st, c, actor, id, errors, Typed::default()).await
+}
+
+/// The policy page again after a refused form, with what was typed and the errors at their
+/// fields.
+pub(super) async fn render_policy_typed(
+    st: &AppState,
+    c: Chrome,
+    actor: &Actor,
+    id: &str,
+    errors: Vec<String>,
+    typed: Typed,
 ) -> Response {
     let tr = c.tr;
     let v = match st.svc.policy(actor, id).await {
@@ -310,11 +373,16 @@ pub(super) async fn render_policy(
         Ok(_) => None,
         Err(e) => return error_page(tr, c, e),
     };
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = if errors.is_empty() && typed.errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     with_status(
         status,
         html(&PolicyTpl {
             pay,
+            typed,
             id: v.policy.id.clone(),
             number: v.policy.number.clone(),
             insurer: v.insurer_name.clone(),

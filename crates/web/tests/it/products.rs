@@ -690,6 +690,14 @@ async fn claims_from_the_policy_page_to_payment() {
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // The form comes back with what was typed and the error at the amount's field.
+    let t = r.text();
+    assert!(
+        t.contains(">样机起火</textarea>")
+            && t.contains("name=\"claimed_yuan\" value=\"-5\" aria-invalid=\"true\""),
+        "{t}"
+    );
+    assert!(t.contains("value=\"2026-11-28\""), "{t}");
     let r = e
         .post_form(
             &format!("/policies/{policy}/claims"),
