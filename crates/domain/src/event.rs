@@ -377,6 +377,7 @@ pub fn action_label(action: &str) -> Option<(&'static str, &'static str)> {
         "dispute.escalated" => ("转仲裁或诉讼", "Escalated"),
         "subsidy.programmes_loaded" => ("载入补贴项目", "Programmes loaded"),
         "subsidy.calendar_set" => ("设定申报期", "Application window set"),
+        "subsidy.programme_confirmed" => ("确认补贴参数", "Programme parameters confirmed"),
         "subsidy.applied" => ("申请保费补贴", "Subsidy applied for"),
         "subsidy.auto_offered" => ("自动拟补贴", "Subsidy offered automatically"),
         "subsidy.confirmed" => ("确认补贴", "Subsidy confirmed"),

@@ -349,6 +349,59 @@ impl Service {
         Ok(loaded)
     }
 
+    /// Confirms a programme version's numbers with the document they come from (zone
+    /// approvers and platform admins): from then on the pages state the document instead of
+    /// "demonstration parameters". The numbers do not change; one event records it.
+    pub async fn confirm_subsidy_programme(
+        &self,
+        actor: &Actor,
+        id: &str,
+        version: u32,
+        document: &str,
+    ) -> Result<Programme> {
+        actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
+        self.require(actor, Action::LoadSubsidyProgrammes, &Resource::Zone, &Basis::None)?;
+        let document = document.trim();
+        let n = document.chars().count();
+        if !(4..=200).contains(&n) || document.chars().any(char::is_control) {
+            return Err(FieldError::new(
+                "document",
+                "length",
+                "请写明依据的文件（文号或名称，4–200 个字符）",
+                "name the document the numbers come from (4–200 characters)",
+            )
+            .into());
+        }
+        let mut tx = self.store.begin_write().await?;
+        self.ensure_programmes(&mut tx).await?;
+        let mut p = store::programmes(tx.conn())
+            .await?
+            .into_iter()
+            .find(|p| p.id == id && p.version == version)
+            .ok_or(ServiceError::NotFound)?;
+        if p.confidence.is_fact() {
+            return Err(conflict(
+                "confirmed",
+                format!("方案 {} 第 {} 版已确认", p.name_zh, p.version),
+                format!("{} version {} is confirmed already", p.name_en, p.version),
+            ));
+        }
+        let before = p.confidence;
+        p.confidence = kebao_domain::catalogue::Confidence::Confirmed;
+        p.source = document.to_owned();
+        p.label_zh = format!("管委会已确认，依据：{document}");
+        p.label_en = format!("Confirmed by the zone committee: {document}");
+        store::update_programme(tx.conn(), &p).await?;
+        let draft = EventDraft::new(
+            &actor.log_name(),
+            "subsidy.programme_confirmed",
+            &format!("{}:{}", p.id, p.version),
+            serde_json::json!({"programme": p.id, "version": p.version, "document": document, "was": before.code()}),
+        );
+        self.finish(tx, draft).await?;
+        Ok(p)
+    }
+
     /// Replaces the working-day calendar (zone approvers and platform admins).
     pub async fn set_subsidy_calendar(&self, actor: &Actor, text: &str) -> Result<Calendar> {
         actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;

@@ -10,6 +10,21 @@ use sqlx::{AnyConnection, Row};
 use time::Date;
 
 /// Stores a programme version (its rule set as JSON); `Conflict` when that version exists.
+/// Rewrites a programme version's document (its confirmation: confidence, source, caveat;
+/// the rules' numbers are the caller's to keep).
+pub async fn update_programme(conn: &mut AnyConnection, p: &Programme) -> Result<()> {
+    let done = sqlx::query("UPDATE subsidy_programmes SET doc = $3 WHERE id = $1 AND version = $2")
+        .bind(&p.id)
+        .bind(i64::from(p.version))
+        .bind(to_json(p)?)
+        .execute(&mut *conn)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
 pub async fn insert_programme(
     conn: &mut AnyConnection,
     p: &Programme,

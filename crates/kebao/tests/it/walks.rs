@@ -76,6 +76,107 @@ const DAYS: &[Day] = &[
     },
 ];
 
+/// One action of a role's day, done as the person does it: from a list, open the case (a
+/// script that returns its address), fill and send the form (a script; confirmations are
+/// accepted), and land on a page whose address shows what happened.
+struct Act {
+    login: &'static str,
+    what: &'static str,
+    list: &'static str,
+    open: Option<&'static str>,
+    fill: &'static str,
+    expect: &'static str,
+}
+
+const ACTS: &[Act] = &[
+    Act {
+        login: "ent.admin",
+        what: "reports a claim on a policy in force",
+        list: "/policies?status=in_force",
+        open: Some("const a = document.querySelector(\"#policies a[href^='/policies/']\"); return a && a.getAttribute('href');"),
+        fill: "const f = document.querySelector('#report-claim form');\
+               f.querySelector('[name=loss_date]').value = new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 10);\
+               f.querySelector('[name=claimed_yuan]').value = '12000';\
+               f.querySelector('[name=description]').value = '走查：实验样机因电源故障损坏';\
+               f.requestSubmit();",
+        expect: "done=claim",
+    },
+    Act {
+        login: "ins.underwriter",
+        what: "accepts the referred application",
+        list: "/underwriting",
+        open: None,
+        fill: "const f = document.querySelector('#queue form'); f.querySelector('[name=decision]').value = 'accept'; f.requestSubmit();",
+        expect: "done=accept",
+    },
+    Act {
+        login: "ins.claims",
+        what: "takes the new claim",
+        list: "/claims?status=reported",
+        open: Some("const a = document.querySelector(\"#claims a[href^='/claims/']\"); return a && a.getAttribute('href');"),
+        fill: "document.querySelector('input[name=step][value=assign]').form.requestSubmit();",
+        expect: "done=claim_step",
+    },
+    Act {
+        login: "ins.filer",
+        what: "answers on a filing",
+        list: "/filings",
+        open: Some("const a = document.querySelector(\"a[href^='/filings/']:not([href='/filings/new'])\"); return a && a.getAttribute('href');"),
+        fill: "const f = document.querySelector(\"form[action$='/comment']\"); f.querySelector('[name=body]').value = '已按意见补充条款说明。'; f.requestSubmit();",
+        expect: "#comments",
+    },
+    Act {
+        login: "zone.reviewer",
+        what: "passes a submitted subsidy application in local review",
+        list: "/subsidies",
+        open: Some("const td = document.querySelector('td.sub-submitted'); return td && td.parentElement.querySelector(\"a[href^='/subsidies/']\").getAttribute('href');"),
+        fill: "const f = document.querySelector('input[name=step][value=local_review]').form; f.querySelector('[name=reason]').value = '材料齐全'; f.requestSubmit(f.querySelector('button[name=pass][value=\"1\"]'));",
+        expect: "done=subsidy_step",
+    },
+    Act {
+        login: "zone.approver",
+        what: "passes a locally reviewed application and publishes it",
+        list: "/subsidies",
+        open: Some("const td = document.querySelector('td.sub-local_reviewed'); return td && td.parentElement.querySelector(\"a[href^='/subsidies/']\").getAttribute('href');"),
+        fill: "const f = document.querySelector('input[name=step][value=department_review]').form; f.requestSubmit(f.querySelector('button[name=pass][value=\"1\"]'));",
+        expect: "done=subsidy_step",
+    },
+    Act {
+        login: "regulator",
+        what: "searches the zone's policies",
+        list: "/policies",
+        open: None,
+        fill: "const f = document.querySelector('form[role=search]'); f.querySelector('[name=q]').value = 'DHKB'; f.requestSubmit();",
+        expect: "q=DHKB",
+    },
+    Act {
+        login: "mediator",
+        what: "records a mediation session",
+        list: "/disputes?status=mediating",
+        open: Some("const a = document.querySelector(\"#disputes a[href^='/disputes/']\"); return a && a.getAttribute('href');"),
+        fill: "const f = document.querySelector('input[name=step][value=session]').form;\
+               f.querySelector('[name=on]').value = new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 10);\
+               f.querySelector('[name=notes]').value = '双方到场，约定补充定损材料后再议。'; f.requestSubmit();",
+        expect: "done=dispute_step",
+    },
+    Act {
+        login: "bank.officer",
+        what: "reads a consented credit report",
+        list: "/consents",
+        open: Some("const a = document.querySelector(\"a[href^='/credit/']\"); return a && a.getAttribute('href');"),
+        fill: "",
+        expect: "/credit/",
+    },
+    Act {
+        login: "platform.admin",
+        what: "narrows the audit log to policies",
+        list: "/audit",
+        open: None,
+        fill: "const f = document.querySelector('form[role=search]'); f.querySelector('[name=kind]').value = 'policy'; f.requestSubmit();",
+        expect: "kind=policy",
+    },
+];
+
 /// The demo server: the binary, on a fresh database, killed when dropped.
 struct Demo {
     child: Child,
@@ -340,6 +441,35 @@ async fn every_role_walks_its_day_at_desktop_and_phone_width_in_both_languages()
                     }
                 }
             }
+        }
+    }
+    // One action each, at desktop width and in Chinese, after every page was seen as it was.
+    for act in ACTS {
+        desk.sign_in(&demo.site, act.login, PW).await;
+        desk.go(&format!("{}{}", demo.site, with_lang(act.list, false))).await;
+        if let Some(open) = act.open {
+            match desk.exec(open).await.as_str() {
+                Some(h) => desk.go(&format!("{}{h}", demo.site)).await,
+                None => {
+                    failures.push(format!("{} {}: nothing to open on {}", act.login, act.what, act.list));
+                    continue;
+                }
+            }
+        }
+        if !act.fill.is_empty() {
+            desk.exec(&format!("window.confirm = () => true; {}", act.fill)).await;
+        }
+        let url = desk.wait_for_url(act.expect).await;
+        let seen = look(&desk).await;
+        if !url.contains(act.expect) {
+            failures.push(format!("{} {}: ended on {url}, not `{}`", act.login, act.what, act.expect));
+        }
+        for p in problems(&seen, false, &data, &keys) {
+            failures.push(format!("{} {}: {url}: {p}", act.login, act.what));
+        }
+        if let Some(dir) = &shots {
+            let name = format!("{}-action.png.b64", act.login);
+            std::fs::write(dir.join(name), desk.screenshot().await).unwrap();
         }
     }
     desk.quit().await;

@@ -219,9 +219,13 @@ contract!(zone_subsidy_from_application_to_clawback, |ctx: Ctx| async move {
             .map(|f| f.3.clone())
             .unwrap_or_default()
     };
-    assert!(field("policies").iter().any(|v| v.starts_with("DHKB-P-")), "{:?}", field("policies"));
+    assert!(field("policies").iter().any(|v| v.zh.starts_with("DHKB-P-")), "{:?}", field("policies"));
+    // The programme by its name, in each language (never its code).
     assert!(
-        field("subsidy_records").iter().any(|v| v.contains("zone_tech_insurance") && v.contains("10,000.00")),
+        field("subsidy_records").iter().any(|v| v.zh.contains("示范区科技保险保费补贴")
+            && v.en.contains("Zone tech-insurance premium subsidy")
+            && v.zh.contains("10,000.00")
+            && !v.en.contains("zone_tech_insurance")),
         "{:?}",
         field("subsidy_records")
     );
@@ -670,4 +674,41 @@ contract!(work_lists_name_the_parties_and_to_dos_reach_whoever_acts_next, |ctx: 
     assert!(t.contains("部门复审"), "{t}");
     ctx.svc.reject_subsidy(&s.approver, &a.id, "材料不全，请补正后重新申请").await.unwrap();
     assert!(todo_of(s.approver.clone()).await.is_none(), "a rejected application is no one's work");
+});
+
+contract!(the_zone_confirms_a_programmes_numbers_with_their_document, |ctx: Ctx| async move {
+    let (s, _, _) = setup(&ctx).await;
+    let zone = |ps: &[kebao_domain::subsidy::Programme]| {
+        ps.iter().find(|p| p.id == "zone_tech_insurance").cloned().expect("the zone programme")
+    };
+    let before = zone(&ctx.svc.subsidy_programmes().await.unwrap());
+    assert!(!before.confidence.is_fact(), "shipped as an example");
+    // Only the zone's approvers (and platform admins) confirm; a document is named.
+    let e = ctx
+        .svc
+        .confirm_subsidy_programme(&s.z.regulator, &before.id, before.version, "东湖管〔2026〕1号")
+        .await;
+    assert!(matches!(e, Err(ServiceError::Forbidden { .. })), "{e:?}");
+    let e = ctx.svc.confirm_subsidy_programme(&s.approver, &before.id, before.version, " 无 ").await;
+    assert!(matches!(&e, Err(ServiceError::Invalid(i)) if i.0[0].field == "document"), "{e:?}");
+    let e = ctx.svc.confirm_subsidy_programme(&s.approver, &before.id, 999, "东湖管〔2026〕1号").await;
+    assert!(matches!(e, Err(ServiceError::NotFound)), "{e:?}");
+    let p = ctx
+        .svc
+        .confirm_subsidy_programme(&s.approver, &before.id, before.version, "东湖管〔2026〕1号")
+        .await
+        .unwrap();
+    assert!(
+        p.confidence.is_fact() && p.source == "东湖管〔2026〕1号" && p.label_zh.contains("东湖管〔2026〕1号")
+    );
+    // The numbers stay as they were; the version reads back confirmed; once only.
+    let after = zone(&ctx.svc.subsidy_programmes().await.unwrap());
+    assert_eq!(
+        (after.per_enterprise_year_cap_yuan, after.groups.len()),
+        (before.per_enterprise_year_cap_yuan, before.groups.len())
+    );
+    assert!(after.confidence.is_fact());
+    let e =
+        ctx.svc.confirm_subsidy_programme(&s.approver, &before.id, before.version, "东湖管〔2026〕2号").await;
+    assert!(matches!(&e, Err(ServiceError::Conflict(f)) if f.code == "confirmed"), "{e:?}");
 });

@@ -30,6 +30,7 @@ pub fn routes() -> Router<AppState> {
         .route("/subsidies/notice.xlsx", get(notice_xlsx))
         .route("/subsidies/dashboard", get(dashboard_page))
         .route("/subsidies/offers", post(offers_post))
+        .route("/subsidies/programmes/confirm", post(confirm_post))
         .route("/subsidies/{id}", get(detail_page).post(step_post))
         .route("/subsidies/{id}/objection", post(object_post))
         .route("/subsidies/{id}/objections/{oid}", post(resolve_post))
@@ -195,7 +196,7 @@ async fn render_detail(st: &AppState, c: Chrome, actor: &Actor, id: &str, errors
         status,
         html(&DetailTpl {
             r: row(tr, &n, &a),
-            label: prog.map(|p| tr.pick(p.label_zh.clone(), p.label_en.clone())).unwrap_or_default(),
+            label: prog.map(|p| programme_caveat(tr, p)).unwrap_or_default(),
             unconfirmed: prog.is_some_and(|p| !p.confidence.is_fact()),
             policy,
             enterprise,
@@ -471,7 +472,7 @@ async fn render_check(
         match checked {
             Ok((p, r)) => {
                 t.checked = true;
-                t.label = tr.pick(p.label_zh.clone(), p.label_en.clone());
+                t.label = programme_caveat(tr, &p);
                 t.unconfirmed = !p.confidence.is_fact();
                 match r {
                     Ok(g) => {
@@ -629,6 +630,8 @@ struct DashTpl {
     cards: Vec<ProgCard>,
     programmes: Vec<(String, u32, String, String, String, String, bool)>,
     approver: bool,
+    /// Whether the viewer confirms programmes' numbers (zone approvers, platform admins).
+    can_confirm: bool,
     what_if: Option<(String, usize, usize, String, usize, String)>,
     wi_programme: String,
     wi_options: Vec<(String, String)>,
@@ -636,6 +639,21 @@ struct DashTpl {
     wi_cap: String,
     errors: Vec<String>,
     notice: String,
+}
+
+/// What a page says about a programme's numbers: the document they come from once the zone
+/// confirmed them, else once, in words a citizen understands, that they are demonstration
+/// values.
+fn programme_caveat(tr: Tr, p: &kebao_domain::subsidy::Programme) -> String {
+    if p.confidence.is_fact() {
+        tr.pick(p.label_zh.clone(), p.label_en.clone())
+    } else {
+        tr.t(
+            "示范参数，以管委会公布为准",
+            "Demonstration parameters: the rules the zone committee publishes prevail",
+        )
+        .to_owned()
+    }
 }
 
 async fn dashboard_page(
@@ -765,6 +783,11 @@ async fn dashboard_page(
             })
             .collect(),
         approver: st.svc.subsidy_zone_rights(&s.actor).decide,
+        can_confirm: st
+            .svc
+            .abilities(&s.actor)
+            .await
+            .is_ok_and(|a| a.on_zone(kebao_service::authz::Action::LoadSubsidyProgrammes)),
         what_if,
         wi_options: {
             let mut o: Vec<(String, String)> = Vec::new();
@@ -782,6 +805,15 @@ async fn dashboard_page(
         notice: q
             .get("offers")
             .map(|n| format!("{} {n}", tr.t("新增免申即享名单：", "new auto-grant offers:")))
+            .or_else(|| {
+                q.contains_key("confirmed").then(|| {
+                    tr.t(
+                        "补贴参数已确认，各页面将以所写文件为依据。",
+                        "Confirmed: pages now cite the document named.",
+                    )
+                    .to_owned()
+                })
+            })
             .unwrap_or_default(),
         c,
     }))
@@ -796,5 +828,29 @@ async fn offers_post(
     match st.svc.offer_auto_grants(&s.actor, form.get("programme").map_or("", String::as_str)).await {
         Ok(n) => Ok(Redirect::to(&format!("/subsidies/dashboard?offers={n}")).into_response()),
         Err(e) => Err(error_page(tr, c, e)),
+    }
+}
+
+async fn confirm_post(
+    State(st): State<AppState>,
+    Authed { c, s, tr }: Authed,
+    Form(form): Form<HashMap<String, String>>,
+) -> Page {
+    check_csrf(&form, &s)?;
+    let g = |k: &str| form.get(k).cloned().unwrap_or_default();
+    let version = g("version").trim().parse::<u32>().unwrap_or(0);
+    match st.svc.confirm_subsidy_programme(&s.actor, &g("programme"), version, &g("document")).await {
+        Ok(_) => Ok(Redirect::to("/subsidies/dashboard?confirmed=1#programmes").into_response()),
+        Err(e) => match form_messages(tr, e) {
+            Ok(m) => Err(with_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                html(&super::kit::SimpleTpl {
+                    c,
+                    heading: tr.t("未能确认补贴参数", "The parameters were not confirmed").to_owned(),
+                    body: m.join(tr.t("；", "; ")),
+                }),
+            )),
+            Err(other) => Err(error_page(tr, c, other)),
+        },
     }
 }

@@ -248,7 +248,7 @@ async fn the_portal_pages_search_filter_and_export() {
     assert!(r.text().contains("共 0 款产品"));
     let r = c.get("/products?line=spaceship").await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.text().contains("险类 `spaceship` 不存在"));
+    assert!(r.text().contains("险类 “spaceship” 不存在"));
     // The matrix marks gaps.
     let r = c.get("/products/matrix").await;
     assert!(r.text().contains("class=\"num gap\""));
