@@ -112,6 +112,9 @@ pub struct Attachment {
     /// Who uploaded it, as the event log names them.
     pub uploaded_by: String,
     pub uploaded_at_us: i64,
+    /// What the file is filed as among the documents its owner asks for (a subsidy
+    /// programme's document code); empty when nothing is asked.
+    pub label: String,
 }
 
 /// An upload that passed the checks: the cleaned name, its media type, hash and size.
@@ -147,6 +150,7 @@ impl NewAttachment {
             size: self.size,
             uploaded_by,
             uploaded_at_us: at_us,
+            label: String::new(),
         }
     }
 }

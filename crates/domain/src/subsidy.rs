@@ -569,6 +569,25 @@ pub struct Programme {
     pub ban_years: u32,
     #[serde(default)]
     pub auto_grant: Option<AutoGrant>,
+    /// The documents an application carries before a review passes it (rules.md §3.3).
+    #[serde(default)]
+    pub documents: Vec<RequiredDocument>,
+}
+
+/// A document a programme asks for.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RequiredDocument {
+    /// A stable code (`policy_and_invoice`): what an upload is filed as.
+    pub code: String,
+    pub name_zh: String,
+    pub name_en: String,
+}
+
+impl Programme {
+    /// The listed documents none of `filed` (the codes uploads were filed as) answers.
+    pub fn missing_documents<'a>(&'a self, filed: &[&str]) -> Vec<&'a RequiredDocument> {
+        self.documents.iter().filter(|d| !filed.contains(&d.code.as_str())).collect()
+    }
 }
 
 /// The shipped programmes (embedded; a zone loads new versions as files).

@@ -1629,12 +1629,25 @@ async fn seed_subsidies(
     };
     let none = Declarations::default();
     let zone = "zone_tech_insurance";
-    let apply =
-        |who: kebao_service::authz::Actor,
-         pol: String,
-         prog: &'static str,
-         stage: &'static str,
-         decl: Declarations| async move { svc.apply_subsidy(&who, &pol, prog, stage, &decl).await };
+    // Each application is filed with the documents its programme lists (a scan each).
+    let apply = |who: kebao_service::authz::Actor,
+                 pol: String,
+                 prog: &'static str,
+                 stage: &'static str,
+                 decl: Declarations| async move {
+        let a = svc.apply_subsidy(&who, &pol, prog, stage, &decl).await?;
+        let programmes = svc.subsidy_programmes().await?;
+        let docs = programmes
+            .iter()
+            .find(|p| p.id == a.programme_id && p.version == a.programme_version)
+            .map(|p| p.documents.clone())
+            .unwrap_or_default();
+        for d in docs {
+            let body = format!("%PDF-1.4\n% {} {}\n", d.code, a.id).into_bytes();
+            svc.add_subsidy_document(&who, &a.id, &d.code, &format!("{}.pdf", d.name_zh), &body).await?;
+        }
+        Ok::<_, kebao_service::ServiceError>(a)
+    };
     let who = |i: usize| applicants.get(i).cloned().unwrap_or_else(|| ent.clone());
     // Zone programme: eight policies, one per state.
     let mut zone_apps = Vec::new();

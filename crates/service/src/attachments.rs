@@ -22,15 +22,45 @@ impl Service {
         file_name: &str,
         bytes: &[u8],
     ) -> Result<Attachment> {
+        self.attach_as(actor, owner, "", file_name, bytes).await
+    }
+
+    /// [`Service::attach`], the file filed as one of the documents its owner asks for
+    /// (`label`: a subsidy programme's document code; required where the programme lists
+    /// documents, refused elsewhere).
+    pub async fn attach_as(
+        &self,
+        actor: &Actor,
+        owner: &Owner,
+        label: &str,
+        file_name: &str,
+        bytes: &[u8],
+    ) -> Result<Attachment> {
         let new = NewAttachment::parse(file_name, bytes)?;
+        let label = label.trim();
         let mut tx = self.store.begin_write().await?;
         let uploaded_by = self.may_attach(&mut tx, actor, owner).await?;
+        let asked: Vec<String> = match owner.kind {
+            OwnerKind::SubsidyApplication => self.subsidy_documents_asked(&mut tx, &owner.id).await?,
+            _ => Vec::new(),
+        };
+        if (asked.is_empty() && !label.is_empty()) || (!asked.is_empty() && !asked.iter().any(|c| c == label))
+        {
+            return Err(FieldError::new(
+                "kind",
+                "unknown_document",
+                "请从所列材料中选择该文件是哪一项",
+                "say which of the listed documents the file is",
+            )
+            .into());
+        }
         if let Some(max) = owner.kind.max_per_owner() {
             if store::count(tx.conn(), owner).await? >= max {
                 return Err(owner.kind.too_many().into());
             }
         }
-        let a = new.into_attachment(self.new_id(), owner.clone(), uploaded_by, self.now_us());
+        let mut a = new.into_attachment(self.new_id(), owner.clone(), uploaded_by, self.now_us());
+        a.label = label.to_owned();
         store::insert(tx.conn(), &a, bytes, self.store.backend()).await?;
         if owner.kind == OwnerKind::PremiumPayment {
             let p = kebao_store::policies::policy(tx.conn(), &owner.id).await?;
@@ -191,6 +221,10 @@ fn attached_event(actor: &Actor, a: &Attachment) -> EventDraft {
         OwnerKind::Claim => (
             "claim.document_added",
             serde_json::json!({"document": a.id, "file_name": a.file_name, "sha256": a.sha256, "size": a.size}),
+        ),
+        OwnerKind::SubsidyApplication if !a.label.is_empty() => (
+            "subsidy.document_added",
+            serde_json::json!({"document": a.id, "file_name": a.file_name, "sha256": a.sha256, "kind": a.label}),
         ),
         OwnerKind::SubsidyApplication => (
             "subsidy.document_added",

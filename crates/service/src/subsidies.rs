@@ -670,12 +670,52 @@ impl Service {
         &self,
         actor: &Actor,
         id: &str,
+        kind: &str,
         file_name: &str,
         bytes: &[u8],
     ) -> Result<()> {
-        self.attach(actor, &kebao_domain::attachment::Owner::subsidy_application(id), file_name, bytes)
-            .await?;
+        self.attach_as(
+            actor,
+            &kebao_domain::attachment::Owner::subsidy_application(id),
+            kind,
+            file_name,
+            bytes,
+        )
+        .await?;
         Ok(())
+    }
+
+    /// The codes of the documents an application's programme asks for.
+    pub(crate) async fn subsidy_documents_asked(&self, tx: &mut Tx, id: &str) -> Result<Vec<String>> {
+        let a = store::get(tx.conn(), id).await?;
+        let programmes = self.ensure_programmes(tx).await?;
+        Ok(programmes
+            .into_iter()
+            .find(|p| p.id == a.programme_id && p.version == a.programme_version)
+            .map(|p| p.documents.into_iter().map(|d| d.code).collect())
+            .unwrap_or_default())
+    }
+
+    /// Refuses to pass a review while a document the programme lists is missing.
+    async fn require_documents(&self, tx: &mut Tx, a: &SubsidyApplication, prog: &Programme) -> Result<()> {
+        let owner = kebao_domain::attachment::Owner::subsidy_application(&a.id);
+        let filed = kebao_store::attachments::of_owner(tx.conn(), &owner).await?;
+        let labels: Vec<&str> = filed.iter().map(|d| d.label.as_str()).collect();
+        let missing = prog.missing_documents(&labels);
+        if missing.is_empty() {
+            return Ok(());
+        }
+        Err(conflict(
+            "missing_documents",
+            format!(
+                "申报材料不全，缺少：{}",
+                missing.iter().map(|d| d.name_zh.as_str()).collect::<Vec<_>>().join("、")
+            ),
+            format!(
+                "documents are missing: {}",
+                missing.iter().map(|d| d.name_en.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        ))
     }
 
     /// The application, read locked in the write transaction, and its programme version.
@@ -835,10 +875,12 @@ impl Service {
         pass: bool,
         reason: &str,
     ) -> Result<SubsidyApplication> {
-        let (tx, mut a, _, to) = self.begin_step(actor, id, SubsidyStep::LocalReview, pass).await?;
+        let (mut tx, mut a, prog, to) = self.begin_step(actor, id, SubsidyStep::LocalReview, pass).await?;
         let from = a.status;
         a.local_reviewer = actor.user().map(|u| u.id.clone());
-        if !pass {
+        if pass {
+            self.require_documents(&mut tx, &a, &prog).await?;
+        } else {
             a.reason = Some(parse_reason(reason)?);
         }
         a.status = to;
@@ -866,6 +908,7 @@ impl Service {
             let extra = serde_json::json!({"pass": false, "reason": reason});
             return self.save(tx, actor, &mut a, from, "subsidy.department_reviewed", extra).await;
         }
+        self.require_documents(&mut tx, &a, &prog).await?;
         // The caps may have moved since the application: assess again (without the budget,
         // which the reservation itself enforces).
         let programmes = self.ensure_programmes(&mut tx).await?;
@@ -1200,13 +1243,15 @@ impl Service {
             )
             .into());
         }
-        let (tx, mut a, _, to) = self.begin_step(actor, id, step, approved).await?;
+        let (mut tx, mut a, prog, to) = self.begin_step(actor, id, step, approved).await?;
         let from = a.status;
         let who = actor.user().map(|u| u.id.clone());
         match step {
             SubsidyStep::Recommend => {
                 a.local_reviewer = who;
-                if !approved {
+                if approved {
+                    self.require_documents(&mut tx, &a, &prog).await?;
+                } else {
                     a.reason = Some(parse_reason(reference)?);
                 }
             }

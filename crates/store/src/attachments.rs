@@ -7,7 +7,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 const COLS: &str = "id, owner_kind, owner_id, owner_version, file_name, media_type, sha256, size, \
-    uploaded_by, uploaded_at_us";
+    uploaded_by, uploaded_at_us, label";
 
 fn row(r: &AnyRow) -> Result<Attachment> {
     let kind: String = r.try_get("owner_kind")?;
@@ -25,6 +25,7 @@ fn row(r: &AnyRow) -> Result<Attachment> {
         size: r.try_get("size")?,
         uploaded_by: r.try_get("uploaded_by")?,
         uploaded_at_us: r.try_get("uploaded_at_us")?,
+        label: r.try_get("label")?,
     })
 }
 
@@ -54,7 +55,7 @@ pub async fn insert(conn: &mut AnyConnection, a: &Attachment, body: &[u8], backe
 
 async fn insert_row(conn: &mut AnyConnection, a: &Attachment) -> Result<()> {
     sqlx::query(&format!(
-        "INSERT INTO attachments ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        "INSERT INTO attachments ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
     ))
     .bind(&a.id)
     .bind(a.owner.kind.code())
@@ -66,6 +67,7 @@ async fn insert_row(conn: &mut AnyConnection, a: &Attachment) -> Result<()> {
     .bind(a.size)
     .bind(&a.uploaded_by)
     .bind(a.uploaded_at_us)
+    .bind(&a.label)
     .execute(&mut *conn)
     .await?;
     Ok(())

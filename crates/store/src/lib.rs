@@ -243,6 +243,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (13, "credentials", include_str!("../migrations/sqlite/0013_credentials.sql")),
             (14, "attachments", include_str!("../migrations/sqlite/0014_attachments.sql")),
             (15, "collection_accounts", include_str!("../migrations/sqlite/0015_collection_accounts.sql")),
+            (16, "attachment_labels", include_str!("../migrations/sqlite/0016_attachment_labels.sql")),
         ],
         Backend::Postgres => &[
             (1, "registry", include_str!("../migrations/postgres/0001_registry.sql")),
@@ -259,6 +260,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (13, "credentials", include_str!("../migrations/postgres/0013_credentials.sql")),
             (14, "attachments", include_str!("../migrations/postgres/0014_attachments.sql")),
             (15, "collection_accounts", include_str!("../migrations/postgres/0015_collection_accounts.sql")),
+            (16, "attachment_labels", include_str!("../migrations/postgres/0016_attachment_labels.sql")),
         ],
     };
     files

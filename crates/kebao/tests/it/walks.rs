@@ -129,7 +129,8 @@ const ACTS: &[Act] = &[
         login: "zone.reviewer",
         what: "passes a submitted subsidy application in local review",
         list: "/subsidies",
-        open: Some("const td = document.querySelector('td.sub-submitted'); return td && td.parentElement.querySelector(\"a[href^='/subsidies/']\").getAttribute('href');"),
+        // The zone's own programme (national ones are recommended instead).
+        open: Some("const a = [...document.querySelectorAll('td.sub-submitted')].map(td => td.parentElement.querySelector(\"a[href^='/subsidies/']\")).find(a => a.textContent.includes('示范区')); return a && a.getAttribute('href');"),
         fill: "const f = document.querySelector('input[name=step][value=local_review]').form; f.querySelector('[name=reason]').value = '材料齐全'; f.requestSubmit(f.querySelector('button[name=pass][value=\"1\"]'));",
         expect: "done=subsidy_step",
     },
@@ -457,7 +458,19 @@ async fn every_role_walks_its_day_at_desktop_and_phone_width_in_both_languages()
             }
         }
         if !act.fill.is_empty() {
-            desk.exec(&format!("window.confirm = () => true; {}", act.fill)).await;
+            let script = format!(
+                "try {{ window.confirm = () => true; {} return null; }} catch (e) {{ return String(e); }}",
+                act.fill
+            );
+            if let Some(e) = desk.exec(&script).await.as_str() {
+                failures.push(format!(
+                    "{} {}: the form is not there on {}: {e}",
+                    act.login,
+                    act.what,
+                    desk.url().await
+                ));
+                continue;
+            }
         }
         let url = desk.wait_for_url(act.expect).await;
         let seen = look(&desk).await;

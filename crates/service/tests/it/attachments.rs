@@ -146,7 +146,21 @@ fn consent_input(grantee: &str) -> ConsentInput {
 /// by the uploader, and refused (nothing written) to `outsider`.
 async fn round_trip(ctx: &Ctx, by: &Actor, owner: &Owner, name: &str, outsider: &Actor) -> String {
     let before = state(ctx).await.1;
-    let a = ctx.svc.attach(by, owner, name, PDF).await.unwrap();
+    // A subsidy application's file is filed as one of the documents its programme lists.
+    let label = if owner.kind == OwnerKind::SubsidyApplication {
+        let e = ctx.svc.attach(by, owner, name, PDF).await.unwrap_err();
+        assert!(matches!(&e, ServiceError::Invalid(i) if i.0[0].code == "unknown_document"), "{e:?}");
+        let e = ctx.svc.attach_as(by, owner, "spaceship_manual", name, PDF).await.unwrap_err();
+        assert!(matches!(&e, ServiceError::Invalid(i) if i.0[0].code == "unknown_document"), "{e:?}");
+        assert_eq!(state(ctx).await.1, before, "refused uploads write nothing");
+        "application_form"
+    } else {
+        let e = ctx.svc.attach_as(by, owner, "application_form", name, PDF).await.unwrap_err();
+        assert!(matches!(&e, ServiceError::Invalid(i) if i.0[0].code == "unknown_document"), "{e:?}");
+        ""
+    };
+    let a = ctx.svc.attach_as(by, owner, label, name, PDF).await.unwrap();
+    assert_eq!(a.label, label);
     assert_eq!(state(ctx).await.1, before + 1, "one event per upload");
     assert_eq!((&a.owner, a.file_name.as_str(), a.size), (owner, name, i64::try_from(PDF.len()).unwrap()));
     let listed = ctx.svc.attachments(by, owner).await.unwrap();
@@ -277,6 +291,8 @@ async fn migration_0014_moves_every_document_into_attachments() {
         conn.detach();
     }
     assert_eq!(store.migrate_up_to(14).await.unwrap(), 1);
+    // The later migrations (collection accounts, attachment labels) keep every row.
+    assert_eq!(store.migrate().await.unwrap(), 2);
     let mut tx = store.begin_read().await.unwrap();
     let expect = [
         ("pd1", Owner::product_version("p1", 2), "条款.pdf", "user:f", 10),

@@ -248,7 +248,9 @@ async fn policy(svc: &Service, w: &World, pid: &str, paid: bool) -> String {
 async fn subsidy(svc: &Service, w: &World, pid: &str, programme: &str, stage: &str) -> String {
     let pol = policy(svc, w, pid, true).await;
     let ent = w.own(Role::EnterpriseAdmin);
-    svc.apply_subsidy(ent, &pol, programme, stage, &Declarations::default()).await.unwrap().id
+    let id = svc.apply_subsidy(ent, &pol, programme, stage, &Declarations::default()).await.unwrap().id;
+    file_documents(svc, ent, &id).await;
+    id
 }
 
 /// The offer of the zone programme's auto-grant on `policy`.

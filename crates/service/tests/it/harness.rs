@@ -184,3 +184,20 @@ pub async fn state(ctx: &Ctx) -> (u64, u64) {
     let head = kebao_store::events::head(tx.conn()).await.unwrap();
     (orgs, head.count)
 }
+
+/// Files one scan for each document the application's programme lists (as `who`, the
+/// applicant), so that a review may pass it.
+pub async fn file_documents(svc: &Service, who: &Actor, application_id: &str) {
+    let (a, _, _) = svc.subsidy_application(who, application_id).await.expect("the application");
+    let programmes = svc.subsidy_programmes().await.expect("programmes");
+    let p = programmes
+        .iter()
+        .find(|p| p.id == a.programme_id && p.version == a.programme_version)
+        .expect("its programme");
+    for d in &p.documents {
+        let body = format!("%PDF-1.4\n% {}\n", d.code).into_bytes();
+        svc.add_subsidy_document(who, application_id, &d.code, &format!("{}.pdf", d.code), &body)
+            .await
+            .expect("filed");
+    }
+}

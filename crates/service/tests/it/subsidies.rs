@@ -164,6 +164,15 @@ contract!(zone_subsidy_from_application_to_clawback, |ctx: Ctx| async move {
         vec![SubsidyStep::LocalReview],
         "a reviewer reviews; rejecting is the approver's"
     );
+    // The review passes only once every document the programme lists is filed.
+    let before = state(&ctx).await;
+    let e = ctx.svc.subsidy_local_review(&s.both, &a.id, true, "").await.unwrap_err();
+    assert!(
+        matches!(&e, ServiceError::Conflict(f) if f.code == "missing_documents" && f.message_zh.contains("营业执照")),
+        "{e:?}"
+    );
+    assert_eq!(state(&ctx).await, before, "a refused review changes nothing");
+    file_documents(&ctx.svc, &s.z.ent_admin, &a.id).await;
     ctx.svc.subsidy_local_review(&s.both, &a.id, true, "").await.unwrap();
     // What each may do now: the state's steps that Cedar allows them (maker-checker included).
     let actions = |who: Actor| {
@@ -388,6 +397,7 @@ contract!(auto_grant_national_files_and_what_if, |ctx: Ctx| async move {
         .apply_subsidy(&s.z.ent_admin, &fp, "first_set", "qualification", &Declarations::default())
         .await
         .unwrap();
+    file_documents(&ctx.svc, &s.z.ent_admin, &q.id).await;
     assert_eq!(q.programme_version, 2024);
     let e = ctx
         .svc
@@ -415,6 +425,7 @@ contract!(auto_grant_national_files_and_what_if, |ctx: Ctx| async move {
         .apply_subsidy(&s.z.ent_admin, &fp, "first_set", "funding", &Declarations::default())
         .await
         .unwrap();
+    file_documents(&ctx.svc, &s.z.ent_admin, &f.id).await;
     // 80 % of the 10,000 yuan actually paid.
     assert_eq!(f.amount.fen(), 800_000);
     ctx.svc.national_step(&s.z.reviewer, &f.id, SubsidyStep::Recommend, true, Money::ZERO, "").await.unwrap();
@@ -650,6 +661,7 @@ contract!(work_lists_name_the_parties_and_to_dos_reach_whoever_acts_next, |ctx: 
         .apply_subsidy(&s.z.ent_admin, &pol, "zone_tech_insurance", "", &Declarations::default())
         .await
         .unwrap();
+    file_documents(&ctx.svc, &s.z.ent_admin, &a.id).await;
     let link = format!("/subsidies/{}", a.id);
     let todo_of = |actor: Actor| {
         let ctx = &ctx;

@@ -2,7 +2,7 @@
 //! auto-grant offers, national files, the dashboard and what-if runs.
 
 use super::rfc3339;
-use super::{ApiJson, ApiMultipart, ApiPath, SignedIn};
+use super::{ApiJson, ApiMultipart, ApiPath, ApiQuery, SignedIn};
 use crate::error::{ApiError, ErrorBody};
 use crate::session::ApiActor;
 use crate::AppState;
@@ -405,19 +405,30 @@ pub async fn resolve(
     Ok(Json(subsidy_dto(&a, &o, &d)))
 }
 
+/// Which listed document an upload is.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub struct DocumentParams {
+    /// The programme's document code (`policy_and_invoice` …); required where the programme
+    /// lists documents.
+    pub kind: String,
+}
+
 /// Attach a document (multipart field `file`; the applicant).
-#[utoipa::path(post, path = "/api/v1/subsidies/{id}/documents", params(("id" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/subsidies/{id}/documents", params(("id" = String, Path), DocumentParams),
     request_body(content_type = "multipart/form-data", description = "field `file`"),
     responses((status = 201), (status = 403, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "subsidies")]
 pub async fn upload(
     State(s): State<AppState>,
     SignedIn(actor): SignedIn,
     ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<DocumentParams>,
     ApiMultipart(multipart): ApiMultipart,
 ) -> Result<StatusCode, ApiError> {
     let (name, bytes, _) = super::products::read_upload(multipart).await?;
     s.svc
-        .add_subsidy_document(&actor, &id, &name, &bytes)
+        .add_subsidy_document(&actor, &id, &q.kind, &name, &bytes)
         .await
         .map_err(super::products::too_large_is_413)?;
     Ok(StatusCode::CREATED)

@@ -132,6 +132,8 @@ struct DetailTpl {
     steps: Vec<(String, String)>,
     declarations: String,
     documents: Vec<(String, String, String)>,
+    /// The documents the programme asks for: code, name, the file filed as it (if any).
+    required: Vec<(String, String, Option<String>)>,
     objections: Vec<(String, String, String, bool)>,
     errors: Vec<String>,
     /// The steps the service says the reader may take now.
@@ -188,6 +190,25 @@ async fn render_detail(st: &AppState, c: Chrome, actor: &Actor, id: &str, errors
     let programmes = st.svc.subsidy_programmes().await.unwrap_or_default();
     let prog = programmes.iter().find(|p| p.id == a.programme_id && p.version == a.programme_version);
     let n = names(st, tr).await;
+    let filed = if docs.is_empty() {
+        Vec::new()
+    } else {
+        st.svc
+            .attachments(actor, &kebao_domain::attachment::Owner::subsidy_application(id))
+            .await
+            .unwrap_or_default()
+    };
+    let required = prog
+        .map(|p| {
+            p.documents
+                .iter()
+                .map(|d| {
+                    let file = filed.iter().find(|f| f.label == d.code).map(|f| f.file_name.clone());
+                    (d.code.clone(), tr.pick(d.name_zh.clone(), d.name_en.clone()), file)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     let (enterprise, policy) = st.svc.subsidy_parties(&a).await.unwrap_or_default();
     let steps = st.svc.subsidy_actions(actor, id).await.unwrap_or_default();
     let rights = st.svc.subsidy_rights(actor, &a);
@@ -216,6 +237,7 @@ async fn render_detail(st: &AppState, c: Chrome, actor: &Actor, id: &str, errors
                 None => String::new(),
                 Some(d) => declared(tr, d),
             },
+            required,
             documents: docs
                 .iter()
                 .map(|(_, name, sha, size)| {
@@ -357,6 +379,7 @@ async fn upload_post(
     State(st): State<AppState>,
     Authed { c, s, tr }: Authed,
     Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
     multipart: axum::extract::Multipart,
 ) -> Page {
     let (name, bytes) = match super::kit::page_upload(multipart, &s, tr).await {
@@ -369,7 +392,8 @@ async fn upload_post(
         }
         Err(Err(refused)) => return Err(refused),
     };
-    match st.svc.add_subsidy_document(&s.actor, &id, &name, &bytes).await {
+    let kind = q.get("kind").map_or("", String::as_str);
+    match st.svc.add_subsidy_document(&s.actor, &id, kind, &name, &bytes).await {
         Ok(()) => Ok(Redirect::to(&format!("/subsidies/{id}#documents")).into_response()),
         Err(e) => match form_messages(tr, e) {
             Ok(m) => Err(render_detail(&st, c, &s.actor, &id, m).await),
