@@ -1049,7 +1049,7 @@ async fn subsidies_from_the_policy_page_through_review_notice_and_dashboard() {
     assert!(e.get(&format!("/policies/{pol}")).await.text().contains("id=\"subsidy-link\""));
     let page = e.get(&format!("/policies/{pol}/subsidy?programme=zone_tech_insurance")).await.text();
     assert!(
-        page.contains("id=\"amount\"") && page.contains("10,000.00") && page.contains("并非东湖规则"),
+        page.contains("id=\"amount\"") && page.contains("10,000.00") && page.contains("示范参数，以管委会公布为准"),
         "{page}"
     );
     let r = c
@@ -1080,7 +1080,26 @@ async fn subsidies_from_the_policy_page_through_review_notice_and_dashboard() {
     // The page offers what the service says each reader may do now.
     assert!(z.get(&sub).await.text().contains("value=\"local_review\""));
     let mine = e.get(&sub).await.text();
-    assert!(!mine.contains("value=\"local_review\"") && mine.contains("/documents\""), "{mine}");
+    assert!(!mine.contains("value=\"local_review\"") && mine.contains("/documents?kind=business_licence\""), "{mine}");
+    // Without the programme's documents the review does not pass; the page says which.
+    let r = z.post_form(&sub, &[("csrf", &zc), ("step", "local_review"), ("pass", "1")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert!(r.text().contains("申报材料不全") && r.text().contains("营业执照"));
+    // The enterprise files each listed document from the page's checklist.
+    for kind in ["application_form", "policy_and_invoice", "payment_proof", "business_licence"] {
+        let (ctype, body) = multipart(Some(&ec), &format!("{kind}.pdf"), b"%PDF-1.4 scan".to_vec());
+        let r = e
+            .send(
+                Request::post(format!("{sub}/documents?kind={kind}"))
+                    .header(header::CONTENT_TYPE, ctype)
+                    .body(Body::from(body))
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{kind}: {}", r.text());
+    }
+    let mine = e.get(&sub).await.text();
+    assert!(mine.contains("business_licence.pdf") && !mine.contains(">缺<"), "{mine}");
     let r = z.post_form(&sub, &[("csrf", &zc), ("step", "local_review"), ("pass", "1")]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     let approver = c.token("approver").await;
