@@ -37,6 +37,16 @@ impl Role {
         }
     }
 
+    /// The role's labels as a member of an organisation of `kind` sees them: a guarantor's or
+    /// an investor's officer is not a bank's 客户经理.
+    pub fn label_in(self, kind: OrgKind) -> (&'static str, &'static str) {
+        match (self, kind) {
+            (Role::BankOfficer, OrgKind::Guarantor) => ("担保业务经理", "Guarantee officer"),
+            (Role::BankOfficer, OrgKind::Investor) => ("投资经理", "Investment officer"),
+            _ => (self.label_zh(), self.label_en()),
+        }
+    }
+
     /// Whether the role administers its organisation's staff.
     pub fn is_admin(self) -> bool {
         matches!(self, Role::EnterpriseAdmin | Role::OrgAdmin | Role::PlatformAdmin)

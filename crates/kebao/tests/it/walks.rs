@@ -69,6 +69,7 @@ const DAYS: &[Day] = &[
         follow: Some(("/disputes", "#disputes a[href^='/disputes/']")),
     },
     Day { login: "bank.officer", pages: &["/dashboard", "/consents", "/orgs?kind=enterprise"], follow: None },
+    Day { login: "guarantor.officer", pages: &["/dashboard", "/consents"], follow: None },
     Day {
         login: "platform.admin",
         pages: &["/dashboard", "/admin/users", "/audit", "/audit?kind=policy", "/admin/password"],

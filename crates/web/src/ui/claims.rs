@@ -278,7 +278,7 @@ async fn claim_step_post(
 
 async fn claim_report(
     State(st): State<AppState>,
-    Authed { c, s, tr }: Authed,
+    Authed { c, s, .. }: Authed,
     Path(id): Path<String>,
     Form(form): Form<HashMap<String, String>>,
 ) -> Page {
@@ -292,19 +292,10 @@ async fn claim_report(
     match st.svc.report_claim(&s.actor, &id, &input).await {
         Ok(claim) => Ok(Redirect::to(&format!("/claims/{}?done=claim", claim.id)).into_response()),
         // The form again, with what was typed and each error at its field.
-        Err(e) => match super::kit::form_errors(e) {
-            Ok(errs) => {
-                const FIELDS: [&str; 3] = ["loss_date", "claimed_yuan", "description"];
-                let other: Vec<String> = errs
-                    .iter()
-                    .filter(|f| !FIELDS.contains(&f.field.as_str()))
-                    .map(|f| tr.pick(f.message_zh.clone(), f.message_en.clone()))
-                    .collect();
-                let typed = super::policies::Typed::new(form, &errs, tr);
-                Err(super::policies::render_policy_typed(&st, c, &s.actor, &id, other, typed).await)
-            }
-            Err(other) => Err(error_page(tr, c, other)),
-        },
+        Err(e) => {
+            let fields = ["loss_date", "claimed_yuan", "description"];
+            Err(super::policies::refused(&st, c, &s.actor, &id, "claim", &fields, form, e).await)
+        }
     }
 }
 

@@ -137,16 +137,42 @@ async fn underway(st: &AppState, actor: &Actor, tr: super::kit::Tr) -> Vec<(Stri
         }
     }
     if let Ok(apps) = st.svc.subsidy_applications(actor).await {
+        let programmes = st.svc.subsidy_programmes().await.unwrap_or_default();
         for a in apps.into_iter().filter(|a| !a.status.is_final()) {
+            // Documents the programme lists that are not filed yet: the enterprise's to do.
+            let missing: Vec<String> = match programmes
+                .iter()
+                .find(|p| p.id == a.programme_id && p.version == a.programme_version)
+            {
+                Some(p) if !p.documents.is_empty() => {
+                    let owner = kebao_domain::attachment::Owner::subsidy_application(&a.id);
+                    let filed = st.svc.attachments(actor, &owner).await.unwrap_or_default();
+                    let labels: Vec<&str> = filed.iter().map(|f| f.label.as_str()).collect();
+                    p.missing_documents(&labels)
+                        .iter()
+                        .map(|d| tr.pick(d.name_zh.clone(), d.name_en.clone()))
+                        .collect()
+                }
+                _ => Vec::new(),
+            };
+            let state = tr.t(a.status.label_zh(), a.status.label_en()).to_owned();
             out.push((
-                format!("/subsidies/{}", a.id),
+                format!("/subsidies/{}#documents", a.id),
                 format!(
                     "{} {} {}",
                     tr.t("补贴申请", "Subsidy application"),
                     a.amount.display_yuan(),
                     tr.t("元", "yuan")
                 ),
-                tr.t(a.status.label_zh(), a.status.label_en()).to_owned(),
+                if missing.is_empty() {
+                    state
+                } else {
+                    format!(
+                        "{state}{}{}",
+                        tr.t("；待补充材料：", "; documents to file: "),
+                        missing.join(tr.t("、", ", "))
+                    )
+                },
             ));
         }
     }
@@ -199,7 +225,15 @@ async fn dashboard(State(st): State<AppState>, Authed { c, s, tr }: Authed) -> P
     }
     links.push(("/orgs".into(), tr.t("机构名录", "Directory").to_owned()));
     let when = |us: i64| kebao_domain::time_zone::display_local(kebao_domain::time_zone::from_unix_us(us));
-    let roles = user.roles.iter().map(|r| tr.t(r.label_zh(), r.label_en())).collect::<Vec<_>>().join(" · ");
+    let roles = user
+        .roles
+        .iter()
+        .map(|r| {
+            let (zh, en) = r.label_in(org.org.kind);
+            tr.t(zh, en)
+        })
+        .collect::<Vec<_>>()
+        .join(" · ");
     let enterprise = ab.on_zone(Action::ApplyForPolicy);
     let underway = if enterprise { underway(&st, &s.actor, tr).await } else { Vec::new() };
     Ok(html(&DashboardTpl {

@@ -246,14 +246,16 @@ impl PolicyTpl {
 /// A refused form's input, to show again with each error at its field.
 #[derive(Default)]
 pub(super) struct Typed {
+    /// Which of the page's forms was sent (`claim`, `premium`, `endorse`, `cancel` …).
+    pub(super) form: String,
     pub(super) values: HashMap<String, String>,
     pub(super) errors: HashMap<String, String>,
 }
 
 impl Typed {
-    /// A refused form: what was typed and the errors by field (errors of no field of the
-    /// form are the page's).
+    /// The form `form` refused: what was typed and the errors by field.
     pub(super) fn new(
+        form: &str,
         values: HashMap<String, String>,
         errors: &[kebao_domain::FieldError],
         tr: super::Tr,
@@ -262,15 +264,24 @@ impl Typed {
             .iter()
             .map(|e| (e.field.clone(), tr.pick(e.message_zh.clone(), e.message_en.clone())))
             .collect();
-        Typed { values, errors }
+        Typed { form: form.to_owned(), values, errors }
     }
 
-    pub(super) fn value(&self, field: &str) -> &str {
-        self.values.get(field).map_or("", String::as_str)
+    /// What `form`'s `field` shows: what was typed into it, else `default`.
+    pub(super) fn val(&self, form: &str, field: &str, default: &str) -> String {
+        match self.values.get(field) {
+            Some(v) if self.form == form => v.clone(),
+            _ => default.to_owned(),
+        }
     }
 
-    pub(super) fn error(&self, field: &str) -> &str {
-        self.errors.get(field).map_or("", String::as_str)
+    /// The error at `form`'s `field`, if that form was refused there.
+    pub(super) fn err(&self, form: &str, field: &str) -> &str {
+        if self.form == form {
+            self.errors.get(field).map_or("", String::as_str)
+        } else {
+            ""
+        }
     }
 }
 
@@ -284,6 +295,32 @@ pub(super) struct PayView {
     /// Id, file name, when uploaded.
     evidence: Vec<(String, String, String)>,
     can_submit: bool,
+}
+
+/// The policy page after a refused form: errors at the form's own fields are shown there,
+/// the others above the forms.
+#[allow(clippy::too_many_arguments, reason = "the page and the refused form")]
+pub(super) async fn refused(
+    st: &AppState,
+    c: Chrome,
+    actor: &Actor,
+    id: &str,
+    form: &str,
+    fields: &[&str],
+    values: HashMap<String, String>,
+    e: ServiceError,
+) -> Response {
+    let tr = c.tr;
+    match super::kit::form_errors(e) {
+        Ok(errs) => {
+            let (at, other): (Vec<_>, Vec<_>) =
+                errs.into_iter().partition(|f| fields.contains(&f.field.as_str()));
+            let other = other.iter().map(|f| tr.pick(f.message_zh.clone(), f.message_en.clone())).collect();
+            let typed = Typed::new(form, values, &at, tr);
+            render_policy_typed(st, c, actor, id, other, typed).await
+        }
+        Err(other) => error_page(tr, c, other),
+    }
 }
 
 pub(super) async fn render_policy(
@@ -460,7 +497,7 @@ async fn policy_page(
 
 async fn premium_post(
     State(st): State<AppState>,
-    Authed { c, s, tr }: Authed,
+    Authed { c, s, .. }: Authed,
     Path(id): Path<String>,
     Form(form): Form<HashMap<String, String>>,
 ) -> Page {
@@ -472,10 +509,9 @@ async fn premium_post(
     };
     match r {
         Ok(()) => Ok(Redirect::to(&format!("/policies/{id}?done=premium")).into_response()),
-        Err(e) => match form_messages(tr, e) {
-            Ok(m) => Err(render_policy(&st, c, &s.actor, &id, m).await),
-            Err(other) => Err(error_page(tr, c, other)),
-        },
+        Err(e) => {
+            Err(refused(&st, c, &s.actor, &id, "premium", &["amount_yuan", "reference"], form, e).await)
+        }
     }
 }
 
@@ -600,7 +636,7 @@ async fn decide_post(
 /// The policy page's change forms: `action` is endorse, cancel, refund, renew or coinsure.
 async fn change_post(
     State(st): State<AppState>,
-    Authed { c, s, tr }: Authed,
+    Authed { c, s, .. }: Authed,
     Path(id): Path<String>,
     Form(form): Form<HashMap<String, String>>,
 ) -> Page {
@@ -670,10 +706,24 @@ async fn change_post(
     .await;
     match r {
         Ok(to) => Ok(Redirect::to(&to).into_response()),
-        Err(e) => match form_messages(tr, e) {
-            Ok(m) => Err(render_policy(&st, c, &s.actor, &id, m).await),
-            Err(other) => Err(error_page(tr, c, other)),
-        },
+        Err(e) => {
+            let action = g("action");
+            let fields: &[&str] = match action.as_str() {
+                "endorse" => &[
+                    "limit_yuan",
+                    "deductible_yuan",
+                    "sum_insured_yuan",
+                    "revenue_yuan",
+                    "effective_date",
+                    "reason",
+                ],
+                "cancel" => &["last_day", "reason"],
+                "refund" => &["amount_yuan", "reference"],
+                "coinsure" => &["insurer_id", "share_percent"],
+                _ => &[],
+            };
+            Err(refused(&st, c, &s.actor, &id, &action, fields, form.clone(), e).await)
+        }
     }
 }
 

@@ -842,7 +842,11 @@ async fn render_staff(
         Err(e) => return Err(error_page(tr, c, e)),
     };
     let fitting: Vec<Role> = Role::ALL.iter().copied().filter(|r| r.fits(v.org.kind)).collect();
-    let label = |r: Role| tr.t(r.label_zh(), r.label_en()).to_owned();
+    let kind = v.org.kind;
+    let label = |r: Role| {
+        let (zh, en) = r.label_in(kind);
+        tr.t(zh, en).to_owned()
+    };
     let rows = users
         .iter()
         .map(|u| StaffRow {

@@ -637,6 +637,8 @@ async fn apply_from_a_quote_underwrite_and_print_the_policy() {
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().contains("超过该保单尚未收取的保费"));
+    // What was typed stays in the form.
+    assert!(r.text().contains("name=\"amount_yuan\" value=\"30000\"") && r.text().contains("value=\"B1\""));
     let r = u
         .post_form(
             &format!("/policies/{second}/premium"),
@@ -1049,7 +1051,9 @@ async fn subsidies_from_the_policy_page_through_review_notice_and_dashboard() {
     assert!(e.get(&format!("/policies/{pol}")).await.text().contains("id=\"subsidy-link\""));
     let page = e.get(&format!("/policies/{pol}/subsidy?programme=zone_tech_insurance")).await.text();
     assert!(
-        page.contains("id=\"amount\"") && page.contains("10,000.00") && page.contains("示范参数，以管委会公布为准"),
+        page.contains("id=\"amount\"")
+            && page.contains("10,000.00")
+            && page.contains("示范参数，以管委会公布为准"),
         "{page}"
     );
     let r = c
@@ -1080,7 +1084,10 @@ async fn subsidies_from_the_policy_page_through_review_notice_and_dashboard() {
     // The page offers what the service says each reader may do now.
     assert!(z.get(&sub).await.text().contains("value=\"local_review\""));
     let mine = e.get(&sub).await.text();
-    assert!(!mine.contains("value=\"local_review\"") && mine.contains("/documents?kind=business_licence\""), "{mine}");
+    assert!(
+        !mine.contains("value=\"local_review\"") && mine.contains("/documents?kind=business_licence\""),
+        "{mine}"
+    );
     // Without the programme's documents the review does not pass; the page says which.
     let r = z.post_form(&sub, &[("csrf", &zc), ("step", "local_review"), ("pass", "1")]).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
