@@ -22,6 +22,20 @@ string_enum! {
 }
 
 string_enum! {
+    /// What a zone programme does with a policy subsidised or applied for under a national
+    /// programme of its no-stacking group (rules.md §3.4, §5: no double fiscal support).
+    Stacking {
+        Refuse = "refuse", "不重复补贴", "Refuse";
+        CapCombinedShare = "cap_combined_share", "合计不超过保费的一定比例", "Cap the combined share";
+    }
+}
+
+/// The stacking rule when a programme names none: refuse.
+fn refuse_stacking() -> Stacking {
+    Stacking::Refuse
+}
+
+string_enum! {
     /// Where a subsidy application (or a national qualification / funding file) stands.
     SubsidyStatus {
         Submitted = "submitted", "已申请", "Submitted";
@@ -548,9 +562,17 @@ pub struct Programme {
     /// The longest policy term subsidised.
     #[serde(default)]
     pub max_term_months: Option<u32>,
-    /// Programmes in the same group never both pay for one policy.
+    /// Programmes in the same group never both pay for one policy: two zone programmes
+    /// refuse each other; a zone programme meets a national one as `stacking` says.
     #[serde(default)]
     pub no_stacking_group: Option<String>,
+    /// A zone programme facing national compensation of its group on the same policy.
+    #[serde(default = "refuse_stacking")]
+    pub stacking: Stacking,
+    /// With `cap_combined_share`: national and zone support together at most this share of
+    /// the premium (basis points; Fujian: 5000).
+    #[serde(default)]
+    pub combined_share_cap_bp: Option<u32>,
     /// Application windows (inclusive); empty: always open.
     #[serde(default)]
     pub windows: Vec<(Date, Date)>,
@@ -709,6 +731,9 @@ pub struct Case {
     pub budget_left_fen: Option<i64>,
     /// The policy already has a grant from a programme of the same no-stacking group.
     pub stacked: bool,
+    /// National compensation of the programme's no-stacking group applied for or granted on
+    /// this policy (the amount; 0 while only applied for), for a zone programme.
+    pub national_in_group_fen: Option<i64>,
     pub contract_amount_fen: Option<i64>,
     pub related_party: bool,
     /// The applicant declares the project already compensated.
@@ -761,6 +786,8 @@ pub fn rule_label(rule: &str) -> Option<(&'static str, &'static str)> {
         "continuous" => ("连续投保", "continuous cover"),
         "min_cumulative_premium" => ("累计保费下限", "minimum cumulative premium"),
         "no_stacking" => ("不得重复享受", "no stacking"),
+        "no_stacking_national" => ("不与国家补偿重复", "no stacking with national compensation"),
+        "combined_share_cap" => ("与国家补偿合计上限", "combined share cap"),
         "related_party" => ("关联方", "related party"),
         "already_compensated" => ("已获补偿", "already compensated"),
         "premium_paid" => ("保费缴纳", "premium paid"),
@@ -893,6 +920,14 @@ pub fn assess(p: &Programme, c: &Case) -> Result<Grant, Vec<Failure>> {
             "the policy already has a subsidy of the same kind (no stacking)".into(),
         );
     }
+    if p.kind == ProgrammeKind::Zone && p.stacking == Stacking::Refuse && c.national_in_group_fen.is_some() {
+        no(
+            "no_stacking_national",
+            "该保单已申请或获得国家保险补偿，不得重复享受财政补贴".into(),
+            "the policy is compensated (or applied for) under a national programme: no double fiscal support"
+                .into(),
+        );
+    }
     if p.exclude_related_party && c.related_party {
         no(
             "related_party",
@@ -1020,6 +1055,24 @@ pub fn assess(p: &Programme, c: &Case) -> Result<Grant, Vec<Failure>> {
             format!(
                 "per-enterprise-per-year cap {c2} yuan ({} granted this year)",
                 yuan(c.granted_in_cap_year_fen)
+            ),
+            &mut steps,
+        );
+    }
+    if let (ProgrammeKind::Zone, Stacking::CapCombinedShare, Some(national)) =
+        (p.kind, p.stacking, c.national_in_group_fen)
+    {
+        let share = p.combined_share_cap_bp.unwrap_or(5_000);
+        let all = round_div(i128::from(c.premium_invoiced_fen.max(0)) * i128::from(share), 10_000);
+        cap(
+            &mut amount,
+            all - national,
+            "combined_share_cap",
+            format!("与国家补偿合计不超过保费的 {}（国家补偿 {} 元）", pct(share), yuan(national)),
+            format!(
+                "with national compensation at most {} of the premium ({} yuan national)",
+                pct(share),
+                yuan(national)
             ),
             &mut steps,
         );

@@ -501,16 +501,28 @@ impl Service {
         {
             cumulative += self.premium_position(tx, &q.id).await?.due;
         }
+        // Same group: two programmes of one level (zone, national) refuse each other; national
+        // compensation applied for or granted is what a zone programme's `stacking` meets.
         let mut stacked = false;
+        let mut national_in_group_fen: Option<i64> = None;
         if let Some(group) = &prog.no_stacking_group {
+            let zone = |k: ProgrammeKind| k == ProgrammeKind::Zone;
             for a in mine.iter().filter(|a| {
                 a.policy_id.as_deref() == Some(p.id.as_str())
                     && a.programme_id != prog.id
                     && !a.status.ended_without_money()
             }) {
-                stacked |= programmes
+                let Some(other) = programmes
                     .iter()
-                    .any(|x| x.id == a.programme_id && x.no_stacking_group.as_ref() == Some(group));
+                    .find(|x| x.id == a.programme_id && x.no_stacking_group.as_ref() == Some(group))
+                else {
+                    continue;
+                };
+                if zone(other.kind) == zone(prog.kind) {
+                    stacked = true;
+                } else if zone(prog.kind) {
+                    *national_in_group_fen.get_or_insert(0) += a.amount.fen();
+                }
             }
         }
         // Already compensated: the platform's own grants on this policy under another programme,
@@ -546,6 +558,7 @@ impl Service {
             cumulative_premium_fen: cumulative,
             granted_in_cap_year_fen: granted_in_year,
             budget_left_fen: budget_left,
+            national_in_group_fen,
             stacked,
             contract_amount_fen: decl.contract_amount_yuan.map(|y| y.saturating_mul(100)),
             related_party: decl.related_party,
@@ -769,6 +782,9 @@ impl Service {
         use kebao_store::todos::{self, Todo};
         let now = self.now_us();
         todos::close_todo(tx.conn(), "subsidy", &a.id, now).await?;
+        if a.status == SubsidyStatus::ClawedBack {
+            todos::close_todo(tx.conn(), "subsidy_stacking", &a.id, now).await?;
+        }
         let (role, zh, en) = match a.status {
             SubsidyStatus::Submitted => (Role::ZoneReviewer, "属地初审", "local review"),
             SubsidyStatus::LocalReviewed => (Role::ZoneApprover, "部门复审", "department review"),
@@ -1284,8 +1300,82 @@ impl Service {
             }
         }
         a.status = to;
-        let extra = serde_json::json!({"step": step.code(), "approved": approved, "reference": reference, "amount_fen": amount.fen()});
+        // National money granted on a policy the zone already subsidised under the same
+        // no-stacking group: the zone grant is flagged for clawback or netting.
+        let mut flagged: Vec<String> = Vec::new();
+        if to.is_paid() {
+            flagged = self.flag_zone_grants(&mut tx, &a, &prog).await?;
+        }
+        let extra = serde_json::json!({"step": step.code(), "approved": approved, "reference": reference,
+            "amount_fen": amount.fen(), "zone_grants_flagged": flagged});
         self.save(tx, actor, &mut a, from, "subsidy.national_step", extra).await
+    }
+
+    /// The zone grants (reserved, approved or paid) on the national application's policy under
+    /// a zone programme of the same no-stacking group: each becomes a to-do of the zone's
+    /// approvers, to claw back or net. Returns their ids.
+    async fn flag_zone_grants(
+        &self,
+        tx: &mut Tx,
+        national: &SubsidyApplication,
+        prog: &Programme,
+    ) -> Result<Vec<String>> {
+        let Some(group) = &prog.no_stacking_group else { return Ok(Vec::new()) };
+        let Some(policy) = national.policy_id.as_deref() else { return Ok(Vec::new()) };
+        let programmes = self.ensure_programmes(tx).await?;
+        let now = self.now_us();
+        let mut out = Vec::new();
+        for z in store::list(tx.conn(), Some(&national.enterprise_id)).await? {
+            let zone_in_group = programmes.iter().any(|x| {
+                x.id == z.programme_id
+                    && x.kind == ProgrammeKind::Zone
+                    && x.no_stacking_group.as_ref() == Some(group)
+            });
+            let money = matches!(
+                z.status,
+                SubsidyStatus::InNotice | SubsidyStatus::Approved | SubsidyStatus::Disbursed
+            );
+            if z.policy_id.as_deref() != Some(policy) || !zone_in_group || !money {
+                continue;
+            }
+            let holder = orgs::get(tx.conn(), &z.enterprise_id).await.map(|o| o.name).unwrap_or_default();
+            let approvers: Vec<String> = {
+                let mut v: Vec<String> = kebao_store::users::any_with_role(tx.conn(), Role::ZoneApprover)
+                    .await?
+                    .into_iter()
+                    .map(|(_, o)| o)
+                    .collect();
+                v.sort();
+                v.dedup();
+                v
+            };
+            for org in approvers {
+                kebao_store::todos::add_todo(
+                    tx.conn(),
+                    &kebao_store::todos::Todo {
+                        id: self.new_id(),
+                        org_id: org,
+                        role: Role::ZoneApprover.code().to_owned(),
+                        kind: "subsidy_stacking".into(),
+                        subject: z.id.clone(),
+                        title_zh: format!(
+                            "国家补偿已核定，示范区补贴须追回或抵扣：{holder}（{} 元）",
+                            z.amount.display_yuan()
+                        ),
+                        title_en: format!(
+                            "National compensation granted: claw back or net the zone subsidy of {holder} ({} yuan)",
+                            z.amount.display_yuan()
+                        ),
+                        link: format!("/subsidies/{}", z.id),
+                        created_at_us: now,
+                        done_at_us: None,
+                    },
+                )
+                .await?;
+            }
+            out.push(z.id.clone());
+        }
+        Ok(out)
     }
 
     /// Applications the actor may see: its enterprise's, or all for the zone.

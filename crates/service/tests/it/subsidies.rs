@@ -724,3 +724,101 @@ contract!(the_zone_confirms_a_programmes_numbers_with_their_document, |ctx: Ctx|
         ctx.svc.confirm_subsidy_programme(&s.approver, &before.id, before.version, "东湖管〔2026〕2号").await;
     assert!(matches!(&e, Err(ServiceError::Conflict(f)) if f.code == "confirmed"), "{e:?}");
 });
+
+contract!(zone_and_national_support_never_stack_on_one_policy, |ctx: Ctx| async move {
+    let (s, _, fs) = setup(&ctx).await;
+    let zone = r#"
+[[programme]]
+id = "zone_fs"
+version = 1
+name_zh = "示范区首台套保费补贴"
+name_en = "Zone first-set premium subsidy"
+kind = "zone"
+source = "test"
+confidence = "U"
+valid_from = "2026-01-01"
+version_date = "application_date"
+rate_cap_action = "cap_base"
+premium_basis = "paid"
+cap_year = "application"
+budget_yuan = 100000
+notice_working_days = 5
+ban_years = 3
+no_stacking_group = "fiscal_premium_support"
+[[programme.groups]]
+name = "首台套"
+product_types = ["first_set_equipment"]
+share_bp_by_year = [5000]
+"#;
+    let capped = zone
+        .replace("zone_fs", "zone_fs_cap")
+        .replace("no_stacking_group = \"fiscal_premium_support\"\n", "no_stacking_group = \"fiscal_premium_support\"\nstacking = \"cap_combined_share\"\ncombined_share_cap_bp = 9000\n");
+    ctx.svc.load_subsidy_programmes(&s.approver, zone).await.unwrap();
+    ctx.svc.load_subsidy_programmes(&s.approver, &capped).await.unwrap();
+    let none = Declarations::default();
+    // A zone grant first (10,000 yuan premium paid, half of it).
+    let pol = paid_policy(&ctx, &s, &fs, 1_000_000).await;
+    let z = ctx.svc.apply_subsidy(&s.z.ent_admin, &pol, "zone_fs", "", &none).await.unwrap();
+    assert_eq!(z.amount.fen(), 500_000);
+    ctx.svc.subsidy_local_review(&s.z.reviewer, &z.id, true, "").await.unwrap();
+    ctx.svc.subsidy_department_review(&s.approver, &z.id, true, "").await.unwrap();
+    ctx.clock.advance_us(8 * DAY);
+    ctx.svc.approve_subsidy(&s.approver, &z.id).await.unwrap();
+    ctx.svc.disburse_subsidy(&s.approver, &z.id, "GK-ZFS-1").await.unwrap();
+    // Then national compensation on the same policy: granted, and the zone grant is flagged
+    // for the zone's approvers to claw back or net.
+    let q = ctx.svc.apply_subsidy(&s.z.ent_admin, &pol, "first_set", "qualification", &none).await.unwrap();
+    file_documents(&ctx.svc, &s.z.ent_admin, &q.id).await;
+    ctx.svc.national_step(&s.z.reviewer, &q.id, SubsidyStep::Recommend, true, Money::ZERO, "").await.unwrap();
+    ctx.svc.national_step(&s.approver, &q.id, SubsidyStep::Forward, true, Money::ZERO, "").await.unwrap();
+    ctx.svc
+        .national_step(
+            &s.approver,
+            &q.id,
+            SubsidyStep::Decision,
+            true,
+            Money::ZERO,
+            "工信部装备函〔2026〕3号",
+        )
+        .await
+        .unwrap();
+    let f = ctx.svc.apply_subsidy(&s.z.ent_admin, &pol, "first_set", "funding", &none).await.unwrap();
+    file_documents(&ctx.svc, &s.z.ent_admin, &f.id).await;
+    ctx.svc.national_step(&s.z.reviewer, &f.id, SubsidyStep::Recommend, true, Money::ZERO, "").await.unwrap();
+    ctx.svc.national_step(&s.approver, &f.id, SubsidyStep::Forward, true, Money::ZERO, "").await.unwrap();
+    let stacking_todo = |who: Actor| {
+        let svc = ctx.svc.clone();
+        async move { svc.inbox(&who).await.unwrap().todos.into_iter().find(|t| t.kind == "subsidy_stacking") }
+    };
+    assert!(stacking_todo(s.approver.clone()).await.is_none());
+    ctx.svc
+        .national_step(
+            &s.approver,
+            &f.id,
+            SubsidyStep::Decision,
+            true,
+            Money::from_fen(800_000),
+            "财建〔2026〕9号",
+        )
+        .await
+        .unwrap();
+    let t = stacking_todo(s.approver.clone()).await.expect("the zone grant is flagged");
+    assert!(t.link.ends_with(&z.id) && t.title_zh.contains("追回或抵扣"), "{t:?}");
+    ctx.svc.claw_back_subsidy(&s.approver, &z.id, false, "已获国家首台套保险补偿，按规定追回").await.unwrap();
+    assert!(stacking_todo(s.approver.clone()).await.is_none(), "done once clawed back");
+    // With national compensation on the policy, a zone programme that refuses stacking refuses;
+    // one that caps the combined share pays what is left under 90 % of the premium.
+    let (_, r) = ctx.svc.check_subsidy(&s.z.ent_admin, &pol, "zone_fs", &none).await.unwrap();
+    assert!(r.unwrap_err().iter().any(|f| f.rule == "no_stacking_national"));
+    let (_, r) = ctx.svc.check_subsidy(&s.z.ent_admin, &pol, "zone_fs_cap", &none).await.unwrap();
+    let g = r.unwrap();
+    assert_eq!((g.amount_fen, g.bound_by.as_deref()), (100_000, Some("combined_share_cap")));
+    // Applied for nationally (nothing granted yet) already counts: a zone programme refuses.
+    let pol2 = paid_policy(&ctx, &s, &fs, 1_000_000).await;
+    ctx.svc.apply_subsidy(&s.z.ent_admin, &pol2, "first_set", "qualification", &none).await.unwrap();
+    let e = ctx.svc.apply_subsidy(&s.z.ent_admin, &pol2, "zone_fs", "", &none).await.unwrap_err();
+    assert!(
+        format!("{e:?}").contains("no_stacking_national") || format!("{e:?}").contains("national"),
+        "{e:?}"
+    );
+});
