@@ -127,6 +127,8 @@ impl StepsT {
 #[template(path = "claim.html")]
 struct ClaimTpl {
     c: Chrome,
+    /// A refused step: the step, its messages and what was typed.
+    failed: Option<(String, Vec<String>, HashMap<String, String>)>,
     id: String,
     policy_number: String,
     policy_id: String,
@@ -155,12 +157,37 @@ struct ClaimTpl {
     can_upload: bool,
 }
 
+impl ClaimTpl {
+    /// The messages of the step `step` if it was refused.
+    fn errs(&self, step: &str) -> &[String] {
+        self.failed.as_ref().filter(|f| f.0 == step).map_or(&[], |f| f.1.as_slice())
+    }
+
+    /// What was typed into the refused step's `field`.
+    fn v(&self, step: &str, field: &str) -> &str {
+        self.failed.as_ref().filter(|f| f.0 == step).and_then(|f| f.2.get(field)).map_or("", String::as_str)
+    }
+}
+
 pub(super) async fn render_claim(
     st: &AppState,
     c: Chrome,
     actor: &Actor,
     id: &str,
     errors: Vec<String>,
+) -> Response {
+    render_claim_failed(st, c, actor, id, errors, None).await
+}
+
+/// The claim page again after a refused step: its messages at the step's form, with what
+/// was typed.
+async fn render_claim_failed(
+    st: &AppState,
+    c: Chrome,
+    actor: &Actor,
+    id: &str,
+    errors: Vec<String>,
+    failed: Option<(String, Vec<String>, HashMap<String, String>)>,
 ) -> Response {
     let tr = c.tr;
     let v = match st.svc.claim(actor, id).await {
@@ -173,10 +200,12 @@ pub(super) async fn render_claim(
         Err(e) => return error_page(tr, c, e),
     };
     let can_upload = st.svc.may_attach_claim_document(actor, x);
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status =
+        if errors.is_empty() && failed.is_none() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     with_status(
         status,
         html(&ClaimTpl {
+            failed,
             id: x.id.clone(),
             policy_number: v.policy_number.clone(),
             policy_id: x.policy_id.clone(),
@@ -260,7 +289,13 @@ async fn claim_step_post(
             } else {
                 api.body.details.iter().map(|d| tr.pick(d.message_zh.clone(), d.message_en.clone())).collect()
             };
-            Err(render_claim(&st, c, &s.actor, &id, msgs).await)
+            let step = g("step");
+            // At the step's own form; a step the page has no form for reports above.
+            if ["assign", "reserve", "decide", "pay", "close", "reopen"].contains(&step.as_str()) {
+                Err(render_claim_failed(&st, c, &s.actor, &id, Vec::new(), Some((step, msgs, form))).await)
+            } else {
+                Err(render_claim(&st, c, &s.actor, &id, msgs).await)
+            }
         }
         Err(api) => Err(with_status(
             api.status,

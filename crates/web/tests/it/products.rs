@@ -731,6 +731,16 @@ async fn claims_from_the_policy_page_to_payment() {
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().contains("超过尚未支付的赔款"), "{}", r.text());
+    // The message is at the payment's form, which keeps what was typed.
+    let t = r.text();
+    let form =
+        t.split("value=\"pay\"").nth(1).unwrap_or_default().split("</form>").next().unwrap_or_default();
+    assert!(
+        form.contains("超过尚未支付的赔款")
+            && form.contains("value=\"200000\"")
+            && form.contains("value=\"C1\""),
+        "{t}"
+    );
     let r = h
         .post_form(&claim, &[("csrf", &hc), ("step", "pay"), ("amount_yuan", "100000"), ("reference", "C1")])
         .await;
