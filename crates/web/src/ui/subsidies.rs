@@ -122,6 +122,8 @@ async fn list_page(State(st): State<AppState>, Authed { c, s, tr }: Authed) -> P
 #[template(path = "subsidy.html")]
 struct DetailTpl {
     c: Chrome,
+    /// A refused step: the step, its messages and what was typed.
+    failed: Option<(String, Vec<String>, HashMap<String, String>)>,
     r: Row,
     label: String,
     unconfirmed: bool,
@@ -181,7 +183,32 @@ impl Can {
     }
 }
 
+impl DetailTpl {
+    /// The messages of the step `step` if it was refused.
+    fn errs(&self, step: &str) -> &[String] {
+        self.failed.as_ref().filter(|f| f.0 == step).map_or(&[], |f| f.1.as_slice())
+    }
+
+    /// What was typed into the refused step's `field`.
+    fn v(&self, step: &str, field: &str) -> &str {
+        self.failed.as_ref().filter(|f| f.0 == step).and_then(|f| f.2.get(field)).map_or("", String::as_str)
+    }
+}
+
 async fn render_detail(st: &AppState, c: Chrome, actor: &Actor, id: &str, errors: Vec<String>) -> Response {
+    render_detail_failed(st, c, actor, id, errors, None).await
+}
+
+/// The application's page after a refused step: the messages at the step's form, with what
+/// was typed.
+async fn render_detail_failed(
+    st: &AppState,
+    c: Chrome,
+    actor: &Actor,
+    id: &str,
+    errors: Vec<String>,
+    failed: Option<(String, Vec<String>, HashMap<String, String>)>,
+) -> Response {
     let tr = c.tr;
     let (a, objections, docs) = match st.svc.subsidy_application(actor, id).await {
         Ok(x) => x,
@@ -212,10 +239,12 @@ async fn render_detail(st: &AppState, c: Chrome, actor: &Actor, id: &str, errors
     let (enterprise, policy) = st.svc.subsidy_parties(&a).await.unwrap_or_default();
     let steps = st.svc.subsidy_actions(actor, id).await.unwrap_or_default();
     let rights = st.svc.subsidy_rights(actor, &a);
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status =
+        if errors.is_empty() && failed.is_none() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     with_status(
         status,
         html(&DetailTpl {
+            failed,
             r: row(tr, &n, &a),
             label: prog.map(|p| programme_caveat(tr, p)).unwrap_or_default(),
             unconfirmed: prog.is_some_and(|p| !p.confidence.is_fact()),
@@ -327,7 +356,25 @@ async fn step_post(
             } else {
                 api.status
             };
-            Err(with_status(code, render_detail(&st, c, &s.actor, &id, m).await))
+            let step = g("step");
+            let known = [
+                "local_review",
+                "department_review",
+                "approve",
+                "disburse",
+                "reject",
+                "claw_back",
+                "recommend",
+                "forward",
+                "decision",
+                "confirm",
+            ];
+            let page = if known.contains(&step.as_str()) {
+                render_detail_failed(&st, c, &s.actor, &id, Vec::new(), Some((step, m, form.clone()))).await
+            } else {
+                render_detail(&st, c, &s.actor, &id, m).await
+            };
+            Err(with_status(code, page))
         }
     }
 }

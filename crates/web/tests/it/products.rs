@@ -1102,6 +1102,16 @@ async fn subsidies_from_the_policy_page_through_review_notice_and_dashboard() {
     let r = z.post_form(&sub, &[("csrf", &zc), ("step", "local_review"), ("pass", "1")]).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
     assert!(r.text().contains("申报材料不全") && r.text().contains("营业执照"));
+    // The message is at the local review's form.
+    let t = r.text();
+    let form = t
+        .split("value=\"local_review\"")
+        .nth(1)
+        .unwrap_or_default()
+        .split("</form>")
+        .next()
+        .unwrap_or_default();
+    assert!(form.contains("申报材料不全"), "{t}");
     // The enterprise files each listed document from the page's checklist.
     for kind in ["application_form", "policy_and_invoice", "payment_proof", "business_licence"] {
         let (ctype, body) = multipart(Some(&ec), &format!("{kind}.pdf"), b"%PDF-1.4 scan".to_vec());
