@@ -106,6 +106,9 @@ async fn disputes_page(
 #[template(path = "dispute.html")]
 struct DisputeTpl {
     c: Chrome,
+    /// A refused step (`session`, or `conclude` for settling or escalating), its messages
+    /// and what was typed.
+    failed: Option<(String, Vec<String>, HashMap<String, String>)>,
     id: String,
     claim_id: String,
     holder: String,
@@ -133,7 +136,31 @@ struct DisputeTpl {
     errors: Vec<String>,
 }
 
+impl DisputeTpl {
+    /// The messages of the form `form` if it was refused.
+    fn errs(&self, form: &str) -> &[String] {
+        self.failed.as_ref().filter(|f| f.0 == form).map_or(&[], |f| f.1.as_slice())
+    }
+
+    /// What was typed into the refused form's `field`.
+    fn v(&self, form: &str, field: &str) -> &str {
+        self.failed.as_ref().filter(|f| f.0 == form).and_then(|f| f.2.get(field)).map_or("", String::as_str)
+    }
+}
+
 async fn render_dispute(st: &AppState, c: Chrome, actor: &Actor, id: &str, errors: Vec<String>) -> Response {
+    render_dispute_failed(st, c, actor, id, errors, None).await
+}
+
+/// The dispute's page after a refused step: the messages at its form, with what was typed.
+async fn render_dispute_failed(
+    st: &AppState,
+    c: Chrome,
+    actor: &Actor,
+    id: &str,
+    errors: Vec<String>,
+    failed: Option<(String, Vec<String>, HashMap<String, String>)>,
+) -> Response {
     let tr = c.tr;
     let v = match st.svc.dispute(actor, id).await {
         Ok(v) => v,
@@ -155,10 +182,12 @@ async fn render_dispute(st: &AppState, c: Chrome, actor: &Actor, id: &str, error
             (s.code(), label.to_owned())
         })
         .collect();
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status =
+        if errors.is_empty() && failed.is_none() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     with_status(
         status,
         html(&DisputeTpl {
+            failed,
             id: d.id.clone(),
             claim_id: d.claim_id.clone(),
             holder: v.parties.holder.clone(),
@@ -223,7 +252,25 @@ async fn dispute_step_post(
             } else {
                 api.body.details.iter().map(|d| tr.pick(d.message_zh.clone(), d.message_en.clone())).collect()
             };
-            Err(with_status(api.status, render_dispute(&st, c, &s.actor, &id, msgs).await))
+            let form_name = match g("step").as_str() {
+                "session" => "session",
+                "settle" | "escalate" => "conclude",
+                _ => "",
+            };
+            let page = if form_name.is_empty() {
+                render_dispute(&st, c, &s.actor, &id, msgs).await
+            } else {
+                render_dispute_failed(
+                    &st,
+                    c,
+                    &s.actor,
+                    &id,
+                    Vec::new(),
+                    Some((form_name.to_owned(), msgs, form.clone())),
+                )
+                .await
+            };
+            Err(with_status(api.status, page))
         }
     }
 }
