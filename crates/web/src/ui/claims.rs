@@ -287,7 +287,17 @@ async fn claim_step_post(
             let msgs = if api.body.details.is_empty() {
                 vec![tr.pick(api.body.message_zh.clone(), api.body.message.clone())]
             } else {
-                api.body.details.iter().map(|d| tr.pick(d.message_zh.clone(), d.message_en.clone())).collect()
+                api.body
+                    .details
+                    .iter()
+                    .map(|d| {
+                        super::kit::at_field(
+                            tr,
+                            &d.field,
+                            tr.pick(d.message_zh.clone(), d.message_en.clone()),
+                        )
+                    })
+                    .collect()
             };
             let step = g("step");
             // At the step's own form; a step the page has no form for reports above.

@@ -385,6 +385,25 @@ pub(super) fn form_errors(e: ServiceError) -> Result<Vec<FieldError>, ServiceErr
     }
 }
 
+/// A message at a step's form, named for its field where the field is one of the step forms'
+/// (`日期：此项为必填项`).
+pub(super) fn at_field(tr: Tr, field: &str, message: String) -> String {
+    let label = match field {
+        "on" => Some(("日期", "Date")),
+        "notes" => Some(("记录", "Notes")),
+        "outcome" => Some(("结果", "Outcome")),
+        "forum" => Some(("去向", "Forum")),
+        "amount_yuan" => Some(("金额", "Amount")),
+        "reason" => Some(("理由", "Reason")),
+        "reference" => Some(("凭证号", "Reference")),
+        _ => None,
+    };
+    match label {
+        Some((zh, en)) => format!("{}{}{message}", tr.t(zh, en), tr.t("：", ": ")),
+        None => message,
+    }
+}
+
 /// A form's errors as messages in the page's language (other errors pass through).
 pub(super) fn form_messages(tr: Tr, e: ServiceError) -> Result<Vec<String>, ServiceError> {
     form_errors(e)

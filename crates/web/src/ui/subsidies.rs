@@ -349,7 +349,17 @@ async fn step_post(
             let m = if api.body.details.is_empty() {
                 vec![tr.pick(api.body.message_zh.clone(), api.body.message.clone())]
             } else {
-                api.body.details.iter().map(|d| tr.pick(d.message_zh.clone(), d.message_en.clone())).collect()
+                api.body
+                    .details
+                    .iter()
+                    .map(|d| {
+                        super::kit::at_field(
+                            tr,
+                            &d.field,
+                            tr.pick(d.message_zh.clone(), d.message_en.clone()),
+                        )
+                    })
+                    .collect()
             };
             let code = if api.status == StatusCode::CONFLICT {
                 StatusCode::UNPROCESSABLE_ENTITY
