@@ -68,6 +68,12 @@ pub(crate) async fn registered(
     let r = c.json("POST", "/api/v1/filings", Some(filer), body).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let id = r.json()["id"].as_str().unwrap().to_owned();
+    // Approval needs a rating plan on file; this one is in force only from 2099, so that
+    // tests file the plan they quote by and see no plan in force before they do.
+    let plan = json!({"effective_from": "2099-01-01", "plan": {"basis": "flat", "base": "1000",
+        "min_premium_yuan": 1000}});
+    let r = c.json("POST", &format!("/api/v1/filings/{id}/rating-plans"), Some(filer), plan).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let r = c.json("POST", &format!("/api/v1/filings/{id}/submit"), Some(filer), json!({})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let items: Vec<&str> = kebao_domain::product::CHECKLIST.iter().map(|(c, _, _)| *c).collect();
@@ -182,6 +188,16 @@ async fn the_api_files_reviews_publishes_and_refuses_bad_input() {
     c.json("POST", &format!("/api/v1/filings/{id}/submit"), Some(&filer), json!({})).await;
     let items: Vec<&str> = kebao_domain::product::CHECKLIST.iter().map(|(c, _, _)| *c).collect();
     c.json("PUT", &format!("/api/v1/filings/{id}/checklist"), Some(&zone), json!({"items": items})).await;
+    // Not without a rating plan on file.
+    let r = c
+        .json("POST", &format!("/api/v1/filings/{id}/review"), Some(&zone), json!({"decision": "approve"}))
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    assert_eq!(r.json()["error"]["details"][0]["code"], "no_rating_plan");
+    let plan = json!({"effective_from": "2026-01-01", "plan": {"basis": "limit", "base": "0.008",
+        "min_premium_yuan": 1000}});
+    let r = c.json("POST", &format!("/api/v1/filings/{id}/rating-plans"), Some(&filer), plan).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let r = c
         .json("POST", &format!("/api/v1/filings/{id}/review"), Some(&zone), json!({"decision": "approve"}))
         .await;
@@ -367,6 +383,19 @@ async fn the_filing_workspace_and_reviewer_pages_keep_to_their_roles() {
         zone.post_form(&format!("/filings/{id}/checklist"), &form).await.status,
         StatusCode::SEE_OTHER
     );
+    // ... and a rating plan on file, which the filer files in the workspace.
+    let r =
+        zone.post_form(&format!("/filings/{id}/review"), &[("csrf", &zcsrf), ("decision", "approve")]).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(r.text().contains("尚未备案费率表"), "{}", r.text());
+    let plan = r#"{"basis": "limit", "base": "0.008", "min_premium_yuan": 1000}"#;
+    let r = filer
+        .post_form(
+            &format!("/filings/{id}/rating-plans"),
+            &[("csrf", &csrf), ("effective_from", "2026-01-01"), ("plan", plan)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     let r =
         zone.post_form(&format!("/filings/{id}/review"), &[("csrf", &zcsrf), ("decision", "approve")]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
@@ -477,7 +506,7 @@ async fn quotes_run_the_insurers_filed_plan_through_the_api_and_the_page() {
     let zone = c.token("reviewer").await;
     let id = registered(&mut c, &filer, &zone, filing("rd_liability", "研发责任险", "1000000", "0")).await;
     let quote = json!({"limit_yuan": "1000000", "claims_3y": 1});
-    // No plan yet: a clear 409.
+    // No plan in force yet: a clear 409.
     let r = c.json("POST", &format!("/api/v1/products/{id}/quote"), None, quote.clone()).await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     assert_eq!(r.json()["error"]["details"][0]["code"], "no_plan");
