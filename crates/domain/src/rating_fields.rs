@@ -117,7 +117,9 @@ impl PlanFields {
     pub fn from_doc(doc: &PlanDoc) -> PlanFields {
         let bands = |bs: &[Band]| {
             bs.iter()
-                .map(|b| RowFields::new(b.key.clone(), b.up_to_yuan.map(|u| u.to_string()).unwrap_or_default()))
+                .map(|b| {
+                    RowFields::new(b.key.clone(), b.up_to_yuan.map(|u| u.to_string()).unwrap_or_default())
+                })
                 .collect()
         };
         PlanFields {
@@ -286,12 +288,7 @@ fn rename(e: FieldError, origin: &[(&TableFields, Vec<usize>)]) -> FieldError {
 }
 
 fn too_many_rows(field: &str) -> FieldError {
-    FieldError::new(
-        field,
-        "too_many_rows",
-        format!("最多 {MAX_ROWS} 行"),
-        format!("at most {MAX_ROWS} rows"),
-    )
+    FieldError::new(field, "too_many_rows", format!("最多 {MAX_ROWS} 行"), format!("at most {MAX_ROWS} rows"))
 }
 
 /// A whole number of yuan (blank: none); `3,000` and `3 000` are read as 3000.

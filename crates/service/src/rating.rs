@@ -106,11 +106,10 @@ impl Service {
     /// without one): for its insurer and the zone.
     pub async fn rating_template(&self, actor: &Actor, product_id: &str) -> Result<Vec<u8>> {
         let plans = self.rating_plans(actor, product_id).await?;
-        let fields = plans
-            .iter()
-            .max_by_key(|p| p.version)
-            .map(|p| PlanFields::from_doc(&p.doc))
-            .unwrap_or_else(|| PlanFields { basis: RateBasis::Limit.code().to_owned(), ..Default::default() });
+        let fields =
+            plans.iter().max_by_key(|p| p.version).map(|p| PlanFields::from_doc(&p.doc)).unwrap_or_else(
+                || PlanFields { basis: RateBasis::Limit.code().to_owned(), ..Default::default() },
+            );
         crate::rating_sheet::write(&fields, self.industries()).map_err(ServiceError::Internal)
     }
 

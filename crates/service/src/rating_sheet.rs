@@ -6,7 +6,9 @@
 
 use crate::tabular::{self, Format, Table};
 use kebao_domain::rating::{RateBasis, RatingVariable};
-use kebao_domain::rating_fields::{known_levels, Level, PlanFields, RowFields, TableFields, BAND_SETS, MAX_ROWS};
+use kebao_domain::rating_fields::{
+    known_levels, Level, PlanFields, RowFields, TableFields, BAND_SETS, MAX_ROWS,
+};
 use kebao_domain::{FieldError, IndustryMap, Invalid};
 
 /// The columns of the first sheet: (Chinese, English).
@@ -20,17 +22,65 @@ const COLUMNS: [(&str, &str); 5] = [
 
 /// The items of the plan: (code, Chinese, English, note in Chinese, note in English).
 const ITEMS: [(&str, &str, &str, &str, &str); 11] = [
-    ("basis", "计费基础", "Basis", "责任限额、保险金额、营业收入或固定基础保费", "limit, sum insured, revenue or a flat base premium"),
-    ("base", "基础费率", "Base rate", "每元计费基础的费率（0.008 即 0.8%）；固定基础保费时为元", "per yuan of the basis (0.008 is 0.8 %); yuan for a flat base premium"),
-    ("min_premium_yuan", "最低保费（元）", "Minimum premium (yuan)", "整数元；留空为 0", "whole yuan; blank is 0"),
-    ("max_premium_yuan", "最高保费（元）", "Maximum premium (yuan)", "整数元；留空为不设上限", "whole yuan; blank is no maximum"),
+    (
+        "basis",
+        "计费基础",
+        "Basis",
+        "责任限额、保险金额、营业收入或固定基础保费",
+        "limit, sum insured, revenue or a flat base premium",
+    ),
+    (
+        "base",
+        "基础费率",
+        "Base rate",
+        "每元计费基础的费率（0.008 即 0.8%）；固定基础保费时为元",
+        "per yuan of the basis (0.008 is 0.8 %); yuan for a flat base premium",
+    ),
+    (
+        "min_premium_yuan",
+        "最低保费（元）",
+        "Minimum premium (yuan)",
+        "整数元；留空为 0",
+        "whole yuan; blank is 0",
+    ),
+    (
+        "max_premium_yuan",
+        "最高保费（元）",
+        "Maximum premium (yuan)",
+        "整数元；留空为不设上限",
+        "whole yuan; blank is no maximum",
+    ),
     ("factor_floor", "系数乘积下限", "Factor floor", "留空为不设下限", "blank is no floor"),
     ("factor_cap", "系数乘积上限", "Factor cap", "留空为不设上限", "blank is no cap"),
-    ("auto_accept_max_limit_yuan", "自动承保限额上限（元）", "Auto-accept up to a limit of (yuan)", "留空为全部人工核保", "blank: an underwriter sees every application"),
-    ("decline_claims_3y", "拒保出险次数（近三年）", "Decline at claims in three years", "留空为不因出险拒保", "blank: claims never decline"),
+    (
+        "auto_accept_max_limit_yuan",
+        "自动承保限额上限（元）",
+        "Auto-accept up to a limit of (yuan)",
+        "留空为全部人工核保",
+        "blank: an underwriter sees every application",
+    ),
+    (
+        "decline_claims_3y",
+        "拒保出险次数（近三年）",
+        "Decline at claims in three years",
+        "留空为不因出险拒保",
+        "blank: claims never decline",
+    ),
     ("refer_if_claims", "有出险即转人工核保", "Refer if any claim", "是 或 否", "yes or no"),
-    ("band", "分档", "Band", "数值为分档上限（元，含）；最后一档可留空", "the value is the band's upper bound (yuan, inclusive); the last may be blank"),
-    ("factor", "系数", "Factor", "水平填「其他」为未列出水平的系数", "level “other” gives the factor of levels not listed"),
+    (
+        "band",
+        "分档",
+        "Band",
+        "数值为分档上限（元，含）；最后一档可留空",
+        "the value is the band's upper bound (yuan, inclusive); the last may be blank",
+    ),
+    (
+        "factor",
+        "系数",
+        "Factor",
+        "水平填「其他」为未列出水平的系数",
+        "level “other” gives the factor of levels not listed",
+    ),
 ];
 
 const OTHER: (&str, &str) = ("其他", "Other");
@@ -50,10 +100,7 @@ fn names(cell: &str, code: &str, zh: &str, en: &str) -> bool {
 }
 
 fn variable_of(cell: &str) -> Option<RatingVariable> {
-    RatingVariable::ALL
-        .iter()
-        .copied()
-        .find(|v| names(cell, v.code(), v.label_zh(), v.label_en()))
+    RatingVariable::ALL.iter().copied().find(|v| names(cell, v.code(), v.label_zh(), v.label_en()))
 }
 
 /// A known level shown by its label; a level the zone does not know, as filed.
@@ -77,8 +124,8 @@ pub fn write(f: &PlanFields, industries: &IndustryMap) -> Result<Vec<u8>, String
         let (_, zh, en, nzh, nen) = item(code);
         rows.push([both(zh, en), variable, level, value, note.unwrap_or_else(|| format!("{nzh}；{nen}"))]);
     };
-    let basis = RateBasis::from_code(&f.basis)
-        .map_or_else(|| f.basis.clone(), |b| both(b.label_zh(), b.label_en()));
+    let basis =
+        RateBasis::from_code(&f.basis).map_or_else(|| f.basis.clone(), |b| both(b.label_zh(), b.label_en()));
     push("basis", String::new(), String::new(), basis, None);
     for (code, v) in [
         ("base", &f.base),
@@ -183,7 +230,8 @@ pub fn read(bytes: &[u8], industries: &IndustryMap) -> Result<(PlanFields, Vec<(
             "the file is not an Excel (.xlsx) rating template: download the template, fill it in and upload it".into(),
         ));
     }
-    let t: Table = tabular::read(bytes, Format::Xlsx).map_err(|e| upload_error(e.code(), e.message_zh(), e.to_string()))?;
+    let t: Table = tabular::read(bytes, Format::Xlsx)
+        .map_err(|e| upload_error(e.code(), e.message_zh(), e.to_string()))?;
     let col = |i: usize| {
         let (zh, en) = COLUMNS.get(i).copied().unwrap_or(("", ""));
         t.column(&[zh, en, &both(zh, en)])
@@ -206,7 +254,8 @@ pub fn read(bytes: &[u8], industries: &IndustryMap) -> Result<(PlanFields, Vec<(
         if item_cell.trim().is_empty() {
             continue;
         }
-        let Some(code) = ITEMS.iter().find(|(c, zh, en, _, _)| names(item_cell, c, zh, en)).map(|x| x.0) else {
+        let Some(code) = ITEMS.iter().find(|(c, zh, en, _, _)| names(item_cell, c, zh, en)).map(|x| x.0)
+        else {
             errs.push(FieldError::new(
                 "template",
                 "unknown_item",
@@ -242,7 +291,8 @@ pub fn read(bytes: &[u8], industries: &IndustryMap) -> Result<(PlanFields, Vec<(
             "refer_if_claims" => {
                 let v = value.to_lowercase();
                 f.refer_if_claims = matches!(v.as_str(), "是" | "yes" | "是 yes" | "true" | "1" | "y");
-                if !f.refer_if_claims && !matches!(v.as_str(), "否" | "no" | "否 no" | "false" | "0" | "n" | "")
+                if !f.refer_if_claims
+                    && !matches!(v.as_str(), "否" | "no" | "否 no" | "false" | "0" | "n" | "")
                 {
                     errs.push(FieldError::new(
                         "template",
@@ -296,7 +346,9 @@ pub fn read(bytes: &[u8], industries: &IndustryMap) -> Result<(PlanFields, Vec<(
             }
             other => scalar(&mut f, &mut at, other, value),
         }
-        if f.tables.iter().any(|t| t.rows.len() > MAX_ROWS) || BAND_SETS.iter().any(|(s, _)| f.bands(s).len() > MAX_ROWS) {
+        if f.tables.iter().any(|t| t.rows.len() > MAX_ROWS)
+            || BAND_SETS.iter().any(|(s, _)| f.bands(s).len() > MAX_ROWS)
+        {
             errs.push(FieldError::new(
                 "template",
                 "too_many_rows",
@@ -393,7 +445,12 @@ mod tests {
         let e = read(b"PK\x03\x04not really a zip", &ind).unwrap_err();
         assert_eq!(e.0[0].code, "xlsx_unreadable");
         let t = Table {
-            headers: vec!["类别 Item".into(), "变量 Variable".into(), "水平或分档 Level or band".into(), "数值 Value".into()],
+            headers: vec![
+                "类别 Item".into(),
+                "变量 Variable".into(),
+                "水平或分档 Level or band".into(),
+                "数值 Value".into(),
+            ],
             rows: vec![
                 vec!["费用".into(), String::new(), String::new(), "1".into()],
                 vec!["系数".into(), "月相".into(), "满月".into(), "1".into()],

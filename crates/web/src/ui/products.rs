@@ -605,7 +605,13 @@ async fn product_page(
 }
 
 /// The product page's rating plans: the list, and the forms for those who may file.
-async fn with_plans(st: &AppState, mut tpl: ProductTpl, actor: &Actor, id: &str, state: PlanFormState) -> ProductTpl {
+async fn with_plans(
+    st: &AppState,
+    mut tpl: ProductTpl,
+    actor: &Actor,
+    id: &str,
+    state: PlanFormState,
+) -> ProductTpl {
     if !tpl.workspace {
         return tpl;
     }
@@ -1630,7 +1636,7 @@ enum PlanFormState {
     /// The newest filed plan (or a blank plan).
     Fresh,
     /// The form as sent: its fields, the errors at them, and the table that asked for more rows.
-    Typed { fields: PlanFields, effective_from: String, errors: Vec<FieldError>, more: Option<String> },
+    Typed { fields: Box<PlanFields>, effective_from: String, errors: Vec<FieldError>, more: Option<String> },
     /// A refused template upload.
     Upload { effective_from: String, errors: Vec<FieldError> },
     /// A refused JSON filing, with the JSON as sent.
@@ -1690,14 +1696,13 @@ fn plan_form(st: &AppState, tr: Tr, newest: Option<&PlanDoc>, state: PlanFormSta
         errs.iter().map(|e| (e.field.clone(), tr.pick(e.message_zh.clone(), e.message_en.clone()))).collect()
     };
     let fresh_fields = || {
-        newest.map(PlanFields::from_doc).unwrap_or_else(|| PlanFields {
-            basis: RateBasis::Limit.code().to_owned(),
-            ..Default::default()
-        })
+        newest
+            .map(PlanFields::from_doc)
+            .unwrap_or_else(|| PlanFields { basis: RateBasis::Limit.code().to_owned(), ..Default::default() })
     };
     let (f, effective_from, errors, more, fresh) = match &state {
         PlanFormState::Typed { fields, effective_from, errors, more } => {
-            (fields.clone(), effective_from.clone(), msgs(errors), more.clone(), false)
+            ((**fields).clone(), effective_from.clone(), msgs(errors), more.clone(), false)
         }
         PlanFormState::Upload { effective_from, .. } | PlanFormState::Json { effective_from, .. } => {
             (fresh_fields(), effective_from.clone(), Vec::new(), None, true)
@@ -1741,8 +1746,10 @@ fn plan_form(st: &AppState, tr: Tr, newest: Option<&PlanDoc>, state: PlanFormSta
             let rows = rows
                 .into_iter()
                 .map(|r| {
-                    let mut options: Options =
-                        known.iter().map(|l| (l.code.clone(), tr.t(&l.label_zh, &l.label_en).to_owned(), l.code == r.key)).collect();
+                    let mut options: Options = known
+                        .iter()
+                        .map(|l| (l.code.clone(), tr.t(&l.label_zh, &l.label_en).to_owned(), l.code == r.key))
+                        .collect();
                     if !known.is_empty() && !r.key.is_empty() && !known.iter().any(|l| l.code == r.key) {
                         options.push((r.key.clone(), r.key.clone(), true));
                     }
@@ -1763,8 +1770,12 @@ fn plan_form(st: &AppState, tr: Tr, newest: Option<&PlanDoc>, state: PlanFormSta
         &f.basis,
     );
     let (upload_errors, json, json_errors) = match state {
-        PlanFormState::Upload { errors, .. } => (msgs(&errors).into_iter().map(|(_, m)| m).collect(), String::new(), Vec::new()),
-        PlanFormState::Json { text, errors, .. } => (Vec::new(), text, msgs(&errors).into_iter().map(|(_, m)| m).collect()),
+        PlanFormState::Upload { errors, .. } => {
+            (msgs(&errors).into_iter().map(|(_, m)| m).collect(), String::new(), Vec::new())
+        }
+        PlanFormState::Json { text, errors, .. } => {
+            (Vec::new(), text, msgs(&errors).into_iter().map(|(_, m)| m).collect())
+        }
         _ => (Vec::new(), String::new(), Vec::new()),
     };
     PlanForm { effective_from, bases, f, bands, tables, errors, upload_errors, json, json_errors }
@@ -1819,7 +1830,12 @@ async fn rating_form_post(
     let fields = plan_fields_from_form(&form);
     let effective_from = form.get("effective_from").cloned().unwrap_or_default();
     if let Some(more) = form.get("more").filter(|m| !m.is_empty()) {
-        let state = PlanFormState::Typed { fields, effective_from, errors: Vec::new(), more: Some(more.clone()) };
+        let state = PlanFormState::Typed {
+            fields: Box::new(fields),
+            effective_from,
+            errors: Vec::new(),
+            more: Some(more.clone()),
+        };
         return Ok(product_with_plan_form(&st, c, &s.actor, &id, state, StatusCode::OK).await);
     }
     match st.svc.file_rating_plan_fields(&s.actor, &id, &effective_from, &fields).await {
@@ -1828,7 +1844,8 @@ async fn rating_form_post(
             let status = status_of(&e);
             match form_errors(e) {
                 Ok(errors) => {
-                    let state = PlanFormState::Typed { fields, effective_from, errors, more: None };
+                    let state =
+                        PlanFormState::Typed { fields: Box::new(fields), effective_from, errors, more: None };
                     Err(product_with_plan_form(&st, c, &s.actor, &id, state, status).await)
                 }
                 Err(other) => Err(error_page(c.tr, c, other)),
@@ -1838,7 +1855,11 @@ async fn rating_form_post(
 }
 
 /// The rating template, filled with the newest filed plan.
-async fn rating_template_get(State(st): State<AppState>, Authed { c, s, tr }: Authed, Path(id): Path<String>) -> Page {
+async fn rating_template_get(
+    State(st): State<AppState>,
+    Authed { c, s, tr }: Authed,
+    Path(id): Path<String>,
+) -> Page {
     let bytes = st.svc.rating_template(&s.actor, &id).await.map_err(|e| error_page(tr, c, e))?;
     Ok((
         [
@@ -1866,10 +1887,23 @@ async fn rating_template_post(
                 .first()
                 .map(|d| FieldError::new("template", "upload", d.message_zh.clone(), d.message_en.clone()))
                 .unwrap_or_else(|| {
-                    FieldError::new("template", "upload", api.body.message_zh.clone(), api.body.message.clone())
+                    FieldError::new(
+                        "template",
+                        "upload",
+                        api.body.message_zh.clone(),
+                        api.body.message.clone(),
+                    )
                 });
             let state = PlanFormState::Upload { effective_from: String::new(), errors: vec![f] };
-            return Err(product_with_plan_form(&st, c, &s.actor, &id, state, StatusCode::UNPROCESSABLE_ENTITY).await);
+            return Err(product_with_plan_form(
+                &st,
+                c,
+                &s.actor,
+                &id,
+                state,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await);
         }
     };
     if !same_secret(&csrf, &s.csrf_token) {
