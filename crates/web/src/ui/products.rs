@@ -1677,12 +1677,19 @@ struct PlanForm {
     upload_errors: Vec<String>,
     json: String,
     json_errors: Vec<String>,
+    /// Between two messages at one field, in the page's language.
+    sep: &'static str,
 }
 
 impl PlanForm {
     /// The messages of the problems at exactly this field.
     fn err(&self, field: &str) -> String {
-        self.errors.iter().filter(|(f, _)| f == field).map(|(_, m)| m.as_str()).collect::<Vec<_>>().join("；")
+        self.errors
+            .iter()
+            .filter(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
+            .collect::<Vec<_>>()
+            .join(self.sep)
     }
 
     /// The messages at a table's row.
@@ -1778,7 +1785,8 @@ fn plan_form(st: &AppState, tr: Tr, newest: Option<&PlanDoc>, state: PlanFormSta
         }
         _ => (Vec::new(), String::new(), Vec::new()),
     };
-    PlanForm { effective_from, bases, f, bands, tables, errors, upload_errors, json, json_errors }
+    let sep = tr.t("；", "; ");
+    PlanForm { effective_from, bases, f, bands, tables, errors, upload_errors, json, json_errors, sep }
 }
 
 /// The plan's fields from the form: rows up to each table's row count (one past
