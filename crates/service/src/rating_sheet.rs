@@ -274,7 +274,8 @@ pub fn read(bytes: &[u8], industries: &IndustryMap) -> Result<(PlanFields, Vec<(
                 "factor_floor" => f.factor_floor = v,
                 "factor_cap" => f.factor_cap = v,
                 "underwriting.auto_accept_max_limit_yuan" => f.auto_accept_max_limit_yuan = v,
-                _ => f.decline_claims_3y = v,
+                "underwriting.decline_claims_3y" => f.decline_claims_3y = v,
+                _ => {}
             }
         };
         match code {
