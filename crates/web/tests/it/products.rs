@@ -1403,7 +1403,8 @@ async fn filers_file_rating_plans_by_form_and_by_template() {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     let page = r.text();
     assert!(error_after(&page, "name=\"effective_from\"").contains("必填"), "{page}");
-    assert!(error_after(&page, "name=\"base\" value=\"abc\"").contains("不是十进制数"), "{page}");
+    assert!(page.contains("name=\"base\" aria-invalid=\"true\" value=\"abc\""), "{page}");
+    assert!(error_after(&page, "name=\"base\"").contains("不是十进制数"), "{page}");
     assert!(
         error_after(&page, "name=\"factors.claims_history.1.factor\" value=\"x\"").contains("不是十进制数")
     );
@@ -1512,7 +1513,7 @@ async fn filers_file_rating_plans_by_form_and_by_template() {
         ))
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.text().contains(&format!("第 {} 行：类别 `费用` 不存在", bad.rows.len() + 1)), "{}", r.text());
+    assert!(r.text().contains(&format!("第 {} 行：类别 “费用” 不存在", bad.rows.len() + 1)), "{}", r.text());
     let mut bad = table.clone();
     bad.rows[bad_factor][3] = "abc".into();
     let bytes = kebao_service::tabular::write_xlsx(&bad, "x").unwrap();
@@ -1524,7 +1525,7 @@ async fn filers_file_rating_plans_by_form_and_by_template() {
         ))
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.text().contains(&format!("第 {} 行：`abc` 不是十进制数", bad_factor + 2)), "{}", r.text());
+    assert!(r.text().contains(&format!("第 {} 行：“abc” 不是十进制数", bad_factor + 2)), "{}", r.text());
     assert_eq!(events(&app).await, before);
     // Another insurer's filer gets neither the template nor a filing.
     let mut other = Client::new(&app);
