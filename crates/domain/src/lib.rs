@@ -20,6 +20,7 @@ pub mod policy;
 pub mod product;
 pub mod publicity;
 pub mod rating;
+pub mod rating_fields;
 pub mod search;
 pub mod subsidy;
 pub mod time_zone;

@@ -1007,10 +1007,13 @@ async fn seed_products(svc: &Service, zone: &kebao_sim::Zone, seed: u64) -> Resu
         };
         let id = svc.file_product(&by, &insurer, &f.input).await.map_err(err)?;
         svc.add_product_document(&by, &id, &f.document.0, &f.document.1).await.map_err(err)?;
+        // A product is approved for quoting only with a rating plan on file.
         let approve = |id: String| {
             let items = all_items.clone();
             let (by, reviewer) = (by.clone(), reviewer.clone());
+            let plan = demo_plan(&svc.catalogue(), &f.input.type_id);
             async move {
+                svc.file_rating_plan(&by, &id, "2026-01-01", plan).await?;
                 svc.submit_product(&by, &id).await?;
                 svc.set_product_checklist(&reviewer, &id, &items).await?;
                 svc.review_product(&reviewer, &id, &Review::Approve).await?;
@@ -1034,11 +1037,7 @@ async fn seed_products(svc: &Service, zone: &kebao_sim::Zone, seed: u64) -> Resu
                     .await
                     .map_err(err)?;
             }
-            Outcome::Published => {
-                approve(id.clone()).await.map_err(err)?;
-                let plan = demo_plan(&svc.catalogue(), &f.input.type_id);
-                svc.file_rating_plan(&demo, &id, "2026-01-01", plan).await.map_err(err)?;
-            }
+            Outcome::Published => approve(id.clone()).await.map_err(err)?,
             Outcome::Withdrawn => {
                 approve(id.clone()).await.map_err(err)?;
                 svc.withdraw_product(&demo, &id).await.map_err(err)?;
@@ -1534,13 +1533,13 @@ async fn seed_subsidised_products(svc: &Service) -> Result<std::collections::Has
             ..Default::default()
         };
         let id = svc.file_product(&filer, &insurer, &input).await.map_err(err)?;
+        svc.file_rating_plan(&filer, &id, "2026-01-01", demo_plan(&svc.catalogue(), ty))
+            .await
+            .map_err(err)?;
         svc.submit_product(&filer, &id).await.map_err(err)?;
         svc.set_product_checklist(&reviewer, &id, &items).await.map_err(err)?;
         svc.review_product(&reviewer, &id, &Review::Approve).await.map_err(err)?;
         svc.publish_product(&filer, &id).await.map_err(err)?;
-        svc.file_rating_plan(&filer, &id, "2026-01-01", demo_plan(&svc.catalogue(), ty))
-            .await
-            .map_err(err)?;
         pids.insert(ty, id);
     }
     Ok(pids)

@@ -19,6 +19,7 @@ pub mod policies;
 pub mod products;
 pub mod publicity;
 pub mod rating;
+pub mod rating_sheet;
 pub mod registry;
 pub mod subsidies;
 pub mod tabular;

@@ -116,6 +116,20 @@ fn conflict(e: FieldError) -> ServiceError {
     ServiceError::Conflict(e)
 }
 
+/// A product is approved, or published, for quoting only with a rating plan on file: the
+/// platform quotes by the insurer's filed plan and has no price of its own (issue 16).
+async fn require_rating_plan(tx: &mut Tx, product_id: &str) -> Result<()> {
+    if kebao_store::rating::for_product(tx.conn(), product_id).await?.is_empty() {
+        return Err(conflict(FieldError::new(
+            "plan",
+            "no_rating_plan",
+            "尚未备案费率表：保险机构须先备案费率表，产品才能批准注册或发布报价",
+            "no rating plan is filed: the insurer must file one before the product can be approved or published for quoting",
+        )));
+    }
+    Ok(())
+}
+
 fn reason_text(reason: &str, field: &str) -> Result<String> {
     let r = reason.trim();
     let n = r.chars().count();
@@ -532,6 +546,7 @@ impl Service {
                 )])
                 .into());
             }
+            require_rating_plan(&mut tx, id).await?;
         }
         let now = self.now_us();
         let mut change = StatusChange { reason: reason.clone(), ..Default::default() };
@@ -626,8 +641,9 @@ impl Service {
                 "a newer version is already published",
             )));
         }
-        let now = self.now_us();
         let to = target.status.apply(Transition::Publish).map_err(conflict)?;
+        require_rating_plan(&mut tx, id).await?;
+        let now = self.now_us();
         for old in vs.iter().filter(|v| v.status == FilingStatus::Published && v.version < target.version) {
             store::set_status(
                 tx.conn(),

@@ -7,6 +7,7 @@ use crate::{Result, Service, ServiceError};
 use kebao_domain::event::EventDraft;
 use kebao_domain::org::parse_date;
 use kebao_domain::rating::{FiledPlan, Plan, PlanDoc, Quote, QuoteInput, RateBasis, RatingVariable};
+use kebao_domain::rating_fields::PlanFields;
 use kebao_domain::{FieldError, Invalid};
 use kebao_store::products as products_store;
 use kebao_store::rating as store;
@@ -76,6 +77,70 @@ impl Service {
         );
         self.finish(tx, draft).await?;
         Ok(row)
+    }
+
+    /// Files a plan typed into the product page's form. Problems with the date and with
+    /// the plan are reported together, each naming the form's field.
+    pub async fn file_rating_plan_fields(
+        &self,
+        actor: &Actor,
+        product_id: &str,
+        effective_from: &str,
+        fields: &PlanFields,
+    ) -> Result<FiledPlan> {
+        let mut errs = Vec::new();
+        if let Err(e) = parse_date("effective_from", effective_from) {
+            errs.push(e);
+        }
+        match fields.parse() {
+            Ok(doc) if errs.is_empty() => self.file_rating_plan(actor, product_id, effective_from, doc).await,
+            Ok(_) => Err(Invalid(errs).into()),
+            Err(Invalid(more)) => {
+                errs.extend(more);
+                Err(Invalid(errs).into())
+            }
+        }
+    }
+
+    /// The rating template (`.xlsx`) of a product, filled with its newest filed plan (blank
+    /// without one): for its insurer and the zone.
+    pub async fn rating_template(&self, actor: &Actor, product_id: &str) -> Result<Vec<u8>> {
+        let plans = self.rating_plans(actor, product_id).await?;
+        let fields =
+            plans.iter().max_by_key(|p| p.version).map(|p| PlanFields::from_doc(&p.doc)).unwrap_or_else(
+                || PlanFields { basis: RateBasis::Limit.code().to_owned(), ..Default::default() },
+            );
+        crate::rating_sheet::write(&fields, self.industries()).map_err(ServiceError::Internal)
+    }
+
+    /// Files a filled rating template (`.xlsx`) as a new plan in force from `effective_from`.
+    /// The plan is checked as the form's is; problems name the sheet's row.
+    pub async fn import_rating_template(
+        &self,
+        actor: &Actor,
+        product_id: &str,
+        effective_from: &str,
+        bytes: &[u8],
+    ) -> Result<FiledPlan> {
+        let mut errs = Vec::new();
+        if let Err(e) = parse_date("effective_from", effective_from) {
+            errs.push(e);
+        }
+        let (fields, at) = match crate::rating_sheet::read(bytes, self.industries()) {
+            Ok(x) => x,
+            Err(Invalid(more)) => {
+                errs.extend(more);
+                return Err(Invalid(errs).into());
+            }
+        };
+        match fields.parse() {
+            Ok(doc) if errs.is_empty() => self.file_rating_plan(actor, product_id, effective_from, doc).await,
+            Ok(_) => Err(Invalid(errs).into()),
+            Err(Invalid(more)) => {
+                errs.extend(more.into_iter().map(|e| crate::rating_sheet::locate(e, &at)));
+                Err(Invalid(errs).into())
+            }
+        }
     }
 
     /// Files a GLM plan (`kebao fit glm --plan`) as the product's rating plan.

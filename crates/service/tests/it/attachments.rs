@@ -72,11 +72,6 @@ async fn setup(ctx: &Ctx) -> Setup {
     let other_filer = user(&ctx.svc, &other.id, "filer.x", &[Role::ProductFiler]).await;
     // A published product with an auto-accepting plan, a paid policy, a claim, an application.
     let pid = ctx.svc.file_product(&filer, &ins.id, &product_input("rd_liability")).await.unwrap();
-    ctx.svc.submit_product(&filer, &pid).await.unwrap();
-    let items: Vec<String> = CHECKLIST.iter().map(|(c, _, _)| (*c).to_owned()).collect();
-    ctx.svc.set_product_checklist(&z.reviewer, &pid, &items).await.unwrap();
-    ctx.svc.review_product(&z.reviewer, &pid, &Review::Approve).await.unwrap();
-    ctx.svc.publish_product(&filer, &pid).await.unwrap();
     let plan = PlanDoc {
         basis: RateBasis::Limit,
         base: "0.01".into(),
@@ -94,6 +89,11 @@ async fn setup(ctx: &Ctx) -> Setup {
         },
     };
     ctx.svc.file_rating_plan(&filer, &pid, "2026-01-01", plan).await.unwrap();
+    ctx.svc.submit_product(&filer, &pid).await.unwrap();
+    let items: Vec<String> = CHECKLIST.iter().map(|(c, _, _)| (*c).to_owned()).collect();
+    ctx.svc.set_product_checklist(&z.reviewer, &pid, &items).await.unwrap();
+    ctx.svc.review_product(&z.reviewer, &pid, &Review::Approve).await.unwrap();
+    ctx.svc.publish_product(&filer, &pid).await.unwrap();
     let quote = QuoteInput { limit: Money::from_fen(200_000_000), ..Default::default() };
     let a = ctx.svc.apply_for_policy(&z.ent_admin, &pid, &quote, &ctx.svc.today().to_string()).await.unwrap();
     let p = ctx
@@ -235,6 +235,7 @@ contract!(a_new_product_version_starts_with_copies_of_the_documents, |ctx: Ctx| 
     let first =
         ctx.svc.attach(&s.filer, &Owner::product_version(&s.draft, 1), "条款.pdf", PDF).await.unwrap();
     let items: Vec<String> = CHECKLIST.iter().map(|(c, _, _)| (*c).to_owned()).collect();
+    file_plan(&ctx.svc, &s.filer, &s.draft).await;
     ctx.svc.submit_product(&s.filer, &s.draft).await.unwrap();
     ctx.svc.set_product_checklist(&s.z.reviewer, &s.draft, &items).await.unwrap();
     ctx.svc.review_product(&s.z.reviewer, &s.draft, &Review::Approve).await.unwrap();

@@ -195,11 +195,6 @@ async fn product(svc: &Service, w: &World, type_id: &str) -> String {
         ..Default::default()
     };
     let pid = svc.file_product(filer, &ins, &input).await.unwrap();
-    svc.submit_product(filer, &pid).await.unwrap();
-    let items: Vec<String> = CHECKLIST.iter().map(|(c, _, _)| (*c).to_owned()).collect();
-    svc.set_product_checklist(reviewer, &pid, &items).await.unwrap();
-    svc.review_product(reviewer, &pid, &Review::Approve).await.unwrap();
-    svc.publish_product(filer, &pid).await.unwrap();
     let plan = PlanDoc {
         basis: RateBasis::Limit,
         base: "0.01".into(),
@@ -218,6 +213,11 @@ async fn product(svc: &Service, w: &World, type_id: &str) -> String {
         },
     };
     svc.file_rating_plan(filer, &pid, "2026-01-01", plan).await.unwrap();
+    svc.submit_product(filer, &pid).await.unwrap();
+    let items: Vec<String> = CHECKLIST.iter().map(|(c, _, _)| (*c).to_owned()).collect();
+    svc.set_product_checklist(reviewer, &pid, &items).await.unwrap();
+    svc.review_product(reviewer, &pid, &Review::Approve).await.unwrap();
+    svc.publish_product(filer, &pid).await.unwrap();
     pid
 }
 

@@ -201,3 +201,22 @@ pub async fn file_documents(svc: &Service, who: &Actor, application_id: &str) {
             .expect("filed");
     }
 }
+
+/// Files a one-line rating plan (0.8 % of the limit, 1,000 yuan minimum) in force from
+/// 2026-01-01: a product is approved or published for quoting only with a plan on file.
+pub async fn file_plan(svc: &Service, filer: &Actor, product_id: &str) {
+    let doc = kebao_domain::rating::PlanDoc {
+        basis: kebao_domain::rating::RateBasis::Limit,
+        base: "0.008".into(),
+        size_bands: vec![],
+        limit_bands: vec![],
+        deductible_bands: vec![],
+        factors: vec![],
+        min_premium_yuan: 1000,
+        max_premium_yuan: None,
+        factor_floor: None,
+        factor_cap: None,
+        underwriting: Default::default(),
+    };
+    svc.file_rating_plan(filer, product_id, "2026-01-01", doc).await.expect("file a rating plan");
+}

@@ -63,11 +63,6 @@ async fn publish(ctx: &Ctx, z: &Zone, filer: &Actor, input: ProductInput) -> Str
     let filer = filer.clone();
     let ins = filer.org_id().unwrap().to_owned();
     let pid = ctx.svc.file_product(&filer, &ins, &input).await.unwrap();
-    ctx.svc.submit_product(&filer, &pid).await.unwrap();
-    let items: Vec<String> = CHECKLIST.iter().map(|(c, _, _)| (*c).to_owned()).collect();
-    ctx.svc.set_product_checklist(&z.reviewer, &pid, &items).await.unwrap();
-    ctx.svc.review_product(&z.reviewer, &pid, &Review::Approve).await.unwrap();
-    ctx.svc.publish_product(&filer, &pid).await.unwrap();
     let plan = PlanDoc {
         basis: RateBasis::Limit,
         base: "0.01".into(),
@@ -90,6 +85,11 @@ async fn publish(ctx: &Ctx, z: &Zone, filer: &Actor, input: ProductInput) -> Str
         },
     };
     ctx.svc.file_rating_plan(&filer, &pid, "2026-01-01", plan).await.unwrap();
+    ctx.svc.submit_product(&filer, &pid).await.unwrap();
+    let items: Vec<String> = CHECKLIST.iter().map(|(c, _, _)| (*c).to_owned()).collect();
+    ctx.svc.set_product_checklist(&z.reviewer, &pid, &items).await.unwrap();
+    ctx.svc.review_product(&z.reviewer, &pid, &Review::Approve).await.unwrap();
+    ctx.svc.publish_product(&filer, &pid).await.unwrap();
     pid
 }
 

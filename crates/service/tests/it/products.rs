@@ -61,6 +61,7 @@ fn all_items() -> Vec<String> {
 /// Files, submits, approves and publishes; returns the product id.
 async fn registered(ctx: &Ctx, filer: &Actor, insurer: &str, reviewer: &Actor, p: ProductInput) -> String {
     let id = ctx.svc.file_product(filer, insurer, &p).await.unwrap();
+    file_plan(&ctx.svc, filer, &id).await;
     ctx.svc.submit_product(filer, &id).await.unwrap();
     ctx.svc.set_product_checklist(reviewer, &id, &all_items()).await.unwrap();
     ctx.svc.review_product(reviewer, &id, &Review::Approve).await.unwrap();
@@ -118,6 +119,10 @@ contract!(a_filing_goes_from_draft_to_the_portal_with_an_event_each_step, |ctx: 
     let e = ctx.svc.review_product(&z.reviewer, &id, &Review::Approve).await.unwrap_err();
     assert!(matches!(&e, ServiceError::Invalid(i) if i.0[0].code == "checklist_incomplete"), "{e:?}");
     ctx.svc.set_product_checklist(&z.reviewer, &id, &all_items()).await.unwrap();
+    // Approval for quoting needs a rating plan on file.
+    let e = ctx.svc.review_product(&z.reviewer, &id, &Review::Approve).await.unwrap_err();
+    assert!(matches!(&e, ServiceError::Conflict(f) if f.code == "no_rating_plan"), "{e:?}");
+    file_plan(&ctx.svc, &ins.filer_a, &id).await;
     let v = ctx.svc.review_product(&z.reviewer, &id, &Review::Approve).await.unwrap();
     assert_eq!(v.status, FilingStatus::Approved);
     assert_eq!(v.registration_no.as_deref(), Some("DHKB-2026-0001"));
@@ -131,8 +136,8 @@ contract!(a_filing_goes_from_draft_to_the_portal_with_an_event_each_step, |ctx: 
     assert_eq!(insurer_view.comments.len(), 3, "{:?}", insurer_view.comments);
     assert!(insurer_view.can_withdraw && insurer_view.can_new_version && !insurer_view.can_edit);
     // filed, submitted, changes requested, commented, updated, submitted, checklist ×2,
-    // approved, published.
-    assert_eq!(events(&ctx).await, e0 + 10);
+    // rating plan filed, approved, published.
+    assert_eq!(events(&ctx).await, e0 + 11);
     let h = ctx.svc.history(&operator(), &id, 20).await.unwrap();
     let actions: Vec<&str> = h.iter().map(|e| e.action.as_str()).collect();
     assert!(actions.contains(&"product.approved") && actions.contains(&"product.published"), "{actions:?}");
@@ -192,6 +197,7 @@ contract!(bad_filings_get_clear_errors_and_change_nothing, |ctx: Ctx| async move
         .file_product(&ins.filer_a, &ins.a, &input("rd_liability", "研发责任险", "1000000", "10000"))
         .await
         .unwrap();
+    file_plan(&ctx.svc, &ins.filer_a, &id).await;
     let before = events(&ctx).await;
     // Another insurer editing, submitting, publishing, uploading.
     let good = input("rd_liability", "研发责任险（改）", "1000000", "10000");
@@ -294,6 +300,7 @@ contract!(documents_are_stored_with_their_hash_and_shown_to_those_who_may, |ctx:
     assert!(matches!(ctx.svc.product_document(&Actor::Anonymous, &d.id).await, Err(ServiceError::NotFound)));
     assert!(ctx.svc.product_document(&z.reviewer, &d.id).await.is_ok());
     // Once published, the public version's documents are public.
+    file_plan(&ctx.svc, &ins.filer_a, &id).await;
     ctx.svc.submit_product(&ins.filer_a, &id).await.unwrap();
     ctx.svc.set_product_checklist(&z.reviewer, &id, &all_items()).await.unwrap();
     ctx.svc.review_product(&z.reviewer, &id, &Review::Approve).await.unwrap();

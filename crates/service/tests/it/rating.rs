@@ -2,13 +2,14 @@
 
 use crate::contract;
 use crate::harness::*;
-use kebao_domain::product::{CoverageInput, ProductInput, CHECKLIST};
+use kebao_domain::product::{CoverageInput, FilingStatus, ProductInput, CHECKLIST};
 use kebao_domain::rating::{FactorTable, PlanDoc, QuoteInput, RateBasis, RatingVariable};
 use kebao_domain::user::Role;
 use kebao_domain::Money;
 use kebao_service::authz::Actor;
 use kebao_service::products::Review;
 use kebao_service::ServiceError;
+use kebao_store::products::StatusChange;
 
 fn plan(base: &str, min: i64) -> PlanDoc {
     PlanDoc {
@@ -120,4 +121,71 @@ contract!(insurers_file_dated_plans_and_quotes_run_the_plan_in_force, |ctx: Ctx|
     // 1,000,000 × (0.02 × 0.5) × 1.349859 = 13,498.59.
     let v = ctx.svc.quote(&z.ent_admin, &id, &q, Some("2028-03-01")).await.unwrap();
     assert_eq!(v.quote.premium, Money::from_fen(1_349_859));
+});
+
+contract!(a_filing_without_a_rating_plan_is_not_approved_or_published_for_quoting, |ctx: Ctx| async move {
+    let z = zone(&ctx.svc).await;
+    let ins = ctx
+        .svc
+        .create_org(&operator(), &org_input("楚天财产保险股份有限公司湖北分公司", &uscc(43), "insurer"))
+        .await
+        .unwrap();
+    let filer = user(&ctx.svc, &ins.id, "filer.r", &[Role::ProductFiler]).await;
+    let input = ProductInput {
+        type_id: "rd_liability".into(),
+        name: "研发责任险".into(),
+        coverages: vec![CoverageInput {
+            name: "责任".into(),
+            limit_yuan: "1000000".into(),
+            ..Default::default()
+        }],
+        premium_basis: "limit".into(),
+        contact_name: "王".into(),
+        contact_phone: "027-87654321".into(),
+        ..Default::default()
+    };
+    let id = ctx.svc.file_product(&filer, &ins.id, &input).await.unwrap();
+    ctx.svc.submit_product(&filer, &id).await.unwrap();
+    let items: Vec<String> = CHECKLIST.iter().map(|(c, _, _)| (*c).to_owned()).collect();
+    ctx.svc.set_product_checklist(&z.reviewer, &id, &items).await.unwrap();
+    // The checklist is complete, but no plan is on file: the approval is refused, named in
+    // both languages, and changes nothing.
+    let before = state(&ctx).await;
+    let e = ctx.svc.review_product(&z.reviewer, &id, &Review::Approve).await.unwrap_err();
+    match &e {
+        ServiceError::Conflict(f) => {
+            assert_eq!((f.field.as_str(), f.code), ("plan", "no_rating_plan"));
+            assert!(f.message_zh.contains("费率表") && f.message_en.contains("rating plan"), "{f:?}");
+        }
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    assert_eq!(state(&ctx).await, before);
+    let v = ctx.svc.product(&filer, &id).await.unwrap();
+    assert_eq!(v.shown.status, FilingStatus::InReview);
+    assert_eq!(v.shown.registration_no, None);
+    // A version approved before the rule (set up behind the service's back) is not
+    // published for quoting either.
+    let mut tx = ctx.store.begin_write().await.unwrap();
+    let change = StatusChange { decided: true, ..Default::default() };
+    kebao_store::products::set_status(
+        tx.conn(),
+        &id,
+        1,
+        FilingStatus::InReview,
+        FilingStatus::Approved,
+        &change,
+        T0_US,
+    )
+    .await
+    .unwrap();
+    tx.commit_unlogged(kebao_store::Unlogged::Tampering).await.unwrap();
+    let e = ctx.svc.publish_product(&filer, &id).await.unwrap_err();
+    assert!(matches!(&e, ServiceError::Conflict(f) if f.code == "no_rating_plan"), "{e:?}");
+    assert!(matches!(ctx.svc.product(&Actor::Anonymous, &id).await, Err(ServiceError::NotFound)));
+    // Once a plan is filed, the version is published and quotes run the plan.
+    ctx.svc.file_rating_plan(&filer, &id, "2026-01-01", plan("0.008", 1000)).await.unwrap();
+    ctx.svc.publish_product(&filer, &id).await.unwrap();
+    let q = QuoteInput { limit: Money::from_fen(100_000_000), ..Default::default() };
+    let v = ctx.svc.quote(&z.ent_admin, &id, &q, None).await.unwrap();
+    assert_eq!(v.quote.premium, Money::from_fen(720_000));
 });

@@ -45,11 +45,6 @@ async fn product(ctx: &Ctx, z: &Zone, ins: &str, filer: &Actor, type_id: &str) -
         ..Default::default()
     };
     let pid = ctx.svc.file_product(filer, ins, &input).await.unwrap();
-    ctx.svc.submit_product(filer, &pid).await.unwrap();
-    let items: Vec<String> = CHECKLIST.iter().map(|(c, _, _)| (*c).to_owned()).collect();
-    ctx.svc.set_product_checklist(&z.reviewer, &pid, &items).await.unwrap();
-    ctx.svc.review_product(&z.reviewer, &pid, &Review::Approve).await.unwrap();
-    ctx.svc.publish_product(filer, &pid).await.unwrap();
     let plan = PlanDoc {
         basis: RateBasis::Limit,
         base: "0.01".into(),
@@ -67,6 +62,11 @@ async fn product(ctx: &Ctx, z: &Zone, ins: &str, filer: &Actor, type_id: &str) -
         },
     };
     ctx.svc.file_rating_plan(filer, &pid, "2026-01-01", plan).await.unwrap();
+    ctx.svc.submit_product(filer, &pid).await.unwrap();
+    let items: Vec<String> = CHECKLIST.iter().map(|(c, _, _)| (*c).to_owned()).collect();
+    ctx.svc.set_product_checklist(&z.reviewer, &pid, &items).await.unwrap();
+    ctx.svc.review_product(&z.reviewer, &pid, &Review::Approve).await.unwrap();
+    ctx.svc.publish_product(filer, &pid).await.unwrap();
     pid
 }
 

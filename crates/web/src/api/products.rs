@@ -728,7 +728,8 @@ pub struct ReviewDto {
 }
 
 /// Decide on the version in review (zone reviewers and approvers): approval gives a
-/// registration number; approving twice is a conflict.
+/// registration number; approving twice, or approving a product without a rating plan on
+/// file (`no_rating_plan`), is a conflict.
 #[utoipa::path(post, path = "/api/v1/filings/{id}/review", params(("id" = String, Path)), request_body = ReviewDto,
     responses((status = 200, body = ProductDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "filings")]
 pub async fn review(
@@ -762,7 +763,7 @@ product_action!(
     publish,
     "/api/v1/filings/{id}/publish",
     publish_product,
-    "Publish the registered version (the filing insurer)."
+    "Publish the registered version (the filing insurer); refused with `no_rating_plan` while no rating plan is on file."
 );
 product_action!(
     withdraw,

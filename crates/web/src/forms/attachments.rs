@@ -9,9 +9,19 @@ use kebao_domain::attachment::Attachment;
 use kebao_domain::Invalid;
 
 /// Reads the `file` field of a multipart upload, and the `csrf` field (the UI's forms).
-pub(crate) async fn read_upload(mut multipart: Multipart) -> Result<(String, Vec<u8>, String), ApiError> {
+pub(crate) async fn read_upload(multipart: Multipart) -> Result<(String, Vec<u8>, String), ApiError> {
+    read_upload_with(multipart, &[]).await.map(|(name, bytes, csrf, _)| (name, bytes, csrf))
+}
+
+/// [`read_upload`], and the text fields named in `extra` (other fields are read and
+/// dropped; the request body is bounded as every body is).
+pub(crate) async fn read_upload_with(
+    mut multipart: Multipart,
+    extra: &[&str],
+) -> Result<(String, Vec<u8>, String, Vec<(String, String)>), ApiError> {
     let mut found = None;
     let mut csrf = String::new();
+    let mut fields = Vec::new();
     loop {
         let field = match multipart.next_field().await {
             Ok(Some(f)) => f,
@@ -27,12 +37,17 @@ pub(crate) async fn read_upload(mut multipart: Multipart) -> Result<(String, Vec
             Some("csrf") => {
                 csrf = field.text().await.map_err(|e| upload_error(e.status(), &e.body_text()))?;
             }
+            Some(name) if extra.contains(&name) => {
+                let name = name.to_owned();
+                let text = field.text().await.map_err(|e| upload_error(e.status(), &e.body_text()))?;
+                fields.push((name, text));
+            }
             _ => {
                 let _ = field.bytes().await;
             }
         }
     }
-    found.map(|(n, b)| (n, b, csrf)).ok_or_else(|| {
+    found.map(|(n, b)| (n, b, csrf, fields)).ok_or_else(|| {
         ApiError::invalid(vec![crate::error::ErrorDetail {
             field: "file".into(),
             code: "required".into(),

@@ -7,7 +7,7 @@ use super::kit::{
     Page,
 };
 use super::Tr;
-use crate::forms::attachments::{attachment_response, read_upload};
+use crate::forms::attachments::{attachment_response, read_upload, read_upload_with};
 use crate::forms::products::{parse_review, PortalParams};
 use crate::session::same_secret;
 use crate::AppState;
@@ -21,6 +21,8 @@ use kebao_domain::catalogue::{Confidence, NfraClass, ProductLine};
 use kebao_domain::org::{LifecycleStage, QualificationKind};
 use kebao_domain::product::{CoverageInput, PremiumBasis, ProductInput, CHECKLIST};
 use kebao_domain::publicity::{render_markdown, ArticleKind};
+use kebao_domain::rating::{PlanDoc, RateBasis, RatingVariable};
+use kebao_domain::rating_fields::{known_levels, PlanFields, RowFields, TableFields, BAND_SETS, MAX_ROWS};
 use kebao_domain::time_zone::{business_date, from_unix_us};
 use kebao_domain::FieldError;
 use kebao_service::authz::{Action, Actor, Resource};
@@ -50,6 +52,9 @@ pub fn routes() -> Router<AppState> {
         .route("/documents/{id}", get(document_download))
         .route("/products/{id}/quote", get(quote_page))
         .route("/filings/{id}/rating-plans", post(rating_plan_post))
+        .route("/filings/{id}/rating-form", post(rating_form_post))
+        .route("/filings/{id}/rating-template.xlsx", get(rating_template_get))
+        .route("/filings/{id}/rating-template", post(rating_template_post))
         .route("/publicity", get(articles_page).post(article_create))
         .route("/publicity/new", get(article_new))
         .route("/publicity/{id}", get(article_page))
@@ -417,6 +422,8 @@ struct ProductTpl {
     errors: Vec<String>,
     /// (version, effective from) of the filed rating plans, for the insurer and the zone.
     plans: Vec<(i64, String)>,
+    /// The rating plan's form, template and JSON filing, for those who may file a plan.
+    plan_form: Option<PlanForm>,
 }
 
 fn product_tpl(st: &AppState, c: Chrome, v: &ProductView, actor: &Actor, errors: Vec<String>) -> ProductTpl {
@@ -572,6 +579,7 @@ fn product_tpl(st: &AppState, c: Chrome, v: &ProductView, actor: &Actor, errors:
         public_version: v.product.public_version,
         errors,
         plans: Vec::new(),
+        plan_form: None,
         c,
     }
 }
@@ -592,13 +600,28 @@ async fn product_page(
             return Err(error_page(tr, c2, e));
         }
     };
-    let mut tpl = product_tpl(&st, c, &v, &actor, Vec::new());
-    if tpl.workspace {
-        if let Ok(plans) = st.svc.rating_plans(&actor, &id).await {
-            tpl.plans = plans.iter().map(|p| (p.version, p.effective_from.to_string())).collect();
-        }
+    let tpl = product_tpl(&st, c, &v, &actor, Vec::new());
+    Ok(html(&with_plans(&st, tpl, &actor, &id, PlanFormState::Fresh).await))
+}
+
+/// The product page's rating plans: the list, and the forms for those who may file.
+async fn with_plans(
+    st: &AppState,
+    mut tpl: ProductTpl,
+    actor: &Actor,
+    id: &str,
+    state: PlanFormState,
+) -> ProductTpl {
+    if !tpl.workspace {
+        return tpl;
     }
-    Ok(html(&tpl))
+    let plans = st.svc.rating_plans(actor, id).await.unwrap_or_default();
+    tpl.plans = plans.iter().map(|p| (p.version, p.effective_from.to_string())).collect();
+    if tpl.can_withdraw || tpl.can_edit || tpl.can_publish || tpl.can_new_version {
+        let newest = plans.iter().max_by_key(|p| p.version).map(|p| &p.doc);
+        tpl.plan_form = Some(plan_form(st, tpl.c.tr, newest, state));
+    }
+    tpl
 }
 
 /// The product page again, with the errors of a refused action (status 422 or 409).
@@ -613,11 +636,32 @@ async fn product_with_errors(st: &AppState, c: Chrome, actor: &Actor, id: &str, 
         Ok(errs) => match st.svc.product(actor, id).await {
             Ok(v) => {
                 let msgs = errs.iter().map(|f| tr.pick(f.message_zh.clone(), f.message_en.clone())).collect();
-                with_status(status, html(&product_tpl(st, c, &v, actor, msgs)))
+                let tpl = product_tpl(st, c, &v, actor, msgs);
+                with_status(status, html(&with_plans(st, tpl, actor, id, PlanFormState::Fresh).await))
             }
             Err(e) => error_page(tr, c, e),
         },
         Err(other) => error_page(tr, c, other),
+    }
+}
+
+/// The product page again with the rating plan's form as it was sent (typed values, the
+/// errors at their fields, more rows), with `status`.
+async fn product_with_plan_form(
+    st: &AppState,
+    c: Chrome,
+    actor: &Actor,
+    id: &str,
+    state: PlanFormState,
+    status: StatusCode,
+) -> Response {
+    let tr = c.tr;
+    match st.svc.product(actor, id).await {
+        Ok(v) => {
+            let tpl = product_tpl(st, c, &v, actor, Vec::new());
+            with_status(status, html(&with_plans(st, tpl, actor, id, state).await))
+        }
+        Err(e) => error_page(tr, c, e),
     }
 }
 
@@ -1558,6 +1602,334 @@ async fn rating_plan_post(
     };
     match r {
         Ok(()) => Ok(Redirect::to(&format!("/filings/{id}#rating")).into_response()),
-        Err(e) => Err(product_with_errors(&st, c, &s.actor, &id, e).await),
+        Err(e) => {
+            let status = status_of(&e);
+            match form_errors(e) {
+                Ok(errs) => {
+                    let from = form.get("effective_from").cloned().unwrap_or_default();
+                    let state = PlanFormState::Json { text, effective_from: from, errors: errs };
+                    Err(product_with_plan_form(&st, c, &s.actor, &id, state, status).await)
+                }
+                Err(other) => Err(error_page(c.tr, c, other)),
+            }
+        }
+    }
+}
+
+fn status_of(e: &ServiceError) -> StatusCode {
+    if matches!(e, ServiceError::Conflict(_)) {
+        StatusCode::CONFLICT
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The rating plan's form and its .xlsx template
+
+/// Blank rows offered below a table's rows (and added by "add rows") where the levels are
+/// the filer's own (bands); tables of known levels list every level and two blank rows.
+const BLANK_ROWS: usize = 5;
+
+/// What the rating plan's forms show.
+enum PlanFormState {
+    /// The newest filed plan (or a blank plan).
+    Fresh,
+    /// The form as sent: its fields, the errors at them, and the table that asked for more rows.
+    Typed { fields: Box<PlanFields>, effective_from: String, errors: Vec<FieldError>, more: Option<String> },
+    /// A refused template upload.
+    Upload { effective_from: String, errors: Vec<FieldError> },
+    /// A refused JSON filing, with the JSON as sent.
+    Json { text: String, effective_from: String, errors: Vec<FieldError> },
+}
+
+/// A row of a factor table on the form; `options` lists the variable's known levels.
+struct LevelRow {
+    level: String,
+    factor: String,
+    options: Options,
+}
+
+struct BandSetView {
+    name: &'static str,
+    title: String,
+    rows: Vec<RowFields>,
+}
+
+struct TableView {
+    code: &'static str,
+    title: String,
+    default: String,
+    rows: Vec<LevelRow>,
+    /// Whether the levels are chosen from a list (known levels) or typed (band names).
+    known: bool,
+}
+
+/// The rating plan's form as the product page shows it.
+struct PlanForm {
+    effective_from: String,
+    bases: Options,
+    f: PlanFields,
+    bands: Vec<BandSetView>,
+    tables: Vec<TableView>,
+    /// (field, message) of the form's problems.
+    errors: Vec<(String, String)>,
+    upload_errors: Vec<String>,
+    json: String,
+    json_errors: Vec<String>,
+    /// Between two messages at one field, in the page's language.
+    sep: &'static str,
+}
+
+impl PlanForm {
+    /// The messages of the problems at exactly this field.
+    fn err(&self, field: &str) -> String {
+        self.errors
+            .iter()
+            .filter(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
+            .collect::<Vec<_>>()
+            .join(self.sep)
+    }
+
+    /// The messages at a table's row.
+    fn row_err(&self, table: &str, i: &usize) -> String {
+        self.err(&format!("{table}.{i}"))
+    }
+}
+
+fn plan_form(st: &AppState, tr: Tr, newest: Option<&PlanDoc>, state: PlanFormState) -> PlanForm {
+    let msgs = |errs: &[FieldError]| -> Vec<(String, String)> {
+        errs.iter().map(|e| (e.field.clone(), tr.pick(e.message_zh.clone(), e.message_en.clone()))).collect()
+    };
+    let fresh_fields = || {
+        newest
+            .map(PlanFields::from_doc)
+            .unwrap_or_else(|| PlanFields { basis: RateBasis::Limit.code().to_owned(), ..Default::default() })
+    };
+    let (f, effective_from, errors, more, fresh) = match &state {
+        PlanFormState::Typed { fields, effective_from, errors, more } => {
+            ((**fields).clone(), effective_from.clone(), msgs(errors), more.clone(), false)
+        }
+        PlanFormState::Upload { effective_from, .. } | PlanFormState::Json { effective_from, .. } => {
+            (fresh_fields(), effective_from.clone(), Vec::new(), None, true)
+        }
+        PlanFormState::Fresh => (fresh_fields(), String::new(), Vec::new(), None, true),
+    };
+    let extra = |name: &str, known: bool| -> usize {
+        let asked = if more.as_deref() == Some(name) { BLANK_ROWS } else { 0 };
+        match (fresh, known) {
+            (true, true) => 2,
+            (true, false) => BLANK_ROWS,
+            (false, _) => asked,
+        }
+    };
+    let bands = BAND_SETS
+        .iter()
+        .map(|(name, var)| {
+            let mut rows = f.bands(name).to_vec();
+            rows.resize(rows.len() + extra(name, false), RowFields::default());
+            rows.truncate(MAX_ROWS);
+            BandSetView { name, title: tr.t(var.label_zh(), var.label_en()).to_owned(), rows }
+        })
+        .collect();
+    let industries = st.svc.industries();
+    let tables = RatingVariable::ALL
+        .iter()
+        .map(|var| {
+            let known = known_levels(*var, industries);
+            let filed = f.tables.iter().find(|t| t.variable == *var);
+            let mut rows: Vec<RowFields> = filed.map(|t| t.rows.clone()).unwrap_or_default();
+            if fresh {
+                for l in &known {
+                    if !rows.iter().any(|r| r.key == l.code) {
+                        rows.push(RowFields::new(l.code.clone(), ""));
+                    }
+                }
+            }
+            let name = format!("factors.{}", var.code());
+            rows.resize(rows.len() + extra(&name, !known.is_empty()), RowFields::default());
+            rows.truncate(MAX_ROWS);
+            let rows = rows
+                .into_iter()
+                .map(|r| {
+                    let mut options: Options = known
+                        .iter()
+                        .map(|l| (l.code.clone(), tr.t(&l.label_zh, &l.label_en).to_owned(), l.code == r.key))
+                        .collect();
+                    if !known.is_empty() && !r.key.is_empty() && !known.iter().any(|l| l.code == r.key) {
+                        options.push((r.key.clone(), r.key.clone(), true));
+                    }
+                    LevelRow { level: r.key, factor: r.value, options }
+                })
+                .collect();
+            TableView {
+                code: var.code(),
+                title: tr.t(var.label_zh(), var.label_en()).to_owned(),
+                default: filed.map(|t| t.default.clone()).unwrap_or_default(),
+                rows,
+                known: !known.is_empty(),
+            }
+        })
+        .collect();
+    let bases = opts(
+        RateBasis::ALL.iter().map(|b| (b.code().to_owned(), tr.t(b.label_zh(), b.label_en()).to_owned())),
+        &f.basis,
+    );
+    let (upload_errors, json, json_errors) = match state {
+        PlanFormState::Upload { errors, .. } => {
+            (msgs(&errors).into_iter().map(|(_, m)| m).collect(), String::new(), Vec::new())
+        }
+        PlanFormState::Json { text, errors, .. } => {
+            (Vec::new(), text, msgs(&errors).into_iter().map(|(_, m)| m).collect())
+        }
+        _ => (Vec::new(), String::new(), Vec::new()),
+    };
+    let sep = tr.t("；", "; ");
+    PlanForm { effective_from, bases, f, bands, tables, errors, upload_errors, json, json_errors, sep }
+}
+
+/// The plan's fields from the form: rows up to each table's row count (one past
+/// [`MAX_ROWS`] at most, which the parse refuses by name).
+fn plan_fields_from_form(form: &HashMap<String, String>) -> PlanFields {
+    let one = |k: &str| form.get(k).cloned().unwrap_or_default();
+    let rows = |prefix: &str, a: &str, b: &str| -> Vec<RowFields> {
+        let n = one(&format!("{prefix}.rows")).trim().parse::<usize>().unwrap_or(0).min(MAX_ROWS + 1);
+        (0..n)
+            .map(|i| RowFields::new(one(&format!("{prefix}.{i}.{a}")), one(&format!("{prefix}.{i}.{b}"))))
+            .collect()
+    };
+    PlanFields {
+        basis: one("basis"),
+        base: one("base"),
+        min_premium_yuan: one("min_premium_yuan"),
+        max_premium_yuan: one("max_premium_yuan"),
+        factor_floor: one("factor_floor"),
+        factor_cap: one("factor_cap"),
+        size_bands: rows("size_bands", "key", "up"),
+        limit_bands: rows("limit_bands", "key", "up"),
+        deductible_bands: rows("deductible_bands", "key", "up"),
+        tables: RatingVariable::ALL
+            .iter()
+            .map(|v| {
+                let name = format!("factors.{}", v.code());
+                TableFields {
+                    variable: *v,
+                    default: one(&format!("{name}.default")),
+                    rows: rows(&name, "level", "factor"),
+                }
+            })
+            .collect(),
+        auto_accept_max_limit_yuan: one("underwriting.auto_accept_max_limit_yuan"),
+        decline_claims_3y: one("underwriting.decline_claims_3y"),
+        refer_if_claims: form.get("underwriting.refer_if_claims").is_some_and(|v| !v.is_empty()),
+    }
+}
+
+/// Files the plan typed into the form, or shows the form again with more rows.
+async fn rating_form_post(
+    State(st): State<AppState>,
+    Authed { c, s, .. }: Authed,
+    Path(id): Path<String>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Page {
+    let form: HashMap<String, String> = form.into_iter().collect();
+    check_csrf(&form, &s)?;
+    let fields = plan_fields_from_form(&form);
+    let effective_from = form.get("effective_from").cloned().unwrap_or_default();
+    if let Some(more) = form.get("more").filter(|m| !m.is_empty()) {
+        let state = PlanFormState::Typed {
+            fields: Box::new(fields),
+            effective_from,
+            errors: Vec::new(),
+            more: Some(more.clone()),
+        };
+        return Ok(product_with_plan_form(&st, c, &s.actor, &id, state, StatusCode::OK).await);
+    }
+    match st.svc.file_rating_plan_fields(&s.actor, &id, &effective_from, &fields).await {
+        Ok(_) => Ok(Redirect::to(&format!("/filings/{id}#rating")).into_response()),
+        Err(e) => {
+            let status = status_of(&e);
+            match form_errors(e) {
+                Ok(errors) => {
+                    let state =
+                        PlanFormState::Typed { fields: Box::new(fields), effective_from, errors, more: None };
+                    Err(product_with_plan_form(&st, c, &s.actor, &id, state, status).await)
+                }
+                Err(other) => Err(error_page(c.tr, c, other)),
+            }
+        }
+    }
+}
+
+/// The rating template, filled with the newest filed plan.
+async fn rating_template_get(
+    State(st): State<AppState>,
+    Authed { c, s, tr }: Authed,
+    Path(id): Path<String>,
+) -> Page {
+    let bytes = st.svc.rating_template(&s.actor, &id).await.map_err(|e| error_page(tr, c, e))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"kebao-rating-template.xlsx\""),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// Files a filled rating template.
+async fn rating_template_post(
+    State(st): State<AppState>,
+    Authed { c, s, .. }: Authed,
+    Path(id): Path<String>,
+    multipart: Multipart,
+) -> Page {
+    let (bytes, csrf, fields) = match read_upload_with(multipart, &["effective_from"]).await {
+        Ok((_, bytes, csrf, fields)) => (bytes, csrf, fields),
+        Err(api) => {
+            let f = api
+                .body
+                .details
+                .first()
+                .map(|d| FieldError::new("template", "upload", d.message_zh.clone(), d.message_en.clone()))
+                .unwrap_or_else(|| {
+                    FieldError::new(
+                        "template",
+                        "upload",
+                        api.body.message_zh.clone(),
+                        api.body.message.clone(),
+                    )
+                });
+            let state = PlanFormState::Upload { effective_from: String::new(), errors: vec![f] };
+            return Err(product_with_plan_form(
+                &st,
+                c,
+                &s.actor,
+                &id,
+                state,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await);
+        }
+    };
+    if !same_secret(&csrf, &s.csrf_token) {
+        return Err(csrf_page());
+    }
+    let effective_from =
+        fields.into_iter().find(|(k, _)| k == "effective_from").map(|(_, v)| v).unwrap_or_default();
+    match st.svc.import_rating_template(&s.actor, &id, &effective_from, &bytes).await {
+        Ok(_) => Ok(Redirect::to(&format!("/filings/{id}#rating")).into_response()),
+        Err(e) => {
+            let status = status_of(&e);
+            match form_errors(e) {
+                Ok(errors) => {
+                    let state = PlanFormState::Upload { effective_from, errors };
+                    Err(product_with_plan_form(&st, c, &s.actor, &id, state, status).await)
+                }
+                Err(other) => Err(error_page(c.tr, c, other)),
+            }
+        }
     }
 }

@@ -29,17 +29,17 @@ async fn sign_in_and_open_an_organisation_in_chromium() {
         ..Default::default()
     };
     let pid = app.svc.file_product(&op, &ins.id, &input).await.unwrap();
+    let plan: kebao_domain::rating::PlanDoc =
+        serde_json::from_value(json!({"basis": "limit", "base": "0.02",
+        "min_premium_yuan": 500, "underwriting": {"auto_accept_max_limit_yuan": 1000000}}))
+        .unwrap();
+    app.svc.file_rating_plan(&op, &pid, "2026-01-01", plan).await.unwrap();
     app.svc.submit_product(&op, &pid).await.unwrap();
     let items: Vec<String> =
         kebao_domain::product::CHECKLIST.iter().map(|(c, _, _)| (*c).to_owned()).collect();
     app.svc.set_product_checklist(&op, &pid, &items).await.unwrap();
     app.svc.review_product(&op, &pid, &kebao_service::products::Review::Approve).await.unwrap();
     app.svc.publish_product(&op, &pid).await.unwrap();
-    let plan: kebao_domain::rating::PlanDoc =
-        serde_json::from_value(json!({"basis": "limit", "base": "0.02",
-        "min_premium_yuan": 500, "underwriting": {"auto_accept_max_limit_yuan": 1000000}}))
-        .unwrap();
-    app.svc.file_rating_plan(&op, &pid, "2026-01-01", plan).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let site = format!("http://{}", listener.local_addr().unwrap());
     let router = app.router.clone();

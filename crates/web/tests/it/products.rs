@@ -68,6 +68,12 @@ pub(crate) async fn registered(
     let r = c.json("POST", "/api/v1/filings", Some(filer), body).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let id = r.json()["id"].as_str().unwrap().to_owned();
+    // Approval needs a rating plan on file; this one is in force only from 2099, so that
+    // tests file the plan they quote by and see no plan in force before they do.
+    let plan = json!({"effective_from": "2099-01-01", "plan": {"basis": "flat", "base": "1000",
+        "min_premium_yuan": 1000}});
+    let r = c.json("POST", &format!("/api/v1/filings/{id}/rating-plans"), Some(filer), plan).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let r = c.json("POST", &format!("/api/v1/filings/{id}/submit"), Some(filer), json!({})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let items: Vec<&str> = kebao_domain::product::CHECKLIST.iter().map(|(c, _, _)| *c).collect();
@@ -182,6 +188,16 @@ async fn the_api_files_reviews_publishes_and_refuses_bad_input() {
     c.json("POST", &format!("/api/v1/filings/{id}/submit"), Some(&filer), json!({})).await;
     let items: Vec<&str> = kebao_domain::product::CHECKLIST.iter().map(|(c, _, _)| *c).collect();
     c.json("PUT", &format!("/api/v1/filings/{id}/checklist"), Some(&zone), json!({"items": items})).await;
+    // Not without a rating plan on file.
+    let r = c
+        .json("POST", &format!("/api/v1/filings/{id}/review"), Some(&zone), json!({"decision": "approve"}))
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    assert_eq!(r.json()["error"]["details"][0]["code"], "no_rating_plan");
+    let plan = json!({"effective_from": "2026-01-01", "plan": {"basis": "limit", "base": "0.008",
+        "min_premium_yuan": 1000}});
+    let r = c.json("POST", &format!("/api/v1/filings/{id}/rating-plans"), Some(&filer), plan).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let r = c
         .json("POST", &format!("/api/v1/filings/{id}/review"), Some(&zone), json!({"decision": "approve"}))
         .await;
@@ -367,6 +383,19 @@ async fn the_filing_workspace_and_reviewer_pages_keep_to_their_roles() {
         zone.post_form(&format!("/filings/{id}/checklist"), &form).await.status,
         StatusCode::SEE_OTHER
     );
+    // ... and a rating plan on file, which the filer files in the workspace.
+    let r =
+        zone.post_form(&format!("/filings/{id}/review"), &[("csrf", &zcsrf), ("decision", "approve")]).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(r.text().contains("尚未备案费率表"), "{}", r.text());
+    let plan = r#"{"basis": "limit", "base": "0.008", "min_premium_yuan": 1000}"#;
+    let r = filer
+        .post_form(
+            &format!("/filings/{id}/rating-plans"),
+            &[("csrf", &csrf), ("effective_from", "2026-01-01"), ("plan", plan)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     let r =
         zone.post_form(&format!("/filings/{id}/review"), &[("csrf", &zcsrf), ("decision", "approve")]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
@@ -477,7 +506,7 @@ async fn quotes_run_the_insurers_filed_plan_through_the_api_and_the_page() {
     let zone = c.token("reviewer").await;
     let id = registered(&mut c, &filer, &zone, filing("rd_liability", "研发责任险", "1000000", "0")).await;
     let quote = json!({"limit_yuan": "1000000", "claims_3y": 1});
-    // No plan yet: a clear 409.
+    // No plan in force yet: a clear 409.
     let r = c.json("POST", &format!("/api/v1/products/{id}/quote"), None, quote.clone()).await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     assert_eq!(r.json()["error"]["details"][0]["code"], "no_plan");
@@ -1313,4 +1342,220 @@ async fn an_ineligible_application_is_refused_with_its_reasons_by_the_api_and_th
     let page = e.get(&format!("/products/{id}/quote?limit_yuan=500000")).await.text();
     assert!(page.contains("id=\"ineligible\"") && page.contains("高新技术企业"), "{page}");
     assert!(!page.contains("id=\"apply-form\""), "{page}");
+}
+
+/// A multipart body with the page's fields and one file.
+fn multipart_with(fields: &[(&str, &str)], filename: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "----kebaoratingboundary";
+    let mut body = Vec::new();
+    for (k, v) in fields {
+        body.extend(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes(),
+        );
+    }
+    body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
+    body.extend(bytes);
+    body.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// The field error shown right after a form control (the first `field-error` after it).
+fn error_after(page: &str, control: &str) -> String {
+    let Some(at) = page.find(control) else { panic!("no `{control}` on the page: {page}") };
+    let rest = &page[at..];
+    let start = rest.find("class=\"field-error\">").map(|i| i + "class=\"field-error\">".len()).unwrap();
+    rest[start..].split("</div>").next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn filers_file_rating_plans_by_form_and_by_template() {
+    let app = app().await;
+    insurers(&app).await;
+    let mut api = Client::new(&app);
+    let token = api.token("filer").await;
+    let r = api
+        .json("POST", "/api/v1/filings", Some(&token), filing("rd_liability", "研发责任险", "1000000", "0"))
+        .await;
+    let id = r.json()["id"].as_str().unwrap().to_owned();
+    let op = Actor::System { name: "t".into() };
+    let mut filer = Client::new(&app);
+    filer.login("filer", PW).await;
+    let csrf = filer.csrf().await;
+    // The form: every variable by its label, known levels by theirs, never by code.
+    let page = filer.get(&format!("/filings/{id}")).await.text();
+    assert!(page.contains("id=\"rating-form\"") && page.contains("基础费率"), "{page}");
+    assert!(
+        page.contains("近三年出险次数") && page.contains("出险 2 次及以上") && page.contains(">研发<"),
+        "{page}"
+    );
+    assert!(!page.contains(">claims_history<") && !page.contains(">2+<"), "{page}");
+    assert!(page.contains("id=\"rating-json\"") && page.contains("<details"), "{page}");
+    // Without JavaScript, "add rows" sends the form and gets it back with five more rows,
+    // keeping what was typed.
+    let r = filer
+        .post_form(
+            &format!("/filings/{id}/rating-form"),
+            &[
+                ("csrf", &csrf),
+                ("base", "0.009"),
+                ("size_bands.rows", "1"),
+                ("size_bands.0.key", "small"),
+                ("more", "size_bands"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let page = r.text();
+    assert!(
+        page.contains("name=\"size_bands.5.key\"") && !page.contains("name=\"size_bands.6.key\""),
+        "{page}"
+    );
+    assert!(page.contains("value=\"0.009\"") && page.contains("value=\"small\""), "{page}");
+    assert!(app.svc.rating_plans(&op, &id).await.unwrap().is_empty());
+    // Bad input: the form comes back as typed, each error at its field, nothing filed.
+    let before = events(&app).await;
+    let bad = [
+        ("csrf", csrf.as_str()),
+        ("effective_from", ""),
+        ("basis", "limit"),
+        ("base", "abc"),
+        ("min_premium_yuan", "1000"),
+        ("factors.claims_history.rows", "2"),
+        ("factors.claims_history.0.level", "0"),
+        ("factors.claims_history.0.factor", "0.9"),
+        ("factors.claims_history.1.level", "1"),
+        ("factors.claims_history.1.factor", "x"),
+    ];
+    let r = filer.post_form(&format!("/filings/{id}/rating-form"), &bad).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let page = r.text();
+    assert!(error_after(&page, "name=\"effective_from\"").contains("必填"), "{page}");
+    assert!(page.contains("name=\"base\" aria-invalid=\"true\" value=\"abc\""), "{page}");
+    assert!(error_after(&page, "name=\"base\"").contains("不是十进制数"), "{page}");
+    assert!(
+        error_after(&page, "name=\"factors.claims_history.1.factor\" value=\"x\"").contains("不是十进制数")
+    );
+    assert_eq!(error_after(&page, "name=\"factors.claims_history.0.factor\" value=\"0.9\""), "");
+    assert_eq!(events(&app).await, before);
+    // A good form files the plan.
+    let good = [
+        ("csrf", csrf.as_str()),
+        ("effective_from", "2026-01-01"),
+        ("basis", "revenue"),
+        ("base", "0.0035"),
+        ("min_premium_yuan", "3,000"),
+        ("max_premium_yuan", "200000"),
+        ("factor_floor", "0.7"),
+        ("factor_cap", "1.6"),
+        ("size_bands.rows", "3"),
+        ("size_bands.0.key", "small"),
+        ("size_bands.0.up", "20000000"),
+        ("size_bands.1.key", "large"),
+        ("size_bands.1.up", ""),
+        ("factors.size_band.rows", "2"),
+        ("factors.size_band.0.level", "small"),
+        ("factors.size_band.0.factor", "0.9"),
+        ("factors.size_band.1.level", "large"),
+        ("factors.size_band.1.factor", "1.1"),
+        ("factors.industry.rows", "2"),
+        ("factors.industry.0.level", "bio"),
+        ("factors.industry.0.factor", "1.25"),
+        ("factors.industry.1.level", "optoelectronics"),
+        ("factors.industry.1.factor", ""),
+        ("factors.industry.default", "1"),
+        ("underwriting.auto_accept_max_limit_yuan", "1000000"),
+        ("underwriting.refer_if_claims", "1"),
+    ];
+    let r = filer.post_form(&format!("/filings/{id}/rating-form"), &good).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let plans = app.svc.rating_plans(&op, &id).await.unwrap();
+    let expected: kebao_domain::rating::PlanDoc = serde_json::from_value(json!({
+        "basis": "revenue", "base": "0.0035",
+        "size_bands": [{"key": "small", "up_to_yuan": 20000000}, {"key": "large", "up_to_yuan": null}],
+        "factors": [{"variable": "industry", "levels": [["bio", "1.25"]], "default": "1"},
+                    {"variable": "size_band", "levels": [["small", "0.9"], ["large", "1.1"]]}],
+        "min_premium_yuan": 3000, "max_premium_yuan": 200000, "factor_floor": "0.7", "factor_cap": "1.6",
+        "underwriting": {"auto_accept_max_limit_yuan": 1000000, "refer_if_claims": true}}))
+    .unwrap();
+    assert_eq!((plans.len(), &plans[0].doc), (1, &expected));
+    // The page's form now starts from the filed plan.
+    let page = filer.get(&format!("/filings/{id}")).await.text();
+    assert!(page.contains("name=\"base\" value=\"0.0035\""), "{page}");
+    // The template: the filed plan, bilingual, and read back it is the same plan.
+    let r = filer.get(&format!("/filings/{id}/rating-template.xlsx")).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.headers[header::CONTENT_TYPE].to_str().unwrap().contains("spreadsheetml"));
+    let table = kebao_service::tabular::read(&r.body, kebao_service::tabular::Format::Xlsx).unwrap();
+    assert_eq!(table.headers[0], "类别 Item");
+    assert!(
+        table.rows.iter().any(|r| r[1] == "行业（5+2） Industry (5+2)" && r[2].starts_with("生物")),
+        "{table:?}"
+    );
+    let template = r.body.clone();
+    let upload = |fields: Vec<(&'static str, String)>, name: &'static str, bytes: Vec<u8>| {
+        let fields: Vec<(&str, String)> = fields;
+        let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let (ctype, body) = multipart_with(&refs, name, &bytes);
+        Request::post(format!("/filings/{id}/rating-template"))
+            .header(header::CONTENT_TYPE, ctype)
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let r = filer
+        .send(upload(
+            vec![("csrf", csrf.clone()), ("effective_from", "2027-01-01".into())],
+            "plan.xlsx",
+            template.clone(),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let plans = app.svc.rating_plans(&op, &id).await.unwrap();
+    assert_eq!(plans.len(), 2);
+    assert!(plans.iter().all(|p| p.doc == expected), "{plans:?}");
+    // Not an Excel file; a template with an unknown row and a bad factor: errors at the upload.
+    let before = events(&app).await;
+    let r = filer
+        .send(upload(
+            vec![("csrf", csrf.clone()), ("effective_from", "2028-01-01".into())],
+            "plan.csv",
+            b"basis,limit".to_vec(),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.text().contains("id=\"rating-template-errors\"") && r.text().contains("不是 Excel"),
+        "{}",
+        r.text()
+    );
+    let mut bad = table.clone();
+    bad.rows.push(vec!["费用".into(), String::new(), String::new(), "1".into(), String::new()]);
+    let bad_factor = bad.rows.iter().position(|r| r[0].starts_with("系数") && r[3] == "0.9").unwrap();
+    bad.rows[bad_factor][3] = "abc".into();
+    let bytes = kebao_service::tabular::write_xlsx(&bad, "x").unwrap();
+    let r = filer
+        .send(upload(
+            vec![("csrf", csrf.clone()), ("effective_from", "2028-01-01".into())],
+            "plan.xlsx",
+            bytes,
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains(&format!("第 {} 行：类别 “费用” 不存在", bad.rows.len() + 1)), "{}", r.text());
+    let mut bad = table.clone();
+    bad.rows[bad_factor][3] = "abc".into();
+    let bytes = kebao_service::tabular::write_xlsx(&bad, "x").unwrap();
+    let r = filer
+        .send(upload(
+            vec![("csrf", csrf.clone()), ("effective_from", "2028-01-01".into())],
+            "plan.xlsx",
+            bytes,
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains(&format!("第 {} 行：“abc” 不是十进制数", bad_factor + 2)), "{}", r.text());
+    assert_eq!(events(&app).await, before);
+    // Another insurer's filer gets neither the template nor a filing.
+    let mut other = Client::new(&app);
+    other.login("filer2", PW).await;
+    assert_eq!(other.get(&format!("/filings/{id}/rating-template.xlsx")).await.status, StatusCode::NOT_FOUND);
 }
