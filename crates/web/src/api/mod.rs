@@ -7,6 +7,7 @@ pub(crate) mod consent;
 pub(crate) mod disputes;
 mod dto;
 mod handlers;
+pub(crate) mod operations;
 pub(crate) mod policies;
 pub(crate) mod products;
 pub(crate) mod subsidies;
@@ -41,6 +42,12 @@ pub fn routes() -> Router<AppState> {
         .route("/orgs/{id}/users", get(list_users).post(add_user))
         .route("/users/{id}", put(update_user))
         .route("/audit/head", get(audit_head))
+        .route("/audit/events", get(operations::audit_events))
+        .route("/users", get(operations::all_users))
+        .route("/orgs/{id}/collection-account", put(operations::set_collection_account))
+        .route("/policies/{id}/payment", get(operations::payment_instructions))
+        .route("/policies/{id}/payment-evidence", post(operations::upload_payment_evidence))
+        .route("/subsidy/programmes/{id}/versions/{version}/confirm", post(operations::confirm_programme))
         .route("/product-types", get(products::list_types))
         .route("/product-types/{id}", get(products::get_type))
         .route("/catalogue", post(products::load_catalogue))
@@ -164,6 +171,8 @@ async fn not_found() -> ApiError {
         handlers::list_orgs, handlers::create_org, handlers::get_org, handlers::update_org, handlers::verify_org,
         handlers::put_facts, handlers::add_qualification, handlers::list_users, handlers::add_user,
         handlers::update_user, handlers::audit_head,
+        operations::audit_events, operations::all_users, operations::set_collection_account,
+        operations::payment_instructions, operations::upload_payment_evidence, operations::confirm_programme,
         products::list_types, products::get_type, products::load_catalogue, products::portal, products::matrix,
         products::roster, products::get_product, products::file_product, products::my_filings,
         products::review_queue, products::checklist_items, products::update_filing, products::upload_document,

@@ -658,6 +658,46 @@ async fn apply_from_a_quote_underwrite_and_print_the_policy() {
             && !page.contains("id=\"record-premium\""),
         "{page}"
     );
+    // How to pay: the reference is the policy number; the insurer's admin gives its account;
+    // the enterprise uploads its bank receipt.
+    let pay = c.get_auth(&format!("/api/v1/policies/{second}/payment"), &ent).await.json();
+    assert!(
+        pay["account"].is_null() && pay["reference"] == "DHKB-P-2026-000002" && pay["can_submit"] == true,
+        "{pay}"
+    );
+    let insurer_id = c.get_auth(&format!("/api/v1/policies/{second}"), &ent).await.json()["insurer_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let account = json!({"bank": "中国工商银行武汉东湖开发区支行", "account_name": "楚天财产保险", "account_no": "3202 0261 0900 0018 826"});
+    let path = format!("/api/v1/orgs/{insurer_id}/collection-account");
+    let r = c.json("PUT", &path, Some(&ent), account.clone()).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    let r = c.json("PUT", &path, Some(&at), json!({"bank": "x", "account_no": "12"})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    let r = c.json("PUT", &path, Some(&at), account).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let pay = c.get_auth(&format!("/api/v1/policies/{second}/payment"), &ent).await.json();
+    assert_eq!(pay["account"]["account_no"], "3202 0261 0900 0018 826", "{pay}");
+    let (ctype, body) = multipart(None, "回单.pdf", b"%PDF-1.4 bank receipt".to_vec());
+    let r = c
+        .send(
+            Request::post(format!("/api/v1/policies/{second}/payment-evidence"))
+                .header(header::AUTHORIZATION, format!("Bearer {ent}"))
+                .header(header::CONTENT_TYPE, ctype)
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    // The underwriter sees the evidence on the policy page, next to the premium form.
+    let page = u.get(&format!("/policies/{second}")).await.text();
+    assert!(
+        page.contains("id=\"pay-evidence\"")
+            && page.contains("回单.pdf")
+            && page.contains("id=\"pay-account\""),
+        "{page}"
+    );
     let r = u
         .post_form(
             &format!("/policies/{second}/premium"),

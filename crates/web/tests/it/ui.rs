@@ -391,3 +391,53 @@ async fn an_unknown_address_answers_with_a_page_that_says_so() {
     r.login("regulator", PW).await;
     assert!(r.get("/no-such-page").await.text().contains("href=\"/dashboard\""));
 }
+
+#[tokio::test]
+async fn the_audit_log_and_every_user_through_the_api() {
+    let app = app().await;
+    let op = kebao_service::authz::Actor::System { name: "test".into() };
+    let gov = app.svc.find_user("regulator").await.unwrap().org_id;
+    let input = kebao_service::users::NewUserInput {
+        username: "padmin".into(),
+        display_name: "平台管理员".into(),
+        password: PW.into(),
+    };
+    app.svc.add_user(&op, &gov, &input, &[kebao_domain::user::Role::PlatformAdmin]).await.unwrap();
+    let mut c = Client::new(&app);
+    let reg = c.token("regulator").await;
+    let page = c.get_auth("/api/v1/audit/events?kind=org", &reg).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    let v = page.json();
+    let events = v["events"].as_array().unwrap();
+    assert!(
+        !events.is_empty() && events.iter().all(|e| e["action"].as_str().unwrap().starts_with("org.")),
+        "{v}"
+    );
+    assert!(
+        events.iter().any(|e| e["action_zh"] == "创建机构" && e["subject_name"] == "汉江银行光谷支行"),
+        "{v}"
+    );
+    assert_eq!(
+        c.get_auth("/api/v1/audit/events?kind=nope", &reg).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let banker = c.token("banker").await;
+    assert_eq!(c.get_auth("/api/v1/audit/events", &banker).await.status, StatusCode::FORBIDDEN);
+    // Every user, for the platform's administrator only.
+    let admin = c.token("padmin").await;
+    let users = c.get_auth("/api/v1/users?q=%E6%B1%89%E6%B1%9F", &admin).await;
+    assert_eq!(users.status, StatusCode::OK, "{}", users.text());
+    let v = users.json();
+    assert_eq!((v["total"].as_u64(), v["users"][0]["username"].as_str()), (Some(1), Some("banker")), "{v}");
+    assert_eq!(v["users"][0]["org_name"], "汉江银行光谷支行");
+    assert_eq!(c.get_auth("/api/v1/users", &reg).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        c.get_auth("/api/v1/users?status=gone", &admin).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    // The page of every user, for the administrator.
+    let mut a = Client::new(&app);
+    a.login("padmin", PW).await;
+    let t = a.get("/admin/users?q=banker").await.text();
+    assert!(t.contains("汉江银行光谷支行") && t.contains("银行客户经理"), "{t}");
+}
