@@ -128,7 +128,7 @@ impl StepsT {
 struct ClaimTpl {
     c: Chrome,
     /// A refused step: the step, its messages and what was typed.
-    failed: Option<(String, Vec<String>, HashMap<String, String>)>,
+    failed: super::kit::Refused,
     id: String,
     policy_number: String,
     policy_id: String,
@@ -157,18 +157,6 @@ struct ClaimTpl {
     can_upload: bool,
 }
 
-impl ClaimTpl {
-    /// The messages of the step `step` if it was refused.
-    fn errs(&self, step: &str) -> &[String] {
-        self.failed.as_ref().filter(|f| f.0 == step).map_or(&[], |f| f.1.as_slice())
-    }
-
-    /// What was typed into the refused step's `field`.
-    fn v(&self, step: &str, field: &str) -> &str {
-        self.failed.as_ref().filter(|f| f.0 == step).and_then(|f| f.2.get(field)).map_or("", String::as_str)
-    }
-}
-
 pub(super) async fn render_claim(
     st: &AppState,
     c: Chrome,
@@ -176,7 +164,7 @@ pub(super) async fn render_claim(
     id: &str,
     errors: Vec<String>,
 ) -> Response {
-    render_claim_failed(st, c, actor, id, errors, None).await
+    render_claim_failed(st, c, actor, id, errors, super::kit::Refused::default()).await
 }
 
 /// The claim page again after a refused step: its messages at the step's form, with what
@@ -187,7 +175,7 @@ async fn render_claim_failed(
     actor: &Actor,
     id: &str,
     errors: Vec<String>,
-    failed: Option<(String, Vec<String>, HashMap<String, String>)>,
+    failed: super::kit::Refused,
 ) -> Response {
     let tr = c.tr;
     let v = match st.svc.claim(actor, id).await {
@@ -284,25 +272,19 @@ async fn claim_step_post(
     match crate::forms::claims::claim_step_run(&st, &s.actor, &id, &step).await {
         Ok(()) => Ok(Redirect::to(&format!("/claims/{id}?done=claim_step")).into_response()),
         Err(api) if api.status == StatusCode::UNPROCESSABLE_ENTITY || api.status == StatusCode::CONFLICT => {
-            let msgs = if api.body.details.is_empty() {
-                vec![tr.pick(api.body.message_zh.clone(), api.body.message.clone())]
-            } else {
-                api.body
-                    .details
-                    .iter()
-                    .map(|d| {
-                        super::kit::at_field(
-                            tr,
-                            &d.field,
-                            tr.pick(d.message_zh.clone(), d.message_en.clone()),
-                        )
-                    })
-                    .collect()
-            };
+            let msgs = super::kit::step_messages(tr, &api);
             let step = g("step");
             // At the step's own form; a step the page has no form for reports above.
             if ["assign", "reserve", "decide", "pay", "close", "reopen"].contains(&step.as_str()) {
-                Err(render_claim_failed(&st, c, &s.actor, &id, Vec::new(), Some((step, msgs, form))).await)
+                Err(render_claim_failed(
+                    &st,
+                    c,
+                    &s.actor,
+                    &id,
+                    Vec::new(),
+                    super::kit::Refused::step(&step, msgs, form),
+                )
+                .await)
             } else {
                 Err(render_claim(&st, c, &s.actor, &id, msgs).await)
             }

@@ -108,7 +108,7 @@ struct DisputeTpl {
     c: Chrome,
     /// A refused step (`session`, or `conclude` for settling or escalating), its messages
     /// and what was typed.
-    failed: Option<(String, Vec<String>, HashMap<String, String>)>,
+    failed: super::kit::Refused,
     id: String,
     claim_id: String,
     holder: String,
@@ -136,20 +136,8 @@ struct DisputeTpl {
     errors: Vec<String>,
 }
 
-impl DisputeTpl {
-    /// The messages of the form `form` if it was refused.
-    fn errs(&self, form: &str) -> &[String] {
-        self.failed.as_ref().filter(|f| f.0 == form).map_or(&[], |f| f.1.as_slice())
-    }
-
-    /// What was typed into the refused form's `field`.
-    fn v(&self, form: &str, field: &str) -> &str {
-        self.failed.as_ref().filter(|f| f.0 == form).and_then(|f| f.2.get(field)).map_or("", String::as_str)
-    }
-}
-
 async fn render_dispute(st: &AppState, c: Chrome, actor: &Actor, id: &str, errors: Vec<String>) -> Response {
-    render_dispute_failed(st, c, actor, id, errors, None).await
+    render_dispute_failed(st, c, actor, id, errors, super::kit::Refused::default()).await
 }
 
 /// The dispute's page after a refused step: the messages at its form, with what was typed.
@@ -159,7 +147,7 @@ async fn render_dispute_failed(
     actor: &Actor,
     id: &str,
     errors: Vec<String>,
-    failed: Option<(String, Vec<String>, HashMap<String, String>)>,
+    failed: super::kit::Refused,
 ) -> Response {
     let tr = c.tr;
     let v = match st.svc.dispute(actor, id).await {
@@ -247,21 +235,7 @@ async fn dispute_step_post(
     match crate::forms::disputes::dispute_step_run(&st, &s.actor, &id, &step).await {
         Ok(()) => Ok(Redirect::to(&format!("/disputes/{id}?done=dispute_step")).into_response()),
         Err(api) => {
-            let msgs = if api.body.details.is_empty() {
-                vec![tr.pick(api.body.message_zh.clone(), api.body.message.clone())]
-            } else {
-                api.body
-                    .details
-                    .iter()
-                    .map(|d| {
-                        super::kit::at_field(
-                            tr,
-                            &d.field,
-                            tr.pick(d.message_zh.clone(), d.message_en.clone()),
-                        )
-                    })
-                    .collect()
-            };
+            let msgs = super::kit::step_messages(tr, &api);
             let form_name = match g("step").as_str() {
                 "session" => "session",
                 "settle" | "escalate" => "conclude",
@@ -276,7 +250,7 @@ async fn dispute_step_post(
                     &s.actor,
                     &id,
                     Vec::new(),
-                    Some((form_name.to_owned(), msgs, form.clone())),
+                    super::kit::Refused::step(form_name, msgs, form.clone()),
                 )
                 .await
             };

@@ -385,6 +385,45 @@ pub(super) fn form_errors(e: ServiceError) -> Result<Vec<FieldError>, ServiceErr
     }
 }
 
+/// A refused step of a case page (claim, subsidy, dispute): which form, its messages and
+/// what was typed, to show at that form.
+#[derive(Default)]
+pub(super) struct Refused(pub(super) Option<(String, Vec<String>, HashMap<String, String>)>);
+
+impl Refused {
+    /// The step `step` refused with `messages`, `typed` being what was sent.
+    pub(super) fn step(step: &str, messages: Vec<String>, typed: HashMap<String, String>) -> Refused {
+        Refused(Some((step.to_owned(), messages, typed)))
+    }
+
+    /// The messages of the form `step` if it was refused.
+    pub(super) fn errs(&self, step: &str) -> &[String] {
+        self.0.as_ref().filter(|f| f.0 == step).map_or(&[], |f| f.1.as_slice())
+    }
+
+    /// What was typed into the refused form's `field`.
+    pub(super) fn v(&self, step: &str, field: &str) -> &str {
+        self.0.as_ref().filter(|f| f.0 == step).and_then(|f| f.2.get(field)).map_or("", String::as_str)
+    }
+
+    pub(super) fn is_none(&self) -> bool {
+        self.0.is_none()
+    }
+}
+
+/// An API error of a step as the messages of its form, each named for its field.
+pub(super) fn step_messages(tr: Tr, api: &crate::error::ApiError) -> Vec<String> {
+    if api.body.details.is_empty() {
+        vec![tr.pick(api.body.message_zh.clone(), api.body.message.clone())]
+    } else {
+        api.body
+            .details
+            .iter()
+            .map(|d| at_field(tr, &d.field, tr.pick(d.message_zh.clone(), d.message_en.clone())))
+            .collect()
+    }
+}
+
 /// A message at a step's form, named for its field where the field is one of the step forms'
 /// (`日期：此项为必填项`).
 pub(super) fn at_field(tr: Tr, field: &str, message: String) -> String {

@@ -123,7 +123,7 @@ async fn list_page(State(st): State<AppState>, Authed { c, s, tr }: Authed) -> P
 struct DetailTpl {
     c: Chrome,
     /// A refused step: the step, its messages and what was typed.
-    failed: Option<(String, Vec<String>, HashMap<String, String>)>,
+    failed: super::kit::Refused,
     r: Row,
     label: String,
     unconfirmed: bool,
@@ -183,20 +183,8 @@ impl Can {
     }
 }
 
-impl DetailTpl {
-    /// The messages of the step `step` if it was refused.
-    fn errs(&self, step: &str) -> &[String] {
-        self.failed.as_ref().filter(|f| f.0 == step).map_or(&[], |f| f.1.as_slice())
-    }
-
-    /// What was typed into the refused step's `field`.
-    fn v(&self, step: &str, field: &str) -> &str {
-        self.failed.as_ref().filter(|f| f.0 == step).and_then(|f| f.2.get(field)).map_or("", String::as_str)
-    }
-}
-
 async fn render_detail(st: &AppState, c: Chrome, actor: &Actor, id: &str, errors: Vec<String>) -> Response {
-    render_detail_failed(st, c, actor, id, errors, None).await
+    render_detail_failed(st, c, actor, id, errors, super::kit::Refused::default()).await
 }
 
 /// The application's page after a refused step: the messages at the step's form, with what
@@ -207,7 +195,7 @@ async fn render_detail_failed(
     actor: &Actor,
     id: &str,
     errors: Vec<String>,
-    failed: Option<(String, Vec<String>, HashMap<String, String>)>,
+    failed: super::kit::Refused,
 ) -> Response {
     let tr = c.tr;
     let (a, objections, docs) = match st.svc.subsidy_application(actor, id).await {
@@ -346,21 +334,7 @@ async fn step_post(
     match crate::forms::subsidies::step_run(&st, &s.actor, &id, &step).await {
         Ok(()) => Ok(Redirect::to(&format!("/subsidies/{id}?done=subsidy_step")).into_response()),
         Err(api) => {
-            let m = if api.body.details.is_empty() {
-                vec![tr.pick(api.body.message_zh.clone(), api.body.message.clone())]
-            } else {
-                api.body
-                    .details
-                    .iter()
-                    .map(|d| {
-                        super::kit::at_field(
-                            tr,
-                            &d.field,
-                            tr.pick(d.message_zh.clone(), d.message_en.clone()),
-                        )
-                    })
-                    .collect()
-            };
+            let m = super::kit::step_messages(tr, &api);
             let code = if api.status == StatusCode::CONFLICT {
                 StatusCode::UNPROCESSABLE_ENTITY
             } else {
@@ -380,7 +354,15 @@ async fn step_post(
                 "confirm",
             ];
             let page = if known.contains(&step.as_str()) {
-                render_detail_failed(&st, c, &s.actor, &id, Vec::new(), Some((step, m, form.clone()))).await
+                render_detail_failed(
+                    &st,
+                    c,
+                    &s.actor,
+                    &id,
+                    Vec::new(),
+                    super::kit::Refused::step(&step, m, form.clone()),
+                )
+                .await
             } else {
                 render_detail(&st, c, &s.actor, &id, m).await
             };
