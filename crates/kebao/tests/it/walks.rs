@@ -46,7 +46,8 @@ const DAYS: &[Day] = &[
     Day {
         login: "ins.filer",
         pages: &["/dashboard", "/filings"],
-        follow: Some(("/filings", "a[href^='/filings/']")),
+        // A filing (its rating plan form), not the form for a new one.
+        follow: Some(("/filings", "a[href^='/filings/']:not([href='/filings/new'])")),
     },
     Day {
         login: "zone.reviewer",
