@@ -589,6 +589,38 @@ pub(super) fn step_detail(tr: Tr, industries: &kebao_domain::IndustryMap, detail
     if let Some(t) = industries.tag(detail) {
         return tr.t(&t.name_zh, &t.name_en).to_owned();
     }
+    // An amount ("2000000 元", "1500000.5"): with thousands separators, as every amount.
+    let (number, unit) = match detail.strip_suffix(" 元") {
+        Some(n) => (n, tr.t(" 元", " yuan")),
+        None => (detail, ""),
+    };
+    if let Some(grouped) = group_digits(number) {
+        return format!("{grouped}{unit}");
+    }
     let (zh, en) = kebao_domain::keys::band_label(detail);
     tr.t(zh, en).to_owned()
+}
+
+/// A plain decimal number (`2000000`, `-1500.25`) with thousands separators; `None` for
+/// anything else.
+pub(super) fn group_digits(s: &str) -> Option<String> {
+    let (sign, rest) = s.strip_prefix('-').map_or(("", s), |r| ("-", r));
+    let (int, frac) = rest.split_once('.').map_or((rest, None), |(i, f)| (i, Some(f)));
+    if int.is_empty()
+        || !int.bytes().all(|b| b.is_ascii_digit())
+        || frac.is_some_and(|f| !f.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return None;
+    }
+    let mut out = String::with_capacity(s.len() + int.len() / 3);
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    Some(match frac {
+        Some(f) => format!("{sign}{out}.{f}"),
+        None => format!("{sign}{out}"),
+    })
 }

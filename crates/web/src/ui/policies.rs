@@ -363,7 +363,7 @@ pub(super) async fn render_policy_typed(
                 if tr.en { s.label_en.clone() } else { s.label_zh.clone() },
                 super::kit::step_detail(tr, st.svc.industries(), &s.detail),
                 s.factor.clone().unwrap_or_default(),
-                s.running.clone(),
+                super::kit::group_digits(&s.running).unwrap_or_else(|| s.running.clone()),
             )
         })
         .collect();

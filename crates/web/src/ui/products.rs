@@ -1475,6 +1475,11 @@ impl QuoteTpl {
     fn detail(&self, d: &str) -> String {
         super::kit::step_detail(self.c.tr, &self.industries_map, d)
     }
+
+    /// A running amount with thousands separators.
+    fn amount(&self, running: &str) -> String {
+        super::kit::group_digits(running).unwrap_or_else(|| running.to_owned())
+    }
 }
 
 async fn quote_page(
