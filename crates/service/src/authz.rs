@@ -445,6 +445,16 @@ pub enum Basis {
     None,
 }
 
+/// The labels of a basis code as recorded (`own`, `statutory_duty`, `consent`, `none`).
+pub fn basis_label(code: &str) -> (&'static str, &'static str) {
+    match code {
+        "own" => ("本机构数据", "own organisation"),
+        "statutory_duty" => ("法定职责", "statutory duty"),
+        "consent" => ("企业授权", "the enterprise's consent"),
+        _ => ("无", "none"),
+    }
+}
+
 impl Basis {
     /// The code recorded with decisions.
     pub fn code(&self) -> &'static str {

@@ -550,9 +550,14 @@ impl Service {
         let mut out = Vec::new();
         let record_line = |r: &ExternalRecord| {
             let who = r.person_name.as_deref().map(|p| format!("[{p}] ")).unwrap_or_default();
+            // The source by its name (the platform's connectors), never its code.
+            let (src_zh, src_en) = SOURCES
+                .iter()
+                .find(|s| s.0 == r.source)
+                .map_or((r.source.as_str(), r.source.as_str()), |s| (s.1, s.2));
             ReportLine {
-                zh: format!("{} {who}{}：{}（{}）", r.occurred_on, r.title, r.detail, r.source),
-                en: format!("{} {who}{}: {} ({})", r.occurred_on, r.title, r.detail, r.source),
+                zh: format!("{} {who}{}：{}（{src_zh}）", r.occurred_on, r.title, r.detail),
+                en: format!("{} {who}{}: {} ({src_en})", r.occurred_on, r.title, r.detail),
             }
         };
         let ext = |rs: &[ExternalRecord], kinds: &[&str]| -> Vec<ReportLine> {

@@ -59,6 +59,17 @@ struct ConsentRow {
     person: String,
 }
 
+/// A recorded basis (`consent`, or several joined by `/`) in words.
+fn basis_text(tr: Tr, code: &str) -> String {
+    code.split('/')
+        .map(|c| {
+            let (zh, en) = kebao_service::authz::basis_label(c.trim());
+            tr.t(zh, en)
+        })
+        .collect::<Vec<_>>()
+        .join(tr.t("；", "; "))
+}
+
 fn row(tr: Tr, v: &ConsentView) -> ConsentRow {
     let c = &v.consent;
     ConsentRow {
@@ -351,7 +362,7 @@ async fn report_page(
                 title: tr.t(x.scope.label_zh(), x.scope.label_en()).to_owned(),
                 class: tr.t(x.class.label_zh(), x.class.label_en()).to_owned(),
                 allowed: x.check.allowed,
-                basis: x.check.basis.to_owned(),
+                basis: basis_text(tr, x.check.basis),
                 reason: tr.pick(x.check.reason_zh.clone(), x.check.reason_en.clone()),
                 fields: x
                     .fields
@@ -405,7 +416,7 @@ async fn access_page(State(st): State<AppState>, Authed { c, s, tr }: Authed) ->
                 purpose: Purpose::from_code(&a.purpose)
                     .map(|p| tr.t(p.label_zh(), p.label_en()).to_owned())
                     .unwrap_or_else(|| a.purpose.clone()),
-                basis: a.basis.clone(),
+                basis: basis_text(tr, &a.basis),
                 consent: a.consent_id.clone().unwrap_or_default(),
                 outcome: if a.outcome == "refused" {
                     tr.t("被拒绝", "refused")
