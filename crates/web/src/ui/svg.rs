@@ -31,6 +31,7 @@ pub fn hbar(items: &[(String, f64)], unit: &str) -> String {
             "<text x=\"{x}\" y=\"{ty}\" text-anchor=\"end\" font-size=\"13\" fill=\"#1f2933\" translate=\"no\">{l}</text>\
              <rect x=\"{bx}\" y=\"{y}\" width=\"{w:.1}\" height=\"20\" rx=\"3\" fill=\"#2f6fb8\"><title>{f}: {v}{u}</title></rect>\
              <text x=\"{vx:.1}\" y=\"{ty}\" font-size=\"12\" fill=\"#5f6b7a\">{v}{u}</text>",
+            v = super::kit::group_digits(&v.to_string()).unwrap_or_else(|| v.to_string()),
             x = label_w - 8.0,
             ty = y + 15,
             l = esc(&label),
