@@ -96,41 +96,38 @@ impl Service {
         })
     }
 
-    /// After payment evidence is uploaded: the insurer's underwriters and administrator are
-    /// asked to confirm the payment (one open to-do per policy).
+    /// After payment evidence is uploaded: the insurer's underwriters, who record premiums,
+    /// are asked to confirm the payment (one open to-do per policy).
     pub(crate) async fn payment_evidence_todo(&self, tx: &mut Tx, p: &Policy) -> Result<()> {
         let now = self.now_us();
         todos::close_todo(tx.conn(), "premium_evidence", &p.id, now).await?;
         let holder = orgs::get(tx.conn(), &p.enterprise_id).await.map(|o| o.name).unwrap_or_default();
         let paid = kebao_store::ledger::sum_for_event(tx.conn(), &p.id, codes::PREMIUM_PAID).await?;
         let due = p.premium.checked_sub(Money::from_fen(paid)).unwrap_or(Money::ZERO);
-        // One to-do per organisation: the underwriters, who record premiums.
-        for role in [Role::Underwriter] {
-            todos::add_todo(
-                tx.conn(),
-                &Todo {
-                    id: self.new_id(),
-                    org_id: p.insurer_id.clone(),
-                    role: role.code().to_owned(),
-                    kind: "premium_evidence".into(),
-                    subject: p.id.clone(),
-                    title_zh: format!(
-                        "缴费凭证待确认：{holder}（保单 {}，应收 {} 元）",
-                        p.number,
-                        due.display_yuan()
-                    ),
-                    title_en: format!(
-                        "Payment evidence to confirm: {holder} (policy {}, {} yuan due)",
-                        p.number,
-                        due.display_yuan()
-                    ),
-                    link: format!("/policies/{}", p.id),
-                    created_at_us: now,
-                    done_at_us: None,
-                },
-            )
-            .await?;
-        }
+        todos::add_todo(
+            tx.conn(),
+            &Todo {
+                id: self.new_id(),
+                org_id: p.insurer_id.clone(),
+                role: Role::Underwriter.code().to_owned(),
+                kind: "premium_evidence".into(),
+                subject: p.id.clone(),
+                title_zh: format!(
+                    "缴费凭证待确认：{holder}（保单 {}，应收 {} 元）",
+                    p.number,
+                    due.display_yuan()
+                ),
+                title_en: format!(
+                    "Payment evidence to confirm: {holder} (policy {}, {} yuan due)",
+                    p.number,
+                    due.display_yuan()
+                ),
+                link: format!("/policies/{}", p.id),
+                created_at_us: now,
+                done_at_us: None,
+            },
+        )
+        .await?;
         Ok(())
     }
 }
