@@ -52,12 +52,12 @@ const DAYS: &[Day] = &[
     Day {
         login: "zone.reviewer",
         pages: &["/dashboard", "/subsidies", "/filings", "/orgs?status=pending", "/policies", "/claims"],
-        follow: Some(("/subsidies", "a[href^='/subsidies/']")),
+        follow: Some(("/subsidies", "td a[href^='/subsidies/']")),
     },
     Day {
         login: "zone.approver",
         pages: &["/dashboard", "/subsidies", "/subsidies/dashboard", "/zone/insurance", "/disputes"],
-        follow: Some(("/subsidies", "a[href^='/subsidies/']")),
+        follow: Some(("/subsidies", "td a[href^='/subsidies/']")),
     },
     Day {
         login: "regulator",
