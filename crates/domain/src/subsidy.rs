@@ -486,6 +486,9 @@ string_enum! {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ShareGroup {
     pub name: String,
+    /// The group's name in English (empty: the Chinese name is shown).
+    #[serde(default)]
+    pub name_en: String,
     pub product_types: Vec<String>,
     pub share_bp_by_year: Vec<u32>,
 }
@@ -1023,7 +1026,12 @@ pub fn assess(p: &Programme, c: &Case) -> Result<Grant, Vec<Failure>> {
     let mut amount = round_div(i128::from(base) * i128::from(share), 10_000);
     steps.push(Step {
         label_zh: format!("{}，第 {} 年，补贴 {}", group.name, c.year_of_cover.max(1), pct(share)),
-        label_en: format!("{}, year {}, share {}", group.name, c.year_of_cover.max(1), pct(share)),
+        label_en: format!(
+            "{}, year {}, share {}",
+            if group.name_en.is_empty() { &group.name } else { &group.name_en },
+            c.year_of_cover.max(1),
+            pct(share)
+        ),
         value_fen: amount,
     });
     let mut bound_by = None;
@@ -1200,6 +1208,15 @@ mod tests {
         let zone = ps.iter().find(|p| p.id == "zone_tech_insurance").unwrap();
         assert_eq!(zone.confidence, Confidence::Unconfirmed);
         assert!(zone.label_en.contains("not a Donghu rule"));
+        // Every shipped group and document has its English name (the English pages show it).
+        for p in &ps {
+            for g in &p.groups {
+                assert!(!g.name_en.is_empty() && g.name_en.is_ascii(), "{} {}", p.id, g.name);
+            }
+            for d in &p.documents {
+                assert!(!d.name_en.is_empty() && d.name_en.is_ascii(), "{} {}", p.id, d.code);
+            }
+        }
     }
 
     #[test]
