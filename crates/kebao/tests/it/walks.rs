@@ -19,62 +19,67 @@ use std::time::Duration;
 
 const PW: &str = "kebao-demo-2026";
 
-/// A role's day: its demo login, the pages it opens, and a link it follows from the first
-/// list (a case it works on).
+/// A role's day: its demo login, the pages it opens, and the links it follows, each from a
+/// page of its own (the cases it works on).
 struct Day {
     login: &'static str,
     pages: &'static [&'static str],
-    follow: Option<(&'static str, &'static str)>,
+    follow: &'static [(&'static str, &'static str)],
 }
 
 const DAYS: &[Day] = &[
     Day {
         login: "ent.admin",
         pages: &["/dashboard", "/policies", "/claims", "/disputes", "/subsidies", "/consents", "/products"],
-        follow: Some(("/policies", "#policies a[href^='/policies/']")),
+        // A policy, and one whose premium is still due (its payment card), from the dashboard.
+        follow: &[
+            ("/policies", "#policies a[href^='/policies/']"),
+            ("/dashboard", "#underway a[href^='/policies/']"),
+        ],
     },
     Day {
         login: "ins.underwriter",
         pages: &["/dashboard", "/underwriting", "/policies"],
-        follow: Some(("/policies", "#policies a[href^='/policies/']")),
+        // A policy, and the insurer's own page (its collection account).
+        follow: &[("/policies", "#policies a[href^='/policies/']"), ("/dashboard", "a[href^='/orgs/']")],
     },
     Day {
         login: "ins.claims",
         pages: &["/dashboard", "/claims", "/disputes"],
-        follow: Some(("/claims", "#claims a[href^='/claims/']")),
+        follow: &[("/claims", "#claims a[href^='/claims/']")],
     },
     Day {
         login: "ins.filer",
         pages: &["/dashboard", "/filings"],
         // A filing (its rating plan form), not the form for a new one.
-        follow: Some(("/filings", "a[href^='/filings/']:not([href='/filings/new'])")),
+        follow: &[("/filings", "a[href^='/filings/']:not([href='/filings/new'])")],
     },
     Day {
         login: "zone.reviewer",
         pages: &["/dashboard", "/subsidies", "/filings", "/orgs?status=pending", "/policies", "/claims"],
-        follow: Some(("/subsidies", "td a[href^='/subsidies/']")),
+        follow: &[("/subsidies", "td a[href^='/subsidies/']")],
     },
     Day {
         login: "zone.approver",
         pages: &["/dashboard", "/subsidies", "/subsidies/dashboard", "/zone/insurance", "/disputes"],
-        follow: Some(("/subsidies", "td a[href^='/subsidies/']")),
+        follow: &[("/subsidies", "td a[href^='/subsidies/']")],
     },
     Day {
         login: "regulator",
         pages: &["/dashboard", "/zone/insurance", "/policies", "/claims", "/disputes", "/audit"],
-        follow: Some(("/disputes", "#disputes a[href^='/disputes/']")),
+        follow: &[("/disputes", "#disputes a[href^='/disputes/']")],
     },
     Day {
         login: "mediator",
         pages: &["/dashboard", "/disputes"],
-        follow: Some(("/disputes", "#disputes a[href^='/disputes/']")),
+        follow: &[("/disputes", "#disputes a[href^='/disputes/']")],
     },
-    Day { login: "bank.officer", pages: &["/dashboard", "/consents", "/orgs?kind=enterprise"], follow: None },
-    Day { login: "guarantor.officer", pages: &["/dashboard", "/consents"], follow: None },
+    Day { login: "bank.officer", pages: &["/dashboard", "/consents", "/orgs?kind=enterprise"], follow: &[] },
+    Day { login: "guarantor.officer", pages: &["/dashboard", "/consents"], follow: &[] },
     Day {
         login: "platform.admin",
         pages: &["/dashboard", "/admin/users", "/audit", "/audit?kind=policy", "/admin/password"],
-        follow: None,
+        follow: &[],
     },
 ];
 
@@ -429,7 +434,7 @@ async fn every_role_walks_its_day_at_desktop_and_phone_width_in_both_languages()
             d.sign_in(&demo.site, day.login, PW).await;
             for en in [false, true] {
                 let mut pages: Vec<String> = day.pages.iter().map(|p| (*p).to_owned()).collect();
-                if let Some((list, link)) = day.follow {
+                for (list, link) in day.follow {
                     d.go(&format!("{}{}", demo.site, with_lang(list, en))).await;
                     let href = d
                         .exec(&format!(

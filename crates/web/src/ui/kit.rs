@@ -589,13 +589,32 @@ pub(super) fn step_detail(tr: Tr, industries: &kebao_domain::IndustryMap, detail
     if let Some(t) = industries.tag(detail) {
         return tr.t(&t.name_zh, &t.name_en).to_owned();
     }
-    // An amount ("2000000 元", "1500000.5"): with thousands separators, as every amount.
-    let (number, unit) = match detail.strip_suffix(" 元") {
-        Some(n) => (n, tr.t(" 元", " yuan")),
-        None => (detail, ""),
-    };
-    if let Some(grouped) = group_digits(number) {
-        return format!("{grouped}{unit}");
+    // A number ("1500000.5"): with thousands separators, as every amount.
+    if let Some(grouped) = group_digits(detail) {
+        return grouped;
+    }
+    // Amounts in yuan within the text ("2000000 元 × 0.012"): grouped, the unit in the page's
+    // language.
+    if detail.contains(" 元") {
+        let parts: Vec<&str> = detail.split(" 元").collect();
+        let mut out = String::with_capacity(detail.len() + 8);
+        for (i, part) in parts.iter().enumerate() {
+            if i + 1 < parts.len() {
+                let start = part
+                    .char_indices()
+                    .rev()
+                    .take_while(|(_, c)| c.is_ascii_digit() || *c == '.' || *c == '-')
+                    .last()
+                    .map_or(part.len(), |(k, _)| k);
+                let (head, number) = part.split_at(start);
+                out.push_str(head);
+                out.push_str(&group_digits(number).unwrap_or_else(|| number.to_owned()));
+                out.push_str(tr.t(" 元", " yuan"));
+            } else {
+                out.push_str(part);
+            }
+        }
+        return out;
     }
     let (zh, en) = kebao_domain::keys::band_label(detail);
     tr.t(zh, en).to_owned()
