@@ -185,13 +185,7 @@ impl Service {
                     &crate::policies::policy_resource(&p),
                     &Basis::None,
                 )?;
-                let paid = kebao_store::ledger::sum_for_event(
-                    tx.conn(),
-                    &p.id,
-                    kebao_domain::policy::codes::PREMIUM_PAID,
-                )
-                .await?;
-                if paid >= p.premium.fen() {
+                if crate::payments::premium_due(tx, &p).await? == kebao_domain::Money::ZERO {
                     return Err(ServiceError::Conflict(FieldError::new(
                         "evidence",
                         "paid",

@@ -447,13 +447,16 @@ pub enum Basis {
 
 /// The labels of a basis code as recorded (`own`, `statutory_duty`, `consent`, `none`).
 pub fn basis_label(code: &str) -> (&'static str, &'static str) {
-    match code {
-        "own" => ("本机构数据", "own organisation"),
-        "statutory_duty" => ("法定职责", "statutory duty"),
-        "consent" => ("企业授权", "the enterprise's consent"),
-        _ => ("无", "none"),
-    }
+    BASES.iter().find(|b| b.0 == code).map_or(("无", "none"), |b| (b.1, b.2))
 }
+
+/// Every basis code [`Basis::code`] records, with its labels.
+pub const BASES: &[(&str, &str, &str)] = &[
+    ("own", "本机构数据", "own organisation"),
+    ("statutory_duty", "法定职责", "statutory duty"),
+    ("consent", "企业授权", "the enterprise's consent"),
+    ("none", "无", "none"),
+];
 
 impl Basis {
     /// The code recorded with decisions.

@@ -35,6 +35,12 @@ pub fn evidence_owner(policy_id: &str) -> Owner {
     Owner { kind: OwnerKind::PremiumPayment, id: policy_id.to_owned(), version: None }
 }
 
+/// The premium still due on a policy: its premium less what the ledger records as paid.
+pub(crate) async fn premium_due(tx: &mut impl kebao_store::Conn, p: &Policy) -> Result<Money> {
+    let paid = kebao_store::ledger::sum_for_event(tx.conn(), &p.id, codes::PREMIUM_PAID).await?;
+    Ok(p.premium.checked_sub(Money::from_fen(paid)).unwrap_or(Money::ZERO))
+}
+
 impl Service {
     /// Sets an insurer's collection account (its own administrator, or the zone for it).
     pub async fn set_collection_account(
@@ -84,8 +90,7 @@ impl Service {
         let mut tx = self.store.begin_read().await?;
         let p = kebao_store::policies::policy(tx.conn(), policy_id).await?;
         self.policy_visible(&mut tx, actor, &p).await?;
-        let paid = kebao_store::ledger::sum_for_event(tx.conn(), &p.id, codes::PREMIUM_PAID).await?;
-        let due = p.premium.checked_sub(Money::from_fen(paid)).unwrap_or(Money::ZERO);
+        let due = premium_due(&mut tx, &p).await?;
         Ok(PaymentInstructions {
             account: orgs::collection_account(tx.conn(), &p.insurer_id).await?,
             reference: p.number.clone(),
@@ -102,8 +107,7 @@ impl Service {
         let now = self.now_us();
         todos::close_todo(tx.conn(), "premium_evidence", &p.id, now).await?;
         let holder = orgs::get(tx.conn(), &p.enterprise_id).await.map(|o| o.name).unwrap_or_default();
-        let paid = kebao_store::ledger::sum_for_event(tx.conn(), &p.id, codes::PREMIUM_PAID).await?;
-        let due = p.premium.checked_sub(Money::from_fen(paid)).unwrap_or(Money::ZERO);
+        let due = premium_due(tx, p).await?;
         todos::add_todo(
             tx.conn(),
             &Todo {

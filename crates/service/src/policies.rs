@@ -467,8 +467,7 @@ impl Service {
         if !recorded {
             return Ok(());
         }
-        let paid = kebao_store::ledger::sum_for_event(tx.conn(), &p.id, codes::PREMIUM_PAID).await?;
-        if paid >= p.premium.fen() {
+        if crate::payments::premium_due(&mut tx, &p).await? == Money::ZERO {
             todos::close_todo(tx.conn(), "premium_evidence", &p.id, self.now_us()).await?;
         }
         let draft = EventDraft::new(
