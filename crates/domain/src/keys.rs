@@ -79,15 +79,8 @@ pub fn band_label(key: &str) -> (&str, &str) {
 }
 
 /// Every key a page must not show raw: enum codes, product-type ids of `cat`, band keys.
-/// Codes the service records that are not enums of the domain: the lawful basis of a read
-/// and the credit-data sources (`kebao_service::authz::Basis::code`,
-/// `kebao_service::consent::SOURCES`).
-pub const SERVICE_CODES: &[&str] =
-    &["statutory_duty", "consent", "provincial_credit", "ip_office", "personal_credit"];
-
 pub fn all_keys(cat: &catalogue::Catalogue) -> Vec<String> {
     let mut v: Vec<String> = enum_codes().into_iter().map(str::to_owned).collect();
-    v.extend(SERVICE_CODES.iter().map(|k| (*k).to_owned()));
     v.extend(cat.types().iter().map(|t| t.id.clone()));
     v.extend(BAND_LABELS.iter().map(|(k, _, _)| (*k).to_owned()));
     v.sort_unstable();

@@ -426,7 +426,17 @@ async fn every_role_walks_its_day_at_desktop_and_phone_width_in_both_languages()
     let demo = demo().await;
     let data = data_strings(&demo.db).await;
     let cat = kebao_domain::catalogue::Catalogue::from_toml(kebao_service::CATALOGUE).unwrap();
-    let keys: BTreeSet<String> = kebao_domain::keys::all_keys(&cat).into_iter().collect();
+    let mut keys: BTreeSet<String> = kebao_domain::keys::all_keys(&cat).into_iter().collect();
+    // The service's own codes: the lawful basis of a read and the credit-data sources (the
+    // plain words among them, `own` and `none`, would also match ordinary text).
+    keys.extend(
+        kebao_service::authz::BASES
+            .iter()
+            .map(|b| b.0)
+            .chain(kebao_service::consent::SOURCES.iter().map(|s| s.0))
+            .filter(|c| c.contains('_') || *c == "consent")
+            .map(str::to_owned),
+    );
     let shots = std::env::var("KEBAO_WALK_SHOTS").ok().map(std::path::PathBuf::from);
     let mut failures: Vec<String> = Vec::new();
     for (d, width) in [(&desk, "desktop"), (&phone, "390px")] {
