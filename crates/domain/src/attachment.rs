@@ -15,6 +15,7 @@ string_enum! {
         SubsidyApplication = "subsidy_application", "补贴申请", "Subsidy application";
         Consent = "consent", "授权", "Consent";
         PremiumPayment = "premium_payment", "缴费凭证", "Payment evidence";
+        RegisteredPolicy = "registered_policy", "线下保单文件", "Registered policy's documents";
     }
 }
 
@@ -27,6 +28,7 @@ impl OwnerKind {
             OwnerKind::SubsidyApplication => None,
             OwnerKind::Consent => Some(1),
             OwnerKind::PremiumPayment => Some(MAX_PER_PAYMENT),
+            OwnerKind::RegisteredPolicy => Some(MAX_PER_PAYMENT),
         }
     }
 
@@ -57,6 +59,12 @@ impl OwnerKind {
                 "too_many",
                 format!("每张保单最多 {n} 份缴费凭证"),
                 format!("at most {n} payment documents per policy"),
+            ),
+            OwnerKind::RegisteredPolicy => FieldError::new(
+                "document",
+                "too_many",
+                format!("每张登记保单最多 {n} 份文件"),
+                format!("at most {n} documents per registered policy"),
             ),
             OwnerKind::Consent => FieldError::new(
                 "evidence",
@@ -91,6 +99,11 @@ impl Owner {
     /// A subsidy application.
     pub fn subsidy_application(id: &str) -> Owner {
         Owner { kind: OwnerKind::SubsidyApplication, id: id.to_owned(), version: None }
+    }
+
+    /// A policy registered from outside the platform (the paper policy, the invoice).
+    pub fn registered_policy(policy_id: &str) -> Owner {
+        Owner { kind: OwnerKind::RegisteredPolicy, id: policy_id.to_owned(), version: None }
     }
 
     /// A consent (its signed evidence).

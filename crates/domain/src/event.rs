@@ -358,6 +358,14 @@ pub fn action_label(action: &str) -> Option<(&'static str, &'static str)> {
         "policy.endorsed" => ("保单批改", "Policy endorsed"),
         "policy.cancelled" => ("退保", "Policy cancelled"),
         "policy.coinsured" => ("设定共保份额", "Co-insurance set"),
+        "policy.registered" => ("登记线下保单", "Policy bought outside the platform registered"),
+        "policy.document_added" => ("上传线下保单文件", "Registered policy's document added"),
+        "policy.registration_confirmed" => {
+            ("保险公司确认线下保单", "Registered policy confirmed by the insurer")
+        }
+        "policy.registration_rejected" => {
+            ("保险公司不予确认线下保单", "Registered policy not confirmed by the insurer")
+        }
         "premium.paid" => ("登记保费收款", "Premium recorded"),
         "premium.refunded" => ("退还保费", "Premium refunded"),
         "premium.evidence_added" => ("上传缴费凭证", "Payment evidence added"),

@@ -22,6 +22,7 @@ pub mod publicity;
 pub mod rating;
 pub mod rating_fields;
 pub mod search;
+pub mod subject;
 pub mod subsidy;
 pub mod time_zone;
 pub mod uscc;

@@ -8,6 +8,7 @@ use crate::org::parse_date;
 use crate::org::string_enum;
 use crate::product::ProductContent;
 use crate::rating::{QuoteInput, Step};
+use crate::subject::Subject;
 use time::Date;
 
 string_enum! {
@@ -25,6 +26,13 @@ string_enum! {
     PolicyStatus {
         InForce = "in_force", "有效", "In force";
         Cancelled = "cancelled", "已退保/解除", "Cancelled";
+        /// Bought outside the platform and registered by the policyholder; the insurer named
+        /// on it has not yet confirmed it and the premium it received.
+        Unconfirmed = "unconfirmed", "线下保单·待保险公司确认", "Registered, awaiting the insurer's confirmation";
+        /// Bought outside the platform; the insurer confirmed it and the premium received.
+        Registered = "registered", "线下保单·保险公司已确认", "Registered, confirmed by the insurer";
+        /// Bought outside the platform; the insurer did not confirm it.
+        Unrecognised = "unrecognised", "线下保单·保险公司不予确认", "Registered, not confirmed by the insurer";
     }
 }
 
@@ -79,6 +87,8 @@ string_enum! {
         Renew = "renew", "续保", "Renew";
         Coinsure = "coinsure", "设定共保", "Share with co-insurers";
         ReportClaim = "report_claim", "报案", "Report a claim";
+        ConfirmRegistration = "confirm_registration", "确认线下保单", "Confirm the registered policy";
+        RejectRegistration = "reject_registration", "不予确认", "Refuse to confirm";
     }
 }
 
@@ -89,6 +99,28 @@ impl PolicyStatus {
         use PolicyStatus as S;
         use PolicyStep as T;
         match (self, step) {
+            (S::Unconfirmed, T::ConfirmRegistration) => Ok(S::Registered),
+            (S::Unconfirmed, T::RejectRegistration) => Ok(S::Unrecognised),
+            (S::Registered | S::Unrecognised, T::ConfirmRegistration | T::RejectRegistration) => {
+                Err(FieldError::new(
+                    "policy",
+                    "already_decided",
+                    "保险公司已对该线下保单作出确认意见",
+                    "the insurer has already answered for this registered policy",
+                ))
+            }
+            (S::InForce | S::Cancelled, T::ConfirmRegistration | T::RejectRegistration) => Err(FieldError::new(
+                "policy",
+                "not_registered",
+                "该保单在平台出单，无需确认",
+                "the policy was issued on the platform; there is nothing to confirm",
+            )),
+            (S::Unconfirmed | S::Registered | S::Unrecognised, _) => Err(FieldError::new(
+                "policy",
+                "outside_platform",
+                "线下购买的保单由保险公司在线下管理，平台只登记",
+                "a policy bought outside the platform is administered by its insurer; the platform only records it",
+            )),
             (S::InForce, T::Cancel) => Ok(S::Cancelled),
             (S::InForce, _) => Ok(S::InForce),
             (S::Cancelled, T::PayPremium | T::Refund | T::ReportClaim) => Ok(S::Cancelled),
@@ -142,6 +174,8 @@ pub struct Application {
     pub created_at_us: i64,
     /// The policy this application renews.
     pub renewal_of: Option<String>,
+    /// The insured object and the parties besides the policyholder.
+    pub subject: Subject,
 }
 
 /// A policy's schedule: the product's content as filed, the rated inputs at binding, the
@@ -175,6 +209,18 @@ pub struct Policy {
     pub cancelled_on: Option<Date>,
     /// The rated inputs now in force (changed by endorsements; at binding, the schedule's).
     pub input: QuoteInput,
+    /// The insured object and the parties besides the policyholder.
+    pub subject: Subject,
+    /// The insurer's answer to a policy registered from outside the platform.
+    pub answer: Option<Answer>,
+}
+
+/// Who answered for the insurer, when, and what they wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    pub by: String,
+    pub at_us: i64,
+    pub note: String,
 }
 
 impl Policy {
@@ -565,9 +611,185 @@ impl CollectionAccount {
     }
 }
 
+/// How far back the cover of a registered policy may start (years): enough for the
+/// subsidy rules' three years of cover and the cumulative premium before them.
+pub const MAX_REGISTER_BACK_YEARS: i32 = 6;
+
+/// A policy bought outside the platform, as the policyholder types it from the paper policy.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RegistrationFields {
+    pub product_id: String,
+    /// The policy number printed on the policy.
+    pub number: String,
+    pub start_date: String,
+    pub end_date: String,
+    pub premium_yuan: String,
+    pub sum_insured_yuan: String,
+    pub limit_yuan: String,
+}
+
+/// A registration, read and checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registration {
+    pub product_id: String,
+    pub number: String,
+    pub start: Date,
+    pub end: Date,
+    pub premium: Money,
+    pub sum_insured: Money,
+    pub limit: Money,
+}
+
+impl Registration {
+    /// Reads what was typed on `today`: a number as printed (letters, digits, `-` and `/`),
+    /// cover that may have started up to [`MAX_REGISTER_BACK_YEARS`] ago and runs at most
+    /// [`MAX_TERM_MONTHS`], a premium above zero and a sum insured or limit. Every problem
+    /// names its field.
+    pub fn parse(f: &RegistrationFields, today: Date) -> Result<Registration, Invalid> {
+        let mut c = Collector::default();
+        let product_id = f.product_id.trim().to_owned();
+        if product_id.is_empty() {
+            c.push(FieldError::required("product_id"));
+        }
+        let number = f.number.trim().to_owned();
+        if number.is_empty() {
+            c.push(FieldError::required("number"));
+        } else if number.len() > 40
+            || !number.chars().all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '-' | '/' | '_' | '.'))
+        {
+            c.push(FieldError::new(
+                "number",
+                "format",
+                "保单号应为 1–40 位字母、数字或 - / _ .",
+                "the policy number is 1–40 letters, digits or - / _ .",
+            ));
+        }
+        let start = c.take(parse_date("start_date", &f.start_date));
+        let end = c.take(parse_date("end_date", &f.end_date));
+        if let Some(start) = start {
+            let earliest = today.replace_year(today.year() - MAX_REGISTER_BACK_YEARS).unwrap_or(today);
+            if start < earliest {
+                c.push(FieldError::new(
+                    "start_date",
+                    "too_old",
+                    format!("只能登记 {earliest} 以后起保的保单"),
+                    format!("only policies whose cover started on or after {earliest} can be registered"),
+                ));
+            }
+            if start > add_months(today, MAX_START_AHEAD_MONTHS).unwrap_or(Date::MAX) {
+                c.push(FieldError::new(
+                    "start_date",
+                    "too_far_ahead",
+                    format!("起保日不能晚于今天起 {MAX_START_AHEAD_MONTHS} 个月"),
+                    format!("cover must start within {MAX_START_AHEAD_MONTHS} months of today"),
+                ));
+            }
+        }
+        if let (Some(s), Some(e)) = (start, end) {
+            if e <= s {
+                c.push(FieldError::new(
+                    "end_date",
+                    "before_start",
+                    "终保日须晚于起保日",
+                    "cover must end after it starts",
+                ));
+            } else if add_months(s, MAX_TERM_MONTHS).is_some_and(|last| e >= last) {
+                c.push(FieldError::new(
+                    "end_date",
+                    "too_long",
+                    format!("保险期间最长 {MAX_TERM_MONTHS} 个月"),
+                    format!("the term is at most {MAX_TERM_MONTHS} months"),
+                ));
+            }
+        }
+        let mut money = |v: &str, field: &str, required: bool| -> Money {
+            if v.trim().is_empty() && !required {
+                return Money::ZERO;
+            }
+            let m = c.take(Money::parse_yuan(v, field)).unwrap_or(Money::ZERO);
+            if m.fen() < 0 || m.fen() > crate::rating::MAX_QUOTE_FEN {
+                c.push(FieldError::new(
+                    field,
+                    "range",
+                    "金额应为 0 至 1 万亿元",
+                    "the amount must be between 0 and a trillion yuan",
+                ));
+            }
+            m
+        };
+        let premium = money(&f.premium_yuan, "premium_yuan", true);
+        let sum_insured = money(&f.sum_insured_yuan, "sum_insured_yuan", false);
+        let limit = money(&f.limit_yuan, "limit_yuan", false);
+        if premium == Money::ZERO && !f.premium_yuan.trim().is_empty() {
+            c.push(FieldError::new("premium_yuan", "zero", "保费应大于零", "the premium must be above zero"));
+        }
+        if sum_insured.fen() <= 0 && limit.fen() <= 0 {
+            c.push(FieldError::new(
+                "sum_insured_yuan",
+                "required",
+                "请填写保险金额或赔偿限额",
+                "give the sum insured or the limit of liability",
+            ));
+        }
+        c.finish()?;
+        match (start, end) {
+            (Some(start), Some(end)) => {
+                Ok(Registration { product_id, number, start, end, premium, sum_insured, limit })
+            }
+            _ => Err(Invalid(vec![FieldError::required("start_date")])),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_registration_reads_the_paper_policy_or_names_each_bad_field() {
+        let today = time::macros::date!(2026 - 12 - 06);
+        let f = RegistrationFields {
+            product_id: "p1".into(),
+            number: "PICC-2024/0001".into(),
+            start_date: "2024-03-01".into(),
+            end_date: "2025-02-28".into(),
+            premium_yuan: "120000".into(),
+            sum_insured_yuan: "8,000,000".into(),
+            limit_yuan: "".into(),
+        };
+        let r = Registration::parse(&f, today).unwrap();
+        assert_eq!(r.premium, Money::from_fen(12_000_000));
+        assert_eq!(r.sum_insured, Money::from_fen(800_000_000));
+        let bad = RegistrationFields {
+            number: "PICC 2024 <1>".into(),
+            start_date: "2019-01-01".into(),
+            end_date: "2018-12-31".into(),
+            premium_yuan: "0".into(),
+            sum_insured_yuan: "".into(),
+            ..f.clone()
+        };
+        let e = Registration::parse(&bad, today).unwrap_err();
+        let fields: Vec<&str> = e.0.iter().map(|e| e.field.as_str()).collect();
+        for want in ["number", "start_date", "end_date", "premium_yuan", "sum_insured_yuan"] {
+            assert!(fields.contains(&want), "{want} missing in {fields:?}");
+        }
+        let long = RegistrationFields { end_date: "2034-03-01".into(), ..f };
+        assert_eq!(Registration::parse(&long, today).unwrap_err().0[0].code, "too_long");
+    }
+
+    #[test]
+    fn a_registered_policy_only_takes_the_insurers_answer() {
+        use PolicyStatus as S;
+        assert_eq!(
+            S::Unconfirmed.steps(),
+            vec![PolicyStep::ConfirmRegistration, PolicyStep::RejectRegistration]
+        );
+        assert!(S::Registered.steps().is_empty());
+        assert!(S::Unrecognised.steps().is_empty());
+        assert_eq!(S::Registered.apply(PolicyStep::ReportClaim).unwrap_err().code, "outside_platform");
+        assert_eq!(S::InForce.apply(PolicyStep::ConfirmRegistration).unwrap_err().code, "not_registered");
+        assert!(!S::InForce.steps().contains(&PolicyStep::ConfirmRegistration));
+    }
 
     #[test]
     fn rules_accept_refer_and_decline_with_reasons() {

@@ -565,6 +565,15 @@ pub struct Programme {
     /// The longest policy term subsidised.
     #[serde(default)]
     pub max_term_months: Option<u32>,
+    /// The policy must name an insured object of one of these kinds (first-set: equipment;
+    /// new materials: material); years, continuity and cumulative premium are then counted
+    /// per enterprise and object, across policies and insurers (rules.md §3.1, §4).
+    #[serde(default)]
+    pub object_kinds: Vec<crate::subject::ObjectKind>,
+    /// The policy must name a beneficiary (the user of first-set equipment or of a new
+    /// material, rules.md §3.1, §4).
+    #[serde(default)]
+    pub beneficiary_required: bool,
     /// Programmes in the same group never both pay for one policy: two zone programmes
     /// refuse each other; a zone programme meets a national one as `stacking` says.
     #[serde(default)]
@@ -723,9 +732,15 @@ pub struct Case {
     pub qualifications: Vec<(QualificationKind, Date, Date)>,
     pub industries: Vec<String>,
     pub uscc: String,
-    /// Which year of subsidised cover this policy is (1 = the first).
+    /// The kind of the policy's insured object, where it names one.
+    pub object_kind: Option<crate::subject::ObjectKind>,
+    /// The policy names a beneficiary.
+    pub beneficiary_named: bool,
+    /// Which year of subsidised cover this policy is (1 = the first), counted per insured
+    /// object where the policy names one, else along its renewal chain.
     pub year_of_cover: u32,
-    /// The previous policy of the same kind ended the day before this one starts (or none).
+    /// Cover ran without a gap up to this policy's start: the previous policy of the same
+    /// object (any insurer) or of the renewal chain lasted until the day before, or later.
     pub continuous: bool,
     pub cumulative_premium_fen: i64,
     /// Already granted to the enterprise in this programme in the cap year.
@@ -786,6 +801,8 @@ pub fn rule_label(rule: &str) -> Option<(&'static str, &'static str)> {
         "registration" => ("登记地", "place of registration"),
         "term" => ("保险期间", "policy term"),
         "max_years" => ("补贴年限", "years of subsidy"),
+        "insured_object" => ("保险标的", "insured object"),
+        "beneficiary" => ("受益人", "beneficiary"),
         "continuous" => ("连续投保", "continuous cover"),
         "min_cumulative_premium" => ("累计保费下限", "minimum cumulative premium"),
         "no_stacking" => ("不得重复享受", "no stacking"),
@@ -894,6 +911,22 @@ pub fn assess(p: &Programme, c: &Case) -> Result<Grant, Vec<Failure>> {
                 format!("the term of {months} months exceeds {max}"),
             );
         }
+    }
+    if !p.object_kinds.is_empty() && !c.object_kind.is_some_and(|k| p.object_kinds.contains(&k)) {
+        let zh: Vec<&str> = p.object_kinds.iter().map(|k| k.label_zh()).collect();
+        let en: Vec<&str> = p.object_kinds.iter().map(|k| k.label_en()).collect();
+        no(
+            "insured_object",
+            format!("保单须列明保险标的（{}）及其型号或牌号", zh.join("或")),
+            format!("the policy must name its insured object ({}) with its model or grade", en.join(" or ")),
+        );
+    }
+    if p.beneficiary_required && !c.beneficiary_named {
+        no(
+            "beneficiary",
+            "保单须列明受益人（装备或材料的用户）".into(),
+            "the policy must name the beneficiary (the user of the equipment or material)".into(),
+        );
     }
     if let Some(max) = p.max_years {
         if c.year_of_cover > max {

@@ -1611,15 +1611,34 @@ async fn seed_subsidies(
         applicants.push(actor(name).await.map_err(err)?);
     }
     let pid = |ty: &str| pids.get(ty).cloned().unwrap_or_default();
+    let first_set = pid("first_set_equipment");
     let bind = |who: kebao_service::authz::Actor, product: String, limit: i64| {
         let uw = uw.clone();
+        let first_set = first_set.clone();
         async move {
             let q = kebao_domain::rating::QuoteInput {
                 limit: Money::from_fen(limit * 100),
                 revenue: Money::from_fen(3_000_000_000),
                 ..Default::default()
             };
-            let a = svc.apply_for_policy(&who, &product, &q, &svc.today().to_string()).await?;
+            // First-set cover names the equipment (its model) and its user as beneficiary.
+            let subject = if product == first_set {
+                use kebao_domain::subject::{InsuredObject, ObjectKind, Party, Subject};
+                Subject {
+                    object: Some(InsuredObject {
+                        kind: ObjectKind::Equipment,
+                        identifier: format!("KB-{}型数控装备", limit / 10_000),
+                        catalogue_entry: Some("首台（套）重大技术装备推广应用指导目录".into()),
+                    }),
+                    insured: None,
+                    beneficiary: Some(Party {
+                        name: "武汉示范用户制造有限公司".into(), uscc: None
+                    }),
+                }
+            } else {
+                kebao_domain::subject::Subject::default()
+            };
+            let a = svc.apply_for_policy_with(&who, &product, &q, &svc.today().to_string(), &subject).await?;
             let p = svc.my_policies(&who).await?.into_iter().find(|p| p.application_id == a.id);
             let p = p.ok_or(kebao_service::ServiceError::NotFound)?;
             svc.record_premium_paid(&uw, &p.id, p.premium, &format!("DEMO-SUB-{}", p.number)).await?;

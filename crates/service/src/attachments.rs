@@ -4,7 +4,7 @@
 //! claim or subsidy document, read a claim or an application's details) and, for a
 //! consent, the consent's own visibility.
 
-use crate::authz::{Action, Actor, Basis};
+use crate::authz::{Action, Actor, Basis, Resource};
 use crate::{Result, Service, ServiceError};
 use kebao_domain::attachment::{Attachment, NewAttachment, Owner, OwnerKind};
 use kebao_domain::event::EventDraft;
@@ -117,7 +117,7 @@ impl Service {
             OwnerKind::Consent => {
                 self.consent(actor, &owner.id).await?;
             }
-            OwnerKind::PremiumPayment => {
+            OwnerKind::PremiumPayment | OwnerKind::RegisteredPolicy => {
                 let p = kebao_store::policies::policy(tx.conn(), &owner.id).await?;
                 self.policy_visible(tx, actor, &p).await?;
             }
@@ -195,6 +195,26 @@ impl Service {
                 }
                 Ok(format!("{}（{}）", user.display_name, user.username))
             }
+            OwnerKind::RegisteredPolicy => {
+                let user = actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
+                let p = kebao_store::policies::policy(tx.conn(), &owner.id).await?;
+                self.policy_visible(tx, actor, &p).await?;
+                // The policyholder's staff who may register policies file the paper policy
+                // and the invoice, while the insurer has yet to answer.
+                self.require(actor, Action::RegisterPolicy, &Resource::Zone, &Basis::None)?;
+                if user.org_id != p.enterprise_id {
+                    return Err(ServiceError::NotFound);
+                }
+                if p.status != kebao_domain::policy::PolicyStatus::Unconfirmed {
+                    return Err(ServiceError::Conflict(FieldError::new(
+                        "document",
+                        "answered",
+                        "保险公司已答复，不能再补充登记文件",
+                        "the insurer has answered; documents can no longer be added",
+                    )));
+                }
+                Ok(format!("{}（{}）", user.display_name, user.username))
+            }
             OwnerKind::Consent => Err(ServiceError::Conflict(FieldError::new(
                 "evidence",
                 "given_with_consent",
@@ -226,6 +246,10 @@ fn attached_event(actor: &Actor, a: &Attachment) -> EventDraft {
         ),
         OwnerKind::PremiumPayment => (
             "premium.evidence_added",
+            serde_json::json!({"document": a.id, "file_name": a.file_name, "sha256": a.sha256, "size": a.size}),
+        ),
+        OwnerKind::RegisteredPolicy => (
+            "policy.document_added",
             serde_json::json!({"document": a.id, "file_name": a.file_name, "sha256": a.sha256, "size": a.size}),
         ),
         OwnerKind::Consent => (

@@ -505,7 +505,7 @@ impl Service {
         };
         let start = p.end_date.next_day().unwrap_or(self.today());
         let start = start.max(self.today());
-        self.submit_application(actor, &p.product_id, &input, start, Some(p.id.clone())).await
+        self.submit_application(actor, &p.product_id, &input, start, Some(p.id.clone()), &p.subject).await
     }
 
     /// The lead insurer shares a policy with co-insurers: `followers` are (insurer, basis

@@ -20,6 +20,7 @@ pub mod products;
 pub mod publicity;
 pub mod rating;
 pub mod rating_sheet;
+pub mod registered;
 pub mod registry;
 pub mod subsidies;
 pub mod tabular;

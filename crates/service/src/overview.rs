@@ -68,8 +68,10 @@ impl Service {
                 - ledger::sum_for_event(tx.conn(), &p.id, codes::REFUND_PAID).await?;
             let l = line(&mut map, &p.insurer_id);
             match p.status {
-                PolicyStatus::InForce => l.policies_in_force += 1,
+                // A policy bought outside the platform counts once its insurer confirms it.
+                PolicyStatus::InForce | PolicyStatus::Registered => l.policies_in_force += 1,
                 PolicyStatus::Cancelled => l.policies_cancelled += 1,
+                PolicyStatus::Unconfirmed | PolicyStatus::Unrecognised => continue,
             }
             l.received_fen += received;
             l.earned_fen += p.earned_premium(today).fen();

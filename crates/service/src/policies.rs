@@ -15,6 +15,7 @@ use kebao_domain::policy::{
     PolicyStep,
 };
 use kebao_domain::rating::QuoteInput;
+use kebao_domain::subject::Subject;
 use kebao_domain::user::Role;
 use kebao_domain::{FieldError, Money};
 use kebao_store::policies as store;
@@ -48,13 +49,14 @@ pub(crate) fn policy_step_action(step: PolicyStep) -> Action {
         PolicyStep::Renew => Action::RenewPolicy,
         PolicyStep::Coinsure => Action::SetCoinsurance,
         PolicyStep::ReportClaim => Action::ReportClaim,
+        PolicyStep::ConfirmRegistration | PolicyStep::RejectRegistration => Action::AnswerPolicyRegistration,
     }
 }
 
 /// The ledger accounts of a policy's premium: the policy's own receivable (credits may not
 /// exceed debits: no more can be received than is due), the insurer's written premium and
 /// cash received.
-fn accounts(insurer: &str, policy: &str) -> (String, String, String) {
+pub(crate) fn accounts(insurer: &str, policy: &str) -> (String, String, String) {
     (
         format!("pol:{policy}:premium_receivable"),
         format!("ins:{insurer}:premium_written"),
@@ -72,12 +74,25 @@ impl Service {
         input: &QuoteInput,
         start: &str,
     ) -> Result<Application> {
+        self.apply_for_policy_with(actor, product_id, input, start, &Subject::default()).await
+    }
+
+    /// As [`Service::apply_for_policy`], naming what the policy insures and its parties
+    /// besides the policyholder (the insured, the beneficiary).
+    pub async fn apply_for_policy_with(
+        &self,
+        actor: &Actor,
+        product_id: &str,
+        input: &QuoteInput,
+        start: &str,
+        subject: &Subject,
+    ) -> Result<Application> {
         actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
         self.require(actor, Action::ApplyForPolicy, &Resource::Zone, &Basis::None)?;
         let start_date = parse_date("start_date", start)?;
         // Before the quote: a start outside the window needs no plan to be refused.
         check_start(start_date, self.today())?;
-        self.submit_application(actor, product_id, input, start_date, None).await
+        self.submit_application(actor, product_id, input, start_date, None, subject).await
     }
 
     /// Rates, decides and stores an application (a new one, or a renewal of a policy).
@@ -88,6 +103,7 @@ impl Service {
         input: &QuoteInput,
         start_date: Date,
         renewal_of: Option<String>,
+        subject: &Subject,
     ) -> Result<Application> {
         let user = actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
         let start = start_date.to_string();
@@ -115,6 +131,7 @@ impl Service {
             decided_at_us: None,
             created_at_us: now,
             renewal_of: renewal_of.clone(),
+            subject: subject.clone(),
         };
         let mut tx = self.store.begin_write().await?;
         if let Some(old) = &renewal_of {
@@ -264,22 +281,38 @@ impl Service {
             status: PolicyStatus::InForce,
             cancelled_on: None,
             input: a.input.clone(),
+            subject: a.subject.clone(),
+            answer: None,
         };
         store::insert_policy(tx.conn(), &policy).await?;
-        let (receivable, written, cash) = accounts(&a.insurer_id, &policy.id);
+        self.write_premium_due(tx, &a.insurer_id, &policy.id, a.premium).await?;
+        store::decide(tx.conn(), a, from).await?;
+        Ok(number)
+    }
+
+    /// Opens a policy's premium accounts and records its premium as due (written): at binding,
+    /// and when an insurer confirms a policy registered from outside the platform.
+    pub(crate) async fn write_premium_due(
+        &self,
+        tx: &mut Tx,
+        insurer_id: &str,
+        policy_id: &str,
+        premium: Money,
+    ) -> Result<()> {
+        let (receivable, written, cash) = accounts(insurer_id, policy_id);
         let guard = AccountFlags { credits_must_not_exceed_debits: true, ..Default::default() };
-        self.ensure_account(tx, &receivable, &a.insurer_id, "premium_receivable", guard).await?;
-        self.ensure_account(tx, &written, &a.insurer_id, "premium_written", AccountFlags::default()).await?;
-        self.ensure_account(tx, &cash, &a.insurer_id, "cash_received", AccountFlags::default()).await?;
-        if a.premium > Money::ZERO {
+        self.ensure_account(tx, &receivable, insurer_id, "premium_receivable", guard).await?;
+        self.ensure_account(tx, &written, insurer_id, "premium_written", AccountFlags::default()).await?;
+        self.ensure_account(tx, &cash, insurer_id, "cash_received", AccountFlags::default()).await?;
+        if premium > Money::ZERO {
             let due = Transfer {
-                id: format!("premium-due:{}", policy.id),
+                id: format!("premium-due:{policy_id}"),
                 debit_account_id: receivable,
                 credit_account_id: written,
-                amount: a.premium.fen(),
+                amount: premium.fen(),
                 pending_id: None,
                 code: codes::PREMIUM_DUE,
-                event_ref: policy.id.clone(),
+                event_ref: policy_id.to_owned(),
                 flags: TransferFlags::default(),
             };
             let r = self.apply_transfers(tx, &[due]).await?;
@@ -289,8 +322,7 @@ impl Service {
                 None => return Err(ServiceError::Internal("premium due not recorded".into())),
             }
         }
-        store::decide(tx.conn(), a, from).await?;
-        Ok(number)
+        Ok(())
     }
 
     /// Referred applications of the underwriter's insurer, oldest first.

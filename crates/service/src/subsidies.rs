@@ -19,6 +19,7 @@ use crate::authz::{self, Action, Actor, Basis, Resource};
 use crate::{Result, Service, ServiceError};
 use kebao_domain::event::EventDraft;
 use kebao_domain::ledger::{AccountFlags, Transfer, TransferFlags, TransferResult};
+use kebao_domain::policy::PolicyStatus;
 use kebao_domain::subsidy::{
     assess, codes, parse_programmes, parse_reason, Calendar, CapYear, Case, Failure, Grant, Objection,
     Programme, ProgrammeKind, Resolution, Stage, SubsidyApplication, SubsidyStatus, SubsidyStep, Track,
@@ -428,6 +429,21 @@ impl Service {
         Ok(a.map(|a| a.credits_posted - a.debits_posted - a.debits_pending))
     }
 
+    /// A policy's premium as the subsidy rules count it: what is due in the ledger, or for a
+    /// registered policy its insurer has not yet confirmed, the premium as printed (nothing
+    /// for one the insurer did not recognise).
+    async fn premium_of(
+        &self,
+        tx: &mut impl kebao_store::Conn,
+        p: &kebao_domain::policy::Policy,
+    ) -> Result<i64> {
+        Ok(match p.status {
+            PolicyStatus::Unconfirmed => p.premium.fen(),
+            PolicyStatus::Unrecognised => 0,
+            _ => self.premium_position(tx, &p.id).await?.due,
+        })
+    }
+
     /// Builds the case for a policy under a programme.
     async fn case_for(
         &self,
@@ -439,6 +455,9 @@ impl Service {
         with_budget: bool,
     ) -> Result<(Programme, Case, kebao_domain::policy::Policy)> {
         let p = policies::policy(tx.conn(), policy_id).await?;
+        if p.status == PolicyStatus::Unrecognised {
+            Service::require_confirmed(&p)?;
+        }
         let today = self.today();
         let start = p.start_date;
         let prog = kebao_domain::subsidy::version_for(programmes, programme_id, start, today)
@@ -455,7 +474,13 @@ impl Service {
         let quals = orgs::qualifications(tx.conn(), &p.enterprise_id).await?;
         let product_type = p.schedule.product.type_id.clone();
         let input = p.input.clone();
-        let pos = self.premium_position(tx, &p.id).await?;
+        let mut pos = self.premium_position(tx, &p.id).await?;
+        if p.status == PolicyStatus::Unconfirmed {
+            // Registered from outside the platform and not yet confirmed: the premium as
+            // printed and, with the invoice filed, as paid; a review waits for the insurer.
+            pos.due = p.premium.fen();
+            pos.paid = p.premium.fen();
+        }
         let refunded = pos.refund_paid;
         // Earlier applications of the enterprise in this programme.
         let mine = store::list(tx.conn(), Some(&p.enterprise_id)).await?;
@@ -471,36 +496,63 @@ impl Service {
             .map(|a| a.amount.fen())
             .sum();
         let app = policies::application(tx.conn(), &p.application_id).await?;
-        // Years of cover already subsidised: the earlier policies of this one's renewal chain
-        // that the programme paid for (other cover of the enterprise does not count).
-        let mut earlier_years = 0usize;
-        let mut prev = app.renewal_of.clone();
-        let mut hops = 0;
-        while let Some(prev_id) = prev.take() {
-            hops += 1;
-            if hops > 50 {
-                break;
+        let paid_for = |id: &str| mine.iter().filter(live).any(|a| a.policy_id.as_deref() == Some(id));
+        let (earlier_years, continuous, cumulative) = match p.subject.object_key() {
+            // Per enterprise and insured object, across policies and insurers (rules.md §3.1,
+            // §4): the years the programme paid for, whether cover ran up to this start
+            // without a gap, and the premium of every policy of the object so far.
+            Some(key) => {
+                let same: Vec<_> = policies::policies_of_object(tx.conn(), &p.enterprise_id, &key)
+                    .await?
+                    .into_iter()
+                    .filter(|q| {
+                        q.id != p.id && q.status != PolicyStatus::Unrecognised && q.start_date <= start
+                    })
+                    .collect();
+                let years = same.iter().filter(|q| q.start_date < start && paid_for(&q.id)).count();
+                let reached = same.iter().filter(|q| q.start_date < start).map(|q| q.last_day()).max();
+                let continuous = reached.is_some_and(|d| d.next_day().is_some_and(|n| n >= start));
+                let mut cumulative = self.premium_of(tx, &p).await?;
+                for q in &same {
+                    cumulative += self.premium_of(tx, q).await?;
+                }
+                (years, continuous, cumulative)
             }
-            if mine.iter().filter(live).any(|a| a.policy_id.as_deref() == Some(prev_id.as_str())) {
-                earlier_years += 1;
+            // No object named: the policy's renewal chain, and the enterprise's premium on
+            // the same product.
+            None => {
+                let mut earlier_years = 0usize;
+                let mut prev = app.renewal_of.clone();
+                let mut hops = 0;
+                while let Some(prev_id) = prev.take() {
+                    hops += 1;
+                    if hops > 50 {
+                        break;
+                    }
+                    if paid_for(&prev_id) {
+                        earlier_years += 1;
+                    }
+                    let pp = policies::policy(tx.conn(), &prev_id).await?;
+                    prev = policies::application(tx.conn(), &pp.application_id).await?.renewal_of;
+                }
+                let continuous = match &app.renewal_of {
+                    Some(prev) => {
+                        let prev = policies::policy(tx.conn(), prev).await?;
+                        prev.last_day().next_day() == Some(start)
+                    }
+                    None => false,
+                };
+                let all_pols = policies::policies_of(tx.conn(), &p.enterprise_id).await?;
+                let mut cumulative = 0;
+                for q in all_pols
+                    .iter()
+                    .filter(|q| q.enterprise_id == p.enterprise_id && q.product_id == p.product_id)
+                {
+                    cumulative += self.premium_of(tx, q).await?;
+                }
+                (earlier_years, continuous, cumulative)
             }
-            let pp = policies::policy(tx.conn(), &prev_id).await?;
-            prev = policies::application(tx.conn(), &pp.application_id).await?.renewal_of;
-        }
-        let continuous = match &app.renewal_of {
-            Some(prev) => {
-                let prev = policies::policy(tx.conn(), prev).await?;
-                prev.end_date.next_day() == Some(start)
-            }
-            None => false,
         };
-        let all_pols = policies::policies_of(tx.conn(), &p.enterprise_id).await?;
-        let mut cumulative = 0;
-        for q in
-            all_pols.iter().filter(|q| q.enterprise_id == p.enterprise_id && q.product_id == p.product_id)
-        {
-            cumulative += self.premium_position(tx, &q.id).await?.due;
-        }
         // Same group: two programmes of one level (zone, national) refuse each other; national
         // compensation applied for or granted is what a zone programme's `stacking` meets.
         let mut stacked = false;
@@ -553,6 +605,8 @@ impl Service {
             qualifications: quals.iter().map(|(_, q)| (q.kind, q.valid_from, q.valid_to)).collect(),
             industries: org.zone_industries.clone(),
             uscc: org.uscc.clone(),
+            object_kind: p.subject.object.as_ref().map(|o| o.kind),
+            beneficiary_named: p.subject.beneficiary.is_some(),
             year_of_cover: u32::try_from(earlier_years + 1).unwrap_or(u32::MAX),
             continuous,
             cumulative_premium_fen: cumulative,
@@ -709,8 +763,17 @@ impl Service {
             .unwrap_or_default())
     }
 
-    /// Refuses to pass a review while a document the programme lists is missing.
-    async fn require_documents(&self, tx: &mut Tx, a: &SubsidyApplication, prog: &Programme) -> Result<()> {
+    /// Refuses to pass a review while the policy is a registered one its insurer has not
+    /// confirmed, or while a document the programme lists is missing.
+    async fn require_review_ready(
+        &self,
+        tx: &mut Tx,
+        a: &SubsidyApplication,
+        prog: &Programme,
+    ) -> Result<()> {
+        if let Some(policy_id) = &a.policy_id {
+            Service::require_confirmed(&policies::policy(tx.conn(), policy_id).await?)?;
+        }
         let owner = kebao_domain::attachment::Owner::subsidy_application(&a.id);
         let filed = kebao_store::attachments::of_owner(tx.conn(), &owner).await?;
         let labels: Vec<&str> = filed.iter().map(|d| d.label.as_str()).collect();
@@ -895,7 +958,7 @@ impl Service {
         let from = a.status;
         a.local_reviewer = actor.user().map(|u| u.id.clone());
         if pass {
-            self.require_documents(&mut tx, &a, &prog).await?;
+            self.require_review_ready(&mut tx, &a, &prog).await?;
         } else {
             a.reason = Some(parse_reason(reason)?);
         }
@@ -924,7 +987,7 @@ impl Service {
             let extra = serde_json::json!({"pass": false, "reason": reason});
             return self.save(tx, actor, &mut a, from, "subsidy.department_reviewed", extra).await;
         }
-        self.require_documents(&mut tx, &a, &prog).await?;
+        self.require_review_ready(&mut tx, &a, &prog).await?;
         // The caps may have moved since the application: assess again (without the budget,
         // which the reservation itself enforces).
         let programmes = self.ensure_programmes(&mut tx).await?;
@@ -1266,7 +1329,7 @@ impl Service {
             SubsidyStep::Recommend => {
                 a.local_reviewer = who;
                 if approved {
-                    self.require_documents(&mut tx, &a, &prog).await?;
+                    self.require_review_ready(&mut tx, &a, &prog).await?;
                 } else {
                     a.reason = Some(parse_reason(reference)?);
                 }

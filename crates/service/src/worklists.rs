@@ -57,16 +57,32 @@ pub enum PolicyState {
     InForce,
     Expired,
     Cancelled,
+    /// Bought outside the platform, registered, awaiting the insurer's confirmation.
+    Unconfirmed,
+    /// Bought outside the platform and confirmed by its insurer.
+    Registered,
+    /// Bought outside the platform; the insurer did not confirm it.
+    Unrecognised,
 }
 
 impl PolicyState {
-    pub const ALL: [PolicyState; 3] = [PolicyState::InForce, PolicyState::Expired, PolicyState::Cancelled];
+    pub const ALL: [PolicyState; 6] = [
+        PolicyState::InForce,
+        PolicyState::Expired,
+        PolicyState::Cancelled,
+        PolicyState::Unconfirmed,
+        PolicyState::Registered,
+        PolicyState::Unrecognised,
+    ];
 
     pub fn of(p: &Policy, today: time::Date) -> PolicyState {
         match p.status {
             PolicyStatus::Cancelled => PolicyState::Cancelled,
             PolicyStatus::InForce if p.last_day() < today => PolicyState::Expired,
             PolicyStatus::InForce => PolicyState::InForce,
+            PolicyStatus::Unconfirmed => PolicyState::Unconfirmed,
+            PolicyStatus::Registered => PolicyState::Registered,
+            PolicyStatus::Unrecognised => PolicyState::Unrecognised,
         }
     }
 
@@ -75,6 +91,9 @@ impl PolicyState {
             PolicyState::InForce => "in_force",
             PolicyState::Expired => "expired",
             PolicyState::Cancelled => "cancelled",
+            PolicyState::Unconfirmed => "unconfirmed",
+            PolicyState::Registered => "registered",
+            PolicyState::Unrecognised => "unrecognised",
         }
     }
 
@@ -83,6 +102,9 @@ impl PolicyState {
             PolicyState::InForce => "有效",
             PolicyState::Expired => "已到期",
             PolicyState::Cancelled => "已退保/解除",
+            PolicyState::Unconfirmed => "线下保单·待保险公司确认",
+            PolicyState::Registered => "线下保单·已确认",
+            PolicyState::Unrecognised => "线下保单·不予确认",
         }
     }
 
@@ -91,6 +113,9 @@ impl PolicyState {
             PolicyState::InForce => "In force",
             PolicyState::Expired => "Expired",
             PolicyState::Cancelled => "Cancelled",
+            PolicyState::Unconfirmed => "Registered, awaiting the insurer",
+            PolicyState::Registered => "Registered, confirmed",
+            PolicyState::Unrecognised => "Registered, not confirmed",
         }
     }
 }

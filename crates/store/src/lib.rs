@@ -244,6 +244,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (14, "attachments", include_str!("../migrations/sqlite/0014_attachments.sql")),
             (15, "collection_accounts", include_str!("../migrations/sqlite/0015_collection_accounts.sql")),
             (16, "attachment_labels", include_str!("../migrations/sqlite/0016_attachment_labels.sql")),
+            (17, "policy_subject", include_str!("../migrations/sqlite/0017_policy_subject.sql")),
         ],
         Backend::Postgres => &[
             (1, "registry", include_str!("../migrations/postgres/0001_registry.sql")),
@@ -261,6 +262,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (14, "attachments", include_str!("../migrations/postgres/0014_attachments.sql")),
             (15, "collection_accounts", include_str!("../migrations/postgres/0015_collection_accounts.sql")),
             (16, "attachment_labels", include_str!("../migrations/postgres/0016_attachment_labels.sql")),
+            (17, "policy_subject", include_str!("../migrations/postgres/0017_policy_subject.sql")),
         ],
     };
     files

@@ -2,9 +2,11 @@
 
 use crate::{Result, StoreError};
 use kebao_domain::policy::{
-    Application, ApplicationStatus, Endorsement, EndorsementKind, Policy, PolicySchedule, PolicyStatus,
+    Answer, Application, ApplicationStatus, Endorsement, EndorsementKind, Policy, PolicySchedule,
+    PolicyStatus,
 };
 use kebao_domain::rating::QuoteInput;
+use kebao_domain::subject::{InsuredObject, ObjectKind, Party, Subject};
 use kebao_domain::Money;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -12,7 +14,46 @@ use time::Date;
 
 const APP_COLS: &str =
     "id, product_id, product_version, insurer_id, enterprise_id, applicant, input, start_date, \
-    end_date, premium_fen, plan_version, trace, status, reasons, decided_by, decided_at_us, created_at_us, renewal_of";
+    end_date, premium_fen, plan_version, trace, status, reasons, decided_by, decided_at_us, created_at_us, renewal_of, \
+    object_kind, object_identifier, object_catalogue, insured_name, insured_uscc, beneficiary_name, beneficiary_uscc";
+
+/// The subject's columns, as read by `subject_row` and bound by `bind_subject`.
+fn subject_row(r: &AnyRow) -> Result<Subject> {
+    let kind = crate::opt_text(r, "object_kind")?;
+    let object = match kind {
+        Some(k) => Some(InsuredObject {
+            kind: ObjectKind::from_code(&k).ok_or_else(|| crate::bad_value("object_kind", &k))?,
+            identifier: crate::opt_text(r, "object_identifier")?.unwrap_or_default(),
+            catalogue_entry: crate::opt_text(r, "object_catalogue")?,
+        }),
+        None => None,
+    };
+    let party = |name: &str, uscc: &str| -> Result<Option<Party>> {
+        Ok(match crate::opt_text(r, name)? {
+            Some(name) => Some(Party { name, uscc: crate::opt_text(r, uscc)? }),
+            None => None,
+        })
+    };
+    Ok(Subject {
+        object,
+        insured: party("insured_name", "insured_uscc")?,
+        beneficiary: party("beneficiary_name", "beneficiary_uscc")?,
+    })
+}
+
+type Query<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+/// Binds the seven subject columns in `subject_row`'s order.
+fn bind_subject<'q>(q: Query<'q>, s: &Subject) -> Query<'q> {
+    let o = s.object.as_ref();
+    q.bind(o.map(|o| o.kind.code().to_owned()))
+        .bind(o.map(|o| o.identifier.clone()))
+        .bind(o.and_then(|o| o.catalogue_entry.clone()))
+        .bind(s.insured.as_ref().map(|p| p.name.clone()))
+        .bind(s.insured.as_ref().and_then(|p| p.uscc.clone()))
+        .bind(s.beneficiary.as_ref().map(|p| p.name.clone()))
+        .bind(s.beneficiary.as_ref().and_then(|p| p.uscc.clone()))
+}
 
 fn app_row(r: &AnyRow) -> Result<Application> {
     let status: String = r.try_get("status")?;
@@ -35,6 +76,7 @@ fn app_row(r: &AnyRow) -> Result<Application> {
         decided_at_us: r.try_get("decided_at_us")?,
         created_at_us: r.try_get("created_at_us")?,
         renewal_of: crate::opt_text(r, "renewal_of")?,
+        subject: subject_row(r)?,
     })
 }
 
@@ -43,29 +85,30 @@ pub async fn insert_application(conn: &mut AnyConnection, a: &Application) -> Re
     let reasons = crate::to_json(&a.reasons)?;
     let input = crate::to_json(&a.input)?;
     let trace = crate::to_json(&a.trace)?;
-    sqlx::query(&format!(
-        "INSERT INTO applications ({APP_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
-    ))
-    .bind(&a.id)
-    .bind(&a.product_id)
-    .bind(a.product_version)
-    .bind(&a.insurer_id)
-    .bind(&a.enterprise_id)
-    .bind(&a.applicant)
-    .bind(input)
-    .bind(a.start_date.to_string())
-    .bind(a.end_date.to_string())
-    .bind(a.premium.fen())
-    .bind(a.plan_version)
-    .bind(trace)
-    .bind(a.status.code())
-    .bind(reasons)
-    .bind(a.decided_by.clone())
-    .bind(a.decided_at_us)
-    .bind(a.created_at_us)
-    .bind(a.renewal_of.clone())
-    .execute(&mut *conn)
-    .await?;
+    let sql = format!(
+        "INSERT INTO applications ({APP_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
+         $19, $20, $21, $22, $23, $24, $25)"
+    );
+    let q = sqlx::query(&sql)
+        .bind(&a.id)
+        .bind(&a.product_id)
+        .bind(a.product_version)
+        .bind(&a.insurer_id)
+        .bind(&a.enterprise_id)
+        .bind(&a.applicant)
+        .bind(input)
+        .bind(a.start_date.to_string())
+        .bind(a.end_date.to_string())
+        .bind(a.premium.fen())
+        .bind(a.plan_version)
+        .bind(trace)
+        .bind(a.status.code())
+        .bind(reasons)
+        .bind(a.decided_by.clone())
+        .bind(a.decided_at_us)
+        .bind(a.created_at_us)
+        .bind(a.renewal_of.clone());
+    bind_subject(q, &a.subject).execute(&mut *conn).await?;
     Ok(())
 }
 
@@ -173,7 +216,9 @@ pub async fn next_policy_seq(conn: &mut AnyConnection, year: i32) -> Result<u32>
 
 const POLICY_COLS: &str =
     "id, number, application_id, product_id, insurer_id, enterprise_id, start_date, end_date, \
-    premium_fen, schedule, bound_by, bound_at_us, status, cancelled_on, input";
+    premium_fen, schedule, bound_by, bound_at_us, status, cancelled_on, input, \
+    object_kind, object_identifier, object_catalogue, insured_name, insured_uscc, beneficiary_name, beneficiary_uscc, \
+    object_key, answered_by, answered_at_us, answer_note";
 
 fn policy_row(r: &AnyRow) -> Result<Policy> {
     let schedule: PolicySchedule = crate::json_col(r, "schedule")?;
@@ -199,6 +244,15 @@ fn policy_row(r: &AnyRow) -> Result<Policy> {
         status: PolicyStatus::from_code(&status).ok_or_else(|| crate::bad_value("status", &status))?,
         cancelled_on: crate::opt_date_col(r, "cancelled_on")?,
         input,
+        subject: subject_row(r)?,
+        answer: match crate::opt_text(r, "answered_by")? {
+            Some(by) => Some(Answer {
+                by,
+                at_us: r.try_get::<Option<i64>, _>("answered_at_us")?.unwrap_or(0),
+                note: crate::opt_text(r, "answer_note")?.unwrap_or_default(),
+            }),
+            None => None,
+        },
     })
 }
 
@@ -206,26 +260,77 @@ fn policy_row(r: &AnyRow) -> Result<Policy> {
 pub async fn insert_policy(conn: &mut AnyConnection, p: &Policy) -> Result<()> {
     let schedule = crate::to_json(&p.schedule)?;
     let input = crate::to_json(&p.input)?;
-    sqlx::query(&format!(
-        "INSERT INTO policies ({POLICY_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
-    ))
-    .bind(&p.id)
-    .bind(&p.number)
-    .bind(&p.application_id)
-    .bind(&p.product_id)
-    .bind(&p.insurer_id)
-    .bind(&p.enterprise_id)
-    .bind(p.start_date.to_string())
-    .bind(p.end_date.to_string())
-    .bind(p.premium.fen())
-    .bind(schedule)
-    .bind(&p.bound_by)
-    .bind(p.bound_at_us)
+    let sql = format!(
+        "INSERT INTO policies ({POLICY_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
+         $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)"
+    );
+    let q = sqlx::query(&sql)
+        .bind(&p.id)
+        .bind(&p.number)
+        .bind(&p.application_id)
+        .bind(&p.product_id)
+        .bind(&p.insurer_id)
+        .bind(&p.enterprise_id)
+        .bind(p.start_date.to_string())
+        .bind(p.end_date.to_string())
+        .bind(p.premium.fen())
+        .bind(schedule)
+        .bind(&p.bound_by)
+        .bind(p.bound_at_us)
+        .bind(p.status.code())
+        .bind(p.cancelled_on.map(|d| d.to_string()))
+        .bind(input);
+    bind_subject(q, &p.subject)
+        .bind(p.subject.object_key())
+        .bind(p.answer.as_ref().map(|a| a.by.clone()))
+        .bind(p.answer.as_ref().map(|a| a.at_us))
+        .bind(p.answer.as_ref().map(|a| a.note.clone()))
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// The enterprise's policies of one insured object (by its key), oldest start first.
+pub async fn policies_of_object(
+    conn: &mut AnyConnection,
+    enterprise_id: &str,
+    key: &str,
+) -> Result<Vec<Policy>> {
+    let sql = format!(
+        "SELECT {POLICY_COLS} FROM policies WHERE enterprise_id = $1 AND object_key = $2 ORDER BY start_date, id"
+    );
+    sqlx::query(&sql)
+        .bind(enterprise_id)
+        .bind(key)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(policy_row)
+        .collect()
+}
+
+/// Records the insurer's answer to a registered policy (confirmed with the premium, or not
+/// confirmed) if it still awaits one; `Conflict` when it no longer does.
+pub async fn answer_registration(conn: &mut AnyConnection, p: &Policy) -> Result<()> {
+    let Some(a) = &p.answer else {
+        return Err(StoreError::Other("an answer needs who gave it".into()));
+    };
+    let n = sqlx::query(
+        "UPDATE policies SET status = $1, premium_fen = $2, answered_by = $3, answered_at_us = $4, answer_note = $5 \
+         WHERE id = $6 AND status = 'unconfirmed'",
+    )
     .bind(p.status.code())
-    .bind(p.cancelled_on.map(|d| d.to_string()))
-    .bind(input)
+    .bind(p.premium.fen())
+    .bind(&a.by)
+    .bind(a.at_us)
+    .bind(&a.note)
+    .bind(&p.id)
     .execute(&mut *conn)
-    .await?;
+    .await?
+    .rows_affected();
+    if n != 1 {
+        return Err(StoreError::Conflict("policies.status".into()));
+    }
     Ok(())
 }
 

@@ -228,7 +228,8 @@ fn quote(limit_yuan: i64, claims_3y: u32) -> QuoteInput {
 /// Applies (from today) and returns the application's id.
 async fn apply(svc: &Service, w: &World, pid: &str, q: &QuoteInput) -> String {
     let today = svc.today().to_string();
-    svc.apply_for_policy(w.own(Role::EnterpriseAdmin), pid, q, &today).await.unwrap().id
+    // Every policy names an object and a beneficiary: the first-set programme asks for them.
+    svc.apply_for_policy_with(w.own(Role::EnterpriseAdmin), pid, q, &today, &equipment()).await.unwrap().id
 }
 
 /// Binds a policy of 500,000 yuan from today and returns its id; with its premium paid

@@ -220,3 +220,25 @@ pub async fn file_plan(svc: &Service, filer: &Actor, product_id: &str) {
     };
     svc.file_rating_plan(filer, product_id, "2026-01-01", doc).await.expect("file a rating plan");
 }
+
+/// A first-set subject: a new equipment model each call (so that policies of one test do
+/// not count as years of one object unless a test means them to), its user the beneficiary.
+pub fn equipment() -> kebao_domain::subject::Subject {
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    equipment_model(&format!("HX-{n}"))
+}
+
+/// A first-set subject naming equipment `model`, its user the beneficiary.
+pub fn equipment_model(model: &str) -> kebao_domain::subject::Subject {
+    use kebao_domain::subject::{InsuredObject, ObjectKind, Party, Subject};
+    Subject {
+        object: Some(InsuredObject {
+            kind: ObjectKind::Equipment,
+            identifier: model.to_owned(),
+            catalogue_entry: Some("首台（套）推广应用指导目录 2024 版".into()),
+        }),
+        insured: None,
+        beneficiary: Some(Party { name: "武汉某装备用户有限公司".into(), uscc: None }),
+    }
+}

@@ -4,15 +4,18 @@
 
 use crate::contract;
 use crate::harness::*;
+use kebao_domain::attachment::Owner;
 use kebao_domain::org::{Qualification, QualificationKind};
-use kebao_domain::policy::UnderwritingRules;
+use kebao_domain::policy::{PolicyStatus, RegistrationFields, UnderwritingRules};
 use kebao_domain::product::{CoverageInput, ProductInput, CHECKLIST};
 use kebao_domain::rating::{PlanDoc, QuoteInput, RateBasis};
+use kebao_domain::subject::Subject;
 use kebao_domain::subsidy::{SubsidyStatus, SubsidyStep};
 use kebao_domain::user::Role;
 use kebao_domain::Money;
 use kebao_service::authz::Actor;
 use kebao_service::products::Review;
+use kebao_service::registered::AnswerFields;
 use kebao_service::subsidies::{Declarations, WhatIfParams};
 use kebao_service::ServiceError;
 use time::macros::date;
@@ -72,8 +75,14 @@ async fn product(ctx: &Ctx, z: &Zone, ins: &str, filer: &Actor, type_id: &str) -
 
 /// Binds a policy with `limit_yuan` (premium 1 %) from today and records the premium paid.
 async fn paid_policy(ctx: &Ctx, s: &Setup, pid: &str, limit_yuan: i64) -> String {
+    paid_policy_of(ctx, s, pid, limit_yuan, &Subject::default()).await
+}
+
+/// As `paid_policy`, naming the insured object and parties.
+async fn paid_policy_of(ctx: &Ctx, s: &Setup, pid: &str, limit_yuan: i64, subject: &Subject) -> String {
     let q = QuoteInput { limit: Money::from_fen(limit_yuan * 100), ..Default::default() };
-    let a = ctx.svc.apply_for_policy(&s.z.ent_admin, pid, &q, &ctx.svc.today().to_string()).await.unwrap();
+    let today = ctx.svc.today().to_string();
+    let a = ctx.svc.apply_for_policy_with(&s.z.ent_admin, pid, &q, &today, subject).await.unwrap();
     let p = ctx
         .svc
         .my_policies(&s.z.ent_admin)
@@ -349,7 +358,7 @@ share_bp_by_year = [5000]
 contract!(auto_grant_national_files_and_what_if, |ctx: Ctx| async move {
     let (s, rd, fs) = setup(&ctx).await;
     let pol = paid_policy(&ctx, &s, &rd, 1_000_000).await;
-    let fp = paid_policy(&ctx, &s, &fs, 1_000_000).await;
+    let fp = paid_policy_of(&ctx, &s, &fs, 1_000_000, &equipment()).await;
     // What-if changes nothing and reports the cost.
     let before = state(&ctx).await.1;
     let w = ctx
@@ -757,7 +766,7 @@ share_bp_by_year = [5000]
     ctx.svc.load_subsidy_programmes(&s.approver, &capped).await.unwrap();
     let none = Declarations::default();
     // A zone grant first (10,000 yuan premium paid, half of it).
-    let pol = paid_policy(&ctx, &s, &fs, 1_000_000).await;
+    let pol = paid_policy_of(&ctx, &s, &fs, 1_000_000, &equipment()).await;
     let z = ctx.svc.apply_subsidy(&s.z.ent_admin, &pol, "zone_fs", "", &none).await.unwrap();
     assert_eq!(z.amount.fen(), 500_000);
     ctx.svc.subsidy_local_review(&s.z.reviewer, &z.id, true, "").await.unwrap();
@@ -814,7 +823,7 @@ share_bp_by_year = [5000]
     let g = r.unwrap();
     assert_eq!((g.amount_fen, g.bound_by.as_deref()), (100_000, Some("combined_share_cap")));
     // Applied for nationally (nothing granted yet) already counts: a zone programme refuses.
-    let pol2 = paid_policy(&ctx, &s, &fs, 1_000_000).await;
+    let pol2 = paid_policy_of(&ctx, &s, &fs, 1_000_000, &equipment()).await;
     ctx.svc.apply_subsidy(&s.z.ent_admin, &pol2, "first_set", "qualification", &none).await.unwrap();
     let e = ctx.svc.apply_subsidy(&s.z.ent_admin, &pol2, "zone_fs", "", &none).await.unwrap_err();
     assert!(
@@ -822,3 +831,224 @@ share_bp_by_year = [5000]
         "{e:?}"
     );
 });
+
+/// A zone programme that counts per insured object: two subsidised years at most, without a
+/// gap, from 100,000 yuan of cumulative premium; equipment named, the user the beneficiary.
+const PER_OBJECT: &str = r#"
+[[programme]]
+id = "per_object"
+version = 1
+name_zh = "按标的计年"
+name_en = "Counted per object"
+kind = "zone"
+source = "test"
+confidence = "U"
+valid_from = "2020-01-01"
+version_date = "policy_start"
+rate_cap_action = "cap_base"
+premium_basis = "paid"
+cap_year = "policy_start"
+max_years = 2
+continuous = true
+min_cumulative_premium_yuan = 100000
+object_kinds = ["equipment"]
+beneficiary_required = true
+budget_yuan = 10000000
+notice_working_days = 5
+ban_years = 3
+[[programme.groups]]
+name = "all"
+product_types = ["first_set_equipment"]
+share_bp_by_year = [5000, 3000]
+"#;
+
+/// A second insurer publishing a first-set product, and its underwriter.
+async fn second_insurer(ctx: &Ctx, s: &Setup) -> (String, Actor) {
+    let ins = ctx
+        .svc
+        .create_org(&operator(), &org_input("江城财产保险股份有限公司湖北分公司", &uscc(52), "insurer"))
+        .await
+        .unwrap();
+    let filer = user(&ctx.svc, &ins.id, "filer.t", &[Role::ProductFiler]).await;
+    let uw = user(&ctx.svc, &ins.id, "uw.t", &[Role::Underwriter]).await;
+    (product(ctx, &s.z, &ins.id, &filer, "first_set_equipment").await, uw)
+}
+
+fn paper(
+    product: &str,
+    number: &str,
+    start: time::Date,
+    end: time::Date,
+    premium: &str,
+) -> RegistrationFields {
+    RegistrationFields {
+        product_id: product.into(),
+        number: number.into(),
+        start_date: start.to_string(),
+        end_date: end.to_string(),
+        premium_yuan: premium.into(),
+        sum_insured_yuan: "5000000".into(),
+        limit_yuan: String::new(),
+    }
+}
+
+fn confirm() -> AnswerFields {
+    AnswerFields { confirm: true, ..Default::default() }
+}
+
+contract!(years_continuity_and_cumulative_premium_count_per_object_across_insurers, |ctx: Ctx| async move {
+    let (s, _, fs) = setup(&ctx).await;
+    let (fs2, uw2) = second_insurer(&ctx, &s).await;
+    ctx.svc.load_subsidy_programmes(&s.approver, PER_OBJECT).await.unwrap();
+    let today = ctx.svc.today();
+    let day = time::Duration::days(1);
+    let none = Declarations::default();
+    // Last year's cover of model HX-9 was bought on paper from the second insurer.
+    let p0 = ctx
+        .svc
+        .register_policy(
+            &s.z.ent_admin,
+            &paper(&fs2, "JC-2025-0009", today - day * 365, today - day, "150000"),
+            &equipment_model("HX-9"),
+        )
+        .await
+        .unwrap();
+    let a0 = ctx.svc.apply_subsidy(&s.z.ent_admin, &p0.id, "per_object", "", &none).await.unwrap();
+    assert_eq!(a0.amount.fen(), 7_500_000, "year 1: half the 150,000 yuan as printed");
+    ctx.svc.answer_registration(&uw2, &p0.id, &confirm()).await.unwrap();
+    ctx.svc.subsidy_local_review(&s.z.reviewer, &a0.id, true, "").await.unwrap();
+    ctx.svc.subsidy_department_review(&s.approver, &a0.id, true, "").await.unwrap();
+    // This year's cover of the same model (typed differently) from the first insurer, on the
+    // platform, continues it the next day: year 2, and the premium of both counts.
+    let p1 = paid_policy_of(&ctx, &s, &fs, 1_000_000, &equipment_model(" hx-9 ")).await;
+    let (_, r) = ctx.svc.check_subsidy(&s.z.ent_admin, &p1, "per_object", &none).await.unwrap();
+    assert_eq!(r.unwrap().amount_fen, 300_000, "year 2: 30 % of the 10,000 yuan paid");
+    // Another model starts at year 1 and has only its own premium.
+    let p2 = paid_policy_of(&ctx, &s, &fs, 1_000_000, &equipment_model("HX-10")).await;
+    let (_, r) = ctx.svc.check_subsidy(&s.z.ent_admin, &p2, "per_object", &none).await.unwrap();
+    let rules: Vec<String> = r.unwrap_err().into_iter().map(|f| f.rule).collect();
+    assert_eq!(rules, ["min_cumulative_premium"]);
+    // A gap breaks continuity: paper cover of GAP-1 ended a year ago; the new policy is the
+    // second subsidised year but not continuous.
+    let g0 = ctx
+        .svc
+        .register_policy(
+            &s.z.ent_admin,
+            &paper(&fs2, "JC-2024-0001", today - day * 730, today - day * 366, "150000"),
+            &equipment_model("GAP-1"),
+        )
+        .await
+        .unwrap();
+    ctx.svc.answer_registration(&uw2, &g0.id, &confirm()).await.unwrap();
+    let ga = ctx.svc.apply_subsidy(&s.z.ent_admin, &g0.id, "per_object", "", &none).await.unwrap();
+    ctx.svc.subsidy_local_review(&s.z.reviewer, &ga.id, true, "").await.unwrap();
+    ctx.svc.subsidy_department_review(&s.approver, &ga.id, true, "").await.unwrap();
+    let g1 = paid_policy_of(&ctx, &s, &fs, 1_000_000, &equipment_model("GAP-1")).await;
+    let (_, r) = ctx.svc.check_subsidy(&s.z.ent_admin, &g1, "per_object", &none).await.unwrap();
+    let rules: Vec<String> = r.unwrap_err().into_iter().map(|f| f.rule).collect();
+    assert_eq!(rules, ["continuous"]);
+    // Neither object nor beneficiary named: both rules say so.
+    let bare = paid_policy(&ctx, &s, &fs, 1_000_000).await;
+    let (_, r) = ctx.svc.check_subsidy(&s.z.ent_admin, &bare, "per_object", &none).await.unwrap();
+    let rules: Vec<String> = r.unwrap_err().into_iter().map(|f| f.rule).collect();
+    assert!(
+        rules.contains(&"insured_object".to_owned()) && rules.contains(&"beneficiary".to_owned()),
+        "{rules:?}"
+    );
+    // A renewal carries the object and parties on.
+    let view = ctx.svc.policy(&s.z.ent_admin, &p1).await.unwrap();
+    let ren = ctx.svc.renew_policy(&s.z.ent_admin, &p1).await.unwrap();
+    assert_eq!(ren.subject, view.policy.subject);
+});
+
+contract!(
+    a_policy_bought_outside_the_platform_is_registered_and_confirmed_by_its_insurer,
+    |ctx: Ctx| async move {
+        let (s, _, fs) = setup(&ctx).await;
+        let (fs2, uw2) = second_insurer(&ctx, &s).await;
+        ctx.svc.load_subsidy_programmes(&s.approver, PER_OBJECT).await.unwrap();
+        let today = ctx.svc.today();
+        let day = time::Duration::days(1);
+        let none = Declarations::default();
+        let f = paper(&fs2, "JC-2026-0100", today - day * 100, today + day * 264, "120000");
+        // Bad input changes nothing: each bad field is named; a bank cannot register; a product
+        // not published on the platform cannot be named.
+        let before = state(&ctx).await;
+        let bad =
+            RegistrationFields { start_date: "2010-01-01".into(), premium_yuan: "-1".into(), ..f.clone() };
+        let e = ctx.svc.register_policy(&s.z.ent_admin, &bad, &equipment()).await.unwrap_err();
+        assert!(
+            matches!(&e, ServiceError::Invalid(i) if i.0.iter().any(|e| e.field == "start_date")
+        && i.0.iter().any(|e| e.field == "premium_yuan")),
+            "{e:?}"
+        );
+        let e = ctx.svc.register_policy(&s.z.banker, &f, &equipment()).await.unwrap_err();
+        assert!(matches!(e, ServiceError::Forbidden { .. }), "{e:?}");
+        let nowhere = RegistrationFields { product_id: "no-such-product".into(), ..f.clone() };
+        let e = ctx.svc.register_policy(&s.z.ent_admin, &nowhere, &equipment()).await.unwrap_err();
+        assert!(matches!(&e, ServiceError::Invalid(i) if i.0[0].code == "not_published"), "{e:?}");
+        assert_eq!(state(&ctx).await, before);
+        let p = ctx.svc.register_policy(&s.z.ent_admin, &f, &equipment_model("HX-77")).await.unwrap();
+        assert_eq!(p.status, PolicyStatus::Unconfirmed);
+        let e = ctx.svc.register_policy(&s.z.ent_admin, &f, &equipment()).await.unwrap_err();
+        assert!(matches!(&e, ServiceError::Conflict(x) if x.code == "taken"), "{e:?}");
+        // The policyholder files the paper policy; the insurer named on it has a to-do.
+        let scan = b"%PDF-1.4\n% policy\n";
+        ctx.svc.attach(&s.z.ent_admin, &Owner::registered_policy(&p.id), "policy.pdf", scan).await.unwrap();
+        let todos = ctx.svc.inbox(&uw2).await.unwrap().todos;
+        assert!(todos.iter().any(|t| t.kind == "confirm_registration" && t.subject == p.id), "{todos:?}");
+        // Nothing but the insurer's answer can be done on it on the platform.
+        let e = ctx.svc.renew_policy(&s.z.ent_admin, &p.id).await.unwrap_err();
+        assert!(matches!(&e, ServiceError::Conflict(x) if x.code == "outside_platform"), "{e:?}");
+        // A zone officer checks it; the application may be made; no review passes before the
+        // insurer confirms.
+        let (_, r) = ctx.svc.check_subsidy(&s.z.reviewer, &p.id, "per_object", &none).await.unwrap();
+        assert_eq!(r.unwrap().amount_fen, 6_000_000);
+        let a = ctx.svc.apply_subsidy(&s.z.ent_admin, &p.id, "per_object", "", &none).await.unwrap();
+        let e = ctx.svc.subsidy_local_review(&s.z.reviewer, &a.id, true, "").await.unwrap_err();
+        assert!(matches!(&e, ServiceError::Conflict(x) if x.code == "unconfirmed"), "{e:?}");
+        // Another insurer may not answer for it (it does not see the policy); the named insurer
+        // books 100,000 yuan received of a 120,000 yuan premium.
+        let e = ctx.svc.answer_registration(&s.uw, &p.id, &confirm()).await.unwrap_err();
+        assert!(matches!(e, ServiceError::NotFound), "{e:?}");
+        let too_much = AnswerFields { received_yuan: "130000".into(), ..confirm() };
+        let e = ctx.svc.answer_registration(&uw2, &p.id, &too_much).await.unwrap_err();
+        assert!(matches!(&e, ServiceError::Invalid(i) if i.0[0].field == "received_yuan"), "{e:?}");
+        let part = AnswerFields { received_yuan: "100000".into(), ..confirm() };
+        let p = ctx.svc.answer_registration(&uw2, &p.id, &part).await.unwrap();
+        assert_eq!(p.status, PolicyStatus::Registered);
+        assert!(!ctx.svc.inbox(&uw2).await.unwrap().todos.iter().any(|t| t.subject == p.id));
+        let e = ctx.svc.answer_registration(&uw2, &p.id, &confirm()).await.unwrap_err();
+        assert!(matches!(&e, ServiceError::Conflict(x) if x.code == "already_decided"), "{e:?}");
+        let e = ctx
+            .svc
+            .attach(&s.z.ent_admin, &Owner::registered_policy(&p.id), "late.pdf", scan)
+            .await
+            .unwrap_err();
+        assert!(matches!(&e, ServiceError::Conflict(x) if x.code == "answered"), "{e:?}");
+        // The premium now comes from the insurer's ledger: partly paid, the zone programme
+        // (full payment first) refuses; the review step says why.
+        let (_, r) = ctx.svc.check_subsidy(&s.z.reviewer, &p.id, "per_object", &none).await.unwrap();
+        assert!(r.unwrap_err().iter().any(|f| f.rule == "premium_paid"));
+        // A registration the insurer does not recognise cannot be used.
+        let q = ctx
+            .svc
+            .register_policy(
+                &s.z.ent_admin,
+                &paper(&fs, "CT-PAPER-1", today - day * 10, today + day * 354, "5000"),
+                &equipment(),
+            )
+            .await
+            .unwrap();
+        let no = AnswerFields { confirm: false, ..Default::default() };
+        let e = ctx.svc.answer_registration(&s.uw, &q.id, &no).await.unwrap_err();
+        assert!(matches!(&e, ServiceError::Invalid(i) if i.0[0].field == "note"), "{e:?}");
+        let no = AnswerFields { note: "本公司无此保单".into(), ..no };
+        assert_eq!(
+            ctx.svc.answer_registration(&s.uw, &q.id, &no).await.unwrap().status,
+            PolicyStatus::Unrecognised
+        );
+        let e = ctx.svc.check_subsidy(&s.z.ent_admin, &q.id, "per_object", &none).await.unwrap_err();
+        assert!(matches!(&e, ServiceError::Conflict(x) if x.code == "unrecognised"), "{e:?}");
+    }
+);
