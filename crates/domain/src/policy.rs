@@ -876,18 +876,29 @@ mod tests {
     fn every_policy_step_from_every_state() {
         use PolicyStatus as S;
         use PolicyStep as T;
+        let answer = |t: T| matches!(t, T::ConfirmRegistration | T::RejectRegistration);
         let expected = |s: S, t: T| match (s, t) {
+            (S::InForce | S::Cancelled, t) if answer(t) => None,
             (S::InForce, T::Cancel) => Some(S::Cancelled),
             (S::InForce, _) => Some(S::InForce),
             (S::Cancelled, T::PayPremium | T::Refund | T::ReportClaim) => Some(S::Cancelled),
             (S::Cancelled, _) => None,
+            (S::Unconfirmed, T::ConfirmRegistration) => Some(S::Registered),
+            (S::Unconfirmed, T::RejectRegistration) => Some(S::Unrecognised),
+            (S::Unconfirmed | S::Registered | S::Unrecognised, _) => None,
         };
         for s in S::ALL {
             for t in T::ALL {
                 let got = s.apply(*t);
                 assert_eq!(got.as_ref().ok().copied(), expected(*s, *t), "{s} --{t}-->");
                 if let Err(e) = got {
-                    assert_eq!((e.field.as_str(), e.code), ("policy", "not_in_force"));
+                    let code = match (s, answer(*t)) {
+                        (S::InForce | S::Cancelled, false) => "not_in_force",
+                        (S::InForce | S::Cancelled, true) => "not_registered",
+                        (_, true) => "already_decided",
+                        (_, false) => "outside_platform",
+                    };
+                    assert_eq!((e.field.as_str(), e.code), ("policy", code), "{s} --{t}-->");
                 }
             }
             assert_eq!(
@@ -895,7 +906,7 @@ mod tests {
                 T::ALL.iter().copied().filter(|t| expected(*s, *t).is_some()).collect::<Vec<_>>()
             );
         }
-        assert_eq!(S::InForce.steps().len(), T::ALL.len());
+        assert_eq!(S::InForce.steps().len(), T::ALL.len() - 2);
     }
 
     fn d(y: i32, m: u8, day: u8) -> Date {

@@ -1612,31 +1612,39 @@ async fn seed_subsidies(
     }
     let pid = |ty: &str| pids.get(ty).cloned().unwrap_or_default();
     let first_set = pid("first_set_equipment");
+    let new_material = pid("new_material_first_batch");
     let bind = |who: kebao_service::authz::Actor, product: String, limit: i64| {
         let uw = uw.clone();
         let first_set = first_set.clone();
+        let new_material = new_material.clone();
         async move {
             let q = kebao_domain::rating::QuoteInput {
                 limit: Money::from_fen(limit * 100),
                 revenue: Money::from_fen(3_000_000_000),
                 ..Default::default()
             };
-            // First-set cover names the equipment (its model) and its user as beneficiary.
+            // First-set and new-material cover names the equipment (its model) or the
+            // material (its grade), and the user as beneficiary.
+            use kebao_domain::subject::{InsuredObject, ObjectKind, Party, Subject};
+            let object = |kind, identifier: String, catalogue: &str| Subject {
+                object: Some(InsuredObject { kind, identifier, catalogue_entry: Some(catalogue.into()) }),
+                insured: None,
+                beneficiary: Some(Party { name: "武汉示范用户制造有限公司".into(), uscc: None }),
+            };
             let subject = if product == first_set {
-                use kebao_domain::subject::{InsuredObject, ObjectKind, Party, Subject};
-                Subject {
-                    object: Some(InsuredObject {
-                        kind: ObjectKind::Equipment,
-                        identifier: format!("KB-{}型数控装备", limit / 10_000),
-                        catalogue_entry: Some("首台（套）重大技术装备推广应用指导目录".into()),
-                    }),
-                    insured: None,
-                    beneficiary: Some(Party {
-                        name: "武汉示范用户制造有限公司".into(), uscc: None
-                    }),
-                }
+                object(
+                    ObjectKind::Equipment,
+                    format!("KB-{}型数控装备", limit / 10_000),
+                    "首台（套）重大技术装备推广应用指导目录",
+                )
+            } else if product == new_material {
+                object(
+                    ObjectKind::Material,
+                    format!("KB-{}牌号高温合金", limit / 10_000),
+                    "重点新材料首批次应用示范指导目录",
+                )
             } else {
-                kebao_domain::subject::Subject::default()
+                Subject::default()
             };
             let a = svc.apply_for_policy_with(&who, &product, &q, &svc.today().to_string(), &subject).await?;
             let p = svc.my_policies(&who).await?.into_iter().find(|p| p.application_id == a.id);
@@ -1711,6 +1719,39 @@ async fn seed_subsidies(
     let q2 = apply(who(1), fs2, "first_set", "qualification", none.clone()).await.map_err(err)?.id;
     let q4 = apply(who(1), fs4.clone(), "first_set", "qualification", none.clone()).await.map_err(err)?.id;
     apply(who(2), fs3, "first_set", "qualification", none.clone()).await.map_err(err)?;
+    // A paper policy bought before the platform, registered by its holder with the scan of
+    // the policy: it waits for the insurer's underwriters to confirm it.
+    let paper = kebao_domain::policy::RegistrationFields {
+        product_id: pid("first_set_equipment"),
+        number: "CT-2025-FS-000318".into(),
+        start_date: (svc.today() - time::Duration::days(300)).to_string(),
+        end_date: (svc.today() + time::Duration::days(64)).to_string(),
+        premium_yuan: "36000".into(),
+        sum_insured_yuan: "12000000".into(),
+        limit_yuan: String::new(),
+    };
+    let paper_subject = kebao_domain::subject::Subject {
+        object: Some(kebao_domain::subject::InsuredObject {
+            kind: kebao_domain::subject::ObjectKind::Equipment,
+            identifier: "KB-50型激光加工中心".into(),
+            catalogue_entry: Some("首台（套）重大技术装备推广应用指导目录".into()),
+        }),
+        insured: None,
+        beneficiary: Some(kebao_domain::subject::Party {
+            name: "湖北示范精密制造有限公司".into(),
+            uscc: None,
+        }),
+    };
+    let paper = svc.register_policy(&who(2), &paper, &paper_subject).await.map_err(err)?;
+    let scan = b"%PDF-1.4\n% CT-2025-FS-000318 policy and invoice (demo scan)\n";
+    svc.attach(
+        &who(2),
+        &kebao_domain::attachment::Owner::registered_policy(&paper.id),
+        "保单及发票.pdf",
+        scan,
+    )
+    .await
+    .map_err(err)?;
     let contract = Declarations { contract_amount_yuan: Some(1_500_000), ..Default::default() };
     let n1 = apply(who(0), nm1, "new_material", "qualification", contract.clone()).await.map_err(err)?.id;
     let n2 = apply(who(2), nm2, "new_material", "qualification", contract).await.map_err(err)?.id;

@@ -830,7 +830,7 @@ impl Service {
         Ok(rows.into_iter().map(|(p, v)| self.list_item(p, v)).collect())
     }
 
-    async fn published(&self) -> Result<Vec<ProductListItem>> {
+    pub(crate) async fn published(&self) -> Result<Vec<ProductListItem>> {
         let mut tx = self.store.begin_read().await?;
         let rows = store::list(tx.conn(), &ProductFilter { insurer_id: None, published_only: true }).await?;
         Ok(rows.into_iter().filter_map(|(p, _, public)| public.map(|v| self.list_item(p, v))).collect())

@@ -283,6 +283,21 @@ impl Service {
         Ok(p)
     }
 
+    /// The products a registered policy may name: those published on the platform, as
+    /// (id, insurer, product name), by insurer.
+    pub async fn registrable_products(&self) -> Result<Vec<(String, String, String)>> {
+        let mut out: Vec<(String, String, String)> = self
+            .published()
+            .await?
+            .into_iter()
+            .map(|it| {
+                (it.product.id.clone(), it.product.insurer_name.clone(), it.version.content.name.clone())
+            })
+            .collect();
+        out.sort_by(|a, b| (&a.1, &a.2).cmp(&(&b.1, &b.2)));
+        Ok(out)
+    }
+
     /// Refuses a review step on a subsidy while the policy it rests on is a registered one
     /// its insurer has not confirmed (or did not recognise).
     pub(crate) fn require_confirmed(p: &Policy) -> Result<()> {

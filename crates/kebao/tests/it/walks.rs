@@ -30,7 +30,16 @@ struct Day {
 const DAYS: &[Day] = &[
     Day {
         login: "ent.admin",
-        pages: &["/dashboard", "/policies", "/claims", "/disputes", "/subsidies", "/consents", "/products"],
+        pages: &[
+            "/dashboard",
+            "/policies",
+            "/policies/register",
+            "/claims",
+            "/disputes",
+            "/subsidies",
+            "/consents",
+            "/products",
+        ],
         // A policy, and one whose premium is still due (its payment card), from the dashboard.
         follow: &[
             ("/policies", "#policies a[href^='/policies/']"),
@@ -39,9 +48,14 @@ const DAYS: &[Day] = &[
     },
     Day {
         login: "ins.underwriter",
-        pages: &["/dashboard", "/underwriting", "/policies"],
-        // A policy, and the insurer's own page (its collection account).
-        follow: &[("/policies", "#policies a[href^='/policies/']"), ("/dashboard", "a[href^='/orgs/']")],
+        pages: &["/dashboard", "/underwriting", "/policies", "/policies?status=unconfirmed"],
+        // A policy, a paper policy waiting for its confirmation, and the insurer's own page
+        // (its collection account).
+        follow: &[
+            ("/policies", "#policies a[href^='/policies/']"),
+            ("/policies?status=unconfirmed", "#policies a[href^='/policies/']"),
+            ("/dashboard", "a[href^='/orgs/']"),
+        ],
     },
     Day {
         login: "ins.claims",
@@ -119,6 +133,15 @@ const ACTS: &[Act] = &[
         fill: "const f = document.querySelector('#queue form'); f.querySelector('[name=decision]').value = 'accept'; f.requestSubmit();",
         expect: "done=accept",
         shows: "",
+    },
+    Act {
+        login: "ins.underwriter",
+        what: "confirms a paper policy its holder registered",
+        list: "/policies?status=unconfirmed",
+        open: Some("const a = document.querySelector(\"#policies a[href^='/policies/']\"); return a && a.getAttribute('href');"),
+        fill: "const f = document.querySelector('#answer-form'); f.requestSubmit(document.querySelector('#confirm-registration'));",
+        expect: "done=answered",
+        shows: "#registration-answer",
     },
     Act {
         login: "ins.claims",

@@ -10,6 +10,7 @@ mod handlers;
 pub(crate) mod operations;
 pub(crate) mod policies;
 pub(crate) mod products;
+pub(crate) mod registered;
 pub(crate) mod subsidies;
 
 pub use dto::*;
@@ -47,6 +48,9 @@ pub fn routes() -> Router<AppState> {
         .route("/orgs/{id}/collection-account", put(operations::set_collection_account))
         .route("/policies/{id}/payment", get(operations::payment_instructions))
         .route("/policies/{id}/payment-evidence", post(operations::upload_payment_evidence))
+        .route("/policies/registered", post(registered::register))
+        .route("/policies/{id}/registration-answer", post(registered::answer))
+        .route("/policies/{id}/registration-documents", post(registered::upload_document))
         .route("/subsidy/programmes/{id}/versions/{version}/confirm", post(operations::confirm_programme))
         .route("/product-types", get(products::list_types))
         .route("/product-types/{id}", get(products::get_type))
@@ -173,6 +177,7 @@ async fn not_found() -> ApiError {
         handlers::update_user, handlers::audit_head,
         operations::audit_events, operations::all_users, operations::set_collection_account,
         operations::payment_instructions, operations::upload_payment_evidence, operations::confirm_programme,
+        registered::register, registered::answer, registered::upload_document,
         products::list_types, products::get_type, products::load_catalogue, products::portal, products::matrix,
         products::roster, products::get_product, products::file_product, products::my_filings,
         products::review_queue, products::checklist_items, products::update_filing, products::upload_document,

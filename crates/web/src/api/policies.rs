@@ -1,6 +1,7 @@
 //! The policy API: applications from quotes, underwriting, policies and premiums.
 
 use super::products::{quote_input, QuoteRequestDto};
+use super::registered::SubjectDto;
 use super::rfc3339;
 use super::{ApiJson, ApiPath, SignedIn};
 use crate::error::{ApiError, ErrorBody};
@@ -61,6 +62,9 @@ pub struct ApplyDto {
     pub quote: QuoteRequestDto,
     /// YYYY-MM-DD, today or later.
     pub start_date: String,
+    /// The insured object and the parties besides the policyholder (optional).
+    #[serde(default)]
+    pub subject: SubjectDto,
 }
 
 /// Apply for a published product at its insurer's quote. The insurer's rules accept (and
@@ -74,7 +78,8 @@ pub async fn apply(
     ApiJson(body): ApiJson<ApplyDto>,
 ) -> Result<(StatusCode, Json<ApplicationDto>), ApiError> {
     let input = quote_input(&body.quote)?;
-    let a = s.svc.apply_for_policy(&actor, &id, &input, &body.start_date).await?;
+    let subject = body.subject.parse()?;
+    let a = s.svc.apply_for_policy_with(&actor, &id, &input, &body.start_date, &subject).await?;
     Ok((StatusCode::CREATED, Json(application_dto(&a))))
 }
 
@@ -146,8 +151,13 @@ pub struct PolicyDto {
     pub start_date: String,
     pub end_date: String,
     pub premium_yuan: String,
-    /// in_force | cancelled
+    /// in_force | cancelled; for a policy bought outside the platform: unconfirmed |
+    /// registered | unrecognised
     pub status: String,
+    pub status_zh: String,
+    pub status_en: String,
+    /// The insured object and the parties besides the policyholder.
+    pub subject: SubjectDto,
     /// The last day of cover of a cancelled policy.
     pub cancelled_on: Option<String>,
     /// Present on `GET /policies/{id}`.
@@ -169,6 +179,9 @@ pub(crate) fn policy_dto(p: &Policy, view: Option<&PolicyView>) -> PolicyDto {
         end_date: p.end_date.to_string(),
         premium_yuan: p.premium.to_yuan_string(),
         status: p.status.code().to_owned(),
+        status_zh: p.status.label_zh().to_owned(),
+        status_en: p.status.label_en().to_owned(),
+        subject: SubjectDto::of(&p.subject),
         cancelled_on: p.cancelled_on.map(|d| d.to_string()),
         paid_yuan: view.map(|v| v.paid.to_yuan_string()),
         schedule: view.map(|v| v.policy.schedule.clone()),

@@ -14,6 +14,7 @@ mod home;
 mod kit;
 mod policies;
 mod products;
+mod registered;
 mod registry;
 mod subsidies;
 mod svg;
@@ -29,6 +30,7 @@ pub fn routes() -> axum::Router<AppState> {
         .merge(products::routes().layer(axum::middleware::from_fn(language)))
         .merge(consent::routes().layer(axum::middleware::from_fn(language)))
         .merge(policies::routes().layer(axum::middleware::from_fn(language)))
+        .merge(registered::routes().layer(axum::middleware::from_fn(language)))
         .merge(claims::routes().layer(axum::middleware::from_fn(language)))
         .merge(disputes::routes().layer(axum::middleware::from_fn(language)))
         .merge(subsidies::routes().layer(axum::middleware::from_fn(language)))

@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
-use kebao_domain::policy::{Application, ApplicationStep, EndorsementKind, PolicyStep};
+use kebao_domain::policy::{Application, ApplicationStep, EndorsementKind, PolicyStatus, PolicyStep};
 use kebao_domain::{FieldError, Money};
 use kebao_service::authz::{Action, Actor};
 use kebao_service::worklists::PolicyState;
@@ -229,9 +229,52 @@ struct PolicyTpl {
     pay: Option<PayView>,
     /// What was typed into a form that was refused, and each field's error.
     typed: Typed,
+    /// The insured object and parties besides the policyholder: (label, value).
+    subject: Vec<(String, String)>,
+    /// A policy bought outside the platform: its registration.
+    reg: Option<RegView>,
+    insured_named: bool,
+    /// The sum insured, where the policy has one (display).
+    sum_insured: String,
+}
+
+/// The registration card of a policy bought outside the platform.
+pub(super) struct RegView {
+    /// Waiting for the insurer's answer.
+    awaiting: bool,
+    /// Who answered, when, and their note.
+    answer: Option<(String, String, String)>,
+    /// Id, file name, when uploaded.
+    docs: Vec<(String, String, String)>,
+    can_upload: bool,
+    can_answer: bool,
+    premium: String,
 }
 
 impl PolicyTpl {
+    /// The policy names an insured other than the policyholder.
+    fn insured_named(&self) -> bool {
+        self.insured_named
+    }
+
+    /// A registered policy that waits for its insurer's confirmation.
+    fn awaiting(&self) -> bool {
+        self.reg.as_ref().is_some_and(|r| r.awaiting)
+    }
+
+    /// The insurer's answer form: name and label.
+    fn answer_fields(&self) -> [(&'static str, &'static str); 3] {
+        let tr = self.c.tr;
+        [
+            (
+                "premium_yuan",
+                tr.t("保单保费（元，按本公司记录）", "Premium on the policy (yuan, as we booked it)"),
+            ),
+            ("received_yuan", tr.t("已收保费（元）", "Premium received (yuan)")),
+            ("note", tr.t("说明（不予确认时必填）", "Note (required when not confirming)")),
+        ]
+    }
+
     /// The claim form's fields: name and label.
     fn claim_fields(&self) -> [(&'static str, &'static str); 3] {
         let tr = self.c.tr;
@@ -410,6 +453,34 @@ pub(super) async fn render_policy_typed(
         Ok(_) => None,
         Err(e) => return error_page(tr, c, e),
     };
+    let registered = matches!(
+        v.policy.status,
+        PolicyStatus::Unconfirmed | PolicyStatus::Registered | PolicyStatus::Unrecognised
+    );
+    let reg = if registered {
+        let docs =
+            match st.svc.attachments(actor, &kebao_domain::attachment::Owner::registered_policy(id)).await {
+                Ok(d) => d,
+                Err(e) => return error_page(tr, c, e),
+            };
+        let at = |us: i64| kebao_domain::time_zone::display_local(kebao_domain::time_zone::from_unix_us(us));
+        let awaiting = v.policy.status == PolicyStatus::Unconfirmed;
+        Some(RegView {
+            awaiting,
+            answer: v.policy.answer.as_ref().map(|a| (a.by.clone(), at(a.at_us), a.note.clone())),
+            docs: docs.iter().map(|d| (d.id.clone(), d.file_name.clone(), at(d.uploaded_at_us))).collect(),
+            can_upload: awaiting
+                && holder
+                && st
+                    .svc
+                    .allowed_actions(actor, &kebao_service::authz::Resource::Zone)
+                    .contains(&Action::RegisterPolicy),
+            can_answer: may(PolicyStep::ConfirmRegistration),
+            premium: v.policy.premium.to_yuan_string(),
+        })
+    } else {
+        None
+    };
     let status = if errors.is_empty() && typed.errors.is_empty() {
         StatusCode::OK
     } else {
@@ -420,6 +491,14 @@ pub(super) async fn render_policy_typed(
         html(&PolicyTpl {
             pay,
             typed,
+            subject: super::registered::subject_lines(tr, &v.policy.subject),
+            insured_named: v.policy.subject.insured.is_some(),
+            sum_insured: if current.sum_insured > Money::ZERO {
+                current.sum_insured.display_yuan()
+            } else {
+                String::new()
+            },
+            reg,
             id: v.policy.id.clone(),
             number: v.policy.number.clone(),
             insurer: v.insurer_name.clone(),
@@ -555,7 +634,16 @@ async fn apply(
             return Err(error_page(tr, c, FieldError::new("quote", "invalid", msg.clone(), msg).into()));
         }
     };
-    match st.svc.apply_for_policy(&s.actor, &id, &input, &g("start_date")).await {
+    let subject = match kebao_domain::subject::Subject::parse(&super::registered::subject_fields(&form)) {
+        Ok(x) => x,
+        Err(e) => {
+            return Err(with_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                error_page(tr, c, ServiceError::Invalid(e)),
+            ))
+        }
+    };
+    match st.svc.apply_for_policy_with(&s.actor, &id, &input, &g("start_date"), &subject).await {
         Ok(_) => Ok(Redirect::to("/policies?done=applied").into_response()),
         Err(e) => Err(error_page(tr, c, e)),
     }
@@ -701,6 +789,16 @@ async fn change_post(
                 Ok(format!("/policies/{id}#changes"))
             }
             PolicyStep::ReportClaim => Ok(format!("/policies/{id}#report-claim")),
+            step @ (PolicyStep::ConfirmRegistration | PolicyStep::RejectRegistration) => {
+                let f = kebao_service::registered::AnswerFields {
+                    confirm: step == PolicyStep::ConfirmRegistration,
+                    premium_yuan: g("premium_yuan"),
+                    received_yuan: g("received_yuan"),
+                    note: g("note"),
+                };
+                st.svc.answer_registration(&s.actor, &id, &f).await?;
+                Ok(format!("/policies/{id}#registration"))
+            }
         }
     }
     .await;

@@ -1468,6 +1468,16 @@ struct QuoteTpl {
 }
 
 impl QuoteTpl {
+    /// The apply step's subject fields: name, label, hint.
+    fn subject_fields(&self) -> Vec<(&'static str, &'static str, &'static str)> {
+        let tr = self.c.tr;
+        super::registered::SUBJECT_FIELDS.iter().map(|(n, zh, en, hint)| (*n, tr.t(zh, en), *hint)).collect()
+    }
+
+    fn object_kinds(&self) -> Vec<(String, String)> {
+        super::registered::object_kinds(self.c.tr)
+    }
+
     fn fv(&self, k: &str) -> String {
         self.f.get(k).cloned().unwrap_or_default()
     }

@@ -1599,3 +1599,146 @@ async fn filers_file_rating_plans_by_form_and_by_template() {
     other.login("filer2", PW).await;
     assert_eq!(other.get(&format!("/filings/{id}/rating-template.xlsx")).await.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn a_paper_policy_is_registered_on_the_page_and_confirmed_by_its_insurer() {
+    let app = app().await;
+    let (ins, _) = insurers(&app).await;
+    let op = Actor::System { name: "t".into() };
+    let input =
+        NewUserInput { username: "uw.reg".into(), display_name: "核保员".into(), password: PW.into() };
+    app.svc.add_user(&op, &ins, &input, &[Role::Underwriter]).await.unwrap();
+    let mut c = Client::new(&app);
+    let filer = c.token("filer").await;
+    let zone = c.token("reviewer").await;
+    let mut body = filing("first_set_equipment", "首台（套）综合保险", "10000000", "0");
+    body["stages"] = json!(["rnd", "commercialisation", "market"]);
+    let id = registered(&mut c, &filer, &zone, body).await;
+    let plan = json!({"effective_from": "2026-01-01", "plan": {"basis": "limit", "base": "0.01", "min_premium_yuan": 1000,
+        "underwriting": {"auto_accept_max_limit_yuan": 10000000}}});
+    c.json("POST", &format!("/api/v1/filings/{id}/rating-plans"), Some(&filer), plan).await;
+    let ent = c.token("ent.admin").await;
+    // An application through the API names the equipment and its user; the policy keeps them.
+    let subject = json!({"object_kind": "equipment", "object_identifier": "HX-3000", "beneficiary_name": "武汉用户制造有限公司"});
+    let r = c
+        .json(
+            "POST",
+            &format!("/api/v1/products/{id}/apply"),
+            Some(&ent),
+            json!({"quote": {"limit_yuan": "500000"}, "start_date": "2026-12-15", "subject": subject}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let pols = c.get_auth("/api/v1/policies", &ent).await.json();
+    assert_eq!(pols[0]["subject"]["object_identifier"], "HX-3000", "{pols}");
+    let bad = json!({"quote": {"limit_yuan": "500000"}, "start_date": "2026-12-15", "subject": {"object_kind": "rocket"}});
+    let r = c.json("POST", &format!("/api/v1/products/{id}/apply"), Some(&ent), bad).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    // The enterprise registers last year's paper policy on the page; a bad form is shown again
+    // with the errors at their fields and changes nothing.
+    let mut e = Client::new(&app);
+    e.login("ent.admin", PW).await;
+    let csrf = e.csrf().await;
+    let form = e.get("/policies/register").await.text();
+    assert!(form.contains("首台（套）综合保险") && form.contains("name=\"beneficiary_name\""), "{form}");
+    let before = events(&app).await;
+    let r = e
+        .post_form(
+            "/policies/register",
+            &[("csrf", &csrf), ("product_id", &id), ("number", "PAPER 1"), ("start_date", "2025-12-01")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let t = r.text();
+    assert!(
+        t.contains("id=\"err-number\"")
+            && t.contains("id=\"err-end_date\"")
+            && t.contains("id=\"err-premium_yuan\""),
+        "{t}"
+    );
+    assert_eq!(events(&app).await, before);
+    let r = e
+        .post_form(
+            "/policies/register",
+            &[
+                ("csrf", &csrf),
+                ("product_id", &id),
+                ("number", "CT-2025-PAPER-1"),
+                ("start_date", "2025-12-01"),
+                ("end_date", "2026-11-30"),
+                ("premium_yuan", "150000"),
+                ("sum_insured_yuan", "8000000"),
+                ("object_kind", "equipment"),
+                ("object_identifier", "HX-3000"),
+                ("beneficiary_name", "武汉用户制造有限公司"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let policy = r.location().trim_start_matches("/policies/").split('?').next().unwrap().to_owned();
+    let page = e.get(&format!("/policies/{policy}")).await.text();
+    assert!(
+        page.contains("id=\"registration-awaiting\"")
+            && page.contains("HX-3000")
+            && page.contains("武汉用户制造有限公司")
+            && page.contains("线下保单·待保险公司确认")
+            && !page.contains("id=\"report-claim\""),
+        "{page}"
+    );
+    let (ctype, body) = multipart(None, "保单.pdf", b"%PDF-1.4 paper policy".to_vec());
+    let r = c
+        .send(
+            Request::post(format!("/api/v1/policies/{policy}/registration-documents"))
+                .header(header::AUTHORIZATION, format!("Bearer {ent}"))
+                .header(header::CONTENT_TYPE, ctype)
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let again = json!({"product_id": id, "number": "CT-2025-PAPER-1", "start_date": "2025-12-01", "end_date": "2026-11-30", "premium_yuan": "1", "sum_insured_yuan": "1"});
+    let r = c.json("POST", "/api/v1/policies/registered", Some(&ent), again).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    // The insurer's underwriter has a to-do, sees the document, and answers on the page.
+    let mut u = Client::new(&app);
+    u.login("uw.reg", PW).await;
+    let ucsrf = u.csrf().await;
+    let uw = c.token("uw.reg").await;
+    let inbox = c.get_auth("/api/v1/me/inbox", &uw).await.text();
+    assert!(inbox.contains("CT-2025-PAPER-1"), "{inbox}");
+    let page = u.get(&format!("/policies/{policy}")).await.text();
+    assert!(page.contains("id=\"answer-form\"") && page.contains("保单.pdf"), "{page}");
+    let r = u
+        .post_form(&format!("/policies/{policy}/registration"), &[("csrf", &ucsrf), ("answer", "reject")])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("不予确认时请说明原因"), "{}", r.text());
+    let r = u
+        .post_form(
+            &format!("/policies/{policy}/registration"),
+            &[
+                ("csrf", &ucsrf),
+                ("answer", "confirm"),
+                ("premium_yuan", "150000"),
+                ("received_yuan", "150000"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let p = c.get_auth(&format!("/api/v1/policies/{policy}"), &ent).await.json();
+    assert_eq!(
+        (p["status"].as_str(), p["paid_yuan"].as_str()),
+        (Some("registered"), Some("150000.00")),
+        "{p}"
+    );
+    let r = c
+        .json(
+            "POST",
+            &format!("/api/v1/policies/{policy}/registration-answer"),
+            Some(&uw),
+            json!({"confirm": true}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    assert!(app.svc.ledger_verify().await.unwrap().problems.is_empty());
+}
