@@ -241,6 +241,8 @@ mod tests {
         let f = SubjectFields { beneficiary_uscc: "91420100MA4K0000XX".into(), ..Default::default() };
         let e = Subject::parse(&f).unwrap_err();
         assert!(e.0.iter().any(|e| e.field == "beneficiary_uscc"), "{e:?}");
+        let f = SubjectFields { beneficiary_uscc: "91420100MA4K0000XJ".into(), ..Default::default() };
+        let e = Subject::parse(&f).unwrap_err();
         assert!(e.0.iter().any(|e| e.field == "beneficiary_name"), "{e:?}");
         let f = SubjectFields { insured_name: "x".repeat(MAX_TEXT_CHARS + 1), ..Default::default() };
         assert_eq!(Subject::parse(&f).unwrap_err().0[0].field, "insured_name");

@@ -1209,8 +1209,16 @@ mod tests {
     }
 
     fn case(product: &str, premium: i64, sum_insured: i64) -> Case {
+        use crate::subject::ObjectKind;
         Case {
             product_type: product.into(),
+            // First-set and new-material cover names its object and the user as beneficiary.
+            object_kind: match product {
+                "first_set_equipment" => Some(ObjectKind::Equipment),
+                "new_material_first_batch" => Some(ObjectKind::Material),
+                _ => None,
+            },
+            beneficiary_named: product == "first_set_equipment" || product == "new_material_first_batch",
             premium_invoiced_fen: premium,
             premium_paid_fen: premium,
             sum_insured_fen: sum_insured,
@@ -1268,6 +1276,23 @@ mod tests {
         let f = assess(zone, &c).unwrap_err();
         let rules: Vec<&str> = f.iter().map(|x| x.rule.as_str()).collect();
         assert!(rules.contains(&"product_type") && rules.contains(&"qualification"), "{rules:?}");
+    }
+
+    #[test]
+    fn first_set_cover_names_its_equipment_and_the_user_as_beneficiary() {
+        let ps = shipped();
+        let v = version_for(&ps, "first_set", date!(2020 - 01 - 01), date!(2020 - 02 - 01)).unwrap();
+        let mut c = case("first_set_equipment", 30_000_00, 1_000_000_00);
+        c.policy_start = Some(date!(2020 - 01 - 01));
+        c.policy_end = Some(date!(2020 - 12 - 31));
+        c.applied_on = Some(date!(2020 - 02 - 01));
+        c.cumulative_premium_fen = 250_000_00;
+        assert!(assess(v, &c).is_ok());
+        c.object_kind = Some(crate::subject::ObjectKind::Material);
+        c.beneficiary_named = false;
+        let rules: Vec<String> = assess(v, &c).unwrap_err().into_iter().map(|f| f.rule).collect();
+        assert_eq!(rules, ["insured_object", "beneficiary"]);
+        assert!(rule_label("insured_object").is_some() && rule_label("beneficiary").is_some());
     }
 
     #[test]

@@ -83,6 +83,8 @@ fn allowed_actions_on_a_policy() {
             Action::CancelPolicy,
             Action::RecordRefund,
             Action::SetCoinsurance,
+            // Only a registered policy awaiting it takes the answer (its state decides).
+            Action::AnswerPolicyRegistration,
         ],
     );
     // The insurer's admin is not bound by an underwriting authority; its underwriters are.
