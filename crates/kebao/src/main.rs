@@ -12,6 +12,7 @@ use kebao_service::{Config, Service, SystemClock, CATALOGUE};
 use kebao_store::{OpenOptions, Store};
 #[macro_use]
 mod out;
+mod activity;
 mod credit;
 mod fit;
 mod index;
@@ -85,6 +86,10 @@ enum Command {
         /// Generate only; do not start the server.
         #[arg(long)]
         no_serve: bool,
+        /// Years of the zone's activity to generate before today (policies, premiums,
+        /// renewals, claims, complaints), through the service.
+        #[arg(long, default_value_t = 3)]
+        years: u32,
     },
     /// Bring the database schema up to date.
     Migrate {
@@ -497,8 +502,8 @@ async fn run(cli: Cli) -> Result<()> {
             svc.restore_catalogue().await.map_err(|e| anyhow::anyhow!("{e}"))?;
             serve(svc, &listen, !insecure_cookies, web).await
         }
-        Command::Demo { url, enterprises, seed, port, no_serve } => {
-            demo(&url, enterprises, seed, port, no_serve).await
+        Command::Demo { url, enterprises, seed, port, no_serve, years } => {
+            demo(&url, enterprises, seed, port, no_serve, years).await
         }
         Command::Migrate { db } => {
             let store = Store::connect(&db.url, &OpenOptions::default())
@@ -522,7 +527,10 @@ async fn run(cli: Cli) -> Result<()> {
                 let (password, generated) = read_password(password_stdin)?;
                 let input = NewUserInput { username, display_name: name, password: password.clone() };
                 // The operator chose this password: the user changes it at the first sign-in.
-                let opts = kebao_service::users::AddUserOptions { must_change_password: true };
+                let opts = kebao_service::users::AddUserOptions {
+                    must_change_password: true,
+                    without_sign_in: false,
+                };
                 let u = svc
                     .add_user_with(&operator(), &org_row.id, &input, &roles, opts)
                     .await
@@ -1013,7 +1021,8 @@ async fn seed_products(svc: &Service, zone: &kebao_sim::Zone, seed: u64) -> Resu
             let (by, reviewer) = (by.clone(), reviewer.clone());
             let plan = demo_plan(&svc.catalogue(), &f.input.type_id);
             async move {
-                svc.file_rating_plan(&by, &id, "2026-01-01", plan).await?;
+                // In force from the day it is filed (the demo's activity starts then).
+                svc.file_rating_plan(&by, &id, &svc.today().to_string(), plan).await?;
                 svc.submit_product(&by, &id).await?;
                 svc.set_product_checklist(&reviewer, &id, &items).await?;
                 svc.review_product(&reviewer, &id, &Review::Approve).await?;
@@ -1344,14 +1353,18 @@ async fn seed_consents(svc: &Service, zone: &kebao_sim::Zone) -> Result<()> {
     Ok(())
 }
 
-async fn demo(url: &str, enterprises: usize, seed: u64, port: u16, no_serve: bool) -> Result<()> {
+async fn demo(url: &str, enterprises: usize, seed: u64, port: u16, no_serve: bool, years: u32) -> Result<()> {
     let key = std::env::var("KEBAO_SIGNING_KEY").unwrap_or_else(|_| "kebao-demo-signing.key".to_owned());
     let svc = with_key(service(url, None).await?, Path::new(&key), true)?;
     let demo_actor = Actor::System { name: "demo".into() };
-    // The demo's history is generated over its last four weeks on a clock of its own (so that
-    // notice periods and deadlines have run), then the server runs on the real clock.
+    // The demo's history is generated on a clock of its own: `years` of the zone's activity,
+    // then the showcase over the last four weeks (so that notice periods and deadlines have
+    // run); then the server runs on the real clock.
     let real_now = kebao_service::Clock::now_us(&SystemClock);
-    let demo_clock = Arc::new(kebao_service::FixedClock::new(real_now - 28 * DEMO_DAY_US));
+    let years = years.min(10);
+    let demo_clock = Arc::new(kebao_service::FixedClock::new(
+        real_now - 28 * DEMO_DAY_US - i64::from(years) * 365 * DEMO_DAY_US,
+    ));
     // Its ids come from a source seeded like the zone, so that the same seed gives the same ids.
     let seeding =
         svc.clone().with_clock(demo_clock.clone()).with_ids(Arc::new(kebao_service::SeededIds::new(seed)));
@@ -1418,6 +1431,30 @@ async fn demo(url: &str, enterprises: usize, seed: u64, port: u16, no_serve: boo
         seeding.filing_stats().await.map_err(|e| anyhow::anyhow!("{e}"))?.iter().map(|(_, n)| n).sum();
     if filed == 0 {
         seed_products(&seeding, &zone, seed).await?;
+        if years > 0 {
+            let started = std::time::Instant::now();
+            let pb = bar(u64::from(years) * 365, "activity (days)");
+            let mut progress = |done: u64, total: u64| {
+                pb.set_length(total);
+                pb.set_position(done);
+            };
+            let s = activity::replay(&seeding, &demo_clock, &zone, seed, years, &mut progress).await?;
+            pb.finish_and_clear();
+            let secs = started.elapsed().as_secs_f64();
+            let refused: Vec<String> = s.refused.iter().map(|(k, n)| format!("{k} {n}")).collect();
+            outln!(
+                "demo activity: {years} years, {} commands in {secs:.1} s ({:.0}/s): {} policies, {} claims, {} disputes{}",
+                s.commands,
+                s.commands as f64 / secs,
+                s.policies,
+                s.claims,
+                s.disputes,
+                if refused.is_empty() { String::new() } else { format!("; refused by the rules: {}", refused.join(", ")) }
+            );
+        }
+    } else if years > 0 {
+        // Reused: the clock goes straight to the showcase's weeks.
+        demo_clock.advance_us(i64::from(years) * 365 * DEMO_DAY_US);
     }
     let consents_seeded = match seeding.find_user("ent.admin").await {
         Ok(u) => {

@@ -73,6 +73,9 @@ pub struct AddUserOptions {
     /// The password was chosen by whoever adds the user, so the user must change it at the
     /// first sign-in.
     pub must_change_password: bool,
+    /// The user acts only through code run as the operator (the demo zone's generated staff)
+    /// and cannot sign in: no password is kept, and none is hashed.
+    pub without_sign_in: bool,
 }
 
 impl Service {
@@ -87,7 +90,10 @@ impl Service {
         input: &NewUserInput,
         roles: &[Role],
     ) -> Result<User> {
-        let opts = AddUserOptions { must_change_password: matches!(actor, Actor::User { .. }) };
+        let opts = AddUserOptions {
+            must_change_password: matches!(actor, Actor::User { .. }),
+            without_sign_in: false,
+        };
         self.add_user_with(actor, org_id, input, roles, opts).await
     }
 
@@ -107,7 +113,11 @@ impl Service {
         if users::find_for_login(tx.conn(), username.as_str()).await?.is_some() {
             return Err(ServiceError::Conflict(duplicate_username(username.as_str())));
         }
-        let hash = hash_password(&password)?;
+        if opts.without_sign_in && !matches!(actor, Actor::System { .. }) {
+            return Err(ServiceError::Internal("only the operator adds users who cannot sign in".into()));
+        }
+        // Not a PHC string: no password verifies against it.
+        let hash = if opts.without_sign_in { "!".to_owned() } else { hash_password(&password)? };
         let user = User {
             id: self.new_id(),
             org_id: org_id.to_owned(),

@@ -6,6 +6,7 @@
 //! on the industry, qualifications are drawn with rates of the order seen in Wuhan's
 //! public lists. Organisation names are fictional.
 
+pub mod activity;
 pub mod products;
 
 use kebao_domain::org::{FactsInput, ImportRow, OrganisationInput};
@@ -142,7 +143,7 @@ fn lognormal(rng: &mut ChaCha8Rng, median: f64, sigma: f64) -> f64 {
     median * (sigma * normal(rng)).exp()
 }
 
-fn poisson(rng: &mut ChaCha8Rng, lambda: f64) -> u32 {
+pub(crate) fn poisson(rng: &mut ChaCha8Rng, lambda: f64) -> u32 {
     if lambda <= 0.0 {
         return 0;
     }

@@ -1,0 +1,497 @@
+//! Replays the demo zone's generated activity (`kebao_sim::activity`) through the service:
+//! each command as the person who does it (an enterprise's staff, the insurer's underwriter
+//! and claims handler, the zone's mediator), with its authorisation, rules, event and ledger
+//! transfers, on the demo's clock, one simulated day after another.
+
+use anyhow::Result;
+use kebao_domain::claim::{ClaimInput, ClaimOutcome};
+use kebao_domain::dispute::Forum;
+use kebao_domain::policy::ApplicationStatus;
+use kebao_domain::rating::QuoteInput;
+use kebao_domain::user::Role;
+use kebao_domain::Money;
+use kebao_service::authz::Actor;
+use kebao_service::users::{AddUserOptions, NewUserInput};
+use kebao_service::{FixedClock, Service};
+use kebao_sim::activity::{Buyer, Command, Offer, Outcome, Plan, Rates};
+use std::collections::{BTreeMap, HashMap};
+
+const DAY_US: i64 = 86_400_000_000;
+
+/// What the replay did.
+#[derive(Debug, Default)]
+pub struct Summary {
+    pub commands: usize,
+    /// Commands the service refused (an enterprise not eligible for a product, a step that
+    /// no longer applies), by kind: the zone's rules at work, not errors of the replay.
+    pub refused: BTreeMap<&'static str, usize>,
+    pub policies: usize,
+    pub claims: usize,
+    pub disputes: usize,
+}
+
+struct PolicyRef {
+    id: Option<String>,
+    application: Option<String>,
+    enterprise: usize,
+    insurer: usize,
+    limit: Money,
+    premium: Money,
+    paid: Money,
+    start: time::Date,
+}
+
+struct ClaimRef {
+    id: String,
+    policy: u32,
+    claimed: Money,
+}
+
+struct Replay<'a> {
+    svc: &'a Service,
+    op: Actor,
+    enterprises: Vec<(String, Money)>,
+    insurer_ids: Vec<String>,
+    product_ids: Vec<String>,
+    staff: HashMap<String, Actor>,
+    policies: HashMap<u32, PolicyRef>,
+    claims: HashMap<u32, ClaimRef>,
+    disputes: HashMap<u32, String>,
+    mediator: Option<Actor>,
+}
+
+impl Replay<'_> {
+    /// A person of `org_id` with `roles` who acts in the replay (added once; cannot sign in).
+    async fn person(&mut self, key: String, org_id: &str, display: &str, roles: &[Role]) -> Result<Actor> {
+        if let Some(a) = self.staff.get(&key) {
+            return Ok(a.clone());
+        }
+        let user = match self.svc.find_user(&key).await {
+            Ok(u) => u,
+            Err(_) => {
+                let input = NewUserInput {
+                    username: key.clone(),
+                    display_name: display.to_owned(),
+                    password: "unused-no-sign-in".into(),
+                };
+                let opts = AddUserOptions { must_change_password: false, without_sign_in: true };
+                self.svc
+                    .add_user_with(&self.op, org_id, &input, roles, opts)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("adding {key}: {e}"))?
+            }
+        };
+        let a = self.svc.actor_for(user).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        self.staff.insert(key, a.clone());
+        Ok(a)
+    }
+
+    async fn enterprise(&mut self, i: usize) -> Result<Actor> {
+        let org = self.enterprises[i].0.clone();
+        self.person(format!("sim.e{i}"), &org, "企业经办人", &[Role::EnterpriseAdmin]).await
+    }
+
+    async fn underwriter(&mut self, i: usize) -> Result<Actor> {
+        let org = self.insurer_ids[i].clone();
+        self.person(format!("sim.uw{i}"), &org, "核保员", &[Role::Underwriter, Role::OrgAdmin]).await
+    }
+
+    async fn handler(&mut self, i: usize) -> Result<Actor> {
+        let org = self.insurer_ids[i].clone();
+        self.person(format!("sim.claims{i}"), &org, "理赔员", &[Role::ClaimsHandler]).await
+    }
+
+    /// The policy an application bound, found among the enterprise's policies.
+    async fn bound(&self, who: &Actor, application: &str) -> Option<kebao_domain::policy::Policy> {
+        self.svc.my_policies(who).await.ok()?.into_iter().find(|p| p.application_id == application)
+    }
+
+    async fn record(&mut self, handle: u32, who: &Actor, a: kebao_domain::policy::Application) {
+        let bound = if a.status == ApplicationStatus::Bound { self.bound(who, &a.id).await } else { None };
+        if let Some(p) = self.policies.get_mut(&handle) {
+            p.application = Some(a.id.clone());
+            if let Some(b) = bound {
+                p.id = Some(b.id);
+                p.premium = b.premium;
+                p.start = b.start_date;
+            }
+        }
+    }
+
+    /// Runs one command; `Ok(false)` when the service refused it.
+    async fn run(&mut self, c: &Command) -> Result<bool> {
+        let today = self.svc.today();
+        let refused = |e: kebao_service::ServiceError| -> Result<bool> {
+            match e {
+                kebao_service::ServiceError::Invalid(_)
+                | kebao_service::ServiceError::Conflict(_)
+                | kebao_service::ServiceError::NotFound
+                | kebao_service::ServiceError::Forbidden { .. } => Ok(false),
+                other => Err(anyhow::anyhow!("{other}")),
+            }
+        };
+        match c {
+            Command::Apply { enterprise, product, limit_yuan, policy } => {
+                let who = self.enterprise(*enterprise).await?;
+                let q = QuoteInput {
+                    limit: Money::from_fen(limit_yuan * 100),
+                    revenue: self.enterprises[*enterprise].1,
+                    ..Default::default()
+                };
+                let pid = self.product_ids[*product].clone();
+                self.policies.insert(
+                    *policy,
+                    PolicyRef {
+                        id: None,
+                        application: None,
+                        enterprise: *enterprise,
+                        insurer: 0,
+                        limit: q.limit,
+                        premium: Money::ZERO,
+                        paid: Money::ZERO,
+                        start: today,
+                    },
+                );
+                match self.svc.apply_for_policy(&who, &pid, &q, &today.to_string()).await {
+                    Ok(a) => {
+                        let insurer = self.insurer_ids.iter().position(|i| *i == a.insurer_id).unwrap_or(0);
+                        if let Some(p) = self.policies.get_mut(policy) {
+                            p.insurer = insurer;
+                        }
+                        self.record(*policy, &who, a).await;
+                        Ok(true)
+                    }
+                    Err(e) => refused(e),
+                }
+            }
+            Command::Renew { policy, renewal } => {
+                let Some(old) = self.policies.get(policy) else { return Ok(false) };
+                let Some(old_id) = old.id.clone() else { return Ok(false) };
+                let (enterprise, insurer, limit) = (old.enterprise, old.insurer, old.limit);
+                let who = self.enterprise(enterprise).await?;
+                self.policies.insert(
+                    *renewal,
+                    PolicyRef {
+                        id: None,
+                        application: None,
+                        enterprise,
+                        insurer,
+                        limit,
+                        premium: Money::ZERO,
+                        paid: Money::ZERO,
+                        start: today,
+                    },
+                );
+                match self.svc.renew_policy(&who, &old_id).await {
+                    Ok(a) => {
+                        self.record(*renewal, &who, a).await;
+                        Ok(true)
+                    }
+                    Err(e) => refused(e),
+                }
+            }
+            Command::Underwrite { policy } => {
+                let Some(p) = self.policies.get(policy) else { return Ok(false) };
+                if p.id.is_some() {
+                    return Ok(true);
+                }
+                let Some(app) = p.application.clone() else { return Ok(false) };
+                let (insurer, enterprise) = (p.insurer, p.enterprise);
+                let uw = self.underwriter(insurer).await?;
+                match self
+                    .svc
+                    .decide_application(&uw, &app, kebao_domain::policy::ApplicationStep::Accept, "")
+                    .await
+                {
+                    Ok(a) => {
+                        let who = self.enterprise(enterprise).await?;
+                        self.record(*policy, &who, a).await;
+                        Ok(true)
+                    }
+                    Err(e) => refused(e),
+                }
+            }
+            Command::PayPremium { policy, share_bp, instalment } => {
+                let Some(p) = self.policies.get(policy) else { return Ok(false) };
+                let Some(id) = p.id.clone() else { return Ok(false) };
+                let due = p.premium.fen() - p.paid.fen();
+                let amount = Money::from_fen(due * i64::from(*share_bp) / 10_000);
+                if amount <= Money::ZERO {
+                    return Ok(true);
+                }
+                let uw = self.underwriter(p.insurer).await?;
+                let reference = format!("SIM-{policy}-{instalment}");
+                match self.svc.record_premium_paid(&uw, &id, amount, &reference).await {
+                    Ok(()) => {
+                        if let Some(p) = self.policies.get_mut(policy) {
+                            p.paid = Money::from_fen(p.paid.fen() + amount.fen());
+                        }
+                        Ok(true)
+                    }
+                    Err(e) => refused(e),
+                }
+            }
+            Command::Cancel { policy } => {
+                let Some(p) = self.policies.get(policy) else { return Ok(false) };
+                let Some(id) = p.id.clone() else { return Ok(false) };
+                let (enterprise, insurer) = (p.enterprise, p.insurer);
+                let who = self.enterprise(enterprise).await?;
+                match self.svc.cancel_policy(&who, &id, &today.to_string(), "业务调整，不再需要该保障").await
+                {
+                    Ok(out) => {
+                        if out.refund_fen > 0 {
+                            let uw = self.underwriter(insurer).await?;
+                            let r = self
+                                .svc
+                                .record_refund_paid(
+                                    &uw,
+                                    &id,
+                                    Money::from_fen(out.refund_fen),
+                                    &format!("SIM-R-{policy}"),
+                                )
+                                .await;
+                            if let Err(e) = r {
+                                return refused(e);
+                            }
+                        }
+                        Ok(true)
+                    }
+                    Err(e) => refused(e),
+                }
+            }
+            Command::ReportClaim { policy, claim, claimed_share_bp, days_ago } => {
+                let Some(p) = self.policies.get(policy) else { return Ok(false) };
+                let Some(id) = p.id.clone() else { return Ok(false) };
+                let claimed =
+                    Money::from_fen((p.limit.fen() * i64::from(*claimed_share_bp) / 10_000).max(100_00));
+                let loss = (today - time::Duration::days(i64::from(*days_ago))).max(p.start);
+                let who = self.enterprise(p.enterprise).await?;
+                let input = ClaimInput::new(&loss.to_string(), "设备故障导致损失，详见出险报告", claimed);
+                match self.svc.report_claim(&who, &id, &input).await {
+                    Ok(c) => {
+                        self.claims.insert(*claim, ClaimRef { id: c.id, policy: *policy, claimed });
+                        Ok(true)
+                    }
+                    Err(e) => refused(e),
+                }
+            }
+            Command::AssessClaim { claim } => {
+                let Some((id, h, claimed)) = self.claim_parts(*claim) else { return Ok(false) };
+                let handler = self.handler(h).await?;
+                if let Err(e) = self.svc.assign_claim(&handler, &id).await {
+                    return refused(e);
+                }
+                match self.svc.set_claim_reserve(&handler, &id, claimed).await {
+                    Ok(_) => Ok(true),
+                    Err(e) => refused(e),
+                }
+            }
+            Command::DecideClaim { claim, outcome, share_bp } => {
+                let Some((id, h, claimed)) = self.claim_parts(*claim) else { return Ok(false) };
+                let handler = self.handler(h).await?;
+                let (o, amount, reason) = match outcome {
+                    Outcome::Full => (ClaimOutcome::Full, Money::ZERO, "属于保险责任，按条款足额赔付"),
+                    Outcome::Partial => (
+                        ClaimOutcome::Partial,
+                        Money::from_fen(claimed.fen() * i64::from(*share_bp) / 10_000),
+                        "部分损失不属保险责任，按核定金额赔付",
+                    ),
+                    Outcome::Denied => (ClaimOutcome::Denied, Money::ZERO, "损失原因属除外责任"),
+                };
+                match self.svc.decide_claim(&handler, &id, o, amount, reason).await {
+                    Ok(_) => Ok(true),
+                    Err(e) => refused(e),
+                }
+            }
+            Command::PayClaim { claim } => {
+                let Some((id, h, _)) = self.claim_parts(*claim) else { return Ok(false) };
+                let handler = self.handler(h).await?;
+                let view = match self.svc.claim(&handler, &id).await {
+                    Ok(v) => v,
+                    Err(e) => return refused(e),
+                };
+                let owed = Money::from_fen(view.claim.decided.fen() - view.claim.paid.fen());
+                if owed <= Money::ZERO {
+                    return Ok(true);
+                }
+                match self.svc.pay_claim(&handler, &id, owed, &format!("SIM-C-{claim}")).await {
+                    Ok(_) => Ok(true),
+                    Err(e) => refused(e),
+                }
+            }
+            Command::CloseClaim { claim } => {
+                let Some((id, h, _)) = self.claim_parts(*claim) else { return Ok(false) };
+                let handler = self.handler(h).await?;
+                match self.svc.close_claim(&handler, &id).await {
+                    Ok(_) => Ok(true),
+                    Err(e) => refused(e),
+                }
+            }
+            Command::Complain { claim, dispute } => {
+                let Some(c) = self.claims.get(claim) else { return Ok(false) };
+                let (id, policy) = (c.id.clone(), c.policy);
+                let Some(enterprise) = self.policies.get(&policy).map(|p| p.enterprise) else {
+                    return Ok(false);
+                };
+                let who = self.enterprise(enterprise).await?;
+                match self.svc.complain(&who, &id, "对理赔决定有异议，请求调解").await {
+                    Ok(d) => {
+                        self.disputes.insert(*dispute, d.id);
+                        Ok(true)
+                    }
+                    Err(e) => refused(e),
+                }
+            }
+            Command::Mediate { dispute } => {
+                let (Some(id), Some(m)) = (self.disputes.get(dispute).cloned(), self.mediator.clone()) else {
+                    return Ok(false);
+                };
+                if let Err(e) = self.svc.take_dispute(&m, &id).await {
+                    return refused(e);
+                }
+                match self
+                    .svc
+                    .record_session(&m, &id, &today.to_string(), "双方到场陈述，约定补充材料后再议")
+                    .await
+                {
+                    Ok(_) => Ok(true),
+                    Err(e) => refused(e),
+                }
+            }
+            Command::Conclude { dispute, settled } => {
+                let (Some(id), Some(m)) = (self.disputes.get(dispute).cloned(), self.mediator.clone()) else {
+                    return Ok(false);
+                };
+                let (forum, outcome) = if *settled {
+                    (None, "双方达成和解，保险机构补充赔付部分损失")
+                } else {
+                    (Some(Forum::Arbitration), "调解未成，当事人申请仲裁")
+                };
+                match self.svc.conclude_dispute(&m, &id, *settled, forum, outcome).await {
+                    Ok(_) => Ok(true),
+                    Err(e) => refused(e),
+                }
+            }
+        }
+    }
+
+    fn claim_parts(&self, claim: u32) -> Option<(String, usize, Money)> {
+        let c = self.claims.get(&claim)?;
+        let p = self.policies.get(&c.policy)?;
+        Some((c.id.clone(), p.insurer, c.claimed))
+    }
+}
+
+fn kind(c: &Command) -> &'static str {
+    match c {
+        Command::Apply { .. } => "apply",
+        Command::Underwrite { .. } => "underwrite",
+        Command::PayPremium { .. } => "premium",
+        Command::Renew { .. } => "renew",
+        Command::Cancel { .. } => "cancel",
+        Command::ReportClaim { .. } => "claim",
+        Command::AssessClaim { .. } => "assess",
+        Command::DecideClaim { .. } => "decide",
+        Command::PayClaim { .. } => "pay_claim",
+        Command::CloseClaim { .. } => "close_claim",
+        Command::Complain { .. } => "complain",
+        Command::Mediate { .. } => "mediate",
+        Command::Conclude { .. } => "conclude",
+    }
+}
+
+/// Generates `years` of activity for the imported zone and replays it on `clock`, which
+/// moves one day per simulated day. `progress` is told (done, total) as days pass.
+pub async fn replay(
+    svc: &Service,
+    clock: &FixedClock,
+    zone: &kebao_sim::Zone,
+    seed: u64,
+    years: u32,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<Summary> {
+    let op = Actor::System { name: "demo".into() };
+    let err = |e: kebao_service::ServiceError| anyhow::anyhow!("{e}");
+    // The products on offer: every published one, with the stages its filing covers.
+    let mut offers = Vec::new();
+    let mut product_ids = Vec::new();
+    let mut insurer_ids: Vec<String> = Vec::new();
+    let mut page = 1;
+    loop {
+        let q = kebao_service::products::PortalQuery { page, per_page: 100, ..Default::default() };
+        let p = svc.portal(&q).await.map_err(err)?;
+        for it in &p.items {
+            let insurer = match insurer_ids.iter().position(|i| *i == it.product.insurer_id) {
+                Some(i) => i,
+                None => {
+                    insurer_ids.push(it.product.insurer_id.clone());
+                    insurer_ids.len() - 1
+                }
+            };
+            offers.push(Offer {
+                type_id: it.product.type_id.clone(),
+                stages: it.version.content.eligibility.stages.iter().map(|s| s.code().to_owned()).collect(),
+                insurer,
+            });
+            product_ids.push(it.product.id.clone());
+        }
+        if page >= p.pages {
+            break;
+        }
+        page += 1;
+    }
+    // The buyers: the zone's registered enterprises, with their stage, size and revenue.
+    let mut buyers = Vec::new();
+    let mut enterprises = Vec::new();
+    for row in zone.orgs.iter().filter(|r| r.org.kind == "enterprise") {
+        let Some(id) = svc.org_id_by_uscc(&op, &row.org.uscc).await.map_err(err)? else { continue };
+        let last = row.facts.iter().max_by_key(|f| f.year.clone());
+        let staff = last.and_then(|f| f.staff.parse::<f64>().ok()).unwrap_or(30.0);
+        let revenue = last
+            .and_then(|f| Money::parse_yuan(&f.revenue_yuan, "revenue").ok())
+            .unwrap_or(Money::from_fen(3_000_000_000));
+        buyers.push(Buyer { stage: row.org.lifecycle_stage.clone(), staff });
+        enterprises.push((id, revenue));
+    }
+    let rates = Rates::parse(kebao_sim::activity::RATES).map_err(|e| anyhow::anyhow!(e))?;
+    let plan = Plan { seed, years, buyers, offers, insurers: insurer_ids.len() };
+    let activity = kebao_sim::activity::generate(&plan, &rates);
+    let mediator = match svc.find_user("mediator").await {
+        Ok(u) => svc.actor_for(u).await.ok(),
+        Err(_) => None,
+    };
+    let mut r = Replay {
+        svc,
+        op,
+        enterprises,
+        insurer_ids,
+        product_ids,
+        staff: HashMap::new(),
+        policies: HashMap::new(),
+        claims: HashMap::new(),
+        disputes: HashMap::new(),
+        mediator,
+    };
+    let mut summary = Summary::default();
+    let total_days = u64::from(years) * 365;
+    let mut day = 0u32;
+    for (d, cmds) in &activity.days {
+        if u64::from(*d) >= total_days {
+            break;
+        }
+        clock.advance_us(i64::from(d - day) * DAY_US);
+        day = *d;
+        for c in cmds {
+            summary.commands += 1;
+            if !r.run(c).await? {
+                *summary.refused.entry(kind(c)).or_default() += 1;
+            }
+        }
+        progress(u64::from(day), total_days);
+    }
+    clock.advance_us(i64::from(u32::try_from(total_days).unwrap_or(0).saturating_sub(day)) * DAY_US);
+    summary.policies = r.policies.values().filter(|p| p.id.is_some()).count();
+    summary.claims = r.claims.len();
+    summary.disputes = r.disputes.len();
+    Ok(summary)
+}

@@ -1,0 +1,512 @@
+//! Years of a zone's activity as a deterministic list of commands (issue 17): applications
+//! on the insurers' published products, underwriting, premium received (some in
+//! instalments), renewals and cancellations, claims with every step and payment, complaints
+//! and mediation. The generator is pure: it says who does what on which simulated day, by
+//! handles (enterprise and product indexes, policy and claim numbers); the binary replays the
+//! commands through the service, each with its authorisation, its rules, its event and its
+//! ledger transfers, and maps the handles to the ids the service gives.
+//!
+//! Every rate comes from `data/sim/activity.toml`, where each is labelled with its source or
+//! as indicative.
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::collections::BTreeMap;
+
+/// The shipped rates.
+pub const RATES: &str = include_str!("../../../data/sim/activity.toml");
+
+/// The rates the generator draws with (see `data/sim/activity.toml`).
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct Rates {
+    pub take_up: TakeUp,
+    pub policies: PolicyRates,
+    pub claims: BTreeMap<String, toml::Value>,
+    pub insurers: InsurerRates,
+    pub disputes: DisputeRates,
+}
+
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct TakeUp {
+    #[serde(flatten)]
+    pub by_stage: BTreeMap<String, f64>,
+}
+
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct PolicyRates {
+    pub extra_per_buyer_mean: f64,
+    pub limits_yuan: Vec<i64>,
+    pub limit_weights: Vec<f64>,
+    pub renewal_rate: f64,
+    pub cancellation_rate: f64,
+    pub instalment_share: f64,
+}
+
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct InsurerRates {
+    pub slow_share: f64,
+    pub fast_days: [u32; 2],
+    pub slow_days: [u32; 2],
+}
+
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct DisputeRates {
+    pub complaint_share: f64,
+    pub settle_share: f64,
+}
+
+impl Rates {
+    /// Reads rates from TOML (the shipped file, or a zone's own).
+    pub fn parse(text: &str) -> Result<Rates, String> {
+        let r: Rates = toml::from_str(text).map_err(|e| format!("activity rates: {e}"))?;
+        if r.policies.limits_yuan.is_empty() || r.policies.limits_yuan.len() != r.policies.limit_weights.len()
+        {
+            return Err("activity rates: limits_yuan and limit_weights must be non-empty and as long".into());
+        }
+        Ok(r)
+    }
+
+    fn num(&self, v: Option<&toml::Value>) -> Option<f64> {
+        v.and_then(|v| v.as_float().or_else(|| v.as_integer().map(|i| i as f64)))
+    }
+
+    fn take_up(&self, stage: &str) -> f64 {
+        self.take_up.by_stage.get(stage).copied().unwrap_or(0.3)
+    }
+
+    fn frequency(&self, product_type: &str) -> f64 {
+        self.num(self.claims.get(product_type))
+            .or_else(|| self.num(self.claims.get("default")))
+            .unwrap_or(0.05)
+    }
+
+    fn claim_range(&self, key: &str, default: [f64; 2]) -> [f64; 2] {
+        match self.claims.get(key).and_then(|v| v.as_array()) {
+            Some(a) if a.len() == 2 => {
+                [self.num(a.first()).unwrap_or(default[0]), self.num(a.get(1)).unwrap_or(default[1])]
+            }
+            _ => default,
+        }
+    }
+}
+
+/// An enterprise that may buy cover.
+#[derive(Debug, Clone)]
+pub struct Buyer {
+    pub stage: String,
+    pub staff: f64,
+}
+
+/// A product on offer: its catalogue type, the stages its filing covers and its insurer (an
+/// index into the insurers).
+#[derive(Debug, Clone)]
+pub struct Offer {
+    pub type_id: String,
+    pub stages: Vec<String>,
+    pub insurer: usize,
+}
+
+/// A claim handler's decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Full,
+    Partial,
+    Denied,
+}
+
+/// One thing a person does. Handles: `enterprise` and `product` index the inputs; `policy`,
+/// `claim` and `dispute` number what earlier commands created.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// The enterprise applies for the product at its insurer's quote, cover from today.
+    Apply { enterprise: usize, product: usize, limit_yuan: i64, policy: u32 },
+    /// The insurer's underwriter accepts the application if its rules referred it.
+    Underwrite { policy: u32 },
+    /// The insurer records premium received: `share_bp` of what is still due.
+    PayPremium { policy: u32, share_bp: u32, instalment: u8 },
+    /// The enterprise renews; the renewal is `renewal`.
+    Renew { policy: u32, renewal: u32 },
+    /// The enterprise cancels from today.
+    Cancel { policy: u32 },
+    /// The enterprise reports a loss of `days_ago` days ago.
+    ReportClaim { policy: u32, claim: u32, claimed_share_bp: u32, days_ago: u32 },
+    /// The insurer's claims handler takes the claim and sets a reserve.
+    AssessClaim { claim: u32 },
+    /// The handler decides; `share_bp` of the amount claimed for a partial payment.
+    DecideClaim { claim: u32, outcome: Outcome, share_bp: u32 },
+    /// The insurer pays what it decided.
+    PayClaim { claim: u32 },
+    /// The handler closes a denied claim.
+    CloseClaim { claim: u32 },
+    /// The enterprise complains about the decision.
+    Complain { claim: u32, dispute: u32 },
+    /// A mediator takes the dispute and holds a session.
+    Mediate { dispute: u32 },
+    /// The mediator concludes: settled, or escalated to arbitration.
+    Conclude { dispute: u32, settled: bool },
+}
+
+/// What to generate.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub seed: u64,
+    pub years: u32,
+    pub buyers: Vec<Buyer>,
+    pub offers: Vec<Offer>,
+    pub insurers: usize,
+}
+
+/// The commands of each simulated day (day 0 is the first), in order.
+#[derive(Debug, Clone, Default)]
+pub struct Activity {
+    pub days: BTreeMap<u32, Vec<Command>>,
+    /// Insurers drawn to decide slowly.
+    pub slow_insurers: Vec<usize>,
+}
+
+impl Activity {
+    /// How many commands there are.
+    pub fn len(&self) -> usize {
+        self.days.values().map(Vec::len).sum()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn at(&mut self, day: u32, c: Command) {
+        self.days.entry(day).or_default().push(c);
+    }
+}
+
+fn range(rng: &mut ChaCha8Rng, r: [u32; 2]) -> u32 {
+    rng.random_range(r[0].min(r[1])..=r[0].max(r[1]))
+}
+
+fn geometric(rng: &mut ChaCha8Rng, mean: f64) -> u32 {
+    // Number of successes before the first failure, with success probability mean/(1+mean).
+    let p = mean / (1.0 + mean);
+    let mut n = 0;
+    while n < 20 && rng.random::<f64>() < p {
+        n += 1;
+    }
+    n
+}
+
+struct Gen<'a> {
+    rng: ChaCha8Rng,
+    rates: &'a Rates,
+    plan: &'a Plan,
+    horizon: u32,
+    out: Activity,
+    next_policy: u32,
+    next_claim: u32,
+    next_dispute: u32,
+}
+
+const YEAR: u32 = 365;
+
+impl Gen<'_> {
+    fn delay(&mut self, insurer: usize) -> u32 {
+        let r = if self.out.slow_insurers.contains(&insurer) {
+            self.rates.insurers.slow_days
+        } else {
+            self.rates.insurers.fast_days
+        };
+        range(&mut self.rng, r)
+    }
+
+    /// A policy of `product` for `enterprise` from `day`: its premium, its claims, its end
+    /// (renewal or not) and possibly its cancellation.
+    fn policy(
+        &mut self,
+        day: u32,
+        enterprise: usize,
+        product: usize,
+        limit_yuan: i64,
+        renewal_of: Option<u32>,
+    ) {
+        let handle = self.next_policy;
+        self.next_policy += 1;
+        match renewal_of {
+            Some(old) => self.out.at(day.saturating_sub(15), Command::Renew { policy: old, renewal: handle }),
+            None => self.out.at(day, Command::Apply { enterprise, product, limit_yuan, policy: handle }),
+        }
+        let offer = &self.plan.offers[product];
+        let insurer = offer.insurer;
+        let type_id = offer.type_id.clone();
+        let issued = if renewal_of.is_some() { day.saturating_sub(15) } else { day };
+        self.out.at(issued + 1, Command::Underwrite { policy: handle });
+        // Premium: in full, or in two instalments.
+        let paid = issued + 2 + self.delay(insurer) / 2;
+        if self.rng.random::<f64>() < self.rates.policies.instalment_share {
+            self.out.at(paid, Command::PayPremium { policy: handle, share_bp: 5_000, instalment: 1 });
+            let second = paid + self.rng.random_range(30..=60);
+            self.out.at(second, Command::PayPremium { policy: handle, share_bp: 10_000, instalment: 2 });
+        } else {
+            self.out.at(paid, Command::PayPremium { policy: handle, share_bp: 10_000, instalment: 1 });
+        }
+        // Cancelled during the term, or run to its end.
+        let mut last = day + YEAR - 1;
+        if self.rng.random::<f64>() < self.rates.policies.cancellation_rate {
+            let on = day + self.rng.random_range(60..300);
+            if on < self.horizon {
+                self.out.at(on, Command::Cancel { policy: handle });
+                last = on;
+            }
+        }
+        // Claims: a Poisson number over the cover run, each on a day within it.
+        let lambda = self.rates.frequency(&type_id) * f64::from(last - day + 1) / f64::from(YEAR);
+        let n = crate::poisson(&mut self.rng, lambda);
+        let [lo, hi] = self.rates.claim_range("severity_share", [0.01, 0.35]);
+        for _ in 0..n {
+            let loss = day + self.rng.random_range(0..=(last - day));
+            let reported = loss + self.rng.random_range(1..=10);
+            if reported >= self.horizon {
+                continue;
+            }
+            let claim = self.next_claim;
+            self.next_claim += 1;
+            let share = lo + (hi - lo) * self.rng.random::<f64>();
+            let claimed_share_bp = (share * 10_000.0).round().clamp(1.0, 10_000.0) as u32;
+            self.out.at(
+                reported,
+                Command::ReportClaim { policy: handle, claim, claimed_share_bp, days_ago: reported - loss },
+            );
+            let assessed = reported + self.rng.random_range(1..=3);
+            self.out.at(assessed, Command::AssessClaim { claim });
+            let decided = assessed + self.delay(insurer);
+            let r = self.rng.random::<f64>();
+            let denied = self.rates.num(self.rates.claims.get("denied_share")).unwrap_or(0.1);
+            let partial = self.rates.num(self.rates.claims.get("partial_share")).unwrap_or(0.25);
+            let (outcome, share_bp) = if r < denied {
+                (Outcome::Denied, 0)
+            } else if r < denied + partial {
+                (Outcome::Partial, self.rng.random_range(3_000..9_000))
+            } else {
+                (Outcome::Full, 10_000)
+            };
+            self.out.at(decided, Command::DecideClaim { claim, outcome, share_bp });
+            let settled = decided + self.rng.random_range(1..=5);
+            self.out.at(
+                settled,
+                if outcome == Outcome::Denied {
+                    Command::CloseClaim { claim }
+                } else {
+                    Command::PayClaim { claim }
+                },
+            );
+            if outcome != Outcome::Full && self.rng.random::<f64>() < self.rates.disputes.complaint_share {
+                let dispute = self.next_dispute;
+                self.next_dispute += 1;
+                let complained = settled + self.rng.random_range(3..=20);
+                self.out.at(complained, Command::Complain { claim, dispute });
+                let taken = complained + self.rng.random_range(2..=7);
+                self.out.at(taken, Command::Mediate { dispute });
+                let concluded = taken + self.rng.random_range(14..=45);
+                let settled = self.rng.random::<f64>() < self.rates.disputes.settle_share;
+                self.out.at(concluded, Command::Conclude { dispute, settled });
+            }
+        }
+        // Renewed at the end of a term run in full, while within the horizon.
+        let end = day + YEAR;
+        if last == day + YEAR - 1
+            && end < self.horizon
+            && self.rng.random::<f64>() < self.rates.policies.renewal_rate
+        {
+            self.policy(end, enterprise, product, limit_yuan, Some(handle));
+        }
+    }
+}
+
+/// The activity of `plan` under `rates`: the same seed gives the same commands.
+pub fn generate(plan: &Plan, rates: &Rates) -> Activity {
+    let mut g = Gen {
+        rng: ChaCha8Rng::seed_from_u64(plan.seed ^ 0x5EED_AC71_0000),
+        rates,
+        plan,
+        horizon: plan.years * YEAR,
+        out: Activity::default(),
+        next_policy: 0,
+        next_claim: 0,
+        next_dispute: 0,
+    };
+    for i in 0..plan.insurers {
+        if g.rng.random::<f64>() < rates.insurers.slow_share {
+            g.out.slow_insurers.push(i);
+        }
+    }
+    // Which offers each stage may buy.
+    let mut by_stage: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, o) in plan.offers.iter().enumerate() {
+        for s in &o.stages {
+            by_stage.entry(s.as_str()).or_default().push(i);
+        }
+    }
+    let growth = rates.take_up.by_stage.get("growth_per_year").copied().unwrap_or(0.0);
+    let elasticity = rates.take_up.by_stage.get("size_elasticity").copied().unwrap_or(0.0);
+    for year in 0..plan.years {
+        for (e, b) in plan.buyers.iter().enumerate() {
+            let Some(offers) = by_stage.get(b.stage.as_str()) else { continue };
+            let base = rates.take_up(&b.stage);
+            let size = (b.staff.max(1.0) / 50.0).powf(elasticity);
+            let p = (base * size).min(2.0 * base) * (1.0 + growth).powi(year as i32);
+            // Renewals carry last year's buyers: new cover is bought by the others.
+            if g.rng.random::<f64>() >= p.min(0.95) * if year == 0 { 1.0 } else { 0.45 } {
+                continue;
+            }
+            let n = 1 + geometric(&mut g.rng, rates.policies.extra_per_buyer_mean);
+            for _ in 0..n {
+                let product = offers[g.rng.random_range(0..offers.len())];
+                let w = &rates.policies.limit_weights;
+                let total: f64 = w.iter().sum();
+                let mut x = g.rng.random::<f64>() * total;
+                let mut limit = rates.policies.limits_yuan[0];
+                for (l, wi) in rates.policies.limits_yuan.iter().zip(w) {
+                    if x < *wi {
+                        limit = *l;
+                        break;
+                    }
+                    x -= wi;
+                }
+                let day = year * YEAR + g.rng.random_range(0..YEAR - 30);
+                g.policy(day, e, product, limit, None);
+            }
+        }
+    }
+    for cmds in g.out.days.values_mut() {
+        // Within a day: what creates a thing before what uses it.
+        cmds.sort_by_key(order);
+    }
+    g.out
+}
+
+fn order(c: &Command) -> u8 {
+    match c {
+        Command::Apply { .. } | Command::Renew { .. } => 0,
+        Command::Underwrite { .. } => 1,
+        Command::PayPremium { .. } => 2,
+        Command::ReportClaim { .. } => 3,
+        Command::AssessClaim { .. } => 4,
+        Command::DecideClaim { .. } => 5,
+        Command::PayClaim { .. } | Command::CloseClaim { .. } => 6,
+        Command::Complain { .. } => 7,
+        Command::Mediate { .. } => 8,
+        Command::Conclude { .. } => 9,
+        Command::Cancel { .. } => 10,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(seed: u64, buyers: usize) -> Plan {
+        let stages = ["rnd", "commercialisation", "production", "market", "financing", "overseas"];
+        Plan {
+            seed,
+            years: 3,
+            buyers: (0..buyers)
+                .map(|i| Buyer { stage: stages[i % 6].into(), staff: 20.0 + (i % 300) as f64 })
+                .collect(),
+            offers: vec![
+                Offer {
+                    type_id: "rd_liability".into(),
+                    stages: vec!["rnd".into(), "commercialisation".into()],
+                    insurer: 0,
+                },
+                Offer {
+                    type_id: "property_all_risks".into(),
+                    stages: stages[2..].iter().map(|s| (*s).into()).collect(),
+                    insurer: 1,
+                },
+                Offer {
+                    type_id: "product_liability".into(),
+                    stages: stages.iter().map(|s| (*s).into()).collect(),
+                    insurer: 2,
+                },
+            ],
+            insurers: 3,
+        }
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_commands_and_another_seed_others() {
+        let rates = Rates::parse(RATES).unwrap();
+        let a = generate(&plan(7, 300), &rates);
+        let b = generate(&plan(7, 300), &rates);
+        assert_eq!(a.days, b.days);
+        assert_ne!(a.days, generate(&plan(8, 300), &rates).days);
+    }
+
+    #[test]
+    fn two_thousand_enterprises_over_three_years_have_the_volumes_the_issue_asks_for() {
+        let rates = Rates::parse(RATES).unwrap();
+        let a = generate(&plan(2020_0930, 2000), &rates);
+        let count = |f: fn(&Command) -> bool| a.days.values().flatten().filter(|c| f(c)).count();
+        let policies = count(|c| matches!(c, Command::Apply { .. } | Command::Renew { .. }));
+        let claims = count(|c| matches!(c, Command::ReportClaim { .. }));
+        let payments = count(|c| matches!(c, Command::PayPremium { .. } | Command::PayClaim { .. }));
+        assert!(policies >= 2000, "{policies} policies");
+        assert!(claims >= 100, "{claims} claims");
+        // Each policy writes its premium due and each payment a transfer.
+        assert!(policies + payments >= 5000, "{policies} policies, {payments} payments");
+        for kind in [
+            |c: &Command| matches!(c, Command::Cancel { .. }),
+            |c: &Command| matches!(c, Command::DecideClaim { outcome: Outcome::Denied, .. }),
+            |c: &Command| matches!(c, Command::DecideClaim { outcome: Outcome::Partial, .. }),
+            |c: &Command| matches!(c, Command::Conclude { settled: true, .. }),
+            |c: &Command| matches!(c, Command::Conclude { settled: false, .. }),
+            |c: &Command| matches!(c, Command::PayPremium { instalment: 2, .. }),
+        ] {
+            assert!(count(kind) > 0);
+        }
+        // Growth: more policies start in the last year than in the first.
+        let starts = |y: u32| {
+            a.days
+                .range(y * YEAR..(y + 1) * YEAR)
+                .flat_map(|(_, c)| c)
+                .filter(|c| matches!(c, Command::Apply { .. } | Command::Renew { .. }))
+                .count()
+        };
+        assert!(starts(2) > starts(0), "{} then {}", starts(0), starts(2));
+    }
+
+    #[test]
+    fn every_handle_is_created_before_it_is_used() {
+        let rates = Rates::parse(RATES).unwrap();
+        let a = generate(&plan(3, 500), &rates);
+        let (mut policies, mut claims, mut disputes) = (Vec::new(), Vec::new(), Vec::new());
+        for c in a.days.values().flatten() {
+            match c {
+                Command::Apply { policy, .. } => policies.push(*policy),
+                Command::Renew { policy, renewal } => {
+                    assert!(policies.contains(policy));
+                    policies.push(*renewal);
+                }
+                Command::Underwrite { policy }
+                | Command::PayPremium { policy, .. }
+                | Command::Cancel { policy } => {
+                    assert!(policies.contains(policy), "{c:?}");
+                }
+                Command::ReportClaim { policy, claim, .. } => {
+                    assert!(policies.contains(policy));
+                    claims.push(*claim);
+                }
+                Command::AssessClaim { claim }
+                | Command::DecideClaim { claim, .. }
+                | Command::PayClaim { claim }
+                | Command::CloseClaim { claim } => assert!(claims.contains(claim), "{c:?}"),
+                Command::Complain { claim, dispute } => {
+                    assert!(claims.contains(claim));
+                    disputes.push(*dispute);
+                }
+                Command::Mediate { dispute } | Command::Conclude { dispute, .. } => {
+                    assert!(disputes.contains(dispute), "{c:?}")
+                }
+            }
+        }
+        assert!(Rates::parse("[take_up]\nrnd = 0.1\n").is_err());
+    }
+}
