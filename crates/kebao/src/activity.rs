@@ -18,6 +18,9 @@ use std::collections::{BTreeMap, HashMap};
 
 const DAY_US: i64 = 86_400_000_000;
 
+/// The reason given for a command on something an earlier refused command did not create.
+const NOT_CREATED: &str = "what it acts on was not created";
+
 /// What the replay did.
 #[derive(Debug, Default)]
 pub struct Summary {
@@ -25,6 +28,8 @@ pub struct Summary {
     /// Commands the service refused (an enterprise not eligible for a product, a step that
     /// no longer applies), by kind: the zone's rules at work, not errors of the replay.
     pub refused: BTreeMap<&'static str, usize>,
+    /// The first reason the service gave for each kind refused.
+    pub reasons: BTreeMap<&'static str, String>,
     pub policies: usize,
     pub claims: usize,
     pub disputes: usize,
@@ -87,17 +92,31 @@ impl Replay<'_> {
     }
 
     async fn enterprise(&mut self, i: usize) -> Result<Actor> {
-        let org = self.enterprises[i].0.clone();
+        let org = self
+            .enterprises
+            .get(i)
+            .map(|e| e.0.clone())
+            .ok_or_else(|| anyhow::anyhow!("no enterprise {i}"))?;
         self.person(format!("sim.e{i}"), &org, "企业经办人", &[Role::EnterpriseAdmin]).await
     }
 
     async fn underwriter(&mut self, i: usize) -> Result<Actor> {
-        let org = self.insurer_ids[i].clone();
-        self.person(format!("sim.uw{i}"), &org, "核保员", &[Role::Underwriter, Role::OrgAdmin]).await
+        let key = format!("sim.uw{i}");
+        if let Some(a) = self.staff.get(&key) {
+            return Ok(a.clone());
+        }
+        let org = self.insurer_ids.get(i).cloned().ok_or_else(|| anyhow::anyhow!("no insurer {i}"))?;
+        let uw = self.person(key.clone(), &org, "核保员", &[Role::Underwriter, Role::OrgAdmin]).await?;
+        // The insurer's admin gives its underwriter an authority above the largest limit.
+        self.svc
+            .set_underwriter_authority(&uw, &key, 100_000_000)
+            .await
+            .map_err(|e| anyhow::anyhow!("authority of {key}: {e}"))?;
+        Ok(uw)
     }
 
     async fn handler(&mut self, i: usize) -> Result<Actor> {
-        let org = self.insurer_ids[i].clone();
+        let org = self.insurer_ids.get(i).cloned().ok_or_else(|| anyhow::anyhow!("no insurer {i}"))?;
         self.person(format!("sim.claims{i}"), &org, "理赔员", &[Role::ClaimsHandler]).await
     }
 
@@ -118,27 +137,27 @@ impl Replay<'_> {
         }
     }
 
-    /// Runs one command; `Ok(false)` when the service refused it.
-    async fn run(&mut self, c: &Command) -> Result<bool> {
+    /// Runs one command; `Ok(Some(reason))` when the service refused it.
+    async fn run(&mut self, c: &Command) -> Result<Option<String>> {
         let today = self.svc.today();
-        let refused = |e: kebao_service::ServiceError| -> Result<bool> {
-            match e {
+        let refused = |e: kebao_service::ServiceError| -> Result<Option<String>> {
+            match &e {
                 kebao_service::ServiceError::Invalid(_)
                 | kebao_service::ServiceError::Conflict(_)
                 | kebao_service::ServiceError::NotFound
-                | kebao_service::ServiceError::Forbidden { .. } => Ok(false),
-                other => Err(anyhow::anyhow!("{other}")),
+                | kebao_service::ServiceError::Forbidden { .. } => Ok(Some(e.to_string())),
+                _ => Err(anyhow::anyhow!("{e}")),
             }
         };
         match c {
             Command::Apply { enterprise, product, limit_yuan, policy } => {
                 let who = self.enterprise(*enterprise).await?;
-                let q = QuoteInput {
-                    limit: Money::from_fen(limit_yuan * 100),
-                    revenue: self.enterprises[*enterprise].1,
-                    ..Default::default()
+                let revenue = self.enterprises.get(*enterprise).map_or(Money::ZERO, |e| e.1);
+                let q =
+                    QuoteInput { limit: Money::from_fen(limit_yuan * 100), revenue, ..Default::default() };
+                let Some(pid) = self.product_ids.get(*product).cloned() else {
+                    return Ok(Some(NOT_CREATED.into()));
                 };
-                let pid = self.product_ids[*product].clone();
                 self.policies.insert(
                     *policy,
                     PolicyRef {
@@ -159,14 +178,14 @@ impl Replay<'_> {
                             p.insurer = insurer;
                         }
                         self.record(*policy, &who, a).await;
-                        Ok(true)
+                        Ok(None)
                     }
                     Err(e) => refused(e),
                 }
             }
             Command::Renew { policy, renewal } => {
-                let Some(old) = self.policies.get(policy) else { return Ok(false) };
-                let Some(old_id) = old.id.clone() else { return Ok(false) };
+                let Some(old) = self.policies.get(policy) else { return Ok(Some(NOT_CREATED.into())) };
+                let Some(old_id) = old.id.clone() else { return Ok(Some(NOT_CREATED.into())) };
                 let (enterprise, insurer, limit) = (old.enterprise, old.insurer, old.limit);
                 let who = self.enterprise(enterprise).await?;
                 self.policies.insert(
@@ -185,17 +204,17 @@ impl Replay<'_> {
                 match self.svc.renew_policy(&who, &old_id).await {
                     Ok(a) => {
                         self.record(*renewal, &who, a).await;
-                        Ok(true)
+                        Ok(None)
                     }
                     Err(e) => refused(e),
                 }
             }
             Command::Underwrite { policy } => {
-                let Some(p) = self.policies.get(policy) else { return Ok(false) };
+                let Some(p) = self.policies.get(policy) else { return Ok(Some(NOT_CREATED.into())) };
                 if p.id.is_some() {
-                    return Ok(true);
+                    return Ok(None);
                 }
-                let Some(app) = p.application.clone() else { return Ok(false) };
+                let Some(app) = p.application.clone() else { return Ok(Some(NOT_CREATED.into())) };
                 let (insurer, enterprise) = (p.insurer, p.enterprise);
                 let uw = self.underwriter(insurer).await?;
                 match self
@@ -206,18 +225,18 @@ impl Replay<'_> {
                     Ok(a) => {
                         let who = self.enterprise(enterprise).await?;
                         self.record(*policy, &who, a).await;
-                        Ok(true)
+                        Ok(None)
                     }
                     Err(e) => refused(e),
                 }
             }
             Command::PayPremium { policy, share_bp, instalment } => {
-                let Some(p) = self.policies.get(policy) else { return Ok(false) };
-                let Some(id) = p.id.clone() else { return Ok(false) };
+                let Some(p) = self.policies.get(policy) else { return Ok(Some(NOT_CREATED.into())) };
+                let Some(id) = p.id.clone() else { return Ok(Some(NOT_CREATED.into())) };
                 let due = p.premium.fen() - p.paid.fen();
                 let amount = Money::from_fen(due * i64::from(*share_bp) / 10_000);
                 if amount <= Money::ZERO {
-                    return Ok(true);
+                    return Ok(None);
                 }
                 let uw = self.underwriter(p.insurer).await?;
                 let reference = format!("SIM-{policy}-{instalment}");
@@ -226,14 +245,14 @@ impl Replay<'_> {
                         if let Some(p) = self.policies.get_mut(policy) {
                             p.paid = Money::from_fen(p.paid.fen() + amount.fen());
                         }
-                        Ok(true)
+                        Ok(None)
                     }
                     Err(e) => refused(e),
                 }
             }
             Command::Cancel { policy } => {
-                let Some(p) = self.policies.get(policy) else { return Ok(false) };
-                let Some(id) = p.id.clone() else { return Ok(false) };
+                let Some(p) = self.policies.get(policy) else { return Ok(Some(NOT_CREATED.into())) };
+                let Some(id) = p.id.clone() else { return Ok(Some(NOT_CREATED.into())) };
                 let (enterprise, insurer) = (p.enterprise, p.insurer);
                 let who = self.enterprise(enterprise).await?;
                 match self.svc.cancel_policy(&who, &id, &today.to_string(), "业务调整，不再需要该保障").await
@@ -254,57 +273,61 @@ impl Replay<'_> {
                                 return refused(e);
                             }
                         }
-                        Ok(true)
+                        Ok(None)
                     }
                     Err(e) => refused(e),
                 }
             }
             Command::ReportClaim { policy, claim, claimed_share_bp, days_ago } => {
-                let Some(p) = self.policies.get(policy) else { return Ok(false) };
-                let Some(id) = p.id.clone() else { return Ok(false) };
+                let Some(p) = self.policies.get(policy) else { return Ok(Some(NOT_CREATED.into())) };
+                let Some(id) = p.id.clone() else { return Ok(Some(NOT_CREATED.into())) };
                 let claimed =
-                    Money::from_fen((p.limit.fen() * i64::from(*claimed_share_bp) / 10_000).max(100_00));
+                    Money::from_fen((p.limit.fen() * i64::from(*claimed_share_bp) / 10_000).max(10_000));
                 let loss = (today - time::Duration::days(i64::from(*days_ago))).max(p.start);
                 let who = self.enterprise(p.enterprise).await?;
                 let input = ClaimInput::new(&loss.to_string(), "设备故障导致损失，详见出险报告", claimed);
                 match self.svc.report_claim(&who, &id, &input).await {
                     Ok(c) => {
                         self.claims.insert(*claim, ClaimRef { id: c.id, policy: *policy, claimed });
-                        Ok(true)
+                        Ok(None)
                     }
                     Err(e) => refused(e),
                 }
             }
             Command::AssessClaim { claim } => {
-                let Some((id, h, claimed)) = self.claim_parts(*claim) else { return Ok(false) };
+                let Some((id, h, claimed)) = self.claim_parts(*claim) else {
+                    return Ok(Some(NOT_CREATED.into()));
+                };
                 let handler = self.handler(h).await?;
                 if let Err(e) = self.svc.assign_claim(&handler, &id).await {
                     return refused(e);
                 }
                 match self.svc.set_claim_reserve(&handler, &id, claimed).await {
-                    Ok(_) => Ok(true),
+                    Ok(_) => Ok(None),
                     Err(e) => refused(e),
                 }
             }
             Command::DecideClaim { claim, outcome, share_bp } => {
-                let Some((id, h, claimed)) = self.claim_parts(*claim) else { return Ok(false) };
+                let Some((id, h, claimed)) = self.claim_parts(*claim) else {
+                    return Ok(Some(NOT_CREATED.into()));
+                };
                 let handler = self.handler(h).await?;
                 let (o, amount, reason) = match outcome {
-                    Outcome::Full => (ClaimOutcome::Full, Money::ZERO, "属于保险责任，按条款足额赔付"),
+                    Outcome::Full => (ClaimOutcome::Pay, Money::ZERO, "属于保险责任，按条款足额赔付"),
                     Outcome::Partial => (
                         ClaimOutcome::Partial,
                         Money::from_fen(claimed.fen() * i64::from(*share_bp) / 10_000),
                         "部分损失不属保险责任，按核定金额赔付",
                     ),
-                    Outcome::Denied => (ClaimOutcome::Denied, Money::ZERO, "损失原因属除外责任"),
+                    Outcome::Denied => (ClaimOutcome::Deny, Money::ZERO, "损失原因属除外责任"),
                 };
                 match self.svc.decide_claim(&handler, &id, o, amount, reason).await {
-                    Ok(_) => Ok(true),
+                    Ok(_) => Ok(None),
                     Err(e) => refused(e),
                 }
             }
             Command::PayClaim { claim } => {
-                let Some((id, h, _)) = self.claim_parts(*claim) else { return Ok(false) };
+                let Some((id, h, _)) = self.claim_parts(*claim) else { return Ok(Some(NOT_CREATED.into())) };
                 let handler = self.handler(h).await?;
                 let view = match self.svc.claim(&handler, &id).await {
                     Ok(v) => v,
@@ -312,39 +335,39 @@ impl Replay<'_> {
                 };
                 let owed = Money::from_fen(view.claim.decided.fen() - view.claim.paid.fen());
                 if owed <= Money::ZERO {
-                    return Ok(true);
+                    return Ok(None);
                 }
                 match self.svc.pay_claim(&handler, &id, owed, &format!("SIM-C-{claim}")).await {
-                    Ok(_) => Ok(true),
+                    Ok(_) => Ok(None),
                     Err(e) => refused(e),
                 }
             }
             Command::CloseClaim { claim } => {
-                let Some((id, h, _)) = self.claim_parts(*claim) else { return Ok(false) };
+                let Some((id, h, _)) = self.claim_parts(*claim) else { return Ok(Some(NOT_CREATED.into())) };
                 let handler = self.handler(h).await?;
                 match self.svc.close_claim(&handler, &id).await {
-                    Ok(_) => Ok(true),
+                    Ok(_) => Ok(None),
                     Err(e) => refused(e),
                 }
             }
             Command::Complain { claim, dispute } => {
-                let Some(c) = self.claims.get(claim) else { return Ok(false) };
+                let Some(c) = self.claims.get(claim) else { return Ok(Some(NOT_CREATED.into())) };
                 let (id, policy) = (c.id.clone(), c.policy);
                 let Some(enterprise) = self.policies.get(&policy).map(|p| p.enterprise) else {
-                    return Ok(false);
+                    return Ok(Some(NOT_CREATED.into()));
                 };
                 let who = self.enterprise(enterprise).await?;
                 match self.svc.complain(&who, &id, "对理赔决定有异议，请求调解").await {
                     Ok(d) => {
                         self.disputes.insert(*dispute, d.id);
-                        Ok(true)
+                        Ok(None)
                     }
                     Err(e) => refused(e),
                 }
             }
             Command::Mediate { dispute } => {
                 let (Some(id), Some(m)) = (self.disputes.get(dispute).cloned(), self.mediator.clone()) else {
-                    return Ok(false);
+                    return Ok(Some(NOT_CREATED.into()));
                 };
                 if let Err(e) = self.svc.take_dispute(&m, &id).await {
                     return refused(e);
@@ -354,13 +377,13 @@ impl Replay<'_> {
                     .record_session(&m, &id, &today.to_string(), "双方到场陈述，约定补充材料后再议")
                     .await
                 {
-                    Ok(_) => Ok(true),
+                    Ok(_) => Ok(None),
                     Err(e) => refused(e),
                 }
             }
             Command::Conclude { dispute, settled } => {
                 let (Some(id), Some(m)) = (self.disputes.get(dispute).cloned(), self.mediator.clone()) else {
-                    return Ok(false);
+                    return Ok(Some(NOT_CREATED.into()));
                 };
                 let (forum, outcome) = if *settled {
                     (None, "双方达成和解，保险机构补充赔付部分损失")
@@ -368,7 +391,7 @@ impl Replay<'_> {
                     (Some(Forum::Arbitration), "调解未成，当事人申请仲裁")
                 };
                 match self.svc.conclude_dispute(&m, &id, *settled, forum, outcome).await {
-                    Ok(_) => Ok(true),
+                    Ok(_) => Ok(None),
                     Err(e) => refused(e),
                 }
             }
@@ -432,6 +455,15 @@ pub async fn replay(
                 type_id: it.product.type_id.clone(),
                 stages: it.version.content.eligibility.stages.iter().map(|s| s.code().to_owned()).collect(),
                 insurer,
+                qualifications: it
+                    .version
+                    .content
+                    .eligibility
+                    .qualifications
+                    .iter()
+                    .map(|q| q.code().to_owned())
+                    .collect(),
+                industries: it.version.content.eligibility.industries.clone(),
             });
             product_ids.push(it.product.id.clone());
         }
@@ -450,11 +482,30 @@ pub async fn replay(
         let revenue = last
             .and_then(|f| Money::parse_yuan(&f.revenue_yuan, "revenue").ok())
             .unwrap_or(Money::from_fen(3_000_000_000));
-        buyers.push(Buyer { stage: row.org.lifecycle_stage.clone(), staff });
+        let year = |d: &str| d.get(..4).and_then(|y| y.parse::<i32>().ok());
+        let qualifications = row
+            .qualifications
+            .iter()
+            .filter_map(|q| Some((q[0].clone(), year(&q[1])?, year(&q[2])?)))
+            .collect();
+        let industries = match kebao_domain::IndustryCode::parse(&row.org.industry_code) {
+            Ok(code) => svc.industries().tags_for(&code).into_iter().map(str::to_owned).collect(),
+            Err(_) => Vec::new(),
+        };
+        buyers.push(Buyer { stage: row.org.lifecycle_stage.clone(), staff, qualifications, industries });
         enterprises.push((id, revenue));
     }
     let rates = Rates::parse(kebao_sim::activity::RATES).map_err(|e| anyhow::anyhow!(e))?;
-    let plan = Plan { seed, years, buyers, offers, insurers: insurer_ids.len() };
+    let today = svc.today();
+    let plan = Plan {
+        seed,
+        years,
+        start_year: today.year(),
+        start_day_of_year: u32::from(today.ordinal()).saturating_sub(1),
+        buyers,
+        offers,
+        insurers: insurer_ids.len(),
+    };
     let activity = kebao_sim::activity::generate(&plan, &rates);
     let mediator = match svc.find_user("mediator").await {
         Ok(u) => svc.actor_for(u).await.ok(),
@@ -483,8 +534,13 @@ pub async fn replay(
         day = *d;
         for c in cmds {
             summary.commands += 1;
-            if !r.run(c).await? {
+            if let Some(reason) = r.run(c).await? {
                 *summary.refused.entry(kind(c)).or_default() += 1;
+                let first = summary.reasons.entry(kind(c)).or_insert_with(|| reason.clone());
+                // A reason of the service's own is worth more than a missing handle.
+                if first.starts_with(NOT_CREATED) {
+                    *first = reason;
+                }
             }
         }
         progress(u64::from(day), total_days);

@@ -1442,6 +1442,11 @@ async fn demo(url: &str, enterprises: usize, seed: u64, port: u16, no_serve: boo
             pb.finish_and_clear();
             let secs = started.elapsed().as_secs_f64();
             let refused: Vec<String> = s.refused.iter().map(|(k, n)| format!("{k} {n}")).collect();
+            if std::env::var_os("KEBAO_DEMO_VERBOSE").is_some() {
+                for (k, r) in &s.reasons {
+                    outln!("  refused {k}: {r}");
+                }
+            }
             outln!(
                 "demo activity: {years} years, {} commands in {secs:.1} s ({:.0}/s): {} policies, {} claims, {} disputes{}",
                 s.commands,

@@ -95,6 +95,10 @@ impl Rates {
 pub struct Buyer {
     pub stage: String,
     pub staff: f64,
+    /// The qualifications it holds: (kind, first year, last year of validity).
+    pub qualifications: Vec<(String, i32, i32)>,
+    /// Its zone industry tags.
+    pub industries: Vec<String>,
 }
 
 /// A product on offer: its catalogue type, the stages its filing covers and its insurer (an
@@ -104,6 +108,10 @@ pub struct Offer {
     pub type_id: String,
     pub stages: Vec<String>,
     pub insurer: usize,
+    /// The filing asks for one of these qualifications (empty: none).
+    pub qualifications: Vec<String>,
+    /// The zone industries it covers (empty: all).
+    pub industries: Vec<String>,
 }
 
 /// A claim handler's decision.
@@ -151,6 +159,9 @@ pub enum Command {
 pub struct Plan {
     pub seed: u64,
     pub years: u32,
+    /// The calendar year and day of the year (0-based) of simulated day 0.
+    pub start_year: i32,
+    pub start_day_of_year: u32,
     pub buyers: Vec<Buyer>,
     pub offers: Vec<Offer>,
     pub insurers: usize,
@@ -233,7 +244,7 @@ impl Gen<'_> {
             Some(old) => self.out.at(day.saturating_sub(15), Command::Renew { policy: old, renewal: handle }),
             None => self.out.at(day, Command::Apply { enterprise, product, limit_yuan, policy: handle }),
         }
-        let offer = &self.plan.offers[product];
+        let Some(offer) = self.plan.offers.get(product) else { return };
         let insurer = offer.insurer;
         let type_id = offer.type_id.clone();
         let issued = if renewal_of.is_some() { day.saturating_sub(15) } else { day };
@@ -358,11 +369,31 @@ pub fn generate(plan: &Plan, rates: &Rates) -> Activity {
             }
             let n = 1 + geometric(&mut g.rng, rates.policies.extra_per_buyer_mean);
             for _ in 0..n {
-                let product = offers[g.rng.random_range(0..offers.len())];
+                let day = year * YEAR + g.rng.random_range(0..YEAR - 30);
+                // What it may buy that day: products whose filing asks for no qualification,
+                // or for one it holds that year.
+                let on = plan.start_year + ((plan.start_day_of_year + day) / YEAR) as i32;
+                let offers: Vec<usize> = offers
+                    .iter()
+                    .copied()
+                    .filter(|o| {
+                        plan.offers.get(*o).is_some_and(|o| {
+                            (o.industries.is_empty() || o.industries.iter().any(|i| b.industries.contains(i)))
+                                && (o.qualifications.is_empty()
+                                    || b.qualifications.iter().any(|(k, from, to)| {
+                                        o.qualifications.contains(k) && *from <= on && on <= *to
+                                    }))
+                        })
+                    })
+                    .collect();
+                if offers.is_empty() {
+                    continue;
+                }
+                let Some(&product) = offers.get(g.rng.random_range(0..offers.len())) else { continue };
                 let w = &rates.policies.limit_weights;
                 let total: f64 = w.iter().sum();
                 let mut x = g.rng.random::<f64>() * total;
-                let mut limit = rates.policies.limits_yuan[0];
+                let mut limit = rates.policies.limits_yuan.first().copied().unwrap_or(1_000_000);
                 for (l, wi) in rates.policies.limits_yuan.iter().zip(w) {
                     if x < *wi {
                         limit = *l;
@@ -370,7 +401,6 @@ pub fn generate(plan: &Plan, rates: &Rates) -> Activity {
                     }
                     x -= wi;
                 }
-                let day = year * YEAR + g.rng.random_range(0..YEAR - 30);
                 g.policy(day, e, product, limit, None);
             }
         }
@@ -407,24 +437,41 @@ mod tests {
         Plan {
             seed,
             years: 3,
+            start_year: 2023,
+            start_day_of_year: 300,
             buyers: (0..buyers)
-                .map(|i| Buyer { stage: stages[i % 6].into(), staff: 20.0 + (i % 300) as f64 })
+                .map(|i| Buyer {
+                    stage: stages[i % 6].into(),
+                    staff: 20.0 + (i % 300) as f64,
+                    qualifications: if i % 2 == 0 {
+                        vec![("high_tech".into(), 2020, 2030)]
+                    } else {
+                        Vec::new()
+                    },
+                    industries: vec!["optoelectronics".into()],
+                })
                 .collect(),
             offers: vec![
                 Offer {
                     type_id: "rd_liability".into(),
                     stages: vec!["rnd".into(), "commercialisation".into()],
                     insurer: 0,
+                    qualifications: Vec::new(),
+                    industries: Vec::new(),
                 },
                 Offer {
                     type_id: "property_all_risks".into(),
                     stages: stages[2..].iter().map(|s| (*s).into()).collect(),
                     insurer: 1,
+                    qualifications: Vec::new(),
+                    industries: Vec::new(),
                 },
                 Offer {
                     type_id: "product_liability".into(),
                     stages: stages.iter().map(|s| (*s).into()).collect(),
                     insurer: 2,
+                    qualifications: vec!["high_tech".into()],
+                    industries: Vec::new(),
                 },
             ],
             insurers: 3,
