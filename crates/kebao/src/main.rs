@@ -344,6 +344,12 @@ enum AuditCommand {
         #[command(flatten)]
         db: Db,
     },
+    /// Re-derive totals from the event log (policies, premium received, claims paid) and
+    /// compare them with the tables; exits 1 when they differ.
+    Reconcile {
+        #[command(flatten)]
+        db: Db,
+    },
     /// Sign and publish a tree head for the log as it is now; prints it as JSON.
     SignHead {
         #[command(flatten)]
@@ -812,6 +818,26 @@ async fn run(cli: Cli) -> Result<()> {
                 credit::verify_consistency(&old, &new, &proof, public_key.as_deref())
             }
 
+            AuditCommand::Reconcile { db } => {
+                let svc = service(&db.url, db.policies.as_deref()).await?;
+                let r = svc.reconcile(&operator()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                let line = |name: &str, b: kebao_service::audit::Both| {
+                    format!(
+                        "{name}: events {} · tables {} {}",
+                        b.from_events,
+                        b.from_tables,
+                        if b.agree() { "✓" } else { "✗ DIFFER" }
+                    )
+                };
+                outln!("{}", line("policies", r.policies));
+                outln!("{}", line("premium received (fen)", r.premium_received_fen));
+                outln!("{}", line("claims paid (fen)", r.claims_paid_fen));
+                if !r.agrees() {
+                    bail!("the event log and the tables disagree");
+                }
+                outln!("ok: the totals re-derived from the event log match the tables");
+                Ok(())
+            }
             AuditCommand::Head { db } => {
                 let svc = service(&db.url, db.policies.as_deref()).await?;
                 let h = svc.audit_head(&operator()).await.map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -275,3 +275,91 @@ impl Service {
         Ok(events::latest(tx.conn(), limit).await?)
     }
 }
+
+/// One total, counted twice: from the event log and from the tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Both {
+    pub from_events: i64,
+    pub from_tables: i64,
+}
+
+impl Both {
+    pub fn agree(&self) -> bool {
+        self.from_events == self.from_tables
+    }
+}
+
+/// Totals re-derived from the event log beside the same totals read from the tables: the
+/// policies issued or registered, the premium received and the claims paid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reconciliation {
+    pub policies: Both,
+    pub premium_received_fen: Both,
+    pub claims_paid_fen: Both,
+}
+
+impl Reconciliation {
+    pub fn agrees(&self) -> bool {
+        self.policies.agree() && self.premium_received_fen.agree() && self.claims_paid_fen.agree()
+    }
+}
+
+fn payload_i64(e: &EventRecord, key: &str) -> i64 {
+    serde_json::from_str::<serde_json::Value>(&e.payload)
+        .ok()
+        .and_then(|v| v.get(key).and_then(|x| x.as_i64()))
+        .unwrap_or(0)
+}
+
+fn payload_has(e: &EventRecord, key: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(&e.payload)
+        .ok()
+        .is_some_and(|v| v.get(key).is_some_and(|x| !x.is_null()))
+}
+
+impl Service {
+    /// Re-derives totals from the whole event log and compares them with the tables (the
+    /// auditors' check that what the pages count is what happened).
+    pub async fn reconcile(&self, actor: &Actor) -> Result<Reconciliation> {
+        self.require(actor, Action::ReadAudit, &Resource::Zone, &Basis::None)?;
+        let mut tx = self.store.begin_read().await?;
+        let (mut policies_ev, mut premium_ev, mut claims_ev) = (0i64, 0i64, 0i64);
+        let mut after = 0u64;
+        loop {
+            let page = events::page(tx.conn(), after, 1000).await?;
+            let Some(last) = page.last() else { break };
+            after = last.seq;
+            for e in &page {
+                match e.action.as_str() {
+                    "application.submitted" | "application.accepted" if payload_has(e, "policy") => {
+                        policies_ev += 1
+                    }
+                    "policy.registered" => policies_ev += 1,
+                    "premium.paid" => premium_ev += payload_i64(e, "amount_fen"),
+                    "policy.registration_confirmed" => premium_ev += payload_i64(e, "received_fen"),
+                    "claim.paid" => claims_ev += payload_i64(e, "amount_fen"),
+                    _ => {}
+                }
+            }
+        }
+        let all = policies::all_policies(tx.conn()).await?;
+        let mut premium_tab = 0i64;
+        for p in &all {
+            premium_tab += kebao_store::ledger::sum_for_event(
+                tx.conn(),
+                &p.id,
+                kebao_domain::policy::codes::PREMIUM_PAID,
+            )
+            .await?;
+        }
+        let claims_tab: i64 = claims::all(tx.conn()).await?.iter().map(|c| c.paid.fen()).sum();
+        Ok(Reconciliation {
+            policies: Both {
+                from_events: policies_ev,
+                from_tables: i64::try_from(all.len()).unwrap_or(i64::MAX),
+            },
+            premium_received_fen: Both { from_events: premium_ev, from_tables: premium_tab },
+            claims_paid_fen: Both { from_events: claims_ev, from_tables: claims_tab },
+        })
+    }
+}
