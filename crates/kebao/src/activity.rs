@@ -278,6 +278,29 @@ impl Replay<'_> {
                     Err(e) => refused(e),
                 }
             }
+            Command::Endorse { policy, limit_pct } => {
+                let Some(p) = self.policies.get(policy) else { return Ok(Some(NOT_CREATED.into())) };
+                let Some(id) = p.id.clone() else { return Ok(Some(NOT_CREATED.into())) };
+                let (insurer, enterprise) = (p.insurer, p.enterprise);
+                let limit = Money::from_fen(p.limit.fen() / 100 * i64::from(*limit_pct));
+                let revenue = self.enterprises.get(enterprise).map_or(Money::ZERO, |e| e.1);
+                let uw = self.underwriter(insurer).await?;
+                let q = QuoteInput { limit, revenue, ..Default::default() };
+                let reason = if *limit_pct > 100 {
+                    "企业扩大生产规模，提高责任限额"
+                } else {
+                    "项目收缩，降低责任限额"
+                };
+                match self.svc.endorse_policy(&uw, &id, &q, &today.to_string(), reason).await {
+                    Ok(_) => {
+                        if let Some(p) = self.policies.get_mut(policy) {
+                            p.limit = limit;
+                        }
+                        Ok(None)
+                    }
+                    Err(e) => refused(e),
+                }
+            }
             Command::ReportClaim { policy, claim, claimed_share_bp, days_ago } => {
                 let Some(p) = self.policies.get(policy) else { return Ok(Some(NOT_CREATED.into())) };
                 let Some(id) = p.id.clone() else { return Ok(Some(NOT_CREATED.into())) };
@@ -412,6 +435,7 @@ fn kind(c: &Command) -> &'static str {
         Command::PayPremium { .. } => "premium",
         Command::Renew { .. } => "renew",
         Command::Cancel { .. } => "cancel",
+        Command::Endorse { .. } => "endorse",
         Command::ReportClaim { .. } => "claim",
         Command::AssessClaim { .. } => "assess",
         Command::DecideClaim { .. } => "decide",

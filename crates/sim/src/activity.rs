@@ -40,6 +40,7 @@ pub struct PolicyRates {
     pub renewal_rate: f64,
     pub cancellation_rate: f64,
     pub instalment_share: f64,
+    pub endorsement_rate: f64,
 }
 
 #[derive(Debug, Clone, serde::Deserialize)]
@@ -136,6 +137,8 @@ pub enum Command {
     Renew { policy: u32, renewal: u32 },
     /// The enterprise cancels from today.
     Cancel { policy: u32 },
+    /// The insurer endorses the policy from today: the limit becomes `limit_pct` % of what it was.
+    Endorse { policy: u32, limit_pct: u32 },
     /// The enterprise reports a loss of `days_ago` days ago.
     ReportClaim { policy: u32, claim: u32, claimed_share_bp: u32, days_ago: u32 },
     /// The insurer's claims handler takes the claim and sets a reserve.
@@ -265,6 +268,14 @@ impl Gen<'_> {
             if on < self.horizon {
                 self.out.at(on, Command::Cancel { policy: handle });
                 last = on;
+            }
+        }
+        // Endorsed once in a while: the limit raised (or lowered) from a day in the term.
+        if self.rng.random::<f64>() < self.rates.policies.endorsement_rate {
+            let on = day + self.rng.random_range(30..=150);
+            if on < last && on < self.horizon {
+                let limit_pct = *[150u32, 200, 80].get(self.rng.random_range(0..3)).unwrap_or(&150);
+                self.out.at(on, Command::Endorse { policy: handle, limit_pct });
             }
         }
         // Claims: a Poisson number over the cover run, each on a day within it.
@@ -424,7 +435,8 @@ fn order(c: &Command) -> u8 {
         Command::Complain { .. } => 7,
         Command::Mediate { .. } => 8,
         Command::Conclude { .. } => 9,
-        Command::Cancel { .. } => 10,
+        Command::Endorse { .. } => 10,
+        Command::Cancel { .. } => 11,
     }
 }
 
@@ -501,6 +513,7 @@ mod tests {
         assert!(policies + payments >= 5000, "{policies} policies, {payments} payments");
         for kind in [
             |c: &Command| matches!(c, Command::Cancel { .. }),
+            |c: &Command| matches!(c, Command::Endorse { .. }),
             |c: &Command| matches!(c, Command::DecideClaim { outcome: Outcome::Denied, .. }),
             |c: &Command| matches!(c, Command::DecideClaim { outcome: Outcome::Partial, .. }),
             |c: &Command| matches!(c, Command::Conclude { settled: true, .. }),
@@ -534,7 +547,8 @@ mod tests {
                 }
                 Command::Underwrite { policy }
                 | Command::PayPremium { policy, .. }
-                | Command::Cancel { policy } => {
+                | Command::Cancel { policy }
+                | Command::Endorse { policy, .. } => {
                     assert!(policies.contains(policy), "{c:?}");
                 }
                 Command::ReportClaim { policy, claim, .. } => {
