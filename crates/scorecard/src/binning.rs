@@ -422,13 +422,56 @@ pub fn bin_numeric(name: &str, x: &[f64], y: &[u8], opts: &BinningOptions) -> Va
 /// Bins a categorical variable (`None` = missing): categories ordered by event rate, rare
 /// ones grouped, then merged optimally with an ascending event rate.
 pub fn bin_categorical(name: &str, x: &[Option<String>], y: &[u8], opts: &BinningOptions) -> VariableBinning {
-    let total = Counts { n: y.len() as u64, ev: y.iter().map(|&t| u64::from(t)).sum() };
     let mut by_name: std::collections::HashMap<&str, Counts> = std::collections::HashMap::new();
+    let mut missing_c = Counts::default();
     for (v, t) in x.iter().zip(y) {
-        let Some(v) = v else { continue };
-        let e = by_name.entry(v.as_str()).or_default();
-        *e = e.add(Counts { n: 1, ev: u64::from(*t) });
+        let one = Counts { n: 1, ev: u64::from(*t) };
+        match v {
+            Some(v) => {
+                let e = by_name.entry(v.as_str()).or_default();
+                *e = e.add(one);
+            }
+            None => missing_c = missing_c.add(one),
+        }
     }
+    categorical(name, by_name, missing_c, y, opts)
+}
+
+/// Bins a categorical variable given as codes into `levels` (a code outside them is missing),
+/// exactly as [`bin_categorical`] bins the same values as text.
+pub fn bin_coded(
+    name: &str,
+    codes: &[u32],
+    levels: &[String],
+    y: &[u8],
+    opts: &BinningOptions,
+) -> VariableBinning {
+    let mut per_code = vec![Counts::default(); levels.len()];
+    let mut missing_c = Counts::default();
+    for (&c, t) in codes.iter().zip(y) {
+        let one = Counts { n: 1, ev: u64::from(*t) };
+        match per_code.get_mut(c as usize) {
+            Some(e) => *e = e.add(one),
+            None => missing_c = missing_c.add(one),
+        }
+    }
+    let mut by_name: std::collections::HashMap<&str, Counts> = std::collections::HashMap::new();
+    // Levels absent from these rows are not categories of them.
+    for (l, c) in levels.iter().zip(per_code).filter(|(_, c)| c.n > 0) {
+        let e = by_name.entry(l.as_str()).or_default();
+        *e = e.add(c);
+    }
+    categorical(name, by_name, missing_c, y, opts)
+}
+
+fn categorical(
+    name: &str,
+    by_name: std::collections::HashMap<&str, Counts>,
+    missing_c: Counts,
+    y: &[u8],
+    opts: &BinningOptions,
+) -> VariableBinning {
+    let total = Counts { n: y.len() as u64, ev: y.iter().map(|&t| u64::from(t)).sum() };
     let mut cats: Vec<(String, Counts)> = by_name.into_iter().map(|(k, c)| (k.to_owned(), c)).collect();
     cats.sort_by(|a, b| a.0.cmp(&b.0));
     let min_pre = opts.cat_cutoff.map_or(0, |c| (c * total.n as f64).ceil() as u64);
@@ -464,11 +507,6 @@ pub fn bin_categorical(name: &str, x: &[Option<String>], y: &[u8], opts: &Binnin
         bins.push(stat(members.join(" | "), c, total));
         out_groups.push(members);
     }
-    let missing_c = x
-        .iter()
-        .zip(y)
-        .filter(|(v, _)| v.is_none())
-        .fold(Counts::default(), |c, (_, t)| c.add(Counts { n: 1, ev: u64::from(*t) }));
     let missing = stat("Missing".into(), missing_c, total);
     let special = stat("Special".into(), Counts::default(), total);
     let iv = iv_regular + missing.iv;
@@ -508,6 +546,13 @@ impl VariableBinning {
             }
             Binning::Numeric { .. } => std::collections::HashMap::new(),
         }
+    }
+
+    /// For each of `levels`, its bin: `Some(k)`, or `None` for a category the model cannot
+    /// place (unseen, without a bin of rare categories).
+    pub fn level_bins(&self, levels: &[String]) -> Vec<Option<usize>> {
+        let index = self.category_index();
+        levels.iter().map(|l| index.get(l.as_str()).copied().or(self.unseen_bin())).collect()
     }
 
     /// The bin of an unseen category, if there is a bin of rare categories.
