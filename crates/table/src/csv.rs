@@ -491,16 +491,18 @@ fn read<R: Read>(
 /// The slots of the columns asked for, from the header.
 fn plan(file: &str, headers: &[String], spec: &Spec) -> Result<Vec<Slot>, TableError> {
     let mut slots: Vec<Slot> = Vec::new();
+    let mut named: Vec<(&str, usize)> = Vec::new();
     let sink = |kind: Kind| match kind {
-        Kind::Number => Sink::Number { values: Vec::new(), infer: false },
-        Kind::Infer => Sink::Number { values: Vec::new(), infer: true },
-        Kind::Category | Kind::Label => Sink::Category {
+        Kind::Number => Some(Sink::Number { values: Vec::new(), infer: false }),
+        Kind::Infer => Some(Sink::Number { values: Vec::new(), infer: true }),
+        Kind::Category | Kind::Label => Some(Sink::Category {
             coder: Coder { codes: Vec::new(), index: HashMap::new(), label: kind == Kind::Label },
             from: 0,
-        },
+        }),
+        Kind::Skip => None,
     };
     for (name, kind) in &spec.columns {
-        if slots.iter().any(|s| &s.name == name) {
+        if named.iter().any(|(n, _)| n == name) {
             continue;
         }
         let field = headers.iter().position(|h| h == name).ok_or_else(|| TableError::NoColumn {
@@ -508,12 +510,18 @@ fn plan(file: &str, headers: &[String], spec: &Spec) -> Result<Vec<Slot>, TableE
             column: name.clone(),
             columns: headers.join(", "),
         })?;
-        slots.push(Slot { field, name: name.clone(), sink: sink(*kind) });
+        named.push((name, field));
+        if let Some(sink) = sink(*kind) {
+            slots.push(Slot { field, name: name.clone(), sink });
+        }
     }
     if let Some(kind) = spec.rest {
         for (field, name) in headers.iter().enumerate() {
-            if !slots.iter().any(|s| s.field == field) {
-                slots.push(Slot { field, name: name.clone(), sink: sink(kind) });
+            if named.iter().any(|(_, f)| *f == field) {
+                continue;
+            }
+            if let Some(s) = sink(kind) {
+                slots.push(Slot { field, name: name.clone(), sink: s });
             }
         }
     }

@@ -32,6 +32,8 @@ pub enum Kind {
     Label,
     /// [`Kind::Number`] when every present cell is a number, else [`Kind::Category`].
     Infer,
+    /// Not read (but it must exist): keeps a named column out of [`Spec::rest`].
+    Skip,
 }
 
 /// Which columns to read and how.

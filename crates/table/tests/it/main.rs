@@ -54,6 +54,17 @@ fn a_label_keeps_every_cell_and_rest_reads_the_other_columns() {
 }
 
 #[test]
+fn a_skipped_column_must_exist_and_is_not_read() {
+    let csv = b"a,b,c\n1,x,2\n";
+    let spec = Spec::columns(&[("b", Kind::Skip)]).rest(Kind::Infer);
+    let t = read_csv_bytes("d", csv, &spec).unwrap();
+    let names: Vec<&str> = t.columns.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["a", "c"]);
+    let spec = Spec::columns(&[("z", Kind::Skip)]).rest(Kind::Infer);
+    assert_eq!(err(csv, &spec), "data.csv: no column `z` (columns: a, b, c)");
+}
+
+#[test]
 fn cells_in_columns_not_asked_for_are_not_parsed() {
     let csv = b"a,b\n1,not a number\n2,\xff\xfe\n";
     let t = read_csv_bytes("d", csv, &Spec::columns(&[("a", Kind::Number)])).unwrap();
