@@ -8,7 +8,6 @@
 
 use crate::number::parse_f64;
 use crate::{Column, Kind, Spec, Table, TableError, Values, MISSING};
-use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
 
@@ -256,34 +255,147 @@ fn shown(cell: &[u8]) -> String {
     }
 }
 
+/// A fast hash for level text (a multiply-rotate over 8-byte words, keyed per process).
+/// Level dictionaries hold the analyst's own data; the key only spreads the values, it is
+/// no defence against an adversary who crafts colliding values.
+#[derive(Debug, Clone, Copy)]
+struct LevelHasher(u64);
+
+impl std::hash::Hasher for LevelHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut h = self.0;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            h = (h.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            if let Some(dst) = w.get_mut(..rest.len()) {
+                dst.copy_from_slice(rest);
+            }
+            h = (h.rotate_left(5) ^ u64::from_le_bytes(w) ^ ((rest.len() as u64) << 56)).wrapping_mul(K);
+        }
+        self.0 = h;
+    }
+
+    fn write_u8(&mut self, b: u8) {
+        self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn finish(&self) -> u64 {
+        // A final mix so that the low bits (the table's index) depend on every byte.
+        let h = self.0;
+        (h ^ (h >> 29)).wrapping_mul(0xbf58_476d_1ce4_e5b9) ^ (h >> 32)
+    }
+}
+
+/// Level text to code: open addressing over the levels, with each level's first 16 bytes
+/// and length kept beside it, so that a probe mostly compares two words, not two strings.
+#[derive(Debug)]
+struct Interner {
+    /// Per slot, a code + 1 (0: empty). A power of two long, at most half full.
+    slots: Vec<u32>,
+    heads: Vec<[u64; 3]>,
+    levels: Vec<String>,
+    seed: u64,
+}
+
+impl Default for Interner {
+    fn default() -> Self {
+        use std::hash::BuildHasher;
+        let seed = std::collections::hash_map::RandomState::new().hash_one(0x006b_6562_616f_u64);
+        Interner { slots: vec![0; 64], heads: Vec::new(), levels: Vec::new(), seed }
+    }
+}
+
+fn head(b: &[u8]) -> [u64; 3] {
+    let mut w = [0u8; 16];
+    let k = b.len().min(16);
+    if let (Some(dst), Some(src)) = (w.get_mut(..k), b.get(..k)) {
+        dst.copy_from_slice(src);
+    }
+    let (lo, hi) = w.split_at(8);
+    let word = |s: &[u8]| {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(s);
+        u64::from_le_bytes(a)
+    };
+    [word(lo), word(hi), b.len() as u64]
+}
+
+impl Interner {
+    fn slot_of(&self, b: &[u8]) -> usize {
+        use std::hash::Hasher;
+        let mut h = LevelHasher(self.seed);
+        h.write(b);
+        (h.finish() as usize) & (self.slots.len() - 1)
+    }
+
+    /// The code of `text`, coding it if new; `None` past the most codes there can be.
+    fn code(&mut self, text: &str) -> Option<u32> {
+        let b = text.as_bytes();
+        let key = head(b);
+        let mask = self.slots.len() - 1;
+        let mut i = self.slot_of(b);
+        loop {
+            let c = *self.slots.get(i)?;
+            if c == 0 {
+                break;
+            }
+            let k = (c - 1) as usize;
+            if self.heads.get(k) == Some(&key)
+                && (b.len() <= 16 || self.levels.get(k).map(String::as_bytes) == Some(b))
+            {
+                return Some(c - 1);
+            }
+            i = (i + 1) & mask;
+        }
+        let code = u32::try_from(self.levels.len()).ok().filter(|&c| c < MISSING - 1)?;
+        *self.slots.get_mut(i)? = code + 1;
+        self.levels.push(text.to_owned());
+        self.heads.push(key);
+        if self.levels.len() * 2 > self.slots.len() {
+            self.grow();
+        }
+        Some(code)
+    }
+
+    fn grow(&mut self) {
+        self.slots = vec![0; self.slots.len() * 2];
+        let mask = self.slots.len() - 1;
+        for k in 0..self.levels.len() {
+            let mut i = self.slot_of(self.levels.get(k).map_or(&[], |l| l.as_bytes()));
+            while self.slots.get(i).is_some_and(|&c| c != 0) {
+                i = (i + 1) & mask;
+            }
+            if let Some(s) = self.slots.get_mut(i) {
+                *s = k as u32 + 1;
+            }
+        }
+    }
+}
+
 /// Text values to codes, first seen first coded.
 #[derive(Debug, Default)]
 struct Coder {
     codes: Vec<u32>,
-    index: HashMap<String, u32>,
+    index: Interner,
     /// Every cell is a level (no missing).
     label: bool,
 }
 
 impl Coder {
     fn code(&mut self, text: &str) -> Option<u32> {
-        if let Some(&c) = self.index.get(text) {
-            return Some(c);
-        }
-        let c = u32::try_from(self.index.len()).ok().filter(|&c| c != MISSING)?;
-        self.index.insert(text.to_owned(), c);
-        Some(c)
+        self.index.code(text)
     }
 
     /// The levels by code.
     fn levels(self) -> (Vec<u32>, Vec<String>) {
-        let mut levels = vec![String::new(); self.index.len()];
-        for (text, c) in self.index {
-            if let Some(l) = levels.get_mut(c as usize) {
-                *l = text;
-            }
-        }
-        (self.codes, levels)
+        (self.codes, self.index.levels)
     }
 }
 
@@ -310,12 +422,38 @@ struct Slot {
 struct Reader<'s> {
     file: &'s str,
     missing: Vec<Vec<u8>>,
+    /// Whether the empty cell is missing, and which first bytes (either case) a missing
+    /// token can start with: most cells are told apart by their first byte.
+    empty_missing: bool,
+    first: [bool; 256],
     required: bool,
 }
 
 impl Reader<'_> {
+    fn new<'s>(file: &'s str, spec: &Spec) -> Reader<'s> {
+        let missing: Vec<Vec<u8>> = spec.missing.iter().map(|m| m.trim().as_bytes().to_vec()).collect();
+        let mut first = [false; 256];
+        for t in &missing {
+            if let Some(&b) = t.first() {
+                for c in [b.to_ascii_lowercase(), b.to_ascii_uppercase()] {
+                    if let Some(f) = first.get_mut(usize::from(c)) {
+                        *f = true;
+                    }
+                }
+            }
+        }
+        let empty_missing = missing.iter().any(|t| t.is_empty());
+        Reader { file, missing, empty_missing, first, required: spec.required }
+    }
+
     fn is_missing(&self, cell: &[u8]) -> bool {
-        self.missing.iter().any(|t| t.eq_ignore_ascii_case(cell))
+        match cell.first() {
+            None => self.empty_missing,
+            Some(&b) => {
+                self.first.get(usize::from(b)).copied().unwrap_or(false)
+                    && self.missing.iter().any(|t| t.eq_ignore_ascii_case(cell))
+            }
+        }
     }
 
     /// Codes one category cell.
@@ -369,7 +507,7 @@ impl Reader<'_> {
                     None if *infer => {
                         // Text after all: the column is a category from here on; the rows
                         // read so far are coded in a second pass.
-                        let mut coder = Coder { codes: Vec::new(), index: HashMap::new(), label: false };
+                        let mut coder = Coder { codes: Vec::new(), index: Interner::default(), label: false };
                         coder.codes.reserve(values.capacity());
                         coder.codes.resize(row, MISSING);
                         let c = self.code(&mut coder, raw, line, &slot.name)?;
@@ -394,11 +532,7 @@ fn read<R: Read>(
     size: Option<u64>,
     spec: &Spec,
 ) -> Result<Table, TableError> {
-    let reader = Reader {
-        file,
-        missing: spec.missing.iter().map(|m| m.trim().as_bytes().to_vec()).collect(),
-        required: spec.required,
-    };
+    let reader = Reader::new(file, spec);
     let mut headers: Option<Vec<String>> = None;
     let mut slots: Vec<Slot> = Vec::new();
     let (mut rows, mut bytes) = (0usize, 0usize);
@@ -496,7 +630,7 @@ fn plan(file: &str, headers: &[String], spec: &Spec) -> Result<Vec<Slot>, TableE
         Kind::Number => Some(Sink::Number { values: Vec::new(), infer: false }),
         Kind::Infer => Some(Sink::Number { values: Vec::new(), infer: true }),
         Kind::Category | Kind::Label => Some(Sink::Category {
-            coder: Coder { codes: Vec::new(), index: HashMap::new(), label: kind == Kind::Label },
+            coder: Coder { codes: Vec::new(), index: Interner::default(), label: kind == Kind::Label },
             from: 0,
         }),
         Kind::Skip => None,

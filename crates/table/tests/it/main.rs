@@ -268,3 +268,33 @@ fn no_input_makes_it_panic_and_text_reads_as_the_csv_crate_reads_it() {
     }
     assert!(compared > 1000 && refused > 100, "compared {compared}, refused {refused}");
 }
+
+/// Many levels (the dictionary grows), long ones sharing their first 16 bytes: each row
+/// reads back its own text.
+#[test]
+fn many_and_long_levels_read_back() {
+    let mut csv = String::from("g\n");
+    let value = |i: usize| match i % 3 {
+        0 => format!("{}", i % 5000),
+        1 => format!("a common prefix of more than 16 bytes {}", i % 777),
+        _ => format!("é{}", i % 31),
+    };
+    for i in 0..40_000 {
+        csv.push_str(&value(i));
+        csv.push('\n');
+    }
+    let t = read_csv_bytes("d", csv.as_bytes(), &Spec::all(Kind::Category)).unwrap();
+    let got = texts(&t, "g");
+    for (i, g) in got.iter().enumerate() {
+        assert_eq!(g.as_deref(), Some(value(i).as_str()), "row {i}");
+    }
+    match &t.column("g").unwrap().values {
+        Values::Category { levels, .. } => {
+            let mut distinct = levels.clone();
+            distinct.sort();
+            distinct.dedup();
+            assert_eq!(distinct.len(), levels.len(), "each level once");
+        }
+        Values::Number(_) => panic!(),
+    }
+}
