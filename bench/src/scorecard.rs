@@ -10,13 +10,21 @@ use kebao_scorecard::{auc, Column, Frame, Scorecard, ScorecardOptions};
 use kebao_table::{Kind, Spec, Values};
 use std::time::Instant;
 
-/// Rows `lo..hi` of a column as the engine's column.
-fn rows(c: &kebao_table::Column, lo: usize, hi: usize) -> Column {
-    let name = c.name.clone();
-    match &c.values {
-        Values::Number(v) => Column::Numeric { name, values: v.get(lo..hi).unwrap_or(&[]).to_vec() },
-        Values::Category { codes, levels } => {
-            Column::Coded { name, codes: codes.get(lo..hi).unwrap_or(&[]).to_vec(), levels: levels.clone() }
+/// A column split at row `at` into the engine's training and test columns (the head stays
+/// where it is, the tail is moved).
+fn split_at(c: kebao_table::Column, at: usize) -> (Column, Column) {
+    let name = c.name;
+    match c.values {
+        Values::Number(mut v) => {
+            let tail = v.split_off(at.min(v.len()));
+            (Column::Numeric { name: name.clone(), values: v }, Column::Numeric { name, values: tail })
+        }
+        Values::Category { mut codes, levels } => {
+            let tail = codes.split_off(at.min(codes.len()));
+            (
+                Column::Coded { name: name.clone(), codes, levels: levels.clone() },
+                Column::Coded { name, codes: tail, levels },
+            )
         }
     }
 }
@@ -34,8 +42,9 @@ fn main() -> Result<()> {
     let n_train = n * 7 / 10;
     let (mut train, mut test) = (Frame::default(), Frame::default());
     for c in std::mem::take(&mut table.columns) {
-        train.columns.push(rows(&c, 0, n_train));
-        test.columns.push(rows(&c, n_train, n));
+        let (a, b) = split_at(c, n_train);
+        train.columns.push(a);
+        test.columns.push(b);
     }
     let read_s = started.elapsed().as_secs_f64();
     let t = Instant::now();

@@ -331,7 +331,7 @@ fn tree_cuts(pairs: &[(f64, u8)], max_leaves: usize, min_leaf: usize) -> Vec<f64
 }
 
 /// Sorts (value, event) pairs by value in `f64::total_cmp` order: a radix sort on the
-/// values' bits for long columns (four passes of 16 bits), the standard sort for short ones.
+/// values' bits for long columns (six passes of 11 bits), the standard sort for short ones.
 /// Pairs with equal values may end up in another order; nothing downstream looks inside a
 /// run of equal values (cuts fall between distinct values).
 fn sort_pairs(pairs: &mut Vec<(f64, u8)>) {
@@ -350,10 +350,10 @@ fn sort_pairs(pairs: &mut Vec<(f64, u8)>) {
     };
     let mut a: Vec<(u64, u8)> = pairs.iter().map(|&(x, t)| (key(x), t)).collect();
     let mut b: Vec<(u64, u8)> = vec![(0, 0); a.len()];
-    for shift in [0u32, 16, 32, 48] {
-        let mut counts = vec![0usize; 1 << 16];
+    for shift in [0u32, 11, 22, 33, 44, 55] {
+        let mut counts = vec![0usize; 1 << 11];
         for &(k, _) in &a {
-            if let Some(c) = counts.get_mut(((k >> shift) & 0xFFFF) as usize) {
+            if let Some(c) = counts.get_mut(((k >> shift) & 0x7FF) as usize) {
                 *c += 1;
             }
         }
@@ -367,7 +367,7 @@ fn sort_pairs(pairs: &mut Vec<(f64, u8)>) {
             sum += here;
         }
         for &(k, t) in &a {
-            if let Some(c) = counts.get_mut(((k >> shift) & 0xFFFF) as usize) {
+            if let Some(c) = counts.get_mut(((k >> shift) & 0x7FF) as usize) {
                 if let Some(slot) = b.get_mut(*c) {
                     *slot = (k, t);
                 }
