@@ -54,7 +54,9 @@ fn main() -> Result<()> {
         eprintln!("{}\t{:.6}\t{}\t{:?}", b.name, b.iv, b.bins.len(), b.trend);
     }
     let t = Instant::now();
-    let scored = card.score(&test)?;
+    // Scores and probabilities, as optbinning's `predict_proba` and `score` give them (no
+    // reason codes).
+    let scored = card.score_values(&test)?;
     let score_s = t.elapsed().as_secs_f64();
     let total_s = started.elapsed().as_secs_f64();
     let p: Vec<f64> = scored.iter().map(|s| s.probability).collect();

@@ -211,7 +211,8 @@ pub fn fit(args: &FitArgs) -> Result<()> {
     for v in &card.variables {
         outln!("  {:<58} {:>10.4} {:>10.4} {:>10.4}", v.binning.name, v.coefficient, v.std_error, v.p_value);
     }
-    let scored = card.score(&test)?;
+    // Scores and probabilities only: the reasons are for `kebao score`.
+    let scored = card.score_values(&test)?;
     let p: Vec<f64> = scored.iter().map(|s| s.probability).collect();
     let a = auc(&p, &y_test);
     let c = confusion(&p, &y_test, 0.5);
@@ -231,7 +232,7 @@ pub fn fit(args: &FitArgs) -> Result<()> {
         c.true_negative,
         c.false_negative
     );
-    let train_scores: Vec<f64> = card.score(&train)?.iter().map(|s| s.score).collect();
+    let train_scores: Vec<f64> = card.score_values(&train)?.iter().map(|s| s.score).collect();
     let test_scores: Vec<f64> = scored.iter().map(|s| s.score).collect();
     outln!("score PSI (test against training): {:.4}", kebao_scorecard::psi(&train_scores, &test_scores, 10));
     for (name, csi) in card.csi(&train, &test)? {

@@ -307,6 +307,16 @@ impl Scorecard {
 
     /// Scores every row of a frame (columns by name; extra columns ignored).
     pub fn score(&self, frame: &Frame) -> Result<Vec<Scored>, ScorecardError> {
+        self.score_rows(frame, true)
+    }
+
+    /// Scores and probabilities of every row, without reason codes (for metrics over many
+    /// rows: no text is made per row).
+    pub fn score_values(&self, frame: &Frame) -> Result<Vec<Scored>, ScorecardError> {
+        self.score_rows(frame, false)
+    }
+
+    fn score_rows(&self, frame: &Frame, with_reasons: bool) -> Result<Vec<Scored>, ScorecardError> {
         let n = frame.columns.first().map_or(0, Column::len);
         let cols: Vec<&Column> = self
             .variables
@@ -393,6 +403,12 @@ impl Scorecard {
                     total += pts;
                     parts.push((j, place, pts));
                 }
+                // η = (offset − score) / factor.
+                let eta = (offset - total) / factor;
+                let probability = 1.0 / (1.0 + (-eta).exp());
+                if !with_reasons {
+                    return Scored { score: total, probability, reasons: Vec::new() };
+                }
                 let lost = |j: usize, pts: f64| (best.get(j).copied().unwrap_or(pts) - pts).max(0.0);
                 parts.sort_by(|a, b| lost(b.0, b.2).total_cmp(&lost(a.0, a.2)));
                 let reasons = parts
@@ -430,9 +446,7 @@ impl Scorecard {
                         })
                     })
                     .collect();
-                // η = (offset − score) / factor.
-                let eta = (offset - total) / factor;
-                Scored { score: total, probability: 1.0 / (1.0 + (-eta).exp()), reasons }
+                Scored { score: total, probability, reasons }
             })
             .collect())
     }

@@ -69,6 +69,11 @@ fn german_credit_beside_optbinning() {
     assert_eq!(c.true_positive + c.false_positive + c.true_negative + c.false_negative, 300);
     // Reason codes name the costliest bins.
     assert!(scored.iter().any(|x| !x.reasons.is_empty()));
+    // Scores without reasons are the same scores and probabilities.
+    let plain = card.score_values(&s.test).unwrap();
+    assert!(plain.iter().all(|x| x.reasons.is_empty()));
+    let stripped: Vec<(f64, f64)> = scored.iter().map(|x| (x.score, x.probability)).collect();
+    assert_eq!(plain.iter().map(|x| (x.score, x.probability)).collect::<Vec<_>>(), stripped);
     // The model round-trips through JSON.
     let back = Scorecard::from_json(&card.to_json()).unwrap();
     assert_eq!(back.score(&s.test).unwrap(), scored);
