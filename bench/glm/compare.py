@@ -51,3 +51,12 @@ print()
 print("peak resident memory of the process (data + three fits), MB:")
 for l, mb in peak.items():
     print(f"  {l:<18} {mb:8.0f}")
+print()
+print("end to end, Poisson (read the CSV + fit; Kebao also predicts every row), s:")
+k, g = rows.get(("kebao", "poisson")), rows.get(("glum", "poisson"))
+if k and g:
+    tk = k["load_s"] + k["fit_s"] + k.get("score_s", 0.0)
+    tg = g["load_s"] + g["fit_s"]
+    print(f"  kebao  read {k['load_s']:.3f} + fit {k['fit_s']:.3f} + predict {k.get('score_s', 0.0):.3f} = {tk:.3f}")
+    print(f"  glum   load {g['load_s']:.3f} + fit {g['fit_s']:.3f} = {tg:.3f}")
+    print(f"  glum / kebao: {tg / tk:.2f}x (Kebao's read: {100 * k['load_s'] / tk:.0f} % of its time)")

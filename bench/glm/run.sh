@@ -9,10 +9,11 @@ out=${OUT:-bench/out/glm-$(date +%Y%m%d-%H%M%S).jsonl}
 mkdir -p "$(dirname "$out")"
 [ -f "$data" ] || python3 bench/glm/make_data.py "$data" "$rows"
 cargo build --release -q -p kebao-bench
+target_dir=${CARGO_TARGET_DIR:-target}
 # One thread for everyone; unset the OpenBLAS core override so numpy runs its best kernel.
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 NUMBA_NUM_THREADS=1 RAYON_NUM_THREADS=1
 unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
-target/release/glm-bench "$data" > "$out"
+"$target_dir/release/glm-bench" "$data" > "$out"
 python3 bench/glm/anchors.py "$data" glum >> "$out"
 python3 bench/glm/anchors.py "$data" glum --tight >> "$out"
 python3 bench/glm/anchors.py "$data" statsmodels >> "$out"

@@ -47,6 +47,16 @@ impl Factor {
         Ok(Factor { name: name.to_owned(), levels, codes })
     }
 
+    /// A factor from codes into levels in any order (as a column reader codes them): levels
+    /// sorted as R sorts them, codes renumbered. A code outside `levels` is refused, naming
+    /// its row.
+    pub fn from_levels(name: &str, codes: Vec<u32>, levels: Vec<String>) -> Result<Factor, GlmError> {
+        if let Some(row) = codes.iter().position(|&c| c as usize >= levels.len()) {
+            return Err(GlmError::NotFinite { column: name.to_owned(), row: row + 1 });
+        }
+        Ok(LevelCoder { index: HashMap::new(), first_seen: levels }.finish(name, codes))
+    }
+
     /// Makes `level` the reference (by default the first in sorted order).
     pub fn with_reference(mut self, level: &str) -> Result<Factor, GlmError> {
         let Some(pos) = self.levels.iter().position(|l| l == level) else {
@@ -116,10 +126,14 @@ impl LevelCoder {
     pub fn finish(self, name: &str, mut codes: Vec<u32>) -> Factor {
         let mut sorted = self.first_seen.clone();
         sort_levels(&mut sorted);
+        let mut position: HashMap<&str, usize> = HashMap::with_capacity(sorted.len());
+        for (i, s) in sorted.iter().enumerate() {
+            position.entry(s.as_str()).or_insert(i);
+        }
         let remap: Vec<u32> = self
             .first_seen
             .iter()
-            .map(|l| u32::try_from(sorted.iter().position(|s| s == l).unwrap_or(0)).unwrap_or(0))
+            .map(|l| u32::try_from(position.get(l.as_str()).copied().unwrap_or(0)).unwrap_or(0))
             .collect();
         for c in &mut codes {
             *c = remap.get(*c as usize).copied().unwrap_or(0);

@@ -2,7 +2,8 @@
 
 use anyhow::{bail, Context, Result};
 use kebao_glm::plan::RatingPlan;
-use kebao_glm::{fit, Data, Family, Fit, LevelCoder, Link, Spec, TestKind};
+use kebao_glm::{fit, Data, Factor, Family, Fit, Link, Spec, TestKind};
+use kebao_table::{Kind, Spec as Columns, Values};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -51,7 +52,7 @@ pub struct GlmArgs {
 
 enum Col {
     Num(Vec<f64>),
-    Fac(Vec<u32>, LevelCoder),
+    Fac(Factor),
 }
 
 fn family(args: &GlmArgs) -> Result<Family> {
@@ -65,61 +66,23 @@ fn family(args: &GlmArgs) -> Result<Family> {
     })
 }
 
-/// Reads the named columns: numbers, or level codes for factors. Errors name the line.
+/// Reads the named columns: numbers, or factors. Every cell must be present (an empty or
+/// `NA` cell is an error); errors name the line and the column.
 fn read(path: &Path, numeric: &[String], factors: &[String]) -> Result<HashMap<String, Col>> {
-    let mut rdr =
-        csv::ReaderBuilder::new().from_path(path).with_context(|| format!("reading {}", path.display()))?;
-    let headers: Vec<String> = rdr
-        .headers()
-        .with_context(|| format!("{}: no header row", path.display()))?
+    let wanted: Vec<(&String, Kind)> = numeric
         .iter()
-        .map(|h| h.trim().to_owned())
+        .map(|n| (n, Kind::Number))
+        .chain(factors.iter().map(|f| (f, Kind::Category)))
         .collect();
-    let mut wanted: Vec<(usize, String, bool)> = Vec::new();
-    for (name, is_factor) in numeric.iter().map(|n| (n, false)).chain(factors.iter().map(|f| (f, true))) {
-        let Some(i) = headers.iter().position(|h| h == name) else {
-            bail!("{}: no column `{name}` (columns: {})", path.display(), headers.join(", "));
+    let spec = Columns::columns(&wanted).missing(&["", "NA"]).required(true);
+    let table = kebao_table::read_csv(path, &spec)?;
+    let mut cols = HashMap::new();
+    for c in table.columns {
+        let col = match c.values {
+            Values::Number(v) => Col::Num(v),
+            Values::Category { codes, levels } => Col::Fac(Factor::from_levels(&c.name, codes, levels)?),
         };
-        if !wanted.iter().any(|(_, n, _)| n == name) {
-            wanted.push((i, name.clone(), is_factor));
-        }
-    }
-    let mut cols: HashMap<String, Col> = wanted
-        .iter()
-        .map(|(_, n, f)| {
-            (n.clone(), if *f { Col::Fac(Vec::new(), LevelCoder::default()) } else { Col::Num(Vec::new()) })
-        })
-        .collect();
-    for (row, rec) in rdr.records().enumerate() {
-        let line = row + 2;
-        let rec = rec.with_context(|| format!("{}: line {line}", path.display()))?;
-        for (i, name, _) in &wanted {
-            let cell = rec.get(*i).unwrap_or("").trim();
-            match cols.get_mut(name) {
-                Some(Col::Num(v)) => {
-                    let x: f64 = cell.parse().map_err(|_| {
-                        anyhow::anyhow!(
-                            "{}: line {line}, column `{name}`: `{cell}` is not a number",
-                            path.display()
-                        )
-                    })?;
-                    if !x.is_finite() {
-                        bail!(
-                            "{}: line {line}, column `{name}`: `{cell}` is not a finite number",
-                            path.display()
-                        );
-                    }
-                    v.push(x);
-                }
-                Some(Col::Fac(codes, coder)) => {
-                    let c = coder.code(name, cell, line).map_err(|_| {
-                        anyhow::anyhow!("{}: line {line}, column `{name}` is empty", path.display())
-                    })?;
-                    codes.push(c);
-                }
-                None => {}
-            }
-        }
+        cols.insert(c.name, col);
     }
     Ok(cols)
 }
@@ -180,8 +143,7 @@ pub fn run(args: &GlmArgs) -> Result<()> {
         .collect::<Result<_>>()?;
     let mut factors = Vec::new();
     for name in &args.factors {
-        let Some(Col::Fac(codes, coder)) = cols.remove(name) else { continue };
-        let mut f = coder.finish(name, codes);
+        let Some(Col::Fac(mut f)) = cols.remove(name) else { continue };
         if let Some(level) = refs.get(name.as_str()) {
             f = f.with_reference(level)?;
         }

@@ -3,6 +3,7 @@
 use anyhow::{bail, Context, Result};
 use kebao_scorecard::{auc, confusion, ks, Column, Frame, Scorecard, ScorecardOptions};
 use kebao_service::tabular::{self, Table};
+use kebao_table::{Kind, Spec as Columns, Values};
 use std::path::PathBuf;
 
 /// Options of `kebao fit scorecard`.
@@ -58,87 +59,39 @@ pub struct ScoreArgs {
     pub out: Option<PathBuf>,
 }
 
-/// Reads a CSV as text columns.
-fn read_csv(path: &PathBuf) -> Result<(Vec<String>, Vec<Vec<String>>)> {
-    let mut r = csv::Reader::from_path(path).with_context(|| format!("reading {}", path.display()))?;
-    let headers: Vec<String> = r.headers()?.iter().map(|h| h.trim().to_owned()).collect();
-    let mut rows = Vec::new();
-    for (i, rec) in r.records().enumerate() {
-        let rec = rec.with_context(|| format!("{}: line {}", path.display(), i + 2))?;
-        rows.push(rec.iter().map(|c| c.trim().to_owned()).collect());
-    }
-    Ok((headers, rows))
-}
+/// Cells read as missing: a NaN numeric value or a missing category.
+const MISSING: [&str; 3] = ["", "NA", "NaN"];
 
-fn missing(v: &str) -> bool {
-    v.is_empty() || v.eq_ignore_ascii_case("NA") || v.eq_ignore_ascii_case("NaN")
-}
-
-/// A column is numeric when every present value parses as a number.
-fn column(name: &str, values: &[&str], numeric: bool) -> Result<Column> {
-    if numeric {
-        let mut out = Vec::with_capacity(values.len());
-        for (i, v) in values.iter().enumerate() {
-            if missing(v) {
-                out.push(f64::NAN);
-                continue;
-            }
-            let x: f64 = v
-                .parse()
-                .map_err(|_| anyhow::anyhow!("column `{name}`, row {}: `{v}` is not a number", i + 1))?;
-            if !x.is_finite() {
-                bail!("column `{name}`, row {}: `{v}` is not a finite number", i + 1);
-            }
-            out.push(x);
-        }
-        Ok(Column::Numeric { name: name.to_owned(), values: out })
-    } else {
-        Ok(Column::Categorical {
-            name: name.to_owned(),
-            values: values.iter().map(|v| (!missing(v)).then(|| (*v).to_owned())).collect(),
-        })
+/// A column of the file as the engine's column, keeping the rows where `keep` is true.
+fn engine_column(c: &kebao_table::Column, keep: impl Fn(usize) -> bool) -> Column {
+    let name = c.name.clone();
+    match &c.values {
+        Values::Number(v) => Column::Numeric {
+            name,
+            values: v.iter().enumerate().filter(|(i, _)| keep(*i)).map(|(_, x)| *x).collect(),
+        },
+        Values::Category { codes, levels } => Column::Coded {
+            name,
+            codes: codes.iter().enumerate().filter(|(i, _)| keep(*i)).map(|(_, x)| *x).collect(),
+            levels: levels.clone(),
+        },
     }
-}
-
-fn frame(headers: &[String], rows: &[&Vec<String>], numeric: &[bool], skip: &[usize]) -> Result<Frame> {
-    let mut f = Frame::default();
-    for (i, h) in headers.iter().enumerate() {
-        if skip.contains(&i) {
-            continue;
-        }
-        let vals: Vec<&str> = rows.iter().map(|r| r.get(i).map_or("", String::as_str)).collect();
-        f.columns.push(column(h, &vals, numeric.get(i).copied().unwrap_or(false))?);
-    }
-    Ok(f)
 }
 
 /// Runs `kebao fit scorecard`.
 pub fn fit(args: &FitArgs) -> Result<()> {
-    let (headers, rows) = read_csv(&args.data)?;
-    let col = |name: &str| {
-        headers
-            .iter()
-            .position(|h| h == name)
-            .with_context(|| format!("no column `{name}` (columns: {})", headers.join(", ")))
-    };
-    let it = col(&args.target)?;
-    let mut skip = vec![it];
-    let is_ = match &args.split_col {
-        Some(s) => {
-            let i = col(s)?;
-            skip.push(i);
-            Some(i)
-        }
-        None => None,
-    };
-    for e in &args.exclude {
-        skip.push(col(e)?);
-    }
-    let y: Vec<f64> = rows
-        .iter()
-        .enumerate()
-        .map(|(i, r)| {
-            let v = r.get(it).map_or("", String::as_str);
+    // The target and the split column as text; the excluded columns not at all; every other
+    // column a number column when each present cell is a number, else a category.
+    let mut wanted = vec![(args.target.clone(), Kind::Label)];
+    wanted.extend(args.split_col.iter().map(|s| (s.clone(), Kind::Label)));
+    wanted.extend(args.exclude.iter().map(|e| (e.clone(), Kind::Skip)));
+    let spec = Columns::columns(&wanted).rest(Kind::Infer).missing(&MISSING).required(false);
+    let mut table = kebao_table::read_csv(&args.data, &spec)?;
+    let rows = table.rows;
+    let target = table.take(&args.target).context("the target column")?;
+    let y: Vec<f64> = (0..rows)
+        .map(|i| {
+            let v = target.level(i).unwrap_or("");
             match &args.bad {
                 Some(bad) => Ok(f64::from(u8::from(v == bad))),
                 None => match v {
@@ -153,23 +106,25 @@ pub fn fit(args: &FitArgs) -> Result<()> {
             }
         })
         .collect::<Result<_>>()?;
+    drop(target);
     // Train/test: the split column, or a stratified 70/30 split with a fixed seed.
-    let is_train: Vec<bool> = match is_ {
-        Some(i) => rows
-            .iter()
-            .enumerate()
-            .map(|(n, r)| match r.get(i).map(String::as_str) {
-                Some("train") => Ok(true),
-                Some("test") => Ok(false),
-                other => {
-                    bail!("row {}: the split column has `{}`, not train/test", n + 1, other.unwrap_or(""))
-                }
-            })
-            .collect::<Result<_>>()?,
+    let is_train: Vec<bool> = match &args.split_col {
+        Some(s) => {
+            let split = table.take(s).context("the split column")?;
+            (0..rows)
+                .map(|n| match split.level(n) {
+                    Some("train") => Ok(true),
+                    Some("test") => Ok(false),
+                    other => {
+                        bail!("row {}: the split column has `{}`, not train/test", n + 1, other.unwrap_or(""))
+                    }
+                })
+                .collect::<Result<_>>()?
+        }
         None => {
-            let mut flags = vec![false; rows.len()];
+            let mut flags = vec![false; rows];
             for class in [0.0, 1.0] {
-                let mut idx: Vec<usize> = (0..rows.len()).filter(|&i| y.get(i) == Some(&class)).collect();
+                let mut idx: Vec<usize> = (0..rows).filter(|&i| y.get(i) == Some(&class)).collect();
                 // A fixed pseudo-random order (multiplicative hash), then 70 % to training.
                 idx.sort_by_key(|&i| (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 7);
                 let cut = (idx.len() as f64 * 0.7).round() as usize;
@@ -182,17 +137,16 @@ pub fn fit(args: &FitArgs) -> Result<()> {
             flags
         }
     };
-    let numeric: Vec<bool> = (0..headers.len())
-        .map(|i| rows.iter().all(|r| r.get(i).is_none_or(|v| missing(v) || v.parse::<f64>().is_ok())))
-        .collect();
-    let train_rows: Vec<&Vec<String>> =
-        rows.iter().zip(&is_train).filter(|(_, t)| **t).map(|(r, _)| r).collect();
-    let test_rows: Vec<&Vec<String>> =
-        rows.iter().zip(&is_train).filter(|(_, t)| !**t).map(|(r, _)| r).collect();
     let y_train: Vec<f64> = y.iter().zip(&is_train).filter(|(_, t)| **t).map(|(v, _)| *v).collect();
     let y_test: Vec<u8> = y.iter().zip(&is_train).filter(|(_, t)| !**t).map(|(v, _)| *v as u8).collect();
-    let train = frame(&headers, &train_rows, &numeric, &skip)?;
-    let test = frame(&headers, &test_rows, &numeric, &skip)?;
+    // Each column split into its training and test rows, one at a time (the file's copy is
+    // dropped as soon as it is split).
+    let (mut train, mut test) = (Frame::default(), Frame::default());
+    for c in std::mem::take(&mut table.columns) {
+        let flag = |i: usize| is_train.get(i).copied().unwrap_or(false);
+        train.columns.push(engine_column(&c, flag));
+        test.columns.push(engine_column(&c, |i| !flag(i)));
+    }
     let mut opts = ScorecardOptions {
         min_iv: args.min_iv,
         l2: args.l2,
@@ -257,7 +211,8 @@ pub fn fit(args: &FitArgs) -> Result<()> {
     for v in &card.variables {
         outln!("  {:<58} {:>10.4} {:>10.4} {:>10.4}", v.binning.name, v.coefficient, v.std_error, v.p_value);
     }
-    let scored = card.score(&test)?;
+    // Scores and probabilities only: the reasons are for `kebao score`.
+    let scored = card.score_values(&test)?;
     let p: Vec<f64> = scored.iter().map(|s| s.probability).collect();
     let a = auc(&p, &y_test);
     let c = confusion(&p, &y_test, 0.5);
@@ -277,7 +232,7 @@ pub fn fit(args: &FitArgs) -> Result<()> {
         c.true_negative,
         c.false_negative
     );
-    let train_scores: Vec<f64> = card.score(&train)?.iter().map(|s| s.score).collect();
+    let train_scores: Vec<f64> = card.score_values(&train)?.iter().map(|s| s.score).collect();
     let test_scores: Vec<f64> = scored.iter().map(|s| s.score).collect();
     outln!("score PSI (test against training): {:.4}", kebao_scorecard::psi(&train_scores, &test_scores, 10));
     for (name, csi) in card.csi(&train, &test)? {
@@ -296,19 +251,20 @@ pub fn score(args: &ScoreArgs) -> Result<()> {
         std::fs::read_to_string(&args.model).with_context(|| format!("reading {}", args.model.display()))?;
     let card = Scorecard::from_json(&text)
         .map_err(|e| anyhow::anyhow!("{}: not a scorecard model: {e}", args.model.display()))?;
-    let (headers, rows) = read_csv(&args.data)?;
-    let refs: Vec<&Vec<String>> = rows.iter().collect();
-    let numeric_names: Vec<&str> = card
+    let wanted: Vec<(String, Kind)> = card
         .variables
         .iter()
-        .filter(|v| matches!(v.binning.binning, kebao_scorecard::Binning::Numeric { .. }))
-        .map(|v| v.binning.name.as_str())
+        .map(|v| {
+            let kind = match v.binning.binning {
+                kebao_scorecard::Binning::Numeric { .. } => Kind::Number,
+                kebao_scorecard::Binning::Categorical { .. } => Kind::Category,
+            };
+            (v.binning.name.clone(), kind)
+        })
         .collect();
-    let numeric: Vec<bool> = headers.iter().map(|h| numeric_names.contains(&h.as_str())).collect();
-    let skip: Vec<usize> = (0..headers.len())
-        .filter(|&i| !card.variables.iter().any(|v| headers.get(i) == Some(&v.binning.name)))
-        .collect();
-    let f = frame(&headers, &refs, &numeric, &skip)?;
+    let spec = Columns::columns(&wanted).missing(&MISSING).required(false);
+    let table = kebao_table::read_csv(&args.data, &spec)?;
+    let f = Frame { columns: table.columns.iter().map(|c| engine_column(c, |_| true)).collect() };
     let scored = card.score(&f)?;
     let table = Table {
         headers: ["row", "score", "probability", "reason_1", "reason_2", "reason_3"]

@@ -10,7 +10,9 @@ mod binning;
 mod metrics;
 mod model;
 
-pub use binning::{bin_categorical, bin_numeric, BinStat, Binning, BinningOptions, Trend, VariableBinning};
+pub use binning::{
+    bin_categorical, bin_coded, bin_numeric, BinStat, Binning, BinningOptions, Trend, VariableBinning,
+};
 pub use metrics::{auc, confusion, ks, psi, Confusion};
 pub use model::{Column, Frame, Reason, Scorecard, ScorecardOptions, Scored};
 

@@ -1,6 +1,6 @@
 //! The scorecard: binning per variable, logistic regression on WoE, points, scoring.
 
-use crate::binning::{bin_categorical, bin_numeric, BinningOptions, VariableBinning};
+use crate::binning::{bin_categorical, bin_coded, bin_numeric, BinningOptions, VariableBinning};
 use crate::ScorecardError;
 use kebao_glm::{fit, Data, Family, Spec};
 use serde::{Deserialize, Serialize};
@@ -12,13 +12,18 @@ pub enum Column {
     Numeric { name: String, values: Vec<f64> },
     /// `None` is missing.
     Categorical { name: String, values: Vec<Option<String>> },
+    /// Categories as codes into `levels` (as a column reader gives them); a code outside
+    /// `levels` is missing. Binned and scored exactly as the same values in `Categorical`.
+    Coded { name: String, codes: Vec<u32>, levels: Vec<String> },
 }
 
 impl Column {
     /// Its name.
     pub fn name(&self) -> &str {
         match self {
-            Column::Numeric { name, .. } | Column::Categorical { name, .. } => name,
+            Column::Numeric { name, .. } | Column::Categorical { name, .. } | Column::Coded { name, .. } => {
+                name
+            }
         }
     }
 
@@ -26,6 +31,7 @@ impl Column {
         match self {
             Column::Numeric { values, .. } => values.len(),
             Column::Categorical { values, .. } => values.len(),
+            Column::Coded { codes, .. } => codes.len(),
         }
     }
 }
@@ -164,6 +170,14 @@ fn woe_column(b: &VariableBinning, col: &Column) -> Vec<f64> {
                 })
                 .collect()
         }
+        Column::Coded { codes, levels, .. } => {
+            let woe: Vec<f64> = b
+                .level_bins(levels)
+                .iter()
+                .map(|k| k.and_then(|k| b.bins.get(k)).map_or(0.0, |s| s.woe))
+                .collect();
+            codes.iter().map(|&c| woe.get(c as usize).copied().unwrap_or(b.missing.woe)).collect()
+        }
     }
 }
 
@@ -203,6 +217,7 @@ impl Scorecard {
             .map(|c| match c {
                 Column::Numeric { name, values } => bin_numeric(name, values, &y, &opts.binning),
                 Column::Categorical { name, values } => bin_categorical(name, values, &y, &opts.binning),
+                Column::Coded { name, codes, levels } => bin_coded(name, codes, levels, &y, &opts.binning),
             })
             .collect();
         let mut excluded = Vec::new();
@@ -292,6 +307,16 @@ impl Scorecard {
 
     /// Scores every row of a frame (columns by name; extra columns ignored).
     pub fn score(&self, frame: &Frame) -> Result<Vec<Scored>, ScorecardError> {
+        self.score_rows(frame, true)
+    }
+
+    /// Scores and probabilities of every row, without reason codes (for metrics over many
+    /// rows: no text is made per row).
+    pub fn score_values(&self, frame: &Frame) -> Result<Vec<Scored>, ScorecardError> {
+        self.score_rows(frame, false)
+    }
+
+    fn score_rows(&self, frame: &Frame, with_reasons: bool) -> Result<Vec<Scored>, ScorecardError> {
         let n = frame.columns.first().map_or(0, Column::len);
         let cols: Vec<&Column> = self
             .variables
@@ -308,6 +333,16 @@ impl Scorecard {
         let offset = self.options.base_score - factor * self.options.base_odds.ln();
         let indexes: Vec<std::collections::HashMap<&str, usize>> =
             self.variables.iter().map(|v| v.binning.category_index()).collect();
+        // For coded columns, each level's bin, looked up once.
+        let level_bins: Vec<Vec<Option<usize>>> = self
+            .variables
+            .iter()
+            .zip(&cols)
+            .map(|(v, col)| match col {
+                Column::Coded { levels, .. } => v.binning.level_bins(levels),
+                _ => Vec::new(),
+            })
+            .collect();
         let best: Vec<f64> = self
             .variables
             .iter()
@@ -351,9 +386,28 @@ impl Scorecard {
                                 },
                             }
                         }
+                        Column::Coded { codes, levels, .. } => {
+                            let c = codes.get(r).map_or(usize::MAX, |&c| c as usize);
+                            if c >= levels.len() {
+                                (Place::Missing, v.missing_points)
+                            } else {
+                                match level_bins.get(j).and_then(|b| b.get(c)).copied().flatten() {
+                                    Some(k) => {
+                                        (Place::Bin(k), v.points.get(k).copied().unwrap_or(v.neutral_points))
+                                    }
+                                    None => (Place::Unseen, v.neutral_points),
+                                }
+                            }
+                        }
                     };
                     total += pts;
                     parts.push((j, place, pts));
+                }
+                // η = (offset − score) / factor.
+                let eta = (offset - total) / factor;
+                let probability = 1.0 / (1.0 + (-eta).exp());
+                if !with_reasons {
+                    return Scored { score: total, probability, reasons: Vec::new() };
                 }
                 let lost = |j: usize, pts: f64| (best.get(j).copied().unwrap_or(pts) - pts).max(0.0);
                 parts.sort_by(|a, b| lost(b.0, b.2).total_cmp(&lost(a.0, a.2)));
@@ -374,6 +428,13 @@ impl Scorecard {
                                     "unseen `{}`",
                                     values.get(r).and_then(|x| x.as_deref()).unwrap_or("")
                                 ),
+                                Some(Column::Coded { codes, levels, .. }) => format!(
+                                    "unseen `{}`",
+                                    codes
+                                        .get(r)
+                                        .and_then(|&c| levels.get(c as usize))
+                                        .map_or("", String::as_str)
+                                ),
                                 _ => "unseen".to_owned(),
                             },
                         };
@@ -385,9 +446,7 @@ impl Scorecard {
                         })
                     })
                     .collect();
-                // η = (offset − score) / factor.
-                let eta = (offset - total) / factor;
-                Scored { score: total, probability: 1.0 / (1.0 + (-eta).exp()), reasons }
+                Scored { score: total, probability, reasons }
             })
             .collect())
     }
@@ -425,6 +484,16 @@ impl Scorecard {
                                 index.get(s.as_str()).copied().or(v.binning.unseen_bin()).unwrap_or(k + 2)
                             }
                         };
+                        if let Some(c) = counts.get_mut(slot) {
+                            *c += 1.0;
+                        }
+                    }
+                }
+                Column::Coded { codes, levels, .. } => {
+                    let slots: Vec<usize> =
+                        v.binning.level_bins(levels).iter().map(|b| b.unwrap_or(k + 2)).collect();
+                    for &x in codes {
+                        let slot = slots.get(x as usize).copied().unwrap_or(k + 1);
                         if let Some(c) = counts.get_mut(slot) {
                             *c += 1.0;
                         }

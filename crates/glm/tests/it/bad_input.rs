@@ -117,3 +117,17 @@ fn predictions_refuse_unseen_levels() {
     let mu = m.predict(&Data::new(&y2).factor(ok)).unwrap();
     assert!((mu[0] - 2.0).abs() < 1e-9 && (mu[1] - 2.0).abs() < 1e-9, "{mu:?}");
 }
+
+#[test]
+fn a_factor_from_a_readers_codes_sorts_its_levels_as_r_does() {
+    // A column reader codes levels in order of first appearance; the factor sorts them
+    // (numerically when every level is a number) and renumbers, as from the strings.
+    let text = ["10", "9", "10", "100", "9"];
+    let from_codes =
+        Factor::from_levels("n", vec![0, 1, 0, 2, 1], vec!["10".into(), "9".into(), "100".into()]).unwrap();
+    assert_eq!(from_codes, Factor::from_strings("n", &text).unwrap());
+    assert_eq!(from_codes.levels(), ["9", "10", "100"]);
+    assert_eq!(from_codes.codes_slice(), [1, 0, 1, 2, 0]);
+    let e = Factor::from_levels("n", vec![0, 3], vec!["a".into(), "b".into()]).unwrap_err();
+    assert_eq!(e, GlmError::NotFinite { column: "n".into(), row: 2 });
+}

@@ -484,6 +484,59 @@ fn scorecard_fit_and_score() {
     assert!(!o.status.success() && stderr(&o).contains("not a scorecard model"), "{}", stderr(&o));
 }
 
+/// The column reader behind `fit glm`, `fit scorecard` and `score`: a bad cell, a ragged row
+/// or a missing column is named by file, line and column.
+#[test]
+fn bad_cells_are_named_by_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let data =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/reference/germancredit_split.csv");
+    let model = dir.path().join("card.json");
+    let args =
+        ["fit", "scorecard", "--data", data.to_str().unwrap(), "--target", "creditability", "--bad", "bad"];
+    let o = kebao(
+        "sqlite://unused",
+        &[&args[..], &["--split-col", "split", "--out", model.to_str().unwrap()]].concat(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    // Scoring: the second record's duration is text.
+    let text = std::fs::read_to_string(&data).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    lines[2] = lines[2].replacen(",48,", ",forty-eight,", 1);
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, lines.join("\n")).unwrap();
+    let o = kebao(
+        "sqlite://unused",
+        &["score", "--model", model.to_str().unwrap(), "--data", bad.to_str().unwrap()],
+    );
+    let want =
+        format!("{}: line 3, column `duration_in_month`: `forty-eight` is not a number", bad.display());
+    assert!(!o.status.success() && stderr(&o).contains(&want), "{}", stderr(&o));
+    // A ragged row.
+    let ragged = dir.path().join("ragged.csv");
+    std::fs::write(&ragged, "Claims,g\n1,a\n2\n").unwrap();
+    let o = kebao(
+        "sqlite://unused",
+        &[
+            "fit",
+            "glm",
+            "--data",
+            ragged.to_str().unwrap(),
+            "--family",
+            "poisson",
+            "--response",
+            "Claims",
+            "--factors",
+            "g",
+        ],
+    );
+    let want = format!("{}: line 3: 1 fields where the header has 2", ragged.display());
+    assert!(!o.status.success() && stderr(&o).contains(&want), "{}", stderr(&o));
+    // An excluded column must exist.
+    let o = kebao("sqlite://unused", &[&args[..], &["--exclude", "colour"]].concat());
+    assert!(!o.status.success() && stderr(&o).contains("no column `colour`"), "{}", stderr(&o));
+}
+
 #[test]
 fn consent_credit_reports_and_proofs_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();

@@ -69,6 +69,11 @@ fn german_credit_beside_optbinning() {
     assert_eq!(c.true_positive + c.false_positive + c.true_negative + c.false_negative, 300);
     // Reason codes name the costliest bins.
     assert!(scored.iter().any(|x| !x.reasons.is_empty()));
+    // Scores without reasons are the same scores and probabilities.
+    let plain = card.score_values(&s.test).unwrap();
+    assert!(plain.iter().all(|x| x.reasons.is_empty()));
+    let stripped: Vec<(f64, f64)> = scored.iter().map(|x| (x.score, x.probability)).collect();
+    assert_eq!(plain.iter().map(|x| (x.score, x.probability)).collect::<Vec<_>>(), stripped);
     // The model round-trips through JSON.
     let back = Scorecard::from_json(&card.to_json()).unwrap();
     assert_eq!(back.score(&s.test).unwrap(), scored);
@@ -163,4 +168,67 @@ fn stability_and_options() {
     let filtered = Scorecard::fit(&s.train, &s.y_train, &opts).unwrap();
     assert!(filtered.variables.len() < card.variables.len());
     assert!(filtered.excluded.iter().any(|(_, why)| why.starts_with("correlation")));
+}
+
+/// Text categories as codes into one dictionary shared by both frames (so some levels are
+/// absent from one of them), missing as a code outside it.
+fn coded(frame: &Frame, levels: &[String]) -> Frame {
+    let columns = frame
+        .columns
+        .iter()
+        .map(|c| match c {
+            Column::Categorical { name, values } => Column::Coded {
+                name: name.clone(),
+                codes: values
+                    .iter()
+                    .map(|v| match v {
+                        Some(v) => levels.iter().position(|l| l == v).unwrap() as u32,
+                        None => u32::MAX,
+                    })
+                    .collect(),
+                levels: levels.to_vec(),
+            },
+            other => other.clone(),
+        })
+        .collect();
+    Frame { columns }
+}
+
+/// Coded categories bin, fit, score and drift exactly as the same values as text — with
+/// missing values, levels absent from the training rows, a bin of rare categories and an
+/// unseen category.
+#[test]
+fn coded_categories_are_the_same_model_as_text() {
+    let mut s = german();
+    if let (Column::Categorical { values: tr, .. }, Column::Categorical { values: te, .. }) =
+        (&mut s.train.columns[0], &mut s.test.columns[0])
+    {
+        tr[3] = None;
+        tr[4] = None;
+        te[0] = Some("only in the test rows".into());
+        te[1] = None;
+    }
+    let mut levels: Vec<String> = Vec::new();
+    for f in [&s.train, &s.test] {
+        for c in &f.columns {
+            if let Column::Categorical { values, .. } = c {
+                for v in values.iter().flatten() {
+                    if !levels.contains(v) {
+                        levels.push(v.clone());
+                    }
+                }
+            }
+        }
+    }
+    let (train, test) = (coded(&s.train, &levels), coded(&s.test, &levels));
+    assert!(train.columns.iter().any(|c| matches!(c, Column::Coded { .. })));
+    for cutoff in [None, Some(0.05)] {
+        let mut opts = ScorecardOptions::default();
+        opts.binning.cat_cutoff = cutoff;
+        let text = Scorecard::fit(&s.train, &s.y_train, &opts).unwrap();
+        let codes = Scorecard::fit(&train, &s.y_train, &opts).unwrap();
+        assert_eq!(codes, text, "cutoff {cutoff:?}");
+        assert_eq!(codes.score(&test).unwrap(), text.score(&s.test).unwrap());
+        assert_eq!(codes.csi(&train, &test).unwrap(), text.csi(&s.train, &s.test).unwrap());
+    }
 }
