@@ -33,6 +33,7 @@ pub struct Summary {
     pub policies: usize,
     pub claims: usize,
     pub disputes: usize,
+    pub subsidies: usize,
 }
 
 struct PolicyRef {
@@ -63,6 +64,13 @@ struct Replay<'a> {
     claims: HashMap<u32, ClaimRef>,
     disputes: HashMap<u32, String>,
     mediator: Option<Actor>,
+    /// The zone's reviewer and approver (the demo's own, for maker-checker).
+    reviewer: Option<Actor>,
+    approver: Option<Actor>,
+    programme: String,
+    /// The documents the programme lists (code).
+    documents: Vec<String>,
+    applications: HashMap<u32, String>,
 }
 
 impl Replay<'_> {
@@ -145,7 +153,7 @@ impl Replay<'_> {
                 kebao_service::ServiceError::Invalid(_)
                 | kebao_service::ServiceError::Conflict(_)
                 | kebao_service::ServiceError::NotFound
-                | kebao_service::ServiceError::Forbidden { .. } => Ok(Some(e.to_string())),
+                | kebao_service::ServiceError::Forbidden { .. } => Ok(Some(format!("{today}: {e}"))),
                 _ => Err(anyhow::anyhow!("{e}")),
             }
         };
@@ -301,6 +309,78 @@ impl Replay<'_> {
                     Err(e) => refused(e),
                 }
             }
+            Command::ApplySubsidy { policy, application } => {
+                let Some(p) = self.policies.get(policy) else { return Ok(Some(NOT_CREATED.into())) };
+                let Some(id) = p.id.clone() else { return Ok(Some(NOT_CREATED.into())) };
+                let who = self.enterprise(p.enterprise).await?;
+                let decl = kebao_service::subsidies::Declarations::default();
+                match self.svc.apply_subsidy(&who, &id, &self.programme, "", &decl).await {
+                    Ok(a) => {
+                        for code in &self.documents {
+                            let body = format!("%PDF-1.4\n% {code} ({})\n", a.id).into_bytes();
+                            if let Err(e) = self
+                                .svc
+                                .add_subsidy_document(&who, &a.id, code, &format!("{code}.pdf"), &body)
+                                .await
+                            {
+                                return refused(e);
+                            }
+                        }
+                        self.applications.insert(*application, a.id);
+                        Ok(None)
+                    }
+                    Err(e) => refused(e),
+                }
+            }
+            Command::LocalReview { application, pass } => {
+                let (Some(id), Some(r)) =
+                    (self.applications.get(application).cloned(), self.reviewer.clone())
+                else {
+                    return Ok(Some(NOT_CREATED.into()));
+                };
+                let reason = if *pass {
+                    ""
+                } else {
+                    "申请材料与保单信息不一致，请核对后重新申请"
+                };
+                match self.svc.subsidy_local_review(&r, &id, *pass, reason).await {
+                    Ok(_) => Ok(None),
+                    Err(e) => refused(e),
+                }
+            }
+            Command::DepartmentReview { application } => {
+                let (Some(id), Some(a)) =
+                    (self.applications.get(application).cloned(), self.approver.clone())
+                else {
+                    return Ok(Some(NOT_CREATED.into()));
+                };
+                match self.svc.subsidy_department_review(&a, &id, true, "").await {
+                    Ok(_) => Ok(None),
+                    Err(e) => refused(e),
+                }
+            }
+            Command::ApproveSubsidy { application } => {
+                let (Some(id), Some(a)) =
+                    (self.applications.get(application).cloned(), self.approver.clone())
+                else {
+                    return Ok(Some(NOT_CREATED.into()));
+                };
+                match self.svc.approve_subsidy(&a, &id).await {
+                    Ok(_) => Ok(None),
+                    Err(e) => refused(e),
+                }
+            }
+            Command::DisburseSubsidy { application } => {
+                let (Some(id), Some(a)) =
+                    (self.applications.get(application).cloned(), self.approver.clone())
+                else {
+                    return Ok(Some(NOT_CREATED.into()));
+                };
+                match self.svc.disburse_subsidy(&a, &id, &format!("SIM-S-{application}")).await {
+                    Ok(_) => Ok(None),
+                    Err(e) => refused(e),
+                }
+            }
             Command::ReportClaim { policy, claim, claimed_share_bp, days_ago } => {
                 let Some(p) = self.policies.get(policy) else { return Ok(Some(NOT_CREATED.into())) };
                 let Some(id) = p.id.clone() else { return Ok(Some(NOT_CREATED.into())) };
@@ -436,6 +516,11 @@ fn kind(c: &Command) -> &'static str {
         Command::Renew { .. } => "renew",
         Command::Cancel { .. } => "cancel",
         Command::Endorse { .. } => "endorse",
+        Command::ApplySubsidy { .. } => "apply_subsidy",
+        Command::LocalReview { .. } => "local_review",
+        Command::DepartmentReview { .. } => "department_review",
+        Command::ApproveSubsidy { .. } => "approve_subsidy",
+        Command::DisburseSubsidy { .. } => "disburse_subsidy",
         Command::ReportClaim { .. } => "claim",
         Command::AssessClaim { .. } => "assess",
         Command::DecideClaim { .. } => "decide",
@@ -499,7 +584,11 @@ pub async fn replay(
     // The buyers: the zone's registered enterprises, with their stage, size and revenue.
     let mut buyers = Vec::new();
     let mut enterprises = Vec::new();
-    for row in zone.orgs.iter().filter(|r| r.org.kind == "enterprise") {
+    // The showcase's enterprises (those with demo logins) keep the history the showcase gives them.
+    let showcase: Vec<&str> = zone.users.iter().map(|u| u.org_uscc.as_str()).collect();
+    for row in
+        zone.orgs.iter().filter(|r| r.org.kind == "enterprise" && !showcase.contains(&r.org.uscc.as_str()))
+    {
         let Some(id) = svc.org_id_by_uscc(&op, &row.org.uscc).await.map_err(err)? else { continue };
         let last = row.facts.iter().max_by_key(|f| f.year.clone());
         let staff = last.and_then(|f| f.staff.parse::<f64>().ok()).unwrap_or(30.0);
@@ -521,6 +610,19 @@ pub async fn replay(
     }
     let rates = Rates::parse(kebao_sim::activity::RATES).map_err(|e| anyhow::anyhow!(e))?;
     let today = svc.today();
+    let programme = svc
+        .subsidy_programmes()
+        .await
+        .map_err(err)?
+        .into_iter()
+        .filter(|p| p.id == rates.subsidies.programme)
+        .max_by_key(|p| p.version);
+    let subsidy_types = programme
+        .iter()
+        .flat_map(|p| p.groups.iter().flat_map(|g| g.product_types.iter().cloned()))
+        .collect();
+    let subsidy_qualifications =
+        programme.iter().flat_map(|p| p.qualifications_any.iter().map(|q| q.code().to_owned())).collect();
     let plan = Plan {
         seed,
         years,
@@ -529,12 +631,18 @@ pub async fn replay(
         buyers,
         offers,
         insurers: insurer_ids.len(),
+        subsidy_types,
+        subsidy_qualifications,
     };
     let activity = kebao_sim::activity::generate(&plan, &rates);
-    let mediator = match svc.find_user("mediator").await {
-        Ok(u) => svc.actor_for(u).await.ok(),
-        Err(_) => None,
+    let demo_user = |name: &'static str| async move {
+        match svc.find_user(name).await {
+            Ok(u) => svc.actor_for(u).await.ok(),
+            Err(_) => None,
+        }
     };
+    let mediator = demo_user("mediator").await;
+    let documents = programme.map(|p| p.documents.into_iter().map(|d| d.code).collect()).unwrap_or_default();
     let mut r = Replay {
         svc,
         op,
@@ -546,6 +654,11 @@ pub async fn replay(
         claims: HashMap::new(),
         disputes: HashMap::new(),
         mediator,
+        reviewer: demo_user("zone.reviewer").await,
+        approver: demo_user("zone.approver").await,
+        programme: rates.subsidies.programme.clone(),
+        documents,
+        applications: HashMap::new(),
     };
     let mut summary = Summary::default();
     let total_days = u64::from(years) * 365;
@@ -573,5 +686,6 @@ pub async fn replay(
     summary.policies = r.policies.values().filter(|p| p.id.is_some()).count();
     summary.claims = r.claims.len();
     summary.disputes = r.disputes.len();
+    summary.subsidies = r.applications.len();
     Ok(summary)
 }

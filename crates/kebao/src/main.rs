@@ -1474,12 +1474,13 @@ async fn demo(url: &str, enterprises: usize, seed: u64, port: u16, no_serve: boo
                 }
             }
             outln!(
-                "demo activity: {years} years, {} commands in {secs:.1} s ({:.0}/s): {} policies, {} claims, {} disputes{}",
+                "demo activity: {years} years, {} commands in {secs:.1} s ({:.0}/s): {} policies, {} claims, {} disputes, {} subsidy applications{}",
                 s.commands,
                 s.commands as f64 / secs,
                 s.policies,
                 s.claims,
                 s.disputes,
+                s.subsidies,
                 if refused.is_empty() { String::new() } else { format!("; refused by the rules: {}", refused.join(", ")) }
             );
         }

@@ -24,6 +24,15 @@ pub struct Rates {
     pub claims: BTreeMap<String, toml::Value>,
     pub insurers: InsurerRates,
     pub disputes: DisputeRates,
+    pub subsidies: SubsidyRates,
+}
+
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct SubsidyRates {
+    pub programme: String,
+    pub from_year: i32,
+    pub apply_share: f64,
+    pub reject_share: f64,
 }
 
 #[derive(Debug, Clone, serde::Deserialize)]
@@ -155,6 +164,17 @@ pub enum Command {
     Mediate { dispute: u32 },
     /// The mediator concludes: settled, or escalated to arbitration.
     Conclude { dispute: u32, settled: bool },
+    /// The enterprise applies for the zone's premium subsidy on a policy paid in full, filing
+    /// the documents the programme lists.
+    ApplySubsidy { policy: u32, application: u32 },
+    /// The zone's reviewer passes the application on, or sends it back.
+    LocalReview { application: u32, pass: bool },
+    /// A zone approver (not the reviewer) passes it: the budget is reserved, the notice opens.
+    DepartmentReview { application: u32 },
+    /// After the notice period, the approver approves it.
+    ApproveSubsidy { application: u32 },
+    /// The subsidy is paid to the enterprise.
+    DisburseSubsidy { application: u32 },
 }
 
 /// What to generate.
@@ -168,6 +188,10 @@ pub struct Plan {
     pub buyers: Vec<Buyer>,
     pub offers: Vec<Offer>,
     pub insurers: usize,
+    /// The product types the zone's subsidy programme covers, and the qualifications it asks
+    /// for (one of them, valid when applying; empty: none).
+    pub subsidy_types: Vec<String>,
+    pub subsidy_qualifications: Vec<String>,
 }
 
 /// The commands of each simulated day (day 0 is the first), in order.
@@ -217,6 +241,7 @@ struct Gen<'a> {
     next_policy: u32,
     next_claim: u32,
     next_dispute: u32,
+    next_application: u32,
 }
 
 const YEAR: u32 = 365;
@@ -254,12 +279,49 @@ impl Gen<'_> {
         self.out.at(issued + 1, Command::Underwrite { policy: handle });
         // Premium: in full, or in two instalments.
         let paid = issued + 2 + self.delay(insurer) / 2;
-        if self.rng.random::<f64>() < self.rates.policies.instalment_share {
+        let paid_in_full = if self.rng.random::<f64>() < self.rates.policies.instalment_share {
             self.out.at(paid, Command::PayPremium { policy: handle, share_bp: 5_000, instalment: 1 });
             let second = paid + self.rng.random_range(30..=60);
             self.out.at(second, Command::PayPremium { policy: handle, share_bp: 10_000, instalment: 2 });
+            second
         } else {
             self.out.at(paid, Command::PayPremium { policy: handle, share_bp: 10_000, instalment: 1 });
+            paid
+        };
+        // The zone's premium subsidy, from the year its programme starts: applied for once the
+        // premium is paid in full, then reviewed, noticed, approved and paid.
+        let applied = paid_in_full + self.rng.random_range(5..=30);
+        let year_of = |d: u32| self.plan.start_year + ((self.plan.start_day_of_year + d) / YEAR) as i32;
+        let buyer = self.plan.buyers.get(enterprise);
+        let qualified = self.plan.subsidy_qualifications.is_empty()
+            || buyer.is_some_and(|b| {
+                b.qualifications.iter().any(|(k, from, to)| {
+                    self.plan.subsidy_qualifications.contains(k)
+                        && *from <= year_of(applied)
+                        && year_of(applied) <= *to
+                })
+            });
+        if year_of(applied) >= self.rates.subsidies.from_year
+            && qualified
+            && self.plan.subsidy_types.contains(&type_id)
+            && applied + 60 < self.horizon
+            && self.rng.random::<f64>() < self.rates.subsidies.apply_share
+        {
+            let application = self.next_application;
+            self.next_application += 1;
+            self.out.at(applied, Command::ApplySubsidy { policy: handle, application });
+            let local = applied + self.rng.random_range(3..=12);
+            let pass = self.rng.random::<f64>() >= self.rates.subsidies.reject_share;
+            self.out.at(local, Command::LocalReview { application, pass });
+            if pass {
+                let dept = local + self.rng.random_range(2..=8);
+                self.out.at(dept, Command::DepartmentReview { application });
+                // Five working days of public notice, then the approval and the payment.
+                let approve = dept + self.rng.random_range(9..=15);
+                self.out.at(approve, Command::ApproveSubsidy { application });
+                self.out
+                    .at(approve + self.rng.random_range(3..=15), Command::DisburseSubsidy { application });
+            }
         }
         // Cancelled during the term, or run to its end.
         let mut last = day + YEAR - 1;
@@ -353,6 +415,7 @@ pub fn generate(plan: &Plan, rates: &Rates) -> Activity {
         next_policy: 0,
         next_claim: 0,
         next_dispute: 0,
+        next_application: 0,
     };
     for i in 0..plan.insurers {
         if g.rng.random::<f64>() < rates.insurers.slow_share {
@@ -435,8 +498,13 @@ fn order(c: &Command) -> u8 {
         Command::Complain { .. } => 7,
         Command::Mediate { .. } => 8,
         Command::Conclude { .. } => 9,
-        Command::Endorse { .. } => 10,
-        Command::Cancel { .. } => 11,
+        Command::ApplySubsidy { .. } => 10,
+        Command::LocalReview { .. } => 11,
+        Command::DepartmentReview { .. } => 12,
+        Command::ApproveSubsidy { .. } => 13,
+        Command::DisburseSubsidy { .. } => 14,
+        Command::Endorse { .. } => 15,
+        Command::Cancel { .. } => 16,
     }
 }
 
@@ -487,6 +555,8 @@ mod tests {
                 },
             ],
             insurers: 3,
+            subsidy_types: vec!["rd_liability".into(), "product_liability".into()],
+            subsidy_qualifications: vec!["high_tech".into()],
         }
     }
 
@@ -514,6 +584,8 @@ mod tests {
         for kind in [
             |c: &Command| matches!(c, Command::Cancel { .. }),
             |c: &Command| matches!(c, Command::Endorse { .. }),
+            |c: &Command| matches!(c, Command::DisburseSubsidy { .. }),
+            |c: &Command| matches!(c, Command::LocalReview { pass: false, .. }),
             |c: &Command| matches!(c, Command::DecideClaim { outcome: Outcome::Denied, .. }),
             |c: &Command| matches!(c, Command::DecideClaim { outcome: Outcome::Partial, .. }),
             |c: &Command| matches!(c, Command::Conclude { settled: true, .. }),
@@ -538,6 +610,7 @@ mod tests {
         let rates = Rates::parse(RATES).unwrap();
         let a = generate(&plan(3, 500), &rates);
         let (mut policies, mut claims, mut disputes) = (Vec::new(), Vec::new(), Vec::new());
+        let mut applications = Vec::new();
         for c in a.days.values().flatten() {
             match c {
                 Command::Apply { policy, .. } => policies.push(*policy),
@@ -562,6 +635,16 @@ mod tests {
                 Command::Complain { claim, dispute } => {
                     assert!(claims.contains(claim));
                     disputes.push(*dispute);
+                }
+                Command::ApplySubsidy { policy, application } => {
+                    assert!(policies.contains(policy));
+                    applications.push(*application);
+                }
+                Command::LocalReview { application, .. }
+                | Command::DepartmentReview { application }
+                | Command::ApproveSubsidy { application }
+                | Command::DisburseSubsidy { application } => {
+                    assert!(applications.contains(application), "{c:?}")
                 }
                 Command::Mediate { dispute } | Command::Conclude { dispute, .. } => {
                     assert!(disputes.contains(dispute), "{c:?}")
