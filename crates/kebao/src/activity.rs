@@ -34,6 +34,7 @@ pub struct Summary {
     pub claims: usize,
     pub disputes: usize,
     pub subsidies: usize,
+    pub consents: usize,
 }
 
 struct PolicyRef {
@@ -71,6 +72,9 @@ struct Replay<'a> {
     /// The documents the programme lists (code).
     documents: Vec<String>,
     applications: HashMap<u32, String>,
+    bank_ids: Vec<String>,
+    /// Consent handle → (consent id, enterprise, bank).
+    consents: HashMap<u32, (String, usize, usize)>,
 }
 
 impl Replay<'_> {
@@ -121,6 +125,11 @@ impl Replay<'_> {
             .await
             .map_err(|e| anyhow::anyhow!("authority of {key}: {e}"))?;
         Ok(uw)
+    }
+
+    async fn bank_officer(&mut self, i: usize) -> Result<Actor> {
+        let org = self.bank_ids.get(i).cloned().ok_or_else(|| anyhow::anyhow!("no bank {i}"))?;
+        self.person(format!("sim.bank{i}"), &org, "银行客户经理", &[Role::BankOfficer]).await
     }
 
     async fn handler(&mut self, i: usize) -> Result<Actor> {
@@ -381,6 +390,65 @@ impl Replay<'_> {
                     Err(e) => refused(e),
                 }
             }
+            Command::GrantConsent { enterprise, bank, consent } => {
+                let Some(ent_id) = self.enterprises.get(*enterprise).map(|e| e.0.clone()) else {
+                    return Ok(Some(NOT_CREATED.into()));
+                };
+                let Some(bank_id) = self.bank_ids.get(*bank).cloned() else {
+                    return Ok(Some(NOT_CREATED.into()));
+                };
+                let who = self.enterprise(*enterprise).await?;
+                let input = kebao_domain::consent::ConsentInput {
+                    grantee_id: bank_id,
+                    kind: "enterprise".into(),
+                    scopes: ["profile", "financial_facts", "ip", "loans"]
+                        .iter()
+                        .map(|s| (*s).to_owned())
+                        .collect(),
+                    purpose: "loan_review".into(),
+                    valid_from: today.to_string(),
+                    expires_on: (today + time::Duration::days(180)).to_string(),
+                    signer_name: "企业法定代表人".into(),
+                    signer_title: "法定代表人".into(),
+                    person_name: String::new(),
+                    person_role: String::new(),
+                };
+                let evidence = "企业信用信息查询授权书\n授权银行为贷款审查查询本企业信用信息。".as_bytes();
+                match self.svc.grant_consent(&who, &ent_id, &input, "查询授权书.txt", evidence).await {
+                    Ok(v) => {
+                        self.consents.insert(*consent, (v.consent.id, *enterprise, *bank));
+                        Ok(None)
+                    }
+                    Err(e) => refused(e),
+                }
+            }
+            Command::CreditQuery { consent } => {
+                let Some((_, enterprise, bank)) = self.consents.get(consent).cloned() else {
+                    return Ok(Some(NOT_CREATED.into()));
+                };
+                let Some(ent_id) = self.enterprises.get(enterprise).map(|e| e.0.clone()) else {
+                    return Ok(Some(NOT_CREATED.into()));
+                };
+                let officer = self.bank_officer(bank).await?;
+                match self
+                    .svc
+                    .credit_report(&officer, &ent_id, kebao_domain::consent::Purpose::LoanReview)
+                    .await
+                {
+                    Ok(_) => Ok(None),
+                    Err(e) => refused(e),
+                }
+            }
+            Command::RevokeConsent { consent } => {
+                let Some((id, enterprise, _)) = self.consents.get(consent).cloned() else {
+                    return Ok(Some(NOT_CREATED.into()));
+                };
+                let who = self.enterprise(enterprise).await?;
+                match self.svc.revoke_consent(&who, &id).await {
+                    Ok(()) => Ok(None),
+                    Err(e) => refused(e),
+                }
+            }
             Command::ReportClaim { policy, claim, claimed_share_bp, days_ago } => {
                 let Some(p) = self.policies.get(policy) else { return Ok(Some(NOT_CREATED.into())) };
                 let Some(id) = p.id.clone() else { return Ok(Some(NOT_CREATED.into())) };
@@ -516,6 +584,9 @@ fn kind(c: &Command) -> &'static str {
         Command::Renew { .. } => "renew",
         Command::Cancel { .. } => "cancel",
         Command::Endorse { .. } => "endorse",
+        Command::GrantConsent { .. } => "consent",
+        Command::CreditQuery { .. } => "credit_query",
+        Command::RevokeConsent { .. } => "revoke_consent",
         Command::ApplySubsidy { .. } => "apply_subsidy",
         Command::LocalReview { .. } => "local_review",
         Command::DepartmentReview { .. } => "department_review",
@@ -609,6 +680,12 @@ pub async fn replay(
         enterprises.push((id, revenue));
     }
     let rates = Rates::parse(kebao_sim::activity::RATES).map_err(|e| anyhow::anyhow!(e))?;
+    let mut bank_ids = Vec::new();
+    for row in zone.orgs.iter().filter(|r| r.org.kind == "bank" && r.parent_uscc.is_empty()) {
+        if let Some(id) = svc.org_id_by_uscc(&op, &row.org.uscc).await.map_err(err)? {
+            bank_ids.push(id);
+        }
+    }
     let today = svc.today();
     let programme = svc
         .subsidy_programmes()
@@ -633,6 +710,7 @@ pub async fn replay(
         insurers: insurer_ids.len(),
         subsidy_types,
         subsidy_qualifications,
+        banks: bank_ids.len(),
     };
     let activity = kebao_sim::activity::generate(&plan, &rates);
     let demo_user = |name: &'static str| async move {
@@ -659,6 +737,8 @@ pub async fn replay(
         programme: rates.subsidies.programme.clone(),
         documents,
         applications: HashMap::new(),
+        bank_ids,
+        consents: HashMap::new(),
     };
     let mut summary = Summary::default();
     let total_days = u64::from(years) * 365;
@@ -687,5 +767,6 @@ pub async fn replay(
     summary.claims = r.claims.len();
     summary.disputes = r.disputes.len();
     summary.subsidies = r.applications.len();
+    summary.consents = r.consents.len();
     Ok(summary)
 }

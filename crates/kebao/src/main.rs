@@ -1474,13 +1474,14 @@ async fn demo(url: &str, enterprises: usize, seed: u64, port: u16, no_serve: boo
                 }
             }
             outln!(
-                "demo activity: {years} years, {} commands in {secs:.1} s ({:.0}/s): {} policies, {} claims, {} disputes, {} subsidy applications{}",
+                "demo activity: {years} years, {} commands in {secs:.1} s ({:.0}/s): {} policies, {} claims, {} disputes, {} subsidy applications, {} consents{}",
                 s.commands,
                 s.commands as f64 / secs,
                 s.policies,
                 s.claims,
                 s.disputes,
                 s.subsidies,
+                s.consents,
                 if refused.is_empty() { String::new() } else { format!("; refused by the rules: {}", refused.join(", ")) }
             );
         }

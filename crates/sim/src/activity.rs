@@ -25,6 +25,15 @@ pub struct Rates {
     pub insurers: InsurerRates,
     pub disputes: DisputeRates,
     pub subsidies: SubsidyRates,
+    pub consents: ConsentRates,
+}
+
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct ConsentRates {
+    pub share: f64,
+    pub queries: [u32; 2],
+    pub revoke_share: f64,
+    pub query_after_revoke_share: f64,
 }
 
 #[derive(Debug, Clone, serde::Deserialize)]
@@ -175,6 +184,13 @@ pub enum Command {
     ApproveSubsidy { application: u32 },
     /// The subsidy is paid to the enterprise.
     DisburseSubsidy { application: u32 },
+    /// The enterprise authorises a bank (an index into the banks) to query its credit
+    /// information for a loan review, for 180 days.
+    GrantConsent { enterprise: usize, bank: usize, consent: u32 },
+    /// The bank's officer reads the enterprise's credit report under the consent.
+    CreditQuery { consent: u32 },
+    /// The enterprise revokes the consent.
+    RevokeConsent { consent: u32 },
 }
 
 /// What to generate.
@@ -192,6 +208,8 @@ pub struct Plan {
     /// for (one of them, valid when applying; empty: none).
     pub subsidy_types: Vec<String>,
     pub subsidy_qualifications: Vec<String>,
+    /// How many banks may be authorised.
+    pub banks: usize,
 }
 
 /// The commands of each simulated day (day 0 is the first), in order.
@@ -242,11 +260,39 @@ struct Gen<'a> {
     next_claim: u32,
     next_dispute: u32,
     next_application: u32,
+    next_consent: u32,
 }
 
 const YEAR: u32 = 365;
 
 impl Gen<'_> {
+    /// A consent to a bank, its queries and perhaps its revocation (and a refused query after).
+    fn consent(&mut self, day: u32, enterprise: usize) {
+        let consent = self.next_consent;
+        self.next_consent += 1;
+        let bank = self.rng.random_range(0..self.plan.banks.max(1));
+        self.out.at(day, Command::GrantConsent { enterprise, bank, consent });
+        let n = range(&mut self.rng, self.rates.consents.queries);
+        let mut last = day;
+        for _ in 0..n {
+            last += self.rng.random_range(1..=30);
+            if last < self.horizon {
+                self.out.at(last, Command::CreditQuery { consent });
+            }
+        }
+        if self.rng.random::<f64>() < self.rates.consents.revoke_share {
+            let revoked = last + self.rng.random_range(10..=60);
+            if revoked < self.horizon && revoked < day + 180 {
+                self.out.at(revoked, Command::RevokeConsent { consent });
+                if self.rng.random::<f64>() < self.rates.consents.query_after_revoke_share
+                    && revoked + 5 < self.horizon
+                {
+                    self.out.at(revoked + self.rng.random_range(1..=5), Command::CreditQuery { consent });
+                }
+            }
+        }
+    }
+
     fn delay(&mut self, insurer: usize) -> u32 {
         let r = if self.out.slow_insurers.contains(&insurer) {
             self.rates.insurers.slow_days
@@ -416,6 +462,7 @@ pub fn generate(plan: &Plan, rates: &Rates) -> Activity {
         next_claim: 0,
         next_dispute: 0,
         next_application: 0,
+        next_consent: 0,
     };
     for i in 0..plan.insurers {
         if g.rng.random::<f64>() < rates.insurers.slow_share {
@@ -433,6 +480,10 @@ pub fn generate(plan: &Plan, rates: &Rates) -> Activity {
     let elasticity = rates.take_up.by_stage.get("size_elasticity").copied().unwrap_or(0.0);
     for year in 0..plan.years {
         for (e, b) in plan.buyers.iter().enumerate() {
+            if plan.banks > 0 && g.rng.random::<f64>() < rates.consents.share {
+                let day = year * YEAR + g.rng.random_range(0..YEAR - 60);
+                g.consent(day, e);
+            }
             let Some(offers) = by_stage.get(b.stage.as_str()) else { continue };
             let base = rates.take_up(&b.stage);
             let size = (b.staff.max(1.0) / 50.0).powf(elasticity);
@@ -505,6 +556,9 @@ fn order(c: &Command) -> u8 {
         Command::DisburseSubsidy { .. } => 14,
         Command::Endorse { .. } => 15,
         Command::Cancel { .. } => 16,
+        Command::GrantConsent { .. } => 17,
+        Command::CreditQuery { .. } => 18,
+        Command::RevokeConsent { .. } => 19,
     }
 }
 
@@ -557,6 +611,7 @@ mod tests {
             insurers: 3,
             subsidy_types: vec!["rd_liability".into(), "product_liability".into()],
             subsidy_qualifications: vec!["high_tech".into()],
+            banks: 2,
         }
     }
 
@@ -586,6 +641,8 @@ mod tests {
             |c: &Command| matches!(c, Command::Endorse { .. }),
             |c: &Command| matches!(c, Command::DisburseSubsidy { .. }),
             |c: &Command| matches!(c, Command::LocalReview { pass: false, .. }),
+            |c: &Command| matches!(c, Command::CreditQuery { .. }),
+            |c: &Command| matches!(c, Command::RevokeConsent { .. }),
             |c: &Command| matches!(c, Command::DecideClaim { outcome: Outcome::Denied, .. }),
             |c: &Command| matches!(c, Command::DecideClaim { outcome: Outcome::Partial, .. }),
             |c: &Command| matches!(c, Command::Conclude { settled: true, .. }),
@@ -611,6 +668,7 @@ mod tests {
         let a = generate(&plan(3, 500), &rates);
         let (mut policies, mut claims, mut disputes) = (Vec::new(), Vec::new(), Vec::new());
         let mut applications = Vec::new();
+        let mut consents = Vec::new();
         for c in a.days.values().flatten() {
             match c {
                 Command::Apply { policy, .. } => policies.push(*policy),
@@ -645,6 +703,10 @@ mod tests {
                 | Command::ApproveSubsidy { application }
                 | Command::DisburseSubsidy { application } => {
                     assert!(applications.contains(application), "{c:?}")
+                }
+                Command::GrantConsent { consent, .. } => consents.push(*consent),
+                Command::CreditQuery { consent } | Command::RevokeConsent { consent } => {
+                    assert!(consents.contains(consent), "{c:?}")
                 }
                 Command::Mediate { dispute } | Command::Conclude { dispute, .. } => {
                     assert!(disputes.contains(dispute), "{c:?}")
