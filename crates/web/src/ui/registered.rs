@@ -12,6 +12,7 @@ use kebao_domain::attachment::Owner;
 use kebao_domain::policy::RegistrationFields;
 use kebao_domain::subject::{ObjectKind, Subject, SubjectFields};
 use kebao_domain::FieldError;
+use kebao_service::authz::Action;
 use kebao_service::registered::AnswerFields;
 use kebao_service::ServiceError;
 use std::collections::HashMap;
@@ -159,7 +160,15 @@ async fn register_form(
     ))
 }
 
-async fn register_page(State(st): State<AppState>, Authed { c, .. }: Authed) -> Page {
+async fn register_page(State(st): State<AppState>, Authed { c, s, tr }: Authed) -> Page {
+    // Only an enterprise's own staff register its policies: others get the refusal, not a form.
+    if !st
+        .svc
+        .allowed_actions(&s.actor, &kebao_service::authz::Resource::Zone)
+        .contains(&Action::RegisterPolicy)
+    {
+        return Err(super::kit::forbidden_page(tr, c));
+    }
     register_form(&st, c, &HashMap::new(), &[]).await
 }
 

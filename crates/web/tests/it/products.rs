@@ -1706,6 +1706,8 @@ async fn a_paper_policy_is_registered_on_the_page_and_confirmed_by_its_insurer()
     let uw = c.token("uw.reg").await;
     let inbox = c.get_auth("/api/v1/me/inbox", &uw).await.text();
     assert!(inbox.contains("CT-2025-PAPER-1"), "{inbox}");
+    // The register form is the policyholder's: an insurer's underwriter is refused it.
+    assert_eq!(u.get("/policies/register").await.status, StatusCode::FORBIDDEN);
     let page = u.get(&format!("/policies/{policy}")).await.text();
     assert!(page.contains("id=\"answer-form\"") && page.contains("保单.pdf"), "{page}");
     let r = u
