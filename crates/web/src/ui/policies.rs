@@ -1027,21 +1027,37 @@ async fn evidence_upload(
     Path(id): Path<String>,
     multipart: axum::extract::Multipart,
 ) -> Page {
-    let (name, bytes) = match super::kit::page_upload(multipart, &s, tr).await {
+    let owner = kebao_service::payments::evidence_owner(&id);
+    upload_to_policy(&st, c, &s, tr, &id, multipart, &owner, "evidence#pay").await
+}
+
+/// A file uploaded from the policy page to one of the policy's attachment owners (payment
+/// evidence, a registered policy's documents): back to the page, or the page with the problem.
+#[allow(clippy::too_many_arguments, reason = "the request's parts and where the file goes")]
+pub(super) async fn upload_to_policy(
+    st: &AppState,
+    c: super::kit::Chrome,
+    s: &kebao_service::auth::SessionInfo,
+    tr: super::Tr,
+    id: &str,
+    multipart: axum::extract::Multipart,
+    owner: &kebao_domain::attachment::Owner,
+    done: &str,
+) -> Page {
+    let (name, bytes) = match super::kit::page_upload(multipart, s, tr).await {
         Ok(x) => x,
         Err(Ok(msg)) => {
             return Err(with_status(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                render_policy(&st, c, &s.actor, &id, vec![msg]).await,
+                render_policy(st, c, &s.actor, id, vec![msg]).await,
             ))
         }
         Err(Err(refused)) => return Err(refused),
     };
-    let owner = kebao_service::payments::evidence_owner(&id);
-    match st.svc.attach(&s.actor, &owner, &name, &bytes).await {
-        Ok(_) => Ok(Redirect::to(&format!("/policies/{id}?done=evidence#pay")).into_response()),
+    match st.svc.attach(&s.actor, owner, &name, &bytes).await {
+        Ok(_) => Ok(Redirect::to(&format!("/policies/{id}?done={done}")).into_response()),
         Err(e) => match form_messages(tr, e) {
-            Ok(m) => Err(render_policy(&st, c, &s.actor, &id, m).await),
+            Ok(m) => Err(render_policy(st, c, &s.actor, id, m).await),
             Err(other) => Err(error_page(tr, c, other)),
         },
     }
@@ -1052,10 +1068,21 @@ async fn evidence_download(
     Authed { c, s, tr }: Authed,
     Path((id, doc)): Path<(String, String)>,
 ) -> Page {
-    match st.svc.attachment(&s.actor, &doc).await {
-        Ok((a, body)) if a.owner == kebao_service::payments::evidence_owner(&id) => {
-            Ok(crate::forms::attachments::attachment_response(&a, body))
-        }
+    policy_attachment(&st, c, &s.actor, tr, &doc, &kebao_service::payments::evidence_owner(&id)).await
+}
+
+/// One of a policy's files, for whoever may read its owner's files; others are told it does
+/// not exist (also when the file belongs to another owner).
+pub(super) async fn policy_attachment(
+    st: &AppState,
+    c: super::kit::Chrome,
+    actor: &Actor,
+    tr: super::Tr,
+    doc: &str,
+    owner: &kebao_domain::attachment::Owner,
+) -> Page {
+    match st.svc.attachment(actor, doc).await {
+        Ok((a, body)) if a.owner == *owner => Ok(crate::forms::attachments::attachment_response(&a, body)),
         Ok(_) => Err(error_page(tr, c, kebao_service::ServiceError::NotFound)),
         Err(e) => Err(error_page(tr, c, e)),
     }

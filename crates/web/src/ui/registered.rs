@@ -1,10 +1,9 @@
 //! Pages for policies bought outside the platform: the policyholder registers one from the
 //! paper and files its documents; the insurer named on it answers on the policy page.
 
-use super::kit::{check_csrf, error_page, form_messages, form_page, with_status, Authed, Field, Page, Tr};
+use super::kit::{check_csrf, error_page, form_page, Authed, Field, Page, Tr};
 use crate::AppState;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -237,26 +236,8 @@ async fn document_upload(
     Path(id): Path<String>,
     multipart: axum::extract::Multipart,
 ) -> Page {
-    let (name, bytes) = match super::kit::page_upload(multipart, &s, tr).await {
-        Ok(x) => x,
-        Err(Ok(msg)) => {
-            return Err(with_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                super::policies::render_policy(&st, c, &s.actor, &id, vec![msg]).await,
-            ))
-        }
-        Err(Err(refused)) => return Err(refused),
-    };
-    match st.svc.attach(&s.actor, &Owner::registered_policy(&id), &name, &bytes).await {
-        Ok(_) => Ok(Redirect::to(&format!("/policies/{id}?done=document#registration")).into_response()),
-        Err(e) => match form_messages(tr, e) {
-            Ok(m) => Err(with_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                super::policies::render_policy(&st, c, &s.actor, &id, m).await,
-            )),
-            Err(other) => Err(error_page(tr, c, other)),
-        },
-    }
+    let owner = Owner::registered_policy(&id);
+    super::policies::upload_to_policy(&st, c, &s, tr, &id, multipart, &owner, "document#registration").await
 }
 
 async fn document_download(
@@ -264,11 +245,5 @@ async fn document_download(
     Authed { c, s, tr }: Authed,
     Path((id, doc)): Path<(String, String)>,
 ) -> Page {
-    match st.svc.attachment(&s.actor, &doc).await {
-        Ok((a, body)) if a.owner == Owner::registered_policy(&id) => {
-            Ok(crate::forms::attachments::attachment_response(&a, body))
-        }
-        Ok(_) => Err(error_page(tr, c, ServiceError::NotFound)),
-        Err(e) => Err(error_page(tr, c, e)),
-    }
+    super::policies::policy_attachment(&st, c, &s.actor, tr, &doc, &Owner::registered_policy(&id)).await
 }
