@@ -790,12 +790,7 @@ async fn change_post(
             }
             PolicyStep::ReportClaim => Ok(format!("/policies/{id}#report-claim")),
             step @ (PolicyStep::ConfirmRegistration | PolicyStep::RejectRegistration) => {
-                let f = kebao_service::registered::AnswerFields {
-                    confirm: step == PolicyStep::ConfirmRegistration,
-                    premium_yuan: g("premium_yuan"),
-                    received_yuan: g("received_yuan"),
-                    note: g("note"),
-                };
+                let f = super::registered::answer_fields(step == PolicyStep::ConfirmRegistration, &form);
                 st.svc.answer_registration(&s.actor, &id, &f).await?;
                 Ok(format!("/policies/{id}#registration"))
             }

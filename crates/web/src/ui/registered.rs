@@ -200,6 +200,17 @@ async fn register_post(
     }
 }
 
+/// The insurer's answer as typed on the policy page.
+pub(super) fn answer_fields(confirm: bool, form: &HashMap<String, String>) -> AnswerFields {
+    let g = |k: &str| form.get(k).cloned().unwrap_or_default();
+    AnswerFields {
+        confirm,
+        premium_yuan: g("premium_yuan"),
+        received_yuan: g("received_yuan"),
+        note: g("note"),
+    }
+}
+
 async fn answer_post(
     State(st): State<AppState>,
     Authed { c, s, .. }: Authed,
@@ -207,13 +218,8 @@ async fn answer_post(
     Form(form): Form<HashMap<String, String>>,
 ) -> Page {
     check_csrf(&form, &s)?;
-    let g = |k: &str| form.get(k).cloned().unwrap_or_default();
-    let f = AnswerFields {
-        confirm: g("answer") == "confirm",
-        premium_yuan: g("premium_yuan"),
-        received_yuan: g("received_yuan"),
-        note: g("note"),
-    };
+    let confirm = form.get("answer").is_some_and(|a| a == "confirm");
+    let f = answer_fields(confirm, &form);
     match st.svc.answer_registration(&s.actor, &id, &f).await {
         Ok(_) => Ok(Redirect::to(&format!("/policies/{id}?done=answered")).into_response()),
         Err(e) => Err(super::policies::refused(
