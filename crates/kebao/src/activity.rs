@@ -742,6 +742,32 @@ pub async fn replay(
     };
     let mut summary = Summary::default();
     let total_days = u64::from(years) * 365;
+    // One durable transaction per simulated day, each command behind its own savepoint
+    // (SQLite; on PostgreSQL each command commits on its own).
+    let held = svc.hold_commits(true).is_ok();
+    let days = replay_days(&mut r, &activity, clock, total_days, &mut summary, progress).await;
+    if held {
+        let flushed = svc.flush_commits().await;
+        let _ = svc.hold_commits(false);
+        flushed.map_err(err)?;
+    }
+    days?;
+    summary.policies = r.policies.values().filter(|p| p.id.is_some()).count();
+    summary.claims = r.claims.len();
+    summary.disputes = r.disputes.len();
+    summary.subsidies = r.applications.len();
+    summary.consents = r.consents.len();
+    Ok(summary)
+}
+
+async fn replay_days(
+    r: &mut Replay<'_>,
+    activity: &kebao_sim::activity::Activity,
+    clock: &FixedClock,
+    total_days: u64,
+    summary: &mut Summary,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<()> {
     let mut day = 0u32;
     for (d, cmds) in &activity.days {
         if u64::from(*d) >= total_days {
@@ -760,13 +786,9 @@ pub async fn replay(
                 }
             }
         }
+        r.svc.flush_commits().await.map_err(|e| anyhow::anyhow!("{e}"))?;
         progress(u64::from(day), total_days);
     }
     clock.advance_us(i64::from(u32::try_from(total_days).unwrap_or(0).saturating_sub(day)) * DAY_US);
-    summary.policies = r.policies.values().filter(|p| p.id.is_some()).count();
-    summary.claims = r.claims.len();
-    summary.disputes = r.disputes.len();
-    summary.subsidies = r.applications.len();
-    summary.consents = r.consents.len();
-    Ok(summary)
+    Ok(())
 }

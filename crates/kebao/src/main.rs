@@ -433,9 +433,13 @@ fn with_key(svc: Service, path: &Path, create: bool) -> Result<Service> {
 }
 
 async fn service(url: &str, policies: Option<&Path>) -> Result<Service> {
+    // Group commit: concurrent commands share one durable commit (SQLite; see ARCHITECTURE.md).
     let store = Store::open(url, &OpenOptions::default())
         .await
-        .with_context(|| format!("opening database `{url}`"))?;
+        .with_context(|| format!("opening database `{url}`"))?
+        .grouped()
+        .await
+        .context("opening the writer connection")?;
     let industries = kebao_domain::IndustryMap::from_toml(CATALOGUE).context("the embedded catalogue")?;
     let svc =
         Service::new(store, load_authz(policies)?, industries, Arc::new(SystemClock), Config::default());

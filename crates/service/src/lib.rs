@@ -340,6 +340,18 @@ impl Service {
         domain::time_zone::business_date(domain::time_zone::from_unix_us(self.now_us()))
     }
 
+    /// Held commits on a grouped store (see [`Store::hold_commits`]): the demo's replayer
+    /// makes each simulated day one durable transaction, each command behind its savepoint.
+    pub fn hold_commits(&self, on: bool) -> Result<()> {
+        self.store.hold_commits(on)?;
+        Ok(())
+    }
+
+    /// Makes what held commits kept durable; returns how many commands that was.
+    pub async fn flush_commits(&self) -> Result<u64> {
+        Ok(self.store.flush().await?)
+    }
+
     /// Test hook: the next command fails after its change and before its event, so that a
     /// test can see both rolled back. Resets itself.
     #[doc(hidden)]

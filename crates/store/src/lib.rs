@@ -11,6 +11,7 @@ pub mod claims;
 pub mod consents;
 pub mod disputes;
 pub mod events;
+mod group;
 pub mod ledger;
 pub mod orgs;
 pub mod policies;
@@ -86,13 +87,31 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     writer: Arc<tokio::sync::Mutex<()>>,
+    /// Group commit (SQLite, [`Store::grouped`]): the writer connection and its batch.
+    group: Option<Arc<group::Group>>,
+}
+
+/// Where a transaction runs: its own pooled transaction, or the grouped writer's batch.
+enum Inner {
+    Own(sqlx::Transaction<'static, sqlx::Any>),
+    Grouped(group::Lease),
+}
+
+impl Inner {
+    fn conn(&mut self) -> &mut sqlx::AnyConnection {
+        match self {
+            Inner::Own(t) => t,
+            Inner::Grouped(lease) => lease.conn(),
+        }
+    }
 }
 
 /// A write transaction. Dropping it without committing rolls it back. It commits only when
 /// an event recorded its command ([`Tx::commit`], after [`events::append`] or an
 /// [`events::Appender`] wrote the head), or for one of the named [`Unlogged`] reasons.
 pub struct Tx {
-    inner: sqlx::Transaction<'static, sqlx::Any>,
+    inner: Inner,
+    group: Option<Arc<group::Group>>,
     _writer: Option<tokio::sync::OwnedMutexGuard<()>>,
     backend: Backend,
     /// Ledger transfers written in this transaction and not yet recorded by an event.
@@ -122,7 +141,7 @@ pub enum Unlogged {
 /// A read-only transaction: it can read a consistent view, and it cannot commit (dropping
 /// it ends it). Writes belong in a [`Tx`].
 pub struct ReadTx {
-    inner: sqlx::Transaction<'static, sqlx::Any>,
+    inner: Inner,
     backend: Backend,
 }
 
@@ -136,7 +155,7 @@ pub trait Conn: Send {
 
 impl Conn for ReadTx {
     fn conn(&mut self) -> &mut sqlx::AnyConnection {
-        &mut self.inner
+        self.inner.conn()
     }
     fn backend(&self) -> Backend {
         self.backend
@@ -145,7 +164,7 @@ impl Conn for ReadTx {
 
 impl Conn for Tx {
     fn conn(&mut self) -> &mut sqlx::AnyConnection {
-        &mut self.inner
+        self.inner.conn()
     }
     fn backend(&self) -> Backend {
         self.backend
@@ -161,7 +180,7 @@ impl std::fmt::Debug for ReadTx {
 impl ReadTx {
     /// The connection, for the repository functions.
     pub fn conn(&mut self) -> &mut sqlx::AnyConnection {
-        &mut self.inner
+        self.inner.conn()
     }
 
     /// Which database this is.
@@ -206,7 +225,16 @@ impl Tx {
                 self.transfers.len()
             )));
         }
-        self.inner.commit().await.map_err(StoreError::from)
+        match (self.inner, self.group) {
+            (Inner::Own(t), _) => t.commit().await.map_err(StoreError::from),
+            (Inner::Grouped(mut lease), Some(group)) => {
+                let told = group.release(&mut lease).await?;
+                // The writer is free for the next command while this one waits for the disk.
+                drop(lease);
+                group::durable(told).await
+            }
+            (Inner::Grouped(_), None) => Err(StoreError::Other("a grouped transaction without its group".into())),
+        }
     }
 
     /// The transfers written since the last event, to be recorded by the next one.
@@ -217,7 +245,7 @@ impl Tx {
 
     /// The connection, for the repository functions.
     pub fn conn(&mut self) -> &mut sqlx::AnyConnection {
-        &mut self.inner
+        self.inner.conn()
     }
 
     /// Which database this is.
@@ -351,7 +379,7 @@ impl Store {
             .connect_with(options)
             .await
             .map_err(StoreError::from)?;
-        Ok(Store { pool, backend, writer: Arc::new(tokio::sync::Mutex::new(())) })
+        Ok(Store { pool, backend, writer: Arc::new(tokio::sync::Mutex::new(())), group: None })
     }
 
     /// Connects and brings the schema up to date.
@@ -400,15 +428,72 @@ impl Store {
         &self.pool
     }
 
+    /// The same store with group commit (SQLite; PostgreSQL already groups the flushes of
+    /// concurrent transactions and is returned unchanged): see the `group` module. Call it
+    /// before the store is shared.
+    pub async fn grouped(mut self) -> Result<Store> {
+        if self.backend == Backend::Sqlite && self.group.is_none() {
+            let conn = group::writer_connection(&self.pool).await?;
+            self.group = Some(Arc::new(group::Group::new(conn)));
+        }
+        Ok(self)
+    }
+
+    /// Whether commits are grouped.
+    pub fn is_grouped(&self) -> bool {
+        self.group.is_some()
+    }
+
+    /// A grouped store's counts so far: (commands made durable, commits that did it).
+    pub fn group_stats(&self) -> Option<(u64, u64)> {
+        use std::sync::atomic::Ordering;
+        self.group.as_ref().map(|g| (g.durable_commands.load(Ordering::Relaxed), g.commits.load(Ordering::Relaxed)))
+    }
+
+    /// Held commits (grouped stores): a command's commit returns once its savepoint is
+    /// released, and the batch becomes durable at the next [`Store::flush`]. For one task
+    /// that replays many commands (the demo's days); nothing it did is durable, or visible
+    /// to other connections, before the flush.
+    pub fn hold_commits(&self, on: bool) -> Result<()> {
+        match &self.group {
+            Some(g) => {
+                g.set_hold(on);
+                Ok(())
+            }
+            None => Err(StoreError::Config("held commits need a grouped store".into())),
+        }
+    }
+
+    /// Commits the open batch now (a grouped store); returns how many commands it held.
+    pub async fn flush(&self) -> Result<u64> {
+        match &self.group {
+            Some(g) => g.flush().await,
+            None => Ok(0),
+        }
+    }
+
     /// A transaction that may write. On SQLite it waits for the one writer slot.
     pub async fn begin_write(&self) -> Result<Tx> {
+        if let Some(g) = &self.group {
+            let lease = g.lease().await?;
+            return Ok(Tx {
+                inner: Inner::Grouped(lease),
+                group: Some(Arc::clone(g)),
+                _writer: None,
+                backend: self.backend,
+                transfers: Vec::new(),
+                transfers_mark: None,
+                logged: false,
+            });
+        }
         let guard = match self.backend {
             Backend::Sqlite => Some(self.writer.clone().lock_owned().await),
             Backend::Postgres => None,
         };
         let inner = self.pool.begin().await?;
         Ok(Tx {
-            inner,
+            inner: Inner::Own(inner),
+            group: None,
             _writer: guard,
             backend: self.backend,
             transfers: Vec::new(),
@@ -419,8 +504,12 @@ impl Store {
 
     /// A transaction for reading a consistent snapshot.
     pub async fn begin_read(&self) -> Result<ReadTx> {
+        if let Some(g) = self.group.as_ref().filter(|g| g.held()) {
+            let lease = g.read_lease().await?;
+            return Ok(ReadTx { inner: Inner::Grouped(lease), backend: self.backend });
+        }
         let inner = self.pool.begin().await?;
-        Ok(ReadTx { inner, backend: self.backend })
+        Ok(ReadTx { inner: Inner::Own(inner), backend: self.backend })
     }
 
     /// A read transaction in which every statement sees the same snapshot (PostgreSQL's
@@ -436,8 +525,11 @@ impl Store {
         Ok(tx)
     }
 
-    /// Closes the pool.
+    /// Commits what a grouped store holds and closes the pool.
     pub async fn close(&self) {
+        if let Some(g) = &self.group {
+            let _ = g.flush().await;
+        }
         self.pool.close().await;
     }
 }

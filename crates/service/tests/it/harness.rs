@@ -46,7 +46,9 @@ fn with_db(url: &str, db: &str) -> String {
 }
 
 async fn ctx_on(url: &str) -> Ctx {
-    let store = Store::open(url, &OpenOptions::default()).await.expect("open store");
+    // SQLite runs grouped, as `kebao serve` does: every contract test then also checks that
+    // commands behind savepoints in a shared batch behave as commands on their own.
+    let store = Store::open(url, &OpenOptions::default()).await.expect("open store").grouped().await.expect("grouped");
     let clock = Arc::new(FixedClock::new(T0_US));
     let svc = Service::new(
         store.clone(),
@@ -67,8 +69,19 @@ where
 {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("t.db").display());
-    let ctx = ctx_on(&url).await;
+    on_sqlite_at(&url, f).await;
+}
+
+/// Runs `f` on a fresh SQLite database at `url`.
+pub async fn on_sqlite_at<F, Fut>(url: &str, f: F)
+where
+    F: FnOnce(Ctx) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let ctx = ctx_on(url).await;
+    let store = ctx.store.clone();
     f(ctx).await;
+    store.close().await;
 }
 
 /// Runs `f` on a fresh PostgreSQL database, if one is configured.

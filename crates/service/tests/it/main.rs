@@ -12,6 +12,7 @@ mod authz;
 mod authz_c4_c6;
 mod consent;
 mod credentials;
+mod group;
 mod ids;
 mod import;
 mod ledger;
