@@ -67,6 +67,10 @@ enum Command {
         /// Do not mark cookies Secure (only behind plain-HTTP proxies on other hosts).
         #[arg(long)]
         insecure_cookies: bool,
+        /// Commit each command on its own instead of letting concurrent commands share one
+        /// durable commit (SQLite; for comparison, see ARCHITECTURE.md "Group commit").
+        #[arg(long)]
+        commit_per_command: bool,
         #[command(flatten)]
         web: WebArgs,
     },
@@ -433,13 +437,17 @@ fn with_key(svc: Service, path: &Path, create: bool) -> Result<Service> {
 }
 
 async fn service(url: &str, policies: Option<&Path>) -> Result<Service> {
-    // Group commit: concurrent commands share one durable commit (SQLite; see ARCHITECTURE.md).
-    let store = Store::open(url, &OpenOptions::default())
-        .await
-        .with_context(|| format!("opening database `{url}`"))?
-        .grouped()
-        .await
-        .context("opening the writer connection")?;
+    service_with(url, policies, true).await
+}
+
+async fn service_with(url: &str, policies: Option<&Path>, grouped: bool) -> Result<Service> {
+    let mut store =
+        Store::open(url, &OpenOptions::default()).await.with_context(|| format!("opening database `{url}`"))?;
+    if grouped {
+        // Group commit: concurrent commands share one durable commit (SQLite; see
+        // ARCHITECTURE.md).
+        store = store.grouped().await.context("opening the writer connection")?;
+    }
     let industries = kebao_domain::IndustryMap::from_toml(CATALOGUE).context("the embedded catalogue")?;
     let svc =
         Service::new(store, load_authz(policies)?, industries, Arc::new(SystemClock), Config::default());
@@ -508,8 +516,12 @@ fn print_problems(report: &kebao_service::import::ImportReport) {
 
 async fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Serve { db, listen, insecure_cookies, web } => {
-            let svc = with_key(service(&db.url, db.policies.as_deref()).await?, &db.signing_key, true)?;
+        Command::Serve { db, listen, insecure_cookies, commit_per_command, web } => {
+            let svc = with_key(
+                service_with(&db.url, db.policies.as_deref(), !commit_per_command).await?,
+                &db.signing_key,
+                true,
+            )?;
             svc.restore_catalogue().await.map_err(|e| anyhow::anyhow!("{e}"))?;
             serve(svc, &listen, !insecure_cookies, web).await
         }

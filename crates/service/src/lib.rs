@@ -347,6 +347,11 @@ impl Service {
         Ok(())
     }
 
+    /// Group commit's counts so far: (commands made durable, commits), on a grouped store.
+    pub fn group_stats(&self) -> Option<(u64, u64)> {
+        self.store.group_stats()
+    }
+
     /// Makes what held commits kept durable; returns how many commands that was.
     pub async fn flush_commits(&self) -> Result<u64> {
         Ok(self.store.flush().await?)

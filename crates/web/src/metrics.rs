@@ -28,7 +28,7 @@ impl Metrics {
     }
 
     /// The text exposition format.
-    pub fn text(&self, events: Option<u64>) -> String {
+    pub fn text(&self, events: Option<u64>, group: Option<(u64, u64)>) -> String {
         let mut out = String::new();
         let _ = writeln!(out, "# HELP kebao_http_requests_total HTTP requests served.");
         let _ = writeln!(out, "# TYPE kebao_http_requests_total counter");
@@ -53,6 +53,14 @@ impl Metrics {
             let _ = writeln!(out, "# TYPE kebao_events_total gauge");
             let _ = writeln!(out, "kebao_events_total {n}");
         }
+        if let Some((commands, commits)) = group {
+            let _ = writeln!(out, "# HELP kebao_group_commands_total Commands made durable by group commits.");
+            let _ = writeln!(out, "# TYPE kebao_group_commands_total counter");
+            let _ = writeln!(out, "kebao_group_commands_total {commands}");
+            let _ = writeln!(out, "# HELP kebao_group_commits_total Durable commits that made them so.");
+            let _ = writeln!(out, "# TYPE kebao_group_commits_total counter");
+            let _ = writeln!(out, "kebao_group_commits_total {commits}");
+        }
         out
     }
 }
@@ -73,6 +81,6 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
 /// `GET /metrics`.
 pub async fn render(State(state): State<AppState>) -> Response {
     let events = state.svc.log_size().await.ok();
-    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.text(events))
+    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.text(events, state.svc.group_stats()))
         .into_response()
 }
