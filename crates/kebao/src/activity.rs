@@ -6,6 +6,7 @@
 use anyhow::Result;
 use kebao_domain::claim::{ClaimInput, ClaimOutcome};
 use kebao_domain::dispute::Forum;
+use kebao_domain::org::{Qualification, YearlyFacts};
 use kebao_domain::policy::ApplicationStatus;
 use kebao_domain::rating::QuoteInput;
 use kebao_domain::user::Role;
@@ -75,6 +76,11 @@ struct Replay<'a> {
     bank_ids: Vec<String>,
     /// Consent handle → (consent id, enterprise, bank).
     consents: HashMap<u32, (String, usize, usize)>,
+    /// The last facts each enterprise reported.
+    facts: HashMap<usize, YearlyFacts>,
+    /// New enterprises ready to register, and the ids of those that did.
+    newcomers: Vec<kebao_domain::org::OrganisationInput>,
+    registered: HashMap<u32, String>,
 }
 
 impl Replay<'_> {
@@ -101,6 +107,10 @@ impl Replay<'_> {
         let a = self.svc.actor_for(user).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         self.staff.insert(key, a.clone());
         Ok(a)
+    }
+
+    fn enterprises_id(&self, i: usize) -> Result<String> {
+        self.enterprises.get(i).map(|e| e.0.clone()).ok_or_else(|| anyhow::anyhow!("no enterprise {i}"))
     }
 
     async fn enterprise(&mut self, i: usize) -> Result<Actor> {
@@ -439,6 +449,78 @@ impl Replay<'_> {
                     Err(e) => refused(e),
                 }
             }
+            Command::ReportFacts { enterprise, year, revenue_pct, staff_pct } => {
+                let Some(last) = self.facts.get(enterprise).cloned() else {
+                    return Ok(Some(NOT_CREATED.into()));
+                };
+                let scale = |m: Money, pct: i32| Money::from_fen(m.fen() / 100 * i64::from(100 + pct));
+                let count = |n: u32, pct: i32| {
+                    u32::try_from(i64::from(n) * i64::from(100 + pct) / 100).unwrap_or(n).max(1)
+                };
+                let staff = count(last.staff, *staff_pct);
+                let facts = YearlyFacts {
+                    year: *year,
+                    revenue: scale(last.revenue, *revenue_pct),
+                    rnd_expense: scale(last.rnd_expense, *revenue_pct),
+                    staff,
+                    rnd_staff: count(last.rnd_staff, *staff_pct).min(staff),
+                    patents_granted: last.patents_granted + u32::from(*revenue_pct > 10),
+                    patents_pending: last.patents_pending,
+                    export_share_bp: last.export_share_bp,
+                };
+                let who = self.enterprise(*enterprise).await?;
+                match self.svc.put_facts(&who, &self.enterprises_id(*enterprise)?, facts).await {
+                    Ok(f) => {
+                        self.facts.insert(*enterprise, f);
+                        Ok(None)
+                    }
+                    Err(e) => refused(e),
+                }
+            }
+            Command::RenewQualification { enterprise, kind, from_year, to_year } => {
+                let cert = format!("{}{from_year}{enterprise:06}", kind.to_ascii_uppercase().get(..2).unwrap_or("QX"));
+                let q = match Qualification::parse(
+                    kind,
+                    &format!("{from_year}-01-01"),
+                    &format!("{to_year}-12-31"),
+                    &cert,
+                ) {
+                    Ok(q) => q,
+                    Err(e) => return refused(e.into()),
+                };
+                let who = self.enterprise(*enterprise).await?;
+                match self.svc.add_qualification(&who, &self.enterprises_id(*enterprise)?, q).await {
+                    Ok(_) => Ok(None),
+                    Err(e) => refused(e),
+                }
+            }
+            Command::Register { registration } => {
+                let Some(input) = usize::try_from(*registration).ok().and_then(|i| self.newcomers.get(i)) else {
+                    return Ok(Some(NOT_CREATED.into()));
+                };
+                let admin = NewUserInput {
+                    username: format!("sim.new{registration}"),
+                    display_name: "新入驻企业管理员".into(),
+                    password: kebao_sim::DEMO_PASSWORD.into(),
+                };
+                match self.svc.register_self(input, &admin).await {
+                    Ok((org, _)) => {
+                        self.registered.insert(*registration, org.id);
+                        Ok(None)
+                    }
+                    Err(e) => refused(e),
+                }
+            }
+            Command::Verify { registration, approve } => {
+                let Some(id) = self.registered.get(registration).cloned() else {
+                    return Ok(Some(NOT_CREATED.into()));
+                };
+                let Some(reviewer) = self.reviewer.clone() else { return Ok(Some(NOT_CREATED.into())) };
+                match self.svc.verify_org(&reviewer, &id, *approve).await {
+                    Ok(_) => Ok(None),
+                    Err(e) => refused(e),
+                }
+            }
             Command::RevokeConsent { consent } => {
                 let Some((id, enterprise, _)) = self.consents.get(consent).cloned() else {
                     return Ok(Some(NOT_CREATED.into()));
@@ -587,6 +669,10 @@ fn kind(c: &Command) -> &'static str {
         Command::GrantConsent { .. } => "consent",
         Command::CreditQuery { .. } => "credit_query",
         Command::RevokeConsent { .. } => "revoke_consent",
+        Command::ReportFacts { .. } => "report_facts",
+        Command::RenewQualification { .. } => "renew_qualification",
+        Command::Register { .. } => "register",
+        Command::Verify { .. } => "verify",
         Command::ApplySubsidy { .. } => "apply_subsidy",
         Command::LocalReview { .. } => "local_review",
         Command::DepartmentReview { .. } => "department_review",
@@ -655,6 +741,7 @@ pub async fn replay(
     // The buyers: the zone's registered enterprises, with their stage, size and revenue.
     let mut buyers = Vec::new();
     let mut enterprises = Vec::new();
+    let mut facts = HashMap::new();
     // The showcase's enterprises (those with demo logins) keep the history the showcase gives them.
     let showcase: Vec<&str> = zone.users.iter().map(|u| u.org_uscc.as_str()).collect();
     for row in
@@ -676,10 +763,22 @@ pub async fn replay(
             Ok(code) => svc.industries().tags_for(&code).into_iter().map(str::to_owned).collect(),
             Err(_) => Vec::new(),
         };
-        buyers.push(Buyer { stage: row.org.lifecycle_stage.clone(), staff, qualifications, industries });
+        let reported = last.and_then(|f| YearlyFacts::parse(f).ok());
+        let facts_year = reported.as_ref().map(|f| f.year);
+        if let Some(f) = reported {
+            facts.insert(enterprises.len(), f);
+        }
+        buyers.push(Buyer { stage: row.org.lifecycle_stage.clone(), staff, qualifications, industries, facts_year });
         enterprises.push((id, revenue));
     }
     let rates = Rates::parse(kebao_sim::activity::RATES).map_err(|e| anyhow::anyhow!(e))?;
+    // New enterprises that register themselves over the years.
+    let wanted = rates.registry.registrations_share * buyers.len() as f64 * f64::from(years);
+    let newcomers = kebao_sim::newcomers(
+        &kebao_sim::Options { seed, ..Default::default() },
+        svc.industries(),
+        wanted.round() as usize,
+    );
     let mut bank_ids = Vec::new();
     for row in zone.orgs.iter().filter(|r| r.org.kind == "bank" && r.parent_uscc.is_empty()) {
         if let Some(id) = svc.org_id_by_uscc(&op, &row.org.uscc).await.map_err(err)? {
@@ -711,6 +810,7 @@ pub async fn replay(
         subsidy_types,
         subsidy_qualifications,
         banks: bank_ids.len(),
+        newcomers: newcomers.len(),
     };
     let activity = kebao_sim::activity::generate(&plan, &rates);
     let demo_user = |name: &'static str| async move {
@@ -739,6 +839,9 @@ pub async fn replay(
         applications: HashMap::new(),
         bank_ids,
         consents: HashMap::new(),
+        facts,
+        newcomers,
+        registered: HashMap::new(),
     };
     let mut summary = Summary::default();
     let total_days = u64::from(years) * 365;

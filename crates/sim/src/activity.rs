@@ -1,4 +1,6 @@
-//! Years of a zone's activity as a deterministic list of commands (issue 17): applications
+//! Years of a zone's activity as a deterministic list of commands (issue 17): new enterprises
+//! registering themselves and the zone verifying them, yearly facts, qualifications renewed
+//! before they lapse, consents and credit queries, subsidy applications, applications
 //! on the insurers' published products, underwriting, premium received (some in
 //! instalments), renewals and cancellations, claims with every step and payment, complaints
 //! and mediation. The generator is pure: it says who does what on which simulated day, by
@@ -26,6 +28,17 @@ pub struct Rates {
     pub disputes: DisputeRates,
     pub subsidies: SubsidyRates,
     pub consents: ConsentRates,
+    pub registry: RegistryRates,
+}
+
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct RegistryRates {
+    pub facts_share: f64,
+    pub revenue_change_pct: [i32; 2],
+    pub staff_change_pct: [i32; 2],
+    pub requalify_share: f64,
+    pub registrations_share: f64,
+    pub refuse_share: f64,
 }
 
 #[derive(Debug, Clone, serde::Deserialize)]
@@ -118,6 +131,8 @@ pub struct Buyer {
     pub qualifications: Vec<(String, i32, i32)>,
     /// Its zone industry tags.
     pub industries: Vec<String>,
+    /// The last year it has reported facts for.
+    pub facts_year: Option<i32>,
 }
 
 /// A product on offer: its catalogue type, the stages its filing covers and its insurer (an
@@ -191,6 +206,17 @@ pub enum Command {
     CreditQuery { consent: u32 },
     /// The enterprise revokes the consent.
     RevokeConsent { consent: u32 },
+    /// The enterprise reports its facts for `year`: revenue and staff changed by these
+    /// percentages from what it reported last.
+    ReportFacts { enterprise: usize, year: i32, revenue_pct: i32, staff_pct: i32 },
+    /// The enterprise records a qualification renewed before the old one lapses: valid from
+    /// 1 January of `from_year` to 31 December of `to_year`.
+    RenewQualification { enterprise: usize, kind: String, from_year: i32, to_year: i32 },
+    /// Newcomer `registration` (an index into the replayer's new enterprises) registers
+    /// itself and its administrator.
+    Register { registration: u32 },
+    /// The zone's reviewer verifies the newcomer, or refuses it.
+    Verify { registration: u32, approve: bool },
 }
 
 /// What to generate.
@@ -210,6 +236,8 @@ pub struct Plan {
     pub subsidy_qualifications: Vec<String>,
     /// How many banks may be authorised.
     pub banks: usize,
+    /// How many new enterprises the replayer has ready to register.
+    pub newcomers: usize,
 }
 
 /// The commands of each simulated day (day 0 is the first), in order.
@@ -261,6 +289,8 @@ struct Gen<'a> {
     next_dispute: u32,
     next_application: u32,
     next_consent: u32,
+    /// Each buyer's qualifications with the renewals generated (kind, first, last year).
+    quals: Vec<Vec<(String, i32, i32)>>,
 }
 
 const YEAR: u32 = 365;
@@ -338,10 +368,10 @@ impl Gen<'_> {
         // premium is paid in full, then reviewed, noticed, approved and paid.
         let applied = paid_in_full + self.rng.random_range(5..=30);
         let year_of = |d: u32| self.plan.start_year + ((self.plan.start_day_of_year + d) / YEAR) as i32;
-        let buyer = self.plan.buyers.get(enterprise);
+        let held = self.quals.get(enterprise);
         let qualified = self.plan.subsidy_qualifications.is_empty()
-            || buyer.is_some_and(|b| {
-                b.qualifications.iter().any(|(k, from, to)| {
+            || held.is_some_and(|q| {
+                q.iter().any(|(k, from, to)| {
                     self.plan.subsidy_qualifications.contains(k)
                         && *from <= year_of(applied)
                         && year_of(applied) <= *to
@@ -463,7 +493,9 @@ pub fn generate(plan: &Plan, rates: &Rates) -> Activity {
         next_dispute: 0,
         next_application: 0,
         next_consent: 0,
+        quals: plan.buyers.iter().map(|b| b.qualifications.clone()).collect(),
     };
+    registry(&mut g);
     for i in 0..plan.insurers {
         if g.rng.random::<f64>() < rates.insurers.slow_share {
             g.out.slow_insurers.push(i);
@@ -505,7 +537,7 @@ pub fn generate(plan: &Plan, rates: &Rates) -> Activity {
                         plan.offers.get(*o).is_some_and(|o| {
                             (o.industries.is_empty() || o.industries.iter().any(|i| b.industries.contains(i)))
                                 && (o.qualifications.is_empty()
-                                    || b.qualifications.iter().any(|(k, from, to)| {
+                                    || g.quals.get(e).into_iter().flatten().any(|(k, from, to)| {
                                         o.qualifications.contains(k) && *from <= on && on <= *to
                                     }))
                         })
@@ -537,8 +569,64 @@ pub fn generate(plan: &Plan, rates: &Rates) -> Activity {
     g.out
 }
 
+/// The registry's side of the years: facts each year, qualifications renewed, newcomers.
+fn registry(g: &mut Gen<'_>) {
+    let plan = g.plan;
+    let r = &g.rates.registry;
+    let year_of = |d: u32| plan.start_year + ((plan.start_day_of_year + d) / YEAR) as i32;
+    // The simulated day of 1 January of a calendar year (before day 0: negative).
+    let new_year = |y: i32| (y - plan.start_year) * YEAR as i32 - plan.start_day_of_year as i32;
+    let last_year = year_of(g.horizon.saturating_sub(1));
+    for (e, b) in plan.buyers.iter().enumerate() {
+        // Facts for the year before, reported in the first five months of each year.
+        for year in 0..plan.years {
+            if g.rng.random::<f64>() >= r.facts_share {
+                continue;
+            }
+            let day = year * YEAR + g.rng.random_range(0..150);
+            let reported = year_of(day) - 1;
+            if b.facts_year.is_some_and(|y| reported <= y) || day >= g.horizon {
+                continue;
+            }
+            let [lo, hi] = r.revenue_change_pct;
+            let revenue_pct = g.rng.random_range(lo.min(hi)..=lo.max(hi));
+            let [lo, hi] = r.staff_change_pct;
+            let staff_pct = g.rng.random_range(lo.min(hi)..=lo.max(hi));
+            g.out.at(day, Command::ReportFacts { enterprise: e, year: reported, revenue_pct, staff_pct });
+        }
+        // A qualification that lapses within the horizon is renewed a few weeks before.
+        let held = b.qualifications.clone();
+        for (kind, _, to) in held {
+            if to < plan.start_year - 1 || to >= last_year || g.rng.random::<f64>() >= r.requalify_share {
+                continue;
+            }
+            let (from_year, to_year) = (to + 1, to + 1 + if kind == "tech_sme" { 0 } else { 2 });
+            let on = (new_year(from_year) - g.rng.random_range(10..=30)).max(0) as u32;
+            if on >= g.horizon {
+                continue;
+            }
+            if let Some(q) = g.quals.get_mut(e) {
+                q.push((kind.clone(), from_year, to_year));
+            }
+            g.out.at(on, Command::RenewQualification { enterprise: e, kind, from_year, to_year });
+        }
+    }
+    // Newcomers register themselves over the years; the zone verifies them within days.
+    let wanted = (r.registrations_share * plan.buyers.len() as f64 * f64::from(plan.years)).round() as usize;
+    for registration in 0..wanted.min(plan.newcomers) {
+        let day = g.rng.random_range(0..g.horizon.saturating_sub(15).max(1));
+        let registration = registration as u32;
+        g.out.at(day, Command::Register { registration });
+        let approve = g.rng.random::<f64>() >= r.refuse_share;
+        g.out.at(day + g.rng.random_range(2..=10), Command::Verify { registration, approve });
+    }
+}
+
 fn order(c: &Command) -> u8 {
     match c {
+        Command::Register { .. } => 0,
+        Command::Verify { .. } => 1,
+        Command::ReportFacts { .. } | Command::RenewQualification { .. } => 0,
         Command::Apply { .. } | Command::Renew { .. } => 0,
         Command::Underwrite { .. } => 1,
         Command::PayPremium { .. } => 2,
@@ -583,6 +671,7 @@ mod tests {
                         Vec::new()
                     },
                     industries: vec!["optoelectronics".into()],
+                    facts_year: Some(2022),
                 })
                 .collect(),
             offers: vec![
@@ -612,6 +701,7 @@ mod tests {
             subsidy_types: vec!["rd_liability".into(), "product_liability".into()],
             subsidy_qualifications: vec!["high_tech".into()],
             banks: 2,
+            newcomers: 100,
         }
     }
 
@@ -648,6 +738,9 @@ mod tests {
             |c: &Command| matches!(c, Command::Conclude { settled: true, .. }),
             |c: &Command| matches!(c, Command::Conclude { settled: false, .. }),
             |c: &Command| matches!(c, Command::PayPremium { instalment: 2, .. }),
+            |c: &Command| matches!(c, Command::ReportFacts { .. }),
+            |c: &Command| matches!(c, Command::Verify { approve: true, .. }),
+            |c: &Command| matches!(c, Command::Verify { approve: false, .. }),
         ] {
             assert!(count(kind) > 0);
         }
@@ -669,6 +762,7 @@ mod tests {
         let (mut policies, mut claims, mut disputes) = (Vec::new(), Vec::new(), Vec::new());
         let mut applications = Vec::new();
         let mut consents = Vec::new();
+        let mut registrations = Vec::new();
         for c in a.days.values().flatten() {
             match c {
                 Command::Apply { policy, .. } => policies.push(*policy),
@@ -711,6 +805,9 @@ mod tests {
                 Command::Mediate { dispute } | Command::Conclude { dispute, .. } => {
                     assert!(disputes.contains(dispute), "{c:?}")
                 }
+                Command::Register { registration } => registrations.push(*registration),
+                Command::Verify { registration, .. } => assert!(registrations.contains(registration)),
+                Command::ReportFacts { .. } | Command::RenewQualification { .. } => {}
             }
         }
         assert!(Rates::parse("[take_up]\nrnd = 0.1\n").is_err());

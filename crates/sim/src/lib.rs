@@ -435,6 +435,12 @@ pub fn generate(opts: &Options, industries: &IndustryMap) -> Zone {
     Zone { orgs, users, pending }
 }
 
+/// `n` enterprises not yet in the zone: they register themselves during the demo's years.
+pub fn newcomers(opts: &Options, industries: &IndustryMap, n: usize) -> Vec<OrganisationInput> {
+    let mut rng = ChaCha8Rng::seed_from_u64(opts.seed ^ 0x4E3C_0E7E);
+    (0..n as u64).map(|i| enterprise(&mut rng, 8_000_000 + i, industries, opts.last_year).org).collect()
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
