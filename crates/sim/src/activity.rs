@@ -471,7 +471,16 @@ impl Gen<'_> {
         }
         // Renewed at the end of a term run in full, while within the horizon.
         let end = day + YEAR;
+        // A product that asks for a qualification renews only for a holder of one valid then.
+        let on = year_of(end);
+        let holds = self.plan.offers.get(product).is_some_and(|o| {
+            o.qualifications.is_empty()
+                || self.quals.get(enterprise).into_iter().flatten().any(|(k, from, to)| {
+                    o.qualifications.contains(k) && *from <= on && on <= *to
+                })
+        });
         if last == day + YEAR - 1
+            && holds
             && end < self.horizon
             && self.rng.random::<f64>() < self.rates.policies.renewal_rate
         {
