@@ -775,7 +775,11 @@ pub async fn replay(
     // New enterprises that register themselves over the years.
     let wanted = rates.registry.registrations_share * buyers.len() as f64 * f64::from(years);
     let newcomers = kebao_sim::newcomers(
-        &kebao_sim::Options { seed, ..Default::default() },
+        &kebao_sim::Options {
+            seed,
+            last_year: kebao_sim::Options::default().last_year - i32::try_from(years).unwrap_or(0),
+            ..Default::default()
+        },
         svc.industries(),
         wanted.round() as usize,
     );

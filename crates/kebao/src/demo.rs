@@ -315,6 +315,23 @@ async fn seed_policy_life(
     Ok(())
 }
 
+/// The demo enterprise's current high-tech certificate (its registry data dates from before the
+/// generated years, and the showcase's products and subsidies ask for a valid one).
+async fn seed_certificate(svc: &Service) -> Result<()> {
+    let err = |e: kebao_service::ServiceError| anyhow::anyhow!("{}", cli_error(&e));
+    let u = svc.find_user("ent.admin").await.map_err(err)?;
+    let ent = svc.actor_for(u).await.map_err(err)?;
+    let org = ent.org_id().unwrap_or_default().to_owned();
+    let q = kebao_domain::org::Qualification {
+        kind: kebao_domain::org::QualificationKind::HighTech,
+        valid_from: svc.today() - time::Duration::days(300),
+        valid_to: svc.today() + time::Duration::days(800),
+        certificate_no: Some("GR202542010088".into()),
+    };
+    svc.add_qualification(&ent, &org, q).await.map_err(err)?;
+    Ok(())
+}
+
 /// The demo enterprise's consents, external credit records, a bank's read and a refused
 /// attempt, so that the consent pages and "who looked at my data" have something to show.
 async fn seed_consents(svc: &Service, zone: &kebao_sim::Zone) -> Result<()> {
@@ -457,8 +474,11 @@ pub(crate) async fn demo(
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?
         .total;
+    // The zone as it stood when its `years` of activity began: its facts and qualifications
+    // up to the year before, so that the activity reports the later years and renews what lapses.
+    let last_year = kebao_sim::Options::default().last_year - i32::try_from(years).unwrap_or(0);
     let zone = kebao_sim::generate(
-        &kebao_sim::Options { seed, enterprises, ..Default::default() },
+        &kebao_sim::Options { seed, enterprises, last_year },
         svc.industries(),
     );
     if existing == 0 {
@@ -555,6 +575,7 @@ pub(crate) async fn demo(
         Err(_) => true,
     };
     if !consents_seeded {
+        seed_certificate(&seeding).await?;
         seed_consents(&seeding, &zone).await?;
         demo_clock.advance_us(DEMO_DAY_US);
         let subsidised = seed_subsidised_products(&seeding).await?;

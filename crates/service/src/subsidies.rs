@@ -1213,7 +1213,18 @@ impl Service {
         let mut n = 0;
         let all = policies::all_policies(tx.conn()).await?;
         let existing = store::list(tx.conn(), None).await?;
-        for p in all.iter().filter(|p| p.status == kebao_domain::policy::PolicyStatus::InForce) {
+        // Only policies of a product type the programme covers can be offered anything: the
+        // others would fail its `product_type` rule, after a dozen reads each.
+        let offered: std::collections::HashSet<&str> =
+            existing.iter().filter(|a| a.programme_id == prog.id).filter_map(|a| a.policy_id.as_deref()).collect();
+        for p in all.iter().filter(|p| {
+            p.status == kebao_domain::policy::PolicyStatus::InForce
+                && programmes
+                    .iter()
+                    .filter(|v| v.id == prog.id)
+                    .any(|v| v.group_of(&p.schedule.product.type_id).is_some())
+                && !offered.contains(p.id.as_str())
+        }) {
             if existing.iter().any(|a| {
                 a.policy_id.as_deref() == Some(&p.id)
                     // One offer or application per policy: a lapsed offer was waived, a

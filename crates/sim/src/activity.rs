@@ -604,20 +604,21 @@ fn registry(g: &mut Gen<'_>) {
             g.out.at(day, Command::ReportFacts { enterprise: e, year: reported, revenue_pct, staff_pct });
         }
         // A qualification that lapses within the horizon is renewed a few weeks before.
+        // Renewed again when the renewal lapses in turn.
         let held = b.qualifications.clone();
-        for (kind, _, to) in held {
-            if to < plan.start_year - 1 || to >= last_year || g.rng.random::<f64>() >= r.requalify_share {
-                continue;
+        for (kind, _, mut to) in held {
+            while to >= plan.start_year - 1 && to < last_year && g.rng.random::<f64>() < r.requalify_share {
+                let (from_year, to_year) = (to + 1, to + 1 + if kind == "tech_sme" { 0 } else { 2 });
+                let on = (new_year(from_year) - g.rng.random_range(10..=30)).max(0) as u32;
+                if on >= g.horizon {
+                    break;
+                }
+                if let Some(q) = g.quals.get_mut(e) {
+                    q.push((kind.clone(), from_year, to_year));
+                }
+                g.out.at(on, Command::RenewQualification { enterprise: e, kind: kind.clone(), from_year, to_year });
+                to = to_year;
             }
-            let (from_year, to_year) = (to + 1, to + 1 + if kind == "tech_sme" { 0 } else { 2 });
-            let on = (new_year(from_year) - g.rng.random_range(10..=30)).max(0) as u32;
-            if on >= g.horizon {
-                continue;
-            }
-            if let Some(q) = g.quals.get_mut(e) {
-                q.push((kind.clone(), from_year, to_year));
-            }
-            g.out.at(on, Command::RenewQualification { enterprise: e, kind, from_year, to_year });
         }
     }
     // Newcomers register themselves over the years; the zone verifies them within days.
