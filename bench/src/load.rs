@@ -33,6 +33,9 @@ struct Args {
     /// Client counts.
     #[arg(long, value_delimiter = ',', default_value = "1,8,64")]
     clients: Vec<usize>,
+    /// Which stores: sqlite-group, sqlite-per-command, postgres (with --postgres).
+    #[arg(long, value_delimiter = ',', default_value = "sqlite-group,sqlite-per-command,postgres")]
+    stores: Vec<String>,
     /// Enterprises in the demo zone.
     #[arg(long, default_value_t = 300)]
     enterprises: usize,
@@ -237,11 +240,17 @@ async fn main() -> Result<()> {
     println!("| store | clients | quotes/s | quote p50 (ms) | quote p99 (ms) | quote errors | binds/s | bind p50 (ms) | bind p99 (ms) | bind errors | commands per commit |");
     println!("|---|---|---|---|---|---|---|---|---|---|---|");
     let dir = tempfile::tempdir()?;
-    for (label, per_command) in [("SQLite, group commit", false), ("SQLite, commit per command", true)] {
+    for (store, label, per_command) in [
+        ("sqlite-group", "SQLite, group commit", false),
+        ("sqlite-per-command", "SQLite, commit per command", true),
+    ] {
+        if !args.stores.iter().any(|s| s == store) {
+            continue;
+        }
         let url = format!("sqlite://{}", dir.path().join(format!("load-{per_command}.db")).display());
         measure(&args, label, &url, per_command).await?;
     }
-    if let Some(admin) = &args.postgres {
+    if let Some(admin) = args.postgres.as_ref().filter(|_| args.stores.iter().any(|s| s == "postgres")) {
         sqlx::any::install_default_drivers();
         let name = format!("kebao_load_{}", std::process::id());
         let pool = sqlx::AnyPool::connect(admin).await?;

@@ -21,7 +21,7 @@
 
 use crate::{Result, StoreError};
 use sqlx::AnyConnection;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use tokio::sync::{oneshot, Mutex, OwnedMutexGuard};
 
@@ -35,8 +35,11 @@ pub(crate) struct Slot {
     open: bool,
     /// A command ended without committing: roll back to its savepoint before anything else.
     pub(crate) undo: bool,
-    /// Whether a command's savepoint is open.
+    /// Whether a command is under way.
     pub(crate) in_command: bool,
+    /// Whether the command under way runs behind a savepoint; the first command of a batch
+    /// does not need one (undoing it undoes the batch, which holds nothing else).
+    savepoint: bool,
     /// Commands released into the batch, waiting for it to be durable.
     waiters: Vec<oneshot::Sender<std::result::Result<(), String>>>,
     /// Whether a flush has been scheduled for the open batch.
@@ -63,26 +66,42 @@ impl Slot {
     /// Rolls back a command that ended without committing.
     async fn settle(&mut self) -> Result<()> {
         if self.undo {
-            sqlx::query(&format!("ROLLBACK TO SAVEPOINT {SAVEPOINT}")).execute(&mut self.conn).await?;
-            sqlx::query(&format!("RELEASE SAVEPOINT {SAVEPOINT}")).execute(&mut self.conn).await?;
+            if self.savepoint {
+                sqlx::query(&format!("ROLLBACK TO SAVEPOINT {SAVEPOINT}")).execute(&mut self.conn).await?;
+                sqlx::query(&format!("RELEASE SAVEPOINT {SAVEPOINT}")).execute(&mut self.conn).await?;
+            } else {
+                sqlx::query("ROLLBACK").execute(&mut self.conn).await?;
+                self.open = false;
+            }
             self.undo = false;
             self.in_command = false;
+            self.savepoint = false;
         }
         Ok(())
     }
 
-    /// Starts a command behind its savepoint.
+    /// Starts a command: the batch's first, or behind its savepoint.
     pub(crate) async fn begin_command(&mut self) -> Result<()> {
-        self.ready().await?;
-        sqlx::query(&format!("SAVEPOINT {SAVEPOINT}")).execute(&mut self.conn).await?;
+        self.settle().await?;
+        if self.open {
+            sqlx::query(&format!("SAVEPOINT {SAVEPOINT}")).execute(&mut self.conn).await?;
+            self.savepoint = true;
+        } else {
+            sqlx::query("BEGIN IMMEDIATE").execute(&mut self.conn).await?;
+            self.open = true;
+            self.savepoint = false;
+        }
         self.in_command = true;
         Ok(())
     }
 
     /// Keeps the command's work in the batch.
     pub(crate) async fn release_command(&mut self) -> Result<()> {
-        sqlx::query(&format!("RELEASE SAVEPOINT {SAVEPOINT}")).execute(&mut self.conn).await?;
+        if self.savepoint {
+            sqlx::query(&format!("RELEASE SAVEPOINT {SAVEPOINT}")).execute(&mut self.conn).await?;
+        }
         self.in_command = false;
+        self.savepoint = false;
         self.commands += 1;
         Ok(())
     }
@@ -104,6 +123,7 @@ impl Slot {
         self.open = false;
         self.undo = false;
         self.in_command = false;
+        self.savepoint = false;
         let told = outcome.as_ref().map(|_| ()).map_err(|e| e.to_string());
         for w in waiters {
             let _ = w.send(told.clone());
@@ -116,6 +136,8 @@ impl Slot {
 pub(crate) struct Group {
     slot: Arc<Mutex<Slot>>,
     hold: AtomicBool,
+    /// Commands waiting for the writer.
+    queued: AtomicUsize,
     /// Commands made durable, and the commits that did it.
     pub(crate) durable_commands: AtomicU64,
     pub(crate) commits: AtomicU64,
@@ -181,11 +203,13 @@ impl Group {
                 open: false,
                 undo: false,
                 in_command: false,
+                savepoint: false,
                 waiters: Vec::new(),
                 flush_scheduled: false,
                 commands: 0,
             })),
             hold: AtomicBool::new(false),
+            queued: AtomicUsize::new(0),
             durable_commands: AtomicU64::new(0),
             commits: AtomicU64::new(0),
         }
@@ -206,7 +230,10 @@ impl Group {
                 StoreError::Other("held commits: a transaction was begun while another is open".into())
             })?
         } else {
-            self.slot.clone().lock_owned().await
+            self.queued.fetch_add(1, Ordering::SeqCst);
+            let slot = self.slot.clone().lock_owned().await;
+            self.queued.fetch_sub(1, Ordering::SeqCst);
+            slot
         });
         lease.begin_command().await?;
         Ok(lease)
@@ -222,11 +249,17 @@ impl Group {
     }
 
     /// Releases a command into the batch. Unless commits are held, it returns what to wait
-    /// on ([`durable`]) once the writer is given up; a flush is scheduled for the batch.
+    /// on ([`durable`]) once the writer is given up; a flush is scheduled for the batch. With
+    /// nobody else in the batch or waiting for the writer, it commits at once instead.
     pub(crate) async fn release(self: &Arc<Group>, lease: &mut Lease) -> Result<Option<Told>> {
         lease.release_command().await?;
         if self.held() {
             return Ok(None);
+        }
+        if lease.waiters.is_empty() && self.queued.load(Ordering::SeqCst) == 0 {
+            let done = lease.commit_batch().await;
+            self.count(done.as_ref().ok().copied());
+            return done.map(|_| None);
         }
         let (tell, told) = oneshot::channel();
         lease.waiters.push(tell);
