@@ -14,7 +14,8 @@ use kebao_domain::Money;
 use kebao_service::authz::Actor;
 use kebao_service::users::{AddUserOptions, NewUserInput};
 use kebao_service::{FixedClock, Service};
-use kebao_sim::activity::{Buyer, Command, Offer, Outcome, Plan, Rates};
+use kebao_service::products::Review;
+use kebao_sim::activity::{Buyer, Command, Decision, Offer, Outcome, Plan, Rates};
 use std::collections::{BTreeMap, HashMap};
 
 const DAY_US: i64 = 86_400_000_000;
@@ -81,6 +82,9 @@ struct Replay<'a> {
     /// New enterprises ready to register, and the ids of those that did.
     newcomers: Vec<kebao_domain::org::OrganisationInput>,
     registered: HashMap<u32, String>,
+    /// New product filings ready to file, and (product id, filer) of those filed.
+    filing_templates: Vec<kebao_sim::products::DemoFiling>,
+    filed: HashMap<u32, (String, Actor)>,
 }
 
 impl Replay<'_> {
@@ -511,6 +515,81 @@ impl Replay<'_> {
                     Err(e) => refused(e),
                 }
             }
+            Command::FileProduct { filing } => {
+                let Some(f) = usize::try_from(*filing).ok().and_then(|i| self.filing_templates.get(i)).cloned()
+                else {
+                    return Ok(Some(NOT_CREATED.into()));
+                };
+                let insurer = match self.svc.org_id_by_uscc(&self.op, &f.insurer_uscc).await {
+                    Ok(Some(id)) => id,
+                    Ok(None) => return Ok(Some(NOT_CREATED.into())),
+                    Err(e) => return refused(e),
+                };
+                let key = format!("sim.filer.{}", f.insurer_uscc.get(10..).unwrap_or_default().to_ascii_lowercase());
+                let filer = self.person(key, &insurer, "产品备案员", &[Role::ProductFiler]).await?;
+                let mut input = f.input.clone();
+                input.name = format!("{}（{}年版）", input.name, today.year());
+                let plan = crate::demo::demo_plan(&self.svc.catalogue(), &input.type_id);
+                let filed = async {
+                    let id = self.svc.file_product(&filer, &insurer, &input).await?;
+                    self.svc.add_product_document(&filer, &id, &f.document.0, &f.document.1).await?;
+                    self.svc.file_rating_plan(&filer, &id, &today.to_string(), plan).await?;
+                    self.svc.submit_product(&filer, &id).await?;
+                    Ok::<_, kebao_service::ServiceError>(id)
+                };
+                match filed.await {
+                    Ok(id) => {
+                        self.filed.insert(*filing, (id, filer));
+                        Ok(None)
+                    }
+                    Err(e) => refused(e),
+                }
+            }
+            Command::ReviewFiling { filing, decision } => {
+                let Some((id, _)) = self.filed.get(filing).cloned() else { return Ok(Some(NOT_CREATED.into())) };
+                let Some(reviewer) = self.reviewer.clone() else { return Ok(Some(NOT_CREATED.into())) };
+                let reason = self
+                    .filing_templates
+                    .get(usize::try_from(*filing).unwrap_or(usize::MAX))
+                    .map(|f| f.reason.clone())
+                    .filter(|r| !r.is_empty())
+                    .unwrap_or_else(|| "请补充费率厘定依据及免责条款的通俗解释".into());
+                let review = match decision {
+                    Decision::Approve => Review::Approve,
+                    Decision::RequestChanges => Review::RequestChanges { reason },
+                    Decision::Reject => Review::Reject { reason },
+                };
+                let items: Vec<String> =
+                    kebao_domain::product::CHECKLIST.iter().map(|(c, _, _)| (*c).to_owned()).collect();
+                let reviewed = async {
+                    if *decision == Decision::Approve {
+                        self.svc.set_product_checklist(&reviewer, &id, &items).await?;
+                    }
+                    self.svc.review_product(&reviewer, &id, &review).await
+                };
+                match reviewed.await {
+                    Ok(_) => Ok(None),
+                    Err(e) => refused(e),
+                }
+            }
+            Command::ResubmitFiling { filing } => {
+                let Some((id, filer)) = self.filed.get(filing).cloned() else {
+                    return Ok(Some(NOT_CREATED.into()));
+                };
+                match self.svc.submit_product(&filer, &id).await {
+                    Ok(()) => Ok(None),
+                    Err(e) => refused(e),
+                }
+            }
+            Command::PublishFiling { filing } => {
+                let Some((id, filer)) = self.filed.get(filing).cloned() else {
+                    return Ok(Some(NOT_CREATED.into()));
+                };
+                match self.svc.publish_product(&filer, &id).await {
+                    Ok(()) => Ok(None),
+                    Err(e) => refused(e),
+                }
+            }
             Command::Verify { registration, approve } => {
                 let Some(id) = self.registered.get(registration).cloned() else {
                     return Ok(Some(NOT_CREATED.into()));
@@ -672,6 +751,10 @@ fn kind(c: &Command) -> &'static str {
         Command::ReportFacts { .. } => "report_facts",
         Command::RenewQualification { .. } => "renew_qualification",
         Command::Register { .. } => "register",
+        Command::FileProduct { .. } => "file_product",
+        Command::ReviewFiling { .. } => "review_filing",
+        Command::ResubmitFiling { .. } => "resubmit_filing",
+        Command::PublishFiling { .. } => "publish_filing",
         Command::Verify { .. } => "verify",
         Command::ApplySubsidy { .. } => "apply_subsidy",
         Command::LocalReview { .. } => "local_review",
@@ -772,6 +855,14 @@ pub async fn replay(
         enterprises.push((id, revenue));
     }
     let rates = Rates::parse(kebao_sim::activity::RATES).map_err(|e| anyhow::anyhow!(e))?;
+    // New products the Hubei branches file over the years.
+    let filing_insurers: Vec<(String, String)> = zone
+        .orgs
+        .iter()
+        .filter(|o| o.org.kind == "insurer" && o.org.name.ends_with("湖北分公司"))
+        .map(|o| (o.org.uscc.clone(), o.org.name.clone()))
+        .collect();
+    let filing_templates = kebao_sim::products::filings(seed ^ 0x2EA2_F11E, &svc.catalogue(), &filing_insurers);
     // New enterprises that register themselves over the years.
     let wanted = rates.registry.registrations_share * buyers.len() as f64 * f64::from(years);
     let newcomers = kebao_sim::newcomers(
@@ -815,6 +906,7 @@ pub async fn replay(
         subsidy_qualifications,
         banks: bank_ids.len(),
         newcomers: newcomers.len(),
+        filings: filing_templates.len(),
     };
     let activity = kebao_sim::activity::generate(&plan, &rates);
     let demo_user = |name: &'static str| async move {
@@ -846,6 +938,8 @@ pub async fn replay(
         facts,
         newcomers,
         registered: HashMap::new(),
+        filing_templates,
+        filed: HashMap::new(),
     };
     let mut summary = Summary::default();
     let total_days = u64::from(years) * 365;

@@ -6,7 +6,7 @@ use super::*;
 
 /// An illustrative rating plan for a demo product: base rates by line are invented for the
 /// demo (no tariff is confirmed in the catalogue) and labelled so on the pages that matter.
-fn demo_plan(cat: &kebao_domain::catalogue::Catalogue, type_id: &str) -> kebao_domain::rating::PlanDoc {
+pub(crate) fn demo_plan(cat: &kebao_domain::catalogue::Catalogue, type_id: &str) -> kebao_domain::rating::PlanDoc {
     use kebao_domain::catalogue::ProductLine as L;
     use kebao_domain::rating::{Band, FactorTable, PlanDoc, RateBasis, RatingVariable as V};
     let line = cat.get(type_id).map(|t| t.product_line()).unwrap_or(L::Composite);

@@ -29,6 +29,22 @@ pub struct Rates {
     pub subsidies: SubsidyRates,
     pub consents: ConsentRates,
     pub registry: RegistryRates,
+    pub filings: FilingRates,
+}
+
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct FilingRates {
+    pub per_year: u32,
+    pub changes_share: f64,
+    pub reject_share: f64,
+}
+
+/// The zone's reviewer's first decision on a filing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Approve,
+    RequestChanges,
+    Reject,
 }
 
 #[derive(Debug, Clone, serde::Deserialize)]
@@ -217,6 +233,15 @@ pub enum Command {
     Register { registration: u32 },
     /// The zone's reviewer verifies the newcomer, or refuses it.
     Verify { registration: u32, approve: bool },
+    /// An insurer's filer files new product `filing` (an index into the replayer's filing
+    /// templates) with its wording and rating plan, and submits it for review.
+    FileProduct { filing: u32 },
+    /// The zone's reviewer decides on the filing.
+    ReviewFiling { filing: u32, decision: Decision },
+    /// The filer answers the changes asked for and submits again.
+    ResubmitFiling { filing: u32 },
+    /// The filer publishes the approved product on the portal.
+    PublishFiling { filing: u32 },
 }
 
 /// What to generate.
@@ -238,6 +263,8 @@ pub struct Plan {
     pub banks: usize,
     /// How many new enterprises the replayer has ready to register.
     pub newcomers: usize,
+    /// How many new product filings the replayer has ready.
+    pub filings: usize,
 }
 
 /// The commands of each simulated day (day 0 is the first), in order.
@@ -630,6 +657,30 @@ fn registry(g: &mut Gen<'_>) {
         let approve = g.rng.random::<f64>() >= r.refuse_share;
         g.out.at(day + g.rng.random_range(2..=10), Command::Verify { registration, approve });
     }
+    // Insurers file new products through the years; the zone reviews them.
+    let f = &g.rates.filings;
+    let wanted = (f.per_year * plan.years) as usize;
+    for filing in 0..wanted.min(plan.filings) {
+        let filing = filing as u32;
+        let day = g.rng.random_range(0..g.horizon.saturating_sub(60).max(1));
+        g.out.at(day, Command::FileProduct { filing });
+        let reviewed = day + g.rng.random_range(5..=20);
+        let r = g.rng.random::<f64>();
+        if r < f.reject_share {
+            g.out.at(reviewed, Command::ReviewFiling { filing, decision: Decision::Reject });
+            continue;
+        }
+        let approved = if r < f.reject_share + f.changes_share {
+            g.out.at(reviewed, Command::ReviewFiling { filing, decision: Decision::RequestChanges });
+            let again = reviewed + g.rng.random_range(3..=10);
+            g.out.at(again, Command::ResubmitFiling { filing });
+            again + g.rng.random_range(5..=15)
+        } else {
+            reviewed
+        };
+        g.out.at(approved, Command::ReviewFiling { filing, decision: Decision::Approve });
+        g.out.at(approved + g.rng.random_range(1..=5), Command::PublishFiling { filing });
+    }
 }
 
 fn order(c: &Command) -> u8 {
@@ -637,6 +688,10 @@ fn order(c: &Command) -> u8 {
         Command::Register { .. } => 0,
         Command::Verify { .. } => 1,
         Command::ReportFacts { .. } | Command::RenewQualification { .. } => 0,
+        Command::FileProduct { .. } => 0,
+        Command::ResubmitFiling { .. } => 1,
+        Command::ReviewFiling { .. } => 2,
+        Command::PublishFiling { .. } => 3,
         Command::Apply { .. } | Command::Renew { .. } => 0,
         Command::Underwrite { .. } => 1,
         Command::PayPremium { .. } => 2,
@@ -712,6 +767,7 @@ mod tests {
             subsidy_qualifications: vec!["high_tech".into()],
             banks: 2,
             newcomers: 100,
+            filings: 60,
         }
     }
 
@@ -751,6 +807,9 @@ mod tests {
             |c: &Command| matches!(c, Command::ReportFacts { .. }),
             |c: &Command| matches!(c, Command::Verify { approve: true, .. }),
             |c: &Command| matches!(c, Command::Verify { approve: false, .. }),
+            |c: &Command| matches!(c, Command::PublishFiling { .. }),
+            |c: &Command| matches!(c, Command::ResubmitFiling { .. }),
+            |c: &Command| matches!(c, Command::ReviewFiling { decision: Decision::Reject, .. }),
         ] {
             assert!(count(kind) > 0);
         }
@@ -773,6 +832,7 @@ mod tests {
         let mut applications = Vec::new();
         let mut consents = Vec::new();
         let mut registrations = Vec::new();
+        let mut filings = Vec::new();
         for c in a.days.values().flatten() {
             match c {
                 Command::Apply { policy, .. } => policies.push(*policy),
@@ -818,6 +878,10 @@ mod tests {
                 Command::Register { registration } => registrations.push(*registration),
                 Command::Verify { registration, .. } => assert!(registrations.contains(registration)),
                 Command::ReportFacts { .. } | Command::RenewQualification { .. } => {}
+                Command::FileProduct { filing } => filings.push(*filing),
+                Command::ReviewFiling { filing, .. }
+                | Command::ResubmitFiling { filing }
+                | Command::PublishFiling { filing } => assert!(filings.contains(filing), "{c:?}"),
             }
         }
         assert!(Rates::parse("[take_up]\nrnd = 0.1\n").is_err());
