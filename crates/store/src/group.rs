@@ -2,7 +2,7 @@
 //!
 //! SQLite has one writer, and with `synchronous=FULL` every commit waits for the disk, so a
 //! store that commits each command on its own cannot do more commands per second than the
-//! disk does flushes (about 480 here). In grouped mode the store keeps one writer connection
+//! disk does flushes (about 480 a second on some of the machines this runs on). In grouped mode the store keeps one writer connection
 //! with one open transaction, the batch. Each command runs inside it behind its own savepoint
 //! (`kb_cmd`), with its own authorisation, rules and event as before; when it commits, its
 //! savepoint is released and it waits until the batch is durable. The first command that waits
@@ -180,6 +180,22 @@ impl Drop for Lease {
     }
 }
 
+/// Counts a command waiting for the writer while it lives.
+struct Queued<'a>(&'a AtomicUsize);
+
+impl<'a> Queued<'a> {
+    fn new(n: &'a AtomicUsize) -> Queued<'a> {
+        n.fetch_add(1, Ordering::SeqCst);
+        Queued(n)
+    }
+}
+
+impl Drop for Queued<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 /// What a released command waits on.
 pub(crate) type Told = oneshot::Receiver<std::result::Result<(), String>>;
 
@@ -230,10 +246,9 @@ impl Group {
                 StoreError::Other("held commits: a transaction was begun while another is open".into())
             })?
         } else {
-            self.queued.fetch_add(1, Ordering::SeqCst);
-            let slot = self.slot.clone().lock_owned().await;
-            self.queued.fetch_sub(1, Ordering::SeqCst);
-            slot
+            // Counted while waiting, also when the waiting request is dropped.
+            let _queued = Queued::new(&self.queued);
+            self.slot.clone().lock_owned().await
         });
         lease.begin_command().await?;
         Ok(lease)
