@@ -21,7 +21,7 @@
 use anyhow::{bail, Context, Result};
 use clap::Parser;
 use sqlx::any::AnyTypeInfoKind;
-use sqlx::{AnyConnection, Connection, Row, ValueRef};
+use sqlx::{AnyConnection, Column, Connection, Row, ValueRef};
 use std::process::Command;
 use std::time::Instant;
 
@@ -106,8 +106,13 @@ async fn read_all(url: &str, postgres: bool) -> Result<Vec<Table>> {
             let mut v = Vec::with_capacity(columns.len());
             for i in 0..columns.len() {
                 let raw = r.try_get_raw(i)?;
-                let kind = raw.type_info().kind();
                 let is_null = raw.is_null();
+                // A NULL's own type says nothing on PostgreSQL: the column's does.
+                let kind = if is_null {
+                    r.columns().get(i).map_or(AnyTypeInfoKind::Null, |c| c.type_info().kind())
+                } else {
+                    raw.type_info().kind()
+                };
                 v.push(if is_null {
                     Val::Null(kind)
                 } else {
