@@ -98,7 +98,8 @@ async fn read_all(url: &str, postgres: bool) -> Result<Vec<Table>> {
     let mut out = Vec::new();
     for (name, columns) in tables(&mut conn, postgres).await? {
         let order = if postgres { "ctid" } else { "rowid" };
-        let order = if name == "product_search" && !postgres { String::new() } else { format!(" ORDER BY {order}") };
+        let order =
+            if name == "product_search" && !postgres { String::new() } else { format!(" ORDER BY {order}") };
         let sql = format!("SELECT {} FROM {name}{order}", columns.join(", "));
         let rows = sqlx::query(&sql).fetch_all(&mut conn).await?;
         let mut vals = Vec::with_capacity(rows.len());
@@ -221,7 +222,14 @@ async fn run(args: &Args, label: &str, demo_url: &str, bare_url: &str, postgres:
     let started = Instant::now();
     let out = kebao(
         args,
-        &["demo", "--no-serve", "--enterprises", &args.enterprises.to_string(), "--years", &args.years.to_string()],
+        &[
+            "demo",
+            "--no-serve",
+            "--enterprises",
+            &args.enterprises.to_string(),
+            "--years",
+            &args.years.to_string(),
+        ],
         demo_url,
         &key,
     )?;
@@ -259,7 +267,8 @@ async fn main() -> Result<()> {
     if let Some(admin) = &args.postgres {
         let (base, _) = admin.rsplit_once('/').context("a PostgreSQL URL with a database")?;
         let pool = sqlx::AnyPool::connect(admin).await?;
-        let (a, b) = (format!("kebao_demo_{}", std::process::id()), format!("kebao_bare_{}", std::process::id()));
+        let (a, b) =
+            (format!("kebao_demo_{}", std::process::id()), format!("kebao_bare_{}", std::process::id()));
         for n in [&a, &b] {
             sqlx::query(&format!("CREATE DATABASE {n}")).execute(&pool).await?;
         }

@@ -68,7 +68,8 @@ fn start(kebao: &str, url: &str, key: &str, per_command: bool) -> Result<Server>
         bail!("kebao demo failed: {}", String::from_utf8_lossy(&o.stderr));
     }
     let port = free_port()?;
-    let mut args = vec!["serve".to_owned(), "--listen".into(), format!("127.0.0.1:{port}"), "--insecure-cookies".into()];
+    let mut args =
+        vec!["serve".to_owned(), "--listen".into(), format!("127.0.0.1:{port}"), "--insecure-cookies".into()];
     if per_command {
         args.push("--commit-per-command".into());
     }
@@ -222,10 +223,18 @@ async fn measure(args: &Args, label: &str, url: &str, per_command: bool) -> Resu
         )
         .await;
         let (c1, k1) = group_counts(&http, &base).await;
-        let per_commit = if (k1 - k0) > 0.0 { format!("{:.1}", (c1 - c0) / (k1 - k0)) } else { "1 (own commit)".into() };
+        let per_commit =
+            if (k1 - k0) > 0.0 { format!("{:.1}", (c1 - c0) / (k1 - k0)) } else { "1 (own commit)".into() };
         println!(
             "| {label} | {n} | {:.0} | {:.2} | {:.2} | {} | {:.0} | {:.2} | {:.2} | {} | {per_commit} |",
-            quote.per_sec, quote.p50_ms, quote.p99_ms, quote.failed, bind.per_sec, bind.p50_ms, bind.p99_ms, bind.failed
+            quote.per_sec,
+            quote.p50_ms,
+            quote.p99_ms,
+            quote.failed,
+            bind.per_sec,
+            bind.p50_ms,
+            bind.p99_ms,
+            bind.failed
         );
         let _ = (quote.ok, bind.ok);
     }

@@ -12,9 +12,9 @@ use kebao_domain::rating::QuoteInput;
 use kebao_domain::user::Role;
 use kebao_domain::Money;
 use kebao_service::authz::Actor;
+use kebao_service::products::Review;
 use kebao_service::users::{AddUserOptions, NewUserInput};
 use kebao_service::{FixedClock, Service};
-use kebao_service::products::Review;
 use kebao_sim::activity::{Buyer, Command, Decision, Offer, Outcome, Plan, Rates};
 use std::collections::{BTreeMap, HashMap};
 
@@ -482,7 +482,10 @@ impl Replay<'_> {
                 }
             }
             Command::RenewQualification { enterprise, kind, from_year, to_year } => {
-                let cert = format!("{}{from_year}{enterprise:06}", kind.to_ascii_uppercase().get(..2).unwrap_or("QX"));
+                let cert = format!(
+                    "{}{from_year}{enterprise:06}",
+                    kind.to_ascii_uppercase().get(..2).unwrap_or("QX")
+                );
                 let q = match Qualification::parse(
                     kind,
                     &format!("{from_year}-01-01"),
@@ -499,7 +502,8 @@ impl Replay<'_> {
                 }
             }
             Command::Register { registration } => {
-                let Some(input) = usize::try_from(*registration).ok().and_then(|i| self.newcomers.get(i)) else {
+                let Some(input) = usize::try_from(*registration).ok().and_then(|i| self.newcomers.get(i))
+                else {
                     return Ok(Some(NOT_CREATED.into()));
                 };
                 let admin = NewUserInput {
@@ -516,7 +520,8 @@ impl Replay<'_> {
                 }
             }
             Command::FileProduct { filing } => {
-                let Some(f) = usize::try_from(*filing).ok().and_then(|i| self.filing_templates.get(i)).cloned()
+                let Some(f) =
+                    usize::try_from(*filing).ok().and_then(|i| self.filing_templates.get(i)).cloned()
                 else {
                     return Ok(Some(NOT_CREATED.into()));
                 };
@@ -525,7 +530,10 @@ impl Replay<'_> {
                     Ok(None) => return Ok(Some(NOT_CREATED.into())),
                     Err(e) => return refused(e),
                 };
-                let key = format!("sim.filer.{}", f.insurer_uscc.get(10..).unwrap_or_default().to_ascii_lowercase());
+                let key = format!(
+                    "sim.filer.{}",
+                    f.insurer_uscc.get(10..).unwrap_or_default().to_ascii_lowercase()
+                );
                 let filer = self.person(key, &insurer, "产品备案员", &[Role::ProductFiler]).await?;
                 let mut input = f.input.clone();
                 input.name = format!("{}（{}年版）", input.name, today.year());
@@ -546,7 +554,9 @@ impl Replay<'_> {
                 }
             }
             Command::ReviewFiling { filing, decision } => {
-                let Some((id, _)) = self.filed.get(filing).cloned() else { return Ok(Some(NOT_CREATED.into())) };
+                let Some((id, _)) = self.filed.get(filing).cloned() else {
+                    return Ok(Some(NOT_CREATED.into()));
+                };
                 let Some(reviewer) = self.reviewer.clone() else { return Ok(Some(NOT_CREATED.into())) };
                 let reason = self
                     .filing_templates
@@ -851,7 +861,13 @@ pub async fn replay(
         if let Some(f) = reported {
             facts.insert(enterprises.len(), f);
         }
-        buyers.push(Buyer { stage: row.org.lifecycle_stage.clone(), staff, qualifications, industries, facts_year });
+        buyers.push(Buyer {
+            stage: row.org.lifecycle_stage.clone(),
+            staff,
+            qualifications,
+            industries,
+            facts_year,
+        });
         enterprises.push((id, revenue));
     }
     let rates = Rates::parse(kebao_sim::activity::RATES).map_err(|e| anyhow::anyhow!(e))?;
@@ -862,7 +878,8 @@ pub async fn replay(
         .filter(|o| o.org.kind == "insurer" && o.org.name.ends_with("湖北分公司"))
         .map(|o| (o.org.uscc.clone(), o.org.name.clone()))
         .collect();
-    let filing_templates = kebao_sim::products::filings(seed ^ 0x2EA2_F11E, &svc.catalogue(), &filing_insurers);
+    let filing_templates =
+        kebao_sim::products::filings(seed ^ 0x2EA2_F11E, &svc.catalogue(), &filing_insurers);
     // New enterprises that register themselves over the years.
     let wanted = rates.registry.registrations_share * buyers.len() as f64 * f64::from(years);
     let newcomers = kebao_sim::newcomers(

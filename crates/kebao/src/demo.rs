@@ -6,7 +6,10 @@ use super::*;
 
 /// An illustrative rating plan for a demo product: base rates by line are invented for the
 /// demo (no tariff is confirmed in the catalogue) and labelled so on the pages that matter.
-pub(crate) fn demo_plan(cat: &kebao_domain::catalogue::Catalogue, type_id: &str) -> kebao_domain::rating::PlanDoc {
+pub(crate) fn demo_plan(
+    cat: &kebao_domain::catalogue::Catalogue,
+    type_id: &str,
+) -> kebao_domain::rating::PlanDoc {
     use kebao_domain::catalogue::ProductLine as L;
     use kebao_domain::rating::{Band, FactorTable, PlanDoc, RateBasis, RatingVariable as V};
     let line = cat.get(type_id).map(|t| t.product_line()).unwrap_or(L::Composite);
@@ -477,10 +480,7 @@ pub(crate) async fn demo(
     // The zone as it stood when its `years` of activity began: its facts and qualifications
     // up to the year before, so that the activity reports the later years and renews what lapses.
     let last_year = kebao_sim::Options::default().last_year - i32::try_from(years).unwrap_or(0);
-    let zone = kebao_sim::generate(
-        &kebao_sim::Options { seed, enterprises, last_year },
-        svc.industries(),
-    );
+    let zone = kebao_sim::generate(&kebao_sim::Options { seed, enterprises, last_year }, svc.industries());
     if existing == 0 {
         let started = std::time::Instant::now();
         let rows = zone.orgs.clone();

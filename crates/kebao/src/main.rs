@@ -441,8 +441,9 @@ async fn service(url: &str, policies: Option<&Path>) -> Result<Service> {
 }
 
 async fn service_with(url: &str, policies: Option<&Path>, grouped: bool) -> Result<Service> {
-    let mut store =
-        Store::open(url, &OpenOptions::default()).await.with_context(|| format!("opening database `{url}`"))?;
+    let mut store = Store::open(url, &OpenOptions::default())
+        .await
+        .with_context(|| format!("opening database `{url}`"))?;
     if grouped {
         // Group commit: concurrent commands share one durable commit (SQLite; see
         // ARCHITECTURE.md).

@@ -1215,8 +1215,11 @@ impl Service {
         let existing = store::list(tx.conn(), None).await?;
         // Only policies of a product type the programme covers can be offered anything: the
         // others would fail its `product_type` rule, after a dozen reads each.
-        let offered: std::collections::HashSet<&str> =
-            existing.iter().filter(|a| a.programme_id == prog.id).filter_map(|a| a.policy_id.as_deref()).collect();
+        let offered: std::collections::HashSet<&str> = existing
+            .iter()
+            .filter(|a| a.programme_id == prog.id)
+            .filter_map(|a| a.policy_id.as_deref())
+            .collect();
         for p in all.iter().filter(|p| {
             p.status == kebao_domain::policy::PolicyStatus::InForce
                 && programmes

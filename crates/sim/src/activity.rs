@@ -502,9 +502,12 @@ impl Gen<'_> {
         let on = year_of(end);
         let holds = self.plan.offers.get(product).is_some_and(|o| {
             o.qualifications.is_empty()
-                || self.quals.get(enterprise).into_iter().flatten().any(|(k, from, to)| {
-                    o.qualifications.contains(k) && *from <= on && on <= *to
-                })
+                || self
+                    .quals
+                    .get(enterprise)
+                    .into_iter()
+                    .flatten()
+                    .any(|(k, from, to)| o.qualifications.contains(k) && *from <= on && on <= *to)
         });
         if last == day + YEAR - 1
             && holds
@@ -643,7 +646,10 @@ fn registry(g: &mut Gen<'_>) {
                 if let Some(q) = g.quals.get_mut(e) {
                     q.push((kind.clone(), from_year, to_year));
                 }
-                g.out.at(on, Command::RenewQualification { enterprise: e, kind: kind.clone(), from_year, to_year });
+                g.out.at(
+                    on,
+                    Command::RenewQualification { enterprise: e, kind: kind.clone(), from_year, to_year },
+                );
                 to = to_year;
             }
         }

@@ -112,7 +112,9 @@ impl Slot {
         let waiters = std::mem::take(&mut self.waiters);
         let commands = std::mem::take(&mut self.commands);
         let outcome = match self.settle().await {
-            Ok(()) if self.open => sqlx::query("COMMIT").execute(&mut self.conn).await.map(|_| ()).map_err(StoreError::from),
+            Ok(()) if self.open => {
+                sqlx::query("COMMIT").execute(&mut self.conn).await.map(|_| ()).map_err(StoreError::from)
+            }
             Ok(()) => Ok(()),
             Err(e) => Err(e),
         };

@@ -233,7 +233,9 @@ impl Tx {
                 drop(lease);
                 group::durable(told).await
             }
-            (Inner::Grouped(_), None) => Err(StoreError::Other("a grouped transaction without its group".into())),
+            (Inner::Grouped(_), None) => {
+                Err(StoreError::Other("a grouped transaction without its group".into()))
+            }
         }
     }
 
@@ -447,7 +449,9 @@ impl Store {
     /// A grouped store's counts so far: (commands made durable, commits that did it).
     pub fn group_stats(&self) -> Option<(u64, u64)> {
         use std::sync::atomic::Ordering;
-        self.group.as_ref().map(|g| (g.durable_commands.load(Ordering::Relaxed), g.commits.load(Ordering::Relaxed)))
+        self.group
+            .as_ref()
+            .map(|g| (g.durable_commands.load(Ordering::Relaxed), g.commits.load(Ordering::Relaxed)))
     }
 
     /// Held commits (grouped stores): a command's commit returns once its savepoint is

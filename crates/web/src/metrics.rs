@@ -54,7 +54,8 @@ impl Metrics {
             let _ = writeln!(out, "kebao_events_total {n}");
         }
         if let Some((commands, commits)) = group {
-            let _ = writeln!(out, "# HELP kebao_group_commands_total Commands made durable by group commits.");
+            let _ =
+                writeln!(out, "# HELP kebao_group_commands_total Commands made durable by group commits.");
             let _ = writeln!(out, "# TYPE kebao_group_commands_total counter");
             let _ = writeln!(out, "kebao_group_commands_total {commands}");
             let _ = writeln!(out, "# HELP kebao_group_commits_total Durable commits that made them so.");
@@ -81,6 +82,9 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
 /// `GET /metrics`.
 pub async fn render(State(state): State<AppState>) -> Response {
     let events = state.svc.log_size().await.ok();
-    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.text(events, state.svc.group_stats()))
+    (
+        [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.text(events, state.svc.group_stats()),
+    )
         .into_response()
 }

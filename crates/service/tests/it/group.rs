@@ -20,7 +20,8 @@ async fn concurrent_commands_share_commits_and_a_failing_one_is_rolled_back_alon
         let spawn = |set: &mut tokio::task::JoinSet<_>, i: u32| {
             let svc = ctx.svc.clone();
             set.spawn(async move {
-                svc.create_org(&operator(), &org_input(&format!("并发企业{i}"), &uscc(500 + i), "enterprise")).await
+                svc.create_org(&operator(), &org_input(&format!("并发企业{i}"), &uscc(500 + i), "enterprise"))
+                    .await
             });
         };
         for i in 0..24 {

@@ -48,7 +48,12 @@ fn with_db(url: &str, db: &str) -> String {
 async fn ctx_on(url: &str) -> Ctx {
     // SQLite runs grouped, as `kebao serve` does: every contract test then also checks that
     // commands behind savepoints in a shared batch behave as commands on their own.
-    let store = Store::open(url, &OpenOptions::default()).await.expect("open store").grouped().await.expect("grouped");
+    let store = Store::open(url, &OpenOptions::default())
+        .await
+        .expect("open store")
+        .grouped()
+        .await
+        .expect("grouped");
     let clock = Arc::new(FixedClock::new(T0_US));
     let svc = Service::new(
         store.clone(),
