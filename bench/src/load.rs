@@ -171,7 +171,7 @@ async fn measure(args: &Args, label: &str, url: &str, per_command: bool) -> Resu
     let http = reqwest::Client::builder().pool_max_idle_per_host(128).build()?;
     let login = json!({"username": "ent.admin", "password": kebao_sim::DEMO_PASSWORD, "name": "load bench"});
     let r = http.post(format!("{base}/api/v1/auth/token")).json(&login).send().await?;
-    let token = r.json::<Value>().await?["token"].as_str().context("no token")?.to_owned();
+    let token = r.json::<Value>().await?.get("token").and_then(Value::as_str).context("no token")?.to_owned();
     let today = time::OffsetDateTime::now_utc().date() + time::Duration::days(1);
     let apply_body = json!({"quote": {"limit_yuan": "500000"}, "start_date": today.to_string()});
     let products: Value = http
@@ -182,8 +182,8 @@ async fn measure(args: &Args, label: &str, url: &str, per_command: bool) -> Resu
         .json()
         .await?;
     let mut chosen = None;
-    for p in products["items"].as_array().into_iter().flatten() {
-        let id = p["id"].as_str().unwrap_or_default().to_owned();
+    for p in products.get("items").and_then(Value::as_array).into_iter().flatten() {
+        let id = p.get("id").and_then(Value::as_str).unwrap_or_default().to_owned();
         let r = http
             .post(format!("{base}/api/v1/products/{id}/apply"))
             .bearer_auth(&token)
@@ -192,7 +192,7 @@ async fn measure(args: &Args, label: &str, url: &str, per_command: bool) -> Resu
             .await?;
         let status = r.status().as_u16();
         let body: Value = r.json().await.unwrap_or(Value::Null);
-        if status == 201 && body["status"] == "bound" {
+        if status == 201 && body.get("status").and_then(Value::as_str) == Some("bound") {
             chosen = Some(id);
             break;
         }
@@ -219,7 +219,7 @@ async fn measure(args: &Args, label: &str, url: &str, per_command: bool) -> Resu
             n,
             args.seconds,
             move || h.post(format!("{b}/api/v1/products/{pid}/apply")).bearer_auth(&t).json(&body),
-            |s, v| s == 201 && v["status"] == "bound",
+            |s, v| s == 201 && v.get("status").and_then(Value::as_str) == Some("bound"),
         )
         .await;
         let (c1, k1) = group_counts(&http, &base).await;

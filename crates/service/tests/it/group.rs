@@ -53,7 +53,7 @@ async fn concurrent_commands_share_commits_and_a_failing_one_is_rolled_back_alon
         }
         let (_, commits) = ctx.store.group_stats().unwrap();
         let used = commits - commits_before;
-        assert!(used >= 1 && used <= 24, "47 commands took {used} commits: they were not grouped");
+        assert!((1..=24).contains(&used), "47 commands took {used} commits: they were not grouped");
     })
     .await;
 }
