@@ -582,20 +582,16 @@ impl Replay<'_> {
                     Err(e) => refused(e),
                 }
             }
-            Command::ResubmitFiling { filing } => {
+            Command::ResubmitFiling { filing } | Command::PublishFiling { filing } => {
                 let Some((id, filer)) = self.filed.get(filing).cloned() else {
                     return Ok(Some(NOT_CREATED.into()));
                 };
-                match self.svc.submit_product(&filer, &id).await {
-                    Ok(()) => Ok(None),
-                    Err(e) => refused(e),
-                }
-            }
-            Command::PublishFiling { filing } => {
-                let Some((id, filer)) = self.filed.get(filing).cloned() else {
-                    return Ok(Some(NOT_CREATED.into()));
+                let done = if matches!(c, Command::ResubmitFiling { .. }) {
+                    self.svc.submit_product(&filer, &id).await
+                } else {
+                    self.svc.publish_product(&filer, &id).await
                 };
-                match self.svc.publish_product(&filer, &id).await {
+                match done {
                     Ok(()) => Ok(None),
                     Err(e) => refused(e),
                 }
