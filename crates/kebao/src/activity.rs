@@ -74,6 +74,11 @@ struct Replay<'a> {
     /// The documents the programme lists (code).
     documents: Vec<String>,
     applications: HashMap<u32, String>,
+    /// The amount each application asks for (fen).
+    amounts: HashMap<u32, i64>,
+    /// What the approver may still reserve in the programme's budget, beyond the share it
+    /// keeps back (none: the programme has no budget).
+    reservable_fen: Option<i64>,
     bank_ids: Vec<String>,
     /// Consent handle → (consent id, enterprise, bank).
     consents: HashMap<u32, (String, usize, usize)>,
@@ -349,6 +354,7 @@ impl Replay<'_> {
                                 return refused(e);
                             }
                         }
+                        self.amounts.insert(*application, a.amount.fen());
                         self.applications.insert(*application, a.id);
                         Ok(None)
                     }
@@ -377,8 +383,17 @@ impl Replay<'_> {
                 else {
                     return Ok(Some(NOT_CREATED.into()));
                 };
-                match self.svc.subsidy_department_review(&a, &id, true, "").await {
-                    Ok(_) => Ok(None),
+                // Over what the zone office lets the approver reserve: turned down.
+                let amount = self.amounts.get(application).copied().unwrap_or(0);
+                let pass = !matches!(self.reservable_fen, Some(left) if left < amount);
+                let reason = if pass { "" } else { "本期补贴预算已安排完毕，不予公示" };
+                match self.svc.subsidy_department_review(&a, &id, pass, reason).await {
+                    Ok(_) => {
+                        if let (true, Some(left)) = (pass, self.reservable_fen.as_mut()) {
+                            *left -= amount;
+                        }
+                        Ok(None)
+                    }
                     Err(e) => refused(e),
                 }
             }
@@ -929,6 +944,12 @@ pub async fn replay(
         }
     };
     let mediator = demo_user("mediator").await;
+    // The budget the approver may reserve (the activity starts before any application): what
+    // is left beyond the share the zone office keeps back.
+    let reservable_fen = programme.as_ref().and_then(|p| p.budget_yuan).map(|b| {
+        let budget = b.saturating_mul(100);
+        budget - (budget as f64 * rates.subsidies.reserve_share.clamp(0.0, 1.0)).round() as i64
+    });
     let documents = programme.map(|p| p.documents.into_iter().map(|d| d.code).collect()).unwrap_or_default();
     let mut r = Replay {
         svc,
@@ -946,6 +967,8 @@ pub async fn replay(
         programme: rates.subsidies.programme.clone(),
         documents,
         applications: HashMap::new(),
+        amounts: HashMap::new(),
+        reservable_fen,
         bank_ids,
         consents: HashMap::new(),
         facts,

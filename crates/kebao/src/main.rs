@@ -18,6 +18,7 @@ mod demo;
 mod fit;
 mod index;
 mod score;
+mod showcase;
 mod subsidy;
 
 use std::io::Read;

@@ -71,6 +71,9 @@ pub struct SubsidyRates {
     pub from_year: i32,
     pub apply_share: f64,
     pub reject_share: f64,
+    /// Share of the programme's budget the zone office keeps back: once reserving an
+    /// application would eat into it, the approver turns the application down.
+    pub reserve_share: f64,
 }
 
 #[derive(Debug, Clone, serde::Deserialize)]

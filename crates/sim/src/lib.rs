@@ -8,6 +8,7 @@
 
 pub mod activity;
 pub mod products;
+pub mod showcase;
 
 use kebao_domain::org::{FactsInput, ImportRow, OrganisationInput};
 use kebao_domain::user::Role;
@@ -404,7 +405,36 @@ pub fn generate(opts: &Options, industries: &IndustryMap) -> Zone {
         roles: roles.to_vec(),
         org_uscc: org.to_owned(),
     };
-    let users = vec![
+    // Two more enterprises, of industries other than the first's, apply for subsidies in the
+    // showcase (so that the zone's lists show more than one applicant).
+    let tag_of = |row: &ImportRow| {
+        let code = kebao_domain::IndustryCode::parse(&row.org.industry_code).ok()?;
+        industries.tags_for(&code).first().map(|t| (*t).to_owned())
+    };
+    let mut seen: Vec<String> = orgs.get(first_ent).and_then(tag_of).into_iter().collect();
+    let mut applicants = Vec::new();
+    for row in orgs.iter().skip(first_ent + 1) {
+        if applicants.len() >= 2 {
+            break;
+        }
+        let Some(tag) = tag_of(row) else { continue };
+        if !seen.contains(&tag) {
+            seen.push(tag);
+            applicants.push((row.org.uscc.clone(), format!("{}管理员", row.org.name)));
+        }
+    }
+    // A zone too small for that: any other enterprises, else the first one again.
+    let chosen: Vec<String> = applicants.iter().map(|a| a.0.clone()).collect();
+    for row in orgs.iter().skip(first_ent + 1).filter(|r| !chosen.contains(&r.org.uscc)) {
+        if applicants.len() >= 2 {
+            break;
+        }
+        applicants.push((row.org.uscc.clone(), format!("{}管理员", row.org.name)));
+    }
+    while applicants.len() < 2 {
+        applicants.push((enterprise_uscc.clone(), format!("示范企业管理员{}", applicants.len() + 2)));
+    }
+    let mut users = vec![
         u("ent.admin", "张总（企业管理员）", &[Role::EnterpriseAdmin], &enterprise_uscc),
         u("ent.staff", "李工（企业员工）", &[Role::EnterpriseStaff], &enterprise_uscc),
         u("ins.admin", "保险机构管理员", &[Role::OrgAdmin], &insurer),
@@ -419,6 +449,9 @@ pub fn generate(opts: &Options, industries: &IndustryMap) -> Zone {
         u("regulator", "监管人员", &[Role::Regulator], &regulator),
         u("platform.admin", "平台管理员", &[Role::PlatformAdmin], &zone_office),
     ];
+    for (i, (uscc, display)) in applicants.iter().enumerate() {
+        users.push(u(&format!("ent{}.admin", i + 2), display, &[Role::EnterpriseAdmin], uscc));
+    }
     let pending = (0..3u64)
         .map(|i| {
             let mut row = enterprise(&mut rng, 9_000_000 + i, industries, opts.last_year);
