@@ -186,6 +186,19 @@ impl Replay<'_> {
             }
         };
         match c {
+            Command::Quote { enterprise, product, limit_yuan } => {
+                let who = self.enterprise(*enterprise).await?;
+                let revenue = self.enterprises.get(*enterprise).map_or(Money::ZERO, |e| e.1);
+                let q =
+                    QuoteInput { limit: Money::from_fen(limit_yuan * 100), revenue, ..Default::default() };
+                let Some(pid) = self.product_ids.get(*product).cloned() else {
+                    return Ok(Some(NOT_CREATED.into()));
+                };
+                match self.svc.quote(&who, &pid, &q, None).await {
+                    Ok(_) => Ok(None),
+                    Err(e) => refused(e),
+                }
+            }
             Command::Apply { enterprise, product, limit_yuan, policy } => {
                 let who = self.enterprise(*enterprise).await?;
                 let revenue = self.enterprises.get(*enterprise).map_or(Money::ZERO, |e| e.1);
@@ -760,6 +773,7 @@ impl Replay<'_> {
 
 fn kind(c: &Command) -> &'static str {
     match c {
+        Command::Quote { .. } => "quote",
         Command::Apply { .. } => "apply",
         Command::Underwrite { .. } => "underwrite",
         Command::PayPremium { .. } => "premium",

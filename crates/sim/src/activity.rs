@@ -30,6 +30,15 @@ pub struct Rates {
     pub consents: ConsentRates,
     pub registry: RegistryRates,
     pub filings: FilingRates,
+    pub quotes: QuoteRates,
+}
+
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct QuoteRates {
+    /// Days before applying that the enterprise quotes.
+    pub lead_days: [u32; 2],
+    /// Other products of the same type it quotes as well.
+    pub others: [u32; 2],
 }
 
 #[derive(Debug, Clone, serde::Deserialize)]
@@ -179,6 +188,8 @@ pub enum Outcome {
 /// `claim` and `dispute` number what earlier commands created.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
+    /// The enterprise asks for a quote (a read: nothing is stored).
+    Quote { enterprise: usize, product: usize, limit_yuan: i64 },
     /// The enterprise applies for the product at its insurer's quote, cover from today.
     Apply { enterprise: usize, product: usize, limit_yuan: i64, policy: u32 },
     /// The insurer's underwriter accepts the application if its rules referred it.
@@ -310,6 +321,7 @@ fn geometric(rng: &mut ChaCha8Rng, mean: f64) -> u32 {
 
 struct Gen<'a> {
     rng: ChaCha8Rng,
+    quote_rng: ChaCha8Rng,
     rates: &'a Rates,
     plan: &'a Plan,
     horizon: u32,
@@ -353,6 +365,25 @@ impl Gen<'_> {
         }
     }
 
+    /// Before applying, the enterprise quotes the product and a few others of its type (from
+    /// a stream of its own, so that quoting leaves the rest of the activity as it was).
+    fn quotes(&mut self, day: u32, enterprise: usize, product: usize, limit_yuan: i64) {
+        let rng = &mut self.quote_rng;
+        let on = day.saturating_sub(range(rng, self.rates.quotes.lead_days));
+        self.out.at(on, Command::Quote { enterprise, product, limit_yuan });
+        let Some(ty) = self.plan.offers.get(product).map(|o| &o.type_id) else { return };
+        let mut same: Vec<usize> = (0..self.plan.offers.len())
+            .filter(|i| *i != product && self.plan.offers.get(*i).is_some_and(|o| &o.type_id == ty))
+            .collect();
+        for _ in 0..range(rng, self.rates.quotes.others) {
+            if same.is_empty() {
+                break;
+            }
+            let other = same.swap_remove(rng.random_range(0..same.len()));
+            self.out.at(on, Command::Quote { enterprise, product: other, limit_yuan });
+        }
+    }
+
     fn delay(&mut self, insurer: usize) -> u32 {
         let r = if self.out.slow_insurers.contains(&insurer) {
             self.rates.insurers.slow_days
@@ -376,7 +407,10 @@ impl Gen<'_> {
         self.next_policy += 1;
         match renewal_of {
             Some(old) => self.out.at(day.saturating_sub(15), Command::Renew { policy: old, renewal: handle }),
-            None => self.out.at(day, Command::Apply { enterprise, product, limit_yuan, policy: handle }),
+            None => {
+                self.quotes(day, enterprise, product, limit_yuan);
+                self.out.at(day, Command::Apply { enterprise, product, limit_yuan, policy: handle })
+            }
         }
         let Some(offer) = self.plan.offers.get(product) else { return };
         let insurer = offer.insurer;
@@ -526,6 +560,7 @@ impl Gen<'_> {
 pub fn generate(plan: &Plan, rates: &Rates) -> Activity {
     let mut g = Gen {
         rng: ChaCha8Rng::seed_from_u64(plan.seed ^ 0x5EED_AC71_0000),
+        quote_rng: ChaCha8Rng::seed_from_u64(plan.seed ^ 0x5EED_0007_E000),
         rates,
         plan,
         horizon: plan.years * YEAR,
@@ -701,7 +736,7 @@ fn order(c: &Command) -> u8 {
         Command::ResubmitFiling { .. } => 1,
         Command::ReviewFiling { .. } => 2,
         Command::PublishFiling { .. } => 3,
-        Command::Apply { .. } | Command::Renew { .. } => 0,
+        Command::Quote { .. } | Command::Apply { .. } | Command::Renew { .. } => 0,
         Command::Underwrite { .. } => 1,
         Command::PayPremium { .. } => 2,
         Command::ReportClaim { .. } => 3,
@@ -817,6 +852,7 @@ mod tests {
             |c: &Command| matches!(c, Command::Verify { approve: true, .. }),
             |c: &Command| matches!(c, Command::Verify { approve: false, .. }),
             |c: &Command| matches!(c, Command::PublishFiling { .. }),
+            |c: &Command| matches!(c, Command::Quote { .. }),
             |c: &Command| matches!(c, Command::ResubmitFiling { .. }),
             |c: &Command| matches!(c, Command::ReviewFiling { decision: Decision::Reject, .. }),
         ] {
@@ -836,15 +872,25 @@ mod tests {
     #[test]
     fn every_handle_is_created_before_it_is_used() {
         let rates = Rates::parse(RATES).unwrap();
-        let a = generate(&plan(3, 500), &rates);
+        let p = plan(3, 500);
+        let a = generate(&p, &rates);
         let (mut policies, mut claims, mut disputes) = (Vec::new(), Vec::new(), Vec::new());
+        let mut quoted = std::collections::HashSet::new();
         let mut applications = Vec::new();
         let mut consents = Vec::new();
         let mut registrations = Vec::new();
         let mut filings = Vec::new();
         for c in a.days.values().flatten() {
             match c {
-                Command::Apply { policy, .. } => policies.push(*policy),
+                Command::Quote { enterprise, product, .. } => {
+                    assert!(*enterprise < p.buyers.len() && *product < p.offers.len(), "{c:?}");
+                    quoted.insert((*enterprise, *product));
+                }
+                // Every new application was quoted first (renewals are not).
+                Command::Apply { policy, enterprise, product, .. } => {
+                    assert!(quoted.contains(&(*enterprise, *product)), "{c:?}");
+                    policies.push(*policy)
+                }
                 Command::Renew { policy, renewal } => {
                     assert!(policies.contains(policy));
                     policies.push(*renewal);

@@ -545,7 +545,7 @@ fn consent_credit_reports_and_proofs_from_the_command_line() {
     let db = format!("sqlite://{}", dir.path().join("c.db").display());
     let o = kebao(&db, &["demo", "--enterprises", "30", "--seed", "7", "--no-serve", "--database", &db]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stdout(&o).contains("demo consents:"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("demo showcase: "), "{}", stdout(&o));
     let industries = kebao_domain::IndustryMap::from_toml(kebao_service::CATALOGUE).unwrap();
     let zone = kebao_sim::generate(
         &kebao_sim::Options { seed: 7, enterprises: 30, ..Default::default() },
