@@ -222,8 +222,8 @@ impl Service {
     /// The actor for a stored user (looks up the organisation's kind).
     pub async fn actor_for(&self, user: User) -> Result<Actor> {
         let mut tx = self.store.begin_read().await?;
-        let org = orgs::get(tx.conn(), &user.org_id).await?;
-        Ok(Actor::User { user, org_kind: org.kind })
+        let org_kind = orgs::kind_of(tx.conn(), &user.org_id).await?;
+        Ok(Actor::User { user, org_kind })
     }
 
     /// The bound on concurrent password checks.
@@ -348,8 +348,8 @@ impl Service {
         if !user.active {
             return Err(ServiceError::Unauthenticated("the account is deactivated"));
         }
-        let org = orgs::get(tx.conn(), &user.org_id).await?;
-        Ok(SessionInfo { actor: Actor::User { user, org_kind: org.kind }, csrf_token: row.csrf_token })
+        let org_kind = orgs::kind_of(tx.conn(), &user.org_id).await?;
+        Ok(SessionInfo { actor: Actor::User { user, org_kind }, csrf_token: row.csrf_token })
     }
 
     /// Ends a session.
@@ -437,13 +437,13 @@ impl Service {
         if !user.active {
             return Err(ServiceError::Unauthenticated("the account is deactivated"));
         }
-        let org = orgs::get(tx.conn(), &user.org_id).await?;
+        let org_kind = orgs::kind_of(tx.conn(), &user.org_id).await?;
         let key = row.scopes.as_ref().map(|s| KeyLimits {
             id: row.id.clone(),
             scopes: s.split(',').filter(|x| !x.is_empty()).map(str::to_owned).collect(),
             rate_per_minute: row.rate_per_minute.and_then(|r| u32::try_from(r).ok()).unwrap_or(60),
         });
-        Ok((Actor::User { user, org_kind: org.kind }, key))
+        Ok((Actor::User { user, org_kind }, key))
     }
 
     /// Issues an API key for a third-party application (第三方合作机构): it acts as the

@@ -228,8 +228,7 @@ impl Service {
                 "the insurer has filed no rating plan in force on that date; ask the insurer for a quote",
             )));
         };
-        let versions = products_store::versions(tx.conn(), product_id).await?;
-        let shown = versions.into_iter().find(|v| v.version == pv).ok_or(ServiceError::NotFound)?;
+        let shown = products_store::version(tx.conn(), product_id, pv).await?;
         let plan = Plan::parse(row.doc.clone())?;
         let quote = plan.quote(input)?;
         Ok(QuoteView {

@@ -151,6 +151,17 @@ pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Organisation> {
     with_tags(conn, vec![org]).await?.pop().ok_or(StoreError::NotFound)
 }
 
+/// The kind of an organisation (one statement: what signing in needs to know of it).
+pub async fn kind_of(conn: &mut AnyConnection, id: &str) -> Result<OrgKind> {
+    let row = sqlx::query("SELECT kind FROM organisations WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let kind: String = row.try_get("kind")?;
+    OrgKind::from_code(&kind).ok_or_else(|| bad("kind", &kind))
+}
+
 /// The organisation with this USCC, if any.
 pub async fn find_by_uscc(conn: &mut AnyConnection, uscc: &str) -> Result<Option<Organisation>> {
     let sql = format!("SELECT {ORG_COLS} FROM organisations o WHERE o.uscc = $1");

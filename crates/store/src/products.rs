@@ -320,6 +320,19 @@ pub async fn versions(conn: &mut AnyConnection, product_id: &str) -> Result<Vec<
     rows.iter().map(version_row).collect()
 }
 
+/// One version of a product.
+pub async fn version(conn: &mut AnyConnection, product_id: &str, version: i64) -> Result<ProductVersion> {
+    let sql =
+        format!("SELECT {VERSION_COLS} FROM product_versions v WHERE v.product_id = $1 AND v.version = $2");
+    let row = sqlx::query(&sql)
+        .bind(product_id)
+        .bind(version)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    version_row(&row)
+}
+
 /// Which products to list.
 #[derive(Debug, Clone, Default)]
 pub struct ProductFilter {

@@ -51,6 +51,11 @@ pub fn expired_cookie(name: &'static str) -> Cookie<'static> {
     c
 }
 
+/// The actor behind the request's bearer token, as the key guard found it (server-side only:
+/// a client cannot set a request extension).
+#[derive(Debug, Clone)]
+struct TokenActor(Actor);
+
 /// The actor of an API request: a bearer token, else a session cookie (which must carry
 /// `X-CSRF-Token` on anything but GET/HEAD), else anonymous.
 #[derive(Debug, Clone)]
@@ -71,7 +76,11 @@ impl FromRequestParts<AppState> for ApiActor {
                     "请使用 Bearer 令牌",
                 )
             })?;
-            let (actor, _) = state.svc.token_auth(token.trim()).await?;
+            // Resolved once per request: by the key guard when it ran, else here.
+            let actor = match parts.extensions.get::<TokenActor>() {
+                Some(TokenActor(a)) => a.clone(),
+                None => state.svc.token_auth(token.trim()).await?.0,
+            };
             return must_have_changed(parts, actor).map(ApiActor);
         }
         let jar = CookieJar::from_headers(&parts.headers);
@@ -115,7 +124,7 @@ pub fn password_change_error() -> ApiError {
 /// be a read within the key's scopes and within its rate. Runs before the handlers.
 pub async fn api_key_guard(
     axum::extract::State(state): axum::extract::State<AppState>,
-    req: axum::extract::Request,
+    mut req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
@@ -127,7 +136,10 @@ pub async fn api_key_guard(
         .map(|t| t.trim().to_owned());
     if let Some(token) = token {
         let key = match state.svc.token_auth(&token).await {
-            Ok((_, key)) => key,
+            Ok((actor, key)) => {
+                req.extensions_mut().insert(TokenActor(actor));
+                key
+            }
             Err(e) => return ApiError::from(e).into_response(),
         };
         if let Some(k) = key {
