@@ -424,7 +424,7 @@ impl Service {
     /// The actor of a token, and the limits when it is a third party's API key.
     pub async fn token_auth(&self, secret: &str) -> Result<(Actor, Option<KeyLimits>)> {
         let mut tx = self.store.begin_read().await?;
-        let row = sessions::find_token(tx.conn(), &secret_hash(secret))
+        let (row, user, org_kind) = sessions::find_token_holder(tx.conn(), &secret_hash(secret))
             .await?
             .ok_or(ServiceError::Unauthenticated("unknown API token"))?;
         if row.revoked_at_us.is_some() {
@@ -433,11 +433,9 @@ impl Service {
         if row.expires_at_us <= self.now_us() {
             return Err(ServiceError::Unauthenticated("the API token has expired"));
         }
-        let user = users::get(tx.conn(), &row.user_id).await?;
         if !user.active {
             return Err(ServiceError::Unauthenticated("the account is deactivated"));
         }
-        let org_kind = orgs::kind_of(tx.conn(), &user.org_id).await?;
         let key = row.scopes.as_ref().map(|s| KeyLimits {
             id: row.id.clone(),
             scopes: s.split(',').filter(|x| !x.is_empty()).map(str::to_owned).collect(),

@@ -144,6 +144,49 @@ pub async fn find_token(conn: &mut AnyConnection, token_hash: &str) -> Result<Op
     .transpose()
 }
 
+/// A token by the hash of its secret with its holder (roles included) and the kind of the
+/// holder's organisation, in one statement: every API request with a bearer token asks this.
+pub async fn find_token_holder(
+    conn: &mut AnyConnection,
+    token_hash: &str,
+) -> Result<Option<(ApiToken, kebao_domain::user::User, kebao_domain::OrgKind)>> {
+    let rows = sqlx::query(
+        "SELECT t.id AS token_id, t.user_id, t.name AS token_name, t.created_at_us, t.expires_at_us, \
+         t.revoked_at_us, t.scopes, t.rate_per_minute, u.id, u.org_id, u.username, u.display_name, u.active, \
+         u.must_change_password, o.kind AS org_kind, r.role \
+         FROM api_tokens t JOIN users u ON u.id = t.user_id JOIN organisations o ON o.id = u.org_id \
+         LEFT JOIN user_roles r ON r.user_id = u.id WHERE t.token_hash = $1",
+    )
+    .bind(token_hash)
+    .fetch_all(&mut *conn)
+    .await?;
+    let Some(first) = rows.first() else { return Ok(None) };
+    let token = ApiToken {
+        id: first.try_get("token_id")?,
+        user_id: first.try_get("user_id")?,
+        name: first.try_get("token_name")?,
+        created_at_us: first.try_get("created_at_us")?,
+        expires_at_us: first.try_get("expires_at_us")?,
+        revoked_at_us: first.try_get("revoked_at_us")?,
+        scopes: crate::opt_text(first, "scopes")?,
+        rate_per_minute: first.try_get("rate_per_minute")?,
+    };
+    let mut user = crate::users::user_row(first)?;
+    for r in &rows {
+        if let Some(code) = crate::opt_text(r, "role")? {
+            user.roles.push(
+                kebao_domain::user::Role::from_code(&code)
+                    .ok_or_else(|| StoreError::Other(format!("unknown stored role `{code}`")))?,
+            );
+        }
+    }
+    user.roles.sort();
+    let kind: String = first.try_get("org_kind")?;
+    let kind = kebao_domain::OrgKind::from_code(&kind)
+        .ok_or_else(|| StoreError::Other(format!("unknown organisation kind `{kind}`")))?;
+    Ok(Some((token, user, kind)))
+}
+
 /// Revokes a token of a user.
 pub async fn revoke_token(conn: &mut AnyConnection, id: &str, user_id: &str, at_us: i64) -> Result<()> {
     let r = sqlx::query(

@@ -54,7 +54,7 @@ async fn roles_of(conn: &mut AnyConnection, user_id: &str) -> Result<Vec<Role>> 
     Ok(roles)
 }
 
-fn user_row(row: &AnyRow) -> Result<User> {
+pub(crate) fn user_row(row: &AnyRow) -> Result<User> {
     let active: i64 = row.try_get("active")?;
     let must_change: i64 = row.try_get("must_change_password")?;
     Ok(User {
