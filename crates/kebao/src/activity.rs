@@ -118,6 +118,20 @@ impl Replay<'_> {
         Ok(a)
     }
 
+    /// The enterprise (acting), the product's id and the quote input for its cover of
+    /// `limit_yuan` at its last reported revenue; none when the product was not created.
+    async fn buyer_quote(
+        &mut self,
+        enterprise: usize,
+        product: usize,
+        limit_yuan: i64,
+    ) -> Result<Option<(Actor, String, QuoteInput)>> {
+        let who = self.enterprise(enterprise).await?;
+        let revenue = self.enterprises.get(enterprise).map_or(Money::ZERO, |e| e.1);
+        let q = QuoteInput { limit: Money::from_fen(limit_yuan * 100), revenue, ..Default::default() };
+        Ok(self.product_ids.get(product).cloned().map(|pid| (who, pid, q)))
+    }
+
     fn enterprises_id(&self, i: usize) -> Result<String> {
         self.enterprises.get(i).map(|e| e.0.clone()).ok_or_else(|| anyhow::anyhow!("no enterprise {i}"))
     }
@@ -187,11 +201,7 @@ impl Replay<'_> {
         };
         match c {
             Command::Quote { enterprise, product, limit_yuan } => {
-                let who = self.enterprise(*enterprise).await?;
-                let revenue = self.enterprises.get(*enterprise).map_or(Money::ZERO, |e| e.1);
-                let q =
-                    QuoteInput { limit: Money::from_fen(limit_yuan * 100), revenue, ..Default::default() };
-                let Some(pid) = self.product_ids.get(*product).cloned() else {
+                let Some((who, pid, q)) = self.buyer_quote(*enterprise, *product, *limit_yuan).await? else {
                     return Ok(Some(NOT_CREATED.into()));
                 };
                 match self.svc.quote(&who, &pid, &q, None).await {
@@ -200,11 +210,7 @@ impl Replay<'_> {
                 }
             }
             Command::Apply { enterprise, product, limit_yuan, policy } => {
-                let who = self.enterprise(*enterprise).await?;
-                let revenue = self.enterprises.get(*enterprise).map_or(Money::ZERO, |e| e.1);
-                let q =
-                    QuoteInput { limit: Money::from_fen(limit_yuan * 100), revenue, ..Default::default() };
-                let Some(pid) = self.product_ids.get(*product).cloned() else {
+                let Some((who, pid, q)) = self.buyer_quote(*enterprise, *product, *limit_yuan).await? else {
                     return Ok(Some(NOT_CREATED.into()));
                 };
                 self.policies.insert(
