@@ -120,30 +120,6 @@ pub async fn create_token(conn: &mut AnyConnection, t: &ApiToken, token_hash: &s
     Ok(())
 }
 
-/// A token by the hash of its secret.
-pub async fn find_token(conn: &mut AnyConnection, token_hash: &str) -> Result<Option<ApiToken>> {
-    let row = sqlx::query(
-        "SELECT id, user_id, name, created_at_us, expires_at_us, revoked_at_us, scopes, rate_per_minute FROM api_tokens \
-         WHERE token_hash = $1",
-    )
-    .bind(token_hash)
-    .fetch_optional(&mut *conn)
-    .await?;
-    row.map(|r| {
-        Ok(ApiToken {
-            id: r.try_get("id")?,
-            user_id: r.try_get("user_id")?,
-            name: r.try_get("name")?,
-            created_at_us: r.try_get("created_at_us")?,
-            expires_at_us: r.try_get("expires_at_us")?,
-            revoked_at_us: r.try_get("revoked_at_us")?,
-            scopes: crate::opt_text(&r, "scopes")?,
-            rate_per_minute: r.try_get("rate_per_minute")?,
-        })
-    })
-    .transpose()
-}
-
 /// A token by the hash of its secret with its holder (roles included) and the kind of the
 /// holder's organisation, in one statement: every API request with a bearer token asks this.
 pub async fn find_token_holder(
