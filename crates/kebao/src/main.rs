@@ -13,6 +13,7 @@ use kebao_store::{OpenOptions, Store};
 #[macro_use]
 mod out;
 mod activity;
+mod backup;
 mod credit;
 mod demo;
 mod fit;
@@ -101,6 +102,24 @@ enum Command {
     Migrate {
         #[command(flatten)]
         db: Db,
+    },
+    /// Write a consistent copy of the database to a new file, while the server runs (SQLite:
+    /// an online copy checked by SQLite; PostgreSQL: pg_dump's custom format, checked by pg_restore).
+    Backup {
+        #[command(flatten)]
+        db: Db,
+        /// The new file.
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Restore a backup into a new SQLite file or an empty PostgreSQL database, then verify
+    /// the restored copy as `kebao audit verify` does.
+    Restore {
+        #[command(flatten)]
+        db: Db,
+        /// The backup written by `kebao backup`.
+        #[arg(long)]
+        from: PathBuf,
     },
     /// Users.
     User {
@@ -530,6 +549,8 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Demo { url, enterprises, seed, port, no_serve, years } => {
             demo::demo(&url, enterprises, seed, port, no_serve, years).await
         }
+        Command::Backup { db, to } => backup::backup(&db.url, &to).await,
+        Command::Restore { db, from } => backup::restore(&from, &db.url, &db.signing_key).await,
         Command::Migrate { db } => {
             let store = Store::connect(&db.url, &OpenOptions::default())
                 .await
@@ -871,46 +892,56 @@ async fn run(cli: Cli) -> Result<()> {
                     })?),
                     None => None,
                 };
-                let head = svc.audit_head(&operator()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-                let pb = bar(head.count, "verifying");
-                let v = svc
-                    .audit_verify(&operator(), expect, &mut |done, _| pb.set_position(done))
-                    .await
-                    .map_err(|e| anyhow::anyhow!("{e}"))?;
-                pb.finish_and_clear();
-                match v {
-                    kebao_service::audit::Verification::Sound(h) => {
-                        outln!("ok: {} events, every link holds; head {h}", h.count);
-                        match svc.verify_tree_heads().await.map_err(|e| anyhow::anyhow!("{e}"))? {
-                            Ok(n) => outln!("ok: the log matches all {n} signed tree heads"),
-                            Err(e) => bail!("the audit log is broken: {e}"),
-                        }
-                        let journal = credit::head_journal_path(&db.signing_key);
-                        let kept = credit::read_head_journal(&journal)?;
-                        match svc.verify_recorded_heads(&kept).await.map_err(|e| anyhow::anyhow!("{e}"))? {
-                            Ok(n) => outln!(
-                                "ok: the database keeps all {n} signed tree heads recorded in {}",
-                                journal.display()
-                            ),
-                            Err(e) => bail!("the audit log is broken: {e}"),
-                        }
-                        let r = svc.ledger_verify().await.map_err(|e| anyhow::anyhow!("{e}"))?;
-                        if !r.problems.is_empty() {
-                            for p in &r.problems {
-                                eprintln!("{p}");
-                            }
-                            bail!(
-                                "the audit log is broken: the ledger is not what the log records ({} problem(s))",
-                                r.problems.len()
-                            );
-                        }
-                        outln!("ok: the ledger's {} transfers are the ones the log records", r.transfers);
-                        Ok(())
-                    }
-                    kebao_service::audit::Verification::Broken(b) => bail!("the audit log is broken: {b}"),
-                }
+                audit_verify(&svc, &db.signing_key, expect).await
             }
         },
+    }
+}
+
+/// The audit verification: the hash chain (against `expect` when given), the signed tree heads
+/// in the database and in the journal beside `signing_key`, and the ledger against the log.
+pub(crate) async fn audit_verify(
+    svc: &Service,
+    signing_key: &Path,
+    expect: Option<kebao_domain::event::Head>,
+) -> Result<()> {
+    let head = svc.audit_head(&operator()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let pb = bar(head.count, "verifying");
+    let v = svc
+        .audit_verify(&operator(), expect, &mut |done, _| pb.set_position(done))
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    pb.finish_and_clear();
+    match v {
+        kebao_service::audit::Verification::Sound(h) => {
+            outln!("ok: {} events, every link holds; head {h}", h.count);
+            match svc.verify_tree_heads().await.map_err(|e| anyhow::anyhow!("{e}"))? {
+                Ok(n) => outln!("ok: the log matches all {n} signed tree heads"),
+                Err(e) => bail!("the audit log is broken: {e}"),
+            }
+            let journal = credit::head_journal_path(signing_key);
+            let kept = credit::read_head_journal(&journal)?;
+            match svc.verify_recorded_heads(&kept).await.map_err(|e| anyhow::anyhow!("{e}"))? {
+                Ok(n) => outln!(
+                    "ok: the database keeps all {n} signed tree heads recorded in {}",
+                    journal.display()
+                ),
+                Err(e) => bail!("the audit log is broken: {e}"),
+            }
+            let r = svc.ledger_verify().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            if !r.problems.is_empty() {
+                for p in &r.problems {
+                    eprintln!("{p}");
+                }
+                bail!(
+                    "the audit log is broken: the ledger is not what the log records ({} problem(s))",
+                    r.problems.len()
+                );
+            }
+            outln!("ok: the ledger's {} transfers are the ones the log records", r.transfers);
+            Ok(())
+        }
+        kebao_service::audit::Verification::Broken(b) => bail!("the audit log is broken: {b}"),
     }
 }
 

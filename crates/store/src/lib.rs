@@ -311,10 +311,19 @@ fn migrations(backend: Backend) -> Vec<Migration> {
 
 /// Creates a missing SQLite database file readable by its owner only (0600): it holds
 /// password hashes. SQLite gives the `-wal` and `-shm` files the database file's mode.
-fn create_private_file(url: &str) {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or("");
+/// The file of a `sqlite://PATH` URL (none: not SQLite, or in memory).
+pub fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or("");
-    if path.is_empty() || path.starts_with(':') || url.contains("mode=memory") || url.contains("mode=ro") {
+    if path.is_empty() || path.starts_with(':') || url.contains("mode=memory") {
+        return None;
+    }
+    Some(std::path::PathBuf::from(path))
+}
+
+fn create_private_file(url: &str) {
+    let Some(path) = sqlite_path(url) else { return };
+    if url.contains("mode=ro") {
         return;
     }
     let mut opts = std::fs::OpenOptions::new();
@@ -395,6 +404,57 @@ impl Store {
         let store = Store::connect(url, opts).await?;
         store.migrate().await?;
         Ok(store)
+    }
+
+    /// Writes a consistent copy of a SQLite database to the new file `dest` (`VACUUM INTO`
+    /// runs in one read transaction: writers go on meanwhile, and the copy is the database as
+    /// one commit left it). PostgreSQL's copies are `pg_dump`'s, made by the binary.
+    pub async fn backup_into(&self, dest: &std::path::Path) -> Result<()> {
+        if self.backend != Backend::Sqlite {
+            return Err(StoreError::Config("a PostgreSQL database is backed up with pg_dump".into()));
+        }
+        let dest = dest
+            .to_str()
+            .ok_or_else(|| StoreError::Config(format!("`{}` is not a UTF-8 path", dest.display())))?;
+        sqlx::query("VACUUM INTO $1").bind(dest).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Whether the database holds no table yet (what a restore may write into).
+    pub async fn is_empty(&self) -> Result<bool> {
+        let sql = match self.backend {
+            Backend::Sqlite => "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'",
+            Backend::Postgres => {
+                "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema()"
+            }
+        };
+        let n: i64 = sqlx::query_scalar(sql).fetch_one(&self.pool).await?;
+        Ok(n == 0)
+    }
+
+    /// The migrations applied (0: not a Kebao database, or an empty one).
+    pub async fn schema_version(&self) -> Result<i64> {
+        if self.is_empty().await? {
+            return Ok(0);
+        }
+        Ok(sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success")
+            .fetch_one(&self.pool)
+            .await
+            .unwrap_or(0))
+    }
+
+    /// SQLite's own check of the file (`PRAGMA integrity_check`); PostgreSQL checks its pages
+    /// itself, so there it passes.
+    pub async fn integrity_check(&self) -> Result<()> {
+        if self.backend != Backend::Sqlite {
+            return Ok(());
+        }
+        let rows: Vec<String> = sqlx::query_scalar("PRAGMA integrity_check").fetch_all(&self.pool).await?;
+        if rows.len() == 1 && rows.first().is_some_and(|r| r == "ok") {
+            Ok(())
+        } else {
+            Err(StoreError::Other(format!("the file fails SQLite's integrity check: {}", rows.join("; "))))
+        }
     }
 
     /// Applies pending migrations; returns how many were applied.

@@ -10,7 +10,13 @@ use std::time::{Duration, Instant};
 
 /// One HTTP/1.1 request; the status and the body, or `None` if the connection broke
 /// (the server died before it answered: not acknowledged).
-fn http(port: u16, method: &str, path: &str, token: Option<&str>, body: &str) -> Option<(u16, String)> {
+pub(crate) fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: &str,
+) -> Option<(u16, String)> {
     let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(20))).ok()?;
     let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
@@ -27,11 +33,11 @@ fn http(port: u16, method: &str, path: &str, token: Option<&str>, body: &str) ->
     Some((status, body.to_owned()))
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-fn serve(db: &str, port: u16) -> Child {
+pub(crate) fn serve(db: &str, port: u16) -> Child {
     let child = Command::new(env!("CARGO_BIN_EXE_kebao"))
         .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--insecure-cookies"])
         .env("KEBAO_DATABASE_URL", db)
@@ -49,16 +55,13 @@ fn serve(db: &str, port: u16) -> Child {
     child
 }
 
-fn json(body: &str) -> serde_json::Value {
+pub(crate) fn json(body: &str) -> serde_json::Value {
     serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
 }
 
-/// The scenario on one database (created empty by the caller).
-fn payments_survive_a_kill(db: &str) {
-    let o = kebao(db, &["demo", "--enterprises", "30", "--seed", "7", "--no-serve", "--database", db]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let port = free_port();
-    let mut server = serve(db, port);
+/// The demo underwriter's API token, and one of the insurer's policies in force with more
+/// than 100 yuan of premium still due.
+pub(crate) fn underwriter_and_policy_with_premium_due(port: u16) -> (String, String) {
     let login = format!(
         r#"{{"username":"ins.underwriter","password":"{}","name":"crash test"}}"#,
         kebao_sim::DEMO_PASSWORD
@@ -80,6 +83,16 @@ fn payments_survive_a_kill(db: &str) {
             p["status"] == "in_force" && yuan("premium_yuan") - yuan("paid_yuan") > 100.0
         })
         .expect("a demo policy with premium due");
+    (token, policy)
+}
+
+/// The scenario on one database (created empty by the caller).
+fn payments_survive_a_kill(db: &str) {
+    let o = kebao(db, &["demo", "--enterprises", "30", "--seed", "7", "--no-serve", "--database", db]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let port = free_port();
+    let mut server = serve(db, port);
+    let (token, policy) = underwriter_and_policy_with_premium_due(port);
     let path = format!("/api/v1/policies/{policy}/premium-payments");
     // The writers run until the server dies; the test kills it after a while.
     const WRITERS: usize = 8;

@@ -1,0 +1,190 @@
+//! `kebao backup` and `kebao restore`. SQLite: an online copy (`VACUUM INTO`, one read
+//! transaction while the server goes on writing), checked by SQLite's integrity check.
+//! PostgreSQL: `pg_dump` in its custom format, checked by `pg_restore --list` finding the event
+//! log and the ledger in it. A restore writes only into a new file or an empty database, then
+//! brings the schema up to this version and runs the audit verification (the hash chain, the
+//! signed tree heads, the ledger against the log) on the restored copy.
+
+use super::*;
+use std::process::Command as Process;
+use std::time::Instant;
+
+/// The tables a backup must carry (the log and the money).
+const ESSENTIAL: [&str; 3] = ["events", "ledger_accounts", "ledger_transfers"];
+
+fn is_sqlite(url: &str) -> bool {
+    url.starts_with("sqlite:")
+}
+
+/// Runs a PostgreSQL client tool; its own message on failure.
+fn tool(name: &str, args: &[&std::ffi::OsStr]) -> Result<String> {
+    let out = Process::new(name)
+        .args(args)
+        .output()
+        .with_context(|| format!("running {name} (install PostgreSQL's client tools)"))?;
+    if !out.status.success() {
+        bail!("{name} failed: {}", String::from_utf8_lossy(&out.stderr).trim());
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Checks a `pg_dump` archive: `pg_restore` reads its table of contents, which lists the data
+/// of the event log and the ledger.
+fn check_archive(path: &Path) -> Result<()> {
+    let list = tool("pg_restore", &["--list".as_ref(), path.as_os_str()])
+        .with_context(|| format!("{} is not a pg_dump archive", path.display()))?;
+    for t in ESSENTIAL {
+        if !list.lines().any(|l| l.contains("TABLE DATA") && l.split_whitespace().any(|w| w == t)) {
+            bail!("{}: the archive holds no data of the table `{t}`: not a Kebao backup", path.display());
+        }
+    }
+    Ok(())
+}
+
+/// Whether the file starts as every SQLite database does (checked before SQLite is asked to
+/// open it, which would otherwise retry until its timeout).
+fn is_sqlite_file(path: &Path) -> bool {
+    use std::io::Read;
+    let mut magic = [0u8; 16];
+    std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut magic)).is_ok()
+        && &magic == b"SQLite format 3\0"
+}
+
+fn size(path: &Path) -> u64 {
+    std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+}
+
+/// `kebao backup --to FILE`.
+pub(crate) async fn backup(url: &str, to: &Path) -> Result<()> {
+    if to.exists() {
+        bail!("{} exists: a backup is written to a new file", to.display());
+    }
+    let started = Instant::now();
+    if is_sqlite(url) {
+        let Some(path) = kebao_store::sqlite_path(url) else { bail!("`{url}` is not a database file") };
+        if !path.is_file() {
+            bail!("{} does not exist", path.display());
+        }
+        if !is_sqlite_file(&path) {
+            bail!("{} is not a SQLite database", path.display());
+        }
+        let store = Store::connect(url, &OpenOptions::default())
+            .await
+            .with_context(|| format!("opening database `{url}`"))?;
+        if store.schema_version().await? == 0 {
+            bail!("{} holds no Kebao database", path.display());
+        }
+        let written = store.backup_into(to).await;
+        store.close().await;
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(to);
+            bail!("the backup failed: {e}");
+        }
+        // The copy opens, passes SQLite's integrity check and has the same schema.
+        let copy_url = format!("sqlite://{}", to.display());
+        let copy = Store::connect(&copy_url, &OpenOptions::default()).await?;
+        let checked = copy.integrity_check().await;
+        copy.close().await;
+        checked.with_context(|| format!("the copy {} fails its check", to.display()))?;
+    } else {
+        let written = tool(
+            "pg_dump",
+            &[
+                "--format=custom".as_ref(),
+                "--no-owner".as_ref(),
+                "--file".as_ref(),
+                to.as_os_str(),
+                url.as_ref(),
+            ],
+        );
+        if let Err(e) = written.and_then(|_| check_archive(to)) {
+            let _ = std::fs::remove_file(to);
+            return Err(e);
+        }
+    }
+    outln!("backup: {} ({} bytes) in {:.1} s", to.display(), size(to), started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// `kebao restore --from FILE`: into a new SQLite file or an empty PostgreSQL database.
+pub(crate) async fn restore(from: &Path, url: &str, signing_key: &Path) -> Result<()> {
+    if !from.is_file() {
+        bail!("{} is not a file", from.display());
+    }
+    let started = Instant::now();
+    if is_sqlite(url) {
+        let Some(target) = kebao_store::sqlite_path(url) else { bail!("`{url}` is not a database file") };
+        if target.exists() {
+            bail!("{} exists: restore into a new file, then point the server at it", target.display());
+        }
+        if !is_sqlite_file(from) {
+            bail!("{} is not a Kebao backup (not a SQLite database)", from.display());
+        }
+        // Copied beside the target under another name, checked, then renamed into place: a
+        // bad file never becomes the target.
+        let mut tmp = target.clone().into_os_string();
+        tmp.push(".restoring");
+        let tmp = PathBuf::from(tmp);
+        std::fs::copy(from, &tmp)
+            .with_context(|| format!("copying {} to {}", from.display(), tmp.display()))?;
+        let checked = async {
+            let store =
+                Store::connect(&format!("sqlite://{}", tmp.display()), &OpenOptions::default()).await?;
+            let r = match store.integrity_check().await {
+                Ok(()) => store.schema_version().await,
+                Err(e) => Err(e),
+            };
+            store.close().await;
+            r
+        }
+        .await;
+        match checked {
+            Ok(v) if v > 0 => std::fs::rename(&tmp, &target)
+                .with_context(|| format!("moving {} to {}", tmp.display(), target.display()))?,
+            Ok(_) => {
+                remove_sqlite(&tmp);
+                bail!("{} is not a Kebao backup (no Kebao schema in it)", from.display());
+            }
+            Err(e) => {
+                remove_sqlite(&tmp);
+                bail!("{} is not a usable backup: {e}", from.display());
+            }
+        }
+    } else {
+        let store = Store::connect(url, &OpenOptions::default())
+            .await
+            .with_context(|| format!("opening database `{url}`"))?;
+        let empty = store.is_empty().await;
+        store.close().await;
+        if !empty? {
+            bail!("the database `{url}` is not empty: restore into a new, empty database");
+        }
+        check_archive(from)?;
+        tool(
+            "pg_restore",
+            &[
+                "--no-owner".as_ref(),
+                "--exit-on-error".as_ref(),
+                "--single-transaction".as_ref(),
+                "--dbname".as_ref(),
+                url.as_ref(),
+                from.as_os_str(),
+            ],
+        )?;
+    }
+    outln!("restore: {} into {url} in {:.1} s", from.display(), started.elapsed().as_secs_f64());
+    // The schema as this version has it, then the verification of the restored copy.
+    let svc = service(url, None).await?;
+    crate::audit_verify(&svc, signing_key, None).await?;
+    outln!("restored and verified in {:.1} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// A SQLite file and the journal files beside it.
+fn remove_sqlite(path: &Path) {
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        let _ = std::fs::remove_file(PathBuf::from(p));
+    }
+}
