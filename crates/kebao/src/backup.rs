@@ -54,6 +54,25 @@ fn size(path: &Path) -> u64 {
     std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
 }
 
+/// Creates the backup's file, empty and readable by its owner only (a backup holds personal
+/// and credit data); refuses a path that exists.
+fn create_private(path: &Path) -> Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    match opts.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            bail!("{} exists: a backup is written to a new file", path.display())
+        }
+        Err(e) => Err(e).with_context(|| format!("creating {}", path.display())),
+    }
+}
+
 /// `kebao backup --to FILE`.
 pub(crate) async fn backup(url: &str, to: &Path) -> Result<()> {
     if to.exists() {
@@ -74,6 +93,8 @@ pub(crate) async fn backup(url: &str, to: &Path) -> Result<()> {
         if store.schema_version().await? == 0 {
             bail!("{} holds no Kebao database", path.display());
         }
+        // SQLite writes into an empty file it is given, keeping its permissions.
+        create_private(to)?;
         let written = store.backup_into(to).await;
         store.close().await;
         if let Err(e) = written {
@@ -87,6 +108,7 @@ pub(crate) async fn backup(url: &str, to: &Path) -> Result<()> {
         copy.close().await;
         checked.with_context(|| format!("the copy {} fails its check", to.display()))?;
     } else {
+        create_private(to)?;
         let written = tool(
             "pg_dump",
             &[

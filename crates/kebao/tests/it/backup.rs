@@ -54,6 +54,13 @@ fn backup_while_serving_and_restore(db: &str, fresh: &str, backup: &std::path::P
     server.wait().unwrap();
     assert!(ok(&o).starts_with("backup: "), "{}", stdout(&o));
     assert!(written > 0);
+    // Personal and credit data: readable by its owner only.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(backup).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "the backup is open to others: {mode:o}");
+    }
     // A second backup to the same file is refused and leaves the first as it was.
     let before = std::fs::read(backup).unwrap();
     refused(&kebao(db, &["backup", "--to", b]), "exists: a backup is written to a new file");
