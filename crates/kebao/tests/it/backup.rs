@@ -4,7 +4,7 @@
 //! change nothing.
 
 use crate::cli::{kebao, key_for, stderr, stdout};
-use crate::crash::{free_port, http, serve, underwriter_and_policy_with_premium_due};
+use crate::crash::{admin_sql, free_port, http, serve, underwriter_and_policy_with_premium_due};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -117,17 +117,8 @@ fn backup_while_serving_restores_and_verifies_postgres() {
     let (base, _) = admin.rsplit_once('/').unwrap();
     let names =
         [format!("kebao_bk_live_{}", std::process::id()), format!("kebao_bk_new_{}", std::process::id())];
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let admin_sql = |sql: String| {
-        rt.block_on(async {
-            sqlx::any::install_default_drivers();
-            let pool = sqlx::AnyPool::connect(&admin).await.unwrap();
-            sqlx::query(&sql).execute(&pool).await.unwrap();
-            pool.close().await;
-        })
-    };
     for n in &names {
-        admin_sql(format!("CREATE DATABASE {n}"));
+        admin_sql(&admin, &format!("CREATE DATABASE {n}"));
     }
     let dir = tempfile::tempdir().unwrap();
     let [live, new] = &names;
@@ -137,6 +128,6 @@ fn backup_while_serving_restores_and_verifies_postgres() {
         &dir.path().join("backup.dump"),
     );
     for n in &names {
-        admin_sql(format!("DROP DATABASE {n} WITH (FORCE)"));
+        admin_sql(&admin, &format!("DROP DATABASE {n} WITH (FORCE)"));
     }
 }

@@ -181,16 +181,18 @@ fn kill_9_mid_writes_loses_nothing_acknowledged_postgres() {
     let name = format!("kebao_crash_{}", std::process::id());
     let (base, _) = admin.rsplit_once('/').unwrap();
     let db = format!("{base}/{name}");
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let admin_sql = |sql: String| {
-        rt.block_on(async {
-            sqlx::any::install_default_drivers();
-            let pool = sqlx::AnyPool::connect(&admin).await.unwrap();
-            sqlx::query(&sql).execute(&pool).await.unwrap();
-            pool.close().await;
-        })
-    };
-    admin_sql(format!("CREATE DATABASE {name}"));
+    admin_sql(&admin, &format!("CREATE DATABASE {name}"));
     payments_survive_a_kill(&db);
-    admin_sql(format!("DROP DATABASE {name} WITH (FORCE)"));
+    admin_sql(&admin, &format!("DROP DATABASE {name} WITH (FORCE)"));
+}
+
+/// Runs one statement (creating or dropping a test database) on the PostgreSQL server at `admin`.
+pub(crate) fn admin_sql(admin: &str, sql: &str) {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(admin).await.unwrap();
+        sqlx::query(sql).execute(&pool).await.unwrap();
+        pool.close().await;
+    })
 }
