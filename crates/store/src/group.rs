@@ -21,7 +21,7 @@
 
 use crate::{Result, StoreError};
 use sqlx::AnyConnection;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use tokio::sync::{oneshot, Mutex, OwnedMutexGuard};
 
@@ -46,6 +46,13 @@ pub(crate) struct Slot {
     flush_scheduled: bool,
     /// Commands released into the open batch.
     pub(crate) commands: u64,
+    /// A statement that changes the transaction's shape (BEGIN, SAVEPOINT, RELEASE, ROLLBACK)
+    /// is under way. A command dropped then (its request cancelled) may leave the connection
+    /// in a state the flags above do not describe.
+    transition: bool,
+    /// So the next user of the writer rolls back whatever is open and starts clean, telling
+    /// those who wait on the batch that it was not committed.
+    resync: bool,
 }
 
 impl Slot {
@@ -53,25 +60,63 @@ impl Slot {
         &mut self.conn
     }
 
+    /// Runs a statement that changes the transaction's shape, marked as a transition while it
+    /// runs: if the future is dropped before it ends, the writer resynchronises.
+    async fn shape(&mut self, sql: &str) -> Result<()> {
+        self.transition = true;
+        let r = sqlx::query(sql).execute(&mut self.conn).await;
+        self.transition = false;
+        r.map(|_| ()).map_err(StoreError::from)
+    }
+
     /// Undoes what a command left behind and opens the batch.
     async fn ready(&mut self) -> Result<()> {
         self.settle().await?;
         if !self.open {
-            sqlx::query("BEGIN IMMEDIATE").execute(&mut self.conn).await?;
+            self.shape("BEGIN IMMEDIATE").await?;
             self.open = true;
         }
         Ok(())
     }
 
-    /// Rolls back a command that ended without committing.
+    /// Rolls back a command that ended without committing; after a command dropped during a
+    /// transition, rolls back the whole batch (nothing in it was acknowledged) and tells its
+    /// waiters so.
     async fn settle(&mut self) -> Result<()> {
+        if self.resync {
+            self.transition = true;
+            // Whatever is open (if anything: without a transaction this fails, harmlessly).
+            let _ = sqlx::query("ROLLBACK").execute(&mut self.conn).await;
+            self.open = false;
+            self.undo = false;
+            self.in_command = false;
+            self.savepoint = false;
+            self.commands = 0;
+            self.flush_scheduled = false;
+            for w in std::mem::take(&mut self.waiters) {
+                let _ = w.send(Err("the batch was rolled back: a command was cancelled half-way".into()));
+            }
+            self.resync = false;
+            self.transition = false;
+            return Ok(());
+        }
         if self.undo {
-            if self.savepoint {
-                sqlx::query(&format!("ROLLBACK TO SAVEPOINT {SAVEPOINT}")).execute(&mut self.conn).await?;
-                sqlx::query(&format!("RELEASE SAVEPOINT {SAVEPOINT}")).execute(&mut self.conn).await?;
+            let undone = if self.savepoint {
+                match self.shape(&format!("ROLLBACK TO SAVEPOINT {SAVEPOINT}")).await {
+                    Ok(()) => self.shape(&format!("RELEASE SAVEPOINT {SAVEPOINT}")).await,
+                    Err(e) => Err(e),
+                }
             } else {
-                sqlx::query("ROLLBACK").execute(&mut self.conn).await?;
-                self.open = false;
+                let r = self.shape("ROLLBACK").await;
+                if r.is_ok() {
+                    self.open = false;
+                }
+                r
+            };
+            if let Err(e) = undone {
+                // The next user starts clean instead of failing on the same undo for ever.
+                self.resync = true;
+                return Err(e);
             }
             self.undo = false;
             self.in_command = false;
@@ -84,10 +129,10 @@ impl Slot {
     pub(crate) async fn begin_command(&mut self) -> Result<()> {
         self.settle().await?;
         if self.open {
-            sqlx::query(&format!("SAVEPOINT {SAVEPOINT}")).execute(&mut self.conn).await?;
+            self.shape(&format!("SAVEPOINT {SAVEPOINT}")).await?;
             self.savepoint = true;
         } else {
-            sqlx::query("BEGIN IMMEDIATE").execute(&mut self.conn).await?;
+            self.shape("BEGIN IMMEDIATE").await?;
             self.open = true;
             self.savepoint = false;
         }
@@ -98,7 +143,7 @@ impl Slot {
     /// Keeps the command's work in the batch.
     pub(crate) async fn release_command(&mut self) -> Result<()> {
         if self.savepoint {
-            sqlx::query(&format!("RELEASE SAVEPOINT {SAVEPOINT}")).execute(&mut self.conn).await?;
+            self.shape(&format!("RELEASE SAVEPOINT {SAVEPOINT}")).await?;
         }
         self.in_command = false;
         self.savepoint = false;
@@ -138,8 +183,6 @@ impl Slot {
 pub(crate) struct Group {
     slot: Arc<Mutex<Slot>>,
     hold: AtomicBool,
-    /// Commands waiting for the writer.
-    queued: AtomicUsize,
     /// Commands made durable, and the commits that did it.
     pub(crate) durable_commands: AtomicU64,
     pub(crate) commits: AtomicU64,
@@ -176,25 +219,11 @@ impl std::ops::DerefMut for Lease {
 
 impl Drop for Lease {
     fn drop(&mut self) {
-        if self.0.in_command {
+        if self.0.transition {
+            self.0.resync = true;
+        } else if self.0.in_command {
             self.0.undo = true;
         }
-    }
-}
-
-/// Counts a command waiting for the writer while it lives.
-struct Queued<'a>(&'a AtomicUsize);
-
-impl<'a> Queued<'a> {
-    fn new(n: &'a AtomicUsize) -> Queued<'a> {
-        n.fetch_add(1, Ordering::SeqCst);
-        Queued(n)
-    }
-}
-
-impl Drop for Queued<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -225,9 +254,10 @@ impl Group {
                 waiters: Vec::new(),
                 flush_scheduled: false,
                 commands: 0,
+                transition: false,
+                resync: false,
             })),
             hold: AtomicBool::new(false),
-            queued: AtomicUsize::new(0),
             durable_commands: AtomicU64::new(0),
             commits: AtomicU64::new(0),
         }
@@ -248,8 +278,6 @@ impl Group {
                 StoreError::Other("held commits: a transaction was begun while another is open".into())
             })?
         } else {
-            // Counted while waiting, also when the waiting request is dropped.
-            let _queued = Queued::new(&self.queued);
             self.slot.clone().lock_owned().await
         });
         lease.begin_command().await?;
@@ -266,17 +294,13 @@ impl Group {
     }
 
     /// Releases a command into the batch. Unless commits are held, it returns what to wait
-    /// on ([`durable`]) once the writer is given up; a flush is scheduled for the batch. With
-    /// nobody else in the batch or waiting for the writer, it commits at once instead.
+    /// on ([`durable`]) once the writer is given up; a flush is scheduled for the batch. The
+    /// flush runs as a task of its own, also when nobody else is waiting: a commit is never
+    /// cut off half-way because the request that released the command went away.
     pub(crate) async fn release(self: &Arc<Group>, lease: &mut Lease) -> Result<Option<Told>> {
         lease.release_command().await?;
         if self.held() {
             return Ok(None);
-        }
-        if lease.waiters.is_empty() && self.queued.load(Ordering::SeqCst) == 0 {
-            let done = lease.commit_batch().await;
-            self.count(done.as_ref().ok().copied());
-            return done.map(|_| None);
         }
         let (tell, told) = oneshot::channel();
         lease.waiters.push(tell);
