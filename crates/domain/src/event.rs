@@ -252,6 +252,16 @@ impl Verifier {
         Verifier { expect, count: 0, last: GENESIS_HASH }
     }
 
+    /// A verifier that continues after `head`, verified earlier (a resumed verification).
+    pub fn resume(head: Head) -> Verifier {
+        Verifier { expect: None, count: head.count, last: head.hash }
+    }
+
+    /// The head verified so far.
+    pub fn head(&self) -> Head {
+        Head { count: self.count, hash: self.last }
+    }
+
     /// Checks the next event.
     pub fn push(&mut self, e: &EventRecord) -> Result<(), ChainBreak> {
         let expected = self.count + 1;
@@ -313,6 +323,7 @@ pub const ACTION_KINDS: &[(&str, &str, &str)] = &[
     ("underwriter", "核保权限", "Underwriting authority"),
     ("notifications", "通知", "Notifications"),
     ("admin", "平台管理", "Administration"),
+    ("job", "后台任务", "Background jobs"),
 ];
 
 /// A readable label of an event's action (`policy.endorsed` → 保单批改 / Policy endorsed),
@@ -337,6 +348,9 @@ pub fn action_label(action: &str) -> Option<(&'static str, &'static str)> {
         "api_token.revoked" => ("吊销 API 令牌", "API token revoked"),
         "api_key.issued" => ("签发 API 密钥", "API key issued"),
         "admin.username" => ("设定管理员账号", "Administrator account set"),
+        "job.succeeded" => ("后台任务完成", "Background job finished"),
+        "job.failed" => ("后台任务失败", "Background job failed"),
+        "job.cancelled" => ("后台任务取消", "Background job cancelled"),
         "product.filed" => ("新建产品备案", "Product filed"),
         "product.updated" => ("修改备案内容", "Filing updated"),
         "product.version_created" => ("新建备案版本", "New filing version"),

@@ -11,6 +11,7 @@ pub mod dispute;
 pub mod error;
 pub mod event;
 pub mod industry;
+pub mod job;
 pub mod keys;
 pub mod ledger;
 pub mod merkle;

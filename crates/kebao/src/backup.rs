@@ -6,6 +6,8 @@
 //! signed tree heads, the ledger against the log) on the restored copy.
 
 use super::*;
+use kebao_domain::job::{JobFailure, JobResult};
+use kebao_service::jobs::{JobContext, JobFuture, JobHandler, JobStop};
 use std::process::Command as Process;
 use std::time::Instant;
 
@@ -75,10 +77,18 @@ fn create_private(path: &Path) -> Result<()> {
 
 /// `kebao backup --to FILE`.
 pub(crate) async fn backup(url: &str, to: &Path) -> Result<()> {
+    let started = Instant::now();
+    write_backup(url, to).await?;
+    outln!("backup: {} ({} bytes) in {:.1} s", to.display(), size(to), started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// Writes a backup of the database at `url` to the new file `to` and checks it; on failure
+/// no file is left behind.
+pub(crate) async fn write_backup(url: &str, to: &Path) -> Result<()> {
     if to.exists() {
         bail!("{} exists: a backup is written to a new file", to.display());
     }
-    let started = Instant::now();
     if is_sqlite(url) {
         let Some(path) = kebao_store::sqlite_path(url) else { bail!("`{url}` is not a database file") };
         if !path.is_file() {
@@ -103,29 +113,123 @@ pub(crate) async fn backup(url: &str, to: &Path) -> Result<()> {
         }
         // The copy opens, passes SQLite's integrity check and has the same schema.
         let copy_url = format!("sqlite://{}", to.display());
-        let copy = Store::connect(&copy_url, &OpenOptions::default()).await?;
-        let checked = copy.integrity_check().await;
-        copy.close().await;
-        checked.with_context(|| format!("the copy {} fails its check", to.display()))?;
+        let checked = async {
+            let copy = Store::connect(&copy_url, &OpenOptions::default()).await?;
+            let checked = copy.integrity_check().await;
+            copy.close().await;
+            checked
+        }
+        .await;
+        if let Err(e) = checked {
+            let _ = std::fs::remove_file(to);
+            bail!("the copy {} fails its check: {e}", to.display());
+        }
     } else {
         create_private(to)?;
-        let written = tool(
-            "pg_dump",
-            &[
-                "--format=custom".as_ref(),
-                "--no-owner".as_ref(),
-                "--file".as_ref(),
-                to.as_os_str(),
-                url.as_ref(),
-            ],
-        );
-        if let Err(e) = written.and_then(|_| check_archive(to)) {
+        let (url2, to2) = (url.to_owned(), to.to_owned());
+        // pg_dump runs as a child process: off the async threads.
+        let written = tokio::task::spawn_blocking(move || {
+            tool(
+                "pg_dump",
+                &[
+                    "--format=custom".as_ref(),
+                    "--no-owner".as_ref(),
+                    "--file".as_ref(),
+                    to2.as_os_str(),
+                    url2.as_ref(),
+                ],
+            )
+            .and_then(|_| check_archive(&to2))
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("the backup task failed: {e}"))
+        .and_then(|r| r);
+        if let Err(e) = written {
             let _ = std::fs::remove_file(to);
             return Err(e);
         }
     }
-    outln!("backup: {} ({} bytes) in {:.1} s", to.display(), size(to), started.elapsed().as_secs_f64());
     Ok(())
+}
+
+/// The scheduled (or requested) backup as a background job: a new file named by the time in
+/// the server's backup directory, checked, then the oldest of the directory's Kebao backups
+/// removed beyond the number to keep.
+#[derive(Debug)]
+pub(crate) struct BackupJob {
+    pub url: String,
+    pub dir: PathBuf,
+    /// How many backups the directory keeps (the newest).
+    pub keep: usize,
+}
+
+/// The names of the backups `BackupJob` writes: `kebao-backup-YYYYMMDDTHHMMSSZ.{db,dump}`.
+const BACKUP_PREFIX: &str = "kebao-backup-";
+
+impl BackupJob {
+    fn extension(&self) -> &'static str {
+        if is_sqlite(&self.url) {
+            "db"
+        } else {
+            "dump"
+        }
+    }
+
+    /// The directory's Kebao backups of this store's kind, oldest first.
+    fn existing(&self) -> Result<Vec<PathBuf>> {
+        let ext = self.extension();
+        let mut found: Vec<PathBuf> = std::fs::read_dir(&self.dir)
+            .with_context(|| format!("reading {}", self.dir.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                    n.starts_with(BACKUP_PREFIX) && n.ends_with(&format!(".{ext}")) && !n.contains(".part")
+                })
+            })
+            .collect();
+        found.sort();
+        Ok(found)
+    }
+
+    async fn run_inner(&self, ctx: &mut JobContext) -> std::result::Result<JobResult, JobStop> {
+        let fail = |e: anyhow::Error| {
+            JobStop::Failed(JobFailure::new(format!("备份失败：{e:#}"), format!("the backup failed: {e:#}")))
+        };
+        ctx.progress(0, 3, None).await?;
+        std::fs::create_dir_all(&self.dir)
+            .with_context(|| format!("creating {}", self.dir.display()))
+            .map_err(fail)?;
+        let stamp = time::OffsetDateTime::now_utc()
+            .format(time::macros::format_description!("[year][month][day]T[hour][minute][second]Z"))
+            .map_err(|e| fail(e.into()))?;
+        let name = format!("{BACKUP_PREFIX}{stamp}.{}", self.extension());
+        let path = self.dir.join(&name);
+        write_backup(&self.url, &path).await.map_err(fail)?;
+        ctx.progress(2, 3, None).await?;
+        let mut removed = 0u64;
+        let existing = self.existing().map_err(fail)?;
+        let excess = existing.len().saturating_sub(self.keep.max(1));
+        for old in existing.iter().take(excess) {
+            if old != &path {
+                std::fs::remove_file(old)
+                    .with_context(|| format!("removing {}", old.display()))
+                    .map_err(fail)?;
+                removed += 1;
+            }
+        }
+        ctx.progress(3, 3, None).await?;
+        Ok(JobResult::BackupWritten {
+            file: path.display().to_string(),
+            bytes: size(&path),
+            removed_old: removed,
+        })
+    }
+}
+
+impl JobHandler for BackupJob {
+    fn run<'a>(&'a self, _svc: &'a Service, ctx: &'a mut JobContext) -> JobFuture<'a> {
+        Box::pin(self.run_inner(ctx))
+    }
 }
 
 /// `kebao restore --from FILE`: into a new SQLite file or an empty PostgreSQL database.

@@ -84,6 +84,10 @@ impl kebao_service::transparency::HeadJournal for FileJournal {
         f.write_all(line.as_bytes()).map_err(|e| format!("{}: {e}", self.path.display()))?;
         f.sync_all().map_err(|e| format!("{}: {e}", self.path.display()))
     }
+
+    fn kept(&self) -> std::result::Result<Vec<PublishedHead>, String> {
+        read_head_journal(&self.path).map_err(|e| format!("{e:#}"))
+    }
 }
 
 /// The heads kept in the journal, oldest first (none if there is no journal yet).

@@ -291,7 +291,19 @@ pub(crate) async fn demo(
     for (_, u) in &zone.pending {
         outln!("  {:<18} Enterprise admin of a registration waiting for verification", u.username);
     }
+    // Backups of the demo zone go beside its database (three kept), nightly and on request
+    // from the jobs page.
+    let backup_dir = kebao_store::sqlite_path(url)
+        .and_then(|p| p.parent().map(|d| d.join("kebao-demo-backups")))
+        .unwrap_or_else(|| PathBuf::from("kebao-demo-backups"));
+    outln!("Backups: {} (nightly at 02:30, three kept; or from /jobs)", backup_dir.display());
     outln!();
+    let job_args = crate::jobs::JobArgs {
+        backup_dir: Some(backup_dir),
+        backup_keep: 3,
+        ..crate::jobs::JobArgs::without_backups()
+    };
+    let svc = crate::jobs::start(svc, url, &job_args);
     serve(svc, &listen, true, WebArgs::default()).await
 }
 

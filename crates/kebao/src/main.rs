@@ -18,6 +18,7 @@ mod credit;
 mod demo;
 mod fit;
 mod index;
+mod jobs;
 mod score;
 mod showcase;
 mod subsidy;
@@ -75,6 +76,8 @@ enum Command {
         commit_per_command: bool,
         #[command(flatten)]
         web: WebArgs,
+        #[command(flatten)]
+        jobs: jobs::JobArgs,
     },
     /// Create (or reuse) a demo zone in ./kebao-demo.db and serve it.
     Demo {
@@ -120,6 +123,11 @@ enum Command {
         /// The backup written by `kebao backup`.
         #[arg(long)]
         from: PathBuf,
+    },
+    /// Background jobs: list, start, cancel, or run the queue here.
+    Jobs {
+        #[command(subcommand)]
+        command: jobs::JobsCommand,
     },
     /// Users.
     User {
@@ -537,13 +545,14 @@ fn print_problems(report: &kebao_service::import::ImportReport) {
 
 async fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Serve { db, listen, insecure_cookies, commit_per_command, web } => {
+        Command::Serve { db, listen, insecure_cookies, commit_per_command, web, jobs } => {
             let svc = with_key(
                 service_with(&db.url, db.policies.as_deref(), !commit_per_command).await?,
                 &db.signing_key,
                 true,
             )?;
             svc.restore_catalogue().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let svc = jobs::start(svc, &db.url, &jobs);
             serve(svc, &listen, !insecure_cookies, web).await
         }
         Command::Demo { url, enterprises, seed, port, no_serve, years } => {
@@ -798,6 +807,7 @@ async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Subsidy { command } => subsidy::run(command).await,
+        Command::Jobs { command } => jobs::run(command).await,
         Command::Ledger { command: LedgerCommand::Verify { db } } => {
             let svc = service(&db.url, db.policies.as_deref()).await?;
             let r = svc.ledger_verify().await.map_err(|e| anyhow::anyhow!("{e}"))?;

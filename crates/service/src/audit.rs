@@ -86,7 +86,11 @@ async fn org_name(tx: &mut ReadTx, cache: &mut HashMap<String, String>, id: &str
     Ok(n)
 }
 
-async fn actor_name(tx: &mut ReadTx, cache: &mut HashMap<String, String>, actor: &str) -> Result<String> {
+pub(crate) async fn actor_name(
+    tx: &mut ReadTx,
+    cache: &mut HashMap<String, String>,
+    actor: &str,
+) -> Result<String> {
     if let Some(id) = actor.strip_prefix("user:") {
         if let Some(u) = found(users::get(tx.conn(), id).await)? {
             let org = org_name(tx, cache, &u.org_id).await?.unwrap_or_default();
@@ -143,6 +147,8 @@ async fn subject_ref(
             Some(a) => org_name(tx, cache, &a.enterprise_id).await?.map(|n| named("subsidy", n)),
             None => None,
         },
+        "job" => found(kebao_store::jobs::get(tx.conn(), id).await)?
+            .map(|j| named("job", format!("{} / {}", j.kind.label_zh(), j.kind.label_en()))),
         "consent" => match found(consents::get(tx.conn(), id).await)? {
             Some((c, _)) => org_name(tx, cache, &c.enterprise_id).await?.map(|n| named("consent", n)),
             None => None,
@@ -212,6 +218,18 @@ impl Service {
     pub async fn log_size(&self) -> Result<u64> {
         let mut tx = self.store.begin_read().await?;
         Ok(events::head(tx.conn()).await?.count)
+    }
+
+    /// The log's head row, for the platform's own checks (no reader to authorise).
+    pub(crate) async fn log_head(&self) -> Result<Head> {
+        let mut tx = self.store.begin_read().await?;
+        Ok(events::head(tx.conn()).await?)
+    }
+
+    /// Up to `n` events after `after`, for the platform's own checks.
+    pub(crate) async fn log_page(&self, after: u64, n: u32) -> Result<Vec<EventRecord>> {
+        let mut tx = self.store.begin_read().await?;
+        Ok(events::page(tx.conn(), after, n).await?)
     }
 
     /// The current head of the log.

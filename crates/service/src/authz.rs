@@ -137,6 +137,10 @@ pub enum Action {
     /// A statutory duty over the zone's enterprises (zone officers, the regulator): the basis
     /// for reading their non-public data, recorded as such.
     Supervise,
+    /// Seeing the background jobs and their progress.
+    ReadJobs,
+    /// Starting and cancelling any background job (backups and the like).
+    RunJobs,
 }
 
 impl Action {
@@ -205,6 +209,8 @@ impl Action {
             Action::CheckSubsidy => "check_subsidy",
             Action::IssueApiKey => "issue_api_key",
             Action::Supervise => "supervise",
+            Action::ReadJobs => "read_jobs",
+            Action::RunJobs => "run_jobs",
         }
     }
 
@@ -273,6 +279,8 @@ impl Action {
         Action::CheckSubsidy,
         Action::IssueApiKey,
         Action::Supervise,
+        Action::ReadJobs,
+        Action::RunJobs,
     ];
 
     /// The action as a refusal names it.
@@ -341,6 +349,8 @@ impl Action {
             Action::CheckSubsidy => "check a policy's subsidy",
             Action::IssueApiKey => "issue an API key",
             Action::Supervise => "act on a statutory duty over the zone",
+            Action::ReadJobs => "see the background jobs",
+            Action::RunJobs => "start or cancel background jobs",
         }
     }
 

@@ -12,6 +12,7 @@ pub mod cover;
 pub mod disputes;
 pub mod import;
 pub mod inbox;
+pub mod jobs;
 pub mod ledger;
 pub mod overview;
 pub mod payments;
@@ -241,6 +242,8 @@ pub struct Service {
     fault_before_event: Arc<AtomicBool>,
     /// The bound on concurrent password checks.
     pub(crate) password_gate: Arc<auth::PasswordGate>,
+    /// The kinds of background job this process runs (`None`: not known here).
+    pub(crate) runnable_jobs: Option<Arc<std::collections::HashSet<kebao_domain::job::JobKind>>>,
 }
 
 /// The zone's catalogue file, embedded.
@@ -267,6 +270,7 @@ impl Service {
         ));
         Service {
             password_gate,
+            runnable_jobs: None,
             catalogue: Arc::new(std::sync::RwLock::new(Arc::new(catalogue))),
             signer: None,
             head_journal: None,

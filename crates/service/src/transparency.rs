@@ -22,6 +22,11 @@ const PAGE: u32 = 5_000;
 pub trait HeadJournal: Send + Sync + std::fmt::Debug {
     /// Keeps one newly signed head; called after the head is committed.
     fn record(&self, head: &PublishedHead) -> std::result::Result<(), String>;
+
+    /// Every head kept so far (for the audit verification); none by default.
+    fn kept(&self) -> std::result::Result<Vec<PublishedHead>, String> {
+        Ok(Vec::new())
+    }
 }
 
 impl Service {

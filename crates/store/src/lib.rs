@@ -12,6 +12,7 @@ pub mod consents;
 pub mod disputes;
 pub mod events;
 mod group;
+pub mod jobs;
 pub mod ledger;
 pub mod orgs;
 pub mod policies;
@@ -138,6 +139,9 @@ pub enum Unlogged {
     LoginAttempt,
     /// A signed tree head: it signs the log, so it cannot itself be an entry of the log.
     TreeHeadSigning,
+    /// A background job's queue entry, lease and progress: the runner's bookkeeping. The
+    /// job's end is its event.
+    JobBookkeeping,
     /// A test that writes behind the service's back on purpose: to damage the database and
     /// show that the verifiers find it, or to set up a state no command makes.
     Tampering,
@@ -281,6 +285,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (15, "collection_accounts", include_str!("../migrations/sqlite/0015_collection_accounts.sql")),
             (16, "attachment_labels", include_str!("../migrations/sqlite/0016_attachment_labels.sql")),
             (17, "policy_subject", include_str!("../migrations/sqlite/0017_policy_subject.sql")),
+            (18, "jobs", include_str!("../migrations/sqlite/0018_jobs.sql")),
         ],
         Backend::Postgres => &[
             (1, "registry", include_str!("../migrations/postgres/0001_registry.sql")),
@@ -299,6 +304,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (15, "collection_accounts", include_str!("../migrations/postgres/0015_collection_accounts.sql")),
             (16, "attachment_labels", include_str!("../migrations/postgres/0016_attachment_labels.sql")),
             (17, "policy_subject", include_str!("../migrations/postgres/0017_policy_subject.sql")),
+            (18, "jobs", include_str!("../migrations/postgres/0018_jobs.sql")),
         ],
     };
     files

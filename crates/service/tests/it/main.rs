@@ -15,6 +15,7 @@ mod credentials;
 mod group;
 mod ids;
 mod import;
+mod jobs;
 mod ledger;
 mod policies;
 mod products;

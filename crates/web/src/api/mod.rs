@@ -7,6 +7,7 @@ pub(crate) mod consent;
 pub(crate) mod disputes;
 mod dto;
 mod handlers;
+pub(crate) mod jobs;
 pub(crate) mod operations;
 pub(crate) mod policies;
 pub(crate) mod products;
@@ -123,6 +124,9 @@ pub fn routes() -> Router<AppState> {
         .route("/transparency/inclusion/{seq}", get(consent::inclusion))
         .route("/transparency/consistency", get(consent::consistency))
         .route("/api-keys", post(consent::issue_key))
+        .route("/jobs", get(jobs::list).post(jobs::start))
+        .route("/jobs/{id}", get(jobs::get))
+        .route("/jobs/{id}/cancel", post(jobs::cancel))
         .fallback(not_found)
 }
 
@@ -195,7 +199,8 @@ async fn not_found() -> ApiError {
         claims::download_claim_document, policies::overview,
         subsidies::programmes, subsidies::load, subsidies::calendar, subsidies::check, subsidies::apply,
         subsidies::list, subsidies::get, subsidies::step, subsidies::object, subsidies::resolve, subsidies::upload,
-        subsidies::offers, subsidies::dashboard, subsidies::what_if, attachments::download
+        subsidies::offers, subsidies::dashboard, subsidies::what_if, attachments::download,
+        jobs::list, jobs::get, jobs::start, jobs::cancel
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorInfo, crate::error::ErrorDetail)),
     modifiers(&BearerAuth, &CommonResponses),

@@ -7,7 +7,9 @@ use axum::extract::{Query, State};
 use axum::routing::get;
 use axum::Router;
 use kebao_domain::event::{action_kind_label, action_label, ACTION_KINDS};
+use kebao_domain::job::JobKind;
 use kebao_service::audit::AuditQuery;
+use kebao_service::jobs::JobQuery;
 use kebao_service::ServiceError;
 use std::collections::HashMap;
 
@@ -25,7 +27,10 @@ struct AuditTpl {
     c: Chrome,
     count: u64,
     hash: String,
-    verified: Option<String>,
+    /// The latest full verification (a background job).
+    verification: Option<super::jobs::JobRowT>,
+    /// The reader may start a new one here.
+    can_verify: bool,
     rows: Vec<AuditRowView>,
     /// (code, label) of each kind of event, for the filter.
     kinds: Vec<(String, String)>,
@@ -64,24 +69,15 @@ async fn audit_page(
         Ok(h) => h,
         Err(e) => return Err(error_page(tr, c, e)),
     };
-    let verified = if q.contains_key("verify") {
-        match st
-            .svc
-            .audit_verify(&s.actor, None, &mut |_, _| {})
-            .await
-            .map_err(|e| error_page(tr, chrome_blank(tr), e))?
-        {
-            kebao_service::audit::Verification::Sound(h) => Some(tr.pick(
-                format!("完好：{} 个事件，每一环均可验证", h.count),
-                format!("sound: {} events, every link holds", h.count),
-            )),
-            kebao_service::audit::Verification::Broken(b) => {
-                Some(tr.pick(format!("已损坏：{b}"), format!("broken: {b}")))
-            }
-        }
-    } else {
-        None
-    };
+    // The full verification runs as a background job (it reads the whole log); the page shows
+    // the latest one.
+    let latest = st
+        .svc
+        .jobs(&s.actor, &JobQuery { kind: Some(JobKind::AuditVerify), ..JobQuery::default() })
+        .await
+        .map_err(|e| error_page(tr, chrome_blank(tr), e))?;
+    let verification = latest.jobs.first().map(|v| super::jobs::job_row(&c, v));
+    let can_verify = latest.startable.contains(&JobKind::AuditVerify);
     let when = |us: i64| kebao_domain::time_zone::display_local(kebao_domain::time_zone::from_unix_us(us));
     let nonempty = |k: &str| q.get(k).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
     let mut errors = Vec::new();
@@ -195,7 +191,8 @@ async fn audit_page(
         c,
         count: head.count,
         hash: head.hash.to_hex(),
-        verified,
+        verification,
+        can_verify,
         rows,
         kinds,
         kind,

@@ -132,6 +132,8 @@ pub struct UserChrome {
     pub subsidies: bool,
     pub consents: bool,
     pub audit: bool,
+    /// Sees the background jobs.
+    pub jobs: bool,
 }
 
 pub(super) type Page = Result<Response, Response>;
@@ -207,6 +209,7 @@ pub(super) async fn chrome_any(
                 consents: enterprise
                     || matches!(kind, Some(OrgKind::Bank | OrgKind::Guarantor | OrgKind::Insurer)),
                 audit: ab.on_zone(Action::ReadAudit),
+                jobs: ab.on_zone(Action::ReadJobs),
             })
         }
         None => None,

@@ -11,6 +11,7 @@ mod claims;
 mod consent;
 mod disputes;
 mod home;
+mod jobs;
 mod kit;
 mod policies;
 mod products;
@@ -27,6 +28,7 @@ pub fn routes() -> axum::Router<AppState> {
         .merge(account::routes().layer(axum::middleware::from_fn(language)))
         .merge(registry::routes().layer(axum::middleware::from_fn(language)))
         .merge(audit::routes().layer(axum::middleware::from_fn(language)))
+        .merge(jobs::routes().layer(axum::middleware::from_fn(language)))
         .merge(products::routes().layer(axum::middleware::from_fn(language)))
         .merge(consent::routes().layer(axum::middleware::from_fn(language)))
         .merge(policies::routes().layer(axum::middleware::from_fn(language)))

@@ -1,0 +1,242 @@
+//! Background jobs: work that runs outside any request (the audit verification, backups, and
+//! later retention, simulations, index runs, model fits and batch scoring). A job is queued,
+//! taken by one runner under a lease it renews, reports its progress (and, when it can be
+//! resumed, a checkpoint), and ends succeeded, failed or cancelled — the end is the job's one
+//! event. A runner that dies leaves its lease to run out: the job is then queued again from
+//! its checkpoint, or failed if its kind cannot be resumed.
+
+use crate::error::FieldError;
+use crate::org::string_enum;
+use serde::{Deserialize, Serialize};
+
+string_enum! {
+    /// What a job does.
+    JobKind {
+        AuditVerify = "audit_verify", "审计链完整校验", "Full audit verification";
+        Backup = "backup", "数据库备份", "Database backup";
+    }
+}
+
+string_enum! {
+    /// Where a job stands.
+    JobState {
+        Queued = "queued", "排队中", "Queued";
+        Running = "running", "运行中", "Running";
+        Succeeded = "succeeded", "已完成", "Succeeded";
+        Failed = "failed", "失败", "Failed";
+        Cancelled = "cancelled", "已取消", "Cancelled";
+    }
+}
+
+/// A job as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Job {
+    pub id: String,
+    pub kind: JobKind,
+    pub params: JobParams,
+    pub state: JobState,
+    /// Who asked for it (the event log's actor name: `user:…` or `system:…`).
+    pub requested_by: String,
+    pub requested_at_us: i64,
+    /// How many times a runner started it.
+    pub attempts: i64,
+    pub started_at_us: Option<i64>,
+    pub finished_at_us: Option<i64>,
+    /// Progress: `done` of `total` units (see [`JobKind::unit`]); `total` 0 when not known yet.
+    pub done: i64,
+    pub total: i64,
+    /// Where a resumed run continues (the kind's own JSON).
+    pub checkpoint: Option<String>,
+    /// Who asked a running job to stop (it stops at its next step).
+    pub cancel_requested_by: Option<String>,
+    pub result: Option<JobResult>,
+    pub failure: Option<JobFailure>,
+}
+
+impl Job {
+    /// Progress in per cent, when the total is known.
+    pub fn percent(&self) -> Option<u8> {
+        if self.total <= 0 {
+            return None;
+        }
+        let p = (self.done.clamp(0, self.total) * 100) / self.total;
+        u8::try_from(p).ok()
+    }
+}
+
+/// How many times a resumable job is started before a further interruption fails it.
+pub const MAX_ATTEMPTS: i64 = 3;
+
+impl JobKind {
+    /// Whether a run interrupted by a restart continues (from its checkpoint, or from the
+    /// start when it has none) instead of failing.
+    pub const fn resumable(self) -> bool {
+        match self {
+            // The chain is verified page by page: the checkpoint is the head so far.
+            JobKind::AuditVerify => true,
+            // A backup interrupted half-way leaves a partial file; a new run writes a new one.
+            JobKind::Backup => true,
+        }
+    }
+
+    /// What one unit of its progress counts.
+    pub const fn unit(self) -> (&'static str, &'static str) {
+        match self {
+            JobKind::AuditVerify => ("个事件", "events"),
+            JobKind::Backup => ("步", "steps"),
+        }
+    }
+}
+
+impl JobState {
+    /// Whether the job has ended.
+    pub const fn ended(self) -> bool {
+        matches!(self, JobState::Succeeded | JobState::Failed | JobState::Cancelled)
+    }
+
+    /// The state after a runner's or a person's step, or why it cannot be taken.
+    pub fn apply(self, step: JobStep) -> Result<JobState, FieldError> {
+        use JobState as S;
+        use JobStep as T;
+        Ok(match (self, step) {
+            (S::Queued, T::Start) => S::Running,
+            (S::Running, T::Requeue) => S::Queued,
+            (S::Running, T::Succeed) => S::Succeeded,
+            (S::Running | S::Queued, T::Fail) => S::Failed,
+            (S::Queued | S::Running, T::Cancel) => S::Cancelled,
+            (from, _) if from.ended() => {
+                return Err(FieldError::new(
+                    "state",
+                    "job_ended",
+                    format!("该任务已结束（{}），不能再操作", from.label_zh()),
+                    format!("the job has ended ({}); nothing more can be done to it", from.label_en()),
+                ))
+            }
+            (from, step) => {
+                return Err(FieldError::new(
+                    "state",
+                    "job_state",
+                    format!("任务{}时不能{}", from.label_zh(), step.label_zh()),
+                    format!("a job that is {} cannot be {}", from.label_en(), step.label_en()),
+                ))
+            }
+        })
+    }
+}
+
+string_enum! {
+    /// What can happen to a job.
+    JobStep {
+        Start = "start", "开始运行", "started";
+        Requeue = "requeue", "重新排队", "queued again";
+        Succeed = "succeed", "完成", "finished";
+        Fail = "fail", "记为失败", "failed";
+        Cancel = "cancel", "取消", "cancelled";
+    }
+}
+
+/// What a job was asked to do (its kind's settings; the kinds of today take none: a backup
+/// goes where the server is configured to write them, never to a path a request names).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct JobParams {
+    /// For a scheduled run: the schedule's key (kind and business date), unique.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduled_for: Option<String>,
+}
+
+/// What a finished job found or made, shown on its page and recorded in its event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum JobResult {
+    /// The chain, the signed tree heads and the ledger all hold.
+    AuditSound { events: u64, head: String, tree_heads: u64, transfers: u64 },
+    /// The verification found the log or the ledger broken (the job still succeeded: it
+    /// answered the question).
+    AuditBroken { events_checked: u64, problem: String },
+    /// A backup file, checked after writing.
+    BackupWritten { file: String, bytes: u64, removed_old: u64 },
+}
+
+impl JobResult {
+    /// One sentence, in both languages.
+    pub fn summary(&self) -> (String, String) {
+        match self {
+            JobResult::AuditSound { events, tree_heads, transfers, .. } => (
+                format!("完好：{events} 个事件每一环均可验证，与 {tree_heads} 个签名树头一致，账簿 {transfers} 笔转账与日志相符"),
+                format!("sound: every link of {events} events holds, all {tree_heads} signed tree heads match, the ledger's {transfers} transfers are the ones the log records"),
+            ),
+            JobResult::AuditBroken { events_checked, problem } => (
+                format!("已损坏：{problem}（已校验 {events_checked} 个事件）"),
+                format!("broken: {problem} ({events_checked} events checked)"),
+            ),
+            JobResult::BackupWritten { file, bytes, removed_old } => {
+                let mb = *bytes as f64 / 1_048_576.0;
+                (
+                    format!("已写入并校验备份 {file}（{mb:.1} MB）；按保留份数删除旧备份 {removed_old} 份"),
+                    format!("backup {file} written and checked ({mb:.1} MB); {removed_old} old backup(s) removed as the retention count says"),
+                )
+            }
+        }
+    }
+
+    /// Whether the result is a finding a person must act on.
+    pub fn alarming(&self) -> bool {
+        matches!(self, JobResult::AuditBroken { .. })
+    }
+}
+
+/// Why a job failed, in both languages (no internal detail beyond what an operator needs).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobFailure {
+    pub message_zh: String,
+    pub message_en: String,
+}
+
+impl JobFailure {
+    /// A failure with its message in both languages.
+    pub fn new(zh: impl Into<String>, en: impl Into<String>) -> JobFailure {
+        JobFailure { message_zh: zh.into(), message_en: en.into() }
+    }
+
+    /// The run was interrupted (the server stopped) and the job cannot be resumed, or was
+    /// interrupted too often.
+    pub fn interrupted(attempts: i64) -> JobFailure {
+        JobFailure::new(
+            format!("运行被中断（服务停止或重启），已尝试 {attempts} 次，不再自动重试；可重新提交"),
+            format!("interrupted (the server stopped or restarted) after {attempts} attempt(s); not retried again — start it anew"),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn states_move_only_forward_to_an_end() {
+        assert_eq!(JobState::Queued.apply(JobStep::Start).unwrap(), JobState::Running);
+        assert_eq!(JobState::Running.apply(JobStep::Requeue).unwrap(), JobState::Queued);
+        assert_eq!(JobState::Running.apply(JobStep::Succeed).unwrap(), JobState::Succeeded);
+        assert_eq!(JobState::Queued.apply(JobStep::Cancel).unwrap(), JobState::Cancelled);
+        assert!(JobState::Queued.apply(JobStep::Succeed).is_err());
+        assert!(JobState::Queued.apply(JobStep::Requeue).is_err());
+        for end in [JobState::Succeeded, JobState::Failed, JobState::Cancelled] {
+            for step in JobStep::ALL {
+                let e = end.apply(*step).unwrap_err();
+                assert_eq!(e.code, "job_ended");
+            }
+        }
+    }
+
+    #[test]
+    fn results_round_trip_and_read_in_both_languages() {
+        let r = JobResult::AuditSound { events: 5, head: "5:ab".into(), tree_heads: 1, transfers: 0 };
+        let text = serde_json::to_string(&r).unwrap();
+        assert_eq!(serde_json::from_str::<JobResult>(&text).unwrap(), r);
+        let (zh, en) = r.summary();
+        assert!(zh.contains("5 个事件") && en.contains("5 events"));
+        assert!(serde_json::from_str::<JobParams>(r#"{"path":"/etc"}"#).is_err());
+    }
+}
