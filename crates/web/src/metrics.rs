@@ -27,8 +27,14 @@ impl Metrics {
         }
     }
 
-    /// The text exposition format.
-    pub fn text(&self, events: Option<u64>, group: Option<(u64, u64)>) -> String {
+    /// The text exposition format. `jobs`: (kind, state, count, oldest request) per group.
+    pub fn text(
+        &self,
+        events: Option<u64>,
+        group: Option<(u64, u64)>,
+        jobs: &[(kebao_domain::job::JobKind, kebao_domain::job::JobState, i64, i64)],
+        now_us: i64,
+    ) -> String {
         let mut out = String::new();
         let _ = writeln!(out, "# HELP kebao_http_requests_total HTTP requests served.");
         let _ = writeln!(out, "# TYPE kebao_http_requests_total counter");
@@ -62,6 +68,24 @@ impl Metrics {
             let _ = writeln!(out, "# TYPE kebao_group_commits_total counter");
             let _ = writeln!(out, "kebao_group_commits_total {commits}");
         }
+        if !jobs.is_empty() {
+            let _ = writeln!(out, "# HELP kebao_jobs Background jobs by kind and state.");
+            let _ = writeln!(out, "# TYPE kebao_jobs gauge");
+            for (kind, state, n, _) in jobs {
+                let _ = writeln!(out, "kebao_jobs{{kind=\"{kind}\",state=\"{state}\"}} {n}");
+            }
+            let _ = writeln!(
+                out,
+                "# HELP kebao_job_oldest_queued_seconds How long the oldest queued job of each kind has waited."
+            );
+            let _ = writeln!(out, "# TYPE kebao_job_oldest_queued_seconds gauge");
+            for (kind, state, _, oldest) in jobs {
+                if *state == kebao_domain::job::JobState::Queued {
+                    let age = (now_us - oldest).max(0) as f64 / 1e6;
+                    let _ = writeln!(out, "kebao_job_oldest_queued_seconds{{kind=\"{kind}\"}} {age:.0}");
+                }
+            }
+        }
         out
     }
 }
@@ -82,9 +106,10 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
 /// `GET /metrics`.
 pub async fn render(State(state): State<AppState>) -> Response {
     let events = state.svc.log_size().await.ok();
+    let jobs = state.svc.job_counts().await.unwrap_or_default();
     (
         [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.text(events, state.svc.group_stats()),
+        state.metrics.text(events, state.svc.group_stats(), &jobs, state.svc.now_us()),
     )
         .into_response()
 }

@@ -131,3 +131,116 @@ fn backup_while_serving_restores_and_verifies_postgres() {
         admin_sql(&admin, &format!("DROP DATABASE {n} WITH (FORCE)"));
     }
 }
+
+/// Backups as background jobs: queued from the command line and run by `kebao jobs run`
+/// into a directory that keeps the newest N; a second queued backup is refused while one
+/// waits; a backup on a runner without a directory fails, saying why; and `kebao serve
+/// --backup-dir` queues the nightly backup itself and runs it.
+fn backups_as_jobs(db: &str) {
+    ok(&kebao(
+        db,
+        &["demo", "--enterprises", "30", "--years", "0", "--seed", "5", "--no-serve", "--database", db],
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let to = dir.path().join("backups");
+    let to_s = to.to_str().unwrap();
+    let ext = if db.starts_with("sqlite:") { ".db" } else { ".dump" };
+    let backups = || -> Vec<std::path::PathBuf> {
+        let mut v: Vec<_> = std::fs::read_dir(&to)
+            .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+            .unwrap_or_default();
+        v.retain(|p| p.to_string_lossy().ends_with(ext));
+        v.sort();
+        v
+    };
+    assert!(ok(&kebao(db, &["jobs", "start", "backup"])).starts_with("queued "));
+    refused(&kebao(db, &["jobs", "start", "backup"]), "already queued");
+    refused(&kebao(db, &["jobs", "start", "nonsense"]), "unknown kind of job");
+    let out = ok(&kebao(db, &["jobs", "run", "--backup-dir", to_s, "--backup-keep", "1"]));
+    assert!(
+        out.contains("backup") && out.contains("succeeded") && out.contains("written and checked"),
+        "{out}"
+    );
+    let first = backups();
+    assert_eq!(first.len(), 1, "{first:?}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&first[0]).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "the backup is open to others: {mode:o}");
+    }
+    // The next one replaces it (one kept); the names carry the second they were taken.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    ok(&kebao(db, &["jobs", "start", "backup"]));
+    let out = ok(&kebao(db, &["jobs", "run", "--backup-dir", to_s, "--backup-keep", "1"]));
+    assert!(out.contains("1 old backup(s) removed"), "{out}");
+    let second = backups();
+    assert_eq!(second.len(), 1);
+    assert_ne!(second, first);
+    // A runner without a backup directory fails the job and says why; the exit code says so.
+    ok(&kebao(db, &["jobs", "start", "backup"]));
+    let o = kebao(db, &["jobs", "run"]);
+    assert!(
+        !o.status.success() && stdout(&o).contains("failed") && stdout(&o).contains("not set up"),
+        "{}",
+        stdout(&o)
+    );
+    // The full audit verification as a job: its own end events included, the log is sound.
+    ok(&kebao(db, &["jobs", "start", "audit_verify"]));
+    let out = ok(&kebao(db, &["jobs", "run"]));
+    assert!(out.contains("sound: every link"), "{out}");
+    let listed = ok(&kebao(db, &["jobs", "list"]));
+    assert!(listed.matches("backup").count() >= 3, "{listed}");
+    ok(&kebao(db, &["audit", "verify"]));
+    // The server queues the nightly backup (due at 00:00, so now) and its runner runs it.
+    let port = free_port();
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_kebao"))
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--insecure-cookies"])
+        .args(["--backup-dir", to_s, "--backup-at", "00:00", "--backup-keep", "5"])
+        .env("KEBAO_DATABASE_URL", db)
+        .env("KEBAO_LOG", "warn")
+        .env("KEBAO_SIGNING_KEY", crate::cli::key_for(db))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(dir.path().join("serve.log")).unwrap())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    let scheduled = loop {
+        let listed = stdout(&kebao(db, &["jobs", "list"]));
+        if listed.lines().any(|l| l.contains("kebao scheduler") && l.contains("succeeded")) {
+            break listed;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(60),
+            "no scheduled backup ran: {listed}\n{}",
+            std::fs::read_to_string(dir.path().join("serve.log")).unwrap_or_default()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    };
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert_eq!(backups().len(), 2, "{scheduled}");
+}
+
+#[test]
+fn backups_run_as_jobs_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    backups_as_jobs(&format!("sqlite://{}", dir.path().join("jobs.db").display()));
+}
+
+#[test]
+fn backups_run_as_jobs_postgres() {
+    let Some(admin) = std::env::var("KEBAO_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty()) else {
+        assert!(
+            std::env::var_os("KEBAO_TEST_REQUIRE_POSTGRES").is_none(),
+            "KEBAO_TEST_REQUIRE_POSTGRES is set but KEBAO_TEST_POSTGRES_URL is not"
+        );
+        eprintln!("KEBAO_TEST_POSTGRES_URL not set: PostgreSQL variant not run");
+        return;
+    };
+    let (base, _) = admin.rsplit_once('/').unwrap();
+    let name = format!("kebao_jobs_{}", std::process::id());
+    admin_sql(&admin, &format!("CREATE DATABASE {name}"));
+    backups_as_jobs(&format!("{base}/{name}"));
+    admin_sql(&admin, &format!("DROP DATABASE {name} WITH (FORCE)"));
+}

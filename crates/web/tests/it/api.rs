@@ -12,6 +12,13 @@ async fn health_metrics_openapi() {
     let m = c.get("/metrics").await.text();
     assert!(m.contains("kebao_http_requests_total{method=\"GET\",route=\"/orgs\",status=\"200\"} 1"), "{m}");
     assert!(m.contains("kebao_events_total "));
+    // Jobs waiting show as gauges, with the oldest one's age.
+    let op = kebao_service::authz::Actor::System { name: "test".into() };
+    app.svc.start_job(&op, kebao_domain::job::JobKind::AuditVerify).await.unwrap();
+    app.clock.advance_us(90_000_000);
+    let m = c.get("/metrics").await.text();
+    assert!(m.contains("kebao_jobs{kind=\"audit_verify\",state=\"queued\"} 1"), "{m}");
+    assert!(m.contains("kebao_job_oldest_queued_seconds{kind=\"audit_verify\"} 90"), "{m}");
     let doc = c.get("/api/v1/openapi.json").await.json();
     assert_eq!(doc["openapi"], "3.1.0");
     for path in [

@@ -331,21 +331,93 @@ async fn audit_page_for_auditors_only() {
     let mut r = Client::new(&app);
     r.login("regulator", PW).await;
     let before = events(&app).await;
-    let page = r.get("/audit?verify=1").await;
+    let page = r.get("/audit").await;
     assert_eq!(page.status, StatusCode::OK);
     let t = page.text();
     assert!(t.contains(&format!("id=\"head-count\">{before}<")), "{t}");
     // Actions read as words, never as the log's codes.
-    assert!(t.contains("完好") && t.contains("创建机构") && !t.contains("org.created"), "{t}");
+    assert!(t.contains("创建机构") && !t.contains("org.created"), "{t}");
     assert!(t.contains("<td>登录</td>"), "the regulator's sign-in is listed");
+    // The full verification is a background job, started from the page, never run inside it.
+    assert!(t.contains("id=\"verify-chain\"") && !t.contains("id=\"verification\""), "{t}");
+    let token = r.csrf().await;
+    let started = r.post_form("/jobs", &[("csrf", &token), ("kind", "audit_verify")]).await;
+    assert_eq!(started.status, StatusCode::SEE_OTHER);
+    let job_page = started.location();
+    assert!(job_page.starts_with("/jobs/"), "{job_page}");
+    let queued = r.get(&job_page).await.text();
+    assert!(queued.contains("排队中") && queued.contains("http-equiv=\"refresh\""), "{queued}");
+    let ended = kebao_service::jobs::JobRunner::new(app.svc.clone()).run_once().await.unwrap().unwrap();
+    assert_eq!(ended.state, kebao_domain::job::JobState::Succeeded);
+    let done = r.get(&job_page).await.text();
+    assert!(done.contains("已完成") && done.contains("完好") && !done.contains("http-equiv"), "{done}");
+    assert!(done.contains("regulator"), "the page names who asked: {done}");
+    let t = r.get("/audit").await.text();
+    assert!(t.contains("id=\"verification\"") && t.contains("完好"), "{t}");
     let orgs = r.get("/audit?kind=org").await.text();
     assert!(orgs.contains("创建机构") && !orgs.contains("<td>登录</td>"), "{orgs}");
     let bad = r.get("/audit?kind=nope").await;
     assert!(bad.status == StatusCode::OK && bad.text().contains("未知的事件类别"));
-    assert!(r.get("/dashboard").await.text().contains("href=\"/audit\""));
+    let dash = r.get("/dashboard").await.text();
+    assert!(dash.contains("href=\"/audit\"") && dash.contains("href=\"/jobs\""), "{dash}");
     let mut b = Client::new(&app);
     b.login("banker", PW).await;
     assert_eq!(b.get("/audit").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(b.get("/jobs").await.status, StatusCode::FORBIDDEN);
+    assert!(!b.get("/dashboard").await.text().contains("href=\"/jobs\""));
+}
+
+#[tokio::test]
+async fn jobs_page_and_api() {
+    let app = app().await;
+    let mut r = Client::new(&app);
+    r.login("regulator", PW).await;
+    let list = r.get("/jobs").await.text();
+    assert!(list.contains("还没有后台任务") && list.contains("id=\"start-audit_verify\""), "{list}");
+    // The regulator may not start backups; a bad kind is refused with a message.
+    assert!(!list.contains("id=\"start-backup\""), "{list}");
+    let token = r.csrf().await;
+    let bad = r.post_form("/jobs", &[("csrf", &token), ("kind", "rm -rf")]).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text().contains("请选择要运行的任务"));
+    let no_csrf = r.post_form("/jobs", &[("kind", "audit_verify")]).await;
+    assert_eq!(no_csrf.status, StatusCode::FORBIDDEN);
+    // Through the API: start, a second is refused while the first waits, cancel.
+    let api = r.token("regulator").await;
+    let started =
+        r.json("POST", "/api/v1/jobs", Some(&api), serde_json::json!({"kind": "audit_verify"})).await;
+    assert_eq!(started.status, StatusCode::CREATED, "{}", started.text());
+    let j = started.json();
+    assert_eq!((j["state"].as_str(), j["kind_zh"].as_str()), (Some("queued"), Some("审计链完整校验")));
+    assert_eq!(j["can_cancel"], true);
+    let id = j["id"].as_str().unwrap().to_owned();
+    let again = r.json("POST", "/api/v1/jobs", Some(&api), serde_json::json!({"kind": "audit_verify"})).await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.text());
+    let unknown = r.json("POST", "/api/v1/jobs", Some(&api), serde_json::json!({"kind": "nope"})).await;
+    assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let extra = r
+        .json("POST", "/api/v1/jobs", Some(&api), serde_json::json!({"kind": "backup", "path": "/etc"}))
+        .await;
+    assert!(extra.status.is_client_error(), "no field names a path: {}", extra.text());
+    let listed = r.get_auth("/api/v1/jobs?state=queued", &api).await.json();
+    assert_eq!(listed["jobs"].as_array().unwrap().len(), 1);
+    assert_eq!(listed["startable"], serde_json::json!(["audit_verify"]));
+    assert_eq!(r.get_auth("/api/v1/jobs?state=lost", &api).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let mut b = Client::new(&app);
+    let banker = b.token("banker").await;
+    assert_eq!(b.get_auth("/api/v1/jobs", &banker).await.status, StatusCode::FORBIDDEN);
+    let c = r.json("POST", &format!("/api/v1/jobs/{id}/cancel"), Some(&api), serde_json::json!({})).await;
+    assert_eq!(c.status, StatusCode::OK, "{}", c.text());
+    assert_eq!(c.json()["state"], "cancelled");
+    let c2 = r.json("POST", &format!("/api/v1/jobs/{id}/cancel"), Some(&api), serde_json::json!({})).await;
+    assert_eq!(c2.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", c2.text());
+    // The page lists it with its people and state in words.
+    let list = r.get("/jobs").await.text();
+    assert!(list.contains("已取消") && list.contains("regulator") && !list.contains("cancelled<"), "{list}");
+    let filtered = r.get("/jobs?state=succeeded").await.text();
+    assert!(filtered.contains("没有符合条件的任务"), "{filtered}");
+    let page = r.get(&format!("/jobs/{id}")).await.text();
+    assert!(page.contains("已取消") && !page.contains("id=\"cancel-job\""), "{page}");
 }
 
 #[tokio::test]
