@@ -84,7 +84,8 @@ pub(crate) async fn backup(url: &str, to: &Path) -> Result<()> {
 }
 
 /// Writes a backup of the database at `url` to the new file `to` and checks it; on failure
-/// no file is left behind.
+/// no file is left behind. For another process's database (the command line): it opens the
+/// database itself.
 pub(crate) async fn write_backup(url: &str, to: &Path) -> Result<()> {
     if to.exists() {
         bail!("{} exists: a backup is written to a new file", to.display());
@@ -101,53 +102,80 @@ pub(crate) async fn write_backup(url: &str, to: &Path) -> Result<()> {
             .await
             .with_context(|| format!("opening database `{url}`"))?;
         if store.schema_version().await? == 0 {
+            store.close().await;
             bail!("{} holds no Kebao database", path.display());
         }
-        // SQLite writes into an empty file it is given, keeping its permissions.
-        create_private(to)?;
-        let written = store.backup_into(to).await;
+        let written = copy_sqlite(&store, to).await;
         store.close().await;
-        if let Err(e) = written {
-            let _ = std::fs::remove_file(to);
-            bail!("the backup failed: {e}");
-        }
-        // The copy opens, passes SQLite's integrity check and has the same schema.
-        let copy_url = format!("sqlite://{}", to.display());
-        let checked = async {
-            let copy = Store::connect(&copy_url, &OpenOptions::default()).await?;
-            let checked = copy.integrity_check().await;
-            copy.close().await;
-            checked
-        }
-        .await;
-        if let Err(e) = checked {
-            let _ = std::fs::remove_file(to);
-            bail!("the copy {} fails its check: {e}", to.display());
-        }
+        written
     } else {
-        create_private(to)?;
-        let (url2, to2) = (url.to_owned(), to.to_owned());
-        // pg_dump runs as a child process: off the async threads.
-        let written = tokio::task::spawn_blocking(move || {
-            tool(
-                "pg_dump",
-                &[
-                    "--format=custom".as_ref(),
-                    "--no-owner".as_ref(),
-                    "--file".as_ref(),
-                    to2.as_os_str(),
-                    url2.as_ref(),
-                ],
-            )
-            .and_then(|_| check_archive(&to2))
-        })
-        .await
-        .map_err(|e| anyhow::anyhow!("the backup task failed: {e}"))
-        .and_then(|r| r);
-        if let Err(e) = written {
-            let _ = std::fs::remove_file(to);
-            return Err(e);
-        }
+        dump_postgres(url, to).await
+    }
+}
+
+/// The server's own backup (a job): through the store it already has. Never through a second
+/// handle on the live SQLite file: closing any descriptor of that file in this process would
+/// drop the locks SQLite holds on it (POSIX locks are per process), and the server's
+/// connections would then fail with I/O errors.
+async fn write_own_backup(svc: &Service, url: &str, to: &Path) -> Result<()> {
+    if to.exists() {
+        bail!("{} exists: a backup is written to a new file", to.display());
+    }
+    if is_sqlite(url) {
+        copy_sqlite(svc.store(), to).await
+    } else {
+        dump_postgres(url, to).await
+    }
+}
+
+/// SQLite's online copy into the new private file `to`, then SQLite's check of the copy.
+async fn copy_sqlite(store: &Store, to: &Path) -> Result<()> {
+    // SQLite writes into an empty file it is given, keeping its permissions.
+    create_private(to)?;
+    if let Err(e) = store.backup_into(to).await {
+        let _ = std::fs::remove_file(to);
+        bail!("the backup failed: {e}");
+    }
+    // The copy opens, passes SQLite's integrity check and has the same schema.
+    let copy_url = format!("sqlite://{}", to.display());
+    let checked = async {
+        let copy = Store::connect(&copy_url, &OpenOptions::default()).await?;
+        let checked = copy.integrity_check().await;
+        copy.close().await;
+        checked
+    }
+    .await;
+    if let Err(e) = checked {
+        remove_sqlite(to);
+        bail!("the copy {} fails its check: {e}", to.display());
+    }
+    Ok(())
+}
+
+/// `pg_dump`'s custom format into the new private file `to`, checked by `pg_restore --list`.
+async fn dump_postgres(url: &str, to: &Path) -> Result<()> {
+    create_private(to)?;
+    let (url2, to2) = (url.to_owned(), to.to_owned());
+    // pg_dump runs as a child process: off the async threads.
+    let written = tokio::task::spawn_blocking(move || {
+        tool(
+            "pg_dump",
+            &[
+                "--format=custom".as_ref(),
+                "--no-owner".as_ref(),
+                "--file".as_ref(),
+                to2.as_os_str(),
+                url2.as_ref(),
+            ],
+        )
+        .and_then(|_| check_archive(&to2))
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("the backup task failed: {e}"))
+    .and_then(|r| r);
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(to);
+        return Err(e);
     }
     Ok(())
 }
@@ -191,7 +219,11 @@ impl BackupJob {
         Ok(found)
     }
 
-    async fn run_inner(&self, ctx: &mut JobContext) -> std::result::Result<JobResult, JobStop> {
+    async fn run_inner(
+        &self,
+        svc: &Service,
+        ctx: &mut JobContext,
+    ) -> std::result::Result<JobResult, JobStop> {
         let fail = |e: anyhow::Error| {
             JobStop::Failed(JobFailure::new(format!("备份失败：{e:#}"), format!("the backup failed: {e:#}")))
         };
@@ -204,7 +236,7 @@ impl BackupJob {
             .map_err(|e| fail(e.into()))?;
         let name = format!("{BACKUP_PREFIX}{stamp}.{}", self.extension());
         let path = self.dir.join(&name);
-        write_backup(&self.url, &path).await.map_err(fail)?;
+        write_own_backup(svc, &self.url, &path).await.map_err(fail)?;
         ctx.progress(2, 3, None).await?;
         let mut removed = 0u64;
         let existing = self.existing().map_err(fail)?;
@@ -227,8 +259,8 @@ impl BackupJob {
 }
 
 impl JobHandler for BackupJob {
-    fn run<'a>(&'a self, _svc: &'a Service, ctx: &'a mut JobContext) -> JobFuture<'a> {
-        Box::pin(self.run_inner(ctx))
+    fn run<'a>(&'a self, svc: &'a Service, ctx: &'a mut JobContext) -> JobFuture<'a> {
+        Box::pin(self.run_inner(svc, ctx))
     }
 }
 

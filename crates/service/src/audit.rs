@@ -33,7 +33,7 @@ pub struct AuditQuery {
 /// What an event is about, named.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SubjectRef {
-    /// `org`, `user`, `product`, `policy`, `claim`, `dispute`, `subsidy`, `consent`, or
+    /// `org`, `user`, `product`, `policy`, `claim`, `dispute`, `subsidy`, `consent`, `job` (named by its kind's code), or
     /// `other` (the web links the known ones).
     pub kind: &'static str,
     pub id: String,
@@ -147,8 +147,9 @@ async fn subject_ref(
             Some(a) => org_name(tx, cache, &a.enterprise_id).await?.map(|n| named("subsidy", n)),
             None => None,
         },
+        // The kind's code: a page names it in its own language.
         "job" => found(kebao_store::jobs::get(tx.conn(), id).await)?
-            .map(|j| named("job", format!("{} / {}", j.kind.label_zh(), j.kind.label_en()))),
+            .map(|j| named("job", j.kind.code().to_owned())),
         "consent" => match found(consents::get(tx.conn(), id).await)? {
             Some((c, _)) => org_name(tx, cache, &c.enterprise_id).await?.map(|n| named("consent", n)),
             None => None,

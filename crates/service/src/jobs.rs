@@ -228,6 +228,12 @@ impl Service {
         Ok(store::get(tx.conn(), id).await?)
     }
 
+    /// The store, for a job handler outside this crate that copies the database itself (the
+    /// backup: through the server's own handle on the file).
+    pub fn store(&self) -> &kebao_store::Store {
+        &self.store
+    }
+
     /// Jobs per kind and state, with the oldest request of each (the monitoring gauges).
     pub async fn job_counts(&self) -> Result<Vec<(JobKind, JobState, i64, i64)>> {
         let mut tx = self.store.begin_read().await?;

@@ -80,7 +80,7 @@ const DAYS: &[Day] = &[
     },
     Day {
         login: "regulator",
-        pages: &["/dashboard", "/zone/insurance", "/policies", "/claims", "/disputes", "/audit"],
+        pages: &["/dashboard", "/zone/insurance", "/policies", "/claims", "/disputes", "/audit", "/jobs"],
         follow: &[("/disputes", "#disputes a[href^='/disputes/']")],
     },
     Day {
@@ -92,7 +92,7 @@ const DAYS: &[Day] = &[
     Day { login: "guarantor.officer", pages: &["/dashboard", "/consents"], follow: &[] },
     Day {
         login: "platform.admin",
-        pages: &["/dashboard", "/admin/users", "/audit", "/audit?kind=policy", "/admin/password"],
+        pages: &["/dashboard", "/admin/users", "/audit", "/audit?kind=policy", "/jobs", "/admin/password"],
         follow: &[],
     },
 ];
@@ -226,6 +226,15 @@ const ACTS: &[Act] = &[
         fill: "const f = document.querySelector('form[role=search]'); f.querySelector('[name=kind]').value = 'policy'; f.requestSubmit();",
         expect: "kind=policy",
         shows: "",
+    },
+    Act {
+        login: "platform.admin",
+        what: "starts the full audit verification and follows its progress",
+        list: "/audit",
+        open: None,
+        fill: "document.querySelector('#verify-chain').click();",
+        expect: "/jobs/",
+        shows: "#job-state",
     },
 ];
 

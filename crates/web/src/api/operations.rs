@@ -157,7 +157,7 @@ pub struct AuditEventDto {
     pub action_zh: Option<String>,
     pub action_en: Option<String>,
     pub subject: String,
-    /// `org`, `user`, `product`, `policy`, `application`, `claim`, `dispute`, `subsidy`, `consent` or `other`.
+    /// `org`, `user`, `product`, `policy`, `application`, `claim`, `dispute`, `subsidy`, `consent`, `job` (its name is the kind of job) or `other`.
     pub subject_kind: String,
     pub subject_name: String,
 }

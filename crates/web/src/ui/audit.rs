@@ -138,7 +138,13 @@ async fn audit_page(
                 "subsidy" => Some(format!("/subsidies/{}", r.subject.id)),
                 "product" => Some(format!("/products/{}", r.subject.id)),
                 "consent" => Some(format!("/consents/{}", r.subject.id)),
+                "job" => Some(format!("/jobs/{}", r.subject.id)),
                 _ => None,
+            };
+            let subject_name = match (r.subject.kind, kebao_domain::job::JobKind::from_code(&r.subject.name))
+            {
+                ("job", Some(k)) => tr.t(k.label_zh(), k.label_en()).to_owned(),
+                _ => r.subject.name.clone(),
             };
             AuditRowView {
                 seq: e.seq,
@@ -146,7 +152,7 @@ async fn audit_page(
                 actor: r.actor_name.clone(),
                 actor_link: r.actor_user.as_deref().map(|u| filter_link("", Some(u), None)),
                 action,
-                subject: r.subject.name.clone(),
+                subject: subject_name,
                 subject_page,
                 subject_link: filter_link("", None, Some(&r.subject.id)),
             }
