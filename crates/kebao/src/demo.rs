@@ -304,7 +304,12 @@ pub(crate) async fn demo(
         ..crate::jobs::JobArgs::without_backups()
     };
     let svc = crate::jobs::start(svc, url, &job_args);
-    serve(svc, &listen, true, WebArgs::default()).await
+    // The metrics on the next port, on the loopback address only.
+    let web = WebArgs {
+        metrics_listen: port.checked_add(1).map(|p| format!("127.0.0.1:{p}")),
+        ..WebArgs::default()
+    };
+    serve(svc, &listen, true, web).await
 }
 
 const DEMO_DAY_US: i64 = 86_400_000_000;

@@ -56,6 +56,23 @@ struct WebArgs {
     /// A proxy whose X-Forwarded-For is believed for the client's address (repeatable).
     #[arg(long = "trusted-proxy", env = "KEBAO_TRUSTED_PROXIES", value_delimiter = ',')]
     trusted_proxies: Vec<std::net::IpAddr>,
+    /// Serve `/metrics` (without a token) on this private address only, e.g. 127.0.0.1:9108.
+    #[arg(long, env = "KEBAO_METRICS_LISTEN")]
+    metrics_listen: Option<String>,
+    /// Serve `/metrics` on the main address to requests bearing this token (at least 32
+    /// characters). Without it or `--metrics-listen`, no metrics are served.
+    #[arg(long, env = "KEBAO_METRICS_TOKEN", value_parser = metrics_token)]
+    metrics_token: Option<String>,
+    /// A metrics address that cannot be had only warns (the demo's).
+    #[arg(skip)]
+    metrics_best_effort: bool,
+}
+
+fn metrics_token(s: &str) -> std::result::Result<String, String> {
+    if s.chars().count() < 32 {
+        return Err("the metrics token must have at least 32 characters".into());
+    }
+    Ok(s.to_owned())
 }
 
 #[derive(Subcommand)]
@@ -521,9 +538,25 @@ async fn serve(svc: Service, listen: &str, secure_cookies: bool, web: WebArgs) -
         secure_cookies,
         hsts: web.hsts,
         trusted_proxies: web.trusted_proxies,
+        metrics_token: web.metrics_token,
         ..Default::default()
     };
     let state = kebao_web::AppState::new(svc, settings);
+    if let Some(addr) = &web.metrics_listen {
+        match tokio::net::TcpListener::bind(addr).await {
+            Ok(private) => {
+                outln!("metrics: http://{addr}/metrics (keep this address private)");
+                let metrics = kebao_web::metrics::private_router(state.clone());
+                tokio::spawn(async move {
+                    if let Err(e) = axum::serve(private, metrics).await {
+                        tracing::error!(error = %e, "the metrics listener stopped");
+                    }
+                });
+            }
+            Err(e) if web.metrics_best_effort => eprintln!("warning: no metrics on {addr}: {e}"),
+            Err(e) => return Err(e).with_context(|| format!("listening for metrics on {addr}")),
+        }
+    }
     let app = kebao_web::router(state);
     let listener =
         tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;

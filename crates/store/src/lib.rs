@@ -14,6 +14,7 @@ pub mod events;
 mod group;
 pub mod jobs;
 pub mod ledger;
+pub mod monitoring;
 pub mod orgs;
 pub mod policies;
 pub mod products;

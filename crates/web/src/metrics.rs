@@ -27,13 +27,12 @@ impl Metrics {
         }
     }
 
-    /// The text exposition format. `jobs`: (kind, state, count, oldest request) per group.
+    /// The text exposition format.
     pub fn text(
         &self,
         events: Option<u64>,
         group: Option<(u64, u64)>,
-        jobs: &[(kebao_domain::job::JobKind, kebao_domain::job::JobState, i64, i64)],
-        now_us: i64,
+        gauges: Option<&kebao_service::monitoring::Gauges>,
     ) -> String {
         let mut out = String::new();
         let _ = writeln!(out, "# HELP kebao_http_requests_total HTTP requests served.");
@@ -68,26 +67,86 @@ impl Metrics {
             let _ = writeln!(out, "# TYPE kebao_group_commits_total counter");
             let _ = writeln!(out, "kebao_group_commits_total {commits}");
         }
-        if !jobs.is_empty() {
-            let _ = writeln!(out, "# HELP kebao_jobs Background jobs by kind and state.");
-            let _ = writeln!(out, "# TYPE kebao_jobs gauge");
-            for (kind, state, n, _) in jobs {
-                let _ = writeln!(out, "kebao_jobs{{kind=\"{kind}\",state=\"{state}\"}} {n}");
-            }
-            let _ = writeln!(
-                out,
-                "# HELP kebao_job_oldest_queued_seconds How long the oldest queued job of each kind has waited."
-            );
-            let _ = writeln!(out, "# TYPE kebao_job_oldest_queued_seconds gauge");
-            for (kind, state, _, oldest) in jobs {
-                if *state == kebao_domain::job::JobState::Queued {
-                    let age = (now_us - oldest).max(0) as f64 / 1e6;
-                    let _ = writeln!(out, "kebao_job_oldest_queued_seconds{{kind=\"{kind}\"}} {age:.0}");
-                }
-            }
+        if let Some(g) = gauges {
+            business(&mut out, g);
         }
         out
     }
+}
+
+fn seconds(from_us: i64, to_us: i64) -> f64 {
+    (to_us - from_us).max(0) as f64 / 1e6
+}
+
+/// The business gauges: what waits on people and on the platform.
+fn business(out: &mut String, g: &kebao_service::monitoring::Gauges) {
+    let c = &g.counts;
+    let mut gauge = |name: &str, help: &str, lines: Vec<(String, String)>| {
+        let _ = writeln!(out, "# HELP {name} {help}");
+        let _ = writeln!(out, "# TYPE {name} gauge");
+        for (labels, v) in lines {
+            let _ = writeln!(out, "{name}{labels} {v}");
+        }
+    };
+    gauge(
+        "kebao_todos_open",
+        "To-dos waiting on a person, by kind.",
+        c.todos.iter().map(|(k, n, _)| (format!("{{kind=\"{k}\"}}"), n.to_string())).collect(),
+    );
+    gauge(
+        "kebao_todo_oldest_seconds",
+        "How long the oldest open to-do of each kind has waited.",
+        c.todos
+            .iter()
+            .map(|(k, _, t)| (format!("{{kind=\"{k}\"}}"), format!("{:.0}", seconds(*t, g.now_us))))
+            .collect(),
+    );
+    gauge(
+        "kebao_deadlines_past_due",
+        "Deadline clocks past due: claims undecided after the deadline to decide, decided to pay and unpaid after the deadline to pay.",
+        vec![
+            ("{clock=\"claim_decide\"}".into(), c.claims_decide_past_due.to_string()),
+            ("{clock=\"claim_pay\"}".into(), c.claims_pay_past_due.to_string()),
+        ],
+    );
+    gauge(
+        "kebao_ledger_pending_fen",
+        "Money reserved in the ledger and not yet posted, over all accounts (fen).",
+        vec![
+            ("{side=\"debit\"}".into(), c.ledger_debits_pending.to_string()),
+            ("{side=\"credit\"}".into(), c.ledger_credits_pending.to_string()),
+        ],
+    );
+    gauge(
+        "kebao_signed_head_age_seconds",
+        "Age of the newest signed tree head (absent: none signed yet).",
+        c.newest_head_us
+            .map(|t| (String::new(), format!("{:.0}", seconds(t, g.now_us))))
+            .into_iter()
+            .collect(),
+    );
+    gauge(
+        "kebao_failed_sign_ins_24h",
+        "Failed sign-ins over the last 24 hours.",
+        vec![(String::new(), c.failed_sign_ins.to_string())],
+    );
+    gauge(
+        "kebao_jobs",
+        "Background jobs by kind and state.",
+        g.jobs
+            .iter()
+            .map(|(k, s, n, _)| (format!("{{kind=\"{k}\",state=\"{s}\"}}"), n.to_string()))
+            .collect(),
+    );
+    gauge(
+        "kebao_job_oldest_queued_seconds",
+        "How long the oldest queued job of each kind has waited.",
+        g.jobs
+            .iter()
+            .filter(|(_, s, _, _)| *s == kebao_domain::job::JobState::Queued)
+            .map(|(k, _, _, t)| (format!("{{kind=\"{k}\"}}"), format!("{:.0}", seconds(*t, g.now_us))))
+            .collect(),
+    );
 }
 
 /// Middleware: time and count every request by its route template.
@@ -103,13 +162,51 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
     resp
 }
 
-/// `GET /metrics`.
-pub async fn render(State(state): State<AppState>) -> Response {
+/// `GET /metrics` on the public listener: only with the metrics token (`--metrics-token`);
+/// without one configured it does not exist there (see [`private_router`]).
+pub async fn render(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
+    let Some(token) = state.settings.metrics_token.as_deref() else {
+        return crate::error::ApiError::from(kebao_service::ServiceError::NotFound).into_response();
+    };
+    let sent = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    if !crate::session::same_secret(sent, token) {
+        return (
+            axum::http::StatusCode::UNAUTHORIZED,
+            [(axum::http::header::WWW_AUTHENTICATE, "Bearer")],
+            "the metrics need the metrics token\n",
+        )
+            .into_response();
+    }
+    exposition(&state).await
+}
+
+async fn exposition(state: &AppState) -> Response {
     let events = state.svc.log_size().await.ok();
-    let jobs = state.svc.job_counts().await.unwrap_or_default();
+    let gauges = match state.svc.gauges().await {
+        Ok(g) => Some(g),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read the gauges");
+            None
+        }
+    };
     (
         [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.text(events, state.svc.group_stats(), &jobs, state.svc.now_us()),
+        state.metrics.text(events, state.svc.group_stats(), gauges.as_ref()),
     )
         .into_response()
+}
+
+/// The metrics alone, without a token, for a private listen address (`--metrics-listen`,
+/// e.g. 127.0.0.1:9108 for a local Prometheus).
+pub fn private_router(state: AppState) -> axum::Router {
+    axum::Router::new()
+        .route(
+            "/metrics",
+            axum::routing::get(|State(s): State<AppState>| async move { exposition(&s).await }),
+        )
+        .with_state(state)
 }

@@ -37,6 +37,9 @@ pub struct Settings {
     pub hsts: bool,
     /// How long a request's body may take to arrive.
     pub body_timeout: std::time::Duration,
+    /// The bearer token that opens `/metrics` on the public listener (none: it is not served
+    /// there; use a private listen address).
+    pub metrics_token: Option<String>,
 }
 
 impl Default for Settings {
@@ -49,6 +52,7 @@ impl Default for Settings {
             trusted_proxies: Vec::new(),
             hsts: false,
             body_timeout: std::time::Duration::from_secs(60),
+            metrics_token: None,
         }
     }
 }

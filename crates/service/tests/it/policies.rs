@@ -1166,3 +1166,43 @@ contract!(the_policyholder_pays_to_the_insurers_account_and_the_insurer_confirms
     let e = ctx.svc.attach(&z.ent_admin, &owner, "again.pdf", &pdf).await.unwrap_err();
     assert!(matches!(&e, ServiceError::Conflict(f) if f.code == "paid"), "{e:?}");
 });
+
+contract!(the_gauges_count_what_waits_and_what_is_past_due, |ctx: Ctx| async move {
+    let Setup { z, pid, .. } = setup(&ctx).await;
+    let q = QuoteInput {
+        limit: Money::from_fen(80_000_000),
+        deductible: Money::from_fen(500_000),
+        ..Default::default()
+    };
+    ctx.svc.apply_for_policy(&z.ent_admin, &pid, &q, "2026-11-28").await.unwrap();
+    let policy = ctx.svc.my_policies(&z.ent_admin).await.unwrap().remove(0);
+    let g = ctx.svc.gauges().await.unwrap();
+    assert_eq!((g.counts.claims_decide_past_due, g.counts.claims_pay_past_due), (0, 0));
+    assert_eq!(g.counts.failed_sign_ins, 0);
+    ctx.svc
+        .report_claim(
+            &z.ent_admin,
+            &policy.id,
+            &ClaimInput::new("2026-11-28", "研发样机起火受损", Money::from_fen(90_000_000)),
+        )
+        .await
+        .unwrap();
+    let g = ctx.svc.gauges().await.unwrap();
+    assert_eq!(g.counts.claims_decide_past_due, 0, "reported today: not yet due");
+    assert!(
+        g.counts.todos.iter().any(|(_, n, _)| *n > 0),
+        "the claim waits on a handler: {:?}",
+        g.counts.todos
+    );
+    assert!(ctx.svc.login("ent.admin", "wrong password").await.is_err());
+    // Thirty-one days on, the claim is past its deadline to decide.
+    ctx.clock.advance_us(31 * 86_400_000_000);
+    let g = ctx.svc.gauges().await.unwrap();
+    assert_eq!(g.counts.claims_decide_past_due, 1);
+    assert_eq!(g.counts.failed_sign_ins, 0, "the failed sign-in is older than 24 hours");
+    assert!(ctx.svc.login("ent.admin", "wrong password").await.is_err());
+    let g = ctx.svc.gauges().await.unwrap();
+    assert_eq!(g.counts.failed_sign_ins, 1);
+    assert!(g.counts.ledger_debits_pending >= 0 && g.counts.ledger_credits_pending >= 0);
+    assert_eq!(g.counts.newest_head_us, None);
+});

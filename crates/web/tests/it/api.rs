@@ -9,16 +9,61 @@ async fn health_metrics_openapi() {
     let r = c.get("/healthz").await;
     assert_eq!((r.status, r.text().as_str()), (StatusCode::OK, "ok\n"));
     c.get("/orgs").await;
-    let m = c.get("/metrics").await.text();
+    // Not public: without a metrics token configured, the main listener has no /metrics.
+    assert_eq!(c.get("/metrics").await.status, StatusCode::NOT_FOUND);
+    let get = |router: axum::Router, token: Option<String>| async move {
+        use tower::ServiceExt;
+        let mut req = axum::http::Request::get("/metrics");
+        if let Some(t) = token {
+            req = req.header("Authorization", format!("Bearer {t}"));
+        }
+        let resp = router.oneshot(req.body(axum::body::Body::empty()).unwrap()).await.unwrap();
+        let status = resp.status();
+        let body = axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap();
+        (status, String::from_utf8_lossy(&body).into_owned())
+    };
+    let token = "m".repeat(40);
+    let settings = kebao_web::Settings { metrics_token: Some(token.clone()), ..Default::default() };
+    let state = kebao_web::AppState::new(app.svc.clone(), settings);
+    let main = kebao_web::router(state.clone());
+    assert_eq!(get(main.clone(), None).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(get(main.clone(), Some("wrong".into())).await.0, StatusCode::UNAUTHORIZED);
+    {
+        use tower::ServiceExt;
+        let req = axum::http::Request::get("/orgs").body(axum::body::Body::empty()).unwrap();
+        assert_eq!(main.clone().oneshot(req).await.unwrap().status(), StatusCode::OK);
+    }
+    let (status, m) = get(main.clone(), Some(token.clone())).await;
+    assert_eq!(status, StatusCode::OK);
     assert!(m.contains("kebao_http_requests_total{method=\"GET\",route=\"/orgs\",status=\"200\"} 1"), "{m}");
     assert!(m.contains("kebao_events_total "));
-    // Jobs waiting show as gauges, with the oldest one's age.
+    // The business gauges: what waits on people, money pending, the signed head's age, failed
+    // sign-ins, jobs.
+    for g in [
+        "kebao_deadlines_past_due{clock=\"claim_decide\"} 0",
+        "kebao_ledger_pending_fen{side=\"debit\"} 0",
+        "kebao_failed_sign_ins_24h 0",
+    ] {
+        assert!(m.contains(g), "{g}: {m}");
+    }
     let op = kebao_service::authz::Actor::System { name: "test".into() };
+    app.svc.sign_tree_head().await.unwrap();
     app.svc.start_job(&op, kebao_domain::job::JobKind::AuditVerify).await.unwrap();
+    let mut bad = Client::new(&app);
+    bad.login("regulator", "wrong password").await;
     app.clock.advance_us(90_000_000);
-    let m = c.get("/metrics").await.text();
-    assert!(m.contains("kebao_jobs{kind=\"audit_verify\",state=\"queued\"} 1"), "{m}");
-    assert!(m.contains("kebao_job_oldest_queued_seconds{kind=\"audit_verify\"} 90"), "{m}");
+    // The private listener's router serves the same without a token.
+    let (status, m) = get(kebao_web::metrics::private_router(state), None).await;
+    assert_eq!(status, StatusCode::OK);
+    for g in [
+        "kebao_jobs{kind=\"audit_verify\",state=\"queued\"} 1",
+        "kebao_job_oldest_queued_seconds{kind=\"audit_verify\"} 90",
+        "kebao_signed_head_age_seconds 90",
+        "kebao_failed_sign_ins_24h 1",
+        "# TYPE kebao_todos_open gauge",
+    ] {
+        assert!(m.contains(g), "{g}: {m}");
+    }
     let doc = c.get("/api/v1/openapi.json").await.json();
     assert_eq!(doc["openapi"], "3.1.0");
     for path in [
