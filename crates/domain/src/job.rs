@@ -14,6 +14,7 @@ string_enum! {
     JobKind {
         AuditVerify = "audit_verify", "审计链完整校验", "Full audit verification";
         Backup = "backup", "数据库备份", "Database backup";
+        Retention = "retention", "按保留期限删除", "Retention (erasure when periods end)";
     }
 }
 
@@ -76,6 +77,8 @@ impl JobKind {
             JobKind::AuditVerify => true,
             // A backup interrupted half-way leaves a partial file; a new run writes a new one.
             JobKind::Backup => true,
+            // Each erasure is recorded as it is done; a new run finds what is still due.
+            JobKind::Retention => true,
         }
     }
 
@@ -84,6 +87,7 @@ impl JobKind {
         match self {
             JobKind::AuditVerify => ("个事件", "events"),
             JobKind::Backup => ("步", "steps"),
+            JobKind::Retention => ("条", "records"),
         }
     }
 }
@@ -156,6 +160,8 @@ pub enum JobResult {
     AuditBroken { events_checked: u64, problem: String },
     /// A backup file, checked after writing.
     BackupWritten { file: String, bytes: u64, removed_old: u64 },
+    /// What the retention rules erased: per rule id, how many records.
+    RetentionApplied { erased: Vec<(String, u64)> },
 }
 
 impl JobResult {
@@ -175,6 +181,13 @@ impl JobResult {
                 (
                     format!("已写入并校验备份 {file}（{mb:.1} MB）；按保留份数删除旧备份 {removed_old} 份"),
                     format!("backup {file} written and checked ({mb:.1} MB); {removed_old} old backup(s) removed as the retention count says"),
+                )
+            }
+            JobResult::RetentionApplied { erased } => {
+                let n: u64 = erased.iter().map(|(_, n)| n).sum();
+                (
+                    format!("已按保留规则处理 {n} 条记录（明细见审计日志页“依保留规则删除”）"),
+                    format!("{n} record(s) erased under the retention rules (listed on the audit page)"),
                 )
             }
         }

@@ -22,6 +22,7 @@ pub mod product;
 pub mod publicity;
 pub mod rating;
 pub mod rating_fields;
+pub mod retention;
 pub mod search;
 pub mod subject;
 pub mod subsidy;

@@ -25,6 +25,9 @@ pub struct JobArgs {
     /// new one is written and checked).
     #[arg(long, env = "KEBAO_BACKUP_KEEP", default_value_t = 14, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub backup_keep: u32,
+    /// The time of day (Asia/Shanghai, HH:MM) of the daily retention run (data/retention.toml).
+    #[arg(long, env = "KEBAO_RETENTION_AT", default_value = "03:00", value_parser = parse_hh_mm)]
+    pub retention_at: time::Time,
     /// Run no background jobs in this server (another node runs them).
     #[arg(long)]
     pub no_jobs: bool,
@@ -40,7 +43,13 @@ fn parse_hh_mm(s: &str) -> std::result::Result<time::Time, String> {
 impl JobArgs {
     /// No backups, jobs on (the demo and tests).
     pub fn without_backups() -> JobArgs {
-        JobArgs { backup_dir: None, backup_at: time::Time::MIDNIGHT, backup_keep: 14, no_jobs: false }
+        JobArgs {
+            backup_dir: None,
+            backup_at: time::Time::MIDNIGHT,
+            backup_keep: 14,
+            retention_at: time::Time::from_hms(3, 0, 0).unwrap_or(time::Time::MIDNIGHT),
+            no_jobs: false,
+        }
     }
 
     /// The runner for the database at `url`.
@@ -70,23 +79,28 @@ pub fn start(svc: Service, url: &str, args: &JobArgs) -> Service {
     tokio::spawn(runner.run_until(async {
         let _ = tokio::signal::ctrl_c().await;
     }));
+    // The daily schedule: the retention rules always, the backup when there is a directory.
+    let mut daily = vec![(JobKind::Retention, args.retention_at)];
     if args.backup_dir.is_some() {
-        let (svc, at) = (svc.clone(), args.backup_at);
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
-            loop {
-                tick.tick().await;
-                let now = from_unix_us(svc.now_us()).to_offset(SHANGHAI);
-                if now.time() >= at {
-                    match svc.schedule_job(JobKind::Backup, now.date()).await {
-                        Ok(true) => tracing::info!(date = %now.date(), "queued the nightly backup"),
+        daily.push((JobKind::Backup, args.backup_at));
+    }
+    let scheduler = svc.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            let now = from_unix_us(scheduler.now_us()).to_offset(SHANGHAI);
+            for (kind, at) in &daily {
+                if now.time() >= *at {
+                    match scheduler.schedule_job(*kind, now.date()).await {
+                        Ok(true) => tracing::info!(date = %now.date(), kind = %kind, "queued the daily job"),
                         Ok(false) => {}
-                        Err(e) => tracing::warn!(error = %e, "could not queue the nightly backup"),
+                        Err(e) => tracing::warn!(error = %e, kind = %kind, "could not queue the daily job"),
                     }
                 }
             }
-        });
-    }
+        }
+    });
     svc
 }
 
@@ -101,7 +115,7 @@ pub enum JobsCommand {
         #[arg(long)]
         state: Option<String>,
     },
-    /// Queue a job for the server's runner (audit_verify or backup).
+    /// Queue a job for the server's runner (audit_verify, backup or retention).
     Start {
         #[command(flatten)]
         db: Db,

@@ -83,6 +83,14 @@ impl Service {
         let mut tx = self.store.begin_read().await?;
         let (a, body) = store::get_with_body(tx.conn(), id).await?;
         self.may_read_attachments(&mut tx, actor, &a.owner).await?;
+        if body.is_empty() && a.size > 0 {
+            return Err(ServiceError::Conflict(kebao_domain::FieldError::new(
+                "",
+                "erased",
+                "该文件的内容已依保留规则删除（其哈希仍记于审计日志）",
+                "the file's content was erased under the retention rules (its hash stays in the audit log)",
+            )));
+        }
         Ok((a, body))
     }
 

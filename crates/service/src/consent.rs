@@ -122,6 +122,9 @@ pub struct RecordInput {
     pub detail: String,
     pub occurred_on: String,
     pub person_name: String,
+    /// The day the event ended (`YYYY-MM-DD`; empty: it has not, or the source does not say).
+    /// A negative record is deleted five years after it (`data/retention.toml`).
+    pub ended_on: String,
 }
 
 /// A connector to an external credit source. The platform consumes sources; it is not a
@@ -155,6 +158,7 @@ impl CreditSource for FileSource {
         let detail = col(&["detail", "内容"]);
         let on = col(&["occurred_on", "日期"]).ok_or("missing column `occurred_on`")?;
         let person = col(&["person_name", "姓名"]);
+        let ended = col(&["ended_on", "终止日期"]);
         Ok((0..self.table.rows.len())
             .map(|r| RecordInput {
                 uscc: self.table.cell(r, Some(uscc)).to_owned(),
@@ -163,6 +167,7 @@ impl CreditSource for FileSource {
                 detail: self.table.cell(r, detail).to_owned(),
                 occurred_on: self.table.cell(r, Some(on)).to_owned(),
                 person_name: self.table.cell(r, person).to_owned(),
+                ended_on: self.table.cell(r, ended).to_owned(),
             })
             .collect())
     }
@@ -828,6 +833,30 @@ impl Service {
                 ));
                 continue;
             }
+            let ended = r.ended_on.trim();
+            if !ended.is_empty() {
+                match kebao_domain::org::parse_date("ended_on", ended) {
+                    Err(_) => {
+                        errs.push(FieldError::new(
+                            f("ended_on"),
+                            "date_format",
+                            format!("第 {row} 行：终止日期 `{ended}` 应为 YYYY-MM-DD"),
+                            format!("row {row}: end date `{ended}` must be YYYY-MM-DD"),
+                        ));
+                        continue;
+                    }
+                    Ok(_) if ended < on => {
+                        errs.push(FieldError::new(
+                            f("ended_on"),
+                            "ends_before",
+                            format!("第 {row} 行：终止日期早于发生日期"),
+                            format!("row {row}: the event ends before it occurred"),
+                        ));
+                        continue;
+                    }
+                    Ok(_) => {}
+                }
+            }
             if *class == DataClass::Personal && r.person_name.trim().is_empty() {
                 errs.push(FieldError::new(
                     f("person_name"),
@@ -857,6 +886,7 @@ impl Service {
                 detail: r.detail.trim().to_owned(),
                 occurred_on: on.to_owned(),
                 person_name: Some(r.person_name.trim().to_owned()).filter(|p| !p.is_empty()),
+                ended_on: Some(ended.to_owned()).filter(|e| !e.is_empty()),
                 batch_id: batch.clone(),
                 imported_at_us: now,
             });

@@ -305,7 +305,7 @@ fn start_action(kind: JobKind) -> Action {
     match kind {
         // Whoever may read the audit log may have it verified.
         JobKind::AuditVerify => Action::ReadAudit,
-        JobKind::Backup => Action::RunJobs,
+        JobKind::Backup | JobKind::Retention => Action::RunJobs,
     }
 }
 
@@ -477,7 +477,8 @@ impl std::fmt::Debug for JobRunner {
 }
 
 impl JobRunner {
-    /// A runner over `svc` knowing how to run the audit verification; add others with
+    /// A runner over `svc` knowing how to run the audit verification and the retention
+    /// rules; add others with
     /// [`JobRunner::handle`].
     pub fn new(svc: Service) -> JobRunner {
         let name = format!("{}:{}", std::process::id(), uuid::Uuid::now_v7().simple());
@@ -489,6 +490,7 @@ impl JobRunner {
             poll: Duration::from_secs(2),
         };
         r.handlers.insert(JobKind::AuditVerify, Arc::new(AuditVerifyJob));
+        r.handlers.insert(JobKind::Retention, Arc::new(crate::retention::RetentionJob));
         r
     }
 

@@ -24,6 +24,7 @@ pub mod rating;
 pub mod rating_sheet;
 pub mod registered;
 pub mod registry;
+pub mod retention;
 pub mod subsidies;
 pub mod tabular;
 pub mod transparency;

@@ -174,6 +174,8 @@ pub struct ExternalRecord {
     pub person_name: Option<String>,
     pub batch_id: String,
     pub imported_at_us: i64,
+    /// The day the event ended, when the source says.
+    pub ended_on: Option<String>,
 }
 
 /// Stores records (the caller's transaction makes a batch all-or-nothing).
@@ -181,7 +183,7 @@ pub async fn insert_records(conn: &mut AnyConnection, rows: &[ExternalRecord]) -
     for r in rows {
         sqlx::query(
             "INSERT INTO external_records (id, org_id, source, kind, scope, data_class, title, detail, occurred_on, \
-             person_name, batch_id, imported_at_us) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+             person_name, batch_id, imported_at_us, ended_on) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(&r.id)
         .bind(&r.org_id)
@@ -195,6 +197,7 @@ pub async fn insert_records(conn: &mut AnyConnection, rows: &[ExternalRecord]) -
         .bind(r.person_name.clone())
         .bind(&r.batch_id)
         .bind(r.imported_at_us)
+        .bind(r.ended_on.clone())
         .execute(&mut *conn)
         .await?;
     }
@@ -209,7 +212,7 @@ pub async fn records(
 ) -> Result<Vec<ExternalRecord>> {
     let rows = sqlx::query(
         "SELECT id, org_id, source, kind, scope, data_class, title, detail, occurred_on, person_name, batch_id, \
-         imported_at_us FROM external_records WHERE org_id = $1 AND scope = $2 ORDER BY occurred_on DESC, id",
+         imported_at_us, ended_on FROM external_records WHERE org_id = $1 AND scope = $2 ORDER BY occurred_on DESC, id",
     )
     .bind(org_id)
     .bind(scope.code())
@@ -232,6 +235,7 @@ pub async fn records(
                 person_name: opt_text(r, "person_name")?,
                 batch_id: r.try_get("batch_id")?,
                 imported_at_us: r.try_get("imported_at_us")?,
+                ended_on: opt_text(r, "ended_on")?,
             })
         })
         .collect()

@@ -19,6 +19,7 @@ pub mod orgs;
 pub mod policies;
 pub mod products;
 pub mod rating;
+pub mod retention;
 pub mod schema;
 pub mod sessions;
 pub mod subsidies;
@@ -143,6 +144,9 @@ pub enum Unlogged {
     /// A background job's queue entry, lease and progress: the runner's bookkeeping. The
     /// job's end is its event.
     JobBookkeeping,
+    /// An erasure by the retention job: recorded in the `erasures` table as it is done and
+    /// counted in the job's end event (a resumed run finds what is still due).
+    RetentionErasure,
     /// A test that writes behind the service's back on purpose: to damage the database and
     /// show that the verifiers find it, or to set up a state no command makes.
     Tampering,
@@ -287,6 +291,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (16, "attachment_labels", include_str!("../migrations/sqlite/0016_attachment_labels.sql")),
             (17, "policy_subject", include_str!("../migrations/sqlite/0017_policy_subject.sql")),
             (18, "jobs", include_str!("../migrations/sqlite/0018_jobs.sql")),
+            (19, "retention", include_str!("../migrations/sqlite/0019_retention.sql")),
         ],
         Backend::Postgres => &[
             (1, "registry", include_str!("../migrations/postgres/0001_registry.sql")),
@@ -306,6 +311,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (16, "attachment_labels", include_str!("../migrations/postgres/0016_attachment_labels.sql")),
             (17, "policy_subject", include_str!("../migrations/postgres/0017_policy_subject.sql")),
             (18, "jobs", include_str!("../migrations/postgres/0018_jobs.sql")),
+            (19, "retention", include_str!("../migrations/postgres/0019_retention.sql")),
         ],
     };
     files

@@ -43,6 +43,7 @@ fn rec(uscc: &str, kind: &str, title: &str, person: &str) -> RecordInput {
         detail: "详情".into(),
         occurred_on: "2025-06-01".into(),
         person_name: person.into(),
+        ended_on: String::new(),
     }
 }
 
@@ -444,4 +445,104 @@ contract!(the_query_log_is_a_verifiable_merkle_tree, |ctx: Ctx| async move {
     assert!(matches!(v, kebao_service::audit::Verification::Broken(_)));
     let t = svc.verify_tree_heads().await.unwrap();
     assert!(t.as_ref().is_err_and(|e| e.contains("no longer matches")), "{t:?}");
+});
+
+contract!(retention_deletes_negative_records_and_erases_ended_consents, |ctx: Ctx| async move {
+    use kebao_domain::job::{JobKind, JobResult, JobState};
+    use kebao_service::jobs::JobRunner;
+    let z = zone(&ctx.svc).await;
+    let uscc1 = uscc(1);
+    let dated = |kind: &str, title: &str, on: &str, ended: &str| RecordInput {
+        occurred_on: on.into(),
+        ended_on: ended.into(),
+        ..rec(&uscc1, kind, title, "")
+    };
+    // Bad end dates are refused with the row named, and nothing is imported.
+    for (on, ended, code) in
+        [("2020-01-01", "2019-12-31", "ends_before"), ("2020-01-01", "2021/01/01", "date_format")]
+    {
+        let src = Source("provincial_credit", vec![dated("court_judgment", "判决", on, ended)]);
+        match ctx.svc.import_external(&operator(), &src).await {
+            Err(ServiceError::Invalid(i)) => assert_eq!(i.0[0].code, code),
+            other => panic!("{other:?}"),
+        }
+    }
+    let src = Source(
+        "provincial_credit",
+        vec![
+            dated("dishonest_debtor", "失信被执行（已履行）", "2019-01-01", "2021-06-01"),
+            dated("court_judgment", "合同纠纷判决", "2021-01-01", "2022-06-01"),
+            dated("dishonest_debtor", "失信被执行（未履行）", "2020-01-01", ""),
+            dated("honour", "守信激励", "2010-01-01", "2015-01-01"),
+        ],
+    );
+    assert_eq!(ctx.svc.import_external(&operator(), &src).await.unwrap(), 4);
+    // A person's separate consent, revoked today; another still valid until 2027.
+    let mut p = input(&z.bank, &["personal"], "loan_review", "2027-05-28");
+    p.kind = "personal".into();
+    p.person_name = "张伟".into();
+    p.person_role = "legal_representative".into();
+    let revoked =
+        ctx.svc.grant_consent(&z.ent_admin, &z.enterprise, &p, "张伟同意书.pdf", PDF).await.unwrap();
+    ctx.svc.revoke_consent(&z.ent_admin, &revoked.consent.id).await.unwrap();
+    p.person_name = "李娜".into();
+    p.person_role = "guarantor".into();
+    let other = b"%PDF-1.7 another signed authorisation";
+    let valid =
+        ctx.svc.grant_consent(&z.ent_admin, &z.enterprise, &p, "李娜同意书.pdf", other).await.unwrap();
+    let run = |ctx: &Ctx| {
+        let svc = ctx.svc.clone();
+        let admin = z.admin.clone();
+        async move {
+            let j = svc.start_job(&admin, JobKind::Retention).await.unwrap();
+            let ended = JobRunner::new(svc.clone()).run_once().await.unwrap().unwrap();
+            assert_eq!((ended.id.as_str(), ended.state), (j.id.as_str(), JobState::Succeeded));
+            match ended.result {
+                Some(JobResult::RetentionApplied { erased }) => erased,
+                other => panic!("{other:?}"),
+            }
+        }
+    };
+    // Today (2026-11-28): the record whose event ended 2021-06-01 has been kept five years.
+    let erased = run(&ctx).await;
+    assert_eq!(erased, vec![("negative_records".to_owned(), 1), ("ended_personal_consents".to_owned(), 0)]);
+    let r = ctx.svc.credit_report(&z.ent_admin, &z.enterprise, Purpose::LoanReview).await.unwrap();
+    let text = format!("{:?}", r.sections);
+    assert!(!text.contains("已履行") && text.contains("未履行") && text.contains("守信激励"), "{text}");
+    // Five years and two days on: the judgment ended 2022 goes, the revoked consent's names and
+    // document are erased; the consent valid until 2027 is not due before 2032.
+    ctx.clock.advance_us((5 * 365 + 3) * DAY_US);
+    let erased = run(&ctx).await;
+    assert_eq!(erased, vec![("negative_records".to_owned(), 1), ("ended_personal_consents".to_owned(), 1)]);
+    let gone = ctx.svc.consent(&z.ent_admin, &revoked.consent.id).await.unwrap();
+    assert_eq!((gone.consent.signer_name.as_str(), gone.consent.person_name.clone()), ("", None));
+    match ctx.svc.consent_evidence(&z.ent_admin, &revoked.consent.id).await {
+        Err(ServiceError::Conflict(f)) => assert_eq!(f.code, "erased"),
+        other => panic!("{other:?}"),
+    }
+    let kept = ctx.svc.consent(&z.ent_admin, &valid.consent.id).await.unwrap();
+    assert_eq!(kept.consent.person_name.as_deref(), Some("李娜"));
+    assert!(ctx.svc.consent_evidence(&z.ent_admin, &valid.consent.id).await.is_ok());
+    // Nothing more is due: a third run erases nothing.
+    assert_eq!(run(&ctx).await.iter().map(|(_, n)| n).sum::<u64>(), 0);
+    // The audit page's list: what, under which rule, when; readers of the audit log only.
+    let list = ctx.svc.erasures(&z.regulator, 50).await.unwrap();
+    assert_eq!(list.len(), 3);
+    assert_eq!(
+        list.iter()
+            .filter(|e| e.erasure.subject_kind == "external_record" && e.erasure.fields == "*")
+            .count(),
+        2
+    );
+    assert!(list.iter().any(|e| e.erasure.rule == "ended_personal_consents"
+        && e.erasure.fields == "signer_name,person_name,document"
+        && e.org_name.as_deref() == Some("光谷激光科技有限公司")));
+    assert!(list.iter().all(|e| e.rule.as_ref().is_some_and(|r| !r.source.is_empty())));
+    assert!(matches!(ctx.svc.erasures(&z.banker, 50).await, Err(ServiceError::Forbidden { .. })));
+    // The chain and the ledger still verify.
+    match ctx.svc.audit_verify(&operator(), None, &mut |_, _| {}).await.unwrap() {
+        kebao_service::audit::Verification::Sound(_) => {}
+        other => panic!("{other:?}"),
+    }
+    assert!(ctx.svc.ledger_verify().await.unwrap().problems.is_empty());
 });

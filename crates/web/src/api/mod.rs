@@ -45,6 +45,7 @@ pub fn routes() -> Router<AppState> {
         .route("/users/{id}", put(update_user))
         .route("/audit/head", get(audit_head))
         .route("/audit/events", get(operations::audit_events))
+        .route("/audit/erasures", get(operations::erasures))
         .route("/users", get(operations::all_users))
         .route("/orgs/{id}/collection-account", put(operations::set_collection_account))
         .route("/policies/{id}/payment", get(operations::payment_instructions))
@@ -179,7 +180,7 @@ async fn not_found() -> ApiError {
         handlers::list_orgs, handlers::create_org, handlers::get_org, handlers::update_org, handlers::verify_org,
         handlers::put_facts, handlers::add_qualification, handlers::list_users, handlers::add_user,
         handlers::update_user, handlers::audit_head,
-        operations::audit_events, operations::all_users, operations::set_collection_account,
+        operations::audit_events, operations::erasures, operations::all_users, operations::set_collection_account,
         operations::payment_instructions, operations::upload_payment_evidence, operations::confirm_programme,
         registered::register, registered::answer, registered::upload_document,
         products::list_types, products::get_type, products::load_catalogue, products::portal, products::matrix,

@@ -282,3 +282,84 @@ pub async fn confirm_programme(
     s.svc.confirm_subsidy_programme(&actor, &id, version, &c.document).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// A retention rule (`data/retention.toml`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RetentionRuleDto {
+    pub id: String,
+    pub label_zh: String,
+    pub label_en: String,
+    /// `delete`, `anonymise` or `keep`.
+    pub action: String,
+    /// The period in years (absent: never removed).
+    pub years: Option<i32>,
+    pub counted_from: String,
+    pub source: String,
+    pub source_en: String,
+    /// `C` confirmed, `R` recalled, `U` unconfirmed (the zone must confirm it).
+    pub confidence: String,
+}
+
+/// One erasure by the retention job.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErasureDto {
+    pub at: String,
+    /// The rule's id.
+    pub rule: String,
+    /// `external_record` or `consent`.
+    pub subject_kind: String,
+    pub subject_id: String,
+    pub org_id: Option<String>,
+    pub org_name: Option<String>,
+    /// The fields erased (`*`: the whole record).
+    pub fields: String,
+    /// The retention job that erased it.
+    pub job_id: String,
+}
+
+/// The retention rules and the newest erasures.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RetentionDto {
+    pub rules: Vec<RetentionRuleDto>,
+    pub erasures: Vec<ErasureDto>,
+}
+
+/// The retention rules with their sources, and what they erased, newest first (auditors).
+#[utoipa::path(get, path = "/api/v1/audit/erasures",
+    responses((status = 200, body = RetentionDto), (status = 403, body = ErrorBody)), tag = "audit")]
+pub async fn erasures(State(s): State<AppState>, SignedIn(actor): SignedIn) -> ApiResult<RetentionDto> {
+    let list = s.svc.erasures(&actor, 200).await?;
+    let rules = s
+        .svc
+        .retention_rules()
+        .0
+        .into_iter()
+        .map(|r| RetentionRuleDto {
+            id: r.id,
+            label_zh: r.label_zh,
+            label_en: r.label_en,
+            action: r.action.code().to_owned(),
+            years: r.years,
+            counted_from: r.counted_from,
+            source: r.source,
+            source_en: r.source_en,
+            confidence: r.confidence,
+        })
+        .collect();
+    Ok(Json(RetentionDto {
+        rules,
+        erasures: list
+            .into_iter()
+            .map(|v| ErasureDto {
+                at: rfc3339(v.erasure.at_us),
+                rule: v.erasure.rule,
+                subject_kind: v.erasure.subject_kind,
+                subject_id: v.erasure.subject_id,
+                org_id: v.erasure.org_id,
+                org_name: v.org_name,
+                fields: v.erasure.fields,
+                job_id: v.erasure.job_id,
+            })
+            .collect(),
+    }))
+}

@@ -31,6 +31,10 @@ struct AuditTpl {
     verification: Option<super::jobs::JobRowT>,
     /// The reader may start a new one here.
     can_verify: bool,
+    /// What the retention rules erased, newest first (on the newest page only).
+    erasures: Vec<ErasureRowT>,
+    /// The retention rules, with their sources.
+    rules: Vec<RuleRowT>,
     rows: Vec<AuditRowView>,
     /// (code, label) of each kind of event, for the filter.
     kinds: Vec<(String, String)>,
@@ -44,6 +48,23 @@ struct AuditTpl {
     errors: Vec<String>,
     /// The narrowing kept when the kind filter changes (hidden fields).
     keep: Vec<(&'static str, String)>,
+}
+
+struct ErasureRowT {
+    at: String,
+    rule: String,
+    what: String,
+    fields: String,
+}
+
+struct RuleRowT {
+    label: String,
+    action: String,
+    period: String,
+    source: String,
+    confidence: String,
+    /// `C`, `R` or `U`: an unconfirmed rule is marked as such.
+    tag: String,
 }
 
 struct AuditRowView {
@@ -192,6 +213,46 @@ async fn audit_page(
             keep.push(("subject", sj.clone()));
         }
     }
+    let (erasures, rules) = if before.is_none() {
+        let list = st.svc.erasures(&s.actor, 20).await.map_err(|e| error_page(tr, chrome_blank(tr), e))?;
+        let erasures = list
+            .into_iter()
+            .map(|v| {
+                let (fzh, fen) = kebao_domain::retention::fields_label(&v.erasure.fields);
+                let (kzh, ken) = kebao_domain::retention::subject_label(&v.erasure.subject_kind);
+                let org = v.org_name.map(|n| format!(" · {n}")).unwrap_or_default();
+                ErasureRowT {
+                    at: when(v.erasure.at_us),
+                    rule: v.rule.map_or_else(|| v.erasure.rule.clone(), |r| tr.pick(r.label_zh, r.label_en)),
+                    what: format!("{}{org}", tr.t(kzh, ken)),
+                    fields: tr.pick(fzh, fen),
+                }
+            })
+            .collect();
+        let rules = st
+            .svc
+            .retention_rules()
+            .0
+            .into_iter()
+            .map(|r| {
+                let (czh, cen) = r.confidence_label();
+                RuleRowT {
+                    action: tr.t(r.action.label_zh(), r.action.label_en()).to_owned(),
+                    period: match r.years {
+                        Some(y) => tr.pick(format!("{y} 年"), format!("{y} years")),
+                        None => tr.t("不删除", "never removed").to_owned(),
+                    },
+                    confidence: tr.t(czh, cen).to_owned(),
+                    tag: r.confidence.clone(),
+                    source: tr.pick(r.source.clone(), r.source_en.clone()),
+                    label: tr.pick(r.label_zh, r.label_en),
+                }
+            })
+            .collect();
+        (erasures, rules)
+    } else {
+        (Vec::new(), Vec::new())
+    };
     let kinds = ACTION_KINDS.iter().map(|k| (k.0.to_owned(), tr.t(k.1, k.2).to_owned())).collect();
     Ok(html(&AuditTpl {
         c,
@@ -199,6 +260,8 @@ async fn audit_page(
         hash: head.hash.to_hex(),
         verification,
         can_verify,
+        erasures,
+        rules,
         rows,
         kinds,
         kind,

@@ -93,6 +93,14 @@ fn row(tr: Tr, v: &ConsentView) -> ConsentRow {
             (Some(n), Some(r)) => {
                 format!("{n}{}{}{}", tr.t("（", " ("), tr.t(r.label_zh(), r.label_en()), tr.t("）", ")"))
             }
+            // A personal consent whose names were erased under the retention rules.
+            (None, Some(r)) => format!(
+                "{}{}{}{}",
+                tr.t("姓名已依保留规则删除", "name erased under the retention rules"),
+                tr.t("（", " ("),
+                tr.t(r.label_zh(), r.label_en()),
+                tr.t("）", ")")
+            ),
             _ => String::new(),
         },
     }
@@ -280,7 +288,15 @@ async fn consent_page(
         && v.state == kebao_domain::consent::ConsentState::Valid;
     Ok(html(&ConsentTpl {
         r: row(tr, &v),
-        signer: format!("{} {}", v.consent.signer_name, v.consent.signer_title),
+        signer: if v.consent.signer_name.is_empty() {
+            format!(
+                "{} {}",
+                tr.t("（姓名已依保留规则删除）", "(name erased under the retention rules)"),
+                v.consent.signer_title
+            )
+        } else {
+            format!("{} {}", v.consent.signer_name, v.consent.signer_title)
+        },
         evidence_name: v.evidence.file_name.clone(),
         evidence_sha256: v.consent.evidence_sha256.clone(),
         created: when(v.consent.created_at_us),

@@ -28,6 +28,7 @@ const ROUTE_SCOPES: &[(&str, Option<&str>)] = &[
     ("/api/v1/users/{id}", None),
     ("/api/v1/audit/head", None),
     ("/api/v1/audit/events", None),
+    ("/api/v1/audit/erasures", None),
     ("/api/v1/users", None),
     ("/api/v1/jobs", None),
     ("/api/v1/jobs/{id}", None),

@@ -354,6 +354,19 @@ async fn audit_page_for_auditors_only() {
     assert!(done.contains("regulator"), "the page names who asked: {done}");
     let t = r.get("/audit").await.text();
     assert!(t.contains("id=\"verification\"") && t.contains("完好"), "{t}");
+    // What the retention rules erased, and the rules with their sources; an unconfirmed rule
+    // says so.
+    assert!(t.contains("依保留规则删除的数据") && t.contains("尚无到期删除的数据"), "{t}");
+    assert!(t.contains("征信业管理条例") && t.contains("未经确认，须由示范区确认"), "{t}");
+    let en = r.get("/audit?lang=en").await.text();
+    assert!(en.contains("Credit Reporting Industry") && !en.contains("征信业管理条例"), "{en}");
+    let api = r.token("regulator").await;
+    let ret = r.get_auth("/api/v1/audit/erasures", &api).await.json();
+    let neg =
+        ret["rules"].as_array().unwrap().iter().find(|x| x["id"] == "negative_records").unwrap().clone();
+    assert_eq!((neg["years"].as_i64(), neg["confidence"].as_str()), (Some(5), Some("C")));
+    assert_eq!(ret["erasures"], serde_json::json!([]));
+    r.get("/audit?lang=zh").await;
     let orgs = r.get("/audit?kind=org").await.text();
     assert!(orgs.contains("创建机构") && !orgs.contains("<td>登录</td>"), "{orgs}");
     let bad = r.get("/audit?kind=nope").await;
