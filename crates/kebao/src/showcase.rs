@@ -146,7 +146,7 @@ impl Run<'_> {
                         detail: r.detail.clone(),
                         occurred_on: r.on.clone(),
                         person_name: r.person.clone(),
-                        ended_on: String::new(),
+                        ended_on: r.ended.clone(),
                     })
                     .collect();
                 svc.import_external(&op, &Source(source.clone(), rows)).await?;

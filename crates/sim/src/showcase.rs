@@ -52,6 +52,9 @@ pub struct Record {
     pub on: String,
     #[serde(default)]
     pub person: String,
+    /// The day the event ended (a negative record: deleted five years after it).
+    #[serde(default)]
+    pub ended: String,
 }
 
 /// What a policy insures and for whom (all optional).
