@@ -324,6 +324,7 @@ pub const ACTION_KINDS: &[(&str, &str, &str)] = &[
     ("notifications", "通知", "Notifications"),
     ("admin", "平台管理", "Administration"),
     ("job", "后台任务", "Background jobs"),
+    ("privacy", "个人信息请求", "Personal-data requests"),
 ];
 
 /// A readable label of an event's action (`policy.endorsed` → 保单批改 / Policy endorsed),
@@ -348,6 +349,8 @@ pub fn action_label(action: &str) -> Option<(&'static str, &'static str)> {
         "api_token.revoked" => ("吊销 API 令牌", "API token revoked"),
         "api_key.issued" => ("签发 API 密钥", "API key issued"),
         "admin.username" => ("设定管理员账号", "Administrator account set"),
+        "privacy.request_filed" => ("提出个人信息请求", "Personal-data request filed"),
+        "privacy.request_answered" => ("答复个人信息请求", "Personal-data request answered"),
         "job.succeeded" => ("后台任务完成", "Background job finished"),
         "job.failed" => ("后台任务失败", "Background job failed"),
         "job.cancelled" => ("后台任务取消", "Background job cancelled"),

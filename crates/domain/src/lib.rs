@@ -18,6 +18,7 @@ pub mod merkle;
 pub mod money;
 pub mod org;
 pub mod policy;
+pub mod privacy;
 pub mod product;
 pub mod publicity;
 pub mod rating;

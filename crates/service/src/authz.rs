@@ -141,6 +141,10 @@ pub enum Action {
     ReadJobs,
     /// Starting and cancelling any background job (backups and the like).
     RunJobs,
+    /// A person asks about their own personal data (see, correct, delete).
+    FileDataRequest,
+    /// Answering people's personal-data requests (the platform's administrators).
+    AnswerDataRequests,
 }
 
 impl Action {
@@ -211,6 +215,8 @@ impl Action {
             Action::Supervise => "supervise",
             Action::ReadJobs => "read_jobs",
             Action::RunJobs => "run_jobs",
+            Action::FileDataRequest => "file_data_request",
+            Action::AnswerDataRequests => "answer_data_requests",
         }
     }
 
@@ -281,6 +287,8 @@ impl Action {
         Action::Supervise,
         Action::ReadJobs,
         Action::RunJobs,
+        Action::FileDataRequest,
+        Action::AnswerDataRequests,
     ];
 
     /// The action as a refusal names it.
@@ -351,6 +359,8 @@ impl Action {
             Action::Supervise => "act on a statutory duty over the zone",
             Action::ReadJobs => "see the background jobs",
             Action::RunJobs => "start or cancel background jobs",
+            Action::FileDataRequest => "ask about your personal data",
+            Action::AnswerDataRequests => "answer personal-data requests",
         }
     }
 

@@ -18,6 +18,7 @@ pub mod monitoring;
 pub mod overview;
 pub mod payments;
 pub mod policies;
+pub mod privacy;
 pub mod products;
 pub mod publicity;
 pub mod rating;

@@ -31,6 +31,7 @@ impl Service {
             &cutoff(d.decide_days),
             &cutoff(d.pay_days),
             now_us - SIGN_IN_WINDOW_US,
+            &today.to_string(),
         )
         .await?;
         let jobs = kebao_store::jobs::counts(tx.conn()).await?;

@@ -17,6 +17,7 @@ pub mod ledger;
 pub mod monitoring;
 pub mod orgs;
 pub mod policies;
+pub mod privacy;
 pub mod products;
 pub mod rating;
 pub mod retention;
@@ -292,6 +293,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (17, "policy_subject", include_str!("../migrations/sqlite/0017_policy_subject.sql")),
             (18, "jobs", include_str!("../migrations/sqlite/0018_jobs.sql")),
             (19, "retention", include_str!("../migrations/sqlite/0019_retention.sql")),
+            (20, "privacy", include_str!("../migrations/sqlite/0020_privacy.sql")),
         ],
         Backend::Postgres => &[
             (1, "registry", include_str!("../migrations/postgres/0001_registry.sql")),
@@ -312,6 +314,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (17, "policy_subject", include_str!("../migrations/postgres/0017_policy_subject.sql")),
             (18, "jobs", include_str!("../migrations/postgres/0018_jobs.sql")),
             (19, "retention", include_str!("../migrations/postgres/0019_retention.sql")),
+            (20, "privacy", include_str!("../migrations/postgres/0020_privacy.sql")),
         ],
     };
     files

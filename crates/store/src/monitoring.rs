@@ -20,9 +20,11 @@ pub struct Counts {
     pub newest_head_us: Option<i64>,
     /// Failed sign-ins since the time asked for.
     pub failed_sign_ins: i64,
+    /// Personal-data requests still unanswered after their deadline.
+    pub data_requests_past_due: i64,
 }
 
-/// The counts on `today`: claims reported before `decide_cutoff` (a date, `YYYY-MM-DD`) and
+/// The counts on `today` (`YYYY-MM-DD`): claims reported before `decide_cutoff` (a date, `YYYY-MM-DD`) and
 /// still undecided, or decided to pay before `pay_cutoff` and not closed, are past due;
 /// failed sign-ins are counted from `since_us`.
 pub async fn counts(
@@ -30,6 +32,7 @@ pub async fn counts(
     decide_cutoff: &str,
     pay_cutoff: &str,
     since_us: i64,
+    today: &str,
 ) -> Result<Counts> {
     let todos = sqlx::query(
         "SELECT kind, COUNT(*) AS n, MIN(created_at_us) AS oldest FROM todos WHERE done_at_us IS NULL \
@@ -66,7 +69,13 @@ pub async fn counts(
         .fetch_one(&mut *conn)
         .await?
         .try_get("n")?;
+    let requests: i64 = one("SELECT COUNT(*) AS n FROM data_requests WHERE state = 'open' AND due_on < $1")
+        .bind(today)
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get("n")?;
     Ok(Counts {
+        data_requests_past_due: requests,
         todos,
         claims_decide_past_due: decide,
         claims_pay_past_due: pay,

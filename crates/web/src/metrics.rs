@@ -103,10 +103,11 @@ fn business(out: &mut String, g: &kebao_service::monitoring::Gauges) {
     );
     gauge(
         "kebao_deadlines_past_due",
-        "Deadline clocks past due: claims undecided after the deadline to decide, decided to pay and unpaid after the deadline to pay.",
+        "Deadline clocks past due: claims undecided after the deadline to decide, decided to pay and unpaid after the deadline to pay; personal-data requests unanswered after theirs.",
         vec![
             ("{clock=\"claim_decide\"}".into(), c.claims_decide_past_due.to_string()),
             ("{clock=\"claim_pay\"}".into(), c.claims_pay_past_due.to_string()),
+            ("{clock=\"data_request\"}".into(), c.data_requests_past_due.to_string()),
         ],
     );
     gauge(

@@ -38,6 +38,7 @@ const DAYS: &[Day] = &[
             "/disputes",
             "/subsidies",
             "/consents",
+            "/account/data",
             "/products",
         ],
         // A policy, and one whose premium is still due (its payment card), from the dashboard.
@@ -92,7 +93,15 @@ const DAYS: &[Day] = &[
     Day { login: "guarantor.officer", pages: &["/dashboard", "/consents"], follow: &[] },
     Day {
         login: "platform.admin",
-        pages: &["/dashboard", "/admin/users", "/audit", "/audit?kind=policy", "/jobs", "/admin/password"],
+        pages: &[
+            "/dashboard",
+            "/admin/users",
+            "/audit",
+            "/audit?kind=policy",
+            "/jobs",
+            "/admin/data-requests",
+            "/admin/password",
+        ],
         follow: &[],
     },
 ];
@@ -226,6 +235,15 @@ const ACTS: &[Act] = &[
         fill: "const f = document.querySelector('form[role=search]'); f.querySelector('[name=kind]').value = 'policy'; f.requestSubmit();",
         expect: "kind=policy",
         shows: "",
+    },
+    Act {
+        login: "ent.admin",
+        what: "asks the platform to correct their personal data",
+        list: "/account/data",
+        open: None,
+        fill: "const f = document.querySelector('form[action=\"/account/data\"]'); f.querySelector('[name=kind]').value = 'correct'; f.querySelector('[name=details]').value = '姓名拼写有误，应为张伟'; f.requestSubmit();",
+        expect: "done=data_request",
+        shows: "#my-requests",
     },
     Act {
         login: "platform.admin",

@@ -18,6 +18,7 @@ mod import;
 mod jobs;
 mod ledger;
 mod policies;
+mod privacy;
 mod products;
 mod rating;
 mod registry;

@@ -10,6 +10,7 @@ mod handlers;
 pub(crate) mod jobs;
 pub(crate) mod operations;
 pub(crate) mod policies;
+pub(crate) mod privacy;
 pub(crate) mod products;
 pub(crate) mod registered;
 pub(crate) mod subsidies;
@@ -125,6 +126,10 @@ pub fn routes() -> Router<AppState> {
         .route("/transparency/inclusion/{seq}", get(consent::inclusion))
         .route("/transparency/consistency", get(consent::consistency))
         .route("/api-keys", post(consent::issue_key))
+        .route("/me/data", get(privacy::my_data))
+        .route("/me/data-requests", post(privacy::file))
+        .route("/data-requests", get(privacy::list))
+        .route("/data-requests/{id}/answer", post(privacy::answer))
         .route("/jobs", get(jobs::list).post(jobs::start))
         .route("/jobs/{id}", get(jobs::get))
         .route("/jobs/{id}/cancel", post(jobs::cancel))
@@ -201,7 +206,8 @@ async fn not_found() -> ApiError {
         subsidies::programmes, subsidies::load, subsidies::calendar, subsidies::check, subsidies::apply,
         subsidies::list, subsidies::get, subsidies::step, subsidies::object, subsidies::resolve, subsidies::upload,
         subsidies::offers, subsidies::dashboard, subsidies::what_if, attachments::download,
-        jobs::list, jobs::get, jobs::start, jobs::cancel
+        jobs::list, jobs::get, jobs::start, jobs::cancel, privacy::my_data, privacy::file, privacy::list,
+        privacy::answer
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorInfo, crate::error::ErrorDetail)),
     modifiers(&BearerAuth, &CommonResponses),

@@ -269,6 +269,11 @@ pub(super) fn done_notice(tr: Tr, code: &str) -> Option<String> {
         "dispute_step" => ("调解记录已保存。", "Mediation record saved."),
         "revoked" => ("授权已撤回，此后的查询将被拒绝。", "Consent revoked; later queries are refused."),
         "changed" => ("保单变更已生效。", "Policy change in force."),
+        "data_request" => (
+            "请求已提交，平台管理员将在答复期限前答复，答复会通知您。",
+            "Request sent. The platform's administrators answer by the date shown; you are notified.",
+        ),
+        "data_answer" => ("答复已记录，并已通知本人。", "Answer recorded; the person is notified."),
         _ => return None,
     };
     Some(tr.t(zh, en).to_owned())

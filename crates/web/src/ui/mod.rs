@@ -14,6 +14,7 @@ mod home;
 mod jobs;
 mod kit;
 mod policies;
+mod privacy;
 mod products;
 mod registered;
 mod registry;
@@ -29,6 +30,7 @@ pub fn routes() -> axum::Router<AppState> {
         .merge(registry::routes().layer(axum::middleware::from_fn(language)))
         .merge(audit::routes().layer(axum::middleware::from_fn(language)))
         .merge(jobs::routes().layer(axum::middleware::from_fn(language)))
+        .merge(privacy::routes().layer(axum::middleware::from_fn(language)))
         .merge(products::routes().layer(axum::middleware::from_fn(language)))
         .merge(consent::routes().layer(axum::middleware::from_fn(language)))
         .merge(policies::routes().layer(axum::middleware::from_fn(language)))

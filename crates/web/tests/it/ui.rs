@@ -526,3 +526,85 @@ async fn the_audit_log_and_every_user_through_the_api() {
     let t = a.get("/admin/users?q=banker").await.text();
     assert!(t.contains("汉江银行光谷支行") && t.contains("银行客户经理"), "{t}");
 }
+
+#[tokio::test]
+async fn personal_data_requests_through_the_pages_and_the_api() {
+    let app = app().await;
+    let op = kebao_service::authz::Actor::System { name: "test".into() };
+    let gov = app.svc.list_orgs(&op, &Default::default(), None, 50).await.unwrap();
+    let gov = gov.items.iter().find(|o| o.name == "东湖高新区管委会").unwrap().id.clone();
+    let input = kebao_service::users::NewUserInput {
+        username: "padmin".into(),
+        display_name: "平台管理员".into(),
+        password: PW.into(),
+    };
+    app.svc.add_user(&op, &gov, &input, &[kebao_domain::user::Role::PlatformAdmin]).await.unwrap();
+    let mut e = Client::new(&app);
+    e.login("ent.admin", PW).await;
+    let page = e.get("/account/data").await.text();
+    assert!(page.contains("id=\"my-data\"") && page.contains("ent.admin") && page.contains("15"), "{page}");
+    let token = e.csrf().await;
+    let bad = e.post_form("/account/data", &[("csrf", &token), ("kind", "delete"), ("details", "")]).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text().contains("请写明要更正或删除的信息"));
+    let ok = e
+        .post_form("/account/data", &[("csrf", &token), ("kind", "delete"), ("details", "删除我的手机号")])
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+    let page = e.get(&ok.location()).await.text();
+    assert!(
+        page.contains("请求已提交") && page.contains("删除我的手机号") && page.contains("待答复"),
+        "{page}"
+    );
+    // The administrator answers from the list; the person sees the answer.
+    let mut a = Client::new(&app);
+    a.login("padmin", PW).await;
+    let dash = a.get("/dashboard").await.text();
+    assert!(dash.contains("答复个人信息请求") && dash.contains("href=\"/admin/data-requests\""), "{dash}");
+    let list = a.get("/admin/data-requests").await.text();
+    let id = list.split("/admin/data-requests/").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let token = a.csrf().await;
+    let r = a
+        .post_form(
+            &format!("/admin/data-requests/{id}"),
+            &[("csrf", &token), ("outcome", "refuse"), ("answer", "")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = a
+        .post_form(
+            &format!("/admin/data-requests/{id}"),
+            &[("csrf", &token), ("outcome", "refuse"), ("answer", "平台未保存手机号，无需删除")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let page = e.get("/account/data").await.text();
+    assert!(page.contains("平台未保存手机号") && page.contains("不予办理"), "{page}");
+    // The same through the API.
+    let t = e.token("ent.admin").await;
+    let filed =
+        e.json("POST", "/api/v1/me/data-requests", Some(&t), serde_json::json!({"kind": "access"})).await;
+    assert_eq!(filed.status, StatusCode::CREATED, "{}", filed.text());
+    let bad =
+        e.json("POST", "/api/v1/me/data-requests", Some(&t), serde_json::json!({"kind": "erase"})).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let me = e.get_auth("/api/v1/me/data", &t).await.json();
+    assert_eq!(me["requests"].as_array().unwrap().len(), 2);
+    assert_eq!(e.get_auth("/api/v1/data-requests", &t).await.status, StatusCode::FORBIDDEN);
+    let at = a.token("padmin").await;
+    let all = a.get_auth("/api/v1/data-requests", &at).await.json();
+    let open = all.as_array().unwrap().iter().find(|r| r["state"] == "open").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let ans = a
+        .json(
+            "POST",
+            &format!("/api/v1/data-requests/{open}/answer"),
+            Some(&at),
+            serde_json::json!({"grant": true, "answer": "已导出并发送"}),
+        )
+        .await;
+    assert_eq!(ans.status, StatusCode::OK, "{}", ans.text());
+    assert_eq!(ans.json()["state"], "granted");
+}
