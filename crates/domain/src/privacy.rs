@@ -130,3 +130,92 @@ mod tests {
         assert!(check_answer("").is_err());
     }
 }
+
+/// How a stored field is classed (数据安全法 Art 21; 个人信息保护法 Arts 4, 28): every column
+/// that can hold a name, a contact, an address or a person's own words is listed here with its
+/// class, so that retention, access requests and extracts know what they are handling
+/// (`kebao/tests/it/tidy.rs` `every_stored_field_that_may_name_a_person_is_classified`).
+/// `Personal` covers fields that are personal when the subject is a person (an insured or a
+/// beneficiary may be a company).
+pub const STORED_FIELDS: &[(&str, crate::consent::DataClass, &str, &str)] = {
+    use crate::consent::DataClass::{Enterprise, Personal, Public};
+    &[
+        ("users.username", Personal, "用户登录名", "a user's sign-in name"),
+        ("users.display_name", Personal, "用户姓名", "a user's name"),
+        ("login_attempts.username", Personal, "登录尝试所用的用户名", "the user name a sign-in attempt used"),
+        (
+            "login_attempts.address",
+            Personal,
+            "登录尝试的网络地址",
+            "the network address of a sign-in attempt",
+        ),
+        ("login_attempts.reason", Enterprise, "登录失败原因代码", "why a sign-in failed (a code)"),
+        ("api_tokens.name", Enterprise, "API 令牌名称", "an API token's name"),
+        ("consents.signer_name", Personal, "授权书签署人姓名", "the name of who signed a consent"),
+        ("consents.signer_title", Personal, "签署人职务", "the signer's title"),
+        (
+            "consents.person_name",
+            Personal,
+            "个人单独同意所涉个人的姓名",
+            "the person a separate consent is about",
+        ),
+        (
+            "consents.evidence_file_name",
+            Personal,
+            "授权书文件名（可能含姓名）",
+            "the consent document's file name (may name a person)",
+        ),
+        (
+            "external_records.person_name",
+            Personal,
+            "外部个人信用记录所涉个人",
+            "the person an external credit record is about",
+        ),
+        (
+            "external_records.title",
+            Enterprise,
+            "外部记录标题（个人记录时为个人信息）",
+            "an external record's title (personal on a personal record)",
+        ),
+        (
+            "external_records.detail",
+            Enterprise,
+            "外部记录内容（个人记录时为个人信息）",
+            "an external record's content (personal on a personal record)",
+        ),
+        (
+            "attachments.file_name",
+            Personal,
+            "上传文件名（可能含姓名）",
+            "an uploaded file's name (may name a person)",
+        ),
+        ("applications.insured_name", Personal, "被保险人名称", "the insured's name"),
+        ("applications.beneficiary_name", Personal, "受益人名称", "the beneficiary's name"),
+        ("policies.insured_name", Personal, "被保险人名称", "the insured's name"),
+        ("policies.beneficiary_name", Personal, "受益人名称", "the beneficiary's name"),
+        (
+            "policies.answer_note",
+            Enterprise,
+            "保险机构对线下保单的答复",
+            "the insurer's answer on a registered policy",
+        ),
+        ("claims.description", Personal, "出险经过（可能涉及个人）", "what happened (may concern people)"),
+        ("claims.reason", Enterprise, "理赔决定理由", "the reason of a claim decision"),
+        ("disputes.complaint", Personal, "投诉内容", "a complaint's text"),
+        ("endorsements.reason", Enterprise, "批改理由", "the reason of a policy change"),
+        ("subsidy_applications.reason", Enterprise, "补贴审核理由", "the reason of a subsidy decision"),
+        ("subsidy_bans.reason", Enterprise, "禁止申请理由", "the reason of a ban"),
+        ("product_versions.decision_reason", Enterprise, "备案审核理由", "the reason of a filing decision"),
+        ("product_comments.author_name", Personal, "审核意见作者姓名", "a review comment's author"),
+        ("articles.author_name", Public, "政策文章署名", "an article's byline"),
+        ("articles.title", Public, "政策文章标题", "an article's title"),
+        ("collection_accounts.account_name", Enterprise, "收款账户户名", "a collection account's name"),
+        ("collection_accounts.note", Enterprise, "收款说明", "a payment note"),
+        ("organisations.name", Public, "机构名称", "an organisation's name"),
+        ("organisations.address", Public, "机构地址", "an organisation's address"),
+        ("products.name", Public, "产品名称", "a product's name"),
+        ("data_requests.details", Personal, "个人信息请求的说明", "what a personal-data request says"),
+        ("data_requests.answer", Personal, "对个人信息请求的答复", "the answer to a personal-data request"),
+        ("erasures.fields", Enterprise, "已删除的字段名", "the names of erased fields"),
+    ]
+};

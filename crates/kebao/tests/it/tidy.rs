@@ -363,3 +363,90 @@ fn the_binary_prints_through_one_writer() {
     }
     assert!(found.is_empty(), "print through `outln!` (crates/kebao/src/out.rs):\n{}", found.join("\n"));
 }
+
+/// Every stored column that can hold a name, a contact, an address or a person's own words is
+/// classed in `kebao_domain::privacy::STORED_FIELDS` (issue 18.4): a new one fails here until
+/// it is.
+#[test]
+fn every_stored_field_that_may_name_a_person_is_classified() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("store")
+        .join("migrations")
+        .join("sqlite");
+    let word = |c: &str| {
+        [
+            "name",
+            "phone",
+            "contact",
+            "address",
+            "person",
+            "signer",
+            "email",
+            "mobile",
+            "detail",
+            "details",
+            "description",
+            "answer",
+            "note",
+            "reason",
+            "complaint",
+            "title",
+            "fields",
+        ]
+        .iter()
+        .any(|w| c == *w || c.ends_with(&format!("_{w}")))
+    };
+    let mut files: Vec<_> = std::fs::read_dir(&root).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    let mut columns = std::collections::BTreeSet::new();
+    let mut dropped = std::collections::BTreeSet::new();
+    for f in files {
+        let sql = std::fs::read_to_string(&f).unwrap();
+        let mut table: Option<String> = None;
+        for line in sql.lines() {
+            let t = line.trim();
+            let up = t.to_ascii_uppercase();
+            if let Some(rest) = up.strip_prefix("CREATE TABLE ") {
+                table = rest.split_whitespace().next().map(|n| n.to_ascii_lowercase());
+                continue;
+            }
+            if t.starts_with(");") {
+                table = None;
+                continue;
+            }
+            if let Some(rest) = up.strip_prefix("DROP TABLE ") {
+                dropped.insert(rest.trim_end_matches(';').trim().to_ascii_lowercase());
+                continue;
+            }
+            if up.starts_with("ALTER TABLE ") && up.contains(" ADD COLUMN ") {
+                let w: Vec<&str> = t.split_whitespace().collect();
+                if let (Some(tab), Some(col), Some(ty)) = (w.get(2), w.get(5), w.get(6)) {
+                    if ty.to_ascii_uppercase().starts_with("TEXT") && word(col) {
+                        columns.insert(format!("{tab}.{col}"));
+                    }
+                }
+                continue;
+            }
+            if let Some(tab) = &table {
+                let w: Vec<&str> = t.split_whitespace().collect();
+                if let (Some(col), Some(ty)) = (w.first(), w.get(1)) {
+                    if ty.to_ascii_uppercase().starts_with("TEXT") && word(col) {
+                        columns.insert(format!("{tab}.{col}"));
+                    }
+                }
+            }
+        }
+    }
+    let classed: std::collections::BTreeSet<&str> =
+        kebao_domain::privacy::STORED_FIELDS.iter().map(|f| f.0).collect();
+    let missing: Vec<&String> = columns
+        .iter()
+        .filter(|c| !dropped.contains(c.split('.').next().unwrap()) && !classed.contains(c.as_str()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "classify these columns in kebao_domain::privacy::STORED_FIELDS: {missing:?}"
+    );
+    assert!(columns.len() > 30, "the migrations were read: {columns:?}");
+}
