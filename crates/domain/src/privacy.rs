@@ -115,22 +115,6 @@ impl DataRequest {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_request_is_answered_once_and_says_what() {
-        assert_eq!(RequestState::Open.answer(true).unwrap(), RequestState::Granted);
-        assert_eq!(RequestState::Open.answer(false).unwrap(), RequestState::Refused);
-        assert_eq!(RequestState::Granted.answer(false).unwrap_err().code, "answered");
-        assert!(check_details(RequestKind::Correct, "  ").is_err());
-        assert_eq!(check_details(RequestKind::Access, " ").unwrap(), "");
-        assert!(check_details(RequestKind::Delete, &"字".repeat(MAX_TEXT + 1)).is_err());
-        assert!(check_answer("").is_err());
-    }
-}
-
 /// How a stored field is classed (数据安全法 Art 21; 个人信息保护法 Arts 4, 28): every column
 /// that can hold a name, a contact, an address or a person's own words is listed here with its
 /// class, so that retention, access requests and extracts know what they are handling
@@ -219,3 +203,19 @@ pub const STORED_FIELDS: &[(&str, crate::consent::DataClass, &str, &str)] = {
         ("erasures.fields", Enterprise, "已删除的字段名", "the names of erased fields"),
     ]
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_is_answered_once_and_says_what() {
+        assert_eq!(RequestState::Open.answer(true).unwrap(), RequestState::Granted);
+        assert_eq!(RequestState::Open.answer(false).unwrap(), RequestState::Refused);
+        assert_eq!(RequestState::Granted.answer(false).unwrap_err().code, "answered");
+        assert!(check_details(RequestKind::Correct, "  ").is_err());
+        assert_eq!(check_details(RequestKind::Access, " ").unwrap(), "");
+        assert!(check_details(RequestKind::Delete, &"字".repeat(MAX_TEXT + 1)).is_err());
+        assert!(check_answer("").is_err());
+    }
+}
