@@ -185,6 +185,12 @@ impl Run<'_> {
                 let c = svc.grant_consent(&who, &org, &input, file, evidence.as_bytes()).await?;
                 self.save(save, c.consent.id);
             }
+            Step::DataRequest { by, kind, details } => {
+                let who = self.actor(by).await?;
+                let k = kebao_domain::privacy::RequestKind::from_code(kind)
+                    .ok_or_else(|| anyhow!("unknown kind of personal-data request `{kind}`"))?;
+                svc.file_data_request(&who, k, details).await?;
+            }
             Step::RevokeConsent { by, consent } => {
                 let who = self.actor(by).await?;
                 svc.revoke_consent(&who, &self.get(consent)?).await?;

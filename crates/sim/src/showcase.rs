@@ -329,6 +329,13 @@ pub enum Step {
         application: String,
         text: String,
     },
+    /// A person asks about their own personal data (`access`, `correct` or `delete`).
+    DataRequest {
+        by: String,
+        kind: String,
+        #[serde(default)]
+        details: String,
+    },
 }
 
 fn hundred() -> i64 {
@@ -416,7 +423,8 @@ impl Step {
             | ApproveSubsidy { by, .. }
             | Disburse { by, .. }
             | ClawBack { by, .. }
-            | Object { by, .. } => vec![by],
+            | Object { by, .. }
+            | DataRequest { by, .. } => vec![by],
         }
     }
 }
