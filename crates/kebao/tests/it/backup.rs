@@ -104,16 +104,23 @@ fn backup_while_serving_restores_and_verifies_sqlite() {
     backup_while_serving_and_restore(&db, &fresh, &dir.path().join("backup.db"));
 }
 
-#[test]
-fn backup_while_serving_restores_and_verifies_postgres() {
-    let Some(admin) = std::env::var("KEBAO_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty()) else {
+/// The PostgreSQL server the tests may use, or `None` (the variant is skipped) — unless
+/// `KEBAO_TEST_REQUIRE_POSTGRES` says it must run.
+fn postgres_admin() -> Option<String> {
+    let admin = std::env::var("KEBAO_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty());
+    if admin.is_none() {
         assert!(
             std::env::var_os("KEBAO_TEST_REQUIRE_POSTGRES").is_none(),
             "KEBAO_TEST_REQUIRE_POSTGRES is set but KEBAO_TEST_POSTGRES_URL is not"
         );
         eprintln!("KEBAO_TEST_POSTGRES_URL not set: PostgreSQL variant not run");
-        return;
-    };
+    }
+    admin
+}
+
+#[test]
+fn backup_while_serving_restores_and_verifies_postgres() {
+    let Some(admin) = postgres_admin() else { return };
     let (base, _) = admin.rsplit_once('/').unwrap();
     let names =
         [format!("kebao_bk_live_{}", std::process::id()), format!("kebao_bk_new_{}", std::process::id())];
@@ -230,14 +237,7 @@ fn backups_run_as_jobs_sqlite() {
 
 #[test]
 fn backups_run_as_jobs_postgres() {
-    let Some(admin) = std::env::var("KEBAO_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty()) else {
-        assert!(
-            std::env::var_os("KEBAO_TEST_REQUIRE_POSTGRES").is_none(),
-            "KEBAO_TEST_REQUIRE_POSTGRES is set but KEBAO_TEST_POSTGRES_URL is not"
-        );
-        eprintln!("KEBAO_TEST_POSTGRES_URL not set: PostgreSQL variant not run");
-        return;
-    };
+    let Some(admin) = postgres_admin() else { return };
     let (base, _) = admin.rsplit_once('/').unwrap();
     let name = format!("kebao_jobs_{}", std::process::id());
     admin_sql(&admin, &format!("CREATE DATABASE {name}"));
