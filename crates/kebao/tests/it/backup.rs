@@ -104,6 +104,16 @@ fn backup_while_serving_restores_and_verifies_sqlite() {
     backup_while_serving_and_restore(&db, &fresh, &dir.path().join("backup.db"));
 }
 
+/// A child process killed and reaped when dropped.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// The PostgreSQL server the tests may use, or `None` (the variant is skipped) — unless
 /// `KEBAO_TEST_REQUIRE_POSTGRES` says it must run.
 fn postgres_admin() -> Option<String> {
@@ -201,7 +211,7 @@ fn backups_as_jobs(db: &str) {
     ok(&kebao(db, &["audit", "verify"]));
     // The server queues the nightly backup (due at 00:00, so now) and its runner runs it.
     let port = free_port();
-    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_kebao"))
+    let server = std::process::Command::new(env!("CARGO_BIN_EXE_kebao"))
         .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--insecure-cookies"])
         .args(["--backup-dir", to_s, "--backup-at", "00:00", "--backup-keep", "5"])
         .env("KEBAO_DATABASE_URL", db)
@@ -211,6 +221,8 @@ fn backups_as_jobs(db: &str) {
         .stderr(std::fs::File::create(dir.path().join("serve.log")).unwrap())
         .spawn()
         .unwrap();
+    // Stopped when this test ends, also when it fails.
+    let server = Killed(server);
     let start = std::time::Instant::now();
     let scheduled = loop {
         let listed = stdout(&kebao(db, &["jobs", "list"]));
@@ -224,8 +236,7 @@ fn backups_as_jobs(db: &str) {
         );
         std::thread::sleep(std::time::Duration::from_millis(300));
     };
-    server.kill().unwrap();
-    server.wait().unwrap();
+    drop(server);
     assert_eq!(backups().len(), 2, "{scheduled}");
 }
 
