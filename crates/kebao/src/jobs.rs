@@ -87,16 +87,24 @@ pub fn start(svc: Service, url: &str, args: &JobArgs) -> Service {
     let scheduler = svc.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        // The day each kind was last queued (here or by another server): asked once a day, not
+        // every minute.
+        let mut done: std::collections::HashMap<JobKind, time::Date> = std::collections::HashMap::new();
         loop {
             tick.tick().await;
             let now = from_unix_us(scheduler.now_us()).to_offset(SHANGHAI);
             for (kind, at) in &daily {
-                if now.time() >= *at {
-                    match scheduler.schedule_job(*kind, now.date()).await {
-                        Ok(true) => tracing::info!(date = %now.date(), kind = %kind, "queued the daily job"),
-                        Ok(false) => {}
-                        Err(e) => tracing::warn!(error = %e, kind = %kind, "could not queue the daily job"),
+                if now.time() < *at || done.get(kind) == Some(&now.date()) {
+                    continue;
+                }
+                match scheduler.schedule_job(*kind, now.date()).await {
+                    Ok(queued) => {
+                        if queued {
+                            tracing::info!(date = %now.date(), kind = %kind, "queued the daily job");
+                        }
+                        done.insert(*kind, now.date());
                     }
+                    Err(e) => tracing::warn!(error = %e, kind = %kind, "could not queue the daily job"),
                 }
             }
         }
