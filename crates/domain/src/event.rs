@@ -61,7 +61,9 @@ impl fmt::Display for Hash32 {
 }
 
 /// What a command wants recorded; the store gives it a sequence number, time and hashes.
-/// Events carry ids, never personal data, so that a person's data can be erased.
+/// The chained payload carries ids, codes, amounts and decisions; words a person wrote that
+/// may name someone (a decision's reason) go in the [`PersonalPart`] beside it, which the
+/// payload commits to by its salted hash, so that they can be erased without breaking the chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventDraft {
     pub actor: String,
@@ -72,6 +74,46 @@ pub struct EventDraft {
     /// The canonical list of the ledger transfers the command wrote (JSON text), if any.
     /// The store fills it from the transaction; commands leave it `None`.
     pub ledger: Option<String>,
+    /// The erasable part kept beside the event, if any ([`EventDraft::with_personal`]).
+    pub personal: Option<PersonalPart>,
+}
+
+/// The payload key under which an event commits to its personal part.
+pub const PERSONAL_DIGEST_KEY: &str = "personal_sha256";
+
+/// Words kept beside an event, outside the chain: a JSON object of text fields, and the
+/// random salt that makes its digest reveal nothing about a guessable text once erased.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonalPart {
+    pub salt: [u8; 16],
+    /// JSON object text.
+    pub data: String,
+}
+
+impl PersonalPart {
+    /// `SHA-256(0x03 ‖ salt ‖ data)`, the digest the event's payload holds. The tag keeps it
+    /// apart from the log's leaf (0x00), interior (0x01) and chain (0x02) hashes.
+    pub fn digest(&self) -> Hash32 {
+        let mut h = Sha256::new();
+        h.update([3u8]);
+        h.update(self.salt);
+        h.update(self.data.as_bytes());
+        Hash32(h.finalize().into())
+    }
+
+    /// The text of one field.
+    pub fn field(&self, key: &str) -> Option<String> {
+        let v: serde_json::Value = serde_json::from_str(&self.data).ok()?;
+        v.get(key).and_then(|x| x.as_str()).map(str::to_owned)
+    }
+}
+
+/// An event's personal part as stored: kept, or erased (its salt and words gone, its digest
+/// still in the chained payload).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Personal {
+    Kept(PersonalPart),
+    Erased,
 }
 
 impl EventDraft {
@@ -83,7 +125,33 @@ impl EventDraft {
             subject: subject.to_owned(),
             payload: payload.to_string(),
             ledger: None,
+            personal: None,
         }
+    }
+
+    /// Moves `part` (a JSON object of text fields) out of the chained payload: the payload
+    /// gains [`PERSONAL_DIGEST_KEY`] with the salted digest, and the words are kept beside
+    /// the event. Empty strings and nulls are dropped; with nothing left, the draft is unchanged.
+    pub fn with_personal(mut self, salt: [u8; 16], part: serde_json::Value) -> EventDraft {
+        let serde_json::Value::Object(fields) = part else {
+            return self;
+        };
+        let kept: serde_json::Map<String, serde_json::Value> = fields
+            .into_iter()
+            .filter(|(_, v)| !(v.is_null() || v.as_str().is_some_and(|s| s.trim().is_empty())))
+            .collect();
+        if kept.is_empty() {
+            return self;
+        }
+        let part = PersonalPart { salt, data: serde_json::Value::Object(kept).to_string() };
+        let mut payload: serde_json::Value =
+            serde_json::from_str(&self.payload).unwrap_or_else(|_| serde_json::json!({}));
+        if let Some(obj) = payload.as_object_mut() {
+            obj.insert(PERSONAL_DIGEST_KEY.to_owned(), serde_json::Value::String(part.digest().to_hex()));
+        }
+        self.payload = payload.to_string();
+        self.personal = Some(part);
+        self
     }
 }
 
@@ -100,6 +168,24 @@ pub struct EventRecord {
     pub ledger: Option<String>,
     pub prev_hash: Hash32,
     pub hash: Hash32,
+    /// The part kept beside the event, outside its hash (the payload holds its digest).
+    pub personal: Option<Personal>,
+}
+
+impl EventRecord {
+    /// The digest of a personal part that the payload commits to, if any.
+    pub fn personal_digest(&self) -> Option<String> {
+        let v: serde_json::Value = serde_json::from_str(&self.payload).ok()?;
+        v.get(PERSONAL_DIGEST_KEY).and_then(|x| x.as_str()).map(str::to_owned)
+    }
+
+    /// One field of the personal part, unless it was erased.
+    pub fn personal_field(&self, key: &str) -> Option<String> {
+        match &self.personal {
+            Some(Personal::Kept(p)) => p.field(key),
+            _ => None,
+        }
+    }
 }
 
 fn put_str(out: &mut Vec<u8>, s: &str) {
@@ -173,6 +259,7 @@ impl EventRecord {
             ledger: draft.ledger,
             prev_hash: prev,
             hash: GENESIS_HASH,
+            personal: draft.personal.map(Personal::Kept),
         };
         e.hash = e.recompute();
         e
@@ -236,6 +323,10 @@ pub enum ChainBreak {
     /// The log's event at the recorded head's position has another hash.
     #[error("event #{seq} differs from the head recorded earlier: the log was rewritten")]
     HeadMismatch { seq: u64 },
+    /// The words kept beside an event do not match the digest its payload holds, or they
+    /// are missing, or there are words where the payload commits to none.
+    #[error("event #{seq}: the personal part kept beside it does not match the digest the event holds (it was altered or replaced)")]
+    PersonalAltered { seq: u64 },
 }
 
 /// Checks a log event by event, in sequence order, without holding it in memory.
@@ -273,6 +364,16 @@ impl Verifier {
         }
         if e.prev_hash != self.last {
             return Err(ChainBreak::Link { seq: e.seq });
+        }
+        let sound = match (e.personal_digest(), &e.personal) {
+            (None, None) => true,
+            (Some(d), Some(Personal::Kept(p))) => p.digest().to_hex() == d,
+            // Erased under a retention rule or a granted request: the erasure is listed.
+            (Some(_), Some(Personal::Erased)) => true,
+            _ => false,
+        };
+        if !sound {
+            return Err(ChainBreak::PersonalAltered { seq: e.seq });
         }
         if let Some(h) = self.expect {
             if h.count == e.seq && h.hash != e.hash {
@@ -351,6 +452,7 @@ pub fn action_label(action: &str) -> Option<(&'static str, &'static str)> {
         "admin.username" => ("设定管理员账号", "Administrator account set"),
         "privacy.request_filed" => ("提出个人信息请求", "Personal-data request filed"),
         "privacy.request_answered" => ("答复个人信息请求", "Personal-data request answered"),
+        "privacy.assessment_recorded" => ("记录个人信息保护影响评估", "Impact assessment recorded"),
         "job.succeeded" => ("后台任务完成", "Background job finished"),
         "job.failed" => ("后台任务失败", "Background job failed"),
         "job.cancelled" => ("后台任务取消", "Background job cancelled"),
@@ -505,6 +607,7 @@ mod tests {
                 subject: "c".into(),
                 payload: "{}".into(),
                 ledger: None,
+                personal: None,
             },
             1,
             0,
@@ -524,6 +627,7 @@ mod tests {
             subject: "c".into(),
             payload: "{}".into(),
             ledger: Some("[]".into()),
+            personal: None,
         };
         let e = EventRecord::seal(draft, 1, 0, GENESIS_HASH);
         let leaf = event_leaf_bytes(1, 0, "a", "b", "c", "{}", Some("[]"));
@@ -535,5 +639,41 @@ mod tests {
         assert_ne!(edited.recompute(), e.hash);
         edited.ledger = None;
         assert_ne!(edited.recompute(), e.hash, "dropping the field is seen too");
+    }
+
+    #[test]
+    fn personal_words_sit_beside_the_chain_and_their_erasure_keeps_it_sound() {
+        let salt = [7u8; 16];
+        let d = EventDraft::new("a", "claim.decided", "c1", serde_json::json!({"outcome": "deny"}))
+            .with_personal(salt, serde_json::json!({"reason": "张三的证明不全", "empty": " "}));
+        let part = d.personal.clone().unwrap();
+        assert_eq!(part.data, r#"{"reason":"张三的证明不全"}"#);
+        assert!(!d.payload.contains("张三"), "the words are not in the chained payload");
+        // Pinned with Python: sha256(b"\x03" + bytes([7]*16) + data.encode()).
+        assert_eq!(
+            part.digest().to_hex(),
+            "d4c49657be0ffddd2040d20ff04e3c924a6481ceaf517b6b729f1ccf99bbaaca"
+        );
+        let e = EventRecord::seal(d, 1, 0, GENESIS_HASH);
+        assert_eq!(e.personal_field("reason").as_deref(), Some("张三的证明不全"));
+        let mut v = Verifier::new(None);
+        assert!(v.push(&e).is_ok());
+        let mut erased = e.clone();
+        erased.personal = Some(Personal::Erased);
+        assert!(Verifier::new(None).push(&erased).is_ok(), "an erased part keeps the chain sound");
+        let mut edited = e.clone();
+        edited.personal = Some(Personal::Kept(PersonalPart { salt, data: r#"{"reason":"李四"}"#.into() }));
+        assert_eq!(Verifier::new(None).push(&edited), Err(ChainBreak::PersonalAltered { seq: 1 }));
+        let mut lost = e.clone();
+        lost.personal = None;
+        assert_eq!(Verifier::new(None).push(&lost), Err(ChainBreak::PersonalAltered { seq: 1 }));
+        let plain =
+            EventRecord::seal(EventDraft::new("a", "b", "c", serde_json::json!({})), 1, 0, GENESIS_HASH);
+        let mut planted = plain.clone();
+        planted.personal = Some(Personal::Kept(part));
+        assert_eq!(Verifier::new(None).push(&planted), Err(ChainBreak::PersonalAltered { seq: 1 }));
+        let nothing = EventDraft::new("a", "b", "c", serde_json::json!({}))
+            .with_personal(salt, serde_json::json!({"reason": ""}));
+        assert_eq!((nothing.personal, nothing.payload.as_str()), (None, "{}"));
     }
 }

@@ -31,9 +31,18 @@ pub const RESPONSE_DAYS: i64 = 15;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DataRequest {
     pub id: String,
-    /// The person (a user) the request is about, who filed it.
-    pub user_id: String,
-    pub org_id: String,
+    /// The person the request is about when they are a user (who then filed it).
+    pub user_id: Option<String>,
+    /// The user's organisation, or the enterprise that named the person.
+    pub org_id: Option<String>,
+    /// The person the request is about when they are not a user (an enterprise's legal
+    /// representative, a guarantor named in a consent): the platform's administrator records
+    /// the request for them.
+    pub person_name: Option<String>,
+    /// How that person's identity was checked (document seen, by whom).
+    pub identity_check: Option<String>,
+    /// The user who filed it: the person, or the administrator who recorded it.
+    pub filed_by: String,
     pub kind: RequestKind,
     /// What to correct or delete, or anything else the person says.
     pub details: String,
@@ -48,6 +57,195 @@ pub struct DataRequest {
 
 /// The longest text a request or an answer may have, in characters.
 pub const MAX_TEXT: usize = 2000;
+
+/// The longest person's name, in characters.
+pub const MAX_NAME: usize = 50;
+
+/// Checks the person a request recorded for a non-user is about: a name of at least two
+/// characters (the platform searches what it holds by it) and how their identity was checked.
+pub fn check_person(name: &str, identity_check: &str) -> Result<(String, String), FieldError> {
+    let name = crate::org::text_field("person_name", name, true, MAX_NAME)?.unwrap_or_default();
+    if name.chars().count() < 2 {
+        return Err(FieldError::new(
+            "person_name",
+            "too_short",
+            "姓名至少两个字",
+            "a name has at least two characters",
+        ));
+    }
+    let check = crate::org::text_field("identity_check", identity_check, true, 200).map_err(|e| {
+        if e.code == "required" {
+            FieldError::new(
+                "identity_check",
+                "required",
+                "请写明如何核验了本人身份（如：查验居民身份证原件）",
+                "say how the person's identity was checked (an identity card seen, say)",
+            )
+        } else {
+            e
+        }
+    })?;
+    Ok((name, check.unwrap_or_default()))
+}
+
+string_enum! {
+    /// What a personal-information protection impact assessment (个人信息保护法 Arts 55–56)
+    /// covers: personal data going to a new recipient, or into an extract.
+    AssessmentTarget {
+        Recipient = "recipient", "向新的接收方提供个人信息", "Personal data to a new recipient";
+        Extract = "extract", "含个人信息的导出", "An extract holding personal data";
+    }
+}
+
+string_enum! {
+    /// The extracts that carry personal data out of the platform; each is enabled once an
+    /// assessment of it is on record. Today they are the API-key scopes that read personal
+    /// data: another system then takes it automatically.
+    Extract {
+        ApiCreditRead = "api_credit_read", "经 API 密钥读取信用报告（含个人信用记录）", "Credit reports read with an API key (personal credit records included)";
+        ApiConsentsRead = "api_consents_read", "经 API 密钥读取授权记录（含签署人与个人姓名、授权书）", "Consents read with an API key (names of signers and persons, the signed documents)";
+    }
+}
+
+impl Extract {
+    /// The extract an API-key scope opens, if it reads personal data.
+    pub fn for_scope(scope: &str) -> Option<Extract> {
+        match scope {
+            "credit:read" => Some(Extract::ApiCreditRead),
+            "consents:read" => Some(Extract::ApiConsentsRead),
+            _ => None,
+        }
+    }
+}
+
+/// A personal-information protection impact assessment, kept as a record (PIPL Art 56: the
+/// purpose, the data, the recipients, the date, who reviewed it; kept at least three years).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImpactAssessment {
+    pub id: String,
+    pub target: AssessmentTarget,
+    /// The organisation that will receive personal data (`Recipient`).
+    pub recipient_org_id: Option<String>,
+    /// The extract (`Extract`).
+    pub extract: Option<Extract>,
+    pub purpose: String,
+    /// Which personal data, field by field or by class.
+    pub data: String,
+    /// Who receives it, and how it is protected on the way.
+    pub recipients: String,
+    pub assessed_on: Date,
+    /// Who reviewed the assessment (name and post).
+    pub reviewer: String,
+    /// The conclusion: the risks and the measures taken.
+    pub conclusion: String,
+    pub recorded_by: String,
+    pub recorded_at_us: i64,
+}
+
+/// What a person types to record an assessment.
+#[derive(Debug, Clone, Default)]
+pub struct AssessmentInput {
+    pub target: String,
+    pub recipient_org_id: String,
+    pub extract: String,
+    pub purpose: String,
+    pub data: String,
+    pub recipients: String,
+    pub assessed_on: String,
+    pub reviewer: String,
+    pub conclusion: String,
+}
+
+/// A checked assessment input. An assessment is made before the processing, so its date is
+/// not in the future.
+pub struct CheckedAssessment {
+    pub target: AssessmentTarget,
+    pub recipient_org_id: Option<String>,
+    pub extract: Option<Extract>,
+    pub purpose: String,
+    pub data: String,
+    pub recipients: String,
+    pub assessed_on: Date,
+    pub reviewer: String,
+    pub conclusion: String,
+}
+
+impl AssessmentInput {
+    /// Checks every field; all errors at once.
+    pub fn check(&self, today: Date) -> Result<CheckedAssessment, Vec<FieldError>> {
+        let mut errs = Vec::new();
+        let target = AssessmentTarget::from_code(&self.target);
+        if target.is_none() {
+            errs.push(FieldError::new("target", "unknown", "请选择评估对象", "choose what is assessed"));
+        }
+        let mut recipient = None;
+        let mut extract = None;
+        match target {
+            Some(AssessmentTarget::Recipient) => {
+                let r = self.recipient_org_id.trim();
+                if r.is_empty() {
+                    errs.push(FieldError::new(
+                        "recipient_org_id",
+                        "required",
+                        "请选择接收个人信息的机构",
+                        "choose the organisation that receives the data",
+                    ));
+                } else {
+                    recipient = Some(r.to_owned());
+                }
+            }
+            Some(AssessmentTarget::Extract) => {
+                extract = Extract::from_code(&self.extract);
+                if extract.is_none() {
+                    errs.push(FieldError::new("extract", "unknown", "请选择导出", "choose the extract"));
+                }
+            }
+            None => {}
+        }
+        let mut text = |field: &str, v: &str, max: usize| match crate::org::text_field(field, v, true, max) {
+            Ok(v) => v.unwrap_or_default(),
+            Err(e) => {
+                errs.push(e);
+                String::new()
+            }
+        };
+        let purpose = text("purpose", &self.purpose, MAX_TEXT);
+        let data = text("data", &self.data, MAX_TEXT);
+        let recipients = text("recipients", &self.recipients, MAX_TEXT);
+        let reviewer = text("reviewer", &self.reviewer, 100);
+        let conclusion = text("conclusion", &self.conclusion, MAX_TEXT);
+        let assessed_on = match crate::org::parse_date("assessed_on", &self.assessed_on) {
+            Ok(d) if d > today => {
+                errs.push(FieldError::new(
+                    "assessed_on",
+                    "future",
+                    "评估日期不能晚于今天",
+                    "the assessment date cannot be in the future",
+                ));
+                today
+            }
+            Ok(d) => d,
+            Err(e) => {
+                errs.push(e);
+                today
+            }
+        };
+        match target {
+            Some(target) if errs.is_empty() => Ok(CheckedAssessment {
+                target,
+                recipient_org_id: recipient,
+                extract,
+                purpose,
+                data,
+                recipients,
+                assessed_on,
+                reviewer,
+                conclusion,
+            }),
+            _ => Err(errs),
+        }
+    }
+}
 
 /// Checks a request's text: what to correct or delete must be said.
 pub fn check_details(kind: RequestKind, details: &str) -> Result<String, FieldError> {
@@ -191,6 +389,12 @@ pub const STORED_FIELDS: &[(&str, crate::consent::DataClass, &str, &str)] = {
         ("subsidy_bans.reason", Enterprise, "禁止申请理由", "the reason of a ban"),
         ("product_versions.decision_reason", Enterprise, "备案审核理由", "the reason of a filing decision"),
         ("product_comments.author_name", Personal, "审核意见作者姓名", "a review comment's author"),
+        (
+            "product_comments.body",
+            Personal,
+            "备案审核意见（可能涉及个人）",
+            "a filing review comment (may concern people)",
+        ),
         ("articles.author_name", Public, "政策文章署名", "an article's byline"),
         ("articles.title", Public, "政策文章标题", "an article's title"),
         ("collection_accounts.account_name", Enterprise, "收款账户户名", "a collection account's name"),
@@ -200,9 +404,50 @@ pub const STORED_FIELDS: &[(&str, crate::consent::DataClass, &str, &str)] = {
         ("products.name", Public, "产品名称", "a product's name"),
         ("data_requests.details", Personal, "个人信息请求的说明", "what a personal-data request says"),
         ("data_requests.answer", Personal, "对个人信息请求的答复", "the answer to a personal-data request"),
+        (
+            "data_requests.person_name",
+            Personal,
+            "代为登记的请求所涉个人姓名",
+            "the name of a person a request was recorded for",
+        ),
+        (
+            "data_requests.identity_check",
+            Personal,
+            "本人身份核验方式",
+            "how the person's identity was checked",
+        ),
+        ("impact_assessments.reviewer", Personal, "影响评估审核人", "who reviewed an impact assessment"),
+        ("impact_assessments.purpose", Enterprise, "影响评估所述目的", "an impact assessment's purpose"),
+        (
+            "impact_assessments.recipients",
+            Enterprise,
+            "影响评估所述接收方",
+            "an impact assessment's recipients",
+        ),
+        (
+            "event_personal.data",
+            Personal,
+            "事件旁存的个人文字（理由、说明、文件名）",
+            "words kept beside an event (reasons, notes, file names)",
+        ),
         ("erasures.fields", Enterprise, "已删除的字段名", "the names of erased fields"),
     ]
 };
+
+/// A stored field in words (`consents.signer_name` → 授权书签署人姓名).
+pub fn field_label(field: &str) -> (&'static str, &'static str) {
+    STORED_FIELDS.iter().find(|f| f.0 == field).map_or(("其他字段", "another field"), |f| (f.2, f.3))
+}
+
+/// A personal part's field in words.
+pub fn word_label(key: &str) -> (&'static str, &'static str) {
+    match key {
+        "reason" => ("理由", "reason"),
+        "note" => ("说明", "note"),
+        "file_name" => ("文件名", "file name"),
+        _ => ("文字", "words"),
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -217,5 +462,39 @@ mod tests {
         assert_eq!(check_details(RequestKind::Access, " ").unwrap(), "");
         assert!(check_details(RequestKind::Delete, &"字".repeat(MAX_TEXT + 1)).is_err());
         assert!(check_answer("").is_err());
+        assert_eq!(check_person("王", "身份证").unwrap_err().code, "too_short");
+        assert_eq!(check_person("王五", " ").unwrap_err().code, "required");
+        assert_eq!(check_person(" 王五 ", "查验身份证原件").unwrap().0, "王五");
+    }
+
+    #[test]
+    fn an_assessment_names_its_target_and_is_not_dated_ahead() {
+        let today = time::macros::date!(2026 - 12 - 06);
+        let mut a = AssessmentInput {
+            target: "recipient".into(),
+            purpose: "贷款审查".into(),
+            data: "担保人姓名、信用记录".into(),
+            recipients: "某银行授信部".into(),
+            assessed_on: "2026-12-07".into(),
+            reviewer: "张三（合规）".into(),
+            conclusion: "风险可控".into(),
+            ..AssessmentInput::default()
+        };
+        let codes: Vec<_> = a.check(today).err().unwrap().into_iter().map(|e| e.code).collect();
+        assert_eq!(codes, vec!["required", "future"]);
+        a.recipient_org_id = "bank-1".into();
+        a.assessed_on = "2026-12-01".into();
+        let ok = a.check(today).ok().unwrap();
+        assert_eq!(
+            (ok.target, ok.recipient_org_id.as_deref(), ok.extract),
+            (AssessmentTarget::Recipient, Some("bank-1"), None)
+        );
+        a.target = "extract".into();
+        a.extract = "nothing".into();
+        assert_eq!(a.check(today).err().unwrap()[0].field, "extract");
+        a.extract = "api_credit_read".into();
+        assert_eq!(a.check(today).ok().unwrap().extract, Some(Extract::ApiCreditRead));
+        assert_eq!(Extract::for_scope("consents:read"), Some(Extract::ApiConsentsRead));
+        assert_eq!(Extract::for_scope("products:read"), None);
     }
 }

@@ -16,6 +16,7 @@ string_enum! {
     RetentionAction {
         Delete = "delete", "删除", "Deleted";
         Anonymise = "anonymise", "删除个人信息字段", "Personal fields erased";
+        OnRequest = "on_request", "应本人请求删除", "Erased at the person's request";
         Keep = "keep", "长期保存", "Kept";
     }
 }
@@ -60,6 +61,13 @@ pub struct RetentionRules(pub Vec<RetentionRule>);
 /// The rules the retention job applies (by id).
 pub const NEGATIVE_RECORDS: &str = "negative_records";
 pub const ENDED_PERSONAL_CONSENTS: &str = "ended_personal_consents";
+pub const DEACTIVATED_USER_CREDENTIALS: &str = "deactivated_user_credentials";
+pub const SIGN_IN_ATTEMPTS: &str = "sign_in_attempts";
+/// The rule an erasure made by granting a deletion request is listed under.
+pub const DELETION_REQUEST: &str = "deletion_request";
+/// The rules the daily job applies.
+pub const APPLIED_DAILY: [&str; 4] =
+    [NEGATIVE_RECORDS, ENDED_PERSONAL_CONSENTS, DEACTIVATED_USER_CREDENTIALS, SIGN_IN_ATTEMPTS];
 
 impl RetentionRules {
     /// Parses and checks a rules file: ids unique, a period for every rule that removes
@@ -75,7 +83,8 @@ impl RetentionRules {
             if !["C", "R", "U"].contains(&r.confidence.as_str()) {
                 return Err(bad(format!("rule `{}`: confidence must be C, R or U", r.id)));
             }
-            if r.action != RetentionAction::Keep && !r.years.is_some_and(|y| (1..=100).contains(&y)) {
+            let timed = !matches!(r.action, RetentionAction::Keep | RetentionAction::OnRequest);
+            if timed && !r.years.is_some_and(|y| (1..=100).contains(&y)) {
                 return Err(bad(format!(
                     "rule `{}` removes data: it needs a period of 1 to 100 years",
                     r.id
@@ -85,10 +94,15 @@ impl RetentionRules {
                 return Err(bad(format!("rule `{}` names no source", r.id)));
             }
         }
-        for needed in [NEGATIVE_RECORDS, ENDED_PERSONAL_CONSENTS] {
-            if !f.rule.iter().any(|r| r.id == needed && r.action != RetentionAction::Keep) {
+        for needed in APPLIED_DAILY {
+            if !f.rule.iter().any(|r| {
+                r.id == needed && matches!(r.action, RetentionAction::Delete | RetentionAction::Anonymise)
+            }) {
                 return Err(bad(format!("the rule `{needed}` is missing")));
             }
+        }
+        if !f.rule.iter().any(|r| r.id == DELETION_REQUEST && r.action == RetentionAction::OnRequest) {
+            return Err(bad(format!("the rule `{DELETION_REQUEST}` is missing")));
         }
         Ok(RetentionRules(f.rule))
     }
@@ -109,12 +123,21 @@ pub fn fields_label(fields: &str) -> (String, String) {
     if fields == "*" {
         return ("整条记录".into(), "the whole record".into());
     }
+    if let Some(n) = fields.strip_prefix("count:") {
+        return (format!("{n} 条记录"), format!("{n} records"));
+    }
     let (zh, en): (Vec<&str>, Vec<&str>) = fields
         .split(',')
         .map(|f| match f {
             "signer_name" => ("签署人姓名", "signer's name"),
             "person_name" => ("个人姓名", "person's name"),
             "document" => ("同意书文件内容", "the consent document's content"),
+            "password_hash" => ("登录口令（散列值）", "the password (its hash)"),
+            "api_tokens" => ("API 令牌", "API tokens"),
+            "sessions" => ("登录会话", "sign-in sessions"),
+            "reason" => ("理由", "reason"),
+            "note" => ("说明", "note"),
+            "file_name" => ("文件名", "file name"),
             _ => ("其他字段", "other field"),
         })
         .unzip();
@@ -126,6 +149,9 @@ pub fn subject_label(kind: &str) -> (&'static str, &'static str) {
     match kind {
         "external_record" => ("外部信用记录", "External credit record"),
         "consent" => ("个人单独同意", "Separate personal consent"),
+        "user" => ("停用的用户", "Deactivated user"),
+        "login_attempt" => ("登录尝试记录", "Sign-in attempt records"),
+        "event" => ("事件旁存的文字", "Words kept beside an event"),
         _ => ("其他记录", "Other record"),
     }
 }
@@ -135,7 +161,7 @@ impl RetentionRule {
     /// been kept the rule's whole period. `None` for a rule that keeps.
     pub fn due_through(&self, today: Date) -> Option<Date> {
         let years = self.years?;
-        if self.action == RetentionAction::Keep {
+        if matches!(self.action, RetentionAction::Keep | RetentionAction::OnRequest) {
             return None;
         }
         let y = today.year() - years;
@@ -170,6 +196,8 @@ mod tests {
         assert!(neg.record_kinds.contains(&"dishonest_debtor".to_owned()));
         assert_eq!(r.get("query_logs").unwrap().confidence, "U");
         assert_eq!(r.get("money").unwrap().action, RetentionAction::Keep);
+        assert_eq!(r.get(DELETION_REQUEST).unwrap().action, RetentionAction::OnRequest);
+        assert_eq!(r.get(SIGN_IN_ATTEMPTS).unwrap().years, Some(1));
     }
 
     #[test]

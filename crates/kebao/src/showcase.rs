@@ -191,6 +191,44 @@ impl Run<'_> {
                     .ok_or_else(|| anyhow!("unknown kind of personal-data request `{kind}`"))?;
                 svc.file_data_request(&who, k, details).await?;
             }
+            Step::PersonDataRequest { by, person, identity_check, of, kind, details } => {
+                let who = self.actor(by).await?;
+                let input = kebao_service::privacy::PersonRequestInput {
+                    person_name: person.clone(),
+                    identity_check: identity_check.clone(),
+                    org_id: self.org_of(of).await?,
+                    kind: kind.clone(),
+                    details: details.clone(),
+                };
+                svc.record_data_request(&who, &input).await?;
+            }
+            Step::ImpactAssessment {
+                by,
+                recipient,
+                extract,
+                purpose,
+                data,
+                recipients,
+                days,
+                reviewer,
+                conclusion,
+            } => {
+                let who = self.actor(by).await?;
+                let recipient_org_id =
+                    if recipient.is_empty() { String::new() } else { self.org_of(recipient).await? };
+                let input = kebao_domain::privacy::AssessmentInput {
+                    target: if recipient.is_empty() { "extract" } else { "recipient" }.to_owned(),
+                    recipient_org_id,
+                    extract: extract.clone(),
+                    purpose: purpose.clone(),
+                    data: data.clone(),
+                    recipients: recipients.clone(),
+                    assessed_on: (svc.today() + time::Duration::days(*days)).to_string(),
+                    reviewer: reviewer.clone(),
+                    conclusion: conclusion.clone(),
+                };
+                svc.record_impact_assessment(&who, &input).await?;
+            }
             Step::RevokeConsent { by, consent } => {
                 let who = self.actor(by).await?;
                 svc.revoke_consent(&who, &self.get(consent)?).await?;

@@ -66,7 +66,7 @@ impl Service {
             let p = kebao_store::policies::policy(tx.conn(), &owner.id).await?;
             self.payment_evidence_todo(&mut tx, &p).await?;
         }
-        self.finish(tx, attached_event(actor, &a)).await?;
+        self.finish(tx, attached_event(actor, &a)?).await?;
         Ok(a)
     }
 
@@ -234,7 +234,8 @@ impl Service {
 }
 
 /// The one event of an upload (the kinds and fields the log has always had per owner).
-fn attached_event(actor: &Actor, a: &Attachment) -> EventDraft {
+/// The file's name may name a person: it goes in the event's erasable part.
+fn attached_event(actor: &Actor, a: &Attachment) -> Result<EventDraft> {
     let (kind, payload) = match a.owner.kind {
         OwnerKind::ProductVersion => (
             "product.document_added",
@@ -242,28 +243,29 @@ fn attached_event(actor: &Actor, a: &Attachment) -> EventDraft {
         ),
         OwnerKind::Claim => (
             "claim.document_added",
-            serde_json::json!({"document": a.id, "file_name": a.file_name, "sha256": a.sha256, "size": a.size}),
+            serde_json::json!({"document": a.id, "sha256": a.sha256, "size": a.size}),
         ),
         OwnerKind::SubsidyApplication if !a.label.is_empty() => (
             "subsidy.document_added",
-            serde_json::json!({"document": a.id, "file_name": a.file_name, "sha256": a.sha256, "kind": a.label}),
+            serde_json::json!({"document": a.id, "sha256": a.sha256, "kind": a.label}),
         ),
-        OwnerKind::SubsidyApplication => (
-            "subsidy.document_added",
-            serde_json::json!({"document": a.id, "file_name": a.file_name, "sha256": a.sha256}),
-        ),
+        OwnerKind::SubsidyApplication => {
+            ("subsidy.document_added", serde_json::json!({"document": a.id, "sha256": a.sha256}))
+        }
         OwnerKind::PremiumPayment => (
             "premium.evidence_added",
-            serde_json::json!({"document": a.id, "file_name": a.file_name, "sha256": a.sha256, "size": a.size}),
+            serde_json::json!({"document": a.id, "sha256": a.sha256, "size": a.size}),
         ),
         OwnerKind::RegisteredPolicy => (
             "policy.document_added",
-            serde_json::json!({"document": a.id, "file_name": a.file_name, "sha256": a.sha256, "size": a.size}),
+            serde_json::json!({"document": a.id, "sha256": a.sha256, "size": a.size}),
         ),
-        OwnerKind::Consent => (
-            "consent.evidence_added",
-            serde_json::json!({"document": a.id, "file_name": a.file_name, "sha256": a.sha256}),
-        ),
+        OwnerKind::Consent => {
+            ("consent.evidence_added", serde_json::json!({"document": a.id, "sha256": a.sha256}))
+        }
     };
-    EventDraft::new(&actor.log_name(), kind, &a.owner.id, payload)
+    Service::with_personal(
+        EventDraft::new(&actor.log_name(), kind, &a.owner.id, payload),
+        serde_json::json!({"file_name": a.file_name}),
+    )
 }

@@ -518,6 +518,23 @@ impl Service {
             rate_per_minute: Some(i64::from(rate_per_minute)),
         };
         let mut tx = self.store.begin_write().await?;
+        // A scope that reads personal data is an extract: enabled once its impact
+        // assessment is on record (个人信息保护法 Art 55).
+        for scope in &clean {
+            if let Some(extract) = kebao_domain::privacy::Extract::for_scope(scope) {
+                if !kebao_store::privacy::extract_assessed(tx.conn(), extract).await? {
+                    return Err(ServiceError::Conflict(FieldError::new(
+                        "scopes",
+                        "no_impact_assessment",
+                        format!("授权范围 {scope}（{}）含个人信息，须先由平台管理员完成个人信息保护影响评估", extract.label_zh()),
+                        format!(
+                            "the scope {scope} ({}) carries personal data: a platform administrator records an impact assessment of it first",
+                            extract.label_en()
+                        ),
+                    )));
+                }
+            }
+        }
         sessions::create_token(tx.conn(), &row, &secret_hash(&secret)).await?;
         let draft = EventDraft::new(
             &actor.log_name(),

@@ -145,6 +145,8 @@ pub enum Action {
     FileDataRequest,
     /// Answering people's personal-data requests (the platform's administrators).
     AnswerDataRequests,
+    /// Recording personal-information protection impact assessments (个人信息保护法 Art 55).
+    ManageImpactAssessments,
 }
 
 impl Action {
@@ -217,6 +219,7 @@ impl Action {
             Action::RunJobs => "run_jobs",
             Action::FileDataRequest => "file_data_request",
             Action::AnswerDataRequests => "answer_data_requests",
+            Action::ManageImpactAssessments => "manage_impact_assessments",
         }
     }
 
@@ -289,6 +292,7 @@ impl Action {
         Action::RunJobs,
         Action::FileDataRequest,
         Action::AnswerDataRequests,
+        Action::ManageImpactAssessments,
     ];
 
     /// The action as a refusal names it.
@@ -361,6 +365,7 @@ impl Action {
             Action::RunJobs => "start or cancel background jobs",
             Action::FileDataRequest => "ask about your personal data",
             Action::AnswerDataRequests => "answer personal-data requests",
+            Action::ManageImpactAssessments => "record personal-information impact assessments",
         }
     }
 

@@ -349,8 +349,9 @@ impl Service {
             &actor.log_name(),
             "claim.decided",
             id,
-            serde_json::json!({"outcome": outcome.code(), "amount_fen": pay.fen(), "reason": c.reason}),
+            serde_json::json!({"outcome": outcome.code(), "amount_fen": pay.fen()}),
         );
+        let draft = Self::with_personal(draft, serde_json::json!({"reason": c.reason}))?;
         self.finish(tx, draft).await?;
         Ok(c)
     }
@@ -455,12 +456,10 @@ impl Service {
         store::update(tx.conn(), &c, from).await?;
         self.finish(
             tx,
-            EventDraft::new(
-                &actor.log_name(),
-                "claim.reopened",
-                id,
+            Self::with_personal(
+                EventDraft::new(&actor.log_name(), "claim.reopened", id, serde_json::json!({})),
                 serde_json::json!({"reason": reason.trim()}),
-            ),
+            )?,
         )
         .await?;
         Ok(c)

@@ -330,6 +330,21 @@ impl Service {
             )])
             .into());
         }
+        // A person's data to a new recipient: the platform assesses the impact first
+        // (个人信息保护法 Art 55(3)).
+        if new.kind == ConsentKind::Personal
+            && !kebao_store::privacy::recipient_assessed(tx.conn(), &grantee.id).await?
+        {
+            return Err(ServiceError::Conflict(FieldError::new(
+                "grantee_id",
+                "no_impact_assessment",
+                format!("向「{}」提供个人信息前，平台须先完成个人信息保护影响评估；请联系平台管理员", grantee.name),
+                format!(
+                    "before personal data can go to {}, the platform records a personal-information impact assessment of it; ask the platform administrator",
+                    grantee.name
+                ),
+            )));
+        }
         let consent = Consent {
             id: self.new_id(),
             enterprise_id: ent.id.clone(),

@@ -322,8 +322,9 @@ impl Service {
             "policy.endorsed",
             &p.id,
             serde_json::json!({"seq": seq, "effective": e.effective_date.to_string(), "old_premium_fen": p.premium.fen(),
-                "new_premium_fen": new_fen, "adjustment_fen": adjustment, "reason": reason}),
+                "new_premium_fen": new_fen, "adjustment_fen": adjustment}),
         );
+        let draft = Self::with_personal(draft, serde_json::json!({"reason": reason}))?;
         self.finish(tx, draft).await?;
         Ok(EndorsementOutcome { endorsement: e, written_off_fen: written_off, refund_fen: refund })
     }
@@ -419,8 +420,9 @@ impl Service {
             "policy.cancelled",
             &p.id,
             serde_json::json!({"last_day": last.to_string(), "by_insurer": by_insurer, "method": method.code(),
-                "earned_fen": e.earned_fen, "returned_fen": e.refund_fen, "refund_fen": refund, "reason": reason}),
+                "earned_fen": e.earned_fen, "returned_fen": e.refund_fen, "refund_fen": refund}),
         );
+        let draft = Self::with_personal(draft, serde_json::json!({"reason": reason}))?;
         self.finish(tx, draft).await?;
         Ok(EndorsementOutcome { endorsement: e_row, written_off_fen: written_off, refund_fen: refund })
     }

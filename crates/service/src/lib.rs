@@ -371,6 +371,15 @@ impl Service {
         self.fault_before_event.store(true, Ordering::SeqCst);
     }
 
+    /// Moves words a person wrote that may name someone (a decision's reason, a note) out of
+    /// the chained payload into the event's erasable personal part, under a fresh salt
+    /// ([`EventDraft::with_personal`], `docs/event-log.md`).
+    pub(crate) fn with_personal(draft: EventDraft, part: serde_json::Value) -> Result<EventDraft> {
+        let mut salt = [0u8; 16];
+        getrandom::fill(&mut salt).map_err(|e| ServiceError::Internal(format!("no randomness: {e}")))?;
+        Ok(draft.with_personal(salt, part))
+    }
+
     /// Appends the command's one event and commits: the end of every command.
     pub(crate) async fn finish(&self, mut tx: Tx, draft: EventDraft) -> Result<EventRecord> {
         if self.fault_before_event.swap(false, Ordering::SeqCst) {

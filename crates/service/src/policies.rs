@@ -410,12 +410,10 @@ impl Service {
         let action = if accept { "application.accepted" } else { "application.declined" };
         self.finish(
             tx,
-            EventDraft::new(
-                &actor.log_name(),
-                action,
-                id,
-                serde_json::json!({"policy": number, "reason": reason}),
-            ),
+            Self::with_personal(
+                EventDraft::new(&actor.log_name(), action, id, serde_json::json!({"policy": number})),
+                serde_json::json!({"reason": reason}),
+            )?,
         )
         .await?;
         let mut tx = self.store.begin_read().await?;

@@ -607,8 +607,9 @@ impl Service {
             &actor.log_name(),
             action,
             id,
-            serde_json::json!({"version": v.version, "registration_no": change.registration_no, "reason": reason}),
+            serde_json::json!({"version": v.version, "registration_no": change.registration_no}),
         );
+        let draft = Self::with_personal(draft, serde_json::json!({"reason": reason}))?;
         self.finish(tx, draft).await?;
         let mut tx = self.store.begin_read().await?;
         let vs = store::versions(tx.conn(), id).await?;

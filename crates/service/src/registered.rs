@@ -277,8 +277,9 @@ impl Service {
             &actor.log_name(),
             if f.confirm { "policy.registration_confirmed" } else { "policy.registration_rejected" },
             &p.id,
-            serde_json::json!({"premium_fen": p.premium.fen(), "received_fen": received.fen(), "note": note}),
+            serde_json::json!({"premium_fen": p.premium.fen(), "received_fen": received.fen()}),
         );
+        let draft = Self::with_personal(draft, serde_json::json!({"note": note}))?;
         self.finish(tx, draft).await?;
         Ok(p)
     }

@@ -2,16 +2,22 @@
 //! what it erased.
 //!
 //! The hash-chained log is never edited: its payloads carry ids, codes and amounts, not the
-//! personal data the rules erase — that lives in tables (external records, consents) and in
-//! documents. Erasing it leaves every event, so `audit verify` and the ledger's recomputation
+//! personal data the rules erase — that lives in tables (external records, consents, users),
+//! in documents, and in the personal parts kept beside events (the payload holds their salted
+//! digest). Erasing it leaves every event, so `audit verify` and the ledger's recomputation
 //! from the events still pass. Each erasure is recorded (`erasures`) as it is done; the job's
 //! end event counts them per rule.
 
 use crate::authz::{Action, Actor, Basis, Resource};
 use crate::jobs::{JobContext, JobFuture, JobHandler, JobStop};
 use crate::{Result, Service};
+use kebao_domain::event::Personal;
 use kebao_domain::job::JobResult;
-use kebao_domain::retention::{RetentionRule, RetentionRules, ENDED_PERSONAL_CONSENTS, NEGATIVE_RECORDS};
+use kebao_domain::retention::{
+    RetentionRule, RetentionRules, APPLIED_DAILY, DEACTIVATED_USER_CREDENTIALS, ENDED_PERSONAL_CONSENTS,
+    NEGATIVE_RECORDS, SIGN_IN_ATTEMPTS,
+};
+use kebao_store::events;
 use kebao_store::retention::{self as store, Erasure};
 use kebao_store::Unlogged;
 
@@ -54,6 +60,10 @@ impl Service {
     async fn retention_batch(&self, rule: &RetentionRule, job_id: &str) -> Result<u64> {
         let Some(through) = rule.due_through(self.today()) else { return Ok(0) };
         let now = self.now_us();
+        // The first instant after the last day due (Shanghai midnight).
+        let before_us = kebao_domain::time_zone::to_unix_us(
+            through.next_day().unwrap_or(through).midnight().assume_offset(kebao_domain::time_zone::SHANGHAI),
+        );
         let mut tx = self.store.begin_write().await?;
         let mut n = 0;
         if rule.id == NEGATIVE_RECORDS {
@@ -68,25 +78,47 @@ impl Service {
                 }
             }
         } else if rule.id == ENDED_PERSONAL_CONSENTS {
-            let revoked_before = kebao_domain::time_zone::to_unix_us(
-                through
-                    .next_day()
-                    .unwrap_or(through)
-                    .midnight()
-                    .assume_offset(kebao_domain::time_zone::SHANGHAI),
-            );
             for (id, org, sha) in
-                store::consents_due(tx.conn(), revoked_before, &through.to_string(), BATCH).await?
+                store::consents_due(tx.conn(), before_us, &through.to_string(), BATCH).await?
             {
                 if store::anonymise_consent(tx.conn(), &id, now).await? {
                     let doc = store::erase_blob_of(tx.conn(), &sha, "consent", &id).await?;
-                    let fields =
-                        if doc { "signer_name,person_name,document" } else { "signer_name,person_name" };
-                    let e = self.erasure(rule, "consent", &id, Some(org), fields, now, job_id);
+                    let mut fields = vec!["signer_name", "person_name"];
+                    if doc {
+                        fields.push("document");
+                    }
+                    // Documents added to the consent later: their names sit beside their events.
+                    let mut names = 0;
+                    for e in events::for_subject(tx.conn(), &id, 1000).await? {
+                        if matches!(e.personal, Some(Personal::Kept(_))) {
+                            self.erase_words(&mut tx, &e).await?;
+                            names += 1;
+                        }
+                    }
+                    if names > 0 {
+                        fields.push("file_name");
+                    }
+                    let e = self.erasure(rule, "consent", &id, Some(org), &fields.join(","), now, job_id);
                     store::record(tx.conn(), &e).await?;
                     n += 1;
                 }
             }
+        } else if rule.id == DEACTIVATED_USER_CREDENTIALS {
+            for (id, org) in store::users_due(tx.conn(), before_us, BATCH).await? {
+                if store::erase_password(tx.conn(), &id).await? {
+                    let e = self.erasure(rule, "user", &id, Some(org), "password_hash", now, job_id);
+                    store::record(tx.conn(), &e).await?;
+                    n += 1;
+                }
+            }
+        } else if rule.id == SIGN_IN_ATTEMPTS {
+            let gone = store::delete_sign_in_attempts(tx.conn(), before_us, BATCH).await?;
+            if gone > 0 {
+                let fields = format!("count:{gone}");
+                let e = self.erasure(rule, "login_attempt", &through.to_string(), None, &fields, now, job_id);
+                store::record(tx.conn(), &e).await?;
+            }
+            n += gone;
         }
         tx.commit_unlogged(Unlogged::RetentionErasure).await?;
         Ok(n)
@@ -111,8 +143,32 @@ impl Service {
             org_id: org,
             fields: fields.to_owned(),
             at_us,
-            job_id: job_id.to_owned(),
+            job_id: Some(job_id.to_owned()),
+            request_id: None,
         }
+    }
+
+    /// Erases an event's kept personal part, and the copies its case keeps of those words
+    /// (a claim's reason, an uploaded file's name). The event's digest stays in the chain.
+    pub(crate) async fn erase_words(
+        &self,
+        tx: &mut kebao_store::Tx,
+        e: &kebao_domain::event::EventRecord,
+    ) -> Result<Vec<String>> {
+        let Some(Personal::Kept(part)) = &e.personal else { return Ok(Vec::new()) };
+        let payload: serde_json::Value = serde_json::from_str(&e.payload).unwrap_or_default();
+        let words: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&part.data).unwrap_or_default();
+        let mut keys = Vec::new();
+        for (key, text) in &words {
+            if let Some(text) = text.as_str() {
+                kebao_store::privacy::erase_copy(tx.conn(), &e.action, &e.subject, &payload, key, text)
+                    .await?;
+            }
+            keys.push(key.clone());
+        }
+        events::erase_personal(tx.conn(), e.seq, self.now_us()).await?;
+        Ok(keys)
     }
 }
 
@@ -124,11 +180,8 @@ impl JobHandler for RetentionJob {
     fn run<'a>(&'a self, svc: &'a Service, ctx: &'a mut JobContext) -> JobFuture<'a> {
         Box::pin(async move {
             let rules = svc.retention_rules();
-            let active: Vec<&RetentionRule> = rules
-                .0
-                .iter()
-                .filter(|r| [NEGATIVE_RECORDS, ENDED_PERSONAL_CONSENTS].contains(&r.id.as_str()))
-                .collect();
+            let active: Vec<&RetentionRule> =
+                rules.0.iter().filter(|r| APPLIED_DAILY.contains(&r.id.as_str())).collect();
             let total = i64::try_from(active.len()).unwrap_or(0);
             let mut erased = Vec::new();
             for (i, rule) in active.iter().enumerate() {

@@ -812,9 +812,11 @@ impl Service {
         a: &mut SubsidyApplication,
         from: SubsidyStatus,
         action: &str,
-        extra: serde_json::Value,
+        mut extra: serde_json::Value,
     ) -> Result<SubsidyApplication> {
         let mut tx = tx;
+        // A reason is a person's words: it goes in the event's erasable part.
+        let reason = extra.as_object_mut().and_then(|o| o.remove("reason"));
         a.updated_at_us = self.now_us();
         store::update(tx.conn(), a, from).await?;
         let programmes = self.ensure_programmes(&mut tx).await?;
@@ -829,6 +831,7 @@ impl Service {
             &a.id,
             serde_json::json!({"from": from.code(), "to": a.status.code(), "detail": extra}),
         );
+        let draft = Self::with_personal(draft, serde_json::json!({ "reason": reason }))?;
         self.finish(tx, draft).await?;
         Ok(a.clone())
     }

@@ -171,7 +171,7 @@ impl Service {
             .into());
         }
         users::set_roles(tx.conn(), user_id, roles).await?;
-        users::set_active(tx.conn(), user_id, active).await?;
+        users::set_active(tx.conn(), user_id, active, self.now_us()).await?;
         if !active {
             // A deactivated user's credentials end with the account, not at their expiry.
             sessions::delete_for_user(tx.conn(), user_id).await?;

@@ -336,6 +336,32 @@ pub enum Step {
         #[serde(default)]
         details: String,
     },
+    /// A platform administrator records the request of a person who is not a user.
+    PersonDataRequest {
+        by: String,
+        person: String,
+        identity_check: String,
+        /// The demo user whose organisation named the person.
+        of: String,
+        kind: String,
+        #[serde(default)]
+        details: String,
+    },
+    /// A platform administrator records an impact assessment: personal data to the
+    /// organisation of `recipient` (a demo user), or into `extract`.
+    ImpactAssessment {
+        by: String,
+        #[serde(default)]
+        recipient: String,
+        #[serde(default)]
+        extract: String,
+        purpose: String,
+        data: String,
+        recipients: String,
+        days: i64,
+        reviewer: String,
+        conclusion: String,
+    },
 }
 
 fn hundred() -> i64 {
@@ -424,7 +450,9 @@ impl Step {
             | Disburse { by, .. }
             | ClawBack { by, .. }
             | Object { by, .. }
-            | DataRequest { by, .. } => vec![by],
+            | DataRequest { by, .. }
+            | ImpactAssessment { by, .. } => vec![by],
+            PersonDataRequest { by, of, .. } => vec![by, of],
         }
     }
 }

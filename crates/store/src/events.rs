@@ -1,7 +1,7 @@
 //! The append-only, hash-chained event log.
 
 use crate::{Backend, Result, StoreError, Tx};
-use kebao_domain::event::{EventDraft, EventRecord, Hash32, Head};
+use kebao_domain::event::{EventDraft, EventRecord, Hash32, Head, Personal, PersonalPart};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
@@ -22,8 +22,32 @@ fn record(row: &AnyRow) -> Result<EventRecord> {
         ledger: crate::opt_text(row, "ledger")?,
         prev_hash: hash_col(row, "prev_hash")?,
         hash: hash_col(row, "hash")?,
+        personal: personal(row)?,
     })
 }
+
+/// The personal part joined in by [`SELECT`], if the event has one.
+fn personal(row: &AnyRow) -> Result<Option<Personal>> {
+    if row.try_get::<Option<i64>, _>("p_seq")?.is_none() {
+        return Ok(None);
+    }
+    match (crate::opt_text(row, "p_salt")?, crate::opt_text(row, "p_data")?) {
+        (Some(salt), Some(data)) => {
+            let mut s = [0u8; 16];
+            hex::decode_to_slice(&salt, &mut s).map_err(|_| {
+                StoreError::Other(format!("event log: a personal part's salt is not hex: `{salt}`"))
+            })?;
+            Ok(Some(Personal::Kept(PersonalPart { salt: s, data })))
+        }
+        _ => Ok(Some(Personal::Erased)),
+    }
+}
+
+/// The columns every read of the log selects: the event, and its personal part if any.
+const SELECT: &str =
+    "SELECT e.seq, e.at_us, e.actor, e.action, e.subject, e.payload, e.ledger, e.prev_hash, e.hash, \
+     p.seq AS p_seq, p.salt AS p_salt, p.data AS p_data \
+     FROM events e LEFT JOIN event_personal p ON p.seq = e.seq";
 
 async fn lock_head(conn: &mut AnyConnection, backend: Backend) -> Result<Head> {
     let sql = match backend {
@@ -80,6 +104,14 @@ impl Appender {
         .bind(rec.hash.to_hex())
         .execute(tx.conn())
         .await?;
+        if let Some(Personal::Kept(p)) = &rec.personal {
+            sqlx::query("INSERT INTO event_personal (seq, salt, data) VALUES ($1, $2, $3)")
+                .bind(seq)
+                .bind(hex::encode(p.salt))
+                .bind(&p.data)
+                .execute(tx.conn())
+                .await?;
+        }
         self.head = Head { count: rec.seq, hash: rec.hash };
         self.dirty = true;
         Ok(rec)
@@ -119,27 +151,21 @@ pub async fn head(conn: &mut AnyConnection) -> Result<Head> {
 
 /// Up to `limit` events with `seq > after`, in sequence order (for verification and export).
 pub async fn page(conn: &mut AnyConnection, after: u64, limit: u32) -> Result<Vec<EventRecord>> {
-    let rows = sqlx::query(
-        "SELECT seq, at_us, actor, action, subject, payload, ledger, prev_hash, hash FROM events \
-         WHERE seq > $1 ORDER BY seq LIMIT $2",
-    )
-    .bind(i64::try_from(after).unwrap_or(i64::MAX))
-    .bind(i64::from(limit))
-    .fetch_all(&mut *conn)
-    .await?;
+    let rows = sqlx::query(&format!("{SELECT} WHERE e.seq > $1 ORDER BY e.seq LIMIT $2"))
+        .bind(i64::try_from(after).unwrap_or(i64::MAX))
+        .bind(i64::from(limit))
+        .fetch_all(&mut *conn)
+        .await?;
     rows.iter().map(record).collect()
 }
 
 /// The newest events about one subject, newest first.
 pub async fn for_subject(conn: &mut AnyConnection, subject: &str, limit: u32) -> Result<Vec<EventRecord>> {
-    let rows = sqlx::query(
-        "SELECT seq, at_us, actor, action, subject, payload, ledger, prev_hash, hash FROM events \
-         WHERE subject = $1 ORDER BY seq DESC LIMIT $2",
-    )
-    .bind(subject)
-    .bind(i64::from(limit))
-    .fetch_all(&mut *conn)
-    .await?;
+    let rows = sqlx::query(&format!("{SELECT} WHERE e.subject = $1 ORDER BY e.seq DESC LIMIT $2"))
+        .bind(subject)
+        .bind(i64::from(limit))
+        .fetch_all(&mut *conn)
+        .await?;
     rows.iter().map(record).collect()
 }
 
@@ -158,9 +184,7 @@ pub struct EventFilter {
 
 /// The newest events matching `f`, newest first, at most `limit`.
 pub async fn search(conn: &mut AnyConnection, f: &EventFilter, limit: u32) -> Result<Vec<EventRecord>> {
-    let mut sql = String::from(
-        "SELECT seq, at_us, actor, action, subject, payload, ledger, prev_hash, hash FROM events WHERE 1 = 1",
-    );
+    let mut sql = format!("{SELECT} WHERE 1 = 1");
     let mut n = 0;
     let mut next = || {
         n += 1;
@@ -170,21 +194,21 @@ pub async fn search(conn: &mut AnyConnection, f: &EventFilter, limit: u32) -> Re
         // The kind is `[a-z_]+` (checked by the service); `_` is a LIKE wildcard, so the
         // prefix is compared as a substring instead.
         sql.push_str(&format!(
-            " AND substr(action, 1, {}) = {}",
+            " AND substr(e.action, 1, {}) = {}",
             f.kind.as_ref().map_or(0, |k| k.len() + 1),
             next()
         ));
     }
     if f.actor.is_some() {
-        sql.push_str(&format!(" AND actor = {}", next()));
+        sql.push_str(&format!(" AND e.actor = {}", next()));
     }
     if f.subject.is_some() {
-        sql.push_str(&format!(" AND subject = {}", next()));
+        sql.push_str(&format!(" AND e.subject = {}", next()));
     }
     if f.before.is_some() {
-        sql.push_str(&format!(" AND seq < {}", next()));
+        sql.push_str(&format!(" AND e.seq < {}", next()));
     }
-    sql.push_str(&format!(" ORDER BY seq DESC LIMIT {}", next()));
+    sql.push_str(&format!(" ORDER BY e.seq DESC LIMIT {}", next()));
     let mut q = sqlx::query(&sql);
     if let Some(k) = &f.kind {
         q = q.bind(format!("{k}."));
@@ -205,9 +229,49 @@ pub async fn search(conn: &mut AnyConnection, f: &EventFilter, limit: u32) -> Re
 
 /// The newest events, newest first.
 pub async fn latest(conn: &mut AnyConnection, limit: u32) -> Result<Vec<EventRecord>> {
-    let rows = sqlx::query(
-        "SELECT seq, at_us, actor, action, subject, payload, ledger, prev_hash, hash FROM events ORDER BY seq DESC LIMIT $1",
+    let rows = sqlx::query(&format!("{SELECT} ORDER BY e.seq DESC LIMIT $1"))
+        .bind(i64::from(limit))
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter().map(record).collect()
+}
+
+/// Erases an event's personal part (its salt and words); the digest stays in the chained
+/// payload. Returns whether there was a kept part to erase.
+pub async fn erase_personal(conn: &mut AnyConnection, seq: u64, at_us: i64) -> Result<bool> {
+    let seq = i64::try_from(seq).map_err(|_| StoreError::NotFound)?;
+    let done = sqlx::query(
+        "UPDATE event_personal SET salt = NULL, data = NULL, erased_at_us = $2 WHERE seq = $1 AND data IS NOT NULL",
     )
+    .bind(seq)
+    .bind(at_us)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// One event, with its personal part.
+pub async fn get(conn: &mut AnyConnection, seq: u64) -> Result<EventRecord> {
+    let seq = i64::try_from(seq).map_err(|_| StoreError::NotFound)?;
+    let row = sqlx::query(&format!("{SELECT} WHERE e.seq = $1"))
+        .bind(seq)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    record(&row)
+}
+
+/// Events whose kept personal part contains `needle` (a person's name), newest first.
+pub async fn with_personal_text(
+    conn: &mut AnyConnection,
+    needle: &str,
+    limit: u32,
+) -> Result<Vec<EventRecord>> {
+    let pattern = crate::like_pattern(needle);
+    let rows = sqlx::query(&format!(
+        "{SELECT} WHERE p.data IS NOT NULL AND p.data LIKE $1 ESCAPE '\\' ORDER BY e.seq DESC LIMIT $2"
+    ))
+    .bind(pattern)
     .bind(i64::from(limit))
     .fetch_all(&mut *conn)
     .await?;

@@ -294,6 +294,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (18, "jobs", include_str!("../migrations/sqlite/0018_jobs.sql")),
             (19, "retention", include_str!("../migrations/sqlite/0019_retention.sql")),
             (20, "privacy", include_str!("../migrations/sqlite/0020_privacy.sql")),
+            (21, "personal_parts", include_str!("../migrations/sqlite/0021_personal_parts.sql")),
         ],
         Backend::Postgres => &[
             (1, "registry", include_str!("../migrations/postgres/0001_registry.sql")),
@@ -315,6 +316,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (18, "jobs", include_str!("../migrations/postgres/0018_jobs.sql")),
             (19, "retention", include_str!("../migrations/postgres/0019_retention.sql")),
             (20, "privacy", include_str!("../migrations/postgres/0020_privacy.sql")),
+            (21, "personal_parts", include_str!("../migrations/postgres/0021_personal_parts.sql")),
         ],
     };
     files
@@ -623,6 +625,20 @@ impl Store {
         }
         self.pool.close().await;
     }
+}
+
+/// `%needle%` for `LIKE … ESCAPE '\'`, with the needle's wildcards escaped.
+pub(crate) fn like_pattern(needle: &str) -> String {
+    let mut pattern = String::with_capacity(needle.len() + 2);
+    pattern.push('%');
+    for c in needle.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
 }
 
 /// Reads an optional text column.

@@ -17,14 +17,17 @@ pub struct Erasure {
     /// The fields erased (comma-separated), or `*` for the whole record.
     pub fields: String,
     pub at_us: i64,
-    pub job_id: String,
+    /// The retention job that erased it, or
+    pub job_id: Option<String>,
+    /// the granted deletion request it was erased under.
+    pub request_id: Option<String>,
 }
 
 /// Records one erasure.
 pub async fn record(conn: &mut AnyConnection, e: &Erasure) -> Result<()> {
     sqlx::query(
-        "INSERT INTO erasures (id, rule, subject_kind, subject_id, org_id, fields, at_us, job_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO erasures (id, rule, subject_kind, subject_id, org_id, fields, at_us, job_id, request_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(&e.id)
     .bind(&e.rule)
@@ -33,7 +36,8 @@ pub async fn record(conn: &mut AnyConnection, e: &Erasure) -> Result<()> {
     .bind(e.org_id.clone())
     .bind(&e.fields)
     .bind(e.at_us)
-    .bind(&e.job_id)
+    .bind(e.job_id.clone())
+    .bind(e.request_id.clone())
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -42,7 +46,7 @@ pub async fn record(conn: &mut AnyConnection, e: &Erasure) -> Result<()> {
 /// The newest erasures first, with the name of the organisation the data was about.
 pub async fn list(conn: &mut AnyConnection, limit: u32) -> Result<Vec<(Erasure, Option<String>)>> {
     let rows = sqlx::query(
-        "SELECT e.id, e.rule, e.subject_kind, e.subject_id, e.org_id, e.fields, e.at_us, e.job_id, o.name \
+        "SELECT e.id, e.rule, e.subject_kind, e.subject_id, e.org_id, e.fields, e.at_us, e.job_id, e.request_id, o.name \
          FROM erasures e LEFT JOIN organisations o ON o.id = e.org_id ORDER BY e.at_us DESC, e.id DESC LIMIT $1",
     )
     .bind(i64::from(limit))
@@ -59,7 +63,8 @@ pub async fn list(conn: &mut AnyConnection, limit: u32) -> Result<Vec<(Erasure, 
                     org_id: crate::opt_text(r, "org_id")?,
                     fields: r.try_get("fields")?,
                     at_us: r.try_get("at_us")?,
-                    job_id: r.try_get("job_id")?,
+                    job_id: crate::opt_text(r, "job_id")?,
+                    request_id: crate::opt_text(r, "request_id")?,
                 },
                 crate::opt_text(r, "name")?,
             ))
@@ -129,7 +134,7 @@ pub async fn consents_due(
 /// were erased already.
 pub async fn anonymise_consent(conn: &mut AnyConnection, id: &str, at_us: i64) -> Result<bool> {
     let r = sqlx::query(
-        "UPDATE consents SET signer_name = '', person_name = NULL, erased_at_us = $2 \
+        "UPDATE consents SET signer_name = '', person_name = NULL, evidence_file_name = 'document', erased_at_us = $2 \
          WHERE id = $1 AND erased_at_us IS NULL",
     )
     .bind(id)
@@ -168,4 +173,53 @@ pub async fn erase_blob_of(
         .execute(&mut *conn)
         .await?;
     Ok(r.rows_affected() == 1)
+}
+
+/// Deactivated users whose deactivation was before `before_us` and whose password hash is
+/// not erased yet: (id, organisation), at most `limit`.
+pub async fn users_due(
+    conn: &mut AnyConnection,
+    before_us: i64,
+    limit: u32,
+) -> Result<Vec<(String, String)>> {
+    sqlx::query(
+        "SELECT id, org_id FROM users WHERE active = 0 AND deactivated_at_us IS NOT NULL AND deactivated_at_us < $1 \
+         AND password_hash <> $2 ORDER BY deactivated_at_us, id LIMIT $3",
+    )
+    .bind(before_us)
+    .bind(ERASED_PASSWORD)
+    .bind(i64::from(limit))
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|r| Ok((r.try_get("id")?, r.try_get("org_id")?)))
+    .collect()
+}
+
+/// What an erased password hash is replaced by: no password verifies against it.
+pub const ERASED_PASSWORD: &str = "!erased";
+
+/// Erases a deactivated user's password hash; false if it was erased already or the user is
+/// active again.
+pub async fn erase_password(conn: &mut AnyConnection, id: &str) -> Result<bool> {
+    let r = sqlx::query(
+        "UPDATE users SET password_hash = $2 WHERE id = $1 AND active = 0 AND password_hash <> $2",
+    )
+    .bind(id)
+    .bind(ERASED_PASSWORD)
+    .execute(&mut *conn)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Deletes up to `limit` sign-in attempts made before `before_us`; returns how many.
+pub async fn delete_sign_in_attempts(conn: &mut AnyConnection, before_us: i64, limit: u32) -> Result<u64> {
+    let r = sqlx::query(
+        "DELETE FROM login_attempts WHERE id IN (SELECT id FROM login_attempts WHERE at_us < $1 ORDER BY at_us LIMIT $2)",
+    )
+    .bind(before_us)
+    .bind(i64::from(limit))
+    .execute(&mut *conn)
+    .await?;
+    Ok(r.rows_affected())
 }

@@ -185,13 +185,18 @@ pub async fn password_hash(conn: &mut AnyConnection, id: &str) -> Result<String>
         .ok_or(StoreError::NotFound)
 }
 
-/// Activates or deactivates a user.
-pub async fn set_active(conn: &mut AnyConnection, id: &str, active: bool) -> Result<()> {
-    let done = sqlx::query("UPDATE users SET active = $2 WHERE id = $1")
-        .bind(id)
-        .bind(i64::from(active))
-        .execute(&mut *conn)
-        .await?;
+/// Activates or deactivates a user; a deactivation is dated (the retention rule on sign-in
+/// credentials counts from it), and the date stays while the user stays inactive.
+pub async fn set_active(conn: &mut AnyConnection, id: &str, active: bool, now_us: i64) -> Result<()> {
+    let done = sqlx::query(
+        "UPDATE users SET active = $2, deactivated_at_us = CASE WHEN $2 = 1 THEN NULL \
+         ELSE COALESCE(deactivated_at_us, $3) END WHERE id = $1",
+    )
+    .bind(id)
+    .bind(i64::from(active))
+    .bind(now_us)
+    .execute(&mut *conn)
+    .await?;
     if done.rows_affected() == 0 {
         return Err(StoreError::NotFound);
     }

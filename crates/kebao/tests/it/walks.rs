@@ -100,9 +100,10 @@ const DAYS: &[Day] = &[
             "/audit?kind=policy",
             "/jobs",
             "/admin/data-requests",
+            "/admin/impact-assessments",
             "/admin/password",
         ],
-        follow: &[],
+        follow: &[("/admin/data-requests", "#data-requests a[href^='/admin/data-requests/']")],
     },
 ];
 
@@ -244,6 +245,17 @@ const ACTS: &[Act] = &[
         fill: "const f = document.querySelector('form[action=\"/account/data\"]'); f.querySelector('[name=kind]').value = 'correct'; f.querySelector('[name=details]').value = '姓名拼写有误，应为张伟'; f.requestSubmit();",
         expect: "done=data_request",
         shows: "#my-requests",
+    },
+    Act {
+        login: "platform.admin",
+        what: "answers the personal-data request a legal representative made at the counter",
+        list: "/admin/data-requests",
+        open: Some("const a = document.querySelector(\"#data-requests a[href^='/admin/data-requests/']\"); return a && a.getAttribute('href');"),
+        fill: "const f = document.querySelector('#answer');\
+               f.querySelector('[name=answer]').value = '已将平台保存的信息清单打印，寄至公司注册地址';\
+               f.requestSubmit(f.querySelector('button[value=grant]'));",
+        expect: "done=data_answer",
+        shows: "#named",
     },
     Act {
         login: "platform.admin",

@@ -211,3 +211,37 @@ contract!(the_platform_administrator_lists_every_user_with_their_organisation, |
         ));
     }
 });
+
+contract!(words_beside_an_event_are_erased_never_edited_and_an_edit_is_found, |ctx: Ctx| async move {
+    let z = zone(&ctx.svc).await;
+    returned_filing(&ctx.svc, &z, "联系人李四的电话有误").await;
+    let mut tx = ctx.store.begin_read().await.unwrap();
+    let seq = kebao_store::events::with_personal_text(tx.conn(), "李四", 5).await.unwrap()[0].seq;
+    drop(tx);
+    // The triggers refuse an edit, a deletion, and an "erasure" that leaves words behind.
+    for sql in [
+        format!("UPDATE event_personal SET data = '{{\"reason\":\"王五\"}}' WHERE seq = {seq}"),
+        format!("DELETE FROM event_personal WHERE seq = {seq}"),
+        format!("UPDATE event_personal SET salt = NULL, erased_at_us = 1 WHERE seq = {seq}"),
+    ] {
+        let mut tx = ctx.store.begin_write().await.unwrap();
+        assert!(sqlx::query(&sql).execute(tx.conn()).await.is_err(), "{sql}");
+    }
+    assert!(matches!(verify(&ctx, None).await, Verification::Sound(_)));
+    // Around the triggers, an edit is found by the digest the chained event holds.
+    let mut tx = ctx.store.begin_write().await.unwrap();
+    let drop_sql = match ctx.store.backend() {
+        kebao_store::Backend::Sqlite => "DROP TRIGGER event_personal_erase_only",
+        kebao_store::Backend::Postgres => "DROP TRIGGER event_personal_erase_only ON event_personal",
+    };
+    sqlx::query(drop_sql).execute(tx.conn()).await.unwrap();
+    tx.commit_unlogged(kebao_store::Unlogged::Tampering).await.unwrap();
+    exec(
+        &ctx,
+        &format!(
+            "UPDATE event_personal SET data = '{{\"reason\":\"联系人王五的电话有误\"}}' WHERE seq = {seq}"
+        ),
+    )
+    .await;
+    assert_eq!(verify(&ctx, None).await, Verification::Broken(ChainBreak::PersonalAltered { seq }));
+});

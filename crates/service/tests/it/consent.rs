@@ -142,8 +142,17 @@ contract!(a_consent_opens_exactly_its_scopes_for_its_purpose, |ctx: Ctx| async m
     bad.kind = "personal".into();
     bad.person_name = "张伟".into();
     bad.person_role = "legal_representative".into();
+    // A person's data goes to a new recipient only after the platform's impact assessment.
+    match ctx.svc.grant_consent(&z.ent_admin, &z.enterprise, &bad, "张伟同意书.pdf", PDF).await {
+        Err(ServiceError::Conflict(f)) => {
+            assert_eq!((f.field.as_str(), f.code), ("grantee_id", "no_impact_assessment"))
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(state(&ctx).await.1, before);
+    assess_recipient(&ctx.svc, &z.bank).await;
     ctx.svc.grant_consent(&z.ent_admin, &z.enterprise, &bad, "张伟同意书.pdf", PDF).await.unwrap();
-    assert_eq!(state(&ctx).await.1, before + 1);
+    assert_eq!(state(&ctx).await.1, before + 2);
     let r = ctx.svc.credit_report(&z.banker, &z.enterprise, Purpose::LoanReview).await.unwrap();
     let text = format!("{:?}", r.sections);
     assert!(text.contains("信用卡逾期") && !text.contains("房贷"), "{text}");
@@ -478,6 +487,7 @@ contract!(retention_deletes_negative_records_and_erases_ended_consents, |ctx: Ct
     );
     assert_eq!(ctx.svc.import_external(&operator(), &src).await.unwrap(), 4);
     // A person's separate consent, revoked today; another still valid until 2027.
+    assess_recipient(&ctx.svc, &z.bank).await;
     let mut p = input(&z.bank, &["personal"], "loan_review", "2027-05-28");
     p.kind = "personal".into();
     p.person_name = "张伟".into();
@@ -505,7 +515,15 @@ contract!(retention_deletes_negative_records_and_erases_ended_consents, |ctx: Ct
     };
     // Today (2026-11-28): the record whose event ended 2021-06-01 has been kept five years.
     let erased = run(&ctx).await;
-    assert_eq!(erased, vec![("negative_records".to_owned(), 1), ("ended_personal_consents".to_owned(), 0)]);
+    let rules = |a: u64, b: u64, c: u64, d: u64| {
+        vec![
+            ("negative_records".to_owned(), a),
+            ("ended_personal_consents".to_owned(), b),
+            ("deactivated_user_credentials".to_owned(), c),
+            ("sign_in_attempts".to_owned(), d),
+        ]
+    };
+    assert_eq!(erased, rules(1, 0, 0, 0));
     let r = ctx.svc.credit_report(&z.ent_admin, &z.enterprise, Purpose::LoanReview).await.unwrap();
     let text = format!("{:?}", r.sections);
     assert!(!text.contains("已履行") && text.contains("未履行") && text.contains("守信激励"), "{text}");
@@ -513,7 +531,7 @@ contract!(retention_deletes_negative_records_and_erases_ended_consents, |ctx: Ct
     // document are erased; the consent valid until 2027 is not due before 2032.
     ctx.clock.advance_us((5 * 365 + 3) * DAY_US);
     let erased = run(&ctx).await;
-    assert_eq!(erased, vec![("negative_records".to_owned(), 1), ("ended_personal_consents".to_owned(), 1)]);
+    assert_eq!(erased, rules(1, 1, 0, 0));
     let gone = ctx.svc.consent(&z.ent_admin, &revoked.consent.id).await.unwrap();
     assert_eq!((gone.consent.signer_name.as_str(), gone.consent.person_name.clone()), ("", None));
     match ctx.svc.consent_evidence(&z.ent_admin, &revoked.consent.id).await {

@@ -260,3 +260,49 @@ pub fn equipment_model(model: &str) -> kebao_domain::subject::Subject {
         beneficiary: Some(Party { name: "武汉某装备用户有限公司".into(), uscc: None }),
     }
 }
+
+/// An insurer's filing returned by the zone's reviewer with `reason`: one event whose words
+/// are kept beside it (the reason may name a person). Returns the product's id.
+pub async fn returned_filing(svc: &Service, z: &Zone, reason: &str) -> String {
+    use kebao_domain::product::{CoverageInput, ProductInput};
+    let ins = svc
+        .create_org(&operator(), &org_input("楚天财产保险股份有限公司湖北分公司", &uscc(51), "insurer"))
+        .await
+        .unwrap();
+    let filer = user(svc, &ins.id, "filer.r", &[Role::ProductFiler]).await;
+    let input = ProductInput {
+        type_id: "rd_liability".into(),
+        name: "研发责任险".into(),
+        coverages: vec![CoverageInput {
+            name: "责任".into(),
+            limit_yuan: "2000000".into(),
+            ..Default::default()
+        }],
+        premium_basis: "limit".into(),
+        contact_name: "王".into(),
+        contact_phone: "027-87654321".into(),
+        ..Default::default()
+    };
+    let pid = svc.file_product(&filer, &ins.id, &input).await.unwrap();
+    svc.submit_product(&filer, &pid).await.unwrap();
+    let review = kebao_service::products::Review::RequestChanges { reason: reason.into() };
+    svc.review_product(&z.reviewer, &pid, &review).await.unwrap();
+    pid
+}
+
+/// An impact assessment of giving personal data to `org_id` (a separate personal consent to
+/// it needs one).
+pub async fn assess_recipient(svc: &Service, org_id: &str) {
+    let input = kebao_domain::privacy::AssessmentInput {
+        target: "recipient".into(),
+        recipient_org_id: org_id.into(),
+        purpose: "贷款审查中核实法定代表人、担保人的信用".into(),
+        data: "个人信用记录（姓名、记录内容）".into(),
+        recipients: "银行授信审查部门；经加密通道，仅限审查人员".into(),
+        assessed_on: "2026-11-01".into(),
+        reviewer: "陈静（合规负责人）".into(),
+        conclusion: "用途限定、凭个人单独同意，风险可控".into(),
+        ..Default::default()
+    };
+    svc.record_impact_assessment(&operator(), &input).await.unwrap();
+}

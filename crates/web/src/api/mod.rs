@@ -128,8 +128,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api-keys", post(consent::issue_key))
         .route("/me/data", get(privacy::my_data))
         .route("/me/data-requests", post(privacy::file))
-        .route("/data-requests", get(privacy::list))
+        .route("/data-requests", get(privacy::list).post(privacy::record))
+        .route("/data-requests/{id}", get(privacy::get))
         .route("/data-requests/{id}/answer", post(privacy::answer))
+        .route("/impact-assessments", get(privacy::assessments).post(privacy::record_assessment))
         .route("/jobs", get(jobs::list).post(jobs::start))
         .route("/jobs/{id}", get(jobs::get))
         .route("/jobs/{id}/cancel", post(jobs::cancel))
@@ -207,7 +209,7 @@ async fn not_found() -> ApiError {
         subsidies::list, subsidies::get, subsidies::step, subsidies::object, subsidies::resolve, subsidies::upload,
         subsidies::offers, subsidies::dashboard, subsidies::what_if, attachments::download,
         jobs::list, jobs::get, jobs::start, jobs::cancel, privacy::my_data, privacy::file, privacy::list,
-        privacy::answer
+        privacy::answer, privacy::record, privacy::get, privacy::assessments, privacy::record_assessment
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorInfo, crate::error::ErrorDetail)),
     modifiers(&BearerAuth, &CommonResponses),

@@ -300,21 +300,24 @@ pub struct RetentionRuleDto {
     pub confidence: String,
 }
 
-/// One erasure by the retention job.
+/// One erasure, by the retention job or under a granted deletion request.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErasureDto {
     pub at: String,
     /// The rule's id.
     pub rule: String,
-    /// `external_record` or `consent`.
+    /// `external_record`, `consent`, `user`, `login_attempt` or `event` (words kept beside
+    /// the event numbered `subject_id`).
     pub subject_kind: String,
     pub subject_id: String,
     pub org_id: Option<String>,
     pub org_name: Option<String>,
-    /// The fields erased (`*`: the whole record).
+    /// The fields erased (`*`: the whole record; `count:N`: N records).
     pub fields: String,
-    /// The retention job that erased it.
-    pub job_id: String,
+    /// The retention job that erased it, or
+    pub job_id: Option<String>,
+    /// the deletion request it was erased under.
+    pub request_id: Option<String>,
 }
 
 /// The retention rules and the newest erasures.
@@ -359,6 +362,7 @@ pub async fn erasures(State(s): State<AppState>, SignedIn(actor): SignedIn) -> A
                 org_name: v.org_name,
                 fields: v.erasure.fields,
                 job_id: v.erasure.job_id,
+                request_id: v.erasure.request_id,
             })
             .collect(),
     }))

@@ -274,6 +274,18 @@ pub(super) fn done_notice(tr: Tr, code: &str) -> Option<String> {
             "Request sent. The platform's administrators answer by the date shown; you are notified.",
         ),
         "data_answer" => ("答复已记录，并已通知本人。", "Answer recorded; the person is notified."),
+        "data_answer_offline" => (
+            "答复已记录。此人不是平台用户：请按其留下的联系方式把答复和信息清单交给本人。",
+            "Answer recorded. The person is not a user: give them the answer and the list of their data the way they asked.",
+        ),
+        "data_recorded" => (
+            "已代为登记请求，并列入平台管理员的待办。",
+            "Request recorded for the person and added to the administrators' to-dos.",
+        ),
+        "assessment" => (
+            "影响评估已记录：相应的接收方或导出现可启用。",
+            "Impact assessment recorded: its recipient or extract can now be enabled.",
+        ),
         _ => return None,
     };
     Some(tr.t(zh, en).to_owned())

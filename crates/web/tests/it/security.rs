@@ -35,6 +35,8 @@ const ROUTE_SCOPES: &[(&str, Option<&str>)] = &[
     ("/api/v1/me/data-requests", None),
     ("/api/v1/data-requests", None),
     ("/api/v1/data-requests/{id}/answer", None),
+    ("/api/v1/data-requests/{id}", None),
+    ("/api/v1/impact-assessments", None),
     ("/api/v1/jobs/{id}", None),
     ("/api/v1/jobs/{id}/cancel", None),
     ("/api/v1/orgs/{id}/collection-account", None),

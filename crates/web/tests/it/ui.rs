@@ -560,7 +560,7 @@ async fn personal_data_requests_through_the_pages_and_the_api() {
     let mut a = Client::new(&app);
     a.login("padmin", PW).await;
     let dash = a.get("/dashboard").await.text();
-    assert!(dash.contains("答复个人信息请求") && dash.contains("href=\"/admin/data-requests\""), "{dash}");
+    assert!(dash.contains("答复个人信息请求") && dash.contains("href=\"/admin/data-requests/"), "{dash}");
     let list = a.get("/admin/data-requests").await.text();
     let id = list.split("/admin/data-requests/").nth(1).unwrap().split('"').next().unwrap().to_owned();
     let token = a.csrf().await;
@@ -607,4 +607,120 @@ async fn personal_data_requests_through_the_pages_and_the_api() {
         .await;
     assert_eq!(ans.status, StatusCode::OK, "{}", ans.text());
     assert_eq!(ans.json()["state"], "granted");
+
+    // A person who is not a user asks at the counter to delete what names them: a filing
+    // returned with a reason that names them.
+    let ins = app.svc.create_org(&op, &org("楚天财产保险股份有限公司", 31, "insurer")).await.unwrap();
+    let fi = kebao_service::users::NewUserInput {
+        username: "filer".into(),
+        display_name: "filer".into(),
+        password: PW.into(),
+    };
+    let filer = app.svc.add_user(&op, &ins.id, &fi, &[kebao_domain::user::Role::ProductFiler]).await.unwrap();
+    let filer = app.svc.actor_for(filer).await.unwrap();
+    let reviewer = app.svc.actor_for(app.svc.find_user("reviewer").await.unwrap()).await.unwrap();
+    let product = kebao_domain::product::ProductInput {
+        type_id: "rd_liability".into(),
+        name: "研发责任险".into(),
+        coverages: vec![kebao_domain::product::CoverageInput {
+            name: "责任".into(),
+            limit_yuan: "2000000".into(),
+            ..Default::default()
+        }],
+        premium_basis: "limit".into(),
+        contact_name: "王".into(),
+        contact_phone: "027-87654321".into(),
+        ..Default::default()
+    };
+    let pid = app.svc.file_product(&filer, &ins.id, &product).await.unwrap();
+    app.svc.submit_product(&filer, &pid).await.unwrap();
+    let why = "联系人李四的电话有误，请更正";
+    let review = kebao_service::products::Review::RequestChanges { reason: why.into() };
+    app.svc.review_product(&reviewer, &pid, &review).await.unwrap();
+    let list = a.get("/admin/data-requests").await.text();
+    assert!(list.contains("id=\"record-request\""), "{list}");
+    let token = a.csrf().await;
+    let form = |uscc: String| {
+        vec![
+            ("csrf".to_owned(), token.clone()),
+            ("person_name".to_owned(), "李四".to_owned()),
+            ("identity_check".to_owned(), "查验居民身份证原件".to_owned()),
+            ("org_uscc".to_owned(), uscc),
+            ("kind".to_owned(), "delete".to_owned()),
+            ("details".to_owned(), "删除提及我的文字；答复寄至光谷大道 1 号".to_owned()),
+        ]
+    };
+    fn pairs(f: &[(String, String)]) -> Vec<(&str, &str)> {
+        f.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+    }
+    let bad = form(uscc(99));
+    let r = a.post_form("/admin/data-requests", &pairs(&bad)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.text().contains("没有这个统一社会信用代码") && r.text().contains("李四"),
+        "kept what was typed"
+    );
+    let good = form(uscc(31));
+    let r = a.post_form("/admin/data-requests", &pairs(&good)).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let page = a.get(&r.location()).await.text();
+    assert!(
+        page.contains("已代为登记请求")
+            && page.contains("非用户，代为登记")
+            && page.contains("楚天财产保险股份有限公司"),
+        "{page}"
+    );
+    assert!(page.contains(why) && page.contains("name=\"erase\""), "{page}");
+    let rid = r.location().trim_start_matches("/admin/data-requests/").split('?').next().unwrap().to_owned();
+    let seq = page.split("name=\"erase\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let r = a
+        .post_form(
+            &format!("/admin/data-requests/{rid}"),
+            &[("csrf", &token), ("erase", &seq), ("outcome", "grant"), ("answer", "已删除提及您的文字一处")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let page = a.get(&r.location()).await.text();
+    assert!(page.contains("此人不是平台用户") && !page.contains(why) && page.contains("已办理"), "{page}");
+    let d = a.get_auth(&format!("/api/v1/data-requests/{rid}"), &at).await.json();
+    assert_eq!(
+        (d["request"]["for_non_user"].as_bool(), d["texts"].as_array().map(Vec::len)),
+        (Some(true), Some(0))
+    );
+    let audit = a.get_auth("/api/v1/audit/erasures", &at).await;
+    assert!(audit.text().contains(&rid) && audit.text().contains("deletion_request"), "{}", audit.text());
+
+    // Impact assessments: a bank's key that reads consents waits for one.
+    let bt = e.token("banker").await;
+    let key = serde_json::json!({"name": "loan system", "scopes": ["consents:read"], "rate_per_minute": 60});
+    let r = e.json("POST", "/api/v1/api-keys", Some(&bt), key.clone()).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    assert_eq!(r.json()["error"]["details"][0]["code"], "no_impact_assessment", "{}", r.text());
+    let page = a.get("/admin/impact-assessments").await.text();
+    assert!(page.contains("id=\"record-assessment\"") && page.contains("尚无评估记录"), "{page}");
+    let r = a.post_form("/admin/impact-assessments", &[("csrf", &token), ("target", "extract")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = a
+        .post_form(
+            "/admin/impact-assessments",
+            &[
+                ("csrf", &token),
+                ("target", "extract"),
+                ("extract", "api_consents_read"),
+                ("purpose", "银行贷款系统读取授权记录"),
+                ("data", "签署人姓名、个人单独同意所涉个人姓名、授权书"),
+                ("recipients", "汉江银行光谷支行贷款系统"),
+                ("assessed_on", "2026-11-27"),
+                ("reviewer", "陈静（合规负责人）"),
+                ("conclusion", "风险可控"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    assert!(a.get(&r.location()).await.text().contains("陈静（合规负责人）"));
+    let r = e.json("POST", "/api/v1/api-keys", Some(&bt), key).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let list = a.get_auth("/api/v1/impact-assessments", &at).await.json();
+    assert_eq!(list[0]["extract"], "api_consents_read");
+    assert_eq!(e.get_auth("/api/v1/impact-assessments", &bt).await.status, StatusCode::FORBIDDEN);
 }
