@@ -23,8 +23,9 @@ string_enum! {
     }
 }
 
-/// Days the platform gives itself to answer. The law says "promptly" (及时, PIPL Art 50) and
-/// names no number: this is the platform's own commitment, to be confirmed by the zone [U].
+/// Days the platform gives itself to answer, unless configured otherwise (`kebao serve
+/// --data-request-days`). The law says "promptly" (及时, PIPL Art 50) and names no number: this
+/// is the platform's own commitment, to be confirmed by the zone [U].
 pub const RESPONSE_DAYS: i64 = 15;
 
 /// A person's request.

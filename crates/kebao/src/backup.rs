@@ -332,7 +332,7 @@ pub(crate) async fn restore(from: &Path, url: &str, signing_key: &Path) -> Resul
     }
     outln!("restore: {} into {url} in {:.1} s", from.display(), started.elapsed().as_secs_f64());
     // The schema as this version has it, then the verification of the restored copy.
-    let svc = service(url, None).await?;
+    let svc = service(&crate::Db::at(url)).await?;
     crate::audit_verify(&svc, signing_key, None).await?;
     outln!("restored and verified in {:.1} s", started.elapsed().as_secs_f64());
     Ok(())

@@ -156,7 +156,7 @@ pub(crate) async fn demo(
     years: u32,
 ) -> Result<()> {
     let key = std::env::var("KEBAO_SIGNING_KEY").unwrap_or_else(|_| "kebao-demo-signing.key".to_owned());
-    let svc = with_key(service(url, None).await?, Path::new(&key), true)?;
+    let svc = with_key(service(&crate::Db::at(url)).await?, Path::new(&key), true)?;
     let demo_actor = Actor::System { name: "demo".into() };
     // The demo's history is generated on a clock of its own: `years` of the zone's activity,
     // then the showcase over the last four weeks (so that notice periods and deadlines have

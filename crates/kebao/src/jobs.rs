@@ -179,7 +179,7 @@ pub async fn run(command: JobsCommand) -> Result<()> {
     let e = |e: kebao_service::ServiceError| anyhow::anyhow!("{}", cli_error(&e));
     match command {
         JobsCommand::List { db, state } => {
-            let svc = service(&db.url, db.policies.as_deref()).await?;
+            let svc = service(&db).await?;
             let state = match state.as_deref() {
                 None => None,
                 Some(s) => {
@@ -196,7 +196,7 @@ pub async fn run(command: JobsCommand) -> Result<()> {
             Ok(())
         }
         JobsCommand::Start { db, kind } => {
-            let svc = service(&db.url, db.policies.as_deref()).await?;
+            let svc = service(&db).await?;
             let j = svc.start_job(&operator(), kind_arg(&kind)?).await.map_err(e)?;
             outln!(
                 "queued {} ({}); the server's runner takes it (or run `kebao jobs run`)",
@@ -206,7 +206,7 @@ pub async fn run(command: JobsCommand) -> Result<()> {
             Ok(())
         }
         JobsCommand::Cancel { db, id } => {
-            let svc = service(&db.url, db.policies.as_deref()).await?;
+            let svc = service(&db).await?;
             let j = svc.cancel_job(&operator(), &id).await.map_err(e)?;
             match j.state {
                 JobState::Cancelled => outln!("cancelled {}", j.id),
@@ -215,7 +215,7 @@ pub async fn run(command: JobsCommand) -> Result<()> {
             Ok(())
         }
         JobsCommand::Run { db, jobs } => {
-            let svc = service(&db.url, db.policies.as_deref()).await?;
+            let svc = service(&db).await?;
             // The audit verification checks the heads kept beside the signing key, if any.
             let svc = if db.signing_key.is_file() { with_key(svc, &db.signing_key, false)? } else { svc };
             let runner = jobs.runner(&svc, &db.url);

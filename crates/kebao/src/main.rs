@@ -45,6 +45,11 @@ struct Db {
     /// The platform's ed25519 key for signed tree heads (64 hex digits; created by `serve`).
     #[arg(long, env = "KEBAO_SIGNING_KEY", default_value = "kebao-signing.key", global = true)]
     signing_key: PathBuf,
+    /// Days the platform gives itself to answer a personal-data request (the law says
+    /// "promptly" and names no number).
+    #[arg(long, env = "KEBAO_DATA_REQUEST_DAYS", default_value_t = kebao_domain::privacy::RESPONSE_DAYS, global = true,
+          value_parser = clap::value_parser!(i64).range(1..=60))]
+    data_request_days: i64,
 }
 
 /// How the web edge sees its clients.
@@ -481,11 +486,24 @@ fn with_key(svc: Service, path: &Path, create: bool) -> Result<Service> {
     }
 }
 
-async fn service(url: &str, policies: Option<&Path>) -> Result<Service> {
-    service_with(url, policies, true).await
+impl Db {
+    /// The defaults, on another database (the demo's).
+    fn at(url: &str) -> Db {
+        Db {
+            url: url.to_owned(),
+            policies: None,
+            signing_key: PathBuf::from("kebao-signing.key"),
+            data_request_days: kebao_domain::privacy::RESPONSE_DAYS,
+        }
+    }
 }
 
-async fn service_with(url: &str, policies: Option<&Path>, grouped: bool) -> Result<Service> {
+async fn service(db: &Db) -> Result<Service> {
+    service_with(db, true).await
+}
+
+async fn service_with(db: &Db, grouped: bool) -> Result<Service> {
+    let url = db.url.as_str();
     let mut store = Store::open(url, &OpenOptions::default())
         .await
         .with_context(|| format!("opening database `{url}`"))?;
@@ -495,8 +513,9 @@ async fn service_with(url: &str, policies: Option<&Path>, grouped: bool) -> Resu
         store = store.grouped().await.context("opening the writer connection")?;
     }
     let industries = kebao_domain::IndustryMap::from_toml(CATALOGUE).context("the embedded catalogue")?;
+    let config = Config { data_request_days: db.data_request_days, ..Config::default() };
     let svc =
-        Service::new(store, load_authz(policies)?, industries, Arc::new(SystemClock), Config::default());
+        Service::new(store, load_authz(db.policies.as_deref())?, industries, Arc::new(SystemClock), config);
     svc.use_stored_catalogue().await.map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(svc)
 }
@@ -579,11 +598,7 @@ fn print_problems(report: &kebao_service::import::ImportReport) {
 async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Serve { db, listen, insecure_cookies, commit_per_command, web, jobs } => {
-            let svc = with_key(
-                service_with(&db.url, db.policies.as_deref(), !commit_per_command).await?,
-                &db.signing_key,
-                true,
-            )?;
+            let svc = with_key(service_with(&db, !commit_per_command).await?, &db.signing_key, true)?;
             svc.restore_catalogue().await.map_err(|e| anyhow::anyhow!("{e}"))?;
             let svc = jobs::start(svc, &db.url, &jobs);
             serve(svc, &listen, !insecure_cookies, web).await
@@ -603,7 +618,7 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::User { command } => match command {
             UserCommand::Add { db, org, username, name, roles, password_stdin } => {
-                let svc = service(&db.url, db.policies.as_deref()).await?;
+                let svc = service(&db).await?;
                 let roles = parse_roles(&roles).map_err(|e| anyhow::anyhow!("{e}"))?;
                 let Some(org_id) =
                     svc.org_id_by_uscc(&operator(), &org).await.map_err(|e| anyhow::anyhow!("{e}"))?
@@ -630,7 +645,7 @@ async fn run(cli: Cli) -> Result<()> {
                 Ok(())
             }
             UserCommand::ResetPassword { db, username, password_stdin } => {
-                let svc = service(&db.url, db.policies.as_deref()).await?;
+                let svc = service(&db).await?;
                 let (password, generated) = read_password(password_stdin)?;
                 let u = svc
                     .reset_password(&operator(), &username, &password)
@@ -648,7 +663,7 @@ async fn run(cli: Cli) -> Result<()> {
         },
         Command::Org { command } => match command {
             OrgCommand::Import { db, file, skip_invalid, report } => {
-                let svc = service(&db.url, db.policies.as_deref()).await?;
+                let svc = service(&db).await?;
                 let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
                 let format =
                     Format::from_name(&file.to_string_lossy()).unwrap_or_else(|| Format::sniff(&bytes));
@@ -712,7 +727,7 @@ async fn run(cli: Cli) -> Result<()> {
                         )
                     })?),
                 };
-                let svc = service(&db.url, db.policies.as_deref()).await?;
+                let svc = service(&db).await?;
                 let actor = match as_user {
                     Some(u) => {
                         let user = svc.find_user(&u).await.map_err(|e| anyhow::anyhow!("user `{u}`: {e}"))?;
@@ -753,7 +768,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Index { command: IndexCommand::Uncertainty(args) } => index::uncertainty(&args),
         Command::Catalogue { command } => catalogue_command(command).await,
         Command::Product { command: ProductCommand::Roster { db, file } } => {
-            let svc = service(&db.url, db.policies.as_deref()).await?;
+            let svc = service(&db).await?;
             let format = Format::from_name(&file.to_string_lossy())
                 .with_context(|| format!("`{}`: name the file .xlsx or .csv", file.display()))?;
             let rows = svc.registered_roster().await.map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -810,7 +825,7 @@ async fn run(cli: Cli) -> Result<()> {
                     min_premium,
                 },
         } => {
-            let svc = service(&db.url, db.policies.as_deref()).await?;
+            let svc = service(&db).await?;
             let user = svc.find_user(&as_user).await.map_err(|e| anyhow::anyhow!("user `{as_user}`: {e}"))?;
             let actor = svc.actor_for(user).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             let text =
@@ -842,7 +857,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Subsidy { command } => subsidy::run(command).await,
         Command::Jobs { command } => jobs::run(command).await,
         Command::Ledger { command: LedgerCommand::Verify { db } } => {
-            let svc = service(&db.url, db.policies.as_deref()).await?;
+            let svc = service(&db).await?;
             let r = svc.ledger_verify().await.map_err(|e| anyhow::anyhow!("{e}"))?;
             if r.problems.is_empty() {
                 outln!(
@@ -859,7 +874,7 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Credit { command } => match command {
             CreditCommand::Import { db, source, file } => {
-                let svc = service(&db.url, db.policies.as_deref()).await?;
+                let svc = service(&db).await?;
                 let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
                 let format =
                     Format::from_name(&file.to_string_lossy()).unwrap_or_else(|| Format::sniff(&bytes));
@@ -874,7 +889,7 @@ async fn run(cli: Cli) -> Result<()> {
                 Ok(())
             }
             CreditCommand::Report { db, as_user, org, purpose } => {
-                let svc = service(&db.url, db.policies.as_deref()).await?;
+                let svc = service(&db).await?;
                 let user =
                     svc.find_user(&as_user).await.map_err(|e| anyhow::anyhow!("user `{as_user}`: {e}"))?;
                 let actor = svc.actor_for(user).await.map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -883,13 +898,13 @@ async fn run(cli: Cli) -> Result<()> {
         },
         Command::Audit { command } => match command {
             AuditCommand::SignHead { db } => {
-                let svc = with_key(service(&db.url, db.policies.as_deref()).await?, &db.signing_key, false)?;
+                let svc = with_key(service(&db).await?, &db.signing_key, false)?;
                 let h = svc.sign_tree_head().await.map_err(|e| anyhow::anyhow!("{e}"))?;
                 outln!("{}", serde_json::to_string_pretty(&h)?);
                 Ok(())
             }
             AuditCommand::Prove { db, seq } => {
-                let svc = with_key(service(&db.url, db.policies.as_deref()).await?, &db.signing_key, false)?;
+                let svc = with_key(service(&db).await?, &db.signing_key, false)?;
                 let p = svc.inclusion_proof(&operator(), seq).await.map_err(|e| anyhow::anyhow!("{e}"))?;
                 outln!("{}", serde_json::to_string_pretty(&p)?);
                 Ok(())
@@ -902,7 +917,7 @@ async fn run(cli: Cli) -> Result<()> {
             }
 
             AuditCommand::Reconcile { db } => {
-                let svc = service(&db.url, db.policies.as_deref()).await?;
+                let svc = service(&db).await?;
                 let r = svc.reconcile(&operator()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
                 let line = |name: &str, b: kebao_service::audit::Both| {
                     format!(
@@ -922,13 +937,13 @@ async fn run(cli: Cli) -> Result<()> {
                 Ok(())
             }
             AuditCommand::Head { db } => {
-                let svc = service(&db.url, db.policies.as_deref()).await?;
+                let svc = service(&db).await?;
                 let h = svc.audit_head(&operator()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
                 outln!("{h}");
                 Ok(())
             }
             AuditCommand::Verify { db, expect_head } => {
-                let svc = service(&db.url, db.policies.as_deref()).await?;
+                let svc = service(&db).await?;
                 let expect = match expect_head {
                     Some(s) => Some(kebao_domain::event::Head::parse(&s).with_context(|| {
                         format!("`{s}` is not a head: write COUNT:HASH as `kebao audit head` prints it")
@@ -1007,7 +1022,7 @@ async fn catalogue_command(command: CatalogueCommand) -> Result<()> {
         CatalogueCommand::Load { db, file } => {
             let text =
                 std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
-            let svc = service(&db.url, db.policies.as_deref()).await?;
+            let svc = service(&db).await?;
             let c = svc
                 .load_catalogue(&operator(), &text, &file.display().to_string())
                 .await
@@ -1016,7 +1031,7 @@ async fn catalogue_command(command: CatalogueCommand) -> Result<()> {
             Ok(())
         }
         CatalogueCommand::List { db } => {
-            let svc = service(&db.url, db.policies.as_deref()).await?;
+            let svc = service(&db).await?;
             let c = svc.catalogue();
             for t in c.types() {
                 outln!(

@@ -93,7 +93,7 @@ pub async fn run(cmd: SubsidyCommand) -> Result<()> {
     let err = |e: kebao_service::ServiceError| anyhow::anyhow!("{}", cli_error(&e));
     match cmd {
         SubsidyCommand::Programmes { db } => {
-            let svc = service(&db.url, db.policies.as_deref()).await?;
+            let svc = service(&db).await?;
             for p in svc.subsidy_programmes().await.map_err(err)? {
                 let to = p.valid_to.map(|d| d.to_string()).unwrap_or_default();
                 outln!(
@@ -119,7 +119,7 @@ pub async fn run(cmd: SubsidyCommand) -> Result<()> {
             related_party,
             already_compensated,
         } => {
-            let svc = service(&db.url, db.policies.as_deref()).await?;
+            let svc = service(&db).await?;
             let op = operator();
             let id = svc
                 .policy_id_by_number(&op, &policy)
@@ -151,7 +151,7 @@ pub async fn run(cmd: SubsidyCommand) -> Result<()> {
             }
         }
         SubsidyCommand::WhatIf { db, programme, share, cap_per_enterprise, cap_per_policy, rate_cap } => {
-            let svc = service(&db.url, db.policies.as_deref()).await?;
+            let svc = service(&db).await?;
             for (v, name) in [(cap_per_enterprise, "cap-per-enterprise"), (cap_per_policy, "cap-per-policy")]
             {
                 if v.is_some_and(|x| x < 0) {
@@ -177,7 +177,7 @@ pub async fn run(cmd: SubsidyCommand) -> Result<()> {
             Ok(())
         }
         SubsidyCommand::Load { db, as_user, file } => {
-            let svc = service(&db.url, db.policies.as_deref()).await?;
+            let svc = service(&db).await?;
             let a = actor(&svc, &as_user).await?;
             let text =
                 std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
@@ -187,7 +187,7 @@ pub async fn run(cmd: SubsidyCommand) -> Result<()> {
             Ok(())
         }
         SubsidyCommand::Calendar { db, as_user, file } => {
-            let svc = service(&db.url, db.policies.as_deref()).await?;
+            let svc = service(&db).await?;
             let a = actor(&svc, &as_user).await?;
             let text =
                 std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;

@@ -211,6 +211,8 @@ pub struct Config {
     pub password_checks: usize,
     /// How long a sign-in waits for a free password check before it is refused as busy.
     pub password_wait_ms: u64,
+    /// Days the platform gives itself to answer a personal-data request.
+    pub data_request_days: i64,
 }
 
 impl Default for Config {
@@ -221,6 +223,7 @@ impl Default for Config {
             claim_deadlines: kebao_domain::claim::Deadlines::default(),
             password_checks: 3,
             password_wait_ms: 5_000,
+            data_request_days: kebao_domain::privacy::RESPONSE_DAYS,
         }
     }
 }
@@ -340,6 +343,11 @@ impl Service {
     /// URLs).
     pub fn new_id(&self) -> String {
         self.ids.next_id(self.now_us()).to_string()
+    }
+
+    /// Days the platform gives itself to answer a personal-data request.
+    pub fn data_request_days(&self) -> i64 {
+        self.config.data_request_days
     }
 
     /// Today's business date in Asia/Shanghai.

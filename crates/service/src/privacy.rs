@@ -7,7 +7,7 @@ use crate::{Result, Service, ServiceError};
 use kebao_domain::event::{EventDraft, EventRecord};
 use kebao_domain::privacy::{
     check_answer, check_details, check_person, AssessmentInput, DataRequest, Extract, ImpactAssessment,
-    RequestKind, RequestState, RESPONSE_DAYS,
+    RequestKind, RequestState,
 };
 use kebao_domain::retention::DELETION_REQUEST;
 use kebao_domain::user::Role;
@@ -129,7 +129,7 @@ impl Service {
             kind,
             details,
             filed_at_us: self.now_us(),
-            due_on: self.today() + time::Duration::days(RESPONSE_DAYS),
+            due_on: self.today() + time::Duration::days(self.config.data_request_days),
             state: RequestState::Open,
             answer: None,
             answered_by: None,
@@ -196,7 +196,7 @@ impl Service {
             kind,
             details,
             filed_at_us: self.now_us(),
-            due_on: self.today() + time::Duration::days(RESPONSE_DAYS),
+            due_on: self.today() + time::Duration::days(self.config.data_request_days),
             state: RequestState::Open,
             answer: None,
             answered_by: None,

@@ -270,3 +270,19 @@ contract!(retention_erases_a_deactivated_users_password_and_old_sign_in_attempts
         Verification::Sound(_)
     ));
 });
+
+contract!(the_answer_is_due_after_the_configured_days, |ctx: Ctx| async move {
+    let z = zone(&ctx.svc).await;
+    let svc = kebao_service::Service::new(
+        ctx.store.clone(),
+        kebao_service::authz::Authz::embedded().unwrap(),
+        kebao_domain::IndustryMap::from_toml(kebao_service::CATALOGUE).unwrap(),
+        ctx.clock.clone(),
+        kebao_service::Config { data_request_days: 7, ..kebao_service::Config::default() },
+    );
+    let r = svc.file_data_request(&z.ent_admin, RequestKind::Access, "").await.unwrap();
+    assert_eq!(r.due_on, svc.today() + time::Duration::days(7));
+    assert_eq!(svc.data_request_days(), 7);
+    let d = ctx.svc.file_data_request(&z.banker, RequestKind::Access, "").await.unwrap();
+    assert_eq!(d.due_on, ctx.svc.today() + time::Duration::days(RESPONSE_DAYS));
+});

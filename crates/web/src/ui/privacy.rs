@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Redirect};
 use axum::routing::get;
 use axum::{Form, Router};
 use kebao_domain::privacy::{
-    AssessmentInput, AssessmentTarget, DataRequest, Extract, RequestKind, RequestState, RESPONSE_DAYS,
+    AssessmentInput, AssessmentTarget, DataRequest, Extract, RequestKind, RequestState,
 };
 use kebao_domain::time_zone::{display_local, from_unix_us};
 use std::collections::HashMap;
@@ -97,7 +97,7 @@ async fn render_mine(
             .collect(),
         kind: typed.get("kind").cloned().unwrap_or_default(),
         details: typed.get("details").cloned().unwrap_or_default(),
-        days: RESPONSE_DAYS,
+        days: st.svc.data_request_days(),
         errors,
         d,
         c,
@@ -166,7 +166,7 @@ async fn render_requests(
         Err(e) => return Err((c, e)),
     };
     let rows = list.into_iter().map(|v| row(&c, &v.request, v.person, v.org_name, v.overdue)).collect();
-    Ok(html(&RequestsTpl { kinds: kinds(c.tr), c, rows, typed, days: RESPONSE_DAYS, errors }))
+    Ok(html(&RequestsTpl { kinds: kinds(c.tr), c, rows, typed, days: st.svc.data_request_days(), errors }))
 }
 
 async fn requests_page(State(st): State<AppState>, Authed { c, s, tr }: Authed) -> Page {
