@@ -14,6 +14,7 @@ pub mod industry;
 pub mod job;
 pub mod keys;
 pub mod ledger;
+pub mod loan;
 pub mod merkle;
 pub mod money;
 pub mod org;
