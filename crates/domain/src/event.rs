@@ -426,6 +426,7 @@ pub const ACTION_KINDS: &[(&str, &str, &str)] = &[
     ("admin", "平台管理", "Administration"),
     ("job", "后台任务", "Background jobs"),
     ("privacy", "个人信息请求", "Personal-data requests"),
+    ("loan", "政银保贷款", "Insured loans"),
 ];
 
 /// A readable label of an event's action (`policy.endorsed` → 保单批改 / Policy endorsed),
@@ -453,6 +454,11 @@ pub fn action_label(action: &str) -> Option<(&'static str, &'static str)> {
         "privacy.request_filed" => ("提出个人信息请求", "Personal-data request filed"),
         "privacy.request_answered" => ("答复个人信息请求", "Personal-data request answered"),
         "privacy.assessment_recorded" => ("记录个人信息保护影响评估", "Impact assessment recorded"),
+        "loan.schemes_loaded" => ("载入贷款方案", "Loan schemes loaded"),
+        "loan.applied" => ("申请政银保贷款", "Loan applied for"),
+        "loan.decided" => ("贷款审查决定", "Loan decision"),
+        "loan.disbursed" => ("贷款放款", "Loan disbursed"),
+        "loan.repayment_recorded" => ("登记贷款还款", "Loan repayment recorded"),
         "job.succeeded" => ("后台任务完成", "Background job finished"),
         "job.failed" => ("后台任务失败", "Background job failed"),
         "job.cancelled" => ("后台任务取消", "Background job cancelled"),

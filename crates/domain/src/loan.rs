@@ -114,8 +114,171 @@ pub fn enterprise_size(industry: SizeIndustry, staff: i64, revenue_yuan: i64) ->
     }
 }
 
+/// What the money may be used for, in words (the codes of [`FundsUse::allowed`]).
+pub fn funds_use_label(code: &str) -> (&'static str, &'static str) {
+    match code {
+        "working_capital" => ("流动资金", "Working capital"),
+        "rnd" => ("研发投入", "Research and development"),
+        "equipment" => ("设备购置", "Equipment"),
+        _ => ("其他用途", "Another use"),
+    }
+}
+
+string_enum! {
+    /// Where a loan stands.
+    LoanStatus {
+        InReview = "in_review", "银行、保险审查中", "Under review by the bank and the insurer";
+        ZoneReview = "zone_review", "待示范区审批", "Awaiting the zone's approval";
+        Approved = "approved", "已批准，待放款", "Approved, awaiting disbursement";
+        Declined = "declined", "未获批准", "Declined";
+        Servicing = "servicing", "还款中", "Being repaid";
+        Repaid = "repaid", "已结清", "Repaid";
+    }
+}
+
+string_enum! {
+    /// Who decides on an application.
+    Reviewer {
+        Bank = "bank", "贷款银行", "The bank";
+        Insurer = "insurer", "保险机构", "The insurer";
+        Zone = "zone", "示范区", "The zone";
+    }
+}
+
+/// One party's decision, with its reasons.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    pub approve: bool,
+    pub reason: String,
+}
+
+/// A loan under a scheme, from the application on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Loan {
+    pub id: String,
+    pub scheme_id: String,
+    pub scheme_version: i64,
+    pub enterprise_id: String,
+    pub bank_id: String,
+    pub insurer_id: String,
+    pub amount: Money,
+    pub term_months: i64,
+    pub rate_bp: i64,
+    pub premium_rate_bp: i64,
+    pub method: RepaymentMethod,
+    pub funds_use: String,
+    pub status: LoanStatus,
+    pub bank: Option<Decision>,
+    pub insurer: Option<Decision>,
+    pub zone: Option<Decision>,
+    pub disbursed_on: Option<Date>,
+    pub schedule: Vec<Instalment>,
+    pub applied_by: String,
+    pub applied_at_us: i64,
+    pub updated_at_us: i64,
+}
+
+/// The longest reason, in characters.
+pub const MAX_REASON: usize = 500;
+
+impl Loan {
+    /// Records a party's decision and moves the loan on: either side declining declines it;
+    /// both approving sends it to the zone (where the scheme asks) or approves it. A party
+    /// decides once; the zone decides after the bank and the insurer.
+    pub fn decide(
+        &mut self,
+        who: Reviewer,
+        approve: bool,
+        reason: &str,
+        zone_approval: bool,
+    ) -> Result<(), FieldError> {
+        let reason = reason.trim();
+        if !approve && reason.chars().count() < 2 {
+            return Err(FieldError::new(
+                "reason",
+                "reason_required",
+                "不予批准须写明理由",
+                "a decline states its reasons",
+            ));
+        }
+        if reason.chars().count() > MAX_REASON {
+            return Err(FieldError::new(
+                "reason",
+                "too_long",
+                format!("理由最多 {MAX_REASON} 个字符"),
+                format!("at most {MAX_REASON} characters"),
+            ));
+        }
+        let wrong = |zh: &str, en: &str| {
+            FieldError::new(
+                "status",
+                "wrong_status",
+                format!("{}（当前：{}）", zh, self.status.label_zh()),
+                format!("{} (now: {})", en, self.status.label_en()),
+            )
+        };
+        let d = Some(Decision { approve, reason: reason.to_owned() });
+        match (who, self.status) {
+            (Reviewer::Bank | Reviewer::Insurer, LoanStatus::InReview) => {
+                let slot = if who == Reviewer::Bank { &mut self.bank } else { &mut self.insurer };
+                if slot.is_some() {
+                    return Err(wrong("已作出决定，不能重复", "the decision was made already"));
+                }
+                *slot = d;
+                let both = (&self.bank, &self.insurer);
+                self.status = match both {
+                    (Some(b), _) | (_, Some(b)) if !b.approve => LoanStatus::Declined,
+                    (Some(_), Some(_)) if zone_approval => LoanStatus::ZoneReview,
+                    (Some(_), Some(_)) => LoanStatus::Approved,
+                    _ => LoanStatus::InReview,
+                };
+            }
+            (Reviewer::Zone, LoanStatus::ZoneReview) => {
+                self.zone = d;
+                self.status = if approve { LoanStatus::Approved } else { LoanStatus::Declined };
+            }
+            (Reviewer::Zone, _) => {
+                return Err(wrong(
+                    "示范区在银行和保险均同意后审批",
+                    "the zone decides after the bank and the insurer approve",
+                ))
+            }
+            _ => return Err(wrong("申请不在审查中", "the application is not under review")),
+        }
+        Ok(())
+    }
+
+    /// Disburses on `on`: the schedule from that day (interest every `interval_months` for a
+    /// bullet loan).
+    pub fn disburse(&mut self, on: Date, count: DayCount, interval_months: i64) -> Result<(), FieldError> {
+        if self.status != LoanStatus::Approved {
+            return Err(FieldError::new(
+                "status",
+                "wrong_status",
+                format!("只有已批准的贷款才能放款（当前：{}）", self.status.label_zh()),
+                format!("only an approved loan is disbursed (now: {})", self.status.label_en()),
+            ));
+        }
+        self.schedule =
+            schedule(self.amount, self.rate_bp, on, self.term_months, self.method, count, interval_months);
+        self.disbursed_on = Some(on);
+        self.status = LoanStatus::Servicing;
+        Ok(())
+    }
+
+    /// The premium for the loan guarantee policy: the annual rate on the principal, for the
+    /// term (months ÷ 12), rounded to the fen.
+    pub fn premium(&self) -> Money {
+        Money::from_fen(mul_div_round(
+            i128::from(self.amount.fen()) * i128::from(self.premium_rate_bp),
+            i128::from(self.term_months),
+            12 * i128::from(WHOLE_BP),
+        ))
+    }
+}
+
 /// Where a number comes from.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Source {
     /// The text or place, in Chinese as cited.
@@ -124,7 +287,7 @@ pub struct Source {
 }
 
 /// Loss shares, basis points of the loss base, summing to 10,000.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Shares {
     pub insurer_bp: i64,
@@ -136,7 +299,7 @@ pub struct Shares {
 }
 
 /// The most a borrower of each size may borrow under the scheme, in yuan (0: not eligible).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LoanCap {
     pub micro_yuan: i64,
@@ -160,7 +323,7 @@ impl LoanCap {
 }
 
 /// A number of months, days or basis points with its source.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Limit {
     pub value: i64,
@@ -170,7 +333,7 @@ pub struct Limit {
 
 /// The loan-rate cap: the loan prime rate of a tenor on a date, plus at most a spread. Older
 /// texts capping the rate at "benchmark × 1.3" are configured as such a spread (rules.md §6.5).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RateCap {
     /// `1y` or `5y`.
@@ -190,7 +353,7 @@ impl RateCap {
 }
 
 /// What borrowed money may be used for.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FundsUse {
     /// Codes: `working_capital`, `equipment`, `rnd`.
@@ -200,7 +363,7 @@ pub struct FundsUse {
 }
 
 /// Who may borrow.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BorrowerRules {
     /// Years in business, at least.
@@ -220,7 +383,7 @@ pub struct BorrowerRules {
 /// When the bank may claim: interest unpaid for `interest_days`, or principal unpaid
 /// `principal_days_after_maturity` days after maturity — and, if asked, the bank's collection
 /// recorded as failed; never within the waiting period after disbursement.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Trigger {
     pub interest_days: i64,
@@ -234,7 +397,7 @@ pub struct Trigger {
 }
 
 /// How the risk-compensation fund backs the scheme.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Backstop {
     /// The fund pays `share_bp` of the insurer's losses above `threshold_bp` of earned
@@ -259,7 +422,7 @@ pub enum Backstop {
 }
 
 /// New business stops when a scheme's loss ratio or overdue rate reaches these.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Guards {
     pub loss_ratio_stop_bp: i64,
@@ -269,7 +432,7 @@ pub struct Guards {
 }
 
 /// One dated version of a scheme.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Scheme {
     pub id: String,
@@ -650,7 +813,7 @@ pub fn add_months(d: Date, months: i64) -> Date {
 }
 
 /// One instalment of a schedule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, Deserialize)]
 pub struct Instalment {
     pub due_on: Date,
     pub principal: Money,
@@ -759,6 +922,10 @@ pub struct Servicing {
     pub schedule: Vec<Instalment>,
     /// Per instalment, the interest and principal paid.
     pub paid: Vec<Allocation>,
+    /// The day the last principal was repaid: instalments due later are void (interest
+    /// accrues on outstanding principal only; the contract's early-repayment terms are the
+    /// bank's, which records what it received).
+    pub settled_on: Option<Date>,
 }
 
 /// What refuses a repayment.
@@ -769,7 +936,7 @@ fn repayment_error(code: &'static str, zh: String, en: String) -> FieldError {
 impl Servicing {
     pub fn new(schedule: Vec<Instalment>) -> Servicing {
         let paid = vec![Allocation::default(); schedule.len()];
-        Servicing { schedule, paid }
+        Servicing { schedule, paid, settled_on: None }
     }
 
     /// Principal not yet repaid.
@@ -781,6 +948,9 @@ impl Servicing {
 
     /// Interest of instalments due on or before `d` and not paid.
     pub fn interest_due_unpaid(&self, d: Date) -> Money {
+        if self.settled_on.is_some() {
+            return Money::ZERO;
+        }
         Money::from_fen(
             self.schedule
                 .iter()
@@ -793,10 +963,12 @@ impl Servicing {
 
     /// Whether nothing is left to pay.
     pub fn repaid(&self) -> bool {
-        self.schedule
-            .iter()
-            .zip(&self.paid)
-            .all(|(i, a)| a.interest >= i.interest && a.principal >= i.principal)
+        self.settled_on.is_some()
+            || self
+                .schedule
+                .iter()
+                .zip(&self.paid)
+                .all(|(i, a)| a.interest >= i.interest && a.principal >= i.principal)
     }
 
     /// The most a repayment on `d` may be: interest due by then, and every unpaid principal
@@ -860,11 +1032,17 @@ impl Servicing {
             out.principal = Money::from_fen(out.principal.fen() + take);
             left -= take;
         }
+        if self.principal_outstanding().fen() == 0 {
+            self.settled_on = Some(d);
+        }
         Ok(out)
     }
 
     /// The first instalment due on or before `d` not fully paid.
     fn first_unpaid(&self, d: Date) -> Option<&Instalment> {
+        if self.settled_on.is_some() {
+            return None;
+        }
         self.schedule
             .iter()
             .zip(&self.paid)
@@ -879,6 +1057,9 @@ impl Servicing {
 
     /// Days the oldest unpaid interest has been due on `d`.
     pub fn interest_unpaid_days(&self, d: Date) -> i64 {
+        if self.settled_on.is_some() {
+            return 0;
+        }
         self.schedule
             .iter()
             .zip(&self.paid)
@@ -1334,6 +1515,20 @@ mod tests {
         assert_eq!((a.interest.fen(), a.principal.fen()), (1_000_000, 500_000));
         assert_eq!(loan.days_past_due(date!(2026 - 05 - 05)), 0);
         assert_eq!(loan.principal_outstanding().fen(), 99_500_000);
+        // Principal repaid early settles the loan: later interest is not owed.
+        let mut early = loan.clone();
+        let on = date!(2026 - 06 - 01);
+        let all = early.payable_on(on);
+        assert_eq!(all.fen(), 99_500_000);
+        early.apply(all, on).unwrap();
+        assert!(early.repaid() && early.settled_on == Some(on));
+        assert_eq!(
+            (
+                early.days_past_due(date!(2026 - 12 - 01)),
+                early.interest_due_unpaid(date!(2027 - 01 - 15)).fen()
+            ),
+            (0, 0)
+        );
         // Paid off at maturity.
         let d = date!(2027 - 01 - 15);
         let rest = loan.payable_on(d);
@@ -1436,5 +1631,67 @@ mod tests {
         );
         assert_eq!(g2.fen(), 20_000_000);
         assert_eq!(excess_loss_due(&pool.backstop, &y, Money::from_fen(1)).fen(), 0);
+    }
+
+    fn loan() -> Loan {
+        Loan {
+            id: "l1".into(),
+            scheme_id: "tianmen_style".into(),
+            scheme_version: 1,
+            enterprise_id: "e".into(),
+            bank_id: "b".into(),
+            insurer_id: "i".into(),
+            amount: Money::from_fen(100_000_000),
+            term_months: 12,
+            rate_bp: 380,
+            premium_rate_bp: 250,
+            method: RepaymentMethod::Bullet,
+            funds_use: "working_capital".into(),
+            status: LoanStatus::InReview,
+            bank: None,
+            insurer: None,
+            zone: None,
+            disbursed_on: None,
+            schedule: Vec::new(),
+            applied_by: "user:x".into(),
+            applied_at_us: 0,
+            updated_at_us: 0,
+        }
+    }
+
+    #[test]
+    fn both_sides_approve_then_the_zone_and_either_decline_ends_it() {
+        let mut l = loan();
+        assert_eq!(l.decide(Reviewer::Zone, true, "", true).unwrap_err().code, "wrong_status");
+        assert_eq!(l.decide(Reviewer::Bank, false, " ", true).unwrap_err().code, "reason_required");
+        l.decide(Reviewer::Bank, true, "", true).unwrap();
+        assert_eq!(l.status, LoanStatus::InReview);
+        assert_eq!(l.decide(Reviewer::Bank, true, "", true).unwrap_err().code, "wrong_status");
+        l.decide(Reviewer::Insurer, true, "经营稳定", true).unwrap();
+        assert_eq!(l.status, LoanStatus::ZoneReview);
+        assert_eq!(l.disburse(date!(2026 - 12 - 01), DayCount::Act360, 3).unwrap_err().code, "wrong_status");
+        l.decide(Reviewer::Zone, true, "", true).unwrap();
+        assert_eq!(l.status, LoanStatus::Approved);
+        l.disburse(date!(2026 - 12 - 01), DayCount::Act360, 3).unwrap();
+        assert_eq!((l.status, l.schedule.len()), (LoanStatus::Servicing, 4));
+        // 1,000,000 at 2.5 % a year for 12 months.
+        assert_eq!(l.premium().fen(), 2_500_000);
+        let mut d = loan();
+        d.decide(Reviewer::Insurer, false, "行业风险偏高", false).unwrap();
+        assert_eq!(d.status, LoanStatus::Declined);
+        assert_eq!(d.decide(Reviewer::Bank, true, "", false).unwrap_err().code, "wrong_status");
+        let mut n = loan();
+        n.decide(Reviewer::Bank, true, "", false).unwrap();
+        n.decide(Reviewer::Insurer, true, "", false).unwrap();
+        assert_eq!(n.status, LoanStatus::Approved, "no zone approval in this scheme");
+    }
+
+    #[test]
+    fn a_stored_scheme_reads_back_the_same() {
+        for s in schemes() {
+            let json = serde_json::to_string(&s).unwrap();
+            let back: Scheme = serde_json::from_str(&json).unwrap();
+            assert_eq!(back, s);
+        }
     }
 }

@@ -388,6 +388,9 @@ pub const STORED_FIELDS: &[(&str, crate::consent::DataClass, &str, &str)] = {
         ("endorsements.reason", Enterprise, "批改理由", "the reason of a policy change"),
         ("subsidy_applications.reason", Enterprise, "补贴审核理由", "the reason of a subsidy decision"),
         ("subsidy_bans.reason", Enterprise, "禁止申请理由", "the reason of a ban"),
+        ("loans.bank_reason", Enterprise, "银行审查理由", "the bank's reasons on a loan"),
+        ("loans.insurer_reason", Enterprise, "保险机构审查理由", "the insurer's reasons on a loan"),
+        ("loans.zone_reason", Enterprise, "示范区审批理由", "the zone's reasons on a loan"),
         ("product_versions.decision_reason", Enterprise, "备案审核理由", "the reason of a filing decision"),
         ("product_comments.author_name", Personal, "审核意见作者姓名", "a review comment's author"),
         (

@@ -27,6 +27,7 @@ pub const POLICIES: &[(&str, &str)] = &[
     ("disputes.cedar", include_str!("../../../data/policies/disputes.cedar")),
     ("subsidies.cedar", include_str!("../../../data/policies/subsidies.cedar")),
     ("zone.cedar", include_str!("../../../data/policies/zone.cedar")),
+    ("loans.cedar", include_str!("../../../data/policies/loans.cedar")),
 ];
 
 /// Who is asking.
@@ -147,6 +148,18 @@ pub enum Action {
     AnswerDataRequests,
     /// Recording personal-information protection impact assessments (个人信息保护法 Art 55).
     ManageImpactAssessments,
+    /// Applying for a loan under a scheme (the enterprise, for itself).
+    ApplyLoan,
+    /// Deciding on a loan application as its bank, as its insurer, or as the zone.
+    ReviewLoanAsBank,
+    ReviewLoanAsInsurer,
+    ApproveLoanAsZone,
+    /// Disbursing a loan and recording its repayments (its bank).
+    ServiceLoan,
+    /// Seeing a loan (its parties, the zone, the regulator).
+    ReadLoan,
+    /// Seeing every loan (the zone, the regulator).
+    ReadAllLoans,
 }
 
 impl Action {
@@ -220,6 +233,13 @@ impl Action {
             Action::FileDataRequest => "file_data_request",
             Action::AnswerDataRequests => "answer_data_requests",
             Action::ManageImpactAssessments => "manage_impact_assessments",
+            Action::ApplyLoan => "apply_loan",
+            Action::ReviewLoanAsBank => "review_loan_as_bank",
+            Action::ReviewLoanAsInsurer => "review_loan_as_insurer",
+            Action::ApproveLoanAsZone => "approve_loan_as_zone",
+            Action::ServiceLoan => "service_loan",
+            Action::ReadLoan => "read_loan",
+            Action::ReadAllLoans => "read_all_loans",
         }
     }
 
@@ -293,6 +313,13 @@ impl Action {
         Action::FileDataRequest,
         Action::AnswerDataRequests,
         Action::ManageImpactAssessments,
+        Action::ApplyLoan,
+        Action::ReviewLoanAsBank,
+        Action::ReviewLoanAsInsurer,
+        Action::ApproveLoanAsZone,
+        Action::ServiceLoan,
+        Action::ReadLoan,
+        Action::ReadAllLoans,
     ];
 
     /// The action as a refusal names it.
@@ -366,6 +393,13 @@ impl Action {
             Action::FileDataRequest => "ask about your personal data",
             Action::AnswerDataRequests => "answer personal-data requests",
             Action::ManageImpactAssessments => "record personal-information impact assessments",
+            Action::ApplyLoan => "apply for a loan",
+            Action::ReviewLoanAsBank => "decide on a loan as its bank",
+            Action::ReviewLoanAsInsurer => "decide on a loan as its insurer",
+            Action::ApproveLoanAsZone => "approve a loan for the zone",
+            Action::ServiceLoan => "disburse a loan and record its repayments",
+            Action::ReadLoan => "see a loan",
+            Action::ReadAllLoans => "see every loan",
         }
     }
 
@@ -436,6 +470,18 @@ pub enum Resource {
     Dispute(Case),
     /// A subsidy application (C6); there is no insurer; the assignee is its local reviewer.
     Subsidy(Case),
+    /// A loan (C7).
+    Loan(LoanCase),
+}
+
+/// What the policies see of a loan: its three parties and its status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoanCase {
+    pub id: String,
+    pub enterprise_id: String,
+    pub bank_id: String,
+    pub insurer_id: String,
+    pub status: String,
 }
 
 /// What the policies see of an application, a policy, a claim, a dispute or a subsidy
@@ -465,6 +511,7 @@ impl Resource {
             Resource::Claim(_) => "Kebao::Claim",
             Resource::Dispute(_) => "Kebao::Dispute",
             Resource::Subsidy(_) => "Kebao::SubsidyApplication",
+            Resource::Loan(_) => "Kebao::Loan",
         }
     }
 }
@@ -799,6 +846,18 @@ impl Authz {
                         );
                     }
                 }
+                entities.push(Entity::new(r.clone(), attrs, HashSet::new()).map_err(|e| e.to_string())?);
+                r
+            }
+            Resource::Loan(c) => {
+                let r = uid(resource.type_name(), &c.id)?;
+                let org = |id: &str| uid("Kebao::Organisation", id).map(RestrictedExpression::new_entity_uid);
+                let attrs = HashMap::from([
+                    ("enterprise".to_owned(), org(&c.enterprise_id)?),
+                    ("bank".to_owned(), org(&c.bank_id)?),
+                    ("insurer".to_owned(), org(&c.insurer_id)?),
+                    ("status".to_owned(), RestrictedExpression::new_string(c.status.clone())),
+                ]);
                 entities.push(Entity::new(r.clone(), attrs, HashSet::new()).map_err(|e| e.to_string())?);
                 r
             }

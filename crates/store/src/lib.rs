@@ -14,6 +14,7 @@ pub mod events;
 mod group;
 pub mod jobs;
 pub mod ledger;
+pub mod loans;
 pub mod monitoring;
 pub mod orgs;
 pub mod policies;
@@ -295,6 +296,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (19, "retention", include_str!("../migrations/sqlite/0019_retention.sql")),
             (20, "privacy", include_str!("../migrations/sqlite/0020_privacy.sql")),
             (21, "personal_parts", include_str!("../migrations/sqlite/0021_personal_parts.sql")),
+            (22, "loans", include_str!("../migrations/sqlite/0022_loans.sql")),
         ],
         Backend::Postgres => &[
             (1, "registry", include_str!("../migrations/postgres/0001_registry.sql")),
@@ -317,6 +319,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (19, "retention", include_str!("../migrations/postgres/0019_retention.sql")),
             (20, "privacy", include_str!("../migrations/postgres/0020_privacy.sql")),
             (21, "personal_parts", include_str!("../migrations/postgres/0021_personal_parts.sql")),
+            (22, "loans", include_str!("../migrations/postgres/0022_loans.sql")),
         ],
     };
     files

@@ -308,6 +308,16 @@ pub async fn erase_copy(
             .rows_affected();
             a + b
         }
+        ("loan", "reason") => {
+            q("UPDATE loans SET bank_reason = CASE WHEN bank_reason = $2 THEN '' ELSE bank_reason END, \
+               insurer_reason = CASE WHEN insurer_reason = $2 THEN '' ELSE insurer_reason END, \
+               zone_reason = CASE WHEN zone_reason = $2 THEN '' ELSE zone_reason END WHERE id = $1")
+            .bind(subject)
+            .bind(text)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected()
+        }
         ("subsidy", "reason") => {
             let a = q("UPDATE subsidy_applications SET reason = '' WHERE id = $1 AND reason = $2")
                 .bind(subject)

@@ -17,6 +17,7 @@ mod ids;
 mod import;
 mod jobs;
 mod ledger;
+mod loans;
 mod policies;
 mod privacy;
 mod products;

@@ -1,0 +1,861 @@
+//! Loans backed by insurance (C7, issue 19): the schemes in force, an enterprise's
+//! application, the bank's and the insurer's decisions (and the zone's where the scheme asks),
+//! disbursement with its schedule, and repayments the bank records — each a ledger transfer of
+//! the money the platform keeps evidence of (it holds none).
+//!
+//! Not built yet (issue 19): the loan guarantee policy itself, delinquency claims and their
+//! split, recoveries, the fund's payments, the scheme dashboards, `.xlsx` repayment batches and
+//! IP pledges. The arithmetic for them is in `kebao_domain::loan`.
+
+use crate::authz::{Action, Actor, Basis, LoanCase, Resource};
+use crate::{Result, Service, ServiceError};
+use kebao_domain::consent::{DataScope, Purpose};
+use kebao_domain::event::EventDraft;
+use kebao_domain::ledger::{AccountFlags, Transfer, TransferFlags, TransferResult};
+use kebao_domain::loan::{
+    check_request, enterprise_size, guard, parse_schemes, version_on, Instalment, Loan, LoanRequest,
+    LoanStatus, Parties, RepaymentMethod, Reviewer, Scheme, Servicing, SizeIndustry, YearFigures,
+    SHIPPED_SCHEMES,
+};
+use kebao_domain::org::{OrgKind, OrgStatus, Organisation};
+use kebao_domain::user::Role;
+use kebao_domain::{FieldError, Invalid, Money};
+use kebao_store::loans::{self as store, Listed, Party, Repayment};
+use kebao_store::todos::{self, Notification, Todo};
+use kebao_store::{orgs, users, Tx};
+use time::Date;
+
+/// Ledger codes of loan money.
+pub mod codes {
+    /// The bank lends: the loan's principal receivable against the bank's lending.
+    pub const DISBURSE: u16 = 401;
+    /// Principal repaid.
+    pub const REPAY_PRINCIPAL: u16 = 402;
+    /// Interest paid.
+    pub const REPAY_INTEREST: u16 = 403;
+}
+
+/// Interest on a bullet loan is due every this many months (quarterly, as Chinese banks
+/// commonly settle it; a scheme setting later).
+pub const INTEREST_INTERVAL_MONTHS: i64 = 3;
+
+/// What an enterprise asks for, as typed.
+#[derive(Debug, Clone, Default)]
+pub struct LoanInput {
+    pub scheme_id: String,
+    pub bank_id: String,
+    pub insurer_id: String,
+    pub amount_yuan: String,
+    pub term_months: String,
+    /// Annual loan rate in percent (`3.80`).
+    pub rate_pct: String,
+    /// Annual premium rate in percent (`2.50`).
+    pub premium_rate_pct: String,
+    pub method: String,
+    pub funds_use: String,
+}
+
+/// A loan with its parties named, its scheme, and where its repayment stands.
+#[derive(Debug, Clone)]
+pub struct LoanView {
+    pub loan: Loan,
+    pub enterprise_name: String,
+    pub bank_name: String,
+    pub insurer_name: String,
+    pub scheme: Option<Scheme>,
+    /// From disbursement: the schedule with what has been paid.
+    pub servicing: Option<Servicing>,
+    pub repayments: Vec<Repayment>,
+    pub days_past_due: i64,
+    /// The side the actor decides for, if the loan waits on it.
+    pub may_decide: Option<Reviewer>,
+    pub may_service: bool,
+}
+
+/// Parses a percentage with at most two decimals into basis points.
+fn percent_bp(field: &str, text: &str) -> std::result::Result<i64, FieldError> {
+    let t = text.trim().trim_end_matches('%').trim();
+    let bad = || {
+        FieldError::new(
+            field,
+            "percent",
+            "请填写百分数，最多两位小数（如 3.80）",
+            "a percentage with at most two decimals (3.80)",
+        )
+    };
+    let (whole, frac) = t.split_once('.').unwrap_or((t, ""));
+    if whole.is_empty()
+        || frac.len() > 2
+        || !whole.chars().all(|c| c.is_ascii_digit())
+        || !frac.chars().all(|c| c.is_ascii_digit())
+    {
+        return Err(bad());
+    }
+    let w: i64 = whole.parse().map_err(|_| bad())?;
+    let f: i64 = if frac.is_empty() { 0 } else { format!("{frac:0<2}").parse().map_err(|_| bad())? };
+    if w > 100 {
+        return Err(bad());
+    }
+    Ok(w * 100 + f)
+}
+
+/// The size group of an industry code (GB/T 4754): mining, manufacturing and utilities are
+/// industry; I63–I65 software and IT services; the rest "other".
+fn size_industry(code: Option<&str>) -> SizeIndustry {
+    match code {
+        Some(c) if matches!(c.chars().next(), Some('B' | 'C' | 'D')) => SizeIndustry::Industrial,
+        Some(c) if c.starts_with("I63") || c.starts_with("I64") || c.starts_with("I65") => {
+            SizeIndustry::Software
+        }
+        _ => SizeIndustry::Other,
+    }
+}
+
+pub(crate) fn loan_resource(l: &Loan) -> Resource {
+    Resource::Loan(LoanCase {
+        id: l.id.clone(),
+        enterprise_id: l.enterprise_id.clone(),
+        bank_id: l.bank_id.clone(),
+        insurer_id: l.insurer_id.clone(),
+        status: l.status.code().to_owned(),
+    })
+}
+
+fn conflict(code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> ServiceError {
+    ServiceError::Conflict(FieldError::new("loan", code, zh, en))
+}
+
+/// The loan's servicing state: its schedule with each repayment applied in order.
+fn servicing(l: &Loan, paid: &[Repayment]) -> Option<Servicing> {
+    l.disbursed_on?;
+    let mut s = Servicing::new(l.schedule.clone());
+    for p in paid {
+        // Stored repayments were accepted by the same rule; one that no longer applies (a
+        // changed schedule) would show as unpaid rather than disappear.
+        let _ = s.apply(p.amount, p.paid_on);
+    }
+    Some(s)
+}
+
+impl Service {
+    /// Every scheme version, loading the shipped examples on first use.
+    pub async fn loan_schemes(&self) -> Result<Vec<Scheme>> {
+        let mut tx = self.store.begin_read().await?;
+        let stored = store::schemes(tx.conn()).await?;
+        drop(tx);
+        if !stored.is_empty() {
+            return Ok(stored);
+        }
+        let mut tx = self.store.begin_write().await?;
+        let schemes = self.ensure_schemes(&mut tx).await?;
+        let draft = EventDraft::new(
+            "system:shipped",
+            "loan.schemes_loaded",
+            "loan_schemes",
+            serde_json::json!({"schemes": schemes.iter().map(|s| format!("{}@{}", s.id, s.version)).collect::<Vec<_>>()}),
+        );
+        self.finish(tx, draft).await?;
+        Ok(schemes)
+    }
+
+    async fn ensure_schemes(&self, tx: &mut Tx) -> Result<Vec<Scheme>> {
+        let stored = store::schemes(tx.conn()).await?;
+        if !stored.is_empty() {
+            return Ok(stored);
+        }
+        let schemes = parse_schemes(SHIPPED_SCHEMES).map_err(Invalid)?;
+        for s in &schemes {
+            store::insert_scheme(tx.conn(), s, "system:shipped", self.now_us()).await?;
+        }
+        Ok(schemes)
+    }
+
+    /// The schemes in force today (the newest version of each).
+    pub async fn loan_schemes_in_force(&self) -> Result<Vec<Scheme>> {
+        let all = self.loan_schemes().await?;
+        let today = self.today();
+        let mut ids: Vec<&str> = all.iter().map(|s| s.id.as_str()).collect();
+        ids.dedup();
+        Ok(ids.into_iter().filter_map(|id| version_on(&all, id, today).cloned()).collect())
+    }
+
+    /// What the platform knows of the parties, for the scheme's checks.
+    async fn parties(&self, tx: &mut Tx, ent: &Organisation, bank: &Organisation) -> Result<Parties> {
+        let today = self.today();
+        let facts = orgs::facts(tx.conn(), &ent.id).await?;
+        let latest = facts.iter().max_by_key(|f| f.year).ok_or_else(|| {
+            ServiceError::from(FieldError::new(
+                "borrower",
+                "no_facts",
+                "请先填报企业年度经营数据（员工人数、营业收入），据此确定企业规模",
+                "file the enterprise's yearly facts first (staff, revenue): its size class comes from them",
+            ))
+        })?;
+        let size = enterprise_size(
+            size_industry(ent.industry_code.as_deref()),
+            i64::from(latest.staff),
+            latest.revenue.fen() / 100,
+        );
+        let years = ent.founded_on.map_or(0, |f| {
+            let mut y = i64::from(today.year() - f.year());
+            if (today.month(), today.day()) < (f.month(), f.day()) {
+                y -= 1;
+            }
+            y.max(0)
+        });
+        let qualifications = orgs::qualifications(tx.conn(), &ent.id)
+            .await?
+            .into_iter()
+            .filter(|(_, q)| q.valid_from <= today && today <= q.valid_to)
+            .map(|(_, q)| q.kind.code().to_owned())
+            .collect();
+        Ok(Parties {
+            size,
+            years_in_business: years,
+            qualifications,
+            in_zone: ent.status == OrgStatus::Verified,
+            zone_industry: !ent.zone_industries.is_empty(),
+            lender_licensed: bank.kind == OrgKind::Bank && bank.status == OrgStatus::Verified,
+        })
+    }
+
+    /// The scheme's figures for its guards: principal outstanding and overdue over its loans
+    /// being repaid. (Loss ratios come with claims, which are not built yet.)
+    async fn scheme_figures(&self, tx: &mut Tx, scheme_id: &str) -> Result<YearFigures> {
+        let today = self.today();
+        let mut y = YearFigures::default();
+        for l in store::list(tx.conn(), &Party::All, Some(LoanStatus::Servicing), 100_000).await? {
+            if l.loan.scheme_id != scheme_id {
+                continue;
+            }
+            let paid = store::repayments(tx.conn(), &l.loan.id).await?;
+            if let Some(s) = servicing(&l.loan, &paid) {
+                let out = s.principal_outstanding();
+                y.outstanding = Money::from_fen(y.outstanding.fen() + out.fen());
+                if s.days_past_due(today) > 0 {
+                    y.overdue = Money::from_fen(y.overdue.fen() + out.fen());
+                }
+            }
+        }
+        Ok(y)
+    }
+
+    /// An enterprise applies for a loan under a scheme in force, to a bank and an insurer
+    /// that each hold its consent (the loan review's and the underwriting's); the scheme's
+    /// rules and guards are checked, and the bank's and the insurer's reviewers get a to-do.
+    pub async fn apply_loan(&self, actor: &Actor, enterprise_id: &str, input: &LoanInput) -> Result<Loan> {
+        let mut tx = self.store.begin_write().await?;
+        let ent = orgs::get(tx.conn(), enterprise_id).await?;
+        self.require(actor, Action::ApplyLoan, &crate::authz::org_resource(&ent), &Basis::Own)?;
+        let schemes = self.ensure_schemes(&mut tx).await?;
+        let today = self.today();
+        let scheme = version_on(&schemes, input.scheme_id.trim(), today).cloned().ok_or_else(|| {
+            ServiceError::from(FieldError::new(
+                "scheme_id",
+                "unknown_scheme",
+                "请选择现行有效的贷款方案",
+                "choose a loan scheme in force",
+            ))
+        })?;
+        let mut errs = Vec::new();
+        let amount = Money::parse_yuan(&input.amount_yuan, "amount_yuan").map_err(|e| errs.push(e)).ok();
+        let term = input.term_months.trim().parse::<i64>().map_err(|_| {
+            errs.push(FieldError::new(
+                "term_months",
+                "number",
+                "期限请填月数",
+                "the term is a number of months",
+            ))
+        });
+        let rate = percent_bp("rate_pct", &input.rate_pct).map_err(|e| errs.push(e)).ok();
+        let premium = percent_bp("premium_rate_pct", &input.premium_rate_pct).map_err(|e| errs.push(e)).ok();
+        let method = RepaymentMethod::from_code(&input.method);
+        if method.is_none() {
+            errs.push(FieldError::new(
+                "method",
+                "unknown",
+                "请选择还款方式",
+                "choose how the loan is repaid",
+            ));
+        }
+        let bank = org_of_kind(&mut tx, &input.bank_id, OrgKind::Bank).await?.ok_or(());
+        let insurer = org_of_kind(&mut tx, &input.insurer_id, OrgKind::Insurer).await?.ok_or(());
+        if bank.is_err() {
+            errs.push(FieldError::new(
+                "bank_id",
+                "unknown_bank",
+                "请选择在平台登记的贷款银行",
+                "choose a bank registered on the platform",
+            ));
+        }
+        if insurer.is_err() {
+            errs.push(FieldError::new(
+                "insurer_id",
+                "unknown_insurer",
+                "请选择在平台登记的保险机构",
+                "choose an insurer registered on the platform",
+            ));
+        }
+        let (Some(amount), Ok(term), Some(rate), Some(premium), Some(method), Ok(bank), Ok(insurer), true) =
+            (amount, term, rate, premium, method, bank, insurer, errs.is_empty())
+        else {
+            return Err(Invalid(errs).into());
+        };
+        let req = LoanRequest {
+            amount,
+            term_months: term,
+            rate_bp: rate,
+            premium_rate_bp: premium,
+            method,
+            funds_use: input.funds_use.trim().to_owned(),
+        };
+        let parties = self.parties(&mut tx, &ent, &bank).await?;
+        check_request(&scheme, &req, &parties).map_err(Invalid)?;
+        if let Some(g) = guard(&scheme.guards, &self.scheme_figures(&mut tx, &scheme.id).await?) {
+            return Err(ServiceError::Conflict(g.refusal(&scheme)));
+        }
+        // The bank and the insurer each read the enterprise's data under its consent.
+        for (org, purpose) in [(&bank, Purpose::LoanReview), (&insurer, Purpose::Underwriting)] {
+            let consents = kebao_store::consents::between(tx.conn(), &ent.id, &org.id).await?;
+            if !consents.iter().any(|c| c.distance(DataScope::Profile, purpose, today) == 0) {
+                return Err(ServiceError::Conflict(FieldError::new(
+                    "consent",
+                    "consent_missing",
+                    format!("请先向“{}”授权查询本企业信息（用途：{}）", org.name, purpose.label_zh()),
+                    format!(
+                        "first give {} a consent to read the enterprise's data (purpose: {})",
+                        org.name,
+                        purpose.label_en()
+                    ),
+                )));
+            }
+        }
+        let now = self.now_us();
+        let loan = Loan {
+            id: self.new_id(),
+            scheme_id: scheme.id.clone(),
+            scheme_version: scheme.version,
+            enterprise_id: ent.id.clone(),
+            bank_id: bank.id.clone(),
+            insurer_id: insurer.id.clone(),
+            amount,
+            term_months: term,
+            rate_bp: rate,
+            premium_rate_bp: premium,
+            method,
+            funds_use: req.funds_use,
+            status: LoanStatus::InReview,
+            bank: None,
+            insurer: None,
+            zone: None,
+            disbursed_on: None,
+            schedule: Vec::new(),
+            applied_by: actor.log_name(),
+            applied_at_us: now,
+            updated_at_us: now,
+        };
+        store::insert(tx.conn(), &loan).await?;
+        let what = format!("{}，{} 元", ent.name, amount.to_yuan_string());
+        let what_en = format!("{}, {} yuan", ent.name, amount.to_yuan_string());
+        self.loan_todo(
+            &mut tx,
+            &loan,
+            &bank.id,
+            Role::BankOfficer,
+            "loan_review_bank",
+            ("审查贷款申请", "Review a loan application"),
+            (&what, &what_en),
+        )
+        .await?;
+        self.loan_todo(
+            &mut tx,
+            &loan,
+            &insurer.id,
+            Role::Underwriter,
+            "loan_review_insurer",
+            ("审查贷款保证保险申请", "Review a loan guarantee application"),
+            (&what, &what_en),
+        )
+        .await?;
+        let draft = EventDraft::new(
+            &actor.log_name(),
+            "loan.applied",
+            &loan.id,
+            serde_json::json!({"scheme": format!("{}@{}", scheme.id, scheme.version), "enterprise": ent.id,
+                "bank": bank.id, "insurer": insurer.id, "amount_fen": amount.fen(), "term_months": term,
+                "rate_bp": rate, "premium_rate_bp": premium, "method": method.code()}),
+        );
+        self.finish(tx, draft).await?;
+        Ok(loan)
+    }
+
+    #[expect(clippy::too_many_arguments, reason = "one to-do's fields")]
+    async fn loan_todo(
+        &self,
+        tx: &mut Tx,
+        loan: &Loan,
+        org: &str,
+        role: Role,
+        kind: &str,
+        title: (&str, &str),
+        what: (&str, &str),
+    ) -> Result<()> {
+        todos::add_todo(
+            tx.conn(),
+            &Todo {
+                id: self.new_id(),
+                org_id: org.to_owned(),
+                role: role.code().to_owned(),
+                kind: kind.to_owned(),
+                subject: loan.id.clone(),
+                title_zh: format!("{}：{}", title.0, what.0),
+                title_en: format!("{}: {}", title.1, what.1),
+                link: format!("/loans/{}", loan.id),
+                created_at_us: self.now_us(),
+                done_at_us: None,
+            },
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Tells the enterprise's administrators how their loan moved.
+    async fn tell_borrower(&self, tx: &mut Tx, loan: &Loan, zh: String, en: String) -> Result<()> {
+        for user in users::with_role(tx.conn(), &loan.enterprise_id, Role::EnterpriseAdmin).await? {
+            todos::notify(
+                tx.conn(),
+                &Notification {
+                    id: self.new_id(),
+                    user_id: user,
+                    title_zh: zh.clone(),
+                    title_en: en.clone(),
+                    link: format!("/loans/{}", loan.id),
+                    created_at_us: self.now_us(),
+                    read_at_us: None,
+                },
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Which side the actor decides for on this loan, if any.
+    fn reviewer_of(&self, actor: &Actor, l: &Loan) -> Option<Reviewer> {
+        let res = loan_resource(l);
+        [
+            (Action::ReviewLoanAsBank, Reviewer::Bank),
+            (Action::ReviewLoanAsInsurer, Reviewer::Insurer),
+            (Action::ApproveLoanAsZone, Reviewer::Zone),
+        ]
+        .into_iter()
+        .find(|(a, who)| {
+            self.allows(actor, *a, &res)
+                && match who {
+                    Reviewer::Bank => l.status == LoanStatus::InReview && l.bank.is_none(),
+                    Reviewer::Insurer => l.status == LoanStatus::InReview && l.insurer.is_none(),
+                    Reviewer::Zone => l.status == LoanStatus::ZoneReview,
+                }
+        })
+        .map(|(_, who)| who)
+    }
+
+    /// The bank, the insurer or the zone decides on an application, with reasons for a
+    /// decline. Both approving sends it to the zone (where the scheme asks) or to the bank to
+    /// disburse; either declining ends it. The enterprise is told.
+    pub async fn decide_loan(&self, actor: &Actor, id: &str, approve: bool, reason: &str) -> Result<Loan> {
+        let mut tx = self.store.begin_write().await?;
+        let mut l = store::get(tx.conn(), id).await?;
+        let res = loan_resource(&l);
+        self.require(actor, Action::ReadLoan, &res, &Basis::None)?;
+        let who = match self.reviewer_of(actor, &l) {
+            Some(w) => w,
+            None => {
+                // Say why: not theirs to decide, or not now.
+                let action =
+                    [Action::ReviewLoanAsBank, Action::ReviewLoanAsInsurer, Action::ApproveLoanAsZone]
+                        .into_iter()
+                        .find(|a| self.allows(actor, *a, &res));
+                return Err(match action {
+                    Some(_) => conflict(
+                        "wrong_status",
+                        format!("该贷款当前不等待您的决定（{}）", l.status.label_zh()),
+                        format!("the loan is not waiting for your decision ({})", l.status.label_en()),
+                    ),
+                    None => self.refused(actor, Action::ReviewLoanAsBank, &res),
+                });
+            }
+        };
+        let schemes = self.ensure_schemes(&mut tx).await?;
+        let zone_approval = schemes
+            .iter()
+            .find(|s| s.id == l.scheme_id && s.version == l.scheme_version)
+            .is_none_or(|s| s.zone_approval);
+        let from = l.status;
+        l.decide(who, approve, reason, zone_approval)?;
+        l.updated_at_us = self.now_us();
+        store::update(tx.conn(), &l, from).await?;
+        let now = self.now_us();
+        let kind = match who {
+            Reviewer::Bank => "loan_review_bank",
+            Reviewer::Insurer => "loan_review_insurer",
+            Reviewer::Zone => "loan_approve",
+        };
+        todos::close_todo(tx.conn(), kind, &l.id, now).await?;
+        let ent = orgs::get(tx.conn(), &l.enterprise_id).await?;
+        let what = format!("{}，{} 元", ent.name, l.amount.to_yuan_string());
+        let what_en = format!("{}, {} yuan", ent.name, l.amount.to_yuan_string());
+        match l.status {
+            LoanStatus::Declined => {
+                for k in ["loan_review_bank", "loan_review_insurer", "loan_approve"] {
+                    todos::close_todo(tx.conn(), k, &l.id, now).await?;
+                }
+                self.tell_borrower(
+                    &mut tx,
+                    &l,
+                    format!("贷款申请未获批准（{}）", who.label_zh()),
+                    format!("Your loan application was declined ({})", who.label_en()),
+                )
+                .await?;
+            }
+            LoanStatus::ZoneReview => {
+                let mut zone_orgs: Vec<String> = users::any_with_role(tx.conn(), Role::ZoneApprover)
+                    .await?
+                    .into_iter()
+                    .map(|(_, o)| o)
+                    .collect();
+                zone_orgs.sort();
+                zone_orgs.dedup();
+                for org in zone_orgs {
+                    self.loan_todo(
+                        &mut tx,
+                        &l,
+                        &org,
+                        Role::ZoneApprover,
+                        "loan_approve",
+                        ("审批政银保贷款", "Approve a loan under a scheme"),
+                        (&what, &what_en),
+                    )
+                    .await?;
+                }
+            }
+            LoanStatus::Approved => {
+                let bank = l.bank_id.clone();
+                self.loan_todo(
+                    &mut tx,
+                    &l,
+                    &bank,
+                    Role::BankOfficer,
+                    "loan_disburse",
+                    ("放款", "Disburse a loan"),
+                    (&what, &what_en),
+                )
+                .await?;
+                self.tell_borrower(
+                    &mut tx,
+                    &l,
+                    "贷款已获批准，等待银行放款".into(),
+                    "Your loan is approved; the bank disburses it next".into(),
+                )
+                .await?;
+            }
+            _ => {}
+        }
+        let draft = EventDraft::new(
+            &actor.log_name(),
+            "loan.decided",
+            &l.id,
+            serde_json::json!({"as": who.code(), "approve": approve, "status": l.status.code()}),
+        );
+        let draft = Self::with_personal(draft, serde_json::json!({"reason": reason.trim()}))?;
+        self.finish(tx, draft).await?;
+        Ok(l)
+    }
+
+    /// The bank disburses an approved loan on a day (not in the future): the schedule is
+    /// fixed from that day, and the principal is recorded on the ledger.
+    pub async fn disburse_loan(&self, actor: &Actor, id: &str, on: &str) -> Result<Loan> {
+        let on = kebao_domain::org::parse_date("disbursed_on", on)?;
+        let today = self.today();
+        if on > today {
+            return Err(FieldError::new(
+                "disbursed_on",
+                "future",
+                "放款日不能晚于今天",
+                "the disbursement day cannot be in the future",
+            )
+            .into());
+        }
+        let mut tx = self.store.begin_write().await?;
+        let mut l = store::get(tx.conn(), id).await?;
+        self.require(actor, Action::ServiceLoan, &loan_resource(&l), &Basis::Own)?;
+        let schemes = self.ensure_schemes(&mut tx).await?;
+        let count = schemes
+            .iter()
+            .find(|s| s.id == l.scheme_id && s.version == l.scheme_version)
+            .map_or(kebao_domain::loan::DayCount::Act360, |s| s.day_count);
+        let from = l.status;
+        l.disburse(on, count, INTEREST_INTERVAL_MONTHS)?;
+        l.updated_at_us = self.now_us();
+        store::update(tx.conn(), &l, from).await?;
+        let (principal, funded, _, _) = accounts(&l);
+        let guard = AccountFlags { credits_must_not_exceed_debits: true, ..Default::default() };
+        self.ensure_account(&mut tx, &principal, &l.bank_id, "loan_principal", guard).await?;
+        self.ensure_account(&mut tx, &funded, &l.bank_id, "loans_funded", AccountFlags::default()).await?;
+        let t = Transfer {
+            id: format!("loan-disburse:{}", l.id),
+            debit_account_id: principal,
+            credit_account_id: funded,
+            amount: l.amount.fen(),
+            pending_id: None,
+            code: codes::DISBURSE,
+            event_ref: l.id.clone(),
+            flags: TransferFlags::default(),
+        };
+        self.expect_transfers(&mut tx, &[t]).await?;
+        todos::close_todo(tx.conn(), "loan_disburse", &l.id, self.now_us()).await?;
+        self.tell_borrower(
+            &mut tx,
+            &l,
+            format!("贷款已放款 {} 元，请按还款计划还款", l.amount.to_yuan_string()),
+            format!("Your loan of {} yuan is disbursed; repay by the schedule", l.amount.to_yuan_string()),
+        )
+        .await?;
+        let draft = EventDraft::new(
+            &actor.log_name(),
+            "loan.disbursed",
+            &l.id,
+            serde_json::json!({"on": on.to_string(), "amount_fen": l.amount.fen(), "instalments": l.schedule.len()}),
+        );
+        self.finish(tx, draft).await?;
+        Ok(l)
+    }
+
+    async fn expect_transfers(&self, tx: &mut Tx, ts: &[Transfer]) -> Result<()> {
+        let r = self.apply_transfers(tx, ts).await?;
+        match r.iter().find(|x| **x != TransferResult::Ok) {
+            None => Ok(()),
+            Some(TransferResult::Overflow) => Err(crate::ledger::amount_overflow()),
+            Some(bad) => Err(crate::ledger::unexpected(*bad, "loan money not recorded")),
+        }
+    }
+
+    /// The bank records a repayment (interest due first, then principal). The same
+    /// reference again with the same fields is the same repayment (nothing new is recorded);
+    /// with other fields it is refused. Returns the repayment and whether it is new.
+    pub async fn record_repayment(
+        &self,
+        actor: &Actor,
+        id: &str,
+        reference: &str,
+        amount_yuan: &str,
+        paid_on: &str,
+    ) -> Result<(Repayment, bool)> {
+        let mut errs = Vec::new();
+        let reference = kebao_domain::org::text_field("reference", reference, true, 64)
+            .map_err(|e| errs.push(e))
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        let amount = Money::parse_yuan(amount_yuan, "amount_yuan").map_err(|e| errs.push(e)).ok();
+        let on = kebao_domain::org::parse_date("paid_on", paid_on).map_err(|e| errs.push(e)).ok();
+        let (Some(amount), Some(on), true) = (amount, on, errs.is_empty()) else {
+            return Err(Invalid(errs).into());
+        };
+        if on > self.today() {
+            return Err(FieldError::new(
+                "paid_on",
+                "future",
+                "还款日不能晚于今天",
+                "the repayment day cannot be in the future",
+            )
+            .into());
+        }
+        let mut tx = self.store.begin_write().await?;
+        let mut l = store::get(tx.conn(), id).await?;
+        self.require(actor, Action::ServiceLoan, &loan_resource(&l), &Basis::Own)?;
+        if let Some(seen) = store::repayment_by_reference(tx.conn(), &l.id, &reference).await? {
+            if seen.amount == amount && seen.paid_on == on {
+                return Ok((seen, false));
+            }
+            return Err(FieldError::new(
+                "reference",
+                "reference_reused",
+                format!(
+                    "流水号 {reference} 已登记为 {} 元（{}），与本次不同",
+                    seen.amount.to_yuan_string(),
+                    seen.paid_on
+                ),
+                format!(
+                    "reference {reference} was recorded as {} yuan on {}, which differs",
+                    seen.amount.to_yuan_string(),
+                    seen.paid_on
+                ),
+            )
+            .into());
+        }
+        if !matches!(l.status, LoanStatus::Servicing | LoanStatus::Repaid) {
+            return Err(conflict(
+                "not_disbursed",
+                format!("该贷款尚未放款（{}）", l.status.label_zh()),
+                format!("the loan is not disbursed ({})", l.status.label_en()),
+            ));
+        }
+        if l.disbursed_on.is_some_and(|d| on < d) {
+            return Err(FieldError::new(
+                "paid_on",
+                "before_disbursement",
+                "还款日早于放款日",
+                "the repayment is dated before the disbursement",
+            )
+            .into());
+        }
+        let paid = store::repayments(tx.conn(), &l.id).await?;
+        let mut s = servicing(&l, &paid).unwrap_or_else(|| Servicing::new(Vec::new()));
+        let a = s.apply(amount, on)?;
+        let p = Repayment {
+            id: self.new_id(),
+            loan_id: l.id.clone(),
+            reference: reference.clone(),
+            paid_on: on,
+            amount,
+            interest: a.interest,
+            principal: a.principal,
+            recorded_by: actor.log_name(),
+            recorded_at_us: self.now_us(),
+        };
+        store::insert_repayment(tx.conn(), &p).await?;
+        let (principal, _, cash, interest) = accounts(&l);
+        self.ensure_account(&mut tx, &cash, &l.bank_id, "loan_cash_received", AccountFlags::default())
+            .await?;
+        self.ensure_account(&mut tx, &interest, &l.bank_id, "loan_interest_income", AccountFlags::default())
+            .await?;
+        let mut ts = Vec::new();
+        if a.interest.fen() > 0 {
+            ts.push(Transfer {
+                id: format!("loan-interest:{}", p.id),
+                debit_account_id: cash.clone(),
+                credit_account_id: interest,
+                amount: a.interest.fen(),
+                pending_id: None,
+                code: codes::REPAY_INTEREST,
+                event_ref: l.id.clone(),
+                flags: TransferFlags::default(),
+            });
+        }
+        if a.principal.fen() > 0 {
+            ts.push(Transfer {
+                id: format!("loan-principal:{}", p.id),
+                debit_account_id: cash,
+                credit_account_id: principal,
+                amount: a.principal.fen(),
+                pending_id: None,
+                code: codes::REPAY_PRINCIPAL,
+                event_ref: l.id.clone(),
+                flags: TransferFlags::default(),
+            });
+        }
+        self.expect_transfers(&mut tx, &ts).await?;
+        if s.repaid() && l.status == LoanStatus::Servicing {
+            let from = l.status;
+            l.status = LoanStatus::Repaid;
+            l.updated_at_us = self.now_us();
+            store::update(tx.conn(), &l, from).await?;
+            self.tell_borrower(&mut tx, &l, "贷款已全部结清".into(), "Your loan is repaid in full".into())
+                .await?;
+        }
+        let draft = EventDraft::new(
+            &actor.log_name(),
+            "loan.repayment_recorded",
+            &l.id,
+            serde_json::json!({"repayment": p.id, "reference": reference, "paid_on": on.to_string(),
+                "amount_fen": amount.fen(), "interest_fen": a.interest.fen(), "principal_fen": a.principal.fen(),
+                "status": l.status.code()}),
+        );
+        self.finish(tx, draft).await?;
+        Ok((p, true))
+    }
+
+    /// The loans the actor may see: the zone's officers and the regulator every loan; a
+    /// bank, an insurer or an enterprise those it is a party to. Newest first.
+    pub async fn loans(&self, actor: &Actor, status: Option<LoanStatus>) -> Result<Vec<Listed>> {
+        let mut tx = self.store.begin_read().await?;
+        let all = self.allows(actor, Action::ReadAllLoans, &Resource::Zone);
+        let org = actor.org_id().unwrap_or_default().to_owned();
+        let party = if all { Party::All } else { Party::Of(&org) };
+        if !all && org.is_empty() {
+            return Err(ServiceError::Unauthenticated("sign in first"));
+        }
+        let list = store::list(tx.conn(), &party, status, 500).await?;
+        Ok(list
+            .into_iter()
+            .filter(|l| self.allows(actor, Action::ReadLoan, &loan_resource(&l.loan)))
+            .collect())
+    }
+
+    /// One loan with its parties, scheme, schedule and repayments, and what the actor may do.
+    pub async fn loan(&self, actor: &Actor, id: &str) -> Result<LoanView> {
+        let mut tx = self.store.begin_read().await?;
+        let l = store::get(tx.conn(), id).await?;
+        let res = loan_resource(&l);
+        self.require(actor, Action::ReadLoan, &res, &Basis::None)?;
+        let name = |o: Organisation| o.name;
+        let enterprise_name = name(orgs::get(tx.conn(), &l.enterprise_id).await?);
+        let bank_name = name(orgs::get(tx.conn(), &l.bank_id).await?);
+        let insurer_name = name(orgs::get(tx.conn(), &l.insurer_id).await?);
+        let scheme = store::schemes(tx.conn())
+            .await?
+            .into_iter()
+            .find(|s| s.id == l.scheme_id && s.version == l.scheme_version);
+        let repayments = store::repayments(tx.conn(), &l.id).await?;
+        let s = servicing(&l, &repayments);
+        let days_past_due = s.as_ref().map_or(0, |s| s.days_past_due(self.today()));
+        let may_service = self.allows(actor, Action::ServiceLoan, &res)
+            && matches!(l.status, LoanStatus::Approved | LoanStatus::Servicing);
+        Ok(LoanView {
+            may_decide: self.reviewer_of(actor, &l),
+            may_service,
+            enterprise_name,
+            bank_name,
+            insurer_name,
+            scheme,
+            servicing: s,
+            repayments,
+            days_past_due,
+            loan: l,
+        })
+    }
+}
+
+/// The organisation `id` if it exists and is of `kind`.
+async fn org_of_kind(tx: &mut Tx, id: &str, kind: OrgKind) -> Result<Option<Organisation>> {
+    match orgs::get(tx.conn(), id.trim()).await {
+        Ok(o) if o.kind == kind => Ok(Some(o)),
+        Ok(_) | Err(kebao_store::StoreError::NotFound) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The loan's ledger accounts: its principal receivable, the bank's lending, the bank's cash
+/// received on loans, and the loan's interest income.
+fn accounts(l: &Loan) -> (String, String, String, String) {
+    (
+        format!("loan:{}:principal", l.id),
+        format!("org:{}:loans_funded", l.bank_id),
+        format!("org:{}:loan_cash", l.bank_id),
+        format!("loan:{}:interest", l.id),
+    )
+}
+
+/// The instalment due next on `d` (the first not fully paid).
+pub fn next_due(s: &Servicing) -> Option<Instalment> {
+    s.schedule
+        .iter()
+        .zip(&s.paid)
+        .find(|(i, a)| a.interest < i.interest || a.principal < i.principal)
+        .map(|(i, _)| *i)
+}
+
+/// Whether `d` is a valid business date string (the pages' default for forms).
+pub fn today_string(d: Date) -> String {
+    d.to_string()
+}

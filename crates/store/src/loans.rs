@@ -1,0 +1,299 @@
+//! Loan schemes as loaded, loans and their repayments (C7).
+
+use crate::{json_col, to_json, Result, StoreError};
+use kebao_domain::loan::{Decision, Loan, LoanStatus, RepaymentMethod, Scheme};
+use kebao_domain::Money;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+/// Stores a scheme version; `Conflict` if that version exists.
+pub async fn insert_scheme(conn: &mut AnyConnection, s: &Scheme, loaded_by: &str, at_us: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO loan_schemes (id, version, doc, loaded_by, loaded_at_us) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(&s.id)
+    .bind(s.version)
+    .bind(to_json(s)?)
+    .bind(loaded_by)
+    .bind(at_us)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Every scheme version, by id then version.
+pub async fn schemes(conn: &mut AnyConnection) -> Result<Vec<Scheme>> {
+    let rows = sqlx::query("SELECT doc FROM loan_schemes ORDER BY id, version").fetch_all(&mut *conn).await?;
+    rows.iter().map(|r| json_col(r, "doc")).collect()
+}
+
+const COLS: &str = "id, scheme_id, scheme_version, enterprise_id, bank_id, insurer_id, amount_fen, term_months, \
+     rate_bp, premium_rate_bp, method, funds_use, status, bank_decision, bank_reason, insurer_decision, \
+     insurer_reason, zone_decision, zone_reason, disbursed_on, schedule, applied_by, applied_at_us, updated_at_us";
+
+fn decision(r: &AnyRow, who: &str) -> Result<Option<Decision>> {
+    let d = crate::opt_text(r, &format!("{who}_decision"))?;
+    let reason = crate::opt_text(r, &format!("{who}_reason"))?.unwrap_or_default();
+    Ok(d.map(|d| Decision { approve: d == "approve", reason }))
+}
+
+fn row(r: &AnyRow) -> Result<Loan> {
+    let status: String = r.try_get("status")?;
+    let method: String = r.try_get("method")?;
+    let schedule = match crate::opt_text(r, "schedule")? {
+        Some(s) => serde_json::from_str(&s).map_err(|e| {
+            StoreError::Other(format!("stored `loans.schedule` is not what was written: {e}"))
+        })?,
+        None => Vec::new(),
+    };
+    Ok(Loan {
+        id: r.try_get("id")?,
+        scheme_id: r.try_get("scheme_id")?,
+        scheme_version: r.try_get("scheme_version")?,
+        enterprise_id: r.try_get("enterprise_id")?,
+        bank_id: r.try_get("bank_id")?,
+        insurer_id: r.try_get("insurer_id")?,
+        amount: Money::from_fen(r.try_get("amount_fen")?),
+        term_months: r.try_get("term_months")?,
+        rate_bp: r.try_get("rate_bp")?,
+        premium_rate_bp: r.try_get("premium_rate_bp")?,
+        method: RepaymentMethod::from_code(&method)
+            .ok_or_else(|| crate::bad_value("loans.method", &method))?,
+        funds_use: r.try_get("funds_use")?,
+        status: LoanStatus::from_code(&status).ok_or_else(|| crate::bad_value("loans.status", &status))?,
+        bank: decision(r, "bank")?,
+        insurer: decision(r, "insurer")?,
+        zone: decision(r, "zone")?,
+        disbursed_on: crate::opt_date_col(r, "disbursed_on")?,
+        schedule,
+        applied_by: r.try_get("applied_by")?,
+        applied_at_us: r.try_get("applied_at_us")?,
+        updated_at_us: r.try_get("updated_at_us")?,
+    })
+}
+
+fn code(d: &Option<Decision>) -> Option<String> {
+    d.as_ref().map(|d| if d.approve { "approve" } else { "decline" }.to_owned())
+}
+
+fn reason(d: &Option<Decision>) -> Option<String> {
+    d.as_ref().map(|d| d.reason.clone())
+}
+
+/// Stores a new application.
+pub async fn insert(conn: &mut AnyConnection, l: &Loan) -> Result<()> {
+    sqlx::query(&format!(
+        "INSERT INTO loans ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+         $17, $18, $19, $20, $21, $22, $23, $24)"
+    ))
+    .bind(&l.id)
+    .bind(&l.scheme_id)
+    .bind(l.scheme_version)
+    .bind(&l.enterprise_id)
+    .bind(&l.bank_id)
+    .bind(&l.insurer_id)
+    .bind(l.amount.fen())
+    .bind(l.term_months)
+    .bind(l.rate_bp)
+    .bind(l.premium_rate_bp)
+    .bind(l.method.code())
+    .bind(&l.funds_use)
+    .bind(l.status.code())
+    .bind(code(&l.bank))
+    .bind(reason(&l.bank))
+    .bind(code(&l.insurer))
+    .bind(reason(&l.insurer))
+    .bind(code(&l.zone))
+    .bind(reason(&l.zone))
+    .bind(l.disbursed_on.map(|d| d.to_string()))
+    .bind(if l.schedule.is_empty() { None } else { Some(to_json(&l.schedule)?) })
+    .bind(&l.applied_by)
+    .bind(l.applied_at_us)
+    .bind(l.updated_at_us)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Saves a loan's decisions, status and disbursement, if its status is still `from`
+/// (`Conflict` otherwise: someone else moved it first).
+pub async fn update(conn: &mut AnyConnection, l: &Loan, from: LoanStatus) -> Result<()> {
+    let done = sqlx::query(
+        "UPDATE loans SET status = $2, bank_decision = $3, bank_reason = $4, insurer_decision = $5, insurer_reason = $6, \
+         zone_decision = $7, zone_reason = $8, disbursed_on = $9, schedule = $10, updated_at_us = $11 \
+         WHERE id = $1 AND status = $12",
+    )
+    .bind(&l.id)
+    .bind(l.status.code())
+    .bind(code(&l.bank))
+    .bind(reason(&l.bank))
+    .bind(code(&l.insurer))
+    .bind(reason(&l.insurer))
+    .bind(code(&l.zone))
+    .bind(reason(&l.zone))
+    .bind(l.disbursed_on.map(|d| d.to_string()))
+    .bind(if l.schedule.is_empty() { None } else { Some(to_json(&l.schedule)?) })
+    .bind(l.updated_at_us)
+    .bind(from.code())
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::Conflict("the loan changed meanwhile".into()));
+    }
+    Ok(())
+}
+
+/// A loan by id.
+pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Loan> {
+    let r = sqlx::query(&format!("SELECT {COLS} FROM loans WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    row(&r)
+}
+
+/// Whose loans a list shows.
+#[derive(Debug, Clone)]
+pub enum Party<'a> {
+    /// The loans an organisation is a party to (as borrower, bank or insurer).
+    Of(&'a str),
+    /// Every loan (the zone, the regulator).
+    All,
+}
+
+/// A loan with its parties named.
+#[derive(Debug, Clone)]
+pub struct Listed {
+    pub loan: Loan,
+    pub enterprise_name: String,
+    pub bank_name: String,
+    pub insurer_name: String,
+}
+
+/// Loans of a party, optionally in one status, newest first, at most `limit`.
+pub async fn list(
+    conn: &mut AnyConnection,
+    party: &Party<'_>,
+    status: Option<LoanStatus>,
+    limit: u32,
+) -> Result<Vec<Listed>> {
+    let cols: String = COLS.split(", ").map(|c| format!("l.{}", c.trim())).collect::<Vec<_>>().join(", ");
+    let mut sql = format!(
+        "SELECT {cols}, e.name AS e_name, b.name AS b_name, i.name AS i_name FROM loans l \
+         JOIN organisations e ON e.id = l.enterprise_id JOIN organisations b ON b.id = l.bank_id \
+         JOIN organisations i ON i.id = l.insurer_id WHERE 1 = 1"
+    );
+    let mut n = 0;
+    let mut next = || {
+        n += 1;
+        format!("${n}")
+    };
+    let who = match party {
+        Party::Of(o) => Some(*o),
+        Party::All => None,
+    };
+    if who.is_some() {
+        let p = next();
+        sql.push_str(&format!(" AND (l.enterprise_id = {p} OR l.bank_id = {p} OR l.insurer_id = {p})"));
+    }
+    if status.is_some() {
+        sql.push_str(&format!(" AND l.status = {}", next()));
+    }
+    sql.push_str(&format!(" ORDER BY l.applied_at_us DESC, l.id DESC LIMIT {}", next()));
+    let mut q = sqlx::query(&sql);
+    if let Some(o) = who {
+        q = q.bind(o.to_owned());
+    }
+    if let Some(s) = status {
+        q = q.bind(s.code());
+    }
+    let rows = q.bind(i64::from(limit)).fetch_all(&mut *conn).await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Listed {
+                loan: row(r)?,
+                enterprise_name: r.try_get("e_name")?,
+                bank_name: r.try_get("b_name")?,
+                insurer_name: r.try_get("i_name")?,
+            })
+        })
+        .collect()
+}
+
+/// A repayment the bank recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Repayment {
+    pub id: String,
+    pub loan_id: String,
+    pub reference: String,
+    pub paid_on: time::Date,
+    pub amount: Money,
+    pub interest: Money,
+    pub principal: Money,
+    pub recorded_by: String,
+    pub recorded_at_us: i64,
+}
+
+const REPAY_COLS: &str =
+    "id, loan_id, reference, paid_on, amount_fen, interest_fen, principal_fen, recorded_by, recorded_at_us";
+
+fn repayment(r: &AnyRow) -> Result<Repayment> {
+    Ok(Repayment {
+        id: r.try_get("id")?,
+        loan_id: r.try_get("loan_id")?,
+        reference: r.try_get("reference")?,
+        paid_on: crate::date_col(r, "paid_on")?,
+        amount: Money::from_fen(r.try_get("amount_fen")?),
+        interest: Money::from_fen(r.try_get("interest_fen")?),
+        principal: Money::from_fen(r.try_get("principal_fen")?),
+        recorded_by: r.try_get("recorded_by")?,
+        recorded_at_us: r.try_get("recorded_at_us")?,
+    })
+}
+
+/// Stores a repayment; `Conflict` if the loan has one with the same reference.
+pub async fn insert_repayment(conn: &mut AnyConnection, p: &Repayment) -> Result<()> {
+    sqlx::query(&format!(
+        "INSERT INTO loan_repayments ({REPAY_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+    ))
+    .bind(&p.id)
+    .bind(&p.loan_id)
+    .bind(&p.reference)
+    .bind(p.paid_on.to_string())
+    .bind(p.amount.fen())
+    .bind(p.interest.fen())
+    .bind(p.principal.fen())
+    .bind(&p.recorded_by)
+    .bind(p.recorded_at_us)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// A loan's repayments, in the order they were paid.
+pub async fn repayments(conn: &mut AnyConnection, loan_id: &str) -> Result<Vec<Repayment>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {REPAY_COLS} FROM loan_repayments WHERE loan_id = $1 ORDER BY paid_on, recorded_at_us, id"
+    ))
+    .bind(loan_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(repayment).collect()
+}
+
+/// The repayment a loan has under a reference, if any.
+pub async fn repayment_by_reference(
+    conn: &mut AnyConnection,
+    loan_id: &str,
+    reference: &str,
+) -> Result<Option<Repayment>> {
+    let r = sqlx::query(&format!(
+        "SELECT {REPAY_COLS} FROM loan_repayments WHERE loan_id = $1 AND reference = $2"
+    ))
+    .bind(loan_id)
+    .bind(reference)
+    .fetch_optional(&mut *conn)
+    .await?;
+    r.as_ref().map(repayment).transpose()
+}
