@@ -191,6 +191,44 @@ impl Run<'_> {
                     .ok_or_else(|| anyhow!("unknown kind of personal-data request `{kind}`"))?;
                 svc.file_data_request(&who, k, details).await?;
             }
+            Step::LoanApply {
+                by,
+                scheme,
+                bank,
+                insurer,
+                amount_yuan,
+                term_months,
+                rate_pct,
+                premium_rate_pct,
+                method,
+                funds_use,
+                save,
+            } => {
+                let who = self.actor(by).await?;
+                let org = self.org_of(by).await?;
+                let input = kebao_service::loans::LoanInput {
+                    scheme_id: scheme.clone(),
+                    bank_id: self.org_of(bank).await?,
+                    insurer_id: self.org_of(insurer).await?,
+                    amount_yuan: amount_yuan.to_string(),
+                    term_months: term_months.to_string(),
+                    rate_pct: rate_pct.clone(),
+                    premium_rate_pct: premium_rate_pct.clone(),
+                    method: method.clone(),
+                    funds_use: funds_use.clone(),
+                };
+                let l = svc.apply_loan(&who, &org, &input).await?;
+                self.save(&Some(save.clone()), l.id);
+            }
+            Step::LoanDecide { by, loan, approve, reason } => {
+                let who = self.actor(by).await?;
+                svc.decide_loan(&who, &self.get(loan)?, *approve, reason).await?;
+            }
+            Step::LoanDisburse { by, loan, days } => {
+                let who = self.actor(by).await?;
+                let on = svc.today() + time::Duration::days(*days);
+                svc.disburse_loan(&who, &self.get(loan)?, &on.to_string()).await?;
+            }
             Step::PersonDataRequest { by, person, identity_check, of, kind, details } => {
                 let who = self.actor(by).await?;
                 let input = kebao_service::privacy::PersonRequestInput {

@@ -336,6 +336,36 @@ pub enum Step {
         #[serde(default)]
         details: String,
     },
+    /// An enterprise applies for an insured loan; `bank` and `insurer` name demo users of
+    /// those organisations.
+    LoanApply {
+        by: String,
+        scheme: String,
+        bank: String,
+        insurer: String,
+        amount_yuan: i64,
+        term_months: i64,
+        rate_pct: String,
+        premium_rate_pct: String,
+        method: String,
+        funds_use: String,
+        save: String,
+    },
+    /// The bank, the insurer or the zone decides on a loan.
+    LoanDecide {
+        by: String,
+        loan: String,
+        approve: bool,
+        #[serde(default)]
+        reason: String,
+    },
+    /// The bank disburses a loan `days` from the step's day (0 or less).
+    LoanDisburse {
+        by: String,
+        loan: String,
+        #[serde(default)]
+        days: i64,
+    },
     /// A platform administrator records the request of a person who is not a user.
     PersonDataRequest {
         by: String,
@@ -451,7 +481,10 @@ impl Step {
             | ClawBack { by, .. }
             | Object { by, .. }
             | DataRequest { by, .. }
-            | ImpactAssessment { by, .. } => vec![by],
+            | ImpactAssessment { by, .. }
+            | LoanDecide { by, .. }
+            | LoanDisburse { by, .. } => vec![by],
+            LoanApply { by, bank, insurer, .. } => vec![by, bank, insurer],
             PersonDataRequest { by, of, .. } => vec![by, of],
         }
     }

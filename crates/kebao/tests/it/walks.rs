@@ -40,16 +40,20 @@ const DAYS: &[Day] = &[
             "/consents",
             "/account/data",
             "/products",
+            "/loans",
+            "/loans/new",
         ],
-        // A policy, and one whose premium is still due (its payment card), from the dashboard.
+        // A policy, and one whose premium is still due (its payment card), from the dashboard;
+        // a loan being repaid.
         follow: &[
             ("/policies", "#policies a[href^='/policies/']"),
             ("/dashboard", "#underway a[href^='/policies/']"),
+            ("/loans?status=servicing", "#loans a[href^='/loans/']"),
         ],
     },
     Day {
         login: "ins.underwriter",
-        pages: &["/dashboard", "/underwriting", "/policies", "/policies?status=unconfirmed"],
+        pages: &["/dashboard", "/underwriting", "/policies", "/policies?status=unconfirmed", "/loans"],
         // A policy, a paper policy waiting for its confirmation, and the insurer's own page
         // (its collection account).
         follow: &[
@@ -76,7 +80,14 @@ const DAYS: &[Day] = &[
     },
     Day {
         login: "zone.approver",
-        pages: &["/dashboard", "/subsidies", "/subsidies/dashboard", "/zone/insurance", "/disputes"],
+        pages: &[
+            "/dashboard",
+            "/subsidies",
+            "/subsidies/dashboard",
+            "/zone/insurance",
+            "/disputes",
+            "/loans",
+        ],
         follow: &[("/subsidies", "td a[href^='/subsidies/']")],
     },
     Day {
@@ -89,7 +100,11 @@ const DAYS: &[Day] = &[
         pages: &["/dashboard", "/disputes"],
         follow: &[("/disputes", "#disputes a[href^='/disputes/']")],
     },
-    Day { login: "bank.officer", pages: &["/dashboard", "/consents", "/orgs?kind=enterprise"], follow: &[] },
+    Day {
+        login: "bank.officer",
+        pages: &["/dashboard", "/consents", "/orgs?kind=enterprise", "/loans"],
+        follow: &[("/loans?status=in_review", "#loans a[href^='/loans/']")],
+    },
     Day { login: "guarantor.officer", pages: &["/dashboard", "/consents"], follow: &[] },
     Day {
         login: "platform.admin",
@@ -245,6 +260,38 @@ const ACTS: &[Act] = &[
         fill: "const f = document.querySelector('form[action=\"/account/data\"]'); f.querySelector('[name=kind]').value = 'correct'; f.querySelector('[name=details]').value = '姓名拼写有误，应为张伟'; f.requestSubmit();",
         expect: "done=data_request",
         shows: "#my-requests",
+    },
+    Act {
+        login: "bank.officer",
+        what: "approves a loan application it has to review",
+        list: "/loans?status=in_review",
+        open: Some("const a = document.querySelector(\"#loans a[href^='/loans/']\"); return a && a.getAttribute('href');"),
+        fill: "const f = document.querySelector('#decide form');\
+               f.querySelector('[name=reason]').value = '走查：经营稳定，同意放款';\
+               f.requestSubmit(f.querySelector('button[value=approve]'));",
+        expect: "done=loan_decided",
+        shows: "#decisions",
+    },
+    Act {
+        login: "zone.approver",
+        what: "approves a loan both the bank and the insurer approved",
+        list: "/loans?status=zone_review",
+        open: Some("const a = document.querySelector(\"#loans a[href^='/loans/']\"); return a && a.getAttribute('href');"),
+        fill: "const f = document.querySelector('#decide form'); f.requestSubmit(f.querySelector('button[value=approve]'));",
+        expect: "done=loan_decided",
+        shows: "#decisions",
+    },
+    Act {
+        login: "bank.officer",
+        what: "records a repayment on a loan being repaid",
+        list: "/loans?status=servicing",
+        open: Some("const a = document.querySelector(\"#loans a[href^='/loans/']\"); return a && a.getAttribute('href');"),
+        fill: "const f = document.querySelector('#repay form');\
+               f.querySelector('[name=reference]').value = 'WALK-0001';\
+               f.querySelector('[name=amount_yuan]').value = '1000';\
+               f.requestSubmit();",
+        expect: "done=loan_repayment",
+        shows: "#repayments",
     },
     Act {
         login: "platform.admin",

@@ -107,7 +107,7 @@ contract!(
             Err(ServiceError::Forbidden { .. })
         ));
         assert_eq!(state(&ctx).await, before);
-    // Without a consent to the insurer the application is refused, naming the insurer.
+        // Without a consent to the insurer the application is refused, naming the insurer.
         let other = ctx
             .svc
             .create_org(&operator(), &org_input("楚江财产保险股份有限公司", &uscc(62), "insurer"))

@@ -8,6 +8,7 @@ pub(crate) mod disputes;
 mod dto;
 mod handlers;
 pub(crate) mod jobs;
+pub(crate) mod loans;
 pub(crate) mod operations;
 pub(crate) mod policies;
 pub(crate) mod privacy;
@@ -132,6 +133,12 @@ pub fn routes() -> Router<AppState> {
         .route("/data-requests/{id}", get(privacy::get))
         .route("/data-requests/{id}/answer", post(privacy::answer))
         .route("/impact-assessments", get(privacy::assessments).post(privacy::record_assessment))
+        .route("/loan-schemes", get(loans::schemes))
+        .route("/loans", get(loans::list).post(loans::apply))
+        .route("/loans/{id}", get(loans::get))
+        .route("/loans/{id}/decision", post(loans::decide))
+        .route("/loans/{id}/disburse", post(loans::disburse))
+        .route("/loans/{id}/repayments", post(loans::repay))
         .route("/jobs", get(jobs::list).post(jobs::start))
         .route("/jobs/{id}", get(jobs::get))
         .route("/jobs/{id}/cancel", post(jobs::cancel))
@@ -209,7 +216,8 @@ async fn not_found() -> ApiError {
         subsidies::list, subsidies::get, subsidies::step, subsidies::object, subsidies::resolve, subsidies::upload,
         subsidies::offers, subsidies::dashboard, subsidies::what_if, attachments::download,
         jobs::list, jobs::get, jobs::start, jobs::cancel, privacy::my_data, privacy::file, privacy::list,
-        privacy::answer, privacy::record, privacy::get, privacy::assessments, privacy::record_assessment
+        privacy::answer, privacy::record, privacy::get, privacy::assessments, privacy::record_assessment,
+        loans::schemes, loans::list, loans::apply, loans::get, loans::decide, loans::disburse, loans::repay
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorInfo, crate::error::ErrorDetail)),
     modifiers(&BearerAuth, &CommonResponses),

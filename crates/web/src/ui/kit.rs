@@ -130,6 +130,8 @@ pub struct UserChrome {
     pub claims: bool,
     pub disputes: bool,
     pub subsidies: bool,
+    /// Insured loans: their parties and the zone.
+    pub loans: bool,
     pub consents: bool,
     pub audit: bool,
     /// Sees the background jobs.
@@ -206,6 +208,9 @@ pub(super) async fn chrome_any(
                 claims: enterprise || insurer || supervisor,
                 disputes: enterprise || insurer || supervisor || ab.on_zone(Action::Mediate),
                 subsidies: enterprise || supervisor,
+                loans: enterprise
+                    || matches!(kind, Some(OrgKind::Bank | OrgKind::Insurer))
+                    || ab.on_zone(Action::ReadAllLoans),
                 consents: enterprise
                     || matches!(kind, Some(OrgKind::Bank | OrgKind::Guarantor | OrgKind::Insurer)),
                 audit: ab.on_zone(Action::ReadAudit),
@@ -274,6 +279,13 @@ pub(super) fn done_notice(tr: Tr, code: &str) -> Option<String> {
             "Request sent. The platform's administrators answer by the date shown; you are notified.",
         ),
         "data_answer" => ("答复已记录，并已通知本人。", "Answer recorded; the person is notified."),
+        "loan_applied" => (
+            "贷款申请已提交，银行和保险机构将分别审查。",
+            "Loan application sent; the bank and the insurer each review it.",
+        ),
+        "loan_decided" => ("决定已记录。", "Decision recorded."),
+        "loan_disbursed" => ("放款已登记，还款计划已生成。", "Disbursement recorded; the schedule is set."),
+        "loan_repayment" => ("还款已登记。", "Repayment recorded."),
         "data_answer_offline" => (
             "答复已记录。此人不是平台用户：请按其留下的联系方式把答复和信息清单交给本人。",
             "Answer recorded. The person is not a user: give them the answer and the list of their data the way they asked.",

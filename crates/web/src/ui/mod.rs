@@ -13,6 +13,7 @@ mod disputes;
 mod home;
 mod jobs;
 mod kit;
+mod loans;
 mod policies;
 mod privacy;
 mod products;
@@ -38,6 +39,7 @@ pub fn routes() -> axum::Router<AppState> {
         .merge(claims::routes().layer(axum::middleware::from_fn(language)))
         .merge(disputes::routes().layer(axum::middleware::from_fn(language)))
         .merge(subsidies::routes().layer(axum::middleware::from_fn(language)))
+        .merge(loans::routes().layer(axum::middleware::from_fn(language)))
 }
 
 /// Any path no route answers: a page that says so (in the page's language, with the menu),

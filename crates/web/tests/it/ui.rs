@@ -724,3 +724,185 @@ async fn personal_data_requests_through_the_pages_and_the_api() {
     assert_eq!(list[0]["extract"], "api_consents_read");
     assert_eq!(e.get_auth("/api/v1/impact-assessments", &bt).await.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn an_insured_loan_through_the_pages_and_the_api() {
+    use kebao_domain::user::Role;
+    let app = app().await;
+    let op = kebao_service::authz::Actor::System { name: "test".into() };
+    let mut ent = org("武汉光谷精密光学有限公司", 61, "enterprise");
+    ent.founded_on = "2019-05-01".into();
+    let ent = app.svc.create_org(&op, &ent).await.unwrap();
+    app.svc
+        .put_facts(
+            &op,
+            &ent.id,
+            kebao_domain::YearlyFacts {
+                year: 2025,
+                revenue: kebao_domain::Money::from_fen(800_000_000),
+                rnd_expense: kebao_domain::Money::from_fen(60_000_000),
+                staff: 60,
+                rnd_staff: 20,
+                patents_granted: 3,
+                patents_pending: 1,
+                export_share_bp: 0,
+            },
+        )
+        .await
+        .unwrap();
+    let ins = app.svc.create_org(&op, &org("楚天财产保险股份有限公司", 31, "insurer")).await.unwrap();
+    let bank = app.svc.org_id_by_uscc(&op, &uscc(2)).await.unwrap().unwrap();
+    let gov = app.svc.org_id_by_uscc(&op, &uscc(3)).await.unwrap().unwrap();
+    for (o, name, role) in [
+        (&ent.id, "ent.loan", Role::EnterpriseAdmin),
+        (&ins.id, "uw.loan", Role::Underwriter),
+        (&gov, "approver", Role::ZoneApprover),
+    ] {
+        let input = kebao_service::users::NewUserInput {
+            username: name.into(),
+            display_name: name.into(),
+            password: PW.into(),
+        };
+        app.svc.add_user(&op, o, &input, &[role]).await.unwrap();
+    }
+    let borrower = app.svc.actor_for(app.svc.find_user("ent.loan").await.unwrap()).await.unwrap();
+    for (to, purpose) in [(&bank, "loan_review"), (&ins.id, "underwriting")] {
+        let c = kebao_domain::consent::ConsentInput {
+            grantee_id: to.clone(),
+            scopes: vec!["profile".into()],
+            purpose: purpose.into(),
+            valid_from: "2026-11-28".into(),
+            expires_on: "2027-11-28".into(),
+            signer_name: "陈明".into(),
+            signer_title: "法定代表人".into(),
+            ..Default::default()
+        };
+        app.svc.grant_consent(&borrower, &ent.id, &c, "授权书.pdf", b"%PDF-1.7 consent").await.unwrap();
+    }
+    // The enterprise applies on the page; the scheme's rules show their sources.
+    let mut e = Client::new(&app);
+    e.login("ent.loan", PW).await;
+    let page = e.get("/loans/new").await.text();
+    assert!(
+        page.contains("id=\"apply-loan\"") && page.contains("天门") && page.contains("仅限所述地区已核实"),
+        "{page}"
+    );
+    let token = e.csrf().await;
+    let form = |amount: &str| {
+        vec![
+            ("csrf", token.clone()),
+            ("scheme_id", "tianmen_style".to_owned()),
+            ("bank_id", bank.clone()),
+            ("insurer_id", ins.id.clone()),
+            ("amount_yuan", amount.to_owned()),
+            ("term_months", "12".to_owned()),
+            ("rate_pct", "3.80".to_owned()),
+            ("premium_rate_pct", "2.50".to_owned()),
+            ("method", "bullet".to_owned()),
+            ("funds_use", "working_capital".to_owned()),
+        ]
+    };
+    let pairs = |f: &[(&'static str, String)]| f.iter().map(|(k, v)| (*k, v.clone())).collect::<Vec<_>>();
+    let bad = pairs(&form("5000000"));
+    let bad: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = e.post_form("/loans", &bad).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.text().contains("贷款上限") && r.text().contains("5000000"),
+        "the error is named and the input kept"
+    );
+    let good = pairs(&form("1000000"));
+    let good: Vec<(&str, &str)> = good.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = e.post_form("/loans", &good).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let loan_page = r.location();
+    let id = loan_page.trim_start_matches("/loans/").split('?').next().unwrap().to_owned();
+    let page = e.get(&loan_page).await.text();
+    assert!(
+        page.contains("贷款申请已提交") && page.contains("汉江银行光谷支行") && page.contains("楚天财产保险"),
+        "{page}"
+    );
+    // The bank decides on the page; the insurer through the API; the zone on the page.
+    let mut b = Client::new(&app);
+    b.login("banker", PW).await;
+    assert!(b.get("/dashboard").await.text().contains("审查贷款申请"));
+    let list = b.get("/loans").await.text();
+    assert!(list.contains("武汉光谷精密光学有限公司") && list.contains("银行、保险审查中"), "{list}");
+    let page = b.get(&format!("/loans/{id}")).await.text();
+    assert!(page.contains("id=\"decide\""), "{page}");
+    let bt = b.csrf().await;
+    let r = b
+        .post_form(&format!("/loans/{id}/decision"), &[("csrf", &bt), ("outcome", "decline"), ("reason", "")])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("不予批准须写明理由"));
+    let r = b
+        .post_form(
+            &format!("/loans/{id}/decision"),
+            &[("csrf", &bt), ("outcome", "approve"), ("reason", "流水充足")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let mut u = Client::new(&app);
+    let ut = u.token("uw.loan").await;
+    let d = u.get_auth(&format!("/api/v1/loans/{id}"), &ut).await.json();
+    assert_eq!(d["may_decide_as"], "insurer");
+    let r = u
+        .json(
+            "POST",
+            &format!("/api/v1/loans/{id}/decision"),
+            Some(&ut),
+            serde_json::json!({"approve": true}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["status"], "zone_review");
+    let mut z = Client::new(&app);
+    z.login("approver", PW).await;
+    let zt = z.csrf().await;
+    let r = z
+        .post_form(&format!("/loans/{id}/decision"), &[("csrf", &zt), ("outcome", "approve"), ("reason", "")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    // The bank disburses and records a repayment; the schedule shows it.
+    let r =
+        b.post_form(&format!("/loans/{id}/disburse"), &[("csrf", &bt), ("disbursed_on", "2026-11-28")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let page = b.get(&format!("/loans/{id}")).await.text();
+    assert!(
+        page.contains("id=\"schedule\"") && page.contains("id=\"repay\"") && page.contains("2027-02-28"),
+        "{page}"
+    );
+    let r = b
+        .post_form(
+            &format!("/loans/{id}/repayments"),
+            &[("csrf", &bt), ("reference", "TX-1"), ("amount_yuan", "100"), ("paid_on", "2026-11-28")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let bk = b.token("banker").await;
+    let again = b
+        .json(
+            "POST",
+            &format!("/api/v1/loans/{id}/repayments"),
+            Some(&bk),
+            serde_json::json!({"reference": "TX-1", "amount_yuan": "100", "paid_on": "2026-11-28"}),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::OK, "the same reference is the same repayment: {}", again.text());
+    let d = b.get_auth(&format!("/api/v1/loans/{id}"), &bk).await.json();
+    assert_eq!(
+        (d["repayments"].as_array().map(Vec::len), d["principal_outstanding_fen"].as_i64()),
+        (Some(1), Some(99_990_000))
+    );
+    // Others do not see it; the schemes are listed with their sources.
+    let mut o = Client::new(&app);
+    let ot = o.token("ent.admin").await;
+    assert_eq!(o.get_auth(&format!("/api/v1/loans/{id}"), &ot).await.status, StatusCode::FORBIDDEN);
+    let schemes = o.get_auth("/api/v1/loan-schemes", &ot).await.json();
+    assert!(schemes
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["id"] == "tianmen_style" && s["rules"]["shares"]["confidence"] == "C-local"));
+}

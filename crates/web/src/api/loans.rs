@@ -1,0 +1,363 @@
+//! Insured loans (C7): the schemes in force, applications, decisions, disbursement and
+//! repayments.
+
+use super::{rfc3339, ApiJson, ApiPath, ApiQuery, SignedIn};
+use crate::error::{ApiError, ErrorBody};
+use crate::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use kebao_domain::loan::{Loan, LoanStatus, Scheme};
+use kebao_service::loans::LoanInput;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+type ApiResult<T> = Result<Json<T>, ApiError>;
+
+/// A scheme version in force.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SchemeDto {
+    pub id: String,
+    pub version: i64,
+    pub kind: String,
+    pub name_zh: String,
+    pub name_en: String,
+    pub place_zh: String,
+    pub place_en: String,
+    /// Shipped as an example, not a rule of the zone.
+    pub example: bool,
+    pub valid_from: String,
+    pub zone_approval: bool,
+    /// Every rule with its value, source and confidence, as loaded.
+    #[schema(value_type = Object)]
+    pub rules: serde_json::Value,
+}
+
+fn scheme_dto(s: &Scheme) -> SchemeDto {
+    let mut rules = serde_json::to_value(s).unwrap_or_default();
+    if let Some(o) = rules.as_object_mut() {
+        for k in [
+            "id",
+            "version",
+            "kind",
+            "name_zh",
+            "name_en",
+            "place_zh",
+            "place_en",
+            "example",
+            "valid_from",
+            "zone_approval",
+        ] {
+            o.remove(k);
+        }
+    }
+    SchemeDto {
+        id: s.id.clone(),
+        version: s.version,
+        kind: s.kind.code().to_owned(),
+        name_zh: s.name_zh.clone(),
+        name_en: s.name_en.clone(),
+        place_zh: s.place_zh.clone(),
+        place_en: s.place_en.clone(),
+        example: s.example,
+        valid_from: s.valid_from.to_string(),
+        zone_approval: s.zone_approval,
+        rules,
+    }
+}
+
+/// The loan schemes in force, each number with its source and confidence.
+#[utoipa::path(get, path = "/api/v1/loan-schemes", responses((status = 200, body = Vec<SchemeDto>), (status = 401, body = ErrorBody)), tag = "loans")]
+pub async fn schemes(State(s): State<AppState>, SignedIn(_actor): SignedIn) -> ApiResult<Vec<SchemeDto>> {
+    Ok(Json(s.svc.loan_schemes_in_force().await?.iter().map(scheme_dto).collect()))
+}
+
+/// A loan.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoanDto {
+    pub id: String,
+    pub scheme_id: String,
+    pub scheme_version: i64,
+    pub enterprise_id: String,
+    pub enterprise_name: Option<String>,
+    pub bank_id: String,
+    pub bank_name: Option<String>,
+    pub insurer_id: String,
+    pub insurer_name: Option<String>,
+    pub amount_fen: i64,
+    pub term_months: i64,
+    pub rate_bp: i64,
+    pub premium_rate_bp: i64,
+    pub premium_fen: i64,
+    /// `bullet` or `equal_instalments`.
+    pub method: String,
+    pub funds_use: String,
+    /// `in_review`, `zone_review`, `approved`, `declined`, `servicing` or `repaid`.
+    pub status: String,
+    pub status_zh: String,
+    pub status_en: String,
+    pub disbursed_on: Option<String>,
+    pub applied_at: String,
+}
+
+fn loan_dto(l: &Loan, names: Option<(String, String, String)>) -> LoanDto {
+    let (e, b, i) = names.map_or((None, None, None), |(e, b, i)| (Some(e), Some(b), Some(i)));
+    LoanDto {
+        id: l.id.clone(),
+        scheme_id: l.scheme_id.clone(),
+        scheme_version: l.scheme_version,
+        enterprise_id: l.enterprise_id.clone(),
+        enterprise_name: e,
+        bank_id: l.bank_id.clone(),
+        bank_name: b,
+        insurer_id: l.insurer_id.clone(),
+        insurer_name: i,
+        amount_fen: l.amount.fen(),
+        term_months: l.term_months,
+        rate_bp: l.rate_bp,
+        premium_rate_bp: l.premium_rate_bp,
+        premium_fen: l.premium().fen(),
+        method: l.method.code().to_owned(),
+        funds_use: l.funds_use.clone(),
+        status: l.status.code().to_owned(),
+        status_zh: l.status.label_zh().to_owned(),
+        status_en: l.status.label_en().to_owned(),
+        disbursed_on: l.disbursed_on.map(|d| d.to_string()),
+        applied_at: rfc3339(l.applied_at_us),
+    }
+}
+
+/// A filter on the list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct LoanQuery {
+    /// A status code.
+    pub status: Option<String>,
+}
+
+/// The loans the caller may see (its own as borrower, bank or insurer; every loan for the
+/// zone and the regulator), newest first.
+#[utoipa::path(get, path = "/api/v1/loans", params(LoanQuery), responses((status = 200, body = Vec<LoanDto>), (status = 401, body = ErrorBody)), tag = "loans")]
+pub async fn list(
+    State(s): State<AppState>,
+    SignedIn(actor): SignedIn,
+    ApiQuery(q): ApiQuery<LoanQuery>,
+) -> ApiResult<Vec<LoanDto>> {
+    let status = q.status.as_deref().and_then(LoanStatus::from_code);
+    let list = s.svc.loans(&actor, status).await?;
+    Ok(Json(
+        list.iter()
+            .map(|l| {
+                loan_dto(
+                    &l.loan,
+                    Some((l.enterprise_name.clone(), l.bank_name.clone(), l.insurer_name.clone())),
+                )
+            })
+            .collect(),
+    ))
+}
+
+/// An application.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApplyDto {
+    pub scheme_id: String,
+    pub bank_id: String,
+    pub insurer_id: String,
+    /// Yuan, e.g. `"1000000"`.
+    pub amount_yuan: String,
+    pub term_months: i64,
+    /// Annual loan rate in percent, at most two decimals (`"3.80"`).
+    pub rate_pct: String,
+    /// Annual premium rate in percent (`"2.50"`).
+    pub premium_rate_pct: String,
+    /// `bullet` or `equal_instalments`.
+    pub method: String,
+    /// `working_capital`, `rnd` or `equipment`, as the scheme allows.
+    pub funds_use: String,
+}
+
+/// Apply for a loan for the caller's enterprise; the scheme's rules, its guards and the
+/// consents to the bank and the insurer are checked.
+#[utoipa::path(post, path = "/api/v1/loans", request_body = ApplyDto,
+    responses((status = 201, body = LoanDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "loans")]
+pub async fn apply(
+    State(s): State<AppState>,
+    SignedIn(actor): SignedIn,
+    ApiJson(b): ApiJson<ApplyDto>,
+) -> Result<(StatusCode, Json<LoanDto>), ApiError> {
+    let input = LoanInput {
+        scheme_id: b.scheme_id,
+        bank_id: b.bank_id,
+        insurer_id: b.insurer_id,
+        amount_yuan: b.amount_yuan,
+        term_months: b.term_months.to_string(),
+        rate_pct: b.rate_pct,
+        premium_rate_pct: b.premium_rate_pct,
+        method: b.method,
+        funds_use: b.funds_use,
+    };
+    let org = actor.org_id().unwrap_or_default().to_owned();
+    let l = s.svc.apply_loan(&actor, &org, &input).await?;
+    Ok((StatusCode::CREATED, Json(loan_dto(&l, None))))
+}
+
+/// One instalment with what was paid against it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InstalmentDto {
+    pub due_on: String,
+    pub interest_fen: i64,
+    pub principal_fen: i64,
+    pub interest_paid_fen: i64,
+    pub principal_paid_fen: i64,
+}
+
+/// A repayment.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RepaymentDto {
+    pub id: String,
+    pub reference: String,
+    pub paid_on: String,
+    pub amount_fen: i64,
+    pub interest_fen: i64,
+    pub principal_fen: i64,
+}
+
+/// A loan with its schedule and repayments.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoanDetailDto {
+    pub loan: LoanDto,
+    pub schedule: Vec<InstalmentDto>,
+    pub repayments: Vec<RepaymentDto>,
+    pub principal_outstanding_fen: Option<i64>,
+    pub days_past_due: i64,
+    /// `bank`, `insurer` or `zone`: the decision the caller may make now.
+    pub may_decide_as: Option<String>,
+}
+
+/// One loan (its parties, the zone and the regulator).
+#[utoipa::path(get, path = "/api/v1/loans/{id}", params(("id" = String, Path)),
+    responses((status = 200, body = LoanDetailDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), tag = "loans")]
+pub async fn get(
+    State(s): State<AppState>,
+    SignedIn(actor): SignedIn,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<LoanDetailDto> {
+    let v = s.svc.loan(&actor, &id).await?;
+    let schedule = v
+        .servicing
+        .as_ref()
+        .map(|sv| {
+            sv.schedule
+                .iter()
+                .zip(&sv.paid)
+                .map(|(i, a)| InstalmentDto {
+                    due_on: i.due_on.to_string(),
+                    interest_fen: i.interest.fen(),
+                    principal_fen: i.principal.fen(),
+                    interest_paid_fen: a.interest.fen(),
+                    principal_paid_fen: a.principal.fen(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(Json(LoanDetailDto {
+        loan: loan_dto(
+            &v.loan,
+            Some((v.enterprise_name.clone(), v.bank_name.clone(), v.insurer_name.clone())),
+        ),
+        schedule,
+        repayments: v
+            .repayments
+            .iter()
+            .map(|p| RepaymentDto {
+                id: p.id.clone(),
+                reference: p.reference.clone(),
+                paid_on: p.paid_on.to_string(),
+                amount_fen: p.amount.fen(),
+                interest_fen: p.interest.fen(),
+                principal_fen: p.principal.fen(),
+            })
+            .collect(),
+        principal_outstanding_fen: v.servicing.as_ref().map(|sv| sv.principal_outstanding().fen()),
+        days_past_due: v.days_past_due,
+        may_decide_as: v.may_decide.map(|w| w.code().to_owned()),
+    }))
+}
+
+/// A decision.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionDto {
+    pub approve: bool,
+    /// Required for a decline (at most 500 characters).
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// Decide on a loan as its bank, its insurer or the zone (whichever the caller is).
+#[utoipa::path(post, path = "/api/v1/loans/{id}/decision", params(("id" = String, Path)), request_body = DecisionDto,
+    responses((status = 200, body = LoanDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "loans")]
+pub async fn decide(
+    State(s): State<AppState>,
+    SignedIn(actor): SignedIn,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(b): ApiJson<DecisionDto>,
+) -> ApiResult<LoanDto> {
+    Ok(Json(loan_dto(&s.svc.decide_loan(&actor, &id, b.approve, &b.reason).await?, None)))
+}
+
+/// A disbursement.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DisburseDto {
+    /// `YYYY-MM-DD`, not in the future.
+    pub disbursed_on: String,
+}
+
+/// The bank records the disbursement of an approved loan; the schedule is fixed from that day.
+#[utoipa::path(post, path = "/api/v1/loans/{id}/disburse", params(("id" = String, Path)), request_body = DisburseDto,
+    responses((status = 200, body = LoanDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "loans")]
+pub async fn disburse(
+    State(s): State<AppState>,
+    SignedIn(actor): SignedIn,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(b): ApiJson<DisburseDto>,
+) -> ApiResult<LoanDto> {
+    Ok(Json(loan_dto(&s.svc.disburse_loan(&actor, &id, &b.disbursed_on).await?, None)))
+}
+
+/// A repayment.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RepayDto {
+    /// The bank's reference: the same reference with the same fields is recorded once.
+    pub reference: String,
+    pub amount_yuan: String,
+    /// `YYYY-MM-DD`, not in the future.
+    pub paid_on: String,
+}
+
+/// The bank records a repayment: interest due first, then principal. 201 when recorded, 200
+/// when the same reference was recorded before with the same fields.
+#[utoipa::path(post, path = "/api/v1/loans/{id}/repayments", params(("id" = String, Path)), request_body = RepayDto,
+    responses((status = 201, body = RepaymentDto), (status = 200, body = RepaymentDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "loans")]
+pub async fn repay(
+    State(s): State<AppState>,
+    SignedIn(actor): SignedIn,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(b): ApiJson<RepayDto>,
+) -> Result<(StatusCode, Json<RepaymentDto>), ApiError> {
+    let (p, new) = s.svc.record_repayment(&actor, &id, &b.reference, &b.amount_yuan, &b.paid_on).await?;
+    Ok((
+        if new { StatusCode::CREATED } else { StatusCode::OK },
+        Json(RepaymentDto {
+            id: p.id,
+            reference: p.reference,
+            paid_on: p.paid_on.to_string(),
+            amount_fen: p.amount.fen(),
+            interest_fen: p.interest.fen(),
+            principal_fen: p.principal.fen(),
+        }),
+    ))
+}

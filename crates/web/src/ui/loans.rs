@@ -1,0 +1,619 @@
+//! Loans backed by insurance (C7): each party's list, the enterprise's application under a
+//! scheme (every number of the scheme shown with its source and confidence), and a loan's page
+//! with its parties, decisions, schedule and repayments, and the step that waits on the reader.
+
+use super::kit::{check_csrf, error_page, form_messages, html, with_status, Authed, Chrome, Page, Tr};
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use kebao_domain::catalogue::Confidence;
+use kebao_domain::loan::{
+    bucket, funds_use_label, Backstop, LoanStatus, RepaymentMethod, Reviewer, Scheme, Source,
+};
+use kebao_domain::org::{OrgFilter, OrgKind};
+use kebao_service::authz::Action;
+use kebao_service::loans::LoanInput;
+use std::collections::HashMap;
+
+/// Routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/loans", get(list_page).post(apply_post))
+        .route("/loans/new", get(new_page))
+        .route("/loans/{id}", get(loan_page))
+        .route("/loans/{id}/decision", post(decision_post))
+        .route("/loans/{id}/disburse", post(disburse_post))
+        .route("/loans/{id}/repayments", post(repayment_post))
+}
+
+/// Basis points as a percentage (`380` → `3.80%`).
+fn pct(bp: i64) -> String {
+    format!("{}.{:02}%", bp / 100, (bp % 100).abs())
+}
+
+fn status_label(tr: Tr, s: LoanStatus) -> String {
+    tr.t(s.label_zh(), s.label_en()).to_owned()
+}
+
+struct RowT {
+    id: String,
+    enterprise: String,
+    bank: String,
+    insurer: String,
+    scheme: String,
+    amount: String,
+    terms: String,
+    status: String,
+    status_code: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "loans.html")]
+struct ListTpl {
+    c: Chrome,
+    rows: Vec<RowT>,
+    statuses: Vec<(String, String)>,
+    status: String,
+    can_apply: bool,
+}
+
+async fn list_page(
+    State(st): State<AppState>,
+    Authed { c, s, tr }: Authed,
+    Query(q): Query<HashMap<String, String>>,
+) -> Page {
+    let status = q.get("status").and_then(|s| LoanStatus::from_code(s));
+    let list =
+        st.svc.loans(&s.actor, status).await.map_err(|e| error_page(tr, super::kit::chrome_blank(tr), e))?;
+    let schemes = st.svc.loan_schemes().await.map_err(|e| error_page(tr, super::kit::chrome_blank(tr), e))?;
+    let ab = st.svc.abilities(&s.actor).await.map_err(|e| error_page(tr, super::kit::chrome_blank(tr), e))?;
+    let rows = list
+        .into_iter()
+        .map(|l| {
+            let scheme = schemes
+                .iter()
+                .find(|x| x.id == l.loan.scheme_id && x.version == l.loan.scheme_version)
+                .map_or_else(|| l.loan.scheme_id.clone(), |x| tr.pick(x.name_zh.clone(), x.name_en.clone()));
+            RowT {
+                id: l.loan.id.clone(),
+                enterprise: l.enterprise_name,
+                bank: l.bank_name,
+                insurer: l.insurer_name,
+                scheme,
+                amount: l.loan.amount.display_yuan(),
+                terms: format!("{} {} · {}", l.loan.term_months, tr.t("个月", "months"), pct(l.loan.rate_bp)),
+                status: status_label(tr, l.loan.status),
+                status_code: l.loan.status.code(),
+            }
+        })
+        .collect();
+    Ok(html(&ListTpl {
+        rows,
+        statuses: LoanStatus::ALL.iter().map(|s| (s.code().to_owned(), status_label(tr, *s))).collect(),
+        status: status.map(|s| s.code().to_owned()).unwrap_or_default(),
+        can_apply: ab.on_own_org(Action::ApplyLoan),
+        c,
+    }))
+}
+
+/// One number of a scheme, with its source and confidence, for the rules table.
+struct RuleT {
+    what: String,
+    value: String,
+    source: String,
+    confidence: String,
+    unconfirmed: bool,
+}
+
+fn rule(tr: Tr, what: (&str, &str), value: String, from: &Source) -> RuleT {
+    RuleT {
+        what: tr.t(what.0, what.1).to_owned(),
+        value,
+        source: from.source.clone(),
+        confidence: tr.t(from.confidence.label_zh(), from.confidence.label_en()).to_owned(),
+        unconfirmed: from.confidence == Confidence::Unconfirmed,
+    }
+}
+
+struct SchemeT {
+    id: String,
+    name: String,
+    place: String,
+    rules: Vec<RuleT>,
+}
+
+fn scheme_t(tr: Tr, s: &Scheme) -> SchemeT {
+    let yuan = |y: i64| kebao_domain::Money::from_fen(y.saturating_mul(100)).display_yuan();
+    let sh = &s.shares;
+    let mut shares = format!(
+        "{} {} : {} {}",
+        tr.t("保险", "insurer"),
+        pct(sh.insurer_bp),
+        tr.t("银行", "bank"),
+        pct(sh.bank_bp)
+    );
+    if sh.guarantor_bp > 0 {
+        shares.push_str(&format!(" : {} {}", tr.t("担保", "guarantor"), pct(sh.guarantor_bp)));
+    }
+    let backstop = match &s.backstop {
+        Backstop::ExcessLoss { threshold_bp, share_bp, from } => rule(
+            tr,
+            ("风险补偿基金", "Risk-compensation fund"),
+            format!(
+                "{} {} {} {}",
+                tr.t("赔付率超过", "above a loss ratio of"),
+                pct(*threshold_bp),
+                tr.t("的部分补偿", "it pays"),
+                pct(*share_bp)
+            ),
+            from,
+        ),
+        Backstop::Pool { direct_bp, guaranteed_bp, bonus_bp, ceiling_bp, from } => rule(
+            tr,
+            ("风险资金池", "Risk pool"),
+            format!(
+                "{} {} / {} {} / +{} / ≤{}",
+                tr.t("直贷", "direct"),
+                pct(*direct_bp),
+                tr.t("担保", "guaranteed"),
+                pct(*guaranteed_bp),
+                pct(*bonus_bp),
+                pct(*ceiling_bp)
+            ),
+            from,
+        ),
+    };
+    let t = &s.trigger;
+    SchemeT {
+        id: s.id.clone(),
+        name: tr.pick(s.name_zh.clone(), s.name_en.clone()),
+        place: tr.pick(s.place_zh.clone(), s.place_en.clone()),
+        rules: vec![
+            rule(tr, ("损失分担", "Loss shares"), shares, &sh.from),
+            rule(
+                tr,
+                ("损失计算基础", "Loss base"),
+                tr.t(s.loss_base.label_zh(), s.loss_base.label_en()).to_owned(),
+                &s.loss_base_from,
+            ),
+            rule(
+                tr,
+                ("单户贷款上限", "Cap per borrower"),
+                format!(
+                    "{} {} / {} {} / {} {}",
+                    tr.t("微型", "micro"),
+                    yuan(s.loan_cap.micro_yuan),
+                    tr.t("小型", "small"),
+                    yuan(s.loan_cap.small_yuan),
+                    tr.t("中型", "medium"),
+                    yuan(s.loan_cap.medium_yuan)
+                ),
+                &s.loan_cap.from,
+            ),
+            rule(
+                tr,
+                ("期限上限", "Longest term"),
+                format!("{} {}", s.term_months.value, tr.t("个月", "months")),
+                &s.term_months.from,
+            ),
+            rule(
+                tr,
+                ("贷款利率上限", "Loan-rate cap"),
+                format!(
+                    "{} (LPR {} {} + {})",
+                    pct(s.loan_rate.max_rate_bp()),
+                    s.loan_rate.lpr_tenor,
+                    pct(s.loan_rate.lpr_bp),
+                    pct(s.loan_rate.max_spread_bp)
+                ),
+                &s.loan_rate.from,
+            ),
+            rule(
+                tr,
+                ("保费年费率上限", "Premium-rate cap"),
+                pct(s.premium_rate_bp.value),
+                &s.premium_rate_bp.from,
+            ),
+            rule(
+                tr,
+                ("理赔条件", "Claim trigger"),
+                format!(
+                    "{} {} {} / {} {} {} · {} {} {}",
+                    tr.t("利息逾期", "interest unpaid"),
+                    t.interest_days,
+                    tr.t("天", "days"),
+                    tr.t("到期后本金逾期", "principal unpaid after maturity"),
+                    t.principal_days_after_maturity,
+                    tr.t("天", "days"),
+                    tr.t("赔付时限", "payout within"),
+                    t.payout_working_days,
+                    tr.t("个工作日", "working days")
+                ),
+                &t.from,
+            ),
+            backstop,
+            rule(tr, ("基金规模", "Fund size"), yuan(s.fund.value), &s.fund.from),
+            rule(
+                tr,
+                ("暂停新增业务", "New business stops at"),
+                format!(
+                    "{} {} / {} {}",
+                    tr.t("赔付率", "loss ratio"),
+                    pct(s.guards.loss_ratio_stop_bp),
+                    tr.t("逾期率", "overdue rate"),
+                    pct(s.guards.overdue_rate_stop_bp)
+                ),
+                &s.guards.from,
+            ),
+        ],
+    }
+}
+
+#[derive(Template)]
+#[template(path = "loan_new.html")]
+struct NewTpl {
+    c: Chrome,
+    schemes: Vec<SchemeT>,
+    banks: Vec<(String, String)>,
+    insurers: Vec<(String, String)>,
+    methods: Vec<(String, String)>,
+    uses: Vec<(String, String)>,
+    typed: HashMap<String, String>,
+    errors: Vec<String>,
+}
+
+impl NewTpl {
+    fn typed(&self, k: &str) -> &str {
+        self.typed.get(k).map_or("", String::as_str)
+    }
+}
+
+async fn render_new(
+    st: &AppState,
+    c: Chrome,
+    actor: &kebao_service::authz::Actor,
+    typed: HashMap<String, String>,
+    errors: Vec<String>,
+) -> Result<axum::response::Response, (Chrome, kebao_service::ServiceError)> {
+    let tr = c.tr;
+    let schemes = match st.svc.loan_schemes_in_force().await {
+        Ok(s) => s,
+        Err(e) => return Err((c, e)),
+    };
+    let orgs = |kind: OrgKind| {
+        let filter = OrgFilter { kind: Some(kind), ..Default::default() };
+        async move {
+            st.svc
+                .list_orgs(actor, &filter, None, 200)
+                .await
+                .map(|p| p.items.into_iter().map(|o| (o.id, o.name)).collect::<Vec<_>>())
+        }
+    };
+    let banks = match orgs(OrgKind::Bank).await {
+        Ok(b) => b,
+        Err(e) => return Err((c, e)),
+    };
+    let insurers = match orgs(OrgKind::Insurer).await {
+        Ok(b) => b,
+        Err(e) => return Err((c, e)),
+    };
+    let mut uses: Vec<String> = schemes.iter().flat_map(|s| s.funds_use.allowed.clone()).collect();
+    uses.sort();
+    uses.dedup();
+    Ok(html(&NewTpl {
+        schemes: schemes.iter().map(|s| scheme_t(tr, s)).collect(),
+        banks,
+        insurers,
+        methods: RepaymentMethod::ALL
+            .iter()
+            .map(|m| (m.code().to_owned(), tr.t(m.label_zh(), m.label_en()).to_owned()))
+            .collect(),
+        uses: uses
+            .into_iter()
+            .map(|u| {
+                let (zh, en) = funds_use_label(&u);
+                (u, tr.t(zh, en).to_owned())
+            })
+            .collect(),
+        typed,
+        errors,
+        c,
+    }))
+}
+
+async fn new_page(State(st): State<AppState>, Authed { c, s, tr }: Authed) -> Page {
+    render_new(&st, c, &s.actor, HashMap::new(), Vec::new()).await.map_err(|(c, e)| error_page(tr, c, e))
+}
+
+async fn apply_post(
+    State(st): State<AppState>,
+    Authed { c, s, tr }: Authed,
+    Form(form): Form<HashMap<String, String>>,
+) -> Page {
+    check_csrf(&form, &s)?;
+    let g = |k: &str| form.get(k).cloned().unwrap_or_default();
+    let input = LoanInput {
+        scheme_id: g("scheme_id"),
+        bank_id: g("bank_id"),
+        insurer_id: g("insurer_id"),
+        amount_yuan: g("amount_yuan"),
+        term_months: g("term_months"),
+        rate_pct: g("rate_pct"),
+        premium_rate_pct: g("premium_rate_pct"),
+        method: g("method"),
+        funds_use: g("funds_use"),
+    };
+    let org = s.actor.org_id().unwrap_or_default().to_owned();
+    match st.svc.apply_loan(&s.actor, &org, &input).await {
+        Ok(l) => Ok(Redirect::to(&format!("/loans/{}?done=loan_applied", l.id)).into_response()),
+        Err(e) => match form_messages(tr, e) {
+            Ok(msgs) => {
+                let page = render_new(&st, c, &s.actor, form, msgs).await;
+                Err(with_status(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    page.unwrap_or_else(|(c, e)| error_page(tr, c, e)),
+                ))
+            }
+            Err(other) => Err(error_page(tr, c, other)),
+        },
+    }
+}
+
+struct DecisionT {
+    who: String,
+    outcome: String,
+    reason: String,
+}
+
+struct InstalmentT {
+    due: String,
+    interest: String,
+    principal: String,
+    paid: String,
+    state: String,
+    late: bool,
+}
+
+struct RepaymentT {
+    reference: String,
+    paid_on: String,
+    amount: String,
+    interest: String,
+    principal: String,
+}
+
+#[derive(Template)]
+#[template(path = "loan.html")]
+struct LoanTpl {
+    c: Chrome,
+    id: String,
+    enterprise: String,
+    bank: String,
+    insurer: String,
+    scheme: String,
+    place: String,
+    amount: String,
+    terms: String,
+    premium: String,
+    method: String,
+    funds_use: String,
+    status: String,
+    status_code: &'static str,
+    decisions: Vec<DecisionT>,
+    disbursed_on: String,
+    outstanding: String,
+    days_past_due: i64,
+    bucket: String,
+    schedule: Vec<InstalmentT>,
+    repayments: Vec<RepaymentT>,
+    decide_as: String,
+    can_disburse: bool,
+    can_repay: bool,
+    today: String,
+    errors: Vec<String>,
+}
+
+async fn render_loan(
+    st: &AppState,
+    c: Chrome,
+    actor: &kebao_service::authz::Actor,
+    id: &str,
+    errors: Vec<String>,
+) -> Result<axum::response::Response, (Chrome, kebao_service::ServiceError)> {
+    let tr = c.tr;
+    let v = match st.svc.loan(actor, id).await {
+        Ok(v) => v,
+        Err(e) => return Err((c, e)),
+    };
+    let today = st.svc.today();
+    let l = &v.loan;
+    let mut decisions = Vec::new();
+    for (who, d) in [(Reviewer::Bank, &l.bank), (Reviewer::Insurer, &l.insurer), (Reviewer::Zone, &l.zone)] {
+        if let Some(d) = d {
+            decisions.push(DecisionT {
+                who: tr.t(who.label_zh(), who.label_en()).to_owned(),
+                outcome: if d.approve { tr.t("同意", "Approved") } else { tr.t("不同意", "Declined") }
+                    .to_owned(),
+                reason: d.reason.clone(),
+            });
+        }
+    }
+    let schedule = v
+        .servicing
+        .as_ref()
+        .map(|s| {
+            s.schedule
+                .iter()
+                .zip(&s.paid)
+                .map(|(i, a)| {
+                    let done = a.interest >= i.interest && a.principal >= i.principal;
+                    let void = s.settled_on.is_some_and(|d| i.due_on > d) && !done;
+                    let late = !done && !void && i.due_on < today;
+                    InstalmentT {
+                        due: i.due_on.to_string(),
+                        interest: i.interest.display_yuan(),
+                        principal: i.principal.display_yuan(),
+                        paid: kebao_domain::Money::from_fen(a.interest.fen() + a.principal.fen())
+                            .display_yuan(),
+                        state: if done {
+                            tr.t("已还", "Paid")
+                        } else if void {
+                            tr.t("提前结清，不再计息", "Settled early; not owed")
+                        } else if late {
+                            tr.t("逾期", "Overdue")
+                        } else {
+                            tr.t("未到期", "Not yet due")
+                        }
+                        .to_owned(),
+                        late,
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let decide_as = v.may_decide.map(|w| tr.t(w.label_zh(), w.label_en()).to_owned()).unwrap_or_default();
+    let (fzh, fen) = funds_use_label(&l.funds_use);
+    let b = bucket(v.days_past_due);
+    Ok(html(&LoanTpl {
+        id: l.id.clone(),
+        enterprise: v.enterprise_name.clone(),
+        bank: v.bank_name.clone(),
+        insurer: v.insurer_name.clone(),
+        scheme: v
+            .scheme
+            .as_ref()
+            .map_or_else(|| l.scheme_id.clone(), |s| tr.pick(s.name_zh.clone(), s.name_en.clone())),
+        place: v
+            .scheme
+            .as_ref()
+            .map_or_else(String::new, |s| tr.pick(s.place_zh.clone(), s.place_en.clone())),
+        amount: l.amount.display_yuan(),
+        terms: format!(
+            "{} {} · {} {}",
+            l.term_months,
+            tr.t("个月", "months"),
+            tr.t("年利率", "annual rate"),
+            pct(l.rate_bp)
+        ),
+        premium: format!(
+            "{}{}{} {}{}",
+            l.premium().display_yuan(),
+            tr.t("（", " ("),
+            tr.t("年费率", "annual rate"),
+            pct(l.premium_rate_bp),
+            tr.t("）", ")")
+        ),
+        method: tr.t(l.method.label_zh(), l.method.label_en()).to_owned(),
+        funds_use: tr.t(fzh, fen).to_owned(),
+        status: status_label(tr, l.status),
+        status_code: l.status.code(),
+        decisions,
+        disbursed_on: l.disbursed_on.map(|d| d.to_string()).unwrap_or_default(),
+        outstanding: v
+            .servicing
+            .as_ref()
+            .map(|s| s.principal_outstanding().display_yuan())
+            .unwrap_or_default(),
+        days_past_due: v.days_past_due,
+        bucket: tr.t(b.label_zh(), b.label_en()).to_owned(),
+        schedule,
+        repayments: v
+            .repayments
+            .iter()
+            .map(|p| RepaymentT {
+                reference: p.reference.clone(),
+                paid_on: p.paid_on.to_string(),
+                amount: p.amount.display_yuan(),
+                interest: p.interest.display_yuan(),
+                principal: p.principal.display_yuan(),
+            })
+            .collect(),
+        decide_as,
+        can_disburse: v.may_service && l.status == LoanStatus::Approved,
+        can_repay: v.may_service && l.status == LoanStatus::Servicing,
+        today: today.to_string(),
+        errors,
+        c,
+    }))
+}
+
+async fn loan_page(State(st): State<AppState>, Authed { c, s, tr }: Authed, Path(id): Path<String>) -> Page {
+    render_loan(&st, c, &s.actor, &id, Vec::new()).await.map_err(|(c, e)| error_page(tr, c, e))
+}
+
+/// Runs a step from the loan's page: on success back to the page with its notice, on a
+/// refusal the page again with the messages.
+async fn step(
+    st: &AppState,
+    c: Chrome,
+    s: &kebao_service::auth::SessionInfo,
+    tr: Tr,
+    id: &str,
+    done: &str,
+    r: kebao_service::Result<()>,
+) -> Page {
+    match r {
+        Ok(()) => Ok(Redirect::to(&format!("/loans/{id}?done={done}")).into_response()),
+        Err(e) => match form_messages(tr, e) {
+            Ok(msgs) => {
+                let page = render_loan(st, c, &s.actor, id, msgs).await;
+                Err(with_status(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    page.unwrap_or_else(|(c, e)| error_page(tr, c, e)),
+                ))
+            }
+            Err(other) => Err(error_page(tr, c, other)),
+        },
+    }
+}
+
+async fn decision_post(
+    State(st): State<AppState>,
+    Authed { c, s, tr }: Authed,
+    Path(id): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Page {
+    check_csrf(&form, &s)?;
+    let approve = form.get("outcome").map(String::as_str) == Some("approve");
+    let r = st
+        .svc
+        .decide_loan(&s.actor, &id, approve, form.get("reason").map_or("", String::as_str))
+        .await
+        .map(|_| ());
+    step(&st, c, &s, tr, &id, "loan_decided", r).await
+}
+
+async fn disburse_post(
+    State(st): State<AppState>,
+    Authed { c, s, tr }: Authed,
+    Path(id): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Page {
+    check_csrf(&form, &s)?;
+    let r = st
+        .svc
+        .disburse_loan(&s.actor, &id, form.get("disbursed_on").map_or("", String::as_str))
+        .await
+        .map(|_| ());
+    step(&st, c, &s, tr, &id, "loan_disbursed", r).await
+}
+
+async fn repayment_post(
+    State(st): State<AppState>,
+    Authed { c, s, tr }: Authed,
+    Path(id): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Page {
+    check_csrf(&form, &s)?;
+    let g = |k: &str| form.get(k).map_or("", String::as_str);
+    let r = st
+        .svc
+        .record_repayment(&s.actor, &id, g("reference"), g("amount_yuan"), g("paid_on"))
+        .await
+        .map(|_| ());
+    step(&st, c, &s, tr, &id, "loan_repayment", r).await
+}
