@@ -459,6 +459,8 @@ pub fn action_label(action: &str) -> Option<(&'static str, &'static str)> {
         "loan.decided" => ("贷款审查决定", "Loan decision"),
         "loan.disbursed" => ("贷款放款", "Loan disbursed"),
         "loan.repayment_recorded" => ("登记贷款还款", "Loan repayment recorded"),
+        "loan.claimed" => ("银行索赔（贷款保证保险）", "Loan guarantee claim filed"),
+        "loan.claim_paid" => ("保险赔付（贷款保证保险）", "Loan guarantee claim paid"),
         "job.succeeded" => ("后台任务完成", "Background job finished"),
         "job.failed" => ("后台任务失败", "Background job failed"),
         "job.cancelled" => ("后台任务取消", "Background job cancelled"),

@@ -133,6 +133,8 @@ string_enum! {
         Declined = "declined", "未获批准", "Declined";
         Servicing = "servicing", "还款中", "Being repaid";
         Repaid = "repaid", "已结清", "Repaid";
+        Claimed = "claimed", "银行已索赔，待保险赔付", "Claimed by the bank, awaiting the insurer's payment";
+        ClaimPaid = "claim_paid", "保险已赔付", "Claim paid by the insurer";
     }
 }
 
@@ -1178,6 +1180,46 @@ pub fn trigger_met(
         ));
     }
     Ok(met)
+}
+
+/// The bank's claim on a defaulted loan: the trigger met, the loss base on the day, each
+/// party's share, and the insurer's payout deadline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoanClaim {
+    pub loan_id: String,
+    pub filed_on: Date,
+    /// `interest_unpaid` or `principal_after_maturity`, and the days it counted.
+    pub trigger: String,
+    pub trigger_days: i64,
+    pub loss_base: Money,
+    pub insurer_share: Money,
+    pub bank_share: Money,
+    pub guarantor_share: Money,
+    /// The insurer pays by this day (working days after the claim).
+    pub payout_due_on: Date,
+    pub paid_on: Option<Date>,
+    pub paid_reference: Option<String>,
+    pub filed_by: String,
+    pub paid_by: Option<String>,
+}
+
+impl TriggerMet {
+    /// The trigger's code and the days it counted.
+    pub fn code_and_days(self) -> (&'static str, i64) {
+        match self {
+            TriggerMet::InterestUnpaid { days } => ("interest_unpaid", days),
+            TriggerMet::PrincipalAfterMaturity { days } => ("principal_after_maturity", days),
+        }
+    }
+}
+
+/// A trigger's code in words.
+pub fn trigger_label(code: &str) -> (&'static str, &'static str) {
+    match code {
+        "interest_unpaid" => ("利息逾期", "Interest unpaid"),
+        "principal_after_maturity" => ("到期后本金逾期", "Principal unpaid after maturity"),
+        _ => ("其他", "Other"),
+    }
 }
 
 /// A loss split between the parties.

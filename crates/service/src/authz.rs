@@ -154,8 +154,10 @@ pub enum Action {
     ReviewLoanAsBank,
     ReviewLoanAsInsurer,
     ApproveLoanAsZone,
-    /// Disbursing a loan and recording its repayments (its bank).
+    /// Disbursing a loan, recording its repayments and claiming on its default (its bank).
     ServiceLoan,
+    /// Paying the bank's claim on a defaulted loan (its insurer).
+    PayLoanClaim,
     /// Seeing a loan (its parties, the zone, the regulator).
     ReadLoan,
     /// Seeing every loan (the zone, the regulator).
@@ -238,6 +240,7 @@ impl Action {
             Action::ReviewLoanAsInsurer => "review_loan_as_insurer",
             Action::ApproveLoanAsZone => "approve_loan_as_zone",
             Action::ServiceLoan => "service_loan",
+            Action::PayLoanClaim => "pay_loan_claim",
             Action::ReadLoan => "read_loan",
             Action::ReadAllLoans => "read_all_loans",
         }
@@ -318,6 +321,7 @@ impl Action {
         Action::ReviewLoanAsInsurer,
         Action::ApproveLoanAsZone,
         Action::ServiceLoan,
+        Action::PayLoanClaim,
         Action::ReadLoan,
         Action::ReadAllLoans,
     ];
@@ -397,7 +401,8 @@ impl Action {
             Action::ReviewLoanAsBank => "decide on a loan as its bank",
             Action::ReviewLoanAsInsurer => "decide on a loan as its insurer",
             Action::ApproveLoanAsZone => "approve a loan for the zone",
-            Action::ServiceLoan => "disburse a loan and record its repayments",
+            Action::ServiceLoan => "disburse a loan, record its repayments and claim on its default",
+            Action::PayLoanClaim => "pay a claim on a defaulted loan",
             Action::ReadLoan => "see a loan",
             Action::ReadAllLoans => "see every loan",
         }

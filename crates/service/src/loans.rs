@@ -13,9 +13,9 @@ use kebao_domain::consent::{DataScope, Purpose};
 use kebao_domain::event::EventDraft;
 use kebao_domain::ledger::{AccountFlags, Transfer, TransferFlags, TransferResult};
 use kebao_domain::loan::{
-    check_request, enterprise_size, guard, parse_schemes, version_on, Instalment, Loan, LoanRequest,
-    LoanStatus, Parties, RepaymentMethod, Reviewer, Scheme, Servicing, SizeIndustry, YearFigures,
-    SHIPPED_SCHEMES,
+    check_request, enterprise_size, guard, parse_schemes, split, trigger_met, version_on, Instalment, Loan,
+    LoanClaim, LoanRequest, LoanStatus, Parties, RepaymentMethod, Reviewer, Scheme, Servicing, SizeIndustry,
+    TriggerMet, YearFigures, SHIPPED_SCHEMES,
 };
 use kebao_domain::org::{OrgKind, OrgStatus, Organisation};
 use kebao_domain::user::Role;
@@ -33,6 +33,12 @@ pub mod codes {
     pub const REPAY_PRINCIPAL: u16 = 402;
     /// Interest paid.
     pub const REPAY_INTEREST: u16 = 403;
+    /// A claim: the insurer's share of the loss, owed to the bank.
+    pub const CLAIM_INSURER: u16 = 404;
+    /// A claim: the share of the loss the bank keeps.
+    pub const CLAIM_RETAINED: u16 = 405;
+    /// The insurer pays the bank its share.
+    pub const CLAIM_PAID: u16 = 406;
 }
 
 /// Interest on a bullet loan is due every this many months (quarterly, as Chinese banks
@@ -70,6 +76,12 @@ pub struct LoanView {
     /// The side the actor decides for, if the loan waits on it.
     pub may_decide: Option<Reviewer>,
     pub may_service: bool,
+    /// The bank's claim, once filed.
+    pub claim: Option<LoanClaim>,
+    /// For the bank of a loan being repaid: whether the claim trigger is met today (with
+    /// collection recorded as failed), or why not.
+    pub trigger: Option<std::result::Result<TriggerMet, FieldError>>,
+    pub may_pay_claim: bool,
 }
 
 /// Parses a percentage with at most two decimals into basis points.
@@ -775,6 +787,230 @@ impl Service {
         Ok((p, true))
     }
 
+    /// The bank claims on a defaulted loan once the scheme's trigger is met (its failed
+    /// collection recorded): the loss base on the day is split by the scheme's shares, the
+    /// insurer's share becomes its debt to the bank, and the insurer's staff get a to-do with
+    /// the payout deadline in the zone's working days.
+    pub async fn file_loan_claim(
+        &self,
+        actor: &Actor,
+        id: &str,
+        collection_failed: bool,
+    ) -> Result<LoanClaim> {
+        let mut tx = self.store.begin_write().await?;
+        let mut l = store::get(tx.conn(), id).await?;
+        self.require(actor, Action::ServiceLoan, &loan_resource(&l), &Basis::Own)?;
+        if l.status != LoanStatus::Servicing {
+            return Err(conflict(
+                "not_servicing",
+                format!("只能对还款中的贷款索赔（当前：{}）", l.status.label_zh()),
+                format!("only a loan being repaid can be claimed on (now: {})", l.status.label_en()),
+            ));
+        }
+        let schemes = self.ensure_schemes(&mut tx).await?;
+        let scheme = schemes
+            .iter()
+            .find(|s| s.id == l.scheme_id && s.version == l.scheme_version)
+            .cloned()
+            .ok_or(ServiceError::NotFound)?;
+        let paid = store::repayments(tx.conn(), &l.id).await?;
+        let s = servicing(&l, &paid).ok_or(ServiceError::NotFound)?;
+        let today = self.today();
+        let met =
+            trigger_met(&scheme.trigger, &s, l.disbursed_on.unwrap_or(today), today, collection_failed)?;
+        let loss = s.loss_base(scheme.loss_base, today);
+        let shares = split(loss, &scheme.shares);
+        let calendar = Self::calendar_in(&mut tx).await?;
+        let (code, days) = met.code_and_days();
+        let claim = LoanClaim {
+            loan_id: l.id.clone(),
+            filed_on: today,
+            trigger: code.to_owned(),
+            trigger_days: days,
+            loss_base: loss,
+            insurer_share: shares.insurer,
+            bank_share: shares.bank,
+            guarantor_share: shares.guarantor,
+            payout_due_on: calendar.add_working_days(today, scheme.trigger.payout_working_days),
+            paid_on: None,
+            paid_reference: None,
+            filed_by: actor.log_name(),
+            paid_by: None,
+        };
+        store::insert_claim(tx.conn(), &claim).await?;
+        let from = l.status;
+        l.status = LoanStatus::Claimed;
+        l.updated_at_us = self.now_us();
+        store::update(tx.conn(), &l, from).await?;
+        let payable = format!("loan:{}:insurer_payable", l.id);
+        let losses = format!("org:{}:guarantee_losses", l.insurer_id);
+        let retained = format!("org:{}:retained_loan_losses", l.bank_id);
+        let written_off = format!("loan:{}:bank_loss", l.id);
+        let guard = AccountFlags { debits_must_not_exceed_credits: true, ..Default::default() };
+        self.ensure_account(&mut tx, &payable, &l.insurer_id, "loan_claim_payable", guard).await?;
+        self.ensure_account(&mut tx, &losses, &l.insurer_id, "guarantee_losses", AccountFlags::default())
+            .await?;
+        self.ensure_account(&mut tx, &retained, &l.bank_id, "retained_loan_losses", AccountFlags::default())
+            .await?;
+        self.ensure_account(&mut tx, &written_off, &l.bank_id, "loan_loss_retained", AccountFlags::default())
+            .await?;
+        let mut ts = Vec::new();
+        if shares.insurer.fen() > 0 {
+            ts.push(Transfer {
+                id: format!("loan-claim-insurer:{}", l.id),
+                debit_account_id: losses,
+                credit_account_id: payable,
+                amount: shares.insurer.fen(),
+                pending_id: None,
+                code: codes::CLAIM_INSURER,
+                event_ref: l.id.clone(),
+                flags: TransferFlags::default(),
+            });
+        }
+        if shares.bank.fen() > 0 {
+            ts.push(Transfer {
+                id: format!("loan-claim-retained:{}", l.id),
+                debit_account_id: retained,
+                credit_account_id: written_off,
+                amount: shares.bank.fen(),
+                pending_id: None,
+                code: codes::CLAIM_RETAINED,
+                event_ref: l.id.clone(),
+                flags: TransferFlags::default(),
+            });
+        }
+        self.expect_transfers(&mut tx, &ts).await?;
+        let ent = orgs::get(tx.conn(), &l.enterprise_id).await?;
+        let what =
+            format!("{}，应赔 {} 元，{} 前", ent.name, shares.insurer.to_yuan_string(), claim.payout_due_on);
+        let what_en =
+            format!("{}, {} yuan, by {}", ent.name, shares.insurer.to_yuan_string(), claim.payout_due_on);
+        let insurer = l.insurer_id.clone();
+        self.loan_todo(
+            &mut tx,
+            &l,
+            &insurer,
+            Role::Underwriter,
+            "loan_claim_pay",
+            ("赔付贷款保证保险", "Pay a loan guarantee claim"),
+            (&what, &what_en),
+        )
+        .await?;
+        let draft = EventDraft::new(
+            &actor.log_name(),
+            "loan.claimed",
+            &l.id,
+            serde_json::json!({"trigger": code, "trigger_days": days, "loss_base_fen": loss.fen(),
+                "insurer_fen": shares.insurer.fen(), "bank_fen": shares.bank.fen(), "guarantor_fen": shares.guarantor.fen(),
+                "payout_due_on": claim.payout_due_on.to_string()}),
+        );
+        self.finish(tx, draft).await?;
+        Ok(claim)
+    }
+
+    /// The insurer pays the bank its share of a claim (by the deadline, or late: the event
+    /// says which); the bank is told.
+    pub async fn pay_loan_claim(
+        &self,
+        actor: &Actor,
+        id: &str,
+        reference: &str,
+        paid_on: &str,
+    ) -> Result<LoanClaim> {
+        let mut errs = Vec::new();
+        let reference = kebao_domain::org::text_field("reference", reference, true, 64)
+            .map_err(|e| errs.push(e))
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        let on = kebao_domain::org::parse_date("paid_on", paid_on).map_err(|e| errs.push(e)).ok();
+        let (Some(on), true) = (on, errs.is_empty()) else {
+            return Err(Invalid(errs).into());
+        };
+        if on > self.today() {
+            return Err(FieldError::new(
+                "paid_on",
+                "future",
+                "赔付日不能晚于今天",
+                "the payment day cannot be in the future",
+            )
+            .into());
+        }
+        let mut tx = self.store.begin_write().await?;
+        let mut l = store::get(tx.conn(), id).await?;
+        self.require(actor, Action::PayLoanClaim, &loan_resource(&l), &Basis::Own)?;
+        let Some(mut claim) = store::claim(tx.conn(), &l.id).await? else {
+            return Err(conflict("no_claim", "银行尚未索赔", "the bank has not claimed"));
+        };
+        if l.status != LoanStatus::Claimed || claim.paid_on.is_some() {
+            return Err(conflict("paid", "该索赔已赔付", "the claim is paid already"));
+        }
+        if on < claim.filed_on {
+            return Err(FieldError::new(
+                "paid_on",
+                "before_claim",
+                "赔付日早于索赔日",
+                "the payment is dated before the claim",
+            )
+            .into());
+        }
+        claim.paid_on = Some(on);
+        claim.paid_reference = Some(reference.clone());
+        claim.paid_by = Some(actor.log_name());
+        store::pay_claim(tx.conn(), &claim).await?;
+        let from = l.status;
+        l.status = LoanStatus::ClaimPaid;
+        l.updated_at_us = self.now_us();
+        store::update(tx.conn(), &l, from).await?;
+        let payable = format!("loan:{}:insurer_payable", l.id);
+        let cash = format!("org:{}:cash_paid_out", l.insurer_id);
+        self.ensure_account(&mut tx, &cash, &l.insurer_id, "cash_paid_out", AccountFlags::default()).await?;
+        if claim.insurer_share.fen() > 0 {
+            let t = Transfer {
+                id: format!("loan-claim-paid:{}", l.id),
+                debit_account_id: payable,
+                credit_account_id: cash,
+                amount: claim.insurer_share.fen(),
+                pending_id: None,
+                code: codes::CLAIM_PAID,
+                event_ref: l.id.clone(),
+                flags: TransferFlags::default(),
+            };
+            self.expect_transfers(&mut tx, &[t]).await?;
+        }
+        todos::close_todo(tx.conn(), "loan_claim_pay", &l.id, self.now_us()).await?;
+        for user in users::with_role(tx.conn(), &l.bank_id, Role::BankOfficer).await? {
+            todos::notify(
+                tx.conn(),
+                &Notification {
+                    id: self.new_id(),
+                    user_id: user,
+                    title_zh: format!(
+                        "保险机构已赔付贷款保证保险 {} 元",
+                        claim.insurer_share.to_yuan_string()
+                    ),
+                    title_en: format!(
+                        "The insurer paid {} yuan on the loan guarantee claim",
+                        claim.insurer_share.to_yuan_string()
+                    ),
+                    link: format!("/loans/{}", l.id),
+                    created_at_us: self.now_us(),
+                    read_at_us: None,
+                },
+            )
+            .await?;
+        }
+        let draft = EventDraft::new(
+            &actor.log_name(),
+            "loan.claim_paid",
+            &l.id,
+            serde_json::json!({"amount_fen": claim.insurer_share.fen(), "paid_on": on.to_string(),
+                "reference": reference, "late": on > claim.payout_due_on}),
+        );
+        self.finish(tx, draft).await?;
+        Ok(claim)
+    }
+
     /// The loans the actor may see: the zone's officers and the regulator every loan; a
     /// bank, an insurer or an enterprise those it is a party to. Newest first.
     pub async fn loans(&self, actor: &Actor, status: Option<LoanStatus>) -> Result<Vec<Listed>> {
@@ -811,7 +1047,18 @@ impl Service {
         let days_past_due = s.as_ref().map_or(0, |s| s.days_past_due(self.today()));
         let may_service = self.allows(actor, Action::ServiceLoan, &res)
             && matches!(l.status, LoanStatus::Approved | LoanStatus::Servicing);
+        let claim = store::claim(tx.conn(), &l.id).await?;
+        let trigger = match (&scheme, &s, l.disbursed_on) {
+            (Some(sc), Some(sv), Some(on)) if may_service && l.status == LoanStatus::Servicing => {
+                Some(trigger_met(&sc.trigger, sv, on, self.today(), true))
+            }
+            _ => None,
+        };
+        let may_pay_claim = self.allows(actor, Action::PayLoanClaim, &res) && l.status == LoanStatus::Claimed;
         Ok(LoanView {
+            claim,
+            trigger,
+            may_pay_claim,
             may_decide: self.reviewer_of(actor, &l),
             may_service,
             enterprise_name,

@@ -240,7 +240,7 @@ impl Service {
 
     /// The calendar, read in the caller's transaction (never a second connection while a
     /// write transaction holds one).
-    async fn calendar_in(tx: &mut Tx) -> Result<Calendar> {
+    pub(crate) async fn calendar_in(tx: &mut Tx) -> Result<Calendar> {
         match store::setting(tx.conn(), "calendar").await? {
             Some(t) => Ok(Calendar::parse(&t)?),
             None => Ok(Calendar::parse(SHIPPED_CALENDAR)?),

@@ -297,6 +297,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (20, "privacy", include_str!("../migrations/sqlite/0020_privacy.sql")),
             (21, "personal_parts", include_str!("../migrations/sqlite/0021_personal_parts.sql")),
             (22, "loans", include_str!("../migrations/sqlite/0022_loans.sql")),
+            (23, "loan_claims", include_str!("../migrations/sqlite/0023_loan_claims.sql")),
         ],
         Backend::Postgres => &[
             (1, "registry", include_str!("../migrations/postgres/0001_registry.sql")),
@@ -320,6 +321,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (20, "privacy", include_str!("../migrations/postgres/0020_privacy.sql")),
             (21, "personal_parts", include_str!("../migrations/postgres/0021_personal_parts.sql")),
             (22, "loans", include_str!("../migrations/postgres/0022_loans.sql")),
+            (23, "loan_claims", include_str!("../migrations/postgres/0023_loan_claims.sql")),
         ],
     };
     files

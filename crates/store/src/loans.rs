@@ -297,3 +297,71 @@ pub async fn repayment_by_reference(
     .await?;
     r.as_ref().map(repayment).transpose()
 }
+
+const CLAIM_COLS: &str =
+    "loan_id, filed_on, trig, trig_days, loss_base_fen, insurer_fen, bank_fen, guarantor_fen, \
+     payout_due_on, paid_on, paid_reference, filed_by, paid_by";
+
+/// Stores the bank's claim.
+pub async fn insert_claim(conn: &mut AnyConnection, c: &kebao_domain::loan::LoanClaim) -> Result<()> {
+    sqlx::query(&format!(
+        "INSERT INTO loan_claims ({CLAIM_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+    ))
+    .bind(&c.loan_id)
+    .bind(c.filed_on.to_string())
+    .bind(&c.trigger)
+    .bind(c.trigger_days)
+    .bind(c.loss_base.fen())
+    .bind(c.insurer_share.fen())
+    .bind(c.bank_share.fen())
+    .bind(c.guarantor_share.fen())
+    .bind(c.payout_due_on.to_string())
+    .bind(c.paid_on.map(|d| d.to_string()))
+    .bind(c.paid_reference.clone())
+    .bind(&c.filed_by)
+    .bind(c.paid_by.clone())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Records the insurer's payment of a claim, once.
+pub async fn pay_claim(conn: &mut AnyConnection, c: &kebao_domain::loan::LoanClaim) -> Result<()> {
+    let done = sqlx::query(
+        "UPDATE loan_claims SET paid_on = $2, paid_reference = $3, paid_by = $4 WHERE loan_id = $1 AND paid_on IS NULL",
+    )
+    .bind(&c.loan_id)
+    .bind(c.paid_on.map(|d| d.to_string()))
+    .bind(c.paid_reference.clone())
+    .bind(c.paid_by.clone())
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::Conflict("the claim was paid already".into()));
+    }
+    Ok(())
+}
+
+/// A loan's claim, if the bank filed one.
+pub async fn claim(conn: &mut AnyConnection, loan_id: &str) -> Result<Option<kebao_domain::loan::LoanClaim>> {
+    let r = sqlx::query(&format!("SELECT {CLAIM_COLS} FROM loan_claims WHERE loan_id = $1"))
+        .bind(loan_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some(r) = r else { return Ok(None) };
+    Ok(Some(kebao_domain::loan::LoanClaim {
+        loan_id: r.try_get("loan_id")?,
+        filed_on: crate::date_col(&r, "filed_on")?,
+        trigger: r.try_get("trig")?,
+        trigger_days: r.try_get("trig_days")?,
+        loss_base: Money::from_fen(r.try_get("loss_base_fen")?),
+        insurer_share: Money::from_fen(r.try_get("insurer_fen")?),
+        bank_share: Money::from_fen(r.try_get("bank_fen")?),
+        guarantor_share: Money::from_fen(r.try_get("guarantor_fen")?),
+        payout_due_on: crate::date_col(&r, "payout_due_on")?,
+        paid_on: crate::opt_date_col(&r, "paid_on")?,
+        paid_reference: crate::opt_text(&r, "paid_reference")?,
+        filed_by: r.try_get("filed_by")?,
+        paid_by: crate::opt_text(&r, "paid_by")?,
+    }))
+}

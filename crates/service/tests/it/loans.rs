@@ -268,3 +268,86 @@ contract!(a_decline_ends_the_application_and_tells_the_enterprise, |ctx: Ctx| as
             && decided.personal_field("reason").as_deref() == Some("行业集中度超限")
     );
 });
+
+contract!(
+    a_default_is_claimed_once_the_trigger_is_met_split_seven_to_three_and_paid_by_the_insurer,
+    |ctx: Ctx| async move {
+        let l = lending(&ctx).await;
+        let loan = ctx.svc.apply_loan(&l.borrower, &l.ent, &ask(&l, "1000000")).await.unwrap();
+        ctx.svc.decide_loan(&l.z.banker, &loan.id, true, "").await.unwrap();
+        ctx.svc.decide_loan(&l.underwriter, &loan.id, true, "").await.unwrap();
+        ctx.svc.decide_loan(&l.approver, &loan.id, true, "").await.unwrap();
+        ctx.svc.disburse_loan(&l.z.banker, &loan.id, "2026-11-28").await.unwrap();
+        // The first quarter's interest (due 2027-02-28) goes unpaid.
+        let day = 86_400_000_000;
+        ctx.clock.advance_us(150 * day);
+        // 2027-04-27: interest unpaid 58 days — the trigger (90 days) is not met, and says so.
+        let before = state(&ctx).await;
+        match ctx.svc.file_loan_claim(&l.z.banker, &loan.id, true).await {
+            Err(ServiceError::Invalid(i)) => {
+                assert_eq!(i.0[0].code, "trigger_not_met");
+                assert!(i.0[0].message_zh.contains("90"), "{}", i.0[0].message_zh);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(state(&ctx).await, before);
+        ctx.clock.advance_us(35 * day);
+        let view = ctx.svc.loan(&l.z.banker, &loan.id).await.unwrap();
+        assert!(view.days_past_due >= 90 && matches!(view.trigger, Some(Ok(_))), "{:?}", view.trigger);
+        match ctx.svc.file_loan_claim(&l.z.banker, &loan.id, false).await {
+            Err(ServiceError::Invalid(i)) => assert_eq!(i.0[0].code, "collection_not_failed"),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            ctx.svc.file_loan_claim(&l.underwriter, &loan.id, true).await,
+            Err(ServiceError::Forbidden { .. })
+        ));
+        let c = ctx.svc.file_loan_claim(&l.z.banker, &loan.id, true).await.unwrap();
+        // Principal and the two quarters' interest due: 1,000,000 + 9,711.11 + 9,500.00 (90 days).
+        let interest: i64 = view.servicing.as_ref().unwrap().interest_due_unpaid(ctx.svc.today()).fen();
+        assert_eq!(c.loss_base.fen(), 100_000_000 + interest);
+        assert_eq!(c.insurer_share.fen() + c.bank_share.fen(), c.loss_base.fen());
+        // 70 % to the insurer, rounded down, plus the fen left over; 30 % kept by the bank.
+        let base = c.loss_base.fen();
+        assert_eq!((c.insurer_share.fen(), c.bank_share.fen()), (base - base * 3 / 10, base * 3 / 10));
+        assert!(c.payout_due_on > c.filed_on);
+        assert!(ctx
+            .svc
+            .inbox(&l.underwriter)
+            .await
+            .unwrap()
+            .todos
+            .iter()
+            .any(|t| t.kind == "loan_claim_pay"));
+        assert!(matches!(
+            ctx.svc.file_loan_claim(&l.z.banker, &loan.id, true).await,
+            Err(ServiceError::Conflict(_))
+        ));
+        // The insurer pays; the bank is told; paying twice is refused.
+        assert!(matches!(
+            ctx.svc.pay_loan_claim(&l.z.banker, &loan.id, "P-1", &ctx.svc.today().to_string()).await,
+            Err(ServiceError::Forbidden { .. })
+        ));
+        let paid = ctx
+            .svc
+            .pay_loan_claim(&l.underwriter, &loan.id, "P-1", &ctx.svc.today().to_string())
+            .await
+            .unwrap();
+        assert_eq!(paid.paid_reference.as_deref(), Some("P-1"));
+        assert!(matches!(
+            ctx.svc.pay_loan_claim(&l.underwriter, &loan.id, "P-2", &ctx.svc.today().to_string()).await,
+            Err(ServiceError::Conflict(_))
+        ));
+        assert!(ctx
+            .svc
+            .inbox(&l.z.banker)
+            .await
+            .unwrap()
+            .notifications
+            .iter()
+            .any(|n| n.title_zh.contains("已赔付")));
+        let v = ctx.svc.loan(&l.z.regulator, &loan.id).await.unwrap();
+        assert_eq!((v.loan.status, v.claim.unwrap().paid_on.is_some()), (LoanStatus::ClaimPaid, true));
+        assert!(ctx.svc.ledger_verify().await.unwrap().problems.is_empty());
+    }
+);

@@ -361,3 +361,76 @@ pub async fn repay(
         }),
     ))
 }
+
+/// A claim on a defaulted loan.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimDto {
+    /// The bank's collection failed (the scheme may require it).
+    pub collection_failed: bool,
+}
+
+/// A claim as filed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClaimOutDto {
+    pub filed_on: String,
+    /// `interest_unpaid` or `principal_after_maturity`.
+    pub trigger: String,
+    pub trigger_days: i64,
+    pub loss_base_fen: i64,
+    pub insurer_fen: i64,
+    pub bank_fen: i64,
+    pub guarantor_fen: i64,
+    pub payout_due_on: String,
+    pub paid_on: Option<String>,
+    pub paid_reference: Option<String>,
+}
+
+fn claim_dto(c: kebao_domain::loan::LoanClaim) -> ClaimOutDto {
+    ClaimOutDto {
+        filed_on: c.filed_on.to_string(),
+        trigger: c.trigger,
+        trigger_days: c.trigger_days,
+        loss_base_fen: c.loss_base.fen(),
+        insurer_fen: c.insurer_share.fen(),
+        bank_fen: c.bank_share.fen(),
+        guarantor_fen: c.guarantor_share.fen(),
+        payout_due_on: c.payout_due_on.to_string(),
+        paid_on: c.paid_on.map(|d| d.to_string()),
+        paid_reference: c.paid_reference,
+    }
+}
+
+/// The bank claims on a defaulted loan once the scheme's trigger is met; the loss is split by
+/// the scheme's shares.
+#[utoipa::path(post, path = "/api/v1/loans/{id}/claim", params(("id" = String, Path)), request_body = ClaimDto,
+    responses((status = 201, body = ClaimOutDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "loans")]
+pub async fn claim(
+    State(s): State<AppState>,
+    SignedIn(actor): SignedIn,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(b): ApiJson<ClaimDto>,
+) -> Result<(StatusCode, Json<ClaimOutDto>), ApiError> {
+    Ok((StatusCode::CREATED, Json(claim_dto(s.svc.file_loan_claim(&actor, &id, b.collection_failed).await?))))
+}
+
+/// A payment of a claim.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PayDto {
+    pub reference: String,
+    /// `YYYY-MM-DD`, not in the future.
+    pub paid_on: String,
+}
+
+/// The insurer records its payment of the bank's claim.
+#[utoipa::path(post, path = "/api/v1/loans/{id}/claim/pay", params(("id" = String, Path)), request_body = PayDto,
+    responses((status = 200, body = ClaimOutDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "loans")]
+pub async fn pay(
+    State(s): State<AppState>,
+    SignedIn(actor): SignedIn,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(b): ApiJson<PayDto>,
+) -> ApiResult<ClaimOutDto> {
+    Ok(Json(claim_dto(s.svc.pay_loan_claim(&actor, &id, &b.reference, &b.paid_on).await?)))
+}

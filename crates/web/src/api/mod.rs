@@ -139,6 +139,8 @@ pub fn routes() -> Router<AppState> {
         .route("/loans/{id}/decision", post(loans::decide))
         .route("/loans/{id}/disburse", post(loans::disburse))
         .route("/loans/{id}/repayments", post(loans::repay))
+        .route("/loans/{id}/claim", post(loans::claim))
+        .route("/loans/{id}/claim/pay", post(loans::pay))
         .route("/jobs", get(jobs::list).post(jobs::start))
         .route("/jobs/{id}", get(jobs::get))
         .route("/jobs/{id}/cancel", post(jobs::cancel))
@@ -217,7 +219,8 @@ async fn not_found() -> ApiError {
         subsidies::offers, subsidies::dashboard, subsidies::what_if, attachments::download,
         jobs::list, jobs::get, jobs::start, jobs::cancel, privacy::my_data, privacy::file, privacy::list,
         privacy::answer, privacy::record, privacy::get, privacy::assessments, privacy::record_assessment,
-        loans::schemes, loans::list, loans::apply, loans::get, loans::decide, loans::disburse, loans::repay
+        loans::schemes, loans::list, loans::apply, loans::get, loans::decide, loans::disburse, loans::repay,
+        loans::claim, loans::pay
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorInfo, crate::error::ErrorDetail)),
     modifiers(&BearerAuth, &CommonResponses),

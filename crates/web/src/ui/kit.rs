@@ -286,6 +286,11 @@ pub(super) fn done_notice(tr: Tr, code: &str) -> Option<String> {
         "loan_decided" => ("决定已记录。", "Decision recorded."),
         "loan_disbursed" => ("放款已登记，还款计划已生成。", "Disbursement recorded; the schedule is set."),
         "loan_repayment" => ("还款已登记。", "Repayment recorded."),
+        "loan_claimed" => (
+            "索赔已提交，保险机构须在赔付期限内赔付其分担部分。",
+            "Claim filed; the insurer pays its share by the deadline.",
+        ),
+        "loan_claim_paid" => ("赔付已登记，并已通知银行。", "Payment recorded; the bank is told."),
         "data_answer_offline" => (
             "答复已记录。此人不是平台用户：请按其留下的联系方式把答复和信息清单交给本人。",
             "Answer recorded. The person is not a user: give them the answer and the list of their data the way they asked.",

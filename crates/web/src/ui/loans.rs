@@ -28,6 +28,8 @@ pub fn routes() -> Router<AppState> {
         .route("/loans/{id}/decision", post(decision_post))
         .route("/loans/{id}/disburse", post(disburse_post))
         .route("/loans/{id}/repayments", post(repayment_post))
+        .route("/loans/{id}/claim", post(claim_post))
+        .route("/loans/{id}/claim/pay", post(claim_pay_post))
 }
 
 /// Basis points as a percentage (`380` → `3.80%`).
@@ -378,6 +380,17 @@ struct InstalmentT {
     late: bool,
 }
 
+struct ClaimT {
+    filed_on: String,
+    trigger: String,
+    loss_base: String,
+    insurer: String,
+    bank: String,
+    due: String,
+    paid: String,
+    late: bool,
+}
+
 struct RepaymentT {
     reference: String,
     paid_on: String,
@@ -413,6 +426,11 @@ struct LoanTpl {
     decide_as: String,
     can_disburse: bool,
     can_repay: bool,
+    /// For the bank: the trigger met (a sentence), or why not.
+    trigger_met: String,
+    trigger_not_met: String,
+    claim: Option<ClaimT>,
+    can_pay_claim: bool,
     today: String,
     errors: Vec<String>,
 }
@@ -476,6 +494,31 @@ async fn render_loan(
         })
         .unwrap_or_default();
     let decide_as = v.may_decide.map(|w| tr.t(w.label_zh(), w.label_en()).to_owned()).unwrap_or_default();
+    let (trigger_met, trigger_not_met) = match &v.trigger {
+        Some(Ok(m)) => {
+            let (code, days) = m.code_and_days();
+            let (zh, en) = kebao_domain::loan::trigger_label(code);
+            (format!("{} {} {}", tr.t(zh, en), days, tr.t("天", "days")), String::new())
+        }
+        Some(Err(e)) => (String::new(), tr.pick(e.message_zh.clone(), e.message_en.clone())),
+        None => (String::new(), String::new()),
+    };
+    let claim = v.claim.as_ref().map(|c| {
+        let (zh, en) = kebao_domain::loan::trigger_label(&c.trigger);
+        ClaimT {
+            filed_on: c.filed_on.to_string(),
+            trigger: format!("{} {} {}", tr.t(zh, en), c.trigger_days, tr.t("天", "days")),
+            loss_base: c.loss_base.display_yuan(),
+            insurer: c.insurer_share.display_yuan(),
+            bank: c.bank_share.display_yuan(),
+            due: c.payout_due_on.to_string(),
+            paid: c
+                .paid_on
+                .map(|d| format!("{d} · {}", c.paid_reference.clone().unwrap_or_default()))
+                .unwrap_or_default(),
+            late: c.paid_on.map_or(today > c.payout_due_on, |d| d > c.payout_due_on),
+        }
+    });
     let (fzh, fen) = funds_use_label(&l.funds_use);
     let b = bucket(v.days_past_due);
     Ok(html(&LoanTpl {
@@ -535,6 +578,10 @@ async fn render_loan(
         decide_as,
         can_disburse: v.may_service && l.status == LoanStatus::Approved,
         can_repay: v.may_service && l.status == LoanStatus::Servicing,
+        trigger_met,
+        trigger_not_met,
+        claim,
+        can_pay_claim: v.may_pay_claim,
         today: today.to_string(),
         errors,
         c,
@@ -616,4 +663,28 @@ async fn repayment_post(
         .await
         .map(|_| ());
     step(&st, c, &s, tr, &id, "loan_repayment", r).await
+}
+
+async fn claim_post(
+    State(st): State<AppState>,
+    Authed { c, s, tr }: Authed,
+    Path(id): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Page {
+    check_csrf(&form, &s)?;
+    let failed = form.get("collection_failed").is_some_and(|v| v == "yes");
+    let r = st.svc.file_loan_claim(&s.actor, &id, failed).await.map(|_| ());
+    step(&st, c, &s, tr, &id, "loan_claimed", r).await
+}
+
+async fn claim_pay_post(
+    State(st): State<AppState>,
+    Authed { c, s, tr }: Authed,
+    Path(id): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Page {
+    check_csrf(&form, &s)?;
+    let g = |k: &str| form.get(k).map_or("", String::as_str);
+    let r = st.svc.pay_loan_claim(&s.actor, &id, g("reference"), g("paid_on")).await.map(|_| ());
+    step(&st, c, &s, tr, &id, "loan_claim_paid", r).await
 }

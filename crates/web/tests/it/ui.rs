@@ -895,6 +895,18 @@ async fn an_insured_loan_through_the_pages_and_the_api() {
         (d["repayments"].as_array().map(Vec::len), d["principal_outstanding_fen"].as_i64()),
         (Some(1), Some(99_990_000))
     );
+    // No claim inside the waiting period: the page says why, the API names the rule.
+    assert!(b.get(&format!("/loans/{id}")).await.text().contains("id=\"claim-not-yet\""));
+    let r = b
+        .json(
+            "POST",
+            &format!("/api/v1/loans/{id}/claim"),
+            Some(&bk),
+            serde_json::json!({"collection_failed": true}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert_eq!(r.json()["error"]["details"][0]["code"], "waiting_period");
     // Others do not see it; the schemes are listed with their sources.
     let mut o = Client::new(&app);
     let ot = o.token("ent.admin").await;
