@@ -129,6 +129,7 @@ fn loan_dto(l: &Loan, names: Option<(String, String, String)>) -> LoanDto {
 
 /// A filter on the list.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct LoanQuery {
     /// A status code.
@@ -160,7 +161,7 @@ pub async fn list(
 /// An application.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ApplyDto {
+pub struct LoanApplyDto {
     pub scheme_id: String,
     pub bank_id: String,
     pub insurer_id: String,
@@ -179,12 +180,12 @@ pub struct ApplyDto {
 
 /// Apply for a loan for the caller's enterprise; the scheme's rules, its guards and the
 /// consents to the bank and the insurer are checked.
-#[utoipa::path(post, path = "/api/v1/loans", request_body = ApplyDto,
+#[utoipa::path(post, path = "/api/v1/loans", request_body = LoanApplyDto,
     responses((status = 201, body = LoanDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "loans")]
 pub async fn apply(
     State(s): State<AppState>,
     SignedIn(actor): SignedIn,
-    ApiJson(b): ApiJson<ApplyDto>,
+    ApiJson(b): ApiJson<LoanApplyDto>,
 ) -> Result<(StatusCode, Json<LoanDto>), ApiError> {
     let input = LoanInput {
         scheme_id: b.scheme_id,
@@ -288,7 +289,7 @@ pub async fn get(
 /// A decision.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct DecisionDto {
+pub struct LoanDecisionDto {
     pub approve: bool,
     /// Required for a decline (at most 500 characters).
     #[serde(default)]
@@ -296,13 +297,13 @@ pub struct DecisionDto {
 }
 
 /// Decide on a loan as its bank, its insurer or the zone (whichever the caller is).
-#[utoipa::path(post, path = "/api/v1/loans/{id}/decision", params(("id" = String, Path)), request_body = DecisionDto,
+#[utoipa::path(post, path = "/api/v1/loans/{id}/decision", params(("id" = String, Path)), request_body = LoanDecisionDto,
     responses((status = 200, body = LoanDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "loans")]
 pub async fn decide(
     State(s): State<AppState>,
     SignedIn(actor): SignedIn,
     ApiPath(id): ApiPath<String>,
-    ApiJson(b): ApiJson<DecisionDto>,
+    ApiJson(b): ApiJson<LoanDecisionDto>,
 ) -> ApiResult<LoanDto> {
     Ok(Json(loan_dto(&s.svc.decide_loan(&actor, &id, b.approve, &b.reason).await?, None)))
 }
@@ -365,14 +366,14 @@ pub async fn repay(
 /// A claim on a defaulted loan.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ClaimDto {
+pub struct LoanClaimDto {
     /// The bank's collection failed (the scheme may require it).
     pub collection_failed: bool,
 }
 
 /// A claim as filed.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ClaimOutDto {
+pub struct LoanClaimOutDto {
     pub filed_on: String,
     /// `interest_unpaid` or `principal_after_maturity`.
     pub trigger: String,
@@ -386,8 +387,8 @@ pub struct ClaimOutDto {
     pub paid_reference: Option<String>,
 }
 
-fn claim_dto(c: kebao_domain::loan::LoanClaim) -> ClaimOutDto {
-    ClaimOutDto {
+fn claim_dto(c: kebao_domain::loan::LoanClaim) -> LoanClaimOutDto {
+    LoanClaimOutDto {
         filed_on: c.filed_on.to_string(),
         trigger: c.trigger,
         trigger_days: c.trigger_days,
@@ -403,34 +404,34 @@ fn claim_dto(c: kebao_domain::loan::LoanClaim) -> ClaimOutDto {
 
 /// The bank claims on a defaulted loan once the scheme's trigger is met; the loss is split by
 /// the scheme's shares.
-#[utoipa::path(post, path = "/api/v1/loans/{id}/claim", params(("id" = String, Path)), request_body = ClaimDto,
-    responses((status = 201, body = ClaimOutDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "loans")]
+#[utoipa::path(post, path = "/api/v1/loans/{id}/claim", params(("id" = String, Path)), request_body = LoanClaimDto,
+    responses((status = 201, body = LoanClaimOutDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "loans")]
 pub async fn claim(
     State(s): State<AppState>,
     SignedIn(actor): SignedIn,
     ApiPath(id): ApiPath<String>,
-    ApiJson(b): ApiJson<ClaimDto>,
-) -> Result<(StatusCode, Json<ClaimOutDto>), ApiError> {
+    ApiJson(b): ApiJson<LoanClaimDto>,
+) -> Result<(StatusCode, Json<LoanClaimOutDto>), ApiError> {
     Ok((StatusCode::CREATED, Json(claim_dto(s.svc.file_loan_claim(&actor, &id, b.collection_failed).await?))))
 }
 
 /// A payment of a claim.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct PayDto {
+pub struct LoanClaimPayDto {
     pub reference: String,
     /// `YYYY-MM-DD`, not in the future.
     pub paid_on: String,
 }
 
 /// The insurer records its payment of the bank's claim.
-#[utoipa::path(post, path = "/api/v1/loans/{id}/claim/pay", params(("id" = String, Path)), request_body = PayDto,
-    responses((status = 200, body = ClaimOutDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "loans")]
+#[utoipa::path(post, path = "/api/v1/loans/{id}/claim/pay", params(("id" = String, Path)), request_body = LoanClaimPayDto,
+    responses((status = 200, body = LoanClaimOutDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "loans")]
 pub async fn pay(
     State(s): State<AppState>,
     SignedIn(actor): SignedIn,
     ApiPath(id): ApiPath<String>,
-    ApiJson(b): ApiJson<PayDto>,
-) -> ApiResult<ClaimOutDto> {
+    ApiJson(b): ApiJson<LoanClaimPayDto>,
+) -> ApiResult<LoanClaimOutDto> {
     Ok(Json(claim_dto(s.svc.pay_loan_claim(&actor, &id, &b.reference, &b.paid_on).await?)))
 }
