@@ -84,6 +84,14 @@ pub struct LoanView {
     pub may_pay_claim: bool,
 }
 
+/// A loan in a list: its parties named, and for a loan being repaid how far it is past due.
+#[derive(Debug, Clone)]
+pub struct LoanRow {
+    pub listed: Listed,
+    pub days_past_due: i64,
+    pub outstanding: Option<Money>,
+}
+
 /// Parses a percentage with at most two decimals into basis points.
 fn percent_bp(field: &str, text: &str) -> std::result::Result<i64, FieldError> {
     let t = text.trim().trim_end_matches('%').trim();
@@ -1013,7 +1021,7 @@ impl Service {
 
     /// The loans the actor may see: the zone's officers and the regulator every loan; a
     /// bank, an insurer or an enterprise those it is a party to. Newest first.
-    pub async fn loans(&self, actor: &Actor, status: Option<LoanStatus>) -> Result<Vec<Listed>> {
+    pub async fn loans(&self, actor: &Actor, status: Option<LoanStatus>) -> Result<Vec<LoanRow>> {
         let mut tx = self.store.begin_read().await?;
         let all = self.allows(actor, Action::ReadAllLoans, &Resource::Zone);
         let org = actor.org_id().unwrap_or_default().to_owned();
@@ -1022,10 +1030,24 @@ impl Service {
             return Err(ServiceError::Unauthenticated("sign in first"));
         }
         let list = store::list(tx.conn(), &party, status, 500).await?;
-        Ok(list
-            .into_iter()
-            .filter(|l| self.allows(actor, Action::ReadLoan, &loan_resource(&l.loan)))
-            .collect())
+        let today = self.today();
+        let mut out = Vec::with_capacity(list.len());
+        for l in list {
+            if !self.allows(actor, Action::ReadLoan, &loan_resource(&l.loan)) {
+                continue;
+            }
+            let (days_past_due, outstanding) = if l.loan.status == LoanStatus::Servicing {
+                let paid = store::repayments(tx.conn(), &l.loan.id).await?;
+                match servicing(&l.loan, &paid) {
+                    Some(s) => (s.days_past_due(today), Some(s.principal_outstanding())),
+                    None => (0, None),
+                }
+            } else {
+                (0, None)
+            };
+            out.push(LoanRow { listed: l, days_past_due, outstanding });
+        }
+        Ok(out)
     }
 
     /// One loan with its parties, scheme, schedule and repayments, and what the actor may do.

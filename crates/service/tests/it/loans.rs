@@ -232,7 +232,7 @@ contract!(
         let mine = ctx.svc.loans(&l.borrower, None).await.unwrap();
         assert_eq!(mine.len(), 1);
         assert_eq!(
-            (mine[0].bank_name.as_str(), mine[0].enterprise_name.as_str()),
+            (mine[0].listed.bank_name.as_str(), mine[0].listed.enterprise_name.as_str()),
             ("汉口银行光谷支行", "武汉光谷精密光学有限公司")
         );
         assert_eq!(ctx.svc.loans(&l.z.regulator, None).await.unwrap().len(), 1);
@@ -292,6 +292,9 @@ contract!(
         }
         assert_eq!(state(&ctx).await, before);
         ctx.clock.advance_us(35 * day);
+        // The bank's list shows how late the loan is.
+        let book = ctx.svc.loans(&l.z.banker, Some(LoanStatus::Servicing)).await.unwrap();
+        assert!(book[0].days_past_due >= 90 && book[0].outstanding.map(|m| m.fen()) == Some(100_000_000));
         let view = ctx.svc.loan(&l.z.banker, &loan.id).await.unwrap();
         assert!(view.days_past_due >= 90 && matches!(view.trigger, Some(Ok(_))), "{:?}", view.trigger);
         match ctx.svc.file_loan_claim(&l.z.banker, &loan.id, false).await {

@@ -98,6 +98,9 @@ pub struct LoanDto {
     pub status_en: String,
     pub disbursed_on: Option<String>,
     pub applied_at: String,
+    /// For a loan being repaid (lists only): days past due and principal outstanding.
+    pub days_past_due: Option<i64>,
+    pub principal_outstanding_fen: Option<i64>,
 }
 
 fn loan_dto(l: &Loan, names: Option<(String, String, String)>) -> LoanDto {
@@ -124,6 +127,8 @@ fn loan_dto(l: &Loan, names: Option<(String, String, String)>) -> LoanDto {
         status_en: l.status.label_en().to_owned(),
         disbursed_on: l.disbursed_on.map(|d| d.to_string()),
         applied_at: rfc3339(l.applied_at_us),
+        days_past_due: None,
+        principal_outstanding_fen: None,
     }
 }
 
@@ -148,11 +153,17 @@ pub async fn list(
     let list = s.svc.loans(&actor, status).await?;
     Ok(Json(
         list.iter()
-            .map(|l| {
-                loan_dto(
+            .map(|r| {
+                let l = &r.listed;
+                let mut d = loan_dto(
                     &l.loan,
                     Some((l.enterprise_name.clone(), l.bank_name.clone(), l.insurer_name.clone())),
-                )
+                );
+                if let Some(o) = r.outstanding {
+                    d.days_past_due = Some(r.days_past_due);
+                    d.principal_outstanding_fen = Some(o.fen());
+                }
+                d
             })
             .collect(),
     ))

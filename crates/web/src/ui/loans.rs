@@ -51,6 +51,8 @@ struct RowT {
     terms: String,
     status: String,
     status_code: &'static str,
+    /// Days past due and the bucket, for a loan being repaid that is late.
+    overdue: String,
 }
 
 #[derive(Template)]
@@ -60,6 +62,7 @@ struct ListTpl {
     rows: Vec<RowT>,
     statuses: Vec<(String, String)>,
     status: String,
+    overdue_only: bool,
     can_apply: bool,
 }
 
@@ -69,13 +72,17 @@ async fn list_page(
     Query(q): Query<HashMap<String, String>>,
 ) -> Page {
     let status = q.get("status").and_then(|s| LoanStatus::from_code(s));
+    let overdue_only = q.get("overdue").is_some_and(|v| v == "1");
     let list =
         st.svc.loans(&s.actor, status).await.map_err(|e| error_page(tr, super::kit::chrome_blank(tr), e))?;
     let schemes = st.svc.loan_schemes().await.map_err(|e| error_page(tr, super::kit::chrome_blank(tr), e))?;
     let ab = st.svc.abilities(&s.actor).await.map_err(|e| error_page(tr, super::kit::chrome_blank(tr), e))?;
     let rows = list
         .into_iter()
-        .map(|l| {
+        .filter(|r| !overdue_only || r.days_past_due > 0)
+        .map(|r| {
+            let dpd = r.days_past_due;
+            let l = r.listed;
             let scheme = schemes
                 .iter()
                 .find(|x| x.id == l.loan.scheme_id && x.version == l.loan.scheme_version)
@@ -90,6 +97,12 @@ async fn list_page(
                 terms: format!("{} {} · {}", l.loan.term_months, tr.t("个月", "months"), pct(l.loan.rate_bp)),
                 status: status_label(tr, l.loan.status),
                 status_code: l.loan.status.code(),
+                overdue: if dpd > 0 {
+                    let b = bucket(dpd);
+                    format!("{dpd} {} · {}", tr.t("天", "days"), tr.t(b.label_zh(), b.label_en()))
+                } else {
+                    String::new()
+                },
             }
         })
         .collect();
@@ -97,6 +110,7 @@ async fn list_page(
         rows,
         statuses: LoanStatus::ALL.iter().map(|s| (s.code().to_owned(), status_label(tr, *s))).collect(),
         status: status.map(|s| s.code().to_owned()).unwrap_or_default(),
+        overdue_only,
         can_apply: ab.on_own_org(Action::ApplyLoan),
         c,
     }))
