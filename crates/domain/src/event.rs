@@ -461,6 +461,7 @@ pub fn action_label(action: &str) -> Option<(&'static str, &'static str)> {
         "loan.repayment_recorded" => ("登记贷款还款", "Loan repayment recorded"),
         "loan.claimed" => ("银行索赔（贷款保证保险）", "Loan guarantee claim filed"),
         "loan.claim_paid" => ("保险赔付（贷款保证保险）", "Loan guarantee claim paid"),
+        "loan.recovery_recorded" => ("登记追偿所得", "Loan recovery recorded"),
         "job.succeeded" => ("后台任务完成", "Background job finished"),
         "job.failed" => ("后台任务失败", "Background job failed"),
         "job.cancelled" => ("后台任务取消", "Background job cancelled"),

@@ -20,7 +20,7 @@ use kebao_domain::loan::{
 use kebao_domain::org::{OrgKind, OrgStatus, Organisation};
 use kebao_domain::user::Role;
 use kebao_domain::{FieldError, Invalid, Money};
-use kebao_store::loans::{self as store, Listed, Party, Repayment};
+use kebao_store::loans::{self as store, Listed, Party, Recovery, Repayment};
 use kebao_store::todos::{self, Notification, Todo};
 use kebao_store::{orgs, users, Tx};
 use time::Date;
@@ -39,6 +39,10 @@ pub mod codes {
     pub const CLAIM_RETAINED: u16 = 405;
     /// The insurer pays the bank its share.
     pub const CLAIM_PAID: u16 = 406;
+    /// A recovery: the bank's part, lowering its kept loss.
+    pub const RECOVERY_BANK: u16 = 407;
+    /// A recovery: the insurer's part, lowering its loss.
+    pub const RECOVERY_INSURER: u16 = 408;
 }
 
 /// Interest on a bullet loan is due every this many months (quarterly, as Chinese banks
@@ -76,12 +80,15 @@ pub struct LoanView {
     /// The side the actor decides for, if the loan waits on it.
     pub may_decide: Option<Reviewer>,
     pub may_service: bool,
-    /// The bank's claim, once filed.
+    /// The bank's claim, once filed, and what was recovered after it.
     pub claim: Option<LoanClaim>,
+    pub recoveries: Vec<Recovery>,
     /// For the bank of a loan being repaid: whether the claim trigger is met today (with
     /// collection recorded as failed), or why not.
     pub trigger: Option<std::result::Result<TriggerMet, FieldError>>,
     pub may_pay_claim: bool,
+    /// The bank may record recoveries (after the claim is paid).
+    pub may_recover: bool,
 }
 
 /// A loan in a list: its parties named, and for a loan being repaid how far it is past due.
@@ -1019,6 +1026,166 @@ impl Service {
         Ok(claim)
     }
 
+    /// The bank records what it recovered on a defaulted loan after the claim was paid; it is
+    /// split pro rata to the scheme's loss shares (the insurer's part lowers its loss, the
+    /// bank's its own), never beyond the loss. The same reference with the same fields is the
+    /// same recovery. Returns it and whether it is new.
+    pub async fn record_recovery(
+        &self,
+        actor: &Actor,
+        id: &str,
+        reference: &str,
+        amount_yuan: &str,
+        on: &str,
+    ) -> Result<(Recovery, bool)> {
+        let mut errs = Vec::new();
+        let reference = kebao_domain::org::text_field("reference", reference, true, 64)
+            .map_err(|e| errs.push(e))
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        let amount = Money::parse_yuan(amount_yuan, "amount_yuan").map_err(|e| errs.push(e)).ok();
+        let on = kebao_domain::org::parse_date("recovered_on", on).map_err(|e| errs.push(e)).ok();
+        let (Some(amount), Some(on), true) = (amount, on, errs.is_empty()) else {
+            return Err(Invalid(errs).into());
+        };
+        if amount.fen() <= 0 {
+            return Err(FieldError::new(
+                "amount_yuan",
+                "positive",
+                "追偿金额须大于零",
+                "a recovery is above zero",
+            )
+            .into());
+        }
+        if on > self.today() {
+            return Err(FieldError::new(
+                "recovered_on",
+                "future",
+                "追回日不能晚于今天",
+                "the recovery day cannot be in the future",
+            )
+            .into());
+        }
+        let mut tx = self.store.begin_write().await?;
+        let l = store::get(tx.conn(), id).await?;
+        self.require(actor, Action::ServiceLoan, &loan_resource(&l), &Basis::Own)?;
+        let before = store::recoveries(tx.conn(), &l.id).await?;
+        if let Some(seen) = before.iter().find(|r| r.reference == reference) {
+            if seen.amount == amount && seen.recovered_on == on {
+                return Ok((seen.clone(), false));
+            }
+            return Err(FieldError::new(
+                "reference",
+                "reference_reused",
+                format!(
+                    "流水号 {reference} 已登记为 {} 元（{}），与本次不同",
+                    seen.amount.to_yuan_string(),
+                    seen.recovered_on
+                ),
+                format!(
+                    "reference {reference} was recorded as {} yuan on {}, which differs",
+                    seen.amount.to_yuan_string(),
+                    seen.recovered_on
+                ),
+            )
+            .into());
+        }
+        let Some(claim) = store::claim(tx.conn(), &l.id).await?.filter(|c| c.paid_on.is_some()) else {
+            return Err(conflict(
+                "claim_not_paid",
+                "保险机构赔付后才能登记追偿",
+                "recoveries are recorded after the insurer has paid the claim",
+            ));
+        };
+        let so_far: i64 = before.iter().map(|r| r.amount.fen()).sum();
+        if so_far + amount.fen() > claim.loss_base.fen() {
+            return Err(FieldError::new(
+                "amount_yuan",
+                "above_loss",
+                format!(
+                    "追偿合计不能超过损失 {} 元（已追回 {} 元）",
+                    claim.loss_base.to_yuan_string(),
+                    Money::from_fen(so_far).to_yuan_string()
+                ),
+                format!(
+                    "recoveries cannot exceed the loss of {} yuan ({} recovered so far)",
+                    claim.loss_base.to_yuan_string(),
+                    Money::from_fen(so_far).to_yuan_string()
+                ),
+            )
+            .into());
+        }
+        let schemes = self.ensure_schemes(&mut tx).await?;
+        let scheme = schemes
+            .iter()
+            .find(|s| s.id == l.scheme_id && s.version == l.scheme_version)
+            .ok_or(ServiceError::NotFound)?;
+        let parts = split(amount, &scheme.shares);
+        let x = Recovery {
+            id: self.new_id(),
+            loan_id: l.id.clone(),
+            reference: reference.clone(),
+            recovered_on: on,
+            amount,
+            insurer: parts.insurer,
+            bank: parts.bank,
+            guarantor: parts.guarantor,
+            recorded_by: actor.log_name(),
+            recorded_at_us: self.now_us(),
+        };
+        store::insert_recovery(tx.conn(), &x).await?;
+        let bank_cash = format!("org:{}:loan_cash", l.bank_id);
+        let retained = format!("org:{}:retained_loan_losses", l.bank_id);
+        let ins_cash = format!("org:{}:recoveries_received", l.insurer_id);
+        let losses = format!("org:{}:guarantee_losses", l.insurer_id);
+        self.ensure_account(&mut tx, &bank_cash, &l.bank_id, "loan_cash_received", AccountFlags::default())
+            .await?;
+        self.ensure_account(
+            &mut tx,
+            &ins_cash,
+            &l.insurer_id,
+            "recoveries_received",
+            AccountFlags::default(),
+        )
+        .await?;
+        let mut ts = Vec::new();
+        if parts.bank.fen() > 0 {
+            ts.push(Transfer {
+                id: format!("loan-recovery-bank:{}", x.id),
+                debit_account_id: bank_cash,
+                credit_account_id: retained,
+                amount: parts.bank.fen(),
+                pending_id: None,
+                code: codes::RECOVERY_BANK,
+                event_ref: l.id.clone(),
+                flags: TransferFlags::default(),
+            });
+        }
+        if parts.insurer.fen() > 0 {
+            ts.push(Transfer {
+                id: format!("loan-recovery-insurer:{}", x.id),
+                debit_account_id: ins_cash,
+                credit_account_id: losses,
+                amount: parts.insurer.fen(),
+                pending_id: None,
+                code: codes::RECOVERY_INSURER,
+                event_ref: l.id.clone(),
+                flags: TransferFlags::default(),
+            });
+        }
+        self.expect_transfers(&mut tx, &ts).await?;
+        let draft = EventDraft::new(
+            &actor.log_name(),
+            "loan.recovery_recorded",
+            &l.id,
+            serde_json::json!({"recovery": x.id, "reference": reference, "on": on.to_string(), "amount_fen": amount.fen(),
+                "insurer_fen": parts.insurer.fen(), "bank_fen": parts.bank.fen(), "guarantor_fen": parts.guarantor.fen()}),
+        );
+        self.finish(tx, draft).await?;
+        Ok((x, true))
+    }
+
     /// The loans the actor may see: the zone's officers and the regulator every loan; a
     /// bank, an insurer or an enterprise those it is a party to. Newest first.
     pub async fn loans(&self, actor: &Actor, status: Option<LoanStatus>) -> Result<Vec<LoanRow>> {
@@ -1070,6 +1237,7 @@ impl Service {
         let may_service = self.allows(actor, Action::ServiceLoan, &res)
             && matches!(l.status, LoanStatus::Approved | LoanStatus::Servicing);
         let claim = store::claim(tx.conn(), &l.id).await?;
+        let recoveries = store::recoveries(tx.conn(), &l.id).await?;
         let trigger = match (&scheme, &s, l.disbursed_on) {
             (Some(sc), Some(sv), Some(on)) if may_service && l.status == LoanStatus::Servicing => {
                 Some(trigger_met(&sc.trigger, sv, on, self.today(), true))
@@ -1077,10 +1245,13 @@ impl Service {
             _ => None,
         };
         let may_pay_claim = self.allows(actor, Action::PayLoanClaim, &res) && l.status == LoanStatus::Claimed;
+        let may_recover = self.allows(actor, Action::ServiceLoan, &res) && l.status == LoanStatus::ClaimPaid;
         Ok(LoanView {
             claim,
+            recoveries,
             trigger,
             may_pay_claim,
+            may_recover,
             may_decide: self.reviewer_of(actor, &l),
             may_service,
             enterprise_name,

@@ -298,6 +298,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (21, "personal_parts", include_str!("../migrations/sqlite/0021_personal_parts.sql")),
             (22, "loans", include_str!("../migrations/sqlite/0022_loans.sql")),
             (23, "loan_claims", include_str!("../migrations/sqlite/0023_loan_claims.sql")),
+            (24, "loan_recoveries", include_str!("../migrations/sqlite/0024_loan_recoveries.sql")),
         ],
         Backend::Postgres => &[
             (1, "registry", include_str!("../migrations/postgres/0001_registry.sql")),
@@ -322,6 +323,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (21, "personal_parts", include_str!("../migrations/postgres/0021_personal_parts.sql")),
             (22, "loans", include_str!("../migrations/postgres/0022_loans.sql")),
             (23, "loan_claims", include_str!("../migrations/postgres/0023_loan_claims.sql")),
+            (24, "loan_recoveries", include_str!("../migrations/postgres/0024_loan_recoveries.sql")),
         ],
     };
     files

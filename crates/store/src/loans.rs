@@ -365,3 +365,68 @@ pub async fn claim(conn: &mut AnyConnection, loan_id: &str) -> Result<Option<keb
         paid_by: crate::opt_text(&r, "paid_by")?,
     }))
 }
+
+/// A recovery on a defaulted loan and its split.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recovery {
+    pub id: String,
+    pub loan_id: String,
+    pub reference: String,
+    pub recovered_on: time::Date,
+    pub amount: Money,
+    pub insurer: Money,
+    pub bank: Money,
+    pub guarantor: Money,
+    pub recorded_by: String,
+    pub recorded_at_us: i64,
+}
+
+const RECOVERY_COLS: &str =
+    "id, loan_id, reference, recovered_on, amount_fen, insurer_fen, bank_fen, guarantor_fen, \
+     recorded_by, recorded_at_us";
+
+fn recovery(r: &AnyRow) -> Result<Recovery> {
+    Ok(Recovery {
+        id: r.try_get("id")?,
+        loan_id: r.try_get("loan_id")?,
+        reference: r.try_get("reference")?,
+        recovered_on: crate::date_col(r, "recovered_on")?,
+        amount: Money::from_fen(r.try_get("amount_fen")?),
+        insurer: Money::from_fen(r.try_get("insurer_fen")?),
+        bank: Money::from_fen(r.try_get("bank_fen")?),
+        guarantor: Money::from_fen(r.try_get("guarantor_fen")?),
+        recorded_by: r.try_get("recorded_by")?,
+        recorded_at_us: r.try_get("recorded_at_us")?,
+    })
+}
+
+/// Stores a recovery; `Conflict` if the loan has one under the same reference.
+pub async fn insert_recovery(conn: &mut AnyConnection, x: &Recovery) -> Result<()> {
+    sqlx::query(&format!(
+        "INSERT INTO loan_recoveries ({RECOVERY_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+    ))
+    .bind(&x.id)
+    .bind(&x.loan_id)
+    .bind(&x.reference)
+    .bind(x.recovered_on.to_string())
+    .bind(x.amount.fen())
+    .bind(x.insurer.fen())
+    .bind(x.bank.fen())
+    .bind(x.guarantor.fen())
+    .bind(&x.recorded_by)
+    .bind(x.recorded_at_us)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// A loan's recoveries, oldest first.
+pub async fn recoveries(conn: &mut AnyConnection, loan_id: &str) -> Result<Vec<Recovery>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {RECOVERY_COLS} FROM loan_recoveries WHERE loan_id = $1 ORDER BY recovered_on, recorded_at_us, id"
+    ))
+    .bind(loan_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(recovery).collect()
+}

@@ -350,7 +350,33 @@ contract!(
             .iter()
             .any(|n| n.title_zh.contains("已赔付")));
         let v = ctx.svc.loan(&l.z.regulator, &loan.id).await.unwrap();
-        assert_eq!((v.loan.status, v.claim.unwrap().paid_on.is_some()), (LoanStatus::ClaimPaid, true));
+        assert_eq!(
+            (v.loan.status, v.claim.clone().unwrap().paid_on.is_some()),
+            (LoanStatus::ClaimPaid, true)
+        );
+        // Recoveries are split 7 : 3, idempotent by reference, and never beyond the loss.
+        let today = ctx.svc.today().to_string();
+        let (x, new) =
+            ctx.svc.record_recovery(&l.z.banker, &loan.id, "R-1", "100000.01", &today).await.unwrap();
+        assert!(new && x.insurer.fen() == 7_000_001 && x.bank.fen() == 3_000_000, "{x:?}");
+        let (again, new) =
+            ctx.svc.record_recovery(&l.z.banker, &loan.id, "R-1", "100000.01", &today).await.unwrap();
+        assert!(!new && again.id == x.id);
+        let before = state(&ctx).await;
+        match ctx.svc.record_recovery(&l.z.banker, &loan.id, "R-2", "2000000", &today).await {
+            Err(ServiceError::Invalid(i)) => assert_eq!(i.0[0].code, "above_loss"),
+            other => panic!("{other:?}"),
+        }
+        match ctx.svc.record_recovery(&l.z.banker, &loan.id, "R-1", "5", &today).await {
+            Err(ServiceError::Invalid(i)) => assert_eq!(i.0[0].code, "reference_reused"),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            ctx.svc.record_recovery(&l.underwriter, &loan.id, "R-3", "5", &today).await,
+            Err(ServiceError::Forbidden { .. })
+        ));
+        assert_eq!(state(&ctx).await, before);
+        assert_eq!(ctx.svc.loan(&l.z.banker, &loan.id).await.unwrap().recoveries.len(), 1);
         assert!(ctx.svc.ledger_verify().await.unwrap().problems.is_empty());
     }
 );

@@ -446,3 +446,51 @@ pub async fn pay(
 ) -> ApiResult<LoanClaimOutDto> {
     Ok(Json(claim_dto(s.svc.pay_loan_claim(&actor, &id, &b.reference, &b.paid_on).await?)))
 }
+
+/// A recovery after the claim.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoanRecoveryDto {
+    /// The bank's reference: the same reference with the same fields is recorded once.
+    pub reference: String,
+    pub amount_yuan: String,
+    /// `YYYY-MM-DD`, not in the future.
+    pub recovered_on: String,
+}
+
+/// A recovery and its split.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoanRecoveryOutDto {
+    pub id: String,
+    pub reference: String,
+    pub recovered_on: String,
+    pub amount_fen: i64,
+    pub insurer_fen: i64,
+    pub bank_fen: i64,
+    pub guarantor_fen: i64,
+}
+
+/// The bank records what it recovered after the claim was paid; it is split pro rata to the
+/// scheme's loss shares. 201 when recorded, 200 when the same reference was recorded before.
+#[utoipa::path(post, path = "/api/v1/loans/{id}/recoveries", params(("id" = String, Path)), request_body = LoanRecoveryDto,
+    responses((status = 201, body = LoanRecoveryOutDto), (status = 200, body = LoanRecoveryOutDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "loans")]
+pub async fn recover(
+    State(s): State<AppState>,
+    SignedIn(actor): SignedIn,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(b): ApiJson<LoanRecoveryDto>,
+) -> Result<(StatusCode, Json<LoanRecoveryOutDto>), ApiError> {
+    let (x, new) = s.svc.record_recovery(&actor, &id, &b.reference, &b.amount_yuan, &b.recovered_on).await?;
+    Ok((
+        if new { StatusCode::CREATED } else { StatusCode::OK },
+        Json(LoanRecoveryOutDto {
+            id: x.id,
+            reference: x.reference,
+            recovered_on: x.recovered_on.to_string(),
+            amount_fen: x.amount.fen(),
+            insurer_fen: x.insurer.fen(),
+            bank_fen: x.bank.fen(),
+            guarantor_fen: x.guarantor.fen(),
+        }),
+    ))
+}

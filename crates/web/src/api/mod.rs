@@ -141,6 +141,7 @@ pub fn routes() -> Router<AppState> {
         .route("/loans/{id}/repayments", post(loans::repay))
         .route("/loans/{id}/claim", post(loans::claim))
         .route("/loans/{id}/claim/pay", post(loans::pay))
+        .route("/loans/{id}/recoveries", post(loans::recover))
         .route("/jobs", get(jobs::list).post(jobs::start))
         .route("/jobs/{id}", get(jobs::get))
         .route("/jobs/{id}/cancel", post(jobs::cancel))
@@ -220,7 +221,7 @@ async fn not_found() -> ApiError {
         jobs::list, jobs::get, jobs::start, jobs::cancel, privacy::my_data, privacy::file, privacy::list,
         privacy::answer, privacy::record, privacy::get, privacy::assessments, privacy::record_assessment,
         loans::schemes, loans::list, loans::apply, loans::get, loans::decide, loans::disburse, loans::repay,
-        loans::claim, loans::pay
+        loans::claim, loans::pay, loans::recover
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorInfo, crate::error::ErrorDetail)),
     modifiers(&BearerAuth, &CommonResponses),

@@ -291,6 +291,7 @@ pub(super) fn done_notice(tr: Tr, code: &str) -> Option<String> {
             "Claim filed; the insurer pays its share by the deadline.",
         ),
         "loan_claim_paid" => ("赔付已登记，并已通知银行。", "Payment recorded; the bank is told."),
+        "loan_recovery" => ("追偿所得已登记，并按分担比例分配。", "Recovery recorded and shared by the loss shares."),
         "data_answer_offline" => (
             "答复已记录。此人不是平台用户：请按其留下的联系方式把答复和信息清单交给本人。",
             "Answer recorded. The person is not a user: give them the answer and the list of their data the way they asked.",

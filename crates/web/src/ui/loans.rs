@@ -30,6 +30,7 @@ pub fn routes() -> Router<AppState> {
         .route("/loans/{id}/repayments", post(repayment_post))
         .route("/loans/{id}/claim", post(claim_post))
         .route("/loans/{id}/claim/pay", post(claim_pay_post))
+        .route("/loans/{id}/recoveries", post(recovery_post))
 }
 
 /// Basis points as a percentage (`380` → `3.80%`).
@@ -405,6 +406,14 @@ struct ClaimT {
     late: bool,
 }
 
+struct RecoveryT {
+    on: String,
+    reference: String,
+    amount: String,
+    insurer: String,
+    bank: String,
+}
+
 struct RepaymentT {
     reference: String,
     paid_on: String,
@@ -445,6 +454,8 @@ struct LoanTpl {
     trigger_not_met: String,
     claim: Option<ClaimT>,
     can_pay_claim: bool,
+    recoveries: Vec<RecoveryT>,
+    can_recover: bool,
     today: String,
     errors: Vec<String>,
 }
@@ -596,6 +607,18 @@ async fn render_loan(
         trigger_not_met,
         claim,
         can_pay_claim: v.may_pay_claim,
+        recoveries: v
+            .recoveries
+            .iter()
+            .map(|x| RecoveryT {
+                on: x.recovered_on.to_string(),
+                reference: x.reference.clone(),
+                amount: x.amount.display_yuan(),
+                insurer: x.insurer.display_yuan(),
+                bank: x.bank.display_yuan(),
+            })
+            .collect(),
+        can_recover: v.may_recover,
         today: today.to_string(),
         errors,
         c,
@@ -701,4 +724,20 @@ async fn claim_pay_post(
     let g = |k: &str| form.get(k).map_or("", String::as_str);
     let r = st.svc.pay_loan_claim(&s.actor, &id, g("reference"), g("paid_on")).await.map(|_| ());
     step(&st, c, &s, tr, &id, "loan_claim_paid", r).await
+}
+
+async fn recovery_post(
+    State(st): State<AppState>,
+    Authed { c, s, tr }: Authed,
+    Path(id): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Page {
+    check_csrf(&form, &s)?;
+    let g = |k: &str| form.get(k).map_or("", String::as_str);
+    let r = st
+        .svc
+        .record_recovery(&s.actor, &id, g("reference"), g("amount_yuan"), g("recovered_on"))
+        .await
+        .map(|_| ());
+    step(&st, c, &s, tr, &id, "loan_recovery", r).await
 }

@@ -45,6 +45,7 @@ const ROUTE_SCOPES: &[(&str, Option<&str>)] = &[
     ("/api/v1/loans/{id}/repayments", None),
     ("/api/v1/loans/{id}/claim", None),
     ("/api/v1/loans/{id}/claim/pay", None),
+    ("/api/v1/loans/{id}/recoveries", None),
     ("/api/v1/jobs/{id}", None),
     ("/api/v1/jobs/{id}/cancel", None),
     ("/api/v1/orgs/{id}/collection-account", None),
