@@ -99,6 +99,47 @@ pub struct LoanRow {
     pub outstanding: Option<Money>,
 }
 
+/// A scheme's figures on its dashboard.
+#[derive(Debug, Clone)]
+pub struct SchemeFigures {
+    pub scheme: Scheme,
+    pub by_status: Vec<(LoanStatus, u64)>,
+    /// Amounts asked for, and disbursed.
+    pub applied: Money,
+    pub disbursed: Money,
+    /// Principal outstanding on loans being repaid, and the part on loans past due.
+    pub outstanding: Money,
+    pub overdue: Money,
+    pub overdue_rate_bp: Option<i64>,
+    pub claims: u64,
+    pub claimed_insurer: Money,
+    pub claimed_bank: Money,
+    pub paid_by_insurer: Money,
+    pub recovered: Money,
+    /// The guard tripped, if any (new business stops).
+    pub guard: Option<kebao_domain::loan::Guard>,
+}
+
+impl SchemeFigures {
+    fn new(scheme: Scheme) -> SchemeFigures {
+        SchemeFigures {
+            scheme,
+            by_status: Vec::new(),
+            applied: Money::ZERO,
+            disbursed: Money::ZERO,
+            outstanding: Money::ZERO,
+            overdue: Money::ZERO,
+            overdue_rate_bp: None,
+            claims: 0,
+            claimed_insurer: Money::ZERO,
+            claimed_bank: Money::ZERO,
+            paid_by_insurer: Money::ZERO,
+            recovered: Money::ZERO,
+            guard: None,
+        }
+    }
+}
+
 /// Parses a percentage with at most two decimals into basis points.
 fn percent_bp(field: &str, text: &str) -> std::result::Result<i64, FieldError> {
     let t = text.trim().trim_end_matches('%').trim();
@@ -1184,6 +1225,69 @@ impl Service {
         );
         self.finish(tx, draft).await?;
         Ok((x, true))
+    }
+
+    /// Each scheme's figures for the zone and the regulator: loans by status, volumes,
+    /// principal outstanding and overdue (the overdue rate against the guard's stop line),
+    /// claims and their split, the insurer's payments, recoveries, and the guard state. The
+    /// loss-ratio guard needs the premium earned, which comes with the guarantee policy.
+    pub async fn loan_dashboard(&self, actor: &Actor) -> Result<Vec<SchemeFigures>> {
+        self.require(actor, Action::ReadAllLoans, &Resource::Zone, &Basis::None)?;
+        let schemes = self.loan_schemes().await?;
+        let mut tx = self.store.begin_read().await?;
+        let today = self.today();
+        let mut out: Vec<SchemeFigures> = Vec::new();
+        let mut ids: Vec<&str> = schemes.iter().map(|s| s.id.as_str()).collect();
+        ids.dedup();
+        for id in ids {
+            if let Some(s) =
+                version_on(&schemes, id, today).or_else(|| schemes.iter().rev().find(|s| s.id == id))
+            {
+                out.push(SchemeFigures::new(s.clone()));
+            }
+        }
+        let add = |m: &mut Money, v: Money| *m = Money::from_fen(m.fen().saturating_add(v.fen()));
+        for l in store::list(tx.conn(), &Party::All, None, 100_000).await? {
+            let Some(f) = out.iter_mut().find(|f| f.scheme.id == l.loan.scheme_id) else { continue };
+            match f.by_status.iter_mut().find(|(s, _)| *s == l.loan.status) {
+                Some((_, n)) => *n += 1,
+                None => f.by_status.push((l.loan.status, 1)),
+            }
+            add(&mut f.applied, l.loan.amount);
+            if l.loan.disbursed_on.is_some() {
+                add(&mut f.disbursed, l.loan.amount);
+            }
+            if l.loan.status == LoanStatus::Servicing {
+                let paid = store::repayments(tx.conn(), &l.loan.id).await?;
+                if let Some(s) = servicing(&l.loan, &paid) {
+                    add(&mut f.outstanding, s.principal_outstanding());
+                    if s.days_past_due(today) > 0 {
+                        add(&mut f.overdue, s.principal_outstanding());
+                    }
+                }
+            }
+            if let Some(c) = store::claim(tx.conn(), &l.loan.id).await? {
+                f.claims += 1;
+                add(&mut f.claimed_insurer, c.insurer_share);
+                add(&mut f.claimed_bank, c.bank_share);
+                if c.paid_on.is_some() {
+                    add(&mut f.paid_by_insurer, c.insurer_share);
+                }
+                for r in store::recoveries(tx.conn(), &l.loan.id).await? {
+                    add(&mut f.recovered, r.amount);
+                }
+            }
+        }
+        for f in &mut out {
+            f.by_status.sort_by_key(|(s, _)| LoanStatus::ALL.iter().position(|x| x == s));
+            let y = YearFigures { outstanding: f.outstanding, overdue: f.overdue, ..YearFigures::default() };
+            f.overdue_rate_bp = (f.outstanding.fen() > 0).then(|| {
+                i64::try_from(i128::from(f.overdue.fen()) * 10_000 / i128::from(f.outstanding.fen()))
+                    .unwrap_or(0)
+            });
+            f.guard = guard(&f.scheme.guards, &y);
+        }
+        Ok(out)
     }
 
     /// The loans the actor may see: the zone's officers and the regulator every loan; a

@@ -87,12 +87,22 @@ const DAYS: &[Day] = &[
             "/zone/insurance",
             "/disputes",
             "/loans",
+            "/loans/dashboard",
         ],
         follow: &[("/subsidies", "td a[href^='/subsidies/']")],
     },
     Day {
         login: "regulator",
-        pages: &["/dashboard", "/zone/insurance", "/policies", "/claims", "/disputes", "/audit", "/jobs"],
+        pages: &[
+            "/dashboard",
+            "/zone/insurance",
+            "/policies",
+            "/claims",
+            "/disputes",
+            "/audit",
+            "/jobs",
+            "/loans/dashboard",
+        ],
         follow: &[("/disputes", "#disputes a[href^='/disputes/']")],
     },
     Day {

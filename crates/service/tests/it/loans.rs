@@ -377,6 +377,15 @@ contract!(
         ));
         assert_eq!(state(&ctx).await, before);
         assert_eq!(ctx.svc.loan(&l.z.banker, &loan.id).await.unwrap().recoveries.len(), 1);
+        // The scheme's dashboard: the zone and the regulator only.
+        let figs = ctx.svc.loan_dashboard(&l.z.regulator).await.unwrap();
+        let t = figs.iter().find(|f| f.scheme.id == "tianmen_style").unwrap();
+        assert_eq!(
+            (t.claims, t.paid_by_insurer, t.recovered.fen(), t.disbursed.fen()),
+            (1, c.insurer_share, 10_000_001, 100_000_000)
+        );
+        assert!(t.by_status.contains(&(LoanStatus::ClaimPaid, 1)) && t.guard.is_none());
+        assert!(matches!(ctx.svc.loan_dashboard(&l.z.banker).await, Err(ServiceError::Forbidden { .. })));
         assert!(ctx.svc.ledger_verify().await.unwrap().problems.is_empty());
     }
 );

@@ -24,6 +24,8 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/loans", get(list_page).post(apply_post))
         .route("/loans/new", get(new_page))
+        .route("/loans/dashboard", get(dashboard_page))
+        .route("/loans/dashboard.xlsx", get(dashboard_xlsx))
         .route("/loans/{id}", get(loan_page))
         .route("/loans/{id}/decision", post(decision_post))
         .route("/loans/{id}/disburse", post(disburse_post))
@@ -65,6 +67,7 @@ struct ListTpl {
     status: String,
     overdue_only: bool,
     can_apply: bool,
+    can_see_all: bool,
 }
 
 async fn list_page(
@@ -113,6 +116,7 @@ async fn list_page(
         status: status.map(|s| s.code().to_owned()).unwrap_or_default(),
         overdue_only,
         can_apply: ab.on_own_org(Action::ApplyLoan),
+        can_see_all: ab.on_zone(Action::ReadAllLoans),
         c,
     }))
 }
@@ -740,4 +744,129 @@ async fn recovery_post(
         .await
         .map(|_| ());
     step(&st, c, &s, tr, &id, "loan_recovery", r).await
+}
+
+struct FiguresT {
+    name: String,
+    place: String,
+    statuses: String,
+    applied: String,
+    disbursed: String,
+    outstanding: String,
+    overdue: String,
+    overdue_rate: String,
+    stop_line: String,
+    claims: u64,
+    claimed: String,
+    paid: String,
+    recovered: String,
+    fund: String,
+    guard: String,
+}
+
+#[derive(Template)]
+#[template(path = "loan_dashboard.html")]
+struct DashboardTpl {
+    c: Chrome,
+    schemes: Vec<FiguresT>,
+    outstanding_chart: String,
+    status_chart: String,
+}
+
+async fn dashboard_page(State(st): State<AppState>, Authed { c, s, tr }: Authed) -> Page {
+    let figures =
+        st.svc.loan_dashboard(&s.actor).await.map_err(|e| error_page(tr, super::kit::chrome_blank(tr), e))?;
+    let name =
+        |f: &kebao_service::loans::SchemeFigures| tr.pick(f.scheme.name_zh.clone(), f.scheme.name_en.clone());
+    let outstanding_chart = super::svg::hbar(
+        &figures.iter().map(|f| (name(f), f.outstanding.fen() as f64 / 100.0)).collect::<Vec<_>>(),
+        tr.t(" 元", " yuan"),
+    );
+    let mut by_status: Vec<(String, f64)> = Vec::new();
+    for st_ in LoanStatus::ALL {
+        let n: u64 =
+            figures.iter().flat_map(|f| f.by_status.iter()).filter(|(s, _)| s == st_).map(|(_, n)| n).sum();
+        if n > 0 {
+            by_status.push((status_label(tr, *st_), n as f64));
+        }
+    }
+    let status_chart = super::svg::hbar(&by_status, "");
+    let schemes = figures
+        .iter()
+        .map(|f| FiguresT {
+            name: name(f),
+            place: tr.pick(f.scheme.place_zh.clone(), f.scheme.place_en.clone()),
+            statuses: f
+                .by_status
+                .iter()
+                .map(|(s, n)| format!("{} {n}", status_label(tr, *s)))
+                .collect::<Vec<_>>()
+                .join(tr.t("；", "; ")),
+            applied: f.applied.display_yuan(),
+            disbursed: f.disbursed.display_yuan(),
+            outstanding: f.outstanding.display_yuan(),
+            overdue: f.overdue.display_yuan(),
+            overdue_rate: f.overdue_rate_bp.map(pct).unwrap_or_default(),
+            stop_line: pct(f.scheme.guards.overdue_rate_stop_bp),
+            claims: f.claims,
+            claimed: format!("{} / {}", f.claimed_insurer.display_yuan(), f.claimed_bank.display_yuan()),
+            paid: f.paid_by_insurer.display_yuan(),
+            recovered: f.recovered.display_yuan(),
+            fund: kebao_domain::Money::from_fen(f.scheme.fund.value.saturating_mul(100)).display_yuan(),
+            guard: match &f.guard {
+                Some(g) => tr.pick(g.refusal(&f.scheme).message_zh, g.refusal(&f.scheme).message_en),
+                None => String::new(),
+            },
+        })
+        .collect();
+    Ok(html(&DashboardTpl { c, schemes, outstanding_chart, status_chart }))
+}
+
+/// The schemes' figures as a workbook.
+async fn dashboard_xlsx(State(st): State<AppState>, Authed { s, tr, .. }: Authed) -> Page {
+    let figures =
+        st.svc.loan_dashboard(&s.actor).await.map_err(|e| error_page(tr, super::kit::chrome_blank(tr), e))?;
+    let table = kebao_service::tabular::Table {
+        headers: [
+            "方案",
+            "申请金额（元）",
+            "放款金额（元）",
+            "未还本金（元）",
+            "逾期本金（元）",
+            "逾期率",
+            "暂停线（逾期率）",
+            "索赔笔数",
+            "保险分担（元）",
+            "银行自担（元）",
+            "保险已赔付（元）",
+            "追偿所得（元）",
+            "风险补偿基金规模（元）",
+            "是否暂停新增业务",
+        ]
+        .iter()
+        .map(|h| (*h).to_owned())
+        .collect(),
+        rows: figures
+            .iter()
+            .map(|f| {
+                vec![
+                    f.scheme.name_zh.clone(),
+                    f.applied.to_yuan_string(),
+                    f.disbursed.to_yuan_string(),
+                    f.outstanding.to_yuan_string(),
+                    f.overdue.to_yuan_string(),
+                    f.overdue_rate_bp.map(pct).unwrap_or_default(),
+                    pct(f.scheme.guards.overdue_rate_stop_bp),
+                    f.claims.to_string(),
+                    f.claimed_insurer.to_yuan_string(),
+                    f.claimed_bank.to_yuan_string(),
+                    f.paid_by_insurer.to_yuan_string(),
+                    f.recovered.to_yuan_string(),
+                    kebao_domain::Money::from_fen(f.scheme.fund.value.saturating_mul(100)).to_yuan_string(),
+                    if f.guard.is_some() { "是" } else { "否" }.to_owned(),
+                ]
+            })
+            .collect(),
+    };
+    super::policies::xlsx_response(&table, "loans", "kebao-loan-schemes.xlsx", tr)
 }

@@ -907,6 +907,16 @@ async fn an_insured_loan_through_the_pages_and_the_api() {
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
     assert_eq!(r.json()["error"]["details"][0]["code"], "waiting_period");
+    // The zone's dashboard, its chart and its workbook; not for the enterprise.
+    let dash = z.get("/loans/dashboard").await.text();
+    assert!(
+        dash.contains("id=\"outstanding-chart\"") && dash.contains("<svg") && dash.contains("天门"),
+        "{dash}"
+    );
+    let x = z.get("/loans/dashboard.xlsx").await;
+    assert_eq!(x.status, StatusCode::OK);
+    assert!(x.headers[header::CONTENT_TYPE].to_str().unwrap().contains("spreadsheetml"));
+    assert_eq!(e.get("/loans/dashboard").await.status, StatusCode::FORBIDDEN);
     // Others do not see it; the schemes are listed with their sources.
     let mut o = Client::new(&app);
     let ot = o.token("ent.admin").await;
