@@ -19,6 +19,7 @@ mod demo;
 mod fit;
 mod index;
 mod jobs;
+mod loans;
 mod score;
 mod showcase;
 mod subsidy;
@@ -207,6 +208,11 @@ enum Command {
     Subsidy {
         #[command(subcommand)]
         command: subsidy::SubsidyCommand,
+    },
+    /// Loans backed by insurance: the schemes, checked and loaded.
+    Loan {
+        #[command(subcommand)]
+        command: loans::LoanCommand,
     },
 }
 
@@ -855,6 +861,7 @@ async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Subsidy { command } => subsidy::run(command).await,
+        Command::Loan { command } => loans::run(command).await,
         Command::Jobs { command } => jobs::run(command).await,
         Command::Ledger { command: LedgerCommand::Verify { db } } => {
             let svc = service(&db).await?;

@@ -158,6 +158,8 @@ pub enum Action {
     ServiceLoan,
     /// Paying the bank's claim on a defaulted loan (its insurer).
     PayLoanClaim,
+    /// Loading loan scheme versions (the zone's approvers, the platform's administrators).
+    LoadLoanSchemes,
     /// Seeing a loan (its parties, the zone, the regulator).
     ReadLoan,
     /// Seeing every loan (the zone, the regulator).
@@ -241,6 +243,7 @@ impl Action {
             Action::ApproveLoanAsZone => "approve_loan_as_zone",
             Action::ServiceLoan => "service_loan",
             Action::PayLoanClaim => "pay_loan_claim",
+            Action::LoadLoanSchemes => "load_loan_schemes",
             Action::ReadLoan => "read_loan",
             Action::ReadAllLoans => "read_all_loans",
         }
@@ -322,6 +325,7 @@ impl Action {
         Action::ApproveLoanAsZone,
         Action::ServiceLoan,
         Action::PayLoanClaim,
+        Action::LoadLoanSchemes,
         Action::ReadLoan,
         Action::ReadAllLoans,
     ];
@@ -403,6 +407,7 @@ impl Action {
             Action::ApproveLoanAsZone => "approve a loan for the zone",
             Action::ServiceLoan => "disburse a loan, record its repayments and claim on its default",
             Action::PayLoanClaim => "pay a claim on a defaulted loan",
+            Action::LoadLoanSchemes => "load loan scheme versions",
             Action::ReadLoan => "see a loan",
             Action::ReadAllLoans => "see every loan",
         }

@@ -238,6 +238,38 @@ impl Service {
         Ok(schemes)
     }
 
+    /// Loads scheme versions from a file, all or nothing: every error at once, and a
+    /// version that exists already is refused (versions are never replaced). One event.
+    pub async fn load_loan_schemes(&self, actor: &Actor, text: &str) -> Result<Vec<(String, i64)>> {
+        actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
+        self.require(actor, Action::LoadLoanSchemes, &Resource::Zone, &Basis::None)?;
+        let schemes = parse_schemes(text).map_err(Invalid)?;
+        let mut tx = self.store.begin_write().await?;
+        let stored = self.ensure_schemes(&mut tx).await?;
+        for s in &schemes {
+            if stored.iter().any(|x| x.id == s.id && x.version == s.version) {
+                return Err(conflict(
+                    "version_exists",
+                    format!("方案 {} 第 {} 版已存在，版本不可覆盖", s.id, s.version),
+                    format!(
+                        "scheme {} version {} exists already; versions are never replaced",
+                        s.id, s.version
+                    ),
+                ));
+            }
+            store::insert_scheme(tx.conn(), s, &actor.log_name(), self.now_us()).await?;
+        }
+        let loaded: Vec<(String, i64)> = schemes.iter().map(|s| (s.id.clone(), s.version)).collect();
+        let draft = EventDraft::new(
+            &actor.log_name(),
+            "loan.schemes_loaded",
+            "loan_schemes",
+            serde_json::json!({"schemes": loaded.iter().map(|(i, v)| format!("{i}@{v}")).collect::<Vec<_>>()}),
+        );
+        self.finish(tx, draft).await?;
+        Ok(loaded)
+    }
+
     /// The schemes in force today (the newest version of each).
     pub async fn loan_schemes_in_force(&self) -> Result<Vec<Scheme>> {
         let all = self.loan_schemes().await?;

@@ -892,3 +892,28 @@ fn the_demo_zone_lives_years_through_the_service_and_its_totals_reconcile() {
     assert!(o.status.success() && stdout(&o).contains("ok:"), "{}{}", stdout(&o), stderr(&o));
     assert!(!stdout(&o).contains("DIFFER"), "{}", stdout(&o));
 }
+
+#[test]
+fn loan_schemes_are_checked_listed_and_loaded_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("l.db").display());
+    let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/loans/schemes.toml");
+    let o = kebao(&db, &["loan", "check", shipped]);
+    assert!(o.status.success() && stdout(&o).contains("ok tianmen_style v1"), "{}", stderr(&o));
+    let text = std::fs::read_to_string(shipped).unwrap();
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, text.replacen("insurer_bp = 7000", "insurer_bp = 6000", 1)).unwrap();
+    let o = kebao(&db, &["loan", "check", bad.to_str().unwrap()]);
+    assert!(!o.status.success() && stdout(&o).contains("tianmen_style.shares"), "{}", stdout(&o));
+    assert!(kebao(&db, &["demo", "--enterprises", "5", "--no-serve", "--database", &db]).status.success());
+    let v2 = dir.path().join("v2.toml");
+    std::fs::write(&v2, text.replace("version = 1", "version = 2")).unwrap();
+    let o = kebao(&db, &["loan", "load", "--as", "bank.officer", v2.to_str().unwrap()]);
+    assert!(!o.status.success(), "a bank does not load schemes");
+    let o = kebao(&db, &["loan", "load", "--as", "zone.approver", v2.to_str().unwrap()]);
+    assert!(o.status.success() && stdout(&o).contains("loaded tianmen_style v2"), "{}", stderr(&o));
+    let o = kebao(&db, &["loan", "load", "--as", "zone.approver", v2.to_str().unwrap()]);
+    assert!(!o.status.success() && stderr(&o).contains("never replaced"), "{}", stderr(&o));
+    let o = kebao(&db, &["loan", "schemes"]);
+    assert!(stdout(&o).contains("tianmen_style\tv2") && stdout(&o).contains("[C-local]"), "{}", stdout(&o));
+}

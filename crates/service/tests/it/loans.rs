@@ -389,3 +389,33 @@ contract!(
         assert!(ctx.svc.ledger_verify().await.unwrap().problems.is_empty());
     }
 );
+
+contract!(a_zone_loads_its_own_scheme_version_whole_and_it_applies_from_then_on, |ctx: Ctx| async move {
+    let l = lending(&ctx).await;
+    let shipped = kebao_domain::loan::SHIPPED_SCHEMES;
+    let v2 =
+        shipped.replace("version = 1", "version = 2").replace("max_spread_bp = 90", "max_spread_bp = 60");
+    assert!(matches!(ctx.svc.load_loan_schemes(&l.z.banker, &v2).await, Err(ServiceError::Forbidden { .. })));
+    let before = state(&ctx).await;
+    match ctx
+        .svc
+        .load_loan_schemes(&l.approver, &v2.replacen("insurer_bp = 7000", "insurer_bp = 6000", 1))
+        .await
+    {
+        Err(ServiceError::Invalid(i)) => assert_eq!(i.0[0].code, "shares_sum"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(state(&ctx).await, before, "a bad file loads nothing");
+    let loaded = ctx.svc.load_loan_schemes(&l.approver, &v2).await.unwrap();
+    assert!(loaded.contains(&("tianmen_style".to_owned(), 2)));
+    assert!(matches!(ctx.svc.load_loan_schemes(&l.approver, &v2).await, Err(ServiceError::Conflict(_))));
+    // The new version applies: its tighter rate cap (3.00 % + 0.60 %) refuses 3.80 %.
+    match ctx.svc.apply_loan(&l.borrower, &l.ent, &ask(&l, "1000000")).await {
+        Err(ServiceError::Invalid(i)) => assert_eq!(i.0[0].code, "above_rate_cap"),
+        other => panic!("{other:?}"),
+    }
+    let mut cheaper = ask(&l, "1000000");
+    cheaper.rate_pct = "3.50".into();
+    let loan = ctx.svc.apply_loan(&l.borrower, &l.ent, &cheaper).await.unwrap();
+    assert_eq!(loan.scheme_version, 2);
+});
