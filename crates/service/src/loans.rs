@@ -750,26 +750,8 @@ impl Service {
         amount_yuan: &str,
         paid_on: &str,
     ) -> Result<(Repayment, bool)> {
-        let mut errs = Vec::new();
-        let reference = kebao_domain::org::text_field("reference", reference, true, 64)
-            .map_err(|e| errs.push(e))
-            .ok()
-            .flatten()
-            .unwrap_or_default();
-        let amount = Money::parse_yuan(amount_yuan, "amount_yuan").map_err(|e| errs.push(e)).ok();
-        let on = kebao_domain::org::parse_date("paid_on", paid_on).map_err(|e| errs.push(e)).ok();
-        let (Some(amount), Some(on), true) = (amount, on, errs.is_empty()) else {
-            return Err(Invalid(errs).into());
-        };
-        if on > self.today() {
-            return Err(FieldError::new(
-                "paid_on",
-                "future",
-                "还款日不能晚于今天",
-                "the repayment day cannot be in the future",
-            )
-            .into());
-        }
+        let BankEntry { reference, amount, on } =
+            self.bank_entry(reference, amount_yuan, paid_on, ("paid_on", "还款日", "the repayment day"))?;
         let mut tx = self.store.begin_write().await?;
         let mut l = store::get(tx.conn(), id).await?;
         self.require(actor, Action::ServiceLoan, &loan_resource(&l), &Basis::Own)?;
@@ -777,21 +759,7 @@ impl Service {
             if seen.amount == amount && seen.paid_on == on {
                 return Ok((seen, false));
             }
-            return Err(FieldError::new(
-                "reference",
-                "reference_reused",
-                format!(
-                    "流水号 {reference} 已登记为 {} 元（{}），与本次不同",
-                    seen.amount.to_yuan_string(),
-                    seen.paid_on
-                ),
-                format!(
-                    "reference {reference} was recorded as {} yuan on {}, which differs",
-                    seen.amount.to_yuan_string(),
-                    seen.paid_on
-                ),
-            )
-            .into());
+            return Err(reference_reused(&reference, seen.amount, seen.paid_on));
         }
         if !matches!(l.status, LoanStatus::Servicing | LoanStatus::Repaid) {
             return Err(conflict(
@@ -1111,35 +1079,8 @@ impl Service {
         amount_yuan: &str,
         on: &str,
     ) -> Result<(Recovery, bool)> {
-        let mut errs = Vec::new();
-        let reference = kebao_domain::org::text_field("reference", reference, true, 64)
-            .map_err(|e| errs.push(e))
-            .ok()
-            .flatten()
-            .unwrap_or_default();
-        let amount = Money::parse_yuan(amount_yuan, "amount_yuan").map_err(|e| errs.push(e)).ok();
-        let on = kebao_domain::org::parse_date("recovered_on", on).map_err(|e| errs.push(e)).ok();
-        let (Some(amount), Some(on), true) = (amount, on, errs.is_empty()) else {
-            return Err(Invalid(errs).into());
-        };
-        if amount.fen() <= 0 {
-            return Err(FieldError::new(
-                "amount_yuan",
-                "positive",
-                "追偿金额须大于零",
-                "a recovery is above zero",
-            )
-            .into());
-        }
-        if on > self.today() {
-            return Err(FieldError::new(
-                "recovered_on",
-                "future",
-                "追回日不能晚于今天",
-                "the recovery day cannot be in the future",
-            )
-            .into());
-        }
+        let BankEntry { reference, amount, on } =
+            self.bank_entry(reference, amount_yuan, on, ("recovered_on", "追回日", "the recovery day"))?;
         let mut tx = self.store.begin_write().await?;
         let l = store::get(tx.conn(), id).await?;
         self.require(actor, Action::ServiceLoan, &loan_resource(&l), &Basis::Own)?;
@@ -1148,21 +1089,7 @@ impl Service {
             if seen.amount == amount && seen.recovered_on == on {
                 return Ok((seen.clone(), false));
             }
-            return Err(FieldError::new(
-                "reference",
-                "reference_reused",
-                format!(
-                    "流水号 {reference} 已登记为 {} 元（{}），与本次不同",
-                    seen.amount.to_yuan_string(),
-                    seen.recovered_on
-                ),
-                format!(
-                    "reference {reference} was recorded as {} yuan on {}, which differs",
-                    seen.amount.to_yuan_string(),
-                    seen.recovered_on
-                ),
-            )
-            .into());
+            return Err(reference_reused(&reference, seen.amount, seen.recovered_on));
         }
         let Some(claim) = store::claim(tx.conn(), &l.id).await?.filter(|c| c.paid_on.is_some()) else {
             return Err(conflict(
@@ -1409,6 +1336,63 @@ async fn org_of_kind(tx: &mut Tx, id: &str, kind: OrgKind) -> Result<Option<Orga
         Ok(_) | Err(kebao_store::StoreError::NotFound) => Ok(None),
         Err(e) => Err(e.into()),
     }
+}
+
+/// What a bank enters for money it received: its reference, the amount and the day.
+struct BankEntry {
+    reference: String,
+    amount: Money,
+    on: Date,
+}
+
+impl Service {
+    /// Checks a bank's entry: a reference of at most 64 characters, an amount above zero, a
+    /// day not in the future (`day`: its field and its name in both languages). All errors at once.
+    fn bank_entry(
+        &self,
+        reference: &str,
+        amount_yuan: &str,
+        on: &str,
+        day: (&str, &str, &str),
+    ) -> Result<BankEntry> {
+        let mut errs = Vec::new();
+        let reference = kebao_domain::org::text_field("reference", reference, true, 64)
+            .map_err(|e| errs.push(e))
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        let amount = Money::parse_yuan(amount_yuan, "amount_yuan").map_err(|e| errs.push(e)).ok();
+        if amount.is_some_and(|a| a.fen() <= 0) {
+            errs.push(FieldError::new("amount_yuan", "positive", "金额须大于零", "the amount is above zero"));
+        }
+        let on = kebao_domain::org::parse_date(day.0, on).map_err(|e| errs.push(e)).ok();
+        if on.is_some_and(|d| d > self.today()) {
+            errs.push(FieldError::new(
+                day.0,
+                "future",
+                format!("{}不能晚于今天", day.1),
+                format!("{} cannot be in the future", day.2),
+            ));
+        }
+        match (amount, on, errs.is_empty()) {
+            (Some(amount), Some(on), true) => Ok(BankEntry { reference, amount, on }),
+            _ => Err(Invalid(errs).into()),
+        }
+    }
+}
+
+/// The refusal of a reference recorded before with other fields.
+fn reference_reused(reference: &str, amount: Money, on: Date) -> ServiceError {
+    FieldError::new(
+        "reference",
+        "reference_reused",
+        format!("流水号 {reference} 已登记为 {} 元（{on}），与本次不同", amount.to_yuan_string()),
+        format!(
+            "reference {reference} was recorded as {} yuan on {on}, which differs",
+            amount.to_yuan_string()
+        ),
+    )
+    .into()
 }
 
 /// The loan's ledger accounts: its principal receivable, the bank's lending, the bank's cash
