@@ -701,16 +701,14 @@ impl Service {
         let guard = AccountFlags { credits_must_not_exceed_debits: true, ..Default::default() };
         self.ensure_account(&mut tx, &principal, &l.bank_id, "loan_principal", guard).await?;
         self.ensure_account(&mut tx, &funded, &l.bank_id, "loans_funded", AccountFlags::default()).await?;
-        let t = Transfer {
-            id: format!("loan-disburse:{}", l.id),
-            debit_account_id: principal,
-            credit_account_id: funded,
-            amount: l.amount.fen(),
-            pending_id: None,
-            code: codes::DISBURSE,
-            event_ref: l.id.clone(),
-            flags: TransferFlags::default(),
-        };
+        let t = posted(
+            format!("loan-disburse:{}", l.id),
+            principal,
+            funded,
+            l.amount.fen(),
+            codes::DISBURSE,
+            &l.id,
+        );
         self.expect_transfers(&mut tx, &[t]).await?;
         todos::close_todo(tx.conn(), "loan_disburse", &l.id, self.now_us()).await?;
         self.tell_borrower(
@@ -799,28 +797,24 @@ impl Service {
             .await?;
         let mut ts = Vec::new();
         if a.interest.fen() > 0 {
-            ts.push(Transfer {
-                id: format!("loan-interest:{}", p.id),
-                debit_account_id: cash.clone(),
-                credit_account_id: interest,
-                amount: a.interest.fen(),
-                pending_id: None,
-                code: codes::REPAY_INTEREST,
-                event_ref: l.id.clone(),
-                flags: TransferFlags::default(),
-            });
+            ts.push(posted(
+                format!("loan-interest:{}", p.id),
+                cash.clone(),
+                interest,
+                a.interest.fen(),
+                codes::REPAY_INTEREST,
+                &l.id,
+            ));
         }
         if a.principal.fen() > 0 {
-            ts.push(Transfer {
-                id: format!("loan-principal:{}", p.id),
-                debit_account_id: cash,
-                credit_account_id: principal,
-                amount: a.principal.fen(),
-                pending_id: None,
-                code: codes::REPAY_PRINCIPAL,
-                event_ref: l.id.clone(),
-                flags: TransferFlags::default(),
-            });
+            ts.push(posted(
+                format!("loan-principal:{}", p.id),
+                cash,
+                principal,
+                a.principal.fen(),
+                codes::REPAY_PRINCIPAL,
+                &l.id,
+            ));
         }
         self.expect_transfers(&mut tx, &ts).await?;
         if s.repaid() && l.status == LoanStatus::Servicing {
@@ -912,28 +906,24 @@ impl Service {
             .await?;
         let mut ts = Vec::new();
         if shares.insurer.fen() > 0 {
-            ts.push(Transfer {
-                id: format!("loan-claim-insurer:{}", l.id),
-                debit_account_id: losses,
-                credit_account_id: payable,
-                amount: shares.insurer.fen(),
-                pending_id: None,
-                code: codes::CLAIM_INSURER,
-                event_ref: l.id.clone(),
-                flags: TransferFlags::default(),
-            });
+            ts.push(posted(
+                format!("loan-claim-insurer:{}", l.id),
+                losses,
+                payable,
+                shares.insurer.fen(),
+                codes::CLAIM_INSURER,
+                &l.id,
+            ));
         }
         if shares.bank.fen() > 0 {
-            ts.push(Transfer {
-                id: format!("loan-claim-retained:{}", l.id),
-                debit_account_id: retained,
-                credit_account_id: written_off,
-                amount: shares.bank.fen(),
-                pending_id: None,
-                code: codes::CLAIM_RETAINED,
-                event_ref: l.id.clone(),
-                flags: TransferFlags::default(),
-            });
+            ts.push(posted(
+                format!("loan-claim-retained:{}", l.id),
+                retained,
+                written_off,
+                shares.bank.fen(),
+                codes::CLAIM_RETAINED,
+                &l.id,
+            ));
         }
         self.expect_transfers(&mut tx, &ts).await?;
         let ent = orgs::get(tx.conn(), &l.enterprise_id).await?;
@@ -1022,16 +1012,14 @@ impl Service {
         let cash = format!("org:{}:cash_paid_out", l.insurer_id);
         self.ensure_account(&mut tx, &cash, &l.insurer_id, "cash_paid_out", AccountFlags::default()).await?;
         if claim.insurer_share.fen() > 0 {
-            let t = Transfer {
-                id: format!("loan-claim-paid:{}", l.id),
-                debit_account_id: payable,
-                credit_account_id: cash,
-                amount: claim.insurer_share.fen(),
-                pending_id: None,
-                code: codes::CLAIM_PAID,
-                event_ref: l.id.clone(),
-                flags: TransferFlags::default(),
-            };
+            let t = posted(
+                format!("loan-claim-paid:{}", l.id),
+                payable,
+                cash,
+                claim.insurer_share.fen(),
+                codes::CLAIM_PAID,
+                &l.id,
+            );
             self.expect_transfers(&mut tx, &[t]).await?;
         }
         todos::close_todo(tx.conn(), "loan_claim_pay", &l.id, self.now_us()).await?;
@@ -1151,28 +1139,24 @@ impl Service {
         .await?;
         let mut ts = Vec::new();
         if parts.bank.fen() > 0 {
-            ts.push(Transfer {
-                id: format!("loan-recovery-bank:{}", x.id),
-                debit_account_id: bank_cash,
-                credit_account_id: retained,
-                amount: parts.bank.fen(),
-                pending_id: None,
-                code: codes::RECOVERY_BANK,
-                event_ref: l.id.clone(),
-                flags: TransferFlags::default(),
-            });
+            ts.push(posted(
+                format!("loan-recovery-bank:{}", x.id),
+                bank_cash,
+                retained,
+                parts.bank.fen(),
+                codes::RECOVERY_BANK,
+                &l.id,
+            ));
         }
         if parts.insurer.fen() > 0 {
-            ts.push(Transfer {
-                id: format!("loan-recovery-insurer:{}", x.id),
-                debit_account_id: ins_cash,
-                credit_account_id: losses,
-                amount: parts.insurer.fen(),
-                pending_id: None,
-                code: codes::RECOVERY_INSURER,
-                event_ref: l.id.clone(),
-                flags: TransferFlags::default(),
-            });
+            ts.push(posted(
+                format!("loan-recovery-insurer:{}", x.id),
+                ins_cash,
+                losses,
+                parts.insurer.fen(),
+                codes::RECOVERY_INSURER,
+                &l.id,
+            ));
         }
         self.expect_transfers(&mut tx, &ts).await?;
         let draft = EventDraft::new(
@@ -1335,6 +1319,20 @@ async fn org_of_kind(tx: &mut Tx, id: &str, kind: OrgKind) -> Result<Option<Orga
         Ok(o) if o.kind == kind => Ok(Some(o)),
         Ok(_) | Err(kebao_store::StoreError::NotFound) => Ok(None),
         Err(e) => Err(e.into()),
+    }
+}
+
+/// A posted transfer of loan money, recorded under the loan.
+fn posted(id: String, debit: String, credit: String, amount: i64, code: u16, loan_id: &str) -> Transfer {
+    Transfer {
+        id,
+        debit_account_id: debit,
+        credit_account_id: credit,
+        amount,
+        pending_id: None,
+        code,
+        event_ref: loan_id.to_owned(),
+        flags: TransferFlags::default(),
     }
 }
 
