@@ -471,6 +471,20 @@ pub struct Scheme {
     /// A premium-subsidy programme (the subsidy engine's id) paying after full repayment.
     #[serde(default)]
     pub subsidy_programme: Option<String>,
+    /// What an IP-pledge scheme asks of the pledged patents and trademarks.
+    #[serde(default)]
+    pub pledge: Option<PledgeRule>,
+}
+
+/// An IP-pledge scheme's rule for pledged rights: the loan at most `max_ltv_bp` of their
+/// valuation (the pledge rate), the valuation at most `valuation_max_age_days` old.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PledgeRule {
+    pub max_ltv_bp: i64,
+    pub valuation_max_age_days: i64,
+    #[serde(flatten)]
+    pub from: Source,
 }
 
 #[derive(Debug, Deserialize)]
@@ -579,6 +593,17 @@ impl Scheme {
                 range("backstop.bonus_bp", *bonus_bp, 0, WHOLE_BP);
                 range("backstop.ceiling_bp", *ceiling_bp, 0, WHOLE_BP);
             }
+        }
+        if let Some(p) = &self.pledge {
+            range("pledge.max_ltv_bp", p.max_ltv_bp, 1, WHOLE_BP);
+            range("pledge.valuation_max_age_days", p.valuation_max_age_days, 1, 3_650);
+        } else if self.kind == SchemeKind::IpPledge {
+            errs.push(bad(
+                &at("pledge"),
+                "required",
+                format!("知识产权质押方案 {} 须写明质押率与评估有效期（pledge）", self.id),
+                format!("IP-pledge scheme {} must state its pledge rate and valuation age (pledge)", self.id),
+            ));
         }
         if self.methods.is_empty() {
             errs.push(bad(
@@ -1355,6 +1380,182 @@ pub fn guard(g: &Guards, y: &YearFigures) -> Option<Guard> {
     None
 }
 
+/// The loan guarantee policy the insurer issues before the bank disburses: the borrower is
+/// the policyholder, the bank the insured and beneficiary. Its period runs from the
+/// disbursement to the loan's maturity (unset until the bank disburses).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuaranteePolicy {
+    pub loan_id: String,
+    pub number: String,
+    pub start: Option<Date>,
+    pub end: Option<Date>,
+    pub premium: Money,
+    pub premium_paid_on: Date,
+    pub premium_reference: String,
+    pub issued_by: String,
+    pub issued_at_us: i64,
+}
+
+impl GuaranteePolicy {
+    /// The premium earned between `from` and `to` (both days included), pro rata to the days
+    /// of cover (the one earned-premium rule the loss ratio reads, as for other policies).
+    pub fn earned(&self, from: Date, to: Date) -> Money {
+        let (Some(start), Some(end)) = (self.start, self.end) else { return Money::ZERO };
+        let total = (end - start).whole_days().max(1);
+        // Days of cover run [start, end); the days of [from, to] among them are earned.
+        let lo = from.max(start);
+        let hi = to.next_day().unwrap_or(to).min(end);
+        let days = (hi - lo).whole_days().clamp(0, total);
+        Money::from_fen(mul_div_round(i128::from(self.premium.fen()), i128::from(days), i128::from(total)))
+    }
+}
+
+string_enum! {
+    /// A pledged intellectual-property right.
+    PledgeKind {
+        Patent = "patent", "专利权", "Patent";
+        Trademark = "trademark", "商标专用权", "Trademark";
+    }
+}
+
+/// A patent or trademark pledged for an IP-pledge loan, released on repayment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pledge {
+    pub id: String,
+    pub loan_id: String,
+    pub kind: PledgeKind,
+    /// The patent or trademark registration number.
+    pub number: String,
+    /// Who holds the right (the borrower, or who pledges it for the borrower).
+    pub owner: String,
+    pub valuation: Money,
+    pub valued_on: Date,
+    /// The pledge's registration number at CNIPA.
+    pub registration_no: String,
+    pub released_on: Option<Date>,
+}
+
+/// The most rights one loan pledges.
+pub const MAX_PLEDGES: usize = 20;
+
+/// Checks the rights pledged for a loan under the scheme: only an IP-pledge scheme takes them
+/// and needs at least one; each names its number, holder and registration, with a valuation
+/// not older than the scheme allows; the loan is at most the pledge rate of their value.
+pub fn check_pledges(s: &Scheme, amount: Money, pledges: &[Pledge], today: Date) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    let Some(rule) = &s.pledge else {
+        if !pledges.is_empty() {
+            errs.push(bad(
+                "pledges",
+                "not_pledge_scheme",
+                format!("方案“{}”不是知识产权质押方案，不接受质押", s.name_zh),
+                format!("the scheme “{}” is not an IP-pledge scheme and takes no pledges", s.name_en),
+            ));
+        }
+        return errs;
+    };
+    if pledges.is_empty() {
+        errs.push(bad(
+            "pledges",
+            "pledge_required",
+            "知识产权质押贷款须登记至少一项出质的专利权或商标专用权".into(),
+            "an IP-pledge loan records at least one pledged patent or trademark".into(),
+        ));
+        return errs;
+    }
+    if pledges.len() > MAX_PLEDGES {
+        errs.push(bad(
+            "pledges",
+            "too_many",
+            format!("一笔贷款最多登记 {MAX_PLEDGES} 项质押"),
+            format!("at most {MAX_PLEDGES} pledges per loan"),
+        ));
+        return errs;
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for (i, p) in pledges.iter().enumerate() {
+        let at = |f: &str| format!("pledges[{}].{f}", i + 1);
+        for (f, v, zh, en) in [
+            ("number", &p.number, "登记号", "the registration number"),
+            ("owner", &p.owner, "权利人", "the holder"),
+            ("registration_no", &p.registration_no, "质押登记号", "the pledge registration number"),
+        ] {
+            let n = v.trim().chars().count();
+            if n == 0 || n > 100 {
+                errs.push(bad(
+                    &at(f),
+                    "required",
+                    format!("第 {} 项质押：请填写{zh}（最多 100 个字符）", i + 1),
+                    format!("pledge {}: {en} is required (at most 100 characters)", i + 1),
+                ));
+            }
+        }
+        if !seen.insert((p.kind, p.number.trim().to_owned())) {
+            errs.push(bad(
+                &at("number"),
+                "duplicate",
+                format!("第 {} 项质押重复登记了 {}", i + 1, p.number.trim()),
+                format!("pledge {} repeats {}", i + 1, p.number.trim()),
+            ));
+        }
+        if p.valuation.fen() <= 0 {
+            errs.push(bad(
+                &at("valuation"),
+                "positive",
+                format!("第 {} 项质押的评估价值应大于零", i + 1),
+                format!("pledge {}: the valuation must be above zero", i + 1),
+            ));
+        }
+        let age = (today - p.valued_on).whole_days();
+        if age < 0 {
+            errs.push(bad(
+                &at("valued_on"),
+                "future",
+                format!("第 {} 项质押的评估日不能晚于今天", i + 1),
+                format!("pledge {}: the valuation day cannot be in the future", i + 1),
+            ));
+        } else if age > rule.valuation_max_age_days {
+            errs.push(bad(
+                &at("valued_on"),
+                "valuation_stale",
+                format!(
+                    "第 {} 项质押的评估已超过 {} 天，请重新评估（{}）",
+                    i + 1,
+                    rule.valuation_max_age_days,
+                    rule.from.source
+                ),
+                format!(
+                    "pledge {}: the valuation is more than {} days old; value it again ({})",
+                    i + 1,
+                    rule.valuation_max_age_days,
+                    rule.from.source
+                ),
+            ));
+        }
+    }
+    let value: i128 = pledges.iter().map(|p| i128::from(p.valuation.fen().max(0))).sum();
+    let most = value * i128::from(rule.max_ltv_bp) / i128::from(WHOLE_BP);
+    if errs.is_empty() && i128::from(amount.fen()) > most {
+        errs.push(bad(
+            "amount",
+            "above_pledge_value",
+            format!(
+                "贷款金额超过质押物评估价值的 {}%（最多 {} 元；{}）",
+                bp_pct(rule.max_ltv_bp),
+                Money::from_fen(i64::try_from(most).unwrap_or(i64::MAX)).to_yuan_string(),
+                rule.from.source
+            ),
+            format!(
+                "the loan is above {} % of the pledged rights' valuation (at most {} yuan; {})",
+                bp_pct(rule.max_ltv_bp),
+                Money::from_fen(i64::try_from(most).unwrap_or(i64::MAX)).to_yuan_string(),
+                rule.from.source
+            ),
+        ));
+    }
+    errs
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1380,6 +1581,72 @@ mod tests {
         assert!(all.iter().any(|s| s.kind == SchemeKind::IpPledge));
         assert_eq!(version_on(&all, "tianmen_style", date!(2026 - 12 - 01)).map(|s| s.version), Some(1));
         assert!(version_on(&all, "tianmen_style", date!(2019 - 01 - 01)).is_none());
+    }
+
+    #[test]
+    fn premium_is_earned_pro_rata_to_the_days_of_cover() {
+        let p = GuaranteePolicy {
+            loan_id: "l".into(),
+            number: "P".into(),
+            start: Some(date!(2026 - 07 - 01)),
+            end: Some(date!(2027 - 07 - 01)),
+            premium: Money::from_fen(365_00),
+            premium_paid_on: date!(2026 - 06 - 30),
+            premium_reference: "r".into(),
+            issued_by: "u".into(),
+            issued_at_us: 0,
+        };
+        // 184 days of 2026 (1 July – 31 December) and 181 of 2027: the whole premium, once.
+        let y26 = p.earned(date!(2026 - 01 - 01), date!(2026 - 12 - 31));
+        let y27 = p.earned(date!(2027 - 01 - 01), date!(2027 - 12 - 31));
+        assert_eq!((y26.fen(), y27.fen()), (184_00, 181_00));
+        assert_eq!(p.earned(date!(2026 - 07 - 01), date!(2026 - 07 - 01)).fen(), 1_00);
+        assert_eq!(p.earned(date!(2025 - 01 - 01), date!(2025 - 12 - 31)), Money::ZERO);
+        assert_eq!(
+            GuaranteePolicy { start: None, ..p }.earned(date!(2026 - 01 - 01), date!(2027 - 12 - 31)),
+            Money::ZERO
+        );
+    }
+
+    #[test]
+    fn pledges_are_checked_against_the_scheme() {
+        let all = schemes();
+        let ip = all.iter().find(|s| s.kind == SchemeKind::IpPledge).unwrap();
+        let today = date!(2026 - 12 - 01);
+        let pledge = |number: &str, yuan: i64, valued_on: Date| Pledge {
+            id: String::new(),
+            loan_id: String::new(),
+            kind: PledgeKind::Patent,
+            number: number.into(),
+            owner: "武汉光谷精密光学有限公司".into(),
+            valuation: Money::from_fen(yuan * 100),
+            valued_on,
+            registration_no: "Y2026420000123".into(),
+            released_on: None,
+        };
+        let a = pledge("ZL202110000001.1", 1_000_000, date!(2026 - 10 - 01));
+        let b = pledge("ZL202110000002.X", 600_000, date!(2026 - 11 - 01));
+        // 50 % of 1,600,000 yuan: 800,000 may be lent, not a fen more.
+        assert!(check_pledges(ip, Money::from_fen(80_000_000), &[a.clone(), b.clone()], today).is_empty());
+        let over = check_pledges(ip, Money::from_fen(80_000_001), &[a.clone(), b.clone()], today);
+        assert_eq!(over.iter().map(|e| e.code).collect::<Vec<_>>(), ["above_pledge_value"]);
+        assert_eq!(check_pledges(ip, Money::from_fen(100), &[], today)[0].code, "pledge_required");
+        let stale = pledge("ZL1", 1_000_000, date!(2025 - 11 - 30));
+        let codes: Vec<_> = check_pledges(ip, Money::from_fen(100), &[stale, a.clone(), a.clone()], today)
+            .into_iter()
+            .map(|e| (e.code, e.field))
+            .collect();
+        assert_eq!(
+            codes,
+            [
+                ("valuation_stale", "pledges[1].valued_on".to_owned()),
+                ("duplicate", "pledges[3].number".to_owned())
+            ]
+        );
+        let t = all.iter().find(|s| s.id == "tianmen_style").unwrap();
+        assert_eq!(check_pledges(t, Money::from_fen(100), &[a], today)[0].code, "not_pledge_scheme");
+        let no_rule = SHIPPED_SCHEMES.replacen("pledge = { max_ltv_bp", "# pledge = { max_ltv_bp", 1);
+        assert!(parse_schemes(&no_rule).unwrap_err().iter().any(|e| e.field == "ip_pledge.pledge"));
     }
 
     #[test]

@@ -391,6 +391,12 @@ pub const STORED_FIELDS: &[(&str, crate::consent::DataClass, &str, &str)] = {
         ("loans.bank_reason", Enterprise, "银行审查理由", "the bank's reasons on a loan"),
         ("loans.insurer_reason", Enterprise, "保险机构审查理由", "the insurer's reasons on a loan"),
         ("loans.zone_reason", Enterprise, "示范区审批理由", "the zone's reasons on a loan"),
+        (
+            "loan_pledges.owner",
+            Enterprise,
+            "出质知识产权的权利人",
+            "the holder of a pledged patent or trademark",
+        ),
         ("product_versions.decision_reason", Enterprise, "备案审核理由", "the reason of a filing decision"),
         ("product_comments.author_name", Personal, "审核意见作者姓名", "a review comment's author"),
         (

@@ -216,6 +216,7 @@ impl Run<'_> {
                     premium_rate_pct: premium_rate_pct.clone(),
                     method: method.clone(),
                     funds_use: funds_use.clone(),
+                    pledges: Vec::new(),
                 };
                 let l = svc.apply_loan(&who, &org, &input).await?;
                 self.save(&Some(save.clone()), l.id);

@@ -158,6 +158,10 @@ pub enum Action {
     ServiceLoan,
     /// Paying the bank's claim on a defaulted loan (its insurer).
     PayLoanClaim,
+    /// Issuing the loan guarantee policy on an approved loan (its insurer).
+    IssueLoanPolicy,
+    /// Recording the risk-compensation fund's payments (the zone's approvers).
+    PayLoanFund,
     /// Loading loan scheme versions (the zone's approvers, the platform's administrators).
     LoadLoanSchemes,
     /// Seeing a loan (its parties, the zone, the regulator).
@@ -243,6 +247,8 @@ impl Action {
             Action::ApproveLoanAsZone => "approve_loan_as_zone",
             Action::ServiceLoan => "service_loan",
             Action::PayLoanClaim => "pay_loan_claim",
+            Action::IssueLoanPolicy => "issue_loan_policy",
+            Action::PayLoanFund => "pay_loan_fund",
             Action::LoadLoanSchemes => "load_loan_schemes",
             Action::ReadLoan => "read_loan",
             Action::ReadAllLoans => "read_all_loans",
@@ -325,6 +331,8 @@ impl Action {
         Action::ApproveLoanAsZone,
         Action::ServiceLoan,
         Action::PayLoanClaim,
+        Action::IssueLoanPolicy,
+        Action::PayLoanFund,
         Action::LoadLoanSchemes,
         Action::ReadLoan,
         Action::ReadAllLoans,
@@ -407,6 +415,8 @@ impl Action {
             Action::ApproveLoanAsZone => "approve a loan for the zone",
             Action::ServiceLoan => "disburse a loan, record its repayments and claim on its default",
             Action::PayLoanClaim => "pay a claim on a defaulted loan",
+            Action::IssueLoanPolicy => "issue a loan guarantee policy",
+            Action::PayLoanFund => "record the risk-compensation fund's payments",
             Action::LoadLoanSchemes => "load loan scheme versions",
             Action::ReadLoan => "see a loan",
             Action::ReadAllLoans => "see every loan",

@@ -14,6 +14,7 @@ pub mod import;
 pub mod inbox;
 pub mod jobs;
 pub mod ledger;
+pub mod loan_money;
 pub mod loans;
 pub mod monitoring;
 pub mod overview;

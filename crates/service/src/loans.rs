@@ -3,9 +3,7 @@
 //! disbursement with its schedule, and repayments the bank records — each a ledger transfer of
 //! the money the platform keeps evidence of (it holds none).
 //!
-//! Not built yet (issue 19): the loan guarantee policy itself, delinquency claims and their
-//! split, recoveries, the fund's payments, the scheme dashboards, `.xlsx` repayment batches and
-//! IP pledges. The arithmetic for them is in `kebao_domain::loan`.
+//! The guarantee policy, the fund and repayment batches are in `loan_money`.
 
 use crate::authz::{Action, Actor, Basis, LoanCase, Resource};
 use crate::{Result, Service, ServiceError};
@@ -13,14 +11,15 @@ use kebao_domain::consent::{DataScope, Purpose};
 use kebao_domain::event::EventDraft;
 use kebao_domain::ledger::{AccountFlags, Transfer, TransferFlags, TransferResult};
 use kebao_domain::loan::{
-    check_request, enterprise_size, guard, parse_schemes, split, trigger_met, version_on, Instalment, Loan,
-    LoanClaim, LoanRequest, LoanStatus, Parties, RepaymentMethod, Reviewer, Scheme, Servicing, SizeIndustry,
-    TriggerMet, YearFigures, SHIPPED_SCHEMES,
+    check_pledges, check_request, enterprise_size, guard, parse_schemes, split, trigger_met, version_on,
+    GuaranteePolicy, Instalment, Loan, LoanClaim, LoanRequest, LoanStatus, Parties, Pledge, PledgeKind,
+    RepaymentMethod, Reviewer, Scheme, Servicing, SizeIndustry, TriggerMet, YearFigures, SHIPPED_SCHEMES,
 };
 use kebao_domain::org::{OrgKind, OrgStatus, Organisation};
 use kebao_domain::user::Role;
 use kebao_domain::{FieldError, Invalid, Money};
-use kebao_store::loans::{self as store, Listed, Party, Recovery, Repayment};
+use kebao_store::loans::{self as store, Listed, Party};
+pub use kebao_store::loans::{Recovery, Repayment};
 use kebao_store::todos::{self, Notification, Todo};
 use kebao_store::{orgs, users, Tx};
 use time::Date;
@@ -43,6 +42,12 @@ pub mod codes {
     pub const RECOVERY_BANK: u16 = 407;
     /// A recovery: the insurer's part, lowering its loss.
     pub const RECOVERY_INSURER: u16 = 408;
+    /// The borrower's premium for the loan guarantee policy, written by the insurer.
+    pub const PREMIUM: u16 = 409;
+    /// The zone appropriates the risk-compensation fund (up to the scheme's fund size).
+    pub const FUND_APPROPRIATION: u16 = 410;
+    /// The fund pays the insurer (excess loss) or the bank (pool).
+    pub const FUND_PAID: u16 = 411;
 }
 
 /// Interest on a bullet loan is due every this many months (quarterly, as Chinese banks
@@ -63,6 +68,20 @@ pub struct LoanInput {
     pub premium_rate_pct: String,
     pub method: String,
     pub funds_use: String,
+    /// Patents and trademarks pledged (an IP-pledge scheme).
+    pub pledges: Vec<PledgeInput>,
+}
+
+/// A pledged right as typed.
+#[derive(Debug, Clone, Default)]
+pub struct PledgeInput {
+    /// `patent` or `trademark`.
+    pub kind: String,
+    pub number: String,
+    pub owner: String,
+    pub valuation_yuan: String,
+    pub valued_on: String,
+    pub registration_no: String,
 }
 
 /// A loan with its parties named, its scheme, and where its repayment stands.
@@ -89,6 +108,11 @@ pub struct LoanView {
     pub may_pay_claim: bool,
     /// The bank may record recoveries (after the claim is paid).
     pub may_recover: bool,
+    /// The guarantee policy, once issued, and whether the actor may issue it now.
+    pub policy: Option<GuaranteePolicy>,
+    pub may_issue_policy: bool,
+    /// The rights pledged (an IP-pledge loan).
+    pub pledges: Vec<Pledge>,
 }
 
 /// A loan in a list: its parties named, and for a loan being repaid how far it is past due.
@@ -97,6 +121,10 @@ pub struct LoanRow {
     pub listed: Listed,
     pub days_past_due: i64,
     pub outstanding: Option<Money>,
+    /// The instalment due next (a loan being repaid) with what is left to pay on it.
+    pub next_due: Option<(Date, Money)>,
+    /// The actor records this loan's repayments (its bank).
+    pub may_service: bool,
 }
 
 /// A scheme's figures on its dashboard.
@@ -118,6 +146,13 @@ pub struct SchemeFigures {
     pub recovered: Money,
     /// The guard tripped, if any (new business stops).
     pub guard: Option<kebao_domain::loan::Guard>,
+    /// This year so far: premium earned, the insurers' net losses and their ratio.
+    pub year: YearFigures,
+    pub loss_ratio_bp: Option<i64>,
+    /// Loans disbursed by the borrower's zone industry tag and by its life-cycle stage:
+    /// how many, and how much.
+    pub by_industry: std::collections::BTreeMap<String, (u64, Money)>,
+    pub by_stage: std::collections::BTreeMap<String, (u64, Money)>,
 }
 
 impl SchemeFigures {
@@ -136,6 +171,10 @@ impl SchemeFigures {
             paid_by_insurer: Money::ZERO,
             recovered: Money::ZERO,
             guard: None,
+            year: YearFigures::default(),
+            loss_ratio_bp: None,
+            by_industry: Default::default(),
+            by_stage: Default::default(),
         }
     }
 }
@@ -189,12 +228,12 @@ pub(crate) fn loan_resource(l: &Loan) -> Resource {
     })
 }
 
-fn conflict(code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> ServiceError {
+pub(crate) fn conflict(code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> ServiceError {
     ServiceError::Conflict(FieldError::new("loan", code, zh, en))
 }
 
 /// The loan's servicing state: its schedule with each repayment applied in order.
-fn servicing(l: &Loan, paid: &[Repayment]) -> Option<Servicing> {
+pub(crate) fn servicing(l: &Loan, paid: &[Repayment]) -> Option<Servicing> {
     l.disbursed_on?;
     let mut s = Servicing::new(l.schedule.clone());
     for p in paid {
@@ -226,7 +265,7 @@ impl Service {
         Ok(schemes)
     }
 
-    async fn ensure_schemes(&self, tx: &mut Tx) -> Result<Vec<Scheme>> {
+    pub(crate) async fn ensure_schemes(&self, tx: &mut Tx) -> Result<Vec<Scheme>> {
         let stored = store::schemes(tx.conn()).await?;
         if !stored.is_empty() {
             return Ok(stored);
@@ -319,16 +358,17 @@ impl Service {
         })
     }
 
-    /// The scheme's figures for its guards: principal outstanding and overdue over its loans
-    /// being repaid. (Loss ratios come with claims, which are not built yet.)
+    /// The scheme's figures for its guards: this year's premium earned and the insurers' net
+    /// losses, and principal outstanding and overdue over its loans being repaid.
     async fn scheme_figures(&self, tx: &mut Tx, scheme_id: &str) -> Result<YearFigures> {
         let today = self.today();
-        let mut y = YearFigures::default();
+        let mut y = self.scheme_year(tx, scheme_id).await?;
+        let mut paid_by_loan = by_loan(store::repayments_of(tx.conn(), &Party::All).await?);
         for l in store::list(tx.conn(), &Party::All, Some(LoanStatus::Servicing), 100_000).await? {
             if l.loan.scheme_id != scheme_id {
                 continue;
             }
-            let paid = store::repayments(tx.conn(), &l.loan.id).await?;
+            let paid = paid_by_loan.remove(&l.loan.id).unwrap_or_default();
             if let Some(s) = servicing(&l.loan, &paid) {
                 let out = s.principal_outstanding();
                 y.outstanding = Money::from_fen(y.outstanding.fen() + out.fen());
@@ -410,7 +450,14 @@ impl Service {
             funds_use: input.funds_use.trim().to_owned(),
         };
         let parties = self.parties(&mut tx, &ent, &bank).await?;
-        check_request(&scheme, &req, &parties).map_err(Invalid)?;
+        let mut errs = check_request(&scheme, &req, &parties).err().unwrap_or_default();
+        let mut pledges = pledges_from(&input.pledges, &mut errs);
+        if errs.is_empty() {
+            errs.extend(check_pledges(&scheme, amount, &pledges, today));
+        }
+        if !errs.is_empty() {
+            return Err(Invalid(errs).into());
+        }
         if let Some(g) = guard(&scheme.guards, &self.scheme_figures(&mut tx, &scheme.id).await?) {
             return Err(ServiceError::Conflict(g.refusal(&scheme)));
         }
@@ -455,6 +502,11 @@ impl Service {
             updated_at_us: now,
         };
         store::insert(tx.conn(), &loan).await?;
+        for p in &mut pledges {
+            p.id = self.new_id();
+            p.loan_id = loan.id.clone();
+            store::insert_pledge(tx.conn(), p).await?;
+        }
         let what = format!("{}，{} 元", ent.name, amount.to_yuan_string());
         let what_en = format!("{}, {} yuan", ent.name, amount.to_yuan_string());
         self.loan_todo(
@@ -483,14 +535,14 @@ impl Service {
             &loan.id,
             serde_json::json!({"scheme": format!("{}@{}", scheme.id, scheme.version), "enterprise": ent.id,
                 "bank": bank.id, "insurer": insurer.id, "amount_fen": amount.fen(), "term_months": term,
-                "rate_bp": rate, "premium_rate_bp": premium, "method": method.code()}),
+                "rate_bp": rate, "premium_rate_bp": premium, "method": method.code(), "pledges": pledges.len()}),
         );
         self.finish(tx, draft).await?;
         Ok(loan)
     }
 
     #[expect(clippy::too_many_arguments, reason = "one to-do's fields")]
-    async fn loan_todo(
+    pub(crate) async fn loan_todo(
         &self,
         tx: &mut Tx,
         loan: &Loan,
@@ -520,7 +572,7 @@ impl Service {
     }
 
     /// Tells the enterprise's administrators how their loan moved.
-    async fn tell_borrower(&self, tx: &mut Tx, loan: &Loan, zh: String, en: String) -> Result<()> {
+    pub(crate) async fn tell_borrower(&self, tx: &mut Tx, loan: &Loan, zh: String, en: String) -> Result<()> {
         for user in users::with_role(tx.conn(), &loan.enterprise_id, Role::EnterpriseAdmin).await? {
             todos::notify(
                 tx.conn(),
@@ -639,22 +691,25 @@ impl Service {
                 }
             }
             LoanStatus::Approved => {
-                let bank = l.bank_id.clone();
+                let insurer = l.insurer_id.clone();
                 self.loan_todo(
                     &mut tx,
                     &l,
-                    &bank,
-                    Role::BankOfficer,
-                    "loan_disburse",
-                    ("放款", "Disburse a loan"),
+                    &insurer,
+                    Role::Underwriter,
+                    "loan_policy",
+                    ("签发贷款保证保险保单", "Issue a loan guarantee policy"),
                     (&what, &what_en),
                 )
                 .await?;
                 self.tell_borrower(
                     &mut tx,
                     &l,
-                    "贷款已获批准，等待银行放款".into(),
-                    "Your loan is approved; the bank disburses it next".into(),
+                    format!("贷款已获批准：请向保险机构缴纳保证保险保费 {} 元，保单签发后银行放款", l.premium().to_yuan_string()),
+                    format!(
+                        "Your loan is approved: pay the insurer the guarantee premium of {} yuan; the bank disburses once the policy is issued",
+                        l.premium().to_yuan_string()
+                    ),
                 )
                 .await?;
             }
@@ -688,6 +743,25 @@ impl Service {
         let mut tx = self.store.begin_write().await?;
         let mut l = store::get(tx.conn(), id).await?;
         self.require(actor, Action::ServiceLoan, &loan_resource(&l), &Basis::Own)?;
+        let Some(policy) = store::policy_of(tx.conn(), &l.id).await? else {
+            return Err(conflict(
+                "no_policy",
+                "保险机构签发贷款保证保险保单后才能放款",
+                "the loan is disbursed once the insurer has issued the guarantee policy",
+            ));
+        };
+        if on < policy.premium_paid_on {
+            return Err(FieldError::new(
+                "disbursed_on",
+                "before_policy",
+                format!("放款日早于保证保险缴费日（{}）", policy.premium_paid_on),
+                format!(
+                    "the disbursement is dated before the guarantee premium was paid ({})",
+                    policy.premium_paid_on
+                ),
+            )
+            .into());
+        }
         let schemes = self.ensure_schemes(&mut tx).await?;
         let count = schemes
             .iter()
@@ -697,6 +771,8 @@ impl Service {
         l.disburse(on, count, INTEREST_INTERVAL_MONTHS)?;
         l.updated_at_us = self.now_us();
         store::update(tx.conn(), &l, from).await?;
+        let maturity = l.schedule.last().map_or(on, |i| i.due_on);
+        store::set_policy_period(tx.conn(), &l.id, on, maturity).await?;
         let (principal, funded, _, _) = accounts(&l);
         let guard = AccountFlags { credits_must_not_exceed_debits: true, ..Default::default() };
         self.ensure_account(&mut tx, &principal, &l.bank_id, "loan_principal", guard).await?;
@@ -728,7 +804,7 @@ impl Service {
         Ok(l)
     }
 
-    async fn expect_transfers(&self, tx: &mut Tx, ts: &[Transfer]) -> Result<()> {
+    pub(crate) async fn expect_transfers(&self, tx: &mut Tx, ts: &[Transfer]) -> Result<()> {
         let r = self.apply_transfers(tx, ts).await?;
         match r.iter().find(|x| **x != TransferResult::Ok) {
             None => Ok(()),
@@ -748,14 +824,34 @@ impl Service {
         amount_yuan: &str,
         paid_on: &str,
     ) -> Result<(Repayment, bool)> {
+        let mut tx = self.store.begin_write().await?;
+        match self.repay_in(&mut tx, actor, id, reference, amount_yuan, paid_on).await? {
+            (p, Some(draft)) => {
+                self.finish(tx, draft).await?;
+                Ok((p, true))
+            }
+            (p, None) => Ok((p, false)),
+        }
+    }
+
+    /// A repayment in the caller's transaction (one by one, or a row of a batch): the
+    /// repayment, and the event to record unless it was recorded before.
+    pub(crate) async fn repay_in(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        id: &str,
+        reference: &str,
+        amount_yuan: &str,
+        paid_on: &str,
+    ) -> Result<(Repayment, Option<EventDraft>)> {
         let BankEntry { reference, amount, on } =
             self.bank_entry(reference, amount_yuan, paid_on, ("paid_on", "还款日", "the repayment day"))?;
-        let mut tx = self.store.begin_write().await?;
-        let mut l = store::get(tx.conn(), id).await?;
+        let mut l = store::get(tx.conn(), id.trim()).await?;
         self.require(actor, Action::ServiceLoan, &loan_resource(&l), &Basis::Own)?;
         if let Some(seen) = store::repayment_by_reference(tx.conn(), &l.id, &reference).await? {
             if seen.amount == amount && seen.paid_on == on {
-                return Ok((seen, false));
+                return Ok((seen, None));
             }
             return Err(reference_reused(&reference, seen.amount, seen.paid_on));
         }
@@ -791,9 +887,8 @@ impl Service {
         };
         store::insert_repayment(tx.conn(), &p).await?;
         let (principal, _, cash, interest) = accounts(&l);
-        self.ensure_account(&mut tx, &cash, &l.bank_id, "loan_cash_received", AccountFlags::default())
-            .await?;
-        self.ensure_account(&mut tx, &interest, &l.bank_id, "loan_interest_income", AccountFlags::default())
+        self.ensure_account(tx, &cash, &l.bank_id, "loan_cash_received", AccountFlags::default()).await?;
+        self.ensure_account(tx, &interest, &l.bank_id, "loan_interest_income", AccountFlags::default())
             .await?;
         let mut ts = Vec::new();
         if a.interest.fen() > 0 {
@@ -816,14 +911,22 @@ impl Service {
                 &l.id,
             ));
         }
-        self.expect_transfers(&mut tx, &ts).await?;
+        self.expect_transfers(tx, &ts).await?;
         if s.repaid() && l.status == LoanStatus::Servicing {
             let from = l.status;
             l.status = LoanStatus::Repaid;
             l.updated_at_us = self.now_us();
             store::update(tx.conn(), &l, from).await?;
-            self.tell_borrower(&mut tx, &l, "贷款已全部结清".into(), "Your loan is repaid in full".into())
-                .await?;
+            let released = store::release_pledges(tx.conn(), &l.id, on).await?;
+            let (zh, en) = if released > 0 {
+                (
+                    format!("贷款已全部结清，{released} 项质押的知识产权已解除质押"),
+                    format!("Your loan is repaid in full; {released} pledged rights are released"),
+                )
+            } else {
+                ("贷款已全部结清".to_owned(), "Your loan is repaid in full".to_owned())
+            };
+            self.tell_borrower(tx, &l, zh, en).await?;
         }
         let draft = EventDraft::new(
             &actor.log_name(),
@@ -833,8 +936,7 @@ impl Service {
                 "amount_fen": amount.fen(), "interest_fen": a.interest.fen(), "principal_fen": a.principal.fen(),
                 "status": l.status.code()}),
         );
-        self.finish(tx, draft).await?;
-        Ok((p, true))
+        Ok((p, Some(draft)))
     }
 
     /// The bank claims on a defaulted loan once the scheme's trigger is met (its failed
@@ -1190,8 +1292,25 @@ impl Service {
             }
         }
         let add = |m: &mut Money, v: Money| *m = Money::from_fen(m.fen().saturating_add(v.fen()));
+        let mut paid_by_loan = by_loan(store::repayments_of(tx.conn(), &Party::All).await?);
+        let mut borrowers: std::collections::HashMap<String, Organisation> = std::collections::HashMap::new();
         for l in store::list(tx.conn(), &Party::All, None, 100_000).await? {
             let Some(f) = out.iter_mut().find(|f| f.scheme.id == l.loan.scheme_id) else { continue };
+            if l.loan.disbursed_on.is_some() {
+                if !borrowers.contains_key(&l.loan.enterprise_id) {
+                    let o = orgs::get(tx.conn(), &l.loan.enterprise_id).await?;
+                    borrowers.insert(o.id.clone(), o);
+                }
+                if let Some(o) = borrowers.get(&l.loan.enterprise_id) {
+                    let tag = o.zone_industries.first().cloned().unwrap_or_else(|| "other".into());
+                    let stage = o.lifecycle_stage.map_or("unknown", |s| s.code()).to_owned();
+                    for (map, key) in [(&mut f.by_industry, tag), (&mut f.by_stage, stage)] {
+                        let e = map.entry(key).or_insert((0, Money::ZERO));
+                        e.0 += 1;
+                        add(&mut e.1, l.loan.amount);
+                    }
+                }
+            }
             match f.by_status.iter_mut().find(|(s, _)| *s == l.loan.status) {
                 Some((_, n)) => *n += 1,
                 None => f.by_status.push((l.loan.status, 1)),
@@ -1201,7 +1320,7 @@ impl Service {
                 add(&mut f.disbursed, l.loan.amount);
             }
             if l.loan.status == LoanStatus::Servicing {
-                let paid = store::repayments(tx.conn(), &l.loan.id).await?;
+                let paid = paid_by_loan.remove(&l.loan.id).unwrap_or_default();
                 if let Some(s) = servicing(&l.loan, &paid) {
                     add(&mut f.outstanding, s.principal_outstanding());
                     if s.days_past_due(today) > 0 {
@@ -1223,7 +1342,10 @@ impl Service {
         }
         for f in &mut out {
             f.by_status.sort_by_key(|(s, _)| LoanStatus::ALL.iter().position(|x| x == s));
-            let y = YearFigures { outstanding: f.outstanding, overdue: f.overdue, ..YearFigures::default() };
+            let year = self.scheme_year(&mut tx, &f.scheme.id).await?;
+            f.loss_ratio_bp = crate::loan_money::loss_ratio_bp(&year);
+            f.year = year;
+            let y = YearFigures { outstanding: f.outstanding, overdue: f.overdue, ..year };
             f.overdue_rate_bp = (f.outstanding.fen() > 0).then(|| {
                 i64::try_from(i128::from(f.overdue.fen()) * 10_000 / i128::from(f.outstanding.fen()))
                     .unwrap_or(0)
@@ -1244,22 +1366,32 @@ impl Service {
             return Err(ServiceError::Unauthenticated("sign in first"));
         }
         let list = store::list(tx.conn(), &party, status, 500).await?;
+        let mut paid_by_loan = by_loan(store::repayments_of(tx.conn(), &party).await?);
         let today = self.today();
         let mut out = Vec::with_capacity(list.len());
         for l in list {
             if !self.allows(actor, Action::ReadLoan, &loan_resource(&l.loan)) {
                 continue;
             }
-            let (days_past_due, outstanding) = if l.loan.status == LoanStatus::Servicing {
-                let paid = store::repayments(tx.conn(), &l.loan.id).await?;
+            let (days_past_due, outstanding, next) = if l.loan.status == LoanStatus::Servicing {
+                let paid = paid_by_loan.remove(&l.loan.id).unwrap_or_default();
                 match servicing(&l.loan, &paid) {
-                    Some(s) => (s.days_past_due(today), Some(s.principal_outstanding())),
-                    None => (0, None),
+                    Some(s) => {
+                        let next = s.schedule.iter().zip(&s.paid).find_map(|(i, a)| {
+                            let left = (i.interest.fen() - a.interest.fen())
+                                + (i.principal.fen() - a.principal.fen());
+                            (left > 0).then(|| (i.due_on, Money::from_fen(left)))
+                        });
+                        (s.days_past_due(today), Some(s.principal_outstanding()), next)
+                    }
+                    None => (0, None, None),
                 }
             } else {
-                (0, None)
+                (0, None, None)
             };
-            out.push(LoanRow { listed: l, days_past_due, outstanding });
+            let may_service = l.loan.status == LoanStatus::Servicing
+                && self.allows(actor, Action::ServiceLoan, &loan_resource(&l.loan));
+            out.push(LoanRow { listed: l, days_past_due, outstanding, next_due: next, may_service });
         }
         Ok(out)
     }
@@ -1281,8 +1413,13 @@ impl Service {
         let repayments = store::repayments(tx.conn(), &l.id).await?;
         let s = servicing(&l, &repayments);
         let days_past_due = s.as_ref().map_or(0, |s| s.days_past_due(self.today()));
+        let policy = store::policy_of(tx.conn(), &l.id).await?;
+        let pledges = store::pledges(tx.conn(), &l.id).await?;
         let may_service = self.allows(actor, Action::ServiceLoan, &res)
-            && matches!(l.status, LoanStatus::Approved | LoanStatus::Servicing);
+            && (l.status == LoanStatus::Servicing || (l.status == LoanStatus::Approved && policy.is_some()));
+        let may_issue_policy = policy.is_none()
+            && l.status == LoanStatus::Approved
+            && self.allows(actor, Action::IssueLoanPolicy, &res);
         let claim = store::claim(tx.conn(), &l.id).await?;
         let recoveries = store::recoveries(tx.conn(), &l.id).await?;
         let trigger = match (&scheme, &s, l.disbursed_on) {
@@ -1294,6 +1431,9 @@ impl Service {
         let may_pay_claim = self.allows(actor, Action::PayLoanClaim, &res) && l.status == LoanStatus::Claimed;
         let may_recover = self.allows(actor, Action::ServiceLoan, &res) && l.status == LoanStatus::ClaimPaid;
         Ok(LoanView {
+            policy,
+            may_issue_policy,
+            pledges,
             claim,
             recoveries,
             trigger,
@@ -1313,6 +1453,58 @@ impl Service {
     }
 }
 
+/// The pledged rights as typed, each field checked (errors named by row); rows left wholly
+/// empty are skipped.
+fn pledges_from(input: &[PledgeInput], errs: &mut Vec<FieldError>) -> Vec<Pledge> {
+    let mut out = Vec::new();
+    for (i, p) in input.iter().enumerate() {
+        // A form's kind select always has a value: a row is empty when all else is.
+        if [&p.number, &p.owner, &p.valuation_yuan, &p.valued_on, &p.registration_no]
+            .iter()
+            .all(|f| f.trim().is_empty())
+        {
+            continue;
+        }
+        let at = |f: &str| format!("pledges[{}].{f}", i + 1);
+        let kind = PledgeKind::from_code(p.kind.trim());
+        if kind.is_none() {
+            errs.push(FieldError::new(
+                &at("kind"),
+                "unknown",
+                "请选择专利权或商标专用权",
+                "choose a patent or a trademark",
+            ));
+        }
+        let valuation =
+            Money::parse_yuan(&p.valuation_yuan, &at("valuation_yuan")).map_err(|e| errs.push(e)).ok();
+        let valued_on =
+            kebao_domain::org::parse_date(&at("valued_on"), &p.valued_on).map_err(|e| errs.push(e)).ok();
+        if let (Some(kind), Some(valuation), Some(valued_on)) = (kind, valuation, valued_on) {
+            out.push(Pledge {
+                id: String::new(),
+                loan_id: String::new(),
+                kind,
+                number: p.number.trim().to_owned(),
+                owner: p.owner.trim().to_owned(),
+                valuation,
+                valued_on,
+                registration_no: p.registration_no.trim().to_owned(),
+                released_on: None,
+            });
+        }
+    }
+    out
+}
+
+/// Repayments grouped by their loan.
+fn by_loan(all: Vec<Repayment>) -> std::collections::HashMap<String, Vec<Repayment>> {
+    let mut m: std::collections::HashMap<String, Vec<Repayment>> = std::collections::HashMap::new();
+    for p in all {
+        m.entry(p.loan_id.clone()).or_default().push(p);
+    }
+    m
+}
+
 /// The organisation `id` if it exists and is of `kind`.
 async fn org_of_kind(tx: &mut Tx, id: &str, kind: OrgKind) -> Result<Option<Organisation>> {
     match orgs::get(tx.conn(), id.trim()).await {
@@ -1323,7 +1515,14 @@ async fn org_of_kind(tx: &mut Tx, id: &str, kind: OrgKind) -> Result<Option<Orga
 }
 
 /// A posted transfer of loan money, recorded under the loan.
-fn posted(id: String, debit: String, credit: String, amount: i64, code: u16, loan_id: &str) -> Transfer {
+pub(crate) fn posted(
+    id: String,
+    debit: String,
+    credit: String,
+    amount: i64,
+    code: u16,
+    loan_id: &str,
+) -> Transfer {
     Transfer {
         id,
         debit_account_id: debit,

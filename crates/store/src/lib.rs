@@ -299,6 +299,11 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (22, "loans", include_str!("../migrations/sqlite/0022_loans.sql")),
             (23, "loan_claims", include_str!("../migrations/sqlite/0023_loan_claims.sql")),
             (24, "loan_recoveries", include_str!("../migrations/sqlite/0024_loan_recoveries.sql")),
+            (
+                25,
+                "loan_policies_funds_pledges",
+                include_str!("../migrations/sqlite/0025_loan_policies_funds_pledges.sql"),
+            ),
         ],
         Backend::Postgres => &[
             (1, "registry", include_str!("../migrations/postgres/0001_registry.sql")),
@@ -324,6 +329,11 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (22, "loans", include_str!("../migrations/postgres/0022_loans.sql")),
             (23, "loan_claims", include_str!("../migrations/postgres/0023_loan_claims.sql")),
             (24, "loan_recoveries", include_str!("../migrations/postgres/0024_loan_recoveries.sql")),
+            (
+                25,
+                "loan_policies_funds_pledges",
+                include_str!("../migrations/postgres/0025_loan_policies_funds_pledges.sql"),
+            ),
         ],
     };
     files

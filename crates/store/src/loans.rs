@@ -1,10 +1,13 @@
 //! Loan schemes as loaded, loans and their repayments (C7).
 
 use crate::{json_col, to_json, Result, StoreError};
-use kebao_domain::loan::{Decision, Loan, LoanStatus, RepaymentMethod, Scheme};
+use kebao_domain::loan::{
+    Decision, GuaranteePolicy, Loan, LoanStatus, Pledge, PledgeKind, RepaymentMethod, Scheme,
+};
 use kebao_domain::Money;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
+use time::Date;
 
 /// Stores a scheme version; `Conflict` if that version exists.
 pub async fn insert_scheme(conn: &mut AnyConnection, s: &Scheme, loaded_by: &str, at_us: i64) -> Result<()> {
@@ -429,4 +432,265 @@ pub async fn recoveries(conn: &mut AnyConnection, loan_id: &str) -> Result<Vec<R
     .fetch_all(&mut *conn)
     .await?;
     rows.iter().map(recovery).collect()
+}
+
+/// Every repayment on the loans of a party (all loans for `Party::All`), in the order paid:
+/// one query for a whole list instead of one per loan.
+pub async fn repayments_of(conn: &mut AnyConnection, party: &Party<'_>) -> Result<Vec<Repayment>> {
+    let cols: String =
+        REPAY_COLS.split(", ").map(|c| format!("p.{}", c.trim())).collect::<Vec<_>>().join(", ");
+    let base = format!("SELECT {cols} FROM loan_repayments p JOIN loans l ON l.id = p.loan_id");
+    let order = " ORDER BY p.loan_id, p.paid_on, p.recorded_at_us, p.id";
+    let rows = match party {
+        Party::Of(o) => {
+            sqlx::query(&format!(
+                "{base} WHERE l.enterprise_id = $1 OR l.bank_id = $1 OR l.insurer_id = $1{order}"
+            ))
+            .bind(o.to_string())
+            .fetch_all(&mut *conn)
+            .await?
+        }
+        Party::All => sqlx::query(&format!("{base}{order}")).fetch_all(&mut *conn).await?,
+    };
+    rows.iter().map(repayment).collect()
+}
+
+const POLICY_COLS: &str = "loan_id, number, start_date, end_date, premium_fen, premium_paid_on, \
+     premium_reference, issued_by, issued_at_us";
+
+fn policy(r: &AnyRow) -> Result<GuaranteePolicy> {
+    Ok(GuaranteePolicy {
+        loan_id: r.try_get("loan_id")?,
+        number: r.try_get("number")?,
+        start: crate::opt_date_col(r, "start_date")?,
+        end: crate::opt_date_col(r, "end_date")?,
+        premium: Money::from_fen(r.try_get("premium_fen")?),
+        premium_paid_on: crate::date_col(r, "premium_paid_on")?,
+        premium_reference: r.try_get("premium_reference")?,
+        issued_by: r.try_get("issued_by")?,
+        issued_at_us: r.try_get("issued_at_us")?,
+    })
+}
+
+/// Stores the loan's guarantee policy; `Conflict` if it has one (or the number is taken).
+pub async fn insert_policy(conn: &mut AnyConnection, p: &GuaranteePolicy) -> Result<()> {
+    sqlx::query(&format!(
+        "INSERT INTO loan_policies ({POLICY_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+    ))
+    .bind(&p.loan_id)
+    .bind(&p.number)
+    .bind(p.start.map(|d| d.to_string()))
+    .bind(p.end.map(|d| d.to_string()))
+    .bind(p.premium.fen())
+    .bind(p.premium_paid_on.to_string())
+    .bind(&p.premium_reference)
+    .bind(&p.issued_by)
+    .bind(p.issued_at_us)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Sets the policy's period when the bank disburses.
+pub async fn set_policy_period(
+    conn: &mut AnyConnection,
+    loan_id: &str,
+    start: Date,
+    end: Date,
+) -> Result<()> {
+    let done = sqlx::query(
+        "UPDATE loan_policies SET start_date = $2, end_date = $3 WHERE loan_id = $1 AND start_date IS NULL",
+    )
+    .bind(loan_id)
+    .bind(start.to_string())
+    .bind(end.to_string())
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::Conflict("the policy's period is set already".into()));
+    }
+    Ok(())
+}
+
+/// The loan's guarantee policy, once issued.
+pub async fn policy_of(conn: &mut AnyConnection, loan_id: &str) -> Result<Option<GuaranteePolicy>> {
+    let r = sqlx::query(&format!("SELECT {POLICY_COLS} FROM loan_policies WHERE loan_id = $1"))
+        .bind(loan_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    r.as_ref().map(policy).transpose()
+}
+
+/// What a scheme's figures are read from, for each of its loans: the guarantee policies, the
+/// claims and the recoveries, each with its loan's insurer.
+#[derive(Debug, Clone, Default)]
+pub struct SchemeBook {
+    pub policies: Vec<(String, GuaranteePolicy)>,
+    pub claims: Vec<(String, kebao_domain::loan::LoanClaim)>,
+    pub recoveries: Vec<(String, Recovery)>,
+}
+
+/// The policies, claims and recoveries of a scheme's loans (every version).
+pub async fn scheme_book(conn: &mut AnyConnection, scheme_id: &str) -> Result<SchemeBook> {
+    let pcols: String =
+        POLICY_COLS.split(", ").map(|c| format!("p.{}", c.trim())).collect::<Vec<_>>().join(", ");
+    let mut book = SchemeBook::default();
+    for r in sqlx::query(&format!(
+        "SELECT {pcols}, l.insurer_id AS ins FROM loan_policies p JOIN loans l ON l.id = p.loan_id \
+         WHERE l.scheme_id = $1 ORDER BY p.loan_id"
+    ))
+    .bind(scheme_id)
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        book.policies.push((r.try_get("ins")?, policy(&r)?));
+    }
+    let ids: Vec<String> = sqlx::query(
+        "SELECT c.loan_id FROM loan_claims c JOIN loans l ON l.id = c.loan_id WHERE l.scheme_id = $1 ORDER BY c.loan_id",
+    )
+    .bind(scheme_id)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|r| r.try_get("loan_id"))
+    .collect::<std::result::Result<_, _>>()?;
+    for id in ids {
+        let l = get(conn, &id).await?;
+        if let Some(c) = claim(conn, &id).await? {
+            book.claims.push((l.insurer_id.clone(), c));
+        }
+        for x in recoveries(conn, &id).await? {
+            book.recoveries.push((l.insurer_id.clone(), x));
+        }
+    }
+    Ok(book)
+}
+
+/// A payment of the risk-compensation fund.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FundPayment {
+    pub id: String,
+    pub scheme_id: String,
+    pub scheme_version: i64,
+    pub scheme_year: i32,
+    /// The defaulted loan it compensates (a pool), or none (a year's excess loss).
+    pub loan_id: Option<String>,
+    pub payee_id: String,
+    pub amount: Money,
+    pub paid_on: Date,
+    pub reference: String,
+    pub paid_by: String,
+    pub paid_at_us: i64,
+}
+
+const FUND_COLS: &str =
+    "id, scheme_id, scheme_version, scheme_year, loan_id, payee_id, amount_fen, paid_on, \
+     reference, paid_by, paid_at_us";
+
+fn fund_payment(r: &AnyRow) -> Result<FundPayment> {
+    let year: i64 = r.try_get("scheme_year")?;
+    Ok(FundPayment {
+        id: r.try_get("id")?,
+        scheme_id: r.try_get("scheme_id")?,
+        scheme_version: r.try_get("scheme_version")?,
+        scheme_year: i32::try_from(year)
+            .map_err(|_| crate::bad_value("loan_fund_payments.scheme_year", &year.to_string()))?,
+        loan_id: crate::opt_text(r, "loan_id")?,
+        payee_id: r.try_get("payee_id")?,
+        amount: Money::from_fen(r.try_get("amount_fen")?),
+        paid_on: crate::date_col(r, "paid_on")?,
+        reference: r.try_get("reference")?,
+        paid_by: r.try_get("paid_by")?,
+        paid_at_us: r.try_get("paid_at_us")?,
+    })
+}
+
+/// Stores a fund payment; `Conflict` if the scheme has one under the same reference.
+pub async fn insert_fund_payment(conn: &mut AnyConnection, p: &FundPayment) -> Result<()> {
+    sqlx::query(&format!(
+        "INSERT INTO loan_fund_payments ({FUND_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+    ))
+    .bind(&p.id)
+    .bind(&p.scheme_id)
+    .bind(p.scheme_version)
+    .bind(i64::from(p.scheme_year))
+    .bind(p.loan_id.clone())
+    .bind(&p.payee_id)
+    .bind(p.amount.fen())
+    .bind(p.paid_on.to_string())
+    .bind(&p.reference)
+    .bind(&p.paid_by)
+    .bind(p.paid_at_us)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// A scheme's fund payments, oldest first.
+pub async fn fund_payments(conn: &mut AnyConnection, scheme_id: &str) -> Result<Vec<FundPayment>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {FUND_COLS} FROM loan_fund_payments WHERE scheme_id = $1 ORDER BY paid_on, paid_at_us, id"
+    ))
+    .bind(scheme_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(fund_payment).collect()
+}
+
+/// The rights pledged for a loan.
+pub async fn pledges(conn: &mut AnyConnection, loan_id: &str) -> Result<Vec<Pledge>> {
+    let rows = sqlx::query(
+        "SELECT id, loan_id, kind, number, owner, valuation_fen, valued_on, registration_no, released_on \
+         FROM loan_pledges WHERE loan_id = $1 ORDER BY kind, number",
+    )
+    .bind(loan_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let kind: String = r.try_get("kind")?;
+            Ok(Pledge {
+                id: r.try_get("id")?,
+                loan_id: r.try_get("loan_id")?,
+                kind: PledgeKind::from_code(&kind)
+                    .ok_or_else(|| crate::bad_value("loan_pledges.kind", &kind))?,
+                number: r.try_get("number")?,
+                owner: r.try_get("owner")?,
+                valuation: Money::from_fen(r.try_get("valuation_fen")?),
+                valued_on: crate::date_col(r, "valued_on")?,
+                registration_no: r.try_get("registration_no")?,
+                released_on: crate::opt_date_col(r, "released_on")?,
+            })
+        })
+        .collect()
+}
+
+/// Stores a pledge.
+pub async fn insert_pledge(conn: &mut AnyConnection, p: &Pledge) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO loan_pledges (id, loan_id, kind, number, owner, valuation_fen, valued_on, registration_no, \
+         released_on) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(&p.id)
+    .bind(&p.loan_id)
+    .bind(p.kind.code())
+    .bind(p.number.trim())
+    .bind(p.owner.trim())
+    .bind(p.valuation.fen())
+    .bind(p.valued_on.to_string())
+    .bind(p.registration_no.trim())
+    .bind(p.released_on.map(|d| d.to_string()))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Releases a loan's pledges on a day (those not released yet); how many were released.
+pub async fn release_pledges(conn: &mut AnyConnection, loan_id: &str, on: Date) -> Result<u64> {
+    Ok(sqlx::query("UPDATE loan_pledges SET released_on = $2 WHERE loan_id = $1 AND released_on IS NULL")
+        .bind(loan_id)
+        .bind(on.to_string())
+        .execute(&mut *conn)
+        .await?
+        .rows_affected())
 }

@@ -74,6 +74,7 @@ fn ask(l: &Lending, amount: &str) -> LoanInput {
         premium_rate_pct: "2.50".into(),
         method: "bullet".into(),
         funds_use: "working_capital".into(),
+        pledges: Vec::new(),
     }
 }
 
@@ -166,6 +167,35 @@ contract!(
         assert!(ctx.svc.inbox(&l.approver).await.unwrap().todos.iter().any(|t| t.kind == "loan_approve"));
         let approved = ctx.svc.decide_loan(&l.approver, &loan.id, true, "").await.unwrap();
         assert_eq!(approved.status, LoanStatus::Approved);
+        // The insurer issues the guarantee policy before the bank may disburse.
+        assert!(ctx.svc.inbox(&l.underwriter).await.unwrap().todos.iter().any(|t| t.kind == "loan_policy"));
+        match ctx.svc.disburse_loan(&l.z.banker, &loan.id, "2026-11-28").await {
+            Err(ServiceError::Conflict(f)) => assert_eq!(f.code, "no_policy"),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            ctx.svc.issue_loan_policy(&l.z.banker, &loan.id, "DB-2026-0001", "PREM-1", "2026-11-28").await,
+            Err(ServiceError::Forbidden { .. })
+        ));
+        match ctx.svc.issue_loan_policy(&l.underwriter, &loan.id, "", "PREM-1", "2026-12-30").await {
+            Err(ServiceError::Invalid(i)) => {
+                let codes: Vec<_> = i.0.iter().map(|e| (e.field.as_str(), e.code)).collect();
+                assert_eq!(codes, [("number", "required"), ("paid_on", "future")]);
+            }
+            other => panic!("{other:?}"),
+        }
+        let policy = ctx
+            .svc
+            .issue_loan_policy(&l.underwriter, &loan.id, "DB-2026-0001", "PREM-1", "2026-11-28")
+            .await
+            .unwrap();
+        // 1,000,000 yuan at 2.50 % a year for 12 months: 25,000 yuan.
+        assert_eq!(policy.premium.fen(), 2_500_000);
+        assert!(matches!(
+            ctx.svc.issue_loan_policy(&l.underwriter, &loan.id, "DB-2026-0002", "PREM-1", "2026-11-28").await,
+            Err(ServiceError::Conflict(_))
+        ));
+        assert!(ctx.svc.inbox(&l.z.banker).await.unwrap().todos.iter().any(|t| t.kind == "loan_disburse"));
         // The bank disburses; the schedule is fixed and the principal is on the ledger.
         assert!(matches!(
             ctx.svc.disburse_loan(&l.underwriter, &loan.id, "2026-11-28").await,
@@ -177,6 +207,13 @@ contract!(
         }
         let out = ctx.svc.disburse_loan(&l.z.banker, &loan.id, "2026-11-28").await.unwrap();
         assert_eq!((out.status, out.schedule.len()), (LoanStatus::Servicing, 4));
+        // The policy covers the loan from the disbursement to its maturity.
+        let v = ctx.svc.loan(&l.borrower, &loan.id).await.unwrap();
+        let p = v.policy.unwrap();
+        assert_eq!(
+            (p.number.as_str(), p.start.map(|d| d.to_string()), p.end.map(|d| d.to_string())),
+            ("DB-2026-0001", Some("2026-11-28".to_owned()), Some("2027-11-28".to_owned()))
+        );
         // 1,000,000 at 3.80 %, ACT/360: 2026-11-28 → 2027-02-28 is 92 days → 9,711.11 yuan.
         assert_eq!(out.schedule[0].interest.fen(), 971_111);
         // Repayments: by reference, idempotent; a reused reference with other fields is refused.
@@ -277,6 +314,10 @@ contract!(
         ctx.svc.decide_loan(&l.z.banker, &loan.id, true, "").await.unwrap();
         ctx.svc.decide_loan(&l.underwriter, &loan.id, true, "").await.unwrap();
         ctx.svc.decide_loan(&l.approver, &loan.id, true, "").await.unwrap();
+        ctx.svc
+            .issue_loan_policy(&l.underwriter, &loan.id, "DB-2026-0101", "PREM-101", "2026-11-28")
+            .await
+            .unwrap();
         ctx.svc.disburse_loan(&l.z.banker, &loan.id, "2026-11-28").await.unwrap();
         // The first quarter's interest (due 2027-02-28) goes unpaid.
         let day = 86_400_000_000;
@@ -384,11 +425,356 @@ contract!(
             (t.claims, t.paid_by_insurer, t.recovered.fen(), t.disbursed.fen()),
             (1, c.insurer_share, 10_000_001, 100_000_000)
         );
-        assert!(t.by_status.contains(&(LoanStatus::ClaimPaid, 1)) && t.guard.is_none());
+        assert!(t.by_status.contains(&(LoanStatus::ClaimPaid, 1)));
+        // This year's premium earned against the insurer's net losses: far above the 120 %
+        // stop line, so the scheme takes no new business, and says why.
+        assert!(
+            t.year.earned_premium.fen() > 0 && t.loss_ratio_bp.is_some_and(|r| r > 12_000),
+            "{:?}",
+            t.year
+        );
+        assert!(matches!(t.guard, Some(kebao_domain::loan::Guard::LossRatio { .. })), "{:?}", t.guard);
         assert!(matches!(ctx.svc.loan_dashboard(&l.z.banker).await, Err(ServiceError::Forbidden { .. })));
+        let before = state(&ctx).await;
+        match ctx.svc.apply_loan(&l.borrower, &l.ent, &ask(&l, "100000")).await {
+            Err(ServiceError::Conflict(f)) => {
+                assert_eq!(f.code, "scheme_suspended");
+                assert!(f.message_zh.contains("赔付率"), "{}", f.message_zh);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(state(&ctx).await, before);
+        // The fund's excess-loss compensation is settled by year: provisional until the year
+        // ends, then payable once, never beyond the fund.
+        let funds = ctx.svc.loan_funds(&l.z.regulator).await.unwrap();
+        let f = funds.iter().find(|f| f.scheme.id == "tianmen_style").unwrap();
+        let due = f.due.iter().find(|d| d.payee_id == l.insurer).cloned().unwrap();
+        assert!(due.provisional && due.loan_id.is_none());
+        let pay = |year: i32, reference: &str| kebao_service::loan_money::FundPaymentInput {
+            scheme_id: "tianmen_style".into(),
+            year: year.to_string(),
+            loan_id: String::new(),
+            payee_id: l.insurer.clone(),
+            reference: reference.into(),
+            paid_on: ctx.svc.today().to_string(),
+        };
+        match ctx.svc.pay_loan_fund(&l.approver, &pay(due.year, "F-1")).await {
+            Err(ServiceError::Conflict(f)) => assert_eq!(f.code, "year_not_ended"),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            ctx.svc.pay_loan_fund(&l.z.banker, &pay(due.year, "F-1")).await,
+            Err(ServiceError::Forbidden { .. })
+        ));
+        ctx.clock.advance_us(220 * 86_400_000_000);
+        let funds = ctx.svc.loan_funds(&l.z.regulator).await.unwrap();
+        let f = funds.iter().find(|f| f.scheme.id == "tianmen_style").unwrap();
+        let due = f.due.iter().find(|d| d.payee_id == l.insurer && d.year == 2027).cloned().unwrap();
+        let y = f.years.iter().find(|y| y.insurer_id == l.insurer && y.year == 2027).unwrap();
+        // 80 % of the losses above 120 % of the year's earned premium.
+        let threshold = (y.figures.earned_premium.fen() * 12_000 + 5_000) / 10_000;
+        assert_eq!(due.amount.fen(), (y.figures.insurer_losses.fen() - threshold) * 8_000 / 10_000);
+        assert!(!due.provisional);
+        let (paid, new) = ctx.svc.pay_loan_fund(&l.approver, &pay(2027, "F-1")).await.unwrap();
+        assert!(new && paid.amount == due.amount);
+        let (again, new) = ctx.svc.pay_loan_fund(&l.approver, &pay(2027, "F-1")).await.unwrap();
+        assert!(!new && again.id == paid.id);
+        match ctx.svc.pay_loan_fund(&l.approver, &pay(2027, "F-2")).await {
+            Err(ServiceError::Conflict(f)) => assert_eq!(f.code, "nothing_due"),
+            other => panic!("{other:?}"),
+        }
+        let f = ctx
+            .svc
+            .loan_funds(&l.z.regulator)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|f| f.scheme.id == "tianmen_style")
+            .unwrap();
+        assert_eq!((f.paid, f.balance.fen()), (paid.amount, f.size.fen() - paid.amount.fen()));
         assert!(ctx.svc.ledger_verify().await.unwrap().problems.is_empty());
     }
 );
+
+/// A loan through approval, the guarantee policy and disbursement on 2026-11-28.
+async fn disbursed(ctx: &Ctx, l: &Lending, input: &LoanInput, n: u32) -> String {
+    let loan = ctx.svc.apply_loan(&l.borrower, &l.ent, input).await.unwrap();
+    ctx.svc.decide_loan(&l.z.banker, &loan.id, true, "").await.unwrap();
+    let after = ctx.svc.decide_loan(&l.underwriter, &loan.id, true, "").await.unwrap();
+    if after.status == LoanStatus::ZoneReview {
+        ctx.svc.decide_loan(&l.approver, &loan.id, true, "").await.unwrap();
+    }
+    ctx.svc
+        .issue_loan_policy(
+            &l.underwriter,
+            &loan.id,
+            &format!("DB-T-{n}"),
+            &format!("PREM-T-{n}"),
+            "2026-11-28",
+        )
+        .await
+        .unwrap();
+    ctx.svc.disburse_loan(&l.z.banker, &loan.id, "2026-11-28").await.unwrap();
+    loan.id
+}
+
+/// A pool scheme of the zone's own with a small fund, for the race.
+fn small_pool(fund_yuan: i64) -> String {
+    let shipped = kebao_domain::loan::SHIPPED_SCHEMES;
+    let start = shipped.find("id = \"anhui_style_pool\"").unwrap();
+    let block_start = shipped[..start].rfind("[[scheme]]").unwrap();
+    let end = shipped[start..].find("[[scheme]]").map_or(shipped.len(), |e| start + e);
+    shipped[block_start..end]
+        .replace("version = 1", "version = 2")
+        .replace("valid_from = \"2026-01-01\"", "valid_from = \"2026-11-01\"")
+        .replace("value = 30000000", &format!("value = {fund_yuan}"))
+        .replace(
+            "qualifications_any = [\"high_tech\", \"tech_sme\", \"specialised\"]",
+            "qualifications_any = []",
+        )
+}
+
+contract!(
+    a_pool_pays_each_defaulted_loan_once_and_racing_payments_never_pass_the_fund,
+    |ctx: Ctx| async move {
+        let l = lending(&ctx).await;
+        ctx.svc.load_loan_schemes(&l.approver, &small_pool(80_000)).await.unwrap();
+        let mut input = ask(&l, "100000");
+        input.scheme_id = "anhui_style_pool".into();
+        let mut ids = Vec::new();
+        for n in 0..3 {
+            ids.push(disbursed(&ctx, &l, &input, n).await);
+        }
+        ctx.clock.advance_us(185 * 86_400_000_000);
+        let today = ctx.svc.today().to_string();
+        for (n, id) in ids.iter().enumerate() {
+            let c = ctx.svc.file_loan_claim(&l.z.banker, id, true).await.unwrap();
+            // Principal only, half each.
+            assert_eq!(
+                (c.loss_base.fen(), c.insurer_share.fen(), c.bank_share.fen()),
+                (10_000_000, 5_000_000, 5_000_000)
+            );
+            ctx.svc.pay_loan_claim(&l.underwriter, id, &format!("P-{n}"), &today).await.unwrap();
+        }
+        // Each: 30 % of the bad principal plus 5 points for a first loan = 35,000 yuan to the bank,
+        // within 80 % of the bank's retained loss (40,000).
+        let f = ctx
+            .svc
+            .loan_funds(&l.approver)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|f| f.scheme.id == "anhui_style_pool")
+            .unwrap();
+        assert_eq!(f.due.len(), 3);
+        assert!(f
+            .due
+            .iter()
+            .all(|d| d.amount.fen() == 3_500_000 && d.payee_id == l.z.bank && !d.provisional));
+        let pay = |loan: &str, reference: &str| kebao_service::loan_money::FundPaymentInput {
+            scheme_id: "anhui_style_pool".into(),
+            year: "2027".into(),
+            loan_id: loan.into(),
+            payee_id: String::new(),
+            reference: reference.into(),
+            paid_on: today.clone(),
+        };
+        let (first, _) = ctx.svc.pay_loan_fund(&l.approver, &pay(&ids[0], "FP-0")).await.unwrap();
+        assert_eq!(first.amount.fen(), 3_500_000);
+        match ctx.svc.pay_loan_fund(&l.approver, &pay(&ids[0], "FP-9")).await {
+            Err(ServiceError::Conflict(f)) => assert_eq!(f.code, "nothing_due"),
+            other => panic!("{other:?}"),
+        }
+        // 45,000 left for two payments of 35,000 racing: together never more than the fund.
+        let (p1, p2) = (pay(&ids[1], "FP-1"), pay(&ids[2], "FP-2"));
+        let (a, b) =
+            tokio::join!(ctx.svc.pay_loan_fund(&l.approver, &p1), ctx.svc.pay_loan_fund(&l.approver, &p2));
+        let mut paid = first.amount.fen();
+        for r in [a, b] {
+            match r {
+                Ok((p, true)) => paid += p.amount.fen(),
+                Err(ServiceError::Conflict(f)) if f.code == "fund_exhausted" || f.code == "nothing_due" => {}
+                other => panic!("{other:?}"),
+            }
+        }
+        let f = ctx
+            .svc
+            .loan_funds(&l.approver)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|f| f.scheme.id == "anhui_style_pool")
+            .unwrap();
+        assert!(
+            paid <= 8_000_000 && f.paid.fen() == paid && f.balance.fen() == 8_000_000 - paid,
+            "{paid} {:?}",
+            f.balance
+        );
+        assert!(ctx.svc.ledger_verify().await.unwrap().problems.is_empty());
+    }
+);
+
+contract!(
+    an_ip_pledge_loan_records_its_pledges_within_the_pledge_rate_and_releases_them_on_repayment,
+    |ctx: Ctx| async move {
+        let l = lending(&ctx).await;
+        // The IP-pledge example asks for a tech qualification.
+        ctx.svc
+            .add_qualification(
+                &operator(),
+                &l.ent,
+                kebao_domain::org::Qualification {
+                    kind: kebao_domain::org::QualificationKind::HighTech,
+                    valid_from: time::macros::date!(2026 - 01 - 01),
+                    valid_to: time::macros::date!(2028 - 12 - 31),
+                    certificate_no: Some("GR202642000001".into()),
+                },
+            )
+            .await
+            .unwrap();
+        let pledge = |number: &str, yuan: &str, valued_on: &str| kebao_service::loans::PledgeInput {
+            kind: "patent".into(),
+            number: number.into(),
+            owner: "武汉光谷精密光学有限公司".into(),
+            valuation_yuan: yuan.into(),
+            valued_on: valued_on.into(),
+            registration_no: format!("Y2026-{number}"),
+        };
+        let mut input = ask(&l, "500000");
+        input.scheme_id = "ip_pledge".into();
+        input.premium_rate_pct = "1.80".into();
+        let before = state(&ctx).await;
+        match ctx.svc.apply_loan(&l.borrower, &l.ent, &input).await {
+            Err(ServiceError::Invalid(i)) => {
+                assert!(i.0.iter().any(|e| e.code == "pledge_required"), "{:?}", i.0)
+            }
+            other => panic!("{other:?}"),
+        }
+        input.pledges = vec![
+            pledge("ZL202110000001.1", "600000", "2026-10-01"),
+            pledge("ZL202110000002.X", "399999.98", "2026-11-01"),
+        ];
+        match ctx.svc.apply_loan(&l.borrower, &l.ent, &input).await {
+            Err(ServiceError::Invalid(i)) => assert_eq!(i.0[0].code, "above_pledge_value"),
+            other => panic!("{other:?}"),
+        }
+        input.pledges.push(pledge("ZL1", "100", "2024-01-01"));
+        match ctx.svc.apply_loan(&l.borrower, &l.ent, &input).await {
+            Err(ServiceError::Invalid(i)) => {
+                assert!(i.0.iter().any(|e| e.code == "valuation_stale" && e.field == "pledges[3].valued_on"))
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(state(&ctx).await, before);
+        input.pledges = vec![
+            pledge("ZL202110000001.1", "600000", "2026-10-01"),
+            pledge("ZL202110000002.X", "400000", "2026-11-01"),
+        ];
+        let mut bank_only = ask(&l, "100000");
+        bank_only.pledges = input.pledges.clone();
+        match ctx.svc.apply_loan(&l.borrower, &l.ent, &bank_only).await {
+            Err(ServiceError::Invalid(i)) => assert_eq!(i.0[0].code, "not_pledge_scheme"),
+            other => panic!("{other:?}"),
+        }
+        let id = disbursed(&ctx, &l, &input, 7).await;
+        let v = ctx.svc.loan(&l.underwriter, &id).await.unwrap();
+        assert_eq!(v.pledges.len(), 2);
+        assert!(v.pledges.iter().all(|p| p.released_on.is_none()));
+        // Repaid in full early: the pledges are released that day.
+        ctx.clock.advance_us(30 * 86_400_000_000);
+        let payable = v.servicing.unwrap().payable_on(ctx.svc.today());
+        ctx.svc
+            .record_repayment(
+                &l.z.banker,
+                &id,
+                "R-ALL",
+                &payable.to_yuan_string(),
+                &ctx.svc.today().to_string(),
+            )
+            .await
+            .unwrap();
+        let v = ctx.svc.loan(&l.borrower, &id).await.unwrap();
+        assert_eq!(v.loan.status, LoanStatus::Repaid);
+        assert!(v.pledges.iter().all(|p| p.released_on == Some(ctx.svc.today())));
+    }
+);
+
+contract!(a_batch_of_repayments_is_recorded_whole_or_not_at_all, |ctx: Ctx| async move {
+    let l = lending(&ctx).await;
+    let a = disbursed(&ctx, &l, &ask(&l, "300000"), 1).await;
+    let b = disbursed(&ctx, &l, &ask(&l, "200000"), 2).await;
+    ctx.clock.advance_us(95 * 86_400_000_000);
+    let sheet = |rows: Vec<[&str; 4]>| {
+        let t = kebao_service::tabular::Table {
+            headers: ["贷款编号", "借款企业", "银行流水号", "还款金额（元）", "还款日"]
+                .iter()
+                .map(|h| (*h).to_owned())
+                .collect(),
+            rows: rows
+                .into_iter()
+                .map(|[loan, reference, amount, on]| {
+                    vec![
+                        loan.to_owned(),
+                        "某企业".to_owned(),
+                        reference.to_owned(),
+                        amount.to_owned(),
+                        on.to_owned(),
+                    ]
+                })
+                .collect(),
+        };
+        kebao_service::tabular::write_xlsx(&t, "还款").unwrap()
+    };
+    use kebao_service::tabular::Format;
+    // One bad row (an amount above what is payable; a loan that is not there): nothing recorded,
+    // each bad row named.
+    let before = state(&ctx).await;
+    let bad = sheet(vec![
+        [&a, "B-1", "2913.33", "2027-02-28"],
+        [&b, "B-2", "99999999", "2027-02-28"],
+        ["no-such-loan", "B-3", "1", "2027-02-28"],
+    ]);
+    match ctx.svc.import_repayments(&l.z.banker, &bad, Format::Xlsx).await {
+        Err(ServiceError::Invalid(i)) => {
+            let rows: Vec<_> =
+                i.0.iter().map(|e| e.message_en.split(':').next().unwrap_or_default().to_owned()).collect();
+            assert_eq!(rows, ["row 3", "row 4"], "{:?}", i.0);
+            assert!(i.0[1].message_zh.starts_with("第 4 行"));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(state(&ctx).await, before);
+    assert!(ctx.svc.loan(&l.z.banker, &a).await.unwrap().repayments.is_empty());
+    // Not the bank's loans: refused for the insurer.
+    let good = sheet(vec![[&a, "B-1", "2913.33", "2027-02-28"], [&b, "B-2", "1942.22", "2027-02-28"]]);
+    assert!(matches!(
+        ctx.svc.import_repayments(&l.underwriter, &good, Format::Xlsx).await,
+        Err(ServiceError::Invalid(_))
+    ));
+    let r = ctx.svc.import_repayments(&l.z.banker, &good, Format::Xlsx).await.unwrap();
+    assert_eq!((r.recorded, r.already, r.loans.len()), (2, 0, 2));
+    // The same sheet again records nothing new; each row is one event, as one by one.
+    let after = state(&ctx).await;
+    assert_eq!(after.1, before.1 + 2);
+    let r = ctx.svc.import_repayments(&l.z.banker, &good, Format::Xlsx).await.unwrap();
+    assert_eq!((r.recorded, r.already), (0, 2));
+    assert_eq!(state(&ctx).await, after);
+    // A file that is not a spreadsheet, or lacks a column, is refused with the reason.
+    assert!(matches!(
+        ctx.svc.import_repayments(&l.z.banker, b"PK\x03\x04garbage", Format::Xlsx).await,
+        Err(ServiceError::Invalid(_))
+    ));
+    let no_cols = kebao_service::tabular::write_xlsx(
+        &kebao_service::tabular::Table { headers: vec!["贷款编号".into()], rows: vec![vec![a.clone()]] },
+        "还款",
+    )
+    .unwrap();
+    match ctx.svc.import_repayments(&l.z.banker, &no_cols, Format::Xlsx).await {
+        Err(ServiceError::Invalid(i)) => assert_eq!(i.0[0].code, "columns"),
+        other => panic!("{other:?}"),
+    }
+    assert!(ctx.svc.ledger_verify().await.unwrap().problems.is_empty());
+});
 
 contract!(a_zone_loads_its_own_scheme_version_whole_and_it_applies_from_then_on, |ctx: Ctx| async move {
     let l = lending(&ctx).await;

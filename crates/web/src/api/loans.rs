@@ -1,14 +1,16 @@
 //! Insured loans (C7): the schemes in force, applications, decisions, disbursement and
 //! repayments.
 
-use super::{rfc3339, ApiJson, ApiPath, ApiQuery, SignedIn};
+use super::{rfc3339, ApiJson, ApiMultipart, ApiPath, ApiQuery, SignedIn};
 use crate::error::{ApiError, ErrorBody};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use kebao_domain::loan::{Loan, LoanStatus, Scheme};
-use kebao_service::loans::LoanInput;
+use kebao_service::loan_money::FundPaymentInput;
+use kebao_service::loans::{LoanInput, PledgeInput};
+use kebao_service::tabular::Format;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -187,6 +189,69 @@ pub struct LoanApplyDto {
     pub method: String,
     /// `working_capital`, `rnd` or `equipment`, as the scheme allows.
     pub funds_use: String,
+    /// Patents and trademarks pledged (an IP-pledge scheme needs at least one).
+    #[serde(default)]
+    pub pledges: Vec<PledgeInDto>,
+}
+
+/// A pledged right, as applied for.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PledgeInDto {
+    /// `patent` or `trademark`.
+    pub kind: String,
+    /// The patent or trademark registration number.
+    pub number: String,
+    /// Who holds the right.
+    pub owner: String,
+    pub valuation_yuan: String,
+    /// `YYYY-MM-DD`: the valuation's day.
+    pub valued_on: String,
+    /// The pledge's registration number.
+    pub registration_no: String,
+}
+
+/// A pledged right.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PledgeOutDto {
+    pub kind: String,
+    pub kind_zh: String,
+    pub kind_en: String,
+    pub number: String,
+    pub owner: String,
+    pub valuation_fen: i64,
+    pub valued_on: String,
+    pub registration_no: String,
+    /// Set when the loan was repaid.
+    pub released_on: Option<String>,
+}
+
+/// The loan guarantee policy.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GuaranteePolicyDto {
+    pub number: String,
+    /// The borrower (policyholder); the bank is the insured and the beneficiary.
+    pub policyholder_id: String,
+    pub insured_id: String,
+    pub premium_fen: i64,
+    pub premium_paid_on: String,
+    pub premium_reference: String,
+    /// From the disbursement to the loan's maturity (unset before disbursement).
+    pub start: Option<String>,
+    pub end: Option<String>,
+}
+
+fn policy_dto(l: &Loan, p: &kebao_domain::loan::GuaranteePolicy) -> GuaranteePolicyDto {
+    GuaranteePolicyDto {
+        number: p.number.clone(),
+        policyholder_id: l.enterprise_id.clone(),
+        insured_id: l.bank_id.clone(),
+        premium_fen: p.premium.fen(),
+        premium_paid_on: p.premium_paid_on.to_string(),
+        premium_reference: p.premium_reference.clone(),
+        start: p.start.map(|d| d.to_string()),
+        end: p.end.map(|d| d.to_string()),
+    }
 }
 
 /// Apply for a loan for the caller's enterprise; the scheme's rules, its guards and the
@@ -208,6 +273,18 @@ pub async fn apply(
         premium_rate_pct: b.premium_rate_pct,
         method: b.method,
         funds_use: b.funds_use,
+        pledges: b
+            .pledges
+            .into_iter()
+            .map(|p| PledgeInput {
+                kind: p.kind,
+                number: p.number,
+                owner: p.owner,
+                valuation_yuan: p.valuation_yuan,
+                valued_on: p.valued_on,
+                registration_no: p.registration_no,
+            })
+            .collect(),
     };
     let org = actor.org_id().unwrap_or_default().to_owned();
     let l = s.svc.apply_loan(&actor, &org, &input).await?;
@@ -245,6 +322,11 @@ pub struct LoanDetailDto {
     pub days_past_due: i64,
     /// `bank`, `insurer` or `zone`: the decision the caller may make now.
     pub may_decide_as: Option<String>,
+    /// The guarantee policy, once the insurer issued it.
+    pub policy: Option<GuaranteePolicyDto>,
+    pub pledges: Vec<PledgeOutDto>,
+    pub claim: Option<LoanClaimOutDto>,
+    pub recoveries: Vec<LoanRecoveryOutDto>,
 }
 
 /// One loan (its parties, the zone and the regulator).
@@ -294,6 +376,24 @@ pub async fn get(
         principal_outstanding_fen: v.servicing.as_ref().map(|sv| sv.principal_outstanding().fen()),
         days_past_due: v.days_past_due,
         may_decide_as: v.may_decide.map(|w| w.code().to_owned()),
+        policy: v.policy.as_ref().map(|p| policy_dto(&v.loan, p)),
+        pledges: v
+            .pledges
+            .iter()
+            .map(|p| PledgeOutDto {
+                kind: p.kind.code().to_owned(),
+                kind_zh: p.kind.label_zh().to_owned(),
+                kind_en: p.kind.label_en().to_owned(),
+                number: p.number.clone(),
+                owner: p.owner.clone(),
+                valuation_fen: p.valuation.fen(),
+                valued_on: p.valued_on.to_string(),
+                registration_no: p.registration_no.clone(),
+                released_on: p.released_on.map(|d| d.to_string()),
+            })
+            .collect(),
+        claim: v.claim.clone().map(claim_dto),
+        recoveries: v.recoveries.iter().cloned().map(recovery_dto).collect(),
     }))
 }
 
@@ -481,16 +581,221 @@ pub async fn recover(
     ApiJson(b): ApiJson<LoanRecoveryDto>,
 ) -> Result<(StatusCode, Json<LoanRecoveryOutDto>), ApiError> {
     let (x, new) = s.svc.record_recovery(&actor, &id, &b.reference, &b.amount_yuan, &b.recovered_on).await?;
-    Ok((
-        if new { StatusCode::CREATED } else { StatusCode::OK },
-        Json(LoanRecoveryOutDto {
-            id: x.id,
-            reference: x.reference,
-            recovered_on: x.recovered_on.to_string(),
-            amount_fen: x.amount.fen(),
-            insurer_fen: x.insurer.fen(),
-            bank_fen: x.bank.fen(),
-            guarantor_fen: x.guarantor.fen(),
-        }),
+    Ok((if new { StatusCode::CREATED } else { StatusCode::OK }, Json(recovery_dto(x))))
+}
+
+fn recovery_dto(x: kebao_service::loans::Recovery) -> LoanRecoveryOutDto {
+    LoanRecoveryOutDto {
+        id: x.id,
+        reference: x.reference,
+        recovered_on: x.recovered_on.to_string(),
+        amount_fen: x.amount.fen(),
+        insurer_fen: x.insurer.fen(),
+        bank_fen: x.bank.fen(),
+        guarantor_fen: x.guarantor.fen(),
+    }
+}
+
+/// The insurer's issue of the guarantee policy.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IssuePolicyDto {
+    /// The insurer's own policy number (unique).
+    pub number: String,
+    /// The reference of the borrower's premium payment.
+    pub premium_reference: String,
+    /// `YYYY-MM-DD`, not in the future.
+    pub premium_paid_on: String,
+}
+
+/// The insurer issues the loan guarantee policy on an approved loan (the premium is the
+/// scheme's: the rate on the principal for the term); the bank may then disburse.
+#[utoipa::path(post, path = "/api/v1/loans/{id}/policy", params(("id" = String, Path)), request_body = IssuePolicyDto,
+    responses((status = 201, body = GuaranteePolicyDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "loans")]
+pub async fn issue_policy(
+    State(s): State<AppState>,
+    SignedIn(actor): SignedIn,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(b): ApiJson<IssuePolicyDto>,
+) -> Result<(StatusCode, Json<GuaranteePolicyDto>), ApiError> {
+    let p = s.svc.issue_loan_policy(&actor, &id, &b.number, &b.premium_reference, &b.premium_paid_on).await?;
+    let l = s.svc.loan(&actor, &id).await?.loan;
+    Ok((StatusCode::CREATED, Json(policy_dto(&l, &p))))
+}
+
+/// How a batch of repayments went.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RepaymentBatchDto {
+    pub recorded: usize,
+    /// Rows whose reference was recorded before with the same fields.
+    pub already_recorded: usize,
+    pub loans: Vec<String>,
+}
+
+/// The bank records a batch of repayments from an `.xlsx` or CSV file (multipart field
+/// `file`; columns 贷款编号/loan_id, 银行流水号/reference, 还款金额（元）/amount_yuan,
+/// 还款日/paid_on). All or nothing: one bad row (each is named) records none.
+#[utoipa::path(post, path = "/api/v1/loans/repayments/import", request_body(content_type = "multipart/form-data"),
+    responses((status = 200, body = RepaymentBatchDto), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "loans")]
+pub async fn import_repayments(
+    State(s): State<AppState>,
+    SignedIn(actor): SignedIn,
+    ApiMultipart(m): ApiMultipart,
+) -> ApiResult<RepaymentBatchDto> {
+    let (_, file) = crate::forms::consent::read_form(m, "file").await?;
+    let Some((name, bytes)) = file else {
+        return Err(ApiError::invalid(vec![crate::error::ErrorDetail {
+            field: "file".into(),
+            code: "required".into(),
+            message_zh: "请上传还款文件（.xlsx 或 .csv）".into(),
+            message_en: "attach the repayments as the file field `file` (.xlsx or .csv)".into(),
+        }]));
+    };
+    let format = Format::from_name(&name).unwrap_or_else(|| Format::sniff(&bytes));
+    let b = s.svc.import_repayments(&actor, &bytes, format).await?;
+    Ok(Json(RepaymentBatchDto { recorded: b.recorded, already_recorded: b.already, loans: b.loans }))
+}
+
+/// A scheme's risk-compensation fund.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoanFundDto {
+    pub scheme_id: String,
+    pub size_fen: i64,
+    pub paid_fen: i64,
+    pub balance_fen: i64,
+    pub payments: Vec<FundPaymentDto>,
+    /// What the fund owes now (a provisional line is the current year's, payable after it ends).
+    pub due: Vec<FundDueDto>,
+    /// Each insurer's figures by scheme year.
+    pub years: Vec<FundYearDto>,
+}
+
+/// A fund payment.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FundPaymentDto {
+    pub id: String,
+    pub year: i32,
+    pub loan_id: Option<String>,
+    pub payee_id: String,
+    pub amount_fen: i64,
+    pub paid_on: String,
+    pub reference: String,
+}
+
+/// What the fund owes.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FundDueDto {
+    pub year: i32,
+    pub loan_id: Option<String>,
+    pub borrower_name: Option<String>,
+    pub payee_id: String,
+    pub payee_name: String,
+    pub amount_fen: i64,
+    pub provisional: bool,
+}
+
+/// An insurer's scheme year.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FundYearDto {
+    pub insurer_id: String,
+    pub insurer_name: String,
+    pub year: i32,
+    pub earned_premium_fen: i64,
+    pub insurer_losses_fen: i64,
+    pub fund_paid_fen: i64,
+    pub loss_ratio_bp: Option<i64>,
+}
+
+/// Each scheme's risk-compensation fund (the zone and the regulator).
+#[utoipa::path(get, path = "/api/v1/loan-funds", responses((status = 200, body = Vec<LoanFundDto>), (status = 403, body = ErrorBody)), tag = "loans")]
+pub async fn funds(State(s): State<AppState>, SignedIn(actor): SignedIn) -> ApiResult<Vec<LoanFundDto>> {
+    let all = s.svc.loan_funds(&actor).await?;
+    Ok(Json(
+        all.into_iter()
+            .map(|f| LoanFundDto {
+                scheme_id: f.scheme.id.clone(),
+                size_fen: f.size.fen(),
+                paid_fen: f.paid.fen(),
+                balance_fen: f.balance.fen(),
+                payments: f.payments.into_iter().map(fund_payment_dto).collect(),
+                due: f
+                    .due
+                    .into_iter()
+                    .map(|d| FundDueDto {
+                        year: d.year,
+                        loan_id: d.loan_id,
+                        borrower_name: d.borrower_name,
+                        payee_id: d.payee_id,
+                        payee_name: d.payee_name,
+                        amount_fen: d.amount.fen(),
+                        provisional: d.provisional,
+                    })
+                    .collect(),
+                years: f
+                    .years
+                    .into_iter()
+                    .map(|y| FundYearDto {
+                        insurer_id: y.insurer_id,
+                        insurer_name: y.insurer_name,
+                        year: y.year,
+                        earned_premium_fen: y.figures.earned_premium.fen(),
+                        insurer_losses_fen: y.figures.insurer_losses.fen(),
+                        fund_paid_fen: y.figures.fund_paid.fen(),
+                        loss_ratio_bp: y.loss_ratio_bp,
+                    })
+                    .collect(),
+            })
+            .collect(),
     ))
+}
+
+fn fund_payment_dto(p: kebao_service::loan_money::FundPayment) -> FundPaymentDto {
+    FundPaymentDto {
+        id: p.id,
+        year: p.scheme_year,
+        loan_id: p.loan_id,
+        payee_id: p.payee_id,
+        amount_fen: p.amount.fen(),
+        paid_on: p.paid_on.to_string(),
+        reference: p.reference,
+    }
+}
+
+/// A fund payment as recorded by the zone.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FundPayDto {
+    pub year: i32,
+    /// For a pool: the defaulted loan.
+    #[serde(default)]
+    pub loan_id: Option<String>,
+    /// For an excess loss: the insurer paid.
+    #[serde(default)]
+    pub payee_id: Option<String>,
+    pub reference: String,
+    /// `YYYY-MM-DD`, not in the future.
+    pub paid_on: String,
+}
+
+/// The zone records a payment of a scheme's fund; the amount is computed by the scheme's
+/// rules, never beyond the fund's balance. 201 when recorded, 200 when the same reference
+/// was recorded before for the same payment.
+#[utoipa::path(post, path = "/api/v1/loan-funds/{scheme_id}/payments", params(("scheme_id" = String, Path)), request_body = FundPayDto,
+    responses((status = 201, body = FundPaymentDto), (status = 200, body = FundPaymentDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "loans")]
+pub async fn pay_fund(
+    State(s): State<AppState>,
+    SignedIn(actor): SignedIn,
+    ApiPath(scheme_id): ApiPath<String>,
+    ApiJson(b): ApiJson<FundPayDto>,
+) -> Result<(StatusCode, Json<FundPaymentDto>), ApiError> {
+    let input = FundPaymentInput {
+        scheme_id,
+        year: b.year.to_string(),
+        loan_id: b.loan_id.unwrap_or_default(),
+        payee_id: b.payee_id.unwrap_or_default(),
+        reference: b.reference,
+        paid_on: b.paid_on,
+    };
+    let (p, new) = s.svc.pay_loan_fund(&actor, &input).await?;
+    Ok((if new { StatusCode::CREATED } else { StatusCode::OK }, Json(fund_payment_dto(p))))
 }

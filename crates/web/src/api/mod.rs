@@ -142,6 +142,10 @@ pub fn routes() -> Router<AppState> {
         .route("/loans/{id}/claim", post(loans::claim))
         .route("/loans/{id}/claim/pay", post(loans::pay))
         .route("/loans/{id}/recoveries", post(loans::recover))
+        .route("/loans/{id}/policy", post(loans::issue_policy))
+        .route("/loans/repayments/import", post(loans::import_repayments))
+        .route("/loan-funds", get(loans::funds))
+        .route("/loan-funds/{scheme_id}/payments", post(loans::pay_fund))
         .route("/jobs", get(jobs::list).post(jobs::start))
         .route("/jobs/{id}", get(jobs::get))
         .route("/jobs/{id}/cancel", post(jobs::cancel))
@@ -221,7 +225,8 @@ async fn not_found() -> ApiError {
         jobs::list, jobs::get, jobs::start, jobs::cancel, privacy::my_data, privacy::file, privacy::list,
         privacy::answer, privacy::record, privacy::get, privacy::assessments, privacy::record_assessment,
         loans::schemes, loans::list, loans::apply, loans::get, loans::decide, loans::disburse, loans::repay,
-        loans::claim, loans::pay, loans::recover
+        loans::claim, loans::pay, loans::recover, loans::issue_policy, loans::import_repayments, loans::funds,
+        loans::pay_fund
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorInfo, crate::error::ErrorDetail)),
     modifiers(&BearerAuth, &CommonResponses),

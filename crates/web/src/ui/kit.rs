@@ -292,6 +292,9 @@ pub(super) fn done_notice(tr: Tr, code: &str) -> Option<String> {
         ),
         "loan_claim_paid" => ("赔付已登记，并已通知银行。", "Payment recorded; the bank is told."),
         "loan_recovery" => ("追偿所得已登记，并按分担比例分配。", "Recovery recorded and shared by the loss shares."),
+        "loan_policy_issued" => ("保证保险保单已签发，已通知银行放款。", "Policy issued; the bank is asked to disburse."),
+        "repayments_imported" => ("还款批量登记完成。", "The batch of repayments is recorded."),
+        "fund_paid" => ("风险补偿基金支付已登记。", "The fund's payment is recorded."),
         "data_answer_offline" => (
             "答复已记录。此人不是平台用户：请按其留下的联系方式把答复和信息清单交给本人。",
             "Answer recorded. The person is not a user: give them the answer and the list of their data the way they asked.",

@@ -5,6 +5,7 @@
 use super::kit::{check_csrf, error_page, form_messages, html, with_status, Authed, Chrome, Page, Tr};
 use crate::AppState;
 use askama::Template;
+use axum::extract::Multipart;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
@@ -16,7 +17,11 @@ use kebao_domain::loan::{
 };
 use kebao_domain::org::{OrgFilter, OrgKind};
 use kebao_service::authz::Action;
-use kebao_service::loans::LoanInput;
+use kebao_service::loans::{LoanInput, PledgeInput};
+use kebao_service::tabular::Format;
+
+/// Rows for pledged rights on the application form.
+const PLEDGE_ROWS: usize = 3;
 use std::collections::HashMap;
 
 /// Routes.
@@ -33,6 +38,10 @@ pub fn routes() -> Router<AppState> {
         .route("/loans/{id}/claim", post(claim_post))
         .route("/loans/{id}/claim/pay", post(claim_pay_post))
         .route("/loans/{id}/recoveries", post(recovery_post))
+        .route("/loans/{id}/policy", post(policy_post))
+        .route("/loans/repayments/import", post(import_post))
+        .route("/loans/repayments/template.xlsx", get(repayment_template))
+        .route("/loans/funds/pay", post(fund_pay_post))
 }
 
 /// Basis points as a percentage (`380` → `3.80%`).
@@ -68,6 +77,9 @@ struct ListTpl {
     overdue_only: bool,
     can_apply: bool,
     can_see_all: bool,
+    /// The bank services loans here: the batch import of repayments.
+    can_import: bool,
+    errors: Vec<String>,
 }
 
 async fn list_page(
@@ -77,10 +89,33 @@ async fn list_page(
 ) -> Page {
     let status = q.get("status").and_then(|s| LoanStatus::from_code(s));
     let overdue_only = q.get("overdue").is_some_and(|v| v == "1");
-    let list =
-        st.svc.loans(&s.actor, status).await.map_err(|e| error_page(tr, super::kit::chrome_blank(tr), e))?;
-    let schemes = st.svc.loan_schemes().await.map_err(|e| error_page(tr, super::kit::chrome_blank(tr), e))?;
-    let ab = st.svc.abilities(&s.actor).await.map_err(|e| error_page(tr, super::kit::chrome_blank(tr), e))?;
+    render_list(&st, c, &s.actor, status, overdue_only, Vec::new())
+        .await
+        .map_err(|(c, e)| error_page(tr, c, e))
+}
+
+async fn render_list(
+    st: &AppState,
+    c: Chrome,
+    actor: &kebao_service::authz::Actor,
+    status: Option<LoanStatus>,
+    overdue_only: bool,
+    errors: Vec<String>,
+) -> Result<axum::response::Response, (Chrome, kebao_service::ServiceError)> {
+    let tr = c.tr;
+    let list = match st.svc.loans(actor, status).await {
+        Ok(l) => l,
+        Err(e) => return Err((c, e)),
+    };
+    let schemes = match st.svc.loan_schemes().await {
+        Ok(l) => l,
+        Err(e) => return Err((c, e)),
+    };
+    let ab = match st.svc.abilities(actor).await {
+        Ok(l) => l,
+        Err(e) => return Err((c, e)),
+    };
+    let can_import = list.iter().any(|r| r.may_service);
     let rows = list
         .into_iter()
         .filter(|r| !overdue_only || r.days_past_due > 0)
@@ -117,8 +152,96 @@ async fn list_page(
         overdue_only,
         can_apply: ab.on_own_org(Action::ApplyLoan),
         can_see_all: ab.on_zone(Action::ReadAllLoans),
+        can_import,
+        errors,
         c,
     }))
+}
+
+/// The bank uploads a batch of repayments: all recorded, or none with each bad row named.
+async fn import_post(State(st): State<AppState>, Authed { c, s, tr }: Authed, m: Multipart) -> Page {
+    let (fields, file) = match crate::forms::consent::read_form(m, "file").await {
+        Ok(x) => x,
+        Err(api) => {
+            let msg = tr.pick(api.body.message_zh.clone(), api.body.message.clone());
+            return Err(render_list(&st, c, &s.actor, None, false, vec![msg])
+                .await
+                .unwrap_or_else(|(c, e)| error_page(tr, c, e)));
+        }
+    };
+    let csrf = fields.get("csrf").and_then(|v| v.first()).cloned().unwrap_or_default();
+    if !crate::session::same_secret(&csrf, &s.csrf_token) {
+        return Err(super::kit::csrf_page());
+    }
+    let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
+        let msg = tr.t("请选择要上传的文件。", "Choose a file to upload.").to_owned();
+        return Err(with_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            render_list(&st, c, &s.actor, None, false, vec![msg])
+                .await
+                .unwrap_or_else(|(c, e)| error_page(tr, c, e)),
+        ));
+    };
+    let format = Format::from_name(&name).unwrap_or_else(|| Format::sniff(&bytes));
+    match st.svc.import_repayments(&s.actor, &bytes, format).await {
+        Ok(b) => Ok(Redirect::to(&format!(
+            "/loans?status=servicing&done=repayments_imported&recorded={}&already={}",
+            b.recorded, b.already
+        ))
+        .into_response()),
+        Err(e) => match form_messages(tr, e) {
+            Ok(msgs) => Err(with_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                render_list(&st, c, &s.actor, None, false, msgs)
+                    .await
+                    .unwrap_or_else(|(c, e)| error_page(tr, c, e)),
+            )),
+            Err(other) => Err(error_page(tr, c, other)),
+        },
+    }
+}
+
+/// The bank's repayment sheet: its loans being repaid with the instalment due next, and the
+/// columns to fill in for the batch import.
+async fn repayment_template(State(st): State<AppState>, Authed { s, tr, .. }: Authed) -> Page {
+    let list = st
+        .svc
+        .loans(&s.actor, Some(LoanStatus::Servicing))
+        .await
+        .map_err(|e| error_page(tr, super::kit::chrome_blank(tr), e))?;
+    let table = kebao_service::tabular::Table {
+        headers: [
+            "贷款编号",
+            "借款企业",
+            "下一应还日",
+            "应还金额（元）",
+            "银行流水号",
+            "还款金额（元）",
+            "还款日",
+        ]
+        .iter()
+        .map(|h| (*h).to_owned())
+        .collect(),
+        rows: list
+            .iter()
+            .filter(|r| r.may_service)
+            .map(|r| {
+                let (due, amount) = r
+                    .next_due
+                    .map_or((String::new(), String::new()), |(d, m)| (d.to_string(), m.to_yuan_string()));
+                vec![
+                    r.listed.loan.id.clone(),
+                    r.listed.enterprise_name.clone(),
+                    due,
+                    amount,
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                ]
+            })
+            .collect(),
+    };
+    super::policies::xlsx_response(&table, "repayments", "kebao-repayments.xlsx", tr)
 }
 
 /// One number of a scheme, with its source and confidence, for the rules table.
@@ -189,6 +312,21 @@ fn scheme_t(tr: Tr, s: &Scheme) -> SchemeT {
         ),
     };
     let t = &s.trigger;
+    let pledge = s.pledge.as_ref().map(|p| {
+        rule(
+            tr,
+            ("知识产权质押", "Pledged IP"),
+            format!(
+                "{} {} · {} {} {}",
+                tr.t("贷款不超过评估价值的", "the loan at most"),
+                pct(p.max_ltv_bp),
+                tr.t("评估有效期", "valuation valid for"),
+                p.valuation_max_age_days,
+                tr.t("天", "days")
+            ),
+            &p.from,
+        )
+    });
     SchemeT {
         id: s.id.clone(),
         name: tr.pick(s.name_zh.clone(), s.name_en.clone()),
@@ -270,7 +408,10 @@ fn scheme_t(tr: Tr, s: &Scheme) -> SchemeT {
                 ),
                 &s.guards.from,
             ),
-        ],
+        ]
+        .into_iter()
+        .chain(pledge)
+        .collect(),
     }
 }
 
@@ -283,6 +424,8 @@ struct NewTpl {
     insurers: Vec<(String, String)>,
     methods: Vec<(String, String)>,
     uses: Vec<(String, String)>,
+    pledge_rows: Vec<usize>,
+    pledge_kinds: Vec<(String, String)>,
     typed: HashMap<String, String>,
     errors: Vec<String>,
 }
@@ -340,6 +483,11 @@ async fn render_new(
                 (u, tr.t(zh, en).to_owned())
             })
             .collect(),
+        pledge_rows: (1..=PLEDGE_ROWS).collect(),
+        pledge_kinds: kebao_domain::loan::PledgeKind::ALL
+            .iter()
+            .map(|k| (k.code().to_owned(), tr.t(k.label_zh(), k.label_en()).to_owned()))
+            .collect(),
         typed,
         errors,
         c,
@@ -367,6 +515,16 @@ async fn apply_post(
         premium_rate_pct: g("premium_rate_pct"),
         method: g("method"),
         funds_use: g("funds_use"),
+        pledges: (1..=PLEDGE_ROWS)
+            .map(|i| PledgeInput {
+                kind: g(&format!("pledge_kind_{i}")),
+                number: g(&format!("pledge_number_{i}")),
+                owner: g(&format!("pledge_owner_{i}")),
+                valuation_yuan: g(&format!("pledge_valuation_{i}")),
+                valued_on: g(&format!("pledge_valued_on_{i}")),
+                registration_no: g(&format!("pledge_registration_{i}")),
+            })
+            .collect(),
     };
     let org = s.actor.org_id().unwrap_or_default().to_owned();
     match st.svc.apply_loan(&s.actor, &org, &input).await {
@@ -418,6 +576,23 @@ struct RecoveryT {
     bank: String,
 }
 
+struct PolicyT {
+    number: String,
+    premium: String,
+    paid: String,
+    period: String,
+}
+
+struct PledgeT {
+    kind: String,
+    number: String,
+    owner: String,
+    valuation: String,
+    valued_on: String,
+    registration_no: String,
+    released: String,
+}
+
 struct RepaymentT {
     reference: String,
     paid_on: String,
@@ -460,6 +635,11 @@ struct LoanTpl {
     can_pay_claim: bool,
     recoveries: Vec<RecoveryT>,
     can_recover: bool,
+    policy: Option<PolicyT>,
+    can_issue_policy: bool,
+    /// Approved, and the guarantee policy not yet issued.
+    waiting_policy: bool,
+    pledges: Vec<PledgeT>,
     today: String,
     errors: Vec<String>,
 }
@@ -623,6 +803,35 @@ async fn render_loan(
             })
             .collect(),
         can_recover: v.may_recover,
+        policy: v.policy.as_ref().map(|p| PolicyT {
+            number: p.number.clone(),
+            premium: p.premium.display_yuan(),
+            paid: format!("{} · {}", p.premium_paid_on, p.premium_reference),
+            period: match (p.start, p.end) {
+                (Some(a), Some(b)) => format!("{a} — {b}"),
+                _ => {
+                    tr.t("自放款日起至贷款到期日", "From the disbursement to the loan's maturity").to_owned()
+                }
+            },
+        }),
+        can_issue_policy: v.may_issue_policy,
+        waiting_policy: l.status == LoanStatus::Approved && v.policy.is_none(),
+        pledges: v
+            .pledges
+            .iter()
+            .map(|p| PledgeT {
+                kind: tr.t(p.kind.label_zh(), p.kind.label_en()).to_owned(),
+                number: p.number.clone(),
+                owner: p.owner.clone(),
+                valuation: p.valuation.display_yuan(),
+                valued_on: p.valued_on.to_string(),
+                registration_no: p.registration_no.clone(),
+                released: p.released_on.map_or_else(
+                    || tr.t("质押中", "Pledged").to_owned(),
+                    |d| format!("{} {d}", tr.t("已解除", "Released")),
+                ),
+            })
+            .collect(),
         today: today.to_string(),
         errors,
         c,
@@ -730,6 +939,22 @@ async fn claim_pay_post(
     step(&st, c, &s, tr, &id, "loan_claim_paid", r).await
 }
 
+async fn policy_post(
+    State(st): State<AppState>,
+    Authed { c, s, tr }: Authed,
+    Path(id): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Page {
+    check_csrf(&form, &s)?;
+    let g = |k: &str| form.get(k).map_or("", String::as_str);
+    let r = st
+        .svc
+        .issue_loan_policy(&s.actor, &id, g("number"), g("premium_reference"), g("premium_paid_on"))
+        .await
+        .map(|_| ());
+    step(&st, c, &s, tr, &id, "loan_policy_issued", r).await
+}
+
 async fn recovery_post(
     State(st): State<AppState>,
     Authed { c, s, tr }: Authed,
@@ -762,6 +987,45 @@ struct FiguresT {
     recovered: String,
     fund: String,
     guard: String,
+    id: String,
+    earned: String,
+    losses: String,
+    loss_ratio: String,
+    loss_stop: String,
+    fund_paid: String,
+    fund_balance: String,
+    dues: Vec<DueT>,
+    years: Vec<YearT>,
+    payments: Vec<FundPaidT>,
+    industry_chart: String,
+    stage_chart: String,
+}
+
+struct DueT {
+    year: i32,
+    loan_id: String,
+    what: String,
+    payee_id: String,
+    payee: String,
+    amount: String,
+    provisional: bool,
+}
+
+struct YearT {
+    insurer: String,
+    year: i32,
+    earned: String,
+    losses: String,
+    ratio: String,
+    fund_paid: String,
+}
+
+struct FundPaidT {
+    paid_on: String,
+    year: i32,
+    payee: String,
+    amount: String,
+    reference: String,
 }
 
 #[derive(Template)]
@@ -771,11 +1035,75 @@ struct DashboardTpl {
     schemes: Vec<FiguresT>,
     outstanding_chart: String,
     status_chart: String,
+    can_pay_fund: bool,
+    today: String,
+    errors: Vec<String>,
 }
 
 async fn dashboard_page(State(st): State<AppState>, Authed { c, s, tr }: Authed) -> Page {
-    let figures =
-        st.svc.loan_dashboard(&s.actor).await.map_err(|e| error_page(tr, super::kit::chrome_blank(tr), e))?;
+    render_dashboard(&st, c, &s.actor, Vec::new()).await.map_err(|(c, e)| error_page(tr, c, e))
+}
+
+/// The zone records a payment of a scheme's fund (the amount is the platform's).
+async fn fund_pay_post(
+    State(st): State<AppState>,
+    Authed { c, s, tr }: Authed,
+    Form(form): Form<HashMap<String, String>>,
+) -> Page {
+    check_csrf(&form, &s)?;
+    let g = |k: &str| form.get(k).cloned().unwrap_or_default();
+    let input = kebao_service::loan_money::FundPaymentInput {
+        scheme_id: g("scheme_id"),
+        year: g("year"),
+        loan_id: g("loan_id"),
+        payee_id: g("payee_id"),
+        reference: g("reference"),
+        paid_on: g("paid_on"),
+    };
+    match st.svc.pay_loan_fund(&s.actor, &input).await {
+        Ok(_) => Ok(Redirect::to("/loans/dashboard?done=fund_paid").into_response()),
+        Err(e) => match form_messages(tr, e) {
+            Ok(msgs) => Err(with_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                render_dashboard(&st, c, &s.actor, msgs).await.unwrap_or_else(|(c, e)| error_page(tr, c, e)),
+            )),
+            Err(other) => Err(error_page(tr, c, other)),
+        },
+    }
+}
+
+async fn render_dashboard(
+    st: &AppState,
+    c: Chrome,
+    actor: &kebao_service::authz::Actor,
+    errors: Vec<String>,
+) -> Result<axum::response::Response, (Chrome, kebao_service::ServiceError)> {
+    let tr = c.tr;
+    let figures = match st.svc.loan_dashboard(actor).await {
+        Ok(f) => f,
+        Err(e) => return Err((c, e)),
+    };
+    let funds = match st.svc.loan_funds(actor).await {
+        Ok(f) => f,
+        Err(e) => return Err((c, e)),
+    };
+    let ab = match st.svc.abilities(actor).await {
+        Ok(f) => f,
+        Err(e) => return Err((c, e)),
+    };
+    let industries = st.svc.industries();
+    let industry = |k: &str| {
+        industries.tags().iter().find(|t| t.id == k).map_or_else(
+            || tr.t("其他", "Other").to_owned(),
+            |t| tr.pick(t.name_zh.clone(), t.name_en.clone()),
+        )
+    };
+    let stage = |k: &str| {
+        kebao_domain::org::LifecycleStage::from_code(k).map_or_else(
+            || tr.t("未填报", "Not stated").to_owned(),
+            |s| tr.t(s.label_zh(), s.label_en()).to_owned(),
+        )
+    };
     let name =
         |f: &kebao_service::loans::SchemeFigures| tr.pick(f.scheme.name_zh.clone(), f.scheme.name_en.clone());
     let outstanding_chart = super::svg::hbar(
@@ -793,7 +1121,8 @@ async fn dashboard_page(State(st): State<AppState>, Authed { c, s, tr }: Authed)
     let status_chart = super::svg::hbar(&by_status, "");
     let schemes = figures
         .iter()
-        .map(|f| FiguresT {
+        .map(|f| (f, funds.iter().find(|x| x.scheme.id == f.scheme.id)))
+        .map(|(f, fund)| FiguresT {
             name: name(f),
             place: tr.pick(f.scheme.place_zh.clone(), f.scheme.place_en.clone()),
             statuses: f
@@ -817,9 +1146,89 @@ async fn dashboard_page(State(st): State<AppState>, Authed { c, s, tr }: Authed)
                 Some(g) => tr.pick(g.refusal(&f.scheme).message_zh, g.refusal(&f.scheme).message_en),
                 None => String::new(),
             },
+            id: f.scheme.id.clone(),
+            earned: f.year.earned_premium.display_yuan(),
+            losses: f.year.insurer_losses.display_yuan(),
+            loss_ratio: f.loss_ratio_bp.map(pct).unwrap_or_default(),
+            loss_stop: pct(f.scheme.guards.loss_ratio_stop_bp),
+            fund_paid: fund.map(|x| x.paid.display_yuan()).unwrap_or_default(),
+            fund_balance: fund.map(|x| x.balance.display_yuan()).unwrap_or_default(),
+            dues: fund
+                .map(|x| {
+                    x.due
+                        .iter()
+                        .map(|d| DueT {
+                            year: d.year,
+                            loan_id: d.loan_id.clone().unwrap_or_default(),
+                            what: match &d.borrower_name {
+                                Some(b) => format!("{}{}{}", tr.t("代偿贷款：", "Loan to "), b, ""),
+                                None => {
+                                    format!("{} {}", d.year, tr.t("年度超赔补偿", "excess-loss compensation"))
+                                }
+                            },
+                            payee_id: d.payee_id.clone(),
+                            payee: d.payee_name.clone(),
+                            amount: d.amount.display_yuan(),
+                            provisional: d.provisional,
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            years: fund
+                .map(|x| {
+                    x.years
+                        .iter()
+                        .map(|y| YearT {
+                            insurer: y.insurer_name.clone(),
+                            year: y.year,
+                            earned: y.figures.earned_premium.display_yuan(),
+                            losses: y.figures.insurer_losses.display_yuan(),
+                            ratio: y.loss_ratio_bp.map(pct).unwrap_or_else(|| "—".into()),
+                            fund_paid: y.figures.fund_paid.display_yuan(),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            payments: fund
+                .map(|x| {
+                    x.payments
+                        .iter()
+                        .map(|p| FundPaidT {
+                            paid_on: p.paid_on.to_string(),
+                            year: p.scheme_year,
+                            payee: x.payees.get(&p.payee_id).cloned().unwrap_or_default(),
+                            amount: p.amount.display_yuan(),
+                            reference: p.reference.clone(),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            industry_chart: if f.by_industry.is_empty() {
+                String::new()
+            } else {
+                super::svg::hbar(
+                    &f.by_industry
+                        .iter()
+                        .map(|(k, (_, m))| (industry(k), m.fen() as f64 / 100.0))
+                        .collect::<Vec<_>>(),
+                    tr.t(" 元", " yuan"),
+                )
+            },
+            stage_chart: super::svg::hbar(
+                &f.by_stage.iter().map(|(k, (_, m))| (stage(k), m.fen() as f64 / 100.0)).collect::<Vec<_>>(),
+                tr.t(" 元", " yuan"),
+            ),
         })
         .collect();
-    Ok(html(&DashboardTpl { c, schemes, outstanding_chart, status_chart }))
+    Ok(html(&DashboardTpl {
+        c,
+        schemes,
+        outstanding_chart,
+        status_chart,
+        can_pay_fund: ab.on_zone(Action::PayLoanFund),
+        today: st.svc.today().to_string(),
+        errors,
+    }))
 }
 
 /// The schemes' figures as a workbook.
