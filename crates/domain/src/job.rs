@@ -15,6 +15,7 @@ string_enum! {
         AuditVerify = "audit_verify", "审计链完整校验", "Full audit verification";
         Backup = "backup", "数据库备份", "Database backup";
         Retention = "retention", "按保留期限删除", "Retention (erasure when periods end)";
+        LoanClocks = "loan_clocks", "贷款逾期与理赔时钟", "Loan clocks (past due, claim triggers)";
     }
 }
 
@@ -79,6 +80,8 @@ impl JobKind {
             JobKind::Backup => true,
             // Each erasure is recorded as it is done; a new run finds what is still due.
             JobKind::Retention => true,
+            // It compares every loan being repaid with the to-dos open: a new run does it again.
+            JobKind::LoanClocks => true,
         }
     }
 
@@ -88,6 +91,7 @@ impl JobKind {
             JobKind::AuditVerify => ("个事件", "events"),
             JobKind::Backup => ("步", "steps"),
             JobKind::Retention => ("条", "records"),
+            JobKind::LoanClocks => ("笔贷款", "loans"),
         }
     }
 }
@@ -162,6 +166,8 @@ pub enum JobResult {
     BackupWritten { file: String, bytes: u64, removed_old: u64 },
     /// What the retention rules erased: per rule id, how many records.
     RetentionApplied { erased: Vec<(String, u64)> },
+    /// The loans being repaid checked: to-dos opened (past due, claim trigger met) and closed.
+    LoanClocksChecked { loans: u64, opened: u64, closed: u64 },
 }
 
 impl JobResult {
@@ -183,6 +189,10 @@ impl JobResult {
                     format!("backup {file} written and checked ({mb:.1} MB); {removed_old} old backup(s) removed as the retention count says"),
                 )
             }
+            JobResult::LoanClocksChecked { loans, opened, closed } => (
+                format!("已检查 {loans} 笔还款中的贷款：新增待办 {opened} 项（逾期、满足理赔条件），关闭 {closed} 项"),
+                format!("{loans} loans being repaid checked: {opened} to-do(s) opened (past due, claim trigger met), {closed} closed"),
+            ),
             JobResult::RetentionApplied { erased } => {
                 let n: u64 = erased.iter().map(|(_, n)| n).sum();
                 (

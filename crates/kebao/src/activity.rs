@@ -37,6 +37,7 @@ pub struct Summary {
     pub disputes: usize,
     pub subsidies: usize,
     pub consents: usize,
+    pub loans: usize,
 }
 
 struct PolicyRef {
@@ -90,6 +91,8 @@ struct Replay<'a> {
     /// New product filings ready to file, and (product id, filer) of those filed.
     filing_templates: Vec<kebao_sim::products::DemoFiling>,
     filed: HashMap<u32, (String, Actor)>,
+    /// Loan handle → (loan id, bank, insurer).
+    loans: HashMap<u32, (String, usize, usize)>,
 }
 
 impl Replay<'_> {
@@ -200,6 +203,16 @@ impl Replay<'_> {
             }
         };
         match c {
+            Command::LoanApply { .. }
+            | Command::LoanReview { .. }
+            | Command::LoanApprove { .. }
+            | Command::LoanPolicy { .. }
+            | Command::LoanDisburse { .. }
+            | Command::LoanRepay { .. }
+            | Command::LoanClaim { .. }
+            | Command::LoanClaimPay { .. }
+            | Command::LoanRecover { .. }
+            | Command::FundSettle => self.run_loan(c).await,
             Command::Quote { enterprise, product, limit_yuan } => {
                 let Some((who, pid, q)) = self.buyer_quote(*enterprise, *product, *limit_yuan).await? else {
                     return Ok(Some(NOT_CREATED.into()));
@@ -770,6 +783,238 @@ impl Replay<'_> {
         }
     }
 
+    /// Runs a loan command (`run` hands them here).
+    async fn run_loan(&mut self, c: &Command) -> Result<Option<String>> {
+        let today = self.svc.today();
+        let refused = |e: kebao_service::ServiceError| -> Result<Option<String>> {
+            match &e {
+                kebao_service::ServiceError::Invalid(_)
+                | kebao_service::ServiceError::Conflict(_)
+                | kebao_service::ServiceError::NotFound
+                | kebao_service::ServiceError::Forbidden { .. } => Ok(Some(format!("{today}: {e}"))),
+                _ => Err(anyhow::anyhow!("{e}")),
+            }
+        };
+        let loan_of = |r: &Self, loan: &u32| r.loans.get(loan).cloned();
+        match c {
+            Command::LoanApply {
+                loan,
+                enterprise,
+                bank,
+                insurer,
+                scheme,
+                amount_yuan,
+                term_months,
+                rate_pct,
+                premium_rate_pct,
+            } => {
+                let (Ok(ent_id), Some(bank_id), Some(insurer_id)) = (
+                    self.enterprises_id(*enterprise),
+                    self.bank_ids.get(*bank).cloned(),
+                    self.insurer_ids.get(*insurer).cloned(),
+                ) else {
+                    return Ok(Some(NOT_CREATED.into()));
+                };
+                let who = self.enterprise(*enterprise).await?;
+                for (to, purpose, text) in [
+                    (&bank_id, "loan_review", "授权银行为贷款审查查询本企业信息。"),
+                    (&insurer_id, "underwriting", "授权保险机构为贷款保证保险承保审核查询本企业信息。"),
+                ] {
+                    let input = kebao_domain::consent::ConsentInput {
+                        grantee_id: to.clone(),
+                        kind: "enterprise".into(),
+                        scopes: ["profile", "financial_facts", "loans"]
+                            .iter()
+                            .map(|s| (*s).to_owned())
+                            .collect(),
+                        purpose: purpose.into(),
+                        valid_from: today.to_string(),
+                        expires_on: (today + time::Duration::days(365)).to_string(),
+                        signer_name: "企业法定代表人".into(),
+                        signer_title: "法定代表人".into(),
+                        person_name: String::new(),
+                        person_role: String::new(),
+                    };
+                    let evidence = format!("企业信息查询授权书\n{text}");
+                    if let Err(e) =
+                        self.svc.grant_consent(&who, &ent_id, &input, "授权书.txt", evidence.as_bytes()).await
+                    {
+                        return refused(e);
+                    }
+                }
+                let input = kebao_service::loans::LoanInput {
+                    scheme_id: scheme.clone(),
+                    bank_id,
+                    insurer_id,
+                    amount_yuan: amount_yuan.to_string(),
+                    term_months: term_months.to_string(),
+                    rate_pct: rate_pct.clone(),
+                    premium_rate_pct: premium_rate_pct.clone(),
+                    method: "bullet".into(),
+                    funds_use: "working_capital".into(),
+                    pledges: Vec::new(),
+                };
+                match self.svc.apply_loan(&who, &ent_id, &input).await {
+                    Ok(l) => {
+                        self.loans.insert(*loan, (l.id, *bank, *insurer));
+                        Ok(None)
+                    }
+                    Err(e) => refused(e),
+                }
+            }
+            Command::LoanReview { loan, bank: as_bank, approve } => {
+                let Some((id, bank, insurer)) = loan_of(self, loan) else {
+                    return Ok(Some(NOT_CREATED.into()));
+                };
+                let who =
+                    if *as_bank { self.bank_officer(bank).await? } else { self.underwriter(insurer).await? };
+                let reason = if *approve { "" } else { "经营现金流不足以覆盖还款（演示）" };
+                match self.svc.decide_loan(&who, &id, *approve, reason).await {
+                    Ok(_) => Ok(None),
+                    Err(e) => refused(e),
+                }
+            }
+            Command::LoanApprove { loan } => {
+                let (Some((id, _, _)), Some(a)) = (loan_of(self, loan), self.approver.clone()) else {
+                    return Ok(Some(NOT_CREATED.into()));
+                };
+                // Only where the scheme asks the zone to approve.
+                match self.svc.loan(&a, &id).await {
+                    Ok(v) if v.may_decide.is_some() => match self.svc.decide_loan(&a, &id, true, "").await {
+                        Ok(_) => Ok(None),
+                        Err(e) => refused(e),
+                    },
+                    Ok(_) => Ok(None),
+                    Err(e) => refused(e),
+                }
+            }
+            Command::LoanPolicy { loan } => {
+                let Some((id, _, insurer)) = loan_of(self, loan) else { return Ok(Some(NOT_CREATED.into())) };
+                let who = self.underwriter(insurer).await?;
+                let number = format!("LGI-{}-{:06}", today.year(), loan);
+                match self
+                    .svc
+                    .issue_loan_policy(&who, &id, &number, &format!("PREM-{number}"), &today.to_string())
+                    .await
+                {
+                    Ok(_) => Ok(None),
+                    Err(e) => refused(e),
+                }
+            }
+            Command::LoanDisburse { loan } => {
+                let Some((id, bank, _)) = loan_of(self, loan) else { return Ok(Some(NOT_CREATED.into())) };
+                let who = self.bank_officer(bank).await?;
+                match self.svc.disburse_loan(&who, &id, &today.to_string()).await {
+                    Ok(_) => Ok(None),
+                    Err(e) => refused(e),
+                }
+            }
+            Command::LoanRepay { loan, n } => {
+                let Some((id, bank, _)) = loan_of(self, loan) else { return Ok(Some(NOT_CREATED.into())) };
+                let who = self.bank_officer(bank).await?;
+                let due = match self.svc.loan(&who, &id).await {
+                    Ok(v) => v.servicing.map_or(Money::ZERO, |s| {
+                        // What has fallen due by today and is unpaid; the last payment clears the loan.
+                        let owed: i64 = s
+                            .schedule
+                            .iter()
+                            .zip(&s.paid)
+                            .filter(|(i, _)| i.due_on <= today)
+                            .map(|(i, a)| {
+                                (i.interest.fen() - a.interest.fen())
+                                    + (i.principal.fen() - a.principal.fen())
+                            })
+                            .sum();
+                        Money::from_fen(owed)
+                    }),
+                    Err(e) => return refused(e),
+                };
+                if due.fen() <= 0 {
+                    return Ok(None);
+                }
+                let reference = format!("SIM-{loan}-{n}");
+                match self
+                    .svc
+                    .record_repayment(&who, &id, &reference, &due.to_yuan_string(), &today.to_string())
+                    .await
+                {
+                    Ok(_) => Ok(None),
+                    Err(e) => refused(e),
+                }
+            }
+            Command::LoanClaim { loan } => {
+                let Some((id, bank, _)) = loan_of(self, loan) else { return Ok(Some(NOT_CREATED.into())) };
+                let who = self.bank_officer(bank).await?;
+                match self.svc.file_loan_claim(&who, &id, true).await {
+                    Ok(_) => Ok(None),
+                    Err(e) => refused(e),
+                }
+            }
+            Command::LoanClaimPay { loan } => {
+                let Some((id, _, insurer)) = loan_of(self, loan) else { return Ok(Some(NOT_CREATED.into())) };
+                let who = self.underwriter(insurer).await?;
+                match self
+                    .svc
+                    .pay_loan_claim(&who, &id, &format!("CLAIMPAY-{loan}"), &today.to_string())
+                    .await
+                {
+                    Ok(_) => Ok(None),
+                    Err(e) => refused(e),
+                }
+            }
+            Command::LoanRecover { loan, share_bp } => {
+                let Some((id, bank, _)) = loan_of(self, loan) else { return Ok(Some(NOT_CREATED.into())) };
+                let who = self.bank_officer(bank).await?;
+                let loss = match self.svc.loan(&who, &id).await {
+                    Ok(v) => v.claim.map_or(0, |c| c.loss_base.fen()),
+                    Err(e) => return refused(e),
+                };
+                let amount = Money::from_fen(loss * i64::from(*share_bp) / 10_000);
+                if amount.fen() <= 0 {
+                    return Ok(None);
+                }
+                match self
+                    .svc
+                    .record_recovery(
+                        &who,
+                        &id,
+                        &format!("REC-{loan}"),
+                        &amount.to_yuan_string(),
+                        &today.to_string(),
+                    )
+                    .await
+                {
+                    Ok(_) => Ok(None),
+                    Err(e) => refused(e),
+                }
+            }
+            Command::FundSettle => {
+                let Some(a) = self.approver.clone() else { return Ok(Some(NOT_CREATED.into())) };
+                let funds = match self.svc.loan_funds(&a).await {
+                    Ok(f) => f,
+                    Err(e) => return refused(e),
+                };
+                for f in funds {
+                    for (i, d) in f.due.iter().filter(|d| !d.provisional).enumerate() {
+                        let input = kebao_service::loan_money::FundPaymentInput {
+                            scheme_id: f.scheme.id.clone(),
+                            year: d.year.to_string(),
+                            loan_id: d.loan_id.clone().unwrap_or_default(),
+                            payee_id: d.payee_id.clone(),
+                            reference: format!("FUND-{}-{today}-{i}", f.scheme.id),
+                            paid_on: today.to_string(),
+                        };
+                        if let Err(e) = self.svc.pay_loan_fund(&a, &input).await {
+                            return refused(e);
+                        }
+                    }
+                }
+                Ok(None)
+            }
+            _ => Ok(Some("not a loan command".into())),
+        }
+    }
+
     fn claim_parts(&self, claim: u32) -> Option<(String, usize, Money)> {
         let c = self.claims.get(&claim)?;
         let p = self.policies.get(&c.policy)?;
@@ -796,6 +1041,16 @@ fn kind(c: &Command) -> &'static str {
         Command::ReviewFiling { .. } => "review_filing",
         Command::ResubmitFiling { .. } => "resubmit_filing",
         Command::PublishFiling { .. } => "publish_filing",
+        Command::LoanApply { .. } => "loan_apply",
+        Command::LoanReview { .. } => "loan_review",
+        Command::LoanApprove { .. } => "loan_approve",
+        Command::LoanPolicy { .. } => "loan_policy",
+        Command::LoanDisburse { .. } => "loan_disburse",
+        Command::LoanRepay { .. } => "loan_repay",
+        Command::LoanClaim { .. } => "loan_claim",
+        Command::LoanClaimPay { .. } => "loan_claim_pay",
+        Command::LoanRecover { .. } => "loan_recover",
+        Command::FundSettle => "fund_settle",
         Command::Verify { .. } => "verify",
         Command::ApplySubsidy { .. } => "apply_subsidy",
         Command::LocalReview { .. } => "local_review",
@@ -996,6 +1251,7 @@ pub async fn replay(
         registered: HashMap::new(),
         filing_templates,
         filed: HashMap::new(),
+        loans: HashMap::new(),
     };
     let mut summary = Summary::default();
     let total_days = u64::from(years) * 365;
@@ -1014,6 +1270,7 @@ pub async fn replay(
     summary.disputes = r.disputes.len();
     summary.subsidies = r.applications.len();
     summary.consents = r.consents.len();
+    summary.loans = r.loans.len();
     Ok(summary)
 }
 

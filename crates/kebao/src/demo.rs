@@ -249,7 +249,7 @@ pub(crate) async fn demo(
                 }
             }
             outln!(
-                "demo activity: {years} years, {} commands in {secs:.1} s ({:.0}/s): {} policies, {} claims, {} disputes, {} subsidy applications, {} consents{}",
+                "demo activity: {years} years, {} commands in {secs:.1} s ({:.0}/s): {} policies, {} claims, {} disputes, {} subsidy applications, {} consents, {} loans{}",
                 s.commands,
                 s.commands as f64 / secs,
                 s.policies,
@@ -257,6 +257,7 @@ pub(crate) async fn demo(
                 s.disputes,
                 s.subsidies,
                 s.consents,
+                s.loans,
                 if refused.is_empty() { String::new() } else { format!("; refused by the rules: {}", refused.join(", ")) }
             );
         }

@@ -80,7 +80,11 @@ pub fn start(svc: Service, url: &str, args: &JobArgs) -> Service {
         let _ = tokio::signal::ctrl_c().await;
     }));
     // The daily schedule: the retention rules always, the backup when there is a directory.
-    let mut daily = vec![(JobKind::Retention, args.retention_at)];
+    let mut daily = vec![
+        (JobKind::Retention, args.retention_at),
+        // Loans past due and claim triggers: to-dos for the banks before the working day.
+        (JobKind::LoanClocks, time::Time::from_hms(6, 0, 0).unwrap_or(time::Time::MIDNIGHT)),
+    ];
     if args.backup_dir.is_some() {
         daily.push((JobKind::Backup, args.backup_at));
     }

@@ -225,6 +225,11 @@ impl Run<'_> {
                 let who = self.actor(by).await?;
                 svc.decide_loan(&who, &self.get(loan)?, *approve, reason).await?;
             }
+            Step::LoanPolicy { by, loan, number, reference, days } => {
+                let who = self.actor(by).await?;
+                let on = svc.today() + time::Duration::days(*days);
+                svc.issue_loan_policy(&who, &self.get(loan)?, number, reference, &on.to_string()).await?;
+            }
             Step::LoanDisburse { by, loan, days } => {
                 let who = self.actor(by).await?;
                 let on = svc.today() + time::Duration::days(*days);

@@ -305,7 +305,7 @@ fn start_action(kind: JobKind) -> Action {
     match kind {
         // Whoever may read the audit log may have it verified.
         JobKind::AuditVerify => Action::ReadAudit,
-        JobKind::Backup | JobKind::Retention => Action::RunJobs,
+        JobKind::Backup | JobKind::Retention | JobKind::LoanClocks => Action::RunJobs,
     }
 }
 
@@ -491,6 +491,7 @@ impl JobRunner {
         };
         r.handlers.insert(JobKind::AuditVerify, Arc::new(AuditVerifyJob));
         r.handlers.insert(JobKind::Retention, Arc::new(crate::retention::RetentionJob));
+        r.handlers.insert(JobKind::LoanClocks, Arc::new(crate::loan_money::LoanClocksJob));
         r
     }
 

@@ -357,6 +357,9 @@ impl Service {
                         });
                     }
                 }
+                if f.earned_premium.fen() == 0 && f.insurer_losses.fen() == 0 && f.fund_paid.fen() == 0 {
+                    continue;
+                }
                 years.push(InsurerYear {
                     insurer_id: insurer.clone(),
                     insurer_name: name.clone(),
@@ -701,5 +704,120 @@ impl Service {
         out.loans.sort();
         out.loans.dedup();
         Ok(out)
+    }
+
+    /// The loans' clocks, once a day: each loan being repaid that is past due, or whose
+    /// claim trigger is met, becomes a to-do of its bank's officers (one each, kept while it
+    /// holds); to-dos whose loan is current again, claimed or repaid are closed. One event
+    /// when anything changed. Returns (loans checked, opened, closed).
+    pub async fn run_loan_clocks(&self) -> Result<(u64, u64, u64)> {
+        let today = self.today();
+        let mut tx = self.store.begin_write().await?;
+        let schemes = self.ensure_schemes(&mut tx).await?;
+        let open_overdue = todos::open_subjects(tx.conn(), "loan_overdue").await?;
+        let open_trigger = todos::open_subjects(tx.conn(), "loan_claim_file").await?;
+        let book = store::list(tx.conn(), &Party::All, Some(LoanStatus::Servicing), 100_000).await?;
+        let mut paid: std::collections::HashMap<String, Vec<store::Repayment>> =
+            std::collections::HashMap::new();
+        for p in store::repayments_of(tx.conn(), &Party::All).await? {
+            paid.entry(p.loan_id.clone()).or_default().push(p);
+        }
+        let (mut opened, mut closed) = (0u64, 0u64);
+        let mut still_overdue = std::collections::BTreeSet::new();
+        let mut still_trigger = std::collections::BTreeSet::new();
+        let now = self.now_us();
+        for l in &book {
+            let Some(s) = servicing(&l.loan, paid.get(&l.loan.id).map_or(&[][..], Vec::as_slice)) else {
+                continue;
+            };
+            let dpd = s.days_past_due(today);
+            if dpd <= 0 {
+                continue;
+            }
+            still_overdue.insert(l.loan.id.clone());
+            let bank = l.loan.bank_id.clone();
+            if !open_overdue.contains(&l.loan.id) {
+                let b = kebao_domain::loan::bucket(dpd);
+                self.loan_todo(
+                    &mut tx,
+                    &l.loan,
+                    &bank,
+                    Role::BankOfficer,
+                    "loan_overdue",
+                    ("贷款逾期，请催收", "A loan is past due: collect"),
+                    (
+                        &format!("{}，逾期 {dpd} 天（{}）", l.enterprise_name, b.label_zh()),
+                        &format!("{}, {dpd} days past due ({})", l.enterprise_name, b.label_en()),
+                    ),
+                )
+                .await?;
+                opened += 1;
+            }
+            let scheme =
+                schemes.iter().find(|x| x.id == l.loan.scheme_id && x.version == l.loan.scheme_version);
+            let met = match (scheme, l.loan.disbursed_on) {
+                (Some(sc), Some(on)) => {
+                    kebao_domain::loan::trigger_met(&sc.trigger, &s, on, today, true).is_ok()
+                }
+                _ => false,
+            };
+            if met {
+                still_trigger.insert(l.loan.id.clone());
+                if !open_trigger.contains(&l.loan.id) {
+                    self.loan_todo(
+                        &mut tx,
+                        &l.loan,
+                        &bank,
+                        Role::BankOfficer,
+                        "loan_claim_file",
+                        (
+                            "满足理赔条件，可向保险机构索赔",
+                            "The claim trigger is met: claim on the guarantee",
+                        ),
+                        (&l.enterprise_name, &l.enterprise_name),
+                    )
+                    .await?;
+                    opened += 1;
+                }
+            }
+        }
+        for (kind, open, still) in [
+            ("loan_overdue", &open_overdue, &still_overdue),
+            ("loan_claim_file", &open_trigger, &still_trigger),
+        ] {
+            for id in open.iter().filter(|id| !still.contains(*id)) {
+                todos::close_todo(tx.conn(), kind, id, now).await?;
+                closed += 1;
+            }
+        }
+        let loans = u64::try_from(book.len()).unwrap_or(u64::MAX);
+        if opened + closed > 0 {
+            let draft = EventDraft::new(
+                "system:loan_clocks",
+                "loan.clocks_checked",
+                &today.to_string(),
+                serde_json::json!({"loans": loans, "opened": opened, "closed": closed}),
+            );
+            self.finish(tx, draft).await?;
+        }
+        Ok((loans, opened, closed))
+    }
+}
+
+/// The daily job around [`Service::run_loan_clocks`].
+pub struct LoanClocksJob;
+
+impl crate::jobs::JobHandler for LoanClocksJob {
+    fn run<'a>(
+        &'a self,
+        svc: &'a Service,
+        ctx: &'a mut crate::jobs::JobContext,
+    ) -> crate::jobs::JobFuture<'a> {
+        Box::pin(async move {
+            let (loans, opened, closed) = svc.run_loan_clocks().await.map_err(crate::jobs::JobStop::from)?;
+            let n = i64::try_from(loans).unwrap_or(i64::MAX);
+            ctx.progress(n, n, None).await?;
+            Ok(kebao_domain::job::JobResult::LoanClocksChecked { loans, opened, closed })
+        })
     }
 }

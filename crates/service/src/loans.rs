@@ -918,6 +918,7 @@ impl Service {
             l.updated_at_us = self.now_us();
             store::update(tx.conn(), &l, from).await?;
             let released = store::release_pledges(tx.conn(), &l.id, on).await?;
+            todos::close_todo(tx.conn(), "loan_overdue", &l.id, self.now_us()).await?;
             let (zh, en) = if released > 0 {
                 (
                     format!("贷款已全部结清，{released} 项质押的知识产权已解除质押"),
@@ -990,6 +991,9 @@ impl Service {
             paid_by: None,
         };
         store::insert_claim(tx.conn(), &claim).await?;
+        for kind in ["loan_claim_file", "loan_overdue"] {
+            todos::close_todo(tx.conn(), kind, &l.id, self.now_us()).await?;
+        }
         let from = l.status;
         l.status = LoanStatus::Claimed;
         l.updated_at_us = self.now_us();

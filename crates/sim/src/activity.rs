@@ -31,6 +31,34 @@ pub struct Rates {
     pub registry: RegistryRates,
     pub filings: FilingRates,
     pub quotes: QuoteRates,
+    pub loans: LoanRates,
+}
+
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct LoanRates {
+    pub share: f64,
+    pub amounts_yuan: Vec<i64>,
+    pub term_months: i64,
+    pub rate_pct: String,
+    pub premium_rate_pct: String,
+    pub decline_share: f64,
+    pub recovery_share: f64,
+    pub recovered_share: [f64; 2],
+    pub schemes: Vec<LoanScheme>,
+}
+
+/// A scheme the generated loans are drawn under.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct LoanScheme {
+    pub id: String,
+    /// Only for enterprises holding a tech qualification.
+    pub qualified: bool,
+    pub default_share: f64,
+    pub late_share: f64,
+    /// Only loans that mature within the generated years (nothing of it falls due unpaid
+    /// in the weeks after them).
+    #[serde(default)]
+    pub within_years: bool,
 }
 
 #[derive(Debug, Clone, serde::Deserialize)]
@@ -256,6 +284,37 @@ pub enum Command {
     ResubmitFiling { filing: u32 },
     /// The filer publishes the approved product on the portal.
     PublishFiling { filing: u32 },
+    /// The enterprise gives the bank (loan review) and the insurer (underwriting) its consents
+    /// and applies for loan `loan` under `scheme`.
+    LoanApply {
+        loan: u32,
+        enterprise: usize,
+        bank: usize,
+        insurer: usize,
+        scheme: String,
+        amount_yuan: i64,
+        term_months: i64,
+        rate_pct: String,
+        premium_rate_pct: String,
+    },
+    /// The bank or the insurer decides on the application.
+    LoanReview { loan: u32, bank: bool, approve: bool },
+    /// The zone's approver approves the loan, where its scheme asks.
+    LoanApprove { loan: u32 },
+    /// The insurer issues the guarantee policy, the premium paid.
+    LoanPolicy { loan: u32 },
+    /// The bank disburses.
+    LoanDisburse { loan: u32 },
+    /// The bank records the borrower paying what is due (number `n` of the loan's payments).
+    LoanRepay { loan: u32, n: u32 },
+    /// The bank claims on the defaulted loan.
+    LoanClaim { loan: u32 },
+    /// The insurer pays the bank's claim.
+    LoanClaimPay { loan: u32 },
+    /// The bank records a recovery of `share_bp` of the loss.
+    LoanRecover { loan: u32, share_bp: u32 },
+    /// The zone's approver records what the risk-compensation funds owe and may pay.
+    FundSettle,
 }
 
 /// What to generate.
@@ -331,6 +390,7 @@ struct Gen<'a> {
     next_dispute: u32,
     next_application: u32,
     next_consent: u32,
+    next_loan: u32,
     /// Each buyer's qualifications with the renewals generated (kind, first, last year).
     quals: Vec<Vec<(String, i32, i32)>>,
 }
@@ -570,6 +630,7 @@ pub fn generate(plan: &Plan, rates: &Rates) -> Activity {
         next_dispute: 0,
         next_application: 0,
         next_consent: 0,
+        next_loan: 0,
         quals: plan.buyers.iter().map(|b| b.qualifications.clone()).collect(),
     };
     registry(&mut g);
@@ -639,6 +700,7 @@ pub fn generate(plan: &Plan, rates: &Rates) -> Activity {
             }
         }
     }
+    loans(&mut g);
     for cmds in g.out.days.values_mut() {
         // Within a day: what creates a thing before what uses it.
         cmds.sort_by_key(order);
@@ -756,6 +818,161 @@ fn order(c: &Command) -> u8 {
         Command::GrantConsent { .. } => 17,
         Command::CreditQuery { .. } => 18,
         Command::RevokeConsent { .. } => 19,
+        Command::LoanApply { .. } => 20,
+        Command::LoanReview { .. } => 21,
+        Command::LoanApprove { .. } => 22,
+        Command::LoanPolicy { .. } => 23,
+        Command::LoanDisburse { .. } => 24,
+        Command::LoanRepay { .. } => 25,
+        Command::LoanClaim { .. } => 26,
+        Command::LoanClaimPay { .. } => 27,
+        Command::LoanRecover { .. } => 28,
+        Command::FundSettle => 29,
+    }
+}
+
+/// Insured loans over the years: applications, both reviews (the zone's approval where asked),
+/// the guarantee policy, disbursement, repayments (some late), defaults claimed once the
+/// trigger is met (interest unpaid 90 days, after the 90-day waiting period), the insurer's
+/// payment (slow insurers later), recoveries, and the funds settled each quarter.
+fn loans(g: &mut Gen<'_>) {
+    let plan = g.plan;
+    let r = &g.rates.loans;
+    if plan.banks == 0 || plan.insurers == 0 || r.amounts_yuan.is_empty() || r.schemes.is_empty() {
+        return;
+    }
+    let year_of = |d: u32| plan.start_year + ((plan.start_day_of_year + d) / YEAR) as i32;
+    // Simulated day 0 as a date (the schedule's days are calendar months).
+    let Ok(start) =
+        time::Date::from_ordinal_date(plan.start_year, (plan.start_day_of_year + 1).min(365) as u16)
+    else {
+        return;
+    };
+    for year in 0..plan.years {
+        for (e, _) in plan.buyers.iter().enumerate() {
+            if g.rng.random::<f64>() >= r.share {
+                continue;
+            }
+            let day = year * YEAR + g.rng.random_range(0..YEAR - 20);
+            let on = year_of(day);
+            // A pool scheme (the second) for an enterprise holding a tech qualification.
+            let qualified = g.quals.get(e).into_iter().flatten().any(|(k, from, to)| {
+                ["high_tech", "tech_sme", "specialised"].contains(&k.as_str()) && *from <= on && on <= *to
+            });
+            let open: Vec<&LoanScheme> = r.schemes.iter().filter(|s| qualified || !s.qualified).collect();
+            let pooled: Vec<&&LoanScheme> = open.iter().filter(|s| s.qualified).collect();
+            let Some(scheme) = (if !pooled.is_empty() && g.rng.random::<bool>() {
+                pooled.get(g.rng.random_range(0..pooled.len())).map(|s| **s)
+            } else {
+                open.iter().find(|s| !s.qualified).copied()
+            }) else {
+                continue;
+            };
+            let (default_share, late_share) = (scheme.default_share, scheme.late_share);
+            if scheme.within_years && day + 40 + (r.term_months as u32) * 31 >= g.horizon {
+                continue;
+            }
+            let scheme = scheme.id.clone();
+            let loan = g.next_loan;
+            g.next_loan += 1;
+            let amount_yuan = r.amounts_yuan[g.rng.random_range(0..r.amounts_yuan.len())];
+            let bank = g.rng.random_range(0..plan.banks);
+            let insurer = g.rng.random_range(0..plan.insurers);
+            g.out.at(
+                day,
+                Command::LoanApply {
+                    loan,
+                    enterprise: e,
+                    bank,
+                    insurer,
+                    scheme,
+                    amount_yuan,
+                    term_months: r.term_months,
+                    rate_pct: r.rate_pct.clone(),
+                    premium_rate_pct: r.premium_rate_pct.clone(),
+                },
+            );
+            let mut d = day + g.rng.random_range(1..=5);
+            let declined = g.rng.random::<f64>() < r.decline_share;
+            let bank_declines = declined && g.rng.random::<bool>();
+            if d >= g.horizon {
+                continue;
+            }
+            g.out.at(d, Command::LoanReview { loan, bank: true, approve: !bank_declines });
+            if bank_declines {
+                continue;
+            }
+            d += g.rng.random_range(0..=4);
+            if d >= g.horizon {
+                continue;
+            }
+            g.out.at(d, Command::LoanReview { loan, bank: false, approve: !declined });
+            if declined {
+                continue;
+            }
+            d += g.rng.random_range(1..=5);
+            for c in [Command::LoanApprove { loan }, Command::LoanPolicy { loan }] {
+                if d >= g.horizon {
+                    break;
+                }
+                g.out.at(d, c);
+                d += g.rng.random_range(1..=4);
+            }
+            if d >= g.horizon {
+                continue;
+            }
+            let disbursed = d;
+            g.out.at(disbursed, Command::LoanDisburse { loan });
+            // Bullet loans: interest every three months from the disbursement, principal at
+            // maturity (the service's schedule); each instalment paid on its day, or late.
+            let instalments = (r.term_months / 3).max(1) as u32;
+            let due_day = |n: u32| -> u32 {
+                let on = kebao_domain::loan::add_months(
+                    start + time::Duration::days(i64::from(disbursed)),
+                    3 * i64::from(n + 1),
+                );
+                u32::try_from((on - start).whole_days()).unwrap_or(u32::MAX)
+            };
+            let defaults = g.rng.random::<f64>() < default_share;
+            let paid = if defaults { g.rng.random_range(0..instalments.min(3)) } else { instalments };
+            for n in 0..paid {
+                let late = if g.rng.random::<f64>() < late_share { g.rng.random_range(3..=25) } else { 0 };
+                let on = due_day(n).saturating_add(late);
+                if on < g.horizon {
+                    g.out.at(on, Command::LoanRepay { loan, n });
+                }
+            }
+            if !defaults {
+                continue;
+            }
+            // The first instalment missed: interest unpaid for 90 days, and never within the
+            // 90-day waiting period.
+            let missed = due_day(paid);
+            let claim = (missed + 92 + g.rng.random_range(0..20)).max(disbursed + 92);
+            if claim >= g.horizon {
+                continue;
+            }
+            g.out.at(claim, Command::LoanClaim { loan });
+            let pay = claim + g.delay(insurer);
+            if pay >= g.horizon {
+                continue;
+            }
+            g.out.at(pay, Command::LoanClaimPay { loan });
+            if g.rng.random::<f64>() < r.recovery_share {
+                let at = pay + g.rng.random_range(30..=200);
+                let [lo, hi] = r.recovered_share;
+                let share = lo + g.rng.random::<f64>() * (hi - lo).max(0.0);
+                if at < g.horizon {
+                    g.out.at(at, Command::LoanRecover { loan, share_bp: (share * 10_000.0) as u32 });
+                }
+            }
+        }
+    }
+    // The zone settles the funds each quarter.
+    let mut d = 80;
+    while d < g.horizon {
+        g.out.at(d, Command::FundSettle);
+        d += 91;
     }
 }
 
@@ -855,6 +1072,13 @@ mod tests {
             |c: &Command| matches!(c, Command::Quote { .. }),
             |c: &Command| matches!(c, Command::ResubmitFiling { .. }),
             |c: &Command| matches!(c, Command::ReviewFiling { decision: Decision::Reject, .. }),
+            |c: &Command| matches!(c, Command::LoanApply { .. }),
+            |c: &Command| matches!(c, Command::LoanReview { approve: false, .. }),
+            |c: &Command| matches!(c, Command::LoanRepay { .. }),
+            |c: &Command| matches!(c, Command::LoanClaim { .. }),
+            |c: &Command| matches!(c, Command::LoanClaimPay { .. }),
+            |c: &Command| matches!(c, Command::LoanRecover { .. }),
+            |c: &Command| matches!(c, Command::FundSettle),
         ] {
             assert!(count(kind) > 0);
         }
@@ -880,8 +1104,25 @@ mod tests {
         let mut consents = Vec::new();
         let mut registrations = Vec::new();
         let mut filings = Vec::new();
+        let mut loans = Vec::new();
         for c in a.days.values().flatten() {
             match c {
+                Command::LoanApply { loan, enterprise, bank, insurer, .. } => {
+                    assert!(
+                        *enterprise < p.buyers.len() && *bank < p.banks && *insurer < p.insurers,
+                        "{c:?}"
+                    );
+                    loans.push(*loan);
+                }
+                Command::LoanReview { loan, .. }
+                | Command::LoanApprove { loan }
+                | Command::LoanPolicy { loan }
+                | Command::LoanDisburse { loan }
+                | Command::LoanRepay { loan, .. }
+                | Command::LoanClaim { loan }
+                | Command::LoanClaimPay { loan }
+                | Command::LoanRecover { loan, .. } => assert!(loans.contains(loan), "{c:?}"),
+                Command::FundSettle => {}
                 Command::Quote { enterprise, product, .. } => {
                     assert!(*enterprise < p.buyers.len() && *product < p.offers.len(), "{c:?}");
                     quoted.insert((*enterprise, *product));

@@ -359,6 +359,16 @@ pub enum Step {
         #[serde(default)]
         reason: String,
     },
+    /// The insurer issues the loan guarantee policy, the premium paid `days` from the step's
+    /// day (0 or less).
+    LoanPolicy {
+        by: String,
+        loan: String,
+        number: String,
+        reference: String,
+        #[serde(default)]
+        days: i64,
+    },
     /// The bank disburses a loan `days` from the step's day (0 or less).
     LoanDisburse {
         by: String,
@@ -483,6 +493,7 @@ impl Step {
             | DataRequest { by, .. }
             | ImpactAssessment { by, .. }
             | LoanDecide { by, .. }
+            | LoanPolicy { by, .. }
             | LoanDisburse { by, .. } => vec![by],
             LoanApply { by, bank, insurer, .. } => vec![by, bank, insurer],
             PersonDataRequest { by, of, .. } => vec![by, of],

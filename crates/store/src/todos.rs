@@ -151,3 +151,14 @@ pub async fn mark_all_read(conn: &mut AnyConnection, user_id: &str, at_us: i64) 
         .await?;
     Ok(r.rows_affected())
 }
+
+/// The subjects of the open to-dos of one kind.
+pub async fn open_subjects(conn: &mut AnyConnection, kind: &str) -> Result<Vec<String>> {
+    let rows = sqlx::query(
+        "SELECT DISTINCT subject FROM todos WHERE kind = $1 AND done_at_us IS NULL ORDER BY subject",
+    )
+    .bind(kind)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(|r| Ok(sqlx::Row::try_get(r, "subject")?)).collect()
+}

@@ -346,7 +346,18 @@ contract!(
             ctx.svc.file_loan_claim(&l.underwriter, &loan.id, true).await,
             Err(ServiceError::Forbidden { .. })
         ));
+        // The daily clocks make the late loan and the trigger met the bank's to-dos, once.
+        assert_eq!(ctx.svc.run_loan_clocks().await.unwrap(), (1, 2, 0));
+        assert_eq!(ctx.svc.run_loan_clocks().await.unwrap(), (1, 0, 0));
+        let kinds: Vec<String> =
+            ctx.svc.inbox(&l.z.banker).await.unwrap().todos.into_iter().map(|t| t.kind).collect();
+        assert!(kinds.contains(&"loan_overdue".to_owned()) && kinds.contains(&"loan_claim_file".to_owned()));
         let c = ctx.svc.file_loan_claim(&l.z.banker, &loan.id, true).await.unwrap();
+        let kinds: Vec<String> =
+            ctx.svc.inbox(&l.z.banker).await.unwrap().todos.into_iter().map(|t| t.kind).collect();
+        assert!(
+            !kinds.contains(&"loan_overdue".to_owned()) && !kinds.contains(&"loan_claim_file".to_owned())
+        );
         // Principal and the two quarters' interest due: 1,000,000 + 9,711.11 + 9,500.00 (90 days).
         let interest: i64 = view.servicing.as_ref().unwrap().interest_due_unpaid(ctx.svc.today()).fen();
         assert_eq!(c.loss_base.fen(), 100_000_000 + interest);
@@ -526,7 +537,7 @@ fn small_pool(fund_yuan: i64) -> String {
     let end = shipped[start..].find("[[scheme]]").map_or(shipped.len(), |e| start + e);
     shipped[block_start..end]
         .replace("version = 1", "version = 2")
-        .replace("valid_from = \"2026-01-01\"", "valid_from = \"2026-11-01\"")
+        .replace("valid_from = \"2023-01-01\"", "valid_from = \"2026-11-01\"")
         .replace("value = 30000000", &format!("value = {fund_yuan}"))
         .replace(
             "qualifications_any = [\"high_tech\", \"tech_sme\", \"specialised\"]",

@@ -180,6 +180,16 @@ async fn forms_show_inline_errors() {
 }
 
 async fn upload(c: &mut Client<'_>, csrf: &str, filename: &str, bytes: Vec<u8>) -> crate::client::Resp {
+    upload_to(c, "/orgs/import", csrf, filename, bytes).await
+}
+
+async fn upload_to(
+    c: &mut Client<'_>,
+    path: &str,
+    csrf: &str,
+    filename: &str,
+    bytes: Vec<u8>,
+) -> crate::client::Resp {
     let boundary = "----kebaotestboundary";
     let mut body = Vec::new();
     body.extend(
@@ -188,7 +198,7 @@ async fn upload(c: &mut Client<'_>, csrf: &str, filename: &str, bytes: Vec<u8>) 
     body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
     body.extend(bytes);
     body.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
-    let req = Request::post("/orgs/import")
+    let req = Request::post(path)
         .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
         .body(Body::from(body))
         .unwrap();
@@ -864,6 +874,26 @@ async fn an_insured_loan_through_the_pages_and_the_api() {
         .post_form(&format!("/loans/{id}/decision"), &[("csrf", &zt), ("outcome", "approve"), ("reason", "")])
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
+    // The bank waits for the insurer's guarantee policy; the insurer issues it (API).
+    let page = b.get(&format!("/loans/{id}")).await.text();
+    assert!(page.contains("id=\"waiting-policy\"") && !page.contains("id=\"disburse\""), "{page}");
+    let r =
+        b.post_form(&format!("/loans/{id}/disburse"), &[("csrf", &bt), ("disbursed_on", "2026-11-28")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("签发贷款保证保险保单后才能放款"));
+    let r = u
+        .json(
+            "POST",
+            &format!("/api/v1/loans/{id}/policy"),
+            Some(&ut),
+            serde_json::json!({"number": "DB-UI-1", "premium_reference": "PREM-UI-1", "premium_paid_on": "2026-11-28"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    assert_eq!(
+        (r.json()["premium_fen"].as_i64(), r.json()["insured_id"].as_str()),
+        (Some(2_500_000), Some(bank.as_str()))
+    );
     // The bank disburses and records a repayment; the schedule shows it.
     let r =
         b.post_form(&format!("/loans/{id}/disburse"), &[("csrf", &bt), ("disbursed_on", "2026-11-28")]).await;
@@ -895,6 +925,29 @@ async fn an_insured_loan_through_the_pages_and_the_api() {
         (d["repayments"].as_array().map(Vec::len), d["principal_outstanding_fen"].as_i64()),
         (Some(1), Some(99_990_000))
     );
+    assert_eq!(d["policy"]["number"], "DB-UI-1");
+    // The bank's repayment sheet names its loans being repaid; filled in and uploaded, every
+    // row is recorded — or, with one bad row, none, the row named.
+    let x = b.get("/loans/repayments/template.xlsx").await;
+    assert_eq!(x.status, StatusCode::OK);
+    let mut sheet = kebao_service::tabular::read(&x.body, kebao_service::tabular::Format::Xlsx).unwrap();
+    assert_eq!(sheet.rows.len(), 1, "{sheet:?}");
+    assert_eq!(
+        (sheet.rows[0][0].as_str(), sheet.rows[0][1].as_str()),
+        (id.as_str(), "武汉光谷精密光学有限公司")
+    );
+    sheet.rows[0][4] = "TX-2".into();
+    sheet.rows[0][5] = "99999999".into();
+    sheet.rows[0][6] = "2026-11-28".into();
+    let bytes = kebao_service::tabular::write_xlsx(&sheet, "还款").unwrap();
+    let r = upload_to(&mut b, "/loans/repayments/import", &bt, "还款.xlsx", bytes).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("第 2 行"), "{}", r.text());
+    sheet.rows[0][5] = "50".into();
+    let bytes = kebao_service::tabular::write_xlsx(&sheet, "还款").unwrap();
+    let r = upload_to(&mut b, "/loans/repayments/import", &bt, "还款.xlsx", bytes).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    assert!(r.location().contains("done=repayments_imported"));
     // No claim inside the waiting period: the page says why, the API names the rule.
     assert!(b.get(&format!("/loans/{id}")).await.text().contains("id=\"claim-not-yet\""));
     let r = b
