@@ -129,7 +129,7 @@ string_enum! {
     LoanStatus {
         InReview = "in_review", "银行、保险审查中", "Under review by the bank and the insurer";
         ZoneReview = "zone_review", "待示范区审批", "Awaiting the zone's approval";
-        Approved = "approved", "已批准，待放款", "Approved, awaiting disbursement";
+        Approved = "approved", "已批准，待签发保单与放款", "Approved: the guarantee policy, then the disbursement";
         Declined = "declined", "未获批准", "Declined";
         Servicing = "servicing", "还款中", "Being repaid";
         Repaid = "repaid", "已结清", "Repaid";
@@ -1320,6 +1320,12 @@ pub fn pool_compensation(
     Money::from_fen(pay.min(ceiling).min(fund_balance.fen().max(0)).max(0))
 }
 
+/// `num / den` in basis points, rounded half away from zero (none when `den` is not positive):
+/// the one rounding of the loss ratio and the overdue rate, on the dashboards as in the guards.
+pub fn ratio_bp(num: Money, den: Money) -> Option<i64> {
+    (den.fen() > 0).then(|| mul_div_round(i128::from(num.fen()), i128::from(WHOLE_BP), i128::from(den.fen())))
+}
+
 /// A guard that stops new business.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Guard {
@@ -1590,7 +1596,7 @@ mod tests {
             number: "P".into(),
             start: Some(date!(2026 - 07 - 01)),
             end: Some(date!(2027 - 07 - 01)),
-            premium: Money::from_fen(365_00),
+            premium: Money::from_fen(36_500),
             premium_paid_on: date!(2026 - 06 - 30),
             premium_reference: "r".into(),
             issued_by: "u".into(),
@@ -1599,7 +1605,7 @@ mod tests {
         // 184 days of 2026 (1 July – 31 December) and 181 of 2027: the whole premium, once.
         let y26 = p.earned(date!(2026 - 01 - 01), date!(2026 - 12 - 31));
         let y27 = p.earned(date!(2027 - 01 - 01), date!(2027 - 12 - 31));
-        assert_eq!((y26.fen(), y27.fen()), (184_00, 181_00));
+        assert_eq!((y26.fen(), y27.fen()), (18_400, 18_100));
         assert_eq!(p.earned(date!(2026 - 07 - 01), date!(2026 - 07 - 01)).fen(), 1_00);
         assert_eq!(p.earned(date!(2025 - 01 - 01), date!(2025 - 12 - 31)), Money::ZERO);
         assert_eq!(

@@ -138,10 +138,7 @@ pub fn year_figures(
 
 /// Losses over earned premium, in basis points (none without earned premium).
 pub fn loss_ratio_bp(y: &YearFigures) -> Option<i64> {
-    (y.earned_premium.fen() > 0).then(|| {
-        i64::try_from(i128::from(y.insurer_losses.fen()) * 10_000 / i128::from(y.earned_premium.fen()))
-            .unwrap_or(i64::MAX)
-    })
+    kebao_domain::loan::ratio_bp(y.insurer_losses, y.earned_premium)
 }
 
 impl Service {
@@ -394,6 +391,7 @@ impl Service {
                 }
             }
         }
+        years.sort_by(|a, b| b.year.cmp(&a.year).then_with(|| a.insurer_name.cmp(&b.insurer_name)));
         let mut payees = std::collections::BTreeMap::new();
         for p in &payments {
             if !payees.contains_key(&p.payee_id) {
@@ -683,7 +681,7 @@ impl Service {
                     };
                     for f in fe {
                         errs.push(FieldError::new(
-                            &format!("row {row}.{}", f.field),
+                            format!("row {row}.{}", f.field),
                             f.code,
                             format!("第 {row} 行：{}", f.message_zh),
                             format!("row {row}: {}", f.message_en),

@@ -1350,10 +1350,7 @@ impl Service {
             f.loss_ratio_bp = crate::loan_money::loss_ratio_bp(&year);
             f.year = year;
             let y = YearFigures { outstanding: f.outstanding, overdue: f.overdue, ..year };
-            f.overdue_rate_bp = (f.outstanding.fen() > 0).then(|| {
-                i64::try_from(i128::from(f.overdue.fen()) * 10_000 / i128::from(f.outstanding.fen()))
-                    .unwrap_or(0)
-            });
+            f.overdue_rate_bp = kebao_domain::loan::ratio_bp(f.overdue, f.outstanding);
             f.guard = guard(&f.scheme.guards, &y);
         }
         Ok(out)
@@ -1473,7 +1470,7 @@ fn pledges_from(input: &[PledgeInput], errs: &mut Vec<FieldError>) -> Vec<Pledge
         let kind = PledgeKind::from_code(p.kind.trim());
         if kind.is_none() {
             errs.push(FieldError::new(
-                &at("kind"),
+                at("kind"),
                 "unknown",
                 "请选择专利权或商标专用权",
                 "choose a patent or a trademark",

@@ -875,7 +875,9 @@ fn loans(g: &mut Gen<'_>) {
             let scheme = scheme.id.clone();
             let loan = g.next_loan;
             g.next_loan += 1;
-            let amount_yuan = r.amounts_yuan[g.rng.random_range(0..r.amounts_yuan.len())];
+            let Some(&amount_yuan) = r.amounts_yuan.get(g.rng.random_range(0..r.amounts_yuan.len())) else {
+                continue;
+            };
             let bank = g.rng.random_range(0..plan.banks);
             let insurer = g.rng.random_range(0..plan.insurers);
             g.out.at(

@@ -54,9 +54,10 @@ const DAYS: &[Day] = &[
     Day {
         login: "ins.underwriter",
         pages: &["/dashboard", "/underwriting", "/policies", "/policies?status=unconfirmed", "/loans"],
-        // A policy, a paper policy waiting for its confirmation, and the insurer's own page
-        // (its collection account).
+        // A policy, a paper policy waiting for its confirmation, the insurer's own page (its
+        // collection account), and an approved loan waiting for its guarantee policy.
         follow: &[
+            ("/loans?status=approved", "#loans a[href^='/loans/']"),
             ("/policies", "#policies a[href^='/policies/']"),
             ("/policies?status=unconfirmed", "#policies a[href^='/policies/']"),
             ("/dashboard", "a[href^='/orgs/']"),
@@ -88,6 +89,7 @@ const DAYS: &[Day] = &[
             "/disputes",
             "/loans",
             "/loans/dashboard",
+            "/loans/schemes",
         ],
         follow: &[("/subsidies", "td a[href^='/subsidies/']")],
     },
@@ -112,7 +114,7 @@ const DAYS: &[Day] = &[
     },
     Day {
         login: "bank.officer",
-        pages: &["/dashboard", "/consents", "/orgs?kind=enterprise", "/loans"],
+        pages: &["/dashboard", "/consents", "/orgs?kind=enterprise", "/loans", "/loans?status=servicing"],
         follow: &[("/loans?status=in_review", "#loans a[href^='/loans/']")],
     },
     Day { login: "guarantor.officer", pages: &["/dashboard", "/consents"], follow: &[] },
@@ -281,6 +283,18 @@ const ACTS: &[Act] = &[
                f.requestSubmit(f.querySelector('button[value=approve]'));",
         expect: "done=loan_decided",
         shows: "#decisions",
+    },
+    Act {
+        login: "ins.underwriter",
+        what: "issues the guarantee policy on an approved loan",
+        list: "/loans?status=approved",
+        open: Some("const a = document.querySelector(\"#loans a[href^='/loans/']\"); return a && a.getAttribute('href');"),
+        fill: "const f = document.querySelector('#issue-policy form');\
+               f.querySelector('[name=number]').value = 'LGI-WALK-0001';\
+               f.querySelector('[name=premium_reference]').value = 'PREM-WALK-0001';\
+               f.requestSubmit();",
+        expect: "done=loan_policy_issued",
+        shows: "#guarantee-policy",
     },
     Act {
         login: "zone.approver",

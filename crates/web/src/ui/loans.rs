@@ -42,6 +42,7 @@ pub fn routes() -> Router<AppState> {
         .route("/loans/repayments/import", post(import_post))
         .route("/loans/repayments/template.xlsx", get(repayment_template))
         .route("/loans/funds/pay", post(fund_pay_post))
+        .route("/loans/schemes", get(schemes_page).post(schemes_post))
 }
 
 /// Basis points as a percentage (`380` → `3.80%`).
@@ -1278,4 +1279,116 @@ async fn dashboard_xlsx(State(st): State<AppState>, Authed { s, tr, .. }: Authed
             .collect(),
     };
     super::policies::xlsx_response(&table, "loans", "kebao-loan-schemes.xlsx", tr)
+}
+
+struct VersionT {
+    scheme: SchemeT,
+    version: i64,
+    valid: String,
+    in_force: bool,
+}
+
+#[derive(Template)]
+#[template(path = "loan_schemes.html")]
+struct SchemesTpl {
+    c: Chrome,
+    versions: Vec<VersionT>,
+    can_load: bool,
+    text: String,
+    errors: Vec<String>,
+    checked: String,
+}
+
+async fn render_schemes(
+    st: &AppState,
+    c: Chrome,
+    actor: &kebao_service::authz::Actor,
+    text: String,
+    errors: Vec<String>,
+    checked: String,
+) -> Result<axum::response::Response, (Chrome, kebao_service::ServiceError)> {
+    let tr = c.tr;
+    let all = match st.svc.loan_schemes().await {
+        Ok(a) => a,
+        Err(e) => return Err((c, e)),
+    };
+    let ab = match st.svc.abilities(actor).await {
+        Ok(a) => a,
+        Err(e) => return Err((c, e)),
+    };
+    let today = st.svc.today();
+    let in_force: Vec<(String, i64)> = match st.svc.loan_schemes_in_force().await {
+        Ok(v) => v.into_iter().map(|s| (s.id, s.version)).collect(),
+        Err(e) => return Err((c, e)),
+    };
+    let versions = all
+        .iter()
+        .map(|s| VersionT {
+            scheme: scheme_t(tr, s),
+            version: s.version,
+            valid: format!(
+                "{} — {}",
+                s.valid_from,
+                s.valid_to.map_or_else(|| tr.t("长期", "open-ended").to_owned(), |d| d.to_string())
+            ),
+            in_force: in_force.contains(&(s.id.clone(), s.version)) && s.in_force(today),
+        })
+        .collect();
+    Ok(html(&SchemesTpl {
+        c,
+        versions,
+        can_load: ab.on_zone(Action::LoadLoanSchemes),
+        text,
+        errors,
+        checked,
+    }))
+}
+
+async fn schemes_page(State(st): State<AppState>, Authed { c, s, tr }: Authed) -> Page {
+    render_schemes(&st, c, &s.actor, String::new(), Vec::new(), String::new())
+        .await
+        .map_err(|(c, e)| error_page(tr, c, e))
+}
+
+/// A zone checks a scheme file (nothing written), or loads it whole.
+async fn schemes_post(
+    State(st): State<AppState>,
+    Authed { c, s, tr }: Authed,
+    Form(form): Form<HashMap<String, String>>,
+) -> Page {
+    check_csrf(&form, &s)?;
+    let text = form.get("schemes").cloned().unwrap_or_default();
+    let msgs = |errs: Vec<kebao_domain::FieldError>| -> Vec<String> {
+        errs.into_iter()
+            .map(|e| format!("{}{}{}", e.field, tr.t("：", ": "), tr.pick(e.message_zh, e.message_en)))
+            .collect()
+    };
+    if form.get("action").map(String::as_str) == Some("check") {
+        let (errors, checked) = match kebao_domain::loan::parse_schemes(&text) {
+            Ok(v) => (
+                Vec::new(),
+                v.iter()
+                    .map(|x| format!("{} {} {}", x.id, tr.t("第", "version"), x.version) + tr.t(" 版", ""))
+                    .collect::<Vec<_>>()
+                    .join(tr.t("、", ", ")),
+            ),
+            Err(errs) => (msgs(errs), String::new()),
+        };
+        let page = render_schemes(&st, c, &s.actor, text, errors, checked)
+            .await
+            .map_err(|(c, e)| error_page(tr, c, e))?;
+        return Ok(page);
+    }
+    match st.svc.load_loan_schemes(&s.actor, &text).await {
+        Ok(_) => Ok(Redirect::to("/loans/schemes?done=schemes_loaded").into_response()),
+        Err(e) => match form_messages(tr, e) {
+            Ok(m) => Err(with_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                render_schemes(&st, c, &s.actor, text, m, String::new())
+                    .await
+                    .unwrap_or_else(|(c, e)| error_page(tr, c, e)),
+            )),
+            Err(other) => Err(error_page(tr, c, other)),
+        },
+    }
 }
