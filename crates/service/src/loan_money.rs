@@ -651,10 +651,28 @@ impl Service {
                 continue;
             }
             let loan = cell(r, c_loan);
-            match self
-                .repay_in(&mut tx, actor, &loan, &cell(r, c_ref), &cell(r, c_amount), &cell(r, c_on))
-                .await
-            {
+            // The row's loan: one this bank services, else the row is named.
+            let refusal = match store::get(tx.conn(), &loan).await {
+                Ok(l) if self.allows(actor, Action::ServiceLoan, &loan_resource(&l)) => None,
+                Ok(_) => Some(FieldError::new(
+                    "loan_id",
+                    "not_yours",
+                    "该贷款不由本行管理",
+                    "the loan is not serviced by your bank",
+                )),
+                Err(kebao_store::StoreError::NotFound) => {
+                    Some(FieldError::new("loan_id", "not_found", "没有该贷款", "no such loan"))
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let outcome = match refusal {
+                Some(f) => Err(ServiceError::Conflict(f)),
+                None => {
+                    self.repay_in(&mut tx, actor, &loan, &cell(r, c_ref), &cell(r, c_amount), &cell(r, c_on))
+                        .await
+                }
+            };
+            match outcome {
                 Ok((_, Some(d))) => {
                     // Each row's event right after its row: it records that row's transfers.
                     if errs.is_empty() {
@@ -668,15 +686,6 @@ impl Service {
                     let fe: Vec<FieldError> = match e {
                         ServiceError::Invalid(Invalid(v)) => v,
                         ServiceError::Conflict(f) => vec![f],
-                        ServiceError::NotFound => {
-                            vec![FieldError::new("loan_id", "not_found", "没有该贷款", "no such loan")]
-                        }
-                        ServiceError::Forbidden { .. } => vec![FieldError::new(
-                            "loan_id",
-                            "not_yours",
-                            "该贷款不由本行管理",
-                            "the loan is not serviced by your bank",
-                        )],
                         other => return Err(other),
                     };
                     for f in fe {
