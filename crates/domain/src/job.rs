@@ -16,6 +16,7 @@ string_enum! {
         Backup = "backup", "数据库备份", "Database backup";
         Retention = "retention", "按保留期限删除", "Retention (erasure when periods end)";
         LoanClocks = "loan_clocks", "贷款逾期与理赔时钟", "Loan clocks (past due, claim triggers)";
+        SchemeSimulation = "scheme_simulation", "贷款方案模拟", "Loan scheme simulation";
     }
 }
 
@@ -82,6 +83,8 @@ impl JobKind {
             JobKind::Retention => true,
             // It compares every loan being repaid with the to-dos open: a new run does it again.
             JobKind::LoanClocks => true,
+            // A simulation runs in memory: interrupted, it is failed and run again by a person.
+            JobKind::SchemeSimulation => false,
         }
     }
 
@@ -92,6 +95,7 @@ impl JobKind {
             JobKind::Backup => ("步", "steps"),
             JobKind::Retention => ("条", "records"),
             JobKind::LoanClocks => ("笔贷款", "loans"),
+            JobKind::SchemeSimulation => ("个情景", "scenarios"),
         }
     }
 }
@@ -151,6 +155,26 @@ pub struct JobParams {
     /// For a scheduled run: the schedule's key (kind and business date), unique.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scheduled_for: Option<String>,
+    /// For a scheme simulation: what to run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub simulation: Option<SimulationParams>,
+}
+
+/// A scheme simulation's settings, as asked (ratios in basis points).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimulationParams {
+    pub scheme_id: String,
+    pub scheme_version: i64,
+    /// The pool as CSV (`principal,pd,lgd`, or `count,principal,pd,lgd`).
+    pub pool: String,
+    pub rho_bp: i64,
+    /// LGDs Beta distributed with this concentration (a + b, in hundredths), or fixed.
+    pub lgd_concentration_pct: Option<i64>,
+    pub recovery_bp: i64,
+    pub recovery_lag_months: u32,
+    pub scenarios: u64,
+    pub seed: u64,
 }
 
 /// What a finished job found or made, shown on its page and recorded in its event.
@@ -168,6 +192,8 @@ pub enum JobResult {
     RetentionApplied { erased: Vec<(String, u64)> },
     /// The loans being repaid checked: to-dos opened (past due, claim trigger met) and closed.
     LoanClocksChecked { loans: u64, opened: u64, closed: u64 },
+    /// A scheme simulation's results (their JSON, docs/scheme-simulation.md).
+    SchemeSimulated { scheme: String, loans: u64, scenarios: u64, expected_loss_fen: i64, results: String },
 }
 
 impl JobResult {
@@ -187,6 +213,13 @@ impl JobResult {
                 (
                     format!("已写入并校验备份 {file}（{mb:.1} MB）；按保留份数删除旧备份 {removed_old} 份"),
                     format!("backup {file} written and checked ({mb:.1} MB); {removed_old} old backup(s) removed as the retention count says"),
+                )
+            }
+            JobResult::SchemeSimulated { scheme, loans, scenarios, expected_loss_fen, .. } => {
+                let el = crate::Money::from_fen(*expected_loss_fen).display_yuan();
+                (
+                    format!("方案 {scheme}：{loans} 笔贷款 × {scenarios} 个情景，预期损失 {el} 元（详见模拟结果页）"),
+                    format!("scheme {scheme}: {loans} loans × {scenarios} scenarios, expected loss {el} yuan (see the results page)"),
                 )
             }
             JobResult::LoanClocksChecked { loans, opened, closed } => (

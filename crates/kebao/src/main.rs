@@ -20,6 +20,7 @@ mod fit;
 mod index;
 mod jobs;
 mod loans;
+mod scheme;
 mod score;
 mod showcase;
 mod subsidy;
@@ -213,6 +214,11 @@ enum Command {
     Loan {
         #[command(subcommand)]
         command: loans::LoanCommand,
+    },
+    /// Scheme simulation: each party's loss distribution before money is at stake.
+    Scheme {
+        #[command(subcommand)]
+        command: scheme::SchemeCommand,
     },
 }
 
@@ -862,6 +868,7 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Subsidy { command } => subsidy::run(command).await,
         Command::Loan { command } => loans::run(command).await,
+        Command::Scheme { command } => scheme::run(command),
         Command::Jobs { command } => jobs::run(command).await,
         Command::Ledger { command: LedgerCommand::Verify { db } } => {
             let svc = service(&db).await?;

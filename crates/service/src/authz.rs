@@ -162,6 +162,8 @@ pub enum Action {
     IssueLoanPolicy,
     /// Recording the risk-compensation fund's payments (the zone's approvers).
     PayLoanFund,
+    /// Running a scheme simulation (the zone's approvers and reviewers).
+    SimulateScheme,
     /// Loading loan scheme versions (the zone's approvers, the platform's administrators).
     LoadLoanSchemes,
     /// Seeing a loan (its parties, the zone, the regulator).
@@ -249,6 +251,7 @@ impl Action {
             Action::PayLoanClaim => "pay_loan_claim",
             Action::IssueLoanPolicy => "issue_loan_policy",
             Action::PayLoanFund => "pay_loan_fund",
+            Action::SimulateScheme => "simulate_scheme",
             Action::LoadLoanSchemes => "load_loan_schemes",
             Action::ReadLoan => "read_loan",
             Action::ReadAllLoans => "read_all_loans",
@@ -333,6 +336,7 @@ impl Action {
         Action::PayLoanClaim,
         Action::IssueLoanPolicy,
         Action::PayLoanFund,
+        Action::SimulateScheme,
         Action::LoadLoanSchemes,
         Action::ReadLoan,
         Action::ReadAllLoans,
@@ -417,6 +421,7 @@ impl Action {
             Action::PayLoanClaim => "pay a claim on a defaulted loan",
             Action::IssueLoanPolicy => "issue a loan guarantee policy",
             Action::PayLoanFund => "record the risk-compensation fund's payments",
+            Action::SimulateScheme => "run a loan scheme simulation",
             Action::LoadLoanSchemes => "load loan scheme versions",
             Action::ReadLoan => "see a loan",
             Action::ReadAllLoans => "see every loan",

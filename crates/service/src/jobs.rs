@@ -84,6 +84,18 @@ impl Service {
     /// can do it (a backup on a server without a backup directory), or while a job of the
     /// same kind is queued or running.
     pub async fn start_job(&self, actor: &Actor, kind: JobKind) -> Result<Job> {
+        if kind == JobKind::SchemeSimulation {
+            return Err(conflict(
+                "needs_settings",
+                "方案模拟须在“方案模拟”页面填写贷款池和参数后启动",
+                "a scheme simulation starts from its page, with its pool and settings",
+            ));
+        }
+        self.queue_job(actor, kind, JobParams::default()).await
+    }
+
+    /// Queues a job of `kind` with its settings (see [`Service::start_job`]).
+    pub(crate) async fn queue_job(&self, actor: &Actor, kind: JobKind, params: JobParams) -> Result<Job> {
         self.require(actor, start_action(kind), &Resource::Zone, &Basis::None)?;
         if !self.runnable(kind) {
             return Err(conflict(
@@ -114,7 +126,7 @@ impl Service {
                 ));
             }
         }
-        let job = new_job(self.new_id(), kind, JobParams::default(), &actor.log_name(), self.now_us());
+        let job = new_job(self.new_id(), kind, params, &actor.log_name(), self.now_us());
         store::insert(tx.conn(), &job).await?;
         tx.commit_unlogged(Unlogged::JobBookkeeping).await?;
         Ok(job)
@@ -123,7 +135,7 @@ impl Service {
     /// Queues the scheduled run of `kind` for `date` (a business date), unless it was queued
     /// already (by this server or another): returns whether it was queued now.
     pub async fn schedule_job(&self, kind: JobKind, date: time::Date) -> Result<bool> {
-        let params = JobParams { scheduled_for: Some(format!("{kind}:{date}")) };
+        let params = JobParams { scheduled_for: Some(format!("{kind}:{date}")), simulation: None };
         let job = new_job(self.new_id(), kind, params, "system:scheduler", self.now_us());
         let mut tx = self.store.begin_write().await?;
         let queued = store::insert(tx.conn(), &job).await?;
@@ -147,8 +159,11 @@ impl Service {
         for job in jobs {
             views.push(self.view(&mut tx, &mut cache, actor, job).await?);
         }
-        let startable =
-            JobKind::ALL.iter().copied().filter(|k| self.may_start(actor, *k) && self.runnable(*k)).collect();
+        let startable = JobKind::ALL
+            .iter()
+            .copied()
+            .filter(|k| *k != JobKind::SchemeSimulation && self.may_start(actor, *k) && self.runnable(*k))
+            .collect();
         Ok(JobPage { jobs: views, next_before_us, startable })
     }
 
@@ -306,6 +321,7 @@ fn start_action(kind: JobKind) -> Action {
         // Whoever may read the audit log may have it verified.
         JobKind::AuditVerify => Action::ReadAudit,
         JobKind::Backup | JobKind::Retention | JobKind::LoanClocks => Action::RunJobs,
+        JobKind::SchemeSimulation => Action::SimulateScheme,
     }
 }
 
@@ -492,6 +508,7 @@ impl JobRunner {
         r.handlers.insert(JobKind::AuditVerify, Arc::new(AuditVerifyJob));
         r.handlers.insert(JobKind::Retention, Arc::new(crate::retention::RetentionJob));
         r.handlers.insert(JobKind::LoanClocks, Arc::new(crate::loan_money::LoanClocksJob));
+        r.handlers.insert(JobKind::SchemeSimulation, Arc::new(crate::scheme_sim::SchemeSimulationJob));
         r
     }
 

@@ -28,6 +28,7 @@ pub mod rating_sheet;
 pub mod registered;
 pub mod registry;
 pub mod retention;
+pub mod scheme_sim;
 pub mod subsidies;
 pub mod tabular;
 pub mod transparency;

@@ -90,6 +90,7 @@ const DAYS: &[Day] = &[
             "/loans",
             "/loans/dashboard",
             "/loans/schemes",
+            "/loans/simulate",
         ],
         follow: &[("/subsidies", "td a[href^='/subsidies/']")],
     },
@@ -295,6 +296,18 @@ const ACTS: &[Act] = &[
                f.requestSubmit();",
         expect: "done=loan_policy_issued",
         shows: "#guarantee-policy",
+    },
+    Act {
+        login: "zone.approver",
+        what: "runs a what-if simulation of a loan scheme",
+        list: "/loans/simulate",
+        open: None,
+        fill: "const f = document.querySelector('#simulate');\
+               f.querySelector('[name=pool]').value = 'count,principal,pd,lgd\\n200,300000,0.03,0.45\\n';\
+               f.querySelector('[name=scenarios]').value = '2000';\
+               f.requestSubmit();",
+        expect: "/loans/simulate/01",
+        shows: "#run",
     },
     Act {
         login: "zone.approver",

@@ -816,3 +816,73 @@ contract!(a_zone_loads_its_own_scheme_version_whole_and_it_applies_from_then_on,
     let loan = ctx.svc.apply_loan(&l.borrower, &l.ent, &cheaper).await.unwrap();
     assert_eq!(loan.scheme_version, 2);
 });
+
+contract!(
+    a_scheme_simulation_runs_as_a_job_for_the_zone_and_bad_input_changes_nothing,
+    |ctx: Ctx| async move {
+        use kebao_service::scheme_sim::SimulationInput;
+        let l = lending(&ctx).await;
+        let input = |pool: &str, scenarios: &str| SimulationInput {
+            scheme_id: "tianmen_style".into(),
+            pool: pool.into(),
+            rho_pct: "20".into(),
+            scenarios: scenarios.into(),
+            seed: "3".into(),
+            ..Default::default()
+        };
+        let good = "count,principal,pd,lgd\n300,300000,0.03,0.45\n";
+        assert!(matches!(
+            ctx.svc.start_scheme_simulation(&l.z.banker, &input(good, "2000")).await,
+            Err(ServiceError::Forbidden { .. })
+        ));
+        let before = state(&ctx).await;
+        for (pool, scenarios, code) in [
+            ("count,principal,pd,lgd\n300,300000,1.5,0.45\n", "2000", "pd"),
+            ("count,principal,pd,lgd\n300,-5,0.03,0.45\n", "2000", "principal"),
+            ("count,principal,pd\n300,300000,0.03\n", "2000", "columns"),
+            (good, "2000000", "too_large"),
+            (good, "many", "number"),
+        ] {
+            match ctx.svc.start_scheme_simulation(&l.approver, &input(pool, scenarios)).await {
+                Err(ServiceError::Invalid(i)) => assert_eq!(i.0[0].code, code, "{:?}", i.0),
+                other => panic!("{other:?}"),
+            }
+        }
+        let mut bad_rho = input(good, "2000");
+        bad_rho.rho_pct = "100".into();
+        match ctx.svc.start_scheme_simulation(&l.approver, &bad_rho).await {
+            Err(ServiceError::Invalid(i)) => assert_eq!(i.0[0].code, "rho"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(state(&ctx).await, before);
+        assert!(ctx.svc.scheme_simulations(&l.approver).await.unwrap().is_empty());
+        let job = ctx.svc.start_scheme_simulation(&l.approver, &input(good, "2000")).await.unwrap();
+        let waiting = ctx.svc.scheme_simulation(&l.approver, &job.id).await.unwrap();
+        assert!(waiting.results.is_none() && waiting.params.as_ref().map(|p| p.rho_bp) == Some(2_000));
+        let runner = kebao_service::jobs::JobRunner::new(ctx.svc.clone());
+        runner.run_once().await.unwrap().expect("the simulation ran");
+        let done = ctx.svc.scheme_simulation(&l.approver, &job.id).await.unwrap();
+        let r = done.results.expect("results");
+        assert_eq!((r.loans, r.params.scenarios, r.scheme.as_str()), (300, 2000, "tianmen_style"));
+        // 300 × 3 % × 300,000 × 0.45 = 1,215,000 yuan expected, within Monte Carlo error.
+        assert!((r.gross.mean.value - 1_215_000.0).abs() < 4.0 * r.gross.mean.se, "{:?}", r.gross.mean);
+        // The same through the engine directly: the job adds nothing to the numbers.
+        let scheme =
+            ctx.svc.loan_schemes().await.unwrap().into_iter().find(|s| s.id == "tianmen_style").unwrap();
+        let pool = kebao_schemesim::parse_pool(good).unwrap();
+        let p = kebao_service::scheme_sim::engine_params(
+            done.params.as_ref().unwrap(),
+            scheme.premium_rate_bp.value,
+        );
+        let direct = kebao_schemesim::simulate(&scheme, &pool, &p, &mut |_, _| true).unwrap().unwrap();
+        assert_eq!(direct, r);
+        // The live book of a scheme: its loans being repaid, with the PD and LGD given.
+        let id = disbursed(&ctx, &l, &ask(&l, "300000"), 9).await;
+        let book = ctx.svc.scheme_book_pool(&l.approver, "tianmen_style", 0.03, 0.45).await.unwrap();
+        assert_eq!(book, "principal,pd,lgd\n300000.00,0.03,0.45\n", "{id}");
+        assert!(matches!(
+            ctx.svc.start_job(&l.approver, kebao_domain::job::JobKind::SchemeSimulation).await,
+            Err(ServiceError::Conflict(_))
+        ));
+    }
+);

@@ -146,6 +146,8 @@ pub fn routes() -> Router<AppState> {
         .route("/loans/repayments/import", post(loans::import_repayments))
         .route("/loan-funds", get(loans::funds))
         .route("/loan-funds/{scheme_id}/payments", post(loans::pay_fund))
+        .route("/scheme-simulations", post(loans::simulate))
+        .route("/scheme-simulations/{id}", get(loans::simulation))
         .route("/jobs", get(jobs::list).post(jobs::start))
         .route("/jobs/{id}", get(jobs::get))
         .route("/jobs/{id}/cancel", post(jobs::cancel))
@@ -226,7 +228,7 @@ async fn not_found() -> ApiError {
         privacy::answer, privacy::record, privacy::get, privacy::assessments, privacy::record_assessment,
         loans::schemes, loans::list, loans::apply, loans::get, loans::decide, loans::disburse, loans::repay,
         loans::claim, loans::pay, loans::recover, loans::issue_policy, loans::import_repayments, loans::funds,
-        loans::pay_fund
+        loans::pay_fund, loans::simulate, loans::simulation
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorInfo, crate::error::ErrorDetail)),
     modifiers(&BearerAuth, &CommonResponses),

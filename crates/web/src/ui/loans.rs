@@ -1037,6 +1037,7 @@ struct DashboardTpl {
     outstanding_chart: String,
     status_chart: String,
     can_pay_fund: bool,
+    can_simulate: bool,
     today: String,
     errors: Vec<String>,
 }
@@ -1227,6 +1228,7 @@ async fn render_dashboard(
         outstanding_chart,
         status_chart,
         can_pay_fund: ab.on_zone(Action::PayLoanFund),
+        can_simulate: ab.on_zone(Action::SimulateScheme),
         today: st.svc.today().to_string(),
         errors,
     }))

@@ -19,6 +19,7 @@ mod privacy;
 mod products;
 mod registered;
 mod registry;
+mod scheme_sim;
 mod subsidies;
 mod svg;
 
@@ -40,6 +41,7 @@ pub fn routes() -> axum::Router<AppState> {
         .merge(disputes::routes().layer(axum::middleware::from_fn(language)))
         .merge(subsidies::routes().layer(axum::middleware::from_fn(language)))
         .merge(loans::routes().layer(axum::middleware::from_fn(language)))
+        .merge(scheme_sim::routes().layer(axum::middleware::from_fn(language)))
 }
 
 /// Any path no route answers: a page that says so (in the page's language, with the menu),

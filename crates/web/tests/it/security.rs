@@ -50,6 +50,8 @@ const ROUTE_SCOPES: &[(&str, Option<&str>)] = &[
     ("/api/v1/loans/repayments/import", None),
     ("/api/v1/loan-funds", None),
     ("/api/v1/loan-funds/{scheme_id}/payments", None),
+    ("/api/v1/scheme-simulations", None),
+    ("/api/v1/scheme-simulations/{id}", None),
     ("/api/v1/jobs/{id}", None),
     ("/api/v1/jobs/{id}/cancel", None),
     ("/api/v1/orgs/{id}/collection-account", None),
