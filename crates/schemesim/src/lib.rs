@@ -315,6 +315,7 @@ impl Rng {
 
     /// A standard normal (Ziggurat, Marsaglia & Tsang 2000, 256 layers).
     #[inline(always)]
+    #[expect(clippy::indexing_slicing, reason = "i is at most 255 and the tables hold 257 entries")]
     pub fn normal(&mut self, z: &Ziggurat) -> f64 {
         loop {
             let bits = self.next_u64();
@@ -359,6 +360,7 @@ impl Default for Ziggurat {
 }
 
 impl Ziggurat {
+    #[expect(clippy::indexing_slicing, reason = "indexes within the 257 entries by construction")]
     pub fn new() -> Ziggurat {
         let f = |x: f64| (-0.5 * x * x).exp();
         let mut x = [0.0; 257];
@@ -438,6 +440,7 @@ fn fen(yuan: f64) -> i64 {
 
 impl Prepared<'_> {
     /// One scenario, its draws from `rng`.
+    #[expect(clippy::indexing_slicing, reason = "i < a.len(), and every per-loan vector is as long")]
     fn scenario(&self, p: &Params, rng: &mut Rng, zig: &Ziggurat, defaulted: &mut Vec<usize>) -> Scenario {
         let z = rng.normal(zig);
         let shift = self.b * z;
@@ -468,6 +471,7 @@ impl Prepared<'_> {
     }
 
     /// The scheme's rules on one scenario's loss: the domain's split, backstop and guards.
+    #[expect(clippy::indexing_slicing, reason = "defaulted holds indexes of the per-loan vectors")]
     fn apply_scheme(&self, p: &Params, gross_yuan: f64, defaulted: &[usize], losses: &[f64]) -> Scenario {
         let s = self.scheme;
         let gross = Money::from_fen(fen(gross_yuan));
@@ -576,6 +580,7 @@ pub struct Results {
 }
 
 /// Empirical quantile with linear interpolation (numpy's default), of sorted values.
+#[expect(clippy::indexing_slicing, reason = "lo and hi are within the non-empty slice")]
 pub fn quantile(sorted: &[f64], q: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
@@ -586,6 +591,7 @@ pub fn quantile(sorted: &[f64], q: f64) -> f64 {
     sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
 }
 
+#[expect(clippy::indexing_slicing, reason = "the partition point is at most the length")]
 fn tail_mean(sorted: &[f64], v: f64) -> f64 {
     let start = sorted.partition_point(|x| *x < v);
     let t = &sorted[start..];
@@ -599,6 +605,7 @@ fn tail_mean(sorted: &[f64], v: f64) -> f64 {
 /// The number of batches the standard errors of quantiles and tail means are estimated from.
 pub const BATCHES: usize = 20;
 
+#[expect(clippy::indexing_slicing, reason = "k < bins and every row holds six values")]
 fn distribution(xs: &[f64], bins: usize) -> Distribution {
     let n = xs.len() as f64;
     let mean = xs.iter().sum::<f64>() / n;
@@ -740,6 +747,7 @@ fn summarise(
 /// the binomial mixed over the Gaussian factor,
 /// `P(K = k) = ∫ C(n,k) p(z)^k (1 − p(z))^(n−k) φ(z) dz`, `p(z) = Φ((Φ⁻¹(pd) − √ρ z)/√(1−ρ))`,
 /// computed by the trapezoidal rule on z ∈ [−10, 10] (in logs, so large pools do not underflow).
+#[expect(clippy::indexing_slicing, reason = "k and i are at most n and the vectors hold n + 1 entries")]
 pub fn mixed_binomial_pmf(n: u32, pd: f64, rho: f64) -> Vec<f64> {
     let c = phi_inv(pd);
     let (sr, s1) = (rho.sqrt(), (1.0 - rho).sqrt());

@@ -1,6 +1,8 @@
 //! The scheme simulation against its oracles: the mixed binomial integral for a homogeneous
 //! pool, Vasicek's large-pool limit, the normal draws against Φ, and the scheme's own rules.
 
+#![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
+
 use kebao_domain::loan::{parse_schemes, Scheme, SHIPPED_SCHEMES};
 use kebao_schemesim::*;
 

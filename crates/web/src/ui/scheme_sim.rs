@@ -79,7 +79,13 @@ async fn render_form(
         runs: runs
             .iter()
             .map(|j| {
-                let scheme = j.params.simulation.as_ref().map(|p| p.scheme_id.clone()).unwrap_or_default();
+                let scheme = j
+                    .params
+                    .simulation
+                    .as_ref()
+                    .and_then(|p| schemes.iter().find(|s| s.id == p.scheme_id))
+                    .map(|s| tr.pick(s.name_zh.clone(), s.name_en.clone()))
+                    .unwrap_or_default();
                 (
                     j.id.clone(),
                     display_local(from_unix_us(j.requested_at_us)),
@@ -263,7 +269,22 @@ async fn run_page(State(st): State<AppState>, Authed { c, s, tr }: Authed, Path(
         job.failure.as_ref().map(|f| tr.pick(f.message_zh.clone(), f.message_en.clone())).unwrap_or_default();
     let mut setup = Vec::new();
     if let Some(p) = &sim.params {
-        setup.push((tr.t("方案", "Scheme").to_owned(), format!("{} · v{}", p.scheme_id, p.scheme_version)));
+        let schemes =
+            st.svc.loan_schemes().await.map_err(|e| error_page(tr, super::kit::chrome_blank(tr), e))?;
+        let name = schemes
+            .iter()
+            .find(|x| x.id == p.scheme_id && x.version == p.scheme_version)
+            .map_or_else(|| p.scheme_id.clone(), |x| tr.pick(x.name_zh.clone(), x.name_en.clone()));
+        setup.push((
+            tr.t("方案", "Scheme").to_owned(),
+            format!(
+                "{name}{}{}{}{}",
+                tr.t("（第 ", " (version "),
+                p.scheme_version,
+                tr.t(" 版", ""),
+                tr.t("）", ")")
+            ),
+        ));
         setup.push((
             tr.t("资产相关系数 ρ", "Asset correlation ρ").to_owned(),
             format!("{:.2}", p.rho_bp as f64 / 10_000.0),
