@@ -248,13 +248,15 @@ pub fn parse_pool(text: &str) -> Result<Vec<PoolLoan>, SimError> {
             }
             None => 1,
         };
-        if let Err(e) = check_pool(&[loan]) {
-            let (_, code) = e.field_code();
+        if let Err(SimError::Invalid { code, message_zh, message_en, .. }) = check_pool(&[loan]) {
+            // The row's own words, without the one-loan pool's numbering.
+            let strip = |m: &str| m.split_once(": ").map_or(m.to_owned(), |(_, rest)| rest.to_owned());
+            let strip_zh = |m: &str| m.split_once("的").map_or(m.to_owned(), |(_, rest)| rest.to_owned());
             return Err(SimError::invalid(
                 format!("line {}", n + 1),
                 code,
-                format!("第 {} 行：{}", n + 1, e.message_zh()),
-                format!("line {}: {e}", n + 1),
+                format!("第 {} 行：{}", n + 1, strip_zh(&message_zh)),
+                format!("line {}: {}", n + 1, strip(&message_en)),
             ));
         }
         if pool.len() + count > MAX_LOANS {

@@ -917,3 +917,68 @@ fn loan_schemes_are_checked_listed_and_loaded_from_the_command_line() {
     let o = kebao(&db, &["loan", "schemes"]);
     assert!(stdout(&o).contains("tianmen_style\tv2") && stdout(&o).contains("[C-local]"), "{}", stdout(&o));
 }
+
+#[test]
+fn a_scheme_is_simulated_from_the_command_line_and_bad_input_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("s.db").display());
+    let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/loans/schemes.toml");
+    let pool = dir.path().join("pool.csv");
+    std::fs::write(&pool, "count,principal,pd,lgd\n400,300000,0.03,0.45\n100,1000000,0.02,0.45\n").unwrap();
+    let out = dir.path().join("results.json");
+    let args = |scheme: &str, pool: &str, scenarios: &str| -> Vec<String> {
+        [
+            "scheme",
+            "simulate",
+            "--scheme",
+            scheme,
+            "--scheme-id",
+            "tianmen_style",
+            "--pool",
+            pool,
+            "--scenarios",
+            scenarios,
+            "--seed",
+            "5",
+            "--rho",
+            "0.2",
+            "--out",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .chain([out.to_str().unwrap().to_owned()])
+        .collect()
+    };
+    let run = |a: Vec<String>| kebao(&db, &a.iter().map(String::as_str).collect::<Vec<_>>());
+    let o = run(args(shipped, pool.to_str().unwrap(), "5000"));
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("tianmen_style v1: 500 loans × 5000 scenarios"), "{}", stdout(&o));
+    let r: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    // 400 × 3 % × 300,000 × 0.45 + 100 × 2 % × 1,000,000 × 0.45 = 2,520,000 yuan expected.
+    let (mean, se) =
+        (r["gross"]["mean"]["value"].as_f64().unwrap(), r["gross"]["mean"]["se"].as_f64().unwrap());
+    assert!((mean - 2_520_000.0).abs() < 4.0 * se, "{mean} ± {se}");
+    assert_eq!(r["params"]["seed"], 5);
+    // The same seed, the same file.
+    let first = std::fs::read_to_string(&out).unwrap();
+    assert!(run(args(shipped, pool.to_str().unwrap(), "5000")).status.success());
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), first);
+    std::fs::remove_file(&out).unwrap();
+    // A scheme that does not load, a pool with a negative principal, a run above the cap: each
+    // refused with the reason, and no file written.
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        std::fs::read_to_string(shipped).unwrap().replacen("insurer_bp = 7000", "insurer_bp = 6000", 1),
+    )
+    .unwrap();
+    let o = run(args(bad.to_str().unwrap(), pool.to_str().unwrap(), "5000"));
+    assert!(!o.status.success() && stderr(&o).contains("does not load"), "{}", stderr(&o));
+    let neg = dir.path().join("neg.csv");
+    std::fs::write(&neg, "principal,pd,lgd\n-1,0.02,0.4\n").unwrap();
+    let o = run(args(shipped, neg.to_str().unwrap(), "5000"));
+    assert!(!o.status.success() && stderr(&o).contains("line 2"), "{}", stderr(&o));
+    let o = run(args(shipped, pool.to_str().unwrap(), "2000000"));
+    assert!(!o.status.success() && stderr(&o).contains("cap"), "{}", stderr(&o));
+    assert!(!out.exists());
+}
