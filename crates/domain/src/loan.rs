@@ -135,6 +135,7 @@ string_enum! {
         Repaid = "repaid", "已结清", "Repaid";
         Claimed = "claimed", "银行已索赔，待保险赔付", "Claimed by the bank, awaiting the insurer's payment";
         ClaimPaid = "claim_paid", "保险已赔付", "Claim paid by the insurer";
+        Closed = "closed", "已结案（追偿结束）", "Closed (recovery ended)";
     }
 }
 

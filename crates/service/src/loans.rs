@@ -106,7 +106,7 @@ pub struct LoanView {
     /// collection recorded as failed), or why not.
     pub trigger: Option<std::result::Result<TriggerMet, FieldError>>,
     pub may_pay_claim: bool,
-    /// The bank may record recoveries (after the claim is paid).
+    /// The bank may record recoveries (after the claim is paid), and close the case.
     pub may_recover: bool,
     /// The guarantee policy, once issued, and whether the actor may issue it now.
     pub policy: Option<GuaranteePolicy>,
@@ -1185,6 +1185,13 @@ impl Service {
             }
             return Err(reference_reused(&reference, seen.amount, seen.recovered_on));
         }
+        if l.status == LoanStatus::Closed {
+            return Err(conflict(
+                "closed",
+                "该贷款已结案，不再登记追偿",
+                "the loan is closed: no more recoveries are recorded",
+            ));
+        }
         let Some(claim) = store::claim(tx.conn(), &l.id).await?.filter(|c| c.paid_on.is_some()) else {
             return Err(conflict(
                 "claim_not_paid",
@@ -1274,6 +1281,35 @@ impl Service {
         );
         self.finish(tx, draft).await?;
         Ok((x, true))
+    }
+
+    /// The bank closes a defaulted loan once its claim is paid and it has recovered what it
+    /// will: no more recoveries are recorded; the borrower and the insurer are told.
+    pub async fn close_loan(&self, actor: &Actor, id: &str) -> Result<Loan> {
+        let mut tx = self.store.begin_write().await?;
+        let mut l = store::get(tx.conn(), id).await?;
+        self.require(actor, Action::ServiceLoan, &loan_resource(&l), &Basis::Own)?;
+        if l.status != LoanStatus::ClaimPaid {
+            return Err(conflict(
+                "not_claim_paid",
+                format!("保险赔付后才能结案（当前：{}）", l.status.label_zh()),
+                format!("a loan is closed after its claim is paid (now: {})", l.status.label_en()),
+            ));
+        }
+        let recovered: i64 = store::recoveries(tx.conn(), &l.id).await?.iter().map(|r| r.amount.fen()).sum();
+        let from = l.status;
+        l.status = LoanStatus::Closed;
+        l.updated_at_us = self.now_us();
+        store::update(tx.conn(), &l, from).await?;
+        self.tell_borrower(&mut tx, &l, "贷款已结案".into(), "Your loan's case is closed".into()).await?;
+        let draft = EventDraft::new(
+            &actor.log_name(),
+            "loan.closed",
+            &l.id,
+            serde_json::json!({"recovered_fen": recovered}),
+        );
+        self.finish(tx, draft).await?;
+        Ok(l)
     }
 
     /// Each scheme's figures for the zone and the regulator: loans by status, volumes,

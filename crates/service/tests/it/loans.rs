@@ -429,6 +429,18 @@ contract!(
         ));
         assert_eq!(state(&ctx).await, before);
         assert_eq!(ctx.svc.loan(&l.z.banker, &loan.id).await.unwrap().recoveries.len(), 1);
+        // Recovery ended: the bank closes the case; nothing more is recovered on it.
+        assert!(matches!(
+            ctx.svc.close_loan(&l.underwriter, &loan.id).await,
+            Err(ServiceError::Forbidden { .. })
+        ));
+        let closed = ctx.svc.close_loan(&l.z.banker, &loan.id).await.unwrap();
+        assert_eq!(closed.status, LoanStatus::Closed);
+        match ctx.svc.record_recovery(&l.z.banker, &loan.id, "R-9", "5", &today).await {
+            Err(ServiceError::Conflict(f)) => assert_eq!(f.code, "closed"),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(ctx.svc.close_loan(&l.z.banker, &loan.id).await, Err(ServiceError::Conflict(_))));
         // The scheme's dashboard: the zone and the regulator only.
         let figs = ctx.svc.loan_dashboard(&l.z.regulator).await.unwrap();
         let t = figs.iter().find(|f| f.scheme.id == "tianmen_style").unwrap();
@@ -436,7 +448,7 @@ contract!(
             (t.claims, t.paid_by_insurer, t.recovered.fen(), t.disbursed.fen()),
             (1, c.insurer_share, 10_000_001, 100_000_000)
         );
-        assert!(t.by_status.contains(&(LoanStatus::ClaimPaid, 1)));
+        assert!(t.by_status.contains(&(LoanStatus::Closed, 1)));
         // This year's premium earned against the insurer's net losses: far above the 120 %
         // stop line, so the scheme takes no new business, and says why.
         assert!(

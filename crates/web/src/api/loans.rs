@@ -596,6 +596,17 @@ fn recovery_dto(x: kebao_service::loans::Recovery) -> LoanRecoveryOutDto {
     }
 }
 
+/// The bank closes a defaulted loan after its claim is paid (no more recoveries).
+#[utoipa::path(post, path = "/api/v1/loans/{id}/close", params(("id" = String, Path)),
+    responses((status = 200, body = LoanDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)), tag = "loans")]
+pub async fn close(
+    State(s): State<AppState>,
+    SignedIn(actor): SignedIn,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<LoanDto> {
+    Ok(Json(loan_dto(&s.svc.close_loan(&actor, &id).await?, None)))
+}
+
 /// The insurer's issue of the guarantee policy.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

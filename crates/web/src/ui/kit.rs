@@ -295,6 +295,7 @@ pub(super) fn done_notice(tr: Tr, code: &str) -> Option<String> {
         "loan_policy_issued" => ("保证保险保单已签发，已通知银行放款。", "Policy issued; the bank is asked to disburse."),
         "repayments_imported" => ("还款批量登记完成。", "The batch of repayments is recorded."),
         "fund_paid" => ("风险补偿基金支付已登记。", "The fund's payment is recorded."),
+        "loan_closed" => ("贷款已结案。", "The loan's case is closed."),
         "schemes_loaded" => ("方案版本已载入，自生效日起适用。", "The scheme versions are loaded; each applies from its first day."),
         "data_answer_offline" => (
             "答复已记录。此人不是平台用户：请按其留下的联系方式把答复和信息清单交给本人。",

@@ -38,6 +38,7 @@ pub fn routes() -> Router<AppState> {
         .route("/loans/{id}/claim", post(claim_post))
         .route("/loans/{id}/claim/pay", post(claim_pay_post))
         .route("/loans/{id}/recoveries", post(recovery_post))
+        .route("/loans/{id}/close", post(close_post))
         .route("/loans/{id}/policy", post(policy_post))
         .route("/loans/repayments/import", post(import_post))
         .route("/loans/repayments/template.xlsx", get(repayment_template))
@@ -940,6 +941,17 @@ async fn claim_pay_post(
     step(&st, c, &s, tr, &id, "loan_claim_paid", r).await
 }
 
+async fn close_post(
+    State(st): State<AppState>,
+    Authed { c, s, tr }: Authed,
+    Path(id): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Page {
+    check_csrf(&form, &s)?;
+    let r = st.svc.close_loan(&s.actor, &id).await.map(|_| ());
+    step(&st, c, &s, tr, &id, "loan_closed", r).await
+}
+
 async fn policy_post(
     State(st): State<AppState>,
     Authed { c, s, tr }: Authed,
@@ -1238,6 +1250,8 @@ async fn render_dashboard(
 async fn dashboard_xlsx(State(st): State<AppState>, Authed { s, tr, .. }: Authed) -> Page {
     let figures =
         st.svc.loan_dashboard(&s.actor).await.map_err(|e| error_page(tr, super::kit::chrome_blank(tr), e))?;
+    let funds =
+        st.svc.loan_funds(&s.actor).await.map_err(|e| error_page(tr, super::kit::chrome_blank(tr), e))?;
     let table = kebao_service::tabular::Table {
         headers: [
             "方案",
@@ -1253,6 +1267,12 @@ async fn dashboard_xlsx(State(st): State<AppState>, Authed { s, tr, .. }: Authed
             "保险已赔付（元）",
             "追偿所得（元）",
             "风险补偿基金规模（元）",
+            "本年已赚保费（元）",
+            "本年保险净赔付（元）",
+            "赔付率",
+            "暂停线（赔付率）",
+            "基金已支付（元）",
+            "基金余额（元）",
             "是否暂停新增业务",
         ]
         .iter()
@@ -1261,6 +1281,7 @@ async fn dashboard_xlsx(State(st): State<AppState>, Authed { s, tr, .. }: Authed
         rows: figures
             .iter()
             .map(|f| {
+                let fund = funds.iter().find(|x| x.scheme.id == f.scheme.id);
                 vec![
                     f.scheme.name_zh.clone(),
                     f.applied.to_yuan_string(),
@@ -1275,6 +1296,12 @@ async fn dashboard_xlsx(State(st): State<AppState>, Authed { s, tr, .. }: Authed
                     f.paid_by_insurer.to_yuan_string(),
                     f.recovered.to_yuan_string(),
                     kebao_domain::Money::from_fen(f.scheme.fund.value.saturating_mul(100)).to_yuan_string(),
+                    f.year.earned_premium.to_yuan_string(),
+                    f.year.insurer_losses.to_yuan_string(),
+                    f.loss_ratio_bp.map(pct).unwrap_or_default(),
+                    pct(f.scheme.guards.loss_ratio_stop_bp),
+                    fund.map(|x| x.paid.to_yuan_string()).unwrap_or_default(),
+                    fund.map(|x| x.balance.to_yuan_string()).unwrap_or_default(),
                     if f.guard.is_some() { "是" } else { "否" }.to_owned(),
                 ]
             })
