@@ -724,11 +724,7 @@ impl Service {
         let open_overdue = todos::open_subjects(tx.conn(), "loan_overdue").await?;
         let open_trigger = todos::open_subjects(tx.conn(), "loan_claim_file").await?;
         let book = store::list(tx.conn(), &Party::All, Some(LoanStatus::Servicing), 100_000).await?;
-        let mut paid: std::collections::HashMap<String, Vec<store::Repayment>> =
-            std::collections::HashMap::new();
-        for p in store::repayments_of(tx.conn(), &Party::All).await? {
-            paid.entry(p.loan_id.clone()).or_default().push(p);
-        }
+        let paid = crate::loans::by_loan(store::repayments_of(tx.conn(), &Party::All).await?);
         let (mut opened, mut closed) = (0u64, 0u64);
         let mut still_overdue = std::collections::BTreeSet::new();
         let mut still_trigger = std::collections::BTreeSet::new();

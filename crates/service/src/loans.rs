@@ -1534,7 +1534,7 @@ fn pledges_from(input: &[PledgeInput], errs: &mut Vec<FieldError>) -> Vec<Pledge
 }
 
 /// Repayments grouped by their loan.
-fn by_loan(all: Vec<Repayment>) -> std::collections::HashMap<String, Vec<Repayment>> {
+pub(crate) fn by_loan(all: Vec<Repayment>) -> std::collections::HashMap<String, Vec<Repayment>> {
     let mut m: std::collections::HashMap<String, Vec<Repayment>> = std::collections::HashMap::new();
     for p in all {
         m.entry(p.loan_id.clone()).or_default().push(p);

@@ -95,10 +95,7 @@ impl Service {
         self.require(actor, Action::SimulateScheme, &Resource::Zone, &Basis::None)?;
         let mut tx = self.store.begin_read().await?;
         let book = loans_store::list(tx.conn(), &Party::All, Some(LoanStatus::Servicing), 100_000).await?;
-        let mut paid: std::collections::HashMap<String, Vec<loans_store::Repayment>> = Default::default();
-        for p in loans_store::repayments_of(tx.conn(), &Party::All).await? {
-            paid.entry(p.loan_id.clone()).or_default().push(p);
-        }
+        let paid = crate::loans::by_loan(loans_store::repayments_of(tx.conn(), &Party::All).await?);
         let mut out = String::from("principal,pd,lgd\n");
         for l in book.iter().filter(|l| l.loan.scheme_id == scheme_id) {
             let s = crate::loans::servicing(&l.loan, paid.get(&l.loan.id).map_or(&[][..], Vec::as_slice));

@@ -2,7 +2,7 @@
 //! (its live book, or segments typed in), run as a job with progress; each party's loss
 //! distribution with its Monte Carlo error and a chart.
 
-use super::kit::{check_csrf, error_page, form_messages, html, with_status, Authed, Chrome, Page, Tr};
+use super::kit::{check_csrf, error_page, form_messages, html, with_status, Authed, Chrome, Page};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -180,8 +180,7 @@ fn est(e: &Estimate) -> String {
     }
 }
 
-fn share(tr: Tr, e: &Estimate) -> String {
-    let _ = tr;
+fn share(e: &Estimate) -> String {
     format!("{:.2}% ± {:.2}%", e.value * 100.0, e.se * 100.0)
 }
 
@@ -331,18 +330,15 @@ async fn run_page(State(st): State<AppState>, Authed { c, s, tr }: Authed, Path(
             row(tr.t("担保机构", "Guarantor").to_owned(), &r.guarantor),
         ];
         probabilities = vec![
-            (tr.t("基金需要赔付的概率", "Probability the fund pays").to_owned(), share(tr, &r.p_fund_pays)),
-            (
-                tr.t("基金耗尽的概率", "Probability the fund runs dry").to_owned(),
-                share(tr, &r.p_fund_exhausted),
-            ),
+            (tr.t("基金需要赔付的概率", "Probability the fund pays").to_owned(), share(&r.p_fund_pays)),
+            (tr.t("基金耗尽的概率", "Probability the fund runs dry").to_owned(), share(&r.p_fund_exhausted)),
             (
                 tr.t("赔付率触发暂停的概率", "Probability the loss-ratio guard trips").to_owned(),
-                share(tr, &r.p_guard_loss_ratio),
+                share(&r.p_guard_loss_ratio),
             ),
             (
                 tr.t("逾期率触发暂停的概率", "Probability the overdue-rate guard trips").to_owned(),
-                share(tr, &r.p_guard_overdue_rate),
+                share(&r.p_guard_overdue_rate),
             ),
         ];
         let unit = tr.t(" 元", " yuan");
