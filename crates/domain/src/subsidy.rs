@@ -261,6 +261,8 @@ pub struct SubsidyApplication {
     pub track: Track,
     pub stage: Stage,
     pub policy_id: Option<String>,
+    /// The loan whose guarantee premium a loan-premium programme subsidises.
+    pub loan_id: Option<String>,
     pub enterprise_id: String,
     pub status: SubsidyStatus,
     pub amount: Money,
@@ -606,6 +608,36 @@ pub struct Programme {
     /// The documents an application carries before a review passes it (rules.md §3.3).
     #[serde(default)]
     pub documents: Vec<RequiredDocument>,
+    /// A premium subsidy for the guarantee policy of a loan under a loan scheme (C7), paid
+    /// after the loan is repaid in full (rules.md §5: Shenzhen, Shanghai). Such a programme
+    /// takes loans, not catalogue policies.
+    #[serde(default)]
+    pub loan: Option<LoanRule>,
+}
+
+/// What a loan-premium programme asks of the loan (rules.md §5, Shenzhen: the loan ran at
+/// least three months, no arrears, repaid in full).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct LoanRule {
+    /// The loan ran at least this many months from disbursement to full repayment.
+    #[serde(default)]
+    pub min_months: u32,
+    /// The most days any payment was late (0: no arrears at all).
+    #[serde(default)]
+    pub max_days_past_due: u32,
+}
+
+/// What the check knows of a loan: when it was disbursed and repaid, and how late any
+/// payment was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoanFacts {
+    pub disbursed_on: Date,
+    /// The day the last of the loan was repaid (none: not repaid in full).
+    pub repaid_on: Option<Date>,
+    /// The most days any instalment was past due when it was paid (or is today).
+    pub max_days_past_due: i64,
+    /// The bank claimed on the loan.
+    pub claimed: bool,
 }
 
 /// A document a programme asks for.
@@ -670,6 +702,12 @@ impl Programme {
             return Err(bad(
                 format!("示范区方案 {} 须写明预算（budget_yuan）", self.id),
                 format!("zone programme {} must state its budget (budget_yuan)", self.id),
+            ));
+        }
+        if self.loan.is_some() && (self.kind != ProgrammeKind::Zone || self.auto_grant.is_some()) {
+            return Err(bad(
+                format!("贷款保费补贴方案 {} 须为示范区方案，且按申请审核（不自动发放）", self.id),
+                format!("loan-premium programme {} must be a zone programme reviewed on application (not auto-granted)", self.id),
             ));
         }
         if self.valid_to.is_some_and(|t| t < self.valid_from) || self.windows.iter().any(|(a, b)| b < a) {
@@ -761,6 +799,8 @@ pub struct Case {
     pub compensated_under: Vec<String>,
     /// The enterprise is banned from the programme until this date.
     pub banned_until: Option<Date>,
+    /// The case is a loan's guarantee policy (the loan's facts), not a catalogue policy.
+    pub loan: Option<LoanFacts>,
 }
 
 /// One line of the computation.
@@ -817,6 +857,10 @@ pub fn rule_label(rule: &str) -> Option<(&'static str, &'static str)> {
         "per_policy_cap" => ("单张保单上限", "per-policy cap"),
         "per_enterprise_year_cap" => ("每户每年上限", "per-enterprise-per-year cap"),
         "budget" => ("预算余额", "budget left"),
+        "loan" => ("贷款保证保险", "loan guarantee policy"),
+        "loan_repaid" => ("贷款结清", "loan repaid in full"),
+        "loan_months" => ("贷款期限", "loan duration"),
+        "loan_arrears" => ("无欠息逾期", "no arrears"),
         _ => return None,
     })
 }
@@ -846,6 +890,73 @@ pub fn assess(p: &Programme, c: &Case) -> Result<Grant, Vec<Failure>> {
             format!("产品类型 {} 不在本方案补贴范围内", c.product_type),
             format!("product type {} is not covered by the programme", c.product_type),
         );
+    }
+    match (&p.loan, &c.loan) {
+        (None, Some(_)) => no(
+            "loan",
+            "本方案不补贴贷款保证保险保费".into(),
+            "the programme does not subsidise the premium of a loan's guarantee policy".into(),
+        ),
+        (Some(_), None) => no(
+            "loan",
+            "本方案只补贴政银保贷款的保证保险保费，请从贷款页面申请".into(),
+            "the programme subsidises only the guarantee premium of a scheme loan: apply from the loan"
+                .into(),
+        ),
+        (Some(rule), Some(l)) => match l.repaid_on {
+            None => no(
+                "loan_repaid",
+                if l.claimed {
+                    "贷款未按期结清（银行已索赔），不予补贴".into()
+                } else {
+                    "贷款尚未全部结清；本方案在还清本息后补贴".into()
+                },
+                if l.claimed {
+                    "the loan was not repaid (the bank claimed on it): no subsidy".into()
+                } else {
+                    "the loan is not repaid in full; the programme pays once principal and interest are repaid".into()
+                },
+            ),
+            Some(repaid) => {
+                if repaid < crate::loan::add_months(l.disbursed_on, i64::from(rule.min_months)) {
+                    no(
+                        "loan_months",
+                        format!(
+                            "贷款自 {} 放款至 {repaid} 结清，不足 {} 个月",
+                            l.disbursed_on, rule.min_months
+                        ),
+                        format!(
+                            "the loan ran from {} to {repaid}, less than {} months",
+                            l.disbursed_on, rule.min_months
+                        ),
+                    );
+                }
+                if l.max_days_past_due > i64::from(rule.max_days_past_due) {
+                    no(
+                        "loan_arrears",
+                        format!(
+                            "还款曾逾期 {} 天（本方案{}）",
+                            l.max_days_past_due,
+                            if rule.max_days_past_due == 0 {
+                                "要求无欠息逾期".to_owned()
+                            } else {
+                                format!("最多逾期 {} 天", rule.max_days_past_due)
+                            }
+                        ),
+                        format!(
+                            "a payment was {} days late ({})",
+                            l.max_days_past_due,
+                            if rule.max_days_past_due == 0 {
+                                "the programme asks for no arrears".to_owned()
+                            } else {
+                                format!("the programme allows at most {} days", rule.max_days_past_due)
+                            }
+                        ),
+                    );
+                }
+            }
+        },
+        (None, None) => {}
     }
     if let Some(d) = on {
         if !p.in_force_on(d) {
@@ -1279,6 +1390,60 @@ mod tests {
     }
 
     #[test]
+    fn a_loan_premium_is_subsidised_only_once_the_loan_is_repaid_on_time() {
+        let ps = shipped();
+        let prog = ps.iter().find(|p| p.id == "loan_guarantee_premium").unwrap();
+        assert_eq!(prog.loan, Some(LoanRule { min_months: 3, max_days_past_due: 0 }));
+        // A 1,000,000-yuan loan's guarantee premium of 25,000 paid; repaid on time after a year.
+        let mut c = case("loan_guarantee", 25_000_00, 1_000_000_00);
+        c.loan = Some(LoanFacts {
+            disbursed_on: date!(2025 - 03 - 10),
+            repaid_on: Some(date!(2026 - 03 - 10)),
+            max_days_past_due: 0,
+            claimed: false,
+        });
+        let g = assess(prog, &c).unwrap();
+        assert_eq!((g.amount_fen, g.bound_by.as_deref()), (12_500_00, None));
+        let rules = |c: &Case, p: &Programme| -> Vec<String> {
+            assess(p, c).map_or_else(|f| f.into_iter().map(|x| x.rule).collect(), |_| Vec::new())
+        };
+        // Not repaid yet; repaid within three months; a payment ever late; claimed on.
+        let mut open = c.clone();
+        open.loan = open.loan.map(|l| LoanFacts { repaid_on: None, ..l });
+        assert_eq!(rules(&open, prog), ["loan_repaid"]);
+        let mut early = c.clone();
+        early.loan = early.loan.map(|l| LoanFacts { repaid_on: Some(date!(2025 - 06 - 09)), ..l });
+        assert_eq!(rules(&early, prog), ["loan_months"]);
+        early.loan = early.loan.map(|l| LoanFacts { repaid_on: Some(date!(2025 - 06 - 10)), ..l });
+        assert!(rules(&early, prog).is_empty());
+        let mut late = c.clone();
+        late.loan = late.loan.map(|l| LoanFacts { max_days_past_due: 4, ..l });
+        assert_eq!(rules(&late, prog), ["loan_arrears"]);
+        let mut claimed = c.clone();
+        claimed.loan = claimed.loan.map(|l| LoanFacts { repaid_on: None, claimed: true, ..l });
+        let f = assess(prog, &claimed).unwrap_err();
+        assert!(f[0].reason_en.contains("claimed"), "{f:?}");
+        // A catalogue policy under the loan programme, and a loan under a policy programme.
+        let mut policy = c.clone();
+        policy.loan = None;
+        assert_eq!(rules(&policy, prog), ["loan"]);
+        let zone = ps.iter().find(|p| p.id == "zone_tech_insurance").unwrap();
+        assert!(rules(&c, zone).contains(&"loan".to_owned()));
+        // The yearly cap per enterprise.
+        let mut big = c.clone();
+        big.granted_in_cap_year_fen = 495_000_00;
+        let g = assess(prog, &big).unwrap();
+        assert_eq!((g.amount_fen, g.bound_by.as_deref()), (5_000_00, Some("per_enterprise_year_cap")));
+        for r in ["loan", "loan_repaid", "loan_months", "loan_arrears"] {
+            assert!(rule_label(r).is_some(), "{r}");
+        }
+        // A loan programme must be a zone programme reviewed on application.
+        let mut auto = prog.clone();
+        auto.auto_grant = Some(AutoGrant { confirm_working_days: 3 });
+        assert!(auto.check().is_err());
+    }
+
+    #[test]
     fn first_set_cover_names_its_equipment_and_the_user_as_beneficiary() {
         let ps = shipped();
         let v = version_for(&ps, "first_set", date!(2020 - 01 - 01), date!(2020 - 02 - 01)).unwrap();
@@ -1390,6 +1555,7 @@ mod tests {
             track,
             stage,
             policy_id: None,
+            loan_id: None,
             enterprise_id: "e".into(),
             status,
             amount: Money::ZERO,

@@ -19,7 +19,9 @@ use crate::authz::{self, Action, Actor, Basis, Resource};
 use crate::{Result, Service, ServiceError};
 use kebao_domain::event::EventDraft;
 use kebao_domain::ledger::{AccountFlags, Transfer, TransferFlags, TransferResult};
+use kebao_domain::loan::{Loan, SchemeKind};
 use kebao_domain::policy::PolicyStatus;
+use kebao_domain::subsidy::LoanFacts;
 use kebao_domain::subsidy::{
     assess, codes, parse_programmes, parse_reason, Calendar, CapYear, Case, Failure, Grant, Objection,
     Programme, ProgrammeKind, Resolution, Stage, SubsidyApplication, SubsidyStatus, SubsidyStep, Track,
@@ -27,10 +29,36 @@ use kebao_domain::subsidy::{
 };
 use kebao_domain::user::Role;
 use kebao_domain::{FieldError, Invalid, Money};
+use kebao_store::loans as loan_store;
 use kebao_store::subsidies as store;
 use kebao_store::{ledger, orgs, policies, Tx};
 use std::collections::BTreeMap;
 use time::Date;
+
+/// A loan's repayment record as the loan-premium rules read it: the day it was repaid in
+/// full, and the most days any payment came after its instalment fell due (up to today
+/// while the loan is open).
+fn loan_facts(
+    l: &Loan,
+    disbursed_on: Date,
+    repayments: &[loan_store::Repayment],
+    today: Date,
+    claimed: bool,
+) -> LoanFacts {
+    let mut s = kebao_domain::loan::Servicing::new(l.schedule.clone());
+    let mut late = 0;
+    let mut repaid_on = None;
+    for p in repayments {
+        late = late.max(s.days_past_due(p.paid_on));
+        if s.apply(p.amount, p.paid_on).is_ok() && repaid_on.is_none() && s.repaid() {
+            repaid_on = Some(p.paid_on);
+        }
+    }
+    if repaid_on.is_none() {
+        late = late.max(s.days_past_due(today));
+    }
+    LoanFacts { disbursed_on, repaid_on, max_days_past_due: late, claimed }
+}
 
 /// What the applicant declares (a domain type; named here too for the service's callers).
 pub use kebao_domain::subsidy::Declarations;
@@ -619,6 +647,7 @@ impl Service {
             already_compensated: decl.already_compensated,
             compensated_under,
             banned_until,
+            loan: None,
         };
         Ok((prog, case, p))
     }
@@ -696,6 +725,7 @@ impl Service {
             track,
             stage,
             policy_id: Some(p.id.clone()),
+            loan_id: None,
             enterprise_id: p.enterprise_id.clone(),
             status: SubsidyStatus::Submitted,
             amount: Money::from_fen(grant.as_ref().map_or(0, |g| g.amount_fen)),
@@ -730,6 +760,216 @@ impl Service {
         );
         self.finish(tx, draft).await?;
         Ok(a)
+    }
+
+    /// Builds the case for a loan's guarantee policy under a loan-premium programme: the
+    /// premium paid when the policy was issued, and the loan's repayment record.
+    async fn case_for_loan(
+        &self,
+        tx: &mut impl kebao_store::Conn,
+        programmes: &[Programme],
+        programme_id: &str,
+        loan_id: &str,
+        with_budget: bool,
+    ) -> Result<(Programme, Case, Loan)> {
+        let l = loan_store::get(tx.conn(), loan_id).await?;
+        let Some(policy) = loan_store::policy_of(tx.conn(), &l.id).await? else {
+            return Err(conflict(
+                "no_guarantee_policy",
+                "该贷款尚无保证保险保单，无保费可补贴",
+                "the loan has no guarantee policy: there is no premium to subsidise",
+            ));
+        };
+        let today = self.today();
+        let start = policy.start.or(l.disbursed_on).unwrap_or(policy.premium_paid_on);
+        let prog = kebao_domain::subsidy::version_for(programmes, programme_id, start, today)
+            .cloned()
+            .ok_or_else(|| {
+                ServiceError::from(FieldError::new(
+                    "programme",
+                    "no_version",
+                    format!("补贴方案 `{programme_id}` 没有适用于该贷款的版本"),
+                    format!("programme `{programme_id}` has no version that applies to this loan"),
+                ))
+            })?;
+        let kind = loan_store::schemes(tx.conn())
+            .await?
+            .into_iter()
+            .find(|s| s.id == l.scheme_id && s.version == l.scheme_version)
+            .map(|s| s.kind);
+        let product_type = match kind {
+            Some(SchemeKind::IpPledge) => "ip_pledge_financing_guarantee",
+            _ => "loan_guarantee",
+        };
+        let org = orgs::get(tx.conn(), &l.enterprise_id).await?;
+        let quals = orgs::qualifications(tx.conn(), &l.enterprise_id).await?;
+        let repayments = loan_store::repayments(tx.conn(), &l.id).await?;
+        let claimed = loan_store::claim(tx.conn(), &l.id).await?.is_some();
+        let facts = l.disbursed_on.map(|on| loan_facts(&l, on, &repayments, today, claimed));
+        let mine = store::list(tx.conn(), Some(&l.enterprise_id)).await?;
+        let live = |a: &&SubsidyApplication| a.programme_id == prog.id && a.counts();
+        let cap_year = match prog.cap_year {
+            CapYear::PolicyStart => start.year(),
+            CapYear::Application => today.year(),
+        };
+        let granted_in_year: i64 = mine
+            .iter()
+            .filter(live)
+            .filter(|a| a.cap_year == cap_year && a.loan_id.as_deref() != Some(&l.id))
+            .map(|a| a.amount.fen())
+            .sum();
+        let on_loan = |a: &&SubsidyApplication| {
+            a.loan_id.as_deref() == Some(l.id.as_str()) && a.programme_id != prog.id
+        };
+        let stacked = prog.no_stacking_group.as_ref().is_some_and(|group| {
+            mine.iter().filter(on_loan).filter(|a| !a.status.ended_without_money()).any(|a| {
+                programmes
+                    .iter()
+                    .any(|x| x.id == a.programme_id && x.no_stacking_group.as_ref() == Some(group))
+            })
+        });
+        let mut compensated_under: Vec<String> = Vec::new();
+        for a in mine.iter().filter(on_loan).filter(|a| a.compensated()) {
+            if !compensated_under.contains(&a.programme_id) {
+                compensated_under.push(a.programme_id.clone());
+            }
+        }
+        let banned_until = store::ban(tx.conn(), &l.enterprise_id, &prog.id).await?;
+        let budget_left = if with_budget { self.budget_left(tx, &prog).await? } else { None };
+        let premium = policy.premium.fen();
+        let case = Case {
+            product_type: product_type.to_owned(),
+            premium_invoiced_fen: premium,
+            // The insurer issues the guarantee policy on the premium paid in full.
+            premium_paid_fen: premium,
+            sum_insured_fen: l.amount.fen(),
+            limit_fen: l.amount.fen(),
+            policy_start: Some(start),
+            policy_end: policy.end,
+            applied_on: Some(today),
+            qualifications: quals.iter().map(|(_, q)| (q.kind, q.valid_from, q.valid_to)).collect(),
+            industries: org.zone_industries.clone(),
+            uscc: org.uscc.clone(),
+            object_kind: None,
+            beneficiary_named: true,
+            year_of_cover: 1,
+            continuous: false,
+            cumulative_premium_fen: premium,
+            granted_in_cap_year_fen: granted_in_year,
+            budget_left_fen: budget_left,
+            national_in_group_fen: None,
+            stacked,
+            contract_amount_fen: None,
+            related_party: false,
+            already_compensated: false,
+            compensated_under,
+            banned_until,
+            loan: facts,
+        };
+        Ok((prog, case, l))
+    }
+
+    /// The programmes in force today that subsidise a loan's guarantee premium.
+    pub async fn loan_subsidy_programmes(&self) -> Result<Vec<Programme>> {
+        let today = self.today();
+        let all = self.subsidy_programmes().await?;
+        let mut ids: Vec<&str> = all.iter().filter(|p| p.loan.is_some()).map(|p| p.id.as_str()).collect();
+        ids.dedup();
+        Ok(ids
+            .into_iter()
+            .filter_map(|id| kebao_domain::subsidy::version_for(&all, id, today, today).cloned())
+            .collect())
+    }
+
+    /// The eligibility check of a loan's guarantee premium under a loan-premium programme:
+    /// the amount with its trace, or every failed rule (the borrower, the zone's officers).
+    pub async fn check_loan_subsidy(
+        &self,
+        actor: &Actor,
+        loan_id: &str,
+        programme_id: &str,
+    ) -> Result<(Programme, std::result::Result<Grant, Vec<Failure>>)> {
+        let programmes = self.subsidy_programmes().await?;
+        let mut tx = self.store.begin_read().await?;
+        let l = loan_store::get(tx.conn(), loan_id).await?;
+        if !self.allows(actor, Action::CheckSubsidy, &crate::loans::loan_resource(&l)) {
+            return Err(ServiceError::NotFound);
+        }
+        let (prog, case, _) = self.case_for_loan(&mut tx, &programmes, programme_id, loan_id, true).await?;
+        let r = assess(&prog, &case);
+        Ok((prog, r))
+    }
+
+    /// The borrower applies for the premium subsidy of its repaid loan's guarantee policy.
+    pub async fn apply_loan_subsidy(
+        &self,
+        actor: &Actor,
+        loan_id: &str,
+        programme_id: &str,
+    ) -> Result<SubsidyApplication> {
+        actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
+        let mut tx = self.store.begin_write().await?;
+        let l = loan_store::get(tx.conn(), loan_id).await?;
+        self.require(actor, Action::ApplySubsidy, &crate::loans::loan_resource(&l), &Basis::None)?;
+        let programmes = self.ensure_programmes(&mut tx).await?;
+        let (prog, case, l) = self.case_for_loan(&mut tx, &programmes, programme_id, loan_id, false).await?;
+        let grant = assess(&prog, &case).map_err(|f| failures_error(&f))?;
+        let today = self.today();
+        let now = self.now_us();
+        let cap_year = match prog.cap_year {
+            CapYear::PolicyStart => case.policy_start.map_or(today.year(), |d| d.year()),
+            CapYear::Application => today.year(),
+        };
+        let a = SubsidyApplication {
+            id: self.new_id(),
+            programme_id: prog.id.clone(),
+            programme_version: prog.version,
+            track: Track::Zone,
+            stage: Stage::Subsidy,
+            policy_id: None,
+            loan_id: Some(l.id.clone()),
+            enterprise_id: l.enterprise_id.clone(),
+            status: SubsidyStatus::Submitted,
+            amount: Money::from_fen(grant.amount_fen),
+            grant: Some(grant),
+            declarations: Some(Declarations::default()),
+            applied_on: today,
+            cap_year,
+            local_reviewer: None,
+            dept_reviewer: None,
+            notice_from: None,
+            notice_to: None,
+            confirm_by: None,
+            reason: None,
+            decision_ref: None,
+            created_at_us: now,
+            updated_at_us: now,
+        };
+        store::insert(tx.conn(), &a).await.map_err(|e| match e {
+            kebao_store::StoreError::Conflict(_) => conflict(
+                "already_applied",
+                "该贷款已有进行中的补贴申请",
+                "the loan already has a live application in this programme",
+            ),
+            other => other.into(),
+        })?;
+        self.sync_subsidy_todo(&mut tx, &a, &prog).await?;
+        let draft = EventDraft::new(
+            &actor.log_name(),
+            "subsidy.applied",
+            &a.id,
+            serde_json::json!({"programme": prog.id, "version": prog.version, "stage": a.stage.code(), "loan": l.id, "amount_fen": a.amount.fen()}),
+        );
+        self.finish(tx, draft).await?;
+        Ok(a)
+    }
+
+    /// The subsidy applications naming a loan (for whoever may see the loan).
+    pub async fn loan_subsidies(&self, actor: &Actor, loan_id: &str) -> Result<Vec<SubsidyApplication>> {
+        let mut tx = self.store.begin_read().await?;
+        let l = loan_store::get(tx.conn(), loan_id).await?;
+        self.require(actor, Action::ReadLoan, &crate::loans::loan_resource(&l), &Basis::None)?;
+        Ok(store::of_loan(tx.conn(), loan_id).await?)
     }
 
     /// Attaches a document to an application (its enterprise, before the review ends).
@@ -995,9 +1235,15 @@ impl Service {
         // which the reservation itself enforces).
         let programmes = self.ensure_programmes(&mut tx).await?;
         let decl = a.declarations.clone().unwrap_or_default();
-        let policy_id = a.policy_id.clone().unwrap_or_default();
-        let (_, case, _) =
-            self.case_for(&mut tx, &programmes, &a.programme_id, &policy_id, &decl, false).await?;
+        let case = match (&a.loan_id, &a.policy_id) {
+            (Some(loan_id), _) => {
+                self.case_for_loan(&mut tx, &programmes, &a.programme_id, loan_id, false).await?.1
+            }
+            (None, policy_id) => {
+                let policy_id = policy_id.clone().unwrap_or_default();
+                self.case_for(&mut tx, &programmes, &a.programme_id, &policy_id, &decl, false).await?.1
+            }
+        };
         let grant = assess(&prog, &case).map_err(|f| failures_error(&f))?;
         a.amount = Money::from_fen(grant.amount_fen);
         a.grant = Some(grant);
@@ -1253,6 +1499,7 @@ impl Service {
                 track: Track::Auto,
                 stage: Stage::Subsidy,
                 policy_id: Some(p.id.clone()),
+                loan_id: None,
                 enterprise_id: p.enterprise_id.clone(),
                 status: SubsidyStatus::Offered,
                 amount: Money::from_fen(grant.amount_fen),
@@ -1509,11 +1756,23 @@ impl Service {
     pub async fn subsidy_parties(&self, a: &SubsidyApplication) -> Result<(String, String)> {
         let mut tx = self.store.begin_read().await?;
         let name = orgs::get(tx.conn(), &a.enterprise_id).await?.name;
-        let number = match &a.policy_id {
-            Some(p) => policies::policy(tx.conn(), p).await?.number,
-            None => String::new(),
-        };
+        let number = Self::subsidy_subject_number(&mut tx, a).await?;
         Ok((name, number))
+    }
+
+    /// The number of the policy an application is for: the catalogue policy's, or the loan's
+    /// guarantee policy's.
+    async fn subsidy_subject_number(
+        tx: &mut impl kebao_store::Conn,
+        a: &SubsidyApplication,
+    ) -> Result<String> {
+        Ok(match (&a.policy_id, &a.loan_id) {
+            (Some(p), _) => policies::policy(tx.conn(), p).await?.number,
+            (None, Some(l)) => {
+                loan_store::policy_of(tx.conn(), l).await?.map(|p| p.number).unwrap_or_default()
+            }
+            (None, None) => String::new(),
+        })
     }
 
     /// The public notice roster: applications in notice (or of one status), with the enterprise's name.
@@ -1525,10 +1784,7 @@ impl Service {
         let mut out = Vec::new();
         for a in store::list(tx.conn(), None).await?.into_iter().filter(|a| a.status == status) {
             let org = orgs::get(tx.conn(), &a.enterprise_id).await?;
-            let number = match &a.policy_id {
-                Some(p) => policies::policy(tx.conn(), p).await?.number,
-                None => String::new(),
-            };
+            let number = Self::subsidy_subject_number(&mut tx, &a).await?;
             out.push((a, org.name, number));
         }
         Ok(out)

@@ -304,6 +304,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
                 "loan_policies_funds_pledges",
                 include_str!("../migrations/sqlite/0025_loan_policies_funds_pledges.sql"),
             ),
+            (26, "loan_subsidies", include_str!("../migrations/sqlite/0026_loan_subsidies.sql")),
         ],
         Backend::Postgres => &[
             (1, "registry", include_str!("../migrations/postgres/0001_registry.sql")),
@@ -334,6 +335,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
                 "loan_policies_funds_pledges",
                 include_str!("../migrations/postgres/0025_loan_policies_funds_pledges.sql"),
             ),
+            (26, "loan_subsidies", include_str!("../migrations/postgres/0026_loan_subsidies.sql")),
         ],
     };
     files

@@ -80,7 +80,7 @@ pub async fn set_setting(conn: &mut AnyConnection, key: &str, value: &str) -> Re
 
 const COLS: &str = "id, programme_id, programme_version, track, stage, policy_id, enterprise_id, status, amount_fen, \
     trace, facts, applied_on, cap_year, local_reviewer, dept_reviewer, notice_from, notice_to, confirm_by, reason, \
-    decision_ref, created_at_us, updated_at_us";
+    decision_ref, created_at_us, updated_at_us, loan_id";
 
 fn code_col<T>(r: &AnyRow, col: &str, from: fn(&str) -> Option<T>) -> Result<T> {
     let s: String = r.try_get(col)?;
@@ -98,6 +98,7 @@ fn row(r: &AnyRow) -> Result<SubsidyApplication> {
         track: code_col(r, "track", Track::from_code)?,
         stage: code_col(r, "stage", Stage::from_code)?,
         policy_id: opt_text(r, "policy_id")?,
+        loan_id: opt_text(r, "loan_id")?,
         enterprise_id: r.try_get("enterprise_id")?,
         status: code_col(r, "status", SubsidyStatus::from_code)?,
         amount: Money::from_fen(r.try_get("amount_fen")?),
@@ -128,7 +129,7 @@ fn opt_day(d: Option<Date>) -> Option<String> {
 /// Stores an application; `Conflict` when the policy already has a live one in the programme.
 pub async fn insert(conn: &mut AnyConnection, a: &SubsidyApplication) -> Result<()> {
     sqlx::query(&format!(
-        "INSERT INTO subsidy_applications ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)"
+        "INSERT INTO subsidy_applications ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)"
     ))
     .bind(&a.id)
     .bind(&a.programme_id)
@@ -156,6 +157,7 @@ pub async fn insert(conn: &mut AnyConnection, a: &SubsidyApplication) -> Result<
     .bind(a.decision_ref.clone())
     .bind(a.created_at_us)
     .bind(a.updated_at_us)
+    .bind(a.loan_id.clone())
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -223,6 +225,14 @@ pub async fn list(conn: &mut AnyConnection, enterprise_id: Option<&str>) -> Resu
             sqlx::query(&sql).fetch_all(&mut *conn).await?
         }
     };
+    rows.iter().map(row).collect()
+}
+
+/// The applications naming a loan, newest first.
+pub async fn of_loan(conn: &mut AnyConnection, loan_id: &str) -> Result<Vec<SubsidyApplication>> {
+    let sql =
+        format!("SELECT {COLS} FROM subsidy_applications WHERE loan_id = $1 ORDER BY created_at_us DESC, id");
+    let rows = sqlx::query(&sql).bind(loan_id).fetch_all(&mut *conn).await?;
     rows.iter().map(row).collect()
 }
 

@@ -898,3 +898,108 @@ contract!(
         ));
     }
 );
+
+contract!(
+    a_repaid_loan_s_guarantee_premium_is_subsidised_through_the_zone_s_review_and_a_late_one_is_not,
+    |ctx: Ctx| async move {
+        use kebao_domain::subsidy::SubsidyStatus;
+        const DAY: i64 = 86_400_000_000;
+        let l = lending(&ctx).await;
+        // The example programme asks for a tech qualification, as for other zone subsidies.
+        ctx.svc
+            .add_qualification(
+                &operator(),
+                &l.ent,
+                kebao_domain::org::Qualification {
+                    kind: kebao_domain::org::QualificationKind::HighTech,
+                    valid_from: time::macros::date!(2026 - 01 - 01),
+                    valid_to: time::macros::date!(2028 - 12 - 31),
+                    certificate_no: Some("GR202642000002".into()),
+                },
+            )
+            .await
+            .unwrap();
+        let prog = "loan_guarantee_premium";
+        let on_time = disbursed(&ctx, &l, &ask(&l, "300000"), 11).await;
+        let late = disbursed(&ctx, &l, &ask(&l, "200000"), 12).await;
+        let rules =
+            |r: std::result::Result<kebao_domain::subsidy::Grant, Vec<kebao_domain::subsidy::Failure>>| {
+                r.map_or_else(|f| f.into_iter().map(|x| x.rule).collect::<Vec<_>>(), |_| Vec::new())
+            };
+        // Being repaid: not yet; applying is refused with the rule named and changes nothing.
+        let (_, r) = ctx.svc.check_loan_subsidy(&l.borrower, &on_time, prog).await.unwrap();
+        assert_eq!(rules(r), ["loan_repaid"]);
+        let before = state(&ctx).await;
+        match ctx.svc.apply_loan_subsidy(&l.borrower, &on_time, prog).await {
+            Err(ServiceError::Invalid(i)) => {
+                assert!(i.0[0].message_en.contains("not repaid in full"), "{:?}", i.0)
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(state(&ctx).await, before);
+        // Repaid in full on the first interest date, three months after the disbursement.
+        ctx.clock.advance_us(92 * DAY);
+        let today = ctx.svc.today();
+        assert_eq!(today, time::macros::date!(2027 - 02 - 28));
+        let repay_all = |id: String, reference: &'static str| {
+            let svc = ctx.svc.clone();
+            let banker = l.z.banker.clone();
+            async move {
+                let v = svc.loan(&banker, &id).await.unwrap();
+                let payable = v.servicing.unwrap().payable_on(svc.today());
+                svc.record_repayment(
+                    &banker,
+                    &id,
+                    reference,
+                    &payable.to_yuan_string(),
+                    &svc.today().to_string(),
+                )
+                .await
+                .unwrap();
+            }
+        };
+        repay_all(on_time.clone(), "R-ON-TIME").await;
+        // The other loan's interest paid three days late, then everything.
+        ctx.clock.advance_us(3 * DAY);
+        repay_all(late.clone(), "R-LATE").await;
+        let (_, r) = ctx.svc.check_loan_subsidy(&l.z.reviewer, &late, prog).await.unwrap();
+        assert_eq!(rules(r), ["loan_arrears"]);
+        // Only the borrower's admin applies; the bank may not, nor see the check.
+        assert!(matches!(
+            ctx.svc.apply_loan_subsidy(&l.z.banker, &on_time, prog).await,
+            Err(ServiceError::Forbidden { .. })
+        ));
+        assert!(matches!(
+            ctx.svc.check_loan_subsidy(&l.z.banker, &on_time, prog).await,
+            Err(ServiceError::NotFound)
+        ));
+        let premium = ctx.svc.loan(&l.borrower, &on_time).await.unwrap().policy.unwrap().premium;
+        let (p, r) = ctx.svc.check_loan_subsidy(&l.borrower, &on_time, prog).await.unwrap();
+        assert!(p.label_en.contains("not a Donghu rule"));
+        let g = r.unwrap();
+        assert_eq!(g.amount_fen, (premium.fen() + 1) / 2);
+        let a = ctx.svc.apply_loan_subsidy(&l.borrower, &on_time, prog).await.unwrap();
+        assert_eq!(
+            (a.status, a.amount.fen(), a.loan_id.as_deref()),
+            (SubsidyStatus::Submitted, g.amount_fen, Some(on_time.as_str()))
+        );
+        match ctx.svc.apply_loan_subsidy(&l.borrower, &on_time, prog).await {
+            Err(ServiceError::Conflict(f)) => assert_eq!(f.code, "already_applied"),
+            other => panic!("{other:?}"),
+        }
+        // A loan programme takes loans only: a catalogue policy's check under it is refused.
+        assert_eq!(ctx.svc.loan_subsidies(&l.borrower, &on_time).await.unwrap().len(), 1);
+        assert_eq!(ctx.svc.subsidy_parties(&a).await.unwrap().1, "DB-T-11");
+        assert!(ctx.svc.loan_subsidy_programmes().await.unwrap().iter().any(|p| p.id == prog));
+        // The zone's review as for any zone subsidy: local review, department review with the
+        // notice, approval, payment — the ledger holds.
+        ctx.svc.subsidy_local_review(&l.z.reviewer, &a.id, true, "").await.unwrap();
+        let a = ctx.svc.subsidy_department_review(&l.approver, &a.id, true, "").await.unwrap();
+        assert_eq!(a.status, SubsidyStatus::InNotice);
+        ctx.clock.advance_us(10 * DAY);
+        ctx.svc.approve_subsidy(&l.approver, &a.id).await.unwrap();
+        let a = ctx.svc.disburse_subsidy(&l.approver, &a.id, "GK-LOAN-1").await.unwrap();
+        assert_eq!((a.status, a.amount.fen()), (SubsidyStatus::Disbursed, g.amount_fen));
+        assert!(ctx.svc.ledger_verify().await.unwrap().problems.is_empty());
+    }
+);
