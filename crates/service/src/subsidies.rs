@@ -964,6 +964,11 @@ impl Service {
         Ok(a)
     }
 
+    /// Whether the actor may apply for the premium subsidy of the loan (the borrower's admin).
+    pub fn may_apply_loan_subsidy(&self, actor: &Actor, l: &Loan) -> bool {
+        self.allows(actor, Action::ApplySubsidy, &crate::loans::loan_resource(l))
+    }
+
     /// The subsidy applications naming a loan (for whoever may see the loan).
     pub async fn loan_subsidies(&self, actor: &Actor, loan_id: &str) -> Result<Vec<SubsidyApplication>> {
         let mut tx = self.store.begin_read().await?;

@@ -319,6 +319,9 @@ pub struct LoanDetailDto {
     pub schedule: Vec<InstalmentDto>,
     pub repayments: Vec<RepaymentDto>,
     pub principal_outstanding_fen: Option<i64>,
+    /// The most a repayment today may be: interest due by today and all principal left
+    /// (none before the disbursement).
+    pub payable_today_fen: Option<i64>,
     pub days_past_due: i64,
     /// `bank`, `insurer` or `zone`: the decision the caller may make now.
     pub may_decide_as: Option<String>,
@@ -374,6 +377,7 @@ pub async fn get(
             })
             .collect(),
         principal_outstanding_fen: v.servicing.as_ref().map(|sv| sv.principal_outstanding().fen()),
+        payable_today_fen: v.servicing.as_ref().map(|sv| sv.payable_on(s.svc.today()).fen()),
         days_past_due: v.days_past_due,
         may_decide_as: v.may_decide.map(|w| w.code().to_owned()),
         policy: v.policy.as_ref().map(|p| policy_dto(&v.loan, p)),

@@ -107,6 +107,8 @@ pub fn routes() -> Router<AppState> {
         .route("/subsidy/programmes/{id}/what-if", post(subsidies::what_if))
         .route("/subsidy/dashboard", get(subsidies::dashboard))
         .route("/policies/{id}/subsidy-check", post(subsidies::check))
+        .route("/loans/{id}/subsidy-check", post(subsidies::loan_check))
+        .route("/loans/{id}/subsidy-applications", post(subsidies::loan_apply))
         .route("/subsidies", get(subsidies::list).post(subsidies::apply))
         .route("/subsidies/{id}", get(subsidies::get))
         .route("/subsidies/{id}/steps", post(subsidies::step))
@@ -224,7 +226,8 @@ async fn not_found() -> ApiError {
         claims::download_claim_document, policies::overview,
         subsidies::programmes, subsidies::load, subsidies::calendar, subsidies::check, subsidies::apply,
         subsidies::list, subsidies::get, subsidies::step, subsidies::object, subsidies::resolve, subsidies::upload,
-        subsidies::offers, subsidies::dashboard, subsidies::what_if, attachments::download,
+        subsidies::offers, subsidies::dashboard, subsidies::what_if, subsidies::loan_check, subsidies::loan_apply,
+        attachments::download,
         jobs::list, jobs::get, jobs::start, jobs::cancel, privacy::my_data, privacy::file, privacy::list,
         privacy::answer, privacy::record, privacy::get, privacy::assessments, privacy::record_assessment,
         loans::schemes, loans::list, loans::apply, loans::get, loans::decide, loans::disburse, loans::repay,

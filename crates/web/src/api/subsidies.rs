@@ -39,6 +39,9 @@ pub struct ProgrammeDto {
     pub label_en: String,
     pub valid_from: String,
     pub valid_to: Option<String>,
+    /// The programme subsidises the guarantee premium of repaid scheme loans (applied for
+    /// from the loan), not catalogue policies.
+    pub takes_loans: bool,
     /// The whole rule set.
     #[schema(value_type = Object)]
     pub rules: serde_json::Value,
@@ -57,6 +60,7 @@ pub(crate) fn programme_dto(p: &Programme) -> ProgrammeDto {
         label_en: p.label_en.clone(),
         valid_from: p.valid_from.to_string(),
         valid_to: p.valid_to.map(|d| d.to_string()),
+        takes_loans: p.loan.is_some(),
         rules: serde_json::to_value(p).unwrap_or_default(),
     }
 }
@@ -228,6 +232,8 @@ pub struct SubsidyDto {
     /// subsidy | qualification | funding
     pub stage: String,
     pub policy_id: Option<String>,
+    /// The loan whose guarantee premium a loan-premium programme subsidises.
+    pub loan_id: Option<String>,
     pub enterprise_id: String,
     pub status: String,
     pub status_zh: String,
@@ -281,6 +287,7 @@ pub(crate) fn subsidy_dto(
         track: a.track.code().to_owned(),
         stage: a.stage.code().to_owned(),
         policy_id: a.policy_id.clone(),
+        loan_id: a.loan_id.clone(),
         enterprise_id: a.enterprise_id.clone(),
         status: a.status.code().to_owned(),
         status_zh: a.status.label_zh().to_owned(),
@@ -329,6 +336,41 @@ pub async fn apply(
         .svc
         .apply_subsidy(&actor, &b.policy_id, &b.programme_id, &b.stage, &(&b.declarations).into())
         .await?;
+    Ok((StatusCode::CREATED, Json(subsidy_dto(&a, &[], &[]))))
+}
+
+/// Which loan-premium programme a loan is checked against, or applied under.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoanSubsidyDto {
+    pub programme_id: String,
+}
+
+/// Check a loan's guarantee premium against a loan-premium programme (the borrower and the
+/// zone): repaid in full, long enough, without arrears. Nothing is written.
+#[utoipa::path(post, path = "/api/v1/loans/{id}/subsidy-check", params(("id" = String, Path)), request_body = LoanSubsidyDto,
+    responses((status = 200, body = CheckResultDto), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "subsidies")]
+pub async fn loan_check(
+    State(s): State<AppState>,
+    SignedIn(actor): SignedIn,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(b): ApiJson<LoanSubsidyDto>,
+) -> ApiResult<CheckResultDto> {
+    let (p, r) = s.svc.check_loan_subsidy(&actor, &id, &b.programme_id).await?;
+    Ok(Json(check_dto(&p, &r)))
+}
+
+/// The borrower's admin applies for the premium subsidy of its repaid loan; refused with every
+/// failed rule.
+#[utoipa::path(post, path = "/api/v1/loans/{id}/subsidy-applications", params(("id" = String, Path)), request_body = LoanSubsidyDto,
+    responses((status = 201, body = SubsidyDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "subsidies")]
+pub async fn loan_apply(
+    State(s): State<AppState>,
+    SignedIn(actor): SignedIn,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(b): ApiJson<LoanSubsidyDto>,
+) -> Result<(StatusCode, Json<SubsidyDto>), ApiError> {
+    let a = s.svc.apply_loan_subsidy(&actor, &id, &b.programme_id).await?;
     Ok((StatusCode::CREATED, Json(subsidy_dto(&a, &[], &[]))))
 }
 

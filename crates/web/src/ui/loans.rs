@@ -40,6 +40,7 @@ pub fn routes() -> Router<AppState> {
         .route("/loans/{id}/recoveries", post(recovery_post))
         .route("/loans/{id}/close", post(close_post))
         .route("/loans/{id}/policy", post(policy_post))
+        .route("/loans/{id}/subsidy", post(subsidy_post))
         .route("/loans/repayments/import", post(import_post))
         .route("/loans/repayments/template.xlsx", get(repayment_template))
         .route("/loans/funds/pay", post(fund_pay_post))
@@ -642,8 +643,107 @@ struct LoanTpl {
     /// Approved, and the guarantee policy not yet issued.
     waiting_policy: bool,
     pledges: Vec<PledgeT>,
+    /// The premium subsidy: applications naming the loan, and for a repaid loan without a live
+    /// one, each loan-premium programme's check.
+    subsidies: Vec<LoanSubsidyT>,
+    subsidy_checks: Vec<LoanSubsidyCheckT>,
     today: String,
     errors: Vec<String>,
+}
+
+struct LoanSubsidyT {
+    id: String,
+    programme: String,
+    status: String,
+    amount: String,
+    applied_on: String,
+}
+
+struct LoanSubsidyCheckT {
+    programme_id: String,
+    programme: String,
+    caveat: String,
+    unconfirmed: bool,
+    eligible: bool,
+    amount: String,
+    steps: Vec<(String, String)>,
+    failures: Vec<String>,
+    can_apply: bool,
+}
+
+/// The premium subsidy's part of a loan's page.
+async fn loan_subsidy_parts(
+    st: &AppState,
+    tr: Tr,
+    actor: &kebao_service::authz::Actor,
+    l: &kebao_domain::loan::Loan,
+) -> (Vec<LoanSubsidyT>, Vec<LoanSubsidyCheckT>) {
+    let programmes = st.svc.subsidy_programmes().await.unwrap_or_default();
+    let name = |id: &str| {
+        programmes
+            .iter()
+            .find(|p| p.id == id)
+            .map_or_else(|| id.to_owned(), |p| tr.pick(p.name_zh.clone(), p.name_en.clone()))
+    };
+    let apps = st.svc.loan_subsidies(actor, &l.id).await.unwrap_or_default();
+    let live = apps.iter().any(|a| !a.status.ended_without_money());
+    let subsidies = apps
+        .iter()
+        .map(|a| LoanSubsidyT {
+            id: a.id.clone(),
+            programme: name(&a.programme_id),
+            status: tr.t(a.status.label_zh(), a.status.label_en()).to_owned(),
+            amount: a.amount.display_yuan(),
+            applied_on: a.applied_on.to_string(),
+        })
+        .collect();
+    let mut checks = Vec::new();
+    if l.status == LoanStatus::Repaid && !live {
+        let can_apply = st.svc.may_apply_loan_subsidy(actor, l);
+        for p in st.svc.loan_subsidy_programmes().await.unwrap_or_default() {
+            // Not the reader's to see (a bank's officer): no check shown.
+            let Ok((p, r)) = st.svc.check_loan_subsidy(actor, &l.id, &p.id).await else { continue };
+            let yuan = |f: i64| kebao_domain::Money::from_fen(f).display_yuan();
+            let (eligible, amount, steps, failures) = match r {
+                Ok(g) => (
+                    true,
+                    yuan(g.amount_fen),
+                    g.steps
+                        .iter()
+                        .map(|s| (tr.pick(s.label_zh.clone(), s.label_en.clone()), yuan(s.value_fen)))
+                        .collect(),
+                    Vec::new(),
+                ),
+                Err(f) => (
+                    false,
+                    String::new(),
+                    Vec::new(),
+                    f.iter()
+                        .map(|x| {
+                            format!(
+                                "{}{}{}",
+                                super::subsidies::rule_words(tr, &x.rule),
+                                tr.t("：", ": "),
+                                tr.pick(x.reason_zh.clone(), x.reason_en.clone())
+                            )
+                        })
+                        .collect(),
+                ),
+            };
+            checks.push(LoanSubsidyCheckT {
+                programme_id: p.id.clone(),
+                programme: tr.pick(p.name_zh.clone(), p.name_en.clone()),
+                caveat: super::subsidies::programme_caveat(tr, &p),
+                unconfirmed: !p.confidence.is_fact(),
+                eligible,
+                amount,
+                steps,
+                failures,
+                can_apply: can_apply && eligible,
+            });
+        }
+    }
+    (subsidies, checks)
 }
 
 async fn render_loan(
@@ -732,6 +832,7 @@ async fn render_loan(
     });
     let (fzh, fen) = funds_use_label(&l.funds_use);
     let b = bucket(v.days_past_due);
+    let (subsidies, subsidy_checks) = loan_subsidy_parts(st, tr, actor, l).await;
     Ok(html(&LoanTpl {
         id: l.id.clone(),
         enterprise: v.enterprise_name.clone(),
@@ -834,6 +935,8 @@ async fn render_loan(
                 ),
             })
             .collect(),
+        subsidies,
+        subsidy_checks,
         today: today.to_string(),
         errors,
         c,
@@ -950,6 +1053,21 @@ async fn close_post(
     check_csrf(&form, &s)?;
     let r = st.svc.close_loan(&s.actor, &id).await.map(|_| ());
     step(&st, c, &s, tr, &id, "loan_closed", r).await
+}
+
+/// The borrower applies for the premium subsidy of its repaid loan: on to the application.
+async fn subsidy_post(
+    State(st): State<AppState>,
+    Authed { c, s, tr }: Authed,
+    Path(id): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Page {
+    check_csrf(&form, &s)?;
+    let programme = form.get("programme").map_or("", String::as_str);
+    match st.svc.apply_loan_subsidy(&s.actor, &id, programme).await {
+        Ok(a) => Ok(Redirect::to(&format!("/subsidies/{}", a.id)).into_response()),
+        Err(e) => step(&st, c, &s, tr, &id, "", Err(e)).await,
+    }
 }
 
 async fn policy_post(

@@ -128,6 +128,8 @@ struct DetailTpl {
     label: String,
     unconfirmed: bool,
     policy: String,
+    /// The loan whose guarantee premium the application is for (empty: a catalogue policy).
+    loan_id: String,
     enterprise: String,
     reason: String,
     decision_ref: String,
@@ -237,6 +239,7 @@ async fn render_detail_failed(
             label: prog.map(|p| programme_caveat(tr, p)).unwrap_or_default(),
             unconfirmed: prog.is_some_and(|p| !p.confidence.is_fact()),
             policy,
+            loan_id: a.loan_id.clone().unwrap_or_default(),
             enterprise,
             reason: a.reason.clone().unwrap_or_default(),
             decision_ref: a.decision_ref.clone().unwrap_or_default(),
@@ -283,7 +286,7 @@ async fn render_detail_failed(
 }
 
 /// A rule or cap of the assessment, in words (its code where the domain has none).
-fn rule_words(tr: Tr, code: &str) -> String {
+pub(super) fn rule_words(tr: Tr, code: &str) -> String {
     rule_label(code).map_or_else(|| code.to_owned(), |(zh, en)| tr.t(zh, en).to_owned())
 }
 
@@ -488,7 +491,8 @@ async fn render_check(
     let all = st.svc.subsidy_programmes().await.unwrap_or_default();
     // One entry per programme, named by its newest version.
     let mut ids: Vec<&Programme> = Vec::new();
-    for p in &all {
+    // Loan-premium programmes take loans: they are applied for from the loan's page.
+    for p in all.iter().filter(|p| p.loan.is_none()) {
         match ids.iter_mut().find(|x| x.id == p.id) {
             Some(x) if x.version < p.version => *x = p,
             Some(_) => {}
@@ -707,7 +711,7 @@ struct DashTpl {
 /// What a page says about a programme's numbers: the document they come from once the zone
 /// confirmed them, else once, in words a citizen understands, that they are demonstration
 /// values.
-fn programme_caveat(tr: Tr, p: &kebao_domain::subsidy::Programme) -> String {
+pub(super) fn programme_caveat(tr: Tr, p: &kebao_domain::subsidy::Programme) -> String {
     if p.confidence.is_fact() {
         tr.pick(p.label_zh.clone(), p.label_en.clone())
     } else {

@@ -48,6 +48,8 @@ const ROUTE_SCOPES: &[(&str, Option<&str>)] = &[
     ("/api/v1/loans/{id}/recoveries", None),
     ("/api/v1/loans/{id}/policy", None),
     ("/api/v1/loans/{id}/close", None),
+    ("/api/v1/loans/{id}/subsidy-check", None),
+    ("/api/v1/loans/{id}/subsidy-applications", None),
     ("/api/v1/loans/repayments/import", None),
     ("/api/v1/loan-funds", None),
     ("/api/v1/loan-funds/{scheme_id}/payments", None),

@@ -970,6 +970,93 @@ async fn an_insured_loan_through_the_pages_and_the_api() {
     assert_eq!(x.status, StatusCode::OK);
     assert!(x.headers[header::CONTENT_TYPE].to_str().unwrap().contains("spreadsheetml"));
     assert_eq!(e.get("/loans/dashboard").await.status, StatusCode::FORBIDDEN);
+    // Repaid in full on the first interest date, three months on: the borrower's page offers
+    // the guarantee premium subsidy with its computation; applying goes to the application,
+    // which links back to the loan. The bank is not offered it.
+    app.svc
+        .add_qualification(
+            &op,
+            &ent.id,
+            kebao_domain::org::Qualification {
+                kind: kebao_domain::org::QualificationKind::HighTech,
+                valid_from: time::macros::date!(2026 - 01 - 01),
+                valid_to: time::macros::date!(2028 - 12 - 31),
+                certificate_no: Some("GR202642000009".into()),
+            },
+        )
+        .await
+        .unwrap();
+    let et = e.token("ent.loan").await;
+    let r = e
+        .json(
+            "POST",
+            &format!("/api/v1/loans/{id}/subsidy-check"),
+            Some(&et),
+            serde_json::json!({"programme_id": "loan_guarantee_premium"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(
+        (r.json()["eligible"].as_bool(), r.json()["failures"][0]["rule"].as_str()),
+        (Some(false), Some("loan_repaid"))
+    );
+    app.clock.advance_us(92 * 86_400_000_000);
+    // Sessions and tokens have lapsed meanwhile: everyone signs in again.
+    let mut e = Client::new(&app);
+    e.login("ent.loan", PW).await;
+    let et = e.token("ent.loan").await;
+    let mut b = Client::new(&app);
+    b.login("banker", PW).await;
+    let bk = b.token("banker").await;
+    let owed = b.get_auth(&format!("/api/v1/loans/{id}"), &bk).await.json();
+    let payable = owed["payable_today_fen"].as_i64().expect("payable today");
+    let r = b
+        .json(
+            "POST",
+            &format!("/api/v1/loans/{id}/repayments"),
+            Some(&bk),
+            serde_json::json!({"reference": "TX-ALL", "amount_yuan": kebao_domain::Money::from_fen(payable).to_yuan_string(), "paid_on": "2027-02-28"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let page = e.get(&format!("/loans/{id}")).await.text();
+    assert!(
+        page.contains("id=\"subsidy-check-loan_guarantee_premium\"")
+            && page.contains("class=\"apply-subsidy\"")
+            && page.contains("深圳"),
+        "{page}"
+    );
+    assert!(!b.get(&format!("/loans/{id}")).await.text().contains("apply-subsidy"));
+    let r = b
+        .json(
+            "POST",
+            &format!("/api/v1/loans/{id}/subsidy-applications"),
+            Some(&bk),
+            serde_json::json!({"programme_id": "loan_guarantee_premium"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    let et2 = e.csrf().await;
+    let r = e
+        .post_form(
+            &format!("/loans/{id}/subsidy"),
+            &[("csrf", &et2), ("programme", "loan_guarantee_premium")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let sub = e.get(&r.location()).await.text();
+    assert!(sub.contains("id=\"sub-loan\"") && sub.contains("DB-UI-1") && sub.contains("12,500.00"), "{sub}");
+    let page = e.get(&format!("/loans/{id}")).await.text();
+    assert!(page.contains("id=\"loan-subsidies\"") && !page.contains("apply-subsidy"), "{page}");
+    let r = e
+        .json(
+            "POST",
+            &format!("/api/v1/loans/{id}/subsidy-applications"),
+            Some(&et),
+            serde_json::json!({"programme_id": "loan_guarantee_premium"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
     // Others do not see it; the schemes are listed with their sources.
     let mut o = Client::new(&app);
     let ot = o.token("ent.admin").await;
