@@ -927,6 +927,12 @@ impl Service {
             } else {
                 ("贷款已全部结清".to_owned(), "Your loan is repaid in full".to_owned())
             };
+            let (zh, en) = match self.offer_loan_subsidy(tx, &l).await? {
+                Some((pzh, pen)) => {
+                    (format!("{zh}；可申请{pzh}"), format!("{en}; you may apply for the {pen}"))
+                }
+                None => (zh, en),
+            };
             self.tell_borrower(tx, &l, zh, en).await?;
         }
         let draft = EventDraft::new(

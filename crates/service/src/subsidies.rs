@@ -954,6 +954,7 @@ impl Service {
             other => other.into(),
         })?;
         self.sync_subsidy_todo(&mut tx, &a, &prog).await?;
+        kebao_store::todos::close_todo(tx.conn(), "loan_subsidy_apply", &l.id, now).await?;
         let draft = EventDraft::new(
             &actor.log_name(),
             "subsidy.applied",
@@ -962,6 +963,41 @@ impl Service {
         );
         self.finish(tx, draft).await?;
         Ok(a)
+    }
+
+    /// Once a loan is repaid in full: if a loan-premium programme would subsidise its
+    /// guarantee premium, the borrower's admin gets a to-do to apply (closed by the
+    /// application). Returns the programme's name when there is one.
+    pub(crate) async fn offer_loan_subsidy(&self, tx: &mut Tx, l: &Loan) -> Result<Option<(String, String)>> {
+        let programmes = self.ensure_programmes(tx).await?;
+        let today = self.today();
+        let mut ids: Vec<&str> =
+            programmes.iter().filter(|p| p.loan.is_some()).map(|p| p.id.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        for id in ids {
+            if kebao_domain::subsidy::version_for(&programmes, id, today, today).is_none() {
+                continue;
+            }
+            let (prog, case, _) = self.case_for_loan(tx, &programmes, id, &l.id, true).await?;
+            let Ok(g) = assess(&prog, &case) else { continue };
+            let amount = Money::from_fen(g.amount_fen).to_yuan_string();
+            self.loan_todo(
+                tx,
+                l,
+                &l.enterprise_id,
+                Role::EnterpriseAdmin,
+                "loan_subsidy_apply",
+                ("申请贷款保证保险保费补贴", "Apply for the loan guarantee premium subsidy"),
+                (
+                    &format!("{}，可补贴 {amount} 元", prog.name_zh),
+                    &format!("{}, {amount} yuan", prog.name_en),
+                ),
+            )
+            .await?;
+            return Ok(Some((prog.name_zh, prog.name_en)));
+        }
+        Ok(None)
     }
 
     /// Whether the actor may apply for the premium subsidy of the loan (the borrower's admin).

@@ -974,6 +974,20 @@ contract!(
             Err(ServiceError::NotFound)
         ));
         let premium = ctx.svc.loan(&l.borrower, &on_time).await.unwrap().policy.unwrap().premium;
+        // The borrower's to-do: the loan repaid on time qualifies, the late one does not.
+        let todos: Vec<(String, String)> = ctx
+            .svc
+            .inbox(&l.borrower)
+            .await
+            .unwrap()
+            .todos
+            .into_iter()
+            .filter(|t| t.kind == "loan_subsidy_apply")
+            .map(|t| (t.subject, t.title_zh))
+            .collect();
+        assert_eq!(todos.len(), 1, "{todos:?}");
+        assert_eq!(todos[0].0, on_time);
+        assert!(todos[0].1.contains("可补贴"), "{todos:?}");
         let (p, r) = ctx.svc.check_loan_subsidy(&l.borrower, &on_time, prog).await.unwrap();
         assert!(p.label_en.contains("not a Donghu rule"));
         let g = r.unwrap();
@@ -987,8 +1001,15 @@ contract!(
             Err(ServiceError::Conflict(f)) => assert_eq!(f.code, "already_applied"),
             other => panic!("{other:?}"),
         }
-        // A loan programme takes loans only: a catalogue policy's check under it is refused.
         assert_eq!(ctx.svc.loan_subsidies(&l.borrower, &on_time).await.unwrap().len(), 1);
+        assert!(!ctx
+            .svc
+            .inbox(&l.borrower)
+            .await
+            .unwrap()
+            .todos
+            .iter()
+            .any(|t| t.kind == "loan_subsidy_apply"));
         assert_eq!(ctx.svc.subsidy_parties(&a).await.unwrap().1, "DB-T-11");
         assert!(ctx.svc.loan_subsidy_programmes().await.unwrap().iter().any(|p| p.id == prog));
         // The zone's review as for any zone subsidy: local review, department review with the
