@@ -57,6 +57,9 @@ struct ClaimRef {
     claimed: Money,
 }
 
+/// The loan-premium programme the generated borrowers apply under (data/subsidy/programmes.toml).
+const LOAN_PROGRAMME: &str = "loan_guarantee_premium";
+
 struct Replay<'a> {
     svc: &'a Service,
     op: Actor,
@@ -93,6 +96,10 @@ struct Replay<'a> {
     filed: HashMap<u32, (String, Actor)>,
     /// Loan handle → (loan id, bank, insurer).
     loans: HashMap<u32, (String, usize, usize)>,
+    /// Loan handle → the borrowing enterprise.
+    borrowers: HashMap<u32, usize>,
+    /// Applications for a loan's premium subsidy (their own programme and budget).
+    loan_applications: std::collections::HashSet<u32>,
 }
 
 impl Replay<'_> {
@@ -212,6 +219,7 @@ impl Replay<'_> {
             | Command::LoanClaim { .. }
             | Command::LoanClaimPay { .. }
             | Command::LoanRecover { .. }
+            | Command::LoanSubsidy { .. }
             | Command::FundSettle => self.run_loan(c).await,
             Command::Quote { enterprise, product, limit_yuan } => {
                 let Some((who, pid, q)) = self.buyer_quote(*enterprise, *product, *limit_yuan).await? else {
@@ -417,11 +425,12 @@ impl Replay<'_> {
                 };
                 // Over what the zone office lets the approver reserve: turned down.
                 let amount = self.amounts.get(application).copied().unwrap_or(0);
-                let pass = !matches!(self.reservable_fen, Some(left) if left < amount);
+                let loan = self.loan_applications.contains(application);
+                let pass = loan || !matches!(self.reservable_fen, Some(left) if left < amount);
                 let reason = if pass { "" } else { "本期补贴预算已安排完毕，不予公示" };
                 match self.svc.subsidy_department_review(&a, &id, pass, reason).await {
                     Ok(_) => {
-                        if let (true, Some(left)) = (pass, self.reservable_fen.as_mut()) {
+                        if let (true, false, Some(left)) = (pass, loan, self.reservable_fen.as_mut()) {
                             *left -= amount;
                         }
                         Ok(None)
@@ -857,6 +866,7 @@ impl Replay<'_> {
                 match self.svc.apply_loan(&who, &ent_id, &input).await {
                     Ok(l) => {
                         self.loans.insert(*loan, (l.id, *bank, *insurer));
+                        self.borrowers.insert(*loan, *enterprise);
                         Ok(None)
                     }
                     Err(e) => refused(e),
@@ -988,6 +998,21 @@ impl Replay<'_> {
                     Err(e) => refused(e),
                 }
             }
+            Command::LoanSubsidy { loan, application } => {
+                let (Some((id, _, _)), Some(&e)) = (loan_of(self, loan), self.borrowers.get(loan)) else {
+                    return Ok(Some(NOT_CREATED.into()));
+                };
+                let who = self.enterprise(e).await?;
+                match self.svc.apply_loan_subsidy(&who, &id, LOAN_PROGRAMME).await {
+                    Ok(a) => {
+                        self.amounts.insert(*application, a.amount.fen());
+                        self.applications.insert(*application, a.id);
+                        self.loan_applications.insert(*application);
+                        Ok(None)
+                    }
+                    Err(e) => refused(e),
+                }
+            }
             Command::FundSettle => {
                 let Some(a) = self.approver.clone() else { return Ok(Some(NOT_CREATED.into())) };
                 let funds = match self.svc.loan_funds(&a).await {
@@ -1051,6 +1076,7 @@ fn kind(c: &Command) -> &'static str {
         Command::LoanClaimPay { .. } => "loan_claim_pay",
         Command::LoanRecover { .. } => "loan_recover",
         Command::FundSettle => "fund_settle",
+        Command::LoanSubsidy { .. } => "loan_subsidy",
         Command::Verify { .. } => "verify",
         Command::ApplySubsidy { .. } => "apply_subsidy",
         Command::LocalReview { .. } => "local_review",
@@ -1252,6 +1278,8 @@ pub async fn replay(
         filing_templates,
         filed: HashMap::new(),
         loans: HashMap::new(),
+        borrowers: HashMap::new(),
+        loan_applications: std::collections::HashSet::new(),
     };
     let mut summary = Summary::default();
     let total_days = u64::from(years) * 365;

@@ -44,6 +44,10 @@ pub struct LoanRates {
     pub decline_share: f64,
     pub recovery_share: f64,
     pub recovered_share: [f64; 2],
+    /// Share of borrowers, repaid on time and holding a tech qualification, that apply for
+    /// the guarantee premium subsidy after the loan is repaid.
+    #[serde(default)]
+    pub subsidy_share: f64,
     pub schemes: Vec<LoanScheme>,
 }
 
@@ -315,6 +319,9 @@ pub enum Command {
     LoanRecover { loan: u32, share_bp: u32 },
     /// The zone's approver records what the risk-compensation funds owe and may pay.
     FundSettle,
+    /// The borrower applies for the guarantee premium subsidy of its repaid loan (then the
+    /// zone's review, as `LocalReview` … `DisburseSubsidy` with the same application).
+    LoanSubsidy { loan: u32, application: u32 },
 }
 
 /// What to generate.
@@ -828,6 +835,7 @@ fn order(c: &Command) -> u8 {
         Command::LoanClaimPay { .. } => 27,
         Command::LoanRecover { .. } => 28,
         Command::FundSettle => 29,
+        Command::LoanSubsidy { .. } => 30,
     }
 }
 
@@ -849,8 +857,13 @@ fn loans(g: &mut Gen<'_>) {
         return;
     };
     for year in 0..plan.years {
-        for (e, _) in plan.buyers.iter().enumerate() {
+        for (e, buyer) in plan.buyers.iter().enumerate() {
             if g.rng.random::<f64>() >= r.share {
+                continue;
+            }
+            // The schemes lend to small and micro enterprises: 300 staff or more is at least
+            // medium-sized in every industry (工信部联企业〔2011〕300号), and large in some.
+            if buyer.staff >= 300.0 {
                 continue;
             }
             let day = year * YEAR + g.rng.random_range(0..YEAR - 20);
@@ -937,14 +950,48 @@ fn loans(g: &mut Gen<'_>) {
             };
             let defaults = g.rng.random::<f64>() < default_share;
             let paid = if defaults { g.rng.random_range(0..instalments.min(3)) } else { instalments };
+            let mut on_time = true;
+            let mut last_paid = disbursed;
             for n in 0..paid {
                 let late = if g.rng.random::<f64>() < late_share { g.rng.random_range(3..=25) } else { 0 };
+                on_time &= late == 0;
                 let on = due_day(n).saturating_add(late);
                 if on < g.horizon {
                     g.out.at(on, Command::LoanRepay { loan, n });
+                    last_paid = on;
+                } else {
+                    on_time = false;
                 }
             }
             if !defaults {
+                // Repaid on time: the premium subsidy (for a qualified borrower), reviewed as
+                // any zone subsidy.
+                let applied = last_paid + g.rng.random_range(5..=30);
+                let held = g.quals.get(e).into_iter().flatten().any(|(k, from, to)| {
+                    ["high_tech", "tech_sme", "specialised", "gazelle", "little_giant"].contains(&k.as_str())
+                        && *from <= year_of(applied)
+                        && year_of(applied) <= *to
+                });
+                if on_time && held && applied < g.horizon && g.rng.random::<f64>() < r.subsidy_share {
+                    let application = g.next_application;
+                    g.next_application += 1;
+                    // Steps after the years end are still waiting on the zone's people.
+                    let local = applied + g.rng.random_range(3..=12);
+                    let dept = local + g.rng.random_range(2..=8);
+                    let approve = dept + g.rng.random_range(9..=15);
+                    let pay = approve + g.rng.random_range(3..=15);
+                    for (d, c) in [
+                        (applied, Command::LoanSubsidy { loan, application }),
+                        (local, Command::LocalReview { application, pass: true }),
+                        (dept, Command::DepartmentReview { application }),
+                        (approve, Command::ApproveSubsidy { application }),
+                        (pay, Command::DisburseSubsidy { application }),
+                    ] {
+                        if d < g.horizon {
+                            g.out.at(d, c);
+                        }
+                    }
+                }
                 continue;
             }
             // The first instalment missed: interest unpaid for 90 days, and never within the
@@ -1124,6 +1171,10 @@ mod tests {
                 | Command::LoanClaim { loan }
                 | Command::LoanClaimPay { loan }
                 | Command::LoanRecover { loan, .. } => assert!(loans.contains(loan), "{c:?}"),
+                Command::LoanSubsidy { loan, application } => {
+                    assert!(loans.contains(loan), "{c:?}");
+                    applications.push(*application);
+                }
                 Command::FundSettle => {}
                 Command::Quote { enterprise, product, .. } => {
                     assert!(*enterprise < p.buyers.len() && *product < p.offers.len(), "{c:?}");
