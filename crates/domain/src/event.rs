@@ -461,6 +461,7 @@ pub fn action_label(action: &str) -> Option<(&'static str, &'static str)> {
         "loan.repayment_recorded" => ("登记贷款还款", "Loan repayment recorded"),
         "loan.claimed" => ("银行索赔（贷款保证保险）", "Loan guarantee claim filed"),
         "loan.claim_paid" => ("保险赔付（贷款保证保险）", "Loan guarantee claim paid"),
+        "loan.guarantee_paid" => ("担保机构支付分担损失", "Guarantor's share of a loan loss paid"),
         "loan.recovery_recorded" => ("登记追偿所得", "Loan recovery recorded"),
         "loan.policy_issued" => ("签发贷款保证保险保单", "Loan guarantee policy issued"),
         "loan.fund_paid" => ("风险补偿基金支付", "Risk-compensation fund paid"),

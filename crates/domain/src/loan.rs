@@ -164,6 +164,9 @@ pub struct Loan {
     pub enterprise_id: String,
     pub bank_id: String,
     pub insurer_id: String,
+    /// The guarantee organisation that bears the scheme's guarantor share of a loss (only
+    /// where the scheme gives one).
+    pub guarantor_id: Option<String>,
     pub amount: Money,
     pub term_months: i64,
     pub rate_bp: i64,
@@ -1227,6 +1230,10 @@ pub struct LoanClaim {
     pub paid_reference: Option<String>,
     pub filed_by: String,
     pub paid_by: Option<String>,
+    /// The guarantor's payment of its share to the bank.
+    pub guarantor_paid_on: Option<Date>,
+    pub guarantor_paid_reference: Option<String>,
+    pub guarantor_paid_by: Option<String>,
 }
 
 impl TriggerMet {
@@ -1957,6 +1964,7 @@ mod tests {
             enterprise_id: "e".into(),
             bank_id: "b".into(),
             insurer_id: "i".into(),
+            guarantor_id: None,
             amount: Money::from_fen(100_000_000),
             term_months: 12,
             rate_bp: 380,

@@ -855,6 +855,7 @@ impl Replay<'_> {
                     scheme_id: scheme.clone(),
                     bank_id,
                     insurer_id,
+                    guarantor_id: String::new(),
                     amount_yuan: amount_yuan.to_string(),
                     term_months: term_months.to_string(),
                     rate_pct: rate_pct.clone(),

@@ -210,6 +210,7 @@ impl Run<'_> {
                     scheme_id: scheme.clone(),
                     bank_id: self.org_of(bank).await?,
                     insurer_id: self.org_of(insurer).await?,
+                    guarantor_id: String::new(),
                     amount_yuan: amount_yuan.to_string(),
                     term_months: term_months.to_string(),
                     rate_pct: rate_pct.clone(),

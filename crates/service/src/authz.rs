@@ -158,6 +158,7 @@ pub enum Action {
     ServiceLoan,
     /// Paying the bank's claim on a defaulted loan (its insurer).
     PayLoanClaim,
+    PayLoanGuarantee,
     /// Issuing the loan guarantee policy on an approved loan (its insurer).
     IssueLoanPolicy,
     /// Recording the risk-compensation fund's payments (the zone's approvers).
@@ -249,6 +250,7 @@ impl Action {
             Action::ApproveLoanAsZone => "approve_loan_as_zone",
             Action::ServiceLoan => "service_loan",
             Action::PayLoanClaim => "pay_loan_claim",
+            Action::PayLoanGuarantee => "pay_loan_guarantee",
             Action::IssueLoanPolicy => "issue_loan_policy",
             Action::PayLoanFund => "pay_loan_fund",
             Action::SimulateScheme => "simulate_scheme",
@@ -334,6 +336,7 @@ impl Action {
         Action::ApproveLoanAsZone,
         Action::ServiceLoan,
         Action::PayLoanClaim,
+        Action::PayLoanGuarantee,
         Action::IssueLoanPolicy,
         Action::PayLoanFund,
         Action::SimulateScheme,
@@ -419,6 +422,7 @@ impl Action {
             Action::ApproveLoanAsZone => "approve a loan for the zone",
             Action::ServiceLoan => "disburse a loan, record its repayments and claim on its default",
             Action::PayLoanClaim => "pay a claim on a defaulted loan",
+            Action::PayLoanGuarantee => "pay the guarantor's share of a defaulted loan's loss",
             Action::IssueLoanPolicy => "issue a loan guarantee policy",
             Action::PayLoanFund => "record the risk-compensation fund's payments",
             Action::SimulateScheme => "run a loan scheme simulation",
@@ -506,6 +510,7 @@ pub struct LoanCase {
     pub enterprise_id: String,
     pub bank_id: String,
     pub insurer_id: String,
+    pub guarantor_id: Option<String>,
     pub status: String,
 }
 
@@ -877,12 +882,15 @@ impl Authz {
             Resource::Loan(c) => {
                 let r = uid(resource.type_name(), &c.id)?;
                 let org = |id: &str| uid("Kebao::Organisation", id).map(RestrictedExpression::new_entity_uid);
-                let attrs = HashMap::from([
+                let mut attrs = HashMap::from([
                     ("enterprise".to_owned(), org(&c.enterprise_id)?),
                     ("bank".to_owned(), org(&c.bank_id)?),
                     ("insurer".to_owned(), org(&c.insurer_id)?),
                     ("status".to_owned(), RestrictedExpression::new_string(c.status.clone())),
                 ]);
+                if let Some(g) = &c.guarantor_id {
+                    attrs.insert("guarantor".to_owned(), org(g)?);
+                }
                 entities.push(Entity::new(r.clone(), attrs, HashSet::new()).map_err(|e| e.to_string())?);
                 r
             }

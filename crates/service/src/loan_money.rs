@@ -372,19 +372,22 @@ impl Service {
                 if payments.iter().any(|p| p.loan_id.as_deref() == Some(c.loan_id.as_str())) {
                     continue;
                 }
-                let amount = self.pool_due(tx, &scheme, &c.loan_id, c.bank_share, balance).await?;
+                // A guaranteed loan: the pool pays the guarantor on its share (Anhui: 20 %
+                // to the guarantor); a direct loan, the bank on the loss it keeps.
+                let l = store::get(tx.conn(), &c.loan_id).await?;
+                let (payee, exposure, guaranteed) = match &l.guarantor_id {
+                    Some(g) if c.guarantor_share.fen() > 0 => (g.clone(), c.guarantor_share, true),
+                    _ => (l.bank_id.clone(), c.bank_share, false),
+                };
+                let amount = self.pool_due(tx, &scheme, &c.loan_id, exposure, guaranteed, balance).await?;
                 if amount.fen() > 0 {
-                    let l = store::get(tx.conn(), &c.loan_id).await?;
                     due.push(FundDue {
                         scheme_id: scheme.id.clone(),
                         year: paid_on.year(),
                         loan_id: Some(l.id.clone()),
                         borrower_name: orgs::get(tx.conn(), &l.enterprise_id).await.map(|o| o.name).ok(),
-                        payee_id: l.bank_id.clone(),
-                        payee_name: orgs::get(tx.conn(), &l.bank_id)
-                            .await
-                            .map(|o| o.name)
-                            .unwrap_or_default(),
+                        payee_id: payee.clone(),
+                        payee_name: orgs::get(tx.conn(), &payee).await.map(|o| o.name).unwrap_or_default(),
                         amount,
                         provisional: false,
                     });
@@ -402,15 +405,17 @@ impl Service {
         Ok(FundState { scheme, size, paid, balance, payments, due, years, payees })
     }
 
-    /// What a pool pays the bank on one defaulted loan: its share of the principal lost, with
-    /// the bonus for the borrower's first loan or a pledge, at most the ceiling share of the
-    /// bank's retained loss and the fund's balance.
+    /// What a pool pays on one defaulted loan — the bank lending directly, or the guarantor
+    /// of a guaranteed loan: its share of the principal lost, with the bonus for the
+    /// borrower's first loan or a pledge, at most the ceiling share of the party's loss and
+    /// the fund's balance.
     async fn pool_due(
         &self,
         tx: &mut impl kebao_store::Conn,
         scheme: &Scheme,
         loan_id: &str,
         exposure: Money,
+        guaranteed: bool,
         balance: Money,
     ) -> Result<Money> {
         let l = store::get(tx.conn(), loan_id).await?;
@@ -423,7 +428,7 @@ impl Service {
                     && o.loan.disbursed_on.is_some_and(|d| l.disbursed_on.is_some_and(|mine| d < mine))
             });
         let pledged = !store::pledges(tx.conn(), &l.id).await?.is_empty();
-        Ok(pool_compensation(&scheme.backstop, principal, false, !earlier || pledged, exposure, balance))
+        Ok(pool_compensation(&scheme.backstop, principal, guaranteed, !earlier || pledged, exposure, balance))
     }
 
     /// The zone records what the fund pays: the amount is the scheme's, computed now (a

@@ -48,6 +48,12 @@ pub mod codes {
     pub const FUND_APPROPRIATION: u16 = 410;
     /// The fund pays the insurer (excess loss) or the bank (pool).
     pub const FUND_PAID: u16 = 411;
+    /// A claim: the guarantor's share of the loss, owed to the bank.
+    pub const CLAIM_GUARANTOR: u16 = 412;
+    /// The guarantor pays the bank its share.
+    pub const GUARANTOR_PAID: u16 = 413;
+    /// A recovery: the guarantor's part, lowering its loss.
+    pub const RECOVERY_GUARANTOR: u16 = 414;
 }
 
 /// Interest on a bullet loan is due every this many months (quarterly, as Chinese banks
@@ -60,6 +66,9 @@ pub struct LoanInput {
     pub scheme_id: String,
     pub bank_id: String,
     pub insurer_id: String,
+    /// The guarantee organisation, where the scheme gives a guarantor a share of the loss
+    /// (empty: none).
+    pub guarantor_id: String,
     pub amount_yuan: String,
     pub term_months: String,
     /// Annual loan rate in percent (`3.80`).
@@ -91,6 +100,7 @@ pub struct LoanView {
     pub enterprise_name: String,
     pub bank_name: String,
     pub insurer_name: String,
+    pub guarantor_name: Option<String>,
     pub scheme: Option<Scheme>,
     /// From disbursement: the schedule with what has been paid.
     pub servicing: Option<Servicing>,
@@ -106,6 +116,8 @@ pub struct LoanView {
     /// collection recorded as failed), or why not.
     pub trigger: Option<std::result::Result<TriggerMet, FieldError>>,
     pub may_pay_claim: bool,
+    /// The guarantor may pay its share of the claim now.
+    pub may_pay_guarantee: bool,
     /// The bank may record recoveries (after the claim is paid), and close the case.
     pub may_recover: bool,
     /// The guarantee policy, once issued, and whether the actor may issue it now.
@@ -224,6 +236,7 @@ pub(crate) fn loan_resource(l: &Loan) -> Resource {
         enterprise_id: l.enterprise_id.clone(),
         bank_id: l.bank_id.clone(),
         insurer_id: l.insurer_id.clone(),
+        guarantor_id: l.guarantor_id.clone(),
         status: l.status.code().to_owned(),
     })
 }
@@ -436,6 +449,46 @@ impl Service {
                 "choose an insurer registered on the platform",
             ));
         }
+        // A guarantor where the scheme shares the loss with one, and only then.
+        let guarantor = match (input.guarantor_id.trim(), scheme.shares.guarantor_bp > 0) {
+            ("", false) => None,
+            ("", true) => {
+                errs.push(FieldError::new(
+                    "guarantor_id",
+                    "guarantor_required",
+                    format!(
+                        "本方案由担保机构分担 {}% 的损失，请选择在平台登记的担保机构",
+                        scheme.shares.guarantor_bp as f64 / 100.0
+                    ),
+                    format!(
+                        "the scheme has a guarantor bear {}% of a loss: choose a guarantee organisation registered on the platform",
+                        scheme.shares.guarantor_bp as f64 / 100.0
+                    ),
+                ));
+                None
+            }
+            (_, false) => {
+                errs.push(FieldError::new(
+                    "guarantor_id",
+                    "no_guarantor_share",
+                    "本方案没有担保机构分担损失，不能指定担保机构",
+                    "the scheme gives no guarantor a share of the loss: no guarantor is named",
+                ));
+                None
+            }
+            (id, true) => {
+                let g = org_of_kind(&mut tx, id, OrgKind::Guarantor).await?;
+                if g.is_none() {
+                    errs.push(FieldError::new(
+                        "guarantor_id",
+                        "unknown_guarantor",
+                        "请选择在平台登记的担保机构",
+                        "choose a guarantee organisation registered on the platform",
+                    ));
+                }
+                g
+            }
+        };
         let (Some(amount), Ok(term), Some(rate), Some(premium), Some(method), Ok(bank), Ok(insurer), true) =
             (amount, term, rate, premium, method, bank, insurer, errs.is_empty())
         else {
@@ -485,6 +538,7 @@ impl Service {
             enterprise_id: ent.id.clone(),
             bank_id: bank.id.clone(),
             insurer_id: insurer.id.clone(),
+            guarantor_id: guarantor.as_ref().map(|g| g.id.clone()),
             amount,
             term_months: term,
             rate_bp: rate,
@@ -534,7 +588,8 @@ impl Service {
             "loan.applied",
             &loan.id,
             serde_json::json!({"scheme": format!("{}@{}", scheme.id, scheme.version), "enterprise": ent.id,
-                "bank": bank.id, "insurer": insurer.id, "amount_fen": amount.fen(), "term_months": term,
+                "bank": bank.id, "insurer": insurer.id, "guarantor": guarantor.as_ref().map(|g| g.id.clone()),
+                "amount_fen": amount.fen(), "term_months": term,
                 "rate_bp": rate, "premium_rate_bp": premium, "method": method.code(), "pledges": pledges.len()}),
         );
         self.finish(tx, draft).await?;
@@ -995,6 +1050,9 @@ impl Service {
             paid_reference: None,
             filed_by: actor.log_name(),
             paid_by: None,
+            guarantor_paid_on: None,
+            guarantor_paid_reference: None,
+            guarantor_paid_by: None,
         };
         store::insert_claim(tx.conn(), &claim).await?;
         for kind in ["loan_claim_file", "loan_overdue"] {
@@ -1027,6 +1085,20 @@ impl Service {
                 &l.id,
             ));
         }
+        if let (Some(g), true) = (&l.guarantor_id, shares.guarantor.fen() > 0) {
+            let g_payable = format!("loan:{}:guarantor_payable", l.id);
+            let g_losses = format!("org:{g}:guarantee_losses");
+            self.ensure_account(&mut tx, &g_payable, g, "loan_guarantee_payable", guard).await?;
+            self.ensure_account(&mut tx, &g_losses, g, "guarantee_losses", AccountFlags::default()).await?;
+            ts.push(posted(
+                format!("loan-claim-guarantor:{}", l.id),
+                g_losses,
+                g_payable,
+                shares.guarantor.fen(),
+                codes::CLAIM_GUARANTOR,
+                &l.id,
+            ));
+        }
         if shares.bank.fen() > 0 {
             ts.push(posted(
                 format!("loan-claim-retained:{}", l.id),
@@ -1054,6 +1126,20 @@ impl Service {
             (&what, &what_en),
         )
         .await?;
+        if let (Some(g), true) = (l.guarantor_id.clone(), shares.guarantor.fen() > 0) {
+            let what = format!("{}，应付 {} 元", ent.name, shares.guarantor.to_yuan_string());
+            let what_en = format!("{}, {} yuan", ent.name, shares.guarantor.to_yuan_string());
+            self.loan_todo(
+                &mut tx,
+                &l,
+                &g,
+                Role::BankOfficer,
+                "loan_guarantee_pay",
+                ("支付担保分担的贷款损失", "Pay the guarantor's share of a loan loss"),
+                (&what, &what_en),
+            )
+            .await?;
+        }
         let draft = EventDraft::new(
             &actor.log_name(),
             "loan.claimed",
@@ -1162,6 +1248,102 @@ impl Service {
             &l.id,
             serde_json::json!({"amount_fen": claim.insurer_share.fen(), "paid_on": on.to_string(),
                 "reference": reference, "late": on > claim.payout_due_on}),
+        );
+        self.finish(tx, draft).await?;
+        Ok(claim)
+    }
+
+    /// The guarantor pays the bank its share of a claimed loan's loss; the bank is told.
+    pub async fn pay_loan_guarantee(
+        &self,
+        actor: &Actor,
+        id: &str,
+        reference: &str,
+        paid_on: &str,
+    ) -> Result<LoanClaim> {
+        let mut errs = Vec::new();
+        let reference = kebao_domain::org::text_field("reference", reference, true, 64)
+            .map_err(|e| errs.push(e))
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        let on = kebao_domain::org::parse_date("paid_on", paid_on).map_err(|e| errs.push(e)).ok();
+        let (Some(on), true) = (on, errs.is_empty()) else {
+            return Err(Invalid(errs).into());
+        };
+        if on > self.today() {
+            return Err(FieldError::new(
+                "paid_on",
+                "future",
+                "支付日不能晚于今天",
+                "the payment day cannot be in the future",
+            )
+            .into());
+        }
+        let mut tx = self.store.begin_write().await?;
+        let l = store::get(tx.conn(), id).await?;
+        self.require(actor, Action::PayLoanGuarantee, &loan_resource(&l), &Basis::Own)?;
+        let Some(g) = l.guarantor_id.clone() else {
+            return Err(conflict("no_guarantor", "该贷款没有担保机构", "the loan has no guarantor"));
+        };
+        let Some(mut claim) = store::claim(tx.conn(), &l.id).await? else {
+            return Err(conflict("no_claim", "银行尚未索赔", "the bank has not claimed"));
+        };
+        if claim.guarantor_paid_on.is_some() || claim.guarantor_share.fen() == 0 {
+            return Err(conflict("paid", "担保分担的损失已支付", "the guarantor's share is paid already"));
+        }
+        if on < claim.filed_on {
+            return Err(FieldError::new(
+                "paid_on",
+                "before_claim",
+                "支付日早于索赔日",
+                "the payment is dated before the claim",
+            )
+            .into());
+        }
+        claim.guarantor_paid_on = Some(on);
+        claim.guarantor_paid_reference = Some(reference.clone());
+        claim.guarantor_paid_by = Some(actor.log_name());
+        store::pay_guarantee(tx.conn(), &claim).await?;
+        let payable = format!("loan:{}:guarantor_payable", l.id);
+        let cash = format!("org:{g}:cash_paid_out");
+        self.ensure_account(&mut tx, &cash, &g, "cash_paid_out", AccountFlags::default()).await?;
+        let t = posted(
+            format!("loan-guarantee-paid:{}", l.id),
+            payable,
+            cash,
+            claim.guarantor_share.fen(),
+            codes::GUARANTOR_PAID,
+            &l.id,
+        );
+        self.expect_transfers(&mut tx, &[t]).await?;
+        todos::close_todo(tx.conn(), "loan_guarantee_pay", &l.id, self.now_us()).await?;
+        for user in users::with_role(tx.conn(), &l.bank_id, Role::BankOfficer).await? {
+            todos::notify(
+                tx.conn(),
+                &Notification {
+                    id: self.new_id(),
+                    user_id: user,
+                    title_zh: format!(
+                        "担保机构已支付其分担的损失 {} 元",
+                        claim.guarantor_share.to_yuan_string()
+                    ),
+                    title_en: format!(
+                        "The guarantor paid its share of {} yuan",
+                        claim.guarantor_share.to_yuan_string()
+                    ),
+                    link: format!("/loans/{}", l.id),
+                    created_at_us: self.now_us(),
+                    read_at_us: None,
+                },
+            )
+            .await?;
+        }
+        let draft = EventDraft::new(
+            &actor.log_name(),
+            "loan.guarantee_paid",
+            &l.id,
+            serde_json::json!({"amount_fen": claim.guarantor_share.fen(), "paid_on": on.to_string(), "reference": reference}),
         );
         self.finish(tx, draft).await?;
         Ok(claim)
@@ -1277,6 +1459,19 @@ impl Service {
                 &l.id,
             ));
         }
+        if let (Some(g), true) = (&l.guarantor_id, parts.guarantor.fen() > 0) {
+            let g_cash = format!("org:{g}:recoveries_received");
+            let g_losses = format!("org:{g}:guarantee_losses");
+            self.ensure_account(&mut tx, &g_cash, g, "recoveries_received", AccountFlags::default()).await?;
+            ts.push(posted(
+                format!("loan-recovery-guarantor:{}", x.id),
+                g_cash,
+                g_losses,
+                parts.guarantor.fen(),
+                codes::RECOVERY_GUARANTOR,
+                &l.id,
+            ));
+        }
         self.expect_transfers(&mut tx, &ts).await?;
         let draft = EventDraft::new(
             &actor.log_name(),
@@ -1300,6 +1495,16 @@ impl Service {
                 "not_claim_paid",
                 format!("保险赔付后才能结案（当前：{}）", l.status.label_zh()),
                 format!("a loan is closed after its claim is paid (now: {})", l.status.label_en()),
+            ));
+        }
+        if store::claim(tx.conn(), &l.id)
+            .await?
+            .is_some_and(|c| c.guarantor_share.fen() > 0 && c.guarantor_paid_on.is_none())
+        {
+            return Err(conflict(
+                "guarantor_not_paid",
+                "担保机构尚未支付其分担的损失，暂不能结案",
+                "the guarantor has not yet paid its share of the loss: the case cannot be closed",
             ));
         }
         let recovered: i64 = store::recoveries(tx.conn(), &l.id).await?.iter().map(|r| r.amount.fen()).sum();
@@ -1449,6 +1654,10 @@ impl Service {
         let enterprise_name = name(orgs::get(tx.conn(), &l.enterprise_id).await?);
         let bank_name = name(orgs::get(tx.conn(), &l.bank_id).await?);
         let insurer_name = name(orgs::get(tx.conn(), &l.insurer_id).await?);
+        let guarantor_name = match &l.guarantor_id {
+            Some(g) => Some(name(orgs::get(tx.conn(), g).await?)),
+            None => None,
+        };
         let scheme = store::schemes(tx.conn())
             .await?
             .into_iter()
@@ -1473,6 +1682,9 @@ impl Service {
         };
         let may_pay_claim = self.allows(actor, Action::PayLoanClaim, &res) && l.status == LoanStatus::Claimed;
         let may_recover = self.allows(actor, Action::ServiceLoan, &res) && l.status == LoanStatus::ClaimPaid;
+        let may_pay_guarantee =
+            claim.as_ref().is_some_and(|c| c.guarantor_share.fen() > 0 && c.guarantor_paid_on.is_none())
+                && self.allows(actor, Action::PayLoanGuarantee, &res);
         Ok(LoanView {
             policy,
             may_issue_policy,
@@ -1481,12 +1693,14 @@ impl Service {
             recoveries,
             trigger,
             may_pay_claim,
+            may_pay_guarantee,
             may_recover,
             may_decide: self.reviewer_of(actor, &l),
             may_service,
             enterprise_name,
             bank_name,
             insurer_name,
+            guarantor_name,
             scheme,
             servicing: s,
             repayments,

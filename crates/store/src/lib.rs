@@ -305,6 +305,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
                 include_str!("../migrations/sqlite/0025_loan_policies_funds_pledges.sql"),
             ),
             (26, "loan_subsidies", include_str!("../migrations/sqlite/0026_loan_subsidies.sql")),
+            (27, "loan_guarantors", include_str!("../migrations/sqlite/0027_loan_guarantors.sql")),
         ],
         Backend::Postgres => &[
             (1, "registry", include_str!("../migrations/postgres/0001_registry.sql")),
@@ -336,6 +337,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
                 include_str!("../migrations/postgres/0025_loan_policies_funds_pledges.sql"),
             ),
             (26, "loan_subsidies", include_str!("../migrations/postgres/0026_loan_subsidies.sql")),
+            (27, "loan_guarantors", include_str!("../migrations/postgres/0027_loan_guarantors.sql")),
         ],
     };
     files

@@ -32,7 +32,8 @@ pub async fn schemes(conn: &mut AnyConnection) -> Result<Vec<Scheme>> {
 
 const COLS: &str = "id, scheme_id, scheme_version, enterprise_id, bank_id, insurer_id, amount_fen, term_months, \
      rate_bp, premium_rate_bp, method, funds_use, status, bank_decision, bank_reason, insurer_decision, \
-     insurer_reason, zone_decision, zone_reason, disbursed_on, schedule, applied_by, applied_at_us, updated_at_us";
+     insurer_reason, zone_decision, zone_reason, disbursed_on, schedule, applied_by, applied_at_us, updated_at_us, \
+     guarantor_id";
 
 fn decision(r: &AnyRow, who: &str) -> Result<Option<Decision>> {
     let d = crate::opt_text(r, &format!("{who}_decision"))?;
@@ -56,6 +57,7 @@ fn row(r: &AnyRow) -> Result<Loan> {
         enterprise_id: r.try_get("enterprise_id")?,
         bank_id: r.try_get("bank_id")?,
         insurer_id: r.try_get("insurer_id")?,
+        guarantor_id: crate::opt_text(r, "guarantor_id")?,
         amount: Money::from_fen(r.try_get("amount_fen")?),
         term_months: r.try_get("term_months")?,
         rate_bp: r.try_get("rate_bp")?,
@@ -87,7 +89,7 @@ fn reason(d: &Option<Decision>) -> Option<String> {
 pub async fn insert(conn: &mut AnyConnection, l: &Loan) -> Result<()> {
     sqlx::query(&format!(
         "INSERT INTO loans ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-         $17, $18, $19, $20, $21, $22, $23, $24)"
+         $17, $18, $19, $20, $21, $22, $23, $24, $25)"
     ))
     .bind(&l.id)
     .bind(&l.scheme_id)
@@ -113,6 +115,7 @@ pub async fn insert(conn: &mut AnyConnection, l: &Loan) -> Result<()> {
     .bind(&l.applied_by)
     .bind(l.applied_at_us)
     .bind(l.updated_at_us)
+    .bind(l.guarantor_id.clone())
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -159,7 +162,7 @@ pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Loan> {
 /// Whose loans a list shows.
 #[derive(Debug, Clone)]
 pub enum Party<'a> {
-    /// The loans an organisation is a party to (as borrower, bank or insurer).
+    /// The loans an organisation is a party to (as borrower, bank, insurer or guarantor).
     Of(&'a str),
     /// Every loan (the zone, the regulator).
     All,
@@ -198,7 +201,9 @@ pub async fn list(
     };
     if who.is_some() {
         let p = next();
-        sql.push_str(&format!(" AND (l.enterprise_id = {p} OR l.bank_id = {p} OR l.insurer_id = {p})"));
+        sql.push_str(&format!(
+            " AND (l.enterprise_id = {p} OR l.bank_id = {p} OR l.insurer_id = {p} OR l.guarantor_id = {p})"
+        ));
     }
     if status.is_some() {
         sql.push_str(&format!(" AND l.status = {}", next()));
@@ -303,12 +308,13 @@ pub async fn repayment_by_reference(
 
 const CLAIM_COLS: &str =
     "loan_id, filed_on, trig, trig_days, loss_base_fen, insurer_fen, bank_fen, guarantor_fen, \
-     payout_due_on, paid_on, paid_reference, filed_by, paid_by";
+     payout_due_on, paid_on, paid_reference, filed_by, paid_by, guarantor_paid_on, guarantor_paid_reference, \
+     guarantor_paid_by";
 
 /// Stores the bank's claim.
 pub async fn insert_claim(conn: &mut AnyConnection, c: &kebao_domain::loan::LoanClaim) -> Result<()> {
     sqlx::query(&format!(
-        "INSERT INTO loan_claims ({CLAIM_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+        "INSERT INTO loan_claims ({CLAIM_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
     ))
     .bind(&c.loan_id)
     .bind(c.filed_on.to_string())
@@ -323,8 +329,29 @@ pub async fn insert_claim(conn: &mut AnyConnection, c: &kebao_domain::loan::Loan
     .bind(c.paid_reference.clone())
     .bind(&c.filed_by)
     .bind(c.paid_by.clone())
+    .bind(c.guarantor_paid_on.map(|d| d.to_string()))
+    .bind(c.guarantor_paid_reference.clone())
+    .bind(c.guarantor_paid_by.clone())
     .execute(&mut *conn)
     .await?;
+    Ok(())
+}
+
+/// Records the guarantor's payment of its share, once.
+pub async fn pay_guarantee(conn: &mut AnyConnection, c: &kebao_domain::loan::LoanClaim) -> Result<()> {
+    let done = sqlx::query(
+        "UPDATE loan_claims SET guarantor_paid_on = $2, guarantor_paid_reference = $3, guarantor_paid_by = $4 \
+         WHERE loan_id = $1 AND guarantor_paid_on IS NULL",
+    )
+    .bind(&c.loan_id)
+    .bind(c.guarantor_paid_on.map(|d| d.to_string()))
+    .bind(c.guarantor_paid_reference.clone())
+    .bind(c.guarantor_paid_by.clone())
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::Conflict("the guarantor's share was paid already".into()));
+    }
     Ok(())
 }
 
@@ -366,6 +393,9 @@ pub async fn claim(conn: &mut AnyConnection, loan_id: &str) -> Result<Option<keb
         paid_reference: crate::opt_text(&r, "paid_reference")?,
         filed_by: r.try_get("filed_by")?,
         paid_by: crate::opt_text(&r, "paid_by")?,
+        guarantor_paid_on: crate::opt_date_col(&r, "guarantor_paid_on")?,
+        guarantor_paid_reference: crate::opt_text(&r, "guarantor_paid_reference")?,
+        guarantor_paid_by: crate::opt_text(&r, "guarantor_paid_by")?,
     }))
 }
 
@@ -444,7 +474,7 @@ pub async fn repayments_of(conn: &mut AnyConnection, party: &Party<'_>) -> Resul
     let rows = match party {
         Party::Of(o) => {
             sqlx::query(&format!(
-                "{base} WHERE l.enterprise_id = $1 OR l.bank_id = $1 OR l.insurer_id = $1{order}"
+                "{base} WHERE l.enterprise_id = $1 OR l.bank_id = $1 OR l.insurer_id = $1 OR l.guarantor_id = $1{order}"
             ))
             .bind(o.to_string())
             .fetch_all(&mut *conn)

@@ -68,6 +68,7 @@ fn ask(l: &Lending, amount: &str) -> LoanInput {
         scheme_id: "tianmen_style".into(),
         bank_id: l.z.bank.clone(),
         insurer_id: l.insurer.clone(),
+        guarantor_id: String::new(),
         amount_yuan: amount.into(),
         term_months: "12".into(),
         rate_pct: "3.80".into(),
@@ -1021,6 +1022,115 @@ contract!(
         ctx.svc.approve_subsidy(&l.approver, &a.id).await.unwrap();
         let a = ctx.svc.disburse_subsidy(&l.approver, &a.id, "GK-LOAN-1").await.unwrap();
         assert_eq!((a.status, a.amount.fen()), (SubsidyStatus::Disbursed, g.amount_fen));
+        assert!(ctx.svc.ledger_verify().await.unwrap().problems.is_empty());
+    }
+);
+
+contract!(
+    a_guarantor_named_on_a_loan_bears_its_share_pays_it_and_the_pool_compensates_it,
+    |ctx: Ctx| async move {
+        const DAY: i64 = 86_400_000_000;
+        let l = lending(&ctx).await;
+        // The pool example in a version where a guarantor bears 20 % of a loss.
+        let scheme = small_pool(1_000_000).replace(
+            "insurer_bp = 5000, bank_bp = 5000",
+            "insurer_bp = 5000, bank_bp = 3000, guarantor_bp = 2000",
+        );
+        assert!(scheme.contains("guarantor_bp = 2000"));
+        ctx.svc.load_loan_schemes(&l.approver, &scheme).await.unwrap();
+        let op = operator();
+        let g = ctx
+            .svc
+            .create_org(&op, &org_input("湖北省科技融资担保有限公司", &uscc(71), "guarantor"))
+            .await
+            .unwrap();
+        let g_officer = user(&ctx.svc, &g.id, "guarantee.officer", &[Role::BankOfficer]).await;
+        let mut input = ask(&l, "100000");
+        input.scheme_id = "anhui_style_pool".into();
+        // No guarantor, a bank as guarantor, a guarantor where the scheme has no share: refused,
+        // each naming the field.
+        let before = state(&ctx).await;
+        for (scheme_id, guarantor, code) in [
+            ("anhui_style_pool", String::new(), "guarantor_required"),
+            ("anhui_style_pool", l.z.bank.clone(), "unknown_guarantor"),
+            ("tianmen_style", g.id.clone(), "no_guarantor_share"),
+        ] {
+            let mut bad = input.clone();
+            bad.scheme_id = scheme_id.into();
+            bad.guarantor_id = guarantor;
+            match ctx.svc.apply_loan(&l.borrower, &l.ent, &bad).await {
+                Err(ServiceError::Invalid(i)) => {
+                    assert!(
+                        i.0.iter().any(|e| e.field == "guarantor_id" && e.code == code),
+                        "{code}: {:?}",
+                        i.0
+                    )
+                }
+                other => panic!("{code}: {other:?}"),
+            }
+        }
+        assert_eq!(state(&ctx).await, before);
+        input.guarantor_id = g.id.clone();
+        let id = disbursed(&ctx, &l, &input, 21).await;
+        // The guarantor sees the loan it stands behind; the loan names it.
+        let listed = ctx.svc.loans(&g_officer, None).await.unwrap();
+        assert_eq!(listed.iter().map(|r| r.listed.loan.id.as_str()).collect::<Vec<_>>(), [id.as_str()]);
+        let v = ctx.svc.loan(&g_officer, &id).await.unwrap();
+        assert_eq!(v.guarantor_name.as_deref(), Some("湖北省科技融资担保有限公司"));
+        assert!(!v.may_pay_guarantee && !v.may_service);
+        // Default: principal 100,000 split 50 : 30 : 20; the guarantor's share is its to-do.
+        ctx.clock.advance_us(185 * DAY);
+        let today = ctx.svc.today().to_string();
+        let c = ctx.svc.file_loan_claim(&l.z.banker, &id, true).await.unwrap();
+        assert_eq!(
+            (c.insurer_share.fen(), c.bank_share.fen(), c.guarantor_share.fen()),
+            (5_000_000, 3_000_000, 2_000_000)
+        );
+        let todos = ctx.svc.inbox(&g_officer).await.unwrap().todos;
+        assert!(todos.iter().any(|t| t.kind == "loan_guarantee_pay" && t.subject == id), "{todos:?}");
+        ctx.svc.pay_loan_claim(&l.underwriter, &id, "P-G", &today).await.unwrap();
+        // The bank cannot close while the guarantor owes; nor pay for it.
+        match ctx.svc.close_loan(&l.z.banker, &id).await {
+            Err(ServiceError::Conflict(f)) => assert_eq!(f.code, "guarantor_not_paid"),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            ctx.svc.pay_loan_guarantee(&l.z.banker, &id, "G-1", &today).await,
+            Err(ServiceError::Forbidden { .. })
+        ));
+        assert!(ctx.svc.loan(&g_officer, &id).await.unwrap().may_pay_guarantee);
+        let paid = ctx.svc.pay_loan_guarantee(&g_officer, &id, "G-1", &today).await.unwrap();
+        assert_eq!(paid.guarantor_paid_reference.as_deref(), Some("G-1"));
+        match ctx.svc.pay_loan_guarantee(&g_officer, &id, "G-2", &today).await {
+            Err(ServiceError::Conflict(f)) => assert_eq!(f.code, "paid"),
+            other => panic!("{other:?}"),
+        }
+        assert!(!ctx
+            .svc
+            .inbox(&g_officer)
+            .await
+            .unwrap()
+            .todos
+            .iter()
+            .any(|t| t.kind == "loan_guarantee_pay"));
+        // The pool compensates the guarantor of a guaranteed loan: 20 % of the bad principal
+        // plus 5 points for a first loan = 25,000, within 80 % of its 20,000 share = 16,000.
+        let f = ctx
+            .svc
+            .loan_funds(&l.approver)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|f| f.scheme.id == "anhui_style_pool")
+            .unwrap();
+        assert_eq!(
+            f.due.iter().map(|d| (d.payee_id.clone(), d.amount.fen())).collect::<Vec<_>>(),
+            [(g.id.clone(), 1_600_000)]
+        );
+        // A recovery is shared by the loss shares, the guarantor's part included.
+        let (x, _) = ctx.svc.record_recovery(&l.z.banker, &id, "R-G", "10000", &today).await.unwrap();
+        assert_eq!((x.insurer.fen(), x.bank.fen(), x.guarantor.fen()), (500_000, 300_000, 200_000));
+        ctx.svc.close_loan(&l.z.banker, &id).await.unwrap();
         assert!(ctx.svc.ledger_verify().await.unwrap().problems.is_empty());
     }
 );

@@ -86,6 +86,7 @@ pub struct LoanDto {
     pub bank_name: Option<String>,
     pub insurer_id: String,
     pub insurer_name: Option<String>,
+    pub guarantor_id: Option<String>,
     pub amount_fen: i64,
     pub term_months: i64,
     pub rate_bp: i64,
@@ -117,6 +118,7 @@ fn loan_dto(l: &Loan, names: Option<(String, String, String)>) -> LoanDto {
         bank_name: b,
         insurer_id: l.insurer_id.clone(),
         insurer_name: i,
+        guarantor_id: l.guarantor_id.clone(),
         amount_fen: l.amount.fen(),
         term_months: l.term_months,
         rate_bp: l.rate_bp,
@@ -178,6 +180,9 @@ pub struct LoanApplyDto {
     pub scheme_id: String,
     pub bank_id: String,
     pub insurer_id: String,
+    /// A guarantee organisation, where the scheme gives a guarantor a share of the loss.
+    #[serde(default)]
+    pub guarantor_id: Option<String>,
     /// Yuan, e.g. `"1000000"`.
     pub amount_yuan: String,
     pub term_months: i64,
@@ -267,6 +272,7 @@ pub async fn apply(
         scheme_id: b.scheme_id,
         bank_id: b.bank_id,
         insurer_id: b.insurer_id,
+        guarantor_id: b.guarantor_id.unwrap_or_default(),
         amount_yuan: b.amount_yuan,
         term_months: b.term_months.to_string(),
         rate_pct: b.rate_pct,
@@ -500,6 +506,9 @@ pub struct LoanClaimOutDto {
     pub payout_due_on: String,
     pub paid_on: Option<String>,
     pub paid_reference: Option<String>,
+    /// The guarantor's payment of its share.
+    pub guarantor_paid_on: Option<String>,
+    pub guarantor_paid_reference: Option<String>,
 }
 
 fn claim_dto(c: kebao_domain::loan::LoanClaim) -> LoanClaimOutDto {
@@ -514,6 +523,8 @@ fn claim_dto(c: kebao_domain::loan::LoanClaim) -> LoanClaimOutDto {
         payout_due_on: c.payout_due_on.to_string(),
         paid_on: c.paid_on.map(|d| d.to_string()),
         paid_reference: c.paid_reference,
+        guarantor_paid_on: c.guarantor_paid_on.map(|d| d.to_string()),
+        guarantor_paid_reference: c.guarantor_paid_reference,
     }
 }
 
@@ -549,6 +560,18 @@ pub async fn pay(
     ApiJson(b): ApiJson<LoanClaimPayDto>,
 ) -> ApiResult<LoanClaimOutDto> {
     Ok(Json(claim_dto(s.svc.pay_loan_claim(&actor, &id, &b.reference, &b.paid_on).await?)))
+}
+
+/// The guarantor records its payment of its share of the loss to the bank.
+#[utoipa::path(post, path = "/api/v1/loans/{id}/guarantee/pay", params(("id" = String, Path)), request_body = LoanClaimPayDto,
+    responses((status = 200, body = LoanClaimOutDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "loans")]
+pub async fn pay_guarantee(
+    State(s): State<AppState>,
+    SignedIn(actor): SignedIn,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(b): ApiJson<LoanClaimPayDto>,
+) -> ApiResult<LoanClaimOutDto> {
+    Ok(Json(claim_dto(s.svc.pay_loan_guarantee(&actor, &id, &b.reference, &b.paid_on).await?)))
 }
 
 /// A recovery after the claim.

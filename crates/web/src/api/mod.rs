@@ -143,6 +143,7 @@ pub fn routes() -> Router<AppState> {
         .route("/loans/{id}/repayments", post(loans::repay))
         .route("/loans/{id}/claim", post(loans::claim))
         .route("/loans/{id}/claim/pay", post(loans::pay))
+        .route("/loans/{id}/guarantee/pay", post(loans::pay_guarantee))
         .route("/loans/{id}/recoveries", post(loans::recover))
         .route("/loans/{id}/policy", post(loans::issue_policy))
         .route("/loans/{id}/close", post(loans::close))
@@ -231,7 +232,7 @@ async fn not_found() -> ApiError {
         jobs::list, jobs::get, jobs::start, jobs::cancel, privacy::my_data, privacy::file, privacy::list,
         privacy::answer, privacy::record, privacy::get, privacy::assessments, privacy::record_assessment,
         loans::schemes, loans::list, loans::apply, loans::get, loans::decide, loans::disburse, loans::repay,
-        loans::claim, loans::pay, loans::recover, loans::issue_policy, loans::close, loans::import_repayments, loans::funds,
+        loans::claim, loans::pay, loans::pay_guarantee, loans::recover, loans::issue_policy, loans::close, loans::import_repayments, loans::funds,
         loans::pay_fund, loans::simulate, loans::simulation
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorInfo, crate::error::ErrorDetail)),

@@ -291,6 +291,7 @@ pub(super) fn done_notice(tr: Tr, code: &str) -> Option<String> {
             "Claim filed; the insurer pays its share by the deadline.",
         ),
         "loan_claim_paid" => ("赔付已登记，并已通知银行。", "Payment recorded; the bank is told."),
+        "loan_guarantee_paid" => ("担保分担的损失已支付，并已通知银行。", "The guarantor's payment is recorded; the bank is told."),
         "loan_recovery" => ("追偿所得已登记，并按分担比例分配。", "Recovery recorded and shared by the loss shares."),
         "loan_policy_issued" => ("保证保险保单已签发，已通知银行放款。", "Policy issued; the bank is asked to disburse."),
         "repayments_imported" => ("还款批量登记完成。", "The batch of repayments is recorded."),

@@ -37,6 +37,7 @@ pub fn routes() -> Router<AppState> {
         .route("/loans/{id}/repayments", post(repayment_post))
         .route("/loans/{id}/claim", post(claim_post))
         .route("/loans/{id}/claim/pay", post(claim_pay_post))
+        .route("/loans/{id}/guarantee/pay", post(guarantee_pay_post))
         .route("/loans/{id}/recoveries", post(recovery_post))
         .route("/loans/{id}/close", post(close_post))
         .route("/loans/{id}/policy", post(policy_post))
@@ -425,6 +426,10 @@ struct NewTpl {
     schemes: Vec<SchemeT>,
     banks: Vec<(String, String)>,
     insurers: Vec<(String, String)>,
+    /// Guarantee organisations (for a scheme that gives a guarantor a share of the loss).
+    guarantors: Vec<(String, String)>,
+    /// Some scheme in force has a guarantor share.
+    any_guarantor_share: bool,
     methods: Vec<(String, String)>,
     uses: Vec<(String, String)>,
     pledge_rows: Vec<usize>,
@@ -468,6 +473,10 @@ async fn render_new(
         Ok(b) => b,
         Err(e) => return Err((c, e)),
     };
+    let guarantors = match orgs(OrgKind::Guarantor).await {
+        Ok(b) => b,
+        Err(e) => return Err((c, e)),
+    };
     let mut uses: Vec<String> = schemes.iter().flat_map(|s| s.funds_use.allowed.clone()).collect();
     uses.sort();
     uses.dedup();
@@ -475,6 +484,8 @@ async fn render_new(
         schemes: schemes.iter().map(|s| scheme_t(tr, s)).collect(),
         banks,
         insurers,
+        guarantors,
+        any_guarantor_share: schemes.iter().any(|s| s.shares.guarantor_bp > 0),
         methods: RepaymentMethod::ALL
             .iter()
             .map(|m| (m.code().to_owned(), tr.t(m.label_zh(), m.label_en()).to_owned()))
@@ -512,6 +523,7 @@ async fn apply_post(
         scheme_id: g("scheme_id"),
         bank_id: g("bank_id"),
         insurer_id: g("insurer_id"),
+        guarantor_id: g("guarantor_id"),
         amount_yuan: g("amount_yuan"),
         term_months: g("term_months"),
         rate_pct: g("rate_pct"),
@@ -566,6 +578,9 @@ struct ClaimT {
     loss_base: String,
     insurer: String,
     bank: String,
+    /// The guarantor's share and its payment (empty: no guarantor share).
+    guarantor: String,
+    guarantor_paid: String,
     due: String,
     paid: String,
     late: bool,
@@ -612,6 +627,7 @@ struct LoanTpl {
     enterprise: String,
     bank: String,
     insurer: String,
+    guarantor: String,
     scheme: String,
     place: String,
     amount: String,
@@ -636,6 +652,7 @@ struct LoanTpl {
     trigger_not_met: String,
     claim: Option<ClaimT>,
     can_pay_claim: bool,
+    can_pay_guarantee: bool,
     recoveries: Vec<RecoveryT>,
     can_recover: bool,
     policy: Option<PolicyT>,
@@ -822,6 +839,15 @@ async fn render_loan(
             loss_base: c.loss_base.display_yuan(),
             insurer: c.insurer_share.display_yuan(),
             bank: c.bank_share.display_yuan(),
+            guarantor: if c.guarantor_share.fen() > 0 {
+                c.guarantor_share.display_yuan()
+            } else {
+                String::new()
+            },
+            guarantor_paid: c
+                .guarantor_paid_on
+                .map(|d| format!("{d} · {}", c.guarantor_paid_reference.clone().unwrap_or_default()))
+                .unwrap_or_default(),
             due: c.payout_due_on.to_string(),
             paid: c
                 .paid_on
@@ -838,6 +864,7 @@ async fn render_loan(
         enterprise: v.enterprise_name.clone(),
         bank: v.bank_name.clone(),
         insurer: v.insurer_name.clone(),
+        guarantor: v.guarantor_name.clone().unwrap_or_default(),
         scheme: v
             .scheme
             .as_ref()
@@ -894,6 +921,7 @@ async fn render_loan(
         trigger_not_met,
         claim,
         can_pay_claim: v.may_pay_claim,
+        can_pay_guarantee: v.may_pay_guarantee,
         recoveries: v
             .recoveries
             .iter()
@@ -1042,6 +1070,18 @@ async fn claim_pay_post(
     let g = |k: &str| form.get(k).map_or("", String::as_str);
     let r = st.svc.pay_loan_claim(&s.actor, &id, g("reference"), g("paid_on")).await.map(|_| ());
     step(&st, c, &s, tr, &id, "loan_claim_paid", r).await
+}
+
+async fn guarantee_pay_post(
+    State(st): State<AppState>,
+    Authed { c, s, tr }: Authed,
+    Path(id): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Page {
+    check_csrf(&form, &s)?;
+    let g = |k: &str| form.get(k).map_or("", String::as_str);
+    let r = st.svc.pay_loan_guarantee(&s.actor, &id, g("reference"), g("paid_on")).await.map(|_| ());
+    step(&st, c, &s, tr, &id, "loan_guarantee_paid", r).await
 }
 
 async fn close_post(

@@ -45,6 +45,7 @@ const ROUTE_SCOPES: &[(&str, Option<&str>)] = &[
     ("/api/v1/loans/{id}/repayments", None),
     ("/api/v1/loans/{id}/claim", None),
     ("/api/v1/loans/{id}/claim/pay", None),
+    ("/api/v1/loans/{id}/guarantee/pay", None),
     ("/api/v1/loans/{id}/recoveries", None),
     ("/api/v1/loans/{id}/policy", None),
     ("/api/v1/loans/{id}/close", None),
