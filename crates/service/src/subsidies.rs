@@ -932,7 +932,8 @@ impl Service {
             status: SubsidyStatus::Submitted,
             amount: Money::from_fen(grant.amount_fen),
             grant: Some(grant),
-            declarations: Some(Declarations::default()),
+            // Nothing is declared for a loan: the platform holds its record.
+            declarations: None,
             applied_on: today,
             cap_year,
             local_reviewer: None,

@@ -142,6 +142,8 @@ struct DetailTpl {
     errors: Vec<String>,
     /// The steps the service says the reader may take now.
     can: Can,
+    /// With no step of the reader's: who the application waits on now, or that it is done.
+    waiting: String,
     attach: bool,
     resolve: bool,
     can_object: bool,
@@ -276,6 +278,7 @@ async fn render_detail_failed(
                 })
                 .collect(),
             errors,
+            waiting: if steps.is_empty() { waiting_words(tr, a.status) } else { String::new() },
             can: Can::of(&steps),
             attach: rights.attach,
             resolve: rights.resolve_objections,
@@ -468,6 +471,40 @@ struct CheckTpl {
     /// The premium is not (fully) paid: link to the policy's payment card.
     pay_first: bool,
     errors: Vec<String>,
+}
+
+/// Who an application waits on in each status, for a reader with no step of their own.
+fn waiting_words(tr: Tr, s: SubsidyStatus) -> String {
+    use SubsidyStatus as S;
+    tr.t(
+        match s {
+            S::Submitted => "下一步：等待示范区审核人员初审。",
+            S::LocalReviewed => "下一步：等待示范区审批人员复审，通过后预留资金并公示。",
+            S::InNotice => "下一步：公示期满且无未决异议后，由示范区审批人员批准。",
+            S::Approved => "下一步：等待示范区拨付资金。",
+            S::Offered => "下一步：等待企业确认享受。",
+            S::Recommended => "下一步：等待示范区报送部委。",
+            S::Forwarded => "下一步：等待部委批复。",
+            S::Qualified => "资格已审定，可在三年内申请补偿资金。",
+            S::Disbursed | S::Granted => "已办结：资金已拨付或核定。",
+            S::Rejected | S::ClawedBack | S::Lapsed | S::NotQualified | S::Refused => "已办结。",
+        },
+        match s {
+            S::Submitted => "Next: the zone's reviewers do the local review.",
+            S::LocalReviewed => {
+                "Next: the zone's approvers do the department review; passing reserves the budget and publishes a notice."
+            }
+            S::InNotice => "Next: once the notice has run without an open objection, a zone approver approves it.",
+            S::Approved => "Next: the zone pays it.",
+            S::Offered => "Next: the enterprise confirms it.",
+            S::Recommended => "Next: the zone forwards it to the ministries.",
+            S::Forwarded => "Next: the ministries decide.",
+            S::Qualified => "Qualified: funding may be applied for within three years.",
+            S::Disbursed | S::Granted => "Done: the money is paid or granted.",
+            S::Rejected | S::ClawedBack | S::Lapsed | S::NotQualified | S::Refused => "Done.",
+        },
+    )
+    .to_owned()
 }
 
 /// The declarations a form sends, checked.
