@@ -335,25 +335,40 @@ impl Interner {
         (h.finish() as usize) & (self.slots.len() - 1)
     }
 
-    /// The code of `text`, coding it if new; `None` past the most codes there can be.
-    fn code(&mut self, text: &str) -> Option<u32> {
-        let b = text.as_bytes();
+    /// The code of a level already coded whose text is exactly `b`, or the empty slot where
+    /// it would go.
+    fn probe(&self, b: &[u8]) -> Result<u32, usize> {
         let key = head(b);
         let mask = self.slots.len() - 1;
         let mut i = self.slot_of(b);
         loop {
-            let c = *self.slots.get(i)?;
+            let Some(&c) = self.slots.get(i) else { return Err(i) };
             if c == 0 {
-                break;
+                return Err(i);
             }
             let k = (c - 1) as usize;
             if self.heads.get(k) == Some(&key)
                 && (b.len() <= 16 || self.levels.get(k).map(String::as_bytes) == Some(b))
             {
-                return Some(c - 1);
+                return Ok(c - 1);
             }
             i = (i + 1) & mask;
         }
+    }
+
+    /// The code of a level already coded whose text is exactly `b`.
+    fn find(&self, b: &[u8]) -> Option<u32> {
+        self.probe(b).ok()
+    }
+
+    /// The code of `text`, coding it if new; `None` past the most codes there can be.
+    fn code(&mut self, text: &str) -> Option<u32> {
+        let b = text.as_bytes();
+        let key = head(b);
+        let i = match self.probe(b) {
+            Ok(c) => return Some(c),
+            Err(i) => i,
+        };
         let code = u32::try_from(self.levels.len()).ok().filter(|&c| c < MISSING - 1)?;
         *self.slots.get_mut(i)? = code + 1;
         self.levels.push(text.to_owned());
@@ -458,6 +473,15 @@ impl Reader<'_> {
 
     /// Codes one category cell.
     fn code(&self, coder: &mut Coder, raw: &[u8], line: u64, name: &str) -> Result<u32, TableError> {
+        // Most cells repeat a level already coded: its bytes are valid UTF-8 (they were checked
+        // when it was first coded), and what `trim` strips is whitespace, so the cell reads as
+        // that level without checking it again. Missing tokens are told apart first, as below.
+        let t = trim(raw);
+        if coder.label || !self.is_missing(t) {
+            if let Some(c) = coder.index.find(t) {
+                return Ok(c);
+            }
+        }
         let text = std::str::from_utf8(raw).map_err(|_| TableError::Utf8 {
             file: self.file.to_owned(),
             line,

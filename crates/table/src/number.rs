@@ -22,32 +22,58 @@ fn fast(cell: &[u8]) -> Option<f64> {
         Some((b'-', rest)) => (true, rest),
         _ => (false, cell),
     };
-    let mut mantissa: u64 = 0;
-    let mut count = 0usize;
-    let mut fraction: Option<usize> = None;
-    for &b in digits {
-        match b {
-            b'0'..=b'9' => {
-                // At most 19 digits fit in a u64 without overflow.
-                if count >= 19 {
-                    return None;
-                }
-                mantissa = mantissa * 10 + u64::from(b - b'0');
-                count += 1;
-                if let Some(f) = fraction.as_mut() {
-                    *f += 1;
-                }
-            }
-            b'.' if fraction.is_none() => fraction = Some(0),
-            _ => return None,
-        }
+    // The integer digits, then the fraction's after a point: two runs of digits, each
+    // accumulated without a per-byte branch on which part it is in.
+    let (mut mantissa, int_len) = digit_run(digits, 0);
+    let mut fraction = 0usize;
+    let mut end = int_len;
+    if digits.get(end) == Some(&b'.') {
+        let (m, len) = digit_run(digits.get(end + 1..).unwrap_or(&[]), mantissa);
+        mantissa = m;
+        fraction = len;
+        end += 1 + len;
     }
-    if count == 0 || mantissa > (1u64 << 53) {
+    let count = int_len + fraction;
+    // At most 19 digits fit in a u64 without overflow; the whole cell must be read.
+    if end != digits.len() || count == 0 || count > 19 || mantissa > (1u64 << 53) {
         return None;
     }
-    let scale = POW10.get(fraction.unwrap_or(0)).copied()?;
+    let scale = POW10.get(fraction).copied()?;
     let v = mantissa as f64 / scale;
     Some(if negative { -v } else { v })
+}
+
+/// The leading ASCII digits of `b` appended to `acc` (wrapping: the caller refuses more than
+/// 19 digits in all), and how many there were.
+fn digit_run(b: &[u8], mut acc: u64) -> (u64, usize) {
+    let mut n = 0;
+    // Eight digits at a time where the bytes allow (SWAR: all eight are '0'..='9').
+    while let Some(chunk) = b.get(n..n + 8) {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(chunk);
+        let v = u64::from_le_bytes(w);
+        let d = v.wrapping_sub(0x3030_3030_3030_3030);
+        // Every byte a digit: no byte borrowed below '0' and none above '9'.
+        if (d | d.wrapping_add(0x7676_7676_7676_7676)) & 0x8080_8080_8080_8080 != 0 {
+            break;
+        }
+        // Combine pairs, then quads, then the two halves (little-endian: the first digit is
+        // the lowest byte).
+        let d = (d.wrapping_mul(10) + (d >> 8)) & 0x00ff_00ff_00ff_00ff;
+        let d = (d.wrapping_mul(100) + (d >> 16)) & 0x0000_ffff_0000_ffff;
+        let d = d.wrapping_mul(10_000) + (d >> 32);
+        acc = acc.wrapping_mul(100_000_000).wrapping_add(d & 0xffff_ffff);
+        n += 8;
+    }
+    while let Some(&c) = b.get(n) {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        acc = acc.wrapping_mul(10).wrapping_add(u64::from(d));
+        n += 1;
+    }
+    (acc, n)
 }
 
 #[cfg(test)]
