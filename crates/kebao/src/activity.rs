@@ -84,6 +84,8 @@ struct Replay<'a> {
     /// keeps back (none: the programme has no budget).
     reservable_fen: Option<i64>,
     bank_ids: Vec<String>,
+    /// The zone's financing guarantors (the organisations, and who acts for each).
+    guarantor_ids: Vec<String>,
     /// Consent handle → (consent id, enterprise, bank).
     consents: HashMap<u32, (String, usize, usize)>,
     /// The last facts each enterprise reported.
@@ -175,6 +177,11 @@ impl Replay<'_> {
         self.person(format!("sim.bank{i}"), &org, "银行客户经理", &[Role::BankOfficer]).await
     }
 
+    async fn guarantee_officer(&mut self, org: &str) -> Result<Actor> {
+        let i = self.guarantor_ids.iter().position(|g| g == org).unwrap_or(0);
+        self.person(format!("sim.guarantor{i}"), org, "担保业务经理", &[Role::BankOfficer]).await
+    }
+
     async fn handler(&mut self, i: usize) -> Result<Actor> {
         let org = self.insurer_ids.get(i).cloned().ok_or_else(|| anyhow::anyhow!("no insurer {i}"))?;
         self.person(format!("sim.claims{i}"), &org, "理赔员", &[Role::ClaimsHandler]).await
@@ -218,6 +225,7 @@ impl Replay<'_> {
             | Command::LoanRepay { .. }
             | Command::LoanClaim { .. }
             | Command::LoanClaimPay { .. }
+            | Command::LoanGuaranteePay { .. }
             | Command::LoanRecover { .. }
             | Command::LoanSubsidy { .. }
             | Command::FundSettle => self.run_loan(c).await,
@@ -816,7 +824,15 @@ impl Replay<'_> {
                 term_months,
                 rate_pct,
                 premium_rate_pct,
+                guarantor,
             } => {
+                let guarantor_id = match guarantor {
+                    Some(g) => match self.guarantor_ids.get(*g) {
+                        Some(id) => id.clone(),
+                        None => return Ok(Some(NOT_CREATED.into())),
+                    },
+                    None => String::new(),
+                };
                 let (Ok(ent_id), Some(bank_id), Some(insurer_id)) = (
                     self.enterprises_id(*enterprise),
                     self.bank_ids.get(*bank).cloned(),
@@ -855,7 +871,7 @@ impl Replay<'_> {
                     scheme_id: scheme.clone(),
                     bank_id,
                     insurer_id,
-                    guarantor_id: String::new(),
+                    guarantor_id,
                     amount_yuan: amount_yuan.to_string(),
                     term_months: term_months.to_string(),
                     rate_pct: rate_pct.clone(),
@@ -973,6 +989,22 @@ impl Replay<'_> {
                     Err(e) => refused(e),
                 }
             }
+            Command::LoanGuaranteePay { loan } => {
+                let Some((id, _, _)) = loan_of(self, loan) else { return Ok(Some(NOT_CREATED.into())) };
+                let guarantor = match self.svc.loan(&self.op, &id).await {
+                    Ok(v) => v.loan.guarantor_id.unwrap_or_default(),
+                    Err(e) => return refused(e),
+                };
+                let who = self.guarantee_officer(&guarantor).await?;
+                match self
+                    .svc
+                    .pay_loan_guarantee(&who, &id, &format!("GUARANTEE-{loan}"), &today.to_string())
+                    .await
+                {
+                    Ok(_) => Ok(None),
+                    Err(e) => refused(e),
+                }
+            }
             Command::LoanRecover { loan, share_bp } => {
                 let Some((id, bank, _)) = loan_of(self, loan) else { return Ok(Some(NOT_CREATED.into())) };
                 let who = self.bank_officer(bank).await?;
@@ -1078,6 +1110,7 @@ fn kind(c: &Command) -> &'static str {
         Command::LoanRecover { .. } => "loan_recover",
         Command::FundSettle => "fund_settle",
         Command::LoanSubsidy { .. } => "loan_subsidy",
+        Command::LoanGuaranteePay { .. } => "loan_guarantee_pay",
         Command::Verify { .. } => "verify",
         Command::ApplySubsidy { .. } => "apply_subsidy",
         Command::LocalReview { .. } => "local_review",
@@ -1210,6 +1243,12 @@ pub async fn replay(
             bank_ids.push(id);
         }
     }
+    let mut guarantor_ids = Vec::new();
+    for row in zone.orgs.iter().filter(|r| r.org.kind == "guarantor" && r.parent_uscc.is_empty()) {
+        if let Some(id) = svc.org_id_by_uscc(&op, &row.org.uscc).await.map_err(err)? {
+            guarantor_ids.push(id);
+        }
+    }
     let today = svc.today();
     let programme = svc
         .subsidy_programmes()
@@ -1235,6 +1274,7 @@ pub async fn replay(
         subsidy_types,
         subsidy_qualifications,
         banks: bank_ids.len(),
+        guarantors: guarantor_ids.len(),
         newcomers: newcomers.len(),
         filings: filing_templates.len(),
     };
@@ -1272,6 +1312,7 @@ pub async fn replay(
         amounts: HashMap::new(),
         reservable_fen,
         bank_ids,
+        guarantor_ids,
         consents: HashMap::new(),
         facts,
         newcomers,

@@ -63,6 +63,10 @@ pub struct LoanScheme {
     /// in the weeks after them).
     #[serde(default)]
     pub within_years: bool,
+    /// Each loan names a guarantor (an index into the guarantors), which pays its share of a
+    /// claim.
+    #[serde(default)]
+    pub guaranteed: bool,
 }
 
 #[derive(Debug, Clone, serde::Deserialize)]
@@ -300,6 +304,8 @@ pub enum Command {
         term_months: i64,
         rate_pct: String,
         premium_rate_pct: String,
+        /// The guarantor, under a scheme that gives one a share of the loss.
+        guarantor: Option<usize>,
     },
     /// The bank or the insurer decides on the application.
     LoanReview { loan: u32, bank: bool, approve: bool },
@@ -315,6 +321,8 @@ pub enum Command {
     LoanClaim { loan: u32 },
     /// The insurer pays the bank's claim.
     LoanClaimPay { loan: u32 },
+    /// The guarantor pays the bank its share of the claim.
+    LoanGuaranteePay { loan: u32 },
     /// The bank records a recovery of `share_bp` of the loss.
     LoanRecover { loan: u32, share_bp: u32 },
     /// The zone's approver records what the risk-compensation funds owe and may pay.
@@ -341,6 +349,8 @@ pub struct Plan {
     pub subsidy_qualifications: Vec<String>,
     /// How many banks may be authorised.
     pub banks: usize,
+    /// How many financing guarantors may guarantee loans.
+    pub guarantors: usize,
     /// How many new enterprises the replayer has ready to register.
     pub newcomers: usize,
     /// How many new product filings the replayer has ready.
@@ -836,6 +846,7 @@ fn order(c: &Command) -> u8 {
         Command::LoanRecover { .. } => 28,
         Command::FundSettle => 29,
         Command::LoanSubsidy { .. } => 30,
+        Command::LoanGuaranteePay { .. } => 31,
     }
 }
 
@@ -882,6 +893,10 @@ fn loans(g: &mut Gen<'_>) {
                 continue;
             };
             let (default_share, late_share) = (scheme.default_share, scheme.late_share);
+            if scheme.guaranteed && plan.guarantors == 0 {
+                continue;
+            }
+            let guaranteed = scheme.guaranteed;
             if scheme.within_years && day + 40 + (r.term_months as u32) * 31 >= g.horizon {
                 continue;
             }
@@ -893,6 +908,7 @@ fn loans(g: &mut Gen<'_>) {
             };
             let bank = g.rng.random_range(0..plan.banks);
             let insurer = g.rng.random_range(0..plan.insurers);
+            let guarantor = guaranteed.then(|| g.rng.random_range(0..plan.guarantors));
             g.out.at(
                 day,
                 Command::LoanApply {
@@ -905,6 +921,7 @@ fn loans(g: &mut Gen<'_>) {
                     term_months: r.term_months,
                     rate_pct: r.rate_pct.clone(),
                     premium_rate_pct: r.premium_rate_pct.clone(),
+                    guarantor,
                 },
             );
             let mut d = day + g.rng.random_range(1..=5);
@@ -1007,6 +1024,12 @@ fn loans(g: &mut Gen<'_>) {
                 continue;
             }
             g.out.at(pay, Command::LoanClaimPay { loan });
+            if guarantor.is_some() {
+                let paid = pay + g.rng.random_range(5..=40);
+                if paid < g.horizon {
+                    g.out.at(paid, Command::LoanGuaranteePay { loan });
+                }
+            }
             if g.rng.random::<f64>() < r.recovery_share {
                 let at = pay + g.rng.random_range(30..=200);
                 let [lo, hi] = r.recovered_share;
@@ -1076,6 +1099,7 @@ mod tests {
             subsidy_types: vec!["rd_liability".into(), "product_liability".into()],
             subsidy_qualifications: vec!["high_tech".into()],
             banks: 2,
+            guarantors: 1,
             newcomers: 100,
             filings: 60,
         }
@@ -1170,6 +1194,7 @@ mod tests {
                 | Command::LoanRepay { loan, .. }
                 | Command::LoanClaim { loan }
                 | Command::LoanClaimPay { loan }
+                | Command::LoanGuaranteePay { loan }
                 | Command::LoanRecover { loan, .. } => assert!(loans.contains(loan), "{c:?}"),
                 Command::LoanSubsidy { loan, application } => {
                     assert!(loans.contains(loan), "{c:?}");
