@@ -533,8 +533,9 @@ impl Gen<'_> {
             if pass {
                 let dept = local + self.rng.random_range(2..=8);
                 self.out.at(dept, Command::DepartmentReview { application });
-                // Five working days of public notice, then the approval and the payment.
-                let approve = dept + self.rng.random_range(9..=15);
+                // Five working days of public notice — up to a fortnight over the May Day or
+                // National Day holidays — then the approval and the payment.
+                let approve = dept + self.rng.random_range(16..=22);
                 self.out.at(approve, Command::ApproveSubsidy { application });
                 self.out
                     .at(approve + self.rng.random_range(3..=15), Command::DisburseSubsidy { application });
@@ -873,8 +874,9 @@ fn loans(g: &mut Gen<'_>) {
                 continue;
             }
             // The schemes lend to small and micro enterprises: 300 staff or more is at least
-            // medium-sized in every industry (工信部联企业〔2011〕300号), and large in some.
-            if buyer.staff >= 300.0 {
+            // medium-sized in every industry (工信部联企业〔2011〕300号), and large in some; the
+            // facts an enterprise reports grow over the years, so the margin.
+            if buyer.staff >= 200.0 {
                 continue;
             }
             let day = year * YEAR + g.rng.random_range(0..YEAR - 20);
@@ -995,7 +997,8 @@ fn loans(g: &mut Gen<'_>) {
                     // Steps after the years end are still waiting on the zone's people.
                     let local = applied + g.rng.random_range(3..=12);
                     let dept = local + g.rng.random_range(2..=8);
-                    let approve = dept + g.rng.random_range(9..=15);
+                    // After the notice's five working days, holidays included.
+                    let approve = dept + g.rng.random_range(16..=22);
                     let pay = approve + g.rng.random_range(3..=15);
                     for (d, c) in [
                         (applied, Command::LoanSubsidy { loan, application }),

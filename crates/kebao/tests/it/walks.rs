@@ -118,7 +118,7 @@ const DAYS: &[Day] = &[
         pages: &["/dashboard", "/consents", "/orgs?kind=enterprise", "/loans", "/loans?status=servicing"],
         follow: &[("/loans?status=in_review", "#loans a[href^='/loans/']")],
     },
-    Day { login: "guarantor.officer", pages: &["/dashboard", "/consents"], follow: &[] },
+    Day { login: "guarantor.officer", pages: &["/dashboard", "/consents", "/loans"], follow: &[] },
     Day {
         login: "platform.admin",
         pages: &[

@@ -209,7 +209,7 @@ pub(super) async fn chrome_any(
                 disputes: enterprise || insurer || supervisor || ab.on_zone(Action::Mediate),
                 subsidies: enterprise || supervisor,
                 loans: enterprise
-                    || matches!(kind, Some(OrgKind::Bank | OrgKind::Insurer))
+                    || matches!(kind, Some(OrgKind::Bank | OrgKind::Guarantor | OrgKind::Insurer))
                     || ab.on_zone(Action::ReadAllLoans),
                 consents: enterprise
                     || matches!(kind, Some(OrgKind::Bank | OrgKind::Guarantor | OrgKind::Insurer)),
