@@ -592,6 +592,7 @@ struct RecoveryT {
     amount: String,
     insurer: String,
     bank: String,
+    guarantor: String,
 }
 
 struct PolicyT {
@@ -931,6 +932,7 @@ async fn render_loan(
                 amount: x.amount.display_yuan(),
                 insurer: x.insurer.display_yuan(),
                 bank: x.bank.display_yuan(),
+                guarantor: x.guarantor.display_yuan(),
             })
             .collect(),
         can_recover: v.may_recover,
