@@ -874,6 +874,7 @@ impl Service {
         let today = self.today();
         let all = self.subsidy_programmes().await?;
         let mut ids: Vec<&str> = all.iter().filter(|p| p.loan.is_some()).map(|p| p.id.as_str()).collect();
+        ids.sort_unstable();
         ids.dedup();
         Ok(ids
             .into_iter()
