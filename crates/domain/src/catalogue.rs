@@ -407,7 +407,11 @@ mod tests {
     #[test]
     fn the_zone_catalogue_loads_and_classifies() {
         let c = Catalogue::from_toml(ZONE).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(c.types().len(), 39);
+        assert_eq!(c.types().len(), 42);
+        // Every class of the NFRA statistics has its types (class 4 since 2026-12).
+        for class in NfraClass::ALL {
+            assert!(c.types().iter().any(|t| t.nfra() == *class), "{class}");
+        }
         let rd = c.get("rd_liability").unwrap_or_else(|| panic!("rd_liability"));
         assert_eq!(rd.nfra(), NfraClass::RndCommercialisation);
         assert_eq!(rd.nfra().part(), 1);

@@ -403,12 +403,12 @@ contract!(the_catalogue_reloads_only_when_it_keeps_the_types_in_use, |ctx: Ctx| 
     let e = ctx.svc.load_catalogue(&z.admin, "[[product]]\nid='x'", "broken.toml").await;
     assert!(matches!(&e, Err(ServiceError::Invalid(i)) if i.0[0].code == "catalogue_invalid"), "{e:?}");
     assert_eq!(events(&ctx).await, before);
-    assert_eq!(ctx.svc.catalogue().types().len(), 39);
+    assert_eq!(ctx.svc.catalogue().types().len(), 42);
     // A catalogue that keeps the type loads, and is what the service uses from then on.
     let mut bigger = kebao_service::CATALOGUE.to_owned();
     bigger.push_str("\n[[product]]\nid='quantum_rd'\nname_zh='量子研发中断保险'\nnfra_class='科技研发、成果转化风险类'\nline='property'\nlifecycle=['研发']\n");
     let c = ctx.svc.load_catalogue(&z.admin, &bigger, "bigger.toml").await.unwrap();
-    assert_eq!(c.types().len(), 40);
+    assert_eq!(c.types().len(), 43);
     assert_eq!(events(&ctx).await, before + 1);
     ctx.svc
         .file_product(&ins.filer_a, &ins.a, &input("quantum_rd", "量子研发中断保险", "100000", "0"))

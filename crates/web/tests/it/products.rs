@@ -226,7 +226,7 @@ async fn the_api_files_reviews_publishes_and_refuses_bad_input() {
     assert!(r.json()["comments"].as_array().unwrap().is_empty());
     assert_eq!(c.get("/api/v1/products/roster").await.json()[0]["registration_no"], "DHKB-2026-0001");
     assert_eq!(c.get("/api/v1/products?stage=moon").await.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(c.get("/api/v1/product-types").await.json().as_array().unwrap().len(), 39);
+    assert_eq!(c.get("/api/v1/product-types").await.json().as_array().unwrap().len(), 42);
     let t = c.get("/api/v1/product-types/rd_liability").await.json();
     assert_eq!((t["nfra_part"].as_u64(), t["line"].as_str()), (Some(1), Some("liability")));
     // The OpenAPI document lists the new endpoints.
