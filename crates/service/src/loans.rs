@@ -1161,25 +1161,7 @@ impl Service {
         reference: &str,
         paid_on: &str,
     ) -> Result<LoanClaim> {
-        let mut errs = Vec::new();
-        let reference = kebao_domain::org::text_field("reference", reference, true, 64)
-            .map_err(|e| errs.push(e))
-            .ok()
-            .flatten()
-            .unwrap_or_default();
-        let on = kebao_domain::org::parse_date("paid_on", paid_on).map_err(|e| errs.push(e)).ok();
-        let (Some(on), true) = (on, errs.is_empty()) else {
-            return Err(Invalid(errs).into());
-        };
-        if on > self.today() {
-            return Err(FieldError::new(
-                "paid_on",
-                "future",
-                "赔付日不能晚于今天",
-                "the payment day cannot be in the future",
-            )
-            .into());
-        }
+        let (reference, on) = self.payment_entry(reference, paid_on, "赔付日")?;
         let mut tx = self.store.begin_write().await?;
         let mut l = store::get(tx.conn(), id).await?;
         self.require(actor, Action::PayLoanClaim, &loan_resource(&l), &Basis::Own)?;
@@ -1190,13 +1172,7 @@ impl Service {
             return Err(conflict("paid", "该索赔已赔付", "the claim is paid already"));
         }
         if on < claim.filed_on {
-            return Err(FieldError::new(
-                "paid_on",
-                "before_claim",
-                "赔付日早于索赔日",
-                "the payment is dated before the claim",
-            )
-            .into());
+            return Err(before_claim("赔付日"));
         }
         claim.paid_on = Some(on);
         claim.paid_reference = Some(reference.clone());
@@ -1261,25 +1237,7 @@ impl Service {
         reference: &str,
         paid_on: &str,
     ) -> Result<LoanClaim> {
-        let mut errs = Vec::new();
-        let reference = kebao_domain::org::text_field("reference", reference, true, 64)
-            .map_err(|e| errs.push(e))
-            .ok()
-            .flatten()
-            .unwrap_or_default();
-        let on = kebao_domain::org::parse_date("paid_on", paid_on).map_err(|e| errs.push(e)).ok();
-        let (Some(on), true) = (on, errs.is_empty()) else {
-            return Err(Invalid(errs).into());
-        };
-        if on > self.today() {
-            return Err(FieldError::new(
-                "paid_on",
-                "future",
-                "支付日不能晚于今天",
-                "the payment day cannot be in the future",
-            )
-            .into());
-        }
+        let (reference, on) = self.payment_entry(reference, paid_on, "支付日")?;
         let mut tx = self.store.begin_write().await?;
         let l = store::get(tx.conn(), id).await?;
         self.require(actor, Action::PayLoanGuarantee, &loan_resource(&l), &Basis::Own)?;
@@ -1293,13 +1251,7 @@ impl Service {
             return Err(conflict("paid", "担保分担的损失已支付", "the guarantor's share is paid already"));
         }
         if on < claim.filed_on {
-            return Err(FieldError::new(
-                "paid_on",
-                "before_claim",
-                "支付日早于索赔日",
-                "the payment is dated before the claim",
-            )
-            .into());
+            return Err(before_claim("支付日"));
         }
         claim.guarantor_paid_on = Some(on);
         claim.guarantor_paid_reference = Some(reference.clone());
@@ -1802,6 +1754,31 @@ struct BankEntry {
 impl Service {
     /// Checks a bank's entry: a reference of at most 64 characters, an amount above zero, a
     /// day not in the future (`day`: its field and its name in both languages). All errors at once.
+    /// A payment's reference (required) and day (not in the future) as typed; `day` names
+    /// the day in Chinese.
+    fn payment_entry(&self, reference: &str, paid_on: &str, day: &str) -> Result<(String, Date)> {
+        let mut errs = Vec::new();
+        let reference = kebao_domain::org::text_field("reference", reference, true, 64)
+            .map_err(|e| errs.push(e))
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        let on = kebao_domain::org::parse_date("paid_on", paid_on).map_err(|e| errs.push(e)).ok();
+        let (Some(on), true) = (on, errs.is_empty()) else {
+            return Err(Invalid(errs).into());
+        };
+        if on > self.today() {
+            return Err(FieldError::new(
+                "paid_on",
+                "future",
+                format!("{day}不能晚于今天"),
+                "the payment day cannot be in the future",
+            )
+            .into());
+        }
+        Ok((reference, on))
+    }
+
     fn bank_entry(
         &self,
         reference: &str,
@@ -1833,6 +1810,17 @@ impl Service {
             _ => Err(Invalid(errs).into()),
         }
     }
+}
+
+/// The refusal of a payment dated before the claim (`day`: the day's name in Chinese).
+fn before_claim(day: &str) -> ServiceError {
+    FieldError::new(
+        "paid_on",
+        "before_claim",
+        format!("{day}早于索赔日"),
+        "the payment is dated before the claim",
+    )
+    .into()
 }
 
 /// The refusal of a reference recorded before with other fields.

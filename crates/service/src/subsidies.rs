@@ -713,36 +713,15 @@ impl Service {
         } else {
             Some(assess(&prog, &case).map_err(|f| failures_error(&f))?)
         };
-        let now = self.now_us();
-        let cap_year = match prog.cap_year {
-            CapYear::PolicyStart => case.policy_start.map_or(today.year(), |d| d.year()),
-            CapYear::Application => today.year(),
-        };
-        let a = SubsidyApplication {
-            id: self.new_id(),
-            programme_id: prog.id.clone(),
-            programme_version: prog.version,
-            track,
-            stage,
-            policy_id: Some(p.id.clone()),
-            loan_id: None,
-            enterprise_id: p.enterprise_id.clone(),
-            status: SubsidyStatus::Submitted,
-            amount: Money::from_fen(grant.as_ref().map_or(0, |g| g.amount_fen)),
+        let a = self.submitted(
+            &prog,
+            (track, stage),
+            (Some(p.id.clone()), None),
+            &p.enterprise_id,
             grant,
-            declarations: Some(decl.clone()),
-            applied_on: today,
-            cap_year,
-            local_reviewer: None,
-            dept_reviewer: None,
-            notice_from: None,
-            notice_to: None,
-            confirm_by: None,
-            reason: None,
-            decision_ref: None,
-            created_at_us: now,
-            updated_at_us: now,
-        };
+            Some(decl.clone()),
+            &case,
+        );
         store::insert(tx.conn(), &a).await.map_err(|e| match e {
             kebao_store::StoreError::Conflict(_) => conflict(
                 "already_applied",
@@ -760,6 +739,52 @@ impl Service {
         );
         self.finish(tx, draft).await?;
         Ok(a)
+    }
+
+    /// A new application, submitted today for what it names — a catalogue policy or a loan
+    /// (`subject`) — with the amount of its assessment; its cap year as the programme counts it.
+    #[expect(clippy::too_many_arguments, reason = "one application's fields")]
+    fn submitted(
+        &self,
+        prog: &Programme,
+        (track, stage): (Track, Stage),
+        (policy_id, loan_id): (Option<String>, Option<String>),
+        enterprise_id: &str,
+        grant: Option<Grant>,
+        declarations: Option<Declarations>,
+        case: &Case,
+    ) -> SubsidyApplication {
+        let today = self.today();
+        let now = self.now_us();
+        let cap_year = match prog.cap_year {
+            CapYear::PolicyStart => case.policy_start.map_or(today.year(), |d| d.year()),
+            CapYear::Application => today.year(),
+        };
+        SubsidyApplication {
+            id: self.new_id(),
+            programme_id: prog.id.clone(),
+            programme_version: prog.version,
+            track,
+            stage,
+            policy_id,
+            loan_id,
+            enterprise_id: enterprise_id.to_owned(),
+            status: SubsidyStatus::Submitted,
+            amount: Money::from_fen(grant.as_ref().map_or(0, |g| g.amount_fen)),
+            grant,
+            declarations,
+            applied_on: today,
+            cap_year,
+            local_reviewer: None,
+            dept_reviewer: None,
+            notice_from: None,
+            notice_to: None,
+            confirm_by: None,
+            reason: None,
+            decision_ref: None,
+            created_at_us: now,
+            updated_at_us: now,
+        }
     }
 
     /// Builds the case for a loan's guarantee policy under a loan-premium programme: the
@@ -915,38 +940,17 @@ impl Service {
         let programmes = self.ensure_programmes(&mut tx).await?;
         let (prog, case, l) = self.case_for_loan(&mut tx, &programmes, programme_id, loan_id, false).await?;
         let grant = assess(&prog, &case).map_err(|f| failures_error(&f))?;
-        let today = self.today();
         let now = self.now_us();
-        let cap_year = match prog.cap_year {
-            CapYear::PolicyStart => case.policy_start.map_or(today.year(), |d| d.year()),
-            CapYear::Application => today.year(),
-        };
-        let a = SubsidyApplication {
-            id: self.new_id(),
-            programme_id: prog.id.clone(),
-            programme_version: prog.version,
-            track: Track::Zone,
-            stage: Stage::Subsidy,
-            policy_id: None,
-            loan_id: Some(l.id.clone()),
-            enterprise_id: l.enterprise_id.clone(),
-            status: SubsidyStatus::Submitted,
-            amount: Money::from_fen(grant.amount_fen),
-            grant: Some(grant),
-            // Nothing is declared for a loan: the platform holds its record.
-            declarations: None,
-            applied_on: today,
-            cap_year,
-            local_reviewer: None,
-            dept_reviewer: None,
-            notice_from: None,
-            notice_to: None,
-            confirm_by: None,
-            reason: None,
-            decision_ref: None,
-            created_at_us: now,
-            updated_at_us: now,
-        };
+        // Nothing is declared for a loan: the platform holds its record.
+        let a = self.submitted(
+            &prog,
+            (Track::Zone, Stage::Subsidy),
+            (None, Some(l.id.clone())),
+            &l.enterprise_id,
+            Some(grant),
+            None,
+            &case,
+        );
         store::insert(tx.conn(), &a).await.map_err(|e| match e {
             kebao_store::StoreError::Conflict(_) => conflict(
                 "already_applied",
