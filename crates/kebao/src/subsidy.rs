@@ -15,13 +15,17 @@ pub enum SubsidyCommand {
         #[command(flatten)]
         db: Db,
     },
-    /// Check a policy (by its number) against a programme: the amount with its trace, or every failed rule.
+    /// Check a policy (by its number), or a repaid loan's guarantee premium (by the loan's id),
+    /// against a programme: the amount with its trace, or every failed rule.
     Check {
         #[command(flatten)]
         db: Db,
         /// The policy number, e.g. DHKB-P-2026-000001.
+        #[arg(long, required_unless_present = "loan", conflicts_with = "loan")]
+        policy: Option<String>,
+        /// The loan's id (its page's address), under a loan-premium programme.
         #[arg(long)]
-        policy: String,
+        loan: Option<String>,
         #[arg(long)]
         programme: String,
         /// Purchase-contract amount in yuan (new material).
@@ -114,6 +118,7 @@ pub async fn run(cmd: SubsidyCommand) -> Result<()> {
         SubsidyCommand::Check {
             db,
             policy,
+            loan,
             programme,
             contract_amount,
             related_party,
@@ -121,14 +126,26 @@ pub async fn run(cmd: SubsidyCommand) -> Result<()> {
         } => {
             let svc = service(&db).await?;
             let op = operator();
-            let id = svc
-                .policy_id_by_number(&op, &policy)
-                .await
-                .map_err(|e| anyhow::anyhow!("policy `{policy}`: {}", cli_error(&e)))?;
-            // The declarations the API's check and application take.
-            let decl =
-                Declarations { contract_amount_yuan: contract_amount, related_party, already_compensated };
-            let (p, r) = svc.check_subsidy(&op, &id, &programme, &decl).await.map_err(err)?;
+            let (p, r) = match (policy, loan) {
+                (Some(policy), _) => {
+                    let id = svc
+                        .policy_id_by_number(&op, &policy)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("policy `{policy}`: {}", cli_error(&e)))?;
+                    // The declarations the API's check and application take.
+                    let decl = Declarations {
+                        contract_amount_yuan: contract_amount,
+                        related_party,
+                        already_compensated,
+                    };
+                    svc.check_subsidy(&op, &id, &programme, &decl).await.map_err(err)?
+                }
+                (None, Some(loan)) => svc
+                    .check_loan_subsidy(&op, &loan, &programme)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("loan `{loan}`: {}", cli_error(&e)))?,
+                (None, None) => anyhow::bail!("name a policy (--policy) or a loan (--loan)"),
+            };
             outln!("{} v{} [{}] {}", p.id, p.version, p.confidence.code(), p.label_en);
             match r {
                 Ok(g) => {

@@ -88,6 +88,25 @@ fn demo_import_export_and_audit() {
         &["subsidy", "check", "--policy", "DHKB-P-1999-000001", "--programme", "zone_tech_insurance"],
     );
     assert!(!o.status.success() && stderr(&o).contains("DHKB-P-1999-000001"), "{}", stderr(&o));
+    // A loan's guarantee premium is checked by the loan's id; a policy and a loan at once are
+    // refused before anything is read.
+    let o =
+        kebao(&db, &["subsidy", "check", "--loan", "no-such-loan", "--programme", "loan_guarantee_premium"]);
+    assert!(!o.status.success() && stderr(&o).contains("loan `no-such-loan`"), "{}", stderr(&o));
+    let o = kebao(
+        &db,
+        &[
+            "subsidy",
+            "check",
+            "--policy",
+            "DHKB-P-2026-000001",
+            "--loan",
+            "x",
+            "--programme",
+            "zone_tech_insurance",
+        ],
+    );
+    assert!(!o.status.success() && stderr(&o).contains("cannot be used with"), "{}", stderr(&o));
     let o = kebao(&db, &["ledger", "verify"]);
     assert!(o.status.success(), "{}", stderr(&o));
 
