@@ -1182,42 +1182,23 @@ impl Service {
         l.status = LoanStatus::ClaimPaid;
         l.updated_at_us = self.now_us();
         store::update(tx.conn(), &l, from).await?;
-        let payable = format!("loan:{}:insurer_payable", l.id);
-        let cash = format!("org:{}:cash_paid_out", l.insurer_id);
-        self.ensure_account(&mut tx, &cash, &l.insurer_id, "cash_paid_out", AccountFlags::default()).await?;
-        if claim.insurer_share.fen() > 0 {
-            let t = posted(
-                format!("loan-claim-paid:{}", l.id),
-                payable,
-                cash,
-                claim.insurer_share.fen(),
-                codes::CLAIM_PAID,
-                &l.id,
-            );
-            self.expect_transfers(&mut tx, &[t]).await?;
-        }
-        todos::close_todo(tx.conn(), "loan_claim_pay", &l.id, self.now_us()).await?;
-        for user in users::with_role(tx.conn(), &l.bank_id, Role::BankOfficer).await? {
-            todos::notify(
-                tx.conn(),
-                &Notification {
-                    id: self.new_id(),
-                    user_id: user,
-                    title_zh: format!(
-                        "保险机构已赔付贷款保证保险 {} 元",
-                        claim.insurer_share.to_yuan_string()
-                    ),
-                    title_en: format!(
-                        "The insurer paid {} yuan on the loan guarantee claim",
-                        claim.insurer_share.to_yuan_string()
-                    ),
-                    link: format!("/loans/{}", l.id),
-                    created_at_us: self.now_us(),
-                    read_at_us: None,
-                },
-            )
-            .await?;
-        }
+        let insurer = l.insurer_id.clone();
+        let paid = Payment {
+            payer: &insurer,
+            payable: format!("loan:{}:insurer_payable", l.id),
+            transfer: format!("loan-claim-paid:{}", l.id),
+            amount: claim.insurer_share,
+            code: codes::CLAIM_PAID,
+            todo: "loan_claim_pay",
+        };
+        let told = (
+            format!("保险机构已赔付贷款保证保险 {} 元", claim.insurer_share.to_yuan_string()),
+            format!(
+                "The insurer paid {} yuan on the loan guarantee claim",
+                claim.insurer_share.to_yuan_string()
+            ),
+        );
+        self.record_payment(&mut tx, &l, paid, told).await?;
         let draft = EventDraft::new(
             &actor.log_name(),
             "loan.claim_paid",
@@ -1257,40 +1238,19 @@ impl Service {
         claim.guarantor_paid_reference = Some(reference.clone());
         claim.guarantor_paid_by = Some(actor.log_name());
         store::pay_guarantee(tx.conn(), &claim).await?;
-        let payable = format!("loan:{}:guarantor_payable", l.id);
-        let cash = format!("org:{g}:cash_paid_out");
-        self.ensure_account(&mut tx, &cash, &g, "cash_paid_out", AccountFlags::default()).await?;
-        let t = posted(
-            format!("loan-guarantee-paid:{}", l.id),
-            payable,
-            cash,
-            claim.guarantor_share.fen(),
-            codes::GUARANTOR_PAID,
-            &l.id,
+        let paid = Payment {
+            payer: &g,
+            payable: format!("loan:{}:guarantor_payable", l.id),
+            transfer: format!("loan-guarantee-paid:{}", l.id),
+            amount: claim.guarantor_share,
+            code: codes::GUARANTOR_PAID,
+            todo: "loan_guarantee_pay",
+        };
+        let told = (
+            format!("担保机构已支付其分担的损失 {} 元", claim.guarantor_share.to_yuan_string()),
+            format!("The guarantor paid its share of {} yuan", claim.guarantor_share.to_yuan_string()),
         );
-        self.expect_transfers(&mut tx, &[t]).await?;
-        todos::close_todo(tx.conn(), "loan_guarantee_pay", &l.id, self.now_us()).await?;
-        for user in users::with_role(tx.conn(), &l.bank_id, Role::BankOfficer).await? {
-            todos::notify(
-                tx.conn(),
-                &Notification {
-                    id: self.new_id(),
-                    user_id: user,
-                    title_zh: format!(
-                        "担保机构已支付其分担的损失 {} 元",
-                        claim.guarantor_share.to_yuan_string()
-                    ),
-                    title_en: format!(
-                        "The guarantor paid its share of {} yuan",
-                        claim.guarantor_share.to_yuan_string()
-                    ),
-                    link: format!("/loans/{}", l.id),
-                    created_at_us: self.now_us(),
-                    read_at_us: None,
-                },
-            )
-            .await?;
-        }
+        self.record_payment(&mut tx, &l, paid, told).await?;
         let draft = EventDraft::new(
             &actor.log_name(),
             "loan.guarantee_paid",
@@ -1754,6 +1714,40 @@ struct BankEntry {
 impl Service {
     /// Checks a bank's entry: a reference of at most 64 characters, an amount above zero, a
     /// day not in the future (`day`: its field and its name in both languages). All errors at once.
+    /// A party's payment of its share of a claim to the bank: the transfer out of what it owes
+    /// (when there is anything to pay), its to-do closed, the bank's officers told.
+    async fn record_payment(
+        &self,
+        tx: &mut Tx,
+        l: &Loan,
+        p: Payment<'_>,
+        told: (String, String),
+    ) -> Result<()> {
+        let cash = format!("org:{}:cash_paid_out", p.payer);
+        self.ensure_account(tx, &cash, p.payer, "cash_paid_out", AccountFlags::default()).await?;
+        if p.amount.fen() > 0 {
+            let t = posted(p.transfer, p.payable, cash, p.amount.fen(), p.code, &l.id);
+            self.expect_transfers(tx, &[t]).await?;
+        }
+        todos::close_todo(tx.conn(), p.todo, &l.id, self.now_us()).await?;
+        for user in users::with_role(tx.conn(), &l.bank_id, Role::BankOfficer).await? {
+            todos::notify(
+                tx.conn(),
+                &Notification {
+                    id: self.new_id(),
+                    user_id: user,
+                    title_zh: told.0.clone(),
+                    title_en: told.1.clone(),
+                    link: format!("/loans/{}", l.id),
+                    created_at_us: self.now_us(),
+                    read_at_us: None,
+                },
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
     /// A payment's reference (required) and day (not in the future) as typed; `day` names
     /// the day in Chinese.
     fn payment_entry(&self, reference: &str, paid_on: &str, day: &str) -> Result<(String, Date)> {
@@ -1810,6 +1804,17 @@ impl Service {
             _ => Err(Invalid(errs).into()),
         }
     }
+}
+
+/// What a party pays the bank on a claim, and where it is booked.
+struct Payment<'a> {
+    payer: &'a str,
+    payable: String,
+    transfer: String,
+    amount: Money,
+    code: u16,
+    /// The payer's to-do the payment closes.
+    todo: &'static str,
 }
 
 /// The refusal of a payment dated before the claim (`day`: the day's name in Chinese).
