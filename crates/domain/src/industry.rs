@@ -4,6 +4,9 @@
 //! configuration: `[[industry_tag]]` tables (id, name_zh, gb4754 prefixes) read from the
 //! zone's catalogue. A code maps to every tag one of whose prefixes it starts with, so the
 //! mapping is many-to-many (C3974 displays is both optoelectronics and IC/display).
+//!
+//! The same file names the zone's parks (`[[park]]`: id, name_zh, name_en), where its
+//! enterprises sit; statistics are drilled down by park.
 
 use crate::error::FieldError;
 use std::fmt;
@@ -65,10 +68,22 @@ pub struct ZoneIndustry {
     pub prefixes: Vec<String>,
 }
 
-/// The zone's mapping from industry codes to tags.
+/// One of the zone's parks (园区).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct ZonePark {
+    /// Stable slug (`biolake`): 2–40 lower-case letters, digits or `_`.
+    pub id: String,
+    /// Chinese name (`光谷生物城`).
+    pub name_zh: String,
+    /// English name.
+    pub name_en: String,
+}
+
+/// The zone's mapping from industry codes to tags, and its parks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IndustryMap {
     tags: Vec<ZoneIndustry>,
+    parks: Vec<ZonePark>,
 }
 
 /// A configuration error in the industry map.
@@ -83,12 +98,17 @@ pub enum IndustryMapError {
     /// Two tags share an id.
     #[error("industry tag `{0}` is defined twice")]
     Duplicate(String),
+    /// A park's id is malformed, repeated, or it lacks a name.
+    #[error("park `{0}`: the id must be 2–40 lower-case letters, digits or `_`, unique, with both names")]
+    BadPark(String),
 }
 
 #[derive(serde::Deserialize)]
 struct CatalogueFile {
     #[serde(default)]
     industry_tag: Vec<ZoneIndustry>,
+    #[serde(default)]
+    park: Vec<ZonePark>,
 }
 
 fn english_name(id: &str) -> &'static str {
@@ -129,7 +149,32 @@ impl IndustryMap {
         if let Some(w) = ids.windows(2).find(|w| w.first() == w.get(1)) {
             return Err(IndustryMapError::Duplicate(w.first().copied().unwrap_or_default().to_owned()));
         }
-        Ok(IndustryMap { tags })
+        let parks = file.park;
+        for (i, p) in parks.iter().enumerate() {
+            let id_ok = (2..=40).contains(&p.id.len())
+                && p.id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            let named = !p.name_zh.trim().is_empty() && !p.name_en.trim().is_empty();
+            if !id_ok || !named || parks.iter().take(i).any(|q| q.id == p.id) {
+                return Err(IndustryMapError::BadPark(p.id.clone()));
+            }
+        }
+        Ok(IndustryMap { tags, parks })
+    }
+
+    /// The zone's parks, in configuration order.
+    pub fn parks(&self) -> &[ZonePark] {
+        &self.parks
+    }
+
+    /// The park with this id.
+    pub fn park(&self, id: &str) -> Option<&ZonePark> {
+        self.parks.iter().find(|p| p.id == id)
+    }
+
+    /// The park a person named: its id, or its Chinese or English name.
+    pub fn find_park(&self, named: &str) -> Option<&ZonePark> {
+        let n = named.trim();
+        self.parks.iter().find(|p| p.id == n || p.name_zh == n || p.name_en.eq_ignore_ascii_case(n))
     }
 
     /// All tags, in configuration order.
@@ -187,5 +232,21 @@ mod tests {
         assert!(matches!(IndustryMap::from_toml(dup), Err(IndustryMapError::Duplicate(_))));
         let bad = "[[industry_tag]]\nid='a'\nname_zh='甲'\ngb4754=['39']\n";
         assert!(matches!(IndustryMap::from_toml(bad), Err(IndustryMapError::BadPrefix { .. })));
+        for park in [
+            "[[park]]\nid='Bad Id'\nname_zh='甲'\nname_en='A'\n",
+            "[[park]]\nid='a1'\nname_zh=''\nname_en='A'\n",
+            "[[park]]\nid='a1'\nname_zh='甲'\nname_en='A'\n[[park]]\nid='a1'\nname_zh='乙'\nname_en='B'\n",
+        ] {
+            assert!(matches!(IndustryMap::from_toml(park), Err(IndustryMapError::BadPark(_))), "{park}");
+        }
+    }
+
+    #[test]
+    fn the_zone_names_its_parks() {
+        let map = IndustryMap::from_toml(ZONE).map_err(|e| e.to_string());
+        let map = map.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(map.parks().len(), 6);
+        assert_eq!(map.park("biolake").map(|p| p.name_zh.as_str()), Some("光谷生物城"));
+        assert!(map.park("nowhere").is_none());
     }
 }

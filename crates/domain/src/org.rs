@@ -130,6 +130,8 @@ pub struct OrganisationInput {
     pub address: String,
     /// Parent organisation id (branches only).
     pub parent_id: String,
+    /// The zone park the enterprise sits in (a configured park id; enterprises only, optional).
+    pub park: String,
 }
 
 /// One organisation to import (a spreadsheet row, or a generated one), with its facts and qualifications.
@@ -158,6 +160,8 @@ pub struct NewOrganisation {
     pub founded_on: Option<Date>,
     pub address: Option<String>,
     pub parent_id: Option<String>,
+    /// The zone park (a configured park id; enterprises only).
+    pub park: Option<String>,
 }
 
 const NAME_MAX_CHARS: usize = 100;
@@ -268,6 +272,29 @@ impl NewOrganisation {
                 ));
             }
         }
+        let park = input.park.trim();
+        let park = if park.is_empty() {
+            None
+        } else if !is_enterprise {
+            c.push(FieldError::new(
+                "park",
+                "enterprises_only",
+                "只有科技企业登记所在园区",
+                "only an enterprise is registered in a park",
+            ));
+            None
+        } else if let Some(p) = industries.find_park(park) {
+            Some(p.id.clone())
+        } else {
+            let all: Vec<&str> = industries.parks().iter().map(|p| p.id.as_str()).collect();
+            c.push(FieldError::new(
+                "park",
+                "unknown_value",
+                format!("`{park}` 不是示范区的园区，可选：{}", all.join("、")),
+                format!("`{park}` is not one of the zone's parks; choose one of {}", all.join(", ")),
+            ));
+            None
+        };
         c.finish()?;
         let (Some(name), Some(uscc), Some(kind)) = (name, uscc, kind) else {
             return Err(Invalid(vec![FieldError::required("name")]));
@@ -286,6 +313,7 @@ impl NewOrganisation {
             founded_on,
             address,
             parent_id,
+            park,
         })
     }
 }
@@ -589,6 +617,31 @@ mod tests {
     }
 
     #[test]
+    fn a_park_is_one_of_the_zone_s_and_only_for_enterprises() {
+        let at = OrganisationInput { park: " biolake ".into(), ..input() };
+        let org = NewOrganisation::parse(&at, &map()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(org.park.as_deref(), Some("biolake"));
+        // A spreadsheet names it in Chinese.
+        let named = OrganisationInput { park: "光谷生物城".into(), ..input() };
+        let org = NewOrganisation::parse(&named, &map()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(org.park.as_deref(), Some("biolake"));
+        let nowhere = OrganisationInput { park: "atlantis".into(), ..input() };
+        let Err(Invalid(errs)) = NewOrganisation::parse(&nowhere, &map()) else { panic!("accepted") };
+        assert_eq!(
+            errs.iter().map(|e| (e.field.as_str(), e.code)).collect::<Vec<_>>(),
+            [("park", "unknown_value")]
+        );
+        let bank = OrganisationInput {
+            kind: "bank".into(),
+            industry_code: String::new(),
+            lifecycle_stage: String::new(),
+            ..at
+        };
+        let Err(Invalid(errs)) = NewOrganisation::parse(&bank, &map()) else { panic!("accepted") };
+        assert_eq!(errs.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(), ["park"]);
+    }
+
+    #[test]
     fn facts_refuse_negatives_and_inconsistency() {
         let f = FactsInput {
             year: "2025".into(),
@@ -633,6 +686,8 @@ pub struct Organisation {
     pub founded_on: Option<Date>,
     pub address: Option<String>,
     pub parent_id: Option<String>,
+    /// The zone park it sits in (enterprises).
+    pub park: Option<String>,
     pub created_at_us: i64,
     pub updated_at_us: i64,
 }
@@ -649,6 +704,7 @@ impl Organisation {
             founded_on: self.founded_on.map(|d| d.to_string()).unwrap_or_default(),
             address: self.address.clone().unwrap_or_default(),
             parent_id: self.parent_id.clone().unwrap_or_default(),
+            park: self.park.clone().unwrap_or_default(),
         }
     }
 }

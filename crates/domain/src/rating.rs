@@ -264,6 +264,16 @@ pub struct QuoteFields {
 }
 
 impl QuoteInput {
+    /// The risk cover (风险保障) the statistics count: the sum insured, or the limit where
+    /// there is no sum insured (liability cover).
+    pub fn cover(&self) -> Money {
+        if self.sum_insured.fen() > 0 {
+            self.sum_insured
+        } else {
+            self.limit
+        }
+    }
+
     /// Parses what the user typed: amounts in yuan (blank is zero), a known stage, and the
     /// rules of [`QuoteInput::check`]. Every problem is returned, each naming its field.
     pub fn parse(f: &QuoteFields) -> Result<QuoteInput, Invalid> {

@@ -50,6 +50,7 @@ pub const COLUMNS: &[(&str, &str, bool)] = &[
     ("lifecycle_stage", "生命周期阶段", false),
     ("founded_on", "成立日期", false),
     ("address", "地址", false),
+    ("park", "所在园区", false),
     ("parent_uscc", "上级机构代码", false),
     ("year", "年度", false),
     ("revenue_yuan", "营业收入(元)", false),
@@ -87,6 +88,7 @@ pub fn rows_from_table(t: &Table) -> Result<Vec<ImportRow>, TableError> {
                     founded_on: get(r, "founded_on"),
                     address: get(r, "address"),
                     parent_id: String::new(),
+                    park: get(r, "park"),
                 },
                 parent_uscc: get(r, "parent_uscc"),
                 facts: if year.is_empty() {
@@ -352,6 +354,7 @@ impl Service {
                     o.lifecycle_stage.map(|s| s.code().to_owned()).unwrap_or_default(),
                     o.founded_on.map(|d| d.to_string()).unwrap_or_default(),
                     o.address.clone().unwrap_or_default(),
+                    o.park.clone().unwrap_or_default(),
                     parent_uscc,
                 ];
                 if with_facts {

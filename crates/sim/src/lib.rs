@@ -289,11 +289,30 @@ fn enterprise(rng: &mut ChaCha8Rng, n: u64, industries: &IndustryMap, last_year:
                 rng.random_range(1..=999)
             ),
             parent_id: String::new(),
+            park: park_for(n, tag, industries),
         },
         parent_uscc: String::new(),
         facts,
         qualifications,
     }
+}
+
+/// The park an enterprise sits in: most of an industry in its own park (biotech in Biolake,
+/// equipment in the manufacturing park …), the rest spread over the zone's parks. Derived from
+/// the enterprise's number, not drawn, so the rest of the generated zone is unchanged.
+fn park_for(n: u64, tag: &str, industries: &IndustryMap) -> String {
+    let home = match tag {
+        "bio" => "biolake",
+        "optoelectronics" | "ic_semiconductor_display" => "optoelectronics_park",
+        "high_end_equipment" => "smart_manufacturing_park",
+        "modern_services" => "modern_services_park",
+        "env_energy_saving" => "future_city",
+        _ => "central_city",
+    };
+    let parks = industries.parks();
+    let spread = usize::try_from(n.wrapping_mul(2_654_435_761) >> 7).unwrap_or(0);
+    let chosen = if n % 10 < 7 { industries.park(home) } else { parks.get(spread % parks.len().max(1)) };
+    chosen.or_else(|| parks.first()).map(|p| p.id.clone()).unwrap_or_default()
 }
 
 fn institution(n: u64, name: &str, kind: &str, category: &str, parent: Option<&str>) -> ImportRow {
@@ -308,6 +327,7 @@ fn institution(n: u64, name: &str, kind: &str, category: &str, parent: Option<&s
             founded_on: String::new(),
             address: String::new(),
             parent_id: String::new(),
+            park: String::new(),
         },
         parent_uscc: parent.map(str::to_owned).unwrap_or_default(),
         facts: Vec::new(),

@@ -10,7 +10,7 @@ use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::{AnyConnection, Arguments, Row};
 
 const ORG_COLS: &str = "o.id, o.name, o.uscc, o.kind, o.status, o.industry_code, o.lifecycle_stage, \
-                        o.founded_on, o.address, o.parent_id, o.created_at_us, o.updated_at_us";
+                        o.founded_on, o.address, o.parent_id, o.park, o.created_at_us, o.updated_at_us";
 
 fn bad(col: &str, v: &str) -> StoreError {
     StoreError::Other(format!("stored `{col}` has an unknown value `{v}`"))
@@ -35,6 +35,7 @@ fn org_row(row: &AnyRow) -> Result<Organisation> {
         founded_on: crate::opt_date_col(row, "founded_on")?,
         address: opt_text(row, "address")?,
         parent_id: opt_text(row, "parent_id")?,
+        park: opt_text(row, "park")?,
         created_at_us: row.try_get("created_at_us")?,
         updated_at_us: row.try_get("updated_at_us")?,
     })
@@ -50,7 +51,7 @@ pub async fn insert(
 ) -> Result<()> {
     sqlx::query(
         "INSERT INTO organisations (id, name, uscc, kind, status, industry_code, lifecycle_stage, founded_on, \
-         address, parent_id, created_at_us, updated_at_us) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
+         address, parent_id, created_at_us, updated_at_us, park) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12)",
     )
     .bind(id)
     .bind(&org.name)
@@ -63,6 +64,7 @@ pub async fn insert(
     .bind(org.address.as_deref())
     .bind(org.parent_id.as_deref())
     .bind(at_us)
+    .bind(org.park.as_deref())
     .execute(&mut *conn)
     .await?;
     insert_tags(conn, id, &org.zone_industries).await
@@ -88,7 +90,7 @@ async fn set_tags(conn: &mut AnyConnection, id: &str, tags: &[String]) -> Result
 pub async fn update(conn: &mut AnyConnection, id: &str, org: &NewOrganisation, at_us: i64) -> Result<()> {
     let done = sqlx::query(
         "UPDATE organisations SET name = $2, uscc = $3, industry_code = $4, lifecycle_stage = $5, \
-         founded_on = $6, address = $7, updated_at_us = $8 WHERE id = $1",
+         founded_on = $6, address = $7, updated_at_us = $8, park = $9 WHERE id = $1",
     )
     .bind(id)
     .bind(&org.name)
@@ -98,6 +100,7 @@ pub async fn update(conn: &mut AnyConnection, id: &str, org: &NewOrganisation, a
     .bind(org.founded_on.map(|d| d.to_string()))
     .bind(org.address.as_deref())
     .bind(at_us)
+    .bind(org.park.as_deref())
     .execute(&mut *conn)
     .await?;
     if done.rows_affected() == 0 {

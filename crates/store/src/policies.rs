@@ -218,7 +218,7 @@ const POLICY_COLS: &str =
     "id, number, application_id, product_id, insurer_id, enterprise_id, start_date, end_date, \
     premium_fen, schedule, bound_by, bound_at_us, status, cancelled_on, input, \
     object_kind, object_identifier, object_catalogue, insured_name, insured_uscc, beneficiary_name, beneficiary_uscc, \
-    object_key, answered_by, answered_at_us, answer_note";
+    object_key, answered_by, answered_at_us, answer_note, cover_fen";
 
 fn policy_row(r: &AnyRow) -> Result<Policy> {
     let schedule: PolicySchedule = crate::json_col(r, "schedule")?;
@@ -262,7 +262,7 @@ pub async fn insert_policy(conn: &mut AnyConnection, p: &Policy) -> Result<()> {
     let input = crate::to_json(&p.input)?;
     let sql = format!(
         "INSERT INTO policies ({POLICY_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
-         $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)"
+         $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)"
     );
     let q = sqlx::query(&sql)
         .bind(&p.id)
@@ -285,6 +285,7 @@ pub async fn insert_policy(conn: &mut AnyConnection, p: &Policy) -> Result<()> {
         .bind(p.answer.as_ref().map(|a| a.by.clone()))
         .bind(p.answer.as_ref().map(|a| a.at_us))
         .bind(p.answer.as_ref().map(|a| a.note.clone()))
+        .bind(p.input.cover().fen())
         .execute(&mut *conn)
         .await?;
     Ok(())
@@ -381,15 +382,18 @@ pub async fn update_terms(
     premium: Money,
     input: &QuoteInput,
 ) -> Result<()> {
+    let cover = input.cover().fen();
     let input = crate::to_json(input)?;
-    let n =
-        sqlx::query("UPDATE policies SET premium_fen = $1, input = $2 WHERE id = $3 AND status = 'in_force'")
-            .bind(premium.fen())
-            .bind(input)
-            .bind(id)
-            .execute(&mut *conn)
-            .await?
-            .rows_affected();
+    let n = sqlx::query(
+        "UPDATE policies SET premium_fen = $1, input = $2, cover_fen = $4 WHERE id = $3 AND status = 'in_force'",
+    )
+    .bind(premium.fen())
+    .bind(input)
+    .bind(id)
+    .bind(cover)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
     if n != 1 {
         return Err(StoreError::Conflict("policies.status".into()));
     }

@@ -28,6 +28,8 @@ pub struct OrgDto {
     pub founded_on: Option<String>,
     pub address: Option<String>,
     pub parent_id: Option<String>,
+    /// The zone park an enterprise sits in (an id of the zone's configuration).
+    pub park: Option<String>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -46,6 +48,7 @@ impl From<&Organisation> for OrgDto {
             founded_on: o.founded_on.map(|d| d.to_string()),
             address: o.address.clone(),
             parent_id: o.parent_id.clone(),
+            park: o.park.clone(),
             created_at: rfc3339(o.created_at_us),
             updated_at: rfc3339(o.updated_at_us),
         }
@@ -66,6 +69,8 @@ pub struct OrgInputDto {
     pub address: String,
     /// Parent organisation id (branches of insurers and banks).
     pub parent_id: String,
+    /// The zone park an enterprise sits in (an id of the zone's configuration); optional.
+    pub park: String,
 }
 
 impl From<OrgInputDto> for OrganisationInput {
@@ -79,6 +84,7 @@ impl From<OrgInputDto> for OrganisationInput {
             founded_on: d.founded_on,
             address: d.address,
             parent_id: d.parent_id,
+            park: d.park,
         }
     }
 }

@@ -257,6 +257,7 @@ struct OrgShow {
     stage: String,
     founded_on: String,
     address: String,
+    park: String,
 }
 
 #[derive(Template)]
@@ -466,6 +467,13 @@ async fn render_org_for(
             stage: o.lifecycle_stage.map(|s| tr.t(s.label_zh(), s.label_en()).to_owned()).unwrap_or_default(),
             founded_on: o.founded_on.map(|d| d.to_string()).unwrap_or_default(),
             address: o.address.clone().unwrap_or_default(),
+            park: o
+                .park
+                .as_deref()
+                .map(|id| {
+                    st.svc.industries().park(id).map_or(id, |p| tr.t(&p.name_zh, &p.name_en)).to_owned()
+                })
+                .unwrap_or_default(),
         },
         parent: v.parent.as_ref().map(|p| (p.id.clone(), p.name.clone())),
         branches: v.branches.iter().map(|b| (b.id.clone(), b.name.clone())).collect(),
@@ -654,6 +662,16 @@ pub(super) fn org_fields(
         stages,
         "",
     ));
+    if input.kind == "enterprise" || kind_choice {
+        let parks = st
+            .svc
+            .industries()
+            .parks()
+            .iter()
+            .map(|p| (p.id.clone(), tr.t(&p.name_zh, &p.name_en).to_owned()))
+            .collect();
+        fields.push(f("park", "所在园区（科技企业）", "Park (enterprises)", &input.park, false, parks, ""));
+    }
     fields.push(f("founded_on", "成立日期", "Founded on", &input.founded_on, false, vec![], "2018-06-01"));
     fields.push(f("address", "地址", "Address", &input.address, false, vec![], ""));
     if kind_choice {
@@ -682,6 +700,7 @@ pub(super) fn org_input(form: &HashMap<String, String>) -> OrganisationInput {
         address: g("address"),
         // The form asks for the parent's USCC; `org_create` resolves it to an id.
         parent_id: g("parent_uscc"),
+        park: g("park"),
     }
 }
 
