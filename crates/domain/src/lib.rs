@@ -26,6 +26,7 @@ pub mod rating;
 pub mod rating_fields;
 pub mod retention;
 pub mod search;
+pub mod stats;
 pub mod subject;
 pub mod subsidy;
 pub mod time_zone;

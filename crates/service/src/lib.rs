@@ -29,6 +29,7 @@ pub mod registered;
 pub mod registry;
 pub mod retention;
 pub mod scheme_sim;
+pub mod stats;
 pub mod subsidies;
 pub mod tabular;
 pub mod transparency;

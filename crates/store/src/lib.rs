@@ -24,6 +24,7 @@ pub mod rating;
 pub mod retention;
 pub mod schema;
 pub mod sessions;
+pub mod stats;
 pub mod subsidies;
 pub mod todos;
 pub mod users;

@@ -1206,3 +1206,213 @@ contract!(the_gauges_count_what_waits_and_what_is_past_due, |ctx: Ctx| async mov
     assert!(g.counts.ledger_debits_pending >= 0 && g.counts.ledger_credits_pending >= 0);
     assert_eq!(g.counts.newest_head_us, None);
 });
+
+/// What the statistics must show, recomputed from the events and the ledger alone: policies
+/// written are the applications bound (on submission or by an underwriter) and the confirmed
+/// registrations whose event falls in the period; premium written is every premium transfer of the period to or from an insurer's
+/// written-premium account; earned premium is each policy's by its own definition; claims
+/// reported are the `claim.reported` events of the period; claims paid are the payments of
+/// the period less (or plus) the co-insurers' shares.
+async fn recompute(
+    ctx: &Ctx,
+    period: kebao_domain::stats::Period,
+    insurers: &[&str],
+) -> kebao_domain::stats::Measures {
+    use kebao_domain::time_zone::{business_date, from_unix_us};
+    let (first, last) = (period.first_day(), period.last_day());
+    let within = |us: i64| (first..=last).contains(&business_date(from_unix_us(us)));
+    let mut tx = ctx.store.begin_read().await.unwrap();
+    let events = kebao_store::events::page(tx.conn(), 0, 100_000).await.unwrap();
+    let policies = kebao_store::policies::all_policies(tx.conn()).await.unwrap();
+    let claims = kebao_store::claims::all(tx.conn()).await.unwrap();
+    let accounts: std::collections::HashMap<String, (String, String)> =
+        kebao_store::ledger::all_accounts(tx.conn())
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|a| (a.id, (a.owner_id, a.kind)))
+            .collect();
+    let transfers = kebao_store::ledger::transfers_after(tx.conn(), "", 100_000).await.unwrap();
+    let mine = |insurer: &str| insurers.is_empty() || insurers.contains(&insurer);
+    let mut m = kebao_domain::stats::Measures::default();
+    let mut enterprises = std::collections::HashSet::new();
+    for e in events.iter().filter(|e| within(e.at_us)) {
+        let written = match e.action.as_str() {
+            // Bound at once on submission, or accepted by an underwriter later: the event names
+            // the policy's number.
+            "application.submitted" | "application.accepted" => {
+                let payload: serde_json::Value = serde_json::from_str(&e.payload).unwrap();
+                payload["policy"].as_str().and_then(|n| policies.iter().find(|p| p.number == n))
+            }
+            "policy.registration_confirmed" => policies.iter().find(|p| p.id == e.subject),
+            "claim.reported" => {
+                let c = claims.iter().find(|c| c.id == e.subject).unwrap();
+                if mine(&c.insurer_id) {
+                    m.claims_reported += 1;
+                    m.claimed_fen += c.claimed.fen();
+                }
+                None
+            }
+            _ => None,
+        };
+        if let Some(p) = written.filter(|p| mine(&p.insurer_id)) {
+            m.policies += 1;
+            m.cover_fen += p.input.cover().fen();
+            enterprises.insert(p.enterprise_id.clone());
+        }
+    }
+    m.enterprises = enterprises.len() as u64;
+    for p in policies.iter().filter(|p| mine(&p.insurer_id)) {
+        let before = first.previous_day().unwrap();
+        m.earned_fen += p.earned_premium(last).fen() - p.earned_premium(before).fen();
+    }
+    for t in transfers.iter().filter(|t| within(t.timestamp_us)) {
+        let tr = &t.transfer;
+        let side = |id: &str, kind: &str| accounts.get(id).filter(|(o, k)| k == kind && mine(o)).is_some();
+        match tr.code {
+            101 | 103 | 104 | 105 | 111 => {
+                if side(&tr.credit_account_id, "premium_written") {
+                    m.written_fen += tr.amount;
+                }
+                if side(&tr.debit_account_id, "premium_written") {
+                    m.written_fen -= tr.amount;
+                }
+            }
+            202 => {
+                let c = claims.iter().find(|c| c.id == tr.event_ref).unwrap();
+                if mine(&c.insurer_id) {
+                    m.paid_fen += tr.amount;
+                }
+            }
+            112 => {
+                if side(&tr.debit_account_id, "claims_expense") {
+                    m.paid_fen += tr.amount;
+                }
+                if side(&tr.credit_account_id, "claims_expense") {
+                    m.paid_fen -= tr.amount;
+                }
+            }
+            _ => {}
+        }
+    }
+    m
+}
+
+contract!(statistics_reconcile_with_the_events_and_the_ledger, |ctx: Ctx| async move {
+    use kebao_domain::claim::ClaimOutcome;
+    use kebao_domain::stats::{Measures, Period};
+    use kebao_service::stats::StatsQuery;
+    let Setup { z, uw, admin, other_uw, ins, pid, .. } = setup(&ctx).await;
+    let other = other_uw.org_id().unwrap().to_owned();
+    let handler = user(&ctx.svc, &ins, "claims.s", &[Role::ClaimsHandler]).await;
+    let branch = ctx
+        .svc
+        .create_org(&operator(), &{
+            let mut b = org_input("楚天财产保险股份有限公司武汉东湖支公司", &uscc(53), "insurer");
+            b.parent_id = ins.clone();
+            b
+        })
+        .await
+        .unwrap();
+    let q = |limit_yuan: i64| QuoteInput { limit: Money::from_fen(limit_yuan * 100), ..Default::default() };
+    ctx.svc.apply_for_policy(&z.ent_admin, &pid, &q(500_000), "2026-11-28").await.unwrap();
+    ctx.svc.apply_for_policy(&z.ent_admin, &pid, &q(200_000), "2026-12-01").await.unwrap();
+    let mine = ctx.svc.my_policies(&z.ent_admin).await.unwrap();
+    let p1 = mine.iter().find(|p| p.start_date.to_string() == "2026-11-28").unwrap().clone();
+    let p2 = mine.iter().find(|p| p.start_date.to_string() == "2026-12-01").unwrap().clone();
+    ctx.svc.endorse_policy(&admin, &p1.id, &q(1_000_000), "2026-12-28", "提高限额").await.unwrap();
+    ctx.svc.set_coinsurance(&admin, &p1.id, &[(other.clone(), 3_000)]).await.unwrap();
+    ctx.clock.advance_us(60 * 86_400_000_000);
+    let c = ctx
+        .svc
+        .report_claim(
+            &z.ent_admin,
+            &p1.id,
+            &ClaimInput::new("2027-01-10", "研发样机起火受损", Money::from_fen(1_000_000)),
+        )
+        .await
+        .unwrap();
+    ctx.svc.assign_claim(&handler, &c.id).await.unwrap();
+    ctx.svc.set_claim_reserve(&handler, &c.id, Money::from_fen(1_000_000)).await.unwrap();
+    ctx.svc.decide_claim(&handler, &c.id, ClaimOutcome::Pay, Money::from_fen(1_000_000), "").await.unwrap();
+    ctx.svc.pay_claim(&handler, &c.id, Money::from_fen(400_000), "CLM-1").await.unwrap();
+    ctx.clock.advance_us(70 * 86_400_000_000);
+    // The rest is paid in the next quarter.
+    ctx.svc.pay_claim(&handler, &c.id, Money::from_fen(600_000), "CLM-2").await.unwrap();
+    ctx.svc.cancel_policy(&z.ent_admin, &p1.id, "2027-04-30", "企业停产").await.unwrap();
+    ctx.svc.renew_policy(&z.ent_admin, &p2.id).await.unwrap();
+
+    let report = |who: Actor, period: &'static str, part: &'static str, by: &'static str, insurer: String| {
+        let svc = ctx.svc.clone();
+        async move {
+            let q = StatsQuery::parse(period, part, by, &insurer).unwrap();
+            svc.stats_report(&who, &q).await
+        }
+    };
+    let some = |m: &Measures| !m.is_empty();
+    let mut seen = Vec::new();
+    for period in ["2026Q4", "2027Q1", "2027Q2", "2027Q4", "2026", "2027"] {
+        let p = Period::parse(period).unwrap();
+        for (scope, who, ids) in [
+            (String::new(), z.regulator.clone(), vec![]),
+            (ins.clone(), z.regulator.clone(), vec![ins.as_str(), branch.id.as_str()]),
+            (String::new(), other_uw.clone(), vec![other.as_str()]),
+        ] {
+            let want = recompute(&ctx, p, &ids).await;
+            for (part, by) in
+                [("1", ""), ("2", ""), ("2", "industry"), ("2", "stage"), ("2", "park"), ("1", "insurer")]
+            {
+                let r = report(who.clone(), period, part, by, scope.clone()).await.unwrap();
+                assert_eq!(r.total, want, "{period} part {part} by {by} for {scope:?}");
+                // The rows add up to the total (one enterprise, in one row of each breakdown here).
+                let mut sum = Measures::default();
+                for row in r.rows.iter().filter(|r| r.depth == 0) {
+                    sum.add_sums(&row.measures);
+                }
+                sum.enterprises = want.enterprises;
+                assert_eq!(sum, want, "{period} part {part} by {by} rows");
+            }
+            seen.push(some(&want));
+        }
+    }
+    // Every measure is exercised somewhere: the scenario is not empty.
+    let y2027 = recompute(&ctx, Period::parse("2027").unwrap(), &[]).await;
+    assert!(y2027.policies >= 1 && y2027.written_fen != 0 && y2027.earned_fen > 0, "{y2027:?}");
+    assert_eq!((y2027.claims_reported, y2027.claimed_fen, y2027.paid_fen), (1, 1_000_000, 1_000_000));
+    let q1 = recompute(&ctx, Period::parse("2027Q1").unwrap(), &[]).await;
+    assert_eq!(q1.paid_fen, 400_000);
+    let follower = recompute(&ctx, Period::parse("2027Q2").unwrap(), &[other.as_str()]).await;
+    assert_eq!(follower.paid_fen, 180_000, "the co-insurer's 30 % of the second payment");
+    assert!(follower.written_fen < 0, "the co-insurer gives back its share of the returned premium");
+    // The rows name the class and the product type.
+    let r = report(z.regulator.clone(), "2026", "1", "", String::new()).await.unwrap();
+    let names: Vec<(&str, u8)> = r.rows.iter().map(|r| (r.label_zh.as_str(), r.depth)).collect();
+    assert_eq!(names.first(), Some(&("科技研发、成果转化风险类", 0)));
+    assert!(names.contains(&("高新技术企业产品研发责任保险", 1)), "{names:?}");
+    assert_eq!(r.total.policies, 2);
+    // The insurers' breakdown: the head office, then its own business.
+    let r = report(z.regulator.clone(), "2026", "1", "insurer", String::new()).await.unwrap();
+    assert!(r.rows.iter().any(|r| r.key == ins && r.depth == 0));
+
+    // Who sees what: an insurer its own organisation and branches, nobody else's; an enterprise
+    // nothing; a bad query is refused naming its field.
+    let choices = ctx.svc.stats_insurers(&admin).await.unwrap();
+    let ids: Vec<&str> = choices.iter().map(|c| c.0.as_str()).collect();
+    assert_eq!(ids, [ins.as_str(), branch.id.as_str()]);
+    assert!(report(admin.clone(), "2027", "1", "", branch.id.clone()).await.is_ok());
+    assert!(matches!(
+        report(uw.clone(), "2027", "1", "", other.clone()).await,
+        Err(ServiceError::Forbidden { .. })
+    ));
+    assert!(matches!(
+        report(z.ent_admin.clone(), "2027", "1", "", String::new()).await,
+        Err(ServiceError::Forbidden { .. })
+    ));
+    assert!(matches!(
+        report(z.regulator.clone(), "2027", "1", "", "no-such-insurer".into()).await,
+        Err(ServiceError::Invalid(i)) if i.0[0].field == "insurer"
+    ));
+    let bad = StatsQuery::parse("2027Q5", "3", "colour", "").unwrap_err();
+    assert_eq!(bad.0.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(), ["period", "part", "by"]);
+    assert!(seen.iter().any(|s| *s));
+});

@@ -1,0 +1,528 @@
+//! The tech-insurance statistics (C11): reports arranged by the NFRA 《科技保险业务统计制度》
+//! (see [`kebao_domain::stats`] for what every measure counts), per quarter or year, for the
+//! zone or one insurer (a head office with its branches, or a branch), with rows by product
+//! class, kind of insured entity, 5+2 industry, life-cycle stage, park or insurer.
+//!
+//! The store adds up what it can per (insurer, product, enterprise) within the period; this
+//! module maps those keys to the rows asked for. Earned premium is computed per policy by the
+//! one domain definition ([`kebao_domain::policy::earned_premium`]).
+
+use crate::authz::{Action, Actor, Basis, Resource};
+use crate::{Result, Service, ServiceError};
+use kebao_domain::catalogue::{Catalogue, NfraClass};
+use kebao_domain::org::{LifecycleStage, OrgKind, OrgStatus, QualificationKind};
+use kebao_domain::policy::earned_premium;
+use kebao_domain::stats::{Breakdown, EntityCategory, Measures, Part, Period};
+use kebao_domain::{FieldError, IndustryMap, Invalid, Money};
+use kebao_store::stats::{self as store, EnterpriseDims, Key};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// What a report is asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatsQuery {
+    pub period: Period,
+    pub part: Part,
+    pub by: Breakdown,
+    /// One insurer (its branches included); `None` for the whole zone.
+    pub insurer_id: Option<String>,
+}
+
+impl StatsQuery {
+    /// Reads a query as typed (a page's form, the API's parameters, the command line); every
+    /// problem at once, each naming its field. `by` blank means the part's own rows.
+    pub fn parse(
+        period: &str,
+        part: &str,
+        by: &str,
+        insurer: &str,
+    ) -> std::result::Result<StatsQuery, Invalid> {
+        let mut errors = Vec::new();
+        let period = Period::parse(period).map_err(|e| errors.push(e)).ok();
+        let part =
+            Part::parse(if part.trim().is_empty() { "1" } else { part }).map_err(|e| errors.push(e)).ok();
+        let by = if by.trim().is_empty() {
+            part.map(Part::default_breakdown)
+        } else {
+            Breakdown::parse(by).map_err(|e| errors.push(e)).ok()
+        };
+        let insurer = insurer.trim();
+        if insurer.len() > 64 {
+            errors.push(FieldError::new(
+                "insurer",
+                "too_long",
+                "保险机构标识过长",
+                "the insurer's id is too long",
+            ));
+        }
+        match (period, part, by, errors.is_empty()) {
+            (Some(period), Some(part), Some(by), true) => Ok(StatsQuery {
+                period,
+                part,
+                by,
+                insurer_id: (!insurer.is_empty()).then(|| insurer.to_owned()),
+            }),
+            _ => Err(Invalid(errors)),
+        }
+    }
+}
+
+/// One row of a report.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct StatsRow {
+    /// The row's code (a class, a product type, a category, an industry, a stage, a park, an
+    /// insurer's id); `none` for enterprises without the attribute.
+    pub key: String,
+    pub label_zh: String,
+    pub label_en: String,
+    /// 0 for a heading row (a class, a head office), 1 for the rows under it.
+    pub depth: u8,
+    pub measures: Measures,
+}
+
+/// A report.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct StatsReport {
+    pub period: String,
+    pub period_zh: String,
+    pub period_en: String,
+    pub part: u8,
+    pub by: String,
+    /// The insurer reported on, or `None` for the zone.
+    pub insurer_id: Option<String>,
+    /// The insurer's name, or the zone's words.
+    pub scope_zh: String,
+    pub scope_en: String,
+    pub rows: Vec<StatsRow>,
+    /// The whole report (enterprises counted once however many rows they are in).
+    pub total: Measures,
+    /// Whether an enterprise may be in more than one row (industries), so rows add up to more
+    /// than the total.
+    pub rows_overlap: bool,
+}
+
+/// The insurers a reader may choose between: (id, name, depth 0 head office or 1 branch).
+pub type InsurerChoice = (String, String, u8);
+
+/// The zone's insurers as a tree: every insurer's head office, and each head office's members.
+struct Insurers {
+    names: HashMap<String, String>,
+    parents: HashMap<String, Option<String>>,
+    head: HashMap<String, String>,
+    /// Head offices in name order, each with its branches in name order.
+    tree: Vec<(String, Vec<String>)>,
+}
+
+impl Insurers {
+    fn new(rows: Vec<(String, Option<String>, String)>) -> Insurers {
+        let parent: HashMap<String, Option<String>> =
+            rows.iter().map(|(i, p, _)| (i.clone(), p.clone())).collect();
+        let mut head = HashMap::new();
+        for (id, _, _) in &rows {
+            // Walk up at most a few levels (总公司 → 分公司 → 支公司); a loop cannot be stored, but
+            // the walk is bounded anyway.
+            let mut at = id.clone();
+            for _ in 0..8 {
+                match parent.get(&at).cloned().flatten() {
+                    Some(p) if parent.contains_key(&p) => at = p,
+                    _ => break,
+                }
+            }
+            head.insert(id.clone(), at);
+        }
+        let mut tree: Vec<(String, Vec<String>)> = Vec::new();
+        for (id, _, _) in &rows {
+            if head.get(id) == Some(id) {
+                let members =
+                    rows.iter().filter(|(m, _, _)| m != id && head.get(m) == Some(id)).map(|r| r.0.clone());
+                tree.push((id.clone(), members.collect()));
+            }
+        }
+        Insurers { names: rows.into_iter().map(|(i, _, n)| (i, n)).collect(), parents: parent, head, tree }
+    }
+
+    fn name(&self, id: &str) -> String {
+        self.names.get(id).cloned().unwrap_or_else(|| id.to_owned())
+    }
+
+    /// The insurer and every organisation below it.
+    fn subtree(&self, id: &str) -> HashSet<String> {
+        let mut out: HashSet<String> = HashSet::from([id.to_owned()]);
+        // Branches of branches: repeat until nothing is added (the tree is shallow).
+        loop {
+            let below: Vec<String> = self
+                .parents
+                .iter()
+                .filter(|(m, p)| !out.contains(*m) && p.as_ref().is_some_and(|p| out.contains(p)))
+                .map(|(m, _)| m.clone())
+                .collect();
+            if below.is_empty() {
+                return out;
+            }
+            out.extend(below);
+        }
+    }
+}
+
+impl Service {
+    /// Whether the actor sees every insurer's figures (the zone's officers, the regulator).
+    pub fn reads_zone_statistics(&self, actor: &Actor) -> bool {
+        self.allows(actor, Action::ReadStatistics, &Resource::Zone)
+    }
+
+    /// Who the actor may report on: `None` for the whole zone (and any insurer in it), or the
+    /// one insurer whose figures it sees.
+    async fn stats_scope(&self, actor: &Actor) -> Result<Option<String>> {
+        if self.reads_zone_statistics(actor) {
+            self.require(actor, Action::ReadStatistics, &Resource::Zone, &Basis::None)?;
+            return Ok(None);
+        }
+        let own = actor.org_id().map(str::to_owned).unwrap_or_default();
+        let mut tx = self.store.begin_read().await?;
+        let org = kebao_store::orgs::get(tx.conn(), &own).await;
+        drop(tx);
+        let resource = match org {
+            Ok(o) => crate::authz::org_resource(&o),
+            Err(_) => {
+                Resource::Org { id: own.clone(), kind: OrgKind::Enterprise, status: OrgStatus::Pending }
+            }
+        };
+        self.require(actor, Action::ReadStatistics, &resource, &Basis::None)?;
+        Ok(Some(own))
+    }
+
+    /// The insurers the actor may choose a report for (all for the zone's officers; its own
+    /// organisation and branches for an insurer).
+    pub async fn stats_insurers(&self, actor: &Actor) -> Result<Vec<InsurerChoice>> {
+        let scope = self.stats_scope(actor).await?;
+        let mut tx = self.store.begin_read().await?;
+        let ins = Insurers::new(store::insurers(tx.conn()).await?);
+        let allowed = scope.as_deref().map(|s| ins.subtree(s));
+        let mut out = Vec::new();
+        for (h, members) in &ins.tree {
+            for (id, depth) in std::iter::once((h, 0u8)).chain(members.iter().map(|m| (m, 1u8))) {
+                if allowed.as_ref().is_none_or(|a| a.contains(id)) {
+                    out.push((id.clone(), ins.name(id), depth));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// One report (see the module's words for what it counts).
+    pub async fn stats_report(&self, actor: &Actor, q: &StatsQuery) -> Result<StatsReport> {
+        let scope = self.stats_scope(actor).await?;
+        let asked = q.insurer_id.clone().or(scope.clone());
+        let period = q.period;
+        let (first, last) = (period.first_day(), period.last_day());
+        let from_us = day_start_us(first);
+        let to_us = day_start_us(last.next_day().unwrap_or(last));
+        let mut tx = self.store.begin_read().await?;
+        let ins = Insurers::new(store::insurers(tx.conn()).await?);
+        if let Some(a) = &asked {
+            if !ins.names.contains_key(a) {
+                return Err(ServiceError::Invalid(Invalid(vec![FieldError::new(
+                    "insurer",
+                    "unknown_insurer",
+                    format!("`{a}` 不是登记的保险机构"),
+                    format!("`{a}` is not a registered insurer"),
+                )])));
+            }
+            // An insurer reads its own organisation and what is below it, nothing else.
+            if let Some(own) = &scope {
+                if !ins.subtree(own).contains(a) {
+                    return Err(ServiceError::Forbidden {
+                        action: Action::ReadStatistics.label(),
+                        reason: "an insurer sees only its own and its branches' figures".into(),
+                    });
+                }
+            }
+        }
+        let members = asked.as_deref().map(|a| ins.subtree(a));
+        let in_scope = |k: &Key| members.as_ref().is_none_or(|m| m.contains(&k.insurer_id));
+        let written = store::written(tx.conn(), from_us, to_us).await?;
+        let earning = store::earning(tx.conn(), first, last).await?;
+        let premium = store::premium_written(tx.conn(), from_us, to_us).await?;
+        let reported = store::claims_reported(tx.conn(), first, last).await?;
+        let paid = store::claims_paid(tx.conn(), from_us, to_us).await?;
+        let dims = store::enterprise_dims(tx.conn(), last).await?;
+        let types: HashMap<String, String> = store::product_types(tx.conn()).await?.into_iter().collect();
+        drop(tx);
+        let catalogue = self.catalogue();
+        let rows = Rows {
+            part: q.part,
+            by: q.by,
+            catalogue: &catalogue,
+            industries: self.industries(),
+            types: &types,
+            dims: &dims,
+            insurers: &ins,
+        };
+        let mut acc = Acc::default();
+        let mut total = Measures::default();
+        let day_before = first.previous_day().unwrap_or(first);
+        for (k, n, cover) in written.iter().filter(|(k, _, _)| in_scope(k)) {
+            for r in rows.keys(k) {
+                let m = acc.cell(&r);
+                m.policies += u64::try_from(*n).unwrap_or(0);
+                m.cover_fen += cover;
+                acc.enterprises.entry(r).or_default().insert(k.enterprise_id.clone());
+            }
+            if rows.counted(k) {
+                acc.all.insert(k.enterprise_id.clone());
+                total.policies += u64::try_from(*n).unwrap_or(0);
+                total.cover_fen += cover;
+            }
+        }
+        for e in earning.iter().filter(|e| in_scope(&e.key)) {
+            let last_day = e.cancelled_on.map_or(e.end_date, |c| c.min(e.end_date));
+            let p = Money::from_fen(e.premium_fen);
+            let earned = earned_premium(p, e.start_date, e.end_date, last_day, last).fen()
+                - earned_premium(p, e.start_date, e.end_date, last_day, day_before).fen();
+            for r in rows.keys(&e.key) {
+                acc.cell(&r).earned_fen += earned;
+            }
+            if rows.counted(&e.key) {
+                total.earned_fen += earned;
+            }
+        }
+        for (k, amount) in premium.iter().filter(|(k, _)| in_scope(k)) {
+            for r in rows.keys(k) {
+                acc.cell(&r).written_fen += amount;
+            }
+            if rows.counted(k) {
+                total.written_fen += amount;
+            }
+        }
+        for (k, n, claimed) in reported.iter().filter(|(k, _, _)| in_scope(k)) {
+            for r in rows.keys(k) {
+                let m = acc.cell(&r);
+                m.claims_reported += u64::try_from(*n).unwrap_or(0);
+                m.claimed_fen += claimed;
+            }
+            if rows.counted(k) {
+                total.claims_reported += u64::try_from(*n).unwrap_or(0);
+                total.claimed_fen += claimed;
+            }
+        }
+        for (k, amount) in paid.iter().filter(|(k, _)| in_scope(k)) {
+            for r in rows.keys(k) {
+                acc.cell(&r).paid_fen += amount;
+            }
+            if rows.counted(k) {
+                total.paid_fen += amount;
+            }
+        }
+        total.enterprises = acc.all.len() as u64;
+        let rows_out = rows.layout(&acc);
+        let (scope_zh, scope_en) = match &asked {
+            Some(a) => (ins.name(a), ins.name(a)),
+            None => {
+                ("东湖科技保险创新示范区（全部保险机构）".to_owned(), "The zone (all insurers)".to_owned())
+            }
+        };
+        Ok(StatsReport {
+            period: period.code(),
+            period_zh: period.label_zh(),
+            period_en: period.label_en(),
+            part: q.part.number(),
+            by: q.by.code().to_owned(),
+            insurer_id: asked,
+            scope_zh,
+            scope_en,
+            rows: rows_out,
+            total,
+            rows_overlap: q.by.overlaps(),
+        })
+    }
+}
+
+/// Microseconds at the start of a zone day (00:00 in Beijing time).
+fn day_start_us(d: time::Date) -> i64 {
+    kebao_domain::time_zone::to_unix_us(d.midnight().assume_offset(kebao_domain::time_zone::SHANGHAI))
+}
+
+/// The sums per row key (a row key is a path: a class then a type, a head office then a
+/// branch, or one element), and the enterprises per row.
+#[derive(Default)]
+struct Acc {
+    cells: BTreeMap<Vec<String>, Measures>,
+    enterprises: HashMap<Vec<String>, HashSet<String>>,
+    all: HashSet<String>,
+}
+
+impl Acc {
+    fn cell(&mut self, k: &[String]) -> &mut Measures {
+        self.cells.entry(k.to_vec()).or_default()
+    }
+}
+
+/// How keys become rows.
+struct Rows<'a> {
+    part: Part,
+    by: Breakdown,
+    catalogue: &'a Catalogue,
+    industries: &'a IndustryMap,
+    types: &'a HashMap<String, String>,
+    dims: &'a HashMap<String, EnterpriseDims>,
+    insurers: &'a Insurers,
+}
+
+const NONE: &str = "none";
+
+impl Rows<'_> {
+    fn class_of(&self, k: &Key) -> Option<(NfraClass, String)> {
+        let ty = self.types.get(&k.product_id)?;
+        let class = self.catalogue.get(ty).map_or(NfraClass::ByEntity, |t| t.nfra());
+        Some((class, ty.clone()))
+    }
+
+    /// Whether the key is in the part at all: Part 1 counts the products of the four classes,
+    /// Part 2 every policy of an enterprise.
+    fn counted(&self, k: &Key) -> bool {
+        match self.part {
+            Part::Products => self.class_of(k).is_some_and(|(c, _)| c.part() == 1),
+            Part::Entities => self.dims.contains_key(&k.enterprise_id),
+        }
+    }
+
+    /// The rows a key counts in (the leaf rows; headings are summed from them).
+    fn keys(&self, k: &Key) -> Vec<Vec<String>> {
+        if !self.counted(k) {
+            return Vec::new();
+        }
+        let d = self.dims.get(&k.enterprise_id);
+        let one = |s: Option<&str>| vec![vec![s.unwrap_or(NONE).to_owned()]];
+        match self.by {
+            Breakdown::Class => match self.class_of(k) {
+                Some((c, ty)) => vec![vec![c.code().to_owned(), ty]],
+                None => Vec::new(),
+            },
+            Breakdown::Entity => {
+                let held: Vec<QualificationKind> = d
+                    .map(|d| {
+                        d.qualifications.iter().filter_map(|q| QualificationKind::from_code(q)).collect()
+                    })
+                    .unwrap_or_default();
+                one(Some(EntityCategory::of(&held).code()))
+            }
+            Breakdown::Industry => match d.map(|d| d.tags.as_slice()) {
+                Some(tags) if !tags.is_empty() => tags.iter().map(|t| vec![t.clone()]).collect(),
+                _ => one(None),
+            },
+            Breakdown::Stage => one(d.and_then(|d| d.stage.as_deref())),
+            Breakdown::Park => one(d.and_then(|d| d.park.as_deref())),
+            Breakdown::Insurer => {
+                let head =
+                    self.insurers.head.get(&k.insurer_id).cloned().unwrap_or_else(|| k.insurer_id.clone());
+                vec![vec![head, k.insurer_id.clone()]]
+            }
+        }
+    }
+
+    fn label(&self, key: &str) -> (String, String) {
+        let pair = |zh: &str, en: &str| (zh.to_owned(), en.to_owned());
+        if key == NONE {
+            return match self.by {
+                Breakdown::Park => pair("未登记园区", "No park registered"),
+                Breakdown::Stage => pair("未登记阶段", "No stage registered"),
+                _ => pair("未归入 5+2 产业", "Outside the 5+2 industries"),
+            };
+        }
+        match self.by {
+            Breakdown::Class => match (NfraClass::from_code(key), self.catalogue.get(key)) {
+                (Some(c), _) => pair(c.label_zh(), c.label_en()),
+                (None, Some(t)) => pair(&t.name_zh, &t.name_en),
+                (None, None) => pair(key, key),
+            },
+            Breakdown::Entity => EntityCategory::from_code(key)
+                .map_or_else(|| pair(key, key), |c| pair(c.label_zh(), c.label_en())),
+            Breakdown::Industry => {
+                self.industries.tag(key).map_or_else(|| pair(key, key), |t| pair(&t.name_zh, &t.name_en))
+            }
+            Breakdown::Stage => LifecycleStage::from_code(key)
+                .map_or_else(|| pair(key, key), |s| pair(s.label_zh(), s.label_en())),
+            Breakdown::Park => {
+                self.industries.park(key).map_or_else(|| pair(key, key), |p| pair(&p.name_zh, &p.name_en))
+            }
+            Breakdown::Insurer => {
+                let n = self.insurers.name(key);
+                (n.clone(), n)
+            }
+        }
+    }
+
+    /// The rows in the report's order, headings with their sums.
+    fn layout(&self, acc: &Acc) -> Vec<StatsRow> {
+        let distinct = |k: &[String]| acc.enterprises.get(k).map_or(0, |s| s.len() as u64);
+        let row = |key: &str, depth: u8, mut m: Measures, n: u64| {
+            let (zh, en) = self.label(key);
+            m.enterprises = n;
+            StatsRow { key: key.to_owned(), label_zh: zh, label_en: en, depth, measures: m }
+        };
+        let mut out = Vec::new();
+        match self.by {
+            Breakdown::Class | Breakdown::Insurer => {
+                // Every heading in its order (classes as the regulator lists them, head offices by
+                // name), even when empty, then its members that have figures.
+                let heads: Vec<String> = match self.by {
+                    Breakdown::Class => {
+                        NfraClass::ALL.iter().filter(|c| c.part() == 1).map(|c| c.code().to_owned()).collect()
+                    }
+                    _ => self.insurers.tree.iter().map(|(h, _)| h.clone()).collect(),
+                };
+                for h in heads {
+                    let members: Vec<(&Vec<String>, &Measures)> =
+                        acc.cells.iter().filter(|(k, _)| k.first() == Some(&h)).collect();
+                    if self.by == Breakdown::Insurer && members.is_empty() {
+                        continue;
+                    }
+                    let mut sum = Measures::default();
+                    let mut ents: HashSet<&String> = HashSet::new();
+                    for (k, m) in &members {
+                        sum.add_sums(m);
+                        ents.extend(acc.enterprises.get(*k).into_iter().flatten());
+                    }
+                    out.push(row(&h, 0, sum, ents.len() as u64));
+                    let mut leaves: Vec<(&Vec<String>, &Measures)> = members;
+                    if self.by == Breakdown::Class {
+                        // Types in catalogue order.
+                        let order = |k: &Vec<String>| {
+                            let t = k.get(1).map(String::as_str).unwrap_or_default();
+                            self.catalogue.types().iter().position(|x| x.id == t).unwrap_or(usize::MAX)
+                        };
+                        leaves.sort_by_key(|(k, _)| order(k));
+                    }
+                    for (k, m) in leaves {
+                        let leaf = k.get(1).map(String::as_str).unwrap_or_default();
+                        if self.by == Breakdown::Insurer && leaf == h {
+                            // The head office's own business, beside its branches'.
+                            let mut own = row(leaf, 1, *m, distinct(k));
+                            own.label_zh = format!("{}（本级）", own.label_zh);
+                            own.label_en = format!("{} (own business)", own.label_en);
+                            out.push(own);
+                        } else {
+                            out.push(row(leaf, 1, *m, distinct(k)));
+                        }
+                    }
+                }
+            }
+            _ => {
+                let order: Vec<String> = match self.by {
+                    Breakdown::Entity => EntityCategory::ALL.iter().map(|c| c.code().to_owned()).collect(),
+                    Breakdown::Industry => self.industries.tags().iter().map(|t| t.id.clone()).collect(),
+                    Breakdown::Stage => LifecycleStage::ALL.iter().map(|s| s.code().to_owned()).collect(),
+                    _ => self.industries.parks().iter().map(|p| p.id.clone()).collect(),
+                };
+                for key in order.iter().map(String::as_str).chain(std::iter::once(NONE)) {
+                    let k = vec![key.to_owned()];
+                    let m = acc.cells.get(&k).copied().unwrap_or_default();
+                    if key == NONE && m.is_empty() {
+                        continue;
+                    }
+                    out.push(row(key, 0, m, distinct(&k)));
+                }
+            }
+        }
+        out
+    }
+}

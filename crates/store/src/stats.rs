@@ -1,0 +1,186 @@
+//! The reads behind the zone's statistics (C11): each one bounded by the period, each one a
+//! single statement that lets the database do the filtering and, where it can, the adding up.
+//! The keys are always (insurer, product, enterprise), which every breakdown maps from.
+
+use crate::Result;
+use sqlx::{AnyConnection, Row};
+
+/// Policy statuses the statistics count: written and not refused or waiting on the insurer.
+const COUNTED: &str = "('in_force', 'registered', 'cancelled')";
+
+/// Who a figure belongs to: the insurer, the product and the policyholder.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Key {
+    pub insurer_id: String,
+    pub product_id: String,
+    pub enterprise_id: String,
+}
+
+fn key(r: &sqlx::any::AnyRow) -> Result<Key> {
+    Ok(Key {
+        insurer_id: r.try_get("insurer_id")?,
+        product_id: r.try_get("product_id")?,
+        enterprise_id: r.try_get("enterprise_id")?,
+    })
+}
+
+/// Policies written in `[from_us, to_us)`: per key, how many and their risk cover.
+pub async fn written(conn: &mut AnyConnection, from_us: i64, to_us: i64) -> Result<Vec<(Key, i64, i64)>> {
+    let sql = format!(
+        "SELECT insurer_id, product_id, enterprise_id, COUNT(*) AS n, CAST(SUM(cover_fen) AS BIGINT) AS cover FROM policies \
+         WHERE bound_at_us >= $1 AND bound_at_us < $2 AND status IN {COUNTED} \
+         GROUP BY insurer_id, product_id, enterprise_id"
+    );
+    let rows = sqlx::query(&sql).bind(from_us).bind(to_us).fetch_all(&mut *conn).await?;
+    rows.iter().map(|r| Ok((key(r)?, r.try_get::<i64, _>("n")?, r.try_get::<i64, _>("cover")?))).collect()
+}
+
+/// A policy whose cover runs in part of a period: what its earned premium needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Earning {
+    pub key: Key,
+    pub premium_fen: i64,
+    pub start_date: time::Date,
+    pub end_date: time::Date,
+    pub cancelled_on: Option<time::Date>,
+}
+
+/// Policies with cover on some day of `[first, last]`.
+pub async fn earning(conn: &mut AnyConnection, first: time::Date, last: time::Date) -> Result<Vec<Earning>> {
+    let sql = format!(
+        "SELECT insurer_id, product_id, enterprise_id, premium_fen, start_date, end_date, cancelled_on FROM policies \
+         WHERE start_date <= $1 AND end_date >= $2 AND (cancelled_on IS NULL OR cancelled_on >= $2) \
+         AND status IN {COUNTED}"
+    );
+    let rows = sqlx::query(&sql).bind(last.to_string()).bind(first.to_string()).fetch_all(&mut *conn).await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Earning {
+                key: key(r)?,
+                premium_fen: r.try_get("premium_fen")?,
+                start_date: crate::date_col(r, "start_date")?,
+                end_date: crate::date_col(r, "end_date")?,
+                cancelled_on: crate::opt_date_col(r, "cancelled_on")?,
+            })
+        })
+        .collect()
+}
+
+/// Premium written in `[from_us, to_us)` per key, the insurer being the owner of the
+/// `premium_written` account each transfer moves (a co-insurer its share), net of returns.
+pub async fn premium_written(conn: &mut AnyConnection, from_us: i64, to_us: i64) -> Result<Vec<(Key, i64)>> {
+    // Both sides in one pass: credits add, debits subtract. Only the premium codes touch
+    // these accounts, and none of them is ever pending.
+    let sql = "SELECT a.owner_id AS insurer_id, p.product_id, p.enterprise_id, \
+         CAST(SUM(CASE WHEN a.id = t.credit_account_id THEN t.amount ELSE -t.amount END) AS BIGINT) AS amount \
+         FROM ledger_transfers t \
+         JOIN ledger_accounts a ON a.id IN (t.credit_account_id, t.debit_account_id) AND a.kind = 'premium_written' \
+         JOIN policies p ON p.id = t.event_ref \
+         WHERE t.timestamp_us >= $1 AND t.timestamp_us < $2 AND t.code IN (101, 103, 104, 105, 111) \
+         AND t.flag_pending = 0 \
+         GROUP BY a.owner_id, p.product_id, p.enterprise_id";
+    let rows = sqlx::query(sql).bind(from_us).bind(to_us).fetch_all(&mut *conn).await?;
+    rows.iter().map(|r| Ok((key(r)?, r.try_get::<i64, _>("amount")?))).collect()
+}
+
+/// Claims reported on a day of `[first, last]` per key: how many and the amounts claimed.
+pub async fn claims_reported(
+    conn: &mut AnyConnection,
+    first: time::Date,
+    last: time::Date,
+) -> Result<Vec<(Key, i64, i64)>> {
+    let sql = "SELECT c.insurer_id, p.product_id, c.enterprise_id, COUNT(*) AS n, CAST(SUM(c.claimed_fen) AS BIGINT) AS claimed \
+         FROM claims c JOIN policies p ON p.id = c.policy_id \
+         WHERE c.reported_on >= $1 AND c.reported_on <= $2 \
+         GROUP BY c.insurer_id, p.product_id, c.enterprise_id";
+    let rows = sqlx::query(sql).bind(first.to_string()).bind(last.to_string()).fetch_all(&mut *conn).await?;
+    rows.iter().map(|r| Ok((key(r)?, r.try_get::<i64, _>("n")?, r.try_get::<i64, _>("claimed")?))).collect()
+}
+
+/// Claim payments made in `[from_us, to_us)` per key: the lead insurer's payments (code 202),
+/// less what co-insurers bear of them (code 112, which moves each follower's share of the
+/// claims expense from the lead to the follower).
+pub async fn claims_paid(conn: &mut AnyConnection, from_us: i64, to_us: i64) -> Result<Vec<(Key, i64)>> {
+    let sql = "SELECT c.insurer_id, p.product_id, c.enterprise_id, CAST(SUM(t.amount) AS BIGINT) AS amount \
+         FROM ledger_transfers t JOIN claims c ON c.id = t.event_ref JOIN policies p ON p.id = c.policy_id \
+         WHERE t.timestamp_us >= $1 AND t.timestamp_us < $2 AND t.code = 202 AND t.flag_pending = 0 \
+         GROUP BY c.insurer_id, p.product_id, c.enterprise_id \
+         UNION ALL \
+         SELECT a.owner_id AS insurer_id, p.product_id, c.enterprise_id, \
+         CAST(SUM(CASE WHEN a.id = t.debit_account_id THEN t.amount ELSE -t.amount END) AS BIGINT) AS amount \
+         FROM ledger_transfers t \
+         JOIN ledger_accounts a ON a.id IN (t.credit_account_id, t.debit_account_id) AND a.kind = 'claims_expense' \
+         JOIN claims c ON c.id = t.event_ref JOIN policies p ON p.id = c.policy_id \
+         WHERE t.timestamp_us >= $1 AND t.timestamp_us < $2 AND t.code = 112 AND t.flag_pending = 0 \
+         GROUP BY a.owner_id, p.product_id, c.enterprise_id";
+    let rows = sqlx::query(sql).bind(from_us).bind(to_us).fetch_all(&mut *conn).await?;
+    rows.iter().map(|r| Ok((key(r)?, r.try_get::<i64, _>("amount")?))).collect()
+}
+
+/// What a breakdown needs of an enterprise: its stage, park, industry tags and the
+/// qualifications it holds on `on`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct EnterpriseDims {
+    pub stage: Option<String>,
+    pub park: Option<String>,
+    pub tags: Vec<String>,
+    pub qualifications: Vec<String>,
+}
+
+/// Every enterprise's dimensions (three statements, whatever the number of enterprises).
+pub async fn enterprise_dims(
+    conn: &mut AnyConnection,
+    on: time::Date,
+) -> Result<std::collections::HashMap<String, EnterpriseDims>> {
+    let mut out: std::collections::HashMap<String, EnterpriseDims> = std::collections::HashMap::new();
+    for r in sqlx::query("SELECT id, lifecycle_stage, park FROM organisations WHERE kind = 'enterprise'")
+        .fetch_all(&mut *conn)
+        .await?
+    {
+        out.insert(
+            r.try_get("id")?,
+            EnterpriseDims {
+                stage: crate::opt_text(&r, "lifecycle_stage")?,
+                park: crate::opt_text(&r, "park")?,
+                ..EnterpriseDims::default()
+            },
+        );
+    }
+    for r in sqlx::query("SELECT org_id, tag FROM org_industries ORDER BY org_id, tag")
+        .fetch_all(&mut *conn)
+        .await?
+    {
+        let id: String = r.try_get("org_id")?;
+        if let Some(d) = out.get_mut(&id) {
+            d.tags.push(r.try_get("tag")?);
+        }
+    }
+    for r in sqlx::query("SELECT org_id, kind FROM qualifications WHERE valid_from <= $1 AND valid_to >= $1")
+        .bind(on.to_string())
+        .fetch_all(&mut *conn)
+        .await?
+    {
+        let id: String = r.try_get("org_id")?;
+        if let Some(d) = out.get_mut(&id) {
+            d.qualifications.push(r.try_get("kind")?);
+        }
+    }
+    Ok(out)
+}
+
+/// Every product's catalogue type: (product id, type id).
+pub async fn product_types(conn: &mut AnyConnection) -> Result<Vec<(String, String)>> {
+    let rows = sqlx::query("SELECT id, type_id FROM products").fetch_all(&mut *conn).await?;
+    rows.iter().map(|r| Ok((r.try_get("id")?, r.try_get("type_id")?))).collect()
+}
+
+/// Every insurer with its parent and name: (id, parent id, name).
+pub async fn insurers(conn: &mut AnyConnection) -> Result<Vec<(String, Option<String>, String)>> {
+    let rows =
+        sqlx::query("SELECT id, parent_id, name FROM organisations WHERE kind = 'insurer' ORDER BY name, id")
+            .fetch_all(&mut *conn)
+            .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("id")?, crate::opt_text(r, "parent_id")?, r.try_get("name")?)))
+        .collect()
+}
