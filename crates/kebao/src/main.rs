@@ -23,6 +23,7 @@ mod loans;
 mod scheme;
 mod score;
 mod showcase;
+mod stats;
 mod subsidy;
 
 use std::io::Read;
@@ -209,6 +210,11 @@ enum Command {
     Subsidy {
         #[command(subcommand)]
         command: subsidy::SubsidyCommand,
+    },
+    /// The tech-insurance statistics (the NFRA report).
+    Stats {
+        #[command(subcommand)]
+        command: stats::StatsCommand,
     },
     /// Loans backed by insurance: the schemes, checked and loaded.
     Loan {
@@ -868,6 +874,7 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Subsidy { command } => subsidy::run(command).await,
         Command::Loan { command } => loans::run(command).await,
+        Command::Stats { command } => stats::run(command).await,
         Command::Scheme { command } => scheme::run(command),
         Command::Jobs { command } => jobs::run(command).await,
         Command::Ledger { command: LedgerCommand::Verify { db } } => {

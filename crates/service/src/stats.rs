@@ -526,3 +526,89 @@ impl Rows<'_> {
         out
     }
 }
+
+/// The report as a workbook in its layout: the title, the note that the layout is the
+/// platform's arrangement of the regulator's definitions, the period and whose figures, then
+/// the table (headings in Chinese and English, amounts in yuan as numbers with two decimals,
+/// product types indented under their class) and the total.
+pub fn report_xlsx(r: &StatsReport) -> std::result::Result<Vec<u8>, String> {
+    use kebao_domain::stats::{Part as P, COLUMNS, LAYOUT_NOTE_EN, LAYOUT_NOTE_ZH};
+    use rust_xlsxwriter::{Format, Workbook};
+    let e = |e: rust_xlsxwriter::XlsxError| e.to_string();
+    let part = if r.part == 1 { P::Products } else { P::Entities };
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name(format!("{} 第{}部分", r.period, r.part)).map_err(e)?;
+    let title = Format::new().set_bold().set_font_size(14);
+    let bold = Format::new().set_bold().set_text_wrap();
+    let money = Format::new().set_num_format("#,##0.00");
+    let count = Format::new().set_num_format("#,##0");
+    let bold_money = Format::new().set_bold().set_num_format("#,##0.00");
+    let bold_count = Format::new().set_bold().set_num_format("#,##0");
+    let indent = Format::new().set_indent(2);
+    sheet
+        .write_string_with_format(0, 0, format!("科技保险业务统计表 {}", part.title_zh()), &title)
+        .map_err(e)?;
+    sheet.write_string(1, 0, format!("{LAYOUT_NOTE_ZH}（{LAYOUT_NOTE_EN}）")).map_err(e)?;
+    sheet
+        .write_string(
+            2,
+            0,
+            format!("统计期 Period：{}（{}）　填报范围 Scope：{}", r.period_zh, r.period_en, r.scope_zh),
+        )
+        .map_err(e)?;
+    sheet.write_string(3, 0, "金额单位：元 Amounts in yuan").map_err(e)?;
+    let header_row = 5u32;
+    let by = kebao_domain::stats::Breakdown::parse(&r.by).unwrap_or(part.default_breakdown());
+    sheet
+        .write_string_with_format(header_row, 0, format!("{} {}", by.label_zh(), by.label_en()), &bold)
+        .map_err(e)?;
+    sheet.set_column_width(0, 42).map_err(e)?;
+    for (i, (_, zh, en)) in COLUMNS.iter().enumerate() {
+        let c = u16::try_from(i + 1).map_err(|_| "too many columns".to_owned())?;
+        sheet.write_string_with_format(header_row, c, format!("{zh}\n{en}"), &bold).map_err(e)?;
+        sheet.set_column_width(c, 18).map_err(e)?;
+    }
+    sheet.set_row_height(header_row, 32).map_err(e)?;
+    let write_measures = |sheet: &mut rust_xlsxwriter::Worksheet,
+                          row: u32,
+                          m: &Measures,
+                          strong: bool|
+     -> std::result::Result<(), String> {
+        let (fm, fc) = if strong { (&bold_money, &bold_count) } else { (&money, &count) };
+        let yuan = |f: i64| f as f64 / 100.0;
+        sheet.write_number_with_format(row, 1, m.policies as f64, fc).map_err(e)?;
+        sheet.write_number_with_format(row, 2, m.enterprises as f64, fc).map_err(e)?;
+        sheet.write_number_with_format(row, 3, yuan(m.written_fen), fm).map_err(e)?;
+        sheet.write_number_with_format(row, 4, yuan(m.earned_fen), fm).map_err(e)?;
+        sheet.write_number_with_format(row, 5, yuan(m.cover_fen), fm).map_err(e)?;
+        sheet.write_number_with_format(row, 6, m.claims_reported as f64, fc).map_err(e)?;
+        sheet.write_number_with_format(row, 7, yuan(m.claimed_fen), fm).map_err(e)?;
+        sheet.write_number_with_format(row, 8, yuan(m.paid_fen), fm).map_err(e)?;
+        Ok(())
+    };
+    let mut at = header_row + 1;
+    for row in &r.rows {
+        let label = format!("{} {}", row.label_zh, row.label_en);
+        if row.depth == 0 {
+            sheet.write_string_with_format(at, 0, label, &bold).map_err(e)?;
+        } else {
+            sheet.write_string_with_format(at, 0, label, &indent).map_err(e)?;
+        }
+        write_measures(sheet, at, &row.measures, row.depth == 0)?;
+        at += 1;
+    }
+    sheet.write_string_with_format(at, 0, "合计 Total", &bold).map_err(e)?;
+    write_measures(sheet, at, &r.total, true)?;
+    if r.rows_overlap {
+        sheet
+            .write_string(
+                at + 2,
+                0,
+                "注：一家企业可属多个产业，各行之和可大于合计。Note: an enterprise may belong to several industries; rows may add up to more than the total.",
+            )
+            .map_err(e)?;
+    }
+    sheet.set_freeze_panes(header_row + 1, 1).map_err(e)?;
+    book.save_to_buffer().map_err(e)
+}

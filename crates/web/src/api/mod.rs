@@ -14,6 +14,7 @@ pub(crate) mod policies;
 pub(crate) mod privacy;
 pub(crate) mod products;
 pub(crate) mod registered;
+pub(crate) mod stats;
 pub(crate) mod subsidies;
 
 pub use dto::*;
@@ -101,6 +102,7 @@ pub fn routes() -> Router<AppState> {
         .route("/claims/{id}/documents", post(claims::upload_claim_document).get(claims::claim_documents))
         .route("/claim-documents/{id}", get(claims::download_claim_document))
         .route("/zone/insurance-overview", get(policies::overview))
+        .route("/statistics/nfra", get(stats::nfra))
         .route("/subsidy/programmes", get(subsidies::programmes).post(subsidies::load))
         .route("/subsidy/calendar", put(subsidies::calendar))
         .route("/subsidy/programmes/{id}/offers", post(subsidies::offers))
@@ -224,7 +226,7 @@ async fn not_found() -> ApiError {
         claims::get_claim, claims::claim_step, disputes::complain, disputes::disputes, disputes::dispute_step,
         policies::endorse, policies::cancel, policies::refund, policies::renew, policies::coinsure,
         policies::policy_changes, claims::upload_claim_document, claims::claim_documents,
-        claims::download_claim_document, policies::overview,
+        claims::download_claim_document, policies::overview, stats::nfra,
         subsidies::programmes, subsidies::load, subsidies::calendar, subsidies::check, subsidies::apply,
         subsidies::list, subsidies::get, subsidies::step, subsidies::object, subsidies::resolve, subsidies::upload,
         subsidies::offers, subsidies::dashboard, subsidies::what_if, subsidies::loan_check, subsidies::loan_apply,

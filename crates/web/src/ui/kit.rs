@@ -123,6 +123,8 @@ pub struct UserChrome {
     pub zone: bool,
     /// Zone officers and the regulator (the insurance overview).
     pub statutory: bool,
+    /// The tech-insurance statistics: the zone's officers, the regulator and insurers.
+    pub statistics: bool,
     pub platform_admin: bool,
     /// The daily pages of this user's roles (the menu shows these only).
     pub policies: bool,
@@ -202,6 +204,7 @@ pub(super) async fn chrome_any(
                 filings: ab.on_zone(Action::ReviewProductQueue) || ab.on_own_org(Action::FileProduct),
                 zone: ab.on_zone(Action::CreateOrg),
                 statutory: ab.on_zone(Action::ReadInsuranceOverview),
+                statistics: ab.on_zone(Action::ReadStatistics) || ab.on_own_org(Action::ReadStatistics),
                 platform_admin: ab.on_zone(Action::ResetPassword),
                 policies: enterprise || insurer || supervisor,
                 underwriting: ab.on_zone(Action::ReadUnderwritingQueue),

@@ -20,6 +20,7 @@ mod products;
 mod registered;
 mod registry;
 mod scheme_sim;
+mod stats;
 mod subsidies;
 mod svg;
 
@@ -36,6 +37,7 @@ pub fn routes() -> axum::Router<AppState> {
         .merge(products::routes().layer(axum::middleware::from_fn(language)))
         .merge(consent::routes().layer(axum::middleware::from_fn(language)))
         .merge(policies::routes().layer(axum::middleware::from_fn(language)))
+        .merge(stats::routes().layer(axum::middleware::from_fn(language)))
         .merge(registered::routes().layer(axum::middleware::from_fn(language)))
         .merge(claims::routes().layer(axum::middleware::from_fn(language)))
         .merge(disputes::routes().layer(axum::middleware::from_fn(language)))

@@ -1076,6 +1076,35 @@ async fn endorse_coinsure_cancel_refund_renew_and_the_zone_overview() {
     let o = c.get_auth("/api/v1/zone/insurance-overview", &zone).await.json();
     assert_eq!(o["total"]["policies_cancelled"], 1, "{o}");
     assert_eq!(o["insurers"].as_array().unwrap().len(), 2, "{o}");
+
+    // The statistics: the page (the reviewer's; an enterprise is refused), its workbook in the
+    // report's layout, and the API, all the same figures.
+    let page = z.get("/zone/statistics?period=2026Q4&part=1").await.text();
+    assert!(
+        page.contains("id=\"report\"")
+            && page.contains("科技研发、成果转化风险类")
+            && page.contains("非官方表样"),
+        "{page}"
+    );
+    let page = z.get("/zone/statistics?period=2026&part=2&by=stage").await.text();
+    assert!(page.contains("生命周期阶段") && page.contains("<svg"), "{page}");
+    let bad = z.get("/zone/statistics?period=2026Q7").await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text().contains("2026Q7"), "{}", bad.text());
+    assert_eq!(e.get("/zone/statistics").await.status, StatusCode::FORBIDDEN);
+    let api = c.get_auth("/api/v1/statistics/nfra?period=2026Q4&part=1", &zone).await.json();
+    assert_eq!(api["part"], 1, "{api}");
+    let policies = api["total"]["policies"].as_u64().unwrap();
+    assert!(policies >= 3, "{api}");
+    let x = z.get("/zone/statistics.xlsx?period=2026Q4&part=1").await;
+    assert_eq!(x.status, StatusCode::OK);
+    let t = kebao_service::tabular::read(&x.body, kebao_service::tabular::Format::Xlsx).unwrap();
+    let total = t.rows.iter().find(|r| r.first().is_some_and(|c| c.starts_with("合计"))).unwrap();
+    assert_eq!(total[1], policies.to_string(), "{:?}", t.rows);
+    let written: f64 = api["total"]["premium_written_yuan"].as_str().unwrap().parse().unwrap();
+    assert_eq!(total[3].parse::<f64>().unwrap(), written, "{:?}", t.rows);
+    let r = c.get_auth("/api/v1/statistics/nfra?period=2026&part=9", &zone).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
     assert!(app.svc.ledger_verify().await.unwrap().problems.is_empty());
 }
 

@@ -1,0 +1,84 @@
+//! CLI: the tech-insurance statistics (C11), the same report as the page and the API.
+
+use crate::{cli_error, operator, service, Db};
+use anyhow::{Context, Result};
+use clap::Subcommand;
+use kebao_domain::stats::{Measures, COLUMNS, LAYOUT_NOTE_ZH};
+use kebao_service::stats::StatsQuery;
+use std::path::PathBuf;
+
+#[derive(Subcommand)]
+pub enum StatsCommand {
+    /// The report arranged by the NFRA 《科技保险业务统计制度》 for a year or a quarter: a table
+    /// on the terminal, or a workbook in the report's layout (`--xlsx`), or JSON (`--json`).
+    Nfra {
+        #[command(flatten)]
+        db: Db,
+        /// A year (2025) or a quarter (2025Q3).
+        #[arg(long)]
+        period: String,
+        /// 1 (by product class) or 2 (by insured entity).
+        #[arg(long, default_value = "1")]
+        part: String,
+        /// class | entity | industry | stage | park | insurer (default: the part's own rows).
+        #[arg(long, default_value = "")]
+        by: String,
+        /// One insurer's id (its branches included); default the whole zone.
+        #[arg(long, default_value = "")]
+        insurer: String,
+        /// Write the workbook here instead of printing the table.
+        #[arg(long, conflicts_with = "json")]
+        xlsx: Option<PathBuf>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn cells(m: &Measures) -> Vec<String> {
+    let y = |f: i64| kebao_domain::Money::from_fen(f).to_yuan_string();
+    vec![
+        m.policies.to_string(),
+        m.enterprises.to_string(),
+        y(m.written_fen),
+        y(m.earned_fen),
+        y(m.cover_fen),
+        m.claims_reported.to_string(),
+        y(m.claimed_fen),
+        y(m.paid_fen),
+    ]
+}
+
+pub async fn run(cmd: StatsCommand) -> Result<()> {
+    match cmd {
+        StatsCommand::Nfra { db, period, part, by, insurer, xlsx, json } => {
+            // Bad arguments are refused before the database is opened.
+            let q = StatsQuery::parse(&period, &part, &by, &insurer)
+                .map_err(|i| anyhow::anyhow!("{}", cli_error(&kebao_service::ServiceError::Invalid(i))))?;
+            let svc = service(&db).await?;
+            let r =
+                svc.stats_report(&operator(), &q).await.map_err(|e| anyhow::anyhow!("{}", cli_error(&e)))?;
+            if let Some(path) = xlsx {
+                let bytes = kebao_service::stats::report_xlsx(&r).map_err(|e| anyhow::anyhow!(e))?;
+                std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?;
+                outln!("wrote {} ({} rows, {} {})", path.display(), r.rows.len(), r.period_zh, r.scope_zh);
+                return Ok(());
+            }
+            if json {
+                outln!("{}", serde_json::to_string_pretty(&r).context("serialising the report")?);
+                return Ok(());
+            }
+            outln!("# {LAYOUT_NOTE_ZH}");
+            outln!("# {} · 第{}部分 · {} · 金额单位：元", r.period_zh, r.part, r.scope_zh);
+            let mut head = vec!["row".to_owned()];
+            head.extend(COLUMNS.iter().map(|(_, zh, _)| (*zh).to_owned()));
+            outln!("{}", head.join("\t"));
+            for row in &r.rows {
+                let indent = if row.depth == 1 { "  " } else { "" };
+                outln!("{indent}{}\t{}", row.label_zh, cells(&row.measures).join("\t"));
+            }
+            outln!("合计\t{}", cells(&r.total).join("\t"));
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,277 @@
+//! UI of the tech-insurance statistics (C11): the report arranged by the NFRA statistical
+//! system, its choices (period, part, rows, insurer), the year's quarters as a chart, and the
+//! workbook.
+
+use super::kit::{error_page, html, Authed, Chrome, Page};
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+use kebao_domain::stats::{Breakdown, Measures, Part, Period, COLUMNS, LAYOUT_NOTE_EN, LAYOUT_NOTE_ZH};
+use kebao_domain::{Invalid, Money};
+use kebao_service::stats::{StatsQuery, StatsReport};
+use kebao_service::ServiceError;
+use std::collections::HashMap;
+
+/// Routes.
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/zone/statistics", get(stats_page)).route("/zone/statistics.xlsx", get(stats_xlsx))
+}
+
+struct Row {
+    label: String,
+    depth: u8,
+    cells: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "stats.html")]
+struct StatsTpl {
+    c: Chrome,
+    note: String,
+    title: String,
+    period_label: String,
+    scope: String,
+    headings: Vec<String>,
+    rows: Vec<Row>,
+    total: Vec<String>,
+    overlap: bool,
+    /// (value, label, selected)
+    periods: Vec<(String, String, bool)>,
+    parts: Vec<(String, String, bool)>,
+    breakdowns: Vec<(String, String, bool)>,
+    insurers: Vec<(String, String, bool)>,
+    /// Whether the reader sees the whole zone (and may choose "all insurers").
+    zone_wide: bool,
+    query: String,
+    trend_chart: String,
+    rows_chart: String,
+    definitions: Vec<(String, String)>,
+}
+
+fn cells(m: &Measures) -> Vec<String> {
+    let y = |f: i64| Money::from_fen(f).display_yuan();
+    let n = |v: u64| super::kit::group_digits(&v.to_string()).unwrap_or_else(|| v.to_string());
+    vec![
+        n(m.policies),
+        n(m.enterprises),
+        y(m.written_fen),
+        y(m.earned_fen),
+        y(m.cover_fen),
+        n(m.claims_reported),
+        y(m.claimed_fen),
+        y(m.paid_fen),
+    ]
+}
+
+/// The query as typed, with the defaults: this year, Part 1, the part's own rows.
+fn query_of(st: &AppState, q: &HashMap<String, String>) -> Result<StatsQuery, Invalid> {
+    let g = |k: &str| q.get(k).map(String::as_str).unwrap_or_default();
+    let year = st.svc.today().year().to_string();
+    let period = if g("period").trim().is_empty() { year.as_str() } else { g("period") };
+    StatsQuery::parse(period, g("part"), g("by"), g("insurer"))
+}
+
+fn encode(q: &StatsQuery) -> String {
+    let mut s = format!("period={}&part={}&by={}", q.period.code(), q.part.number(), q.by.code());
+    if let Some(i) = &q.insurer_id {
+        s.push_str("&insurer=");
+        s.push_str(i);
+    }
+    s
+}
+
+async fn stats_page(
+    State(st): State<AppState>,
+    Authed { c, s, tr }: Authed,
+    Query(raw): Query<HashMap<String, String>>,
+) -> Page {
+    let fail = |e: ServiceError| error_page(tr, super::kit::chrome_blank(tr), e);
+    let q = query_of(&st, &raw).map_err(|i| fail(ServiceError::Invalid(i)))?;
+    let report = st.svc.stats_report(&s.actor, &q).await.map_err(fail)?;
+    let choices = st.svc.stats_insurers(&s.actor).await.map_err(fail)?;
+    let zone_wide = st.svc.reads_zone_statistics(&s.actor);
+    // The year's four quarters, for the trend (a quarter not yet begun shows as nothing).
+    let today = st.svc.today();
+    let mut quarters = Vec::new();
+    for p in Period::quarters(q.period.year()) {
+        if p.first_day() > today {
+            break;
+        }
+        let r = st.svc.stats_report(&s.actor, &StatsQuery { period: p, ..q.clone() }).await.map_err(fail)?;
+        quarters.push((p, r.total));
+    }
+    let trend_chart = if quarters.iter().all(|(_, m)| m.is_empty()) {
+        String::new()
+    } else {
+        let cats: Vec<String> =
+            quarters.iter().map(|(p, _)| tr.t(&p.label_zh(), &p.label_en()).to_owned()).collect();
+        let wan = |f: i64| (f as f64 / 1_000_000.0 * 100.0).round() / 100.0;
+        super::svg::grouped(
+            &cats,
+            &[
+                (
+                    tr.t("保费收入", "Premium written").to_owned(),
+                    quarters.iter().map(|(_, m)| wan(m.written_fen)).collect(),
+                    "#2f6fb8",
+                ),
+                (
+                    tr.t("已赚保费", "Premium earned").to_owned(),
+                    quarters.iter().map(|(_, m)| wan(m.earned_fen)).collect(),
+                    "#7aa6d6",
+                ),
+                (
+                    tr.t("已决赔款", "Claims paid").to_owned(),
+                    quarters.iter().map(|(_, m)| wan(m.paid_fen)).collect(),
+                    "#c2571a",
+                ),
+            ],
+            tr.t(" 万元", " 10k yuan"),
+        )
+    };
+    let leaves: Vec<(String, f64)> = report
+        .rows
+        .iter()
+        // One level only: the headings where there are two (classes, head offices).
+        .filter(|r| r.measures.written_fen > 0 && r.depth == 0)
+        .map(|r| (tr.t(&r.label_zh, &r.label_en).to_owned(), r.measures.written_fen as f64 / 100.0))
+        .collect();
+    let rows_chart =
+        if leaves.is_empty() { String::new() } else { super::svg::hbar(&leaves, tr.t(" 元", " yuan")) };
+    Ok(html(&page(c, tr, &q, &report, &choices, zone_wide, trend_chart, rows_chart, today.year())))
+}
+
+#[expect(clippy::too_many_arguments, reason = "one page's parts, each named")]
+fn page(
+    c: Chrome,
+    tr: super::Tr,
+    q: &StatsQuery,
+    r: &StatsReport,
+    choices: &[kebao_service::stats::InsurerChoice],
+    zone_wide: bool,
+    trend_chart: String,
+    rows_chart: String,
+    this_year: i32,
+) -> StatsTpl {
+    let part = if r.part == 1 { Part::Products } else { Part::Entities };
+    let mut periods = Vec::new();
+    for y in (kebao_domain::stats::MIN_YEAR.max(this_year - 6)..=this_year).rev() {
+        for p in std::iter::once(Period::Year(y)).chain(Period::quarters(y)) {
+            periods.push((p.code(), tr.t(&p.label_zh(), &p.label_en()).to_owned(), p == q.period));
+        }
+    }
+    if !periods.iter().any(|p| p.2) {
+        periods
+            .insert(0, (q.period.code(), tr.t(&q.period.label_zh(), &q.period.label_en()).to_owned(), true));
+    }
+    let parts = [Part::Products, Part::Entities]
+        .iter()
+        .map(|p| (p.number().to_string(), tr.t(p.title_zh(), p.title_en()).to_owned(), *p == part))
+        .collect();
+    let breakdowns = Breakdown::ALL
+        .iter()
+        .map(|b| (b.code().to_owned(), tr.t(b.label_zh(), b.label_en()).to_owned(), *b == q.by))
+        .collect();
+    let insurers = choices
+        .iter()
+        .map(|(id, name, depth)| {
+            let label = if *depth == 0 { name.clone() } else { format!("　└ {name}") };
+            (id.clone(), label, r.insurer_id.as_deref() == Some(id.as_str()))
+        })
+        .collect();
+    let definitions = vec![
+        (
+            tr.t("承保保单数、承保企业数、风险保障金额", "Policies, enterprises, risk cover").to_owned(),
+            tr.t(
+                "统计期内承保（平台出单，或线下保单经保险机构确认）的保单件数、投保企业户数（去重）及其保险金额（无保险金额的责任险计责任限额）。",
+                "Policies written in the period (bound on the platform, or bought outside and confirmed by the insurer), their distinct policyholders, and their sum insured (the limit for liability cover).",
+            )
+            .to_owned(),
+        ),
+        (
+            tr.t("保费收入", "Premium written").to_owned(),
+            tr.t(
+                "统计期内账本记录的签单保费：出单及批增保费，减去批减和退保退还的保费；共保业务各保险机构计其份额。",
+                "Premium written in the period as the ledger records it: at binding and on endorsements, less premium returned; co-insurers each count their share.",
+            )
+            .to_owned(),
+        ),
+        (
+            tr.t("已赚保费", "Premium earned").to_owned(),
+            tr.t(
+                "按保险期间逐日比例计算、落在统计期内的保费（退保的保单计至解除日），计入主承保机构。",
+                "Premium earned pro rata by day of cover within the period (a cancelled policy up to its last day), to the lead insurer.",
+            )
+            .to_owned(),
+        ),
+        (
+            tr.t("报案件数、报案金额、已决赔款", "Claims reported, claimed, paid").to_owned(),
+            tr.t(
+                "统计期内报案的件数与索赔金额；统计期内支付的赔款，共保业务各保险机构计其份额。",
+                "Claims reported in the period and the amounts claimed; claim payments made in the period, co-insurers each their share.",
+            )
+            .to_owned(),
+        ),
+        (
+            tr.t("承保主体类型", "Kind of insured entity").to_owned(),
+            tr.t(
+                "每家企业按统计期末持有的资质只计一次，依次为：独角兽、瞪羚、专精特新“小巨人”、专精特新中小企业、高新技术企业、科技型中小企业，其余为其他科技企业。",
+                "Each enterprise counts once, under the first qualification it holds at the period's end, in this order: unicorn, gazelle, little giant, specialised SME, high-tech enterprise, tech SME; otherwise other tech enterprise.",
+            )
+            .to_owned(),
+        ),
+    ];
+    StatsTpl {
+        note: tr.t(LAYOUT_NOTE_ZH, LAYOUT_NOTE_EN).to_owned(),
+        title: tr.t(part.title_zh(), part.title_en()).to_owned(),
+        period_label: tr.t(&r.period_zh, &r.period_en).to_owned(),
+        scope: tr.t(&r.scope_zh, &r.scope_en).to_owned(),
+        headings: COLUMNS.iter().map(|(_, zh, en)| tr.t(zh, en).to_owned()).collect(),
+        rows: r
+            .rows
+            .iter()
+            .map(|row| Row {
+                label: tr.t(&row.label_zh, &row.label_en).to_owned(),
+                depth: row.depth,
+                cells: cells(&row.measures),
+            })
+            .collect(),
+        total: cells(&r.total),
+        overlap: r.rows_overlap,
+        periods,
+        parts,
+        breakdowns,
+        insurers,
+        zone_wide,
+        query: encode(q),
+        trend_chart,
+        rows_chart,
+        definitions,
+        c,
+    }
+}
+
+async fn stats_xlsx(
+    State(st): State<AppState>,
+    Authed { s, tr, .. }: Authed,
+    Query(raw): Query<HashMap<String, String>>,
+) -> Page {
+    let fail = |e: ServiceError| error_page(tr, super::kit::chrome_blank(tr), e);
+    let q = query_of(&st, &raw).map_err(|i| fail(ServiceError::Invalid(i)))?;
+    let report = st.svc.stats_report(&s.actor, &q).await.map_err(fail)?;
+    let bytes = kebao_service::stats::report_xlsx(&report).map_err(|e| fail(ServiceError::Internal(e)))?;
+    let file = format!("kebao-nfra-statistics-{}-part{}-{}.xlsx", report.period, report.part, report.by);
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned(),
+            ),
+            (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file}\"")),
+        ],
+        bytes,
+    )
+        .into_response())
+}
