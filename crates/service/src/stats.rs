@@ -3,17 +3,17 @@
 //! zone or one insurer (a head office with its branches, or a branch), with rows by product
 //! class, kind of insured entity, 5+2 industry, life-cycle stage, park or insurer.
 //!
-//! The store adds up what it can per (insurer, product, enterprise) within the period; this
-//! module maps those keys to the rows asked for. Earned premium is computed per policy by the
-//! one domain definition ([`kebao_domain::policy::earned_premium`]).
+//! The store adds up per (insurer, product, enterprise) within the period; this module maps
+//! those keys to the rows asked for. Earned premium is added up in the store by the same
+//! arithmetic as the one domain definition ([`kebao_domain::policy::earned_premium`]); the
+//! reconciliation test recomputes it with that function.
 
 use crate::authz::{Action, Actor, Basis, Resource};
 use crate::{Result, Service, ServiceError};
 use kebao_domain::catalogue::{Catalogue, NfraClass};
 use kebao_domain::org::{LifecycleStage, OrgKind, OrgStatus, QualificationKind};
-use kebao_domain::policy::earned_premium;
 use kebao_domain::stats::{Breakdown, EntityCategory, Measures, Part, Period};
-use kebao_domain::{FieldError, IndustryMap, Invalid, Money};
+use kebao_domain::{FieldError, IndustryMap, Invalid};
 use kebao_store::stats::{self as store, EnterpriseDims, Key};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -240,7 +240,8 @@ impl Service {
         let members = asked.as_deref().map(|a| ins.subtree(a));
         let in_scope = |k: &Key| members.as_ref().is_none_or(|m| m.contains(&k.insurer_id));
         let written = store::written(tx.conn(), from_us, to_us).await?;
-        let earning = store::earning(tx.conn(), first, last).await?;
+        let backend = tx.backend();
+        let earned = store::earned(tx.conn(), backend, first, last).await?;
         let premium = store::premium_written(tx.conn(), from_us, to_us).await?;
         let reported = store::claims_reported(tx.conn(), first, last).await?;
         let paid = store::claims_paid(tx.conn(), from_us, to_us).await?;
@@ -259,7 +260,6 @@ impl Service {
         };
         let mut acc = Acc::default();
         let mut total = Measures::default();
-        let day_before = first.previous_day().unwrap_or(first);
         for (k, n, cover) in written.iter().filter(|(k, _, _)| in_scope(k)) {
             for r in rows.keys(k) {
                 let m = acc.cell(&r);
@@ -273,16 +273,12 @@ impl Service {
                 total.cover_fen += cover;
             }
         }
-        for e in earning.iter().filter(|e| in_scope(&e.key)) {
-            let last_day = e.cancelled_on.map_or(e.end_date, |c| c.min(e.end_date));
-            let p = Money::from_fen(e.premium_fen);
-            let earned = earned_premium(p, e.start_date, e.end_date, last_day, last).fen()
-                - earned_premium(p, e.start_date, e.end_date, last_day, day_before).fen();
-            for r in rows.keys(&e.key) {
-                acc.cell(&r).earned_fen += earned;
+        for (k, amount) in earned.iter().filter(|(k, _)| in_scope(k)) {
+            for r in rows.keys(k) {
+                acc.cell(&r).earned_fen += amount;
             }
-            if rows.counted(&e.key) {
-                total.earned_fen += earned;
+            if rows.counted(k) {
+                total.earned_fen += amount;
             }
         }
         for (k, amount) in premium.iter().filter(|(k, _)| in_scope(k)) {

@@ -2,7 +2,7 @@
 //! single statement that lets the database do the filtering and, where it can, the adding up.
 //! The keys are always (insurer, product, enterprise), which every breakdown maps from.
 
-use crate::Result;
+use crate::{Backend, Result};
 use sqlx::{AnyConnection, Row};
 
 /// Policy statuses the statistics count: written and not refused or waiting on the insurer.
@@ -35,35 +35,58 @@ pub async fn written(conn: &mut AnyConnection, from_us: i64, to_us: i64) -> Resu
     rows.iter().map(|r| Ok((key(r)?, r.try_get::<i64, _>("n")?, r.try_get::<i64, _>("cover")?))).collect()
 }
 
-/// A policy whose cover runs in part of a period: what its earned premium needs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Earning {
-    pub key: Key,
-    pub premium_fen: i64,
-    pub start_date: time::Date,
-    pub end_date: time::Date,
-    pub cancelled_on: Option<time::Date>,
+/// Days since 1970-01-01 of an ISO date column, in the backend's own date arithmetic.
+fn days(backend: Backend, col: &str) -> String {
+    match backend {
+        Backend::Sqlite => format!("CAST(julianday({col}) - 2440587.5 AS BIGINT)"),
+        Backend::Postgres => format!("(CAST({col} AS DATE) - DATE '1970-01-01')"),
+    }
 }
 
-/// Policies with cover on some day of `[first, last]`.
-pub async fn earning(conn: &mut AnyConnection, first: time::Date, last: time::Date) -> Result<Vec<Earning>> {
+/// Days since 1970-01-01 of a date.
+pub fn day_number(d: time::Date) -> i64 {
+    i64::from(d.to_julian_day()) - 2_440_588
+}
+
+/// Premium earned on the days `[first, last]` per key: for each policy, what it has earned by
+/// `last` less what it had earned the day before `first`, each rounded half up to the fen as
+/// [`kebao_domain::policy::earned_premium`] rounds (the premium pro rata to the days of cover
+/// run, the first day counted, up to the last day of cover).
+pub async fn earned(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    first: time::Date,
+    last: time::Date,
+) -> Result<Vec<(Key, i64)>> {
+    let (s, e, c) = (days(backend, "start_date"), days(backend, "end_date"), days(backend, "cancelled_on"));
+    // run(x) = the days of cover up to x, within 0..=term; earned(x) = (2·P·run + term) div (2·term).
+    let run = |x: &str| {
+        format!(
+            "(CASE WHEN (CASE WHEN {x} < last_d THEN {x} ELSE last_d END) - s + 1 < 0 THEN 0 \
+             WHEN (CASE WHEN {x} < last_d THEN {x} ELSE last_d END) - s + 1 > term THEN term \
+             ELSE (CASE WHEN {x} < last_d THEN {x} ELSE last_d END) - s + 1 END)"
+        )
+    };
+    let earned = |x: &str| format!("(2 * premium_fen * {r} + term) / (2 * term)", r = run(x));
     let sql = format!(
-        "SELECT insurer_id, product_id, enterprise_id, premium_fen, start_date, end_date, cancelled_on FROM policies \
-         WHERE start_date <= $1 AND end_date >= $2 AND (cancelled_on IS NULL OR cancelled_on >= $2) \
-         AND status IN {COUNTED}"
+        "SELECT insurer_id, product_id, enterprise_id, CAST(SUM({to} - {from}) AS BIGINT) AS amount FROM ( \
+           SELECT insurer_id, product_id, enterprise_id, premium_fen, s, e - s + 1 AS term, \
+             CASE WHEN c IS NOT NULL AND c < e THEN c ELSE e END AS last_d \
+           FROM (SELECT insurer_id, product_id, enterprise_id, premium_fen, {s} AS s, {e} AS e, {c} AS c \
+                 FROM policies WHERE start_date <= $1 AND end_date >= $2 \
+                 AND (cancelled_on IS NULL OR cancelled_on >= $2) AND status IN {COUNTED}) d \
+         ) p WHERE term > 0 GROUP BY insurer_id, product_id, enterprise_id",
+        to = earned("$3"),
+        from = earned("$4"),
     );
-    let rows = sqlx::query(&sql).bind(last.to_string()).bind(first.to_string()).fetch_all(&mut *conn).await?;
-    rows.iter()
-        .map(|r| {
-            Ok(Earning {
-                key: key(r)?,
-                premium_fen: r.try_get("premium_fen")?,
-                start_date: crate::date_col(r, "start_date")?,
-                end_date: crate::date_col(r, "end_date")?,
-                cancelled_on: crate::opt_date_col(r, "cancelled_on")?,
-            })
-        })
-        .collect()
+    let rows = sqlx::query(&sql)
+        .bind(last.to_string())
+        .bind(first.to_string())
+        .bind(day_number(last))
+        .bind(day_number(first) - 1)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter().map(|r| Ok((key(r)?, r.try_get::<i64, _>("amount")?))).collect()
 }
 
 /// Premium written in `[from_us, to_us)` per key, the insurer being the owner of the
