@@ -47,8 +47,14 @@ struct Args {
 const INSURERS: u32 = 7;
 const BATCH: usize = 2_000;
 const STAGES: [&str; 6] = ["rnd", "commercialisation", "production", "market", "financing", "overseas"];
-const PARKS: [&str; 6] =
-    ["biolake", "future_city", "optoelectronics_park", "modern_services_park", "smart_manufacturing_park", "central_city"];
+const PARKS: [&str; 6] = [
+    "biolake",
+    "future_city",
+    "optoelectronics_park",
+    "modern_services_park",
+    "smart_manufacturing_park",
+    "central_city",
+];
 const TAGS: [&str; 7] = [
     "optoelectronics",
     "ic_semiconductor_display",
@@ -126,7 +132,9 @@ fn generate(args: &Args, catalogue: &Catalogue) -> Result<Zone> {
     }
     let mut accounts = Vec::new();
     for i in 0..INSURERS {
-        for kind in ["premium_written", "premium_receivable", "claims_expense", "claim_payable", "cash_received"] {
+        for kind in
+            ["premium_written", "premium_receivable", "claims_expense", "claim_payable", "cash_received"]
+        {
             accounts.push(format!("('ins:b{i}:{kind}', 'b{i}', '{kind}', 'CNY', 0, 0, {t0})"));
         }
     }
@@ -179,7 +187,14 @@ fn generate(args: &Args, catalogue: &Catalogue) -> Result<Zone> {
         if rng.random_range(0..100) < 3 {
             let other = (ins + 1) % INSURERS;
             let share = premium * 3 / 10;
-            transfers.push(transfer(&w, &format!("ins:b{other}:premium_written"), share, 111, &format!("p{n}"), at));
+            transfers.push(transfer(
+                &w,
+                &format!("ins:b{other}:premium_written"),
+                share,
+                111,
+                &format!("p{n}"),
+                at,
+            ));
         }
         if rng.random_range(0..100) < 2 {
             let reported = start + time::Duration::days(rng.random_range(10..300));
@@ -315,7 +330,9 @@ async fn baseline(store: &Store, postgres: bool, year: i32) -> Result<(f64, Figu
     let mut out = Figures::new();
     for r in rows {
         let mut v = [0i64; 8];
-        for (i, col) in ["n", "ents", "written", "earned", "cover", "reported", "claimed", "paid"].iter().enumerate() {
+        for (i, col) in
+            ["n", "ents", "written", "earned", "cover", "reported", "claimed", "paid"].iter().enumerate()
+        {
             if let Some(slot) = v.get_mut(i) {
                 *slot = r.try_get::<i64, _>(*col)?;
             }
@@ -380,7 +397,12 @@ fn best(v: &[f64]) -> f64 {
     v.iter().copied().fold(f64::INFINITY, f64::min)
 }
 
-async fn load(store: &Store, zone: &Zone, postgres: Option<&str>, sqlite: Option<&std::path::Path>) -> Result<f64> {
+async fn load(
+    store: &Store,
+    zone: &Zone,
+    postgres: Option<&str>,
+    sqlite: Option<&std::path::Path>,
+) -> Result<f64> {
     let t = Instant::now();
     if let Some(url) = postgres {
         let mut conn = sqlx::PgConnection::connect(url).await?;
@@ -424,7 +446,10 @@ async fn main() -> Result<()> {
         args.year,
         t.elapsed().as_secs_f64()
     );
-    println!("{:<10} {:>8} {:>14} {:>14} {:>8} {:>14}", "backend", "load s", "kebao part1 s", "one SQL s", "ratio", "kebao part2 s");
+    println!(
+        "{:<10} {:>8} {:>14} {:>14} {:>8} {:>14}",
+        "backend", "load s", "kebao part1 s", "one SQL s", "ratio", "kebao part2 s"
+    );
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("stats.db");
     let url = format!("sqlite://{}", path.display());
@@ -473,6 +498,8 @@ async fn main() -> Result<()> {
         );
         store.close().await;
     }
-    println!("the report's product-type rows equal the statement's in every run (checked before timing counts)");
+    println!(
+        "the report's product-type rows equal the statement's in every run (checked before timing counts)"
+    );
     Ok(())
 }

@@ -239,12 +239,18 @@ impl Service {
         }
         let members = asked.as_deref().map(|a| ins.subtree(a));
         let in_scope = |k: &Key| members.as_ref().is_none_or(|m| m.contains(&k.insurer_id));
+        // Distinct enterprises need the policyholder of every policy written; the sums need it
+        // only when the rows depend on it.
+        let grain = match q.by {
+            Breakdown::Class | Breakdown::Insurer => store::Grain::Product,
+            _ => store::Grain::Enterprise,
+        };
         let written = store::written(tx.conn(), from_us, to_us).await?;
         let backend = tx.backend();
-        let earned = store::earned(tx.conn(), backend, first, last).await?;
-        let premium = store::premium_written(tx.conn(), from_us, to_us).await?;
-        let reported = store::claims_reported(tx.conn(), first, last).await?;
-        let paid = store::claims_paid(tx.conn(), from_us, to_us).await?;
+        let earned = store::earned(tx.conn(), backend, grain, first, last).await?;
+        let premium = store::premium_written(tx.conn(), grain, from_us, to_us).await?;
+        let reported = store::claims_reported(tx.conn(), grain, first, last).await?;
+        let paid = store::claims_paid(tx.conn(), grain, from_us, to_us).await?;
         let dims = store::enterprise_dims(tx.conn(), last).await?;
         let types: HashMap<String, String> = store::product_types(tx.conn()).await?.into_iter().collect();
         drop(tx);
@@ -373,11 +379,12 @@ impl Rows<'_> {
     }
 
     /// Whether the key is in the part at all: Part 1 counts the products of the four classes,
-    /// Part 2 every policy of an enterprise.
+    /// Part 2 every policy (a policyholder is always one of the zone's enterprises: only an
+    /// enterprise applies for a policy or registers one).
     fn counted(&self, k: &Key) -> bool {
         match self.part {
             Part::Products => self.class_of(k).is_some_and(|(c, _)| c.part() == 1),
-            Part::Entities => self.dims.contains_key(&k.enterprise_id),
+            Part::Entities => true,
         }
     }
 

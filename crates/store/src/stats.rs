@@ -24,6 +24,30 @@ fn key(r: &sqlx::any::AnyRow) -> Result<Key> {
     })
 }
 
+/// How finely the sums are keyed: per enterprise (when the rows depend on the policyholder),
+/// or per product only (the key's enterprise is then empty), which is far fewer groups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grain {
+    Enterprise,
+    Product,
+}
+
+impl Grain {
+    /// The key's columns as selected, and the grouping.
+    fn cols(self, insurer: &str, product: &str, enterprise: &str) -> (String, String) {
+        match self {
+            Grain::Enterprise => (
+                format!("{insurer} AS insurer_id, {product} AS product_id, {enterprise} AS enterprise_id"),
+                format!("{insurer}, {product}, {enterprise}"),
+            ),
+            Grain::Product => (
+                format!("{insurer} AS insurer_id, {product} AS product_id, '' AS enterprise_id"),
+                format!("{insurer}, {product}"),
+            ),
+        }
+    }
+}
+
 /// Policies written in `[from_us, to_us)`: per key, how many and their risk cover.
 pub async fn written(conn: &mut AnyConnection, from_us: i64, to_us: i64) -> Result<Vec<(Key, i64, i64)>> {
     let sql = format!(
@@ -55,9 +79,11 @@ pub fn day_number(d: time::Date) -> i64 {
 pub async fn earned(
     conn: &mut AnyConnection,
     backend: Backend,
+    grain: Grain,
     first: time::Date,
     last: time::Date,
 ) -> Result<Vec<(Key, i64)>> {
+    let (cols, group) = grain.cols("insurer_id", "product_id", "enterprise_id");
     let (s, e, c) = (days(backend, "start_date"), days(backend, "end_date"), days(backend, "cancelled_on"));
     // run(x) = the days of cover up to x, within 0..=term; earned(x) = (2·P·run + term) div (2·term).
     let run = |x: &str| {
@@ -69,13 +95,13 @@ pub async fn earned(
     };
     let earned = |x: &str| format!("(2 * premium_fen * {r} + term) / (2 * term)", r = run(x));
     let sql = format!(
-        "SELECT insurer_id, product_id, enterprise_id, CAST(SUM({to} - {from}) AS BIGINT) AS amount FROM ( \
+        "SELECT {cols}, CAST(SUM({to} - {from}) AS BIGINT) AS amount FROM ( \
            SELECT insurer_id, product_id, enterprise_id, premium_fen, s, e - s + 1 AS term, \
              CASE WHEN c IS NOT NULL AND c < e THEN c ELSE e END AS last_d \
            FROM (SELECT insurer_id, product_id, enterprise_id, premium_fen, {s} AS s, {e} AS e, {c} AS c \
                  FROM policies WHERE start_date <= $1 AND end_date >= $2 \
                  AND (cancelled_on IS NULL OR cancelled_on >= $2) AND status IN {COUNTED}) d \
-         ) p WHERE term > 0 GROUP BY insurer_id, product_id, enterprise_id",
+         ) p WHERE term > 0 GROUP BY {group}",
         to = earned("$3"),
         from = earned("$4"),
     );
@@ -91,52 +117,73 @@ pub async fn earned(
 
 /// Premium written in `[from_us, to_us)` per key, the insurer being the owner of the
 /// `premium_written` account each transfer moves (a co-insurer its share), net of returns.
-pub async fn premium_written(conn: &mut AnyConnection, from_us: i64, to_us: i64) -> Result<Vec<(Key, i64)>> {
+pub async fn premium_written(
+    conn: &mut AnyConnection,
+    grain: Grain,
+    from_us: i64,
+    to_us: i64,
+) -> Result<Vec<(Key, i64)>> {
+    let (cols, group) = grain.cols("a.owner_id", "p.product_id", "p.enterprise_id");
     // Both sides in one pass: credits add, debits subtract. Only the premium codes touch
     // these accounts, and none of them is ever pending.
-    let sql = "SELECT a.owner_id AS insurer_id, p.product_id, p.enterprise_id, \
+    let sql = format!(
+        "SELECT {cols}, \
          CAST(SUM(CASE WHEN a.id = t.credit_account_id THEN t.amount ELSE -t.amount END) AS BIGINT) AS amount \
          FROM ledger_transfers t \
          JOIN ledger_accounts a ON a.id IN (t.credit_account_id, t.debit_account_id) AND a.kind = 'premium_written' \
          JOIN policies p ON p.id = t.event_ref \
          WHERE t.timestamp_us >= $1 AND t.timestamp_us < $2 AND t.code IN (101, 103, 104, 105, 111) \
          AND t.flag_pending = 0 \
-         GROUP BY a.owner_id, p.product_id, p.enterprise_id";
-    let rows = sqlx::query(sql).bind(from_us).bind(to_us).fetch_all(&mut *conn).await?;
+         GROUP BY {group}"
+    );
+    let rows = sqlx::query(&sql).bind(from_us).bind(to_us).fetch_all(&mut *conn).await?;
     rows.iter().map(|r| Ok((key(r)?, r.try_get::<i64, _>("amount")?))).collect()
 }
 
 /// Claims reported on a day of `[first, last]` per key: how many and the amounts claimed.
 pub async fn claims_reported(
     conn: &mut AnyConnection,
+    grain: Grain,
     first: time::Date,
     last: time::Date,
 ) -> Result<Vec<(Key, i64, i64)>> {
-    let sql = "SELECT c.insurer_id, p.product_id, c.enterprise_id, COUNT(*) AS n, CAST(SUM(c.claimed_fen) AS BIGINT) AS claimed \
+    let (cols, group) = grain.cols("c.insurer_id", "p.product_id", "c.enterprise_id");
+    let sql = format!(
+        "SELECT {cols}, COUNT(*) AS n, CAST(SUM(c.claimed_fen) AS BIGINT) AS claimed \
          FROM claims c JOIN policies p ON p.id = c.policy_id \
          WHERE c.reported_on >= $1 AND c.reported_on <= $2 \
-         GROUP BY c.insurer_id, p.product_id, c.enterprise_id";
-    let rows = sqlx::query(sql).bind(first.to_string()).bind(last.to_string()).fetch_all(&mut *conn).await?;
+         GROUP BY {group}"
+    );
+    let rows = sqlx::query(&sql).bind(first.to_string()).bind(last.to_string()).fetch_all(&mut *conn).await?;
     rows.iter().map(|r| Ok((key(r)?, r.try_get::<i64, _>("n")?, r.try_get::<i64, _>("claimed")?))).collect()
 }
 
 /// Claim payments made in `[from_us, to_us)` per key: the lead insurer's payments (code 202),
 /// less what co-insurers bear of them (code 112, which moves each follower's share of the
 /// claims expense from the lead to the follower).
-pub async fn claims_paid(conn: &mut AnyConnection, from_us: i64, to_us: i64) -> Result<Vec<(Key, i64)>> {
-    let sql = "SELECT c.insurer_id, p.product_id, c.enterprise_id, CAST(SUM(t.amount) AS BIGINT) AS amount \
+pub async fn claims_paid(
+    conn: &mut AnyConnection,
+    grain: Grain,
+    from_us: i64,
+    to_us: i64,
+) -> Result<Vec<(Key, i64)>> {
+    let (lead, lead_group) = grain.cols("c.insurer_id", "p.product_id", "c.enterprise_id");
+    let (co, co_group) = grain.cols("a.owner_id", "p.product_id", "c.enterprise_id");
+    let sql = format!(
+        "SELECT {lead}, CAST(SUM(t.amount) AS BIGINT) AS amount \
          FROM ledger_transfers t JOIN claims c ON c.id = t.event_ref JOIN policies p ON p.id = c.policy_id \
          WHERE t.timestamp_us >= $1 AND t.timestamp_us < $2 AND t.code = 202 AND t.flag_pending = 0 \
-         GROUP BY c.insurer_id, p.product_id, c.enterprise_id \
+         GROUP BY {lead_group} \
          UNION ALL \
-         SELECT a.owner_id AS insurer_id, p.product_id, c.enterprise_id, \
+         SELECT {co}, \
          CAST(SUM(CASE WHEN a.id = t.debit_account_id THEN t.amount ELSE -t.amount END) AS BIGINT) AS amount \
          FROM ledger_transfers t \
          JOIN ledger_accounts a ON a.id IN (t.credit_account_id, t.debit_account_id) AND a.kind = 'claims_expense' \
          JOIN claims c ON c.id = t.event_ref JOIN policies p ON p.id = c.policy_id \
          WHERE t.timestamp_us >= $1 AND t.timestamp_us < $2 AND t.code = 112 AND t.flag_pending = 0 \
-         GROUP BY a.owner_id, p.product_id, c.enterprise_id";
-    let rows = sqlx::query(sql).bind(from_us).bind(to_us).fetch_all(&mut *conn).await?;
+         GROUP BY {co_group}"
+    );
+    let rows = sqlx::query(&sql).bind(from_us).bind(to_us).fetch_all(&mut *conn).await?;
     rows.iter().map(|r| Ok((key(r)?, r.try_get::<i64, _>("amount")?))).collect()
 }
 
