@@ -66,6 +66,10 @@ const TAGS: [&str; 7] = [
 ];
 const QUALS: [&str; 4] = ["high_tech", "tech_sme", "specialised", "gazelle"];
 
+fn pick<'a>(from: &[&'a str], i: usize) -> &'a str {
+    from.get(i % from.len().max(1)).copied().unwrap_or_default()
+}
+
 fn uscc(n: u32) -> Result<String> {
     Ok(kebao_domain::Uscc::complete(&format!("91420100{n:09}")).context("uscc")?.to_string())
 }
@@ -108,20 +112,20 @@ fn generate(args: &Args, catalogue: &Catalogue) -> Result<Zone> {
         ));
     }
     for e in 0..args.enterprises {
-        let stage = STAGES[e as usize % STAGES.len()];
-        let park = PARKS[(e as usize / 7) % PARKS.len()];
+        let stage = pick(&STAGES, e as usize);
+        let park = pick(&PARKS, e as usize / 7);
         orgs.push(format!(
             "('e{e}', '企业{e}', '{}', 'enterprise', 'verified', 'C3976', '{stage}', NULL, NULL, NULL, {t0}, {t0}, '{park}')",
             uscc(1000 + e)?
         ));
-        tags.push(format!("('e{e}', '{}')", TAGS[e as usize % TAGS.len()]));
+        tags.push(format!("('e{e}', '{}')", pick(&TAGS, e as usize)));
         if e % 5 == 0 {
-            tags.push(format!("('e{e}', '{}')", TAGS[(e as usize + 3) % TAGS.len()]));
+            tags.push(format!("('e{e}', '{}')", pick(&TAGS, e as usize + 3)));
         }
         if e % 3 != 0 {
             quals.push(format!(
                 "('q{e}', 'e{e}', '{}', '2020-01-01', '2030-12-31', NULL)",
-                QUALS[e as usize % QUALS.len()]
+                pick(&QUALS, e as usize)
             ));
         }
     }
