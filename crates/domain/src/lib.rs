@@ -29,6 +29,7 @@ pub mod search;
 pub mod stats;
 pub mod subject;
 pub mod subsidy;
+pub mod targets;
 pub mod time_zone;
 pub mod uscc;
 pub mod user;

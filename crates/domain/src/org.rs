@@ -110,6 +110,18 @@ string_enum! {
     }
 }
 
+string_enum! {
+    /// The kind of institution the zone's plan counts (《东湖科技保险创新示范区建设实施方案》: ≥ 20
+    /// insurtech or research bodies, ≥ 50 new specialist, intermediary or service bodies by 2025).
+    InstitutionKind {
+        SpecialistBranch = "specialist_branch", "科技保险专营机构", "Specialist tech-insurance branch";
+        Insurtech = "insurtech", "保险科技公司", "Insurtech company";
+        ResearchBody = "research_body", "科技保险研究机构", "Research body";
+        Intermediary = "intermediary", "保险中介机构", "Insurance intermediary";
+        ServiceBody = "service_body", "科技保险服务机构", "Tech-insurance service body";
+    }
+}
+
 impl OrgKind {
     /// Whether organisations of this kind form branch trees (总公司 → 分公司 → 支公司).
     pub fn has_branches(self) -> bool {
@@ -132,6 +144,9 @@ pub struct OrganisationInput {
     pub parent_id: String,
     /// The zone park the enterprise sits in (a configured park id; enterprises only, optional).
     pub park: String,
+    /// The kind of institution the plan's targets count (institutions only, optional); its
+    /// establishment date is `founded_on`.
+    pub institution_kind: String,
 }
 
 /// One organisation to import (a spreadsheet row, or a generated one), with its facts and qualifications.
@@ -162,6 +177,8 @@ pub struct NewOrganisation {
     pub parent_id: Option<String>,
     /// The zone park (a configured park id; enterprises only).
     pub park: Option<String>,
+    /// The kind of institution the plan's targets count.
+    pub institution_kind: Option<InstitutionKind>,
 }
 
 const NAME_MAX_CHARS: usize = 100;
@@ -295,6 +312,20 @@ impl NewOrganisation {
             ));
             None
         };
+        let institution_kind = if input.institution_kind.trim().is_empty() {
+            None
+        } else if matches!(kind, Some(OrgKind::Enterprise | OrgKind::Government)) {
+            c.push(FieldError::new(
+                "institution_kind",
+                "institutions_only",
+                "只有保险、金融及服务机构登记机构类别",
+                "only an insurer, a financial institution or a service body has an institution kind",
+            ));
+            None
+        } else {
+            let all: Vec<&str> = InstitutionKind::ALL.iter().map(|k| k.code()).collect();
+            c.take(enum_field("institution_kind", &input.institution_kind, InstitutionKind::from_code, &all))
+        };
         c.finish()?;
         let (Some(name), Some(uscc), Some(kind)) = (name, uscc, kind) else {
             return Err(Invalid(vec![FieldError::required("name")]));
@@ -314,6 +345,7 @@ impl NewOrganisation {
             address,
             parent_id,
             park,
+            institution_kind,
         })
     }
 }
@@ -617,6 +649,31 @@ mod tests {
     }
 
     #[test]
+    fn an_institution_kind_is_for_institutions() {
+        let branch = OrganisationInput {
+            kind: "insurer".into(),
+            institution_kind: "科技保险专营机构".into(),
+            founded_on: "2022-03-01".into(),
+            ..OrganisationInput::default()
+        };
+        let branch =
+            OrganisationInput {
+                name: "江城保险光谷科技支公司".into(), uscc: input().uscc, ..branch
+            };
+        let org = NewOrganisation::parse(&branch, &map()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(org.institution_kind, Some(InstitutionKind::SpecialistBranch));
+        let bad = OrganisationInput { institution_kind: "bakery".into(), ..branch.clone() };
+        let Err(Invalid(errs)) = NewOrganisation::parse(&bad, &map()) else { panic!("accepted") };
+        assert_eq!(
+            errs.iter().map(|e| (e.field.as_str(), e.code)).collect::<Vec<_>>(),
+            [("institution_kind", "unknown_value")]
+        );
+        let ent = OrganisationInput { institution_kind: "insurtech".into(), ..input() };
+        let Err(Invalid(errs)) = NewOrganisation::parse(&ent, &map()) else { panic!("accepted") };
+        assert_eq!(errs.iter().map(|e| e.code).collect::<Vec<_>>(), ["institutions_only"]);
+    }
+
+    #[test]
     fn a_park_is_one_of_the_zone_s_and_only_for_enterprises() {
         let at = OrganisationInput { park: " biolake ".into(), ..input() };
         let org = NewOrganisation::parse(&at, &map()).unwrap_or_else(|e| panic!("{e}"));
@@ -688,6 +745,8 @@ pub struct Organisation {
     pub parent_id: Option<String>,
     /// The zone park it sits in (enterprises).
     pub park: Option<String>,
+    /// The kind of institution the plan's targets count.
+    pub institution_kind: Option<InstitutionKind>,
     pub created_at_us: i64,
     pub updated_at_us: i64,
 }
@@ -705,6 +764,7 @@ impl Organisation {
             address: self.address.clone().unwrap_or_default(),
             parent_id: self.parent_id.clone().unwrap_or_default(),
             park: self.park.clone().unwrap_or_default(),
+            institution_kind: self.institution_kind.map(|k| k.code().to_owned()).unwrap_or_default(),
         }
     }
 }

@@ -33,6 +33,11 @@ pub enum StatsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Where the zone stands against its plans' targets: today and at each year's end.
+    Targets {
+        #[command(flatten)]
+        db: Db,
+    },
 }
 
 fn cells(m: &Measures) -> Vec<String> {
@@ -78,6 +83,30 @@ pub async fn run(cmd: StatsCommand) -> Result<()> {
                 outln!("{indent}{}\t{}", row.label_zh, cells(&row.measures).join("\t"));
             }
             outln!("合计\t{}", cells(&r.total).join("\t"));
+            Ok(())
+        }
+        StatsCommand::Targets { db } => {
+            let svc = service(&db).await?;
+            let list =
+                svc.zone_targets(&operator()).await.map_err(|e| anyhow::anyhow!("{}", cli_error(&e)))?;
+            for x in list {
+                let t = &x.target;
+                let goal = t.value.map_or_else(|| "—".to_owned(), |v| v.to_string());
+                let pct = x.percent.map_or_else(String::new, |p| format!(" ({p:.1}%)"));
+                outln!(
+                    "{}\t{}\t{} / {}{}\tdue {}\t[{}] {}",
+                    t.id,
+                    t.name_zh,
+                    x.now,
+                    goal,
+                    pct,
+                    t.due,
+                    t.confidence,
+                    t.source
+                );
+                let years: Vec<String> = x.years.iter().map(|(y, v)| format!("{y}: {v}")).collect();
+                outln!("\t{}", years.join("  "));
+            }
             Ok(())
         }
     }

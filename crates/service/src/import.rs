@@ -51,6 +51,7 @@ pub const COLUMNS: &[(&str, &str, bool)] = &[
     ("founded_on", "成立日期", false),
     ("address", "地址", false),
     ("park", "所在园区", false),
+    ("institution_kind", "机构类别", false),
     ("parent_uscc", "上级机构代码", false),
     ("year", "年度", false),
     ("revenue_yuan", "营业收入(元)", false),
@@ -89,6 +90,7 @@ pub fn rows_from_table(t: &Table) -> Result<Vec<ImportRow>, TableError> {
                     address: get(r, "address"),
                     parent_id: String::new(),
                     park: get(r, "park"),
+                    institution_kind: get(r, "institution_kind"),
                 },
                 parent_uscc: get(r, "parent_uscc"),
                 facts: if year.is_empty() {
@@ -355,6 +357,7 @@ impl Service {
                     o.founded_on.map(|d| d.to_string()).unwrap_or_default(),
                     o.address.clone().unwrap_or_default(),
                     o.park.clone().unwrap_or_default(),
+                    o.institution_kind.map(|k| k.code().to_owned()).unwrap_or_default(),
                     parent_uscc,
                 ];
                 if with_facts {

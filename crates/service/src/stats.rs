@@ -615,3 +615,54 @@ pub fn report_xlsx(r: &StatsReport) -> std::result::Result<Vec<u8>, String> {
     sheet.set_freeze_panes(header_row + 1, 1).map_err(e)?;
     book.save_to_buffer().map_err(e)
 }
+
+/// The zone's targets, as shipped (`data/zone/targets.toml`).
+pub const TARGETS: &str = include_str!("../../../data/zone/targets.toml");
+
+/// One target with where the zone stands.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TargetStanding {
+    pub target: kebao_domain::targets::Target,
+    /// Today's figure.
+    pub now: i64,
+    /// The figure at each year's end from the year counting starts (or 2021) to this year
+    /// (this year: today).
+    pub years: Vec<(i32, i64)>,
+    /// Today's figure as a share of the target, in per cent.
+    pub percent: Option<f64>,
+}
+
+impl Service {
+    /// Where the zone stands against its plans' targets, today and at each year's end.
+    pub async fn zone_targets(&self, actor: &Actor) -> Result<Vec<TargetStanding>> {
+        use kebao_domain::targets::{parse, progress_percent, Measure};
+        self.require(actor, Action::ReadStatistics, &Resource::Zone, &Basis::None)?;
+        let targets = parse(TARGETS).map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let today = self.today();
+        let mut tx = self.store.begin_read().await?;
+        let mut out = Vec::new();
+        for t in targets {
+            let first_year = t.counts_from.year().max(2021);
+            let mut years = Vec::new();
+            for y in first_year..=today.year() {
+                let on = Period::Year(y).last_day().min(today);
+                let end_us = day_start_us(on.next_day().unwrap_or(on));
+                let from_us = day_start_us(t.counts_from);
+                let v = match &t.measure {
+                    Measure::InsuredEnterprises => store::insured(tx.conn(), from_us, end_us).await?.0,
+                    Measure::RiskCoverFen => store::insured(tx.conn(), from_us, end_us).await?.1,
+                    Measure::Institutions(kinds) => {
+                        let codes: Vec<&str> = kinds.iter().map(|k| k.code()).collect();
+                        store::institutions(tx.conn(), &codes, t.counts_from, on).await?
+                    }
+                    Measure::ProductsPublished => store::products_published(tx.conn(), end_us).await?,
+                };
+                years.push((y, v));
+            }
+            let now = years.last().map_or(0, |(_, v)| *v);
+            let percent = t.value.and_then(|v| progress_percent(now, v));
+            out.push(TargetStanding { target: t, now, years, percent });
+        }
+        Ok(out)
+    }
+}

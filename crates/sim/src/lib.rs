@@ -290,6 +290,7 @@ fn enterprise(rng: &mut ChaCha8Rng, n: u64, industries: &IndustryMap, last_year:
             ),
             parent_id: String::new(),
             park: park_for(n, tag, industries),
+            institution_kind: String::new(),
         },
         parent_uscc: String::new(),
         facts,
@@ -328,6 +329,7 @@ fn institution(n: u64, name: &str, kind: &str, category: &str, parent: Option<&s
             address: String::new(),
             parent_id: String::new(),
             park: String::new(),
+            institution_kind: String::new(),
         },
         parent_uscc: parent.map(str::to_owned).unwrap_or_default(),
         facts: Vec::new(),
@@ -404,6 +406,29 @@ pub fn generate(opts: &Options, industries: &IndustryMap) -> Zone {
     ];
     for (name, cat) in gov {
         orgs.push(institution(next(), name, "government", cat, None));
+    }
+    // The institutions the plan's targets count: an insurtech company and a research body set
+    // up in the zone, and the kinds of those already listed, each with its establishment date.
+    orgs.push(institution(next(), "光谷保险科技有限公司", "service_body", "91", None));
+    orgs.push(institution(next(), "东湖科技保险研究院", "service_body", "52", None));
+    for (k, row) in orgs.iter_mut().enumerate() {
+        let name = row.org.name.as_str();
+        let kind = if name.ends_with("东湖支公司") || name.ends_with("光谷支公司") {
+            "specialist_branch"
+        } else {
+            match name {
+                "楚天保险公估有限公司" => "intermediary",
+                "光谷保险科技有限公司" => "insurtech",
+                "东湖科技保险研究院" => "research_body",
+                "东湖科技保险纠纷调解中心" | "东湖知识产权服务中心" | "光谷信用评级有限公司" => {
+                    "service_body"
+                }
+                _ => continue,
+            }
+        };
+        row.org.institution_kind = kind.to_owned();
+        // Set up after the zone's implementation plan (2021-09-22), a few months apart.
+        row.org.founded_on = format!("{}-{:02}-15", 2021 + (k % 4), 1 + (k * 5) % 12);
     }
     let find = |orgs: &[ImportRow], name: &str| {
         orgs.iter().find(|o| o.org.name == name).map(|o| o.org.uscc.clone()).unwrap_or_default()

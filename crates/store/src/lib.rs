@@ -308,6 +308,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (26, "loan_subsidies", include_str!("../migrations/sqlite/0026_loan_subsidies.sql")),
             (27, "loan_guarantors", include_str!("../migrations/sqlite/0027_loan_guarantors.sql")),
             (28, "statistics", include_str!("../migrations/sqlite/0028_statistics.sql")),
+            (29, "institution_kinds", include_str!("../migrations/sqlite/0029_institution_kinds.sql")),
         ],
         Backend::Postgres => &[
             (1, "registry", include_str!("../migrations/postgres/0001_registry.sql")),
@@ -341,6 +342,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (26, "loan_subsidies", include_str!("../migrations/postgres/0026_loan_subsidies.sql")),
             (27, "loan_guarantors", include_str!("../migrations/postgres/0027_loan_guarantors.sql")),
             (28, "statistics", include_str!("../migrations/postgres/0028_statistics.sql")),
+            (29, "institution_kinds", include_str!("../migrations/postgres/0029_institution_kinds.sql")),
         ],
     };
     files

@@ -2,15 +2,15 @@
 
 use crate::{opt_text, Result, StoreError};
 use kebao_domain::org::{
-    LifecycleStage, NewOrganisation, OrgFilter, OrgKind, OrgStatus, Organisation, Qualification,
-    QualificationKind, YearlyFacts,
+    InstitutionKind, LifecycleStage, NewOrganisation, OrgFilter, OrgKind, OrgStatus, Organisation,
+    Qualification, QualificationKind, YearlyFacts,
 };
 use kebao_domain::Money;
 use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::{AnyConnection, Arguments, Row};
 
 const ORG_COLS: &str = "o.id, o.name, o.uscc, o.kind, o.status, o.industry_code, o.lifecycle_stage, \
-                        o.founded_on, o.address, o.parent_id, o.park, o.created_at_us, o.updated_at_us";
+                        o.founded_on, o.address, o.parent_id, o.park, o.institution_kind, o.created_at_us, o.updated_at_us";
 
 fn bad(col: &str, v: &str) -> StoreError {
     StoreError::Other(format!("stored `{col}` has an unknown value `{v}`"))
@@ -36,6 +36,10 @@ fn org_row(row: &AnyRow) -> Result<Organisation> {
         address: opt_text(row, "address")?,
         parent_id: opt_text(row, "parent_id")?,
         park: opt_text(row, "park")?,
+        institution_kind: match opt_text(row, "institution_kind")? {
+            None => None,
+            Some(k) => Some(InstitutionKind::from_code(&k).ok_or_else(|| bad("institution_kind", &k))?),
+        },
         created_at_us: row.try_get("created_at_us")?,
         updated_at_us: row.try_get("updated_at_us")?,
     })
@@ -51,7 +55,8 @@ pub async fn insert(
 ) -> Result<()> {
     sqlx::query(
         "INSERT INTO organisations (id, name, uscc, kind, status, industry_code, lifecycle_stage, founded_on, \
-         address, parent_id, created_at_us, updated_at_us, park) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12)",
+         address, parent_id, created_at_us, updated_at_us, park, institution_kind) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13)",
     )
     .bind(id)
     .bind(&org.name)
@@ -65,6 +70,7 @@ pub async fn insert(
     .bind(org.parent_id.as_deref())
     .bind(at_us)
     .bind(org.park.as_deref())
+    .bind(org.institution_kind.map(|k| k.code()))
     .execute(&mut *conn)
     .await?;
     insert_tags(conn, id, &org.zone_industries).await
@@ -90,7 +96,8 @@ async fn set_tags(conn: &mut AnyConnection, id: &str, tags: &[String]) -> Result
 pub async fn update(conn: &mut AnyConnection, id: &str, org: &NewOrganisation, at_us: i64) -> Result<()> {
     let done = sqlx::query(
         "UPDATE organisations SET name = $2, uscc = $3, industry_code = $4, lifecycle_stage = $5, \
-         founded_on = $6, address = $7, updated_at_us = $8, park = $9 WHERE id = $1",
+         founded_on = $6, address = $7, updated_at_us = $8, park = $9, \
+         institution_kind = $10 WHERE id = $1",
     )
     .bind(id)
     .bind(&org.name)
@@ -101,6 +108,7 @@ pub async fn update(conn: &mut AnyConnection, id: &str, org: &NewOrganisation, a
     .bind(org.address.as_deref())
     .bind(at_us)
     .bind(org.park.as_deref())
+    .bind(org.institution_kind.map(|k| k.code()))
     .execute(&mut *conn)
     .await?;
     if done.rows_affected() == 0 {

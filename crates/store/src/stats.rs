@@ -254,3 +254,46 @@ pub async fn insurers(conn: &mut AnyConnection) -> Result<Vec<(String, Option<St
         .map(|r| Ok((r.try_get("id")?, crate::opt_text(r, "parent_id")?, r.try_get("name")?)))
         .collect()
 }
+
+/// Distinct enterprises with a policy written in `[from_us, to_us)`, and the risk cover of
+/// those policies (fen).
+pub async fn insured(conn: &mut AnyConnection, from_us: i64, to_us: i64) -> Result<(i64, i64)> {
+    let sql = format!(
+        "SELECT COUNT(DISTINCT enterprise_id) AS n, CAST(COALESCE(SUM(cover_fen), 0) AS BIGINT) AS cover FROM policies \
+         WHERE bound_at_us >= $1 AND bound_at_us < $2 AND status IN {COUNTED}"
+    );
+    let r = sqlx::query(&sql).bind(from_us).bind(to_us).fetch_one(&mut *conn).await?;
+    Ok((r.try_get("n")?, r.try_get("cover")?))
+}
+
+/// Registered institutions of these kinds established on a day of `[from, on]`.
+pub async fn institutions(
+    conn: &mut AnyConnection,
+    kinds: &[&str],
+    from: time::Date,
+    on: time::Date,
+) -> Result<i64> {
+    let mut n = 0;
+    for kind in kinds {
+        let c: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM organisations WHERE institution_kind = $1 AND founded_on >= $2 AND founded_on <= $3",
+        )
+        .bind(*kind)
+        .bind(from.to_string())
+        .bind(on.to_string())
+        .fetch_one(&mut *conn)
+        .await?;
+        n += c;
+    }
+    Ok(n)
+}
+
+/// Products published before `to_us` (first publication of any version).
+pub async fn products_published(conn: &mut AnyConnection, to_us: i64) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(DISTINCT product_id) FROM product_versions WHERE published_at_us IS NOT NULL AND published_at_us < $1",
+    )
+    .bind(to_us)
+    .fetch_one(&mut *conn)
+    .await?)
+}

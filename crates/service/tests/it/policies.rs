@@ -1416,3 +1416,62 @@ contract!(statistics_reconcile_with_the_events_and_the_ledger, |ctx: Ctx| async 
     assert_eq!(bad.0.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(), ["period", "part", "by"]);
     assert!(seen.iter().any(|s| *s));
 });
+
+contract!(
+    the_zone_s_targets_count_enterprises_cover_and_the_institutions_registered,
+    |ctx: Ctx| async move {
+        let Setup { z, admin, ins, pid, .. } = setup(&ctx).await;
+        let q = QuoteInput { limit: Money::from_fen(50_000_000), ..Default::default() };
+        ctx.svc.apply_for_policy(&z.ent_admin, &pid, &q, "2026-11-28").await.unwrap();
+        let op = operator();
+        let mut n = 60;
+        let mut inst = |name: &str, kind: &str, ikind: &str, founded: &str, parent: &str| {
+            n += 1;
+            let mut o = org_input(name, &uscc(n), kind);
+            o.institution_kind = ikind.into();
+            o.founded_on = founded.into();
+            o.parent_id = parent.into();
+            o
+        };
+        for o in [
+            inst("楚天财产保险光谷科技支公司", "insurer", "specialist_branch", "2022-05-01", &ins),
+            inst("光谷保险科技有限公司", "service_body", "insurtech", "2023-01-01", ""),
+            // No establishment date: not counted; established before the plan: not new.
+            inst("东湖科技保险服务中心", "service_body", "service_body", "", ""),
+            inst("楚天保险经纪有限公司", "service_body", "intermediary", "2020-01-01", ""),
+        ] {
+            ctx.svc.create_org(&op, &o).await.unwrap();
+        }
+        // An enterprise is not an institution the targets count.
+        let before = state(&ctx).await;
+        let e = ctx
+            .svc
+            .create_org(&op, &inst("某科技公司", "enterprise", "insurtech", "", ""))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&e, ServiceError::Invalid(i) if i.0.iter().any(|f| f.field == "institution_kind")),
+            "{e:?}"
+        );
+        assert_eq!(state(&ctx).await, before);
+
+        let list = ctx.svc.zone_targets(&z.regulator).await.unwrap();
+        let get = |id: &str| list.iter().find(|x| x.target.id == id).unwrap();
+        assert_eq!(get("insured_enterprises").now, 1);
+        assert_eq!(get("insured_enterprises").percent, Some(0.02));
+        assert_eq!(get("risk_cover").now, 50_000_000, "the policy's limit, as it has no sum insured");
+        assert_eq!(get("insurtech_research").now, 1);
+        assert_eq!(get("new_specialist_bodies").now, 1, "only the branch set up after the plan");
+        assert_eq!(get("specialist_finance_bodies_2027").now, 1);
+        assert!(get("products_published").now >= 1 && get("products_published").percent.is_none());
+        // Year by year: the branch counts from 2022, the insurtech from 2023.
+        let years = &get("new_specialist_bodies").years;
+        assert_eq!(years.first(), Some(&(2021, 0)));
+        assert!(years.contains(&(2022, 1)), "{years:?}");
+        assert_eq!(get("insurtech_research").years.iter().find(|(y, _)| *y == 2022), Some(&(2022, 0)));
+        // The zone's officers and the regulator only.
+        for who in [&z.ent_admin, &admin] {
+            assert!(matches!(ctx.svc.zone_targets(who).await, Err(ServiceError::Forbidden { .. })));
+        }
+    }
+);

@@ -30,6 +30,8 @@ pub struct OrgDto {
     pub parent_id: Option<String>,
     /// The zone park an enterprise sits in (an id of the zone's configuration).
     pub park: Option<String>,
+    /// specialist_branch | insurtech | research_body | intermediary | service_body (the plan's targets count these).
+    pub institution_kind: Option<String>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -49,6 +51,7 @@ impl From<&Organisation> for OrgDto {
             address: o.address.clone(),
             parent_id: o.parent_id.clone(),
             park: o.park.clone(),
+            institution_kind: o.institution_kind.map(|k| k.code().to_owned()),
             created_at: rfc3339(o.created_at_us),
             updated_at: rfc3339(o.updated_at_us),
         }
@@ -71,6 +74,8 @@ pub struct OrgInputDto {
     pub parent_id: String,
     /// The zone park an enterprise sits in (an id of the zone's configuration); optional.
     pub park: String,
+    /// The kind of institution the plan's targets count (institutions only); optional.
+    pub institution_kind: String,
 }
 
 impl From<OrgInputDto> for OrganisationInput {
@@ -85,6 +90,7 @@ impl From<OrgInputDto> for OrganisationInput {
             address: d.address,
             parent_id: d.parent_id,
             park: d.park,
+            institution_kind: d.institution_kind,
         }
     }
 }

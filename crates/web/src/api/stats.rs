@@ -143,3 +143,67 @@ pub async fn nfra(
     .map_err(ServiceError::Invalid)?;
     Ok(Json(report_dto(&s.svc.stats_report(&actor, &q).await?)))
 }
+
+/// One of the zone's targets and where the zone stands.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TargetDto {
+    pub id: String,
+    pub name_zh: String,
+    pub name_en: String,
+    /// insured_enterprises | risk_cover_fen | institutions | products_published
+    pub measure: String,
+    /// The number asked for (fen for risk cover); absent where the plan sets none.
+    pub value: Option<i64>,
+    pub unit_zh: String,
+    pub counts_from: String,
+    pub due: String,
+    pub source: String,
+    pub url: String,
+    /// C, C-local or U.
+    pub confidence: String,
+    pub reading_zh: String,
+    pub reading_en: String,
+    /// Today's figure (fen for risk cover).
+    pub now: i64,
+    pub percent: Option<f64>,
+    /// (year, the figure at its end; this year: today).
+    pub years: Vec<(i32, i64)>,
+}
+
+/// Where the zone stands against its plans' targets (the zone's officers and the regulator).
+#[utoipa::path(get, path = "/api/v1/statistics/targets", responses((status = 200, body = Vec<TargetDto>), (status = 403, body = ErrorBody)), tag = "statistics")]
+pub async fn targets(State(s): State<AppState>, SignedIn(actor): SignedIn) -> ApiResult<Vec<TargetDto>> {
+    use kebao_domain::targets::Measure;
+    let list = s.svc.zone_targets(&actor).await?;
+    Ok(Json(
+        list.into_iter()
+            .map(|x| {
+                let t = x.target;
+                TargetDto {
+                    id: t.id,
+                    name_zh: t.name_zh,
+                    name_en: t.name_en,
+                    measure: match t.measure {
+                        Measure::InsuredEnterprises => "insured_enterprises",
+                        Measure::RiskCoverFen => "risk_cover_fen",
+                        Measure::Institutions(_) => "institutions",
+                        Measure::ProductsPublished => "products_published",
+                    }
+                    .to_owned(),
+                    value: t.value,
+                    unit_zh: t.unit_zh,
+                    counts_from: t.counts_from.to_string(),
+                    due: t.due.to_string(),
+                    source: t.source,
+                    url: t.url,
+                    confidence: t.confidence,
+                    reading_zh: t.reading_zh,
+                    reading_en: t.reading_en,
+                    now: x.now,
+                    percent: x.percent,
+                    years: x.years,
+                }
+            })
+            .collect(),
+    ))
+}

@@ -258,6 +258,7 @@ struct OrgShow {
     founded_on: String,
     address: String,
     park: String,
+    institution_kind: String,
 }
 
 #[derive(Template)]
@@ -474,6 +475,10 @@ async fn render_org_for(
                     st.svc.industries().park(id).map_or(id, |p| tr.t(&p.name_zh, &p.name_en)).to_owned()
                 })
                 .unwrap_or_default(),
+            institution_kind: o
+                .institution_kind
+                .map(|k| tr.t(k.label_zh(), k.label_en()).to_owned())
+                .unwrap_or_default(),
         },
         parent: v.parent.as_ref().map(|p| (p.id.clone(), p.name.clone())),
         branches: v.branches.iter().map(|b| (b.id.clone(), b.name.clone())).collect(),
@@ -672,6 +677,21 @@ pub(super) fn org_fields(
             .collect();
         fields.push(f("park", "所在园区（科技企业）", "Park (enterprises)", &input.park, false, parks, ""));
     }
+    if input.kind != "enterprise" || kind_choice {
+        let kinds = kebao_domain::org::InstitutionKind::ALL
+            .iter()
+            .map(|k| (k.code().to_owned(), tr.t(k.label_zh(), k.label_en()).to_owned()))
+            .collect();
+        fields.push(f(
+            "institution_kind",
+            "机构类别（示范区目标统计，非企业）",
+            "Institution kind (counted by the zone's targets; not enterprises)",
+            &input.institution_kind,
+            false,
+            kinds,
+            "",
+        ));
+    }
     fields.push(f("founded_on", "成立日期", "Founded on", &input.founded_on, false, vec![], "2018-06-01"));
     fields.push(f("address", "地址", "Address", &input.address, false, vec![], ""));
     if kind_choice {
@@ -701,6 +721,7 @@ pub(super) fn org_input(form: &HashMap<String, String>) -> OrganisationInput {
         // The form asks for the parent's USCC; `org_create` resolves it to an id.
         parent_id: g("parent_uscc"),
         park: g("park"),
+        institution_kind: g("institution_kind"),
     }
 }
 

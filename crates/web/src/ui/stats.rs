@@ -17,7 +17,10 @@ use std::collections::HashMap;
 
 /// Routes.
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/zone/statistics", get(stats_page)).route("/zone/statistics.xlsx", get(stats_xlsx))
+    Router::new()
+        .route("/zone/statistics", get(stats_page))
+        .route("/zone/statistics.xlsx", get(stats_xlsx))
+        .route("/zone/targets", get(targets_page))
 }
 
 struct Row {
@@ -274,4 +277,111 @@ async fn stats_xlsx(
         bytes,
     )
         .into_response())
+}
+
+struct TargetCard {
+    id: String,
+    name: String,
+    now: String,
+    goal: String,
+    percent: Option<String>,
+    /// The bar's width, 0–100.
+    bar: u32,
+    due: String,
+    reached: bool,
+    source: String,
+    url: String,
+    confidence: String,
+    reading: String,
+    chart: String,
+    years: Vec<(i32, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "targets.html")]
+struct TargetsTpl {
+    c: Chrome,
+    cards: Vec<TargetCard>,
+}
+
+/// A target's figure for people: counts grouped, risk cover in 亿元 (10⁸ yuan).
+fn figure(tr: super::Tr, t: &kebao_domain::targets::Target, v: i64) -> String {
+    match t.measure {
+        kebao_domain::targets::Measure::RiskCoverFen => {
+            let yi = v as f64 / 1e10;
+            format!(
+                "{} {}",
+                super::kit::group_digits(&format!("{yi:.2}")).unwrap_or_else(|| format!("{yi:.2}")),
+                tr.t("亿元", "100 million yuan")
+            )
+        }
+        _ => format!(
+            "{} {}",
+            super::kit::group_digits(&v.to_string()).unwrap_or_else(|| v.to_string()),
+            tr.t(&t.unit_zh, &t.unit_en)
+        ),
+    }
+}
+
+async fn targets_page(State(st): State<AppState>, Authed { c, s, tr }: Authed) -> Page {
+    let fail = |e: ServiceError| error_page(tr, super::kit::chrome_blank(tr), e);
+    let standings = st.svc.zone_targets(&s.actor).await.map_err(fail)?;
+    let today = st.svc.today();
+    let cards = standings
+        .iter()
+        .map(|x| {
+            let t = &x.target;
+            let scale = |v: i64| match t.measure {
+                kebao_domain::targets::Measure::RiskCoverFen => (v as f64 / 1e10 * 100.0).round() / 100.0,
+                _ => v as f64,
+            };
+            let cats: Vec<String> = x.years.iter().map(|(y, _)| format!("{y}")).collect();
+            let chart = super::svg::grouped(
+                &cats,
+                &[(
+                    tr.t(&t.name_zh, &t.name_en).to_owned(),
+                    x.years.iter().map(|(_, v)| scale(*v)).collect(),
+                    "#2f6fb8",
+                )],
+                match t.measure {
+                    kebao_domain::targets::Measure::RiskCoverFen => tr.t(" 亿元", " ×10⁸ yuan"),
+                    _ => "",
+                },
+            );
+            TargetCard {
+                id: t.id.clone(),
+                name: tr.t(&t.name_zh, &t.name_en).to_owned(),
+                now: figure(tr, t, x.now),
+                goal: t
+                    .value
+                    .map_or_else(|| tr.t("方案未设数量", "no number set").to_owned(), |v| figure(tr, t, v)),
+                percent: x.percent.map(|p| format!("{p:.1}%")),
+                bar: x.percent.map_or(0, |p| p.clamp(0.0, 100.0).round() as u32),
+                due: t.due.to_string(),
+                reached: t.value.is_some_and(|v| x.now >= v),
+                source: t.source.clone(),
+                url: t.url.clone(),
+                confidence: match t.confidence.as_str() {
+                    "C" => tr.t("已核实", "confirmed").to_owned(),
+                    "C-local" => tr.t("地方文件", "local document").to_owned(),
+                    _ => tr.t("待核实", "unconfirmed").to_owned(),
+                },
+                reading: tr.t(&t.reading_zh, &t.reading_en).to_owned(),
+                chart,
+                years: x
+                    .years
+                    .iter()
+                    .map(|(y, v)| {
+                        let label = if *y == today.year() {
+                            format!("{} {}", figure(tr, t, *v), tr.t("（截至今日）", "(to date)"))
+                        } else {
+                            figure(tr, t, *v)
+                        };
+                        (*y, label)
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    Ok(html(&TargetsTpl { c, cards }))
 }

@@ -1103,6 +1103,16 @@ async fn endorse_coinsure_cancel_refund_renew_and_the_zone_overview() {
     assert_eq!(total[1], policies.to_string(), "{:?}", t.rows);
     let written: f64 = api["total"]["premium_written_yuan"].as_str().unwrap().parse().unwrap();
     assert_eq!(total[3].parse::<f64>().unwrap(), written, "{:?}", t.rows);
+    // The plan's targets: the page, the API; not for an enterprise.
+    let page = z.get("/zone/targets").await.text();
+    assert!(
+        page.contains("科技保险服务企业数") && page.contains("whht.org.cn") && page.contains("<svg"),
+        "{page}"
+    );
+    assert_eq!(e.get("/zone/targets").await.status, StatusCode::FORBIDDEN);
+    let t = c.get_auth("/api/v1/statistics/targets", &zone).await.json();
+    let ents = t.as_array().unwrap().iter().find(|x| x["id"] == "insured_enterprises").unwrap();
+    assert_eq!((ents["value"].as_i64(), ents["now"].as_i64()), (Some(5000), Some(1)), "{t}");
     let r = c.get_auth("/api/v1/statistics/nfra?period=2026&part=9", &zone).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
     assert!(app.svc.ledger_verify().await.unwrap().problems.is_empty());
