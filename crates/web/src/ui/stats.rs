@@ -289,6 +289,8 @@ struct TargetCard {
     bar: u32,
     due: String,
     reached: bool,
+    /// The due day has passed and the target was not met.
+    overdue: bool,
     source: String,
     url: String,
     confidence: String,
@@ -359,6 +361,7 @@ async fn targets_page(State(st): State<AppState>, Authed { c, s, tr }: Authed) -
                 bar: x.percent.map_or(0, |p| p.clamp(0.0, 100.0).round() as u32),
                 due: t.due.to_string(),
                 reached: t.value.is_some_and(|v| x.now >= v),
+                overdue: t.value.is_some_and(|v| x.now < v) && today > t.due,
                 source: t.source.clone(),
                 url: t.url.clone(),
                 confidence: match t.confidence.as_str() {
