@@ -227,13 +227,16 @@ impl Service {
                     format!("`{a}` is not a registered insurer"),
                 )])));
             }
-            // An insurer reads its own organisation and what is below it, nothing else.
+            // Cedar let an insurer read its own organisation's figures; the ones it may choose
+            // are its own and its branches' (the choices `stats_insurers` lists), nothing else.
             if let Some(own) = &scope {
                 if !ins.subtree(own).contains(a) {
-                    return Err(ServiceError::Forbidden {
-                        action: Action::ReadStatistics.label(),
-                        reason: "an insurer sees only its own and its branches' figures".into(),
-                    });
+                    return Err(ServiceError::Invalid(Invalid(vec![FieldError::new(
+                        "insurer",
+                        "outside_own_organisation",
+                        "只能选择本机构或下属分支机构",
+                        "choose your own organisation or one of its branches",
+                    )])));
                 }
             }
         }
