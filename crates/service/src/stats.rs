@@ -144,6 +144,32 @@ impl Insurers {
         self.names.get(id).cloned().unwrap_or_else(|| id.to_owned())
     }
 
+    /// The insurers a report covers: `None` for the whole zone, else the one asked for (or the
+    /// reader's own) with everything below it. The one asked for must be registered, and for an
+    /// insurer's reader (`scope`, which Cedar let read its own organisation's figures) be its own
+    /// organisation or below it — the choices `stats_insurers` lists.
+    fn chosen(&self, scope: Option<&str>, asked: Option<&str>) -> Result<Option<HashSet<String>>> {
+        let Some(a) = asked else { return Ok(None) };
+        let refuse = |code: &'static str, zh: String, en: String| {
+            ServiceError::Invalid(Invalid(vec![FieldError::new("insurer", code, zh, en)]))
+        };
+        if !self.names.contains_key(a) {
+            return Err(refuse(
+                "unknown_insurer",
+                format!("`{a}` 不是登记的保险机构"),
+                format!("`{a}` is not a registered insurer"),
+            ));
+        }
+        if scope.is_some_and(|own| !self.subtree(own).contains(a)) {
+            return Err(refuse(
+                "outside_own_organisation",
+                "只能选择本机构或下属分支机构".into(),
+                "choose your own organisation or one of its branches".into(),
+            ));
+        }
+        Ok(Some(self.subtree(a)))
+    }
+
     /// The insurer and every organisation below it.
     fn subtree(&self, id: &str) -> HashSet<String> {
         let mut out: HashSet<String> = HashSet::from([id.to_owned()]);
@@ -218,29 +244,7 @@ impl Service {
         let to_us = day_start_us(last.next_day().unwrap_or(last));
         let mut tx = self.store.begin_read().await?;
         let ins = Insurers::new(store::insurers(tx.conn()).await?);
-        if let Some(a) = &asked {
-            if !ins.names.contains_key(a) {
-                return Err(ServiceError::Invalid(Invalid(vec![FieldError::new(
-                    "insurer",
-                    "unknown_insurer",
-                    format!("`{a}` 不是登记的保险机构"),
-                    format!("`{a}` is not a registered insurer"),
-                )])));
-            }
-            // Cedar let an insurer read its own organisation's figures; the ones it may choose
-            // are its own and its branches' (the choices `stats_insurers` lists), nothing else.
-            if let Some(own) = &scope {
-                if !ins.subtree(own).contains(a) {
-                    return Err(ServiceError::Invalid(Invalid(vec![FieldError::new(
-                        "insurer",
-                        "outside_own_organisation",
-                        "只能选择本机构或下属分支机构",
-                        "choose your own organisation or one of its branches",
-                    )])));
-                }
-            }
-        }
-        let members = asked.as_deref().map(|a| ins.subtree(a));
+        let members = ins.chosen(scope.as_deref(), asked.as_deref())?;
         let in_scope = |k: &Key| members.as_ref().is_none_or(|m| m.contains(&k.insurer_id));
         // Distinct enterprises need the policyholder of every policy written; the sums need it
         // only when the rows depend on it.
@@ -667,5 +671,82 @@ impl Service {
             out.push(TargetStanding { target: t, now, years, percent });
         }
         Ok(out)
+    }
+}
+
+/// The zone's business as a grid: 5+2 industry (rows) × life-cycle stage (columns), for a
+/// period and a scope — premium written and distinct enterprises insured per cell, every policy
+/// of an enterprise counted (Part 2). An enterprise in two industries is in both rows.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct IndustryStageGrid {
+    /// (key, zh, en) of the rows: the industries in configuration order, then `none`.
+    pub rows: Vec<(String, String, String)>,
+    /// (key, zh, en) of the columns: the stages, then `none`.
+    pub cols: Vec<(String, String, String)>,
+    /// Premium written (fen) per cell, rows × columns.
+    pub written_fen: Vec<Vec<i64>>,
+    /// Distinct enterprises with a policy written in the period, per cell.
+    pub enterprises: Vec<Vec<u64>>,
+}
+
+impl Service {
+    /// The industry × stage grid (see [`IndustryStageGrid`]); the same readers and scope as a
+    /// report.
+    pub async fn stats_grid(&self, actor: &Actor, q: &StatsQuery) -> Result<IndustryStageGrid> {
+        // The report's checks (scope, insurer), and its keys per enterprise.
+        let scope = self.stats_scope(actor).await?;
+        let asked = q.insurer_id.clone().or(scope.clone());
+        let (first, last) = (q.period.first_day(), q.period.last_day());
+        let (from_us, to_us) = (day_start_us(first), day_start_us(last.next_day().unwrap_or(last)));
+        let mut tx = self.store.begin_read().await?;
+        let ins = Insurers::new(store::insurers(tx.conn()).await?);
+        let members = ins.chosen(scope.as_deref(), asked.as_deref())?;
+        let in_scope = |k: &Key| members.as_ref().is_none_or(|m| m.contains(&k.insurer_id));
+        let written = store::written(tx.conn(), from_us, to_us).await?;
+        let premium = store::premium_written(tx.conn(), store::Grain::Enterprise, from_us, to_us).await?;
+        let dims = store::enterprise_dims(tx.conn(), last).await?;
+        drop(tx);
+        let industries = self.industries();
+        let mut rows: Vec<(String, String, String)> =
+            industries.tags().iter().map(|t| (t.id.clone(), t.name_zh.clone(), t.name_en.clone())).collect();
+        rows.push((NONE.into(), "未归入 5+2 产业".into(), "Outside the 5+2 industries".into()));
+        let mut cols: Vec<(String, String, String)> = LifecycleStage::ALL
+            .iter()
+            .map(|s| (s.code().to_owned(), s.label_zh().to_owned(), s.label_en().to_owned()))
+            .collect();
+        cols.push((NONE.into(), "未登记阶段".into(), "No stage registered".into()));
+        let cells = |e: &str| -> Vec<(usize, usize)> {
+            let d = dims.get(e);
+            let col = d
+                .and_then(|d| d.stage.as_deref())
+                .and_then(|s| cols.iter().position(|c| c.0 == s))
+                .unwrap_or(cols.len() - 1);
+            let tags: Vec<usize> = d
+                .map(|d| d.tags.iter().filter_map(|t| rows.iter().position(|r| &r.0 == t)).collect())
+                .unwrap_or_default();
+            if tags.is_empty() {
+                vec![(rows.len() - 1, col)]
+            } else {
+                tags.into_iter().map(|r| (r, col)).collect()
+            }
+        };
+        let mut written_fen = vec![vec![0i64; cols.len()]; rows.len()];
+        let mut ents: Vec<Vec<HashSet<&str>>> = vec![vec![HashSet::new(); cols.len()]; rows.len()];
+        for (k, amount) in premium.iter().filter(|(k, _)| in_scope(k)) {
+            for (r, c) in cells(&k.enterprise_id) {
+                if let Some(v) = written_fen.get_mut(r).and_then(|row| row.get_mut(c)) {
+                    *v += amount;
+                }
+            }
+        }
+        for (k, _, _) in written.iter().filter(|(k, _, _)| in_scope(k)) {
+            for (r, c) in cells(&k.enterprise_id) {
+                if let Some(set) = ents.get_mut(r).and_then(|row| row.get_mut(c)) {
+                    set.insert(k.enterprise_id.as_str());
+                }
+            }
+        }
+        let enterprises = ents.iter().map(|row| row.iter().map(|s| s.len() as u64).collect()).collect();
+        Ok(IndustryStageGrid { rows, cols, written_fen, enterprises })
     }
 }

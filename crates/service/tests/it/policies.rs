@@ -1390,6 +1390,15 @@ contract!(statistics_reconcile_with_the_events_and_the_ledger, |ctx: Ctx| async 
     assert_eq!(names.first(), Some(&("科技研发、成果转化风险类", 0)));
     assert!(names.contains(&("高新技术企业产品研发责任保险", 1)), "{names:?}");
     assert_eq!(r.total.policies, 2);
+    // The industry × stage grid (the enterprise is in one industry): its cells add up to Part 2.
+    for period in ["2026Q4", "2027"] {
+        let g =
+            ctx.svc.stats_grid(&z.regulator, &StatsQuery::parse(period, "2", "", "").unwrap()).await.unwrap();
+        let want = recompute(&ctx, Period::parse(period).unwrap(), &[]).await;
+        assert_eq!(g.written_fen.iter().flatten().sum::<i64>(), want.written_fen, "{period}");
+        assert_eq!(g.enterprises.iter().flatten().sum::<u64>(), want.enterprises, "{period}");
+        assert_eq!((g.rows.len(), g.cols.len()), (8, 7));
+    }
     // The insurers' breakdown: the head office, then its own business.
     let r = report(z.regulator.clone(), "2026", "1", "insurer", String::new()).await.unwrap();
     assert!(r.rows.iter().any(|r| r.key == ins && r.depth == 0));

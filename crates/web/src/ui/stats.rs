@@ -20,6 +20,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/zone/statistics", get(stats_page))
         .route("/zone/statistics.xlsx", get(stats_xlsx))
+        .route("/zone/statistics/grid.xlsx", get(grid_xlsx))
         .route("/zone/targets", get(targets_page))
 }
 
@@ -52,6 +53,10 @@ struct StatsTpl {
     trend_chart: String,
     rows_chart: String,
     definitions: Vec<(String, String)>,
+    grid_chart: String,
+    /// The grid as a table: the columns' labels, then (row label, cells "premium · enterprises").
+    grid_cols: Vec<String>,
+    grid_rows: Vec<(String, Vec<String>)>,
 }
 
 fn cells(m: &Measures) -> Vec<String> {
@@ -143,7 +148,41 @@ async fn stats_page(
         .collect();
     let rows_chart =
         if leaves.is_empty() { String::new() } else { super::svg::hbar(&leaves, tr.t(" 元", " yuan")) };
-    Ok(html(&page(c, tr, &q, &report, &choices, zone_wide, trend_chart, rows_chart, today.year())))
+    let grid = st.svc.stats_grid(&s.actor, &q).await.map_err(fail)?;
+    let label = |x: &(String, String, String)| tr.t(&x.1, &x.2).to_owned();
+    let grid_chart = if grid.written_fen.iter().flatten().all(|v| *v == 0) {
+        String::new()
+    } else {
+        super::svg::heatmap(
+            &grid.rows.iter().map(label).collect::<Vec<_>>(),
+            &grid.cols.iter().map(label).collect::<Vec<_>>(),
+            &grid
+                .written_fen
+                .iter()
+                .map(|r| r.iter().map(|v| *v as f64 / 1_000_000.0).collect())
+                .collect::<Vec<_>>(),
+            tr.t(" 万元", " ×10k yuan"),
+        )
+    };
+    let grid_cols = grid.cols.iter().map(label).collect();
+    let grid_rows = grid
+        .rows
+        .iter()
+        .zip(grid.written_fen.iter().zip(grid.enterprises.iter()))
+        .map(|(r, (w, e))| {
+            let cells = w
+                .iter()
+                .zip(e)
+                .map(|(w, e)| format!("{} · {e}", Money::from_fen(*w).display_yuan()))
+                .collect();
+            (label(r), cells)
+        })
+        .collect();
+    let mut tpl = page(c, tr, &q, &report, &choices, zone_wide, trend_chart, rows_chart, today.year());
+    tpl.grid_chart = grid_chart;
+    tpl.grid_cols = grid_cols;
+    tpl.grid_rows = grid_rows;
+    Ok(html(&tpl))
 }
 
 #[expect(clippy::too_many_arguments, reason = "one page's parts, each named")]
@@ -252,8 +291,43 @@ fn page(
         trend_chart,
         rows_chart,
         definitions,
+        grid_chart: String::new(),
+        grid_cols: Vec::new(),
+        grid_rows: Vec::new(),
         c,
     }
+}
+
+/// The industry × stage grid as a workbook: premium written and enterprises, one row per industry.
+async fn grid_xlsx(
+    State(st): State<AppState>,
+    Authed { s, tr, .. }: Authed,
+    Query(raw): Query<HashMap<String, String>>,
+) -> Page {
+    let fail = |e: ServiceError| error_page(tr, super::kit::chrome_blank(tr), e);
+    let q = query_of(&st, &raw).map_err(|i| fail(ServiceError::Invalid(i)))?;
+    let g = st.svc.stats_grid(&s.actor, &q).await.map_err(fail)?;
+    let mut headers = vec!["产业 Industry".to_owned()];
+    for c in &g.cols {
+        headers.push(format!("{} 保费收入(元) Premium written (yuan) — {}", c.1, c.2));
+        headers.push(format!("{} 承保企业数 Enterprises — {}", c.1, c.2));
+    }
+    let rows = g
+        .rows
+        .iter()
+        .zip(g.written_fen.iter().zip(g.enterprises.iter()))
+        .map(|(r, (w, e))| {
+            let mut row = vec![format!("{} {}", r.1, r.2)];
+            for (w, e) in w.iter().zip(e) {
+                row.push(Money::from_fen(*w).to_yuan_string());
+                row.push(e.to_string());
+            }
+            row
+        })
+        .collect();
+    let table = kebao_service::tabular::Table { headers, rows };
+    let file = format!("kebao-industry-stage-{}.xlsx", q.period.code());
+    super::policies::xlsx_response(&table, "industry x stage", &file, tr)
 }
 
 async fn stats_xlsx(

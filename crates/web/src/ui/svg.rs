@@ -96,11 +96,76 @@ pub fn grouped(categories: &[String], series: &[(String, Vec<f64>, &str)], unit:
     s
 }
 
+/// A heat-map: one row per row label, one column per column label, each cell shaded by its
+/// value against the largest (white to blue), with the value written in it.
+pub fn heatmap(rows: &[String], cols: &[String], values: &[Vec<f64>], unit: &str) -> String {
+    let max = values.iter().flatten().copied().fold(0.0f64, f64::max).max(1e-9);
+    let (label_w, cell_w, cell_h, head_h) = (150.0, 92.0, 30.0, 34.0);
+    let width = label_w + cell_w * cols.len() as f64 + 4.0;
+    let height = head_h + cell_h * rows.len() as f64 + 4.0;
+    let mut s = format!(
+        "<svg role=\"img\" viewBox=\"0 0 {width} {height}\" width=\"100%\" style=\"max-width:{width}px\" xmlns=\"http://www.w3.org/2000/svg\">"
+    );
+    let short = |t: &str, n: usize| {
+        if t.chars().count() > n {
+            format!("{}…", t.chars().take(n - 1).collect::<String>())
+        } else {
+            t.to_owned()
+        }
+    };
+    for (j, c) in cols.iter().enumerate() {
+        let _ = write!(
+            s,
+            "<text x=\"{:.1}\" y=\"22\" font-size=\"12\" text-anchor=\"middle\">{}<title>{}</title></text>",
+            label_w + cell_w * (j as f64 + 0.5),
+            esc(&short(c, 7)),
+            esc(c)
+        );
+    }
+    for (i, r) in rows.iter().enumerate() {
+        let y = head_h + cell_h * i as f64;
+        let _ = write!(
+            s,
+            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"12\" text-anchor=\"end\">{}<title>{}</title></text>",
+            label_w - 8.0,
+            y + 19.0,
+            esc(&short(r, 11)),
+            esc(r)
+        );
+        for (j, c) in cols.iter().enumerate() {
+            let v = values.get(i).and_then(|row| row.get(j)).copied().unwrap_or(0.0);
+            let t = (v / max).clamp(0.0, 1.0);
+            // From #f4f7fb (nothing) to #1f5fa8 (the largest).
+            let mix = |a: f64, b: f64| (a + (b - a) * t).round() as u8;
+            let fill = format!("#{:02x}{:02x}{:02x}", mix(244.0, 31.0), mix(247.0, 95.0), mix(251.0, 168.0));
+            let ink = if t > 0.55 { "#ffffff" } else { "#1f2933" };
+            let shown = super::kit::group_digits(&format!("{v:.0}")).unwrap_or_else(|| format!("{v:.0}"));
+            let _ = write!(
+                s,
+                "<rect x=\"{:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{fill}\" stroke=\"#ffffff\"><title>{} × {}: {shown}{}</title></rect>\
+                 <text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"middle\" fill=\"{ink}\">{shown}</text>",
+                label_w + cell_w * j as f64,
+                cell_w - 2.0,
+                cell_h - 2.0,
+                esc(r),
+                esc(c),
+                esc(unit),
+                label_w + cell_w * (j as f64 + 0.5),
+                y + 19.0,
+            );
+        }
+    }
+    s.push_str("</svg>");
+    s
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
     fn labels_are_escaped() {
         let s = super::hbar(&[("<b>".into(), 3.0)], "家");
         assert!(s.contains("&lt;b&gt;") && !s.contains("<b>"));
+        let h = super::heatmap(&["<r>".into()], &["c".into()], &[vec![2.0]], "元");
+        assert!(h.contains("&lt;r&gt;") && h.contains(">2</text>"));
     }
 }
