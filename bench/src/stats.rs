@@ -401,32 +401,45 @@ fn best(v: &[f64]) -> f64 {
     v.iter().copied().fold(f64::INFINITY, f64::min)
 }
 
-async fn load(
-    store: &Store,
-    zone: &Zone,
-    postgres: Option<&str>,
-    sqlite: Option<&std::path::Path>,
-) -> Result<f64> {
+/// Writes the zone's rows in one transaction through the store's own pool, then has the
+/// database gather its statistics.
+async fn load(store: &Store, zone: &Zone) -> Result<f64> {
     let t = Instant::now();
-    if let Some(url) = postgres {
-        let mut conn = sqlx::PgConnection::connect(url).await?;
-        let mut tx = conn.begin().await?;
-        for (table, cols, rows) in &zone.tables {
-            insert(&mut *tx, table, cols, rows).await?;
-        }
-        tx.commit().await?;
-        conn.execute("ANALYZE").await?;
-    } else if let Some(path) = sqlite {
-        let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display())).await?;
-        let mut tx = conn.begin().await?;
-        for (table, cols, rows) in &zone.tables {
-            insert(&mut *tx, table, cols, rows).await?;
-        }
-        tx.commit().await?;
-        conn.execute("ANALYZE").await?;
+    let mut tx = store.pool().begin().await?;
+    for (table, cols, rows) in &zone.tables {
+        insert(&mut *tx, table, cols, rows).await?;
     }
-    let _ = store;
+    tx.commit().await?;
+    store.pool().execute("ANALYZE").await?;
     Ok(t.elapsed().as_secs_f64())
+}
+
+/// Loads the zone into a new store, then times both sides `args.runs` times, the figures
+/// compared every time, and prints the best of each.
+async fn measure(label: &str, url: &str, zone: &Zone, args: &Args, postgres: bool) -> Result<()> {
+    // The store's own schema first (the migrations), then the rows.
+    let store = Store::open(url, &OpenOptions::default()).await?;
+    let loaded = load(&store, zone).await?;
+    let (mut k, mut b, mut k2) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..args.runs {
+        let (bs, bf) = baseline(&store, postgres, args.year).await?;
+        let (ks, kf, k2s) = kebao(&store, args.year).await?;
+        same(&kf, &bf)?;
+        k.push(ks);
+        b.push(bs);
+        k2.push(k2s);
+    }
+    println!(
+        "{:<10} {:>8.1} {:>14.3} {:>14.3} {:>8.2} {:>14.3}",
+        label,
+        loaded,
+        best(&k),
+        best(&b),
+        best(&k) / best(&b),
+        best(&k2)
+    );
+    store.close().await;
+    Ok(())
 }
 
 async fn pg_database(admin: &str, name: &str) -> Result<String> {
@@ -457,50 +470,10 @@ async fn main() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("stats.db");
     let url = format!("sqlite://{}", path.display());
-    let store = Store::open(&url, &OpenOptions::default()).await?;
-    let loaded = load(&store, &zone, None, Some(&path)).await?;
-    let (mut k, mut b, mut k2) = (Vec::new(), Vec::new(), Vec::new());
-    for _ in 0..args.runs {
-        let (bs, bf) = baseline(&store, false, args.year).await?;
-        let (ks, kf, k2s) = kebao(&store, args.year).await?;
-        same(&kf, &bf)?;
-        k.push(ks);
-        b.push(bs);
-        k2.push(k2s);
-    }
-    println!(
-        "{:<10} {:>8.1} {:>14.3} {:>14.3} {:>8.2} {:>14.3}",
-        "sqlite",
-        loaded,
-        best(&k),
-        best(&b),
-        best(&k) / best(&b),
-        best(&k2)
-    );
-    store.close().await;
+    measure("sqlite", &url, &zone, &args, false).await?;
     if let Some(admin) = &args.postgres {
         let url = pg_database(admin, "kebao_stats_bench").await?;
-        let store = Store::open(&url, &OpenOptions::default()).await?;
-        let loaded = load(&store, &zone, Some(&url), None).await?;
-        let (mut k, mut b, mut k2) = (Vec::new(), Vec::new(), Vec::new());
-        for _ in 0..args.runs {
-            let (bs, bf) = baseline(&store, true, args.year).await?;
-            let (ks, kf, k2s) = kebao(&store, args.year).await?;
-            same(&kf, &bf)?;
-            k.push(ks);
-            b.push(bs);
-            k2.push(k2s);
-        }
-        println!(
-            "{:<10} {:>8.1} {:>14.3} {:>14.3} {:>8.2} {:>14.3}",
-            "postgres",
-            loaded,
-            best(&k),
-            best(&b),
-            best(&k) / best(&b),
-            best(&k2)
-        );
-        store.close().await;
+        measure("postgres", &url, &zone, &args, true).await?;
     }
     println!(
         "the report's product-type rows equal the statement's in every run (checked before timing counts)"

@@ -977,7 +977,12 @@ pub(super) fn xlsx_response(
 ) -> Page {
     let bytes = kebao_service::tabular::write_xlsx(table, sheet)
         .map_err(|e| error_page(tr, super::kit::chrome_blank(tr), ServiceError::Internal(e)))?;
-    Ok((
+    Ok(xlsx_download(bytes, file))
+}
+
+/// A workbook's bytes as a download named `file`.
+pub(super) fn xlsx_download(bytes: Vec<u8>, file: &str) -> Response {
+    (
         [
             (
                 axum::http::header::CONTENT_TYPE,
@@ -987,7 +992,7 @@ pub(super) fn xlsx_response(
         ],
         bytes,
     )
-        .into_response())
+        .into_response()
 }
 
 /// The organisation's policies as a workbook (as enterprise, insurer or co-insurer).

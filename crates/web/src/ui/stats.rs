@@ -6,7 +6,6 @@ use super::kit::{error_page, html, Authed, Chrome, Page};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
 use kebao_domain::stats::{Breakdown, Measures, Part, Period, COLUMNS, LAYOUT_NOTE_EN, LAYOUT_NOTE_ZH};
@@ -340,17 +339,7 @@ async fn stats_xlsx(
     let report = st.svc.stats_report(&s.actor, &q).await.map_err(fail)?;
     let bytes = kebao_service::stats::report_xlsx(&report).map_err(|e| fail(ServiceError::Internal(e)))?;
     let file = format!("kebao-nfra-statistics-{}-part{}-{}.xlsx", report.period, report.part, report.by);
-    Ok((
-        [
-            (
-                axum::http::header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned(),
-            ),
-            (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file}\"")),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(super::policies::xlsx_download(bytes, &file))
 }
 
 struct TargetCard {
