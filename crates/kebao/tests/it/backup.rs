@@ -226,7 +226,11 @@ fn backups_as_jobs(db: &str) {
     let start = std::time::Instant::now();
     let scheduled = loop {
         let listed = stdout(&kebao(db, &["jobs", "list"]));
-        if listed.lines().any(|l| l.contains("kebao scheduler") && l.contains("succeeded")) {
+        // The scheduler also queues its other daily jobs (retention, loan clocks): wait for
+        // the backup itself.
+        let backed_up =
+            |l: &str| l.contains("kebao scheduler") && l.contains("backup") && l.contains("succeeded");
+        if listed.lines().any(backed_up) {
             break listed;
         }
         assert!(
