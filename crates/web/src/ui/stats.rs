@@ -53,6 +53,9 @@ struct StatsTpl {
     rows_chart: String,
     definitions: Vec<(String, String)>,
     grid_chart: String,
+    /// The parks as tiles (Part 2 by park, in the period and scope), and the link to their table.
+    park_chart: String,
+    park_query: String,
     /// The grid as a table: the columns' labels, then (row label, cells "premium · enterprises").
     grid_cols: Vec<String>,
     grid_rows: Vec<(String, Vec<String>)>,
@@ -148,6 +151,24 @@ async fn stats_page(
     let rows_chart =
         if leaves.is_empty() { String::new() } else { super::svg::hbar(&leaves, tr.t(" 元", " yuan")) };
     let grid = st.svc.stats_grid(&s.actor, &q).await.map_err(fail)?;
+    let by_park = StatsQuery { part: Part::Entities, by: Breakdown::Park, ..q.clone() };
+    let parks = st.svc.stats_report(&s.actor, &by_park).await.map_err(fail)?;
+    let park_chart = if parks.total.written_fen == 0 {
+        String::new()
+    } else {
+        let items: Vec<(String, f64, String)> = parks
+            .rows
+            .iter()
+            .map(|r| {
+                (
+                    tr.t(&r.label_zh, &r.label_en).to_owned(),
+                    (r.measures.written_fen as f64 / 1_000_000.0).round(),
+                    format!("{} {}", r.measures.enterprises, tr.t("家企业", "enterprises")),
+                )
+            })
+            .collect();
+        super::svg::tiles(&items, tr.t(" 万元", " ×10k yuan"))
+    };
     let label = |x: &(String, String, String)| tr.t(&x.1, &x.2).to_owned();
     let grid_chart = if grid.written_fen.iter().flatten().all(|v| *v == 0) {
         String::new()
@@ -179,6 +200,8 @@ async fn stats_page(
         .collect();
     let mut tpl = page(c, tr, &q, &report, &choices, zone_wide, trend_chart, rows_chart, today.year());
     tpl.grid_chart = grid_chart;
+    tpl.park_chart = park_chart;
+    tpl.park_query = encode(&by_park);
     tpl.grid_cols = grid_cols;
     tpl.grid_rows = grid_rows;
     Ok(html(&tpl))
@@ -291,6 +314,8 @@ fn page(
         rows_chart,
         definitions,
         grid_chart: String::new(),
+        park_chart: String::new(),
+        park_query: String::new(),
         grid_cols: Vec::new(),
         grid_rows: Vec::new(),
         c,

@@ -159,6 +159,43 @@ pub fn heatmap(rows: &[String], cols: &[String], values: &[Vec<f64>], unit: &str
     s
 }
 
+/// A map-like grid of tiles, three to a row: each tile a place with its value (shaded against
+/// the largest) and a line under it.
+pub fn tiles(items: &[(String, f64, String)], unit: &str) -> String {
+    let max = items.iter().map(|i| i.1).fold(0.0f64, f64::max).max(1e-9);
+    let (cols, tile_w, tile_h, gap) = (3usize, 200.0, 84.0, 8.0);
+    let rows = items.len().div_ceil(cols).max(1);
+    let width = cols as f64 * (tile_w + gap);
+    let height = rows as f64 * (tile_h + gap);
+    let mut s = format!(
+        "<svg role=\"img\" viewBox=\"0 0 {width} {height}\" width=\"100%\" style=\"max-width:{width}px\" xmlns=\"http://www.w3.org/2000/svg\">"
+    );
+    for (i, (name, v, sub)) in items.iter().enumerate() {
+        let (x, y) = ((i % cols) as f64 * (tile_w + gap), (i / cols) as f64 * (tile_h + gap));
+        let t = (v / max).clamp(0.0, 1.0);
+        let mix = |a: f64, b: f64| (a + (b - a) * t).round() as u8;
+        let fill = format!("#{:02x}{:02x}{:02x}", mix(238.0, 31.0), mix(243.0, 95.0), mix(249.0, 168.0));
+        let ink = if t > 0.55 { "#ffffff" } else { "#1f2933" };
+        let shown = super::kit::group_digits(&format!("{v:.0}")).unwrap_or_else(|| format!("{v:.0}"));
+        let _ = write!(
+            s,
+            "<rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{tile_w}\" height=\"{tile_h}\" rx=\"6\" fill=\"{fill}\"><title>{n}: {shown}{u}</title></rect>\
+             <text x=\"{tx:.1}\" y=\"{y1:.1}\" font-size=\"13\" font-weight=\"600\" fill=\"{ink}\">{n}</text>\
+             <text x=\"{tx:.1}\" y=\"{y2:.1}\" font-size=\"18\" fill=\"{ink}\">{shown}{u}</text>\
+             <text x=\"{tx:.1}\" y=\"{y3:.1}\" font-size=\"11\" fill=\"{ink}\">{sub}</text>",
+            n = esc(name),
+            u = esc(unit),
+            sub = esc(sub),
+            tx = x + 10.0,
+            y1 = y + 22.0,
+            y2 = y + 50.0,
+            y3 = y + 72.0,
+        );
+    }
+    s.push_str("</svg>");
+    s
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -167,5 +204,7 @@ mod tests {
         assert!(s.contains("&lt;b&gt;") && !s.contains("<b>"));
         let h = super::heatmap(&["<r>".into()], &["c".into()], &[vec![2.0]], "元");
         assert!(h.contains("&lt;r&gt;") && h.contains(">2</text>"));
+        let t = super::tiles(&[("<p>".into(), 5.0, "3 家".into())], " 万元");
+        assert!(t.contains("&lt;p&gt;") && t.contains(">5 万元</text>"));
     }
 }

@@ -1089,6 +1089,7 @@ async fn endorse_coinsure_cancel_refund_renew_and_the_zone_overview() {
     let page = z.get("/zone/statistics?period=2026&part=2&by=stage").await.text();
     assert!(page.contains("生命周期阶段") && page.contains("<svg"), "{page}");
     assert!(page.contains("id=\"grid\"") && page.contains("产业 × 生命周期阶段"), "{page}");
+    assert!(page.contains("id=\"parks\"") && page.contains("未登记园区"), "{page}");
     let x = z.get("/zone/statistics/grid.xlsx?period=2026").await;
     assert_eq!(x.status, StatusCode::OK);
     let t = kebao_service::tabular::read(&x.body, kebao_service::tabular::Format::Xlsx).unwrap();
