@@ -271,54 +271,34 @@ impl Service {
             dims: &dims,
             insurers: &ins,
         };
+        // Every source of figures as (key, what it adds), one way of adding them up.
+        let count = |n: i64| u64::try_from(n).unwrap_or(0);
+        let figures = written
+            .iter()
+            .map(|(k, n, cover)| {
+                (k, Measures { policies: count(*n), cover_fen: *cover, ..Measures::default() })
+            })
+            .chain(earned.iter().map(|(k, v)| (k, Measures { earned_fen: *v, ..Measures::default() })))
+            .chain(premium.iter().map(|(k, v)| (k, Measures { written_fen: *v, ..Measures::default() })))
+            .chain(reported.iter().map(|(k, n, claimed)| {
+                (k, Measures { claims_reported: count(*n), claimed_fen: *claimed, ..Measures::default() })
+            }))
+            .chain(paid.iter().map(|(k, v)| (k, Measures { paid_fen: *v, ..Measures::default() })));
         let mut acc = Acc::default();
         let mut total = Measures::default();
-        for (k, n, cover) in written.iter().filter(|(k, _, _)| in_scope(k)) {
+        for (k, m) in figures.filter(|(k, _)| in_scope(k)) {
             for r in rows.keys(k) {
-                let m = acc.cell(&r);
-                m.policies += u64::try_from(*n).unwrap_or(0);
-                m.cover_fen += cover;
-                acc.enterprises.entry(r).or_default().insert(k.enterprise_id.clone());
+                acc.cell(&r).add_sums(&m);
+                // Enterprises are those of the policies written.
+                if m.policies > 0 {
+                    acc.enterprises.entry(r).or_default().insert(k.enterprise_id.clone());
+                }
             }
             if rows.counted(k) {
-                acc.all.insert(k.enterprise_id.clone());
-                total.policies += u64::try_from(*n).unwrap_or(0);
-                total.cover_fen += cover;
-            }
-        }
-        for (k, amount) in earned.iter().filter(|(k, _)| in_scope(k)) {
-            for r in rows.keys(k) {
-                acc.cell(&r).earned_fen += amount;
-            }
-            if rows.counted(k) {
-                total.earned_fen += amount;
-            }
-        }
-        for (k, amount) in premium.iter().filter(|(k, _)| in_scope(k)) {
-            for r in rows.keys(k) {
-                acc.cell(&r).written_fen += amount;
-            }
-            if rows.counted(k) {
-                total.written_fen += amount;
-            }
-        }
-        for (k, n, claimed) in reported.iter().filter(|(k, _, _)| in_scope(k)) {
-            for r in rows.keys(k) {
-                let m = acc.cell(&r);
-                m.claims_reported += u64::try_from(*n).unwrap_or(0);
-                m.claimed_fen += claimed;
-            }
-            if rows.counted(k) {
-                total.claims_reported += u64::try_from(*n).unwrap_or(0);
-                total.claimed_fen += claimed;
-            }
-        }
-        for (k, amount) in paid.iter().filter(|(k, _)| in_scope(k)) {
-            for r in rows.keys(k) {
-                acc.cell(&r).paid_fen += amount;
-            }
-            if rows.counted(k) {
-                total.paid_fen += amount;
+                total.add_sums(&m);
+                if m.policies > 0 {
+                    acc.all.insert(k.enterprise_id.clone());
+                }
             }
         }
         total.enterprises = acc.all.len() as u64;
