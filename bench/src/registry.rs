@@ -15,10 +15,12 @@
 //! target/release/registry-bench --enterprises 100000 [--postgres postgres://postgres@127.0.0.1/postgres]
 //! ```
 
+mod pg;
 use anyhow::{bail, Context, Result};
 use clap::Parser;
 use kebao_domain::org::{NewOrganisation, OrgStatus, Qualification, YearlyFacts};
 use kebao_domain::IndustryMap;
+use pg::pg_database;
 use sqlx::{Connection, Executor};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -145,14 +147,6 @@ fn kebao_demo(bin: &std::path::Path, url: &str, n: usize) -> Result<f64> {
         bail!("kebao demo failed: {}", String::from_utf8_lossy(&out.stderr));
     }
     Ok(secs)
-}
-
-async fn pg_database(admin: &str, name: &str) -> Result<String> {
-    let mut conn = sqlx::PgConnection::connect(admin).await?;
-    conn.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str()).await?;
-    conn.execute(format!("CREATE DATABASE {name}").as_str()).await?;
-    let base = admin.rsplit_once('/').map_or(admin, |(b, _)| b);
-    Ok(format!("{base}/{name}"))
 }
 
 fn median(mut v: Vec<f64>) -> f64 {

@@ -12,6 +12,7 @@
 //! policies, claims, ledger accounts and transfers, as the platform writes them) so that a
 //! million policies load in a minute; the report itself runs through `Service::stats_report`.
 
+mod pg;
 use anyhow::{bail, Context, Result};
 use clap::Parser;
 use kebao_domain::catalogue::Catalogue;
@@ -21,9 +22,10 @@ use kebao_service::authz::{Actor, Authz};
 use kebao_service::stats::StatsQuery;
 use kebao_service::{Config, Service, SystemClock, CATALOGUE};
 use kebao_store::{OpenOptions, Store};
+use pg::pg_database;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use sqlx::{Connection, Executor, Row};
+use sqlx::{Executor, Row};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
@@ -47,23 +49,6 @@ struct Args {
 const INSURERS: u32 = 7;
 const BATCH: usize = 2_000;
 const STAGES: [&str; 6] = ["rnd", "commercialisation", "production", "market", "financing", "overseas"];
-const PARKS: [&str; 6] = [
-    "biolake",
-    "future_city",
-    "optoelectronics_park",
-    "modern_services_park",
-    "smart_manufacturing_park",
-    "central_city",
-];
-const TAGS: [&str; 7] = [
-    "optoelectronics",
-    "ic_semiconductor_display",
-    "bio",
-    "env_energy_saving",
-    "high_end_equipment",
-    "modern_services",
-    "digital_economy",
-];
 const QUALS: [&str; 4] = ["high_tech", "tech_sme", "specialised", "gazelle"];
 
 fn pick<'a>(from: &[&'a str], i: usize) -> &'a str {
@@ -96,6 +81,10 @@ struct Zone {
 }
 
 fn generate(args: &Args, catalogue: &Catalogue) -> Result<Zone> {
+    // The zone's own parks and 5+2 industries, as configured.
+    let map = IndustryMap::from_toml(CATALOGUE)?;
+    let parks: Vec<&str> = map.parks().iter().map(|p| p.id.as_str()).collect();
+    let industries: Vec<&str> = map.tags().iter().map(|t| t.id.as_str()).collect();
     let mut rng = ChaCha8Rng::seed_from_u64(21);
     let t0 = 1_700_000_000_000_000i64;
     let mut orgs = Vec::new();
@@ -113,14 +102,14 @@ fn generate(args: &Args, catalogue: &Catalogue) -> Result<Zone> {
     }
     for e in 0..args.enterprises {
         let stage = pick(&STAGES, e as usize);
-        let park = pick(&PARKS, e as usize / 7);
+        let park = pick(&parks, e as usize / 7);
         orgs.push(format!(
             "('e{e}', '企业{e}', '{}', 'enterprise', 'verified', 'C3976', '{stage}', NULL, NULL, NULL, {t0}, {t0}, '{park}')",
             uscc(1000 + e)?
         ));
-        tags.push(format!("('e{e}', '{}')", pick(&TAGS, e as usize)));
+        tags.push(format!("('e{e}', '{}')", pick(&industries, e as usize)));
         if e % 5 == 0 {
-            tags.push(format!("('e{e}', '{}')", pick(&TAGS, e as usize + 3)));
+            tags.push(format!("('e{e}', '{}')", pick(&industries, e as usize + 3)));
         }
         if e % 3 != 0 {
             quals.push(format!(
@@ -440,14 +429,6 @@ async fn measure(label: &str, url: &str, zone: &Zone, args: &Args, postgres: boo
     );
     store.close().await;
     Ok(())
-}
-
-async fn pg_database(admin: &str, name: &str) -> Result<String> {
-    let mut conn = sqlx::PgConnection::connect(admin).await?;
-    conn.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str()).await?;
-    conn.execute(format!("CREATE DATABASE {name}").as_str()).await?;
-    let base = admin.rsplit_once('/').map_or(admin, |(b, _)| b);
-    Ok(format!("{base}/{name}"))
 }
 
 #[tokio::main(flavor = "current_thread")]
