@@ -104,6 +104,7 @@ pub fn routes() -> Router<AppState> {
         .route("/zone/insurance-overview", get(policies::overview))
         .route("/statistics/nfra", get(stats::nfra))
         .route("/statistics/targets", get(stats::targets))
+        .route("/statistics/grid", get(stats::grid))
         .route("/subsidy/programmes", get(subsidies::programmes).post(subsidies::load))
         .route("/subsidy/calendar", put(subsidies::calendar))
         .route("/subsidy/programmes/{id}/offers", post(subsidies::offers))
@@ -227,7 +228,7 @@ async fn not_found() -> ApiError {
         claims::get_claim, claims::claim_step, disputes::complain, disputes::disputes, disputes::dispute_step,
         policies::endorse, policies::cancel, policies::refund, policies::renew, policies::coinsure,
         policies::policy_changes, claims::upload_claim_document, claims::claim_documents,
-        claims::download_claim_document, policies::overview, stats::nfra, stats::targets,
+        claims::download_claim_document, policies::overview, stats::nfra, stats::targets, stats::grid,
         subsidies::programmes, subsidies::load, subsidies::calendar, subsidies::check, subsidies::apply,
         subsidies::list, subsidies::get, subsidies::step, subsidies::object, subsidies::resolve, subsidies::upload,
         subsidies::offers, subsidies::dashboard, subsidies::what_if, subsidies::loan_check, subsidies::loan_apply,

@@ -207,3 +207,46 @@ pub async fn targets(State(s): State<AppState>, SignedIn(actor): SignedIn) -> Ap
             .collect(),
     ))
 }
+
+/// One row or column of the grid.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GridLabelDto {
+    /// An industry tag or a stage code; `none` for enterprises without one.
+    pub key: String,
+    pub label_zh: String,
+    pub label_en: String,
+}
+
+/// The 5+2 industry × life-cycle stage grid of a period: every policy of the zone's enterprises
+/// (Part 2); an enterprise in two industries is in both rows.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GridDto {
+    pub rows: Vec<GridLabelDto>,
+    pub cols: Vec<GridLabelDto>,
+    /// Premium written (fen), rows × columns.
+    pub premium_written_fen: Vec<Vec<i64>>,
+    /// Distinct enterprises insured, rows × columns.
+    pub enterprises: Vec<Vec<u64>>,
+}
+
+/// The industry × stage grid for a period (`part` and `by` are not used), with the same readers
+/// and insurer choice as the report.
+#[utoipa::path(get, path = "/api/v1/statistics/grid", params(StatsParams), responses((status = 200, body = GridDto), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody)), tag = "statistics")]
+pub async fn grid(
+    State(s): State<AppState>,
+    SignedIn(actor): SignedIn,
+    ApiQuery(p): ApiQuery<StatsParams>,
+) -> ApiResult<GridDto> {
+    let q = StatsQuery::parse(&p.period, "2", "", p.insurer.as_deref().unwrap_or_default())
+        .map_err(ServiceError::Invalid)?;
+    let g = s.svc.stats_grid(&actor, &q).await?;
+    let label = |v: Vec<(String, String, String)>| {
+        v.into_iter().map(|(key, label_zh, label_en)| GridLabelDto { key, label_zh, label_en }).collect()
+    };
+    Ok(Json(GridDto {
+        rows: label(g.rows),
+        cols: label(g.cols),
+        premium_written_fen: g.written_fen,
+        enterprises: g.enterprises,
+    }))
+}

@@ -1094,6 +1094,16 @@ async fn endorse_coinsure_cancel_refund_renew_and_the_zone_overview() {
     assert_eq!(x.status, StatusCode::OK);
     let t = kebao_service::tabular::read(&x.body, kebao_service::tabular::Format::Xlsx).unwrap();
     assert_eq!(t.rows.len(), 8, "seven industries and the rest");
+    let g = c.get_auth("/api/v1/statistics/grid?period=2026", &zone).await.json();
+    let cells: i64 = g["premium_written_fen"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r.as_array().unwrap())
+        .map(|v| v.as_i64().unwrap())
+        .sum();
+    let part2 = c.get_auth("/api/v1/statistics/nfra?period=2026&part=2", &zone).await.json();
+    assert_eq!(cells, part2["total"]["premium_written_fen"].as_i64().unwrap(), "{g}");
     let bad = z.get("/zone/statistics?period=2026Q7").await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.text().contains("2026Q7"), "{}", bad.text());

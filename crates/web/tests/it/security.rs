@@ -112,6 +112,7 @@ const ROUTE_SCOPES: &[(&str, Option<&str>)] = &[
     ("/api/v1/zone/insurance-overview", None),
     ("/api/v1/statistics/nfra", None),
     ("/api/v1/statistics/targets", None),
+    ("/api/v1/statistics/grid", None),
     ("/api/v1/subsidy/programmes", None),
     ("/api/v1/subsidy/calendar", None),
     ("/api/v1/subsidy/programmes/{id}/offers", None),
