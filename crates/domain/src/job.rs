@@ -17,6 +17,7 @@ string_enum! {
         Retention = "retention", "按保留期限删除", "Retention (erasure when periods end)";
         LoanClocks = "loan_clocks", "贷款逾期与理赔时钟", "Loan clocks (past due, claim triggers)";
         SchemeSimulation = "scheme_simulation", "贷款方案模拟", "Loan scheme simulation";
+        IndexRun = "index_run", "科技保险发展指数测算", "Development index run";
     }
 }
 
@@ -85,6 +86,8 @@ impl JobKind {
             JobKind::LoanClocks => true,
             // A simulation runs in memory: interrupted, it is failed and run again by a person.
             JobKind::SchemeSimulation => false,
+            // So is an index run: it reads the tables again when started anew.
+            JobKind::IndexRun => false,
         }
     }
 
@@ -96,6 +99,7 @@ impl JobKind {
             JobKind::Retention => ("条", "records"),
             JobKind::LoanClocks => ("笔贷款", "loans"),
             JobKind::SchemeSimulation => ("个情景", "scenarios"),
+            JobKind::IndexRun => ("次运行", "runs"),
         }
     }
 }
@@ -158,6 +162,18 @@ pub struct JobParams {
     /// For a scheme simulation: what to run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub simulation: Option<SimulationParams>,
+    /// For an index run: what it ranks and the year.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index: Option<IndexRunParams>,
+}
+
+/// An index run's settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndexRunParams {
+    /// `park`, `industry` or `region`.
+    pub unit_kind: String,
+    pub year: i32,
 }
 
 /// A scheme simulation's settings, as asked (ratios in basis points).
@@ -194,6 +210,8 @@ pub enum JobResult {
     LoanClocksChecked { loans: u64, opened: u64, closed: u64 },
     /// A scheme simulation's results (their JSON, docs/scheme-simulation.md).
     SchemeSimulated { scheme: String, loans: u64, scenarios: u64, expected_loss_fen: i64, results: String },
+    /// An index run stored (its results are the run's, on its own page).
+    IndexBuilt { run_id: String, unit_kind: String, year: i32, version: i64, units: u64, runs: u64 },
 }
 
 impl JobResult {
@@ -220,6 +238,14 @@ impl JobResult {
                 (
                     format!("方案 {scheme}：{loans} 笔贷款 × {scenarios} 个情景，预期损失 {el} 元（详见模拟结果页）"),
                     format!("scheme {scheme}: {loans} loans × {scenarios} scenarios, expected loss {el} yuan (see the results page)"),
+                )
+            }
+            JobResult::IndexBuilt { unit_kind, year, version, units, runs, .. } => {
+                let kind = crate::index::UnitKind::from_code(unit_kind);
+                let (zh, en) = kind.map_or(("", ""), |k| (k.label_zh(), k.label_en()));
+                (
+                    format!("{year} 年{zh}指数第 {version} 版：{units} 个单元排名，{runs} 次不确定性运行（详见指数页）"),
+                    format!("{year} index of {}, version {version}: {units} units ranked, {runs} uncertainty runs (see the index page)", en.to_lowercase()),
                 )
             }
             JobResult::LoanClocksChecked { loans, opened, closed } => (

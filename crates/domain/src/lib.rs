@@ -10,6 +10,7 @@ pub mod cover;
 pub mod dispute;
 pub mod error;
 pub mod event;
+pub mod index;
 pub mod industry;
 pub mod job;
 pub mod keys;

@@ -186,7 +186,8 @@ pub(crate) async fn demo(
             pb.set_length(total);
             pb.set_position(done);
         };
-        let r = svc
+        // Registered when the zone's history begins, on the demo's clock.
+        let r = seeding
             .import_orgs(&demo_actor, rows, ImportOptions::default(), &mut progress)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;

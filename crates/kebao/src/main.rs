@@ -18,6 +18,7 @@ mod credit;
 mod demo;
 mod fit;
 mod index;
+mod index_runs;
 mod jobs;
 mod loans;
 mod scheme;
@@ -334,6 +335,10 @@ enum IndexCommand {
     /// Uncertainty and sensitivity of the index's ranks to weights (on chosen levels),
     /// normalisation, aggregation, imputation, the winsorisation limit and the treatment.
     Uncertainty(Box<index::UncertaintyArgs>),
+    /// The zone's index from live data: run, list, show, export, import official statistics,
+    /// load a framework.
+    #[command(flatten)]
+    Live(index_runs::RunCommand),
 }
 
 #[derive(Subcommand)]
@@ -784,6 +789,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Score(args) => score::score(&args),
         Command::Index { command: IndexCommand::Build(args) } => index::build(&args),
         Command::Index { command: IndexCommand::Uncertainty(args) } => index::uncertainty(&args),
+        Command::Index { command: IndexCommand::Live(cmd) } => index_runs::run(cmd).await,
         Command::Catalogue { command } => catalogue_command(command).await,
         Command::Product { command: ProductCommand::Roster { db, file } } => {
             let svc = service(&db).await?;

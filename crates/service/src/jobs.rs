@@ -91,6 +91,13 @@ impl Service {
                 "a scheme simulation starts from its page, with its pool and settings",
             ));
         }
+        if kind == JobKind::IndexRun {
+            return Err(conflict(
+                "needs_settings",
+                "指数测算须在“发展指数”页面选择单元类型和年份后启动",
+                "an index run starts from the index page, with its kind of unit and year",
+            ));
+        }
         self.queue_job(actor, kind, JobParams::default()).await
     }
 
@@ -135,7 +142,7 @@ impl Service {
     /// Queues the scheduled run of `kind` for `date` (a business date), unless it was queued
     /// already (by this server or another): returns whether it was queued now.
     pub async fn schedule_job(&self, kind: JobKind, date: time::Date) -> Result<bool> {
-        let params = JobParams { scheduled_for: Some(format!("{kind}:{date}")), simulation: None };
+        let params = JobParams { scheduled_for: Some(format!("{kind}:{date}")), ..JobParams::default() };
         let job = new_job(self.new_id(), kind, params, "system:scheduler", self.now_us());
         let mut tx = self.store.begin_write().await?;
         let queued = store::insert(tx.conn(), &job).await?;
@@ -162,7 +169,11 @@ impl Service {
         let startable = JobKind::ALL
             .iter()
             .copied()
-            .filter(|k| *k != JobKind::SchemeSimulation && self.may_start(actor, *k) && self.runnable(*k))
+            .filter(|k| {
+                !matches!(k, JobKind::SchemeSimulation | JobKind::IndexRun)
+                    && self.may_start(actor, *k)
+                    && self.runnable(*k)
+            })
             .collect();
         Ok(JobPage { jobs: views, next_before_us, startable })
     }
@@ -322,6 +333,7 @@ fn start_action(kind: JobKind) -> Action {
         JobKind::AuditVerify => Action::ReadAudit,
         JobKind::Backup | JobKind::Retention | JobKind::LoanClocks => Action::RunJobs,
         JobKind::SchemeSimulation => Action::SimulateScheme,
+        JobKind::IndexRun => Action::BuildIndex,
     }
 }
 
@@ -509,6 +521,7 @@ impl JobRunner {
         r.handlers.insert(JobKind::Retention, Arc::new(crate::retention::RetentionJob));
         r.handlers.insert(JobKind::LoanClocks, Arc::new(crate::loan_money::LoanClocksJob));
         r.handlers.insert(JobKind::SchemeSimulation, Arc::new(crate::scheme_sim::SchemeSimulationJob));
+        r.handlers.insert(JobKind::IndexRun, Arc::new(crate::index::IndexRunJob));
         r
     }
 

@@ -12,6 +12,7 @@ pub mod cover;
 pub mod disputes;
 pub mod import;
 pub mod inbox;
+pub mod index;
 pub mod jobs;
 pub mod ledger;
 pub mod loan_money;

@@ -12,6 +12,7 @@ pub mod consents;
 pub mod disputes;
 pub mod events;
 mod group;
+pub mod index;
 pub mod jobs;
 pub mod ledger;
 pub mod loans;
@@ -309,6 +310,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (27, "loan_guarantors", include_str!("../migrations/sqlite/0027_loan_guarantors.sql")),
             (28, "statistics", include_str!("../migrations/sqlite/0028_statistics.sql")),
             (29, "institution_kinds", include_str!("../migrations/sqlite/0029_institution_kinds.sql")),
+            (30, "index", include_str!("../migrations/sqlite/0030_index.sql")),
         ],
         Backend::Postgres => &[
             (1, "registry", include_str!("../migrations/postgres/0001_registry.sql")),
@@ -343,6 +345,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (27, "loan_guarantors", include_str!("../migrations/postgres/0027_loan_guarantors.sql")),
             (28, "statistics", include_str!("../migrations/postgres/0028_statistics.sql")),
             (29, "institution_kinds", include_str!("../migrations/postgres/0029_institution_kinds.sql")),
+            (30, "index", include_str!("../migrations/postgres/0030_index.sql")),
         ],
     };
     files

@@ -7,6 +7,7 @@ pub(crate) mod consent;
 pub(crate) mod disputes;
 mod dto;
 mod handlers;
+pub(crate) mod index;
 pub(crate) mod jobs;
 pub(crate) mod loans;
 pub(crate) mod operations;
@@ -105,6 +106,11 @@ pub fn routes() -> Router<AppState> {
         .route("/statistics/nfra", get(stats::nfra))
         .route("/statistics/targets", get(stats::targets))
         .route("/statistics/grid", get(stats::grid))
+        .route("/index/framework", get(index::framework).post(index::load_framework))
+        .route("/index/runs", get(index::runs).post(index::start))
+        .route("/index/runs/{id}", get(index::run))
+        .route("/index/runs/{id}/files/{name}", get(index::file))
+        .route("/index/statistics", post(index::import_statistics))
         .route("/subsidy/programmes", get(subsidies::programmes).post(subsidies::load))
         .route("/subsidy/calendar", put(subsidies::calendar))
         .route("/subsidy/programmes/{id}/offers", post(subsidies::offers))
@@ -229,6 +235,7 @@ async fn not_found() -> ApiError {
         policies::endorse, policies::cancel, policies::refund, policies::renew, policies::coinsure,
         policies::policy_changes, claims::upload_claim_document, claims::claim_documents,
         claims::download_claim_document, policies::overview, stats::nfra, stats::targets, stats::grid,
+        index::framework, index::load_framework, index::runs, index::start, index::run, index::file, index::import_statistics,
         subsidies::programmes, subsidies::load, subsidies::calendar, subsidies::check, subsidies::apply,
         subsidies::list, subsidies::get, subsidies::step, subsidies::object, subsidies::resolve, subsidies::upload,
         subsidies::offers, subsidies::dashboard, subsidies::what_if, subsidies::loan_check, subsidies::loan_apply,

@@ -125,6 +125,8 @@ pub struct UserChrome {
     pub statutory: bool,
     /// The tech-insurance statistics: the zone's officers, the regulator and insurers.
     pub statistics: bool,
+    /// The development index: the zone's officers and the regulator.
+    pub index: bool,
     pub platform_admin: bool,
     /// The daily pages of this user's roles (the menu shows these only).
     pub policies: bool,
@@ -205,6 +207,7 @@ pub(super) async fn chrome_any(
                 zone: ab.on_zone(Action::CreateOrg),
                 statutory: ab.on_zone(Action::ReadInsuranceOverview),
                 statistics: ab.on_zone(Action::ReadStatistics) || ab.on_own_org(Action::ReadStatistics),
+                index: ab.on_zone(Action::ReadStatistics),
                 platform_admin: ab.on_zone(Action::ResetPassword),
                 policies: enterprise || insurer || supervisor,
                 underwriting: ab.on_zone(Action::ReadUnderwritingQueue),

@@ -11,6 +11,7 @@ mod claims;
 mod consent;
 mod disputes;
 mod home;
+mod index;
 mod jobs;
 mod kit;
 mod loans;
@@ -38,6 +39,7 @@ pub fn routes() -> axum::Router<AppState> {
         .merge(consent::routes().layer(axum::middleware::from_fn(language)))
         .merge(policies::routes().layer(axum::middleware::from_fn(language)))
         .merge(stats::routes().layer(axum::middleware::from_fn(language)))
+        .merge(index::routes().layer(axum::middleware::from_fn(language)))
         .merge(registered::routes().layer(axum::middleware::from_fn(language)))
         .merge(claims::routes().layer(axum::middleware::from_fn(language)))
         .merge(disputes::routes().layer(axum::middleware::from_fn(language)))

@@ -208,3 +208,148 @@ mod tests {
         assert!(t.contains("&lt;p&gt;") && t.contains(">5 万元</text>"));
     }
 }
+
+/// Rank intervals: one row per unit (best first), the ranks 1…n across, a line over the
+/// 5 %–95 % interval, a dot at the nominal rank and a tick at the median.
+/// `items`: (label, nominal, median, q05, q95); `legend`: the three marks' names.
+pub fn intervals(items: &[(String, f64, f64, f64, f64)], n: usize, legend: (&str, &str, &str)) -> String {
+    let row = 28.0;
+    let (label_w, width, top) = (190.0, 640.0, 34.0);
+    let plot_w = width - label_w - 20.0;
+    let height = top + items.len() as f64 * row + 24.0;
+    let n = n.max(2) as f64;
+    let x = |rank: f64| label_w + (rank - 1.0) / (n - 1.0) * plot_w;
+    let mut s = format!(
+        "<svg role=\"img\" viewBox=\"0 0 {width} {height}\" width=\"100%\" style=\"max-width:{width}px\" xmlns=\"http://www.w3.org/2000/svg\">"
+    );
+    let _ = write!(
+        s,
+        "<circle cx=\"{a}\" cy=\"12\" r=\"5\" fill=\"#2f6fb8\"/><text x=\"{at}\" y=\"16\" font-size=\"12\">{l0}</text>\
+         <line x1=\"{b}\" y1=\"6\" x2=\"{b}\" y2=\"18\" stroke=\"#c2571a\" stroke-width=\"3\"/><text x=\"{bt}\" y=\"16\" font-size=\"12\">{l1}</text>\
+         <line x1=\"{c}\" y1=\"12\" x2=\"{c2}\" y2=\"12\" stroke=\"#7aa6d6\" stroke-width=\"4\"/><text x=\"{ct}\" y=\"16\" font-size=\"12\">{l2}</text>",
+        a = label_w,
+        at = label_w + 9.0,
+        b = label_w + 130.0,
+        bt = label_w + 137.0,
+        c = label_w + 260.0,
+        c2 = label_w + 285.0,
+        ct = label_w + 290.0,
+        l0 = esc(legend.0),
+        l1 = esc(legend.1),
+        l2 = esc(legend.2),
+    );
+    // Rank gridlines and labels.
+    let step = ((n / 10.0).ceil() as usize).max(1);
+    let mut r = 1usize;
+    while (r as f64) <= n {
+        let _ = write!(
+            s,
+            "<line x1=\"{gx:.1}\" y1=\"{top}\" x2=\"{gx:.1}\" y2=\"{b}\" stroke=\"#eef1f5\"/><text x=\"{gx:.1}\" y=\"{ly}\" font-size=\"11\" fill=\"#5f6b7a\" text-anchor=\"middle\">{r}</text>",
+            gx = x(r as f64),
+            b = height - 20.0,
+            ly = height - 6.0,
+        );
+        r += step;
+    }
+    for (i, (label, nominal, median, q05, q95)) in items.iter().enumerate() {
+        let y = top + i as f64 * row + row / 2.0;
+        let short = if label.chars().count() > 14 {
+            format!("{}…", label.chars().take(13).collect::<String>())
+        } else {
+            label.clone()
+        };
+        let _ = write!(
+            s,
+            "<text x=\"{lx}\" y=\"{ty}\" text-anchor=\"end\" font-size=\"13\" fill=\"#1f2933\">{l}<title>{full}</title></text>",
+            lx = label_w - 8.0,
+            ty = y + 4.0,
+            l = esc(&short),
+            full = esc(label),
+        );
+        if q05.is_finite() && q95.is_finite() {
+            let _ = write!(
+                s,
+                "<line x1=\"{a:.1}\" y1=\"{y}\" x2=\"{b:.1}\" y2=\"{y}\" stroke=\"#7aa6d6\" stroke-width=\"6\" stroke-linecap=\"round\"><title>{q05:.0}–{q95:.0}</title></line>",
+                a = x(*q05),
+                b = x(*q95),
+            );
+        }
+        if median.is_finite() {
+            let _ = write!(
+                s,
+                "<line x1=\"{m:.1}\" y1=\"{a}\" x2=\"{m:.1}\" y2=\"{b}\" stroke=\"#c2571a\" stroke-width=\"3\"/>",
+                m = x(*median),
+                a = y - 8.0,
+                b = y + 8.0,
+            );
+        }
+        if *nominal >= 1.0 {
+            let _ = write!(
+                s,
+                "<circle cx=\"{cx:.1}\" cy=\"{y}\" r=\"5\" fill=\"#2f6fb8\"><title>{nominal:.0}</title></circle>",
+                cx = x(*nominal),
+            );
+        }
+    }
+    s.push_str("</svg>");
+    s
+}
+
+/// A unit's profile: per indicator, its normalised score (0–100) as a bar and the median of
+/// the other units as a mark. `items`: (indicator, the unit's score, the others' median).
+pub fn profile(items: &[(String, f64, f64)], legend: (&str, &str)) -> String {
+    let row = 30.0;
+    let (label_w, width, top) = (210.0, 640.0, 30.0);
+    let plot_w = width - label_w - 50.0;
+    let height = top + items.len() as f64 * row + 10.0;
+    let mut s = format!(
+        "<svg role=\"img\" viewBox=\"0 0 {width} {height}\" width=\"100%\" style=\"max-width:{width}px\" xmlns=\"http://www.w3.org/2000/svg\">"
+    );
+    let _ = write!(
+        s,
+        "<rect x=\"{label_w}\" y=\"6\" width=\"12\" height=\"12\" fill=\"#2f6fb8\"/><text x=\"{a}\" y=\"16\" font-size=\"12\">{l0}</text>\
+         <line x1=\"{b}\" y1=\"4\" x2=\"{b}\" y2=\"20\" stroke=\"#1f2933\" stroke-width=\"3\"/><text x=\"{bt}\" y=\"16\" font-size=\"12\">{l1}</text>",
+        a = label_w + 16.0,
+        b = label_w + 200.0,
+        bt = label_w + 207.0,
+        l0 = esc(legend.0),
+        l1 = esc(legend.1),
+    );
+    for (i, (label, mine, median)) in items.iter().enumerate() {
+        let y = top + i as f64 * row;
+        let short = if label.chars().count() > 15 {
+            format!("{}…", label.chars().take(14).collect::<String>())
+        } else {
+            label.clone()
+        };
+        let _ = write!(
+            s,
+            "<text x=\"{lx}\" y=\"{ty}\" text-anchor=\"end\" font-size=\"13\" fill=\"#1f2933\">{l}<title>{full}</title></text>\
+             <rect x=\"{label_w}\" y=\"{y}\" width=\"{plot_w}\" height=\"20\" fill=\"#f3f5f8\"/>",
+            lx = label_w - 8.0,
+            ty = y + 15.0,
+            l = esc(&short),
+            full = esc(label),
+        );
+        if mine.is_finite() {
+            let _ = write!(
+                s,
+                "<rect x=\"{label_w}\" y=\"{y}\" width=\"{w:.1}\" height=\"20\" fill=\"#2f6fb8\"><title>{mine:.1}</title></rect><text x=\"{vx:.1}\" y=\"{ty}\" font-size=\"12\" fill=\"#5f6b7a\">{mine:.0}</text>",
+                w = (mine.clamp(0.0, 100.0) / 100.0 * plot_w).max(1.0),
+                vx = label_w + plot_w + 6.0,
+                ty = y + 15.0,
+            );
+        }
+        if median.is_finite() {
+            let _ = write!(
+                s,
+                "<line x1=\"{m:.1}\" y1=\"{a}\" x2=\"{m:.1}\" y2=\"{b}\" stroke=\"#1f2933\" stroke-width=\"3\"><title>{median:.1}</title></line>",
+                m = label_w + median.clamp(0.0, 100.0) / 100.0 * plot_w,
+                a = y - 3.0,
+                b = y + 23.0,
+            );
+        }
+    }
+    s.push_str("</svg>");
+    s
+}
