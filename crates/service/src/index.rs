@@ -89,6 +89,8 @@ pub struct RunResults {
 pub struct IndexRun {
     pub stored: store::StoredRun,
     pub results: RunResults,
+    /// Who asked for it, named.
+    pub created_by_name: String,
 }
 
 /// The inputs of a run, as files.
@@ -332,11 +334,16 @@ impl Service {
     pub async fn index_framework(
         &self,
         actor: &Actor,
-    ) -> Result<(IndexFramework, Vec<store::StoredFramework>)> {
+    ) -> Result<(IndexFramework, Vec<(store::StoredFramework, String)>)> {
         self.may_read_index(actor)?;
         let (fw, _) = self.current_index_framework().await?;
         let mut tx = self.store.begin_read().await?;
-        let all = store::frameworks(tx.conn()).await?;
+        let mut cache = HashMap::new();
+        let mut all = Vec::new();
+        for f in store::frameworks(tx.conn()).await? {
+            let name = crate::audit::actor_name(&mut tx, &mut cache, &f.uploaded_by).await?;
+            all.push((f, name));
+        }
         Ok((fw, all))
     }
 
@@ -604,13 +611,14 @@ impl Service {
     pub async fn index_runs(&self, actor: &Actor) -> Result<Vec<IndexRun>> {
         self.may_read_index(actor)?;
         let mut tx = self.store.begin_read().await?;
-        let runs = store::runs(tx.conn(), 100).await?;
-        Ok(runs
-            .into_iter()
-            .filter_map(|s| {
-                serde_json::from_str(&s.results).ok().map(|results| IndexRun { stored: s, results })
-            })
-            .collect())
+        let mut cache = HashMap::new();
+        let mut out = Vec::new();
+        for s in store::runs(tx.conn(), 100).await? {
+            let Ok(results) = serde_json::from_str(&s.results) else { continue };
+            let created_by_name = crate::audit::actor_name(&mut tx, &mut cache, &s.created_by).await?;
+            out.push(IndexRun { stored: s, results, created_by_name });
+        }
+        Ok(out)
     }
 
     /// The index jobs not yet stored as runs (queued, running, failed), newest first.
@@ -627,7 +635,9 @@ impl Service {
         let stored = store::get_run(tx.conn(), id).await?.ok_or(ServiceError::NotFound)?;
         let results = serde_json::from_str(&stored.results)
             .map_err(|e| ServiceError::Internal(format!("index run {id}: {e}")))?;
-        Ok(IndexRun { stored, results })
+        let created_by_name =
+            crate::audit::actor_name(&mut tx, &mut HashMap::new(), &stored.created_by).await?;
+        Ok(IndexRun { stored, results, created_by_name })
     }
 
     /// The imported official figures of a kind of unit (zone officers and the regulator).

@@ -2,7 +2,6 @@
 //! jobs), their results and files, and the import of official statistics — the same as the
 //! index page and `kebao index …`.
 
-use super::jobs::JobDto;
 use super::{rfc3339, ApiJson, ApiMultipart, ApiPath, SignedIn};
 use crate::error::{ApiError, ErrorBody, ErrorDetail};
 use crate::AppState;
@@ -126,16 +125,46 @@ pub struct StartRunDto {
     pub year: i32,
 }
 
-/// Queue an index run (zone officers); the job's result names the stored run.
+/// A queued run.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QueuedRunDto {
+    /// The background job that computes it; once done, the run is listed under
+    /// `/api/v1/index/runs` with this `job_id`.
+    pub job_id: String,
+    pub unit_kind: String,
+    pub year: i32,
+    /// `queued`.
+    pub state: String,
+    pub state_zh: String,
+    pub state_en: String,
+}
+
+/// Queue an index run (zone officers); when it is done it is listed among the runs with its
+/// job's id. 409 while another run is queued or running.
 #[utoipa::path(post, path = "/api/v1/index/runs", request_body = StartRunDto,
-    responses((status = 201, body = JobDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "index")]
+    responses((status = 201, body = QueuedRunDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "index")]
 pub async fn start(
     State(s): State<AppState>,
     SignedIn(actor): SignedIn,
     ApiJson(b): ApiJson<StartRunDto>,
-) -> Result<(StatusCode, Json<JobDto>), ApiError> {
+) -> Result<(StatusCode, Json<QueuedRunDto>), ApiError> {
     let j = s.svc.start_index_run(&actor, &b.unit_kind, &b.year.to_string()).await?;
-    Ok((StatusCode::CREATED, Json(s.svc.job(&actor, &j.id).await?.into())))
+    let p = j
+        .params
+        .index
+        .clone()
+        .unwrap_or(kebao_domain::job::IndexRunParams { unit_kind: b.unit_kind, year: b.year });
+    Ok((
+        StatusCode::CREATED,
+        Json(QueuedRunDto {
+            job_id: j.id,
+            unit_kind: p.unit_kind,
+            year: p.year,
+            state: j.state.code().to_owned(),
+            state_zh: j.state.label_zh().to_owned(),
+            state_en: j.state.label_en().to_owned(),
+        }),
+    ))
 }
 
 /// A stored run, without its files.

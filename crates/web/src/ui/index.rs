@@ -45,7 +45,6 @@ struct RunRow {
 }
 
 struct JobRow {
-    id: String,
     what: String,
     state: String,
     progress: String,
@@ -79,20 +78,13 @@ struct IndexTpl {
     live: bool,
     runs: Vec<RunRow>,
     indicators: Vec<IndicatorRow>,
-    official: Vec<(String, String, String, String, String, String)>,
+    /// (kind, unit, indicator, each year's value, sources)
+    official: Vec<(String, String, String, String, String)>,
     official_total: usize,
     columns: String,
     errors: Vec<String>,
     problems: Vec<(usize, String, String)>,
     imported: Option<usize>,
-}
-
-fn who(tr: super::kit::Tr, log_name: &str) -> String {
-    if log_name.starts_with("user:") || log_name.starts_with("cli:") {
-        log_name.split_once(':').map_or(log_name, |(_, n)| n).to_owned()
-    } else {
-        tr.t("系统", "system").to_owned()
-    }
 }
 
 #[expect(clippy::too_many_arguments, reason = "the page's parts")]
@@ -147,7 +139,6 @@ async fn render(
                 .as_ref()
                 .map_or_else(String::new, |p| format!("{} · {}", p.year, kind_label(&p.unit_kind)));
             JobRow {
-                id: j.id.clone(),
                 what,
                 state: tr.t(j.state.label_zh(), j.state.label_en()).to_owned(),
                 progress: j.percent().map(|p| format!("{p}%")).unwrap_or_default(),
@@ -176,11 +167,7 @@ async fn render(
                 .first()
                 .map(|u| tr.pick(u.name_zh.clone(), u.name_en.clone()))
                 .unwrap_or_default(),
-            at: format!(
-                "{} · {}",
-                display_local(from_unix_us(r.stored.created_at_us)),
-                who(tr, &r.stored.created_by)
-            ),
+            at: format!("{} · {}", display_local(from_unix_us(r.stored.created_at_us)), r.created_by_name),
         })
         .collect();
     let indicators = fw
@@ -211,30 +198,49 @@ async fn render(
         })
         .collect();
     let official_total = official.len();
-    let official_rows = official
-        .iter()
-        .take(200)
-        .map(|(k, v)| {
-            let ind = fw
-                .node(&v.indicator)
-                .map_or_else(|| v.indicator.clone(), |n| tr.pick(n.name_zh.clone(), n.name_en.clone()));
-            (
-                tr.t(k.label_zh(), k.label_en()).to_owned(),
-                unit_name(*k, &v.unit_id),
-                v.year.to_string(),
-                ind,
-                v.value.clone(),
-                v.source.clone(),
-            )
-        })
-        .collect();
+    // One row per unit and indicator, its years side by side (the values come sorted by unit,
+    // year and indicator).
+    let mut official_rows: Vec<(String, String, String, String, String)> = Vec::new();
+    let mut keys: Vec<(UnitKind, &str, &str)> = Vec::new();
+    for (k, v) in &official {
+        let key = (*k, v.unit_id.as_str(), v.indicator.as_str());
+        let at = match keys.iter().position(|x| *x == key) {
+            Some(i) => i,
+            None => {
+                let ind = fw
+                    .node(&v.indicator)
+                    .map_or_else(|| v.indicator.clone(), |n| tr.pick(n.name_zh.clone(), n.name_en.clone()));
+                keys.push(key);
+                official_rows.push((
+                    tr.t(k.label_zh(), k.label_en()).to_owned(),
+                    unit_name(*k, &v.unit_id),
+                    ind,
+                    String::new(),
+                    String::new(),
+                ));
+                official_rows.len() - 1
+            }
+        };
+        if let Some(row) = official_rows.get_mut(at) {
+            if !row.3.is_empty() {
+                row.3.push_str(" · ");
+            }
+            row.3.push_str(&format!("{}: {}", v.year, v.value));
+            if !row.4.split(" | ").any(|x| x == v.source) {
+                if !row.4.is_empty() {
+                    row.4.push_str(" | ");
+                }
+                row.4.push_str(&v.source);
+            }
+        }
+    }
+    official_rows.truncate(200);
     let this_year = st.svc.today().year();
     let framework_note = match uploaded.first() {
-        Some(f) => format!(
-            "{} {} · {}",
+        Some((f, name)) => format!(
+            "{} {} · {name}",
             tr.t("由示范区上传于", "uploaded by the zone on"),
             display_local(from_unix_us(f.uploaded_at_us)),
-            who(tr, &f.uploaded_by)
         ),
         None => tr
             .t(

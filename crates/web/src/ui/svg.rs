@@ -214,7 +214,8 @@ mod tests {
 /// `items`: (label, nominal, median, q05, q95); `legend`: the three marks' names.
 pub fn intervals(items: &[(String, f64, f64, f64, f64)], n: usize, legend: (&str, &str, &str)) -> String {
     let row = 28.0;
-    let (label_w, width, top) = (190.0, 640.0, 34.0);
+    // Narrow, so that a phone shows it at a readable size.
+    let (label_w, width, top) = (140.0, 470.0, 34.0);
     let plot_w = width - label_w - 20.0;
     let height = top + items.len() as f64 * row + 24.0;
     let n = n.max(2) as f64;
@@ -229,11 +230,11 @@ pub fn intervals(items: &[(String, f64, f64, f64, f64)], n: usize, legend: (&str
          <line x1=\"{c}\" y1=\"12\" x2=\"{c2}\" y2=\"12\" stroke=\"#7aa6d6\" stroke-width=\"4\"/><text x=\"{ct}\" y=\"16\" font-size=\"12\">{l2}</text>",
         a = label_w,
         at = label_w + 9.0,
-        b = label_w + 130.0,
-        bt = label_w + 137.0,
-        c = label_w + 260.0,
-        c2 = label_w + 285.0,
-        ct = label_w + 290.0,
+        b = label_w + 95.0,
+        bt = label_w + 102.0,
+        c = label_w + 190.0,
+        c2 = label_w + 210.0,
+        ct = label_w + 215.0,
         l0 = esc(legend.0),
         l1 = esc(legend.1),
         l2 = esc(legend.2),
@@ -253,8 +254,8 @@ pub fn intervals(items: &[(String, f64, f64, f64, f64)], n: usize, legend: (&str
     }
     for (i, (label, nominal, median, q05, q95)) in items.iter().enumerate() {
         let y = top + i as f64 * row + row / 2.0;
-        let short = if label.chars().count() > 14 {
-            format!("{}…", label.chars().take(13).collect::<String>())
+        let short = if label.chars().count() > 10 {
+            format!("{}…", label.chars().take(9).collect::<String>())
         } else {
             label.clone()
         };
@@ -299,8 +300,8 @@ pub fn intervals(items: &[(String, f64, f64, f64, f64)], n: usize, legend: (&str
 /// the other units as a mark. `items`: (indicator, the unit's score, the others' median).
 pub fn profile(items: &[(String, f64, f64)], legend: (&str, &str)) -> String {
     let row = 30.0;
-    let (label_w, width, top) = (210.0, 640.0, 30.0);
-    let plot_w = width - label_w - 50.0;
+    let (label_w, width, top) = (160.0, 470.0, 30.0);
+    let plot_w = width - label_w - 36.0;
     let height = top + items.len() as f64 * row + 10.0;
     let mut s = format!(
         "<svg role=\"img\" viewBox=\"0 0 {width} {height}\" width=\"100%\" style=\"max-width:{width}px\" xmlns=\"http://www.w3.org/2000/svg\">"
@@ -310,15 +311,15 @@ pub fn profile(items: &[(String, f64, f64)], legend: (&str, &str)) -> String {
         "<rect x=\"{label_w}\" y=\"6\" width=\"12\" height=\"12\" fill=\"#2f6fb8\"/><text x=\"{a}\" y=\"16\" font-size=\"12\">{l0}</text>\
          <line x1=\"{b}\" y1=\"4\" x2=\"{b}\" y2=\"20\" stroke=\"#1f2933\" stroke-width=\"3\"/><text x=\"{bt}\" y=\"16\" font-size=\"12\">{l1}</text>",
         a = label_w + 16.0,
-        b = label_w + 200.0,
-        bt = label_w + 207.0,
+        b = label_w + 150.0,
+        bt = label_w + 157.0,
         l0 = esc(legend.0),
         l1 = esc(legend.1),
     );
     for (i, (label, mine, median)) in items.iter().enumerate() {
         let y = top + i as f64 * row;
-        let short = if label.chars().count() > 15 {
-            format!("{}…", label.chars().take(14).collect::<String>())
+        let short = if label.chars().count() > 11 {
+            format!("{}…", label.chars().take(10).collect::<String>())
         } else {
             label.clone()
         };

@@ -6,6 +6,7 @@ mod api;
 mod browser;
 mod client;
 mod credit;
+mod index;
 mod money_bounds;
 mod openapi;
 mod products;
