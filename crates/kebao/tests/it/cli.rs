@@ -175,6 +175,106 @@ fn demo_import_export_and_audit() {
     let future = format!("{}:{hash}", count.parse::<u64>().unwrap() + 5);
     let o = kebao(&db, &["audit", "verify", "--expect-head", &future]);
     assert!(!o.status.success() && stderr(&o).contains("newest events were deleted"), "{}", stderr(&o));
+
+    // The development index: the demo stored runs; a run exported rebuilds to the same scores
+    // and rank intervals with `kebao index build` and `kebao index uncertainty`.
+    let o = kebao(&db, &["index", "runs"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let id = stdout(&o)
+        .lines()
+        .find(|l| l.contains(" park "))
+        .and_then(|l| l.split_whitespace().next())
+        .map(str::to_owned);
+    let id = id.unwrap_or_else(|| panic!("no park run: {}", stdout(&o)));
+    let o = kebao(&db, &["index", "run", "--units", "industry", "--year", "2025"]);
+    assert!(
+        o.status.success() && stdout(&o).contains("index of 5+2 industries, version"),
+        "{}{}",
+        stdout(&o),
+        stderr(&o)
+    );
+    let o = kebao(&db, &["index", "run", "--units", "districts", "--year", "2025"]);
+    assert!(!o.status.success() && stderr(&o).contains("unit_kind"), "{}", stderr(&o));
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout(&kebao(&db, &["index", "show", &id, "--json"]))).unwrap();
+    let out = dir.path().join("index-run");
+    let o = kebao(&db, &["index", "export", &id, "--dir", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let f = |n: &str| out.join(n).to_str().unwrap().to_owned();
+    let o = kebao(
+        &db,
+        &[
+            "index",
+            "build",
+            "--framework",
+            &f("iMeta.csv"),
+            "--data",
+            &f("iData.csv"),
+            "--config",
+            &f("config.toml"),
+            "--out",
+            &f("results.csv"),
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let rebuilt = std::fs::read_to_string(out.join("results.csv")).unwrap();
+    let units = json["units"].as_array().unwrap();
+    assert!(units.len() >= 2, "{json}");
+    for u in units {
+        let line = rebuilt
+            .lines()
+            .find(|l| {
+                l.split(',').next().map(|c| c.trim_start_matches('\u{feff}'))
+                    == Some(u["id"].as_str().unwrap())
+            })
+            .unwrap();
+        let cells: Vec<&str> = line.split(',').collect();
+        assert_eq!(cells[1], u["rank"].as_u64().unwrap().to_string(), "{line}");
+        let kbi = u["scores"][0].as_f64().unwrap();
+        assert_eq!(cells[2], format!("{kbi:.10}"), "{line} against {u}");
+    }
+    let o = kebao(
+        &db,
+        &[
+            "index",
+            "uncertainty",
+            "--framework",
+            &f("iMeta.csv"),
+            "--data",
+            &f("iData.csv"),
+            "--config",
+            &f("config.toml"),
+            "--out",
+            &f("ranks.csv"),
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let ranks = std::fs::read_to_string(out.join("ranks.csv")).unwrap();
+    for u in units {
+        let id = u["id"].as_str().unwrap();
+        let line = ranks
+            .lines()
+            .find(|l| l.split(',').next().map(|c| c.trim_start_matches('\u{feff}')) == Some(id))
+            .unwrap();
+        let want = format!(
+            "{},{},{},{},{}",
+            id,
+            u["rank"],
+            u["median"].as_f64().unwrap(),
+            u["q05"].as_f64().unwrap(),
+            u["q95"].as_f64().unwrap()
+        );
+        assert_eq!(line.trim_start_matches('\u{feff}'), want);
+    }
+    // Official statistics with a bad row: nothing imported, each row named.
+    let csv = dir.path().join("official.csv");
+    std::fs::write(
+        &csv,
+        "unit_kind,unit,year,indicator,value,source\npark,biolake,2025,rnd_intensity,x,公报\n",
+    )
+    .unwrap();
+    let o = kebao(&db, &["index", "import", csv.to_str().unwrap()]);
+    assert!(!o.status.success() && stdout(&o).contains("row 2 `value`"), "{}{}", stdout(&o), stderr(&o));
 }
 
 #[test]

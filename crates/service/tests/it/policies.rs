@@ -1484,3 +1484,174 @@ contract!(
         }
     }
 );
+
+contract!(the_index_is_computed_from_the_zone_s_records_and_stored_with_its_files, |ctx: Ctx| async move {
+    use kebao_composite::{Build, Framework, UnitData};
+    use kebao_domain::index::UnitKind;
+    use kebao_domain::job::JobState;
+    use kebao_service::index::{build_spec, FRAMEWORK};
+    use kebao_service::jobs::JobRunner;
+    use kebao_service::stats::StatsQuery;
+    use kebao_service::tabular::Table;
+    let Setup { z, pid, .. } = setup(&ctx).await;
+    let op = operator();
+    let mut ents = Vec::new();
+    for (i, park) in ["biolake", "future_city", "central_city"].iter().enumerate() {
+        let mut o = org_input(&format!("园区企业{i}"), &uscc(70 + i as u32), "enterprise");
+        o.park = (*park).into();
+        let org = ctx.svc.create_org(&op, &o).await.unwrap();
+        ents.push(user(&ctx.svc, &org.id, &format!("ent.p{i}"), &[Role::EnterpriseAdmin]).await);
+    }
+    let q = |yuan: i64| QuoteInput { limit: Money::from_fen(yuan * 100), ..Default::default() };
+    ctx.svc.apply_for_policy(&ents[0], &pid, &q(500_000), "2026-11-28").await.unwrap();
+    ctx.svc.apply_for_policy(&ents[0], &pid, &q(300_000), "2026-11-29").await.unwrap();
+    ctx.svc.apply_for_policy(&ents[1], &pid, &q(200_000), "2026-11-28").await.unwrap();
+
+    // Refused before anything is queued: a year outside the framework, an unknown kind of
+    // unit, anyone but a zone officer.
+    let before = state(&ctx).await;
+    let fields = |e: ServiceError| match e {
+        ServiceError::Invalid(i) => i.0.iter().map(|f| f.field.clone()).collect::<Vec<_>>(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(fields(ctx.svc.start_index_run(&z.reviewer, "park", "1999").await.unwrap_err()), ["year"]);
+    assert_eq!(
+        fields(ctx.svc.start_index_run(&z.reviewer, "districts", "2026").await.unwrap_err()),
+        ["unit_kind"]
+    );
+    for who in [&z.ent_admin, &z.regulator, &z.banker] {
+        let e = ctx.svc.start_index_run(who, "park", "2026").await;
+        assert!(matches!(e, Err(ServiceError::Forbidden { .. })), "{who:?}: {e:?}");
+    }
+    assert!(matches!(ctx.svc.index_runs(&z.ent_admin).await, Err(ServiceError::Forbidden { .. })));
+    assert_eq!(state(&ctx).await, before);
+
+    let runner = JobRunner::new(ctx.svc.clone());
+    let run_parks = || async {
+        let job = ctx.svc.start_index_run(&z.reviewer, "park", "2026").await.unwrap();
+        let ended = runner.run_once().await.unwrap().unwrap();
+        assert_eq!(
+            (ended.id.as_str(), ended.state),
+            (job.id.as_str(), JobState::Succeeded),
+            "{:?}",
+            ended.failure
+        );
+        let runs = ctx.svc.index_runs(&z.regulator).await.unwrap();
+        ctx.svc.index_run(&z.regulator, &runs.first().unwrap().stored.id).await.unwrap()
+    };
+    let run = run_parks().await;
+    assert_eq!((run.stored.unit_kind.as_str(), run.stored.year, run.stored.version), ("park", 2026, 1));
+    let res = &run.results;
+    let ids: Vec<&str> = res.units.iter().map(|u| u.id.as_str()).collect();
+    assert_eq!(ids.len(), 3, "{ids:?}");
+    assert!(
+        res.excluded.iter().any(|x| x.code == "optoelectronics_park"),
+        "parks without enterprises: {:?}",
+        res.excluded
+    );
+    // The extraction agrees with the statistics: premium per enterprise is the Part 2 report's
+    // premium written for the park (one enterprise in each); the insured share counts the
+    // enterprise with a policy in force.
+    let report = ctx
+        .svc
+        .stats_report(&z.regulator, &StatsQuery::parse("2026", "2", "park", "").unwrap())
+        .await
+        .unwrap();
+    let col = |code: &str| res.indicators.iter().position(|c| c == code).unwrap();
+    for u in &res.units {
+        let row = report.rows.iter().find(|r| r.key == u.id).unwrap();
+        assert_eq!(u.raw[col("premium_per_firm")], Some(row.measures.written_fen as f64 * 0.01), "{}", u.id);
+        let insured = if u.id == "central_city" { 0.0 } else { 100.0 };
+        assert_eq!(u.raw[col("insured_share")], Some(insured), "{}", u.id);
+    }
+    assert!(report.rows.iter().find(|r| r.key == "biolake").unwrap().measures.written_fen > 0);
+    let first = res.units.first().unwrap();
+    assert_eq!((first.id.as_str(), first.rank), ("biolake", Some(1)), "{res:?}");
+    assert!(first.q05 <= first.median && first.median <= first.q95, "{first:?}");
+    // No R&D reported, no official figures: those indicators are left out, named.
+    for code in ["cover_per_rnd", "rnd_intensity"] {
+        assert!(res.dropped.iter().any(|d| d.code == code) && !res.indicators.iter().any(|c| c == code));
+    }
+    // The stored files rebuild the stored scores exactly.
+    let fw = kebao_domain::index::parse(FRAMEWORK).unwrap();
+    let engine = Framework::from_imeta_csv(&run.stored.imeta).unwrap();
+    let data = UnitData::from_idata_csv(&run.stored.idata, &engine).unwrap();
+    let b = Build::run(&engine, &data, &build_spec(&fw)).unwrap();
+    for u in &res.units {
+        let i = b.results.units.iter().position(|x| *x == u.id).unwrap();
+        let scores: Vec<Option<f64>> = b.results.scores.iter().map(|c| Some(c[i])).collect();
+        assert_eq!(scores, u.scores, "{}", u.id);
+    }
+    assert!(run.stored.config.contains("runs = 1000"));
+
+    // Official figures: a bad row refuses the whole file; good ones are used by the next run,
+    // which is version 2.
+    let table = |rows: &[[&str; 6]]| Table {
+        headers: ["unit_kind", "unit", "year", "indicator", "value", "source"].map(str::to_owned).to_vec(),
+        rows: rows.iter().map(|r| r.map(str::to_owned).to_vec()).collect(),
+    };
+    let before = state(&ctx).await;
+    let r = ctx
+        .svc
+        .import_index_statistics(
+            &z.reviewer,
+            &table(&[
+                ["park", "biolake", "2026", "rnd_intensity", "5.2", "统计公报"],
+                ["park", "光谷中心城", "2026", "rnd_intensity", "abc", "统计公报"],
+                ["industry", "bio", "2031", "rnd_intensity", "3", "统计公报"],
+            ]),
+        )
+        .await
+        .unwrap();
+    let codes: Vec<(usize, &str)> = r.problems.iter().map(|p| (p.row, p.code)).collect();
+    assert_eq!(codes, [(3, "not_a_number"), (4, "year")], "{:?}", r.problems);
+    assert_eq!(r.imported, 0);
+    assert_eq!(state(&ctx).await, before);
+    assert!(ctx.svc.index_official(&z.regulator, UnitKind::Park).await.unwrap().is_empty());
+    let r = ctx
+        .svc
+        .import_index_statistics(
+            &z.reviewer,
+            &table(&[
+                ["园区", "光谷生物城", "2026", "研发经费投入强度（统计公报）", "5.2", "统计公报"],
+                ["park", "central_city", "2026", "rnd_intensity", "3.4", "统计公报"],
+            ]),
+        )
+        .await
+        .unwrap();
+    assert_eq!((r.imported, r.problems.len()), (2, 0), "{:?}", r.problems);
+    let run2 = run_parks().await;
+    assert_eq!(run2.stored.version, 2);
+    assert!(run2.results.indicators.iter().any(|c| c == "rnd_intensity"), "{:?}", run2.results.indicators);
+    assert!(run2.stored.idata.contains(",5.2"), "{}", run2.stored.idata);
+
+    // A framework with a cycle or zero weights is refused with the reason; a new version is
+    // used by the runs after it; its version cannot be loaded twice.
+    let cycle = FRAMEWORK
+        .replace("version = \"2026.1\"", "version = \"2026.2\"")
+        .replace("code = \"P_cover\"\nparent = \"KBI\"", "code = \"P_cover\"\nparent = \"P_service\"")
+        .replace("code = \"P_service\"\nparent = \"KBI\"", "code = \"P_service\"\nparent = \"P_cover\"");
+    let e = ctx.svc.load_index_framework(&z.reviewer, &cycle).await.unwrap_err();
+    assert!(format!("{e:?}").contains("cycle through"), "{e:?}");
+    let zero = FRAMEWORK
+        .replace("version = \"2026.1\"", "version = \"2026.2\"")
+        .replace("parent = \"P_service\"\nweight = 1", "parent = \"P_service\"\nweight = 0");
+    let e = ctx.svc.load_index_framework(&z.reviewer, &zero).await.unwrap_err();
+    assert!(format!("{e:?}").contains("weights sum to zero"), "{e:?}");
+    let e = ctx.svc.load_index_framework(&z.reviewer, FRAMEWORK).await.unwrap_err();
+    assert!(matches!(e, ServiceError::Conflict(_)), "the shipped version exists: {e:?}");
+    let heavier = FRAMEWORK.replace("version = \"2026.1\"", "version = \"2026.2\"").replace(
+        "code = \"P_cover\"\nparent = \"KBI\"\nweight = 1",
+        "code = \"P_cover\"\nparent = \"KBI\"\nweight = 2",
+    );
+    let fw2 = ctx.svc.load_index_framework(&z.reviewer, &heavier).await.unwrap();
+    assert_eq!(fw2.version, "2026.2");
+    assert!(matches!(
+        ctx.svc.load_index_framework(&z.reviewer, &heavier).await,
+        Err(ServiceError::Conflict(_))
+    ));
+    let run3 = run_parks().await;
+    assert_eq!((run3.stored.version, run3.stored.framework_version.as_str()), (3, "2026.2"));
+    assert!(run3.stored.imeta.contains("P_cover,Coverage,2,KBI,1,2,Aggregate"), "{}", run3.stored.imeta);
+    assert!(ctx.svc.ledger_verify().await.unwrap().problems.is_empty());
+});
