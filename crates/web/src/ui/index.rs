@@ -87,7 +87,6 @@ struct IndexTpl {
     imported: Option<usize>,
 }
 
-#[expect(clippy::too_many_arguments, reason = "the page's parts")]
 async fn render(
     st: &AppState,
     c: Chrome,

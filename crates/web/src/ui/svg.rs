@@ -196,19 +196,6 @@ pub fn tiles(items: &[(String, f64, String)], unit: &str) -> String {
     s
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn labels_are_escaped() {
-        let s = super::hbar(&[("<b>".into(), 3.0)], "家");
-        assert!(s.contains("&lt;b&gt;") && !s.contains("<b>"));
-        let h = super::heatmap(&["<r>".into()], &["c".into()], &[vec![2.0]], "元");
-        assert!(h.contains("&lt;r&gt;") && h.contains(">2</text>"));
-        let t = super::tiles(&[("<p>".into(), 5.0, "3 家".into())], " 万元");
-        assert!(t.contains("&lt;p&gt;") && t.contains(">5 万元</text>"));
-    }
-}
-
 /// Rank intervals: one row per unit (best first), the ranks 1…n across, a line over the
 /// 5 %–95 % interval, a dot at the nominal rank and a tick at the median.
 /// `items`: (label, nominal, median, q05, q95); `legend`: the three marks' names.
@@ -353,4 +340,30 @@ pub fn profile(items: &[(String, f64, f64)], legend: (&str, &str)) -> String {
     }
     s.push_str("</svg>");
     s
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn labels_are_escaped() {
+        let s = super::hbar(&[("<b>".into(), 3.0)], "家");
+        assert!(s.contains("&lt;b&gt;") && !s.contains("<b>"));
+        let h = super::heatmap(&["<r>".into()], &["c".into()], &[vec![2.0]], "元");
+        assert!(h.contains("&lt;r&gt;") && h.contains(">2</text>"));
+        let t = super::tiles(&[("<p>".into(), 5.0, "3 家".into())], " 万元");
+        assert!(t.contains("&lt;p&gt;") && t.contains(">5 万元</text>"));
+    }
+
+    #[test]
+    fn rank_intervals_and_profiles_draw_every_unit_escaped() {
+        let s = super::intervals(
+            &[("A<B".into(), 1.0, 1.5, 1.0, 2.0), ("C".into(), 2.0, 1.5, 1.0, 2.0)],
+            2,
+            ("n", "m", "i"),
+        );
+        assert!(s.contains("A&lt;B") && s.matches("<circle").count() == 3, "{s}");
+        let p =
+            super::profile(&[("x".into(), 40.0, f64::NAN), ("y".into(), f64::NAN, 50.0)], ("me", "others"));
+        assert!(p.contains("<title>40.0</title>") && p.contains("<title>50.0</title>"), "{p}");
+    }
 }
