@@ -109,7 +109,12 @@ fn statements(postgres: bool, first_set: &str) -> Vec<(&'static str, String)> {
 }
 
 /// Runs the statements: (seconds, sums per park).
-async fn anchor(store: &Store, postgres: bool, fw: &IndexFramework, year: i32) -> Result<(f64, BTreeMap<String, Sums>)> {
+async fn anchor(
+    store: &Store,
+    postgres: bool,
+    fw: &IndexFramework,
+    year: i32,
+) -> Result<(f64, BTreeMap<String, Sums>)> {
     let p = Period::Year(year);
     let us = |d: time::Date| {
         kebao_domain::time_zone::to_unix_us(d.midnight().assume_offset(kebao_domain::time_zone::SHANGHAI))
@@ -138,10 +143,7 @@ async fn anchor(store: &Store, postgres: bool, fw: &IndexFramework, year: i32) -
     ];
     for (what, sql) in statements(postgres, &first_set) {
         let sql = values.iter().fold(sql, |s, (k, v)| s.replace(k, v));
-        let rows = sqlx::query(&sql)
-            .fetch_all(store.pool())
-            .await
-            .with_context(|| what.to_owned())?;
+        let rows = sqlx::query(&sql).fetch_all(store.pool()).await.with_context(|| what.to_owned())?;
         for r in rows {
             let Some(park) = r.try_get::<Option<String>, _>(0)? else { continue };
             let (a, b): (i64, i64) = (r.try_get(1)?, r.try_get(2)?);
@@ -199,7 +201,14 @@ fn best(v: &[f64]) -> f64 {
 
 /// Times both sides `runs` times (figures compared each time), then one whole run as the job
 /// does it and the engine alone on its files; prints one line.
-pub async fn measure(label: &str, store: &Store, svc: &Service, postgres: bool, year: i32, runs: u32) -> Result<()> {
+pub async fn measure(
+    label: &str,
+    store: &Store,
+    svc: &Service,
+    postgres: bool,
+    year: i32,
+    runs: u32,
+) -> Result<()> {
     let fw = kebao_domain::index::parse(FRAMEWORK).map_err(|e| anyhow::anyhow!("{e}"))?;
     let (mut k, mut a) = (Vec::new(), Vec::new());
     let mut compared = 0;
@@ -214,7 +223,8 @@ pub async fn measure(label: &str, store: &Store, svc: &Service, postgres: bool, 
     // The whole run, queued and run as the job (extraction, build, uncertainty, storing).
     let op = Actor::System { name: "bench".into() };
     let t = Instant::now();
-    let job = svc.start_index_run(&op, "park", &year.to_string()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let job =
+        svc.start_index_run(&op, "park", &year.to_string()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let runner = kebao_service::jobs::JobRunner::new(svc.clone());
     let ended = runner.run_once().await.map_err(|e| anyhow::anyhow!("{e}"))?.context("the job")?;
     let whole = t.elapsed().as_secs_f64();
@@ -233,9 +243,11 @@ pub async fn measure(label: &str, store: &Store, svc: &Service, postgres: bool, 
         excluded: full.results.excluded.clone(),
     };
     let t = Instant::now();
-    let again = compute(&fw, &inputs, &mut |_, _| true).map_err(|e| anyhow::anyhow!(e))?.context("engine run")?;
+    let again =
+        compute(&fw, &inputs, &mut |_, _| true).map_err(|e| anyhow::anyhow!(e))?.context("engine run")?;
     let engine = t.elapsed().as_secs_f64();
-    let same_scores = again.units.iter().zip(&full.results.units).all(|(x, y)| x.scores == y.scores && x.q05 == y.q05);
+    let same_scores =
+        again.units.iter().zip(&full.results.units).all(|(x, y)| x.scores == y.scores && x.q05 == y.q05);
     if !same_scores {
         bail!("the engine on the exported files does not give the stored results");
     }

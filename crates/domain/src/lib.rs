@@ -9,6 +9,7 @@ pub mod consent;
 pub mod cover;
 pub mod dispute;
 pub mod error;
+pub mod evaluation;
 pub mod event;
 pub mod index;
 pub mod industry;

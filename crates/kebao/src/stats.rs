@@ -38,6 +38,16 @@ pub enum StatsCommand {
         #[command(flatten)]
         db: Db,
     },
+    /// The evaluation of insurers and banks against the service standards for a year.
+    Evaluation {
+        #[command(flatten)]
+        db: Db,
+        #[arg(long)]
+        year: String,
+        /// Print it as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn cells(m: &Measures) -> Vec<String> {
@@ -56,6 +66,42 @@ fn cells(m: &Measures) -> Vec<String> {
 
 pub async fn run(cmd: StatsCommand) -> Result<()> {
     match cmd {
+        StatsCommand::Evaluation { db, year, json } => {
+            let svc = service(&db).await?;
+            let e =
+                svc.evaluation(&operator(), &year).await.map_err(|e| anyhow::anyhow!("{}", cli_error(&e)))?;
+            if json {
+                outln!("{}", serde_json::to_string_pretty(&e).context("serialising the evaluation")?);
+                return Ok(());
+            }
+            outln!(
+                "# evaluation {} (standards {}): {}",
+                e.year,
+                e.version,
+                kebao_domain::evaluation::METHOD_EN
+            );
+            for r in &e.standings {
+                let figures: Vec<String> = r
+                    .figures
+                    .iter()
+                    .map(|f| match f.value {
+                        Some(v) => {
+                            format!("{}={v:.1}{}", f.standard_id, if f.met { "" } else { "(not met)" })
+                        }
+                        None => format!("{}=-", f.standard_id),
+                    })
+                    .collect();
+                outln!(
+                    "{:<8} {:>5} {:<30} {:>6}  {}",
+                    r.kind,
+                    r.rank.map(|k| format!("{k}/{}", r.of)).unwrap_or_default(),
+                    r.name,
+                    r.score.map(|s| format!("{s:.1}")).unwrap_or_default(),
+                    figures.join(" ")
+                );
+            }
+            Ok(())
+        }
         StatsCommand::Nfra { db, period, part, by, insurer, xlsx, json } => {
             // Bad arguments are refused before the database is opened.
             let q = StatsQuery::parse(&period, &part, &by, &insurer)

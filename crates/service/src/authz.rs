@@ -125,6 +125,7 @@ pub enum Action {
     ReadInsuranceOverview,
     ReadStatistics,
     BuildIndex,
+    ReadEvaluation,
     ReviewProductQueue,
     ReadAnyAccounts,
     ReadAccessLog,
@@ -230,6 +231,7 @@ impl Action {
             Action::ReadInsuranceOverview => "read_insurance_overview",
             Action::ReadStatistics => "read_statistics",
             Action::BuildIndex => "build_index",
+            Action::ReadEvaluation => "read_evaluation",
             Action::ReviewProductQueue => "review_product_queue",
             Action::ReadAnyAccounts => "read_any_accounts",
             Action::ReadAccessLog => "read_access_log",
@@ -318,6 +320,7 @@ impl Action {
         Action::ReadInsuranceOverview,
         Action::ReadStatistics,
         Action::BuildIndex,
+        Action::ReadEvaluation,
         Action::ReviewProductQueue,
         Action::ReadAnyAccounts,
         Action::ReadAccessLog,
@@ -406,6 +409,7 @@ impl Action {
             Action::ReadInsuranceOverview => "see the zone's insurance overview",
             Action::ReadStatistics => "see the tech-insurance statistics",
             Action::BuildIndex => "run the development index, import official statistics or load a framework",
+            Action::ReadEvaluation => "see the evaluation of institutions",
             Action::ReviewProductQueue => "review product filings",
             Action::ReadAnyAccounts => "read another organisation's accounts",
             Action::ReadAccessLog => "see who read an enterprise's data",
@@ -477,6 +481,9 @@ impl Action {
             Action::ReadInsuranceOverview => Some("zone officers and the regulator"),
             Action::ReadStatistics => Some("zone officers and the regulator; an insurer its own figures"),
             Action::BuildIndex => Some("zone officers only"),
+            Action::ReadEvaluation => {
+                Some("zone officers and the regulator; an insurer or a bank its own standing")
+            }
             Action::ReviewProductQueue => Some("only zone reviewers and approvers review filings"),
             Action::ReadAnyAccounts => Some("not an auditor"),
             Action::ReadAccessLog => Some("only the enterprise itself"),

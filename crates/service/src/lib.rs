@@ -10,6 +10,7 @@ pub mod claims;
 pub mod consent;
 pub mod cover;
 pub mod disputes;
+pub mod evaluation;
 pub mod import;
 pub mod inbox;
 pub mod index;

@@ -10,6 +10,7 @@ pub mod attachments;
 pub mod claims;
 pub mod consents;
 pub mod disputes;
+pub mod evaluation;
 pub mod events;
 mod group;
 pub mod index;

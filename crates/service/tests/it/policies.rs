@@ -1655,3 +1655,41 @@ contract!(the_index_is_computed_from_the_zone_s_records_and_stored_with_its_file
     assert!(run3.stored.imeta.contains("P_cover,Coverage,2,KBI,1,2,Aggregate"), "{}", run3.stored.imeta);
     assert!(ctx.svc.ledger_verify().await.unwrap().problems.is_empty());
 });
+
+contract!(institutions_are_evaluated_against_the_standards_each_seeing_its_own, |ctx: Ctx| async move {
+    let Setup { z, admin, other_uw, ins, pid, .. } = setup(&ctx).await;
+    let q = QuoteInput { limit: Money::from_fen(50_000_000), ..Default::default() };
+    ctx.svc.apply_for_policy(&z.ent_admin, &pid, &q, "2026-11-28").await.unwrap();
+    let all = ctx.svc.evaluation(&z.regulator, "2026").await.unwrap();
+    assert!(all.zone_wide);
+    let mine = all.standings.iter().find(|s| s.org_id == ins).unwrap();
+    let fig = |s: &kebao_service::evaluation::Standing, id: &str| {
+        s.figures.iter().find(|f| f.standard_id == id).unwrap().clone()
+    };
+    // The one enterprise insured is at the R&D stage; the product was filed this year; no
+    // claims (no figure, left out of the score); no complaints.
+    assert_eq!(fig(mine, "early_stage_share").value, Some(100.0));
+    assert_eq!(fig(mine, "products_filed").value, Some(1.0));
+    assert_eq!(fig(mine, "claims_decided_30_days").value, None);
+    assert_eq!(fig(mine, "complaints_per_thousand").value, Some(0.0));
+    assert!(fig(mine, "complaints_per_thousand").met);
+    assert_eq!(mine.score, Some(100.0), "{mine:?}");
+    assert_eq!(mine.rank, Some(1));
+    let other = all.standings.iter().find(|s| s.org_id == other_uw.org_id().unwrap()).unwrap();
+    assert_eq!(fig(other, "products_filed").value, Some(0.0));
+    assert!(other.score.unwrap() < 100.0 && other.rank == Some(2), "{other:?}");
+    let bank = all.standings.iter().find(|s| s.org_id == z.bank).unwrap();
+    assert_eq!((bank.kind, fig(bank, "loans_disbursed").value), ("bank", Some(0.0)));
+    // An insurer sees its own standing and the others' scores without names; a bank its own.
+    let own = ctx.svc.evaluation(&admin, "2026").await.unwrap();
+    assert!(!own.zone_wide);
+    assert_eq!(own.standings.iter().map(|s| s.org_id.as_str()).collect::<Vec<_>>(), [ins.as_str()]);
+    let insurer_scores = &own.distributions.iter().find(|(k, _)| *k == "insurer").unwrap().1;
+    assert_eq!(insurer_scores.len(), all.standings.iter().filter(|s| s.kind == "insurer").count());
+    let b = ctx.svc.evaluation(&z.banker, "2026").await.unwrap();
+    assert_eq!(b.standings.iter().map(|s| s.org_id.as_str()).collect::<Vec<_>>(), [z.bank.as_str()]);
+    // An enterprise sees nothing; a bad year is refused with its field.
+    assert!(matches!(ctx.svc.evaluation(&z.ent_admin, "2026").await, Err(ServiceError::Forbidden { .. })));
+    let e = ctx.svc.evaluation(&z.regulator, "2999").await.unwrap_err();
+    assert!(matches!(&e, ServiceError::Invalid(i) if i.0.iter().any(|f| f.field == "year")), "{e:?}");
+});

@@ -6,6 +6,7 @@ pub(crate) mod claims;
 pub(crate) mod consent;
 pub(crate) mod disputes;
 mod dto;
+pub(crate) mod evaluation;
 mod handlers;
 pub(crate) mod index;
 pub(crate) mod jobs;
@@ -111,6 +112,7 @@ pub fn routes() -> Router<AppState> {
         .route("/index/runs/{id}", get(index::run))
         .route("/index/runs/{id}/files/{name}", get(index::file))
         .route("/index/statistics", post(index::import_statistics))
+        .route("/evaluation", get(evaluation::evaluation))
         .route("/subsidy/programmes", get(subsidies::programmes).post(subsidies::load))
         .route("/subsidy/calendar", put(subsidies::calendar))
         .route("/subsidy/programmes/{id}/offers", post(subsidies::offers))
@@ -236,6 +238,7 @@ async fn not_found() -> ApiError {
         policies::policy_changes, claims::upload_claim_document, claims::claim_documents,
         claims::download_claim_document, policies::overview, stats::nfra, stats::targets, stats::grid,
         index::framework, index::load_framework, index::runs, index::start, index::run, index::file, index::import_statistics,
+        evaluation::evaluation,
         subsidies::programmes, subsidies::load, subsidies::calendar, subsidies::check, subsidies::apply,
         subsidies::list, subsidies::get, subsidies::step, subsidies::object, subsidies::resolve, subsidies::upload,
         subsidies::offers, subsidies::dashboard, subsidies::what_if, subsidies::loan_check, subsidies::loan_apply,

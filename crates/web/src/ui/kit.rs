@@ -127,6 +127,8 @@ pub struct UserChrome {
     pub statistics: bool,
     /// The development index: the zone's officers and the regulator.
     pub index: bool,
+    /// The evaluation of institutions: the zone's officers, the regulator, insurers and banks.
+    pub evaluation: bool,
     pub platform_admin: bool,
     /// The daily pages of this user's roles (the menu shows these only).
     pub policies: bool,
@@ -208,6 +210,7 @@ pub(super) async fn chrome_any(
                 statutory: ab.on_zone(Action::ReadInsuranceOverview),
                 statistics: ab.on_zone(Action::ReadStatistics) || ab.on_own_org(Action::ReadStatistics),
                 index: ab.on_zone(Action::ReadStatistics),
+                evaluation: ab.on_zone(Action::ReadEvaluation) || ab.on_own_org(Action::ReadEvaluation),
                 platform_admin: ab.on_zone(Action::ResetPassword),
                 policies: enterprise || insurer || supervisor,
                 underwriting: ab.on_zone(Action::ReadUnderwritingQueue),

@@ -10,6 +10,7 @@ mod audit;
 mod claims;
 mod consent;
 mod disputes;
+mod evaluation;
 mod home;
 mod index;
 mod jobs;
@@ -40,6 +41,7 @@ pub fn routes() -> axum::Router<AppState> {
         .merge(policies::routes().layer(axum::middleware::from_fn(language)))
         .merge(stats::routes().layer(axum::middleware::from_fn(language)))
         .merge(index::routes().layer(axum::middleware::from_fn(language)))
+        .merge(evaluation::routes().layer(axum::middleware::from_fn(language)))
         .merge(registered::routes().layer(axum::middleware::from_fn(language)))
         .merge(claims::routes().layer(axum::middleware::from_fn(language)))
         .merge(disputes::routes().layer(axum::middleware::from_fn(language)))

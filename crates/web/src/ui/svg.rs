@@ -342,6 +342,60 @@ pub fn profile(items: &[(String, f64, f64)], legend: (&str, &str)) -> String {
     s
 }
 
+/// A strip of scores on a 0–100 axis, one dot each, and one marked (the viewer's own).
+pub fn strip(scores: &[f64], mine: Option<f64>, legend: (&str, &str)) -> String {
+    let (left, width, height) = (20.0, 470.0, 86.0);
+    let plot_w = width - 2.0 * left;
+    let x = |v: f64| left + v.clamp(0.0, 100.0) / 100.0 * plot_w;
+    let mut s = format!(
+        "<svg role=\"img\" viewBox=\"0 0 {width} {height}\" width=\"100%\" style=\"max-width:{width}px\" xmlns=\"http://www.w3.org/2000/svg\">"
+    );
+    let _ = write!(
+        s,
+        "<circle cx=\"{a}\" cy=\"10\" r=\"5\" fill=\"#7aa6d6\"/><text x=\"{at}\" y=\"14\" font-size=\"12\">{l0}</text>",
+        a = left + 5.0,
+        at = left + 14.0,
+        l0 = esc(legend.0),
+    );
+    if mine.is_some() {
+        let _ = write!(
+            s,
+            "<circle cx=\"{b}\" cy=\"10\" r=\"6\" fill=\"#c2571a\"/><text x=\"{bt}\" y=\"14\" font-size=\"12\">{l1}</text>",
+            b = left + 150.0,
+            bt = left + 160.0,
+            l1 = esc(legend.1),
+        );
+    }
+    let _ = write!(
+        s,
+        "<line x1=\"{left}\" y1=\"50\" x2=\"{r}\" y2=\"50\" stroke=\"#9aa5b1\"/>",
+        r = left + plot_w
+    );
+    for t in [0.0, 25.0, 50.0, 75.0, 100.0] {
+        let _ = write!(
+            s,
+            "<line x1=\"{tx:.1}\" y1=\"46\" x2=\"{tx:.1}\" y2=\"54\" stroke=\"#9aa5b1\"/><text x=\"{tx:.1}\" y=\"72\" font-size=\"11\" fill=\"#5f6b7a\" text-anchor=\"middle\">{t}</text>",
+            tx = x(t),
+        );
+    }
+    for v in scores.iter().filter(|v| v.is_finite()) {
+        let _ = write!(
+            s,
+            "<circle cx=\"{cx:.1}\" cy=\"38\" r=\"6\" fill=\"#7aa6d6\" fill-opacity=\"0.7\"><title>{v:.1}</title></circle>",
+            cx = x(*v)
+        );
+    }
+    if let Some(m) = mine.filter(|m| m.is_finite()) {
+        let _ = write!(
+            s,
+            "<circle cx=\"{cx:.1}\" cy=\"38\" r=\"7\" fill=\"#c2571a\"><title>{m:.1}</title></circle>",
+            cx = x(m)
+        );
+    }
+    s.push_str("</svg>");
+    s
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

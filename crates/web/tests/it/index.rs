@@ -216,3 +216,32 @@ async fn the_index_runs_from_its_page_and_the_api_with_its_files() {
 fn operator() -> kebao_service::authz::Actor {
     kebao_service::authz::Actor::System { name: "test".into() }
 }
+
+#[tokio::test]
+async fn institutions_see_their_evaluation_and_the_zone_sees_all() {
+    let app = app().await;
+    let mut z = Client::new(&app);
+    z.login("reviewer", PW).await;
+    let page = z.get("/zone/evaluation?year=2026").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let t = page.text();
+    assert!(t.contains("机构服务评价") && t.contains("汉江银行光谷支行") && t.contains("保险法"), "{t}");
+    assert!(t.contains("评分方法") && t.contains("未达标"), "{t}");
+    let x = z.get("/zone/evaluation.xlsx?year=2026").await;
+    let sheet = tabular::read(&x.body, Format::Xlsx).unwrap();
+    assert!(sheet.rows.iter().any(|r| r[1] == "汉江银行光谷支行"), "{:?}", sheet.rows);
+    let bad = z.get("/zone/evaluation?year=abc").await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // The bank's officer: its own standing and where it sits, no other names.
+    let mut b = Client::new(&app);
+    b.login("banker", PW).await;
+    let t = b.get("/zone/evaluation?year=2026").await.text();
+    assert!(t.contains("汉江银行光谷支行") && t.contains("不显示名称"), "{t}");
+    let api = b.token("banker").await;
+    let j = b.get_auth("/api/v1/evaluation?year=2026", &api).await.json();
+    assert_eq!(j["standings"].as_array().unwrap().len(), 1, "{j}");
+    assert_eq!(j["standings"][0]["kind"], "bank");
+    let mut e = Client::new(&app);
+    e.login("ent.admin", PW).await;
+    assert_eq!(e.get("/zone/evaluation").await.status, StatusCode::FORBIDDEN);
+}

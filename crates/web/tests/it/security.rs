@@ -118,6 +118,7 @@ const ROUTE_SCOPES: &[(&str, Option<&str>)] = &[
     ("/api/v1/index/runs/{id}", None),
     ("/api/v1/index/runs/{id}/files/{name}", None),
     ("/api/v1/index/statistics", None),
+    ("/api/v1/evaluation", None),
     ("/api/v1/subsidy/programmes", None),
     ("/api/v1/subsidy/calendar", None),
     ("/api/v1/subsidy/programmes/{id}/offers", None),
