@@ -730,3 +730,65 @@ impl Service {
         Ok(IndustryStageGrid { rows, cols, written_fen, enterprises })
     }
 }
+
+/// Premium written by product class, quarter by quarter: the eight quarters up to the chosen
+/// period's last (none after today's), in the chosen insurer's scope.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ClassTrend {
+    /// The quarters, earliest first: (code, Chinese label, English label).
+    pub quarters: Vec<(String, String, String)>,
+    /// The classes: (code, Chinese label, English label).
+    pub classes: Vec<(String, String, String)>,
+    /// Premium written (fen) per class, per quarter.
+    pub written_fen: Vec<Vec<i64>>,
+}
+
+impl Service {
+    /// See [`ClassTrend`]; the same access as the report.
+    pub async fn stats_class_trend(&self, actor: &Actor, q: &StatsQuery) -> Result<ClassTrend> {
+        let today = self.today();
+        let end = q.period.last_day().min(today);
+        let mut quarters: Vec<Period> = Vec::new();
+        let (mut y, mut n) = (end.year(), (u8::from(end.month()) - 1) / 3 + 1);
+        for _ in 0..8 {
+            quarters.push(Period::Quarter(y, n));
+            if n == 1 {
+                (y, n) = (y - 1, 4);
+            } else {
+                n -= 1;
+            }
+            if y < kebao_domain::stats::MIN_YEAR {
+                break;
+            }
+        }
+        quarters.reverse();
+        let mut classes: Vec<(String, String, String)> = Vec::new();
+        let mut columns: Vec<HashMap<String, i64>> = Vec::new();
+        for p in &quarters {
+            let part1 = StatsQuery {
+                period: *p,
+                part: Part::Products,
+                by: Breakdown::Class,
+                insurer_id: q.insurer_id.clone(),
+            };
+            let r = self.stats_report(actor, &part1).await?;
+            let mut col = HashMap::new();
+            for row in r.rows.iter().filter(|r| r.depth == 0) {
+                if !classes.iter().any(|c| c.0 == row.key) {
+                    classes.push((row.key.clone(), row.label_zh.clone(), row.label_en.clone()));
+                }
+                col.insert(row.key.clone(), row.measures.written_fen);
+            }
+            columns.push(col);
+        }
+        let written_fen = classes
+            .iter()
+            .map(|(k, _, _)| columns.iter().map(|c| c.get(k).copied().unwrap_or(0)).collect())
+            .collect();
+        Ok(ClassTrend {
+            quarters: quarters.iter().map(|p| (p.code(), p.label_zh(), p.label_en())).collect(),
+            classes,
+            written_fen,
+        })
+    }
+}

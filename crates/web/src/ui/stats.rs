@@ -20,6 +20,7 @@ pub fn routes() -> Router<AppState> {
         .route("/zone/statistics", get(stats_page))
         .route("/zone/statistics.xlsx", get(stats_xlsx))
         .route("/zone/statistics/grid.xlsx", get(grid_xlsx))
+        .route("/zone/statistics/classes.xlsx", get(classes_xlsx))
         .route("/zone/targets", get(targets_page))
 }
 
@@ -59,6 +60,11 @@ struct StatsTpl {
     /// The grid as a table: the columns' labels, then (row label, cells "premium · enterprises").
     grid_cols: Vec<String>,
     grid_rows: Vec<(String, Vec<String>)>,
+    /// Premium written by class over eight quarters: the chart, then the table's headings and
+    /// rows (class, 10k yuan per quarter).
+    class_chart: String,
+    class_cols: Vec<String>,
+    class_rows: Vec<(String, Vec<String>)>,
 }
 
 fn cells(m: &Measures) -> Vec<String> {
@@ -204,6 +210,31 @@ async fn stats_page(
     tpl.park_query = encode(&by_park);
     tpl.grid_cols = grid_cols;
     tpl.grid_rows = grid_rows;
+    let trend = st.svc.stats_class_trend(&s.actor, &q).await.map_err(fail)?;
+    let wan = |f: i64| (f as f64 / 1_000_000.0 * 100.0).round() / 100.0;
+    const COLOURS: [&str; 6] = ["#2f6fb8", "#7aa6d6", "#c2571a", "#e8a33d", "#4f9a6b", "#8a6bb8"];
+    let cats: Vec<String> = trend.quarters.iter().map(|(_, zh, en)| tr.t(zh, en).to_owned()).collect();
+    let series: Vec<(String, Vec<f64>, &str)> = trend
+        .classes
+        .iter()
+        .zip(&trend.written_fen)
+        .enumerate()
+        .map(|(i, ((_, zh, en), v))| {
+            (
+                tr.t(zh, en).to_owned(),
+                v.iter().map(|f| wan(*f)).collect(),
+                COLOURS.get(i % COLOURS.len()).copied().unwrap_or("#2f6fb8"),
+            )
+        })
+        .collect();
+    tpl.class_chart = if trend.written_fen.iter().flatten().all(|v| *v == 0) {
+        String::new()
+    } else {
+        super::svg::stacked(&cats, &series, tr.t(" 万元", " ×10k yuan"))
+    };
+    tpl.class_cols = cats;
+    tpl.class_rows =
+        series.iter().map(|(n, v, _)| (n.clone(), v.iter().map(|x| format!("{x:.2}")).collect())).collect();
     Ok(html(&tpl))
 }
 
@@ -318,11 +349,42 @@ fn page(
         park_query: String::new(),
         grid_cols: Vec::new(),
         grid_rows: Vec::new(),
+        class_chart: String::new(),
+        class_cols: Vec::new(),
+        class_rows: Vec::new(),
         c,
     }
 }
 
 /// The industry × stage grid as a workbook: premium written and enterprises, one row per industry.
+/// Premium written by product class over the eight quarters up to the period, as a workbook.
+async fn classes_xlsx(
+    State(st): State<AppState>,
+    Authed { s, tr, .. }: Authed,
+    Query(raw): Query<HashMap<String, String>>,
+) -> Page {
+    let fail = |e: ServiceError| error_page(tr, super::kit::chrome_blank(tr), e);
+    let q = query_of(&st, &raw).map_err(|i| fail(ServiceError::Invalid(i)))?;
+    let t = st.svc.stats_class_trend(&s.actor, &q).await.map_err(fail)?;
+    let mut headers = vec!["产品类别 Class".to_owned()];
+    headers.extend(
+        t.quarters.iter().map(|(_, zh, en)| format!("{zh} 保费收入(元) — {en} premium written (yuan)")),
+    );
+    let rows = t
+        .classes
+        .iter()
+        .zip(&t.written_fen)
+        .map(|((_, zh, en), v)| {
+            let mut row = vec![format!("{zh} {en}")];
+            row.extend(v.iter().map(|f| Money::from_fen(*f).to_yuan_string()));
+            row
+        })
+        .collect();
+    let table = kebao_service::tabular::Table { headers, rows };
+    let file = format!("kebao-classes-by-quarter-{}.xlsx", q.period.code());
+    super::policies::xlsx_response(&table, "classes by quarter", &file, tr)
+}
+
 async fn grid_xlsx(
     State(st): State<AppState>,
     Authed { s, tr, .. }: Authed,

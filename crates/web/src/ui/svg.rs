@@ -396,6 +396,73 @@ pub fn strip(scores: &[f64], mine: Option<f64>, legend: (&str, &str)) -> String 
     s
 }
 
+/// Stacked vertical bars: one bar per category, one segment per series (each series a colour),
+/// the total written above each bar.
+pub fn stacked(categories: &[String], series: &[(String, Vec<f64>, &str)], unit: &str) -> String {
+    let totals: Vec<f64> = (0..categories.len())
+        .map(|i| series.iter().map(|s| s.1.get(i).copied().unwrap_or(0.0).max(0.0)).sum())
+        .collect();
+    let max = totals.iter().copied().fold(0.0f64, f64::max).max(1.0);
+    let legend_rows = series.len().div_ceil(2);
+    let (width, left, bottom) = (560.0, 56.0, 30.0);
+    let top = 14.0 + legend_rows as f64 * 18.0 + 14.0;
+    let plot_h = 200.0;
+    let height = top + plot_h + bottom;
+    let slot = (width - left - 10.0) / categories.len().max(1) as f64;
+    let bar_w = slot * 0.6;
+    let mut s = format!(
+        "<svg role=\"img\" viewBox=\"0 0 {width} {height}\" width=\"100%\" style=\"max-width:{width}px\" xmlns=\"http://www.w3.org/2000/svg\">"
+    );
+    for (k, (name, _, colour)) in series.iter().enumerate() {
+        let x = left + (k % 2) as f64 * 250.0;
+        let y = 6.0 + (k / 2) as f64 * 18.0;
+        let _ = write!(
+            s,
+            "<rect x=\"{x}\" y=\"{y}\" width=\"12\" height=\"12\" fill=\"{colour}\"/><text x=\"{tx}\" y=\"{ty}\" font-size=\"12\">{n}</text>",
+            tx = x + 16.0,
+            ty = y + 10.0,
+            n = esc(name)
+        );
+    }
+    let _ = write!(
+        s,
+        "<text x=\"{x}\" y=\"{y}\" font-size=\"11\" fill=\"#5f6b7a\" text-anchor=\"end\">{m}</text><line x1=\"{left}\" y1=\"{b}\" x2=\"{width}\" y2=\"{b}\" stroke=\"#d9dee5\"/>",
+        x = left - 6.0,
+        y = top + 8.0,
+        m = esc(&format!("{max:.0}{unit}")),
+        b = top + plot_h,
+    );
+    for (i, cat) in categories.iter().enumerate() {
+        let x = left + i as f64 * slot + (slot - bar_w) / 2.0;
+        let mut y = top + plot_h;
+        for (name, values, colour) in series {
+            let v = values.get(i).copied().unwrap_or(0.0).max(0.0);
+            let h = v / max * plot_h;
+            if h > 0.0 {
+                y -= h;
+                let _ = write!(
+                    s,
+                    "<rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{bar_w:.1}\" height=\"{h:.1}\" fill=\"{colour}\"><title>{c} · {n}: {v}{u}</title></rect>",
+                    c = esc(cat),
+                    n = esc(name),
+                    u = esc(unit),
+                );
+            }
+        }
+        let total = totals.get(i).copied().unwrap_or(0.0);
+        let _ = write!(
+            s,
+            "<text x=\"{cx:.1}\" y=\"{ty:.1}\" font-size=\"11\" fill=\"#1f2933\" text-anchor=\"middle\">{total}</text><text x=\"{cx:.1}\" y=\"{ly}\" font-size=\"11\" fill=\"#5f6b7a\" text-anchor=\"middle\">{c}</text>",
+            cx = x + bar_w / 2.0,
+            ty = y - 4.0,
+            ly = top + plot_h + 18.0,
+            c = esc(cat),
+        );
+    }
+    s.push_str("</svg>");
+    s
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -1090,6 +1090,18 @@ async fn endorse_coinsure_cancel_refund_renew_and_the_zone_overview() {
     assert!(page.contains("生命周期阶段") && page.contains("<svg"), "{page}");
     assert!(page.contains("id=\"grid\"") && page.contains("产业 × 生命周期阶段"), "{page}");
     assert!(page.contains("id=\"parks\"") && page.contains("未登记园区"), "{page}");
+    // Premium written by class over the last eight quarters: the chart, its table, its workbook;
+    // the quarters add up to the year's Part 1 premium.
+    assert!(page.contains("id=\"classes\"") && page.contains("2026年第4季度"), "{page}");
+    let x = z.get("/zone/statistics/classes.xlsx?period=2026").await;
+    assert_eq!(x.status, StatusCode::OK);
+    let t = kebao_service::tabular::read(&x.body, kebao_service::tabular::Format::Xlsx).unwrap();
+    assert_eq!(t.headers.len(), 9, "a class column and eight quarters: {:?}", t.headers);
+    assert!(t.headers[8].starts_with("2026年第4季度"), "{:?}", t.headers);
+    let in_2026: f64 = t.rows.iter().flat_map(|r| r[5..9].iter()).map(|c| c.parse::<f64>().unwrap()).sum();
+    let year = c.get_auth("/api/v1/statistics/nfra?period=2026&part=1", &zone).await.json();
+    let written: f64 = year["total"]["premium_written_yuan"].as_str().unwrap().parse().unwrap();
+    assert!((in_2026 - written).abs() < 0.005, "{in_2026} against {written}");
     let x = z.get("/zone/statistics/grid.xlsx?period=2026").await;
     assert_eq!(x.status, StatusCode::OK);
     let t = kebao_service::tabular::read(&x.body, kebao_service::tabular::Format::Xlsx).unwrap();
