@@ -30,6 +30,7 @@ struct StandardRow {
 }
 
 struct Cell {
+    heading: String,
     value: String,
     met: bool,
     none: bool,
@@ -141,6 +142,7 @@ fn blocks(tr: super::kit::Tr, e: &Evaluation) -> Vec<KindBlock> {
                         .iter()
                         .zip(&standards)
                         .map(|(f, s)| Cell {
+                            heading: tr.pick(s.name_zh.clone(), s.name_en.clone()),
                             value: fmt(f.value, &tr.pick(s.unit_zh.clone(), s.unit_en.clone())),
                             met: f.met,
                             none: f.value.is_none(),

@@ -213,7 +213,8 @@ async fn stats_page(
     let trend = st.svc.stats_class_trend(&s.actor, &q).await.map_err(fail)?;
     let wan = |f: i64| (f as f64 / 1_000_000.0 * 100.0).round() / 100.0;
     const COLOURS: [&str; 6] = ["#2f6fb8", "#7aa6d6", "#c2571a", "#e8a33d", "#4f9a6b", "#8a6bb8"];
-    let cats: Vec<String> = trend.quarters.iter().map(|(_, zh, en)| tr.t(zh, en).to_owned()).collect();
+    // The chart's axis takes the short codes (2026Q3); the table the full labels.
+    let cats: Vec<String> = trend.quarters.iter().map(|(code, _, _)| code.clone()).collect();
     let series: Vec<(String, Vec<f64>, &str)> = trend
         .classes
         .iter()
@@ -232,7 +233,7 @@ async fn stats_page(
     } else {
         super::svg::stacked(&cats, &series, tr.t(" 万元", " ×10k yuan"))
     };
-    tpl.class_cols = cats;
+    tpl.class_cols = trend.quarters.iter().map(|(_, zh, en)| tr.t(zh, en).to_owned()).collect();
     tpl.class_rows =
         series.iter().map(|(n, v, _)| (n.clone(), v.iter().map(|x| format!("{x:.2}")).collect())).collect();
     Ok(html(&tpl))

@@ -452,7 +452,7 @@ pub fn stacked(categories: &[String], series: &[(String, Vec<f64>, &str)], unit:
         let total = totals.get(i).copied().unwrap_or(0.0);
         let _ = write!(
             s,
-            "<text x=\"{cx:.1}\" y=\"{ty:.1}\" font-size=\"11\" fill=\"#1f2933\" text-anchor=\"middle\">{total}</text><text x=\"{cx:.1}\" y=\"{ly}\" font-size=\"11\" fill=\"#5f6b7a\" text-anchor=\"middle\">{c}</text>",
+            "<text x=\"{cx:.1}\" y=\"{ty:.1}\" font-size=\"11\" fill=\"#1f2933\" text-anchor=\"middle\">{total:.1}</text><text x=\"{cx:.1}\" y=\"{ly}\" font-size=\"10\" fill=\"#5f6b7a\" text-anchor=\"middle\">{c}</text>",
             cx = x + bar_w / 2.0,
             ty = y - 4.0,
             ly = top + plot_h + 18.0,
