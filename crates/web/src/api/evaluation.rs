@@ -20,7 +20,7 @@ pub struct EvaluationParams {
 
 /// A standard.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct StandardDto {
+pub struct ServiceStandardDto {
     pub id: String,
     /// `insurer` or `bank`.
     pub applies_to: String,
@@ -41,7 +41,7 @@ pub struct StandardDto {
 
 /// One standard's figure for an institution.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct FigureDto {
+pub struct StandardFigureDto {
     pub standard_id: String,
     pub value: Option<f64>,
     pub score: Option<f64>,
@@ -50,14 +50,14 @@ pub struct FigureDto {
 
 /// An institution's standing.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct StandingDto {
+pub struct InstitutionStandingDto {
     pub org_id: String,
     pub name: String,
     pub kind: String,
     pub score: Option<f64>,
     pub rank: Option<usize>,
     pub of: usize,
-    pub figures: Vec<FigureDto>,
+    pub figures: Vec<StandardFigureDto>,
 }
 
 /// A year's evaluation as the caller may see it.
@@ -67,9 +67,9 @@ pub struct EvaluationDto {
     pub version: String,
     pub method_zh: String,
     pub method_en: String,
-    pub standards: Vec<StandardDto>,
+    pub standards: Vec<ServiceStandardDto>,
     /// Every institution (the zone's officers, the regulator) or the caller's own.
-    pub standings: Vec<StandingDto>,
+    pub standings: Vec<InstitutionStandingDto>,
     /// Per kind, every institution's composite score, best first, without names.
     pub distributions: Vec<(String, Vec<f64>)>,
 }
@@ -93,7 +93,7 @@ pub async fn evaluation(
         standards: e
             .standards
             .iter()
-            .map(|x| StandardDto {
+            .map(|x| ServiceStandardDto {
                 id: x.id.clone(),
                 applies_to: x.applies_to.code().to_owned(),
                 name_zh: x.name_zh.clone(),
@@ -112,7 +112,7 @@ pub async fn evaluation(
         standings: e
             .standings
             .into_iter()
-            .map(|r| StandingDto {
+            .map(|r| InstitutionStandingDto {
                 org_id: r.org_id,
                 name: r.name,
                 kind: r.kind.to_owned(),
@@ -122,7 +122,7 @@ pub async fn evaluation(
                 figures: r
                     .figures
                     .into_iter()
-                    .map(|f| FigureDto {
+                    .map(|f| StandardFigureDto {
                         standard_id: f.standard_id,
                         value: f.value,
                         score: f.score,
