@@ -288,7 +288,7 @@ pub async fn run(
 /// A stored run's file: `iMeta.csv`, `iData.csv` or `config.toml` — what `kebao index build`
 /// reads to rebuild the run.
 #[utoipa::path(get, path = "/api/v1/index/runs/{id}/files/{name}", params(("id" = String, Path), ("name" = String, Path)),
-    responses((status = 200, body = String, content_type = "text/plain"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), tag = "index")]
+    responses((status = 200, description = "the file: text/csv (iMeta.csv, iData.csv) or application/toml (config.toml)"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), tag = "index")]
 pub async fn file(
     State(s): State<AppState>,
     SignedIn(actor): SignedIn,
