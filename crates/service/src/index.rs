@@ -24,8 +24,7 @@ use kebao_domain::{FieldError, Invalid};
 use kebao_store::index as store;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The framework as shipped.
 pub const FRAMEWORK: &str = include_str!("../../../data/zone/index.toml");
@@ -874,29 +873,10 @@ impl JobHandler for IndexRunJob {
             let runs = fw.uncertainty.runs;
             let total = i64::try_from(runs).unwrap_or(i64::MAX);
             ctx.progress(0, total, None).await?;
-            let done = Arc::new(AtomicU64::new(0));
-            let stop = Arc::new(AtomicBool::new(false));
-            let (d, s) = (done.clone(), stop.clone());
             let (fw2, inputs2) = (fw.clone(), inputs.clone());
-            let mut work = tokio::task::spawn_blocking(move || {
-                compute(&fw2, &inputs2, &mut |k, _| {
-                    d.store(k as u64, Ordering::Relaxed);
-                    !s.load(Ordering::Relaxed)
-                })
-            });
-            let outcome = loop {
-                tokio::select! {
-                    r = &mut work => break r,
-                    _ = tokio::time::sleep(std::time::Duration::from_millis(500)) => {
-                        let k = i64::try_from(done.load(Ordering::Relaxed)).unwrap_or(0);
-                        if let Err(e) = ctx.progress(k, total, None).await {
-                            stop.store(true, Ordering::Relaxed);
-                            let _ = (&mut work).await;
-                            return Err(e);
-                        }
-                    }
-                }
-            };
+            let outcome = ctx
+                .run_blocking(total, move |at| compute(&fw2, &inputs2, &mut |k, _| at.at(k as u64)))
+                .await?;
             let results = match outcome {
                 Ok(Ok(Some(r))) => r,
                 Ok(Ok(None)) => {

@@ -485,6 +485,51 @@ impl JobContext {
     }
 }
 
+/// Shared with CPU-bound work on a blocking thread: the work stores how far it is in `done`
+/// and stops when `stop` is set.
+#[derive(Debug, Clone, Default)]
+pub struct BlockingProgress {
+    pub done: Arc<std::sync::atomic::AtomicU64>,
+    pub stop: Arc<AtomicBool>,
+}
+
+impl BlockingProgress {
+    /// Records how far the work is; returns whether it should go on.
+    pub fn at(&self, done: u64) -> bool {
+        self.done.store(done, Ordering::Relaxed);
+        !self.stop.load(Ordering::Relaxed)
+    }
+}
+
+impl JobContext {
+    /// Runs CPU-bound `work` on a blocking thread, reporting its progress (of `total`) every
+    /// half second; when the job is to stop (cancelled, lease lost) it tells the work to stop,
+    /// waits for it and returns why. Otherwise the work's outcome (`Err` if it panicked).
+    pub async fn run_blocking<T: Send + 'static>(
+        &mut self,
+        total: i64,
+        work: impl FnOnce(BlockingProgress) -> T + Send + 'static,
+    ) -> std::result::Result<std::result::Result<T, tokio::task::JoinError>, JobStop> {
+        let shared = BlockingProgress::default();
+        let theirs = shared.clone();
+        let mut task = tokio::task::spawn_blocking(move || work(theirs));
+        let outcome = loop {
+            tokio::select! {
+                r = &mut task => break r,
+                _ = tokio::time::sleep(Duration::from_millis(500)) => {
+                    let k = i64::try_from(shared.done.load(Ordering::Relaxed)).unwrap_or(0);
+                    if let Err(e) = self.progress(k, total, None).await {
+                        shared.stop.store(true, Ordering::Relaxed);
+                        let _ = (&mut task).await;
+                        return Err(e);
+                    }
+                }
+            }
+        };
+        Ok(outcome)
+    }
+}
+
 /// Runs queued jobs with the handlers it was given.
 #[derive(Clone)]
 pub struct JobRunner {

@@ -11,8 +11,6 @@ use kebao_domain::{FieldError, Invalid};
 pub use kebao_schemesim::{Distribution, Estimate, Results, MAX_WORK};
 use kebao_schemesim::{Lgd, Params, SimError};
 use kebao_store::loans::{self as loans_store, Party};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
 
 /// The largest pool text a run takes (1 MiB).
 pub const MAX_POOL_TEXT: usize = 1024 * 1024;
@@ -241,31 +239,14 @@ impl JobHandler for SchemeSimulationJob {
                 JobStop::Failed(kebao_domain::job::JobFailure::new(e.message_zh(), e.to_string()))
             })?;
             let params = engine_params(&p, scheme.premium_rate_bp.value);
-            let done = Arc::new(AtomicU64::new(0));
-            let stop = Arc::new(AtomicBool::new(false));
-            let (d, s) = (done.clone(), stop.clone());
             let scheme_id = scheme.id.clone();
-            let mut work = tokio::task::spawn_blocking(move || {
-                kebao_schemesim::simulate(&scheme, &pool, &params, &mut |k, _| {
-                    d.store(k, Ordering::Relaxed);
-                    !s.load(Ordering::Relaxed)
-                })
-            });
             let total = i64::try_from(p.scenarios).unwrap_or(i64::MAX);
-            let outcome = loop {
-                tokio::select! {
-                    r = &mut work => break r,
-                    _ = tokio::time::sleep(std::time::Duration::from_millis(500)) => {
-                        let k = i64::try_from(done.load(Ordering::Relaxed)).unwrap_or(0);
-                        if let Err(e) = ctx.progress(k, total, None).await {
-                            stop.store(true, Ordering::Relaxed);
-                            let _ = (&mut work).await;
-                            return Err(e);
-                        }
-                    }
-                }
-            };
-            let results = match outcome {
+            let outcome = ctx
+                .run_blocking(total, move |at| {
+                    kebao_schemesim::simulate(&scheme, &pool, &params, &mut |k, _| at.at(k))
+                })
+                .await;
+            let results = match outcome? {
                 Ok(Ok(Some(r))) => r,
                 Ok(Ok(None)) => {
                     ctx.check()?;
