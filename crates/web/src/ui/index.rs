@@ -495,12 +495,14 @@ async fn run_page(
             id: u.id.clone(),
             name: tr.pick(u.name_zh.clone(), u.name_en.clone()),
             scores: u.scores.iter().map(|s| fmt(*s, 1)).collect(),
-            interval: format!(
-                "{}–{}（{} {}）",
-                fmt(Some(u.q05), 0),
-                fmt(Some(u.q95), 0),
-                tr.t("中位", "median"),
-                fmt(Some(u.median), 1)
+            interval: tr.pick(
+                format!("{}–{}（中位 {}）", fmt(Some(u.q05), 0), fmt(Some(u.q95), 0), fmt(Some(u.median), 1)),
+                format!(
+                    "{}–{} (median {})",
+                    fmt(Some(u.q05), 0),
+                    fmt(Some(u.q95), 0),
+                    fmt(Some(u.median), 1)
+                ),
             ),
         })
         .collect();

@@ -196,6 +196,26 @@ pub fn tiles(items: &[(String, f64, String)], unit: &str) -> String {
     s
 }
 
+/// A label cut to fit `budget` half-width units (a Chinese character counts two, a Latin
+/// letter one), with an ellipsis when cut.
+fn fit(label: &str, budget: usize) -> String {
+    let width = |c: char| if c.is_ascii() { 1 } else { 2 };
+    if label.chars().map(width).sum::<usize>() <= budget {
+        return label.to_owned();
+    }
+    let mut used = 1;
+    let mut out = String::new();
+    for c in label.chars() {
+        if used + width(c) > budget {
+            break;
+        }
+        used += width(c);
+        out.push(c);
+    }
+    out.push('…');
+    out
+}
+
 /// Rank intervals: one row per unit (best first), the ranks 1…n across, a line over the
 /// 5 %–95 % interval, a dot at the nominal rank and a tick at the median.
 /// `items`: (label, nominal, median, q05, q95); `legend`: the three marks' names.
@@ -241,11 +261,7 @@ pub fn intervals(items: &[(String, f64, f64, f64, f64)], n: usize, legend: (&str
     }
     for (i, (label, nominal, median, q05, q95)) in items.iter().enumerate() {
         let y = top + i as f64 * row + row / 2.0;
-        let short = if label.chars().count() > 10 {
-            format!("{}…", label.chars().take(9).collect::<String>())
-        } else {
-            label.clone()
-        };
+        let short = fit(label, 20);
         let _ = write!(
             s,
             "<text x=\"{lx}\" y=\"{ty}\" text-anchor=\"end\" font-size=\"13\" fill=\"#1f2933\">{l}<title>{full}</title></text>",
@@ -305,11 +321,7 @@ pub fn profile(items: &[(String, f64, f64)], legend: (&str, &str)) -> String {
     );
     for (i, (label, mine, median)) in items.iter().enumerate() {
         let y = top + i as f64 * row;
-        let short = if label.chars().count() > 11 {
-            format!("{}…", label.chars().take(10).collect::<String>())
-        } else {
-            label.clone()
-        };
+        let short = fit(label, 22);
         let _ = write!(
             s,
             "<text x=\"{lx}\" y=\"{ty}\" text-anchor=\"end\" font-size=\"13\" fill=\"#1f2933\">{l}<title>{full}</title></text>\
@@ -473,6 +485,13 @@ mod tests {
         assert!(h.contains("&lt;r&gt;") && h.contains(">2</text>"));
         let t = super::tiles(&[("<p>".into(), 5.0, "3 家".into())], " 万元");
         assert!(t.contains("&lt;p&gt;") && t.contains(">5 万元</text>"));
+    }
+
+    #[test]
+    fn labels_are_cut_by_their_width() {
+        assert_eq!(super::fit("Share of tech enterprises insured", 20), "Share of tech enter…");
+        assert_eq!(super::fit("科技企业投保覆盖率测试", 20), "科技企业投保覆盖率…");
+        assert_eq!(super::fit("赔付率", 20), "赔付率");
     }
 
     #[test]
