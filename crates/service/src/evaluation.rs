@@ -53,11 +53,6 @@ pub struct Evaluation {
     pub zone_wide: bool,
 }
 
-/// Microseconds at the start of a zone day (00:00 in Beijing time).
-fn day_start_us(d: time::Date) -> i64 {
-    kebao_domain::time_zone::to_unix_us(d.midnight().assume_offset(kebao_domain::time_zone::SHANGHAI))
-}
-
 /// The standards as shipped, checked.
 pub fn standards() -> std::result::Result<(String, Vec<Standard>), String> {
     domain::parse(STANDARDS).map_err(|e| e.to_string())
@@ -138,9 +133,7 @@ impl Service {
             }
         };
         let (version, standards) = standards().map_err(ServiceError::Internal)?;
-        let first = time::Date::from_calendar_date(year, time::Month::January, 1).unwrap_or(time::Date::MIN);
-        let last = time::Date::from_calendar_date(year, time::Month::December, 31).unwrap_or(time::Date::MIN);
-        let (from_us, to_us) = (day_start_us(first), day_start_us(last.next_day().unwrap_or(last)));
+        let (first, last, from_us, to_us) = crate::stats::bounds(kebao_domain::stats::Period::Year(year));
         let decided_days = standards.iter().find_map(|s| match s.measure {
             StandardMeasure::ClaimsDecidedWithinDays(d) => Some(d),
             _ => None,

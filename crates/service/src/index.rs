@@ -303,17 +303,6 @@ pub fn compute(
     }))
 }
 
-/// Microseconds at the start of a zone day (00:00 in Beijing time).
-fn day_start_us(d: time::Date) -> i64 {
-    kebao_domain::time_zone::to_unix_us(d.midnight().assume_offset(kebao_domain::time_zone::SHANGHAI))
-}
-
-fn year_days(year: i32) -> (time::Date, time::Date) {
-    let first = time::Date::from_calendar_date(year, time::Month::January, 1).unwrap_or(time::Date::MIN);
-    let last = time::Date::from_calendar_date(year, time::Month::December, 31).unwrap_or(time::Date::MIN);
-    (first, last)
-}
-
 impl Service {
     fn may_read_index(&self, actor: &Actor) -> Result<()> {
         self.require(actor, Action::ReadStatistics, &Resource::Zone, &Basis::None).map(|_| ())
@@ -407,8 +396,7 @@ impl Service {
     /// official statistics, as the run's `iMeta`, `iData` and `config.toml`. Units without any
     /// value and indicators with fewer than two different values are left out, each named.
     pub async fn index_inputs(&self, fw: &IndexFramework, kind: UnitKind, year: i32) -> Result<RunInputs> {
-        let (first, last) = year_days(year);
-        let (from_us, to_us) = (day_start_us(first), day_start_us(last.next_day().unwrap_or(last)));
+        let (first, last, from_us, to_us) = crate::stats::bounds(kebao_domain::stats::Period::Year(year));
         let first_set_types: HashSet<&str> = fw
             .indicators()
             .filter_map(|n| match &n.measure {

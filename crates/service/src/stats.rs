@@ -326,8 +326,14 @@ impl Service {
 }
 
 /// Microseconds at the start of a zone day (00:00 in Beijing time).
-fn day_start_us(d: time::Date) -> i64 {
+pub(crate) fn day_start_us(d: time::Date) -> i64 {
     kebao_domain::time_zone::to_unix_us(d.midnight().assume_offset(kebao_domain::time_zone::SHANGHAI))
+}
+
+/// A period's first and last day, and the microseconds `[from, to)` it spans in zone time.
+pub(crate) fn bounds(p: Period) -> (time::Date, time::Date, i64, i64) {
+    let (first, last) = (p.first_day(), p.last_day());
+    (first, last, day_start_us(first), day_start_us(last.next_day().unwrap_or(last)))
 }
 
 /// The sums per row key (a row key is a path: a class then a type, a head office then a
