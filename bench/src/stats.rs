@@ -12,6 +12,7 @@
 //! policies, claims, ledger accounts and transfers, as the platform writes them) so that a
 //! million policies load in a minute; the report itself runs through `Service::stats_report`.
 
+mod dashboard_part;
 mod index_part;
 mod pg;
 use anyhow::{bail, Context, Result};
@@ -45,6 +46,9 @@ struct Args {
     /// Also run on PostgreSQL (an admin URL where databases may be created).
     #[arg(long)]
     postgres: Option<String>,
+    /// Seconds per dashboard measurement (8 clients reading the statistics page).
+    #[arg(long, default_value_t = 20)]
+    seconds: u64,
 }
 
 const INSURERS: u32 = 7;
@@ -449,11 +453,12 @@ async fn measure(label: &str, url: &str, zone: &Zone, args: &Args, postgres: boo
         Config::default(),
     );
     index_part::measure(&format!("{label} index"), &store, &svc, postgres, args.year, args.runs).await?;
+    dashboard_part::measure(&format!("{label} dashboard"), &svc, args.year, args.seconds).await?;
     store.close().await;
     Ok(())
 }
 
-#[tokio::main(flavor = "current_thread")]
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> Result<()> {
     let args = Args::parse();
     let catalogue = Catalogue::from_toml(CATALOGUE).map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -576,6 +576,21 @@ async fn serve(svc: Service, listen: &str, secure_cookies: bool, web: WebArgs) -
             }
         }
     });
+    // The statistics dashboard's snapshots: the zone's this year computed now, then every
+    // snapshot read in the last hour brought up to date each minute.
+    let stats = svc.clone();
+    tokio::spawn(async move {
+        if let Err(e) = stats.warm_stats_dashboard().await {
+            tracing::warn!(error = %e, "could not compute the statistics dashboard");
+        }
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            if let Err(e) = stats.refresh_stats_snapshots().await {
+                tracing::warn!(error = %e, "could not refresh the statistics snapshots");
+            }
+        }
+    });
     let settings = kebao_web::Settings {
         secure_cookies,
         hsts: web.hsts,

@@ -32,6 +32,7 @@ pub mod registry;
 pub mod retention;
 pub mod scheme_sim;
 pub mod stats;
+pub mod stats_snapshots;
 pub mod subsidies;
 pub mod tabular;
 pub mod transparency;
@@ -256,6 +257,8 @@ pub struct Service {
     pub(crate) password_gate: Arc<auth::PasswordGate>,
     /// The kinds of background job this process runs (`None`: not known here).
     pub(crate) runnable_jobs: Option<Arc<std::collections::HashSet<kebao_domain::job::JobKind>>>,
+    /// The statistics dashboard's snapshots.
+    pub(crate) snapshots: Arc<stats_snapshots::Snapshots>,
 }
 
 /// The zone's catalogue file, embedded.
@@ -294,6 +297,7 @@ impl Service {
             ids: Arc::new(RandomIds),
             config,
             fault_before_event: Arc::new(AtomicBool::new(false)),
+            snapshots: Arc::default(),
         }
     }
 

@@ -18,7 +18,7 @@ use kebao_store::stats::{self as store, EnterpriseDims, Key};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// What a report is asked for.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct StatsQuery {
     pub period: Period,
     pub part: Part,
@@ -234,17 +234,35 @@ impl Service {
         Ok(out)
     }
 
-    /// One report (see the module's words for what it counts).
-    pub async fn stats_report(&self, actor: &Actor, q: &StatsQuery) -> Result<StatsReport> {
+    /// The query as the actor may have it: the insurer reported on filled in (an insurer's
+    /// reader gets its own organisation when it names none) and checked against what the actor
+    /// may see. What the report then counts depends on this query alone.
+    pub(crate) async fn stats_authorise(&self, actor: &Actor, q: &StatsQuery) -> Result<StatsQuery> {
         let scope = self.stats_scope(actor).await?;
         let asked = q.insurer_id.clone().or(scope.clone());
+        let mut tx = self.store.begin_read().await?;
+        let ins = Insurers::new(store::insurers(tx.conn()).await?);
+        drop(tx);
+        ins.chosen(scope.as_deref(), asked.as_deref())?;
+        Ok(StatsQuery { insurer_id: asked, ..q.clone() })
+    }
+
+    /// One report (see the module's words for what it counts).
+    pub async fn stats_report(&self, actor: &Actor, q: &StatsQuery) -> Result<StatsReport> {
+        let q = self.stats_authorise(actor, q).await?;
+        self.stats_report_of(&q).await
+    }
+
+    /// The report for a query [`Service::stats_authorise`] has passed.
+    pub(crate) async fn stats_report_of(&self, q: &StatsQuery) -> Result<StatsReport> {
+        let asked = q.insurer_id.clone();
         let period = q.period;
         let (first, last) = (period.first_day(), period.last_day());
         let from_us = day_start_us(first);
         let to_us = day_start_us(last.next_day().unwrap_or(last));
         let mut tx = self.store.begin_read().await?;
         let ins = Insurers::new(store::insurers(tx.conn()).await?);
-        let members = ins.chosen(scope.as_deref(), asked.as_deref())?;
+        let members = ins.chosen(None, asked.as_deref())?;
         let in_scope = |k: &Key| members.as_ref().is_none_or(|m| m.contains(&k.insurer_id));
         // Distinct enterprises need the policyholder of every policy written; the sums need it
         // only when the rows depend on it.
@@ -680,13 +698,17 @@ impl Service {
     /// report.
     pub async fn stats_grid(&self, actor: &Actor, q: &StatsQuery) -> Result<IndustryStageGrid> {
         // The report's checks (scope, insurer), and its keys per enterprise.
-        let scope = self.stats_scope(actor).await?;
-        let asked = q.insurer_id.clone().or(scope.clone());
+        let q = self.stats_authorise(actor, q).await?;
+        self.stats_grid_of(&q).await
+    }
+
+    /// The grid for a query [`Service::stats_authorise`] has passed.
+    pub(crate) async fn stats_grid_of(&self, q: &StatsQuery) -> Result<IndustryStageGrid> {
         let (first, last) = (q.period.first_day(), q.period.last_day());
         let (from_us, to_us) = (day_start_us(first), day_start_us(last.next_day().unwrap_or(last)));
         let mut tx = self.store.begin_read().await?;
         let ins = Insurers::new(store::insurers(tx.conn()).await?);
-        let members = ins.chosen(scope.as_deref(), asked.as_deref())?;
+        let members = ins.chosen(None, q.insurer_id.as_deref())?;
         let in_scope = |k: &Key| members.as_ref().is_none_or(|m| m.contains(&k.insurer_id));
         let written = store::written(tx.conn(), from_us, to_us).await?;
         let premium = store::premium_written(tx.conn(), store::Grain::Enterprise, from_us, to_us).await?;
@@ -752,49 +774,61 @@ pub struct ClassTrend {
 impl Service {
     /// See [`ClassTrend`]; the same access as the report.
     pub async fn stats_class_trend(&self, actor: &Actor, q: &StatsQuery) -> Result<ClassTrend> {
-        let today = self.today();
-        let end = q.period.last_day().min(today);
-        let mut quarters: Vec<Period> = Vec::new();
-        let (mut y, mut n) = (end.year(), (u8::from(end.month()) - 1) / 3 + 1);
-        for _ in 0..8 {
-            quarters.push(Period::Quarter(y, n));
-            if n == 1 {
-                (y, n) = (y - 1, 4);
-            } else {
-                n -= 1;
-            }
-            if y < kebao_domain::stats::MIN_YEAR {
-                break;
-            }
+        let q = self.stats_authorise(actor, q).await?;
+        let mut reports = Vec::new();
+        for p in trend_quarters(self.today(), q.period) {
+            reports.push((p, self.stats_report_of(&class_query(&q, p)).await?));
         }
-        quarters.reverse();
-        let mut classes: Vec<(String, String, String)> = Vec::new();
-        let mut columns: Vec<HashMap<String, i64>> = Vec::new();
-        for p in &quarters {
-            let part1 = StatsQuery {
-                period: *p,
-                part: Part::Products,
-                by: Breakdown::Class,
-                insurer_id: q.insurer_id.clone(),
-            };
-            let r = self.stats_report(actor, &part1).await?;
-            let mut col = HashMap::new();
-            for row in r.rows.iter().filter(|r| r.depth == 0) {
-                if !classes.iter().any(|c| c.0 == row.key) {
-                    classes.push((row.key.clone(), row.label_zh.clone(), row.label_en.clone()));
-                }
-                col.insert(row.key.clone(), row.measures.written_fen);
-            }
-            columns.push(col);
+        Ok(class_trend(&reports))
+    }
+}
+
+/// The eight quarters up to the period's last (none after today's), earliest first.
+pub(crate) fn trend_quarters(today: time::Date, period: Period) -> Vec<Period> {
+    let end = period.last_day().min(today);
+    let mut quarters: Vec<Period> = Vec::new();
+    let (mut y, mut n) = (end.year(), (u8::from(end.month()) - 1) / 3 + 1);
+    for _ in 0..8 {
+        quarters.push(Period::Quarter(y, n));
+        if n == 1 {
+            (y, n) = (y - 1, 4);
+        } else {
+            n -= 1;
         }
-        let written_fen = classes
-            .iter()
-            .map(|(k, _, _)| columns.iter().map(|c| c.get(k).copied().unwrap_or(0)).collect())
-            .collect();
-        Ok(ClassTrend {
-            quarters: quarters.iter().map(|p| (p.code(), p.label_zh(), p.label_en())).collect(),
-            classes,
-            written_fen,
-        })
+        if y < kebao_domain::stats::MIN_YEAR {
+            break;
+        }
+    }
+    quarters.reverse();
+    quarters
+}
+
+/// Part 1 by class for one quarter, in the query's scope.
+pub(crate) fn class_query(q: &StatsQuery, p: Period) -> StatsQuery {
+    StatsQuery { period: p, part: Part::Products, by: Breakdown::Class, insurer_id: q.insurer_id.clone() }
+}
+
+/// The trend from each quarter's Part 1 report by class.
+pub(crate) fn class_trend(reports: &[(Period, StatsReport)]) -> ClassTrend {
+    let mut classes: Vec<(String, String, String)> = Vec::new();
+    let mut columns: Vec<HashMap<String, i64>> = Vec::new();
+    for (_, r) in reports {
+        let mut col = HashMap::new();
+        for row in r.rows.iter().filter(|r| r.depth == 0) {
+            if !classes.iter().any(|c| c.0 == row.key) {
+                classes.push((row.key.clone(), row.label_zh.clone(), row.label_en.clone()));
+            }
+            col.insert(row.key.clone(), row.measures.written_fen);
+        }
+        columns.push(col);
+    }
+    let written_fen = classes
+        .iter()
+        .map(|(k, _, _)| columns.iter().map(|c| c.get(k).copied().unwrap_or(0)).collect())
+        .collect();
+    ClassTrend {
+        quarters: reports.iter().map(|(p, _)| (p.code(), p.label_zh(), p.label_en())).collect(),
+        classes,
+        written_fen,
     }
 }

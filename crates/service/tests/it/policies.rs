@@ -1426,6 +1426,81 @@ contract!(statistics_reconcile_with_the_events_and_the_ledger, |ctx: Ctx| async 
     assert!(seen.iter().any(|s| *s));
 });
 
+contract!(the_dashboard_s_snapshots_equal_fresh_reports_and_follow_new_records, |ctx: Ctx| async move {
+    use kebao_service::stats::StatsQuery;
+    let Setup { z, uw, other_uw, ins, pid, .. } = setup(&ctx).await;
+    let other = other_uw.org_id().unwrap().to_owned();
+    let q = |yuan: i64| QuoteInput { limit: Money::from_fen(yuan * 100), ..Default::default() };
+    ctx.svc.apply_for_policy(&z.ent_admin, &pid, &q(500_000), "2026-11-28").await.unwrap();
+    let year = StatsQuery::parse("2026", "1", "", "").unwrap();
+    // Everything the page shows equals what the reports compute afresh.
+    let same_as_fresh = |d: kebao_service::stats_snapshots::Dashboard| {
+        let (svc, who, year) = (ctx.svc.clone(), z.regulator.clone(), year.clone());
+        async move {
+            assert_eq!(d.report, svc.stats_report(&who, &year).await.unwrap());
+            assert_eq!(d.grid, svc.stats_grid(&who, &year).await.unwrap());
+            assert_eq!(d.trend, svc.stats_class_trend(&who, &year).await.unwrap());
+            let parks = StatsQuery::parse("2026", "2", "park", "").unwrap();
+            assert_eq!(d.parks, svc.stats_report(&who, &parks).await.unwrap());
+            for (p, total) in &d.quarters {
+                let fresh = svc.stats_report(&who, &StatsQuery { period: *p, ..year.clone() }).await.unwrap();
+                assert_eq!(*total, fresh.total, "{p:?}");
+            }
+            d
+        }
+    };
+    let first = ctx.svc.stats_dashboard(&z.regulator, &year).await.unwrap();
+    assert!(!first.stale);
+    assert_eq!(first.quarters.len(), 4, "the test clock is in the year's last quarter");
+    let first = same_as_fresh(first).await;
+    assert_eq!(first.report.total.policies, 1);
+    // Read again with nothing new: the same snapshot, not stale.
+    let again = ctx.svc.stats_dashboard(&z.regulator, &year).await.unwrap();
+    assert_eq!(
+        (again.as_of_us, again.stale, again.report.total),
+        (first.as_of_us, false, first.report.total)
+    );
+
+    // A new policy: the page at once shows the figures it has, marked as not counting it yet,
+    // while they are computed anew.
+    ctx.clock.advance_us(1_000_000);
+    ctx.svc.apply_for_policy(&z.ent_admin, &pid, &q(200_000), "2026-12-01").await.unwrap();
+    let behind = ctx.svc.stats_dashboard(&z.regulator, &year).await.unwrap();
+    assert!(behind.stale);
+    assert_eq!(behind.report.total.policies, 1);
+    assert_eq!(behind.as_of_us, first.as_of_us);
+    let mut fresh = None;
+    for _ in 0..200 {
+        ctx.svc.refresh_stats_snapshots().await.unwrap();
+        let d = ctx.svc.stats_dashboard(&z.regulator, &year).await.unwrap();
+        if !d.stale {
+            fresh = Some(d);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    let fresh = same_as_fresh(fresh.expect("the snapshots were brought up to date")).await;
+    assert_eq!(fresh.report.total.policies, 2);
+    assert!(fresh.as_of_us > first.as_of_us);
+    // Nothing left to refresh.
+    assert_eq!(ctx.svc.refresh_stats_snapshots().await.unwrap(), 0);
+
+    // Snapshots are read with the reports' access: an insurer sees its own figures (the zone's
+    // snapshot is not handed to it), not another's; an enterprise nothing.
+    let own = ctx.svc.stats_dashboard(&uw, &year).await.unwrap();
+    assert_eq!(own.report.insurer_id.as_deref(), Some(ins.as_str()));
+    assert_eq!(own.report, ctx.svc.stats_report(&uw, &year).await.unwrap());
+    let theirs = StatsQuery { insurer_id: Some(other.clone()), ..year.clone() };
+    assert!(matches!(
+        ctx.svc.stats_dashboard(&uw, &theirs).await,
+        Err(ServiceError::Invalid(i)) if i.0[0].code == "outside_own_organisation"
+    ));
+    assert!(matches!(
+        ctx.svc.stats_dashboard(&z.ent_admin, &year).await,
+        Err(ServiceError::Forbidden { .. })
+    ));
+});
+
 contract!(
     the_zone_s_targets_count_enterprises_cover_and_the_institutions_registered,
     |ctx: Ctx| async move {

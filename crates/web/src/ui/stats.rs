@@ -9,6 +9,7 @@ use axum::extract::{Query, State};
 use axum::routing::get;
 use axum::Router;
 use kebao_domain::stats::{Breakdown, Measures, Part, Period, COLUMNS, LAYOUT_NOTE_EN, LAYOUT_NOTE_ZH};
+use kebao_domain::time_zone::{display_local, from_unix_us};
 use kebao_domain::{Invalid, Money};
 use kebao_service::stats::{StatsQuery, StatsReport};
 use kebao_service::ServiceError;
@@ -54,6 +55,9 @@ struct StatsTpl {
     rows_chart: String,
     definitions: Vec<(String, String)>,
     grid_chart: String,
+    /// When the figures were added up, and whether newer records are being added.
+    as_of: String,
+    stale: bool,
     /// The parks as tiles (Part 2 by park, in the period and scope), and the link to their table.
     park_chart: String,
     park_query: String,
@@ -106,19 +110,14 @@ async fn stats_page(
 ) -> Page {
     let fail = |e: ServiceError| error_page(tr, super::kit::chrome_blank(tr), e);
     let q = query_of(&st, &raw).map_err(|i| fail(ServiceError::Invalid(i)))?;
-    let report = st.svc.stats_report(&s.actor, &q).await.map_err(fail)?;
+    // Every figure from the platform's snapshots (the downloads compute afresh).
+    let d = st.svc.stats_dashboard(&s.actor, &q).await.map_err(fail)?;
+    let report = d.report;
     let choices = st.svc.stats_insurers(&s.actor).await.map_err(fail)?;
     let zone_wide = st.svc.reads_zone_statistics(&s.actor);
-    // The year's four quarters, for the trend (a quarter not yet begun shows as nothing).
     let today = st.svc.today();
-    let mut quarters = Vec::new();
-    for p in Period::quarters(q.period.year()) {
-        if p.first_day() > today {
-            break;
-        }
-        let r = st.svc.stats_report(&s.actor, &StatsQuery { period: p, ..q.clone() }).await.map_err(fail)?;
-        quarters.push((p, r.total));
-    }
+    // The year's quarters up to today's, for the trend.
+    let quarters = d.quarters;
     let trend_chart = if quarters.iter().all(|(_, m)| m.is_empty()) {
         String::new()
     } else {
@@ -156,9 +155,9 @@ async fn stats_page(
         .collect();
     let rows_chart =
         if leaves.is_empty() { String::new() } else { super::svg::hbar(&leaves, tr.t(" 元", " yuan")) };
-    let grid = st.svc.stats_grid(&s.actor, &q).await.map_err(fail)?;
+    let grid = d.grid;
     let by_park = StatsQuery { part: Part::Entities, by: Breakdown::Park, ..q.clone() };
-    let parks = st.svc.stats_report(&s.actor, &by_park).await.map_err(fail)?;
+    let parks = d.parks;
     let park_chart = if parks.total.written_fen == 0 {
         String::new()
     } else {
@@ -210,7 +209,9 @@ async fn stats_page(
     tpl.park_query = encode(&by_park);
     tpl.grid_cols = grid_cols;
     tpl.grid_rows = grid_rows;
-    let trend = st.svc.stats_class_trend(&s.actor, &q).await.map_err(fail)?;
+    tpl.as_of = display_local(from_unix_us(d.as_of_us));
+    tpl.stale = d.stale;
+    let trend = d.trend;
     let wan = |f: i64| (f as f64 / 1_000_000.0 * 100.0).round() / 100.0;
     const COLOURS: [&str; 6] = ["#2f6fb8", "#7aa6d6", "#c2571a", "#e8a33d", "#4f9a6b", "#8a6bb8"];
     // The chart's axis takes the short codes (2026Q3); the table the full labels.
@@ -346,6 +347,8 @@ fn page(
         rows_chart,
         definitions,
         grid_chart: String::new(),
+        as_of: String::new(),
+        stale: false,
         park_chart: String::new(),
         park_query: String::new(),
         grid_cols: Vec::new(),

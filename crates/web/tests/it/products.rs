@@ -1086,6 +1086,8 @@ async fn endorse_coinsure_cancel_refund_renew_and_the_zone_overview() {
             && page.contains("非官方表样"),
         "{page}"
     );
+    // The page says when its figures were taken (the dashboard reads snapshots).
+    assert!(page.contains("id=\"as-of\"") && page.contains("数据截至"), "{page}");
     let page = z.get("/zone/statistics?period=2026&part=2&by=stage").await.text();
     assert!(page.contains("生命周期阶段") && page.contains("<svg"), "{page}");
     assert!(page.contains("id=\"grid\"") && page.contains("产业 × 生命周期阶段"), "{page}");
