@@ -7,7 +7,7 @@
 //! both is exactly what a fresh report would give (every write the statistics count appends an
 //! event). One that no longer matches is shown at once, marked with the time it was taken,
 //! while the platform computes the new one in the background — one computation per figure set
-//! at a time — and `kebao serve` refreshes every snapshot read in the last hour once a minute.
+//! at a time, and one background computation at a time in all — and `kebao serve` refreshes every snapshot read in the last hour once a minute.
 //! A figure set asked for the first time is computed while the reader waits (a second reader
 //! waits for the same computation). Reports, downloads, the API and the command line always
 //! compute afresh.
@@ -59,11 +59,23 @@ struct Entry {
 }
 
 /// The kept snapshots, shared by every clone of the service.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Snapshots {
     entries: Mutex<HashMap<What, Entry>>,
     /// One computation per figure set at a time.
     busy: Mutex<HashMap<What, Arc<tokio::sync::Mutex<()>>>>,
+    /// Background refreshes run one at a time (at most one core of the machine).
+    background: tokio::sync::Semaphore,
+}
+
+impl Default for Snapshots {
+    fn default() -> Self {
+        Snapshots {
+            entries: Mutex::default(),
+            busy: Mutex::default(),
+            background: tokio::sync::Semaphore::new(1),
+        }
+    }
 }
 
 impl Snapshots {
@@ -182,6 +194,8 @@ impl Service {
         let Ok(held) = self.snapshots.gate(what).try_lock_owned() else { return };
         let (svc, what) = (self.clone(), what.clone());
         tokio::spawn(async move {
+            // The semaphore is never closed; a closed one would only mean no turn-taking.
+            let _turn = svc.snapshots.background.acquire().await;
             if let Err(e) = svc.stats_refresh(&what).await {
                 tracing::warn!(error = %e, "a statistics snapshot could not be refreshed");
             }
@@ -198,6 +212,7 @@ impl Service {
             let gate = self.snapshots.gate(&what);
             // A reader's refresh of it is under way: that one will do.
             let Ok(_held) = gate.try_lock() else { continue };
+            let _turn = self.snapshots.background.acquire().await;
             self.stats_refresh(&what).await?;
             done += 1;
         }
