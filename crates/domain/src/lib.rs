@@ -2,6 +2,7 @@
 //! the event-log encoding. No IO, no async, no clock and no randomness: time and ids are
 //! passed in by the caller.
 
+pub mod advisor;
 pub mod attachment;
 pub mod catalogue;
 pub mod claim;

@@ -2,6 +2,7 @@
 //! (in `domain`) → persist → append exactly one event → commit. Reads are authorised
 //! here too; nothing above this crate decides who may see what.
 
+pub mod advisor;
 pub mod attachments;
 pub mod audit;
 pub mod auth;

@@ -6,6 +6,7 @@
 //! at a time (a process-wide mutex, plus `busy_timeout` for other processes); on
 //! PostgreSQL appends serialise on the `event_head` row lock, so the chain never forks.
 
+pub mod advisor;
 pub mod attachments;
 pub mod claims;
 pub mod consents;
@@ -312,6 +313,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (28, "statistics", include_str!("../migrations/sqlite/0028_statistics.sql")),
             (29, "institution_kinds", include_str!("../migrations/sqlite/0029_institution_kinds.sql")),
             (30, "index", include_str!("../migrations/sqlite/0030_index.sql")),
+            (31, "advisor", include_str!("../migrations/sqlite/0031_advisor.sql")),
         ],
         Backend::Postgres => &[
             (1, "registry", include_str!("../migrations/postgres/0001_registry.sql")),
@@ -347,6 +349,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (28, "statistics", include_str!("../migrations/postgres/0028_statistics.sql")),
             (29, "institution_kinds", include_str!("../migrations/postgres/0029_institution_kinds.sql")),
             (30, "index", include_str!("../migrations/postgres/0030_index.sql")),
+            (31, "advisor", include_str!("../migrations/postgres/0031_advisor.sql")),
         ],
     };
     files

@@ -1502,6 +1502,133 @@ contract!(the_dashboard_s_snapshots_equal_fresh_reports_and_follow_new_records, 
 });
 
 contract!(
+    the_advisor_infers_exposures_orders_products_by_its_rule_and_keeps_a_shortlist,
+    |ctx: Ctx| async move {
+        use kebao_domain::advisor::rotation_key;
+        use std::collections::HashMap;
+        let Setup { z, filer, other_uw, pid, .. } = setup(&ctx).await;
+        let other = other_uw.org_id().unwrap().to_owned();
+        let other_filer = user(&ctx.svc, &other, "filer.o", &[Role::ProductFiler]).await;
+        // The same type from the other insurer (open to every stage), and one filed for enterprises
+        // on the market only.
+        let open = publish(
+            &ctx,
+            &z,
+            &other_filer,
+            ProductInput { name: "研发责任险（江城）".into(), ..rd_liability() },
+        )
+        .await;
+        let market_only = publish(
+            &ctx,
+            &z,
+            &filer,
+            ProductInput {
+                name: "上市产品研发责任险".into(),
+                stages: vec!["market".into()],
+                ..rd_liability()
+            },
+        )
+        .await;
+        let v = ctx.svc.advisor(&z.ent_admin).await.unwrap();
+        assert_eq!(v.org_id, z.enterprise);
+        let rd =
+            v.exposures.iter().find(|e| e.id == "rd_product_liability").expect("an R&D-stage enterprise");
+        assert!(!rd.reasons.is_empty());
+        assert!(!v.exposures.iter().any(|e| e.id == "clinical_trials"), "not inferred without an answer");
+        // Every product of the type, each with the enterprise's standing against its eligibility, in
+        // the advisor's order: exposures covered, then the day's rotation — never the price.
+        let ids: Vec<&str> = rd.products.iter().map(|p| p.product_id.as_str()).collect();
+        let mut want = vec![pid.as_str(), open.as_str(), market_only.as_str()];
+        want.sort_by_key(|p| rotation_key(&z.enterprise, ctx.svc.today(), p));
+        assert_eq!(ids, want);
+        let refused = rd.products.iter().find(|p| p.product_id == market_only).unwrap();
+        assert_eq!(refused.not_eligible.len(), 1, "{:?}", refused.not_eligible);
+        assert!(rd
+            .products
+            .iter()
+            .filter(|p| p.product_id != market_only)
+            .all(|p| p.not_eligible.is_empty()));
+
+        // Bad answers are refused naming each, and nothing is saved.
+        let form = |pairs: &[(&str, &str)]| -> HashMap<String, String> {
+            pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        };
+        let before = state(&ctx).await;
+        let bad = ctx
+            .svc
+            .save_advisor_answers(
+                &z.ent_admin,
+                &form(&[("clinical_trials", "perhaps"), ("key_equipment_value", "-1")]),
+            )
+            .await;
+        assert!(matches!(&bad, Err(ServiceError::Invalid(i)) if i.0.len() == 2), "{bad:?}");
+        assert_eq!(state(&ctx).await, before);
+        assert!(ctx.svc.advisor(&z.ent_admin).await.unwrap().answers.is_empty());
+        // Good ones bring the exposures they imply; one no product addresses is a gap.
+        ctx.svc
+            .save_advisor_answers(
+                &z.ent_admin,
+                &form(&[("clinical_trials", "yes"), ("key_equipment_value", "1200000")]),
+            )
+            .await
+            .unwrap();
+        let v = ctx.svc.advisor(&z.ent_admin).await.unwrap();
+        assert_eq!(v.answers.get("key_equipment_value"), Some(&120_000_000));
+        let trials = v.exposures.iter().find(|e| e.id == "clinical_trials").unwrap();
+        assert!(trials.is_gap());
+        assert!(v.exposures.iter().any(|e| e.id == "rd_equipment_damage"));
+
+        // The shortlist: an eligible product under its exposure; not twice, not one the enterprise
+        // is not eligible for, not under an exposure it does not address; nothing changes on a refusal.
+        ctx.svc.shortlist_product(&z.ent_admin, &pid, "rd_product_liability").await.unwrap();
+        ctx.svc.shortlist_product(&z.ent_admin, &open, "rd_product_liability").await.unwrap();
+        let before = state(&ctx).await;
+        assert!(matches!(
+            ctx.svc.shortlist_product(&z.ent_admin, &pid, "rd_product_liability").await,
+            Err(ServiceError::Conflict(_))
+        ));
+        assert!(matches!(
+            ctx.svc.shortlist_product(&z.ent_admin, &market_only, "rd_product_liability").await,
+            Err(ServiceError::Invalid(i)) if i.0[0].code == "not_eligible"
+        ));
+        assert!(matches!(
+            ctx.svc.shortlist_product(&z.ent_admin, &pid, "clinical_trials").await,
+            Err(ServiceError::Invalid(i)) if i.0[0].code == "not_for_exposure"
+        ));
+        assert!(matches!(
+            ctx.svc.shortlist_product(&z.ent_admin, &pid, "no_such_exposure").await,
+            Err(ServiceError::Invalid(i)) if i.0[0].code == "not_an_exposure"
+        ));
+        assert_eq!(state(&ctx).await, before);
+        let v = ctx.svc.advisor(&z.ent_admin).await.unwrap();
+        assert_eq!(v.shortlist.len(), 2);
+        ctx.svc.unlist_product(&z.ent_admin, &open).await.unwrap();
+        assert!(matches!(ctx.svc.unlist_product(&z.ent_admin, &open).await, Err(ServiceError::NotFound)));
+
+        // A policy in force of the type covers the exposure, for the enterprise and in the zone's needs.
+        let q = QuoteInput { limit: Money::from_fen(50_000_000), ..Default::default() };
+        ctx.svc.apply_for_policy(&z.ent_admin, &pid, &q, "2026-11-28").await.unwrap();
+        let v = ctx.svc.advisor(&z.ent_admin).await.unwrap();
+        let rd = v.exposures.iter().find(|e| e.id == "rd_product_liability").unwrap();
+        assert_eq!(rd.covered_by.len(), 1);
+        let needs = ctx.svc.advisor_needs(&z.regulator).await.unwrap();
+        let row = needs.rows.iter().find(|r| r.id == "rd_product_liability").unwrap();
+        assert_eq!((row.enterprises, row.covered, row.shortlisted, row.products), (1, 1, 1, 3));
+        let trials = needs.rows.iter().find(|r| r.id == "clinical_trials").unwrap();
+        assert_eq!((trials.enterprises, trials.covered, trials.products), (1, 0, 0));
+        assert_eq!(needs.enterprises, 1);
+
+        // Only the enterprise's own staff use its advisor; only the zone's readers see the needs.
+        assert!(matches!(ctx.svc.advisor(&z.banker).await, Err(ServiceError::Forbidden { .. })));
+        assert!(matches!(
+            ctx.svc.save_advisor_answers(&other_uw, &form(&[("clinical_trials", "no")])).await,
+            Err(ServiceError::Forbidden { .. })
+        ));
+        assert!(matches!(ctx.svc.advisor_needs(&z.ent_admin).await, Err(ServiceError::Forbidden { .. })));
+    }
+);
+
+contract!(
     the_zone_s_targets_count_enterprises_cover_and_the_institutions_registered,
     |ctx: Ctx| async move {
         let Setup { z, admin, ins, pid, .. } = setup(&ctx).await;

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`, documented by the OpenAPI 3.1 document at
 //! `/api/v1/openapi.json`, which is generated from these handlers and types.
 
+pub(crate) mod advisor;
 pub(crate) mod attachments;
 pub(crate) mod claims;
 pub(crate) mod consent;
@@ -25,7 +26,7 @@ use crate::error::ApiError;
 use crate::AppState;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use axum::Router;
 use serde::de::DeserializeOwned;
 use utoipa::OpenApi;
@@ -113,6 +114,11 @@ pub fn routes() -> Router<AppState> {
         .route("/index/runs/{id}/files/{name}", get(index::file))
         .route("/index/statistics", post(index::import_statistics))
         .route("/evaluation", get(evaluation::evaluation))
+        .route("/advisor", get(advisor::advisor))
+        .route("/advisor/answers", put(advisor::answers))
+        .route("/advisor/shortlist", post(advisor::shortlist))
+        .route("/advisor/shortlist/{product_id}", delete(advisor::unlist))
+        .route("/advisor/needs", get(advisor::needs))
         .route("/subsidy/programmes", get(subsidies::programmes).post(subsidies::load))
         .route("/subsidy/calendar", put(subsidies::calendar))
         .route("/subsidy/programmes/{id}/offers", post(subsidies::offers))
@@ -239,6 +245,7 @@ async fn not_found() -> ApiError {
         claims::download_claim_document, policies::overview, stats::nfra, stats::targets, stats::grid,
         index::framework, index::load_framework, index::runs, index::start, index::run, index::file, index::import_statistics,
         evaluation::evaluation,
+        advisor::advisor, advisor::answers, advisor::shortlist, advisor::unlist, advisor::needs,
         subsidies::programmes, subsidies::load, subsidies::calendar, subsidies::check, subsidies::apply,
         subsidies::list, subsidies::get, subsidies::step, subsidies::object, subsidies::resolve, subsidies::upload,
         subsidies::offers, subsidies::dashboard, subsidies::what_if, subsidies::loan_check, subsidies::loan_apply,

@@ -129,6 +129,8 @@ pub struct UserChrome {
     pub index: bool,
     /// The evaluation of institutions: the zone's officers, the regulator, insurers and banks.
     pub evaluation: bool,
+    /// The risk advisor: an enterprise's own staff.
+    pub advisor: bool,
     pub platform_admin: bool,
     /// The daily pages of this user's roles (the menu shows these only).
     pub policies: bool,
@@ -211,6 +213,7 @@ pub(super) async fn chrome_any(
                 statistics: ab.on_zone(Action::ReadStatistics) || ab.on_own_org(Action::ReadStatistics),
                 index: ab.on_zone(Action::ReadStatistics),
                 evaluation: ab.on_zone(Action::ReadEvaluation) || ab.on_own_org(Action::ReadEvaluation),
+                advisor: ab.on_own_org(Action::UseAdvisor),
                 platform_admin: ab.on_zone(Action::ResetPassword),
                 policies: enterprise || insurer || supervisor,
                 underwriting: ab.on_zone(Action::ReadUnderwritingQueue),

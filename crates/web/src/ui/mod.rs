@@ -6,6 +6,7 @@
 #![allow(clippy::result_large_err, reason = "both sides of a handler result are responses")]
 
 mod account;
+mod advisor;
 mod audit;
 mod claims;
 mod consent;
@@ -42,6 +43,7 @@ pub fn routes() -> axum::Router<AppState> {
         .merge(stats::routes().layer(axum::middleware::from_fn(language)))
         .merge(index::routes().layer(axum::middleware::from_fn(language)))
         .merge(evaluation::routes().layer(axum::middleware::from_fn(language)))
+        .merge(advisor::routes().layer(axum::middleware::from_fn(language)))
         .merge(registered::routes().layer(axum::middleware::from_fn(language)))
         .merge(claims::routes().layer(axum::middleware::from_fn(language)))
         .merge(disputes::routes().layer(axum::middleware::from_fn(language)))
