@@ -49,6 +49,9 @@ struct Args {
     /// Seconds per dashboard measurement (8 clients reading the statistics page).
     #[arg(long, default_value_t = 20)]
     seconds: u64,
+    /// Which stores: sqlite, postgres (with --postgres).
+    #[arg(long, value_delimiter = ',', default_value = "sqlite,postgres")]
+    stores: Vec<String>,
     /// Which measurements: reports, index, dashboard.
     #[arg(long, value_delimiter = ',', default_value = "reports,index,dashboard")]
     parts: Vec<String>,
@@ -490,8 +493,10 @@ async fn main() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("stats.db");
     let url = format!("sqlite://{}", path.display());
-    measure("sqlite", &url, &zone, &args, false).await?;
-    if let Some(admin) = &args.postgres {
+    if args.stores.iter().any(|s| s == "sqlite") {
+        measure("sqlite", &url, &zone, &args, false).await?;
+    }
+    if let Some(admin) = args.postgres.as_ref().filter(|_| args.stores.iter().any(|s| s == "postgres")) {
         let url = pg_database(admin, "kebao_stats_bench").await?;
         measure("postgres", &url, &zone, &args, true).await?;
     }

@@ -120,6 +120,22 @@ impl Run<'_> {
                     self.clock.advance_us(target - now);
                 }
             }
+            Step::AdvisorAnswers { by, answers, shortlist } => {
+                let who = self.actor(by).await?;
+                let form: HashMap<String, String> = answers.clone().into_iter().collect();
+                svc.save_advisor_answers(&who, &form).await?;
+                let view = svc.advisor(&who).await?;
+                for (name, exposure) in shortlist {
+                    let product = view
+                        .exposures
+                        .iter()
+                        .filter(|e| &e.id == exposure)
+                        .flat_map(|e| e.products.iter())
+                        .find(|p| &p.name == name)
+                        .ok_or_else(|| anyhow!("no product `{name}` under the exposure `{exposure}`"))?;
+                    svc.shortlist_product(&who, &product.product_id, exposure).await?;
+                }
+            }
             Step::Qualification { by, kind, from_days, to_days, certificate } => {
                 let who = self.actor(by).await?;
                 let org = self.org_of(by).await?;

@@ -250,17 +250,22 @@ impl Service {
     /// One report (see the module's words for what it counts).
     pub async fn stats_report(&self, actor: &Actor, q: &StatsQuery) -> Result<StatsReport> {
         let q = self.stats_authorise(actor, q).await?;
-        self.stats_report_of(&q).await
+        self.stats_report_of(&q, false).await
     }
 
-    /// The report for a query [`Service::stats_authorise`] has passed.
-    pub(crate) async fn stats_report_of(&self, q: &StatsQuery) -> Result<StatsReport> {
+    /// The report for a query [`Service::stats_authorise`] has passed; `background`: on one
+    /// core (see [`kebao_store::Store::begin_background_read`]).
+    pub(crate) async fn stats_report_of(&self, q: &StatsQuery, background: bool) -> Result<StatsReport> {
         let asked = q.insurer_id.clone();
         let period = q.period;
         let (first, last) = (period.first_day(), period.last_day());
         let from_us = day_start_us(first);
         let to_us = day_start_us(last.next_day().unwrap_or(last));
-        let mut tx = self.store.begin_read().await?;
+        let mut tx = if background {
+            self.store.begin_background_read().await?
+        } else {
+            self.store.begin_read().await?
+        };
         let ins = Insurers::new(store::insurers(tx.conn()).await?);
         let members = ins.chosen(None, asked.as_deref())?;
         let in_scope = |k: &Key| members.as_ref().is_none_or(|m| m.contains(&k.insurer_id));
@@ -699,14 +704,18 @@ impl Service {
     pub async fn stats_grid(&self, actor: &Actor, q: &StatsQuery) -> Result<IndustryStageGrid> {
         // The report's checks (scope, insurer), and its keys per enterprise.
         let q = self.stats_authorise(actor, q).await?;
-        self.stats_grid_of(&q).await
+        self.stats_grid_of(&q, false).await
     }
 
     /// The grid for a query [`Service::stats_authorise`] has passed.
-    pub(crate) async fn stats_grid_of(&self, q: &StatsQuery) -> Result<IndustryStageGrid> {
+    pub(crate) async fn stats_grid_of(&self, q: &StatsQuery, background: bool) -> Result<IndustryStageGrid> {
         let (first, last) = (q.period.first_day(), q.period.last_day());
         let (from_us, to_us) = (day_start_us(first), day_start_us(last.next_day().unwrap_or(last)));
-        let mut tx = self.store.begin_read().await?;
+        let mut tx = if background {
+            self.store.begin_background_read().await?
+        } else {
+            self.store.begin_read().await?
+        };
         let ins = Insurers::new(store::insurers(tx.conn()).await?);
         let members = ins.chosen(None, q.insurer_id.as_deref())?;
         let in_scope = |k: &Key| members.as_ref().is_none_or(|m| m.contains(&k.insurer_id));
@@ -777,7 +786,7 @@ impl Service {
         let q = self.stats_authorise(actor, q).await?;
         let mut reports = Vec::new();
         for p in trend_quarters(self.today(), q.period) {
-            reports.push((p, self.stats_report_of(&class_query(&q, p)).await?));
+            reports.push((p, self.stats_report_of(&class_query(&q, p), false).await?));
         }
         Ok(class_trend(&reports))
     }

@@ -154,24 +154,24 @@ impl Service {
         Ok(Version { events: head.count, today: self.today() })
     }
 
-    async fn stats_compute(&self, what: &What) -> Result<Figures> {
+    async fn stats_compute(&self, what: &What, background: bool) -> Result<Figures> {
         Ok(match what {
-            What::Report(q) => Figures::Report(Arc::new(self.stats_report_of(q).await?)),
-            What::Grid(q) => Figures::Grid(Arc::new(self.stats_grid_of(q).await?)),
+            What::Report(q) => Figures::Report(Arc::new(self.stats_report_of(q, background).await?)),
+            What::Grid(q) => Figures::Grid(Arc::new(self.stats_grid_of(q, background).await?)),
         })
     }
 
-    /// Computes the figure set and keeps it (the caller holds its gate).
-    async fn stats_refresh(&self, what: &What) -> Result<(Figures, i64)> {
+    /// Computes the figure set and keeps it (the caller holds its gate); in the background on
+    /// one core, for a waiting reader with all the store has.
+    async fn stats_refresh(&self, what: &What, background: bool) -> Result<(Figures, i64)> {
         let version = self.stats_version().await?;
         let at = self.now_us();
-        let figures = self.stats_compute(what).await?;
+        let figures = self.stats_compute(what, background).await?;
         self.snapshots.store(what.clone(), figures.clone(), version, at);
         Ok((figures, at))
     }
 
-    async fn stats_snapshot(&self, what: What) -> Result<(Figures, i64, bool)> {
-        let version = self.stats_version().await?;
+    async fn stats_snapshot(&self, what: What, version: Version) -> Result<(Figures, i64, bool)> {
         let read = |svc: &Service| svc.snapshots.read(&what, version, svc.now_us());
         if let Some(hit) = read(self) {
             if !hit.2 {
@@ -185,7 +185,7 @@ impl Service {
         if let Some(hit) = read(self) {
             return Ok((hit.0, hit.1, !hit.2));
         }
-        let (figures, at) = self.stats_refresh(&what).await?;
+        let (figures, at) = self.stats_refresh(&what, false).await?;
         Ok((figures, at, false))
     }
 
@@ -196,7 +196,7 @@ impl Service {
         tokio::spawn(async move {
             // The semaphore is never closed; a closed one would only mean no turn-taking.
             let _turn = svc.snapshots.background.acquire().await;
-            if let Err(e) = svc.stats_refresh(&what).await {
+            if let Err(e) = svc.stats_refresh(&what, true).await {
                 tracing::warn!(error = %e, "a statistics snapshot could not be refreshed");
             }
             drop(held);
@@ -213,7 +213,7 @@ impl Service {
             // A reader's refresh of it is under way: that one will do.
             let Ok(_held) = gate.try_lock() else { continue };
             let _turn = self.snapshots.background.acquire().await;
-            self.stats_refresh(&what).await?;
+            self.stats_refresh(&what, true).await?;
             done += 1;
         }
         Ok(done)
@@ -226,18 +226,19 @@ impl Service {
         q: &StatsQuery,
     ) -> Result<Snapshot<StatsReport>> {
         let q = self.stats_authorise(actor, q).await?;
-        self.report_snapshot(q).await
+        let v = self.stats_version().await?;
+        self.report_snapshot(q, v).await
     }
 
-    async fn report_snapshot(&self, q: StatsQuery) -> Result<Snapshot<StatsReport>> {
-        match self.stats_snapshot(What::Report(q)).await? {
+    async fn report_snapshot(&self, q: StatsQuery, v: Version) -> Result<Snapshot<StatsReport>> {
+        match self.stats_snapshot(What::Report(q), v).await? {
             (Figures::Report(r), as_of_us, stale) => Ok(Snapshot { figures: (*r).clone(), as_of_us, stale }),
             _ => Err(crate::ServiceError::Internal("a report's snapshot holds another figure set".into())),
         }
     }
 
-    async fn grid_snapshot(&self, q: StatsQuery) -> Result<Snapshot<IndustryStageGrid>> {
-        match self.stats_snapshot(What::Grid(q)).await? {
+    async fn grid_snapshot(&self, q: StatsQuery, v: Version) -> Result<Snapshot<IndustryStageGrid>> {
+        match self.stats_snapshot(What::Grid(q), v).await? {
             (Figures::Grid(g), as_of_us, stale) => Ok(Snapshot { figures: (*g).clone(), as_of_us, stale }),
             _ => Err(crate::ServiceError::Internal("a grid's snapshot holds another figure set".into())),
         }
@@ -252,7 +253,9 @@ impl Service {
             as_of_us = as_of_us.min(s_as_of);
             stale |= s_stale;
         };
-        let report = self.report_snapshot(q.clone()).await?;
+        // The records' version once for the page: every figure set is compared with the same.
+        let v = self.stats_version().await?;
+        let report = self.report_snapshot(q.clone(), v).await?;
         note(report.as_of_us, report.stale);
         let today = self.today();
         let mut quarters = Vec::new();
@@ -260,19 +263,19 @@ impl Service {
             if p.first_day() > today {
                 break;
             }
-            let r = self.report_snapshot(StatsQuery { period: p, ..q.clone() }).await?;
+            let r = self.report_snapshot(StatsQuery { period: p, ..q.clone() }, v).await?;
             note(r.as_of_us, r.stale);
             quarters.push((p, r.figures.total));
         }
-        let grid = self.grid_snapshot(q.clone()).await?;
+        let grid = self.grid_snapshot(q.clone(), v).await?;
         note(grid.as_of_us, grid.stale);
         let parks = self
-            .report_snapshot(StatsQuery { part: Part::Entities, by: Breakdown::Park, ..q.clone() })
+            .report_snapshot(StatsQuery { part: Part::Entities, by: Breakdown::Park, ..q.clone() }, v)
             .await?;
         note(parks.as_of_us, parks.stale);
         let mut by_quarter = Vec::new();
         for p in trend_quarters(today, q.period) {
-            let r = self.report_snapshot(class_query(&q, p)).await?;
+            let r = self.report_snapshot(class_query(&q, p), v).await?;
             note(r.as_of_us, r.stale);
             by_quarter.push((p, r.figures));
         }

@@ -81,6 +81,14 @@ pub enum Step {
     AdvanceToNow {
         days_before: u32,
     },
+    /// The user's enterprise answers the risk advisor's questionnaire (question id → answer as
+    /// typed) and keeps the products named (product name, exposure id) on its shortlist.
+    AdvisorAnswers {
+        by: String,
+        answers: std::collections::BTreeMap<String, String>,
+        #[serde(default)]
+        shortlist: Vec<(String, String)>,
+    },
     /// The user's enterprise records a qualification.
     Qualification {
         by: String,
@@ -464,7 +472,8 @@ impl Step {
             UnderwriterAuthority { by, user, .. } => vec![by, user],
             PickProduct { for_user, insurer_of, .. } => vec![for_user, insurer_of],
             Cancel { by, refund_by, .. } => vec![by, refund_by],
-            Qualification { by, .. }
+            AdvisorAnswers { by, .. }
+            | Qualification { by, .. }
             | RevokeConsent { by, .. }
             | CollectionAccount { by, .. }
             | Apply { by, .. }

@@ -637,6 +637,19 @@ impl Store {
         Ok(ReadTx { inner: Inner::Own(inner), backend: self.backend })
     }
 
+    /// A read for work in the background that should leave the machine's other cores to the
+    /// people using it: on PostgreSQL a read-only transaction without parallel query workers
+    /// (one core); on SQLite a plain read (one core already).
+    pub async fn begin_background_read(&self) -> Result<ReadTx> {
+        if self.backend == Backend::Postgres {
+            let mut tx = ReadTx { inner: Inner::Own(self.pool.begin().await?), backend: self.backend };
+            sqlx::query("SET TRANSACTION READ ONLY").execute(tx.conn()).await?;
+            sqlx::query("SET LOCAL max_parallel_workers_per_gather = 0").execute(tx.conn()).await?;
+            return Ok(tx);
+        }
+        self.begin_read().await
+    }
+
     /// A read transaction in which every statement sees the same snapshot (PostgreSQL's
     /// REPEATABLE READ; a SQLite read transaction already does), for verifications that
     /// compare several tables while writers go on.

@@ -59,6 +59,8 @@ struct ExposureRow {
     source: String,
     types: String,
     products: Vec<ProductRow>,
+    /// How many of them the enterprise is eligible for (listed in the table; the others below).
+    eligible: usize,
     covered_by: Vec<(String, String)>,
 }
 
@@ -153,6 +155,7 @@ fn render(c: Chrome, v: &AdvisorView, messages: Vec<String>) -> AdvisorTpl {
                     shortlisted: p.shortlisted,
                 })
                 .collect(),
+            eligible: e.products.iter().filter(|p| p.not_eligible.is_empty()).count(),
             covered_by: e.covered_by.clone(),
         })
         .collect();
