@@ -113,3 +113,92 @@ async fn sign_in_and_open_an_organisation_in_chromium() {
     assert!(d.text("#failures").await.contains("不在本方案补贴范围内"), "{}", d.text("#result").await);
     d.quit().await;
 }
+
+/// Publishes a product of `type_id` for the insurer with USCC number `n`, with a plan that binds
+/// up to 1,000,000 yuan at once; its id.
+async fn published(app: &App, n: u32, insurer: &str, type_id: &str, name: &str) -> String {
+    let op = kebao_service::authz::Actor::System { name: "test".into() };
+    let ins = app.svc.create_org(&op, &org(insurer, n, "insurer")).await.unwrap();
+    let input = kebao_domain::product::ProductInput {
+        type_id: type_id.into(),
+        name: name.into(),
+        coverages: vec![kebao_domain::product::CoverageInput {
+            name: "责任".into(),
+            limit_yuan: "2000000".into(),
+            ..Default::default()
+        }],
+        premium_basis: "limit".into(),
+        contact_name: "王经理".into(),
+        contact_phone: "027-87654321".into(),
+        ..Default::default()
+    };
+    let pid = app.svc.file_product(&op, &ins.id, &input).await.unwrap();
+    let plan: kebao_domain::rating::PlanDoc =
+        serde_json::from_value(json!({"basis": "limit", "base": "0.01",
+        "min_premium_yuan": 500, "underwriting": {"auto_accept_max_limit_yuan": 1000000}}))
+        .unwrap();
+    app.svc.file_rating_plan(&op, &pid, "2026-01-01", plan).await.unwrap();
+    app.svc.submit_product(&op, &pid).await.unwrap();
+    let items: Vec<String> =
+        kebao_domain::product::CHECKLIST.iter().map(|(c, _, _)| (*c).to_owned()).collect();
+    app.svc.set_product_checklist(&op, &pid, &items).await.unwrap();
+    app.svc.review_product(&op, &pid, &kebao_service::products::Review::Approve).await.unwrap();
+    app.svc.publish_product(&op, &pid).await.unwrap();
+    pid
+}
+
+/// The risk advisor as a new user walks it in Chromium (information mode): the questionnaire,
+/// the exposures with their reasons, two insurers' products kept on the shortlist, and from the
+/// shortlist each insurer's own quote page, where the enterprise applies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_advisor_walk_from_the_questionnaire_to_two_applications_in_chromium() {
+    let app = app().await;
+    let a = published(&app, 31, "楚天财产保险股份有限公司湖北分公司", "rd_liability", "楚天研发责任险").await;
+    let b = published(&app, 32, "江城科技保险股份有限公司", "rd_liability", "江城研发责任险").await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let site = format!("http://{}", listener.local_addr().unwrap());
+    let router = app.router.clone();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let Some(d) = Driver::start(1280, 1000).await else { return };
+    d.sign_in(&site, "ent.admin", PW).await;
+    d.go(&format!("{site}/dashboard")).await;
+    d.click("nav a[href='/advisor']").await;
+    assert!(d.wait_for_url("/advisor").await.ends_with("/advisor"));
+    assert!(d.text("#exposures").await.contains("研发产品致第三者损害的赔偿责任"));
+    // The questionnaire: clinical trials, and equipment worth 1.2 million yuan.
+    d.click("#q-clinical_trials option[value=yes]").await;
+    d.type_into("#q-key_equipment_value", "1200000").await;
+    d.click("#answers-submit").await;
+    assert!(d.wait_for_url("/advisor#exposures").await.contains("#exposures"));
+    let exposures = d.text("#exposures").await;
+    assert!(exposures.contains("人体临床试验的受试者损害责任") && exposures.contains("保障缺口"), "{exposures}");
+    assert!(exposures.contains("问卷填报有关键研发设备"), "the reason is shown: {exposures}");
+    // Both insurers' products on the shortlist.
+    for pid in [&a, &b] {
+        d.go(&format!("{site}/advisor")).await;
+        d.click(&format!("#shortlist-{pid}")).await;
+        assert!(d.wait_for_url("/advisor#shortlist").await.contains("#shortlist"));
+    }
+    let list = d.text("#shortlist").await;
+    assert!(list.contains("楚天研发责任险") && list.contains("江城研发责任险"), "{list}");
+    // From the shortlist, each insurer's own quote page; the enterprise applies to each.
+    for pid in [&a, &b] {
+        d.go(&format!("{site}/advisor")).await;
+        d.click(&format!("#quote-{pid}")).await;
+        assert!(d.wait_for_url("/quote").await.contains(&format!("/products/{pid}/quote")));
+        d.type_into("#limit_yuan", "500000").await;
+        d.click("#quote-submit").await;
+        assert!(d.wait_for_url("limit_yuan=500000").await.contains("limit_yuan=500000"));
+        d.click("#apply-form input[name=confirm]").await;
+        d.click("#apply").await;
+        assert!(d.wait_for_url("/policies?done=applied").await.ends_with("/policies?done=applied"));
+    }
+    let ent = app.svc.actor_for(app.svc.find_user("ent.admin").await.unwrap()).await.unwrap();
+    let mut insurers: Vec<String> =
+        app.svc.my_policies(&ent).await.unwrap().into_iter().map(|p| p.product_id).collect();
+    insurers.sort();
+    let mut want = vec![a.clone(), b.clone()];
+    want.sort();
+    assert_eq!(insurers, want, "one application to each insurer, each bound on its own terms");
+    d.quit().await;
+}
