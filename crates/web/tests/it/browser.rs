@@ -171,7 +171,10 @@ async fn the_advisor_walk_from_the_questionnaire_to_two_applications_in_chromium
     d.click("#answers-submit").await;
     assert!(d.wait_for_url("/advisor#exposures").await.contains("#exposures"));
     let exposures = d.text("#exposures").await;
-    assert!(exposures.contains("人体临床试验的受试者损害责任") && exposures.contains("保障缺口"), "{exposures}");
+    assert!(
+        exposures.contains("人体临床试验的受试者损害责任") && exposures.contains("保障缺口"),
+        "{exposures}"
+    );
     assert!(exposures.contains("问卷填报有关键研发设备"), "the reason is shown: {exposures}");
     // Both insurers' products on the shortlist.
     for pid in [&a, &b] {
