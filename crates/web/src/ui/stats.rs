@@ -22,6 +22,7 @@ pub fn routes() -> Router<AppState> {
         .route("/zone/statistics.xlsx", get(stats_xlsx))
         .route("/zone/statistics/grid.xlsx", get(grid_xlsx))
         .route("/zone/statistics/classes.xlsx", get(classes_xlsx))
+        .route("/zone/statistics/quarters.xlsx", get(quarters_xlsx))
         .route("/zone/targets", get(targets_page))
 }
 
@@ -55,6 +56,8 @@ struct StatsTpl {
     rows_chart: String,
     definitions: Vec<(String, String)>,
     grid_chart: String,
+    /// The year's quarters as a table: (quarter, premium written, earned, claims paid) in 10k yuan.
+    quarter_rows: Vec<(String, Vec<String>)>,
     /// When the figures were added up, and whether newer records are being added.
     as_of: String,
     stale: bool,
@@ -118,6 +121,16 @@ async fn stats_page(
     let today = st.svc.today();
     // The year's quarters up to today's, for the trend.
     let quarters = d.quarters;
+    let wan2 = |f: i64| format!("{:.2}", f as f64 / 1_000_000.0);
+    let quarter_rows: Vec<(String, Vec<String>)> = quarters
+        .iter()
+        .map(|(p, m)| {
+            (
+                tr.t(&p.label_zh(), &p.label_en()).to_owned(),
+                vec![wan2(m.written_fen), wan2(m.earned_fen), wan2(m.paid_fen)],
+            )
+        })
+        .collect();
     let trend_chart = if quarters.iter().all(|(_, m)| m.is_empty()) {
         String::new()
     } else {
@@ -209,6 +222,7 @@ async fn stats_page(
     tpl.park_query = encode(&by_park);
     tpl.grid_cols = grid_cols;
     tpl.grid_rows = grid_rows;
+    tpl.quarter_rows = quarter_rows;
     tpl.as_of = display_local(from_unix_us(d.as_of_us));
     tpl.stale = d.stale;
     let trend = d.trend;
@@ -348,6 +362,7 @@ fn page(
         definitions,
         grid_chart: String::new(),
         as_of: String::new(),
+        quarter_rows: Vec::new(),
         stale: false,
         park_chart: String::new(),
         park_query: String::new(),
@@ -387,6 +402,40 @@ async fn classes_xlsx(
     let table = kebao_service::tabular::Table { headers, rows };
     let file = format!("kebao-classes-by-quarter-{}.xlsx", q.period.code());
     super::policies::xlsx_response(&table, "classes by quarter", &file, tr)
+}
+
+/// The year's quarters (the page's trend): every measure of each quarter's report total, in the
+/// chosen part and scope, computed afresh.
+async fn quarters_xlsx(
+    State(st): State<AppState>,
+    Authed { s, tr, .. }: Authed,
+    Query(raw): Query<HashMap<String, String>>,
+) -> Page {
+    let fail = |e: ServiceError| error_page(tr, super::kit::chrome_blank(tr), e);
+    let q = query_of(&st, &raw).map_err(|i| fail(ServiceError::Invalid(i)))?;
+    let today = st.svc.today();
+    let mut headers = vec!["季度 Quarter".to_owned()];
+    headers.extend(COLUMNS.iter().map(|(_, zh, en)| format!("{zh} {en}")));
+    let mut rows = Vec::new();
+    for p in Period::quarters(q.period.year()).into_iter().filter(|p| p.first_day() <= today) {
+        let r = st.svc.stats_report(&s.actor, &StatsQuery { period: p, ..q.clone() }).await.map_err(fail)?;
+        let m = r.total;
+        let y = |f: i64| Money::from_fen(f).to_yuan_string();
+        rows.push(vec![
+            format!("{} {}", p.label_zh(), p.label_en()),
+            m.policies.to_string(),
+            m.enterprises.to_string(),
+            y(m.written_fen),
+            y(m.earned_fen),
+            y(m.cover_fen),
+            m.claims_reported.to_string(),
+            y(m.claimed_fen),
+            y(m.paid_fen),
+        ]);
+    }
+    let table = kebao_service::tabular::Table { headers, rows };
+    let file = format!("kebao-quarters-{}.xlsx", q.period.year());
+    super::policies::xlsx_response(&table, "quarters", &file, tr)
 }
 
 async fn grid_xlsx(

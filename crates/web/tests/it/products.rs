@@ -1104,6 +1104,13 @@ async fn endorse_coinsure_cancel_refund_renew_and_the_zone_overview() {
     let year = c.get_auth("/api/v1/statistics/nfra?period=2026&part=1", &zone).await.json();
     let written: f64 = year["total"]["premium_written_yuan"].as_str().unwrap().parse().unwrap();
     assert!((in_2026 - written).abs() < 0.005, "{in_2026} against {written}");
+    // The year's quarters: the chart's table and its workbook (every measure per quarter).
+    assert!(page.contains("id=\"quarters\""), "{page}");
+    let x = z.get("/zone/statistics/quarters.xlsx?period=2026&part=2").await;
+    assert_eq!(x.status, StatusCode::OK);
+    let t = kebao_service::tabular::read(&x.body, kebao_service::tabular::Format::Xlsx).unwrap();
+    assert_eq!(t.headers.len(), 9, "{:?}", t.headers);
+    assert_eq!(t.rows.len(), 4, "the test clock is in the year's last quarter: {:?}", t.rows);
     let x = z.get("/zone/statistics/grid.xlsx?period=2026").await;
     assert_eq!(x.status, StatusCode::OK);
     let t = kebao_service::tabular::read(&x.body, kebao_service::tabular::Format::Xlsx).unwrap();
