@@ -61,6 +61,15 @@ impl ExposureView {
     }
 }
 
+/// One line of what the registry knows, in both languages.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Known {
+    pub label_zh: String,
+    pub label_en: String,
+    pub value_zh: String,
+    pub value_en: String,
+}
+
 /// What the advisor shows an enterprise.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct AdvisorView {
@@ -68,8 +77,8 @@ pub struct AdvisorView {
     pub org_name: String,
     pub rules_version: String,
     pub confidence: String,
-    /// What the registry knows that the rules read: (Chinese label, English label, value).
-    pub known: Vec<(String, String, String)>,
+    /// What the registry knows that the rules read.
+    pub known: Vec<Known>,
     #[serde(skip)]
     pub questions: Vec<Question>,
     pub answers: BTreeMap<String, i64>,
@@ -144,7 +153,7 @@ impl Service {
         &self,
         tx: &mut impl kebao_store::Conn,
         org: &kebao_domain::org::Organisation,
-    ) -> Result<(Profile, Vec<(String, String, String)>)> {
+    ) -> Result<(Profile, Vec<Known>)> {
         let today = self.today();
         let qualifications: Vec<_> = kebao_store::orgs::qualifications(tx.conn(), &org.id)
             .await?
@@ -154,57 +163,63 @@ impl Service {
             .collect();
         let facts = kebao_store::orgs::facts(tx.conn(), &org.id).await?.into_iter().max_by_key(|f| f.year);
         let mut known = Vec::new();
-        let line = |zh: &str, en: &str, v: String| (zh.to_owned(), en.to_owned(), v);
-        known.push(line(
-            "生命周期阶段",
-            "Life-cycle stage",
-            org.lifecycle_stage.map_or_else(
-                || "未登记 / not registered".into(),
-                |s| format!("{} / {}", s.label_zh(), s.label_en()),
-            ),
-        ));
-        let tags: Vec<String> = org
+        let mut line = |zh: &str, en: &str, vzh: String, ven: String| {
+            known.push(Known {
+                label_zh: zh.to_owned(),
+                label_en: en.to_owned(),
+                value_zh: vzh,
+                value_en: ven,
+            })
+        };
+        match org.lifecycle_stage {
+            Some(s) => line("生命周期阶段", "Life-cycle stage", s.label_zh().into(), s.label_en().into()),
+            None => line("生命周期阶段", "Life-cycle stage", "未登记".into(), "not registered".into()),
+        }
+        let tags: Vec<(String, String)> = org
             .zone_industries
             .iter()
             .map(|t| {
                 self.industries()
                     .tag(t)
-                    .map_or_else(|| t.clone(), |z| format!("{} / {}", z.name_zh, z.name_en))
+                    .map_or_else(|| (t.clone(), t.clone()), |z| (z.name_zh.clone(), z.name_en.clone()))
             })
             .collect();
-        known.push(line(
-            "5+2 产业",
-            "5+2 industries",
-            if tags.is_empty() { "未归入 / none".into() } else { tags.join("；") },
-        ));
-        let quals: Vec<String> =
-            qualifications.iter().map(|q| format!("{} / {}", q.label_zh(), q.label_en())).collect();
-        known.push(line(
-            "有效资质",
-            "Qualifications held",
-            if quals.is_empty() { "无 / none".into() } else { quals.join("；") },
-        ));
+        let join = |v: &[(String, String)], none: (&str, &str), sep: (&str, &str)| -> (String, String) {
+            if v.is_empty() {
+                (none.0.to_owned(), none.1.to_owned())
+            } else {
+                (
+                    v.iter().map(|x| x.0.as_str()).collect::<Vec<_>>().join(sep.0),
+                    v.iter().map(|x| x.1.as_str()).collect::<Vec<_>>().join(sep.1),
+                )
+            }
+        };
+        let (zh, en) = join(&tags, ("未归入", "none"), ("、", ", "));
+        line("5+2 产业", "5+2 industries", zh, en);
+        let quals: Vec<(String, String)> =
+            qualifications.iter().map(|q| (q.label_zh().to_owned(), q.label_en().to_owned())).collect();
+        let (zh, en) = join(&quals, ("无", "none"), ("、", ", "));
+        line("有效资质", "Qualifications held", zh, en);
         match &facts {
             Some(f) => {
                 let intensity =
                     f.rnd_intensity().map_or_else(|| "—".into(), |x| format!("{:.1}%", x * 100.0));
-                known.push(line(
+                let patents = f.patents_granted + f.patents_pending;
+                let export = f64::from(f.export_share_bp) / 100.0;
+                line(
                     "最近年度数据",
                     "Latest yearly facts",
                     format!(
-                        "{} 年：研发强度 {intensity}，员工 {} 人，专利 {} 件，出口占比 {:.1}% / {}: R&D intensity {intensity}, {} staff, {} patents, exports {:.1} %",
-                        f.year,
-                        f.staff,
-                        f.patents_granted + f.patents_pending,
-                        f64::from(f.export_share_bp) / 100.0,
-                        f.year,
-                        f.staff,
-                        f.patents_granted + f.patents_pending,
-                        f64::from(f.export_share_bp) / 100.0
+                        "{} 年：研发强度 {intensity}，员工 {} 人，专利 {patents} 件，出口占比 {export:.1}%",
+                        f.year, f.staff
                     ),
-                ));
+                    format!(
+                        "{}: R&D intensity {intensity}, {} staff, {patents} patents, exports {export:.1} %",
+                        f.year, f.staff
+                    ),
+                );
             }
-            None => known.push(line("最近年度数据", "Latest yearly facts", "未填报 / none reported".into())),
+            None => line("最近年度数据", "Latest yearly facts", "未填报".into(), "none reported".into()),
         }
         let profile = Profile {
             stage: org.lifecycle_stage,

@@ -184,7 +184,11 @@ fn render(c: Chrome, v: &AdvisorView, messages: Vec<String>) -> AdvisorTpl {
         rules_version: v.rules_version.clone(),
         confidence: v.confidence.clone(),
         day: v.day.to_string(),
-        known: v.known.iter().map(|(zh, en, val)| (tr.t(zh, en).to_owned(), val.clone())).collect(),
+        known: v
+            .known
+            .iter()
+            .map(|k| (tr.t(&k.label_zh, &k.label_en).to_owned(), tr.t(&k.value_zh, &k.value_en).to_owned()))
+            .collect(),
         questions,
         answered: v
             .answered_at_us
