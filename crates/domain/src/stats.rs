@@ -155,6 +155,22 @@ pub struct Measures {
 }
 
 impl Measures {
+    /// The figures in [`COLUMNS`] order as plain text (counts, amounts in yuan with two
+    /// decimals, no grouping): for workbooks and the command line.
+    pub fn plain_cells(&self) -> Vec<String> {
+        let y = |f: i64| crate::Money::from_fen(f).to_yuan_string();
+        vec![
+            self.policies.to_string(),
+            self.enterprises.to_string(),
+            y(self.written_fen),
+            y(self.earned_fen),
+            y(self.cover_fen),
+            self.claims_reported.to_string(),
+            y(self.claimed_fen),
+            y(self.paid_fen),
+        ]
+    }
+
     /// Adds another row's sums (not its distinct enterprises, which do not add up).
     pub fn add_sums(&mut self, o: &Measures) {
         self.policies += o.policies;

@@ -3,7 +3,7 @@
 use crate::{cli_error, operator, service, Db};
 use anyhow::{Context, Result};
 use clap::Subcommand;
-use kebao_domain::stats::{Measures, COLUMNS, LAYOUT_NOTE_ZH};
+use kebao_domain::stats::{COLUMNS, LAYOUT_NOTE_ZH};
 use kebao_service::stats::StatsQuery;
 use std::path::PathBuf;
 
@@ -48,20 +48,6 @@ pub enum StatsCommand {
         #[arg(long)]
         json: bool,
     },
-}
-
-fn cells(m: &Measures) -> Vec<String> {
-    let y = |f: i64| kebao_domain::Money::from_fen(f).to_yuan_string();
-    vec![
-        m.policies.to_string(),
-        m.enterprises.to_string(),
-        y(m.written_fen),
-        y(m.earned_fen),
-        y(m.cover_fen),
-        m.claims_reported.to_string(),
-        y(m.claimed_fen),
-        y(m.paid_fen),
-    ]
 }
 
 pub async fn run(cmd: StatsCommand) -> Result<()> {
@@ -126,9 +112,9 @@ pub async fn run(cmd: StatsCommand) -> Result<()> {
             outln!("{}", head.join("\t"));
             for row in &r.rows {
                 let indent = if row.depth == 1 { "  " } else { "" };
-                outln!("{indent}{}\t{}", row.label_zh, cells(&row.measures).join("\t"));
+                outln!("{indent}{}\t{}", row.label_zh, row.measures.plain_cells().join("\t"));
             }
-            outln!("合计\t{}", cells(&r.total).join("\t"));
+            outln!("合计\t{}", r.total.plain_cells().join("\t"));
             Ok(())
         }
         StatsCommand::Targets { db } => {

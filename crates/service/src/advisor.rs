@@ -47,8 +47,8 @@ pub struct ExposureView {
     /// Why it was inferred: (Chinese, English), one per rule that held.
     pub reasons: Vec<(String, String)>,
     pub source: String,
-    /// The catalogue types that address it: (id, name).
-    pub types: Vec<(String, String)>,
+    /// The catalogue types that address it: (id, Chinese name, English name).
+    pub types: Vec<(String, String, String)>,
     pub products: Vec<ProductOption>,
     /// The enterprise's policies in force today of those types: (policy id, number).
     pub covered_by: Vec<(String, String)>,
@@ -316,7 +316,10 @@ impl Service {
                 types: e
                     .products
                     .iter()
-                    .map(|t| (t.clone(), catalogue.get(t).map_or_else(|| t.clone(), |ty| ty.name_zh.clone())))
+                    .map(|t| match catalogue.get(t) {
+                        Some(ty) => (t.clone(), ty.name_zh.clone(), ty.name_en.clone()),
+                        None => (t.clone(), t.clone(), t.clone()),
+                    })
                     .collect(),
                 products,
                 covered_by,

@@ -1,13 +1,14 @@
 //! The statistics dashboard's figures, kept as snapshots the platform brings up to date.
 //!
-//! A report over a million policies takes seconds to add up, and the dashboard shows fifteen
-//! of them (the period's report, its quarters, the industry × stage grid, the parks, eight
+//! A report over a million policies takes seconds to add up, and the dashboard shows about a
+//! dozen (the period's report, its quarters, the industry × stage grid, the parks, eight
 //! quarters by class). So the dashboard reads snapshots: each figure set is kept with the
 //! event log's length and the zone's date it was computed at. A snapshot that still matches
 //! both is exactly what a fresh report would give (every write the statistics count appends an
 //! event). One that no longer matches is shown at once, marked with the time it was taken,
 //! while the platform computes the new one in the background — one computation per figure set
-//! at a time, and one background computation at a time in all — and `kebao serve` refreshes every snapshot read in the last hour once a minute.
+//! at a time, and one background computation at a time in all — and `kebao serve` refreshes
+//! every snapshot read in the last hour once a minute.
 //! A figure set asked for the first time is computed while the reader waits (a second reader
 //! waits for the same computation). Reports, downloads, the API and the command line always
 //! compute afresh.

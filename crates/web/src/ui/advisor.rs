@@ -140,7 +140,7 @@ fn render(c: Chrome, v: &AdvisorView, messages: Vec<String>) -> AdvisorTpl {
             stage: tr.t(e.stage.label_zh(), e.stage.label_en()).to_owned(),
             reasons: e.reasons.iter().map(|(zh, en)| tr.t(zh, en).to_owned()).collect(),
             source: e.source.clone(),
-            types: e.types.iter().map(|(_, n)| n.clone()).collect::<Vec<_>>().join("、"),
+            types: e.types.iter().map(|(_, zh, en)| tr.t(zh, en)).collect::<Vec<_>>().join(tr.t("、", "; ")),
             products: e
                 .products
                 .iter()

@@ -419,19 +419,9 @@ async fn quarters_xlsx(
     let mut rows = Vec::new();
     for p in Period::quarters(q.period.year()).into_iter().filter(|p| p.first_day() <= today) {
         let r = st.svc.stats_report(&s.actor, &StatsQuery { period: p, ..q.clone() }).await.map_err(fail)?;
-        let m = r.total;
-        let y = |f: i64| Money::from_fen(f).to_yuan_string();
-        rows.push(vec![
-            format!("{} {}", p.label_zh(), p.label_en()),
-            m.policies.to_string(),
-            m.enterprises.to_string(),
-            y(m.written_fen),
-            y(m.earned_fen),
-            y(m.cover_fen),
-            m.claims_reported.to_string(),
-            y(m.claimed_fen),
-            y(m.paid_fen),
-        ]);
+        let mut row = vec![format!("{} {}", p.label_zh(), p.label_en())];
+        row.extend(r.total.plain_cells());
+        rows.push(row);
     }
     let table = kebao_service::tabular::Table { headers, rows };
     let file = format!("kebao-quarters-{}.xlsx", q.period.year());
