@@ -2,7 +2,7 @@
 //! the exposures with their reasons and the published products for each, the gaps, and the
 //! enterprise's shortlist; for the zone, the picture of needs with its workbook.
 
-use super::kit::{check_csrf, error_page, form_messages, html, with_status, Authed, Chrome, Page};
+use super::kit::{check_csrf, error_page, form_errors, html, with_status, Authed, Chrome, Page};
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
@@ -38,6 +38,17 @@ struct QuestionRow {
     value: String,
     max: String,
     step: String,
+    /// Why the answer as typed was refused, beside its field.
+    error: String,
+}
+
+/// A refused form shown again: the reasons beside their questions (the others above the
+/// page), and the questionnaire as typed.
+#[derive(Default)]
+struct Refusal {
+    messages: Vec<String>,
+    by_field: HashMap<String, String>,
+    typed: Option<HashMap<String, String>>,
 }
 
 struct ProductRow {
@@ -88,7 +99,7 @@ struct AdvisorTpl {
     messages: Vec<String>,
 }
 
-fn render(c: Chrome, v: &AdvisorView, messages: Vec<String>) -> AdvisorTpl {
+fn render(c: Chrome, v: &AdvisorView, refusal: Refusal) -> AdvisorTpl {
     let tr = c.tr;
     let questions = v
         .questions
@@ -117,9 +128,11 @@ fn render(c: Chrome, v: &AdvisorView, messages: Vec<String>) -> AdvisorTpl {
                 label: tr.t(&q.name_zh, &q.name_en).to_owned(),
                 help: tr.t(&q.help_zh, &q.help_en).to_owned(),
                 yes_no,
-                value,
+                // A refused questionnaire comes back as typed.
+                value: refusal.typed.as_ref().map_or(value, |t| t.get(&q.id).cloned().unwrap_or_default()),
                 max,
                 step,
+                error: refusal.by_field.get(&q.id).cloned().unwrap_or_default(),
             }
         })
         .collect();
@@ -197,34 +210,63 @@ fn render(c: Chrome, v: &AdvisorView, messages: Vec<String>) -> AdvisorTpl {
         gaps: v.exposures.iter().filter(|e| e.is_gap()).count(),
         exposures,
         shortlist,
-        messages,
+        messages: {
+            // A reason about a field the page does not show (an unknown question) goes above.
+            let mut m = refusal.messages.clone();
+            m.extend(
+                refusal
+                    .by_field
+                    .iter()
+                    .filter(|(k, _)| !v.questions.iter().any(|q| &q.id == *k))
+                    .map(|(_, t)| t.clone()),
+            );
+            m
+        },
         c,
     }
 }
 
-async fn show(st: &AppState, c: Chrome, actor: &Actor, messages: Vec<String>) -> Page {
+async fn show(st: &AppState, c: Chrome, actor: &Actor, refusal: Refusal) -> Page {
     let tr = c.tr;
     match st.svc.advisor(actor).await {
         Ok(v) => {
-            let status = if messages.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-            Ok(with_status(status, html(&render(c, &v, messages))))
+            let refused = !refusal.messages.is_empty() || !refusal.by_field.is_empty();
+            let status = if refused { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+            Ok(with_status(status, html(&render(c, &v, refusal))))
         }
         Err(e) => Err(error_page(tr, c, e)),
     }
 }
 
 async fn page(State(st): State<AppState>, Authed { c, s, .. }: Authed) -> Page {
-    show(&st, c, &s.actor, Vec::new()).await
+    show(&st, c, &s.actor, Refusal::default()).await
 }
 
-/// A refused form: the page again with the reasons, or the error page.
-async fn refused(st: &AppState, c: Chrome, actor: &Actor, e: ServiceError) -> Page {
+/// A refused form: the page again with the reasons (each question's beside it), or the error
+/// page. `typed`: the questionnaire as sent.
+async fn refused(
+    st: &AppState,
+    c: Chrome,
+    actor: &Actor,
+    e: ServiceError,
+    typed: Option<HashMap<String, String>>,
+) -> Page {
     let tr = c.tr;
-    match form_messages(tr, e) {
-        Ok(m) => show(st, c, actor, m).await,
-        Err(ServiceError::Conflict(f)) => show(st, c, actor, vec![tr.pick(f.message_zh, f.message_en)]).await,
-        Err(other) => Err(error_page(tr, c, other)),
+    let errors = match form_errors(e) {
+        Ok(errors) => errors,
+        Err(other) => return Err(error_page(tr, c, other)),
+    };
+    let mut refusal = Refusal { typed, ..Refusal::default() };
+    for f in errors {
+        let text = tr.pick(f.message_zh, f.message_en);
+        let beside = refusal.typed.as_ref().is_some_and(|t| t.contains_key(&f.field));
+        if beside && !refusal.by_field.contains_key(&f.field) {
+            refusal.by_field.insert(f.field, text);
+        } else {
+            refusal.messages.push(text);
+        }
     }
+    show(st, c, actor, refusal).await
 }
 
 async fn answers_post(
@@ -236,7 +278,7 @@ async fn answers_post(
     form.remove("csrf");
     match st.svc.save_advisor_answers(&s.actor, &form).await {
         Ok(_) => Ok(Redirect::to("/advisor#exposures").into_response()),
-        Err(e) => refused(&st, c, &s.actor, e).await,
+        Err(e) => refused(&st, c, &s.actor, e, Some(form)).await,
     }
 }
 
@@ -249,7 +291,7 @@ async fn shortlist_post(
     let g = |k: &str| form.get(k).cloned().unwrap_or_default();
     match st.svc.shortlist_product(&s.actor, &g("product"), &g("exposure")).await {
         Ok(()) => Ok(Redirect::to("/advisor#shortlist").into_response()),
-        Err(e) => refused(&st, c, &s.actor, e).await,
+        Err(e) => refused(&st, c, &s.actor, e, None).await,
     }
 }
 
@@ -262,7 +304,7 @@ async fn unlist_post(
     let product = form.get("product").cloned().unwrap_or_default();
     match st.svc.unlist_product(&s.actor, &product).await {
         Ok(()) => Ok(Redirect::to("/advisor#shortlist").into_response()),
-        Err(e) => refused(&st, c, &s.actor, e).await,
+        Err(e) => refused(&st, c, &s.actor, e, None).await,
     }
 }
 
