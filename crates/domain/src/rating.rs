@@ -82,6 +82,22 @@ pub struct PlanDoc {
     /// The insurer's auto-accept, refer and decline rules for applications.
     #[serde(default)]
     pub underwriting: crate::policy::UnderwritingRules,
+    /// How many days a quote under this plan stands (unset: [`DEFAULT_QUOTE_VALID_DAYS`]); it
+    /// lapses sooner when another plan comes into force.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quote_valid_days: Option<u32>,
+}
+
+/// How long a quote stands when the plan does not say.
+pub const DEFAULT_QUOTE_VALID_DAYS: u32 = 30;
+/// The longest a plan may let a quote stand.
+pub const MAX_QUOTE_VALID_DAYS: u32 = 366;
+
+impl PlanDoc {
+    /// How many days a quote under this plan stands.
+    pub fn quote_valid_days(&self) -> u32 {
+        self.quote_valid_days.unwrap_or(DEFAULT_QUOTE_VALID_DAYS)
+    }
 }
 
 /// A checked factor table: the variable, its levels' factors, the default factor.
@@ -166,6 +182,14 @@ impl Plan {
                     "the maximum premium cannot be below the minimum",
                 ));
             }
+        }
+        if doc.quote_valid_days.is_some_and(|d| d == 0 || d > MAX_QUOTE_VALID_DAYS) {
+            c.push(FieldError::new(
+                "quote_valid_days",
+                "range",
+                format!("报价有效期须为 1–{MAX_QUOTE_VALID_DAYS} 天"),
+                format!("a quote's validity must be 1 to {MAX_QUOTE_VALID_DAYS} days"),
+            ));
         }
         check_bands(&mut c, "size_bands", &doc.size_bands);
         check_bands(&mut c, "limit_bands", &doc.limit_bands);
@@ -594,6 +618,7 @@ pub fn from_glm(
         factor_floor: None,
         factor_cap: None,
         underwriting: crate::policy::UnderwritingRules::default(),
+        quote_valid_days: None,
     })
 }
 
@@ -644,6 +669,7 @@ mod tests {
             factor_floor: Some("0.7".into()),
             factor_cap: Some("1.6".into()),
             underwriting: crate::policy::UnderwritingRules::default(),
+            quote_valid_days: None,
         }
     }
 

@@ -71,6 +71,8 @@ pub struct PlanFields {
     /// Blank: no claims count declines.
     pub decline_claims_3y: String,
     pub refer_if_claims: bool,
+    /// Days a quote stands; blank: [`crate::rating::DEFAULT_QUOTE_VALID_DAYS`].
+    pub quote_valid_days: String,
 }
 
 /// A level a variable is known to take, with its labels.
@@ -148,6 +150,7 @@ impl PlanFields {
                 .unwrap_or_default(),
             decline_claims_3y: doc.underwriting.decline_claims_3y.map(|n| n.to_string()).unwrap_or_default(),
             refer_if_claims: doc.underwriting.refer_if_claims,
+            quote_valid_days: doc.quote_valid_days.map(|n| n.to_string()).unwrap_or_default(),
         }
     }
 
@@ -248,6 +251,7 @@ impl PlanFields {
             decline_claims_3y: count(&mut c, "underwriting.decline_claims_3y", &self.decline_claims_3y),
             refer_if_claims: self.refer_if_claims,
         };
+        let quote_valid_days = count(&mut c, "quote_valid_days", &self.quote_valid_days);
         c.finish()?;
         let doc = PlanDoc {
             basis: basis.unwrap_or(RateBasis::Limit),
@@ -261,6 +265,7 @@ impl PlanFields {
             factor_floor: opt(&self.factor_floor),
             factor_cap: opt(&self.factor_cap),
             underwriting,
+            quote_valid_days,
         };
         match Plan::parse(doc) {
             Ok(plan) => Ok(plan.doc),
@@ -398,6 +403,7 @@ mod tests {
                 decline_claims_3y: Some(3),
                 refer_if_claims: true,
             },
+            quote_valid_days: None,
         }
     }
 

@@ -55,6 +55,7 @@ pub(crate) fn demo_plan(
             decline_claims_3y: Some(4),
             refer_if_claims: true,
         },
+        quote_valid_days: None,
     }
 }
 

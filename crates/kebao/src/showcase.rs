@@ -136,6 +136,23 @@ impl Run<'_> {
                     svc.shortlist_product(&who, &product.product_id, exposure).await?;
                 }
             }
+            Step::NameBroker { by, broker, licence_no, from_days, to_days } => {
+                let who = self.actor(by).await?;
+                let (org_id, _) = svc
+                    .intermediaries(&who)
+                    .await?
+                    .into_iter()
+                    .find(|(_, name)| name == broker)
+                    .ok_or_else(|| anyhow!("no verified intermediary `{broker}`"))?;
+                let today = svc.today();
+                let input = kebao_service::advisor_broker::BrokerInput {
+                    org_id,
+                    licence_no: licence_no.clone(),
+                    valid_from: (today + time::Duration::days(*from_days)).to_string(),
+                    valid_to: (today + time::Duration::days(*to_days)).to_string(),
+                };
+                svc.name_advisor_broker(&who, &input).await?;
+            }
             Step::Qualification { by, kind, from_days, to_days, certificate } => {
                 let who = self.actor(by).await?;
                 let org = self.org_of(by).await?;

@@ -6,7 +6,9 @@
 //! come by how many of the enterprise's exposures their type addresses, then in a rotation seeded
 //! by the enterprise and the day. See `docs/advisor.md`.
 
+use crate::advisor_broker::{Broker, BundleDraft, BundleView, QuoteLine};
 use crate::authz::{org_resource, Action, Actor, Basis, Resource};
+use crate::subsidies::{Hypothetical, SubsidyEstimate};
 use crate::{Result, Service, ServiceError};
 use kebao_domain::advisor::{self as domain, Answers, Profile, Question, Rules};
 use kebao_domain::event::EventDraft;
@@ -34,7 +36,16 @@ pub struct ProductOption {
     /// Why the enterprise is outside the product's filed eligibility (empty: it is inside).
     pub not_eligible: Vec<(String, String)>,
     pub shortlisted: bool,
+    /// What the subsidy programmes in force would give for the reference policy
+    /// ([`REFERENCE_PREMIUM_YUAN`], [`REFERENCE_COVER_YUAN`]): an estimate.
+    pub estimates: Vec<SubsidyEstimate>,
 }
+
+/// The reference policy the information mode estimates subsidies for (no insurer's price is
+/// shown there): this premium …
+pub const REFERENCE_PREMIUM_YUAN: i64 = 10_000;
+/// … for this sum insured (or limit), starting today for the product's term.
+pub const REFERENCE_COVER_YUAN: i64 = 1_000_000;
 
 /// One exposure inferred for the enterprise.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -88,6 +99,17 @@ pub struct AdvisorView {
     pub day: time::Date,
     /// The shortlist: (product id, exposure id) in the order kept.
     pub shortlist: Vec<(String, String)>,
+    /// Broker mode: the licensed broker operating the advisor (none: information mode).
+    pub broker: Option<Broker>,
+    /// A broker the zone named whose licence is not valid today (the advisor is back in
+    /// information mode until the zone acts).
+    pub broker_unlicensed: Option<Broker>,
+    /// Broker mode: the quotes obtained and not yet applied for, newest first.
+    pub quotes: Vec<QuoteLine>,
+    /// Broker mode: the bundle being put together.
+    pub bundle: Option<BundleDraft>,
+    /// The bundles applied for, newest first.
+    pub bundles: Vec<BundleView>,
 }
 
 /// The zone's picture of needs: per exposure, how many enterprises have it, how many of them
@@ -262,6 +284,34 @@ impl Service {
             qualifications: profile.qualifications.clone(),
         };
         let listed: HashSet<&str> = shortlist.iter().map(|l| l.product_id.as_str()).collect();
+        // The subsidy estimate for the reference policy, once per product type and term.
+        let mut kinds: Vec<(String, u16)> = published
+            .iter()
+            .filter(|it| inferred.iter().any(|i| i.exposure.products.contains(&it.product.type_id)))
+            .map(|it| (it.product.type_id.clone(), it.version.content.term_months))
+            .collect();
+        kinds.sort();
+        kinds.dedup();
+        kinds.retain(|(_, months)| kebao_domain::policy::cover_period(today, *months, today).is_ok());
+        let hypotheticals: Vec<Hypothetical> = kinds
+            .iter()
+            .filter_map(|(t, months)| {
+                let period = kebao_domain::policy::cover_period(today, *months, today).ok()?;
+                Some(Hypothetical {
+                    product_type: t.clone(),
+                    premium_fen: REFERENCE_PREMIUM_YUAN * 100,
+                    sum_insured_fen: REFERENCE_COVER_YUAN * 100,
+                    limit_fen: REFERENCE_COVER_YUAN * 100,
+                    start: period.start,
+                    end: period.end,
+                })
+            })
+            .collect();
+        let mut tx = self.store.begin_read().await?;
+        let estimated = self.estimate_subsidies(&mut tx, &org, &hypotheticals).await?;
+        drop(tx);
+        let estimates: HashMap<(&str, u16), &Vec<SubsidyEstimate>> =
+            kinds.iter().zip(estimated.iter()).map(|(k, e)| ((k.0.as_str(), k.1), e)).collect();
         let in_force: Vec<&kebao_domain::policy::Policy> = policies
             .iter()
             .filter(|p| {
@@ -291,6 +341,10 @@ impl Service {
                         covers: covers.get(it.product.type_id.as_str()).copied().unwrap_or(0),
                         not_eligible,
                         shortlisted: listed.contains(it.product.id.as_str()),
+                        estimates: estimates
+                            .get(&(it.product.type_id.as_str(), it.version.content.term_months))
+                            .map(|e| (*e).clone())
+                            .unwrap_or_default(),
                     }
                 })
                 .collect();
@@ -328,7 +382,23 @@ impl Service {
         // By exposure: grouped by stage in the life cycle's order, the file's order within.
         exposures
             .sort_by_key(|e| LifecycleStage::ALL.iter().position(|s| *s == e.stage).unwrap_or(usize::MAX));
+        let named = self.advisor_broker().await?;
+        let (broker, broker_unlicensed) = match named {
+            Some(b) if b.licensed_on(today) => (Some(b), None),
+            Some(b) => (None, Some(b)),
+            None => (None, None),
+        };
+        let keys: Vec<(String, String, String, bool)> = exposures
+            .iter()
+            .map(|e| (e.id.clone(), e.name_zh.clone(), e.name_en.clone(), !e.covered_by.is_empty()))
+            .collect();
+        let (quotes, bundle, bundles) = self.advisor_quotes(&org.id, &keys).await?;
         Ok(AdvisorView {
+            bundle: broker.as_ref().map(|_| bundle),
+            broker,
+            broker_unlicensed,
+            quotes,
+            bundles,
             org_id: org.id.clone(),
             org_name: org.name.clone(),
             rules_version: rules.version.clone(),

@@ -3,6 +3,7 @@
 //! here too; nothing above this crate decides who may see what.
 
 pub mod advisor;
+pub mod advisor_broker;
 pub mod attachments;
 pub mod audit;
 pub mod auth;

@@ -64,6 +64,13 @@ pub(crate) fn accounts(insurer: &str, policy: &str) -> (String, String, String) 
     )
 }
 
+/// An application rated by its insurer's plan and decided by its rules, before it is stored.
+pub(crate) struct RatedApplication {
+    pub row: Application,
+    pub quote: crate::rating::QuoteView,
+    pub decision: Decision,
+}
+
 impl Service {
     /// An enterprise applies for a published product at the insurer's quote. The insurer's
     /// rules decide at once: accept (and bind), refer to an underwriter, or decline.
@@ -105,13 +112,31 @@ impl Service {
         renewal_of: Option<String>,
         subject: &Subject,
     ) -> Result<Application> {
+        let mut rated =
+            self.rate_application(actor, product_id, input, start_date, renewal_of, subject).await?;
+        let mut tx = self.store.begin_write().await?;
+        let draft = self.store_application(&mut tx, actor, &mut rated).await?;
+        self.finish(tx, draft).await?;
+        Ok(rated.row)
+    }
+
+    /// An application rated by its insurer's plan and decided by its rules, not yet stored.
+    pub(crate) async fn rate_application(
+        &self,
+        actor: &Actor,
+        product_id: &str,
+        input: &QuoteInput,
+        start_date: Date,
+        renewal_of: Option<String>,
+        subject: &Subject,
+    ) -> Result<RatedApplication> {
         let user = actor.user().ok_or(ServiceError::Unauthenticated("sign in first"))?;
         let start = start_date.to_string();
         let q = self.quote(actor, product_id, input, Some(&start)).await?;
         let CoverPeriod { end, .. } = cover_period(start_date, q.content.term_months, self.today())?;
         let decision = q.underwriting.decide(input.limit, input.claims_3y);
         let now = self.now_us();
-        let mut row = Application {
+        let row = Application {
             id: self.new_id(),
             product_id: product_id.to_owned(),
             product_version: q.product_version,
@@ -130,10 +155,25 @@ impl Service {
             decided_by: None,
             decided_at_us: None,
             created_at_us: now,
-            renewal_of: renewal_of.clone(),
+            renewal_of,
             subject: subject.clone(),
         };
-        let mut tx = self.store.begin_write().await?;
+        Ok(RatedApplication { row, quote: q, decision })
+    }
+
+    /// Stores a rated application in the caller's write transaction: checks the renewal and
+    /// the eligibility again, binds an accepted one, gives a referred one to an underwriter;
+    /// the event to record with it.
+    pub(crate) async fn store_application(
+        &self,
+        tx: &mut kebao_store::Tx,
+        actor: &Actor,
+        rated: &mut RatedApplication,
+    ) -> Result<EventDraft> {
+        let RatedApplication { row, quote: q, decision } = rated;
+        let renewal_of = row.renewal_of.clone();
+        let product_id = row.product_id.clone();
+        let now = row.created_at_us;
         if let Some(old) = &renewal_of {
             // The renewed policy is checked again, locked, in the write transaction: a
             // cancellation or another renewal committed since the caller's read is seen.
@@ -149,19 +189,19 @@ impl Service {
                 )));
             }
         }
-        self.check_eligibility(&mut tx, &row.enterprise_id, &q.content.eligibility).await?;
+        self.check_eligibility(tx, &row.enterprise_id, &q.content.eligibility).await?;
         let mut number = None;
-        match &decision {
+        match &*decision {
             Decision::Accept => {
                 row.status = row.status.apply(ApplicationStep::Accept).map_err(ServiceError::Conflict)?;
                 row.decided_by = Some("rules:auto_accept".into());
                 row.decided_at_us = Some(now);
-                store::insert_application(tx.conn(), &row).await?;
-                number = Some(self.bind(&mut tx, &mut row, &q.content, "rules:auto_accept").await?);
+                store::insert_application(tx.conn(), row).await?;
+                number = Some(self.bind(tx, row, &q.content, "rules:auto_accept").await?);
             }
             Decision::Refer(reasons) => {
                 row.reasons = reasons.clone();
-                store::insert_application(tx.conn(), &row).await?;
+                store::insert_application(tx.conn(), row).await?;
                 todos::add_todo(
                     tx.conn(),
                     &Todo {
@@ -192,7 +232,7 @@ impl Service {
                 row.reasons = reasons.clone();
                 row.decided_by = Some("rules:decline".into());
                 row.decided_at_us = Some(now);
-                store::insert_application(tx.conn(), &row).await?;
+                store::insert_application(tx.conn(), row).await?;
             }
         }
         let draft = EventDraft::new(
@@ -202,8 +242,7 @@ impl Service {
             serde_json::json!({"product": product_id, "status": row.status.code(), "premium_fen": row.premium.fen(),
                 "plan_version": row.plan_version, "reasons": row.reasons, "policy": number, "renewal_of": renewal_of}),
         );
-        self.finish(tx, draft).await?;
-        Ok(row)
+        Ok(draft)
     }
 
     /// Whether the actor's enterprise may apply for a product of this content today: the

@@ -29,6 +29,8 @@ pub struct QuoteView {
     pub content: kebao_domain::product::ProductContent,
     pub product_version: i64,
     pub insurer_id: String,
+    /// Days a quote under the plan stands (the plan's filing setting).
+    pub quote_valid_days: u32,
 }
 
 impl Service {
@@ -232,6 +234,7 @@ impl Service {
         let plan = Plan::parse(row.doc.clone())?;
         let quote = plan.quote(input)?;
         Ok(QuoteView {
+            quote_valid_days: row.doc.quote_valid_days(),
             underwriting: row.doc.underwriting.clone(),
             product_version: pv,
             insurer_id: p.insurer_id.clone(),

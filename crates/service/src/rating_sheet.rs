@@ -21,7 +21,7 @@ const COLUMNS: [(&str, &str); 5] = [
 ];
 
 /// The items of the plan: (code, Chinese, English, note in Chinese, note in English).
-const ITEMS: [(&str, &str, &str, &str, &str); 11] = [
+const ITEMS: [(&str, &str, &str, &str, &str); 12] = [
     (
         "basis",
         "计费基础",
@@ -67,6 +67,7 @@ const ITEMS: [(&str, &str, &str, &str, &str); 11] = [
         "blank: claims never decline",
     ),
     ("refer_if_claims", "有出险即转人工核保", "Refer if any claim", "是 或 否", "yes or no"),
+    ("quote_valid_days", "报价有效期（天）", "Quote valid for (days)", "留空为 30 天", "blank: 30 days"),
     (
         "band",
         "分档",
@@ -135,6 +136,7 @@ pub fn write(f: &PlanFields, industries: &IndustryMap) -> Result<Vec<u8>, String
         ("factor_cap", &f.factor_cap),
         ("auto_accept_max_limit_yuan", &f.auto_accept_max_limit_yuan),
         ("decline_claims_3y", &f.decline_claims_3y),
+        ("quote_valid_days", &f.quote_valid_days),
     ] {
         push(code, String::new(), String::new(), v.clone(), None);
     }
@@ -275,6 +277,7 @@ pub fn read(bytes: &[u8], industries: &IndustryMap) -> Result<(PlanFields, Vec<(
                 "factor_cap" => f.factor_cap = v,
                 "underwriting.auto_accept_max_limit_yuan" => f.auto_accept_max_limit_yuan = v,
                 "underwriting.decline_claims_3y" => f.decline_claims_3y = v,
+                "quote_valid_days" => f.quote_valid_days = v,
                 _ => {}
             }
         };
@@ -289,6 +292,7 @@ pub fn read(bytes: &[u8], industries: &IndustryMap) -> Result<(PlanFields, Vec<(
             "auto_accept_max_limit_yuan" | "decline_claims_3y" => {
                 scalar(&mut f, &mut at, &format!("underwriting.{code}"), value)
             }
+            "quote_valid_days" => scalar(&mut f, &mut at, "quote_valid_days", value),
             "refer_if_claims" => {
                 let v = value.to_lowercase();
                 f.refer_if_claims = matches!(v.as_str(), "是" | "yes" | "是 yes" | "true" | "1" | "y");
@@ -427,6 +431,7 @@ mod tests {
                 decline_claims_3y: None,
                 refer_if_claims: true,
             },
+            quote_valid_days: None,
         }
     }
 

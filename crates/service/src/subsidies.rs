@@ -1976,3 +1976,157 @@ impl Service {
         Ok(out)
     }
 }
+
+/// A policy the enterprise does not hold yet (the advisor's estimate).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hypothetical {
+    pub product_type: String,
+    pub premium_fen: i64,
+    /// Sum insured, or the limit where the cover has none.
+    pub sum_insured_fen: i64,
+    pub limit_fen: i64,
+    pub start: Date,
+    pub end: Date,
+}
+
+/// What a programme in force would give for a hypothetical policy: an estimate, never a
+/// promise (the programme's own caveat goes with it).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SubsidyEstimate {
+    pub programme_id: String,
+    pub programme_version: u32,
+    pub name_zh: String,
+    pub name_en: String,
+    /// The programme's caveat (e.g. an example from elsewhere, not a rule of this zone).
+    pub label_zh: String,
+    pub label_en: String,
+    /// The confidence of the programme's numbers, in words.
+    pub confidence_zh: String,
+    pub confidence_en: String,
+    /// The estimated amount (none: the enterprise would not qualify, see `reasons`).
+    pub amount_fen: Option<i64>,
+    /// Why it would not qualify, in both languages.
+    pub reasons: Vec<(String, String)>,
+}
+
+impl Service {
+    /// Runs the subsidy engine over hypothetical policies of an enterprise: for each, every
+    /// programme version in force on its start whose product groups take its type (loan
+    /// programmes aside). The enterprise's own record counts as it would for a real policy
+    /// (qualifications, industries, registration, grants already counted against the yearly
+    /// cap, bans, the budget left); the policy is assumed to be its first year of cover, paid
+    /// in full, naming the insured object and beneficiary the programme asks for, with a
+    /// purchase contract equal to the limit.
+    pub(crate) async fn estimate_subsidies(
+        &self,
+        tx: &mut impl kebao_store::Conn,
+        org: &kebao_domain::org::Organisation,
+        policies: &[Hypothetical],
+    ) -> Result<Vec<Vec<SubsidyEstimate>>> {
+        let programmes = {
+            let stored = store::programmes(tx.conn()).await?;
+            if stored.is_empty() {
+                parse_programmes(SHIPPED)?
+            } else {
+                stored
+            }
+        };
+        let today = self.today();
+        let quals = orgs::qualifications(tx.conn(), &org.id).await?;
+        let mine = store::list(tx.conn(), Some(&org.id)).await?;
+        let mut ids: Vec<&str> =
+            programmes.iter().filter(|p| p.loan.is_none()).map(|p| p.id.as_str()).collect();
+        ids.dedup();
+        let mut bans: BTreeMap<String, Option<Date>> = BTreeMap::new();
+        let mut budgets: BTreeMap<(String, u32), Option<i64>> = BTreeMap::new();
+        let mut out = Vec::with_capacity(policies.len());
+        for h in policies {
+            let mut estimates = Vec::new();
+            let mut seen: Vec<&str> = Vec::new();
+            for id in &ids {
+                if seen.contains(id) {
+                    continue;
+                }
+                seen.push(id);
+                let Some(prog) = kebao_domain::subsidy::version_for(&programmes, id, h.start, today) else {
+                    continue;
+                };
+                if prog.group_of(&h.product_type).is_none() {
+                    continue;
+                }
+                let cap_year = match prog.cap_year {
+                    CapYear::PolicyStart => h.start.year(),
+                    CapYear::Application => today.year(),
+                };
+                let granted_in_cap_year_fen: i64 = mine
+                    .iter()
+                    .filter(|a| a.programme_id == prog.id && a.counts() && a.cap_year == cap_year)
+                    .map(|a| a.amount.fen())
+                    .sum();
+                let banned_until = match bans.get(&prog.id) {
+                    Some(b) => *b,
+                    None => {
+                        let b = store::ban(tx.conn(), &org.id, &prog.id).await?;
+                        bans.insert(prog.id.clone(), b);
+                        b
+                    }
+                };
+                let key = (prog.id.clone(), prog.version);
+                let budget_left_fen = match budgets.get(&key) {
+                    Some(b) => *b,
+                    None => {
+                        let b = self.budget_left(tx, prog).await?;
+                        budgets.insert(key, b);
+                        b
+                    }
+                };
+                let case = Case {
+                    product_type: h.product_type.clone(),
+                    premium_invoiced_fen: h.premium_fen,
+                    premium_paid_fen: h.premium_fen,
+                    sum_insured_fen: h.sum_insured_fen,
+                    limit_fen: h.limit_fen,
+                    policy_start: Some(h.start),
+                    policy_end: Some(h.end),
+                    applied_on: Some(today),
+                    qualifications: quals.iter().map(|(_, q)| (q.kind, q.valid_from, q.valid_to)).collect(),
+                    industries: org.zone_industries.clone(),
+                    uscc: org.uscc.clone(),
+                    object_kind: prog.object_kinds.first().copied(),
+                    beneficiary_named: true,
+                    year_of_cover: 1,
+                    continuous: false,
+                    cumulative_premium_fen: h.premium_fen,
+                    granted_in_cap_year_fen,
+                    budget_left_fen,
+                    stacked: false,
+                    national_in_group_fen: None,
+                    contract_amount_fen: Some(h.limit_fen.max(h.sum_insured_fen)),
+                    related_party: false,
+                    already_compensated: false,
+                    compensated_under: Vec::new(),
+                    banned_until,
+                    loan: None,
+                };
+                let (amount_fen, reasons) = match assess(prog, &case) {
+                    Ok(g) => (Some(g.amount_fen), Vec::new()),
+                    Err(fs) => (None, fs.into_iter().map(|f| (f.reason_zh, f.reason_en)).collect()),
+                };
+                estimates.push(SubsidyEstimate {
+                    programme_id: prog.id.clone(),
+                    programme_version: prog.version,
+                    name_zh: prog.name_zh.clone(),
+                    name_en: prog.name_en.clone(),
+                    label_zh: prog.label_zh.clone(),
+                    label_en: prog.label_en.clone(),
+                    confidence_zh: prog.confidence.label_zh().to_owned(),
+                    confidence_en: prog.confidence.label_en().to_owned(),
+                    amount_fen,
+                    reasons,
+                });
+            }
+            out.push(estimates);
+        }
+        Ok(out)
+    }
+}

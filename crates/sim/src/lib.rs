@@ -411,13 +411,15 @@ pub fn generate(opts: &Options, industries: &IndustryMap) -> Zone {
     // up in the zone, and the kinds of those already listed, each with its establishment date.
     orgs.push(institution(next(), "光谷保险科技有限公司", "service_body", "91", None));
     orgs.push(institution(next(), "东湖科技保险研究院", "service_body", "52", None));
+    // A licensed insurance broker the zone names to operate the risk advisor (broker mode).
+    orgs.push(institution(next(), "光谷保险经纪有限公司", "service_body", "91", None));
     for (k, row) in orgs.iter_mut().enumerate() {
         let name = row.org.name.as_str();
         let kind = if name.ends_with("东湖支公司") || name.ends_with("光谷支公司") {
             "specialist_branch"
         } else {
             match name {
-                "楚天保险公估有限公司" => "intermediary",
+                "楚天保险公估有限公司" | "光谷保险经纪有限公司" => "intermediary",
                 "光谷保险科技有限公司" => "insurtech",
                 "东湖科技保险研究院" => "research_body",
                 "东湖科技保险纠纷调解中心" | "东湖知识产权服务中心" | "光谷信用评级有限公司" => {

@@ -89,6 +89,15 @@ pub enum Step {
         #[serde(default)]
         shortlist: Vec<(String, String)>,
     },
+    /// The zone names a registered insurance intermediary (by name) as the advisor's broker,
+    /// its licence valid from `from_days` to `to_days` around today.
+    NameBroker {
+        by: String,
+        broker: String,
+        licence_no: String,
+        from_days: i64,
+        to_days: i64,
+    },
     /// The user's enterprise records a qualification.
     Qualification {
         by: String,
@@ -473,6 +482,7 @@ impl Step {
             PickProduct { for_user, insurer_of, .. } => vec![for_user, insurer_of],
             Cancel { by, refund_by, .. } => vec![by, refund_by],
             AdvisorAnswers { by, .. }
+            | NameBroker { by, .. }
             | Qualification { by, .. }
             | RevokeConsent { by, .. }
             | CollectionAccount { by, .. }

@@ -7,6 +7,7 @@
 //! PostgreSQL appends serialise on the `event_head` row lock, so the chain never forks.
 
 pub mod advisor;
+pub mod advisor_broker;
 pub mod attachments;
 pub mod claims;
 pub mod consents;
@@ -314,6 +315,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (29, "institution_kinds", include_str!("../migrations/sqlite/0029_institution_kinds.sql")),
             (30, "index", include_str!("../migrations/sqlite/0030_index.sql")),
             (31, "advisor", include_str!("../migrations/sqlite/0031_advisor.sql")),
+            (32, "advisor_broker", include_str!("../migrations/sqlite/0032_advisor_broker.sql")),
         ],
         Backend::Postgres => &[
             (1, "registry", include_str!("../migrations/postgres/0001_registry.sql")),
@@ -350,6 +352,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (29, "institution_kinds", include_str!("../migrations/postgres/0029_institution_kinds.sql")),
             (30, "index", include_str!("../migrations/postgres/0030_index.sql")),
             (31, "advisor", include_str!("../migrations/postgres/0031_advisor.sql")),
+            (32, "advisor_broker", include_str!("../migrations/postgres/0032_advisor_broker.sql")),
         ],
     };
     files

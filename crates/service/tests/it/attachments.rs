@@ -87,6 +87,7 @@ async fn setup(ctx: &Ctx) -> Setup {
             auto_accept_max_limit_yuan: Some(100_000_000),
             ..Default::default()
         },
+        quote_valid_days: None,
     };
     ctx.svc.file_rating_plan(&filer, &pid, "2026-01-01", plan).await.unwrap();
     ctx.svc.submit_product(&filer, &pid).await.unwrap();
@@ -292,8 +293,8 @@ async fn migration_0014_moves_every_document_into_attachments() {
         conn.detach();
     }
     assert_eq!(store.migrate_up_to(14).await.unwrap(), 1);
-    // The later migrations (collection accounts, attachment labels, policy subjects, jobs, retention, personal-data requests, loans, statistics, institution kinds, the index, the advisor) keep every row.
-    assert_eq!(store.migrate().await.unwrap(), 17);
+    // The later migrations (collection accounts, attachment labels, policy subjects, jobs, retention, personal-data requests, loans, statistics, institution kinds, the index, the advisor, its broker mode) keep every row.
+    assert_eq!(store.migrate().await.unwrap(), 18);
     let mut tx = store.begin_read().await.unwrap();
     let expect = [
         ("pd1", Owner::product_version("p1", 2), "条款.pdf", "user:f", 10),

@@ -211,6 +211,7 @@ async fn product(svc: &Service, w: &World, type_id: &str) -> String {
             decline_claims_3y: Some(3),
             refer_if_claims: false,
         },
+        quote_valid_days: None,
     };
     svc.file_rating_plan(filer, &pid, "2026-01-01", plan).await.unwrap();
     svc.submit_product(filer, &pid).await.unwrap();

@@ -235,6 +235,7 @@ pub async fn file_plan(svc: &Service, filer: &Actor, product_id: &str) {
         factor_floor: None,
         factor_cap: None,
         underwriting: Default::default(),
+        quote_valid_days: None,
     };
     svc.file_rating_plan(filer, product_id, "2026-01-01", doc).await.expect("file a rating plan");
 }

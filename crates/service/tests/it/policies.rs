@@ -83,6 +83,7 @@ async fn publish(ctx: &Ctx, z: &Zone, filer: &Actor, input: ProductInput) -> Str
             decline_claims_3y: Some(3),
             refer_if_claims: false,
         },
+        quote_valid_days: None,
     };
     ctx.svc.file_rating_plan(&filer, &pid, "2026-01-01", plan).await.unwrap();
     ctx.svc.submit_product(&filer, &pid).await.unwrap();
@@ -1895,3 +1896,223 @@ contract!(institutions_are_evaluated_against_the_standards_each_seeing_its_own, 
     let e = ctx.svc.evaluation(&z.regulator, "2999").await.unwrap_err();
     assert!(matches!(&e, ServiceError::Invalid(i) if i.0.iter().any(|f| f.field == "year")), "{e:?}");
 });
+
+contract!(
+    the_advisor_s_broker_mode_needs_a_licensed_broker_and_applies_for_a_bundle_in_one_step,
+    |ctx: Ctx| async move {
+        use kebao_domain::rating::QuoteFields;
+        use kebao_service::advisor_broker::BrokerInput;
+        use std::collections::HashMap;
+        use time::Duration;
+        let Setup { z, filer, other_uw, pid, .. } = setup(&ctx).await;
+        let other = other_uw.org_id().unwrap().to_owned();
+        let other_filer = user(&ctx.svc, &other, "filer.o", &[Role::ProductFiler]).await;
+        let open = publish(
+            &ctx,
+            &z,
+            &other_filer,
+            ProductInput { name: "研发责任险（江城）".into(), ..rd_liability() },
+        )
+        .await;
+        let equipment = publish(
+            &ctx,
+            &z,
+            &other_filer,
+            ProductInput {
+                type_id: "key_rd_equipment".into(),
+                name: "关键研发设备险（江城）".into(),
+                ..rd_liability()
+            },
+        )
+        .await;
+        let form: HashMap<String, String> = [("key_equipment_value".to_owned(), "1200000".to_owned())].into();
+        ctx.svc.save_advisor_answers(&z.ent_admin, &form).await.unwrap();
+        let gov = z.reviewer.org_id().unwrap().to_owned();
+        let approver = user(&ctx.svc, &gov, "approver", &[Role::ZoneApprover]).await;
+        let op = operator();
+        let mut b = org_input("光谷保险经纪有限公司", &uscc(80), "service_body");
+        b.institution_kind = "intermediary".into();
+        let broker = ctx.svc.create_org(&op, &b).await.unwrap();
+        let mut s = org_input("东湖科技保险服务中心", &uscc(81), "service_body");
+        s.institution_kind = "service_body".into();
+        let not_broker = ctx.svc.create_org(&op, &s).await.unwrap();
+        let limit = |y: &str| QuoteFields { limit_yuan: y.into(), ..Default::default() };
+
+        // Information mode: subsidy estimates for a reference policy, but no quotes side by side
+        // and no bundle.
+        let v = ctx.svc.advisor(&z.ent_admin).await.unwrap();
+        assert!(v.broker.is_none() && v.bundle.is_none());
+        let rd = v.exposures.iter().find(|e| e.id == "rd_product_liability").unwrap();
+        assert!(
+            rd.products.iter().all(|p| p.estimates.iter().any(|e| e.programme_id == "zone_tech_insurance")),
+            "the zone programme takes R&D liability"
+        );
+        let before = state(&ctx).await;
+        assert!(matches!(
+            ctx.svc.quote_for_exposure(&z.ent_admin, "rd_product_liability", &limit("500000")).await,
+            Err(ServiceError::Conflict(f)) if f.code == "no_licensed_broker"
+        ));
+        assert!(matches!(
+            ctx.svc.apply_bundle(&z.ent_admin, "2026-11-28").await,
+            Err(ServiceError::Conflict(f)) if f.code == "no_licensed_broker"
+        ));
+
+        // Naming a broker: the zone's approvers only, a verified intermediary, a licence valid today.
+        let today = ctx.svc.today();
+        let input = |org: &str, from: i64, to: i64| BrokerInput {
+            org_id: org.into(),
+            licence_no: "260710000000800".into(),
+            valid_from: (today + Duration::days(from)).to_string(),
+            valid_to: (today + Duration::days(to)).to_string(),
+        };
+        assert!(matches!(
+            ctx.svc.name_advisor_broker(&z.reviewer, &input(&broker.id, -10, 300)).await,
+            Err(ServiceError::Forbidden { .. })
+        ));
+        let codes = |r: Result<_, ServiceError>| match r {
+            Err(ServiceError::Invalid(i)) => i.0.iter().map(|f| f.code).collect::<Vec<_>>(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            codes(ctx.svc.name_advisor_broker(&approver, &input(&broker.id, -400, -1)).await),
+            ["licence_expired"]
+        );
+        assert_eq!(
+            codes(ctx.svc.name_advisor_broker(&approver, &input(&not_broker.id, -10, 300)).await),
+            ["not_an_intermediary"]
+        );
+        assert_eq!(
+            codes(
+                ctx.svc
+                    .name_advisor_broker(
+                        &approver,
+                        &BrokerInput { licence_no: " ".into(), ..input(&broker.id, -10, 300) }
+                    )
+                    .await
+            ),
+            ["required"]
+        );
+        assert_eq!(state(&ctx).await, before);
+        ctx.svc.name_advisor_broker(&approver, &input(&broker.id, -10, 300)).await.unwrap();
+        let v = ctx.svc.advisor(&z.ent_admin).await.unwrap();
+        assert_eq!(v.broker.as_ref().map(|b| b.org_name.as_str()), Some("光谷保险经纪有限公司"));
+
+        // Quotes side by side: every eligible product of the exposure, each by its insurer's plan,
+        // kept with the plan's version and a validity of 30 days (the plan's default).
+        let qs =
+            ctx.svc.quote_for_exposure(&z.ent_admin, "rd_product_liability", &limit("500000")).await.unwrap();
+        let mut got: Vec<&str> = qs.iter().map(|q| q.product_id.as_str()).collect();
+        got.sort_unstable();
+        let mut want = vec![pid.as_str(), open.as_str()];
+        want.sort_unstable();
+        assert_eq!(got, want);
+        for q in &qs {
+            assert_eq!((q.premium_fen, q.plan_version), (500_000, 1), "1 % of the limit");
+            assert_eq!(q.valid_until, today + Duration::days(30));
+            assert!(q.subsidy_fen >= 0 && q.subsidy_fen <= q.premium_fen);
+        }
+        // Bad input changes nothing: an amount out of range, an exposure the enterprise lacks, an
+        // empty bundle.
+        let before = state(&ctx).await;
+        assert!(matches!(
+            ctx.svc.quote_for_exposure(&z.ent_admin, "rd_product_liability", &limit("-5")).await,
+            Err(ServiceError::Invalid(_))
+        ));
+        assert!(matches!(
+            ctx.svc.quote_for_exposure(&z.ent_admin, "clinical_trials", &limit("500000")).await,
+            Err(ServiceError::Invalid(i)) if i.0[0].code == "not_an_exposure"
+        ));
+        assert!(matches!(
+            ctx.svc.apply_bundle(&z.ent_admin, "2026-11-28").await,
+            Err(ServiceError::Invalid(i)) if i.0[0].code == "empty_bundle"
+        ));
+        assert_eq!(state(&ctx).await, before);
+
+        // A quote expires with its validity: it can no longer be chosen, and a bundle holding it
+        // is refused, naming it, with nothing changed.
+        let mine = qs.iter().find(|q| q.product_id == pid).unwrap();
+        ctx.svc.choose_quote(&z.ent_admin, &mine.id).await.unwrap();
+        ctx.clock.advance_us(31 * 86_400_000_000);
+        let later = ctx.svc.today();
+        let before = state(&ctx).await;
+        let e = ctx.svc.apply_bundle(&z.ent_admin, &later.to_string()).await.unwrap_err();
+        assert!(matches!(&e, ServiceError::Conflict(f) if f.code == "quote_lapsed"), "{e:?}");
+        let theirs = qs.iter().find(|q| q.product_id == open).unwrap();
+        assert!(matches!(
+            ctx.svc.choose_quote(&z.ent_admin, &theirs.id).await,
+            Err(ServiceError::Conflict(f)) if f.code == "quote_lapsed"
+        ));
+        assert_eq!(state(&ctx).await, before);
+        let v = ctx.svc.advisor(&z.ent_admin).await.unwrap();
+        assert!(v.quotes.iter().all(|q| q.lapsed.is_some()));
+        assert!(v.bundle.as_ref().unwrap().quotes.is_empty(), "a lapsed quote is not in the bundle");
+        ctx.svc.unchoose_quote(&z.ent_admin, &mine.id).await.unwrap();
+
+        // Fresh quotes under two exposures; choosing a second quote of an exposure replaces the
+        // first; the bundle applies in one step: one application per quote, to each insurer.
+        let qs =
+            ctx.svc.quote_for_exposure(&z.ent_admin, "rd_product_liability", &limit("500000")).await.unwrap();
+        let eq = ctx
+            .svc
+            .quote_for_exposure(
+                &z.ent_admin,
+                "rd_equipment_damage",
+                &QuoteFields {
+                    limit_yuan: "800000".into(),
+                    sum_insured_yuan: "1200000".into(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(eq.iter().map(|q| q.product_id.as_str()).collect::<Vec<_>>(), [equipment.as_str()]);
+        let theirs = qs.iter().find(|q| q.product_id == open).unwrap();
+        let mine = qs.iter().find(|q| q.product_id == pid).unwrap();
+        ctx.svc.choose_quote(&z.ent_admin, &theirs.id).await.unwrap();
+        ctx.svc.choose_quote(&z.ent_admin, &mine.id).await.unwrap();
+        ctx.svc.choose_quote(&z.ent_admin, &eq[0].id).await.unwrap();
+        let v = ctx.svc.advisor(&z.ent_admin).await.unwrap();
+        let bundle = v.bundle.clone().unwrap();
+        let mut chosen = bundle.quotes.clone();
+        chosen.sort();
+        let mut want = vec![mine.id.clone(), eq[0].id.clone()];
+        want.sort();
+        assert_eq!(chosen, want, "one quote per exposure");
+        assert_eq!(bundle.premium_fen, mine.premium_fen + eq[0].premium_fen);
+        assert!(!bundle
+            .uncovered
+            .iter()
+            .any(|u| u.0 == "rd_product_liability" || u.0 == "rd_equipment_damage"));
+        let applied = ctx.svc.apply_bundle(&z.ent_admin, &later.to_string()).await.unwrap();
+        assert_eq!(applied.applications.len(), 2);
+        let apps = ctx.svc.my_applications(&z.ent_admin).await.unwrap();
+        let mut insurers: Vec<&str> = apps.iter().map(|a| a.insurer_id.as_str()).collect();
+        insurers.sort_unstable();
+        let mut want_insurers = vec![filer.org_id().unwrap(), other.as_str()];
+        want_insurers.sort_unstable();
+        assert_eq!(insurers, want_insurers, "one application to each insurer");
+        let v = ctx.svc.advisor(&z.ent_admin).await.unwrap();
+        assert_eq!(v.bundles.len(), 1);
+        assert!(v.quotes.iter().all(|q| q.id != mine.id), "an applied quote is no longer open");
+        assert!(matches!(ctx.svc.choose_quote(&z.ent_admin, &mine.id).await, Err(ServiceError::NotFound)));
+
+        // A bank officer has no advisor, and no way to the enterprise's quotes.
+        assert!(matches!(
+            ctx.svc.choose_quote(&z.banker, &theirs.id).await,
+            Err(ServiceError::Forbidden { .. })
+        ));
+
+        // When the licence runs out the advisor is back in information mode.
+        ctx.clock.advance_us(300 * 86_400_000_000);
+        let v = ctx.svc.advisor(&z.ent_admin).await.unwrap();
+        assert!(v.broker.is_none() && v.broker_unlicensed.is_some() && v.bundle.is_none());
+        assert!(matches!(
+            ctx.svc.quote_for_exposure(&z.ent_admin, "rd_product_liability", &limit("500000")).await,
+            Err(ServiceError::Conflict(f)) if f.code == "no_licensed_broker"
+        ));
+        // The zone ends the naming.
+        ctx.svc.end_advisor_broker(&approver).await.unwrap();
+        assert!(ctx.svc.advisor(&z.ent_admin).await.unwrap().broker_unlicensed.is_none());
+        assert!(matches!(ctx.svc.end_advisor_broker(&approver).await, Err(ServiceError::NotFound)));
+    }
+);

@@ -28,6 +28,7 @@ fn plan(base: &str, min: i64) -> PlanDoc {
         factor_floor: None,
         factor_cap: None,
         underwriting: Default::default(),
+        quote_valid_days: None,
     }
 }
 

@@ -63,6 +63,7 @@ async fn product(ctx: &Ctx, z: &Zone, ins: &str, filer: &Actor, type_id: &str) -
             auto_accept_max_limit_yuan: Some(100_000_000),
             ..Default::default()
         },
+        quote_valid_days: None,
     };
     ctx.svc.file_rating_plan(filer, &pid, "2026-01-01", plan).await.unwrap();
     ctx.svc.submit_product(filer, &pid).await.unwrap();

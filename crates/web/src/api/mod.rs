@@ -119,6 +119,10 @@ pub fn routes() -> Router<AppState> {
         .route("/advisor/shortlist", post(advisor::shortlist))
         .route("/advisor/shortlist/{product_id}", delete(advisor::unlist))
         .route("/advisor/needs", get(advisor::needs))
+        .route("/advisor/broker", get(advisor::broker).put(advisor::name_broker).delete(advisor::end_broker))
+        .route("/advisor/quotes", post(advisor::quotes))
+        .route("/advisor/bundle/quotes/{quote_id}", post(advisor::choose).delete(advisor::unchoose))
+        .route("/advisor/bundle/apply", post(advisor::apply_bundle))
         .route("/subsidy/programmes", get(subsidies::programmes).post(subsidies::load))
         .route("/subsidy/calendar", put(subsidies::calendar))
         .route("/subsidy/programmes/{id}/offers", post(subsidies::offers))
@@ -246,6 +250,8 @@ async fn not_found() -> ApiError {
         index::framework, index::load_framework, index::runs, index::start, index::run, index::file, index::import_statistics,
         evaluation::evaluation,
         advisor::advisor, advisor::answers, advisor::shortlist, advisor::unlist, advisor::needs,
+        advisor::broker, advisor::name_broker, advisor::end_broker, advisor::quotes, advisor::choose,
+        advisor::unchoose, advisor::apply_bundle,
         subsidies::programmes, subsidies::load, subsidies::calendar, subsidies::check, subsidies::apply,
         subsidies::list, subsidies::get, subsidies::step, subsidies::object, subsidies::resolve, subsidies::upload,
         subsidies::offers, subsidies::dashboard, subsidies::what_if, subsidies::loan_check, subsidies::loan_apply,

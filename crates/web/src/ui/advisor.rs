@@ -2,7 +2,7 @@
 //! the exposures with their reasons and the published products for each, the gaps, and the
 //! enterprise's shortlist; for the zone, the picture of needs with its workbook.
 
-use super::kit::{check_csrf, error_page, form_errors, html, with_status, Authed, Chrome, Page};
+use super::kit::{check_csrf, error_page, form_errors, html, with_status, Authed, Chrome, Page, Tr};
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
@@ -12,8 +12,10 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use kebao_domain::advisor::QuestionKind;
 use kebao_domain::Money;
-use kebao_service::advisor::{AdvisorView, Needs};
+use kebao_service::advisor::{AdvisorView, Needs, REFERENCE_COVER_YUAN, REFERENCE_PREMIUM_YUAN};
+use kebao_service::advisor_broker::{Broker, BrokerInput, QuoteLine};
 use kebao_service::authz::Actor;
+use kebao_service::subsidies::SubsidyEstimate;
 use kebao_service::tabular::{self, Table};
 use kebao_service::ServiceError;
 use std::collections::HashMap;
@@ -25,6 +27,12 @@ pub fn routes() -> Router<AppState> {
         .route("/advisor/answers", post(answers_post))
         .route("/advisor/shortlist", post(shortlist_post))
         .route("/advisor/shortlist/remove", post(unlist_post))
+        .route("/advisor/quotes", post(quotes_post))
+        .route("/advisor/bundle/choose", post(choose_post))
+        .route("/advisor/bundle/remove", post(unchoose_post))
+        .route("/advisor/bundle/apply", post(apply_bundle_post))
+        .route("/zone/advisor-broker", get(broker_page).post(broker_post))
+        .route("/zone/advisor-broker/end", post(broker_end_post))
         .route("/zone/needs", get(needs_page))
         .route("/zone/needs.xlsx", get(needs_xlsx))
 }
@@ -60,6 +68,8 @@ struct ProductRow {
     eligible: bool,
     reasons: Vec<String>,
     shortlisted: bool,
+    /// One line per subsidy programme that takes the product's type (an estimate).
+    subsidy: Vec<String>,
 }
 
 struct ExposureRow {
@@ -73,6 +83,33 @@ struct ExposureRow {
     /// How many of them the enterprise is eligible for (listed in the table; the others below).
     eligible: usize,
     covered_by: Vec<(String, String)>,
+    /// Broker mode: the quotes for it side by side (cheapest net cost first).
+    quotes: Vec<QuoteRowT>,
+}
+
+/// A quote as the broker-mode table shows it.
+struct QuoteRowT {
+    id: String,
+    product_id: String,
+    product: String,
+    insurer: String,
+    plan_version: i64,
+    inputs: String,
+    premium: String,
+    subsidy: String,
+    net: String,
+    valid_until: String,
+    chosen: bool,
+    /// Why it no longer stands (empty: it does).
+    lapsed: String,
+}
+
+/// The broker named, in words.
+struct BrokerT {
+    name: String,
+    licence_no: String,
+    valid_from: String,
+    valid_to: String,
 }
 
 struct ShortRow {
@@ -97,6 +134,59 @@ struct AdvisorTpl {
     gaps: usize,
     shortlist: Vec<ShortRow>,
     messages: Vec<String>,
+    /// The reference policy the subsidy estimates are for, in words.
+    reference: String,
+    /// Broker mode: the broker operating the advisor.
+    broker: Option<BrokerT>,
+    /// A broker named whose licence is not valid today.
+    broker_unlicensed: Option<BrokerT>,
+    /// Broker mode: the bundle's chosen quotes, totals and what stays uncovered.
+    bundle: Vec<QuoteRowT>,
+    bundle_premium: String,
+    bundle_subsidy: String,
+    bundle_net: String,
+    uncovered: Vec<String>,
+    /// The default start date offered for the bundle (tomorrow).
+    start_default: String,
+    /// Bundles applied for: (start date, premium, subsidy, applications (id, product, insurer, premium)).
+    bundles: Vec<(String, String, String, Vec<(String, String, String, String)>)>,
+}
+
+fn yuan(f: i64) -> String {
+    Money::from_fen(f).display_yuan()
+}
+
+fn broker_t(b: &Broker) -> BrokerT {
+    BrokerT {
+        name: b.org_name.clone(),
+        licence_no: b.licence_no.clone(),
+        valid_from: b.valid_from.to_string(),
+        valid_to: b.valid_to.to_string(),
+    }
+}
+
+fn quote_t(tr: Tr, q: &QuoteLine) -> QuoteRowT {
+    let mut inputs = vec![format!("{} {}", tr.t("限额", "limit"), yuan(q.limit_fen))];
+    if q.sum_insured_fen > 0 {
+        inputs.push(format!("{} {}", tr.t("保额", "sum insured"), yuan(q.sum_insured_fen)));
+    }
+    if q.deductible_fen > 0 {
+        inputs.push(format!("{} {}", tr.t("免赔", "deductible"), yuan(q.deductible_fen)));
+    }
+    QuoteRowT {
+        id: q.id.clone(),
+        product_id: q.product_id.clone(),
+        product: q.product_name.clone(),
+        insurer: q.insurer_name.clone(),
+        plan_version: q.plan_version,
+        inputs: inputs.join(tr.t("，", ", ")),
+        premium: yuan(q.premium_fen),
+        subsidy: yuan(q.subsidy_fen),
+        net: yuan(q.net_fen()),
+        valid_until: q.valid_until.to_string(),
+        chosen: q.chosen,
+        lapsed: q.lapsed.as_ref().map(|(zh, en)| tr.t(zh, en).to_owned()).unwrap_or_default(),
+    }
 }
 
 fn render(c: Chrome, v: &AdvisorView, refusal: Refusal) -> AdvisorTpl {
@@ -166,10 +256,17 @@ fn render(c: Chrome, v: &AdvisorView, refusal: Refusal) -> AdvisorTpl {
                     eligible: p.not_eligible.is_empty(),
                     reasons: p.not_eligible.iter().map(|(zh, en)| tr.pick(zh.clone(), en.clone())).collect(),
                     shortlisted: p.shortlisted,
+                    subsidy: estimate_lines(tr, &p.estimates),
                 })
                 .collect(),
             eligible: e.products.iter().filter(|p| p.not_eligible.is_empty()).count(),
             covered_by: e.covered_by.clone(),
+            quotes: {
+                let mut qs: Vec<&QuoteLine> = v.quotes.iter().filter(|q| q.exposure_id == e.id).collect();
+                // Standing quotes first, then by net cost (broker mode only compares).
+                qs.sort_by_key(|q| (q.lapsed.is_some(), q.net_fen(), q.id.clone()));
+                qs.into_iter().map(|q| quote_t(tr, q)).collect()
+            },
         })
         .collect();
     let shortlist = v
@@ -210,6 +307,47 @@ fn render(c: Chrome, v: &AdvisorView, refusal: Refusal) -> AdvisorTpl {
         gaps: v.exposures.iter().filter(|e| e.is_gap()).count(),
         exposures,
         shortlist,
+        broker: v.broker.as_ref().map(broker_t),
+        broker_unlicensed: v.broker_unlicensed.as_ref().map(broker_t),
+        bundle: v
+            .quotes
+            .iter()
+            .filter(|q| v.bundle.as_ref().is_some_and(|b| b.quotes.contains(&q.id)))
+            .map(|q| quote_t(tr, q))
+            .collect(),
+        bundle_premium: v.bundle.as_ref().map(|b| yuan(b.premium_fen)).unwrap_or_default(),
+        bundle_subsidy: v.bundle.as_ref().map(|b| yuan(b.subsidy_fen)).unwrap_or_default(),
+        bundle_net: v.bundle.as_ref().map(|b| yuan(b.premium_fen - b.subsidy_fen)).unwrap_or_default(),
+        uncovered: v
+            .bundle
+            .as_ref()
+            .map(|b| b.uncovered.iter().map(|(_, zh, en)| tr.t(zh, en).to_owned()).collect())
+            .unwrap_or_default(),
+        start_default: v.day.next_day().map(|d| d.to_string()).unwrap_or_default(),
+        bundles: v
+            .bundles
+            .iter()
+            .map(|b| {
+                (
+                    b.start_date.to_string(),
+                    yuan(b.premium_fen),
+                    yuan(b.subsidy_fen),
+                    b.applications
+                        .iter()
+                        .map(|(id, p, i, f)| (id.clone(), p.clone(), i.clone(), yuan(*f)))
+                        .collect(),
+                )
+            })
+            .collect(),
+        reference: format!(
+            "{} {} {}{} {} {}",
+            tr.t("按假设保单估算：保费", "Estimated for a policy with a premium of"),
+            Money::from_fen(REFERENCE_PREMIUM_YUAN * 100).display_yuan(),
+            tr.t("元，保险金额（或限额）", "yuan, a sum insured (or limit) of"),
+            Money::from_fen(REFERENCE_COVER_YUAN * 100).display_yuan(),
+            tr.t("元，今日起保，缴清保费，为首年投保。仅为估算，以补贴方案审核结果为准。", "yuan, starting today, paid in full, the first year of cover. An estimate only: the programme's review decides."),
+            ""
+        ),
         messages: {
             // A reason about a field the page does not show (an unknown question) goes above.
             let mut m = refusal.messages.clone();
@@ -224,6 +362,34 @@ fn render(c: Chrome, v: &AdvisorView, refusal: Refusal) -> AdvisorTpl {
         },
         c,
     }
+}
+
+/// A subsidy estimate in words: the programme and what it would give, or why not; its caveat.
+pub fn estimate_lines(tr: Tr, es: &[SubsidyEstimate]) -> Vec<String> {
+    es.iter()
+        .map(|e| {
+            let name = tr.t(&e.name_zh, &e.name_en);
+            let what = match e.amount_fen {
+                Some(f) => format!(
+                    "{} {} {}",
+                    tr.t("约", "about"),
+                    Money::from_fen(f).display_yuan(),
+                    tr.t("元", "yuan")
+                ),
+                None => format!(
+                    "{}：{}",
+                    tr.t("不符合", "would not qualify"),
+                    e.reasons.iter().map(|(zh, en)| tr.t(zh, en)).collect::<Vec<_>>().join(tr.t("；", "; "))
+                ),
+            };
+            let caveat = tr.t(&e.label_zh, &e.label_en);
+            if caveat.is_empty() {
+                format!("{name}：{what}")
+            } else {
+                format!("{name}：{what}（{caveat}）")
+            }
+        })
+        .collect()
 }
 
 async fn show(st: &AppState, c: Chrome, actor: &Actor, refusal: Refusal) -> Page {
@@ -420,4 +586,212 @@ async fn needs_xlsx(State(st): State<AppState>, Authed { c, s, tr }: Authed) -> 
         bytes,
     )
         .into_response())
+}
+
+async fn quotes_post(
+    State(st): State<AppState>,
+    Authed { c, s, .. }: Authed,
+    Form(form): Form<HashMap<String, String>>,
+) -> Page {
+    check_csrf(&form, &s)?;
+    let g = |k: &str| form.get(k).cloned().unwrap_or_default();
+    let fields = kebao_domain::rating::QuoteFields {
+        limit_yuan: g("limit_yuan"),
+        deductible_yuan: g("deductible_yuan"),
+        sum_insured_yuan: g("sum_insured_yuan"),
+        revenue_yuan: g("revenue_yuan"),
+        industry: None,
+        stage: None,
+        claims_3y: match g("claims_3y").trim() {
+            "" => 0,
+            t => match t.parse::<u32>() {
+                Ok(n) => n,
+                Err(_) => {
+                    let e =
+                        ServiceError::Invalid(kebao_domain::Invalid(vec![kebao_domain::FieldError::new(
+                            "claims_3y",
+                            "not_a_count",
+                            "近三年出险次数须为 0 或正整数",
+                            "claims in three years must be 0 or a positive whole number",
+                        )]));
+                    return refused(&st, c, &s.actor, e, None).await;
+                }
+            },
+        },
+    };
+    let exposure = g("exposure");
+    match st.svc.quote_for_exposure(&s.actor, &exposure, &fields).await {
+        Ok(_) => Ok(Redirect::to(&format!("/advisor#exposure-{}", urlencoding(&exposure))).into_response()),
+        Err(e) => refused(&st, c, &s.actor, e, None).await,
+    }
+}
+
+/// An exposure id as a URL fragment (ids are ASCII words; anything else is dropped).
+fn urlencoding(s: &str) -> String {
+    s.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-').collect()
+}
+
+async fn choose_post(
+    State(st): State<AppState>,
+    Authed { c, s, .. }: Authed,
+    Form(form): Form<HashMap<String, String>>,
+) -> Page {
+    check_csrf(&form, &s)?;
+    let quote = form.get("quote").cloned().unwrap_or_default();
+    match st.svc.choose_quote(&s.actor, &quote).await {
+        Ok(()) => Ok(Redirect::to("/advisor#bundle").into_response()),
+        Err(e) => refused(&st, c, &s.actor, e, None).await,
+    }
+}
+
+async fn unchoose_post(
+    State(st): State<AppState>,
+    Authed { c, s, .. }: Authed,
+    Form(form): Form<HashMap<String, String>>,
+) -> Page {
+    check_csrf(&form, &s)?;
+    let quote = form.get("quote").cloned().unwrap_or_default();
+    match st.svc.unchoose_quote(&s.actor, &quote).await {
+        Ok(()) => Ok(Redirect::to("/advisor#bundle").into_response()),
+        Err(e) => refused(&st, c, &s.actor, e, None).await,
+    }
+}
+
+async fn apply_bundle_post(
+    State(st): State<AppState>,
+    Authed { c, s, .. }: Authed,
+    Form(form): Form<HashMap<String, String>>,
+) -> Page {
+    check_csrf(&form, &s)?;
+    if form.get("confirm").is_none_or(|v| v.is_empty()) {
+        let e = ServiceError::Invalid(kebao_domain::Invalid(vec![kebao_domain::FieldError::new(
+            "confirm",
+            "unconfirmed",
+            "请勾选确认：将按组合中的各报价分别向各保险机构提交投保申请",
+            "tick the confirmation: an application goes to each insurer for each quote in the bundle",
+        )]));
+        return refused(&st, c, &s.actor, e, None).await;
+    }
+    let start = form.get("start_date").cloned().unwrap_or_default();
+    match st.svc.apply_bundle(&s.actor, &start).await {
+        Ok(_) => Ok(Redirect::to("/advisor?done=bundle_applied#bundles").into_response()),
+        Err(e) => refused(&st, c, &s.actor, e, None).await,
+    }
+}
+
+struct BrokerHistoryRow {
+    name: String,
+    licence_no: String,
+    validity: String,
+    named: String,
+    ended: String,
+}
+
+#[derive(Template)]
+#[template(path = "advisor_broker.html")]
+struct BrokerTpl {
+    c: Chrome,
+    current: Option<BrokerT>,
+    current_valid: bool,
+    history: Vec<BrokerHistoryRow>,
+    /// Registered intermediaries: (id, name).
+    intermediaries: Vec<(String, String)>,
+    form: BrokerInput,
+    errors: HashMap<String, String>,
+    messages: Vec<String>,
+}
+
+async fn broker_show(
+    st: &AppState,
+    c: Chrome,
+    actor: &Actor,
+    form: BrokerInput,
+    errors: Vec<kebao_domain::FieldError>,
+) -> Page {
+    let tr = c.tr;
+    let history = match st.svc.advisor_broker_history(actor).await {
+        Ok(h) => h,
+        Err(e) => return Err(error_page(tr, c, e)),
+    };
+    let intermediaries = match st.svc.intermediaries(actor).await {
+        Ok(v) => v,
+        Err(e) => return Err(error_page(tr, c, e)),
+    };
+    let today = st.svc.today();
+    let current = history.iter().find(|b| b.ended_at_us.is_none());
+    let show_time =
+        |us: i64| kebao_domain::time_zone::display_local(kebao_domain::time_zone::from_unix_us(us));
+    let mut by_field = HashMap::new();
+    let mut messages = Vec::new();
+    for e in errors {
+        let text = tr.pick(e.message_zh, e.message_en);
+        if ["org_id", "licence_no", "valid_from", "valid_to"].contains(&e.field.as_str()) {
+            by_field.entry(e.field).or_insert(text);
+        } else {
+            messages.push(text);
+        }
+    }
+    let status = if by_field.is_empty() && messages.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let tpl = BrokerTpl {
+        current_valid: current.is_some_and(|b| b.licensed_on(today)),
+        current: current.map(broker_t),
+        history: history
+            .iter()
+            .map(|b| BrokerHistoryRow {
+                name: b.org_name.clone(),
+                licence_no: b.licence_no.clone(),
+                validity: format!("{} – {}", b.valid_from, b.valid_to),
+                named: format!("{} · {}", show_time(b.named_at_us), b.named_by),
+                ended: b.ended_at_us.map(show_time).unwrap_or_default(),
+            })
+            .collect(),
+        intermediaries,
+        form,
+        errors: by_field,
+        messages,
+        c,
+    };
+    Ok(with_status(status, html(&tpl)))
+}
+
+async fn broker_page(State(st): State<AppState>, Authed { c, s, .. }: Authed) -> Page {
+    broker_show(&st, c, &s.actor, BrokerInput::default(), Vec::new()).await
+}
+
+async fn broker_post(
+    State(st): State<AppState>,
+    Authed { c, s, .. }: Authed,
+    Form(form): Form<HashMap<String, String>>,
+) -> Page {
+    check_csrf(&form, &s)?;
+    let g = |k: &str| form.get(k).cloned().unwrap_or_default();
+    let input = BrokerInput {
+        org_id: g("org_id"),
+        licence_no: g("licence_no"),
+        valid_from: g("valid_from"),
+        valid_to: g("valid_to"),
+    };
+    match st.svc.name_advisor_broker(&s.actor, &input).await {
+        Ok(_) => Ok(Redirect::to("/zone/advisor-broker?done=broker_named").into_response()),
+        Err(e) => match form_errors(e) {
+            Ok(errors) => broker_show(&st, c, &s.actor, input, errors).await,
+            Err(other) => Err(error_page(c.tr, c, other)),
+        },
+    }
+}
+
+async fn broker_end_post(
+    State(st): State<AppState>,
+    Authed { c, s, .. }: Authed,
+    Form(form): Form<HashMap<String, String>>,
+) -> Page {
+    check_csrf(&form, &s)?;
+    match st.svc.end_advisor_broker(&s.actor).await {
+        Ok(()) => Ok(Redirect::to("/zone/advisor-broker?done=broker_ended").into_response()),
+        Err(e) => Err(error_page(c.tr, c, e)),
+    }
 }

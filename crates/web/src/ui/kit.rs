@@ -131,6 +131,8 @@ pub struct UserChrome {
     pub evaluation: bool,
     /// The risk advisor: an enterprise's own staff.
     pub advisor: bool,
+    /// Naming the advisor's broker: the zone's approvers.
+    pub advisor_broker: bool,
     pub platform_admin: bool,
     /// The daily pages of this user's roles (the menu shows these only).
     pub policies: bool,
@@ -214,6 +216,7 @@ pub(super) async fn chrome_any(
                 index: ab.on_zone(Action::ReadStatistics),
                 evaluation: ab.on_zone(Action::ReadEvaluation) || ab.on_own_org(Action::ReadEvaluation),
                 advisor: ab.on_own_org(Action::UseAdvisor),
+                advisor_broker: ab.on_zone(Action::NameAdvisorBroker),
                 platform_admin: ab.on_zone(Action::ResetPassword),
                 policies: enterprise || insurer || supervisor,
                 underwriting: ab.on_zone(Action::ReadUnderwritingQueue),
@@ -272,6 +275,12 @@ pub(super) fn done_notice(tr: Tr, code: &str) -> Option<String> {
             "Application sent. The insurer accepts it by its rules or refers it to an underwriter; see Applications below.",
         ),
         "premium" => ("保费收款已登记。", "Premium receipt recorded."),
+        "bundle_applied" => (
+            "投保组合已提交：每个报价已分别向其保险机构提交投保申请，结果见“我的保单”中的投保申请。",
+            "Bundle applied for: one application to each quote's insurer; see the applications under My policies.",
+        ),
+        "broker_named" => ("已指定运营风险顾问的保险经纪机构，风险顾问进入经纪模式。", "Broker named: the advisor runs in broker mode."),
+        "broker_ended" => ("已结束经纪机构的指定，风险顾问回到信息模式。", "Broker's naming ended: the advisor is back in information mode."),
         "evidence" => (
             "缴费凭证已上传，保险机构核对到账后登记收款。",
             "Payment evidence uploaded; the insurer records the premium once it sees the money.",

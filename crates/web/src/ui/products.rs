@@ -1838,6 +1838,7 @@ fn plan_fields_from_form(form: &HashMap<String, String>) -> PlanFields {
         auto_accept_max_limit_yuan: one("underwriting.auto_accept_max_limit_yuan"),
         decline_claims_3y: one("underwriting.decline_claims_3y"),
         refer_if_claims: form.get("underwriting.refer_if_claims").is_some_and(|v| !v.is_empty()),
+        quote_valid_days: one("quote_valid_days"),
     }
 }
 
