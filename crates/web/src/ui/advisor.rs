@@ -104,6 +104,9 @@ struct QuoteRowT {
     lapsed: String,
 }
 
+/// An application of a bundle: (application id, product, insurer, premium).
+type AppliedLine = (String, String, String, String);
+
 /// The broker named, in words.
 struct BrokerT {
     name: String,
@@ -148,8 +151,8 @@ struct AdvisorTpl {
     uncovered: Vec<String>,
     /// The default start date offered for the bundle (tomorrow).
     start_default: String,
-    /// Bundles applied for: (start date, premium, subsidy, applications (id, product, insurer, premium)).
-    bundles: Vec<(String, String, String, Vec<(String, String, String, String)>)>,
+    /// Bundles applied for: (start date, premium, subsidy, applications).
+    bundles: Vec<(String, String, String, Vec<AppliedLine>)>,
 }
 
 fn yuan(f: i64) -> String {

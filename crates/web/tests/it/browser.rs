@@ -203,5 +203,65 @@ async fn the_advisor_walk_from_the_questionnaire_to_two_applications_in_chromium
     let mut want = vec![a.clone(), b.clone()];
     want.sort();
     assert_eq!(insurers, want, "one application to each insurer, each bound on its own terms");
+
+    // Broker mode: the zone's approver names a licensed broker on its page; the same enterprise
+    // then gets the insurers' quotes side by side, puts a bundle together and applies in one step.
+    let c = published(&app, 33, "长江财产保险股份有限公司", "key_rd_equipment", "长江关键研发设备险").await;
+    let op = kebao_service::authz::Actor::System { name: "test".into() };
+    let mut b = org("光谷保险经纪有限公司", 34, "service_body");
+    b.institution_kind = "intermediary".into();
+    app.svc.create_org(&op, &b).await.unwrap();
+    let reviewer = app.svc.actor_for(app.svc.find_user("reviewer").await.unwrap()).await.unwrap();
+    let input = kebao_service::users::NewUserInput {
+        username: "approver".into(),
+        display_name: "审批人".into(),
+        password: PW.into(),
+    };
+    let gov = reviewer.org_id().unwrap().to_owned();
+    app.svc.add_user(&op, &gov, &input, &[kebao_domain::user::Role::ZoneApprover]).await.unwrap();
+    d.sign_in(&site, "approver", PW).await;
+    d.click("nav a[href='/zone/advisor-broker']").await;
+    assert!(d.wait_for_url("/zone/advisor-broker").await.ends_with("/zone/advisor-broker"));
+    d.type_into("#b-licence", "260710000000800").await;
+    d.exec("document.querySelector('#b-from').value = '2026-01-01'; document.querySelector('#b-to').value = '2028-12-31';")
+        .await;
+    d.click("#broker-name").await;
+    assert!(d.wait_for_url("done=broker_named").await.contains("done=broker_named"));
+    assert!(d.text("#current").await.contains("经纪模式"));
+
+    d.sign_in(&site, "ent.admin", PW).await;
+    d.go(&format!("{site}/advisor")).await;
+    let banner = d.text("#broker-banner").await;
+    assert!(banner.contains("光谷保险经纪有限公司") && banner.contains("260710000000800"), "{banner}");
+    d.type_into("#ql-rd_product_liability", "500000").await;
+    d.click("#quote-all-rd_product_liability").await;
+    assert!(d.wait_for_url("#exposure-rd_product_liability").await.contains("#exposure-"));
+    let side = d.text("#quotes-rd_product_liability").await;
+    assert!(
+        side.contains("楚天研发责任险") && side.contains("江城研发责任险") && side.contains("5,000.00"),
+        "{side}"
+    );
+    d.click(&format!("#quotes-rd_product_liability button[data-product='{a}']")).await;
+    assert!(d.wait_for_url("/advisor#bundle").await.contains("#bundle"));
+    d.type_into("#ql-rd_equipment_damage", "800000").await;
+    d.type_into("#qs-rd_equipment_damage", "1200000").await;
+    d.click("#quote-all-rd_equipment_damage").await;
+    assert!(d.wait_for_url("#exposure-rd_equipment_damage").await.contains("rd_equipment_damage"));
+    d.click(&format!("#quotes-rd_equipment_damage button[data-product='{c}']")).await;
+    assert!(d.wait_for_url("/advisor#bundle").await.contains("#bundle"));
+    let bundle = d.text("#bundle").await;
+    assert!(bundle.contains("楚天研发责任险") && bundle.contains("长江关键研发设备险"), "{bundle}");
+    // One step: the confirmation, then one application to each insurer.
+    d.click("#bundle-confirm").await;
+    d.click("#bundle-apply").await;
+    assert!(d.wait_for_url("done=bundle_applied").await.contains("done=bundle_applied"));
+    assert!(d.text("#bundles").await.contains("长江关键研发设备险"));
+    let apps = app.svc.my_applications(&ent).await.unwrap();
+    let in_bundle: Vec<&str> = apps
+        .iter()
+        .filter(|x| x.product_id == c || x.product_id == a)
+        .map(|x| x.insurer_id.as_str())
+        .collect();
+    assert_eq!(in_bundle.len(), 3, "the earlier application to the first insurer, and the bundle's two");
     d.quit().await;
 }
