@@ -934,7 +934,11 @@ impl Service {
         for e in evs {
             if !matches!(
                 e.action.as_str(),
-                "credit_report.read" | "credit_report.refused" | "enterprise_data.read"
+                "credit_report.read"
+                    | "credit_report.refused"
+                    | "enterprise_data.read"
+                    | "unified_view.read"
+                    | "unified_view.refused"
             ) {
                 continue;
             }
@@ -964,7 +968,7 @@ impl Service {
                     .and_then(|x| x.as_str())
                     .map(str::to_owned)
                     .or_else(|| g("consent").as_str().map(str::to_owned)),
-                outcome: if e.action == "credit_report.refused" { "refused".into() } else { "read".into() },
+                outcome: if e.action.ends_with(".refused") { "refused".into() } else { "read".into() },
                 scopes,
                 event: e,
             });

@@ -38,6 +38,7 @@ pub mod stats_snapshots;
 pub mod subsidies;
 pub mod tabular;
 pub mod transparency;
+pub mod unified;
 pub mod users;
 pub mod worklists;
 

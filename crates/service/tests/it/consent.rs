@@ -564,3 +564,73 @@ contract!(retention_deletes_negative_records_and_erases_ended_consents, |ctx: Ct
     }
     assert!(ctx.svc.ledger_verify().await.unwrap().problems.is_empty());
 });
+
+contract!(the_unified_view_opens_each_section_by_the_lawful_basis_and_says_why_not, |ctx: Ctx| async move {
+    let z = zone(&ctx.svc).await;
+    let open = |v: &kebao_service::unified::UnifiedView| -> Vec<&str> {
+        v.sections.iter().filter(|s| s.allowed).map(|s| s.key).collect()
+    };
+    // The enterprise sees every section, its own reads are not logged.
+    let before = state(&ctx).await.1;
+    let own = ctx.svc.unified_view(&z.ent_admin, &z.enterprise, None).await.unwrap();
+    assert!(own.own);
+    assert!(own.sections.iter().all(|s| s.allowed), "{:?}", own.sections);
+    assert_eq!(state(&ctx).await.1, before, "the enterprise reading its own view is not an access");
+    let profile = own.sections.iter().find(|s| s.key == "profile").unwrap();
+    assert!(profile.rows.iter().any(|r| r.cells.iter().any(|c| c.zh == "光谷激光科技有限公司")));
+
+    // A bank without a consent: every enterprise section hidden, each saying why; the attempt is
+    // logged and shows in the enterprise's access log.
+    let none = ctx.svc.unified_view(&z.banker, &z.enterprise, Some(Purpose::LoanReview)).await.unwrap();
+    for s in none.sections.iter().filter(|s| s.key != "consents") {
+        assert!(!s.allowed && s.rows.is_empty(), "{}", s.key);
+        assert!(!s.reason_en.is_empty(), "{} says why", s.key);
+    }
+    assert!(none.sections.iter().any(|s| s.reason_en.contains("no consent")));
+    assert!(none.timeline.is_empty());
+
+    // A consent for profile and loans for a loan review opens exactly those.
+    ctx.svc
+        .grant_consent(
+            &z.ent_admin,
+            &z.enterprise,
+            &input(&z.bank, &["profile", "loans"], "loan_review", "2027-05-28"),
+            "授权书.pdf",
+            PDF,
+        )
+        .await
+        .unwrap();
+    let v = ctx.svc.unified_view(&z.banker, &z.enterprise, Some(Purpose::LoanReview)).await.unwrap();
+    assert_eq!(open(&v), ["profile", "qualifications", "loans", "consents"]);
+    let facts = v.sections.iter().find(|s| s.key == "facts").unwrap();
+    assert!(facts.reason_en.contains("does not cover"), "{}", facts.reason_en);
+    let consents = v.sections.iter().find(|s| s.key == "consents").unwrap();
+    assert_eq!(consents.rows.len(), 1, "the consent given to the bank itself");
+    // Another purpose than the consent's opens nothing.
+    let other = ctx.svc.unified_view(&z.banker, &z.enterprise, Some(Purpose::Underwriting)).await.unwrap();
+    assert_eq!(open(&other), ["consents"]);
+    // No purpose and no duty: nothing.
+    let bare = ctx.svc.unified_view(&z.banker, &z.enterprise, None).await.unwrap();
+    assert!(bare.sections.iter().any(|s| s.reason_en.contains("no purpose stated")));
+
+    // The zone's officers read it under their statutory duty (not personal data), the access log included.
+    let zone = ctx.svc.unified_view(&z.regulator, &z.enterprise, None).await.unwrap();
+    assert!(open(&zone).contains(&"policies") && open(&zone).contains(&"access_log"));
+
+    // Every read by others is in the enterprise's access log, refused ones as refused.
+    let log = ctx.svc.access_log(&z.ent_admin, &z.enterprise).await.unwrap();
+    let views: Vec<&str> = log
+        .iter()
+        .filter(|e| e.event.action.starts_with("unified_view."))
+        .map(|e| e.outcome.as_str())
+        .collect();
+    assert_eq!(views.len(), 5, "{views:?}");
+    assert!(views.contains(&"refused") && views.contains(&"read"));
+    let own = ctx.svc.unified_view(&z.ent_admin, &z.enterprise, None).await.unwrap();
+    let log = own.sections.iter().find(|s| s.key == "access_log").unwrap();
+    assert_eq!(log.rows.len(), 5, "the enterprise sees who looked");
+
+    // Only enterprises have a unified view.
+    assert!(matches!(ctx.svc.unified_view(&z.ent_admin, &z.bank, None).await, Err(ServiceError::NotFound)));
+    assert!(matches!(ctx.svc.unified_view(&z.ent_admin, "nope", None).await, Err(ServiceError::NotFound)));
+});

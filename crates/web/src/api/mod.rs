@@ -19,6 +19,7 @@ pub(crate) mod products;
 pub(crate) mod registered;
 pub(crate) mod stats;
 pub(crate) mod subsidies;
+pub(crate) mod unified;
 
 pub use dto::*;
 
@@ -147,6 +148,7 @@ pub fn routes() -> Router<AppState> {
         .route("/consents/{id}/revoke", post(consent::revoke))
         .route("/credit-reports/{org_id}", get(consent::report))
         .route("/orgs/{id}/access-log", get(consent::access_log))
+        .route("/orgs/{id}/view", get(unified::view))
         .route("/transparency/tree-heads", get(consent::tree_heads))
         .route("/transparency/inclusion/{seq}", get(consent::inclusion))
         .route("/transparency/consistency", get(consent::consistency))
@@ -251,7 +253,7 @@ async fn not_found() -> ApiError {
         evaluation::evaluation,
         advisor::advisor, advisor::answers, advisor::shortlist, advisor::unlist, advisor::needs,
         advisor::broker, advisor::name_broker, advisor::end_broker, advisor::quotes, advisor::choose,
-        advisor::unchoose, advisor::apply_bundle,
+        advisor::unchoose, advisor::apply_bundle, unified::view,
         subsidies::programmes, subsidies::load, subsidies::calendar, subsidies::check, subsidies::apply,
         subsidies::list, subsidies::get, subsidies::step, subsidies::object, subsidies::resolve, subsidies::upload,
         subsidies::offers, subsidies::dashboard, subsidies::what_if, subsidies::loan_check, subsidies::loan_apply,

@@ -126,6 +126,7 @@ struct ShortRow {
 #[template(path = "advisor.html")]
 struct AdvisorTpl {
     c: Chrome,
+    org_id: String,
     org_name: String,
     rules_version: String,
     confidence: String,
@@ -293,6 +294,7 @@ fn render(c: Chrome, v: &AdvisorView, refusal: Refusal) -> AdvisorTpl {
         })
         .collect();
     AdvisorTpl {
+        org_id: v.org_id.clone(),
         org_name: v.org_name.clone(),
         rules_version: v.rules_version.clone(),
         confidence: v.confidence.clone(),

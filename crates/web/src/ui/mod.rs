@@ -26,6 +26,7 @@ mod scheme_sim;
 mod stats;
 mod subsidies;
 mod svg;
+pub(crate) mod unified;
 
 pub use kit::{language, Tr};
 
@@ -50,6 +51,7 @@ pub fn routes() -> axum::Router<AppState> {
         .merge(subsidies::routes().layer(axum::middleware::from_fn(language)))
         .merge(loans::routes().layer(axum::middleware::from_fn(language)))
         .merge(scheme_sim::routes().layer(axum::middleware::from_fn(language)))
+        .merge(unified::routes().layer(axum::middleware::from_fn(language)))
 }
 
 /// Any path no route answers: a page that says so (in the page's language, with the menu),

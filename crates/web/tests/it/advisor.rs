@@ -127,3 +127,89 @@ async fn the_advisor_page_and_api_show_exposures_products_and_the_shortlist() {
     assert_eq!(n.status, StatusCode::OK);
     assert_eq!(n.json()["enterprises"], 1);
 }
+
+#[tokio::test]
+async fn the_unified_view_and_broker_mode_through_the_pages_and_the_api() {
+    let app = app().await;
+    let mut e = Client::new(&app);
+    e.login("ent.admin", PW).await;
+    let ent = e.token("ent.admin").await;
+    let org = e.get_auth("/api/v1/advisor", &ent).await.json()["org_id"].as_str().unwrap().to_owned();
+    // The enterprise's own view: every section, the timeline, printable.
+    let t = e.get(&format!("/orgs/{org}/view")).await;
+    assert_eq!(t.status, StatusCode::OK);
+    let t = t.text();
+    for want in [
+        "企业统一视图",
+        "登记信息",
+        "保单",
+        "理赔",
+        "补贴",
+        "贷款",
+        "数据授权",
+        "谁查询过本企业数据",
+        "时间线",
+    ] {
+        assert!(t.contains(want), "{want}");
+    }
+    assert!(!t.contains("🔒"), "nothing hidden from the enterprise");
+    // A bank officer without a consent: each section hidden with why; an unknown purpose refused.
+    let mut b = Client::new(&app);
+    b.login("banker", PW).await;
+    let t = b.get(&format!("/orgs/{org}/view?purpose=loan_review")).await;
+    assert_eq!(t.status, StatusCode::OK);
+    let t = t.text();
+    assert!(t.contains("🔒") && t.contains("该企业未向贵机构授权"), "{t}");
+    assert_eq!(
+        b.get(&format!("/orgs/{org}/view?purpose=gossip")).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let bank = b.token("banker").await;
+    let j = b.get_auth(&format!("/api/v1/orgs/{org}/view?purpose=loan_review"), &bank).await;
+    assert_eq!(j.status, StatusCode::OK);
+    let j = j.json();
+    assert!(j["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["key"] == "policies")
+        .all(|s| s["allowed"] == false));
+    assert_eq!(
+        b.get_auth(&format!("/api/v1/orgs/{org}/view?purpose=gossip"), &bank).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    // The read shows in the enterprise's access log (API).
+    let log = e.get_auth(&format!("/api/v1/orgs/{org}/view"), &ent).await.json();
+    let access =
+        log["sections"].as_array().unwrap().iter().find(|s| s["key"] == "access_log").unwrap().clone();
+    assert_eq!(access["rows"].as_array().unwrap().len(), 2, "{access}");
+
+    // Broker mode needs the zone's approver to name a licensed broker: a reviewer may not, and
+    // without one the enterprise gets no side-by-side quotes.
+    let mut z = Client::new(&app);
+    let zone = z.token("reviewer").await;
+    let r = z
+        .json(
+            "PUT",
+            "/api/v1/advisor/broker",
+            Some(&zone),
+            json!({"org_id": org, "licence_no": "1", "valid_from": "2026-01-01", "valid_to": "2027-01-01"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    let r = e
+        .json(
+            "POST",
+            "/api/v1/advisor/quotes",
+            Some(&ent),
+            json!({"exposure_id": "rd_product_liability", "limit_yuan": "500000"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    assert!(r.text().contains("no_licensed_broker"));
+    let r =
+        e.json("POST", "/api/v1/advisor/bundle/apply", Some(&ent), json!({"start_date": "2026-12-01"})).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    z.login("reviewer", PW).await;
+    assert_eq!(z.get("/zone/advisor-broker").await.status, StatusCode::FORBIDDEN);
+}

@@ -124,6 +124,7 @@ const ROUTE_SCOPES: &[(&str, Option<&str>)] = &[
     ("/api/v1/advisor/shortlist", None),
     ("/api/v1/advisor/shortlist/{product_id}", None),
     ("/api/v1/advisor/needs", None),
+    ("/api/v1/orgs/{id}/view", None),
     ("/api/v1/advisor/broker", None),
     ("/api/v1/advisor/quotes", None),
     ("/api/v1/advisor/bundle/quotes/{quote_id}", None),
