@@ -332,7 +332,11 @@ impl Service {
     ) -> Result<(Vec<QuoteLine>, BundleDraft, Vec<BundleView>)> {
         let today = self.today();
         let mut tx = self.store.begin_read().await?;
-        let rows = store::open_quotes(tx.conn(), org_id).await?;
+        let mut rows = store::open_quotes(tx.conn(), org_id).await?;
+        // A newer round of quotes for an exposure supersedes the older ones of the same product
+        // (kept in the store and the event log), unless the older one is the one chosen.
+        let mut seen: BTreeSet<(String, String)> = BTreeSet::new();
+        rows.retain(|q| seen.insert((q.exposure_id.clone(), q.product_id.clone())) || q.chosen);
         let mut names: HashMap<String, (String, String)> = HashMap::new();
         let mut lines = Vec::new();
         for q in rows {

@@ -57,6 +57,8 @@ pub struct Section {
     pub title_en: &'static str,
     /// Whether the reader may see it.
     pub allowed: bool,
+    /// The lawful basis that opened it (`own`, `statutory_duty`, `consent` …; blank when hidden).
+    pub basis: &'static str,
     /// Why not, when hidden.
     pub reason_zh: String,
     pub reason_en: String,
@@ -254,6 +256,7 @@ impl Service {
                 title_zh: spec.title.0,
                 title_en: spec.title.1,
                 allowed: check.allowed,
+                basis: if check.allowed { check.basis } else { "" },
                 reason_zh: check.reason_zh.clone(),
                 reason_en: check.reason_en.clone(),
                 columns: spec.columns,
@@ -596,6 +599,13 @@ impl Service {
             title_zh: if own || statutory { "数据授权" } else { "向贵机构的数据授权" },
             title_en: if own || statutory { "Consents given" } else { "Consents given to your organisation" },
             allowed: true,
+            basis: if own {
+                "own"
+            } else if statutory {
+                "statutory_duty"
+            } else {
+                "consent"
+            },
             reason_zh: String::new(),
             reason_en: String::new(),
             columns: vec![
@@ -651,6 +661,13 @@ impl Service {
             title_zh: "谁查询过本企业数据",
             title_en: "Who read the enterprise's data",
             allowed,
+            basis: if !allowed {
+                ""
+            } else if actor.org_id() == Some(org.id.as_str()) {
+                "own"
+            } else {
+                "statutory_duty"
+            },
             reason_zh: if allowed {
                 String::new()
             } else {

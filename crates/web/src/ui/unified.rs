@@ -26,6 +26,8 @@ struct SectionT {
     key: String,
     title: String,
     allowed: bool,
+    /// The lawful basis that opened it, in words (others than the enterprise).
+    basis: String,
     reason: String,
     columns: Vec<String>,
     rows: Vec<RowT>,
@@ -58,6 +60,12 @@ fn render(c: Chrome, v: &UnifiedView) -> UnifiedTpl {
             key: s.key.to_owned(),
             title: tr.t(s.title_zh, s.title_en).to_owned(),
             allowed: s.allowed,
+            basis: if s.basis.is_empty() || v.own {
+                String::new()
+            } else {
+                let (zh, en) = kebao_service::authz::basis_label(s.basis);
+                tr.t(zh, en).to_owned()
+            },
             reason: tr.t(&s.reason_zh, &s.reason_en).to_owned(),
             columns: s.columns.iter().map(|(zh, en)| tr.t(zh, en).to_owned()).collect(),
             rows: s

@@ -152,14 +152,14 @@ async fn the_unified_view_and_broker_mode_through_the_pages_and_the_api() {
     ] {
         assert!(t.contains(want), "{want}");
     }
-    assert!(!t.contains("🔒"), "nothing hidden from the enterprise");
+    assert!(!t.contains("不可见"), "nothing hidden from the enterprise");
     // A bank officer without a consent: each section hidden with why; an unknown purpose refused.
     let mut b = Client::new(&app);
     b.login("banker", PW).await;
     let t = b.get(&format!("/orgs/{org}/view?purpose=loan_review")).await;
     assert_eq!(t.status, StatusCode::OK);
     let t = t.text();
-    assert!(t.contains("🔒") && t.contains("该企业未向贵机构授权"), "{t}");
+    assert!(t.contains("不可见") && t.contains("该企业未向贵机构授权"), "{t}");
     assert_eq!(
         b.get(&format!("/orgs/{org}/view?purpose=gossip")).await.status,
         StatusCode::UNPROCESSABLE_ENTITY

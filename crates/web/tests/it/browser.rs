@@ -233,6 +233,7 @@ async fn the_advisor_walk_from_the_questionnaire_to_two_applications_in_chromium
     d.go(&format!("{site}/advisor")).await;
     let banner = d.text("#broker-banner").await;
     assert!(banner.contains("光谷保险经纪有限公司") && banner.contains("260710000000800"), "{banner}");
+    d.click("#quote-open-rd_product_liability").await;
     d.type_into("#ql-rd_product_liability", "500000").await;
     d.click("#quote-all-rd_product_liability").await;
     assert!(d.wait_for_url("#exposure-rd_product_liability").await.contains("#exposure-"));
@@ -243,6 +244,7 @@ async fn the_advisor_walk_from_the_questionnaire_to_two_applications_in_chromium
     );
     d.click(&format!("#quotes-rd_product_liability button[data-product='{a}']")).await;
     assert!(d.wait_for_url("/advisor#bundle").await.contains("#bundle"));
+    d.click("#quote-open-rd_equipment_damage").await;
     d.type_into("#ql-rd_equipment_damage", "800000").await;
     d.type_into("#qs-rd_equipment_damage", "1200000").await;
     d.click("#quote-all-rd_equipment_damage").await;
