@@ -65,6 +65,20 @@ pub struct ExposureView {
     pub covered_by: Vec<(String, String)>,
 }
 
+impl AdvisorView {
+    /// One of the enterprise's exposures, or the refusal naming the field.
+    pub(crate) fn exposure(&self, id: &str) -> Result<&ExposureView> {
+        self.exposures.iter().find(|e| e.id == id).ok_or_else(|| {
+            refuse(
+                "exposure",
+                "not_an_exposure",
+                "该风险不在本企业识别出的风险之中",
+                "this is not one of the enterprise's exposures",
+            )
+        })
+    }
+}
+
 impl ExposureView {
     /// No published product addresses it.
     pub fn is_gap(&self) -> bool {
@@ -149,7 +163,12 @@ pub struct Needs {
     pub rows: Vec<NeedsRow>,
 }
 
-fn refuse(field: &str, code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> ServiceError {
+pub(crate) fn refuse(
+    field: &str,
+    code: &'static str,
+    zh: impl Into<String>,
+    en: impl Into<String>,
+) -> ServiceError {
     ServiceError::Invalid(kebao_domain::Invalid(vec![FieldError::new(field, code, zh, en)]))
 }
 
@@ -452,14 +471,7 @@ impl Service {
     /// eligibility (the reasons named otherwise).
     pub async fn shortlist_product(&self, actor: &Actor, product_id: &str, exposure_id: &str) -> Result<()> {
         let view = self.advisor(actor).await?;
-        let Some(e) = view.exposures.iter().find(|e| e.id == exposure_id) else {
-            return Err(refuse(
-                "exposure",
-                "not_an_exposure",
-                "该风险不在本企业识别出的风险之中",
-                "this is not one of the enterprise's exposures",
-            ));
-        };
+        let e = view.exposure(exposure_id)?;
         let Some(p) = e.products.iter().find(|p| p.product_id == product_id) else {
             return Err(refuse(
                 "product",

@@ -6,6 +6,7 @@
 //! its licence. A quote stands for its plan's validity (a filing setting) and lapses sooner
 //! when the insurer's plan or the product's public version changes. See `docs/advisor.md`.
 
+use crate::advisor::refuse;
 use crate::authz::{Action, Actor, Basis, Resource};
 use crate::subsidies::Hypothetical;
 use crate::{Result, Service, ServiceError};
@@ -112,10 +113,6 @@ pub struct BundleView {
     pub applied_at_us: i64,
     /// (application id, product name, insurer name, premium in fen).
     pub applications: Vec<(String, String, String, i64)>,
-}
-
-fn refuse(field: &str, code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> ServiceError {
-    ServiceError::Invalid(Invalid(vec![FieldError::new(field, code, zh, en)]))
 }
 
 fn no_broker() -> ServiceError {
@@ -418,14 +415,7 @@ impl Service {
     ) -> Result<Vec<QuoteLine>> {
         let broker = self.advisor_broker_in_force().await?.ok_or_else(no_broker)?;
         let view = self.advisor(actor).await?;
-        let Some(e) = view.exposures.iter().find(|e| e.id == exposure_id) else {
-            return Err(refuse(
-                "exposure",
-                "not_an_exposure",
-                "该风险不在本企业识别出的风险之中",
-                "this is not one of the enterprise's exposures",
-            ));
-        };
+        let e = view.exposure(exposure_id)?;
         let mut input = QuoteInput::parse(fields).map_err(ServiceError::Invalid)?;
         let mut tx = self.store.begin_read().await?;
         let org = kebao_store::orgs::get(tx.conn(), &view.org_id).await?;

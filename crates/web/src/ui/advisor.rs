@@ -636,27 +636,29 @@ fn urlencoding(s: &str) -> String {
     s.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-').collect()
 }
 
-async fn choose_post(
-    State(st): State<AppState>,
-    Authed { c, s, .. }: Authed,
-    Form(form): Form<HashMap<String, String>>,
-) -> Page {
-    check_csrf(&form, &s)?;
-    let quote = form.get("quote").cloned().unwrap_or_default();
-    match st.svc.choose_quote(&s.actor, &quote).await {
-        Ok(()) => Ok(Redirect::to("/advisor#bundle").into_response()),
-        Err(e) => refused(&st, c, &s.actor, e, None).await,
-    }
+async fn choose_post(st: State<AppState>, a: Authed, form: Form<HashMap<String, String>>) -> Page {
+    bundle_step(st, a, form, true).await
 }
 
-async fn unchoose_post(
+async fn unchoose_post(st: State<AppState>, a: Authed, form: Form<HashMap<String, String>>) -> Page {
+    bundle_step(st, a, form, false).await
+}
+
+/// Puts a quote into the bundle (`choose`) or takes it out.
+async fn bundle_step(
     State(st): State<AppState>,
     Authed { c, s, .. }: Authed,
     Form(form): Form<HashMap<String, String>>,
+    choose: bool,
 ) -> Page {
     check_csrf(&form, &s)?;
     let quote = form.get("quote").cloned().unwrap_or_default();
-    match st.svc.unchoose_quote(&s.actor, &quote).await {
+    let done = if choose {
+        st.svc.choose_quote(&s.actor, &quote).await
+    } else {
+        st.svc.unchoose_quote(&s.actor, &quote).await
+    };
+    match done {
         Ok(()) => Ok(Redirect::to("/advisor#bundle").into_response()),
         Err(e) => refused(&st, c, &s.actor, e, None).await,
     }
