@@ -16,6 +16,7 @@ pub mod index;
 pub mod industry;
 pub mod job;
 pub mod keys;
+pub mod lab;
 pub mod ledger;
 pub mod loan;
 pub mod merkle;

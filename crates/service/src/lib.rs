@@ -17,6 +17,7 @@ pub mod import;
 pub mod inbox;
 pub mod index;
 pub mod jobs;
+pub mod lab;
 pub mod ledger;
 pub mod loan_money;
 pub mod loans;

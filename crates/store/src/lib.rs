@@ -17,6 +17,7 @@ pub mod events;
 mod group;
 pub mod index;
 pub mod jobs;
+pub mod lab;
 pub mod ledger;
 pub mod loans;
 pub mod monitoring;
@@ -316,6 +317,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (30, "index", include_str!("../migrations/sqlite/0030_index.sql")),
             (31, "advisor", include_str!("../migrations/sqlite/0031_advisor.sql")),
             (32, "advisor_broker", include_str!("../migrations/sqlite/0032_advisor_broker.sql")),
+            (33, "lab_models", include_str!("../migrations/sqlite/0033_lab_models.sql")),
         ],
         Backend::Postgres => &[
             (1, "registry", include_str!("../migrations/postgres/0001_registry.sql")),
@@ -353,6 +355,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (30, "index", include_str!("../migrations/postgres/0030_index.sql")),
             (31, "advisor", include_str!("../migrations/postgres/0031_advisor.sql")),
             (32, "advisor_broker", include_str!("../migrations/postgres/0032_advisor_broker.sql")),
+            (33, "lab_models", include_str!("../migrations/postgres/0033_lab_models.sql")),
         ],
     };
     files

@@ -16,6 +16,7 @@ mod group;
 mod ids;
 mod import;
 mod jobs;
+mod lab;
 mod ledger;
 mod loans;
 mod policies;

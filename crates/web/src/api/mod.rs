@@ -11,6 +11,7 @@ pub(crate) mod evaluation;
 mod handlers;
 pub(crate) mod index;
 pub(crate) mod jobs;
+pub(crate) mod lab;
 pub(crate) mod loans;
 pub(crate) mod operations;
 pub(crate) mod policies;
@@ -149,6 +150,11 @@ pub fn routes() -> Router<AppState> {
         .route("/credit-reports/{org_id}", get(consent::report))
         .route("/orgs/{id}/access-log", get(consent::access_log))
         .route("/orgs/{id}/view", get(unified::view))
+        .route("/lab/models", get(lab::list).post(lab::upload))
+        .route("/lab/models/{id}", get(lab::get))
+        .route("/lab/models/{id}/approve", post(lab::approve))
+        .route("/lab/models/{id}/retire", post(lab::retire))
+        .route("/lab/models/{id}/rating-plan", post(lab::rating_plan))
         .route("/transparency/tree-heads", get(consent::tree_heads))
         .route("/transparency/inclusion/{seq}", get(consent::inclusion))
         .route("/transparency/consistency", get(consent::consistency))
@@ -254,6 +260,7 @@ async fn not_found() -> ApiError {
         advisor::advisor, advisor::answers, advisor::shortlist, advisor::unlist, advisor::needs,
         advisor::broker, advisor::name_broker, advisor::end_broker, advisor::quotes, advisor::choose,
         advisor::unchoose, advisor::apply_bundle, unified::view,
+        lab::list, lab::upload, lab::get, lab::approve, lab::retire, lab::rating_plan,
         subsidies::programmes, subsidies::load, subsidies::calendar, subsidies::check, subsidies::apply,
         subsidies::list, subsidies::get, subsidies::step, subsidies::object, subsidies::resolve, subsidies::upload,
         subsidies::offers, subsidies::dashboard, subsidies::what_if, subsidies::loan_check, subsidies::loan_apply,

@@ -133,6 +133,8 @@ pub struct UserChrome {
     pub advisor: bool,
     /// Naming the advisor's broker: the zone's approvers.
     pub advisor_broker: bool,
+    /// The risk lab's models: an institution's analysts, the zone's officers.
+    pub lab: bool,
     pub platform_admin: bool,
     /// The daily pages of this user's roles (the menu shows these only).
     pub policies: bool,
@@ -217,6 +219,7 @@ pub(super) async fn chrome_any(
                 evaluation: ab.on_zone(Action::ReadEvaluation) || ab.on_own_org(Action::ReadEvaluation),
                 advisor: ab.on_own_org(Action::UseAdvisor),
                 advisor_broker: ab.on_zone(Action::NameAdvisorBroker),
+                lab: ab.on_own_org(Action::ReadModels) || ab.on_zone(Action::ReadModels),
                 platform_admin: ab.on_zone(Action::ResetPassword),
                 policies: enterprise || insurer || supervisor,
                 underwriting: ab.on_zone(Action::ReadUnderwritingQueue),
@@ -275,6 +278,10 @@ pub(super) fn done_notice(tr: Tr, code: &str) -> Option<String> {
             "Application sent. The insurer accepts it by its rules or refers it to an underwriter; see Applications below.",
         ),
         "premium" => ("保费收款已登记。", "Premium receipt recorded."),
+        "model_uploaded" => ("模型已上传，待本机构另一人批准。", "Model uploaded; another person of the organisation approves it."),
+        "model_approved" => ("模型已批准使用。", "Model approved for use."),
+        "model_retired" => ("模型已停用（记录保留）。", "Model retired (kept on record)."),
+        "plan_from_model" => ("已将模型备案为该产品的费率表，生效后的报价按其计算。", "The model is filed as the product's rating plan; quotes from its date use it."),
         "bundle_applied" => (
             "投保组合已提交：每个报价已分别向其保险机构提交投保申请，结果见“我的保单”中的投保申请。",
             "Bundle applied for: one application to each quote's insurer; see the applications under My policies.",

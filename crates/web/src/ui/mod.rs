@@ -16,6 +16,7 @@ mod home;
 mod index;
 mod jobs;
 mod kit;
+mod lab;
 mod loans;
 mod policies;
 mod privacy;
@@ -52,6 +53,7 @@ pub fn routes() -> axum::Router<AppState> {
         .merge(loans::routes().layer(axum::middleware::from_fn(language)))
         .merge(scheme_sim::routes().layer(axum::middleware::from_fn(language)))
         .merge(unified::routes().layer(axum::middleware::from_fn(language)))
+        .merge(lab::routes().layer(axum::middleware::from_fn(language)))
 }
 
 /// Any path no route answers: a page that says so (in the page's language, with the menu),
