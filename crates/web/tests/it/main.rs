@@ -8,6 +8,7 @@ mod browser;
 mod client;
 mod credit;
 mod index;
+mod lab;
 mod money_bounds;
 mod openapi;
 mod products;
