@@ -103,6 +103,10 @@ pub struct Model {
     pub approved_at_us: Option<i64>,
     pub retired_by: Option<String>,
     pub retired_at_us: Option<i64>,
+    /// Who uploaded, approved and retired it, as people read it (name · organisation).
+    pub uploaded_by_name: String,
+    pub approved_by_name: Option<String>,
+    pub retired_by_name: Option<String>,
     /// The contents (in the detail; none in lists).
     pub contents: Option<ModelContents>,
 }
@@ -287,10 +291,20 @@ fn glm_summary(v: &serde_json::Value) -> Result<GlmSummary> {
 impl Service {
     async fn model_of(
         &self,
-        tx: &mut impl kebao_store::Conn,
+        tx: &mut kebao_store::ReadTx,
         r: ModelRow,
         with_contents: bool,
     ) -> Result<Model> {
+        let mut names = std::collections::HashMap::new();
+        let uploaded_by_name = crate::audit::actor_name(tx, &mut names, &r.uploaded_by).await?;
+        let approved_by_name = match &r.approved_by {
+            Some(a) => Some(crate::audit::actor_name(tx, &mut names, a).await?),
+            None => None,
+        };
+        let retired_by_name = match &r.retired_by {
+            Some(a) => Some(crate::audit::actor_name(tx, &mut names, a).await?),
+            None => None,
+        };
         let owner_name =
             kebao_store::orgs::get(tx.conn(), &r.owner_org_id).await.map(|o| o.name).unwrap_or_default();
         let kind = ModelKind::from_code(&r.kind)
@@ -313,6 +327,9 @@ impl Service {
             approved_at_us: r.approved_at_us,
             retired_by: r.retired_by,
             retired_at_us: r.retired_at_us,
+            uploaded_by_name,
+            approved_by_name,
+            retired_by_name,
             contents,
         })
     }

@@ -51,8 +51,8 @@ fn row_t(tr: Tr, m: &Model) -> ModelRowT {
         owner: m.owner_name.clone(),
         status: tr.t(m.status.label_zh(), m.status.label_en()).to_owned(),
         approved: m.status == ModelStatus::Approved,
-        uploaded: format!("{} · {}", when(m.uploaded_at_us), m.uploaded_by),
-        approved_by: match (&m.approved_by, m.approved_at_us) {
+        uploaded: format!("{} · {}", when(m.uploaded_at_us), m.uploaded_by_name),
+        approved_by: match (&m.approved_by_name, m.approved_at_us) {
             (Some(b), Some(at)) => format!("{} · {b}", when(at)),
             _ => String::new(),
         },
@@ -302,7 +302,7 @@ async fn model_show(st: &AppState, c: Chrome, actor: &Actor, id: &str, messages:
     let tpl = ModelTpl {
         m: row_t(tr, &m),
         sha256: m.sha256.clone(),
-        retired: match (&m.retired_by, m.retired_at_us) {
+        retired: match (&m.retired_by_name, m.retired_at_us) {
             (Some(b), Some(at)) => format!("{} · {b}", when(at)),
             _ => String::new(),
         },
