@@ -412,6 +412,7 @@ pub const STORED_FIELDS: &[(&str, crate::consent::DataClass, &str, &str)] = {
         ("organisations.name", Public, "机构名称", "an organisation's name"),
         ("organisations.address", Public, "机构地址", "an organisation's address"),
         ("products.name", Public, "产品名称", "a product's name"),
+        ("lab_models.name", Enterprise, "模型名称（机构自定）", "a model's name (the institution's own)"),
         ("data_requests.details", Personal, "个人信息请求的说明", "what a personal-data request says"),
         ("data_requests.answer", Personal, "对个人信息请求的答复", "the answer to a personal-data request"),
         (
