@@ -440,6 +440,14 @@ async fn refused(
     show(st, c, actor, refusal).await
 }
 
+/// After a step: on to `to` when it went through; the page again with the reasons when refused.
+async fn then(st: &AppState, c: Chrome, actor: &Actor, r: Result<(), ServiceError>, to: &str) -> Page {
+    match r {
+        Ok(()) => Ok(Redirect::to(to).into_response()),
+        Err(e) => refused(st, c, actor, e, None).await,
+    }
+}
+
 async fn answers_post(
     State(st): State<AppState>,
     Authed { c, s, .. }: Authed,
@@ -460,10 +468,8 @@ async fn shortlist_post(
 ) -> Page {
     check_csrf(&form, &s)?;
     let g = |k: &str| form.get(k).cloned().unwrap_or_default();
-    match st.svc.shortlist_product(&s.actor, &g("product"), &g("exposure")).await {
-        Ok(()) => Ok(Redirect::to("/advisor#shortlist").into_response()),
-        Err(e) => refused(&st, c, &s.actor, e, None).await,
-    }
+    let r = st.svc.shortlist_product(&s.actor, &g("product"), &g("exposure")).await;
+    then(&st, c, &s.actor, r, "/advisor#shortlist").await
 }
 
 async fn unlist_post(
@@ -473,10 +479,8 @@ async fn unlist_post(
 ) -> Page {
     check_csrf(&form, &s)?;
     let product = form.get("product").cloned().unwrap_or_default();
-    match st.svc.unlist_product(&s.actor, &product).await {
-        Ok(()) => Ok(Redirect::to("/advisor#shortlist").into_response()),
-        Err(e) => refused(&st, c, &s.actor, e, None).await,
-    }
+    let r = st.svc.unlist_product(&s.actor, &product).await;
+    then(&st, c, &s.actor, r, "/advisor#shortlist").await
 }
 
 struct NeedsRowT {
@@ -625,10 +629,8 @@ async fn quotes_post(
         },
     };
     let exposure = g("exposure");
-    match st.svc.quote_for_exposure(&s.actor, &exposure, &fields).await {
-        Ok(_) => Ok(Redirect::to(&format!("/advisor#exposure-{}", urlencoding(&exposure))).into_response()),
-        Err(e) => refused(&st, c, &s.actor, e, None).await,
-    }
+    let r = st.svc.quote_for_exposure(&s.actor, &exposure, &fields).await.map(|_| ());
+    then(&st, c, &s.actor, r, &format!("/advisor#exposure-{}", urlencoding(&exposure))).await
 }
 
 /// An exposure id as a URL fragment (ids are ASCII words; anything else is dropped).
@@ -658,10 +660,7 @@ async fn bundle_step(
     } else {
         st.svc.unchoose_quote(&s.actor, &quote).await
     };
-    match done {
-        Ok(()) => Ok(Redirect::to("/advisor#bundle").into_response()),
-        Err(e) => refused(&st, c, &s.actor, e, None).await,
-    }
+    then(&st, c, &s.actor, done, "/advisor#bundle").await
 }
 
 async fn apply_bundle_post(
@@ -680,10 +679,8 @@ async fn apply_bundle_post(
         return refused(&st, c, &s.actor, e, None).await;
     }
     let start = form.get("start_date").cloned().unwrap_or_default();
-    match st.svc.apply_bundle(&s.actor, &start).await {
-        Ok(_) => Ok(Redirect::to("/advisor?done=bundle_applied#bundles").into_response()),
-        Err(e) => refused(&st, c, &s.actor, e, None).await,
-    }
+    let r = st.svc.apply_bundle(&s.actor, &start).await.map(|_| ());
+    then(&st, c, &s.actor, r, "/advisor?done=bundle_applied#bundles").await
 }
 
 struct BrokerHistoryRow {
