@@ -409,7 +409,7 @@ impl Service {
                             Cell::data(f.year.to_string()),
                             money(f.revenue),
                             money(f.rnd_expense),
-                            Cell::data(format!("{}（{}）", f.staff, f.rnd_staff)),
+                            Cell::data(format!("{} ({})", f.staff, f.rnd_staff)),
                             Cell::data(format!("{:.1}%", f64::from(f.export_share_bp) / 100.0)),
                         ],
                         None,

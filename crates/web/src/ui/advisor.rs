@@ -255,7 +255,11 @@ fn render(c: Chrome, v: &AdvisorView, refusal: Refusal) -> AdvisorTpl {
                     id: p.product_id.clone(),
                     name: p.name.clone(),
                     insurer: p.insurer_name.clone(),
-                    type_name: p.type_name.clone(),
+                    type_name: e
+                        .types
+                        .iter()
+                        .find(|t| t.0 == p.type_id)
+                        .map_or_else(|| p.type_name.clone(), |t| tr.t(&t.1, &t.2).to_owned()),
                     covers: p.covers,
                     eligible: p.not_eligible.is_empty(),
                     reasons: p.not_eligible.iter().map(|(zh, en)| tr.pick(zh.clone(), en.clone())).collect(),
@@ -345,7 +349,7 @@ fn render(c: Chrome, v: &AdvisorView, refusal: Refusal) -> AdvisorTpl {
             })
             .collect(),
         reference: format!(
-            "{} {} {}{} {} {}",
+            "{} {} {} {} {}{}",
             tr.t("按假设保单估算：保费", "Estimated for a policy with a premium of"),
             Money::from_fen(REFERENCE_PREMIUM_YUAN * 100).display_yuan(),
             tr.t("元，保险金额（或限额）", "yuan, a sum insured (or limit) of"),
@@ -382,16 +386,18 @@ pub fn estimate_lines(tr: Tr, es: &[SubsidyEstimate]) -> Vec<String> {
                     tr.t("元", "yuan")
                 ),
                 None => format!(
-                    "{}：{}",
+                    "{}{}{}",
                     tr.t("不符合", "would not qualify"),
+                    tr.t("：", ": "),
                     e.reasons.iter().map(|(zh, en)| tr.t(zh, en)).collect::<Vec<_>>().join(tr.t("；", "; "))
                 ),
             };
             let caveat = tr.t(&e.label_zh, &e.label_en);
+            let colon = tr.t("：", ": ");
             if caveat.is_empty() {
-                format!("{name}：{what}")
+                format!("{name}{colon}{what}")
             } else {
-                format!("{name}：{what}（{caveat}）")
+                format!("{name}{colon}{what}{}{caveat}{}", tr.t("（", " ("), tr.t("）", ")"))
             }
         })
         .collect()
