@@ -339,20 +339,29 @@ async fn step(
     id: &str,
     approve: bool,
 ) -> Page {
-    let tr = c.tr;
     let r = if approve {
         st.svc.approve_model(&s.actor, id).await
     } else {
         st.svc.retire_model(&s.actor, id).await
     };
+    let to = format!("/lab/models/{id}?done=model_{}", if approve { "approved" } else { "retired" });
+    model_then(&st, c, &s.actor, id, r.map(|_| ()), &to).await
+}
+
+/// After a step on a model: on to `to`, or the model's page again with the reasons.
+async fn model_then(
+    st: &AppState,
+    c: Chrome,
+    actor: &Actor,
+    id: &str,
+    r: Result<(), kebao_service::ServiceError>,
+    to: &str,
+) -> Page {
+    let tr = c.tr;
     match r {
-        Ok(_) => Ok(Redirect::to(&format!(
-            "/lab/models/{id}?done=model_{}",
-            if approve { "approved" } else { "retired" }
-        ))
-        .into_response()),
+        Ok(()) => Ok(Redirect::to(to).into_response()),
         Err(e) => match form_messages(tr, e) {
-            Ok(msgs) => model_show(&st, c, &s.actor, id, msgs).await,
+            Ok(msgs) => model_show(st, c, actor, id, msgs).await,
             Err(other) => Err(error_page(tr, c, other)),
         },
     }
@@ -405,7 +414,7 @@ async fn plan_post(
         },
     };
     let product = g("product");
-    match st
+    let r = st
         .svc
         .glm_model_to_rating_plan(
             &s.actor,
@@ -418,11 +427,6 @@ async fn plan_post(
             min,
         )
         .await
-    {
-        Ok(_) => Ok(Redirect::to(&format!("/products/{product}?done=plan_from_model")).into_response()),
-        Err(e) => match form_messages(tr, e) {
-            Ok(msgs) => model_show(&st, c, &s.actor, &id, msgs).await,
-            Err(other) => Err(error_page(tr, c, other)),
-        },
-    }
+        .map(|_| ());
+    model_then(&st, c, &s.actor, &id, r, &format!("/products/{product}?done=plan_from_model")).await
 }
