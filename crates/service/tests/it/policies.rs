@@ -57,6 +57,16 @@ fn rd_liability() -> ProductInput {
     }
 }
 
+/// The other insurer's product filer and its published R&D liability product (the advisor's
+/// second insurer): (insurer id, filer, product id).
+async fn second_rd_liability(ctx: &Ctx, z: &Zone, other_uw: &Actor) -> (String, Actor, String) {
+    let other = other_uw.org_id().unwrap().to_owned();
+    let filer = user(&ctx.svc, &other, "filer.o", &[Role::ProductFiler]).await;
+    let open =
+        publish(ctx, z, &filer, ProductInput { name: "研发责任险（江城）".into(), ..rd_liability() }).await;
+    (other, filer, open)
+}
+
 /// Files, registers and publishes a product of the filer's insurer, with a plan that
 /// auto-accepts up to 1,000,000 yuan.
 async fn publish(ctx: &Ctx, z: &Zone, filer: &Actor, input: ProductInput) -> String {
@@ -1508,17 +1518,9 @@ contract!(
         use kebao_domain::advisor::rotation_key;
         use std::collections::HashMap;
         let Setup { z, filer, other_uw, pid, .. } = setup(&ctx).await;
-        let other = other_uw.org_id().unwrap().to_owned();
-        let other_filer = user(&ctx.svc, &other, "filer.o", &[Role::ProductFiler]).await;
         // The same type from the other insurer (open to every stage), and one filed for enterprises
         // on the market only.
-        let open = publish(
-            &ctx,
-            &z,
-            &other_filer,
-            ProductInput { name: "研发责任险（江城）".into(), ..rd_liability() },
-        )
-        .await;
+        let (_, _, open) = second_rd_liability(&ctx, &z, &other_uw).await;
         let market_only = publish(
             &ctx,
             &z,
@@ -1905,15 +1907,7 @@ contract!(
         use std::collections::HashMap;
         use time::Duration;
         let Setup { z, filer, other_uw, pid, .. } = setup(&ctx).await;
-        let other = other_uw.org_id().unwrap().to_owned();
-        let other_filer = user(&ctx.svc, &other, "filer.o", &[Role::ProductFiler]).await;
-        let open = publish(
-            &ctx,
-            &z,
-            &other_filer,
-            ProductInput { name: "研发责任险（江城）".into(), ..rd_liability() },
-        )
-        .await;
+        let (other, other_filer, open) = second_rd_liability(&ctx, &z, &other_uw).await;
         let equipment = publish(
             &ctx,
             &z,
