@@ -18,6 +18,8 @@ string_enum! {
         LoanClocks = "loan_clocks", "贷款逾期与理赔时钟", "Loan clocks (past due, claim triggers)";
         SchemeSimulation = "scheme_simulation", "贷款方案模拟", "Loan scheme simulation";
         IndexRun = "index_run", "科技保险发展指数测算", "Development index run";
+        LabExtract = "lab_extract", "风险实验室经验数据提取", "Risk lab experience extract";
+        LabFit = "lab_fit", "风险实验室模型拟合", "Risk lab model fit";
     }
 }
 
@@ -88,6 +90,8 @@ impl JobKind {
             JobKind::SchemeSimulation => false,
             // So is an index run: it reads the tables again when started anew.
             JobKind::IndexRun => false,
+            // An extract and a fit are written whole at the end: started anew, they read again.
+            JobKind::LabExtract | JobKind::LabFit => false,
         }
     }
 
@@ -100,6 +104,8 @@ impl JobKind {
             JobKind::LoanClocks => ("笔贷款", "loans"),
             JobKind::SchemeSimulation => ("个情景", "scenarios"),
             JobKind::IndexRun => ("次运行", "runs"),
+            JobKind::LabExtract => ("条记录", "records"),
+            JobKind::LabFit => ("步", "steps"),
         }
     }
 }
@@ -165,6 +171,47 @@ pub struct JobParams {
     /// For an index run: what it ranks and the year.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub index: Option<IndexRunParams>,
+    /// For a risk lab extract: what to extract, for whom and why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extract: Option<ExtractParams>,
+    /// For a risk lab fit: the extract, the kind of model and its variables.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fit: Option<FitParams>,
+}
+
+/// A risk lab extract's settings, as asked and checked (`kebao_domain::lab`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExtractParams {
+    /// The institution the extract is for (its own book), or the zone's authority.
+    pub owner_org_id: String,
+    /// `claims` or `loans`.
+    pub kind: String,
+    /// `own_book` or `supervision`.
+    pub basis: String,
+    /// Why the data is extracted, as the requester wrote it.
+    pub purpose: String,
+    /// Whether personal lines (group health and accident) are included, aggregated per
+    /// policy-year; then `assessment` is the recorded impact assessment.
+    pub include_personal: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assessment: Option<crate::lab::ImpactAssessment>,
+}
+
+/// A risk lab fit's settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FitParams {
+    pub owner_org_id: String,
+    pub extract_id: String,
+    /// `glm` or `scorecard`.
+    pub model_kind: String,
+    /// The model's name in the registry.
+    pub name: String,
+    /// The extract's columns used as categorical rating factors (GLM) or candidate variables.
+    pub factors: Vec<String>,
+    /// The numeric columns used.
+    pub numeric: Vec<String>,
 }
 
 /// An index run's settings.
@@ -212,6 +259,10 @@ pub enum JobResult {
     SchemeSimulated { scheme: String, loans: u64, scenarios: u64, expected_loss_fen: i64, results: String },
     /// An index run stored (its results are the run's, on its own page).
     IndexBuilt { run_id: String, unit_kind: String, year: i32, version: i64, units: u64, runs: u64 },
+    /// A risk lab extract written: its rows, and the records left out (and why, in the extract).
+    ExtractWritten { extract_id: String, rows: u64, left_out: u64 },
+    /// A model fitted in the risk lab and stored awaiting approval.
+    ModelFitted { model_id: String, name: String, version: i64, n_obs: u64 },
 }
 
 impl JobResult {
@@ -251,6 +302,14 @@ impl JobResult {
             JobResult::LoanClocksChecked { loans, opened, closed } => (
                 format!("已检查 {loans} 笔还款中的贷款：新增待办 {opened} 项（逾期、满足理赔条件），关闭 {closed} 项"),
                 format!("{loans} loans being repaid checked: {opened} to-do(s) opened (past due, claim trigger met), {closed} closed"),
+            ),
+            JobResult::ExtractWritten { rows, left_out, .. } => (
+                format!("已生成经验数据 {rows} 行，按规则未纳入 {left_out} 条（详见风险实验室）"),
+                format!("experience extract written: {rows} rows, {left_out} record(s) left out by its rules (see the risk lab)"),
+            ),
+            JobResult::ModelFitted { name, version, n_obs, .. } => (
+                format!("模型「{name}」第 {version} 版已拟合（{n_obs} 条观测），待本机构另一人批准"),
+                format!("model “{name}” version {version} fitted on {n_obs} observations; awaiting approval by another person"),
             ),
             JobResult::RetentionApplied { erased } => {
                 let n: u64 = erased.iter().map(|(_, n)| n).sum();

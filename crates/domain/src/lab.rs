@@ -19,3 +19,165 @@ string_enum! {
         Retired = "retired", "已停用", "Retired";
     }
 }
+
+string_enum! {
+    /// What an experience extract holds.
+    ExtractKind {
+        Claims = "claims", "理赔经验（按保单年度）", "Claims experience (per policy-year)";
+        Loans = "loans", "贷款结果（含申请时的企业信息）", "Loan outcomes (with the borrower's facts at application)";
+    }
+}
+
+string_enum! {
+    /// On what footing the data leaves the platform (rules.md §11.2–11.3): an institution's own
+    /// business, or the zone's supervision of all of it.
+    ExtractBasis {
+        OwnBook = "own_book", "本机构自有业务（定价、准备金与风险管理）", "The institution's own business (pricing, reserving, risk management)";
+        Supervision = "supervision", "示范区监管与统计（全部业务）", "The zone's supervision and statistics (all business)";
+    }
+}
+
+/// A column of an extract: its name in the file, its labels, and whether it is a category
+/// (a rating factor or a categorical candidate) or a number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExtractColumn {
+    pub name: &'static str,
+    pub zh: &'static str,
+    pub en: &'static str,
+    pub categorical: bool,
+    /// Whether a model may use it (identifiers, dates and outcomes may not).
+    pub candidate: bool,
+}
+
+const fn col(
+    name: &'static str,
+    zh: &'static str,
+    en: &'static str,
+    categorical: bool,
+    candidate: bool,
+) -> ExtractColumn {
+    ExtractColumn { name, zh, en, categorical, candidate }
+}
+
+/// The columns of a claims extract, in file order: one row per policy and policy-year.
+pub const CLAIMS_COLUMNS: &[ExtractColumn] = &[
+    col(
+        "policy_ref",
+        "保单代号（仅本提取内有效）",
+        "Policy reference (valid within this extract)",
+        true,
+        false,
+    ),
+    col("policy_year", "保单年度", "Policy year", false, false),
+    col("period_start", "年度起期", "Period start", true, false),
+    col("period_end", "年度止期（或截至提取日）", "Period end (or the extract date)", true, false),
+    col("product_type", "险种", "Product type", true, true),
+    col("industry", "行业（5+2）", "Industry (5+2)", true, true),
+    col("stage", "生命周期阶段", "Life-cycle stage", true, true),
+    col("personal_line", "是否人身险种（汇总）", "Personal line (aggregated)", true, false),
+    col("exposure", "风险暴露（年）", "Exposure (years)", false, false),
+    col("limit_yuan", "责任限额（元）", "Limit (yuan)", false, true),
+    col("sum_insured_yuan", "保险金额（元）", "Sum insured (yuan)", false, true),
+    col("revenue_yuan", "营业收入（元）", "Revenue (yuan)", false, true),
+    col("claims_3y", "近三年出险次数", "Claims in the last three years", false, true),
+    col("earned_premium_yuan", "已赚保费（元）", "Earned premium (yuan)", false, false),
+    col("claim_count", "赔案件数", "Number of claims", false, false),
+    col("incurred_yuan", "已发生赔款（元）", "Incurred (yuan)", false, false),
+];
+
+/// The columns of a loan-outcome extract, in file order: one row per loan that has ended.
+pub const LOAN_COLUMNS: &[ExtractColumn] = &[
+    col("loan_ref", "贷款代号（仅本提取内有效）", "Loan reference (valid within this extract)", true, false),
+    col("applied_year", "申请年份", "Year applied", false, false),
+    col("scheme", "贷款方案", "Loan scheme", true, true),
+    col("amount_yuan", "贷款金额（元）", "Amount (yuan)", false, true),
+    col("term_months", "期限（月）", "Term (months)", false, true),
+    col("industry", "行业（5+2）", "Industry (5+2)", true, true),
+    col("stage", "生命周期阶段（当前登记）", "Life-cycle stage (as registered now)", true, true),
+    col("age_years", "申请时成立年限", "Years since founding at application", false, true),
+    col("revenue_yuan", "上年营业收入（元）", "Revenue of the year before (yuan)", false, true),
+    col("rnd_ratio", "上年研发投入占比", "R&D expense share of the year before", false, true),
+    col("staff", "上年从业人数", "Staff of the year before", false, true),
+    col("patents", "上年有效专利数", "Patents granted, year before", false, true),
+    col("qualifications", "申请时有效资质数", "Qualifications valid at application", false, true),
+    col("outcome", "结果", "Outcome", true, false),
+    col("bad", "是否违约（1 违约）", "Default (1 = yes)", false, false),
+];
+
+impl ExtractKind {
+    /// Its columns.
+    pub fn columns(self) -> &'static [ExtractColumn] {
+        match self {
+            ExtractKind::Claims => CLAIMS_COLUMNS,
+            ExtractKind::Loans => LOAN_COLUMNS,
+        }
+    }
+
+    /// The model it can train: a claim-frequency GLM, or a default scorecard.
+    pub fn model_kind(self) -> ModelKind {
+        match self {
+            ExtractKind::Claims => ModelKind::Glm,
+            ExtractKind::Loans => ModelKind::Scorecard,
+        }
+    }
+}
+
+/// A personal-information impact assessment (个人信息保护法 Art 55–56) recorded with an
+/// extract that contains personal data: why, for whom, why it is necessary, how it is kept safe.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImpactAssessment {
+    pub purpose: String,
+    pub recipient: String,
+    pub necessity: String,
+    pub safeguards: String,
+}
+
+/// The longest text a lab form takes in one field.
+pub const LAB_TEXT_MAX_CHARS: usize = 300;
+
+impl ImpactAssessment {
+    /// Checks every part is written (each within [`LAB_TEXT_MAX_CHARS`]); errors name the field.
+    pub fn parse(
+        purpose: &str,
+        recipient: &str,
+        necessity: &str,
+        safeguards: &str,
+    ) -> Result<ImpactAssessment, crate::Invalid> {
+        let mut c = crate::error::Collector::default();
+        let mut take = |field: &str, v: &str| {
+            c.take(crate::org::text_field(field, v, true, LAB_TEXT_MAX_CHARS)).flatten().unwrap_or_default()
+        };
+        let a = ImpactAssessment {
+            purpose: take("pia_purpose", purpose),
+            recipient: take("pia_recipient", recipient),
+            necessity: take("pia_necessity", necessity),
+            safeguards: take("pia_safeguards", safeguards),
+        };
+        c.finish().map(|()| a)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_assessment_names_every_part() {
+        let e = ImpactAssessment::parse("定价", "", "必要", "加密").unwrap_err();
+        assert_eq!(e.0.len(), 1);
+        assert_eq!(e.0[0].field, "pia_recipient");
+        assert!(ImpactAssessment::parse("定价", "本公司精算部", "必要", "加密").is_ok());
+    }
+
+    #[test]
+    fn each_extract_names_its_columns_once() {
+        for k in ExtractKind::ALL {
+            let cols = k.columns();
+            let mut names: Vec<_> = cols.iter().map(|c| c.name).collect();
+            names.sort_unstable();
+            names.dedup();
+            assert_eq!(names.len(), cols.len(), "{k}");
+        }
+    }
+}

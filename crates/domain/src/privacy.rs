@@ -413,6 +413,13 @@ pub const STORED_FIELDS: &[(&str, crate::consent::DataClass, &str, &str)] = {
         ("organisations.address", Public, "机构地址", "an organisation's address"),
         ("products.name", Public, "产品名称", "a product's name"),
         ("lab_models.name", Enterprise, "模型名称（机构自定）", "a model's name (the institution's own)"),
+        ("lab_extracts.purpose", Enterprise, "经验数据提取的用途说明", "why an experience extract was made"),
+        (
+            "lab_extracts.pia_recipient",
+            Enterprise,
+            "影响评估记载的接收机构或部门",
+            "the institution or department an impact assessment names as recipient",
+        ),
         ("data_requests.details", Personal, "个人信息请求的说明", "what a personal-data request says"),
         ("data_requests.answer", Personal, "对个人信息请求的答复", "the answer to a personal-data request"),
         (

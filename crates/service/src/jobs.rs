@@ -91,6 +91,13 @@ impl Service {
                 "a scheme simulation starts from its page, with its pool and settings",
             ));
         }
+        if matches!(kind, JobKind::LabExtract | JobKind::LabFit) {
+            return Err(conflict(
+                "needs_settings",
+                "风险实验室的提取与拟合须在“风险实验室”页面填写用途和变量后启动",
+                "a risk lab extract or fit starts from the risk lab's page, with its purpose and variables",
+            ));
+        }
         if kind == JobKind::IndexRun {
             return Err(conflict(
                 "needs_settings",
@@ -104,6 +111,19 @@ impl Service {
     /// Queues a job of `kind` with its settings (see [`Service::start_job`]).
     pub(crate) async fn queue_job(&self, actor: &Actor, kind: JobKind, params: JobParams) -> Result<Job> {
         self.require(actor, start_action(kind), &Resource::Zone, &Basis::None)?;
+        self.enqueue_job(actor, kind, params, None).await
+    }
+
+    /// Queues a job the caller has authorised; refused while a job of the same kind is queued
+    /// or running — of the same owner when `owner` is given (an institution's lab jobs do not
+    /// wait for another institution's), else anywhere.
+    pub(crate) async fn enqueue_job(
+        &self,
+        actor: &Actor,
+        kind: JobKind,
+        params: JobParams,
+        owner: Option<&str>,
+    ) -> Result<Job> {
         if !self.runnable(kind) {
             return Err(conflict(
                 "not_configured",
@@ -113,8 +133,11 @@ impl Service {
         }
         let mut tx = self.store.begin_write().await?;
         for state in [JobState::Queued, JobState::Running] {
-            if let Some(j) =
-                store::list(tx.conn(), Some(state), Some(kind), None, 1).await?.into_iter().next()
+            let limit = if owner.is_some() { 500 } else { 1 };
+            if let Some(j) = store::list(tx.conn(), Some(state), Some(kind), None, limit)
+                .await?
+                .into_iter()
+                .find(|j| owner.is_none_or(|o| job_owner(j) == Some(o)))
             {
                 return Err(conflict(
                     "job_pending",
@@ -170,8 +193,10 @@ impl Service {
             .iter()
             .copied()
             .filter(|k| {
-                !matches!(k, JobKind::SchemeSimulation | JobKind::IndexRun)
-                    && self.may_start(actor, *k)
+                !matches!(
+                    k,
+                    JobKind::SchemeSimulation | JobKind::IndexRun | JobKind::LabExtract | JobKind::LabFit
+                ) && self.may_start(actor, *k)
                     && self.runnable(*k)
             })
             .collect();
@@ -334,6 +359,16 @@ fn start_action(kind: JobKind) -> Action {
         JobKind::Backup | JobKind::Retention | JobKind::LoanClocks => Action::RunJobs,
         JobKind::SchemeSimulation => Action::SimulateScheme,
         JobKind::IndexRun => Action::BuildIndex,
+        JobKind::LabExtract | JobKind::LabFit => Action::ManageModels,
+    }
+}
+
+/// The institution a lab job works for.
+pub(crate) fn job_owner(j: &Job) -> Option<&str> {
+    match (&j.params.extract, &j.params.fit) {
+        (Some(e), _) => Some(e.owner_org_id.as_str()),
+        (_, Some(f)) => Some(f.owner_org_id.as_str()),
+        _ => None,
     }
 }
 
@@ -567,6 +602,8 @@ impl JobRunner {
         r.handlers.insert(JobKind::LoanClocks, Arc::new(crate::loan_money::LoanClocksJob));
         r.handlers.insert(JobKind::SchemeSimulation, Arc::new(crate::scheme_sim::SchemeSimulationJob));
         r.handlers.insert(JobKind::IndexRun, Arc::new(crate::index::IndexRunJob));
+        r.handlers.insert(JobKind::LabExtract, Arc::new(crate::lab_data::ExtractJob));
+        r.handlers.insert(JobKind::LabFit, Arc::new(crate::lab_data::FitJob));
         r
     }
 

@@ -107,6 +107,11 @@ pub struct Model {
     pub uploaded_by_name: String,
     pub approved_by_name: Option<String>,
     pub retired_by_name: Option<String>,
+    /// For a model fitted in the platform: the extract it learnt from and that file's SHA-256
+    /// (the training data's fingerprint), and its held-out validation (scorecards, in the detail).
+    pub extract_id: Option<String>,
+    pub training_sha256: Option<String>,
+    pub validation: Option<crate::lab_data::Validation>,
     /// The contents (in the detail; none in lists).
     pub contents: Option<ModelContents>,
 }
@@ -312,6 +317,13 @@ impl Service {
         let status = ModelStatus::from_code(&r.status)
             .ok_or_else(|| ServiceError::Internal(format!("stored model status `{}`", r.status)))?;
         let contents = if with_contents { Some(parse_model(kind, r.document.as_bytes())?) } else { None };
+        let validation = match r.validation.as_deref() {
+            Some(v) => Some(
+                serde_json::from_str(v)
+                    .map_err(|e| ServiceError::Internal(format!("stored validation: {e}")))?,
+            ),
+            None => None,
+        };
         Ok(Model {
             id: r.id,
             owner_org_id: r.owner_org_id,
@@ -330,12 +342,19 @@ impl Service {
             uploaded_by_name,
             approved_by_name,
             retired_by_name,
+            extract_id: r.extract_id,
+            training_sha256: r.training_sha256,
+            validation,
             contents,
         })
     }
 
     /// The actor's organisation, which owns the models it uploads.
-    async fn lab_owner(&self, actor: &Actor, action: Action) -> Result<kebao_domain::org::Organisation> {
+    pub(crate) async fn lab_owner(
+        &self,
+        actor: &Actor,
+        action: Action,
+    ) -> Result<kebao_domain::org::Organisation> {
         let own = actor.org_id().ok_or(ServiceError::Unauthenticated("sign in first"))?.to_owned();
         let mut tx = self.store.begin_read().await?;
         let org = kebao_store::orgs::get(tx.conn(), &own).await?;
@@ -374,6 +393,9 @@ impl Service {
             approved_at_us: None,
             retired_by: None,
             retired_at_us: None,
+            extract_id: None,
+            training_sha256: None,
+            validation: None,
         };
         store::insert(tx.conn(), &row).await?;
         let draft = EventDraft::new(

@@ -18,6 +18,7 @@ pub mod inbox;
 pub mod index;
 pub mod jobs;
 pub mod lab;
+pub mod lab_data;
 pub mod ledger;
 pub mod loan_money;
 pub mod loans;

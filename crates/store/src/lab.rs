@@ -23,14 +23,20 @@ pub struct ModelRow {
     pub approved_at_us: Option<i64>,
     pub retired_by: Option<String>,
     pub retired_at_us: Option<i64>,
+    /// For a model fitted in the platform: the extract it learnt from and that file's SHA-256.
+    pub extract_id: Option<String>,
+    pub training_sha256: Option<String>,
+    /// Its validation on a held-out sample (JSON, the service's shape).
+    pub validation: Option<String>,
 }
 
 const COLS: &str =
     "id, owner_org_id, kind, name, version, document, sha256, status, uploaded_by, uploaded_at_us, \
-     approved_by, approved_at_us, retired_by, retired_at_us";
+     approved_by, approved_at_us, retired_by, retired_at_us, extract_id, training_sha256, validation";
 const LIST_COLS: &str =
     "id, owner_org_id, kind, name, version, '' AS document, sha256, status, uploaded_by, \
-     uploaded_at_us, approved_by, approved_at_us, retired_by, retired_at_us";
+     uploaded_at_us, approved_by, approved_at_us, retired_by, retired_at_us, extract_id, \
+     training_sha256, '' AS validation";
 
 fn row(r: &sqlx::any::AnyRow) -> Result<ModelRow> {
     Ok(ModelRow {
@@ -48,6 +54,9 @@ fn row(r: &sqlx::any::AnyRow) -> Result<ModelRow> {
         approved_at_us: r.try_get("approved_at_us")?,
         retired_by: opt_text(r, "retired_by")?,
         retired_at_us: r.try_get("retired_at_us")?,
+        extract_id: opt_text(r, "extract_id")?,
+        training_sha256: opt_text(r, "training_sha256")?,
+        validation: opt_text(r, "validation")?.filter(|v| !v.is_empty()),
     })
 }
 
@@ -68,7 +77,7 @@ pub async fn next_version(conn: &mut AnyConnection, owner: &str, kind: &str, nam
 /// Stores a new model version.
 pub async fn insert(conn: &mut AnyConnection, m: &ModelRow) -> Result<()> {
     sqlx::query(&format!(
-        "INSERT INTO lab_models ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+        "INSERT INTO lab_models ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
     ))
     .bind(&m.id)
     .bind(&m.owner_org_id)
@@ -84,6 +93,9 @@ pub async fn insert(conn: &mut AnyConnection, m: &ModelRow) -> Result<()> {
     .bind(m.approved_at_us)
     .bind(&m.retired_by)
     .bind(m.retired_at_us)
+    .bind(&m.extract_id)
+    .bind(&m.training_sha256)
+    .bind(&m.validation)
     .execute(&mut *conn)
     .await?;
     Ok(())

@@ -18,6 +18,7 @@ mod group;
 pub mod index;
 pub mod jobs;
 pub mod lab;
+pub mod lab_data;
 pub mod ledger;
 pub mod loans;
 pub mod monitoring;
@@ -318,6 +319,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (31, "advisor", include_str!("../migrations/sqlite/0031_advisor.sql")),
             (32, "advisor_broker", include_str!("../migrations/sqlite/0032_advisor_broker.sql")),
             (33, "lab_models", include_str!("../migrations/sqlite/0033_lab_models.sql")),
+            (34, "lab_extracts", include_str!("../migrations/sqlite/0034_lab_extracts.sql")),
         ],
         Backend::Postgres => &[
             (1, "registry", include_str!("../migrations/postgres/0001_registry.sql")),
@@ -356,6 +358,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (31, "advisor", include_str!("../migrations/postgres/0031_advisor.sql")),
             (32, "advisor_broker", include_str!("../migrations/postgres/0032_advisor_broker.sql")),
             (33, "lab_models", include_str!("../migrations/postgres/0033_lab_models.sql")),
+            (34, "lab_extracts", include_str!("../migrations/postgres/0034_lab_extracts.sql")),
         ],
     };
     files

@@ -209,3 +209,184 @@ contract!(
         assert_eq!(ctx.svc.model(&analyst, &m.id).await.unwrap().status, ModelStatus::Retired);
     }
 );
+
+contract!(
+    an_insurer_extracts_its_claims_fits_a_glm_in_the_platform_and_a_second_person_approves_it,
+    |ctx: Ctx| async move {
+        use kebao_domain::claim::ClaimInput;
+        use kebao_service::jobs::JobRunner;
+        use kebao_service::lab_data::{ExtractRequest, FitRequest};
+        let z = zone(&ctx.svc).await;
+        let op = operator();
+        let ins = ctx
+            .svc
+            .create_org(&op, &org_input("楚天财产保险股份有限公司", &uscc(40), "insurer"))
+            .await
+            .unwrap();
+        let filer = user(&ctx.svc, &ins.id, "filer", &[Role::ProductFiler]).await;
+        let analyst = user(&ctx.svc, &ins.id, "analyst", &[Role::Underwriter]).await;
+        let checker = user(&ctx.svc, &ins.id, "checker", &[Role::OrgAdmin]).await;
+        let other = ctx
+            .svc
+            .create_org(&op, &org_input("江城科技保险股份有限公司", &uscc(41), "insurer"))
+            .await
+            .unwrap();
+        let stranger = user(&ctx.svc, &other.id, "stranger", &[Role::OrgAdmin]).await;
+        let pid = crate::subsidies::product(&ctx, &z, &ins.id, &filer, "rd_liability").await;
+
+        // A book of 40 policies from today: life sciences and optoelectronics, one claim on
+        // every second life-science policy (10) and every fifth optoelectronics one (4).
+        let today = ctx.svc.today().to_string();
+        let mut policies = Vec::new();
+        for i in 0..40 {
+            let industry = if i % 2 == 0 { "bio" } else { "optoelectronics" };
+            let q = QuoteInput {
+                limit: Money::from_fen(100_000_000),
+                industry: Some(industry.into()),
+                ..Default::default()
+            };
+            let a = ctx
+                .svc
+                .apply_for_policy_with(&z.ent_admin, &pid, &q, &today, &Default::default())
+                .await
+                .unwrap();
+            let p = ctx
+                .svc
+                .my_policies(&z.ent_admin)
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|p| p.application_id == a.id)
+                .unwrap();
+            policies.push((p.id, industry, i));
+        }
+        ctx.clock.advance_us(200 * 86_400_000_000);
+        let loss = (ctx.svc.today() - time::Duration::days(30)).to_string();
+        for (id, industry, i) in &policies {
+            let claim = (*industry == "bio" && i % 4 == 0) || (*industry == "optoelectronics" && i % 12 == 1);
+            if claim {
+                ctx.svc
+                    .report_claim(
+                        &z.ent_admin,
+                        id,
+                        &ClaimInput::new(&loss, "试验设备意外故障停机", Money::from_fen(500_000)),
+                    )
+                    .await
+                    .unwrap();
+            }
+        }
+
+        // Without a lawful basis, a purpose, or (for personal lines) an impact assessment:
+        // refused, nothing queued.
+        let before = state(&ctx).await;
+        let code = |r: Result<_, ServiceError>| match r {
+            Err(ServiceError::Invalid(i)) => i.0.iter().map(|f| f.code.to_owned()).collect::<Vec<_>>(),
+            other => panic!("{other:?}"),
+        };
+        let ask = |kind: &str, purpose: &str, personal: bool| ExtractRequest {
+            kind: kind.into(),
+            purpose: purpose.into(),
+            include_personal: personal,
+            ..Default::default()
+        };
+        assert_eq!(code(ctx.svc.request_extract(&analyst, &ask("loans", "定价", false)).await), ["no_basis"]);
+        assert_eq!(
+            code(ctx.svc.request_extract(&z.banker, &ask("claims", "授信", false)).await),
+            ["no_basis"]
+        );
+        assert!(code(ctx.svc.request_extract(&analyst, &ask("claims", " ", false)).await)
+            .contains(&"required".to_owned()));
+        assert!(code(ctx.svc.request_extract(&analyst, &ask("claims", "定价", true)).await)
+            .contains(&"assessment_required".to_owned()));
+        assert!(matches!(
+            ctx.svc.request_extract(&z.ent_admin, &ask("claims", "定价", false)).await,
+            Err(ServiceError::Forbidden { .. })
+        ));
+        assert_eq!(state(&ctx).await, before);
+        assert!(JobRunner::new(ctx.svc.clone()).run_once().await.unwrap().is_none(), "nothing was queued");
+
+        // The extract: a job, then an event; one row per policy-year, the claims counted.
+        ctx.svc.request_extract(&analyst, &ask("claims", "2027 年研发责任险费率厘定", false)).await.unwrap();
+        assert!(matches!(
+            ctx.svc.request_extract(&analyst, &ask("claims", "再来一次", false)).await,
+            Err(ServiceError::Conflict(f)) if f.code == "job_pending"
+        ));
+        let ended = JobRunner::new(ctx.svc.clone()).run_once().await.unwrap().unwrap();
+        assert_eq!(ended.state, kebao_domain::job::JobState::Succeeded, "{:?}", ended.failure);
+        let extracts = ctx.svc.extracts(&analyst).await.unwrap();
+        assert_eq!(extracts.len(), 1);
+        let e = &extracts[0];
+        assert_eq!((e.rows, e.left_personal, e.left_unended), (40, 0, 0));
+        assert_eq!(e.basis, kebao_service::lab_data::ExtractBasis::OwnBook);
+        let (_, csv) = ctx.svc.extract_file(&analyst, &e.id).await.unwrap();
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines.len(), 41);
+        assert!(lines[0].starts_with("policy_ref,policy_year,"));
+        let claims: u32 =
+            lines[1..].iter().map(|l| l.split(',').nth(14).unwrap().parse::<u32>().unwrap()).sum();
+        assert_eq!(claims, 10 + 4, "ten life-science claims, four optoelectronics ones");
+        assert!(!csv.contains(&policies[0].0), "policies appear under references only");
+        // Another insurer sees nothing; the zone's officers see it.
+        assert!(ctx.svc.extracts(&stranger).await.unwrap().is_empty());
+        assert!(matches!(ctx.svc.extract_file(&stranger, &e.id).await, Err(ServiceError::NotFound)));
+        assert_eq!(ctx.svc.extracts(&z.reviewer).await.unwrap().len(), 1);
+
+        // A fit: unknown variables and another insurer's extract are refused.
+        let fit = |extract: &str, vars: &[&str]| FitRequest {
+            extract_id: extract.into(),
+            name: "研发责任出险频率".into(),
+            variables: vars.iter().map(|v| (*v).to_owned()).collect(),
+        };
+        let before = state(&ctx).await;
+        assert_eq!(
+            code(ctx.svc.request_fit(&analyst, &fit(&e.id, &["claim_count"])).await),
+            ["unknown_variable"]
+        );
+        assert_eq!(code(ctx.svc.request_fit(&analyst, &fit(&e.id, &[])).await), ["no_variables"]);
+        assert_eq!(
+            code(ctx.svc.request_fit(&stranger, &fit(&e.id, &["industry"])).await),
+            ["unknown_extract"]
+        );
+        assert_eq!(state(&ctx).await, before);
+
+        // Fitted in the platform: a Poisson GLM on industry, stored awaiting approval.
+        ctx.svc.request_fit(&analyst, &fit(&e.id, &["industry"])).await.unwrap();
+        let ended = JobRunner::new(ctx.svc.clone()).run_once().await.unwrap().unwrap();
+        assert_eq!(ended.state, kebao_domain::job::JobState::Succeeded, "{:?}", ended.failure);
+        let models = ctx.svc.models(&checker).await.unwrap();
+        assert_eq!(models.len(), 1);
+        let m = ctx.svc.model(&checker, &models[0].id).await.unwrap();
+        assert_eq!((m.kind, m.status), (ModelKind::Glm, ModelStatus::Submitted));
+        assert_eq!(m.training_sha256.as_deref(), Some(e.sha256.as_str()));
+        let Some(ModelContents::Glm(g)) = &m.contents else { panic!("{m:?}") };
+        assert_eq!(g.family, "poisson");
+        assert_eq!(g.n_obs, 40);
+        let opto = g.factors[0].2.iter().find(|l| l.level == "optoelectronics").unwrap();
+        // Ten claims on twenty life-science policies, four on twenty optoelectronics ones, same exposure.
+        assert!((opto.relativity.unwrap() - 0.4).abs() < 1e-6, "{opto:?}");
+
+        // Maker-checker: the analyst who asked for the fit cannot approve it; the checker does,
+        // and it becomes the product's rating plan.
+        assert!(matches!(
+            ctx.svc.approve_model(&analyst, &m.id).await,
+            Err(ServiceError::Conflict(f)) if f.code == "maker_checker"
+        ));
+        ctx.svc.approve_model(&checker, &m.id).await.unwrap();
+        let from = (ctx.svc.today() + time::Duration::days(1)).to_string();
+        let filed = ctx
+            .svc
+            .glm_model_to_rating_plan(
+                &filer,
+                &m.id,
+                &pid,
+                &from,
+                &[("industry".to_owned(), "industry".to_owned())],
+                "limit",
+                "0.1",
+                100,
+            )
+            .await
+            .unwrap();
+        assert_eq!(filed.version, 2);
+    }
+);

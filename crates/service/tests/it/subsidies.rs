@@ -30,7 +30,7 @@ struct Setup {
 const DAY: i64 = 86_400_000_000;
 
 /// A product of `type_id` published with a plan at 1 % of the limit (auto-accepted).
-async fn product(ctx: &Ctx, z: &Zone, ins: &str, filer: &Actor, type_id: &str) -> String {
+pub(crate) async fn product(ctx: &Ctx, z: &Zone, ins: &str, filer: &Actor, type_id: &str) -> String {
     let input = ProductInput {
         type_id: type_id.into(),
         name: format!("{type_id} 产品"),

@@ -28,6 +28,12 @@ pub struct ModelDto {
     pub uploaded_at: String,
     pub approved_by: Option<String>,
     pub retired_by: Option<String>,
+    /// For a model fitted in the platform: the extract it learnt from and its SHA-256.
+    pub extract_id: Option<String>,
+    pub training_sha256: Option<String>,
+    /// A scorecard's held-out validation: sample sizes, AUC, KS, Gini, ROC and gains curves.
+    #[schema(value_type = Option<Object>)]
+    pub validation: Option<serde_json::Value>,
     /// The model's contents as the lab reads them (in the detail only).
     #[schema(value_type = Option<Object>)]
     pub contents: Option<serde_json::Value>,
@@ -47,6 +53,9 @@ fn dto(m: Model) -> ModelDto {
         uploaded_at: super::rfc3339(m.uploaded_at_us),
         approved_by: m.approved_by,
         retired_by: m.retired_by,
+        extract_id: m.extract_id,
+        training_sha256: m.training_sha256,
+        validation: m.validation.and_then(|v| serde_json::to_value(v).ok()),
         contents: m.contents.and_then(|c| serde_json::to_value(c).ok()),
     }
 }
@@ -164,4 +173,195 @@ pub async fn rating_plan(
         Json(serde_json::json!({"product_id": b.product_id, "plan_version": plan.version,
             "effective_from": plan.effective_from.to_string()})),
     ))
+}
+
+/// An experience extract (its file at `/api/v1/lab/extracts/{id}/file`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExtractDto {
+    pub id: String,
+    pub owner_org_id: String,
+    pub owner_name: String,
+    /// `claims` or `loans`.
+    pub kind: String,
+    /// `own_book` or `supervision`.
+    pub basis: String,
+    pub purpose: String,
+    pub include_personal: bool,
+    /// The recorded impact assessment (purpose, recipient, necessity, safeguards), when the
+    /// extract holds personal data.
+    #[schema(value_type = Option<Object>)]
+    pub impact_assessment: Option<serde_json::Value>,
+    pub job_id: String,
+    pub rows: i64,
+    /// Records left out: personal-line policies (not asked for); policies without exposure or
+    /// loans without an outcome yet.
+    pub left_out_personal: i64,
+    pub left_out_without_outcome: i64,
+    pub sha256: String,
+    pub created_by: String,
+    pub created_at: String,
+}
+
+fn extract_dto(e: kebao_service::lab_data::Extract) -> ExtractDto {
+    ExtractDto {
+        id: e.id,
+        owner_org_id: e.owner_org_id,
+        owner_name: e.owner_name,
+        kind: e.kind.code().to_owned(),
+        basis: e.basis.code().to_owned(),
+        purpose: e.purpose,
+        include_personal: e.include_personal,
+        impact_assessment: e.assessment.and_then(|a| serde_json::to_value(a).ok()),
+        job_id: e.job_id,
+        rows: e.rows,
+        left_out_personal: e.left_personal,
+        left_out_without_outcome: e.left_unended,
+        sha256: e.sha256,
+        created_by: e.created_by,
+        created_at: super::rfc3339(e.created_at_us),
+    }
+}
+
+/// What to extract.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExtractRequestDto {
+    /// `claims` (an insurer's own book, or the zone's) or `loans` (a bank's own, or the zone's).
+    pub kind: String,
+    /// Why the data is extracted.
+    pub purpose: String,
+    /// Include personal lines (group health, accident; aggregated per policy-year): needs the
+    /// impact assessment.
+    #[serde(default)]
+    pub include_personal: bool,
+    #[serde(default)]
+    pub impact_assessment: Option<AssessmentDto>,
+}
+
+/// A personal-information impact assessment (个人信息保护法 Art 55–56).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssessmentDto {
+    pub purpose: String,
+    pub recipient: String,
+    pub necessity: String,
+    pub safeguards: String,
+}
+
+/// A queued lab job.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LabJobDto {
+    pub job_id: String,
+    /// `lab_extract` or `lab_fit`.
+    pub kind: String,
+    /// `queued`, `running`, `succeeded`, `failed` or `cancelled`.
+    pub state: String,
+    pub percent: Option<u8>,
+    pub requested_at: String,
+    pub failure: Option<String>,
+}
+
+fn job_dto(j: kebao_domain::job::Job) -> LabJobDto {
+    LabJobDto {
+        percent: j.percent(),
+        job_id: j.id,
+        kind: j.kind.code().to_owned(),
+        state: j.state.code().to_owned(),
+        requested_at: super::rfc3339(j.requested_at_us),
+        failure: j.failure.map(|f| f.message_en),
+    }
+}
+
+/// The extracts the caller may see (its organisation's; every one for the zone).
+#[utoipa::path(get, path = "/api/v1/lab/extracts",
+    responses((status = 200, body = Vec<ExtractDto>), (status = 403, body = ErrorBody)), tag = "lab")]
+pub async fn extracts(
+    State(s): State<AppState>,
+    SignedIn(actor): SignedIn,
+) -> Result<Json<Vec<ExtractDto>>, ApiError> {
+    Ok(Json(s.svc.extracts(&actor).await?.into_iter().map(extract_dto).collect()))
+}
+
+/// Queues an experience extract for the caller's organisation (a job; its result names the extract).
+#[utoipa::path(post, path = "/api/v1/lab/extracts", request_body = ExtractRequestDto,
+    responses((status = 202, body = LabJobDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "lab")]
+pub async fn request_extract(
+    State(s): State<AppState>,
+    SignedIn(actor): SignedIn,
+    ApiJson(b): ApiJson<ExtractRequestDto>,
+) -> Result<(StatusCode, Json<LabJobDto>), ApiError> {
+    let a = b.impact_assessment;
+    let pick = |f: fn(&AssessmentDto) -> &String| a.as_ref().map(|a| f(a).clone()).unwrap_or_default();
+    let r = kebao_service::lab_data::ExtractRequest {
+        kind: b.kind,
+        purpose: b.purpose,
+        include_personal: b.include_personal,
+        pia_purpose: pick(|a| &a.purpose),
+        pia_recipient: pick(|a| &a.recipient),
+        pia_necessity: pick(|a| &a.necessity),
+        pia_safeguards: pick(|a| &a.safeguards),
+    };
+    let job = s.svc.request_extract(&actor, &r).await?;
+    Ok((StatusCode::ACCEPTED, Json(job_dto(job))))
+}
+
+/// One extract.
+#[utoipa::path(get, path = "/api/v1/lab/extracts/{id}", params(("id" = String, Path)),
+    responses((status = 200, body = ExtractDto), (status = 404, body = ErrorBody)), tag = "lab")]
+pub async fn extract(
+    State(s): State<AppState>,
+    SignedIn(actor): SignedIn,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<ExtractDto>, ApiError> {
+    Ok(Json(extract_dto(s.svc.extract(&actor, &id).await?)))
+}
+
+/// An extract's file (CSV); each download is recorded in the audit log.
+#[utoipa::path(get, path = "/api/v1/lab/extracts/{id}/file", params(("id" = String, Path)),
+    responses((status = 200, content_type = "text/csv", body = String), (status = 404, body = ErrorBody)), tag = "lab")]
+pub async fn extract_file(
+    State(s): State<AppState>,
+    SignedIn(actor): SignedIn,
+    ApiPath(id): ApiPath<String>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let (_, csv) = s.svc.extract_file(&actor, &id).await?;
+    Ok(([(axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv).into_response())
+}
+
+/// What to fit.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FitRequestDto {
+    /// One of the organisation's extracts: claims fit a Poisson frequency GLM, loans a scorecard.
+    pub extract_id: String,
+    /// The model's name in the registry.
+    pub name: String,
+    /// The extract's columns to use (categorical ones become factors).
+    pub variables: Vec<String>,
+}
+
+/// Queues a fit from one of the organisation's extracts (a job; the model then awaits approval).
+#[utoipa::path(post, path = "/api/v1/lab/fits", request_body = FitRequestDto,
+    responses((status = 202, body = LabJobDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "lab")]
+pub async fn request_fit(
+    State(s): State<AppState>,
+    SignedIn(actor): SignedIn,
+    ApiJson(b): ApiJson<FitRequestDto>,
+) -> Result<(StatusCode, Json<LabJobDto>), ApiError> {
+    if b.variables.len() > 50 {
+        return Err(ApiError::invalid(vec![ErrorDetail {
+            field: "variables".into(),
+            code: "too_many".into(),
+            message_zh: "变量不能超过 50 个".into(),
+            message_en: "at most 50 variables".into(),
+        }]));
+    }
+    let r = kebao_service::lab_data::FitRequest {
+        extract_id: b.extract_id,
+        name: b.name,
+        variables: b.variables,
+    };
+    let job = s.svc.request_fit(&actor, &r).await?;
+    Ok((StatusCode::ACCEPTED, Json(job_dto(job))))
 }

@@ -155,6 +155,10 @@ pub fn routes() -> Router<AppState> {
         .route("/lab/models/{id}/approve", post(lab::approve))
         .route("/lab/models/{id}/retire", post(lab::retire))
         .route("/lab/models/{id}/rating-plan", post(lab::rating_plan))
+        .route("/lab/extracts", get(lab::extracts).post(lab::request_extract))
+        .route("/lab/extracts/{id}", get(lab::extract))
+        .route("/lab/extracts/{id}/file", get(lab::extract_file))
+        .route("/lab/fits", post(lab::request_fit))
         .route("/transparency/tree-heads", get(consent::tree_heads))
         .route("/transparency/inclusion/{seq}", get(consent::inclusion))
         .route("/transparency/consistency", get(consent::consistency))
@@ -261,6 +265,7 @@ async fn not_found() -> ApiError {
         advisor::broker, advisor::name_broker, advisor::end_broker, advisor::quotes, advisor::choose,
         advisor::unchoose, advisor::apply_bundle, unified::view,
         lab::list, lab::upload, lab::get, lab::approve, lab::retire, lab::rating_plan,
+        lab::extracts, lab::request_extract, lab::extract, lab::extract_file, lab::request_fit,
         subsidies::programmes, subsidies::load, subsidies::calendar, subsidies::check, subsidies::apply,
         subsidies::list, subsidies::get, subsidies::step, subsidies::object, subsidies::resolve, subsidies::upload,
         subsidies::offers, subsidies::dashboard, subsidies::what_if, subsidies::loan_check, subsidies::loan_apply,

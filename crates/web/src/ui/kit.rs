@@ -281,6 +281,14 @@ pub(super) fn done_notice(tr: Tr, code: &str) -> Option<String> {
         "model_uploaded" => ("模型已上传，待本机构另一人批准。", "Model uploaded; another person of the organisation approves it."),
         "model_approved" => ("模型已批准使用。", "Model approved for use."),
         "model_retired" => ("模型已停用（记录保留）。", "Model retired (kept on record)."),
+        "extract_queued" => (
+            "提取任务已排队，完成后出现在下方“经验数据”中（进度见“实验室任务”）。",
+            "Extract queued; when done it appears under Experience data below (progress under Lab jobs).",
+        ),
+        "fit_queued" => (
+            "拟合任务已排队，完成后模型出现在“模型”中，待本机构另一人批准。",
+            "Fit queued; when done the model appears under Models, awaiting another person's approval.",
+        ),
         "plan_from_model" => ("已将模型备案为该产品的费率表，生效后的报价按其计算。", "The model is filed as the product's rating plan; quotes from its date use it."),
         "bundle_applied" => (
             "投保组合已提交：每个报价已分别向其保险机构提交投保申请，结果见“我的保单”中的投保申请。",

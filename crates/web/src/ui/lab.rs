@@ -14,12 +14,16 @@ use axum::{Form, Router};
 use kebao_domain::rating::{RateBasis, RatingVariable};
 use kebao_service::authz::Actor;
 use kebao_service::lab::{Model, ModelContents, ModelKind, ModelStatus};
+use kebao_service::lab_data::{Extract, ExtractKind, ExtractRequest, FitRequest, LabJob};
 use std::collections::HashMap;
 
 /// Routes.
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/lab", get(list_page).post(upload_post))
+        .route("/lab/extracts", post(extract_post))
+        .route("/lab/extracts/{id}/file", get(extract_file))
+        .route("/lab/fits", post(fit_post))
         .route("/lab/models/{id}", get(model_page))
         .route("/lab/models/{id}/approve", post(approve_post))
         .route("/lab/models/{id}/retire", post(retire_post))
@@ -59,6 +63,95 @@ fn row_t(tr: Tr, m: &Model) -> ModelRowT {
     }
 }
 
+struct ExtractT {
+    id: String,
+    kind: String,
+    owner: String,
+    basis: String,
+    purpose: String,
+    personal: String,
+    rows: i64,
+    left_out: String,
+    made: String,
+    sha256: String,
+}
+
+fn extract_t(tr: Tr, e: &Extract) -> ExtractT {
+    let mut left = Vec::new();
+    if e.left_personal > 0 {
+        left.push(format!("{} {}", tr.t("人身险种保单", "personal-line policies"), e.left_personal));
+    }
+    if e.left_unended > 0 {
+        let (zh, en) = match e.kind {
+            ExtractKind::Claims => ("未起保或无暴露的保单", "policies not yet started or without exposure"),
+            ExtractKind::Loans => ("尚无结果的贷款", "loans without an outcome yet"),
+        };
+        left.push(format!("{} {}", tr.t(zh, en), e.left_unended));
+    }
+    ExtractT {
+        id: e.id.clone(),
+        kind: tr.t(e.kind.label_zh(), e.kind.label_en()).to_owned(),
+        owner: e.owner_name.clone(),
+        basis: tr.t(e.basis.label_zh(), e.basis.label_en()).to_owned(),
+        purpose: e.purpose.clone(),
+        personal: match &e.assessment {
+            Some(a) => format!(
+                "{}{}{} · {}{}{}",
+                tr.t(
+                    "含人身险种（汇总），影响评估：用途",
+                    "personal lines included (aggregated); impact assessment: purpose "
+                ),
+                tr.t("：", ": "),
+                a.purpose,
+                tr.t("接收方", "recipient"),
+                tr.t("：", ": "),
+                a.recipient
+            ),
+            None => tr.t("不含个人信息", "no personal data").to_owned(),
+        },
+        rows: e.rows,
+        left_out: if left.is_empty() { "—".into() } else { left.join(tr.t("；", "; ")) },
+        made: format!("{} · {}", when(e.created_at_us), e.created_by_name),
+        sha256: e.sha256.chars().take(16).collect(),
+    }
+}
+
+struct JobT {
+    kind: String,
+    what: String,
+    state: String,
+    running: bool,
+    failed: bool,
+    percent: String,
+    by: String,
+    failure: String,
+}
+
+fn job_t(tr: Tr, j: &LabJob) -> JobT {
+    use kebao_domain::job::JobState;
+    JobT {
+        kind: tr.t(j.kind.label_zh(), j.kind.label_en()).to_owned(),
+        what: tr.pick(j.what_zh.clone(), j.what_en.clone()),
+        state: tr.t(j.state.label_zh(), j.state.label_en()).to_owned(),
+        running: matches!(j.state, JobState::Queued | JobState::Running),
+        failed: j.state == JobState::Failed,
+        percent: j.percent.map(|p| format!("{p}%")).unwrap_or_default(),
+        by: format!("{} · {}", when(j.requested_at_us), j.requested_by_name),
+        failure: j
+            .failure
+            .as_ref()
+            .map(|f| tr.pick(f.message_zh.clone(), f.message_en.clone()))
+            .unwrap_or_default(),
+    }
+}
+
+/// A variable a fit may use: (extract kind, column, label).
+struct VariableT {
+    kind: String,
+    name: String,
+    label: String,
+}
+
 #[derive(Template)]
 #[template(path = "lab.html")]
 struct ListTpl {
@@ -67,6 +160,13 @@ struct ListTpl {
     can_upload: bool,
     messages: Vec<String>,
     kinds: Vec<(String, String)>,
+    extracts: Vec<ExtractT>,
+    jobs: Vec<JobT>,
+    any_running: bool,
+    extract_kinds: Vec<(String, String)>,
+    /// Extracts a fit may use: (id, label).
+    fit_sources: Vec<(String, String)>,
+    variables: Vec<VariableT>,
 }
 
 async fn list_show(st: &AppState, c: Chrome, actor: &Actor, messages: Vec<String>) -> Page {
@@ -76,6 +176,42 @@ async fn list_show(st: &AppState, c: Chrome, actor: &Actor, messages: Vec<String
         Err(e) => return Err(error_page(tr, c, e)),
     };
     let can_upload = st.svc.may_manage_models(actor).await;
+    let (extracts, jobs) = match (st.svc.extracts(actor).await, st.svc.lab_jobs(actor).await) {
+        (Ok(e), Ok(j)) => (e, j),
+        (Err(e), _) | (_, Err(e)) => return Err(error_page(tr, c, e)),
+    };
+    let kinds_allowed = st.svc.extract_kinds(actor).await;
+    let own = actor.org_id().unwrap_or_default();
+    let fit_sources = if can_upload {
+        extracts
+            .iter()
+            .filter(|e| e.owner_org_id == own)
+            .map(|e| {
+                (
+                    e.id.clone(),
+                    format!(
+                        "{} · {} · {} {}",
+                        tr.t(e.kind.label_zh(), e.kind.label_en()),
+                        when(e.created_at_us),
+                        e.rows,
+                        tr.t("行", "rows")
+                    ),
+                )
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let variables = kinds_allowed
+        .iter()
+        .flat_map(|k| {
+            k.columns().iter().filter(|c| c.candidate).map(move |col| VariableT {
+                kind: k.code().to_owned(),
+                name: col.name.to_owned(),
+                label: format!("{} · {}", tr.t(k.label_zh(), k.label_en()), tr.t(col.zh, col.en)),
+            })
+        })
+        .collect();
     let status = if messages.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let tpl = ListTpl {
         models: models.iter().map(|m| row_t(tr, m)).collect(),
@@ -85,6 +221,15 @@ async fn list_show(st: &AppState, c: Chrome, actor: &Actor, messages: Vec<String
             .iter()
             .map(|k| (k.code().to_owned(), tr.t(k.label_zh(), k.label_en()).to_owned()))
             .collect(),
+        extracts: extracts.iter().map(|e| extract_t(tr, e)).collect(),
+        any_running: jobs.iter().any(|j| !j.state.ended()),
+        jobs: jobs.iter().map(|j| job_t(tr, j)).collect(),
+        extract_kinds: kinds_allowed
+            .iter()
+            .map(|k| (k.code().to_owned(), tr.t(k.label_zh(), k.label_en()).to_owned()))
+            .collect(),
+        fit_sources,
+        variables,
         c,
     };
     Ok(with_status(status, html(&tpl)))
@@ -125,6 +270,89 @@ async fn upload_post(State(st): State<AppState>, Authed { c, s, tr }: Authed, m:
     }
 }
 
+/// After a lab form: on to `to`, or the lab's page again with the reasons.
+async fn lab_then(
+    st: &AppState,
+    c: Chrome,
+    actor: &Actor,
+    r: Result<(), kebao_service::ServiceError>,
+    to: &str,
+) -> Page {
+    let tr = c.tr;
+    match r {
+        Ok(()) => Ok(Redirect::to(to).into_response()),
+        Err(e) => match form_messages(tr, e) {
+            Ok(msgs) => list_show(st, c, actor, msgs).await,
+            Err(other) => Err(error_page(tr, c, other)),
+        },
+    }
+}
+
+async fn extract_post(
+    State(st): State<AppState>,
+    Authed { c, s, .. }: Authed,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Page {
+    let get = |k: &str| form.iter().find(|f| f.0 == k).map(|f| f.1.clone()).unwrap_or_default();
+    if !crate::session::same_secret(&get("csrf"), &s.csrf_token) {
+        return Err(super::kit::csrf_page());
+    }
+    let r = ExtractRequest {
+        kind: get("kind"),
+        purpose: get("purpose"),
+        include_personal: get("include_personal") == "1",
+        pia_purpose: get("pia_purpose"),
+        pia_recipient: get("pia_recipient"),
+        pia_necessity: get("pia_necessity"),
+        pia_safeguards: get("pia_safeguards"),
+    };
+    let done = st.svc.request_extract(&s.actor, &r).await.map(|_| ());
+    lab_then(&st, c, &s.actor, done, "/lab?done=extract_queued#jobs").await
+}
+
+async fn fit_post(
+    State(st): State<AppState>,
+    Authed { c, s, .. }: Authed,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Page {
+    let get = |k: &str| form.iter().find(|f| f.0 == k).map(|f| f.1.clone()).unwrap_or_default();
+    if !crate::session::same_secret(&get("csrf"), &s.csrf_token) {
+        return Err(super::kit::csrf_page());
+    }
+    let r = FitRequest {
+        extract_id: get("extract_id"),
+        name: get("name"),
+        variables: form.iter().filter(|f| f.0 == "variable").map(|f| f.1.clone()).collect(),
+    };
+    let done = st.svc.request_fit(&s.actor, &r).await.map(|_| ());
+    lab_then(&st, c, &s.actor, done, "/lab?done=fit_queued#jobs").await
+}
+
+async fn extract_file(
+    State(st): State<AppState>,
+    Authed { c, s, tr }: Authed,
+    Path(id): Path<String>,
+) -> Page {
+    match st.svc.extract_file(&s.actor, &id).await {
+        Ok((e, csv)) => Ok((
+            [
+                (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+                (
+                    axum::http::header::CONTENT_DISPOSITION,
+                    format!(
+                        "attachment; filename=\"{}-{}.csv\"",
+                        e.kind.code(),
+                        &e.id[e.id.len().saturating_sub(8)..]
+                    ),
+                ),
+            ],
+            csv,
+        )
+            .into_response()),
+        Err(e) => Err(error_page(tr, c, e)),
+    }
+}
+
 struct TableT {
     title: String,
     note: String,
@@ -147,6 +375,8 @@ struct ModelTpl {
     is_glm: bool,
     /// For the rating-plan form: the owner's products (id, name), the GLM's factors, the platform's variables.
     products: Vec<(String, String)>,
+    /// Validation curves: (title, note, chart).
+    curves: Vec<(String, String, String)>,
     factors: Vec<String>,
     variables: Vec<(String, String)>,
     bases: Vec<(String, String)>,
@@ -287,6 +517,59 @@ async fn model_show(st: &AppState, c: Chrome, actor: &Actor, id: &str, messages:
         }
         None => {}
     }
+    if let Some(t) = &m.training_sha256 {
+        facts.push((
+            tr.t("训练数据指纹（提取文件 SHA-256）", "Training data fingerprint (the extract's SHA-256)")
+                .into(),
+            t.clone(),
+        ));
+    }
+    let mut curves = Vec::new();
+    if let Some(v) = &m.validation {
+        let opt = |x: Option<f64>| {
+            x.map_or_else(
+                || {
+                    tr.t(
+                        "无法计算（验证样本只有一类结果）",
+                        "not computable (one outcome only in the held-out sample)",
+                    )
+                    .to_owned()
+                },
+                |x| num(x, 4),
+            )
+        };
+        for (k, val) in [
+            (
+                tr.t("训练样本 · 违约率", "Training sample · default rate"),
+                format!("{} · {:.2}%", v.n_train, v.bad_rate_train * 100.0),
+            ),
+            (
+                tr.t("验证样本（留出 30%） · 违约率", "Held-out sample (30%) · default rate"),
+                format!("{} · {:.2}%", v.n_valid, v.bad_rate_valid * 100.0),
+            ),
+            (tr.t("验证 AUC", "Held-out AUC"), opt(v.auc)),
+            (tr.t("验证 KS", "Held-out KS"), opt(v.ks)),
+            (tr.t("验证 Gini", "Held-out Gini"), opt(v.gini)),
+        ] {
+            facts.push((k.to_owned(), val));
+        }
+        if !v.roc.is_empty() {
+            curves.push((
+                tr.t("ROC 曲线（验证样本）", "ROC curve (held-out sample)").to_owned(),
+                tr.t("虚线为随机排序；曲线越靠左上，区分能力越强。", "The dashed line ranks at random; the nearer the curve to the top left, the better the model separates.").to_owned(),
+                svg::unit_curve(&v.roc, (tr.t("误报率", "False-positive rate"), tr.t("命中率", "True-positive rate"))),
+            ));
+        }
+        if !v.lift.is_empty() {
+            let mut pts = vec![(0.0, 0.0)];
+            pts.extend(v.lift.iter().copied());
+            curves.push((
+                tr.t("累积捕获曲线（按风险分十等份）", "Cumulative gains (by risk decile)").to_owned(),
+                tr.t("横轴为按风险从高到低排列的样本占比，纵轴为其中捕获的违约占比。", "Across: the share of the sample, riskiest first; up: the share of its defaults captured.").to_owned(),
+                svg::unit_curve(&pts, (tr.t("样本占比", "Share of the sample"), tr.t("违约捕获占比", "Share of defaults captured"))),
+            ));
+        }
+    }
     let can_manage = st.svc.may_manage_models(actor).await && actor.org_id() == Some(m.owner_org_id.as_str());
     let products = if m.kind == ModelKind::Glm && can_manage {
         st.svc
@@ -312,6 +595,7 @@ async fn model_show(st: &AppState, c: Chrome, actor: &Actor, id: &str, messages:
         can_manage: can_manage && m.status != ModelStatus::Retired,
         is_glm: m.kind == ModelKind::Glm && m.status == ModelStatus::Approved,
         products,
+        curves,
         factors,
         variables: RatingVariable::ALL
             .iter()

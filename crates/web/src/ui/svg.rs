@@ -475,6 +475,56 @@ pub fn stacked(categories: &[String], series: &[(String, Vec<f64>, &str)], unit:
     s
 }
 
+/// A curve on the unit square (a ROC curve, a gains curve) with the diagonal of a model that
+/// ranks at random; `labels` name the x and y axes.
+pub fn unit_curve(points: &[(f64, f64)], labels: (&str, &str)) -> String {
+    let (size, pad) = (320.0, 44.0);
+    let total = size + pad + 12.0;
+    let at = |x: f64, y: f64| (pad + x.clamp(0.0, 1.0) * size, 8.0 + (1.0 - y.clamp(0.0, 1.0)) * size);
+    let mut s = format!(
+        "<svg role=\"img\" viewBox=\"0 0 {total} {total}\" width=\"100%\" style=\"max-width:{total}px\" xmlns=\"http://www.w3.org/2000/svg\">"
+    );
+    let (x0, y0) = at(0.0, 0.0);
+    let (x1, y1) = at(1.0, 1.0);
+    let _ = write!(
+        s,
+        "<rect x=\"{x0}\" y=\"{y1}\" width=\"{size}\" height=\"{size}\" fill=\"none\" stroke=\"#c9d1da\"/>\
+         <line x1=\"{x0}\" y1=\"{y0}\" x2=\"{x1}\" y2=\"{y1}\" stroke=\"#9aa5b1\" stroke-dasharray=\"4 4\"/>"
+    );
+    for t in [0.0, 0.5, 1.0] {
+        let (x, _) = at(t, 0.0);
+        let (_, y) = at(0.0, t);
+        let _ = write!(
+            s,
+            "<text x=\"{x}\" y=\"{ty}\" text-anchor=\"middle\" font-size=\"11\" fill=\"#5f6b7a\">{t}</text>\
+             <text x=\"{tx}\" y=\"{yy}\" text-anchor=\"end\" font-size=\"11\" fill=\"#5f6b7a\">{t}</text>",
+            ty = y0 + 16.0,
+            tx = x0 - 6.0,
+            yy = y + 4.0,
+        );
+    }
+    let path: Vec<String> = points
+        .iter()
+        .map(|(x, y)| {
+            let (px, py) = at(*x, *y);
+            format!("{px:.1},{py:.1}")
+        })
+        .collect();
+    let _ = write!(
+        s,
+        "<polyline points=\"{}\" fill=\"none\" stroke=\"#2f6fb8\" stroke-width=\"2\"/>\
+         <text x=\"{cx}\" y=\"{by}\" text-anchor=\"middle\" font-size=\"12\" fill=\"#1f2933\">{lx}</text>\
+         <text x=\"12\" y=\"{cy}\" text-anchor=\"middle\" font-size=\"12\" fill=\"#1f2933\" transform=\"rotate(-90 12 {cy})\">{ly}</text></svg>",
+        path.join(" "),
+        cx = pad + size / 2.0,
+        by = total - 2.0,
+        cy = 8.0 + size / 2.0,
+        lx = esc(labels.0),
+        ly = esc(labels.1),
+    );
+    s
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
