@@ -143,11 +143,13 @@ fn yuan(fen: i64) -> String {
 
 /// The claims extract: one row per policy and policy-year up to `today`, claims counted by
 /// loss date (denied ones not counted), incurred = decided amount, or the reserve (at least
-/// what was paid) while open. Personal lines are left out unless asked for.
+/// what was paid) while open. Industry and stage as rated, else as the registry has them.
+/// Personal lines are left out unless asked for.
 pub fn claims_extract(
     salt: &str,
     policies: &[store::PolicyExperience],
     claims: &[store::ClaimExperience],
+    registry: &HashMap<String, store::BorrowerFacts>,
     catalogue: &kebao_domain::catalogue::Catalogue,
     include_personal: bool,
     today: Date,
@@ -179,6 +181,17 @@ pub fn claims_extract(
             continue;
         }
         let input: QuoteInput = serde_json::from_str(&p.input).unwrap_or_default();
+        let registered = registry.get(&p.enterprise_id);
+        let industry = input
+            .industry
+            .clone()
+            .or_else(|| registered.and_then(|r| r.industry.clone()))
+            .unwrap_or_else(|| "unknown".into());
+        let stage = input
+            .stage
+            .map(|s| s.code().to_owned())
+            .or_else(|| registered.and_then(|r| r.lifecycle_stage.clone()))
+            .unwrap_or_else(|| "unknown".into());
         let term_days = (end - start).whole_days().max(1);
         let policy_claims = by_policy.get(p.id.as_str()).cloned().unwrap_or_default();
         let mut from = start;
@@ -208,8 +221,8 @@ pub fn claims_extract(
                 from.to_string(),
                 to.to_string(),
                 p.product_type.clone(),
-                input.industry.clone().unwrap_or_else(|| "unknown".into()),
-                input.stage.map_or_else(|| "unknown".into(), |s| s.code().to_owned()),
+                industry.clone(),
+                stage.clone(),
                 if personal { "1" } else { "0" }.into(),
                 format!("{:.6}", days as f64 / 365.0),
                 yuan(input.limit.fen()),
@@ -626,21 +639,25 @@ impl JobHandler for ExtractJob {
                         store::policies(tx.conn(), scope.as_deref()).await.map_err(ServiceError::from)?;
                     let claims =
                         store::claims(tx.conn(), scope.as_deref()).await.map_err(ServiceError::from)?;
+                    let registry = store::borrowers(tx.conn(), store::Borrowers::Policies(scope.as_deref()))
+                        .await
+                        .map_err(ServiceError::from)?;
                     drop(tx);
                     let total = i64::try_from(policies.len()).unwrap_or(i64::MAX);
                     ctx.progress(0, total, None).await?;
                     let (catalogue, today, salt, personal) =
                         (svc.catalogue(), svc.today(), id.clone(), p.include_personal);
                     ctx.run_blocking(total, move |_| {
-                        claims_extract(&salt, &policies, &claims, &catalogue, personal, today)
+                        claims_extract(&salt, &policies, &claims, &registry, &catalogue, personal, today)
                     })
                     .await?
                 }
                 ExtractKind::Loans => {
                     let loans =
                         store::loans(tx.conn(), scope.as_deref()).await.map_err(ServiceError::from)?;
-                    let borrowers =
-                        store::borrowers(tx.conn(), scope.as_deref()).await.map_err(ServiceError::from)?;
+                    let borrowers = store::borrowers(tx.conn(), store::Borrowers::Loans(scope.as_deref()))
+                        .await
+                        .map_err(ServiceError::from)?;
                     drop(tx);
                     let total = i64::try_from(loans.len()).unwrap_or(i64::MAX);
                     ctx.progress(0, total, None).await?;
@@ -705,11 +722,30 @@ struct Table {
     rows: usize,
 }
 
-fn read_table(csv_text: &str, numeric: &[&str], text: &[&str]) -> std::result::Result<Table, String> {
+/// Why a fit did not complete, in both languages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FitError {
+    pub zh: String,
+    pub en: String,
+}
+
+fn fit_error(zh: impl Into<String>, en: impl Into<String>) -> FitError {
+    FitError { zh: zh.into(), en: en.into() }
+}
+
+/// An engine's own message (English, technical), with a Chinese lead.
+fn engine(e: impl std::fmt::Display) -> FitError {
+    fit_error(format!("模型引擎未能完成拟合（{e}）"), format!("the engine could not fit the model: {e}"))
+}
+
+fn read_table(csv_text: &str, numeric: &[&str], text: &[&str]) -> std::result::Result<Table, FitError> {
     let mut r = csv::ReaderBuilder::new().from_reader(csv_text.as_bytes());
-    let head = r.headers().map_err(|e| e.to_string())?.clone();
-    let pos =
-        |n: &str| head.iter().position(|h| h == n).ok_or_else(|| format!("the extract has no column `{n}`"));
+    let head = r.headers().map_err(engine)?.clone();
+    let pos = |n: &str| {
+        head.iter().position(|h| h == n).ok_or_else(|| {
+            fit_error(format!("提取数据没有「{n}」列"), format!("the extract has no column `{n}`"))
+        })
+    };
     let num_at: Vec<(String, usize)> = numeric
         .iter()
         .map(|n| pos(n).map(|p| ((*n).to_owned(), p)))
@@ -718,13 +754,18 @@ fn read_table(csv_text: &str, numeric: &[&str], text: &[&str]) -> std::result::R
         text.iter().map(|n| pos(n).map(|p| ((*n).to_owned(), p))).collect::<std::result::Result<_, _>>()?;
     let mut t = Table { numbers: HashMap::new(), texts: HashMap::new(), rows: 0 };
     for rec in r.records() {
-        let rec = rec.map_err(|e| e.to_string())?;
+        let rec = rec.map_err(engine)?;
         for (n, p) in &num_at {
             let v = rec.get(*p).unwrap_or("").trim();
             let x = if v.is_empty() {
                 f64::NAN
             } else {
-                v.parse::<f64>().map_err(|_| format!("`{n}`: `{v}` is not a number"))?
+                v.parse::<f64>().map_err(|_| {
+                    fit_error(
+                        format!("「{n}」列的值「{v}」不是数字"),
+                        format!("`{n}`: `{v}` is not a number"),
+                    )
+                })?
             };
             t.numbers.entry(n.clone()).or_default().push(x);
         }
@@ -745,32 +786,38 @@ struct Fitted {
 }
 
 /// A Poisson claim-frequency GLM with log(exposure) as offset.
-fn fit_glm(csv_text: &str, factors: &[String], numeric: &[String]) -> std::result::Result<Fitted, String> {
+fn fit_glm(csv_text: &str, factors: &[String], numeric: &[String]) -> std::result::Result<Fitted, FitError> {
     let mut nums: Vec<&str> = vec!["claim_count", "exposure"];
     nums.extend(numeric.iter().map(String::as_str));
     let texts: Vec<&str> = factors.iter().map(String::as_str).collect();
     let t = read_table(csv_text, &nums, &texts)?;
     if t.rows < 10 {
-        return Err(format!("the extract has {} rows: too few to fit (at least 10)", t.rows));
+        return Err(fit_error(
+            format!("提取数据只有 {} 行，样本太少（至少 10 行）", t.rows),
+            format!("the extract has {} rows: too few to fit (at least 10)", t.rows),
+        ));
     }
     let y = t.numbers.get("claim_count").cloned().unwrap_or_default();
     let offset: Vec<f64> =
         t.numbers.get("exposure").map(|e| e.iter().map(|x| x.max(1e-9).ln()).collect()).unwrap_or_default();
     for n in numeric {
         if t.numbers.get(n).is_some_and(|v| v.iter().any(|x| !x.is_finite())) {
-            return Err(format!("`{n}` has blank cells: choose another variable"));
+            return Err(fit_error(
+                format!("「{n}」有空值，请换用其他变量"),
+                format!("`{n}` has blank cells: choose another variable"),
+            ));
         }
     }
     let mut data = kebao_glm::Data::new(&y).offset(&offset);
     for f in factors {
         let values = t.texts.get(f).cloned().unwrap_or_default();
-        data = data.factor(kebao_glm::Factor::from_strings(f, &values).map_err(|e| e.to_string())?);
+        data = data.factor(kebao_glm::Factor::from_strings(f, &values).map_err(engine)?);
     }
     for n in numeric {
         data = data.numeric(n, t.numbers.get(n).map_or(&[][..], Vec::as_slice));
     }
     let spec = kebao_glm::Spec::new(kebao_glm::Family::Poisson);
-    let model = kebao_glm::fit(&data, &spec).map_err(|e| e.to_string())?;
+    let model = kebao_glm::fit(&data, &spec).map_err(engine)?;
     let values: Vec<(&str, &[f64])> =
         numeric.iter().map(|n| (n.as_str(), t.numbers.get(n).map_or(&[][..], Vec::as_slice))).collect();
     let plan = kebao_glm::plan::RatingPlan::from_fit(
@@ -779,7 +826,7 @@ fn fit_glm(csv_text: &str, factors: &[String], numeric: &[String]) -> std::resul
         Some("log(exposure) as offset"),
         &values,
     )
-    .map_err(|e| e.to_string())?;
+    .map_err(engine)?;
     Ok(Fitted { document: plan.to_json(), n_obs: u64::try_from(t.rows).unwrap_or(0), validation: None })
 }
 
@@ -793,7 +840,7 @@ fn fit_scorecard(
     csv_text: &str,
     factors: &[String],
     numeric: &[String],
-) -> std::result::Result<Fitted, String> {
+) -> std::result::Result<Fitted, FitError> {
     use kebao_scorecard::{Column, Frame, Scorecard, ScorecardOptions};
     let mut nums: Vec<&str> = vec!["bad"];
     nums.extend(numeric.iter().map(String::as_str));
@@ -833,13 +880,15 @@ fn fit_scorecard(
     let (y_train, y_valid) = (split(false), split(true));
     let bads = y_train.iter().filter(|v| **v == 1.0).count();
     if y_train.len() < 20 || bads == 0 || bads == y_train.len() {
-        return Err(format!(
-            "the training sample has {} loans of which {bads} defaulted: a scorecard needs at least 20 loans with both outcomes",
-            y_train.len()
+        return Err(fit_error(
+            format!("训练样本 {} 笔贷款中违约 {bads} 笔：评分卡至少需要 20 笔且同时有违约和正常结清的贷款", y_train.len()),
+            format!(
+                "the training sample has {} loans of which {bads} defaulted: a scorecard needs at least 20 loans with both outcomes",
+                y_train.len()
+            ),
         ));
     }
-    let sc =
-        Scorecard::fit(&frame(false), &y_train, &ScorecardOptions::default()).map_err(|e| e.to_string())?;
+    let sc = Scorecard::fit(&frame(false), &y_train, &ScorecardOptions::default()).map_err(engine)?;
     let rate = |v: &[f64]| if v.is_empty() { 0.0 } else { v.iter().sum::<f64>() / v.len() as f64 };
     let mut validation = Validation {
         n_train: y_train.len() as u64,
@@ -853,7 +902,7 @@ fn fit_scorecard(
         lift: Vec::new(),
     };
     if !y_valid.is_empty() {
-        let scored = sc.score_values(&frame(true)).map_err(|e| e.to_string())?;
+        let scored = sc.score_values(&frame(true)).map_err(engine)?;
         // A higher probability of default ranks first.
         let p: Vec<f64> = scored.iter().map(|s| s.probability).collect();
         let yv: Vec<u8> = y_valid.iter().map(|v| u8::from(*v == 1.0)).collect();
@@ -941,8 +990,8 @@ impl JobHandler for FitJob {
                 Ok(Ok(f)) => f,
                 Ok(Err(e)) => {
                     return Err(failed(
-                        format!("拟合未能完成：{e}"),
-                        format!("the fit did not complete: {e}"),
+                        format!("拟合未能完成：{}", e.zh),
+                        format!("the fit did not complete: {}", e.en),
                     ))
                 }
                 Err(e) => return Err(failed("拟合运行出错", format!("the fit failed: {e}"))),
@@ -1073,7 +1122,7 @@ mod tests {
             claim("p1", "2025-06-01", None, 50_000),
         ];
         let today = time::macros::date!(2025 - 09 - 01);
-        let b = claims_extract("salt", &policies, &claims, &cat, false, today).unwrap();
+        let b = claims_extract("salt", &policies, &claims, &HashMap::new(), &cat, false, today).unwrap();
         assert_eq!((b.rows, b.left_personal, b.left_unended), (2, 1, 1));
         let rows: Vec<Vec<String>> =
             b.csv.lines().skip(1).map(|l| l.split(',').map(str::to_owned).collect()).collect();
@@ -1086,7 +1135,7 @@ mod tests {
         assert_eq!(&rows[1][1..4], ["2", "2025-03-01", "2025-09-01"]);
         assert_eq!((rows[1][14].as_str(), rows[1][15].as_str()), ("1", "500.00"));
         assert_eq!(rows[0][13], "182.50", "the first year earns half the two-year premium");
-        let with = claims_extract("salt", &policies, &claims, &cat, true, today).unwrap();
+        let with = claims_extract("salt", &policies, &claims, &HashMap::new(), &cat, true, today).unwrap();
         assert_eq!((with.rows, with.left_personal), (3, 0));
     }
 
@@ -1137,6 +1186,6 @@ mod tests {
         let all_good: Vec<_> =
             loans.iter().map(|l| store::LoanExperience { status: "repaid".into(), ..l.clone() }).collect();
         let b = loans_extract("salt", &all_good, &borrowers).unwrap();
-        assert!(fit_scorecard(&b.csv, &[], &["rnd_ratio".into()]).unwrap_err().contains("both outcomes"));
+        assert!(fit_scorecard(&b.csv, &[], &["rnd_ratio".into()]).unwrap_err().en.contains("both outcomes"));
     }
 }

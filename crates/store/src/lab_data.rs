@@ -138,14 +138,27 @@ pub async fn loans(conn: &mut AnyConnection, bank: Option<&str>) -> Result<Vec<L
         .collect()
 }
 
-/// The registry's facts of the enterprises the loans of one bank (or all) went to.
+/// Whose enterprises an extract reads the registry facts of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Borrowers<'a> {
+    /// The borrowers of one bank's loans, or of all loans.
+    Loans(Option<&'a str>),
+    /// The policyholders of one insurer's policies, or of all policies.
+    Policies(Option<&'a str>),
+}
+
+/// The registry's facts of the enterprises an extract covers.
 pub async fn borrowers(
     conn: &mut AnyConnection,
-    bank: Option<&str>,
+    who: Borrowers<'_>,
 ) -> Result<std::collections::HashMap<String, BorrowerFacts>> {
-    let scope = match bank {
-        Some(_) => "(SELECT enterprise_id FROM loans WHERE bank_id = $1)",
-        None => "(SELECT enterprise_id FROM loans)",
+    let (scope, bank) = match who {
+        Borrowers::Loans(Some(b)) => ("(SELECT enterprise_id FROM loans WHERE bank_id = $1)", Some(b)),
+        Borrowers::Loans(None) => ("(SELECT enterprise_id FROM loans)", None),
+        Borrowers::Policies(Some(i)) => {
+            ("(SELECT enterprise_id FROM policies WHERE insurer_id = $1)", Some(i))
+        }
+        Borrowers::Policies(None) => ("(SELECT enterprise_id FROM policies)", None),
     };
     let mut out: std::collections::HashMap<String, BorrowerFacts> = std::collections::HashMap::new();
     let q = format!("SELECT id, lifecycle_stage, founded_on FROM organisations WHERE id IN {scope}");

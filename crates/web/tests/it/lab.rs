@@ -117,3 +117,88 @@ async fn a_model_is_uploaded_on_the_page_and_approved_by_a_second_person() {
     let ent = e.token("ent.admin").await;
     assert_eq!(e.get_auth("/api/v1/lab/models", &ent).await.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn a_bank_extracts_its_loans_on_the_page_and_a_fit_without_outcomes_fails_with_its_reason() {
+    use kebao_service::jobs::JobRunner;
+    let app = app().await;
+    let mut b = Client::new(&app);
+    b.login("banker", PW).await;
+    let t = b.get("/lab").await.text();
+    assert!(t.contains("提取经验数据") && t.contains("贷款结果"), "a bank is offered its loans only");
+    assert!(!t.contains("value=\"claims\""), "a bank is not offered claims");
+    let csrf = hidden(&t, "csrf");
+
+    // No purpose; personal lines asked for loans: refused on the page, nothing queued.
+    let r = b.post_form("/lab/extracts", &[("csrf", &csrf), ("kind", "loans"), ("purpose", " ")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("请写明提取用途"), "{}", r.text());
+    let r = b
+        .post_form(
+            "/lab/extracts",
+            &[("csrf", &csrf), ("kind", "loans"), ("purpose", "授信"), ("include_personal", "1")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(JobRunner::new(app.svc.clone()).run_once().await.unwrap().is_none());
+
+    // Queued, run, listed with its basis and purpose; the file downloads as CSV.
+    let r = b
+        .post_form(
+            "/lab/extracts",
+            &[("csrf", &csrf), ("kind", "loans"), ("purpose", "2027 年科技贷准入评分")],
+        )
+        .await;
+    assert_eq!(r.location(), "/lab?done=extract_queued#jobs", "{}", r.text());
+    let t = b.get("/lab?done=extract_queued").await.text();
+    assert!(t.contains("提取任务已排队") && t.contains("排队中"), "the job is shown queued");
+    let ended = JobRunner::new(app.svc.clone()).run_once().await.unwrap().unwrap();
+    assert_eq!(ended.state, kebao_domain::job::JobState::Succeeded, "{:?}", ended.failure);
+    let t = b.get("/lab").await.text();
+    assert!(t.contains("2027 年科技贷准入评分") && t.contains("本机构自有业务"), "{t}");
+    let href = t.split("href=\"/lab/extracts/").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let file = b.get(&format!("/lab/extracts/{href}")).await;
+    assert_eq!(file.status, StatusCode::OK);
+    assert!(file.text().starts_with("loan_ref,applied_year,scheme,"));
+    let extract_id = href.trim_end_matches("/file").to_owned();
+
+    // A fit from it: the demo bank has no ended loans, so the job fails and says why.
+    let r = b
+        .post_form(
+            "/lab/fits",
+            &[("csrf", &csrf), ("extract_id", &extract_id), ("name", "准入评分"), ("variable", "rnd_ratio")],
+        )
+        .await;
+    assert_eq!(r.location(), "/lab?done=fit_queued#jobs", "{}", r.text());
+    let ended = JobRunner::new(app.svc.clone()).run_once().await.unwrap().unwrap();
+    assert_eq!(ended.state, kebao_domain::job::JobState::Failed);
+    let t = b.get("/lab").await.text();
+    assert!(t.contains("拟合未能完成") && t.contains("同时有违约和正常结清"), "the reason, in Chinese: {t}");
+    assert!(!t.contains("both outcomes"));
+
+    // The API: the same extract listed; an insurer's claims asked by the bank is refused.
+    let token = b.token("banker").await;
+    let list = b.get_auth("/api/v1/lab/extracts", &token).await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert_eq!(list.json()[0]["basis"], "own_book");
+    let r = b
+        .json(
+            "POST",
+            "/api/v1/lab/extracts",
+            Some(&token),
+            serde_json::json!({"kind": "claims", "purpose": "x"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.json()["error"]["details"][0]["code"], "no_basis", "{}", r.text());
+    let r = b
+        .json(
+            "POST",
+            "/api/v1/lab/extracts",
+            Some(&token),
+            serde_json::json!({"kind": "loans", "purpose": "复核"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text());
+    assert_eq!(r.json()["state"], "queued");
+}
