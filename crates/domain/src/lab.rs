@@ -181,3 +181,90 @@ mod tests {
         }
     }
 }
+
+string_enum! {
+    /// What an institution's scorecard decides: a bank's lending admission, an insurer's
+    /// underwriting admission (the zone decides only scheme eligibility, not with scores).
+    ScoreUse {
+        Lending = "lending", "贷款准入", "Lending admission";
+        Underwriting = "underwriting", "承保准入", "Underwriting admission";
+    }
+}
+
+string_enum! {
+    /// What an admission rule makes of a score.
+    AdmissionDecision {
+        Accept = "accept", "建议准入", "Accept";
+        Refer = "refer", "转人工审查", "Refer to a person";
+        Decline = "decline", "建议不予准入", "Decline";
+    }
+}
+
+/// An admission rule's cut-offs, in score points: at or above `accept_at` accept; below
+/// `decline_below` decline; between, refer.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Cutoffs {
+    pub accept_at: f64,
+    pub decline_below: f64,
+}
+
+impl Cutoffs {
+    /// Checks the cut-offs as typed: two numbers of points, the decline line not above the accept line.
+    pub fn parse(accept_at: &str, decline_below: &str) -> Result<Cutoffs, crate::Invalid> {
+        let mut c = crate::error::Collector::default();
+        let mut num = |field: &str, v: &str| -> Option<f64> {
+            match v.trim().parse::<f64>() {
+                Ok(x) if x.is_finite() && (-10_000.0..=10_000.0).contains(&x) => Some(x),
+                _ => {
+                    c.push(crate::FieldError::new(
+                        field,
+                        "not_a_score",
+                        format!("「{v}」不是有效的分数（-10000 至 10000）"),
+                        format!("`{v}` is not a score (-10,000 to 10,000)"),
+                    ));
+                    None
+                }
+            }
+        };
+        let a = num("accept_at", accept_at);
+        let d = num("decline_below", decline_below);
+        if let (Some(a), Some(d)) = (a, d) {
+            if d > a {
+                c.push(crate::FieldError::new(
+                    "decline_below",
+                    "cutoffs_crossed",
+                    "拒绝线不能高于准入线",
+                    "the decline line cannot be above the accept line",
+                ));
+            }
+        }
+        c.finish()?;
+        Ok(Cutoffs { accept_at: a.unwrap_or_default(), decline_below: d.unwrap_or_default() })
+    }
+
+    /// The decision for a score.
+    pub fn decide(&self, score: f64) -> AdmissionDecision {
+        if score >= self.accept_at {
+            AdmissionDecision::Accept
+        } else if score < self.decline_below {
+            AdmissionDecision::Decline
+        } else {
+            AdmissionDecision::Refer
+        }
+    }
+}
+
+#[cfg(test)]
+mod cutoff_tests {
+    use super::*;
+
+    #[test]
+    fn cutoffs_decide_and_refuse_a_crossed_pair() {
+        let c = Cutoffs::parse("620", "560").unwrap();
+        assert_eq!(c.decide(620.0), AdmissionDecision::Accept);
+        assert_eq!(c.decide(600.0), AdmissionDecision::Refer);
+        assert_eq!(c.decide(559.9), AdmissionDecision::Decline);
+        assert_eq!(Cutoffs::parse("500", "560").unwrap_err().0[0].code, "cutoffs_crossed");
+        assert_eq!(Cutoffs::parse("x", "NaN").unwrap_err().0.len(), 2);
+    }
+}

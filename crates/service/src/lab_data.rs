@@ -263,54 +263,64 @@ pub fn loans_extract(
                 continue;
             }
         };
-        let applied =
-            kebao_domain::time_zone::business_date(kebao_domain::time_zone::from_unix_us(l.applied_at_us));
         let b = borrowers.get(&l.enterprise_id).cloned().unwrap_or_default();
-        let age = b
-            .founded_on
-            .as_deref()
-            .and_then(date)
-            .map(|f| format!("{:.1}", (applied - f).whole_days().max(0) as f64 / 365.25))
-            .unwrap_or_default();
-        let before = b.facts.iter().filter(|f| f.0 < i64::from(applied.year())).max_by_key(|f| f.0);
-        let (revenue, rnd, staff, patents) = match before {
-            Some(&(_, rev, rnd, staff, pat)) => (
-                yuan(rev),
-                if rev > 0 { format!("{:.4}", rnd as f64 / rev as f64) } else { String::new() },
-                staff.to_string(),
-                pat.to_string(),
-            ),
-            None => Default::default(),
-        };
-        let quals = b
-            .qualifications
-            .iter()
-            .filter(|(from, to)| {
-                date(from).is_some_and(|f| f <= applied) && date(to).is_some_and(|t| t >= applied)
-            })
-            .count();
-        w.write_record([
-            reference(salt, &l.id),
-            applied.year().to_string(),
-            l.scheme_id.clone(),
-            yuan(l.amount_fen),
-            l.term_months.to_string(),
-            b.industry.clone().unwrap_or_else(|| "unknown".into()),
-            b.lifecycle_stage.clone().unwrap_or_else(|| "unknown".into()),
-            age,
-            revenue,
-            rnd,
-            staff,
-            patents,
-            quals.to_string(),
-            outcome.to_owned(),
-            bad.to_owned(),
-        ])
-        .map_err(|e| e.to_string())?;
+        let mut row = vec![reference(salt, &l.id)];
+        row.extend(loan_features(l, &b).into_iter().map(|(_, v)| v));
+        row.push(outcome.to_owned());
+        row.push(bad.to_owned());
+        w.write_record(&row).map_err(|e| e.to_string())?;
         out.rows += 1;
     }
     out.csv = finish_csv(w)?;
     Ok(out)
+}
+
+/// A loan's and its borrower's facts at application, as the loan extract writes them and as
+/// a scorecard scores them (the columns of `LOAN_COLUMNS` between the reference and the
+/// outcome; blank where unknown).
+pub fn loan_features(l: &store::LoanExperience, b: &store::BorrowerFacts) -> Vec<(String, String)> {
+    let applied =
+        kebao_domain::time_zone::business_date(kebao_domain::time_zone::from_unix_us(l.applied_at_us));
+    let age = b
+        .founded_on
+        .as_deref()
+        .and_then(date)
+        .map(|f| format!("{:.1}", (applied - f).whole_days().max(0) as f64 / 365.25))
+        .unwrap_or_default();
+    let before = b.facts.iter().filter(|f| f.0 < i64::from(applied.year())).max_by_key(|f| f.0);
+    let (revenue, rnd, staff, patents) = match before {
+        Some(&(_, rev, rnd, staff, pat)) => (
+            yuan(rev),
+            if rev > 0 { format!("{:.4}", rnd as f64 / rev as f64) } else { String::new() },
+            staff.to_string(),
+            pat.to_string(),
+        ),
+        None => Default::default(),
+    };
+    let quals = b
+        .qualifications
+        .iter()
+        .filter(|(from, to)| {
+            date(from).is_some_and(|f| f <= applied) && date(to).is_some_and(|t| t >= applied)
+        })
+        .count();
+    [
+        ("applied_year", applied.year().to_string()),
+        ("scheme", l.scheme_id.clone()),
+        ("amount_yuan", yuan(l.amount_fen)),
+        ("term_months", l.term_months.to_string()),
+        ("industry", b.industry.clone().unwrap_or_else(|| "unknown".into())),
+        ("stage", b.lifecycle_stage.clone().unwrap_or_else(|| "unknown".into())),
+        ("age_years", age),
+        ("revenue_yuan", revenue),
+        ("rnd_ratio", rnd),
+        ("staff", staff),
+        ("patents", patents),
+        ("qualifications", quals.to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
 }
 
 impl Service {
@@ -1137,6 +1147,24 @@ mod tests {
         assert_eq!(rows[0][13], "182.50", "the first year earns half the two-year premium");
         let with = claims_extract("salt", &policies, &claims, &HashMap::new(), &cat, true, today).unwrap();
         assert_eq!((with.rows, with.left_personal), (3, 0));
+    }
+
+    #[test]
+    fn a_loan_s_features_are_the_extract_s_columns_in_order() {
+        let l = store::LoanExperience {
+            id: "l".into(),
+            scheme_id: "s".into(),
+            enterprise_id: "e".into(),
+            amount_fen: 1,
+            term_months: 12,
+            status: "in_review".into(),
+            applied_at_us: 0,
+        };
+        let names: Vec<String> =
+            loan_features(&l, &store::BorrowerFacts::default()).into_iter().map(|(k, _)| k).collect();
+        let cols = kebao_domain::lab::LOAN_COLUMNS;
+        let middle: Vec<&str> = cols[1..cols.len() - 2].iter().map(|c| c.name).collect();
+        assert_eq!(names, middle);
     }
 
     #[test]

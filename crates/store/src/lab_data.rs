@@ -145,6 +145,8 @@ pub enum Borrowers<'a> {
     Loans(Option<&'a str>),
     /// The policyholders of one insurer's policies, or of all policies.
     Policies(Option<&'a str>),
+    /// One enterprise.
+    One(&'a str),
 }
 
 /// The registry's facts of the enterprises an extract covers.
@@ -159,6 +161,7 @@ pub async fn borrowers(
             ("(SELECT enterprise_id FROM policies WHERE insurer_id = $1)", Some(i))
         }
         Borrowers::Policies(None) => ("(SELECT enterprise_id FROM policies)", None),
+        Borrowers::One(e) => ("($1)", Some(e)),
     };
     let mut out: std::collections::HashMap<String, BorrowerFacts> = std::collections::HashMap::new();
     let q = format!("SELECT id, lifecycle_stage, founded_on FROM organisations WHERE id IN {scope}");

@@ -19,6 +19,7 @@ pub mod index;
 pub mod jobs;
 pub mod lab;
 pub mod lab_data;
+pub mod lab_scores;
 pub mod ledger;
 pub mod loans;
 pub mod monitoring;
@@ -320,6 +321,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (32, "advisor_broker", include_str!("../migrations/sqlite/0032_advisor_broker.sql")),
             (33, "lab_models", include_str!("../migrations/sqlite/0033_lab_models.sql")),
             (34, "lab_extracts", include_str!("../migrations/sqlite/0034_lab_extracts.sql")),
+            (35, "lab_scores", include_str!("../migrations/sqlite/0035_lab_scores.sql")),
         ],
         Backend::Postgres => &[
             (1, "registry", include_str!("../migrations/postgres/0001_registry.sql")),
@@ -359,6 +361,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (32, "advisor_broker", include_str!("../migrations/postgres/0032_advisor_broker.sql")),
             (33, "lab_models", include_str!("../migrations/postgres/0033_lab_models.sql")),
             (34, "lab_extracts", include_str!("../migrations/postgres/0034_lab_extracts.sql")),
+            (35, "lab_scores", include_str!("../migrations/postgres/0035_lab_scores.sql")),
         ],
     };
     files

@@ -390,3 +390,102 @@ contract!(
         assert_eq!(filed.version, 2);
     }
 );
+
+/// A scorecard on R&D intensity: low ratios default more often.
+fn rnd_scorecard(variable: &str) -> String {
+    use kebao_scorecard::{Column, Frame, Scorecard, ScorecardOptions};
+    let n = 2000;
+    let x: Vec<f64> = (0..n).map(|i| f64::from(i % 100) / 500.0).collect();
+    let y: Vec<f64> =
+        (0..n).map(|i| if ((i % 100) < 20 && i % 3 != 0) || i % 17 == 0 { 1.0 } else { 0.0 }).collect();
+    let frame = Frame { columns: vec![Column::Numeric { name: variable.into(), values: x }] };
+    Scorecard::fit(&frame, &y, &ScorecardOptions::default()).unwrap().to_json()
+}
+
+contract!(
+    a_bank_s_approved_scorecard_advises_a_loan_admission_seen_only_by_the_bank_and_the_borrower,
+    |ctx: Ctx| async move {
+        use kebao_service::lab_scores::AdmissionDecision;
+        let l = crate::loans::lending(&ctx).await;
+        let banker = l.z.banker.clone();
+        let checker = user(&ctx.svc, &l.z.bank, "bank.checker", &[Role::OrgAdmin]).await;
+        let card = ctx
+            .svc
+            .upload_model(&banker, ModelKind::Scorecard, "科技贷准入", rnd_scorecard("rnd_ratio").as_bytes())
+            .await
+            .unwrap();
+        let foreign = ctx
+            .svc
+            .upload_model(&banker, ModelKind::Scorecard, "负债率", rnd_scorecard("debt_ratio").as_bytes())
+            .await
+            .unwrap();
+        let loan = ctx.svc.apply_loan(&l.borrower, &l.ent, &crate::loans::ask(&l, "1000000")).await.unwrap();
+
+        // Refusals change nothing: no rule yet; a model not approved; crossed cut-offs; inputs
+        // the platform cannot provide; the zone deciding with scores.
+        let before = state(&ctx).await;
+        assert!(matches!(
+            ctx.svc.score_loan(&banker, &loan.id).await,
+            Err(ServiceError::Conflict(f)) if f.code == "no_rule"
+        ));
+        assert!(matches!(
+            ctx.svc.set_admission_rule(&banker, &card.id, "620", "560").await,
+            Err(ServiceError::Conflict(f)) if f.code == "not_approved"
+        ));
+        assert_eq!(state(&ctx).await, before);
+        ctx.svc.approve_model(&checker, &card.id).await.unwrap();
+        ctx.svc.approve_model(&checker, &foreign.id).await.unwrap();
+        let officer = user(&ctx.svc, l.approver.org_id().unwrap(), "zone.lab", &[Role::ZoneReviewer]).await;
+        let before = state(&ctx).await;
+        let code = |r: Result<_, ServiceError>| match r {
+            Err(ServiceError::Invalid(i)) => i.0[0].code.to_owned(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            code(ctx.svc.set_admission_rule(&banker, &card.id, "500", "560").await),
+            "cutoffs_crossed"
+        );
+        assert_eq!(
+            code(ctx.svc.set_admission_rule(&banker, &foreign.id, "620", "560").await),
+            "unknown_inputs"
+        );
+        assert_eq!(code(ctx.svc.set_admission_rule(&officer, &card.id, "620", "560").await), "no_admission");
+        assert_eq!(state(&ctx).await, before);
+
+        // In force: the bank's reviewer scores the application; the insurer's underwriter may not.
+        let rule = ctx.svc.set_admission_rule(&banker, &card.id, "620", "560").await.unwrap();
+        assert_eq!(rule.model.id, card.id);
+        assert!(matches!(
+            ctx.svc.score_loan(&l.underwriter, &loan.id).await,
+            Err(ServiceError::Forbidden { .. })
+        ));
+        let s = ctx.svc.score_loan(&banker, &loan.id).await.unwrap();
+        assert_eq!(s.model_version, 1);
+        assert!(s.inputs.iter().any(|(k, v)| k == "rnd_ratio" && v == "0.0750"), "{:?}", s.inputs);
+        let expected = if s.score >= 620.0 {
+            AdmissionDecision::Accept
+        } else if s.score < 560.0 {
+            AdmissionDecision::Decline
+        } else {
+            AdmissionDecision::Refer
+        };
+        assert_eq!(s.decision, Some(expected));
+        assert!(s.probability > 0.0 && s.probability < 1.0);
+
+        // A score belongs to its owner: the bank and the borrower see it; the insurer and the zone do not.
+        assert_eq!(ctx.svc.loan_scores(&banker, &loan.id).await.unwrap().len(), 1);
+        assert_eq!(ctx.svc.loan_scores(&l.borrower, &loan.id).await.unwrap().len(), 1);
+        assert_eq!(ctx.svc.my_scores(&l.borrower).await.unwrap()[0].id, s.id);
+        assert!(ctx.svc.loan_scores(&l.underwriter, &loan.id).await.unwrap().is_empty());
+        assert!(ctx.svc.loan_scores(&l.z.reviewer, &loan.id).await.unwrap().is_empty());
+
+        // A retired model scores nothing.
+        ctx.svc.retire_model(&checker, &card.id).await.unwrap();
+        let before = state(&ctx).await;
+        assert!(matches!(
+            ctx.svc.score_loan(&banker, &loan.id).await,
+            Err(ServiceError::Conflict(f)) if f.code == "not_approved"
+        ));
+        assert_eq!(state(&ctx).await, before);
+    }
+);

@@ -9,16 +9,16 @@ use kebao_service::authz::Actor;
 use kebao_service::loans::LoanInput;
 use kebao_service::ServiceError;
 
-struct Lending {
-    z: Zone,
-    borrower: Actor,
-    ent: String,
-    underwriter: Actor,
-    approver: Actor,
-    insurer: String,
+pub(crate) struct Lending {
+    pub z: Zone,
+    pub borrower: Actor,
+    pub ent: String,
+    pub underwriter: Actor,
+    pub approver: Actor,
+    pub insurer: String,
 }
 
-async fn lending(ctx: &Ctx) -> Lending {
+pub(crate) async fn lending(ctx: &Ctx) -> Lending {
     let z = zone(&ctx.svc).await;
     let op = operator();
     let mut input = org_input("武汉光谷精密光学有限公司", &uscc(61), "enterprise");
@@ -63,7 +63,7 @@ async fn lending(ctx: &Ctx) -> Lending {
     Lending { z, borrower, ent: ent.id, underwriter, approver, insurer }
 }
 
-fn ask(l: &Lending, amount: &str) -> LoanInput {
+pub(crate) fn ask(l: &Lending, amount: &str) -> LoanInput {
     LoanInput {
         scheme_id: "tianmen_style".into(),
         bank_id: l.z.bank.clone(),

@@ -365,3 +365,152 @@ pub async fn request_fit(
     let job = s.svc.request_fit(&actor, &r).await?;
     Ok((StatusCode::ACCEPTED, Json(job_dto(job))))
 }
+
+/// A stored score (its owner's staff and the scored enterprise only).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ScoreDto {
+    pub id: String,
+    pub model_id: String,
+    pub model_name: String,
+    pub model_version: i64,
+    pub owner_org_id: String,
+    pub owner_name: String,
+    pub subject_org_id: String,
+    /// `lending` or `underwriting`.
+    pub score_use: String,
+    /// The loan scored, if any.
+    pub subject_ref: Option<String>,
+    /// The inputs as scored, by column.
+    pub inputs: BTreeMap<String, String>,
+    pub score: f64,
+    pub probability: f64,
+    /// `accept`, `refer` or `decline`.
+    pub decision: Option<String>,
+    /// The variables that cost the most points, worst first.
+    #[schema(value_type = Vec<Object>)]
+    pub reasons: Vec<serde_json::Value>,
+    pub created_at: String,
+}
+
+fn score_dto(s: kebao_service::lab_scores::ScoreRecord) -> ScoreDto {
+    ScoreDto {
+        id: s.id,
+        model_id: s.model_id,
+        model_name: s.model_name,
+        model_version: s.model_version,
+        owner_org_id: s.owner_org_id,
+        owner_name: s.owner_name,
+        subject_org_id: s.subject_org_id,
+        score_use: s.score_use.code().to_owned(),
+        subject_ref: s.subject_ref,
+        inputs: s.inputs.into_iter().collect(),
+        score: s.score,
+        probability: s.probability,
+        decision: s.decision.map(|d| d.code().to_owned()),
+        reasons: s.reasons.iter().filter_map(|r| serde_json::to_value(r).ok()).collect(),
+        created_at: super::rfc3339(s.created_at_us),
+    }
+}
+
+/// An admission rule in force.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AdmissionRuleDto {
+    pub id: String,
+    /// `lending` or `underwriting`.
+    pub score_use: String,
+    pub model_id: String,
+    pub model_name: String,
+    pub model_version: i64,
+    pub accept_at: f64,
+    pub decline_below: f64,
+    pub set_at: String,
+}
+
+fn rule_dto(r: kebao_service::lab_scores::AdmissionRule) -> AdmissionRuleDto {
+    AdmissionRuleDto {
+        id: r.id,
+        score_use: r.score_use.code().to_owned(),
+        model_id: r.model.id,
+        model_name: r.model.name,
+        model_version: r.model.version,
+        accept_at: r.accept_at,
+        decline_below: r.decline_below,
+        set_at: super::rfc3339(r.set_at_us),
+    }
+}
+
+/// How to decide with a scorecard.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdmissionRuleInput {
+    /// One of the organisation's approved scorecards.
+    pub model_id: String,
+    /// Accept at or above this score (points, as a decimal string).
+    pub accept_at: String,
+    /// Decline below this score; refer in between.
+    pub decline_below: String,
+}
+
+/// The caller's organisation's admission rule in force (null: none).
+#[utoipa::path(get, path = "/api/v1/lab/admission-rule",
+    responses((status = 200, body = Option<AdmissionRuleDto>), (status = 403, body = ErrorBody)), tag = "lab")]
+pub async fn admission_rule(
+    State(s): State<AppState>,
+    SignedIn(actor): SignedIn,
+) -> Result<Json<Option<AdmissionRuleDto>>, ApiError> {
+    Ok(Json(s.svc.admission_rule(&actor).await?.map(rule_dto)))
+}
+
+/// Puts an approved scorecard in force as the organisation's admission rule.
+#[utoipa::path(put, path = "/api/v1/lab/admission-rule", request_body = AdmissionRuleInput,
+    responses((status = 200, body = AdmissionRuleDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "lab")]
+pub async fn set_admission_rule(
+    State(s): State<AppState>,
+    SignedIn(actor): SignedIn,
+    ApiJson(b): ApiJson<AdmissionRuleInput>,
+) -> Result<Json<AdmissionRuleDto>, ApiError> {
+    Ok(Json(rule_dto(s.svc.set_admission_rule(&actor, &b.model_id, &b.accept_at, &b.decline_below).await?)))
+}
+
+/// Ends the organisation's admission rule.
+#[utoipa::path(delete, path = "/api/v1/lab/admission-rule",
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)), tag = "lab")]
+pub async fn end_admission_rule(
+    State(s): State<AppState>,
+    SignedIn(actor): SignedIn,
+) -> Result<StatusCode, ApiError> {
+    s.svc.end_admission_rule(&actor).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Scores a loan in review under the bank's admission rule (its reviewers; stored and logged).
+#[utoipa::path(post, path = "/api/v1/loans/{id}/score", params(("id" = String, Path)),
+    responses((status = 201, body = ScoreDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), tag = "lab")]
+pub async fn score_loan(
+    State(s): State<AppState>,
+    SignedIn(actor): SignedIn,
+    ApiPath(id): ApiPath<String>,
+) -> Result<(StatusCode, Json<ScoreDto>), ApiError> {
+    Ok((StatusCode::CREATED, Json(score_dto(s.svc.score_loan(&actor, &id).await?))))
+}
+
+/// The scores on a loan the caller may see (the bank that owns them, the scored enterprise).
+#[utoipa::path(get, path = "/api/v1/loans/{id}/scores", params(("id" = String, Path)),
+    responses((status = 200, body = Vec<ScoreDto>)), tag = "lab")]
+pub async fn loan_scores(
+    State(s): State<AppState>,
+    SignedIn(actor): SignedIn,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Vec<ScoreDto>>, ApiError> {
+    Ok(Json(s.svc.loan_scores(&actor, &id).await?.into_iter().map(score_dto).collect()))
+}
+
+/// The scores institutions computed on the caller's enterprise, with their reasons.
+#[utoipa::path(get, path = "/api/v1/lab/my-scores",
+    responses((status = 200, body = Vec<ScoreDto>)), tag = "lab")]
+pub async fn my_scores(
+    State(s): State<AppState>,
+    SignedIn(actor): SignedIn,
+) -> Result<Json<Vec<ScoreDto>>, ApiError> {
+    Ok(Json(s.svc.my_scores(&actor).await?.into_iter().map(score_dto).collect()))
+}

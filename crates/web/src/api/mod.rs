@@ -159,6 +159,13 @@ pub fn routes() -> Router<AppState> {
         .route("/lab/extracts/{id}", get(lab::extract))
         .route("/lab/extracts/{id}/file", get(lab::extract_file))
         .route("/lab/fits", post(lab::request_fit))
+        .route(
+            "/lab/admission-rule",
+            get(lab::admission_rule).put(lab::set_admission_rule).delete(lab::end_admission_rule),
+        )
+        .route("/lab/my-scores", get(lab::my_scores))
+        .route("/loans/{id}/score", post(lab::score_loan))
+        .route("/loans/{id}/scores", get(lab::loan_scores))
         .route("/transparency/tree-heads", get(consent::tree_heads))
         .route("/transparency/inclusion/{seq}", get(consent::inclusion))
         .route("/transparency/consistency", get(consent::consistency))
@@ -266,6 +273,8 @@ async fn not_found() -> ApiError {
         advisor::unchoose, advisor::apply_bundle, unified::view,
         lab::list, lab::upload, lab::get, lab::approve, lab::retire, lab::rating_plan,
         lab::extracts, lab::request_extract, lab::extract, lab::extract_file, lab::request_fit,
+        lab::admission_rule, lab::set_admission_rule, lab::end_admission_rule, lab::score_loan, lab::loan_scores,
+        lab::my_scores,
         subsidies::programmes, subsidies::load, subsidies::calendar, subsidies::check, subsidies::apply,
         subsidies::list, subsidies::get, subsidies::step, subsidies::object, subsidies::resolve, subsidies::upload,
         subsidies::offers, subsidies::dashboard, subsidies::what_if, subsidies::loan_check, subsidies::loan_apply,

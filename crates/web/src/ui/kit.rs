@@ -281,6 +281,12 @@ pub(super) fn done_notice(tr: Tr, code: &str) -> Option<String> {
         "model_uploaded" => ("模型已上传，待本机构另一人批准。", "Model uploaded; another person of the organisation approves it."),
         "model_approved" => ("模型已批准使用。", "Model approved for use."),
         "model_retired" => ("模型已停用（记录保留）。", "Model retired (kept on record)."),
+        "loan_scored" => (
+            "已按本行准入规则评分，结果见“评分卡准入建议”；是否同意仍由审查人员决定。",
+            "Scored under the bank's admission rule; see the advice. The reviewer still decides.",
+        ),
+        "admission_set" => ("准入规则已生效：此后审查中的申请可按其评分。", "Admission rule in force: applications in review can be scored under it."),
+        "admission_ended" => ("准入规则已停止使用。", "Admission rule ended."),
         "extract_queued" => (
             "提取任务已排队，完成后出现在下方“经验数据”中（进度见“实验室任务”）。",
             "Extract queued; when done it appears under Experience data below (progress under Lab jobs).",

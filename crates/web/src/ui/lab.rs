@@ -24,6 +24,8 @@ pub fn routes() -> Router<AppState> {
         .route("/lab/extracts", post(extract_post))
         .route("/lab/extracts/{id}/file", get(extract_file))
         .route("/lab/fits", post(fit_post))
+        .route("/lab/admission", post(admission_post))
+        .route("/lab/admission/end", post(admission_end_post))
         .route("/lab/models/{id}", get(model_page))
         .route("/lab/models/{id}/approve", post(approve_post))
         .route("/lab/models/{id}/retire", post(retire_post))
@@ -167,6 +169,11 @@ struct ListTpl {
     /// Extracts a fit may use: (id, label).
     fit_sources: Vec<(String, String)>,
     variables: Vec<VariableT>,
+    /// The admission rule in force: (use, model, cut-offs, set by).
+    rule: Option<(String, String, String, String)>,
+    /// Approved scorecards that may become the rule: (id, label).
+    scorecards: Vec<(String, String)>,
+    can_rule: bool,
 }
 
 async fn list_show(st: &AppState, c: Chrome, actor: &Actor, messages: Vec<String>) -> Page {
@@ -212,8 +219,43 @@ async fn list_show(st: &AppState, c: Chrome, actor: &Actor, messages: Vec<String
             })
         })
         .collect();
+    let rule = st.svc.admission_rule(actor).await.ok().flatten();
+    let own_org = actor.org_id().unwrap_or_default().to_owned();
+    let scorecards: Vec<(String, String)> = if can_upload {
+        models
+            .iter()
+            .filter(|m| {
+                m.kind == ModelKind::Scorecard
+                    && m.status == ModelStatus::Approved
+                    && m.owner_org_id == own_org
+            })
+            .map(|m| (m.id.clone(), format!("{} v{}", m.name, m.version)))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let can_rule = can_upload && st.svc.may_set_admission_rule(actor).await;
     let status = if messages.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let tpl = ListTpl {
+        rule: rule.map(|r| {
+            (
+                tr.t(r.score_use.label_zh(), r.score_use.label_en()).to_owned(),
+                format!("{} v{}", r.model.name, r.model.version),
+                format!(
+                    "{} {:.0} {} · {} {:.0} {} · {}",
+                    tr.t("准入：不低于", "accept at"),
+                    r.accept_at,
+                    tr.t("分", "points or more"),
+                    tr.t("拒绝：低于", "decline below"),
+                    r.decline_below,
+                    tr.t("分", "points"),
+                    tr.t("其间转人工审查", "refer in between")
+                ),
+                format!("{} · {}", when(r.set_at_us), r.set_by_name),
+            )
+        }),
+        scorecards,
+        can_rule,
         models: models.iter().map(|m| row_t(tr, m)).collect(),
         can_upload,
         messages,
@@ -326,6 +368,31 @@ async fn fit_post(
     };
     let done = st.svc.request_fit(&s.actor, &r).await.map(|_| ());
     lab_then(&st, c, &s.actor, done, "/lab?done=fit_queued#jobs").await
+}
+
+async fn admission_post(
+    State(st): State<AppState>,
+    Authed { c, s, .. }: Authed,
+    Form(form): Form<HashMap<String, String>>,
+) -> Page {
+    check_csrf(&form, &s)?;
+    let g = |k: &str| form.get(k).cloned().unwrap_or_default();
+    let done = st
+        .svc
+        .set_admission_rule(&s.actor, &g("model_id"), &g("accept_at"), &g("decline_below"))
+        .await
+        .map(|_| ());
+    lab_then(&st, c, &s.actor, done, "/lab?done=admission_set#admission").await
+}
+
+async fn admission_end_post(
+    State(st): State<AppState>,
+    Authed { c, s, .. }: Authed,
+    Form(form): Form<HashMap<String, String>>,
+) -> Page {
+    check_csrf(&form, &s)?;
+    let done = st.svc.end_admission_rule(&s.actor).await;
+    lab_then(&st, c, &s.actor, done, "/lab?done=admission_ended#admission").await
 }
 
 async fn extract_file(

@@ -42,6 +42,7 @@ pub fn routes() -> Router<AppState> {
         .route("/loans/{id}/close", post(close_post))
         .route("/loans/{id}/policy", post(policy_post))
         .route("/loans/{id}/subsidy", post(subsidy_post))
+        .route("/loans/{id}/score", post(score_post))
         .route("/loans/repayments/import", post(import_post))
         .route("/loans/repayments/template.xlsx", get(repayment_template))
         .route("/loans/funds/pay", post(fund_pay_post))
@@ -667,6 +668,65 @@ struct LoanTpl {
     subsidy_checks: Vec<LoanSubsidyCheckT>,
     today: String,
     errors: Vec<String>,
+    /// The scorecard's advice: shown to the bank that owns it and to the enterprise only.
+    scores: Vec<ScoreT>,
+    can_score: bool,
+}
+
+/// A stored admission score as the bank and the scored enterprise read it.
+pub(crate) struct ScoreT {
+    pub model: String,
+    pub when: String,
+    pub score: String,
+    pub decision: String,
+    pub decline: bool,
+    pub reasons: Vec<String>,
+    pub inputs: Vec<(String, String)>,
+}
+
+/// A score, in the reader's language: the model and its owner, the score and the advice, the
+/// reasons (the variables that cost the most points) and what was scored.
+pub(crate) fn score_t(tr: Tr, s: &kebao_service::lab_scores::ScoreRecord) -> ScoreT {
+    use kebao_service::lab_scores::column_label;
+    ScoreT {
+        model: format!("{} v{} · {}", s.model_name, s.model_version, s.owner_name),
+        when: format!(
+            "{} · {}",
+            kebao_domain::time_zone::display_local(kebao_domain::time_zone::from_unix_us(s.created_at_us)),
+            s.created_by_name
+        ),
+        score: format!("{:.0}", s.score),
+        decision: s.decision.map(|d| tr.t(d.label_zh(), d.label_en()).to_owned()).unwrap_or_default(),
+        decline: s.decision == Some(kebao_service::lab_scores::AdmissionDecision::Decline),
+        reasons: s
+            .reasons
+            .iter()
+            .map(|r| {
+                let (zh, en) = column_label(&r.variable);
+                format!(
+                    "{}{}{} {} {:.0} {}",
+                    tr.t(zh, en),
+                    tr.t("：", ": "),
+                    r.bin,
+                    tr.t("扣减", "costs"),
+                    r.points_lost,
+                    tr.t("分", "points")
+                )
+            })
+            .collect(),
+        inputs: s
+            .inputs
+            .iter()
+            .filter(|(k, _)| !k.is_empty())
+            .map(|(k, v)| {
+                let (zh, en) = column_label(k);
+                (
+                    tr.t(zh, en).to_owned(),
+                    if v.is_empty() || v == "unknown" { "—".to_owned() } else { v.clone() },
+                )
+            })
+            .collect(),
+    }
 }
 
 struct LoanSubsidyT {
@@ -969,6 +1029,15 @@ async fn render_loan(
         subsidy_checks,
         today: today.to_string(),
         errors,
+        scores: st
+            .svc
+            .loan_scores(actor, id)
+            .await
+            .unwrap_or_default()
+            .iter()
+            .map(|x| score_t(tr, x))
+            .collect(),
+        can_score: st.svc.may_score_loan(actor, l).await,
         c,
     }))
 }
@@ -1084,6 +1153,17 @@ async fn guarantee_pay_post(
     let g = |k: &str| form.get(k).map_or("", String::as_str);
     let r = st.svc.pay_loan_guarantee(&s.actor, &id, g("reference"), g("paid_on")).await.map(|_| ());
     step(&st, c, &s, tr, &id, "loan_guarantee_paid", r).await
+}
+
+async fn score_post(
+    State(st): State<AppState>,
+    Authed { c, s, tr }: Authed,
+    Path(id): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Page {
+    check_csrf(&form, &s)?;
+    let r = st.svc.score_loan(&s.actor, &id).await.map(|_| ());
+    step(&st, c, &s, tr, &id, "loan_scored", r).await
 }
 
 async fn close_post(
