@@ -20,6 +20,7 @@ string_enum! {
         IndexRun = "index_run", "科技保险发展指数测算", "Development index run";
         LabExtract = "lab_extract", "风险实验室经验数据提取", "Risk lab experience extract";
         LabFit = "lab_fit", "风险实验室模型拟合", "Risk lab model fit";
+        LabScore = "lab_score", "风险实验室批量评分", "Risk lab batch scoring";
     }
 }
 
@@ -91,7 +92,7 @@ impl JobKind {
             // So is an index run: it reads the tables again when started anew.
             JobKind::IndexRun => false,
             // An extract and a fit are written whole at the end: started anew, they read again.
-            JobKind::LabExtract | JobKind::LabFit => false,
+            JobKind::LabExtract | JobKind::LabFit | JobKind::LabScore => false,
         }
     }
 
@@ -106,6 +107,7 @@ impl JobKind {
             JobKind::IndexRun => ("次运行", "runs"),
             JobKind::LabExtract => ("条记录", "records"),
             JobKind::LabFit => ("步", "steps"),
+            JobKind::LabScore => ("家企业", "enterprises"),
         }
     }
 }
@@ -177,6 +179,18 @@ pub struct JobParams {
     /// For a risk lab fit: the extract, the kind of model and its variables.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fit: Option<FitParams>,
+    /// For a risk lab batch scoring: whose model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<BatchScoreParams>,
+}
+
+/// A batch scoring's settings: the owner's approved scorecard, applied to the enterprises the
+/// owner has a footing for (the zone: all; a bank: its borrowers; an insurer: its policyholders).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchScoreParams {
+    pub owner_org_id: String,
+    pub model_id: String,
 }
 
 /// A risk lab extract's settings, as asked and checked (`kebao_domain::lab`).
@@ -263,6 +277,8 @@ pub enum JobResult {
     ExtractWritten { extract_id: String, rows: u64, left_out: u64 },
     /// A model fitted in the risk lab and stored awaiting approval.
     ModelFitted { model_id: String, name: String, version: i64, n_obs: u64 },
+    /// Enterprises scored in one batch with one model.
+    BatchScored { model_id: String, scored: u64 },
 }
 
 impl JobResult {
@@ -310,6 +326,10 @@ impl JobResult {
             JobResult::ModelFitted { name, version, n_obs, .. } => (
                 format!("模型「{name}」第 {version} 版已拟合（{n_obs} 条观测），待本机构另一人批准"),
                 format!("model “{name}” version {version} fitted on {n_obs} observations; awaiting approval by another person"),
+            ),
+            JobResult::BatchScored { scored, .. } => (
+                format!("已批量评分 {scored} 家企业（结果见风险实验室的模型监测）"),
+                format!("{scored} enterprises scored in one batch (see the model's monitoring in the risk lab)"),
             ),
             JobResult::RetentionApplied { erased } => {
                 let n: u64 = erased.iter().map(|(_, n)| n).sum();

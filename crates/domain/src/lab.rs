@@ -188,6 +188,7 @@ string_enum! {
     ScoreUse {
         Lending = "lending", "贷款准入", "Lending admission";
         Underwriting = "underwriting", "承保准入", "Underwriting admission";
+        Assessment = "assessment", "批量风险评估", "Batch risk assessment";
     }
 }
 
@@ -268,3 +269,16 @@ mod cutoff_tests {
         assert_eq!(Cutoffs::parse("x", "NaN").unwrap_err().0.len(), 2);
     }
 }
+
+string_enum! {
+    /// How far a month's population has drifted from the model's (PSI / CSI against thresholds).
+    DriftLevel {
+        Stable = "stable", "稳定", "Stable";
+        Watch = "watch", "需关注", "Watch";
+        Alert = "alert", "预警", "Alert";
+    }
+}
+
+/// The default thresholds: a PSI or CSI of 0.10 is watched, 0.25 alerts.
+pub const DEFAULT_WATCH: f64 = 0.10;
+pub const DEFAULT_ALERT: f64 = 0.25;

@@ -91,7 +91,7 @@ impl Service {
                 "a scheme simulation starts from its page, with its pool and settings",
             ));
         }
-        if matches!(kind, JobKind::LabExtract | JobKind::LabFit) {
+        if matches!(kind, JobKind::LabExtract | JobKind::LabFit | JobKind::LabScore) {
             return Err(conflict(
                 "needs_settings",
                 "风险实验室的提取与拟合须在“风险实验室”页面填写用途和变量后启动",
@@ -195,7 +195,11 @@ impl Service {
             .filter(|k| {
                 !matches!(
                     k,
-                    JobKind::SchemeSimulation | JobKind::IndexRun | JobKind::LabExtract | JobKind::LabFit
+                    JobKind::SchemeSimulation
+                        | JobKind::IndexRun
+                        | JobKind::LabExtract
+                        | JobKind::LabFit
+                        | JobKind::LabScore
                 ) && self.may_start(actor, *k)
                     && self.runnable(*k)
             })
@@ -359,15 +363,16 @@ fn start_action(kind: JobKind) -> Action {
         JobKind::Backup | JobKind::Retention | JobKind::LoanClocks => Action::RunJobs,
         JobKind::SchemeSimulation => Action::SimulateScheme,
         JobKind::IndexRun => Action::BuildIndex,
-        JobKind::LabExtract | JobKind::LabFit => Action::ManageModels,
+        JobKind::LabExtract | JobKind::LabFit | JobKind::LabScore => Action::ManageModels,
     }
 }
 
 /// The institution a lab job works for.
 pub(crate) fn job_owner(j: &Job) -> Option<&str> {
-    match (&j.params.extract, &j.params.fit) {
-        (Some(e), _) => Some(e.owner_org_id.as_str()),
-        (_, Some(f)) => Some(f.owner_org_id.as_str()),
+    match (&j.params.extract, &j.params.fit, &j.params.score) {
+        (Some(e), _, _) => Some(e.owner_org_id.as_str()),
+        (_, Some(f), _) => Some(f.owner_org_id.as_str()),
+        (_, _, Some(s)) => Some(s.owner_org_id.as_str()),
         _ => None,
     }
 }
@@ -604,6 +609,7 @@ impl JobRunner {
         r.handlers.insert(JobKind::IndexRun, Arc::new(crate::index::IndexRunJob));
         r.handlers.insert(JobKind::LabExtract, Arc::new(crate::lab_data::ExtractJob));
         r.handlers.insert(JobKind::LabFit, Arc::new(crate::lab_data::FitJob));
+        r.handlers.insert(JobKind::LabScore, Arc::new(crate::lab_scores::BatchScoreJob));
         r
     }
 

@@ -485,6 +485,10 @@ impl Service {
                 "someone else acted on the model just now: reload",
             )));
         }
+        if to == ModelStatus::Retired {
+            // A retired model is no longer monitored: its drift alert, if open, is done.
+            kebao_store::todos::close_todo(tx.conn(), "lab_drift", id, self.now_us()).await?;
+        }
         let action = if to == ModelStatus::Approved { "lab.model_approved" } else { "lab.model_retired" };
         let draft = EventDraft::new(
             &actor.log_name(),

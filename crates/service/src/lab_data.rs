@@ -281,13 +281,30 @@ pub fn loans_extract(
 pub fn loan_features(l: &store::LoanExperience, b: &store::BorrowerFacts) -> Vec<(String, String)> {
     let applied =
         kebao_domain::time_zone::business_date(kebao_domain::time_zone::from_unix_us(l.applied_at_us));
+    let mut out: Vec<(String, String)> = [
+        ("applied_year", applied.year().to_string()),
+        ("scheme", l.scheme_id.clone()),
+        ("amount_yuan", yuan(l.amount_fen)),
+        ("term_months", l.term_months.to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    out.extend(enterprise_features(b, applied));
+    out
+}
+
+/// An enterprise's facts on a day, as a scorecard scores them: industry and stage as
+/// registered, years since founding, the last year's figures before that day's year, and the
+/// qualifications valid on it (blank where unknown).
+pub fn enterprise_features(b: &store::BorrowerFacts, on: Date) -> Vec<(String, String)> {
     let age = b
         .founded_on
         .as_deref()
         .and_then(date)
-        .map(|f| format!("{:.1}", (applied - f).whole_days().max(0) as f64 / 365.25))
+        .map(|f| format!("{:.1}", (on - f).whole_days().max(0) as f64 / 365.25))
         .unwrap_or_default();
-    let before = b.facts.iter().filter(|f| f.0 < i64::from(applied.year())).max_by_key(|f| f.0);
+    let before = b.facts.iter().filter(|f| f.0 < i64::from(on.year())).max_by_key(|f| f.0);
     let (revenue, rnd, staff, patents) = match before {
         Some(&(_, rev, rnd, staff, pat)) => (
             yuan(rev),
@@ -300,15 +317,9 @@ pub fn loan_features(l: &store::LoanExperience, b: &store::BorrowerFacts) -> Vec
     let quals = b
         .qualifications
         .iter()
-        .filter(|(from, to)| {
-            date(from).is_some_and(|f| f <= applied) && date(to).is_some_and(|t| t >= applied)
-        })
+        .filter(|(from, to)| date(from).is_some_and(|f| f <= on) && date(to).is_some_and(|t| t >= on))
         .count();
     [
-        ("applied_year", applied.year().to_string()),
-        ("scheme", l.scheme_id.clone()),
-        ("amount_yuan", yuan(l.amount_fen)),
-        ("term_months", l.term_months.to_string()),
         ("industry", b.industry.clone().unwrap_or_else(|| "unknown".into())),
         ("stage", b.lifecycle_stage.clone().unwrap_or_else(|| "unknown".into())),
         ("age_years", age),
@@ -518,7 +529,7 @@ impl Service {
         let mut tx = self.store.begin_read().await?;
         let mut names = HashMap::new();
         let mut out = Vec::new();
-        for kind in [JobKind::LabExtract, JobKind::LabFit] {
+        for kind in [JobKind::LabExtract, JobKind::LabFit, JobKind::LabScore] {
             for j in kebao_store::jobs::list(tx.conn(), None, Some(kind), None, 200).await? {
                 if owner.as_deref().is_some_and(|o| crate::jobs::job_owner(&j) != Some(o)) {
                     continue;
@@ -532,7 +543,16 @@ impl Service {
                         )
                     }
                     (_, Some(f)) => (format!("拟合「{}」", f.name), format!("fit “{}”", f.name)),
-                    _ => (String::new(), String::new()),
+                    _ => match &j.params.score {
+                        Some(s) => {
+                            let name = kebao_store::lab::get(tx.conn(), &s.model_id)
+                                .await
+                                .map(|m| format!("{} v{}", m.name, m.version))
+                                .unwrap_or_default();
+                            (format!("以「{name}」批量评分"), format!("batch scoring with “{name}”"))
+                        }
+                        None => (String::new(), String::new()),
+                    },
                 };
                 out.push(LabJob {
                     id: j.id.clone(),

@@ -365,6 +365,7 @@ impl Service {
                 "reasons": reasons.iter().map(|r| r.variable.clone()).collect::<Vec<_>>()}),
         );
         self.finish(tx, draft).await?;
+        self.alert_on_drift(&model.id).await?;
         let mut tx = self.store.begin_read().await?;
         self.score_record(&mut tx, &mut HashMap::new(), row).await
     }
@@ -445,5 +446,235 @@ impl Service {
         }
         let Ok(mut tx) = self.store.begin_read().await else { return false };
         matches!(store::rule_in_force(tx.conn(), &loan.bank_id, ScoreUse::Lending.code()).await, Ok(Some(_)))
+    }
+}
+
+/// Scores many rows of inputs at once (one frame): per row, the score, the probability and the
+/// top reasons.
+pub fn score_rows(
+    sc: &kebao_scorecard::Scorecard,
+    rows: &[Vec<(String, String)>],
+) -> std::result::Result<Vec<(f64, f64, Vec<ScoreReason>)>, String> {
+    use kebao_scorecard::{Column, Frame};
+    let mut columns = Vec::new();
+    for v in &sc.variables {
+        let name = v.binning.name.as_str();
+        let categorical = LOAN_COLUMNS.iter().find(|c| c.name == name).is_some_and(|c| c.categorical);
+        let get = |r: &Vec<(String, String)>| -> String {
+            r.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_owned()).unwrap_or_default()
+        };
+        columns.push(if categorical {
+            Column::Categorical {
+                name: name.to_owned(),
+                values: rows
+                    .iter()
+                    .map(|r| Some(get(r)).filter(|v| !v.is_empty() && v != "unknown"))
+                    .collect(),
+            }
+        } else {
+            Column::Numeric {
+                name: name.to_owned(),
+                values: rows.iter().map(|r| get(r).parse::<f64>().unwrap_or(f64::NAN)).collect(),
+            }
+        });
+    }
+    let scored = sc.score(&Frame { columns }).map_err(|e| e.to_string())?;
+    Ok(scored
+        .into_iter()
+        .map(|s| {
+            let reasons = s
+                .reasons
+                .into_iter()
+                .map(|r| ScoreReason {
+                    variable: r.variable,
+                    bin: r.bin,
+                    points: r.points,
+                    points_lost: r.points_lost,
+                })
+                .collect();
+            (s.score, s.probability, reasons)
+        })
+        .collect())
+}
+
+impl Service {
+    /// Queues a batch scoring of the enterprises the owner has a footing for — the zone's lab:
+    /// every enterprise; a bank: its borrowers; an insurer: its policyholders — with one of
+    /// its approved scorecards that scores on the enterprise's own facts.
+    pub async fn request_batch_score(&self, actor: &Actor, model_id: &str) -> Result<kebao_domain::job::Job> {
+        let org = self.lab_owner(actor, Action::ManageModels).await?;
+        let m = match self.model(actor, model_id).await {
+            Ok(m) if m.owner_org_id == org.id => m,
+            Ok(_) | Err(ServiceError::NotFound) => return Err(ServiceError::NotFound),
+            Err(e) => return Err(e),
+        };
+        if m.kind != ModelKind::Scorecard {
+            return Err(ServiceError::Invalid(Invalid(vec![FieldError::new(
+                "model",
+                "wrong_kind",
+                "批量评分须使用评分卡",
+                "batch scoring uses a scorecard",
+            )])));
+        }
+        if m.status != ModelStatus::Approved {
+            return Err(conflict(
+                "not_approved",
+                format!("模型状态为「{}」，须经批准后方可用于评分", m.status.label_zh()),
+                format!(
+                    "the model is {}: it must be approved before it scores",
+                    m.status.label_en().to_lowercase()
+                ),
+            ));
+        }
+        if !matches!(org.kind, OrgKind::Government | OrgKind::Bank | OrgKind::Insurer) {
+            return Err(ServiceError::NotFound);
+        }
+        let doc = {
+            let mut tx = self.store.begin_read().await?;
+            kebao_store::lab::get(tx.conn(), model_id).await?.document
+        };
+        let sc = kebao_scorecard::Scorecard::from_json(&doc)
+            .map_err(|e| ServiceError::Internal(format!("stored scorecard: {e}")))?;
+        let known = features(ScoreUse::Underwriting);
+        let missing: Vec<String> = sc
+            .variables
+            .iter()
+            .map(|v| v.binning.name.clone())
+            .filter(|n| !known.iter().any(|c| c.name == n))
+            .collect();
+        if !missing.is_empty() {
+            return Err(ServiceError::Invalid(Invalid(vec![FieldError::new(
+                "model",
+                "unknown_inputs",
+                format!("批量评分只用企业自身的登记信息；该评分卡使用了：{}", missing.join("、")),
+                format!(
+                    "batch scoring uses the enterprise's own registered facts only; this scorecard uses: {}",
+                    missing.join(", ")
+                ),
+            )])));
+        }
+        let params = kebao_domain::job::JobParams {
+            score: Some(kebao_domain::job::BatchScoreParams { owner_org_id: org.id.clone(), model_id: m.id }),
+            ..Default::default()
+        };
+        self.enqueue_job(actor, kebao_domain::job::JobKind::LabScore, params, Some(&org.id)).await
+    }
+}
+
+/// Scores the owner's enterprises in one batch: read, score, then every score written in one
+/// transaction with the job's one event (all or nothing).
+pub struct BatchScoreJob;
+
+impl crate::jobs::JobHandler for BatchScoreJob {
+    fn run<'a>(
+        &'a self,
+        svc: &'a Service,
+        ctx: &'a mut crate::jobs::JobContext,
+    ) -> crate::jobs::JobFuture<'a> {
+        use crate::jobs::JobStop;
+        use kebao_domain::job::{JobFailure, JobResult};
+        use kebao_store::lab_data::Borrowers;
+        Box::pin(async move {
+            let failed = |zh: &str, en: String| JobStop::Failed(JobFailure::new(zh, en));
+            let Some(p) = ctx.job.params.score.clone() else {
+                return Err(failed("任务缺少评分参数", "the job holds no scoring settings".into()));
+            };
+            let started = std::time::Instant::now();
+            let mut tx = svc.store.begin_read().await.map_err(ServiceError::from)?;
+            let model = kebao_store::lab::get(tx.conn(), &p.model_id).await.map_err(ServiceError::from)?;
+            if model.status != ModelStatus::Approved.code() || model.owner_org_id != p.owner_org_id {
+                return Err(failed(
+                    "模型不在批准状态，未评分",
+                    "the model is not approved: nothing scored".into(),
+                ));
+            }
+            let owner =
+                kebao_store::orgs::get(tx.conn(), &p.owner_org_id).await.map_err(ServiceError::from)?;
+            let who = match owner.kind {
+                OrgKind::Government => Borrowers::AllEnterprises,
+                OrgKind::Bank => Borrowers::Loans(Some(&p.owner_org_id)),
+                _ => Borrowers::Policies(Some(&p.owner_org_id)),
+            };
+            let facts = kebao_store::lab_data::borrowers(tx.conn(), who).await.map_err(ServiceError::from)?;
+            drop(tx);
+            let read_s = started.elapsed().as_secs_f64();
+            let total = i64::try_from(facts.len()).unwrap_or(i64::MAX);
+            ctx.progress(0, total, None).await?;
+            let sc = kebao_scorecard::Scorecard::from_json(&model.document)
+                .map_err(|e| failed("评分卡无法读取", e))?;
+            let today = svc.today();
+            let t = std::time::Instant::now();
+            let outcome = ctx
+                .run_blocking(total, move |at| {
+                    let mut all: Vec<(String, kebao_store::lab_data::BorrowerFacts)> =
+                        facts.into_iter().collect();
+                    all.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+                    let names: Vec<&str> = sc.variables.iter().map(|v| v.binning.name.as_str()).collect();
+                    let rows: Vec<Vec<(String, String)>> = all
+                        .iter()
+                        .map(|(_, f)| {
+                            crate::lab_data::enterprise_features(f, today)
+                                .into_iter()
+                                .filter(|(k, _)| names.contains(&k.as_str()))
+                                .collect()
+                        })
+                        .collect();
+                    let ids: Vec<String> = all.into_iter().map(|(id, _)| id).collect();
+                    at.at(ids.len() as u64 / 2);
+                    let scored = score_rows(&sc, &rows);
+                    at.at(ids.len() as u64);
+                    scored.map(|s| (ids, rows, s))
+                })
+                .await?;
+            let (ids, rows, scored) = match outcome {
+                Ok(Ok(x)) => x,
+                Ok(Err(e)) => return Err(failed("评分未能完成", e)),
+                Err(e) => return Err(failed("评分运行出错", e.to_string())),
+            };
+            let score_s = t.elapsed().as_secs_f64();
+            ctx.check()?;
+            let t = std::time::Instant::now();
+            let now = svc.now_us();
+            let by = ctx.job.requested_by.clone();
+            let job_id = ctx.job.id.clone();
+            let mut out = Vec::with_capacity(ids.len());
+            for ((id, inputs), (score, probability, reasons)) in ids.iter().zip(rows).zip(scored) {
+                let input_json: serde_json::Map<String, serde_json::Value> =
+                    inputs.into_iter().map(|(k, v)| (k, serde_json::Value::String(v))).collect();
+                out.push(store::ScoreRow {
+                    id: svc.new_id(),
+                    model_id: model.id.clone(),
+                    owner_org_id: p.owner_org_id.clone(),
+                    subject_org_id: id.clone(),
+                    score_use: ScoreUse::Assessment.code().to_owned(),
+                    subject_ref: None,
+                    rule_id: None,
+                    inputs: serde_json::Value::Object(input_json).to_string(),
+                    score_c: hundredths(score),
+                    probability_ppm: (probability * 1e6).round().clamp(0.0, 1e6) as i64,
+                    decision: None,
+                    reasons: serde_json::to_string(&reasons).unwrap_or_else(|_| "[]".into()),
+                    job_id: Some(job_id.clone()),
+                    created_by: by.clone(),
+                    created_at_us: now,
+                });
+            }
+            let mut tx = svc.store.begin_write().await.map_err(ServiceError::from)?;
+            store::insert_scores(tx.conn(), &out).await.map_err(ServiceError::from)?;
+            let draft = EventDraft::new(
+                &by,
+                "lab.batch_scored",
+                &model.id,
+                serde_json::json!({"job": job_id, "owner": p.owner_org_id, "model": model.id, "model_version": model.version,
+                    "sha256": model.sha256, "scored": out.len()}),
+            );
+            svc.finish(tx, draft).await?;
+            let write_s = t.elapsed().as_secs_f64();
+            tracing::info!(read_s, score_s, write_s, scored = out.len(), "batch scoring");
+            svc.alert_on_drift(&model.id).await?;
+            let n = u64::try_from(out.len()).unwrap_or(0);
+            ctx.progress(total, total, None).await?;
+            Ok(JobResult::BatchScored { model_id: model.id, scored: n })
+        })
     }
 }

@@ -19,6 +19,7 @@ pub mod index;
 pub mod jobs;
 pub mod lab;
 pub mod lab_data;
+pub mod lab_monitor;
 pub mod lab_scores;
 pub mod ledger;
 pub mod loan_money;

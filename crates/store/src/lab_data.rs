@@ -147,6 +147,8 @@ pub enum Borrowers<'a> {
     Policies(Option<&'a str>),
     /// One enterprise.
     One(&'a str),
+    /// Every enterprise of the registry.
+    AllEnterprises,
 }
 
 /// The registry's facts of the enterprises an extract covers.
@@ -162,6 +164,7 @@ pub async fn borrowers(
         }
         Borrowers::Policies(None) => ("(SELECT enterprise_id FROM policies)", None),
         Borrowers::One(e) => ("($1)", Some(e)),
+        Borrowers::AllEnterprises => ("(SELECT id FROM organisations WHERE kind = 'enterprise')", None),
     };
     let mut out: std::collections::HashMap<String, BorrowerFacts> = std::collections::HashMap::new();
     let q = format!("SELECT id, lifecycle_stage, founded_on FROM organisations WHERE id IN {scope}");

@@ -198,15 +198,69 @@ pub async fn scores_of_subject(conn: &mut AnyConnection, subject: &str, limit: u
     rows.iter().map(score).collect()
 }
 
-/// Every score of a model as (time, score in hundredths, inputs), oldest first, for monitoring.
-pub async fn model_scores(conn: &mut AnyConnection, model_id: &str) -> Result<Vec<(i64, i64, String)>> {
+/// A score as monitoring reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MonitoredScore {
+    pub created_at_us: i64,
+    pub score_c: i64,
+    pub probability_ppm: i64,
+    pub inputs: String,
+    /// The scored loan's status now, for a lending score.
+    pub loan_status: Option<String>,
+}
+
+/// Every score of a model, oldest first, with the scored loan's status.
+pub async fn model_scores(conn: &mut AnyConnection, model_id: &str) -> Result<Vec<MonitoredScore>> {
     let rows = sqlx::query(
-        "SELECT created_at_us, score_c, inputs FROM lab_scores WHERE model_id = $1 ORDER BY created_at_us, id",
+        "SELECT s.created_at_us, s.score_c, s.probability_ppm, s.inputs, l.status AS loan_status \
+         FROM lab_scores s LEFT JOIN loans l ON l.id = s.subject_ref \
+         WHERE s.model_id = $1 ORDER BY s.created_at_us, s.id",
     )
     .bind(model_id)
     .fetch_all(&mut *conn)
     .await?;
     rows.iter()
-        .map(|r| Ok((r.try_get("created_at_us")?, r.try_get("score_c")?, r.try_get("inputs")?)))
+        .map(|r| {
+            Ok(MonitoredScore {
+                created_at_us: r.try_get("created_at_us")?,
+                score_c: r.try_get("score_c")?,
+                probability_ppm: r.try_get("probability_ppm")?,
+                inputs: r.try_get("inputs")?,
+                loan_status: opt_text(r, "loan_status")?,
+            })
+        })
         .collect()
+}
+
+/// A model's thresholds (watch, alert) in basis points, if set.
+pub async fn thresholds(conn: &mut AnyConnection, model_id: &str) -> Result<Option<(i64, i64)>> {
+    let r = sqlx::query("SELECT watch_bp, alert_bp FROM lab_thresholds WHERE model_id = $1")
+        .bind(model_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    r.map(|r| Ok((r.try_get("watch_bp")?, r.try_get("alert_bp")?))).transpose()
+}
+
+/// Sets a model's thresholds.
+pub async fn set_thresholds(
+    conn: &mut AnyConnection,
+    model_id: &str,
+    watch_bp: i64,
+    alert_bp: i64,
+    by: &str,
+    at_us: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO lab_thresholds (model_id, watch_bp, alert_bp, set_by, set_at_us) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (model_id) DO UPDATE SET watch_bp = excluded.watch_bp, alert_bp = excluded.alert_bp, \
+         set_by = excluded.set_by, set_at_us = excluded.set_at_us",
+    )
+    .bind(model_id)
+    .bind(watch_bp)
+    .bind(alert_bp)
+    .bind(by)
+    .bind(at_us)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }

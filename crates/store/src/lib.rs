@@ -322,6 +322,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (33, "lab_models", include_str!("../migrations/sqlite/0033_lab_models.sql")),
             (34, "lab_extracts", include_str!("../migrations/sqlite/0034_lab_extracts.sql")),
             (35, "lab_scores", include_str!("../migrations/sqlite/0035_lab_scores.sql")),
+            (36, "lab_monitoring", include_str!("../migrations/sqlite/0036_lab_monitoring.sql")),
         ],
         Backend::Postgres => &[
             (1, "registry", include_str!("../migrations/postgres/0001_registry.sql")),
@@ -362,6 +363,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (33, "lab_models", include_str!("../migrations/postgres/0033_lab_models.sql")),
             (34, "lab_extracts", include_str!("../migrations/postgres/0034_lab_extracts.sql")),
             (35, "lab_scores", include_str!("../migrations/postgres/0035_lab_scores.sql")),
+            (36, "lab_monitoring", include_str!("../migrations/postgres/0036_lab_monitoring.sql")),
         ],
     };
     files

@@ -489,3 +489,103 @@ contract!(
         assert_eq!(state(&ctx).await, before);
     }
 );
+
+contract!(
+    the_zone_s_lab_batch_scores_every_enterprise_in_one_job_and_monitoring_alerts_its_owner,
+    |ctx: Ctx| async move {
+        use kebao_service::jobs::JobRunner;
+        use kebao_service::lab_monitor::DriftLevel;
+        let l = crate::loans::lending(&ctx).await;
+        let gov = l.approver.org_id().unwrap().to_owned();
+        let analyst = user(&ctx.svc, &gov, "zone.analyst", &[Role::ZoneReviewer]).await;
+        let card = ctx
+            .svc
+            .upload_model(
+                &analyst,
+                ModelKind::Scorecard,
+                "示范区风险评估",
+                rnd_scorecard("rnd_ratio").as_bytes(),
+            )
+            .await
+            .unwrap();
+        let lending_only = ctx
+            .svc
+            .upload_model(&analyst, ModelKind::Scorecard, "贷款额", rnd_scorecard("amount_yuan").as_bytes())
+            .await
+            .unwrap();
+
+        // Not approved, or scoring on what an enterprise's registered facts do not hold: refused.
+        let before = state(&ctx).await;
+        assert!(matches!(
+            ctx.svc.request_batch_score(&analyst, &card.id).await,
+            Err(ServiceError::Conflict(f)) if f.code == "not_approved"
+        ));
+        ctx.svc.approve_model(&l.approver, &lending_only.id).await.unwrap();
+        let after_approval = state(&ctx).await;
+        assert!(matches!(
+            ctx.svc.request_batch_score(&analyst, &lending_only.id).await,
+            Err(ServiceError::Invalid(i)) if i.0[0].code == "unknown_inputs"
+        ));
+        assert_eq!(state(&ctx).await, after_approval);
+        assert_ne!(before, after_approval);
+        ctx.svc.approve_model(&l.approver, &card.id).await.unwrap();
+
+        // One job scores every registered enterprise; one event records all of its scores (the
+        // thresholds first set so high that no alert follows).
+        ctx.svc.set_monitoring_thresholds(&analyst, &card.id, "100", "100").await.unwrap();
+        ctx.svc.request_batch_score(&analyst, &card.id).await.unwrap();
+        let (_, events_before) = state(&ctx).await;
+        let ended = JobRunner::new(ctx.svc.clone()).run_once().await.unwrap().unwrap();
+        assert_eq!(ended.state, kebao_domain::job::JobState::Succeeded, "{:?}", ended.failure);
+        let Some(kebao_domain::job::JobResult::BatchScored { scored, .. }) = ended.result else { panic!() };
+        let enterprises = ctx
+            .svc
+            .list_orgs(
+                &operator(),
+                &kebao_domain::org::OrgFilter {
+                    kind: Some(kebao_domain::org::OrgKind::Enterprise),
+                    ..Default::default()
+                },
+                None,
+                1,
+            )
+            .await
+            .unwrap()
+            .total;
+        assert_eq!(scored, enterprises);
+        let (_, events_after) = state(&ctx).await;
+        assert_eq!(
+            events_after,
+            events_before + 2,
+            "one event for all the scores (lab.batch_scored) and the job's own end, none per score"
+        );
+
+        // Monitoring: the first month is the baseline; tight thresholds make the training
+        // bins' distance an alert, which opens a to-do for the zone's reviewers.
+        let mon = ctx.svc.model_monitoring(&analyst, &card.id).await.unwrap();
+        assert_eq!(mon.months.len(), 1);
+        assert_eq!(mon.months[0].scored, scored);
+        assert!(mon.months[0].psi.is_none());
+        assert_eq!(mon.months[0].csi[0].0, "rnd_ratio");
+        assert!(matches!(
+            ctx.svc.set_monitoring_thresholds(&analyst, &card.id, "0.3", "0.2").await,
+            Err(ServiceError::Invalid(i)) if i.0[0].code == "crossed"
+        ));
+        ctx.svc.set_monitoring_thresholds(&analyst, &card.id, "0.0001", "0.0002").await.unwrap();
+        ctx.clock.advance_us(40 * 86_400_000_000);
+        ctx.svc.request_batch_score(&analyst, &card.id).await.unwrap();
+        JobRunner::new(ctx.svc.clone()).run_once().await.unwrap().unwrap();
+        let mon = ctx.svc.model_monitoring(&analyst, &card.id).await.unwrap();
+        assert_eq!(mon.months.len(), 2);
+        assert!(mon.months[1].psi.unwrap() < 1e-9, "the same enterprises score the same");
+        assert_eq!(mon.months[1].level, DriftLevel::Alert);
+        let inbox = ctx.svc.inbox(&analyst).await.unwrap();
+        assert!(
+            inbox.todos.iter().any(|t| t.kind == "lab_drift" && t.subject == card.id),
+            "{:?}",
+            inbox.todos
+        );
+        // Another institution sees neither the model nor its monitoring.
+        assert!(matches!(ctx.svc.model_monitoring(&l.z.banker, &card.id).await, Err(ServiceError::NotFound)));
+    }
+);

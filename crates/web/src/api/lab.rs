@@ -451,6 +451,11 @@ pub struct AdmissionRuleInput {
     pub decline_below: String,
 }
 
+/// `/lab/admission-rule`: read, set, end.
+pub fn admission_rule_routes() -> axum::routing::MethodRouter<AppState> {
+    axum::routing::get(admission_rule).put(set_admission_rule).delete(end_admission_rule)
+}
+
 /// The caller's organisation's admission rule in force (null: none).
 #[utoipa::path(get, path = "/api/v1/lab/admission-rule",
     responses((status = 200, body = Option<AdmissionRuleDto>), (status = 403, body = ErrorBody)), tag = "lab")]
@@ -513,4 +518,55 @@ pub async fn my_scores(
     SignedIn(actor): SignedIn,
 ) -> Result<Json<Vec<ScoreDto>>, ApiError> {
     Ok(Json(s.svc.my_scores(&actor).await?.into_iter().map(score_dto).collect()))
+}
+
+/// A scorecard's monitoring: per month of scoring, PSI, CSI per variable, predicted and realised
+/// default rates, and the level against the thresholds.
+#[utoipa::path(get, path = "/api/v1/lab/models/{id}/monitoring", params(("id" = String, Path)),
+    responses((status = 200, body = Object), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "lab")]
+pub async fn monitoring(
+    State(s): State<AppState>,
+    SignedIn(actor): SignedIn,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let m = s.svc.model_monitoring(&actor, &id).await?;
+    Ok(Json(serde_json::json!({"model_id": m.model.id, "watch": m.watch, "alert": m.alert,
+        "months": m.months.iter().map(|x| serde_json::json!({"month": x.month, "scored": x.scored,
+            "mean_score": x.mean_score, "psi": x.psi, "csi": x.csi.iter().map(|(n, v)| serde_json::json!({"variable": n, "csi": v})).collect::<Vec<_>>(),
+            "predicted": x.predicted, "ended": x.ended, "realised": x.realised, "level": x.level.code()})).collect::<Vec<_>>()})))
+}
+
+/// Monitoring thresholds.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ThresholdsInput {
+    /// PSI/CSI to watch at (decimal string, default 0.10).
+    pub watch: String,
+    /// PSI/CSI to alert at (decimal string, default 0.25).
+    pub alert: String,
+}
+
+/// Sets a model's monitoring thresholds (its owner's analysts).
+#[utoipa::path(put, path = "/api/v1/lab/models/{id}/thresholds", params(("id" = String, Path)), request_body = ThresholdsInput,
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "lab")]
+pub async fn thresholds(
+    State(s): State<AppState>,
+    SignedIn(actor): SignedIn,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(b): ApiJson<ThresholdsInput>,
+) -> Result<StatusCode, ApiError> {
+    s.svc.set_monitoring_thresholds(&actor, &id, &b.watch, &b.alert).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Queues a batch scoring with an approved scorecard (a job; one event when all is written).
+#[utoipa::path(post, path = "/api/v1/lab/models/{id}/batch-score", params(("id" = String, Path)),
+    responses((status = 202, body = LabJobDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), tag = "lab")]
+pub async fn batch_score(
+    State(s): State<AppState>,
+    SignedIn(actor): SignedIn,
+    ApiPath(id): ApiPath<String>,
+) -> Result<(StatusCode, Json<LabJobDto>), ApiError> {
+    let job = s.svc.request_batch_score(&actor, &id).await?;
+    Ok((StatusCode::ACCEPTED, Json(job_dto(job))))
 }

@@ -30,6 +30,9 @@ pub fn routes() -> Router<AppState> {
         .route("/lab/models/{id}/approve", post(approve_post))
         .route("/lab/models/{id}/retire", post(retire_post))
         .route("/lab/models/{id}/rating-plan", post(plan_post))
+        .route("/lab/models/{id}/monitoring", get(monitoring_page))
+        .route("/lab/models/{id}/thresholds", post(thresholds_post))
+        .route("/lab/models/{id}/batch-score", post(batch_post))
 }
 
 fn when(us: i64) -> String {
@@ -440,6 +443,9 @@ struct ModelTpl {
     can_manage: bool,
     can_approve: bool,
     is_glm: bool,
+    /// A scorecard: its monitoring page; approved and the viewer's own: batch scoring.
+    is_scorecard: bool,
+    can_batch: bool,
     /// For the rating-plan form: the owner's products (id, name), the GLM's factors, the platform's variables.
     products: Vec<(String, String)>,
     /// Validation curves: (title, note, chart).
@@ -661,6 +667,8 @@ async fn model_show(st: &AppState, c: Chrome, actor: &Actor, id: &str, messages:
         can_approve: can_manage && m.status == ModelStatus::Submitted && m.uploaded_by != actor.log_name(),
         can_manage: can_manage && m.status != ModelStatus::Retired,
         is_glm: m.kind == ModelKind::Glm && m.status == ModelStatus::Approved,
+        is_scorecard: m.kind == ModelKind::Scorecard,
+        can_batch: can_manage && m.kind == ModelKind::Scorecard && m.status == ModelStatus::Approved,
         products,
         curves,
         factors,
@@ -780,4 +788,123 @@ async fn plan_post(
         .await
         .map(|_| ());
     model_then(&st, c, &s.actor, &id, r, &format!("/products/{product}?done=plan_from_model")).await
+}
+
+struct MonthT {
+    month: String,
+    scored: u64,
+    mean: String,
+    psi: String,
+    csi: String,
+    predicted: String,
+    realised: String,
+    level: String,
+    alert: bool,
+}
+
+#[derive(Template)]
+#[template(path = "lab_monitoring.html")]
+struct MonitoringTpl {
+    c: Chrome,
+    id: String,
+    name: String,
+    watch: String,
+    alert: String,
+    can_manage: bool,
+    months: Vec<MonthT>,
+    chart: String,
+    messages: Vec<String>,
+}
+
+async fn monitoring_show(st: &AppState, c: Chrome, actor: &Actor, id: &str, messages: Vec<String>) -> Page {
+    let tr = c.tr;
+    let mon = match st.svc.model_monitoring(actor, id).await {
+        Ok(m) => m,
+        Err(e) => return Err(error_page(tr, c, e)),
+    };
+    let pct = |x: Option<f64>| x.map_or_else(|| "—".to_owned(), |v| format!("{:.2}%", v * 100.0));
+    let months: Vec<MonthT> = mon
+        .months
+        .iter()
+        .map(|m| MonthT {
+            month: m.month.clone(),
+            scored: m.scored,
+            mean: num(m.mean_score, 1),
+            psi: m.psi.map_or_else(|| tr.t("基准月", "baseline").to_owned(), |p| num(p, 4)),
+            csi: m
+                .csi
+                .iter()
+                .map(|(n, v)| format!("{n} {}", num(*v, 4)))
+                .collect::<Vec<_>>()
+                .join(tr.t("；", "; ")),
+            predicted: pct(m.predicted),
+            realised: if m.ended > 0 { format!("{} ({})", pct(m.realised), m.ended) } else { "—".into() },
+            level: tr.t(m.level.label_zh(), m.level.label_en()).to_owned(),
+            alert: m.level == kebao_service::lab_monitor::DriftLevel::Alert,
+        })
+        .collect();
+    let cats: Vec<String> = mon.months.iter().map(|m| m.month.clone()).collect();
+    let psi: Vec<f64> = mon.months.iter().map(|m| m.psi.unwrap_or(0.0)).collect();
+    let csi: Vec<f64> = mon.months.iter().map(|m| m.csi.iter().map(|c| c.1).fold(0.0, f64::max)).collect();
+    let chart = svg::grouped(
+        &cats,
+        &[
+            (tr.t("评分 PSI", "Score PSI").to_owned(), psi, "#2f6fb8"),
+            (tr.t("变量 CSI 最大值", "Largest variable CSI").to_owned(), csi, "#d97706"),
+        ],
+        "",
+    );
+    let can_manage =
+        st.svc.may_manage_models(actor).await && actor.org_id() == Some(mon.model.owner_org_id.as_str());
+    let tpl = MonitoringTpl {
+        id: mon.model.id.clone(),
+        name: format!("{} v{}", mon.model.name, mon.model.version),
+        watch: format!("{:.2}", mon.watch),
+        alert: format!("{:.2}", mon.alert),
+        can_manage,
+        months,
+        chart,
+        messages,
+        c,
+    };
+    let status = if tpl.messages.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    Ok(with_status(status, html(&tpl)))
+}
+
+async fn monitoring_page(
+    State(st): State<AppState>,
+    Authed { c, s, .. }: Authed,
+    Path(id): Path<String>,
+) -> Page {
+    monitoring_show(&st, c, &s.actor, &id, Vec::new()).await
+}
+
+async fn thresholds_post(
+    State(st): State<AppState>,
+    Authed { c, s, tr }: Authed,
+    Path(id): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Page {
+    check_csrf(&form, &s)?;
+    let g = |k: &str| form.get(k).cloned().unwrap_or_default();
+    match st.svc.set_monitoring_thresholds(&s.actor, &id, &g("watch"), &g("alert")).await {
+        Ok(()) => {
+            Ok(Redirect::to(&format!("/lab/models/{id}/monitoring?done=thresholds_set")).into_response())
+        }
+        Err(e) => match form_messages(tr, e) {
+            Ok(msgs) => monitoring_show(&st, c, &s.actor, &id, msgs).await,
+            Err(other) => Err(error_page(tr, c, other)),
+        },
+    }
+}
+
+async fn batch_post(
+    State(st): State<AppState>,
+    Authed { c, s, .. }: Authed,
+    Path(id): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Page {
+    check_csrf(&form, &s)?;
+    let r = st.svc.request_batch_score(&s.actor, &id).await.map(|_| ());
+    model_then(&st, c, &s.actor, &id, r, "/lab?done=batch_queued#jobs").await
 }
