@@ -277,8 +277,17 @@ pub enum JobResult {
     ExtractWritten { extract_id: String, rows: u64, left_out: u64 },
     /// A model fitted in the risk lab and stored awaiting approval.
     ModelFitted { model_id: String, name: String, version: i64, n_obs: u64 },
-    /// Enterprises scored in one batch with one model.
-    BatchScored { model_id: String, scored: u64 },
+    /// Enterprises scored in one batch with one model, and how long each phase took.
+    BatchScored {
+        model_id: String,
+        scored: u64,
+        #[serde(default)]
+        read_ms: u64,
+        #[serde(default)]
+        score_ms: u64,
+        #[serde(default)]
+        write_ms: u64,
+    },
 }
 
 impl JobResult {

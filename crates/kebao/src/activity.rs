@@ -1327,8 +1327,9 @@ pub async fn replay(
     let total_days = u64::from(years) * 365;
     // One durable transaction per simulated day, each command behind its own savepoint
     // (SQLite; on PostgreSQL each command commits on its own).
+    let lab = zone_lab(svc, r.reviewer.as_ref(), r.approver.as_ref()).await?;
     let held = svc.hold_commits(true).is_ok();
-    let days = replay_days(&mut r, &activity, clock, total_days, &mut summary, progress).await;
+    let days = replay_days(&mut r, &activity, clock, total_days, &mut summary, progress, lab.as_ref()).await;
     if held {
         let flushed = svc.flush_commits().await;
         let _ = svc.hold_commits(false);
@@ -1344,6 +1345,61 @@ pub async fn replay(
     Ok(summary)
 }
 
+/// The zone's lab as the living zone runs it: its assessment scorecard (the demo's, fitted on
+/// synthetic records), uploaded by the zone's reviewer and approved by its approver when the
+/// history begins; then scored over every registered enterprise each month (`replay_days`).
+async fn zone_lab(
+    svc: &Service,
+    reviewer: Option<&Actor>,
+    approver: Option<&Actor>,
+) -> Result<Option<(Actor, String)>> {
+    let (Some(reviewer), Some(approver)) = (reviewer, approver) else { return Ok(None) };
+    let err = |e: kebao_service::ServiceError| anyhow::anyhow!("{e}");
+    // Fitted on the zone's enterprises as registered when the history begins (their facts
+    // scored as the platform scores them), with the demo's synthetic outcomes.
+    let rows: Vec<[String; 4]> = {
+        let mut tx = svc.store().begin_read().await?;
+        let facts =
+            kebao_store::lab_data::borrowers(tx.conn(), kebao_store::lab_data::Borrowers::AllEnterprises)
+                .await?;
+        let today = svc.today();
+        let mut all: Vec<_> = facts.into_iter().collect();
+        all.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        all.iter()
+            .map(|(_, f)| {
+                let v = kebao_service::lab_data::enterprise_features(f, today);
+                let get =
+                    |n: &str| v.iter().find(|(k, _)| k == n).map(|(_, x)| x.clone()).unwrap_or_default();
+                [get("rnd_ratio"), get("age_years"), get("staff"), get("industry")]
+            })
+            .collect()
+    };
+    let card = kebao_sim::lab::zone_scorecard(&rows, 20_230_101).map_err(anyhow::Error::msg)?;
+    let m = svc
+        .upload_model(
+            reviewer,
+            kebao_service::lab::ModelKind::Scorecard,
+            kebao_sim::lab::DEMO_SCORECARD_NAME,
+            card.as_bytes(),
+        )
+        .await
+        .map_err(err)?;
+    svc.approve_model(approver, &m.id).await.map_err(err)?;
+    Ok(Some((reviewer.clone(), m.id)))
+}
+
+/// The zone lab's monthly batch scoring, as its job runs on the server: queued, then taken by
+/// a runner here (one step after another, like the day's commands).
+async fn lab_month(svc: &Service, lab: &(Actor, String)) -> Result<()> {
+    let err = |e: kebao_service::ServiceError| anyhow::anyhow!("{e}");
+    svc.request_batch_score(&lab.0, &lab.1).await.map_err(err)?;
+    let ended = kebao_service::jobs::JobRunner::new(svc.clone()).run_once().await.map_err(err)?;
+    match ended {
+        Some(j) if j.state == kebao_domain::job::JobState::Succeeded => Ok(()),
+        other => anyhow::bail!("the zone lab's monthly scoring did not run: {other:?}"),
+    }
+}
+
 async fn replay_days(
     r: &mut Replay<'_>,
     activity: &kebao_sim::activity::Activity,
@@ -1351,14 +1407,27 @@ async fn replay_days(
     total_days: u64,
     summary: &mut Summary,
     progress: &mut dyn FnMut(u64, u64),
+    lab: Option<&(Actor, String)>,
 ) -> Result<()> {
     let mut day = 0u32;
+    let month = |svc: &Service| {
+        let d = svc.today();
+        (d.year(), d.month())
+    };
+    let mut scored_month = None;
     for (d, cmds) in &activity.days {
         if u64::from(*d) >= total_days {
             break;
         }
         clock.advance_us(i64::from(d - day) * DAY_US);
         day = *d;
+        if let Some(lab) = lab {
+            let m = month(r.svc);
+            if scored_month != Some(m) {
+                lab_month(r.svc, lab).await?;
+                scored_month = Some(m);
+            }
+        }
         for c in cmds {
             summary.commands += 1;
             if let Some(reason) = r.run(c).await? {

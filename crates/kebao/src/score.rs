@@ -263,9 +263,14 @@ pub fn score(args: &ScoreArgs) -> Result<()> {
         })
         .collect();
     let spec = Columns::columns(&wanted).missing(&MISSING).required(false);
+    let started = std::time::Instant::now();
     let table = kebao_table::read_csv(&args.data, &spec)?;
     let f = Frame { columns: table.columns.iter().map(|c| engine_column(c, |_| true)).collect() };
+    let read_s = started.elapsed().as_secs_f64();
+    let t = std::time::Instant::now();
     let scored = card.score(&f)?;
+    let score_s = t.elapsed().as_secs_f64();
+    let t = std::time::Instant::now();
     let table = Table {
         headers: ["row", "score", "probability", "reason_1", "reason_2", "reason_3"]
             .iter()
@@ -293,6 +298,10 @@ pub fn score(args: &ScoreArgs) -> Result<()> {
     match &args.out {
         Some(p) => {
             std::fs::write(p, bytes).with_context(|| format!("writing {}", p.display()))?;
+            eprintln!(
+                "time: read {read_s:.3} s, score {score_s:.3} s, write {:.3} s",
+                t.elapsed().as_secs_f64()
+            );
             outln!("scored {} records into {}", scored.len(), p.display());
         }
         // A closed pipe (`| head`) ends the output quietly, not with a panic.

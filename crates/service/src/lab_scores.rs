@@ -674,7 +674,14 @@ impl crate::jobs::JobHandler for BatchScoreJob {
             svc.alert_on_drift(&model.id).await?;
             let n = u64::try_from(out.len()).unwrap_or(0);
             ctx.progress(total, total, None).await?;
-            Ok(JobResult::BatchScored { model_id: model.id, scored: n })
+            let ms = |s: f64| (s * 1000.0).round() as u64;
+            Ok(JobResult::BatchScored {
+                model_id: model.id,
+                scored: n,
+                read_ms: ms(read_s),
+                score_ms: ms(score_s),
+                write_ms: ms(write_s),
+            })
         })
     }
 }

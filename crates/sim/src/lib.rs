@@ -7,6 +7,7 @@
 //! public lists. Organisation names are fictional.
 
 pub mod activity;
+pub mod lab;
 pub mod products;
 pub mod showcase;
 

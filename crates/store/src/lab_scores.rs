@@ -139,8 +139,8 @@ fn score(r: &sqlx::any::AnyRow) -> Result<ScoreRow> {
 
 /// Stores scores, many rows to a statement.
 pub async fn insert_scores(conn: &mut AnyConnection, rows: &[ScoreRow]) -> Result<()> {
-    // 15 columns; PostgreSQL takes at most 65,535 parameters in a statement.
-    for chunk in rows.chunks(500) {
+    // 15 columns: 2,000 rows are 30,000 parameters, within SQLite's 32,766 and PostgreSQL's 65,535.
+    for chunk in rows.chunks(2000) {
         let mut sql = format!("INSERT INTO lab_scores ({SCORE_COLS}) VALUES ");
         for (i, _) in chunk.iter().enumerate() {
             if i > 0 {

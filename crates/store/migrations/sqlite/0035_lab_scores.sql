@@ -34,4 +34,4 @@ CREATE TABLE lab_scores (
 );
 CREATE INDEX lab_scores_subject ON lab_scores(subject_org_id, created_at_us);
 CREATE INDEX lab_scores_model ON lab_scores(model_id, created_at_us);
-CREATE INDEX lab_scores_ref ON lab_scores(subject_ref);
+CREATE INDEX lab_scores_ref ON lab_scores(subject_ref) WHERE subject_ref IS NOT NULL;

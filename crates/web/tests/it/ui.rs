@@ -841,6 +841,45 @@ async fn an_insured_loan_through_the_pages_and_the_api() {
     let page = b.get(&format!("/loans/{id}")).await.text();
     assert!(page.contains("id=\"decide\""), "{page}");
     let bt = b.csrf().await;
+    // The bank's admission rule (its scorecard, approved by a second person) scores the
+    // application on the page; the score is the bank's and the borrower's, not the insurer's.
+    let banker = app.svc.actor_for(app.svc.find_user("banker").await.unwrap()).await.unwrap();
+    let input = kebao_service::users::NewUserInput {
+        username: "bank.checker".into(),
+        display_name: "复核人".into(),
+        password: PW.into(),
+    };
+    app.svc.add_user(&op, &bank, &input, &[Role::OrgAdmin]).await.unwrap();
+    let checker = app.svc.actor_for(app.svc.find_user("bank.checker").await.unwrap()).await.unwrap();
+    let card = {
+        use kebao_scorecard::{Column, Frame, Scorecard, ScorecardOptions};
+        let x: Vec<f64> = (0..2000).map(|i| f64::from(i % 100) / 10.0).collect();
+        let y: Vec<f64> = (0..2000).map(|i| if (i % 100) < 25 && i % 3 != 0 { 1.0 } else { 0.0 }).collect();
+        let frame = Frame { columns: vec![Column::Numeric { name: "age_years".into(), values: x }] };
+        Scorecard::fit(&frame, &y, &ScorecardOptions::default()).unwrap().to_json()
+    };
+    let card = app
+        .svc
+        .upload_model(&banker, kebao_service::lab::ModelKind::Scorecard, "科技贷准入", card.as_bytes())
+        .await
+        .unwrap();
+    app.svc.approve_model(&checker, &card.id).await.unwrap();
+    let r = b
+        .post_form(
+            "/lab/admission",
+            &[("csrf", &bt), ("model_id", &card.id), ("accept_at", "620"), ("decline_below", "560")],
+        )
+        .await;
+    assert_eq!(r.location(), "/lab?done=admission_set#admission", "{}", r.text());
+    assert!(b.get(&format!("/loans/{id}")).await.text().contains("id=\"loan-score\""));
+    let r = b.post_form(&format!("/loans/{id}/score"), &[("csrf", &bt)]).await;
+    assert_eq!(r.location(), format!("/loans/{id}?done=loan_scored"), "{}", r.text());
+    let page = b.get(&format!("/loans/{id}?done=loan_scored")).await.text();
+    assert!(
+        page.contains("评分卡准入建议") && page.contains("科技贷准入 v1") && page.contains("申请时成立年限"),
+        "{page}"
+    );
+    assert!(e.get(&loan_page).await.text().contains("科技贷准入 v1"), "the borrower sees its score");
     let r = b
         .post_form(&format!("/loans/{id}/decision"), &[("csrf", &bt), ("outcome", "decline"), ("reason", "")])
         .await;
@@ -857,6 +896,8 @@ async fn an_insured_loan_through_the_pages_and_the_api() {
     let ut = u.token("uw.loan").await;
     let d = u.get_auth(&format!("/api/v1/loans/{id}"), &ut).await.json();
     assert_eq!(d["may_decide_as"], "insurer");
+    let scores = u.get_auth(&format!("/api/v1/loans/{id}/scores"), &ut).await.json();
+    assert_eq!(scores, serde_json::json!([]), "the insurer sees no score of the bank's");
     let r = u
         .json(
             "POST",
