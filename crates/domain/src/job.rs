@@ -226,6 +226,10 @@ pub struct FitParams {
     pub factors: Vec<String>,
     /// The numeric columns used.
     pub numeric: Vec<String>,
+    /// An L2 (ridge) penalty on every coefficient but the intercept, as a decimal string
+    /// (empty or `0`: none), for sparse data where a level has no event.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub l2: String,
 }
 
 /// An index run's settings.

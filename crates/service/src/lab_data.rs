@@ -61,6 +61,8 @@ pub struct FitRequest {
     pub name: String,
     /// Columns of the extract: categorical ones become factors, numeric ones numeric terms.
     pub variables: Vec<String>,
+    /// An L2 (ridge) penalty, as typed (blank: none).
+    pub l2: String,
 }
 
 /// A held-out validation of a scorecard fitted in the platform.
@@ -614,6 +616,27 @@ impl Service {
                 )),
             }
         }
+        let l2 = match r.l2.trim() {
+            "" => String::new(),
+            t => match t.parse::<f64>() {
+                Ok(x) if (0.0..=1000.0).contains(&x) => {
+                    if x == 0.0 {
+                        String::new()
+                    } else {
+                        t.to_owned()
+                    }
+                }
+                _ => {
+                    errs.push(FieldError::new(
+                        "l2",
+                        "l2",
+                        "L2 惩罚须为 0 至 1000 之间的数",
+                        "the L2 penalty is a number from 0 to 1000",
+                    ));
+                    String::new()
+                }
+            },
+        };
         if factors.is_empty() && numeric.is_empty() && !errs.iter().any(|e| e.field == "variables") {
             errs.push(FieldError::new(
                 "variables",
@@ -633,6 +656,7 @@ impl Service {
                 name,
                 factors,
                 numeric,
+                l2,
             }),
             ..JobParams::default()
         };
@@ -816,7 +840,12 @@ struct Fitted {
 }
 
 /// A Poisson claim-frequency GLM with log(exposure) as offset.
-fn fit_glm(csv_text: &str, factors: &[String], numeric: &[String]) -> std::result::Result<Fitted, FitError> {
+fn fit_glm(
+    csv_text: &str,
+    factors: &[String],
+    numeric: &[String],
+    l2: f64,
+) -> std::result::Result<Fitted, FitError> {
     let mut nums: Vec<&str> = vec!["claim_count", "exposure"];
     nums.extend(numeric.iter().map(String::as_str));
     let texts: Vec<&str> = factors.iter().map(String::as_str).collect();
@@ -846,8 +875,14 @@ fn fit_glm(csv_text: &str, factors: &[String], numeric: &[String]) -> std::resul
     for n in numeric {
         data = data.numeric(n, t.numbers.get(n).map_or(&[][..], Vec::as_slice));
     }
-    let spec = kebao_glm::Spec::new(kebao_glm::Family::Poisson);
-    let model = kebao_glm::fit(&data, &spec).map_err(engine)?;
+    let spec = kebao_glm::Spec::new(kebao_glm::Family::Poisson).l2(l2);
+    let model = kebao_glm::fit(&data, &spec).map_err(|e| match e {
+        kebao_glm::GlmError::NoConvergence { .. } => fit_error(
+            format!("迭代未收敛（{e}）：常见原因是某些因子水平没有赔案或数据过少；可减少变量、合并水平，或设置较小的 L2 惩罚（如 0.01）后重试"),
+            format!("the fit did not converge ({e}): usually a factor level without any claim, or too little data; use fewer variables, merge levels, or set a small L2 penalty (say 0.01) and try again"),
+        ),
+        other => engine(other),
+    })?;
     let values: Vec<(&str, &[f64])> =
         numeric.iter().map(|n| (n.as_str(), t.numbers.get(n).map_or(&[][..], Vec::as_slice))).collect();
     let plan = kebao_glm::plan::RatingPlan::from_fit(
@@ -870,6 +905,7 @@ fn fit_scorecard(
     csv_text: &str,
     factors: &[String],
     numeric: &[String],
+    l2: f64,
 ) -> std::result::Result<Fitted, FitError> {
     use kebao_scorecard::{Column, Frame, Scorecard, ScorecardOptions};
     let mut nums: Vec<&str> = vec!["bad"];
@@ -918,7 +954,8 @@ fn fit_scorecard(
             ),
         ));
     }
-    let sc = Scorecard::fit(&frame(false), &y_train, &ScorecardOptions::default()).map_err(engine)?;
+    let opts = ScorecardOptions { l2, ..ScorecardOptions::default() };
+    let sc = Scorecard::fit(&frame(false), &y_train, &opts).map_err(engine)?;
     let rate = |v: &[f64]| if v.is_empty() { 0.0 } else { v.iter().sum::<f64>() / v.len() as f64 };
     let mut validation = Validation {
         n_train: y_train.len() as u64,
@@ -1009,11 +1046,12 @@ impl JobHandler for FitJob {
             }
             ctx.progress(1, 3, None).await?;
             let (factors, numeric) = (p.factors.clone(), p.numeric.clone());
+            let l2 = p.l2.trim().parse::<f64>().unwrap_or(0.0);
             let csv_text = extract.csv;
             let outcome = ctx
                 .run_blocking(3, move |_| match kind {
-                    ModelKind::Glm => fit_glm(&csv_text, &factors, &numeric),
-                    ModelKind::Scorecard => fit_scorecard(&csv_text, &factors, &numeric),
+                    ModelKind::Glm => fit_glm(&csv_text, &factors, &numeric, l2),
+                    ModelKind::Scorecard => fit_scorecard(&csv_text, &factors, &numeric, l2),
                 })
                 .await?;
             let fitted = match outcome {
@@ -1219,7 +1257,7 @@ mod tests {
         loans.push(store::LoanExperience { status: "servicing".into(), ..loans[0].clone() });
         let b = loans_extract("salt", &loans, &borrowers).unwrap();
         assert_eq!((b.rows, b.left_unended), (600, 1));
-        let f = fit_scorecard(&b.csv, &[], &["rnd_ratio".into()]).unwrap();
+        let f = fit_scorecard(&b.csv, &[], &["rnd_ratio".into()], 0.0).unwrap();
         let v = f.validation.unwrap();
         assert_eq!(v.n_train + v.n_valid, 600);
         assert!(v.n_valid > 120 && v.n_valid < 240, "about three in ten held out: {}", v.n_valid);
@@ -1234,6 +1272,9 @@ mod tests {
         let all_good: Vec<_> =
             loans.iter().map(|l| store::LoanExperience { status: "repaid".into(), ..l.clone() }).collect();
         let b = loans_extract("salt", &all_good, &borrowers).unwrap();
-        assert!(fit_scorecard(&b.csv, &[], &["rnd_ratio".into()]).unwrap_err().en.contains("both outcomes"));
+        assert!(fit_scorecard(&b.csv, &[], &["rnd_ratio".into()], 0.0)
+            .unwrap_err()
+            .en
+            .contains("both outcomes"));
     }
 }

@@ -336,6 +336,7 @@ contract!(
             extract_id: extract.into(),
             name: "研发责任出险频率".into(),
             variables: vars.iter().map(|v| (*v).to_owned()).collect(),
+            l2: String::new(),
         };
         let before = state(&ctx).await;
         assert_eq!(

@@ -339,6 +339,9 @@ pub struct FitRequestDto {
     pub name: String,
     /// The extract's columns to use (categorical ones become factors).
     pub variables: Vec<String>,
+    /// An L2 (ridge) penalty, as a decimal string (default none), for sparse data.
+    #[serde(default)]
+    pub l2: String,
 }
 
 /// Queues a fit from one of the organisation's extracts (a job; the model then awaits approval).
@@ -361,6 +364,7 @@ pub async fn request_fit(
         extract_id: b.extract_id,
         name: b.name,
         variables: b.variables,
+        l2: b.l2,
     };
     let job = s.svc.request_fit(&actor, &r).await?;
     Ok((StatusCode::ACCEPTED, Json(job_dto(job))))

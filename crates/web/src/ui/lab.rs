@@ -212,13 +212,18 @@ async fn list_show(st: &AppState, c: Chrome, actor: &Actor, messages: Vec<String
     } else {
         Vec::new()
     };
+    let several = kinds_allowed.len() > 1;
     let variables = kinds_allowed
         .iter()
         .flat_map(|k| {
             k.columns().iter().filter(|c| c.candidate).map(move |col| VariableT {
                 kind: k.code().to_owned(),
                 name: col.name.to_owned(),
-                label: format!("{} · {}", tr.t(k.label_zh(), k.label_en()), tr.t(col.zh, col.en)),
+                label: if several {
+                    format!("{} · {}", tr.t(k.label_zh(), k.label_en()), tr.t(col.zh, col.en))
+                } else {
+                    tr.t(col.zh, col.en).to_owned()
+                },
             })
         })
         .collect();
@@ -368,6 +373,7 @@ async fn fit_post(
         extract_id: get("extract_id"),
         name: get("name"),
         variables: form.iter().filter(|f| f.0 == "variable").map(|f| f.1.clone()).collect(),
+        l2: get("l2"),
     };
     let done = st.svc.request_fit(&s.actor, &r).await.map(|_| ());
     lab_then(&st, c, &s.actor, done, "/lab?done=fit_queued#jobs").await
@@ -423,6 +429,39 @@ async fn extract_file(
     }
 }
 
+/// An extract column's label (a model fitted here names its variables by them); another name
+/// (a model uploaded from the command line) as its owner wrote it.
+fn column_label(tr: Tr, name: &str) -> String {
+    kebao_domain::lab::CLAIMS_COLUMNS
+        .iter()
+        .chain(kebao_domain::lab::LOAN_COLUMNS)
+        .find(|c| c.name == name)
+        .map_or_else(|| name.to_owned(), |c| tr.t(c.zh, c.en).to_owned())
+}
+
+/// A level of a factor, in the reader's language where the platform knows it.
+fn level_label(st: &AppState, tr: Tr, factor: &str, level: &str) -> String {
+    match factor {
+        "industry" if st.svc.industries().tag(level).is_some() => {
+            super::products::industry_label(st, tr, level)
+        }
+        "stage" | "lifecycle_stage" => kebao_domain::org::LifecycleStage::from_code(level)
+            .map_or_else(|| level.to_owned(), |s| tr.t(s.label_zh(), s.label_en()).to_owned()),
+        "product_type" => st
+            .svc
+            .catalogue()
+            .get(level)
+            .map_or_else(|| level.to_owned(), |t| tr.pick(t.name_zh.clone(), t.name_en().to_owned())),
+        _ if level == "unknown" => tr.t("未知", "unknown").to_owned(),
+        _ => level.to_owned(),
+    }
+}
+
+/// A number for a chart's label: four decimals at most.
+fn round4(x: f64) -> f64 {
+    (x * 10_000.0).round() / 10_000.0
+}
+
 struct TableT {
     title: String,
     note: String,
@@ -450,7 +489,8 @@ struct ModelTpl {
     products: Vec<(String, String)>,
     /// Validation curves: (title, note, chart).
     curves: Vec<(String, String, String)>,
-    factors: Vec<String>,
+    /// (factor, its label).
+    factors: Vec<(String, String)>,
     variables: Vec<(String, String)>,
     bases: Vec<(String, String)>,
     messages: Vec<String>,
@@ -475,10 +515,31 @@ async fn model_show(st: &AppState, c: Chrome, actor: &Actor, id: &str, messages:
     let mut factors = Vec::new();
     match &m.contents {
         Some(ModelContents::Glm(g)) => {
+            let family = match g.family.as_str() {
+                "poisson" => tr.t("泊松分布（Poisson）", "Poisson").to_owned(),
+                "gamma" => tr.t("伽马分布（Gamma）", "Gamma").to_owned(),
+                "tweedie" => tr.t("Tweedie 分布", "Tweedie").to_owned(),
+                "binomial" => tr.t("二项分布（Binomial）", "Binomial").to_owned(),
+                "gaussian" => tr.t("正态分布（Gaussian）", "Gaussian").to_owned(),
+                other => other.to_owned(),
+            };
+            let link = match g.link.as_str() {
+                "log" => tr.t("对数连接", "log link").to_owned(),
+                "logit" => tr.t("logit 连接", "logit link").to_owned(),
+                "identity" => tr.t("恒等连接", "identity link").to_owned(),
+                other => other.to_owned(),
+            };
+            let exposure = match g.exposure.as_deref() {
+                Some("log(exposure) as offset") => {
+                    tr.t("风险暴露（年）的对数作为偏移量", "log of the exposure (years) as offset").to_owned()
+                }
+                Some(e) => e.to_owned(),
+                None => "—".into(),
+            };
             for (k, v) in [
-                (tr.t("分布族 · 连接", "Family · link"), format!("{} · {}", g.family, g.link)),
-                (tr.t("响应变量", "Response"), g.response.clone()),
-                (tr.t("暴露量", "Exposure"), g.exposure.clone().unwrap_or_else(|| "—".into())),
+                (tr.t("分布族 · 连接", "Family · link"), format!("{family} · {link}")),
+                (tr.t("响应变量", "Response"), column_label(tr, &g.response)),
+                (tr.t("暴露量", "Exposure"), exposure),
                 (tr.t("基础值", "Base"), num(g.base, 6)),
                 (tr.t("观测数", "Observations"), g.n_obs.to_string()),
                 (tr.t("偏差", "Deviance"), num(g.deviance, 2)),
@@ -488,10 +549,20 @@ async fn model_show(st: &AppState, c: Chrome, actor: &Actor, id: &str, messages:
                 facts.push((k.to_owned(), v));
             }
             for (name, reference, levels) in &g.factors {
-                factors.push(name.clone());
+                factors.push((name.clone(), column_label(tr, name)));
                 tables.push(TableT {
-                    title: format!("{} {name}", tr.t("因子", "Factor")),
-                    note: format!("{} {reference}", tr.t("基准水平", "Reference level")),
+                    title: format!(
+                        "{}{}{}",
+                        tr.t("因子", "Factor"),
+                        tr.t("：", ": "),
+                        column_label(tr, name)
+                    ),
+                    note: format!(
+                        "{}{}{}",
+                        tr.t("基准水平", "Reference level"),
+                        tr.t("：", ": "),
+                        level_label(st, tr, name, reference)
+                    ),
                     columns: vec![
                         tr.t("水平", "Level").into(),
                         tr.t("系数", "Coefficient").into(),
@@ -501,7 +572,7 @@ async fn model_show(st: &AppState, c: Chrome, actor: &Actor, id: &str, messages:
                         .iter()
                         .map(|l| {
                             vec![
-                                l.level.clone(),
+                                level_label(st, tr, name, &l.level),
                                 l.coefficient.map_or_else(|| "—".into(), |x| num(x, 6)),
                                 l.relativity
                                     .map_or_else(|| tr.t("共线，无", "aliased").into(), |x| num(x, 4)),
@@ -511,7 +582,9 @@ async fn model_show(st: &AppState, c: Chrome, actor: &Actor, id: &str, messages:
                     chart: svg::hbar(
                         &levels
                             .iter()
-                            .map(|l| (l.level.clone(), l.relativity.unwrap_or(0.0)))
+                            .map(|l| {
+                                (level_label(st, tr, name, &l.level), round4(l.relativity.unwrap_or(0.0)))
+                            })
                             .collect::<Vec<_>>(),
                         "",
                     ),
@@ -525,7 +598,7 @@ async fn model_show(st: &AppState, c: Chrome, actor: &Actor, id: &str, messages:
                     rows: g
                         .numeric
                         .iter()
-                        .map(|(n, b)| vec![n.clone(), b.map_or_else(|| "—".into(), |x| num(x, 6))])
+                        .map(|(n, b)| vec![column_label(tr, n), b.map_or_else(|| "—".into(), |x| num(x, 6))])
                         .collect(),
                     chart: String::new(),
                 });
@@ -538,12 +611,20 @@ async fn model_show(st: &AppState, c: Chrome, actor: &Actor, id: &str, messages:
                 title: tr.t("各候选变量的信息值（IV）", "Information value (IV) of every candidate").into(),
                 note: String::new(),
                 columns: vec![tr.t("变量", "Variable").into(), "IV".into()],
-                rows: sc.iv.iter().map(|(n, iv)| vec![n.clone(), num(*iv, 4)]).collect(),
-                chart: svg::hbar(&sc.iv.iter().map(|(n, iv)| (n.clone(), *iv)).collect::<Vec<_>>(), ""),
+                rows: sc.iv.iter().map(|(n, iv)| vec![column_label(tr, n), num(*iv, 4)]).collect(),
+                chart: svg::hbar(
+                    &sc.iv.iter().map(|(n, iv)| (column_label(tr, n), round4(*iv))).collect::<Vec<_>>(),
+                    "",
+                ),
             });
             for v in &sc.variables {
                 tables.push(TableT {
-                    title: format!("{} {}", tr.t("变量", "Variable"), v.name),
+                    title: format!(
+                        "{}{}{}",
+                        tr.t("变量", "Variable"),
+                        tr.t("：", ": "),
+                        column_label(tr, &v.name)
+                    ),
                     note: format!(
                         "IV {} · {} {}",
                         num(v.iv, 4),
@@ -563,7 +644,7 @@ async fn model_show(st: &AppState, c: Chrome, actor: &Actor, id: &str, messages:
                         .iter()
                         .map(|b| {
                             vec![
-                                b.label.clone(),
+                                level_label(st, tr, &v.name, &b.label),
                                 b.count.to_string(),
                                 b.events.to_string(),
                                 format!("{:.2}%", b.event_rate * 100.0),
@@ -573,7 +654,10 @@ async fn model_show(st: &AppState, c: Chrome, actor: &Actor, id: &str, messages:
                         })
                         .collect(),
                     chart: svg::hbar(
-                        &v.bins.iter().map(|b| (b.label.clone(), b.woe)).collect::<Vec<_>>(),
+                        &v.bins
+                            .iter()
+                            .map(|b| (level_label(st, tr, &v.name, &b.label), round4(b.woe)))
+                            .collect::<Vec<_>>(),
                         "WoE",
                     ),
                 });
@@ -583,7 +667,7 @@ async fn model_show(st: &AppState, c: Chrome, actor: &Actor, id: &str, messages:
                     title: tr.t("未入模变量", "Variables left out").into(),
                     note: String::new(),
                     columns: vec![tr.t("变量", "Variable").into(), tr.t("原因", "Why").into()],
-                    rows: sc.excluded.iter().map(|(n, w)| vec![n.clone(), w.clone()]).collect(),
+                    rows: sc.excluded.iter().map(|(n, w)| vec![column_label(tr, n), w.clone()]).collect(),
                     chart: String::new(),
                 });
             }
@@ -795,7 +879,9 @@ struct MonthT {
     scored: u64,
     mean: String,
     psi: String,
+    /// The variable that moved most, and every variable's CSI.
     csi: String,
+    csi_all: String,
     predicted: String,
     realised: String,
     level: String,
@@ -834,7 +920,13 @@ async fn monitoring_show(st: &AppState, c: Chrome, actor: &Actor, id: &str, mess
             csi: m
                 .csi
                 .iter()
-                .map(|(n, v)| format!("{n} {}", num(*v, 4)))
+                .max_by(|a, b| a.1.total_cmp(&b.1))
+                .map(|(n, v)| format!("{} {}", column_label(tr, n), num(*v, 4)))
+                .unwrap_or_default(),
+            csi_all: m
+                .csi
+                .iter()
+                .map(|(n, v)| format!("{} {}", column_label(tr, n), num(*v, 4)))
                 .collect::<Vec<_>>()
                 .join(tr.t("；", "; ")),
             predicted: pct(m.predicted),
@@ -846,13 +938,16 @@ async fn monitoring_show(st: &AppState, c: Chrome, actor: &Actor, id: &str, mess
     let cats: Vec<String> = mon.months.iter().map(|m| m.month.clone()).collect();
     let psi: Vec<f64> = mon.months.iter().map(|m| m.psi.unwrap_or(0.0)).collect();
     let csi: Vec<f64> = mon.months.iter().map(|m| m.csi.iter().map(|c| c.1).fold(0.0, f64::max)).collect();
-    let chart = svg::grouped(
+    let chart = svg::trend(
         &cats,
         &[
             (tr.t("评分 PSI", "Score PSI").to_owned(), psi, "#2f6fb8"),
             (tr.t("变量 CSI 最大值", "Largest variable CSI").to_owned(), csi, "#d97706"),
         ],
-        "",
+        &[
+            (tr.t("关注", "watch").to_owned(), mon.watch, "#b7791f"),
+            (tr.t("预警", "alert").to_owned(), mon.alert, "#c53030"),
+        ],
     );
     let can_manage =
         st.svc.may_manage_models(actor).await && actor.org_id() == Some(mon.model.owner_org_id.as_str());

@@ -525,6 +525,87 @@ pub fn unit_curve(points: &[(f64, f64)], labels: (&str, &str)) -> String {
     s
 }
 
+/// Lines over time (months, say) with horizontal threshold lines; every label is kept in the
+/// points' tooltips, and the axis names about eight of them.
+pub fn trend(
+    categories: &[String],
+    series: &[(String, Vec<f64>, &str)],
+    thresholds: &[(String, f64, &str)],
+) -> String {
+    let (width, height, left, top, bottom) = (760.0, 260.0, 48.0, 28.0, 34.0);
+    let plot_w = width - left - 16.0;
+    let plot_h = height - top - bottom;
+    let max = series
+        .iter()
+        .flat_map(|s| s.1.iter().copied())
+        .chain(thresholds.iter().map(|t| t.1))
+        .filter(|v| v.is_finite())
+        .fold(0.0f64, f64::max)
+        .max(1e-9)
+        * 1.1;
+    let n = categories.len().max(1);
+    let x = |i: usize| left + if n > 1 { plot_w * i as f64 / (n - 1) as f64 } else { plot_w / 2.0 };
+    let y = |v: f64| top + plot_h * (1.0 - (v / max).clamp(0.0, 1.0));
+    let mut s = format!(
+        "<svg role=\"img\" viewBox=\"0 0 {width} {height}\" width=\"100%\" style=\"max-width:{width}px\" xmlns=\"http://www.w3.org/2000/svg\">\
+         <line x1=\"{left}\" y1=\"{b}\" x2=\"{r}\" y2=\"{b}\" stroke=\"#c9d1da\"/>",
+        b = top + plot_h,
+        r = left + plot_w,
+    );
+    for (label, v, color) in thresholds {
+        let _ = write!(
+            s,
+            "<line x1=\"{left}\" y1=\"{yy:.1}\" x2=\"{r}\" y2=\"{yy:.1}\" stroke=\"{color}\" stroke-dasharray=\"5 4\"/>\
+             <text x=\"{left}\" y=\"{ty:.1}\" font-size=\"11\" fill=\"{color}\">{l} {v}</text>",
+            yy = y(*v),
+            ty = y(*v) - 3.0,
+            r = left + plot_w,
+            l = esc(label),
+        );
+    }
+    let step = n.div_ceil(8).max(1);
+    for (i, c) in categories.iter().enumerate() {
+        // The last month is named too, unless a named one stands too close to it.
+        if i % step == 0 || (i + 1 == n && i % step > step / 2) {
+            let _ = write!(
+                s,
+                "<text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\" font-size=\"11\" fill=\"#5f6b7a\">{}</text>",
+                x(i),
+                height - 12.0,
+                esc(c)
+            );
+        }
+    }
+    for (k, (name, values, color)) in series.iter().enumerate() {
+        let pts: Vec<String> =
+            values.iter().enumerate().map(|(i, v)| format!("{:.1},{:.1}", x(i), y(*v))).collect();
+        let _ = write!(
+            s,
+            "<polyline points=\"{}\" fill=\"none\" stroke=\"{color}\" stroke-width=\"2\"/>",
+            pts.join(" ")
+        );
+        for (i, v) in values.iter().enumerate() {
+            let _ = write!(
+                s,
+                "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"2.5\" fill=\"{color}\"><title>{} {}: {v:.4}</title></circle>",
+                x(i),
+                y(*v),
+                esc(categories.get(i).map_or("", String::as_str)),
+                esc(name)
+            );
+        }
+        let lx = left + 160.0 * k as f64;
+        let _ = write!(
+            s,
+            "<rect x=\"{lx}\" y=\"4\" width=\"12\" height=\"12\" fill=\"{color}\"/><text x=\"{tx}\" y=\"14\" font-size=\"12\" fill=\"#1f2933\">{}</text>",
+            esc(name),
+            tx = lx + 16.0
+        );
+    }
+    s.push_str("</svg>");
+    s
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
