@@ -1355,25 +1355,9 @@ async fn zone_lab(
 ) -> Result<Option<(Actor, String)>> {
     let (Some(reviewer), Some(approver)) = (reviewer, approver) else { return Ok(None) };
     let err = |e: kebao_service::ServiceError| anyhow::anyhow!("{e}");
-    // Fitted on the zone's enterprises as registered when the history begins (their facts
-    // scored as the platform scores them), with the demo's synthetic outcomes.
-    let rows: Vec<[String; 4]> = {
-        let mut tx = svc.store().begin_read().await?;
-        let facts =
-            kebao_store::lab_data::borrowers(tx.conn(), kebao_store::lab_data::Borrowers::AllEnterprises)
-                .await?;
-        let today = svc.today();
-        let mut all: Vec<_> = facts.into_iter().collect();
-        all.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        all.iter()
-            .map(|(_, f)| {
-                let v = kebao_service::lab_data::enterprise_features(f, today);
-                let get =
-                    |n: &str| v.iter().find(|(k, _)| k == n).map(|(_, x)| x.clone()).unwrap_or_default();
-                [get("rnd_ratio"), get("age_years"), get("staff"), get("industry")]
-            })
-            .collect()
-    };
+    // Fitted on the zone's enterprises as registered when the history begins, with the demo's
+    // synthetic outcomes.
+    let rows = registry_rows(svc).await?;
     let card = kebao_sim::lab::zone_scorecard(&rows, 20_230_101).map_err(anyhow::Error::msg)?;
     let m = svc
         .upload_model(
@@ -1386,6 +1370,25 @@ async fn zone_lab(
         .map_err(err)?;
     svc.approve_model(approver, &m.id).await.map_err(err)?;
     Ok(Some((reviewer.clone(), m.id)))
+}
+
+/// Every registered enterprise's (R&D share, years since founding, staff, industry) today, as
+/// the platform scores them: what the demo's scorecards are fitted on.
+pub(crate) async fn registry_rows(svc: &Service) -> Result<Vec<[String; 4]>> {
+    let mut tx = svc.store().begin_read().await?;
+    let facts =
+        kebao_store::lab_data::borrowers(tx.conn(), kebao_store::lab_data::Borrowers::AllEnterprises).await?;
+    let today = svc.today();
+    let mut all: Vec<_> = facts.into_iter().collect();
+    all.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    Ok(all
+        .iter()
+        .map(|(_, f)| {
+            let v = kebao_service::lab_data::enterprise_features(f, today);
+            let get = |n: &str| v.iter().find(|(k, _)| k == n).map(|(_, x)| x.clone()).unwrap_or_default();
+            [get("rnd_ratio"), get("age_years"), get("staff"), get("industry")]
+        })
+        .collect())
 }
 
 /// The zone lab's monthly batch scoring, as its job runs on the server: queued, then taken by

@@ -277,6 +277,9 @@ pub(crate) async fn demo(
     if !consents_seeded {
         let steps = crate::showcase::run(&seeding, &demo_clock, real_now).await?;
         outln!("demo showcase: {steps} steps (data/sim/showcase.toml)");
+        if seed_bank_lab(&seeding).await? {
+            outln!("demo lab: the bank's admission scorecard approved and in force");
+        }
     }
     let runs = seeding.index_runs(&demo_actor).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     if runs.is_empty() && years > 0 {
@@ -325,6 +328,33 @@ const DEMO_DAY_US: i64 = 86_400_000_000;
 /// The development index of the demo zone: a generated R&D intensity per park and year (the one
 /// indicator the platform cannot compute, imported as official statistics would be, its source
 /// saying it is generated), then a run for the parks and one for the industries per year.
+/// The bank's risk lab: its officer uploads an admission scorecard (fitted on the registered
+/// facts with the demo's stated synthetic outcomes), its head approves it, and it is put in
+/// force as the bank's lending admission rule; loans in review can then be scored on their page.
+async fn seed_bank_lab(svc: &Service) -> Result<bool> {
+    let err = |e: kebao_service::ServiceError| anyhow::anyhow!("{e}");
+    let (Ok(officer), Ok(head)) = (svc.find_user("bank.officer").await, svc.find_user("bank.admin").await)
+    else {
+        return Ok(false);
+    };
+    let officer = svc.actor_for(officer).await.map_err(err)?;
+    let head = svc.actor_for(head).await.map_err(err)?;
+    let rows = crate::activity::registry_rows(svc).await?;
+    let card = kebao_sim::lab::zone_scorecard(&rows, 20_250_601).map_err(anyhow::Error::msg)?;
+    let m = svc
+        .upload_model(
+            &officer,
+            kebao_service::lab::ModelKind::Scorecard,
+            "科技贷准入评分卡（登记数据与合成结果拟合，演示）",
+            card.as_bytes(),
+        )
+        .await
+        .map_err(err)?;
+    svc.approve_model(&head, &m.id).await.map_err(err)?;
+    svc.set_admission_rule(&officer, &m.id, "650", "600").await.map_err(err)?;
+    Ok(true)
+}
+
 async fn seed_index(svc: &Service, actor: &Actor, years: u32) -> Result<usize> {
     let (fw, _) = svc.current_index_framework().await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let this_year = svc.today().year();

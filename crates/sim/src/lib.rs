@@ -490,6 +490,7 @@ pub fn generate(opts: &Options, industries: &IndustryMap) -> Zone {
         u("ins.underwriter", "核保员", &[Role::Underwriter], &insurer),
         u("ins.claims", "理赔员", &[Role::ClaimsHandler], &insurer),
         u("bank.officer", "银行客户经理", &[Role::BankOfficer], &bank),
+        u("bank.admin", "银行科技金融部负责人", &[Role::OrgAdmin], &bank),
         u("guarantor.officer", "担保业务经理", &[Role::BankOfficer], &guarantor),
         u("mediator", "调解员", &[Role::Mediator], &mediation),
         u("zone.reviewer", "管委会初审员", &[Role::ZoneReviewer], &zone_office),

@@ -453,7 +453,26 @@ fn level_label(st: &AppState, tr: Tr, factor: &str, level: &str) -> String {
             .get(level)
             .map_or_else(|| level.to_owned(), |t| tr.pick(t.name_zh.clone(), t.name_en().to_owned())),
         _ if level == "unknown" => tr.t("未知", "unknown").to_owned(),
-        _ => level.to_owned(),
+        _ => bin_label(tr, level),
+    }
+}
+
+/// A scorecard bin's label as people read it: `(-inf, 9.75]` is "at most 9.75", `(9.75, 20]`
+/// "over 9.75, up to 20", `(20, inf]` "over 20"; the special and missing bins by name; a group
+/// of categories as written.
+pub(crate) fn bin_label(tr: Tr, label: &str) -> String {
+    match label {
+        "Missing" => return tr.t("缺失", "missing").to_owned(),
+        "Special" => return tr.t("特殊值", "special values").to_owned(),
+        _ => {}
+    }
+    let inner = label.strip_prefix('(').and_then(|l| l.strip_suffix(']').or_else(|| l.strip_suffix(')')));
+    let Some((lo, hi)) = inner.and_then(|i| i.split_once(", ")) else { return label.to_owned() };
+    match (lo, hi) {
+        ("-inf", "inf") => tr.t("全部", "any").to_owned(),
+        ("-inf", h) => format!("{} {h}", tr.t("不超过", "at most")),
+        (l, "inf") => format!("{} {l}", tr.t("高于", "over")),
+        (l, h) => format!("{l}{}{h}", tr.t(" 以上至 ", " to ")),
     }
 }
 

@@ -707,7 +707,7 @@ pub(crate) fn score_t(tr: Tr, s: &kebao_service::lab_scores::ScoreRecord) -> Sco
                     "{}{}{} {} {:.0} {}",
                     tr.t(zh, en),
                     tr.t("：", ": "),
-                    r.bin,
+                    super::lab::bin_label(tr, &r.bin),
                     tr.t("扣减", "costs"),
                     r.points_lost,
                     tr.t("分", "points")
