@@ -282,3 +282,10 @@ string_enum! {
 /// The default thresholds: a PSI or CSI of 0.10 is watched, 0.25 alerts.
 pub const DEFAULT_WATCH: f64 = 0.10;
 pub const DEFAULT_ALERT: f64 = 0.25;
+
+string_enum! {
+    /// The zone's switches: each off until the zone's approvers turn it on.
+    ZoneSwitch {
+        LabScoresInCreditReport = "lab_scores_in_credit_report", "在企业信用报告中显示示范区风险实验室的评估", "Show the zone lab's assessment in enterprise credit reports";
+    }
+}

@@ -765,7 +765,43 @@ impl Service {
                 }
                 // No module of the platform stores scores of enterprises yet (the scorecard
                 // engine scores files): the report says so rather than show anything.
-                "scores" => Vec::new(),
+                // Only the zone lab's own assessment, and only once the zone has turned it on;
+                // an institution's scores belong to it and never appear here (rules.md §11.2).
+                "scores" => {
+                    if kebao_store::lab_scores::switch(
+                        tx.conn(),
+                        kebao_domain::lab::ZoneSwitch::LabScoresInCreditReport.code(),
+                    )
+                    .await?
+                    {
+                        let mut lines = Vec::new();
+                        for s in kebao_store::lab_scores::zone_scores_of(tx.conn(), &org.id).await? {
+                            let m = kebao_store::lab::get(tx.conn(), &s.model_id).await?;
+                            let owner = orgs::get(tx.conn(), &s.owner_org_id)
+                                .await
+                                .map(|o| o.name)
+                                .unwrap_or_default();
+                            let on = kebao_domain::time_zone::business_date(
+                                kebao_domain::time_zone::from_unix_us(s.created_at_us),
+                            );
+                            let score = s.score_c as f64 / 100.0;
+                            let pd = s.probability_ppm as f64 / 10_000.0;
+                            lines.push(ReportLine {
+                                zh: format!(
+                                    "{score:.0} 分（违约概率 {pd:.2}%）：{owner}风险实验室「{}」第 {} 版，{on} 评估。此为示范区自有评估，非征信机构评分",
+                                    m.name, m.version
+                                ),
+                                en: format!(
+                                    "{score:.0} points (probability of default {pd:.2}%): {owner}'s risk lab, “{}” version {}, assessed {on}. The zone's own assessment, not a credit bureau's score",
+                                    m.name, m.version
+                                ),
+                            });
+                        }
+                        lines
+                    } else {
+                        Vec::new()
+                    }
+                }
                 _ => Vec::new(),
             };
             out.push((f.key.to_owned(), f.label_zh.to_owned(), f.label_en.to_owned(), value));

@@ -284,3 +284,42 @@ impl Service {
         Ok(Some(last.level))
     }
 }
+
+impl Service {
+    /// Whether a zone switch is on (off until the zone's approvers turn it on).
+    pub async fn zone_switch(&self, key: kebao_domain::lab::ZoneSwitch) -> Result<bool> {
+        let mut tx = self.store.begin_read().await?;
+        Ok(store::switch(tx.conn(), key.code()).await?)
+    }
+
+    /// Turns a zone switch on or off (the zone's approvers); an event.
+    pub async fn set_zone_switch(
+        &self,
+        actor: &Actor,
+        key: kebao_domain::lab::ZoneSwitch,
+        on: bool,
+    ) -> Result<()> {
+        self.require(
+            actor,
+            Action::SetZoneSwitches,
+            &crate::authz::Resource::Zone,
+            &crate::authz::Basis::None,
+        )?;
+        let mut tx = self.store.begin_write().await?;
+        store::set_switch(tx.conn(), key.code(), on, &actor.log_name(), self.now_us()).await?;
+        let draft = EventDraft::new(
+            &actor.log_name(),
+            "zone.switch_set",
+            key.code(),
+            serde_json::json!({"switch": key.code(), "enabled": on}),
+        );
+        self.finish(tx, draft).await.map(|_| ())
+    }
+}
+
+impl Service {
+    /// Whether the actor may turn the zone's switches (the zone's approvers).
+    pub fn may_set_zone_switches(&self, actor: &Actor) -> bool {
+        self.allows(actor, Action::SetZoneSwitches, &crate::authz::Resource::Zone)
+    }
+}

@@ -264,3 +264,52 @@ pub async fn set_thresholds(
     .await?;
     Ok(())
 }
+
+/// Whether a zone switch is on (off when never set).
+pub async fn switch(conn: &mut AnyConnection, key: &str) -> Result<bool> {
+    let r = sqlx::query("SELECT enabled FROM zone_switches WHERE key = $1")
+        .bind(key)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(match r {
+        Some(r) => r.try_get::<i64, _>("enabled")? != 0,
+        None => false,
+    })
+}
+
+/// Turns a zone switch on or off.
+pub async fn set_switch(
+    conn: &mut AnyConnection,
+    key: &str,
+    enabled: bool,
+    by: &str,
+    at_us: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO zone_switches (key, enabled, set_by, set_at_us) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (key) DO UPDATE SET enabled = excluded.enabled, set_by = excluded.set_by, set_at_us = excluded.set_at_us",
+    )
+    .bind(key)
+    .bind(i64::from(enabled))
+    .bind(by)
+    .bind(at_us)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The newest score of each of the zone-owned models (an organisation of kind `government`)
+/// about one enterprise, newest first.
+pub async fn zone_scores_of(conn: &mut AnyConnection, subject: &str) -> Result<Vec<ScoreRow>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {SCORE_COLS} FROM lab_scores s WHERE s.subject_org_id = $1 \
+         AND s.owner_org_id IN (SELECT id FROM organisations WHERE kind = 'government') \
+         AND s.created_at_us = (SELECT MAX(t.created_at_us) FROM lab_scores t WHERE t.subject_org_id = s.subject_org_id \
+             AND t.model_id = s.model_id) \
+         ORDER BY s.created_at_us DESC, s.id LIMIT 10"
+    ))
+    .bind(subject)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(score).collect()
+}

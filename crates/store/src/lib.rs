@@ -323,6 +323,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (34, "lab_extracts", include_str!("../migrations/sqlite/0034_lab_extracts.sql")),
             (35, "lab_scores", include_str!("../migrations/sqlite/0035_lab_scores.sql")),
             (36, "lab_monitoring", include_str!("../migrations/sqlite/0036_lab_monitoring.sql")),
+            (37, "zone_switches", include_str!("../migrations/sqlite/0037_zone_switches.sql")),
         ],
         Backend::Postgres => &[
             (1, "registry", include_str!("../migrations/postgres/0001_registry.sql")),
@@ -364,6 +365,7 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             (34, "lab_extracts", include_str!("../migrations/postgres/0034_lab_extracts.sql")),
             (35, "lab_scores", include_str!("../migrations/postgres/0035_lab_scores.sql")),
             (36, "lab_monitoring", include_str!("../migrations/postgres/0036_lab_monitoring.sql")),
+            (37, "zone_switches", include_str!("../migrations/postgres/0037_zone_switches.sql")),
         ],
     };
     files

@@ -294,7 +294,7 @@ async fn migration_0014_moves_every_document_into_attachments() {
     }
     assert_eq!(store.migrate_up_to(14).await.unwrap(), 1);
     // The later migrations (collection accounts, attachment labels, policy subjects, jobs, retention, personal-data requests, loans, statistics, institution kinds, the index, the advisor, its broker mode, the lab's models) keep every row.
-    assert_eq!(store.migrate().await.unwrap(), 22);
+    assert_eq!(store.migrate().await.unwrap(), 23);
     let mut tx = store.begin_read().await.unwrap();
     let expect = [
         ("pd1", Owner::product_version("p1", 2), "条款.pdf", "user:f", 10),

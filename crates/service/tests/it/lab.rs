@@ -588,5 +588,44 @@ contract!(
         );
         // Another institution sees neither the model nor its monitoring.
         assert!(matches!(ctx.svc.model_monitoring(&l.z.banker, &card.id).await, Err(ServiceError::NotFound)));
+
+        // The credit report's scores: only under a consent that covers scores, only the zone
+        // lab's assessment, and only once the zone's approvers turn it on.
+        let c = kebao_domain::consent::ConsentInput {
+            grantee_id: l.z.bank.clone(),
+            scopes: vec!["scores".into()],
+            purpose: "loan_review".into(),
+            valid_from: ctx.svc.today().to_string(),
+            expires_on: (ctx.svc.today() + time::Duration::days(300)).to_string(),
+            signer_name: "陈明".into(),
+            signer_title: "法定代表人".into(),
+            ..Default::default()
+        };
+        ctx.svc.grant_consent(&l.borrower, &l.ent, &c, "授权书.pdf", b"%PDF-1.7 consent").await.unwrap();
+        let scores = |r: &kebao_service::consent::CreditReport| -> Vec<String> {
+            r.sections
+                .iter()
+                .filter(|s| s.scope == kebao_domain::consent::DataScope::Scores)
+                .flat_map(|s| s.fields.iter().flat_map(|f| f.3.iter().map(|l| l.zh.clone())))
+                .collect()
+        };
+        let purpose = kebao_domain::consent::Purpose::LoanReview;
+        let r = ctx.svc.credit_report(&l.z.banker, &l.ent, purpose).await.unwrap();
+        assert!(scores(&r).is_empty(), "off by default: {:?}", scores(&r));
+        use kebao_domain::lab::ZoneSwitch;
+        assert!(matches!(
+            ctx.svc.set_zone_switch(&analyst, ZoneSwitch::LabScoresInCreditReport, true).await,
+            Err(ServiceError::Forbidden { .. })
+        ));
+        ctx.svc.set_zone_switch(&l.approver, ZoneSwitch::LabScoresInCreditReport, true).await.unwrap();
+        let r = ctx.svc.credit_report(&l.z.banker, &l.ent, purpose).await.unwrap();
+        let lines = scores(&r);
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert!(
+            lines[0].contains("示范区风险评估")
+                && lines[0].contains("第 1 版")
+                && lines[0].contains("非征信机构评分"),
+            "{lines:?}"
+        );
     }
 );

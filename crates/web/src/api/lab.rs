@@ -574,3 +574,24 @@ pub async fn batch_score(
     let job = s.svc.request_batch_score(&actor, &id).await?;
     Ok((StatusCode::ACCEPTED, Json(job_dto(job))))
 }
+
+/// A zone switch.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SwitchDto {
+    pub enabled: bool,
+}
+
+/// Turns a zone switch on or off (the zone's approvers): `lab_scores_in_credit_report`.
+#[utoipa::path(put, path = "/api/v1/zone/switches/{key}", params(("key" = String, Path)), request_body = SwitchDto,
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), tag = "lab")]
+pub async fn set_switch(
+    State(s): State<AppState>,
+    SignedIn(actor): SignedIn,
+    ApiPath(key): ApiPath<String>,
+    ApiJson(b): ApiJson<SwitchDto>,
+) -> Result<StatusCode, ApiError> {
+    let k = kebao_domain::lab::ZoneSwitch::from_code(&key).ok_or(kebao_service::ServiceError::NotFound)?;
+    s.svc.set_zone_switch(&actor, k, b.enabled).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -161,6 +161,7 @@ pub fn routes() -> Router<AppState> {
         .route("/lab/fits", post(lab::request_fit))
         .route("/lab/admission-rule", lab::admission_rule_routes())
         .route("/lab/my-scores", get(lab::my_scores))
+        .route("/zone/switches/{key}", put(lab::set_switch))
         .route("/lab/models/{id}/monitoring", get(lab::monitoring))
         .route("/lab/models/{id}/thresholds", put(lab::thresholds))
         .route("/lab/models/{id}/batch-score", post(lab::batch_score))
@@ -274,7 +275,7 @@ async fn not_found() -> ApiError {
         lab::list, lab::upload, lab::get, lab::approve, lab::retire, lab::rating_plan,
         lab::extracts, lab::request_extract, lab::extract, lab::extract_file, lab::request_fit,
         lab::admission_rule, lab::set_admission_rule, lab::end_admission_rule, lab::score_loan, lab::loan_scores,
-        lab::my_scores, lab::monitoring, lab::thresholds, lab::batch_score,
+        lab::my_scores, lab::monitoring, lab::thresholds, lab::batch_score, lab::set_switch,
         subsidies::programmes, subsidies::load, subsidies::calendar, subsidies::check, subsidies::apply,
         subsidies::list, subsidies::get, subsidies::step, subsidies::object, subsidies::resolve, subsidies::upload,
         subsidies::offers, subsidies::dashboard, subsidies::what_if, subsidies::loan_check, subsidies::loan_apply,

@@ -288,6 +288,7 @@ pub(super) fn done_notice(tr: Tr, code: &str) -> Option<String> {
         "admission_set" => ("准入规则已生效：此后审查中的申请可按其评分。", "Admission rule in force: applications in review can be scored under it."),
         "admission_ended" => ("准入规则已停止使用。", "Admission rule ended."),
         "thresholds_set" => ("监测阈值已保存。", "Monitoring thresholds saved."),
+        "switch_set" => ("示范区设置已更改。", "The zone's setting is changed."),
         "batch_queued" => (
             "批量评分任务已排队，进度见“实验室任务”；完成后结果进入模型监测。",
             "Batch scoring queued; progress under Lab jobs, then the results in the model's monitoring.",

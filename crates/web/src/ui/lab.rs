@@ -26,6 +26,7 @@ pub fn routes() -> Router<AppState> {
         .route("/lab/fits", post(fit_post))
         .route("/lab/admission", post(admission_post))
         .route("/lab/admission/end", post(admission_end_post))
+        .route("/lab/switches", post(switch_post))
         .route("/lab/models/{id}", get(model_page))
         .route("/lab/models/{id}/approve", post(approve_post))
         .route("/lab/models/{id}/retire", post(retire_post))
@@ -177,6 +178,8 @@ struct ListTpl {
     /// Approved scorecards that may become the rule: (id, label).
     scorecards: Vec<(String, String)>,
     can_rule: bool,
+    /// For the zone's approvers: the switches (code, label, on).
+    switches: Vec<(String, String, bool)>,
 }
 
 async fn list_show(st: &AppState, c: Chrome, actor: &Actor, messages: Vec<String>) -> Page {
@@ -264,6 +267,16 @@ async fn list_show(st: &AppState, c: Chrome, actor: &Actor, messages: Vec<String
         }),
         scorecards,
         can_rule,
+        switches: if st.svc.may_set_zone_switches(actor) {
+            let mut out = Vec::new();
+            for k in kebao_domain::lab::ZoneSwitch::ALL {
+                let on = st.svc.zone_switch(*k).await.unwrap_or(false);
+                out.push((k.code().to_owned(), tr.t(k.label_zh(), k.label_en()).to_owned(), on));
+            }
+            out
+        } else {
+            Vec::new()
+        },
         models: models.iter().map(|m| row_t(tr, m)).collect(),
         can_upload,
         messages,
@@ -402,6 +415,20 @@ async fn admission_end_post(
     check_csrf(&form, &s)?;
     let done = st.svc.end_admission_rule(&s.actor).await;
     lab_then(&st, c, &s.actor, done, "/lab?done=admission_ended#admission").await
+}
+
+async fn switch_post(
+    State(st): State<AppState>,
+    Authed { c, s, .. }: Authed,
+    Form(form): Form<HashMap<String, String>>,
+) -> Page {
+    check_csrf(&form, &s)?;
+    let g = |k: &str| form.get(k).cloned().unwrap_or_default();
+    let done = match kebao_domain::lab::ZoneSwitch::from_code(&g("key")) {
+        Some(k) => st.svc.set_zone_switch(&s.actor, k, g("on") == "1").await,
+        None => Err(kebao_service::ServiceError::NotFound),
+    };
+    lab_then(&st, c, &s.actor, done, "/lab?done=switch_set#switches").await
 }
 
 async fn extract_file(

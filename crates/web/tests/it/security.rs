@@ -136,6 +136,7 @@ const ROUTE_SCOPES: &[(&str, Option<&str>)] = &[
     ("/api/v1/lab/fits", None),
     ("/api/v1/lab/admission-rule", None),
     ("/api/v1/lab/my-scores", None),
+    ("/api/v1/zone/switches/{key}", None),
     ("/api/v1/lab/models/{id}/monitoring", None),
     ("/api/v1/lab/models/{id}/thresholds", None),
     ("/api/v1/lab/models/{id}/batch-score", None),
