@@ -340,7 +340,10 @@ async fn seed_bank_lab(svc: &Service) -> Result<bool> {
     let officer = svc.actor_for(officer).await.map_err(err)?;
     let head = svc.actor_for(head).await.map_err(err)?;
     let rows = crate::activity::registry_rows(svc).await?;
-    let card = kebao_sim::lab::zone_scorecard(&rows, 20_250_601).map_err(anyhow::Error::msg)?;
+    let Ok(card) = kebao_sim::lab::zone_scorecard(&rows, 20_250_601) else {
+        // Too few enterprises for a scorecard: the bank's lab starts empty.
+        return Ok(false);
+    };
     let m = svc
         .upload_model(
             &officer,

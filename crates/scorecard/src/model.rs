@@ -82,13 +82,21 @@ impl Default for ScorecardOptions {
 pub struct ScoredVariable {
     pub binning: VariableBinning,
     pub coefficient: f64,
+    /// Not defined under an L2 penalty (NaN, written as `null`).
+    #[serde(deserialize_with = "nan_if_null")]
     pub std_error: f64,
+    #[serde(deserialize_with = "nan_if_null")]
     pub p_value: f64,
     pub points: Vec<f64>,
     pub special_points: f64,
     pub missing_points: f64,
     /// Points for a value the model cannot place (an unseen category without a rare bin).
     pub neutral_points: f64,
+}
+
+/// A number that JSON writes as `null` when it is not a number (NaN): read back as NaN.
+fn nan_if_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
 }
 
 /// A fitted scorecard; serialises whole to JSON.

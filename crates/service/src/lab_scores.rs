@@ -136,18 +136,17 @@ impl Service {
         }
     }
 
-    /// Puts one of the organisation's approved scorecards in force as its admission rule.
-    pub async fn set_admission_rule(
+    /// One of the organisation's scorecards that may score now: its own, a scorecard, approved,
+    /// and using only inputs the platform provides for `inputs` (refusals name the reason).
+    async fn usable_scorecard(
         &self,
         actor: &Actor,
+        owner: &str,
         model_id: &str,
-        accept_at: &str,
-        decline_below: &str,
-    ) -> Result<AdmissionRule> {
-        let org = self.lab_owner(actor, Action::ManageModels).await?;
-        let score_use = Self::score_use_of(org.kind)?;
+        inputs: ScoreUse,
+    ) -> Result<(Model, kebao_scorecard::Scorecard)> {
         let m = match self.model(actor, model_id).await {
-            Ok(m) if m.owner_org_id == org.id => m,
+            Ok(m) if m.owner_org_id == owner => m,
             Ok(_) | Err(ServiceError::NotFound) => return Err(ServiceError::NotFound),
             Err(e) => return Err(e),
         };
@@ -155,8 +154,8 @@ impl Service {
             return Err(ServiceError::Invalid(Invalid(vec![FieldError::new(
                 "model",
                 "wrong_kind",
-                "准入规则须使用评分卡",
-                "an admission rule uses a scorecard",
+                "准入规则和批量评分须使用评分卡",
+                "admission rules and batch scoring use a scorecard",
             )])));
         }
         if m.status != ModelStatus::Approved {
@@ -169,14 +168,13 @@ impl Service {
                 ),
             ));
         }
-        let cut = Cutoffs::parse(accept_at, decline_below)?;
         let doc = {
             let mut tx = self.store.begin_read().await?;
             kebao_store::lab::get(tx.conn(), model_id).await?.document
         };
         let sc = kebao_scorecard::Scorecard::from_json(&doc)
             .map_err(|e| ServiceError::Internal(format!("stored scorecard: {e}")))?;
-        let known = features(score_use);
+        let known = features(inputs);
         let missing: Vec<String> = sc
             .variables
             .iter()
@@ -187,10 +185,28 @@ impl Service {
             return Err(ServiceError::Invalid(Invalid(vec![FieldError::new(
                 "model",
                 "unknown_inputs",
-                format!("评分卡使用了平台无法提供的变量：{}", missing.join("、")),
-                format!("the scorecard uses variables the platform cannot provide: {}", missing.join(", ")),
+                format!("评分卡使用了平台在此用途下无法提供的变量：{}", missing.join("、")),
+                format!(
+                    "the scorecard uses variables the platform cannot provide for this use: {}",
+                    missing.join(", ")
+                ),
             )])));
         }
+        Ok((m, sc))
+    }
+
+    /// Puts one of the organisation's approved scorecards in force as its admission rule.
+    pub async fn set_admission_rule(
+        &self,
+        actor: &Actor,
+        model_id: &str,
+        accept_at: &str,
+        decline_below: &str,
+    ) -> Result<AdmissionRule> {
+        let org = self.lab_owner(actor, Action::ManageModels).await?;
+        let score_use = Self::score_use_of(org.kind)?;
+        let cut = Cutoffs::parse(accept_at, decline_below)?;
+        let (m, _) = self.usable_scorecard(actor, &org.id, model_id, score_use).await?;
         let row = store::RuleRow {
             id: self.new_id(),
             owner_org_id: org.id.clone(),
@@ -503,56 +519,11 @@ impl Service {
     /// its approved scorecards that scores on the enterprise's own facts.
     pub async fn request_batch_score(&self, actor: &Actor, model_id: &str) -> Result<kebao_domain::job::Job> {
         let org = self.lab_owner(actor, Action::ManageModels).await?;
-        let m = match self.model(actor, model_id).await {
-            Ok(m) if m.owner_org_id == org.id => m,
-            Ok(_) | Err(ServiceError::NotFound) => return Err(ServiceError::NotFound),
-            Err(e) => return Err(e),
-        };
-        if m.kind != ModelKind::Scorecard {
-            return Err(ServiceError::Invalid(Invalid(vec![FieldError::new(
-                "model",
-                "wrong_kind",
-                "批量评分须使用评分卡",
-                "batch scoring uses a scorecard",
-            )])));
-        }
-        if m.status != ModelStatus::Approved {
-            return Err(conflict(
-                "not_approved",
-                format!("模型状态为「{}」，须经批准后方可用于评分", m.status.label_zh()),
-                format!(
-                    "the model is {}: it must be approved before it scores",
-                    m.status.label_en().to_lowercase()
-                ),
-            ));
-        }
         if !matches!(org.kind, OrgKind::Government | OrgKind::Bank | OrgKind::Insurer) {
             return Err(ServiceError::NotFound);
         }
-        let doc = {
-            let mut tx = self.store.begin_read().await?;
-            kebao_store::lab::get(tx.conn(), model_id).await?.document
-        };
-        let sc = kebao_scorecard::Scorecard::from_json(&doc)
-            .map_err(|e| ServiceError::Internal(format!("stored scorecard: {e}")))?;
-        let known = features(ScoreUse::Underwriting);
-        let missing: Vec<String> = sc
-            .variables
-            .iter()
-            .map(|v| v.binning.name.clone())
-            .filter(|n| !known.iter().any(|c| c.name == n))
-            .collect();
-        if !missing.is_empty() {
-            return Err(ServiceError::Invalid(Invalid(vec![FieldError::new(
-                "model",
-                "unknown_inputs",
-                format!("批量评分只用企业自身的登记信息；该评分卡使用了：{}", missing.join("、")),
-                format!(
-                    "batch scoring uses the enterprise's own registered facts only; this scorecard uses: {}",
-                    missing.join(", ")
-                ),
-            )])));
-        }
+        // A batch scores on the enterprise's own registered facts: the underwriting inputs.
+        let (m, _) = self.usable_scorecard(actor, &org.id, model_id, ScoreUse::Underwriting).await?;
         let params = kebao_domain::job::JobParams {
             score: Some(kebao_domain::job::BatchScoreParams { owner_org_id: org.id.clone(), model_id: m.id }),
             ..Default::default()

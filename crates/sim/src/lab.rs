@@ -34,7 +34,9 @@ pub fn demo_scorecard() -> Result<String, String> {
             Column::Categorical { name: "industry".into(), values: industry },
         ],
     };
-    Scorecard::fit(&frame, &y, &ScorecardOptions::default()).map(|s| s.to_json()).map_err(|e| e.to_string())
+    // A small ridge keeps the fit defined on a small zone (a few dozen enterprises).
+    let opts = ScorecardOptions { l2: 1.0, ..ScorecardOptions::default() };
+    Scorecard::fit(&frame, &y, &opts).map(|s| s.to_json()).map_err(|e| e.to_string())
 }
 
 /// The zone lab's scorecard fitted on the zone's own registered facts — `rows` are
@@ -70,5 +72,7 @@ pub fn zone_scorecard(rows: &[[String; 4]], seed: u64) -> Result<String, String>
             },
         ],
     };
-    Scorecard::fit(&frame, &y, &ScorecardOptions::default()).map(|s| s.to_json()).map_err(|e| e.to_string())
+    // A small ridge keeps the fit defined on a small zone (a few dozen enterprises).
+    let opts = ScorecardOptions { l2: 1.0, ..ScorecardOptions::default() };
+    Scorecard::fit(&frame, &y, &opts).map(|s| s.to_json()).map_err(|e| e.to_string())
 }

@@ -84,6 +84,17 @@ fn german_credit_beside_optbinning() {
 }
 
 #[test]
+fn a_penalised_scorecard_round_trips_through_json() {
+    // Under an L2 penalty the coefficients' standard errors are not defined (NaN, written as
+    // null): the file still reads back, and scores the same.
+    let s = german();
+    let opts = ScorecardOptions { l2: 1.0, ..ScorecardOptions::default() };
+    let card = Scorecard::fit(&s.train, &s.y_train, &opts).unwrap();
+    let back = Scorecard::from_json(&card.to_json()).unwrap();
+    assert_eq!(back.score(&s.test).unwrap(), card.score(&s.test).unwrap());
+}
+
+#[test]
 fn bad_input_is_named() {
     let s = german();
     let bad: Vec<f64> = s.y_train.iter().map(|v| v * 2.0).collect();

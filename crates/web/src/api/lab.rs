@@ -235,13 +235,13 @@ pub struct ExtractRequestDto {
     #[serde(default)]
     pub include_personal: bool,
     #[serde(default)]
-    pub impact_assessment: Option<AssessmentDto>,
+    pub impact_assessment: Option<ImpactAssessmentDto>,
 }
 
 /// A personal-information impact assessment (个人信息保护法 Art 55–56).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct AssessmentDto {
+pub struct ImpactAssessmentDto {
     pub purpose: String,
     pub recipient: String,
     pub necessity: String,
@@ -291,7 +291,7 @@ pub async fn request_extract(
     ApiJson(b): ApiJson<ExtractRequestDto>,
 ) -> Result<(StatusCode, Json<LabJobDto>), ApiError> {
     let a = b.impact_assessment;
-    let pick = |f: fn(&AssessmentDto) -> &String| a.as_ref().map(|a| f(a).clone()).unwrap_or_default();
+    let pick = |f: fn(&ImpactAssessmentDto) -> &String| a.as_ref().map(|a| f(a).clone()).unwrap_or_default();
     let r = kebao_service::lab_data::ExtractRequest {
         kind: b.kind,
         purpose: b.purpose,

@@ -851,13 +851,7 @@ async fn an_insured_loan_through_the_pages_and_the_api() {
     };
     app.svc.add_user(&op, &bank, &input, &[Role::OrgAdmin]).await.unwrap();
     let checker = app.svc.actor_for(app.svc.find_user("bank.checker").await.unwrap()).await.unwrap();
-    let card = {
-        use kebao_scorecard::{Column, Frame, Scorecard, ScorecardOptions};
-        let x: Vec<f64> = (0..2000).map(|i| f64::from(i % 100) / 10.0).collect();
-        let y: Vec<f64> = (0..2000).map(|i| if (i % 100) < 25 && i % 3 != 0 { 1.0 } else { 0.0 }).collect();
-        let frame = Frame { columns: vec![Column::Numeric { name: "age_years".into(), values: x }] };
-        Scorecard::fit(&frame, &y, &ScorecardOptions::default()).unwrap().to_json()
-    };
+    let card = kebao_sim::lab::demo_scorecard().unwrap();
     let card = app
         .svc
         .upload_model(&banker, kebao_service::lab::ModelKind::Scorecard, "科技贷准入", card.as_bytes())
