@@ -217,8 +217,8 @@ fn specs() -> Vec<Spec> {
             ("评分", "Scores"),
             Scores,
             Enterprise,
-            vec![("评分", "Score")],
-            ("平台尚未保存关于该企业的评分", "The platform holds no score about the enterprise yet"),
+            vec![("评分日期", "Scored on"), ("机构与模型", "Institution and model"), ("分数", "Score"), ("建议", "Advice")],
+            ("没有可向您显示的评分（各机构的评分只对其本机构和被评企业可见）", "No score you may see (an institution's scores are seen by that institution and the scored enterprise only)"),
         ),
     ]
 }
@@ -250,7 +250,11 @@ impl Service {
         for spec in specs() {
             let check =
                 self.check_read_with(actor, &org, spec.scope, spec.class, purpose, Some(&consents)).await?;
-            let rows = if check.allowed { self.unified_rows(&org, spec.key).await? } else { Vec::new() };
+            let rows = if check.allowed {
+                self.unified_rows(&org, spec.key, actor.org_id(), own).await?
+            } else {
+                Vec::new()
+            };
             sections.push(Section {
                 key: spec.key,
                 title_zh: spec.title.0,
@@ -270,7 +274,8 @@ impl Service {
         sections.push(self.unified_access_log(actor, &org).await?);
         let mut timeline: Vec<TimelineEntry> = sections
             .iter()
-            .filter(|s| s.allowed && s.key != "profile" && s.key != "access_log")
+            // Monthly assessments would crowd the timeline out: scores stay in their section.
+            .filter(|s| s.allowed && !matches!(s.key, "profile" | "access_log" | "scores"))
             .flat_map(|s| {
                 s.rows.iter().filter_map(move |r| {
                     let on = r.on?;
@@ -333,7 +338,15 @@ impl Service {
         })
     }
 
-    async fn unified_rows(&self, org: &Organisation, key: &str) -> Result<Vec<Row>> {
+    /// The rows of one section. `reader`: the reading organisation; `own`: the enterprise reads
+    /// about itself.
+    async fn unified_rows(
+        &self,
+        org: &Organisation,
+        key: &str,
+        reader: Option<&str>,
+        own: bool,
+    ) -> Result<Vec<Row>> {
         let mut tx = self.store.begin_read().await?;
         let mut names: HashMap<String, String> = HashMap::new();
         let row = |cells: Vec<Cell>, link: Option<String>, on: Option<Date>| Row { cells, link, on };
@@ -543,8 +556,44 @@ impl Service {
                     })
                     .collect()
             }
-            // No module stores scores of enterprises yet (the risk lab, issue 23, will): the
-            // section says so rather than show anything.
+            // A score belongs to its model's owner (rules.md §11.2): the enterprise sees every
+            // score about it, an institution only its own.
+            "scores" => {
+                let mut out = Vec::new();
+                for sc in kebao_store::lab_scores::scores_of_subject(tx.conn(), &org.id, 100).await? {
+                    if !own && reader != Some(sc.owner_org_id.as_str()) {
+                        continue;
+                    }
+                    let m = kebao_store::lab::get(tx.conn(), &sc.model_id).await?;
+                    let owner =
+                        orgs::get(tx.conn(), &sc.owner_org_id).await.map(|o| o.name).unwrap_or_default();
+                    let on = kebao_domain::time_zone::business_date(kebao_domain::time_zone::from_unix_us(
+                        sc.created_at_us,
+                    ));
+                    let advice = match sc
+                        .decision
+                        .as_deref()
+                        .and_then(kebao_domain::lab::AdmissionDecision::from_code)
+                    {
+                        Some(d) => Cell::both(d.label_zh(), d.label_en()),
+                        None => Cell::both("批量风险评估", "Batch risk assessment"),
+                    };
+                    out.push(row(
+                        vec![
+                            Cell::data(on.to_string()),
+                            Cell::both(
+                                format!("{owner} · {} 第 {} 版", m.name, m.version),
+                                format!("{owner} · {} version {}", m.name, m.version),
+                            ),
+                            Cell::data(format!("{:.0}", sc.score_c as f64 / 100.0)),
+                            advice,
+                        ],
+                        sc.subject_ref.as_ref().map(|l| format!("/loans/{l}")),
+                        Some(on),
+                    ));
+                }
+                out
+            }
             _ => Vec::new(),
         };
         Ok(rows)

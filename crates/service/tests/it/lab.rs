@@ -479,6 +479,11 @@ contract!(
         assert_eq!(ctx.svc.my_scores(&l.borrower).await.unwrap()[0].id, s.id);
         assert!(ctx.svc.loan_scores(&l.underwriter, &loan.id).await.unwrap().is_empty());
         assert!(ctx.svc.loan_scores(&l.z.reviewer, &loan.id).await.unwrap().is_empty());
+        // The enterprise's unified view lists it (with the bank's name and the model).
+        let v = ctx.svc.unified_view(&l.borrower, &l.ent, None).await.unwrap();
+        let section = v.sections.iter().find(|x| x.key == "scores").unwrap();
+        assert_eq!(section.rows.len(), 1);
+        assert!(section.rows[0].cells[1].zh.contains("科技贷准入"), "{:?}", section.rows[0].cells);
 
         // A retired model scores nothing.
         ctx.svc.retire_model(&checker, &card.id).await.unwrap();
