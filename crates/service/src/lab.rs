@@ -116,6 +116,21 @@ pub struct Model {
     pub contents: Option<ModelContents>,
 }
 
+impl Model {
+    /// Refused (`not_approved`, nothing changed) unless the model is approved for use.
+    pub(crate) fn require_approved(&self) -> Result<()> {
+        if self.status == ModelStatus::Approved {
+            return Ok(());
+        }
+        Err(ServiceError::Conflict(FieldError::new(
+            "model",
+            "not_approved",
+            format!("模型状态为「{}」，须经批准后方可使用", self.status.label_zh()),
+            format!("the model is {}: it must be approved before use", self.status.label_en().to_lowercase()),
+        )))
+    }
+}
+
 fn bad(code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> ServiceError {
     ServiceError::Invalid(Invalid(vec![FieldError::new("file", code, zh, en)]))
 }
@@ -523,17 +538,7 @@ impl Service {
                 "only a GLM can become a rating plan",
             ));
         }
-        if m.status != ModelStatus::Approved {
-            return Err(ServiceError::Conflict(FieldError::new(
-                "model",
-                "not_approved",
-                format!("模型状态为「{}」，须经批准后方可使用", m.status.label_zh()),
-                format!(
-                    "the model is {}: it must be approved before use",
-                    m.status.label_en().to_lowercase()
-                ),
-            )));
-        }
+        m.require_approved()?;
         let mut tx = self.store.begin_read().await?;
         let product = kebao_store::products::get_product(tx.conn(), product_id).await?;
         let owner = kebao_store::orgs::get(tx.conn(), &m.owner_org_id).await?;

@@ -158,16 +158,7 @@ impl Service {
                 "admission rules and batch scoring use a scorecard",
             )])));
         }
-        if m.status != ModelStatus::Approved {
-            return Err(conflict(
-                "not_approved",
-                format!("模型状态为「{}」，须经批准后方可使用", m.status.label_zh()),
-                format!(
-                    "the model is {}: it must be approved before use",
-                    m.status.label_en().to_lowercase()
-                ),
-            ));
-        }
+        m.require_approved()?;
         let doc = {
             let mut tx = self.store.begin_read().await?;
             kebao_store::lab::get(tx.conn(), model_id).await?.document

@@ -351,12 +351,17 @@ async fn lab_then(
     }
 }
 
+/// A field of a form whose keys may repeat (the fit's variables): its first value, or empty.
+fn field(form: &[(String, String)], k: &str) -> String {
+    form.iter().find(|f| f.0 == k).map(|f| f.1.clone()).unwrap_or_default()
+}
+
 async fn extract_post(
     State(st): State<AppState>,
     Authed { c, s, .. }: Authed,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Page {
-    let get = |k: &str| form.iter().find(|f| f.0 == k).map(|f| f.1.clone()).unwrap_or_default();
+    let get = |k: &str| field(&form, k);
     if !crate::session::same_secret(&get("csrf"), &s.csrf_token) {
         return Err(super::kit::csrf_page());
     }
@@ -378,7 +383,7 @@ async fn fit_post(
     Authed { c, s, .. }: Authed,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Page {
-    let get = |k: &str| form.iter().find(|f| f.0 == k).map(|f| f.1.clone()).unwrap_or_default();
+    let get = |k: &str| field(&form, k);
     if !crate::session::same_secret(&get("csrf"), &s.csrf_token) {
         return Err(super::kit::csrf_page());
     }
